@@ -1,0 +1,39 @@
+# The commands README, CI and people use. Every target creates .venv when missing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test check bench bench-smoke docs clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## serve examples/demo on http://127.0.0.1:8000 with reload
+	$(VENV)/bin/trivium run examples.demo.app:app --host 127.0.0.1 --port 8000 --reload
+
+test: $(STAMP)  ## the whole test suite
+	$(PY) -m pytest -q
+
+check: $(STAMP)  ## ruff, mypy --strict, import contracts
+	$(VENV)/bin/ruff check src tests examples
+	$(VENV)/bin/ruff format --check src tests examples
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+bench: $(STAMP)  ## the full benchmark; writes bench/RESULTS.md
+	$(PY) -m pip install -q -r bench/requirements.txt
+	$(PY) bench/run.py
+
+bench-smoke: $(STAMP)  ## every benchmark app answers correctly (no timing)
+	$(PY) -m pip install -q -r bench/requirements.txt
+	$(PY) bench/run.py --smoke
+
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict
+
+clean:
+	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,318 @@
+"""`App`: the ASGI application object.
+
+The app is a `Router` with the things only the root has: compilation, the middleware
+stack, exception handlers, the lifespan and `url_path_for`. Everything is compiled
+once (`App.build()`, run at lifespan start-up or on the first request), so the
+per-request path is: match in the trie, then the route's own compiled `handle`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Any
+from typing import TypeVar
+
+import anyio
+
+from trivium.di._depends import Depends
+from trivium.di._solver import AppScope
+from trivium.di._solver import RequestContext
+from trivium.di._solver import resolving
+from trivium.errors import ConfigurationError
+from trivium.http._request import DEFAULT_MAX_BODY_SIZE
+from trivium.http._request import Request
+from trivium.http._response import Response
+from trivium.middleware._stack import Middleware
+from trivium.middleware._stack import build_stack
+from trivium.middleware._stack import error_response
+from trivium.params._analysis import analyse
+from trivium.params._plan import Plan
+from trivium.routing._dispatch import Dispatcher
+from trivium.routing._route import Mount
+from trivium.routing._router import Lifespan
+from trivium.routing._router import Router
+from trivium.types import ASGIApp
+from trivium.types import Receive
+from trivium.types import Scope
+from trivium.types import Send
+
+__all__ = ["App", "DependencyOverrides"]
+
+logger = logging.getLogger("trivium.error")
+E = TypeVar("E", bound=Callable[..., Any])
+ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
+
+
+class DependencyOverrides(dict[Callable[..., Any], Callable[..., Any]]):
+    """`app.dependency_overrides`: replace a dependency by another (tests, local setups).
+
+    Routes recompile themselves on their next request after a change.
+    """
+
+    version = 0
+
+    def _changed(self) -> None:
+        self.version += 1
+
+    def __setitem__(self, key: Callable[..., Any], value: Callable[..., Any]) -> None:
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key: Callable[..., Any]) -> None:
+        super().__delitem__(key)
+        self._changed()
+
+    def clear(self) -> None:
+        """Remove every override."""
+        super().clear()
+        self._changed()
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        """Remove one override and return it."""
+        value = super().pop(key, *default)
+        self._changed()
+        return value
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Add several overrides."""
+        super().update(*args, **kwargs)
+        self._changed()
+
+
+class App(Router):
+    """A trivium application: an ASGI 3 callable with routes, middleware and a lifespan.
+
+    Args:
+        debug: show tracebacks in 500 responses (never in production).
+        title: the API title (OpenAPI).
+        version: the API version (OpenAPI).
+        description: the API description (OpenAPI).
+        lifespan: `lifespan(app)` returning an async context manager, run around serving;
+            a mapping it yields becomes the per-request `request.state` seed.
+        on_startup: callables run at start-up, before `lifespan`.
+        on_shutdown: callables run at shutdown, after `lifespan`.
+        dependencies: dependencies run before every handler.
+        middleware: `Middleware(cls, **options)` items, first is outermost.
+        exception_handlers: handlers by exception class or status code.
+        redirect_slashes: redirect `/path/` to `/path` (and back) with 308 when only the
+            other form exists.
+        max_body_size: the default largest request body, in bytes (10 MiB).
+        thread_pool_size: how many sync handlers and dependencies may run at once.
+        routes: routes to start with.
+    """
+
+    def __init__(  # noqa: PLR0913 - the constructor FastAPI users know
+        self,
+        *,
+        debug: bool = False,
+        title: str = "Trivium",
+        version: str = "0.1.0",
+        description: str = "",
+        lifespan: Lifespan | None = None,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        dependencies: Sequence[Depends] | None = None,
+        middleware: Sequence[Middleware] | None = None,
+        exception_handlers: Mapping[Any, ExceptionHandler] | None = None,
+        redirect_slashes: bool = True,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        thread_pool_size: int = 40,
+        routes: Sequence[Any] | None = None,
+    ) -> None:
+        super().__init__(lifespan=lifespan)
+        # Unlike a plain router, app-wide dependencies are applied at compile time so
+        # that they also cover routes added later and included routers.
+        self.dependencies = []
+        self.app_dependencies: list[Depends] = list(dependencies or [])
+        self.debug = debug
+        self.title = title
+        self.version = version
+        self.description = description
+        self.on_startup = list(on_startup or [])
+        self.on_shutdown = list(on_shutdown or [])
+        self.user_middleware: list[Middleware] = list(middleware or [])
+        self.exception_handlers: dict[Any, ExceptionHandler] = dict(exception_handlers or {})
+        self.redirect_slashes = redirect_slashes
+        self.max_body_size = max_body_size
+        self.thread_pool_size = thread_pool_size
+        self.dependency_overrides = DependencyOverrides()
+        self.app_scope = AppScope()
+        self.limiter: anyio.CapacityLimiter | None = None
+        self.routes.extend(routes or [])
+        from trivium.http._datastructures import State  # noqa: PLC0415
+
+        self.state = State()
+        """App-wide state (`app.state.db = ...`)."""
+        self._asgi: ASGIApp | None = None
+        self._dispatcher: Dispatcher | None = None
+        self.extensions: dict[str, Any] = {}
+        """Room for batteries to keep per-app objects (`app.extensions["db"]`)."""
+
+    # Registration ---------------------------------------------------------------------
+
+    def add_middleware(self, cls: Any, *args: Any, **options: Any) -> None:
+        """Add a pure ASGI middleware; the last added is the outermost."""
+        if self._asgi is not None:
+            raise ConfigurationError("middleware cannot be added after the app has started")
+        self.user_middleware.insert(0, Middleware(cls, *args, **options))
+
+    def add_exception_handler(self, key: type[BaseException] | int, handler: ExceptionHandler) -> None:
+        """Handle exceptions of class `key` (or HTTP errors with status `key`) with `handler`."""
+        self.exception_handlers[key] = handler
+
+    def exception_handler(self, key: type[BaseException] | int) -> Callable[[E], E]:
+        """Register the decorated `handler(request, exc)` for `key` (a class or status)."""
+
+        def decorator(func: E) -> E:
+            self.add_exception_handler(key, func)
+            return func
+
+        return decorator
+
+    def on_event(self, event: str) -> Callable[[E], E]:
+        """Register a `"startup"` or `"shutdown"` callable."""
+        if event not in ("startup", "shutdown"):
+            raise ConfigurationError(f"unknown event {event!r}; use 'startup' or 'shutdown'")
+
+        def decorator(func: E) -> E:
+            (self.on_startup if event == "startup" else self.on_shutdown).append(func)
+            return func
+
+        return decorator
+
+    # Compilation ----------------------------------------------------------------------
+
+    def build(self) -> None:
+        """Compile routes, the trie and the middleware stack; idempotent.
+
+        Raises:
+            ConfigurationError: something in the app's declarations is wrong.
+        """
+        if self._asgi is not None:
+            return
+        dispatcher = Dispatcher(self)
+        self._dispatcher = dispatcher
+        self._asgi = build_stack(self, dispatcher, self.user_middleware)
+
+    def url_path_for(self, name: str, /, **params: Any) -> str:
+        """Return the path of the route called `name` with `params` filled in.
+
+        Raises:
+            NoMatchFound: no route has that name, or the parameters don't fit it.
+        """
+        self.build()
+        assert self._dispatcher is not None  # noqa: S101 - set by build()
+        return self._dispatcher.url_path_for(name, params)
+
+    # Serving --------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection (HTTP, websocket or lifespan)."""
+        scope["app"] = self
+        if self._asgi is None:
+            self.build()
+        if scope["type"] == "lifespan":
+            await self._lifespan_protocol(scope, receive, send)
+            return
+        await self._asgi(scope, receive, send)  # type: ignore[misc]
+
+    async def _lifespan_protocol(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = await receive()
+        if message["type"] != "lifespan.startup":  # pragma: no cover - protocol violation
+            return
+        started = False
+        try:
+            async with self.lifespan_context() as state:
+                if state and "state" in scope:
+                    scope["state"].update(state)
+                await send({"type": "lifespan.startup.complete"})
+                started = True
+                await receive()
+        except BaseException as exc:
+            logger.exception("lifespan failed")
+            kind = "shutdown" if started else "startup"
+            await send({"type": f"lifespan.{kind}.failed", "message": f"{type(exc).__name__}: {exc}"})
+            raise
+        await send({"type": "lifespan.shutdown.complete"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan_context(self) -> AsyncIterator[dict[str, Any]]:
+        """Run start-up (handlers, lifespans of the app, its routers and mounted apps) and yield the state."""
+        self.build()
+        self.limiter = anyio.CapacityLimiter(self.thread_pool_size)
+        self.app_scope.limiter = self.limiter
+        state: dict[str, Any] = {}
+        for func in self.on_startup:
+            await _maybe_await(func())
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                stack.push_async_callback(self.app_scope.close)
+                for lifespan in self.lifespans:
+                    value = await stack.enter_async_context(_as_context(lifespan, self))
+                    if isinstance(value, Mapping):
+                        state.update(value)
+                for route in self.routes:
+                    if isinstance(route, Mount) and isinstance(route.app, App):
+                        state.update(await stack.enter_async_context(route.app.lifespan_context()))
+                yield state
+        finally:
+            for func in self.on_shutdown:
+                await _maybe_await(func())
+
+    @contextlib.asynccontextmanager
+    async def resolve(self, dependency: Callable[..., Any]) -> AsyncIterator[Any]:
+        """Resolve `dependency` outside a request (CLI, worker, test) and tear it down after.
+
+        Request parameters must have defaults; `Request` cannot be injected. App-scoped
+        dependencies are shared with the running app.
+        """
+        self.build()
+        analysis = analyse(dependency, path_names=set(), overrides=self.dependency_overrides)
+        required = [f.name or f.python_name for f in analysis.fields if f.required]
+        if required or analysis.specials & {"request", "websocket"}:
+            raise ConfigurationError(
+                f"{getattr(dependency, '__qualname__', dependency)} needs a request "
+                f"({', '.join(required) or 'Request'}); it cannot be resolved outside one",
+                "resolve-needs-request",
+            )
+        plan = Plan(analysis, "resolve")
+        values = plan.defaults_only()
+        ctx = RequestContext(None, self.app_scope, self.limiter)
+        async with resolving(analysis.steps, ctx, values) as value:
+            yield value
+
+    def run(self, **options: Any) -> None:
+        """Serve the app (Granian by default); see `trivium.protocols.serve` for options."""
+        from trivium.protocols import serve  # noqa: PLC0415 - only when serving
+
+        serve(self, **options)
+
+    # Errors ---------------------------------------------------------------------------
+
+    async def error_response(self, request: Request, exc: Exception) -> tuple[Response, bool]:
+        """Turn `exc` into a response; the flag says whether to re-raise it after sending."""
+        return await error_response(self, request, exc)
+
+    def log_teardown_error(self, exc: BaseException) -> None:
+        """Log an error raised by a dependency's teardown after the response was sent."""
+        logger.error("dependency teardown failed", exc_info=exc)
+
+
+async def _maybe_await(value: Any) -> Any:
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+def _as_context(lifespan: Lifespan, app: App) -> contextlib.AbstractAsyncContextManager[Any]:
+    if inspect.isasyncgenfunction(lifespan):
+        return contextlib.asynccontextmanager(lifespan)(app)
+    return lifespan(app)  # type: ignore[no-any-return]
+

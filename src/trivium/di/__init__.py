@@ -1,0 +1,8 @@
+"""Dependency injection: `Depends`, scopes and resolution outside requests (`App.resolve`)."""
+
+from __future__ import annotations
+
+from trivium.di._depends import Depends
+from trivium.di._depends import DependencyScope
+
+__all__ = ["DependencyScope", "Depends"]

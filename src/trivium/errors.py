@@ -1,0 +1,109 @@
+"""Trivium's exception tree.
+
+```
+TriviumError
+├── ConfigurationError          raised at start-up: the app is set up wrongly
+├── MissingDependencyError      an optional extra is not installed (also an ImportError)
+HTTPException                   an HTTP error response, raised from handlers
+└── RequestValidationError      422: the request did not match the handler's parameters
+WebSocketException              close a websocket with a code and reason
+```
+"""
+
+from __future__ import annotations
+
+import http
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "ConfigurationError",
+    "HTTPException",
+    "MissingDependencyError",
+    "RequestValidationError",
+    "TriviumError",
+    "WebSocketException",
+]
+
+
+class TriviumError(Exception):
+    """Root of trivium's own errors."""
+
+
+class ConfigurationError(TriviumError):
+    """The application is configured wrongly; raised at start-up, never per request."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        self.message = message
+        """What is wrong and what to change."""
+        self.code = code
+        """A stable identifier documented in docs/errors.md."""
+        super().__init__(f"[{code}] {message}" if code else message)
+
+
+class MissingDependencyError(TriviumError, ImportError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+    def __init__(self, package: str, extra: str) -> None:
+        super().__init__(
+            f"{package!r} is not installed; install it with: pip install 'trivium[{extra}]'"
+        )
+
+
+class HTTPException(Exception):  # noqa: N818 - the name FastAPI and Starlette users know
+    """Stop handling a request and answer with an HTTP error.
+
+    The `detail` becomes the JSON body `{"detail": detail}`; `headers` are added to the
+    response.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if detail is None:
+            detail = http.HTTPStatus(status_code).phrase
+        self.status_code = status_code
+        """The response status."""
+        self.detail = detail
+        """JSON-serializable detail sent to the client."""
+        self.headers = dict(headers) if headers else None
+        """Extra response headers."""
+        super().__init__(status_code, detail)
+
+    def __str__(self) -> str:
+        return f"{self.status_code}: {self.detail}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status_code={self.status_code!r}, detail={self.detail!r})"
+
+
+class RequestValidationError(HTTPException):
+    """The request's parameters or body failed validation (status 422).
+
+    `errors()` returns pydantic-style error dicts with `type`, `loc`, `msg` and `input`.
+    """
+
+    def __init__(self, errors: Sequence[Mapping[str, Any]], body: Any = None) -> None:
+        self._errors = list(errors)
+        self.body = body
+        """The request body as received, when one was read."""
+        super().__init__(422, self._errors)
+
+    def errors(self) -> list[Mapping[str, Any]]:
+        """Return the list of validation errors."""
+        return self._errors
+
+
+class WebSocketException(Exception):  # noqa: N818 - mirrors Starlette's name
+    """Close the websocket with `code` and `reason`."""
+
+    def __init__(self, code: int, reason: str | None = None) -> None:
+        self.code = code
+        """The close code sent to the client."""
+        self.reason = reason or ""
+        """The close reason sent to the client."""
+        super().__init__(code, self.reason)

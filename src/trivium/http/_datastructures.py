@@ -1,0 +1,367 @@
+"""Request data structures: headers, query parameters, URLs, form data and state.
+
+Headers stay as the raw `(bytes, bytes)` pairs the server gave; decoding and lookup tables
+are built only when a handler first asks for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Any
+from typing import Generic
+from typing import NamedTuple
+from typing import TypeVar
+from urllib.parse import parse_qsl
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
+
+from trivium.types import Scope
+
+__all__ = [
+    "URL",
+    "Address",
+    "FormData",
+    "Headers",
+    "MultiDict",
+    "MutableHeaders",
+    "QueryParams",
+    "State",
+]
+
+V = TypeVar("V")
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+class Address(NamedTuple):
+    """A peer's host and port."""
+
+    host: str
+    port: int
+
+
+class MultiDict(Mapping[str, V], Generic[V]):
+    """An immutable mapping that keeps every value of a repeated key.
+
+    `d[key]` gives the last value (what a form or query string means by a single
+    value); `d.getlist(key)` gives them all in order.
+    """
+
+    __slots__ = ("_dict", "_list")
+
+    def __init__(self, items: Iterable[tuple[str, V]] = ()) -> None:
+        self._list = list(items)
+        self._dict = dict(self._list)
+
+    def getlist(self, key: str) -> list[V]:
+        """Return every value given for `key`, in order (empty when absent)."""
+        return [v for k, v in self._list if k == key]
+
+    def multi_items(self) -> list[tuple[str, V]]:
+        """Return every `(key, value)` pair, repeated keys included."""
+        return list(self._list)
+
+    def __getitem__(self, key: str) -> V:
+        return self._dict[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._dict
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict)
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MultiDict):
+            return sorted(self._list, key=repr) == sorted(other._list, key=repr)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._list))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._list!r})"
+
+
+class QueryParams(MultiDict[str]):
+    """Parsed query string parameters."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        query: str | bytes | Mapping[str, str] | Iterable[tuple[str, str]] = "",
+    ) -> None:
+        if isinstance(query, bytes):
+            query = query.decode("latin-1")
+        if isinstance(query, str):
+            super().__init__(parse_qsl(query, keep_blank_values=True))
+        elif isinstance(query, Mapping):
+            super().__init__(query.items())
+        else:
+            super().__init__(query)
+
+    def __str__(self) -> str:
+        return urlencode(self._list)
+
+
+class FormData(MultiDict[Any]):
+    """Parsed form fields; file fields hold `UploadFile` objects."""
+
+    __slots__ = ()
+
+    async def close(self) -> None:
+        """Close every uploaded file held by the form."""
+        for _, value in self._list:
+            close = getattr(value, "close", None)
+            if close is not None:
+                await close()
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, read-only view over raw request or response headers."""
+
+    __slots__ = ("_lookup", "raw")
+
+    def __init__(
+        self,
+        headers: Mapping[str, str] | None = None,
+        *,
+        raw: RawHeaders | None = None,
+        scope: Scope | None = None,
+    ) -> None:
+        if scope is not None:
+            raw = scope["headers"]
+        elif headers is not None:
+            raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        self.raw: RawHeaders = raw if raw is not None else []
+        """The header pairs as bytes, names lower-cased."""
+        self._lookup: dict[str, str] | None = None
+
+    def _table(self) -> dict[str, str]:
+        table = self._lookup
+        if table is None:
+            table = {}
+            for key, value in self.raw:
+                name = key.decode("latin-1").lower()
+                text = value.decode("latin-1")
+                # Repeated headers fold into one comma-separated value (RFC 9110 5.3).
+                table[name] = f"{table[name]}, {text}" if name in table else text
+            self._lookup = table
+        return table
+
+    def getlist(self, key: str) -> list[str]:
+        """Return every value of header `key`, unfolded, in order."""
+        name = key.lower().encode("latin-1")
+        return [v.decode("latin-1") for k, v in self.raw if k.lower() == name]
+
+    def __getitem__(self, key: str) -> str:
+        return self._table()[key.lower()]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._table()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({dict(self._table())!r})"
+
+
+class MutableHeaders(Headers):
+    """Response headers that can be set, appended and deleted."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key: str, value: str) -> None:
+        _check_header_value(value)
+        name = key.lower().encode("latin-1")
+        self.raw[:] = [(k, v) for k, v in self.raw if k != name]
+        self.raw.append((name, value.encode("latin-1")))
+        self._lookup = None
+
+    def __delitem__(self, key: str) -> None:
+        name = key.lower().encode("latin-1")
+        before = len(self.raw)
+        self.raw[:] = [(k, v) for k, v in self.raw if k != name]
+        if len(self.raw) == before:
+            raise KeyError(key)
+        self._lookup = None
+
+    def append(self, key: str, value: str) -> None:
+        """Add a header, keeping existing values of the same name (e.g. `set-cookie`)."""
+        _check_header_value(value)
+        self.raw.append((key.lower().encode("latin-1"), value.encode("latin-1")))
+        self._lookup = None
+
+    def setdefault(self, key: str, value: str) -> str:
+        """Set `key` to `value` unless it is already set; return the current value."""
+        if key in self:
+            return self[key]
+        self[key] = value
+        return value
+
+    def update(self, other: Mapping[str, str]) -> None:
+        """Set every header of `other`."""
+        for key, value in other.items():
+            self[key] = value
+
+
+def _check_header_value(value: str) -> None:
+    # A CR or LF in a value would let the caller inject headers or split the response.
+    if "\r" in value or "\n" in value or "\0" in value:
+        raise ValueError("header values must not contain CR, LF or NUL characters")
+
+
+class URL:
+    """A parsed URL with convenient accessors and copy helpers."""
+
+    __slots__ = ("_parts", "_url")
+
+    def __init__(self, url: str = "") -> None:
+        self._url = url
+        self._parts = urlsplit(url)
+
+    @classmethod
+    def from_scope(cls, scope: Scope) -> URL:
+        """Rebuild the full URL the client requested from an ASGI scope."""
+        scheme = scope.get("scheme", "http")
+        path = scope.get("root_path", "") + scope["path"]
+        query = scope.get("query_string", b"")
+        host = None
+        for key, value in scope["headers"]:
+            if key == b"host":
+                host = value.decode("latin-1")
+                break
+        if host is None:
+            server = scope.get("server")
+            if server is None:
+                host = "localhost"
+            else:
+                host, port = server
+                default = {"http": 80, "https": 443, "ws": 80, "wss": 443}.get(scheme)
+                if port != default:
+                    host = f"{host}:{port}"
+        url = f"{scheme}://{host}{path}"
+        if query:
+            url += "?" + query.decode("latin-1")
+        return cls(url)
+
+    @property
+    def scheme(self) -> str:
+        """The scheme, e.g. `https`."""
+        return self._parts.scheme
+
+    @property
+    def netloc(self) -> str:
+        """Host and port as written."""
+        return self._parts.netloc
+
+    @property
+    def hostname(self) -> str | None:
+        """The host name alone."""
+        return self._parts.hostname
+
+    @property
+    def port(self) -> int | None:
+        """The explicit port, if any."""
+        return self._parts.port
+
+    @property
+    def path(self) -> str:
+        """The path."""
+        return self._parts.path
+
+    @property
+    def query(self) -> str:
+        """The raw query string."""
+        return self._parts.query
+
+    @property
+    def fragment(self) -> str:
+        """The fragment after `#`."""
+        return self._parts.fragment
+
+    @property
+    def is_secure(self) -> bool:
+        """Whether the scheme is `https` or `wss`."""
+        return self.scheme in ("https", "wss")
+
+    def replace(self, **parts: str) -> URL:
+        """Return a copy with some of `scheme`, `netloc`, `path`, `query`, `fragment` replaced."""
+        return URL(self._parts._replace(**parts).geturl())
+
+    def include_query_params(self, **params: Any) -> URL:
+        """Return a copy with `params` added to (or replacing) the query string."""
+        query = dict(QueryParams(self.query).multi_items())
+        query.update({k: str(v) for k, v in params.items()})
+        return self.replace(query=urlencode(query))
+
+    def __str__(self) -> str:
+        return self._url
+
+    def __repr__(self) -> str:
+        return f"URL({self._url!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, (str, URL)) and str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(self._url)
+
+
+class State:
+    """An attribute bag for app-wide or per-request state (`app.state.db = ...`)."""
+
+    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
+        super().__setattr__("_values", dict(values or {}))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._values[name] = value
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"state has no attribute {name!r}") from None
+
+    def __delattr__(self, name: str) -> None:
+        del self._values[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._values
+
+    def _as_dict(self) -> dict[str, Any]:
+        return self._values  # type: ignore[no-any-return]
+
+
+def parse_cookie_header(header: str) -> dict[str, str]:
+    """Parse a `Cookie` header leniently: bad pairs are skipped, never fatal."""
+    cookies: dict[str, str] = {}
+    for chunk in header.split(";"):
+        name, sep, value = chunk.partition("=")
+        if not sep:
+            continue
+        name = name.strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        if name:
+            cookies[name] = value
+    return cookies
+
+
+def ensure_sequence(value: Sequence[str] | str | None) -> list[str]:
+    """Normalise a string-or-list option to a list."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)

@@ -1,0 +1,244 @@
+"""The incoming request, parsed lazily.
+
+Nothing is decoded until a handler asks for it: headers stay raw bytes, the query string
+is parsed on first access to `query_params`, the body is read on the first `body()`.
+`HTTPConnection` holds what HTTP requests and websockets share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+from typing import Any
+
+import orjson
+
+from trivium.errors import HTTPException
+from trivium.http._datastructures import URL
+from trivium.http._datastructures import Address
+from trivium.http._datastructures import FormData
+from trivium.http._datastructures import Headers
+from trivium.http._datastructures import QueryParams
+from trivium.http._datastructures import State
+from trivium.http._datastructures import parse_cookie_header
+from trivium.types import Receive
+from trivium.types import Scope
+from trivium.types import Send
+
+if TYPE_CHECKING:
+    from trivium.app import App
+
+__all__ = ["ClientDisconnect", "HTTPConnection", "Request"]
+
+DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024
+
+
+class ClientDisconnect(Exception):  # noqa: N818 - an event, not an error of ours
+    """The client went away while its request body was being read."""
+
+
+class HTTPConnection:
+    """What an HTTP request and a websocket have in common."""
+
+    __slots__ = ("_cookies", "_headers", "_query", "_state", "_url", "receive", "scope", "send")
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send | None = None) -> None:
+        self.scope = scope
+        """The ASGI scope."""
+        self.receive = receive
+        """The ASGI receive channel."""
+        self.send = send
+        """The ASGI send channel."""
+        self._headers: Headers | None = None
+        self._query: QueryParams | None = None
+        self._cookies: dict[str, str] | None = None
+        self._url: URL | None = None
+        self._state: State | None = None
+
+    @property
+    def app(self) -> App:
+        """The trivium application serving this connection."""
+        return self.scope["app"]  # type: ignore[no-any-return]
+
+    @property
+    def headers(self) -> Headers:
+        """The request headers (case-insensitive)."""
+        if self._headers is None:
+            self._headers = Headers(raw=self.scope["headers"])
+        return self._headers
+
+    @property
+    def query_params(self) -> QueryParams:
+        """The query string parameters."""
+        if self._query is None:
+            self._query = QueryParams(self.scope.get("query_string", b""))
+        return self._query
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        """The parameters matched from the path, after converters."""
+        return self.scope.get("path_params", {})  # type: ignore[no-any-return]
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """The request cookies."""
+        if self._cookies is None:
+            cookies: dict[str, str] = {}
+            for key, value in self.scope["headers"]:
+                if key == b"cookie":
+                    cookies.update(parse_cookie_header(value.decode("latin-1")))
+            self._cookies = cookies
+        return self._cookies
+
+    @property
+    def url(self) -> URL:
+        """The full URL the client asked for."""
+        if self._url is None:
+            self._url = URL.from_scope(self.scope)
+        return self._url
+
+    @property
+    def base_url(self) -> URL:
+        """The URL of the application root (scheme, host and root path)."""
+        root = self.scope.get("root_path", "")
+        return self.url.replace(path=root.rstrip("/") + "/", query="", fragment="")
+
+    @property
+    def client(self) -> Address | None:
+        """The peer's address, when the server knows it."""
+        client = self.scope.get("client")
+        return Address(*client) if client else None
+
+    @property
+    def state(self) -> State:
+        """Per-connection state, shared by middleware, dependencies and the handler."""
+        if self._state is None:
+            self._state = State(self.scope.setdefault("state", {}))
+        return self._state
+
+    def url_for(self, name: str, /, **path_params: Any) -> URL:
+        """Return the absolute URL of the route called `name`."""
+        path = self.app.url_path_for(name, **path_params)
+        root = self.scope.get("root_path", "")
+        return self.url.replace(path=root + path, query="", fragment="")
+
+
+class Request(HTTPConnection):
+    """An HTTP request."""
+
+    __slots__ = ("_body", "_form", "_json", "_stream_consumed", "max_body_size")
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send | None = None,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+    ) -> None:
+        super().__init__(scope, receive, send)
+        self._body: bytes | None = None
+        self._json: Any = _UNSET
+        self._form: FormData | None = None
+        self._stream_consumed = False
+        self.max_body_size = max_body_size
+        """The largest body accepted, in bytes; `None` for no limit."""
+
+    @property
+    def method(self) -> str:
+        """The request method, upper case."""
+        return self.scope["method"]  # type: ignore[no-any-return]
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """Yield the body in chunks as they arrive, enforcing `max_body_size`.
+
+        Raises:
+            HTTPException: 413 when the body is larger than allowed.
+            ClientDisconnect: the client disconnected mid-body.
+        """
+        if self._body is not None:
+            yield self._body
+            return
+        if self._stream_consumed:
+            raise RuntimeError("the request body stream was already consumed")
+        self._stream_consumed = True
+        limit = self.max_body_size
+        declared = self._declared_length()
+        if limit is not None and declared is not None and declared > limit:
+            raise _too_large(limit)
+        received = 0
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                if limit is not None and received > limit:
+                    raise _too_large(limit)
+                if chunk:
+                    yield chunk
+                if not message.get("more_body", False):
+                    return
+            elif message["type"] == "http.disconnect":
+                raise ClientDisconnect
+
+    def _declared_length(self) -> int | None:
+        for key, value in self.scope["headers"]:
+            if key == b"content-length":
+                try:
+                    return int(value)
+                except ValueError:
+                    raise HTTPException(400, "Invalid Content-Length header") from None
+        return None
+
+    async def body(self) -> bytes:
+        """Return the whole body (read once, then cached)."""
+        if self._body is None:
+            chunks = [chunk async for chunk in self.stream()]
+            self._body = b"".join(chunks)
+        return self._body
+
+    async def json(self) -> Any:
+        """Return the body decoded as JSON.
+
+        Raises:
+            HTTPException: 400 with a message saying where the JSON is malformed.
+        """
+        if self._json is _UNSET:
+            body = await self.body()
+            try:
+                self._json = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                raise HTTPException(400, f"Malformed JSON body: {exc}") from None
+        return self._json
+
+    async def form(self) -> FormData:
+        """Return the parsed form (urlencoded or multipart), files as `UploadFile`."""
+        if self._form is None:
+            from trivium.http._multipart import parse_form  # noqa: PLC0415 - only for forms
+
+            self._form = await parse_form(self)
+        return self._form
+
+    async def is_disconnected(self) -> bool:
+        """Return whether the client has gone away (checks without blocking)."""
+        import anyio  # noqa: PLC0415 - rarely used
+
+        message: Any = None
+        with anyio.move_on_after(0.001):
+            message = await self.receive()
+        return bool(message and message.get("type") == "http.disconnect")
+
+    async def close(self) -> None:
+        """Release resources held by the request (uploaded files)."""
+        if self._form is not None:
+            await self._form.close()
+
+
+class _Unset:
+    __slots__ = ()
+
+
+_UNSET: Any = _Unset()
+
+
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(413, f"Request body exceeds the limit of {limit} bytes")

@@ -1,0 +1,268 @@
+"""Responses with a fully rendered body.
+
+A response is rendered once in its constructor: the body bytes and the raw header list
+are ready before sending, so every protocol adapter (ASGI, RSGI) just writes them out.
+"""
+
+from __future__ import annotations
+
+import http.cookies
+from collections.abc import Callable
+from collections.abc import Mapping
+from datetime import UTC
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any
+from typing import ClassVar
+from typing import Literal
+from urllib.parse import quote
+
+import orjson
+
+from trivium.http._datastructures import URL
+from trivium.http._datastructures import MutableHeaders
+from trivium.types import Receive
+from trivium.types import Scope
+from trivium.types import Send
+
+__all__ = [
+    "HTMLResponse",
+    "JSONResponse",
+    "PlainTextResponse",
+    "RedirectResponse",
+    "Response",
+    "json_default",
+]
+
+RawHeaders = list[tuple[bytes, bytes]]
+BackgroundRunner = Callable[[], Any]
+
+
+def json_default(value: Any) -> Any:
+    """Convert what orjson cannot serialize natively (pydantic models, sets, decimals)."""
+    dump = getattr(value, "model_dump", None)
+    if dump is not None:
+        return dump(mode="json")
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    from decimal import Decimal  # noqa: PLC0415 - rare path
+
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, bytes):
+        return value.decode()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+class Response:
+    """An HTTP response whose body is known up front.
+
+    Args:
+        content: `bytes`, `str` (encoded with `charset`) or `None` for an empty body.
+        status_code: the HTTP status.
+        headers: extra headers.
+        media_type: the content type; a `charset` is appended for `text/*`.
+        background: a `BackgroundTasks` (or any awaitable-returning callable) run after
+            the response is sent.
+    """
+
+    __slots__ = ("_headers", "background", "body", "raw_headers", "status_code")
+
+    media_type: ClassVar[str | None] = None
+    """The default content type of this response class."""
+    charset: ClassVar[str] = "utf-8"
+    """The charset used to encode `str` content."""
+
+    def __init__(
+        self,
+        content: Any = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: Any = None,
+    ) -> None:
+        self.status_code = status_code
+        """The HTTP status code."""
+        self.background = background
+        """Work to run after the response is sent."""
+        self.body: bytes = self.render(content)
+        """The rendered body."""
+        self._headers: MutableHeaders | None = None
+        self.raw_headers: RawHeaders = self._initial_headers(
+            headers, media_type or self.media_type
+        )
+        """Header pairs as bytes, in the order they are sent."""
+
+    def render(self, content: Any) -> bytes:
+        """Turn `content` into body bytes."""
+        if content is None:
+            return b""
+        if isinstance(content, bytes):
+            return content
+        if isinstance(content, (bytearray, memoryview)):
+            return bytes(content)
+        return str(content).encode(self.charset)
+
+    def _initial_headers(self, headers: Mapping[str, str] | None, media_type: str | None) -> RawHeaders:
+        raw: RawHeaders = []
+        has_type = has_length = False
+        if headers:
+            for key, value in headers.items():
+                name = key.lower()
+                has_type = has_type or name == "content-type"
+                has_length = has_length or name == "content-length"
+                if "\r" in value or "\n" in value:
+                    raise ValueError("header values must not contain CR or LF")
+                raw.append((name.encode("latin-1"), value.encode("latin-1")))
+        if not has_length and self.body is not None and self._has_body():
+            raw.append((b"content-length", str(len(self.body)).encode()))
+        if media_type is not None and not has_type:
+            if media_type.startswith("text/") and "charset=" not in media_type:
+                media_type += f"; charset={self.charset}"
+            raw.append((b"content-type", media_type.encode("latin-1")))
+        return raw
+
+    def _has_body(self) -> bool:
+        return self.status_code >= 200 and self.status_code not in (204, 304)
+
+    @property
+    def headers(self) -> MutableHeaders:
+        """The response headers, editable."""
+        if self._headers is None:
+            self._headers = MutableHeaders(raw=self.raw_headers)
+        return self._headers
+
+    @property
+    def media_type_header(self) -> str | None:
+        """The content type actually sent."""
+        return self.headers.get("content-type")
+
+    def set_cookie(  # noqa: PLR0913 - mirrors the cookie attributes one to one
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | None = None,
+        expires: datetime | int | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = True,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+        partitioned: bool = False,
+    ) -> None:
+        """Add a `Set-Cookie` header; HttpOnly and SameSite=Lax unless told otherwise.
+
+        Raises:
+            ValueError: the name is not a valid cookie name, or SameSite is unknown.
+        """
+        morsel: http.cookies.Morsel[str] = http.cookies.Morsel()
+        morsel.set(key, value, _cookie_value(value))
+        if max_age is not None:
+            morsel["max-age"] = str(max_age)
+        if expires is not None:
+            if isinstance(expires, datetime):
+                morsel["expires"] = format_datetime(expires.astimezone(UTC), usegmt=True)
+            else:
+                morsel["expires"] = expires
+        if path is not None:
+            morsel["path"] = path
+        if domain is not None:
+            morsel["domain"] = domain
+        if secure or samesite == "none":
+            morsel["secure"] = True
+        if httponly:
+            morsel["httponly"] = True
+        if samesite is not None:
+            if samesite.lower() not in ("lax", "strict", "none"):
+                raise ValueError("samesite must be 'lax', 'strict' or 'none'")
+            morsel["samesite"] = samesite.capitalize()
+        text = morsel.OutputString()
+        if partitioned:
+            text += "; Partitioned"
+        self.headers.append("set-cookie", text)
+
+    def delete_cookie(
+        self,
+        key: str,
+        path: str = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = True,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+    ) -> None:
+        """Expire the cookie `key` in the client."""
+        self.set_cookie(
+            key,
+            max_age=0,
+            expires=0,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+        )
+
+    async def send_asgi(self, send: Send, head_only: bool = False) -> None:
+        """Write the response through an ASGI `send` (body omitted for HEAD)."""
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        await send({"type": "http.response.body", "body": b"" if head_only else self.body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve as a standalone ASGI app (used when mounted or returned from middleware)."""
+        await self.send_asgi(send, scope.get("method") == "HEAD")
+        if self.background is not None:
+            await self.background()
+
+
+def _cookie_value(value: str) -> str:
+    # Quote values with characters a cookie-octet can't hold, the way browsers expect.
+    if all(c.isalnum() or c in "!#$%&'()*+-./:<=>?@[]^_`{|}~" for c in value):
+        return value
+    if any(ord(c) < 0x20 or c == "\x7f" for c in value):
+        raise ValueError("cookie values must not contain control characters")
+    return quote(value, safe="!#$%&'()*+-./:<=>?@[]^_`{|}~")
+
+
+class HTMLResponse(Response):
+    """A `text/html` response."""
+
+    __slots__ = ()
+    media_type = "text/html"
+
+
+class PlainTextResponse(Response):
+    """A `text/plain` response."""
+
+    __slots__ = ()
+    media_type = "text/plain"
+
+
+class JSONResponse(Response):
+    """A JSON response serialized with orjson (pydantic models, dataclasses, datetimes, UUIDs)."""
+
+    __slots__ = ()
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        """Serialize `content` to JSON bytes."""
+        return orjson.dumps(content, default=json_default, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+class RedirectResponse(Response):
+    """Redirect to `url` (307 by default, so the method and body are kept)."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        url: str | URL,
+        status_code: int = 307,
+        headers: Mapping[str, str] | None = None,
+        background: Any = None,
+    ) -> None:
+        location = quote(str(url), safe=":/%#?=@[]!$&'()*+,;~")
+        super().__init__(
+            None, status_code, {**(headers or {}), "location": location}, background=background
+        )

@@ -1,0 +1,15 @@
+"""Parameter markers: where handler arguments come from and how they are validated."""
+
+from __future__ import annotations
+
+from trivium.params._markers import Body
+from trivium.params._markers import Cookie
+from trivium.params._markers import File
+from trivium.params._markers import Form
+from trivium.params._markers import Header
+from trivium.params._markers import Param
+from trivium.params._markers import ParamSource
+from trivium.params._markers import Path
+from trivium.params._markers import Query
+
+__all__ = ["Body", "Cookie", "File", "Form", "Header", "Param", "ParamSource", "Path", "Query"]

@@ -1,0 +1,436 @@
+"""Turn a handler signature (and its dependencies') into request fields and call steps.
+
+Done once per route at start-up. The result is flat: every request parameter of the
+handler and of all its dependencies is one `FieldSpec` (validated together by a single
+pydantic validator), and every callable is one `Step` in the order it must run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import types
+import typing
+from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Annotated
+from typing import Any
+from typing import get_args
+from typing import get_origin
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from trivium.di._depends import Depends
+from trivium.di._depends import DependencyScope
+from trivium.errors import ConfigurationError
+from trivium.params._markers import Body
+from trivium.params._markers import File
+from trivium.params._markers import Header
+from trivium.params._markers import Param
+from trivium.params._markers import ParamSource
+from trivium.params._markers import Path
+from trivium.params._markers import Query
+
+__all__ = ["Analysis", "FieldSpec", "Special", "Step", "analyse", "field_info_for"]
+
+
+class Special:
+    """Kinds of values injected by type rather than read from the request."""
+
+    REQUEST = "request"
+    WEBSOCKET = "websocket"
+    RESPONSE = "response"
+    BACKGROUND = "background"
+
+
+# Argument sources inside a step.
+ARG_VALUE = 0  # a validated request value: key = (section, name or None)
+ARG_STEP = 1  # the value of an earlier step: key = step index
+ARG_SPECIAL = 2  # request, websocket, response or background tasks: key = Special.*
+
+# Step kinds.
+CALL_ASYNC = 0
+CALL_SYNC = 1
+CALL_ASYNC_GEN = 2
+CALL_SYNC_GEN = 3
+
+
+@dataclasses.dataclass(slots=True)
+class FieldSpec:
+    """One request parameter, as validated."""
+
+    source: ParamSource
+    name: str
+    """The name the client uses (alias, header name...); `""` for a whole-section model."""
+    annotation: Any
+    marker: Param
+    default: Any
+    is_sequence: bool
+    is_model: bool
+    """The parameter is a model gathering every field of its source (a param model)."""
+    python_name: str
+
+    @property
+    def section(self) -> str:
+        """The top-level key of the validated data, and the first item of error `loc`s."""
+        if self.source in (ParamSource.FORM, ParamSource.FILE):
+            return "body"
+        return self.source.value
+
+    @property
+    def required(self) -> bool:
+        """Whether the client must send this parameter."""
+        return self.default is PydanticUndefined and self.marker.default_factory is None
+
+
+@dataclasses.dataclass(slots=True)
+class Step:
+    """One callable to run, with where each of its arguments comes from."""
+
+    call: Callable[..., Any]
+    kind: int
+    args: tuple[tuple[str, int, Any], ...]
+    scope: DependencyScope
+    cache_key: Any
+
+
+@dataclasses.dataclass(slots=True)
+class Analysis:
+    """Everything a route needs from its handler and dependency signatures."""
+
+    fields: list[FieldSpec]
+    steps: list[Step]
+    specials: set[str]
+    dependency_calls: list[Callable[..., Any]]
+
+
+class _Analyser:
+    def __init__(
+        self,
+        path_names: set[str],
+        overrides: Mapping[Callable[..., Any], Callable[..., Any]],
+        websocket: bool,
+    ) -> None:
+        self.path_names = path_names
+        self.overrides = overrides
+        self.websocket = websocket
+        self.fields: dict[tuple[str, str], FieldSpec] = {}
+        self.steps: list[Step] = []
+        self.specials: set[str] = set()
+        self.cache: dict[Any, int] = {}
+        self.active: list[Callable[..., Any]] = []
+        self.calls: list[Callable[..., Any]] = []
+
+    def add_callable(
+        self,
+        call: Callable[..., Any],
+        scope: DependencyScope = "request",
+        use_cache: bool = True,
+        extra_deps: tuple[Depends, ...] = (),
+    ) -> int:
+        call = self.overrides.get(call, call)
+        key = (call, scope)
+        if use_cache and key in self.cache:
+            return self.cache[key]
+        if call in self.active:
+            chain = " -> ".join(_name(c) for c in [*self.active, call])
+            raise ConfigurationError(f"dependency cycle: {chain}", "dependency-cycle")
+        self.active.append(call)
+        try:
+            for dep in extra_deps:
+                self._add_depends(dep, None)
+            args = tuple(self._argument(p, h, call) for p, h in _parameters(call))
+        finally:
+            self.active.pop()
+        if scope == "app":
+            self._check_app_scope(call, args)
+        self.steps.append(Step(call, _call_kind(call), args, scope, key))
+        self.calls.append(call)
+        index = len(self.steps) - 1
+        if use_cache:
+            self.cache[key] = index
+        return index
+
+    def _check_app_scope(self, call: Callable[..., Any], args: tuple[tuple[str, int, Any], ...]) -> None:
+        for name, source, key in args:
+            if source == ARG_STEP and self.steps[key].scope == "app":
+                continue
+            raise ConfigurationError(
+                f"app-scoped dependency {_name(call)} takes {name!r}, which depends on the "
+                "request; app-scoped dependencies may only depend on other app-scoped ones",
+                "app-scope-request-param",
+            )
+
+    def _add_depends(self, dep: Depends, annotation: Any) -> int:
+        target = dep.dependency if dep.dependency is not None else annotation
+        if not callable(target):
+            raise ConfigurationError(
+                f"Depends() needs a callable or a class annotation, got {target!r}",
+                "depends-not-callable",
+            )
+        return self.add_callable(target, dep.scope, dep.use_cache)
+
+    def _argument(self, param: inspect.Parameter, hint: Any, owner: Callable[..., Any]) -> tuple[str, int, Any]:
+        annotation, markers = _split_annotated(hint)
+        default = param.default
+        marker: Param | Depends | None = None
+        for meta in markers:
+            if isinstance(meta, (Param, Depends)):
+                marker = meta
+        if isinstance(default, (Param, Depends)):
+            marker = default
+            default = PydanticUndefined
+        if default is inspect.Parameter.empty:
+            default = PydanticUndefined
+        if isinstance(marker, Depends):
+            return (param.name, ARG_STEP, self._add_depends(marker, annotation))
+        special = _special_kind(annotation)
+        if special is not None and marker is None:
+            self.specials.add(special)
+            return (param.name, ARG_SPECIAL, special)
+        if marker is None:
+            marker = self._infer_marker(param.name, annotation)
+        return self._add_field(param, annotation, marker, default, owner)
+
+    def _infer_marker(self, name: str, annotation: Any) -> Param:
+        if name in self.path_names:
+            return Path()
+        if _is_upload(annotation):
+            return File()
+        if not self.websocket and not _is_scalar(annotation):
+            return Body()
+        return Query()
+
+    def _add_field(
+        self,
+        param: inspect.Parameter,
+        annotation: Any,
+        marker: Param,
+        default: Any,
+        owner: Callable[..., Any],
+    ) -> tuple[str, int, Any]:
+        if default is PydanticUndefined:
+            default = marker.default
+        source = marker.source
+        if source is ParamSource.PATH and param.name not in self.path_names and not marker.alias:
+            raise ConfigurationError(
+                f"{_name(owner)} declares path parameter {param.name!r}, which is not in the "
+                f"route path (path parameters: {sorted(self.path_names) or 'none'})",
+                "path-param-missing",
+            )
+        if self.websocket and source in (ParamSource.BODY, ParamSource.FORM, ParamSource.FILE):
+            raise ConfigurationError(
+                f"websocket handler {_name(owner)} cannot take body parameter {param.name!r}",
+                "websocket-body-param",
+            )
+        is_model = source in (
+            ParamSource.QUERY,
+            ParamSource.HEADER,
+            ParamSource.COOKIE,
+            ParamSource.FORM,
+        ) and _is_model(annotation)
+        name = marker.alias or param.name
+        if isinstance(marker, Header) and marker.convert_underscores and not marker.alias:
+            name = name.replace("_", "-")
+        if source is ParamSource.HEADER:
+            name = name.lower()
+        if is_model:
+            name = ""
+        spec = FieldSpec(
+            source=source,
+            name=name,
+            annotation=annotation,
+            marker=marker,
+            default=default,
+            is_sequence=_is_sequence(annotation),
+            is_model=is_model,
+            python_name=param.name,
+        )
+        key = (spec.section, name)
+        existing = self.fields.get(key)
+        if existing is not None and existing.annotation != annotation:
+            raise ConfigurationError(
+                f"{source.value} parameter {name!r} is declared twice with different types "
+                f"({existing.annotation!r} and {annotation!r})",
+                "param-conflict",
+            )
+        self.fields.setdefault(key, spec)
+        return (param.name, ARG_VALUE, key)
+
+
+def analyse(
+    call: Callable[..., Any],
+    *,
+    path_names: set[str],
+    dependencies: tuple[Depends, ...] = (),
+    overrides: Mapping[Callable[..., Any], Callable[..., Any]] | None = None,
+    websocket: bool = False,
+) -> Analysis:
+    """Analyse `call` (a handler) with the route's extra `dependencies`.
+
+    Raises:
+        ConfigurationError: a parameter can't be resolved (unknown path parameter,
+            dependency cycle, body on a websocket, conflicting declarations...).
+    """
+    analyser = _Analyser(path_names, overrides or {}, websocket)
+    analyser.add_callable(call, "request", use_cache=False, extra_deps=dependencies)
+    return Analysis(
+        fields=list(analyser.fields.values()),
+        steps=analyser.steps,
+        specials=analyser.specials,
+        dependency_calls=analyser.calls[:-1],
+    )
+
+
+def _name(call: Any) -> str:
+    return getattr(call, "__qualname__", None) or repr(call)
+
+
+def _parameters(call: Callable[..., Any]) -> list[tuple[inspect.Parameter, Any]]:
+    target: Any = call
+    if inspect.isclass(call):
+        target = call.__init__
+    elif not (inspect.isfunction(call) or inspect.ismethod(call)):
+        target = getattr(call, "__call__", call)  # noqa: B004 - callable instances
+    try:
+        signature = inspect.signature(call)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read the signature of {_name(call)}: {exc}") from exc
+    try:
+        hints = typing.get_type_hints(target, include_extras=True)
+    except Exception as exc:  # noqa: BLE001 - any failure to resolve annotations
+        raise ConfigurationError(
+            f"cannot resolve the annotations of {_name(call)}: {exc}; define the types it "
+            "uses at module level (or import them outside `if TYPE_CHECKING`)",
+            "unresolvable-annotation",
+        ) from exc
+    result = []
+    for param in signature.parameters.values():
+        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            continue
+        if param.kind is inspect.Parameter.POSITIONAL_ONLY:
+            raise ConfigurationError(
+                f"{_name(call)} has positional-only parameter {param.name!r}; handlers and "
+                "dependencies receive keyword arguments",
+                "positional-only-param",
+            )
+        result.append((param, hints.get(param.name, Any)))
+    return result
+
+
+def _split_annotated(hint: Any) -> tuple[Any, tuple[Any, ...]]:
+    if get_origin(hint) is Annotated:
+        base, *meta = get_args(hint)
+        kept = tuple(m for m in meta if not isinstance(m, (Param, Depends)))
+        markers = tuple(m for m in meta if isinstance(m, (Param, Depends)))
+        if kept:
+            return Annotated[(base, *kept)], markers  # type: ignore[return-value]
+        return base, markers
+    return hint, ()
+
+
+def _unwrap(annotation: Any) -> Any:
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation
+
+
+def _union_members(annotation: Any) -> tuple[Any, ...]:
+    annotation = _unwrap(annotation)
+    if get_origin(annotation) in (typing.Union, types.UnionType):
+        return tuple(a for a in get_args(annotation) if a is not type(None))
+    return (annotation,)
+
+
+def _special_kind(annotation: Any) -> str | None:
+    from trivium.background import BackgroundTasks  # noqa: PLC0415 - avoid an import cycle
+    from trivium.http._request import HTTPConnection  # noqa: PLC0415
+    from trivium.http._response import Response  # noqa: PLC0415
+    annotation = _unwrap(annotation)
+    if not inspect.isclass(annotation):
+        return None
+    if issubclass(annotation, HTTPConnection) and annotation.__name__ == "WebSocket":  # TEMP
+        return Special.WEBSOCKET
+    if issubclass(annotation, HTTPConnection):
+        return Special.REQUEST
+    if issubclass(annotation, Response):
+        return Special.RESPONSE
+    if issubclass(annotation, BackgroundTasks):
+        return Special.BACKGROUND
+    return None
+
+
+def _is_upload(annotation: Any) -> bool:
+    try:
+        from trivium.http._upload import UploadFile  # noqa: PLC0415
+    except ImportError:  # TEMP
+        return False
+    for member in _union_members(annotation):
+        if inspect.isclass(member) and issubclass(member, UploadFile):
+            return True
+        if get_origin(member) in (list, tuple, set) and any(
+            inspect.isclass(a) and issubclass(a, UploadFile) for a in get_args(member)
+        ):
+            return True
+    return False
+
+
+def _is_model(annotation: Any) -> bool:
+    members = _union_members(annotation)
+    return len(members) == 1 and inspect.isclass(members[0]) and issubclass(members[0], BaseModel)
+
+
+def _is_sequence(annotation: Any) -> bool:
+    for member in _union_members(annotation):
+        origin = get_origin(member) or member
+        if origin in (list, tuple, set, frozenset) or (
+            inspect.isclass(origin)
+            and issubclass(origin, typing.Sequence)  # type: ignore[arg-type]
+            and not issubclass(origin, (str, bytes))
+        ):
+            return True
+    return False
+
+
+_SCALARS = (str, int, float, bool, bytes, type(None))
+
+
+def _is_scalar(annotation: Any) -> bool:
+    """Tell whether an unmarked parameter reads from the query string rather than the body."""
+    for member in _union_members(annotation):
+        if member is Any or isinstance(member, typing.TypeVar):
+            continue
+        origin = get_origin(member)
+        if origin is typing.Literal:
+            continue
+        if origin is not None:
+            return False
+        if inspect.isclass(member):
+            if issubclass(member, BaseModel) or dataclasses.is_dataclass(member):
+                return False
+            if issubclass(member, (dict, list, tuple, set, frozenset)):
+                return False
+            if typing.is_typeddict(member):
+                return False
+    return True
+
+
+def _call_kind(call: Callable[..., Any]) -> int:
+    target = call
+    if not (inspect.isfunction(call) or inspect.ismethod(call) or inspect.isclass(call)):
+        target = getattr(call, "__call__", call)  # noqa: B004 - callable instances
+    if inspect.isasyncgenfunction(target):
+        return CALL_ASYNC_GEN
+    if inspect.isgeneratorfunction(target):
+        return CALL_SYNC_GEN
+    if inspect.iscoroutinefunction(target):
+        return CALL_ASYNC
+    return CALL_SYNC
+
+
+def field_info_for(spec: FieldSpec) -> FieldInfo:
+    """Return the pydantic field used to validate `spec`."""
+    return spec.marker.field_info(spec.default)
+

@@ -1,0 +1,219 @@
+"""Parameter markers: where a handler argument comes from and how it is constrained.
+
+`Query`, `Path`, `Header`, `Cookie`, `Body`, `Form` and `File` are used either as a default
+(`q: str = Query(min_length=3)`) or inside `Annotated[str, Query(min_length=3)]`. They only
+describe the parameter; the extraction plan built at start-up turns them into pydantic
+fields of one validator per handler.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import Field
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+__all__ = [
+    "Body",
+    "Cookie",
+    "File",
+    "Form",
+    "Header",
+    "Param",
+    "ParamSource",
+    "Path",
+    "Query",
+]
+
+_CONSTRAINTS = (
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "multiple_of",
+    "min_length",
+    "max_length",
+    "pattern",
+    "strict",
+    "allow_inf_nan",
+    "max_digits",
+    "decimal_places",
+)
+
+
+class ParamSource(str, enum.Enum):
+    """Where in the request a parameter is read from."""
+
+    PATH = "path"
+    QUERY = "query"
+    HEADER = "header"
+    COOKIE = "cookie"
+    BODY = "body"
+    FORM = "form"
+    FILE = "file"
+
+
+class Param:
+    """Describe one request parameter: its source, default, alias, constraints and docs."""
+
+    __slots__ = (
+        "alias",
+        "constraints",
+        "default",
+        "default_factory",
+        "deprecated",
+        "description",
+        "examples",
+        "extra",
+        "include_in_schema",
+        "title",
+    )
+
+    source: ParamSource = ParamSource.QUERY
+
+    def __init__(  # noqa: PLR0913 - the parameter vocabulary FastAPI users know
+        self,
+        default: Any = PydanticUndefined,
+        *,
+        default_factory: Callable[[], Any] | None = None,
+        alias: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        examples: list[Any] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        **extra: Any,
+    ) -> None:
+        if default is ...:
+            default = PydanticUndefined
+        constraints = {k: extra.pop(k) for k in _CONSTRAINTS if k in extra}
+        if "regex" in extra:
+            constraints["pattern"] = extra.pop("regex")
+        self.default = default
+        self.default_factory = default_factory
+        self.alias = alias
+        self.title = title
+        self.description = description
+        self.examples = examples
+        self.deprecated = deprecated
+        self.include_in_schema = include_in_schema
+        self.constraints: dict[str, Any] = constraints
+        self.extra: dict[str, Any] = extra
+
+    @property
+    def required(self) -> bool:
+        """Whether the parameter has no default."""
+        return self.default is PydanticUndefined and self.default_factory is None
+
+    def field_info(self, default: Any = PydanticUndefined) -> FieldInfo:
+        """Return the pydantic field for this parameter's value (constraints and docs)."""
+        if default is PydanticUndefined:
+            default = self.default
+        kwargs: dict[str, Any] = dict(self.constraints)
+        if self.default_factory is not None:
+            kwargs["default_factory"] = self.default_factory
+        else:
+            kwargs["default"] = default
+        field: FieldInfo = Field(
+            title=self.title,
+            description=self.description,
+            examples=self.examples,
+            deprecated=self.deprecated,
+            **kwargs,
+        )
+        return field
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({'' if self.required else repr(self.default)})"
+
+
+class Path(Param):
+    """A path parameter (`/items/{item_id}`); always required."""
+
+    __slots__ = ()
+    source = ParamSource.PATH
+
+
+class Query(Param):
+    """A query string parameter; `list[...]` types collect repeated keys."""
+
+    __slots__ = ()
+    source = ParamSource.QUERY
+
+
+class Header(Param):
+    """A request header; `user_agent` reads `user-agent` unless `convert_underscores=False`."""
+
+    __slots__ = ("convert_underscores",)
+    source = ParamSource.HEADER
+
+    def __init__(
+        self,
+        default: Any = PydanticUndefined,
+        *,
+        convert_underscores: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(default, **kwargs)
+        self.convert_underscores = convert_underscores
+
+
+class Cookie(Param):
+    """A request cookie."""
+
+    __slots__ = ()
+    source = ParamSource.COOKIE
+
+
+class Body(Param):
+    """A JSON body, or one field of it with `embed=True` (or when several bodies are declared)."""
+
+    __slots__ = ("embed", "media_type")
+    source = ParamSource.BODY
+
+    def __init__(
+        self,
+        default: Any = PydanticUndefined,
+        *,
+        embed: bool | None = None,
+        media_type: str = "application/json",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(default, **kwargs)
+        self.embed = embed
+        self.media_type = media_type
+
+
+class Form(Body):
+    """A field of an urlencoded or multipart form."""
+
+    __slots__ = ()
+    source = ParamSource.FORM
+
+    def __init__(
+        self,
+        default: Any = PydanticUndefined,
+        *,
+        media_type: str = "application/x-www-form-urlencoded",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(default, media_type=media_type, **kwargs)
+
+
+class File(Form):
+    """An uploaded file of a multipart form (`UploadFile`, or `bytes` for the content)."""
+
+    __slots__ = ()
+    source = ParamSource.FILE
+
+    def __init__(
+        self,
+        default: Any = PydanticUndefined,
+        *,
+        media_type: str = "multipart/form-data",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(default, media_type=media_type, **kwargs)

@@ -1,0 +1,322 @@
+"""The per-handler extraction plan: read raw values, validate them once, fill defaults.
+
+A `Plan` is compiled at start-up from an `Analysis`. Per request it gathers only the
+declared parameters from the request (query, headers, cookies, path, body or form),
+validates all of them in one call of one pydantic validator, and returns a dict keyed by
+section (`path`, `query`, `header`, `cookie`, `body`). A failure of any field raises one
+`RequestValidationError` listing every failing field with its `loc`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Annotated
+from typing import Any
+
+import orjson
+from pydantic import BaseModel
+from pydantic import Field
+from pydantic import TypeAdapter
+from pydantic import ValidationError
+from pydantic_core import PydanticUndefined
+from typing_extensions import NotRequired
+from typing_extensions import Required
+from typing_extensions import TypedDict
+
+from trivium.errors import HTTPException
+from trivium.errors import RequestValidationError
+from trivium.http._request import HTTPConnection
+from trivium.http._request import Request
+from trivium.params._analysis import Analysis
+from trivium.params._analysis import FieldSpec
+from trivium.params._markers import ParamSource
+
+__all__ = ["Plan", "validation_errors"]
+
+_MUTABLE = (list, dict, set, bytearray)
+
+
+class Plan:
+    """Compiled request extraction and validation for one handler."""
+
+    __slots__ = (
+        "body_field",
+        "body_mode",
+        "body_required",
+        "cookie",
+        "defaults",
+        "form_fields",
+        "header",
+        "path",
+        "query",
+        "validator",
+    )
+
+    def __init__(self, analysis: Analysis, name: str) -> None:
+        fields = analysis.fields
+        self.path = _simple(fields, ParamSource.PATH)
+        self.query = _collector(fields, ParamSource.QUERY)
+        self.header = _collector(fields, ParamSource.HEADER)
+        self.cookie = _collector(fields, ParamSource.COOKIE)
+        body = [f for f in fields if f.section == "body"]
+        self.form_fields = [f for f in body if f.source is not ParamSource.BODY]
+        json_fields = [f for f in body if f.source is ParamSource.BODY]
+        if self.form_fields and json_fields:
+            raise _config_error(name, "mixes JSON body parameters with form or file parameters")
+        self.body_field: FieldSpec | None = None
+        self.body_mode = ""
+        if self.form_fields:
+            self.body_mode = "form"
+        elif len(json_fields) == 1 and not getattr(json_fields[0].marker, "embed", False):
+            self.body_mode = "json"
+            self.body_field = json_fields[0]
+        elif json_fields:
+            self.body_mode = "json-embed"
+        self.body_required = any(f.required for f in body)
+        self.defaults = [
+            (f.section, f.name, f.default, f.marker.default_factory, isinstance(f.default, _MUTABLE))
+            for f in fields
+            if not f.required and not f.is_model
+        ]
+        self.validator = _build_validator(fields, self, name) if fields else None
+
+    async def extract(self, conn: HTTPConnection) -> dict[str, Any]:
+        """Read, validate and complete the parameters of one request.
+
+        Raises:
+            RequestValidationError: one or more parameters are invalid (422).
+            HTTPException: the body is malformed (400), too large (413) or of an
+                unsupported content type (415).
+        """
+        if self.validator is None:
+            return {}
+        raw: dict[str, Any] = {}
+        if self.path:
+            params = conn.path_params
+            raw["path"] = {k: params[k] for k in self.path if k in params}
+        if self.query is not None:
+            raw["query"] = self.query(conn.query_params)
+        if self.header is not None:
+            raw["header"] = self.header(conn.headers)
+        if self.cookie is not None:
+            raw["cookie"] = self.cookie(conn.cookies)
+        body: Any = None
+        if self.body_mode:
+            assert isinstance(conn, Request)  # noqa: S101 - websockets have no body fields
+            body = await self._read_body(conn, raw)
+        try:
+            values: dict[str, Any] = self.validator.validate_python(raw)
+        except ValidationError as exc:
+            raise RequestValidationError(validation_errors(exc), body) from None
+        if self.body_field is not None:
+            # Handlers see the single body under its parameter name, like embedded ones.
+            values["body"] = {self.body_field.name: values["body"]} if "body" in values else {}
+        for section, name, default, factory, mutable in self.defaults:
+            target = values.setdefault(section, {})
+            if target is None:
+                continue
+            if name not in target:
+                if factory is not None:
+                    target[name] = factory()
+                else:
+                    target[name] = copy.copy(default) if mutable else default
+        return values
+
+    def defaults_only(self) -> dict[str, Any]:
+        """Return the values of a request that sent nothing (every parameter at its default)."""
+        values: dict[str, Any] = {}
+        for section, name, default, factory, mutable in self.defaults:
+            target = values.setdefault(section, {})
+            if factory is not None:
+                target[name] = factory()
+            else:
+                target[name] = copy.copy(default) if mutable else default
+        return values
+
+    async def _read_body(self, request: Request, raw: dict[str, Any]) -> Any:
+        if self.body_mode == "form":
+            return await self._read_form(request, raw)
+        body = await request.body()
+        if not body:
+            return None
+        content_type = request.headers.get("content-type")
+        if content_type is None or not _is_json(content_type):
+            raise HTTPException(
+                415,
+                f"Unsupported media type {content_type or '(none)'!r}: "
+                "this endpoint expects 'application/json'",
+            )
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise HTTPException(400, f"Malformed JSON body: {exc}") from None
+        raw["body"] = data
+        return data
+
+    async def _read_form(self, request: Request, raw: dict[str, Any]) -> Any:
+        if not request.headers.get("content-type"):
+            body = await request.body()
+            if body:
+                raise HTTPException(
+                    415,
+                    "Missing Content-Type: this endpoint expects "
+                    "'application/x-www-form-urlencoded' or 'multipart/form-data'",
+                )
+            raw["body"] = {}
+            return None
+        form = await request.form()
+        data: dict[str, Any] = {}
+        for spec in self.form_fields:
+            if spec.is_model:
+                data.update(_model_from_multidict(spec.annotation, form))
+                continue
+            if spec.is_sequence:
+                items = form.getlist(spec.name)
+                if items:
+                    data[spec.name] = [await _file_value(spec, v) for v in items]
+                continue
+            value = form.get(spec.name)
+            if value is None or (value == "" and not spec.required):
+                continue
+            data[spec.name] = await _file_value(spec, value)
+        raw["body"] = data
+        return data
+
+
+async def _file_value(spec: FieldSpec, value: Any) -> Any:
+    if spec.source is ParamSource.FILE and spec.annotation in (bytes, bytes | None):
+        read = getattr(value, "read", None)
+        if read is not None:
+            return await read()
+    return value
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.partition(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def _simple(fields: list[FieldSpec], source: ParamSource) -> list[str]:
+    return [f.name for f in fields if f.source is source]
+
+
+Collector = Callable[[Any], dict[str, Any]]
+
+
+def _collector(fields: list[FieldSpec], source: ParamSource) -> Collector | None:
+    specs = [f for f in fields if f.source is source]
+    if not specs:
+        return None
+    if specs[0].is_model:
+        model = specs[0].annotation
+        return lambda mapping: _model_from_multidict(model, mapping)
+    scalars = tuple(f.name for f in specs if not f.is_sequence)
+    lists = tuple(f.name for f in specs if f.is_sequence)
+    if not lists:
+
+        def collect_scalars(mapping: Any) -> dict[str, Any]:
+            get = mapping.get
+            return {k: v for k in scalars if (v := get(k)) is not None}
+
+        return collect_scalars
+
+    def collect(mapping: Any) -> dict[str, Any]:
+        out = {k: v for k in scalars if (v := mapping.get(k)) is not None}
+        getlist = getattr(mapping, "getlist", None)
+        for k in lists:
+            if getlist is not None:
+                values = getlist(k)
+                if values:
+                    out[k] = values
+            elif k in mapping:
+                out[k] = [mapping[k]]
+        return out
+
+    return collect
+
+
+def _model_from_multidict(model: type[BaseModel], mapping: Any) -> dict[str, Any]:
+    from trivium.params._analysis import _is_sequence  # noqa: PLC0415 - shared helper
+
+    out: dict[str, Any] = {}
+    getlist = getattr(mapping, "getlist", None)
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if getlist is not None and _is_sequence(info.annotation):
+            values = getlist(key)
+            if values:
+                out[key] = values
+        elif key in mapping:
+            out[key] = mapping[key]
+        elif "-" in key or "_" in key:
+            alt = key.replace("_", "-")
+            if alt in mapping:
+                out[key] = mapping[alt]
+    return out
+
+
+def _field_type(spec: FieldSpec) -> Any:
+    marker = spec.marker
+    info = Field(
+        title=marker.title,
+        description=marker.description,
+        deprecated=marker.deprecated,
+        **marker.constraints,
+    )
+    return Annotated[spec.annotation, info]
+
+
+def _build_validator(fields: list[FieldSpec], plan: Plan, name: str) -> TypeAdapter[Any]:
+    sections: dict[str, Any] = {}
+    required_sections: set[str] = set()
+    by_section: dict[str, list[FieldSpec]] = {}
+    for spec in fields:
+        by_section.setdefault(spec.section, []).append(spec)
+    for section, specs in by_section.items():
+        single_body = plan.body_field is not None and section == "body"
+        if (specs[0].is_model and section != "body") or single_body:
+            spec = specs[0]
+            sections[section] = _field_type(spec) if not spec.is_model else spec.annotation
+            if spec.required or spec.is_model:
+                required_sections.add(section)
+            continue
+        if section == "body" and plan.body_mode == "form" and any(s.is_model for s in specs):
+            model = next(s for s in specs if s.is_model).annotation
+            sections[section] = model
+            required_sections.add(section)
+            continue
+        keys = {
+            s.name: (Required if s.required else NotRequired)[_field_type(s)]  # type: ignore[index]
+            for s in specs
+        }
+        sections[section] = TypedDict(f"{name}_{section}", keys)  # type: ignore[operator]
+        if section != "body" or plan.body_required:
+            required_sections.add(section)
+    top = TypedDict(  # type: ignore[operator]
+        f"{name}_params",
+        {
+            k: (Required if k in required_sections else NotRequired)[v]  # type: ignore[index]
+            for k, v in sections.items()
+        },
+    )
+    return TypeAdapter(top)
+
+
+def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """Return pydantic's errors as JSON-safe dicts (`type`, `loc`, `msg`, `input`, `ctx`)."""
+    errors = []
+    for error in exc.errors(include_url=False):
+        item: dict[str, Any] = dict(error)
+        ctx = item.get("ctx")
+        if ctx:
+            item["ctx"] = {k: v if isinstance(v, (str, int, float, bool)) else str(v) for k, v in ctx.items()}
+        errors.append(item)
+    return errors
+
+
+def _config_error(name: str, problem: str) -> Exception:
+    from trivium.errors import ConfigurationError  # noqa: PLC0415
+
+    return ConfigurationError(f"handler {name} {problem}", "body-mix")
+

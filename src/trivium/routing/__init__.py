@@ -1,0 +1,25 @@
+"""Routing: routers, routes, mounts and the compiled path trie."""
+
+from __future__ import annotations
+
+from trivium.routing._dispatch import NoMatchFound
+from trivium.routing._route import BaseRoute
+from trivium.routing._route import Mount
+from trivium.routing._route import Route
+from trivium.routing._route import RouteOptions
+from trivium.routing._route import WebSocketRoute
+from trivium.routing._router import Router
+from trivium.routing._trie import CONVERTERS
+from trivium.routing._trie import Converter
+
+__all__ = [
+    "CONVERTERS",
+    "BaseRoute",
+    "Converter",
+    "Mount",
+    "NoMatchFound",
+    "Route",
+    "RouteOptions",
+    "Router",
+    "WebSocketRoute",
+]

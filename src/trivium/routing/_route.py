@@ -1,0 +1,302 @@
+"""Routes: an HTTP route, a websocket route and a mounted sub-application.
+
+A route keeps what the user declared; `compile()` (run once when the app starts) builds
+its extraction plan, call steps and serializer. `handle()` is the whole per-request
+path: extract and validate, call, serialize, send, then background tasks and teardown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypedDict
+
+from trivium.di._depends import Depends
+from trivium.di._solver import RequestContext
+from trivium.di._solver import run_steps
+from trivium.di._solver import teardown
+from trivium.errors import HTTPException
+from trivium.errors import RequestValidationError
+from trivium.errors import WebSocketException
+from trivium.http._request import Request
+from trivium.http._response import Response
+from trivium.params._analysis import analyse
+from trivium.params._plan import Plan
+from trivium.routing._serialize import make_serializer
+from trivium.routing._serialize import model_from_annotation
+from trivium.routing._trie import PathTemplate
+from trivium.types import ASGIApp
+from trivium.types import Receive
+from trivium.types import Scope
+from trivium.types import Send
+
+if TYPE_CHECKING:
+    from trivium.app import App
+
+__all__ = ["BaseRoute", "Mount", "Route", "RouteOptions", "WebSocketRoute"]
+
+UNSET: Any = object()
+
+
+class RouteOptions(TypedDict, total=False):
+    """Options shared by every route decorator (`app.get(path, **options)`)."""
+
+    name: str
+    """The route name for `url_path_for` (default: the function's name)."""
+    status_code: int
+    """The status of successful responses."""
+    response_model: Any
+    """The type that filters and documents the output; `None` disables the return annotation."""
+    response_class: type[Response]
+    """The response class used for returned values (default: JSON)."""
+    response_model_exclude_unset: bool
+    """Leave out fields the handler never set."""
+    response_model_exclude_none: bool
+    """Leave out fields whose value is `None`."""
+    response_model_by_alias: bool
+    """Dump fields by alias (default True)."""
+    dependencies: Sequence[Depends]
+    """Dependencies run for their effect before the handler."""
+    tags: list[str]
+    """OpenAPI tags."""
+    summary: str
+    """OpenAPI summary (default: from the function name)."""
+    description: str
+    """OpenAPI description (default: the docstring)."""
+    response_description: str
+    """OpenAPI description of the successful response."""
+    responses: dict[int | str, dict[str, Any]]
+    """Extra documented responses."""
+    deprecated: bool
+    """Mark the operation deprecated in OpenAPI."""
+    operation_id: str
+    """OpenAPI operationId (default: derived from the name and path)."""
+    include_in_schema: bool
+    """List the route in the OpenAPI document (default True)."""
+    openapi_extra: dict[str, Any]
+    """Merged into the operation object of the OpenAPI document."""
+    max_body_size: int | None
+    """The largest request body accepted, in bytes (default: the app's)."""
+    tool: bool | dict[str, Any]
+    """Offer the route to LLM agents as a tool (opt-in)."""
+
+
+class BaseRoute:
+    """Common parts of every route."""
+
+    __slots__ = ("name", "path", "template")
+
+    def __init__(self, path: str, name: str | None) -> None:
+        self.path = path
+        self.template = PathTemplate(path)
+        self.name = name
+
+    def url_path(self, **params: Any) -> str:
+        """Build this route's path with `params` filled in."""
+        return self.template.format(params)
+
+
+class Route(BaseRoute):
+    """An HTTP route: a path, methods and a handler."""
+
+    __slots__ = (
+        "_version",
+        "endpoint",
+        "max_body_size",
+        "methods",
+        "options",
+        "plan",
+        "serialize",
+        "steps",
+    )
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        methods: Sequence[str],
+        options: RouteOptions,
+    ) -> None:
+        super().__init__(path, options.get("name") or getattr(endpoint, "__name__", None))
+        self.endpoint = endpoint
+        self.methods = tuple(dict.fromkeys(m.upper() for m in methods))
+        self.options = options
+        self.plan: Plan | None = None
+        self.steps: list[Any] = []
+        self._version = -1
+        self.max_body_size: int | None = None
+
+    @property
+    def dependencies(self) -> list[Depends]:
+        """The route's own dependencies."""
+        return list(self.options.get("dependencies", ()))
+
+    def compile(self, app: App) -> None:
+        """Build the plan, steps and serializer (start-up only)."""
+        name = getattr(self.endpoint, "__qualname__", self.path)
+        analysis = analyse(
+            self.endpoint,
+            path_names=set(self.template.names),
+            dependencies=(*app.app_dependencies, *self.dependencies),
+            overrides=app.dependency_overrides,
+        )
+        self.plan = Plan(analysis, name.replace(".", "_").replace("<", "").replace(">", ""))
+        self.steps = analysis.steps
+        options = self.options
+        model = options.get("response_model", UNSET)
+        if model is UNSET:
+            model = model_from_annotation(self.endpoint)
+        self.serialize = make_serializer(
+            response_model=model,
+            status_code=options.get("status_code"),
+            response_class=options.get("response_class"),
+            exclude_unset=options.get("response_model_exclude_unset", False),
+            exclude_none=options.get("response_model_exclude_none", False),
+            by_alias=options.get("response_model_by_alias", True),
+            name=name,
+        )
+        self.max_body_size = options.get("max_body_size", app.max_body_size)
+        self._version = app.dependency_overrides.version
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, app: App) -> None:
+        """Serve one request."""
+        if self._version != app.dependency_overrides.version:
+            self.compile(app)
+        request = Request(scope, receive, send, self.max_body_size)
+        ctx = RequestContext(request, app.app_scope, app.limiter)
+        error: Exception | None = None
+        reraise = False
+        try:
+            values = await self.plan.extract(request)  # type: ignore[union-attr]
+            result = await run_steps(self.steps, values, ctx)
+            if ctx.function_stack:
+                leftover = await teardown(ctx.function_stack, None, ctx.limiter)
+                if leftover is not None:
+                    raise leftover
+            response = self.serialize(result, ctx)
+        except Exception as exc:  # noqa: BLE001 - every error becomes a response
+            if ctx.function_stack:
+                await teardown(ctx.function_stack, exc, ctx.limiter)
+            error = exc
+            response, reraise = await app.error_response(request, exc)
+        background = ctx.background
+        if background is not None and background.tasks:
+            if response.background is None:
+                response.background = background
+            else:
+                response.background = _chain(response.background, background)
+        try:
+            await response(scope, receive, send)
+        finally:
+            if ctx.request_stack:
+                leftover = await teardown(ctx.request_stack, error, ctx.limiter)
+                if leftover is not None and leftover is not error:
+                    app.log_teardown_error(leftover)
+            if request._form is not None:  # noqa: SLF001
+                await request.close()
+        if reraise and error is not None:
+            raise error
+
+
+def _chain(first: Callable[[], Any], second: Callable[[], Any]) -> Callable[[], Any]:
+    async def both() -> None:
+        await first()
+        await second()
+
+    return both
+
+
+class WebSocketRoute(BaseRoute):
+    """A websocket route."""
+
+    __slots__ = ("_version", "dependencies", "endpoint", "plan", "steps")
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        name: str | None = None,
+        dependencies: Sequence[Depends] = (),
+    ) -> None:
+        super().__init__(path, name or getattr(endpoint, "__name__", None))
+        self.endpoint = endpoint
+        self.dependencies = list(dependencies)
+        self.plan: Plan | None = None
+        self.steps: list[Any] = []
+        self._version = -1
+
+    def compile(self, app: App) -> None:
+        """Build the plan and steps (start-up only)."""
+        analysis = analyse(
+            self.endpoint,
+            path_names=set(self.template.names),
+            dependencies=(*app.app_dependencies, *self.dependencies),
+            overrides=app.dependency_overrides,
+            websocket=True,
+        )
+        name = getattr(self.endpoint, "__qualname__", self.path)
+        self.plan = Plan(analysis, name.replace(".", "_").replace("<", "").replace(">", ""))
+        self.steps = analysis.steps
+        self._version = app.dependency_overrides.version
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, app: App) -> None:
+        """Serve one websocket connection."""
+        from trivium.http._websocket import WebSocket  # noqa: PLC0415
+        from trivium.http._websocket import WebSocketDisconnect  # noqa: PLC0415
+        from trivium.http._websocket import WebSocketState  # noqa: PLC0415
+
+        if self._version != app.dependency_overrides.version:
+            self.compile(app)
+        websocket = WebSocket(scope, receive, send)
+        ctx = RequestContext(websocket, app.app_scope, app.limiter)
+        error: Exception | None = None
+        try:
+            values = await self.plan.extract(websocket)  # type: ignore[union-attr]
+            await run_steps(self.steps, values, ctx)
+        except WebSocketDisconnect:
+            pass
+        except (WebSocketException, HTTPException) as exc:
+            code, reason = _close_for(exc)
+            if websocket.application_state is not WebSocketState.DISCONNECTED:
+                await websocket.close(code, reason)
+        except Exception as exc:
+            error = exc
+            if websocket.application_state is not WebSocketState.DISCONNECTED:
+                await websocket.close(1011, "Internal error")
+            raise
+        finally:
+            stack = ctx.function_stack + ctx.request_stack
+            if stack:
+                await teardown(stack, error, ctx.limiter)
+
+
+def _close_for(exc: Exception) -> tuple[int, str]:
+    if isinstance(exc, WebSocketException):
+        return exc.code, exc.reason
+    if isinstance(exc, RequestValidationError):
+        return 1008, "Invalid parameters: " + "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+        )[:120]
+    assert isinstance(exc, HTTPException)  # noqa: S101 - narrowed by the caller
+    return 1008, str(exc.detail)[:120]
+
+
+class Mount(BaseRoute):
+    """An ASGI application (another trivium app, static files, a WSGI bridge) under a prefix."""
+
+    __slots__ = ("app",)
+
+    def __init__(self, path: str, app: ASGIApp, name: str | None = None) -> None:
+        path = "/" + path.strip("/") if path.strip("/") else ""
+        super().__init__(path or "/", name)
+        self.path = path
+        self.app = app
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request to the mounted app with `root_path` extended by the prefix."""
+        child = dict(scope)
+        child["root_path"] = scope.get("root_path", "") + self.path
+        child.pop("app", None)
+        await self.app(child, receive, send)

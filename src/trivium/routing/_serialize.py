@@ -1,0 +1,148 @@
+"""Turn a handler's return value into a response, by a function chosen at start-up.
+
+With a response model (the `response_model=` option or the return annotation) the value
+is validated against it and dumped by pydantic-core, so fields outside the model never
+leak. Without one, plain data goes straight to orjson.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from collections.abc import Callable
+from typing import Any
+from typing import get_args
+from typing import get_origin
+
+import orjson
+from pydantic import BaseModel
+from pydantic import TypeAdapter
+
+from trivium.di._solver import RequestContext
+from trivium.errors import ConfigurationError
+from trivium.http._response import Response
+from trivium.http._response import json_default
+
+__all__ = ["Serializer", "make_serializer", "model_from_annotation"]
+
+Serializer = Callable[[Any, RequestContext], Response]
+
+_JSON = b"application/json"
+_PLAIN_TYPES = (dict, list, str, int, float, bool, bytes, tuple, set)
+
+
+class ResponseValidationError(ValueError):
+    """The handler returned data that does not match its response model (a server bug)."""
+
+
+def json_response(body: bytes, status: int) -> Response:
+    """Build a JSON response from ready bytes without re-rendering."""
+    response = Response.__new__(Response)
+    response.status_code = status
+    response.background = None
+    response._headers = None  # noqa: SLF001
+    if status < 200 or status in (204, 304):
+        response.body = b""
+        response.raw_headers = []
+    else:
+        response.body = body
+        response.raw_headers = [
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", _JSON),
+        ]
+    return response
+
+
+def model_from_annotation(endpoint: Callable[..., Any]) -> Any:
+    """Return the return annotation when it should filter the output, else `None`."""
+    try:
+        hints = typing.get_type_hints(endpoint, include_extras=True)
+    except Exception:  # noqa: BLE001 - an unresolvable return hint just isn't used
+        return None
+    annotation = hints.get("return")
+    if annotation is None or annotation is Any or annotation is type(None):
+        return None
+    if annotation in _PLAIN_TYPES:
+        return None
+    members = get_args(annotation) if get_origin(annotation) in (typing.Union, types.UnionType) else (annotation,)
+    for member in members:
+        if inspect.isclass(member) and issubclass(member, Response):
+            return None
+        origin = get_origin(member)
+        if inspect.isclass(origin) and issubclass(origin, (typing.AsyncIterator, typing.Iterator)):  # type: ignore[arg-type]
+            return None
+    return annotation
+
+
+def _merge(response: Response, temporal: Response | None, default_status: int | None) -> Response:
+    if temporal is not None:
+        if temporal.status_code is not None:
+            response.status_code = temporal.status_code
+        if temporal.raw_headers:
+            present = {k for k, _ in response.raw_headers if k != b"set-cookie"}
+            response.raw_headers.extend(
+                (k, v) for k, v in temporal.raw_headers if k == b"set-cookie" or k not in present
+            )
+    elif default_status is not None and response.status_code == 200:
+        response.status_code = default_status
+    return response
+
+
+def make_serializer(  # noqa: C901 - one closure per output strategy, chosen once
+    *,
+    response_model: Any,
+    status_code: int | None,
+    response_class: type[Response] | None,
+    exclude_unset: bool = False,
+    exclude_none: bool = False,
+    by_alias: bool = True,
+    name: str = "handler",
+) -> Serializer:
+    """Compile the function that turns `(result, ctx)` into a `Response`."""
+    status = status_code or 200
+    adapter: TypeAdapter[Any] | None = None
+    if response_model is not None:
+        try:
+            adapter = TypeAdapter(response_model)
+        except Exception as exc:  # noqa: BLE001 - pydantic raises several kinds here
+            raise ConfigurationError(
+                f"{name}: response model {response_model!r} is not a valid pydantic type ({exc})",
+                "response-model",
+            ) from exc
+    dump_options = {"exclude_unset": exclude_unset, "exclude_none": exclude_none, "by_alias": by_alias}
+    plain_json = response_class is None or response_class in _json_classes()
+
+    def to_bytes(result: Any) -> bytes:
+        if adapter is not None:
+            try:
+                value = adapter.validate_python(result, from_attributes=True)
+            except Exception as exc:
+                raise ResponseValidationError(
+                    f"{name} returned a value that does not match its response model: {exc}"
+                ) from exc
+            return adapter.dump_json(value, **dump_options)
+        if isinstance(result, BaseModel):
+            return result.__pydantic_serializer__.to_json(result, **dump_options)
+        return orjson.dumps(result, default=json_default)
+
+    def serialize(result: Any, ctx: RequestContext) -> Response:
+        if isinstance(result, Response):
+            return _merge(result, ctx.response, None)
+        temporal = ctx.response
+        if plain_json:
+            response = json_response(to_bytes(result), status)
+        else:
+            assert response_class is not None  # noqa: S101 - narrowed by plain_json
+            response = response_class(result, status_code=status)
+        if temporal is not None:
+            return _merge(response, temporal, None)
+        return response
+
+    return serialize
+
+
+def _json_classes() -> tuple[type[Response], ...]:
+    from trivium.http._response import JSONResponse  # noqa: PLC0415
+
+    return (JSONResponse,)
