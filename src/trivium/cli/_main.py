@@ -1,0 +1,210 @@
+"""The `trivium` command: a click group whose battery subcommands load lazily.
+
+`trivium --help` must stay fast and import no battery, so a battery's commands are listed
+in `BATTERY_COMMANDS` by import path with a one-line help text, and the group imports the
+module only when the command is run (or its own `--help` is asked for).
+
+To add `trivium db`: write a click command or group `db` in `trivium/db/_cli.py` and add
+`"db": LazyCommand("trivium.db._cli:db", "Manage the database and its migrations.")` to
+`BATTERY_COMMANDS` below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.metadata
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Unpack
+from typing import get_args
+
+import click
+
+from trivium.errors import ConfigurationError
+from trivium.errors import MissingDependencyError
+from trivium.protocols import Interface
+from trivium.protocols import LogLevel
+from trivium.protocols import ServerConfig
+from trivium.protocols import ServerName
+from trivium.protocols import ServerOptions
+from trivium.protocols import serve
+
+__all__ = ["BATTERY_COMMANDS", "LazyCommand", "LazyGroup", "main", "run"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LazyCommand:
+    """A subcommand known by where it lives, imported only when it is used."""
+
+    import_path: str
+    """`"package.module:attribute"` of a `click.Command` (or `click.Group`)."""
+    short_help: str
+    """One line shown by the group's `--help` without importing the command."""
+
+
+BATTERY_COMMANDS: dict[str, LazyCommand] = {}
+"""Subcommands contributed by batteries, by command name; read when `main` is built."""
+
+
+class LazyGroup(click.Group):
+    """A click group that also holds lazy commands and imports each one on first use."""
+
+    def __init__(
+        self,
+        name: str | None = None,
+        commands: Sequence[click.Command] | None = None,
+        **attrs: object,
+    ) -> None:
+        super().__init__(name, commands, **attrs)  # type: ignore[arg-type]
+        self.lazy_commands: dict[str, LazyCommand] = {}
+        """Commands not imported yet, by name."""
+
+    def add_lazy_command(self, name: str, import_path: str, short_help: str) -> None:
+        """Register the command at `import_path` ("module:attribute") as `name`."""
+        self.lazy_commands[name] = LazyCommand(import_path, short_help)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Return the names of eager and lazy commands, sorted."""
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Return the command `cmd_name`, importing it if it is lazy."""
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in self.lazy_commands:
+            command = self._import(cmd_name, self.lazy_commands[cmd_name])
+            self.add_command(command, cmd_name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the commands with their short help, without importing lazy ones."""
+        limit = (
+            formatter.width - 6 - max((len(name) for name in self.list_commands(ctx)), default=0)
+        )
+        rows: list[tuple[str, str]] = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name)
+            if command is not None:
+                if not command.hidden:
+                    rows.append((name, command.get_short_help_str(limit)))
+            else:
+                rows.append((name, self.lazy_commands[name].short_help))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    @staticmethod
+    def _import(name: str, lazy: LazyCommand) -> click.Command:
+        module_name, _, attribute = lazy.import_path.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except MissingDependencyError as exc:
+            raise click.ClickException(f"'{name}' is not available: {exc}") from None
+        command = getattr(module, attribute)
+        if not isinstance(command, click.Command):
+            msg = f"{lazy.import_path} is {type(command).__name__}, not a click command"
+            raise TypeError(msg)
+        return command
+
+
+class _ConfigurationFailed(click.ClickException):
+    """A `ConfigurationError` shown as a one-line error with exit status 2."""
+
+    exit_code = 2
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    try:
+        version = importlib.metadata.version("trivium")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown (not installed)"
+    click.echo(f"trivium {version}")
+    ctx.exit()
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
+def main() -> None:
+    """Trivium's command line: serve an app, and the commands of its batteries.
+
+    Import strings are resolved from the current directory, which is put first on
+    sys.path.
+    """
+    cwd = str(Path.cwd())
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+
+
+for _name, _lazy in BATTERY_COMMANDS.items():
+    main.add_lazy_command(_name, _lazy.import_path, _lazy.short_help)
+
+_DEFAULTS = ServerConfig()
+
+
+@main.command()
+@click.argument("target")
+@click.option("--host", default=_DEFAULTS.host, show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(1, 65535), default=_DEFAULTS.port, show_default=True)
+@click.option(
+    "--interface",
+    type=click.Choice(get_args(Interface), case_sensitive=False),
+    default=None,
+    help="Application interface.  [default: rsgi on granian, asgi on uvicorn]",
+)
+@click.option(
+    "--server",
+    type=click.Choice(get_args(ServerName), case_sensitive=False),
+    default=_DEFAULTS.server,
+    show_default=True,
+    help="Server to run.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=_DEFAULTS.workers,
+    show_default=True,
+    help="Worker processes.",
+)
+@click.option("--reload", is_flag=True, help="Restart when source files change (development).")
+@click.option(
+    "--reload-dir",
+    "reload_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Directory to watch with --reload (repeatable).  [default: current directory]",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(get_args(LogLevel), case_sensitive=False),
+    default=_DEFAULTS.log_level,
+    show_default=True,
+    help="Server log level.",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=_DEFAULTS.access_log,
+    show_default=True,
+    help="Log one line per request.",
+)
+def run(target: str, **options: Unpack[ServerOptions]) -> None:
+    """Serve an app with Granian or uvicorn.
+
+    TARGET is an import string: 'main:app', or 'main:create_app()' for a function that
+    returns the app.
+    """
+    try:
+        serve(target, **options)
+    except ConfigurationError as exc:
+        raise _ConfigurationFailed(str(exc)) from None
+    except MissingDependencyError as exc:
+        raise click.ClickException(str(exc)) from None

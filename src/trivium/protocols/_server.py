@@ -1,0 +1,414 @@
+"""Start an app on Granian (RSGI or ASGI) or on uvicorn.
+
+Everything is checked before a server starts: the options, the import string, that the
+target is an application, which interface it speaks and that the needed packages are
+installed. Mistakes become `ConfigurationError`s that say what to change.
+
+An import string is imported once in the launching process to check it, except when the
+server will reload or fork several workers: then the check runs in a short-lived child
+interpreter, so that the supervising process never holds the app's modules. Granian forks
+its workers from that process, and a forked worker that inherited the modules would keep
+serving the old code after a reload instead of importing the edited files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib
+import importlib.util
+import json
+import logging
+import multiprocessing
+import pickle
+import subprocess
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+from typing import NamedTuple
+from typing import TypedDict
+from typing import Unpack
+from typing import get_args
+
+from trivium.errors import ConfigurationError
+from trivium.errors import MissingDependencyError
+from trivium.types import ASGIApp
+
+__all__ = ["Interface", "LogLevel", "ServerConfig", "ServerName", "ServerOptions", "serve"]
+
+Interface = Literal["rsgi", "asgi"]
+ServerName = Literal["granian", "uvicorn"]
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+
+logger = logging.getLogger("trivium.server")
+
+_PROBE_MARK = "trivium-probe:"
+_PROBE_TIMEOUT = 120.0
+_PROBE_CODE = (
+    "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+    "from trivium.protocols._server import _probe_main; _probe_main(sys.argv[2])"
+)
+
+
+class ServerOptions(TypedDict, total=False):
+    """Keyword options of `serve` and `App.run`; each one is a `ServerConfig` field."""
+
+    host: str
+    port: int
+    interface: Interface | None
+    server: ServerName
+    workers: int
+    reload: bool
+    reload_dirs: Sequence[str]
+    log_level: LogLevel
+    access_log: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """How to serve an app; validated when built, so a bad value fails before start-up."""
+
+    host: str = "127.0.0.1"
+    """Address to bind."""
+    port: int = 8000
+    """TCP port to bind, 1-65535."""
+    interface: Interface | None = None
+    """`"rsgi"` or `"asgi"`; `None` picks RSGI on Granian and ASGI on uvicorn."""
+    server: ServerName = "granian"
+    """`"granian"` or `"uvicorn"`."""
+    workers: int = 1
+    """Number of worker processes; more than one needs an import-string target."""
+    reload: bool = False
+    """Restart the workers when source files change (development only)."""
+    reload_dirs: Sequence[str] = ()
+    """Directories watched by `reload`; empty means the working directory. Kept as a tuple."""
+    log_level: LogLevel = "info"
+    """Server log level."""
+    access_log: bool = False
+    """Log one line per request."""
+
+    def __post_init__(self) -> None:
+        dirs = self.reload_dirs
+        object.__setattr__(self, "reload_dirs", (dirs,) if isinstance(dirs, str) else tuple(dirs))
+        _check_choice("server", self.server, get_args(ServerName))
+        if self.interface is not None:
+            _check_choice("interface", self.interface, get_args(Interface))
+        _check_choice("log_level", self.log_level, get_args(LogLevel))
+        if not isinstance(self.port, int) or not 1 <= self.port <= 65535:
+            raise ConfigurationError(
+                f"port={self.port!r} is not a TCP port; use an integer from 1 to 65535.",
+                code="server.invalid-option",
+            )
+        if not isinstance(self.workers, int) or self.workers < 1:
+            raise ConfigurationError(
+                f"workers={self.workers!r} is not a worker count; use an integer of 1 or more.",
+                code="server.invalid-option",
+            )
+        if not self.host:
+            raise ConfigurationError(
+                "host is empty; use an address such as '127.0.0.1' or '0.0.0.0'.",
+                code="server.invalid-option",
+            )
+
+
+def serve(
+    target: str | ASGIApp,
+    config: ServerConfig | None = None,
+    /,
+    **options: Unpack[ServerOptions],
+) -> None:
+    """Serve `target` until the server is stopped.
+
+    Args:
+        target: The app object, or an import string: `"module:attr"`, or
+            `"module:factory()"` for a function that returns the app.
+        config: Base configuration; keyword `options` override its fields.
+        **options: `ServerConfig` fields, e.g. `host`, `port`, `workers`, `reload`.
+
+    Raises:
+        ConfigurationError: An option, the target or the interface choice is wrong; raised
+            before any server starts.
+        MissingDependencyError: The chosen server or the reloader is not installed.
+    """
+    config = dataclasses.replace(config or ServerConfig(), **options)
+    _check_dependencies(config)
+    if isinstance(target, str):
+        spec = _parse_import_string(target)
+        needs_clean_supervisor = config.reload or config.workers > 1
+        facts = _probe_in_child(spec) if needs_clean_supervisor else _facts(_load(spec), target)
+        interface = _choose_interface(config, facts, target)
+        _launch(config, interface, spec)
+    else:
+        label = _describe_object(target)
+        if config.reload or config.workers > 1:
+            option = "reload=True" if config.reload else f"workers={config.workers}"
+            raise ConfigurationError(
+                f"{option} needs the app as an import string such as 'main:app', so that "
+                f"each process can import it; pass the string instead of {label}.",
+                code="server.needs-import-string",
+            )
+        interface = _choose_interface(config, _facts(target, label), label)
+        if config.server == "granian":
+            _check_forkable(target, label)
+        _launch(config, interface, target)
+
+
+class _ImportString(NamedTuple):
+    module: str
+    attribute: str
+    factory: bool
+
+    def __str__(self) -> str:
+        return f"{self.module}:{self.attribute}{'()' if self.factory else ''}"
+
+
+class _AppFacts(NamedTuple):
+    rsgi: bool
+    asgi: bool
+
+
+def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigurationError(
+            f"{name}={value!r} is not supported; use one of: {', '.join(choices)}.",
+            code=f"server.unknown-{name.replace('_', '-')}",
+        )
+
+
+def _check_dependencies(config: ServerConfig) -> None:
+    if config.server == "uvicorn" and importlib.util.find_spec("uvicorn") is None:
+        raise MissingDependencyError("uvicorn", "uvicorn")
+    if (
+        config.server == "granian"
+        and config.reload
+        and importlib.util.find_spec("watchfiles") is None
+    ):
+        raise MissingDependencyError("watchfiles", "reload")
+
+
+def _parse_import_string(value: str) -> _ImportString:
+    module, _, attribute = value.strip().partition(":")
+    factory = attribute.endswith("()")
+    attribute = attribute.removesuffix("()")
+    parts = [*module.split("."), *attribute.split(".")]
+    if not all(part.isidentifier() for part in parts):
+        raise ConfigurationError(
+            f"{value!r} is not an import string; write 'module:attribute' such as 'main:app', "
+            "or 'module:function()' for a function that returns the app.",
+            code="server.bad-import-string",
+        )
+    return _ImportString(module, attribute, factory)
+
+
+def _load(spec: _ImportString) -> object:
+    try:
+        module = importlib.import_module(spec.module)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not f"{spec.module}.".startswith(f"{exc.name}."):
+            raise _import_failed(spec, exc) from exc
+        raise ConfigurationError(
+            f"Could not import module {spec.module!r} for {str(spec)!r}: no module named "
+            f"{exc.name!r}. Check the spelling, and run from the directory that contains it "
+            f"(the current one is {Path.cwd()}).",
+            code="server.import-failed",
+        ) from None
+    except Exception as exc:
+        raise _import_failed(spec, exc) from exc
+    found: object = module
+    for name in spec.attribute.split("."):
+        if not hasattr(found, name):
+            raise ConfigurationError(
+                f"Module {spec.module!r} has no attribute {spec.attribute!r}; name the "
+                f"variable that holds the app, as in '{spec.module}:app'.",
+                code="server.attribute-missing",
+            )
+        found = getattr(found, name)
+    if not spec.factory:
+        return found
+    if not callable(found):
+        raise ConfigurationError(
+            f"{str(spec)!r} calls {spec.attribute!r}, which is not a function; drop the '()'.",
+            code="server.not-an-app",
+        )
+    try:
+        return found()
+    except Exception as exc:
+        raise ConfigurationError(
+            f"The factory {str(spec)!r} raised {_describe_exception(exc)}.",
+            code="server.import-failed",
+        ) from exc
+
+
+def _import_failed(spec: _ImportString, exc: BaseException) -> ConfigurationError:
+    return ConfigurationError(
+        f"Importing module {spec.module!r} raised {_describe_exception(exc)}; fix the error "
+        "in that module.",
+        code="server.import-failed",
+    )
+
+
+def _describe_exception(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, SyntaxError):
+        return text  # its message already names the file and line
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames:
+        text += f" (at {frames[-1].filename}, line {frames[-1].lineno})"
+    return text
+
+
+def _describe_object(target: object) -> str:
+    kind = type(target)
+    return f"the {kind.__module__}.{kind.__qualname__} object"
+
+
+def _facts(app: object, label: str) -> _AppFacts:
+    facts = _AppFacts(rsgi=hasattr(app, "__rsgi__"), asgi=callable(app))
+    if not (facts.rsgi or facts.asgi):
+        raise ConfigurationError(
+            f"{label!r} is of type {type(app).__qualname__}, not an ASGI or RSGI app; point "
+            "the import string at the app (for example 'main:app').",
+            code="server.not-an-app",
+        )
+    return facts
+
+
+def _probe_in_child(spec: _ImportString) -> _AppFacts:
+    argv = [sys.executable, "-c", _PROBE_CODE, json.dumps(sys.path), str(spec)]
+    try:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and code, no shell
+            argv, capture_output=True, text=True, timeout=_PROBE_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise ConfigurationError(
+            f"Importing {str(spec)!r} took longer than {_PROBE_TIMEOUT:.0f} s; move slow work "
+            "out of import time (into the lifespan).",
+            code="server.import-failed",
+        ) from None
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(_PROBE_MARK):
+            result = json.loads(line.removeprefix(_PROBE_MARK))
+            if "error" in result:
+                raise ConfigurationError(result["error"], code=result["code"])
+            return _AppFacts(rsgi=result["rsgi"], asgi=result["asgi"])
+    stderr = done.stderr.strip().splitlines()
+    raise ConfigurationError(
+        f"Importing {str(spec)!r} ended the process with status {done.returncode}"
+        f"{': ' + stderr[-1] if stderr else ''}; run 'python -c \"import {spec.module}\"' "
+        "to see the full error.",
+        code="server.import-failed",
+    )
+
+
+def _probe_main(import_string: str) -> None:
+    """Check `import_string` and print the result; the body of the probe subprocess."""
+    try:
+        facts = _facts(_load(_parse_import_string(import_string)), import_string)
+        result: dict[str, object] = {"rsgi": facts.rsgi, "asgi": facts.asgi}
+    except ConfigurationError as exc:
+        result = {"error": exc.message, "code": exc.code}
+    sys.stdout.write(f"\n{_PROBE_MARK}{json.dumps(result)}\n")
+    sys.stdout.flush()
+
+
+def _choose_interface(config: ServerConfig, facts: _AppFacts, label: str) -> Interface:
+    if config.server == "uvicorn":
+        if config.interface == "rsgi":
+            raise ConfigurationError(
+                "uvicorn serves ASGI only; drop interface='rsgi' (--interface rsgi) or use "
+                "server='granian' (--server granian).",
+                code="server.unsupported-interface",
+            )
+        interface: Interface = "asgi"
+    elif config.interface == "asgi" or facts.rsgi:
+        interface = config.interface or "rsgi"
+    else:
+        logger.warning("%s has no __rsgi__ entry point; serving it over ASGI instead.", label)
+        interface = "asgi"
+    if interface == "asgi" and not facts.asgi:
+        raise ConfigurationError(
+            f"{label} is not an ASGI callable; serve it with interface='rsgi' on Granian.",
+            code="server.unsupported-interface",
+        )
+    return interface
+
+
+def _check_forkable(app: object, label: str) -> None:
+    from granian import Granian
+    from granian.server import MPServer
+
+    if Granian is not MPServer or multiprocessing.get_start_method() == "fork":
+        return
+    try:
+        pickle.dumps(app)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise ConfigurationError(
+            f"Granian starts workers with {multiprocessing.get_start_method()!r} here, which "
+            f"cannot copy {label} ({exc}); pass an import string such as 'main:app'.",
+            code="server.needs-import-string",
+        ) from exc
+
+
+def _identity(app: ASGIApp) -> ASGIApp:
+    return app
+
+
+def _launch(config: ServerConfig, interface: Interface, target: _ImportString | ASGIApp) -> None:
+    if config.server == "uvicorn":
+        _run_uvicorn(config, target)
+    else:
+        _run_granian(config, interface, target)
+
+
+def _run_granian(
+    config: ServerConfig, interface: Interface, target: _ImportString | ASGIApp
+) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+
+    if isinstance(target, _ImportString):
+        name, factory, loader = f"{target.module}:{target.attribute}", target.factory, None
+    else:
+        name, factory = _describe_object(target), False
+        loader = functools.partial(_identity, target)
+    server = Granian(
+        name,
+        address=config.host,
+        port=config.port,
+        interface=Interfaces.RSGI if interface == "rsgi" else Interfaces.ASGI,
+        workers=config.workers,
+        reload=config.reload,
+        reload_paths=[Path(path) for path in config.reload_dirs] or None,
+        log_level=LogLevels(config.log_level),
+        log_access=config.access_log,
+        factory=factory,
+    )
+    if loader is None:
+        server.serve()
+    else:
+        server.serve(target_loader=loader, wrap_loader=False)
+
+
+def _run_uvicorn(config: ServerConfig, target: _ImportString | ASGIApp) -> None:
+    import uvicorn
+
+    if isinstance(target, _ImportString):
+        app: str | ASGIApp = f"{target.module}:{target.attribute}"
+        factory = target.factory
+    else:
+        app, factory = target, False
+    uvicorn.run(
+        app,
+        host=config.host,
+        port=config.port,
+        workers=config.workers,
+        reload=config.reload,
+        reload_dirs=list(config.reload_dirs) or None,
+        log_level=config.log_level,
+        access_log=config.access_log,
+        factory=factory,
+        interface="asgi3",
+    )

@@ -1,0 +1,305 @@
+"""`trivium run` and `trivium.protocols.serve`: live servers and start-up errors."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+import trivium.cli
+from trivium.cli import main
+from trivium.errors import ConfigurationError
+from trivium.protocols import ServerConfig
+from trivium.protocols import serve
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = Path(trivium.cli.__file__).resolve().parents[2]
+SAMPLE = "tests.cli.sample_app"
+START_TIMEOUT = 15.0
+
+
+@pytest.fixture
+def project(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in-process commands from the repository root, as a user runs them."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.syspath_prepend(str(ROOT))
+
+
+# --- live servers --------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    url: str
+    log: Path
+
+    def get(self) -> dict[str, Any]:
+        response = httpx.get(self.url, timeout=5)
+        assert response.status_code == 200
+        body: dict[str, Any] = response.json()
+        return body
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _env() -> dict[str, str]:
+    paths = [str(SRC), os.environ.get("PYTHONPATH", "")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+
+
+def _command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "trivium.cli", "run", *args]
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server gracefully, then kill whatever is left of its process group."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def running(tmp_path: Path, *args: str, cwd: Path = ROOT) -> Iterator[Server]:
+    port = _free_port()
+    log = tmp_path / f"server-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            _command(*args, "--port", str(port)),
+            cwd=cwd,
+            env=_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server(f"http://127.0.0.1:{port}/", log)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"server exited with {process.returncode}:\n{server.output()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"server not ready in {START_TIMEOUT} s:\n{server.output()}")
+            with contextlib.suppress(httpx.TransportError):
+                httpx.get(server.url, timeout=1)
+                break
+            time.sleep(0.05)
+        yield server
+    finally:
+        _stop(process)
+
+
+@pytest.mark.live
+def test_run_serves_over_rsgi_on_granian_by_default(tmp_path: Path) -> None:
+    with running(tmp_path, f"{SAMPLE}:app") as server:
+        assert server.get()["interface"] == "rsgi"
+
+
+@pytest.mark.live
+def test_run_serves_over_asgi_when_asked(tmp_path: Path) -> None:
+    with running(tmp_path, f"{SAMPLE}:app", "--interface", "asgi") as server:
+        assert server.get()["interface"] == "asgi"
+
+
+@pytest.mark.live
+def test_run_falls_back_to_asgi_with_a_warning_when_app_has_no_rsgi(tmp_path: Path) -> None:
+    with running(tmp_path, f"{SAMPLE}:asgi_app") as server:
+        assert server.get()["interface"] == "asgi"
+        assert "has no __rsgi__ entry point; serving it over ASGI" in server.output()
+
+
+@pytest.mark.live
+def test_run_calls_a_factory_import_string(tmp_path: Path) -> None:
+    with running(tmp_path, f"{SAMPLE}:create_app()") as server:
+        assert server.get()["interface"] == "rsgi"
+
+
+@pytest.mark.live
+def test_run_serves_with_uvicorn(tmp_path: Path) -> None:
+    with running(tmp_path, f"{SAMPLE}:app", "--server", "uvicorn") as server:
+        assert server.get()["interface"] == "asgi"
+        assert "Uvicorn running" in server.output()
+
+
+@pytest.mark.live
+def test_run_spreads_requests_over_two_workers(tmp_path: Path) -> None:
+    with running(tmp_path, f"{SAMPLE}:app", "--workers", "2") as server:
+        pids: set[int] = set()
+        deadline = time.monotonic() + 10
+        while len(pids) < 2 and time.monotonic() < deadline:
+            pids.add(server.get()["pid"])  # a new connection each time
+        assert len(pids) == 2, server.output()
+
+
+@pytest.mark.live
+def test_run_reload_serves_the_edited_code(tmp_path: Path) -> None:
+    app_dir = tmp_path / "project"  # the server log stays outside the watched directory
+    app_dir.mkdir()
+    module = app_dir / "reload_app.py"
+    module.write_text((ROOT / "tests/cli/sample_app.py").read_text())
+    with running(tmp_path, "reload_app:app", "--reload", cwd=app_dir) as server:
+        assert server.get()["message"] == "v1"
+        module.write_text(module.read_text().replace('MESSAGE = "v1"', 'MESSAGE = "v2"'))
+        deadline = time.monotonic() + 15
+        message = "v1"
+        while message != "v2" and time.monotonic() < deadline:
+            with contextlib.suppress(httpx.TransportError):
+                message = server.get()["message"]
+            time.sleep(0.1)
+        assert message == "v2", server.output()
+
+
+@pytest.mark.live
+def test_run_with_a_bad_import_string_exits_2_without_traceback() -> None:
+    done = subprocess.run(
+        _command("tests.cli.no_such_module:app"),
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "Could not import module 'tests.cli.no_such_module'" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+# --- argument and configuration errors (no server starts) -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--interface", "wsgi"], "Invalid value for '--interface'"),
+        (["--server", "hypercorn"], "Invalid value for '--server'"),
+        (["--port", "0"], "Invalid value for '--port'"),
+        (["--workers", "0"], "Invalid value for '--workers'"),
+        (["--log-level", "loud"], "Invalid value for '--log-level'"),
+    ],
+)
+def test_run_rejects_bad_options_with_exit_2(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["run", f"{SAMPLE}:app", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+@pytest.mark.usefixtures("project")
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        (SAMPLE, "is not an import string; write 'module:attribute'"),
+        (f"{SAMPLE}:missing", f"Module '{SAMPLE}' has no attribute 'missing'"),
+        (f"{SAMPLE}:not_an_app", "is of type int, not an ASGI or RSGI app"),
+        ("no_such_module:app", "Could not import module 'no_such_module'"),
+    ],
+)
+def test_run_reports_a_bad_target_with_exit_2(target: str, message: str) -> None:
+    result = CliRunner().invoke(main, ["run", target])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.usefixtures("project")
+def test_run_rejects_rsgi_on_uvicorn() -> None:
+    result = CliRunner().invoke(
+        main, ["run", f"{SAMPLE}:app", "--server", "uvicorn", "--interface", "rsgi"]
+    )
+    assert result.exit_code == 2
+    assert "uvicorn serves ASGI only" in result.output
+
+
+def test_serve_reports_where_an_import_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "broken_app.py").write_text("app = None\nraise RuntimeError('boom')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(
+        ConfigurationError, match=r"RuntimeError: boom \(at .*broken_app.py, line 2"
+    ):
+        serve("broken_app:app")
+
+
+def test_serve_with_reload_checks_the_import_in_a_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "broken_child_app.py").write_text("raise RuntimeError('boom')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ConfigurationError, match="RuntimeError: boom") as caught:
+        serve("broken_child_app:app", reload=True)
+    assert caught.value.code == "server.import-failed"
+
+
+@pytest.mark.usefixtures("project")
+@pytest.mark.parametrize("options", [{"reload": True}, {"workers": 2}])
+def test_serve_needs_an_import_string_to_reload_or_fork(options: dict[str, Any]) -> None:
+    from tests.cli.sample_app import app
+
+    with pytest.raises(ConfigurationError, match="needs the app as an import string"):
+        serve(app, **options)
+
+
+@pytest.mark.parametrize(
+    ("options", "code"),
+    [
+        ({"interface": "wsgi"}, "server.unknown-interface"),
+        ({"server": "hypercorn"}, "server.unknown-server"),
+        ({"log_level": "loud"}, "server.unknown-log-level"),
+        ({"port": 70000}, "server.invalid-option"),
+        ({"workers": 0}, "server.invalid-option"),
+        ({"host": ""}, "server.invalid-option"),
+    ],
+)
+def test_server_config_rejects_bad_values(options: dict[str, Any], code: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        ServerConfig(**options)
+    assert caught.value.code == code
+
+
+def test_serve_options_override_the_config() -> None:
+    with pytest.raises(ConfigurationError, match="port=0"):
+        serve("tests.cli.sample_app:app", ServerConfig(port=9000), port=0)
+
+
+def test_serve_reports_a_factory_that_raises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "factory_app.py").write_text(
+        "def create_app():\n    raise ValueError('no settings')\n\nnot_callable = 1\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ConfigurationError, match="raised ValueError: no settings"):
+        serve("factory_app:create_app()")
+    with pytest.raises(ConfigurationError, match="is not a function; drop the"):
+        serve("factory_app:not_callable()")
+
+
+def test_serve_reports_a_syntax_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "syntax_app.py").write_text("app = (\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ConfigurationError, match=r"SyntaxError: .*syntax_app.py, line 1"):
+        serve("syntax_app:app")

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+import trivium
+
+PUBLIC_MODULES = [
+    "trivium",
+    "trivium.http",
+    "trivium.routing",
+    "trivium.params",
+    "trivium.di",
+    "trivium.middleware",
+    "trivium.responses",
+    "trivium.testing",
+    "trivium.errors",
+]
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_all_is_sorted_and_resolves(name: str) -> None:
+    module = importlib.import_module(name)
+    exported = module.__all__
+    assert exported == sorted(exported, key=lambda n: (n.lower(), n)) or exported == sorted(exported)
+    for member in exported:
+        assert getattr(module, member) is not None
+
+
+def test_core_vocabulary_is_importable_from_the_top() -> None:
+    names = {
+        "App",
+        "Router",
+        "Request",
+        "Response",
+        "WebSocket",
+        "Depends",
+        "Query",
+        "Path",
+        "Header",
+        "Cookie",
+        "Body",
+        "Form",
+        "File",
+        "UploadFile",
+        "HTTPException",
+        "BackgroundTasks",
+        "status",
+    }
+    assert names <= set(trivium.__all__)
+    assert trivium.status.HTTP_404_NOT_FOUND == 404
+
+
+def test_import_trivium_loads_no_battery_or_server() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, trivium; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('granian', 'uvicorn', 'click', 'httpx', 'jinja2', 'sqlalchemy') "
+        "or m.startswith(('trivium.cli', 'trivium.openapi', 'trivium.testing'))]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
