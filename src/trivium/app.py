@@ -34,6 +34,11 @@ from trivium.middleware._stack import build_stack
 from trivium.middleware._stack import error_response
 from trivium.params._analysis import analyse
 from trivium.params._plan import Plan
+from trivium.protocols._rsgi import RSGI_KEY
+from trivium.protocols._rsgi import http_scope
+from trivium.protocols._rsgi import rsgi_receive
+from trivium.protocols._rsgi import rsgi_send
+from trivium.protocols._rsgi import websocket_adapters
 from trivium.routing._dispatch import Dispatcher
 from trivium.routing._route import Mount
 from trivium.routing._router import Lifespan
@@ -152,6 +157,8 @@ class App(Router):
         """App-wide state (`app.state.db = ...`)."""
         self._asgi: ASGIApp | None = None
         self._dispatcher: Dispatcher | None = None
+        self._lifespan_state: dict[str, Any] | None = None
+        self._rsgi_lifespan: contextlib.AbstractAsyncContextManager[dict[str, Any]] | None = None
         self.extensions: dict[str, Any] = {}
         """Room for batteries to keep per-app objects (`app.extensions["db"]`)."""
 
@@ -222,6 +229,35 @@ class App(Router):
             await self._lifespan_protocol(scope, receive, send)
             return
         await self._asgi(scope, receive, send)  # type: ignore[misc]
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        """Serve one connection over RSGI (Granian's native interface)."""
+        if self._asgi is None:
+            self.build()
+        if scope.proto == "http":
+            asgi_scope = http_scope(scope, "http", self._lifespan_state)
+            asgi_scope["app"] = self
+            if not self.user_middleware:
+                asgi_scope[RSGI_KEY] = protocol
+            send = rsgi_send(protocol, scope.method == "HEAD")
+            await self._asgi(asgi_scope, rsgi_receive(protocol), send)  # type: ignore[misc]
+        elif scope.proto == "websocket":
+            asgi_scope = http_scope(scope, "websocket", self._lifespan_state)
+            asgi_scope["app"] = self
+            receive, send = websocket_adapters(protocol)
+            await self._asgi(asgi_scope, receive, send)  # type: ignore[misc]
+
+    def __rsgi_init__(self, loop: Any) -> None:
+        """Run the lifespan start-up when a Granian RSGI worker starts."""
+        context = self.lifespan_context()
+        self._lifespan_state = loop.run_until_complete(context.__aenter__())
+        self._rsgi_lifespan = context
+
+    def __rsgi_del__(self, loop: Any) -> None:
+        """Run the lifespan shutdown when a Granian RSGI worker stops."""
+        context, self._rsgi_lifespan = self._rsgi_lifespan, None
+        if context is not None:
+            loop.run_until_complete(context.__aexit__(None, None, None))
 
     async def _lifespan_protocol(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = await receive()

@@ -24,6 +24,7 @@ from trivium.http._request import Request
 from trivium.http._response import Response
 from trivium.params._analysis import analyse
 from trivium.params._plan import Plan
+from trivium.protocols._rsgi import send_response
 from trivium.routing._serialize import make_serializer
 from trivium.routing._serialize import model_from_annotation
 from trivium.routing._trie import PathTemplate
@@ -188,7 +189,13 @@ class Route(BaseRoute):
             else:
                 response.background = _chain(response.background, background)
         try:
-            await response(scope, receive, send)
+            protocol = scope.get("rsgi")
+            if protocol is not None and type(response).__call__ is Response.__call__:
+                send_response(protocol, response, scope["method"] == "HEAD")
+                if response.background is not None:
+                    await response.background()
+            else:
+                await response(scope, receive, send)
         finally:
             if ctx.request_stack:
                 leftover = await teardown(ctx.request_stack, error, ctx.limiter)

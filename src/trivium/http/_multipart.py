@@ -1,0 +1,428 @@
+"""Form parsing: `application/x-www-form-urlencoded` and `multipart/form-data`.
+
+Both bodies are parsed as they stream in, by python-multipart's push parsers, so a limit
+is enforced as soon as it is crossed rather than after the whole body has been read. The
+overall body size is bounded by the request (`Request.max_body_size`); `FormLimits` bounds
+what is inside it.
+
+Errors are `HTTPException`s whose `detail` names the limit and its value. The rule:
+
+- **413** when something is too *large*: a field (`max_field_size`), a file
+  (`max_file_size`), a part's headers (`max_part_header_size`), the body itself.
+- **400** when there are too *many* of something (`max_fields`, `max_files`, more than 8
+  headers in one part) or the body is malformed: a missing or invalid boundary, a broken
+  or truncated multipart body, a part without a name, text that is not valid in its
+  charset (UTF-8 unless a `charset` parameter says otherwise).
+- **415** for any content type other than the two above.
+
+Files uploaded before an error are closed, and their temporary files deleted, before the
+error propagates. File names are kept exactly as the client sent them: they are untrusted
+data, never a safe path (see `UploadFile`).
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import unquote_to_bytes
+
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser
+from python_multipart.multipart import QuerystringParser
+from python_multipart.multipart import parse_options_header
+
+from trivium.errors import ConfigurationError
+from trivium.errors import HTTPException
+from trivium.http._datastructures import FormData
+from trivium.http._datastructures import Headers
+from trivium.http._upload import UploadFile
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
+    from python_multipart.multipart import QuerystringCallbacks
+
+    from trivium.http._request import Request
+
+__all__ = ["FormLimits", "parse_form"]
+
+_URLENCODED = b"application/x-www-form-urlencoded"
+_MULTIPART = b"multipart/form-data"
+# RFC 2046 5.1.1 boundary characters. The RFC caps a boundary at 70 characters; like
+# python-multipart we accept up to 256, since some clients exceed 70.
+_BOUNDARY_CHARS = frozenset(
+    b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=? "
+)
+_MAX_BOUNDARY_LENGTH = 256
+# Python codecs that are not charsets: text transforms, or slow on hostile input.
+_NOT_CHARSETS = frozenset({"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"})
+
+
+@dataclass(frozen=True, slots=True)
+class FormLimits:
+    """Limits applied while parsing a form; sizes are in bytes.
+
+    The body as a whole is limited by the request (`Request.max_body_size`), not here.
+    """
+
+    max_fields: int = 1000
+    """Most non-file fields (multipart text parts or urlencoded pairs); more gives 400."""
+    max_files: int = 100
+    """Most file parts in one multipart form; more gives 400."""
+    max_field_size: int = 1024 * 1024
+    """Largest non-file field value or field name (after percent-decoding); larger gives 413."""
+    max_file_size: int | None = 100 * 1024 * 1024
+    """Largest single uploaded file, `None` for no limit; larger gives 413."""
+    max_part_header_size: int = 16 * 1024
+    """Largest total size of one multipart part's headers; larger gives 413."""
+    spool_max_size: int = 1024 * 1024
+    """Bytes of each uploaded file kept in memory before it moves to a temporary file."""
+
+    def __post_init__(self) -> None:
+        for name in ("max_fields", "max_files", "max_field_size", "spool_max_size"):
+            _check_limit(name, getattr(self, name), minimum=0)
+        if self.max_file_size is not None:
+            _check_limit("max_file_size", self.max_file_size, minimum=0)
+        _check_limit("max_part_header_size", self.max_part_header_size, minimum=1)
+
+
+def _check_limit(name: str, value: object, *, minimum: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ConfigurationError(
+            f"FormLimits.{name} must be an integer >= {minimum}, not {value!r}"
+        )
+
+
+async def parse_form(request: Request, limits: FormLimits | None = None) -> FormData:
+    """Parse the request body as a form, choosing the parser from its `Content-Type`.
+
+    Args:
+        request: The request whose body is streamed into the parser.
+        limits: The limits to enforce; by default the request's `form_limits` when it
+            has them, otherwise `FormLimits()`.
+
+    Returns:
+        The fields in order; file parts are `UploadFile` objects positioned at the start.
+        The caller owns the files: close them with `FormData.close()`.
+
+    Raises:
+        HTTPException: 400, 413 or 415, as the module notes describe.
+    """
+    if limits is None:
+        limits = getattr(request, "form_limits", None) or FormLimits()
+    media_type, params = parse_options_header(request.headers.get("content-type"))
+    if media_type == _URLENCODED:
+        return await _parse_urlencoded(request, limits, _charset(params.get(b"charset")))
+    if media_type == _MULTIPART:
+        return await _parse_multipart(request, limits, _boundary(params.get(b"boundary")))
+    shown = media_type.decode("latin-1") or "none"
+    raise HTTPException(
+        415,
+        f"Unsupported content type {shown!r} for a form: expected "
+        "application/x-www-form-urlencoded or multipart/form-data",
+    )
+
+
+def _charset(raw: bytes | None) -> str:
+    """Return the text codec named by a `charset` parameter (UTF-8 when absent)."""
+    if raw is None:
+        return "utf-8"
+    name = raw.decode("latin-1").strip()
+    try:
+        codec = codecs.lookup(name).name
+        if codec in _NOT_CHARSETS:
+            raise LookupError(codec)
+        b"a".decode(codec)  # LookupError for bytes-to-bytes codecs such as base64 or zlib
+    except UnicodeError:
+        pass  # a text codec that merely cannot decode the probe byte, such as utf-16
+    except (LookupError, ValueError):  # ValueError: the name holds a NUL
+        raise HTTPException(400, f"Unknown charset {name[:40]!r} in Content-Type") from None
+    return codec
+
+
+def _boundary(raw: bytes | None) -> bytes:
+    """Return the multipart boundary after checking it."""
+    if not raw:
+        raise HTTPException(400, "multipart/form-data Content-Type has no boundary parameter")
+    if len(raw) > _MAX_BOUNDARY_LENGTH or raw.endswith(b" ") or not _BOUNDARY_CHARS.issuperset(raw):
+        raise HTTPException(
+            400,
+            "Invalid multipart boundary: it must be 1 to 256 letters, digits or "
+            "'()+_,-./:=? characters, not ending in a space",
+        )
+    return raw
+
+
+def _decode(data: bytes, charset: str, what: str) -> str:
+    try:
+        return data.decode(charset)
+    except UnicodeError:
+        raise HTTPException(400, f"A form {what} is not valid {charset} text") from None
+
+
+def _field_too_large(limit: int) -> HTTPException:
+    return HTTPException(413, f"A form field is larger than max_field_size ({limit} bytes)")
+
+
+def _too_many_fields(limit: int) -> HTTPException:
+    return HTTPException(400, f"Too many form fields: max_fields is {limit}")
+
+
+async def _parse_urlencoded(request: Request, limits: FormLimits, charset: str) -> FormData:
+    collector = _UrlencodedCollector(limits, charset)
+    parser = QuerystringParser(collector.callbacks())
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+    except FormParserError as exc:  # pragma: no cover - only strict mode raises today
+        raise HTTPException(400, f"Malformed form body: {exc}") from None
+    return FormData(collector.items)
+
+
+class _UrlencodedCollector:
+    """Callbacks for python-multipart's querystring parser, enforcing the limits."""
+
+    __slots__ = ("_charset", "_limits", "_name", "_raw_limit", "_value", "items")
+
+    def __init__(self, limits: FormLimits, charset: str) -> None:
+        self._limits = limits
+        self._charset = charset
+        # A percent-escape is 3 bytes for 1, so a raw part over 3x the limit is over it.
+        self._raw_limit = 3 * limits.max_field_size
+        self._name = bytearray()
+        self._value = bytearray()
+        self.items: list[tuple[str, str]] = []
+
+    def callbacks(self) -> QuerystringCallbacks:
+        return {
+            "on_field_start": self._start,
+            "on_field_name": self._on_name,
+            "on_field_data": self._on_value,
+            "on_field_end": self._end,
+        }
+
+    def _start(self) -> None:
+        if len(self.items) >= self._limits.max_fields:
+            raise _too_many_fields(self._limits.max_fields)
+        self._name.clear()
+        self._value.clear()
+
+    def _on_name(self, data: bytes, start: int, end: int) -> None:
+        self._name += data[start:end]
+        if len(self._name) > self._raw_limit:
+            raise _field_too_large(self._limits.max_field_size)
+
+    def _on_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+        if len(self._value) > self._raw_limit:
+            raise _field_too_large(self._limits.max_field_size)
+
+    def _end(self) -> None:
+        self.items.append((self._unquote(self._name, "name"), self._unquote(self._value, "value")))
+
+    def _unquote(self, raw: bytearray, what: str) -> str:
+        data = unquote_to_bytes(bytes(raw).replace(b"+", b" "))
+        if len(data) > self._limits.max_field_size:
+            raise _field_too_large(self._limits.max_field_size)
+        return _decode(data, self._charset, f"field {what}")
+
+
+async def _parse_multipart(request: Request, limits: FormLimits, boundary: bytes) -> FormData:
+    collector = _MultipartCollector(limits)
+    # python-multipart checks each header line; the collector checks each part's total.
+    parser = MultipartParser(
+        boundary, collector.callbacks(), max_header_size=limits.max_part_header_size
+    )
+    try:
+        async for chunk in request.stream():
+            try:
+                parser.write(chunk)
+            except FormParserError as exc:
+                raise _malformed(exc, limits) from None
+            await collector.flush()
+        if not collector.finished:
+            raise HTTPException(400, "Malformed multipart body: it ends before the final boundary")
+        await collector.rewind()
+    except BaseException:
+        collector.discard()
+        raise
+    return FormData(collector.items)
+
+
+def _malformed(exc: FormParserError, limits: FormLimits) -> HTTPException:
+    message = str(exc)
+    if "header size" in message:
+        # One header line over the limit, caught by python-multipart before our callbacks.
+        return _headers_too_large(limits.max_part_header_size)
+    return HTTPException(400, f"Malformed multipart body: {message}")
+
+
+def _headers_too_large(limit: int) -> HTTPException:
+    return HTTPException(
+        413, f"A multipart part's headers are larger than max_part_header_size ({limit} bytes)"
+    )
+
+
+class _MultipartCollector:
+    """Callbacks for python-multipart's multipart parser, enforcing the limits.
+
+    The parser's callbacks are synchronous, so file data is queued in `_pending` and
+    written by `flush()` (which may use a thread) after each chunk has been parsed.
+    """
+
+    __slots__ = (
+        "_charset",
+        "_data",
+        "_fields",
+        "_header_name",
+        "_header_size",
+        "_header_value",
+        "_headers",
+        "_limits",
+        "_name",
+        "_pending",
+        "_size",
+        "_upload",
+        "_uploads",
+        "finished",
+        "items",
+    )
+
+    def __init__(self, limits: FormLimits) -> None:
+        self._limits = limits
+        self.items: list[tuple[str, str | UploadFile]] = []
+        self.finished = False
+        self._uploads: list[UploadFile] = []
+        self._pending: list[tuple[UploadFile, bytes]] = []
+        self._fields = 0
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._header_name = bytearray()
+        self._header_value = bytearray()
+        self._header_size = 0
+        self._name = ""
+        self._upload: UploadFile | None = None
+        self._data = bytearray()
+        self._charset = "utf-8"
+        self._size = 0
+
+    def callbacks(self) -> MultipartCallbacks:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": self._header_field,
+            "on_header_value": self._header_value_data,
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+            "on_end": self._end,
+        }
+
+    def _part_begin(self) -> None:
+        self._headers = []
+        self._header_size = 0
+        self._header_name.clear()
+        self._header_value.clear()
+
+    def _count_header(self, size: int) -> None:
+        self._header_size += size
+        if self._header_size > self._limits.max_part_header_size:
+            raise _headers_too_large(self._limits.max_part_header_size)
+
+    def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self._count_header(end - start)
+        self._header_name += data[start:end]
+
+    def _header_value_data(self, data: bytes, start: int, end: int) -> None:
+        self._count_header(end - start)
+        self._header_value += data[start:end]
+
+    def _header_end(self) -> None:
+        self._headers.append((bytes(self._header_name).lower(), bytes(self._header_value).rstrip()))
+        self._header_name.clear()
+        self._header_value.clear()
+
+    def _header(self, name: bytes) -> bytes | None:
+        for key, value in self._headers:
+            if key == name:
+                return value
+        return None
+
+    def _headers_finished(self) -> None:
+        disposition = self._header(b"content-disposition")
+        if disposition is None:
+            raise HTTPException(400, "A multipart part has no Content-Disposition header")
+        _, options = parse_options_header(disposition.decode("latin-1"))
+        raw_name = options.get(b"name")
+        if raw_name is None:
+            raise HTTPException(400, "A multipart part's Content-Disposition has no name")
+        self._name = _decode(raw_name, "utf-8", "field name")
+        self._size = 0
+        raw_filename = options.get(b"filename")
+        if raw_filename is None:
+            self._text_part()
+        else:
+            self._file_part(_decode(raw_filename, "utf-8", "file name"))
+
+    def _text_part(self) -> None:
+        limits = self._limits
+        if self._fields >= limits.max_fields:
+            raise _too_many_fields(limits.max_fields)
+        self._fields += 1
+        self._data.clear()
+        content_type = self._header(b"content-type")
+        charset = parse_options_header(content_type)[1].get(b"charset") if content_type else None
+        self._charset = _charset(charset)
+
+    def _file_part(self, filename: str) -> None:
+        limits = self._limits
+        if len(self._uploads) >= limits.max_files:
+            raise HTTPException(400, f"Too many files: max_files is {limits.max_files}")
+        upload = UploadFile(
+            filename=filename, headers=Headers(raw=self._headers), max_size=limits.spool_max_size
+        )
+        self._uploads.append(upload)
+        self._upload = upload
+        self.items.append((self._name, upload))
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        self._size += end - start
+        upload = self._upload
+        if upload is None:
+            if self._size > self._limits.max_field_size:
+                raise _field_too_large(self._limits.max_field_size)
+            self._data += data[start:end]
+            return
+        limit = self._limits.max_file_size
+        if limit is not None and self._size > limit:
+            raise HTTPException(
+                413, f"An uploaded file is larger than max_file_size ({limit} bytes)"
+            )
+        self._pending.append((upload, data[start:end]))
+
+    def _part_end(self) -> None:
+        if self._upload is None:
+            self.items.append((self._name, _decode(bytes(self._data), self._charset, "field")))
+        self._upload = None
+
+    def _end(self) -> None:
+        self.finished = True
+
+    async def flush(self) -> None:
+        """Write the file data queued while parsing the last chunk."""
+        pending, self._pending = self._pending, []
+        for upload, data in pending:
+            await upload.write(data)
+
+    async def rewind(self) -> None:
+        """Put every file back at its start, ready for the handler to read."""
+        for upload in self._uploads:
+            await upload.seek(0)
+
+    def discard(self) -> None:
+        """Close every file created so far, after an error."""
+        # Synchronous on purpose: this runs while an error (maybe a cancellation) unwinds,
+        # where awaiting is unreliable, and closing an anonymous temporary file is quick.
+        self._pending = []
+        for upload in self._uploads:
+            upload.file.close()

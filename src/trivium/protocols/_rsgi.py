@@ -1,0 +1,174 @@
+"""RSGI, Granian's native interface, over the same compiled app as ASGI.
+
+An RSGI call is turned into an ASGI-shaped scope (so routes, dependencies and
+middleware are shared), with two shortcuts when the app has no user middleware: the
+scope carries the RSGI protocol under `"rsgi"`, and a fully rendered `Response` is
+written with one `response_bytes` call instead of two ASGI messages. Everything else
+(streaming, files, server-sent events, websockets, middleware) goes through small
+ASGI-to-RSGI adapters, so behaviour is the same on both interfaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from collections.abc import Callable
+from typing import Any
+
+from trivium.types import Message
+from trivium.types import Scope
+
+__all__ = ["RSGI_KEY", "http_scope", "rsgi_receive", "rsgi_send", "websocket_adapters"]
+
+RSGI_KEY = "rsgi"
+_ASGI = {"version": "3.0", "spec_version": "2.4"}
+
+
+def _address(value: str) -> tuple[str, int] | None:
+    host, sep, port = value.rpartition(":")
+    if not sep:
+        return None
+    try:
+        return host.strip("[]"), int(port)
+    except ValueError:
+        return None
+
+
+def http_scope(rsgi: Any, kind: str, state: dict[str, Any] | None) -> Scope:
+    """Build the ASGI scope of an RSGI connection."""
+    path: str = rsgi.path
+    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in rsgi.headers.items()]
+    scope: Scope = {
+        "type": kind,
+        "asgi": _ASGI,
+        "http_version": rsgi.http_version,
+        "scheme": rsgi.scheme if kind == "http" else ("wss" if rsgi.scheme == "https" else "ws"),
+        "path": path,
+        "raw_path": path.encode("utf-8"),
+        "root_path": "",
+        "query_string": rsgi.query_string.encode("latin-1"),
+        "headers": headers,
+        "client": _address(rsgi.client),
+        "server": _address(rsgi.server),
+    }
+    if kind == "http":
+        scope["method"] = rsgi.method
+    else:
+        protocols = [h.decode().strip() for k, v in headers if k == b"sec-websocket-protocol" for h in v.split(b",")]
+        scope["subprotocols"] = protocols
+    if state is not None:
+        scope["state"] = dict(state)
+    return scope
+
+
+def rsgi_receive(protocol: Any) -> Callable[[], Awaitable[Message]]:
+    """Return an ASGI `receive` that streams the RSGI request body."""
+    chunks: Any = None
+    done = False
+
+    async def receive() -> Message:
+        nonlocal chunks, done
+        if done:
+            await protocol.client_disconnect()
+            return {"type": "http.disconnect"}
+        if chunks is None:
+            chunks = protocol.__aiter__()
+        try:
+            chunk = await chunks.__anext__()
+        except StopAsyncIteration:
+            done = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": bytes(chunk), "more_body": True}
+
+    return receive
+
+
+def _str_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+
+
+def rsgi_send(protocol: Any, head_only: bool) -> Callable[[Message], Awaitable[None]]:
+    """Return an ASGI `send` that writes through the RSGI protocol."""
+    status = 200
+    headers: list[tuple[str, str]] = []
+    transport: Any = None
+    finished = False
+
+    async def send(message: Message) -> None:
+        nonlocal status, headers, transport, finished
+        kind = message["type"]
+        if kind == "http.response.start":
+            status = message["status"]
+            headers = _str_headers(message.get("headers", []))
+        elif kind == "http.response.body" and not finished:
+            body = message.get("body", b"")
+            more = message.get("more_body", False)
+            if transport is None:
+                if not more:
+                    finished = True
+                    if head_only or not body:
+                        protocol.response_empty(status, headers)
+                    else:
+                        protocol.response_bytes(status, headers, bytes(body))
+                    return
+                transport = protocol.response_stream(status, headers)
+            if body and not head_only:
+                await transport.send_bytes(bytes(body))
+            if not more:
+                finished = True
+        elif kind == "http.response.pathsend" and not finished:
+            finished = True
+            protocol.response_file(status, headers, message["path"])
+
+    return send
+
+
+def send_response(protocol: Any, response: Any, head_only: bool) -> None:
+    """Write a fully rendered response in one call."""
+    headers = _str_headers(response.raw_headers)
+    if head_only or not response.body:
+        protocol.response_empty(response.status_code, headers)
+    else:
+        protocol.response_bytes(response.status_code, headers, response.body)
+
+
+def websocket_adapters(
+    protocol: Any,
+) -> tuple[Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]]:
+    """Return ASGI `receive` and `send` for an RSGI websocket."""
+    transport: Any = None
+    connected = False
+    closed = False
+
+    async def receive() -> Message:
+        nonlocal connected, closed
+        if not connected:
+            connected = True
+            return {"type": "websocket.connect"}
+        if transport is None or closed:
+            return {"type": "websocket.disconnect", "code": 1006}
+        message = await transport.receive()
+        kind = int(message.kind)
+        if kind == 0:
+            closed = True
+            return {"type": "websocket.disconnect", "code": 1000}
+        if kind == 1:
+            return {"type": "websocket.receive", "bytes": bytes(message.data)}
+        return {"type": "websocket.receive", "text": str(message.data)}
+
+    async def send(message: Message) -> None:
+        nonlocal transport, closed
+        kind = message["type"]
+        if kind == "websocket.accept":
+            transport = await protocol.accept()
+        elif kind == "websocket.send":
+            if transport is None:
+                raise RuntimeError("websocket.send before websocket.accept")
+            if message.get("text") is not None:
+                await transport.send_str(message["text"])
+            else:
+                await transport.send_bytes(bytes(message.get("bytes") or b""))
+        elif kind == "websocket.close" and not closed:
+            closed = True
+            protocol.close(message.get("code", 1000))
+
+    return receive, send
