@@ -16,6 +16,7 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
 
@@ -32,14 +33,11 @@ from trivium.http._response import Response
 from trivium.middleware._stack import Middleware
 from trivium.middleware._stack import build_stack
 from trivium.middleware._stack import error_response
-from trivium.params._analysis import analyse
-from trivium.params._plan import Plan
 from trivium.protocols._rsgi import RSGI_KEY
 from trivium.protocols._rsgi import http_scope
 from trivium.protocols._rsgi import rsgi_receive
 from trivium.protocols._rsgi import rsgi_send
 from trivium.protocols._rsgi import websocket_adapters
-from trivium.routing._dispatch import Dispatcher
 from trivium.routing._route import Mount
 from trivium.routing._router import Lifespan
 from trivium.routing._router import Router
@@ -47,6 +45,9 @@ from trivium.types import ASGIApp
 from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
+
+if TYPE_CHECKING:
+    from trivium.routing._dispatch import Dispatcher
 
 __all__ = ["App", "DependencyOverrides"]
 
@@ -204,6 +205,8 @@ class App(Router):
         """
         if self._asgi is not None:
             return
+        from trivium.routing._dispatch import Dispatcher  # noqa: PLC0415 - compile time only
+
         dispatcher = Dispatcher(self)
         self._dispatcher = dispatcher
         self._asgi = build_stack(self, dispatcher, self.user_middleware)
@@ -309,6 +312,9 @@ class App(Router):
         Request parameters must have defaults; `Request` cannot be injected. App-scoped
         dependencies are shared with the running app.
         """
+        from trivium.params._analysis import analyse  # noqa: PLC0415 - rarely used
+        from trivium.params._plan import Plan  # noqa: PLC0415
+
         self.build()
         analysis = analyse(dependency, path_names=set(), overrides=self.dependency_overrides)
         required = [f.name or f.python_name for f in analysis.fields if f.required]

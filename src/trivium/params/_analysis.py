@@ -18,9 +18,9 @@ from typing import Any
 from typing import get_args
 from typing import get_origin
 
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
+if typing.TYPE_CHECKING:
+    from pydantic.fields import FieldInfo
+
 
 from trivium.di._depends import Depends
 from trivium.di._depends import DependencyScope
@@ -31,6 +31,7 @@ from trivium.params._markers import Header
 from trivium.params._markers import Param
 from trivium.params._markers import ParamSource
 from trivium.params._markers import Path
+from trivium.params._markers import UNSET
 from trivium.params._markers import Query
 
 __all__ = ["Analysis", "FieldSpec", "Special", "Step", "analyse", "field_info_for"]
@@ -82,7 +83,7 @@ class FieldSpec:
     @property
     def required(self) -> bool:
         """Whether the client must send this parameter."""
-        return self.default is PydanticUndefined and self.marker.default_factory is None
+        return self.default is UNSET and self.marker.default_factory is None
 
 
 @dataclasses.dataclass(slots=True)
@@ -181,9 +182,9 @@ class _Analyser:
                 marker = meta
         if isinstance(default, (Param, Depends)):
             marker = default
-            default = PydanticUndefined
+            default = UNSET
         if default is inspect.Parameter.empty:
-            default = PydanticUndefined
+            default = UNSET
         if isinstance(marker, Depends):
             return (param.name, ARG_STEP, self._add_depends(marker, annotation))
         special = _special_kind(annotation)
@@ -211,7 +212,7 @@ class _Analyser:
         default: Any,
         owner: Callable[..., Any],
     ) -> tuple[str, int, Any]:
-        if default is PydanticUndefined:
+        if default is UNSET:
             default = marker.default
         source = marker.source
         if source is ParamSource.PATH and param.name not in self.path_names and not marker.alias:
@@ -378,6 +379,8 @@ def _is_upload(annotation: Any) -> bool:
 
 
 def _is_model(annotation: Any) -> bool:
+    from pydantic import BaseModel  # noqa: PLC0415 - loaded at compile time
+
     members = _union_members(annotation)
     return len(members) == 1 and inspect.isclass(members[0]) and issubclass(members[0], BaseModel)
 
@@ -399,6 +402,8 @@ _SCALARS = (str, int, float, bool, bytes, type(None))
 
 def _is_scalar(annotation: Any) -> bool:
     """Tell whether an unmarked parameter reads from the query string rather than the body."""
+    from pydantic import BaseModel  # noqa: PLC0415 - loaded at compile time
+
     for member in _union_members(annotation):
         if member is Any or isinstance(member, typing.TypeVar):
             continue

@@ -12,11 +12,13 @@ import enum
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import Field
-from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic.fields import FieldInfo
 
 __all__ = [
+    "UNSET",
     "Body",
     "Cookie",
     "File",
@@ -42,6 +44,22 @@ _CONSTRAINTS = (
     "max_digits",
     "decimal_places",
 )
+
+
+class _Unset:
+    """The "no default" marker: the parameter is required."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Any = _Unset()
+"""The default of a parameter the client must send."""
 
 
 class ParamSource(str, enum.Enum):
@@ -76,7 +94,7 @@ class Param:
 
     def __init__(  # noqa: PLR0913 - the parameter vocabulary FastAPI users know
         self,
-        default: Any = PydanticUndefined,
+        default: Any = UNSET,
         *,
         default_factory: Callable[[], Any] | None = None,
         alias: str | None = None,
@@ -88,7 +106,7 @@ class Param:
         **extra: Any,
     ) -> None:
         if default is ...:
-            default = PydanticUndefined
+            default = UNSET
         constraints = {k: extra.pop(k) for k in _CONSTRAINTS if k in extra}
         if "regex" in extra:
             constraints["pattern"] = extra.pop("regex")
@@ -106,12 +124,17 @@ class Param:
     @property
     def required(self) -> bool:
         """Whether the parameter has no default."""
-        return self.default is PydanticUndefined and self.default_factory is None
+        return self.default is UNSET and self.default_factory is None
 
-    def field_info(self, default: Any = PydanticUndefined) -> FieldInfo:
+    def field_info(self, default: Any = UNSET) -> FieldInfo:
         """Return the pydantic field for this parameter's value (constraints and docs)."""
-        if default is PydanticUndefined:
+        from pydantic import Field  # noqa: PLC0415 - pydantic loads when the app compiles
+        from pydantic_core import PydanticUndefined  # noqa: PLC0415
+
+        if default is UNSET:
             default = self.default
+        if default is UNSET:
+            default = PydanticUndefined
         kwargs: dict[str, Any] = dict(self.constraints)
         if self.default_factory is not None:
             kwargs["default_factory"] = self.default_factory
@@ -152,7 +175,7 @@ class Header(Param):
 
     def __init__(
         self,
-        default: Any = PydanticUndefined,
+        default: Any = UNSET,
         *,
         convert_underscores: bool = True,
         **kwargs: Any,
@@ -176,7 +199,7 @@ class Body(Param):
 
     def __init__(
         self,
-        default: Any = PydanticUndefined,
+        default: Any = UNSET,
         *,
         embed: bool | None = None,
         media_type: str = "application/json",
@@ -195,7 +218,7 @@ class Form(Body):
 
     def __init__(
         self,
-        default: Any = PydanticUndefined,
+        default: Any = UNSET,
         *,
         media_type: str = "application/x-www-form-urlencoded",
         **kwargs: Any,
@@ -211,7 +234,7 @@ class File(Form):
 
     def __init__(
         self,
-        default: Any = PydanticUndefined,
+        default: Any = UNSET,
         *,
         media_type: str = "multipart/form-data",
         **kwargs: Any,

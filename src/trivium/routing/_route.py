@@ -22,11 +22,7 @@ from trivium.errors import RequestValidationError
 from trivium.errors import WebSocketException
 from trivium.http._request import Request
 from trivium.http._response import Response
-from trivium.params._analysis import analyse
-from trivium.params._plan import Plan
 from trivium.protocols._rsgi import send_response
-from trivium.routing._serialize import make_serializer
-from trivium.routing._serialize import model_from_annotation
 from trivium.routing._trie import PathTemplate
 from trivium.types import ASGIApp
 from trivium.types import Receive
@@ -35,6 +31,8 @@ from trivium.types import Send
 
 if TYPE_CHECKING:
     from trivium.app import App
+    from trivium.params._plan import Plan
+    from trivium.routing._serialize import Serializer
 
 __all__ = ["BaseRoute", "Mount", "Route", "RouteOptions", "WebSocketRoute"]
 
@@ -136,6 +134,11 @@ class Route(BaseRoute):
 
     def compile(self, app: App) -> None:
         """Build the plan, steps and serializer (start-up only)."""
+        from trivium.params._analysis import analyse  # noqa: PLC0415 - compile time only
+        from trivium.params._plan import Plan  # noqa: PLC0415
+        from trivium.routing._serialize import make_serializer  # noqa: PLC0415
+        from trivium.routing._serialize import model_from_annotation  # noqa: PLC0415
+
         name = getattr(self.endpoint, "__qualname__", self.path)
         analysis = analyse(
             self.endpoint,
@@ -236,6 +239,9 @@ class WebSocketRoute(BaseRoute):
 
     def compile(self, app: App) -> None:
         """Build the plan and steps (start-up only)."""
+        from trivium.params._analysis import analyse  # noqa: PLC0415 - compile time only
+        from trivium.params._plan import Plan  # noqa: PLC0415
+
         analysis = analyse(
             self.endpoint,
             path_names=set(self.template.names),
