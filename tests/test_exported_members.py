@@ -23,7 +23,9 @@ PUBLIC_MODULES = [
 def test_all_is_sorted_and_resolves(name: str) -> None:
     module = importlib.import_module(name)
     exported = module.__all__
-    assert exported == sorted(exported, key=lambda n: (n.lower(), n)) or exported == sorted(exported)
+    assert exported == sorted(exported, key=lambda n: (n.lower(), n)) or exported == sorted(
+        exported
+    )
     for member in exported:
         assert getattr(module, member) is not None
 
@@ -62,5 +64,7 @@ def test_import_trivium_loads_no_battery_or_server() -> None:
         "or m.startswith(('trivium.cli', 'trivium.openapi', 'trivium.testing'))]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -60,7 +60,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in ("UploadFile", "WebSocket", "WebSocketDisconnect"):
-        import trivium.http  # noqa: PLC0415
+        import trivium.http
 
         value = getattr(trivium.http, name)
         globals()[name] = value

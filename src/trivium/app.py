@@ -152,7 +152,7 @@ class App(Router):
         self.app_scope = AppScope()
         self.limiter: anyio.CapacityLimiter | None = None
         self.routes.extend(routes or [])
-        from trivium.http._datastructures import State  # noqa: PLC0415
+        from trivium.http._datastructures import State
 
         self.state = State()
         """App-wide state (`app.state.db = ...`)."""
@@ -171,7 +171,9 @@ class App(Router):
             raise ConfigurationError("middleware cannot be added after the app has started")
         self.user_middleware.insert(0, Middleware(cls, *args, **options))
 
-    def add_exception_handler(self, key: type[BaseException] | int, handler: ExceptionHandler) -> None:
+    def add_exception_handler(
+        self, key: type[BaseException] | int, handler: ExceptionHandler
+    ) -> None:
         """Handle exceptions of class `key` (or HTTP errors with status `key`) with `handler`."""
         self.exception_handlers[key] = handler
 
@@ -205,7 +207,7 @@ class App(Router):
         """
         if self._asgi is not None:
             return
-        from trivium.routing._dispatch import Dispatcher  # noqa: PLC0415 - compile time only
+        from trivium.routing._dispatch import Dispatcher
 
         dispatcher = Dispatcher(self)
         self._dispatcher = dispatcher
@@ -218,7 +220,7 @@ class App(Router):
             NoMatchFound: no route has that name, or the parameters don't fit it.
         """
         self.build()
-        assert self._dispatcher is not None  # noqa: S101 - set by build()
+        assert self._dispatcher is not None
         return self._dispatcher.url_path_for(name, params)
 
     # Serving --------------------------------------------------------------------------
@@ -277,7 +279,9 @@ class App(Router):
         except BaseException as exc:
             logger.exception("lifespan failed")
             kind = "shutdown" if started else "startup"
-            await send({"type": f"lifespan.{kind}.failed", "message": f"{type(exc).__name__}: {exc}"})
+            await send(
+                {"type": f"lifespan.{kind}.failed", "message": f"{type(exc).__name__}: {exc}"}
+            )
             raise
         await send({"type": "lifespan.shutdown.complete"})
 
@@ -312,8 +316,8 @@ class App(Router):
         Request parameters must have defaults; `Request` cannot be injected. App-scoped
         dependencies are shared with the running app.
         """
-        from trivium.params._analysis import analyse  # noqa: PLC0415 - rarely used
-        from trivium.params._plan import Plan  # noqa: PLC0415
+        from trivium.params._analysis import analyse
+        from trivium.params._plan import Plan
 
         self.build()
         analysis = analyse(dependency, path_names=set(), overrides=self.dependency_overrides)
@@ -332,7 +336,7 @@ class App(Router):
 
     def run(self, **options: Any) -> None:
         """Serve the app (Granian by default); see `trivium.protocols.serve` for options."""
-        from trivium.protocols import serve  # noqa: PLC0415 - only when serving
+        from trivium.protocols import serve
 
         serve(self, **options)
 
@@ -357,4 +361,3 @@ def _as_context(lifespan: Lifespan, app: App) -> contextlib.AbstractAsyncContext
     if inspect.isasyncgenfunction(lifespan):
         return contextlib.asynccontextmanager(lifespan)(app)
     return lifespan(app)  # type: ignore[no-any-return]
-

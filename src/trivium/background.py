@@ -24,7 +24,11 @@ class BackgroundTask:
         self.func = func
         self.args = args
         self.kwargs = kwargs
-        target = func if inspect.isfunction(func) or inspect.ismethod(func) else getattr(func, "__call__", func)  # noqa: B004
+        target = (
+            func
+            if inspect.isfunction(func) or inspect.ismethod(func)
+            else getattr(func, "__call__", func)  # noqa: B004 - callable instances
+        )
         self.is_async = inspect.iscoroutinefunction(target)
 
     async def __call__(self) -> None:

@@ -64,7 +64,9 @@ def _app() -> App:
         return "Hello, World!"
 
     @app.get("/items/{item_id}")
-    async def item(item_id: int, q: str | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 10) -> dict:
+    async def item(
+        item_id: int, q: str | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 10
+    ) -> dict:
         return {"id": item_id, "q": q, "limit": limit}
 
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trivium.di._depends import Depends
 from trivium.di._depends import DependencyScope
+from trivium.di._depends import Depends
 
 __all__ = ["DependencyScope", "Depends"]

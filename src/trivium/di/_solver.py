@@ -113,18 +113,18 @@ class RequestContext:
         """Return the injected value of a `Special` kind."""
         if kind == Special.RESPONSE:
             if self._response is None:
-                from trivium.http._response import Response  # noqa: PLC0415
+                from trivium.http._response import Response
 
                 self._response = Response.__new__(Response)
                 self._response.status_code = None  # type: ignore[assignment]
                 self._response.body = b""
                 self._response.raw_headers = []
                 self._response.background = None
-                self._response._headers = None  # noqa: SLF001
+                self._response._headers = None
             return self._response
         if kind == Special.BACKGROUND:
             if self._background is None:
-                from trivium.background import BackgroundTasks  # noqa: PLC0415
+                from trivium.background import BackgroundTasks
 
                 self._background = BackgroundTasks()
             return self._background
@@ -154,12 +154,16 @@ async def run_steps(steps: Sequence[Step], values: dict[str, Any], ctx: RequestC
     return results[-1]
 
 
-async def _call(step: Step, kwargs: dict[str, Any], ctx: RequestContext, stack: list[Teardown]) -> Any:
+async def _call(
+    step: Step, kwargs: dict[str, Any], ctx: RequestContext, stack: list[Teardown]
+) -> Any:
     kind = step.kind
     if kind == CALL_ASYNC:
         return await step.call(**kwargs)
     if kind == CALL_SYNC:
-        return await anyio.to_thread.run_sync(functools.partial(step.call, **kwargs), limiter=ctx.limiter)
+        return await anyio.to_thread.run_sync(
+            functools.partial(step.call, **kwargs), limiter=ctx.limiter
+        )
     if kind == CALL_ASYNC_GEN:
         agen: AsyncGenerator[Any, None] = step.call(**kwargs)
         value = await agen.__anext__()
@@ -207,7 +211,7 @@ async def _finish_async(agen: AsyncGenerator[Any, None], exc: BaseException | No
     except StopAsyncIteration:
         return
     await agen.aclose()
-    raise RuntimeError(f"dependency {agen.__qualname__} yielded more than once")
+    raise RuntimeError(f"dependency {agen!r} yielded more than once")
 
 
 def _finish_sync(gen: Generator[Any, None, None], exc: BaseException | None) -> None:
@@ -219,7 +223,7 @@ def _finish_sync(gen: Generator[Any, None, None], exc: BaseException | None) -> 
     except StopIteration:
         return
     gen.close()
-    raise RuntimeError(f"dependency {gen.__qualname__} yielded more than once")
+    raise RuntimeError(f"dependency {gen!r} yielded more than once")
 
 
 @contextlib.asynccontextmanager

@@ -213,14 +213,14 @@ class Request(HTTPConnection):
     async def form(self) -> FormData:
         """Return the parsed form (urlencoded or multipart), files as `UploadFile`."""
         if self._form is None:
-            from trivium.http._multipart import parse_form  # noqa: PLC0415 - only for forms
+            from trivium.http._multipart import parse_form
 
             self._form = await parse_form(self)
         return self._form
 
     async def is_disconnected(self) -> bool:
         """Return whether the client has gone away (checks without blocking)."""
-        import anyio  # noqa: PLC0415 - rarely used
+        import anyio
 
         message: Any = None
         with anyio.move_on_after(0.001):

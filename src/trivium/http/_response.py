@@ -45,7 +45,7 @@ def json_default(value: Any) -> Any:
         return dump(mode="json")
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
-    from decimal import Decimal  # noqa: PLC0415 - rare path
+    from decimal import Decimal
 
     if isinstance(value, Decimal):
         return float(value)
@@ -88,9 +88,7 @@ class Response:
         self.body: bytes = self.render(content)
         """The rendered body."""
         self._headers: MutableHeaders | None = None
-        self.raw_headers: RawHeaders = self._initial_headers(
-            headers, media_type or self.media_type
-        )
+        self.raw_headers: RawHeaders = self._initial_headers(headers, media_type or self.media_type)
         """Header pairs as bytes, in the order they are sent."""
 
     def render(self, content: Any) -> bytes:
@@ -103,7 +101,9 @@ class Response:
             return bytes(content)
         return str(content).encode(self.charset)
 
-    def _initial_headers(self, headers: Mapping[str, str] | None, media_type: str | None) -> RawHeaders:
+    def _initial_headers(
+        self, headers: Mapping[str, str] | None, media_type: str | None
+    ) -> RawHeaders:
         raw: RawHeaders = []
         has_type = has_length = False
         if headers:
@@ -181,7 +181,7 @@ class Response:
             text += "; Partitioned"
         self.headers.append("set-cookie", text)
 
-    def delete_cookie(
+    def delete_cookie(  # noqa: PLR0913 - mirrors set_cookie
         self,
         key: str,
         path: str = "/",

@@ -22,16 +22,16 @@ if typing.TYPE_CHECKING:
     from pydantic.fields import FieldInfo
 
 
-from trivium.di._depends import Depends
 from trivium.di._depends import DependencyScope
+from trivium.di._depends import Depends
 from trivium.errors import ConfigurationError
+from trivium.params._markers import UNSET
 from trivium.params._markers import Body
 from trivium.params._markers import File
 from trivium.params._markers import Header
 from trivium.params._markers import Param
 from trivium.params._markers import ParamSource
 from trivium.params._markers import Path
-from trivium.params._markers import UNSET
 from trivium.params._markers import Query
 
 __all__ = ["Analysis", "FieldSpec", "Special", "Step", "analyse", "field_info_for"]
@@ -154,7 +154,9 @@ class _Analyser:
             self.cache[key] = index
         return index
 
-    def _check_app_scope(self, call: Callable[..., Any], args: tuple[tuple[str, int, Any], ...]) -> None:
+    def _check_app_scope(
+        self, call: Callable[..., Any], args: tuple[tuple[str, int, Any], ...]
+    ) -> None:
         for name, source, key in args:
             if source == ARG_STEP and self.steps[key].scope == "app":
                 continue
@@ -173,7 +175,9 @@ class _Analyser:
             )
         return self.add_callable(target, dep.scope, dep.use_cache)
 
-    def _argument(self, param: inspect.Parameter, hint: Any, owner: Callable[..., Any]) -> tuple[str, int, Any]:
+    def _argument(
+        self, param: inspect.Parameter, hint: Any, owner: Callable[..., Any]
+    ) -> tuple[str, int, Any]:
         annotation, markers = _split_annotated(hint)
         default = param.default
         marker: Param | Depends | None = None
@@ -301,7 +305,7 @@ def _parameters(call: Callable[..., Any]) -> list[tuple[inspect.Parameter, Any]]
         raise ConfigurationError(f"cannot read the signature of {_name(call)}: {exc}") from exc
     try:
         hints = typing.get_type_hints(target, include_extras=True)
-    except Exception as exc:  # noqa: BLE001 - any failure to resolve annotations
+    except Exception as exc:
         raise ConfigurationError(
             f"cannot resolve the annotations of {_name(call)}: {exc}; define the types it "
             "uses at module level (or import them outside `if TYPE_CHECKING`)",
@@ -327,7 +331,7 @@ def _split_annotated(hint: Any) -> tuple[Any, tuple[Any, ...]]:
         kept = tuple(m for m in meta if not isinstance(m, (Param, Depends)))
         markers = tuple(m for m in meta if isinstance(m, (Param, Depends)))
         if kept:
-            return Annotated[(base, *kept)], markers  # type: ignore[return-value]
+            return Annotated[(base, *kept)], markers
         return base, markers
     return hint, ()
 
@@ -346,9 +350,10 @@ def _union_members(annotation: Any) -> tuple[Any, ...]:
 
 
 def _special_kind(annotation: Any) -> str | None:
-    from trivium.background import BackgroundTasks  # noqa: PLC0415 - avoid an import cycle
-    from trivium.http._request import HTTPConnection  # noqa: PLC0415
-    from trivium.http._response import Response  # noqa: PLC0415
+    from trivium.background import BackgroundTasks
+    from trivium.http._request import HTTPConnection
+    from trivium.http._response import Response
+
     annotation = _unwrap(annotation)
     if not inspect.isclass(annotation):
         return None
@@ -365,7 +370,7 @@ def _special_kind(annotation: Any) -> str | None:
 
 def _is_upload(annotation: Any) -> bool:
     try:
-        from trivium.http._upload import UploadFile  # noqa: PLC0415
+        from trivium.http._upload import UploadFile
     except ImportError:  # TEMP
         return False
     for member in _union_members(annotation):
@@ -379,7 +384,7 @@ def _is_upload(annotation: Any) -> bool:
 
 
 def _is_model(annotation: Any) -> bool:
-    from pydantic import BaseModel  # noqa: PLC0415 - loaded at compile time
+    from pydantic import BaseModel
 
     members = _union_members(annotation)
     return len(members) == 1 and inspect.isclass(members[0]) and issubclass(members[0], BaseModel)
@@ -390,7 +395,7 @@ def _is_sequence(annotation: Any) -> bool:
         origin = get_origin(member) or member
         if origin in (list, tuple, set, frozenset) or (
             inspect.isclass(origin)
-            and issubclass(origin, typing.Sequence)  # type: ignore[arg-type]
+            and issubclass(origin, typing.Sequence)
             and not issubclass(origin, (str, bytes))
         ):
             return True
@@ -402,7 +407,7 @@ _SCALARS = (str, int, float, bool, bytes, type(None))
 
 def _is_scalar(annotation: Any) -> bool:
     """Tell whether an unmarked parameter reads from the query string rather than the body."""
-    from pydantic import BaseModel  # noqa: PLC0415 - loaded at compile time
+    from pydantic import BaseModel
 
     for member in _union_members(annotation):
         if member is Any or isinstance(member, typing.TypeVar):
@@ -438,4 +443,3 @@ def _call_kind(call: Callable[..., Any]) -> int:
 def field_info_for(spec: FieldSpec) -> FieldInfo:
     """Return the pydantic field used to validate `spec`."""
     return spec.marker.field_info(spec.default)
-

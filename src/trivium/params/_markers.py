@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Any
-
 from typing import TYPE_CHECKING
+from typing import Any
 
 if TYPE_CHECKING:
     from pydantic.fields import FieldInfo
@@ -62,7 +61,7 @@ UNSET: Any = _Unset()
 """The default of a parameter the client must send."""
 
 
-class ParamSource(str, enum.Enum):
+class ParamSource(enum.StrEnum):
     """Where in the request a parameter is read from."""
 
     PATH = "path"
@@ -128,8 +127,8 @@ class Param:
 
     def field_info(self, default: Any = UNSET) -> FieldInfo:
         """Return the pydantic field for this parameter's value (constraints and docs)."""
-        from pydantic import Field  # noqa: PLC0415 - pydantic loads when the app compiles
-        from pydantic_core import PydanticUndefined  # noqa: PLC0415
+        from pydantic import Field
+        from pydantic_core import PydanticUndefined
 
         if default is UNSET:
             default = self.default

@@ -13,15 +13,14 @@ import copy
 from collections.abc import Callable
 from typing import Annotated
 from typing import Any
+from typing import NotRequired
+from typing import Required
 
 import orjson
 from pydantic import BaseModel
 from pydantic import Field
 from pydantic import TypeAdapter
 from pydantic import ValidationError
-from pydantic_core import PydanticUndefined
-from typing_extensions import NotRequired
-from typing_extensions import Required
 from typing_extensions import TypedDict
 
 from trivium.errors import HTTPException
@@ -75,13 +74,19 @@ class Plan:
             self.body_mode = "json-embed"
         self.body_required = any(f.required for f in body)
         self.defaults = [
-            (f.section, f.name, f.default, f.marker.default_factory, isinstance(f.default, _MUTABLE))
+            (
+                f.section,
+                f.name,
+                f.default,
+                f.marker.default_factory,
+                isinstance(f.default, _MUTABLE),
+            )
             for f in fields
             if not f.required and not f.is_model
         ]
         self.validator = _build_validator(fields, self, name) if fields else None
 
-    async def extract(self, conn: HTTPConnection) -> dict[str, Any]:
+    async def extract(self, conn: HTTPConnection) -> dict[str, Any]:  # noqa: C901 - the hot path, kept in one frame
         """Read, validate and complete the parameters of one request.
 
         Raises:
@@ -103,7 +108,7 @@ class Plan:
             raw["cookie"] = self.cookie(conn.cookies)
         body: Any = None
         if self.body_mode:
-            assert isinstance(conn, Request)  # noqa: S101 - websockets have no body fields
+            assert isinstance(conn, Request)
             body = await self._read_body(conn, raw)
         try:
             values: dict[str, Any] = self.validator.validate_python(raw)
@@ -237,7 +242,7 @@ def _collector(fields: list[FieldSpec], source: ParamSource) -> Collector | None
 
 
 def _model_from_multidict(model: type[BaseModel], mapping: Any) -> dict[str, Any]:
-    from trivium.params._analysis import _is_sequence  # noqa: PLC0415 - shared helper
+    from trivium.params._analysis import _is_sequence
 
     out: dict[str, Any] = {}
     getlist = getattr(mapping, "getlist", None)
@@ -287,16 +292,16 @@ def _build_validator(fields: list[FieldSpec], plan: Plan, name: str) -> TypeAdap
             required_sections.add(section)
             continue
         keys = {
-            s.name: (Required if s.required else NotRequired)[_field_type(s)]  # type: ignore[index]
+            s.name: (Required if s.required else NotRequired)[_field_type(s)]
             for s in specs
         }
         sections[section] = TypedDict(f"{name}_{section}", keys)  # type: ignore[operator]
         if section != "body" or plan.body_required:
             required_sections.add(section)
-    top = TypedDict(  # type: ignore[operator]
+    top = TypedDict(  # type: ignore[misc]
         f"{name}_params",
         {
-            k: (Required if k in required_sections else NotRequired)[v]  # type: ignore[index]
+            k: (Required if k in required_sections else NotRequired)[v]
             for k, v in sections.items()
         },
     )
@@ -310,13 +315,14 @@ def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
         item: dict[str, Any] = dict(error)
         ctx = item.get("ctx")
         if ctx:
-            item["ctx"] = {k: v if isinstance(v, (str, int, float, bool)) else str(v) for k, v in ctx.items()}
+            item["ctx"] = {
+                k: v if isinstance(v, (str, int, float, bool)) else str(v) for k, v in ctx.items()
+            }
         errors.append(item)
     return errors
 
 
 def _config_error(name: str, problem: str) -> Exception:
-    from trivium.errors import ConfigurationError  # noqa: PLC0415
+    from trivium.errors import ConfigurationError
 
     return ConfigurationError(f"handler {name} {problem}", "body-mix")
-

@@ -53,7 +53,12 @@ def http_scope(rsgi: Any, kind: str, state: dict[str, Any] | None) -> Scope:
     if kind == "http":
         scope["method"] = rsgi.method
     else:
-        protocols = [h.decode().strip() for k, v in headers if k == b"sec-websocket-protocol" for h in v.split(b",")]
+        protocols = [
+            h.decode().strip()
+            for k, v in headers
+            if k == b"sec-websocket-protocol"
+            for h in v.split(b",")
+        ]
         scope["subprotocols"] = protocols
     if state is not None:
         scope["state"] = dict(state)

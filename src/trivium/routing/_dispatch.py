@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["Dispatcher", "NoMatchFound"]
 
 
-class NoMatchFound(TriviumError, KeyError):
+class NoMatchFound(TriviumError, KeyError):  # noqa: N818 - the name Starlette users know
     """`url_path_for` found no route with that name and those parameters."""
 
 
@@ -78,7 +78,7 @@ class Dispatcher:
                 self.mounts.append(route)
         self.mounts.sort(key=lambda m: len(m.path), reverse=True)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901 - the hot path, kept in one frame
         """Dispatch one HTTP or websocket connection."""
         path = scope["path"]
         root = scope.get("root_path")
@@ -100,7 +100,9 @@ class Dispatcher:
                 if method == "OPTIONS":
                     await Response(None, 204, {"allow": entry.allow})(scope, receive, send)
                     return
-                await self._error(scope, receive, send, HTTPException(405, headers={"Allow": entry.allow}))
+                await self._error(
+                    scope, receive, send, HTTPException(405, headers={"Allow": entry.allow})
+                )
                 return
         elif scope["type"] == "websocket":
             found = self.websocket.match(path)
@@ -149,7 +151,7 @@ class Dispatcher:
                 return route.url_path(**params)
         mount_name, sep, child_name = name.partition(":")
         if sep:
-            from trivium.app import App  # noqa: PLC0415 - avoid an import cycle
+            from trivium.app import App
 
             for route in self.names.get(mount_name, ()):
                 if isinstance(route, Mount) and isinstance(route.app, App):

@@ -32,7 +32,6 @@ from trivium.types import Send
 if TYPE_CHECKING:
     from trivium.app import App
     from trivium.params._plan import Plan
-    from trivium.routing._serialize import Serializer
 
 __all__ = ["BaseRoute", "Mount", "Route", "RouteOptions", "WebSocketRoute"]
 
@@ -134,10 +133,10 @@ class Route(BaseRoute):
 
     def compile(self, app: App) -> None:
         """Build the plan, steps and serializer (start-up only)."""
-        from trivium.params._analysis import analyse  # noqa: PLC0415 - compile time only
-        from trivium.params._plan import Plan  # noqa: PLC0415
-        from trivium.routing._serialize import make_serializer  # noqa: PLC0415
-        from trivium.routing._serialize import model_from_annotation  # noqa: PLC0415
+        from trivium.params._analysis import analyse
+        from trivium.params._plan import Plan
+        from trivium.routing._serialize import make_serializer
+        from trivium.routing._serialize import model_from_annotation
 
         name = getattr(self.endpoint, "__qualname__", self.path)
         analysis = analyse(
@@ -164,7 +163,7 @@ class Route(BaseRoute):
         self.max_body_size = options.get("max_body_size", app.max_body_size)
         self._version = app.dependency_overrides.version
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, app: App) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send, app: App) -> None:  # noqa: C901 - the hot path, kept in one frame
         """Serve one request."""
         if self._version != app.dependency_overrides.version:
             self.compile(app)
@@ -204,7 +203,7 @@ class Route(BaseRoute):
                 leftover = await teardown(ctx.request_stack, error, ctx.limiter)
                 if leftover is not None and leftover is not error:
                     app.log_teardown_error(leftover)
-            if request._form is not None:  # noqa: SLF001
+            if request._form is not None:
                 await request.close()
         if reraise and error is not None:
             raise error
@@ -239,8 +238,8 @@ class WebSocketRoute(BaseRoute):
 
     def compile(self, app: App) -> None:
         """Build the plan and steps (start-up only)."""
-        from trivium.params._analysis import analyse  # noqa: PLC0415 - compile time only
-        from trivium.params._plan import Plan  # noqa: PLC0415
+        from trivium.params._analysis import analyse
+        from trivium.params._plan import Plan
 
         analysis = analyse(
             self.endpoint,
@@ -256,9 +255,9 @@ class WebSocketRoute(BaseRoute):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, app: App) -> None:
         """Serve one websocket connection."""
-        from trivium.http._websocket import WebSocket  # noqa: PLC0415
-        from trivium.http._websocket import WebSocketDisconnect  # noqa: PLC0415
-        from trivium.http._websocket import WebSocketState  # noqa: PLC0415
+        from trivium.http._websocket import WebSocket
+        from trivium.http._websocket import WebSocketDisconnect
+        from trivium.http._websocket import WebSocketState
 
         if self._version != app.dependency_overrides.version:
             self.compile(app)
@@ -292,7 +291,7 @@ def _close_for(exc: Exception) -> tuple[int, str]:
         return 1008, "Invalid parameters: " + "; ".join(
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
         )[:120]
-    assert isinstance(exc, HTTPException)  # noqa: S101 - narrowed by the caller
+    assert isinstance(exc, HTTPException)
     return 1008, str(exc.detail)[:120]
 
 

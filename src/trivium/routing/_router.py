@@ -89,7 +89,9 @@ class Router:
         """Register `endpoint` for `path` and `methods` (default GET)."""
         full = self.prefix + path
         if not full:
-            raise ConfigurationError("a route path may be empty only under a router prefix", "path-format")
+            raise ConfigurationError(
+                "a route path may be empty only under a router prefix", "path-format"
+            )
         route = Route(full, endpoint, methods or ["GET"], self._merge(options))
         self.routes.append(route)
         return route
@@ -191,7 +193,12 @@ class Router:
         for route in router.routes:
             if isinstance(route, Route):
                 self.routes.append(
-                    Route(outer.prefix + route.path, route.endpoint, route.methods, outer._merge(route.options))
+                    Route(
+                        outer.prefix + route.path,
+                        route.endpoint,
+                        route.methods,
+                        outer._merge(route.options),
+                    )
                 )
             elif isinstance(route, WebSocketRoute):
                 self.routes.append(
@@ -231,7 +238,9 @@ class Router:
             found = True
             route_options: RouteOptions = dict(options)  # type: ignore[assignment]
             route_options.setdefault("name", cls.__name__)
-            self.add_route(path, _view_endpoint(cls, method, func, shared), [method.upper()], **route_options)
+            self.add_route(
+                path, _view_endpoint(cls, method, func, shared), [method.upper()], **route_options
+            )
         if not found:
             raise ConfigurationError(
                 f"view {cls.__name__} defines none of {', '.join(_VIEW_METHODS)}", "view-empty"
@@ -248,7 +257,9 @@ def _shared_parameters(cls: type) -> list[inspect.Parameter]:
         )
         if marked:
             shared.append(
-                inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=value, annotation=hint)
+                inspect.Parameter(
+                    name, inspect.Parameter.KEYWORD_ONLY, default=value, annotation=hint
+                )
             )
     return shared
 
@@ -271,12 +282,12 @@ def _view_endpoint(
         )
 
     def instance(kwargs: dict[str, Any]) -> Any:
-        obj = cls.__new__(cls)
+        obj: Any = object.__new__(cls)
         for name in names:
             setattr(obj, name, kwargs.pop(name))
         return obj
 
-    endpoint: Callable[..., Any]
+    endpoint: Any
     if inspect.iscoroutinefunction(func):
 
         async def async_endpoint(**kwargs: Any) -> Any:
@@ -290,11 +301,11 @@ def _view_endpoint(
 
         endpoint = sync_endpoint
     functools.update_wrapper(endpoint, func)
-    del endpoint.__wrapped__  # type: ignore[attr-defined]
-    endpoint.__signature__ = signature.replace(parameters=[*shared, *own])  # type: ignore[attr-defined]
+    del endpoint.__wrapped__
+    endpoint.__signature__ = signature.replace(parameters=[*shared, *own])
     endpoint.__annotations__ = {
         **{p.name: p.annotation for p in [*shared, *own]},
         **({"return": hints["return"]} if "return" in hints else {}),
     }
     endpoint.__qualname__ = f"{cls.__qualname__}.{method}"
-    return endpoint
+    return endpoint  # type: ignore[no-any-return]

@@ -41,7 +41,7 @@ def json_response(body: bytes, status: int) -> Response:
     response = Response.__new__(Response)
     response.status_code = status
     response.background = None
-    response._headers = None  # noqa: SLF001
+    response._headers = None
     if status < 200 or status in (204, 304):
         response.body = b""
         response.raw_headers = []
@@ -65,12 +65,16 @@ def model_from_annotation(endpoint: Callable[..., Any]) -> Any:
         return None
     if annotation in _PLAIN_TYPES:
         return None
-    members = get_args(annotation) if get_origin(annotation) in (typing.Union, types.UnionType) else (annotation,)
+    members = (
+        get_args(annotation)
+        if get_origin(annotation) in (typing.Union, types.UnionType)
+        else (annotation,)
+    )
     for member in members:
         if inspect.isclass(member) and issubclass(member, Response):
             return None
         origin = get_origin(member)
-        if inspect.isclass(origin) and issubclass(origin, (typing.AsyncIterator, typing.Iterator)):  # type: ignore[arg-type]
+        if inspect.isclass(origin) and issubclass(origin, (typing.AsyncIterator, typing.Iterator)):
             return None
     return annotation
 
@@ -89,7 +93,7 @@ def _merge(response: Response, temporal: Response | None, default_status: int | 
     return response
 
 
-def make_serializer(  # noqa: C901 - one closure per output strategy, chosen once
+def make_serializer(  # noqa: PLR0913 - one closure per output strategy, chosen once
     *,
     response_model: Any,
     status_code: int | None,
@@ -105,12 +109,16 @@ def make_serializer(  # noqa: C901 - one closure per output strategy, chosen onc
     if response_model is not None:
         try:
             adapter = TypeAdapter(response_model)
-        except Exception as exc:  # noqa: BLE001 - pydantic raises several kinds here
+        except Exception as exc:
             raise ConfigurationError(
                 f"{name}: response model {response_model!r} is not a valid pydantic type ({exc})",
                 "response-model",
             ) from exc
-    dump_options = {"exclude_unset": exclude_unset, "exclude_none": exclude_none, "by_alias": by_alias}
+    dump_options = {
+        "exclude_unset": exclude_unset,
+        "exclude_none": exclude_none,
+        "by_alias": by_alias,
+    }
     plain_json = response_class is None or response_class in _json_classes()
 
     def to_bytes(result: Any) -> bytes:
@@ -121,9 +129,13 @@ def make_serializer(  # noqa: C901 - one closure per output strategy, chosen onc
                 raise ResponseValidationError(
                     f"{name} returned a value that does not match its response model: {exc}"
                 ) from exc
-            return adapter.dump_json(value, **dump_options)
+            return adapter.dump_json(
+                value, exclude_unset=exclude_unset, exclude_none=exclude_none, by_alias=by_alias
+            )
         if isinstance(result, BaseModel):
-            return result.__pydantic_serializer__.to_json(result, **dump_options)
+            return result.__pydantic_serializer__.to_json(
+                result, exclude_unset=exclude_unset, exclude_none=exclude_none, by_alias=by_alias
+            )
         return orjson.dumps(result, default=json_default)
 
     def serialize(result: Any, ctx: RequestContext) -> Response:
@@ -133,7 +145,7 @@ def make_serializer(  # noqa: C901 - one closure per output strategy, chosen onc
         if plain_json:
             response = json_response(to_bytes(result), status)
         else:
-            assert response_class is not None  # noqa: S101 - narrowed by plain_json
+            assert response_class is not None
             response = response_class(result, status_code=status)
         if temporal is not None:
             return _merge(response, temporal, None)
@@ -143,6 +155,6 @@ def make_serializer(  # noqa: C901 - one closure per output strategy, chosen onc
 
 
 def _json_classes() -> tuple[type[Response], ...]:
-    from trivium.http._response import JSONResponse  # noqa: PLC0415
+    from trivium.http._response import JSONResponse
 
     return (JSONResponse,)

@@ -96,7 +96,9 @@ class PathTemplate:
 
     def _converter(self, name: str, kind: str | None) -> Converter:
         if name in self.converters:
-            raise ConfigurationError(f"path {self.path!r} repeats parameter {name!r}", "path-format")
+            raise ConfigurationError(
+                f"path {self.path!r} repeats parameter {name!r}", "path-format"
+            )
         try:
             converter = CONVERTERS[kind or "str"]
         except KeyError:
@@ -265,7 +267,9 @@ def _walk(node: _Node[T], parts: list[str], index: int, values: list[Any]) -> T 
             continue
         count = len(values)
         try:
-            values.extend(c.to_python(text) for c, text in zip(converters, match.groups(), strict=True))
+            values.extend(
+                c.to_python(text) for c, text in zip(converters, match.groups(), strict=True)
+            )
         except ValueError:
             del values[count:]
             continue
