@@ -192,7 +192,11 @@ class Route(BaseRoute):
                 response.background = _chain(response.background, background)
         try:
             protocol = scope.get("rsgi")
-            if protocol is not None and type(response).__call__ is Response.__call__:
+            if type(response).__call__ is not Response.__call__:
+                failure = await _send_streamed(response, scope, receive, send, request, app)
+                if failure is not None:
+                    error, reraise = failure
+            elif protocol is not None:
                 send_response(protocol, response, scope["method"] == "HEAD")
                 if response.background is not None:
                     await response.background()
@@ -207,6 +211,28 @@ class Route(BaseRoute):
                 await request.close()
         if reraise and error is not None:
             raise error
+
+
+async def _send_streamed(  # noqa: PLR0913 - the connection plus what its error path needs
+    response: Response, scope: Scope, receive: Receive, send: Send, request: Request, app: App
+) -> tuple[Exception, bool] | None:
+    """Send a streaming or file response; an error before its first byte becomes a 500."""
+    started = False
+
+    async def tracking_send(message: Any) -> None:
+        nonlocal started
+        started = True
+        await send(message)
+
+    try:
+        await response(scope, receive, tracking_send)
+    except Exception as exc:
+        if started:
+            raise
+        fallback, reraise = await app.error_response(request, exc)
+        await fallback(scope, receive, send)
+        return exc, reraise
+    return None
 
 
 def _chain(first: Callable[[], Any], second: Callable[[], Any]) -> Callable[[], Any]:

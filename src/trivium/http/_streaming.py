@@ -1,0 +1,492 @@
+"""Responses whose body is produced while it is sent: streams and server-sent events.
+
+Each response here is split in two halves so that a second protocol (RSGI) can serve it
+without touching the logic:
+
+* *what to send* — `prepare(method, request_headers)` settles `status_code` and
+  `raw_headers` for the request and says whether a body follows; `stream_body(write)`
+  pushes the body chunks through any `write(bytes)` coroutine; `release()` frees what the
+  body held (open files, unfinished generators).
+* *how to send it* — `__call__` speaks ASGI. `run_stream(stream, write, wait_disconnect)`
+  is the protocol-neutral core: it runs the body until it ends or until `wait_disconnect()`
+  returns, and in the latter case cancels the body so a generator's `finally` runs. An
+  RSGI sender passes `transport.send_bytes` and `protocol.client_disconnect`.
+
+The body is pushed through `write` rather than pulled as an async iterator because
+server-sent events interleave keep-alive pings with the content, which needs a second
+task; a `write` callable lets that task live in a plain coroutine instead of inside an
+async generator.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterable
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import fields
+from typing import Any
+from typing import cast
+
+import anyio
+import anyio.to_thread
+import orjson
+
+from trivium.http._datastructures import Headers
+from trivium.http._datastructures import MutableHeaders
+from trivium.http._response import RawHeaders
+from trivium.http._response import Response
+from trivium.http._response import json_default
+from trivium.types import Receive
+from trivium.types import Scope
+from trivium.types import Send
+
+__all__ = [
+    "Background",
+    "Chunk",
+    "Content",
+    "EventSourceResponse",
+    "Events",
+    "ServerSentEvent",
+    "StreamedResponse",
+    "StreamingResponse",
+    "Write",
+    "build_headers",
+    "race",
+    "run_stream",
+]
+
+Write = Callable[[bytes], Awaitable[None]]
+"""A coroutine function that sends one body chunk to the client."""
+
+Chunk = str | bytes | bytearray | memoryview
+Content = Iterable[Chunk] | AsyncIterable[Chunk]
+"""What a `StreamingResponse` streams: `str` or bytes-like chunks, sync or async."""
+Events = Iterable[object] | AsyncIterable[object]
+"""What an `EventSourceResponse` streams: events, event dicts or plain data."""
+Background = Callable[[], Awaitable[object]] | None
+
+
+def build_headers(
+    headers: Mapping[str, str] | None, media_type: str | None, charset: str
+) -> RawHeaders:
+    """Build a raw header list from the caller's `headers` plus a content type.
+
+    Raises:
+        ValueError: a header value contains CR, LF or NUL.
+    """
+    merged = MutableHeaders(raw=[])
+    for key, value in (headers or {}).items():
+        merged.append(key, value)
+    if media_type is not None and "content-type" not in merged:
+        if media_type.startswith("text/") and "charset=" not in media_type:
+            media_type += f"; charset={charset}"
+        merged.append("content-type", media_type)
+    return merged.raw
+
+
+async def race(main: Callable[[], Awaitable[None]], side: Callable[[], Awaitable[object]]) -> bool:
+    """Run `main` with `side` alongside; whichever ends first stops the other.
+
+    Returns:
+        `True` if `main` finished, `False` if `side` finished first and `main` was
+        cancelled. An exception from `main` propagates as itself, not in a group.
+    """
+    error: Exception | None = None
+    completed = False
+    async with anyio.create_task_group() as group:
+
+        async def run_side() -> None:
+            await side()
+            group.cancel_scope.cancel()
+
+        group.start_soon(run_side)
+        try:
+            await main()
+            completed = True
+        except Exception as exc:  # noqa: BLE001 - re-raised below, outside the task group
+            error = exc
+        finally:
+            group.cancel_scope.cancel()
+    if error is not None:
+        raise error
+    return completed
+
+
+async def run_stream(
+    stream: Callable[[Write], Awaitable[None]],
+    write: Write,
+    wait_disconnect: Callable[[], Awaitable[object]],
+) -> bool:
+    """Run `stream(write)` until it ends or the client goes away.
+
+    Returns:
+        `True` if the body was sent completely, `False` if the client disconnected first.
+    """
+    return await race(lambda: stream(write), wait_disconnect)
+
+
+def _asgi_disconnect(receive: Receive) -> Callable[[], Awaitable[None]]:
+    async def wait_disconnect() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    return wait_disconnect
+
+
+class StreamedResponse(Response):
+    """Base of responses whose body is produced while sending (`body` stays empty).
+
+    Subclasses override `prepare`, `stream_body` and `release`; the protocol senders only
+    call those three.
+    """
+
+    __slots__ = ()
+
+    def _init_streamed(
+        self, status_code: int, background: Background, raw_headers: RawHeaders
+    ) -> None:
+        self.status_code = status_code
+        self.background = background
+        self.body = b""
+        self._headers = None
+        self.raw_headers = raw_headers
+
+    async def prepare(self, method: str, request_headers: Headers) -> bool:
+        """Settle `status_code` and `raw_headers` for this request.
+
+        Returns:
+            Whether a body follows (`False` for HEAD).
+        """
+        return method != "HEAD"
+
+    async def stream_body(self, write: Write) -> None:
+        """Send every body chunk through `write`."""
+        raise NotImplementedError
+
+    async def release(self) -> None:
+        """Free what the body holds; called once the response is over, sent or not."""
+
+    async def _serve_asgi(
+        self,
+        method: str,
+        request_headers: Headers,
+        send: Send,
+        wait_disconnect: Callable[[], Awaitable[None]] | None,
+    ) -> None:
+        async def write(chunk: bytes) -> None:
+            if chunk:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+        try:
+            has_body = await self.prepare(method, request_headers)
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": self.status_code,
+                    "headers": self.raw_headers,
+                }
+            )
+            completed = True
+            if has_body:
+                if wait_disconnect is None:
+                    await self.stream_body(write)
+                else:
+                    completed = await run_stream(self.stream_body, write, wait_disconnect)
+            if completed:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await self.release()
+
+    async def send_asgi(self, send: Send, head_only: bool = False) -> None:
+        """Send without request context: no conditionals, ranges or disconnect detection.
+
+        Prefer calling the response as an ASGI app (`await response(scope, receive, send)`),
+        which honours all three.
+        """
+        await self._serve_asgi("HEAD" if head_only else "GET", Headers(), send, None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve over ASGI, stopping the body when the client disconnects."""
+        method = scope.get("method", "GET")
+        await self._serve_asgi(method, Headers(scope=scope), send, _asgi_disconnect(receive))
+        if self.background is not None:
+            await self.background()
+
+
+_DONE = object()
+
+
+def _next_or_done(iterator: Iterator[object]) -> object:
+    try:
+        return next(iterator)
+    except StopIteration:
+        return _DONE
+
+
+async def _consume(
+    iterator: Iterator[Any] | AsyncIterator[Any], handle: Callable[[Any], Awaitable[None]]
+) -> None:
+    # Sync iterators advance in a worker thread; cancelling waits for the current step.
+    if isinstance(iterator, AsyncIterator):
+        async for item in iterator:
+            await handle(item)
+        return
+    while (item := await anyio.to_thread.run_sync(_next_or_done, iterator)) is not _DONE:
+        await handle(item)
+
+
+async def _close(iterator: object) -> None:
+    # Shielded: this runs after a disconnect cancelled the stream and must still finish.
+    with anyio.CancelScope(shield=True):
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+            return
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            await anyio.to_thread.run_sync(close)
+
+
+class StreamingResponse(StreamedResponse):
+    """Stream a body from a sync or async iterator of `str`/`bytes` chunks.
+
+    No `content-length` is sent. Sync iterators are advanced in a worker thread so a
+    blocking generator never stalls the event loop. When the client disconnects the
+    iteration stops and the generator is closed, so its `finally` block runs. A HEAD
+    request gets the headers only; the iterator is closed without being consumed.
+
+    Args:
+        content: the chunks; `str` chunks are encoded with `charset`.
+        status_code: the HTTP status.
+        headers: extra headers.
+        media_type: the content type.
+        background: work run after the response is sent.
+
+    Raises:
+        TypeError: `content` is not iterable.
+    """
+
+    __slots__ = ("_iterator",)
+
+    def __init__(
+        self,
+        content: Content,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: Background = None,
+    ) -> None:
+        raw = build_headers(headers, media_type or self.media_type, self.charset)
+        self._init_streamed(status_code, background, raw)
+        self._iterator: Iterator[Any] | AsyncIterator[Any]
+        if isinstance(content, AsyncIterable):
+            self._iterator = aiter(content)
+        elif isinstance(content, Iterable) and not isinstance(content, (str, bytes)):
+            self._iterator = iter(content)
+        else:
+            raise TypeError(
+                "StreamingResponse content must be an iterable or async iterable of chunks, "
+                f"not {type(content).__name__}"
+            )
+
+    def encode(self, chunk: object) -> bytes:
+        """Turn one content item into body bytes.
+
+        Raises:
+            TypeError: the item is neither `str` nor bytes-like.
+        """
+        if isinstance(chunk, str):
+            return chunk.encode(self.charset)
+        if isinstance(chunk, (bytes, bytearray, memoryview)):
+            return bytes(chunk)
+        raise TypeError(f"streamed chunks must be str or bytes, not {type(chunk).__name__}")
+
+    async def stream_body(self, write: Write) -> None:
+        """Send every item of the content through `write`."""
+
+        async def handle(item: object) -> None:
+            await write(self.encode(item))
+
+        await _consume(self._iterator, handle)
+
+    async def release(self) -> None:
+        """Close the content iterator so an unfinished generator's `finally` runs."""
+        await _close(self._iterator)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSentEvent:
+    """One server-sent event; every field is optional.
+
+    Raises:
+        ValueError: `event` or `id` holds a line break (or `id` a NUL), or `retry` is not
+            a non-negative integer.
+    """
+
+    data: object = None
+    """The payload: `str` as is, bytes decoded as UTF-8, anything else JSON-encoded."""
+    event: str | None = None
+    """The event type (`message` in the browser when omitted)."""
+    id: str | None = None
+    """The event id the browser echoes in `Last-Event-ID` when it reconnects."""
+    retry: int | None = None
+    """The reconnection delay to use, in milliseconds."""
+    comment: str | None = None
+    """A comment line, ignored by browsers (useful to keep a connection alive)."""
+
+    def __post_init__(self) -> None:
+        for name in ("event", "id", "comment"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"server-sent event {name} must be a str, not {value!r}")
+        for name in ("event", "id"):
+            value = getattr(self, name)
+            if value is not None and _LINE_BREAK.search(value):
+                raise ValueError(
+                    f"server-sent event {name} must not contain line breaks: {value!r}"
+                )
+        if self.id is not None and "\0" in self.id:
+            raise ValueError(f"server-sent event id must not contain NUL: {self.id!r}")
+        if self.retry is not None and (
+            isinstance(self.retry, bool) or not isinstance(self.retry, int) or self.retry < 0
+        ):
+            raise ValueError(
+                f"server-sent event retry must be an int >= 0 (ms), not {self.retry!r}"
+            )
+
+    def encode(self, sep: str = "\n") -> bytes:
+        """Frame the event as UTF-8 bytes, ending with a blank line."""
+        lines: list[str] = []
+        if self.comment is not None:
+            lines.extend(f": {line}" if line else ":" for line in _LINE_BREAK.split(self.comment))
+        if self.event is not None:
+            lines.append(f"event: {self.event}")
+        if self.id is not None:
+            lines.append(f"id: {self.id}")
+        if self.retry is not None:
+            lines.append(f"retry: {self.retry}")
+        if self.data is not None:
+            text = _data_text(self.data)
+            lines.extend(f"data: {line}" if line else "data:" for line in _LINE_BREAK.split(text))
+        return "".join(line + sep for line in lines).encode() + sep.encode()
+
+
+_EVENT_FIELDS = frozenset(field.name for field in fields(ServerSentEvent))
+
+
+def _data_text(data: object) -> str:
+    if isinstance(data, str):
+        return data
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data).decode()
+    return orjson.dumps(data, default=json_default).decode()
+
+
+def _as_event(item: object) -> ServerSentEvent:
+    if isinstance(item, ServerSentEvent):
+        return item
+    if isinstance(item, Mapping):
+        unknown = set(item) - _EVENT_FIELDS
+        if unknown:
+            raise ValueError(
+                f"server-sent event dicts take the keys {sorted(_EVENT_FIELDS)}, "
+                f"got unknown keys {sorted(map(str, unknown))}"
+            )
+        return ServerSentEvent(**item)
+    return ServerSentEvent(data=item)
+
+
+class _KeepAlive:
+    """Serialize writes and send a ping comment whenever nothing was written for a while."""
+
+    __slots__ = ("_interval", "_last", "_lock", "_ping", "_write")
+
+    def __init__(self, write: Write, interval: float, ping: bytes) -> None:
+        self._write = write
+        self._interval = interval
+        self._ping = ping
+        self._lock = anyio.Lock()
+        self._last = anyio.current_time()
+
+    async def write(self, chunk: bytes) -> None:
+        async with self._lock:
+            await self._write(chunk)
+            self._last = anyio.current_time()
+
+    async def run(self) -> None:
+        while True:
+            delay = self._last + self._interval - anyio.current_time()
+            if delay > 0:
+                await anyio.sleep(delay)
+            else:
+                await self.write(self._ping)
+
+
+class EventSourceResponse(StreamingResponse):
+    r"""Stream server-sent events (`text/event-stream`) from a sync or async iterator.
+
+    Items may be `ServerSentEvent` objects, dicts with its field names as keys, or any
+    other value, which becomes the event's `data` (`str` as is, other values as JSON).
+    A `: ping` comment goes out whenever nothing was sent for `ping` seconds, so proxies
+    keep the connection open. The stream stops, and the generator is closed, when the
+    client disconnects.
+
+    Args:
+        content: the events.
+        ping: the keep-alive interval in seconds; `None` disables pings.
+        headers: extra headers.
+        background: work run after the stream ends.
+        status_code: the HTTP status.
+        sep: the line separator: `"\n"`, `"\r\n"` or `"\r"`.
+
+    Raises:
+        ValueError: `sep` is not a line break or `ping` is not positive.
+    """
+
+    __slots__ = ("ping", "sep")
+
+    media_type = "text/event-stream"
+
+    def __init__(  # noqa: PLR0913 - the usual response parameters plus ping and sep
+        self,
+        content: Events,
+        ping: float | None = 15.0,
+        headers: Mapping[str, str] | None = None,
+        background: Background = None,
+        status_code: int = 200,
+        sep: str = "\n",
+    ) -> None:
+        if sep not in ("\n", "\r\n", "\r"):
+            raise ValueError(f"sep must be '\\n', '\\r\\n' or '\\r', not {sep!r}")
+        if ping is not None and ping <= 0:
+            raise ValueError(f"ping must be a positive number of seconds or None, not {ping!r}")
+        self.ping = ping
+        """Seconds of silence after which a keep-alive comment is sent."""
+        self.sep = sep
+        """The line separator used in the event framing."""
+        merged = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+        merged.update({key.lower(): value for key, value in (headers or {}).items()})
+        # Items are framed by `encode` below, so they need not be text chunks.
+        super().__init__(cast("Content", content), status_code, merged, background=background)
+
+    def encode(self, chunk: object) -> bytes:
+        """Frame one content item as an event."""
+        return _as_event(chunk).encode(self.sep)
+
+    async def stream_body(self, write: Write) -> None:
+        """Send every event through `write`, with keep-alive pings while idle."""
+        if self.ping is None:
+            await super().stream_body(write)
+            return
+        keep_alive = _KeepAlive(write, self.ping, f": ping{self.sep}{self.sep}".encode())
+        stream_events = super().stream_body
+        await race(lambda: stream_events(keep_alive.write), keep_alive.run)
