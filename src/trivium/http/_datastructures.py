@@ -14,7 +14,7 @@ from typing import Any
 from typing import Generic
 from typing import NamedTuple
 from typing import TypeVar
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
 
@@ -99,7 +99,7 @@ class QueryParams(MultiDict[str]):
         if isinstance(query, bytes):
             query = query.decode("latin-1")
         if isinstance(query, str):
-            super().__init__(parse_qsl(query, keep_blank_values=True))
+            super().__init__(parse_query(query))
         elif isinstance(query, Mapping):
             super().__init__(query.items())
         else:
@@ -160,10 +160,30 @@ class Headers(Mapping[str, str]):
         return [v.decode("latin-1") for k, v in self.raw if k.lower() == name]
 
     def __getitem__(self, key: str) -> str:
-        return self._table()[key.lower()]
+        if self._lookup is not None:
+            return self._lookup[key.lower()]
+        # A handler usually reads one or two headers: scanning the raw pairs is cheaper
+        # than decoding every header into a table.
+        name = key.lower().encode("latin-1")
+        found = [v for k, v in self.raw if k == name]
+        if not found:
+            raise KeyError(key)
+        if len(found) == 1:
+            return found[0].decode("latin-1")
+        return ", ".join(v.decode("latin-1") for v in found)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return header `key` (repeated headers folded with ", "), or `default`."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower() in self._table()
+        if not isinstance(key, str):
+            return False
+        name = key.lower().encode("latin-1")
+        return any(k == name for k, _ in self.raw)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._table())
@@ -340,6 +360,24 @@ class State:
 
     def _as_dict(self) -> dict[str, Any]:
         return self._values  # type: ignore[no-any-return]
+
+
+def parse_query(query: str) -> list[tuple[str, str]]:
+    """Split a query string into pairs, decoding `%xx` and `+` only where present.
+
+    Blank values are kept (`?a=&b` gives `("a", "")` and `("b", "")`); invalid UTF-8 in
+    percent-escapes is replaced rather than rejected.
+    """
+    pairs: list[tuple[str, str]] = []
+    for piece in query.split("&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition("=")
+        if "%" in piece or "+" in piece:
+            name = unquote_plus(name, errors="replace")
+            value = unquote_plus(value, errors="replace")
+        pairs.append((name, value))
+    return pairs
 
 
 def parse_cookie_header(header: str) -> dict[str, str]:

@@ -191,6 +191,15 @@ class Request(HTTPConnection):
 
     async def body(self) -> bytes:
         """Return the whole body (read once, then cached)."""
+        if self._body is None and not self._stream_consumed:
+            protocol = self.scope.get("rsgi")
+            declared = self._declared_length()
+            limit = self.max_body_size
+            if protocol is not None and declared is not None and (limit is None or declared <= limit):
+                # RSGI reads a body of known, acceptable length in one call.
+                self._stream_consumed = True
+                self._body = bytes(await protocol())
+                return self._body
         if self._body is None:
             chunks = [chunk async for chunk in self.stream()]
             self._body = b"".join(chunks)

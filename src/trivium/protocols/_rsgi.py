@@ -23,6 +23,9 @@ RSGI_KEY = "rsgi"
 _ASGI = {"version": "3.0", "spec_version": "2.4"}
 
 
+_SERVERS: dict[str, tuple[str, int] | None] = {}
+
+
 def _address(value: str) -> tuple[str, int] | None:
     host, sep, port = value.rpartition(":")
     if not sep:
@@ -33,10 +36,21 @@ def _address(value: str) -> tuple[str, int] | None:
         return None
 
 
+def _server_address(value: str) -> tuple[str, int] | None:
+    # A worker listens on a handful of addresses: parse each once.
+    try:
+        return _SERVERS[value]
+    except KeyError:
+        if len(_SERVERS) < 64:
+            _SERVERS[value] = _address(value)
+        return _address(value)
+
+
 def http_scope(rsgi: Any, kind: str, state: dict[str, Any] | None) -> Scope:
     """Build the ASGI scope of an RSGI connection."""
     path: str = rsgi.path
-    headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in rsgi.headers.items()]
+    # Granian hands header names over lower-cased already.
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in rsgi.headers.items()]
     scope: Scope = {
         "type": kind,
         "asgi": _ASGI,
@@ -48,7 +62,7 @@ def http_scope(rsgi: Any, kind: str, state: dict[str, Any] | None) -> Scope:
         "query_string": rsgi.query_string.encode("latin-1"),
         "headers": headers,
         "client": _address(rsgi.client),
-        "server": _address(rsgi.server),
+        "server": _server_address(rsgi.server),
     }
     if kind == "http":
         scope["method"] = rsgi.method
