@@ -246,7 +246,7 @@ class App(Router):
                 asgi_scope[RSGI_KEY] = protocol
             send = rsgi_send(protocol, scope.method == "HEAD")
             await self._asgi(asgi_scope, rsgi_receive(protocol), send)  # type: ignore[misc]
-        elif scope.proto == "websocket":
+        elif scope.proto in ("ws", "websocket"):
             asgi_scope = http_scope(scope, "websocket", self._lifespan_state)
             asgi_scope["app"] = self
             receive, send = websocket_adapters(protocol)

@@ -31,6 +31,7 @@ from trivium.types import Send
 
 if TYPE_CHECKING:
     from trivium.app import App
+    from trivium.params._analysis import Analysis
     from trivium.params._plan import Plan
 
 __all__ = ["BaseRoute", "Mount", "Route", "RouteOptions", "WebSocketRoute"]
@@ -101,11 +102,13 @@ class Route(BaseRoute):
 
     __slots__ = (
         "_version",
+        "analysis",
         "endpoint",
         "max_body_size",
         "methods",
         "options",
         "plan",
+        "response_model",
         "serialize",
         "steps",
     )
@@ -125,6 +128,10 @@ class Route(BaseRoute):
         self.steps: list[Any] = []
         self._version = -1
         self.max_body_size: int | None = None
+        self.analysis: Analysis | None = None
+        """The compiled parameter analysis (fields and steps), set by `compile()`."""
+        self.response_model: Any = None
+        """The type that filters the output (option or return annotation), after `compile()`."""
 
     @property
     def dependencies(self) -> list[Depends]:
@@ -147,10 +154,12 @@ class Route(BaseRoute):
         )
         self.plan = Plan(analysis, name.replace(".", "_").replace("<", "").replace(">", ""))
         self.steps = analysis.steps
+        self.analysis = analysis
         options = self.options
         model = options.get("response_model", UNSET)
         if model is UNSET:
             model = model_from_annotation(self.endpoint)
+        self.response_model = model
         self.serialize = make_serializer(
             response_model=model,
             status_code=options.get("status_code"),
@@ -246,7 +255,7 @@ def _chain(first: Callable[[], Any], second: Callable[[], Any]) -> Callable[[], 
 class WebSocketRoute(BaseRoute):
     """A websocket route."""
 
-    __slots__ = ("_version", "dependencies", "endpoint", "plan", "steps")
+    __slots__ = ("_version", "analysis", "dependencies", "endpoint", "plan", "steps")
 
     def __init__(
         self,
@@ -261,6 +270,7 @@ class WebSocketRoute(BaseRoute):
         self.plan: Plan | None = None
         self.steps: list[Any] = []
         self._version = -1
+        self.analysis: Analysis | None = None
 
     def compile(self, app: App) -> None:
         """Build the plan and steps (start-up only)."""
@@ -277,6 +287,7 @@ class WebSocketRoute(BaseRoute):
         name = getattr(self.endpoint, "__qualname__", self.path)
         self.plan = Plan(analysis, name.replace(".", "_").replace("<", "").replace(">", ""))
         self.steps = analysis.steps
+        self.analysis = analysis
         self._version = app.dependency_overrides.version
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, app: App) -> None:
