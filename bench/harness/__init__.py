@@ -1,0 +1,1 @@
+"""The trivium benchmark harness: app registry, server control, checks, load, report."""

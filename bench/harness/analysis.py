@@ -1,0 +1,209 @@
+"""Summaries, same-round ratios and the target checklist, computed from raw results.
+
+``results["targets"][key]["runs"][scenario]`` holds one dict per measured round
+(``round``, ``rps``, ``p99_ms``, ...). A ratio between two apps is the median of
+their per-round ratios, so both numbers of each pair come from the same round.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+SUBJECT_KEY = "trivium@granian-rsgi"
+RAW_RSGI_KEY = "raw_rsgi@granian-rsgi/basic"
+FASTAPI_UVICORN = "fastapi@uvicorn"
+FLASK_GUNICORN_KEY = "flask@gunicorn/basic"
+BASIC_FLOORS = {"plaintext": 0.9, "json": 0.9, "items_get": 0.7, "items_post": 0.7}
+PEERS = ("fastapi", "starlette", "litestar", "blacksheep", "flask", "django")
+
+
+@dataclass
+class Summary:
+    rps: float
+    rps_min: float
+    rps_max: float
+    p99_ms: float
+    rounds: int
+    errors: int
+
+
+def summarize(runs: list[dict[str, float]]) -> Summary | None:
+    if not runs:
+        return None
+    rps = [run["rps"] for run in runs]
+    return Summary(
+        rps=statistics.median(rps),
+        rps_min=min(rps),
+        rps_max=max(rps),
+        p99_ms=statistics.median(run["p99_ms"] for run in runs),
+        rounds=len(runs),
+        errors=int(sum(run["non_2xx"] + run["socket_errors"] for run in runs)),
+    )
+
+
+def runs_of(results: dict, key: str, scenario: str) -> list[dict[str, float]]:
+    target = results["targets"].get(key)
+    return target["runs"].get(scenario, []) if target else []
+
+
+def ratio(results: dict, key: str, ref_key: str, scenario: str) -> float | None:
+    """Return the median over rounds of rps(key) / rps(ref_key), same round only."""
+    ref = {run["round"]: run["rps"] for run in runs_of(results, ref_key, scenario)}
+    pairs = [
+        run["rps"] / ref[run["round"]]
+        for run in runs_of(results, key, scenario)
+        if ref.get(run["round"])
+    ]
+    return statistics.median(pairs) if pairs else None
+
+
+def memory_summary(target: dict) -> tuple[float, float, float, float] | None:
+    """Return worker RSS median, min, max and tree RSS median, in MiB."""
+    samples = target.get("memory") or []
+    if not samples:
+        return None
+    worker = [sample["worker_kib"] / 1024 for sample in samples]
+    total = [sample["total_kib"] / 1024 for sample in samples]
+    return statistics.median(worker), min(worker), max(worker), statistics.median(total)
+
+
+def suite_key(name: str, scenario: str, suites: dict[str, str]) -> str:
+    return f"{name}/{suites[scenario]}"
+
+
+def peer_keys(results: dict, suite: str) -> list[str]:
+    return [
+        key
+        for key, target in results["targets"].items()
+        if target["framework"] in PEERS and target["suite"] == suite
+    ]
+
+
+# --- the target checklist ---------------------------------------------------------------
+
+
+@dataclass
+class Check:
+    goal: str
+    met: bool
+    detail: str
+
+
+def _fmt(value: float | None, suffix: str = "×") -> str:
+    return "no data" if value is None else f"{value:.2f}{suffix}"
+
+
+def check_raw_floor(results: dict, subject: str) -> Check:
+    parts, met = [], True
+    for scenario, floor in BASIC_FLOORS.items():
+        value = ratio(results, f"{subject}/basic", RAW_RSGI_KEY, scenario)
+        met = met and value is not None and value >= floor
+        parts.append(f"{scenario} {_fmt(value)} (≥ {floor})")
+    goal = "trivium on Granian RSGI ≥ 0.9× raw RSGI on plaintext and json, ≥ 0.7× on items"
+    return Check(goal, met, "; ".join(parts))
+
+
+def check_fastapi_multiple(results: dict, subject: str, suites: dict[str, str]) -> Check:
+    parts, met, seen = [], True, False
+    for scenario, suite in suites.items():
+        value = ratio(results, f"{subject}/{suite}", f"{FASTAPI_UVICORN}/{suite}", scenario)
+        if value is None:
+            continue
+        seen = True
+        met = met and value >= 3.0
+        parts.append(f"{scenario} {_fmt(value)}")
+    return Check(
+        "trivium ≥ 3× FastAPI on uvicorn (every scenario)",
+        met and seen,
+        "; ".join(parts) or "no data",
+    )
+
+
+def check_ahead_of_peers(results: dict, subject: str, suites: dict[str, str]) -> Check:
+    behind, seen = [], False
+    for scenario, suite in suites.items():
+        for peer in peer_keys(results, suite):
+            value = ratio(results, f"{subject}/{suite}", peer, scenario)
+            if value is None:
+                continue
+            seen = True
+            if value <= 1.0:
+                behind.append(f"{scenario}: {value:.2f}× {peer.split('/')[0]}")
+    detail = "behind or level: " + "; ".join(behind) if behind else "ahead in every pair measured"
+    return Check(
+        "trivium ahead of every peer in every scenario",
+        seen and not behind,
+        detail if seen else "no data",
+    )
+
+
+def check_p99(results: dict, subject: str, suites: dict[str, str]) -> Check:
+    parts, met, seen = [], True, False
+    for scenario, suite in suites.items():
+        mine = summarize(runs_of(results, f"{subject}/{suite}", scenario))
+        peers = [
+            (summarize(runs_of(results, key, scenario)), key) for key in peer_keys(results, suite)
+        ]
+        peers = [(summary, key) for summary, key in peers if summary]
+        if mine is None or not peers:
+            continue
+        seen = True
+        fastest, key = max(peers, key=lambda pair: pair[0].rps)
+        met = met and mine.p99_ms <= fastest.p99_ms
+        parts.append(
+            f"{scenario} {mine.p99_ms:.2f} vs {fastest.p99_ms:.2f} ms ({key.split('/')[0]})"
+        )
+    return Check(
+        "trivium p99 no worse than the fastest peer's (every scenario)",
+        met and seen,
+        "; ".join(parts) or "no data",
+    )
+
+
+def check_rss(results: dict, subject: str) -> Check:
+    mine = memory_summary(results["targets"].get(f"{subject}/basic", {}))
+    flask = memory_summary(results["targets"].get(FLASK_GUNICORN_KEY, {}))
+    goal = "hello-world worker RSS ≤ Flask's on gunicorn"
+    if mine is None or flask is None:
+        return Check(goal, False, "no data")
+    return Check(goal, mine[0] <= flask[0], f"{mine[0]:.1f} MiB vs {flask[0]:.1f} MiB")
+
+
+def check_import(results: dict) -> Check:
+    imports = results.get("imports", {})
+    mine = imports.get("trivium", {}).get("median_ms")
+    starlette = imports.get("starlette", {}).get("median_ms")
+    goal = "`from trivium import App` no slower than `from starlette.applications import Starlette`"
+    if mine is None or starlette is None:
+        return Check(goal, False, "no data")
+    return Check(goal, mine <= starlette, f"{mine:.0f} ms vs {starlette:.0f} ms")
+
+
+def subject_for_comparisons(results: dict) -> str:
+    """Return trivium's target for the peer comparisons: RSGI, else the best one measured.
+
+    Until the app speaks RSGI, the comparisons use Granian ASGI (or uvicorn) so the
+    checklist still says something; each such line names the server it used.
+    """
+    for name in (SUBJECT_KEY, "trivium@granian-asgi", "trivium@uvicorn"):
+        if any(target.get("runs") for key, target in results["targets"].items()
+               if key.startswith(f"{name}/")):  # fmt: skip
+            return name
+    return SUBJECT_KEY
+
+
+def target_checklist(results: dict, suites: dict[str, str]) -> list[Check]:
+    """Evaluate every published target against the measured numbers."""
+    subject = subject_for_comparisons(results)
+    checks = [
+        check_fastapi_multiple(results, subject, suites),
+        check_ahead_of_peers(results, subject, suites),
+        check_p99(results, subject, suites),
+        check_rss(results, subject),
+    ]
+    if subject != SUBJECT_KEY:
+        server = subject.split("@")[1]
+        for check in checks:
+            check.detail = f"measured on {server}, RSGI not measured: {check.detail}"
+    return [check_raw_floor(results, SUBJECT_KEY), *checks, check_import(results)]
