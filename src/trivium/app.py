@@ -9,6 +9,7 @@ per-request path is: match in the trie, then the route's own compiled `handle`.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import inspect
 import logging
 from collections.abc import AsyncIterator
@@ -112,6 +113,12 @@ class App(Router):
         max_body_size: the default largest request body, in bytes (10 MiB).
         thread_pool_size: how many sync handlers and dependencies may run at once.
         routes: routes to start with.
+        openapi_url: where the OpenAPI document is served (`None` disables it and the
+            docs pages).
+        docs_url: where Swagger UI is served (`None` disables it).
+        redoc_url: where ReDoc is served (`None` disables it).
+        servers: the OpenAPI `servers` list.
+        openapi_tags: OpenAPI tag descriptions, in display order.
     """
 
     def __init__(  # noqa: PLR0913 - the constructor FastAPI users know
@@ -131,6 +138,11 @@ class App(Router):
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
         thread_pool_size: int = 40,
         routes: Sequence[Any] | None = None,
+        openapi_url: str | None = "/openapi.json",
+        docs_url: str | None = "/docs",
+        redoc_url: str | None = "/redoc",
+        servers: Sequence[Mapping[str, Any]] | None = None,
+        openapi_tags: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         super().__init__(lifespan=lifespan)
         # Unlike a plain router, app-wide dependencies are applied at compile time so
@@ -160,6 +172,13 @@ class App(Router):
         self._dispatcher: Dispatcher | None = None
         self._lifespan_state: dict[str, Any] | None = None
         self._rsgi_lifespan: contextlib.AbstractAsyncContextManager[dict[str, Any]] | None = None
+        self.openapi_url = openapi_url
+        self.docs_url = docs_url
+        self.redoc_url = redoc_url
+        self.servers = [dict(s) for s in servers or []]
+        self.openapi_tags = [dict(t) for t in openapi_tags or []]
+        self.openapi_schema: dict[str, Any] | None = None
+        """The generated OpenAPI document, cached by `openapi()`."""
         self.extensions: dict[str, Any] = {}
         """Room for batteries to keep per-app objects (`app.extensions["db"]`)."""
 
@@ -209,9 +228,29 @@ class App(Router):
             return
         from trivium.routing._dispatch import Dispatcher
 
+        if self.openapi_url and not self.extensions.get("openapi.installed"):
+            # The docs battery is loaded by name only when the app serves docs, so the
+            # core stays free of it (see docs/openapi.md).
+            importlib.import_module("trivium.openapi").install(self)
         dispatcher = Dispatcher(self)
         self._dispatcher = dispatcher
         self._asgi = build_stack(self, dispatcher, self.user_middleware)
+
+    def openapi(self) -> dict[str, Any]:
+        """Return the OpenAPI 3.1 document of the app (built once, then cached)."""
+        if self.openapi_schema is None:
+            self.build()
+            self.openapi_schema = importlib.import_module("trivium.openapi").generate(self)
+        return self.openapi_schema
+
+    def tool_schemas(self, format: str = "openai") -> list[dict[str, Any]]:  # noqa: A002 - the documented name
+        """Return the routes opted in with `tool=True` as LLM tool definitions.
+
+        `format` is `"openai"`, `"anthropic"` or `"mcp"`.
+        """
+        self.build()
+        module = importlib.import_module("trivium.openapi")
+        return module.tool_schemas(self, format=format)  # type: ignore[no-any-return]
 
     def url_path_for(self, name: str, /, **params: Any) -> str:
         """Return the path of the route called `name` with `params` filled in.
