@@ -9,6 +9,7 @@ per-request path is: match in the trie, then the route's own compiled `handle`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import inspect
 import logging
@@ -28,6 +29,7 @@ from trivium.di._solver import AppScope
 from trivium.di._solver import RequestContext
 from trivium.di._solver import resolving
 from trivium.errors import ConfigurationError
+from trivium.http._limits import Limits
 from trivium.http._request import DEFAULT_MAX_BODY_SIZE
 from trivium.http._request import Request
 from trivium.http._response import Response
@@ -110,7 +112,9 @@ class App(Router):
         exception_handlers: handlers by exception class or status code.
         redirect_slashes: redirect `/path/` to `/path` (and back) with 308 when only the
             other form exists.
-        max_body_size: the default largest request body, in bytes (10 MiB).
+        max_body_size: the default largest request body, in bytes (10 MiB); a shortcut
+            for `limits`.
+        limits: the default request limits (body, uploads, JSON depth, forms, timeout).
         thread_pool_size: how many sync handlers and dependencies may run at once.
         routes: routes to start with.
         openapi_url: where the OpenAPI document is served (`None` disables it and the
@@ -136,6 +140,7 @@ class App(Router):
         exception_handlers: Mapping[Any, ExceptionHandler] | None = None,
         redirect_slashes: bool = True,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        limits: Limits | None = None,
         thread_pool_size: int = 40,
         routes: Sequence[Any] | None = None,
         openapi_url: str | None = "/openapi.json",
@@ -158,7 +163,11 @@ class App(Router):
         self.user_middleware: list[Middleware] = list(middleware or [])
         self.exception_handlers: dict[Any, ExceptionHandler] = dict(exception_handlers or {})
         self.redirect_slashes = redirect_slashes
-        self.max_body_size = max_body_size
+        limits = limits or Limits()
+        if max_body_size != DEFAULT_MAX_BODY_SIZE:
+            limits = dataclasses.replace(limits, max_body_size=max_body_size)
+        self.limits: Limits = limits
+        """The app-wide default request limits."""
         self.thread_pool_size = thread_pool_size
         self.dependency_overrides = DependencyOverrides()
         self.app_scope = AppScope()

@@ -14,6 +14,7 @@ import pytest
 
 from trivium.errors import ConfigurationError
 from trivium.errors import HTTPException
+from trivium.http._limits import Limits
 from trivium.http._multipart import FormLimits
 from trivium.http._multipart import parse_form
 from trivium.http._request import Request
@@ -371,7 +372,7 @@ async def test_body_over_request_limit_is_413_and_closes_files() -> None:
     body = _body(*(_file("f", str(i), b"x" * 100) for i in range(200)))
 
     async def small_request_app(scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive, send, max_body_size=5000)
+        request = Request(scope, receive, send, limits=Limits(max_upload_size=5000))
         try:
             await parse_form(request, app.limits)
         except HTTPException as exc:

@@ -2,7 +2,7 @@
 
 Both bodies are parsed as they stream in, by python-multipart's push parsers, so a limit
 is enforced as soon as it is crossed rather than after the whole body has been read. The
-overall body size is bounded by the request (`Request.max_body_size`); `FormLimits` bounds
+overall body size is bounded by the request (`Limits.max_upload_size`); `FormLimits` bounds
 what is inside it.
 
 Errors are `HTTPException`s whose `detail` names the limit and its value. The rule:
@@ -23,7 +23,6 @@ data, never a safe path (see `UploadFile`).
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import unquote_to_bytes
 
@@ -32,10 +31,10 @@ from python_multipart.multipart import MultipartParser
 from python_multipart.multipart import QuerystringParser
 from python_multipart.multipart import parse_options_header
 
-from trivium.errors import ConfigurationError
 from trivium.errors import HTTPException
 from trivium.http._datastructures import FormData
 from trivium.http._datastructures import Headers
+from trivium.http._limits import FormLimits
 from trivium.http._upload import UploadFile
 
 if TYPE_CHECKING:
@@ -56,41 +55,6 @@ _BOUNDARY_CHARS = frozenset(
 _MAX_BOUNDARY_LENGTH = 256
 # Python codecs that are not charsets: text transforms, or slow on hostile input.
 _NOT_CHARSETS = frozenset({"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"})
-
-
-@dataclass(frozen=True, slots=True)
-class FormLimits:
-    """Limits applied while parsing a form; sizes are in bytes.
-
-    The body as a whole is limited by the request (`Request.max_body_size`), not here.
-    """
-
-    max_fields: int = 1000
-    """Most non-file fields (multipart text parts or urlencoded pairs); more gives 400."""
-    max_files: int = 100
-    """Most file parts in one multipart form; more gives 400."""
-    max_field_size: int = 1024 * 1024
-    """Largest non-file field value or field name (after percent-decoding); larger gives 413."""
-    max_file_size: int | None = 100 * 1024 * 1024
-    """Largest single uploaded file, `None` for no limit; larger gives 413."""
-    max_part_header_size: int = 16 * 1024
-    """Largest total size of one multipart part's headers; larger gives 413."""
-    spool_max_size: int = 1024 * 1024
-    """Bytes of each uploaded file kept in memory before it moves to a temporary file."""
-
-    def __post_init__(self) -> None:
-        for name in ("max_fields", "max_files", "max_field_size", "spool_max_size"):
-            _check_limit(name, getattr(self, name), minimum=0)
-        if self.max_file_size is not None:
-            _check_limit("max_file_size", self.max_file_size, minimum=0)
-        _check_limit("max_part_header_size", self.max_part_header_size, minimum=1)
-
-
-def _check_limit(name: str, value: object, *, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ConfigurationError(
-            f"FormLimits.{name} must be an integer >= {minimum}, not {value!r}"
-        )
 
 
 async def parse_form(request: Request, limits: FormLimits | None = None) -> FormData:

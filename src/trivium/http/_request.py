@@ -21,6 +21,9 @@ from trivium.http._datastructures import Headers
 from trivium.http._datastructures import QueryParams
 from trivium.http._datastructures import State
 from trivium.http._datastructures import parse_cookie_header
+from trivium.http._limits import FormLimits
+from trivium.http._limits import Limits
+from trivium.http._limits import check_json_depth
 from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["ClientDisconnect", "HTTPConnection", "Request"]
 
 DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024
+DEFAULT_LIMITS = Limits()
 
 
 class ClientDisconnect(Exception):  # noqa: N818 - an event, not an error of ours
@@ -126,7 +130,7 @@ class HTTPConnection:
 class Request(HTTPConnection):
     """An HTTP request."""
 
-    __slots__ = ("_body", "_form", "_json", "_stream_consumed", "max_body_size")
+    __slots__ = ("_body", "_form", "_json", "_stream_consumed", "limits")
 
     def __init__(
         self,
@@ -134,14 +138,33 @@ class Request(HTTPConnection):
         receive: Receive,
         send: Send | None = None,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        *,
+        limits: Limits | None = None,
     ) -> None:
         super().__init__(scope, receive, send)
         self._body: bytes | None = None
         self._json: Any = _UNSET
         self._form: FormData | None = None
         self._stream_consumed = False
-        self.max_body_size = max_body_size
-        """The largest body accepted, in bytes; `None` for no limit."""
+        if limits is None:
+            limits = DEFAULT_LIMITS if max_body_size == DEFAULT_MAX_BODY_SIZE else Limits(max_body_size=max_body_size)
+        self.limits = limits
+        """The limits this request is held to (body size, JSON depth, forms)."""
+
+    @property
+    def max_body_size(self) -> int | None:
+        """The largest body accepted for this request's content type, in bytes."""
+        for key, value in self.scope["headers"]:
+            if key == b"content-type":
+                if value[:19].lower() == b"multipart/form-data":
+                    return self.limits.max_upload_size
+                break
+        return self.limits.max_body_size
+
+    @property
+    def form_limits(self) -> FormLimits:
+        """The limits applied while parsing a form."""
+        return self.limits.form
 
     @property
     def method(self) -> str:
@@ -213,6 +236,9 @@ class Request(HTTPConnection):
         """
         if self._json is _UNSET:
             body = await self.body()
+            depth = self.limits.max_json_depth
+            if depth is not None:
+                check_json_depth(body, depth)
             try:
                 self._json = orjson.loads(body)
             except orjson.JSONDecodeError as exc:

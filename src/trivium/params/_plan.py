@@ -25,6 +25,7 @@ from typing_extensions import TypedDict
 
 from trivium.errors import HTTPException
 from trivium.errors import RequestValidationError
+from trivium.http._limits import check_json_depth
 from trivium.http._request import HTTPConnection
 from trivium.http._request import Request
 from trivium.params._analysis import Analysis
@@ -152,6 +153,9 @@ class Plan:
                 f"Unsupported media type {content_type or '(none)'!r}: "
                 "this endpoint expects 'application/json'",
             )
+        depth = request.limits.max_json_depth
+        if depth is not None:
+            check_json_depth(body, depth)
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError as exc:

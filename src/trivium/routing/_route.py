@@ -7,11 +7,14 @@ path: extract and validate, call, serialize, send, then background tasks and tea
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypedDict
+
+import anyio
 
 from trivium.di._depends import Depends
 from trivium.di._solver import RequestContext
@@ -20,6 +23,8 @@ from trivium.di._solver import teardown
 from trivium.errors import HTTPException
 from trivium.errors import RequestValidationError
 from trivium.errors import WebSocketException
+from trivium.http._limits import Limits
+from trivium.http._request import DEFAULT_LIMITS
 from trivium.http._request import Request
 from trivium.http._response import Response
 from trivium.protocols._rsgi import send_response
@@ -77,7 +82,9 @@ class RouteOptions(TypedDict, total=False):
     openapi_extra: dict[str, Any]
     """Merged into the operation object of the OpenAPI document."""
     max_body_size: int | None
-    """The largest request body accepted, in bytes (default: the app's)."""
+    """The largest request body accepted, in bytes (shortcut for `limits`)."""
+    limits: Limits
+    """Request limits for this route (default: the router's, else the app's)."""
     tool: bool | dict[str, Any]
     """Offer the route to LLM agents as a tool (opt-in)."""
 
@@ -104,7 +111,7 @@ class Route(BaseRoute):
         "_version",
         "analysis",
         "endpoint",
-        "max_body_size",
+        "limits",
         "methods",
         "options",
         "plan",
@@ -127,7 +134,7 @@ class Route(BaseRoute):
         self.plan: Plan | None = None
         self.steps: list[Any] = []
         self._version = -1
-        self.max_body_size: int | None = None
+        self.limits: Limits = DEFAULT_LIMITS
         self.analysis: Analysis | None = None
         """The compiled parameter analysis (fields and steps), set by `compile()`."""
         self.response_model: Any = None
@@ -169,20 +176,33 @@ class Route(BaseRoute):
             by_alias=options.get("response_model_by_alias", True),
             name=name,
         )
-        self.max_body_size = options.get("max_body_size", app.max_body_size)
+        limits = options.get("limits") or app.limits
+        if "max_body_size" in options:
+            limits = dataclasses.replace(limits, max_body_size=options["max_body_size"])
+        self.limits = limits
         self._version = app.dependency_overrides.version
+
+    async def _run_with_timeout(self, request: Request, ctx: RequestContext, seconds: float) -> Any:
+        async def run() -> Any:
+            values = await self.plan.extract(request)  # type: ignore[union-attr]
+            return await run_steps(self.steps, values, ctx)
+
+        return await _timed(run(), seconds)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, app: App) -> None:  # noqa: C901 - the hot path, kept in one frame
         """Serve one request."""
         if self._version != app.dependency_overrides.version:
             self.compile(app)
-        request = Request(scope, receive, send, self.max_body_size)
+        request = Request(scope, receive, send, limits=self.limits)
         ctx = RequestContext(request, app.app_scope, app.limiter)
         error: Exception | None = None
         reraise = False
         try:
-            values = await self.plan.extract(request)  # type: ignore[union-attr]
-            result = await run_steps(self.steps, values, ctx)
+            if self.limits.timeout is None:
+                values = await self.plan.extract(request)  # type: ignore[union-attr]
+                result = await run_steps(self.steps, values, ctx)
+            else:
+                result = await self._run_with_timeout(request, ctx, self.limits.timeout)
             if ctx.function_stack:
                 leftover = await teardown(ctx.function_stack, None, ctx.limiter)
                 if leftover is not None:
@@ -242,6 +262,14 @@ async def _send_streamed(  # noqa: PLR0913 - the connection plus what its error 
         await fallback(scope, receive, send)
         return exc, reraise
     return None
+
+
+async def _timed(coroutine: Any, seconds: float) -> Any:
+    try:
+        with anyio.fail_after(seconds):
+            return await coroutine
+    except TimeoutError:
+        raise HTTPException(503, f"The request took longer than {seconds:g} seconds") from None
 
 
 def _chain(first: Callable[[], Any], second: Callable[[], Any]) -> Callable[[], Any]:

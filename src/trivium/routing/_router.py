@@ -19,6 +19,7 @@ from typing_extensions import Unpack
 
 from trivium.di._depends import Depends
 from trivium.errors import ConfigurationError
+from trivium.http._limits import Limits
 from trivium.params._markers import Param
 from trivium.routing._route import BaseRoute
 from trivium.routing._route import Mount
@@ -46,6 +47,7 @@ class Router:
         dependencies: dependencies run before every route's handler.
         lifespan: an async context manager factory run with the app's lifespan.
         responses: extra OpenAPI responses documented on every route.
+        limits: request limits for every route of the router (see `Limits`).
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class Router:
         dependencies: Sequence[Depends] | None = None,
         lifespan: Lifespan | None = None,
         responses: dict[int | str, dict[str, Any]] | None = None,
+        limits: Limits | None = None,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(
@@ -66,6 +69,7 @@ class Router:
         self.tags: list[str] = list(tags or [])
         self.dependencies: list[Depends] = list(dependencies or [])
         self.responses = dict(responses or {})
+        self.limits = limits
         self.routes: list[BaseRoute] = []
         self.lifespans: list[Lifespan] = [lifespan] if lifespan is not None else []
 
@@ -77,6 +81,8 @@ class Router:
             merged["dependencies"] = [*self.dependencies, *options.get("dependencies", ())]
         if self.responses:
             merged["responses"] = {**self.responses, **options.get("responses", {})}
+        if self.limits is not None and "limits" not in options:
+            merged["limits"] = self.limits
         return merged
 
     def add_route(

@@ -114,11 +114,6 @@ def make_serializer(  # noqa: PLR0913 - one closure per output strategy, chosen 
                 f"{name}: response model {response_model!r} is not a valid pydantic type ({exc})",
                 "response-model",
             ) from exc
-    dump_options = {
-        "exclude_unset": exclude_unset,
-        "exclude_none": exclude_none,
-        "by_alias": by_alias,
-    }
     plain_json = response_class is None or response_class in _json_classes()
 
     def to_bytes(result: Any) -> bytes:
