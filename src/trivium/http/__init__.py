@@ -12,6 +12,8 @@ from trivium.http._datastructures import Headers
 from trivium.http._datastructures import MutableHeaders
 from trivium.http._datastructures import QueryParams
 from trivium.http._datastructures import State
+from trivium.http._limits import FormLimits
+from trivium.http._limits import Limits
 from trivium.http._request import ClientDisconnect
 from trivium.http._request import HTTPConnection
 from trivium.http._request import Request
@@ -38,10 +40,12 @@ __all__ = [
     "EventSourceResponse",
     "FileResponse",
     "FormData",
+    "FormLimits",
     "HTMLResponse",
     "HTTPConnection",
     "Headers",
     "JSONResponse",
+    "Limits",
     "MutableHeaders",
     "PlainTextResponse",
     "QueryParams",
