@@ -353,11 +353,12 @@ def _special_kind(annotation: Any) -> str | None:
     from trivium.background import BackgroundTasks
     from trivium.http._request import HTTPConnection
     from trivium.http._response import Response
+    from trivium.http._websocket import WebSocket
 
     annotation = _unwrap(annotation)
     if not inspect.isclass(annotation):
         return None
-    if issubclass(annotation, HTTPConnection) and annotation.__name__ == "WebSocket":  # TEMP
+    if issubclass(annotation, WebSocket):
         return Special.WEBSOCKET
     if issubclass(annotation, HTTPConnection):
         return Special.REQUEST
@@ -369,10 +370,8 @@ def _special_kind(annotation: Any) -> str | None:
 
 
 def _is_upload(annotation: Any) -> bool:
-    try:
-        from trivium.http._upload import UploadFile
-    except ImportError:  # TEMP
-        return False
+    from trivium.http._upload import UploadFile
+
     for member in _union_members(annotation):
         if inspect.isclass(member) and issubclass(member, UploadFile):
             return True
