@@ -209,10 +209,13 @@ class Route(BaseRoute):
                     raise leftover
             response = self.serialize(result, ctx)
         except Exception as exc:  # noqa: BLE001 - every error becomes a response
-            if ctx.function_stack:
-                await teardown(ctx.function_stack, exc, ctx.limiter)
             error = exc
-            response, reraise = await app.error_response(request, exc)
+            if ctx.function_stack:
+                # A function-scoped teardown may translate the error (e.g. into an HTTPException).
+                replaced = await teardown(ctx.function_stack, exc, ctx.limiter)
+                if isinstance(replaced, Exception):
+                    error = replaced
+            response, reraise = await app.error_response(request, error)
         background = ctx.background
         if background is not None and background.tasks:
             if response.background is None:
