@@ -30,7 +30,7 @@ bench: $(STAMP)  ## the full benchmark; writes bench/RESULTS.md
 
 bench-smoke: $(STAMP)  ## every benchmark app answers correctly (no timing)
 	$(PY) -m pip install -q -r bench/requirements.txt
-	$(PY) bench/run.py --smoke
+	$(PY) bench/run.py --smoke --strict
 
 docs: $(STAMP)
 	$(VENV)/bin/mkdocs build --strict

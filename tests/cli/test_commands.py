@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +39,7 @@ def test_version_prints_the_package_version() -> None:
 def test_help_lists_the_run_command() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    assert "run  Serve an app with Granian or uvicorn." in result.output
+    assert re.search(r"run +Serve an app with Granian or uvicorn\.", result.output)
 
 
 def test_help_imports_no_battery_and_no_server() -> None:

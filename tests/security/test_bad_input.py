@@ -150,7 +150,7 @@ def test_bad_path_parameters(client: TestClient, path: str) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["q=%ff%fe", "q=%zz", "page=%00", "page=1e309", "q=" + "a" * 100_000, "&&&==&=", "page=" + "9" * 5000],
+    ["q=%ff%fe", "q=%zz", "page=%00", "page=1e309", "q=" + "a" * 30_000, "&&&==&=", "page=" + "9" * 5000],
 )
 def test_bad_query_strings(client: TestClient, query: str) -> None:
     response = client.get("/search?" + query)
@@ -160,7 +160,7 @@ def test_bad_query_strings(client: TestClient, query: str) -> None:
 
 
 def test_huge_number_of_query_parameters(client: TestClient) -> None:
-    query = "&".join(f"k{i}=v" for i in range(20_000))
+    query = "&".join(f"k{i}=v" for i in range(5_000))
     assert client.get("/search?" + query).status_code == 200
 
 
