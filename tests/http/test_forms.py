@@ -39,7 +39,8 @@ def _open_fds() -> int:
 
 
 def _open_uploads() -> list[UploadFile]:
-    return [o for o in gc.get_objects() if isinstance(o, UploadFile) and not o.file.closed]
+    # `type(o) is` rather than isinstance: lazy proxies (Django's, if imported) raise on inspection.
+    return [o for o in gc.get_objects() if type(o) is UploadFile and not o.file.closed]
 
 
 class FormApp:

@@ -253,7 +253,8 @@ class URL:
     def from_scope(cls, scope: Scope) -> URL:
         """Rebuild the full URL the client requested from an ASGI scope."""
         scheme = scope.get("scheme", "http")
-        path = scope.get("root_path", "") + scope["path"]
+        # ASGI servers put the mount prefix in both `root_path` and `path`.
+        path = scope["path"]
         query = scope.get("query_string", b"")
         host = None
         for key, value in scope["headers"]:

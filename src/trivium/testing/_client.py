@@ -36,6 +36,19 @@ CookieInput = httpx.Cookies | dict[str, str] | None
 Address = tuple[str, int] | None
 
 
+INTERFACE_ENV = "TRIVIUM_TEST_INTERFACE"
+"""Set to `rsgi` to drive apps that have an RSGI entry point through it in every test."""
+
+
+def served_app(app: ASGIApp) -> ASGIApp:
+    """Return `app`, or its RSGI bridge when `TRIVIUM_TEST_INTERFACE=rsgi` is set."""
+    if os.environ.get(INTERFACE_ENV, "asgi").lower() == "rsgi" and hasattr(app, "__rsgi__"):
+        from trivium.testing._rsgi import RSGIBridge
+
+        return RSGIBridge(app)
+    return app
+
+
 class TestClient(httpx.Client):
     """A synchronous httpx client that serves requests with `app` in-process.
 
@@ -71,7 +84,7 @@ class TestClient(httpx.Client):
     ) -> None:
         self.app = app
         """The application under test."""
-        self._config = TestConfig(app, raise_server_exceptions, root_path, client)
+        self._config = TestConfig(served_app(app), raise_server_exceptions, root_path, client)
         self._asgi = TestTransport(self._config)
         self._lifespan: LifespanRunner | None = None
         self._lifespan_stack: contextlib.ExitStack | None = None
@@ -169,7 +182,7 @@ class AsyncTestClient(httpx.AsyncClient):
     ) -> None:
         self.app = app
         """The application under test."""
-        self._config = TestConfig(app, raise_server_exceptions, root_path, client)
+        self._config = TestConfig(served_app(app), raise_server_exceptions, root_path, client)
         self._asgi = AsyncTestTransport(self._config)
         self._lifespan: LifespanRunner | None = None
         self._lifespan_stack: contextlib.AsyncExitStack | None = None

@@ -225,13 +225,18 @@ class RSGIBridge:
                 async for message in inbox:
                     await send(message)
 
+        error: BaseException | None = None
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(forward)
             try:
                 await self.app.__rsgi__(_rsgi_scope(scope), protocol)
                 protocol.finish()
+            except Exception as exc:  # noqa: BLE001 - re-raised once the response is out
+                error = exc
             finally:
                 out.close()
+        if error is not None:
+            raise error
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = await receive()

@@ -1,0 +1,129 @@
+"""Refuse requests whose `Host` header is not one of the app's own names.
+
+A forged `Host` poisons every absolute URL the app builds (password-reset links, redirects,
+cache keys). The allowed names are compiled once into a set of exact names and a tuple of
+suffixes for `*.example.com` patterns, so the check is a set lookup and one `endswith`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from trivium.errors import ConfigurationError
+from trivium.http._response import JSONResponse
+from trivium.http._response import RedirectResponse
+from trivium.types import ASGIApp
+from trivium.types import Receive
+from trivium.types import Scope
+from trivium.types import Send
+
+__all__ = ["TrustedHostMiddleware", "host_name", "request_target"]
+
+_NAME = re.compile(
+    r"^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$"
+)
+_IP_LITERAL = re.compile(r"^(\[[0-9a-f:.]+\]|[0-9.]+)$")
+
+
+def host_name(host: str) -> str:
+    """Return the host of a `Host` header value: lower-cased, without port or final dot."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        end = host.find("]")
+        return host[: end + 1] if end != -1 else host
+    name = host.rpartition(":")[0] if ":" in host else host
+    return name.rstrip(".")
+
+
+def request_target(scope: Scope) -> str:
+    """Return the path (with `root_path`) and query string the client asked for."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and not path.startswith(root):
+        path = root + path
+    query = scope.get("query_string", b"")
+    return f"{path}?{query.decode('latin-1')}" if query else path
+
+
+class TrustedHostMiddleware:
+    """Answer 400 to requests for a host the app does not serve.
+
+    Args:
+        app: the ASGI app to wrap.
+        allowed_hosts: host names (`"example.com"`), subdomain patterns
+            (`"*.example.com"`, which does not match `example.com` itself), IP literals
+            (`"127.0.0.1"`, `"[::1]"`), or `"*"` to allow any host.
+        www_redirect: when the host is not allowed but `www.` + host is, redirect
+            (308) there instead of refusing.
+
+    Raises:
+        ConfigurationError: the list is empty or holds an invalid pattern
+            (`trusted-host-pattern`).
+    """
+
+    __slots__ = ("allow_any", "app", "exact", "suffixes", "www_redirect")
+
+    def __init__(
+        self, app: ASGIApp, allowed_hosts: Sequence[str], www_redirect: bool = True
+    ) -> None:
+        if isinstance(allowed_hosts, str) or not allowed_hosts:
+            raise ConfigurationError(
+                f"allowed_hosts must be a non-empty list of host names, not {allowed_hosts!r}; "
+                'use ["*"] to allow any host',
+                "trusted-host-pattern",
+            )
+        exact: set[str] = set()
+        suffixes: list[str] = []
+        for pattern in allowed_hosts:
+            value = pattern.strip().lower()
+            if value == "*":
+                continue
+            if not (_NAME.match(value) or _IP_LITERAL.match(value)):
+                raise ConfigurationError(
+                    f"allowed host {pattern!r} is not a host name, an IP address or a "
+                    "'*.example.com' pattern (no scheme, port or path)",
+                    "trusted-host-pattern",
+                )
+            if value.startswith("*."):
+                suffixes.append(value[1:].rstrip("."))
+            else:
+                exact.add(value.rstrip("."))
+        self.app = app
+        self.allow_any = "*" in (p.strip() for p in allowed_hosts)
+        self.exact = frozenset(exact)
+        self.suffixes = tuple(suffixes)
+        self.www_redirect = www_redirect
+
+    def is_allowed(self, host: str) -> bool:
+        """Return whether the host name `host` (no port) is served."""
+        return self.allow_any or host in self.exact or host.endswith(self.suffixes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass requests for an allowed host on; refuse or redirect the others."""
+        if scope["type"] not in ("http", "websocket") or self.allow_any:
+            await self.app(scope, receive, send)
+            return
+        raw = b""
+        for key, value in scope["headers"]:
+            if key == b"host":
+                raw = value
+                break
+        host = host_name(raw.decode("latin-1"))
+        if self.is_allowed(host):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": "Invalid host"})
+            return
+        if self.www_redirect and host and self.is_allowed("www." + host):
+            port = raw.decode("latin-1").strip().rpartition("]")[2].rpartition(":")[2]
+            netloc = f"www.{host}:{port}" if port.isdigit() else f"www.{host}"
+            target = f"{scope.get('scheme', 'http')}://{netloc}{request_target(scope)}"
+            await RedirectResponse(target, 308)(scope, receive, send)
+            return
+        shown = raw.decode("latin-1")[:100]
+        response = JSONResponse(
+            {"detail": f"Invalid host header: {shown!r} is not served here"}, 400
+        )
+        await response(scope, receive, send)
