@@ -139,6 +139,7 @@ def test_x_forwarded_mode_ignores_forwarded_header() -> None:
     assert seen["scheme"] == "http"
 
 
+@pytest.mark.asgi_only("RSGI always has a peer address")
 def test_star_trusts_every_peer_and_unknown_peers() -> None:
     assert (
         who(make_client(None, trusted_proxies=["*"]), x_forwarded_for="9.9.9.9")["client"]

@@ -216,6 +216,7 @@ def test_bad_host_header_gets_400_not_a_redirect() -> None:
     assert response.status_code == 400
 
 
+@pytest.mark.asgi_only("RSGI websockets cannot be refused with a redirect")
 def test_websocket_over_ws_is_redirected_to_wss() -> None:
     with pytest.raises(WebSocketRejected) as info:
         with redirect_client("http://app.test").websocket_connect("/ws?x=1"):

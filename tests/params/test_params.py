@@ -153,7 +153,7 @@ def test_missing_required_query_parameter(client: TestClient) -> None:
     response = client.get("/search")
     assert response.status_code == 422
     assert response.json()["detail"] == [
-        {"type": "missing", "loc": ["query", "q"], "msg": "Field required", "input": {}}
+        {"type": "missing", "loc": ["query", "q"], "msg": "Field required", "input": None}
     ]
 
 

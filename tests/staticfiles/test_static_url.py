@@ -91,6 +91,7 @@ def test_static_url_for_an_unknown_mount_raises(root: Path) -> None:
         static_url(app, "css/app.css", name="assets")
 
 
+@pytest.mark.asgi_only("RSGI has no root_path")
 def test_static_url_includes_the_root_path(root: Path) -> None:
     app, _ = make_app(root)
     response = TestClient(app, root_path="/prefix").get("/page")

@@ -114,7 +114,14 @@ class Plan:
         try:
             values: dict[str, Any] = self.validator.validate_python(raw)
         except ValidationError as exc:
-            raise RequestValidationError(validation_errors(exc), body) from None
+            errors = validation_errors(exc)
+            for error in errors:
+                # A missing parameter has no input of its own (FastAPI reports null too);
+                # only fields missing inside a whole JSON body keep that body as input.
+                loc = error["loc"]
+                if error["type"] == "missing" and len(loc) == 2 and (loc[0] != "body" or self.body_field is None):
+                    error["input"] = None
+            raise RequestValidationError(errors, body) from None
         if self.body_field is not None:
             # Handlers see the single body under its parameter name, like embedded ones.
             values["body"] = {self.body_field.name: values["body"]} if "body" in values else {}
