@@ -16,6 +16,8 @@ PUBLIC_MODULES = [
     "trivium.responses",
     "trivium.testing",
     "trivium.errors",
+    "trivium.openapi",
+    "trivium.staticfiles",
 ]
 
 

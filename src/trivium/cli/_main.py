@@ -46,6 +46,7 @@ class LazyCommand:
 
 BATTERY_COMMANDS: dict[str, LazyCommand] = {}
 """Subcommands contributed by batteries, by command name; read when `main` is built."""
+BATTERY_COMMANDS["openapi"] = LazyCommand("trivium.cli._openapi:openapi", "Write the OpenAPI spec.")
 
 
 class LazyGroup(click.Group):

@@ -1,17 +1,107 @@
-"""OpenAPI 3.1 documents and interactive docs (placeholder until the battery lands)."""
+"""OpenAPI 3.1 documents, interactive docs, security schemes and LLM tool schemas.
+
+`App.build()` calls `install(app)` when the app has an `openapi_url`, which adds the
+document, Swagger UI and ReDoc routes; `App.openapi()` calls `generate(app)` once and
+caches the result; `App.tool_schemas()` calls `tool_schemas(app)`. The schema machinery
+(pydantic's JSON Schema generator) is imported only when a document or tool list is
+first built, so serving an app costs nothing until someone asks for its docs.
+See docs/openapi.md.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from typing import Any
 
-__all__ = ["generate", "install"]
+from trivium.openapi._config import REDOC_JS_URL
+from trivium.openapi._config import OpenAPIConfig
+from trivium.openapi._config import configure
+from trivium.openapi._config import webhooks
+from trivium.openapi._docs import install
+from trivium.openapi._security import APIKeyCookie
+from trivium.openapi._security import APIKeyHeader
+from trivium.openapi._security import APIKeyQuery
+from trivium.openapi._security import HTTPAuthorizationCredentials
+from trivium.openapi._security import HTTPBasic
+from trivium.openapi._security import HTTPBasicCredentials
+from trivium.openapi._security import HTTPBearer
+from trivium.openapi._security import OAuth2PasswordBearer
+from trivium.openapi._security import OAuth2PasswordRequestForm
+from trivium.openapi._security import SecurityBase
+from trivium.openapi._security import SecurityRequirement
+from trivium.openapi._security import security_scheme
 
+if TYPE_CHECKING:
+    from trivium.openapi._tools import Tool
+    from trivium.openapi._tools import ToolArgument
 
-def install(app: Any) -> None:
-    """Register the OpenAPI and docs routes on `app`."""
-    app.extensions["openapi.installed"] = True
+__all__ = [
+    "REDOC_JS_URL",
+    "APIKeyCookie",
+    "APIKeyHeader",
+    "APIKeyQuery",
+    "HTTPAuthorizationCredentials",
+    "HTTPBasic",
+    "HTTPBasicCredentials",
+    "HTTPBearer",
+    "OAuth2PasswordBearer",
+    "OAuth2PasswordRequestForm",
+    "OpenAPIConfig",
+    "SecurityBase",
+    "SecurityRequirement",
+    "Tool",
+    "ToolArgument",
+    "configure",
+    "generate",
+    "install",
+    "security_scheme",
+    "tool_schemas",
+    "tools",
+    "webhooks",
+]
 
 
 def generate(app: Any) -> dict[str, Any]:
-    """Build the OpenAPI document of `app`."""
-    raise NotImplementedError("the OpenAPI battery is not built yet")
+    """Build the OpenAPI 3.1 document of `app` (prefer `app.openapi()`, which caches it).
+
+    Raises:
+        ConfigurationError: two operations share an operationId, or two different security
+            schemes share a name.
+    """
+    from trivium.openapi._document import generate as build_document
+
+    return build_document(app)
+
+
+def tools(app: Any) -> list[Tool]:
+    """Return the routes of `app` opted in with `tool=...` as `Tool`s (one per method).
+
+    Raises:
+        ConfigurationError: a tool name is invalid or repeated, two arguments of a tool
+            share a name, or a tool route takes file uploads.
+    """
+    from trivium.openapi._tools import tools as build_tools
+
+    return build_tools(app)
+
+
+def tool_schemas(app: Any, format: str = "openai") -> list[dict[str, Any]]:
+    """Return the tools of `app` as `"openai"`, `"anthropic"` or `"mcp"` tool definitions.
+
+    Raises:
+        ValueError: `format` is not one of those.
+        ConfigurationError: see `tools`.
+    """
+    from trivium.openapi._tools import tool_schemas as build_schemas
+
+    return build_schemas(app, format)
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Tool", "ToolArgument"):
+        from trivium.openapi import _tools
+
+        value = getattr(_tools, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'trivium.openapi' has no attribute {name!r}")

@@ -185,7 +185,7 @@ class Plan:
         data: dict[str, Any] = {}
         for spec in self.form_fields:
             if spec.is_model:
-                data.update(_model_from_multidict(spec.annotation, form))
+                data.update(_model_from_multidict(_model_class(spec.annotation), form))
                 continue
             if spec.is_sequence:
                 items = form.getlist(spec.name)
@@ -225,7 +225,7 @@ def _collector(fields: list[FieldSpec], source: ParamSource) -> Collector | None
     if not specs:
         return None
     if specs[0].is_model:
-        model = specs[0].annotation
+        model = _model_class(specs[0].annotation)
         return lambda mapping: _model_from_multidict(model, mapping)
     scalars = tuple(f.name for f in specs if not f.is_sequence)
     lists = tuple(f.name for f in specs if f.is_sequence)
@@ -250,6 +250,13 @@ def _collector(fields: list[FieldSpec], source: ParamSource) -> Collector | None
         return out
 
     return collect
+
+
+def _model_class(annotation: Any) -> type[BaseModel]:
+    from trivium.params._analysis import _union_members  # noqa: PLC0415 - shared helper
+
+    model: type[BaseModel] = _union_members(annotation)[0]
+    return model
 
 
 def _model_from_multidict(model: type[BaseModel], mapping: Any) -> dict[str, Any]:

@@ -1,0 +1,215 @@
+"""Build the OpenAPI 3.1 document of an app from its compiled routes.
+
+Run once, after `App.build()`, by `App.openapi()`, which caches the result. Every route
+in `app.routes` (and every webhook route) becomes one operation per method; the schemas
+of all of them are generated in one pydantic pass (see `_registry`), so models shared by
+several operations appear once in `components.schemas`, and models whose input and
+output shapes differ appear twice, as `Model-Input` and `Model-Output`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any
+
+from trivium.errors import ConfigurationError
+from trivium.openapi._config import WEBHOOKS_KEY
+from trivium.openapi._config import get_config
+from trivium.openapi._operation import HTTP_ERROR_SCHEMA
+from trivium.openapi._operation import VALIDATION_SCHEMAS
+from trivium.openapi._operation import deep_merge
+from trivium.openapi._operation import openapi_path
+from trivium.openapi._operation import parameters
+from trivium.openapi._operation import request_body
+from trivium.openapi._operation import responses
+from trivium.openapi._operation import security_requirements
+from trivium.openapi._registry import SchemaRegistry
+from trivium.openapi._registry import title_for
+from trivium.routing import Route
+
+__all__ = ["OPENAPI_VERSION", "description_of", "generate", "operation_id", "schema_routes"]
+
+OPENAPI_VERSION = "3.1.0"
+
+
+def schema_routes(app: Any) -> list[Route]:
+    """Return the HTTP routes of `app` that appear in its document."""
+    return [
+        r for r in app.routes if isinstance(r, Route) and r.options.get("include_in_schema", True)
+    ]
+
+
+def _route_label(route: Route) -> str:
+    return f"{', '.join(route.methods)} {route.path}"
+
+
+def operation_id(route: Route, method: str) -> str:
+    """Return the operationId of `route`'s `method`: the `operation_id` option or a derived one.
+
+    The derived id is the route name, the path and the method joined with underscores
+    (`read_item_items__item_id__get`), so it stays the same across runs. An explicit id on
+    a route with several methods gets the method appended.
+    """
+    explicit = route.options.get("operation_id")
+    if explicit:
+        return explicit if len(route.methods) == 1 else f"{explicit}_{method.lower()}"
+    name = route.name or getattr(route.endpoint, "__name__", "operation")
+    return re.sub(r"\W", "_", f"{name}{openapi_path(route.path)}") + f"_{method.lower()}"
+
+
+def description_of(route: Route) -> str | None:
+    """Return the operation description: the `description` option or the docstring."""
+    description = route.options.get("description")
+    if description:
+        return description
+    doc = inspect.getdoc(route.endpoint)
+    if not doc:
+        return None
+    # As in FastAPI, a form feed ends the part of the docstring meant for the docs.
+    return doc.split("\f")[0].strip() or None
+
+
+class _Builder:
+    """State shared by the operations of one document."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.registry = SchemaRegistry()
+        self.operation_ids: dict[str, Route] = {}
+        self.security_schemes: dict[str, dict[str, Any]] = {}
+        self.uses_validation = False
+        self.uses_http_error = False
+        self.body_errors = get_config(app).document_body_errors
+
+    def _claim_id(self, route: Route, method: str) -> str:
+        op_id = operation_id(route, method)
+        other = self.operation_ids.get(op_id)
+        if other is not None and other is not route:
+            raise ConfigurationError(
+                f"operationId {op_id!r} is used by both {_route_label(other)} and "
+                f"{_route_label(route)}; give one of them another operation_id=...",
+                "openapi-duplicate-operation-id",
+            )
+        self.operation_ids[op_id] = route
+        return op_id
+
+    def _security(self, route: Route) -> list[dict[str, list[str]]] | None:
+        requirements = security_requirements(route)
+        if not requirements:
+            return None
+        full: dict[str, list[str]] = {}
+        mandatory: dict[str, list[str]] = {}
+        for requirement in requirements:
+            scheme = dict(requirement.scheme)
+            known = self.security_schemes.setdefault(requirement.name, scheme)
+            if known != scheme:
+                raise ConfigurationError(
+                    f"two different security schemes are both named {requirement.name!r} "
+                    f"({known} and {scheme}); give one of them another scheme_name=...",
+                    "openapi-security-scheme-conflict",
+                )
+            scopes = full.setdefault(requirement.name, [])
+            scopes.extend(s for s in requirement.scopes if s not in scopes)
+            if not requirement.optional:
+                mandatory[requirement.name] = scopes
+        return [full] if mandatory == full else [full, mandatory]
+
+    def operation(self, route: Route, method: str, *, webhook: bool = False) -> dict[str, Any]:
+        """Return the Operation object of `route`'s `method`.
+
+        A webhook is a request the app sends, so it documents no error answers of ours.
+        """
+        options = route.options
+        op_id = self._claim_id(route, method)
+        op: dict[str, Any] = {}
+        if options.get("tags"):
+            op["tags"] = list(options["tags"])
+        name: str = route.name or getattr(route.endpoint, "__name__", None) or ""
+        op["summary"] = options.get("summary") or title_for(name)
+        description = description_of(route)
+        if description:
+            op["description"] = description
+        op["operationId"] = op_id
+        if options.get("deprecated"):
+            op["deprecated"] = True
+        params = parameters(route, self.registry)
+        if params:
+            op["parameters"] = params
+        body = request_body(route, op_id, self.registry)
+        if body is not None:
+            op["requestBody"] = body
+        has_input = bool(route.analysis is not None and route.analysis.fields) and not webhook
+        self.uses_validation = self.uses_validation or has_input
+        body_errors = self.body_errors and body is not None and not webhook
+        self.uses_http_error = self.uses_http_error or body_errors
+        op["responses"] = responses(route, self.registry, has_input, body_errors)
+        security = self._security(route)
+        if security is not None:
+            op["security"] = security
+        extra = options.get("openapi_extra")
+        if extra:
+            deep_merge(op, extra)
+        return op
+
+    def path_items(self, routes: list[Route], *, webhook: bool = False) -> dict[str, Any]:
+        """Return the Path Item objects of `routes`, by path (or webhook name)."""
+        items: dict[str, Any] = {}
+        for route in routes:
+            if route.analysis is None:
+                route.compile(self.app)
+            key = route.path.lstrip("/") if webhook else openapi_path(route.path)
+            item = items.setdefault(key, {})
+            for method in route.methods:
+                item[method.lower()] = self.operation(route, method, webhook=webhook)
+        return items
+
+
+def _webhook_routes(app: Any) -> list[Route]:
+    router = app.extensions.get(WEBHOOKS_KEY)
+    if router is None:
+        return []
+    return [
+        r
+        for r in getattr(router, "routes", ())
+        if isinstance(r, Route) and r.options.get("include_in_schema", True)
+    ]
+
+
+def generate(app: Any) -> dict[str, Any]:
+    """Build the OpenAPI 3.1 document of `app` (use `app.openapi()`, which caches it).
+
+    Raises:
+        ConfigurationError: two operations share an operationId, or two different security
+            schemes share a name.
+    """
+    app.build()
+    builder = _Builder(app)
+    paths = builder.path_items(schema_routes(app))
+    hooks = builder.path_items(_webhook_routes(app), webhook=True)
+    definitions = builder.registry.resolve()
+    if builder.uses_validation:
+        for name, schema in VALIDATION_SCHEMAS.items():
+            definitions.setdefault(name, schema)
+    if builder.uses_http_error:
+        definitions.setdefault("HTTPError", HTTP_ERROR_SCHEMA)
+    info: dict[str, Any] = {"title": app.title, "version": app.version}
+    if app.description:
+        info["description"] = app.description
+    info.update(get_config(app).info)
+    document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info}
+    if app.servers:
+        document["servers"] = [dict(s) for s in app.servers]
+    document["paths"] = paths
+    if hooks:
+        document["webhooks"] = hooks
+    components: dict[str, Any] = {}
+    if definitions:
+        components["schemas"] = dict(sorted(definitions.items()))
+    if builder.security_schemes:
+        components["securitySchemes"] = builder.security_schemes
+    if components:
+        document["components"] = components
+    if app.openapi_tags:
+        document["tags"] = [dict(t) for t in app.openapi_tags]
+    return document

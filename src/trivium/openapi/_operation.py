@@ -1,0 +1,371 @@
+"""The parts of one OpenAPI operation, read from a compiled route.
+
+A route's `analysis.fields` lists every request parameter of its handler and of all its
+dependencies, so parameters, the request body and the 422 response come from there; the
+success response comes from `route.response_model` and the route options; security
+requirements come from the dependencies' `__openapi_security__` (see `_security`).
+"""
+
+from __future__ import annotations
+
+import copy
+import http
+import inspect
+import re
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any
+from typing import get_args
+from typing import get_origin
+
+from pydantic import BaseModel
+from pydantic import create_model
+
+from trivium.openapi._registry import SchemaRegistry
+from trivium.openapi._registry import field_info
+from trivium.openapi._registry import field_type
+from trivium.openapi._registry import model_field_type
+from trivium.openapi._registry import title_for
+from trivium.openapi._security import SecurityRequirement
+from trivium.params import ParamSource
+from trivium.routing import Route
+
+__all__ = [
+    "CONVERTER_SCHEMAS",
+    "HTTP_ERROR_SCHEMA",
+    "VALIDATION_SCHEMAS",
+    "body_fields",
+    "deep_merge",
+    "model_parameters",
+    "openapi_path",
+    "parameters",
+    "request_body",
+    "responses",
+    "security_requirements",
+    "unwrap_model",
+]
+
+_CONVERTER = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*):[a-zA-Z_][a-zA-Z0-9_]*}")
+CONVERTER_SCHEMAS: dict[str, dict[str, Any]] = {
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+    "uuid": {"type": "string", "format": "uuid"},
+}
+_PARAM_SOURCES = (ParamSource.PATH, ParamSource.QUERY, ParamSource.HEADER, ParamSource.COOKIE)
+_NO_BODY_STATUSES = (204, 205, 304)
+
+VALIDATION_SCHEMAS: dict[str, dict[str, Any]] = {
+    "HTTPValidationError": {
+        "title": "HTTPValidationError",
+        "type": "object",
+        "properties": {
+            "detail": {
+                "title": "Detail",
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/ValidationError"},
+            }
+        },
+    },
+    "ValidationError": {
+        "title": "ValidationError",
+        "type": "object",
+        "properties": {
+            "loc": {
+                "title": "Location",
+                "type": "array",
+                "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+            },
+            "msg": {"title": "Message", "type": "string"},
+            "type": {"title": "Error Type", "type": "string"},
+            "input": {"title": "Input"},
+            "ctx": {"title": "Context", "type": "object"},
+        },
+        "required": ["loc", "msg", "type"],
+    },
+}
+"""The components describing a 422 response (`{"detail": [{"loc", "msg", "type", ...}]}`)."""
+
+HTTP_ERROR_SCHEMA: dict[str, Any] = {
+    "title": "HTTPError",
+    "type": "object",
+    "properties": {"detail": {"title": "Detail"}},
+    "required": ["detail"],
+}
+"""The component describing the body of an `HTTPException` response (`{"detail": ...}`)."""
+
+_BODY_ERRORS = {
+    "400": "Malformed request body",
+    "413": "Request body too large",
+    "415": "Unsupported media type",
+}
+_SSE_EVENT_SCHEMA: dict[str, Any] = {
+    "title": "ServerSentEvent",
+    "type": "object",
+    "properties": {
+        "data": {"type": "string"},
+        "event": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
+
+
+def openapi_path(path: str) -> str:
+    """Return a route path with its converters dropped (`/{id:int}` → `/{id}`)."""
+    return _CONVERTER.sub(r"{\1}", path)
+
+
+def _fields(route: Route) -> list[Any]:
+    return route.analysis.fields if route.analysis is not None else []
+
+
+def unwrap_model(annotation: Any) -> Any:
+    """Return the model class of a parameter model annotation (`Model` or `Model | None`)."""
+    while get_origin(annotation) is typing.Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        if len(members) == 1:
+            return unwrap_model(members[0])
+    return annotation
+
+
+def _parameter(  # noqa: PLR0913 - the fields of an OpenAPI Parameter object
+    name: str,
+    location: str,
+    required: bool,
+    schema: dict[str, Any],
+    description: str | None,
+    deprecated: bool | None,
+) -> dict[str, Any]:
+    param: dict[str, Any] = {"name": name, "in": location, "required": required}
+    if description:
+        param["description"] = description
+    if deprecated:
+        param["deprecated"] = True
+    param["schema"] = schema
+    return param
+
+
+def model_parameters(spec: Any, registry: SchemaRegistry) -> list[dict[str, Any]]:
+    """Expand a parameter model (`q: Annotated[Filters, Query()]`) into one parameter per field."""
+    model = unwrap_model(spec.annotation)
+    if not (inspect.isclass(model) and issubclass(model, BaseModel)):
+        return []
+    result = []
+    for name, info in model.model_fields.items():
+        wire = info.alias or name
+        if spec.source is ParamSource.HEADER:
+            wire = wire.replace("_", "-").lower()
+        schema = registry.schema(model_field_type(name, info))
+        result.append(
+            _parameter(
+                wire,
+                spec.source.value,
+                info.is_required(),
+                schema,
+                info.description,
+                bool(info.deprecated),
+            )
+        )
+    return result
+
+
+def parameters(route: Route, registry: SchemaRegistry) -> list[dict[str, Any]]:
+    """Return the OpenAPI Parameter objects of `route` (path, query, header, cookie)."""
+    result: list[dict[str, Any]] = []
+    declared_path: set[str] = set()
+    for spec in _fields(route):
+        if spec.source not in _PARAM_SOURCES:
+            continue
+        if spec.source is ParamSource.PATH:
+            declared_path.add(spec.name)
+        elif not spec.marker.include_in_schema:
+            continue
+        if spec.is_model:
+            result.extend(model_parameters(spec, registry))
+            continue
+        required = spec.source is ParamSource.PATH or spec.required
+        schema = registry.schema(field_type(spec))
+        marker = spec.marker
+        result.append(
+            _parameter(
+                spec.name,
+                spec.source.value,
+                required,
+                schema,
+                marker.description,
+                marker.deprecated,
+            )
+        )
+    # A path parameter the handler doesn't take still has to be documented.
+    for name, converter in route.template.converters.items():
+        if name not in declared_path:
+            schema = {"title": title_for(name), **CONVERTER_SCHEMAS.get(converter.name, {})}
+            schema.setdefault("type", "string")
+            result.append(_parameter(name, "path", True, schema, None, None))
+    return result
+
+
+def body_fields(route: Route) -> list[Any]:
+    """Return the documented fields of the request body (JSON, form and file fields)."""
+    return [f for f in _fields(route) if f.section == "body" and f.marker.include_in_schema]
+
+
+def _body_model_schema(name: str, specs: list[Any], registry: SchemaRegistry) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        f"field_{index}": (spec.annotation, field_info(spec, alias=spec.name))
+        for index, spec in enumerate(specs)
+    }
+    model = create_model(name, **fields)
+    return registry.schema(model)
+
+
+def request_body(
+    route: Route, operation_id: str, registry: SchemaRegistry
+) -> dict[str, Any] | None:
+    """Return the OpenAPI Request Body object of `route`, or `None` when it takes no body."""
+    specs = body_fields(route)
+    if not specs:
+        return None
+    required = any(f.required for f in specs)
+    form = [f for f in specs if f.source is not ParamSource.BODY]
+    model_name = f"Body_{operation_id}"
+    if form:
+        multipart = any(
+            f.source is ParamSource.FILE or f.marker.media_type == "multipart/form-data"
+            for f in form
+        )
+        media = "multipart/form-data" if multipart else form[0].marker.media_type
+        whole = next((f for f in form if f.is_model), None)
+        if whole is not None:
+            schema = registry.schema(unwrap_model(whole.annotation))
+            required = True
+        else:
+            schema = _body_model_schema(model_name, form, registry)
+    elif len(specs) == 1 and not getattr(specs[0].marker, "embed", False):
+        spec = specs[0]
+        media = spec.marker.media_type
+        marker = spec.marker
+        documented = marker.title or marker.description or marker.examples or marker.constraints
+        schema = registry.schema(field_type(spec) if documented else spec.annotation)
+    else:
+        media = specs[0].marker.media_type
+        schema = _body_model_schema(model_name, specs, registry)
+    return {"content": {media: {"schema": schema}}, "required": required}
+
+
+def _is_json(media_type: str) -> bool:
+    media = media_type.partition(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def _response_class(route: Route) -> Any:
+    declared = route.options.get("response_class")
+    if declared is not None:
+        return declared
+    try:
+        annotation = typing.get_type_hints(route.endpoint).get("return")
+    except Exception:  # noqa: BLE001 - an unresolvable hint documents nothing
+        return None
+    from trivium.http import Response
+
+    if inspect.isclass(annotation) and issubclass(annotation, Response):
+        return annotation
+    return None
+
+
+def _success_content(route: Route, registry: SchemaRegistry) -> dict[str, Any] | None:
+    response_class = _response_class(route)
+    media = "application/json" if response_class is None else response_class.media_type
+    if media is None:
+        return None
+    if media.partition(";")[0].strip().lower() == "text/event-stream":
+        # Before OpenAPI 3.2 (`itemSchema`), tools read an event stream's schema per event.
+        return {media: {"schema": copy.deepcopy(_SSE_EVENT_SCHEMA)}}
+    if not _is_json(media):
+        return {media: {"schema": {"type": "string"}}}
+    model = route.response_model
+    schema = registry.schema(model, "serialization") if model is not None else {}
+    return {media: {"schema": schema}}
+
+
+def deep_merge(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    """Merge `extra` into `target`, recursing into nested dicts; `extra` wins."""
+    for key, value in extra.items():
+        current = target.get(key)
+        if isinstance(current, dict) and isinstance(value, Mapping):
+            deep_merge(current, value)
+        else:
+            target[key] = copy.deepcopy(value)
+
+
+def _phrase(code: str) -> str:
+    try:
+        return http.HTTPStatus(int(code)).phrase
+    except ValueError:
+        return "Additional Response"
+
+
+def responses(
+    route: Route, registry: SchemaRegistry, has_input: bool, body_errors: bool = False
+) -> dict[str, Any]:
+    """Return the OpenAPI Responses object of `route`: success, declared, then errors.
+
+    `has_input` adds the 422 validation error; `body_errors` the 400, 413 and 415 answered
+    when the request body is malformed, too large or of the wrong media type.
+    """
+    options = route.options
+    status = options.get("status_code") or 200
+    success: dict[str, Any] = {
+        "description": options.get("response_description", "Successful Response")
+    }
+    if status >= 200 and status not in _NO_BODY_STATUSES:
+        content = _success_content(route, registry)
+        if content is not None:
+            success["content"] = content
+    result: dict[str, Any] = {str(status): success}
+    for code, declared in options.get("responses", {}).items():
+        target = result.setdefault(str(code), {})
+        model = declared.get("model")
+        if model is not None:
+            content = target.setdefault("content", {})
+            content.setdefault("application/json", {})["schema"] = registry.schema(
+                model, "serialization"
+            )
+        deep_merge(target, {k: v for k, v in declared.items() if k != "model"})
+        target.setdefault("description", _phrase(str(code)))
+    if has_input and "422" not in result:
+        result["422"] = {
+            "description": "Validation Error",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+            },
+        }
+    if body_errors:
+        for code, description in _BODY_ERRORS.items():
+            result.setdefault(code, _http_error(description))
+    first = str(status)
+    others = sorted((k for k in result if k != first), key=lambda k: (k == "default", k))
+    return {first: result[first], **{k: result[k] for k in others}}
+
+
+def _http_error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPError"}}},
+    }
+
+
+def security_requirements(route: Route) -> list[SecurityRequirement]:
+    """Return the security requirements of `route`'s dependencies, in dependency order."""
+    found: list[SecurityRequirement] = []
+    calls = route.analysis.dependency_calls if route.analysis is not None else []
+    for call in calls:
+        value = getattr(call, "__openapi_security__", None)
+        if isinstance(value, tuple):
+            requirement = SecurityRequirement(*value)
+            if requirement not in found:
+                found.append(requirement)
+    return found

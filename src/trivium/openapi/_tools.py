@@ -1,0 +1,277 @@
+"""Routes offered to LLM agents as tools (function calling, MCP).
+
+A route opts in with the route option `tool=True` (or a dict overriding `name` and
+`description`). Each of its methods becomes one tool whose arguments are the route's path
+and query parameters and its body merged into one JSON object schema: a parameter by its
+wire name, a single JSON body under its parameter name, the fields of an embedded body or
+of a form each under their own name. Header and cookie parameters are left to the caller's
+transport (credentials), and routes that take file uploads cannot be tools. Referenced
+models are kept in the schema's own `$defs`, so each tool schema stands alone.
+
+`tools(app)` returns `Tool` objects that also say where each argument goes in the HTTP
+request, for the MCP server to turn a tool call back into a request.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import Any
+from typing import Literal
+
+from trivium.errors import ConfigurationError
+from trivium.openapi._document import description_of
+from trivium.openapi._document import operation_id
+from trivium.openapi._operation import CONVERTER_SCHEMAS
+from trivium.openapi._operation import body_fields
+from trivium.openapi._operation import openapi_path
+from trivium.openapi._operation import unwrap_model
+from trivium.openapi._registry import SchemaRegistry
+from trivium.openapi._registry import field_type
+from trivium.openapi._registry import model_field_type
+from trivium.openapi._registry import title_for
+from trivium.params import ParamSource
+from trivium.routing import Route
+
+__all__ = ["TOOL_FORMATS", "Tool", "ToolArgument", "tool_schemas", "tools"]
+
+ToolFormat = Literal["openai", "anthropic", "mcp"]
+TOOL_FORMATS: tuple[str, ...] = ("openai", "anthropic", "mcp")
+_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_DEFS_REF = "#/$defs/{model}"
+_CACHE_KEY = "openapi.tools"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ToolArgument:
+    """Where one tool argument goes in the HTTP request."""
+
+    location: Literal["path", "query", "body", "body_field", "form_field"]
+    """`body` is the whole JSON body; `body_field`/`form_field` one key of the body."""
+    name: str
+    """The name in that location (path parameter, query key, body or form key)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Tool:
+    """One route method offered as a tool."""
+
+    name: str
+    """The tool name (the operationId unless overridden); `[a-zA-Z0-9_-]{1,64}`."""
+    description: str
+    """The route's summary and description (or the override)."""
+    method: str
+    """The HTTP method to call."""
+    path: str
+    """The route path template (`/items/{item_id}`)."""
+    input_schema: dict[str, Any]
+    """The JSON Schema (an object) of the arguments."""
+    arguments: Mapping[str, ToolArgument]
+    """Where each argument goes, by argument name."""
+
+
+class _Draft:
+    """One tool whose schemas wait for the shared registry to resolve."""
+
+    def __init__(self, route: Route, method: str, registry: SchemaRegistry) -> None:
+
+        settings = route.options.get("tool")
+        overrides: Mapping[str, Any] = settings if isinstance(settings, Mapping) else {}
+        self.route = route
+        self.method = method
+        self.registry = registry
+        self.name: str = overrides.get("name") or operation_id(route, method)
+        if not _NAME.match(self.name):
+            raise ConfigurationError(
+                f"tool name {self.name!r} of {method} {route.path} must match "
+                "[a-zA-Z0-9_-]{1,64}; set tool={'name': ...} on the route",
+                "tool-name",
+            )
+        summary = route.options.get("summary") or title_for(route.name or "")
+        self.description: str = overrides.get("description") or "\n\n".join(
+            part for part in (summary, description_of(route)) if part
+        )
+        self.path = openapi_path(route.path)
+        self.properties: dict[str, Any] = {}
+        self.required: list[str] = []
+        self.arguments: dict[str, ToolArgument] = {}
+        self._collect()
+
+    def _add(
+        self, name: str, schema: dict[str, Any], required: bool, argument: ToolArgument
+    ) -> None:
+        if name in self.properties:
+            raise ConfigurationError(
+                f"tool {self.name!r} has two arguments named {name!r} (path, query or body); "
+                "rename one of the parameters with alias=...",
+                "tool-argument-conflict",
+            )
+        self.properties[name] = schema
+        self.arguments[name] = argument
+        if required:
+            self.required.append(name)
+
+    def _collect(self) -> None:
+
+        route = self.route
+        fields = route.analysis.fields if route.analysis is not None else []
+        declared_path = set()
+        for spec in fields:
+            if spec.source is ParamSource.PATH:
+                declared_path.add(spec.name)
+            if spec.source in (ParamSource.PATH, ParamSource.QUERY):
+                if spec.is_model:
+                    self._add_model_fields(spec, "query")
+                    continue
+                required = spec.source is ParamSource.PATH or spec.required
+                location: Literal["path", "query"] = (
+                    "path" if spec.source is ParamSource.PATH else "query"
+                )
+                argument = ToolArgument(location, spec.name)
+                self._add(spec.name, self.registry.schema(field_type(spec)), required, argument)
+        for name, converter in route.template.converters.items():
+            if name not in declared_path:
+                schema = dict(CONVERTER_SCHEMAS.get(converter.name, {"type": "string"}))
+                self._add(name, schema, True, ToolArgument("path", name))
+        self._collect_body()
+
+    def _add_model_fields(self, spec: Any, location: Literal["query", "form_field"]) -> None:
+
+        model = unwrap_model(spec.annotation)
+        for name, info in getattr(model, "model_fields", {}).items():
+            wire = info.alias or name
+            schema = self.registry.schema(model_field_type(name, info))
+            self._add(wire, schema, info.is_required(), ToolArgument(location, wire))
+
+    def _collect_body(self) -> None:
+
+        specs = body_fields(self.route)
+        if any(f.source is ParamSource.FILE for f in specs):
+            raise ConfigurationError(
+                f"{self.method} {self.route.path} takes file uploads and cannot be offered as "
+                "a tool; remove tool=... from the route",
+                "tool-file-param",
+            )
+        form = [f for f in specs if f.source is ParamSource.FORM]
+        if form:
+            for spec in form:
+                if spec.is_model:
+                    self._add_model_fields(spec, "form_field")
+                else:
+                    argument = ToolArgument("form_field", spec.name)
+                    schema = self.registry.schema(field_type(spec))
+                    self._add(spec.name, schema, spec.required, argument)
+        elif len(specs) == 1 and not getattr(specs[0].marker, "embed", False):
+            spec = specs[0]
+            schema = self.registry.schema(field_type(spec))
+            self._add(spec.name, schema, spec.required, ToolArgument("body", spec.name))
+        else:
+            for spec in specs:
+                argument = ToolArgument("body_field", spec.name)
+                self._add(
+                    spec.name, self.registry.schema(field_type(spec)), spec.required, argument
+                )
+
+    def finish(self, definitions: Mapping[str, Any]) -> Tool:
+        schema: dict[str, Any] = {"type": "object", "properties": self.properties}
+        if self.required:
+            schema["required"] = self.required
+        used = _referenced(self.properties, definitions)
+        if used:
+            schema["$defs"] = {name: definitions[name] for name in sorted(used)}
+        return Tool(self.name, self.description, self.method, self.path, schema, self.arguments)
+
+
+def _referenced(schema: Any, definitions: Mapping[str, Any]) -> set[str]:
+    """Return the names of the definitions `schema` needs, directly or through others."""
+    found: set[str] = set()
+    pending = [schema]
+    prefix = _DEFS_REF.partition("{")[0]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(prefix):
+                name = ref[len(prefix) :]
+                if name not in found and name in definitions:
+                    found.add(name)
+                    pending.append(definitions[name])
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return found
+
+
+def tools(app: Any) -> list[Tool]:
+    """Return the routes of `app` opted in with `tool=...`, one `Tool` per method (cached).
+
+    Raises:
+        ConfigurationError: a tool name is invalid or repeated, two arguments of a tool
+            share a name, or a tool route takes file uploads.
+    """
+    cached = app.extensions.get(_CACHE_KEY)
+    if cached is not None:
+        return list(cached)
+
+    app.build()
+    registry = SchemaRegistry(ref_template=_DEFS_REF)
+    drafts: list[_Draft] = []
+    for route in app.routes:
+        if not isinstance(route, Route) or not route.options.get("tool"):
+            continue
+        methods = [m for m in route.methods if m not in ("HEAD", "OPTIONS")] or route.methods
+        drafts.extend(_Draft(route, method, registry) for method in methods)
+    definitions = registry.resolve()
+    result = [draft.finish(definitions) for draft in drafts]
+    seen: set[str] = set()
+    for tool in result:
+        if tool.name in seen:
+            raise ConfigurationError(
+                f"two tools are named {tool.name!r}; set tool={{'name': ...}} on one route",
+                "tool-name",
+            )
+        seen.add(tool.name)
+    app.extensions[_CACHE_KEY] = tuple(result)
+    return result
+
+
+def tool_schemas(app: Any, format: str = "openai") -> list[dict[str, Any]]:
+    """Return the tools of `app` as LLM tool definitions in `format`.
+
+    `"openai"`: `{"type": "function", "function": {"name", "description", "parameters"}}`;
+    `"anthropic"`: `{"name", "description", "input_schema"}`; `"mcp"`:
+    `{"name", "description", "inputSchema"}`.
+
+    Raises:
+        ValueError: `format` is not one of those.
+    """
+    if format not in TOOL_FORMATS:
+        raise ValueError(f"unknown tool format {format!r}; use 'openai', 'anthropic' or 'mcp'")
+    result: list[dict[str, Any]] = []
+    for tool in tools(app):
+        if format == "openai":
+            function = {
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": copy.deepcopy(tool.input_schema),
+            }
+            result.append({"type": "function", "function": function})
+        elif format == "anthropic":
+            result.append(
+                {
+                    "name": tool.name,
+                    "description": tool.description,
+                    "input_schema": copy.deepcopy(tool.input_schema),
+                }
+            )
+        else:
+            result.append(
+                {
+                    "name": tool.name,
+                    "description": tool.description,
+                    "inputSchema": copy.deepcopy(tool.input_schema),
+                }
+            )
+    return result
