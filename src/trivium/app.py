@@ -252,7 +252,7 @@ class App(Router):
             self.openapi_schema = importlib.import_module("trivium.openapi").generate(self)
         return self.openapi_schema
 
-    def tool_schemas(self, format: str = "openai") -> list[dict[str, Any]]:  # noqa: A002 - the documented name
+    def tool_schemas(self, format: str = "openai") -> list[dict[str, Any]]:
         """Return the routes opted in with `tool=True` as LLM tool definitions.
 
         `format` is `"openai"`, `"anthropic"` or `"mcp"`.

@@ -47,7 +47,9 @@ def make_app() -> App:
         return len(str(data))
 
     @app.get("/search")
-    async def search(q: Annotated[str, Query(max_length=50)] = "", page: int = 1) -> dict[str, object]:
+    async def search(
+        q: Annotated[str, Query(max_length=50)] = "", page: int = 1
+    ) -> dict[str, object]:
         return {"q": q, "page": page}
 
     @app.get("/users/{user_id}")
@@ -124,12 +126,15 @@ def test_brackets_inside_strings_do_not_count_as_depth(client: TestClient) -> No
 )
 def test_wrong_content_types(client: TestClient, content_type: str, status: int) -> None:
     _assert_clean_4xx(
-        client.post("/items", content=b'{"name":"x"}', headers={"content-type": content_type}), status
+        client.post("/items", content=b'{"name":"x"}', headers={"content-type": content_type}),
+        status,
     )
 
 
 def test_invalid_content_length(client: TestClient) -> None:
-    response = client.post("/raw", content=b"{}", headers={"content-type": "application/json", "content-length": "abc"})
+    response = client.post(
+        "/raw", content=b"{}", headers={"content-type": "application/json", "content-length": "abc"}
+    )
     assert response.status_code in (400, 413)
 
 
@@ -150,7 +155,15 @@ def test_bad_path_parameters(client: TestClient, path: str) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["q=%ff%fe", "q=%zz", "page=%00", "page=1e309", "q=" + "a" * 30_000, "&&&==&=", "page=" + "9" * 5000],
+    [
+        "q=%ff%fe",
+        "q=%zz",
+        "page=%00",
+        "page=1e309",
+        "q=" + "a" * 30_000,
+        "&&&==&=",
+        "page=" + "9" * 5000,
+    ],
 )
 def test_bad_query_strings(client: TestClient, query: str) -> None:
     response = client.get("/search?" + query)
@@ -182,13 +195,17 @@ def test_form_limits(client: TestClient, data, files, status: int) -> None:  # t
 
 
 def test_multipart_without_boundary(client: TestClient) -> None:
-    response = client.post("/form", content=b"--x\r\n", headers={"content-type": "multipart/form-data"})
+    response = client.post(
+        "/form", content=b"--x\r\n", headers={"content-type": "multipart/form-data"}
+    )
     _assert_clean_4xx(response, 400)
 
 
 def test_truncated_multipart(client: TestClient) -> None:
     body = b'--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nval'
-    response = client.post("/form", content=body, headers={"content-type": "multipart/form-data; boundary=b"})
+    response = client.post(
+        "/form", content=body, headers={"content-type": "multipart/form-data; boundary=b"}
+    )
     _assert_clean_4xx(response, 400)
 
 
@@ -201,7 +218,8 @@ def test_header_injection_through_redirect_is_not_possible(client: TestClient) -
     response = client.get("/go", params={"to": "/x\r\nSet-Cookie: evil=1"}, follow_redirects=False)
     assert response.status_code == 307
     assert "evil" not in response.headers.get("set-cookie", "")
-    assert "\r" not in response.headers["location"] and "\n" not in response.headers["location"]
+    assert "\r" not in response.headers["location"]
+    assert "\n" not in response.headers["location"]
 
 
 def test_header_injection_through_cookie_value_is_not_possible(client: TestClient) -> None:

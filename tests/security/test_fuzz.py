@@ -21,7 +21,9 @@ app = App()
 
 
 @app.get("/items/{item_id}")
-async def item(item_id: int, q: Annotated[str | None, Query(max_length=20)] = None, n: int = 0) -> dict[str, object]:
+async def item(
+    item_id: int, q: Annotated[str | None, Query(max_length=20)] = None, n: int = 0
+) -> dict[str, object]:
     return {"id": item_id, "q": q, "n": n}
 
 
@@ -35,7 +37,9 @@ client = TestClient(app, raise_server_exceptions=True)
 segment = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(segment, st.text(max_size=40), st.text(max_size=10))
 def test_any_item_request_is_answered_without_server_error(item_id: str, q: str, n: str) -> None:
     response = client.get("/items/" + quote(item_id, safe=""), params={"q": q, "n": n})
@@ -43,7 +47,11 @@ def test_any_item_request_is_answered_without_server_error(item_id: str, q: str,
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(segment.filter(lambda s: "/" not in s and s not in ("", ".", "..")), min_size=1, max_size=5))
+@given(
+    st.lists(
+        segment.filter(lambda s: "/" not in s and s not in ("", ".", "..")), min_size=1, max_size=5
+    )
+)
 def test_path_parameter_takes_every_segment(parts: list[str]) -> None:
     trie: Trie[str] = Trie()
     trie.insert(PathTemplate("/files/{path:path}"), lambda: "files")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 from typing import Literal
 
-__all__ = ["Depends", "DependencyScope"]
+__all__ = ["DependencyScope", "Depends"]
 
 DependencyScope = Literal["function", "request", "app"]
 

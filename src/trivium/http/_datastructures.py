@@ -172,7 +172,7 @@ class Headers(Mapping[str, str]):
             return found[0].decode("latin-1")
         return ", ".join(v.decode("latin-1") for v in found)
 
-    def get(self, key: str, default: Any = None) -> Any:
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
         """Return header `key` (repeated headers folded with ", "), or `default`."""
         try:
             return self[key]

@@ -38,7 +38,7 @@ from trivium.http._streaming import StreamedResponse
 from trivium.http._streaming import Write
 from trivium.http._streaming import build_headers
 
-__all__ = ["FileResponse", "MAX_RANGES", "content_disposition", "parse_ranges"]
+__all__ = ["MAX_RANGES", "FileResponse", "content_disposition", "parse_ranges"]
 
 MAX_RANGES = 64
 """Above this many ranges in one request the whole file is sent instead."""

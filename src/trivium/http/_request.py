@@ -147,7 +147,11 @@ class Request(HTTPConnection):
         self._form: FormData | None = None
         self._stream_consumed = False
         if limits is None:
-            limits = DEFAULT_LIMITS if max_body_size == DEFAULT_MAX_BODY_SIZE else Limits(max_body_size=max_body_size)
+            limits = (
+                DEFAULT_LIMITS
+                if max_body_size == DEFAULT_MAX_BODY_SIZE
+                else Limits(max_body_size=max_body_size)
+            )
         self.limits = limits
         """The limits this request is held to (body size, JSON depth, forms)."""
 
@@ -218,7 +222,11 @@ class Request(HTTPConnection):
             protocol = self.scope.get("rsgi")
             declared = self._declared_length()
             limit = self.max_body_size
-            if protocol is not None and declared is not None and (limit is None or declared <= limit):
+            if (
+                protocol is not None
+                and declared is not None
+                and (limit is None or declared <= limit)
+            ):
                 # RSGI reads a body of known, acceptable length in one call.
                 self._stream_consumed = True
                 self._body = bytes(await protocol())

@@ -153,7 +153,7 @@ def _lenient(value: Any) -> Any:
 
 def _debug_page(request: Request, exc: Exception) -> Response:
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
-    accept = request.headers.get("accept", "")
+    accept = request.headers.get("accept") or ""
     if "text/html" not in accept:
         return _json(
             {"detail": "Internal Server Error", "exception": repr(exc), "traceback": lines}, 500

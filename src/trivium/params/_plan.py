@@ -119,7 +119,11 @@ class Plan:
                 # A missing parameter has no input of its own (FastAPI reports null too);
                 # only fields missing inside a whole JSON body keep that body as input.
                 loc = error["loc"]
-                if error["type"] == "missing" and len(loc) == 2 and (loc[0] != "body" or self.body_field is None):
+                if (
+                    error["type"] == "missing"
+                    and len(loc) == 2
+                    and (loc[0] != "body" or self.body_field is None)
+                ):
                     error["input"] = None
             raise RequestValidationError(errors, body) from None
         if self.body_field is not None:
@@ -253,7 +257,7 @@ def _collector(fields: list[FieldSpec], source: ParamSource) -> Collector | None
 
 
 def _model_class(annotation: Any) -> type[BaseModel]:
-    from trivium.params._analysis import _union_members  # noqa: PLC0415 - shared helper
+    from trivium.params._analysis import _union_members
 
     model: type[BaseModel] = _union_members(annotation)[0]
     return model
@@ -309,19 +313,13 @@ def _build_validator(fields: list[FieldSpec], plan: Plan, name: str) -> TypeAdap
             sections[section] = model
             required_sections.add(section)
             continue
-        keys = {
-            s.name: (Required if s.required else NotRequired)[_field_type(s)]
-            for s in specs
-        }
+        keys = {s.name: (Required if s.required else NotRequired)[_field_type(s)] for s in specs}
         sections[section] = TypedDict(f"{name}_{section}", keys)  # type: ignore[operator]
         if section != "body" or plan.body_required:
             required_sections.add(section)
     top = TypedDict(  # type: ignore[misc]
         f"{name}_params",
-        {
-            k: (Required if k in required_sections else NotRequired)[v]
-            for k, v in sections.items()
-        },
+        {k: (Required if k in required_sections else NotRequired)[v] for k, v in sections.items()},
     )
     return TypeAdapter(top)
 

@@ -50,7 +50,7 @@ class Router:
         limits: request limits for every route of the router (see `Limits`).
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the options FastAPI's APIRouter users know
         self,
         *,
         prefix: str = "",

@@ -195,7 +195,12 @@ class _WSProtocol:
 
     def close(self, status: int | None) -> tuple[int, bool]:
         code = status or 1000
-        self._tasks.start_soon(self._send, {"type": "websocket.close", "code": code})
+        message: Message = {"type": "websocket.close", "code": code}
+
+        async def send_close() -> None:
+            await self._send(message)
+
+        self._tasks.start_soon(send_close)
         return code, True
 
 
