@@ -36,7 +36,7 @@ from trivium.http._response import Response
 from trivium.middleware._stack import Middleware
 from trivium.middleware._stack import build_stack
 from trivium.middleware._stack import error_response
-from trivium.protocols._rsgi import RSGI_KEY
+from trivium.protocols._rsgi import fast_http_scope
 from trivium.protocols._rsgi import http_scope
 from trivium.protocols._rsgi import rsgi_receive
 from trivium.protocols._rsgi import rsgi_send
@@ -288,10 +288,11 @@ class App(Router):
         if self._asgi is None:
             self.build()
         if scope.proto == "http":
-            asgi_scope = http_scope(scope, "http", self._lifespan_state)
+            if self.user_middleware:
+                asgi_scope = http_scope(scope, "http", self._lifespan_state)
+            else:
+                asgi_scope = fast_http_scope(scope, self._lifespan_state, protocol)
             asgi_scope["app"] = self
-            if not self.user_middleware:
-                asgi_scope[RSGI_KEY] = protocol
             send = rsgi_send(protocol, scope.method == "HEAD")
             await self._asgi(asgi_scope, rsgi_receive(protocol), send)  # type: ignore[misc]
         elif scope.proto in ("ws", "websocket"):

@@ -262,7 +262,10 @@ class URL:
                 host = value.decode("latin-1")
                 break
         if host is None:
-            server = scope.get("server")
+            try:
+                server = scope["server"]
+            except KeyError:
+                server = None
             if server is None:
                 host = "localhost"
             else:

@@ -110,7 +110,10 @@ class HTTPConnection:
     @property
     def client(self) -> Address | None:
         """The peer's address, when the server knows it."""
-        client = self.scope.get("client")
+        try:
+            client = self.scope["client"]
+        except KeyError:
+            return None
         return Address(*client) if client else None
 
     @property

@@ -17,7 +17,15 @@ from typing import Any
 from trivium.types import Message
 from trivium.types import Scope
 
-__all__ = ["RSGI_KEY", "http_scope", "rsgi_receive", "rsgi_send", "websocket_adapters"]
+__all__ = [
+    "RSGI_KEY",
+    "LazyScope",
+    "fast_http_scope",
+    "http_scope",
+    "rsgi_receive",
+    "rsgi_send",
+    "websocket_adapters",
+]
 
 RSGI_KEY = "rsgi"
 _ASGI = {"version": "3.0", "spec_version": "2.4"}
@@ -44,6 +52,57 @@ def _server_address(value: str) -> tuple[str, int] | None:
         if len(_SERVERS) < 64:
             _SERVERS[value] = _address(value)
         return _address(value)
+
+
+class LazyScope(dict[str, Any]):
+    """An ASGI scope whose costlier keys are built only when first read with `scope[key]`.
+
+    Used on the RSGI fast path (no user middleware), where only trivium's own code sees
+    the scope: `headers`, `client`, `server` and `raw_path` come from the RSGI scope on
+    demand. `materialize()` fills them in before the scope is handed to other code.
+    """
+
+    __slots__ = ()
+
+    def __missing__(self, key: str) -> Any:
+        rsgi = dict.__getitem__(self, "rsgi.scope")
+        if key == "headers":
+            value: Any = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in rsgi.headers.items()]
+        elif key == "client":
+            value = _address(rsgi.client)
+        elif key == "server":
+            value = _server_address(rsgi.server)
+        elif key == "raw_path":
+            value = rsgi.path.encode("utf-8")
+        else:
+            raise KeyError(key)
+        self[key] = value
+        return value
+
+    def materialize(self) -> dict[str, Any]:
+        """Return a plain dict with every key present."""
+        for key in ("headers", "client", "server", "raw_path"):
+            self[key]  # noqa: B018 - reading builds the value
+        return dict(self)
+
+
+def fast_http_scope(rsgi: Any, state: dict[str, Any] | None, protocol: Any) -> LazyScope:
+    """Build the lazily completed scope of an RSGI HTTP request (no user middleware)."""
+    scope = LazyScope(
+        type="http",
+        asgi=_ASGI,
+        http_version=rsgi.http_version,
+        scheme=rsgi.scheme,
+        method=rsgi.method,
+        path=rsgi.path,
+        root_path="",
+        query_string=rsgi.query_string.encode("latin-1"),
+    )
+    scope["rsgi.scope"] = rsgi
+    scope[RSGI_KEY] = protocol
+    if state:
+        scope["state"] = dict(state)
+    return scope
 
 
 def http_scope(rsgi: Any, kind: str, state: dict[str, Any] | None) -> Scope:

@@ -376,7 +376,8 @@ class Mount(BaseRoute):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request to the mounted app with `root_path` extended by the prefix."""
-        child = dict(scope)
+        materialize = getattr(scope, "materialize", None)
+        child = materialize() if materialize is not None else dict(scope)
         child["root_path"] = scope.get("root_path", "") + self.path
         child.pop("app", None)
         await self.app(child, receive, send)
