@@ -128,7 +128,6 @@ def test_every_configuration_error_code_is_documented() -> None:
     assert missing == [], f"add these codes to docs/errors.md: {missing}"
 
 
-@pytest.mark.xfail(reason="three core ConfigurationErrors have no code yet (reported)")
 def test_every_configuration_error_has_a_code() -> None:
     uncoded = [(path, line) for path, line, code in _configuration_errors() if code == []]
     assert uncoded == []

@@ -196,7 +196,11 @@ class App(Router):
     def add_middleware(self, cls: Any, *args: Any, **options: Any) -> None:
         """Add a pure ASGI middleware; the last added is the outermost."""
         if self._asgi is not None:
-            raise ConfigurationError("middleware cannot be added after the app has started")
+            raise ConfigurationError(
+                "middleware cannot be added after the app has started; add it before the "
+                "first request (or pass middleware=[...] to App)",
+                "middleware-after-start",
+            )
         self.user_middleware.insert(0, Middleware(cls, *args, **options))
 
     def add_exception_handler(
@@ -217,7 +221,9 @@ class App(Router):
     def on_event(self, event: str) -> Callable[[E], E]:
         """Register a `"startup"` or `"shutdown"` callable."""
         if event not in ("startup", "shutdown"):
-            raise ConfigurationError(f"unknown event {event!r}; use 'startup' or 'shutdown'")
+            raise ConfigurationError(
+                f"unknown event {event!r}; use 'startup' or 'shutdown'", "unknown-event"
+            )
 
         def decorator(func: E) -> E:
             (self.on_startup if event == "startup" else self.on_shutdown).append(func)

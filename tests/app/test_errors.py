@@ -153,3 +153,38 @@ def test_body_over_the_limit_is_413() -> None:
     assert "10 bytes" in response.json()["detail"]
     assert client.post("/", content=b"x" * 10).json() == 10
     assert client.post("/big", content=b"x" * 50).json() == 50
+
+
+def test_exception_handler_for_exception_leaves_http_errors_alone() -> None:
+    app = App()
+
+    @app.exception_handler(Exception)
+    async def oops(request: Request, exc: Exception) -> PlainTextResponse:
+        return PlainTextResponse("oops", status_code=500)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("x")
+
+    @app.get("/int")
+    async def number(n: int) -> int:
+        return n
+
+    client = TestClient(app)
+    assert client.get("/boom").text == "oops"
+    assert client.get("/missing").json() == {"detail": "Not Found"}
+    assert client.get("/int?n=x").status_code == 422
+
+
+def test_depends_without_annotation_fails_at_start_up() -> None:
+    from trivium import Depends
+    from trivium.errors import ConfigurationError
+
+    app = App()
+
+    @app.get("/")
+    async def index(value=Depends()) -> None:  # type: ignore[no-untyped-def]  # noqa: ANN001
+        return None
+
+    with pytest.raises(ConfigurationError, match="Depends"):
+        app.build()

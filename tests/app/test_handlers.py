@@ -221,3 +221,16 @@ def test_header_injection_is_refused() -> None:
         response.headers["x"] = "a\r\nSet-Cookie: evil=1"
     with pytest.raises(ValueError, match="CR"):
         Response(headers={"x": "a\nb"})
+
+
+def test_injected_response_status_204_drops_the_body() -> None:
+    app = App()
+
+    @app.delete("/thing")
+    async def delete(response: Response) -> None:
+        response.status_code = 204
+
+    response = TestClient(app).delete("/thing")
+    assert response.status_code == 204
+    assert response.content == b""
+    assert "content-length" not in response.headers or response.headers["content-length"] == "0"

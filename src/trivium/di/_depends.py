@@ -38,7 +38,12 @@ class Depends:
         scope: DependencyScope = "request",
     ) -> None:
         if scope not in ("function", "request", "app"):
-            raise ValueError("scope must be 'function', 'request' or 'app'")
+            from trivium.errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"Depends(scope={scope!r}): scope must be 'function', 'request' or 'app'",
+                "depends-scope",
+            )
         self.dependency = dependency
         self.use_cache = use_cache
         self.scope: DependencyScope = scope

@@ -99,8 +99,15 @@ def _handler_for(app: App, exc: Exception) -> Any:
     handlers = app.exception_handlers
     if not handlers:
         return None
-    if isinstance(exc, HTTPException) and exc.status_code in handlers:
-        return handlers[exc.status_code]
+    if isinstance(exc, HTTPException):
+        if exc.status_code in handlers:
+            return handlers[exc.status_code]
+        # HTTP errors are answers, not failures: a handler registered for `Exception`
+        # (meant for unexpected errors) must not swallow every 404 and 422.
+        for cls in type(exc).__mro__:
+            if cls in handlers and issubclass(cls, HTTPException):
+                return handlers[cls]
+        return None
     for cls in type(exc).__mro__:
         if cls in handlers:
             return handlers[cls]

@@ -168,7 +168,7 @@ class _Analyser:
 
     def _add_depends(self, dep: Depends, annotation: Any) -> int:
         target = dep.dependency if dep.dependency is not None else annotation
-        if not callable(target):
+        if not callable(target) or target is Any:
             raise ConfigurationError(
                 f"Depends() needs a callable or a class annotation, got {target!r}",
                 "depends-not-callable",
@@ -302,7 +302,9 @@ def _parameters(call: Callable[..., Any]) -> list[tuple[inspect.Parameter, Any]]
     try:
         signature = inspect.signature(call)
     except (TypeError, ValueError) as exc:
-        raise ConfigurationError(f"cannot read the signature of {_name(call)}: {exc}") from exc
+        raise ConfigurationError(
+            f"cannot read the signature of {_name(call)}: {exc}", "unreadable-signature"
+        ) from exc
     try:
         hints = typing.get_type_hints(target, include_extras=True)
     except Exception as exc:

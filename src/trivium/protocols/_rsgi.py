@@ -67,7 +67,9 @@ class LazyScope(dict[str, Any]):
     def __missing__(self, key: str) -> Any:
         rsgi = dict.__getitem__(self, "rsgi.scope")
         if key == "headers":
-            value: Any = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in rsgi.headers.items()]
+            value: Any = [
+                (k.encode("latin-1"), v.encode("latin-1")) for k, v in rsgi.headers.items()
+            ]
         elif key == "client":
             value = _address(rsgi.client)
         elif key == "server":
@@ -82,7 +84,7 @@ class LazyScope(dict[str, Any]):
     def materialize(self) -> dict[str, Any]:
         """Return a plain dict with every key present."""
         for key in ("headers", "client", "server", "raw_path"):
-            self[key]  # noqa: B018 - reading builds the value
+            self[key]
         return dict(self)
 
 
@@ -193,6 +195,8 @@ def rsgi_send(protocol: Any, head_only: bool) -> Callable[[Message], Awaitable[N
                 await transport.send_bytes(bytes(body))
             if not more:
                 finished = True
+                # Granian ends the stream when the transport is freed: drop our reference.
+                transport = None
         elif kind == "http.response.pathsend" and not finished:
             finished = True
             protocol.response_file(status, headers, message["path"])

@@ -335,6 +335,9 @@ class WebSocketRoute(BaseRoute):
         try:
             values = await self.plan.extract(websocket)  # type: ignore[union-attr]
             await run_steps(self.steps, values, ctx)
+            if websocket.application_state is WebSocketState.CONNECTED:
+                # The handler returned without closing: finish the handshake politely.
+                await websocket.close(1000)
         except WebSocketDisconnect:
             pass
         except (WebSocketException, HTTPException) as exc:
@@ -354,13 +357,22 @@ class WebSocketRoute(BaseRoute):
 
 def _close_for(exc: Exception) -> tuple[int, str]:
     if isinstance(exc, WebSocketException):
-        return exc.code, exc.reason
+        return exc.code, _reason(exc.reason)
     if isinstance(exc, RequestValidationError):
-        return 1008, "Invalid parameters: " + "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
-        )[:120]
+        return 1008, _reason(
+            "Invalid parameters: "
+            + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        )
     assert isinstance(exc, HTTPException)
-    return 1008, str(exc.detail)[:120]
+    return 1008, _reason(str(exc.detail))
+
+
+def _reason(text: str) -> str:
+    # A close frame carries at most 123 bytes of UTF-8 reason.
+    data = text.encode()
+    if len(data) <= 123:
+        return text
+    return data[:120].decode(errors="ignore") + "..."
 
 
 class Mount(BaseRoute):

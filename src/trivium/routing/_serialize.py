@@ -83,6 +83,13 @@ def _merge(response: Response, temporal: Response | None, default_status: int | 
     if temporal is not None:
         if temporal.status_code is not None:
             response.status_code = temporal.status_code
+            if temporal.status_code < 200 or temporal.status_code in (204, 304):
+                response.body = b""
+                response.raw_headers = [
+                    (k, v)
+                    for k, v in response.raw_headers
+                    if k not in (b"content-length", b"content-type")
+                ]
         if temporal.raw_headers:
             present = {k for k, _ in response.raw_headers if k != b"set-cookie"}
             response.raw_headers.extend(

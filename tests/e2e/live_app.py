@@ -1,0 +1,37 @@
+"""A small app served by a real Granian process in the live tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from trivium import App
+from trivium import WebSocket
+from trivium.responses import EventSourceResponse
+
+app = App()
+
+
+@app.get("/plaintext")
+async def plaintext() -> str:
+    return "hello"
+
+
+@app.post("/echo")
+async def echo(payload: dict[str, object]) -> dict[str, object]:
+    return payload
+
+
+@app.get("/events")
+async def events(count: int = 3) -> EventSourceResponse:
+    async def stream() -> AsyncIterator[dict[str, object]]:
+        for i in range(count):
+            yield {"event": "tick", "data": str(i)}
+
+    return EventSourceResponse(stream())
+
+
+@app.websocket("/ws")
+async def ws_echo(websocket: WebSocket) -> None:
+    await websocket.accept()
+    async for text in websocket.iter_text():
+        await websocket.send_text(f"echo: {text}")
