@@ -15,7 +15,6 @@ from trivium import Depends
 from trivium import HTTPException
 from trivium import Path
 from trivium import Query
-from trivium import Response
 from trivium import Router
 from trivium import status
 
@@ -75,7 +74,10 @@ def load_todo(todo_id: Annotated[int, Path(ge=1)], tx: TransactionDep) -> Todo:
     return todo
 
 
-@router.view("/{todo_id}")
+NOT_FOUND = {404: {"description": "No to-do with that id"}}
+
+
+@router.view("/{todo_id}", responses=NOT_FOUND)
 class TodoItem:
     """One to-do. Its class attributes are resolved per request, for every method."""
 
@@ -86,15 +88,18 @@ class TodoItem:
         return self.todo
 
     def patch(self, changes: TodoPatch, store: StoreDep, tasks: BackgroundTasks) -> Todo:
-        updated = self.todo.model_copy(update=changes.model_dump(exclude_unset=True))
+        # `null` means "leave as is", like an absent field.
+        updated = self.todo.model_copy(update=changes.model_dump(exclude_none=True))
         self.tx.put(updated)
         if changes.done and not self.todo.done:
             tasks.add_task(store.record, f"completed todo {updated.id}")
         return updated
 
-    def delete(self) -> Response:
-        self.tx.delete(self.todo.id)
-        return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # --8<-- [end:view]
+
+
+@router.delete("/{todo_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+def delete_todo(todo: Annotated[Todo, Depends(load_todo)], tx: TransactionDep) -> None:
+    tx.delete(todo.id)
