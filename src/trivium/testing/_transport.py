@@ -20,7 +20,6 @@ from typing import Any
 
 import anyio
 import httpx
-import sniffio
 from anyio.abc import TaskGroup
 from anyio.from_thread import BlockingPortal
 from anyio.from_thread import start_blocking_portal
@@ -139,12 +138,14 @@ class AsyncTestTransport(httpx.AsyncBaseTransport):
         if self.task_group is not None:
             self.task_group.start_soon(func, self.config)
             return
-        if sniffio.current_async_library() != "asyncio":
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
             raise RuntimeError(
                 "outside `async with`, AsyncTestClient runs only on asyncio; "
                 "use `async with AsyncTestClient(app) as client:`"
-            )
-        task = asyncio.get_running_loop().create_task(func(self.config))
+            ) from None
+        task = loop.create_task(func(self.config))
         self._tasks.add(task)  # the loop keeps only a weak reference
         task.add_done_callback(self._tasks.discard)
 
