@@ -96,7 +96,6 @@ class TodoItem:
         return updated
 
 
-
 # --8<-- [end:view]
 
 

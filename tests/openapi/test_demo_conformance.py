@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from examples.demo.app import app
 
 schemathesis = pytest.importorskip("schemathesis")

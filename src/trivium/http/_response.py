@@ -104,6 +104,12 @@ class Response:
     def _initial_headers(
         self, headers: Mapping[str, str] | None, media_type: str | None
     ) -> RawHeaders:
+        if not headers and media_type is not None and self._has_body():
+            # The common case, kept cheap: a content type (encoded once per type) and a length.
+            return [
+                (b"content-length", str(len(self.body)).encode()),
+                (b"content-type", _content_type(media_type, self.charset)),
+            ]
         raw: RawHeaders = []
         has_type = has_length = False
         if headers:
@@ -214,6 +220,22 @@ class Response:
         await self.send_asgi(send, scope.get("method") == "HEAD")
         if self.background is not None:
             await self.background()
+
+
+_CONTENT_TYPES: dict[tuple[str, str], bytes] = {}
+
+
+def _content_type(media_type: str, charset: str) -> bytes:
+    try:
+        return _CONTENT_TYPES[media_type, charset]
+    except KeyError:
+        value = media_type
+        if media_type.startswith("text/") and "charset=" not in media_type:
+            value += f"; charset={charset}"
+        encoded = value.encode("latin-1")
+        if len(_CONTENT_TYPES) < 256:
+            _CONTENT_TYPES[media_type, charset] = encoded
+        return encoded
 
 
 def _cookie_value(value: str) -> str:
