@@ -188,3 +188,48 @@ def test_depends_without_annotation_fails_at_start_up() -> None:
 
     with pytest.raises(ConfigurationError, match="Depends"):
         app.build()
+
+
+def test_slow_handler_past_the_timeout_is_503() -> None:
+    import anyio
+
+    from trivium.http import Limits
+
+    app = App()
+
+    @app.get("/slow", limits=Limits(timeout=0.05))
+    async def slow() -> str:
+        await anyio.sleep(2)
+        return "late"
+
+    @app.get("/fast", limits=Limits(timeout=1))
+    async def fast() -> str:
+        return "ok"
+
+    client = TestClient(app)
+    response = client.get("/slow")
+    assert response.status_code == 503
+    assert "0.05 seconds" in response.json()["detail"]
+    assert client.get("/fast").json() == "ok"
+
+
+def test_router_limits_apply_to_its_routes() -> None:
+    from trivium import Router
+    from trivium.http import Limits
+
+    router = Router(prefix="/up", limits=Limits(max_body_size=5))
+
+    @router.post("")
+    async def up(request: Request) -> int:
+        return len(await request.body())
+
+    app = App()
+    app.include_router(router)
+
+    @app.post("/other")
+    async def other(request: Request) -> int:
+        return len(await request.body())
+
+    client = TestClient(app)
+    assert client.post("/up", content=b"123456").status_code == 413
+    assert client.post("/other", content=b"123456").json() == 6

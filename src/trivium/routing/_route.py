@@ -17,6 +17,7 @@ from typing import TypedDict
 import anyio
 
 from trivium.di._depends import Depends
+from trivium.di._solver import AppScope
 from trivium.di._solver import RequestContext
 from trivium.di._solver import run_steps
 from trivium.di._solver import teardown
@@ -27,6 +28,8 @@ from trivium.http._limits import Limits
 from trivium.http._request import DEFAULT_LIMITS
 from trivium.http._request import Request
 from trivium.http._response import Response
+from trivium.params._analysis import ARG_VALUE
+from trivium.params._analysis import CALL_ASYNC
 from trivium.protocols._rsgi import send_response
 from trivium.routing._trie import PathTemplate
 from trivium.types import ASGIApp
@@ -108,6 +111,7 @@ class Route(BaseRoute):
     """An HTTP route: a path, methods and a handler."""
 
     __slots__ = (
+        "_direct",
         "_version",
         "analysis",
         "endpoint",
@@ -137,6 +141,7 @@ class Route(BaseRoute):
         self.limits: Limits = DEFAULT_LIMITS
         self.analysis: Analysis | None = None
         """The compiled parameter analysis (fields and steps), set by `compile()`."""
+        self._direct: tuple[tuple[str, str, str], ...] | None = None
         self.response_model: Any = None
         """The type that filters the output (option or return annotation), after `compile()`."""
 
@@ -180,6 +185,7 @@ class Route(BaseRoute):
         if "max_body_size" in options:
             limits = dataclasses.replace(limits, max_body_size=options["max_body_size"])
         self.limits = limits
+        self._direct = _direct_call(analysis) if limits.timeout is None else None
         self._version = app.dependency_overrides.version
 
     async def _run_with_timeout(self, request: Request, ctx: RequestContext, seconds: float) -> Any:
@@ -194,11 +200,25 @@ class Route(BaseRoute):
         if self._version != app.dependency_overrides.version:
             self.compile(app)
         request = Request(scope, receive, send, limits=self.limits)
-        ctx = RequestContext(request, app.app_scope, app.limiter)
+        direct = self._direct
+        # A plain async handler with only request parameters needs no dependency context.
+        ctx = (
+            _NO_CONTEXT
+            if direct is not None
+            else RequestContext(request, app.app_scope, app.limiter)
+        )
         error: Exception | None = None
         reraise = False
         try:
-            if self.limits.timeout is None:
+            if direct is not None:
+                values = await self.plan.extract(request)  # type: ignore[union-attr]
+                result = await self.endpoint(
+                    **{
+                        name: values[section][field] if field else values[section]
+                        for name, section, field in direct
+                    }
+                )
+            elif self.limits.timeout is None:
                 values = await self.plan.extract(request)  # type: ignore[union-attr]
                 result = await run_steps(self.steps, values, ctx)
             else:
@@ -273,6 +293,19 @@ async def _timed(coroutine: Any, seconds: float) -> Any:
             return await coroutine
     except TimeoutError:
         raise HTTPException(503, f"The request took longer than {seconds:g} seconds") from None
+
+
+_NO_CONTEXT = RequestContext(None, AppScope(), None)
+
+
+def _direct_call(analysis: Analysis) -> tuple[tuple[str, str, str], ...] | None:
+    """Return the handler's arguments when it can be awaited directly, else `None`."""
+    if len(analysis.steps) != 1 or analysis.specials:
+        return None
+    step = analysis.steps[0]
+    if step.kind != CALL_ASYNC or any(source != ARG_VALUE for _, source, _ in step.args):
+        return None
+    return tuple((name, key[0], key[1]) for name, _, key in step.args)
 
 
 def _chain(first: Callable[[], Any], second: Callable[[], Any]) -> Callable[[], Any]:
