@@ -8,6 +8,7 @@ app compiles the result once at start-up.
 from __future__ import annotations
 
 import functools
+import re
 import inspect
 import typing
 from collections.abc import Callable
@@ -244,6 +245,9 @@ class Router:
             found = True
             route_options: RouteOptions = dict(options)  # type: ignore[assignment]
             route_options.setdefault("name", cls.__name__)
+            # "TodoItem.patch" is documented as "Patch Todo Item".
+            words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", cls.__name__)
+            route_options.setdefault("summary", f"{method.title()} {words}")
             self.add_route(
                 path, _view_endpoint(cls, method, func, shared), [method.upper()], **route_options
             )
