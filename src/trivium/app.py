@@ -52,7 +52,15 @@ from trivium.types import Send
 if TYPE_CHECKING:
     from trivium.routing._dispatch import Dispatcher
 
-__all__ = ["App", "DependencyOverrides"]
+__all__ = ["DEFAULT_SECURITY_HEADERS", "App", "DependencyOverrides"]
+
+DEFAULT_SECURITY_HEADERS: Mapping[str, str] = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+"""What `App(security_headers=True)`, the default, adds to responses (as Django does)."""
 
 logger = logging.getLogger("trivium.error")
 E = TypeVar("E", bound=Callable[..., Any])
@@ -123,6 +131,10 @@ class App(Router):
         redoc_url: where ReDoc is served (`None` disables it).
         servers: the OpenAPI `servers` list.
         openapi_tags: OpenAPI tag descriptions, in display order.
+        security_headers: headers added to every response that doesn't set them itself:
+            `True` for `DEFAULT_SECURITY_HEADERS` (nosniff, frame denial, referrer and
+            opener policies), a mapping for your own set, `False` for none. HSTS and CSP
+            need a decision about your site: see `SecurityHeadersMiddleware`.
     """
 
     def __init__(  # noqa: PLR0913 - the constructor FastAPI users know
@@ -148,6 +160,7 @@ class App(Router):
         redoc_url: str | None = "/redoc",
         servers: Sequence[Mapping[str, Any]] | None = None,
         openapi_tags: Sequence[Mapping[str, Any]] | None = None,
+        security_headers: bool | Mapping[str, str] = True,
     ) -> None:
         super().__init__(lifespan=lifespan)
         # Unlike a plain router, app-wide dependencies are applied at compile time so
@@ -181,6 +194,12 @@ class App(Router):
         self._dispatcher: Dispatcher | None = None
         self._lifespan_state: dict[str, Any] | None = None
         self._rsgi_lifespan: contextlib.AbstractAsyncContextManager[dict[str, Any]] | None = None
+        if security_headers is True:
+            security_headers = DEFAULT_SECURITY_HEADERS
+        self.default_headers: list[tuple[bytes, bytes]] = [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (security_headers or {}).items()
+        ]
+        """Header pairs added to every response that lacks them, built once."""
         self.openapi_url = openapi_url
         self.docs_url = docs_url
         self.redoc_url = redoc_url
@@ -241,7 +260,10 @@ class App(Router):
         """
         if self._asgi is not None:
             return
-        from trivium.routing._dispatch import Dispatcher
+        from trivium.routing._dispatch import Dispatcher  # noqa: PLC0415 - compile time only
+
+        if any(getattr(m.cls, "replaces_default_headers", False) for m in self.user_middleware):
+            self.default_headers = []
 
         if self.openapi_url and not self.extensions.get("openapi.installed"):
             # The docs battery is loaded by name only when the app serves docs, so the
@@ -394,6 +416,15 @@ class App(Router):
         from trivium.protocols import serve
 
         serve(self, **options)
+
+    def finalize(self, response: Response) -> Response:
+        """Add the app's default headers that `response` doesn't set itself."""
+        defaults = self.default_headers
+        if defaults:
+            raw = response.raw_headers
+            present = {name for name, _ in raw}
+            raw.extend(pair for pair in defaults if pair[0] not in present)
+        return response
 
     # Errors ---------------------------------------------------------------------------
 

@@ -234,3 +234,37 @@ def test_injected_response_status_204_drops_the_body() -> None:
     assert response.status_code == 204
     assert response.content == b""
     assert "content-length" not in response.headers or response.headers["content-length"] == "0"
+
+
+def test_security_headers_are_on_by_default() -> None:
+    app = App()
+
+    @app.get("/")
+    async def index() -> str:
+        return "x"
+
+    @app.get("/framed")
+    async def framed(response: Response) -> str:
+        response.headers["x-frame-options"] = "SAMEORIGIN"
+        return "x"
+
+    client = TestClient(app)
+    for response in (client.get("/"), client.get("/missing"), client.post("/")):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    assert client.get("/framed").headers.get_list("x-frame-options") == ["SAMEORIGIN"]
+
+
+def test_security_headers_can_be_replaced_or_turned_off() -> None:
+    custom = App(security_headers={"X-Frame-Options": "SAMEORIGIN"})
+    bare = App(security_headers=False)
+    for app in (custom, bare):
+
+        @app.get("/")
+        async def index() -> str:
+            return "x"
+
+    assert TestClient(custom).get("/").headers["x-frame-options"] == "SAMEORIGIN"
+    assert "x-content-type-options" not in TestClient(custom).get("/").headers
+    assert "x-frame-options" not in TestClient(bare).get("/").headers

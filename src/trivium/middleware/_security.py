@@ -210,6 +210,9 @@ class SecurityHeadersMiddleware:
 
     __slots__ = ("app", "csp_name", "csp_template", "headers", "hsts")
 
+    replaces_default_headers = True
+    """An app using this middleware leaves its own default security headers to it."""
+
     def __init__(  # noqa: PLR0913 - one option per header, each independent
         self,
         app: ASGIApp,

@@ -91,7 +91,7 @@ class _Guard:
             if started:
                 raise
             response, _ = await error_response(self.app, Request(scope, receive, send), exc)
-            await response(scope, receive, send)
+            await self.app.finalize(response)(scope, receive, send)
             raise
 
 

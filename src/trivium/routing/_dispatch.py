@@ -98,7 +98,8 @@ class Dispatcher:
                     await route.handle(scope, receive, send, self.app)
                     return
                 if method == "OPTIONS":
-                    await Response(None, 204, {"allow": entry.allow})(scope, receive, send)
+                    response = self.app.finalize(Response(None, 204, {"allow": entry.allow}))
+                    await response(scope, receive, send)
                     return
                 await self._error(
                     scope, receive, send, HTTPException(405, headers={"Allow": entry.allow})
@@ -131,14 +132,14 @@ class Dispatcher:
                 root = scope.get("root_path", "")
                 query = scope.get("query_string", b"").decode("latin-1")
                 target = root + other + ("?" + query if query else "")
-                await RedirectResponse(target, 308)(scope, receive, send)
+                await self.app.finalize(RedirectResponse(target, 308))(scope, receive, send)
                 return
         await self._error(scope, receive, send, HTTPException(404))
 
     async def _error(self, scope: Scope, receive: Receive, send: Send, exc: HTTPException) -> None:
         request = Request(scope, receive, send)
         response, _ = await self.app.error_response(request, exc)
-        await response(scope, receive, send)
+        await self.app.finalize(response)(scope, receive, send)
 
     def url_path_for(self, name: str, params: dict[str, Any]) -> str:
         """Build the path of route `name` (`"mount:child"` reaches into mounted apps)."""

@@ -236,6 +236,7 @@ class Route(BaseRoute):
                 if isinstance(replaced, Exception):
                     error = replaced
             response, reraise = await app.error_response(request, error)
+        app.finalize(response)
         background = ctx.background
         if background is not None and background.tasks:
             if response.background is None:
@@ -282,7 +283,7 @@ async def _send_streamed(  # noqa: PLR0913 - the connection plus what its error 
         if started:
             raise
         fallback, reraise = await app.error_response(request, exc)
-        await fallback(scope, receive, send)
+        await app.finalize(fallback)(scope, receive, send)
         return exc, reraise
     return None
 
