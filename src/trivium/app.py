@@ -50,6 +50,9 @@ from trivium.types import Scope
 from trivium.types import Send
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from trivium.protocols import ServerOptions
     from trivium.routing._dispatch import Dispatcher
 
 __all__ = ["DEFAULT_SECURITY_HEADERS", "App", "DependencyOverrides"]
@@ -260,7 +263,7 @@ class App(Router):
         """
         if self._asgi is not None:
             return
-        from trivium.routing._dispatch import Dispatcher  # noqa: PLC0415 - compile time only
+        from trivium.routing._dispatch import Dispatcher
 
         if any(getattr(m.cls, "replaces_default_headers", False) for m in self.user_middleware):
             self.default_headers = []
@@ -411,8 +414,12 @@ class App(Router):
         async with resolving(analysis.steps, ctx, values) as value:
             yield value
 
-    def run(self, **options: Any) -> None:
-        """Serve the app (Granian by default); see `trivium.protocols.serve` for options."""
+    def run(self, **options: Unpack[ServerOptions]) -> None:
+        """Serve the app (Granian over RSGI by default); options as `trivium.protocols.serve`.
+
+        `app.run(port=8080, interface="asgi")`; reload and several workers need an
+        import string, so use `trivium run module:app --reload` for those.
+        """
         from trivium.protocols import serve
 
         serve(self, **options)
