@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import importlib
 import inspect
 import logging
@@ -200,7 +201,8 @@ class App(Router):
         if security_headers is True:
             security_headers = DEFAULT_SECURITY_HEADERS
         self.default_headers: list[tuple[bytes, bytes]] = [
-            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (security_headers or {}).items()
+            (k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in (security_headers or {}).items()
         ]
         """Header pairs added to every response that lacks them, built once."""
         self.openapi_url = openapi_url
@@ -337,6 +339,10 @@ class App(Router):
         context = self.lifespan_context()
         self._lifespan_state = loop.run_until_complete(context.__aenter__())
         self._rsgi_lifespan = context
+        # Everything built so far (modules, routes, validators, pools) lives as long as the
+        # worker: keep it out of the cyclic collector's scans, which shortens GC pauses.
+        gc.collect()
+        gc.freeze()
 
     def __rsgi_del__(self, loop: Any) -> None:
         """Run the lifespan shutdown when a Granian RSGI worker stops."""

@@ -67,9 +67,7 @@ class LazyScope(dict[str, Any]):
     def __missing__(self, key: str) -> Any:
         rsgi = dict.__getitem__(self, "rsgi.scope")
         if key == "headers":
-            value: Any = [
-                (k.encode("latin-1"), v.encode("latin-1")) for k, v in rsgi.headers.items()
-            ]
+            value: Any = _bytes_headers(rsgi.headers.items())
         elif key == "client":
             value = _address(rsgi.client)
         elif key == "server":
@@ -162,8 +160,35 @@ def rsgi_receive(protocol: Any) -> Callable[[], Awaitable[Message]]:
     return receive
 
 
+# Most header pairs repeat from response to response (content types, small lengths,
+# the app's default security headers): converting each distinct pair once saves work.
+_TO_STR: dict[tuple[bytes, bytes], tuple[str, str]] = {}
+_TO_BYTES: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+_CACHE_LIMIT = 4096
+
+
 def _str_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
-    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+    out = []
+    for pair in raw:
+        converted = _TO_STR.get(pair)
+        if converted is None:
+            converted = (pair[0].decode("latin-1"), pair[1].decode("latin-1"))
+            if len(_TO_STR) < _CACHE_LIMIT:
+                _TO_STR[pair] = converted
+        out.append(converted)
+    return out
+
+
+def _bytes_headers(items: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    out = []
+    for pair in items:
+        converted = _TO_BYTES.get(pair)
+        if converted is None:
+            converted = (pair[0].encode("latin-1"), pair[1].encode("latin-1"))
+            if len(_TO_BYTES) < _CACHE_LIMIT:
+                _TO_BYTES[pair] = converted
+        out.append(converted)
+    return out
 
 
 def rsgi_send(protocol: Any, head_only: bool) -> Callable[[Message], Awaitable[None]]:

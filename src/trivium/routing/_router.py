@@ -8,8 +8,8 @@ app compiles the result once at start-up.
 from __future__ import annotations
 
 import functools
-import re
 import inspect
+import re
 import typing
 from collections.abc import Callable
 from collections.abc import Sequence
