@@ -15,6 +15,7 @@ PUBLIC_MODULES = [
     "trivium.middleware",
     "trivium.responses",
     "trivium.testing",
+    "trivium.db",
     "trivium.errors",
     "trivium.openapi",
     "trivium.staticfiles",

@@ -1,0 +1,230 @@
+"""`Database`: one async SQLAlchemy engine and session factory, tied to an app's lifespan.
+
+The engine is created when the app starts (or on first use outside an app) and disposed
+at shutdown. `Database.session` is a generator dependency holding one transaction per
+request: declared with `scope="function"` its teardown runs right after the handler
+returns and before the response is sent, so the commit happens first and a failing
+commit becomes an error response instead of a silently lost write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSessionTransaction
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from trivium.db._model import Model
+from trivium.di import Depends
+from trivium.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+    from sqlalchemy.engine import URL
+
+    from trivium.app import App
+
+__all__ = ["DEFAULT_URL", "Database", "async_url", "atomic"]
+
+DEFAULT_URL = "sqlite+aiosqlite:///./app.db"
+
+# Plain URLs (as a PaaS or docker-compose hands them out) get the async driver trivium tests.
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "mysql": "mysql+aiomysql",
+    "mariadb": "mariadb+aiomysql",
+}
+
+
+def async_url(url: str | URL) -> URL:
+    """Return `url` with an async driver: `postgresql://` becomes `postgresql+asyncpg://`.
+
+    URLs that already name a driver are returned unchanged.
+    """
+    parsed = make_url(url)
+    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver is not None else parsed
+
+
+def atomic(session: AsyncSession) -> AsyncSessionTransaction:
+    """Open a savepoint in `session`; an error inside rolls back only that block.
+
+    Use it as `async with atomic(session):`. Blocks nest; each one is a `SAVEPOINT` inside the request's transaction.
+    """
+    return session.begin_nested()
+
+
+class Database:
+    """An async database: engine, session factory and a per-request session dependency.
+
+    ```python
+    db = Database("postgresql://app@localhost/app")
+    db.init_app(app)
+    Session = Annotated[AsyncSession, db.depends()]
+    ```
+
+    Args:
+        url: the SQLAlchemy URL; a plain `postgresql://`, `mysql://` or `sqlite://`
+            URL is given its async driver (asyncpg, aiomysql, aiosqlite).
+        name: the name this database is registered under in `app.state.databases`;
+            give each database of an app its own.
+        echo: log every SQL statement (SQLAlchemy's `echo`).
+        **engine_options: passed on to `sqlalchemy.ext.asyncio.create_async_engine`
+            (`pool_size`, `connect_args`, ...).
+    """
+
+    def __init__(
+        self,
+        url: str | URL = DEFAULT_URL,
+        *,
+        name: str = "default",
+        echo: bool = False,
+        **engine_options: Any,
+    ) -> None:
+        self.url = async_url(url)
+        """The database URL, with its async driver."""
+        self.name = name
+        """The name the database is registered under."""
+        self.echo = echo
+        """Whether SQL statements are logged."""
+        self.engine_options = engine_options
+        """Extra options for `create_async_engine`."""
+        self._engine: AsyncEngine | None = None
+        self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r}, name={self.name!r})"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether this is a SQLite database."""
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The async engine, created on first use."""
+        if self._engine is None:
+            self._engine = self._create_engine()
+        return self._engine
+
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        """The session factory (`expire_on_commit=False`, as async code needs)."""
+        if self._sessionmaker is None:
+            self._sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        return self._sessionmaker
+
+    def _create_engine(self) -> AsyncEngine:
+        engine = create_async_engine(self.url, echo=self.echo, **self.engine_options)
+        if self.is_sqlite:
+            _configure_sqlite(engine)
+        return engine
+
+    async def connect(self) -> None:
+        """Create the engine and check that the database answers."""
+        async with self.engine.connect():
+            pass
+
+    async def dispose(self) -> None:
+        """Close every pooled connection; the next use creates a new engine."""
+        engine, self._engine, self._sessionmaker = self._engine, None, None
+        if engine is not None:
+            await engine.dispose()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: App) -> AsyncIterator[dict[str, Any]]:
+        """Connect at start-up and dispose of the engine at shutdown (a router lifespan)."""
+        del app
+        await self.connect()
+        try:
+            yield {}
+        finally:
+            await self.dispose()
+
+    async def create_all(self, metadata: MetaData | None = None) -> None:
+        """Create the missing tables of `metadata` (default: every `Model`).
+
+        Handy for tests and first steps; real projects evolve their schema with migrations.
+        """
+        metadata = Model.metadata if metadata is None else metadata
+        async with self.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+
+    async def drop_all(self, metadata: MetaData | None = None) -> None:
+        """Drop the tables of `metadata` (default: every `Model`) that exist."""
+        metadata = Model.metadata if metadata is None else metadata
+        async with self.engine.begin() as connection:
+            await connection.run_sync(metadata.drop_all)
+
+    def init_app(self, app: App) -> None:
+        """Bind the database to `app`: its lifespan and `app.state.databases[name]`.
+
+        Raises:
+            ConfigurationError: another database of `app` already has this name.
+        """
+        from trivium.routing import Router
+
+        databases: dict[str, Database] = getattr(app.state, "databases", None) or {}
+        if self.name in databases:
+            raise ConfigurationError(
+                f"a database named {self.name!r} is already bound to this app; "
+                "give each Database its own name=",
+                "db-duplicate-name",
+            )
+        databases[self.name] = self
+        app.state.databases = databases
+        app.include_router(Router(lifespan=self.lifespan))
+
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """Yield a session in a transaction: commit if the handler succeeds, else roll back.
+
+        Use it with `Depends(db.session, scope="function")` (or `db.depends()`), so the
+        commit happens before the response is sent.
+        """
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+
+    def depends(self) -> Depends:
+        """Return `Depends(self.session, scope="function")` for `Annotated[AsyncSession, ...]`."""
+        return Depends(self.session, scope="function")
+
+    def atomic(self, session: AsyncSession) -> AsyncSessionTransaction:
+        """Open a savepoint in `session` (see `trivium.db.atomic`)."""
+        return atomic(session)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """Make SQLite transactions real: explicit `BEGIN IMMEDIATE`, savepoints, foreign keys.
+
+    Python's sqlite3 driver issues `BEGIN` itself, lazily and not before every statement,
+    which breaks `SAVEPOINT`; SQLAlchemy's documented recipe takes over instead. `IMMEDIATE`
+    takes the write lock at the start, so concurrent read-modify-write transactions queue
+    up (SQLite has one writer anyway) rather than fail with "database is locked".
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        del connection_record
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
