@@ -357,3 +357,32 @@ def test_sync_handlers_run_in_worker_threads() -> None:
         return threading.get_ident() != loop
 
     assert TestClient(app).get("/").json() is True
+
+
+def test_dependency_may_declare_its_own_scope() -> None:
+    events: list[str] = []
+
+    async def session() -> AsyncIterator[None]:
+        yield
+        events.append("commit")
+
+    session.__trivium_scope__ = "function"  # type: ignore[attr-defined]
+
+    app = App()
+
+    @app.get("/")
+    async def index(
+        _: None = Depends(session), late: None = Depends(session, scope="request", use_cache=False)
+    ) -> str:
+        return "x"
+
+    async def record(scope, receive, send):  # type: ignore[no-untyped-def]
+        async def wrapped(message):  # type: ignore[no-untyped-def]
+            if message["type"] == "http.response.start":
+                events.append("response")
+            await send(message)
+
+        await app(scope, receive, wrapped)
+
+    TestClient(record).get("/")
+    assert events == ["commit", "response", "commit"]

@@ -188,8 +188,9 @@ class Database:
     async def session(self) -> AsyncIterator[AsyncSession]:
         """Yield a session in a transaction: commit if the handler succeeds, else roll back.
 
-        Use it with `Depends(db.session, scope="function")` (or `db.depends()`), so the
-        commit happens before the response is sent.
+        `Depends(db.session)` (or `db.depends()`) commits before the response is sent: the
+        method declares `__trivium_scope__ = "function"`, so a failed commit becomes an
+        error response instead of a lost write after a 200.
         """
         async with self.sessionmaker() as session:
             try:
@@ -198,6 +199,8 @@ class Database:
                 await session.rollback()
                 raise
             await session.commit()
+
+    session.__trivium_scope__ = "function"  # type: ignore[attr-defined]
 
     def depends(self) -> Depends:
         """Return `Depends(self.session, scope="function")` for `Annotated[AsyncSession, ...]`."""

@@ -25,7 +25,9 @@ class Depends:
         scope: when a generator's teardown runs: `"request"` (default) after the
             response is sent, `"function"` right after the handler returns and before the
             response is sent, `"app"` once per application: created on first use and torn
-            down at shutdown, shared by every request.
+            down at shutdown, shared by every request. Left out, the dependency's own
+            `__trivium_scope__` attribute decides (a library can declare that its
+            session commits before the response), else `"request"`.
     """
 
     __slots__ = ("dependency", "scope", "use_cache")
@@ -35,9 +37,9 @@ class Depends:
         dependency: Callable[..., Any] | None = None,
         *,
         use_cache: bool = True,
-        scope: DependencyScope = "request",
+        scope: DependencyScope | None = None,
     ) -> None:
-        if scope not in ("function", "request", "app"):
+        if scope is not None and scope not in ("function", "request", "app"):
             from trivium.errors import ConfigurationError
 
             raise ConfigurationError(
@@ -46,7 +48,7 @@ class Depends:
             )
         self.dependency = dependency
         self.use_cache = use_cache
-        self.scope: DependencyScope = scope
+        self.scope: DependencyScope | None = scope
 
     def __repr__(self) -> str:
         name = getattr(self.dependency, "__qualname__", repr(self.dependency))

@@ -173,7 +173,13 @@ class _Analyser:
                 f"Depends() needs a callable or a class annotation, got {target!r}",
                 "depends-not-callable",
             )
-        return self.add_callable(target, dep.scope, dep.use_cache)
+        scope = dep.scope or getattr(target, "__trivium_scope__", None) or "request"
+        if scope not in ("function", "request", "app"):
+            raise ConfigurationError(
+                f"{_name(target)}.__trivium_scope__ must be 'function', 'request' or 'app'",
+                "depends-scope",
+            )
+        return self.add_callable(target, scope, dep.use_cache)
 
     def _argument(
         self, param: inspect.Parameter, hint: Any, owner: Callable[..., Any]
