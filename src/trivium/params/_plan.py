@@ -87,7 +87,7 @@ class Plan:
         ]
         self.validator = _build_validator(fields, self, name) if fields else None
 
-    async def extract(self, conn: HTTPConnection) -> dict[str, Any]:  # noqa: C901 - the hot path, kept in one frame
+    async def extract(self, conn: HTTPConnection) -> dict[str, Any]:
         """Read, validate and complete the parameters of one request.
 
         Raises:
@@ -129,27 +129,24 @@ class Plan:
         if self.body_field is not None:
             # Handlers see the single body under its parameter name, like embedded ones.
             values["body"] = {self.body_field.name: values["body"]} if "body" in values else {}
-        for section, name, default, factory, mutable in self.defaults:
-            target = values.setdefault(section, {})
-            if target is None:
-                continue
-            if name not in target:
-                if factory is not None:
-                    target[name] = factory()
-                else:
-                    target[name] = copy.copy(default) if mutable else default
+        self._fill_defaults(values)
         return values
 
     def defaults_only(self) -> dict[str, Any]:
         """Return the values of a request that sent nothing (every parameter at its default)."""
         values: dict[str, Any] = {}
+        self._fill_defaults(values)
+        return values
+
+    def _fill_defaults(self, values: dict[str, Any]) -> None:
+        """Give every optional parameter the client left out its default (copied if mutable)."""
         for section, name, default, factory, mutable in self.defaults:
             target = values.setdefault(section, {})
-            if factory is not None:
-                target[name] = factory()
-            else:
-                target[name] = copy.copy(default) if mutable else default
-        return values
+            if target is None or name in target:
+                continue
+            target[name] = (
+                factory() if factory is not None else copy.copy(default) if mutable else default
+            )
 
     async def _read_body(self, request: Request, raw: dict[str, Any]) -> Any:
         if self.body_mode == "form":
