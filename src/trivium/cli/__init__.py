@@ -6,9 +6,11 @@ subcommands lazily through `BATTERY_COMMANDS` (see `trivium.cli._main` and docs/
 
 from __future__ import annotations
 
+from trivium.cli._loader import APP_ENV
+from trivium.cli._loader import load_app
 from trivium.cli._main import BATTERY_COMMANDS
 from trivium.cli._main import LazyCommand
 from trivium.cli._main import LazyGroup
 from trivium.cli._main import main
 
-__all__ = ["BATTERY_COMMANDS", "LazyCommand", "LazyGroup", "main"]
+__all__ = ["APP_ENV", "BATTERY_COMMANDS", "LazyCommand", "LazyGroup", "load_app", "main"]

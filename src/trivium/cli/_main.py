@@ -47,6 +47,15 @@ class LazyCommand:
 BATTERY_COMMANDS: dict[str, LazyCommand] = {}
 """Subcommands contributed by batteries, by command name; read when `main` is built."""
 BATTERY_COMMANDS["openapi"] = LazyCommand("trivium.cli._openapi:openapi", "Write the OpenAPI spec.")
+BATTERY_COMMANDS["db"] = LazyCommand(
+    "trivium.db._cli:db", "Manage the database and its migrations."
+)
+BATTERY_COMMANDS["createsuperuser"] = LazyCommand(
+    "trivium.auth._cli:createsuperuser", "Create a user with every permission."
+)
+BATTERY_COMMANDS["changepassword"] = LazyCommand(
+    "trivium.auth._cli:changepassword", "Set a user's password."
+)
 
 
 class LazyGroup(click.Group):

@@ -6,46 +6,16 @@ module and the OpenAPI battery load only when the command runs.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from trivium.cli._loader import load_app
 from trivium.errors import ConfigurationError
 
 __all__ = ["openapi"]
-
-
-def _load_app(target: str) -> Any:
-    """Import `module:attribute` (or `module:factory()`) and return the app it names."""
-    module_name, _, attribute = target.strip().partition(":")
-    factory = attribute.endswith("()")
-    attribute = attribute.removesuffix("()")
-    parts = [*module_name.split("."), *attribute.split(".")]
-    if not attribute or not all(part.isidentifier() for part in parts):
-        raise click.BadParameter(
-            f"{target!r} is not an import string; write 'module:app' (or 'module:factory()')",
-            param_hint="TARGET",
-        )
-    try:
-        found: Any = importlib.import_module(module_name)
-    except Exception as exc:  # noqa: BLE001 - any failure of the user's module is reported
-        raise click.ClickException(
-            f"importing {module_name!r} raised {type(exc).__name__}: {exc}"
-        ) from None
-    for name in attribute.split("."):
-        if not hasattr(found, name):
-            raise click.ClickException(f"module {module_name!r} has no attribute {attribute!r}")
-        found = getattr(found, name)
-    if factory:
-        found = found()
-    if not callable(getattr(found, "openapi", None)):
-        raise click.ClickException(
-            f"{target!r} is {type(found).__name__}, not a trivium App (it has no openapi())"
-        )
-    return found
 
 
 def _render(document: dict[str, Any], fmt: str) -> str:
@@ -89,7 +59,7 @@ def openapi(target: str, output: Path | None, fmt: str | None) -> None:
         sys.path.insert(0, cwd)
     if fmt is None:
         fmt = "yaml" if output is not None and output.suffix in (".yaml", ".yml") else "json"
-    app = _load_app(target)
+    app = load_app(target)
     try:
         document = app.openapi()
     except ConfigurationError as exc:

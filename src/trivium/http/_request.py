@@ -8,11 +8,13 @@ is parsed on first access to `query_params`, the body is read on the first `body
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from collections.abc import MutableMapping
 from typing import TYPE_CHECKING
 from typing import Any
 
 import orjson
 
+from trivium.errors import ConfigurationError
 from trivium.errors import HTTPException
 from trivium.http._datastructures import URL
 from trivium.http._datastructures import Address
@@ -122,6 +124,35 @@ class HTTPConnection:
         if self._state is None:
             self._state = State(self.scope.setdefault("state", {}))
         return self._state
+
+    @property
+    def session(self) -> MutableMapping[str, Any]:
+        """The session of this client, set by `trivium.sessions.SessionMiddleware`.
+
+        Raises:
+            ConfigurationError: no session middleware runs in front of this route.
+        """
+        try:
+            return self.scope["session"]  # type: ignore[no-any-return]
+        except KeyError:
+            raise _missing("session", "trivium.sessions.SessionMiddleware") from None
+
+    @property
+    def user(self) -> Any:
+        """The authenticated user (or an anonymous one), set by the auth middleware.
+
+        Raises:
+            ConfigurationError: no authentication middleware runs in front of this route.
+        """
+        try:
+            return self.scope["user"]
+        except KeyError:
+            raise _missing("user", "trivium.auth (Auth.init_app)") from None
+
+    @property
+    def auth(self) -> Any:
+        """How the request was authenticated (credentials, scopes), set by the auth middleware."""
+        return self.scope.get("auth")
 
     def url_for(self, name: str, /, **path_params: Any) -> URL:
         """Return the absolute URL of the route called `name`."""
@@ -284,6 +315,13 @@ class _Unset:
 
 
 _UNSET: Any = _Unset()
+
+
+def _missing(attribute: str, provider: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"request.{attribute} needs {provider} in front of this route; install it on the app",
+        f"{attribute}-not-installed",
+    )
 
 
 def _too_large(limit: int) -> HTTPException:
