@@ -19,6 +19,7 @@ PUBLIC_MODULES = [
     "trivium.errors",
     "trivium.openapi",
     "trivium.staticfiles",
+    "trivium.templating",
 ]
 
 
