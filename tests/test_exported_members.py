@@ -20,6 +20,7 @@ PUBLIC_MODULES = [
     "trivium.openapi",
     "trivium.staticfiles",
     "trivium.templating",
+    "trivium.forms",
 ]
 
 

@@ -1,0 +1,159 @@
+"""Turn submitted form data into model input, and pydantic errors into messages for people.
+
+HTML forms differ from JSON in ways the binding smooths over: an unticked checkbox is
+not sent at all (read as `False`), an empty text box is sent as `""` (read as "not
+given", so a required field says "This field is required."), a multiple select sends one
+key per selected value, and an empty file input sends a part with no file name.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from trivium.forms._fields import FieldSpec
+from trivium.http import UploadFile
+
+__all__ = ["collect", "display_value", "error_message", "split_errors"]
+
+_MESSAGES = {
+    "missing": "This field is required.",
+    "int_parsing": "Enter a whole number.",
+    "int_from_float": "Enter a whole number.",
+    "float_parsing": "Enter a number.",
+    "decimal_parsing": "Enter a number.",
+    "bool_parsing": "Enter yes or no.",
+    "date_parsing": "Enter a valid date.",
+    "date_from_datetime_parsing": "Enter a valid date.",
+    "datetime_parsing": "Enter a valid date and time.",
+    "datetime_from_date_parsing": "Enter a valid date and time.",
+    "time_parsing": "Enter a valid time.",
+    "enum": "Select a valid choice.",
+    "literal_error": "Select a valid choice.",
+    "is_instance_of": "Upload a file.",
+}
+_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def _getlist(data: Any, key: str) -> list[Any]:
+    getlist = getattr(data, "getlist", None)
+    if getlist is not None:
+        return list(getlist(key))
+    value = data.get(key)
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(value)
+    return [value]
+
+
+def _get(data: Any, key: str) -> Any:
+    value = data.get(key)
+    if isinstance(value, (list, tuple)):
+        # A plain dict built from repeated keys: the last value wins, as MultiDict.get does.
+        return value[-1] if value else None
+    return value
+
+
+def _is_empty_upload(value: Any) -> bool:
+    return isinstance(value, UploadFile) and not value.filename and value.size == 0
+
+
+def collect(
+    specs: tuple[FieldSpec, ...], data: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the model input read from `data`, and the values to show on redisplay."""
+    inputs: dict[str, Any] = {}
+    kept: dict[str, Any] = {}
+    for spec in specs:
+        key = spec.html_name
+        if spec.multiple:
+            items = [v for v in _getlist(data, key) if not _is_empty_upload(v) and v != ""]
+            if items:
+                inputs[key] = items
+            if spec.widget.keep_value:
+                kept[spec.name] = [str(v) for v in items]
+            continue
+        value = _get(data, key)
+        if spec.is_bool:
+            inputs[key] = False if value is None or value == "" else value
+            kept[spec.name] = value is not None and value != "" and _truthy(value)
+            continue
+        if value is None or _is_empty_upload(value):
+            continue
+        if isinstance(value, str):
+            if spec.widget.keep_value:
+                kept[spec.name] = value
+            text = value.strip() if spec.widget.strip else value
+            if text == "":
+                if not spec.required and spec.nullable:
+                    inputs[key] = None
+                continue
+            value = text
+        inputs[key] = value
+    return inputs, kept
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "on", "true", "t", "y", "yes")
+
+
+def error_message(error: Mapping[str, Any]) -> str:
+    """Return a message for one pydantic error, written for the person filling the form."""
+    message = _MESSAGES.get(error["type"])
+    if message is not None:
+        return message
+    text = str(error["msg"])
+    for prefix in _PREFIXES:
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+    if text and text[-1] not in ".!?":
+        text += "."
+    return text[:1].upper() + text[1:]
+
+
+def split_errors(
+    specs: tuple[FieldSpec, ...], exc: ValidationError
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Sort the errors of `exc` into per-field messages and form-wide ones."""
+    by_key = {spec.html_name: spec.name for spec in specs} | {s.name: s.name for s in specs}
+    fields: dict[str, list[str]] = {}
+    general: list[str] = []
+    for error in exc.errors(include_url=False):
+        loc = error["loc"]
+        name = by_key.get(str(loc[0])) if loc else None
+        message = error_message(error)
+        target = general if name is None else fields.setdefault(name, [])
+        if message not in target:
+            target.append(message)
+    return fields, general
+
+
+def display_value(spec: FieldSpec, value: Any) -> Any:
+    """Return how a Python value (an initial value) is shown in the field's widget."""
+    if spec.is_bool:
+        return bool(value)
+    if spec.multiple:
+        return [_text(v) for v in value or ()]
+    if value is None or spec.is_file or not spec.widget.keep_value:
+        return None
+    return _text(value)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S" if value.second else "%Y-%m-%dT%H:%M")
+    if isinstance(value, datetime.time):
+        return value.isoformat(timespec="seconds" if value.second else "minutes")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    get_secret = getattr(value, "get_secret_value", None)
+    if get_secret is not None:
+        return ""
+    return str(value)

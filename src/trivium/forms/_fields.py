@@ -1,0 +1,281 @@
+"""Read a pydantic model's fields into form fields: widget, label, choices, HTML constraints.
+
+Done once per model class (cached): the type of each field picks its widget (`bool` is a
+checkbox, `date` a date picker, an `Enum` or `Literal` a select, `list[...]` of those a
+multiple select, `UploadFile` a file input...) and its constraints become the HTML
+attributes a browser checks before sending (`maxlength`, `min`, `max`, `step`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import enum
+import functools
+import inspect
+import types
+import typing
+from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import Annotated
+from typing import Any
+from typing import Literal
+from typing import get_args
+from typing import get_origin
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+from pydantic_core import core_schema
+
+from trivium.errors import ConfigurationError
+from trivium.forms._widgets import WIDGETS
+from trivium.forms._widgets import CheckboxInput
+from trivium.forms._widgets import DateInput
+from trivium.forms._widgets import DateTimeInput
+from trivium.forms._widgets import EmailInput
+from trivium.forms._widgets import FileInput
+from trivium.forms._widgets import NumberInput
+from trivium.forms._widgets import PasswordInput
+from trivium.forms._widgets import Select
+from trivium.forms._widgets import SelectMultiple
+from trivium.forms._widgets import TextInput
+from trivium.forms._widgets import TimeInput
+from trivium.forms._widgets import URLInput
+from trivium.forms._widgets import Widget
+from trivium.http import UploadFile
+
+if typing.TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
+    from pydantic.fields import FieldInfo
+
+__all__ = ["Choices", "FieldSpec", "form_fields"]
+
+_SEQUENCES = (list, set, frozenset, tuple)
+
+
+class Choices:
+    """Restrict a field to a fixed set of choices and draw it as a select.
+
+    Example:
+        ```python
+        class Order(Form):
+            size: Annotated[str, Choices({"s": "Small", "m": "Medium", "l": "Large"})]
+            extras: Annotated[list[str], Choices(["cheese", "ham"])] = []
+        ```
+    """
+
+    __slots__ = ("options",)
+
+    def __init__(self, options: Mapping[Any, str] | Iterable[Any]) -> None:
+        """Accept `{value: label}`, `[(value, label), ...]` or `[value, ...]`."""
+        if isinstance(options, Mapping):
+            pairs = list(options.items())
+        else:
+            pairs = [o if isinstance(o, tuple) else (o, str(o)) for o in options]
+        self.options: tuple[tuple[Any, str], ...] = tuple((v, str(label)) for v, label in pairs)
+        """The `(value, label)` pairs, in order."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        """Check the value (or each value of a list) is one of the choices."""
+        allowed = {v for v, _ in self.options} | {str(v) for v, _ in self.options}
+
+        def check(value: Any) -> Any:
+            items = value if isinstance(value, _SEQUENCES) else (value,)
+            for item in items:
+                if item not in allowed:
+                    raise ValueError("Select a valid choice")
+            return value
+
+        return core_schema.no_info_after_validator_function(check, handler(source))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One form field, as read from the model."""
+
+    name: str
+    """The model attribute."""
+    html_name: str
+    """The name of the input (the field's alias when it has one)."""
+    label: str
+    help_text: str | None
+    required: bool
+    widget: Widget
+    choices: tuple[tuple[Any, str], ...]
+    multiple: bool
+    is_bool: bool
+    is_file: bool
+    nullable: bool
+    constraints: dict[str, Any]
+    info: FieldInfo
+
+    def initial(self) -> Any:
+        """Return the field's default, as an unbound form shows it (`None` when required)."""
+        info = self.info
+        if info.default_factory is None:
+            return None if info.default is PydanticUndefined else info.default
+        if getattr(info, "default_factory_takes_validated_data", False):
+            return None
+        return info.get_default(call_default_factory=True)
+
+
+@functools.cache
+def form_fields(model: type[BaseModel]) -> tuple[FieldSpec, ...]:
+    """Return the form fields of `model`, in declaration order (computed once per class).
+
+    Raises:
+        ConfigurationError: a field has a type no HTML input can carry.
+    """
+    return tuple(_spec(model, name, info) for name, info in model.model_fields.items())
+
+
+def _spec(model: type[BaseModel], name: str, info: FieldInfo) -> FieldSpec:
+    annotation = info.annotation
+    members = _union_members(annotation)
+    nullable = len(members) != len(_flat_union(annotation))
+    base, nested = _unwrap(members[0]) if len(members) == 1 else (str, ())
+    metadata = [*info.metadata, *nested]
+    multiple = (get_origin(base) or base) in _SEQUENCES
+    item = _unwrap(get_args(base)[0])[0] if multiple and get_args(base) else base
+    if multiple and not get_args(base):
+        item = str
+    is_file = inspect.isclass(item) and issubclass(item, UploadFile)
+    choices = _choices(item, metadata)
+    if multiple and not choices and not is_file:
+        raise ConfigurationError(
+            f"form field {model.__name__}.{name} is a list of {item!r} without choices; "
+            "use a list of an Enum or Literal, or add Choices(...)",
+            "form-field-unsupported",
+        )
+    widget = _explicit_widget(info, metadata) or _default_widget(item, multiple, choices)
+    is_bool = item is bool and not multiple
+    return FieldSpec(
+        name=name,
+        html_name=info.alias or name,
+        label=info.title or name.replace("_", " ").capitalize(),
+        help_text=info.description,
+        required=info.is_required(),
+        widget=widget,
+        choices=choices,
+        multiple=multiple,
+        is_bool=is_bool,
+        is_file=is_file,
+        nullable=nullable,
+        constraints={} if multiple else _constraints(item, metadata),
+        info=info,
+    )
+
+
+def _flat_union(annotation: Any) -> tuple[Any, ...]:
+    if get_origin(annotation) in (typing.Union, types.UnionType):
+        return get_args(annotation)
+    return (annotation,)
+
+
+def _union_members(annotation: Any) -> tuple[Any, ...]:
+    return tuple(a for a in _flat_union(annotation) if a is not type(None))
+
+
+def _unwrap(annotation: Any) -> tuple[Any, tuple[Any, ...]]:
+    metadata: tuple[Any, ...] = ()
+    while get_origin(annotation) is Annotated:
+        annotation, *extra = get_args(annotation)
+        metadata += tuple(extra)
+    return annotation, metadata
+
+
+def _choices(item: Any, metadata: list[Any]) -> tuple[tuple[Any, str], ...]:
+    for meta in metadata:
+        if isinstance(meta, Choices):
+            return meta.options
+    if inspect.isclass(item) and issubclass(item, enum.Enum):
+        return tuple((member.value, _enum_label(member)) for member in item)
+    if get_origin(item) is Literal:
+        return tuple((value, str(value)) for value in get_args(item))
+    return ()
+
+
+def _enum_label(member: enum.Enum) -> str:
+    label = getattr(member, "label", None)
+    if isinstance(label, str):
+        return label
+    return member.name.replace("_", " ").capitalize()
+
+
+def _explicit_widget(info: FieldInfo, metadata: list[Any]) -> Widget | None:
+    for meta in metadata:
+        if isinstance(meta, Widget):
+            return meta
+        if inspect.isclass(meta) and issubclass(meta, Widget):
+            return meta()
+    extra = info.json_schema_extra
+    name = extra.get("widget") if isinstance(extra, dict) else None
+    if name is None:
+        return None
+    widget_class = WIDGETS.get(str(name))
+    if widget_class is None:
+        raise ConfigurationError(
+            f"unknown widget {name!r}; use one of {sorted(WIDGETS)} or a Widget instance "
+            "in Annotated[...]",
+            "form-widget-unknown",
+        )
+    return widget_class()
+
+
+def _default_widget(item: Any, multiple: bool, choices: tuple[Any, ...]) -> Widget:
+    from pydantic import AnyUrl
+    from pydantic import EmailStr
+    from pydantic import SecretStr
+
+    if inspect.isclass(item) and issubclass(item, UploadFile):
+        return FileInput()
+    if choices:
+        return SelectMultiple() if multiple else Select()
+    checks: list[tuple[Any, type[Widget]]] = [
+        (bool, CheckboxInput),
+        (EmailStr, EmailInput),
+        (SecretStr, PasswordInput),
+        (AnyUrl, URLInput),
+        ((int, float, decimal.Decimal), NumberInput),
+        (datetime.datetime, DateTimeInput),
+        (datetime.date, DateInput),
+        (datetime.time, TimeInput),
+    ]
+    for types_, widget_class in checks:
+        if item is types_ or (inspect.isclass(item) and issubclass(item, types_)):
+            return widget_class()
+    return TextInput()
+
+
+def _constraints(item: Any, metadata: list[Any]) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    numeric = (
+        inspect.isclass(item)
+        and issubclass(item, (int, float, decimal.Decimal))
+        and not issubclass(item, bool)
+    )
+    integer = numeric and issubclass(item, int)
+    if integer:
+        attrs["step"] = 1
+    elif numeric:
+        attrs["step"] = "any"
+    for meta in metadata:
+        for key, attr, shift in _BOUNDS:
+            bound = getattr(meta, key, None)
+            if bound is not None and numeric:
+                attrs[attr] = bound + shift if integer else bound
+        if not numeric:
+            for key in ("max_length", "min_length"):
+                length = getattr(meta, key, None)
+                if length is not None:
+                    attrs[key.replace("_", "")] = length
+        step = getattr(meta, "multiple_of", None)
+        if step is not None and numeric:
+            attrs["step"] = step
+    return attrs
+
+
+_BOUNDS = (("ge", "min", 0), ("gt", "min", 1), ("le", "max", 0), ("lt", "max", -1))
