@@ -21,6 +21,9 @@ PUBLIC_MODULES = [
     "trivium.staticfiles",
     "trivium.templating",
     "trivium.forms",
+    "trivium.stores",
+    "trivium.sessions",
+    "trivium.csrf",
 ]
 
 

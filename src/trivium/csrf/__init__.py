@@ -1,0 +1,32 @@
+"""Cross-site request forgery protection for cookie-authenticated apps.
+
+```python
+from trivium import App, Request
+from trivium.csrf import CSRFMiddleware, get_csrf_token
+from trivium.responses import HTMLResponse
+from trivium.sessions import SessionMiddleware
+
+app = App()
+app.add_middleware(CSRFMiddleware)  # runs inside the session middleware added next
+app.add_middleware(SessionMiddleware, secret_key="change-me-to-48-random-characters-please-xxxxxxxx")
+
+
+@app.get("/form")
+async def form(request: Request) -> HTMLResponse:
+    token = get_csrf_token(request)
+    return HTMLResponse(
+        f'<form method="post" action="/save">'
+        f'<input type="hidden" name="csrf_token" value="{token}"><button>Save</button></form>'
+    )
+```
+
+See `docs/csrf.md` for the rules.
+"""
+
+from __future__ import annotations
+
+from trivium.csrf._middleware import SAFE_METHODS
+from trivium.csrf._middleware import CSRFMiddleware
+from trivium.csrf._token import get_csrf_token
+
+__all__ = ["SAFE_METHODS", "CSRFMiddleware", "get_csrf_token"]
