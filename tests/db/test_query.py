@@ -26,25 +26,25 @@ SUFFIX = uuid.uuid4().hex[:8]
 pytestmark = pytest.mark.anyio
 
 
-class Author(IntPK, Model):
+class QueryAuthor(IntPK, Model):
     __tablename__ = f"q_authors_{SUFFIX}"
     name: Mapped[str] = mapped_column(String(100))
-    books: Mapped[list[Book]] = relationship(back_populates="author", order_by="Book.id")
+    books: Mapped[list[QueryBook]] = relationship(back_populates="author", order_by="QueryBook.id")
 
 
-class Book(IntPK, Model):
+class QueryBook(IntPK, Model):
     __tablename__ = f"q_books_{SUFFIX}"
     title: Mapped[str] = mapped_column(String(100))
     pages: Mapped[int]
     published: Mapped[bool] = mapped_column(default=False)
     subtitle: Mapped[str | None] = mapped_column(String(100), default=None)
-    author_id: Mapped[int | None] = mapped_column(ForeignKey(Author.id), default=None)
-    author: Mapped[Author | None] = relationship(back_populates="books")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey(QueryAuthor.id), default=None)
+    author: Mapped[QueryAuthor | None] = relationship(back_populates="books")
 
 
-async def seed(session: AsyncSession) -> Author:
-    author = await Author.objects(session).create(name="Ursula")
-    books = Book.objects(session)
+async def seed(session: AsyncSession) -> QueryAuthor:
+    author = await QueryAuthor.objects(session).create(name="Ursula")
+    books = QueryBook.objects(session)
     await books.create(title="A Wizard of Earthsea", pages=183, published=True, author=author)
     await books.create(title="The Tombs of Atuan", pages=163, published=True, author=author)
     await books.create(title="The Farthest Shore", pages=223, subtitle="Earthsea 3")
@@ -62,7 +62,7 @@ async def titles(query: object) -> list[str]:
 
 async def test_filter_with_several_lookups_combines_them(session: AsyncSession) -> None:
     await seed(session)
-    books = Book.objects(session)
+    books = QueryBook.objects(session)
     assert await titles(books.filter(title__icontains="THE", pages__gt=170)) == [
         "The Farthest Shore"
     ]
@@ -100,19 +100,19 @@ async def test_lookup(
     session: AsyncSession, lookups: dict[str, object], expected: list[str]
 ) -> None:
     await seed(session)
-    assert await titles(Book.objects(session).filter(**lookups)) == expected
+    assert await titles(QueryBook.objects(session).filter(**lookups)) == expected
 
 
 async def test_exclude_filter_by_relationship_and_sqlalchemy_expressions(
     session: AsyncSession,
 ) -> None:
     author = await seed(session)
-    books = Book.objects(session)
+    books = QueryBook.objects(session)
     assert await titles(books.filter(author=author).exclude(pages__lt=170)) == [
         "A Wizard of Earthsea"
     ]
-    assert await titles(books.filter(Book.pages > 200)) == ["The Farthest Shore"]
-    assert await titles(books.exclude(Book.published.is_(True), pages__gt=170)) == [
+    assert await titles(books.filter(QueryBook.pages > 200)) == ["The Farthest Shore"]
+    assert await titles(books.exclude(QueryBook.published.is_(True), pages__gt=170)) == [
         "The Tombs of Atuan",
         "The Farthest Shore",
         "100% Pure_Fiction",
@@ -122,7 +122,7 @@ async def test_exclude_filter_by_relationship_and_sqlalchemy_expressions(
 
 async def test_exclude_keeps_rows_where_the_field_is_null(session: AsyncSession) -> None:
     await seed(session)
-    books = Book.objects(session)
+    books = QueryBook.objects(session)
     assert await titles(books.exclude(subtitle="Earthsea 3")) == [
         "A Wizard of Earthsea",
         "The Tombs of Atuan",
@@ -138,11 +138,11 @@ async def test_exclude_keeps_rows_where_the_field_is_null(session: AsyncSession)
 
 async def test_order_by_limit_and_offset(session: AsyncSession) -> None:
     await seed(session)
-    books = Book.objects(session)
+    books = QueryBook.objects(session)
     ordered = books.order_by("-pages").limit(2)
     assert [b.pages for b in await ordered.all()] == [223, 183]
     assert [b.pages for b in await ordered.offset(1).all()] == [183, 163]
-    assert [b.pages for b in await books.order_by(Book.pages).limit(1).all()] == [50]
+    assert [b.pages for b in await books.order_by(QueryBook.pages).limit(1).all()] == [50]
     assert [b.pages for b in await books.order_by("published", "-title").all()] == [
         223,
         50,
@@ -153,11 +153,11 @@ async def test_order_by_limit_and_offset(session: AsyncSession) -> None:
 
 async def test_get_first_count_and_exists(session: AsyncSession) -> None:
     await seed(session)
-    books = Book.objects(session)
+    books = QueryBook.objects(session)
     assert (await books.get(pages=163)).title == "The Tombs of Atuan"
     assert (await books.filter(pages=163).get()).pages == 163
     assert await books.get_or_none(pages=1) is None
-    with pytest.raises(NotFound, match="Book not found") as caught:
+    with pytest.raises(NotFound, match="QueryBook not found") as caught:
         await books.get(title="missing")
     assert caught.value.status_code == 404
     first = await books.order_by("-pages").first()
@@ -173,7 +173,7 @@ async def test_get_first_count_and_exists(session: AsyncSession) -> None:
 
 async def test_update_and_delete_return_row_counts(session: AsyncSession) -> None:
     await seed(session)
-    books = Book.objects(session)
+    books = QueryBook.objects(session)
     assert await books.filter(published=False).update(published=True) == 2
     assert await books.filter(published=True).count() == 4
     assert await books.filter(pages__lt=170).delete() == 2
@@ -186,39 +186,45 @@ async def test_update_and_delete_return_row_counts(session: AsyncSession) -> Non
 
 async def test_paginate_returns_a_typed_page(session: AsyncSession) -> None:
     await seed(session)
-    page = await Book.objects(session).order_by("pages").paginate(page=2, size=3)
+    page = await QueryBook.objects(session).order_by("pages").paginate(page=2, size=3)
     assert isinstance(page, Page)
     assert [b.pages for b in page.items] == [223]
     assert (page.total, page.page, page.size, page.pages) == (4, 2, 3, 2)
-    empty = await Book.objects(session).filter(pages=0).paginate()
+    empty = await QueryBook.objects(session).filter(pages=0).paginate()
     assert (empty.items, empty.total, empty.pages) == ([], 0, 1)
 
 
 async def test_prefetch_loads_relationships_eagerly(session: AsyncSession) -> None:
     await seed(session)
     session.expunge_all()
-    author = await Author.objects(session).prefetch("books").get(name="Ursula")
+    author = await QueryAuthor.objects(session).prefetch("books").get(name="Ursula")
     assert [b.pages for b in author.books] == [183, 163]
     with pytest.raises(QueryError, match="not a relationship"):
-        Author.objects(session).prefetch("name")
+        QueryAuthor.objects(session).prefetch("name")
     session.expunge_all()
-    again = await Author.objects(session).options(selectinload(Author.books)).get(name="Ursula")
+    again = (
+        await QueryAuthor.objects(session)
+        .options(selectinload(QueryAuthor.books))
+        .get(name="Ursula")
+    )
     assert len(again.books) == 2
 
 
 async def test_foreign_keys_are_enforced(session: AsyncSession) -> None:
     with pytest.raises(IntegrityError):
-        await Book.objects(session).create(title="Orphan", pages=1, author_id=999)
+        await QueryBook.objects(session).create(title="Orphan", pages=1, author_id=999)
 
 
 async def test_select_for_update_adds_a_row_lock(session: AsyncSession) -> None:
-    statement = Book.objects(session).filter(pages=1).select_for_update().statement
+    statement = QueryBook.objects(session).filter(pages=1).select_for_update().statement
     assert statement._for_update_arg is not None
 
 
 async def test_unknown_field_fails_at_call_time_naming_the_fields(session: AsyncSession) -> None:
-    books = Book.objects(session)
-    with pytest.raises(QueryError, match=r"Book has no field 'titel'; fields: author, author_id"):
+    books = QueryBook.objects(session)
+    with pytest.raises(
+        QueryError, match=r"QueryBook has no field 'titel'; fields: author, author_id"
+    ):
         books.filter(titel="x")
     with pytest.raises(QueryError, match=r"unknown lookup 'icontain' in 'title__icontain'"):
         books.filter(title__icontain="x")
@@ -226,7 +232,7 @@ async def test_unknown_field_fails_at_call_time_naming_the_fields(session: Async
         books.filter(author__gt=1)
     with pytest.raises(QueryError, match="has no field 'nope'"):
         books.order_by("-nope")
-    with pytest.raises(QueryError, match="cannot order Book by relationship"):
+    with pytest.raises(QueryError, match="cannot order QueryBook by relationship"):
         books.order_by("author")
     with pytest.raises(QueryError, match="'in' lookup takes a list"):
         books.filter(title__in="abc")
@@ -240,16 +246,16 @@ def test_get_of_a_missing_row_answers_404_and_bad_pages_400(db: Database) -> Non
 
     @app.get("/books/{book_id}")
     async def read(book_id: int, session: AsyncSession = db.depends()) -> dict[str, object]:
-        return (await Book.objects(session).get(id=book_id)).to_dict()
+        return (await QueryBook.objects(session).get(id=book_id)).to_dict()
 
     @app.get("/books")
     async def index(page: int, session: AsyncSession = db.depends()) -> dict[str, int]:
-        return {"total": (await Book.objects(session).paginate(page=page)).total}
+        return {"total": (await QueryBook.objects(session).paginate(page=page)).total}
 
     with TestClient(app) as client:
         response = client.get("/books/42")
         assert response.status_code == 404
-        assert response.json() == {"detail": "Book not found"}
+        assert response.json() == {"detail": "QueryBook not found"}
         response = client.get("/books", params={"page": 0})
         assert response.status_code == 400
         assert "page and size must be at least 1" in response.json()["detail"]

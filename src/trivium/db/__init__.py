@@ -26,15 +26,25 @@ async def read(id: int, session: Session) -> dict[str, object]:
     return (await Article.objects(session).get(id=id)).to_dict()
 ```
 
+Schema changes go through migrations: `trivium db makemigrations -m "..."` then
+`trivium db migrate`, or `Migrations(db)` from Python (docs/migrations.md).
+
 Needs the `db` extra (SQLAlchemy 2 with asyncio and a driver: aiosqlite, asyncpg or aiomysql).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+from typing import Any
+
+from trivium.db._crud import CRUDOptions
+from trivium.db._crud import CRUDRouter
+from trivium.db._crud import crud_router
 from trivium.db._database import DEFAULT_URL
 from trivium.db._database import Database
 from trivium.db._database import async_url
 from trivium.db._database import atomic
+from trivium.db._errors import integrity_error_handler
 from trivium.db._model import NAMING_CONVENTION
 from trivium.db._model import UUIDPK
 from trivium.db._model import IntPK
@@ -47,22 +57,47 @@ from trivium.db._query import NotFound
 from trivium.db._query import Page
 from trivium.db._query import QueryError
 from trivium.db._query import QuerySet
+from trivium.db._schemas import CRUDSchemas
+
+if TYPE_CHECKING:
+    from trivium.db._migrations import MigrationError
+    from trivium.db._migrations import Migrations
+    from trivium.db._migrations import Revision
 
 __all__ = [
     "DEFAULT_URL",
     "LOOKUPS",
     "NAMING_CONVENTION",
     "UUIDPK",
+    "CRUDOptions",
+    "CRUDRouter",
+    "CRUDSchemas",
     "Database",
     "IntPK",
+    "MigrationError",
+    "Migrations",
     "Model",
     "NotFound",
     "Page",
     "QueryError",
     "QuerySet",
+    "Revision",
     "Timestamps",
     "UTCDateTime",
     "async_url",
     "atomic",
+    "crud_router",
+    "integrity_error_handler",
     "utcnow",
 ]
+
+# Alembic takes a tenth of a second to import and only migration commands need it.
+_MIGRATION_NAMES = frozenset({"MigrationError", "Migrations", "Revision"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MIGRATION_NAMES:
+        from trivium.db import _migrations
+
+        return getattr(_migrations, name)
+    raise AttributeError(f"module 'trivium.db' has no attribute {name!r}")

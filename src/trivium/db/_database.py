@@ -10,7 +10,9 @@ commit becomes an error response instead of a silently lost write.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -79,6 +81,10 @@ class Database:
         name: the name this database is registered under in `app.state.databases`;
             give each database of an app its own.
         echo: log every SQL statement (SQLAlchemy's `echo`).
+        migrations: the project's migrations directory (revision files); a relative
+            path is taken from the working directory, so prefer an absolute one such as
+            `Path(__file__).parent / "migrations"`.
+        metadata: the models the migrations follow (default: every `Model`).
         **engine_options: passed on to `sqlalchemy.ext.asyncio.create_async_engine`
             (`pool_size`, `connect_args`, ...).
     """
@@ -89,6 +95,8 @@ class Database:
         *,
         name: str = "default",
         echo: bool = False,
+        migrations: str | Path = "migrations",
+        metadata: MetaData | None = None,
         **engine_options: Any,
     ) -> None:
         self.url = async_url(url)
@@ -99,6 +107,14 @@ class Database:
         """Whether SQL statements are logged."""
         self.engine_options = engine_options
         """Extra options for `create_async_engine`."""
+        self.migrations = Path(migrations)
+        """The project's migrations directory."""
+        self.metadata: MetaData = Model.metadata if metadata is None else metadata
+        """The models that `create_all`, `drop_all` and the migrations work on."""
+        self.version_table = "alembic_version"
+        """The table that records the applied migrations; set it before migrating to rename it."""
+        self.migration_locations: dict[str, Path] = {}
+        """Migration directories of batteries (`include_migrations`), by package name."""
         self._engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
@@ -152,19 +168,31 @@ class Database:
             await self.dispose()
 
     async def create_all(self, metadata: MetaData | None = None) -> None:
-        """Create the missing tables of `metadata` (default: every `Model`).
+        """Create the missing tables of `metadata` (default: the database's `metadata`).
 
         Handy for tests and first steps; real projects evolve their schema with migrations.
         """
-        metadata = Model.metadata if metadata is None else metadata
+        metadata = self.metadata if metadata is None else metadata
         async with self.engine.begin() as connection:
             await connection.run_sync(metadata.create_all)
 
     async def drop_all(self, metadata: MetaData | None = None) -> None:
-        """Drop the tables of `metadata` (default: every `Model`) that exist."""
-        metadata = Model.metadata if metadata is None else metadata
+        """Drop the tables of `metadata` (default: the database's `metadata`) that exist."""
+        metadata = self.metadata if metadata is None else metadata
         async with self.engine.begin() as connection:
             await connection.run_sync(metadata.drop_all)
+
+    def include_migrations(self, *packages: str) -> None:
+        """Apply the migrations a package ships in its `migrations/` folder, e.g. `"trivium.auth"`.
+
+        They run with the project's own migrations (`trivium db migrate`); new project
+        migrations depend on them, so a battery's tables exist first.
+
+        Raises:
+            ConfigurationError: the package cannot be found or has no `migrations/` folder.
+        """
+        for package in packages:
+            self.migration_locations[package] = _package_migrations(package)
 
     def init_app(self, app: App) -> None:
         """Bind the database to `app`: its lifespan and `app.state.databases[name]`.
@@ -209,6 +237,29 @@ class Database:
     def atomic(self, session: AsyncSession) -> AsyncSessionTransaction:
         """Open a savepoint in `session` (see `trivium.db.atomic`)."""
         return atomic(session)
+
+
+def _package_migrations(package: str) -> Path:
+    """Return the `migrations/` folder inside `package`, without importing the package."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigurationError(
+            f"include_migrations({package!r}): no package named {package!r} can be imported; "
+            "check the spelling and that it is installed",
+            "db-migrations-package",
+        )
+    for location in spec.submodule_search_locations:
+        folder = Path(location) / "migrations"
+        if folder.is_dir():
+            return folder.resolve()
+    raise ConfigurationError(
+        f"include_migrations({package!r}): the package has no 'migrations' folder; "
+        "a package ships its revision files in <package>/migrations/",
+        "db-migrations-package",
+    )
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

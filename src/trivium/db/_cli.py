@@ -1,0 +1,185 @@
+"""`trivium db`: make, apply and inspect migrations of an app's database.
+
+The app is imported (never started: its lifespan does not run) to find the `Database`
+that `db.init_app(app)` registered in `app.state.databases`; the commands use its engine
+directly and dispose of it before exiting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import TypeVar
+
+import anyio
+import click
+
+from trivium.cli import APP_ENV
+from trivium.cli import load_app
+from trivium.db._migrations import MigrationError
+from trivium.db._migrations import Migrations
+from trivium.db._migrations import Revision
+
+if TYPE_CHECKING:
+    from trivium.db._database import Database
+
+__all__ = ["db"]
+
+_T = TypeVar("_T")
+
+
+@dataclasses.dataclass(slots=True)
+class _Target:
+    app: str | None
+    database: str | None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--app",
+    "app_target",
+    envvar=APP_ENV,
+    metavar="MODULE:APP",
+    help=f"The app whose database to migrate.  [default: ${APP_ENV}]",
+)
+@click.option(
+    "--database",
+    "database_name",
+    metavar="NAME",
+    help="Which of the app's databases (its Database(name=...)).  [default: the only one]",
+)
+@click.pass_context
+def db(ctx: click.Context, app_target: str | None, database_name: str | None) -> None:
+    """Manage the database and its migrations."""
+    ctx.obj = _Target(app_target, database_name)
+
+
+def _database(target: _Target) -> Database:
+    if not target.app:
+        raise click.UsageError(f"name the app with --app module:app (or set {APP_ENV})")
+    app = load_app(target.app)
+    databases: dict[str, Database] = getattr(app.state, "databases", None) or {}
+    if not databases:
+        raise click.ClickException(
+            f"{target.app!r} has no database; bind one with db.init_app(app) in its module"
+        )
+    names = ", ".join(sorted(databases))
+    if target.database is None:
+        if len(databases) == 1:
+            return next(iter(databases.values()))
+        if "default" in databases:
+            return databases["default"]
+        raise click.UsageError(f"the app has several databases ({names}); pick one with --database")
+    if target.database not in databases:
+        raise click.UsageError(
+            f"the app has no database named {target.database!r} (it has {names})"
+        )
+    return databases[target.database]
+
+
+def _run(ctx: click.Context, action: Callable[[Migrations], Awaitable[_T]]) -> _T:
+    """Run `action` on the selected database's migrations, then dispose of its engine."""
+    database = _database(ctx.find_object(_Target) or _Target(None, None))
+
+    async def main() -> _T:
+        try:
+            return await action(Migrations(database))
+        finally:
+            await database.dispose()
+
+    try:
+        return anyio.run(main)
+    except MigrationError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _line(revision: Revision) -> str:
+    labels = f" ({', '.join(revision.branch_labels)})" if revision.branch_labels else ""
+    head = " [head]" if revision.is_head else ""
+    return f"{revision.id}{labels}{head} {revision.message}"
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+@db.command()
+@click.option("-m", "--message", required=True, help="What the migration does; names the file.")
+@click.option(
+    "--empty", is_flag=True, help="Write a revision without operations (data migrations)."
+)
+@click.pass_context
+def makemigrations(ctx: click.Context, message: str, empty: bool) -> None:
+    """Write a migration for the changes between the models and the database."""
+    created = _run(ctx, lambda migrations: migrations.makemigrations(message, empty=empty))
+    if created is None:
+        click.echo("No changes detected.")
+    else:
+        click.echo(f"Created {_shown(created.path)}")
+
+
+@db.command()
+@click.argument("revision", default="heads")
+@click.pass_context
+def migrate(ctx: click.Context, revision: str) -> None:
+    """Apply migrations up to REVISION (default: all of them)."""
+    applied = _run(ctx, lambda migrations: migrations.migrate(revision))
+    for step in applied:
+        click.echo(f"Applied {_line(step)}")
+    if not applied:
+        click.echo("No migrations to apply.")
+
+
+@db.command(context_settings={"ignore_unknown_options": True})  # so "-1" is an argument
+@click.argument("revision")
+@click.pass_context
+def downgrade(ctx: click.Context, revision: str) -> None:
+    """Revert migrations down to REVISION: an id, -1 (the latest), or base (all)."""
+    reverted = _run(ctx, lambda migrations: migrations.downgrade(revision))
+    for step in reverted:
+        click.echo(f"Reverted {_line(step)}")
+    if not reverted:
+        click.echo("No migrations to revert.")
+
+
+@db.command()
+@click.pass_context
+def history(ctx: click.Context) -> None:
+    """List the migrations, newest first; [X] marks the applied ones."""
+    revisions = _run(ctx, lambda migrations: migrations.history())
+    for revision in revisions:
+        click.echo(f"[{'X' if revision.applied else ' '}] {_line(revision)}")
+    if not revisions:
+        click.echo("No migrations yet; write one with: trivium db makemigrations -m MESSAGE")
+
+
+@db.command()
+@click.pass_context
+def current(ctx: click.Context) -> None:
+    """Show the revision(s) the database is at."""
+    revisions = _run(ctx, lambda migrations: migrations.current())
+    for revision in revisions:
+        click.echo(_line(revision))
+    if not revisions:
+        click.echo("No migrations applied.")
+
+
+@db.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Exit with status 1 when the models and the migrations differ."""
+    differences = _run(ctx, lambda migrations: migrations.check())
+    if not differences:
+        click.echo("No changes detected.")
+        return
+    click.echo("The models and the migrations differ:")
+    for difference in differences:
+        click.echo(f"  - {difference}")
+    click.echo("Write a migration with: trivium db makemigrations -m MESSAGE")
+    ctx.exit(1)

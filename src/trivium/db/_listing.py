@@ -1,0 +1,183 @@
+"""The list operation of a CRUD router: its query parameters and the query they build.
+
+Filters, ordering and search are declared field by field and checked at start-up, so a
+client can only filter and sort on what the API author chose (and indexed): the query
+parameters are typed from the columns, and an unknown ordering field is a 422.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Mapping
+from typing import Annotated
+from typing import Any
+
+from pydantic import AfterValidator
+from sqlalchemy import or_
+
+from trivium.db._query import LOOKUPS
+from trivium.db._query import QuerySet
+from trivium.db._schemas import check_fields
+from trivium.db._schemas import model_columns
+from trivium.errors import ConfigurationError
+from trivium.params import Query
+
+__all__ = ["RESERVED", "Filter", "ListPlan"]
+
+RESERVED = frozenset({"page", "size", "ordering", "search"})
+"""Query parameter names of the list operation that filters cannot take."""
+
+_TEXT_LOOKUPS = frozenset(
+    {"iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"}
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Filter:
+    """One declared list filter: the query parameter and the lookup it applies."""
+
+    param: str
+    """The query parameter name, as declared (`title__icontains`)."""
+    annotation: Any
+    """The parameter's type (from the column, or `str`/`bool`/`list` by lookup)."""
+
+
+def _filter(model: type[Any], spec: str, excluded: set[str]) -> Filter:
+    field, _, lookup = spec.partition("__")
+    lookup = lookup or "exact"
+    check_fields(model, [field], "filters")
+    if field in excluded or lookup not in LOOKUPS or spec in RESERVED:
+        reason = (
+            f"{field!r} is excluded"
+            if field in excluded
+            else f"{spec!r} is a reserved parameter"
+            if spec in RESERVED
+            else f"unknown lookup {lookup!r}; use one of {', '.join(LOOKUPS)}"
+        )
+        raise ConfigurationError(
+            f"crud_router({model.__name__}): cannot filter by {spec!r}: {reason}",
+            "crud-bad-filter",
+        )
+    python_type = model_columns(model)[field].python_type
+    annotation: Any = python_type
+    if lookup in _TEXT_LOOKUPS:
+        annotation = str
+    elif lookup == "isnull":
+        annotation = bool
+    elif lookup == "in":
+        annotation = list[python_type]  # type: ignore[valid-type]
+    return Filter(spec, annotation)
+
+
+def _ordering_validator(allowed: tuple[str, ...]) -> AfterValidator:
+    def parse(value: str | None) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        fields = tuple(item.strip() for item in value.split(",") if item.strip())
+        for item in fields:
+            if item.removeprefix("-") not in allowed:
+                raise ValueError(
+                    f"cannot order by {item.removeprefix('-')!r}; choose from: "
+                    f"{', '.join(allowed)} (prefix '-' for descending)"
+                )
+        return fields
+
+    return AfterValidator(parse)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ListPlan:
+    """What the list operation accepts and how it turns it into a query."""
+
+    model: type[Any]
+    pk: str
+    filters: tuple[Filter, ...]
+    ordering: tuple[str, ...]
+    default_ordering: tuple[str, ...]
+    search: tuple[str, ...]
+    page_size: int
+    max_page_size: int
+
+    @classmethod
+    def build(cls, model: type[Any], options: Mapping[str, Any], pk: str) -> ListPlan:
+        """Check the list options of `crud_router` against `model` and compile them.
+
+        Raises:
+            ConfigurationError: an option names an unknown or excluded column, a filter
+                lookup does not exist, or the page sizes are out of range.
+        """
+        excluded = set(options.get("exclude", ()))
+        ordering = tuple(options.get("ordering", ()))
+        search = tuple(options.get("search", ()))
+        default = tuple(options.get("default_ordering", ()))
+        for option, names in (
+            ("ordering", ordering),
+            ("search", search),
+            ("default_ordering", [n.removeprefix("-") for n in default]),
+        ):
+            check_fields(model, names, option)
+            if excluded & set(names):
+                raise ConfigurationError(
+                    f"crud_router({model.__name__}): {option} names excluded fields "
+                    f"{sorted(excluded & set(names))}",
+                    "crud-bad-filter",
+                )
+        page_size = options.get("page_size", 20)
+        max_page_size = options.get("max_page_size", 100)
+        if not 1 <= page_size <= max_page_size:
+            raise ConfigurationError(
+                f"crud_router({model.__name__}): page_size={page_size} must be between 1 "
+                f"and max_page_size={max_page_size}",
+                "crud-page-size",
+            )
+        filters = tuple(_filter(model, spec, excluded) for spec in options.get("filters", ()))
+        return cls(model, pk, filters, ordering, default, search, page_size, max_page_size)
+
+    def params(self) -> list[inspect.Parameter]:
+        """Return the list handler's query parameters."""
+
+        def query(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+            return inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+            )
+
+        params = [
+            query("page", Annotated[int, Query(ge=1, description="The page number, from 1")], 1),
+            query(
+                "size",
+                Annotated[int, Query(ge=1, le=self.max_page_size, description="Rows per page")],
+                self.page_size,
+            ),
+        ]
+        if self.ordering:
+            described = Query(
+                description="Comma-separated fields, '-' for descending: "
+                + ", ".join(self.ordering)
+            )
+            validator = _ordering_validator(self.ordering)
+            params.append(query("ordering", Annotated[str | None, validator, described], None))
+        if self.search:
+            described = Query(
+                description="Case-insensitive text searched in: " + ", ".join(self.search)
+            )
+            params.append(query("search", Annotated[str | None, described], None))
+        params.extend(
+            query(f.param, Annotated[f.annotation | None, Query()], None) for f in self.filters
+        )
+        return params
+
+    def apply(self, query: QuerySet[Any], params: Mapping[str, Any]) -> QuerySet[Any]:
+        """Filter, search and order `query` by the validated query parameters."""
+        lookups = {f.param: params[f.param] for f in self.filters if params[f.param] is not None}
+        if lookups:
+            query = query.filter(**lookups)
+        text = params.get("search")
+        if text:
+            columns = [getattr(self.model, name) for name in self.search]
+            query = query.filter(or_(*(c.icontains(text, autoescape=True) for c in columns)))
+        order = params.get("ordering") or self.default_ordering
+        if self.pk not in {name.removeprefix("-") for name in order}:
+            # A unique last key keeps pages stable when the other keys tie.
+            order = (*order, self.pk)
+        return query.order_by(*order)

@@ -1,0 +1,180 @@
+"""What an Alembic `env.py` would hold, kept in code so a project needs none.
+
+Alembic normally reads `alembic.ini` and runs the project's `env.py`; trivium builds the
+`ScriptDirectory` from the `Database` instead (the project's migrations folder plus the
+folders of included batteries) and passes the environment options itself. Autogenerate
+looks only at tables of the database's metadata, so tables of other apps sharing the
+database are neither dropped nor reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+
+from alembic.script import ScriptDirectory
+from sqlalchemy import Column
+from sqlalchemy import Index
+from sqlalchemy import Table
+from sqlalchemy.types import TypeEngine
+
+if TYPE_CHECKING:
+    from alembic.autogenerate.api import AutogenContext
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from trivium.db._database import Database
+
+__all__ = [
+    "PROJECT_BRANCH",
+    "describe_diff",
+    "environment_options",
+    "migration_connection",
+    "project_folder",
+    "script_directory",
+]
+
+PROJECT_BRANCH = "app"
+"""The branch label of the project's own revisions (batteries label theirs by name)."""
+
+_TEMPLATE_DIR = Path(__file__).parent / "_migration_template"
+_FILE_TEMPLATE = "%(year)d%(month).2d%(day).2d_%(rev)s_%(slug)s"
+
+
+def project_folder(db: Database) -> Path:
+    """Return the absolute path of the project's migrations folder."""
+    return db.migrations.expanduser().resolve()
+
+
+def script_directory(db: Database, *, create: bool = False) -> ScriptDirectory:
+    """Build Alembic's view of the revisions: the project folder first, then batteries'.
+
+    The project folder is left out while it does not exist, unless `create` is set.
+    """
+    project = project_folder(db)
+    if create:
+        project.mkdir(parents=True, exist_ok=True)
+    locations = [project] if project.is_dir() else []
+    locations += [path for path in db.migration_locations.values() if path != project]
+    return ScriptDirectory(
+        str(_TEMPLATE_DIR),
+        file_template=_FILE_TEMPLATE,
+        truncate_slug_length=40,
+        version_locations=[str(path) for path in locations],
+        messaging_opts={"quiet": True},
+    )
+
+
+def environment_options(db: Database) -> dict[str, Any]:
+    """Return the options for `EnvironmentContext.configure` / `MigrationContext`."""
+    metadata = db.metadata
+
+    def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+        if type_ != "table":
+            return True
+        schema = parent_names.get("schema_name")
+        return (f"{schema}.{name}" if schema else name) in metadata.tables
+
+    return {
+        "target_metadata": metadata,
+        "include_name": include_name,
+        "compare_type": True,
+        "render_as_batch": db.is_sqlite,
+        "render_item": _render_item,
+        "version_table": db.version_table,
+    }
+
+
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+    """Render column types from outside SQLAlchemy by their public import path.
+
+    Alembic would write `trivium.db._model.UTCDateTime()` without importing it; this
+    writes `trivium.db.UTCDateTime()` and adds `import trivium.db` to the revision.
+    """
+    if type_ != "type" or not isinstance(obj, TypeEngine):
+        return False
+    cls = type(obj)
+    if cls.__module__.split(".")[0] == "sqlalchemy":
+        return False
+    module = _public_module(cls)
+    autogen_context.imports.add(f"import {module}")
+    return f"{module}.{obj!r}"
+
+
+def _public_module(cls: type) -> str:
+    """Return the shortest module path without private parts that exports `cls`."""
+    parts = cls.__module__.split(".")
+    for end in range(1, len(parts) + 1):
+        name = ".".join(parts[:end])
+        module = sys.modules.get(name)
+        if any(part.startswith("_") for part in parts[:end]) or module is None:
+            continue
+        if getattr(module, cls.__name__, None) is cls:
+            return name
+    return cls.__module__
+
+
+@contextlib.asynccontextmanager
+async def migration_connection(db: Database) -> AsyncIterator[AsyncConnection]:
+    """Yield a connection for running migrations; commit if the block succeeds.
+
+    On SQLite, foreign keys are switched off meanwhile: batch mode copies and drops whole
+    tables, and with foreign keys on, dropping a parent table would delete or refuse
+    its children's rows. They are switched back on before the connection is pooled again.
+    """
+    async with db.engine.connect() as connection:
+        if db.is_sqlite:
+            await connection.run_sync(_sqlite_foreign_keys, False)
+        try:
+            yield connection
+        except BaseException:
+            await connection.rollback()
+            raise
+        else:
+            await connection.commit()
+        finally:
+            if db.is_sqlite:
+                await connection.run_sync(_sqlite_foreign_keys, True)
+
+
+def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    # Through the DBAPI cursor: SQLAlchemy's "begin" hook would open a transaction, and
+    # SQLite ignores this PRAGMA inside one.
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    finally:
+        cursor.close()
+
+
+def describe_diff(diff: Any) -> str:
+    """Describe one autogenerate difference (`UpgradeOps.as_diffs()` item) in a line."""
+    if isinstance(diff, list):
+        return "; ".join(describe_diff(item) for item in diff)
+    if not isinstance(diff, tuple) or not diff:
+        return str(diff)
+    kind, *rest = diff
+    if kind.startswith("modify_") and len(rest) >= 6:
+        _schema, table, column, _existing, old, new = rest[:6]
+        what = kind.removeprefix("modify_").replace("_", " ")
+        return f"{what} of column {table}.{column} changed: {old!r} -> {new!r}"
+    objects = [item for item in rest if not isinstance(item, str | None)]
+    shown = objects or [item for item in rest if item]
+    return f"{kind.replace('_', ' ')} {', '.join(_describe(item) for item in shown)}"
+
+
+def _describe(item: Any) -> str:
+    if isinstance(item, Table):
+        return item.fullname
+    if isinstance(item, Column):
+        table = item.table.name if isinstance(getattr(item, "table", None), Table) else "?"
+        return f"{table}.{item.name} {item.type}"
+    if isinstance(item, Index):
+        columns = ", ".join(column.name for column in item.columns)
+        return f"{item.name} ({columns})"
+    name = getattr(item, "name", None)
+    return f"{type(item).__name__} {name}" if name else str(item)

@@ -1,0 +1,306 @@
+"""`Migrations`: Alembic's revision commands for a `Database`, without alembic.ini or env.py.
+
+The project keeps only its revision files, in `Database(migrations=...)`. Batteries ship
+theirs in `<package>/migrations/` and an app adds them with `db.include_migrations(...)`.
+Every project revision lives on the `"app"` branch and depends on the batteries' heads of
+its time, so a battery's tables are created before the project's tables that refer to them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
+
+from alembic.autogenerate import RevisionContext
+from alembic.autogenerate import produce_migrations
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
+
+from trivium.db._migrate_env import PROJECT_BRANCH
+from trivium.db._migrate_env import describe_diff
+from trivium.db._migrate_env import environment_options
+from trivium.db._migrate_env import migration_connection
+from trivium.db._migrate_env import project_folder
+from trivium.db._migrate_env import script_directory
+from trivium.errors import TriviumError
+
+if TYPE_CHECKING:
+    from alembic.operations.ops import MigrationScript
+    from alembic.script import Script
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.engine import Connection
+
+    from trivium.db._database import Database
+
+__all__ = ["MigrationError", "Migrations", "Revision"]
+
+_T = TypeVar("_T")
+_RELATIVE = re.compile(r"-\d+")
+
+
+class MigrationError(TriviumError):
+    """A migration command cannot run: unknown revision, database not up to date, ..."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Revision:
+    """One revision file, as `history`, `current`, `migrate` and friends report it."""
+
+    id: str
+    """The revision identifier."""
+    message: str
+    """The message given to `makemigrations`."""
+    down_revisions: tuple[str, ...]
+    """The revisions this one follows (none for the first of a branch)."""
+    branch_labels: tuple[str, ...]
+    """The branches it belongs to: `"app"` for the project, a battery's own label."""
+    path: Path
+    """The revision file."""
+    is_head: bool
+    """Whether it is the latest revision of its branch."""
+    applied: bool
+    """Whether it is applied to the database (after the command, for migrate/downgrade)."""
+
+
+class Migrations:
+    """Create, apply and inspect the migrations of `db`; every method is a coroutine.
+
+    ```python
+    migrations = Migrations(db)
+    await migrations.makemigrations("add articles")
+    await migrations.migrate()
+    assert await migrations.check() == []
+    ```
+
+    The methods use `db.engine` and leave it open; call `await db.dispose()` when done.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        """The database migrated."""
+
+    async def makemigrations(self, message: str, *, empty: bool = False) -> Revision | None:
+        """Write a revision for the changes between the models and the database.
+
+        The database must be at the latest revision (run `migrate` first). The file is
+        written to the project's migrations folder, created if missing.
+
+        Args:
+            message: what the revision does; it names the file.
+            empty: write a revision without operations, to fill in by hand (data migrations).
+
+        Returns:
+            The new revision, or None when there is nothing to migrate.
+        """
+        return await self._run(_make_revision, message, empty)
+
+    async def migrate(self, revision: str = "heads") -> list[Revision]:
+        """Apply migrations up to `revision` (default: every branch's head); return those applied."""
+        return await self._run(_run_steps, revision, True)
+
+    async def downgrade(self, revision: str) -> list[Revision]:
+        """Revert migrations down to `revision`; return those reverted.
+
+        `revision` is an id, `"base"` (revert all) or relative: `"-1"` reverts the latest
+        project revision (`"app@-1"`); `"auth@-1"` names a battery's branch.
+        """
+        return await self._run(_run_steps, revision, False)
+
+    async def history(self) -> list[Revision]:
+        """Return every revision, newest first, with whether it is applied."""
+        return await self._run(_history)
+
+    async def current(self) -> list[Revision]:
+        """Return the revisions the database is at (one per branch head applied)."""
+        return await self._run(_current)
+
+    async def check(self) -> list[str]:
+        """Return the differences between the models and the migrated database.
+
+        An empty list means the migrations are complete. A database that is not at the
+        latest revision is reported as one difference.
+        """
+        return await self._run(_check)
+
+    async def _run(self, function: Callable[..., _T], *args: Any) -> _T:
+        async with migration_connection(self.db) as connection:
+            try:
+                return await connection.run_sync(function, self.db, *args)
+            except (CommandError, RevisionError) as exc:
+                raise MigrationError(str(exc)) from exc
+
+
+def _revision(script: Script, applied: Iterable[str]) -> Revision:
+    return Revision(
+        id=script.revision,
+        message=(script.doc or "").strip(),
+        down_revisions=tuple(script._versioned_down_revisions),
+        branch_labels=tuple(sorted(script.branch_labels)),
+        path=Path(script.path),
+        is_head=script.is_head,
+        applied=script.revision in set(applied),
+    )
+
+
+def _applied(script: ScriptDirectory, heads: Iterable[str]) -> set[str]:
+    """Return the ids of `heads` and everything they stand on (parents and dependencies)."""
+    heads = tuple(heads)
+    if not heads:
+        return set()
+    return {rev.revision for rev in script.iterate_revisions(heads, "base")}
+
+
+def _heads(connection: Connection, db: Database) -> tuple[str, ...]:
+    context = MigrationContext.configure(connection, opts={"version_table": db.version_table})
+    return tuple(context.get_current_heads())
+
+
+def _make_revision(
+    connection: Connection, db: Database, message: str, empty: bool
+) -> Revision | None:
+    script = script_directory(db, create=True)
+    project = project_folder(db)
+    ours = [rev for rev in script.walk_revisions() if Path(rev.path).parent == project]
+    heads = script.get_revisions("heads")
+    our_heads = [rev.revision for rev in heads if Path(rev.path).parent == project]
+    if len(our_heads) > 1:
+        raise MigrationError(
+            f"the project's migrations have {len(our_heads)} heads ({', '.join(our_heads)}); "
+            "merge them into one before adding a revision"
+        )
+    base = our_heads[0] if our_heads else "base"
+    known = _applied(script, our_heads)
+    depends_on = [
+        rev.revision
+        for rev in heads
+        if Path(rev.path).parent != project and rev.revision not in known
+    ]
+    context = RevisionContext(
+        Config(),
+        script,
+        {
+            "message": message,
+            "autogenerate": not empty,
+            "sql": False,
+            "head": base,
+            "splice": False,
+            "branch_label": None if ours else PROJECT_BRANCH,
+            "version_path": str(project),
+            "rev_id": None,
+            "depends_on": depends_on or None,
+        },
+        process_revision_directives=None if empty else _skip_when_unchanged,
+    )
+
+    def generate(rev: Any, migration_context: MigrationContext) -> list[Any]:
+        if empty:
+            context.run_no_autogenerate(rev, migration_context)
+        else:
+            try:
+                context.run_autogenerate(rev, migration_context)
+            except CommandError as exc:
+                raise MigrationError(
+                    f"{exc} Apply the pending migrations first: trivium db migrate"
+                ) from exc
+        return []
+
+    _run_environment(connection, db, script, generate, context)
+    created = [rev for rev in context.generate_scripts() if rev is not None]
+    return _revision(created[0], ()) if created else None
+
+
+def _skip_when_unchanged(
+    context: MigrationContext, revision: Any, directives: list[MigrationScript]
+) -> None:
+    del context, revision
+    operations = directives[0].upgrade_ops if directives else None
+    if operations is not None and operations.is_empty():
+        directives.clear()
+
+
+def _run_environment(
+    connection: Connection,
+    db: Database,
+    script: ScriptDirectory,
+    fn: Callable[[Any, MigrationContext], list[Any]],
+    revision_context: RevisionContext | None = None,
+    **configure: Any,
+) -> None:
+    """Do what an `env.py` does: configure the context on `connection` and run `fn`."""
+    extra: dict[str, Any] = {}
+    if revision_context is not None:
+        extra = {
+            "template_args": revision_context.template_args,
+            "revision_context": revision_context,
+        }
+    with EnvironmentContext(Config(), script, fn=fn, **extra) as environment:
+        environment.configure(connection=connection, **environment_options(db), **configure)
+        with environment.begin_transaction():
+            environment.run_migrations()
+
+
+def _run_steps(connection: Connection, db: Database, target: str, upgrade: bool) -> list[Revision]:
+    script = script_directory(db)
+    relative = not upgrade and _RELATIVE.fullmatch(target) is not None
+    if relative and any(PROJECT_BRANCH in rev.branch_labels for rev in script.walk_revisions()):
+        target = f"{PROJECT_BRANCH}@{target}"
+    done: list[tuple[Script, bool]] = []
+
+    def steps(rev: Any, context: MigrationContext) -> list[Any]:
+        del context
+        if upgrade:
+            return script._upgrade_revs(target, rev)
+        return script._downgrade_revs(target, rev)
+
+    def on_apply(*, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
+        del ctx, heads, run_args
+        for revision_id in step.up_revision_ids:
+            found = script.get_revision(revision_id)
+            if found is not None:
+                done.append((found, bool(step.is_upgrade)))
+
+    _run_environment(connection, db, script, steps, on_version_apply=on_apply)
+    return [_revision(rev, [rev.revision] if applied else ()) for rev, applied in done]
+
+
+def _history(connection: Connection, db: Database) -> list[Revision]:
+    script = script_directory(db)
+    applied = _applied(script, _heads(connection, db))
+    return [_revision(rev, applied) for rev in script.walk_revisions()]
+
+
+def _current(connection: Connection, db: Database) -> list[Revision]:
+    script = script_directory(db)
+    heads = _heads(connection, db)
+    found: list[Revision] = []
+    for head in heads:
+        rev = script.get_revision(head)
+        if rev is None:
+            raise MigrationError(
+                f"the database is at revision {head!r}, which no migrations folder holds"
+            )
+        found.append(_revision(rev, heads))
+    return found
+
+
+def _check(connection: Connection, db: Database) -> list[str]:
+    script = script_directory(db)
+    context = MigrationContext.configure(connection, opts=environment_options(db))
+    current = set(context.get_current_heads())
+    latest = {rev.revision for rev in script.get_revisions("heads") if rev is not None}
+    if _applied(script, current) != _applied(script, latest):
+        missing = sorted(_applied(script, latest) - _applied(script, current))
+        return [f"the database is not at the latest revision; unapplied: {', '.join(missing)}"]
+    operations = produce_migrations(context, db.metadata).upgrade_ops
+    if operations is None:
+        return []
+    return [describe_diff(diff) for diff in operations.as_diffs()]

@@ -1,0 +1,265 @@
+"""Pydantic schemas generated from a model's columns, for the CRUD router.
+
+Each column becomes a field typed from its SQL type (`String(200)` → `str` with
+`max_length=200`); nullable columns accept `None`; columns with a default are optional on
+create. Primary keys the database fills in, timestamp columns and the fields named
+`read_only` are only ever read; `exclude`d fields are neither read nor written. Input
+schemas forbid unknown fields, so sending a read-only field is a 422, not a silent no-op.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Collection
+from typing import Any
+from typing import Optional
+
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import create_model
+from sqlalchemy import String
+from sqlalchemy import inspect as sa_inspect
+
+from trivium.db._model import Timestamps
+from trivium.errors import ConfigurationError
+
+__all__ = [
+    "CRUDSchemas",
+    "ColumnField",
+    "build_schemas",
+    "check_fields",
+    "model_columns",
+    "noun",
+    "reset_values",
+    "writable",
+]
+
+UNSET: Any = object()
+_INPUT = ConfigDict(extra="forbid")
+_READ = ConfigDict(from_attributes=True)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ColumnField:
+    """What the schemas need to know about one mapped column."""
+
+    name: str
+    python_type: Any
+    nullable: bool
+    has_default: bool
+    """The database or SQLAlchemy fills it in when it is not given."""
+    default: Any
+    """The plain default value, or `UNSET` for none (or a computed one)."""
+    max_length: int | None
+    primary_key: bool
+    generated: bool
+    """Read-only by nature: a generated key, a timestamp, a column set on update."""
+
+    def annotation(self) -> Any:
+        """Return the field's Python type, optional when the column is nullable."""
+        return Optional[self.python_type] if self.nullable else self.python_type  # noqa: UP045 - a runtime type
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CRUDSchemas:
+    """The schemas of a CRUD router: what each operation reads and writes.
+
+    ```python
+    router = crud_router(Article, db, prefix="/articles")
+    router.schemas.read  # ArticleRead
+    ```
+    """
+
+    create: type[BaseModel]
+    """The body of `POST` (`ArticleCreate`)."""
+    replace: type[BaseModel]
+    """The body of `PUT`: the create schema without a client-chosen primary key."""
+    update: type[BaseModel]
+    """The body of `PATCH`: every field optional (`ArticleUpdate`)."""
+    read: type[BaseModel]
+    """The response of every operation (`ArticleRead`)."""
+    page: type[BaseModel]
+    """The response of the list operation (`ArticlePage`)."""
+
+
+def noun(model: type[Any]) -> str:
+    """Return the model name in lower-case words (`BlogPost` → `blog post`)."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", model.__name__).lower()
+
+
+def _python_type(column: Any) -> Any:
+    try:
+        return column.type.python_type
+    except NotImplementedError:
+        return Any
+
+
+def _column_field(model: type[Any], key: str, column: Any) -> ColumnField:
+    table = column.table
+    generated_key = column.primary_key and (
+        column is table.autoincrement_column
+        or column.default is not None
+        or column.server_default is not None
+    )
+    timestamp = issubclass(model, Timestamps) and key in ("created_at", "updated_at")
+    on_update = column.onupdate is not None or column.server_onupdate is not None
+    default = UNSET
+    if column.default is not None and column.default.is_scalar:
+        default = column.default.arg
+    length = column.type.length if isinstance(column.type, String) else None
+    return ColumnField(
+        name=key,
+        python_type=_python_type(column),
+        nullable=bool(column.nullable) and not column.primary_key,
+        has_default=column.default is not None or column.server_default is not None,
+        default=default,
+        max_length=length,
+        primary_key=bool(column.primary_key),
+        generated=bool(generated_key or timestamp or on_update),
+    )
+
+
+def model_columns(model: type[Any]) -> dict[str, ColumnField]:
+    """Return the single-column attributes of `model` by attribute name, in mapping order."""
+    mapper = sa_inspect(model)
+    result = {}
+    for attr in mapper.column_attrs:
+        if len(attr.columns) == 1:
+            result[attr.key] = _column_field(model, attr.key, attr.columns[0])
+    return result
+
+
+def _hide_default(schema: dict[str, Any]) -> None:
+    # A non-nullable field left out gets the database default, not `null`.
+    schema.pop("default", None)
+
+
+def _input_field(column: ColumnField, *, partial: bool) -> tuple[Any, Any]:
+    constraints: dict[str, Any] = {}
+    if column.max_length is not None:
+        constraints["max_length"] = column.max_length
+    required = not partial and not column.nullable and not column.has_default
+    if required:
+        return column.annotation(), Field(**constraints)
+    if column.nullable:
+        default = None if partial or column.default is UNSET else column.default
+        return column.annotation(), Field(default, **constraints)
+    if column.default is not UNSET and not partial:
+        return column.annotation(), Field(column.default, **constraints)
+    return column.annotation(), Field(None, json_schema_extra=_hide_default, **constraints)
+
+
+def _read_field(column: ColumnField) -> tuple[Any, Any]:
+    return column.annotation(), Field(...)
+
+
+def check_fields(model: type[Any], names: Collection[str], option: str) -> None:
+    """Raise `ConfigurationError` when a name in option `option` is not a column of `model`."""
+    columns = model_columns(model)
+    unknown = sorted(set(names) - columns.keys())
+    if unknown:
+        raise ConfigurationError(
+            f"crud_router({model.__name__}): {option} names {unknown}, which are not columns "
+            f"of {model.__name__}; columns: {', '.join(columns)}",
+            "crud-unknown-field",
+        )
+
+
+def _check_hidden(model: type[Any], columns: dict[str, ColumnField], hidden: set[str]) -> None:
+    for name in sorted(hidden):
+        column = columns[name]
+        if not column.nullable and not column.has_default and not column.generated:
+            raise ConfigurationError(
+                f"crud_router({model.__name__}): {name!r} is excluded or read-only but "
+                "required on insert (not nullable, no default), so no row could be created; "
+                "give the column a default, make it nullable, leave out the 'create' action "
+                "or pass your own create_schema",
+                "crud-hidden-required",
+            )
+
+
+def writable(
+    model: type[Any], exclude: Collection[str], read_only: Collection[str]
+) -> list[ColumnField]:
+    """Return the columns a client may write on create."""
+    columns = model_columns(model)
+    hidden = set(exclude) | set(read_only)
+    return [c for c in columns.values() if c.name not in hidden and not c.generated]
+
+
+def build_schemas(
+    model: type[Any],
+    exclude: Collection[str],
+    read_only: Collection[str],
+    custom: dict[str, type[BaseModel] | None],
+    creates: bool = True,
+) -> CRUDSchemas:
+    """Generate the schemas of `model` (or take the `custom` ones given).
+
+    `creates` tells whether rows are created through the API: then no column the client
+    cannot write may be required on insert.
+    """
+    check_fields(model, exclude, "exclude")
+    check_fields(model, read_only, "read_only")
+    columns = model_columns(model)
+    name = model.__name__
+    inputs = writable(model, exclude, read_only)
+    if custom.get("create") is None and creates:
+        _check_hidden(model, columns, set(exclude) | set(read_only))
+    create = custom.get("create") or create_model(  # type: ignore[call-overload]
+        f"{name}Create",
+        __config__=_INPUT,
+        **{c.name: _input_field(c, partial=False) for c in inputs},
+    )
+    non_key = [c for c in inputs if not c.primary_key]
+    replace = custom.get("create")
+    if replace is None:
+        replace = (
+            create
+            if len(non_key) == len(inputs)
+            else create_model(  # type: ignore[call-overload]
+                f"{name}Replace",
+                __config__=_INPUT,
+                **{c.name: _input_field(c, partial=False) for c in non_key},
+            )
+        )
+    update = custom.get("update") or create_model(  # type: ignore[call-overload]
+        f"{name}Update",
+        __config__=_INPUT,
+        **{c.name: _input_field(c, partial=True) for c in non_key},
+    )
+    read = custom.get("read") or create_model(  # type: ignore[call-overload]
+        f"{name}Read",
+        __config__=_READ,
+        **{c.name: _read_field(c) for c in columns.values() if c.name not in set(exclude)},
+    )
+    page = create_model(
+        f"{name}Page",
+        items=(list[read], ...),  # type: ignore[valid-type]
+        total=(int, ...),
+        page=(int, ...),
+        size=(int, ...),
+        pages=(int, ...),
+    )
+    return CRUDSchemas(create=create, replace=replace, update=update, read=read, page=page)
+
+
+def reset_values(schema: type[BaseModel], model: type[Any]) -> dict[str, Any]:
+    """Return what `PUT` sets for each field of `schema` the client leaves out.
+
+    A nullable field becomes `None` (or its plain default); a field with a plain default
+    gets it back; a field with a computed default keeps its current value.
+    """
+    columns = model_columns(model)
+    result: dict[str, Any] = {}
+    for name in schema.model_fields:
+        column = columns.get(name)
+        if column is None:
+            continue
+        if column.default is not UNSET:
+            result[name] = column.default
+        elif column.nullable:
+            result[name] = None
+    return result

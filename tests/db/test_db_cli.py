@@ -1,0 +1,191 @@
+"""`trivium db ...` driven through click's runner against an app module written to tmp_path."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+from click.testing import CliRunner
+from click.testing import Result
+from sqlalchemy import text
+
+from trivium.cli import main
+from trivium.db import Database
+
+BACKENDS = {"postgresql": "TRIVIUM_TEST_POSTGRES_URL", "mysql": "TRIVIUM_TEST_MYSQL_URL"}
+
+APP = """
+from pathlib import Path
+
+from sqlalchemy import Column, Integer, MetaData, String, Table
+
+from trivium import App
+from trivium.db import NAMING_CONVENTION, Database
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+Table(
+    "notes_{suffix}",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("text", String(200)),
+    {extra}
+)
+db = Database({url!r}, migrations=Path(__file__).parent / "migrations", metadata=metadata)
+db.version_table = "versions_{suffix}"
+app = App()
+db.init_app(app)
+"""
+
+
+class Project:
+    """An app module in a folder, rewritten under a fresh module name for each model change."""
+
+    def __init__(self, root: Path, url: str) -> None:
+        self.root = root
+        self.url = url
+        self.suffix = uuid.uuid4().hex[:8]
+        self.target = ""
+        self.write()
+
+    def write(self, extra: str = "") -> None:
+        module = f"notes_app_{uuid.uuid4().hex[:8]}"
+        source = APP.format(suffix=self.suffix, url=self.url, extra=extra)
+        (self.root / f"{module}.py").write_text(source)
+        self.target = f"{module}:app"
+
+    def run(self, *args: str) -> Result:
+        return CliRunner().invoke(main, ["db", "--app", self.target, *args])
+
+
+async def _drop(url: str, suffix: str) -> None:
+    db = Database(url)
+    async with db.engine.begin() as connection:
+        for name in ("notes", "versions"):
+            await connection.execute(text(f"DROP TABLE IF EXISTS {name}_{suffix}"))
+    await db.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def project(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Project]:
+    backend: str = request.param
+    url = f"sqlite+aiosqlite:///{tmp_path / 'notes.db'}"
+    if backend != "sqlite":
+        url = os.environ.get(BACKENDS[backend], "")
+        if not url:
+            pytest.skip(f"{backend} tests need {BACKENDS[backend]}")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = Project(tmp_path, url)
+    yield found
+    anyio.run(_drop, url, found.suffix)
+
+
+def test_makemigrations_migrate_check_downgrade_round_trip(project: Project) -> None:
+    result = project.run("check")
+    assert result.exit_code == 1
+    assert f"add table notes_{project.suffix}" in result.output
+
+    result = project.run("makemigrations", "-m", "create notes")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Created migrations/")
+    assert result.output.strip().endswith("_create_notes.py")
+
+    result = project.run("migrate")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Applied ")
+    assert "(app) [head] create notes" in result.output
+    assert project.run("migrate").output == "No migrations to apply.\n"
+    result = project.run("check")
+    assert (result.exit_code, result.output) == (0, "No changes detected.\n")
+
+    project.write(extra='Column("done", Integer),')
+    result = project.run("check")
+    assert result.exit_code == 1
+    assert f"add column notes_{project.suffix}.done INTEGER" in result.output
+    assert "trivium db makemigrations" in result.output
+    assert project.run("makemigrations", "-m", "add done").exit_code == 0
+    assert project.run("migrate").exit_code == 0
+    assert project.run("check").exit_code == 0
+
+    history = project.run("history").output.splitlines()
+    assert [line[:4] for line in history] == ["[X] ", "[X] "]
+    assert history[0].endswith("add done")
+
+    result = project.run("downgrade", "-1")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Reverted ")
+    assert result.output.strip().endswith("add done")
+    assert project.run("current").output.strip().endswith("(app) create notes")
+    assert project.run("history").output.splitlines()[0].startswith("[ ] ")
+
+    assert project.run("downgrade", "base").exit_code == 0
+    assert project.run("current").output == "No migrations applied.\n"
+
+
+def test_empty_revision_for_a_data_migration(project: Project) -> None:
+    assert project.run("history").output.startswith("No migrations yet")
+    result = project.run("makemigrations", "--empty", "-m", "backfill")
+    assert result.exit_code == 0, result.output
+    path = Path(result.output.split()[-1])
+    assert "def upgrade() -> None:" in path.read_text()
+    assert project.run("makemigrations", "-m", "create notes").exit_code == 1
+    assert "trivium db migrate" in project.run("makemigrations", "-m", "x").output
+
+
+def test_no_changes_writes_no_revision(project: Project) -> None:
+    project.run("makemigrations", "-m", "create notes")
+    project.run("migrate")
+    result = project.run("makemigrations", "-m", "again")
+    assert (result.exit_code, result.output) == (0, "No changes detected.\n")
+
+
+def test_unknown_revision_is_a_clear_error(project: Project) -> None:
+    project.run("makemigrations", "-m", "create notes")
+    result = project.run("migrate", "nope")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ")
+    assert "nope" in result.output
+
+
+def test_app_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRIVIUM_APP", raising=False)
+    result = CliRunner().invoke(main, ["db", "current"])
+    assert result.exit_code == 2
+    assert "--app module:app" in result.output
+
+
+def test_app_without_database_says_to_call_init_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = f"bare_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{module}.py").write_text("from trivium import App\napp = App()\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("TRIVIUM_APP", f"{module}:app")
+    result = CliRunner().invoke(main, ["db", "history"])
+    assert result.exit_code == 1
+    assert "db.init_app(app)" in result.output
+
+
+def test_unknown_database_name_lists_the_known_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    project = Project(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'n.db'}")
+    result = project.run("--database", "other", "current")
+    assert result.exit_code == 2
+    assert "no database named 'other' (it has default)" in result.output
+
+
+def test_db_help_lists_the_commands() -> None:
+    result = CliRunner().invoke(main, ["db", "--help"])
+    assert result.exit_code == 0
+    for command in ("check", "current", "downgrade", "history", "makemigrations", "migrate"):
+        assert command in result.output
