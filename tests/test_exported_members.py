@@ -24,6 +24,7 @@ PUBLIC_MODULES = [
     "trivium.stores",
     "trivium.sessions",
     "trivium.csrf",
+    "trivium.auth",
 ]
 
 

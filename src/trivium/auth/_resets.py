@@ -1,0 +1,75 @@
+"""Password reset tokens: signed, expiring and single-use, with nothing stored server-side.
+
+The token is an itsdangerous timed signature over the user id and a digest of the
+user's password hash and last login. Setting a new password (or logging in) changes
+that digest, so a used token no longer verifies: single use without a table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+from typing import Any
+
+from itsdangerous import BadData
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trivium.auth._mail import build_message
+from trivium.auth._models import get_user_by_identifier
+
+if TYPE_CHECKING:
+    from trivium.auth._auth import Auth
+
+__all__ = ["check_reset_token", "make_reset_token", "send_reset_email"]
+
+_SALT = "trivium.auth.password-reset"
+
+
+def _serializer(auth: Auth) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(auth.secret_key, salt=_SALT)
+
+
+def _state(user: Any) -> str:
+    login = user.last_login.isoformat() if user.last_login else ""
+    return hashlib.sha256(f"{user.password}|{login}".encode()).hexdigest()[:32]
+
+
+def make_reset_token(auth: Auth, user: Any) -> str:
+    """Return a reset token for `user`, valid for `auth.reset_max_age` seconds, once."""
+    return _serializer(auth).dumps({"u": user.id, "s": _state(user)})
+
+
+async def check_reset_token(auth: Auth, session: AsyncSession, token: str) -> Any:
+    """Return the active user `token` was made for, or `None` if it is bad, old or used."""
+    try:
+        data = _serializer(auth).loads(token, max_age=auth.reset_max_age)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        return None
+    user = await session.get(auth.user_model, data["u"])
+    if user is None or not user.is_active or data.get("s") != _state(user):
+        return None
+    return user
+
+
+async def send_reset_email(auth: Auth, email: str) -> None:
+    """Email a reset link to the active user with this address, if there is one."""
+    if "@" not in email:
+        return
+    async with auth.db.sessionmaker() as session:
+        user = await get_user_by_identifier(session, email, model=auth.user_model)
+    if user is None or not user.is_active or not user.email:
+        return
+    token = make_reset_token(auth, user)
+    link = auth.reset_url.format(token=token) if auth.reset_url else token
+    body = (
+        "Someone asked to reset the password of your account.\n\n"
+        f"Use this link (or token) within {auth.reset_max_age // 60} minutes:\n{link}\n\n"
+        "If it was not you, ignore this email."
+    )
+    message = build_message(
+        to=user.email, subject="Reset your password", body=body, sender=auth.mail_from
+    )
+    await auth.mail.send(message)

@@ -1,0 +1,395 @@
+"""The JSON views of `Auth.router()`: login, logout, me, passwords, signup, tokens, JWTs.
+
+Every failure is a JSON error: 400 for bad input or credentials on the token endpoint,
+401 for wrong credentials (one generic message, so user names cannot be probed), 403
+for missing rights, 422 for validation, 429 with `Retry-After` when throttled. Handlers
+open their own transaction on `auth.db`, so the views work with any session setup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING
+from typing import Annotated
+from typing import Any
+from typing import TypeVar
+
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trivium.auth._auth import Auth
+from trivium.auth._deps import CurrentUser
+from trivium.auth._jwt import InvalidTokenError
+from trivium.auth._passwords import verify_password
+from trivium.auth._resets import check_reset_token
+from trivium.auth._resets import send_reset_email
+from trivium.auth._throttling import throttle_login
+from trivium.auth._tokens import create_token
+from trivium.auth._tokens import list_tokens
+from trivium.auth._tokens import revoke_token
+from trivium.auth._validators import PasswordValidationError
+from trivium.di import Depends
+from trivium.errors import HTTPException
+from trivium.errors import RequestValidationError
+from trivium.http import Request
+from trivium.http import Response
+from trivium.openapi import OAuth2PasswordRequestForm
+from trivium.routing import Router
+
+if TYPE_CHECKING:
+    from trivium.auth._models import APIToken
+
+__all__ = ["build_router", "user_data"]
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+PasswordForm = Annotated[OAuth2PasswordRequestForm, Depends()]
+_STRICT = ConfigDict(extra="forbid", str_max_length=4096)
+
+
+class LoginIn(BaseModel):
+    """Credentials for `POST /login`."""
+
+    model_config = _STRICT
+    identifier: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=4096)
+
+
+class MeUpdate(BaseModel):
+    """The fields a user may change on themselves (anything else is refused)."""
+
+    model_config = _STRICT
+    username: str | None = Field(default=None, min_length=1, max_length=150)
+
+
+class PasswordChange(BaseModel):
+    """Body of `POST /password/change`."""
+
+    model_config = _STRICT
+    old_password: str
+    new_password: str
+
+
+class ResetRequest(BaseModel):
+    """Body of `POST /password/reset`."""
+
+    model_config = _STRICT
+    email: str = Field(max_length=254)
+
+
+class ResetConfirm(BaseModel):
+    """Body of `POST /password/reset/confirm`."""
+
+    model_config = _STRICT
+    token: str = Field(max_length=1024)
+    new_password: str
+
+
+class SignupIn(BaseModel):
+    """Body of `POST /signup`: no flags, so nobody signs up as staff."""
+
+    model_config = _STRICT
+    email: str = Field(max_length=254)
+    username: str | None = Field(default=None, min_length=1, max_length=150)
+    password: str
+
+
+class TokenIn(BaseModel):
+    """Body of `POST /tokens`."""
+
+    model_config = _STRICT
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[str] = Field(default_factory=list, max_length=50)
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class RefreshIn(BaseModel):
+    """Body of `POST /refresh`."""
+
+    model_config = _STRICT
+    refresh_token: str = Field(max_length=4096)
+
+
+def user_data(user: Any) -> dict[str, Any]:
+    """Return the public fields of `user` as a JSON-ready dict."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "is_active": user.is_active,
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
+        "last_login": user.last_login.isoformat() if user.last_login else None,
+        "date_joined": user.date_joined.isoformat() if user.date_joined else None,
+    }
+
+
+def _token_data(token: APIToken) -> dict[str, Any]:
+    def iso(value: datetime.datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": token.id,
+        "name": token.name,
+        "prefix": token.prefix,
+        "scopes": list(token.scopes or ()),
+        "created_at": iso(token.created_at),
+        "expires_at": iso(token.expires_at),
+        "last_used_at": iso(token.last_used_at),
+    }
+
+
+@contextlib.asynccontextmanager
+async def transaction(auth: Auth) -> AsyncIterator[AsyncSession]:
+    """Yield a session of `auth.db` in a transaction committed on success."""
+    async with auth.db.sessionmaker() as session, session.begin():
+        yield session
+
+
+async def read_body(request: Request) -> dict[str, Any]:
+    """Return a JSON object or form body as a dict (400/415 otherwise)."""
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type == "application/json" or content_type.endswith("+json"):
+        data = await request.json()
+        if not isinstance(data, dict):
+            raise HTTPException(400, "Expected a JSON object")
+        return data
+    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.form()
+        return {key: value for key, value in form.items() if isinstance(value, str)}
+    raise HTTPException(415, "Send JSON or a form")
+
+
+def parse(model: type[M], data: dict[str, Any]) -> M:
+    """Validate `data` with `model`, raising the usual 422 on failure."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
+
+
+def check_new_password(auth: Auth, password: str, user: Any) -> None:
+    """Raise 422 with the validators' messages unless `password` is acceptable."""
+    from trivium.auth._validators import DEFAULT_VALIDATORS
+    from trivium.auth._validators import validate_password
+
+    try:
+        validate_password(password, user, auth.password_validators or DEFAULT_VALIDATORS)
+    except PasswordValidationError as exc:
+        errors = [
+            {"type": "password", "loc": ["body", "new_password"], "msg": m, "input": None}
+            for m in exc.messages
+        ]
+        raise RequestValidationError(errors) from None
+
+
+def build_router(auth: Auth, prefix: str) -> Router:
+    """Return the auth views under `prefix` (see the module docstring)."""
+    router = Router(prefix=prefix, tags=["auth"])
+    _session_routes(router, auth)
+    _password_routes(router, auth)
+    _token_routes(router, auth)
+    if auth.jwt is not None:
+        _jwt_routes(router, auth)
+    return router
+
+
+def _session_routes(router: Router, auth: Auth) -> None:
+    @router.post("/login")
+    async def login(request: Request) -> dict[str, Any]:
+        """Log in with a user name or email and a password (JSON or form); sets the session."""
+        body = parse(LoginIn, await read_body(request))
+        await throttle_login(auth, request, body.identifier)
+        async with transaction(auth) as session:
+            user = await auth.authenticate(session, body.identifier, body.password)
+            if user is None:
+                raise HTTPException(401, "Invalid credentials")
+            await auth.login(request, user, session)
+        await auth.reset_login_throttle(body.identifier)
+        return user_data(user)
+
+    @router.post("/logout")
+    async def logout(request: Request) -> Response:
+        """Log out: the session is emptied and its id dropped."""
+        await auth.logout(request)
+        return Response(status_code=204)
+
+    @router.get("/csrf")
+    async def csrf(request: Request) -> dict[str, str]:
+        """Return a CSRF token to send as `X-CSRF-Token` with cookie-authenticated writes."""
+        from trivium.csrf import get_csrf_token
+
+        return {"csrf_token": get_csrf_token(request)}
+
+    @router.get("/me")
+    async def me(user: CurrentUser) -> dict[str, Any]:
+        """Return the logged-in user."""
+        return user_data(user)
+
+    @router.patch("/me")
+    async def update_me(user: CurrentUser, changes: MeUpdate) -> dict[str, Any]:
+        """Change the user's own profile (user name only: flags cannot be set here)."""
+        async with transaction(auth) as session:
+            row = await _reload(session, auth, user)
+            if changes.username is not None:
+                row.username = changes.username
+            await _flush_unique(session)
+        return user_data(row)
+
+    if auth.signup:
+
+        @router.post("/signup", status_code=201)
+        async def signup(request: Request, body: SignupIn) -> dict[str, Any]:
+            """Create an account (never staff) and log it in."""
+            from trivium.auth._models import create_user
+
+            check_new_password(
+                auth, body.password, {"email": body.email, "username": body.username}
+            )
+            async with transaction(auth) as session:
+                user = await _unique(
+                    create_user(
+                        session,
+                        email=body.email,
+                        username=body.username,
+                        password=body.password,
+                        model=auth.user_model,
+                    )
+                )
+                await auth.login(request, user, session)
+            return user_data(user)
+
+
+async def _reload(session: AsyncSession, auth: Auth, user: Any) -> Any:
+    row = await session.get(auth.user_model, user.id)
+    if row is None:  # deleted while the request ran
+        raise HTTPException(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
+    return row
+
+
+async def _flush_unique(session: AsyncSession) -> None:
+    await _unique(session.flush())
+
+
+async def _unique(operation: Awaitable[T]) -> T:
+    """Await `operation`, turning a unique-constraint failure into 409."""
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        return await operation
+    except IntegrityError:
+        raise HTTPException(409, "A user with that email or user name already exists") from None
+
+
+def _password_routes(router: Router, auth: Auth) -> None:
+    @router.post("/password/change")
+    async def change_password(
+        request: Request, user: CurrentUser, body: PasswordChange
+    ) -> dict[str, str]:
+        """Change the password; other sessions and refresh tokens stop working."""
+        async with transaction(auth) as session:
+            row = await _reload(session, auth, user)
+            matches, _ = await verify_password(body.old_password, row.password)
+            if not matches:
+                raise HTTPException(400, "The old password is wrong")
+            check_new_password(auth, body.new_password, row)
+            await _set_password(auth, session, row, body.new_password)
+        if request.auth is not None and request.auth.method == "session":
+            await auth.update_session_hash(request, row)
+        return {"detail": "Password changed"}
+
+    @router.post("/password/reset", status_code=202)
+    async def reset_password(body: ResetRequest) -> dict[str, str]:
+        """Email a reset link if the address belongs to a user (the answer is always 202)."""
+        await send_reset_email(auth, body.email)
+        return {"detail": "If the address is known, a reset link was sent"}
+
+    @router.post("/password/reset/confirm")
+    async def confirm_reset(body: ResetConfirm) -> dict[str, str]:
+        """Set a new password with a reset token (each token works once)."""
+        async with transaction(auth) as session:
+            user = await check_reset_token(auth, session, body.token)
+            if user is None:
+                raise HTTPException(400, "The reset link is invalid or has expired")
+            check_new_password(auth, body.new_password, user)
+            await _set_password(auth, session, user, body.new_password)
+        return {"detail": "Password changed"}
+
+
+async def _set_password(auth: Auth, session: AsyncSession, user: Any, raw: str) -> None:
+    from trivium.auth._models import set_password
+
+    await set_password(user, raw)
+    if auth.jwt is not None:
+        await auth.jwt.revoke_user(session, user.id)
+    await session.flush()
+
+
+def _token_routes(router: Router, auth: Auth) -> None:
+    @router.get("/tokens")
+    async def tokens(user: CurrentUser) -> list[dict[str, Any]]:
+        """List the user's live API tokens (never their secrets)."""
+        async with transaction(auth) as session:
+            return [_token_data(t) for t in await list_tokens(session, user.id)]
+
+    @router.post("/tokens", status_code=201)
+    async def new_token(request: Request, user: CurrentUser, body: TokenIn) -> dict[str, Any]:
+        """Create an API token; the key is in the answer and never shown again."""
+        info = request.auth
+        if info is not None and not info.has_scopes(frozenset(body.scopes)):
+            raise HTTPException(403, "A token cannot create a token with more scopes than its own")
+        expires = datetime.timedelta(days=body.expires_in_days) if body.expires_in_days else None
+        async with transaction(auth) as session:
+            token, key = await create_token(
+                session, user.id, body.name, scopes=body.scopes, expires_in=expires
+            )
+        return {**_token_data(token), "token": key}
+
+    @router.delete("/tokens/{token_id}")
+    async def delete_token(token_id: int, user: CurrentUser) -> Response:
+        """Revoke one of the user's API tokens."""
+        async with transaction(auth) as session:
+            if not await revoke_token(session, user.id, token_id):
+                raise HTTPException(404, "No such token")
+        return Response(status_code=204)
+
+
+def _jwt_routes(router: Router, auth: Auth) -> None:
+    jwt = auth.jwt
+    assert jwt is not None
+
+    @router.post("/token")
+    async def token(request: Request, form: PasswordForm) -> dict[str, Any]:
+        """OAuth2 password flow: exchange a user name and password for a token pair."""
+        await throttle_login(auth, request, form.username)
+        async with transaction(auth) as session:
+            user = await auth.authenticate(session, form.username, form.password)
+            if user is None:
+                raise HTTPException(400, "Incorrect username or password")
+            pair = await jwt.issue(session, user.id, form.scopes)
+        return pair.to_dict()
+
+    @router.post("/refresh")
+    async def refresh(request: Request) -> dict[str, Any]:
+        """Exchange a refresh token for a new pair (the old one stops working)."""
+        data = await read_body(request)
+        body = parse(RefreshIn, {"refresh_token": data.get("refresh_token")})
+        async with transaction(auth) as session:
+            try:
+                _, pair = await jwt.rotate(session, body.refresh_token)
+            except InvalidTokenError:
+                # Commit what rotate did (revoking a reused token's family), then refuse.
+                pair = None
+        if pair is None:
+            raise HTTPException(
+                401,
+                "Invalid refresh token",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        return pair.to_dict()

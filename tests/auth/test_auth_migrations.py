@@ -1,0 +1,98 @@
+"""The shipped Alembic revision creates exactly the tables the auth models describe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+from sqlalchemy import inspect
+
+from trivium.auth.migrations import VERSIONS
+from trivium.db import Database
+from trivium.db import Model
+
+AUTH_TABLES = {
+    "auth_permission",
+    "auth_group",
+    "auth_user",
+    "auth_group_permissions",
+    "auth_user_groups",
+    "auth_user_permissions",
+    "auth_api_token",
+    "auth_refresh_token",
+}
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory(str(VERSIONS), version_locations=[str(VERSIONS)])
+
+
+def _context(connection: Connection) -> MigrationContext:
+    def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+        del parent_names
+        return type_ != "table" or name in AUTH_TABLES
+
+    def include_object(obj: Any, name: str | None, type_: str, *args: Any) -> bool:
+        del args
+        table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+        return table in AUTH_TABLES
+
+    opts = {
+        "render_as_batch": True,
+        "compare_type": True,
+        "include_name": include_name,
+        "include_object": include_object,
+    }
+    return MigrationContext.configure(connection, opts=opts)
+
+
+def _upgrade(connection: Connection) -> None:
+    scripts = list(_scripts().walk_revisions("base", "heads"))
+    with Operations.context(_context(connection)):
+        for script in reversed(scripts):
+            script.module.upgrade()
+
+
+def _downgrade(connection: Connection) -> None:
+    with Operations.context(_context(connection)):
+        for script in _scripts().walk_revisions("base", "heads"):
+            script.module.downgrade()
+
+
+def _diff(connection: Connection) -> list[Any]:
+    return list(compare_metadata(_context(connection), Model.metadata))
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names()) & AUTH_TABLES
+
+
+def test_revision_is_a_single_head_on_the_auth_branch() -> None:
+    scripts = _scripts()
+    [head] = scripts.get_heads()
+    assert head == "auth_0001"
+    assert scripts.get_revision("auth@head").revision == "auth_0001"
+
+
+@pytest.mark.anyio
+async def test_upgrade_matches_the_models_and_downgrade_drops_everything(db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(_upgrade)
+        async with db.engine.connect() as connection:
+            assert await connection.run_sync(_tables) == AUTH_TABLES
+            assert await connection.run_sync(_diff) == []
+        async with db.engine.begin() as connection:
+            await connection.run_sync(_downgrade)
+        async with db.engine.connect() as connection:
+            assert await connection.run_sync(_tables) == set()
+    finally:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(lambda sync: Model.metadata.drop_all(sync))
+        await db.dispose()

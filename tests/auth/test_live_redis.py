@@ -1,0 +1,123 @@
+"""Two server processes share logins: sessions in Redis, users in one database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.auth.authapp import PASSWORD
+from tests.auth.authapp import SECRET
+from tests.auth.authapp import add_user
+
+from trivium.db import Database
+
+pytestmark = pytest.mark.live
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("TRIVIUM_TEST_REDIS_URL", "")
+
+APP = """
+from trivium import App
+from trivium.auth import Auth
+from trivium.db import Database
+from trivium.stores import RedisStore
+
+db = Database({db_url!r})
+app = App()
+db.init_app(app)
+Auth(db, secret_key={secret!r}, session_store=RedisStore({redis_url!r}, prefix={prefix!r})).init_app(app)
+
+
+@app.get("/ping")
+async def ping() -> str:
+    return "pong"
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start(module_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": f"{module_dir}{os.pathsep}{ROOT / 'src'}"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trivium.cli", "run", "liveauth:app", "--port", str(port)],
+        cwd=module_dir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def _wait(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/ping", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"{url} did not start within 30 s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+
+
+@pytest.fixture
+def servers(db: Database, db_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    if not REDIS_URL:
+        pytest.skip(
+            "the live auth test needs TRIVIUM_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/0)"
+        )
+    prefix = f"test-auth-{uuid.uuid4().hex[:8]}:"
+    (tmp_path / "liveauth.py").write_text(
+        APP.format(db_url=db_url, secret=SECRET, redis_url=REDIS_URL, prefix=prefix)
+    )
+    started = [_start(tmp_path) for _ in range(2)]
+    try:
+        for _, url in started:
+            _wait(url)
+        yield started[0][1], started[1][1]
+    finally:
+        for process, _ in started:
+            _stop(process)
+
+
+def test_login_on_one_server_is_seen_by_the_other(db: Database, servers: tuple[str, str]) -> None:
+    user_id = add_user(db, username="ada")
+    first, second = servers
+    with httpx.Client(base_url=first) as a:
+        assert (
+            a.post("/auth/login", json={"identifier": "ada", "password": PASSWORD}).status_code
+            == 200
+        )
+        cookie = a.cookies["session"]
+    with httpx.Client(base_url=second, cookies={"session": cookie}) as b:
+        response = b.get("/auth/me")
+        assert response.status_code == 200
+        assert response.json()["id"] == user_id
+        token = b.get("/auth/csrf").json()["csrf_token"]
+        assert b.post("/auth/logout", headers={"X-CSRF-Token": token}).status_code == 204
+    with httpx.Client(base_url=first, cookies={"session": cookie}) as a:
+        assert a.get("/auth/me").status_code == 401
