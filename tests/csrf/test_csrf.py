@@ -170,6 +170,20 @@ def test_cross_origin_request_is_refused_even_without_cookie() -> None:
     assert response.json() == {"detail": "Origin 'https://evil.example' is not trusted"}
 
 
+def test_cross_origin_json_call_without_cookie_is_left_to_cors() -> None:
+    client = TestClient(make_app())
+    headers = {"origin": "https://spa.example", "content-type": "application/json"}
+    response = client.post("/submit", headers=headers, content=b"{}")
+    assert response.status_code == 200
+
+
+def test_cross_origin_form_post_with_cookie_is_refused() -> None:
+    client, token = logged_in()
+    headers = {"origin": "https://evil.example", "x-csrf-token": token}
+    response = client.post("/submit", headers=headers, data={"a": "1"})
+    assert response.status_code == 403
+
+
 def test_null_origin_is_refused() -> None:
     response = TestClient(make_app()).post("/submit", headers={"origin": "null"})
     assert response.status_code == 403

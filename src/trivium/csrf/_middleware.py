@@ -4,11 +4,15 @@ The rules, in order, for an HTTP request:
 
 1. A path under one of `exempt_paths` passes.
 2. Safe methods (GET, HEAD, OPTIONS, TRACE) pass: they must not change anything.
-3. An `Origin` (or, over HTTPS without it, a `Referer`) naming another site than the
-   request's own or a trusted origin is refused, with or without cookies.
-4. A request without the session cookie is not cookie-authenticated (an API call with a
+3. A request the auth middleware authenticated from an `Authorization` header (API
+   token, JWT) passes: a cross-site page cannot attach that header.
+4. An `Origin` (or, over HTTPS without it, a `Referer`) naming another site than the
+   request's own or a trusted origin is refused when the request carries the session
+   cookie or is one a cross-site page can send without a CORS preflight (a form,
+   `text/plain` or no body). Cross-origin JSON calls without the cookie are left to CORS.
+5. A request without the session cookie is not cookie-authenticated (an API call with a
    bearer token, a first login form) and passes.
-5. Otherwise it needs a valid token: in the header, or in the form field of a
+6. Otherwise it needs a valid token: in the header, or in the form field of a
    urlencoded or multipart body (which is replayed to the app afterwards).
 """
 
@@ -34,6 +38,10 @@ __all__ = ["SAFE_METHODS", "CSRFMiddleware"]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 """Methods that pass without checks."""
 _FORMS = (b"application/x-www-form-urlencoded", b"multipart/form-data")
+# Bodies a cross-site page can POST without a CORS preflight ("simple requests").
+_NO_PREFLIGHT = (*_FORMS, b"text/plain", b"")
+# `request.auth.method` values of credentials sent in the Authorization header.
+_HEADER_AUTH = ("token", "jwt")
 
 
 class CSRFMiddleware:
@@ -102,16 +110,21 @@ class CSRFMiddleware:
         if scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
+        if getattr(scope.get("auth"), "method", None) in _HEADER_AUTH:
+            await self.app(scope, receive, send)
+            return
         headers = _headers(scope, (b"origin", b"referer", b"cookie", b"content-type", self.header))
-        refusal = self._origin_refusal(scope, headers)
+        has_cookie = self._has_cookie(headers.get(b"cookie", []))
+        content_type = headers.get(b"content-type", [b""])[0]
+        simple = content_type.split(b";")[0].strip().lower() in _NO_PREFLIGHT
+        refusal = self._origin_refusal(scope, headers) if has_cookie or simple else None
         if refusal is not None:
             await _forbid(refusal, scope, receive, send)
             return
-        if not self._has_cookie(headers.get(b"cookie", [])):
+        if not has_cookie:
             await self.app(scope, receive, send)
             return
         token = headers[self.header][0] if self.header in headers else None
-        content_type = headers.get(b"content-type", [b""])[0]
         if token is None and content_type.split(b";")[0].strip().lower() in _FORMS:
             try:
                 scan = await scan_form(receive, content_type, self.field_name, self.max_body_size)
