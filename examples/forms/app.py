@@ -94,7 +94,7 @@ async def create_article(
     request: Request, form: BoundForm[ArticleForm]
 ) -> HTMLResponse | RedirectResponse:
     if not form.is_valid:  # drawn again: errors, and what was typed (files excepted)
-        context = {"form": form.with_request(request), "title": "New article"}
+        context = {"form": form, "title": "New article"}
         return await render(request, "edit.html", context, status_code=422)
     article_id = max(ARTICLES, default=0) + 1
     await save(article_id, form.data)

@@ -14,6 +14,7 @@ import gc
 import importlib
 import inspect
 import logging
+import operator
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -67,6 +68,7 @@ DEFAULT_SECURITY_HEADERS: Mapping[str, str] = {
 """What `App(security_headers=True)`, the default, adds to responses (as Django does)."""
 
 logger = logging.getLogger("trivium.error")
+_first = operator.itemgetter(0)
 E = TypeVar("E", bound=Callable[..., Any])
 ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 
@@ -188,7 +190,6 @@ class App(Router):
         self.thread_pool_size = thread_pool_size
         self.dependency_overrides = DependencyOverrides()
         self.app_scope = AppScope()
-        self.limiter: anyio.CapacityLimiter | None = None
         self.routes.extend(routes or [])
         from trivium.http._datastructures import State
 
@@ -205,6 +206,7 @@ class App(Router):
             for k, v in (security_headers or {}).items()
         ]
         """Header pairs added to every response that lacks them, built once."""
+        self._default_names = frozenset(name for name, _ in self.default_headers)
         self.openapi_url = openapi_url
         self.docs_url = docs_url
         self.redoc_url = redoc_url
@@ -255,6 +257,11 @@ class App(Router):
 
         return decorator
 
+    @property
+    def limiter(self) -> anyio.CapacityLimiter | None:
+        """The limiter of sync handlers and dependencies, created on first use while serving."""
+        return self.app_scope.limiter
+
     # Compilation ----------------------------------------------------------------------
 
     def build(self) -> None:
@@ -269,6 +276,7 @@ class App(Router):
 
         if any(getattr(m.cls, "replaces_default_headers", False) for m in self.user_middleware):
             self.default_headers = []
+        self._default_names = frozenset(name for name, _ in self.default_headers)
 
         if self.openapi_url and not self.extensions.get("openapi.installed"):
             # The docs battery is loaded by name only when the app serves docs, so the
@@ -375,8 +383,7 @@ class App(Router):
     async def lifespan_context(self) -> AsyncIterator[dict[str, Any]]:
         """Run start-up (handlers, lifespans of the app, its routers and mounted apps) and yield the state."""
         self.build()
-        self.limiter = anyio.CapacityLimiter(self.thread_pool_size)
-        self.app_scope.limiter = self.limiter
+        self.app_scope.start(self.thread_pool_size)
         state: dict[str, Any] = {}
         for func in self.on_startup:
             await _maybe_await(func())
@@ -416,7 +423,7 @@ class App(Router):
             )
         plan = Plan(analysis, "resolve")
         values = plan.defaults_only()
-        ctx = RequestContext(None, self.app_scope, self.limiter)
+        ctx = RequestContext(None, self.app_scope)
         async with resolving(analysis.steps, ctx, values) as value:
             yield value
 
@@ -435,8 +442,11 @@ class App(Router):
         defaults = self.default_headers
         if defaults:
             raw = response.raw_headers
-            present = {name for name, _ in raw}
-            raw.extend(pair for pair in defaults if pair[0] not in present)
+            if self._default_names.isdisjoint(map(_first, raw)):
+                raw.extend(defaults)  # the usual case, checked without a Python-level loop
+            else:
+                present = {name for name, _ in raw}
+                raw.extend(pair for pair in defaults if pair[0] not in present)
         return response
 
     # Errors ---------------------------------------------------------------------------

@@ -44,13 +44,32 @@ Teardown = tuple[Any, bool]  # (generator, is_async)
 
 
 class AppScope:
-    """App-scoped dependency values: created once, torn down when the app shuts down."""
+    """App-scoped dependency values: created once, torn down when the app shuts down.
+
+    It also holds the app's thread-pool limiter. The limiter is created on first use
+    (the first sync handler or dependency), because creating one loads anyio's asyncio
+    backend, over a megabyte that an all-async worker never needs.
+    """
 
     def __init__(self) -> None:
         self.values: dict[Any, Any] = {}
         self.stack: list[Teardown] = []
         self._lock: anyio.Lock | None = None
-        self.limiter: anyio.CapacityLimiter | None = None
+        self._limiter: anyio.CapacityLimiter | None = None
+        self.limiter_size: int | None = None
+        """Tokens of the limiter; `None` (outside a running app) means anyio's default."""
+
+    @property
+    def limiter(self) -> anyio.CapacityLimiter | None:
+        """The limiter of sync calls, created on first use while the app runs."""
+        if self._limiter is None and self.limiter_size is not None:
+            self._limiter = anyio.CapacityLimiter(self.limiter_size)
+        return self._limiter
+
+    def start(self, limiter_size: int) -> None:
+        """Prepare a fresh limiter of `limiter_size` tokens for a new serving run."""
+        self._limiter = None
+        self.limiter_size = limiter_size
 
     async def get(self, step: Step, kwargs: dict[str, Any], ctx: RequestContext) -> Any:
         """Return the app-wide value of `step`, creating it on first use."""
@@ -81,23 +100,21 @@ class RequestContext:
         "app_scope",
         "connection",
         "function_stack",
-        "limiter",
         "request_stack",
     )
 
-    def __init__(
-        self,
-        connection: HTTPConnection | None,
-        app_scope: AppScope,
-        limiter: anyio.CapacityLimiter | None,
-    ) -> None:
+    def __init__(self, connection: HTTPConnection | None, app_scope: AppScope) -> None:
         self.connection = connection
         self.app_scope = app_scope
-        self.limiter = limiter
         self.function_stack: list[Teardown] = []
         self.request_stack: list[Teardown] = []
         self._response: Response | None = None
         self._background: BackgroundTasks | None = None
+
+    @property
+    def limiter(self) -> anyio.CapacityLimiter | None:
+        """The app's limiter of sync calls (see `AppScope.limiter`)."""
+        return self.app_scope.limiter
 
     @property
     def response(self) -> Response | None:

@@ -6,12 +6,10 @@ are ready before sending, so every protocol adapter (ASGI, RSGI) just writes the
 
 from __future__ import annotations
 
-import http.cookies
 from collections.abc import Callable
 from collections.abc import Mapping
 from datetime import UTC
 from datetime import datetime
-from email.utils import format_datetime
 from typing import Any
 from typing import ClassVar
 from typing import Literal
@@ -161,7 +159,10 @@ class Response:
         Raises:
             ValueError: the name is not a valid cookie name, or SameSite is unknown.
         """
-        morsel: http.cookies.Morsel[str] = http.cookies.Morsel()
+        from email.utils import format_datetime  # both only needed by cookie-setting code
+        from http.cookies import Morsel
+
+        morsel: Morsel[str] = Morsel()
         morsel.set(key, value, _cookie_value(value))
         if max_age is not None:
             morsel["max-age"] = str(max_age)

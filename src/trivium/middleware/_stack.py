@@ -8,10 +8,8 @@ them into responses with `error_response` so that dependency teardown sees them.
 
 from __future__ import annotations
 
-import html
 import inspect
 import logging
-import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
@@ -159,6 +157,9 @@ def _lenient(value: Any) -> Any:
 
 
 def _debug_page(request: Request, exc: Exception) -> Response:
+    import html  # only debug pages need these; keeps `import trivium` small
+    import traceback
+
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
     accept = request.headers.get("accept") or ""
     if "text/html" not in accept:

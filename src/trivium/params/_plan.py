@@ -50,6 +50,7 @@ class Plan:
         "header",
         "path",
         "query",
+        "validate",
         "validator",
     )
 
@@ -86,6 +87,7 @@ class Plan:
             if not f.required and not f.is_model
         ]
         self.validator = _build_validator(fields, self, name) if fields else None
+        self.validate = _core_validate(self.validator) if self.validator is not None else None
 
     async def extract(self, conn: HTTPConnection) -> dict[str, Any]:
         """Read, validate and complete the parameters of one request.
@@ -112,7 +114,11 @@ class Plan:
             assert isinstance(conn, Request)
             body = await self._read_body(conn, raw)
         try:
-            values: dict[str, Any] = self.validator.validate_python(raw)
+            if self.body_mode == "form":
+                # Form models (trivium.forms.BoundForm) read the request from the context.
+                values: dict[str, Any] = self.validate(raw, context={"request": conn})  # type: ignore[misc,call-arg]
+            else:
+                values = self.validate(raw)  # type: ignore[misc]
         except ValidationError as exc:
             errors = validation_errors(exc)
             for error in errors:
@@ -319,6 +325,14 @@ def _build_validator(fields: list[FieldSpec], plan: Plan, name: str) -> TypeAdap
         {k: (Required if k in required_sections else NotRequired)[v] for k, v in sections.items()},
     )
     return TypeAdapter(top)
+
+
+def _core_validate(adapter: TypeAdapter[Any]) -> Callable[[Any], Any]:
+    """Return pydantic-core's validate method, skipping TypeAdapter's Python-level wrapper."""
+    try:
+        return adapter.validator.validate_python
+    except Exception:  # noqa: BLE001 - a deferred adapter (forward refs) keeps the wrapper
+        return adapter.validate_python
 
 
 def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:

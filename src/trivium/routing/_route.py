@@ -199,19 +199,18 @@ class Route(BaseRoute):
         """Serve one request."""
         if self._version != app.dependency_overrides.version:
             self.compile(app)
-        request = Request(scope, receive, send, limits=self.limits)
         direct = self._direct
+        # A handler without parameters never reads the request: build it only on error.
+        request = None if direct == () else Request(scope, receive, send, limits=self.limits)
         # A plain async handler with only request parameters needs no dependency context.
-        ctx = (
-            _NO_CONTEXT
-            if direct is not None
-            else RequestContext(request, app.app_scope, app.limiter)
-        )
+        ctx = _NO_CONTEXT if direct is not None else RequestContext(request, app.app_scope)
         error: Exception | None = None
         reraise = False
         try:
-            if direct is not None:
-                values = await self.plan.extract(request)  # type: ignore[union-attr]
+            if direct == ():
+                result = await self.endpoint()
+            elif direct is not None:
+                values = await self.plan.extract(request)  # type: ignore[union-attr,arg-type]
                 result = await self.endpoint(
                     **{
                         name: values[section][field] if field else values[section]
@@ -219,10 +218,14 @@ class Route(BaseRoute):
                     }
                 )
             elif self.limits.timeout is None:
-                values = await self.plan.extract(request)  # type: ignore[union-attr]
+                values = await self.plan.extract(request)  # type: ignore[union-attr,arg-type]
                 result = await run_steps(self.steps, values, ctx)
             else:
-                result = await self._run_with_timeout(request, ctx, self.limits.timeout)
+                result = await self._run_with_timeout(
+                    request,  # type: ignore[arg-type]
+                    ctx,
+                    self.limits.timeout,
+                )
             if ctx.function_stack:
                 leftover = await teardown(ctx.function_stack, None, ctx.limiter)
                 if leftover is not None:
@@ -235,6 +238,8 @@ class Route(BaseRoute):
                 replaced = await teardown(ctx.function_stack, exc, ctx.limiter)
                 if isinstance(replaced, Exception):
                     error = replaced
+            if request is None:
+                request = Request(scope, receive, send, limits=self.limits)
             response, reraise = await app.error_response(request, error)
         app.finalize(response)
         background = ctx.background
@@ -246,6 +251,8 @@ class Route(BaseRoute):
         try:
             protocol = scope.get("rsgi")
             if type(response).__call__ is not Response.__call__:
+                if request is None:
+                    request = Request(scope, receive, send, limits=self.limits)
                 failure = await _send_streamed(response, scope, receive, send, request, app)
                 if failure is not None:
                     error, reraise = failure
@@ -260,7 +267,7 @@ class Route(BaseRoute):
                 leftover = await teardown(ctx.request_stack, error, ctx.limiter)
                 if leftover is not None and leftover is not error:
                     app.log_teardown_error(leftover)
-            if request._form is not None:
+            if request is not None and request._form is not None:
                 await request.close()
         if reraise and error is not None:
             raise error
@@ -296,7 +303,7 @@ async def _timed(coroutine: Any, seconds: float) -> Any:
         raise HTTPException(503, f"The request took longer than {seconds:g} seconds") from None
 
 
-_NO_CONTEXT = RequestContext(None, AppScope(), None)
+_NO_CONTEXT = RequestContext(None, AppScope())
 
 
 def _direct_call(analysis: Analysis) -> tuple[tuple[str, str, str], ...] | None:
@@ -364,7 +371,7 @@ class WebSocketRoute(BaseRoute):
         if self._version != app.dependency_overrides.version:
             self.compile(app)
         websocket = WebSocket(scope, receive, send)
-        ctx = RequestContext(websocket, app.app_scope, app.limiter)
+        ctx = RequestContext(websocket, app.app_scope)
         error: Exception | None = None
         try:
             values = await self.plan.extract(websocket)  # type: ignore[union-attr]

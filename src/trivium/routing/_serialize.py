@@ -122,16 +122,17 @@ def make_serializer(  # noqa: PLR0913 - one closure per output strategy, chosen 
                 "response-model",
             ) from exc
     plain_json = response_class is None or response_class in _json_classes()
+    validate, to_json = _core_methods(adapter) if adapter is not None else (None, None)
 
     def to_bytes(result: Any) -> bytes:
-        if adapter is not None:
+        if validate is not None and to_json is not None:
             try:
-                value = adapter.validate_python(result, from_attributes=True)
+                value = validate(result, from_attributes=True)
             except Exception as exc:
                 raise ResponseValidationError(
                     f"{name} returned a value that does not match its response model: {exc}"
                 ) from exc
-            return adapter.dump_json(
+            return to_json(
                 value, exclude_unset=exclude_unset, exclude_none=exclude_none, by_alias=by_alias
             )
         if isinstance(result, BaseModel):
@@ -141,9 +142,9 @@ def make_serializer(  # noqa: PLR0913 - one closure per output strategy, chosen 
         return orjson.dumps(result, default=json_default)
 
     def serialize(result: Any, ctx: RequestContext) -> Response:
-        if isinstance(result, Response):
-            return _merge(result, ctx.response, None)
         temporal = ctx.response
+        if isinstance(result, Response):
+            return result if temporal is None else _merge(result, temporal, None)
         if plain_json:
             response = json_response(to_bytes(result), status)
         else:
@@ -154,6 +155,14 @@ def make_serializer(  # noqa: PLR0913 - one closure per output strategy, chosen 
         return response
 
     return serialize
+
+
+def _core_methods(adapter: TypeAdapter[Any]) -> tuple[Callable[..., Any], Callable[..., bytes]]:
+    """Return pydantic-core's validate and dump methods, skipping TypeAdapter's wrappers."""
+    try:
+        return adapter.validator.validate_python, adapter.serializer.to_json
+    except Exception:  # noqa: BLE001 - a deferred adapter (forward refs) keeps the wrappers
+        return adapter.validate_python, adapter.dump_json
 
 
 def _json_classes() -> tuple[type[Response], ...]:

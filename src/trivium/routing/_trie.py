@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import math
 import re
-import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Generic
 from typing import TypeVar
 
 from trivium.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from uuid import UUID
 
 __all__ = ["CONVERTERS", "Converter", "PathTemplate", "Trie"]
 
@@ -60,11 +63,18 @@ def _to_str(text: str) -> str:
     return text
 
 
+def _to_uuid(text: str) -> UUID:
+    # `uuid` loads `platform` and a C extension: only apps with UUID paths pay for it.
+    from uuid import UUID
+
+    return UUID(text)
+
+
 CONVERTERS: dict[str, Converter] = {
     "str": Converter("str", "[^/]+", _to_str),
     "int": Converter("int", "[0-9]+", _to_int),
     "float": Converter("float", r"[0-9]+(?:\.[0-9]+)?", _to_float),
-    "uuid": Converter("uuid", "[0-9a-fA-F-]{32,36}", uuid.UUID),
+    "uuid": Converter("uuid", "[0-9a-fA-F-]{32,36}", _to_uuid),
     "path": Converter("path", ".*", str),
 }
 # Specific converters are tried before the catch-all `str`.
