@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from examples.demo.app import app
-from examples.demo.store import TodoStore
-from examples.demo.store import Transaction
-from examples.demo.store import open_store
-from examples.demo.store import transaction
+from examples.todos.app import app
+from examples.todos.store import TodoStore
+from examples.todos.store import Transaction
+from examples.todos.store import open_store
+from examples.todos.store import transaction
 from trivium.testing import AsyncTestClient
 from trivium.testing import TestClient
 
