@@ -1,77 +1,97 @@
 """The demo app that `make run` serves on http://127.0.0.1:8000.
 
-A small to-do API showing the core: routers, path/query/body parameters, dependencies
-with `yield` (an app-wide store and a per-request transaction), response models,
-`HTTPException`, background tasks, a class-based view, a websocket echo and a
-server-sent events stream, plus an HTML index page linking to all of it.
+A to-do list on the batteries: a `Todo` model with migrations (`trivium.db`), a JSON
+API written by `crud_router`, server-rendered pages with forms, flash messages and
+CSRF protection (`trivium.templating`, `trivium.forms`, `trivium.csrf`), and session
+login (`trivium.auth`), next to a websocket echo and a server-sent events stream.
+
+At start-up the app applies its migrations and creates the demo user
+(`demo@example.com` / `trivium-demo-password`), so a fresh clone runs with no set-up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections.abc import AsyncIterator
 from typing import Annotated
+from typing import Any
 
 import anyio
 
-from examples.demo.store import StoreDep
-from examples.demo.todos import router as todos_router
+from examples.demo import accounts
+from examples.demo import pages
+from examples.demo.api import todo_api
+from examples.demo.config import DATABASE_URL
+from examples.demo.config import DEMO_EMAIL
+from examples.demo.config import DEMO_PASSWORD
+from examples.demo.config import MIGRATIONS
+from examples.demo.config import SECRET_KEY
+from examples.demo.config import TEMPLATES
 from trivium import App
 from trivium import Query
+from trivium import Request
+from trivium import Router
 from trivium import WebSocket
+from trivium.auth import Auth
+from trivium.db import Database
+from trivium.db import Migrations
 from trivium.responses import EventSourceResponse
 from trivium.responses import HTMLResponse
 from trivium.responses import ServerSentEvent
-
-app = App(title="Trivium demo")
-app.include_router(todos_router)
-
-INDEX = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Trivium demo</title>
-<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;line-height:1.5}
-code{background:#f3f3f3;padding:0 .25rem}</style></head>
-<body>
-<h1>Trivium demo</h1>
-<ul>
-  <li><a href="/docs">/docs</a> &mdash; interactive API docs
-      (<a href="/openapi.json">OpenAPI document</a>)</li>
-  <li><a href="/health">GET /health</a> &mdash; liveness</li>
-  <li><a href="/todos">GET /todos</a> &mdash; list (<a href="/todos?done=false&amp;limit=2">filtered</a>,
-      <a href="/todos?limit=0">a 422</a>)</li>
-  <li><a href="/todos/1">GET /todos/1</a> &mdash; one to-do (<a href="/todos/999">a 404</a>)</li>
-  <li><code>POST /todos</code>, <code>PATCH /todos/{id}</code>, <code>DELETE /todos/{id}</code>
-      &mdash; try them with curl</li>
-  <li><a href="/activity">GET /activity</a> &mdash; written by background tasks</li>
-  <li><a href="/events/clock?count=5">GET /events/clock</a> &mdash; server-sent events</li>
-  <li><code>/ws/echo</code> &mdash; websocket echo:
-    <input id="msg" value="hello"> <button id="send">send</button> <output id="out"></output></li>
-</ul>
-<script>
-const ws = new WebSocket(`ws://${location.host}/ws/echo`);
-ws.onmessage = (event) => { document.getElementById("out").textContent = event.data; };
-document.getElementById("send").onclick = () => ws.send(document.getElementById("msg").value);
-</script>
-</body></html>
-"""
+from trivium.templating import Templates
+from trivium.templating import render
 
 
-@app.get("/", response_class=HTMLResponse, include_in_schema=False)
-def index() -> str:
-    return INDEX
+@contextlib.asynccontextmanager
+async def prepare(app: App) -> AsyncIterator[dict[str, Any]]:
+    """Bring the database up to date and make sure the demo user exists."""
+    db: Database = app.state.databases["default"]
+    await Migrations(db).migrate()
+    async with db.sessionmaker() as session, session.begin():
+        await accounts.ensure_demo_user(session)
+    yield {}
 
 
-@app.get("/health")
+NEEDS_LOGIN: dict[int | str, dict[str, Any]] = {401: {"description": "Writing needs a login"}}
+
+
+def create_app(database_url: str = DATABASE_URL) -> App:
+    """Build the demo on the database at `database_url`."""
+    app = App(title="Trivium demo", lifespan=prepare)
+    db = Database(database_url, migrations=MIGRATIONS)
+    db.include_migrations("trivium.stores")  # the sessions table of DatabaseStore
+    db.init_app(app)
+    # Sessions (kept in the database), authentication and CSRF checks. The login pages
+    # are the demo's own (accounts.py), so the battery's JSON views stay out.
+    Auth(db, secret_key=SECRET_KEY).init_app(app, prefix=None)
+    # Browsers get HTML error pages, API clients JSON.
+    Templates(TEMPLATES, packages=["trivium.forms"]).init_app(app, error_pages=True)
+    app.add_exception_handler(accounts.LoginRequiredError, accounts.redirect_to_login)
+    app.include_router(todo_api(db), responses=NEEDS_LOGIN)
+    app.include_router(pages.router)
+    app.include_router(accounts.router)
+    app.include_router(router)
+    return app
+
+
+# The index page, a health check, a websocket echo and a server-sent events stream.
+router = Router()
+
+
+@router.get("/", name="index", include_in_schema=False)
+async def index(request: Request) -> HTMLResponse:
+    context = {"demo_email": DEMO_EMAIL, "demo_password": DEMO_PASSWORD}
+    return await render(request, "index.html", context)
+
+
+@router.get("/health")
 def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@app.get("/activity")
-def activity(store: StoreDep) -> list[str]:
-    return store.activity
-
-
 # --8<-- [start:websocket]
-@app.websocket("/ws/echo")
+@router.websocket("/ws/echo")
 async def echo(websocket: WebSocket) -> None:
     await websocket.accept()
     async for message in websocket.iter_text():
@@ -82,7 +102,7 @@ async def echo(websocket: WebSocket) -> None:
 
 
 # --8<-- [start:sse]
-@app.get("/events/clock")
+@router.get("/events/clock")
 async def clock(
     count: Annotated[int, Query(ge=1, le=100)] = 10,
     interval: Annotated[float, Query(ge=0, le=5)] = 1.0,
@@ -98,3 +118,5 @@ async def clock(
 
 
 # --8<-- [end:sse]
+
+app = create_app()

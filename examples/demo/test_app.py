@@ -1,18 +1,25 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from examples.demo.app import app
+from examples.demo.app import create_app
+from examples.demo.config import DEMO_EMAIL
+from examples.demo.config import DEMO_PASSWORD
 from trivium.testing import TestClient
+
+HTML = {"accept": "text/html"}
 
 
 # --8<-- [start:fixture]
 @pytest.fixture
-def client() -> Iterator[TestClient]:
-    # `with` runs the lifespan: the app-scoped store is created fresh for each test and
-    # closed when the block ends.
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    # `with` runs the lifespan: the app migrates its fresh database and adds the demo
+    # user before the first request, and closes the database when the block ends.
+    app = create_app(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
     with TestClient(app) as client:
         yield client
 
@@ -20,123 +27,218 @@ def client() -> Iterator[TestClient]:
 # --8<-- [end:fixture]
 
 
-def test_index_page_links_to_the_endpoints(client: TestClient) -> None:
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match is not None, "no CSRF field in the page"
+    return match.group(1)
+
+
+def log_in(client: TestClient, password: str = DEMO_PASSWORD) -> str:
+    """Log in through the login page; return a CSRF token of the new session."""
+    token = csrf_token(client.get("/login").text)
+    data = {"email": DEMO_EMAIL, "password": password, "csrf_token": token}
+    client.post("/login", data=data)
+    return csrf_token(client.get("/todos/new").text)
+
+
+def add_todo(client: TestClient, token: str, **fields: str) -> None:
+    data = {"title": "Water the plants", "csrf_token": token, **fields}
+    assert client.post("/todos/new", data=data).status_code == 200
+
+
+def test_index_page_links_to_the_endpoints_and_names_the_demo_user(client: TestClient) -> None:
     response = client.get("/")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
-    links = ('href="/docs"', 'href="/health"', 'href="/todos"', 'href="/events/clock?count=5"')
-    for link in (*links, "/ws/echo"):
+    for link in ('href="/docs"', 'href="/health"', 'href="/todos"', 'href="/api/todos"'):
         assert link in response.text
+    assert "/ws/echo" in response.text
+    assert DEMO_EMAIL in response.text
+    assert DEMO_PASSWORD in response.text
 
 
-def test_api_docs_are_served(client: TestClient) -> None:
+def test_api_docs_show_the_crud_api_but_not_the_pages(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
-    document = client.get("/openapi.json").json()
-    assert {"/todos", "/todos/{todo_id}", "/health"} <= set(document["paths"])
+    paths = set(client.get("/openapi.json").json()["paths"])
+    assert {"/api/todos", "/api/todos/{id}", "/health", "/events/clock"} <= paths
+    assert not {"/todos", "/login", "/todos/{todo_id}/edit"} & paths
 
 
 def test_health(client: TestClient) -> None:
     assert client.get("/health").json() == {"status": "ok"}
 
 
-def test_list_returns_the_seeded_todos_through_the_response_model(client: TestClient) -> None:
-    todos = client.get("/todos").json()
-    assert [t["id"] for t in todos] == [1, 2, 3]
-    assert set(todos[0]) == {"id", "title", "done"}  # `notes` is filtered out by TodoOut
+# API ---------------------------------------------------------------------------------
 
 
-def test_list_filters_and_paginates(client: TestClient) -> None:
-    client.patch("/todos/2", json={"done": True})
-    assert [t["id"] for t in client.get("/todos", params={"done": "true"}).json()] == [2]
-    page = client.get("/todos", params={"done": "false", "limit": 1, "offset": 1}).json()
-    assert [t["id"] for t in page] == [3]
+def test_api_lists_an_empty_page_at_first(client: TestClient) -> None:
+    assert client.get("/api/todos").json() == {
+        "items": [],
+        "total": 0,
+        "page": 1,
+        "size": 20,
+        "pages": 1,
+    }
 
 
-def test_list_rejects_an_out_of_range_limit(client: TestClient) -> None:
-    response = client.get("/todos", params={"limit": 0})
-    assert response.status_code == 422
-    [error] = response.json()["detail"]
-    assert error["loc"] == ["query", "limit"]
-    assert error["type"] == "greater_than_equal"
+def test_api_writes_need_a_login(client: TestClient) -> None:
+    response = client.post("/api/todos", json={"title": "Sneak in"})
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Log in to change to-dos"}
 
 
-def test_create_returns_201_and_is_visible_afterwards(client: TestClient) -> None:
-    response = client.post("/todos", json={"title": "Write docs", "notes": "all pages"})
-    assert response.status_code == 201
-    assert response.json() == {"id": 4, "title": "Write docs", "done": False, "notes": "all pages"}
-    assert client.get("/todos/4").json()["title"] == "Write docs"
+def test_api_crud_round_trip_with_a_session_and_the_csrf_header(client: TestClient) -> None:
+    token = log_in(client)
+    headers = {"x-csrf-token": token}
+    body = {"title": "Write docs", "due": "2030-01-31", "priority": "high"}
+    created = client.post("/api/todos", json=body, headers=headers)
+    assert created.status_code == 201
+    todo = created.json()
+    assert created.headers["location"] == f"/api/todos/{todo['id']}"
+    assert todo["done"] is False
+    assert todo["notes"] == ""
+    assert todo["owner_id"] is None  # read-only in the API
+    assert {"created_at", "updated_at"} <= set(todo)
+    url = f"/api/todos/{todo['id']}"
+    patched = client.patch(url, json={"done": True}, headers=headers).json()
+    assert (patched["done"], patched["title"]) == (True, "Write docs")
+    listed = client.get("/api/todos", params={"done": "true", "priority": "high"}).json()
+    assert [item["id"] for item in listed["items"]] == [todo["id"]]
+    assert client.delete(url, headers=headers).status_code == 204
+    assert client.get(url).status_code == 404
 
 
-def test_create_runs_a_background_task(client: TestClient) -> None:
-    client.post("/todos", json={"title": "Write docs"})
-    assert client.get("/activity").json() == ["created todo 4: Write docs"]
+def test_api_write_with_the_session_but_without_the_csrf_header_is_a_403(
+    client: TestClient,
+) -> None:
+    log_in(client)
+    response = client.post("/api/todos", json={"title": "Forged"})
+    assert response.status_code == 403
+    assert response.json() == {"detail": "CSRF token missing"}
 
 
-def test_create_validates_the_body(client: TestClient) -> None:
-    response = client.post("/todos", json={"title": "", "notes": 3})
+def test_api_validates_bodies(client: TestClient) -> None:
+    headers = {"x-csrf-token": log_in(client)}
+    response = client.post("/api/todos", json={"title": "", "priority": "urgent"}, headers=headers)
     assert response.status_code == 422
     locs = [error["loc"] for error in response.json()["detail"]]
-    assert locs == [["body", "title"], ["body", "notes"]]
-    assert [t["id"] for t in client.get("/todos").json()] == [1, 2, 3]
+    assert locs == [["body", "title"], ["body", "priority"]]
+    response = client.post("/api/todos", json={"title": "x", "owner_id": 1}, headers=headers)
+    assert response.status_code == 422  # read-only fields are refused, not ignored
 
 
-def test_create_without_a_body_is_a_422(client: TestClient) -> None:
-    response = client.post("/todos")
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body"]
-
-
-def test_create_with_malformed_json_is_a_400(client: TestClient) -> None:
-    response = client.post(
-        "/todos", content=b'{"title": ', headers={"content-type": "application/json"}
-    )
-    assert response.status_code == 400
-    assert response.json()["detail"].startswith("Malformed JSON body")
-
-
-def test_get_unknown_todo_is_a_404(client: TestClient) -> None:
-    response = client.get("/todos/999")
+def test_api_unknown_todo_is_a_json_404(client: TestClient) -> None:
+    response = client.get("/api/todos/999")
     assert response.status_code == 404
     assert response.json() == {"detail": "Todo 999 not found"}
 
 
-def test_todo_id_must_be_positive(client: TestClient) -> None:
-    response = client.get("/todos/0")
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["path", "todo_id"]
+# Pages -------------------------------------------------------------------------------
 
 
-def test_patch_changes_only_the_fields_sent(client: TestClient) -> None:
-    response = client.patch("/todos/1", json={"done": True})
+def test_list_page_says_when_there_is_nothing_to_do(client: TestClient) -> None:
+    response = client.get("/todos")
     assert response.status_code == 200
-    assert response.json() == {
-        "id": 1,
-        "title": "Read the trivium docs",
-        "done": True,
-        "notes": None,
-    }
-    assert client.get("/activity").json() == ["completed todo 1"]
+    assert "Nothing to do." in response.text
 
 
-def test_delete_answers_204_and_removes_the_todo(client: TestClient) -> None:
-    response = client.delete("/todos/2")
-    assert response.status_code == 204
-    assert response.content == b""
-    assert client.get("/todos/2").status_code == 404
+def test_changing_pages_redirect_anonymous_visitors_to_the_login_page(client: TestClient) -> None:
+    response = client.get("/todos/new", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/todos/new"
 
 
-def test_view_answers_405_for_a_method_it_does_not_define(client: TestClient) -> None:
-    response = client.put("/todos/1", json={"title": "x"})
-    assert response.status_code == 405
-    assert response.headers["allow"] == "GET, PATCH, DELETE, HEAD, OPTIONS"
+def test_login_with_a_wrong_password_redraws_the_form_with_a_422(client: TestClient) -> None:
+    token = csrf_token(client.get("/login").text)
+    data = {"email": DEMO_EMAIL, "password": "wrong", "csrf_token": token}
+    response = client.post("/login", data=data)
+    assert response.status_code == 422
+    assert "do not match" in response.text
+    assert f'value="{DEMO_EMAIL}"' in response.text
 
 
-def test_each_lifespan_gets_a_fresh_store() -> None:
-    with TestClient(app) as first:
-        first.delete("/todos/1")
-        assert len(first.get("/todos").json()) == 2
-    with TestClient(app) as second:
-        assert len(second.get("/todos").json()) == 3
+def test_login_goes_to_next_and_flashes_a_welcome(client: TestClient) -> None:
+    token = csrf_token(client.get("/login").text)
+    data = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "csrf_token": token}
+    response = client.post("/login?next=/todos/new", data=data, follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/todos/new")
+    page = client.get("/todos/new").text
+    assert f"Welcome, {DEMO_EMAIL}." in page
+    assert 'id="whoami"' in page
+
+
+def test_login_never_redirects_off_site(client: TestClient) -> None:
+    token = csrf_token(client.get("/login").text)
+    data = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "csrf_token": token}
+    response = client.post("/login?next=//evil.example/", data=data, follow_redirects=False)
+    assert response.headers["location"] == "/todos"
+
+
+def test_invalid_form_is_redrawn_with_errors_and_the_values_typed(client: TestClient) -> None:
+    token = log_in(client)
+    data = {"title": "   ", "notes": "keep me", "priority": "high", "csrf_token": token}
+    response = client.post("/todos/new", data=data)
+    assert response.status_code == 422
+    assert "This field is required." in response.text  # spaces only
+    assert "keep me</textarea>" in response.text
+    assert '<option value="high" selected>' in response.text
+    assert "Nothing to do." in client.get("/todos").text
+
+
+def test_create_redirects_to_the_list_with_a_flash(client: TestClient) -> None:
+    token = log_in(client)
+    response = client.post("/todos/new", data={"title": "Water the plants", "csrf_token": token})
+    assert response.status_code == 200
+    assert str(response.url).endswith("/todos")
+    assert "Added “Water the plants”." in response.text
+    assert client.get("/todos").text.count("Added") == 0  # a flash shows once
+    [item] = client.get("/api/todos").json()["items"]
+    assert item["owner_id"] is not None  # pages record who added it
+
+
+def test_detail_edit_and_delete(client: TestClient) -> None:
+    token = log_in(client)
+    add_todo(client, token, notes="twice a week")
+    [item] = client.get("/api/todos").json()["items"]
+    detail = client.get(f"/todos/{item['id']}")
+    assert "twice a week" in detail.text
+    assert DEMO_EMAIL in detail.text  # "Added by"
+    edit_url = f"/todos/{item['id']}/edit"
+    assert 'value="Water the plants"' in client.get(edit_url).text
+    data = {"title": "Water the garden", "done": "true", "csrf_token": token}
+    saved = client.post(edit_url, data=data)
+    assert "Saved “Water the garden”." in saved.text
+    assert client.get(f"/api/todos/{item['id']}").json()["done"] is True
+    deleted = client.post(f"/todos/{item['id']}/delete", data={"csrf_token": token})
+    assert "Deleted “Water the garden”." in deleted.text
+    assert client.get(f"/todos/{item['id']}", headers=HTML).status_code == 404
+
+
+def test_delete_without_the_csrf_token_is_a_403(client: TestClient) -> None:
+    token = log_in(client)
+    add_todo(client, token)
+    [item] = client.get("/api/todos").json()["items"]
+    response = client.post(f"/todos/{item['id']}/delete", data={})
+    assert response.status_code == 403
+    assert response.json() == {"detail": "CSRF token missing"}
+    assert client.get(f"/api/todos/{item['id']}").status_code == 200
+
+
+def test_unknown_todo_page_is_an_html_404_for_browsers(client: TestClient) -> None:
+    response = client.get("/todos/999", headers=HTML)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "There is no to-do 999." in response.text
+
+
+def test_logout_ends_the_session(client: TestClient) -> None:
+    token = log_in(client)
+    response = client.post("/logout", data={"csrf_token": token})
+    assert "You are logged out." in response.text
+    assert client.get("/todos/new", follow_redirects=False).status_code == 303
+
+
+# Websocket and server-sent events ---------------------------------------------------
 
 
 # --8<-- [start:websocket]

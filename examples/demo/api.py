@@ -1,0 +1,92 @@
+"""The JSON API at `/api/todos`, written by `crud_router` from the `Todo` model.
+
+Anyone may read; writing needs a logged-in user. With the session cookie of the login
+page, a write also needs the CSRF token in the `x-csrf-token` header (the pages have it
+in their forms); an API token (`Authorization: Token trv_...`, see `trivium.auth`) needs
+none.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated
+from typing import Self
+
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from examples.demo.models import Priority
+from examples.demo.models import Todo
+from trivium import Depends
+from trivium import HTTPException
+from trivium import Request
+from trivium.db import CRUDRouter
+from trivium.db import Database
+from trivium.db import crud_router
+
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+Notes = Annotated[str, Field(max_length=2000)]
+
+
+class TodoIn(BaseModel):
+    """The body of `POST` and `PUT`: only `title` is required."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Title
+    notes: Notes = ""
+    done: bool = False
+    due: datetime.date | None = None
+    priority: Priority = Priority.NORMAL
+
+
+class TodoPatch(BaseModel):
+    """The body of `PATCH`: the fields sent change, the others stay (`null` only for `due`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Title | SkipJsonSchema[None] = None
+    notes: Notes | SkipJsonSchema[None] = None
+    done: bool | SkipJsonSchema[None] = None
+    due: datetime.date | None = None
+    priority: Priority | SkipJsonSchema[None] = None
+
+    @model_validator(mode="after")
+    def refuse_nulls(self) -> Self:
+        """Only `due` may be set to `null`; leave a field out to keep its value."""
+        nulls = [
+            name for name in sorted(self.model_fields_set - {"due"}) if getattr(self, name) is None
+        ]
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} may not be null")
+        return self
+
+
+def writers_only(request: Request) -> None:
+    """Let anyone read; writes need a user (401 in JSON otherwise)."""
+    if request.method in ("GET", "HEAD"):
+        return
+    if not getattr(request.user, "is_authenticated", False):
+        raise HTTPException(401, "Log in to change to-dos", headers={"WWW-Authenticate": "Token"})
+
+
+# --8<-- [start:router]
+def todo_api(db: Database) -> CRUDRouter:
+    """Return list/create/read/replace/update/delete for `Todo` under `/api/todos`."""
+    return crud_router(
+        Todo,
+        db,
+        prefix="/api/todos",
+        tags=["todos"],
+        read_only={"owner_id"},
+        create_schema=TodoIn,
+        update_schema=TodoPatch,
+        filters=["done", "priority", "due__lte", "title__icontains"],
+        default_ordering=["-created_at", "-id"],
+        search=["title", "notes"],
+        dependencies=[Depends(writers_only)],
+    )
+
+
+# --8<-- [end:router]

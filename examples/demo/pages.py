@@ -1,0 +1,107 @@
+"""The server-rendered to-do pages: list, detail, create, edit and delete.
+
+Reading is open to everyone; changing needs a login (`LoginRequired`). Every form posts
+its CSRF token (`form.render()` draws it, the delete button uses `csrf_input()`), and
+every successful post redirects (303) to a page that shows a flash message.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from examples.demo.accounts import PAGE
+from examples.demo.accounts import LoginRequired
+from examples.demo.config import Session
+from examples.demo.forms import TodoForm
+from examples.demo.models import Todo
+from trivium import HTTPException
+from trivium import Path
+from trivium import Query
+from trivium import Request
+from trivium import Router
+from trivium.responses import HTMLResponse
+from trivium.responses import RedirectResponse
+from trivium.templating import flash
+from trivium.templating import render
+
+router = Router(prefix="/todos")
+TodoId = Annotated[int, Path(ge=1)]
+Show = Annotated[Literal["all", "open", "done"], Query()]
+
+
+async def load(session: AsyncSession, todo_id: int) -> Todo:
+    """Return the to-do with its owner, or raise 404 (an HTML page for browsers)."""
+    todo = await session.get(Todo, todo_id, options=[selectinload(Todo.owner)])
+    if todo is None:
+        raise HTTPException(404, f"There is no to-do {todo_id}.")
+    return todo
+
+
+@router.get("", name="todo_list", **PAGE)
+async def todo_list(request: Request, session: Session, show: Show = "all") -> HTMLResponse:
+    query = Todo.objects(session).order_by("done", "-created_at", "-id")
+    if show != "all":
+        query = query.filter(done=show == "done")
+    todos = await query.all()
+    return await render(request, "todos/list.html", {"todos": todos, "show": show})
+
+
+@router.get("/new", name="todo_new", **PAGE)
+async def new_page(request: Request, user: LoginRequired) -> HTMLResponse:
+    del user
+    form = TodoForm.empty(request=request)
+    return await render(request, "todos/form.html", {"form": form, "todo": None})
+
+
+@router.post("/new", **PAGE)
+async def create(
+    request: Request, session: Session, user: LoginRequired
+) -> HTMLResponse | RedirectResponse:
+    form = await TodoForm.from_request(request)
+    if not form.is_valid:  # drawn again with the errors and what was typed
+        context = {"form": form, "todo": None}
+        return await render(request, "todos/form.html", context, status_code=422)
+    todo = Todo(**form.data.model_dump(), owner_id=user.id)
+    session.add(todo)
+    await session.flush()
+    flash(request, f"Added “{todo.title}”.", "success")
+    return RedirectResponse(request.app.url_path_for("todo_list"), 303)
+
+
+@router.get("/{todo_id}", name="todo_detail", **PAGE)
+async def detail(request: Request, session: Session, todo_id: TodoId) -> HTMLResponse:
+    todo = await load(session, todo_id)
+    return await render(request, "todos/detail.html", {"todo": todo})
+
+
+@router.route("/{todo_id}/edit", methods=["GET", "POST"], name="todo_edit", **PAGE)
+async def edit(
+    request: Request, session: Session, todo_id: TodoId, user: LoginRequired
+) -> HTMLResponse | RedirectResponse:
+    del user
+    todo = await load(session, todo_id)
+    # A GET shows the stored values; a POST binds what was sent.
+    form = await TodoForm.from_request(request, initial=todo)
+    if not form.is_valid:
+        status = 422 if form.is_bound else 200
+        context = {"form": form, "todo": todo}
+        return await render(request, "todos/form.html", context, status_code=status)
+    for name, value in form.data.model_dump().items():
+        setattr(todo, name, value)
+    flash(request, f"Saved “{todo.title}”.", "success")
+    return RedirectResponse(request.app.url_path_for("todo_detail", todo_id=todo.id), 303)
+
+
+@router.post("/{todo_id}/delete", name="todo_delete", **PAGE)
+async def delete(
+    request: Request, session: Session, todo_id: TodoId, user: LoginRequired
+) -> RedirectResponse:
+    del user
+    todo = await load(session, todo_id)
+    await session.delete(todo)
+    flash(request, f"Deleted “{todo.title}”.", "info")
+    return RedirectResponse(request.app.url_path_for("todo_list"), 303)
