@@ -173,6 +173,30 @@ def test_run_reload_serves_the_edited_code(tmp_path: Path) -> None:
 
 
 @pytest.mark.live
+def test_run_reload_ignores_database_files_and_tool_caches(tmp_path: Path) -> None:
+    app_dir = tmp_path / "project"
+    app_dir.mkdir()
+    (app_dir / "reload_app.py").write_text((ROOT / "tests/cli/sample_app.py").read_text())
+    with running(tmp_path, "reload_app:app", "--reload", cwd=app_dir) as server:
+        pid = server.get()["pid"]
+        (app_dir / "app.db").write_bytes(b"SQLite format 3\x00")
+        (app_dir / "app.db-journal").write_bytes(b"x")
+        (app_dir / ".ruff_cache").mkdir()
+        (app_dir / ".ruff_cache" / "cache.bin").write_bytes(b"x")
+        (app_dir / "notes.py").write_text("# a source file: this one restarts the worker\n")
+        deadline = time.monotonic() + 15
+        current = pid
+        while current == pid and time.monotonic() < deadline:
+            with contextlib.suppress(httpx.TransportError):
+                current = server.get()["pid"]
+            time.sleep(0.1)
+        assert current != pid, server.output()  # the .py change was seen...
+        restarts = server.output().count("Changes detected")
+        assert restarts == 1, server.output()  # ...and only it
+        assert "app.db" not in server.output()
+
+
+@pytest.mark.live
 def test_run_with_a_bad_import_string_exits_2_without_traceback() -> None:
     done = subprocess.run(
         _command("tests.cli.no_such_module:app"),

@@ -38,6 +38,12 @@ from trivium.types import ASGIApp
 
 __all__ = ["Interface", "LogLevel", "ServerConfig", "ServerName", "ServerOptions", "serve"]
 
+# Files a development server must not restart for: tool caches, built docs, and the
+# SQLite databases (with their journals) that the app itself writes while it runs.
+RELOAD_IGNORE_DIRS = (".ruff_cache", ".import_linter_cache", "site", ".results")
+RELOAD_IGNORE_PATTERNS = (r".*\.(db|sqlite|sqlite3)(-journal|-wal|-shm)?$",)
+RELOAD_IGNORE_GLOBS = ("*.db", "*.db-journal", "*.db-wal", "*.db-shm", "*.sqlite3", ".ruff_cache/*")
+
 Interface = Literal["rsgi", "asgi"]
 ServerName = Literal["granian", "uvicorn"]
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
@@ -382,6 +388,8 @@ def _run_granian(
         workers=config.workers,
         reload=config.reload,
         reload_paths=[Path(path) for path in config.reload_dirs] or None,
+        reload_ignore_dirs=list(RELOAD_IGNORE_DIRS),
+        reload_ignore_patterns=list(RELOAD_IGNORE_PATTERNS),
         log_level=LogLevels(config.log_level),
         log_access=config.access_log,
         factory=factory,
@@ -407,6 +415,7 @@ def _run_uvicorn(config: ServerConfig, target: _ImportString | ASGIApp) -> None:
         workers=config.workers,
         reload=config.reload,
         reload_dirs=list(config.reload_dirs) or None,
+        reload_excludes=list(RELOAD_IGNORE_GLOBS) if config.reload else None,
         log_level=config.log_level,
         access_log=config.access_log,
         factory=factory,
