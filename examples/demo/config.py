@@ -7,7 +7,6 @@ handlers reach it through the request instead of a module global.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
@@ -22,13 +21,11 @@ HERE = Path(__file__).parent
 MIGRATIONS = HERE / "migrations"
 TEMPLATES = HERE / "templates"
 
-# Outside the source tree: `trivium run --reload` watches the working directory, and
-# every write to a database file there would restart the server.
+# Next to the code (`*.db` is git-ignored; `trivium run --reload` ignores database files).
 DATABASE_URL = os.environ.get(
-    "TRIVIUM_DEMO_DATABASE_URL",
-    f"sqlite+aiosqlite:///{Path(tempfile.gettempdir()) / 'trivium-demo.db'}",
+    "TRIVIUM_DEMO_DATABASE_URL", f"sqlite+aiosqlite:///{HERE / 'demo.db'}"
 )
-"""SQLite in the temporary directory unless `TRIVIUM_DEMO_DATABASE_URL` says otherwise."""
+"""`examples/demo/demo.db` (SQLite) unless `TRIVIUM_DEMO_DATABASE_URL` says otherwise."""
 SECRET_KEY = os.environ.get(
     "TRIVIUM_DEMO_SECRET_KEY", "demo-only-secret-key-never-use-it-in-production-0123456789"
 )

@@ -5,10 +5,18 @@ The server-sent-events endpoint is left out: it streams for seconds by design.
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
-from examples.demo.app import app
+
+# The demo's own database file is for `make run`; this test gets a fresh one.
+_DB = Path(tempfile.mkdtemp(prefix="trivium-demo-conformance-")) / "demo.db"
+os.environ["TRIVIUM_DEMO_DATABASE_URL"] = f"sqlite+aiosqlite:///{_DB}"
+
+from examples.demo.app import app  # noqa: E402 - the database URL must be set first
 
 schemathesis = pytest.importorskip("schemathesis")
 hypothesis = pytest.importorskip("hypothesis")
