@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from typing import Annotated
+from typing import Any
 from typing import Self
 
 from pydantic import BaseModel
@@ -27,8 +28,9 @@ from trivium.db import CRUDRouter
 from trivium.db import Database
 from trivium.db import crud_router
 
-Title = Annotated[str, Field(min_length=1, max_length=200)]
-Notes = Annotated[str, Field(max_length=2000)]
+# No NUL characters: PostgreSQL refuses them in text columns.
+Title = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
+Notes = Annotated[str, Field(max_length=2000, pattern=r"^[^\x00]*$")]
 
 
 class TodoIn(BaseModel):
@@ -42,15 +44,20 @@ class TodoIn(BaseModel):
     priority: Priority = Priority.NORMAL
 
 
+def _keep(schema: dict[str, Any]) -> None:
+    # Left out, a field keeps its value: `None` is not a value to document as its default.
+    schema.pop("default", None)
+
+
 class TodoPatch(BaseModel):
     """The body of `PATCH`: the fields sent change, the others stay (`null` only for `due`)."""
 
     model_config = ConfigDict(extra="forbid")
-    title: Title | SkipJsonSchema[None] = None
-    notes: Notes | SkipJsonSchema[None] = None
-    done: bool | SkipJsonSchema[None] = None
+    title: Title | SkipJsonSchema[None] = Field(None, json_schema_extra=_keep)
+    notes: Notes | SkipJsonSchema[None] = Field(None, json_schema_extra=_keep)
+    done: bool | SkipJsonSchema[None] = Field(None, json_schema_extra=_keep)
     due: datetime.date | None = None
-    priority: Priority | SkipJsonSchema[None] = None
+    priority: Priority | SkipJsonSchema[None] = Field(None, json_schema_extra=_keep)
 
     @model_validator(mode="after")
     def refuse_nulls(self) -> Self:
@@ -83,6 +90,7 @@ def todo_api(db: Database) -> CRUDRouter:
         create_schema=TodoIn,
         update_schema=TodoPatch,
         filters=["done", "priority", "due__lte", "title__icontains"],
+        ordering=["created_at", "due", "priority", "title"],
         default_ordering=["-created_at", "-id"],
         search=["title", "notes"],
         dependencies=[Depends(writers_only)],

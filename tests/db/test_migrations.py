@@ -6,6 +6,7 @@ share a PostgreSQL or MariaDB database do not see each other's tables.
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -76,7 +77,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
     database.suffix = suffix  # type: ignore[attr-defined]
     yield database
     async with database.engine.begin() as connection:
-        for name in ("posts", "authors", "things", "versions"):
+        for name in ("posts", "authors", "things", "gadgets", "versions"):
             await connection.execute(text(f"DROP TABLE IF EXISTS {name}_{suffix}"))
     await database.dispose()
 
@@ -242,23 +243,23 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table("things_{suffix}", sa.Column("id", sa.Integer, primary_key=True))
+    op.create_table("{table}_{suffix}", sa.Column("id", sa.Integer, primary_key=True))
 
 
 def downgrade() -> None:
-    op.drop_table("things_{suffix}")
+    op.drop_table("{table}_{suffix}")
 '''
 
 
-def make_battery(root: Path, suffix: str) -> tuple[str, str]:
-    """Write a package that ships one migration; return its name and revision id."""
-    package = f"battery_{suffix}"
+def make_battery(root: Path, suffix: str, table: str = "things") -> tuple[str, str]:
+    """Write a package that ships one migration (creating `table`); return its name and revision."""
+    package = f"battery_{table}_{suffix}"
     folder = root / package / "migrations"
     folder.mkdir(parents=True)
     (root / package / "__init__.py").write_text("")
-    revision = f"b{suffix}0001"
-    (folder / "0001_things.py").write_text(
-        BATTERY_REVISION.format(revision=revision, label=package, suffix=suffix)
+    revision = f"b{table}{suffix}0001"
+    (folder / f"0001_{table}.py").write_text(
+        BATTERY_REVISION.format(revision=revision, label=package, suffix=suffix, table=table)
     )
     return package, revision
 
@@ -293,6 +294,42 @@ async def test_battery_migrations_run_before_the_project(
     assert order == [battery_revision, created.id]
     assert await migrations.check() == []
     assert {revision.id for revision in await migrations.current()} == {created.id}
+
+
+def revision_header(source: str) -> dict[str, Any]:
+    """Return the module-level annotated constants of a revision file, evaluated as literals."""
+    return {
+        node.target.id: ast.literal_eval(node.value)
+        for node in ast.parse(source).body
+        if isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and node.value is not None
+    }
+
+
+@pytest.mark.anyio
+async def test_a_revision_on_two_batteries_lists_them_in_a_tuple(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suffix: str = db.suffix  # type: ignore[attr-defined]
+    monkeypatch.syspath_prepend(str(tmp_path / "packages"))
+    batteries = [
+        make_battery(tmp_path / "packages", suffix, table) for table in ("things", "gadgets")
+    ]
+    for package, _ in batteries:
+        db.include_migrations(package)
+    migrations = Migrations(db)
+    await migrations.migrate()
+
+    created = await migrations.makemigrations("create posts")
+    assert created is not None
+    header = revision_header(created.path.read_text())
+    # A tuple, as the annotation says (a list would fail mypy --strict on the file).
+    assert isinstance(header["depends_on"], tuple)
+    assert sorted(header["depends_on"]) == sorted(revision for _, revision in batteries)
+    assert header["branch_labels"] == ("app",)
+    assert header["down_revision"] is None
+    await migrations.downgrade("base")
 
 
 def test_include_migrations_needs_a_package_with_a_migrations_folder(tmp_path: Path) -> None:

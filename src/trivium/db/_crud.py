@@ -335,7 +335,8 @@ def _primary_key(model: type[Any]) -> tuple[str, Any]:
             "crud-composite-pk",
         )
     key = mapper.get_property_by_column(mapper.primary_key[0]).key
-    return key, model_columns(model)[key].python_type
+    # An out-of-range key is a 422 rather than a driver error on PostgreSQL and MySQL.
+    return key, model_columns(model)[key].bounded()
 
 
 def _check_schema(model: type[Any], schema: type[BaseModel] | None, option: str) -> None:

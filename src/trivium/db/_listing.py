@@ -9,21 +9,28 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import re
 from collections.abc import Mapping
 from typing import Annotated
 from typing import Any
 
 from pydantic import AfterValidator
+from pydantic import Field
+from pydantic import WithJsonSchema
 from sqlalchemy import or_
 
 from trivium.db._query import LOOKUPS
 from trivium.db._query import QuerySet
+from trivium.db._schemas import NO_NUL
 from trivium.db._schemas import check_fields
 from trivium.db._schemas import model_columns
 from trivium.errors import ConfigurationError
 from trivium.params import Query
 
-__all__ = ["RESERVED", "Filter", "ListPlan"]
+__all__ = ["MAX_PAGE", "RESERVED", "Filter", "ListPlan", "ordering_pattern"]
+
+MAX_PAGE = 2**31 - 1
+"""The largest page number a client may ask for (beyond it the offset overflows)."""
 
 RESERVED = frozenset({"page", "size", "ordering", "search"})
 """Query parameter names of the list operation that filters cannot take."""
@@ -31,6 +38,9 @@ RESERVED = frozenset({"page", "size", "ordering", "search"})
 _TEXT_LOOKUPS = frozenset(
     {"iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"}
 )
+
+_TEXT: Any = Annotated[str, Field(pattern=NO_NUL)]
+"""A text filter or search value (without NUL, which PostgreSQL refuses)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -59,31 +69,51 @@ def _filter(model: type[Any], spec: str, excluded: set[str]) -> Filter:
             f"crud_router({model.__name__}): cannot filter by {spec!r}: {reason}",
             "crud-bad-filter",
         )
-    python_type = model_columns(model)[field].python_type
-    annotation: Any = python_type
+    # The value type carries the column's range, so the document promises no value the
+    # database would refuse.
+    value_type = model_columns(model)[field].bounded()
+    annotation: Any = value_type
     if lookup in _TEXT_LOOKUPS:
-        annotation = str
+        annotation = _TEXT
     elif lookup == "isnull":
         annotation = bool
     elif lookup == "in":
-        annotation = list[python_type]  # type: ignore[valid-type]
+        annotation = list[value_type]  # type: ignore[valid-type]
     return Filter(spec, annotation)
 
 
-def _ordering_validator(allowed: tuple[str, ...]) -> AfterValidator:
-    def parse(value: str | None) -> tuple[str, ...] | None:
-        if value is None:
-            return None
-        fields = tuple(item.strip() for item in value.split(",") if item.strip())
-        for item in fields:
-            if item.removeprefix("-") not in allowed:
-                raise ValueError(
-                    f"cannot order by {item.removeprefix('-')!r}; choose from: "
-                    f"{', '.join(allowed)} (prefix '-' for descending)"
-                )
-        return fields
+def ordering_pattern(allowed: tuple[str, ...]) -> str:
+    """Return the regular expression of an `ordering` value: allowed fields, comma-separated.
 
-    return AfterValidator(parse)
+    Spaces around the commas are allowed; the empty string (an HTML form's empty field)
+    means the default order.
+    """
+    field = "-?(?:" + "|".join(re.escape(name) for name in allowed) + ")"
+    return f"^(?:{field}(?: *, *{field})*)?$"
+
+
+def _ordering_type(allowed: tuple[str, ...]) -> Any:
+    pattern = ordering_pattern(allowed)
+    compiled = re.compile(pattern)
+
+    def parse(value: str) -> tuple[str, ...]:
+        # The pattern is documented, but checked here so that the error names the fields.
+        if compiled.fullmatch(value) is None:
+            unknown = [
+                name
+                for name in (item.strip().removeprefix("-") for item in value.split(","))
+                if name and name not in allowed
+            ]
+            reason = f"cannot order by {unknown[0]!r}" if unknown else "malformed ordering"
+            raise ValueError(
+                f"{reason}; give comma-separated fields from: {', '.join(allowed)} "
+                "(prefix '-' for descending)"
+            )
+        return tuple(item.strip() for item in value.split(",")) if value else ()
+
+    return Annotated[
+        str, AfterValidator(parse), WithJsonSchema({"type": "string", "pattern": pattern})
+    ]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -143,7 +173,11 @@ class ListPlan:
             )
 
         params = [
-            query("page", Annotated[int, Query(ge=1, description="The page number, from 1")], 1),
+            query(
+                "page",
+                Annotated[int, Query(ge=1, le=MAX_PAGE, description="The page number, from 1")],
+                1,
+            ),
             query(
                 "size",
                 Annotated[int, Query(ge=1, le=self.max_page_size, description="Rows per page")],
@@ -155,13 +189,13 @@ class ListPlan:
                 description="Comma-separated fields, '-' for descending: "
                 + ", ".join(self.ordering)
             )
-            validator = _ordering_validator(self.ordering)
-            params.append(query("ordering", Annotated[str | None, validator, described], None))
+            ordering = _ordering_type(self.ordering)
+            params.append(query("ordering", Annotated[ordering | None, described], None))
         if self.search:
             described = Query(
                 description="Case-insensitive text searched in: " + ", ".join(self.search)
             )
-            params.append(query("search", Annotated[str | None, described], None))
+            params.append(query("search", Annotated[_TEXT | None, described], None))
         params.extend(
             query(f.param, Annotated[f.annotation | None, Query()], None) for f in self.filters
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Collection
+from typing import Annotated
 from typing import Any
 from typing import Optional
 
@@ -19,6 +20,10 @@ from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import create_model
+from sqlalchemy import BigInteger
+from sqlalchemy import Enum
+from sqlalchemy import Integer
+from sqlalchemy import SmallInteger
 from sqlalchemy import String
 from sqlalchemy import inspect as sa_inspect
 
@@ -26,6 +31,7 @@ from trivium.db._model import Timestamps
 from trivium.errors import ConfigurationError
 
 __all__ = [
+    "NO_NUL",
     "CRUDSchemas",
     "ColumnField",
     "build_schemas",
@@ -37,6 +43,8 @@ __all__ = [
 ]
 
 UNSET: Any = object()
+NO_NUL = r"^[^\x00]*$"
+"""The pattern of text values: PostgreSQL cannot store the NUL character (a driver error)."""
 _INPUT = ConfigDict(extra="forbid")
 _READ = ConfigDict(from_attributes=True)
 
@@ -53,6 +61,9 @@ class ColumnField:
     default: Any
     """The plain default value, or `UNSET` for none (or a computed one)."""
     max_length: int | None
+    """The longest string the column stores (`String(200)`); `None` for other types."""
+    bounds: tuple[int, int] | None
+    """The smallest and largest value an integer column stores on every backend."""
     primary_key: bool
     generated: bool
     """Read-only by nature: a generated key, a timestamp, a column set on update."""
@@ -60,6 +71,24 @@ class ColumnField:
     def annotation(self) -> Any:
         """Return the field's Python type, optional when the column is nullable."""
         return Optional[self.python_type] if self.nullable else self.python_type  # noqa: UP045 - a runtime type
+
+    def constraints(self) -> dict[str, Any]:
+        """Return the pydantic constraints the column's SQL type implies (length, range)."""
+        result: dict[str, Any] = {}
+        if self.python_type is str:
+            result["pattern"] = NO_NUL
+        if self.max_length is not None:
+            result["max_length"] = self.max_length
+        if self.bounds is not None:
+            result["ge"], result["le"] = self.bounds
+        return result
+
+    def bounded(self) -> Any:
+        """Return the column's Python type carrying its constraints (for query and path values)."""
+        constraints = self.constraints()
+        if not constraints:
+            return self.python_type
+        return Annotated[self.python_type, Field(**constraints)]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -96,6 +125,17 @@ def _python_type(column: Any) -> Any:
         return Any
 
 
+def _bounds(sql_type: Any) -> tuple[int, int] | None:
+    # An out-of-range integer is a driver error (a 500) on PostgreSQL and MySQL: refuse it
+    # with a 422 instead, at the width the type has there (`Integer` is 32 bits).
+    if not isinstance(sql_type, Integer):
+        return None
+    bits = (
+        64 if isinstance(sql_type, BigInteger) else 16 if isinstance(sql_type, SmallInteger) else 32
+    )
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+
 def _column_field(model: type[Any], key: str, column: Any) -> ColumnField:
     table = column.table
     generated_key = column.primary_key and (
@@ -108,7 +148,9 @@ def _column_field(model: type[Any], key: str, column: Any) -> ColumnField:
     default = UNSET
     if column.default is not None and column.default.is_scalar:
         default = column.default.arg
-    length = column.type.length if isinstance(column.type, String) else None
+    # `Enum` is a `String` underneath, but its values are enum members, not strings.
+    text = isinstance(column.type, String) and not isinstance(column.type, Enum)
+    length = column.type.length if text else None
     return ColumnField(
         name=key,
         python_type=_python_type(column),
@@ -116,6 +158,7 @@ def _column_field(model: type[Any], key: str, column: Any) -> ColumnField:
         has_default=column.default is not None or column.server_default is not None,
         default=default,
         max_length=length,
+        bounds=_bounds(column.type),
         primary_key=bool(column.primary_key),
         generated=bool(generated_key or timestamp or on_update),
     )
@@ -132,14 +175,13 @@ def model_columns(model: type[Any]) -> dict[str, ColumnField]:
 
 
 def _hide_default(schema: dict[str, Any]) -> None:
-    # A non-nullable field left out gets the database default, not `null`.
+    # A non-nullable field left out keeps its value (or gets the database default): its
+    # Python default `None` is not a value the schema allows, so it is not documented.
     schema.pop("default", None)
 
 
 def _input_field(column: ColumnField, *, partial: bool) -> tuple[Any, Any]:
-    constraints: dict[str, Any] = {}
-    if column.max_length is not None:
-        constraints["max_length"] = column.max_length
+    constraints = column.constraints()
     required = not partial and not column.nullable and not column.has_default
     if required:
         return column.annotation(), Field(**constraints)

@@ -12,9 +12,9 @@ from alembic import op
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}
-down_revision: str | tuple[str, ...] | None = ${repr(down_revision)}
-branch_labels: str | tuple[str, ...] | None = ${repr(branch_labels)}
-depends_on: str | tuple[str, ...] | None = ${repr(depends_on)}
+down_revision: str | tuple[str, ...] | None = ${repr(tuple(down_revision) if isinstance(down_revision, list) else down_revision)}
+branch_labels: str | tuple[str, ...] | None = ${repr(tuple(branch_labels) if isinstance(branch_labels, list) else branch_labels)}
+depends_on: str | tuple[str, ...] | None = ${repr(tuple(depends_on) if isinstance(depends_on, list) else depends_on)}
 
 
 def upgrade() -> None:
