@@ -62,9 +62,9 @@ def create_app(database_url: str = DATABASE_URL) -> App:
     db = Database(database_url, migrations=MIGRATIONS)
     db.include_migrations("trivium.stores")  # the sessions table of DatabaseStore
     db.init_app(app)
-    # Sessions (kept in the database), authentication and CSRF checks. The login pages
-    # are the demo's own (accounts.py), so the battery's JSON views stay out.
-    Auth(db, secret_key=SECRET_KEY).init_app(app, prefix=None)
+    # Sessions (kept in the database), authentication and CSRF checks, and the battery's
+    # JSON views at /auth (login, me, API tokens...) next to the demo's own login pages.
+    Auth(db, secret_key=SECRET_KEY).init_app(app, prefix="/auth")
     # Browsers get HTML error pages, API clients JSON.
     Templates(TEMPLATES, packages=["trivium.forms"]).init_app(app, error_pages=True)
     app.add_exception_handler(accounts.LoginRequiredError, accounts.redirect_to_login)

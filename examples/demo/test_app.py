@@ -117,6 +117,46 @@ def test_api_write_with_the_session_but_without_the_csrf_header_is_a_403(
     assert response.json() == {"detail": "CSRF token missing"}
 
 
+# The auth battery's JSON views, mounted at /auth --------------------------------------
+
+
+def test_auth_me_shows_the_user_logged_in_through_the_json_view(client: TestClient) -> None:
+    assert client.get("/auth/me").status_code == 401
+    credentials = {"identifier": DEMO_EMAIL, "password": DEMO_PASSWORD}
+    logged_in = client.post("/auth/login", json=credentials)
+    assert logged_in.status_code == 200
+    me = client.get("/auth/me").json()
+    assert (me["email"], me["is_staff"]) == (DEMO_EMAIL, False)
+    assert "password" not in me
+
+
+# --8<-- [start:auth-views]
+def test_an_api_token_made_through_the_auth_views_writes_to_the_api(client: TestClient) -> None:
+    log_in(client)
+    csrf = {"x-csrf-token": client.get("/auth/csrf").json()["csrf_token"]}
+    created = client.post("/auth/tokens", json={"name": "script"}, headers=csrf)
+    assert created.status_code == 201
+    key = created.json()["token"]
+    assert key.startswith("trv_")
+    client.cookies.clear()  # a script: no session, no CSRF token, just the key
+    response = client.post(
+        "/api/todos", json={"title": "Sent by a script"}, headers={"Authorization": f"Token {key}"}
+    )
+    assert response.status_code == 201
+    listed = client.get("/auth/tokens", headers={"Authorization": f"Token {key}"}).json()
+    assert [token["name"] for token in listed] == ["script"]
+
+
+# --8<-- [end:auth-views]
+
+
+def test_api_docs_list_the_auth_views_and_their_errors(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    assert {"/auth/login", "/auth/me", "/auth/tokens"} <= set(document["paths"])
+    assert set(document["paths"]["/auth/me"]["get"]["responses"]) == {"200", "401"}
+    assert "204" in document["paths"]["/auth/logout"]["post"]["responses"]
+
+
 def test_api_validates_bodies(client: TestClient) -> None:
     headers = {"x-csrf-token": log_in(client)}
     response = client.post("/api/todos", json={"title": "", "priority": "urgent"}, headers=headers)

@@ -46,7 +46,7 @@ def test_password_reset_mails_a_single_use_link(db: Database) -> None:
         again = client.post(
             "/auth/password/reset/confirm", json={"token": token, "new_password": NEW + "!"}
         )
-        assert again.status_code == 400
+        assert again.status_code == 403
         assert login(client, "ada").status_code == 401
         assert login(client, "ada", NEW).status_code == 200
 
@@ -72,7 +72,7 @@ def test_forged_and_expired_reset_tokens_are_refused(db: Database) -> None:
             response = client.post(
                 "/auth/password/reset/confirm", json={"token": token, "new_password": NEW}
             )
-            assert response.status_code == 400
+            assert response.status_code == 403
             assert response.json() == {"detail": "The reset link is invalid or has expired"}
 
 
@@ -129,3 +129,15 @@ def test_logged_in_user_sees_and_revokes_only_their_tokens(db: Database) -> None
         assert client.get("/auth/tokens").json() == []
         stolen = client.delete(f"/auth/tokens/{created['id']}", headers=csrf(client))
         assert stolen.status_code == 404
+
+
+def test_an_html_form_can_post_to_the_login_view_with_its_csrf_field(db: Database) -> None:
+    add_user(db, username="ada", email="ada@example.com")
+    app, _ = make_app(db)
+    with TestClient(app) as client:
+        token = client.get("/auth/csrf").json()["csrf_token"]  # starts a session
+        form = {"identifier": "ada", "password": PASSWORD, "csrf_token": token}
+        assert client.post("/auth/login", data=form).status_code == 200
+        assert client.get("/auth/me").json()["username"] == "ada"
+        forged = {**form, "csrf_token": "forged"}
+        assert client.post("/auth/login", data=forged).status_code == 403

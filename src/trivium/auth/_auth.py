@@ -152,7 +152,10 @@ class Auth:
         """The password reset link template (`{token}`)."""
         self.reset_max_age = reset_max_age
         """Seconds a password reset token is valid."""
+        self.token_url = "/auth/token"  # noqa: S105 - a URL
+        """Where the views answer `POST /token` (set by `router(prefix=...)`)."""
         self._key = secret_key.encode("utf-8")
+        self._openapi_scheme: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return f"Auth({self.db!r}, user_model={self.user_model.__name__})"
@@ -174,8 +177,18 @@ class Auth:
         if callable(include):
             include("trivium.auth")
         self._install_middleware(app)
+        self._install_openapi(app)
         if prefix is not None:
             app.include_router(self.router(prefix=prefix))
+
+    def _install_openapi(self, app: App) -> None:
+        """Register the OAuth2 scheme, whose token URL `router()` keeps up to date."""
+        from trivium.auth._deps import SCHEME_NAME
+        from trivium.auth._deps import oauth2_scheme
+        from trivium.openapi import security_schemes
+
+        self._openapi_scheme.update(oauth2_scheme(self.token_url))
+        security_schemes(app)[SCHEME_NAME] = self._openapi_scheme
 
     def _install_middleware(self, app: App) -> None:
         from trivium.csrf import CSRFMiddleware
@@ -201,9 +214,16 @@ class Auth:
             stack.insert(position + 2, Middleware(CSRFMiddleware))
 
     def router(self, *, prefix: str = "/auth") -> Router:
-        """Return the JSON views (login, logout, me, passwords, tokens) under `prefix`."""
+        """Return the JSON views (login, logout, me, passwords, tokens) under `prefix`.
+
+        The OAuth2 scheme in the app's OpenAPI document then names `{prefix}/token` as
+        its token URL (and `{prefix}/refresh` as its refresh URL).
+        """
+        from trivium.auth._deps import oauth2_scheme
         from trivium.auth._views import build_router
 
+        self.token_url = f"{prefix.rstrip('/')}/token"
+        self._openapi_scheme.update(oauth2_scheme(self.token_url))
         return build_router(self, prefix)
 
     # Request authentication -----------------------------------------------------------

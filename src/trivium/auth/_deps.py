@@ -4,11 +4,13 @@ Each guard reads `request.user` and `request.auth` (set by the authentication
 middleware) and raises 401 with a `WWW-Authenticate` challenge when the request has no
 user, or 403 when the user is known but not allowed. Every guard carries
 `__openapi_security__`, so routes that use one list the OAuth2 password scheme (the
-Swagger UI Authorize button) among their security requirements.
+Swagger UI Authorize button) among their security requirements, and
+`__openapi_responses__`, so those routes document the 401 and 403 the guard answers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Annotated
 from typing import Any
@@ -23,12 +25,16 @@ from trivium.http import Request
 from trivium.openapi import SecurityRequirement
 
 __all__ = [
+    "HTTP_ERROR_REF",
+    "SCHEME_NAME",
     "CurrentUser",
     "Guard",
     "ObjectPermissionGuard",
     "OptionalUser",
     "current_user",
+    "error_response",
     "get_auth",
+    "oauth2_scheme",
     "optional_user",
     "require_object_permission",
     "require_permission",
@@ -41,16 +47,37 @@ __all__ = [
 
 SCHEME_NAME = "TriviumAuth"
 """The name of the OAuth2 password scheme in `components.securitySchemes`."""
+HTTP_ERROR_REF = "#/components/schemas/HTTPError"
+"""The OpenAPI component of an error body, `{"detail": ...}`."""
+_CHALLENGE = {"description": "The authentication challenge", "schema": {"type": "string"}}
 
 
-def security_requirement(
-    scopes: Sequence[str] = (),
-    *,
-    optional: bool = False,
-    token_url: str = "/auth/token",  # noqa: S107 - a URL
-) -> SecurityRequirement:
-    """Return the OpenAPI requirement of the auth battery's OAuth2 password scheme."""
-    scheme = {
+def error_response(
+    description: str, headers: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Return an OpenAPI response whose body is `{"detail": ...}`, with `headers` documented."""
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": HTTP_ERROR_REF}}},
+    }
+    if headers:
+        response["headers"] = {name: dict(header) for name, header in headers.items()}
+    return response
+
+
+NOT_AUTHENTICATED = error_response(
+    "Not authenticated, or the credential is invalid", {"WWW-Authenticate": _CHALLENGE}
+)
+FORBIDDEN = error_response("The user or token is not allowed to do this")
+
+
+def oauth2_scheme(token_url: str = "/auth/token") -> dict[str, Any]:  # noqa: S107 - a URL
+    """Return the OpenAPI object of the auth battery's OAuth2 password scheme.
+
+    `token_url` is where the views answer `POST /token` (`init_app`'s prefix + `/token`);
+    the refresh URL sits next to it.
+    """
+    return {
         "type": "oauth2",
         "flows": {
             "password": {
@@ -61,7 +88,20 @@ def security_requirement(
         },
         "description": "Log in with a user name (or email) and password; a session cookie, an API token (`Token trv_...`) or a JWT (`Bearer ...`) are accepted.",
     }
-    return SecurityRequirement(SCHEME_NAME, scheme, tuple(scopes), optional)
+
+
+def security_requirement(
+    scopes: Sequence[str] = (),
+    *,
+    optional: bool = False,
+    token_url: str = "/auth/token",  # noqa: S107 - a URL
+) -> SecurityRequirement:
+    """Return the OpenAPI requirement of the auth battery's OAuth2 password scheme.
+
+    The app's document shows the scheme `Auth.init_app` registered (with the token URL
+    of its views) in place of this one; `token_url` counts only for apps without it.
+    """
+    return SecurityRequirement(SCHEME_NAME, oauth2_scheme(token_url), tuple(scopes), optional)
 
 
 def _forbidden(detail: str = "You do not have permission to perform this action") -> HTTPException:
@@ -127,6 +167,15 @@ class Guard:
     def __openapi_security__(self) -> SecurityRequirement:
         """The OAuth2 requirement (with this guard's scopes) shown on the operations."""
         return security_requirement(sorted(self.scopes), optional=self.optional)
+
+    @property
+    def __openapi_responses__(self) -> dict[int, dict[str, Any]]:
+        """The answers this guard can give instead of the route: 401, and 403 if it checks rights."""
+        if self.optional:
+            return {}
+        if self.flag is None and not self.codenames and not self.scopes:
+            return {401: NOT_AUTHENTICATED}
+        return {401: NOT_AUTHENTICATED, 403: FORBIDDEN}
 
     async def __call__(self, request: Request) -> Any:
         """Return the user, or raise 401 (no user) or 403 (not allowed)."""
@@ -207,6 +256,11 @@ class ObjectPermissionGuard(Guard):
         super().__init__(f"require_object_permission({codename!r})")
         self.codename = codename
         """The permission checked on each object."""
+
+    @property
+    def __openapi_responses__(self) -> dict[int, dict[str, Any]]:
+        """401 for anonymous requests, 403 when `check(obj)` refuses the object."""
+        return {401: NOT_AUTHENTICATED, 403: FORBIDDEN}
 
     async def __call__(self, request: Request) -> Any:
         """Return the object check for the authenticated user (401 when anonymous)."""

@@ -2,8 +2,10 @@
 
 Every failure is a JSON error: 400 for bad input or credentials on the token endpoint,
 401 for wrong credentials (one generic message, so user names cannot be probed), 403
-for missing rights, 422 for validation, 429 with `Retry-After` when throttled. Handlers
-open their own transaction on `auth.db`, so the views work with any session setup.
+for missing rights, 422 for validation, 429 with `Retry-After` when throttled. Each
+route declares every answer it can give (its `responses=`, its guards' 401 and 403, and
+the core's 400/413/415/422 for bodies it reads), so the OpenAPI document is complete.
+Handlers open their own transaction on `auth.db`, so the views work with any session setup.
 """
 
 from __future__ import annotations
@@ -18,17 +20,34 @@ from typing import Any
 from typing import TypeVar
 
 from pydantic import BaseModel
-from pydantic import ConfigDict
-from pydantic import Field
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trivium.auth._auth import Auth
 from trivium.auth._deps import CurrentUser
+from trivium.auth._deps import error_response
 from trivium.auth._jwt import InvalidTokenError
 from trivium.auth._passwords import verify_password
 from trivium.auth._resets import check_reset_token
 from trivium.auth._resets import send_reset_email
+from trivium.auth._schemas import BODY_ERRORS
+from trivium.auth._schemas import CONFLICT
+from trivium.auth._schemas import THROTTLED
+from trivium.auth._schemas import APITokenOut
+from trivium.auth._schemas import CSRFTokenOut
+from trivium.auth._schemas import LoginIn
+from trivium.auth._schemas import MessageOut
+from trivium.auth._schemas import MeUpdate
+from trivium.auth._schemas import NewAPITokenOut
+from trivium.auth._schemas import PasswordChange
+from trivium.auth._schemas import RefreshIn
+from trivium.auth._schemas import ResetConfirm
+from trivium.auth._schemas import ResetRequest
+from trivium.auth._schemas import SignupIn
+from trivium.auth._schemas import TokenIn
+from trivium.auth._schemas import TokenPairOut
+from trivium.auth._schemas import UserOut
+from trivium.auth._schemas import json_or_form_body
 from trivium.auth._throttling import throttle_login
 from trivium.auth._tokens import create_token
 from trivium.auth._tokens import list_tokens
@@ -50,70 +69,6 @@ __all__ = ["build_router", "user_data"]
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 PasswordForm = Annotated[OAuth2PasswordRequestForm, Depends()]
-_STRICT = ConfigDict(extra="forbid", str_max_length=4096)
-
-
-class LoginIn(BaseModel):
-    """Credentials for `POST /login`."""
-
-    model_config = _STRICT
-    identifier: str = Field(min_length=1, max_length=254)
-    password: str = Field(min_length=1, max_length=4096)
-
-
-class MeUpdate(BaseModel):
-    """The fields a user may change on themselves (anything else is refused)."""
-
-    model_config = _STRICT
-    username: str | None = Field(default=None, min_length=1, max_length=150)
-
-
-class PasswordChange(BaseModel):
-    """Body of `POST /password/change`."""
-
-    model_config = _STRICT
-    old_password: str
-    new_password: str
-
-
-class ResetRequest(BaseModel):
-    """Body of `POST /password/reset`."""
-
-    model_config = _STRICT
-    email: str = Field(max_length=254)
-
-
-class ResetConfirm(BaseModel):
-    """Body of `POST /password/reset/confirm`."""
-
-    model_config = _STRICT
-    token: str = Field(max_length=1024)
-    new_password: str
-
-
-class SignupIn(BaseModel):
-    """Body of `POST /signup`: no flags, so nobody signs up as staff."""
-
-    model_config = _STRICT
-    email: str = Field(max_length=254)
-    username: str | None = Field(default=None, min_length=1, max_length=150)
-    password: str
-
-
-class TokenIn(BaseModel):
-    """Body of `POST /tokens`."""
-
-    model_config = _STRICT
-    name: str = Field(min_length=1, max_length=100)
-    scopes: list[str] = Field(default_factory=list, max_length=50)
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
-
-
-class RefreshIn(BaseModel):
-    """Body of `POST /refresh`."""
-
-    model_config = _STRICT
-    refresh_token: str = Field(max_length=4096)
 
 
 def user_data(user: Any) -> dict[str, Any]:
@@ -152,8 +107,12 @@ async def transaction(auth: Auth) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+CSRF_FIELD = "csrf_token"
+"""The form field of `trivium.csrf` tokens, dropped from form bodies before validation."""
+
+
 async def read_body(request: Request) -> dict[str, Any]:
-    """Return a JSON object or form body as a dict (400/415 otherwise)."""
+    """Return a JSON object or form body as a dict (400/415 otherwise), without a CSRF field."""
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type == "application/json" or content_type.endswith("+json"):
         data = await request.json()
@@ -162,7 +121,12 @@ async def read_body(request: Request) -> dict[str, Any]:
         return data
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.form()
-        return {key: value for key, value in form.items() if isinstance(value, str)}
+        # The CSRF middleware has already checked the form's token; it is not a field.
+        return {
+            key: value
+            for key, value in form.items()
+            if isinstance(value, str) and key != CSRF_FIELD
+        }
     raise HTTPException(415, "Send JSON or a form")
 
 
@@ -201,7 +165,16 @@ def build_router(auth: Auth, prefix: str) -> Router:
 
 
 def _session_routes(router: Router, auth: Auth) -> None:
-    @router.post("/login")
+    @router.post(
+        "/login",
+        response_model=UserOut,
+        responses={
+            401: error_response("Wrong credentials, or an inactive user"),
+            429: THROTTLED,
+            **BODY_ERRORS,
+        },
+        openapi_extra=json_or_form_body(LoginIn),
+    )
     async def login(request: Request) -> dict[str, Any]:
         """Log in with a user name or email and a password (JSON or form); sets the session."""
         body = parse(LoginIn, await read_body(request))
@@ -214,25 +187,25 @@ def _session_routes(router: Router, auth: Auth) -> None:
         await auth.reset_login_throttle(body.identifier)
         return user_data(user)
 
-    @router.post("/logout")
+    @router.post("/logout", status_code=204, response_description="Logged out")
     async def logout(request: Request) -> Response:
         """Log out: the session is emptied and its id dropped."""
         await auth.logout(request)
         return Response(status_code=204)
 
-    @router.get("/csrf")
+    @router.get("/csrf", response_model=CSRFTokenOut)
     async def csrf(request: Request) -> dict[str, str]:
         """Return a CSRF token to send as `X-CSRF-Token` with cookie-authenticated writes."""
         from trivium.csrf import get_csrf_token
 
         return {"csrf_token": get_csrf_token(request)}
 
-    @router.get("/me")
+    @router.get("/me", response_model=UserOut)
     async def me(user: CurrentUser) -> dict[str, Any]:
         """Return the logged-in user."""
         return user_data(user)
 
-    @router.patch("/me")
+    @router.patch("/me", response_model=UserOut, responses={409: CONFLICT})
     async def update_me(user: CurrentUser, changes: MeUpdate) -> dict[str, Any]:
         """Change the user's own profile (user name only: flags cannot be set here)."""
         async with transaction(auth) as session:
@@ -244,7 +217,7 @@ def _session_routes(router: Router, auth: Auth) -> None:
 
     if auth.signup:
 
-        @router.post("/signup", status_code=201)
+        @router.post("/signup", status_code=201, response_model=UserOut, responses={409: CONFLICT})
         async def signup(request: Request, body: SignupIn) -> dict[str, Any]:
             """Create an account (never staff) and log it in."""
             from trivium.auth._models import create_user
@@ -288,7 +261,11 @@ async def _unique(operation: Awaitable[T]) -> T:
 
 
 def _password_routes(router: Router, auth: Auth) -> None:
-    @router.post("/password/change")
+    @router.post(
+        "/password/change",
+        response_model=MessageOut,
+        responses={400: error_response("The old password is wrong")},
+    )
     async def change_password(
         request: Request, user: CurrentUser, body: PasswordChange
     ) -> dict[str, str]:
@@ -304,19 +281,24 @@ def _password_routes(router: Router, auth: Auth) -> None:
             await auth.update_session_hash(request, row)
         return {"detail": "Password changed"}
 
-    @router.post("/password/reset", status_code=202)
+    @router.post("/password/reset", status_code=202, response_model=MessageOut)
     async def reset_password(body: ResetRequest) -> dict[str, str]:
         """Email a reset link if the address belongs to a user (the answer is always 202)."""
         await send_reset_email(auth, body.email)
         return {"detail": "If the address is known, a reset link was sent"}
 
-    @router.post("/password/reset/confirm")
+    @router.post(
+        "/password/reset/confirm",
+        response_model=MessageOut,
+        responses={403: error_response("The reset token is invalid, used or expired")},
+    )
     async def confirm_reset(body: ResetConfirm) -> dict[str, str]:
         """Set a new password with a reset token (each token works once)."""
         async with transaction(auth) as session:
             user = await check_reset_token(auth, session, body.token)
             if user is None:
-                raise HTTPException(400, "The reset link is invalid or has expired")
+                # 403, as for a wrong CSRF token: a capability that does not verify.
+                raise HTTPException(403, "The reset link is invalid or has expired")
             check_new_password(auth, body.new_password, user)
             await _set_password(auth, session, user, body.new_password)
         return {"detail": "Password changed"}
@@ -332,13 +314,18 @@ async def _set_password(auth: Auth, session: AsyncSession, user: Any, raw: str) 
 
 
 def _token_routes(router: Router, auth: Auth) -> None:
-    @router.get("/tokens")
+    @router.get("/tokens", response_model=list[APITokenOut])
     async def tokens(user: CurrentUser) -> list[dict[str, Any]]:
         """List the user's live API tokens (never their secrets)."""
         async with transaction(auth) as session:
             return [_token_data(t) for t in await list_tokens(session, user.id)]
 
-    @router.post("/tokens", status_code=201)
+    @router.post(
+        "/tokens",
+        status_code=201,
+        response_model=NewAPITokenOut,
+        responses={403: error_response("A token asked for more scopes than its own")},
+    )
     async def new_token(request: Request, user: CurrentUser, body: TokenIn) -> dict[str, Any]:
         """Create an API token; the key is in the answer and never shown again."""
         info = request.auth
@@ -351,7 +338,12 @@ def _token_routes(router: Router, auth: Auth) -> None:
             )
         return {**_token_data(token), "token": key}
 
-    @router.delete("/tokens/{token_id}")
+    @router.delete(
+        "/tokens/{token_id}",
+        status_code=204,
+        response_description="Revoked",
+        responses={404: error_response("The user has no such live token")},
+    )
     async def delete_token(token_id: int, user: CurrentUser) -> Response:
         """Revoke one of the user's API tokens."""
         async with transaction(auth) as session:
@@ -364,7 +356,11 @@ def _jwt_routes(router: Router, auth: Auth) -> None:
     jwt = auth.jwt
     assert jwt is not None
 
-    @router.post("/token")
+    @router.post(
+        "/token",
+        response_model=TokenPairOut,
+        responses={400: error_response("Incorrect username or password"), 429: THROTTLED},
+    )
     async def token(request: Request, form: PasswordForm) -> dict[str, Any]:
         """OAuth2 password flow: exchange a user name and password for a token pair."""
         await throttle_login(auth, request, form.username)
@@ -375,7 +371,18 @@ def _jwt_routes(router: Router, auth: Auth) -> None:
             pair = await jwt.issue(session, user.id, form.scopes)
         return pair.to_dict()
 
-    @router.post("/refresh")
+    @router.post(
+        "/refresh",
+        response_model=TokenPairOut,
+        responses={
+            401: error_response(
+                "The refresh token is invalid, expired or already used",
+                {"WWW-Authenticate": {"schema": {"type": "string"}}},
+            ),
+            **BODY_ERRORS,
+        },
+        openapi_extra=json_or_form_body(RefreshIn),
+    )
     async def refresh(request: Request) -> dict[str, Any]:
         """Exchange a refresh token for a new pair (the old one stops working)."""
         data = await read_body(request)

@@ -16,6 +16,7 @@ from typing import Any
 from trivium.openapi._config import REDOC_JS_URL
 from trivium.openapi._config import OpenAPIConfig
 from trivium.openapi._config import configure
+from trivium.openapi._config import security_schemes
 from trivium.openapi._config import webhooks
 from trivium.openapi._docs import install
 from trivium.openapi._security import APIKeyCookie
@@ -55,6 +56,7 @@ __all__ = [
     "generate",
     "install",
     "security_scheme",
+    "security_schemes",
     "tool_schemas",
     "tools",
     "webhooks",

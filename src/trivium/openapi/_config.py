@@ -14,13 +14,22 @@ from typing import Any
 
 from trivium.routing import Router
 
-__all__ = ["REDOC_JS_URL", "OpenAPIConfig", "configure", "get_config", "webhooks"]
+__all__ = [
+    "REDOC_JS_URL",
+    "OpenAPIConfig",
+    "configure",
+    "get_config",
+    "scheme_overrides",
+    "security_schemes",
+    "webhooks",
+]
 
 REDOC_JS_URL = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
 """Where the ReDoc page loads its script from unless `OpenAPIConfig` says otherwise."""
 
 CONFIG_KEY = "openapi.config"
 WEBHOOKS_KEY = "openapi.webhooks"
+SCHEMES_KEY = "openapi.security_schemes"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -80,3 +89,34 @@ def webhooks(app: Any) -> Router:
             "openapi-webhooks",
         )
     return router
+
+
+def security_schemes(app: Any) -> dict[str, Mapping[str, Any]]:
+    """Return `app`'s security schemes by name, which win over the dependencies' (mutable).
+
+    A dependency's `__openapi_security__` carries its scheme, which cannot know the app
+    it serves; a scheme put here under the same name is documented instead, read when the
+    document is built. The auth battery registers its OAuth2 scheme here so the token URL
+    follows the prefix its views are mounted at.
+
+    ```python
+    security_schemes(app)["TriviumAuth"] = {"type": "http", "scheme": "bearer"}
+    ```
+    """
+    schemes = app.extensions.get(SCHEMES_KEY)
+    if schemes is None:
+        schemes = app.extensions[SCHEMES_KEY] = {}
+    if not isinstance(schemes, dict):
+        from trivium.errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"app.extensions[{SCHEMES_KEY!r}] holds {type(schemes).__name__}, not a dict",
+            "openapi-security-schemes",
+        )
+    return schemes
+
+
+def scheme_overrides(app: Any) -> Mapping[str, Mapping[str, Any]]:
+    """Return the schemes registered with `security_schemes(app)` (empty when none)."""
+    schemes = app.extensions.get(SCHEMES_KEY)
+    return schemes if isinstance(schemes, dict) else {}

@@ -5,17 +5,26 @@ in `app.routes` (and every webhook route) becomes one operation per method; the 
 of all of them are generated in one pydantic pass (see `_registry`), so models shared by
 several operations appear once in `components.schemas`, and models whose input and
 output shapes differ appear twice, as `Model-Input` and `Model-Output`.
+
+The shared error components (`HTTPError`, `HTTPValidationError`) are added whenever an
+operation refers to them, so declared responses (and dependencies' responses) may point
+at them with a plain `$ref`. A security scheme registered with `security_schemes(app)`
+replaces the one the dependencies carry under the same name (the auth battery puts its
+token URL there, which depends on where the app mounts its views).
 """
 
 from __future__ import annotations
 
+import copy
 import inspect
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from trivium.errors import ConfigurationError
 from trivium.openapi._config import WEBHOOKS_KEY
 from trivium.openapi._config import get_config
+from trivium.openapi._config import scheme_overrides
 from trivium.openapi._operation import HTTP_ERROR_SCHEMA
 from trivium.openapi._operation import VALIDATION_SCHEMAS
 from trivium.openapi._operation import deep_merge
@@ -31,6 +40,8 @@ from trivium.routing import Route
 __all__ = ["OPENAPI_VERSION", "description_of", "generate", "operation_id", "schema_routes"]
 
 OPENAPI_VERSION = "3.1.0"
+_HTTP_ERROR_REF = "#/components/schemas/HTTPError"
+_VALIDATION_REF = "#/components/schemas/HTTPValidationError"
 
 
 def schema_routes(app: Any) -> list[Route]:
@@ -81,6 +92,7 @@ class _Builder:
         self.uses_validation = False
         self.uses_http_error = False
         self.body_errors = get_config(app).document_body_errors
+        self.scheme_overrides = scheme_overrides(app)
 
     def _claim_id(self, route: Route, method: str) -> str:
         op_id = operation_id(route, method)
@@ -101,7 +113,8 @@ class _Builder:
         full: dict[str, list[str]] = {}
         mandatory: dict[str, list[str]] = {}
         for requirement in requirements:
-            scheme = dict(requirement.scheme)
+            override = self.scheme_overrides.get(requirement.name)
+            scheme = copy.deepcopy(dict(override if override is not None else requirement.scheme))
             known = self.security_schemes.setdefault(requirement.name, scheme)
             if known != scheme:
                 raise ConfigurationError(
@@ -143,7 +156,9 @@ class _Builder:
         self.uses_validation = self.uses_validation or has_input
         body_errors = self.body_errors and body is not None and not webhook
         self.uses_http_error = self.uses_http_error or body_errors
-        op["responses"] = responses(route, self.registry, has_input, body_errors)
+        op["responses"] = responses(
+            route, self.registry, has_input, body_errors, dependency_errors=not webhook
+        )
         security = self._security(route)
         if security is not None:
             op["security"] = security
@@ -176,6 +191,19 @@ def _webhook_routes(app: Any) -> list[Route]:
     ]
 
 
+def _refs(node: Any) -> Iterator[str]:
+    """Yield every `$ref` found in `node` (nested dicts and lists)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
 def generate(app: Any) -> dict[str, Any]:
     """Build the OpenAPI 3.1 document of `app` (use `app.openapi()`, which caches it).
 
@@ -188,10 +216,11 @@ def generate(app: Any) -> dict[str, Any]:
     paths = builder.path_items(schema_routes(app))
     hooks = builder.path_items(_webhook_routes(app), webhook=True)
     definitions = builder.registry.resolve()
-    if builder.uses_validation:
+    referenced = set(_refs(paths)) | set(_refs(hooks))
+    if builder.uses_validation or _VALIDATION_REF in referenced:
         for name, schema in VALIDATION_SCHEMAS.items():
             definitions.setdefault(name, schema)
-    if builder.uses_http_error:
+    if builder.uses_http_error or _HTTP_ERROR_REF in referenced:
         definitions.setdefault("HTTPError", HTTP_ERROR_SCHEMA)
     info: dict[str, Any] = {"title": app.title, "version": app.version}
     if app.description:

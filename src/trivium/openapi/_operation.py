@@ -3,7 +3,9 @@
 A route's `analysis.fields` lists every request parameter of its handler and of all its
 dependencies, so parameters, the request body and the 422 response come from there; the
 success response comes from `route.response_model` and the route options; security
-requirements come from the dependencies' `__openapi_security__` (see `_security`).
+requirements come from the dependencies' `__openapi_security__` (see `_security`), and
+the error responses a dependency can answer (a guard's 401 and 403) from its
+`__openapi_responses__`, a mapping shaped like the `responses=` route option.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ __all__ = [
     "VALIDATION_SCHEMAS",
     "body_fields",
     "deep_merge",
+    "dependency_responses",
     "model_parameters",
     "openapi_path",
     "parameters",
@@ -308,13 +311,50 @@ def _phrase(code: str) -> str:
         return "Additional Response"
 
 
+def _declare(
+    result: dict[str, Any], declared_responses: Mapping[Any, Any], registry: SchemaRegistry
+) -> None:
+    """Merge declared responses (`{404: {"model": M, "description": ...}}`) into `result`."""
+    for code, declared in declared_responses.items():
+        target = result.setdefault(str(code), {})
+        model = declared.get("model")
+        if model is not None:
+            content = target.setdefault("content", {})
+            content.setdefault("application/json", {})["schema"] = registry.schema(
+                model, "serialization"
+            )
+        deep_merge(target, {k: v for k, v in declared.items() if k != "model"})
+        target.setdefault("description", _phrase(str(code)))
+
+
+def dependency_responses(route: Route) -> list[Mapping[Any, Any]]:
+    """Return the `__openapi_responses__` of `route`'s dependencies, in dependency order.
+
+    A dependency that can answer for the route (a guard raising 401 or 403) documents
+    those answers with this attribute, a mapping shaped like the `responses=` option.
+    """
+    found: list[Mapping[Any, Any]] = []
+    calls = route.analysis.dependency_calls if route.analysis is not None else []
+    for call in calls:
+        value = getattr(call, "__openapi_responses__", None)
+        if isinstance(value, Mapping) and value:
+            found.append(value)
+    return found
+
+
 def responses(
-    route: Route, registry: SchemaRegistry, has_input: bool, body_errors: bool = False
+    route: Route,
+    registry: SchemaRegistry,
+    has_input: bool,
+    body_errors: bool = False,
+    dependency_errors: bool = True,
 ) -> dict[str, Any]:
     """Return the OpenAPI Responses object of `route`: success, declared, then errors.
 
-    `has_input` adds the 422 validation error; `body_errors` the 400, 413 and 415 answered
-    when the request body is malformed, too large or of the wrong media type.
+    `dependency_errors` adds the responses the dependencies document (see
+    `dependency_responses`), under those declared on the route, which win; `has_input`
+    adds the 422 validation error; `body_errors` the 400, 413 and 415 answered when the
+    request body is malformed, too large or of the wrong media type.
     """
     options = route.options
     status = options.get("status_code") or 200
@@ -326,16 +366,10 @@ def responses(
         if content is not None:
             success["content"] = content
     result: dict[str, Any] = {str(status): success}
-    for code, declared in options.get("responses", {}).items():
-        target = result.setdefault(str(code), {})
-        model = declared.get("model")
-        if model is not None:
-            content = target.setdefault("content", {})
-            content.setdefault("application/json", {})["schema"] = registry.schema(
-                model, "serialization"
-            )
-        deep_merge(target, {k: v for k, v in declared.items() if k != "model"})
-        target.setdefault("description", _phrase(str(code)))
+    if dependency_errors:
+        for extra in dependency_responses(route):
+            _declare(result, {c: d for c, d in extra.items() if str(c) != str(status)}, registry)
+    _declare(result, options.get("responses", {}), registry)
     if has_input and "422" not in result:
         result["422"] = {
             "description": "Validation Error",
