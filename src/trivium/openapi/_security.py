@@ -106,6 +106,20 @@ class SecurityBase:
         """The requirement this dependency adds to the operations that use it."""
         return SecurityRequirement(self.scheme_name, self.scheme, self.scopes, not self.auto_error)
 
+    @property
+    def __openapi_responses__(self) -> dict[int, dict[str, Any]]:
+        """The 401 this dependency answers when the credential is missing (with `auto_error`)."""
+        if not self.auto_error:
+            return {}
+        return {
+            401: {
+                "description": "Not authenticated",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/HTTPError"}}
+                },
+            }
+        }
+
 
 def _bearer_token(request: Request) -> str | None:
     authorization: str | None = request.headers.get("authorization")
