@@ -37,10 +37,14 @@ async def main() -> None:
 anyio.run(main)
 ```
 
-Needs the `db` and `auth` extras (SQLAlchemy, argon2-cffi).
+Needs the `db` and `auth` extras (SQLAlchemy, argon2-cffi). The HTML pages
+(`pages_router`) also need the `templates` extra (Jinja2), loaded only when they are used.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from typing import Any
 
 from trivium.auth._anonymous import ANONYMOUS
 from trivium.auth._anonymous import AnonymousUser
@@ -100,6 +104,9 @@ from trivium.auth._validators import UserAttributeSimilarity
 from trivium.auth._validators import password_help_texts
 from trivium.auth._validators import validate_password
 
+if TYPE_CHECKING:
+    from trivium.auth._pages import pages_router
+
 __all__ = [
     "ANONYMOUS",
     "DEFAULT_HASHER",
@@ -147,6 +154,7 @@ __all__ = [
     "model_permissions",
     "normalize_email",
     "optional_user",
+    "pages_router",
     "password_help_texts",
     "require_object_permission",
     "require_permission",
@@ -159,3 +167,13 @@ __all__ = [
     "validate_password",
     "verify_password",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The HTML pages import Jinja2 and trivium.forms: load them only when asked for.
+    if name == "pages_router":
+        from trivium.auth._pages import pages_router
+
+        globals()[name] = pages_router
+        return pages_router
+    raise AttributeError(f"module 'trivium.auth' has no attribute {name!r}")

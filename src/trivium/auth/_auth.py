@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from trivium.app import App
     from trivium.http import Request
     from trivium.routing import Router
+    from trivium.templating import Templates
 
 __all__ = ["SESSION_HASH_KEY", "SESSION_USER_KEY", "Auth", "LoginThrottle", "ObjectPermission"]
 
@@ -225,6 +226,17 @@ class Auth:
         self.token_url = f"{prefix.rstrip('/')}/token"
         self._openapi_scheme.update(oauth2_scheme(self.token_url))
         return build_router(self, prefix)
+
+    def pages_router(
+        self, *, templates: Templates, prefix: str = "/accounts", **options: Any
+    ) -> Router:
+        """Return the HTML pages (login, logout, password change and reset, sign-up) under `prefix`.
+
+        See `trivium.auth.pages_router` for the options.
+        """
+        from trivium.auth._pages import pages_router
+
+        return pages_router(self, templates=templates, prefix=prefix, **options)
 
     # Request authentication -----------------------------------------------------------
 
