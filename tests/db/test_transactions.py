@@ -143,3 +143,55 @@ async def test_concurrent_increments_of_one_row_lose_nothing(db: Database) -> No
                 tg.start_soon(bump)
         assert statuses == [200] * requests
         assert (await client.get(f"/counters/{counter_id}")).json() == {"value": requests}
+
+
+def autocommit_app(db: Database) -> App:
+    app = App()
+    db.init_app(app)
+
+    @app.get("/notes")
+    async def texts(session: AsyncSession = db.depends(transaction=False)) -> list[str]:
+        return [note.text for note in await Note.objects(session).order_by("id").all()]
+
+    @app.post("/notes/then-fail")
+    async def write_then_fail(
+        text: str, session: AsyncSession = db.depends(transaction=False)
+    ) -> None:
+        await Note.objects(session).create(text=text)  # committed on its own at once
+        raise HTTPException(409, "too late to take it back")
+
+    @app.post("/notes/pending")
+    async def pending(text: str, session: AsyncSession = db.depends(transaction=False)) -> None:
+        session.add(Note(text=text))  # flushed after the handler, before the response
+
+    return app
+
+
+def test_autocommit_session_reads(db: Database) -> None:
+    with TestClient(notes_app(db)) as client:
+        client.post("/notes", params={"text": "first"})
+    with TestClient(autocommit_app(db)) as client:
+        assert client.get("/notes").json() == ["first"]
+
+
+def test_autocommit_session_keeps_statements_that_ran_before_an_error(db: Database) -> None:
+    with TestClient(autocommit_app(db)) as client:
+        assert client.post("/notes/then-fail", params={"text": "kept"}).status_code == 409
+        assert client.get("/notes").json() == ["kept"]
+
+
+def test_autocommit_session_flushes_pending_changes(db: Database) -> None:
+    with TestClient(autocommit_app(db)) as client:
+        assert client.post("/notes/pending", params={"text": "added"}).status_code == 200
+        assert client.get("/notes").json() == ["added"]
+
+
+@pytest.mark.anyio
+async def test_autocommit_statements_are_visible_to_other_connections_at_once(
+    db: Database,
+) -> None:
+    async with db.autocommit_sessionmaker() as writer, db.sessionmaker() as reader:
+        writer.add(Note(text="seen"))
+        await writer.flush()  # no commit: autocommit already made it durable
+        assert [n.text for n in await Note.objects(reader).all()] == ["seen"]
+    await db.dispose()

@@ -1,74 +1,53 @@
-"""TechEmpower database scenarios with trivium, SQLAlchemy 2 async and asyncpg.
+"""TechEmpower database scenarios written with trivium's own batteries.
 
-The engine is app-scoped: the lifespan creates it and stores a session factory on
-``app.state``; a yield dependency hands each request its own session.
+`trivium.db` holds the engine (asyncpg, bound to the app's lifespan) and hands each
+request a session: in autocommit mode for the read-only scenarios, in one transaction
+for `/updates`. `trivium.templating` renders the fortunes page.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from operator import attrgetter
 from pathlib import Path
 from random import randint
 from typing import Annotated
 
-from jinja2 import Environment
-from jinja2 import FileSystemLoader
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from trivium import App
-from trivium import Depends
+from trivium import Request
+from trivium.db import Database
+from trivium.db import Model
 from trivium.responses import HTMLResponse
+from trivium.templating import Templates
 
 DATABASE_URL = os.environ.get(
     "BENCH_ASYNC_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True
-)
 
 
-class Base(DeclarativeBase):
-    pass
-
-
-class World(Base):
+class World(Model):
     __tablename__ = "world"
     id: Mapped[int] = mapped_column(primary_key=True)
     random_number: Mapped[int] = mapped_column("randomnumber")
 
 
-class Fortune(Base):
+class Fortune(Model):
     __tablename__ = "fortune"
     id: Mapped[int] = mapped_column(primary_key=True)
     message: Mapped[str]
 
 
-@asynccontextmanager
-async def lifespan(app: App) -> AsyncIterator[None]:
-    engine = create_async_engine(DATABASE_URL, pool_size=16, max_overflow=0)
-    app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
-    yield
-    await engine.dispose()
-
-
-app = App(lifespan=lifespan)
-
-
-async def get_session() -> AsyncIterator[AsyncSession]:
-    async with app.state.sessionmaker() as session:
-        yield session
-
-
-Session = Annotated[AsyncSession, Depends(get_session)]
+app = App()
+db = Database(DATABASE_URL, pool_size=16, max_overflow=0)
+db.init_app(app)
+templates = Templates(Path(__file__).parent / "templates")
+templates.init_app(app)
+Session = Annotated[AsyncSession, db.depends()]  # one transaction per request
+Reader = Annotated[AsyncSession, db.depends(transaction=False)]  # read-only: autocommit
 
 
 def clamp_queries(raw: str | None) -> int:
@@ -80,37 +59,32 @@ def clamp_queries(raw: str | None) -> int:
     return min(max(count, 1), 500)
 
 
-async def fetch_world(session: AsyncSession, world_id: int) -> World:
-    world = await session.scalar(select(World).where(World.id == world_id))
-    assert world is not None
-    return world
-
-
 @app.get("/db")
-async def single_query(session: Session) -> dict[str, int]:
-    world = await fetch_world(session, randint(1, 10000))
+async def single_query(session: Reader) -> dict[str, int]:
+    world = await World.objects(session).get(id=randint(1, 10000))
     return {"id": world.id, "randomNumber": world.random_number}
 
 
 @app.get("/queries")
-async def multiple_queries(session: Session, queries: str | None = None) -> list[dict[str, int]]:
-    worlds = [await fetch_world(session, randint(1, 10000)) for _ in range(clamp_queries(queries))]
-    return [{"id": world.id, "randomNumber": world.random_number} for world in worlds]
+async def multiple_queries(session: Reader, queries: str | None = None) -> list[dict[str, int]]:
+    worlds = World.objects(session)
+    found = [await worlds.get(id=randint(1, 10000)) for _ in range(clamp_queries(queries))]
+    return [{"id": world.id, "randomNumber": world.random_number} for world in found]
 
 
 @app.get("/fortunes")
-async def fortunes(session: Session) -> HTMLResponse:
-    rows = list(await session.scalars(select(Fortune)))
+async def fortunes(request: Request, session: Reader) -> HTMLResponse:
+    rows = await Fortune.objects(session).all()
     rows.append(Fortune(id=0, message="Additional fortune added at request time."))
     rows.sort(key=attrgetter("message"))
-    return HTMLResponse(TEMPLATES.get_template("fortunes.html").render(fortunes=rows))
+    return await templates.render(request, "fortunes.html", {"fortunes": rows})
 
 
 @app.get("/updates")
 async def updates(session: Session, queries: str | None = None) -> list[dict[str, int]]:
     ids = sorted(randint(1, 10000) for _ in range(clamp_queries(queries)))  # no deadlocks
-    worlds = [await fetch_world(session, world_id) for world_id in ids]
-    for world in worlds:
+    worlds = World.objects(session)
+    found = [await worlds.get(id=world_id) for world_id in ids]
+    for world in found:
         world.random_number = randint(1, 10000)
-    await session.commit()
-    return [{"id": world.id, "randomNumber": world.random_number} for world in worlds]
+    return [{"id": world.id, "randomNumber": world.random_number} for world in found]

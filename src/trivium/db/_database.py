@@ -117,6 +117,7 @@ class Database:
         """Migration directories of batteries (`include_migrations`), by package name."""
         self._engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self._autocommit_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
     def __repr__(self) -> str:
         return f"Database({self.url.render_as_string(hide_password=True)!r}, name={self.name!r})"
@@ -140,6 +141,14 @@ class Database:
             self._sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         return self._sessionmaker
 
+    @property
+    def autocommit_sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        """A session factory whose statements each commit on their own (no `BEGIN`)."""
+        if self._autocommit_sessionmaker is None:
+            engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._autocommit_sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        return self._autocommit_sessionmaker
+
     def _create_engine(self) -> AsyncEngine:
         engine = create_async_engine(self.url, echo=self.echo, **self.engine_options)
         if self.is_sqlite:
@@ -154,6 +163,7 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection; the next use creates a new engine."""
         engine, self._engine, self._sessionmaker = self._engine, None, None
+        self._autocommit_sessionmaker = None
         if engine is not None:
             await engine.dispose()
 
@@ -230,9 +240,31 @@ class Database:
 
     session.__trivium_scope__ = "function"  # type: ignore[attr-defined]
 
-    def depends(self) -> Depends:
-        """Return `Depends(self.session, scope="function")` for `Annotated[AsyncSession, ...]`."""
-        return Depends(self.session, scope="function")
+    async def autocommit_session(self) -> AsyncIterator[AsyncSession]:
+        """Yield a session without a transaction: each statement commits on its own.
+
+        For read-only handlers it saves the `BEGIN` and `COMMIT` round trips of `session`
+        (as Django's default autocommit mode does). Changes still pending when the handler
+        returns are flushed, statement by statement, before the response is sent; nothing
+        is rolled back when the handler raises. Use `session` wherever writes must succeed
+        or fail together.
+        """
+        async with self.autocommit_sessionmaker() as session:
+            yield session
+            if session.new or session.dirty or session.deleted:
+                await session.flush()
+
+    autocommit_session.__trivium_scope__ = "function"  # type: ignore[attr-defined]
+
+    def depends(self, *, transaction: bool = True) -> Depends:
+        """Return the session dependency for `Annotated[AsyncSession, ...]`.
+
+        Args:
+            transaction: one transaction per request (`session`, the default), or
+                autocommit for read-only handlers (`autocommit_session`).
+        """
+        call = self.session if transaction else self.autocommit_session
+        return Depends(call, scope="function")
 
     def atomic(self, session: AsyncSession) -> AsyncSessionTransaction:
         """Open a savepoint in `session` (see `trivium.db.atomic`)."""
@@ -281,4 +313,5 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
