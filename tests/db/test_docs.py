@@ -35,7 +35,7 @@ print("docs ok")
 
 def test_database_page_examples_run(tmp_path: Path) -> None:
     blocks = re.findall(r"```python\n(.*?)```", PAGE.read_text(), flags=re.DOTALL)
-    assert len(blocks) == 5
+    assert len(blocks) == 6
     *app_blocks, testing = blocks
     (tmp_path / "doc_app.py").write_text("\n".join(app_blocks))
     (tmp_path / "driver.py").write_text(DRIVER.format(testing=testing))
