@@ -228,3 +228,15 @@ def test_every_view_answers_as_documented(case: Any) -> None:
         # refuse passwords no JSON schema can describe: a 422 for schema-valid data.
         excluded.append(schemathesis.checks.positive_data_acceptance)
     case.call_and_validate(excluded_checks=excluded)
+
+
+def test_without_jwt_the_scheme_is_a_bearer_api_token(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'auth.db'}")
+    app = App()
+    Auth(db, secret_key=SECRET, session_store=MemoryStore()).init_app(app)
+    document = app.openapi()
+    scheme = document["components"]["securitySchemes"]["TriviumAuth"]
+    assert scheme["type"] == "http"
+    assert scheme["scheme"] == "bearer"
+    assert "flows" not in scheme
+    assert "/auth/token" not in document["paths"]

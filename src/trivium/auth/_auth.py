@@ -185,11 +185,19 @@ class Auth:
     def _install_openapi(self, app: App) -> None:
         """Register the OAuth2 scheme, whose token URL `router()` keeps up to date."""
         from trivium.auth._deps import SCHEME_NAME
-        from trivium.auth._deps import oauth2_scheme
         from trivium.openapi import security_schemes
 
-        self._openapi_scheme.update(oauth2_scheme(self.token_url))
+        self._update_openapi_scheme()
         security_schemes(app)[SCHEME_NAME] = self._openapi_scheme
+
+    def _update_openapi_scheme(self) -> None:
+        """Describe the OAuth2 password flow at `token_url`, or API tokens when JWT is off."""
+        from trivium.auth._deps import api_token_scheme
+        from trivium.auth._deps import oauth2_scheme
+
+        scheme = oauth2_scheme(self.token_url) if self.jwt is not None else api_token_scheme()
+        self._openapi_scheme.clear()
+        self._openapi_scheme.update(scheme)
 
     def _install_middleware(self, app: App) -> None:
         from trivium.csrf import CSRFMiddleware
@@ -220,11 +228,10 @@ class Auth:
         The OAuth2 scheme in the app's OpenAPI document then names `{prefix}/token` as
         its token URL (and `{prefix}/refresh` as its refresh URL).
         """
-        from trivium.auth._deps import oauth2_scheme
         from trivium.auth._views import build_router
 
         self.token_url = f"{prefix.rstrip('/')}/token"
-        self._openapi_scheme.update(oauth2_scheme(self.token_url))
+        self._update_openapi_scheme()
         return build_router(self, prefix)
 
     def pages_router(

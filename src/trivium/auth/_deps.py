@@ -31,6 +31,7 @@ __all__ = [
     "Guard",
     "ObjectPermissionGuard",
     "OptionalUser",
+    "api_token_scheme",
     "current_user",
     "error_response",
     "get_auth",
@@ -87,6 +88,19 @@ def oauth2_scheme(token_url: str = "/auth/token") -> dict[str, Any]:  # noqa: S1
             }
         },
         "description": "Log in with a user name (or email) and password; a session cookie, an API token (`Token trv_...`) or a JWT (`Bearer ...`) are accepted.",
+    }
+
+
+def api_token_scheme() -> dict[str, Any]:
+    """Return the OpenAPI object of the auth battery's scheme when JWT is off: API tokens.
+
+    Without JWT there is no `/token` endpoint for an OAuth2 password flow, so the docs
+    page's Authorize button asks for a bearer token instead: an API token (`trv_...`).
+    """
+    return {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token (`trv_...`, from `POST /auth/tokens`); a session cookie is accepted too.",
     }
 
 
