@@ -9,11 +9,13 @@ method that handlers and the views call.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import hashlib
 import hmac
 import inspect
+from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Sequence
@@ -359,6 +361,21 @@ class Auth:
         await _maybe_await(request.session.flush())  # type: ignore[attr-defined]
         request.scope["user"] = ANONYMOUS
         request.scope["auth"] = None
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Yield a session of `db` in a transaction, committed when the block succeeds."""
+        async with self.db.sessionmaker() as session, session.begin():
+            yield session
+
+    async def set_password(self, session: AsyncSession, user: Any, raw: str) -> None:
+        """Store `raw` as `user`'s password (Argon2id); their JWT refresh tokens stop working."""
+        from trivium.auth._models import set_password
+
+        await set_password(user, raw)
+        if self.jwt is not None:
+            await self.jwt.revoke_user(session, user.id)
+        await session.flush()
 
     async def update_session_hash(self, request: Request, user: Any) -> None:
         """Keep this session logged in after `user`'s password changed (others log out)."""

@@ -5,14 +5,12 @@ links and the CSRF field, and redraws them with the errors and what was typed (n
 the passwords). Checks that need the database or the `Auth` (a wrong old password, the
 password validators, the two new passwords differing) are added after validation by the
 pages with `add_new_password_errors` and `form.add_error`. What a valid form does
-(`change_password`, `create_account`, `set_new_password`) lives here too, as Django keeps
+(`change_password`, `create_account`) lives here too, as Django keeps
 it in its forms' `save()`.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Annotated
@@ -21,7 +19,6 @@ from typing import Any
 from pydantic import Field
 from pydantic import field_validator
 
-from trivium.auth._models import set_password
 from trivium.auth._passwords import verify_password
 from trivium.auth._validators import DEFAULT_VALIDATORS
 from trivium.auth._validators import PasswordValidationError
@@ -32,8 +29,6 @@ from trivium.forms import PasswordInput
 from trivium.forms import TextInput
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
     from trivium.auth._auth import Auth
     from trivium.forms import BoundForm
     from trivium.http import Request
@@ -47,8 +42,6 @@ __all__ = [
     "add_new_password_errors",
     "change_password",
     "create_account",
-    "set_new_password",
-    "transaction",
 ]
 
 _MAX_PASSWORD = 4096
@@ -163,21 +156,6 @@ def add_new_password_errors(
     return first
 
 
-@contextlib.asynccontextmanager
-async def transaction(auth: Auth) -> AsyncIterator[AsyncSession]:
-    """Yield a session of `auth.db` in a transaction committed on success."""
-    async with auth.db.sessionmaker() as session, session.begin():
-        yield session
-
-
-async def set_new_password(auth: Auth, session: AsyncSession, user: Any, raw: str) -> None:
-    """Store `raw` as `user`'s password; their refresh tokens stop working."""
-    await set_password(user, raw)
-    if auth.jwt is not None:
-        await auth.jwt.revoke_user(session, user.id)
-    await session.flush()
-
-
 async def change_password(
     auth: Auth, request: Request, form: BoundForm[PasswordChangeForm]
 ) -> bool:
@@ -185,7 +163,7 @@ async def change_password(
 
     This session stays logged in under a new id; the user's other sessions do not.
     """
-    async with transaction(auth) as session:
+    async with auth.transaction() as session:
         user = await session.get(auth.user_model, request.user.id)
         if user is None:  # deleted while the request ran
             form.add_error(None, "Your account no longer exists.")
@@ -197,7 +175,7 @@ async def change_password(
         new = add_new_password_errors(form, user, auth.password_validators)
         if new is None:
             return False
-        await set_new_password(auth, session, user, new)
+        await auth.set_password(session, user, new)
     await auth.update_session_hash(request, user)
     return True
 
@@ -214,7 +192,7 @@ async def create_account(auth: Auth, request: Request, form: BoundForm[SignupFor
     if password is None:
         return False
     try:
-        async with transaction(auth) as session:
+        async with auth.transaction() as session:
             user = await create_user(
                 session,
                 email=data.email,

@@ -33,8 +33,6 @@ from trivium.auth._forms import SignupForm
 from trivium.auth._forms import add_new_password_errors
 from trivium.auth._forms import change_password
 from trivium.auth._forms import create_account
-from trivium.auth._forms import set_new_password
-from trivium.auth._forms import transaction
 from trivium.auth._mail import build_message
 from trivium.auth._models import get_user_by_identifier
 from trivium.auth._resets import check_reset_token
@@ -172,7 +170,7 @@ class _Pages:
 
     def transaction(self) -> contextlib.AbstractAsyncContextManager[AsyncSession]:
         """Return a database session in a transaction committed on success."""
-        return transaction(self.auth)
+        return self.auth.transaction()
 
 
 def pages_router(  # noqa: PLR0913 - keyword-only options of the pages
@@ -392,7 +390,7 @@ async def _confirm_reset(pages: _Pages, request: Request) -> HTMLResponse | Redi
         if form.is_valid:
             new = add_new_password_errors(form, user, pages.auth.password_validators)
             if new is not None:
-                await set_new_password(pages.auth, session, user, new)
+                await pages.auth.set_password(session, user, new)
     if not form.is_valid:
         return await pages.page(request, "password_reset_confirm", {"form": form}, 422)
     request.session.pop(RESET_SESSION_KEY, None)

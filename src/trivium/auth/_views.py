@@ -10,9 +10,7 @@ Handlers open their own transaction on `auth.db`, so the views work with any ses
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 from typing import Annotated
@@ -100,13 +98,6 @@ def _token_data(token: APIToken) -> dict[str, Any]:
     }
 
 
-@contextlib.asynccontextmanager
-async def transaction(auth: Auth) -> AsyncIterator[AsyncSession]:
-    """Yield a session of `auth.db` in a transaction committed on success."""
-    async with auth.db.sessionmaker() as session, session.begin():
-        yield session
-
-
 CSRF_FIELD = "csrf_token"
 """The form field of `trivium.csrf` tokens, dropped from form bodies before validation."""
 
@@ -179,7 +170,7 @@ def _session_routes(router: Router, auth: Auth) -> None:
         """Log in with a user name or email and a password (JSON or form); sets the session."""
         body = parse(LoginIn, await read_body(request))
         await throttle_login(auth, request, body.identifier)
-        async with transaction(auth) as session:
+        async with auth.transaction() as session:
             user = await auth.authenticate(session, body.identifier, body.password)
             if user is None:
                 raise HTTPException(401, "Invalid credentials")
@@ -208,7 +199,7 @@ def _session_routes(router: Router, auth: Auth) -> None:
     @router.patch("/me", response_model=UserOut, responses={409: CONFLICT})
     async def update_me(user: CurrentUser, changes: MeUpdate) -> dict[str, Any]:
         """Change the user's own profile (user name only: flags cannot be set here)."""
-        async with transaction(auth) as session:
+        async with auth.transaction() as session:
             row = await _reload(session, auth, user)
             if changes.username is not None:
                 row.username = changes.username
@@ -225,7 +216,7 @@ def _session_routes(router: Router, auth: Auth) -> None:
             check_new_password(
                 auth, body.password, {"email": body.email, "username": body.username}
             )
-            async with transaction(auth) as session:
+            async with auth.transaction() as session:
                 user = await _unique(
                     create_user(
                         session,
@@ -270,13 +261,13 @@ def _password_routes(router: Router, auth: Auth) -> None:
         request: Request, user: CurrentUser, body: PasswordChange
     ) -> dict[str, str]:
         """Change the password; other sessions and refresh tokens stop working."""
-        async with transaction(auth) as session:
+        async with auth.transaction() as session:
             row = await _reload(session, auth, user)
             matches, _ = await verify_password(body.old_password, row.password)
             if not matches:
                 raise HTTPException(400, "The old password is wrong")
             check_new_password(auth, body.new_password, row)
-            await _set_password(auth, session, row, body.new_password)
+            await auth.set_password(session, row, body.new_password)
         if request.auth is not None and request.auth.method == "session":
             await auth.update_session_hash(request, row)
         return {"detail": "Password changed"}
@@ -294,30 +285,21 @@ def _password_routes(router: Router, auth: Auth) -> None:
     )
     async def confirm_reset(body: ResetConfirm) -> dict[str, str]:
         """Set a new password with a reset token (each token works once)."""
-        async with transaction(auth) as session:
+        async with auth.transaction() as session:
             user = await check_reset_token(auth, session, body.token)
             if user is None:
                 # 403, as for a wrong CSRF token: a capability that does not verify.
                 raise HTTPException(403, "The reset link is invalid or has expired")
             check_new_password(auth, body.new_password, user)
-            await _set_password(auth, session, user, body.new_password)
+            await auth.set_password(session, user, body.new_password)
         return {"detail": "Password changed"}
-
-
-async def _set_password(auth: Auth, session: AsyncSession, user: Any, raw: str) -> None:
-    from trivium.auth._models import set_password
-
-    await set_password(user, raw)
-    if auth.jwt is not None:
-        await auth.jwt.revoke_user(session, user.id)
-    await session.flush()
 
 
 def _token_routes(router: Router, auth: Auth) -> None:
     @router.get("/tokens", response_model=list[APITokenOut])
     async def tokens(user: CurrentUser) -> list[dict[str, Any]]:
         """List the user's live API tokens (never their secrets)."""
-        async with transaction(auth) as session:
+        async with auth.transaction() as session:
             return [_token_data(t) for t in await list_tokens(session, user.id)]
 
     @router.post(
@@ -332,7 +314,7 @@ def _token_routes(router: Router, auth: Auth) -> None:
         if info is not None and not info.has_scopes(frozenset(body.scopes)):
             raise HTTPException(403, "A token cannot create a token with more scopes than its own")
         expires = datetime.timedelta(days=body.expires_in_days) if body.expires_in_days else None
-        async with transaction(auth) as session:
+        async with auth.transaction() as session:
             token, key = await create_token(
                 session, user.id, body.name, scopes=body.scopes, expires_in=expires
             )
@@ -346,7 +328,7 @@ def _token_routes(router: Router, auth: Auth) -> None:
     )
     async def delete_token(token_id: int, user: CurrentUser) -> Response:
         """Revoke one of the user's API tokens."""
-        async with transaction(auth) as session:
+        async with auth.transaction() as session:
             if not await revoke_token(session, user.id, token_id):
                 raise HTTPException(404, "No such token")
         return Response(status_code=204)
@@ -364,7 +346,7 @@ def _jwt_routes(router: Router, auth: Auth) -> None:
     async def token(request: Request, form: PasswordForm) -> dict[str, Any]:
         """OAuth2 password flow: exchange a user name and password for a token pair."""
         await throttle_login(auth, request, form.username)
-        async with transaction(auth) as session:
+        async with auth.transaction() as session:
             user = await auth.authenticate(session, form.username, form.password)
             if user is None:
                 raise HTTPException(400, "Incorrect username or password")
@@ -387,7 +369,7 @@ def _jwt_routes(router: Router, auth: Auth) -> None:
         """Exchange a refresh token for a new pair (the old one stops working)."""
         data = await read_body(request)
         body = parse(RefreshIn, {"refresh_token": data.get("refresh_token")})
-        async with transaction(auth) as session:
+        async with auth.transaction() as session:
             try:
                 _, pair = await jwt.rotate(session, body.refresh_token)
             except InvalidTokenError:
