@@ -151,6 +151,34 @@ async def test_order_by_limit_and_offset(session: AsyncSession) -> None:
     ]
 
 
+async def test_get_by_fields_answers_every_shape_of_lookup(session: AsyncSession) -> None:
+    # Plain `get(field=value)` runs a prepared statement; every other shape the general
+    # query. Both must agree, call after call, whatever the values.
+    author = await seed(session)
+    books = QueryBook.objects(session)
+    for pages, title in [
+        (183, "A Wizard of Earthsea"),
+        (50, "100% Pure_Fiction"),
+        (163, "The Tombs of Atuan"),
+    ]:
+        assert (await books.get(pages=pages)).title == title
+    assert (await books.get(pages=223, title="The Farthest Shore")).subtitle == "Earthsea 3"
+    assert await books.get_or_none(pages=223, title="The Tombs of Atuan") is None
+    by_id = await books.get(id=(await books.get(pages=50)).id)
+    assert by_id.title == "100% Pure_Fiction"
+    # None means IS NULL; an expression compares columns; a relation matches by object.
+    assert (await books.filter(published=True).get(subtitle=None, pages=183)).pages == 183
+    with pytest.raises(Exception, match="more than one|Multiple rows"):
+        await books.get(subtitle=None)
+    assert (await books.get(pages=QueryBook.pages, title="The Farthest Shore")).pages == 223
+    assert len(await books.filter(author=author).all()) == 2
+    # A refined query set keeps its conditions.
+    assert await books.filter(published=False).get_or_none(pages=183) is None
+    assert await books.exclude(pages=183).get_or_none(pages=183) is None
+    with pytest.raises(QueryError, match="has no field 'colour'"):
+        await books.get(colour="red")
+
+
 async def test_get_first_count_and_exists(session: AsyncSession) -> None:
     await seed(session)
     books = QueryBook.objects(session)

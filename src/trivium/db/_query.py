@@ -20,6 +20,7 @@ from pydantic import ConfigDict
 from sqlalchemy import ColumnElement
 from sqlalchemy import Select
 from sqlalchemy import and_
+from sqlalchemy import bindparam
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import false
 from sqlalchemy import func
@@ -27,6 +28,7 @@ from sqlalchemy import not_
 from sqlalchemy import select
 from sqlalchemy import update as sa_update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.expression import ClauseElement
 
 from trivium.errors import HTTPException
 from trivium.errors import TriviumError
@@ -151,6 +153,40 @@ def conditions(model: type[Any], lookups: dict[str, Any]) -> list[ColumnElement[
     return result
 
 
+_EQUALITY_STATEMENTS: dict[tuple[type[Any], tuple[str, ...]], Select[Any]] = {}
+_EQUALITY_LIMIT = 1024
+
+
+def _equality_statement(model: type[Any], lookups: dict[str, Any]) -> Select[Any] | None:
+    """Return a prepared `select` for `get(field=value, ...)` on plain columns, or `None`.
+
+    `get(id=...)` is the most frequent query of most apps: its statement is built once
+    per model and field set, with bound parameters, so each call skips building the
+    conditions and SQLAlchemy finds the compiled form in its cache straight away.
+    """
+    names = tuple(lookups)
+    key = (model, names)
+    stmt = _EQUALITY_STATEMENTS.get(key)
+    if stmt is not None:
+        return stmt
+    columns = model.__mapper__.column_attrs
+    if any(name not in columns for name in names):
+        return None  # `field__lookup`, relationships: the general path
+    stmt = select(model).where(
+        *(getattr(model, name) == bindparam(f"p_{name}") for name in names)
+    )
+    if len(_EQUALITY_STATEMENTS) < _EQUALITY_LIMIT:
+        _EQUALITY_STATEMENTS[key] = stmt
+    return stmt
+
+
+def _bindable(value: Any) -> bool:
+    # `None` means IS NULL and an expression compares columns: both need the general path.
+    return not (
+        value is None or isinstance(value, ClauseElement) or hasattr(value, "__clause_element__")
+    )
+
+
 class QuerySet(Generic[M]):
     """A lazy, immutable query over the rows of `model` in `session`.
 
@@ -187,6 +223,17 @@ class QuerySet(Generic[M]):
         for name in self.__slots__:
             setattr(clone, name, changes.get(name, getattr(self, name)))
         return clone
+
+    def _is_plain(self) -> bool:
+        """Whether nothing refines this query set yet (`Model.objects(session)` as is)."""
+        return not (
+            self._where
+            or self._order
+            or self._options
+            or self._for_update
+            or self._limit is not None
+            or self._offset is not None
+        )
 
     def filter(self, *where: ColumnElement[bool], **lookups: Any) -> QuerySet[M]:
         """Keep rows matching every condition: SQLAlchemy expressions or `field__lookup=value`."""
@@ -273,6 +320,12 @@ class QuerySet(Generic[M]):
 
     async def get_or_none(self, *where: ColumnElement[bool], **lookups: Any) -> M | None:
         """Return the one row matching, or `None`; more than one is an error."""
+        if lookups and not where and self._is_plain():
+            stmt = _equality_statement(self.model, lookups)
+            if stmt is not None and all(_bindable(value) for value in lookups.values()):
+                params = {f"p_{name}": value for name, value in lookups.items()}
+                found: M | None = (await self.session.scalars(stmt, params)).one_or_none()
+                return found
         query = self.filter(*where, **lookups) if where or lookups else self
         row: M | None = (await self.session.scalars(query.statement)).one_or_none()
         return row
