@@ -38,7 +38,6 @@ from trivium.http._response import Response
 from trivium.middleware._stack import Middleware
 from trivium.middleware._stack import build_stack
 from trivium.middleware._stack import error_response
-from trivium.protocols._rsgi import fast_http_scope
 from trivium.protocols._rsgi import http_scope
 from trivium.protocols._rsgi import rsgi_receive
 from trivium.protocols._rsgi import rsgi_send
@@ -198,6 +197,8 @@ class App(Router):
         self._asgi: ASGIApp | None = None
         self._dispatcher: Dispatcher | None = None
         self._lifespan_state: dict[str, Any] | None = None
+        self._rsgi_http: Callable[[Any, Any], Awaitable[None]] | None = None
+        self._rsgi_headers: dict[Any, list[tuple[str, str]]] = {}  # see send_finalized
         self._rsgi_lifespan: contextlib.AbstractAsyncContextManager[dict[str, Any]] | None = None
         if security_headers is True:
             security_headers = DEFAULT_SECURITY_HEADERS
@@ -285,6 +286,7 @@ class App(Router):
         dispatcher = Dispatcher(self)
         self._dispatcher = dispatcher
         self._asgi = build_stack(self, dispatcher, self.user_middleware)
+        self._rsgi_http = None if self.user_middleware else dispatcher.serve_rsgi
 
     def openapi(self) -> dict[str, Any]:
         """Return the OpenAPI 3.1 document of the app (built once, then cached)."""
@@ -326,13 +328,17 @@ class App(Router):
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         """Serve one connection over RSGI (Granian's native interface)."""
+        serve = self._rsgi_http
+        if serve is not None and scope.proto == "http":
+            await serve(scope, protocol)  # no user middleware: the dispatcher's RSGI path
+            return
         if self._asgi is None:
             self.build()
+            if self._rsgi_http is not None:
+                await self.__rsgi__(scope, protocol)
+                return
         if scope.proto == "http":
-            if self.user_middleware:
-                asgi_scope = http_scope(scope, "http", self._lifespan_state)
-            else:
-                asgi_scope = fast_http_scope(scope, self._lifespan_state, protocol)
+            asgi_scope = http_scope(scope, "http", self._lifespan_state)
             asgi_scope["app"] = self
             send = rsgi_send(protocol, scope.method == "HEAD")
             await self._asgi(asgi_scope, rsgi_receive(protocol), send)  # type: ignore[misc]

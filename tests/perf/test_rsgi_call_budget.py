@@ -20,8 +20,8 @@ from trivium import App
 from trivium import Query
 from trivium.responses import PlainTextResponse
 
-BUDGET_PLAINTEXT = 40
-BUDGET_JSON = 36
+BUDGET_PLAINTEXT = 24
+BUDGET_JSON = 26
 BUDGET_VALIDATED_GET = 80
 BUDGET_MODEL_POST = 80
 

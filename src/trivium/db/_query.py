@@ -172,9 +172,7 @@ def _equality_statement(model: type[Any], lookups: dict[str, Any]) -> Select[Any
     columns = model.__mapper__.column_attrs
     if any(name not in columns for name in names):
         return None  # `field__lookup`, relationships: the general path
-    stmt = select(model).where(
-        *(getattr(model, name) == bindparam(f"p_{name}") for name in names)
-    )
+    stmt = select(model).where(*(getattr(model, name) == bindparam(f"p_{name}") for name in names))
     if len(_EQUALITY_STATEMENTS) < _EQUALITY_LIMIT:
         _EQUALITY_STATEMENTS[key] = stmt
     return stmt

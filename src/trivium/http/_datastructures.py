@@ -66,6 +66,10 @@ class MultiDict(Mapping[str, V], Generic[V]):
     def __getitem__(self, key: str) -> V:
         return self._dict[key]
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return the last value given for `key`, or `default`."""
+        return self._dict.get(key, default)
+
     def __contains__(self, key: object) -> bool:
         return key in self._dict
 

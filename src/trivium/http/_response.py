@@ -86,11 +86,38 @@ class Response:
         self.body: bytes = self.render(content)
         """The rendered body."""
         self._headers: MutableHeaders | None = None
-        self.raw_headers: RawHeaders = self._initial_headers(headers, media_type or self.media_type)
-        """Header pairs as bytes, in the order they are sent."""
+        type_pair = self._type_pair
+        if (
+            type_pair is not None
+            and headers is None
+            and media_type is None
+            and 200 <= status_code < 300
+            and status_code != 204
+        ):
+            # The usual response, built with the fewest steps: it is made per request.
+            self.raw_headers: RawHeaders = [
+                (b"content-length", str(len(self.body)).encode()),
+                type_pair,
+            ]
+            """Header pairs as bytes, in the order they are sent."""
+            return
+        self.raw_headers = self._initial_headers(headers, media_type or self.media_type)
+
+    _type_pair: ClassVar[tuple[bytes, bytes] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The class's own content-type header, encoded once.
+        cls._type_pair = (
+            (b"content-type", _content_type(cls.media_type, cls.charset))
+            if cls.media_type is not None
+            else None
+        )
 
     def render(self, content: Any) -> bytes:
         """Turn `content` into body bytes."""
+        if type(content) is str:
+            return content.encode(self.charset)
         if content is None:
             return b""
         if isinstance(content, bytes):

@@ -160,7 +160,7 @@ class Plan:
         body = await request.body()
         if not body:
             return None
-        content_type = request.headers.get("content-type")
+        content_type = request.header_value("content-type")
         if content_type is None or not _is_json(content_type):
             raise HTTPException(
                 415,

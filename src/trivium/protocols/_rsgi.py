@@ -24,6 +24,7 @@ __all__ = [
     "http_scope",
     "rsgi_receive",
     "rsgi_send",
+    "send_finalized",
     "websocket_adapters",
 ]
 
@@ -245,6 +246,25 @@ def send_response(protocol: Any, response: Any, head_only: bool) -> None:
         headers = _str_headers(response.raw_headers)
         if len(_LISTS) < _LISTS_LIMIT:
             _LISTS[key] = headers
+    if head_only or not response.body:
+        protocol.response_empty(response.status_code, headers)
+    else:
+        protocol.response_bytes(response.status_code, headers, response.body)
+
+
+def send_finalized(protocol: Any, response: Any, head_only: bool, app: Any) -> None:
+    """Add the app's default headers to a rendered response and write it in one call.
+
+    The final list depends only on the response's own headers, so it is converted once
+    per distinct list (kept per app, as apps differ in their default headers).
+    """
+    cache: dict[tuple[tuple[bytes, bytes], ...], list[tuple[str, str]]] = app._rsgi_headers
+    key = tuple(response.raw_headers)
+    headers = cache.get(key)
+    if headers is None:
+        headers = _str_headers(app.finalize(response).raw_headers)
+        if len(cache) < _LISTS_LIMIT:
+            cache[key] = headers
     if head_only or not response.body:
         protocol.response_empty(response.status_code, headers)
     else:

@@ -16,6 +16,9 @@ from trivium.errors import TriviumError
 from trivium.http._request import Request
 from trivium.http._response import RedirectResponse
 from trivium.http._response import Response
+from trivium.protocols._rsgi import fast_http_scope
+from trivium.protocols._rsgi import rsgi_receive
+from trivium.protocols._rsgi import rsgi_send
 from trivium.routing._route import BaseRoute
 from trivium.routing._route import Mount
 from trivium.routing._route import Route
@@ -121,6 +124,36 @@ class Dispatcher:
                 await mount.handle(scope, receive, send)
                 return
         await self._not_found(scope, receive, send, path)
+
+    async def serve_rsgi(self, rsgi: Any, protocol: Any) -> None:
+        """Serve an RSGI HTTP request when the app has no user middleware.
+
+        The route is matched on the RSGI scope itself; a parameterless handler is then
+        served without any ASGI scope, and other routes get a lazily completed one.
+        Everything unusual (404, 405, OPTIONS, mounts, redirects) takes `__call__`.
+        """
+        app = self.app
+        method = rsgi.method
+        found = self.http.match(rsgi.path)
+        if found is not None:
+            entry, values = found
+            route = entry.methods.get(method)
+            if route is None and method == "HEAD":
+                route = entry.methods.get("GET")
+            if route is not None:
+                if not values and route.is_bare(app):
+                    await route.serve_bare_rsgi(rsgi, protocol, app)
+                    return
+                scope = fast_http_scope(rsgi, app._lifespan_state, protocol)
+                scope["app"] = app
+                if values:
+                    scope["path_params"] = dict(zip(route.template.names, values, strict=True))
+                receive, send = rsgi_receive(protocol), rsgi_send(protocol, method == "HEAD")
+                await route.handle(scope, receive, send, app)
+                return
+        scope = fast_http_scope(rsgi, app._lifespan_state, protocol)
+        scope["app"] = app
+        await self(scope, rsgi_receive(protocol), rsgi_send(protocol, method == "HEAD"))
 
     async def _not_found(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         if scope["type"] == "websocket":

@@ -30,6 +30,10 @@ from trivium.http._request import Request
 from trivium.http._response import Response
 from trivium.params._analysis import ARG_VALUE
 from trivium.params._analysis import CALL_ASYNC
+from trivium.protocols._rsgi import fast_http_scope
+from trivium.protocols._rsgi import rsgi_receive
+from trivium.protocols._rsgi import rsgi_send
+from trivium.protocols._rsgi import send_finalized
 from trivium.protocols._rsgi import send_response
 from trivium.routing._trie import PathTemplate
 from trivium.types import ASGIApp
@@ -195,8 +199,38 @@ class Route(BaseRoute):
 
         return await _timed(run(), seconds)
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, app: App) -> None:  # noqa: C901 - the hot path, kept in one frame
-        """Serve one request."""
+    def is_bare(self, app: App) -> bool:
+        """Whether the handler is a parameterless coroutine function (current compilation)."""
+        return self._direct == () and self._version == app.dependency_overrides.version
+
+    async def serve_bare_rsgi(self, rsgi: Any, protocol: Any, app: App) -> None:
+        """Serve a parameterless handler over RSGI without building an ASGI scope.
+
+        Such a handler reads nothing from the request, so the usual answer (a fully
+        rendered response, no background work) goes straight to `response_bytes`.
+        Errors and streamed responses continue on `handle` with a real scope.
+        """
+        try:
+            outcome: Any = self.serialize(await self.endpoint(), _NO_CONTEXT)
+        except Exception as exc:  # noqa: BLE001 - answered by `handle` below
+            outcome = exc
+        else:
+            if outcome.background is None and type(outcome).__call__ is Response.__call__:
+                send_finalized(protocol, outcome, rsgi.method == "HEAD", app)
+                return
+        scope = fast_http_scope(rsgi, app._lifespan_state, protocol)
+        scope["app"] = app
+        receive, send = rsgi_receive(protocol), rsgi_send(protocol, rsgi.method == "HEAD")
+        await self.handle(scope, receive, send, app, outcome)
+
+    async def handle(  # noqa: C901 - the hot path, kept in one frame
+        self, scope: Scope, receive: Receive, send: Send, app: App, outcome: Any = None
+    ) -> None:
+        """Serve one request.
+
+        `outcome` is what `serve_bare_rsgi` already got from the handler (a response or
+        the exception it raised); the handler is then not called again.
+        """
         if self._version != app.dependency_overrides.version:
             self.compile(app)
         direct = self._direct
@@ -207,7 +241,11 @@ class Route(BaseRoute):
         error: Exception | None = None
         reraise = False
         try:
-            if direct == ():
+            if outcome is not None:
+                if isinstance(outcome, Exception):
+                    raise outcome
+                result = outcome
+            elif direct == ():
                 result = await self.endpoint()
             elif direct is not None:
                 values = await self.plan.extract(request)  # type: ignore[union-attr,arg-type]

@@ -1,0 +1,168 @@
+"""Parameterless handlers served over RSGI without an ASGI scope (the direct path).
+
+Every test here forces the RSGI transport, so both `make test` passes check the direct
+path and its hand-overs to the general one: errors, streamed responses, background
+work, header overrides, dependency overrides added after start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from trivium import App
+from trivium import BackgroundTasks
+from trivium import Depends
+from trivium import HTTPException
+from trivium.responses import PlainTextResponse
+from trivium.responses import Response
+from trivium.responses import StreamingResponse
+from trivium.testing import TestClient
+from trivium.testing._client import INTERFACE_ENV
+
+
+@pytest.fixture(autouse=True)
+def _rsgi(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(INTERFACE_ENV, "rsgi")
+
+
+def make_app() -> tuple[App, list[str]]:
+    app = App()
+    done: list[str] = []
+
+    @app.get("/text")
+    async def text() -> PlainTextResponse:
+        return PlainTextResponse("Hello, World!")
+
+    @app.get("/json")
+    async def json_message() -> dict[str, str]:
+        return {"message": "hi"}
+
+    @app.get("/missing")
+    async def missing() -> dict[str, str]:
+        raise HTTPException(404, "no such thing")
+
+    @app.get("/broken")
+    async def broken() -> dict[str, str]:
+        raise RuntimeError("boom")
+
+    @app.get("/stream")
+    async def stream() -> StreamingResponse:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"one,"
+            yield b"two"
+
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    @app.get("/later")
+    async def later() -> Response:
+        tasks = BackgroundTasks()
+        tasks.add_task(done.append, "ran")
+        return Response("queued", background=tasks)
+
+    @app.get("/framed")
+    async def framed() -> Response:
+        return Response("<p>ok</p>", headers={"x-frame-options": "SAMEORIGIN"})
+
+    @app.get("/cookie")
+    async def cookie() -> Response:
+        response = Response("set")
+        response.set_cookie("flavour", "oat")
+        return response
+
+    return app, done
+
+
+def test_plain_and_json_answers_carry_the_default_headers() -> None:
+    app, _ = make_app()
+    with TestClient(app) as client:
+        for _ in range(3):  # the header list is cached after the first answer
+            response = client.get("/text")
+            assert response.status_code == 200
+            assert response.text == "Hello, World!"
+            assert response.headers["content-type"] == "text/plain; charset=utf-8"
+            assert response.headers["x-content-type-options"] == "nosniff"
+            assert response.headers["x-frame-options"] == "DENY"
+        assert client.get("/json").json() == {"message": "hi"}
+
+
+def test_head_sends_headers_without_body() -> None:
+    app, _ = make_app()
+    with TestClient(app) as client:
+        response = client.head("/text")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["content-length"] == "13"
+
+
+def test_errors_raised_by_the_handler_become_answers() -> None:
+    app, _ = make_app()
+    with TestClient(app, raise_server_exceptions=False) as client:
+        missing = client.get("/missing")
+        broken = client.get("/broken")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "no such thing"}
+    assert missing.headers["x-content-type-options"] == "nosniff"
+    assert broken.status_code == 500
+    assert "boom" not in broken.text
+
+
+def test_streamed_responses_and_background_work_take_the_general_path() -> None:
+    app, done = make_app()
+    with TestClient(app) as client:
+        assert client.get("/stream").text == "one,two"
+        assert client.get("/later").text == "queued"
+    assert done == ["ran"]
+
+
+def test_a_header_set_by_the_handler_wins_over_the_default_every_time() -> None:
+    app, _ = make_app()
+    with TestClient(app) as client:
+        for _ in range(2):
+            assert client.get("/framed").headers["x-frame-options"] == "SAMEORIGIN"
+            assert client.get("/text").headers["x-frame-options"] == "DENY"
+        first = client.get("/cookie")
+        assert first.headers["set-cookie"].startswith("flavour=oat")
+
+
+def test_unknown_paths_and_methods_still_answer_404_and_405() -> None:
+    app, _ = make_app()
+    with TestClient(app) as client:
+        assert client.get("/nope").status_code == 404
+        refused = client.post("/text")
+        assert refused.status_code == 405
+        assert "GET" in refused.headers["allow"]
+        assert client.options("/text").status_code == 204
+
+
+def test_dependency_overrides_added_while_serving_are_followed() -> None:
+    app = App()
+
+    def greeting() -> str:
+        return "hello"
+
+    @app.get("/plain")
+    async def plain() -> dict[str, str]:
+        return {"kind": "plain"}
+
+    @app.get("/greet")
+    async def greet(word: str = Depends(greeting)) -> dict[str, str]:
+        return {"word": word}
+
+    with TestClient(app) as client:
+        assert client.get("/plain").json() == {"kind": "plain"}
+        app.dependency_overrides[greeting] = lambda: "bonjour"
+        assert client.get("/greet").json() == {"word": "bonjour"}
+        assert client.get("/plain").json() == {"kind": "plain"}
+
+
+def test_apps_with_middleware_answer_the_same() -> None:
+    from trivium.middleware import GZipMiddleware
+
+    app, _ = make_app()
+    app.add_middleware(GZipMiddleware, minimum_size=1)
+    with TestClient(app) as client:
+        response = client.get("/text", headers={"accept-encoding": "gzip"})
+    assert response.text == "Hello, World!"
+    assert response.headers["content-encoding"] == "gzip"
