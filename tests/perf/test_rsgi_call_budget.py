@@ -22,7 +22,7 @@ from trivium.responses import PlainTextResponse
 
 BUDGET_PLAINTEXT = 24
 BUDGET_JSON = 26
-BUDGET_VALIDATED_GET = 80
+BUDGET_VALIDATED_GET = 64
 BUDGET_MODEL_POST = 80
 
 

@@ -8,13 +8,17 @@ work, header overrides, dependency overrides added after start-up.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 import pytest
 
 from trivium import App
 from trivium import BackgroundTasks
+from trivium import Cookie
 from trivium import Depends
+from trivium import Header
 from trivium import HTTPException
+from trivium import Query
 from trivium.responses import PlainTextResponse
 from trivium.responses import Response
 from trivium.responses import StreamingResponse
@@ -166,3 +170,59 @@ def test_apps_with_middleware_answer_the_same() -> None:
         response = client.get("/text", headers={"accept-encoding": "gzip"})
     assert response.text == "Hello, World!"
     assert response.headers["content-encoding"] == "gzip"
+
+
+def make_param_app() -> App:
+    app = App()
+
+    @app.get("/items/{item_id}")
+    async def item(
+        item_id: int,
+        q: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 10,
+        x_tenant: Annotated[str | None, Header()] = None,
+        flavour: Annotated[str | None, Cookie()] = None,
+    ) -> dict[str, object]:
+        return {"id": item_id, "q": q, "limit": limit, "tenant": x_tenant, "flavour": flavour}
+
+    @app.get("/gone/{item_id}")
+    async def gone(item_id: int) -> dict[str, int]:
+        raise HTTPException(410, f"item {item_id} is gone")
+
+    return app
+
+
+def test_path_query_header_and_cookie_parameters_are_read_from_the_rsgi_scope() -> None:
+    with TestClient(make_param_app(), cookies={"flavour": "oat"}) as client:
+        response = client.get(
+            "/items/42", params={"q": "a b&c", "limit": "5"}, headers={"x-tenant": "acme"}
+        )
+        defaults = client.get("/items/7")
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": 42,
+        "q": "a b&c",
+        "limit": 5,
+        "tenant": "acme",
+        "flavour": "oat",
+    }
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert defaults.json() == {"id": 7, "q": None, "limit": 10, "tenant": None, "flavour": "oat"}
+
+
+def test_invalid_parameters_still_answer_422_with_every_error() -> None:
+    with TestClient(make_param_app()) as client:
+        response = client.get("/items/seven", params={"limit": "500"})
+    assert response.status_code == 422
+    locations = sorted(tuple(error["loc"]) for error in response.json()["detail"])
+    assert locations == [("path", "item_id"), ("query", "limit")]
+
+
+def test_errors_raised_by_a_handler_with_parameters_become_answers() -> None:
+    with TestClient(make_param_app()) as client:
+        response = client.get("/gone/3")
+        head = client.head("/items/1")
+    assert response.status_code == 410
+    assert response.json() == {"detail": "item 3 is gone"}
+    assert head.status_code == 200
+    assert head.content == b""

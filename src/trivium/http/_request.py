@@ -252,7 +252,11 @@ class Request(HTTPConnection):
         if rsgi is not None and "headers" not in scope:
             value: str | None = rsgi.headers.get(name)
             return value
-        return self.headers.get(name)
+        key = name.lower().encode("latin-1")
+        for raw_name, raw_value in scope["headers"]:
+            if raw_name == key:
+                return raw_value.decode("latin-1")  # type: ignore[no-any-return]
+        return None
 
     def _declared_length(self) -> int | None:
         value = self.header_value("content-length")

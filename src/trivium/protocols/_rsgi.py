@@ -14,12 +14,16 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from typing import Any
 
+from trivium.http._datastructures import Headers
+from trivium.http._datastructures import QueryParams
+from trivium.http._datastructures import parse_cookie_header
 from trivium.types import Message
 from trivium.types import Scope
 
 __all__ = [
     "RSGI_KEY",
     "LazyScope",
+    "RSGIParams",
     "fast_http_scope",
     "http_scope",
     "rsgi_receive",
@@ -85,6 +89,39 @@ class LazyScope(dict[str, Any]):
         for key in ("headers", "client", "server", "raw_path"):
             self[key]
         return dict(self)
+
+
+class RSGIParams:
+    """The parts of a request a parameter plan reads, straight from an RSGI scope.
+
+    Path parameters (already matched), query parameters, headers and cookies: enough
+    for handlers whose parameters don't need the body, without an ASGI scope.
+    """
+
+    __slots__ = ("_headers", "path_params", "rsgi")
+
+    def __init__(self, rsgi: Any, path_params: dict[str, Any] | None) -> None:
+        self.rsgi = rsgi
+        self.path_params = path_params or {}
+        self._headers: Headers | None = None
+
+    @property
+    def query_params(self) -> QueryParams:
+        return QueryParams(self.rsgi.query_string)
+
+    @property
+    def headers(self) -> Headers:
+        if self._headers is None:
+            self._headers = Headers(raw=_bytes_headers(self.rsgi.headers.items()))
+        return self._headers
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        cookies: dict[str, str] = {}
+        for key, value in self.rsgi.headers.items():
+            if key == "cookie":
+                cookies.update(parse_cookie_header(value))
+        return cookies
 
 
 def fast_http_scope(rsgi: Any, state: dict[str, Any] | None, protocol: Any) -> LazyScope:

@@ -128,8 +128,9 @@ class Dispatcher:
     async def serve_rsgi(self, rsgi: Any, protocol: Any) -> None:
         """Serve an RSGI HTTP request when the app has no user middleware.
 
-        The route is matched on the RSGI scope itself; a parameterless handler is then
-        served without any ASGI scope, and other routes get a lazily completed one.
+        The route is matched on the RSGI scope itself; a plain async handler that does
+        not read the body is then served without any ASGI scope (see
+        `Route.serve_rsgi_directly`), and other routes get a lazily completed one.
         Everything unusual (404, 405, OPTIONS, mounts, redirects) takes `__call__`.
         """
         app = self.app
@@ -141,13 +142,14 @@ class Dispatcher:
             if route is None and method == "HEAD":
                 route = entry.methods.get("GET")
             if route is not None:
-                if not values and route.is_bare(app):
-                    await route.serve_bare_rsgi(rsgi, protocol, app)
+                params = dict(zip(route.template.names, values, strict=True)) if values else None
+                if route.serves_rsgi_directly(app):
+                    await route.serve_rsgi_directly(rsgi, protocol, app, params)
                     return
                 scope = fast_http_scope(rsgi, app._lifespan_state, protocol)
                 scope["app"] = app
-                if values:
-                    scope["path_params"] = dict(zip(route.template.names, values, strict=True))
+                if params:
+                    scope["path_params"] = params
                 receive, send = rsgi_receive(protocol), rsgi_send(protocol, method == "HEAD")
                 await route.handle(scope, receive, send, app)
                 return

@@ -30,6 +30,7 @@ from trivium.http._request import Request
 from trivium.http._response import Response
 from trivium.params._analysis import ARG_VALUE
 from trivium.params._analysis import CALL_ASYNC
+from trivium.protocols._rsgi import RSGIParams
 from trivium.protocols._rsgi import fast_http_scope
 from trivium.protocols._rsgi import rsgi_receive
 from trivium.protocols._rsgi import rsgi_send
@@ -116,6 +117,7 @@ class Route(BaseRoute):
 
     __slots__ = (
         "_direct",
+        "_rsgi_direct",
         "_version",
         "analysis",
         "endpoint",
@@ -146,6 +148,7 @@ class Route(BaseRoute):
         self.analysis: Analysis | None = None
         """The compiled parameter analysis (fields and steps), set by `compile()`."""
         self._direct: tuple[tuple[str, str, str], ...] | None = None
+        self._rsgi_direct = False
         self.response_model: Any = None
         """The type that filters the output (option or return annotation), after `compile()`."""
 
@@ -190,6 +193,10 @@ class Route(BaseRoute):
             limits = dataclasses.replace(limits, max_body_size=options["max_body_size"])
         self.limits = limits
         self._direct = _direct_call(analysis) if limits.timeout is None else None
+        # Served from the RSGI scope alone: no parameters, or none that need the body.
+        self._rsgi_direct = self._direct is not None and (
+            not self._direct or not self.plan.body_mode
+        )
         self._version = app.dependency_overrides.version
 
     async def _run_with_timeout(self, request: Request, ctx: RequestContext, seconds: float) -> Any:
@@ -199,19 +206,35 @@ class Route(BaseRoute):
 
         return await _timed(run(), seconds)
 
-    def is_bare(self, app: App) -> bool:
-        """Whether the handler is a parameterless coroutine function (current compilation)."""
-        return self._direct == () and self._version == app.dependency_overrides.version
+    def serves_rsgi_directly(self, app: App) -> bool:
+        """Whether `serve_rsgi_directly` can take a request (checked per request)."""
+        return self._rsgi_direct and self._version == app.dependency_overrides.version
 
-    async def serve_bare_rsgi(self, rsgi: Any, protocol: Any, app: App) -> None:
-        """Serve a parameterless handler over RSGI without building an ASGI scope.
+    async def serve_rsgi_directly(
+        self, rsgi: Any, protocol: Any, app: App, path_params: dict[str, Any] | None
+    ) -> None:
+        """Serve a plain async handler over RSGI without building an ASGI scope.
 
-        Such a handler reads nothing from the request, so the usual answer (a fully
-        rendered response, no background work) goes straight to `response_bytes`.
-        Errors and streamed responses continue on `handle` with a real scope.
+        The handler takes no parameters, or only path, query, header and cookie ones,
+        which are read straight from the RSGI scope. The usual answer (a fully rendered
+        response, no background work) goes to `response_bytes`; errors (422 included)
+        and streamed responses continue on `handle` with a real scope, without calling
+        the handler again.
         """
+        direct = self._direct
         try:
-            outcome: Any = self.serialize(await self.endpoint(), _NO_CONTEXT)
+            if direct:
+                view = RSGIParams(rsgi, path_params)
+                values = await self.plan.extract(view)  # type: ignore[union-attr,arg-type]
+                result = await self.endpoint(
+                    **{
+                        name: values[section][field] if field else values[section]
+                        for name, section, field in direct
+                    }
+                )
+            else:
+                result = await self.endpoint()
+            outcome: Any = self.serialize(result, _NO_CONTEXT)
         except Exception as exc:  # noqa: BLE001 - answered by `handle` below
             outcome = exc
         else:
@@ -220,6 +243,8 @@ class Route(BaseRoute):
                 return
         scope = fast_http_scope(rsgi, app._lifespan_state, protocol)
         scope["app"] = app
+        if path_params:
+            scope["path_params"] = path_params
         receive, send = rsgi_receive(protocol), rsgi_send(protocol, rsgi.method == "HEAD")
         await self.handle(scope, receive, send, app, outcome)
 
@@ -228,7 +253,7 @@ class Route(BaseRoute):
     ) -> None:
         """Serve one request.
 
-        `outcome` is what `serve_bare_rsgi` already got from the handler (a response or
+        `outcome` is what `serve_rsgi_directly` already got from the handler (a response or
         the exception it raised); the handler is then not called again.
         """
         if self._version != app.dependency_overrides.version:
