@@ -23,7 +23,7 @@ from trivium.responses import PlainTextResponse
 BUDGET_PLAINTEXT = 24
 BUDGET_JSON = 26
 BUDGET_VALIDATED_GET = 64
-BUDGET_MODEL_POST = 80
+BUDGET_MODEL_POST = 52
 
 
 class Item(BaseModel):

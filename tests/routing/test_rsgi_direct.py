@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import pytest
+from pydantic import BaseModel
 
 from trivium import App
 from trivium import BackgroundTasks
@@ -226,3 +227,65 @@ def test_errors_raised_by_a_handler_with_parameters_become_answers() -> None:
     assert response.json() == {"detail": "item 3 is gone"}
     assert head.status_code == 200
     assert head.content == b""
+
+
+class Item(BaseModel):
+    name: str
+    price: float
+
+
+def make_body_app() -> App:
+    app = App()
+
+    @app.post("/items")
+    async def create(item: Item) -> Item:
+        return item
+
+    @app.post("/small", max_body_size=64)
+    async def small(item: Item) -> Item:
+        return item
+
+    return app
+
+
+def test_json_bodies_are_validated_on_the_direct_path() -> None:
+    with TestClient(make_body_app()) as client:
+        ok = client.post("/items", json={"name": "pen", "price": 1.5})
+        invalid = client.post("/items", json={"name": "pen"})
+        malformed = client.post(
+            "/items", content=b'{"name": ', headers={"content-type": "application/json"}
+        )
+        wrong_type = client.post(
+            "/items", content=b"name=pen", headers={"content-type": "text/plain"}
+        )
+        empty = client.post("/items", content=b"", headers={"content-type": "application/json"})
+    assert ok.status_code == 200
+    assert ok.json() == {"name": "pen", "price": 1.5}
+    assert invalid.status_code == 422
+    assert invalid.json()["detail"][0]["loc"] == ["body", "price"]
+    assert malformed.status_code == 400
+    assert wrong_type.status_code == 415
+    assert empty.status_code == 422
+
+
+def test_bodies_over_the_limit_or_without_a_length_take_the_general_path() -> None:
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"name": "pen", '
+        yield b'"price": 2}'
+
+    with TestClient(make_body_app()) as client:
+        too_big = client.post("/small", json={"name": "x" * 100, "price": 1})
+        fits = client.post("/small", json={"name": "pen", "price": 1})
+        streamed = client.post(
+            "/items", content=chunks(), headers={"content-type": "application/json"}
+        )
+        bad_length = client.post(
+            "/items",
+            content=b'{"name": "pen", "price": 2}',
+            headers={"content-type": "application/json", "content-length": "12x"},
+        )
+    assert too_big.status_code == 413
+    assert fits.status_code == 200
+    assert streamed.status_code == 200
+    assert streamed.json() == {"name": "pen", "price": 2.0}
+    assert bad_length.status_code == 400

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Annotated
 from typing import Any
 from typing import NotRequired
+from typing import Protocol
 from typing import Required
 
 import orjson
@@ -25,6 +26,7 @@ from typing_extensions import TypedDict
 
 from trivium.errors import HTTPException
 from trivium.errors import RequestValidationError
+from trivium.http._limits import Limits
 from trivium.http._limits import check_json_depth
 from trivium.http._request import HTTPConnection
 from trivium.http._request import Request
@@ -35,6 +37,17 @@ from trivium.params._markers import ParamSource
 __all__ = ["Plan", "validation_errors"]
 
 _MUTABLE = (list, dict, set, bytearray)
+
+
+class BodySource(Protocol):
+    """What reading a JSON body needs: a `Request`, or the RSGI direct path's view."""
+
+    @property
+    def limits(self) -> Limits: ...
+
+    def header_value(self, name: str) -> str | None: ...
+
+    async def body(self) -> bytes: ...
 
 
 class Plan:
@@ -111,8 +124,8 @@ class Plan:
             raw["cookie"] = self.cookie(conn.cookies)
         body: Any = None
         if self.body_mode:
-            assert isinstance(conn, Request)
-            body = await self._read_body(conn, raw)
+            # A Request, or the RSGI direct path's view of one (JSON bodies only).
+            body = await self._read_body(conn, raw)  # type: ignore[arg-type]
         try:
             if self.body_mode == "form":
                 # Form models (trivium.forms.BoundForm) read the request from the context.
@@ -154,8 +167,9 @@ class Plan:
                 factory() if factory is not None else copy.copy(default) if mutable else default
             )
 
-    async def _read_body(self, request: Request, raw: dict[str, Any]) -> Any:
+    async def _read_body(self, request: BodySource, raw: dict[str, Any]) -> Any:
         if self.body_mode == "form":
+            assert isinstance(request, Request)
             return await self._read_form(request, raw)
         body = await request.body()
         if not body:

@@ -17,6 +17,7 @@ from typing import Any
 from trivium.http._datastructures import Headers
 from trivium.http._datastructures import QueryParams
 from trivium.http._datastructures import parse_cookie_header
+from trivium.http._limits import Limits
 from trivium.types import Message
 from trivium.types import Scope
 
@@ -94,16 +95,29 @@ class LazyScope(dict[str, Any]):
 class RSGIParams:
     """The parts of a request a parameter plan reads, straight from an RSGI scope.
 
-    Path parameters (already matched), query parameters, headers and cookies: enough
-    for handlers whose parameters don't need the body, without an ASGI scope.
+    Path parameters (already matched), query parameters, headers, cookies and a JSON
+    body of declared, acceptable length: what plain handlers need, without an ASGI
+    scope or a `Request`.
     """
 
-    __slots__ = ("_headers", "path_params", "rsgi")
+    __slots__ = ("_headers", "limits", "path_params", "protocol", "rsgi")
 
-    def __init__(self, rsgi: Any, path_params: dict[str, Any] | None) -> None:
+    def __init__(
+        self, rsgi: Any, path_params: dict[str, Any] | None, protocol: Any, limits: Limits
+    ) -> None:
         self.rsgi = rsgi
         self.path_params = path_params or {}
+        self.protocol = protocol
+        self.limits = limits
         self._headers: Headers | None = None
+
+    def header_value(self, name: str) -> str | None:
+        value: str | None = self.rsgi.headers.get(name)
+        return value
+
+    async def body(self) -> bytes:
+        # Only used once the caller checked Content-Length against the body limit.
+        return bytes(await self.protocol())
 
     @property
     def query_params(self) -> QueryParams:

@@ -116,6 +116,7 @@ class Route(BaseRoute):
     """An HTTP route: a path, methods and a handler."""
 
     __slots__ = (
+        "_body_mode",
         "_direct",
         "_rsgi_direct",
         "_version",
@@ -149,6 +150,7 @@ class Route(BaseRoute):
         """The compiled parameter analysis (fields and steps), set by `compile()`."""
         self._direct: tuple[tuple[str, str, str], ...] | None = None
         self._rsgi_direct = False
+        self._body_mode = ""
         self.response_model: Any = None
         """The type that filters the output (option or return annotation), after `compile()`."""
 
@@ -193,10 +195,9 @@ class Route(BaseRoute):
             limits = dataclasses.replace(limits, max_body_size=options["max_body_size"])
         self.limits = limits
         self._direct = _direct_call(analysis) if limits.timeout is None else None
-        # Served from the RSGI scope alone: no parameters, or none that need the body.
-        self._rsgi_direct = self._direct is not None and (
-            not self._direct or not self.plan.body_mode
-        )
+        # Served from the RSGI scope alone: no parameters, or none that need a form body.
+        self._body_mode = self.plan.body_mode
+        self._rsgi_direct = self._direct is not None and self._body_mode != "form"
         self._version = app.dependency_overrides.version
 
     async def _run_with_timeout(self, request: Request, ctx: RequestContext, seconds: float) -> Any:
@@ -215,16 +216,20 @@ class Route(BaseRoute):
     ) -> None:
         """Serve a plain async handler over RSGI without building an ASGI scope.
 
-        The handler takes no parameters, or only path, query, header and cookie ones,
-        which are read straight from the RSGI scope. The usual answer (a fully rendered
-        response, no background work) goes to `response_bytes`; errors (422 included)
-        and streamed responses continue on `handle` with a real scope, without calling
-        the handler again.
+        The handler's parameters come from the path, query, headers, cookies and a JSON
+        body of declared length within the limit, all read straight from the RSGI scope.
+        The usual answer (a fully rendered response, no background work) goes to
+        `response_bytes`; errors (422 included) and streamed responses continue on
+        `handle` with a real scope, without calling the handler again. A body without
+        a usable `Content-Length` takes `handle` from the start.
         """
         direct = self._direct
         try:
             if direct:
-                view = RSGIParams(rsgi, path_params)
+                if self._body_mode and not self._body_fits(rsgi):
+                    await self._continue_rsgi(rsgi, protocol, app, path_params, None)
+                    return
+                view = RSGIParams(rsgi, path_params, protocol, self.limits)
                 values = await self.plan.extract(view)  # type: ignore[union-attr,arg-type]
                 result = await self.endpoint(
                     **{
@@ -241,6 +246,23 @@ class Route(BaseRoute):
             if outcome.background is None and type(outcome).__call__ is Response.__call__:
                 send_finalized(protocol, outcome, rsgi.method == "HEAD", app)
                 return
+        await self._continue_rsgi(rsgi, protocol, app, path_params, outcome)
+
+    def _body_fits(self, rsgi: Any) -> bool:
+        declared = rsgi.headers.get("content-length")
+        if declared is None or not (declared.isascii() and declared.isdigit()):
+            return False
+        limit = self.limits.max_body_size
+        return limit is None or int(declared) <= limit
+
+    async def _continue_rsgi(
+        self,
+        rsgi: Any,
+        protocol: Any,
+        app: App,
+        path_params: dict[str, Any] | None,
+        outcome: Any,
+    ) -> None:
         scope = fast_http_scope(rsgi, app._lifespan_state, protocol)
         scope["app"] = app
         if path_params:
