@@ -144,9 +144,12 @@ def test_openapi_documents_the_form_fields() -> None:
     assert "multipart/form-data" in schema["paths"]["/avatar"]["post"]["requestBody"]["content"]
 
 
-def make_csrf_app() -> App:
+def make_csrf_app(field_name: str = "csrf_token") -> App:
     app = App(
-        middleware=[Middleware(SessionMiddleware, secret_key=SECRET), Middleware(CSRFMiddleware)]
+        middleware=[
+            Middleware(SessionMiddleware, secret_key=SECRET),
+            Middleware(CSRFMiddleware, field_name=field_name),
+        ]
     )
 
     @app.route("/signup", methods=["GET", "POST"])
@@ -164,8 +167,8 @@ def make_csrf_app() -> App:
     return app
 
 
-def token_in(html: str) -> str:
-    found = re.search(r'<input type="hidden" name="csrf_token" value="([^"]+)">', html)
+def token_in(html: str, field: str = "csrf_token") -> str:
+    found = re.search(rf'<input type="hidden" name="{field}" value="([^"]+)">', html)
     assert found is not None, html
     return found.group(1)
 
@@ -178,6 +181,15 @@ def test_csrf_field_is_drawn_when_sessions_and_csrf_run() -> None:
     response = client.post(
         "/signup", data={"title": "Hi", "csrf_token": token}, follow_redirects=False
     )
+    assert response.status_code == 303
+
+
+def test_the_csrf_field_follows_the_middlewares_field_name() -> None:
+    client = TestClient(make_csrf_app(field_name="_token"))
+    token = token_in(client.get("/signup").text, "_token")
+    assert "csrf_token" not in client.get("/signup").text
+    assert client.post("/signup", data={"title": "Hi", "csrf_token": token}).status_code == 403
+    response = client.post("/signup", data={"title": "Hi", "_token": token}, follow_redirects=False)
     assert response.status_code == 303
 
 

@@ -133,3 +133,27 @@ def test_csrf_token_and_input_round_trip(write_templates: WriteTemplates) -> Non
     for token in found.groups():
         assert client.post("/submit", data={"csrf_token": token}).json() == {"ok": True}
     assert client.post("/submit", data={"csrf_token": "forged"}).status_code == 403
+
+
+def test_csrf_input_names_the_field_the_middleware_reads(write_templates: WriteTemplates) -> None:
+    app = App(
+        middleware=[session_middleware(), Middleware(CSRFMiddleware, field_name="_token")],
+        openapi_url=None,
+    )
+    Templates(write_templates({"form.html": "{{ csrf_input() }}"})).init_app(app)
+
+    @app.get("/form")
+    async def form(request: Request) -> HTMLResponse:
+        return await render(request, "form.html")
+
+    @app.post("/submit")
+    async def submit() -> dict[str, bool]:
+        return {"ok": True}
+
+    client = TestClient(app)
+    found = re.fullmatch(
+        r'<input type="hidden" name="_token" value="([^"]+)">', client.get("/form").text
+    )
+    assert found is not None
+    assert client.post("/submit", data={"_token": found.group(1)}).json() == {"ok": True}
+    assert client.post("/submit", data={"csrf_token": found.group(1)}).status_code == 403

@@ -98,10 +98,6 @@ def _token_data(token: APIToken) -> dict[str, Any]:
     }
 
 
-CSRF_FIELD = "csrf_token"
-"""The form field of `trivium.csrf` tokens, dropped from form bodies before validation."""
-
-
 async def read_body(request: Request) -> dict[str, Any]:
     """Return a JSON object or form body as a dict (400/415 otherwise), without a CSRF field."""
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
@@ -113,10 +109,13 @@ async def read_body(request: Request) -> dict[str, Any]:
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.form()
         # The CSRF middleware has already checked the form's token; it is not a field.
+        from trivium.csrf import csrf_field_name
+
+        token_field = csrf_field_name(request)
         return {
             key: value
             for key, value in form.items()
-            if isinstance(value, str) and key != CSRF_FIELD
+            if isinstance(value, str) and key != token_field
         }
     raise HTTPException(415, "Send JSON or a form")
 

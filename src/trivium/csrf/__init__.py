@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from trivium.csrf._middleware import SAFE_METHODS
 from trivium.csrf._middleware import CSRFMiddleware
+from trivium.csrf._token import CSRF_FIELD
+from trivium.csrf._token import csrf_field_name
 from trivium.csrf._token import get_csrf_token
 
-__all__ = ["SAFE_METHODS", "CSRFMiddleware", "get_csrf_token"]
+__all__ = ["CSRF_FIELD", "SAFE_METHODS", "CSRFMiddleware", "csrf_field_name", "get_csrf_token"]

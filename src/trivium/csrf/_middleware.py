@@ -24,6 +24,8 @@ from trivium.csrf._form import BodyTooLarge
 from trivium.csrf._form import scan_form
 from trivium.csrf._origin import OriginPolicy
 from trivium.csrf._origin import normalize_origin
+from trivium.csrf._token import CSRF_FIELD
+from trivium.csrf._token import FIELD_NAME_KEY
 from trivium.csrf._token import session_of
 from trivium.csrf._token import verify_token
 from trivium.errors import ConfigurationError
@@ -80,7 +82,7 @@ class CSRFMiddleware:
         *,
         trusted_origins: Sequence[str] = (),
         header_name: str = "x-csrf-token",
-        field_name: str = "csrf_token",
+        field_name: str = CSRF_FIELD,
         exempt_paths: Sequence[str] = (),
         session_cookie: str = "session",
         max_body_size: int = 10 * 1024 * 1024,
@@ -103,6 +105,8 @@ class CSRFMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the request; pass it on or answer 403."""
+        if scope["type"] == "http":
+            scope[FIELD_NAME_KEY] = self.field_name  # for csrf_input() and forms
         if scope["type"] != "http" or (self.exempt and scope["path"].startswith(self.exempt)):
             await self.app(scope, receive, send)
             return

@@ -21,9 +21,36 @@ from trivium.errors import ConfigurationError
 if TYPE_CHECKING:
     from trivium.http import HTTPConnection
 
-__all__ = ["SESSION_KEY", "get_csrf_token", "mask_token", "session_of", "verify_token"]
+__all__ = [
+    "CSRF_FIELD",
+    "FIELD_NAME_KEY",
+    "SESSION_KEY",
+    "csrf_field_name",
+    "get_csrf_token",
+    "mask_token",
+    "session_of",
+    "verify_token",
+]
 
 SESSION_KEY = "_csrf_secret"
+
+CSRF_FIELD = "csrf_token"
+"""The default name of the form field carrying the token (`CSRFMiddleware(field_name=)`)."""
+
+FIELD_NAME_KEY = "csrf.field_name"
+"""Where `CSRFMiddleware` records its form field name in the scope."""
+
+
+def csrf_field_name(request: HTTPConnection) -> str:
+    """Return the form field the app's `CSRFMiddleware` reads the token from.
+
+    `csrf_input()` in templates and `trivium.forms` use it, so a custom
+    `field_name=` is followed everywhere.
+    """
+    name = request.scope.get(FIELD_NAME_KEY)
+    return name if isinstance(name, str) else CSRF_FIELD
+
+
 """The session key holding the CSRF secret."""
 _SIZE = 32
 

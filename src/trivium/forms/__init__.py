@@ -37,7 +37,6 @@ Needs the `templates` extra (Jinja2).
 
 from __future__ import annotations
 
-from trivium.forms._bound import CSRF_FIELD
 from trivium.forms._bound import BoundField
 from trivium.forms._bound import BoundForm
 from trivium.forms._bound import ErrorList
@@ -68,7 +67,6 @@ from trivium.forms._widgets import URLInput
 from trivium.forms._widgets import Widget
 
 __all__ = [
-    "CSRF_FIELD",
     "WIDGETS",
     "BoundField",
     "BoundForm",

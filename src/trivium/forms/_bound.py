@@ -27,12 +27,9 @@ if TYPE_CHECKING:
 
     from trivium.http import HTTPConnection
 
-__all__ = ["CSRF_FIELD", "BoundField", "BoundForm", "ErrorList"]
+__all__ = ["BoundField", "BoundForm", "ErrorList"]
 
 M = TypeVar("M", bound=BaseModel)
-
-CSRF_FIELD = "csrf_token"
-"""The name of the hidden input carrying the CSRF token."""
 
 
 class ErrorList(list[str]):
@@ -219,6 +216,14 @@ class BoundForm(Generic[M]):
         if self.multipart:
             return "multipart/form-data"
         return "application/x-www-form-urlencoded"
+
+    @property
+    def csrf_field(self) -> str:
+        """The name of the hidden input carrying the token (the middleware's `field_name`)."""
+        from trivium.csrf import CSRF_FIELD
+        from trivium.csrf import csrf_field_name
+
+        return CSRF_FIELD if self.request is None else csrf_field_name(self.request)
 
     @property
     def csrf_token(self) -> str | None:

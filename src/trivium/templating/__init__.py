@@ -39,7 +39,6 @@ from trivium.templating._errors import prefers_html
 from trivium.templating._flash import FLASH_LEVELS
 from trivium.templating._flash import flash
 from trivium.templating._flash import get_flashed_messages
-from trivium.templating._globals import CSRF_FIELD
 from trivium.templating._templates import AUTOESCAPE_EXTENSIONS
 from trivium.templating._templates import TemplateResponse
 from trivium.templating._templates import Templates
@@ -47,7 +46,6 @@ from trivium.templating._templates import render
 
 __all__ = [
     "AUTOESCAPE_EXTENSIONS",
-    "CSRF_FIELD",
     "DEFAULT_ERROR_STATUSES",
     "FLASH_LEVELS",
     "TemplateResponse",

@@ -21,10 +21,7 @@ from markupsafe import escape
 from trivium.http import HTTPConnection
 from trivium.templating import _flash
 
-__all__ = ["CSRF_FIELD", "TEMPLATE_GLOBALS", "csp_nonce_of"]
-
-CSRF_FIELD = "csrf_token"
-"""The name of the hidden form field written by `csrf_input()`."""
+__all__ = ["TEMPLATE_GLOBALS", "csp_nonce_of"]
 
 
 def csp_nonce_of(request: HTTPConnection) -> str:
@@ -72,9 +69,13 @@ def csrf_token(context: jinja2.runtime.Context) -> str:
 
 @jinja2.pass_context
 def csrf_input(context: jinja2.runtime.Context) -> Markup:
-    """Return a hidden `<input>` carrying the CSRF token, for HTML forms."""
+    """Return a hidden `<input>` carrying the CSRF token, for HTML forms.
+
+    Its name is the one the app's `CSRFMiddleware` reads (`field_name=`).
+    """
     token = csrf_token(context)
-    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, escape(token))
+    name = importlib.import_module("trivium.csrf").csrf_field_name(_request(context, "csrf_input"))
+    return Markup('<input type="hidden" name="{}" value="{}">').format(name, escape(token))
 
 
 @jinja2.pass_context
