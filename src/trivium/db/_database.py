@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from trivium.db._model import Model
+from trivium.db._pool import FairAsyncQueuePool
 from trivium.di import Depends
 from trivium.errors import ConfigurationError
 
@@ -150,7 +151,11 @@ class Database:
         return self._autocommit_sessionmaker
 
     def _create_engine(self) -> AsyncEngine:
-        engine = create_async_engine(self.url, echo=self.echo, **self.engine_options)
+        options = dict(self.engine_options)
+        if not self.is_sqlite:
+            # First come, first served under load (see trivium/db/_pool.py).
+            options.setdefault("poolclass", FairAsyncQueuePool)
+        engine = create_async_engine(self.url, echo=self.echo, **options)
         if self.is_sqlite:
             _configure_sqlite(engine)
         return engine
