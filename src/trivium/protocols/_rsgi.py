@@ -285,22 +285,7 @@ def rsgi_send(protocol: Any, head_only: bool) -> Callable[[Message], Awaitable[N
 
 # Whole header lists repeat too (same handler, same body length): one tuple hash and one
 # look-up then replace a loop over the pairs. Granian only reads the list it is given.
-_LISTS: dict[tuple[tuple[bytes, bytes], ...], list[tuple[str, str]]] = {}
 _LISTS_LIMIT = 256  # bounded: lists with per-response values (cookies) never repeat
-
-
-def send_response(protocol: Any, response: Any, head_only: bool) -> None:
-    """Write a fully rendered response in one call."""
-    key = tuple(response.raw_headers)
-    headers = _LISTS.get(key)
-    if headers is None:
-        headers = _str_headers(response.raw_headers)
-        if len(_LISTS) < _LISTS_LIMIT:
-            _LISTS[key] = headers
-    if head_only or not response.body:
-        protocol.response_empty(response.status_code, headers)
-    else:
-        protocol.response_bytes(response.status_code, headers, response.body)
 
 
 def send_finalized(protocol: Any, response: Any, head_only: bool, app: Any) -> None:

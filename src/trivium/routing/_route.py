@@ -35,7 +35,6 @@ from trivium.protocols._rsgi import fast_http_scope
 from trivium.protocols._rsgi import rsgi_receive
 from trivium.protocols._rsgi import rsgi_send
 from trivium.protocols._rsgi import send_finalized
-from trivium.protocols._rsgi import send_response
 from trivium.routing._trie import PathTemplate
 from trivium.types import ASGIApp
 from trivium.types import Receive
@@ -326,7 +325,6 @@ class Route(BaseRoute):
             if request is None:
                 request = Request(scope, receive, send, limits=self.limits)
             response, reraise = await app.error_response(request, error)
-        app.finalize(response)
         background = ctx.background
         if background is not None and background.tasks:
             if response.background is None:
@@ -338,15 +336,17 @@ class Route(BaseRoute):
             if type(response).__call__ is not Response.__call__:
                 if request is None:
                     request = Request(scope, receive, send, limits=self.limits)
+                app.finalize(response)
                 failure = await _send_streamed(response, scope, receive, send, request, app)
                 if failure is not None:
                     error, reraise = failure
             elif protocol is not None:
-                send_response(protocol, response, scope["method"] == "HEAD")
+                # Adds the app's default headers itself (cached per header list).
+                send_finalized(protocol, response, scope["method"] == "HEAD", app)
                 if response.background is not None:
                     await response.background()
             else:
-                await response(scope, receive, send)
+                await app.finalize(response)(scope, receive, send)
         finally:
             if ctx.request_stack:
                 leftover = await teardown(ctx.request_stack, error, ctx.limiter)
