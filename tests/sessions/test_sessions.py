@@ -13,6 +13,7 @@ from trivium import App
 from trivium import Request
 from trivium import WebSocket
 from trivium.errors import ConfigurationError
+from trivium.responses import Response
 from trivium.sessions import Session
 from trivium.sessions import SessionMiddleware
 from trivium.stores import MemoryStore
@@ -72,6 +73,10 @@ def make_app(store: Store | None = None, **options: Any) -> App:
         session = request.session
         assert isinstance(session, Session)
         return {"is_new": session.is_new, "modified": session.modified}
+
+    @app.get("/varied")
+    async def varied(request: Request) -> Response:
+        return Response(str(dict(request.session)), headers={"vary": "Accept-Encoding"})
 
     @app.websocket("/ws")
     async def ws(websocket: WebSocket) -> None:
@@ -274,3 +279,14 @@ def test_redis_store_shares_sessions_between_workers() -> None:
         with TestClient(worker(), headers={"cookie": f"session={cookie}"}) as other:
             assert other.get("/get").json() == {"user": "ada"}
         first.post("/flush")
+
+
+def test_answers_that_may_depend_on_the_session_vary_on_cookie() -> None:
+    client = TestClient(make_app())
+    anonymous = client.get("/get")
+    assert "vary" not in anonymous.headers  # no cookie in, none out: nothing to vary on
+    started = client.post("/set", params={"key": "user", "value": "ada"})
+    assert started.headers["vary"] == "Cookie"
+    assert client.get("/get").headers["vary"] == "Cookie"
+    # Merged into the handler's own Vary, never repeated.
+    assert client.get("/varied").headers["vary"] == "Accept-Encoding, Cookie"

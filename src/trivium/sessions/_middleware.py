@@ -188,9 +188,13 @@ class SessionMiddleware:
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
                 cookie = await self.commit(session, had_cookie=had_cookie, secure=secure)
-                if cookie is not None:
+                if cookie is not None or had_cookie:
                     headers = list(message.get("headers", ()))
-                    headers.append((b"set-cookie", cookie.encode("latin-1")))
+                    if cookie is not None:
+                        headers.append((b"set-cookie", cookie.encode("latin-1")))
+                    # The answer may depend on the session: shared caches must key it by
+                    # the cookie, never hand one client's page to another.
+                    _vary_on_cookie(headers)
                     message["headers"] = headers
             await send(message)
 
@@ -258,3 +262,14 @@ class SessionMiddleware:
 
 def _cookie_error(message: str) -> ConfigurationError:
     return ConfigurationError(message, "session-cookie")
+
+
+def _vary_on_cookie(headers: list[tuple[bytes, bytes]]) -> None:
+    """Add `Cookie` to the response's `Vary` header (once, merged with what is there)."""
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == b"vary":
+            fields = {part.strip().lower() for part in value.split(b",")}
+            if b"cookie" not in fields and b"*" not in fields:
+                headers[index] = (name, value + b", Cookie")
+            return
+    headers.append((b"vary", b"Cookie"))
