@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 SESSION_KEY = "_csrf_secret"
+"""The session key holding the CSRF secret."""
 
 CSRF_FIELD = "csrf_token"
 """The default name of the form field carrying the token (`CSRFMiddleware(field_name=)`)."""
@@ -51,7 +52,6 @@ def csrf_field_name(request: HTTPConnection) -> str:
     return name if isinstance(name, str) else CSRF_FIELD
 
 
-"""The session key holding the CSRF secret."""
 _SIZE = 32
 
 
