@@ -329,14 +329,12 @@ class App(Router):
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         """Serve one connection over RSGI (Granian's native interface)."""
         serve = self._rsgi_http
+        if serve is None and self._asgi is None:
+            self.build()
+            serve = self._rsgi_http
         if serve is not None and scope.proto == "http":
             await serve(scope, protocol)  # no user middleware: the dispatcher's RSGI path
             return
-        if self._asgi is None:
-            self.build()
-            if self._rsgi_http is not None:
-                await self.__rsgi__(scope, protocol)
-                return
         if scope.proto == "http":
             asgi_scope = http_scope(scope, "http", self._lifespan_state)
             asgi_scope["app"] = self

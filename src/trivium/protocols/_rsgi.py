@@ -25,8 +25,8 @@ __all__ = [
     "RSGI_KEY",
     "LazyScope",
     "RSGIParams",
-    "fast_http_scope",
     "http_scope",
+    "lazy_connection",
     "rsgi_receive",
     "rsgi_send",
     "send_finalized",
@@ -138,8 +138,13 @@ class RSGIParams:
         return cookies
 
 
-def fast_http_scope(rsgi: Any, state: dict[str, Any] | None, protocol: Any) -> LazyScope:
-    """Build the lazily completed scope of an RSGI HTTP request (no user middleware)."""
+def lazy_connection(
+    rsgi: Any, protocol: Any, app: Any
+) -> tuple[LazyScope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]]:
+    """Return the ASGI scope (lazily completed), `receive` and `send` of an RSGI request.
+
+    For apps without user middleware: only trivium's own code sees the scope.
+    """
     scope = LazyScope(
         type="http",
         asgi=_ASGI,
@@ -152,9 +157,11 @@ def fast_http_scope(rsgi: Any, state: dict[str, Any] | None, protocol: Any) -> L
     )
     scope["rsgi.scope"] = rsgi
     scope[RSGI_KEY] = protocol
+    scope["app"] = app
+    state = app._lifespan_state
     if state:
         scope["state"] = dict(state)
-    return scope
+    return scope, rsgi_receive(protocol), rsgi_send(protocol, rsgi.method == "HEAD")
 
 
 def http_scope(rsgi: Any, kind: str, state: dict[str, Any] | None) -> Scope:

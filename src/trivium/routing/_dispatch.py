@@ -16,9 +16,7 @@ from trivium.errors import TriviumError
 from trivium.http._request import Request
 from trivium.http._response import RedirectResponse
 from trivium.http._response import Response
-from trivium.protocols._rsgi import fast_http_scope
-from trivium.protocols._rsgi import rsgi_receive
-from trivium.protocols._rsgi import rsgi_send
+from trivium.protocols._rsgi import lazy_connection
 from trivium.routing._route import BaseRoute
 from trivium.routing._route import Mount
 from trivium.routing._route import Route
@@ -128,9 +126,8 @@ class Dispatcher:
     async def serve_rsgi(self, rsgi: Any, protocol: Any) -> None:
         """Serve an RSGI HTTP request when the app has no user middleware.
 
-        The route is matched on the RSGI scope itself; a plain async handler that does
-        not read the body is then served without any ASGI scope (see
-        `Route.serve_rsgi_directly`), and other routes get a lazily completed one.
+        The route is matched on the RSGI scope itself and serves the request (see
+        `Route.serve_rsgi`).
         Everything unusual (404, 405, OPTIONS, mounts, redirects) takes `__call__`.
         """
         app = self.app
@@ -143,19 +140,9 @@ class Dispatcher:
                 route = entry.methods.get("GET")
             if route is not None:
                 params = dict(zip(route.template.names, values, strict=True)) if values else None
-                if route.serves_rsgi_directly(app):
-                    await route.serve_rsgi_directly(rsgi, protocol, app, params)
-                    return
-                scope = fast_http_scope(rsgi, app._lifespan_state, protocol)
-                scope["app"] = app
-                if params:
-                    scope["path_params"] = params
-                receive, send = rsgi_receive(protocol), rsgi_send(protocol, method == "HEAD")
-                await route.handle(scope, receive, send, app)
+                await route.serve_rsgi(rsgi, protocol, app, params)
                 return
-        scope = fast_http_scope(rsgi, app._lifespan_state, protocol)
-        scope["app"] = app
-        await self(scope, rsgi_receive(protocol), rsgi_send(protocol, method == "HEAD"))
+        await self(*lazy_connection(rsgi, protocol, app))
 
     async def _not_found(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         if scope["type"] == "websocket":

@@ -31,9 +31,7 @@ from trivium.http._response import Response
 from trivium.params._analysis import ARG_VALUE
 from trivium.params._analysis import CALL_ASYNC
 from trivium.protocols._rsgi import RSGIParams
-from trivium.protocols._rsgi import fast_http_scope
-from trivium.protocols._rsgi import rsgi_receive
-from trivium.protocols._rsgi import rsgi_send
+from trivium.protocols._rsgi import lazy_connection
 from trivium.protocols._rsgi import send_finalized
 from trivium.routing._trie import PathTemplate
 from trivium.types import ASGIApp
@@ -115,7 +113,6 @@ class Route(BaseRoute):
     """An HTTP route: a path, methods and a handler."""
 
     __slots__ = (
-        "_body_mode",
         "_direct",
         "_rsgi_direct",
         "_version",
@@ -149,7 +146,6 @@ class Route(BaseRoute):
         """The compiled parameter analysis (fields and steps), set by `compile()`."""
         self._direct: tuple[tuple[str, str, str], ...] | None = None
         self._rsgi_direct = False
-        self._body_mode = ""
         self.response_model: Any = None
         """The type that filters the output (option or return annotation), after `compile()`."""
 
@@ -195,8 +191,7 @@ class Route(BaseRoute):
         self.limits = limits
         self._direct = _direct_call(analysis) if limits.timeout is None else None
         # Served from the RSGI scope alone: no parameters, or none that need a form body.
-        self._body_mode = self.plan.body_mode
-        self._rsgi_direct = self._direct is not None and self._body_mode != "form"
+        self._rsgi_direct = self._direct is not None and self.plan.body_mode != "form"
         self._version = app.dependency_overrides.version
 
     async def _run_with_timeout(self, request: Request, ctx: RequestContext, seconds: float) -> Any:
@@ -206,36 +201,31 @@ class Route(BaseRoute):
 
         return await _timed(run(), seconds)
 
-    def serves_rsgi_directly(self, app: App) -> bool:
-        """Whether `serve_rsgi_directly` can take a request (checked per request)."""
-        return self._rsgi_direct and self._version == app.dependency_overrides.version
-
-    async def serve_rsgi_directly(
+    async def serve_rsgi(
         self, rsgi: Any, protocol: Any, app: App, path_params: dict[str, Any] | None
     ) -> None:
-        """Serve a plain async handler over RSGI without building an ASGI scope.
+        """Serve an RSGI request (app without user middleware), directly when possible.
 
-        The handler's parameters come from the path, query, headers, cookies and a JSON
-        body of declared length within the limit, all read straight from the RSGI scope.
-        The usual answer (a fully rendered response, no background work) goes to
-        `response_bytes`; errors (422 included) and streamed responses continue on
-        `handle` with a real scope, without calling the handler again. A body without
-        a usable `Content-Length` takes `handle` from the start.
+        A plain async handler is served without building an ASGI scope: its parameters
+        come from the path, query, headers, cookies and a JSON body of declared length
+        within the limit, all read straight from the RSGI scope, and the usual answer
+        (a fully rendered response, no background work) goes to `response_bytes`.
+        Errors (422 included) and streamed responses continue on `handle` with a real
+        scope, without calling the handler again. Other handlers, and bodies without a
+        usable `Content-Length`, take `handle` from the start.
         """
         direct = self._direct
+        if not self._rsgi_direct or self._version != app.dependency_overrides.version:
+            await self._continue_rsgi(rsgi, protocol, app, path_params, None)
+            return
         try:
             if direct:
-                if self._body_mode and not self._body_fits(rsgi):
+                if self.plan.body_mode and not self._body_fits(rsgi):  # type: ignore[union-attr]
                     await self._continue_rsgi(rsgi, protocol, app, path_params, None)
                     return
                 view = RSGIParams(rsgi, path_params, protocol, self.limits)
                 values = await self.plan.extract(view)  # type: ignore[union-attr,arg-type]
-                result = await self.endpoint(
-                    **{
-                        name: values[section][field] if field else values[section]
-                        for name, section, field in direct
-                    }
-                )
+                result = await self.endpoint(**_arguments(direct, values))
             else:
                 result = await self.endpoint()
             outcome: Any = self.serialize(result, _NO_CONTEXT)
@@ -262,11 +252,9 @@ class Route(BaseRoute):
         path_params: dict[str, Any] | None,
         outcome: Any,
     ) -> None:
-        scope = fast_http_scope(rsgi, app._lifespan_state, protocol)
-        scope["app"] = app
+        scope, receive, send = lazy_connection(rsgi, protocol, app)
         if path_params:
             scope["path_params"] = path_params
-        receive, send = rsgi_receive(protocol), rsgi_send(protocol, rsgi.method == "HEAD")
         await self.handle(scope, receive, send, app, outcome)
 
     async def handle(  # noqa: C901 - the hot path, kept in one frame
@@ -274,7 +262,7 @@ class Route(BaseRoute):
     ) -> None:
         """Serve one request.
 
-        `outcome` is what `serve_rsgi_directly` already got from the handler (a response or
+        `outcome` is what `serve_rsgi` already got from the handler (a response or
         the exception it raised); the handler is then not called again.
         """
         if self._version != app.dependency_overrides.version:
@@ -295,12 +283,7 @@ class Route(BaseRoute):
                 result = await self.endpoint()
             elif direct is not None:
                 values = await self.plan.extract(request)  # type: ignore[union-attr,arg-type]
-                result = await self.endpoint(
-                    **{
-                        name: values[section][field] if field else values[section]
-                        for name, section, field in direct
-                    }
-                )
+                result = await self.endpoint(**_arguments(direct, values))
             elif self.limits.timeout is None:
                 values = await self.plan.extract(request)  # type: ignore[union-attr,arg-type]
                 result = await run_steps(self.steps, values, ctx)
@@ -399,6 +382,14 @@ def _direct_call(analysis: Analysis) -> tuple[tuple[str, str, str], ...] | None:
     if step.kind != CALL_ASYNC or any(source != ARG_VALUE for _, source, _ in step.args):
         return None
     return tuple((name, key[0], key[1]) for name, _, key in step.args)
+
+
+def _arguments(direct: tuple[tuple[str, str, str], ...], values: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of a directly called handler, from its validated values."""
+    return {
+        name: values[section][field] if field else values[section]
+        for name, section, field in direct
+    }
 
 
 def _chain(first: Callable[[], Any], second: Callable[[], Any]) -> Callable[[], Any]:
