@@ -91,6 +91,7 @@ def test_server_databases_get_the_fair_pool_and_sqlite_keeps_its_own() -> None:
     assert not isinstance(Database("sqlite:///x.db").engine.pool, FairAsyncQueuePool)
     lifo = Database("postgresql://app@localhost/app", pool_use_lifo=True).engine.pool
     assert isinstance(lifo, AsyncAdaptedQueuePool)
+    assert isinstance(lifo._pool._queue, asyncio.LifoQueue)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "mysql"])

@@ -68,8 +68,8 @@ class HandOffQueue(asyncio.Queue[T]):
 class _FairQueue(AsyncAdaptedQueue[Any]):
     @memoized_property
     def _queue(self) -> asyncio.Queue[Any]:
-        if self.use_lifo:
-            return asyncio.LifoQueue(maxsize=self.maxsize)
+        if self.use_lifo:  # `pool_use_lifo=True`: SQLAlchemy's own queue, as asked
+            return super()._queue
         return HandOffQueue(maxsize=self.maxsize)
 
 
