@@ -3,6 +3,7 @@
     python bench/run.py --smoke                  # start every app, check every endpoint
     python bench/run.py                          # full run, writes bench/RESULTS.md
     python bench/run.py --duration 2 --warmup 1 --rounds 1 --apps trivium,raw_rsgi
+    python bench/run.py --suite fullstack        # only the full-stack scenarios
 
 See bench/README.md for the methodology.
 """
@@ -17,13 +18,17 @@ import sys
 import time
 from pathlib import Path
 
+from harness import analysis
 from harness import checks
+from harness import fullstack
 from harness import load
 from harness import machine
 from harness import report
 from harness import server
 from harness.scenarios import DB
+from harness.scenarios import FULL
 from harness.scenarios import SCENARIO_NAMES
+from harness.scenarios import SUITES
 from harness.scenarios import select_scenarios
 from harness.targets import FRAMEWORKS
 from harness.targets import Target
@@ -43,11 +48,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=load.CONNECTIONS)
     parser.add_argument("--apps", help="comma-separated frameworks or framework@server names")
     parser.add_argument("--scenarios", help=f"comma-separated, from {','.join(SCENARIO_NAMES)}")
+    parser.add_argument("--suite", help=f"comma-separated suites, from {','.join(SUITES)}")
     parser.add_argument("--server-cpu", default="0", help="CPU the server is pinned to")
     parser.add_argument("--client-cpu", default="1", help="CPU wrk is pinned to")
     parser.add_argument("--import-runs", type=int, default=7, help="runs per import timing")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md")
     parser.add_argument("--json", type=Path, default=BENCH_DIR / "results.json")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="results.json the no-regression target compares with (default: --json's old file)",
+    )
     parser.add_argument("--strict", action="store_true", help="a skipped app is a failure")
     args = parser.parse_args(argv)
     if args.duration < 1 or args.warmup < 0 or args.rounds < 1 or args.connections < 1:
@@ -92,14 +103,35 @@ def prepare_db(targets: list[Target]) -> str | None:
     return None
 
 
+def prepare_fullstack(targets: list[Target], skipped: dict[str, str]) -> dict[str, str]:
+    """Check Redis, create the full-stack tables and user; return errors by framework."""
+    names = {t.framework.name for t in targets if t.suite == FULL and t.key not in skipped}
+    if not names:
+        return {}
+    error = fullstack.prepare_shared()
+    if error:
+        return dict.fromkeys(names, error)
+    errors = {}
+    for name in sorted(names):
+        if fullstack.STACKS[name].own_setup:
+            error = server.run_setup(name)
+            if error:
+                errors[name] = error
+    log("full-stack: Redis answers, tables and user ready")
+    return errors
+
+
 def prepare(targets: list[Target]) -> tuple[dict[str, str], dict[str, list[str]]]:
     """Return (skip reasons, failures) by target key, before any server starts."""
     skipped = preflight_all(targets)
     failures: dict[str, list[str]] = {target.key: [] for target in targets}
     db_error = prepare_db(targets)
+    full_errors = prepare_fullstack(targets, skipped)
     for target in targets:
         if db_error and target.suite == DB and target.key not in skipped:
             failures[target.key].append(db_error)
+        if target.suite == FULL and target.framework.name in full_errors:
+            failures[target.key].append(full_errors[target.framework.name])
     for key, reason in skipped.items():
         log(f"SKIP {key}: {reason}")
     return skipped, failures
@@ -119,7 +151,7 @@ def smoke(targets: list[Target], args: argparse.Namespace) -> int:
             failures[target.key].append(f"server: {exc}")
         else:
             try:
-                failures[target.key] += checks.run_checks(target.suite, running.base_url)
+                failures[target.key] += check_target(target, running.base_url)[0]
             finally:
                 running.stop()
             if failures[target.key]:
@@ -142,6 +174,30 @@ def finish(passed: int, skipped: dict, failures: dict[str, list[str]], strict: b
     return 1 if failed or (strict and skipped) else 0
 
 
+def check_target(target: Target, base_url: str) -> tuple[list[str], dict[str, str]]:
+    """Run a target's checks; return the failures and the environment for wrk's scripts."""
+    if target.suite != FULL:
+        return checks.run_checks(target.suite, base_url), {}
+    errors, credentials = fullstack.run_checks(target.framework.name, base_url)
+    return errors, credentials.env() if credentials else {}
+
+
+def measure_scenario(target: Target, scenario, url: str, env: dict, args) -> dict:
+    """Warm one scenario up, measure it, and check the rows a posting scenario inserted."""
+    env = env if scenario.logged_in else {}
+    conns = args.connections
+    if args.warmup:
+        load.run_wrk(url, scenario, args.warmup, args.client_cpu, conns, env)
+    posting = scenario.name == "form_post"
+    table = fullstack.STACKS[target.framework.name].notes_table if posting else ""
+    before = fullstack.settled_rows(table) if posting else None
+    result = load.run_wrk(url, scenario, args.duration, args.client_cpu, conns, env)
+    run = result.to_dict()
+    if before is not None:
+        run["rows_inserted"] = fullstack.settled_rows(table) - before
+    return run
+
+
 def measure_target(target: Target, scenarios, args, record: dict, round_no: int) -> None:
     """Start one app, check it, measure its scenarios, read its memory, stop it."""
     try:
@@ -150,24 +206,26 @@ def measure_target(target: Target, scenarios, args, record: dict, round_no: int)
         record["failures"].append(f"round {round_no}: server: {exc}")
         return
     try:
-        errors = checks.run_checks(target.suite, running.base_url)
+        errors, env = check_target(target, running.base_url)
         if errors:
             record["failures"] += [f"round {round_no}: {error}" for error in errors]
             return
         for scenario in scenarios:
-            if args.warmup:
-                load.run_wrk(
-                    running.base_url, scenario, args.warmup, args.client_cpu, args.connections
+            run = measure_scenario(target, scenario, running.base_url, env, args)
+            record["runs"].setdefault(scenario.name, []).append({"round": round_no, **run})
+            rows = run.get("rows_inserted")
+            if (
+                rows is not None
+                and not run["requests"] <= rows <= run["requests"] + args.connections
+            ):
+                record["failures"].append(
+                    f"round {round_no}: {scenario.name}: wrk counted {run['requests']} "
+                    f"answers, the table gained {rows} rows"
                 )
-            result = load.run_wrk(
-                running.base_url, scenario, args.duration, args.client_cpu, args.connections
-            )
-            record["runs"].setdefault(scenario.name, []).append(
-                {"round": round_no, **result.to_dict()}
-            )
             log(
-                f"  {target.key:32} {scenario.name:10} {result.rps:>10,.0f} req/s"
-                f"  p99 {result.p99_ms:7.2f} ms"
+                f"  {target.key:32} {scenario.name:14} {run['rps']:>10,.0f} req/s"
+                f"  p99 {run['p99_ms']:7.2f} ms"
+                + (f"  unexpected {run['unexpected']}" if run["unexpected"] else "")
             )
         worker, total = server.memory(running.proc.pid)
         record["memory"].append({"round": round_no, "worker_kib": worker, "total_kib": total})
@@ -177,8 +235,21 @@ def measure_target(target: Target, scenarios, args, record: dict, round_no: int)
         running.stop()
 
 
+def load_baseline(path: Path) -> dict | None:
+    """Return the classic eight's ratios of a previous run (or the baseline it carried)."""
+    try:
+        previous = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    ratios = analysis.eight_ratios(previous)
+    if not ratios:  # a run of other scenarios only: keep the baseline it compared with
+        return previous.get("meta", {}).get("baseline")
+    return {"file": str(path), "started": previous["meta"]["started"], "ratios": ratios}
+
+
 def full(targets: list[Target], scenarios, args: argparse.Namespace) -> int:
     wrk = load.wrk_version()  # fails early, with the install hint, if wrk is missing
+    baseline = load_baseline(args.baseline or args.json)
     started_at, started = datetime.datetime.now(datetime.UTC), time.monotonic()
     skipped, failures = prepare(targets)
     records = {
@@ -223,6 +294,7 @@ def full(targets: list[Target], scenarios, args: argparse.Namespace) -> int:
                 "client_cpu": args.client_cpu,
                 "scenarios": [s.name for s in scenarios],
             },
+            "baseline": baseline,
         },
         "targets": records,
         "imports": imports,
@@ -237,7 +309,7 @@ def full(targets: list[Target], scenarios, args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        scenarios = select_scenarios(split(args.scenarios))
+        scenarios = select_scenarios(split(args.scenarios), split(args.suite))
         targets = select_targets(split(args.apps), {scenario.suite for scenario in scenarios})
     except ValueError as exc:
         log(f"run.py: {exc}")

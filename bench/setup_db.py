@@ -5,6 +5,12 @@ not hold exactly ids 1..10000, and ``fortune`` only when its rows differ from th
 published twelve. Connection settings come from the BENCH_PG_* environment variables
 (defaults: postgres@127.0.0.1:5432/test, trust auth).
 
+The full-stack suite's shared tables come from ``setup_fullstack()``: ``app_user`` (the
+benchmark user, with an Argon2id hash) read by the Flask, FastAPI and raw RSGI apps, one
+notes table for each of them, and the schema ``bench_django`` where Django's migrations
+put its own tables (its ``auth_user`` would clash with trivium's). Trivium and Django
+create their tables and user themselves (``full.setup()`` in their app directories).
+
     python bench/setup_db.py
 """
 
@@ -88,6 +94,38 @@ def setup(info: str | None = None) -> list[str]:
             cur.execute("ANALYZE world")
             cur.execute("ANALYZE fortune")
     return seeded
+
+
+FULLSTACK_NOTES = ("flask_note", "fastapi_note", "raw_note")
+
+
+def setup_fullstack(email: str, password: str, info: str | None = None) -> bool:
+    """Create the full-stack suite's shared tables; return whether the user was created."""
+    from argon2 import PasswordHasher
+
+    with psycopg.connect(info or conninfo(), connect_timeout=5) as conn, conn.cursor() as cur:
+        cur.execute("CREATE SCHEMA IF NOT EXISTS bench_django")
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS app_user ("
+            " id serial PRIMARY KEY, email varchar(254) NOT NULL UNIQUE,"
+            " password_hash varchar(200) NOT NULL, is_active boolean NOT NULL DEFAULT true)"
+        )
+        for table in FULLSTACK_NOTES:
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {table} ("
+                " id serial PRIMARY KEY, user_id integer NOT NULL REFERENCES app_user (id),"
+                " title varchar(200) NOT NULL, body text NOT NULL, priority integer NOT NULL,"
+                " created_at timestamptz NOT NULL DEFAULT now())"
+            )
+        cur.execute("SELECT 1 FROM app_user WHERE email = %s", [email])
+        created = cur.fetchone() is None
+        if created:
+            cur.execute(
+                "INSERT INTO app_user (email, password_hash) VALUES (%s, %s)",
+                [email, PasswordHasher().hash(password)],
+            )
+        conn.commit()
+    return created
 
 
 def main() -> int:

@@ -11,7 +11,8 @@ import statistics
 from dataclasses import dataclass
 
 SUBJECT_KEY = "trivium@granian-rsgi"
-RAW_RSGI_KEY = "raw_rsgi@granian-rsgi/basic"
+RAW_RSGI = "raw_rsgi@granian-rsgi"
+RAW_RSGI_KEY = f"{RAW_RSGI}/basic"
 FASTAPI_UVICORN = "fastapi@uvicorn"
 FLASK_GUNICORN_KEY = "flask@gunicorn/basic"
 BASIC_FLOORS = {"plaintext": 0.9, "json": 0.9, "items_get": 0.7, "items_post": 0.7}
@@ -38,8 +39,17 @@ def summarize(runs: list[dict[str, float]]) -> Summary | None:
         rps_max=max(rps),
         p99_ms=statistics.median(run["p99_ms"] for run in runs),
         rounds=len(runs),
-        errors=int(sum(run["non_2xx"] + run["socket_errors"] for run in runs)),
+        errors=int(sum(run_errors(run) for run in runs)),
     )
+
+
+def run_errors(run: dict) -> int:
+    """Return a run's wrong answers: non-2xx/3xx, or any a wrk script rejected, and socket errors.
+
+    A scenario's script counts every answer it rejects (a 401 included), so the larger
+    of its count and wrk's non-2xx/3xx count is the number of wrong answers.
+    """
+    return int(max(run["non_2xx"], run.get("unexpected", 0)) + run["socket_errors"])
 
 
 def runs_of(results: dict, key: str, scenario: str) -> list[dict[str, float]]:
@@ -47,15 +57,26 @@ def runs_of(results: dict, key: str, scenario: str) -> list[dict[str, float]]:
     return target["runs"].get(scenario, []) if target else []
 
 
-def ratio(results: dict, key: str, ref_key: str, scenario: str) -> float | None:
-    """Return the median over rounds of rps(key) / rps(ref_key), same round only."""
-    ref = {run["round"]: run["rps"] for run in runs_of(results, ref_key, scenario)}
+def ratio(
+    results: dict, key: str, ref_key: str, scenario: str, ref_scenario: str | None = None
+) -> float | None:
+    """Return the median over rounds of rps(key) / rps(ref_key), same round only.
+
+    ``ref_scenario`` compares with another scenario of the reference (default: the same).
+    """
+    ref_runs = runs_of(results, ref_key, ref_scenario or scenario)
+    ref = {run["round"]: run["rps"] for run in ref_runs}
     pairs = [
         run["rps"] / ref[run["round"]]
         for run in runs_of(results, key, scenario)
         if ref.get(run["round"])
     ]
     return statistics.median(pairs) if pairs else None
+
+
+def raw_key(suite: str) -> str:
+    """Return the raw RSGI baseline's key for a suite (none exists for the DB suite)."""
+    return f"{RAW_RSGI}/{suite}"
 
 
 def memory_summary(target: dict) -> tuple[float, float, float, float] | None:
@@ -180,6 +201,82 @@ def check_import(results: dict) -> Check:
     return Check(goal, mine <= starlette, f"{mine:.0f} ms vs {starlette:.0f} ms")
 
 
+# --- the full-stack targets ---------------------------------------------------------
+
+FULL = "fullstack"
+EIGHT = ("plaintext", "json", "items_get", "items_post", "db", "queries", "fortunes", "updates")
+DJANGO_GUNICORN = ("django@gunicorn", "django@gunicorn-sync")
+DJANGO_ANY = (*DJANGO_GUNICORN, "django@granian-wsgi")
+REGRESSION_TOLERANCE = 0.9  # a ratio below 0.9x the baseline's counts as a regression
+
+
+def _fastest(results: dict, names: tuple[str, ...], scenario: str) -> str | None:
+    """Return the key, among ``names`` in the full-stack suite, with the highest median."""
+    measured = []
+    for name in names:
+        summary = summarize(runs_of(results, f"{name}/{FULL}", scenario))
+        if summary is not None:
+            measured.append((summary.rps, f"{name}/{FULL}"))
+    return max(measured)[1] if measured else None
+
+
+def check_anon_batteries(results: dict) -> Check:
+    value = ratio(
+        results, f"{SUBJECT_KEY}/{FULL}", f"{SUBJECT_KEY}/basic", "anon_batteries", "json"
+    )
+    goal = "anon_batteries ≥ 0.85× trivium's bare json (sessions, auth and CSRF installed)"
+    return Check(goal, value is not None and value >= 0.85, _fmt(value))
+
+
+def check_session_json(results: dict) -> Check:
+    mine = f"{SUBJECT_KEY}/{FULL}"
+    vs_raw = ratio(results, mine, raw_key(FULL), "session_json")
+    django = _fastest(results, DJANGO_GUNICORN, "session_json")
+    vs_django = ratio(results, mine, django, "session_json") if django else None
+    met = vs_raw is not None and vs_raw >= 0.5 and vs_django is not None and vs_django >= 5
+    where = django.split("/")[0] if django else "Django on gunicorn"
+    detail = f"{_fmt(vs_raw)} raw RSGI; {_fmt(vs_django)} {where}"
+    return Check("session_json ≥ 0.5× raw RSGI and ≥ 5× Django on gunicorn", met, detail)
+
+
+def check_form_post(results: dict) -> Check:
+    django = _fastest(results, DJANGO_ANY, "form_post")
+    value = ratio(results, f"{SUBJECT_KEY}/{FULL}", django, "form_post") if django else None
+    where = django.split("/")[0] if django else "Django"
+    detail = f"{_fmt(value)} {where} (the fastest Django server)"
+    return Check("form_post ≥ 3× Django", value is not None and value >= 3, detail)
+
+
+def eight_ratios(results: dict) -> dict[str, float]:
+    """Return trivium's same-round ratio per classic scenario: vs raw RSGI, or FastAPI for DB.
+
+    Ratios, unlike req/s, survive a change of machine or load between two runs.
+    """
+    ratios = {}
+    for scenario in EIGHT:
+        suite = "db" if scenario in EIGHT[4:] else "basic"
+        ref = RAW_RSGI_KEY if suite == "basic" else f"{FASTAPI_UVICORN}/db"
+        value = ratio(results, f"{SUBJECT_KEY}/{suite}", ref, scenario)
+        if value is not None:
+            ratios[scenario] = value
+    return ratios
+
+
+def check_no_regression(results: dict) -> Check:
+    baseline = results["meta"].get("baseline") or {}
+    before, now = baseline.get("ratios") or {}, eight_ratios(results)
+    goal = "no regression on the eight classic scenarios (ratios vs the previous results.json)"
+    pairs = {s: (now[s], before[s]) for s in EIGHT if s in now and s in before}
+    if not pairs:
+        return Check(goal, False, "no data (run the eight scenarios with a previous results.json)")
+    worse = [
+        f"{s} {a:.2f}× vs {b:.2f}×" for s, (a, b) in pairs.items() if a < REGRESSION_TOLERANCE * b
+    ]
+    detail = f"regressed: {'; '.join(worse)}" if worse else f"{len(pairs)} scenarios held"
+    detail += f" (baseline {baseline.get('started', '?')})"
+    return Check(goal, not worse and len(pairs) == len(EIGHT), detail)
+
+
 def subject_for_comparisons(results: dict) -> str:
     """Return trivium's target for the peer comparisons: RSGI, else the best one measured.
 
@@ -196,6 +293,8 @@ def subject_for_comparisons(results: dict) -> str:
 def target_checklist(results: dict, suites: dict[str, str]) -> list[Check]:
     """Evaluate every published target against the measured numbers."""
     subject = subject_for_comparisons(results)
+    full = [check_anon_batteries(results), check_session_json(results), check_form_post(results)]
+    suites = {name: suite for name, suite in suites.items() if suite != FULL}  # the classic eight
     checks = [
         check_fastapi_multiple(results, subject, suites),
         check_ahead_of_peers(results, subject, suites),
@@ -206,4 +305,5 @@ def target_checklist(results: dict, suites: dict[str, str]) -> list[Check]:
         server = subject.split("@")[1]
         for check in checks:
             check.detail = f"measured on {server}, RSGI not measured: {check.detail}"
-    return [check_raw_floor(results, SUBJECT_KEY), *checks, check_import(results)]
+    classic = [check_raw_floor(results, SUBJECT_KEY), *checks, check_import(results)]
+    return [*classic, check_no_regression(results), *full]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -26,6 +27,7 @@ class LoadResult:
     requests: int
     non_2xx: int
     socket_errors: int
+    unexpected: int = 0  # answers a scenario's wrk script found wrong (status or body)
 
     def to_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -48,17 +50,30 @@ def wrk_version() -> str:
     return first[0].split(" Copyright")[0] if first else "unknown"
 
 
-def run_wrk(
-    base_url: str, scenario: Scenario, seconds: int, cpu: str | None, connections: int = CONNECTIONS
+def run_wrk(  # noqa: PLR0913 - the scenario's settings, as wrk takes them
+    base_url: str,
+    scenario: Scenario,
+    seconds: int,
+    cpu: str | None,
+    connections: int = CONNECTIONS,
+    env: dict[str, str] | None = None,
 ) -> LoadResult:
-    """Run wrk against one scenario for ``seconds`` and return the parsed result."""
+    """Run wrk against one scenario for ``seconds`` and return the parsed result.
+
+    ``env`` reaches the scenario's wrk script (the session cookie, the form body).
+    """
     cmd = [wrk_path(), "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
     if scenario.lua is not None:
         cmd += ["-s", str(scenario.lua)]
     cmd.append(base_url + scenario.path)
     try:
         proc = subprocess.run(
-            pin(cpu, cmd), capture_output=True, text=True, timeout=seconds + 60, check=False
+            pin(cpu, cmd),
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=False,
+            env={**os.environ, **env} if env else None,
         )
     except subprocess.TimeoutExpired as exc:
         raise LoadError(f"wrk did not finish within {seconds + 60} s") from exc
@@ -81,6 +96,7 @@ def parse_wrk(text: str) -> LoadResult:
         raise LoadError(f"cannot parse wrk output:\n{text[-600:]}")
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    unexpected = re.search(r"^Unexpected responses: (\d+)", text, re.M)
     return LoadResult(
         rps=float(rps.group(1)),
         p50_ms=_ms(*p50.groups()),
@@ -88,4 +104,5 @@ def parse_wrk(text: str) -> LoadResult:
         requests=int(total.group(1)),
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         socket_errors=sum(map(int, sock.groups())) if sock else 0,
+        unexpected=int(unexpected.group(1)) if unexpected else 0,
     )

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from harness.analysis import RAW_RSGI_KEY
 from harness.analysis import SUBJECT_KEY
 from harness.analysis import memory_summary
 from harness.analysis import peer_keys
 from harness.analysis import ratio
+from harness.analysis import raw_key
 from harness.analysis import runs_of
 from harness.analysis import summarize
 from harness.analysis import target_checklist
 from harness.scenarios import BASIC
+from harness.scenarios import DB
+from harness.scenarios import FULL
 from harness.scenarios import SCENARIOS
 
 SHORT_RUN = (
     "> **Short run** (fewer than 3 rounds or windows under 10 s): these numbers prove the "
     "harness works; they are not a benchmark. Run `make bench` with the defaults for real figures."
+)
+
+
+FULL_NOTE = (
+    "Full-stack suite: sessions in Redis, users in PostgreSQL, CSRF protection; logged-in "
+    "scenarios send the cookie of a login made through each app's own login page. Errors "
+    "count every answer wrk's script rejected (status, and the email for `session_json`); "
+    "`form_post`'s inserted rows are counted against wrk's answers."
 )
 
 
@@ -32,7 +42,10 @@ def render(results: dict) -> str:
     lines += _targets(results, suites)
     lines += _problems(results)
     for scenario in measured:
-        lines += _scenario_table(results, scenario)
+        table = _scenario_table(results, scenario)
+        if table and scenario.suite == FULL and FULL_NOTE not in lines:
+            lines += [FULL_NOTE, ""]
+        lines += table
     lines += _peer_table(results, suites)
     lines += _memory_table(results)
     lines += _import_table(results)
@@ -94,7 +107,7 @@ def _scenario_table(results: dict, scenario) -> list[str]:
         summary = summarize(runs_of(results, key, scenario.name))
         if target["suite"] != scenario.suite or summary is None:
             continue
-        vs_raw = ratio(results, key, RAW_RSGI_KEY, scenario.name)
+        vs_raw = ratio(results, key, raw_key(scenario.suite), scenario.name)
         errors = str(summary.errors) if summary.errors else ""
         rows.append(
             (
@@ -107,7 +120,7 @@ def _scenario_table(results: dict, scenario) -> list[str]:
     if not rows:
         return []
     rows.sort(key=lambda row: -row[0])
-    note = [] if scenario.suite == BASIC else ["", "There is no raw baseline with a database."]
+    note = ["", "There is no raw baseline with a database."] if scenario.suite == DB else []
     return [
         f"## {scenario.name}",
         "",
@@ -149,7 +162,7 @@ def _memory_table(results: dict) -> list[str]:
         memory = memory_summary(target)
         if memory is None:
             continue
-        suite = "hello-world" if target["suite"] == BASIC else "database"
+        suite = {BASIC: "hello-world", DB: "database", FULL: "full-stack"}[target["suite"]]
         rows.append(
             f"| {target['label']} | {target['server']} | {suite} | "
             f"{memory[0]:.1f} ({memory[1]:.1f}–{memory[2]:.1f}) | {memory[3]:.1f} |"

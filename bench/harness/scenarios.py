@@ -10,6 +10,8 @@ WRK_DIR = BENCH_DIR / "wrk"
 
 BASIC = "basic"
 DB = "db"
+FULL = "fullstack"  # sessions, auth and CSRF installed; logged in for two of its scenarios
+SUITES = (BASIC, DB, FULL)
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class Scenario:
     path: str
     lua: Path | None = None
     description: str = ""
+    logged_in: bool = False  # wrk sends the session cookie the harness got by logging in
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -47,15 +50,47 @@ SCENARIOS: tuple[Scenario, ...] = (
         "fortunes", DB, "/fortunes", description="all Fortune rows + one, sorted, escaped HTML"
     ),
     Scenario("updates", DB, "/updates?queries=20", description="20 rows read and updated"),
+    Scenario(
+        "anon_batteries",
+        FULL,
+        "/json",
+        description="GET /json, anonymous, on an app with sessions, auth and CSRF installed",
+    ),
+    Scenario(
+        "session_json",
+        FULL,
+        "/me",
+        lua=WRK_DIR / "session_json.lua",
+        description="GET /me, logged in: the session from Redis, the user's email from PostgreSQL",
+        logged_in=True,
+    ),
+    Scenario(
+        "form_post",
+        FULL,
+        "/notes/new",
+        lua=WRK_DIR / "form_post.lua",
+        description="POST /notes/new, logged in: an HTML form with its CSRF token, "
+        "validated, one row inserted, 303",
+        logged_in=True,
+    ),
 )
 SCENARIO_NAMES = tuple(scenario.name for scenario in SCENARIOS)
 
 
-def select_scenarios(names: list[str] | None) -> list[Scenario]:
-    """Return the scenarios named (all if None), in canonical order; raise on unknown names."""
-    if not names:
-        return list(SCENARIOS)
-    unknown = sorted(set(names) - set(SCENARIO_NAMES))
+def select_scenarios(names: list[str] | None, suites: list[str] | None = None) -> list[Scenario]:
+    """Return the scenarios named and in the suites (all if None), in canonical order.
+
+    Raises:
+        ValueError: an unknown scenario or suite name.
+    """
+    unknown = sorted(set(names or []) - set(SCENARIO_NAMES))
     if unknown:
         raise ValueError(f"unknown scenario(s) {unknown}; choose from {list(SCENARIO_NAMES)}")
-    return [scenario for scenario in SCENARIOS if scenario.name in names]
+    unknown = sorted(set(suites or []) - set(SUITES))
+    if unknown:
+        raise ValueError(f"unknown suite(s) {unknown}; choose from {list(SUITES)}")
+    return [
+        scenario
+        for scenario in SCENARIOS
+        if (not names or scenario.name in names) and (not suites or scenario.suite in suites)
+    ]

@@ -82,6 +82,27 @@ def preflight(target: Target) -> str | None:
     return None
 
 
+def run_setup(framework: str) -> str | None:
+    """Run ``python full.py setup`` in a framework's directory; return an error, if any."""
+    directory = BENCH_DIR / "apps" / framework
+    try:
+        proc = subprocess.run(
+            [sys.executable, "full.py", "setup"],
+            cwd=directory,
+            env=server_env(),
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return f"{framework}/full.py setup took over 180 s"
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines()[-5:] or ["(no output)"]
+        return f"{framework}/full.py setup failed: " + "\n".join(lines)
+    return None
+
+
 @dataclass
 class Server:
     """A running server process group."""

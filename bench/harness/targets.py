@@ -2,7 +2,9 @@
 
 Every server runs one worker process; the runner adds the CPU pinning. WSGI servers
 get 8 threads (gunicorn gthread, Granian blocking threads) so that sync apps can
-overlap database waits; the DB apps size their pools to match.
+overlap database waits; the DB apps size their pools to match. The full-stack suite
+also serves Django on gunicorn's plain sync worker (one request at a time), the
+deployment Django's own documentation starts from.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from harness.scenarios import BASIC
 from harness.scenarios import BENCH_DIR
 from harness.scenarios import DB
+from harness.scenarios import FULL
 
 APPS_DIR = BENCH_DIR / "apps"
 WSGI_THREADS = 8
@@ -37,9 +40,11 @@ def _uvicorn(module: str, port: int) -> list[str]:
     return [*cmd, "--no-access-log", "--log-level", "warning"]
 
 
-def _gunicorn(module: str, port: int) -> list[str]:
+def _gunicorn(module: str, port: int, worker_class: str = "gthread") -> list[str]:
     cmd = [sys.executable, "-m", "gunicorn", f"{module}:app", "--bind", f"127.0.0.1:{port}"]
-    cmd += ["--workers", "1", "--worker-class", "gthread", "--threads", str(WSGI_THREADS)]
+    cmd += ["--workers", "1", "--worker-class", worker_class]
+    if worker_class == "gthread":
+        cmd += ["--threads", str(WSGI_THREADS)]
     return [*cmd, "--log-level", "warning"]
 
 
@@ -49,6 +54,7 @@ SERVERS = {
     "granian-wsgi": lambda module, port: _granian("wsgi", module, port),
     "uvicorn": _uvicorn,
     "gunicorn": _gunicorn,
+    "gunicorn-sync": lambda module, port: _gunicorn(module, port, "sync"),
 }
 ASGI_SERVERS = ("uvicorn", "granian-asgi")
 WSGI_SERVERS = ("gunicorn", "granian-wsgi")
@@ -64,6 +70,7 @@ class Framework:
     import_statement: str | None
     db: bool = False
     rsgi_attr: bool = False  # served over RSGI through an ``__rsgi__`` attribute
+    full_servers: tuple[str, ...] = ()  # servers of the full-stack suite (none: not in it)
 
 
 FRAMEWORKS: tuple[Framework, ...] = (
@@ -74,17 +81,39 @@ FRAMEWORKS: tuple[Framework, ...] = (
         "from trivium import App",
         db=True,
         rsgi_attr=True,
+        full_servers=("granian-rsgi", "granian-asgi", "uvicorn"),
     ),
-    Framework("raw_rsgi", "raw RSGI", ("granian-rsgi",), None),
+    Framework("raw_rsgi", "raw RSGI", ("granian-rsgi",), None, full_servers=("granian-rsgi",)),
     Framework("raw_asgi", "raw ASGI", ASGI_SERVERS, None),
-    Framework("fastapi", "FastAPI", ASGI_SERVERS, "from fastapi import FastAPI", db=True),
+    Framework(
+        "fastapi",
+        "FastAPI",
+        ASGI_SERVERS,
+        "from fastapi import FastAPI",
+        db=True,
+        full_servers=ASGI_SERVERS,
+    ),
     Framework(
         "starlette", "Starlette", ASGI_SERVERS, "from starlette.applications import Starlette"
     ),
     Framework("litestar", "Litestar", ASGI_SERVERS, "from litestar import Litestar"),
     Framework("blacksheep", "BlackSheep", ASGI_SERVERS, "from blacksheep import Application"),
-    Framework("flask", "Flask", WSGI_SERVERS, "from flask import Flask", db=True),
-    Framework("django", "Django", WSGI_SERVERS, "from django.http import HttpResponse", db=True),
+    Framework(
+        "flask",
+        "Flask",
+        WSGI_SERVERS,
+        "from flask import Flask",
+        db=True,
+        full_servers=WSGI_SERVERS,
+    ),
+    Framework(
+        "django",
+        "Django",
+        WSGI_SERVERS,
+        "from django.http import HttpResponse",
+        db=True,
+        full_servers=("gunicorn", "gunicorn-sync", "granian-wsgi"),
+    ),
 )
 FRAMEWORK_BY_NAME = {framework.name: framework for framework in FRAMEWORKS}
 
@@ -107,7 +136,7 @@ class Target:
 
     @property
     def module(self) -> str:
-        return "app" if self.suite == BASIC else "db"
+        return {BASIC: "app", DB: "db", FULL: "full"}[self.suite]
 
     @property
     def directory(self):
@@ -121,6 +150,7 @@ def all_targets() -> list[Target]:
     """Return every target: each framework on each server, basic suite then DB suite."""
     targets = [Target(fw, server, BASIC) for fw in FRAMEWORKS for server in fw.servers]
     targets += [Target(fw, server, DB) for fw in FRAMEWORKS if fw.db for server in fw.servers]
+    targets += [Target(fw, server, FULL) for fw in FRAMEWORKS for server in fw.full_servers]
     return targets
 
 
@@ -143,4 +173,13 @@ def is_peer(target: Target) -> bool:
     return target.framework.name != SUBJECT and target.framework.name not in BASELINES
 
 
-__all__ = ["BASIC", "DB", "FRAMEWORKS", "Framework", "Target", "all_targets", "select_targets"]
+__all__ = [
+    "BASIC",
+    "DB",
+    "FRAMEWORKS",
+    "FULL",
+    "Framework",
+    "Target",
+    "all_targets",
+    "select_targets",
+]
