@@ -5,11 +5,13 @@ not hold exactly ids 1..10000, and ``fortune`` only when its rows differ from th
 published twelve. Connection settings come from the BENCH_PG_* environment variables
 (defaults: postgres@127.0.0.1:5432/test, trust auth).
 
-The full-stack suite's shared tables come from ``setup_fullstack()``: ``app_user`` (the
-benchmark user, with an Argon2id hash) read by the Flask, FastAPI and raw RSGI apps, one
-notes table for each of them, and the schema ``bench_django`` where Django's migrations
-put its own tables (its ``auth_user`` would clash with trivium's). Trivium and Django
-create their tables and user themselves (``full.setup()`` in their app directories).
+The full-stack suite keeps its tables out of the ``public`` schema (where the test suite
+creates and drops trivium's models when it shares the database): ``setup_fullstack()``
+creates the schema ``bench_fullstack`` with ``app_user`` (the benchmark user, with an
+Argon2id hash) read by the Flask, FastAPI and raw RSGI apps and one notes table for each
+of them, and the empty schemas ``bench_trivium`` and ``bench_django``, where trivium and
+Django create their own tables and user (``python full.py setup`` in their app
+directories; each app sets its connection's ``search_path``).
 
     python bench/setup_db.py
 """
@@ -96,6 +98,7 @@ def setup(info: str | None = None) -> list[str]:
     return seeded
 
 
+FULLSTACK_SCHEMA = "bench_fullstack"
 FULLSTACK_NOTES = ("flask_note", "fastapi_note", "raw_note")
 
 
@@ -104,7 +107,9 @@ def setup_fullstack(email: str, password: str, info: str | None = None) -> bool:
     from argon2 import PasswordHasher
 
     with psycopg.connect(info or conninfo(), connect_timeout=5) as conn, conn.cursor() as cur:
-        cur.execute("CREATE SCHEMA IF NOT EXISTS bench_django")
+        for schema in (FULLSTACK_SCHEMA, "bench_trivium", "bench_django"):
+            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        cur.execute(f"SET search_path TO {FULLSTACK_SCHEMA}")
         cur.execute(
             "CREATE TABLE IF NOT EXISTS app_user ("
             " id serial PRIMARY KEY, email varchar(254) NOT NULL UNIQUE,"

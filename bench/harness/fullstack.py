@@ -45,11 +45,11 @@ class Stack:
 
 
 STACKS = {
-    "trivium": Stack("/accounts/login", "identifier", "trivium_note", own_setup=True),
-    "django": Stack("/accounts/login/", "username", "bench_django.notes_note", own_setup=True),
-    "flask": Stack("/login", "email", "flask_note"),
-    "fastapi": Stack("/login", "email", "fastapi_note"),
-    "raw_rsgi": Stack("/login", "email", "raw_note"),
+    "trivium": Stack("/accounts/login", "identifier", "bench_trivium.trivium_note", True),
+    "django": Stack("/accounts/login/", "username", "bench_django.notes_note", True),
+    "flask": Stack("/login", "email", "bench_fullstack.flask_note"),
+    "fastapi": Stack("/login", "email", "bench_fullstack.fastapi_note"),
+    "raw_rsgi": Stack("/login", "email", "bench_fullstack.raw_note"),
 }
 
 

@@ -32,6 +32,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import ForeignKey
+from sqlalchemy import MetaData
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -52,7 +53,7 @@ hasher = PasswordHasher()
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = MetaData(schema="bench_fullstack")  # created by bench/setup_db.py
 
 
 class User(Base):
@@ -66,7 +67,7 @@ class User(Base):
 class Note(Base):
     __tablename__ = "fastapi_note"
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("bench_fullstack.app_user.id"))
     title: Mapped[str]
     body: Mapped[str]
     priority: Mapped[int]

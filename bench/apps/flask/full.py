@@ -25,6 +25,7 @@ from flask_session import Session as ServerSideSession
 from flask_wtf import CSRFProtect
 from flask_wtf import FlaskForm
 from sqlalchemy import ForeignKey
+from sqlalchemy import MetaData
 from sqlalchemy import create_engine
 from sqlalchemy import select
 from sqlalchemy.orm import DeclarativeBase
@@ -60,7 +61,7 @@ hasher = PasswordHasher()
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = MetaData(schema="bench_fullstack")  # created by bench/setup_db.py
 
 
 class User(UserMixin, Base):
@@ -78,7 +79,7 @@ class User(UserMixin, Base):
 class Note(Base):
     __tablename__ = "flask_note"
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("bench_fullstack.app_user.id"))
     title: Mapped[str]
     body: Mapped[str]
     priority: Mapped[int]

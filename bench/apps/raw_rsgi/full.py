@@ -31,9 +31,12 @@ SESSION_TTL = 14 * 24 * 3600
 JSON_HEADERS = [("content-type", "application/json")]
 HTML_HEADERS = [("content-type", "text/html; charset=utf-8")]
 HELLO_JSON = orjson.dumps({"message": "Hello, World!"})
-USER_EMAIL = "SELECT email FROM app_user WHERE id = $1 AND is_active"
-USER_LOGIN = "SELECT id, password_hash FROM app_user WHERE email = $1 AND is_active"
-INSERT_NOTE = "INSERT INTO raw_note (user_id, title, body, priority) VALUES ($1, $2, $3, $4)"
+SCHEMA = "bench_fullstack"  # created by bench/setup_db.py
+USER_EMAIL = f"SELECT email FROM {SCHEMA}.app_user WHERE id = $1 AND is_active"
+USER_LOGIN = f"SELECT id, password_hash FROM {SCHEMA}.app_user WHERE email = $1 AND is_active"
+INSERT_NOTE = (
+    f"INSERT INTO {SCHEMA}.raw_note (user_id, title, body, priority) VALUES ($1, $2, $3, $4)"
+)
 LOGIN_PAGE = (
     b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Log in</title></head>'
     b'<body><form method="post" action="/login"><input type="email" name="email">'

@@ -49,7 +49,9 @@ EMAIL = "bench@example.com"
 PASSWORD = "bench-password-2026"  # noqa: S105 - the benchmark user of a local database
 
 app = App()
-db = Database(DATABASE_URL, pool_size=16, max_overflow=0)
+# The benchmark's own schema, out of the test suite's way (see bench/setup_db.py).
+SEARCH_PATH = {"server_settings": {"search_path": "bench_trivium"}}
+db = Database(DATABASE_URL, pool_size=16, max_overflow=0, connect_args=SEARCH_PATH)
 db.init_app(app)
 sessions = RedisStore(REDIS_URL, prefix="bench:trivium:")
 app.on_event("shutdown")(sessions.close)
