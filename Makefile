@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench bench-smoke docs clean
+.PHONY: run test check compat bench bench-smoke docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ check: $(STAMP)  ## ruff, mypy --strict, import contracts
 	$(VENV)/bin/ruff format --check src tests examples
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+compat: $(STAMP)  ## FastAPI's whole tutorial suite on trivium.compat vs FastAPI (docs/compat.md)
+	$(PY) tests/compat_fastapi/harness.py
 
 bench: $(STAMP)  ## the full benchmark; writes bench/RESULTS.md
 	$(PY) -m pip install -q -r bench/requirements.txt

@@ -20,7 +20,7 @@ from trivium.cli import main
 SRC = Path(trivium.cli.__file__).resolve().parents[2]
 BATTERIES = [
     *("openapi", "templating", "forms", "static", "db", "auth", "admin", "realtime"),
-    *("tasks", "cache", "ai", "interop", "conf", "observability"),
+    *("tasks", "cache", "ai", "interop", "conf", "observability", "port"),
 ]
 
 
@@ -59,7 +59,7 @@ def test_help_imports_no_battery_and_no_server() -> None:
     )
     modules = set(done.stdout.splitlines()[-1].split())
     assert not {f"trivium.{name}" for name in BATTERIES} & modules
-    assert not {"granian", "uvicorn", "watchfiles"} & modules
+    assert not {"granian", "uvicorn", "watchfiles", "libcst"} & modules
 
 
 def test_lazy_command_is_listed_without_being_imported(monkeypatch: pytest.MonkeyPatch) -> None:

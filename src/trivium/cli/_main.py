@@ -50,6 +50,9 @@ BATTERY_COMMANDS["openapi"] = LazyCommand("trivium.cli._openapi:openapi", "Write
 BATTERY_COMMANDS["db"] = LazyCommand(
     "trivium.db._cli:db", "Manage the database and its migrations."
 )
+BATTERY_COMMANDS["port"] = LazyCommand(
+    "trivium.port._cli:port", "Port an app from FastAPI: rewrite its imports to trivium.compat."
+)
 BATTERY_COMMANDS["createsuperuser"] = LazyCommand(
     "trivium.auth._cli:createsuperuser", "Create a user with every permission."
 )
