@@ -230,10 +230,9 @@ def _start(
     command = [sys.executable, "-m", "pytest", "-q", "-q", "-p", "no:cacheprovider"]
     command += ["--continue-on-collection-errors", "--tb=no", "-rN"]
     command += selection
-    log = (tree / "pytest.log").open("wb")
-    return subprocess.Popen(
-        command, cwd=tree, env=env, stdout=log, stderr=subprocess.STDOUT
-    ), results
+    with (tree / "pytest.log").open("wb") as log:
+        process = subprocess.Popen(command, cwd=tree, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return process, results
 
 
 def _finish(
