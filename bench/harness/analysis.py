@@ -10,6 +10,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
+from harness.scenarios import FULL
+
 SUBJECT_KEY = "trivium@granian-rsgi"
 RAW_RSGI = "raw_rsgi@granian-rsgi"
 RAW_RSGI_KEY = f"{RAW_RSGI}/basic"
@@ -203,7 +205,6 @@ def check_import(results: dict) -> Check:
 
 # --- the full-stack targets ---------------------------------------------------------
 
-FULL = "fullstack"
 EIGHT = ("plaintext", "json", "items_get", "items_post", "db", "queries", "fortunes", "updates")
 DJANGO_GUNICORN = ("django@gunicorn", "django@gunicorn-sync")
 DJANGO_ANY = (*DJANGO_GUNICORN, "django@granian-wsgi")

@@ -11,7 +11,7 @@ function setup(thread)
 end
 
 function response(status, headers, body)
-   if status ~= 200 or not string.find(body, email, 1, true) then
+   if status ~= 200 or body == nil or not string.find(body, email, 1, true) then
       unexpected = unexpected + 1
    end
 end
