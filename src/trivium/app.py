@@ -107,6 +107,23 @@ class DependencyOverrides(dict[Callable[..., Any], Callable[..., Any]]):
         super().update(*args, **kwargs)
         self._changed()
 
+    def __ior__(self, other: Any) -> DependencyOverrides:  # type: ignore[override,misc]
+        """Add several overrides (`app.dependency_overrides |= {...}`)."""
+        self.update(other)
+        return self
+
+    def setdefault(self, key: Callable[..., Any], default: Any = None) -> Any:
+        """Add an override unless `key` already has one; return the override in place."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def popitem(self) -> tuple[Callable[..., Any], Callable[..., Any]]:
+        """Remove and return the last override added."""
+        item = super().popitem()
+        self._changed()
+        return item
+
 
 class App(Router):
     """A trivium application: an ASGI 3 callable with routes, middleware and a lifespan.
@@ -140,7 +157,23 @@ class App(Router):
             `True` for `DEFAULT_SECURITY_HEADERS` (nosniff, frame denial, referrer and
             opener policies), a mapping for your own set, `False` for none. HSTS and CSP
             need a decision about your site: see `SecurityHeadersMiddleware`.
+        root_path: the path prefix a proxy strips before the app sees the request; set
+            on every request's scope (`request.scope["root_path"]`) and listed as the
+            first OpenAPI server. `openapi_prefix` is FastAPI's old name for it.
+        default_response_class: the response class of routes that don't name one.
+        responses: extra OpenAPI responses documented on every route.
+        generate_unique_id_function: builds the operationId of routes that don't set
+            one (`lambda route: f"{route.tags[0]}-{route.name}"`).
+        summary: the API summary (OpenAPI `info.summary`).
+        contact: the OpenAPI `info.contact` object (`name`, `url`, `email`).
+        license_info: the OpenAPI `info.license` object (`name`, `identifier` or `url`).
+        terms_of_service: the OpenAPI `info.termsOfService` URL.
+        swagger_ui_parameters: options passed to `SwaggerUIBundle(...)` on the docs page.
+        separate_input_output_schemas: document a model whose input and output schemas
+            differ as two schemas (`Item-Input`, `Item-Output`); `False` documents one.
     """
+
+    is_root = True
 
     def __init__(  # noqa: PLR0913 - the constructor FastAPI users know
         self,
@@ -166,8 +199,35 @@ class App(Router):
         servers: Sequence[Mapping[str, Any]] | None = None,
         openapi_tags: Sequence[Mapping[str, Any]] | None = None,
         security_headers: bool | Mapping[str, str] = True,
+        root_path: str = "",
+        openapi_prefix: str = "",
+        default_response_class: type[Response] | None = None,
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        generate_unique_id_function: Callable[[Any], str] | None = None,
+        summary: str | None = None,
+        contact: Mapping[str, Any] | None = None,
+        license_info: Mapping[str, Any] | None = None,
+        terms_of_service: str | None = None,
+        swagger_ui_parameters: Mapping[str, Any] | None = None,
+        separate_input_output_schemas: bool = True,
     ) -> None:
-        super().__init__(lifespan=lifespan)
+        super().__init__(
+            lifespan=lifespan,
+            responses=responses,
+            default_response_class=default_response_class,
+            generate_unique_id_function=generate_unique_id_function,
+        )
+        self.root_path = (root_path or openapi_prefix).rstrip("/")
+        """The prefix set as every request's `root_path` (empty: the server's)."""
+        info = {"summary": summary, "contact": contact, "license": license_info}
+        info["termsOfService"] = terms_of_service
+        self.openapi_info: dict[str, Any] = {k: v for k, v in info.items() if v is not None}
+        """Extra fields of the OpenAPI `info` object."""
+        self.swagger_ui_parameters: dict[str, Any] = dict(swagger_ui_parameters or {})
+        """Options passed to `SwaggerUIBundle(...)` on the docs page."""
+        self.separate_input_output_schemas = separate_input_output_schemas
+        self.slash_redirect: tuple[int, bool] = (308, False)
+        """The status of trailing-slash redirects and whether their URL is absolute."""
         # Unlike a plain router, app-wide dependencies are applied at compile time so
         # that they also cover routes added later and included routers.
         self.dependencies = []
@@ -286,7 +346,8 @@ class App(Router):
         dispatcher = Dispatcher(self)
         self._dispatcher = dispatcher
         self._asgi = build_stack(self, dispatcher, self.user_middleware)
-        self._rsgi_http = None if self.user_middleware else dispatcher.serve_rsgi
+        direct = not self.user_middleware and not self.root_path
+        self._rsgi_http = dispatcher.serve_rsgi if direct else None
 
     def openapi(self) -> dict[str, Any]:
         """Return the OpenAPI 3.1 document of the app (built once, then cached)."""
@@ -321,6 +382,8 @@ class App(Router):
         scope["app"] = self
         if self._asgi is None:
             self.build()
+        if self.root_path:
+            scope["root_path"] = self.root_path
         if scope["type"] == "lifespan":
             await self._lifespan_protocol(scope, receive, send)
             return
@@ -338,11 +401,15 @@ class App(Router):
         if scope.proto == "http":
             asgi_scope = http_scope(scope, "http", self._lifespan_state)
             asgi_scope["app"] = self
+            if self.root_path:
+                asgi_scope["root_path"] = self.root_path
             send = rsgi_send(protocol, scope.method == "HEAD")
             await self._asgi(asgi_scope, rsgi_receive(protocol), send)  # type: ignore[misc]
         elif scope.proto in ("ws", "websocket"):
             asgi_scope = http_scope(scope, "websocket", self._lifespan_state)
             asgi_scope["app"] = self
+            if self.root_path:
+                asgi_scope["root_path"] = self.root_path
             receive, send = websocket_adapters(protocol)
             await self._asgi(asgi_scope, receive, send)  # type: ignore[misc]
 

@@ -121,6 +121,7 @@ class _Docs:
         root = request.scope.get("root_path", "")
         static = f"{root}{self.docs_base}/static"
         options = {**_SWAGGER_DEFAULTS, "url": root + self.app.openapi_url}
+        options.update(getattr(self.app, "swagger_ui_parameters", {}))
         options.update(self.config.swagger_ui_parameters)
         config: dict[str, Any] = {
             "options": options,

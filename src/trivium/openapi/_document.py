@@ -65,6 +65,9 @@ def operation_id(route: Route, method: str) -> str:
     explicit = route.options.get("operation_id")
     if explicit:
         return explicit if len(route.methods) == 1 else f"{explicit}_{method.lower()}"
+    generate = route.options.get("generate_unique_id_function")
+    if generate is not None:
+        return str(generate(route))
     name = route.name or getattr(route.endpoint, "__name__", "operation")
     return re.sub(r"\W", "_", f"{name}{openapi_path(route.path)}") + f"_{method.lower()}"
 
@@ -86,7 +89,9 @@ class _Builder:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.registry = SchemaRegistry()
+        self.registry = SchemaRegistry(
+            separate_modes=getattr(app, "separate_input_output_schemas", True)
+        )
         self.operation_ids: dict[str, Route] = {}
         self.security_schemes: dict[str, dict[str, Any]] = {}
         self.uses_validation = False
@@ -225,6 +230,7 @@ def generate(app: Any) -> dict[str, Any]:
     info: dict[str, Any] = {"title": app.title, "version": app.version}
     if app.description:
         info["description"] = app.description
+    info.update(getattr(app, "openapi_info", {}))
     info.update(get_config(app).info)
     document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info}
     if app.servers:

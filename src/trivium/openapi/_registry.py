@@ -49,16 +49,19 @@ class _Generator(GenerateJsonSchema):
 class SchemaRegistry:
     """Hand out schema placeholders, then fill them all at once."""
 
-    __slots__ = ("_inputs", "_ref_template", "_slots")
+    __slots__ = ("_inputs", "_ref_template", "_separate", "_slots")
 
-    def __init__(self, ref_template: str = COMPONENTS_REF) -> None:
+    def __init__(self, ref_template: str = COMPONENTS_REF, *, separate_modes: bool = True) -> None:
         self._ref_template = ref_template
+        self._separate = separate_modes
         self._inputs: list[tuple[Hashable, Mode, CoreSchema]] = []
         self._slots: list[dict[str, Any]] = []
 
     def schema(self, annotation: Any, mode: Mode = "validation") -> dict[str, Any]:
         """Return the placeholder of `annotation`'s schema, filled in by `resolve()`."""
         slot: dict[str, Any] = {}
+        if not self._separate:
+            mode = "validation"  # one schema per model, as `separate_input_output_schemas=False`
         core = TypeAdapter(annotation).core_schema
         self._inputs.append((len(self._slots), mode, core))
         self._slots.append(slot)

@@ -42,7 +42,17 @@ _CONSTRAINTS = (
     "allow_inf_nan",
     "max_digits",
     "decimal_places",
+    "discriminator",
+    "json_schema_extra",
 )
+
+_UNSUPPORTED = {
+    "validation_alias": "use alias=... (the name read from the request)",
+    "serialization_alias": "a parameter is only read, never dumped; use alias=...",
+    "alias_priority": "use alias=...",
+    "annotation": "annotate the handler parameter instead",
+    "openapi_examples": "use examples=[...]",
+}
 
 
 class _Unset:
@@ -84,7 +94,6 @@ class Param:
         "deprecated",
         "description",
         "examples",
-        "extra",
         "include_in_schema",
         "title",
     )
@@ -109,6 +118,10 @@ class Param:
         constraints = {k: extra.pop(k) for k in _CONSTRAINTS if k in extra}
         if "regex" in extra:
             constraints["pattern"] = extra.pop("regex")
+        if "example" in extra:  # FastAPI's older single example
+            examples = [*(examples or []), extra.pop("example")]
+        if extra:
+            _refuse(type(self).__name__, extra)
         self.default = default
         self.default_factory = default_factory
         self.alias = alias
@@ -118,7 +131,6 @@ class Param:
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
         self.constraints: dict[str, Any] = constraints
-        self.extra: dict[str, Any] = extra
 
     @property
     def required(self) -> bool:
@@ -150,6 +162,25 @@ class Param:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({'' if self.required else repr(self.default)})"
+
+
+def _refuse(marker: str, extra: dict[str, Any]) -> None:
+    """Raise for the first option nobody handles: a typo must never pass silently."""
+    import difflib
+
+    from trivium.errors import ConfigurationError
+
+    key = next(iter(extra))
+    if key in _UNSUPPORTED:
+        raise ConfigurationError(
+            f"{marker}() option {key!r} is not supported: {_UNSUPPORTED[key]}",
+            "unsupported-option",
+        )
+    known = [*_CONSTRAINTS, "regex", "example", "default_factory", "alias", "title"]
+    known += ["description", "examples", "deprecated", "include_in_schema"]
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise TypeError(f"{marker}() got an unexpected keyword argument {key!r}{hint}")
 
 
 class Path(Param):

@@ -9,6 +9,7 @@ from trivium.routing._route import Route
 from trivium.routing._route import RouteOptions
 from trivium.routing._route import WebSocketRoute
 from trivium.routing._router import Router
+from trivium.routing._router import merge_options
 from trivium.routing._trie import CONVERTERS
 from trivium.routing._trie import Converter
 
@@ -22,4 +23,5 @@ __all__ = [
     "RouteOptions",
     "Router",
     "WebSocketRoute",
+    "merge_options",
 ]

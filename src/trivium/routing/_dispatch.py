@@ -154,7 +154,11 @@ class Dispatcher:
                 root = scope.get("root_path", "")
                 query = scope.get("query_string", b"").decode("latin-1")
                 target = root + other + ("?" + query if query else "")
-                await self.app.finalize(RedirectResponse(target, 308))(scope, receive, send)
+                status, absolute = self.app.slash_redirect
+                if absolute:
+                    url = Request(scope, receive, send).url
+                    target = str(url.replace(path=root + other, fragment=""))
+                await self.app.finalize(RedirectResponse(target, status))(scope, receive, send)
                 return
         await self._error(scope, receive, send, HTTPException(404))
 

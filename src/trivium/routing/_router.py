@@ -7,13 +7,16 @@ app compiles the result once at start-up.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import re
 import typing
+from collections.abc import AsyncIterator
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
+from typing import ClassVar
 from typing import TypeVar
 
 from typing_extensions import Unpack
@@ -21,15 +24,17 @@ from typing_extensions import Unpack
 from trivium.di._depends import Depends
 from trivium.errors import ConfigurationError
 from trivium.http._limits import Limits
+from trivium.http._response import Response
 from trivium.params._markers import Param
 from trivium.routing._route import BaseRoute
 from trivium.routing._route import Mount
 from trivium.routing._route import Route
 from trivium.routing._route import RouteOptions
 from trivium.routing._route import WebSocketRoute
+from trivium.routing._route import check_route_options
 from trivium.types import ASGIApp
 
-__all__ = ["Lifespan", "Router"]
+__all__ = ["Lifespan", "Router", "merge_options"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 C = TypeVar("C", bound=type)
@@ -49,7 +54,18 @@ class Router:
         lifespan: an async context manager factory run with the app's lifespan.
         responses: extra OpenAPI responses documented on every route.
         limits: request limits for every route of the router (see `Limits`).
+        default_response_class: the response class of routes that don't name one.
+        deprecated: mark every route deprecated in OpenAPI.
+        include_in_schema: `False` leaves every route out of the OpenAPI document.
+        generate_unique_id_function: builds the operationId of routes that don't set one.
+        on_startup: callables run at start-up (with the app's lifespan).
+        on_shutdown: callables run at shutdown.
+        routes: routes to start with.
+        route_class: the `Route` subclass routes are built with.
     """
+
+    is_root: ClassVar[bool] = False
+    """True for the app itself, whose routes are never included under a prefix."""
 
     def __init__(  # noqa: PLR0913 - the options FastAPI's APIRouter users know
         self,
@@ -60,6 +76,14 @@ class Router:
         lifespan: Lifespan | None = None,
         responses: dict[int | str, dict[str, Any]] | None = None,
         limits: Limits | None = None,
+        default_response_class: type[Response] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[Any], str] | None = None,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        routes: Sequence[BaseRoute] | None = None,
+        route_class: type[Route] = Route,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(
@@ -71,20 +95,39 @@ class Router:
         self.dependencies: list[Depends] = list(dependencies or [])
         self.responses = dict(responses or {})
         self.limits = limits
-        self.routes: list[BaseRoute] = []
+        self.default_response_class = default_response_class
+        self.deprecated = deprecated
+        self.include_in_schema = include_in_schema
+        self.generate_unique_id_function = generate_unique_id_function
+        self.route_class = _check_route_class(route_class)
+        self.routes: list[BaseRoute] = list(routes or [])
         self.lifespans: list[Lifespan] = [lifespan] if lifespan is not None else []
+        if on_startup or on_shutdown:
+            self.lifespans.insert(0, _event_lifespan(on_startup or (), on_shutdown or ()))
+
+    def route_defaults(self) -> RouteOptions:
+        """Return the options this router gives each of its routes (read when one is added)."""
+        defaults: RouteOptions = {}
+        if self.tags:
+            defaults["tags"] = list(self.tags)
+        if self.dependencies:
+            defaults["dependencies"] = list(self.dependencies)
+        if self.responses:
+            defaults["responses"] = dict(self.responses)
+        if self.limits is not None:
+            defaults["limits"] = self.limits
+        if self.default_response_class is not None:
+            defaults["response_class"] = self.default_response_class
+        if self.deprecated:
+            defaults["deprecated"] = True
+        if not self.include_in_schema:
+            defaults["include_in_schema"] = False
+        if self.generate_unique_id_function is not None:
+            defaults["generate_unique_id_function"] = self.generate_unique_id_function
+        return defaults
 
     def _merge(self, options: RouteOptions) -> RouteOptions:
-        merged: RouteOptions = dict(options)  # type: ignore[assignment]
-        if self.tags:
-            merged["tags"] = [*self.tags, *options.get("tags", [])]
-        if self.dependencies:
-            merged["dependencies"] = [*self.dependencies, *options.get("dependencies", ())]
-        if self.responses:
-            merged["responses"] = {**self.responses, **options.get("responses", {})}
-        if self.limits is not None and "limits" not in options:
-            merged["limits"] = self.limits
-        return merged
+        return merge_options(self.route_defaults(), options)
 
     def add_route(
         self,
@@ -93,13 +136,20 @@ class Router:
         methods: Sequence[str] | None = None,
         **options: Unpack[RouteOptions],
     ) -> Route:
-        """Register `endpoint` for `path` and `methods` (default GET)."""
+        """Register `endpoint` for `path` and `methods` (default GET).
+
+        Raises:
+            TypeError: an option `RouteOptions` doesn't know (a typo is never ignored).
+        """
+        check_route_options(options, f"route {path!r}")
         full = self.prefix + path
-        if not full:
+        if not full and self.is_root:
             raise ConfigurationError(
                 "a route path may be empty only under a router prefix", "path-format"
             )
-        route = Route(full, endpoint, methods or ["GET"], self._merge(options))
+        # An empty path waits for the prefix it is included under (checked there).
+        route = self.route_class(full or "/", endpoint, methods or ["GET"], self._merge(options))
+        route.path = full
         self.routes.append(route)
         return route
 
@@ -107,6 +157,7 @@ class Router:
         self, path: str, methods: Sequence[str] | None = None, **options: Unpack[RouteOptions]
     ) -> Callable[[F], F]:
         """Register the decorated function for `path` and `methods` (default GET)."""
+        check_route_options(options, f"route {path!r}")
 
         def decorator(func: F) -> F:
             self.add_route(path, func, methods, **options)
@@ -173,7 +224,7 @@ class Router:
         """Serve the ASGI `app` (or another trivium app) under `path`."""
         self.routes.append(Mount(self.prefix + path, app, name))
 
-    def include_router(
+    def include_router(  # noqa: PLR0913 - the options FastAPI's include_router takes
         self,
         router: Router,
         *,
@@ -181,43 +232,40 @@ class Router:
         tags: Sequence[str] | None = None,
         dependencies: Sequence[Depends] | None = None,
         responses: dict[int | str, dict[str, Any]] | None = None,
+        default_response_class: type[Response] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[Any], str] | None = None,
+        limits: Limits | None = None,
     ) -> None:
-        """Copy `router`'s routes into this one, under `prefix` with extra tags and dependencies.
+        """Copy `router`'s routes into this one, under `prefix` with extra options.
 
-        Routes added to `router` after this call are not included.
+        Each option is combined with the route's own by `merge_options` (tags and
+        dependencies add up, outer first; the route's own choices win). Routes added to
+        `router` after this call are not included.
+
+        Raises:
+            ConfigurationError: a bad prefix, or a route whose path stays empty.
         """
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(
                 f"include prefix {prefix!r} must start with '/' and not end with '/'",
                 "router-prefix",
             )
-        outer = Router(
-            prefix=self.prefix + prefix,
-            tags=[*self.tags, *(tags or [])],
-            dependencies=[*self.dependencies, *(dependencies or [])],
-            responses={**self.responses, **(responses or {})},
+        given = Router(
+            tags=tags,
+            dependencies=dependencies,
+            responses=responses,
+            limits=limits,
+            default_response_class=default_response_class,
+            deprecated=deprecated,
+            include_in_schema=include_in_schema,
+            generate_unique_id_function=generate_unique_id_function,
         )
+        defaults = merge_options(self.route_defaults(), given.route_defaults())
+        full_prefix = self.prefix + prefix
         for route in router.routes:
-            if isinstance(route, Route):
-                self.routes.append(
-                    Route(
-                        outer.prefix + route.path,
-                        route.endpoint,
-                        route.methods,
-                        outer._merge(route.options),
-                    )
-                )
-            elif isinstance(route, WebSocketRoute):
-                self.routes.append(
-                    WebSocketRoute(
-                        outer.prefix + route.path,
-                        route.endpoint,
-                        route.name,
-                        [*outer.dependencies, *route.dependencies],
-                    )
-                )
-            elif isinstance(route, Mount):
-                self.routes.append(Mount(outer.prefix + route.path, route.app, route.name))
+            self.routes.append(_included(route, full_prefix, defaults))
         self.lifespans.extend(router.lifespans)
 
     def view(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[C], C]:
@@ -255,6 +303,89 @@ class Router:
             raise ConfigurationError(
                 f"view {cls.__name__} defines none of {', '.join(_VIEW_METHODS)}", "view-empty"
             )
+
+
+def merge_options(outer: RouteOptions, inner: RouteOptions) -> RouteOptions:
+    """Combine a router's (or an include's) `outer` options with a route's `inner` ones.
+
+    The one rule for routers, used when a route is added and when a router is included:
+    tags, dependencies and responses add up (outer first, the inner response wins on
+    the same status); `deprecated=True` and `include_in_schema=False` win from either
+    side; any other option is the inner one when set, else the outer one.
+    """
+    merged: dict[str, Any] = dict(inner)
+    given: dict[str, Any] = dict(outer)
+    for key, value in given.items():
+        if key == "tags":
+            merged["tags"] = [*value, *inner.get("tags", [])]
+        elif key == "dependencies":
+            merged["dependencies"] = [*value, *inner.get("dependencies", ())]
+        elif key == "responses":
+            merged["responses"] = {**value, **inner.get("responses", {})}
+        elif key == "deprecated":
+            merged["deprecated"] = bool(value or inner.get("deprecated"))
+        elif key == "include_in_schema":
+            merged["include_in_schema"] = bool(value and inner.get("include_in_schema", True))
+        elif key not in inner:
+            merged[key] = value
+    return merged  # type: ignore[return-value]
+
+
+def _included(route: BaseRoute, prefix: str, defaults: RouteOptions) -> BaseRoute:
+    """Return a copy of `route` under `prefix` with `defaults` merged into its options."""
+    path = prefix + route.path
+    if isinstance(route, Route):
+        if not path:
+            raise ConfigurationError(
+                f"route {route.name!r} has an empty path and is included without a prefix; "
+                "give the router or include_router a prefix, or the route a path",
+                "path-format",
+            )
+        return type(route)(
+            path, route.endpoint, route.methods, merge_options(defaults, route.options)
+        )
+    if isinstance(route, WebSocketRoute):
+        return WebSocketRoute(
+            path,
+            route.endpoint,
+            route.name,
+            [*defaults.get("dependencies", ()), *route.dependencies],
+        )
+    if isinstance(route, Mount):
+        return Mount(path, route.app, route.name)
+    return route
+
+
+def _check_route_class(route_class: type[Route]) -> type[Route]:
+    if not (isinstance(route_class, type) and issubclass(route_class, Route)):
+        raise ConfigurationError(
+            f"route_class={route_class!r} must be a subclass of trivium's Route", "route-class"
+        )
+    if any("get_route_handler" in vars(cls) for cls in route_class.__mro__):
+        raise ConfigurationError(
+            f"route_class={route_class.__name__} overrides get_route_handler, which trivium "
+            "never calls; move that logic into a middleware or a dependency",
+            "route-class",
+        )
+    return route_class
+
+
+def _event_lifespan(
+    on_startup: Sequence[Callable[[], Any]], on_shutdown: Sequence[Callable[[], Any]]
+) -> Lifespan:
+    @contextlib.asynccontextmanager
+    async def events(app: Any) -> AsyncIterator[None]:
+        for func in on_startup:
+            result = func()
+            if inspect.isawaitable(result):
+                await result
+        yield
+        for func in on_shutdown:
+            result = func()
+            if inspect.isawaitable(result):
+                await result
+
+    return events
 
 
 def _shared_parameters(cls: type) -> list[inspect.Parameter]:

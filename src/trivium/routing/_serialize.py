@@ -108,37 +108,38 @@ def make_serializer(  # noqa: PLR0913 - one closure per output strategy, chosen 
     exclude_unset: bool = False,
     exclude_none: bool = False,
     by_alias: bool = True,
+    exclude_defaults: bool = False,
+    include: Any = None,
+    exclude: Any = None,
     name: str = "handler",
 ) -> Serializer:
-    """Compile the function that turns `(result, ctx)` into a `Response`."""
+    """Compile the function that turns `(result, ctx)` into a `Response`.
+
+    `include`/`exclude` filter fields (pydantic's syntax) with or without a response
+    model: a field listed in `exclude` is never sent.
+    """
     status = status_code or 200
-    adapter: TypeAdapter[Any] | None = None
-    if response_model is not None:
-        try:
-            adapter = TypeAdapter(response_model)
-        except Exception as exc:
-            raise ConfigurationError(
-                f"{name}: response model {response_model!r} is not a valid pydantic type ({exc})",
-                "response-model",
-            ) from exc
+    filtered = include is not None or exclude is not None or exclude_defaults
+    if response_model is None and filtered:
+        # Filtering needs pydantic's serializer even for plain data (dicts, models).
+        response_model = Any
+    adapter = _adapter(response_model, name)
     plain_json = response_class is None or response_class in _json_classes()
     validate, to_json = _core_methods(adapter) if adapter is not None else (None, None)
 
+    dump: dict[str, Any] = {
+        "exclude_unset": exclude_unset,
+        "exclude_none": exclude_none,
+        "by_alias": by_alias,
+    }
+    if filtered:
+        dump.update(_filters(response_model, include, exclude), exclude_defaults=exclude_defaults)
+
     def to_bytes(result: Any) -> bytes:
         if validate is not None and to_json is not None:
-            try:
-                value = validate(result, from_attributes=True)
-            except Exception as exc:
-                raise ResponseValidationError(
-                    f"{name} returned a value that does not match its response model: {exc}"
-                ) from exc
-            return to_json(
-                value, exclude_unset=exclude_unset, exclude_none=exclude_none, by_alias=by_alias
-            )
+            return to_json(_validated(validate, result, name), **dump)
         if isinstance(result, BaseModel):
-            return result.__pydantic_serializer__.to_json(
-                result, exclude_unset=exclude_unset, exclude_none=exclude_none, by_alias=by_alias
-            )
+            return result.__pydantic_serializer__.to_json(result, **dump)
         return orjson.dumps(result, default=json_default)
 
     def serialize(result: Any, ctx: RequestContext) -> Response:
@@ -149,12 +150,54 @@ def make_serializer(  # noqa: PLR0913 - one closure per output strategy, chosen 
             response = json_response(to_bytes(result), status)
         else:
             assert response_class is not None
+            if adapter is not None:
+                # As FastAPI: the model filters the content before any response class sees it.
+                result = adapter.dump_python(
+                    _validated(adapter.validate_python, result, name), mode="json", **dump
+                )
             response = response_class(result, status_code=status)
         if temporal is not None:
             return _merge(response, temporal, None)
         return response
 
     return serialize
+
+
+def _validated(validate: Callable[..., Any], result: Any, name: str) -> Any:
+    try:
+        return validate(result, from_attributes=True)
+    except Exception as exc:
+        raise ResponseValidationError(
+            f"{name} returned a value that does not match its response model: {exc}"
+        ) from exc
+
+
+def _adapter(response_model: Any, name: str) -> TypeAdapter[Any] | None:
+    if response_model is None:
+        return None
+    try:
+        return TypeAdapter(response_model)
+    except Exception as exc:
+        raise ConfigurationError(
+            f"{name}: response model {response_model!r} is not a valid pydantic type ({exc})",
+            "response-model",
+        ) from exc
+
+
+def _filters(model: Any, include: Any, exclude: Any) -> dict[str, Any]:
+    """Return pydantic's `include`/`exclude`, applied to every item of a list model.
+
+    Pydantic reads a set given for a list as item indices, so `exclude={"password"}`
+    on `list[User]` would filter nothing; a field excluded must never be returned.
+    """
+    origin = get_origin(model)
+    sequence = inspect.isclass(origin) and issubclass(origin, (list, tuple, set, frozenset))
+
+    def per_item(fields: Any) -> Any:
+        names = isinstance(fields, (set, frozenset)) and all(isinstance(f, str) for f in fields)
+        return {"__all__": fields} if sequence and names else fields
+
+    return {"include": per_item(include), "exclude": per_item(exclude)}
 
 
 def _core_methods(adapter: TypeAdapter[Any]) -> tuple[Callable[..., Any], Callable[..., bytes]]:
