@@ -290,6 +290,25 @@ class App(Router):
             )
         self.user_middleware.insert(0, Middleware(cls, *args, **options))
 
+    def middleware(self, kind: str) -> Callable[[E], E]:
+        """Add the decorated `dispatch(request, call_next)` as middleware (`kind` is `"http"`).
+
+        As `add_middleware(BaseHTTPMiddleware, dispatch=func)`: the last added is the
+        outermost. See `trivium.middleware.BaseHTTPMiddleware`.
+        """
+        if kind != "http":
+            raise ConfigurationError(
+                f"app.middleware({kind!r}): only 'http' middleware exists", "middleware-kind"
+            )
+
+        def decorator(func: E) -> E:
+            from trivium.middleware._base import BaseHTTPMiddleware
+
+            self.add_middleware(BaseHTTPMiddleware, dispatch=func)
+            return func
+
+        return decorator
+
     def add_exception_handler(
         self, key: type[BaseException] | int, handler: ExceptionHandler
     ) -> None:

@@ -13,6 +13,8 @@ from typing import Any
 from trivium.middleware._stack import Middleware
 
 if TYPE_CHECKING:
+    from trivium.middleware._base import BaseHTTPMiddleware
+    from trivium.middleware._base import CallNext
     from trivium.middleware._cors import CORSMiddleware
     from trivium.middleware._gzip import GZipMiddleware
     from trivium.middleware._hosts import TrustedHostMiddleware
@@ -27,7 +29,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HSTS",
+    "BaseHTTPMiddleware",
     "CORSMiddleware",
+    "CallNext",
     "ContentSecurityPolicy",
     "GZipMiddleware",
     "HTTPSRedirectMiddleware",
@@ -41,6 +45,8 @@ __all__ = [
 ]
 
 _LAZY = {
+    "BaseHTTPMiddleware": "_base",
+    "CallNext": "_base",
     "CORSMiddleware": "_cors",
     "ContentSecurityPolicy": "_security",
     "GZipMiddleware": "_gzip",
