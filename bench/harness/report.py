@@ -41,6 +41,7 @@ def render(results: dict) -> str:
     lines += _machine(results)
     lines += _targets(results, suites)
     lines += _problems(results)
+    lines += _fullstack_summary(results, [s.name for s in measured if s.suite == FULL])
     for scenario in measured:
         table = _scenario_table(results, scenario)
         if table and scenario.suite == FULL and FULL_NOTE not in lines:
@@ -132,6 +133,46 @@ def _scenario_table(results: dict, scenario) -> list[str]:
         *note,
         "",
     ]
+
+
+SUMMARY_COLUMNS = (
+    ("trivium (Granian RSGI)", ("trivium@granian-rsgi",)),
+    ("raw RSGI", ("raw_rsgi@granian-rsgi",)),
+    ("Django (gunicorn sync)", ("django@gunicorn-sync",)),
+    ("Django (gunicorn gthread)", ("django@gunicorn",)),
+    ("Django (Granian WSGI)", ("django@granian-wsgi",)),
+    ("Flask (best server)", ("flask@gunicorn", "flask@granian-wsgi")),
+    ("FastAPI (uvicorn)", ("fastapi@uvicorn",)),
+)
+
+
+def _median(results: dict, names: tuple[str, ...], scenario: str) -> float | None:
+    summaries = [summarize(runs_of(results, f"{name}/{FULL}", scenario)) for name in names]
+    values = [summary.rps for summary in summaries if summary is not None]
+    return max(values) if values else None
+
+
+def _fullstack_summary(results: dict, scenarios: list[str]) -> list[str]:
+    """Return the full-stack table in the shape docs/performance.md publishes it."""
+    subject = f"{SUBJECT_KEY}/{FULL}"
+    if not any(runs_of(results, subject, scenario) for scenario in scenarios):
+        return []
+    header = " | ".join(label for label, _ in SUMMARY_COLUMNS)
+    lines = ["## Full-stack summary (req/s medians; the table of docs/performance.md)", ""]
+    lines += [f"| scenario | {header} | trivium ÷ raw RSGI | trivium ÷ Django on gunicorn |"]
+    lines += ["|---|" + "---:|" * (len(SUMMARY_COLUMNS) + 2)]
+    for scenario in scenarios:
+        cells = [_num(_median(results, names, scenario)) for _, names in SUMMARY_COLUMNS]
+        vs_raw = ratio(results, subject, raw_key(FULL), scenario)
+        django = [
+            value
+            for name in ("django@gunicorn", "django@gunicorn-sync")
+            if (value := ratio(results, subject, f"{name}/{FULL}", scenario)) is not None
+        ]
+        vs_django = min(django) if django else None  # against the faster gunicorn worker
+        cells += [_num(vs_raw, "{:.2f}×"), _num(vs_django, "{:.2f}×")]
+        lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 def _peer_table(results: dict, suites: dict[str, str]) -> list[str]:
