@@ -191,3 +191,27 @@ def test_syntax_error_is_reported_and_source_kept() -> None:
     assert len(result.problems) == 1
     assert result.problems[0].line == 2
     assert result.problems[0].reason.startswith("could not parse")
+
+
+def test_strings_naming_fastapi_objects_follow_the_import() -> None:
+    source = textwrap.dedent(
+        """\
+        import pytest
+        from unittest import mock
+
+
+        @pytest.mark.filterwarnings("ignore::fastapi.security.OAuth2PasswordBearer")
+        def test_x():
+            with mock.patch('starlette.status.HTTP_200_OK', 201):
+                pass
+            docs = "fastapi.tiangolo.com"
+            unknown = "fastapi.security.NoSuchThing"
+        """
+    )
+    result = port_source(source, "test_x.py")
+    assert result.converted == 2
+    assert '"ignore::trivium.compat.fastapi.security.OAuth2PasswordBearer"' in result.source
+    assert "mock.patch('trivium.compat.starlette.status.HTTP_200_OK', 201)" in result.source
+    assert 'docs = "fastapi.tiangolo.com"' in result.source
+    assert 'unknown = "fastapi.security.NoSuchThing"' in result.source
+    assert not port_source(result.source, "test_x.py").changed

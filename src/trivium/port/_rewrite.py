@@ -18,6 +18,7 @@ lacks is left as it is and reported, as are third-party FastAPI plugins.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from typing import cast
 
@@ -87,7 +88,7 @@ def port_source(
     except cst.ParserSyntaxError as exc:
         problem = Problem(path, exc.raw_line, "", f"could not parse: {exc.message}")
         return PortResult(source, False, 0, (problem,))
-    rewriter = _Rewriter(local)
+    rewriter = _Rewriter(local, strings=_QUOTED_PATH.search(source) is not None)
     code = module.visit(rewriter).code
     problems: tuple[Problem, ...] = ()
     if rewriter.problems:
@@ -111,16 +112,64 @@ def _last_without_comma(aliases: Sequence[cst.ImportAlias]) -> list[cst.ImportAl
     return kept
 
 
+# A string naming a FastAPI/Starlette object by its dotted path, alone or as the category
+# of a warnings filter: `mock.patch("fastapi.routing.x")`,
+# `pytest.mark.filterwarnings("ignore::fastapi.exceptions.FastAPIDeprecationWarning")`.
+_PATH_STRING = re.compile(
+    r"(?P<head>(?:[a-z]*:[^:]*:)?)(?P<path>(?:fastapi|starlette)(?:\.[A-Za-z_]\w*)+)(?P<tail>(?::.*)?)",
+    re.DOTALL,
+)
+_QUOTED_PATH = re.compile(r"""['"](?:[a-z]*:[^:'"]*:)?(?:fastapi|starlette)\.""")
+
+
+def _compat_path(path: str) -> str | None:
+    """Return the trivium.compat path of a dotted module or module attribute path, if it exists."""
+    parts = path.split(".")
+    for cut in range(len(parts), 0, -1):
+        module = compat_module(".".join(parts[:cut]))
+        if module is None:
+            continue
+        target: object = module
+        for attribute in parts[cut:]:
+            if not hasattr(target, attribute):
+                return None
+            target = getattr(target, attribute)
+        return compat_name(path)
+    return None
+
+
 class _Rewriter(cst.CSTTransformer):
-    def __init__(self, local: frozenset[str]) -> None:
+    def __init__(self, local: frozenset[str], *, strings: bool) -> None:
         super().__init__()
         self.local = local
+        self.strings = strings
         self.converted = 0
         self.problems: list[tuple[cst.CSTNode, str, str]] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        # Imports are statements; no expression holds one, so expressions are not walked.
-        return not isinstance(node, cst.BaseExpression)
+        # Imports are statements, so expressions are walked only when a string in the
+        # module may name a FastAPI object (most modules have none).
+        return self.strings or not isinstance(node, cst.BaseExpression)
+
+    def leave_SimpleString(  # noqa: N802 - libcst's visitor naming
+        self, original_node: cst.SimpleString, updated_node: cst.SimpleString
+    ) -> cst.SimpleString:
+        value = updated_node.evaluated_value
+        if not isinstance(value, str):
+            return updated_node
+        match = _PATH_STRING.fullmatch(value)
+        if match is None or "\\" in updated_node.value:
+            return updated_node
+        target = _compat_path(match["path"])
+        if target is None:
+            return updated_node
+        quoted = updated_node.value
+        body = quoted[len(updated_node.prefix) + len(updated_node.quote) : -len(updated_node.quote)]
+        new_body = body.replace(match["path"], target, 1)
+        self.converted += 1
+        return updated_node.with_changes(
+            value=f"{updated_node.prefix}{updated_node.quote}{new_body}{updated_node.quote}"
+        )
 
     def _statements(
         self,
