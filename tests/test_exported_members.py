@@ -26,6 +26,8 @@ PUBLIC_MODULES = [
     "trivium.csrf",
     "trivium.auth",
     "trivium.port",
+    "trivium.compat.fastapi",
+    "trivium.compat.starlette",
 ]
 
 

@@ -1,0 +1,9 @@
+"""`fastapi.exceptions` on trivium."""
+
+from __future__ import annotations
+
+from trivium.errors import HTTPException
+from trivium.errors import RequestValidationError
+from trivium.errors import WebSocketException
+
+__all__ = ["HTTPException", "RequestValidationError", "WebSocketException"]

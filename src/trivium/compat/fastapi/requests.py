@@ -1,0 +1,8 @@
+"""`fastapi.requests` on trivium."""
+
+from __future__ import annotations
+
+from trivium.http import HTTPConnection
+from trivium.http import Request
+
+__all__ = ["HTTPConnection", "Request"]

@@ -1,0 +1,23 @@
+"""`fastapi.responses` on trivium: the response classes."""
+
+from __future__ import annotations
+
+from trivium.responses import EventSourceResponse
+from trivium.responses import FileResponse
+from trivium.responses import HTMLResponse
+from trivium.responses import JSONResponse
+from trivium.responses import PlainTextResponse
+from trivium.responses import RedirectResponse
+from trivium.responses import Response
+from trivium.responses import StreamingResponse
+
+__all__ = [
+    "EventSourceResponse",
+    "FileResponse",
+    "HTMLResponse",
+    "JSONResponse",
+    "PlainTextResponse",
+    "RedirectResponse",
+    "Response",
+    "StreamingResponse",
+]

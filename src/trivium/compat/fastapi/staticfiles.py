@@ -1,0 +1,7 @@
+"""`fastapi.staticfiles` on trivium."""
+
+from __future__ import annotations
+
+from trivium.staticfiles import StaticFiles
+
+__all__ = ["StaticFiles"]

@@ -1,0 +1,9 @@
+"""`fastapi.websockets` on trivium."""
+
+from __future__ import annotations
+
+from trivium.http import WebSocket
+from trivium.http import WebSocketDisconnect
+from trivium.http import WebSocketState
+
+__all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState"]

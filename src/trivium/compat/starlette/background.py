@@ -1,0 +1,8 @@
+"""`starlette.background` on trivium."""
+
+from __future__ import annotations
+
+from trivium.background import BackgroundTask
+from trivium.background import BackgroundTasks
+
+__all__ = ["BackgroundTask", "BackgroundTasks"]

@@ -1,0 +1,8 @@
+"""`starlette.exceptions` on trivium."""
+
+from __future__ import annotations
+
+from trivium.errors import HTTPException
+from trivium.errors import WebSocketException
+
+__all__ = ["HTTPException", "WebSocketException"]

@@ -1,0 +1,7 @@
+"""`starlette.middleware.gzip` on trivium."""
+
+from __future__ import annotations
+
+from trivium.middleware import GZipMiddleware
+
+__all__ = ["GZipMiddleware"]

@@ -1,0 +1,7 @@
+"""`starlette.middleware.httpsredirect` on trivium."""
+
+from __future__ import annotations
+
+from trivium.middleware import HTTPSRedirectMiddleware
+
+__all__ = ["HTTPSRedirectMiddleware"]

@@ -1,0 +1,7 @@
+"""`starlette.middleware.trustedhost` on trivium."""
+
+from __future__ import annotations
+
+from trivium.middleware import TrustedHostMiddleware
+
+__all__ = ["TrustedHostMiddleware"]
