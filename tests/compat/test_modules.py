@@ -91,3 +91,28 @@ def test_a_ported_fastapi_app_serves_requests(tmp_path: Path) -> None:
         assert client.get("/items/3?q=x").json() == {"id": 3, "t": "x"}
         assert client.get("/items/0?q=x").status_code == 404
         assert client.get("/items/abc?q=x").status_code == 422
+
+
+def test_fastapi_redirects_a_trailing_slash_with_307_to_an_absolute_url() -> None:
+    app = FastAPI()
+
+    @app.get("/items")
+    def items() -> list[int]:
+        return [1]
+
+    with TestClient(app) as client:
+        response = client.get("/items/", follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "http://testserver/items"
+
+
+def test_fastapi_documents_only_fastapis_responses() -> None:
+    app = FastAPI()
+
+    @app.post("/items")
+    def create(item: dict[str, int]) -> dict[str, int]:
+        return item
+
+    with TestClient(app) as client:
+        responses = client.get("/openapi.json").json()["paths"]["/items"]["post"]["responses"]
+    assert sorted(responses) == ["200", "422"]

@@ -178,11 +178,23 @@ class Score:
             groups[key].append(node)
         return dict(sorted(groups.items(), key=lambda item: -len(item[1])))
 
+    def split(self) -> dict[str, tuple[int, int]]:
+        """Passed and expected counts for OpenAPI-document tests and for the other (behaviour) tests."""
+        passed = set(self.passed)
+        counts = {"behaviour": [0, 0], "openapi": [0, 0]}
+        for node in self.expected:
+            kind = "openapi" if "openapi" in node.rpartition("::")[2] else "behaviour"
+            counts[kind][1] += 1
+            counts[kind][0] += node in passed
+        return {kind: (done, total) for kind, (done, total) in counts.items()}
+
     def summary(self) -> str:
-        """One line: passed / expected (rate) on FastAPI <version>."""
+        """One line: passed / expected (rate) on FastAPI <version>, split by kind."""
+        split = ", ".join(f"{kind} {done}/{total}" for kind, (done, total) in self.split().items())
         return (
             f"FastAPI {self.version} tutorial tests on trivium.compat: {len(self.passed)} of "
-            f"{len(self.expected)} that FastAPI passes ({self.rate:.1%}), {self.seconds:.0f} s"
+            f"{len(self.expected)} that FastAPI passes ({self.rate:.1%}; {split}), "
+            f"{self.seconds:.0f} s"
         )
 
 
