@@ -171,6 +171,8 @@ class App(Router):
         swagger_ui_parameters: options passed to `SwaggerUIBundle(...)` on the docs page.
         separate_input_output_schemas: document a model whose input and output schemas
             differ as two schemas (`Item-Input`, `Item-Output`); `False` documents one.
+        strict_content_type: refuse a JSON body sent without a `Content-Type` header
+            (415); `False` parses it as JSON, as older FastAPI versions did.
     """
 
     is_root = True
@@ -210,6 +212,7 @@ class App(Router):
         terms_of_service: str | None = None,
         swagger_ui_parameters: Mapping[str, Any] | None = None,
         separate_input_output_schemas: bool = True,
+        strict_content_type: bool = True,
     ) -> None:
         super().__init__(
             lifespan=lifespan,
@@ -226,6 +229,9 @@ class App(Router):
         self.swagger_ui_parameters: dict[str, Any] = dict(swagger_ui_parameters or {})
         """Options passed to `SwaggerUIBundle(...)` on the docs page."""
         self.separate_input_output_schemas = separate_input_output_schemas
+        self.strict_content_type = strict_content_type
+        self.json_errors_as_validation = False
+        """Answer malformed JSON with a 422 validation error (FastAPI's choice) instead of 400."""
         self.slash_redirect: tuple[int, bool] = (308, False)
         """The status of trailing-slash redirects and whether their URL is absolute."""
         # Unlike a plain router, app-wide dependencies are applied at compile time so

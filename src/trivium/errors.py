@@ -7,6 +7,7 @@ TriviumError
 HTTPException                   an HTTP error response, raised from handlers
 └── RequestValidationError      422: the request did not match the handler's parameters
 WebSocketException              close a websocket with a code and reason
+ResponseValidationError         a handler returned data that doesn't fit its response model (500)
 ```
 """
 
@@ -22,6 +23,7 @@ __all__ = [
     "HTTPException",
     "MissingDependencyError",
     "RequestValidationError",
+    "ResponseValidationError",
     "TriviumError",
     "WebSocketException",
 ]
@@ -107,3 +109,22 @@ class WebSocketException(Exception):  # noqa: N818 - mirrors Starlette's name
         self.reason = reason or ""
         """The close reason sent to the client."""
         super().__init__(code, self.reason)
+
+
+class ResponseValidationError(ValueError):
+    """A handler returned data that does not match its response model: a server bug (500).
+
+    `errors()` returns pydantic-style error dicts; `body` is the value returned.
+    """
+
+    def __init__(
+        self, message: str, errors: Sequence[Mapping[str, Any]] = (), body: Any = None
+    ) -> None:
+        super().__init__(message)
+        self._errors = list(errors)
+        self.body = body
+        """What the handler returned."""
+
+    def errors(self) -> list[Mapping[str, Any]]:
+        """Return the list of validation errors."""
+        return self._errors

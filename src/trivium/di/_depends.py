@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 from typing import Literal
 
-__all__ = ["DependencyScope", "Depends"]
+__all__ = ["DependencyScope", "Depends", "Security", "SecurityScopes"]
 
 DependencyScope = Literal["function", "request", "app"]
 
@@ -53,3 +54,42 @@ class Depends:
     def __repr__(self) -> str:
         name = getattr(self.dependency, "__qualname__", repr(self.dependency))
         return f"Depends({name})"
+
+
+class Security(Depends):
+    """`Depends` that also requires OAuth2 `scopes` (documented, and given to `SecurityScopes`).
+
+    The scopes add up along the dependency chain: a dependency taking a `SecurityScopes`
+    parameter receives every scope required by the `Security(...)` markers above it.
+    """
+
+    __slots__ = ("scopes",)
+
+    def __init__(
+        self,
+        dependency: Callable[..., Any] | None = None,
+        *,
+        scopes: Sequence[str] | None = None,
+        use_cache: bool = True,
+        scope: DependencyScope | None = None,
+    ) -> None:
+        super().__init__(dependency, use_cache=use_cache, scope=scope)
+        self.scopes: tuple[str, ...] = tuple(scopes or ())
+
+
+class SecurityScopes:
+    """Inject the scopes required by the `Security(...)` chain leading to a dependency."""
+
+    __slots__ = ("scopes",)
+
+    def __init__(self, scopes: Sequence[str] | None = None) -> None:
+        self.scopes: list[str] = list(scopes or [])
+        """The required scopes, outermost first, without repeats."""
+
+    @property
+    def scope_str(self) -> str:
+        """The scopes separated by spaces (for a `WWW-Authenticate` header)."""
+        return " ".join(self.scopes)
+
+    def __repr__(self) -> str:
+        return f"SecurityScopes({self.scopes!r})"

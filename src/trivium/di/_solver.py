@@ -163,6 +163,8 @@ async def run_steps(steps: Sequence[Step], values: dict[str, Any], ctx: RequestC
                 kwargs[name] = results[key]
             elif source == ARG_SPECIAL:
                 kwargs[name] = ctx.special(key)
+            else:
+                kwargs[name] = key  # ARG_CONST: fixed at start-up
         if step.scope == "app":
             results.append(await ctx.app_scope.get(step, kwargs, ctx))
         else:

@@ -19,6 +19,10 @@ from trivium.openapi._config import configure
 from trivium.openapi._config import security_schemes
 from trivium.openapi._config import webhooks
 from trivium.openapi._docs import install
+from trivium.openapi._functions import get_openapi
+from trivium.openapi._functions import get_redoc_html
+from trivium.openapi._functions import get_swagger_ui_html
+from trivium.openapi._functions import get_swagger_ui_oauth2_redirect_html
 from trivium.openapi._security import APIKeyCookie
 from trivium.openapi._security import APIKeyHeader
 from trivium.openapi._security import APIKeyQuery
@@ -26,8 +30,13 @@ from trivium.openapi._security import HTTPAuthorizationCredentials
 from trivium.openapi._security import HTTPBasic
 from trivium.openapi._security import HTTPBasicCredentials
 from trivium.openapi._security import HTTPBearer
+from trivium.openapi._security import HTTPDigest
+from trivium.openapi._security import OAuth2
+from trivium.openapi._security import OAuth2AuthorizationCodeBearer
 from trivium.openapi._security import OAuth2PasswordBearer
 from trivium.openapi._security import OAuth2PasswordRequestForm
+from trivium.openapi._security import OAuth2PasswordRequestFormStrict
+from trivium.openapi._security import OpenIdConnect
 from trivium.openapi._security import SecurityBase
 from trivium.openapi._security import SecurityRequirement
 from trivium.openapi._security import security_scheme
@@ -45,15 +54,24 @@ __all__ = [
     "HTTPBasic",
     "HTTPBasicCredentials",
     "HTTPBearer",
+    "HTTPDigest",
+    "OAuth2",
+    "OAuth2AuthorizationCodeBearer",
     "OAuth2PasswordBearer",
     "OAuth2PasswordRequestForm",
+    "OAuth2PasswordRequestFormStrict",
     "OpenAPIConfig",
+    "OpenIdConnect",
     "SecurityBase",
     "SecurityRequirement",
     "Tool",
     "ToolArgument",
     "configure",
     "generate",
+    "get_openapi",
+    "get_redoc_html",
+    "get_swagger_ui_html",
+    "get_swagger_ui_oauth2_redirect_html",
     "install",
     "security_scheme",
     "security_schemes",

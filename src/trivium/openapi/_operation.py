@@ -396,10 +396,14 @@ def security_requirements(route: Route) -> list[SecurityRequirement]:
     """Return the security requirements of `route`'s dependencies, in dependency order."""
     found: list[SecurityRequirement] = []
     calls = route.analysis.dependency_calls if route.analysis is not None else []
+    scopes = route.analysis.call_scopes if route.analysis is not None else {}
     for call in calls:
         value = getattr(call, "__openapi_security__", None)
         if isinstance(value, tuple):
             requirement = SecurityRequirement(*value)
+            extra = [s for s in scopes.get(call, ()) if s not in requirement.scopes]
+            if extra:  # scopes required with `Security(scheme, scopes=[...])`
+                requirement = requirement._replace(scopes=(*requirement.scopes, *extra))
             if requirement not in found:
                 found.append(requirement)
     return found

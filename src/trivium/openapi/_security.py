@@ -37,8 +37,14 @@ __all__ = [
     "HTTPBasic",
     "HTTPBasicCredentials",
     "HTTPBearer",
+    "HTTPDigest",
+    "OAuth2",
+    "OAuth2AuthorizationCodeBearer",
     "OAuth2PasswordBearer",
     "OAuth2PasswordRequestForm",
+    "OAuth2PasswordRequestFormStrict",
+    "OpenIdConnect",
+    "SchemeModel",
     "SecurityBase",
     "SecurityRequirement",
     "security_scheme",
@@ -78,6 +84,32 @@ def _not_authenticated(challenge: str, detail: str = "Not authenticated") -> HTT
     return HTTPException(401, detail, headers={"WWW-Authenticate": challenge})
 
 
+class SchemeModel:
+    """A security scheme's OpenAPI object read by attribute (`scheme.model.name`).
+
+    FastAPI exposes the scheme as a pydantic model in `.model`; subclasses of its
+    security classes read `self.model.name`, `self.model.in_` or `self.model.flows`.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = data
+
+    def __getattr__(self, name: str) -> Any:
+        key = "in" if name == "in_" else ("type" if name == "type_" else name)
+        try:
+            return self._data[key]
+        except KeyError:
+            if name in ("description", "bearerFormat", "openIdConnectUrl"):
+                return None
+            raise AttributeError(name) from None
+
+    def model_dump(self, **_: Any) -> dict[str, Any]:
+        """Return the scheme object as a dict."""
+        return dict(self._data)
+
+
 class SecurityBase:
     """Base of the security dependencies: a scheme name, its OpenAPI object and `auto_error`."""
 
@@ -100,6 +132,11 @@ class SecurityBase:
         if self.description:
             scheme["description"] = self.description
         return scheme
+
+    @property
+    def model(self) -> SchemeModel:
+        """The OpenAPI scheme object by attribute (`self.model.name`), as FastAPI's `.model`."""
+        return SchemeModel(self.scheme)
 
     @property
     def __openapi_security__(self) -> SecurityRequirement:
@@ -329,3 +366,122 @@ class OAuth2PasswordRequestForm:
         """The OAuth2 client id, if sent."""
         self.client_secret = client_secret
         """The OAuth2 client secret, if sent."""
+
+
+class OAuth2PasswordRequestFormStrict(OAuth2PasswordRequestForm):
+    """`OAuth2PasswordRequestForm` whose `grant_type` must be sent (and be `password`)."""
+
+    def __init__(  # noqa: PLR0913 - the fields of the OAuth2 form
+        self,
+        *,
+        grant_type: Annotated[str, Form(pattern="^password$")],
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        scope: Annotated[str, Form()] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form()] = None,
+    ) -> None:
+        super().__init__(
+            username=username,
+            password=password,
+            grant_type=grant_type,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )
+
+
+class OAuth2(SecurityBase):
+    """Read an OAuth2 bearer token for the `flows` given (the OpenAPI flows object)."""
+
+    def __init__(
+        self,
+        *,
+        flows: Mapping[str, Any] | None = None,
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: bool = True,
+    ) -> None:
+        super().__init__(scheme_name=scheme_name, description=description, auto_error=auto_error)
+        self.scheme = self._scheme({"type": "oauth2", "flows": dict(flows or {})})
+
+    async def __call__(self, request: Request) -> str | None:
+        """Return the bearer token, or raise 401 (`None` with `auto_error=False`)."""
+        token = _bearer_token(request)
+        if token is None and self.auto_error:
+            raise _not_authenticated("Bearer")
+        return token
+
+
+class OAuth2AuthorizationCodeBearer(OAuth2):
+    """Read a bearer token obtained with the OAuth2 authorization-code flow."""
+
+    def __init__(  # noqa: PLR0913 - the parameters FastAPI users know
+        self,
+        authorizationUrl: str,  # noqa: N803 - the OpenAPI spelling
+        tokenUrl: str,  # noqa: N803 - the OpenAPI spelling
+        refreshUrl: str | None = None,  # noqa: N803 - the OpenAPI spelling
+        scheme_name: str | None = None,
+        scopes: Mapping[str, str] | None = None,
+        description: str | None = None,
+        auto_error: bool = True,
+    ) -> None:
+        flow: dict[str, Any] = {
+            "authorizationUrl": authorizationUrl,
+            "tokenUrl": tokenUrl,
+            "scopes": dict(scopes or {}),
+        }
+        if refreshUrl:
+            flow["refreshUrl"] = refreshUrl
+        super().__init__(
+            flows={"authorizationCode": flow},
+            scheme_name=scheme_name,
+            description=description,
+            auto_error=auto_error,
+        )
+
+
+class OpenIdConnect(SecurityBase):
+    """Read the `Authorization` header for an OpenID Connect scheme (returned whole)."""
+
+    def __init__(
+        self,
+        *,
+        openIdConnectUrl: str,  # noqa: N803 - the OpenAPI spelling
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: bool = True,
+    ) -> None:
+        super().__init__(scheme_name=scheme_name, description=description, auto_error=auto_error)
+        self.scheme = self._scheme({"type": "openIdConnect", "openIdConnectUrl": openIdConnectUrl})
+
+    async def __call__(self, request: Request) -> str | None:
+        """Return the `Authorization` header, or raise 401 (`None` with `auto_error=False`)."""
+        authorization: str | None = request.headers.get("authorization")
+        if not authorization and self.auto_error:
+            raise _not_authenticated("Bearer")
+        return authorization or None
+
+
+class HTTPDigest(SecurityBase):
+    """Read `Authorization: Digest ...` as `HTTPAuthorizationCredentials` (not checked)."""
+
+    def __init__(
+        self,
+        *,
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: bool = True,
+    ) -> None:
+        super().__init__(scheme_name=scheme_name, description=description, auto_error=auto_error)
+        self.scheme = self._scheme({"type": "http", "scheme": "digest"})
+
+    async def __call__(self, request: Request) -> HTTPAuthorizationCredentials | None:
+        """Return the credentials, or raise 401 (`None` with `auto_error=False`)."""
+        authorization: str = request.headers.get("authorization") or ""
+        kind, _, credentials = authorization.partition(" ")
+        if kind.lower() != "digest" or not credentials.strip():
+            if self.auto_error:
+                raise _not_authenticated("Digest")
+            return None
+        return HTTPAuthorizationCredentials(kind, credentials.strip())

@@ -24,6 +24,7 @@ if typing.TYPE_CHECKING:
 
 from trivium.di._depends import DependencyScope
 from trivium.di._depends import Depends
+from trivium.di._depends import SecurityScopes
 from trivium.errors import ConfigurationError
 from trivium.params._markers import UNSET
 from trivium.params._markers import Body
@@ -50,6 +51,7 @@ class Special:
 ARG_VALUE = 0  # a validated request value: key = (section, name or None)
 ARG_STEP = 1  # the value of an earlier step: key = step index
 ARG_SPECIAL = 2  # request, websocket, response or background tasks: key = Special.*
+ARG_CONST = 3  # a value fixed at start-up (`SecurityScopes`): key = the value
 
 # Step kinds.
 CALL_ASYNC = 0
@@ -105,6 +107,8 @@ class Analysis:
     steps: list[Step]
     specials: set[str]
     dependency_calls: list[Callable[..., Any]]
+    call_scopes: dict[Any, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    """The OAuth2 scopes `Security(...)` requires of each security dependency."""
 
 
 class _Analyser:
@@ -123,6 +127,8 @@ class _Analyser:
         self.cache: dict[Any, int] = {}
         self.active: list[Callable[..., Any]] = []
         self.calls: list[Callable[..., Any]] = []
+        self.security_scopes: tuple[str, ...] = ()
+        self.call_scopes: dict[Any, tuple[str, ...]] = {}
 
     def add_callable(
         self,
@@ -132,7 +138,12 @@ class _Analyser:
         extra_deps: tuple[Depends, ...] = (),
     ) -> int:
         call = self.overrides.get(call, call)
-        key = (call, scope)
+        key: Any = (call, scope)
+        if self.security_scopes:  # the scopes `Security(...)` requires on the way here
+            key = (call, scope, self.security_scopes)
+            known = self.call_scopes.get(call, ())
+            extra = tuple(s for s in self.security_scopes if s not in known)
+            self.call_scopes[call] = (*known, *extra)
         if use_cache and key in self.cache:
             return self.cache[key]
         if call in self.active:
@@ -179,7 +190,15 @@ class _Analyser:
                 f"{_name(target)}.__trivium_scope__ must be 'function', 'request' or 'app'",
                 "depends-scope",
             )
-        return self.add_callable(target, scope, dep.use_cache)
+        added = getattr(dep, "scopes", ())
+        if not added:
+            return self.add_callable(target, scope, dep.use_cache)
+        outer = self.security_scopes
+        self.security_scopes = (*outer, *(s for s in added if s not in outer))
+        try:
+            return self.add_callable(target, scope, dep.use_cache)
+        finally:
+            self.security_scopes = outer
 
     def _argument(
         self, param: inspect.Parameter, hint: Any, owner: Callable[..., Any]
@@ -197,6 +216,8 @@ class _Analyser:
             default = UNSET
         if isinstance(marker, Depends):
             return (param.name, ARG_STEP, self._add_depends(marker, annotation))
+        if _is_security_scopes(annotation):
+            return (param.name, ARG_CONST, SecurityScopes(self.security_scopes))
         special = _special_kind(annotation)
         if special is not None and marker is None:
             self.specials.add(special)
@@ -291,6 +312,7 @@ def analyse(
         fields=list(analyser.fields.values()),
         steps=analyser.steps,
         specials=analyser.specials,
+        call_scopes=analyser.call_scopes,
         dependency_calls=analyser.calls[:-1],
     )
 
@@ -355,6 +377,10 @@ def _union_members(annotation: Any) -> tuple[Any, ...]:
     if get_origin(annotation) in (typing.Union, types.UnionType):
         return tuple(a for a in get_args(annotation) if a is not type(None))
     return (annotation,)
+
+
+def _is_security_scopes(annotation: Any) -> bool:
+    return inspect.isclass(annotation) and issubclass(annotation, SecurityScopes)
 
 
 def _special_kind(annotation: Any) -> str | None:

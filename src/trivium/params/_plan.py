@@ -61,13 +61,26 @@ class Plan:
         "defaults",
         "form_fields",
         "header",
+        "json_errors_as_validation",
         "path",
         "query",
+        "strict_content_type",
         "validate",
         "validator",
     )
 
-    def __init__(self, analysis: Analysis, name: str) -> None:
+    def __init__(
+        self,
+        analysis: Analysis,
+        name: str,
+        *,
+        strict_content_type: bool = True,
+        json_errors_as_validation: bool = False,
+    ) -> None:
+        self.strict_content_type = strict_content_type
+        """Refuse (415) a JSON body sent without `Content-Type`; else parse it (FastAPI)."""
+        self.json_errors_as_validation = json_errors_as_validation
+        """Answer malformed JSON with a 422 validation error (FastAPI) instead of a 400."""
         fields = analysis.fields
         self.path = _simple(fields, ParamSource.PATH)
         self.query = _collector(fields, ParamSource.QUERY)
@@ -175,7 +188,8 @@ class Plan:
         if not body:
             return None
         content_type = request.header_value("content-type")
-        if content_type is None or not _is_json(content_type):
+        lenient = content_type is None and not self.strict_content_type
+        if not lenient and (content_type is None or not _is_json(content_type)):
             raise HTTPException(
                 415,
                 f"Unsupported media type {content_type or '(none)'!r}: "
@@ -187,6 +201,8 @@ class Plan:
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
+            if self.json_errors_as_validation:
+                raise _json_error(exc, body) from None
             raise HTTPException(400, f"Malformed JSON body: {exc}") from None
         raw["body"] = data
         return data
@@ -367,3 +383,15 @@ def _config_error(name: str, problem: str) -> Exception:
     from trivium.errors import ConfigurationError
 
     return ConfigurationError(f"handler {name} {problem}", "body-mix")
+
+
+def _json_error(exc: orjson.JSONDecodeError, body: bytes) -> RequestValidationError:
+    """Describe malformed JSON as FastAPI does: a 422 `json_invalid` error at its position."""
+    error = {
+        "type": "json_invalid",
+        "loc": ("body", exc.pos),
+        "msg": "JSON decode error",
+        "input": {},
+        "ctx": {"error": exc.msg},
+    }
+    return RequestValidationError([error], body)

@@ -224,7 +224,12 @@ class Route(BaseRoute):
             dependencies=(*app.app_dependencies, *self.dependencies),
             overrides=app.dependency_overrides,
         )
-        self.plan = Plan(analysis, name.replace(".", "_").replace("<", "").replace(">", ""))
+        self.plan = Plan(
+            analysis,
+            name.replace(".", "_").replace("<", "").replace(">", ""),
+            strict_content_type=app.strict_content_type,
+            json_errors_as_validation=app.json_errors_as_validation,
+        )
         self.steps = analysis.steps
         self.analysis = analysis
         options = self.options

@@ -21,6 +21,7 @@ from pydantic import TypeAdapter
 
 from trivium.di._solver import RequestContext
 from trivium.errors import ConfigurationError
+from trivium.errors import ResponseValidationError
 from trivium.http._response import Response
 from trivium.http._response import json_default
 
@@ -30,10 +31,6 @@ Serializer = Callable[[Any, RequestContext], Response]
 
 _JSON = b"application/json"
 _PLAIN_TYPES = (dict, list, str, int, float, bool, bytes, tuple, set)
-
-
-class ResponseValidationError(ValueError):
-    """The handler returned data that does not match its response model (a server bug)."""
 
 
 def json_response(body: bytes, status: int) -> Response:
@@ -167,8 +164,11 @@ def _validated(validate: Callable[..., Any], result: Any, name: str) -> Any:
     try:
         return validate(result, from_attributes=True)
     except Exception as exc:
+        errors = getattr(exc, "errors", None)
         raise ResponseValidationError(
-            f"{name} returned a value that does not match its response model: {exc}"
+            f"{name} returned a value that does not match its response model: {exc}",
+            errors(include_url=False) if callable(errors) else (),
+            result,
         ) from exc
 
 

@@ -1,8 +1,4 @@
-"""`fastapi` on trivium: the names a FastAPI app imports from the package itself.
-
-`FastAPI` is trivium's `App` with FastAPI's defaults where the two differ (see
-`trivium.compat.fastapi.applications`); the other names are trivium's own.
-"""
+"""`fastapi`: FastAPI's top-level names over trivium (import-compatible)."""
 
 from __future__ import annotations
 
@@ -18,13 +14,17 @@ from trivium import Path
 from trivium import Query
 from trivium import Request
 from trivium import Response
-from trivium import UploadFile
-from trivium import WebSocket
-from trivium import WebSocketDisconnect
 from trivium import WebSocketException
 from trivium import status
 from trivium.compat.fastapi.applications import FastAPI
 from trivium.compat.fastapi.routing import APIRouter
+from trivium.di import Security
+from trivium.http import UploadFile
+from trivium.http import WebSocket
+from trivium.http import WebSocketDisconnect
+
+__version__ = "0.115.0"
+"""The FastAPI version whose public API this package follows."""
 
 __all__ = [
     "APIRouter",
@@ -41,6 +41,7 @@ __all__ = [
     "Query",
     "Request",
     "Response",
+    "Security",
     "UploadFile",
     "WebSocket",
     "WebSocketDisconnect",

@@ -1,31 +1,143 @@
-"""`fastapi.applications` on trivium: `FastAPI`, trivium's `App` with FastAPI's defaults.
+"""`fastapi.applications`: `FastAPI`, trivium's `App` with FastAPI's defaults.
 
-Where trivium's own defaults differ from FastAPI's, `FastAPI` takes FastAPI's, so a ported
-app behaves as it did; `trivium.App` keeps trivium's. The differences that remain on
-purpose are listed in docs/compat.md.
+Where trivium's defaults are stricter, `FastAPI` takes FastAPI's (Starlette's):
+
+- a trailing-slash redirect is a `307` to an absolute URL (trivium: `308`, relative);
+- malformed JSON is a `422` validation error with a `json_invalid` entry (trivium: `400`);
+- a JSON body sent without `Content-Type` is parsed (trivium: `415`);
+- `CORSMiddleware` from the compat modules accepts a wildcard with credentials;
+- operations document only the responses FastAPI documents (no 400/413/415 entries;
+  the server still answers them).
+
+The default security headers stay on: the one visible difference (docs/compat.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 from trivium.app import App
-from trivium.openapi import OpenAPIConfig
-from trivium.openapi import configure
+from trivium.compat.fastapi.routing import _FastAPIRouting
+from trivium.compat.fastapi.routing import refuse_unsupported
+from trivium.compat.fastapi.utils import generate_unique_id
+from trivium.di import Depends
+from trivium.middleware import Middleware
+from trivium.responses import Response
 
 __all__ = ["FastAPI"]
 
 
-class FastAPI(App):
-    """Trivium's `App` with FastAPI's defaults.
+class FastAPI(_FastAPIRouting, App):
+    """FastAPI's application class over trivium (see the module docstring for the defaults)."""
 
-    - The OpenAPI title is "FastAPI".
-    - A trailing-slash redirect answers 307 with an absolute URL (trivium: 308, relative).
-    - Operations document only the responses FastAPI documents (no 400/413/415 entries;
-      the server still answers them).
-    """
-
-    def __init__(self, *, title: str = "FastAPI", **options: Any) -> None:
-        super().__init__(title=title, **options)
+    def __init__(  # noqa: PLR0913 - FastAPI's constructor, option for option
+        self,
+        *,
+        debug: bool = False,
+        routes: Sequence[Any] | None = None,
+        title: str = "FastAPI",
+        summary: str | None = None,
+        description: str = "",
+        version: str = "0.1.0",
+        openapi_url: str | None = "/openapi.json",
+        openapi_tags: Sequence[Mapping[str, Any]] | None = None,
+        servers: Sequence[Mapping[str, Any]] | None = None,
+        dependencies: Sequence[Depends] | None = None,
+        default_response_class: type[Response] | None = None,
+        redirect_slashes: bool = True,
+        docs_url: str | None = "/docs",
+        redoc_url: str | None = "/redoc",
+        swagger_ui_oauth2_redirect_url: str | None = "/docs/oauth2-redirect",
+        swagger_ui_init_oauth: Mapping[str, Any] | None = None,
+        middleware: Sequence[Middleware] | None = None,
+        exception_handlers: Mapping[Any, Callable[..., Any]] | None = None,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        lifespan: Callable[[Any], Any] | None = None,
+        terms_of_service: str | None = None,
+        contact: Mapping[str, Any] | None = None,
+        license_info: Mapping[str, Any] | None = None,
+        openapi_prefix: str = "",
+        root_path: str = "",
+        root_path_in_servers: bool = True,
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        callbacks: Sequence[Any] | None = None,
+        webhooks: Any = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        swagger_ui_parameters: Mapping[str, Any] | None = None,
+        generate_unique_id_function: Callable[[Any], str] = generate_unique_id,
+        separate_input_output_schemas: bool = True,
+        strict_content_type: bool = False,
+    ) -> None:
+        docs_base = (docs_url or "").rstrip("/")
+        redirect = swagger_ui_oauth2_redirect_url
+        refuse_unsupported(
+            callbacks=callbacks,
+            swagger_ui_oauth2_redirect_url=(
+                redirect if redirect not in (None, docs_base + "/oauth2-redirect") else None
+            ),
+            root_path_in_servers=not root_path_in_servers,
+        )
+        super().__init__(
+            debug=debug,
+            routes=routes,
+            title=title,
+            summary=summary,
+            description=description,
+            version=version,
+            openapi_url=openapi_url,
+            openapi_tags=openapi_tags,
+            servers=servers,
+            dependencies=dependencies,
+            default_response_class=default_response_class,
+            redirect_slashes=redirect_slashes,
+            docs_url=docs_url,
+            redoc_url=redoc_url,
+            middleware=middleware,
+            exception_handlers=exception_handlers,
+            on_startup=on_startup,
+            on_shutdown=on_shutdown,
+            lifespan=lifespan,
+            terms_of_service=terms_of_service,
+            contact=contact,
+            license_info=license_info,
+            openapi_prefix=openapi_prefix,
+            root_path=root_path,
+            responses=responses,
+            swagger_ui_parameters=swagger_ui_parameters,
+            generate_unique_id_function=(
+                None
+                if generate_unique_id_function is generate_unique_id
+                else generate_unique_id_function
+            ),
+            separate_input_output_schemas=separate_input_output_schemas,
+            strict_content_type=strict_content_type,
+        )
+        self.deprecated = deprecated
+        self.include_in_schema = include_in_schema
         self.slash_redirect = (307, True)
-        configure(self, OpenAPIConfig(document_body_errors=False))
+        self.json_errors_as_validation = True
+        self._openapi_extras(swagger_ui_init_oauth, webhooks)
+
+    def _openapi_extras(self, init_oauth: Mapping[str, Any] | None, webhooks: Any) -> None:
+        import trivium.openapi
+
+        trivium.openapi.configure(
+            self,
+            trivium.openapi.OpenAPIConfig(
+                swagger_ui_oauth2_init=dict(init_oauth or {}), document_body_errors=False
+            ),
+        )
+        if webhooks is not None:
+            trivium.openapi.webhooks(self).routes.extend(webhooks.routes)
+
+    @property
+    def webhooks(self) -> Any:
+        """The router whose routes document the webhooks the app sends (`@app.webhooks.post`)."""
+        import trivium.openapi
+
+        return trivium.openapi.webhooks(self)

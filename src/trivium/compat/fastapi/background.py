@@ -1,7 +1,9 @@
-"""`fastapi.background` on trivium."""
+"""`fastapi.background`: work run after the response is sent."""
 
 from __future__ import annotations
 
-from trivium import BackgroundTasks
+from trivium.background import BackgroundTasks
 
-__all__ = ["BackgroundTasks"]
+__all__ = [
+    "BackgroundTasks",
+]

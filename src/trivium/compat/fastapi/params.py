@@ -1,8 +1,9 @@
-"""`fastapi.params` on trivium: the parameter declarations."""
+"""`fastapi.params`: the parameter marker classes."""
 
 from __future__ import annotations
 
-from trivium import Depends
+from trivium.di import Depends
+from trivium.di import Security
 from trivium.params import Body
 from trivium.params import Cookie
 from trivium.params import File
@@ -10,5 +11,19 @@ from trivium.params import Form
 from trivium.params import Header
 from trivium.params import Path
 from trivium.params import Query
+from trivium.params._markers import Param
+from trivium.params._markers import ParamSource as ParamTypes
 
-__all__ = ["Body", "Cookie", "Depends", "File", "Form", "Header", "Path", "Query"]
+__all__ = [
+    "Body",
+    "Cookie",
+    "Depends",
+    "File",
+    "Form",
+    "Header",
+    "Param",
+    "ParamTypes",
+    "Path",
+    "Query",
+    "Security",
+]

@@ -1,8 +1,11 @@
-"""`fastapi.requests` on trivium."""
+"""`fastapi.requests`: the request objects."""
 
 from __future__ import annotations
 
 from trivium.http import HTTPConnection
 from trivium.http import Request
 
-__all__ = ["HTTPConnection", "Request"]
+__all__ = [
+    "HTTPConnection",
+    "Request",
+]

@@ -1,7 +1,9 @@
-"""`fastapi.responses` on trivium: the response classes."""
+"""`fastapi.responses`: the response classes (`ORJSONResponse` and `UJSONResponse` are JSON responses)."""
 
 from __future__ import annotations
 
+from trivium.compat._responses import ORJSONResponse
+from trivium.compat._responses import UJSONResponse
 from trivium.responses import EventSourceResponse
 from trivium.responses import FileResponse
 from trivium.responses import HTMLResponse
@@ -16,8 +18,10 @@ __all__ = [
     "FileResponse",
     "HTMLResponse",
     "JSONResponse",
+    "ORJSONResponse",
     "PlainTextResponse",
     "RedirectResponse",
     "Response",
     "StreamingResponse",
+    "UJSONResponse",
 ]

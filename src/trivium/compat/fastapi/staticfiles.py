@@ -1,7 +1,9 @@
-"""`fastapi.staticfiles` on trivium."""
+"""`fastapi.staticfiles`: serve a directory of files."""
 
 from __future__ import annotations
 
 from trivium.staticfiles import StaticFiles
 
-__all__ = ["StaticFiles"]
+__all__ = [
+    "StaticFiles",
+]

@@ -1,7 +1,9 @@
-"""`fastapi.testclient` on trivium: trivium's test client."""
+"""`fastapi.testclient`: the test client."""
 
 from __future__ import annotations
 
 from trivium.testing import TestClient
 
-__all__ = ["TestClient"]
+__all__ = [
+    "TestClient",
+]

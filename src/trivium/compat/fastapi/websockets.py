@@ -1,9 +1,13 @@
-"""`fastapi.websockets` on trivium."""
+"""`fastapi.websockets`: the websocket connection."""
 
 from __future__ import annotations
 
 from trivium.http import WebSocket
 from trivium.http import WebSocketDisconnect
-from trivium.http import WebSocketState
+from trivium.http._websocket import WebSocketState
 
-__all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState"]
+__all__ = [
+    "WebSocket",
+    "WebSocketDisconnect",
+    "WebSocketState",
+]

@@ -1,7 +1,12 @@
-"""`starlette` on trivium: Starlette's public modules, as trivium's own objects."""
+"""`starlette`: the package; its modules are `trivium.compat.starlette.*`."""
 
 from __future__ import annotations
 
-from trivium import status
+from trivium.compat.starlette import status
 
-__all__ = ["status"]
+__version__ = "0.46.0"
+"""The Starlette version whose public API this package follows."""
+
+__all__ = [
+    "status",
+]

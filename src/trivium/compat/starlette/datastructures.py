@@ -1,15 +1,15 @@
-"""`starlette.datastructures` on trivium."""
+"""`starlette.datastructures`: URLs, headers, query parameters, forms and uploads."""
 
 from __future__ import annotations
 
-from trivium.http import URL
-from trivium.http import Address
-from trivium.http import FormData
-from trivium.http import Headers
-from trivium.http import MutableHeaders
-from trivium.http import QueryParams
-from trivium.http import State
 from trivium.http import UploadFile
+from trivium.http._datastructures import URL
+from trivium.http._datastructures import Address
+from trivium.http._datastructures import FormData
+from trivium.http._datastructures import Headers
+from trivium.http._datastructures import MutableHeaders
+from trivium.http._datastructures import QueryParams
+from trivium.http._datastructures import State
 
 __all__ = [
     "URL",

@@ -1,9 +1,13 @@
-"""`starlette.requests` on trivium."""
+"""`starlette.requests`: the request objects."""
 
 from __future__ import annotations
 
-from trivium.http import ClientDisconnect
 from trivium.http import HTTPConnection
 from trivium.http import Request
+from trivium.http._request import ClientDisconnect
 
-__all__ = ["ClientDisconnect", "HTTPConnection", "Request"]
+__all__ = [
+    "ClientDisconnect",
+    "HTTPConnection",
+    "Request",
+]

@@ -1,4 +1,4 @@
-"""`starlette.responses` on trivium."""
+"""`starlette.responses`: the response classes."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""`starlette.testclient` on trivium: trivium's test client."""
+"""`starlette.testclient`: the test client."""
 
 from __future__ import annotations
 
 from trivium.testing import TestClient
 
-__all__ = ["TestClient"]
+__all__ = [
+    "TestClient",
+]

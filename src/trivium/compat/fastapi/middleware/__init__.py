@@ -1,7 +1,9 @@
-"""`fastapi.middleware` on trivium."""
+"""`fastapi.middleware`: the `Middleware` item of `middleware=[...]`."""
 
 from __future__ import annotations
 
 from trivium.middleware import Middleware
 
-__all__ = ["Middleware"]
+__all__ = [
+    "Middleware",
+]

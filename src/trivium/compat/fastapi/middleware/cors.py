@@ -1,7 +1,9 @@
-"""`fastapi.middleware.cors` on trivium."""
+"""`fastapi.middleware.cors`: Starlette's CORS middleware (see `trivium.compat.starlette.middleware.cors`)."""
 
 from __future__ import annotations
 
-from trivium.middleware import CORSMiddleware
+from trivium.compat.starlette.middleware.cors import CORSMiddleware
 
-__all__ = ["CORSMiddleware"]
+__all__ = [
+    "CORSMiddleware",
+]

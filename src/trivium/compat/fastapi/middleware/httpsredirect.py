@@ -1,7 +1,9 @@
-"""`fastapi.middleware.httpsredirect` on trivium."""
+"""`fastapi.middleware.httpsredirect`: redirect HTTP to HTTPS."""
 
 from __future__ import annotations
 
 from trivium.middleware import HTTPSRedirectMiddleware
 
-__all__ = ["HTTPSRedirectMiddleware"]
+__all__ = [
+    "HTTPSRedirectMiddleware",
+]

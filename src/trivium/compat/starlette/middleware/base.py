@@ -1,7 +1,13 @@
-"""`starlette.middleware.base` on trivium: `BaseHTTPMiddleware` with `dispatch(request, call_next)`."""
+"""`starlette.middleware.base`: `BaseHTTPMiddleware` and `call_next`."""
 
 from __future__ import annotations
 
-from trivium.middleware import BaseHTTPMiddleware
+from trivium.middleware._base import BaseHTTPMiddleware
+from trivium.middleware._base import CallNext as RequestResponseEndpoint
+from trivium.middleware._base import DispatchFunction
 
-__all__ = ["BaseHTTPMiddleware"]
+__all__ = [
+    "BaseHTTPMiddleware",
+    "DispatchFunction",
+    "RequestResponseEndpoint",
+]

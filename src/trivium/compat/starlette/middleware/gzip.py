@@ -1,7 +1,9 @@
-"""`starlette.middleware.gzip` on trivium."""
+"""`starlette.middleware.gzip`: compress responses."""
 
 from __future__ import annotations
 
 from trivium.middleware import GZipMiddleware
 
-__all__ = ["GZipMiddleware"]
+__all__ = [
+    "GZipMiddleware",
+]

@@ -1,7 +1,9 @@
-"""`starlette.middleware.httpsredirect` on trivium."""
+"""`starlette.middleware.httpsredirect`: redirect HTTP to HTTPS."""
 
 from __future__ import annotations
 
 from trivium.middleware import HTTPSRedirectMiddleware
 
-__all__ = ["HTTPSRedirectMiddleware"]
+__all__ = [
+    "HTTPSRedirectMiddleware",
+]

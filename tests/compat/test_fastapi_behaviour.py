@@ -1,0 +1,273 @@
+"""FastAPI's behaviour through the compat import paths, compared with real FastAPI."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from trivium.compat.fastapi import APIRouter
+from trivium.compat.fastapi import Depends
+from trivium.compat.fastapi import FastAPI
+from trivium.compat.fastapi import Request
+from trivium.compat.fastapi import Security
+from trivium.compat.fastapi.encoders import jsonable_encoder
+from trivium.compat.fastapi.middleware.cors import CORSMiddleware
+from trivium.compat.fastapi.security import APIKeyHeader
+from trivium.compat.fastapi.security import OAuth2PasswordBearer
+from trivium.compat.fastapi.security import SecurityScopes
+from trivium.compat.fastapi.testclient import TestClient
+from trivium.compat.starlette.middleware.base import BaseHTTPMiddleware
+from trivium.compat.starlette.middleware.base import RequestResponseEndpoint
+from trivium.compat.starlette.responses import Response
+from trivium.errors import ConfigurationError
+
+fastapi = pytest.importorskip("fastapi")
+fastapi_testclient = pytest.importorskip("fastapi.testclient")
+
+
+class Item(BaseModel):
+    name: str
+    price: float
+
+
+class User(BaseModel):
+    id: int
+    email: str
+    password_hash: str
+
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="token", scopes={"me": "Read me", "items": "Items"})
+
+
+def current_user(scopes: SecurityScopes, token: Annotated[str, Depends(oauth2)]) -> str:
+    return f"{token}:{scopes.scope_str}"
+
+
+def active_user(user: Annotated[str, Security(current_user, scopes=["me"])]) -> str:
+    return user
+
+
+class Key(APIKeyHeader):
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        return request.headers.get(self.model.name, "none")
+
+
+key = Key(name="x-key")
+
+
+def build(app: Any) -> Any:
+    """Declare one app on either framework (the two `FastAPI` classes share the API)."""
+
+    @app.post("/items/")
+    async def create(item: Item) -> Item:
+        return item
+
+    @app.get("/users/{user_id}", response_model=User, response_model_exclude={"password_hash"})
+    async def user(user_id: int) -> dict[str, Any]:
+        return {"id": user_id, "email": "a@example.com", "password_hash": "argon2$x"}
+
+    return app
+
+
+def both() -> tuple[Any, Any]:
+    ours = TestClient(build(FastAPI()))
+    theirs = fastapi_testclient.TestClient(build(fastapi.FastAPI()))
+    return ours, theirs
+
+
+def test_trailing_slash_redirect_is_307_with_an_absolute_url() -> None:
+    ours, theirs = both()
+    mine = ours.post("/items", json={"name": "a", "price": 1}, follow_redirects=False)
+    real = theirs.post("/items", json={"name": "a", "price": 1}, follow_redirects=False)
+    assert (mine.status_code, mine.headers["location"]) == (
+        real.status_code,
+        real.headers["location"],
+    )
+    assert mine.status_code == 307
+
+
+def test_malformed_json_is_a_422_like_fastapis() -> None:
+    ours, theirs = both()
+    body = b'{"name": "a", "price": }'
+    headers = {"content-type": "application/json"}
+    mine = ours.post("/items/", content=body, headers=headers)
+    real = theirs.post("/items/", content=body, headers=headers)
+    assert mine.status_code == real.status_code == 422
+    (error,) = mine.json()["detail"]
+    (expected,) = real.json()["detail"]
+    assert (error["type"], error["loc"], error["msg"]) == (
+        expected["type"],
+        expected["loc"],
+        expected["msg"],
+    )
+
+
+def test_json_without_content_type_is_parsed() -> None:
+    ours, _ = both()
+    response = ours.post("/items/", content=b'{"name": "a", "price": 2}')
+    assert response.status_code == 200
+    assert response.json() == {"name": "a", "price": 2.0}
+
+
+def test_validation_error_body_matches_fastapi() -> None:
+    ours, theirs = both()
+    mine = ours.post("/items/", json={"name": "a"})
+    real = theirs.post("/items/", json={"name": "a"})
+    assert mine.status_code == real.status_code == 422
+    strip = [{k: e[k] for k in ("type", "loc", "msg", "input")} for e in real.json()["detail"]]
+    assert [
+        {k: e[k] for k in ("type", "loc", "msg", "input")} for e in mine.json()["detail"]
+    ] == strip
+
+
+def test_response_model_exclude_hides_the_password_hash_as_fastapi() -> None:
+    ours, theirs = both()
+    assert ours.get("/users/3").json() == theirs.get("/users/3").json()
+    assert "password_hash" not in ours.get("/users/3").json()
+
+
+def test_cors_wildcard_with_credentials_reflects_the_origin_and_warns(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = build(FastAPI())
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+    )
+    with caplog.at_level(logging.WARNING, logger="trivium.compat"):
+        client = TestClient(app)
+        response = client.get("/users/1", headers={"origin": "https://evil.example"})
+    assert response.headers["access-control-allow-origin"] == "https://evil.example"
+    assert response.headers["access-control-allow-credentials"] == "true"
+    assert "Origin" in response.headers["vary"]
+    assert any("any web site can read" in r.getMessage() for r in caplog.records)
+
+
+def test_trivium_cors_still_refuses_the_wildcard_with_credentials() -> None:
+    from trivium import App
+    from trivium.middleware import CORSMiddleware as StrictCORS
+    from trivium.testing import TestClient as StrictClient
+
+    app = App()
+    app.add_middleware(StrictCORS, allow_origins=["*"], allow_credentials=True)
+    with pytest.raises(ConfigurationError, match="cors-wildcard-credentials"):
+        StrictClient(app).get("/")
+
+
+def test_base_http_middleware_from_starlettes_path() -> None:
+    class Timing(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            response = await call_next(request)
+            response.headers["x-timing"] = "1"
+            return response
+
+    app = build(FastAPI())
+    app.add_middleware(Timing)
+    response = TestClient(app).get("/users/1")
+    assert response.headers["x-timing"] == "1"
+    assert response.json()["id"] == 1
+
+
+def test_security_scopes_accumulate_along_the_chain() -> None:
+    app = FastAPI()
+
+    @app.get("/me/items")
+    async def items(user: Annotated[str, Security(active_user, scopes=["items"])]) -> str:
+        return user
+
+    client = TestClient(app)
+    assert client.get("/me/items", headers={"authorization": "Bearer t"}).json() == "t:items me"
+    security = app.openapi()["paths"]["/me/items"]["get"]["security"]
+    assert security == [{"OAuth2PasswordBearer": ["items", "me"]}]
+
+
+def test_api_key_header_subclass_reads_model_name() -> None:
+    app = FastAPI()
+
+    @app.get("/key")
+    async def read(value: Annotated[str, Depends(key)]) -> str:
+        return value
+
+    assert TestClient(app).get("/key", headers={"x-key": "k1"}).json() == "k1"
+    assert key.model.in_ == "header"
+
+
+def test_jsonable_encoder_matches_fastapis() -> None:
+    import datetime
+    import decimal
+    import enum
+    import uuid
+
+    class Color(enum.Enum):
+        RED = "red"
+
+    value = {
+        "item": Item(name="a", price=1.5),
+        "when": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
+        "id": uuid.UUID(int=1),
+        "tags": {"x"},
+        "money": decimal.Decimal("1.50"),
+        "count": decimal.Decimal(3),
+        "color": Color.RED,
+        "none": None,
+        "delta": datetime.timedelta(seconds=90),
+    }
+    assert jsonable_encoder(value) == fastapi.encoders.jsonable_encoder(value)
+    assert jsonable_encoder(value, exclude_none=True) == fastapi.encoders.jsonable_encoder(
+        value, exclude_none=True
+    )
+
+
+def test_empty_router_path_is_checked_at_include_time() -> None:
+    router = APIRouter()
+
+    @router.get("")
+    async def root() -> str:
+        return "root"
+
+    app = FastAPI()
+    app.include_router(router, prefix="/things")
+    assert TestClient(app).get("/things").json() == "root"
+    with pytest.raises(ConfigurationError, match="empty path"):
+        FastAPI().include_router(router)
+
+
+def test_add_api_route_and_app_router() -> None:
+    app = FastAPI()
+
+    async def hello() -> str:
+        return "hi"
+
+    app.add_api_route("/hello", hello, methods=["GET"])
+    assert app.router is app
+    assert TestClient(app).get("/hello").json() == "hi"
+
+
+def test_unknown_constructor_option_raises_naming_it() -> None:
+    with pytest.raises(TypeError, match="openapi_extra_info"):
+        FastAPI(openapi_extra_info={})  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("options", "name"),
+    [
+        ({"callbacks": [object()]}, "callbacks"),
+        ({"default": object()}, "default"),
+        ({"dependency_overrides_provider": object()}, "dependency_overrides_provider"),
+    ],
+)
+def test_unsupported_router_options_raise_naming_them(options: dict[str, Any], name: str) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        APIRouter(**options)
+
+
+def test_default_security_headers_stay_on() -> None:
+    ours, _ = both()
+    assert ours.get("/users/1").headers["x-content-type-options"] == "nosniff"
