@@ -271,3 +271,25 @@ def test_unsupported_router_options_raise_naming_them(options: dict[str, Any], n
 def test_default_security_headers_stay_on() -> None:
     ours, _ = both()
     assert ours.get("/users/1").headers["x-content-type-options"] == "nosniff"
+
+
+def test_on_event_warns_as_fastapi_does() -> None:
+    app = FastAPI()
+    with pytest.warns(DeprecationWarning, match="lifespan"):
+
+        @app.on_event("startup")
+        async def start() -> None: ...
+
+
+def test_root_path_warns_with_fastapis_category() -> None:
+    from trivium.compat.fastapi.exceptions import FastAPIDeprecationWarning
+
+    with pytest.warns(FastAPIDeprecationWarning, match="--root-path"):
+        app = FastAPI(root_path="/api/v1")
+    assert app.root_path == "/api/v1"
+
+
+def test_default_oauth2_redirect_url_is_accepted_and_others_raise() -> None:
+    FastAPI(docs_url=None, swagger_ui_oauth2_redirect_url="/docs/oauth2-redirect")
+    with pytest.raises(ConfigurationError, match="swagger_ui_oauth2_redirect_url"):
+        FastAPI(swagger_ui_oauth2_redirect_url="/elsewhere")

@@ -7,6 +7,7 @@ leak. Without one, plain data goes straight to orjson.
 
 from __future__ import annotations
 
+import collections.abc
 import inspect
 import types
 import typing
@@ -53,6 +54,8 @@ def json_response(body: bytes, status: int) -> Response:
 
 def model_from_annotation(endpoint: Callable[..., Any]) -> Any:
     """Return the return annotation when it should filter the output, else `None`."""
+    if inspect.isgeneratorfunction(endpoint) or inspect.isasyncgenfunction(endpoint):
+        return None  # a generator's items are streamed, not validated as one value
     try:
         hints = typing.get_type_hints(endpoint, include_extras=True)
     except Exception:  # noqa: BLE001 - an unresolvable return hint just isn't used
@@ -71,8 +74,9 @@ def model_from_annotation(endpoint: Callable[..., Any]) -> Any:
         if inspect.isclass(member) and issubclass(member, Response):
             return None
         origin = get_origin(member)
-        if inspect.isclass(origin) and issubclass(origin, (typing.AsyncIterator, typing.Iterator)):
-            return None
+        streamed = (collections.abc.AsyncIterable, collections.abc.Iterator)
+        if inspect.isclass(origin) and issubclass(origin, streamed):
+            return None  # a generator's items are streamed, not validated as one value
     return annotation
 
 

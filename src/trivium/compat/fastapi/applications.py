@@ -14,12 +14,14 @@ The default security headers stay on: the one visible difference (docs/compat.md
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 
 from trivium.app import App
+from trivium.compat.fastapi.exceptions import FastAPIDeprecationWarning
 from trivium.compat.fastapi.routing import _FastAPIRouting
 from trivium.compat.fastapi.routing import refuse_unsupported
 from trivium.compat.fastapi.utils import generate_unique_id
@@ -73,13 +75,19 @@ class FastAPI(_FastAPIRouting, App):
         separate_input_output_schemas: bool = True,
         strict_content_type: bool = False,
     ) -> None:
-        docs_base = (docs_url or "").rstrip("/")
+        docs_base = (docs_url or "/docs").rstrip("/")
         redirect = swagger_ui_oauth2_redirect_url
+        served = (None, docs_base + "/oauth2-redirect", "/docs/oauth2-redirect")
+        if root_path:
+            warnings.warn(
+                "The `root_path` parameter is deprecated. Configure the server's root path "
+                "instead, for example with `fastapi run --root-path /api/v1`.",
+                FastAPIDeprecationWarning,
+                stacklevel=2,
+            )
         refuse_unsupported(
             callbacks=callbacks,
-            swagger_ui_oauth2_redirect_url=(
-                redirect if redirect not in (None, docs_base + "/oauth2-redirect") else None
-            ),
+            swagger_ui_oauth2_redirect_url=redirect if redirect not in served else None,
             root_path_in_servers=not root_path_in_servers,
         )
         super().__init__(
@@ -134,6 +142,15 @@ class FastAPI(_FastAPIRouting, App):
         )
         if webhooks is not None:
             trivium.openapi.webhooks(self).routes.extend(webhooks.routes)
+
+    def on_event(self, event: str) -> Callable[[Any], Any]:
+        """Register a `"startup"` or `"shutdown"` callable (deprecated in FastAPI: warns)."""
+        warnings.warn(
+            "on_event is deprecated, use lifespan event handlers instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return super().on_event(event)
 
     @property
     def webhooks(self) -> Any:

@@ -9,11 +9,16 @@ from trivium.errors import TriviumError as FastAPIError
 from trivium.errors import WebSocketException
 
 
+class FastAPIDeprecationWarning(UserWarning):
+    """A FastAPI feature the app uses is deprecated (FastAPI's own warning category)."""
+
+
 class WebSocketRequestValidationError(RequestValidationError):
     """A websocket's parameters failed validation."""
 
 
 __all__ = [
+    "FastAPIDeprecationWarning",
     "FastAPIError",
     "HTTPException",
     "RequestValidationError",
