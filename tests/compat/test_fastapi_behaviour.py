@@ -293,3 +293,26 @@ def test_default_oauth2_redirect_url_is_accepted_and_others_raise() -> None:
     FastAPI(docs_url=None, swagger_ui_oauth2_redirect_url="/docs/oauth2-redirect")
     with pytest.raises(ConfigurationError, match="swagger_ui_oauth2_redirect_url"):
         FastAPI(swagger_ui_oauth2_redirect_url="/elsewhere")
+
+
+def test_openapi_document_matches_fastapis_for_optional_fields_and_security() -> None:
+    def declare(app: Any) -> Any:
+        scheme = (
+            OAuth2PasswordBearer(tokenUrl="token")
+            if isinstance(app, FastAPI)
+            else fastapi.security.OAuth2PasswordBearer(tokenUrl="token")
+        )
+        dependency = Depends(scheme) if isinstance(app, FastAPI) else fastapi.Depends(scheme)
+
+        @app.get("/items/")
+        async def items(q: str | None = None, token: str = dependency) -> dict[str, str]:
+            return {"token": token}
+
+        return app
+
+    mine = TestClient(declare(FastAPI())).get("/openapi.json").json()
+    real = fastapi_testclient.TestClient(declare(fastapi.FastAPI())).get("/openapi.json").json()
+    mine_get, real_get = mine["paths"]["/items/"]["get"], real["paths"]["/items/"]["get"]
+    assert mine_get["parameters"] == real_get["parameters"]
+    assert mine_get["security"] == real_get["security"]
+    assert sorted(mine_get["responses"]) == sorted(real_get["responses"]) == ["200", "422"]

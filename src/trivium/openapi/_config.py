@@ -47,6 +47,8 @@ class OpenAPIConfig:
         redoc_js_file: a local copy of `redoc.standalone.js` to serve instead, for docs
             that work offline; it is served next to the ReDoc page.
         cache_max_age: seconds browsers may cache the Swagger UI and ReDoc assets.
+        document_dependency_responses: document the responses dependencies declare in
+            `__openapi_responses__` (such as the security classes' 401).
         document_body_errors: document the 400, 413 and 415 responses of operations that
             read a request body (malformed, too large, wrong media type).
     """
@@ -58,6 +60,7 @@ class OpenAPIConfig:
     redoc_js_file: str | os.PathLike[str] | None = None
     cache_max_age: int = 86400
     document_body_errors: bool = True
+    document_dependency_responses: bool = True
 
 
 def configure(app: Any, config: OpenAPIConfig) -> None:

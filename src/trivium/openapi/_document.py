@@ -97,6 +97,7 @@ class _Builder:
         self.uses_validation = False
         self.uses_http_error = False
         self.body_errors = get_config(app).document_body_errors
+        self.dependency_errors = get_config(app).document_dependency_responses
         self.scheme_overrides = scheme_overrides(app)
 
     def _claim_id(self, route: Route, method: str) -> str:
@@ -162,7 +163,11 @@ class _Builder:
         body_errors = self.body_errors and body is not None and not webhook
         self.uses_http_error = self.uses_http_error or body_errors
         op["responses"] = responses(
-            route, self.registry, has_input, body_errors, dependency_errors=not webhook
+            route,
+            self.registry,
+            has_input,
+            body_errors,
+            dependency_errors=self.dependency_errors and not webhook,
         )
         security = self._security(route)
         if security is not None:

@@ -6,8 +6,9 @@ Where trivium's defaults are stricter, `FastAPI` takes FastAPI's (Starlette's):
 - malformed JSON is a `422` validation error with a `json_invalid` entry (trivium: `400`);
 - a JSON body sent without `Content-Type` is parsed (trivium: `415`);
 - `CORSMiddleware` from the compat modules accepts a wildcard with credentials;
-- operations document only the responses FastAPI documents (no 400/413/415 entries;
-  the server still answers them).
+- schemas carry no `"default": null` (FastAPI leaves them out);
+- operations document only the responses FastAPI documents (no 400/413/415 entries,
+  no 401 of the security dependencies; the server still answers them).
 
 The default security headers stay on: the one visible difference (docs/compat.md).
 """
@@ -137,11 +138,19 @@ class FastAPI(_FastAPIRouting, App):
         trivium.openapi.configure(
             self,
             trivium.openapi.OpenAPIConfig(
-                swagger_ui_oauth2_init=dict(init_oauth or {}), document_body_errors=False
+                swagger_ui_oauth2_init=dict(init_oauth or {}),
+                document_body_errors=False,
+                document_dependency_responses=False,
             ),
         )
         if webhooks is not None:
             trivium.openapi.webhooks(self).routes.extend(webhooks.routes)
+
+    def openapi(self) -> dict[str, Any]:
+        """Return the OpenAPI document, without `"default": null` entries (as FastAPI's)."""
+        if self.openapi_schema is None:
+            _drop_null_defaults(super().openapi())
+        return super().openapi()
 
     def on_event(self, event: str) -> Callable[[Any], Any]:
         """Register a `"startup"` or `"shutdown"` callable (deprecated in FastAPI: warns)."""
@@ -158,3 +167,15 @@ class FastAPI(_FastAPIRouting, App):
         import trivium.openapi
 
         return trivium.openapi.webhooks(self)
+
+
+def _drop_null_defaults(node: Any) -> None:
+    """Remove `"default": None` from every schema in `node`, in place."""
+    if isinstance(node, dict):
+        if node.get("default", 0) is None:
+            del node["default"]
+        for value in node.values():
+            _drop_null_defaults(value)
+    elif isinstance(node, list):
+        for item in node:
+            _drop_null_defaults(item)
