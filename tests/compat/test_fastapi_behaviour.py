@@ -316,3 +316,26 @@ def test_openapi_document_matches_fastapis_for_optional_fields_and_security() ->
     assert mine_get["parameters"] == real_get["parameters"]
     assert mine_get["security"] == real_get["security"]
     assert sorted(mine_get["responses"]) == sorted(real_get["responses"]) == ["200", "422"]
+
+
+class StrictFilter(BaseModel):
+    model_config = {"extra": "forbid"}
+    limit: int = 10
+
+
+def test_query_model_forbidding_extra_refuses_unknown_parameters_as_fastapi() -> None:
+    def declare(app: Any, query: Any) -> Any:
+        @app.get("/items/")
+        async def items(filters: StrictFilter = query()) -> dict[str, int]:
+            return {"limit": filters.limit}
+
+        return app
+
+    from trivium.compat.fastapi import Query
+
+    ours = TestClient(declare(FastAPI(), Query))
+    theirs = fastapi_testclient.TestClient(declare(fastapi.FastAPI(), fastapi.Query))
+    for url in ("/items/?limit=3", "/items/?limit=3&tool=plumbus"):
+        mine, real = ours.get(url), theirs.get(url)
+        assert (mine.status_code, mine.json()) == (real.status_code, real.json())
+    assert ours.get("/items/?tool=x").status_code == 422

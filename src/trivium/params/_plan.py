@@ -263,6 +263,10 @@ def _collector(fields: list[FieldSpec], source: ParamSource) -> Collector | None
         return None
     if specs[0].is_model:
         model = _model_class(specs[0].annotation)
+        if source is not ParamSource.HEADER and model.model_config.get("extra") == "forbid":
+            # Hand every key over so pydantic refuses the unknown ones (a client sends
+            # many headers nobody declares, so headers are left out of this).
+            return lambda mapping: _with_extra(model, mapping)
         return lambda mapping: _model_from_multidict(model, mapping)
     scalars = tuple(f.name for f in specs if not f.is_sequence)
     lists = tuple(f.name for f in specs if f.is_sequence)
@@ -313,6 +317,14 @@ def _model_from_multidict(model: type[BaseModel], mapping: Any) -> dict[str, Any
             alt = key.replace("_", "-")
             if alt in mapping:
                 out[key] = mapping[alt]
+    return out
+
+
+def _with_extra(model: type[BaseModel], mapping: Any) -> dict[str, Any]:
+    out = _model_from_multidict(model, mapping)
+    for key in mapping:
+        if key not in out:
+            out[key] = mapping[key]
     return out
 
 
