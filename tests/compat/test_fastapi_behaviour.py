@@ -339,3 +339,38 @@ def test_query_model_forbidding_extra_refuses_unknown_parameters_as_fastapi() ->
         mine, real = ours.get(url), theirs.get(url)
         assert (mine.status_code, mine.json()) == (real.status_code, real.json())
     assert ours.get("/items/?tool=x").status_code == 422
+
+
+class Session(BaseModel):
+    session_id: str
+    tracker: str | None = None
+
+
+def test_missing_field_of_a_cookie_model_reports_the_models_input_as_fastapi() -> None:
+    def declare(app: Any, cookie: Any) -> Any:
+        @app.get("/items/")
+        async def items(cookies: Session = cookie()) -> dict[str, str]:
+            return {"id": cookies.session_id}
+
+        return app
+
+    from trivium.compat.fastapi import Cookie
+
+    ours = TestClient(declare(FastAPI(), Cookie))
+    theirs = fastapi_testclient.TestClient(declare(fastapi.FastAPI(), fastapi.Cookie))
+    ours.cookies.set("tracker", "t")
+    theirs.cookies.set("tracker", "t")
+    mine, real = ours.get("/items/"), theirs.get("/items/")
+    assert (mine.status_code, mine.json()) == (real.status_code, real.json())
+
+
+def test_timedelta_in_a_plain_response_is_seconds() -> None:
+    import datetime
+
+    app = FastAPI()
+
+    @app.get("/wait")
+    async def wait():  # type: ignore[no-untyped-def]  # no annotation: the plain JSON path
+        return {"wait": datetime.timedelta(minutes=1, seconds=30)}
+
+    assert TestClient(app).get("/wait").json() == {"wait": 90.0}

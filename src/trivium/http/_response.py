@@ -37,7 +37,7 @@ BackgroundRunner = Callable[[], Any]
 
 
 def json_default(value: Any) -> Any:
-    """Convert what orjson cannot serialize natively (pydantic models, sets, decimals)."""
+    """Convert what orjson cannot serialize natively (models, sets, decimals, timedeltas)."""
     dump = getattr(value, "model_dump", None)
     if dump is not None:
         return dump(mode="json")
@@ -49,6 +49,10 @@ def json_default(value: Any) -> Any:
         return float(value)
     if isinstance(value, bytes):
         return value.decode()
+    from datetime import timedelta
+
+    if isinstance(value, timedelta):
+        return value.total_seconds()  # as pydantic and FastAPI: seconds, as a float
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 

@@ -62,6 +62,7 @@ class Plan:
         "form_fields",
         "header",
         "json_errors_as_validation",
+        "model_sections",
         "path",
         "query",
         "strict_content_type",
@@ -82,6 +83,8 @@ class Plan:
         self.json_errors_as_validation = json_errors_as_validation
         """Answer malformed JSON with a 422 validation error (FastAPI) instead of a 400."""
         fields = analysis.fields
+        self.model_sections = frozenset(f.section for f in fields if f.is_model)
+        """Sections read into one model: a field missing there reports the model's input."""
         self.path = _simple(fields, ParamSource.PATH)
         self.query = _collector(fields, ParamSource.QUERY)
         self.header = _collector(fields, ParamSource.HEADER)
@@ -149,12 +152,14 @@ class Plan:
             errors = validation_errors(exc)
             for error in errors:
                 # A missing parameter has no input of its own (FastAPI reports null too);
-                # only fields missing inside a whole JSON body keep that body as input.
+                # only fields missing inside a whole JSON body or a parameter model keep
+                # that body or model's values as input.
                 loc = error["loc"]
                 if (
                     error["type"] == "missing"
                     and len(loc) == 2
                     and (loc[0] != "body" or self.body_field is None)
+                    and loc[0] not in self.model_sections
                 ):
                     error["input"] = None
             raise RequestValidationError(errors, body) from None
