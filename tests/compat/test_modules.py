@@ -7,6 +7,7 @@ import pkgutil
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 import trivium
 import trivium.compat
@@ -116,3 +117,36 @@ def test_fastapi_documents_only_fastapis_responses() -> None:
     with TestClient(app) as client:
         responses = client.get("/openapi.json").json()["paths"]["/items"]["post"]["responses"]
     assert sorted(responses) == ["200", "422"]
+
+
+class Item(BaseModel):
+    name: str
+    description: str | None = None
+
+
+def test_fastapi_openapi_leaves_out_null_values_as_fastapi_does() -> None:
+    app = FastAPI()
+
+    @app.post("/items")
+    def create(item: Item) -> Item:
+        return item
+
+    with TestClient(app) as client:
+        schema = client.get("/openapi.json").json()["components"]["schemas"]["Item"]
+    assert schema["properties"]["description"] == {
+        "anyOf": [{"type": "string"}, {"type": "null"}],
+        "title": "Description",
+    }
+    assert schema["required"] == ["name"]
+
+
+def test_trivium_app_keeps_the_null_default_in_its_openapi() -> None:
+    app = trivium.App()
+
+    @app.post("/items")
+    def create(item: Item) -> Item:
+        return item
+
+    with TestClient(app) as client:
+        schema = client.get("/openapi.json").json()["components"]["schemas"]["Item"]
+    assert schema["properties"]["description"]["default"] is None
