@@ -172,7 +172,9 @@ class App(Router):
         separate_input_output_schemas: document a model whose input and output schemas
             differ as two schemas (`Item-Input`, `Item-Output`); `False` documents one.
         strict_content_type: refuse a JSON body sent without a `Content-Type` header
-            (415); `False` parses it as JSON, as older FastAPI versions did.
+            (415); `False` parses it as JSON, as older FastAPI versions did, and reads
+            a body of another type sent to a form endpoint as an empty form (422 for
+            the missing fields, as FastAPI).
     """
 
     is_root = True

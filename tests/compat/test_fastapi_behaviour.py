@@ -374,3 +374,22 @@ def test_timedelta_in_a_plain_response_is_seconds() -> None:
         return {"wait": datetime.timedelta(minutes=1, seconds=30)}
 
     assert TestClient(app).get("/wait").json() == {"wait": 90.0}
+
+
+def test_json_sent_to_a_form_endpoint_is_a_422_as_fastapi() -> None:
+    def declare(app: Any, form: Any) -> Any:
+        @app.post("/login/")
+        async def login(username: str = form(), password: str = form()) -> dict[str, str]:
+            return {"username": username}
+
+        return app
+
+    from trivium.compat.fastapi import Form
+
+    ours = TestClient(declare(FastAPI(), Form))
+    theirs = fastapi_testclient.TestClient(declare(fastapi.FastAPI(), fastapi.Form))
+    mine = ours.post("/login/", json={"username": "a", "password": "b"})
+    real = theirs.post("/login/", json={"username": "a", "password": "b"})
+    assert mine.status_code == real.status_code == 422
+    assert [e["loc"] for e in mine.json()["detail"]] == [e["loc"] for e in real.json()["detail"]]
+    assert ours.post("/login/", data={"username": "a", "password": "b"}).json() == {"username": "a"}
