@@ -46,7 +46,7 @@ from trivium.templating import render
 @contextlib.asynccontextmanager
 async def prepare(app: App) -> AsyncIterator[dict[str, Any]]:
     """Bring the database up to date and make sure the demo user exists."""
-    db: Database = app.state.databases["default"]
+    db = app.plugin(Database)
     await Migrations(db).migrate()
     async with db.sessionmaker() as session, session.begin():
         await accounts.ensure_demo_user(session)
@@ -60,10 +60,10 @@ def create_app(database_url: str = DATABASE_URL) -> App:
     """Build the demo on the database at `database_url`."""
     app = App(title="Trivium demo", lifespan=prepare)
     db = Database(database_url, migrations=MIGRATIONS)
-    db.include_migrations("trivium.stores")  # the sessions table of DatabaseStore
     db.init_app(app)
     # Sessions (kept in the database), authentication and CSRF checks, and the battery's
     # JSON views at /auth (login, me, API tokens...) next to the demo's own login pages.
+    # Its migrations (and those of the sessions table) are applied with the project's.
     Auth(db, secret_key=SECRET_KEY).init_app(app, prefix="/auth")
     # Browsers get HTML error pages, API clients JSON.
     Templates(TEMPLATES, packages=["trivium.forms"]).init_app(app, error_pages=True)

@@ -38,8 +38,8 @@ DEMO_PASSWORD = "trivium-demo-password"
 
 # --8<-- [start:dependencies]
 def get_db(request: Request) -> Database:
-    """Return the app's database (registered by `db.init_app(app)`)."""
-    database: Database = request.app.state.databases["default"]
+    """Return the app's database (installed by `db.init_app(app)`)."""
+    database: Database = request.app.plugin(Database)
     return database
 
 

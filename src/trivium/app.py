@@ -38,6 +38,9 @@ from trivium.http._response import Response
 from trivium.middleware._stack import Middleware
 from trivium.middleware._stack import build_stack
 from trivium.middleware._stack import error_response
+from trivium.plugins._plugin import Plugin
+from trivium.plugins._plugin import RequestStep
+from trivium.plugins._plugin import RouteNeeds
 from trivium.protocols._rsgi import http_scope
 from trivium.protocols._rsgi import rsgi_receive
 from trivium.protocols._rsgi import rsgi_send
@@ -69,6 +72,7 @@ DEFAULT_SECURITY_HEADERS: Mapping[str, str] = {
 logger = logging.getLogger("trivium.error")
 _first = operator.itemgetter(0)
 E = TypeVar("E", bound=Callable[..., Any])
+P = TypeVar("P", bound=Plugin)
 ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 
@@ -175,6 +179,7 @@ class App(Router):
             (415); `False` parses it as JSON, as older FastAPI versions did, and reads
             a body of another type sent to a form endpoint as an empty form (422 for
             the missing fields, as FastAPI).
+        plugins: plugins to install (`app.install(plugin)` for each, in order).
     """
 
     is_root = True
@@ -215,6 +220,7 @@ class App(Router):
         swagger_ui_parameters: Mapping[str, Any] | None = None,
         separate_input_output_schemas: bool = True,
         strict_content_type: bool = True,
+        plugins: Sequence[Plugin] | None = None,
     ) -> None:
         super().__init__(
             lifespan=lifespan,
@@ -283,8 +289,10 @@ class App(Router):
         self.openapi_tags = [dict(t) for t in openapi_tags or []]
         self.openapi_schema: dict[str, Any] | None = None
         """The generated OpenAPI document, cached by `openapi()`."""
-        self.extensions: dict[str, Any] = {}
-        """Room for batteries to keep per-app objects (`app.extensions["db"]`)."""
+        self._plugins: list[Plugin] = []
+        self._providers: dict[Callable[..., Any], Callable[..., Any]] = {}
+        for plugin in plugins or ():
+            self.install(plugin)
 
     # Registration ---------------------------------------------------------------------
 
@@ -316,6 +324,99 @@ class App(Router):
             return func
 
         return decorator
+
+    # Plugins --------------------------------------------------------------------------
+
+    def install(self, plugin: Plugin) -> None:
+        """Install `plugin`: its `setup(app)` runs now, its other hooks when the app is built.
+
+        Raises:
+            ConfigurationError: the app already started (`plugin-after-start`), `plugin`
+                is not a `Plugin` (`plugin-invalid`), or it (or another of its class,
+                for plugins that allow one per app) is installed already
+                (`plugin-duplicate`).
+        """
+        if not isinstance(plugin, Plugin):
+            raise ConfigurationError(
+                f"{plugin!r} is not a plugin: subclass trivium.plugins.Plugin", "plugin-invalid"
+            )
+        if self._asgi is not None:
+            raise ConfigurationError(
+                f"{type(plugin).__name__} cannot be installed after the app has started; "
+                "install it before the first request (or pass plugins=[...] to App)",
+                "plugin-after-start",
+            )
+        for installed in self._plugins:
+            if installed is plugin or (plugin.unique and type(installed) is type(plugin)):
+                raise ConfigurationError(
+                    f"this app already has a {type(plugin).__name__}; install it once",
+                    "plugin-duplicate",
+                )
+        plugin.setup(self)
+        self._plugins.append(plugin)
+
+    @property
+    def plugins(self) -> tuple[Plugin, ...]:
+        """The installed plugins, in installation order."""
+        return tuple(self._plugins)
+
+    def plugins_of(self, cls: type[P]) -> list[P]:
+        """Return the installed plugins that are instances of `cls`, in installation order."""
+        return [plugin for plugin in self._plugins if isinstance(plugin, cls)]
+
+    def plugin(self, cls: type[P]) -> P:
+        """Return the app's plugin of class `cls` (typed: `app.plugin(Auth)` is an `Auth`).
+
+        Raises:
+            ConfigurationError: none is installed (`plugin-not-installed`, saying how to
+                install one), or several are (`plugin-ambiguous`: use `plugins_of`).
+        """
+        found = self.plugins_of(cls)
+        if len(found) == 1:
+            return found[0]
+        name = cls.__name__
+        if not found:
+            hint = cls.install_hint or f"app.install({name}(...)) or App(plugins=[{name}(...)])"
+            raise ConfigurationError(
+                f"this app has no {name}; install one with {hint}", "plugin-not-installed"
+            )
+        raise ConfigurationError(
+            f"this app has {len(found)} {name} plugins; pick one from app.plugins_of({name})",
+            "plugin-ambiguous",
+        )
+
+    def request_steps(self, needs: RouteNeeds) -> list[RequestStep]:
+        """Return the steps the plugins compile into a route with `needs`, in run order."""
+        steps = [step for plugin in self._plugins for step in plugin.request_steps(needs)]
+        steps.sort(key=lambda step: step.order)
+        return steps
+
+    def effective_overrides(self) -> Mapping[Callable[..., Any], Callable[..., Any]]:
+        """The plugins' dependency providers overlaid with `dependency_overrides` (which win)."""
+        if not self._providers:
+            return self.dependency_overrides
+        return {**self._providers, **self.dependency_overrides}
+
+    def _build_plugins(self) -> None:
+        if self.openapi_url:
+            # The docs battery is loaded by name only when the app serves docs, so the
+            # core stays free of it (see docs/openapi.md).
+            openapi = importlib.import_module("trivium.openapi")
+            if not self.plugins_of(openapi.OpenAPI):
+                self.install(openapi.OpenAPI())
+        index = 0
+        while index < len(self._plugins):  # `on_build` may install further plugins
+            self._plugins[index].on_build(self)
+            index += 1
+        from trivium.routing._route import BaseRoute
+
+        for plugin in self._plugins:
+            for item in plugin.routes(self):
+                if isinstance(item, BaseRoute):
+                    self.routes.append(item)
+                else:
+                    self.include_router(item)
+            self._providers.update(plugin.providers(self))
 
     def add_exception_handler(
         self, key: type[BaseException] | int, handler: ExceptionHandler
@@ -366,10 +467,7 @@ class App(Router):
             self.default_headers = []
         self._default_names = frozenset(name for name, _ in self.default_headers)
 
-        if self.openapi_url and not self.extensions.get("openapi.installed"):
-            # The docs battery is loaded by name only when the app serves docs, so the
-            # core stays free of it (see docs/openapi.md).
-            importlib.import_module("trivium.openapi").install(self)
+        self._build_plugins()
         dispatcher = Dispatcher(self)
         self._dispatcher = dispatcher
         self._asgi = build_stack(self, dispatcher, self.user_middleware)
@@ -488,6 +586,12 @@ class App(Router):
         try:
             async with contextlib.AsyncExitStack() as stack:
                 stack.push_async_callback(self.app_scope.close)
+                for plugin in self._plugins:
+                    context = plugin.lifespan(self)
+                    if context is not None:
+                        value = await stack.enter_async_context(context)
+                        if isinstance(value, Mapping):
+                            state.update(value)
                 for lifespan in self.lifespans:
                     value = await stack.enter_async_context(_as_context(lifespan, self))
                     if isinstance(value, Mapping):
@@ -511,7 +615,7 @@ class App(Router):
         from trivium.params._plan import Plan
 
         self.build()
-        analysis = analyse(dependency, path_names=set(), overrides=self.dependency_overrides)
+        analysis = analyse(dependency, path_names=set(), overrides=self.effective_overrides())
         required = [f.name or f.python_name for f in analysis.fields if f.required]
         if required or analysis.specials & {"request", "websocket"}:
             raise ConfigurationError(

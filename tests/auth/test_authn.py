@@ -260,5 +260,5 @@ def test_short_secret_key_is_refused_at_start_up(db: Database) -> None:
 def test_one_auth_per_app(db: Database) -> None:
     app = App()
     Auth(db, secret_key="k" * 40).init_app(app)
-    with pytest.raises(ConfigurationError, match="auth-duplicate"):
+    with pytest.raises(ConfigurationError, match="plugin-duplicate"):
         Auth(db, secret_key="k" * 40).init_app(app)

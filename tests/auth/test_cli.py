@@ -28,18 +28,16 @@ app = App()
 db.init_app(app)
 """
 AUTH_APP_SOURCE = """
-from types import SimpleNamespace
-
 from trivium import App
+from trivium.auth import Auth
 from trivium.auth import MinimumLength
-from trivium.auth import User
 from trivium.db import Database
 
 db = Database({url!r}, name="auth")
 app = App()
-app.extensions["auth"] = SimpleNamespace(
-    db=db, user_model=User, password_validators=[MinimumLength(4)]
-)
+Auth(
+    db, secret_key="cli-tests-" + "k" * 40, password_validators=[MinimumLength(4)]
+).init_app(app, prefix=None)
 """
 
 

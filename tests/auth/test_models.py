@@ -253,15 +253,15 @@ async def test_user_permissions_combine_own_and_group_ones(session: AsyncSession
         "billing.add_invoice",
         "billing.change_invoice",
     }
-    assert await has_perm(session, ada, "billing.view_invoice")
-    assert await has_perm(session, ada, "billing.change_invoice")
-    assert not await has_perm(session, ada, delete.codename)
-    assert not await has_perm(session, ada, "billing.unknown")
+    assert await has_perm(ada, "billing.view_invoice", session)
+    assert await has_perm(ada, "billing.change_invoice", session)
+    assert not await has_perm(ada, delete.codename, session)
+    assert not await has_perm(ada, "billing.unknown", session)
     assert await get_user_permissions(session, other) == set()
-    assert not await has_perm(session, other, "billing.view_invoice")
+    assert not await has_perm(other, "billing.view_invoice", session)
     ada.is_active = False
     assert await get_user_permissions(session, ada) == set()
-    assert not await has_perm(session, ada, "billing.view_invoice")
+    assert not await has_perm(ada, "billing.view_invoice", session)
 
 
 @pytest.mark.anyio
@@ -269,10 +269,10 @@ async def test_active_superuser_has_every_permission(session: AsyncSession) -> N
     await ensure_permissions(session, Invoice)
     root = await create_superuser(session, username="root", hasher=FAST)
     assert len(await get_user_permissions(session, root)) == 4
-    assert await has_perm(session, root, "anything.at_all")
+    assert await has_perm(root, "anything.at_all", session)
     root.is_active = False
     assert await get_user_permissions(session, root) == set()
-    assert not await has_perm(session, root, "billing.view_invoice")
+    assert not await has_perm(root, "billing.view_invoice", session)
 
 
 def test_permission_checks_in_a_handler(db: Database) -> None:
@@ -298,7 +298,7 @@ def test_permission_checks_in_a_handler(db: Database) -> None:
         user = await session.get(User, user_id)
         if user is None:
             raise HTTPException(404, "no such user")
-        return {"allowed": await has_perm(session, user, codename)}
+        return {"allowed": await has_perm(user, codename, session)}
 
     with TestClient(app) as client:
         created = client.post("/users", params={"username": "ada", "password": "pw-pw-pw-pw"})

@@ -67,7 +67,7 @@ def test_engine_lives_with_the_app_lifespan(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'app.db'}", pool_size=2)
     app = App()
     db.init_app(app)
-    assert app.state.databases == {"default": db}
+    assert app.plugins_of(Database) == [db]
 
     @app.get("/")
     async def ping(session: AsyncSession = db.depends()) -> int:
@@ -87,7 +87,7 @@ def test_several_named_databases_serve_one_app(tmp_path: Path) -> None:
     app = App()
     main.init_app(app)
     analytics.init_app(app)
-    assert app.state.databases == {"default": main, "analytics": analytics}
+    assert app.plugins_of(Database) == [main, analytics]
 
     @app.get("/files")
     async def files(

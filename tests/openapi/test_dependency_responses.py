@@ -158,9 +158,9 @@ def test_security_schemes_is_one_mutable_dict_per_app() -> None:
     assert security_schemes(App()) == {}
 
 
-def test_a_foreign_value_under_the_schemes_key_is_a_configuration_error() -> None:
+def test_security_schemes_live_in_the_apps_openapi_plugin() -> None:
+    from trivium.openapi import OpenAPI
+
     app = App()
-    app.extensions["openapi.security_schemes"] = ["not", "a", "dict"]
-    with pytest.raises(ConfigurationError, match="not a dict") as info:
-        security_schemes(app)
-    assert info.value.code == "openapi-security-schemes"
+    security_schemes(app)["Login"] = {"type": "http", "scheme": "bearer"}
+    assert app.plugin(OpenAPI).security_schemes == {"Login": {"type": "http", "scheme": "bearer"}}

@@ -670,8 +670,9 @@ def test_types_without_a_json_schema_are_documented_as_anything() -> None:
     assert content == {"application/json": {"schema": {}}}
 
 
-def test_webhooks_extension_must_hold_a_router() -> None:
-    app = App()
-    app.extensions["openapi.webhooks"] = ["not", "a", "router"]
-    with pytest.raises(ConfigurationError, match="not a Router"):
+def test_webhooks_cannot_be_added_once_the_app_started() -> None:
+    app = App(openapi_url=None)
+    app.build()
+    with pytest.raises(ConfigurationError, match="after the app has started") as info:
         webhooks(app)
+    assert info.value.code == "plugin-after-start"

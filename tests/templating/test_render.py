@@ -244,7 +244,7 @@ def test_two_templates_on_one_app_are_refused(write_templates: WriteTemplates) -
     first = Templates(write_templates({}))
     first.init_app(app)
     first.init_app(app)  # the same one again is harmless
-    assert app.extensions["templates"] is first
+    assert app.plugin(Templates) is first
     with pytest.raises(ConfigurationError, match="templates-already-installed"):
         Templates(None).init_app(app)
 

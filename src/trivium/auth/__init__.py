@@ -28,8 +28,8 @@ async def main() -> None:
         session.add(staff)
         (await ada.awaitable_attrs.groups).append(staff)
         await session.flush()
-        assert await has_perm(session, ada, "shop.view_order")
-        assert not await has_perm(session, ada, "shop.refund")
+        assert await has_perm(ada, "shop.view_order", session)
+        assert not await has_perm(ada, "shop.refund", session)
         await session.commit()
     await db.dispose()
 
@@ -50,7 +50,10 @@ from trivium.auth._anonymous import ANONYMOUS
 from trivium.auth._anonymous import AnonymousUser
 from trivium.auth._anonymous import AuthInfo
 from trivium.auth._auth import Auth
-from trivium.auth._auth import LoginThrottle
+from trivium.auth._authn import AuthenticationStep
+from trivium.auth._authn import UserReader
+from trivium.auth._config import AuthConfig
+from trivium.auth._config import LoginThrottle
 from trivium.auth._deps import CurrentUser
 from trivium.auth._deps import Guard
 from trivium.auth._deps import OptionalUser
@@ -116,8 +119,10 @@ __all__ = [
     "AbstractUser",
     "AnonymousUser",
     "Auth",
+    "AuthConfig",
     "AuthInfo",
     "AuthenticationMiddleware",
+    "AuthenticationStep",
     "CommonPassword",
     "ConsoleMailer",
     "CurrentUser",
@@ -139,6 +144,7 @@ __all__ = [
     "TokenPair",
     "User",
     "UserAttributeSimilarity",
+    "UserReader",
     "app_label",
     "check_password",
     "create_superuser",

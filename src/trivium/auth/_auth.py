@@ -1,24 +1,24 @@
-"""`Auth`: the authentication battery's one object, bound to a database and an app.
+"""`Auth`: the authentication battery's one object, a plugin bound to a database.
 
-`Auth.init_app(app)` installs the session, authentication and CSRF middleware (session
-outermost, so the authentication middleware reads the session and the CSRF middleware
-sees how the request was authenticated), registers itself in `app.extensions["auth"]`
-and includes the JSON views. Everything else (login, tokens, object permissions) is a
-method that handlers and the views call.
+`app.install(auth)` (or `auth.init_app(app)`) makes it a plugin of the app: at build time
+it installs `Sessions` and `CSRF` unless the app has them, compiles its authentication
+step into the routes that take the `Request`, adds the JSON views and documents its
+security scheme. Everything else (login, tokens, object permissions) is a method that
+handlers and the views call; request authentication lives in `_authn.py`, permissions
+in `_perms.py`, API tokens in `_tokens.py`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime
 import hashlib
 import hmac
 import inspect
 from collections.abc import AsyncIterator
-from collections.abc import Awaitable
-from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -27,14 +27,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trivium.auth._anonymous import ANONYMOUS
 from trivium.auth._anonymous import AuthInfo
-from trivium.auth._jwt import InvalidTokenError
-from trivium.auth._jwt import JWTConfig
+from trivium.auth._authn import SESSION_HASH_KEY
+from trivium.auth._authn import SESSION_USER_KEY
+from trivium.auth._authn import AuthenticationStep
+from trivium.auth._authn import UserReader
+from trivium.auth._authn import resolve
+from trivium.auth._config import AuthConfig
+from trivium.auth._config import LoginThrottle
+from trivium.auth._config import ObjectPermission
 from trivium.auth._mail import ConsoleMailer
 from trivium.auth._mail import Mailer
-from trivium.auth._middleware import AuthenticationMiddleware
-from trivium.auth._middleware import CredentialError
-from trivium.auth._middleware import read_authorization
-from trivium.auth._models import AbstractUser
 from trivium.auth._models import APIToken
 from trivium.auth._models import User
 from trivium.auth._models import get_user_by_identifier
@@ -42,85 +44,68 @@ from trivium.auth._passwords import dummy_verify
 from trivium.auth._passwords import verify_password
 from trivium.auth._perms import has_perm
 from trivium.auth._tokens import create_token
-from trivium.auth._tokens import find_token
 from trivium.auth._tokens import list_tokens
-from trivium.auth._tokens import looks_like_api_token
 from trivium.auth._tokens import revoke_token
 from trivium.db import Database
 from trivium.db import utcnow
 from trivium.errors import ConfigurationError
 from trivium.errors import HTTPException
+from trivium.plugins import Plugin
+from trivium.plugins import RequestStep
+from trivium.plugins import RouteNeeds
 from trivium.types import Scope
 
 if TYPE_CHECKING:
     from trivium.app import App
+    from trivium.auth._jwt import JWTConfig
     from trivium.http import Request
+    from trivium.routing import BaseRoute
     from trivium.routing import Router
     from trivium.templating import Templates
 
-__all__ = ["SESSION_HASH_KEY", "SESSION_USER_KEY", "Auth", "LoginThrottle", "ObjectPermission"]
+__all__ = [
+    "SESSION_HASH_KEY",
+    "SESSION_USER_KEY",
+    "Auth",
+    "AuthConfig",
+    "LoginThrottle",
+    "ObjectPermission",
+]
 
-SESSION_USER_KEY = "_auth_user_id"
-"""The session key holding the logged-in user's id."""
-SESSION_HASH_KEY = "_auth_user_hash"
-"""The session key holding an HMAC of the user's password hash (see `Auth.session_hash`)."""
 _MIN_SECRET = 32
 
-ObjectPermission = Callable[[Any, str, Any], bool | Awaitable[bool]]
-"""`(user, codename, obj) -> bool` (or an awaitable of it): may `user` do `codename` on `obj`?"""
 
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class LoginThrottle:
-    """Limits on login attempts: `(attempts, window in seconds)` per identifier and per IP."""
-
-    per_identifier: tuple[int, float] = (5, 300.0)
-    """Failed or not, at most this many attempts per user name or email per window."""
-    per_ip: tuple[int, float] = (20, 300.0)
-    """At most this many attempts per client address per window."""
-
-
-class Auth:
+class Auth(Plugin):
     """Authentication and authorization for an app: sessions, API tokens, JWTs, views.
+
+    ```python
+    auth = Auth(db, secret_key=settings.secret_key, config=AuthConfig(jwt=JWTConfig(...)))
+    app = App(plugins=[db, auth])  # or: auth.init_app(app)
+    ```
 
     Args:
         db: the database holding the auth tables.
-        secret_key: at least 32 characters; signs session hashes and password reset links.
-        user_model: the user class (`User`, or your `AbstractUser` subclass).
-        session_store: where sessions live (default: the database, `DatabaseStore(db)`).
-        jwt: enables bearer JWTs and the `/token` and `/refresh` endpoints.
-        password_validators: passed to `trivium.auth.validate_password`.
-        mail: sends password reset emails (default: `ConsoleMailer()`).
-        throttle_store: where login attempt counters live (default: `MemoryStore()`).
-        login_throttle: login attempt limits; `None` disables them.
-        signup: serve `POST /signup` in the views.
-        object_permission: `(user, codename, obj) -> bool` deciding object permissions
-            (default: the user's model-level permission `codename`).
-        mail_from: the sender of the emails.
-        reset_url: the link put in reset emails, with `{token}` where the token goes.
-        reset_max_age: seconds a password reset link stays valid.
+        secret_key: at least 32 characters; signs sessions, session hashes and password
+            reset links.
+        config: every other option (`AuthConfig`).
+        **options: the fields of `AuthConfig` as keywords, instead of `config=`
+            (`Auth(db, secret_key=..., signup=True)`); not both.
 
     Raises:
-        ConfigurationError: the secret key is too short (`auth-secret-key`).
+        ConfigurationError: the secret key is too short (`auth-secret-key`), or both
+            `config=` and keyword options were given (`auth-config`).
+        TypeError: an unknown keyword option.
     """
 
-    def __init__(  # noqa: PLR0913 - keyword-only options, one per feature of the battery
+    install_hint = "Auth(db, secret_key=...).init_app(app) or app.install(Auth(...))"
+
+    def __init__(
         self,
         db: Database,
         *,
         secret_key: str,
-        user_model: type[AbstractUser] = User,
-        session_store: Any = None,
-        jwt: JWTConfig | None = None,
-        password_validators: Sequence[Any] | None = None,
-        mail: Mailer | None = None,
-        throttle_store: Any = None,
-        login_throttle: LoginThrottle | None = LoginThrottle(),
-        signup: bool = False,
-        object_permission: ObjectPermission | None = None,
-        mail_from: str = "webmaster@localhost",
-        reset_url: str | None = None,
-        reset_max_age: int = 3600,
+        config: AuthConfig | None = None,
+        **options: Any,
     ) -> None:
         if not isinstance(secret_key, str) or len(secret_key) < _MIN_SECRET:
             raise ConfigurationError(
@@ -128,101 +113,168 @@ class Auth:
                 "with python -c 'import secrets; print(secrets.token_urlsafe(48))'",
                 "auth-secret-key",
             )
+        if config is not None and options:
+            raise ConfigurationError(
+                f"Auth got config= and the options {sorted(options)}; put them in the AuthConfig",
+                "auth-config",
+            )
+        if config is None:
+            try:
+                config = AuthConfig(**options)
+            except TypeError as exc:
+                raise TypeError(f"Auth() got an unknown option: {exc}") from None
+        self.config = config
+        """The options (`AuthConfig`)."""
         self.db = db
         """The database holding the auth tables."""
         self.secret_key = secret_key
-        self.user_model: type[Any] = user_model
+        self.user_model: type[Any] = config.user_model or User
         """The user class."""
-        self.session_store = session_store
-        """The session store (`None` until `init_app` picks the default)."""
-        self.jwt = jwt
-        """The JWT configuration, if bearer JWTs are enabled."""
-        self.password_validators = password_validators
-        """Validators for new passwords (`None`: trivium.auth's defaults)."""
-        self.mail: Mailer = mail if mail is not None else ConsoleMailer()
+        self.session_store = config.session_store
+        """The session store (the `Sessions` plugin's once the app is built)."""
+        self.mail: Mailer = config.mail if config.mail is not None else ConsoleMailer()
         """The email sender."""
-        self.throttle_store = throttle_store
+        self.throttle_store = config.throttle_store
         """The store of login attempt counters (`None` until first used)."""
-        self.login_throttle = login_throttle
-        """The login attempt limits."""
-        self.signup = signup
-        """Whether `POST /signup` is served."""
-        self.object_permission = object_permission
-        """The object-permission hook."""
-        self.mail_from = mail_from
-        """The sender address of emails."""
-        self.reset_url = reset_url
-        """The password reset link template (`{token}`)."""
-        self.reset_max_age = reset_max_age
-        """Seconds a password reset token is valid."""
         self.token_url = "/auth/token"  # noqa: S105 - a URL
         """Where the views answer `POST /token` (set by `router(prefix=...)`)."""
+        self.users = UserReader(db, self.user_model)
+        """Reads users by id without an ORM unit of work (the per-request lookup)."""
+        self.step = AuthenticationStep(self)
+        """The step compiled into the routes that take the request."""
         self._key = secret_key.encode("utf-8")
-        self._openapi_scheme: dict[str, Any] = {}
+        self._prefix: str | None = "/auth"
 
     def __repr__(self) -> str:
         return f"Auth({self.db!r}, user_model={self.user_model.__name__})"
 
-    # Installation ---------------------------------------------------------------------
+    # Options (read from `config`) -----------------------------------------------------
+
+    @property
+    def jwt(self) -> JWTConfig | None:
+        """The JWT configuration, if bearer JWTs are enabled."""
+        return self.config.jwt
+
+    @property
+    def password_validators(self) -> Sequence[Any] | None:
+        """Validators for new passwords (`None`: trivium.auth's defaults)."""
+        return self.config.password_validators
+
+    @property
+    def login_throttle(self) -> LoginThrottle | None:
+        """The login attempt limits."""
+        return self.config.login_throttle
+
+    @property
+    def signup(self) -> bool:
+        """Whether `POST /signup` is served."""
+        return self.config.signup
+
+    @property
+    def object_permission(self) -> ObjectPermission | None:
+        """The object-permission hook."""
+        return self.config.object_permission
+
+    @property
+    def mail_from(self) -> str:
+        """The sender address of emails."""
+        return self.config.mail_from
+
+    @property
+    def reset_url(self) -> str | None:
+        """The password reset link template (`{token}`)."""
+        return self.config.reset_url
+
+    @property
+    def reset_max_age(self) -> int:
+        """Seconds a password reset token is valid."""
+        return self.config.reset_max_age
+
+    # Plugin hooks ---------------------------------------------------------------------
 
     def init_app(self, app: App, *, prefix: str | None = "/auth") -> None:
-        """Install sessions, authentication and CSRF on `app`, and the views at `prefix`.
+        """Install on `app` (`app.install(self)`), with the JSON views at `prefix`.
 
         Pass `prefix=None` to include `auth.router(prefix=...)` yourself (or not at all).
 
         Raises:
-            ConfigurationError: the app already has an `Auth` (`auth-duplicate`).
+            ConfigurationError: the app already has an `Auth` (`plugin-duplicate`).
         """
-        if "auth" in app.extensions:
-            raise ConfigurationError("this app already has an Auth", "auth-duplicate")
-        app.extensions["auth"] = self
-        include = getattr(self.db, "include_migrations", None)
-        if callable(include):
-            include("trivium.auth")
-        self._install_middleware(app)
-        self._install_openapi(app)
-        if prefix is not None:
-            app.include_router(self.router(prefix=prefix))
+        self._prefix = prefix
+        app.install(self)
 
-    def _install_openapi(self, app: App) -> None:
-        """Register the OAuth2 scheme, whose token URL `router()` keeps up to date."""
-        from trivium.auth._deps import SCHEME_NAME
-        from trivium.openapi import security_schemes
+    def on_build(self, app: App) -> None:
+        """Install what authentication stands on: the database, `Sessions` and `CSRF`.
 
-        self._update_openapi_scheme()
-        security_schemes(app)[SCHEME_NAME] = self._openapi_scheme
+        Each is installed only when the app lacks it, so an app may configure its own
+        (`Sessions(cookie_name=...)`, `CSRF(trusted_origins=...)`) before or after `Auth`.
 
-    def _update_openapi_scheme(self) -> None:
-        """Describe the OAuth2 password flow at `token_url`, or API tokens when JWT is off."""
-        from trivium.auth._deps import api_token_scheme
-        from trivium.auth._deps import oauth2_scheme
-
-        scheme = oauth2_scheme(self.token_url) if self.jwt is not None else api_token_scheme()
-        self._openapi_scheme.clear()
-        self._openapi_scheme.update(scheme)
-
-    def _install_middleware(self, app: App) -> None:
+        Raises:
+            ConfigurationError: the app also adds `SessionMiddleware`, `CSRFMiddleware`
+                or `AuthenticationMiddleware` itself (`auth-middleware`).
+        """
+        from trivium.auth._middleware import AuthenticationMiddleware
+        from trivium.csrf import CSRF
         from trivium.csrf import CSRFMiddleware
-        from trivium.middleware import Middleware
         from trivium.sessions import SessionMiddleware
+        from trivium.sessions import Sessions
 
-        stack = app.user_middleware
-        position = next(
-            (i for i, m in enumerate(stack) if _is(m.cls, SessionMiddleware)),
-            None,
-        )
-        if position is None:
+        clashing = (SessionMiddleware, CSRFMiddleware, AuthenticationMiddleware)
+        for item in app.user_middleware:
+            if isinstance(item.cls, type) and issubclass(item.cls, clashing):
+                raise ConfigurationError(
+                    f"Auth brings sessions and CSRF as plugins; remove {item.cls.__name__} "
+                    "from the middleware and install trivium.sessions.Sessions(...) or "
+                    "trivium.csrf.CSRF(...) with your options instead",
+                    "auth-middleware",
+                )
+        if not any(plugin is self.db for plugin in app.plugins):
+            app.install(self.db)
+        sessions = app.plugins_of(Sessions)
+        if not sessions:
             if self.session_store is None:
                 from trivium.stores import DatabaseStore
 
                 self.session_store = DatabaseStore(self.db)
-            stack.append(
-                Middleware(SessionMiddleware, secret_key=self.secret_key, store=self.session_store)
-            )
-            position = len(stack) - 1
-        stack.insert(position + 1, Middleware(AuthenticationMiddleware, auth=self))
-        if not any(_is(m.cls, CSRFMiddleware) for m in stack):
-            stack.insert(position + 2, Middleware(CSRFMiddleware))
+            app.install(Sessions(secret_key=self.secret_key, store=self.session_store))
+        else:
+            self.session_store = sessions[0].store
+        if not app.plugins_of(CSRF):
+            app.install(CSRF())
+
+    def routes(self, app: App) -> Sequence[Router | BaseRoute]:
+        """The JSON views at the `init_app` prefix (none with `prefix=None`)."""
+        del app
+        return [self.router(prefix=self._prefix)] if self._prefix is not None else []
+
+    def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
+        """The authentication step, for routes whose handler or dependencies take the request."""
+        return (self.step,) if route.takes_connection else ()
+
+    def migration_folders(self, database: Any) -> Mapping[str, Path]:
+        """The auth tables (and a `DatabaseStore` throttle store's table) on `self.db`."""
+        if database is not self.db:
+            return {}
+        from trivium.db._database import _package_migrations
+        from trivium.sessions._plugin import store_migrations
+
+        locations = {"trivium.auth": _package_migrations("trivium.auth")}
+        locations.update(store_migrations(self.throttle_store, database))
+        return locations
+
+    def template_directories(self) -> Sequence[Path]:
+        """The pages' templates (`auth/*.html`), after the app's own."""
+        return [Path(__file__).parent / "templates"]
+
+    def openapi_components(self, app: App) -> Mapping[str, Mapping[str, Any]]:
+        """The security scheme the guards name: OAuth2 password flow, or API tokens."""
+        del app
+        from trivium.auth._deps import SCHEME_NAME
+        from trivium.auth._deps import api_token_scheme
+        from trivium.auth._deps import oauth2_scheme
+
+        scheme = oauth2_scheme(self.token_url) if self.jwt is not None else api_token_scheme()
+        return {"securitySchemes": {SCHEME_NAME: scheme}}
 
     def router(self, *, prefix: str = "/auth") -> Router:
         """Return the JSON views (login, logout, me, passwords, tokens) under `prefix`.
@@ -233,7 +285,6 @@ class Auth:
         from trivium.auth._views import build_router
 
         self.token_url = f"{prefix.rstrip('/')}/token"
-        self._update_openapi_scheme()
         return build_router(self, prefix)
 
     def pages_router(
@@ -250,64 +301,12 @@ class Auth:
     # Request authentication -----------------------------------------------------------
 
     async def resolve(self, scope: Scope) -> tuple[Any, AuthInfo | None]:
-        """Return the user and `AuthInfo` of a connection (the middleware's work).
+        """Return the user and `AuthInfo` of a connection (the authentication step's work).
 
         Raises:
             CredentialError: a bearer/token credential is present but invalid.
         """
-        header = read_authorization(scope)
-        if header is not None:
-            kind, credential = header
-            if kind == "token" or (kind == "bearer" and looks_like_api_token(credential)):
-                return await self._from_api_token(credential, kind)
-            if kind == "bearer":
-                return await self._from_jwt(credential)
-        session = scope.get("session")
-        if session is None:
-            return ANONYMOUS, None
-        user_id = session.get(SESSION_USER_KEY)
-        if user_id is None:
-            return ANONYMOUS, None
-        async with self.db.sessionmaker() as db_session:
-            user = await db_session.get(self.user_model, user_id)
-        stored = session.get(SESSION_HASH_KEY)
-        if (
-            user is None
-            or not user.is_active
-            or not isinstance(stored, str)
-            or not hmac.compare_digest(stored, self.session_hash(user))
-        ):
-            # A deleted or deactivated user, or a password changed elsewhere: log out.
-            session.pop(SESSION_USER_KEY, None)
-            session.pop(SESSION_HASH_KEY, None)
-            return ANONYMOUS, None
-        return user, AuthInfo("session")
-
-    async def _from_api_token(self, credential: str, kind: str) -> tuple[Any, AuthInfo]:
-        challenge = "Token" if kind == "token" else "Bearer"
-        async with self.db.sessionmaker() as db_session:
-            token = await find_token(db_session, credential)
-            user = await db_session.get(self.user_model, token.user_id) if token else None
-            if token is None or user is None or not user.is_active:
-                raise CredentialError("Invalid, expired or revoked API token", challenge)
-            await db_session.commit()
-        return user, AuthInfo("token", frozenset(token.scopes or ()), token.id)
-
-    async def _from_jwt(self, credential: str) -> tuple[Any, AuthInfo]:
-        challenge = 'Bearer error="invalid_token"'
-        if self.jwt is None:
-            raise CredentialError("Bearer tokens are not accepted here", challenge)
-        try:
-            claims = self.jwt.decode(credential, "access")
-            user_id = int(claims["sub"])
-        except (InvalidTokenError, ValueError):
-            raise CredentialError("Invalid or expired token", challenge) from None
-        async with self.db.sessionmaker() as db_session:
-            user = await db_session.get(self.user_model, user_id)
-        if user is None or not user.is_active:
-            raise CredentialError("Invalid or expired token", challenge)
-        scopes = frozenset(str(claims.get("scope", "")).split())
-        return user, AuthInfo("jwt", scopes, claims["jti"])
+        return await resolve(self, scope)
 
     def session_hash(self, user: Any) -> str:
         """Return the HMAC of `user`'s password hash kept in their sessions.
@@ -421,9 +420,9 @@ class Auth:
         if user.is_superuser:
             return True
         if session is not None:
-            return await has_perm(session, user, codename)
+            return await has_perm(user, codename, session)
         async with self.db.sessionmaker() as own:
-            return await has_perm(own, user, codename)
+            return await has_perm(user, codename, own)
 
     async def has_object_permission(
         self, user: Any, codename: str, obj: Any, session: AsyncSession | None = None
@@ -458,10 +457,6 @@ class Auth:
 def not_authenticated() -> HTTPException:
     """Return the 401 raised when a route needs a user and the request has none."""
     return HTTPException(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
-
-
-def _is(cls: Any, base: type) -> bool:
-    return isinstance(cls, type) and issubclass(cls, base)
 
 
 async def _maybe_await(value: Any) -> Any:

@@ -1,8 +1,8 @@
 """`trivium createsuperuser` and `trivium changepassword`: manage users from a shell.
 
 Both commands find the app from `--app` (or `TRIVIUM_APP`) and use its auth database:
-`app.extensions["auth"].db` when an `Auth` is installed, else the app's default
-`Database` (`app.state.databases["default"]`). Passwords are read hidden, twice, and
+the database of the app's `Auth` plugin when one is installed, else the app's
+`Database` plugin (the one named "default" when it has several). Passwords are read hidden, twice, and
 checked with the app's password validators (`Auth(password_validators=...)` or the
 defaults); a refused password is asked again, up to three times.
 """
@@ -62,11 +62,16 @@ class _AuthSetup:
         if not target:
             raise click.UsageError(f"give the app with --app module:app (or set {APP_ENV})")
         app = load_app(target)
-        auth = app.extensions.get("auth")
-        db: Any = getattr(auth, "db", None)
-        if not isinstance(db, Database):
-            db = (getattr(app.state, "databases", None) or {}).get("default")
-        if not isinstance(db, Database):
+        from trivium.auth._auth import Auth
+
+        auths = app.plugins_of(Auth)
+        auth: Auth | None = auths[0] if auths else None
+        db: Database | None = auth.db if auth is not None else None
+        if db is None:
+            databases = app.plugins_of(Database)
+            named = [d for d in databases if d.name == "default"] or databases[:1]
+            db = named[0] if named else None
+        if db is None:
             raise click.ClickException(
                 f"{target} has no database: install trivium.auth.Auth(db, ...) or bind one "
                 "with Database(...).init_app(app)"

@@ -123,19 +123,12 @@ def _forbidden(detail: str = "You do not have permission to perform this action"
 
 
 def get_auth(request: Request) -> Auth:
-    """Return the app's `Auth` (`app.extensions["auth"]`).
+    """Return the app's `Auth` (`request.app.plugin(Auth)`).
 
     Raises:
-        ConfigurationError: the app has no `Auth` (`auth-not-installed`).
+        ConfigurationError: the app has no `Auth` (`plugin-not-installed`).
     """
-    auth = request.app.extensions.get("auth")
-    if not isinstance(auth, Auth):
-        raise ConfigurationError(
-            "this route uses an auth dependency but the app has no Auth; call "
-            "Auth(db, secret_key=...).init_app(app)",
-            "auth-not-installed",
-        )
-    return auth
+    return request.app.plugin(Auth)
 
 
 def _authenticated(request: Request) -> Any:

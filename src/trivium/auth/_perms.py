@@ -133,8 +133,11 @@ async def get_user_permissions(session: AsyncSession, user: AbstractUser) -> set
     return set(result.all())
 
 
-async def has_perm(session: AsyncSession, user: AbstractUser, codename: str) -> bool:
-    """Whether `user` has the permission `codename` (always for an active superuser)."""
+async def has_perm(user: AbstractUser, codename: str, session: AsyncSession) -> bool:
+    """Whether `user` has the permission `codename` (always for an active superuser).
+
+    The arguments come in the order of `Auth.has_perm(user, codename, session)`.
+    """
     if not user.is_active:
         return False
     if user.is_superuser:

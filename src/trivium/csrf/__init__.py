@@ -2,13 +2,11 @@
 
 ```python
 from trivium import App, Request
-from trivium.csrf import CSRFMiddleware, get_csrf_token
+from trivium.csrf import CSRF, get_csrf_token
 from trivium.responses import HTMLResponse
-from trivium.sessions import SessionMiddleware
+from trivium.sessions import Sessions
 
-app = App()
-app.add_middleware(CSRFMiddleware)  # runs inside the session middleware added next
-app.add_middleware(SessionMiddleware, secret_key="change-me-to-48-random-characters-please-xxxxxxxx")
+app = App(plugins=[Sessions(secret_key="change-me-to-48-random-characters-please-xxxxxxxx"), CSRF()])
 
 
 @app.get("/form")
@@ -25,10 +23,22 @@ See `docs/csrf.md` for the rules.
 
 from __future__ import annotations
 
-from trivium.csrf._middleware import SAFE_METHODS
 from trivium.csrf._middleware import CSRFMiddleware
+from trivium.csrf._plugin import CSRF
+from trivium.csrf._plugin import CSRFStep
+from trivium.csrf._policy import SAFE_METHODS
+from trivium.csrf._policy import CSRFPolicy
 from trivium.csrf._token import CSRF_FIELD
 from trivium.csrf._token import csrf_field_name
 from trivium.csrf._token import get_csrf_token
 
-__all__ = ["CSRF_FIELD", "SAFE_METHODS", "CSRFMiddleware", "csrf_field_name", "get_csrf_token"]
+__all__ = [
+    "CSRF",
+    "CSRF_FIELD",
+    "SAFE_METHODS",
+    "CSRFMiddleware",
+    "CSRFPolicy",
+    "CSRFStep",
+    "csrf_field_name",
+    "get_csrf_token",
+]

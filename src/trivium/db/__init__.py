@@ -40,6 +40,7 @@ from typing import Any
 from trivium.db._crud import CRUDOptions
 from trivium.db._crud import CRUDRouter
 from trivium.db._crud import crud_router
+from trivium.db._database import DEFAULT_POOL_SIZE
 from trivium.db._database import DEFAULT_URL
 from trivium.db._database import Database
 from trivium.db._database import async_url
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
     from trivium.db._migrations import Revision
 
 __all__ = [
+    "DEFAULT_POOL_SIZE",
     "DEFAULT_URL",
     "LOOKUPS",
     "NAMING_CONVENTION",

@@ -1,8 +1,9 @@
 """`trivium db`: make, apply and inspect migrations of an app's database.
 
-The app is imported (never started: its lifespan does not run) to find the `Database`
-that `db.init_app(app)` registered in `app.state.databases`; the commands use its engine
-directly and dispose of it before exiting.
+The app is imported (never started: its lifespan does not run) to find its `Database`
+plugins (`app.plugins_of(Database)`); the commands use the engine of the one picked
+directly and dispose of it before exiting. The app is built first, so the plugins that
+install the database or add migrations (`Auth`) have done so.
 """
 
 from __future__ import annotations
@@ -60,8 +61,11 @@ def db(ctx: click.Context, app_target: str | None, database_name: str | None) ->
 def _database(target: _Target) -> Database:
     if not target.app:
         raise click.UsageError(f"name the app with --app module:app (or set {APP_ENV})")
+    from trivium.db._database import Database
+
     app = load_app(target.app)
-    databases: dict[str, Database] = getattr(app.state, "databases", None) or {}
+    app.build()
+    databases: dict[str, Database] = {d.name: d for d in app.plugins_of(Database)}
     if not databases:
         raise click.ClickException(
             f"{target.app!r} has no database; bind one with db.init_app(app) in its module"

@@ -28,6 +28,7 @@ from trivium.db._model import Model
 from trivium.db._pool import FairAsyncQueuePool
 from trivium.di import Depends
 from trivium.errors import ConfigurationError
+from trivium.plugins import Plugin
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
@@ -35,9 +36,11 @@ if TYPE_CHECKING:
 
     from trivium.app import App
 
-__all__ = ["DEFAULT_URL", "Database", "async_url", "atomic"]
+__all__ = ["DEFAULT_POOL_SIZE", "DEFAULT_URL", "Database", "async_url", "atomic"]
 
 DEFAULT_URL = "sqlite+aiosqlite:///./app.db"
+DEFAULT_POOL_SIZE = 16
+"""Connections a server database's pool keeps per worker process (`pool_size`)."""
 
 # Plain URLs (as a PaaS or docker-compose hands them out) get the async driver trivium tests.
 _ASYNC_DRIVERS = {
@@ -67,19 +70,29 @@ def atomic(session: AsyncSession) -> AsyncSessionTransaction:
     return session.begin_nested()
 
 
-class Database:
+class Database(Plugin):
     """An async database: engine, session factory and a per-request session dependency.
 
     ```python
     db = Database("postgresql://app@localhost/app")
-    db.init_app(app)
+    app = App(plugins=[db])  # or: db.init_app(app)
     Session = Annotated[AsyncSession, db.depends()]
     ```
+
+    As a plugin it connects at start-up, disposes of its engine at shutdown and applies
+    the migrations other plugins ask for (`Plugin.migration_folders`). An app may hold
+    several, each with its own `name`; `app.plugins_of(Database)` lists them.
+
+    Server databases (PostgreSQL, MySQL/MariaDB) get a pool of `DEFAULT_POOL_SIZE`
+    connections kept open, with no overflow connections: under more concurrent
+    requests than connections, requests wait their turn (first come, first served)
+    instead of opening and closing a connection each. Pass `pool_size=`/`max_overflow=`
+    to change it.
 
     Args:
         url: the SQLAlchemy URL; a plain `postgresql://`, `mysql://` or `sqlite://`
             URL is given its async driver (asyncpg, aiomysql, aiosqlite).
-        name: the name this database is registered under in `app.state.databases`;
+        name: the name of this database among the app's (`trivium db --database NAME`);
             give each database of an app its own.
         echo: log every SQL statement (SQLAlchemy's `echo`).
         migrations: the project's migrations directory (revision files); a relative
@@ -114,14 +127,30 @@ class Database:
         """The models that `create_all`, `drop_all` and the migrations work on."""
         self.version_table = "alembic_version"
         """The table that records the applied migrations; set it before migrating to rename it."""
-        self.migration_locations: dict[str, Path] = {}
-        """Migration directories of batteries (`include_migrations`), by package name."""
+        self._included: dict[str, Path] = {}
+        self._apps: list[App] = []
         self._engine: AsyncEngine | None = None
+        self._autocommit_engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self._autocommit_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
+    unique = False
+
     def __repr__(self) -> str:
         return f"Database({self.url.render_as_string(hide_password=True)!r}, name={self.name!r})"
+
+    @property
+    def migration_locations(self) -> dict[str, Path]:
+        """Migration directories of batteries, by package name.
+
+        Those given to `include_migrations`, and those the plugins of the apps this
+        database is installed on ask for (`Auth`: its tables; a `DatabaseStore`: its own).
+        """
+        locations = dict(self._included)
+        for app in self._apps:
+            for plugin in app.plugins:
+                locations.update(plugin.migration_folders(self))
+        return locations
 
     @property
     def is_sqlite(self) -> bool:
@@ -143,18 +172,33 @@ class Database:
         return self._sessionmaker
 
     @property
+    def autocommit_engine(self) -> AsyncEngine:
+        """The engine in autocommit mode: each statement commits alone, no `BEGIN` round trip.
+
+        It shares the engine's pool. For single reads done on every request (the logged-in
+        user), where a transaction would only add round trips.
+        """
+        if self._autocommit_engine is None:
+            self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        return self._autocommit_engine
+
+    @property
     def autocommit_sessionmaker(self) -> async_sessionmaker[AsyncSession]:
         """A session factory whose statements each commit on their own (no `BEGIN`)."""
         if self._autocommit_sessionmaker is None:
-            engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            engine = self.autocommit_engine
             self._autocommit_sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         return self._autocommit_sessionmaker
 
     def _create_engine(self) -> AsyncEngine:
         options = dict(self.engine_options)
         if not self.is_sqlite:
-            # First come, first served under load (see trivium/db/_pool.py).
+            # First come, first served under load (see trivium/db/_pool.py), from a pool
+            # kept open: no connect/close churn when requests outnumber connections.
             options.setdefault("poolclass", FairAsyncQueuePool)
+            if options["poolclass"] is FairAsyncQueuePool:
+                options.setdefault("pool_size", DEFAULT_POOL_SIZE)
+                options.setdefault("max_overflow", 0)
         engine = create_async_engine(self.url, echo=self.echo, **options)
         if self.is_sqlite:
             _configure_sqlite(engine)
@@ -169,12 +213,13 @@ class Database:
         """Close every pooled connection; the next use creates a new engine."""
         engine, self._engine, self._sessionmaker = self._engine, None, None
         self._autocommit_sessionmaker = None
+        self._autocommit_engine = None
         if engine is not None:
             await engine.dispose()
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: App) -> AsyncIterator[dict[str, Any]]:
-        """Connect at start-up and dispose of the engine at shutdown (a router lifespan)."""
+        """Connect at start-up and dispose of the engine at shutdown (the plugin's lifespan)."""
         del app
         await self.connect()
         try:
@@ -207,26 +252,31 @@ class Database:
             ConfigurationError: the package cannot be found or has no `migrations/` folder.
         """
         for package in packages:
-            self.migration_locations[package] = _package_migrations(package)
+            self._included[package] = _package_migrations(package)
 
     def init_app(self, app: App) -> None:
-        """Bind the database to `app`: its lifespan and `app.state.databases[name]`.
+        """Install the database on `app` (`app.install(db)`); a second call is a no-op.
 
         Raises:
-            ConfigurationError: another database of `app` already has this name.
+            ConfigurationError: another database of `app` already has this name
+                (`db-duplicate-name`).
         """
-        from trivium.routing import Router
+        if not any(plugin is self for plugin in app.plugins):
+            app.install(self)
 
-        databases: dict[str, Database] = getattr(app.state, "databases", None) or {}
-        if self.name in databases:
+    def setup(self, app: App) -> None:
+        """Check that no other database of `app` has this name.
+
+        Raises:
+            ConfigurationError: one has (`db-duplicate-name`).
+        """
+        if any(other.name == self.name for other in app.plugins_of(Database)):
             raise ConfigurationError(
                 f"a database named {self.name!r} is already bound to this app; "
                 "give each Database its own name=",
                 "db-duplicate-name",
             )
-        databases[self.name] = self
-        app.state.databases = databases
-        app.include_router(Router(lifespan=self.lifespan))
+        self._apps.append(app)
 
     async def session(self) -> AsyncIterator[AsyncSession]:
         """Yield a session in a transaction: commit if the handler succeeds, else roll back.

@@ -388,22 +388,6 @@ def parse_query(query: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def parse_cookie_header(header: str) -> dict[str, str]:
-    """Parse a `Cookie` header leniently: bad pairs are skipped, never fatal."""
-    cookies: dict[str, str] = {}
-    for chunk in header.split(";"):
-        name, sep, value = chunk.partition("=")
-        if not sep:
-            continue
-        name = name.strip()
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1]
-        if name:
-            cookies[name] = value
-    return cookies
-
-
 def ensure_sequence(value: Sequence[str] | str | None) -> list[str]:
     """Normalise a string-or-list option to a list."""
     if value is None:

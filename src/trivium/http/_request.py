@@ -16,13 +16,13 @@ import orjson
 
 from trivium.errors import ConfigurationError
 from trivium.errors import HTTPException
+from trivium.http._cookies import parse_cookie_header
 from trivium.http._datastructures import URL
 from trivium.http._datastructures import Address
 from trivium.http._datastructures import FormData
 from trivium.http._datastructures import Headers
 from trivium.http._datastructures import QueryParams
 from trivium.http._datastructures import State
-from trivium.http._datastructures import parse_cookie_header
 from trivium.http._limits import FormLimits
 from trivium.http._limits import Limits
 from trivium.http._limits import check_json_depth
@@ -135,7 +135,7 @@ class HTTPConnection:
         try:
             return self.scope["session"]  # type: ignore[no-any-return]
         except KeyError:
-            raise _missing("session", "trivium.sessions.SessionMiddleware") from None
+            raise _missing("session", "trivium.sessions.Sessions (or SessionMiddleware)") from None
 
     @property
     def user(self) -> Any:
@@ -147,7 +147,7 @@ class HTTPConnection:
         try:
             return self.scope["user"]
         except KeyError:
-            raise _missing("user", "trivium.auth (Auth.init_app)") from None
+            raise _missing("user", "trivium.auth.Auth (Auth.init_app)") from None
 
     @property
     def auth(self) -> Any:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Mapping
-from datetime import UTC
 from datetime import datetime
 from typing import Any
 from typing import ClassVar
@@ -17,6 +16,7 @@ from urllib.parse import quote
 
 import orjson
 
+from trivium.http._cookies import format_set_cookie
 from trivium.http._datastructures import URL
 from trivium.http._datastructures import MutableHeaders
 from trivium.types import Receive
@@ -190,33 +190,18 @@ class Response:
         Raises:
             ValueError: the name is not a valid cookie name, or SameSite is unknown.
         """
-        from email.utils import format_datetime  # both only needed by cookie-setting code
-        from http.cookies import Morsel
-
-        morsel: Morsel[str] = Morsel()
-        morsel.set(key, value, _cookie_value(value))
-        if max_age is not None:
-            morsel["max-age"] = str(max_age)
-        if expires is not None:
-            if isinstance(expires, datetime):
-                morsel["expires"] = format_datetime(expires.astimezone(UTC), usegmt=True)
-            else:
-                morsel["expires"] = expires
-        if path is not None:
-            morsel["path"] = path
-        if domain is not None:
-            morsel["domain"] = domain
-        if secure or samesite == "none":
-            morsel["secure"] = True
-        if httponly:
-            morsel["httponly"] = True
-        if samesite is not None:
-            if samesite.lower() not in ("lax", "strict", "none"):
-                raise ValueError("samesite must be 'lax', 'strict' or 'none'")
-            morsel["samesite"] = samesite.capitalize()
-        text = morsel.OutputString()
-        if partitioned:
-            text += "; Partitioned"
+        text = format_set_cookie(
+            key,
+            value,
+            max_age=max_age,
+            expires=expires,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+            partitioned=partitioned,
+        )
         self.headers.append("set-cookie", text)
 
     def delete_cookie(  # noqa: PLR0913 - mirrors set_cookie
@@ -268,15 +253,6 @@ def _content_type(media_type: str, charset: str) -> bytes:
         if len(_CONTENT_TYPES) < 256:
             _CONTENT_TYPES[media_type, charset] = encoded
         return encoded
-
-
-def _cookie_value(value: str) -> str:
-    # Quote values with characters a cookie-octet can't hold, the way browsers expect.
-    if all(c.isalnum() or c in "!#$%&'()*+-./:<=>?@[]^_`{|}~" for c in value):
-        return value
-    if any(ord(c) < 0x20 or c == "\x7f" for c in value):
-        raise ValueError("cookie values must not contain control characters")
-    return quote(value, safe="!#$%&'()*+-./:<=>?@[]^_`{|}~")
 
 
 class HTMLResponse(Response):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from trivium.openapi._config import REDOC_JS_URL
+from trivium.openapi._config import OpenAPI
 from trivium.openapi._config import OpenAPIConfig
 from trivium.openapi._config import configure
 from trivium.openapi._config import security_schemes
@@ -60,6 +61,7 @@ __all__ = [
     "OAuth2PasswordBearer",
     "OAuth2PasswordRequestForm",
     "OAuth2PasswordRequestFormStrict",
+    "OpenAPI",
     "OpenAPIConfig",
     "OpenIdConnect",
     "SecurityBase",

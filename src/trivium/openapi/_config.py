@@ -1,4 +1,4 @@
-"""Per-app settings of the OpenAPI battery, kept in `app.extensions`.
+"""The OpenAPI battery's plugin and per-app settings.
 
 The core `App` only knows the document and docs URLs; everything else the battery can be
 told (Swagger UI options, where ReDoc's script comes from, extra `info` fields, webhooks)
@@ -10,14 +10,21 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from typing import Any
 
+from trivium.plugins import Plugin
 from trivium.routing import Router
+
+if TYPE_CHECKING:
+    from trivium.app import App
 
 __all__ = [
     "REDOC_JS_URL",
+    "OpenAPI",
     "OpenAPIConfig",
     "configure",
+    "extra_components",
     "get_config",
     "scheme_overrides",
     "security_schemes",
@@ -26,10 +33,6 @@ __all__ = [
 
 REDOC_JS_URL = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
 """Where the ReDoc page loads its script from unless `OpenAPIConfig` says otherwise."""
-
-CONFIG_KEY = "openapi.config"
-WEBHOOKS_KEY = "openapi.webhooks"
-SCHEMES_KEY = "openapi.security_schemes"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -63,35 +66,67 @@ class OpenAPIConfig:
     document_dependency_responses: bool = True
 
 
+class OpenAPI(Plugin):
+    """The OpenAPI battery as a plugin: the document, the docs pages and their settings.
+
+    `App.build()` installs one when the app has an `openapi_url`; `configure(app, ...)`,
+    `webhooks(app)` and `security_schemes(app)` install one when called first. Other
+    plugins add components (security schemes, say) through their `openapi_components`
+    hook.
+
+    Args:
+        config: the battery's settings (`OpenAPIConfig()` by default).
+    """
+
+    install_hint = "trivium.openapi.configure(app, OpenAPIConfig(...))"
+
+    def __init__(self, config: OpenAPIConfig | None = None) -> None:
+        self.config = config or OpenAPIConfig()
+        """The settings read when the document and the docs pages are built."""
+        self.webhooks = Router()
+        """Routes documenting the webhooks the app sends (never served)."""
+        self.security_schemes: dict[str, Mapping[str, Any]] = {}
+        """Schemes by name that win over the dependencies' own."""
+        self.tools: tuple[Any, ...] | None = None
+        """The app's LLM tools, once computed."""
+        self.routes_added = False
+        """Whether the document and docs routes were added to the app."""
+
+    def on_build(self, app: App) -> None:
+        """Add the document, Swagger UI and ReDoc routes (see `trivium.openapi.install`)."""
+        from trivium.openapi._docs import add_routes
+
+        add_routes(app, self)
+
+
+def _plugin(app: Any) -> OpenAPI:
+    found = app.plugins_of(OpenAPI)
+    if found:
+        return found[0]  # type: ignore[no-any-return]
+    plugin = OpenAPI()
+    app.install(plugin)
+    return plugin
+
+
 def configure(app: Any, config: OpenAPIConfig) -> None:
     """Give `app` the OpenAPI settings `config` (before it starts)."""
-    app.extensions[CONFIG_KEY] = config
+    _plugin(app).config = config
 
 
 def get_config(app: Any) -> OpenAPIConfig:
     """Return the OpenAPI settings of `app` (the defaults when none were given)."""
-    config = app.extensions.get(CONFIG_KEY)
-    return config if isinstance(config, OpenAPIConfig) else OpenAPIConfig()
+    found = app.plugins_of(OpenAPI)
+    return found[0].config if found else OpenAPIConfig()
 
 
 def webhooks(app: Any) -> Router:
-    """Return the router whose routes document the webhooks `app` sends (created on first use).
+    """Return the router whose routes document the webhooks `app` sends.
 
     Each route is one webhook: its path (without the leading `/`) names it, its handler's
     parameters describe the request the app sends, and its return type the expected reply.
     The routes are documented only, never served.
     """
-    router = app.extensions.get(WEBHOOKS_KEY)
-    if router is None:
-        router = app.extensions[WEBHOOKS_KEY] = Router()
-    if not isinstance(router, Router):
-        from trivium.errors import ConfigurationError
-
-        raise ConfigurationError(
-            f"app.extensions[{WEBHOOKS_KEY!r}] holds {type(router).__name__}, not a Router",
-            "openapi-webhooks",
-        )
-    return router
+    return _plugin(app).webhooks
 
 
 def security_schemes(app: Any) -> dict[str, Mapping[str, Any]]:
@@ -99,27 +134,30 @@ def security_schemes(app: Any) -> dict[str, Mapping[str, Any]]:
 
     A dependency's `__openapi_security__` carries its scheme, which cannot know the app
     it serves; a scheme put here under the same name is documented instead, read when the
-    document is built. The auth battery registers its OAuth2 scheme here so the token URL
-    follows the prefix its views are mounted at.
+    document is built. Plugins contribute theirs through `Plugin.openapi_components`.
 
     ```python
     security_schemes(app)["TriviumAuth"] = {"type": "http", "scheme": "bearer"}
     ```
     """
-    schemes = app.extensions.get(SCHEMES_KEY)
-    if schemes is None:
-        schemes = app.extensions[SCHEMES_KEY] = {}
-    if not isinstance(schemes, dict):
-        from trivium.errors import ConfigurationError
-
-        raise ConfigurationError(
-            f"app.extensions[{SCHEMES_KEY!r}] holds {type(schemes).__name__}, not a dict",
-            "openapi-security-schemes",
-        )
-    return schemes
+    return _plugin(app).security_schemes
 
 
 def scheme_overrides(app: Any) -> Mapping[str, Mapping[str, Any]]:
-    """Return the schemes registered with `security_schemes(app)` (empty when none)."""
-    schemes = app.extensions.get(SCHEMES_KEY)
-    return schemes if isinstance(schemes, dict) else {}
+    """Return the schemes that win over the dependencies': the plugins', then `security_schemes(app)`."""
+    schemes: dict[str, Mapping[str, Any]] = {}
+    for plugin in app.plugins:
+        schemes.update(plugin.openapi_components(app).get("securitySchemes", {}))
+    for plugin in app.plugins_of(OpenAPI):
+        schemes.update(plugin.security_schemes)
+    return schemes
+
+
+def extra_components(app: Any) -> dict[str, dict[str, Any]]:
+    """Return the components other than security schemes that plugins contribute, by section."""
+    sections: dict[str, dict[str, Any]] = {}
+    for plugin in app.plugins:
+        for section, entries in plugin.openapi_components(app).items():
+            if section != "securitySchemes":
+                sections.setdefault(section, {}).update(entries)
+    return sections

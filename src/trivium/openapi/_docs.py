@@ -24,12 +24,11 @@ from trivium.errors import HTTPException
 from trivium.http import HTMLResponse
 from trivium.http import Request
 from trivium.http import Response
+from trivium.openapi._config import OpenAPI
 from trivium.openapi._config import OpenAPIConfig
-from trivium.openapi._config import get_config
 
-__all__ = ["INSTALLED_KEY", "install", "swagger_ui_dir"]
+__all__ = ["add_routes", "install", "swagger_ui_dir"]
 
-INSTALLED_KEY = "openapi.installed"
 
 _ASSETS = {
     "swagger-ui-bundle.js": "text/javascript",
@@ -235,7 +234,7 @@ class _Adder:
 
 
 def install(app: Any) -> None:
-    """Add the document, Swagger UI and ReDoc routes to `app` (called by `App.build()`).
+    """Add the document, Swagger UI and ReDoc routes to `app` now (`App.build()` does it).
 
     The routes are left out of the document itself. A URL set to `None` on the app is not
     served (with `openapi_url=None`, none is), and a path the app already serves with its
@@ -245,12 +244,23 @@ def install(app: Any) -> None:
         ConfigurationError: Swagger UI's package is missing while `docs_url` is set, or
             `OpenAPIConfig.redoc_js_file` is not a file.
     """
-    if app.extensions.get(INSTALLED_KEY):
+    from trivium.openapi._config import OpenAPI
+
+    found = app.plugins_of(OpenAPI)
+    plugin = found[0] if found else OpenAPI()
+    if not found:
+        app.install(plugin)
+    add_routes(app, plugin)
+
+
+def add_routes(app: Any, plugin: OpenAPI) -> None:
+    """Add the docs routes of `plugin` to `app`, once."""
+    if plugin.routes_added:
         return
-    app.extensions[INSTALLED_KEY] = True
+    plugin.routes_added = True
     if not app.openapi_url:
         return
-    config = get_config(app)
+    config = plugin.config
     _check_redoc_file(config)
     docs = _Docs(app, config, swagger_ui_dir() if app.docs_url else None)
     adder = _Adder(app)

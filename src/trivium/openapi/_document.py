@@ -22,7 +22,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from trivium.errors import ConfigurationError
-from trivium.openapi._config import WEBHOOKS_KEY
+from trivium.openapi._config import OpenAPI
+from trivium.openapi._config import extra_components
 from trivium.openapi._config import get_config
 from trivium.openapi._config import scheme_overrides
 from trivium.openapi._operation import HTTP_ERROR_SCHEMA
@@ -191,12 +192,10 @@ class _Builder:
 
 
 def _webhook_routes(app: Any) -> list[Route]:
-    router = app.extensions.get(WEBHOOKS_KEY)
-    if router is None:
-        return []
     return [
         r
-        for r in getattr(router, "routes", ())
+        for plugin in app.plugins_of(OpenAPI)
+        for r in plugin.webhooks.routes
         if isinstance(r, Route) and r.options.get("include_in_schema", True)
     ]
 
@@ -246,6 +245,8 @@ def generate(app: Any) -> dict[str, Any]:
     components: dict[str, Any] = {}
     if definitions:
         components["schemas"] = dict(sorted(definitions.items()))
+    for section, entries in extra_components(app).items():
+        components.setdefault(section, {}).update(entries)
     if builder.security_schemes:
         components["securitySchemes"] = builder.security_schemes
     if components:

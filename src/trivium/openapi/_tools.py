@@ -41,7 +41,6 @@ ToolFormat = Literal["openai", "anthropic", "mcp"]
 TOOL_FORMATS: tuple[str, ...] = ("openai", "anthropic", "mcp")
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _DEFS_REF = "#/$defs/{model}"
-_CACHE_KEY = "openapi.tools"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -211,11 +210,13 @@ def tools(app: Any) -> list[Tool]:
         ConfigurationError: a tool name is invalid or repeated, two arguments of a tool
             share a name, or a tool route takes file uploads.
     """
-    cached = app.extensions.get(_CACHE_KEY)
-    if cached is not None:
-        return list(cached)
+    from trivium.openapi._config import OpenAPI
 
     app.build()
+    holders = app.plugins_of(OpenAPI)
+    cached = holders[0].tools if holders else None
+    if cached is not None:
+        return list(cached)
     registry = SchemaRegistry(ref_template=_DEFS_REF)
     drafts: list[_Draft] = []
     for route in app.routes:
@@ -233,7 +234,8 @@ def tools(app: Any) -> list[Tool]:
                 "tool-name",
             )
         seen.add(tool.name)
-    app.extensions[_CACHE_KEY] = tuple(result)
+    if holders:
+        holders[0].tools = tuple(result)
     return result
 
 

@@ -14,9 +14,9 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from typing import Any
 
+from trivium.http._cookies import parse_cookie_header
 from trivium.http._datastructures import Headers
 from trivium.http._datastructures import QueryParams
-from trivium.http._datastructures import parse_cookie_header
 from trivium.http._limits import Limits
 from trivium.types import Message
 from trivium.types import Scope

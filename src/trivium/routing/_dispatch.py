@@ -16,6 +16,7 @@ from trivium.errors import TriviumError
 from trivium.http._request import Request
 from trivium.http._response import RedirectResponse
 from trivium.http._response import Response
+from trivium.plugins._plugin import RouteNeeds
 from trivium.protocols._rsgi import lazy_connection
 from trivium.routing._route import BaseRoute
 from trivium.routing._route import Mount
@@ -56,7 +57,7 @@ class _Entry:
 class Dispatcher:
     """Route connections to handlers; see the module docstring."""
 
-    __slots__ = ("app", "http", "mounts", "names", "websocket")
+    __slots__ = ("after", "app", "before", "http", "mounts", "names", "websocket")
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -78,6 +79,10 @@ class Dispatcher:
             elif isinstance(route, Mount):
                 self.mounts.append(route)
         self.mounts.sort(key=lambda m: len(m.path), reverse=True)
+        # The steps of 404/405 answers (their error pages may show the session's user).
+        steps = app.request_steps(RouteNeeds("", (), None, takes_connection=True, fallback=True))
+        self.before = tuple(step.before for step in steps if step.runs_before())
+        self.after = tuple(step.after for step in reversed(steps) if step.runs_after())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901 - the hot path, kept in one frame
         """Dispatch one HTTP or websocket connection."""
@@ -164,7 +169,15 @@ class Dispatcher:
 
     async def _error(self, scope: Scope, receive: Receive, send: Send, exc: HTTPException) -> None:
         request = Request(scope, receive, send)
-        response, _ = await self.app.error_response(request, exc)
+        error: Exception = exc
+        try:
+            for step in self.before:
+                await step(request)
+        except Exception as failure:  # noqa: BLE001 - a step's error (an outage) wins
+            error = failure
+        response, _ = await self.app.error_response(request, error)
+        for after in self.after:
+            await after(request, response)
         await self.app.finalize(response)(scope, receive, send)
 
     def url_path_for(self, name: str, params: dict[str, Any]) -> str:

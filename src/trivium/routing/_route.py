@@ -8,6 +8,7 @@ path: extract and validate, call, serialize, send, then background tasks and tea
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -32,6 +33,8 @@ from trivium.http._request import Request
 from trivium.http._response import Response
 from trivium.params._analysis import ARG_VALUE
 from trivium.params._analysis import CALL_ASYNC
+from trivium.params._analysis import Special
+from trivium.plugins._plugin import RouteNeeds
 from trivium.protocols._rsgi import RSGIParams
 from trivium.protocols._rsgi import lazy_connection
 from trivium.protocols._rsgi import send_finalized
@@ -159,6 +162,8 @@ class Route(BaseRoute):
     """An HTTP route: a path, methods and a handler."""
 
     __slots__ = (
+        "_after",
+        "_before",
         "_direct",
         "_rsgi_direct",
         "_version",
@@ -192,6 +197,8 @@ class Route(BaseRoute):
         """The compiled parameter analysis (fields and steps), set by `compile()`."""
         self._direct: tuple[tuple[str, str, str], ...] | None = None
         self._rsgi_direct = False
+        self._before: tuple[Callable[[Any], Awaitable[None]], ...] = ()
+        self._after: tuple[Callable[[Request, Response], Awaitable[None]], ...] = ()
         self.response_model: Any = None
         """The type that filters the output (option or return annotation), after `compile()`."""
 
@@ -222,7 +229,7 @@ class Route(BaseRoute):
             self.endpoint,
             path_names=set(self.template.names),
             dependencies=(*app.app_dependencies, *self.dependencies),
-            overrides=app.dependency_overrides,
+            overrides=app.effective_overrides(),
         )
         self.plan = Plan(
             analysis,
@@ -232,6 +239,15 @@ class Route(BaseRoute):
         )
         self.steps = analysis.steps
         self.analysis = analysis
+        needs = RouteNeeds(
+            self.path,
+            self.methods,
+            self.endpoint,
+            takes_connection=bool(analysis.specials & _CONNECTION),
+        )
+        request_steps = app.request_steps(needs)
+        self._before = tuple(step.before for step in request_steps if step.runs_before())
+        self._after = tuple(step.after for step in reversed(request_steps) if step.runs_after())
         options = self.options
         model = options.get("response_model", UNSET)
         if model is UNSET:
@@ -253,7 +269,8 @@ class Route(BaseRoute):
         if "max_body_size" in options:
             limits = dataclasses.replace(limits, max_body_size=options["max_body_size"])
         self.limits = limits
-        self._direct = _direct_call(analysis) if limits.timeout is None else None
+        plain = limits.timeout is None and not request_steps
+        self._direct = _direct_call(analysis) if plain else None
         # Served from the RSGI scope alone: no parameters, or none that need a form body.
         self._rsgi_direct = self._direct is not None and self.plan.body_mode != "form"
         self._version = app.dependency_overrides.version
@@ -339,6 +356,9 @@ class Route(BaseRoute):
         error: Exception | None = None
         reraise = False
         try:
+            if self._before and outcome is None:
+                for step in self._before:
+                    await step(request)
             if outcome is not None:
                 if isinstance(outcome, Exception):
                     raise outcome
@@ -372,6 +392,8 @@ class Route(BaseRoute):
             if request is None:
                 request = Request(scope, receive, send, limits=self.limits)
             response, reraise = await app.error_response(request, error)
+        if self._after:
+            response = await _run_after(self._after, request, response, app)  # type: ignore[arg-type]
         background = ctx.background
         if background is not None and background.tasks:
             if response.background is None:
@@ -405,6 +427,21 @@ class Route(BaseRoute):
             raise error
 
 
+async def _run_after(
+    steps: tuple[Callable[[Request, Response], Awaitable[None]], ...],
+    request: Request,
+    response: Response,
+    app: App,
+) -> Response:
+    """Run the `after` steps; an error in one becomes the response (and the rest still run)."""
+    for step in steps:
+        try:
+            await step(request, response)
+        except Exception as exc:  # noqa: BLE001 - answered like a handler's error
+            response, _ = await app.error_response(request, exc)
+    return response
+
+
 async def _send_streamed(  # noqa: PLR0913 - the connection plus what its error path needs
     response: Response, scope: Scope, receive: Receive, send: Send, request: Request, app: App
 ) -> tuple[Exception, bool] | None:
@@ -436,6 +473,7 @@ async def _timed(coroutine: Any, seconds: float) -> Any:
 
 
 _NO_CONTEXT = RequestContext(None, AppScope())
+_CONNECTION = frozenset({Special.REQUEST, Special.WEBSOCKET})
 
 
 def _direct_call(analysis: Analysis) -> tuple[tuple[str, str, str], ...] | None:
@@ -467,7 +505,16 @@ def _chain(first: Callable[[], Any], second: Callable[[], Any]) -> Callable[[], 
 class WebSocketRoute(BaseRoute):
     """A websocket route."""
 
-    __slots__ = ("_version", "analysis", "dependencies", "endpoint", "plan", "steps")
+    __slots__ = (
+        "_after",
+        "_before",
+        "_version",
+        "analysis",
+        "dependencies",
+        "endpoint",
+        "plan",
+        "steps",
+    )
 
     def __init__(
         self,
@@ -483,6 +530,8 @@ class WebSocketRoute(BaseRoute):
         self.steps: list[Any] = []
         self._version = -1
         self.analysis: Analysis | None = None
+        self._before: tuple[Callable[[Any], Awaitable[None]], ...] = ()
+        self._after: tuple[Callable[[Any, None], Awaitable[None]], ...] = ()
 
     def compile(self, app: App) -> None:
         """Build the plan and steps (start-up only)."""
@@ -493,13 +542,23 @@ class WebSocketRoute(BaseRoute):
             self.endpoint,
             path_names=set(self.template.names),
             dependencies=(*app.app_dependencies, *self.dependencies),
-            overrides=app.dependency_overrides,
+            overrides=app.effective_overrides(),
             websocket=True,
         )
         name = getattr(self.endpoint, "__qualname__", self.path)
         self.plan = Plan(analysis, name.replace(".", "_").replace("<", "").replace(">", ""))
         self.steps = analysis.steps
         self.analysis = analysis
+        needs = RouteNeeds(
+            self.path,
+            (),
+            self.endpoint,
+            takes_connection=bool(analysis.specials & _CONNECTION),
+            websocket=True,
+        )
+        steps = app.request_steps(needs)
+        self._before = tuple(step.before for step in steps if step.runs_before())
+        self._after = tuple(step.after for step in reversed(steps) if step.runs_after())
         self._version = app.dependency_overrides.version
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, app: App) -> None:
@@ -514,6 +573,8 @@ class WebSocketRoute(BaseRoute):
         ctx = RequestContext(websocket, app.app_scope)
         error: Exception | None = None
         try:
+            for step in self._before:
+                await step(websocket)
             values = await self.plan.extract(websocket)  # type: ignore[union-attr]
             await run_steps(self.steps, values, ctx)
             if websocket.application_state is WebSocketState.CONNECTED:
@@ -534,6 +595,8 @@ class WebSocketRoute(BaseRoute):
             stack = ctx.function_stack + ctx.request_stack
             if stack:
                 await teardown(stack, error, ctx.limiter)
+        for after in self._after:
+            await after(websocket, None)
 
 
 def _close_for(exc: Exception) -> tuple[int, str]:

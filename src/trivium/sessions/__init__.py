@@ -2,11 +2,10 @@
 
 ```python
 from trivium import App, Request
-from trivium.sessions import SessionMiddleware
+from trivium.sessions import Sessions
 from trivium.stores import MemoryStore
 
-app = App()
-app.add_middleware(SessionMiddleware, secret_key="change-me-to-48-random-characters-please-xxxxxxxx", store=MemoryStore())
+app = App(plugins=[Sessions(secret_key="change-me-to-48-random-characters-please-xxxxxxxx", store=MemoryStore())])
 
 
 @app.post("/visit")
@@ -20,8 +19,18 @@ Needs `itsdangerous` (the `auth` extra). See `docs/sessions.md`.
 
 from __future__ import annotations
 
-from trivium.sessions._middleware import MIN_SECRET_KEY_LENGTH
+from trivium.sessions._manager import MIN_SECRET_KEY_LENGTH
+from trivium.sessions._manager import SessionManager
 from trivium.sessions._middleware import SessionMiddleware
+from trivium.sessions._plugin import Sessions
+from trivium.sessions._plugin import SessionStep
 from trivium.sessions._session import Session
 
-__all__ = ["MIN_SECRET_KEY_LENGTH", "Session", "SessionMiddleware"]
+__all__ = [
+    "MIN_SECRET_KEY_LENGTH",
+    "Session",
+    "SessionManager",
+    "SessionMiddleware",
+    "SessionStep",
+    "Sessions",
+]

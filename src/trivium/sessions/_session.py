@@ -28,7 +28,7 @@ class Session(MutableMapping[str, Any]):
     `session.modified = True`.
     """
 
-    __slots__ = ("_data", "expiry", "id", "is_new", "modified", "previous_ids")
+    __slots__ = ("_data", "expiry", "from_cookie", "id", "is_new", "modified", "previous_ids")
 
     def __init__(
         self,
@@ -36,8 +36,12 @@ class Session(MutableMapping[str, Any]):
         *,
         id: str | None = None,
         expiry: int | None = None,
+        from_cookie: bool = False,
     ) -> None:
         self._data: dict[str, Any] = dict(data) if data else {}
+        self.from_cookie = from_cookie
+        """Whether the request carried the session cookie (valid or not): the request is
+        then cookie-authenticated, and unsafe methods need a CSRF token."""
         self.is_new = id is None
         """Whether the session was created by this request (no stored session was found)."""
         self.id = new_session_id() if id is None else id

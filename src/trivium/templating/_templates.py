@@ -28,6 +28,7 @@ import jinja2.runtime
 from trivium.errors import ConfigurationError
 from trivium.http import HTMLResponse
 from trivium.http import HTTPConnection
+from trivium.plugins import Plugin
 from trivium.templating._globals import TEMPLATE_GLOBALS
 from trivium.templating._globals import csp_nonce_of
 from trivium.types import Receive
@@ -46,8 +47,12 @@ TemplateName = str | jinja2.Template | Sequence[str | jinja2.Template]
 StrPath = str | os.PathLike[str]
 
 
-class Templates:
+class Templates(Plugin):
     """Jinja2 templates for an app: `await templates.render(request, "page.html", {...})`.
+
+    As a plugin (`templates.init_app(app)` or `App(plugins=[templates])`) it is what
+    `render(request, ...)` uses, and it also searches the template directories other
+    plugins contribute (`Plugin.template_directories`), after its own.
 
     Args:
         directory: the app's template directory, or several (searched in order); `None`
@@ -92,8 +97,11 @@ class Templates:
         self.environment.filters.update(filters or {})
         self._auto_reload = auto_reload
 
+    unique = False  # `setup` refuses a second one with its own error code
+    install_hint = "Templates(...).init_app(app)"
+
     def init_app(self, app: App, *, error_pages: bool | Sequence[int] = False) -> None:
-        """Install these templates on `app` (`app.extensions["templates"]`).
+        """Install these templates on `app` (`app.install(templates)`).
 
         Args:
             app: the application.
@@ -104,22 +112,39 @@ class Templates:
             ConfigurationError: other templates are already installed on the app
                 (`templates-already-installed`).
         """
-        current = app.extensions.get("templates")
-        if current is not None and current is not self:
-            raise ConfigurationError(
-                "the app already has templates installed; use one Templates per app "
-                "(list several directories or packages in it)",
-                "templates-already-installed",
-            )
-        app.extensions["templates"] = self
-        if self._auto_reload is None:
-            self.environment.auto_reload = app.debug
+        if not any(plugin is self for plugin in app.plugins):
+            app.install(self)
         if error_pages is not False:
             from trivium.templating._errors import DEFAULT_ERROR_STATUSES
             from trivium.templating._errors import install_error_pages
 
             statuses = DEFAULT_ERROR_STATUSES if error_pages is True else error_pages
             install_error_pages(app, self, statuses)
+
+    def setup(self, app: App) -> None:
+        """Check that the app has no other templates; follow its debug mode for reloading.
+
+        Raises:
+            ConfigurationError: other templates are already installed on the app
+                (`templates-already-installed`).
+        """
+        if app.plugins_of(Templates):
+            raise ConfigurationError(
+                "the app already has templates installed; use one Templates per app "
+                "(list several directories or packages in it)",
+                "templates-already-installed",
+            )
+        if self._auto_reload is None:
+            self.environment.auto_reload = app.debug
+
+    def on_build(self, app: App) -> None:
+        """Search the template directories the app's plugins contribute, after our own."""
+        directories = [
+            str(directory) for plugin in app.plugins for directory in plugin.template_directories()
+        ]
+        loader = self.environment.loader
+        if directories and isinstance(loader, jinja2.ChoiceLoader):
+            loader.loaders = [*loader.loaders, jinja2.FileSystemLoader(directories)]
 
     def install_error_pages(
         self, app: App, statuses: Sequence[int] = (400, 403, 404, 405, 500)
@@ -264,8 +289,9 @@ async def render(  # noqa: PLR0913 - the options of `Templates.render`
     Raises:
         ConfigurationError: the app has no templates (`templates-not-installed`).
     """
-    templates = request.app.extensions.get("templates")
-    if not isinstance(templates, Templates):
+    found = request.app.plugins_of(Templates)
+    templates = found[0] if found else None
+    if templates is None:
         raise ConfigurationError(
             "render() needs templates installed on the app: call "
             "Templates(...).init_app(app) at start-up",

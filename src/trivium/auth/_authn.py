@@ -1,0 +1,165 @@
+"""Request authentication: who sent this request, read as cheaply as the database allows.
+
+`AuthenticationStep` is compiled into the routes that take the `Request` (or `WebSocket`)
+and runs after the session step. Credentials are looked at in order: an `Authorization`
+header (`Bearer <jwt>`, `Token <api token>`, or `Bearer trv_...` for an API token), else
+the session's user id. A request with neither is anonymous and costs no database query.
+A credential that is present but wrong (bad signature, expired, revoked) is answered 401
+with a `WWW-Authenticate` challenge, so handlers never see a half-authenticated user.
+
+The logged-in user of a session is read with `UserReader`: one `SELECT` by primary key,
+built once per model, on a pooled connection in autocommit mode (no `BEGIN`/`ROLLBACK`
+round trips, no ORM session or identity map). The row becomes a *detached* instance of
+the user model, so handlers may still `session.add(request.user)` to change it.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy import bindparam
+from sqlalchemy import select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from trivium.auth._anonymous import ANONYMOUS
+from trivium.auth._anonymous import AuthInfo
+from trivium.auth._jwt import InvalidTokenError
+from trivium.auth._middleware import CredentialError
+from trivium.auth._middleware import read_authorization
+from trivium.auth._tokens import find_token
+from trivium.auth._tokens import looks_like_api_token
+from trivium.errors import HTTPException
+from trivium.plugins import RequestStep
+
+if TYPE_CHECKING:
+    from trivium.auth._auth import Auth
+    from trivium.db import Database
+    from trivium.http import HTTPConnection
+    from trivium.types import Scope
+
+__all__ = ["SESSION_HASH_KEY", "SESSION_USER_KEY", "AuthenticationStep", "UserReader", "resolve"]
+
+SESSION_USER_KEY = "_auth_user_id"
+"""The session key holding the logged-in user's id."""
+SESSION_HASH_KEY = "_auth_user_hash"
+"""The session key holding an HMAC of the user's password hash (see `Auth.session_hash`)."""
+
+
+class UserReader:
+    """Read a user by primary key without an ORM unit of work (see the module docstring)."""
+
+    __slots__ = ("columns", "db", "model", "statement")
+
+    def __init__(self, db: Database, model: type[Any]) -> None:
+        self.db = db
+        self.model = model
+        table = model.__table__
+        mapper = model.__mapper__
+        self.columns = [
+            (prop.key, prop.columns[0].key)
+            for prop in mapper.column_attrs
+            if prop.columns[0].table is table
+        ]
+        primary = mapper.primary_key[0]
+        self.statement = select(*(table.c[name] for _, name in self.columns)).where(
+            primary == bindparam("user_id")
+        )
+
+    async def get(self, user_id: Any) -> Any:
+        """Return the detached user with this primary key, or `None`."""
+        async with self.db.autocommit_engine.connect() as connection:
+            result = await connection.execute(self.statement, {"user_id": user_id})
+            row = result.first()
+        if row is None:
+            return None
+        user = self.model.__mapper__.class_manager.new_instance()
+        for (key, _), value in zip(self.columns, row, strict=True):
+            set_committed_value(user, key, value)
+        make_transient_to_detached(user)
+        return user
+
+
+class AuthenticationStep(RequestStep):
+    """Set `request.user` and `request.auth` (401 for an invalid credential)."""
+
+    __slots__ = ("auth",)
+    order = 200
+
+    def __init__(self, auth: Auth) -> None:
+        self.auth = auth
+
+    async def before(self, connection: HTTPConnection) -> None:
+        """Resolve the connection's user from its credential or session."""
+        scope = connection.scope
+        try:
+            user, info = await resolve(self.auth, scope)
+        except CredentialError as exc:
+            raise HTTPException(
+                401, exc.detail, headers={"WWW-Authenticate": exc.challenge}
+            ) from None
+        scope["user"] = user
+        scope["auth"] = info
+
+
+async def resolve(auth: Auth, scope: Scope) -> tuple[Any, AuthInfo | None]:
+    """Return the user and `AuthInfo` of a connection.
+
+    Raises:
+        CredentialError: a bearer/token credential is present but invalid.
+    """
+    header = read_authorization(scope)
+    if header is not None:
+        kind, credential = header
+        if kind == "token" or (kind == "bearer" and looks_like_api_token(credential)):
+            return await _from_api_token(auth, credential, kind)
+        if kind == "bearer":
+            return await _from_jwt(auth, credential)
+    session = scope.get("session")
+    if session is None:
+        return ANONYMOUS, None
+    user_id = session.get(SESSION_USER_KEY)
+    if user_id is None:
+        return ANONYMOUS, None
+    user = await auth.users.get(user_id)
+    stored = session.get(SESSION_HASH_KEY)
+    if (
+        user is None
+        or not user.is_active
+        or not isinstance(stored, str)
+        or not hmac.compare_digest(stored, auth.session_hash(user))
+    ):
+        # A deleted or deactivated user, or a password changed elsewhere: log out.
+        session.pop(SESSION_USER_KEY, None)
+        session.pop(SESSION_HASH_KEY, None)
+        return ANONYMOUS, None
+    return user, AuthInfo("session")
+
+
+async def _from_api_token(auth: Auth, credential: str, kind: str) -> tuple[Any, AuthInfo]:
+    challenge = "Token" if kind == "token" else "Bearer"
+    async with auth.db.sessionmaker() as db_session:
+        token = await find_token(db_session, credential)
+        user = await db_session.get(auth.user_model, token.user_id) if token else None
+        if token is None or user is None or not user.is_active:
+            raise CredentialError("Invalid, expired or revoked API token", challenge)
+        await db_session.commit()
+    return user, AuthInfo("token", frozenset(token.scopes or ()), token.id)
+
+
+async def _from_jwt(auth: Auth, credential: str) -> tuple[Any, AuthInfo]:
+    challenge = 'Bearer error="invalid_token"'
+    if auth.jwt is None:
+        raise CredentialError("Bearer tokens are not accepted here", challenge)
+    try:
+        claims = auth.jwt.decode(credential, "access")
+        user_id = int(claims["sub"])
+    except (InvalidTokenError, ValueError):
+        raise CredentialError("Invalid or expired token", challenge) from None
+    user = await auth.users.get(user_id)
+    if user is None or not user.is_active:
+        raise CredentialError("Invalid or expired token", challenge)
+    scopes = frozenset(str(claims.get("scope", "")).split())
+    return user, AuthInfo("jwt", scopes, claims["jti"])

@@ -1,0 +1,12 @@
+"""The plugin protocol: how batteries and third-party packages extend an app.
+
+See `Plugin` and docs/plugins.md.
+"""
+
+from __future__ import annotations
+
+from trivium.plugins._plugin import Plugin
+from trivium.plugins._plugin import RequestStep
+from trivium.plugins._plugin import RouteNeeds
+
+__all__ = ["Plugin", "RequestStep", "RouteNeeds"]

@@ -1,0 +1,178 @@
+"""`Plugin`: the seam every battery (and any third-party package) plugs into an app with.
+
+A plugin is an object whose hooks the app calls once: `setup` when it is installed
+(`App(plugins=[...])` or `app.install(plugin)`), every other hook when the app is built
+(at start-up or on the first request). Through the hooks a plugin contributes routes,
+dependency providers, per-route request steps, lifespan context, CLI commands, migration
+locations, template directories and OpenAPI components. Nothing a hook returns is looked
+at again per request: request steps are compiled into each route's plan, and a route
+that needs none of them pays nothing.
+
+Plugins find each other through `app.plugin(Cls)` (typed, by class), never by string
+keys or by editing each other's state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import ClassVar
+
+if TYPE_CHECKING:
+    from trivium.app import App
+    from trivium.http._request import HTTPConnection
+    from trivium.http._request import Request
+    from trivium.http._response import Response
+    from trivium.routing._route import BaseRoute
+    from trivium.routing._router import Router
+
+__all__ = ["Plugin", "RequestStep", "RouteNeeds"]
+
+
+class RouteNeeds:
+    """What a route's compiled plan uses, for plugins deciding which steps it needs.
+
+    Built once per route at start-up and handed to `Plugin.request_steps`.
+    """
+
+    __slots__ = ("endpoint", "fallback", "methods", "path", "takes_connection", "websocket")
+
+    def __init__(  # noqa: PLR0913 - one field per need, all but two keyword-only
+        self,
+        path: str,
+        methods: tuple[str, ...],
+        endpoint: Callable[..., Any] | None,
+        *,
+        takes_connection: bool,
+        websocket: bool = False,
+        fallback: bool = False,
+    ) -> None:
+        self.path = path
+        """The route's path template (`/items/{id}`)."""
+        self.methods = methods
+        """The HTTP methods the route answers (empty for a websocket route)."""
+        self.endpoint = endpoint
+        """The handler (`None` for the fallback)."""
+        self.takes_connection = takes_connection
+        """Whether the handler or one of its dependencies takes the `Request` (or
+        `WebSocket`): only such a route can read `request.session` or `request.user`."""
+        self.websocket = websocket
+        """Whether this is a websocket route."""
+        self.fallback = fallback
+        """Whether these are the needs of the app's own error answers to unmatched
+        requests (404, 405), whose pages may show the user: steps that prepare the
+        request (session, user) apply, checks that refuse it (CSRF) should not."""
+
+    def __repr__(self) -> str:
+        return f"RouteNeeds({self.path!r}, takes_connection={self.takes_connection})"
+
+
+class RequestStep:
+    """Work done around a route's handler, compiled into the route's plan.
+
+    Subclasses override `before` (runs before parameters are extracted; raise an
+    `HTTPException` to refuse the request), `after` (runs once the response exists,
+    before it is sent, error responses included; add headers here; on a websocket
+    route it runs after the handler with `response=None`) or both. A hook left
+    as the base's is not called at all. Steps run in plugin order (the first installed
+    plugin's `before` runs first and its `after` runs last) on ASGI and RSGI alike.
+    """
+
+    __slots__ = ()
+
+    order: ClassVar[int] = 500
+    """Where the step runs among a route's steps: lower runs earlier (`before`) and
+    later (`after`). Sessions use 100, authentication 200, CSRF 300."""
+
+    async def before(self, connection: HTTPConnection) -> None:
+        """Prepare or refuse the request (a `Request`, or a `WebSocket` on websocket routes)."""
+
+    async def after(self, request: Request, response: Response | None) -> None:
+        """Adjust the response before it is sent (`None` after a websocket handler)."""
+
+    @classmethod
+    def runs_before(cls) -> bool:
+        """Whether the class overrides `before`."""
+        return cls.before is not RequestStep.before
+
+    @classmethod
+    def runs_after(cls) -> bool:
+        """Whether the class overrides `after`."""
+        return cls.after is not RequestStep.after
+
+
+class Plugin:
+    """Base class of plugins: override the hooks you need; the others contribute nothing.
+
+    ```python
+    class Greeting(Plugin):
+        def routes(self, app: App) -> Sequence[Router | BaseRoute]:
+            router = Router()
+            router.add_route("/hello", hello, ["GET"])
+            return [router]
+    ```
+    """
+
+    unique: ClassVar[bool] = True
+    """Whether an app holds at most one plugin of this class (`Database` allows several)."""
+    install_hint: ClassVar[str] = ""
+    """How to install the plugin, quoted by `app.plugin(cls)` when it is missing."""
+
+    def setup(self, app: App) -> None:
+        """Check the app and other plugins when installed (raise `ConfigurationError`)."""
+
+    def on_build(self, app: App) -> None:
+        """Run once when the app is built, after every plugin is installed."""
+
+    def routes(self, app: App) -> Sequence[Router | BaseRoute]:
+        """Return routers and routes to add to the app (at build time)."""
+        del app
+        return ()
+
+    def providers(self, app: App) -> Mapping[Callable[..., Any], Callable[..., Any]]:
+        """Return dependency providers: `{declared dependency: implementation}`.
+
+        Like `app.dependency_overrides`, but the app's own overrides win.
+        """
+        del app
+        return {}
+
+    def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
+        """Return the steps `route` needs (called once per route at build time)."""
+        del route
+        return ()
+
+    def lifespan(self, app: App) -> AbstractAsyncContextManager[Mapping[str, Any] | None] | None:
+        """Return a context entered at start-up and left at shutdown (or `None`).
+
+        A mapping it yields seeds `request.state`, as the app's own lifespan does.
+        """
+        del app
+        return None
+
+    def cli_commands(self) -> Sequence[Any]:
+        """Return click commands or groups added to `trivium` for this app (`--app`)."""
+        return ()
+
+    def migration_folders(self, database: Any) -> Mapping[str, Path]:
+        """Return the migration folders (by package name) `database` must apply."""
+        del database
+        return {}
+
+    def template_directories(self) -> Sequence[Path]:
+        """Return template folders searched after the app's own (batteries' templates)."""
+        return ()
+
+    def openapi_components(self, app: App) -> Mapping[str, Mapping[str, Any]]:
+        """Return OpenAPI components by section (`{"securitySchemes": {...}}`).
+
+        They are merged into the app's document; a security scheme named here wins over
+        a dependency's scheme of the same name.
+        """
+        del app
+        return {}
