@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import pytest
 from openapi_spec_validator import validate
 
 from trivium import App
 from trivium import Depends
 from trivium import HTTPException
 from trivium import Request
-from trivium.errors import ConfigurationError
 from trivium.openapi import SecurityRequirement
 from trivium.openapi import security_schemes
 from trivium.openapi import webhooks
