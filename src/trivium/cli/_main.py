@@ -88,6 +88,8 @@ class LazyGroup(click.Group):
         if command is None and cmd_name in self.lazy_commands:
             command = self._import(cmd_name, self.lazy_commands[cmd_name])
             self.add_command(command, cmd_name)
+        if command is None:
+            command = _plugin_command(cmd_name)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -119,6 +121,28 @@ class LazyGroup(click.Group):
             msg = f"{lazy.import_path} is {type(command).__name__}, not a click command"
             raise TypeError(msg)
         return command
+
+
+def _plugin_command(name: str) -> click.Command | None:
+    """Return the command `name` contributed by a plugin of the app in `TRIVIUM_APP`.
+
+    Only looked at for names trivium itself does not know, so `trivium --help` and the
+    built-in commands never import the app.
+    """
+    import os
+
+    from trivium.cli._loader import APP_ENV
+    from trivium.cli._loader import load_app
+
+    target = os.environ.get(APP_ENV)
+    if not target:
+        return None
+    app = load_app(target)
+    for plugin in getattr(app, "plugins", ()):
+        for command in plugin.cli_commands():
+            if isinstance(command, click.Command) and command.name == name:
+                return command
+    return None
 
 
 class _ConfigurationFailed(click.ClickException):

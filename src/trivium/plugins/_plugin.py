@@ -156,7 +156,11 @@ class Plugin:
         return None
 
     def cli_commands(self) -> Sequence[Any]:
-        """Return click commands or groups added to `trivium` for this app (`--app`)."""
+        """Return click commands or groups `trivium NAME` runs for the app in `TRIVIUM_APP`.
+
+        Looked up only for names trivium's own commands don't take, so the app is
+        imported only when such a command is run.
+        """
         return ()
 
     def migration_folders(self, database: Any) -> Mapping[str, Path]:
