@@ -38,9 +38,8 @@ from trivium.http._response import Response
 from trivium.middleware._stack import Middleware
 from trivium.middleware._stack import build_stack
 from trivium.middleware._stack import error_response
+from trivium.plugins._host import PluginHost
 from trivium.plugins._plugin import Plugin
-from trivium.plugins._plugin import RequestStep
-from trivium.plugins._plugin import RouteNeeds
 from trivium.protocols._rsgi import http_scope
 from trivium.protocols._rsgi import rsgi_receive
 from trivium.protocols._rsgi import rsgi_send
@@ -72,7 +71,6 @@ DEFAULT_SECURITY_HEADERS: Mapping[str, str] = {
 logger = logging.getLogger("trivium.error")
 _first = operator.itemgetter(0)
 E = TypeVar("E", bound=Callable[..., Any])
-P = TypeVar("P", bound=Plugin)
 ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 
@@ -129,7 +127,7 @@ class DependencyOverrides(dict[Callable[..., Any], Callable[..., Any]]):
         return item
 
 
-class App(Router):
+class App(PluginHost, Router):
     """A trivium application: an ASGI 3 callable with routes, middleware and a lifespan.
 
     Args:
@@ -146,8 +144,9 @@ class App(Router):
         exception_handlers: handlers by exception class or status code.
         redirect_slashes: redirect `/path/` to `/path` (and back) with 308 when only the
             other form exists.
-        max_body_size: the default largest request body, in bytes (10 MiB); a shortcut
-            for `limits`.
+        max_body_size: the default largest request body, in bytes (10 MiB): the same
+            setting as `Limits.max_body_size`, spelled as FastAPI users expect; giving
+            both with different values is refused (`app-body-limit`).
         limits: the default request limits (body, uploads, JSON depth, forms, timeout).
         thread_pool_size: how many sync handlers and dependencies may run at once.
         routes: routes to start with.
@@ -257,6 +256,14 @@ class App(Router):
         self.redirect_slashes = redirect_slashes
         limits = limits or Limits()
         if max_body_size != DEFAULT_MAX_BODY_SIZE:
+            # One setting with two spellings: `max_body_size=` is `Limits.max_body_size`.
+            if limits.max_body_size not in (DEFAULT_MAX_BODY_SIZE, max_body_size):
+                raise ConfigurationError(
+                    f"App got max_body_size={max_body_size!r} and limits=Limits("
+                    f"max_body_size={limits.max_body_size!r}); set the body limit once, "
+                    "in Limits",
+                    "app-body-limit",
+                )
             limits = dataclasses.replace(limits, max_body_size=max_body_size)
         self.limits: Limits = limits
         """The app-wide default request limits."""
@@ -289,8 +296,7 @@ class App(Router):
         self.openapi_tags = [dict(t) for t in openapi_tags or []]
         self.openapi_schema: dict[str, Any] | None = None
         """The generated OpenAPI document, cached by `openapi()`."""
-        self._plugins: list[Plugin] = []
-        self._providers: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self._init_plugins()
         for plugin in plugins or ():
             self.install(plugin)
 
@@ -324,99 +330,6 @@ class App(Router):
             return func
 
         return decorator
-
-    # Plugins --------------------------------------------------------------------------
-
-    def install(self, plugin: Plugin) -> None:
-        """Install `plugin`: its `setup(app)` runs now, its other hooks when the app is built.
-
-        Raises:
-            ConfigurationError: the app already started (`plugin-after-start`), `plugin`
-                is not a `Plugin` (`plugin-invalid`), or it (or another of its class,
-                for plugins that allow one per app) is installed already
-                (`plugin-duplicate`).
-        """
-        if not isinstance(plugin, Plugin):
-            raise ConfigurationError(
-                f"{plugin!r} is not a plugin: subclass trivium.plugins.Plugin", "plugin-invalid"
-            )
-        if self._asgi is not None:
-            raise ConfigurationError(
-                f"{type(plugin).__name__} cannot be installed after the app has started; "
-                "install it before the first request (or pass plugins=[...] to App)",
-                "plugin-after-start",
-            )
-        for installed in self._plugins:
-            if installed is plugin or (plugin.unique and type(installed) is type(plugin)):
-                raise ConfigurationError(
-                    f"this app already has a {type(plugin).__name__}; install it once",
-                    "plugin-duplicate",
-                )
-        plugin.setup(self)
-        self._plugins.append(plugin)
-
-    @property
-    def plugins(self) -> tuple[Plugin, ...]:
-        """The installed plugins, in installation order."""
-        return tuple(self._plugins)
-
-    def plugins_of(self, cls: type[P]) -> list[P]:
-        """Return the installed plugins that are instances of `cls`, in installation order."""
-        return [plugin for plugin in self._plugins if isinstance(plugin, cls)]
-
-    def plugin(self, cls: type[P]) -> P:
-        """Return the app's plugin of class `cls` (typed: `app.plugin(Auth)` is an `Auth`).
-
-        Raises:
-            ConfigurationError: none is installed (`plugin-not-installed`, saying how to
-                install one), or several are (`plugin-ambiguous`: use `plugins_of`).
-        """
-        found = self.plugins_of(cls)
-        if len(found) == 1:
-            return found[0]
-        name = cls.__name__
-        if not found:
-            hint = cls.install_hint or f"app.install({name}(...)) or App(plugins=[{name}(...)])"
-            raise ConfigurationError(
-                f"this app has no {name}; install one with {hint}", "plugin-not-installed"
-            )
-        raise ConfigurationError(
-            f"this app has {len(found)} {name} plugins; pick one from app.plugins_of({name})",
-            "plugin-ambiguous",
-        )
-
-    def request_steps(self, needs: RouteNeeds) -> list[RequestStep]:
-        """Return the steps the plugins compile into a route with `needs`, in run order."""
-        steps = [step for plugin in self._plugins for step in plugin.request_steps(needs)]
-        steps.sort(key=lambda step: step.order)
-        return steps
-
-    def effective_overrides(self) -> Mapping[Callable[..., Any], Callable[..., Any]]:
-        """The plugins' dependency providers overlaid with `dependency_overrides` (which win)."""
-        if not self._providers:
-            return self.dependency_overrides
-        return {**self._providers, **self.dependency_overrides}
-
-    def _build_plugins(self) -> None:
-        if self.openapi_url:
-            # The docs battery is loaded by name only when the app serves docs, so the
-            # core stays free of it (see docs/openapi.md).
-            openapi = importlib.import_module("trivium.openapi")
-            if not self.plugins_of(openapi.OpenAPI):
-                self.install(openapi.OpenAPI())
-        index = 0
-        while index < len(self._plugins):  # `on_build` may install further plugins
-            self._plugins[index].on_build(self)
-            index += 1
-        from trivium.routing._route import BaseRoute
-
-        for plugin in self._plugins:
-            for item in plugin.routes(self):
-                if isinstance(item, BaseRoute):
-                    self.routes.append(item)
-                else:
-                    self.include_router(item)
-            self._providers.update(plugin.providers(self))
 
     def add_exception_handler(
         self, key: type[BaseException] | int, handler: ExceptionHandler

@@ -312,3 +312,13 @@ def test_websocket_routes_get_the_steps_of_connections() -> None:
     with TestClient(app) as client, client.websocket_connect("/ws2") as session:
         assert session.receive_text() == "hi"
     assert tagger.step.seen == ["/ws2"]
+
+
+def test_the_body_limit_is_one_setting_with_two_spellings() -> None:
+    from trivium.http import Limits
+
+    assert App(max_body_size=100).limits.max_body_size == 100
+    assert App(max_body_size=100, limits=Limits(max_body_size=100)).limits.max_body_size == 100
+    with pytest.raises(ConfigurationError, match="set the body limit once") as info:
+        App(max_body_size=100, limits=Limits(max_body_size=200))
+    assert info.value.code == "app-body-limit"
