@@ -14,17 +14,16 @@ from pydantic import Field
 from trivium import App
 from trivium import HTTPException
 from trivium import Request
-from trivium.csrf import CSRFMiddleware
+from trivium.csrf import CSRF
 from trivium.forms import BoundForm
 from trivium.forms import CheckboxSelectMultiple
 from trivium.forms import Form
 from trivium.forms import FormRenderer
 from trivium.forms import Textarea
 from trivium.http import UploadFile
-from trivium.middleware import Middleware
 from trivium.responses import HTMLResponse
 from trivium.responses import RedirectResponse
-from trivium.sessions import SessionMiddleware
+from trivium.sessions import Sessions
 from trivium.templating import Templates
 from trivium.templating import flash
 from trivium.templating import render
@@ -32,12 +31,7 @@ from trivium.templating import render
 HERE = Path(__file__).parent
 SECRET_KEY = os.environ.get("BLOG_SECRET_KEY", "dev-only-secret-key-change-me-please-0123456789")
 
-app = App(
-    middleware=[
-        Middleware(SessionMiddleware, secret_key=SECRET_KEY),  # flashes and CSRF live here
-        Middleware(CSRFMiddleware),
-    ]
-)
+app = App(plugins=[Sessions(secret_key=SECRET_KEY), CSRF()])  # flashes and CSRF live here
 templates = Templates(HERE / "templates", packages=["trivium.forms"])
 templates.init_app(app)
 

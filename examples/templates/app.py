@@ -10,13 +10,13 @@ from trivium import App
 from trivium import Form
 from trivium import HTTPException
 from trivium import Request
-from trivium.csrf import CSRFMiddleware
+from trivium.csrf import CSRF
 from trivium.middleware import ContentSecurityPolicy
 from trivium.middleware import Middleware
 from trivium.middleware import SecurityHeadersMiddleware
 from trivium.responses import HTMLResponse
 from trivium.responses import RedirectResponse
-from trivium.sessions import SessionMiddleware
+from trivium.sessions import Sessions
 from trivium.staticfiles import StaticFiles
 from trivium.templating import TemplateResponse
 from trivium.templating import Templates
@@ -29,9 +29,8 @@ SECRET_KEY = os.environ.get("NOTES_SECRET_KEY", "dev-only-secret-key-change-me-p
 # --8<-- [start:setup]
 app = App(
     openapi_url=None,
+    plugins=[Sessions(secret_key=SECRET_KEY), CSRF()],  # flashes and CSRF live here
     middleware=[
-        Middleware(SessionMiddleware, secret_key=SECRET_KEY),  # flashes and CSRF live here
-        Middleware(CSRFMiddleware),
         Middleware(
             SecurityHeadersMiddleware,
             csp=ContentSecurityPolicy({"default-src": "self", "script-src": "self"}),
