@@ -56,6 +56,7 @@ from trivium.db._model import utcnow
 from trivium.db._query import LOOKUPS
 from trivium.db._query import NotFound
 from trivium.db._query import Page
+from trivium.db._query import Q
 from trivium.db._query import QueryError
 from trivium.db._query import QuerySet
 from trivium.db._schemas import CRUDSchemas
@@ -81,6 +82,7 @@ __all__ = [
     "Model",
     "NotFound",
     "Page",
+    "Q",
     "QueryError",
     "QuerySet",
     "Revision",

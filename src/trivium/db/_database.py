@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSessionTransaction
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from trivium.db._lookups import register_sqlite_functions
 from trivium.db._model import Model
 from trivium.db._pool import FairAsyncQueuePool
 from trivium.di import Depends
@@ -362,6 +363,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         del connection_record
         dbapi_connection.isolation_level = None
+        # Unicode-aware lower() for the case-insensitive lookups (see _lookups.py).
+        register_sqlite_functions(dbapi_connection)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

@@ -8,6 +8,7 @@ parameters are typed from the columns, and an unknown ordering field is a 422.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import inspect
 import re
 from collections.abc import Mapping
@@ -17,8 +18,12 @@ from typing import Any
 from pydantic import AfterValidator
 from pydantic import Field
 from pydantic import WithJsonSchema
+from sqlalchemy import Date
+from sqlalchemy import DateTime
 from sqlalchemy import or_
 
+from trivium.db._lookups import TRANSFORM_LOOKUPS
+from trivium.db._lookups import TRANSFORMS
 from trivium.db._query import LOOKUPS
 from trivium.db._query import QuerySet
 from trivium.db._schemas import NO_NUL
@@ -53,25 +58,36 @@ class Filter:
     """The parameter's type (from the column, or `str`/`bool`/`list` by lookup)."""
 
 
+def _filter_error(model: type[Any], spec: str, reason: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"crud_router({model.__name__}): cannot filter by {spec!r}: {reason}", "crud-bad-filter"
+    )
+
+
 def _filter(model: type[Any], spec: str, excluded: set[str]) -> Filter:
-    field, _, lookup = spec.partition("__")
-    lookup = lookup or "exact"
+    field, _, rest = spec.partition("__")
+    parts = rest.split("__") if rest else []
     check_fields(model, [field], "filters")
-    if field in excluded or lookup not in LOOKUPS or spec in RESERVED:
-        reason = (
-            f"{field!r} is excluded"
-            if field in excluded
-            else f"{spec!r} is a reserved parameter"
-            if spec in RESERVED
-            else f"unknown lookup {lookup!r}; use one of {', '.join(LOOKUPS)}"
-        )
-        raise ConfigurationError(
-            f"crud_router({model.__name__}): cannot filter by {spec!r}: {reason}",
-            "crud-bad-filter",
+    transform = parts.pop(0) if parts and parts[0] in TRANSFORMS else None
+    lookup = parts[0] if parts else "exact"
+    allowed = TRANSFORM_LOOKUPS if transform else LOOKUPS.keys()
+    if field in excluded:
+        raise _filter_error(model, spec, f"{field!r} is excluded")
+    if spec in RESERVED:
+        raise _filter_error(model, spec, f"{spec!r} is a reserved parameter")
+    if len(parts) > 1 or lookup not in allowed:
+        transforms = "" if transform else f"; or a transform: {', '.join(TRANSFORMS)}"
+        raise _filter_error(
+            model, spec, f"unknown lookup {lookup!r}; use one of {', '.join(allowed)}{transforms}"
         )
     # The value type carries the column's range, so the document promises no value the
     # database would refuse.
     value_type = model_columns(model)[field].bounded()
+    if transform is not None:
+        sql_type = getattr(model, field).type
+        if not isinstance(getattr(sql_type, "impl_instance", sql_type), Date | DateTime):
+            raise _filter_error(model, spec, f"{transform!r} needs a date or time column")
+        value_type = datetime.date if transform == "date" else int
     annotation: Any = value_type
     if lookup in _TEXT_LOOKUPS:
         annotation = _TEXT
@@ -79,6 +95,8 @@ def _filter(model: type[Any], spec: str, excluded: set[str]) -> Filter:
         annotation = bool
     elif lookup == "in":
         annotation = list[value_type]  # type: ignore[valid-type]
+    elif lookup == "range":
+        annotation = Annotated[list[value_type], Field(min_length=2, max_length=2)]  # type: ignore[valid-type]
     return Filter(spec, annotation)
 
 
@@ -209,7 +227,8 @@ class ListPlan:
         text = params.get("search")
         if text:
             columns = [getattr(self.model, name) for name in self.search]
-            query = query.filter(or_(*(c.icontains(text, autoescape=True) for c in columns)))
+            icontains = LOOKUPS["icontains"]
+            query = query.filter(or_(*(icontains(column, text) for column in columns)))
         order = params.get("ordering") or self.default_ordering
         if self.pk not in {name.removeprefix("-") for name in order}:
             # A unique last key keeps pages stable when the other keys tie.

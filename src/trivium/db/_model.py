@@ -58,6 +58,11 @@ class UTCDateTime(TypeDecorator[datetime.datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type[datetime.datetime]:
+        """The Python type of the values: `datetime.datetime` (timezone-aware)."""
+        return datetime.datetime
+
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         """Keep microseconds on MariaDB/MySQL (`DATETIME(6)`)."""
         if dialect.name in ("mysql", "mariadb"):

@@ -8,45 +8,51 @@ so a typo fails at once with the list of what is available.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
 from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Generic
 from typing import TypeVar
+from typing import cast
+from typing import overload
 
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from sqlalchemy import ColumnElement
 from sqlalchemy import Select
 from sqlalchemy import and_
-from sqlalchemy import bindparam
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import false
 from sqlalchemy import func
-from sqlalchemy import not_
+from sqlalchemy import literal_column
 from sqlalchemy import select
 from sqlalchemy import update as sa_update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import load_only
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.expression import ClauseElement
 
+from trivium.db._lookups import LOOKUPS
+from trivium.db._lookups import QueryError
+from trivium.db._lookups import exact_param
+from trivium.db._q import Q
+from trivium.db._q import conditions
+from trivium.db._q import field
+from trivium.db._q import negate
 from trivium.errors import HTTPException
-from trivium.errors import TriviumError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
-    from sqlalchemy.orm import Mapper
     from sqlalchemy.orm import QueryableAttribute
     from sqlalchemy.orm.interfaces import ORMOption
+    from sqlalchemy.orm.strategy_options import _AbstractLoad
 
-__all__ = ["LOOKUPS", "NotFound", "Page", "QueryError", "QuerySet"]
+__all__ = ["LOOKUPS", "NotFound", "Page", "Q", "QueryError", "QuerySet"]
 
 M = TypeVar("M")
 T = TypeVar("T")
-
-
-class QueryError(TriviumError, ValueError):
-    """A query names a field or lookup the model does not have, or misuses one."""
 
 
 class NotFound(HTTPException):
@@ -82,77 +88,6 @@ class Page(BaseModel, Generic[T]):
         return max(1, -(-self.total // self.size))
 
 
-def _escaped(method: str) -> Callable[[Any, Any], ColumnElement[bool]]:
-    return lambda column, value: getattr(column, method)(value, autoescape=True)
-
-
-def _exact(column: Any, value: Any) -> ColumnElement[bool]:
-    # `== None` (not `.is_(None)`) also works on many-to-one relationships.
-    return column == value  # type: ignore[no-any-return]
-
-
-def _in(column: Any, value: Any) -> ColumnElement[bool]:
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise QueryError(f"the 'in' lookup takes a list of values, not {value!r}")
-    return column.in_(list(value))  # type: ignore[no-any-return]
-
-
-def _isnull(column: Any, value: Any) -> ColumnElement[bool]:
-    if not isinstance(value, bool):
-        raise QueryError(f"the 'isnull' lookup takes True or False, not {value!r}")
-    return column == None if value else column != None  # type: ignore[no-any-return]  # noqa: E711
-
-
-LOOKUPS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
-    "exact": _exact,
-    "iexact": lambda column, value: func.lower(column) == func.lower(value),
-    "contains": _escaped("contains"),
-    "icontains": _escaped("icontains"),
-    "startswith": _escaped("startswith"),
-    "istartswith": _escaped("istartswith"),
-    "endswith": _escaped("endswith"),
-    "iendswith": _escaped("iendswith"),
-    "gt": lambda column, value: column > value,
-    "gte": lambda column, value: column >= value,
-    "lt": lambda column, value: column < value,
-    "lte": lambda column, value: column <= value,
-    "in": _in,
-    "isnull": _isnull,
-}
-"""Lookup name → condition builder, as in `filter(field__lookup=value)`."""
-
-_RELATION_LOOKUPS = frozenset({"exact", "isnull"})
-
-
-def _field(model: type[Any], name: str) -> tuple[Any, bool]:
-    """Return the mapped attribute `name` of `model` and whether it is a relationship."""
-    mapper: Mapper[Any] = model.__mapper__
-    if name in mapper.column_attrs:
-        return getattr(model, name), False
-    if name in mapper.relationships:
-        return getattr(model, name), True
-    fields = sorted([*mapper.column_attrs.keys(), *mapper.relationships.keys()])
-    raise QueryError(f"{model.__name__} has no field {name!r}; fields: {', '.join(fields)}")
-
-
-def conditions(model: type[Any], lookups: dict[str, Any]) -> list[ColumnElement[bool]]:
-    """Turn `{"title__icontains": "x"}` into SQL conditions on `model`'s columns."""
-    result: list[ColumnElement[bool]] = []
-    for key, value in lookups.items():
-        name, _, lookup = key.partition("__")
-        lookup = lookup or "exact"
-        attribute, is_relation = _field(model, name)
-        builder = LOOKUPS.get(lookup)
-        allowed = _RELATION_LOOKUPS if is_relation else LOOKUPS.keys()
-        if builder is None or lookup not in allowed:
-            raise QueryError(
-                f"unknown lookup {lookup!r} in {key!r} on {model.__name__}.{name}; "
-                f"use one of: {', '.join(sorted(allowed))}"
-            )
-        result.append(builder(attribute, value))
-    return result
-
-
 _EQUALITY_STATEMENTS: dict[tuple[type[Any], tuple[str, ...]], Select[Any]] = {}
 _EQUALITY_LIMIT = 1024
 
@@ -172,7 +107,7 @@ def _equality_statement(model: type[Any], lookups: dict[str, Any]) -> Select[Any
     columns = model.__mapper__.column_attrs
     if any(name not in columns for name in names):
         return None  # `field__lookup`, relationships: the general path
-    stmt = select(model).where(*(getattr(model, name) == bindparam(f"p_{name}") for name in names))
+    stmt = select(model).where(*(exact_param(getattr(model, name), f"p_{name}") for name in names))
     if len(_EQUALITY_STATEMENTS) < _EQUALITY_LIMIT:
         _EQUALITY_STATEMENTS[key] = stmt
     return stmt
@@ -189,7 +124,7 @@ class QuerySet(Generic[M]):
     """A lazy, immutable query over the rows of `model` in `session`.
 
     ```python
-    recent = await Article.objects(session).filter(published=True).order_by("-id").limit(10).all()
+    recent = await Article.objects(session).filter(published=True).order_by("-id")[:10].all()
     ```
     """
 
@@ -199,13 +134,14 @@ class QuerySet(Generic[M]):
         "_offset",
         "_options",
         "_order",
+        "_shape",
         "_where",
         "model",
         "session",
     )
 
     def __init__(self, model: type[M], session: AsyncSession) -> None:
-        self.model = model
+        self.model: type[Any] = model
         """The model queried."""
         self.session = session
         """The session the query runs in."""
@@ -215,6 +151,7 @@ class QuerySet(Generic[M]):
         self._limit: int | None = None
         self._offset: int | None = None
         self._for_update = False
+        self._shape: tuple[str, tuple[str, ...]] | None = None
 
     def _copy(self, **changes: Any) -> QuerySet[M]:
         clone: QuerySet[M] = QuerySet.__new__(QuerySet)
@@ -229,25 +166,35 @@ class QuerySet(Generic[M]):
             or self._order
             or self._options
             or self._for_update
+            or self._shape
             or self._limit is not None
             or self._offset is not None
         )
 
-    def filter(self, *where: ColumnElement[bool], **lookups: Any) -> QuerySet[M]:
-        """Keep rows matching every condition: SQLAlchemy expressions or `field__lookup=value`."""
-        return self._copy(_where=(*self._where, *where, *conditions(self.model, lookups)))
+    def _conditions(
+        self, where: tuple[ColumnElement[bool] | Q, ...], lookups: dict[str, Any]
+    ) -> list[ColumnElement[bool]]:
+        resolved = [item.resolve(self.model) if isinstance(item, Q) else item for item in where]
+        return [*resolved, *conditions(self.model, lookups)]
 
-    def exclude(self, *where: ColumnElement[bool], **lookups: Any) -> QuerySet[M]:
+    def filter(self, *where: ColumnElement[bool] | Q, **lookups: Any) -> QuerySet[M]:
+        """Keep rows matching every condition: `field__lookup=value`, `Q` objects or SQLAlchemy expressions.
+
+        Keys may cross relationships (`author__name="Ursula"`) and transform dates
+        (`created_at__year__gte=2026`); docs/database.md lists the lookups.
+        """
+        return self._copy(_where=(*self._where, *self._conditions(where, lookups)))
+
+    def exclude(self, *where: ColumnElement[bool] | Q, **lookups: Any) -> QuerySet[M]:
         """Drop rows matching all the given conditions; rows where they are NULL stay.
 
         As in Django, `exclude(subtitle="x")` keeps rows whose subtitle is NULL (plain
         SQL `NOT (subtitle = 'x')` would drop them too).
         """
-        parts = [*where, *conditions(self.model, lookups)]
+        parts = self._conditions(where, lookups)
         if not parts:
             return self
-        matched = func.coalesce(and_(*parts), false())
-        return self._copy(_where=(*self._where, not_(matched)))
+        return self._copy(_where=(*self._where, negate(and_(*parts))))
 
     def order_by(self, *fields: str | ColumnElement[Any] | QueryableAttribute[Any]) -> QuerySet[M]:
         """Order by fields (`"-created_at"` for descending) or SQLAlchemy expressions."""
@@ -255,7 +202,7 @@ class QuerySet(Generic[M]):
         for item in fields:
             if isinstance(item, str):
                 descending = item.startswith("-")
-                attribute, is_relation = _field(self.model, item.lstrip("-"))
+                attribute, is_relation = field(self.model, item.lstrip("-"))
                 if is_relation:
                     raise QueryError(f"cannot order {self.model.__name__} by relationship {item!r}")
                 order.append(attribute.desc() if descending else attribute.asc())
@@ -271,19 +218,99 @@ class QuerySet(Generic[M]):
         """Skip the first `count` rows."""
         return self._copy(_offset=count)
 
+    @overload
+    def __getitem__(self, index: slice) -> QuerySet[M]: ...
+
+    @overload
+    def __getitem__(self, index: int) -> Awaitable[M]: ...
+
+    def __getitem__(self, index: slice | int) -> QuerySet[M] | Awaitable[M]:
+        """Slice the rows as Django does: `qs[10:20]` is offset 10, limit 10.
+
+        `await qs[3]` returns the fourth row (`IndexError` when there is none). Negative
+        indexes and steps are refused, as in Django.
+        """
+        if isinstance(index, int):
+            if index < 0:
+                raise QueryError("negative indexing is not supported")
+            return self._at(index)
+        if index.step not in (None, 1):
+            raise QueryError("slicing a query set takes no step")
+        start, stop = index.start or 0, index.stop
+        if start < 0 or (stop is not None and stop < 0):
+            raise QueryError("negative indexing is not supported")
+        limit = self._limit
+        if limit is not None:
+            limit = max(0, limit - start)
+        if stop is not None:
+            span = max(0, stop - start)
+            limit = span if limit is None else min(limit, span)
+        offset = (self._offset or 0) + start
+        return self._copy(_offset=offset or None, _limit=limit)
+
+    async def _at(self, index: int) -> M:
+        rows = await self[index : index + 1].all()
+        if not rows:
+            raise IndexError(f"query set index {index} out of range")
+        return rows[0]
+
     def prefetch(self, *relations: str) -> QuerySet[M]:
-        """Eager-load relationships (one extra `SELECT ... IN` per relationship)."""
-        options = []
-        for name in relations:
-            attribute, is_relation = _field(self.model, name)
-            if not is_relation:
-                raise QueryError(f"{self.model.__name__}.{name} is not a relationship")
-            options.append(selectinload(attribute))
+        """Eager-load relationships, nested with `__` (`"author__profile"`).
+
+        Each relationship costs one extra `SELECT ... IN` query.
+        """
+        options: list[_AbstractLoad] = []
+        for path in relations:
+            model, loader = self.model, None
+            for name in path.split("__"):
+                attribute, is_relation = field(model, name)
+                if not is_relation:
+                    raise QueryError(f"{model.__name__}.{name} is not a relationship")
+                loader = (
+                    selectinload(attribute) if loader is None else loader.selectinload(attribute)
+                )
+                model = attribute.property.mapper.class_
+            if loader is not None:
+                options.append(loader)
         return self._copy(_options=(*self._options, *options))
 
     def options(self, *options: ORMOption) -> QuerySet[M]:
         """Add SQLAlchemy loader options (`joinedload(...)`, `load_only(...)`)."""
         return self._copy(_options=(*self._options, *options))
+
+    def only(self, *fields: str) -> QuerySet[M]:
+        """Load only these columns (and the primary key); reading another one raises.
+
+        Unlike Django, a deferred column is not fetched on access (async code cannot
+        load implicitly): it raises `InvalidRequestError`.
+        """
+        attributes = [self._column(name, "only") for name in fields]
+        return self._copy(_options=(*self._options, load_only(*attributes, raiseload=True)))
+
+    def _column(self, name: str, method: str) -> Any:
+        attribute, is_relation = field(self.model, name)
+        if is_relation:
+            raise QueryError(
+                f"{method}() takes columns; {self.model.__name__}.{name} is a relationship"
+            )
+        return attribute
+
+    def _reshape(self, kind: str, fields: tuple[str, ...]) -> QuerySet[Any]:
+        if not fields:
+            fields = tuple(self.model.__mapper__.column_attrs.keys())
+        for name in fields:
+            self._column(name, "values" if kind == "dict" else "values_list")
+        return cast("QuerySet[Any]", self._copy(_shape=(kind, fields)))
+
+    def values(self, *fields: str) -> QuerySet[dict[str, Any]]:
+        """Return rows as dicts of these columns (default: every column)."""
+        return self._reshape("dict", fields)
+
+    def values_list(self, *fields: str, flat: bool = False) -> QuerySet[Any]:
+        """Return rows as tuples of these columns; `flat=True` with one column: the values."""
+        if flat and len(fields) != 1:
+            raise QueryError("values_list(flat=True) takes exactly one field")
+        return self._reshape("flat" if flat else "tuple", fields)
 
     def select_for_update(self) -> QuerySet[M]:
         """Lock the selected rows until the transaction ends (`SELECT ... FOR UPDATE`).
@@ -295,8 +322,12 @@ class QuerySet(Generic[M]):
     @property
     def statement(self) -> Select[Any]:
         """The SQLAlchemy `select` this query runs."""
-        stmt = select(self.model).where(*self._where).order_by(*self._order)
-        if self._options:
+        if self._shape is None:
+            stmt = select(self.model)
+        else:
+            stmt = select(*(getattr(self.model, name) for name in self._shape[1]))
+        stmt = stmt.where(*self._where).order_by(*self._order)
+        if self._options and self._shape is None:
             stmt = stmt.options(*self._options)
         if self._limit is not None:
             stmt = stmt.limit(self._limit)
@@ -306,17 +337,33 @@ class QuerySet(Generic[M]):
             stmt = stmt.with_for_update()
         return stmt
 
+    def _shaped(self, rows: Iterable[Any]) -> list[Any]:
+        if self._shape is None:
+            return list(rows)
+        kind, names = self._shape
+        if kind == "dict":
+            return [dict(zip(names, row, strict=True)) for row in rows]
+        if kind == "flat":
+            return [row[0] for row in rows]
+        return [tuple(row) for row in rows]
+
     async def all(self) -> list[M]:
-        """Return every matching row."""
-        rows: list[M] = list((await self.session.scalars(self.statement)).all())
-        return rows
+        """Return every matching row (a model, or what `values()`/`values_list()` ask for)."""
+        if self._shape is None:
+            return list((await self.session.scalars(self.statement)).all())
+        return self._shaped((await self.session.execute(self.statement)).all())
+
+    async def __aiter__(self) -> AsyncIterator[M]:
+        """Iterate over the matching rows: `async for row in qs`."""
+        for row in await self.all():
+            yield row
 
     async def first(self) -> M | None:
         """Return the first matching row, or `None`."""
-        row: M | None = (await self.session.scalars(self.limit(1).statement)).first()
-        return row
+        rows = await self.limit(1).all()
+        return rows[0] if rows else None
 
-    async def get_or_none(self, *where: ColumnElement[bool], **lookups: Any) -> M | None:
+    async def get_or_none(self, *where: ColumnElement[bool] | Q, **lookups: Any) -> M | None:
         """Return the one row matching, or `None`; more than one is an error."""
         if lookups and not where and self._is_plain():
             stmt = _equality_statement(self.model, lookups)
@@ -325,10 +372,13 @@ class QuerySet(Generic[M]):
                 found: M | None = (await self.session.scalars(stmt, params)).one_or_none()
                 return found
         query = self.filter(*where, **lookups) if where or lookups else self
-        row: M | None = (await self.session.scalars(query.statement)).one_or_none()
-        return row
+        if query._shape is None:
+            row: M | None = (await self.session.scalars(query.statement)).one_or_none()
+            return row
+        result = (await self.session.execute(query.statement)).one_or_none()
+        return None if result is None else query._shaped([result])[0]
 
-    async def get(self, *where: ColumnElement[bool], **lookups: Any) -> M:
+    async def get(self, *where: ColumnElement[bool] | Q, **lookups: Any) -> M:
         """Return the one row matching.
 
         Raises:
@@ -341,26 +391,92 @@ class QuerySet(Generic[M]):
 
     async def count(self) -> int:
         """Count the matching rows (ignoring ordering; honouring limit and offset)."""
-        inner = self._copy(_order=(), _options=(), _for_update=False).statement.subquery()
+        query = self._copy(_order=(), _options=(), _for_update=False, _shape=None)
+        inner = query.statement.subquery()
         return int(await self.session.scalar(select(func.count()).select_from(inner)) or 0)
 
     async def exists(self) -> bool:
-        """Return whether any row matches."""
-        query = self._copy(_order=(), _options=(), _for_update=False, _limit=1, _offset=None)
-        found = await self.session.scalar(select(query.statement.exists()))
-        return bool(found)
+        """Return whether any row matches (within the slice, when the query is sliced)."""
+        query = self._copy(_order=(), _options=(), _for_update=False, _shape=None)
+        if query._limit is None and query._offset is None:
+            stmt = select(query.limit(1).statement.exists())
+        else:
+            inner = query.statement.subquery()
+            stmt = select(select(literal_column("1")).select_from(inner).exists())
+        return bool(await self.session.scalar(stmt))
 
     async def create(self, **values: Any) -> M:
         """Insert a row with `values` and return it (flushed, so its key is set)."""
-        row = self.model(**values)
+        row: M = self.model(**values)
         self.session.add(row)
         await self.session.flush()
         return row
 
+    async def bulk_create(self, rows: Iterable[M | Mapping[str, Any]]) -> list[M]:
+        """Insert many rows (models or dicts of values) in batched `INSERT`s; return the models.
+
+        Unlike Django, the keys are set on every database (`RETURNING` or its equivalent).
+        """
+        models: list[M] = [self.model(**row) if isinstance(row, Mapping) else row for row in rows]
+        self.session.add_all(models)
+        await self.session.flush()
+        return models
+
+    async def get_or_create(
+        self, defaults: Mapping[str, Any] | None = None, **lookups: Any
+    ) -> tuple[M, bool]:
+        """Return the row matching `lookups`, creating it (with `defaults`) when there is none.
+
+        Returns `(row, created)`. Safe under concurrency when `lookups` name a unique
+        constraint: a caller that loses the race to insert rolls back to a savepoint and
+        reads the winner's row, so no duplicate is made and no error escapes.
+        """
+        row = await self.get_or_none(**lookups)
+        if row is not None:
+            return row, False
+        return await self._create_or_get(lookups, defaults)
+
+    async def update_or_create(
+        self, defaults: Mapping[str, Any] | None = None, **lookups: Any
+    ) -> tuple[M, bool]:
+        """Update the row matching `lookups` with `defaults`, or create it; return `(row, created)`.
+
+        The row is read with `SELECT ... FOR UPDATE`, so concurrent callers update it one
+        after the other.
+        """
+        row = await self.select_for_update().get_or_none(**lookups)
+        if row is None:
+            row, created = await self._create_or_get(lookups, defaults)
+            if created:
+                return row, True
+        for name, value in _resolved(defaults).items():
+            setattr(row, name, value)
+        await self.session.flush()
+        return row, False
+
+    async def _create_or_get(
+        self, lookups: dict[str, Any], defaults: Mapping[str, Any] | None
+    ) -> tuple[M, bool]:
+        values = {key: value for key, value in lookups.items() if "__" not in key}
+        values.update(_resolved(defaults))
+        try:
+            async with self.session.begin_nested():
+                row: M = self.model(**values)
+                self.session.add(row)
+                await self.session.flush()
+        except IntegrityError:
+            # Another transaction inserted it first. A locking read sees its committed
+            # row even under MariaDB's REPEATABLE READ snapshot.
+            found = await self.select_for_update().get_or_none(**lookups)
+            if found is None:
+                raise
+            return found, False
+        return row, True
+
     async def update(self, **values: Any) -> int:
         """Set `values` on every matching row in one `UPDATE`; return how many rows matched."""
         for name in values:
-            _field(self.model, name)
+            field(self.model, name)
         self._check_bulk("update")
         stmt = sa_update(self.model).where(*self._where).values(**values)
         result = await self.session.execute(stmt.execution_options(synchronize_session="fetch"))
@@ -390,3 +506,8 @@ class QuerySet(Generic[M]):
         total = await self._copy(_limit=None, _offset=None).count()
         items = await self.offset((page - 1) * size).limit(size).all()
         return Page[Any](items=items, total=total, page=page, size=size)
+
+
+def _resolved(defaults: Mapping[str, Any] | None) -> dict[str, Any]:
+    # As in Django, callables in `defaults` are called only when the value is used.
+    return {key: value() if callable(value) else value for key, value in (defaults or {}).items()}

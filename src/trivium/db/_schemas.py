@@ -16,6 +16,7 @@ from typing import Annotated
 from typing import Any
 from typing import Optional
 
+from pydantic import AwareDatetime
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
@@ -28,6 +29,7 @@ from sqlalchemy import String
 from sqlalchemy import inspect as sa_inspect
 
 from trivium.db._model import Timestamps
+from trivium.db._model import UTCDateTime
 from trivium.errors import ConfigurationError
 
 __all__ = [
@@ -119,6 +121,9 @@ def noun(model: type[Any]) -> str:
 
 
 def _python_type(column: Any) -> Any:
+    if isinstance(column.type, UTCDateTime):
+        # A naive value would be refused on write: a 422 rather than a 500.
+        return AwareDatetime
     try:
         return column.type.python_type
     except NotImplementedError:
