@@ -56,6 +56,8 @@ class Filter:
     """The query parameter name, as declared (`title__icontains`)."""
     annotation: Any
     """The parameter's type (from the column, or `str`/`bool`/`list` by lookup)."""
+    query: Any = None
+    """The `Query(...)` marker with the parameter's constraints (`range` takes two values)."""
 
 
 def _filter_error(model: type[Any], spec: str, reason: str) -> ConfigurationError:
@@ -96,7 +98,8 @@ def _filter(model: type[Any], spec: str, excluded: set[str]) -> Filter:
     elif lookup == "in":
         annotation = list[value_type]  # type: ignore[valid-type]
     elif lookup == "range":
-        annotation = Annotated[list[value_type], Field(min_length=2, max_length=2)]  # type: ignore[valid-type]
+        annotation = list[value_type]  # type: ignore[valid-type]
+        return Filter(spec, annotation, Query(min_length=2, max_length=2))
     return Filter(spec, annotation)
 
 
@@ -215,7 +218,8 @@ class ListPlan:
             )
             params.append(query("search", Annotated[_TEXT | None, described], None))
         params.extend(
-            query(f.param, Annotated[f.annotation | None, Query()], None) for f in self.filters
+            query(f.param, Annotated[f.annotation | None, f.query or Query()], None)
+            for f in self.filters
         )
         return params
 

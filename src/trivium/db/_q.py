@@ -153,6 +153,11 @@ class Q:
     def _combine(self, other: object, connector: str) -> Q:
         if not isinstance(other, Q):
             return NotImplemented  # type: ignore[no-any-return]
+        # As in Django, an empty Q adds no condition: `Q(a=1) | Q()` is `Q(a=1)`.
+        if not other.children:
+            return self
+        if not self.children:
+            return other
         combined = Q(self, other)
         combined.connector = connector
         return combined

@@ -29,7 +29,6 @@ from sqlalchemy import func
 from sqlalchemy import literal_column
 from sqlalchemy import select
 from sqlalchemy import update as sa_update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.expression import ClauseElement
@@ -41,6 +40,8 @@ from trivium.db._q import Q
 from trivium.db._q import conditions
 from trivium.db._q import field
 from trivium.db._q import negate
+from trivium.db._writes import create_or_get
+from trivium.db._writes import resolved
 from trivium.errors import HTTPException
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ class QuerySet(Generic[M]):
         self._options: tuple[ORMOption, ...] = ()
         self._limit: int | None = None
         self._offset: int | None = None
-        self._for_update = False
+        self._for_update: bool | str = False
         self._shape: tuple[str, tuple[str, ...]] | None = None
 
     def _copy(self, **changes: Any) -> QuerySet[M]:
@@ -334,7 +335,7 @@ class QuerySet(Generic[M]):
         if self._offset is not None:
             stmt = stmt.offset(self._offset)
         if self._for_update:
-            stmt = stmt.with_for_update()
+            stmt = stmt.with_for_update(read=self._for_update == "share")
         return stmt
 
     def _shaped(self, rows: Iterable[Any]) -> list[Any]:
@@ -434,7 +435,7 @@ class QuerySet(Generic[M]):
         row = await self.get_or_none(**lookups)
         if row is not None:
             return row, False
-        return await self._create_or_get(lookups, defaults)
+        return await create_or_get(self, lookups, defaults, lock="share")
 
     async def update_or_create(
         self, defaults: Mapping[str, Any] | None = None, **lookups: Any
@@ -444,34 +445,17 @@ class QuerySet(Generic[M]):
         The row is read with `SELECT ... FOR UPDATE`, so concurrent callers update it one
         after the other.
         """
-        row = await self.select_for_update().get_or_none(**lookups)
-        if row is None:
-            row, created = await self._create_or_get(lookups, defaults)
+        row = await self.get_or_none(**lookups)
+        if row is not None:
+            row = await self.select_for_update().get(**lookups)
+        else:
+            row, created = await create_or_get(self, lookups, defaults, lock="update")
             if created:
                 return row, True
-        for name, value in _resolved(defaults).items():
+        for name, value in resolved(defaults).items():
             setattr(row, name, value)
         await self.session.flush()
         return row, False
-
-    async def _create_or_get(
-        self, lookups: dict[str, Any], defaults: Mapping[str, Any] | None
-    ) -> tuple[M, bool]:
-        values = {key: value for key, value in lookups.items() if "__" not in key}
-        values.update(_resolved(defaults))
-        try:
-            async with self.session.begin_nested():
-                row: M = self.model(**values)
-                self.session.add(row)
-                await self.session.flush()
-        except IntegrityError:
-            # Another transaction inserted it first. A locking read sees its committed
-            # row even under MariaDB's REPEATABLE READ snapshot.
-            found = await self.select_for_update().get_or_none(**lookups)
-            if found is None:
-                raise
-            return found, False
-        return row, True
 
     async def update(self, **values: Any) -> int:
         """Set `values` on every matching row in one `UPDATE`; return how many rows matched."""
@@ -506,8 +490,3 @@ class QuerySet(Generic[M]):
         total = await self._copy(_limit=None, _offset=None).count()
         items = await self.offset((page - 1) * size).limit(size).all()
         return Page[Any](items=items, total=total, page=page, size=size)
-
-
-def _resolved(defaults: Mapping[str, Any] | None) -> dict[str, Any]:
-    # As in Django, callables in `defaults` are called only when the value is used.
-    return {key: value() if callable(value) else value for key, value in (defaults or {}).items()}
