@@ -46,6 +46,9 @@ from trivium.db._database import Database
 from trivium.db._database import async_url
 from trivium.db._database import atomic
 from trivium.db._errors import integrity_error_handler
+from trivium.db._etag import Versioned
+from trivium.db._etag import check_if_match
+from trivium.db._etag import etag
 from trivium.db._model import NAMING_CONVENTION
 from trivium.db._model import UUIDPK
 from trivium.db._model import IntPK
@@ -88,9 +91,12 @@ __all__ = [
     "Revision",
     "Timestamps",
     "UTCDateTime",
+    "Versioned",
     "async_url",
     "atomic",
+    "check_if_match",
     "crud_router",
+    "etag",
     "integrity_error_handler",
     "utcnow",
 ]

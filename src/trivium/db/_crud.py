@@ -28,12 +28,16 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 from typing_extensions import Unpack
 
 from trivium.db._errors import FOREIGN_KEY
 from trivium.db._errors import Violation
 from trivium.db._errors import classify
 from trivium.db._errors import conflict_message
+from trivium.db._etag import check_if_match
+from trivium.db._etag import etag
+from trivium.db._etag import etag_matches
 from trivium.db._listing import ListPlan
 from trivium.db._schemas import CRUDSchemas
 from trivium.db._schemas import build_schemas
@@ -99,6 +103,8 @@ class CRUDOptions(TypedDict, total=False):
     """Your own body schema for `PATCH`."""
     read_schema: type[BaseModel]
     """Your own response schema."""
+    require_if_match: bool
+    """Answer `PUT`, `PATCH` and `DELETE` without an `If-Match` header with a 428 (default `False`)."""
 
 
 class CRUDRouter(Router):
@@ -131,6 +137,7 @@ class _Resource:
     pk_type: Any
     listing: ListPlan
     reset: dict[str, Any]
+    require_if_match: bool = False
 
     @property
     def name(self) -> str:
@@ -142,11 +149,29 @@ class _Resource:
     def pk_param(self) -> inspect.Parameter:
         return _param(self.pk, Annotated[self.pk_type, Path()])
 
-    async def get(self, session: AsyncSession, key: Any) -> Any:
-        row = await session.get(self.model, key)
+    async def get(self, session: AsyncSession, key: Any, *, lock: bool = False) -> Any:
+        row = await session.get(self.model, key, with_for_update=lock or None)
         if row is None:
             raise HTTPException(404, f"{self.name} {key} not found")
         return row
+
+    def etag(self, row: Any) -> str:
+        return etag(row, self.schemas.read)
+
+    async def checked(self, session: AsyncSession, request: Request, key: Any) -> Any:
+        """Return the row to change, after checking the request's `If-Match` against it.
+
+        With `If-Match`, the row is locked until the transaction ends, so no other
+        write can slip in between the check and this one.
+        """
+        row = await self.get(session, key, lock="if-match" in request.headers)
+        check_if_match(request, self.etag(row), required=self.require_if_match)
+        return row
+
+    def stale(self) -> HTTPException:
+        return HTTPException(
+            412, f"the {noun(self.model)} changed while it was being written; read it again"
+        )
 
     async def write(self, session: AsyncSession, row: Any, values: dict[str, Any]) -> None:
         """Set `values` on `row` and flush it in a savepoint; a violation becomes a 409."""
@@ -160,6 +185,8 @@ class _Resource:
         except IntegrityError as exc:
             violation = await self.violation(session, exc, values)
             raise HTTPException(409, conflict_message(violation)) from None
+        except StaleDataError:
+            raise self.stale() from None
         await session.refresh(row)
 
     async def violation(
@@ -196,8 +223,15 @@ class _Resource:
             "pages": page.pages,
         }
 
-    async def read(self, _session: AsyncSession, **params: Any) -> BaseModel:
+    async def read(
+        self, _session: AsyncSession, _request: Request, _response: Response, **params: Any
+    ) -> Any:
         row = await self.get(_session, params[self.pk])
+        tag = self.etag(row)
+        if_none_match = _request.headers.get("if-none-match")
+        if if_none_match is not None and _weak_listed(if_none_match, tag):
+            return Response(status_code=304, headers={"etag": tag})
+        _response.headers["etag"] = tag
         return self.schemas.read.model_validate(row)
 
     async def create(
@@ -208,32 +242,58 @@ class _Resource:
         await self.write(_session, row, values)
         key = getattr(row, self.pk)
         _response.headers["location"] = f"{_request.url.path.rstrip('/')}/{key}"
+        _response.headers["etag"] = self.etag(row)
         return self.schemas.read.model_validate(row)
 
-    async def change(self, session: AsyncSession, key: Any, values: dict[str, Any]) -> BaseModel:
-        row = await self.get(session, key)
+    async def change(
+        self, session: AsyncSession, request: Request, response: Response, key: Any, values: Any
+    ) -> BaseModel:
+        row = await self.checked(session, request, key)
         if values:
             await self.write(session, row, values)
+        response.headers["etag"] = self.etag(row)
         return self.schemas.read.model_validate(row)
 
-    async def replace(self, _session: AsyncSession, body: BaseModel, **params: Any) -> BaseModel:
+    async def replace(
+        self,
+        _session: AsyncSession,
+        _request: Request,
+        _response: Response,
+        body: BaseModel,
+        **params: Any,
+    ) -> BaseModel:
         values = {**self.reset, **body.model_dump(exclude_unset=True)}
-        return await self.change(_session, params[self.pk], values)
+        return await self.change(_session, _request, _response, params[self.pk], values)
 
-    async def update(self, _session: AsyncSession, body: BaseModel, **params: Any) -> BaseModel:
-        return await self.change(_session, params[self.pk], body.model_dump(exclude_unset=True))
+    async def update(
+        self,
+        _session: AsyncSession,
+        _request: Request,
+        _response: Response,
+        body: BaseModel,
+        **params: Any,
+    ) -> BaseModel:
+        values = body.model_dump(exclude_unset=True)
+        return await self.change(_session, _request, _response, params[self.pk], values)
 
-    async def delete(self, _session: AsyncSession, **params: Any) -> None:
+    async def delete(self, _session: AsyncSession, _request: Request, **params: Any) -> None:
         key = params[self.pk]
-        row = await self.get(_session, key)
+        row = await self.checked(_session, _request, key)
         try:
             async with _session.begin_nested():
                 await _session.delete(row)
                 await _session.flush()
+        except StaleDataError:
+            raise self.stale() from None
         except IntegrityError as exc:
             violation = classify(exc, table=sa_inspect(self.model).local_table)
             message = conflict_message(violation, deleting=f"{self.name} {key}")
             raise HTTPException(409, message) from None
+
+
+def _weak_listed(header: str, tag: str) -> bool:
+    # If-None-Match compares weakly (RFC 9110 §13.1.2).
+    return etag_matches(header.replace("W/", ""), tag)
 
 
 def _param(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
@@ -271,42 +331,55 @@ def _add_routes(router: CRUDRouter, res: _Resource, actions: Collection[Action])
     conflict: dict[int | str, dict[str, Any]] = {
         409: {"description": "A unique or foreign-key constraint failed", "model": CRUDError}
     }
+    stale: dict[int | str, dict[str, Any]] = {
+        412: {"description": "If-Match does not match the current ETag", "model": CRUDError}
+    }
+    if res.require_if_match:
+        stale[428] = {"description": "The If-Match header is missing", "model": CRUDError}
     session, key = res.session_param(), res.pk_param()
+    request, response = _param("_request", Request), _param("_response", Response)
     body = {
         "create": _param("body", Annotated[schemas.create, Body()]),
         "replace": _param("body", Annotated[schemas.replace, Body()]),
         "update": _param("body", Annotated[schemas.update, Body()]),
     }
+    changes = {**missing, **conflict, **stale}
     routes: dict[Action, tuple[str, list[str], list[inspect.Parameter], Any, dict[str, Any]]] = {
         "list": ("", ["GET"], [session, *res.listing.params()], schemas.page, {}),
         "create": (
             "",
             ["POST"],
-            [session, _param("_request", Request), _param("_response", Response), body["create"]],
+            [session, request, response, body["create"]],
             schemas.read,
             {"status_code": 201, "responses": conflict},
         ),
-        "read": (item, ["GET"], [session, key], schemas.read, {"responses": missing}),
+        "read": (
+            item,
+            ["GET"],
+            [session, request, response, key],
+            schemas.read,
+            {"responses": {**missing, 304: {"description": "If-None-Match names the ETag"}}},
+        ),
         "replace": (
             item,
             ["PUT"],
-            [session, key, body["replace"]],
+            [session, request, response, key, body["replace"]],
             schemas.read,
-            {"responses": {**missing, **conflict}},
+            {"responses": changes},
         ),
         "update": (
             item,
             ["PATCH"],
-            [session, key, body["update"]],
+            [session, request, response, key, body["update"]],
             schemas.read,
-            {"responses": {**missing, **conflict}},
+            {"responses": changes},
         ),
         "delete": (
             item,
             ["DELETE"],
-            [session, key],
+            [session, request, key],
             None,
-            {"status_code": 204, "responses": {**missing, **conflict}},
+            {"status_code": 204, "responses": changes},
         ),
     }
     summaries = {
@@ -386,7 +459,14 @@ def crud_router(model: type[Any], db: Database, **options: Unpack[CRUDOptions]) 
     pk, pk_type = _primary_key(model)
     listing = ListPlan.build(model, options, pk)
     resource = _Resource(
-        model, db, schemas, pk, pk_type, listing, reset_values(schemas.replace, model)
+        model,
+        db,
+        schemas,
+        pk,
+        pk_type,
+        listing,
+        reset_values(schemas.replace, model),
+        bool(options.get("require_if_match", False)),
     )
     router = CRUDRouter(
         model,
