@@ -9,6 +9,7 @@ install the database or add migrations (`Auth`) have done so.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Awaitable
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from trivium.cli import APP_ENV
 from trivium.cli import load_app
 from trivium.db._migrations import MigrationError
 from trivium.db._migrations import Migrations
+from trivium.db._migrations import RenameCandidate
 from trivium.db._migrations import Revision
 
 if TYPE_CHECKING:
@@ -113,15 +115,71 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def _renames(values: tuple[str, ...]) -> dict[str, str]:
+    renames = {}
+    for value in values:
+        old, sep, new = value.partition(":")
+        if not sep or "." not in old or not new:
+            raise click.BadParameter(
+                f"{value!r}: give TABLE.OLD:NEW, e.g. articles.name:title", param_hint="--rename"
+            )
+        renames[old] = new
+    return renames
+
+
+def _ask(candidate: RenameCandidate) -> bool:
+    return click.confirm(
+        f"Was {candidate.key} renamed to {candidate.new} ({candidate.type})? "
+        "Answering no drops the column and its data",
+        default=False,
+    )
+
+
 @db.command()
 @click.option("-m", "--message", required=True, help="What the migration does; names the file.")
 @click.option(
     "--empty", is_flag=True, help="Write a revision without operations (data migrations)."
 )
+@click.option(
+    "--rename",
+    "renames",
+    multiple=True,
+    metavar="TABLE.OLD:NEW",
+    help="Write this dropped-and-added column pair as a rename (repeatable).",
+)
+@click.option(
+    "--drop",
+    "drops",
+    multiple=True,
+    metavar="TABLE.COLUMN",
+    help="This column is really dropped, with its data, not renamed (repeatable).",
+)
+@click.option(
+    "--no-input",
+    is_flag=True,
+    help="Never ask: an undecided possible rename is an error.  [default: ask on a terminal]",
+)
 @click.pass_context
-def makemigrations(ctx: click.Context, message: str, empty: bool) -> None:
-    """Write a migration for the changes between the models and the database."""
-    created = _run(ctx, lambda migrations: migrations.makemigrations(message, empty=empty))
+def makemigrations(  # noqa: PLR0913 - one parameter per option
+    ctx: click.Context,
+    message: str,
+    empty: bool,
+    renames: tuple[str, ...],
+    drops: tuple[str, ...],
+    no_input: bool,
+) -> None:
+    """Write a migration for the changes between the models and the database.
+
+    A column dropped while another of the same type is added to its table may be a
+    rename: you are asked (on a terminal), or decide with --rename or --drop.
+    """
+    ask = None if no_input or not sys.stdin.isatty() else _ask
+    created = _run(
+        ctx,
+        lambda migrations: migrations.makemigrations(
+            message, empty=empty, renames=_renames(renames), drops=drops, ask=ask
+        ),
+    )
     if created is None:
         click.echo("No changes detected.")
     else:

@@ -158,6 +158,9 @@ def describe_diff(diff: Any) -> str:
     if not isinstance(diff, tuple) or not diff:
         return str(diff)
     kind, *rest = diff
+    if kind == "add_enum_values":
+        name, values = rest
+        return f"add values {', '.join(map(repr, values))} to enum type {name}"
     if kind.startswith("modify_") and len(rest) >= 6:
         _schema, table, column, _existing, old, new = rest[:6]
         what = kind.removeprefix("modify_").replace("_", " ")

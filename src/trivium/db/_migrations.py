@@ -11,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from collections.abc import Collection
 from collections.abc import Iterable
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
@@ -25,6 +27,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 
+from trivium.db._autogen import AddEnumValuesOp
+from trivium.db._autogen import Decide
+from trivium.db._autogen import RenameCandidate
+from trivium.db._autogen import RenameError
+from trivium.db._autogen import added_enum_values
+from trivium.db._autogen import apply_renames
+from trivium.db._autogen import manage_enum_types
 from trivium.db._migrate_env import PROJECT_BRANCH
 from trivium.db._migrate_env import describe_diff
 from trivium.db._migrate_env import environment_options
@@ -41,7 +50,7 @@ if TYPE_CHECKING:
 
     from trivium.db._database import Database
 
-__all__ = ["MigrationError", "Migrations", "Revision"]
+__all__ = ["MigrationError", "Migrations", "RenameCandidate", "Revision"]
 
 _T = TypeVar("_T")
 _RELATIVE = re.compile(r"-\d+")
@@ -88,20 +97,40 @@ class Migrations:
         self.db = db
         """The database migrated."""
 
-    async def makemigrations(self, message: str, *, empty: bool = False) -> Revision | None:
+    async def makemigrations(
+        self,
+        message: str,
+        *,
+        empty: bool = False,
+        renames: Mapping[str, str] | None = None,
+        drops: Collection[str] = (),
+        ask: Decide | None = None,
+    ) -> Revision | None:
         """Write a revision for the changes between the models and the database.
 
         The database must be at the latest revision (run `migrate` first). The file is
         written to the project's migrations folder, created if missing.
 
+        A column dropped while one of the same type is added to the same table may be a
+        rename; applied as drop + add it would lose the column's data. Each such pair
+        must be decided by `renames`, `drops` or `ask`, or the call fails.
+
         Args:
             message: what the revision does; it names the file.
             empty: write a revision without operations, to fill in by hand (data migrations).
+            renames: `{"table.old": "new"}`: write these pairs as column renames.
+            drops: `["table.old"]`: these columns are really dropped (with their data).
+            ask: called with each undecided `RenameCandidate`; `True` means a rename.
 
         Returns:
             The new revision, or None when there is nothing to migrate.
+
+        Raises:
+            MigrationError: a possible rename was not decided, `renames` names a pair
+                that does not exist, or the database is not at the latest revision.
         """
-        return await self._run(_make_revision, message, empty)
+        decisions = _Decisions(dict(renames or {}), frozenset(drops), ask)
+        return await self._run(_make_revision, message, empty, decisions)
 
     async def migrate(self, revision: str = "heads") -> list[Revision]:
         """Apply migrations up to `revision` (default: every branch's head); return those applied."""
@@ -135,8 +164,15 @@ class Migrations:
         async with migration_connection(self.db) as connection:
             try:
                 return await connection.run_sync(function, self.db, *args)
-            except (CommandError, RevisionError) as exc:
+            except (CommandError, RevisionError, RenameError) as exc:
                 raise MigrationError(str(exc)) from exc
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Decisions:
+    renames: dict[str, str]
+    drops: frozenset[str]
+    ask: Decide | None
 
 
 def _revision(script: Script, applied: Iterable[str]) -> Revision:
@@ -165,7 +201,7 @@ def _heads(connection: Connection, db: Database) -> tuple[str, ...]:
 
 
 def _make_revision(
-    connection: Connection, db: Database, message: str, empty: bool
+    connection: Connection, db: Database, message: str, empty: bool, decisions: _Decisions
 ) -> Revision | None:
     script = script_directory(db, create=True)
     project = project_folder(db)
@@ -198,7 +234,7 @@ def _make_revision(
             "rev_id": None,
             "depends_on": depends_on or None,
         },
-        process_revision_directives=None if empty else _skip_when_unchanged,
+        process_revision_directives=None if empty else _postprocess(db, decisions),
     )
 
     def generate(rev: Any, migration_context: MigrationContext) -> list[Any]:
@@ -218,13 +254,29 @@ def _make_revision(
     return _revision(created[0], ()) if created else None
 
 
-def _skip_when_unchanged(
-    context: MigrationContext, revision: Any, directives: list[MigrationScript]
-) -> None:
-    del context, revision
-    operations = directives[0].upgrade_ops if directives else None
-    if operations is not None and operations.is_empty():
-        directives.clear()
+def _postprocess(db: Database, decisions: _Decisions) -> Callable[..., None]:
+    """Return the hook completing Alembic's autogenerated script (see `_autogen`)."""
+
+    def process(
+        context: MigrationContext, revision: Any, directives: list[MigrationScript]
+    ) -> None:
+        del revision
+        if not directives:
+            return
+        script, connection = directives[0], context.connection
+        upgrade, downgrade = script.upgrade_ops, script.downgrade_ops
+        if upgrade is None or downgrade is None or connection is None:
+            return
+        apply_renames(script, connection, decisions.renames, decisions.drops, decisions.ask)
+        manage_enum_types(upgrade)
+        manage_enum_types(downgrade)
+        added = added_enum_values(connection, db.metadata)
+        upgrade.ops[:0] = added
+        downgrade.ops += [AddEnumValuesOp(op.name, op.values, downgrade=True) for op in added]
+        if upgrade.is_empty():
+            directives.clear()
+
+    return process
 
 
 def _run_environment(
@@ -303,4 +355,5 @@ def _check(connection: Connection, db: Database) -> list[str]:
     operations = produce_migrations(context, db.metadata).upgrade_ops
     if operations is None:
         return []
+    operations.ops[:0] = added_enum_values(connection, db.metadata)
     return [describe_diff(diff) for diff in operations.as_diffs()]
