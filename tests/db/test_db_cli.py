@@ -189,3 +189,26 @@ def test_db_help_lists_the_commands() -> None:
     assert result.exit_code == 0
     for command in ("check", "current", "downgrade", "history", "makemigrations", "migrate"):
         assert command in result.output
+
+
+def test_a_possible_rename_is_decided_by_flag_never_guessed(project: Project) -> None:
+    notes = f"notes_{project.suffix}"
+    project.write(extra='Column("draft", String(20)),')
+    assert project.run("makemigrations", "-m", "create notes").exit_code == 0
+    assert project.run("migrate").exit_code == 0
+    project.write(extra='Column("sketch", String(20)),')
+
+    result = project.run("makemigrations", "-m", "rename", "--no-input")
+    assert result.exit_code == 1
+    assert f"--rename {notes}.draft:sketch" in result.output
+    assert f"--drop {notes}.draft" in result.output
+    result = project.run("makemigrations", "-m", "rename", "--rename", "draft-sketch")
+    assert result.exit_code == 2
+    assert "TABLE.OLD:NEW" in result.output
+
+    result = project.run("makemigrations", "-m", "rename", "--rename", f"{notes}.draft:sketch")
+    assert result.exit_code == 0, result.output
+    created = project.root / result.output.removeprefix("Created ").strip()
+    assert "new_column_name='sketch'" in created.read_text()
+    assert project.run("migrate").exit_code == 0
+    assert project.run("check").exit_code == 0
