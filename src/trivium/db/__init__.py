@@ -67,6 +67,7 @@ from trivium.db._schemas import CRUDSchemas
 if TYPE_CHECKING:
     from trivium.db._migrations import MigrationError
     from trivium.db._migrations import Migrations
+    from trivium.db._migrations import RenameCandidate
     from trivium.db._migrations import Revision
 
 __all__ = [
@@ -88,6 +89,7 @@ __all__ = [
     "Q",
     "QueryError",
     "QuerySet",
+    "RenameCandidate",
     "Revision",
     "Timestamps",
     "UTCDateTime",
@@ -102,7 +104,7 @@ __all__ = [
 ]
 
 # Alembic takes a tenth of a second to import and only migration commands need it.
-_MIGRATION_NAMES = frozenset({"MigrationError", "Migrations", "Revision"})
+_MIGRATION_NAMES = frozenset({"MigrationError", "Migrations", "RenameCandidate", "Revision"})
 
 
 def __getattr__(name: str) -> Any:
