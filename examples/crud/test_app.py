@@ -100,3 +100,23 @@ def test_openapi_lists_the_generated_schemas(client: TestClient) -> None:
     for name in ("ArticleCreate", "ArticleRead", "ArticleUpdate", "ArticlePage", "AuthorCreate"):
         assert name in schemas
     assert "published" not in schemas["ArticleCreate"]["properties"]
+
+
+def test_filter_by_creation_time(client: TestClient) -> None:
+    add_article(client, add_author(client), "Hello", "hello")
+    since = client.get("/articles", params={"created_at__gte": "2000-01-01T00:00:00Z"})
+    assert since.json()["total"] == 1
+    future = client.get("/articles", params={"created_at__gte": "2999-01-01T00:00:00+02:00"})
+    assert future.json()["total"] == 0
+    assert client.get("/articles", params={"created_at__gte": "soon"}).status_code == 422
+
+
+def test_a_write_based_on_a_stale_read_is_a_412(client: TestClient) -> None:
+    article = add_article(client, add_author(client), "Draft", "draft")
+    url = f"/articles/{article['id']}"
+    tag = client.get(url).headers["etag"]
+    first = client.patch(url, json={"title": "Mine"}, headers={**EDITOR, "if-match": tag})
+    assert first.status_code == 200
+    second = client.patch(url, json={"title": "Theirs"}, headers={**EDITOR, "if-match": tag})
+    assert second.status_code == 412
+    assert client.get(url).json()["title"] == "Mine"

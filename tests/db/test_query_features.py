@@ -123,6 +123,8 @@ async def titles(query: QuerySet[FBook]) -> list[str]:
         ({"author__name__istartswith": "é"}, ["Nana", "Germinal"]),
         ({"author__country__name": "Peru"}, ["Conversation"]),
         ({"author__isnull": True}, ["Orphan"]),
+        ({"title__iexact": None}, []),
+        ({"title__iexact": "NANA"}, ["Nana"]),
         ({"author__country__isnull": True}, ["Earthsea", "Atuan"]),
     ],
 )

@@ -300,6 +300,8 @@ def exact_param(column: Any, name: str) -> ColumnElement[bool]:
 
 
 def _iexact(column: Any, value: Any) -> ColumnElement[bool]:
+    if value is None:  # as in Django: IS NULL
+        return column == None  # type: ignore[no-any-return]  # noqa: E711
     return fold(column) == fold(literal(_text_value("iexact", value), String()))
 
 
