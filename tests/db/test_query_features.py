@@ -201,6 +201,21 @@ async def test_values_values_list_and_only(session: AsyncSession) -> None:
         books.values_list("title", "pages", flat=True)
     with pytest.raises(QueryError, match="is a relationship"):
         books.values("author")
+    with pytest.raises(QueryError, match="is not a relationship"):
+        books.values("title__name")
+    # Across relationships: outer joins, so a book without an author keeps None.
+    across = FBook.objects(session).filter(pages__lt=200).order_by("pages")
+    assert await across.values_list("title", "author__name", "author__country__name").all() == [
+        ("Orphan", None, None),
+        ("Atuan", "Ursula", None),
+        ("Earthsea", "Ursula", None),
+    ]
+    # A collection gives one row per related row, as in Django.
+    authors = FAuthor.objects(session).filter(name="Émile")
+    assert sorted(await authors.values_list("books__title", flat=True).all()) == [
+        "Germinal",
+        "Nana",
+    ]
 
 
 async def test_slicing_is_offset_and_limit(session: AsyncSession) -> None:

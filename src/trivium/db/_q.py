@@ -21,6 +21,7 @@ from sqlalchemy import func
 from sqlalchemy import not_
 from sqlalchemy import or_
 from sqlalchemy import true
+from sqlalchemy.orm import aliased
 
 from trivium.db._lookups import LOOKUPS
 from trivium.db._lookups import TRANSFORM_LOOKUPS
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
     from sqlalchemy.orm import Mapper
 
-__all__ = ["Q", "conditions", "field", "negate"]
+__all__ = ["Q", "conditions", "field", "negate", "value_columns"]
 
 _RELATION_LOOKUPS = frozenset({"exact", "isnull"})
 
@@ -200,3 +201,36 @@ class Q:
             parts = [*others, *(and_(*conditions(model, {k: v})) for k, v in lookups.items())]
             condition = or_(*parts) if parts else true()
         return negate(condition) if self.negated else condition
+
+
+def value_columns(model: type[Any], names: tuple[str, ...]) -> tuple[list[Any], list[Any]]:
+    """Return the columns of `values("title", "author__name")` and the outer joins they need.
+
+    Each relationship path is joined once, as an alias (LEFT OUTER JOIN, so rows without
+    a related row keep `None`); a collection gives one row per related row, as in Django.
+
+    Raises:
+        QueryError: a name is not a column at the end of a path of relationships.
+    """
+    joins: dict[tuple[str, ...], tuple[Any, Any]] = {}
+    columns = []
+    for name in names:
+        parts = name.split("__")
+        entity: Any = model
+        cls: type[Any] = model
+        for index, part in enumerate(parts[:-1]):
+            attribute, is_relation = field(cls, part)
+            if not is_relation:
+                raise QueryError(f"{cls.__name__}.{part} in {name!r} is not a relationship")
+            prefix = tuple(parts[: index + 1])
+            if prefix not in joins:
+                target = aliased(attribute.property.mapper.class_)
+                joins[prefix] = (target, getattr(entity, part).of_type(target))
+            entity, cls = joins[prefix][0], attribute.property.mapper.class_
+        attribute, is_relation = field(cls, parts[-1])
+        if is_relation:
+            raise QueryError(
+                f"values() takes columns; {cls.__name__}.{parts[-1]} is a relationship"
+            )
+        columns.append(getattr(entity, parts[-1]).label(name))
+    return columns, list(joins.values())

@@ -40,6 +40,7 @@ from trivium.db._q import Q
 from trivium.db._q import conditions
 from trivium.db._q import field
 from trivium.db._q import negate
+from trivium.db._q import value_columns
 from trivium.db._writes import create_or_get
 from trivium.db._writes import resolved
 from trivium.errors import HTTPException
@@ -299,12 +300,14 @@ class QuerySet(Generic[M]):
     def _reshape(self, kind: str, fields: tuple[str, ...]) -> QuerySet[Any]:
         if not fields:
             fields = tuple(self.model.__mapper__.column_attrs.keys())
-        for name in fields:
-            self._column(name, "values" if kind == "dict" else "values_list")
+        value_columns(self.model, fields)  # a bad name fails here, not when run
         return cast("QuerySet[Any]", self._copy(_shape=(kind, fields)))
 
     def values(self, *fields: str) -> QuerySet[dict[str, Any]]:
-        """Return rows as dicts of these columns (default: every column)."""
+        """Return rows as dicts of these columns (default: every column of the model).
+
+        Names may follow relationships: `values("title", "author__name")`.
+        """
         return self._reshape("dict", fields)
 
     def values_list(self, *fields: str, flat: bool = False) -> QuerySet[Any]:
@@ -326,7 +329,10 @@ class QuerySet(Generic[M]):
         if self._shape is None:
             stmt = select(self.model)
         else:
-            stmt = select(*(getattr(self.model, name) for name in self._shape[1]))
+            columns, joins = value_columns(self.model, self._shape[1])
+            stmt = select(*columns).select_from(self.model)
+            for target, onclause in joins:
+                stmt = stmt.outerjoin(target, onclause)
         stmt = stmt.where(*self._where).order_by(*self._order)
         if self._options and self._shape is None:
             stmt = stmt.options(*self._options)
