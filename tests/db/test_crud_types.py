@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import decimal
 import uuid
 
+from sqlalchemy import Date
+from sqlalchemy import DateTime
+from sqlalchemy import Numeric
 from sqlalchemy import String
+from sqlalchemy import Uuid
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
@@ -91,3 +96,48 @@ def test_openapi_types_timestamps_as_date_time(db: Database) -> None:
         "format": "date-time",
         "title": "Created At",
     }
+
+
+class Reading(IntPK, Model):
+    __tablename__ = f"ty_readings_{SUFFIX}"
+    taken: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
+    day: Mapped[datetime.date] = mapped_column(Date)
+    value: Mapped[decimal.Decimal] = mapped_column(Numeric(8, 2))
+    sensor: Mapped[uuid.UUID] = mapped_column(Uuid)
+
+
+def test_other_column_types_are_typed_in_filters(db: Database) -> None:
+    app = App()
+    db.init_app(app)
+    filters = ["taken__gte", "day", "day__year", "value__gt", "sensor"]
+    app.include_router(crud_router(Reading, db, prefix="/readings", filters=filters))
+    sensor = uuid.uuid4()
+    with TestClient(app) as client:
+        body = {
+            "taken": "2026-05-01T12:00:00Z",
+            "day": "2026-05-01",
+            "value": "12.50",
+            "sensor": str(sensor),
+        }
+        assert client.post("/readings", json=body).status_code == 201
+        for params, total in [
+            ({"taken__gte": "2026-05-01T11:00:00Z"}, 1),
+            ({"day": "2026-05-01"}, 1),
+            ({"day__year": 2025}, 0),
+            ({"value__gt": "12.49"}, 1),
+            ({"sensor": str(sensor)}, 1),
+        ]:
+            response = client.get("/readings", params=params)
+            assert response.status_code == 200, (params, response.text)
+            assert response.json()["total"] == total, params
+        # A naive value on a plain timezone-aware column: the database's rules, never a 500.
+        naive = client.get("/readings", params={"taken__gte": "2026-05-01T11:00:00"})
+        assert naive.status_code in (200, 422), naive.text
+        for params in [{"day": "May"}, {"value__gt": "lots"}, {"sensor": "x"}, {"taken__gte": "t"}]:
+            assert client.get("/readings", params=params).status_code == 422, params
+        document = client.get("/openapi.json").json()
+    schema = document["paths"]["/readings"]["get"]["parameters"]
+    types = {p["name"]: p["schema"]["anyOf"][0] for p in schema if "anyOf" in p["schema"]}
+    assert types["taken__gte"] == {"type": "string", "format": "date-time"}
+    assert types["day"] == {"type": "string", "format": "date"}
+    assert types["sensor"] == {"type": "string", "format": "uuid"}
