@@ -232,3 +232,8 @@ def test_openapi_schemas_follow_the_columns(db: Database) -> None:
     assert {"id", "created_at", "updated_at"} <= set(read["required"])
     assert set(schemas["PostPage"]["required"]) == {"items", "total", "page", "size", "pages"}
     assert schemas["TagRead"]["properties"]["id"]["format"] == "uuid"
+
+
+def test_an_unknown_option_is_a_type_error(db: Database) -> None:
+    with pytest.raises(TypeError, match=r"unknown options \['require_ifmatch'\]"):
+        crud_router(Post, db, require_ifmatch=True)  # type: ignore[call-arg]

@@ -435,7 +435,14 @@ def crud_router(model: type[Any], db: Database, **options: Unpack[CRUDOptions]) 
     Raises:
         ConfigurationError: an option names a column the model does not have, the model
             has a composite primary key, or an option is out of range.
+        TypeError: an option is unknown (a misspelt one would otherwise be ignored).
     """
+    given = sorted(set(options) - CRUDOptions.__optional_keys__ - CRUDOptions.__required_keys__)
+    if given:
+        raise TypeError(
+            f"crud_router() got unknown options {given}; "
+            f"it takes: {', '.join(sorted(CRUDOptions.__optional_keys__))}"
+        )
     actions = options.get("actions", ACTIONS)
     unknown = sorted(set(actions) - set(ACTIONS))
     if unknown:
