@@ -56,7 +56,13 @@ async def _serialised(
     try:
         yield
     finally:
-        await session.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+        try:
+            await session.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
+        except Exception:
+            # A named lock outlives transactions: rather than pool a connection still
+            # holding it, drop the connection (the server then releases the lock).
+            await session.invalidate()
+            raise
 
 
 async def create_or_get(
