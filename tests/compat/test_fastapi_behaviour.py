@@ -393,3 +393,17 @@ def test_json_sent_to_a_form_endpoint_is_a_422_as_fastapi() -> None:
     assert mine.status_code == real.status_code == 422
     assert [e["loc"] for e in mine.json()["detail"]] == [e["loc"] for e in real.json()["detail"]]
     assert ours.post("/login/", data={"username": "a", "password": "b"}).json() == {"username": "a"}
+
+
+def test_fastapi_attributes_and_max_body_size() -> None:
+    app = FastAPI(max_body_size=8)
+
+    @app.post("/echo")
+    async def echo(request: Request) -> int:
+        return len(await request.body())
+
+    assert app.swagger_ui_oauth2_redirect_url == "/docs/oauth2-redirect"
+    assert app.swagger_ui_init_oauth is None
+    client = TestClient(app)
+    assert client.post("/echo", content=b"1234").json() == 4
+    assert client.post("/echo", content=b"123456789").status_code == 413

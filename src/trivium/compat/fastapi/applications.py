@@ -27,6 +27,7 @@ from trivium.compat.fastapi.routing import _FastAPIRouting
 from trivium.compat.fastapi.routing import refuse_unsupported
 from trivium.compat.fastapi.utils import generate_unique_id
 from trivium.di import Depends
+from trivium.http._request import DEFAULT_MAX_BODY_SIZE
 from trivium.middleware import Middleware
 from trivium.responses import Response
 
@@ -75,6 +76,7 @@ class FastAPI(_FastAPIRouting, App):
         generate_unique_id_function: Callable[[Any], str] = generate_unique_id,
         separate_input_output_schemas: bool = True,
         strict_content_type: bool = False,
+        max_body_size: int | None = None,
     ) -> None:
         docs_base = (docs_url or "/docs").rstrip("/")
         redirect = swagger_ui_oauth2_redirect_url
@@ -125,7 +127,13 @@ class FastAPI(_FastAPIRouting, App):
             ),
             separate_input_output_schemas=separate_input_output_schemas,
             strict_content_type=strict_content_type,
+            max_body_size=DEFAULT_MAX_BODY_SIZE if max_body_size is None else max_body_size,
         )
+        self.swagger_ui_oauth2_redirect_url = swagger_ui_oauth2_redirect_url
+        """Where Swagger UI's OAuth2 redirect page is served (FastAPI's attribute)."""
+        self.swagger_ui_init_oauth = swagger_ui_init_oauth
+        """Options of Swagger UI's `initOAuth` (FastAPI's attribute)."""
+        self.root_path_in_servers = root_path_in_servers
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
         self.slash_redirect = (307, True)
