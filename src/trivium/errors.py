@@ -5,7 +5,9 @@ TriviumError
 ├── ConfigurationError          raised at start-up: the app is set up wrongly
 ├── MissingDependencyError      an optional extra is not installed (also an ImportError)
 HTTPException                   an HTTP error response, raised from handlers
-└── RequestValidationError      422: the request did not match the handler's parameters
+├── RequestValidationError      422: the request did not match the handler's parameters
+├── ServiceUnavailable          503 with Retry-After: a backend (database, store) is down
+└── GatewayTimeout              504: a backend did not answer within its deadline
 WebSocketException              close a websocket with a code and reason
 ResponseValidationError         a handler returned data that doesn't fit its response model (500)
 ```
@@ -20,10 +22,12 @@ from typing import Any
 
 __all__ = [
     "ConfigurationError",
+    "GatewayTimeout",
     "HTTPException",
     "MissingDependencyError",
     "RequestValidationError",
     "ResponseValidationError",
+    "ServiceUnavailable",
     "TriviumError",
     "WebSocketException",
 ]
@@ -98,6 +102,50 @@ class RequestValidationError(HTTPException):
     def errors(self) -> list[Mapping[str, Any]]:
         """Return the list of validation errors."""
         return self._errors
+
+
+def _retry_headers(
+    retry_after: int | None, headers: Mapping[str, str] | None
+) -> dict[str, str] | None:
+    merged = dict(headers) if headers else {}
+    if retry_after is not None:
+        merged.setdefault("Retry-After", str(int(retry_after)))
+    return merged or None
+
+
+class ServiceUnavailable(HTTPException):
+    """503: something the request needs (a database, a session store) is unreachable or full.
+
+    The response carries `Retry-After` so that clients and load balancers back off and
+    try again; batteries raise subclasses (`trivium.db.DatabaseUnavailableError`,
+    `trivium.stores.StoreUnavailableError`) that the usual error handling answers.
+    """
+
+    def __init__(
+        self,
+        detail: Any = None,
+        *,
+        retry_after: int | None = 5,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        """Seconds the client should wait before retrying (`None`: no `Retry-After`)."""
+        super().__init__(503, detail, _retry_headers(retry_after, headers))
+
+
+class GatewayTimeout(HTTPException):
+    """504: a backend the request waited on did not answer within its deadline."""
+
+    def __init__(
+        self,
+        detail: Any = None,
+        *,
+        retry_after: int | None = 5,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        """Seconds the client should wait before retrying (`None`: no `Retry-After`)."""
+        super().__init__(504, detail, _retry_headers(retry_after, headers))
 
 
 class WebSocketException(Exception):  # noqa: N818 - mirrors Starlette's name

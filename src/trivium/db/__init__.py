@@ -56,6 +56,8 @@ from trivium.db._model import Model
 from trivium.db._model import Timestamps
 from trivium.db._model import UTCDateTime
 from trivium.db._model import utcnow
+from trivium.db._outage import DatabaseTimeoutError
+from trivium.db._outage import DatabaseUnavailableError
 from trivium.db._query import LOOKUPS
 from trivium.db._query import NotFound
 from trivium.db._query import Page
@@ -80,6 +82,8 @@ __all__ = [
     "CRUDRouter",
     "CRUDSchemas",
     "Database",
+    "DatabaseTimeoutError",
+    "DatabaseUnavailableError",
     "IntPK",
     "MigrationError",
     "Migrations",

@@ -13,6 +13,7 @@ import contextlib
 import importlib.util
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import EllipsisType
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -23,9 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.asyncio import AsyncSessionTransaction
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import QueuePool
 
 from trivium.db._lookups import register_sqlite_functions
 from trivium.db._model import Model
+from trivium.db._outage import Outage
+from trivium.db._outage import SessionGuard
+from trivium.db._outage import TrackedSession
+from trivium.db._outage import install_hooks
+from trivium.db._outage import mariadb_statement_timeout
 from trivium.db._pool import FairAsyncQueuePool
 from trivium.di import Depends
 from trivium.errors import ConfigurationError
@@ -100,11 +107,21 @@ class Database(Plugin):
             path is taken from the working directory, so prefer an absolute one such as
             `Path(__file__).parent / "migrations"`.
         metadata: the models the migrations follow (default: every `Model`).
+        timeout: seconds a request's database work may take, from its session's start to
+            its commit, pool wait included; past it the request gets `504` and its
+            connection is closed (docs/reliability.md). `None`: no deadline.
+            `db.depends(timeout=...)` changes it for one route.
+        statement_timeout: seconds the server lets one statement run (PostgreSQL
+            `statement_timeout`, MariaDB `max_statement_time`); longer ones are cancelled
+            and answered `504`. Migrations are not bound by it. `None`: no limit.
+        ping_after: a pooled connection idle for longer than this many seconds is pinged
+            before use and replaced if it does not answer (connections whose socket was
+            closed are always replaced). `None`: never ping.
         **engine_options: passed on to `sqlalchemy.ext.asyncio.create_async_engine`
             (`pool_size`, `connect_args`, ...).
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword settings of one object, documented above
         self,
         url: str | URL = DEFAULT_URL,
         *,
@@ -112,6 +129,9 @@ class Database(Plugin):
         echo: bool = False,
         migrations: str | Path = "migrations",
         metadata: MetaData | None = None,
+        timeout: float | None = 10.0,
+        statement_timeout: float | None = 30.0,
+        ping_after: float | None = 30.0,
         **engine_options: Any,
     ) -> None:
         self.url = async_url(url)
@@ -130,6 +150,15 @@ class Database(Plugin):
         """The table that records the applied migrations; set it before migrating to rename it."""
         self._included: dict[str, Path] = {}
         self._apps: list[App] = []
+        self.timeout = _seconds("timeout", timeout)
+        """Deadline of a request's database work, in seconds (`None`: none)."""
+        self.statement_timeout = _seconds("statement_timeout", statement_timeout)
+        """Server-side limit on one statement, in seconds (`None`: none)."""
+        self.ping_after = _seconds("ping_after", ping_after)
+        """Idle seconds after which a pooled connection is pinged before use."""
+        self.outage = Outage(name)
+        """Logs this database's outages, once when one starts and once when it ends."""
+        self._session_calls: dict[tuple[bool, float | None], Any] = {}
         self._engine: AsyncEngine | None = None
         self._autocommit_engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
@@ -169,7 +198,9 @@ class Database(Plugin):
     def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
         """The session factory (`expire_on_commit=False`, as async code needs)."""
         if self._sessionmaker is None:
-            self._sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+            self._sessionmaker = async_sessionmaker(
+                self.engine, expire_on_commit=False, sync_session_class=TrackedSession
+            )
         return self._sessionmaker
 
     @property
@@ -187,8 +218,9 @@ class Database(Plugin):
     def autocommit_sessionmaker(self) -> async_sessionmaker[AsyncSession]:
         """A session factory whose statements each commit on their own (no `BEGIN`)."""
         if self._autocommit_sessionmaker is None:
-            engine = self.autocommit_engine
-            self._autocommit_sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+            self._autocommit_sessionmaker = async_sessionmaker(
+                self.autocommit_engine, expire_on_commit=False, sync_session_class=TrackedSession
+            )
         return self._autocommit_sessionmaker
 
     def _create_engine(self) -> AsyncEngine:
@@ -200,10 +232,51 @@ class Database(Plugin):
             if options["poolclass"] is FairAsyncQueuePool:
                 options.setdefault("pool_size", DEFAULT_POOL_SIZE)
                 options.setdefault("max_overflow", 0)
+            self._bound_options(options)
         engine = create_async_engine(self.url, echo=self.echo, **options)
         if self.is_sqlite:
             _configure_sqlite(engine)
+        install_hooks(
+            engine,
+            self.outage,
+            is_sqlite=self.is_sqlite,
+            ping_after=self.ping_after,
+            ping_timeout=min(self.timeout or 5.0, 5.0),
+        )
         return engine
+
+    def _bound_options(self, options: dict[str, Any]) -> None:
+        """Bound the pool wait, the connect and each statement (docs/reliability.md)."""
+        poolclass = options.get("poolclass")
+        if (
+            self.timeout is not None
+            and isinstance(poolclass, type)
+            and issubclass(poolclass, QueuePool)
+        ):
+            options.setdefault("pool_timeout", self.timeout)
+        connect_args = dict(options.get("connect_args", {}))
+        backend = self.url.get_backend_name()
+        if backend == "postgresql":
+            if self.timeout is not None:
+                connect_args.setdefault("timeout", self.timeout)
+            if self.statement_timeout is not None:
+                settings = dict(connect_args.get("server_settings", {}))
+                settings.setdefault("statement_timeout", str(int(self.statement_timeout * 1000)))
+                connect_args["server_settings"] = settings
+        elif backend in ("mysql", "mariadb"):
+            if self.timeout is not None:
+                connect_args.setdefault("connect_timeout", max(1, round(self.timeout)))
+            if self.statement_timeout is not None:
+                connect_args.setdefault(
+                    "init_command", mariadb_statement_timeout(self.statement_timeout)
+                )
+        options["connect_args"] = connect_args
+
+    @property
+    def pool_timeout(self) -> float | None:
+        """Seconds a request waits for a pooled connection before a 503."""
+        value = self.engine_options.get("pool_timeout", self.timeout)
+        return None if self.is_sqlite else value
 
     async def connect(self) -> None:
         """Create the engine and check that the database answers."""
@@ -286,13 +359,8 @@ class Database(Plugin):
         method declares `__trivium_scope__ = "function"`, so a failed commit becomes an
         error response instead of a lost write after a 200.
         """
-        async with self.sessionmaker() as session:
-            try:
-                yield session
-            except BaseException:
-                await session.rollback()
-                raise
-            await session.commit()
+        async with self._open(transaction=True, deadline=self.timeout) as session:
+            yield session
 
     session.__trivium_scope__ = "function"  # type: ignore[attr-defined]
 
@@ -305,26 +373,79 @@ class Database(Plugin):
         is rolled back when the handler raises. Use `session` wherever writes must succeed
         or fail together.
         """
-        async with self.autocommit_sessionmaker() as session:
+        async with self._open(transaction=False, deadline=self.timeout) as session:
             yield session
-            if session.new or session.dirty or session.deleted:
-                await session.flush()
 
     autocommit_session.__trivium_scope__ = "function"  # type: ignore[attr-defined]
 
-    def depends(self, *, transaction: bool = True) -> Depends:
+    def depends(
+        self, *, transaction: bool = True, timeout: float | EllipsisType | None = ...
+    ) -> Depends:
         """Return the session dependency for `Annotated[AsyncSession, ...]`.
 
         Args:
             transaction: one transaction per request (`session`, the default), or
                 autocommit for read-only handlers (`autocommit_session`).
+            timeout: this route's deadline for its database work in seconds, instead
+                of the database's `timeout`; `None` for no deadline.
+
+        Raises:
+            ConfigurationError: `timeout` is not a positive number of seconds or `None`
+                (`db-timeout`).
         """
-        call = self.session if transaction else self.autocommit_session
+        if timeout is ...:
+            call: Any = self.session if transaction else self.autocommit_session
+            return Depends(call, scope="function")
+        seconds = _seconds("timeout", timeout)
+        key = (transaction, seconds)
+        call = self._session_calls.get(key)
+        if call is None:
+            call = self._session_calls[key] = self._session_call(transaction, seconds)
         return Depends(call, scope="function")
+
+    def _session_call(self, transaction: bool, timeout: float | None) -> Any:
+        async def session() -> AsyncIterator[AsyncSession]:
+            async with self._open(transaction=transaction, deadline=timeout) as session:
+                yield session
+
+        session.__trivium_scope__ = "function"  # type: ignore[attr-defined]
+        session.__qualname__ = f"Database.session(timeout={timeout!r})"
+        return session
+
+    @contextlib.asynccontextmanager
+    async def _open(
+        self, *, transaction: bool, deadline: float | None
+    ) -> AsyncIterator[AsyncSession]:
+        """Yield a request session bounded by `deadline` (see `session`, `autocommit_session`)."""
+        maker = self.sessionmaker if transaction else self.autocommit_sessionmaker
+        async with maker() as session:
+            guard = SessionGuard(session, deadline, self.outage, self.pool_timeout)
+            try:
+                yield session
+                if transaction:
+                    await session.commit()
+                elif session.new or session.dirty or session.deleted:
+                    await session.flush()
+            except BaseException as exc:  # noqa: BLE001 - cleaned up and re-raised
+                raise await guard.fail(exc, rollback=transaction)  # noqa: B904 - chained in fail
+            finally:
+                guard.close()
 
     def atomic(self, session: AsyncSession) -> AsyncSessionTransaction:
         """Open a savepoint in `session` (see `trivium.db.atomic`)."""
         return atomic(session)
+
+
+def _seconds(name: str, value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
+        raise ConfigurationError(
+            f"{name}={value!r} is not a number of seconds; use a positive number, or None "
+            "for no limit",
+            "db-timeout",
+        )
+    return float(value)
 
 
 def _package_migrations(package: str) -> Path:

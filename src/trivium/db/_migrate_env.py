@@ -22,6 +22,8 @@ from sqlalchemy import Index
 from sqlalchemy import Table
 from sqlalchemy.types import TypeEngine
 
+from trivium.db._outage import unbounded_statements
+
 if TYPE_CHECKING:
     from alembic.autogenerate.api import AutogenContext
     from sqlalchemy.engine import Connection
@@ -125,8 +127,12 @@ async def migration_connection(db: Database) -> AsyncIterator[AsyncConnection]:
     On SQLite, foreign keys are switched off meanwhile: batch mode copies and drops whole
     tables, and with foreign keys on, dropping a parent table would delete or refuse
     its children's rows. They are switched back on before the connection is pooled again.
+    The server-side `statement_timeout` of requests does not apply to migrations.
     """
-    async with db.engine.connect() as connection:
+    async with (
+        db.engine.connect() as connection,
+        unbounded_statements(connection, db.statement_timeout),
+    ):
         if db.is_sqlite:
             await connection.run_sync(_sqlite_foreign_keys, False)
         try:

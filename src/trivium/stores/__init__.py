@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from trivium.stores._base import Store
+from trivium.stores._base import StoreUnavailableError
 from trivium.stores._memory import MemoryStore
 from trivium.stores._throttle import Throttle
 from trivium.stores._throttle import ThrottleResult
@@ -37,6 +38,7 @@ __all__ = [
     "MemoryStore",
     "RedisStore",
     "Store",
+    "StoreUnavailableError",
     "Throttle",
     "ThrottleResult",
 ]

@@ -8,13 +8,72 @@ production, where every worker process (on every host) sees the same data.
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 from typing import Protocol
 from typing import runtime_checkable
 
 from trivium.errors import ConfigurationError
+from trivium.errors import ServiceUnavailable
 
-__all__ = ["Store", "check_ttl", "check_value"]
+__all__ = ["Store", "StoreOutage", "StoreUnavailableError", "check_ttl", "check_value"]
+
+logger = logging.getLogger("trivium.stores")
+
+RETRY_AFTER = 5
+"""Seconds a client is asked to wait (`Retry-After`) when a store is unreachable."""
+
+
+class StoreUnavailableError(ServiceUnavailable):
+    """503: the store (Redis) cannot be reached or did not answer in time.
+
+    Raised instead of the client library's error (kept in `__cause__`); sessions,
+    throttles and caches let it through, and the core answers `503` with `Retry-After`.
+    """
+
+
+class StoreOutage:
+    """Log a store's outage once when it starts and once when it ends."""
+
+    __slots__ = ("down_since", "failures", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        """How the store is called in the log."""
+        self.down_since: float | None = None
+        """When the outage began (`time.monotonic()`), or `None` while all is well."""
+        self.failures = 0
+        """Failed calls during the current outage."""
+
+    def failed(self, error: BaseException) -> StoreUnavailableError:
+        """Note a failed call and return the 503 to raise; the first failure is logged."""
+        self.failures += 1
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            logger.error(
+                "%s unavailable, answering 503 until it recovers: %s: %s",
+                self.name,
+                type(error).__name__,
+                error,
+            )
+        unavailable = StoreUnavailableError(
+            f"the {self.name} is unreachable", retry_after=RETRY_AFTER
+        )
+        unavailable.__cause__ = error
+        return unavailable
+
+    def recovered(self) -> None:
+        """Note a successful call; logs the end of an outage."""
+        if self.down_since is None:
+            return
+        logger.warning(
+            "%s is available again after %.1f s (%d failed calls)",
+            self.name,
+            time.monotonic() - self.down_since,
+            self.failures,
+        )
+        self.down_since, self.failures = None, 0
 
 
 @runtime_checkable

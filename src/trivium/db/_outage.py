@@ -1,0 +1,429 @@
+"""Database outages become 503s and 504s, and a stalled database never holds a request.
+
+The engine is given a few event hooks when it is created:
+
+- `do_connect`: a connection that cannot be opened (refused, unreachable, timed out,
+  rejected) raises `DatabaseUnavailableError`, a 503 with `Retry-After`.
+- `handle_error`: a connection lost mid-statement (and, on SQLite, a locked, read-only or
+  full database file) raises `DatabaseUnavailableError`; a statement the server cancelled
+  for running past `statement_timeout` raises `DatabaseTimeoutError`, a 504. Other errors
+  (integrity, syntax, deadlocks) are left as they are.
+- `checkout`: a pooled connection whose socket the server or a proxy has closed, or that
+  sat idle for longer than `ping_after` and does not answer a ping, is replaced before
+  the request sees it, so the first request after the database comes back succeeds.
+- `checkin`: a healthy connection coming back ends an outage in the log.
+
+Each outage is logged once when it starts and once when it ends, never a traceback per
+request. `Deadline` bounds a request's database work: when it runs out, the session's
+connections are closed under it (no round trip to a database that may be stalled), the
+request gets a 504 and the pool slot is free again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm import Session
+from sqlalchemy.util import await_only
+
+from trivium.errors import GatewayTimeout
+from trivium.errors import ServiceUnavailable
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Dialect
+    from sqlalchemy.engine import ExceptionContext
+    from sqlalchemy.ext.asyncio import AsyncConnection
+    from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.orm import SessionTransaction
+
+__all__ = [
+    "DatabaseTimeoutError",
+    "DatabaseUnavailableError",
+    "Deadline",
+    "Outage",
+    "SessionGuard",
+    "TrackedSession",
+    "install_hooks",
+    "mariadb_statement_timeout",
+    "translate",
+    "unbounded_statements",
+]
+
+logger = logging.getLogger("trivium.db")
+
+RETRY_AFTER = 5
+"""Seconds a client is asked to wait (`Retry-After`) after a 503 or 504."""
+
+_CONNECTIONS = "trivium.connections"
+_QUIET = 1.0
+# PostgreSQL query_canceled (statement_timeout), MariaDB max_statement_time exceeded.
+_PG_CANCELED = "57014"
+_MYSQL_TIMEOUTS = frozenset({1969, 3024})
+_SQLITE_OUTAGES = (
+    "database is locked",
+    "readonly database",
+    "database or disk is full",
+    "disk i/o error",
+    "unable to open database file",
+)
+
+
+class DatabaseUnavailableError(ServiceUnavailable):
+    """503: the database cannot be reached, or no pooled connection became free in time.
+
+    Raised instead of the driver's error; the original stays in `__cause__`. The core
+    answers it like any `HTTPException`: `503 {"detail": ...}` with `Retry-After`.
+    """
+
+
+class DatabaseTimeoutError(GatewayTimeout):
+    """504: the database did not finish the request's work within its deadline."""
+
+
+class Outage:
+    """Log an outage of one database once when it starts and once when it ends."""
+
+    __slots__ = ("down_since", "failures", "last_failure", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        """The database's name, used in the log lines."""
+        self.down_since: float | None = None
+        """When the outage began (`time.monotonic()`), or `None` while all is well."""
+        self.failures = 0
+        """Requests answered 503/504 during the current outage."""
+        self.last_failure = 0.0
+        """When the latest failure happened."""
+
+    def failed(self, error: Exception) -> None:
+        """Note a failure caused by `error`; the first one of an outage is logged."""
+        self.failures += 1
+        self.last_failure = time.monotonic()
+        if self.down_since is None:
+            self.down_since = self.last_failure
+            cause = error.__cause__ or error
+            logger.error(
+                "database %r unavailable, answering 503/504 until it recovers: %s: %s",
+                self.name,
+                type(cause).__name__,
+                str(cause).splitlines()[0] if str(cause) else "",
+            )
+
+    def recovered(self) -> None:
+        """Note that the database answered again; logs the end of an outage.
+
+        A success within a second of the latest failure does not end the outage, so a
+        pool that is exhausted on and off is one outage in the log, not one per request.
+        """
+        if self.down_since is None or time.monotonic() - self.last_failure < _QUIET:
+            return
+        logger.warning(
+            "database %r is available again after %.1f s (%d failed requests)",
+            self.name,
+            time.monotonic() - self.down_since,
+            self.failures,
+        )
+        self.down_since, self.failures = None, 0
+
+
+def _unavailable(detail: str) -> DatabaseUnavailableError:
+    return DatabaseUnavailableError(detail, retry_after=RETRY_AFTER)
+
+
+def _timed_out(detail: str) -> DatabaseTimeoutError:
+    return DatabaseTimeoutError(detail, retry_after=RETRY_AFTER)
+
+
+def _is_statement_timeout(orig: BaseException | None) -> bool:
+    if orig is None:
+        return False
+    if getattr(orig, "sqlstate", None) == _PG_CANCELED or getattr(orig, "pgcode", None) == (
+        _PG_CANCELED
+    ):
+        return True
+    args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
+    return bool(args) and args[0] in _MYSQL_TIMEOUTS
+
+
+def _sqlite_outage(orig: BaseException | None) -> bool:
+    text = str(orig).lower()
+    return any(phrase in text for phrase in _SQLITE_OUTAGES)
+
+
+def translate(error: BaseException, timeout: float | None = None) -> Exception | None:
+    """Return the 503/504 error that `error` from the database stands for, or `None`.
+
+    `timeout` is the pool's checkout timeout, quoted when the pool is exhausted.
+    """
+    if isinstance(error, DatabaseUnavailableError | DatabaseTimeoutError):
+        return error
+    if isinstance(error, PoolTimeoutError):
+        waited = f" within {timeout:g} s" if timeout is not None else ""
+        return _unavailable(f"the database is busy: no connection became free{waited}")
+    if isinstance(error, DBAPIError):
+        if _is_statement_timeout(error.orig):
+            return _timed_out("the database did not answer in time (statement timeout)")
+        if error.connection_invalidated:
+            return _unavailable("the database connection was lost")
+    return None
+
+
+def _on_connect(outage: Outage) -> Any:
+    def connect(dialect: Dialect, record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        del record
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except (OSError, dialect.loaded_dbapi.Error) as exc:  # TimeoutError is an OSError
+            error = _unavailable("the database is unreachable")
+            outage.failed(_chained(error, exc))
+            raise error from exc
+
+    return connect
+
+
+def _chained(error: Exception, cause: BaseException) -> Exception:
+    error.__cause__ = cause
+    return error
+
+
+def _on_error(outage: Outage, is_sqlite: bool) -> Any:
+    def handle_error(context: ExceptionContext) -> Exception | None:
+        orig = context.original_exception
+        error: Exception | None = None
+        if _is_statement_timeout(orig):
+            error = _timed_out("the database did not answer in time (statement timeout)")
+        elif context.is_disconnect:
+            error = _unavailable("the database connection was lost")
+        elif is_sqlite and _sqlite_outage(orig):
+            error = _unavailable(f"the database cannot be written: {orig}")
+        if error is not None:
+            outage.failed(_chained(error, orig))
+        return error
+
+    return handle_error
+
+
+def install_hooks(
+    engine: AsyncEngine,
+    outage: Outage,
+    *,
+    is_sqlite: bool,
+    ping_after: float | None,
+    ping_timeout: float,
+) -> None:
+    """Attach the outage hooks (module docstring) to `engine`."""
+    sync_engine = engine.sync_engine
+    event.listen(sync_engine, "do_connect", _on_connect(outage))
+    event.listen(sync_engine, "handle_error", _on_error(outage, is_sqlite))
+
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:
+            record.info["trivium.checkin"] = time.monotonic()
+            if outage.down_since is not None:
+                outage.recovered()
+
+    event.listen(sync_engine.pool, "checkin", checkin)
+    if is_sqlite:
+        return
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        del proxy
+        if _socket_closed(dbapi_connection):
+            raise DisconnectionError("the server closed this pooled connection")
+        if ping_after is None:
+            return
+        idle = time.monotonic() - record.info.get("trivium.checkin", time.monotonic())
+        if idle > ping_after and not _ping(dbapi_connection, ping_timeout):
+            raise DisconnectionError("this pooled connection no longer answers")
+
+    event.listen(sync_engine.pool, "checkout", checkout)
+
+
+def _socket_closed(dbapi_connection: Any) -> bool:
+    """Return whether the connection's socket is known to be closed (no round trip)."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    is_closed = getattr(driver, "is_closed", None)  # asyncpg
+    if callable(is_closed):
+        return bool(is_closed())
+    reader = getattr(driver, "_reader", None)  # aiomysql keeps its asyncio StreamReader
+    if reader is not None and hasattr(reader, "at_eof"):
+        return bool(reader.at_eof())
+    return False
+
+
+def _ping(dbapi_connection: Any, timeout: float) -> bool:
+    driver: Any = getattr(dbapi_connection, "driver_connection", None)
+    if hasattr(driver, "fetchval"):  # asyncpg
+        probe = driver.fetchval("SELECT 1")
+    elif hasattr(driver, "ping"):  # aiomysql
+        probe = driver.ping(reconnect=False)
+    else:  # pragma: no cover - the drivers trivium supports are handled above
+        return True
+    try:
+        await_only(asyncio.wait_for(probe, timeout))
+    except (OSError, TimeoutError, Exception):  # noqa: BLE001 - any failure means "dead"
+        _terminate(driver)
+        return False
+    return True
+
+
+def _terminate(driver: Any) -> None:
+    """Close a driver connection's socket now, without talking to the server."""
+    terminate = getattr(driver, "terminate", None)  # asyncpg
+    if callable(terminate):
+        terminate()
+        return
+    writer = getattr(driver, "_writer", None)  # aiomysql
+    if writer is not None:
+        writer.transport.abort()
+        return
+    inner = getattr(driver, "_conn", None)  # aiosqlite: stop the running statement
+    interrupt = getattr(inner, "interrupt", None)
+    if callable(interrupt):
+        interrupt()
+
+
+class TrackedSession(Session):
+    """A `Session` that remembers the connections it uses, so a deadline can close them."""
+
+
+@event.listens_for(TrackedSession, "after_begin")
+def _remember(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    del transaction
+    session.info.setdefault(_CONNECTIONS, []).append(connection)
+
+
+@dataclasses.dataclass(slots=True)
+class Deadline:
+    """Close a session's connections once `seconds` have passed (see the module docstring)."""
+
+    session: AsyncSession
+    seconds: float
+    expired: bool = False
+    """Whether the deadline ran out."""
+    _handle: asyncio.TimerHandle | None = None
+
+    def start(self) -> None:
+        """Start counting."""
+        self._handle = asyncio.get_running_loop().call_later(self.seconds, self._expire)
+
+    def cancel(self) -> None:
+        """Stop counting (the session is done)."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _expire(self) -> None:
+        self.expired = True
+        connections: list[Connection] = self.session.info.get(_CONNECTIONS, [])
+        for connection in connections:
+            if connection.invalidated or connection.closed:
+                continue
+            driver = connection.connection.driver_connection
+            _terminate(driver)
+        # A connection may still be on its way (pool wait, connect): check again shortly.
+        self._handle = asyncio.get_running_loop().call_later(0.05, self._expire)
+
+    def error(self) -> DatabaseTimeoutError:
+        """Return the 504 to answer with."""
+        return _timed_out(f"the database work took longer than {self.seconds:g} s")
+
+
+class SessionGuard:
+    """Bound a request session by its deadline and turn its outage errors into 503/504."""
+
+    __slots__ = ("deadline", "outage", "pool_timeout", "session")
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        seconds: float | None,
+        outage: Outage,
+        pool_timeout: float | None,
+    ) -> None:
+        self.session = session
+        self.outage = outage
+        self.pool_timeout = pool_timeout
+        self.deadline: Deadline | None = None
+        if seconds is not None:
+            self.deadline = Deadline(session, seconds)
+            self.deadline.start()
+
+    def close(self) -> None:
+        """Stop the deadline."""
+        if self.deadline is not None:
+            self.deadline.cancel()
+
+    def _error(self, exc: BaseException) -> Exception | None:
+        if self.deadline is not None and self.deadline.expired:
+            return self.deadline.error()
+        if not isinstance(exc, Exception):
+            return None
+        return translate(exc, self.pool_timeout)
+
+    async def fail(self, exc: BaseException, *, rollback: bool) -> BaseException:
+        """Clean the session up after `exc` and return the exception to raise.
+
+        A connection that failed or outlived the deadline is discarded without a round
+        trip (a rollback would wait on a stalled database); otherwise the transaction is
+        rolled back when `rollback` is true.
+        """
+        error = self._error(exc)
+        if error is None and rollback:
+            try:
+                await self.session.rollback()
+            except Exception as second:
+                error = self._error(second)
+                if error is None:
+                    raise
+        if error is not None:
+            with contextlib.suppress(Exception):
+                await self.session.invalidate()
+        if error is None:
+            return exc
+        if error is not exc:
+            error.__cause__ = exc
+            self.outage.failed(error)
+        return error
+
+
+def mariadb_statement_timeout(seconds: float) -> str:
+    """Return the statement setting MariaDB's `max_statement_time`, ignored by MySQL."""
+    # `/*M! ... */` is run by MariaDB only; MySQL has no max_statement_time.
+    return f"SET @trivium = 1 /*M!, max_statement_time = {seconds:g} */"
+
+
+@contextlib.asynccontextmanager
+async def unbounded_statements(
+    connection: AsyncConnection, statement_timeout: float | None
+) -> AsyncIterator[None]:
+    """Lift the server-side statement timeout on `connection` for the block (migrations)."""
+    backend = connection.dialect.name
+    if statement_timeout is None or backend not in ("postgresql", "mysql", "mariadb"):
+        yield
+        return
+    if backend == "postgresql":
+        # Reverted with the migration transaction, whatever its outcome.
+        await connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+        yield
+        return
+    await connection.exec_driver_sql(mariadb_statement_timeout(0))
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            await connection.exec_driver_sql(mariadb_statement_timeout(statement_timeout))
