@@ -88,9 +88,10 @@ class _Guard:
         except Exception as exc:
             if started:
                 raise
-            response, _ = await error_response(self.app, Request(scope, receive, send), exc)
+            response, reraise = await error_response(self.app, Request(scope, receive, send), exc)
             await self.app.finalize(response)(scope, receive, send)
-            raise
+            if reraise:  # an HTTP error (a 503 from a session store) is an answer, not a failure
+                raise
 
 
 def _handler_for(app: App, exc: Exception) -> Any:

@@ -1,0 +1,84 @@
+"""A Redis outage through a real TCP proxy: 503 with Retry-After, anonymous pages unaffected."""
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.faults import FaultProxy
+from tests.faults import fault_proxy
+from trivium import App
+from trivium import Request
+from trivium.errors import ConfigurationError
+from trivium.sessions import SessionMiddleware
+from trivium.stores import RedisStore
+from trivium.testing import TestClient
+
+
+@pytest.fixture
+def proxy() -> Iterator[FaultProxy]:
+    url = os.environ.get("TRIVIUM_TEST_REDIS_URL", "")
+    if not url:
+        pytest.skip("Redis outage tests need TRIVIUM_TEST_REDIS_URL")
+    with fault_proxy(url) as running:
+        yield running
+
+
+def make_app(store: RedisStore) -> App:
+    app = App()
+    app.add_middleware(SessionMiddleware, secret_key="k" * 40, store=store)
+
+    @app.post("/visits")
+    async def visit(request: Request) -> int:
+        request.session["visits"] = request.session.get("visits", 0) + 1
+        return int(request.session["visits"])
+
+    @app.get("/public")
+    async def public() -> str:
+        return "no session needed"
+
+    return app
+
+
+def store_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "trivium.stores"]
+
+
+def test_redis_down_answers_503_and_anonymous_pages_keep_working(
+    proxy: FaultProxy, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = RedisStore(proxy.url, prefix=f"outage-{uuid.uuid4().hex[:8]}:")
+    with TestClient(make_app(store)) as client:
+        assert client.post("/visits").json() == 1
+        proxy.cut()
+        for _ in range(3):
+            response = client.post("/visits")
+            assert response.status_code == 503
+            assert response.headers["retry-after"] == "5"
+            assert response.json() == {"detail": "the Redis store is unreachable"}
+        with TestClient(make_app(store)) as anonymous:  # no session cookie
+            assert anonymous.get("/public").json() == "no session needed"
+        assert len(store_records(caplog)) == 1
+        assert not [r for r in caplog.records if r.exc_info]
+        proxy.restore()
+        assert client.post("/visits").json() == 2  # the session survived the outage
+    assert "available again" in store_records(caplog)[-1].getMessage()
+
+
+def test_a_stalled_redis_answers_503_within_the_store_timeout(proxy: FaultProxy) -> None:
+    store = RedisStore(proxy.url, prefix=f"outage-{uuid.uuid4().hex[:8]}:", timeout=0.5)
+    with TestClient(make_app(store)) as client:
+        assert client.post("/visits").json() == 1
+        proxy.stall()
+        started = time.monotonic()
+        assert client.post("/visits").status_code == 503
+        assert time.monotonic() - started < 2.5
+        proxy.restore()
+
+
+def test_store_timeout_is_checked() -> None:
+    with pytest.raises(ConfigurationError, match="timeout=0 is not a number of seconds"):
+        RedisStore("redis://127.0.0.1:6379/0", timeout=0)
