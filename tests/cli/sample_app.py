@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -58,3 +59,14 @@ app = SampleApp()
 asgi_app = AsgiOnlyApp()
 rsgi_app = RsgiOnlyApp()
 not_an_app = 42
+
+
+class CrashingApp(SampleApp):
+    """Kills the worker that starts it: a crash loop for the respawn guard."""
+
+    def __rsgi_init__(self, loop: Any) -> None:
+        del loop
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+crashing_app = CrashingApp()

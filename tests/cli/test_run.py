@@ -327,3 +327,76 @@ def test_serve_reports_a_syntax_error(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ConfigurationError, match=r"SyntaxError: .*syntax_app.py, line 1"):
         serve("syntax_app:app")
+
+
+# --- staying up ------------------------------------------------------------------------
+
+
+@pytest.mark.live
+def test_a_killed_worker_is_replaced_while_the_server_keeps_answering(tmp_path: Path) -> None:
+    with running(tmp_path, f"{SAMPLE}:app", "--workers", "2") as server:
+        pids: set[int] = set()
+        deadline = time.monotonic() + 10
+        while len(pids) < 2 and time.monotonic() < deadline:
+            pids.add(server.get()["pid"])
+        assert len(pids) == 2, server.output()
+        victim = min(pids)
+        os.kill(victim, signal.SIGKILL)
+        answered, failed = 0, 0
+        seen: set[int] = set()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not (seen - pids and answered >= 50):
+            try:
+                seen.add(server.get()["pid"])
+                answered += 1
+            except httpx.TransportError:
+                failed += 1  # a connection the dying worker had accepted
+        new = seen - pids
+        assert new, f"no replacement worker answered:\n{server.output()}"
+        assert victim not in seen
+        assert answered >= 50
+        assert failed <= 5
+        assert "Respawning worker" in server.output()
+
+
+@pytest.mark.live
+def test_a_worker_that_keeps_dying_stops_the_server(tmp_path: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        _command(f"{SAMPLE}:crashing_app", "--workers", "2", "--port", str(port)),
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=30)
+    finally:
+        _stop(process)
+    assert process.returncode == 1
+    assert b"crash loop" in output
+
+
+@pytest.mark.live
+def test_run_refuses_a_port_another_server_listens_on(tmp_path: Path) -> None:
+    with running(tmp_path, f"{SAMPLE}:app") as server:
+        port = server.url.rsplit(":", 1)[1].strip("/")
+        result = subprocess.run(
+            _command(f"{SAMPLE}:app", "--port", port),
+            cwd=ROOT,
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert result.returncode == 2
+        assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert server.get()["interface"] == "rsgi"
+
+
+def test_no_respawn_is_a_granian_option() -> None:
+    with pytest.raises(ConfigurationError, match="uvicorn always replaces a dead worker"):
+        ServerConfig(server="uvicorn", respawn_workers=False)

@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-
 from tests.faults import FaultProxy
 from tests.faults import fault_proxy
+
 from trivium import App
 from trivium import Request
 from trivium.errors import ConfigurationError

@@ -233,6 +233,13 @@ _DEFAULTS = ServerConfig()
     show_default=True,
     help="Log one line per request.",
 )
+@click.option(
+    "--respawn/--no-respawn",
+    "respawn_workers",
+    default=_DEFAULTS.respawn_workers,
+    show_default=True,
+    help="Replace a worker that dies; a worker dying again within 5.5 s stops the server.",
+)
 def run(target: str, **options: Unpack[ServerOptions]) -> None:
     """Serve an app with Granian or uvicorn.
 

@@ -14,6 +14,7 @@ serving the old code after a reload instead of importing the edited files.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import functools
 import importlib
 import importlib.util
@@ -21,6 +22,7 @@ import json
 import logging
 import multiprocessing
 import pickle
+import socket
 import subprocess
 import sys
 import traceback
@@ -70,6 +72,7 @@ class ServerOptions(TypedDict, total=False):
     reload_dirs: Sequence[str]
     log_level: LogLevel
     access_log: bool
+    respawn_workers: bool
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -94,6 +97,11 @@ class ServerConfig:
     """Server log level."""
     access_log: bool = False
     """Log one line per request."""
+    respawn_workers: bool = True
+    """Replace a worker that dies (killed, out of memory, crashed) instead of stopping the
+    server. A worker that dies again within 5.5 s of being replaced is a crash loop: the
+    server then exits with status 1, for its supervisor (systemd, Kubernetes) to see.
+    uvicorn always replaces dead workers, so `False` is refused there."""
 
     def __post_init__(self) -> None:
         dirs = self.reload_dirs
@@ -115,6 +123,12 @@ class ServerConfig:
         if not self.host:
             raise ConfigurationError(
                 "host is empty; use an address such as '127.0.0.1' or '0.0.0.0'.",
+                code="server.invalid-option",
+            )
+        if self.server == "uvicorn" and not self.respawn_workers:
+            raise ConfigurationError(
+                "respawn_workers=False (--no-respawn) is a Granian option; uvicorn always "
+                "replaces a dead worker. Drop the option or use server='granian'.",
                 code="server.invalid-option",
             )
 
@@ -192,6 +206,37 @@ def _check_dependencies(config: ServerConfig) -> None:
         and importlib.util.find_spec("watchfiles") is None
     ):
         raise MissingDependencyError("watchfiles", "reload")
+
+
+def _check_port_free(config: ServerConfig) -> None:
+    """Refuse to start on a port another server listens on.
+
+    Granian binds with `SO_REUSEPORT`, so a second server on a busy port would start and
+    the kernel would split the connections between the two: requests would reach old
+    code at random instead of failing loudly.
+    """
+    try:
+        infos = socket.getaddrinfo(
+            config.host, config.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as exc:
+        raise ConfigurationError(
+            f"host={config.host!r} is not an address this machine can bind ({exc.strerror}).",
+            code="server.invalid-option",
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                return  # e.g. a privileged port: let the server report it
+            raise ConfigurationError(
+                f"port {config.port} on {config.host} is already in use (another server "
+                "is running?); stop it or choose another port with --port.",
+                code="server.port-in-use",
+            ) from None
 
 
 def _parse_import_string(value: str) -> _ImportString:
@@ -362,6 +407,7 @@ def _identity(app: ASGIApp) -> ASGIApp:
 
 
 def _launch(config: ServerConfig, interface: Interface, target: _ImportString | ASGIApp) -> None:
+    _check_port_free(config)
     if config.server == "uvicorn":
         _run_uvicorn(config, target)
     else:
@@ -393,6 +439,7 @@ def _run_granian(
         log_level=LogLevels(config.log_level),
         log_access=config.access_log,
         factory=factory,
+        respawn_failed_workers=config.respawn_workers,
     )
     if loader is None:
         server.serve()
