@@ -62,11 +62,20 @@ class FaultProxy:
     def stop(self) -> None:
         """Close every connection and stop the proxy."""
         self.cut()
-        if self._server is not None:
-            self._server.close()
+        self._run(self._shutdown())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop.close()
+
+    async def _shutdown(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        await asyncio.sleep(0.05)  # let the aborted transports close their sockets
+        current = asyncio.current_task()
+        tasks = [task for task in asyncio.all_tasks() if task is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def cut(self) -> None:
         """Close every connection and refuse new ones."""
