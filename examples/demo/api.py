@@ -1,9 +1,11 @@
 """The JSON API at `/api/todos`, written by `crud_router` from the `Todo` model.
 
-Anyone may read; writing needs a logged-in user. With the session cookie of the login
-page, a write also needs the CSRF token in the `x-csrf-token` header (the pages have it
-in their forms); an API token (`Authorization: Token trv_...`, see `trivium.auth`) needs
-none.
+Every call needs a logged-in user, and each user sees and changes only their own to-dos:
+`row_filter=own_todos` limits every query to `owner_id = <the user>` (someone else's
+to-do is a 404, as if it did not exist) and makes the user the owner of what they create.
+With the session cookie of the login page, a write also needs the CSRF token in the
+`x-csrf-token` header (the pages have it in their forms); an API token
+(`Authorization: Token trv_...`, see `trivium.auth`) needs none.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from pydantic.json_schema import SkipJsonSchema
 
 from examples.demo.models import Priority
 from examples.demo.models import Todo
-from trivium import Depends
 from trivium import HTTPException
 from trivium import Request
 from trivium.db import CRUDRouter
@@ -70,12 +71,12 @@ class TodoPatch(BaseModel):
         return self
 
 
-def writers_only(request: Request) -> None:
-    """Let anyone read; writes need a user (401 in JSON otherwise)."""
-    if request.method in ("GET", "HEAD"):
-        return
-    if not getattr(request.user, "is_authenticated", False):
-        raise HTTPException(401, "Log in to change to-dos", headers={"WWW-Authenticate": "Token"})
+def own_todos(request: Request) -> dict[str, Any]:
+    """Limit the API to the user's own to-dos (401 in JSON for anonymous requests)."""
+    user = request.user
+    if not getattr(user, "is_authenticated", False):
+        raise HTTPException(401, "Log in to see your to-dos", headers={"WWW-Authenticate": "Token"})
+    return {"owner_id": user.id}
 
 
 # --8<-- [start:router]
@@ -93,7 +94,7 @@ def todo_api(db: Database) -> CRUDRouter:
         ordering=["created_at", "due", "priority", "title"],
         default_ordering=["-created_at", "-id"],
         search=["title", "notes"],
-        dependencies=[Depends(writers_only)],
+        row_filter=own_todos,  # each user's to-dos only, and theirs when created
     )
 
 

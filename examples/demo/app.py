@@ -27,6 +27,7 @@ from examples.demo.config import DEMO_EMAIL
 from examples.demo.config import DEMO_PASSWORD
 from examples.demo.config import MIGRATIONS
 from examples.demo.config import SECRET_KEY
+from examples.demo.config import SITE_URL
 from examples.demo.config import TEMPLATES
 from trivium import App
 from trivium import Query
@@ -64,7 +65,7 @@ def create_app(database_url: str = DATABASE_URL) -> App:
     # Sessions (kept in the database), authentication and CSRF checks, and the battery's
     # JSON views at /auth (login, me, API tokens...) next to the demo's own login pages.
     # Its migrations (and those of the sessions table) are applied with the project's.
-    Auth(db, secret_key=SECRET_KEY).init_app(app, prefix="/auth")
+    Auth(db, secret_key=SECRET_KEY, site_url=SITE_URL).init_app(app, prefix="/auth")
     # Browsers get HTML error pages, API clients JSON.
     Templates(TEMPLATES, packages=["trivium.forms"]).init_app(app, error_pages=True)
     app.add_exception_handler(accounts.LoginRequiredError, accounts.redirect_to_login)

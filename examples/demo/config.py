@@ -30,6 +30,12 @@ SECRET_KEY = os.environ.get(
     "TRIVIUM_DEMO_SECRET_KEY", "demo-only-secret-key-never-use-it-in-production-0123456789"
 )
 """Signs the session cookie; set `TRIVIUM_DEMO_SECRET_KEY` anywhere but your laptop."""
+SITE_URL = os.environ.get("TRIVIUM_DEMO_SITE_URL") or None
+"""The demo's public address (`https://todo.example.com`), which links in emails start with.
+
+Unset, the demo runs on a laptop: in production mode (`TRIVIUM_ENV=production`) it then
+refuses to start, as `trivium.auth` does without a trusted address.
+"""
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "trivium-demo-password"

@@ -1,13 +1,17 @@
 """The server-rendered to-do pages: list, detail, create, edit and delete.
 
-Reading is open to everyone; changing needs a login (`LoginRequired`). Every form posts
-its CSRF token (`form.render()` draws it, the delete button uses `csrf_input()`), and
-every successful post redirects (303) to a page that shows a flash message.
+Every page needs a login (`LoginRequired`), and a user only ever sees and changes their
+own to-dos: the list is filtered by owner, and `load` answers 404 for someone else's
+to-do, as for one that does not exist (so ids of other users' to-dos tell nothing).
+Every form posts its CSRF token (`form.render()` draws it, the delete button uses
+`csrf_input()`), and every successful post redirects (303) to a page that shows a flash
+message.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
+from typing import Any
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,17 +37,19 @@ TodoId = Annotated[int, Path(ge=1)]
 Show = Annotated[Literal["all", "open", "done"], Query()]
 
 
-async def load(session: AsyncSession, todo_id: int) -> Todo:
-    """Return the to-do with its owner, or raise 404 (an HTML page for browsers)."""
+async def load(session: AsyncSession, todo_id: int, user: Any) -> Todo:
+    """Return the user's to-do with its owner, or raise 404 (an HTML page for browsers)."""
     todo = await session.get(Todo, todo_id, options=[selectinload(Todo.owner)])
-    if todo is None:
+    if todo is None or todo.owner_id != user.id:  # someone else's: as if it did not exist
         raise HTTPException(404, f"There is no to-do {todo_id}.")
     return todo
 
 
 @router.get("", name="todo_list", **PAGE)
-async def todo_list(request: Request, session: Session, show: Show = "all") -> HTMLResponse:
-    query = Todo.objects(session).order_by("done", "-created_at", "-id")
+async def todo_list(
+    request: Request, session: Session, user: LoginRequired, show: Show = "all"
+) -> HTMLResponse:
+    query = Todo.objects(session).filter(owner_id=user.id).order_by("done", "-created_at", "-id")
     if show != "all":
         query = query.filter(done=show == "done")
     todos = await query.all()
@@ -73,8 +79,10 @@ async def create(
 
 
 @router.get("/{todo_id}", name="todo_detail", **PAGE)
-async def detail(request: Request, session: Session, todo_id: TodoId) -> HTMLResponse:
-    todo = await load(session, todo_id)
+async def detail(
+    request: Request, session: Session, todo_id: TodoId, user: LoginRequired
+) -> HTMLResponse:
+    todo = await load(session, todo_id, user)
     return await render(request, "todos/detail.html", {"todo": todo})
 
 
@@ -82,8 +90,7 @@ async def detail(request: Request, session: Session, todo_id: TodoId) -> HTMLRes
 async def edit(
     request: Request, session: Session, todo_id: TodoId, user: LoginRequired
 ) -> HTMLResponse | RedirectResponse:
-    del user
-    todo = await load(session, todo_id)
+    todo = await load(session, todo_id, user)
     # A GET shows the stored values; a POST binds what was sent.
     form = await TodoForm.from_request(request, initial=todo)
     if not form.is_valid:
@@ -100,8 +107,7 @@ async def edit(
 async def delete(
     request: Request, session: Session, todo_id: TodoId, user: LoginRequired
 ) -> RedirectResponse:
-    del user
-    todo = await load(session, todo_id)
+    todo = await load(session, todo_id, user)
     await session.delete(todo)
     flash(request, f"Deleted “{todo.title}”.", "info")
     return RedirectResponse(request.app.url_path_for("todo_list"), 303)

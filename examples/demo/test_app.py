@@ -4,11 +4,14 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import pytest
 
 from examples.demo.app import create_app
 from examples.demo.config import DEMO_EMAIL
 from examples.demo.config import DEMO_PASSWORD
+from trivium.auth import create_user
+from trivium.db import Database
 from trivium.testing import TestClient
 
 HTML = {"accept": "text/html"}
@@ -72,6 +75,7 @@ def test_health(client: TestClient) -> None:
 
 
 def test_api_lists_an_empty_page_at_first(client: TestClient) -> None:
+    log_in(client)
     assert client.get("/api/todos").json() == {
         "items": [],
         "total": 0,
@@ -81,10 +85,13 @@ def test_api_lists_an_empty_page_at_first(client: TestClient) -> None:
     }
 
 
-def test_api_writes_need_a_login(client: TestClient) -> None:
-    response = client.post("/api/todos", json={"title": "Sneak in"})
-    assert response.status_code == 401
-    assert response.json() == {"detail": "Log in to change to-dos"}
+def test_api_needs_a_login(client: TestClient) -> None:
+    for response in (
+        client.post("/api/todos", json={"title": "Sneak in"}),
+        client.get("/api/todos"),
+    ):
+        assert response.status_code == 401
+        assert response.json() == {"detail": "Log in to see your to-dos"}
 
 
 def test_api_crud_round_trip_with_a_session_and_the_csrf_header(client: TestClient) -> None:
@@ -97,7 +104,7 @@ def test_api_crud_round_trip_with_a_session_and_the_csrf_header(client: TestClie
     assert created.headers["location"] == f"/api/todos/{todo['id']}"
     assert todo["done"] is False
     assert todo["notes"] == ""
-    assert todo["owner_id"] is None  # read-only in the API
+    assert todo["owner_id"] == client.get("/auth/me").json()["id"]  # set by the API
     assert {"created_at", "updated_at"} <= set(todo)
     url = f"/api/todos/{todo['id']}"
     patched = client.patch(url, json={"done": True}, headers=headers).json()
@@ -168,6 +175,7 @@ def test_api_validates_bodies(client: TestClient) -> None:
 
 
 def test_api_unknown_todo_is_a_json_404(client: TestClient) -> None:
+    log_in(client)
     response = client.get("/api/todos/999")
     assert response.status_code == 404
     assert response.json() == {"detail": "Todo 999 not found"}
@@ -177,15 +185,17 @@ def test_api_unknown_todo_is_a_json_404(client: TestClient) -> None:
 
 
 def test_list_page_says_when_there_is_nothing_to_do(client: TestClient) -> None:
+    log_in(client)
     response = client.get("/todos")
     assert response.status_code == 200
     assert "Nothing to do." in response.text
 
 
-def test_changing_pages_redirect_anonymous_visitors_to_the_login_page(client: TestClient) -> None:
-    response = client.get("/todos/new", follow_redirects=False)
+@pytest.mark.parametrize("path", ["/todos/new", "/todos", "/todos/1"])
+def test_pages_redirect_anonymous_visitors_to_the_login_page(client: TestClient, path: str) -> None:
+    response = client.get(path, follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == "/login?next=/todos/new"
+    assert response.headers["location"] == f"/login?next={path}"
 
 
 def test_login_with_a_wrong_password_redraws_the_form_with_a_422(client: TestClient) -> None:
@@ -265,6 +275,7 @@ def test_delete_without_the_csrf_token_is_a_403(client: TestClient) -> None:
 
 
 def test_unknown_todo_page_is_an_html_404_for_browsers(client: TestClient) -> None:
+    log_in(client)
     response = client.get("/todos/999", headers=HTML)
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
@@ -276,6 +287,66 @@ def test_logout_ends_the_session(client: TestClient) -> None:
     response = client.post("/logout", data={"csrf_token": token})
     assert "You are logged out." in response.text
     assert client.get("/todos/new", follow_redirects=False).status_code == 303
+
+
+# Ownership: each user sees and changes only their own to-dos ---------------------------
+
+MALLORY = {"identifier": "mallory@example.com", "password": "mallory's long passphrase"}
+
+
+async def _add_mallory(url: str) -> None:
+    db = Database(url)  # the app's database file, through an engine of our own
+    async with db.sessionmaker() as session, session.begin():
+        await create_user(session, email=MALLORY["identifier"], password=MALLORY["password"])
+    await db.dispose()
+
+
+def _switch_to_mallory(client: TestClient) -> dict[str, str]:
+    """Log Mallory in, in a fresh browser; return her CSRF header."""
+    client.cookies.clear()
+    assert client.post("/auth/login", json=MALLORY).status_code == 200
+    return {"x-csrf-token": client.get("/auth/csrf").json()["csrf_token"]}
+
+
+@pytest.fixture
+def mallory(client: TestClient, tmp_path: Path) -> None:
+    """A second user in the `client` fixture's database (migrated by its lifespan)."""
+    del client
+    anyio.run(_add_mallory, f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
+
+
+@pytest.mark.usefixtures("mallory")
+def test_another_user_cannot_see_or_change_a_todo_through_the_api(client: TestClient) -> None:
+    headers = {"x-csrf-token": log_in(client)}
+    todo = client.post("/api/todos", json={"title": "Mine"}, headers=headers).json()
+    url = f"/api/todos/{todo['id']}"
+    headers = _switch_to_mallory(client)
+    assert client.get("/api/todos").json()["items"] == []
+    assert client.get(url).status_code == 404
+    assert client.patch(url, json={"title": "Hers now"}, headers=headers).status_code == 404
+    assert client.put(url, json={"title": "Hers now"}, headers=headers).status_code == 404
+    assert client.delete(url, headers=headers).status_code == 404
+    own = client.post("/api/todos", json={"title": "Hers"}, headers=headers).json()
+    assert own["owner_id"] == client.get("/auth/me").json()["id"] != todo["owner_id"]
+    log_in(client)
+    assert [item["title"] for item in client.get("/api/todos").json()["items"]] == ["Mine"]
+
+
+@pytest.mark.usefixtures("mallory")
+def test_another_user_cannot_see_or_change_a_todo_through_the_pages(client: TestClient) -> None:
+    add_todo(client, log_in(client), title="Private plans")
+    [todo] = client.get("/api/todos").json()["items"]
+    _switch_to_mallory(client)
+    token = csrf_token(client.get("/todos/new").text)
+    assert "Private plans" not in client.get("/todos").text
+    for path in (f"/todos/{todo['id']}", f"/todos/{todo['id']}/edit"):
+        assert client.get(path, headers=HTML).status_code == 404
+    edit = {"title": "Hijacked", "csrf_token": token}
+    assert client.post(f"/todos/{todo['id']}/edit", data=edit, headers=HTML).status_code == 404
+    delete = {"csrf_token": token}
+    assert client.post(f"/todos/{todo['id']}/delete", data=delete, headers=HTML).status_code == 404
+    log_in(client)
+    assert client.get(f"/api/todos/{todo['id']}").json()["title"] == "Private plans"
 
 
 # Websocket and server-sent events ---------------------------------------------------

@@ -15,6 +15,7 @@ import importlib
 import inspect
 import logging
 import operator
+import os
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -58,7 +59,10 @@ if TYPE_CHECKING:
     from trivium.protocols import ServerOptions
     from trivium.routing._dispatch import Dispatcher
 
-__all__ = ["DEFAULT_SECURITY_HEADERS", "App", "DependencyOverrides"]
+__all__ = ["DEFAULT_SECURITY_HEADERS", "PRODUCTION_ENV", "App", "DependencyOverrides"]
+
+PRODUCTION_ENV = "TRIVIUM_ENV"
+"""The environment variable that, set to `production`, puts apps in production mode."""
 
 DEFAULT_SECURITY_HEADERS: Mapping[str, str] = {
     "X-Content-Type-Options": "nosniff",
@@ -358,6 +362,15 @@ class App(PluginHost, Router):
             return func
 
         return decorator
+
+    @property
+    def production(self) -> bool:
+        """Whether the app runs in production mode: `TRIVIUM_ENV=production` and not `debug`.
+
+        Batteries read it at start-up to refuse settings that are only safe on a
+        developer's machine (`trivium.auth` without a site URL, say).
+        """
+        return not self.debug and os.environ.get(PRODUCTION_ENV, "").strip() == "production"
 
     @property
     def limiter(self) -> anyio.CapacityLimiter | None:

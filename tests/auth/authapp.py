@@ -31,6 +31,7 @@ def make_app(db: Database, **options: Any) -> tuple[App, Auth]:
     app = App()
     db.init_app(app)
     options.setdefault("session_store", MemoryStore())
+    options.setdefault("site_url", "http://testserver")  # where email links point
     auth = Auth(db, secret_key=SECRET, **options)
     auth.init_app(app)
 

@@ -1,7 +1,8 @@
-"""The shipped Alembic revision creates exactly the tables the auth models describe."""
+"""The shipped Alembic revisions create exactly the tables the auth models describe."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
@@ -10,7 +11,12 @@ from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
+from sqlalchemy import column
+from sqlalchemy import delete
+from sqlalchemy import insert
 from sqlalchemy import inspect
+from sqlalchemy import select
+from sqlalchemy import table
 
 from trivium.auth.migrations import VERSIONS
 from trivium.db import Database
@@ -75,8 +81,8 @@ def _tables(connection: Connection) -> set[str]:
 def test_revision_is_a_single_head_on_the_auth_branch() -> None:
     scripts = _scripts()
     [head] = scripts.get_heads()
-    assert head == "auth_0001"
-    assert scripts.get_revision("auth@head").revision == "auth_0001"
+    assert head == "auth_0002"
+    assert scripts.get_revision("auth@head").revision == "auth_0002"
 
 
 @pytest.mark.anyio
@@ -94,5 +100,53 @@ async def test_upgrade_matches_the_models_and_downgrade_drops_everything(db_url:
             assert await connection.run_sync(_tables) == set()
     finally:
         async with db.engine.begin() as connection:
+            await connection.run_sync(lambda sync: Model.metadata.drop_all(sync))
+        await db.dispose()
+
+
+USERS = table(
+    "auth_user",
+    *(column(name) for name in ("email", "username", "password", "is_active", "is_staff")),
+    column("is_superuser"),
+    column("date_joined"),
+)
+
+
+def _user(email: str, username: str) -> Any:
+    flags = {"is_active": True, "is_staff": False, "is_superuser": False}
+    joined = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    return insert(USERS).values(
+        email=email, username=username, password="!", date_joined=joined, **flags
+    )
+
+
+def _apply(connection: Connection, revision: str) -> None:
+    with Operations.context(_context(connection)):
+        _scripts().get_revision(revision).module.upgrade()
+
+
+@pytest.mark.anyio
+async def test_auth_0002_normalises_stored_identities_and_compares_them_exactly(
+    db_url: str,
+) -> None:
+    db = Database(db_url)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(_apply, "auth_0001")
+            await connection.execute(_user(" Ada@Example.COM", "Ada"))
+        async with db.engine.begin() as connection:
+            await connection.run_sync(_apply, "auth_0002")
+            rows = await connection.execute(select(USERS.c.email, USERS.c.username))
+            assert rows.all() == [("ada@example.com", "ada")]
+            # An accented spelling is another account, on MariaDB too.
+            await connection.execute(_user("áda@example.com", "áda"))
+            found = await connection.execute(
+                select(USERS.c.username).where(USERS.c.email == "ada@example.com")
+            )
+            assert found.all() == [("ada",)]
+    finally:
+        async with db.engine.begin() as connection:
+            await connection.execute(delete(USERS))
+            await connection.run_sync(_downgrade)
             await connection.run_sync(lambda sync: Model.metadata.drop_all(sync))
         await db.dispose()

@@ -72,6 +72,7 @@ from trivium.auth._jwt import TokenPair
 from trivium.auth._mail import ConsoleMailer
 from trivium.auth._mail import Mailer
 from trivium.auth._mail import MemoryMailer
+from trivium.auth._mail import build_message
 from trivium.auth._middleware import AuthenticationMiddleware
 from trivium.auth._models import UNUSABLE_PASSWORD_PREFIX
 from trivium.auth._models import AbstractUser
@@ -85,6 +86,7 @@ from trivium.auth._models import create_superuser
 from trivium.auth._models import create_user
 from trivium.auth._models import get_user_by_identifier
 from trivium.auth._models import normalize_email
+from trivium.auth._models import normalize_username
 from trivium.auth._models import set_password
 from trivium.auth._models import set_unusable_password
 from trivium.auth._passwords import DEFAULT_HASHER
@@ -146,6 +148,7 @@ __all__ = [
     "UserAttributeSimilarity",
     "UserReader",
     "app_label",
+    "build_message",
     "check_password",
     "create_superuser",
     "create_user",
@@ -159,6 +162,7 @@ __all__ = [
     "hash_password",
     "model_permissions",
     "normalize_email",
+    "normalize_username",
     "optional_user",
     "pages_router",
     "password_help_texts",

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from typing import Literal
 
 __all__ = ["ANONYMOUS", "AnonymousUser", "AuthInfo", "AuthMethod"]
@@ -65,6 +66,8 @@ class AuthInfo:
     """The scopes the credential grants; `None` for a session (the user's full rights)."""
     token_id: int | str | None = None
     """The API token's id or the JWT's `jti`."""
+    expires_at: datetime.datetime | None = None
+    """When the API token expires (UTC); `None` for tokens that never do, sessions and JWTs."""
 
     def has_scopes(self, required: frozenset[str]) -> bool:
         """Return whether the credential grants every scope in `required`."""

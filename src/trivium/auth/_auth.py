@@ -25,6 +25,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trivium.auth._links import check_site_url
+from trivium.auth._links import link_base
+from trivium.auth._links import refuse_untrusted_links
 from trivium.auth._anonymous import ANONYMOUS
 from trivium.auth._anonymous import AuthInfo
 from trivium.auth._authn import SESSION_HASH_KEY
@@ -64,6 +67,7 @@ if TYPE_CHECKING:
     from trivium.templating import Templates
 
 __all__ = [
+    "REVOCABLE",
     "SESSION_HASH_KEY",
     "SESSION_USER_KEY",
     "Auth",
@@ -73,6 +77,8 @@ __all__ = [
 ]
 
 _MIN_SECRET = 32
+REVOCABLE = frozenset({"sessions", "api_tokens", "refresh_tokens"})
+"""What a password change can revoke (`AuthConfig(revoke_on_password_change=...)`)."""
 
 
 class Auth(Plugin):
@@ -125,6 +131,17 @@ class Auth(Plugin):
                 raise TypeError(f"Auth() got an unknown option: {exc}") from None
         self.config = config
         """The options (`AuthConfig`)."""
+        revoke = frozenset(config.revoke_on_password_change)
+        if isinstance(config.revoke_on_password_change, str) or not revoke <= REVOCABLE:
+            raise ConfigurationError(
+                f"Auth(revoke_on_password_change={config.revoke_on_password_change!r}): give "
+                f"a collection of {', '.join(sorted(REVOCABLE))}",
+                "auth-revoke",
+            )
+        self.revoke_on_password_change = revoke
+        """What a password change or reset revokes (see `REVOCABLE`)."""
+        self.site_url = check_site_url(config.site_url)
+        """The site's address, which email links start with (no final slash)."""
         self.db = db
         """The database holding the auth tables."""
         self.secret_key = secret_key
@@ -241,6 +258,14 @@ class Auth(Plugin):
             self.session_store = sessions[0].store
         if not app.plugins_of(CSRF):
             app.install(CSRF())
+        refuse_untrusted_links(app, self.site_url)
+
+    def link_base(self, request: Request) -> str | None:
+        """Return what email links start with: `site_url`, or the request's checked host.
+
+        `None` (and an error in the log) when neither is safe to use.
+        """
+        return link_base(request, self.site_url)
 
     def routes(self, app: App) -> Sequence[Router | BaseRoute]:
         """The JSON views at the `init_app` prefix (none with `prefix=None`)."""
@@ -311,9 +336,11 @@ class Auth(Plugin):
     def session_hash(self, user: Any) -> str:
         """Return the HMAC of `user`'s password hash kept in their sessions.
 
-        Changing the password changes it, which logs out every other session.
+        Changing the password changes it, which logs out every other session (whatever
+        the session store), unless `"sessions"` is left out of `revoke_on_password_change`.
         """
-        data = b"trivium.auth.session:" + str(user.password).encode("utf-8")
+        password = user.password if "sessions" in self.revoke_on_password_change else ""
+        data = f"trivium.auth.session:{user.id}:{password}".encode()
         return hmac.new(self._key, data, hashlib.sha256).hexdigest()
 
     # Login and logout -----------------------------------------------------------------
@@ -337,11 +364,25 @@ class Auth(Plugin):
     async def login(self, request: Request, user: Any, session: AsyncSession | None = None) -> None:
         """Log `user` in on this request's session under a new session id.
 
-        The id changes (no session fixation), `last_login` is updated (in `session` when
-        given, else in a session of its own) and `request.user` becomes `user`.
+        The id changes (no session fixation) and so does the CSRF secret (a token
+        learnt before login is worthless after). When the session belonged to another
+        user (or to this one under an older password) its data is dropped first, so
+        nothing of theirs leaks; logging in again as the same user, or from an
+        anonymous session, keeps it (a cart, say), as Django does. `last_login` is
+        updated (in `session` when given, else in a session of its own) and
+        `request.user` becomes `user`.
         """
         store = request.session
+        previous = store.get(SESSION_USER_KEY)
+        if previous is not None and (
+            previous != user.id
+            or not hmac.compare_digest(str(store.get(SESSION_HASH_KEY)), self.session_hash(user))
+        ):
+            store.clear()
         await _maybe_await(store.rotate())  # type: ignore[attr-defined]
+        from trivium.csrf import rotate_csrf_secret
+
+        rotate_csrf_secret(store)
         store[SESSION_USER_KEY] = user.id
         store[SESSION_HASH_KEY] = self.session_hash(user)
         now = utcnow()
@@ -355,9 +396,18 @@ class Auth(Plugin):
         request.scope["user"] = user
         request.scope["auth"] = AuthInfo("session")
 
-    async def logout(self, request: Request) -> None:
-        """Log the request's user out: empty the session and drop its id."""
-        await _maybe_await(request.session.flush())  # type: ignore[attr-defined]
+    async def logout(self, request: Request, refresh_token: str | None = None) -> None:
+        """Log the request's user out: empty the session and drop its id.
+
+        With `refresh_token` (a JWT client logging out), that token and every token
+        rotated from it stop working; an invalid or expired one is ignored, since it
+        works nowhere already. Access tokens stay valid until they expire (minutes).
+        """
+        if "session" in request.scope:
+            await _maybe_await(request.session.flush())  # type: ignore[attr-defined]
+        if refresh_token is not None and self.jwt is not None:
+            async with self.transaction() as session:
+                await self.jwt.revoke(session, refresh_token)
         request.scope["user"] = ANONYMOUS
         request.scope["auth"] = None
 
@@ -368,12 +418,21 @@ class Auth(Plugin):
             yield session
 
     async def set_password(self, session: AsyncSession, user: Any, raw: str) -> None:
-        """Store `raw` as `user`'s password (Argon2id); their JWT refresh tokens stop working."""
+        """Store `raw` as `user`'s password (Argon2id) and revoke what it should.
+
+        By default (`revoke_on_password_change`) the user's other sessions, API tokens
+        and JWT refresh tokens stop working: whoever held the account before the change
+        (or the reset) keeps nothing. The views keep the session that made the change.
+        """
         from trivium.auth._models import set_password
+        from trivium.auth._tokens import revoke_user_tokens
 
         await set_password(user, raw)
-        if self.jwt is not None:
+        revoke = self.revoke_on_password_change
+        if "refresh_tokens" in revoke and self.jwt is not None:
             await self.jwt.revoke_user(session, user.id)
+        if "api_tokens" in revoke:
+            await revoke_user_tokens(session, user.id)
         await session.flush()
 
     async def update_session_hash(self, request: Request, user: Any) -> None:

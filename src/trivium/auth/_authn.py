@@ -146,7 +146,7 @@ async def _from_api_token(auth: Auth, credential: str, kind: str) -> tuple[Any, 
         if token is None or user is None or not user.is_active:
             raise CredentialError("Invalid, expired or revoked API token", challenge)
         await db_session.commit()
-    return user, AuthInfo("token", frozenset(token.scopes or ()), token.id)
+    return user, AuthInfo("token", frozenset(token.scopes or ()), token.id, token.expires_at)
 
 
 async def _from_jwt(auth: Auth, credential: str) -> tuple[Any, AuthInfo]:

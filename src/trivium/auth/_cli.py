@@ -77,6 +77,9 @@ class _AuthSetup:
                 "with Database(...).init_app(app)"
             )
         self.db: Database = db
+        from trivium.auth._auth import Auth
+
+        self.auth: Auth | None = auth if isinstance(auth, Auth) else None
         model: Any = getattr(auth, "user_model", None)
         self.model: type[AbstractUser] = model if isinstance(model, type) else User
         validators: Any = getattr(auth, "password_validators", None)
@@ -219,7 +222,10 @@ def changepassword(identifier: str, target: str | None) -> None:
         user = await session.get(model, found["id"])
         if user is None:
             raise click.ClickException(f"user {identifier!r} was deleted meanwhile")
-        await set_password(user, password)
+        if setup.auth is not None:  # revokes sessions and tokens as the views do
+            await setup.auth.set_password(session, user, password)
+        else:
+            await set_password(user, password)
 
     setup.run(change)
     click.echo("Password changed.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Collection
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
@@ -56,6 +57,14 @@ class AuthConfig:
         mail_from: the sender of the emails.
         reset_url: the link put in reset emails, with `{token}` where the token goes.
         reset_max_age: seconds a password reset link stays valid.
+        revoke_on_password_change: what stops working when a password is changed or
+            reset: `"sessions"` (the user's other sessions), `"api_tokens"` (every API
+            token of the user) and `"refresh_tokens"` (JWT refresh tokens). Default: all
+            three. Remove a kind to keep it alive across password changes.
+        site_url: the site's address (`"https://example.com"`), which email links start
+            with. Without it they start with the request's own host, and only when
+            `TrustedHostMiddleware` checked it; in production mode (`App.production`)
+            one of the two is required.
     """
 
     user_model: type[AbstractUser] | None = None
@@ -70,3 +79,7 @@ class AuthConfig:
     mail_from: str = "webmaster@localhost"
     reset_url: str | None = None
     reset_max_age: int = 3600
+    revoke_on_password_change: Collection[str] = frozenset(
+        {"sessions", "api_tokens", "refresh_tokens"}
+    )
+    site_url: str | None = None

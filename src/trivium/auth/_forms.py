@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import Field
 from pydantic import field_validator
 
+from trivium.auth._identity import check_email
 from trivium.auth._passwords import verify_password
 from trivium.auth._validators import DEFAULT_VALIDATORS
 from trivium.auth._validators import PasswordValidationError
@@ -72,13 +73,6 @@ _Email = Annotated[
 ]
 
 
-def _email(value: str) -> str:
-    local, at, domain = value.partition("@")
-    if not (local and at and domain) or any(c.isspace() for c in value):
-        raise ValueError("Enter a valid email address.")
-    return value
-
-
 class LoginForm(Form):
     """Log in with a user name or an email address and a password."""
 
@@ -126,8 +120,8 @@ class SignupForm(Form):
     @field_validator("email")
     @classmethod
     def check_email(cls, value: str) -> str:
-        """Refuse text that is not shaped like an email address."""
-        return _email(value)
+        """Refuse text that is not an email address (as the JSON sign-up does)."""
+        return check_email(value)
 
 
 def add_new_password_errors(

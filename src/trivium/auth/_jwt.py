@@ -231,6 +231,21 @@ class JWTConfig:
             .values(revoked_at=utcnow())
         )
 
+    async def revoke(self, session: AsyncSession, token: str) -> bool:
+        """Revoke the refresh token `token` and its family; return whether it was valid.
+
+        An invalid, expired or unknown token revokes nothing (it works nowhere).
+        """
+        try:
+            claims = self.decode(token, "refresh")
+        except InvalidTokenError:
+            return False
+        record = await session.scalar(select(RefreshToken).where(RefreshToken.jti == claims["jti"]))
+        if record is None or str(record.user_id) != claims["sub"]:
+            return False
+        await self.revoke_family(session, record.family)
+        return True
+
     async def revoke_user(self, session: AsyncSession, user_id: int) -> None:
         """Revoke every live refresh token of the user (after a password change, say)."""
         await session.execute(

@@ -3,17 +3,37 @@
 `Mailer` is anything with `async send(message)`. `ConsoleMailer` prints messages (the
 default, for development); `MemoryMailer` keeps them in `outbox` (for tests). An SMTP
 mailer is not built in yet: write a class with an async `send` (e.g. with `aiosmtplib`).
+
+A message built with `build_message(..., secrets=[token])` remembers which strings in it
+are secrets (reset tokens, verification codes). `ConsoleMailer`, whose output usually
+ends up in the server's logs, replaces them with `[redacted]` unless it was created with
+`show_secrets=True` (local development, where you need the link).
 """
 
 from __future__ import annotations
 
+import re
 import sys
+from collections.abc import Iterable
 from email.message import EmailMessage
 from typing import Protocol
 from typing import TextIO
 from typing import runtime_checkable
+from urllib.parse import quote
 
-__all__ = ["ConsoleMailer", "EmailMessage", "Mailer", "MemoryMailer", "build_message"]
+__all__ = [
+    "REDACTED",
+    "ConsoleMailer",
+    "EmailMessage",
+    "Mailer",
+    "MemoryMailer",
+    "build_message",
+    "message_secrets",
+]
+
+REDACTED = "[redacted]"
+"""What `ConsoleMailer` prints instead of a secret."""
+_TOKEN_QUERY = re.compile(r"([?&](?:token|code|key)=)[^&\s]+", re.IGNORECASE)
 
 
 @runtime_checkable
@@ -24,27 +44,65 @@ class Mailer(Protocol):
         """Send `message`."""
 
 
-def build_message(*, to: str, subject: str, body: str, sender: str) -> EmailMessage:
-    """Return a plain-text `EmailMessage`."""
-    message = EmailMessage()
+class _Message(EmailMessage):
+    """An `EmailMessage` that knows which of its strings are secrets."""
+
+    secrets: tuple[str, ...] = ()
+
+
+def build_message(
+    *, to: str, subject: str, body: str, sender: str, secrets: Iterable[str] = ()
+) -> EmailMessage:
+    """Return a plain-text `EmailMessage`; `secrets` are strings a log must not show."""
+    message = _Message()
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
+    message.secrets = tuple(s for s in secrets if s)
     return message
 
 
-class ConsoleMailer:
-    """Print each message to a stream (standard output by default) instead of sending it."""
+def message_secrets(message: EmailMessage) -> tuple[str, ...]:
+    """Return the secrets `build_message` recorded on `message` (none for other messages)."""
+    return getattr(message, "secrets", ())
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Return `text` with each secret (raw or URL-quoted) and any `?token=` value hidden."""
+    for secret in secrets:
+        for form in {secret, quote(secret, safe="")}:
+            text = text.replace(form, REDACTED)
+    return _TOKEN_QUERY.sub(rf"\g<1>{REDACTED}", text)
+
+
+class ConsoleMailer:
+    """Print each message to a stream (standard output by default) instead of sending it.
+
+    Args:
+        stream: where messages are written (default: `sys.stdout` at send time).
+        show_secrets: print reset tokens and links as they are. Off by default, since
+            the output of a server usually lands in its logs; turn it on only on a
+            development machine, where you need to follow the link.
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, show_secrets: bool = False) -> None:
         self.stream = stream
         """Where messages are written; `None` means `sys.stdout` at send time."""
+        self.show_secrets = show_secrets
+        """Whether secrets (reset tokens) are printed instead of `[redacted]`."""
 
     async def send(self, message: EmailMessage) -> None:
-        """Write `message` to the stream."""
+        """Write `message` to the stream, its secrets redacted unless `show_secrets`."""
         stream = self.stream or sys.stdout
-        stream.write(message.as_string() + "\n")
+        text = message.as_string()
+        if not self.show_secrets:
+            # Redact the decoded body too: a long line may be quoted-printable encoded.
+            body = message.get_body(("plain",))
+            content = body.get_content() if body is not None else ""
+            headers = "".join(f"{k}: {v}\n" for k, v in message.items())
+            text = redact(headers + "\n" + content, message_secrets(message))
+        stream.write(text + "\n")
         stream.flush()
 
 

@@ -26,11 +26,15 @@ from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import select
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import declared_attr
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
+from sqlalchemy.orm import validates
 
+from trivium.auth._identity import normalize_email
+from trivium.auth._identity import normalize_username
 from trivium.auth._passwords import UNUSABLE_PREFIX
 from trivium.auth._passwords import PasswordHasher
 from trivium.auth._passwords import hash_password
@@ -63,12 +67,25 @@ __all__ = [
     "get_user_by_identifier",
     "group_permissions",
     "normalize_email",
+    "normalize_username",
     "set_password",
     "set_unusable_password",
 ]
 
 UNUSABLE_PASSWORD_PREFIX = UNUSABLE_PREFIX
 """A stored password starting with this can never match (the user cannot log in with one)."""
+
+
+def _identity_column(length: int) -> String:
+    """A string compared byte for byte on every database.
+
+    MariaDB's and MySQL's default collations ignore case and accents (`álice` equals
+    `alice`), so a lookup or a unique check there would disagree with PostgreSQL and
+    SQLite. Identity is decided by `trivium.auth`'s normalisation instead.
+    """
+    return String(length).with_variant(
+        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+    )
 
 
 class Permission(IntPK, Model):
@@ -143,10 +160,10 @@ class AbstractUser:
     ```
     """
 
-    email: Mapped[str | None] = mapped_column(String(254), unique=True, default=None)
-    """The e-mail address, stored lower-cased (unique; optional if `username` is set)."""
-    username: Mapped[str | None] = mapped_column(String(150), unique=True, default=None)
-    """The user name (unique; optional if `email` is set)."""
+    email: Mapped[str | None] = mapped_column(_identity_column(254), unique=True, default=None)
+    """The e-mail address, normalised (`normalize_email`; unique; optional with a username)."""
+    username: Mapped[str | None] = mapped_column(_identity_column(150), unique=True, default=None)
+    """The user name, normalised (`normalize_username`; unique; optional with an email)."""
     password: Mapped[str] = mapped_column(String(255), default=UNUSABLE_PASSWORD_PREFIX)
     """The encoded Argon2id hash; a value starting with `"!"` is an unusable password."""
     is_active: Mapped[bool] = mapped_column(default=True)
@@ -176,6 +193,14 @@ class AbstractUser:
         """The permissions given to the user directly, besides those of their groups."""
         table = _user_link_table(cls.__tablename__, "permissions", "auth_permission")  # type: ignore[attr-defined]
         return relationship(Permission, secondary=table)
+
+    @validates("email", "username")
+    def _normalize(self, key: str, value: str | None) -> str | None:
+        """Store emails and user names in their canonical form, however they are set."""
+        if value is None:
+            return None
+        normalized = normalize_email(value) if key == "email" else normalize_username(value)
+        return normalized or None
 
     @property
     def identifier(self) -> str:
@@ -254,11 +279,6 @@ class RefreshToken(IntPK, Model):
     """The owner (load with `await token.awaitable_attrs.user`)."""
 
 
-def normalize_email(email: str) -> str:
-    """Return `email` stripped and lower-cased, as it is stored and looked up."""
-    return email.strip().lower()
-
-
 async def create_user(  # noqa: PLR0913 - keyword-only, like the columns they fill
     session: AsyncSession,
     *,
@@ -286,7 +306,7 @@ async def create_user(  # noqa: PLR0913 - keyword-only, like the columns they fi
         sqlalchemy.exc.IntegrityError: the e-mail or user name is taken.
     """
     email = normalize_email(email) if email else None
-    username = username.strip() if username else None
+    username = normalize_username(username) if username else None
     if not email and not username:
         raise ValueError("a user needs an email or a username")
     factory = cast("Callable[..., U]", model)  # the mixin has no typed __init__
@@ -354,15 +374,18 @@ async def get_user_by_identifier(
     *,
     model: type[U] = User,  # type: ignore[assignment]
 ) -> U | None:
-    """Return the user whose username is `identifier` or whose e-mail matches it, if any."""
-    identifier = identifier.strip()
-    if not identifier:
+    """Return the user whose username or e-mail is `identifier`, once normalised, if any.
+
+    An identifier with an `@` is looked up as an e-mail first, then as a user name.
+    The match is exact on the normalised form, whatever the database's collation.
+    """
+    value = normalize_username(identifier)
+    if not value:
         return None
-    column = model.email if "@" in identifier else model.username
-    value = normalize_email(identifier) if "@" in identifier else identifier
-    result = await session.execute(select(model).where(column == value))
-    found = result.scalars().first()
-    if found is None and "@" in identifier:
-        result = await session.execute(select(model).where(model.username == identifier))
-        found = result.scalars().first()
-    return found
+    names = ("email", "username") if "@" in value else ("username",)
+    for name in names:
+        column = getattr(model, name)
+        for found in (await session.execute(select(model).where(column == value))).scalars():
+            if getattr(found, name) == value:  # a custom table may compare loosely
+                return found
+    return None

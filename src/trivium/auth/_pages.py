@@ -192,7 +192,9 @@ def pages_router(  # noqa: PLR0913 - keyword-only options of the pages
         redirect_to: where to go after logging in without `?next=`, signing up or
             changing the password.
         base_url: the scheme and host put in reset links (`"https://example.com"`);
-            default: the request's, which trusts its `Host` header.
+            default: `Auth(site_url=...)`, else the request's own, only when
+            `TrustedHostMiddleware` checked its `Host` header (otherwise no link is
+            sent and the error is logged).
         renderer: draws the forms (default: one sharing `templates`' loader, so the
             app's `forms/*.html` overrides apply).
 
@@ -405,8 +407,10 @@ async def _send_reset_mail(pages: _Pages, request: Request, email: str) -> None:
         user = await get_user_by_identifier(session, email, model=auth.user_model)
     if user is None or not user.is_active or not user.email:
         return
+    base = pages.base_url or auth.link_base(request)
+    if base is None:  # the Host header is not checked: never put it in a link
+        return
     token = make_reset_token(auth, user)
-    base = pages.base_url or str(request.base_url).rstrip("/")
     path = pages.urls(request)["password_reset_confirm"]
     context = {
         "user": user,
@@ -417,7 +421,11 @@ async def _send_reset_mail(pages: _Pages, request: Request, email: str) -> None:
     subject = await render(request, "auth/password_reset_subject.txt", context)
     body = await render(request, "auth/password_reset_email.txt", context)
     message = build_message(
-        to=user.email, subject=" ".join(subject.split()), body=body, sender=auth.mail_from
+        to=user.email,
+        subject=" ".join(subject.split()),
+        body=body,
+        sender=auth.mail_from,
+        secrets=[token],
     )
     await auth.mail.send(message)
 

@@ -21,7 +21,7 @@ from trivium.auth._models import get_user_by_identifier
 if TYPE_CHECKING:
     from trivium.auth._auth import Auth
 
-__all__ = ["check_reset_token", "make_reset_token", "send_reset_email"]
+__all__ = ["check_reset_token", "make_reset_token", "reset_link", "send_reset_email"]
 
 _SALT = "trivium.auth.password-reset"
 
@@ -54,22 +54,43 @@ async def check_reset_token(auth: Auth, session: AsyncSession, token: str) -> An
     return user
 
 
-async def send_reset_email(auth: Auth, email: str) -> None:
-    """Email a reset link to the active user with this address, if there is one."""
-    if "@" not in email:
+def reset_link(auth: Auth, base: str | None) -> str | None:
+    """Return the reset link template (`{token}`) of the JSON views, or `None` if none is safe.
+
+    An absolute `reset_url` is used as it is, a path is joined to `base` (the site URL
+    or the checked request host), and without `reset_url` the mail carries the bare token.
+    """
+    template = auth.reset_url
+    if template is None:
+        return "{token}"
+    if template.startswith("/"):
+        return None if base is None else base + template
+    return template
+
+
+async def send_reset_email(auth: Auth, email: str, template: str | None = "{token}") -> None:
+    """Email a reset link to the active user with this address, if there is one.
+
+    `template` is the link with `{token}` in it (see `reset_link`); `None` sends nothing.
+    """
+    if "@" not in email or template is None:
         return
     async with auth.db.sessionmaker() as session:
         user = await get_user_by_identifier(session, email, model=auth.user_model)
     if user is None or not user.is_active or not user.email:
         return
     token = make_reset_token(auth, user)
-    link = auth.reset_url.format(token=token) if auth.reset_url else token
+    link = template.replace("{token}", token)
     body = (
         "Someone asked to reset the password of your account.\n\n"
         f"Use this link (or token) within {auth.reset_max_age // 60} minutes:\n{link}\n\n"
         "If it was not you, ignore this email."
     )
     message = build_message(
-        to=user.email, subject="Reset your password", body=body, sender=auth.mail_from
+        to=user.email,
+        subject="Reset your password",
+        body=body,
+        sender=auth.mail_from,
+        secrets=[token],
     )
     await auth.mail.send(message)

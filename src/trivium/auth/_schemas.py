@@ -9,14 +9,18 @@ body and their 400, 413 and 415 answers are documented here instead of by the co
 
 from __future__ import annotations
 
+from typing import Annotated
 from typing import Any
 from typing import Literal
 
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
+from pydantic import field_validator
 
 from trivium.auth._deps import error_response
+from trivium.auth._identity import check_email
+from trivium.params import Secret
 
 __all__ = [
     "BODY_ERRORS",
@@ -26,6 +30,7 @@ __all__ = [
     "APITokenOut",
     "CSRFTokenOut",
     "LoginIn",
+    "LogoutIn",
     "MeUpdate",
     "MessageOut",
     "NewAPITokenOut",
@@ -41,6 +46,8 @@ __all__ = [
 ]
 
 _STRICT = ConfigDict(extra="forbid", str_max_length=4096)
+_Password = Annotated[str, Secret()]
+"""A password (or reset token): a 422 about it never echoes the value."""
 _BODY_MEDIA_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -49,7 +56,14 @@ class LoginIn(BaseModel):
 
     model_config = _STRICT
     identifier: str = Field(min_length=1, max_length=254)
-    password: str = Field(min_length=1, max_length=4096)
+    password: _Password = Field(min_length=1, max_length=4096)
+
+
+class LogoutIn(BaseModel):
+    """Optional body of `POST /logout`: the refresh token a JWT client gives up."""
+
+    model_config = _STRICT
+    refresh_token: _Password | None = Field(default=None, max_length=4096)
 
 
 class MeUpdate(BaseModel):
@@ -63,8 +77,8 @@ class PasswordChange(BaseModel):
     """Body of `POST /password/change`."""
 
     model_config = _STRICT
-    old_password: str
-    new_password: str
+    old_password: _Password
+    new_password: _Password
 
 
 class ResetRequest(BaseModel):
@@ -78,17 +92,23 @@ class ResetConfirm(BaseModel):
     """Body of `POST /password/reset/confirm`."""
 
     model_config = _STRICT
-    token: str = Field(max_length=1024)
-    new_password: str
+    token: _Password = Field(max_length=1024)
+    new_password: _Password
 
 
 class SignupIn(BaseModel):
     """Body of `POST /signup`: no flags, so nobody signs up as staff."""
 
     model_config = _STRICT
-    email: str = Field(max_length=254)
+    email: str = Field(max_length=254, json_schema_extra={"format": "email"})
     username: str | None = Field(default=None, min_length=1, max_length=150)
-    password: str
+    password: _Password
+
+    @field_validator("email")
+    @classmethod
+    def _valid_email(cls, value: str) -> str:
+        """Refuse anything but an email address (no DNS lookup), normalised."""
+        return check_email(value)
 
 
 class TokenIn(BaseModel):
@@ -104,7 +124,7 @@ class RefreshIn(BaseModel):
     """Body of `POST /refresh`."""
 
     model_config = _STRICT
-    refresh_token: str = Field(max_length=4096)
+    refresh_token: _Password = Field(max_length=4096)
 
 
 class UserOut(BaseModel):

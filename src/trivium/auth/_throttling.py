@@ -1,39 +1,50 @@
-"""Login throttling: limit password attempts per identifier and per client address.
+"""Login throttling: limit password attempts per account and per client address.
 
 Counting every attempt (not only failures) keeps the check before the password hash, so a
 flood of guesses costs the server a store increment each, not an Argon2 computation.
+
+The counter belongs to the account, not to the spelling: the user name and the email of
+one user (in any case or Unicode form) share it. An identifier that matches no account
+is counted under its normalised form, so unknown names are limited the same way.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from trivium.auth._identity import normalize_identifier
 from trivium.errors import HTTPException
 
 if TYPE_CHECKING:
     from trivium.auth._auth import Auth
     from trivium.http import Request
 
-__all__ = ["reset_login_throttle", "throttle_login"]
+__all__ = ["account_key", "reset_login_throttle", "throttle_login"]
 
 _PREFIX = "auth:login:"
 
 
-def _identifier_key(identifier: str) -> str:
-    return f"id:{identifier.strip().lower()[:254]}"
+async def account_key(auth: Auth, identifier: str) -> str:
+    """Return the throttle key of the account `identifier` names (or of the name itself)."""
+    from trivium.auth._models import get_user_by_identifier
+
+    async with auth.db.sessionmaker() as session:
+        user = await get_user_by_identifier(session, identifier, model=auth.user_model)
+    if user is not None:
+        return f"user:{user.id}"
+    return f"id:{normalize_identifier(identifier)[:254]}"
 
 
 async def reset_login_throttle(auth: Auth, identifier: str) -> None:
-    """Forget the login attempts counted for `identifier` in the current window."""
+    """Forget the login attempts counted for the account `identifier` names."""
     limits = auth.login_throttle
     if limits is None or auth.throttle_store is None:
         return
     from trivium.stores import Throttle
 
     limit, window = limits.per_identifier
-    await Throttle(auth.throttle_store, limit, window, prefix=_PREFIX).reset(
-        _identifier_key(identifier)
-    )
+    key = await account_key(auth, identifier)
+    await Throttle(auth.throttle_store, limit, window, prefix=_PREFIX).reset(key)
 
 
 async def throttle_login(auth: Auth, request: Request, identifier: str) -> None:
@@ -49,7 +60,7 @@ async def throttle_login(auth: Auth, request: Request, identifier: str) -> None:
     store = auth.throttle_store
     client = request.client
     checks = [
-        (limits.per_identifier, _identifier_key(identifier)),
+        (limits.per_identifier, await account_key(auth, identifier)),
         (limits.per_ip, f"ip:{client.host if client else '-'}"),
     ]
     for (limit, window), key in checks:

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trivium.auth._models import APIToken
@@ -28,6 +29,7 @@ __all__ = [
     "list_tokens",
     "looks_like_api_token",
     "revoke_token",
+    "revoke_user_tokens",
 ]
 
 TOKEN_PREFIX = "trv_"  # noqa: S105 - a marker, not a secret
@@ -126,3 +128,12 @@ async def revoke_token(session: AsyncSession, user_id: int, token_id: int) -> bo
     token.revoked_at = utcnow()
     await session.flush()
     return True
+
+
+async def revoke_user_tokens(session: AsyncSession, user_id: int) -> None:
+    """Revoke every live token of the user (after a password change or reset)."""
+    await session.execute(
+        update(APIToken)
+        .where(APIToken.user_id == user_id, APIToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

@@ -27,6 +27,7 @@ from trivium.auth._deps import error_response
 from trivium.auth._jwt import InvalidTokenError
 from trivium.auth._passwords import verify_password
 from trivium.auth._resets import check_reset_token
+from trivium.auth._resets import reset_link
 from trivium.auth._resets import send_reset_email
 from trivium.auth._schemas import BODY_ERRORS
 from trivium.auth._schemas import CONFLICT
@@ -34,6 +35,7 @@ from trivium.auth._schemas import THROTTLED
 from trivium.auth._schemas import APITokenOut
 from trivium.auth._schemas import CSRFTokenOut
 from trivium.auth._schemas import LoginIn
+from trivium.auth._schemas import LogoutIn
 from trivium.auth._schemas import MessageOut
 from trivium.auth._schemas import MeUpdate
 from trivium.auth._schemas import NewAPITokenOut
@@ -51,15 +53,19 @@ from trivium.auth._tokens import create_token
 from trivium.auth._tokens import list_tokens
 from trivium.auth._tokens import revoke_token
 from trivium.auth._validators import PasswordValidationError
+from trivium.background import BackgroundTasks
+from trivium.db import utcnow
 from trivium.di import Depends
 from trivium.errors import HTTPException
 from trivium.errors import RequestValidationError
 from trivium.http import Request
 from trivium.http import Response
 from trivium.openapi import OAuth2PasswordRequestForm
+from trivium.params import redact_secret_inputs
 from trivium.routing import Router
 
 if TYPE_CHECKING:
+    from trivium.auth._anonymous import AuthInfo
     from trivium.auth._models import APIToken
 
 __all__ = ["build_router", "user_data"]
@@ -125,7 +131,9 @@ def parse(model: type[M], data: dict[str, Any]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False, include_context=False)) from None
+        errors = [dict(e) for e in exc.errors(include_url=False, include_context=False)]
+        # Passwords and tokens are never echoed back (`Secret` fields).
+        raise RequestValidationError(redact_secret_inputs(errors, model)) from None
 
 
 def check_new_password(auth: Auth, password: str, user: Any) -> None:
@@ -141,6 +149,11 @@ def check_new_password(auth: Auth, password: str, user: Any) -> None:
             for m in exc.messages
         ]
         raise RequestValidationError(errors) from None
+
+
+def _optional(extra: dict[str, Any]) -> dict[str, Any]:
+    extra["requestBody"]["required"] = False
+    return extra
 
 
 def build_router(auth: Auth, prefix: str) -> Router:
@@ -177,10 +190,23 @@ def _session_routes(router: Router, auth: Auth) -> None:
         await auth.reset_login_throttle(body.identifier)
         return user_data(user)
 
-    @router.post("/logout", status_code=204, response_description="Logged out")
+    @router.post(
+        "/logout",
+        status_code=204,
+        response_description="Logged out",
+        responses=BODY_ERRORS,
+        openapi_extra=_optional(json_or_form_body(LogoutIn)),
+    )
     async def logout(request: Request) -> Response:
-        """Log out: the session is emptied and its id dropped."""
-        await auth.logout(request)
+        """Log out: the session is emptied and its id dropped.
+
+        A JWT client sends its refresh token (`{"refresh_token": ...}`, JSON or form) to
+        revoke it, and every token rotated from it, at once.
+        """
+        refresh_token = None
+        if request.headers.get("content-type"):
+            refresh_token = parse(LogoutIn, await read_body(request)).refresh_token
+        await auth.logout(request, refresh_token)
         return Response(status_code=204)
 
     @router.get("/csrf", response_model=CSRFTokenOut)
@@ -272,9 +298,16 @@ def _password_routes(router: Router, auth: Auth) -> None:
         return {"detail": "Password changed"}
 
     @router.post("/password/reset", status_code=202, response_model=MessageOut)
-    async def reset_password(body: ResetRequest) -> dict[str, str]:
-        """Email a reset link if the address belongs to a user (the answer is always 202)."""
-        await send_reset_email(auth, body.email)
+    async def reset_password(
+        request: Request, body: ResetRequest, background: BackgroundTasks
+    ) -> dict[str, str]:
+        """Email a reset link if the address belongs to a user (the answer is always 202).
+
+        The lookup and the mail happen after the answer is sent, so neither its content
+        nor its timing tells whether the address belongs to an account.
+        """
+        base = auth.link_base(request) if (auth.reset_url or "").startswith("/") else None
+        background.add_task(send_reset_email, auth, body.email, reset_link(auth, base))
         return {"detail": "If the address is known, a reset link was sent"}
 
     @router.post(
@@ -305,14 +338,18 @@ def _token_routes(router: Router, auth: Auth) -> None:
         "/tokens",
         status_code=201,
         response_model=NewAPITokenOut,
-        responses={403: error_response("A token asked for more scopes than its own")},
+        responses={
+            403: error_response("A token asked for more scopes, or a later expiry, than its own")
+        },
     )
     async def new_token(request: Request, user: CurrentUser, body: TokenIn) -> dict[str, Any]:
-        """Create an API token; the key is in the answer and never shown again."""
-        info = request.auth
-        if info is not None and not info.has_scopes(frozenset(body.scopes)):
-            raise HTTPException(403, "A token cannot create a token with more scopes than its own")
+        """Create an API token; the key is in the answer and never shown again.
+
+        A request authenticated by a token may only ask for a subset of that token's
+        scopes, and an API token may not create one that outlives it.
+        """
         expires = datetime.timedelta(days=body.expires_in_days) if body.expires_in_days else None
+        _check_minting(request.auth, frozenset(body.scopes), expires)
         async with auth.transaction() as session:
             token, key = await create_token(
                 session, user.id, body.name, scopes=body.scopes, expires_in=expires
@@ -331,6 +368,23 @@ def _token_routes(router: Router, auth: Auth) -> None:
             if not await revoke_token(session, user.id, token_id):
                 raise HTTPException(404, "No such token")
         return Response(status_code=204)
+
+
+def _check_minting(
+    info: AuthInfo | None, scopes: frozenset[str], expires: datetime.timedelta | None
+) -> None:
+    """Raise 403 unless the credential of the request may create a token like this."""
+    if info is None:
+        return
+    if not info.has_scopes(scopes):
+        raise HTTPException(403, "A token cannot create a token with more scopes than its own")
+    if info.method == "token" and info.expires_at is not None:
+        if expires is None:
+            raise HTTPException(
+                403, "A token that expires cannot create a token that never expires"
+            )
+        if utcnow() + expires > info.expires_at:
+            raise HTTPException(403, "A token cannot create a token that outlives it")
 
 
 def _jwt_routes(router: Router, auth: Auth) -> None:

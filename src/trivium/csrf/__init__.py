@@ -31,6 +31,7 @@ from trivium.csrf._policy import CSRFPolicy
 from trivium.csrf._token import CSRF_FIELD
 from trivium.csrf._token import csrf_field_name
 from trivium.csrf._token import get_csrf_token
+from trivium.csrf._token import rotate_csrf_secret
 
 __all__ = [
     "CSRF",
@@ -41,4 +42,5 @@ __all__ = [
     "CSRFStep",
     "csrf_field_name",
     "get_csrf_token",
+    "rotate_csrf_secret",
 ]

@@ -28,6 +28,7 @@ __all__ = [
     "csrf_field_name",
     "get_csrf_token",
     "mask_token",
+    "rotate_csrf_secret",
     "session_of",
     "verify_token",
 ]
@@ -118,3 +119,13 @@ def get_csrf_token(request: HTTPConnection) -> str:
         secret = secrets.token_bytes(_SIZE)
         session[SESSION_KEY] = _encode(secret)
     return mask_token(secret)
+
+
+def rotate_csrf_secret(session: MutableMapping[str, Any]) -> None:
+    """Give `session` a new CSRF secret: tokens handed out before stop verifying.
+
+    `trivium.auth` calls it at login, so a token an attacker learnt (or planted) in the
+    anonymous session does not work for the logged-in user. Fetch a new token after
+    logging in (`GET /auth/csrf`, or any page that renders `csrf_input()`).
+    """
+    session[SESSION_KEY] = _encode(secrets.token_bytes(_SIZE))

@@ -15,6 +15,7 @@ import re
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Collection
+from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Annotated
@@ -62,6 +63,7 @@ Action = Literal["list", "create", "read", "replace", "update", "delete"]
 """An operation of a CRUD router."""
 
 ACTIONS: tuple[Action, ...] = ("list", "create", "read", "replace", "update", "delete")
+Where = Mapping[str, Any] | None
 
 
 class CRUDError(BaseModel):
@@ -105,6 +107,13 @@ class CRUDOptions(TypedDict, total=False):
     """Your own response schema."""
     require_if_match: bool
     """Answer `PUT`, `PATCH` and `DELETE` without an `If-Match` header with a 428 (default `False`)."""
+    row_filter: Callable[..., Any]
+    """A dependency returning `{column: value}` that every row of the request must match.
+
+    Rows that do not match are invisible (404, left out of lists) and new rows get the
+    values: `row_filter=lambda user: {"owner_id": user.id}` with a `CurrentUser`
+    parameter serves each user their own rows only. See docs/crud.md.
+    """
 
 
 class CRUDRouter(Router):
@@ -138,6 +147,7 @@ class _Resource:
     listing: ListPlan
     reset: dict[str, Any]
     require_if_match: bool = False
+    row_filter: Callable[..., Any] | None = None
 
     @property
     def name(self) -> str:
@@ -149,22 +159,34 @@ class _Resource:
     def pk_param(self) -> inspect.Parameter:
         return _param(self.pk, Annotated[self.pk_type, Path()])
 
-    async def get(self, session: AsyncSession, key: Any, *, lock: bool = False) -> Any:
+    def where_param(self) -> list[inspect.Parameter]:
+        """The `row_filter` dependency's parameter, if there is one."""
+        if self.row_filter is None:
+            return []
+        from trivium.di import Depends
+
+        return [_param("_where", Annotated[dict[str, Any], Depends(self.row_filter)])]
+
+    async def get(
+        self, session: AsyncSession, key: Any, *, lock: bool = False, where: Where = None
+    ) -> Any:
         row = await session.get(self.model, key, with_for_update=lock or None)
-        if row is None:
+        if row is None or any(getattr(row, k) != v for k, v in (where or {}).items()):
             raise HTTPException(404, f"{self.name} {key} not found")
         return row
 
     def etag(self, row: Any) -> str:
         return etag(row, self.schemas.read)
 
-    async def checked(self, session: AsyncSession, request: Request, key: Any) -> Any:
+    async def checked(
+        self, session: AsyncSession, request: Request, key: Any, where: Where = None
+    ) -> Any:
         """Return the row to change, after checking the request's `If-Match` against it.
 
         With `If-Match`, the row is locked until the transaction ends, so no other
         write can slip in between the check and this one.
         """
-        row = await self.get(session, key, lock="if-match" in request.headers)
+        row = await self.get(session, key, lock="if-match" in request.headers, where=where)
         check_if_match(request, self.etag(row), required=self.require_if_match)
         return row
 
@@ -211,8 +233,10 @@ class _Resource:
                 return Violation(FOREIGN_KEY, table, (key,), fk)
         return found
 
-    async def list(self, _session: AsyncSession, **params: Any) -> dict[str, Any]:
-        query = self.listing.apply(self.model.objects(_session), params)
+    async def list(
+        self, _session: AsyncSession, _where: Where = None, **params: Any
+    ) -> dict[str, Any]:
+        query = self.listing.apply(self.model.objects(_session).filter(**(_where or {})), params)
         page = await query.paginate(params["page"], params["size"])
         read = self.schemas.read
         return {
@@ -224,9 +248,14 @@ class _Resource:
         }
 
     async def read(
-        self, _session: AsyncSession, _request: Request, _response: Response, **params: Any
+        self,
+        _session: AsyncSession,
+        _request: Request,
+        _response: Response,
+        _where: Where = None,
+        **params: Any,
     ) -> Any:
-        row = await self.get(_session, params[self.pk])
+        row = await self.get(_session, params[self.pk], where=_where)
         tag = self.etag(row)
         if_none_match = _request.headers.get("if-none-match")
         if if_none_match is not None and _weak_listed(if_none_match, tag):
@@ -235,9 +264,14 @@ class _Resource:
         return self.schemas.read.model_validate(row)
 
     async def create(
-        self, _session: AsyncSession, _request: Request, _response: Response, body: BaseModel
+        self,
+        _session: AsyncSession,
+        _request: Request,
+        _response: Response,
+        body: BaseModel,
+        _where: Where = None,
     ) -> BaseModel:
-        values = body.model_dump(exclude_unset=True)
+        values = {**body.model_dump(exclude_unset=True), **(_where or {})}
         row = self.model()
         await self.write(_session, row, values)
         key = getattr(row, self.pk)
@@ -245,12 +279,18 @@ class _Resource:
         _response.headers["etag"] = self.etag(row)
         return self.schemas.read.model_validate(row)
 
-    async def change(
-        self, session: AsyncSession, request: Request, response: Response, key: Any, values: Any
+    async def change(  # noqa: PLR0913 - the handler's parts, passed on
+        self,
+        session: AsyncSession,
+        request: Request,
+        response: Response,
+        key: Any,
+        values: Any,
+        where: Where = None,
     ) -> BaseModel:
-        row = await self.checked(session, request, key)
+        row = await self.checked(session, request, key, where)
         if values:
-            await self.write(session, row, values)
+            await self.write(session, row, {**values, **(where or {})})
         response.headers["etag"] = self.etag(row)
         return self.schemas.read.model_validate(row)
 
@@ -260,10 +300,11 @@ class _Resource:
         _request: Request,
         _response: Response,
         body: BaseModel,
+        _where: Where = None,
         **params: Any,
     ) -> BaseModel:
         values = {**self.reset, **body.model_dump(exclude_unset=True)}
-        return await self.change(_session, _request, _response, params[self.pk], values)
+        return await self.change(_session, _request, _response, params[self.pk], values, _where)
 
     async def update(
         self,
@@ -271,14 +312,17 @@ class _Resource:
         _request: Request,
         _response: Response,
         body: BaseModel,
+        _where: Where = None,
         **params: Any,
     ) -> BaseModel:
         values = body.model_dump(exclude_unset=True)
-        return await self.change(_session, _request, _response, params[self.pk], values)
+        return await self.change(_session, _request, _response, params[self.pk], values, _where)
 
-    async def delete(self, _session: AsyncSession, _request: Request, **params: Any) -> None:
+    async def delete(
+        self, _session: AsyncSession, _request: Request, _where: Where = None, **params: Any
+    ) -> None:
         key = params[self.pk]
-        row = await self.checked(_session, _request, key)
+        row = await self.checked(_session, _request, key, _where)
         try:
             async with _session.begin_nested():
                 await _session.delete(row)
@@ -394,6 +438,7 @@ def _add_routes(router: CRUDRouter, res: _Resource, actions: Collection[Action])
         if action not in actions:
             continue
         path, methods, params, returns, options = routes[action]
+        params = [*params, *res.where_param()]
         name = f"{action}_{snake}"
         endpoint = _endpoint(name, getattr(res, action), params, returns)
         router.add_route(path, endpoint, methods, name=name, summary=summaries[action], **options)
@@ -474,6 +519,7 @@ def crud_router(model: type[Any], db: Database, **options: Unpack[CRUDOptions]) 
         listing,
         reset_values(schemas.replace, model),
         bool(options.get("require_if_match", False)),
+        options.get("row_filter"),
     )
     router = CRUDRouter(
         model,

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from trivium.middleware._base import CallNext
     from trivium.middleware._cors import CORSMiddleware
     from trivium.middleware._gzip import GZipMiddleware
+    from trivium.middleware._hosts import TRUSTED_HOST_KEY
     from trivium.middleware._hosts import TrustedHostMiddleware
     from trivium.middleware._proxy import ProxyHeadersMiddleware
     from trivium.middleware._request_id import RequestIDLogFilter
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HSTS",
     "BaseHTTPMiddleware",
+    "TRUSTED_HOST_KEY",
     "CORSMiddleware",
     "CallNext",
     "ContentSecurityPolicy",
@@ -48,6 +50,7 @@ _LAZY = {
     "BaseHTTPMiddleware": "_base",
     "CallNext": "_base",
     "CORSMiddleware": "_cors",
+    "TRUSTED_HOST_KEY": "_hosts",
     "ContentSecurityPolicy": "_security",
     "GZipMiddleware": "_gzip",
     "HSTS": "_security",

@@ -18,7 +18,14 @@ from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
 
-__all__ = ["TrustedHostMiddleware", "host_name", "request_target"]
+__all__ = ["TRUSTED_HOST_KEY", "TrustedHostMiddleware", "host_name", "request_target"]
+
+TRUSTED_HOST_KEY = "trivium.trusted_host"
+"""Scope key set to `True` by `TrustedHostMiddleware` once the `Host` header passed its check.
+
+Code that builds absolute URLs from the request (password-reset links) trusts
+`request.base_url` only when it is set. It is not set with `allowed_hosts=["*"]`.
+"""
 
 _NAME = re.compile(
     r"^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$"
@@ -111,6 +118,7 @@ class TrustedHostMiddleware:
                 break
         host = host_name(raw.decode("latin-1"))
         if self.is_allowed(host):
+            scope[TRUSTED_HOST_KEY] = True
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":

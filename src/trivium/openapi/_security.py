@@ -28,6 +28,7 @@ from typing import TypeVar
 from trivium.errors import HTTPException
 from trivium.http import Request
 from trivium.params import Form
+from trivium.params import Secret
 
 __all__ = [
     "APIKeyCookie",
@@ -348,11 +349,11 @@ class OAuth2PasswordRequestForm:
         self,
         *,
         username: Annotated[str, Form()],
-        password: Annotated[str, Form()],
+        password: Annotated[str, Secret(), Form()],
         grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
         scope: Annotated[str, Form()] = "",
         client_id: Annotated[str | None, Form()] = None,
-        client_secret: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Secret(), Form()] = None,
     ) -> None:
         self.username = username
         """The user name."""

@@ -11,5 +11,19 @@ from trivium.params._markers import Param
 from trivium.params._markers import ParamSource
 from trivium.params._markers import Path
 from trivium.params._markers import Query
+from trivium.params._secret import Secret
+from trivium.params._secret import redact_secret_inputs
 
-__all__ = ["Body", "Cookie", "File", "Form", "Header", "Param", "ParamSource", "Path", "Query"]
+__all__ = [
+    "Body",
+    "Cookie",
+    "File",
+    "Form",
+    "Header",
+    "Param",
+    "ParamSource",
+    "Path",
+    "Query",
+    "Secret",
+    "redact_secret_inputs",
+]

@@ -33,6 +33,7 @@ from trivium.http._request import Request
 from trivium.params._analysis import Analysis
 from trivium.params._analysis import FieldSpec
 from trivium.params._markers import ParamSource
+from trivium.params._secret import redact_secret_inputs
 
 __all__ = ["Plan", "validation_errors"]
 
@@ -63,6 +64,7 @@ class Plan:
         "header",
         "json_errors_as_validation",
         "model_sections",
+        "params_type",
         "path",
         "query",
         "strict_content_type",
@@ -115,7 +117,12 @@ class Plan:
             for f in fields
             if not f.required and not f.is_model
         ]
-        self.validator = _build_validator(fields, self, name) if fields else None
+        self.params_type: Any = None
+        """The TypedDict validated (its keys are the sections: path, query, body...)."""
+        self.validator: TypeAdapter[Any] | None = None
+        if fields:
+            self.params_type = _params_type(fields, self, name)
+            self.validator = TypeAdapter(self.params_type)
         self.validate = _core_validate(self.validator) if self.validator is not None else None
 
     async def extract(self, conn: HTTPConnection) -> dict[str, Any]:
@@ -162,6 +169,8 @@ class Plan:
                     and loc[0] not in self.model_sections
                 ):
                     error["input"] = None
+            # A secret field (a password) is never echoed back.
+            redact_secret_inputs(errors, self.params_type)
             raise RequestValidationError(errors, body) from None
         if self.body_field is not None:
             # Handlers see the single body under its parameter name, like embedded ones.
@@ -355,7 +364,7 @@ def _field_type(spec: FieldSpec) -> Any:
     return Annotated[spec.annotation, info]
 
 
-def _build_validator(fields: list[FieldSpec], plan: Plan, name: str) -> TypeAdapter[Any]:
+def _params_type(fields: list[FieldSpec], plan: Plan, name: str) -> Any:
     sections: dict[str, Any] = {}
     required_sections: set[str] = set()
     by_section: dict[str, list[FieldSpec]] = {}
@@ -378,11 +387,10 @@ def _build_validator(fields: list[FieldSpec], plan: Plan, name: str) -> TypeAdap
         sections[section] = TypedDict(f"{name}_{section}", keys)  # type: ignore[operator]
         if section != "body" or plan.body_required:
             required_sections.add(section)
-    top = TypedDict(  # type: ignore[misc]
+    return TypedDict(  # type: ignore[operator]
         f"{name}_params",
         {k: (Required if k in required_sections else NotRequired)[v] for k, v in sections.items()},
     )
-    return TypeAdapter(top)
 
 
 def _core_validate(adapter: TypeAdapter[Any]) -> Callable[[Any], Any]:

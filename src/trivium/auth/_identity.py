@@ -1,0 +1,53 @@
+"""Identity normalisation: the one place that decides when two spellings are one account.
+
+Emails and user names are stored, looked up, kept unique and throttled in one canonical
+form: Unicode NFKC, then case folding, then NFKC again (Unicode's "NFKC_Casefold"
+identifier caseless match), with surrounding white space removed. So `ADA@Example.com`,
+`ada@example.com` and the same written in full-width letters are one address, and
+`Straße` and `STRASSE` one user name.
+
+Accents are not removed: `álice` and `alice` are two accounts on every database. The
+auth tables compare these columns byte for byte (MariaDB's default collation would
+otherwise find `alice` when asked for `álice`, and refuse the second account), so the
+database never decides identity on its own.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+__all__ = ["check_email", "normalize_email", "normalize_identifier", "normalize_username"]
+
+
+def normalize_identifier(value: str) -> str:
+    """Return the canonical form of a user name or email: NFKC, case-folded, stripped."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
+    return folded.strip()
+
+
+def normalize_email(email: str) -> str:
+    """Return `email` as it is stored and looked up (see `normalize_identifier`)."""
+    return normalize_identifier(email)
+
+
+def normalize_username(username: str) -> str:
+    """Return `username` as it is stored and looked up (see `normalize_identifier`)."""
+    return normalize_identifier(username)
+
+
+def check_email(value: str) -> str:
+    """Return `value` normalised if it is a syntactically valid email address.
+
+    Uses `email-validator` without a DNS lookup (no network on sign-up).
+
+    Raises:
+        ValueError: it is not an email address (`bob`, `<script>@x`, two `@`...).
+    """
+    from email_validator import EmailNotValidError
+    from email_validator import validate_email
+
+    try:
+        checked = validate_email(value.strip(), check_deliverability=False, test_environment=True)
+    except EmailNotValidError:
+        raise ValueError("Enter a valid email address.") from None
+    return normalize_email(checked.normalized)
