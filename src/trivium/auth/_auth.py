@@ -25,9 +25,6 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trivium.auth._links import check_site_url
-from trivium.auth._links import link_base
-from trivium.auth._links import refuse_untrusted_links
 from trivium.auth._anonymous import ANONYMOUS
 from trivium.auth._anonymous import AuthInfo
 from trivium.auth._authn import SESSION_HASH_KEY
@@ -38,6 +35,9 @@ from trivium.auth._authn import resolve
 from trivium.auth._config import AuthConfig
 from trivium.auth._config import LoginThrottle
 from trivium.auth._config import ObjectPermission
+from trivium.auth._links import check_site_url
+from trivium.auth._links import link_base
+from trivium.auth._links import refuse_untrusted_links
 from trivium.auth._mail import ConsoleMailer
 from trivium.auth._mail import Mailer
 from trivium.auth._models import APIToken

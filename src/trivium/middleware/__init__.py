@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HSTS",
-    "BaseHTTPMiddleware",
     "TRUSTED_HOST_KEY",
+    "BaseHTTPMiddleware",
     "CORSMiddleware",
     "CallNext",
     "ContentSecurityPolicy",
