@@ -14,7 +14,6 @@ import gc
 import importlib
 import inspect
 import logging
-import operator
 import os
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
@@ -32,23 +31,27 @@ from trivium.di._solver import AppScope
 from trivium.di._solver import RequestContext
 from trivium.di._solver import resolving
 from trivium.errors import ConfigurationError
+from trivium.http._host import KNOWN_HOSTS
+from trivium.http._host import host_problem_rsgi
 from trivium.http._limits import Limits
 from trivium.http._request import DEFAULT_MAX_BODY_SIZE
 from trivium.http._request import Request
 from trivium.http._response import Response
+from trivium.middleware._edge import Edge
+from trivium.middleware._edge import EdgePolicy
+from trivium.middleware._edge import ExceptionHandler
 from trivium.middleware._stack import Middleware
 from trivium.middleware._stack import build_stack
-from trivium.middleware._stack import error_response
 from trivium.plugins._host import PluginHost
 from trivium.plugins._plugin import Plugin
 from trivium.protocols._rsgi import http_scope
 from trivium.protocols._rsgi import rsgi_receive
 from trivium.protocols._rsgi import rsgi_send
+from trivium.protocols._rsgi import send_response
 from trivium.protocols._rsgi import websocket_adapters
 from trivium.routing._route import Mount
 from trivium.routing._router import Lifespan
 from trivium.routing._router import Router
-from trivium.types import ASGIApp
 from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
@@ -73,9 +76,7 @@ DEFAULT_SECURITY_HEADERS: Mapping[str, str] = {
 """What `App(security_headers=True)`, the default, adds to responses (as Django does)."""
 
 logger = logging.getLogger("trivium.error")
-_first = operator.itemgetter(0)
 E = TypeVar("E", bound=Callable[..., Any])
-ExceptionHandler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 
 class DependencyOverrides(dict[Callable[..., Any], Callable[..., Any]]):
@@ -279,7 +280,7 @@ class App(PluginHost, Router):
 
         self.state = State()
         """App-wide state (`app.state.db = ...`)."""
-        self._asgi: ASGIApp | None = None
+        self._asgi: Edge | None = None
         self._dispatcher: Dispatcher | None = None
         self._lifespan_state: dict[str, Any] | None = None
         self._rsgi_http: Callable[[Any, Any], Awaitable[None]] | None = None
@@ -292,7 +293,10 @@ class App(PluginHost, Router):
             for k, v in (security_headers or {}).items()
         ]
         """Header pairs added to every response that lacks them, built once."""
-        self._default_names = frozenset(name for name, _ in self.default_headers)
+        self.policy = EdgePolicy()
+        """What the edge applies to every response (default headers, error handling).
+
+        Built from the app's settings when the app is compiled."""
         self.openapi_url = openapi_url
         self.docs_url = docs_url
         self.redoc_url = redoc_url
@@ -338,7 +342,17 @@ class App(PluginHost, Router):
     def add_exception_handler(
         self, key: type[BaseException] | int, handler: ExceptionHandler
     ) -> None:
-        """Handle exceptions of class `key` (or HTTP errors with status `key`) with `handler`."""
+        """Handle exceptions of class `key` (or HTTP errors with status `key`) with `handler`.
+
+        Raises:
+            ConfigurationError: the app has started (`exception-handler-after-start`).
+        """
+        if self._asgi is not None:
+            raise ConfigurationError(
+                "exception handlers cannot be added after the app has started; add them "
+                "before the first request (or pass exception_handlers={...} to App)",
+                "exception-handler-after-start",
+            )
         self.exception_handlers[key] = handler
 
     def exception_handler(self, key: type[BaseException] | int) -> Callable[[E], E]:
@@ -391,12 +405,14 @@ class App(PluginHost, Router):
 
         if any(getattr(m.cls, "replaces_default_headers", False) for m in self.user_middleware):
             self.default_headers = []
-        self._default_names = frozenset(name for name, _ in self.default_headers)
 
         self._build_plugins()
         dispatcher = Dispatcher(self)
         self._dispatcher = dispatcher
-        self._asgi = build_stack(self, dispatcher, self.user_middleware)
+        # Last, once everything that may register handlers or headers has run.
+        self.policy = EdgePolicy(tuple(self.default_headers), self.exception_handlers, self.debug)
+        stack = build_stack(dispatcher, self.user_middleware)
+        self._asgi = Edge(stack, self.policy, guard=bool(self.user_middleware))
         direct = not self.user_middleware and not self.root_path
         self._rsgi_http = dispatcher.serve_rsgi if direct else None
 
@@ -447,6 +463,14 @@ class App(PluginHost, Router):
             self.build()
             serve = self._rsgi_http
         if serve is not None and scope.proto == "http":
+            # The edge's `Host` check, inline: one look-up when the value was seen before.
+            hosts = scope.headers.get_all("host")
+            if len(hosts) != 1 or hosts[0] not in KNOWN_HOSTS:
+                problem = host_problem_rsgi(hosts, scope.http_version)
+                if problem is not None:
+                    refusal = self._asgi.refusal(problem)  # type: ignore[union-attr]
+                    send_response(protocol, refusal, scope.method == "HEAD")
+                    return
             await serve(scope, protocol)  # no user middleware: the dispatcher's RSGI path
             return
         if scope.proto == "http":
@@ -567,21 +591,19 @@ class App(PluginHost, Router):
 
     def finalize(self, response: Response) -> Response:
         """Add the app's default headers that `response` doesn't set itself."""
-        defaults = self.default_headers
-        if defaults:
-            raw = response.raw_headers
-            if self._default_names.isdisjoint(map(_first, raw)):
-                raw.extend(defaults)  # the usual case, checked without a Python-level loop
-            else:
-                present = {name for name, _ in raw}
-                raw.extend(pair for pair in defaults if pair[0] not in present)
-        return response
+        self.build()
+        return self.policy.finalize(response)
 
     # Errors ---------------------------------------------------------------------------
 
     async def error_response(self, request: Request, exc: Exception) -> tuple[Response, bool]:
-        """Turn `exc` into a response; the flag says whether to re-raise it after sending."""
-        return await error_response(self, request, exc)
+        """Turn `exc` into a response, default headers included.
+
+        The flag says whether to re-raise `exc` after sending: only unexpected errors
+        are, so that the server logs them.
+        """
+        self.build()
+        return await self.policy.error_response(request, exc)
 
     def log_teardown_error(self, exc: BaseException) -> None:
         """Log an error raised by a dependency's teardown after the response was sent."""

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from trivium import App
+from trivium import Request
 from trivium import WebSocket
+from trivium.middleware import Middleware
+from trivium.middleware import TrustedHostMiddleware
 from trivium.responses import EventSourceResponse
 
 app = App()
@@ -35,3 +38,15 @@ async def ws_echo(websocket: WebSocket) -> None:
     await websocket.accept()
     async for text in websocket.iter_text():
         await websocket.send_text(f"echo: {text}")
+
+
+@app.get("/base")
+async def base(request: Request) -> str:
+    return str(request.base_url)
+
+
+guarded = App(
+    middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "*.example.com"])]
+)
+"""The same routes behind `TrustedHostMiddleware`."""
+guarded.include_router(app)

@@ -2,72 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
+from tests.e2e.live import SERVER_ARGS
+from tests.e2e.live import SERVER_IDS
+from tests.e2e.live import serving
 
 pytestmark = pytest.mark.live
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(
-    params=[["--interface", "rsgi"], ["--interface", "asgi"], ["--server", "uvicorn"]],
-    ids=["rsgi", "asgi", "uvicorn"],
-)
+@pytest.fixture(params=SERVER_ARGS, ids=SERVER_IDS)
 def server(request: pytest.FixtureRequest) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "trivium.cli",
-            "run",
-            "tests.e2e.live_app:app",
-            "--port",
-            str(port),
-            *request.param,
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(url + "/plaintext", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("server did not start within 20 s")
+    with serving("tests.e2e.live_app:app", request.param) as url:
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
 
 
 def test_plain_and_json_requests(server: str) -> None:

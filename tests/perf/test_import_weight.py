@@ -67,7 +67,12 @@ class Scope:
         self.method = "GET"
         self.path = path
         self.query_string = query
-        self.headers = {"host": "127.0.0.1:8000"}
+        self.headers = Headers(host="127.0.0.1:8000")
+
+
+class Headers(dict):
+    def get_all(self, key):
+        return [self[key]] if key in self else []
 
 
 class Protocol:

@@ -35,6 +35,9 @@ class _Headers(dict[str, str]):
     def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
         return list(super().items())
 
+    def get_all(self, key: str) -> list[str]:
+        return [self[key]] if key in self else []
+
 
 class _Scope:
     proto = "http"

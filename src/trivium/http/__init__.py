@@ -12,6 +12,8 @@ from trivium.http._datastructures import Headers
 from trivium.http._datastructures import MutableHeaders
 from trivium.http._datastructures import QueryParams
 from trivium.http._datastructures import State
+from trivium.http._host import Authority
+from trivium.http._host import parse_authority
 from trivium.http._limits import FormLimits
 from trivium.http._limits import Limits
 from trivium.http._request import ClientDisconnect
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "URL",
     "Address",
+    "Authority",
     "ClientDisconnect",
     "EventSourceResponse",
     "FileResponse",
@@ -59,6 +62,7 @@ __all__ = [
     "WebSocket",
     "WebSocketDisconnect",
     "WebSocketState",
+    "parse_authority",
 ]
 
 _LAZY = {

@@ -18,6 +18,8 @@ from urllib.parse import unquote_plus
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
 
+from trivium.errors import HTTPException
+from trivium.http._host import host_problem
 from trivium.types import Scope
 
 __all__ = [
@@ -255,15 +257,26 @@ class URL:
 
     @classmethod
     def from_scope(cls, scope: Scope) -> URL:
-        """Rebuild the full URL the client requested from an ASGI scope."""
+        """Rebuild the full URL the client requested from an ASGI scope.
+
+        The host comes from the `Host` header when it holds one, else from the address
+        the server listens on.
+
+        Raises:
+            HTTPException: 400 when the `Host` header is not a valid `host[:port]`
+                or appears twice: a URL is never built from a forged authority.
+        """
         scheme = scope.get("scheme", "http")
         # ASGI servers put the mount prefix in both `root_path` and `path`.
         path = scope["path"]
         query = scope.get("query_string", b"")
         host = None
+        problem = host_problem({"headers": scope["headers"]})
+        if problem is not None:
+            raise HTTPException(400, f"Invalid Host header: {problem}")
         for key, value in scope["headers"]:
             if key == b"host":
-                host = value.decode("latin-1")
+                host = value.decode("latin-1") or None
                 break
         if host is None:
             try:

@@ -1,7 +1,10 @@
 """Refuse requests whose `Host` header is not one of the app's own names.
 
 A forged `Host` poisons every absolute URL the app builds (password-reset links, redirects,
-cache keys). The allowed names are compiled once into a set of exact names and a tuple of
+cache keys). The header is first parsed as a URL authority (`trivium.http.parse_authority`:
+a host name or IP address and an optional port, nothing else), so that values such as
+`example.com:@evil.example` or `evil.example#.example.com` are refused rather than matched
+as text. The allowed names are compiled once into a set of exact names and a tuple of
 suffixes for `*.example.com` patterns, so the check is a set lookup and one `endswith`.
 """
 
@@ -11,6 +14,8 @@ import re
 from collections.abc import Sequence
 
 from trivium.errors import ConfigurationError
+from trivium.http._host import invalid_host
+from trivium.http._host import parse_authority
 from trivium.http._response import JSONResponse
 from trivium.http._response import RedirectResponse
 from trivium.types import ASGIApp
@@ -34,13 +39,13 @@ _IP_LITERAL = re.compile(r"^(\[[0-9a-f:.]+\]|[0-9.]+)$")
 
 
 def host_name(host: str) -> str:
-    """Return the host of a `Host` header value: lower-cased, without port or final dot."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        end = host.find("]")
-        return host[: end + 1] if end != -1 else host
-    name = host.rpartition(":")[0] if ":" in host else host
-    return name.rstrip(".")
+    """Return the host of a `Host` header value: lower-cased, without port or final dot.
+
+    An invalid value (see `trivium.http.parse_authority`) gives `""`, which no pattern
+    allows.
+    """
+    authority = parse_authority(host.strip())
+    return authority.host if authority is not None else ""
 
 
 def request_target(scope: Scope) -> str:
@@ -55,6 +60,11 @@ def request_target(scope: Scope) -> str:
 
 class TrustedHostMiddleware:
     """Answer 400 to requests for a host the app does not serve.
+
+    Refused with 400 and a JSON `detail`: a `Host` that is not a valid `host[:port]`
+    (user info, path, query or fragment characters, a bad port), a request with two
+    `Host` headers or none, and a valid host that no pattern allows. A websocket to
+    such a host is closed with code 1008.
 
     Args:
         app: the ASGI app to wrap.
@@ -108,30 +118,43 @@ class TrustedHostMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass requests for an allowed host on; refuse or redirect the others."""
-        if scope["type"] not in ("http", "websocket") or self.allow_any:
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        raw = b""
+        raw: bytes | None = None
         for key, value in scope["headers"]:
             if key == b"host":
+                if raw is not None:
+                    await self._refuse(
+                        scope, receive, send, "the request has more than one Host header"
+                    )
+                    return
                 raw = value
-                break
-        host = host_name(raw.decode("latin-1"))
-        if self.is_allowed(host):
-            scope[TRUSTED_HOST_KEY] = True
+        text = (raw or b"").decode("latin-1")
+        authority = parse_authority(text)
+        if authority is None:
+            await self._refuse(scope, receive, send, _invalid(text))
+            return
+        if self.is_allowed(authority.host):
+            if not self.allow_any:  # "*" vouches for no host
+                scope[TRUSTED_HOST_KEY] = True
             await self.app(scope, receive, send)
             return
+        host = authority.host
+        if scope["type"] == "http" and self.www_redirect and self.is_allowed("www." + host):
+            port = f":{authority.port}" if authority.port is not None else ""
+            target = f"{scope.get('scheme', 'http')}://www.{host}{port}{request_target(scope)}"
+            await RedirectResponse(target, 308)(scope, receive, send)
+            return
+        await self._refuse(scope, receive, send, f"{text[:100]!r} is not served here")
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, reason: str) -> None:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008, "reason": "Invalid host"})
             return
-        if self.www_redirect and host and self.is_allowed("www." + host):
-            port = raw.decode("latin-1").strip().rpartition("]")[2].rpartition(":")[2]
-            netloc = f"www.{host}:{port}" if port.isdigit() else f"www.{host}"
-            target = f"{scope.get('scheme', 'http')}://{netloc}{request_target(scope)}"
-            await RedirectResponse(target, 308)(scope, receive, send)
-            return
-        shown = raw.decode("latin-1")[:100]
-        response = JSONResponse(
-            {"detail": f"Invalid host header: {shown!r} is not served here"}, 400
-        )
+        response = JSONResponse({"detail": f"Invalid Host header: {reason}"}, 400)
         await response(scope, receive, send)
+
+
+def _invalid(text: str) -> str:
+    return invalid_host(text) if text else "the request names no host"

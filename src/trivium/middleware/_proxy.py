@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from trivium.errors import ConfigurationError
+from trivium.http._host import parse_authority
 from trivium.types import ASGIApp
 from trivium.types import Receive
 from trivium.types import Scope
@@ -29,7 +30,6 @@ __all__ = ["ProxyHeadersMiddleware", "parse_forwarded"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-_HOST = re.compile(r"^([A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
 _FORWARDED_PAIR = re.compile(r'\s*([A-Za-z]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;,\s]*)\s*')
 
 
@@ -178,7 +178,7 @@ class ProxyHeadersMiddleware:
                 proto = "wss" if proto == "https" else "ws"
             scope["scheme"] = proto
         host = _pick(hosts, index, len(fors))
-        if host and _HOST.match(host):
+        if host and parse_authority(host) is not None:
             headers = [(k, v) for k, v in scope["headers"] if k != b"host"]
             headers.append((b"host", host.encode("latin-1")))
             scope["headers"] = headers

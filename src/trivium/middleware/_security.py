@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from trivium.errors import ConfigurationError
+from trivium.http._host import parse_authority
 from trivium.http._response import JSONResponse
 from trivium.http._response import RedirectResponse
 from trivium.middleware._hosts import request_target
@@ -62,7 +63,6 @@ _COOP = frozenset(
     {"same-origin", "same-origin-allow-popups", "noopener-allow-popups", "unsafe-none"}
 )
 _FRAME_ANCESTORS = {"DENY": "'none'", "SAMEORIGIN": "'self'"}
-_HOST = re.compile(r"^[A-Za-z0-9._~-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +315,7 @@ class HTTPSRedirectMiddleware:
         netloc = _netloc(scope)
         if netloc is None:
             if kind == "http":
-                await JSONResponse({"detail": "Invalid host header"}, 400)(scope, receive, send)
+                await JSONResponse({"detail": "Invalid Host header"}, 400)(scope, receive, send)
             else:
                 await send({"type": "websocket.close", "code": 1008, "reason": "Invalid host"})
             return
@@ -348,7 +348,7 @@ def _netloc(scope: Scope) -> str | None:
             return None
         name, port = str(server[0]), server[1]
         host = f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
-    elif not _HOST.match(host):
+    elif parse_authority(host) is None:
         return None
     # Drop the plain-HTTP default port; any other port is kept as given.
     for default in (":80", ":443"):

@@ -30,6 +30,7 @@ __all__ = [
     "rsgi_receive",
     "rsgi_send",
     "send_finalized",
+    "send_response",
     "websocket_adapters",
 ]
 
@@ -305,9 +306,18 @@ def send_finalized(protocol: Any, response: Any, head_only: bool, app: Any) -> N
     key = tuple(response.raw_headers)
     headers = cache.get(key)
     if headers is None:
-        headers = _str_headers(app.finalize(response).raw_headers)
+        headers = _str_headers(app.policy.finalize(response).raw_headers)
         if len(cache) < _LISTS_LIMIT:
             cache[key] = headers
+    if head_only or not response.body:
+        protocol.response_empty(response.status_code, headers)
+    else:
+        protocol.response_bytes(response.status_code, headers, response.body)
+
+
+def send_response(protocol: Any, response: Any, head_only: bool) -> None:
+    """Write a rendered response whose headers are final, without caching its header list."""
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers]
     if head_only or not response.body:
         protocol.response_empty(response.status_code, headers)
     else:

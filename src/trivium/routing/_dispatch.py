@@ -104,7 +104,7 @@ class Dispatcher:
                     await route.handle(scope, receive, send, self.app)
                     return
                 if method == "OPTIONS":
-                    response = self.app.finalize(Response(None, 204, {"allow": entry.allow}))
+                    response = self.app.policy.finalize(Response(None, 204, {"allow": entry.allow}))
                     await response(scope, receive, send)
                     return
                 await self._error(
@@ -124,7 +124,7 @@ class Dispatcher:
             raise RuntimeError(f"unsupported ASGI scope type {scope['type']!r}")
         for mount in self.mounts:
             if path == mount.path or path.startswith(mount.path + "/") or not mount.path:
-                await mount.handle(scope, receive, send)
+                await mount.handle(scope, receive, send, self.app.policy)
                 return
         await self._not_found(scope, receive, send, path)
 
@@ -163,7 +163,9 @@ class Dispatcher:
                 if absolute:
                     url = Request(scope, receive, send).url
                     target = str(url.replace(path=root + other, fragment=""))
-                await self.app.finalize(RedirectResponse(target, status))(scope, receive, send)
+                await self.app.policy.finalize(RedirectResponse(target, status))(
+                    scope, receive, send
+                )
                 return
         await self._error(scope, receive, send, HTTPException(404))
 
@@ -178,7 +180,7 @@ class Dispatcher:
         response, _ = await self.app.error_response(request, error)
         for after in self.after:
             await after(request, response)
-        await self.app.finalize(response)(scope, receive, send)
+        await self.app.policy.finalize(response)(scope, receive, send)
 
     def url_path_for(self, name: str, params: dict[str, Any]) -> str:
         """Build the path of route `name` (`"mount:child"` reaches into mounted apps)."""

@@ -31,6 +31,8 @@ from trivium.http._limits import Limits
 from trivium.http._request import DEFAULT_LIMITS
 from trivium.http._request import Request
 from trivium.http._response import Response
+from trivium.middleware._edge import EdgePolicy
+from trivium.middleware._edge import guarded
 from trivium.params._analysis import ARG_VALUE
 from trivium.params._analysis import CALL_ASYNC
 from trivium.params._analysis import Special
@@ -405,7 +407,7 @@ class Route(BaseRoute):
             if type(response).__call__ is not Response.__call__:
                 if request is None:
                     request = Request(scope, receive, send, limits=self.limits)
-                app.finalize(response)
+                app.policy.finalize(response)
                 failure = await _send_streamed(response, scope, receive, send, request, app)
                 if failure is not None:
                     error, reraise = failure
@@ -415,7 +417,7 @@ class Route(BaseRoute):
                 if response.background is not None:
                     await response.background()
             else:
-                await app.finalize(response)(scope, receive, send)
+                await app.policy.finalize(response)(scope, receive, send)
         finally:
             if ctx.request_stack:
                 leftover = await teardown(ctx.request_stack, error, ctx.limiter)
@@ -459,7 +461,7 @@ async def _send_streamed(  # noqa: PLR0913 - the connection plus what its error 
         if started:
             raise
         fallback, reraise = await app.error_response(request, exc)
-        await app.finalize(fallback)(scope, receive, send)
+        await app.policy.finalize(fallback)(scope, receive, send)
         return exc, reraise
     return None
 
@@ -630,10 +632,20 @@ class Mount(BaseRoute):
         self.path = path
         self.app = app
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Pass the request to the mounted app with `root_path` extended by the prefix."""
+    async def handle(
+        self, scope: Scope, receive: Receive, send: Send, policy: EdgePolicy | None = None
+    ) -> None:
+        """Pass the request to the mounted app with `root_path` extended by the prefix.
+
+        With the parent app's `policy`, HTTP responses of the mounted app (static files,
+        another framework's app) get the parent's default headers, and an error it
+        raises before answering is answered by the parent's exception handlers.
+        """
         materialize = getattr(scope, "materialize", None)
         child = materialize() if materialize is not None else dict(scope)
         child["root_path"] = scope.get("root_path", "") + self.path
         child.pop("app", None)
+        if policy is not None and child["type"] == "http":
+            await guarded(self.app, child, receive, send, policy, scope)
+            return
         await self.app(child, receive, send)

@@ -48,6 +48,10 @@ class _Headers:
                 return v
         return default
 
+    def get_all(self, key: str) -> list[str]:
+        key = key.lower()
+        return [v for k, v in self._items if k == key]
+
     def __contains__(self, key: str) -> bool:
         return self.get(key) is not None
 
