@@ -297,7 +297,17 @@ def run(*, subset: bool = False, timeout: float = 900) -> Score:
         baseline_run = _start(runs / "fastapi", selection, block=False)
     trivium = _finish(*trivium_run, timeout)
     if baseline_run is not None:
-        baseline_file.write_text(json.dumps(_finish(*baseline_run, timeout), sort_keys=True))
+        outcomes = _finish(*baseline_run, timeout)
+        passed = sum(1 for outcome, _ in outcomes.values() if outcome == "passed")
+        if passed < len(outcomes) // 2:
+            # A broken checkout (two runs extracting into one cache at once, a half-written
+            # sdist) must not be cached as FastAPI's own result: every later run would compare
+            # against it and score 0 of 0.
+            raise RuntimeError(
+                f"FastAPI itself passed only {passed} of {len(outcomes)} tutorial tests; "
+                f"delete {CACHE} and run again (one harness run at a time per checkout)"
+            )
+        baseline_file.write_text(json.dumps(outcomes, sort_keys=True))
     baseline = json.loads(baseline_file.read_text())
     return Score(version, baseline, trivium, time.monotonic() - started)
 
