@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections.abc import AsyncIterator
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,3 +124,18 @@ def source() -> FileResponse:
 
 
 # --8<-- [end:streaming]
+
+
+# --8<-- [start:generators]
+class Reading(BaseModel):
+    sensor: str
+    value: float
+
+
+@app.get("/readings")
+async def readings(count: int = 3) -> AsyncIterator[Reading]:
+    for n in range(count):  # each item is validated against Reading: one JSON line each
+        yield Reading(sensor="t1", value=20 + n / 2)
+
+
+# --8<-- [end:generators]

@@ -81,3 +81,9 @@ def test_a_value_that_breaks_the_response_model_is_a_500() -> None:
     response = TestClient(broken, raise_server_exceptions=False).get("/")
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal Server Error"}
+
+
+def test_a_generator_handler_streams_json_lines() -> None:
+    response = TestClient(app).get("/readings?count=2")
+    assert response.headers["content-type"] == "application/jsonl"
+    assert response.text == '{"sensor":"t1","value":20.0}\n{"sensor":"t1","value":20.5}\n'

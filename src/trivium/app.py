@@ -565,7 +565,9 @@ class App(PluginHost, Router):
         from trivium.params._plan import Plan
 
         self.build()
-        analysis = analyse(dependency, path_names=set(), overrides=self.effective_overrides())
+        analysis = analyse(
+            dependency, path_names=set(), overrides=self.effective_overrides(), handler=False
+        )
         required = [f.name or f.python_name for f in analysis.fields if f.required]
         if required or analysis.specials & {"request", "websocket"}:
             raise ConfigurationError(

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tarfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -277,17 +278,46 @@ def _finish(
     return data
 
 
-def run(*, subset: bool = False, timeout: float = 900) -> Score:
-    """Run the tutorial tests on FastAPI and on trivium.compat and score them."""
+def _selection(only: Sequence[str]) -> list[str]:
+    """Turn chapter names (`test_body`) or paths below `tests/test_tutorial` into pytest ids."""
+    paths = []
+    for item in only:
+        item = item.removeprefix(f"{TUTORIAL}/").removeprefix("test_tutorial/")
+        paths.append(f"{TUTORIAL}/{item}")
+    return paths
+
+
+def run(
+    *,
+    subset: bool = False,
+    only: Sequence[str] = (),
+    keyword: str | None = None,
+    timeout: float = 900,
+) -> Score:
+    """Run the tutorial tests on FastAPI and on trivium.compat and score them.
+
+    `only` (chapters or test files) and `keyword` (pytest's `-k`) narrow the run for
+    working on one chapter; the baseline is then the whole suite's, filtered to the
+    tests that ran.
+    """
     version = installed_fastapi()
     started = time.monotonic()
     source = fetch(version)
     chapters = SUBSET if subset else None
     selection = [f"{TUTORIAL}/{c}" for c in chapters] if chapters else [TUTORIAL]
     name = "subset" if subset else "full"
-    baseline_file = (
-        CACHE / f"baseline-{version}-{name}-py{sys.version_info[0]}{sys.version_info[1]}.json"
-    )
+    if only or keyword:
+        # A narrowed run compares against the whole suite's baseline (run once if missing).
+        if not (CACHE / _baseline_name(version, "full")).exists():
+            run(timeout=timeout)
+        narrowed = _run_trivium(source, _selection(only) if only else [TUTORIAL], keyword, timeout)
+        full = json.loads((CACHE / _baseline_name(version, "full")).read_text())
+        ran = {n.split("::")[0] for n in narrowed}
+        baseline = {n: v for n, v in full.items() if n.split("::")[0] in ran}
+        if keyword:
+            baseline = {n: v for n, v in baseline.items() if n in narrowed}
+        return Score(version, baseline, narrowed, time.monotonic() - started)
+    baseline_file = CACHE / _baseline_name(version, name)
     runs = CACHE / "runs"
     _prepare(source, runs / "trivium", port=True)
     trivium_run = _start(runs / "trivium", selection, block=True)
@@ -312,20 +342,44 @@ def run(*, subset: bool = False, timeout: float = 900) -> Score:
     return Score(version, baseline, trivium, time.monotonic() - started)
 
 
+def _baseline_name(version: str, name: str) -> str:
+    return f"baseline-{version}-{name}-py{sys.version_info[0]}{sys.version_info[1]}.json"
+
+
+def _run_trivium(
+    source: Path, selection: list[str], keyword: str | None, timeout: float
+) -> dict[str, list[str]]:
+    tree = CACHE / "runs" / "trivium"
+    _prepare(source, tree, port=True)
+    extra = ["-k", keyword] if keyword else []
+    return _finish(*_start(tree, [*selection, *extra], block=True), timeout)
+
+
 def main() -> None:
     """Print the score and the failures grouped by error (for finding compat gaps)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subset", action="store_true", help="run the make-test subset only")
     parser.add_argument("--min-rate", type=float, default=None, help="exit 1 below this rate")
     parser.add_argument("--show", type=int, default=3, help="test ids shown per failure group")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="CHAPTER",
+        help="run only this chapter (test_body) or test file below tests/test_tutorial "
+        "(repeatable); scored against the whole suite's baseline",
+    )
+    parser.add_argument("-k", dest="keyword", default=None, help="pytest -k expression")
     args = parser.parse_args()
-    score = run(subset=args.subset)
+    score = run(subset=args.subset, only=args.only, keyword=args.keyword)
     for message, nodes in score.failures().items():
         print(f"{len(nodes):4d}  {message}")
         for node in nodes[: args.show]:
             print(f"        {node}")
     print(score.summary())
     floor = args.min_rate
+    if floor is None and (args.only or args.keyword):
+        return
     if floor is None:
         floor = SUBSET_RATE if args.subset else FULL_RATE
     if score.rate < floor:

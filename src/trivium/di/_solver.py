@@ -26,6 +26,7 @@ from trivium.params._analysis import ARG_STEP
 from trivium.params._analysis import ARG_VALUE
 from trivium.params._analysis import CALL_ASYNC
 from trivium.params._analysis import CALL_ASYNC_GEN
+from trivium.params._analysis import CALL_ITER
 from trivium.params._analysis import CALL_SYNC
 from trivium.params._analysis import CALL_SYNC_GEN
 from trivium.params._analysis import Special
@@ -193,6 +194,8 @@ async def _call(
         value = await anyio.to_thread.run_sync(next, gen, limiter=ctx.limiter)
         stack.append((gen, False))
         return value
+    if kind == CALL_ITER:
+        return step.call(**kwargs)  # a generator handler's generator, advanced while sent
     raise RuntimeError(f"unknown step kind {kind}")  # pragma: no cover
 
 

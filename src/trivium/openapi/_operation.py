@@ -32,6 +32,8 @@ from trivium.openapi._registry import title_for
 from trivium.openapi._security import SecurityRequirement
 from trivium.params import ParamSource
 from trivium.routing import Route
+from trivium.routing import is_generator_handler
+from trivium.routing import stream_item_type
 
 __all__ = [
     "CONVERTER_SCHEMAS",
@@ -112,6 +114,17 @@ _SSE_EVENT_SCHEMA: dict[str, Any] = {
         "retry": {"type": "integer"},
     },
 }
+
+_SSE_ITEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "data": {"type": "string"},
+        "event": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer", "minimum": 0},
+    },
+}
+"""One event of a generator handler's stream (OpenAPI 3.2 `itemSchema`)."""
 
 
 def openapi_path(path: str) -> str:
@@ -279,8 +292,39 @@ def _response_class(route: Route) -> Any:
     return None
 
 
+def _stream_content(
+    route: Route, response_class: Any, registry: SchemaRegistry
+) -> dict[str, Any] | None:
+    """Describe a generator handler's items (`itemSchema`), as JSON Lines or events."""
+    from trivium.responses import EventSourceResponse
+    from trivium.responses import StreamingResponse
+
+    sse = response_class is not None and issubclass(response_class, EventSourceResponse)
+    if not sse and response_class is not None and issubclass(response_class, StreamingResponse):
+        return None  # raw chunks: documented by the response class's media type
+    item = route.response_model
+    if item is None:
+        item = stream_item_type(route.endpoint)
+    item_schema = registry.schema(item, "serialization") if item is not None else {}
+    if not sse:
+        return {"application/jsonl": {"itemSchema": item_schema}}
+    event = copy.deepcopy(_SSE_ITEM_SCHEMA)
+    if item is not None:
+        event["properties"]["data"] = {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": item_schema,
+        }
+        event["required"] = ["data"]
+    return {"text/event-stream": {"itemSchema": event}}
+
+
 def _success_content(route: Route, registry: SchemaRegistry) -> dict[str, Any] | None:
     response_class = _response_class(route)
+    if is_generator_handler(route.endpoint):
+        streamed = _stream_content(route, response_class, registry)
+        if streamed is not None:
+            return streamed
     media = "application/json" if response_class is None else response_class.media_type
     if media is None:
         return None

@@ -98,8 +98,13 @@ def field_info(spec: Any, *, alias: str | None = None) -> FieldInfo:
         # Only a model field can carry these; a parameter documents `deprecated` itself.
         kwargs["alias"] = alias
         kwargs["deprecated"] = marker.deprecated
+    if alias is None:
+        # A parameter is titled after the name the client sends ("User-Agent"), as FastAPI.
+        title = (spec.name or spec.python_name).replace("_", " ").title()
+    else:
+        title = title_for(alias)
     info: FieldInfo = Field(
-        title=marker.title or title_for(spec.python_name if alias is None else alias),
+        title=marker.title or title,
         description=marker.description,
         examples=marker.examples,
         **kwargs,

@@ -58,6 +58,7 @@ CALL_ASYNC = 0
 CALL_SYNC = 1
 CALL_ASYNC_GEN = 2
 CALL_SYNC_GEN = 3
+CALL_ITER = 4  # a generator handler: called, its items streamed while the response is sent
 
 
 @dataclasses.dataclass(slots=True)
@@ -292,15 +293,20 @@ class _Analyser:
         return (param.name, ARG_VALUE, key)
 
 
-def analyse(
+def analyse(  # noqa: PLR0913 - keyword-only switches of one analysis
     call: Callable[..., Any],
     *,
     path_names: set[str],
     dependencies: tuple[Depends, ...] = (),
     overrides: Mapping[Callable[..., Any], Callable[..., Any]] | None = None,
     websocket: bool = False,
+    handler: bool = True,
 ) -> Analysis:
     """Analyse `call` (a handler) with the route's extra `dependencies`.
+
+    A generator `handler` is called without being advanced: what it yields is streamed
+    as the response body. With `handler=False` (a dependency resolved on its own) a
+    generator is advanced to its `yield`, as dependencies are.
 
     Raises:
         ConfigurationError: a parameter can't be resolved (unknown path parameter,
@@ -308,6 +314,10 @@ def analyse(
     """
     analyser = _Analyser(path_names, overrides or {}, websocket)
     analyser.add_callable(call, "request", use_cache=False, extra_deps=dependencies)
+    root = analyser.steps[-1]
+    if handler and not websocket and root.kind in (CALL_ASYNC_GEN, CALL_SYNC_GEN):
+        # A generator handler is not a dependency: its generator is the response body.
+        root.kind = CALL_ITER
     return Analysis(
         fields=list(analyser.fields.values()),
         steps=analyser.steps,

@@ -10,6 +10,8 @@ from trivium.routing._route import RouteOptions
 from trivium.routing._route import WebSocketRoute
 from trivium.routing._router import Router
 from trivium.routing._router import merge_options
+from trivium.routing._stream import is_generator_handler
+from trivium.routing._stream import stream_item_type
 from trivium.routing._trie import CONVERTERS
 from trivium.routing._trie import Converter
 
@@ -23,5 +25,7 @@ __all__ = [
     "RouteOptions",
     "Router",
     "WebSocketRoute",
+    "is_generator_handler",
     "merge_options",
+    "stream_item_type",
 ]

@@ -266,6 +266,7 @@ class Route(BaseRoute):
             include=options.get("response_model_include"),
             exclude=options.get("response_model_exclude"),
             name=name,
+            endpoint=self.endpoint,
         )
         limits = options.get("limits") or app.limits
         if "max_body_size" in options:

@@ -25,6 +25,9 @@ from trivium.errors import ConfigurationError
 from trivium.errors import ResponseValidationError
 from trivium.http._response import Response
 from trivium.http._response import json_default
+from trivium.routing._stream import is_generator_handler
+from trivium.routing._stream import make_stream_serializer
+from trivium.routing._stream import stream_item_type
 
 __all__ = ["Serializer", "make_serializer", "model_from_annotation"]
 
@@ -101,7 +104,7 @@ def _merge(response: Response, temporal: Response | None, default_status: int | 
     return response
 
 
-def make_serializer(  # noqa: PLR0913 - one closure per output strategy, chosen once
+def make_serializer(  # noqa: PLR0913, C901 - one closure per output strategy, chosen once
     *,
     response_model: Any,
     status_code: int | None,
@@ -113,14 +116,34 @@ def make_serializer(  # noqa: PLR0913 - one closure per output strategy, chosen 
     include: Any = None,
     exclude: Any = None,
     name: str = "handler",
+    endpoint: Callable[..., Any] | None = None,
 ) -> Serializer:
     """Compile the function that turns `(result, ctx)` into a `Response`.
 
     `include`/`exclude` filter fields (pydantic's syntax) with or without a response
-    model: a field listed in `exclude` is never sent.
+    model: a field listed in `exclude` is never sent. A generator `endpoint` streams its
+    items (see `trivium.routing._stream`).
     """
     status = status_code or 200
     filtered = include is not None or exclude is not None or exclude_defaults
+    dump: dict[str, Any] = {
+        "exclude_unset": exclude_unset,
+        "exclude_none": exclude_none,
+        "by_alias": by_alias,
+    }
+    if endpoint is not None and is_generator_handler(endpoint):
+        item_type = response_model if response_model is not None else stream_item_type(endpoint)
+        if item_type is None and filtered:
+            item_type = Any  # filtering needs pydantic's serializer, as below
+        if filtered:
+            dump.update(_filters(item_type, include, exclude), exclude_defaults=exclude_defaults)
+        return make_stream_serializer(
+            status_code=status_code,
+            response_class=response_class,
+            dump=dump,
+            item_type=item_type,
+            name=name,
+        )
     if response_model is None and filtered:
         # Filtering needs pydantic's serializer even for plain data (dicts, models).
         response_model = Any
@@ -128,11 +151,6 @@ def make_serializer(  # noqa: PLR0913 - one closure per output strategy, chosen 
     plain_json = response_class is None or response_class in _json_classes()
     validate, to_json = _core_methods(adapter) if adapter is not None else (None, None)
 
-    dump: dict[str, Any] = {
-        "exclude_unset": exclude_unset,
-        "exclude_none": exclude_none,
-        "by_alias": by_alias,
-    }
     if filtered:
         dump.update(_filters(response_model, include, exclude), exclude_defaults=exclude_defaults)
 
