@@ -27,6 +27,7 @@ from typing import TypeVar
 import anyio
 
 from trivium.di._depends import Depends
+from trivium.di._overrides import DependencyOverrides
 from trivium.di._solver import AppScope
 from trivium.di._solver import RequestContext
 from trivium.di._solver import resolving
@@ -49,9 +50,9 @@ from trivium.protocols._rsgi import rsgi_receive
 from trivium.protocols._rsgi import rsgi_send
 from trivium.protocols._rsgi import send_response
 from trivium.protocols._rsgi import websocket_adapters
-from trivium.routing._route import Mount
 from trivium.routing._router import Lifespan
 from trivium.routing._router import Router
+from trivium.routing._ws_route import Mount
 from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
@@ -77,59 +78,6 @@ DEFAULT_SECURITY_HEADERS: Mapping[str, str] = {
 
 logger = logging.getLogger("trivium.error")
 E = TypeVar("E", bound=Callable[..., Any])
-
-
-class DependencyOverrides(dict[Callable[..., Any], Callable[..., Any]]):
-    """`app.dependency_overrides`: replace a dependency by another (tests, local setups).
-
-    Routes recompile themselves on their next request after a change.
-    """
-
-    version = 0
-
-    def _changed(self) -> None:
-        self.version += 1
-
-    def __setitem__(self, key: Callable[..., Any], value: Callable[..., Any]) -> None:
-        super().__setitem__(key, value)
-        self._changed()
-
-    def __delitem__(self, key: Callable[..., Any]) -> None:
-        super().__delitem__(key)
-        self._changed()
-
-    def clear(self) -> None:
-        """Remove every override."""
-        super().clear()
-        self._changed()
-
-    def pop(self, key: Any, *default: Any) -> Any:
-        """Remove one override and return it."""
-        value = super().pop(key, *default)
-        self._changed()
-        return value
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        """Add several overrides."""
-        super().update(*args, **kwargs)
-        self._changed()
-
-    def __ior__(self, other: Any) -> DependencyOverrides:  # type: ignore[override,misc]
-        """Add several overrides (`app.dependency_overrides |= {...}`)."""
-        self.update(other)
-        return self
-
-    def setdefault(self, key: Callable[..., Any], default: Any = None) -> Any:
-        """Add an override unless `key` already has one; return the override in place."""
-        if key not in self:
-            self[key] = default
-        return self[key]
-
-    def popitem(self) -> tuple[Callable[..., Any], Callable[..., Any]]:
-        """Remove and return the last override added."""
-        item = super().popitem()
-        self._changed()
-        return item
 
 
 class App(PluginHost, Router):
@@ -319,6 +267,18 @@ class App(PluginHost, Router):
                 "middleware-after-start",
             )
         self.user_middleware.insert(0, Middleware(cls, *args, **options))
+
+    def middleware_of(self, cls: type) -> list[Middleware]:
+        """Return the middleware entries of class `cls` (or a subclass), outermost first.
+
+        The typed way for a plugin to see how the app is configured (a trusted-host check,
+        a middleware that clashes with it) without editing `user_middleware`.
+        """
+        return [
+            item
+            for item in self.user_middleware
+            if isinstance(item.cls, type) and issubclass(item.cls, cls)
+        ]
 
     def middleware(self, kind: str) -> Callable[[E], E]:
         """Add the decorated `dispatch(request, call_next)` as middleware (`kind` is `"http"`).

@@ -19,10 +19,10 @@ from trivium.http._response import Response
 from trivium.plugins._plugin import RouteNeeds
 from trivium.protocols._rsgi import lazy_connection
 from trivium.routing._route import BaseRoute
-from trivium.routing._route import Mount
 from trivium.routing._route import Route
-from trivium.routing._route import WebSocketRoute
 from trivium.routing._trie import Trie
+from trivium.routing._ws_route import Mount
+from trivium.routing._ws_route import WebSocketRoute
 from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send

@@ -1,0 +1,186 @@
+"""Websocket routes and mounts: the other two kinds of entries in a route table.
+
+A `WebSocketRoute` compiles its handler's extraction plan and request steps once, like
+`Route`, then accepts, serves and closes one connection per call; a `Mount` hands every
+path under its prefix to another ASGI app with `root_path` and `path` adjusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import Any
+
+from trivium.di._depends import Depends
+from trivium.di._solver import RequestContext
+from trivium.di._solver import run_steps
+from trivium.di._solver import teardown
+from trivium.errors import HTTPException
+from trivium.errors import RequestValidationError
+from trivium.errors import WebSocketException
+from trivium.middleware._edge import EdgePolicy
+from trivium.middleware._edge import guarded
+from trivium.plugins._plugin import RouteNeeds
+from trivium.routing._route import CONNECTION_SPECIALS
+from trivium.routing._route import BaseRoute
+from trivium.types import ASGIApp
+from trivium.types import Receive
+from trivium.types import Scope
+from trivium.types import Send
+
+if TYPE_CHECKING:
+    from trivium.app import App
+    from trivium.params._analysis import Analysis
+    from trivium.params._plan import Plan
+
+
+__all__ = ["Mount", "WebSocketRoute"]
+
+
+class WebSocketRoute(BaseRoute):
+    """A websocket route."""
+
+    __slots__ = (
+        "_after",
+        "_before",
+        "_version",
+        "analysis",
+        "dependencies",
+        "endpoint",
+        "plan",
+        "steps",
+    )
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        name: str | None = None,
+        dependencies: Sequence[Depends] = (),
+    ) -> None:
+        super().__init__(path, name or getattr(endpoint, "__name__", None))
+        self.endpoint = endpoint
+        self.dependencies = list(dependencies)
+        self.plan: Plan | None = None
+        self.steps: list[Any] = []
+        self._version = -1
+        self.analysis: Analysis | None = None
+        self._before: tuple[Callable[[Any], Awaitable[None]], ...] = ()
+        self._after: tuple[Callable[[Any, None], Awaitable[None]], ...] = ()
+
+    def compile(self, app: App) -> None:
+        """Build the plan and steps (start-up only)."""
+        from trivium.params._analysis import analyse
+        from trivium.params._plan import Plan
+
+        analysis = analyse(
+            self.endpoint,
+            path_names=set(self.template.names),
+            dependencies=(*app.app_dependencies, *self.dependencies),
+            overrides=app.effective_overrides(),
+            websocket=True,
+        )
+        name = getattr(self.endpoint, "__qualname__", self.path)
+        self.plan = Plan(analysis, name.replace(".", "_").replace("<", "").replace(">", ""))
+        self.steps = analysis.steps
+        self.analysis = analysis
+        needs = RouteNeeds(
+            self.path,
+            (),
+            self.endpoint,
+            takes_connection=bool(analysis.specials & CONNECTION_SPECIALS),
+            websocket=True,
+        )
+        steps = app.request_steps(needs)
+        self._before = tuple(step.before for step in steps if step.runs_before())
+        self._after = tuple(step.after for step in reversed(steps) if step.runs_after())
+        self._version = app.dependency_overrides.version
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, app: App) -> None:
+        """Serve one websocket connection."""
+        from trivium.http._websocket import WebSocket
+        from trivium.http._websocket import WebSocketDisconnect
+        from trivium.http._websocket import WebSocketState
+
+        if self._version != app.dependency_overrides.version:
+            self.compile(app)
+        websocket = WebSocket(scope, receive, send)
+        ctx = RequestContext(websocket, app.app_scope)
+        error: Exception | None = None
+        try:
+            for step in self._before:
+                await step(websocket)
+            values = await self.plan.extract(websocket)  # type: ignore[union-attr]
+            await run_steps(self.steps, values, ctx)
+            if websocket.application_state is WebSocketState.CONNECTED:
+                # The handler returned without closing: finish the handshake politely.
+                await websocket.close(1000)
+        except WebSocketDisconnect:
+            pass
+        except (WebSocketException, HTTPException) as exc:
+            code, reason = _close_for(exc)
+            if websocket.application_state is not WebSocketState.DISCONNECTED:
+                await websocket.close(code, reason)
+        except Exception as exc:
+            error = exc
+            if websocket.application_state is not WebSocketState.DISCONNECTED:
+                await websocket.close(1011, "Internal error")
+            raise
+        finally:
+            stack = ctx.function_stack + ctx.request_stack
+            if stack:
+                await teardown(stack, error, ctx.limiter)
+        for after in self._after:
+            await after(websocket, None)
+
+
+def _close_for(exc: Exception) -> tuple[int, str]:
+    if isinstance(exc, WebSocketException):
+        return exc.code, _reason(exc.reason)
+    if isinstance(exc, RequestValidationError):
+        return 1008, _reason(
+            "Invalid parameters: "
+            + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        )
+    assert isinstance(exc, HTTPException)
+    return 1008, _reason(str(exc.detail))
+
+
+def _reason(text: str) -> str:
+    # A close frame carries at most 123 bytes of UTF-8 reason.
+    data = text.encode()
+    if len(data) <= 123:
+        return text
+    return data[:120].decode(errors="ignore") + "..."
+
+
+class Mount(BaseRoute):
+    """An ASGI application (another trivium app, static files, a WSGI bridge) under a prefix."""
+
+    __slots__ = ("app",)
+
+    def __init__(self, path: str, app: ASGIApp, name: str | None = None) -> None:
+        path = "/" + path.strip("/") if path.strip("/") else ""
+        super().__init__(path or "/", name)
+        self.path = path
+        self.app = app
+
+    async def handle(
+        self, scope: Scope, receive: Receive, send: Send, policy: EdgePolicy | None = None
+    ) -> None:
+        """Pass the request to the mounted app with `root_path` extended by the prefix.
+
+        With the parent app's `policy`, HTTP responses of the mounted app (static files,
+        another framework's app) get the parent's default headers, and an error it
+        raises before answering is answered by the parent's exception handlers.
+        """
+        materialize = getattr(scope, "materialize", None)
+        child = materialize() if materialize is not None else dict(scope)
+        child["root_path"] = scope.get("root_path", "") + self.path
+        child.pop("app", None)
+        if policy is not None and child["type"] == "http":
+            await guarded(self.app, child, receive, send, policy, scope)
+            return
+        await self.app(child, receive, send)
