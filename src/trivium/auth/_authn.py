@@ -8,8 +8,9 @@ A credential that is present but wrong (bad signature, expired, revoked) is answ
 with a `WWW-Authenticate` challenge, so handlers never see a half-authenticated user.
 
 The logged-in user of a session is read with `UserReader`: one `SELECT` by primary key,
-built once per model, on a pooled connection in autocommit mode (no `BEGIN`/`ROLLBACK`
-round trips, no ORM session or identity map). The row becomes a *detached* instance of
+built once per model as a `Database.prepare` query: on PostgreSQL a driver-prepared
+statement on a pooled connection (no `BEGIN`/`ROLLBACK` round trips, no ORM session or
+identity map). The row becomes a *detached* instance of
 the user model, so handlers may still `session.add(request.user)` to change it.
 """
 
@@ -51,7 +52,7 @@ SESSION_HASH_KEY = "_auth_user_hash"
 class UserReader:
     """Read a user by primary key without an ORM unit of work (see the module docstring)."""
 
-    __slots__ = ("columns", "db", "model", "statement")
+    __slots__ = ("columns", "db", "model", "query")
 
     def __init__(self, db: Database, model: type[Any]) -> None:
         self.db = db
@@ -64,15 +65,15 @@ class UserReader:
             if prop.columns[0].table is table
         ]
         primary = mapper.primary_key[0]
-        self.statement = select(*(table.c[name] for _, name in self.columns)).where(
-            primary == bindparam("user_id")
+        self.query = db.prepare(
+            select(*(table.c[name] for _, name in self.columns)).where(
+                primary == bindparam("user_id")
+            )
         )
 
     async def get(self, user_id: Any) -> Any:
         """Return the detached user with this primary key, or `None`."""
-        async with self.db.autocommit_engine.connect() as connection:
-            result = await connection.execute(self.statement, {"user_id": user_id})
-            row = result.first()
+        row = await self.query.first(user_id=user_id)
         if row is None:
             return None
         user = self.model.__mapper__.class_manager.new_instance()

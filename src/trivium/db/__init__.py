@@ -58,6 +58,7 @@ from trivium.db._model import UTCDateTime
 from trivium.db._model import utcnow
 from trivium.db._outage import DatabaseTimeoutError
 from trivium.db._outage import DatabaseUnavailableError
+from trivium.db._prepared import PreparedQuery
 from trivium.db._query import LOOKUPS
 from trivium.db._query import NotFound
 from trivium.db._query import Page
@@ -90,6 +91,7 @@ __all__ = [
     "Model",
     "NotFound",
     "Page",
+    "PreparedQuery",
     "Q",
     "QueryError",
     "QuerySet",

@@ -34,12 +34,14 @@ from trivium.db._outage import TrackedSession
 from trivium.db._outage import install_hooks
 from trivium.db._outage import mariadb_statement_timeout
 from trivium.db._pool import FairAsyncQueuePool
+from trivium.db._prepared import PreparedQuery
 from trivium.di import Depends
 from trivium.errors import ConfigurationError
 from trivium.plugins import Plugin
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
+    from sqlalchemy import Select
     from sqlalchemy.engine import URL
 
     from trivium.app import App
@@ -222,6 +224,15 @@ class Database(Plugin):
                 self.autocommit_engine, expire_on_commit=False, sync_session_class=TrackedSession
             )
         return self._autocommit_sessionmaker
+
+    def prepare(self, statement: Select[Any]) -> PreparedQuery:
+        """Compile a `SELECT` read on every request into a `PreparedQuery`.
+
+        `await query.first(**params)` returns its first row without an ORM session or a
+        transaction; on PostgreSQL it runs as a driver-prepared statement on a pooled
+        connection (see docs/database.md, "Hot reads").
+        """
+        return PreparedQuery(self, statement)
 
     def _create_engine(self) -> AsyncEngine:
         options = dict(self.engine_options)

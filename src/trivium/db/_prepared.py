@@ -1,0 +1,95 @@
+"""Hot reads: one `SELECT` run as a driver-prepared statement on a pooled connection.
+
+Some reads happen on nearly every request (the logged-in user, a tenant, a feature flag)
+and need none of what an ORM session gives: no unit of work, no identity map, no
+transaction. `Database.prepare(statement)` compiles such a `SELECT` once. On PostgreSQL
+(asyncpg) `first(**params)` then checks a connection out of the engine's pool and runs the
+SQL directly on the driver, which prepares and caches the statement per connection: no
+`BEGIN`/`ROLLBACK` round trips and no SQLAlchemy execution context per call.
+
+The direct path is taken only when it returns exactly what SQLAlchemy would: every bound
+parameter and every selected column must have no Python-side type processing for the
+dialect (plain integers, strings, booleans, timestamps do; a `TypeDecorator` or an enum
+stored as text does not). Otherwise, and on every other driver, the same statement runs
+through SQLAlchemy Core in autocommit mode, still without a session or a transaction.
+A driver error on the direct path is replayed once through Core, so it reaches the
+application as the same `sqlalchemy.exc.DBAPIError` (and the same outage handling: a 503
+while the database is down) as any other query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import Any
+
+from trivium.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
+
+    from trivium.db._database import Database
+
+__all__ = ["PreparedQuery"]
+
+
+class PreparedQuery:
+    """A compiled `SELECT` whose `first()` reads one row without an ORM session."""
+
+    __slots__ = ("_db", "_direct", "_names", "_sql", "statement")
+
+    def __init__(self, db: Database, statement: Select[Any]) -> None:
+        if not getattr(statement, "is_select", False):
+            raise ConfigurationError(
+                f"Database.prepare() takes a SELECT statement, not {type(statement).__name__}; "
+                "write the query with sqlalchemy.select(...)",
+                code="db-prepare-not-select",
+            )
+        self._db = db
+        self.statement = statement
+        """The SQLAlchemy statement, as given."""
+        self._direct: bool | None = None  # decided on first use, when the engine exists
+        self._sql = ""
+        self._names: tuple[str, ...] = ()
+
+    @property
+    def direct(self) -> bool:
+        """Whether reads bypass SQLAlchemy's execution layer (asyncpg, plain column types)."""
+        if self._direct is None:
+            self._direct = self._compile()
+        return self._direct
+
+    def _compile(self) -> bool:
+        dialect = self._db.engine.dialect
+        if dialect.driver != "asyncpg":
+            return False
+        compiled = self.statement.compile(dialect=dialect)
+        if compiled.positiontup is None:
+            return False
+        for bind in compiled.binds.values():
+            if bind.type._cached_bind_processor(dialect) is not None:
+                return False
+        for column in self.statement.selected_columns:
+            if column.type._cached_result_processor(dialect, None) is not None:
+                return False
+        self._sql = str(compiled)
+        self._names = tuple(compiled.positiontup)
+        return True
+
+    async def first(self, **params: Any) -> Sequence[Any] | None:
+        """Return the first row (a sequence in the statement's column order) or `None`."""
+        if self.direct:
+            arguments = [params[name] for name in self._names]
+            async with self._db.engine.connect() as connection:
+                raw = await connection.get_raw_connection()
+                driver: Any = raw.driver_connection
+                try:
+                    row: Sequence[Any] | None = await driver.fetchrow(self._sql, *arguments)
+                except Exception:  # noqa: BLE001 - replayed below so SQLAlchemy translates it
+                    await connection.invalidate()
+                else:
+                    return row
+        async with self._db.autocommit_engine.connect() as connection:
+            result = await connection.execute(self.statement, params)
+            first: Sequence[Any] | None = result.first()
+            return first

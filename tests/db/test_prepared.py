@@ -1,0 +1,115 @@
+"""`Database.prepare`: hot reads without an ORM session, on every backend."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import pytest
+from sqlalchemy import Integer
+from sqlalchemy import String
+from sqlalchemy import bindparam
+from sqlalchemy import column
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import table
+from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from trivium.db import Database
+from trivium.db import IntPK
+from trivium.db import Model
+from trivium.db import UTCDateTime
+from trivium.errors import ConfigurationError
+
+SUFFIX = uuid.uuid4().hex[:8]
+
+pytestmark = pytest.mark.anyio
+
+
+class Member(IntPK, Model):
+    __tablename__ = f"p_members_{SUFFIX}"
+    email: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True)
+    seen_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+PLAIN = select(Member.__table__.c.id, Member.__table__.c.email, Member.__table__.c.active).where(
+    Member.__table__.c.id == bindparam("member_id")
+)
+"""Plain column types only: the direct driver path on asyncpg."""
+PROCESSED = select(Member.__table__.c.email, Member.__table__.c.seen_at).where(
+    Member.__table__.c.id == bindparam("member_id")
+)
+"""A `TypeDecorator` column: always through SQLAlchemy Core."""
+
+
+async def _add(db: Database, email: str, seen_at: datetime.datetime | None = None) -> int:
+    async with db.autocommit_engine.connect() as connection:
+        result = await connection.execute(
+            insert(Member).values(email=email, active=True, seen_at=seen_at).returning(Member.id)
+        )
+        return int(result.scalar_one())
+
+
+async def test_first_returns_the_row_in_column_order(db: Database) -> None:
+    member_id = await _add(db, "ada@example.com")
+    query = db.prepare(PLAIN)
+    try:
+        row = await query.first(member_id=member_id)
+        assert row is not None
+        assert tuple(row) == (member_id, "ada@example.com", True)
+        assert await query.first(member_id=member_id + 1000) is None
+        assert query.direct is (db.engine.dialect.driver == "asyncpg")
+    finally:
+        await db.dispose()
+
+
+async def test_each_read_sees_committed_changes(db: Database) -> None:
+    member_id = await _add(db, "old@example.com")
+    query = db.prepare(PLAIN)
+    try:
+        assert (await query.first(member_id=member_id))[1] == "old@example.com"  # type: ignore[index]
+        async with db.sessionmaker() as session:
+            await session.execute(
+                update(Member).where(Member.id == member_id).values(email="new@example.com")
+            )
+            await session.commit()
+        assert (await query.first(member_id=member_id))[1] == "new@example.com"  # type: ignore[index]
+    finally:
+        await db.dispose()
+
+
+async def test_type_processing_is_kept_by_falling_back_to_core(db: Database) -> None:
+    seen = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+    member_id = await _add(db, "grace@example.com", seen)
+    query = db.prepare(PROCESSED)
+    try:
+        row = await query.first(member_id=member_id)
+        assert row is not None
+        assert row[1] == seen
+        assert row[1].tzinfo is not None
+        assert query.direct is False
+    finally:
+        await db.dispose()
+
+
+async def test_a_driver_error_reaches_the_app_as_sqlalchemy_error(db: Database) -> None:
+    missing = table(f"p_missing_{SUFFIX}", column("id", Integer))
+    query = db.prepare(select(missing.c.id).where(missing.c.id == bindparam("member_id")))
+    try:
+        with pytest.raises(DBAPIError):
+            await query.first(member_id=1)
+        # The pool still serves reads afterwards.
+        member_id = await _add(db, "after@example.com")
+        assert await db.prepare(PLAIN).first(member_id=member_id) is not None
+    finally:
+        await db.dispose()
+
+
+def test_prepare_refuses_a_statement_that_is_not_a_select(tmp_path: object) -> None:
+    database = Database("sqlite+aiosqlite://")
+    with pytest.raises(ConfigurationError, match=r"db-prepare-not-select.*select"):
+        database.prepare(update(Member).values(email="x"))  # type: ignore[arg-type]
