@@ -259,3 +259,17 @@ def test_redis_sessions_and_postgresql_users() -> None:
         anyio.run(db.dispose)
     finally:
         anyio.run(statement, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_middleware_of_lists_entries_of_a_class_outermost_first() -> None:
+    from trivium.middleware import GZipMiddleware
+    from trivium.middleware import TrustedHostMiddleware
+
+    app = App()
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=["a.example"])
+    app.add_middleware(GZipMiddleware)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=["b.example"])
+    found = app.middleware_of(TrustedHostMiddleware)
+    assert [item.kwargs["allowed_hosts"] for item in found] == [["b.example"], ["a.example"]]
+    assert app.middleware_of(GZipMiddleware)[0].cls is GZipMiddleware
+    assert app.middleware_of(dict) == []

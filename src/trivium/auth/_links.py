@@ -62,11 +62,10 @@ def trusts_hosts(app: App) -> bool:
     """Return whether `app` checks the `Host` header against a list of names."""
     from trivium.middleware import TrustedHostMiddleware
 
-    for item in app.user_middleware:
-        if isinstance(item.cls, type) and issubclass(item.cls, TrustedHostMiddleware):
-            hosts: Any = item.kwargs.get("allowed_hosts", item.args[0] if item.args else ())
-            if not isinstance(hosts, str) and "*" not in [str(h).strip() for h in hosts]:
-                return True
+    for item in app.middleware_of(TrustedHostMiddleware):
+        hosts: Any = item.kwargs.get("allowed_hosts", item.args[0] if item.args else ())
+        if not isinstance(hosts, str) and "*" not in [str(h).strip() for h in hosts]:
+            return True
     return False
 
 
