@@ -84,7 +84,7 @@ async def test_user_without_password_cannot_log_in(session: AsyncSession) -> Non
     assert not user.has_usable_password
     assert not await check_password(user, "")
     assert not await check_password(user, user.password)
-    await set_password(user, "now-a-real-one", hasher=FAST)
+    await set_password(session, user, "now-a-real-one", hasher=FAST)
     assert user.password.startswith("$argon2id$")
     assert await check_password(user, "now-a-real-one", hasher=FAST)
     set_unusable_password(user)
@@ -324,3 +324,55 @@ def test_documented_example_runs(source: str) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.anyio
+async def test_set_password_revokes_tokens_in_the_same_transaction(
+    session: AsyncSession,
+) -> None:
+    from trivium.auth._tokens import create_token
+
+    user = await create_user(session, email="rev@example.com", password="first-one", hasher=FAST)
+    other = await create_user(session, email="keep@example.com", password="x", hasher=FAST)
+    await create_token(session, user.id, "cli")
+    await create_token(session, other.id, "cli")
+    expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+    session.add(RefreshToken(jti="r1", user_id=user.id, family="r", expires_at=expires))
+    await session.flush()
+
+    await set_password(session, user, "second-one", hasher=FAST)
+
+    assert await check_password(user, "second-one", hasher=FAST)
+    tokens = (await session.scalars(select(APIToken).order_by(APIToken.user_id))).all()
+    assert [(t.user_id, t.revoked_at is not None) for t in tokens] == [
+        (user.id, True),
+        (other.id, False),
+    ]
+    refresh = await session.scalar(select(RefreshToken).where(RefreshToken.jti == "r1"))
+    assert refresh is not None
+    assert refresh.revoked_at is not None
+
+
+@pytest.mark.anyio
+async def test_set_password_keeps_the_kinds_left_out_of_revoke(session: AsyncSession) -> None:
+    from trivium.auth._tokens import create_token
+
+    user = await create_user(session, email="some@example.com", password="first", hasher=FAST)
+    await create_token(session, user.id, "cli")
+    await set_password(session, user, "second", revoke={"refresh_tokens"}, hasher=FAST)
+    token = await session.scalar(select(APIToken).where(APIToken.user_id == user.id))
+    assert token is not None
+    assert token.revoked_at is None
+
+
+@pytest.mark.anyio
+async def test_set_password_in_the_old_argument_order_says_what_to_pass(
+    session: AsyncSession,
+) -> None:
+    user = await create_user(session, email="old@example.com", password="first", hasher=FAST)
+    with pytest.raises(TypeError, match="raw"):
+        await set_password(user, "second")  # type: ignore[arg-type, call-arg]
+    with pytest.raises(TypeError, match=r"set_password\(session, user, raw\)"):
+        await set_password(user, user, "second")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="revoke="):
+        await set_password(session, user, "second", revoke={"everything"})

@@ -74,6 +74,7 @@ from trivium.auth._mail import Mailer
 from trivium.auth._mail import MemoryMailer
 from trivium.auth._mail import build_message
 from trivium.auth._middleware import AuthenticationMiddleware
+from trivium.auth._models import PASSWORD_CHANGE_REVOKES
 from trivium.auth._models import UNUSABLE_PASSWORD_PREFIX
 from trivium.auth._models import AbstractUser
 from trivium.auth._models import APIToken
@@ -116,6 +117,7 @@ __all__ = [
     "ANONYMOUS",
     "DEFAULT_HASHER",
     "DEFAULT_VALIDATORS",
+    "PASSWORD_CHANGE_REVOKES",
     "UNUSABLE_PASSWORD_PREFIX",
     "APIToken",
     "AbstractUser",

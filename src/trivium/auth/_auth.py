@@ -40,6 +40,7 @@ from trivium.auth._links import link_base
 from trivium.auth._links import refuse_untrusted_links
 from trivium.auth._mail import ConsoleMailer
 from trivium.auth._mail import Mailer
+from trivium.auth._models import PASSWORD_CHANGE_REVOKES
 from trivium.auth._models import APIToken
 from trivium.auth._models import User
 from trivium.auth._models import get_user_by_identifier
@@ -77,7 +78,7 @@ __all__ = [
 ]
 
 _MIN_SECRET = 32
-REVOCABLE = frozenset({"sessions", "api_tokens", "refresh_tokens"})
+REVOCABLE = PASSWORD_CHANGE_REVOKES
 """What a password change can revoke (`AuthConfig(revoke_on_password_change=...)`)."""
 
 
@@ -237,14 +238,14 @@ class Auth(Plugin):
         from trivium.sessions import Sessions
 
         clashing = (SessionMiddleware, CSRFMiddleware, AuthenticationMiddleware)
-        for item in app.user_middleware:
-            if isinstance(item.cls, type) and issubclass(item.cls, clashing):
-                raise ConfigurationError(
-                    f"Auth brings sessions and CSRF as plugins; remove {item.cls.__name__} "
-                    "from the middleware and install trivium.sessions.Sessions(...) or "
-                    "trivium.csrf.CSRF(...) with your options instead",
-                    "auth-middleware",
-                )
+        clashes = [item for cls in clashing for item in app.middleware_of(cls)]
+        if clashes:
+            raise ConfigurationError(
+                f"Auth brings sessions and CSRF as plugins; remove {clashes[0].cls.__name__} "
+                "from the middleware and install trivium.sessions.Sessions(...) or "
+                "trivium.csrf.CSRF(...) with your options instead",
+                "auth-middleware",
+            )
         if not any(plugin is self.db for plugin in app.plugins):
             app.install(self.db)
         sessions = app.plugins_of(Sessions)
@@ -420,20 +421,14 @@ class Auth(Plugin):
     async def set_password(self, session: AsyncSession, user: Any, raw: str) -> None:
         """Store `raw` as `user`'s password (Argon2id) and revoke what it should.
 
-        By default (`revoke_on_password_change`) the user's other sessions, API tokens
-        and JWT refresh tokens stop working: whoever held the account before the change
-        (or the reset) keeps nothing. The views keep the session that made the change.
+        `trivium.auth.set_password` with this app's `revoke_on_password_change`: by
+        default the user's other sessions, API tokens and JWT refresh tokens stop
+        working, so whoever held the account before the change (or the reset) keeps
+        nothing. The views keep the session that made the change.
         """
         from trivium.auth._models import set_password
-        from trivium.auth._tokens import revoke_user_tokens
 
-        await set_password(user, raw)
-        revoke = self.revoke_on_password_change
-        if "refresh_tokens" in revoke and self.jwt is not None:
-            await self.jwt.revoke_user(session, user.id)
-        if "api_tokens" in revoke:
-            await revoke_user_tokens(session, user.id)
-        await session.flush()
+        await set_password(session, user, raw, revoke=self.revoke_on_password_change)
 
     async def update_session_hash(self, request: Request, user: Any) -> None:
         """Keep this session logged in after `user`'s password changed (others log out)."""

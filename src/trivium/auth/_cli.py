@@ -222,10 +222,10 @@ def changepassword(identifier: str, target: str | None) -> None:
         user = await session.get(model, found["id"])
         if user is None:
             raise click.ClickException(f"user {identifier!r} was deleted meanwhile")
-        if setup.auth is not None:  # revokes sessions and tokens as the views do
+        if setup.auth is not None:  # the app's own revoke_on_password_change
             await setup.auth.set_password(session, user, password)
         else:
-            await set_password(user, password)
+            await set_password(session, user, password)
 
     setup.run(change)
     click.echo("Password changed.")

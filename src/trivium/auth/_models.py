@@ -26,6 +26,7 @@ from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import declared_attr
@@ -47,6 +48,7 @@ from trivium.db import utcnow
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from collections.abc import Collection
 
     from sqlalchemy.ext.asyncio import AsyncSession
     from typing_extensions import TypeVar
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
     U = TypeVar("U", bound="AbstractUser", default="User")
 
 __all__ = [
+    "PASSWORD_CHANGE_REVOKES",
     "UNUSABLE_PASSWORD_PREFIX",
     "APIToken",
     "AbstractUser",
@@ -311,7 +314,11 @@ async def create_user(  # noqa: PLR0913 - keyword-only, like the columns they fi
         raise ValueError("a user needs an email or a username")
     factory = cast("Callable[..., U]", model)  # the mixin has no typed __init__
     user = factory(email=email, username=username, **fields)
-    await set_password(user, password, hasher=hasher)
+    user.password = (
+        make_unusable_password()
+        if password is None
+        else await hash_password(password, hasher=hasher)
+    )
     session.add(user)
     await session.flush()
     return user
@@ -340,13 +347,61 @@ async def create_superuser(  # noqa: PLR0913 - as create_user
     )
 
 
+PASSWORD_CHANGE_REVOKES = frozenset({"sessions", "api_tokens", "refresh_tokens"})
+"""What a password change can revoke; `set_password` revokes all of it by default."""
+
+
 async def set_password(
-    user: AbstractUser, raw: str | None, *, hasher: PasswordHasher | None = None
+    session: AsyncSession,
+    user: AbstractUser,
+    raw: str | None,
+    *,
+    revoke: Collection[str] = PASSWORD_CHANGE_REVOKES,
+    hasher: PasswordHasher | None = None,
 ) -> None:
-    """Store the Argon2id hash of `raw` on `user` (`None`: an unusable password)."""
+    """Change `user`'s password and revoke what the old one gave access to.
+
+    Stores the Argon2id hash of `raw` (`None`: an unusable password). The user's other
+    logged-in sessions stop working because a session remembers a digest of the password
+    hash it logged in with; in `session`'s transaction, the user's API tokens
+    (`"api_tokens"`) and JWT refresh tokens (`"refresh_tokens"`) are revoked. Leave a
+    kind out of `revoke` to keep it alive. `Auth.set_password` calls this with the app's
+    `AuthConfig.revoke_on_password_change`.
+
+    Raises:
+        TypeError: the first argument is not the database session (the arguments are
+            `session, user, raw`).
+    """
+    if not hasattr(session, "execute"):
+        raise TypeError(
+            "set_password(session, user, raw): pass the database session first, so that "
+            "the user's tokens are revoked in the same transaction"
+        )
+    unknown = set(revoke) - PASSWORD_CHANGE_REVOKES
+    if isinstance(revoke, str) or unknown:
+        raise TypeError(
+            f"set_password(revoke={revoke!r}): give a set of {sorted(PASSWORD_CHANGE_REVOKES)}"
+        )
     user.password = (
         make_unusable_password() if raw is None else await hash_password(raw, hasher=hasher)
     )
+    user_id = getattr(user, "id", None)
+    if user_id is None:  # not saved yet: nothing was issued to it
+        return
+    now = utcnow()
+    if "api_tokens" in revoke:
+        await session.execute(
+            update(APIToken)
+            .where(APIToken.user_id == user_id, APIToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+    if "refresh_tokens" in revoke:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+    await session.flush()
 
 
 def set_unusable_password(user: AbstractUser) -> None:
