@@ -199,6 +199,9 @@ class App(PluginHost, Router):
         self.dependencies = []
         self.app_dependencies: list[Depends] = list(dependencies or [])
         self.debug = debug
+        self.environment: str | None = None
+        """The deployment environment the app's settings name (`trivium.conf.Settings`
+        sets it); `None`: the `TRIVIUM_ENV` environment variable decides."""
         self.title = title
         self.version = version
         self.description = description
@@ -341,10 +344,15 @@ class App(PluginHost, Router):
     def production(self) -> bool:
         """Whether the app runs in production mode: `TRIVIUM_ENV=production` and not `debug`.
 
+        An app given settings (`trivium.conf.Settings` as a plugin) follows their `env`.
+
         Batteries read it at start-up to refuse settings that are only safe on a
         developer's machine (`trivium.auth` without a site URL, say).
         """
-        return not self.debug and os.environ.get(PRODUCTION_ENV, "").strip() == "production"
+        env = self.environment
+        if env is None:
+            env = os.environ.get(PRODUCTION_ENV, "").strip()
+        return not self.debug and env == "production"
 
     @property
     def limiter(self) -> anyio.CapacityLimiter | None:

@@ -62,6 +62,7 @@ from trivium.types import Scope
 if TYPE_CHECKING:
     from trivium.app import App
     from trivium.auth._jwt import JWTConfig
+    from trivium.conf import Settings
     from trivium.http import Request
     from trivium.routing import BaseRoute
     from trivium.routing import Router
@@ -162,6 +163,27 @@ class Auth(Plugin):
         """The step compiled into the routes that take the request."""
         self._key = secret_key.encode("utf-8")
         self._prefix: str | None = "/auth"
+
+    @classmethod
+    def from_settings(cls, db: Database, settings: Settings, **options: Any) -> Auth:
+        """Return an `Auth` configured from `settings`; `options` as `AuthConfig`'s fields.
+
+        The secret key, `site_url` and `mail_from` come from the settings; with a
+        `redis_url` the sessions and login throttle counters live in Redis (shared by
+        every worker), unless `options` name their own stores.
+
+        Raises:
+            ConfigurationError: as the constructor.
+        """
+        options.setdefault("site_url", settings.site_url)
+        options.setdefault("mail_from", settings.mail_from)
+        if settings.redis_url and "config" not in options:
+            from trivium.stores import RedisStore
+
+            store = RedisStore(settings.redis_url)
+            options.setdefault("session_store", store)
+            options.setdefault("throttle_store", store)
+        return cls(db, secret_key=settings.secret_key.get_secret_value(), **options)
 
     def __repr__(self) -> str:
         return f"Auth({self.db!r}, user_model={self.user_model.__name__})"

@@ -56,6 +56,9 @@ BATTERY_COMMANDS["port"] = LazyCommand(
 BATTERY_COMMANDS["createsuperuser"] = LazyCommand(
     "trivium.auth._cli:createsuperuser", "Create a user with every permission."
 )
+BATTERY_COMMANDS["settings"] = LazyCommand(
+    "trivium.conf._cli:settings", "Print every setting and where it came from."
+)
 BATTERY_COMMANDS["changepassword"] = LazyCommand(
     "trivium.auth._cli:changepassword", "Set a user's password."
 )

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
     from trivium.app import App
+    from trivium.conf import Settings
 
 __all__ = ["DEFAULT_POOL_SIZE", "DEFAULT_URL", "Database", "async_url", "atomic"]
 
@@ -167,6 +168,16 @@ class Database(Plugin):
         self._autocommit_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
     unique = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> Database:
+        """Return the database `settings.database_url` names; `options` as the constructor's.
+
+        ```python
+        db = Database.from_settings(settings, migrations=Path(__file__).parent / "migrations")
+        ```
+        """
+        return cls(settings.database_url, **options)
 
     def __repr__(self) -> str:
         return f"Database({self.url.render_as_string(hide_password=True)!r}, name={self.name!r})"

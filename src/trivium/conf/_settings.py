@@ -1,0 +1,264 @@
+"""`Settings`: a project's typed configuration, read from the environment, `.env` files and secrets.
+
+A project subclasses `Settings` and adds its own fields. Values come from, highest
+priority first: arguments given to the constructor, environment variables
+(`TRIVIUM_DATABASE_URL`), the environment's own dotenv file (`.env.production` when
+`TRIVIUM_ENV=production`), `.env`, files in the secrets directory (`/run/secrets`, or
+`TRIVIUM_SECRETS_DIR`), and the field's default. `origins()` says which one gave each value,
+for `trivium settings`.
+
+Settings is also a plugin: installed on an app (`App(plugins=[settings, ...])`) it gives
+the app its environment, so `app.production` follows `settings.env`, and provides
+`get_settings` to handlers. Nothing reads it per request from a global: the object is made
+once by the app factory (`create_app(settings)`), and tests make their own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import ClassVar
+
+from dotenv import dotenv_values
+from pydantic import PrivateAttr
+from pydantic import SecretStr
+from pydantic import ValidationError
+from pydantic import model_validator
+from pydantic_settings import BaseSettings
+from pydantic_settings import SettingsConfigDict
+
+from trivium.errors import ConfigurationError
+from trivium.plugins import Plugin
+
+if TYPE_CHECKING:
+    from trivium.app import App
+
+__all__ = [
+    "DEV_SECRET_KEY",
+    "ENV_VARIABLE",
+    "MIN_SECRET_KEY",
+    "SECRETS_DIR_VARIABLE",
+    "Settings",
+    "env_files",
+    "get_settings",
+    "secrets_dir",
+]
+
+ENV_VARIABLE = "TRIVIUM_ENV"
+"""The environment variable naming the deployment environment (`production`, `staging`...)."""
+SECRETS_DIR_VARIABLE = "TRIVIUM_SECRETS_DIR"
+"""The environment variable naming the secrets directory (default `/run/secrets` if it exists)."""
+DEV_SECRET_KEY = "insecure-development-key-change-me-in-production"  # noqa: S105 - refused in production
+"""The default secret key: usable on a developer's machine, refused in production."""
+MIN_SECRET_KEY = 32
+"""The shortest secret key accepted in production."""
+_DEFAULT_SECRETS_DIR = Path("/run/secrets")
+
+
+class Settings(BaseSettings, Plugin):
+    """The settings of a project: subclass it and add fields.
+
+    ```python
+    class Settings(trivium.conf.Settings):
+        page_size: int = 20          # TRIVIUM_PAGE_SIZE=50 in the environment or .env
+
+    settings = Settings()             # or Settings(database_url="sqlite+aiosqlite://") in tests
+    ```
+
+    Field `name` is read from the variable `TRIVIUM_NAME` (any case) in the environment,
+    in `.env.<env>` and `.env` in the working directory, and from the file
+    `TRIVIUM_NAME` in the secrets directory. Unknown `TRIVIUM_*` keys in a dotenv file
+    (other keys are left to other tools), unknown constructor arguments and values of
+    the wrong type raise `ConfigurationError` (`settings-invalid`).
+
+    Raises:
+        ConfigurationError: a value is invalid (`settings-invalid`); in production
+            (`env="production"`), the secret key is the default or shorter than 32
+            characters (`settings-secret-key`).
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRIVIUM_",
+        case_sensitive=False,
+        extra="ignore",
+        validate_default=True,
+    )
+
+    env: str = "development"
+    """The deployment environment; `production` turns on the production checks."""
+    debug: bool = False
+    """Tracebacks in error pages (`App(debug=settings.debug)`); never in production."""
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    """Signs sessions, CSRF tokens and reset links; at least 32 characters in production."""
+    database_url: str = "sqlite+aiosqlite:///./app.db"
+    """The database (`Database.from_settings`); plain `postgresql://` URLs get asyncpg."""
+    redis_url: str | None = None
+    """Redis, for sessions and throttling shared between workers (`Auth.from_settings`)."""
+    site_url: str | None = None
+    """The site's address (`https://example.com`), which email links start with."""
+    allowed_hosts: list[str] = []
+    """Host names the app answers to (a JSON list in the environment: `["example.com"]`)."""
+    mail_from: str = "webmaster@localhost"
+    """The sender of the emails the app sends."""
+
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
+    """Extra field names `trivium settings` redacts (`SecretStr` fields always are)."""
+    other_variables: ClassVar[frozenset[str]] = frozenset(
+        {"TRIVIUM_APP", "TRIVIUM_SETTINGS", "TRIVIUM_SECRETS_DIR"}
+    )
+    """`TRIVIUM_*` names a dotenv file may hold that are not fields (read by other tools);
+    names starting with `TRIVIUM_TEST_` or `TRIVIUM_RUN_` are accepted too."""
+    install_hint: ClassVar[str] = "App(plugins=[settings, ...]) with settings = Settings()"
+
+    _files: tuple[Path, ...] = PrivateAttr(default=())
+    _secrets: Path | None = PrivateAttr(default=None)
+    _given: frozenset[str] = PrivateAttr(default=frozenset())
+
+    def __init__(self, **values: Any) -> None:
+        files = values.pop("_env_file", None)
+        secrets = values.pop("_secrets_dir", None)
+        if files is None:
+            files = env_files(values.get("env"))
+        elif isinstance(files, str | Path):
+            files = (Path(files),)
+        if secrets is None:
+            secrets = secrets_dir()
+        unknown = sorted(set(values) - set(type(self).model_fields))
+        unknown += _unknown_keys(type(self), files)
+        if unknown:
+            raise ConfigurationError(
+                f"invalid {type(self).__name__}: {', '.join(unknown)}: not a field "
+                f"(misspelt?); the fields are {', '.join(type(self).model_fields)}",
+                "settings-invalid",
+            )
+        try:
+            super().__init__(_env_file=tuple(files), _secrets_dir=secrets, **values)
+        except ValidationError as exc:
+            raise ConfigurationError(_describe(type(self), exc), "settings-invalid") from None
+        self._files = tuple(Path(f) for f in files)
+        self._secrets = Path(secrets) if secrets is not None else None
+        self._given = frozenset(values)
+
+    @model_validator(mode="after")
+    def _production_checks(self) -> Settings:
+        if self.env.strip() != "production":
+            return self
+        key = self.secret_key.get_secret_value()
+        if key == DEV_SECRET_KEY or len(key) < MIN_SECRET_KEY:
+            raise ConfigurationError(
+                f"production mode (TRIVIUM_ENV=production) needs a secret key of at least "
+                f"{MIN_SECRET_KEY} characters that is not the development default; set "
+                "TRIVIUM_SECRET_KEY (generate one with python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')",
+                "settings-secret-key",
+            )
+        return self
+
+    @property
+    def production(self) -> bool:
+        """Whether these are production settings (`env == "production"`)."""
+        return self.env.strip() == "production"
+
+    @property
+    def env_files(self) -> tuple[Path, ...]:
+        """The dotenv files read, lowest priority first (missing ones are skipped)."""
+        return self._files
+
+    @property
+    def secrets_dir(self) -> Path | None:
+        """The secrets directory read, if any."""
+        return self._secrets
+
+    @property
+    def given(self) -> frozenset[str]:
+        """The fields given to the constructor."""
+        return self._given
+
+    # Plugin hooks ---------------------------------------------------------------------
+
+    def setup(self, app: App) -> None:
+        """Give the app its environment, so `app.production` follows `env`."""
+        app.environment = self.env.strip()
+
+    def providers(self, app: App) -> Mapping[Callable[..., Any], Callable[..., Any]]:
+        """Provide `get_settings`: these settings."""
+        del app
+        return {get_settings: self._self}
+
+    def _self(self) -> Settings:
+        return self
+
+
+def get_settings() -> Settings:
+    """Return the app's settings (a dependency: `Annotated[MySettings, Depends(get_settings)]`).
+
+    Raises:
+        ConfigurationError: the app has no settings installed (`settings-not-installed`).
+    """
+    raise ConfigurationError(
+        "get_settings needs the app's settings: install them with App(plugins=[settings, ...])",
+        "settings-not-installed",
+    )
+
+
+def env_files(env: str | None = None, directory: Path | None = None) -> tuple[Path, ...]:
+    """Return the dotenv files for `env`: `.env` then `.env.<env>` (which wins).
+
+    `env` defaults to `TRIVIUM_ENV` from the process environment, else from `.env`.
+    """
+    directory = Path.cwd() if directory is None else directory
+    base = directory / ".env"
+    if env is None:
+        env = os.environ.get(ENV_VARIABLE)
+    if env is None and base.is_file():
+        values = {k.upper(): v for k, v in dotenv_values(base).items()}
+        env = values.get(ENV_VARIABLE)
+    env = (env or "development").strip()
+    return (base, directory / f".env.{env}")
+
+
+def secrets_dir() -> Path | None:
+    """Return the secrets directory: `TRIVIUM_SECRETS_DIR`, else `/run/secrets` if it exists.
+
+    Raises:
+        ConfigurationError: `TRIVIUM_SECRETS_DIR` is not a directory (`settings-secrets-dir`).
+    """
+    named = os.environ.get(SECRETS_DIR_VARIABLE)
+    if named:
+        path = Path(named)
+        if not path.is_dir():
+            raise ConfigurationError(
+                f"{SECRETS_DIR_VARIABLE}={named!r} is not a directory; create it or unset it",
+                "settings-secrets-dir",
+            )
+        return path
+    return _DEFAULT_SECRETS_DIR if _DEFAULT_SECRETS_DIR.is_dir() else None
+
+
+def _unknown_keys(cls: type[Settings], files: Any) -> list[str]:
+    """Return the `TRIVIUM_*` keys of the dotenv `files` that name no field."""
+    prefix = str(cls.model_config.get("env_prefix", "")).upper()
+    known = {f"{prefix}{name}".upper() for name in cls.model_fields} | cls.other_variables
+    unknown = []
+    for path in files:
+        if not Path(path).is_file():
+            continue
+        for key in dotenv_values(path):
+            name = key.upper()
+            if not prefix or not name.startswith(prefix) or name in known:
+                continue
+            if not name.startswith(("TRIVIUM_TEST_", "TRIVIUM_RUN_")):
+                unknown.append(f"{key} in {path}")
+    return unknown
+
+
+def _describe(cls: type[Settings], exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "(settings)"
+        problems.append(f"{field}: {error['msg']}")
+    return f"invalid {cls.__name__}: " + "; ".join(problems)
