@@ -25,6 +25,7 @@ PUBLIC_MODULES = [
     "trivium.sessions",
     "trivium.csrf",
     "trivium.auth",
+    "trivium.audit",
     "trivium.port",
     "trivium.compat.fastapi",
     "trivium.compat.starlette",

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.asyncio import AsyncSessionTransaction
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
 from trivium.db._lookups import register_sqlite_functions
@@ -161,6 +162,12 @@ class Database(Plugin):
         """Idle seconds after which a pooled connection is pinged before use."""
         self.outage = Outage(name)
         """Logs this database's outages, once when one starts and once when it ends."""
+        self.session_class: type[Session] = type(
+            "Session", (TrackedSession,), {"__module__": __name__, "__qualname__": "Session"}
+        )
+        """The (sync) `Session` class of this database's sessions, its own subclass per
+        database: listen to SQLAlchemy session events for this database only with
+        `event.listen(db.session_class, "before_flush", ...)` (`trivium.audit` does)."""
         self._session_calls: dict[tuple[bool, float | None], Any] = {}
         self._engine: AsyncEngine | None = None
         self._autocommit_engine: AsyncEngine | None = None
@@ -212,7 +219,7 @@ class Database(Plugin):
         """The session factory (`expire_on_commit=False`, as async code needs)."""
         if self._sessionmaker is None:
             self._sessionmaker = async_sessionmaker(
-                self.engine, expire_on_commit=False, sync_session_class=TrackedSession
+                self.engine, expire_on_commit=False, sync_session_class=self.session_class
             )
         return self._sessionmaker
 
@@ -232,7 +239,9 @@ class Database(Plugin):
         """A session factory whose statements each commit on their own (no `BEGIN`)."""
         if self._autocommit_sessionmaker is None:
             self._autocommit_sessionmaker = async_sessionmaker(
-                self.autocommit_engine, expire_on_commit=False, sync_session_class=TrackedSession
+                self.autocommit_engine,
+                expire_on_commit=False,
+                sync_session_class=self.session_class,
             )
         return self._autocommit_sessionmaker
 

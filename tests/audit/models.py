@@ -1,0 +1,55 @@
+"""Models shared by the audit tests (tables with a per-run suffix)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Column
+from sqlalchemy import ForeignKey
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from trivium.db import IntPK
+from trivium.db import Model
+from trivium.db import Timestamps
+
+SUFFIX = uuid.uuid4().hex[:6]
+
+book_tags = Table(
+    f"au_bt_{SUFFIX}",
+    Model.metadata,
+    Column("book_id", ForeignKey(f"au_bk_{SUFFIX}.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey(f"au_tg_{SUFFIX}.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Author(IntPK, Model):
+    __tablename__ = f"au_au_{SUFFIX}"
+    name: Mapped[str] = mapped_column(String(50))
+    books: Mapped[list[Book]] = relationship(back_populates="author")
+
+
+class Book(IntPK, Timestamps, Model):
+    __tablename__ = f"au_bk_{SUFFIX}"
+    title: Mapped[str] = mapped_column(String(50))
+    pages: Mapped[int] = mapped_column(default=1)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey(Author.id), default=None)
+    author: Mapped[Author | None] = relationship(back_populates="books")
+    tags: Mapped[list[Tag]] = relationship(secondary=book_tags, back_populates="books")
+
+
+class Tag(IntPK, Model):
+    __tablename__ = f"au_tg_{SUFFIX}"
+    name: Mapped[str] = mapped_column(String(50))
+    books: Mapped[list[Book]] = relationship(secondary=book_tags, back_populates="tags")
+
+
+class Account(IntPK, Model):
+    __tablename__ = f"au_ac_{SUFFIX}"
+    username: Mapped[str] = mapped_column(String(50))
+    password_hash: Mapped[str] = mapped_column(String(200), default="")
+    pin: Mapped[str] = mapped_column(String(10), default="", info={"secret": True})
+    note: Mapped[str] = mapped_column(String(50), default="")
