@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
+import fcntl
 import importlib.metadata
 import json
 import os
@@ -298,8 +299,19 @@ def run(
 
     `only` (chapters or test files) and `keyword` (pytest's `-k`) narrow the run for
     working on one chapter; the baseline is then the whole suite's, filtered to the
-    tests that ran.
+    tests that ran. Runs in one checkout take turns (`make test` runs its ASGI and RSGI
+    passes side by side, and both share the extracted sdist and the baselines).
     """
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _run(subset=subset, only=only, keyword=keyword, timeout=timeout)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _run(*, subset: bool, only: Sequence[str], keyword: str | None, timeout: float) -> Score:
     version = installed_fastapi()
     started = time.monotonic()
     source = fetch(version)
@@ -309,7 +321,7 @@ def run(
     if only or keyword:
         # A narrowed run compares against the whole suite's baseline (run once if missing).
         if not (CACHE / _baseline_name(version, "full")).exists():
-            run(timeout=timeout)
+            _run(subset=False, only=(), keyword=None, timeout=timeout)
         narrowed = _run_trivium(source, _selection(only) if only else [TUTORIAL], keyword, timeout)
         full = json.loads((CACHE / _baseline_name(version, "full")).read_text())
         ran = {n.split("::")[0] for n in narrowed}
