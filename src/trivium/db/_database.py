@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.asyncio import AsyncSessionTransaction
@@ -173,6 +174,7 @@ class Database(Plugin):
         self._autocommit_engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self._autocommit_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self._pinned = False
 
     unique = False
 
@@ -465,6 +467,44 @@ class Database(Plugin):
     def atomic(self, session: AsyncSession) -> AsyncSessionTransaction:
         """Open a savepoint in `session` (see `trivium.db.atomic`)."""
         return atomic(session)
+
+    @contextlib.asynccontextmanager
+    async def test_transaction(self) -> AsyncIterator[AsyncConnection]:
+        """Run everything this database does in one transaction, rolled back at the end.
+
+        For tests (the `trivium.testing.pytest` plugin uses it around each test):
+        request sessions, stores and hot reads all use one connection; code that commits
+        gets savepoints. Requests must come one at a time (as test clients send them).
+
+        Raises:
+            ConfigurationError: the database is already in a test transaction
+                (`db-test-transaction`).
+        """
+        from trivium.db._pinned import PinnedEngine
+        from trivium.db._pinned import pinned_sessionmaker
+
+        if self._pinned:
+            raise ConfigurationError(
+                f"{self!r} is already in a test transaction; nest savepoints with atomic()",
+                "db-test-transaction",
+            )
+        engine = self.engine
+        saved = (self._autocommit_engine, self._sessionmaker, self._autocommit_sessionmaker)
+        async with engine.connect() as connection:
+            transaction = await connection.begin()
+            shim: Any = PinnedEngine(engine, connection)
+            maker = pinned_sessionmaker(connection, TrackedSession)
+            self._engine, self._autocommit_engine = shim, shim
+            self._sessionmaker = self._autocommit_sessionmaker = maker
+            self._pinned = True
+            try:
+                yield connection
+            finally:
+                self._pinned = False
+                self._engine = engine
+                self._autocommit_engine, self._sessionmaker, self._autocommit_sessionmaker = saved
+                if transaction.is_active:
+                    await transaction.rollback()
 
 
 def _seconds(name: str, value: object) -> float | None:

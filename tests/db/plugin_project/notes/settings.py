@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from trivium.conf import Settings as BaseSettings
+
+
+class Settings(BaseSettings):
+    greeting: str = "hello"
