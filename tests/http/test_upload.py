@@ -112,7 +112,7 @@ def test_type_adapter_validates_lists() -> None:
 
 
 def test_json_schema_is_binary_string() -> None:
-    binary = {"type": "string", "format": "binary"}
+    binary = {"type": "string", "contentMediaType": "application/octet-stream"}
     assert pydantic.TypeAdapter(UploadFile).json_schema() == binary
     assert pydantic.TypeAdapter(list[UploadFile]).json_schema() == {
         "type": "array",
@@ -128,5 +128,8 @@ def test_usable_as_model_field() -> None:
     upload = UploadFile(filename="a")
     assert Form(title="t", attachment=upload).attachment is upload
     schema = Form.model_json_schema()
-    assert schema["properties"]["attachment"]["anyOf"][0] == {"type": "string", "format": "binary"}
+    assert schema["properties"]["attachment"]["anyOf"][0] == {
+        "type": "string",
+        "contentMediaType": "application/octet-stream",
+    }
     upload.file.close()

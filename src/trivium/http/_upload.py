@@ -144,5 +144,5 @@ class UploadFile:
     def __get_pydantic_json_schema__(
         cls, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        """Describe an upload in JSON schema (OpenAPI) as a binary string."""
-        return {"type": "string", "format": "binary"}
+        """Describe an upload in JSON schema (OpenAPI 3.1) as a string of binary content."""
+        return {"type": "string", "contentMediaType": "application/octet-stream"}

@@ -17,11 +17,15 @@ import re
 import types
 import typing
 from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Annotated
 from typing import Any
 from typing import get_args
 from typing import get_origin
 
 from pydantic import BaseModel
+from pydantic import GetJsonSchemaHandler
+from pydantic import WithJsonSchema
 from pydantic import create_model
 
 from trivium.openapi._registry import SchemaRegistry
@@ -169,17 +173,22 @@ def model_parameters(spec: Any, registry: SchemaRegistry) -> list[dict[str, Any]
     model = unwrap_model(spec.annotation)
     if not (inspect.isclass(model) and issubclass(model, BaseModel)):
         return []
+    # `Model | None`: the request may leave the whole model out, so no field is required.
+    optional = model is not spec.annotation
+    convert = getattr(spec.marker, "convert_underscores", True)
     result = []
     for name, info in model.model_fields.items():
         wire = info.alias or name
+        if spec.source is ParamSource.HEADER and convert and wire == name:
+            wire = wire.replace("_", "-")
         if spec.source is ParamSource.HEADER:
-            wire = wire.replace("_", "-").lower()
+            wire = wire.lower()
         schema = registry.schema(model_field_type(name, info))
         result.append(
             _parameter(
                 wire,
                 spec.source.value,
-                info.is_required(),
+                info.is_required() and not optional,
                 schema,
                 info.description,
                 bool(info.deprecated),
@@ -229,13 +238,60 @@ def body_fields(route: Route) -> list[Any]:
     return [f for f in _fields(route) if f.section == "body" and f.marker.include_in_schema]
 
 
-def _body_model_schema(name: str, specs: list[Any], registry: SchemaRegistry) -> dict[str, Any]:
+def _body_model_schema(
+    name: str, specs: list[Any], registry: SchemaRegistry, models: Sequence[Any] = ()
+) -> dict[str, Any]:
     fields: dict[str, Any] = {
-        f"field_{index}": (spec.annotation, field_info(spec, alias=spec.name))
+        f"field_{index}": (_file_type(spec), field_info(spec, alias=spec.name))
         for index, spec in enumerate(specs)
     }
-    model = create_model(name, **fields)
-    return registry.schema(model)
+    if not models:
+        return registry.schema(create_model(name, **fields))
+    # The models ride along as fields, whose schemas (references) move into `allOf`.
+    hidden = {f"{_ALL_OF}{i}": unwrap_model(m.annotation) for i, m in enumerate(models)}
+    return registry.schema(create_model(name, __base__=_AllOf, **fields, **hidden))
+
+
+_ALL_OF = "trivium_all_of_"
+_BINARY = WithJsonSchema({"type": "string", "contentMediaType": "application/octet-stream"})
+
+
+def _file_type(spec: Any) -> Any:
+    """Document a `bytes` file field as binary content (OpenAPI 3.1), as an upload is."""
+    if spec.source is not ParamSource.FILE:
+        return spec.annotation
+    return _swap_bytes(spec.annotation)
+
+
+def _swap_bytes(annotation: Any) -> Any:
+    if annotation is bytes:
+        return Annotated[bytes, _BINARY]
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return typing.Union[tuple(_swap_bytes(a) for a in args)]  # noqa: UP007 - built at runtime
+    if origin in (list, set, tuple, frozenset) and args:
+        return origin[tuple(_swap_bytes(a) for a in args)]
+    return annotation
+
+
+class _AllOf(BaseModel):
+    """A synthetic body schema whose `trivium_all_of_*` fields become `allOf` entries."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: Any, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        properties = target.get("properties", {})
+        hidden = [key for key in properties if key.startswith(_ALL_OF)]
+        target["allOf"] = [properties.pop(key) for key in hidden]
+        required = [key for key in target.get("required", []) if key not in hidden]
+        if required:
+            target["required"] = required
+        else:
+            target.pop("required", None)
+        return schema
 
 
 def request_body(
@@ -254,9 +310,14 @@ def request_body(
             for f in form
         )
         media = "multipart/form-data" if multipart else form[0].marker.media_type
-        whole = next((f for f in form if f.is_model), None)
-        if whole is not None:
-            schema = registry.schema(unwrap_model(whole.annotation))
+        models = [f for f in form if f.is_model]
+        if len(models) == 1 and len(form) == 1:
+            schema = registry.schema(unwrap_model(models[0].annotation))
+            required = True
+        elif models:
+            # Form models beside other fields: the models' fields join the body's (`allOf`).
+            plain = [f for f in form if not f.is_model]
+            schema = _body_model_schema(model_name, plain, registry, models)
             required = True
         else:
             schema = _body_model_schema(model_name, form, registry)
@@ -269,7 +330,10 @@ def request_body(
     else:
         media = specs[0].marker.media_type
         schema = _body_model_schema(model_name, specs, registry)
-    return {"content": {media: {"schema": schema}}, "required": required}
+    body: dict[str, Any] = {"content": {media: {"schema": schema}}}
+    if required:  # OpenAPI's default is optional, and FastAPI leaves `false` out too
+        body["required"] = True
+    return body
 
 
 def _is_json(media_type: str) -> bool:

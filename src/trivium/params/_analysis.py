@@ -263,14 +263,17 @@ class _Analyser:
             ParamSource.HEADER,
             ParamSource.COOKIE,
             ParamSource.FORM,
-        ) and _is_model(annotation)
+        ) and (
+            _is_model(annotation) or (source is ParamSource.FORM and _is_model_union(annotation))
+        )
         name = marker.alias or param.name
         if isinstance(marker, Header) and marker.convert_underscores and not marker.alias:
             name = name.replace("_", "-")
         if source is ParamSource.HEADER:
             name = name.lower()
         if is_model:
-            name = ""
+            # Not a wire name: the model reads many; a key no client name can clash with.
+            name = "\0" + param.name
         spec = FieldSpec(
             source=source,
             name=name,
@@ -431,6 +434,15 @@ def _is_model(annotation: Any) -> bool:
 
     members = _union_members(annotation)
     return len(members) == 1 and inspect.isclass(members[0]) and issubclass(members[0], BaseModel)
+
+
+def _is_model_union(annotation: Any) -> bool:
+    from pydantic import BaseModel
+
+    members = _union_members(annotation)
+    return len(members) > 1 and all(
+        inspect.isclass(_unwrap(m)) and issubclass(_unwrap(m), BaseModel) for m in members
+    )
 
 
 def _is_sequence(annotation: Any) -> bool:

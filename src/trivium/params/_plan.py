@@ -18,7 +18,6 @@ from typing import Protocol
 from typing import Required
 
 import orjson
-from pydantic import BaseModel
 from pydantic import Field
 from pydantic import TypeAdapter
 from pydantic import ValidationError
@@ -33,6 +32,7 @@ from trivium.http._request import Request
 from trivium.params._analysis import Analysis
 from trivium.params._analysis import FieldSpec
 from trivium.params._markers import ParamSource
+from trivium.params._models import ModelParam
 from trivium.params._secret import redact_secret_inputs
 
 __all__ = ["Plan", "validation_errors"]
@@ -63,7 +63,7 @@ class Plan:
         "form_fields",
         "header",
         "json_errors_as_validation",
-        "model_sections",
+        "models",
         "params_type",
         "path",
         "query",
@@ -84,9 +84,9 @@ class Plan:
         """Refuse (415) a JSON body sent without `Content-Type`; else parse it (FastAPI)."""
         self.json_errors_as_validation = json_errors_as_validation
         """Answer malformed JSON with a 422 validation error (FastAPI) instead of a 400."""
-        fields = analysis.fields
-        self.model_sections = frozenset(f.section for f in fields if f.is_model)
-        """Sections read into one model: a field missing there reports the model's input."""
+        self.models = [ModelParam(f) for f in analysis.fields if f.is_model]
+        """Parameter models, each validated on its own against its whole source."""
+        fields = [f for f in analysis.fields if not f.is_model]
         self.path = _simple(fields, ParamSource.PATH)
         self.query = _collector(fields, ParamSource.QUERY)
         self.header = _collector(fields, ParamSource.HEADER)
@@ -94,18 +94,19 @@ class Plan:
         body = [f for f in fields if f.section == "body"]
         self.form_fields = [f for f in body if f.source is not ParamSource.BODY]
         json_fields = [f for f in body if f.source is ParamSource.BODY]
-        if self.form_fields and json_fields:
+        form_models = any(m.section == "body" for m in self.models)
+        if (self.form_fields or form_models) and json_fields:
             raise _config_error(name, "mixes JSON body parameters with form or file parameters")
         self.body_field: FieldSpec | None = None
         self.body_mode = ""
-        if self.form_fields:
+        if self.form_fields or form_models:
             self.body_mode = "form"
         elif len(json_fields) == 1 and not getattr(json_fields[0].marker, "embed", False):
             self.body_mode = "json"
             self.body_field = json_fields[0]
         elif json_fields:
             self.body_mode = "json-embed"
-        self.body_required = any(f.required for f in body)
+        self.body_required = any(f.required for f in body) or form_models
         self.defaults = [
             (
                 f.section,
@@ -115,7 +116,7 @@ class Plan:
                 isinstance(f.default, _MUTABLE),
             )
             for f in fields
-            if not f.required and not f.is_model
+            if not f.required
         ]
         self.params_type: Any = None
         """The TypedDict validated (its keys are the sections: path, query, body...)."""
@@ -133,8 +134,40 @@ class Plan:
             HTTPException: the body is malformed (400), too large (413) or of an
                 unsupported content type (415).
         """
-        if self.validator is None:
+        if self.validator is None and not self.models:
             return {}
+        raw = self._raw(conn)
+        body: Any = None
+        form: Any = None
+        if self.body_mode == "form":
+            form, body = await self._read_form(conn, raw)  # type: ignore[arg-type]
+        elif self.body_mode:
+            # A Request, or the RSGI direct path's view of one (JSON bodies only).
+            body = await self._read_body(conn, raw)  # type: ignore[arg-type]
+        errors: list[dict[str, Any]] = []
+        values: dict[str, Any] = {}
+        if self.validate is not None:
+            try:
+                if self.body_mode == "form":
+                    # Form models (trivium.forms.BoundForm) read the request from the context.
+                    values = self.validate(raw, context={"request": conn})  # type: ignore[call-arg]
+                else:
+                    values = self.validate(raw)
+            except ValidationError as exc:
+                errors = self._errors(exc)
+        if self.models:
+            self._validate_models(conn, form, values, errors)
+        if errors:
+            errors.sort(key=lambda e: _SECTION_ORDER.get(e["loc"][0], 9))
+            raise RequestValidationError(errors, body)
+        if self.body_field is not None:
+            # Handlers see the single body under its parameter name, like embedded ones.
+            values["body"] = {self.body_field.name: values["body"]} if "body" in values else {}
+        self._fill_defaults(values)
+        return values
+
+    def _raw(self, conn: HTTPConnection) -> dict[str, Any]:
+        """Gather the declared parameters' raw values (the body is read separately)."""
         raw: dict[str, Any] = {}
         if self.path:
             params = conn.path_params
@@ -145,38 +178,40 @@ class Plan:
             raw["header"] = self.header(conn.headers)
         if self.cookie is not None:
             raw["cookie"] = self.cookie(conn.cookies)
-        body: Any = None
-        if self.body_mode:
-            # A Request, or the RSGI direct path's view of one (JSON bodies only).
-            body = await self._read_body(conn, raw)  # type: ignore[arg-type]
-        try:
-            if self.body_mode == "form":
-                # Form models (trivium.forms.BoundForm) read the request from the context.
-                values: dict[str, Any] = self.validate(raw, context={"request": conn})  # type: ignore[misc,call-arg]
+        return raw
+
+    def _errors(self, exc: ValidationError) -> list[dict[str, Any]]:
+        errors = validation_errors(exc)
+        for error in errors:
+            # A missing parameter has no input of its own (FastAPI reports null too);
+            # only fields missing inside a whole JSON body keep that body as input.
+            loc = error["loc"]
+            if (
+                error["type"] == "missing"
+                and len(loc) == 2
+                and (loc[0] != "body" or self.body_field is None)
+            ):
+                error["input"] = None
+        # A secret field (a password) is never echoed back.
+        return redact_secret_inputs(errors, self.params_type)
+
+    def _validate_models(
+        self, conn: HTTPConnection, form: Any, values: dict[str, Any], errors: list[Any]
+    ) -> None:
+        for model in self.models:
+            section = model.section
+            source: Any
+            if section == "query":
+                source = conn.query_params
+            elif section == "header":
+                source = conn.headers
+            elif section == "cookie":
+                source = conn.cookies
             else:
-                values = self.validate(raw)  # type: ignore[misc]
-        except ValidationError as exc:
-            errors = validation_errors(exc)
-            for error in errors:
-                # A missing parameter has no input of its own (FastAPI reports null too);
-                # only fields missing inside a whole JSON body or a parameter model keep
-                # that body or model's values as input.
-                loc = error["loc"]
-                if (
-                    error["type"] == "missing"
-                    and len(loc) == 2
-                    and (loc[0] != "body" or self.body_field is None)
-                    and loc[0] not in self.model_sections
-                ):
-                    error["input"] = None
-            # A secret field (a password) is never echoed back.
-            redact_secret_inputs(errors, self.params_type)
-            raise RequestValidationError(errors, body) from None
-        if self.body_field is not None:
-            # Handlers see the single body under its parameter name, like embedded ones.
-            values["body"] = {self.body_field.name: values["body"]} if "body" in values else {}
-        self._fill_defaults(values)
-        return values
+                source = form
+            value = model.validate(source, errors, {"request": conn} if model.form else None)
+            if not errors:
+                values.setdefault(section, {})[model.key] = value
 
     def defaults_only(self) -> dict[str, Any]:
         """Return the values of a request that sent nothing (every parameter at its default)."""
@@ -221,13 +256,14 @@ class Plan:
         raw["body"] = data
         return data
 
-    async def _read_form(self, request: Request, raw: dict[str, Any]) -> Any:
+    async def _read_form(self, request: Request, raw: dict[str, Any]) -> tuple[Any, Any]:
+        """Read the form into `raw["body"]`; return the form (`None` if absent) and its data."""
         content_type = request.headers.get("content-type") or ""
         if not self.strict_content_type and not _is_form(content_type):
             # FastAPI reads a body of another type as an empty form (then 422 for the
             # missing fields); trivium's own apps answer 415.
             raw["body"] = {}
-            return None
+            return None, None
         if not content_type:
             body = await request.body()
             if body:
@@ -237,13 +273,10 @@ class Plan:
                     "'application/x-www-form-urlencoded' or 'multipart/form-data'",
                 )
             raw["body"] = {}
-            return None
+            return None, None
         form = await request.form()
         data: dict[str, Any] = {}
         for spec in self.form_fields:
-            if spec.is_model:
-                data.update(_model_from_multidict(_model_class(spec.annotation), form))
-                continue
             if spec.is_sequence:
                 items = form.getlist(spec.name)
                 if items:
@@ -254,11 +287,15 @@ class Plan:
                 continue
             data[spec.name] = await _file_value(spec, value)
         raw["body"] = data
-        return data
+        return form, data
+
+
+_BYTES = (bytes, bytes | None, list[bytes], list[bytes] | None)
 
 
 async def _file_value(spec: FieldSpec, value: Any) -> Any:
-    if spec.source is ParamSource.FILE and spec.annotation in (bytes, bytes | None):
+    """Read an upload into bytes for a `bytes` (or `list[bytes]`) file parameter."""
+    if spec.source is ParamSource.FILE and spec.annotation in _BYTES:
         read = getattr(value, "read", None)
         if read is not None:
             return await read()
@@ -281,13 +318,6 @@ def _collector(fields: list[FieldSpec], source: ParamSource) -> Collector | None
     specs = [f for f in fields if f.source is source]
     if not specs:
         return None
-    if specs[0].is_model:
-        model = _model_class(specs[0].annotation)
-        if source is not ParamSource.HEADER and model.model_config.get("extra") == "forbid":
-            # Hand every key over so pydantic refuses the unknown ones (a client sends
-            # many headers nobody declares, so headers are left out of this).
-            return lambda mapping: _with_extra(model, mapping)
-        return lambda mapping: _model_from_multidict(model, mapping)
     scalars = tuple(f.name for f in specs if not f.is_sequence)
     lists = tuple(f.name for f in specs if f.is_sequence)
     if not lists:
@@ -313,44 +343,12 @@ def _collector(fields: list[FieldSpec], source: ParamSource) -> Collector | None
     return collect
 
 
-def _model_class(annotation: Any) -> type[BaseModel]:
-    from trivium.params._analysis import _union_members
-
-    model: type[BaseModel] = _union_members(annotation)[0]
-    return model
-
-
-def _model_from_multidict(model: type[BaseModel], mapping: Any) -> dict[str, Any]:
-    from trivium.params._analysis import _is_sequence
-
-    out: dict[str, Any] = {}
-    getlist = getattr(mapping, "getlist", None)
-    for name, info in model.model_fields.items():
-        key = info.alias or name
-        if getlist is not None and _is_sequence(info.annotation):
-            values = getlist(key)
-            if values:
-                out[key] = values
-        elif key in mapping:
-            out[key] = mapping[key]
-        elif "-" in key or "_" in key:
-            alt = key.replace("_", "-")
-            if alt in mapping:
-                out[key] = mapping[alt]
-    return out
-
-
 def _is_form(content_type: str) -> bool:
     media = content_type.partition(";")[0].strip().lower()
     return media in ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def _with_extra(model: type[BaseModel], mapping: Any) -> dict[str, Any]:
-    out = _model_from_multidict(model, mapping)
-    for key in mapping:
-        if key not in out:
-            out[key] = mapping[key]
-    return out
+_SECTION_ORDER = {"path": 0, "query": 1, "header": 2, "cookie": 3, "body": 4}
 
 
 def _field_type(spec: FieldSpec) -> Any:
@@ -371,17 +369,11 @@ def _params_type(fields: list[FieldSpec], plan: Plan, name: str) -> Any:
     for spec in fields:
         by_section.setdefault(spec.section, []).append(spec)
     for section, specs in by_section.items():
-        single_body = plan.body_field is not None and section == "body"
-        if (specs[0].is_model and section != "body") or single_body:
+        if plan.body_field is not None and section == "body":
             spec = specs[0]
-            sections[section] = _field_type(spec) if not spec.is_model else spec.annotation
-            if spec.required or spec.is_model:
+            sections[section] = _field_type(spec)
+            if spec.required:
                 required_sections.add(section)
-            continue
-        if section == "body" and plan.body_mode == "form" and any(s.is_model for s in specs):
-            model = next(s for s in specs if s.is_model).annotation
-            sections[section] = model
-            required_sections.add(section)
             continue
         keys = {s.name: (Required if s.required else NotRequired)[_field_type(s)] for s in specs}
         sections[section] = TypedDict(f"{name}_{section}", keys)  # type: ignore[operator]
