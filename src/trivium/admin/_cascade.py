@@ -1,0 +1,123 @@
+"""What deleting objects takes with it: the rows that cascade, are unlinked or block it.
+
+Every foreign key in the metadata that points at the model's table is looked at: rows
+behind `ON DELETE CASCADE` (or an ORM relationship with the `delete` cascade) are
+deleted too, rows behind `SET NULL` lose their link, many-to-many link rows go away,
+and rows behind any other key protect the object: the page says so and refuses. Each
+kind of related row is counted up to a bound and a few are named, so a popular object
+never makes the page load a whole table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy import literal
+from sqlalchemy import select
+
+from trivium.admin._meta import verbose
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from trivium.admin._options import ModelAdmin
+    from trivium.admin._site import Admin
+
+__all__ = ["DeletionSummary", "deletion_summary"]
+
+SHOWN = 10
+"""Related objects named per kind; the rest are counted."""
+COUNTED = 1000
+"""Related rows counted exactly per kind; above it the page says "more than"."""
+
+
+@dataclasses.dataclass
+class DeletionSummary:
+    """The consequences of a deletion, by kind."""
+
+    deleted: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    unlinked: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    protected: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+def _mapped_class(model: type[Any], table: Any) -> type[Any] | None:
+    from sqlalchemy import inspect as sa_inspect
+
+    for mapper in sa_inspect(model).registry.mappers:
+        if mapper.local_table is table:
+            return mapper.class_  # type: ignore[no-any-return]
+    return None
+
+
+def _orm_cascades(model: type[Any]) -> set[Any]:
+    """Tables whose rows the model's relationships delete along with it."""
+    from sqlalchemy import inspect as sa_inspect
+
+    tables = set()
+    for rel in sa_inspect(model).relationships:
+        if rel.secondary is None and rel.cascade.delete and rel.direction.name == "ONETOMANY":
+            tables.add(rel.mapper.local_table)
+    return tables
+
+
+async def deletion_summary(
+    site: Admin, session: AsyncSession, model_admin: ModelAdmin, objects: list[Any]
+) -> DeletionSummary:
+    """Return what deleting `objects` (of `model_admin`'s model) would do."""
+    summary = DeletionSummary()
+    model = model_admin.model
+    table = model.__table__
+    cascading = _orm_cascades(model)
+    for other in table.metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column.table is not table:
+                continue
+            target_key = fk.column.key
+            keys = [getattr(obj, _attribute_of(model, target_key)) for obj in objects]
+            condition = fk.parent.in_(keys)
+            cls = _mapped_class(model, other)
+            kind = _kind(fk, other, cascading, mapped=cls is not None)
+            counted = select(func.count()).select_from(
+                select(literal(1)).select_from(other).where(condition).limit(COUNTED + 1).subquery()
+            )
+            total = int(await session.scalar(counted) or 0)
+            if not total:
+                continue
+            names: list[str] = []
+            if cls is not None:
+                shown = await session.scalars(select(cls).where(condition).limit(SHOWN))
+                related_admin = site.admin_for(cls)
+                names = [related_admin.__str_of__(r) if related_admin else str(r) for r in shown]
+            label = verbose(cls.__name__) if cls is not None else f"{other.name} link"
+            entry = {
+                "model": label,
+                "count": total if total <= COUNTED else f"more than {COUNTED}",
+                "names": names,
+            }
+            {
+                "deleted": summary.deleted,
+                "unlinked": summary.unlinked,
+                "protected": summary.protected,
+            }[kind].append(entry)
+    return summary
+
+
+def _attribute_of(model: type[Any], column_key: str) -> str:
+    from sqlalchemy import inspect as sa_inspect
+
+    mapper = sa_inspect(model)
+    return str(mapper.get_property_by_column(model.__table__.c[column_key]).key)
+
+
+def _kind(fk: Any, other: Any, cascading: set[Any], *, mapped: bool) -> str:
+    ondelete = (fk.ondelete or "").upper()
+    if ondelete == "CASCADE" or other in cascading:
+        return "deleted"
+    if ondelete == "SET NULL":
+        return "unlinked"
+    if not mapped:
+        return "deleted"  # a many-to-many link table: the ORM removes the links
+    return "protected"

@@ -1,0 +1,370 @@
+"""Add, change and delete pages, and the foreign-key autocomplete endpoint.
+
+Writes run in the request's transaction, inside a savepoint, so a constraint the
+database refuses redisplays the form with the message instead of failing the request.
+A change page carries the row's entity tag (its version for `Versioned` models, a hash of
+its columns otherwise); a save whose tag no longer matches (someone else saved the
+object meanwhile) is refused with 409 and a message, never silently overwritten.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from typing import Any
+
+from pydantic import TypeAdapter
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from trivium.admin._cascade import deletion_summary
+from trivium.admin._forms import apply_form
+from trivium.admin._forms import check_foreign_keys
+from trivium.admin._forms import fieldsets
+from trivium.admin._forms import schema_of
+from trivium.admin._query import search_condition
+from trivium.admin._render import forbidden
+from trivium.admin._render import page
+from trivium.admin._render import remember_action
+from trivium.admin._routes import model_admin_or_404
+from trivium.db import etag
+from trivium.errors import HTTPException
+from trivium.forms import bind
+from trivium.forms import empty
+from trivium.http import Request
+from trivium.responses import JSONResponse
+from trivium.responses import RedirectResponse
+from trivium.responses import Response
+from trivium.templating import flash
+
+if TYPE_CHECKING:
+    from trivium.admin._options import ModelAdmin
+    from trivium.admin._site import Admin
+    from trivium.forms import BoundForm
+    from trivium.routing import Router
+
+__all__ = ["load_object", "register_edit_routes"]
+
+CONFLICT = (
+    "Someone else changed this {name} after you opened it, so your changes were not saved. "
+    "The page now shows the current version: apply your changes again."
+)
+AUTOCOMPLETE_PAGE = 20
+
+
+async def load_object(
+    model_admin: ModelAdmin, request: Request, session: AsyncSession, raw: str
+) -> Any:
+    """Return the object with primary key `raw` among `get_queryset`'s rows, or raise 404."""
+    meta = model_admin.meta
+    try:
+        key = TypeAdapter(meta.pk.python_type).validate_python(raw)
+    except ValidationError:
+        raise HTTPException(404, f"No {model_admin.name} with that key") from None
+    statement = model_admin.get_queryset(request).where(getattr(meta.model, meta.pk.name) == key)
+    obj = (await session.scalars(statement)).first()
+    if obj is None:
+        raise HTTPException(404, f"No {model_admin.name} with that key")
+    return obj
+
+
+async def _form_page(  # noqa: PLR0913 - the page's parts, all but four keyword-only
+    model_admin: ModelAdmin,
+    request: Request,
+    session: AsyncSession,
+    form: BoundForm[Any],
+    obj: Any,
+    *,
+    status_code: int = 200,
+    read_only: bool = False,
+    conflict: str | None = None,
+) -> Response:
+    site = model_admin.site
+    adding = obj is None
+    can_delete = not adding and await model_admin.permission(request, "delete", obj)
+    name = model_admin.name
+    context = {
+        "model_admin": model_admin,
+        "form": form,
+        "obj": obj,
+        "object_label": None if adding else model_admin.__str_of__(obj),
+        "fieldsets": await fieldsets(model_admin, session, form, obj, read_only=read_only),
+        "read_only": read_only,
+        "adding": adding,
+        "etag": None if adding else etag(obj),
+        "conflict": conflict,
+        "save_as": model_admin.save_as
+        and not adding
+        and await model_admin.permission(request, "add"),
+        "delete_url": site.url(
+            model_admin.app_label,
+            model_admin.model_name,
+            getattr(obj, model_admin.meta.pk.name),
+            "delete",
+        )
+        if can_delete
+        else None,
+        "changelist_url": site.url(model_admin.app_label, model_admin.model_name),
+        "title": f"Add {name}" if adding else (f"View {name}" if read_only else f"Change {name}"),
+    }
+    return await page(site, request, "change_form.html", context, status_code=status_code)
+
+
+async def _save(  # noqa: PLR0913 - what a save needs
+    model_admin: ModelAdmin,
+    request: Request,
+    session: AsyncSession,
+    form: BoundForm[Any],
+    obj: Any,
+    change: bool,
+) -> bool:
+    """Validate keys, write `obj` in a savepoint; add form errors and return False on failure."""
+    await check_foreign_keys(model_admin, session, form)
+    if not form.is_valid:
+        return False
+    try:
+        async with session.begin_nested():
+            apply_form(model_admin, obj, form.data)
+            await model_admin.save_model(request, session, obj, change)
+            await session.flush()
+    except IntegrityError as exc:
+        form.add_error(
+            None,
+            f"The {model_admin.name} could not be saved: the database refused it ({_reason(exc)}).",
+        )
+        return False
+    return True
+
+
+def _reason(exc: IntegrityError) -> str:
+    text = str(exc.orig).lower()
+    if "unique" in text or "duplicate" in text:
+        return "a value that must be unique is taken"
+    if "foreign key" in text:
+        return "a related object does not exist"
+    if "null" in text:
+        return "a required value is missing"
+    return "a constraint failed"
+
+
+def _after_save(
+    model_admin: ModelAdmin, request: Request, obj: Any, form_data: Any, verb: str
+) -> Response:
+    site = model_admin.site
+    pk = getattr(obj, model_admin.meta.pk.name)
+    remember_action(request, model_admin, obj, verb)
+    flash(
+        request,
+        f"The {model_admin.name} “{model_admin.__str_of__(obj)}” was {verb} successfully.",
+        "success",
+    )
+    if "_continue" in form_data:
+        target = site.url(model_admin.app_label, model_admin.model_name, pk, "change")
+    elif "_addanother" in form_data:
+        target = site.url(model_admin.app_label, model_admin.model_name, "add")
+    else:
+        target = site.url(model_admin.app_label, model_admin.model_name)
+    return RedirectResponse(target, status_code=303)
+
+
+async def add_view(model_admin: ModelAdmin, request: Request, session: AsyncSession) -> Response:
+    """The add page."""
+    if not await model_admin.permission(request, "add"):
+        return await forbidden(
+            model_admin.site, request, f"You may not add {model_admin.name} objects."
+        )
+    schema = schema_of(model_admin, adding=True)
+    if request.method == "GET":
+        return await _form_page(model_admin, request, session, empty(schema, request=request), None)
+    data = await request.form()
+    form = bind(schema, data, request=request)
+    obj = model_admin.model()
+    if await _save(model_admin, request, session, form, obj, False):
+        return _after_save(model_admin, request, obj, data, "added")
+    return await _form_page(model_admin, request, session, form, None, status_code=422)
+
+
+async def change_view(
+    model_admin: ModelAdmin, request: Request, session: AsyncSession, raw: str
+) -> Response:
+    """The change page (read-only for users who may view but not change)."""
+    site = model_admin.site
+    obj = await load_object(model_admin, request, session, raw)
+    if not await model_admin.permission(request, "view", obj):
+        return await forbidden(site, request, f"You may not view this {model_admin.name}.")
+    can_change = await model_admin.permission(request, "change", obj)
+    if request.method == "GET":
+        form = empty(schema_of(model_admin, adding=False), obj, request=request)
+        return await _form_page(model_admin, request, session, form, obj, read_only=not can_change)
+    data = await request.form()
+    if "_saveasnew" in data and model_admin.save_as:
+        if not await model_admin.permission(request, "add"):
+            return await forbidden(site, request, f"You may not add {model_admin.name} objects.")
+        form = bind(schema_of(model_admin, adding=True), data, request=request)
+        new = model_admin.model()
+        if await _save(model_admin, request, session, form, new, False):
+            return _after_save(model_admin, request, new, {"_continue": "1"}, "added")
+        return await _form_page(model_admin, request, session, form, None, status_code=422)
+    if not can_change:
+        return await forbidden(site, request, f"You may not change this {model_admin.name}.")
+    form = bind(schema_of(model_admin, adding=False), data, request=request)
+    if data.get("_etag") != etag(obj):
+        return await _conflict(model_admin, request, session, obj)
+    try:
+        saved = await _save(model_admin, request, session, form, obj, True)
+    except StaleDataError:
+        await session.rollback()
+        return await _conflict(
+            model_admin, request, session, await load_object(model_admin, request, session, raw)
+        )
+    if saved:
+        return _after_save(model_admin, request, obj, data, "changed")
+    return await _form_page(model_admin, request, session, form, obj, status_code=422)
+
+
+async def _conflict(
+    model_admin: ModelAdmin, request: Request, session: AsyncSession, obj: Any
+) -> Response:
+    await session.refresh(obj)
+    form = empty(schema_of(model_admin, adding=False), obj, request=request)
+    message = CONFLICT.format(name=model_admin.name)
+    return await _form_page(
+        model_admin, request, session, form, obj, status_code=409, conflict=message
+    )
+
+
+async def delete_view(
+    model_admin: ModelAdmin, request: Request, session: AsyncSession, raw: str
+) -> Response:
+    """The delete confirmation page, and the deletion."""
+    site = model_admin.site
+    obj = await load_object(model_admin, request, session, raw)
+    if not await model_admin.permission(request, "delete", obj):
+        return await forbidden(site, request, f"You may not delete this {model_admin.name}.")
+    summary = await deletion_summary(site, session, model_admin, [obj])
+    if request.method == "POST" and not summary.protected:
+        label = model_admin.__str_of__(obj)
+        await model_admin.delete_model(request, session, obj)
+        await session.flush()
+        remember_action(request, model_admin, obj, "deleted")
+        flash(request, f"The {model_admin.name} “{label}” was deleted successfully.", "success")
+        return RedirectResponse(
+            site.url(model_admin.app_label, model_admin.model_name), status_code=303
+        )
+    context = {
+        "model_admin": model_admin,
+        "objects": [model_admin.__str_of__(obj)],
+        "summary": summary,
+        "action_url": site.url(model_admin.app_label, model_admin.model_name, raw, "delete"),
+        "hidden": [],
+        "title": "Are you sure?",
+    }
+    return await page(
+        site,
+        request,
+        "delete_confirmation.html",
+        context,
+        status_code=409 if summary.protected and request.method == "POST" else 200,
+    )
+
+
+async def autocomplete_view(
+    model_admin: ModelAdmin, request: Request, session: AsyncSession, field: str
+) -> Response:
+    """`GET .../autocomplete/<field>?q=...&page=N`: JSON `{"results": [{"id", "text"}], "more"}`."""
+    if field not in model_admin.autocomplete:
+        raise HTTPException(404, f"{field!r} is not an autocomplete field of this model")
+    can_edit = await model_admin.permission(request, "add") or await model_admin.permission(
+        request, "change"
+    )
+    target = model_admin.meta.columns[field].target
+    target_admin = model_admin.site.admin_for(target) if target is not None else None
+    if target_admin is None or not can_edit or not await target_admin.permission(request, "view"):
+        raise HTTPException(403, "You may not search these objects")
+    page_number = request.query_params.get("page", "1")
+    number = int(page_number) if page_number.isdigit() and 0 < int(page_number) <= 1000 else 1
+    statement = target_admin.get_queryset(request)
+    condition = search_condition(
+        target_admin.model, target_admin.search_fields, request.query_params.get("q", "")[:200]
+    )
+    if condition is not None:
+        statement = statement.where(condition)
+    pk = target_admin.meta.pk.name
+    ordering = [
+        getattr(target_admin.model, n.lstrip("-")).desc()
+        if n.startswith("-")
+        else getattr(target_admin.model, n)
+        for n in target_admin.ordering
+    ]
+    statement = statement.order_by(*ordering, getattr(target_admin.model, pk))
+    statement = statement.offset((number - 1) * AUTOCOMPLETE_PAGE).limit(AUTOCOMPLETE_PAGE + 1)
+    rows = list((await session.scalars(statement)).all())
+    results = [
+        {"id": str(getattr(row, pk)), "text": target_admin.__str_of__(row)}
+        for row in rows[:AUTOCOMPLETE_PAGE]
+        if await target_admin.permission(request, "view", row)
+    ]
+    return JSONResponse({"results": results, "more": len(rows) > AUTOCOMPLETE_PAGE})
+
+
+def register_edit_routes(site: Admin, router: Router, session_dep: Any) -> None:
+    """Add the add, change, delete and autocomplete routes to `router`."""
+    prefix = site.prefix + "/{app_label}/{model_name}"
+
+    async def prepare(
+        request: Request, session: AsyncSession, app_label: str, model_name: str
+    ) -> ModelAdmin | Response:
+        model_admin = model_admin_or_404(site, app_label, model_name)
+        denied = await site.gate(request, session)
+        return denied if denied is not None else model_admin
+
+    @router.route(prefix + "/add", methods=["GET", "POST"], name="admin_add")
+    async def add(
+        request: Request, app_label: str, model_name: str, session: AsyncSession = session_dep
+    ) -> Response:
+        found = await prepare(request, session, app_label, model_name)
+        return found if isinstance(found, Response) else await add_view(found, request, session)
+
+    @router.route(prefix + "/{pk}/change", methods=["GET", "POST"], name="admin_change")
+    async def change(
+        request: Request,
+        app_label: str,
+        model_name: str,
+        pk: str,
+        session: AsyncSession = session_dep,
+    ) -> Response:
+        found = await prepare(request, session, app_label, model_name)
+        return (
+            found if isinstance(found, Response) else await change_view(found, request, session, pk)
+        )
+
+    @router.route(prefix + "/{pk}/delete", methods=["GET", "POST"], name="admin_delete")
+    async def delete(
+        request: Request,
+        app_label: str,
+        model_name: str,
+        pk: str,
+        session: AsyncSession = session_dep,
+    ) -> Response:
+        found = await prepare(request, session, app_label, model_name)
+        return (
+            found if isinstance(found, Response) else await delete_view(found, request, session, pk)
+        )
+
+    @router.get(prefix + "/autocomplete/{field}", name="admin_autocomplete")
+    async def autocomplete(
+        request: Request,
+        app_label: str,
+        model_name: str,
+        field: str,
+        session: AsyncSession = session_dep,
+    ) -> Response:
+        found = await prepare(request, session, app_label, model_name)
+        if isinstance(found, Response):
+            return (
+                JSONResponse({"detail": "Log in as staff to search"}, status_code=403)
+                if found.status_code != 403
+                else found
+            )
+        return await autocomplete_view(found, request, session, field)

@@ -1,0 +1,186 @@
+"""The add/change form: a `trivium.forms` form over the editable columns, drawn in fieldsets.
+
+Only the fields the `ModelAdmin` lets the user edit are in the form's schema, so a
+request that sends a read-only, excluded or generated field changes nothing (the form
+never reads it). Foreign keys are drawn as a short `<select>` when the target table is
+small, else as an input for the key, which the autocomplete script turns into a search
+box when the field is in `autocomplete_fields`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic import TypeAdapter
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from trivium.admin._changelist import display_text
+from trivium.admin._meta import form_schema
+from trivium.admin._meta import verbose
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from trivium.admin._options import ModelAdmin
+    from trivium.forms import BoundForm
+
+__all__ = ["FK_SELECT_LIMIT", "apply_form", "check_foreign_keys", "fieldsets", "schema_of"]
+
+FK_SELECT_LIMIT = 100
+"""Foreign keys with at most this many targets are drawn as a `<select>`."""
+
+_SCHEMAS: dict[tuple[int, bool], type[BaseModel]] = {}
+
+
+def schema_of(model_admin: ModelAdmin, *, adding: bool) -> type[BaseModel]:
+    """Return (and cache) the form schema of the add or change page."""
+    key = (id(model_admin), adding)
+    schema = _SCHEMAS.get(key)
+    if schema is None:
+        schema = _SCHEMAS[key] = form_schema(
+            model_admin.meta, model_admin.editable_fields, adding=adding
+        )
+    return schema
+
+
+def apply_form(
+    model_admin: ModelAdmin, obj: Any, data: BaseModel, names: list[str] | None = None
+) -> None:
+    """Copy the validated values onto `obj` (only the form's own fields, or `names`)."""
+    for name in model_admin.editable_fields if names is None else names:
+        value = getattr(data, name)
+        if isinstance(value, datetime.datetime) and value.tzinfo is None:
+            info = model_admin.meta.columns[name]
+            if info.python_type is not datetime.datetime:
+                value = value.replace(tzinfo=datetime.UTC)
+        setattr(obj, name, value)
+
+
+async def check_foreign_keys(
+    model_admin: ModelAdmin, session: AsyncSession, form: BoundForm[Any]
+) -> None:
+    """Add an error to each foreign key naming no row (one query per key given)."""
+    for name in model_admin.editable_fields:
+        info = model_admin.meta.columns[name]
+        value = form.values.get(name)
+        if info.target is None or value in (None, ""):
+            continue
+        target_pk = model_admin.site.meta_of(info.target).pk
+        key = getattr(form.data, name)
+        found = await session.scalar(
+            select(getattr(info.target, target_pk.name)).where(
+                getattr(info.target, target_pk.name) == key
+            )
+        )
+        if found is None:
+            form.add_error(name, f"No {verbose(info.target.__name__)} has the key {key}.")
+
+
+async def _fk_widget(
+    model_admin: ModelAdmin, session: AsyncSession, name: str, value: Any
+) -> dict[str, Any]:
+    info = model_admin.meta.columns[name]
+    target = info.target
+    site = model_admin.site
+    assert target is not None
+    target_admin = site.admin_for(target)
+    pk = site.meta_of(target).pk.name
+    label = target_admin.__str_of__ if target_admin is not None else str
+    current_label = ""
+    if value not in (None, ""):
+        try:
+            key = TypeAdapter(site.meta_of(target).pk.python_type).validate_python(str(value))
+        except ValidationError:
+            key = None
+        current = await session.get(target, key) if key is not None else None
+        current_label = label(current) if current is not None else ""
+    if name in model_admin.autocomplete:
+        url = site.url(model_admin.app_label, model_admin.model_name, "autocomplete", name)
+        return {"kind": "autocomplete", "url": url, "label": current_label}
+    rows = list(
+        (
+            await session.scalars(
+                select(target).order_by(getattr(target, pk)).limit(FK_SELECT_LIMIT + 1)
+            )
+        ).all()
+    )
+    if len(rows) > FK_SELECT_LIMIT:
+        return {"kind": "raw", "label": current_label}
+    choices = [(str(getattr(row, pk)), label(row)) for row in rows]
+    return {"kind": "select", "choices": choices, "label": current_label}
+
+
+def _readonly_text(model_admin: ModelAdmin, obj: Any, name: str) -> str:
+    if obj is None:
+        return "—"
+    method = getattr(model_admin, name, None)
+    if callable(method) and name not in model_admin.meta.columns:
+        return display_text(method(obj), model_admin.site.admin_for)
+    info = model_admin.meta.columns.get(name)
+    if info is not None and info.relation:
+        related = obj.__dict__.get(info.relation)
+        if related is not None:
+            return display_text(related, model_admin.site.admin_for)
+    value = getattr(obj, name, None)
+    return display_text(value() if callable(value) else value, model_admin.site.admin_for)
+
+
+async def fieldsets(
+    model_admin: ModelAdmin,
+    session: AsyncSession,
+    form: BoundForm[Any],
+    obj: Any,
+    *,
+    read_only: bool,
+) -> list[dict[str, Any]]:
+    """Return the fieldsets of the page: `[{"name", "rows": [...]}]`."""
+    groups = model_admin.fieldsets or [
+        (None, {"fields": [*model_admin.editable_fields, *model_admin.readonly]})
+    ]
+    result = []
+    for title, options in groups:
+        rows = []
+        for raw in options.get("fields", ()):
+            info = model_admin.meta.columns.get(raw)
+            name = raw
+            if info is None and raw in model_admin.meta.relations:
+                local = model_admin.meta.relations[raw].local_columns
+                name = local[0] if local else raw
+            label = (
+                verbose(model_admin.meta.columns[name].relation or name)
+                if name in model_admin.meta.columns
+                else verbose(name)
+            )
+            if name not in model_admin.editable_fields or read_only:
+                if name in model_admin.meta.columns or name in model_admin.readonly:
+                    rows.append(
+                        {
+                            "name": name,
+                            "label": label,
+                            "readonly": True,
+                            "text": _readonly_text(model_admin, obj, name),
+                        }
+                    )
+                continue
+            row: dict[str, Any] = {
+                "name": name,
+                "label": label,
+                "readonly": False,
+                "field": form[name],
+            }
+            if model_admin.meta.columns[name].target is not None:
+                row["fk"] = await _fk_widget(model_admin, session, name, form.values.get(name))
+            rows.append(row)
+        result.append(
+            {
+                "name": title,
+                "description": options.get("description"),
+                "classes": " ".join(options.get("classes", ())),
+                "rows": rows,
+            }
+        )
+    return result

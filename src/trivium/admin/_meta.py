@@ -1,0 +1,273 @@
+"""What the admin reads from a SQLAlchemy mapping: columns, keys, relations, form schemas.
+
+Everything here is computed once per registered model at start-up. The form schema is
+a pydantic model built from the editable columns (types, lengths, integer ranges,
+nullability), so the add and change pages validate with `trivium.forms` exactly as a
+hand-written form would; foreign keys are plain key fields in it, drawn by the admin's
+own widgets (a short select, or an autocomplete for big tables).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import re
+from typing import Annotated
+from typing import Any
+from typing import Optional
+
+from pydantic import AwareDatetime
+from pydantic import BaseModel
+from pydantic import Field
+from pydantic import create_model
+from sqlalchemy import BigInteger
+from sqlalchemy import Boolean
+from sqlalchemy import Enum
+from sqlalchemy import Integer
+from sqlalchemy import SmallInteger
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import inspect as sa_inspect
+
+from trivium.errors import ConfigurationError
+from trivium.forms import Textarea
+
+__all__ = ["ColumnInfo", "ModelMeta", "RelationInfo", "form_schema", "model_meta", "verbose"]
+
+_NO_NUL = r"^[^\x00]*$"
+
+
+def verbose(name: str) -> str:
+    """Return a readable label: `BlogPost` → `blog post`, `author_id` → `author id`."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ")
+    return spaced.strip().lower()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ColumnInfo:
+    """One mapped column of a model."""
+
+    name: str
+    column: Any
+    python_type: Any
+    nullable: bool
+    has_default: bool
+    default: Any
+    primary_key: bool
+    generated: bool
+    """Filled in by the database or SQLAlchemy (generated keys, timestamps, versions)."""
+    max_length: int | None
+    bounds: tuple[int, int] | None
+    target: type[Any] | None
+    """The model a foreign key column points at (through a many-to-one relationship)."""
+    relation: str | None
+    """The many-to-one relationship that uses this column, if any."""
+
+    @property
+    def is_bool(self) -> bool:
+        """Whether the column holds booleans."""
+        return isinstance(self.column.type, Boolean)
+
+    @property
+    def enum_class(self) -> type[enum.Enum] | None:
+        """The Python enum of an `Enum` column, if any."""
+        if isinstance(self.column.type, Enum):
+            return self.column.type.enum_class
+        return None
+
+    @property
+    def choices(self) -> tuple[tuple[Any, str], ...]:
+        """The allowed values with labels: enum members, or `info={"choices": ...}`."""
+        declared = self.column.info.get("choices")
+        if declared:
+            items = declared.items() if isinstance(declared, dict) else declared
+            return tuple((value, str(label)) for value, label in items)
+        enum_class = self.enum_class
+        if enum_class is not None:
+            return tuple((member, verbose(member.name)) for member in enum_class)
+        if isinstance(self.column.type, Enum):
+            return tuple((value, value) for value in self.column.type.enums)
+        return ()
+
+    @property
+    def is_date(self) -> bool:
+        """Whether the column holds dates or date-times."""
+        return self.python_type in (datetime.date, datetime.datetime, AwareDatetime)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RelationInfo:
+    """One relationship of a model."""
+
+    name: str
+    target: type[Any]
+    kind: str
+    """`"many-to-one"`, `"one-to-many"` or `"many-to-many"`."""
+    local_columns: tuple[str, ...]
+    """For many-to-one: the foreign key attributes on this model."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ModelMeta:
+    """The admin's view of one model's mapping."""
+
+    model: type[Any]
+    pk: ColumnInfo
+    columns: dict[str, ColumnInfo]
+    relations: dict[str, RelationInfo]
+    versioned: bool
+
+    def column(self, name: str) -> ColumnInfo | None:
+        """Return the column `name`, or `None`."""
+        return self.columns.get(name)
+
+
+def _python_type(column: Any) -> Any:
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return str
+    if python_type is datetime.datetime and getattr(column.type, "timezone", False):
+        return AwareDatetime
+    if type(column.type).__name__ == "UTCDateTime":
+        return AwareDatetime
+    return python_type
+
+
+def _bounds(sql_type: Any) -> tuple[int, int] | None:
+    if not isinstance(sql_type, Integer):
+        return None
+    bits = (
+        64 if isinstance(sql_type, BigInteger) else 16 if isinstance(sql_type, SmallInteger) else 32
+    )
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+
+def _column_info(
+    model: type[Any], key: str, column: Any, fk: dict[str, tuple[str, Any]]
+) -> ColumnInfo:
+    table = column.table
+    generated_key = column.primary_key and (
+        column is table.autoincrement_column
+        or column.default is not None
+        or column.server_default is not None
+    )
+    on_update = column.onupdate is not None or column.server_onupdate is not None
+    version_col = getattr(model.__mapper__, "version_id_col", None)
+    timestamp = key in ("created_at", "updated_at") and (
+        column.default is not None or column.server_default is not None
+    )
+    default: Any = None
+    if column.default is not None and column.default.is_scalar:
+        default = column.default.arg
+    text = isinstance(column.type, String) and not isinstance(column.type, Enum)
+    relation, target = fk.get(key, (None, None))
+    return ColumnInfo(
+        name=key,
+        column=column,
+        python_type=_python_type(column),
+        nullable=bool(column.nullable) and not column.primary_key,
+        has_default=column.default is not None or column.server_default is not None,
+        default=default,
+        primary_key=bool(column.primary_key),
+        generated=bool(generated_key or on_update or timestamp or column is version_col),
+        max_length=column.type.length if text else None,
+        bounds=_bounds(column.type),
+        target=target,
+        relation=relation,
+    )
+
+
+def _relations(model: type[Any]) -> tuple[dict[str, RelationInfo], dict[str, tuple[str, Any]]]:
+    mapper = sa_inspect(model)
+    relations: dict[str, RelationInfo] = {}
+    fk_columns: dict[str, tuple[str, Any]] = {}
+    for rel in mapper.relationships:
+        target = rel.mapper.class_
+        if rel.secondary is not None:
+            kind = "many-to-many"
+        elif rel.direction.name == "MANYTOONE":
+            kind = "many-to-one"
+        else:
+            kind = "one-to-many"
+        local: tuple[str, ...] = ()
+        if kind == "many-to-one":
+            local = tuple(mapper.get_property_by_column(column).key for column in rel.local_columns)
+            if len(local) == 1:
+                fk_columns.setdefault(local[0], (rel.key, target))
+        relations[rel.key] = RelationInfo(rel.key, target, kind, local)
+    return relations, fk_columns
+
+
+def model_meta(model: type[Any]) -> ModelMeta:
+    """Read `model`'s mapping.
+
+    Raises:
+        ConfigurationError: the model is not mapped, or its primary key has several
+            columns (`admin-model`).
+    """
+    try:
+        mapper = sa_inspect(model)
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several kinds here
+        raise ConfigurationError(
+            f"admin.register({model!r}): not a mapped SQLAlchemy model ({exc})", "admin-model"
+        ) from None
+    if len(mapper.primary_key) != 1:
+        raise ConfigurationError(
+            f"admin.register({model.__name__}): the admin needs a single-column primary "
+            f"key; {model.__name__} has {len(mapper.primary_key)}",
+            "admin-model",
+        )
+    relations, fk_columns = _relations(model)
+    columns: dict[str, ColumnInfo] = {}
+    for attr in mapper.column_attrs:
+        if len(attr.columns) == 1:
+            columns[attr.key] = _column_info(model, attr.key, attr.columns[0], fk_columns)
+    pk_key = mapper.get_property_by_column(mapper.primary_key[0]).key
+    versioned = getattr(mapper, "version_id_col", None) is not None
+    return ModelMeta(model, columns[pk_key], columns, relations, versioned)
+
+
+def _field(info: ColumnInfo, required: bool) -> tuple[Any, Any]:
+    python_type = info.python_type
+    if python_type is AwareDatetime:
+        python_type = datetime.datetime  # a datetime-local input sends no offset: UTC
+    constraints: dict[str, Any] = {}
+    metadata: list[Any] = []
+    if python_type is str:
+        constraints["pattern"] = _NO_NUL
+        if info.max_length is not None:
+            constraints["max_length"] = info.max_length
+        if isinstance(info.column.type, Text) or info.max_length is None:
+            metadata.append(Textarea(rows=4))
+    if info.bounds is not None and info.target is None:
+        constraints["ge"], constraints["le"] = info.bounds
+    if info.enum_class is not None:
+        python_type = info.enum_class
+    annotation: Any = Annotated[python_type, *metadata] if metadata else python_type
+    if info.nullable:
+        annotation = Optional[annotation]  # noqa: UP045 - a runtime type
+    title = verbose(info.relation or info.name)
+    description = info.column.doc or info.column.comment
+    if required:
+        return annotation, Field(title=title, description=description, **constraints)
+    default = info.default if info.default is not None and not callable(info.default) else None
+    if default is None and not info.nullable and python_type is bool:
+        default = False
+    return annotation, Field(default, title=title, description=description, **constraints)
+
+
+def form_schema(meta: ModelMeta, names: list[str], *, adding: bool) -> type[BaseModel]:
+    """Return the pydantic model of the form editing `names` (editable columns)."""
+    fields: dict[str, Any] = {}
+    for name in names:
+        info = meta.columns[name]
+        required = (
+            not info.nullable
+            and info.python_type is not bool
+            and (not adding or not info.has_default)
+        )
+        fields[name] = _field(info, required)
+    suffix = "Add" if adding else "Change"
+    return create_model(f"{meta.model.__name__}{suffix}Form", **fields)
