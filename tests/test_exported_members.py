@@ -26,6 +26,7 @@ PUBLIC_MODULES = [
     "trivium.csrf",
     "trivium.auth",
     "trivium.audit",
+    "trivium.admin",
     "trivium.port",
     "trivium.compat.fastapi",
     "trivium.compat.starlette",

@@ -119,3 +119,69 @@ def csrf_of(page: httpx.Response) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert match is not None, page.text
     return match.group(1)
+
+
+_HASH: list[str] = []
+
+
+async def seed(db: Database, articles: int = 12) -> None:
+    """A superuser, a staff user without permissions, a writer and `articles` articles."""
+    from trivium.auth import create_superuser
+    from trivium.auth import create_user
+    from trivium.auth import hash_password
+
+    if not _HASH:
+        _HASH.append(await hash_password(PASSWORD))
+    async with db.sessionmaker() as session:
+        # One Argon2 hash for every user of every test: hashing is the slow part.
+        for user in [
+            await create_superuser(session, email="root@example.com"),
+            await create_user(session, email="staff@example.com", is_staff=True),
+            await create_user(session, email="plain@example.com"),
+        ]:
+            user.password = _HASH[0]
+        writer = Writer(name="Ursula", email="u@example.org")
+        other = Writer(name="Octavia", email="o@example.org")
+        session.add_all([writer, other])
+        for number in range(articles):
+            session.add(
+                Article(
+                    title=f"Post {number:02d}",
+                    writer=writer if number % 3 else other,
+                    published=number % 2 == 0,
+                    status=Status.live if number % 4 == 0 else Status.draft,
+                )
+            )
+        await session.commit()
+    await db.dispose()
+
+
+def twin(db: Database) -> Database:
+    """Another `Database` on `db`'s URL, for a test's own queries while an app runs on `db`."""
+    return Database(db.url.render_as_string(hide_password=False))
+
+
+async def grant(db: Database, email: str, *codenames: str) -> None:
+    """Give the user `email` the permissions `codenames`."""
+    from sqlalchemy import select
+
+    db = twin(db)
+    from trivium.auth import User
+    from trivium.auth import ensure_permissions
+
+    async with db.sessionmaker() as session:
+        user = (await session.scalars(select(User).where(User.email == email))).one()
+        permissions = await ensure_permissions(session, custom=[(c, c) for c in codenames])
+        (await user.awaitable_attrs.user_permissions).extend(permissions)
+        await session.commit()
+    await db.dispose()
+
+
+def log_in(client: Any, email: str) -> None:
+    """Log `client` in through the admin's login page."""
+    page = client.get("/admin/accounts/login")
+    answer = client.post(
+        "/admin/accounts/login",
+        data={"identifier": email, "password": PASSWORD, "csrf_token": csrf_of(page)},
+    )
+    assert answer.status_code == 303, answer.text

@@ -53,6 +53,8 @@ def apply_form(
     """Copy the validated values onto `obj` (only the form's own fields, or `names`)."""
     for name in model_admin.editable_fields if names is None else names:
         value = getattr(data, name)
+        if value is None and not model_admin.meta.columns[name].nullable:
+            continue  # left empty: the column's default (on add) or current value stays
         if isinstance(value, datetime.datetime) and value.tzinfo is None:
             info = model_admin.meta.columns[name]
             if info.python_type is not datetime.datetime:

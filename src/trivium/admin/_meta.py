@@ -263,11 +263,7 @@ def form_schema(meta: ModelMeta, names: list[str], *, adding: bool) -> type[Base
     fields: dict[str, Any] = {}
     for name in names:
         info = meta.columns[name]
-        required = (
-            not info.nullable
-            and info.python_type is not bool
-            and (not adding or not info.has_default)
-        )
+        required = not info.nullable and info.python_type is not bool and not info.has_default
         fields[name] = _field(info, required)
     suffix = "Add" if adding else "Change"
     return create_model(f"{meta.model.__name__}{suffix}Form", **fields)

@@ -123,7 +123,12 @@ async def count_rows(
 
     `table_name` (for an unfiltered list) adds the catalogue's estimate of the table.
     """
-    inner = statement.with_only_columns(literal(1)).order_by(None).limit(limit + 1).subquery()
+    inner = (
+        statement.with_only_columns(literal(1), maintain_column_froms=True)
+        .order_by(None)
+        .limit(limit + 1)
+        .subquery()
+    )
     bounded = select(func.count()).select_from(inner).scalar_subquery()
     estimate = None
     if table_name is not None:
