@@ -132,3 +132,21 @@ async def test_actor_names_the_writer_of_a_script(session: AsyncSession) -> None
         "job-7",
     )
     assert (second.actor_kind, second.actor_id) == ("user", "42")
+
+
+async def test_old_values_never_loaded_are_read_before_the_flush(session: AsyncSession) -> None:
+    await Book.objects(session).create(title="Dune", pages=412)
+    await session.commit()
+    session.expunge_all()
+    book = await Book.objects(session).only("title").get(title="Dune")
+    book.pages = 500  # deferred: its old value was never loaded
+    await session.commit()
+    session.expunge_all()
+    book = await Book.objects(session).get(title="Dune")
+    session.expire(book, ["pages", "title"])  # no longer in the session
+    await session.delete(book)
+    await session.commit()
+    _, updated, deleted = await entries(session)
+    assert updated.changes == {"pages": [412, 500]}
+    assert deleted.before["pages"] == 500
+    assert deleted.before["title"] == "Dune"

@@ -29,6 +29,7 @@ from trivium.audit._capture import Model
 from trivium.audit._capture import Tracker
 from trivium.audit._context import AuditStep
 from trivium.audit._context import actor as acting
+from trivium.audit._flush import load_unknown
 from trivium.audit._flush import record_flush
 from trivium.audit._models import AuditEntry
 from trivium.audit._models import encode_pk
@@ -118,11 +119,16 @@ class Audit(Plugin):
         """How long entries are kept (`None`: until purged explicitly)."""
         self.tracker = Tracker(models, exclude, secret_fields)
         self.step = AuditStep()
+        event.listen(db.session_class, "before_flush", self._before_flush)
         event.listen(db.session_class, "after_flush", self._after_flush)
         event.listen(db.session_class, "do_orm_execute", self._on_execute)
 
     def __repr__(self) -> str:
         return f"Audit({self.db!r})"
+
+    def _before_flush(self, session: Session, flush_context: Any, instances: Any) -> None:
+        del flush_context, instances
+        load_unknown(self.tracker, session)
 
     def _after_flush(self, session: Session, flush_context: Any) -> None:
         del flush_context
@@ -133,6 +139,7 @@ class Audit(Plugin):
 
     def close(self) -> None:
         """Stop auditing `db` (remove the session events)."""
+        event.remove(self.db.session_class, "before_flush", self._before_flush)
         event.remove(self.db.session_class, "after_flush", self._after_flush)
         event.remove(self.db.session_class, "do_orm_execute", self._on_execute)
 

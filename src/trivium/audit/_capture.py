@@ -105,7 +105,7 @@ def python_value(column: Column[Any], value: Any) -> Any:
         return value
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, eq=False)
 class Model:
     """How one audited mapped class is recorded."""
 

@@ -24,11 +24,13 @@ from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy import tuple_
 from sqlalchemy.orm import attributes
+from sqlalchemy.orm.base import NO_VALUE
 
 from trivium.audit._capture import Model
 from trivium.audit._capture import Pending
 from trivium.audit._capture import Tracker
 from trivium.audit._capture import jsonable
+from trivium.audit._models import encode_pk
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -36,9 +38,12 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import RelationshipProperty
     from sqlalchemy.orm import Session
 
-__all__ = ["record_flush"]
+__all__ = ["load_unknown", "record_flush"]
 
 _PASSIVE = attributes.PASSIVE_NO_INITIALIZE  # type: ignore[attr-defined]
+_MISSING = object()
+_KNOWN = "trivium.audit.loaded"  # session.info: old values read by `load_unknown`
+_BATCH = 1000
 Link = tuple[str, tuple[tuple[str, Any], ...]]
 """A link row: the secondary table's name and its sorted (column, value) pairs."""
 
@@ -55,29 +60,85 @@ def _created(model: Model, state: InstanceState[Any]) -> dict[str, list[Any]]:
     }
 
 
-def _updated(model: Model, state: InstanceState[Any]) -> dict[str, list[Any]]:
+def _updated(
+    model: Model, state: InstanceState[Any], known: dict[str, Any]
+) -> dict[str, list[Any]]:
     changes: dict[str, list[Any]] = {}
     for key in model.columns:
         history = state.attrs[key].history
         if not history.added and not history.deleted:
             continue
-        before = history.deleted[0] if history.deleted else None
+        before = known.get(key, history.deleted[0] if history.deleted else None)
         after = history.added[0] if history.added else None
-        if history.deleted and history.added and before == after:
+        if before == after:
             continue
         changes[key] = [model.value(key, before), model.value(key, after)]
     return changes
 
 
-def _deleted(model: Model, state: InstanceState[Any]) -> dict[str, list[Any]]:
-    values = dict(state.committed_state)
-    values.update({k: v for k, v in state.dict.items() if k not in state.committed_state})
-    return {key: [model.value(key, values[key]), None] for key in model.columns if key in values}
+def _deleted(
+    model: Model, state: InstanceState[Any], known: dict[str, Any]
+) -> dict[str, list[Any]]:
+    values: dict[str, Any] = {}
+    for key in model.columns:
+        original = state.committed_state.get(key, _MISSING)
+        if key in known:
+            values[key] = known[key]
+        elif original is not _MISSING and original is not NO_VALUE:
+            values[key] = original
+        elif key in state.dict:
+            values[key] = state.dict[key]
+    return {key: [model.value(key, value), None] for key, value in values.items()}
+
+
+def _unknown(state: InstanceState[Any], key: str, deleting: bool) -> bool:
+    """Whether the value `key` had in the database is not in the session (never loaded)."""
+    original = state.committed_state.get(key, _MISSING)
+    if original is NO_VALUE:
+        return True
+    return deleting and original is _MISSING and key not in state.dict
+
+
+def load_unknown(tracker: Tracker, session: Session) -> None:
+    """Read the old values a flush will change or delete but were never loaded (`before_flush`).
+
+    An attribute set without being loaded first (deferred by `only()`, expired) has no
+    old value in its history: one `SELECT` per model (and 1,000 keys) reads them before
+    the flush overwrites them.
+    """
+    deleted = set(session.deleted)
+    wanted: dict[Model, dict[tuple[Any, ...], set[str]]] = {}
+    for obj in (*session.dirty, *deleted):
+        model = tracker.get(type(obj))
+        state: InstanceState[Any] = inspect(obj)
+        if model is None or state.key is None:
+            continue
+        missing = {key for key in model.columns if _unknown(state, key, obj in deleted)}
+        if missing:
+            wanted.setdefault(model, {})[tuple(state.key[1])] = missing
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for model, rows in wanted.items():
+        keys = sorted(set().union(*rows.values()))
+        pk_cols = [model.columns[key] for key in model.pk_keys]
+        identities = list(rows)
+        for start in range(0, len(identities), _BATCH):
+            chunk = identities[start : start + _BATCH]
+            if len(pk_cols) == 1:
+                where = pk_cols[0].in_([identity[0] for identity in chunk])
+            else:
+                where = tuple_(*pk_cols).in_(chunk)
+            query = select(*pk_cols, *(model.columns[key] for key in keys)).where(where)
+            for row in session.connection().execute(query):
+                pk = encode_pk(tuple(row[: len(pk_cols)]))
+                found[(model.table, pk)] = dict(zip(keys, row[len(pk_cols) :], strict=True))
+    if found:
+        session.info[_KNOWN] = found
 
 
 def record_flush(tracker: Tracker, session: Session) -> None:
     """Write the entries of the flush `session` just made (the `after_flush` handler)."""
     entries: dict[tuple[str, str], tuple[str, Model, dict[str, list[Any]]]] = {}
+    loaded: dict[tuple[str, str], dict[str, Any]] = session.info.pop(_KNOWN, {})
     groups = (("create", session.new), ("update", session.dirty), ("delete", session.deleted))
     for action, objects in groups:
         for obj in objects:
@@ -85,13 +146,14 @@ def record_flush(tracker: Tracker, session: Session) -> None:
             if model is None:
                 continue
             state: InstanceState[Any] = inspect(obj)
+            pk = model.pk(_pk_values(model, state))
+            known = loaded.get((model.table, pk), {})
             if action == "create":
                 changes = _created(model, state)
             elif action == "update":
-                changes = _updated(model, state)
+                changes = _updated(model, state, known)
             else:
-                changes = _deleted(model, state)
-            pk = model.pk(_pk_values(model, state))
+                changes = _deleted(model, state, known)
             entries[(model.table, pk)] = (action, model, changes)
     _record_links(tracker, session, entries)
     pending = Pending()
