@@ -190,11 +190,20 @@ class Audit(Plugin):
         return found
 
     def model_for(self, table: str) -> type[Any] | None:
-        """Return the audited mapped class whose table is `table` (an entry's `model`), if any."""
-        for mapper in BaseModel.registry.mappers:
-            found = self.tracker.get(mapper.class_)
+        """Return the audited mapped class whose table is `table` (an entry's `model`), if any.
+
+        Looks at the classes whose writes were recorded by this process, then at every
+        subclass of `trivium.db.Model`.
+        """
+        seen = self.tracker.seen()
+        candidates = [
+            *seen,
+            *(m.class_ for m in BaseModel.registry.mappers if m.class_ not in seen),
+        ]
+        for cls in candidates:
+            found = self.tracker.get(cls)
             if found is not None and found.table == table:
-                return mapper.class_
+                return cls
         return None
 
     async def history(

@@ -154,6 +154,10 @@ class Tracker:
             found = self._models[cls] = self._build(cls)
             return found
 
+    def seen(self) -> list[type[Any]]:
+        """Return the audited classes looked at so far."""
+        return [cls for cls, model in list(self._models.items()) if model is not None]
+
     def _audited(self, cls: type[Any]) -> bool:
         if cls is AuditEntry or any(cls is c or issubclass(cls, c) for c in self.exclude):
             return False
