@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
+import jwt
 from sqlalchemy import select
 from tests.audit.models import Book
+from tests.auth.authapp import PASSWORD
 from tests.auth.authapp import add_user
 from tests.auth.authapp import csrf
 from tests.auth.authapp import login
@@ -16,6 +18,7 @@ from trivium import App
 from trivium import Depends
 from trivium.audit import Audit
 from trivium.audit import AuditEntry
+from trivium.auth import JWTConfig
 from trivium.auth import require_user
 from trivium.db import Database
 from trivium.db import crud_router
@@ -23,8 +26,8 @@ from trivium.middleware import RequestIDMiddleware
 from trivium.testing import TestClient
 
 
-def audited_app(db: Database, *, request_ids: bool = False) -> tuple[App, Audit]:
-    app, _ = make_app(db)
+def audited_app(db: Database, *, request_ids: bool = False, **options: Any) -> tuple[App, Audit]:
+    app, _ = make_app(db, **options)
     audit = Audit(db)
     app.install(audit)
     guard = [Depends(require_user)]
@@ -89,6 +92,23 @@ def test_an_api_token_write_records_the_token(db: Database) -> None:
         str(token["id"]),
     )
     assert entry.request_id  # an id of its own without RequestIDMiddleware
+    audit.close()
+
+
+def test_a_jwt_write_records_the_user_and_the_token_id(db: Database) -> None:
+    user_id = add_user(db, username="ada")
+    config = JWTConfig(keys={"k1": "k" * 40}, issuer="https://trivium.test", audience="api")
+    app, audit = audited_app(db, jwt=config)
+    with TestClient(app) as client:
+        form = {"username": "ada", "password": PASSWORD}
+        access = client.post("/auth/token", data=form).json()["access_token"]
+        response = client.post(
+            "/books", json={"title": "JWT"}, headers={"Authorization": f"Bearer {access}"}
+        )
+        assert response.status_code == 201, response.text
+    (entry,) = stored(db)
+    jti = jwt.decode(access, options={"verify_signature": False})["jti"]
+    assert (entry.actor_kind, entry.actor_id, entry.token_id) == ("jwt", str(user_id), jti)
     audit.close()
 
 

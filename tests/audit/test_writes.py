@@ -150,3 +150,30 @@ async def test_old_values_never_loaded_are_read_before_the_flush(session: AsyncS
     assert updated.changes == {"pages": [412, 500]}
     assert deleted.before["pages"] == 500
     assert deleted.before["title"] == "Dune"
+
+
+def test_actor_refuses_names_the_trail_cannot_hold() -> None:
+    with pytest.raises(ValueError, match="64"), actor(name="x" * 65):
+        pass
+    with pytest.raises(ValueError, match="128"), actor(request_id="r" * 129):
+        pass
+    with pytest.raises(TypeError, match="not both"), actor(1, name="job"):
+        pass
+
+
+async def test_a_failing_audit_insert_fails_a_bulk_update(db: Database, audit: Audit) -> None:
+    del audit
+    async with db.sessionmaker() as session:
+        await Book.objects(session).create(title="Kept", pages=1)
+        await session.commit()
+    async with db.engine.begin() as connection:
+        await connection.exec_driver_sql("DROP TABLE trivium_audit")
+    try:
+        async with db.sessionmaker() as session:
+            with pytest.raises(DBAPIError):
+                await Book.objects(session).update(pages=2)
+            await session.rollback()
+            assert await Book.objects(session).filter(pages=1).count() == 1
+    finally:
+        await db.create_all()
+        await db.dispose()

@@ -65,6 +65,9 @@ class _RequestContext:
         return self._actor
 
 
+_MAX_NAME = 64
+_MAX_REQUEST_ID = 128
+
 _current: ContextVar[_RequestContext | Actor | None] = ContextVar("trivium_audit", default=None)
 
 
@@ -144,9 +147,15 @@ def actor(
 
     Raises:
         TypeError: both `user` and `name` were given.
+        ValueError: `name` is empty or longer than 64 characters, or `request_id`
+            longer than 128 (the columns' sizes).
     """
     if user is not None and name is not None:
         raise TypeError("actor() takes a user or a name, not both")
+    if name is not None and not 0 < len(name) <= _MAX_NAME:
+        raise ValueError(f"actor(name=...) takes 1 to {_MAX_NAME} characters, got {len(name)}")
+    if request_id is not None and not 0 < len(request_id) <= _MAX_REQUEST_ID:
+        raise ValueError(f"actor(request_id=...) takes 1 to {_MAX_REQUEST_ID} characters")
     enclosing = current_actor()
     rid = request_id if request_id is not None else enclosing.request_id
     if user is None:
