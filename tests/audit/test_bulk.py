@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -95,6 +96,17 @@ async def test_update_by_primary_key_records_each_row(session: AsyncSession) -> 
     assert {e.object_pk: e.changes for e in updates} == {
         str(ids[0]): {"pages": [0, 100]},
         str(ids[2]): {"title": ["b2", "z"]},
+    }
+
+
+async def test_orm_insert_statements_record_each_new_row(session: AsyncSession) -> None:
+    await session.execute(insert(Book), [{"title": "a", "pages": 1}, {"title": "b", "pages": 2}])
+    await session.execute(insert(Book).values(title="c", pages=3))
+    await session.commit()
+    ids = {b.title: b.id for b in await Book.objects(session).all()}
+    creates = await entries(session, "create")
+    assert {e.object_pk: (e.after["title"], e.after["pages"], e.after["id"]) for e in creates} == {
+        str(ids[t]): (t, p, ids[t]) for t, p in (("a", 1), ("b", 2), ("c", 3))
     }
 
 

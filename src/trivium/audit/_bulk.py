@@ -46,11 +46,13 @@ def record_bulk(tracker: Tracker, state: ORMExecuteState) -> Result[Any] | None:
     Returns `None` (SQLAlchemy runs the statement itself) for statements that are not
     audited.
     """
-    if not (state.is_update or state.is_delete) or state.bind_mapper is None:
+    if not (state.is_update or state.is_delete or state.is_insert) or state.bind_mapper is None:
         return None
     model = tracker.get(state.bind_mapper.class_)
     if model is None:
         return None
+    if state.is_insert:
+        return _inserted(model, state)
     connection = state.session.connection(bind_arguments={"mapper": state.bind_mapper})
     if state.is_executemany:
         return _by_primary_key(model, state, connection)
@@ -63,6 +65,45 @@ def record_bulk(tracker: Tracker, state: ORMExecuteState) -> Result[Any] | None:
     result = state.invoke_statement()
     pending.write(state.session)
     return result
+
+
+def _inserted(model: Model, state: ORMExecuteState) -> Result[Any] | None:
+    """Record an ORM `INSERT` statement (`session.execute(insert(M), [{...}, ...])`).
+
+    The statement is run with `RETURNING` the primary key, in the order of its
+    parameters, and each new row gets a `create` entry with the values given (defaults
+    filled in by the database or by Python are not listed). Statements that return
+    columns themselves, upserts, and databases without `INSERT ... RETURNING` are run
+    unrecorded.
+    """
+    statement: Any = state.statement
+    dialect = state.session.connection(bind_arguments={"mapper": model.mapper}).dialect
+    raw: Any = state.parameters
+    rows: list[dict[str, Any]] = [dict(p) for p in raw] if isinstance(raw, list) else []
+    if not rows:
+        rows = [
+            {getattr(k, "key", k): getattr(v, "value", v) for k, v in statement._values.items()}
+        ]
+    if (
+        statement._returning
+        or statement._post_values_clause is not None
+        or statement._multi_values
+        or not dialect.insert_returning
+        or (len(rows) > 1 and not dialect.insert_executemany_returning_sort_by_parameter_order)
+    ):
+        return None
+    returning = statement.returning(*_pk_columns(model), sort_by_parameter_order=len(rows) > 1)
+    frozen = state.invoke_statement(statement=returning).freeze()
+    by_column = {column.key: key for key, column in model.columns.items()}
+    pending = Pending()
+    for values, keys in zip(rows, frozen.data, strict=True):
+        given = {by_column.get(str(name), str(name)): value for name, value in values.items()}
+        changes = {k: [None, model.value(k, v)] for k, v in given.items() if k in model.columns}
+        identity = dict(zip(model.pk_keys, keys, strict=True))
+        changes.update({k: [None, model.value(k, v)] for k, v in identity.items()})
+        pending.add("create", model, model.pk(identity), changes)
+    pending.write(state.session)
+    return frozen()
 
 
 def _lock(statement: Any, connection: Connection) -> Any:
