@@ -111,6 +111,11 @@ async def log_out(request: Request) -> RedirectResponse:
 
 
 async def ensure_demo_user(session: AsyncSession) -> None:
-    """Create `demo@example.com` with the documented password unless it exists."""
-    if await get_user_by_identifier(session, DEMO_EMAIL) is None:
-        await create_user(session, email=DEMO_EMAIL, password=DEMO_PASSWORD)
+    """Create `demo@example.com` with the documented password unless it exists.
+
+    The demo user is staff and superuser, so `/admin` shows everything.
+    """
+    user = await get_user_by_identifier(session, DEMO_EMAIL)
+    if user is None:
+        user = await create_user(session, email=DEMO_EMAIL, password=DEMO_PASSWORD)
+    user.is_staff = user.is_superuser = True

@@ -133,7 +133,10 @@ def test_auth_me_shows_the_user_logged_in_through_the_json_view(client: TestClie
     logged_in = client.post("/auth/login", json=credentials)
     assert logged_in.status_code == 200
     me = client.get("/auth/me").json()
-    assert (me["email"], me["is_staff"]) == (DEMO_EMAIL, False)
+    assert (me["email"], me["is_staff"]) == (
+        DEMO_EMAIL,
+        True,
+    )  # staff: the demo user may use /admin
     assert "password" not in me
 
 
@@ -382,3 +385,27 @@ def test_clock_validates_its_query(client: TestClient) -> None:
     response = client.get("/events/clock", params={"count": 1000})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "count"]
+
+
+# Admin --------------------------------------------------------------------------------
+
+
+def test_the_demo_user_is_staff_and_sees_the_admin(client: TestClient) -> None:
+    assert (
+        client.get("/admin", follow_redirects=False)
+        .headers["location"]
+        .startswith("/admin/accounts/login")
+    )
+    token = log_in(client)
+    add_todo(client, token, title="Admin me")
+    login = client.get("/admin/accounts/login")
+    assert login.status_code == 200
+    index = client.get("/admin")
+    assert index.status_code == 200
+    links = re.findall(r'href="(/admin/[a-z]+/[a-z]+)"', index.text)
+    assert len(links) == 2
+    todos = next(link for link in links if link.endswith("/todo"))
+    listing = client.get(todos + "?q=admin")
+    assert listing.status_code == 200
+    assert "Admin me" in listing.text
+    assert DEMO_EMAIL in listing.text
