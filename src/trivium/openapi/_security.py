@@ -247,6 +247,9 @@ class HTTPBasicCredentials:
 class HTTPBasic(SecurityBase):
     """Read `Authorization: Basic <base64(user:password)>` as `HTTPBasicCredentials`."""
 
+    invalid_detail = "Invalid authentication credentials"
+    """The 401's detail when the credentials are not `base64(user:password)`."""
+
     def __init__(
         self,
         *,
@@ -272,10 +275,10 @@ class HTTPBasic(SecurityBase):
         try:
             decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            raise _not_authenticated(challenge, "Invalid authentication credentials") from None
+            raise _not_authenticated(challenge, self.invalid_detail) from None
         username, colon, password = decoded.partition(":")
         if not colon:
-            raise _not_authenticated(challenge, "Invalid authentication credentials")
+            raise _not_authenticated(challenge, self.invalid_detail)
         return HTTPBasicCredentials(username, password)
 
 

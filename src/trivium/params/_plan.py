@@ -57,6 +57,7 @@ class Plan:
     __slots__ = (
         "body_field",
         "body_mode",
+        "body_names",
         "body_required",
         "cookie",
         "defaults",
@@ -107,6 +108,7 @@ class Plan:
         elif json_fields:
             self.body_mode = "json-embed"
         self.body_required = any(f.required for f in body) or form_models
+        self.body_names = [(f.name, f.required) for f in body]
         self.defaults = [
             (
                 f.section,
@@ -151,6 +153,10 @@ class Plan:
                 if self.body_mode == "form":
                     # Form models (trivium.forms.BoundForm) read the request from the context.
                     values = self.validate(raw, context={"request": conn})  # type: ignore[call-arg]
+                elif self.json_errors_as_validation:
+                    # As FastAPI: objects with attributes validate as models, and text
+                    # sent instead of a JSON object is "not an object to extract fields from".
+                    values = self.validate(raw, from_attributes=True)  # type: ignore[call-arg]
                 else:
                     values = self.validate(raw)
             except ValidationError as exc:
@@ -181,7 +187,7 @@ class Plan:
         return raw
 
     def _errors(self, exc: ValidationError) -> list[dict[str, Any]]:
-        errors = validation_errors(exc)
+        errors = self._body_errors(validation_errors(exc))
         for error in errors:
             # A missing parameter has no input of its own (FastAPI reports null too);
             # only fields missing inside a whole JSON body keep that body as input.
@@ -194,6 +200,35 @@ class Plan:
                 error["input"] = None
         # A secret field (a password) is never echoed back.
         return redact_secret_inputs(errors, self.params_type)
+
+    def _body_errors(self, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Report a missing (or non-object) embedded body as its missing fields, as FastAPI.
+
+        `{"loc": ["body"]}` would otherwise carry the whole raw input as `input`.
+        """
+        out: list[dict[str, Any]] = []
+        for error in errors:
+            if tuple(error["loc"]) != ("body",):
+                out.append(error)
+            elif self.body_field is not None or not self.body_names:
+                if error["type"] == "missing":
+                    error["input"] = None
+                out.append(error)
+            else:
+                # No body: each required field is missing; a body that is not an object
+                # (`[]`, `null`) has none of them.
+                every = error["type"] != "missing"
+                out.extend(
+                    {
+                        "type": "missing",
+                        "loc": ("body", name),
+                        "msg": "Field required",
+                        "input": None,
+                    }
+                    for name, required in self.body_names
+                    if required or every
+                )
+        return out
 
     def _validate_models(
         self, conn: HTTPConnection, form: Any, values: dict[str, Any], errors: list[Any]
@@ -239,6 +274,11 @@ class Plan:
         content_type = request.header_value("content-type")
         lenient = content_type is None and not self.strict_content_type
         if not lenient and (content_type is None or not _is_json(content_type)):
+            if self.json_errors_as_validation:
+                # FastAPI validates a body it does not read as JSON as the raw text,
+                # which fails as "not an object" (422) rather than 415.
+                raw["body"] = body.decode("utf-8", "replace")
+                return body
             raise HTTPException(
                 415,
                 f"Unsupported media type {content_type or '(none)'!r}: "
@@ -259,7 +299,7 @@ class Plan:
     async def _read_form(self, request: Request, raw: dict[str, Any]) -> tuple[Any, Any]:
         """Read the form into `raw["body"]`; return the form (`None` if absent) and its data."""
         content_type = request.headers.get("content-type") or ""
-        if not self.strict_content_type and not _is_form(content_type):
+        if self.json_errors_as_validation and not _is_form(content_type):
             # FastAPI reads a body of another type as an empty form (then 422 for the
             # missing fields); trivium's own apps answer 415.
             raw["body"] = {}
@@ -414,12 +454,24 @@ def _config_error(name: str, problem: str) -> Exception:
 
 
 def _json_error(exc: orjson.JSONDecodeError, body: bytes) -> RequestValidationError:
-    """Describe malformed JSON as FastAPI does: a 422 `json_invalid` error at its position."""
+    """Describe malformed JSON as FastAPI does: a 422 `json_invalid` error at its position.
+
+    The position and message are the standard library's (FastAPI parses with `json`),
+    found again only on this error path.
+    """
+    import json
+
+    position, message = exc.pos, exc.msg
+    try:
+        json.loads(body)
+    except ValueError as stdlib:
+        position = getattr(stdlib, "pos", position)
+        message = getattr(stdlib, "msg", message)
     error = {
         "type": "json_invalid",
-        "loc": ("body", exc.pos),
+        "loc": ("body", position),
         "msg": "JSON decode error",
         "input": {},
-        "ctx": {"error": exc.msg},
+        "ctx": {"error": message},
     }
     return RequestValidationError([error], body)

@@ -4,7 +4,9 @@ Where trivium's defaults are stricter, `FastAPI` takes FastAPI's (Starlette's):
 
 - a trailing-slash redirect is a `307` to an absolute URL (trivium: `308`, relative);
 - malformed JSON is a `422` validation error with a `json_invalid` entry (trivium: `400`);
-- a JSON body sent without `Content-Type` is parsed (trivium: `415`);
+- a body that is not JSON (no or another `Content-Type`) is validated as text, so a
+  model answers `422` (trivium: `415`); `strict_content_type=False` parses a body sent
+  without `Content-Type` as JSON, as FastAPI's option does;
 - `CORSMiddleware` from the compat modules accepts a wildcard with credentials;
 - schemas carry no `"default": null` (FastAPI leaves them out);
 - operations document only the responses FastAPI documents (no 400/413/415 entries,
@@ -75,7 +77,7 @@ class FastAPI(_FastAPIRouting, App):
         swagger_ui_parameters: Mapping[str, Any] | None = None,
         generate_unique_id_function: Callable[[Any], str] = generate_unique_id,
         separate_input_output_schemas: bool = True,
-        strict_content_type: bool = False,
+        strict_content_type: bool = True,
         max_body_size: int | None = None,
     ) -> None:
         docs_base = (docs_url or "/docs").rstrip("/")

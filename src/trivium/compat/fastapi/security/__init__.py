@@ -1,4 +1,8 @@
-"""`fastapi.security`: the security dependencies and `SecurityScopes`."""
+"""`fastapi.security`: the security dependencies and `SecurityScopes`.
+
+`HTTPBasic` answers malformed credentials with FastAPI's `"Not authenticated"`
+(trivium's own says `"Invalid authentication credentials"`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from trivium.openapi import APIKeyCookie
 from trivium.openapi import APIKeyHeader
 from trivium.openapi import APIKeyQuery
 from trivium.openapi import HTTPAuthorizationCredentials
-from trivium.openapi import HTTPBasic
+from trivium.openapi import HTTPBasic as _HTTPBasic
 from trivium.openapi import HTTPBasicCredentials
 from trivium.openapi import HTTPBearer
 from trivium.openapi import HTTPDigest
@@ -17,6 +21,13 @@ from trivium.openapi import OAuth2PasswordBearer
 from trivium.openapi import OAuth2PasswordRequestForm
 from trivium.openapi import OAuth2PasswordRequestFormStrict
 from trivium.openapi import OpenIdConnect
+
+
+class HTTPBasic(_HTTPBasic):
+    """HTTP Basic credentials, with FastAPI's 401 detail for malformed ones."""
+
+    invalid_detail = "Not authenticated"
+
 
 __all__ = [
     "APIKeyCookie",
