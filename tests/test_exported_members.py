@@ -26,6 +26,7 @@ PUBLIC_MODULES = [
     "trivium.csrf",
     "trivium.auth",
     "trivium.audit",
+    "trivium.channels",
     "trivium.admin",
     "trivium.port",
     "trivium.compat.fastapi",

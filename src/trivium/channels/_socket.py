@@ -1,0 +1,123 @@
+"""`ChannelSocket`: a websocket that receives channel events beside its own messages.
+
+The handler keeps its receive loop (`async for message in websocket.iter_json()`); a
+task forwards the events of the socket's channels to the client meanwhile, as text
+frames `{"type": "message" | "resync" | "join" | "leave", "channel", "id", "data"}`.
+Sends from the handler and from the forwarder go through one lock, so frames never
+interleave. Leaving the `async with` block (the client disconnected, the handler
+returned or raised) unsubscribes every channel and leaves every presence at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from types import TracebackType
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Self
+
+from trivium.channels._event import check_channel
+from trivium.http import WebSocket
+from trivium.http import WebSocketDisconnect
+from trivium.http import WebSocketState
+
+if TYPE_CHECKING:
+    from trivium.channels._channels import Channels
+    from trivium.channels._subscription import Subscription
+
+__all__ = ["ChannelSocket"]
+
+
+class ChannelSocket:
+    """Channels bound to one websocket; made by `Channels.connect(websocket)`.
+
+    ```python
+    @app.websocket("/rooms/{room}")
+    async def chat(websocket: WebSocket, room: str, channels: ChannelsDep) -> None:
+        async with channels.connect(websocket) as socket:
+            await socket.subscribe(f"room:{room}")
+            async for text in websocket.iter_text():
+                await channels.publish(f"room:{room}", {"text": text})
+    ```
+
+    Entering accepts the websocket if the handler has not.
+    """
+
+    __slots__ = ("_lock", "_stack", "_task", "channels", "subscription", "websocket")
+
+    def __init__(self, channels: Channels, websocket: WebSocket) -> None:
+        self.channels = channels
+        """The plugin."""
+        self.websocket = websocket
+        """The connection."""
+        self.subscription: Subscription | None = None
+        """The socket's subscription, while the block runs."""
+        self._lock = asyncio.Lock()
+        self._stack = contextlib.AsyncExitStack()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        if self.websocket.application_state is WebSocketState.CONNECTING:
+            await self.websocket.accept()
+        self.subscription = await self._stack.enter_async_context(self.channels.subscribe())
+        self._task = asyncio.create_task(self._forward(self.subscription))
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await self._stack.aclose()
+        self.subscription = None
+
+    def _require(self) -> Subscription:
+        if self.subscription is None:
+            raise RuntimeError("use the socket inside `async with channels.connect(websocket)`")
+        return self.subscription
+
+    async def subscribe(self, channel: str) -> None:
+        """Forward `channel`'s events to the client, if the `authorize` hook agrees.
+
+        Raises:
+            ChannelForbiddenError: refused (uncaught, it closes the socket with 1008).
+            ValueError: the channel name is invalid.
+        """
+        subscription = self._require()
+        await self.channels.authorize(self.websocket, check_channel(channel))
+        await subscription.subscribe(channel)
+
+    async def unsubscribe(self, channel: str) -> None:
+        """Stop forwarding `channel`'s events."""
+        await self._require().unsubscribe(channel)
+
+    async def join(self, channel: str, member: Any) -> str:
+        """Be present in `channel` as `member` until the socket's block ends.
+
+        Returns:
+            The connection's presence key.
+        """
+        self._require()
+        return await self._stack.enter_async_context(self.channels.join(channel, member))
+
+    async def send_json(self, data: Any) -> None:
+        """Send `data` as JSON, never interleaved with a forwarded event."""
+        async with self._lock:
+            await self.websocket.send_json(data)
+
+    async def send_text(self, text: str) -> None:
+        """Send a text frame, never interleaved with a forwarded event."""
+        async with self._lock:
+            await self.websocket.send_text(text)
+
+    async def _forward(self, subscription: Subscription) -> None:
+        websocket = self.websocket
+        try:
+            async for event in subscription:
+                async with self._lock:
+                    await websocket.send_text(event.frame())
+        except (WebSocketDisconnect, RuntimeError):
+            return  # the client left or the socket closed; the handler's loop sees it too

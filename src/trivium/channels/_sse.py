@@ -1,0 +1,79 @@
+"""Event streams bound to a channel, resumable with `Last-Event-ID` when it keeps history.
+
+The stream subscribes first, then sends what the client missed from the channel's
+history (the events after its `Last-Event-ID`), then the live events, skipping any it
+already sent from the history: nothing is lost or repeated between the two. A
+`: subscribed` comment goes out as soon as the subscription holds, which also gets the
+headers past buffering proxies at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from trivium.channels._event import Event
+from trivium.channels._event import check_channel
+from trivium.channels._event import stream_id_key
+from trivium.errors import HTTPException
+from trivium.responses import EventSourceResponse
+from trivium.responses import ServerSentEvent
+
+if TYPE_CHECKING:
+    from trivium.channels._channels import Channels
+    from trivium.http import Request
+
+__all__ = ["event_stream"]
+
+
+async def event_stream(
+    channels: Channels,
+    request: Request,
+    channel: str,
+    *,
+    ping: float | None = 15.0,
+    headers: Mapping[str, str] | None = None,
+) -> EventSourceResponse:
+    """Return an `EventSourceResponse` of `channel`'s events for `request`.
+
+    Messages are events without an `event:` line (the browser's `onmessage`); `resync`,
+    `join` and `leave` come as events of those types. `Cache-Control: no-cache` and
+    `X-Accel-Buffering: no` are set; `ping` is the keep-alive interval.
+
+    Raises:
+        ChannelForbiddenError: the `authorize` hook refused the channel (403).
+        HTTPException: 400, the `Last-Event-ID` is not an id of this channel's events.
+        ValueError: the channel name is invalid.
+    """
+    check_channel(channel)
+    await channels.authorize(request, channel)
+    after = request.headers.get("last-event-id") or None
+    if after is not None and channels.keeps(channel):
+        if stream_id_key(after) is None:
+            raise HTTPException(
+                400, f"Last-Event-ID {after[:50]!r} is not an event id of this stream"
+            )
+    else:
+        after = None
+    return EventSourceResponse(_events(channels, channel, after), ping=ping, headers=headers)
+
+
+async def _events(channels: Channels, channel: str, after: str | None) -> AsyncIterator[object]:
+    async with channels.subscribe(channel) as subscription:
+        yield ServerSentEvent(comment="subscribed")
+        last = None
+        if after is not None:
+            missed = await channels.history_after(channel, after, channels.queue_limit)
+            for event in missed:
+                yield event.sse()
+            if missed:
+                last = stream_id_key(missed[-1].id or "")
+            if len(missed) == channels.queue_limit:
+                yield Event.resync(None, channel).sse()  # there may be more than we sent
+        async for event in subscription:
+            if last is not None and event.id is not None:
+                key = stream_id_key(event.id)
+                if key is not None and key <= last:
+                    continue
+            yield event.sse()

@@ -1,0 +1,115 @@
+"""Publish and subscribe through `Channels`, in memory and on Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import anyio
+import pytest
+from pydantic import BaseModel
+
+from trivium.channels import Backend
+from trivium.channels import Channels
+from trivium.channels import Event
+from trivium.channels import Subscription
+
+
+class Todo(BaseModel):
+    title: str
+    done: bool = False
+
+
+async def next_event(subscription: Subscription) -> Event:
+    with anyio.fail_after(5):
+        return await subscription.get()
+
+
+@pytest.mark.anyio
+async def test_subscribers_receive_what_is_published(make_backend: Callable[[], Backend]) -> None:
+    channels = Channels(make_backend())
+    async with channels.running():
+        async with channels.subscribe("todos") as first, channels.subscribe("todos") as second:
+            assert await channels.publish("todos", {"title": "milk"}) is None
+            await channels.publish("todos", Todo(title="bread"))
+            for subscription in (first, second):
+                events = [await next_event(subscription), await next_event(subscription)]
+                assert [e.data for e in events] == [
+                    {"title": "milk"},
+                    {"title": "bread", "done": False},
+                ]
+                assert {(e.kind, e.channel, e.id) for e in events} == {("message", "todos", None)}
+
+
+@pytest.mark.anyio
+async def test_a_subscription_only_gets_its_channels(make_backend: Callable[[], Backend]) -> None:
+    channels = Channels(make_backend())
+    async with channels.running(), channels.subscribe("a") as subscription:
+        await channels.publish("b", 1)
+        await subscription.subscribe("b")
+        await channels.publish("a", 2)
+        await channels.publish("b", 3)
+        await subscription.unsubscribe("a")
+        await channels.publish("a", 4)
+        await channels.publish("b", 5)
+        got = [(e.channel, e.data) for e in [await next_event(subscription) for _ in range(3)]]
+        assert sorted(got) == [("a", 2), ("b", 3), ("b", 5)]
+        assert subscription.pending == 0
+
+
+@pytest.mark.anyio
+async def test_processes_sharing_a_backend_reach_each_other(
+    make_backend: Callable[[], Backend],
+) -> None:
+    """Two `Channels` on one Redis prefix stand for two worker processes."""
+    backend = make_backend()
+    if not hasattr(backend, "prefix"):
+        pytest.skip("in memory, a backend serves one process")
+    one, two = Channels(backend), Channels(make_backend())
+    async with one.running(), two.running():
+        async with one.subscribe("news") as here, two.subscribe("news") as there:
+            await one.publish("news", "from one")
+            await two.publish("news", "from two")
+            for subscription in (here, there):
+                got = {(await next_event(subscription)).data for _ in range(2)}
+                assert got == {"from one", "from two"}
+
+
+@pytest.mark.anyio
+async def test_a_slow_subscriber_gets_a_resync_with_the_count_dropped(
+    make_backend: Callable[[], Backend],
+) -> None:
+    channels = Channels(make_backend(), queue_limit=3)
+    async with channels.running(), channels.subscribe("feed") as slow:
+        async with channels.subscribe("feed", limit=100) as fast:
+            for n in range(10):
+                await channels.publish("feed", n)
+            assert [(await next_event(fast)).data for _ in range(10)] == list(range(10))
+        assert slow.pending == 3
+        events = [await next_event(slow) for _ in range(4)]
+        assert [e.data for e in events[:3]] == [0, 1, 2]
+        assert (events[3].kind, events[3].dropped, events[3].data) == ("resync", 7, {"dropped": 7})
+        await channels.publish("feed", "after")
+        assert (await next_event(slow)).data == "after"
+
+
+@pytest.mark.anyio
+async def test_channels_keep_history_and_give_stream_ids(
+    make_backend: Callable[[], Backend],
+) -> None:
+    channels = Channels(make_backend(), history={"log:*": 5})
+    async with channels.running(), channels.subscribe("log:app") as subscription:
+        ids = [await channels.publish("log:app", n) for n in range(8)]
+        assert all(isinstance(i, str) for i in ids)
+        live = [await next_event(subscription) for _ in range(8)]
+        assert [e.id for e in live] == ids
+        assert await channels.publish("other", 1) is None
+        missed = await channels.history_after("log:app", ids[4], 10)
+        assert [(e.id, e.data) for e in missed] == [(ids[5], 5), (ids[6], 6), (ids[7], 7)]
+
+
+@pytest.mark.anyio
+async def test_invalid_channel_names_are_refused() -> None:
+    channels = Channels()
+    for name in ("", "has space", "x" * 201, "tab\t"):
+        with pytest.raises(ValueError, match="channel names are 1-200 printable"):
+            await channels.publish(name, 1)

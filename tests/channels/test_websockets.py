@@ -1,0 +1,112 @@
+"""Websocket groups: channel events beside the socket's own messages, authorization, origins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterator
+
+import pytest
+from tests.channels.chatapp import make_app
+
+from trivium.channels import Backend
+from trivium.channels import Channels
+from trivium.testing import TestClient
+from trivium.testing import WebSocketRejected
+from trivium.testing import WebSocketTestSession
+
+
+@pytest.fixture
+def client(make_backend: Callable[[], Backend]) -> Iterator[TestClient]:
+    with TestClient(make_app(make_backend())) as running:
+        yield running
+
+
+def ready(session: WebSocketTestSession) -> None:
+    assert session.receive_json() == {"type": "ready"}
+
+
+def test_a_message_reaches_every_socket_in_the_room(client: TestClient) -> None:
+    with client.websocket_connect("/rooms/1") as ada, client.websocket_connect("/rooms/1") as bob:
+        ready(ada)
+        ready(bob)
+        ada.send_json({"text": "hi"})
+        for session in (ada, bob):
+            frame = session.receive_json()
+            assert frame["type"] == "message"
+            assert frame["channel"] == "room:1"
+            assert frame["data"] == {"text": "hi"}
+            assert isinstance(frame["id"], str)  # room:* keeps history
+
+
+def test_http_publishes_reach_sockets_and_other_rooms_stay_quiet(client: TestClient) -> None:
+    with client.websocket_connect("/rooms/1") as one, client.websocket_connect("/rooms/2") as two:
+        ready(one)
+        ready(two)
+        assert client.post("/rooms/2", json={"n": 2}).status_code == 200
+        assert client.post("/rooms/1", json={"n": 1}).status_code == 200
+        assert one.receive_json()["data"] == {"n": 1}
+        assert two.receive_json()["data"] == {"n": 2}
+
+
+def test_subscribing_to_a_refused_channel_closes_with_1008(client: TestClient) -> None:
+    with client.websocket_connect("/rooms/1") as session:
+        ready(session)
+        session.send_json({"subscribe": "private:staff"})
+        message = session.receive()
+        assert message["type"] == "websocket.close"
+        assert message["code"] == 1008
+
+
+def test_an_authorized_socket_subscribes_and_unsubscribes(client: TestClient) -> None:
+    with client.websocket_connect("/rooms/1?member=yes") as session:
+        ready(session)
+        session.send_json({"subscribe": "private:staff"})
+        assert session.receive_json() == {"type": "subscribed", "channel": "private:staff"}
+        client.post("/rooms/1", json={"n": 1})
+        assert session.receive_json()["data"] == {"n": 1}
+        session.send_json({"unsubscribe": "room:1"})
+        assert session.receive_json() == {"type": "unsubscribed"}
+        client.post("/rooms/1", json={"n": 2})
+        session.send_json({"subscribe": "room:1"})
+        # The publish made while unsubscribed is not delivered: the next frame is the reply.
+        assert session.receive_json() == {"type": "subscribed", "channel": "room:1"}
+
+
+def test_disconnecting_unsubscribes(client: TestClient) -> None:
+    channels = client.app.plugin(Channels)  # type: ignore[attr-defined]
+    with client.websocket_connect("/rooms/9") as one, client.websocket_connect("/rooms/9") as two:
+        ready(one)
+        ready(two)
+        assert channels.subscribers("room:9") == 2
+    assert channels.subscribers("room:9") == 0
+
+
+@pytest.mark.parametrize(
+    ("origin", "opens"),
+    [
+        ("http://testserver", True),
+        ("https://app.example.com", True),
+        ("https://evil.example.net", False),
+        (None, True),
+    ],
+)
+def test_cookie_carrying_handshakes_must_come_from_a_trusted_origin(
+    origin: str | None, opens: bool
+) -> None:
+    app = make_app(trusted_origins=["https://app.example.com"])
+    headers = {"cookie": "session=abc"}
+    if origin is not None:
+        headers["origin"] = origin
+    with TestClient(app) as client:
+        if opens:
+            with client.websocket_connect("/rooms/1", headers=headers) as session:
+                ready(session)
+        else:
+            with pytest.raises(WebSocketRejected) as refused:
+                client.websocket_connect("/rooms/1", headers=headers).__enter__()
+            assert refused.value.code == 1008
+
+
+def test_handshakes_without_cookies_are_not_origin_checked(client: TestClient) -> None:
+    with client.websocket_connect("/rooms/1", headers={"origin": "https://elsewhere.test"}) as s:
+        ready(s)
