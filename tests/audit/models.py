@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
+from trivium.db import UUIDPK
 from trivium.db import IntPK
 from trivium.db import Model
 from trivium.db import Timestamps
@@ -53,3 +54,19 @@ class Account(IntPK, Model):
     password_hash: Mapped[str] = mapped_column(String(200), default="")
     pin: Mapped[str] = mapped_column(String(10), default="", info={"secret": True})
     note: Mapped[str] = mapped_column(String(50), default="")
+
+
+class Seat(Model):
+    """A composite primary key."""
+
+    __tablename__ = f"au_st_{SUFFIX}"
+    room: Mapped[str] = mapped_column(String(10), primary_key=True)
+    number: Mapped[int] = mapped_column(primary_key=True)
+    holder: Mapped[str] = mapped_column(String(50), default="")
+
+
+class Ticket(UUIDPK, Model):
+    """A UUID primary key."""
+
+    __tablename__ = f"au_tk_{SUFFIX}"
+    subject: Mapped[str] = mapped_column(String(50))

@@ -18,7 +18,9 @@ from trivium import App
 from trivium import Depends
 from trivium.audit import Audit
 from trivium.audit import AuditEntry
+from trivium.auth import APIToken
 from trivium.auth import JWTConfig
+from trivium.auth import User
 from trivium.auth import require_user
 from trivium.db import Database
 from trivium.db import crud_router
@@ -92,6 +94,9 @@ def test_an_api_token_write_records_the_token(db: Database) -> None:
         str(token["id"]),
     )
     assert entry.request_id  # an id of its own without RequestIDMiddleware
+    # the token's `last_used_at` and the login's `last_login` bookkeeping is untracked
+    assert [e.action for e in stored(db, APIToken)] == ["create"]
+    assert [e.action for e in stored(db, User)] == []
     audit.close()
 
 

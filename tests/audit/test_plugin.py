@@ -31,6 +31,7 @@ def sqlite(tmp_path: Any) -> Database:
         ({"models": [object]}, "audit-model"),
         ({"exclude": ["books"]}, "audit-model"),
         ({"secret_fields": "password"}, "audit-secret-fields"),
+        ({"untracked_fields": "last_login"}, "audit-untracked-fields"),
     ],
 )
 def test_bad_options_fail_with_a_code(sqlite: Database, options: dict[str, Any], code: str) -> None:

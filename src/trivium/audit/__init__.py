@@ -25,6 +25,7 @@ from __future__ import annotations
 from trivium.audit._audit import MAX_LOG_PAGE
 from trivium.audit._audit import Audit
 from trivium.audit._capture import DEFAULT_SECRETS
+from trivium.audit._capture import DEFAULT_UNTRACKED
 from trivium.audit._cli import parse_age
 from trivium.audit._context import Actor
 from trivium.audit._context import actor
@@ -39,6 +40,7 @@ from trivium.audit._models import encode_pk
 
 __all__ = [
     "DEFAULT_SECRETS",
+    "DEFAULT_UNTRACKED",
     "MAX_LOG_PAGE",
     "REDACTED",
     "TABLE",

@@ -25,6 +25,7 @@ from sqlalchemy import event
 from sqlalchemy import select
 
 from trivium.audit._bulk import record_bulk
+from trivium.audit._capture import DEFAULT_UNTRACKED
 from trivium.audit._capture import Model
 from trivium.audit._capture import Tracker
 from trivium.audit._context import AuditStep
@@ -71,23 +72,30 @@ class Audit(Plugin):
         exclude: never audit these mapped classes.
         secret_fields: more field names whose values are redacted (besides
             `DEFAULT_SECRETS` and columns declared with `info={"secret": True}`).
+        untracked_fields: field names whose updates are not recorded (they still
+            appear in create and delete entries); default `DEFAULT_UNTRACKED`, the
+            `last_login` and `last_used_at` bookkeeping of `trivium.auth`. Pass `()` to
+            record every update.
         retention: how long entries are kept: `trivium audit purge` (and `purge()`)
             deletes older ones. `None`: kept until purged explicitly.
 
     Raises:
         ConfigurationError: `retention` is not a positive `timedelta` (`audit-retention`),
-            or `models`/`exclude` name something that is not a mapped class (`audit-model`).
+            or `models`/`exclude` name something that is not a mapped class (`audit-model`),
+            or `secret_fields`/`untracked_fields` is a string (`audit-secret-fields`,
+            `audit-untracked-fields`).
     """
 
     install_hint = "app.install(Audit(db))"
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword settings of one object, documented above
         self,
         db: Database,
         *,
         models: Collection[type[Any]] | None = None,
         exclude: Collection[type[Any]] = (),
         secret_fields: Collection[str] = (),
+        untracked_fields: Collection[str] = DEFAULT_UNTRACKED,
         retention: datetime.timedelta | None = None,
     ) -> None:
         if not isinstance(db, Database):
@@ -108,16 +116,20 @@ class Audit(Plugin):
                     f"Audit(models=/exclude=) takes mapped classes; {cls!r} is not one",
                     "audit-model",
                 )
-        if isinstance(secret_fields, str):
-            raise ConfigurationError(
-                "Audit(secret_fields=...) takes a collection of field names, not a string",
-                "audit-secret-fields",
-            )
+        for option, value in (
+            ("secret_fields", secret_fields),
+            ("untracked_fields", untracked_fields),
+        ):
+            if isinstance(value, str):
+                raise ConfigurationError(
+                    f"Audit({option}=...) takes a collection of field names, not a string",
+                    f"audit-{option.replace('_', '-')}",
+                )
         self.db = db
         """The audited database."""
         self.retention = retention
         """How long entries are kept (`None`: until purged explicitly)."""
-        self.tracker = Tracker(models, exclude, secret_fields)
+        self.tracker = Tracker(models, exclude, secret_fields, untracked_fields)
         self.step = AuditStep()
         event.listen(db.session_class, "before_flush", self._before_flush)
         event.listen(db.session_class, "after_flush", self._after_flush)

@@ -132,7 +132,7 @@ def _set_values(model: Model, statement: Any) -> list[tuple[str, Any]]:
     for target, value in statement._values.items():
         name = target if isinstance(target, str) else getattr(target, "key", None)
         key = name if name in model.columns else by_column.get(str(name))
-        if key is not None:
+        if key is not None and key not in model.untracked:
             found.append((key, value))
     return found
 
@@ -170,7 +170,11 @@ def _by_primary_key(model: Model, state: ORMExecuteState, connection: Connection
     pending = Pending()
     if state.is_update and params and all(k in p for p in params for k in model.pk_keys):
         pk_cols = _pk_columns(model)
-        set_keys = sorted({k for p in params for k in p if k in model.columns} - set(model.pk_keys))
+        set_keys = sorted(
+            {k for p in params for k in p if k in model.columns}
+            - set(model.pk_keys)
+            - model.untracked
+        )
         wanted = {tuple(p[k] for k in model.pk_keys): p for p in params}
         keys = list(wanted)
         for start in range(0, len(keys), BATCH):

@@ -37,7 +37,15 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import RelationshipProperty
     from sqlalchemy.orm import Session
 
-__all__ = ["DEFAULT_SECRETS", "Model", "Pending", "Tracker", "jsonable", "python_value"]
+__all__ = [
+    "DEFAULT_SECRETS",
+    "DEFAULT_UNTRACKED",
+    "Model",
+    "Pending",
+    "Tracker",
+    "jsonable",
+    "python_value",
+]
 
 DEFAULT_SECRETS = frozenset(
     {
@@ -54,6 +62,11 @@ DEFAULT_SECRETS = frozenset(
 )
 """Field names whose values are always redacted (on top of `Audit(secret_fields=...)` and
 columns declared with `info={"secret": True}`)."""
+
+
+DEFAULT_UNTRACKED = frozenset({"last_login", "last_used_at"})
+"""Fields whose updates are not recorded by default (`Audit(untracked_fields=...)`): the
+bookkeeping `trivium.auth` writes on every login and every API-token request."""
 
 
 def jsonable(value: Any) -> Any:
@@ -118,6 +131,8 @@ class Model:
     """Audited column attributes by key."""
     secret: frozenset[str]
     """Keys whose values are redacted."""
+    untracked: frozenset[str]
+    """Keys whose updates are not recorded (they still appear in create and delete entries)."""
     links: tuple[RelationshipProperty[Any], ...]
     """Many-to-many relationships (with a `secondary` table)."""
 
@@ -140,10 +155,12 @@ class Tracker:
         include: Collection[type[Any]] | None,
         exclude: Collection[type[Any]],
         secret_fields: Collection[str],
+        untracked_fields: Collection[str] = DEFAULT_UNTRACKED,
     ) -> None:
         self.include = frozenset(include) if include is not None else None
         self.exclude = frozenset(exclude)
         self.secret_names = DEFAULT_SECRETS | frozenset(secret_fields)
+        self.untracked_names = frozenset(untracked_fields)
         self._models: dict[type[Any], Model | None] = {}
 
     def get(self, cls: type[Any]) -> Model | None:
@@ -179,7 +196,8 @@ class Tracker:
         pk_keys = tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key)
         links = tuple(r for r in mapper.relationships if r.secondary is not None and not r.viewonly)
         table = mapper.local_table.name  # type: ignore[attr-defined]
-        return Model(table, mapper, pk_keys, columns, frozenset(secret), links)
+        untracked = frozenset(columns) & self.untracked_names
+        return Model(table, mapper, pk_keys, columns, frozenset(secret), untracked, links)
 
 
 @dataclasses.dataclass(slots=True)

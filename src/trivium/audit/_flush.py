@@ -65,6 +65,8 @@ def _updated(
 ) -> dict[str, list[Any]]:
     changes: dict[str, list[Any]] = {}
     for key in model.columns:
+        if key in model.untracked:
+            continue
         history = state.attrs[key].history
         if not history.added and not history.deleted:
             continue
