@@ -114,6 +114,8 @@ def _production_app(*, debug: bool = False, **options: Any) -> App:
 def test_production_mode_refuses_to_start_without_a_site_url_or_trusted_hosts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Production refuses the suite\'s cheap hasher (auth-weak-hasher, tested in test_passwords).
+    monkeypatch.delenv("TRIVIUM_PASSWORD_HASHER", raising=False)
     monkeypatch.setenv("TRIVIUM_ENV", "production")
     app = _production_app()
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=["*"])  # checks nothing
@@ -127,6 +129,8 @@ def test_production_mode_refuses_to_start_without_a_site_url_or_trusted_hosts(
 def test_production_mode_starts_with_a_site_url_or_trusted_hosts(
     monkeypatch: pytest.MonkeyPatch, fix: str
 ) -> None:
+    # Production refuses the suite\'s cheap hasher (auth-weak-hasher, tested in test_passwords).
+    monkeypatch.delenv("TRIVIUM_PASSWORD_HASHER", raising=False)
     monkeypatch.setenv("TRIVIUM_ENV", "development" if fix == "not_production" else "production")
     if fix == "site_url":
         app = _production_app(site_url="https://example.com")

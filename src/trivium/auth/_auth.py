@@ -45,6 +45,7 @@ from trivium.auth._models import APIToken
 from trivium.auth._models import User
 from trivium.auth._models import get_user_by_identifier
 from trivium.auth._passwords import dummy_verify
+from trivium.auth._passwords import refuse_weak_hasher
 from trivium.auth._passwords import verify_password
 from trivium.auth._perms import has_perm
 from trivium.auth._tokens import create_token
@@ -282,6 +283,7 @@ class Auth(Plugin):
         if not app.plugins_of(CSRF):
             app.install(CSRF())
         refuse_untrusted_links(app, self.site_url)
+        refuse_weak_hasher(app.production)
 
     def link_base(self, request: Request) -> str | None:
         """Return what email links start with: `site_url`, or the request's checked host.

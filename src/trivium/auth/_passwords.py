@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import secrets
 
 import anyio.to_thread
@@ -23,10 +24,12 @@ from trivium.errors import ConfigurationError
 
 __all__ = [
     "DEFAULT_HASHER",
+    "HASHER_ENV",
     "PasswordHasher",
     "dummy_verify",
     "hash_password",
     "make_unusable_password",
+    "refuse_weak_hasher",
     "verify_password",
 ]
 
@@ -152,8 +155,46 @@ class PasswordHasher:
             return True
 
 
-DEFAULT_HASHER = PasswordHasher()
-"""The hasher used when none is given: Argon2id, 3 passes, 64 MiB, 4 lanes."""
+HASHER_ENV = "TRIVIUM_PASSWORD_HASHER"
+"""Set to `fast-for-tests` to make `DEFAULT_HASHER` cheap in a test suite (never in production)."""
+
+FAST_FOR_TESTS = "fast-for-tests"
+
+
+def _default_hasher() -> PasswordHasher:
+    choice = os.environ.get(HASHER_ENV, "")
+    if choice == "":
+        return PasswordHasher()
+    if choice == FAST_FOR_TESTS:
+        # Like Django's advice to use a fast hasher in tests: one pass over 64 KiB.
+        return PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    raise ConfigurationError(
+        f"{HASHER_ENV}={choice!r} is not understood; unset it (Argon2id, 3 passes, 64 MiB) "
+        f"or set {FAST_FOR_TESTS!r} in a test suite",
+        "auth-hasher-env",
+    )
+
+
+DEFAULT_HASHER = _default_hasher()
+"""The hasher used when none is given: Argon2id, 3 passes, 64 MiB, 4 lanes.
+
+With `TRIVIUM_PASSWORD_HASHER=fast-for-tests` it is a cheap one (1 pass, 64 KiB) for
+test suites; `Auth` refuses to start in production mode with it (`auth-weak-hasher`).
+"""
+
+
+def refuse_weak_hasher(production: bool) -> None:
+    """Refuse production mode while `TRIVIUM_PASSWORD_HASHER` asks for the test hasher.
+
+    Raises:
+        ConfigurationError: `auth-weak-hasher`.
+    """
+    if production and os.environ.get(HASHER_ENV, "") == FAST_FOR_TESTS:
+        raise ConfigurationError(
+            f"{HASHER_ENV}={FAST_FOR_TESTS} makes password hashes too weak for production; "
+            "unset it (it is for test suites only)",
+            "auth-weak-hasher",
+        )
 
 
 async def hash_password(raw: str, *, hasher: PasswordHasher | None = None) -> str:
