@@ -194,6 +194,8 @@ class App(PluginHost, Router):
         """Answer malformed JSON with a 422 validation error (FastAPI's choice) instead of 400."""
         self.slash_redirect: tuple[int, bool] = (308, False)
         """The status of trailing-slash redirects and whether their URL is absolute."""
+        self.websocket_disconnect_escapes = False
+        """Let a `WebSocketDisconnect` a handler does not catch leave the app (Starlette's way)."""
         # Unlike a plain router, app-wide dependencies are applied at compile time so
         # that they also cover routes added later and included routers.
         self.dependencies = []

@@ -118,7 +118,8 @@ class WebSocketRoute(BaseRoute):
                 # The handler returned without closing: finish the handshake politely.
                 await websocket.close(1000)
         except WebSocketDisconnect:
-            pass
+            if app.websocket_disconnect_escapes:
+                raise  # FastAPI's test client then raises it when the session ends
         except (WebSocketException, HTTPException) as exc:
             code, reason = _close_for(exc)
             if websocket.application_state is not WebSocketState.DISCONNECTED:

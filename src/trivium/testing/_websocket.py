@@ -38,12 +38,13 @@ _TRANSITIONS: dict[str, dict[str, str]] = {
 _ALLOWED = ("websocket.receive", "websocket.disconnect")
 
 
-class WebSocketRejected(Exception):  # noqa: N818 - an outcome tests expect, named as the brief says
+class WebSocketRejected(WebSocketDisconnect):
     """The app refused the websocket handshake.
 
     Closing before `accept()` gives the close `code` (the server answers HTTP 403); a denial
     response (the `websocket.http.response` extension) gives its `status_code`, `headers`
-    and `body` with code 1006, what a browser reports.
+    and `body` with code 1006, what a browser reports. It is a `WebSocketDisconnect`, which
+    Starlette's test client raises in this case.
     """
 
     def __init__(
@@ -64,8 +65,11 @@ class WebSocketRejected(Exception):  # noqa: N818 - an outcome tests expect, nam
         """The headers of a denial response."""
         self.body = body
         """The body of a denial response."""
-        detail = f": {reason}" if reason else ""
-        super().__init__(f"websocket rejected (HTTP {status_code}, close code {code}){detail}")
+        super().__init__(code, reason)
+
+    def __str__(self) -> str:
+        detail = f": {self.reason}" if self.reason else ""
+        return f"websocket rejected (HTTP {self.status_code}, close code {self.code}){detail}"
 
 
 class WebSocketExchange(AppTask):
@@ -91,7 +95,15 @@ class WebSocketExchange(AppTask):
         await self.run(self._config, self.scope, self._receive, self._send)
 
     def _expected(self, exc: Exception) -> bool:
-        return self.client_closed and only(exc, (ClientGoneError, WebSocketDisconnect))
+        if not self.client_closed:
+            return False
+        if only(exc, (ClientGoneError,)):
+            return True
+        # An app that lets a handler's uncaught disconnect escape on purpose (FastAPI's
+        # compat app) gets it raised in the test, as Starlette's test client does.
+        app = self._config.app
+        escapes = getattr(getattr(app, "app", app), "websocket_disconnect_escapes", False)
+        return only(exc, (WebSocketDisconnect,)) and not escapes
 
     def _finished(self) -> None:
         self._to_client.close()
@@ -203,4 +215,8 @@ class WebSocketExchange(AppTask):
         """Raise the app's exception once, if the client re-raises server exceptions."""
         if self.error is not None and self._config.raise_server_exceptions and not self._reported:
             self._reported = True
-            raise self.error
+            error: BaseException = self.error
+            # The RSGI bridge's task group wraps the app's one exception: raise that one.
+            while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+                error = error.exceptions[0]
+            raise error

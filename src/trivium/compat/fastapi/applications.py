@@ -140,6 +140,7 @@ class FastAPI(_FastAPIRouting, App):
         self.include_in_schema = include_in_schema
         self.slash_redirect = (307, True)
         self.json_errors_as_validation = True
+        self.websocket_disconnect_escapes = True
         self._openapi_extras(swagger_ui_init_oauth, webhooks)
 
     def _openapi_extras(self, init_oauth: Mapping[str, Any] | None, webhooks: Any) -> None:
