@@ -40,6 +40,16 @@ def test_bad_options_fail_with_a_code(sqlite: Database, options: dict[str, Any],
     assert raised.value.code == code
 
 
+def test_one_audit_per_database(sqlite: Database) -> None:
+    first = Audit(sqlite)
+    with pytest.raises(ConfigurationError) as raised:
+        Audit(sqlite)
+    assert raised.value.code == "audit-duplicate"
+    first.close()
+    first.close()  # a second close is harmless
+    Audit(sqlite).close()
+
+
 def test_an_unknown_option_is_an_error(sqlite: Database) -> None:
     with pytest.raises(TypeError, match="retension"):
         Audit(sqlite, retension=datetime.timedelta(days=1))  # type: ignore[call-arg]

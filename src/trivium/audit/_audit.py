@@ -12,6 +12,7 @@ plugin also contributes the request step that tells the entries who is writing
 from __future__ import annotations
 
 import datetime
+import weakref
 from collections.abc import Collection
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -54,6 +55,8 @@ __all__ = ["MAX_LOG_PAGE", "Audit"]
 
 MAX_LOG_PAGE = 1000
 """The most entries `Audit.log` returns at once."""
+_ACTIVE: weakref.WeakKeyDictionary[Database, Audit] = weakref.WeakKeyDictionary()
+"""The live `Audit` of each database."""
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -83,7 +86,8 @@ class Audit(Plugin):
         ConfigurationError: `retention` is not a positive `timedelta` (`audit-retention`),
             or `models`/`exclude` name something that is not a mapped class (`audit-model`),
             or `secret_fields`/`untracked_fields` is a string (`audit-secret-fields`,
-            `audit-untracked-fields`).
+            `audit-untracked-fields`), or `db` already has a live `Audit`
+            (`audit-duplicate`).
     """
 
     install_hint = "app.install(Audit(db))"
@@ -129,6 +133,14 @@ class Audit(Plugin):
         """The audited database."""
         self.retention = retention
         """How long entries are kept (`None`: until purged explicitly)."""
+        active = _ACTIVE.get(db)
+        if active is not None:
+            raise ConfigurationError(
+                f"{db!r} already has an Audit; make one per database (or close() the "
+                "other first): two would record every write twice",
+                "audit-duplicate",
+            )
+        _ACTIVE[db] = self
         self.tracker = Tracker(models, exclude, secret_fields, untracked_fields)
         self.step = AuditStep()
         event.listen(db.session_class, "before_flush", self._before_flush)
@@ -150,7 +162,10 @@ class Audit(Plugin):
         return record_bulk(self.tracker, state)
 
     def close(self) -> None:
-        """Stop auditing `db` (remove the session events)."""
+        """Stop auditing `db` (remove the session events); another `Audit(db)` may follow."""
+        if _ACTIVE.get(self.db) is not self:
+            return
+        del _ACTIVE[self.db]
         event.remove(self.db.session_class, "before_flush", self._before_flush)
         event.remove(self.db.session_class, "after_flush", self._after_flush)
         event.remove(self.db.session_class, "do_orm_execute", self._on_execute)
