@@ -26,6 +26,10 @@ async def main() -> None:
         assert await import_titles(session, ["a", " ", "b"]) == 2
         await session.commit()
         assert await Article.objects(session).count() == 3
+        first = await Article.objects(session).order_by("id").first()
+        row = await title_by_id.first(article_id=first.id)
+        assert tuple(row) == (first.title, first.likes)
+        assert await title_by_id.first(article_id=-1) is None
     await db.dispose()
 
 anyio.run(main)
@@ -35,7 +39,7 @@ print("docs ok")
 
 def test_database_page_examples_run(tmp_path: Path) -> None:
     blocks = re.findall(r"```python\n(.*?)```", PAGE.read_text(), flags=re.DOTALL)
-    assert len(blocks) == 6
+    assert len(blocks) == 7
     *app_blocks, testing = blocks
     (tmp_path / "doc_app.py").write_text("\n".join(app_blocks))
     (tmp_path / "driver.py").write_text(DRIVER.format(testing=testing))
