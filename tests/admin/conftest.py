@@ -8,4 +8,6 @@ from tests.auth.conftest import anyio_backend
 from tests.auth.conftest import db
 from tests.auth.conftest import db_url
 
+import trivium.audit  # noqa: F401 - registers the audit table
+
 __all__ = ["_server_databases", "anyio_backend", "db", "db_url"]

@@ -106,6 +106,14 @@ async def _form_page(  # noqa: PLR0913 - the page's parts, all but four keyword-
         if can_delete
         else None,
         "changelist_url": site.url(model_admin.app_label, model_admin.model_name),
+        "history_url": None
+        if adding
+        else site.url(
+            model_admin.app_label,
+            model_admin.model_name,
+            getattr(obj, model_admin.meta.pk.name),
+            "history",
+        ),
         "title": f"Add {name}" if adding else (f"View {name}" if read_only else f"Change {name}"),
     }
     return await page(site, request, "change_form.html", context, status_code=status_code)

@@ -10,6 +10,8 @@ from trivium.errors import HTTPException
 from trivium.templating import get_flashed_messages
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from trivium.admin._options import ModelAdmin
     from trivium.admin._site import Admin
     from trivium.http import Request
@@ -97,8 +99,12 @@ def remember_action(request: Request, model_admin: ModelAdmin, obj: Any, action:
     request.session[_RECENT_KEY] = [entry, *recent][:10]
 
 
-def recent_actions(site: Admin, request: Request) -> list[dict[str, Any]]:
-    """The user's last actions (from their session), newest first."""
+async def recent_actions(
+    site: Admin, request: Request, session: AsyncSession
+) -> list[dict[str, Any]]:
+    """The user's last actions, newest first: from the audit trail, else their session."""
+    if site.audit is not None:
+        return await _audited_actions(site, request, session)
     result = []
     for entry in request.session.get(_RECENT_KEY, []):
         if not isinstance(entry, list) or len(entry) != 6:
@@ -108,4 +114,31 @@ def recent_actions(site: Admin, request: Request) -> list[dict[str, Any]]:
             site.url(label, model, pk, "change") if pk is not None and action != "deleted" else None
         )
         result.append({"action": action, "model": name, "text": text, "url": url})
+    return result
+
+
+async def _audited_actions(
+    site: Admin, request: Request, session: AsyncSession
+) -> list[dict[str, Any]]:
+    entries = await site.audit.log(session, actor_id=request.user.id, limit=10)
+    admins = {a.model.__table__.name: a for a in site.model_admins}
+    result = []
+    for entry in entries:
+        model_admin = admins.get(entry.model)
+        if model_admin is None:
+            continue
+        verb = {"create": "added", "update": "changed", "delete": "deleted"}.get(
+            entry.action, entry.action
+        )
+        url = None
+        if entry.action != "delete":
+            url = site.url(model_admin.app_label, model_admin.model_name, entry.object_pk, "change")
+        result.append(
+            {
+                "action": verb,
+                "model": model_admin.name,
+                "text": f"{model_admin.name} {entry.object_pk}",
+                "url": url,
+            }
+        )
     return result

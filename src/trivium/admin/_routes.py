@@ -165,6 +165,8 @@ def build_router(site: Admin) -> Router:
     from trivium.admin._actions import run_action
     from trivium.admin._edit import register_edit_routes
     from trivium.admin._export import register_export_routes
+    from trivium.admin._history import AUDIT_LOG_PERMISSION
+    from trivium.admin._history import register_history_routes
 
     router = Router(include_in_schema=False)
     session_dep: Any = site.db.depends()
@@ -175,9 +177,12 @@ def build_router(site: Admin) -> Router:
         denied = await site.gate(request, session)
         if denied is not None:
             return denied
+        user = request.user
+        can_log = user.is_superuser or await site.user_has_perm(request, AUDIT_LOG_PERMISSION)
         context = {
             "sections": await navigation(site, request),
-            "recent": recent_actions(site, request),
+            "recent": await recent_actions(site, request, session),
+            "audit_log_url": site.url("audit") if can_log and site.audit is not None else None,
             "title": "Site administration",
         }
         return await page(site, request, "index.html", context)
@@ -219,4 +224,5 @@ def build_router(site: Admin) -> Router:
 
     register_edit_routes(site, router, session_dep)
     register_export_routes(site, router, session_dep)
+    register_history_routes(site, router, session_dep)
     return router

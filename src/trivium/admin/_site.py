@@ -94,6 +94,8 @@ class Admin(Plugin):
         self.login_url = login_url
         """The login page (`None`: the admin's own, `{prefix}/accounts/login`)."""
         self.templates: Templates | None = None
+        self.audit: Any = None
+        """The app's `trivium.audit.Audit`, when installed (history and log pages)."""
         self._classes: dict[type[Any], type[ModelAdmin]] = {}
         self._admins: dict[type[Any], ModelAdmin] = {}
         self._metas: dict[type[Any], ModelMeta] = {}
@@ -174,6 +176,7 @@ class Admin(Plugin):
         else:
             self.templates = Templates(None)
             app.install(self.templates)
+        self.audit = _find_audit(app)
         for model, admin_class in self._classes.items():
             self._admins[model] = admin_class(model, self, self.meta_of(model))
         for model_admin in self._admins.values():
@@ -249,3 +252,14 @@ class Admin(Plugin):
         if hook is None or user.is_superuser:
             return True
         return bool(await maybe_await(hook(user, codename, obj)))
+
+
+def _find_audit(app: App) -> Any:
+    """Return the app's `Audit` plugin, if `trivium.audit` is installed on it."""
+    for plugin in app.plugins:
+        if type(plugin).__module__.startswith("trivium.audit"):
+            from trivium.audit import Audit
+
+            if isinstance(plugin, Audit):
+                return plugin
+    return None

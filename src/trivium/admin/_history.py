@@ -1,0 +1,230 @@
+"""Object history, "revert to this version" and the global audit log, read from `trivium.audit`.
+
+The admin does not keep a log of its own: with `Audit(db)` installed on the app, every
+write (the admin's, `crud_router`'s, scripts', bulk updates) is in the trail, and these
+pages show it. Without it they say how to install it. The global log is for superusers
+and for staff holding the `admin.view_auditlog` permission; entries of models the user
+may not view are left out.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from trivium.admin._changelist import display_text
+from trivium.admin._edit import load_object
+from trivium.admin._render import forbidden
+from trivium.admin._render import page
+from trivium.admin._routes import model_admin_or_404
+from trivium.errors import HTTPException
+from trivium.http import Request
+from trivium.responses import RedirectResponse
+from trivium.responses import Response
+from trivium.templating import flash
+
+if TYPE_CHECKING:
+    from trivium.admin._options import ModelAdmin
+    from trivium.admin._site import Admin
+    from trivium.routing import Router
+
+__all__ = ["AUDIT_LOG_PERMISSION", "register_history_routes"]
+
+AUDIT_LOG_PERMISSION = "admin.view_auditlog"
+"""The permission (besides superuser) that opens the global audit log page."""
+LOG_PAGE = 50
+HISTORY_LIMIT = 200
+
+
+async def _actors(site: Admin, session: AsyncSession, entries: list[Any]) -> dict[str, str]:
+    """Name the users behind `entries` (one query)."""
+    ids = {e.actor_id for e in entries if e.actor_kind in ("user", "token", "jwt") and e.actor_id}
+    model = site.auth.user_model
+    keys = [int(i) for i in ids if str(i).isdigit()]
+    if not keys:
+        return {}
+    users = await session.scalars(select(model).where(model.id.in_(keys)))
+    return {str(user.id): str(user.identifier) for user in users}
+
+
+def _entry(entry: Any, names: dict[str, str]) -> dict[str, Any]:
+    who = names.get(str(entry.actor_id)) or entry.actor_id or entry.actor_kind
+    if entry.actor_kind not in ("user", "system"):
+        who = f"{who} ({entry.actor_kind})"
+    changes = [
+        {"field": field, "before": display_text(pair[0]), "after": display_text(pair[1])}
+        for field, pair in sorted(entry.changes.items())
+    ]
+    return {
+        "id": entry.id,
+        "when": entry.created_at.isoformat(sep=" ", timespec="seconds"),
+        "action": entry.action,
+        "actor": who,
+        "request_id": entry.request_id,
+        "changes": changes,
+        "model": entry.model,
+        "object_pk": entry.object_pk,
+    }
+
+
+def _audit(site: Admin) -> Any:
+    return site.audit
+
+
+async def history_view(
+    model_admin: ModelAdmin, request: Request, session: AsyncSession, raw: str
+) -> Response:
+    """The history page of one object."""
+    site = model_admin.site
+    obj = await load_object(model_admin, request, session, raw)
+    if not await model_admin.permission(request, "view", obj):
+        return await forbidden(site, request, f"You may not view this {model_admin.name}.")
+    audit = _audit(site)
+    entries: list[Any] = []
+    if audit is not None:
+        try:
+            entries = await audit.history(
+                session,
+                model_admin.model,
+                getattr(obj, model_admin.meta.pk.name),
+                limit=HISTORY_LIMIT,
+            )
+        except LookupError:
+            entries = []
+    names = await _actors(site, session, entries)
+    context = {
+        "model_admin": model_admin,
+        "object_label": model_admin.__str_of__(obj),
+        "entries": [_entry(e, names) for e in entries],
+        "audit_installed": audit is not None,
+        "can_revert": await model_admin.permission(request, "change", obj),
+        "change_url": site.url(model_admin.app_label, model_admin.model_name, raw, "change"),
+        "revert_base": site.url(model_admin.app_label, model_admin.model_name, raw, "history"),
+        "title": f"History: {model_admin.__str_of__(obj)}",
+    }
+    return await page(site, request, "history.html", context)
+
+
+async def revert_view(
+    model_admin: ModelAdmin, request: Request, session: AsyncSession, raw: str, entry_id: int
+) -> Response:
+    """Put the object back as it was after one of its entries (itself audited)."""
+    site = model_admin.site
+    audit = _audit(site)
+    if audit is None:
+        raise HTTPException(404, "The audit trail is not installed")
+    obj = await load_object(model_admin, request, session, raw)
+    if not await model_admin.permission(request, "change", obj):
+        return await forbidden(site, request, f"You may not change this {model_admin.name}.")
+    key = getattr(obj, model_admin.meta.pk.name)
+    entries = await audit.history(session, model_admin.model, key, limit=HISTORY_LIMIT)
+    entry = next((e for e in entries if e.id == entry_id), None)
+    if entry is None:
+        raise HTTPException(404, "No such entry in this object's history")
+    await audit.revert(session, entry, to="after", actor=request.user)
+    await session.flush()
+    flash(
+        request,
+        f"The {model_admin.name} was put back as it was on {entry.created_at:%Y-%m-%d %H:%M:%S}.",
+        "success",
+    )
+    return RedirectResponse(
+        site.url(model_admin.app_label, model_admin.model_name, raw, "change"), status_code=303
+    )
+
+
+async def log_view(site: Admin, request: Request, session: AsyncSession) -> Response:
+    """The global audit log: newest first, `?before=<id>` for the next page, `?model=<table>`."""
+    user = request.user
+    if not (user.is_superuser or await site.user_has_perm(request, AUDIT_LOG_PERMISSION)):
+        return await forbidden(site, request, "You may not read the audit log.")
+    audit = _audit(site)
+    messages: list[str] = []
+    entries: list[Any] = []
+    params = request.query_params
+    before_raw = params.get("before")
+    before = int(before_raw) if before_raw and before_raw.isdigit() else None
+    if before_raw and before is None:
+        messages.append(f"Ignored the page cursor {before_raw!r}.")
+    viewable: dict[str, ModelAdmin] = {}
+    for registered in site.model_admins:
+        if await registered.permission(request, "view"):
+            viewable[registered.model.__table__.name] = registered
+    table = params.get("model") or None
+    if table is not None and table not in viewable:
+        messages.append(f"Ignored the unknown model {table!r}.")
+        table = None
+    if audit is not None:
+        entries = await audit.log(session, model=table, limit=LOG_PAGE, before=before)
+    names = await _actors(site, session, entries)
+    rows = []
+    for entry in entries:
+        row = _entry(entry, names)
+        model_admin: ModelAdmin | None = viewable.get(entry.model)
+        if model_admin is None and not user.is_superuser:
+            continue
+        row["model_name"] = model_admin.name if model_admin else entry.model
+        row["url"] = (
+            site.url(model_admin.app_label, model_admin.model_name, entry.object_pk, "history")
+            if model_admin
+            else None
+        )
+        rows.append(row)
+    context = {
+        "entries": rows,
+        "messages_extra": messages,
+        "audit_installed": audit is not None,
+        "models": [(name, admin.name) for name, admin in viewable.items()],
+        "current_model": table,
+        "next_url": site.url(
+            "audit", before=str(entries[-1].id), **({"model": table} if table else {})
+        )
+        if len(entries) == LOG_PAGE
+        else None,
+        "title": "Audit log",
+    }
+    return await page(site, request, "audit_log.html", context)
+
+
+def register_history_routes(site: Admin, router: Router, session_dep: Any) -> None:
+    """Add the history, revert and audit log routes to `router`."""
+    prefix = site.prefix + "/{app_label}/{model_name}/{pk}/history"
+
+    @router.get(site.prefix + "/audit", name="admin_audit_log")
+    async def audit_log(request: Request, session: AsyncSession = session_dep) -> Response:
+        denied = await site.gate(request, session)
+        return denied if denied is not None else await log_view(site, request, session)
+
+    @router.get(prefix, name="admin_history")
+    async def history(
+        request: Request,
+        app_label: str,
+        model_name: str,
+        pk: str,
+        session: AsyncSession = session_dep,
+    ) -> Response:
+        model_admin = model_admin_or_404(site, app_label, model_name)
+        denied = await site.gate(request, session)
+        return (
+            denied if denied is not None else await history_view(model_admin, request, session, pk)
+        )
+
+    @router.post(prefix + "/{entry_id}/revert", name="admin_revert")
+    async def revert(  # noqa: PLR0913 - the path's parts, the request and the session
+        request: Request,
+        app_label: str,
+        model_name: str,
+        pk: str,
+        entry_id: int,
+        session: AsyncSession = session_dep,
+    ) -> Response:
+        model_admin = model_admin_or_404(site, app_label, model_name)
+        denied = await site.gate(request, session)
+        return (
+            denied
+            if denied is not None
+            else await revert_view(model_admin, request, session, pk, entry_id)
+        )
