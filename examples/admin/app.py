@@ -88,7 +88,10 @@ class AuthorAdmin(ModelAdmin):
     ordering = ("name",)
 
 
-def create_app(database_url: str = "sqlite:///./admin-example.db", **auth_options: Any) -> App:
+DATABASE_URL = os.environ.get("ADMIN_EXAMPLE_DATABASE_URL", "sqlite:///./admin-example.db")
+
+
+def create_app(database_url: str = DATABASE_URL, **auth_options: Any) -> App:
     db = Database(database_url)
     auth = Auth(db, secret_key=os.environ.get("SECRET_KEY", "x" * 48), **auth_options)
     admin = Admin(db, auth)  # pages under /admin, login at /admin/accounts/login
