@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.audit.models import Book
+from tests.audit.models import Tag
 
 from trivium import App
 from trivium import Request
 from trivium.audit import Audit
+from trivium.audit import AuditEntry
 from trivium.audit import current_actor
 from trivium.db import Database
 from trivium.errors import ConfigurationError
@@ -38,6 +40,20 @@ def test_bad_options_fail_with_a_code(sqlite: Database, options: dict[str, Any],
     with pytest.raises(ConfigurationError) as raised:
         Audit(sqlite, **options)
     assert raised.value.code == code
+
+
+def test_models_and_exclude_choose_what_is_audited(sqlite: Database) -> None:
+    audit = Audit(sqlite, models=[Book])
+    assert audit.audits(Book)
+    assert not audit.audits(Tag)
+    assert not audit.audits(AuditEntry)
+    audit.close()
+    audit = Audit(sqlite, exclude=[Book])
+    assert not audit.audits(Book)
+    assert audit.audits(Tag)
+    assert audit.model_for(Tag.__tablename__) is Tag
+    assert audit.model_for("nope") is None
+    audit.close()
 
 
 def test_one_audit_per_database(sqlite: Database) -> None:

@@ -205,7 +205,11 @@ class Audit(Plugin):
 
     # Reading --------------------------------------------------------------------------
 
-    def tracked(self, model: type[Any]) -> Model:
+    def audits(self, model: type[Any]) -> bool:
+        """Return whether the writes of `model` (a mapped class) are recorded."""
+        return self.tracker.get(model) is not None
+
+    def _tracked(self, model: type[Any]) -> Model:
         """Return how `model` is audited.
 
         Raises:
@@ -244,7 +248,7 @@ class Audit(Plugin):
             pk: its primary key (a tuple for a composite key).
             limit: at most this many entries.
         """
-        tracked = self.tracked(model)
+        tracked = self._tracked(model)
         values = tuple(pk) if isinstance(pk, tuple) else (pk,)
         query = (
             select(AuditEntry)
@@ -292,7 +296,7 @@ class Audit(Plugin):
             raise ValueError(f"action must be 'create', 'update' or 'delete', not {action!r}")
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
         if model is not None:
-            table = model if isinstance(model, str) else self.tracked(model).table
+            table = model if isinstance(model, str) else self._tracked(model).table
             query = query.where(AuditEntry.model == table)
         query = query.where(*_filters(action, actor_id, request_id, since, until, before))
         return list((await session.scalars(query)).all())
@@ -323,7 +327,7 @@ class Audit(Plugin):
         cls = self.model_for(entry.model)
         if cls is None:
             raise LookupError(f"no audited model has the table {entry.model!r}")
-        tracked = self.tracked(cls)
+        tracked = self._tracked(cls)
         if actor is None:
             return await session.run_sync(revert_sync, tracked, entry, to)
         with acting(actor):

@@ -5,7 +5,9 @@ its transaction, while the session still shows what was pending (`session.new`,
 `dirty`, `deleted`) and every attribute's history: the before and after values of each
 changed column, and the keys the database just generated. So one handler records every
 object the flush wrote, and writes all their entries with one `INSERT`; if that insert
-fails, the flush fails and the transaction is rolled back with it.
+fails, the flush fails and the transaction is rolled back with it. Old values the
+session never loaded (a deferred or expired column that is set, or an object deleted
+while partly expired) are read just before the flush (`before_flush`, `load_unknown`).
 
 Many-to-many links are recorded on each side that maps the relationship: the links
 added and removed in the flush are gathered from both sides' collection histories
