@@ -102,11 +102,12 @@ async def test_update_by_primary_key_records_each_row(session: AsyncSession) -> 
 async def test_orm_insert_statements_record_each_new_row(session: AsyncSession) -> None:
     await session.execute(insert(Book), [{"title": "a", "pages": 1}, {"title": "b", "pages": 2}])
     await session.execute(insert(Book).values(title="c", pages=3))
+    await session.execute(insert(Book), {"title": "d", "pages": 4})
     await session.commit()
     ids = {b.title: b.id for b in await Book.objects(session).all()}
     creates = await entries(session, "create")
     assert {e.object_pk: (e.after["title"], e.after["pages"], e.after["id"]) for e in creates} == {
-        str(ids[t]): (t, p, ids[t]) for t, p in (("a", 1), ("b", 2), ("c", 3))
+        str(ids[t]): (t, p, ids[t]) for t, p in (("a", 1), ("b", 2), ("c", 3), ("d", 4))
     }
 
 

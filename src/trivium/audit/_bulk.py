@@ -79,11 +79,13 @@ def _inserted(model: Model, state: ORMExecuteState) -> Result[Any] | None:
     statement: Any = state.statement
     dialect = state.session.connection(bind_arguments={"mapper": model.mapper}).dialect
     raw: Any = state.parameters
-    rows: list[dict[str, Any]] = [dict(p) for p in raw] if isinstance(raw, list) else []
-    if not rows:
-        rows = [
-            {getattr(k, "key", k): getattr(v, "value", v) for k, v in statement._values.items()}
-        ]
+    given = {
+        getattr(k, "key", k): getattr(v, "value", v) for k, v in (statement._values or {}).items()
+    }
+    if isinstance(raw, list) and raw:
+        rows: list[dict[str, Any]] = [{**given, **p} for p in raw]
+    else:
+        rows = [{**given, **(raw or {})}]
     if (
         statement._returning
         or statement._post_values_clause is not None
