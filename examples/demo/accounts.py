@@ -1,15 +1,14 @@
 """Log in and out with HTML pages, on `trivium.auth`'s session login.
 
-`LoginRequired` is what page handlers depend on: an anonymous visitor is sent to the
-login page (303) with `?next=` set to where they were going, instead of getting the
-JSON 401 that `trivium.auth.require_user` gives API clients.
+Page handlers depend on `trivium.auth.LoginRequired`: an anonymous visitor is sent to
+this login page (303, `Auth(login_url="/login")`) with `?next=` set to where they were
+going, instead of getting the JSON 401 that `trivium.auth.require_user` gives API clients.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +16,6 @@ from examples.demo.config import DEMO_EMAIL
 from examples.demo.config import DEMO_PASSWORD
 from examples.demo.config import Session
 from examples.demo.forms import LoginForm
-from trivium import Depends
 from trivium import Query
 from trivium import Request
 from trivium import Router
@@ -31,36 +29,6 @@ from trivium.templating import render
 
 router = Router()
 PAGE: dict[str, Any] = {"include_in_schema": False}  # HTML pages stay out of /docs
-
-
-class LoginRequiredError(Exception):
-    """Raised by `login_required` for anonymous visitors; answered with a redirect."""
-
-    def __init__(self, target: str) -> None:
-        super().__init__(target)
-        self.target = target
-
-
-def login_required(request: Request) -> Any:
-    """Return the logged-in user, or send the visitor to the login page."""
-    user = request.user
-    if not getattr(user, "is_authenticated", False):
-        target = request.url.path
-        if request.url.query:
-            target += "?" + request.url.query
-        raise LoginRequiredError(target)
-    return user
-
-
-LoginRequired = Annotated[Any, Depends(login_required)]
-
-
-async def redirect_to_login(request: Request, exc: Exception) -> RedirectResponse:
-    """Answer `LoginRequiredError` with a 303 to the login page."""
-    target = exc.target if isinstance(exc, LoginRequiredError) else "/"
-    flash(request, "Log in to do that.", "info")
-    login = request.app.url_path_for("log_in")
-    return RedirectResponse(f"{login}?next={quote(target, safe='/')}", 303)
 
 
 def _safe_next(target: str | None) -> str:

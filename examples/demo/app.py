@@ -66,11 +66,10 @@ def create_app(database_url: str = DATABASE_URL) -> App:
     # Sessions (kept in the database), authentication and CSRF checks, and the battery's
     # JSON views at /auth (login, me, API tokens...) next to the demo's own login pages.
     # Its migrations (and those of the sessions table) are applied with the project's.
-    auth = Auth(db, secret_key=SECRET_KEY, site_url=SITE_URL)
+    auth = Auth(db, secret_key=SECRET_KEY, site_url=SITE_URL, login_url="/login")
     auth.init_app(app, prefix="/auth")
     # Browsers get HTML error pages, API clients JSON.
     Templates(TEMPLATES, packages=["trivium.forms"]).init_app(app, error_pages=True)
-    app.add_exception_handler(accounts.LoginRequiredError, accounts.redirect_to_login)
     # The admin at /admin (its login pages at /admin/accounts): the demo user is staff.
     admin.site(db, auth).init_app(app)
     app.include_router(todo_api(db), responses=NEEDS_LOGIN)

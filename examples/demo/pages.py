@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from examples.demo.accounts import PAGE
-from examples.demo.accounts import LoginRequired
 from examples.demo.config import Session
 from examples.demo.forms import TodoForm
 from examples.demo.models import Todo
@@ -27,6 +26,7 @@ from trivium import Path
 from trivium import Query
 from trivium import Request
 from trivium import Router
+from trivium.auth import LoginRequired
 from trivium.responses import HTMLResponse
 from trivium.responses import RedirectResponse
 from trivium.templating import flash

@@ -56,9 +56,12 @@ from trivium.auth._config import AuthConfig
 from trivium.auth._config import LoginThrottle
 from trivium.auth._deps import CurrentUser
 from trivium.auth._deps import Guard
+from trivium.auth._deps import LoginRequired
 from trivium.auth._deps import OptionalUser
+from trivium.auth._deps import PageForbidden
 from trivium.auth._deps import current_user
 from trivium.auth._deps import get_auth
+from trivium.auth._deps import login_required
 from trivium.auth._deps import optional_user
 from trivium.auth._deps import require_object_permission
 from trivium.auth._deps import require_permission
@@ -134,12 +137,14 @@ __all__ = [
     "Guard",
     "InvalidTokenError",
     "JWTConfig",
+    "LoginRequired",
     "LoginThrottle",
     "Mailer",
     "MemoryMailer",
     "MinimumLength",
     "NumericPassword",
     "OptionalUser",
+    "PageForbidden",
     "PasswordHasher",
     "PasswordValidationError",
     "PasswordValidator",
@@ -162,6 +167,7 @@ __all__ = [
     "get_user_permissions",
     "has_perm",
     "hash_password",
+    "login_required",
     "model_permissions",
     "normalize_email",
     "normalize_username",

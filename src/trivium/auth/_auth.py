@@ -164,6 +164,9 @@ class Auth(Plugin):
         """The step compiled into the routes that take the request."""
         self._key = secret_key.encode("utf-8")
         self._prefix: str | None = "/auth"
+        self.login_url = config.login_url or "/accounts/login"
+        """Where page guards send anonymous visitors (`pages_router` sets its own page
+        unless `AuthConfig.login_url` names one)."""
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings, **options: Any) -> Auth:
@@ -243,6 +246,17 @@ class Auth(Plugin):
         """
         self._prefix = prefix
         app.install(self)
+
+    def setup(self, app: App) -> None:
+        """Answer page guards' refusals (`PageForbidden`) with HTML, unless the app does.
+
+        An app's own handler for 403 (HTML error pages) or for `PageForbidden` wins.
+        """
+        from trivium.auth._deps import PageForbidden
+        from trivium.auth._deps import page_forbidden_handler
+
+        if PageForbidden not in app.exception_handlers:
+            app.add_exception_handler(PageForbidden, page_forbidden_handler)
 
     def on_build(self, app: App) -> None:
         """Install what authentication stands on: the database, `Sessions` and `CSRF`.

@@ -61,6 +61,9 @@ class AuthConfig:
             reset: `"sessions"` (the user's other sessions), `"api_tokens"` (every API
             token of the user) and `"refresh_tokens"` (JWT refresh tokens). Default: all
             three. Remove a kind to keep it alive across password changes.
+        login_url: the login page that page guards (`login_required`, `.for_pages()`)
+            send anonymous visitors to, with `?next=` (default: `pages_router`'s login
+            page, `/accounts/login` under its default prefix).
         site_url: the site's address (`"https://example.com"`), which email links start
             with. Without it they start with the request's own host, and only when
             `TrustedHostMiddleware` checked it; in production mode (`App.production`)
@@ -83,3 +86,4 @@ class AuthConfig:
         {"sessions", "api_tokens", "refresh_tokens"}
     )
     site_url: str | None = None
+    login_url: str | None = None

@@ -10,10 +10,12 @@ Swagger UI Authorize button) among their security requirements, and
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Annotated
 from typing import Any
+from urllib.parse import quote
 
 from trivium.auth._anonymous import AuthInfo
 from trivium.auth._auth import Auth
@@ -21,7 +23,9 @@ from trivium.auth._auth import not_authenticated
 from trivium.di import Depends
 from trivium.errors import ConfigurationError
 from trivium.errors import HTTPException
+from trivium.http import HTMLResponse
 from trivium.http import Request
+from trivium.http import Response
 from trivium.openapi import SecurityRequirement
 
 __all__ = [
@@ -29,14 +33,18 @@ __all__ = [
     "SCHEME_NAME",
     "CurrentUser",
     "Guard",
+    "LoginRequired",
     "ObjectPermissionGuard",
     "OptionalUser",
+    "PageForbidden",
     "api_token_scheme",
     "current_user",
     "error_response",
     "get_auth",
+    "login_required",
     "oauth2_scheme",
     "optional_user",
+    "page_forbidden_handler",
     "require_object_permission",
     "require_permission",
     "require_scopes",
@@ -70,6 +78,12 @@ NOT_AUTHENTICATED = error_response(
     "Not authenticated, or the credential is invalid", {"WWW-Authenticate": _CHALLENGE}
 )
 FORBIDDEN = error_response("The user or token is not allowed to do this")
+_LOGIN_REDIRECT = {
+    "description": "Not logged in: sent to the login page",
+    "headers": {
+        "Location": {"description": "The login page, with ?next=", "schema": {"type": "string"}}
+    },
+}
 
 
 def oauth2_scheme(token_url: str = "/auth/token") -> dict[str, Any]:  # noqa: S107 - a URL
@@ -118,8 +132,49 @@ def security_requirement(
     return SecurityRequirement(SCHEME_NAME, oauth2_scheme(token_url), tuple(scopes), optional)
 
 
-def _forbidden(detail: str = "You do not have permission to perform this action") -> HTTPException:
-    return HTTPException(403, detail)
+_NOT_ALLOWED = "You do not have permission to perform this action"
+
+
+class PageForbidden(HTTPException):
+    """The 403 of a page guard: answered with an HTML page, not JSON.
+
+    The app's 403 handler wins (`Templates.init_app(app, error_pages=True)` renders
+    `errors/403.html`); otherwise `page_forbidden_handler`, which `Auth` installs, answers
+    a plain HTML page.
+    """
+
+    def __init__(self, detail: str = _NOT_ALLOWED) -> None:
+        super().__init__(403, detail)
+
+
+def page_forbidden_handler(request: Request, exc: Exception) -> Response:
+    """Answer a `PageForbidden` with a minimal HTML 403 page."""
+    del request
+    detail = html.escape(str(getattr(exc, "detail", _NOT_ALLOWED)))
+    body = (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>403 Forbidden</title>"
+        f"<h1>Forbidden</h1><p>{detail}</p></html>"
+    )
+    return HTMLResponse(body, 403)
+
+
+def _forbidden(page: bool = False, detail: str = _NOT_ALLOWED) -> HTTPException:
+    return PageForbidden(detail) if page else HTTPException(403, detail)
+
+
+def _to_login(request: Request) -> HTTPException:
+    """Return the 303 sending an anonymous visitor to the login page, back here afterwards."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    login = request.scope.get("root_path", "") + get_auth(request).login_url
+    location = f"{login}?next={quote(target, safe='/')}" if _local_path(target) else login
+    return HTTPException(303, "Log in to see this page", headers={"Location": location})
+
+
+def _local_path(target: str) -> bool:
+    """Whether `target` is a local path (`/x`), never `//host` or a URL elsewhere."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    return len(target) <= 2000 and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
 
 
 def get_auth(request: Request) -> Auth:
@@ -145,9 +200,9 @@ class Guard:
     for subclasses with their own `check`.
     """
 
-    __slots__ = ("codenames", "flag", "label", "optional", "scopes")
+    __slots__ = ("codenames", "flag", "label", "optional", "page", "scopes")
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only fields of one guard
         self,
         label: str,
         *,
@@ -155,6 +210,7 @@ class Guard:
         codenames: Sequence[str] = (),
         scopes: Sequence[str] = (),
         optional: bool = False,
+        page: bool = False,
     ) -> None:
         self.label = label
         """What the guard checks, for `repr`."""
@@ -166,9 +222,26 @@ class Guard:
         """Scopes a token credential must all grant."""
         self.optional = optional
         """Anonymous requests pass (the value is then the anonymous user)."""
+        self.page = page
+        """A guard for HTML pages: anonymous visitors are redirected (303) to the login
+        page with `?next=`, refusals are an HTML 403 (`PageForbidden`)."""
 
     def __repr__(self) -> str:
-        return f"Guard({self.label})"
+        return f"Guard({self.label}{', page' if self.page else ''})"
+
+    def for_pages(self) -> Guard:
+        """Return this guard for HTML pages: a login redirect and an HTML 403 instead of JSON.
+
+        `Depends(require_staff.for_pages())`; `login_required` is `current_user.for_pages()`.
+        """
+        return Guard(
+            self.label,
+            flag=self.flag,
+            codenames=self.codenames,
+            scopes=tuple(self.scopes),
+            optional=self.optional,
+            page=True,
+        )
 
     @property
     def __openapi_security__(self) -> SecurityRequirement:
@@ -180,17 +253,24 @@ class Guard:
         """The answers this guard can give instead of the route: 401, and 403 if it checks rights."""
         if self.optional:
             return {}
+        first = {303: _LOGIN_REDIRECT} if self.page else {401: NOT_AUTHENTICATED}
         if self.flag is None and not self.codenames and not self.scopes:
-            return {401: NOT_AUTHENTICATED}
-        return {401: NOT_AUTHENTICATED, 403: FORBIDDEN}
+            return first
+        return {**first, 403: FORBIDDEN}
 
     async def __call__(self, request: Request) -> Any:
-        """Return the user, or raise 401 (no user) or 403 (not allowed)."""
+        """Return the user, or raise 401 (no user) or 403 (not allowed).
+
+        A page guard (`for_pages()`) raises a 303 to the login page instead of the 401,
+        and a `PageForbidden` (HTML) instead of the 403.
+        """
         if self.optional:
             return request.user
+        if self.page and not getattr(request.user, "is_authenticated", False):
+            raise _to_login(request)
         user = _authenticated(request)
         if self.flag is not None and not getattr(user, self.flag, False):
-            raise _forbidden()
+            raise _forbidden(self.page)
         if self.scopes:
             info: AuthInfo | None = request.auth
             if info is not None and not info.has_scopes(self.scopes):
@@ -206,7 +286,7 @@ class Guard:
             auth = get_auth(request)
             for codename in self.codenames:
                 if not await auth.has_perm(user, codename):
-                    raise _forbidden()
+                    raise _forbidden(self.page)
         return user
 
 
@@ -221,23 +301,30 @@ require_staff = Guard("require_staff", flag="is_staff")
 require_superuser = Guard("require_superuser", flag="is_superuser")
 """The authenticated user, who must be a superuser (403 otherwise)."""
 
+login_required = current_user.for_pages()
+"""The logged-in user, for HTML pages: anonymous visitors are sent to the login page (303)
+with `?next=` set to where they were going (a local path only)."""
+
 CurrentUser = Annotated[Any, Depends(current_user)]
 """`user: CurrentUser` in a handler: the authenticated user (401 otherwise)."""
 OptionalUser = Annotated[Any, Depends(optional_user)]
 """`user: OptionalUser`: the user or the anonymous user."""
+LoginRequired = Annotated[Any, Depends(login_required)]
+"""`user: LoginRequired` in a page handler: the user, or a redirect to the login page."""
 
 
-def require_permission(*codenames: str) -> Guard:
+def require_permission(*codenames: str, page: bool = False) -> Guard:
     """Return a guard requiring every permission in `codenames` (403 otherwise).
 
-    Group permissions count, active superusers pass.
+    Group permissions count, active superusers pass. `page=True` makes it a page guard
+    (see `Guard.for_pages`).
 
     Raises:
         ConfigurationError: no codename given (`auth-guard-args`).
     """
     if not codenames:
         raise ConfigurationError("require_permission() needs a codename", "auth-guard-args")
-    return Guard(f"require_permission{codenames!r}", codenames=codenames)
+    return Guard(f"require_permission{codenames!r}", codenames=codenames, page=page)
 
 
 def require_scopes(*scopes: str) -> Guard:
@@ -259,30 +346,36 @@ class ObjectPermissionGuard(Guard):
 
     __slots__ = ("codename",)
 
-    def __init__(self, codename: str) -> None:
-        super().__init__(f"require_object_permission({codename!r})")
+    def __init__(self, codename: str, *, page: bool = False) -> None:
+        super().__init__(f"require_object_permission({codename!r})", page=page)
         self.codename = codename
         """The permission checked on each object."""
+
+    def for_pages(self) -> ObjectPermissionGuard:
+        """Return this guard for HTML pages (see `Guard.for_pages`)."""
+        return ObjectPermissionGuard(self.codename, page=True)
 
     @property
     def __openapi_responses__(self) -> dict[int, dict[str, Any]]:
         """401 for anonymous requests, 403 when `check(obj)` refuses the object."""
-        return {401: NOT_AUTHENTICATED, 403: FORBIDDEN}
+        first = {303: _LOGIN_REDIRECT} if self.page else {401: NOT_AUTHENTICATED}
+        return {**first, 403: FORBIDDEN}
 
     async def __call__(self, request: Request) -> Any:
         """Return the object check for the authenticated user (401 when anonymous)."""
         user = await super().__call__(request)
         auth = get_auth(request)
         codename = self.codename
+        page = self.page
 
         async def check(obj: Any, session: Any = None) -> None:
             if not await auth.has_object_permission(user, codename, obj, session):
-                raise _forbidden()
+                raise _forbidden(page)
 
         return check
 
 
-def require_object_permission(codename: str) -> ObjectPermissionGuard:
+def require_object_permission(codename: str, *, page: bool = False) -> ObjectPermissionGuard:
     """Return a dependency giving `check(obj)`, which raises 403 unless the user may `codename` it.
 
     The `Auth(object_permission=...)` hook decides (default: the model-level permission).
@@ -294,4 +387,4 @@ def require_object_permission(codename: str) -> ObjectPermissionGuard:
         await check(post)
     ```
     """
-    return ObjectPermissionGuard(codename)
+    return ObjectPermissionGuard(codename, page=page)

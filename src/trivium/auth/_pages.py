@@ -213,6 +213,8 @@ def pages_router(  # noqa: PLR0913 - keyword-only options of the pages
         base_url=base_url.rstrip("/") if base_url else None,
         password_help=tuple(password_help_texts(validators)),
     )
+    if auth.config.login_url is None:
+        auth.login_url = f"{pages.prefix}/login"
     router = Router(prefix=pages.prefix)
     _login_routes(router, pages)
     _password_change_routes(router, pages)
