@@ -59,6 +59,7 @@ BATTERY_COMMANDS["createsuperuser"] = LazyCommand(
 BATTERY_COMMANDS["settings"] = LazyCommand(
     "trivium.conf._cli:settings", "Print every setting and where it came from."
 )
+BATTERY_COMMANDS["new"] = LazyCommand("trivium.cli._new:new", "Create a new project.")
 BATTERY_COMMANDS["changepassword"] = LazyCommand(
     "trivium.auth._cli:changepassword", "Set a user's password."
 )

@@ -1,0 +1,132 @@
+"""`trivium new`: the generated project runs its own tests (SQLite, PostgreSQL, MariaDB).
+
+Projects are generated into a temporary folder once per variant; their tests run in a
+subprocess with this interpreter (no new virtualenv), which is the one `make test` uses
+when given `PYTHON=...`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from trivium.cli import main
+
+BACKENDS = {"postgresql": "TRIVIUM_TEST_POSTGRES_URL", "mysql": "TRIVIUM_TEST_MYSQL_URL"}
+
+
+def _generate(parent: Path, *args: str) -> Path:
+    result = CliRunner().invoke(main, ["new", "blog", "--directory", str(parent / "blog"), *args])
+    assert result.exit_code == 0, result.output
+    return parent / "blog"
+
+
+def _env(database_url: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIVIUM_")}
+    if database_url is not None:
+        env["TRIVIUM_DATABASE_URL"] = database_url
+    # A faster start: the generated tests need only anyio's pytest plugin and trivium's.
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    env["PYTEST_ADDOPTS"] = "-p anyio"
+    return env
+
+
+def _run_tests(project: Path, database_url: str | None = None) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q"],
+        cwd=project,
+        env=_env(database_url),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _generate(tmp_path_factory.mktemp("new"))
+
+
+def test_the_project_has_its_files_and_first_migration(project: Path) -> None:
+    for name in ("Makefile", "Dockerfile", "compose.yaml", "README.md", ".env", ".gitignore"):
+        assert (project / name).is_file(), name
+    migrations = list((project / "blog" / "migrations").glob("*_initial.py"))
+    assert len(migrations) == 1
+    text = migrations[0].read_text()
+    assert "op.create_table('blog_note'" in text
+    assert "auth_0002" in text  # after the auth tables it uses
+    compose = (project / "compose.yaml").read_text()
+    assert "postgres:17" in compose
+    assert "redis:7" in compose
+    assert re.search(r"TRIVIUM_SECRET_KEY=\S{48,}", (project / ".env").read_text())
+
+
+def test_the_project_depends_on_this_trivium(project: Path) -> None:
+    pyproject = (project / "pyproject.toml").read_text()
+    # The suite runs from a checkout, so the dependency names its folder.
+    source = Path(__file__).resolve().parents[2].as_uri()
+    assert f'"trivium[db,auth,templates,forms,redis] @ {source}"' in pyproject
+
+
+def test_make_test_passes_on_sqlite(project: Path) -> None:
+    done = subprocess.run(
+        ["make", "test", f"PYTHON={sys.executable}"],
+        cwd=project,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "9 passed" in done.stdout
+    assert not (project / "blog.db").exists()  # tests never touch the development database
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mysql"])
+def test_the_tests_pass_on_a_server_database(project: Path, backend: str) -> None:
+    url = os.environ.get(BACKENDS[backend], "")
+    if not url:
+        pytest.skip(f"{backend} tests need {BACKENDS[backend]}")
+    assert "9 passed" in _run_tests(project, url)
+
+
+def test_a_project_without_auth_passes_its_tests(tmp_path: Path) -> None:
+    project = _generate(tmp_path, "--no-auth")
+    assert "Auth" not in (project / "blog" / "app.py").read_text()
+    assert not (project / "blog" / "templates" / "me.html").exists()
+    assert "6 passed" in _run_tests(project)
+
+
+def test_the_database_option_sets_the_development_url(tmp_path: Path) -> None:
+    project = _generate(tmp_path, "--db", "mysql")
+    env = (project / ".env").read_text()
+    assert "TRIVIUM_DATABASE_URL=mysql://blog:blog@127.0.0.1:3306/blog" in env
+    compose = (project / "compose.yaml").read_text()
+    assert "mariadb:11" in compose
+    assert "TRIVIUM_DATABASE_URL: mysql://blog:blog@db/blog" in compose
+
+
+@pytest.mark.parametrize("name", ["Blog", "1blog", "class", "my-blog", "trivium"])
+def test_a_name_that_is_not_a_package_name_is_refused(name: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["new", name, "--directory", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    assert "cannot be a Python package name" in result.output
+
+
+def test_a_folder_that_is_not_empty_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "blog").mkdir()
+    (tmp_path / "blog" / "keep.txt").write_text("mine")
+    result = CliRunner().invoke(main, ["new", "blog", "--directory", str(tmp_path / "blog")])
+    assert result.exit_code == 1
+    assert "is not empty" in result.output
+    assert (tmp_path / "blog" / "keep.txt").read_text() == "mine"
