@@ -88,7 +88,7 @@ def test_make_test_passes_on_sqlite(project: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "9 passed" in done.stdout
+    assert "11 passed" in done.stdout
     assert not (project / "blog.db").exists()  # tests never touch the development database
 
 
@@ -97,23 +97,35 @@ def test_the_tests_pass_on_a_server_database(project: Path, backend: str) -> Non
     url = os.environ.get(BACKENDS[backend], "")
     if not url:
         pytest.skip(f"{backend} tests need {BACKENDS[backend]}")
-    assert "9 passed" in _run_tests(project, url)
+    assert "11 passed" in _run_tests(project, url)
 
 
 def test_a_project_without_auth_passes_its_tests(tmp_path: Path) -> None:
     project = _generate(tmp_path, "--no-auth")
     assert "Auth" not in (project / "blog" / "app.py").read_text()
+    assert "Admin" not in (project / "blog" / "app.py").read_text()
     assert not (project / "blog" / "templates" / "me.html").exists()
     assert "6 passed" in _run_tests(project)
 
 
-def test_the_database_option_sets_the_development_url(tmp_path: Path) -> None:
-    project = _generate(tmp_path, "--db", "mysql")
+def test_the_database_and_admin_options(tmp_path: Path) -> None:
+    project = _generate(tmp_path, "--db", "mysql", "--no-admin")
     env = (project / ".env").read_text()
     assert "TRIVIUM_DATABASE_URL=mysql://blog:blog@127.0.0.1:3306/blog" in env
     compose = (project / "compose.yaml").read_text()
     assert "mariadb:11" in compose
     assert "TRIVIUM_DATABASE_URL: mysql://blog:blog@db/blog" in compose
+    app = (project / "blog" / "app.py").read_text()
+    assert "Auth.from_settings" in app
+    assert "Admin" not in app
+
+
+def test_admin_without_auth_is_refused(tmp_path: Path) -> None:
+    refused = CliRunner().invoke(
+        main, ["new", "x", "--directory", str(tmp_path / "x"), "--no-auth", "--admin"]
+    )
+    assert refused.exit_code == 2
+    assert "--admin needs --auth" in refused.output
 
 
 @pytest.mark.parametrize("name", ["Blog", "1blog", "class", "my-blog", "trivium"])
