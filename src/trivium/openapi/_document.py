@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from trivium.errors import ConfigurationError
+from trivium.openapi._body import request_body
 from trivium.openapi._config import OpenAPI
 from trivium.openapi._config import extra_components
 from trivium.openapi._config import get_config
@@ -31,7 +32,6 @@ from trivium.openapi._operation import VALIDATION_SCHEMAS
 from trivium.openapi._operation import deep_merge
 from trivium.openapi._operation import openapi_path
 from trivium.openapi._operation import parameters
-from trivium.openapi._operation import request_body
 from trivium.openapi._operation import responses
 from trivium.openapi._operation import security_requirements
 from trivium.openapi._registry import SchemaRegistry
@@ -169,6 +169,7 @@ class _Builder:
             has_input,
             body_errors,
             dependency_errors=self.dependency_errors and not webhook,
+            operation_id=op_id,
         )
         security = self._security(route)
         if security is not None:

@@ -17,19 +17,15 @@ import re
 import types
 import typing
 from collections.abc import Mapping
-from collections.abc import Sequence
 from typing import Annotated
 from typing import Any
 from typing import get_args
 from typing import get_origin
 
 from pydantic import BaseModel
-from pydantic import GetJsonSchemaHandler
-from pydantic import WithJsonSchema
-from pydantic import create_model
+from pydantic import Field
 
 from trivium.openapi._registry import SchemaRegistry
-from trivium.openapi._registry import field_info
 from trivium.openapi._registry import field_type
 from trivium.openapi._registry import model_field_type
 from trivium.openapi._registry import title_for
@@ -43,13 +39,12 @@ __all__ = [
     "CONVERTER_SCHEMAS",
     "HTTP_ERROR_SCHEMA",
     "VALIDATION_SCHEMAS",
-    "body_fields",
     "deep_merge",
     "dependency_responses",
+    "is_component",
     "model_parameters",
     "openapi_path",
     "parameters",
-    "request_body",
     "responses",
     "security_requirements",
     "unwrap_model",
@@ -168,6 +163,9 @@ def _parameter(  # noqa: PLR0913 - the fields of an OpenAPI Parameter object
     return param
 
 
+_LOCATION_ORDER = {"path": 0, "query": 1, "header": 2, "cookie": 3}
+
+
 def model_parameters(spec: Any, registry: SchemaRegistry) -> list[dict[str, Any]]:
     """Expand a parameter model (`q: Annotated[Filters, Query()]`) into one parameter per field."""
     model = unwrap_model(spec.annotation)
@@ -212,8 +210,11 @@ def parameters(route: Route, registry: SchemaRegistry) -> list[dict[str, Any]]:
             result.extend(model_parameters(spec, registry))
             continue
         required = spec.source is ParamSource.PATH or spec.required
-        schema = registry.schema(field_type(spec))
         marker = spec.marker
+        documented = marker.title or marker.description or marker.examples or marker.constraints
+        # A component (an enum) is referenced as it is, without the parameter's title.
+        plain = is_component(spec.annotation) and not documented and spec.required
+        schema = registry.schema(spec.annotation if plain else field_type(spec))
         result.append(
             _parameter(
                 spec.name,
@@ -224,6 +225,8 @@ def parameters(route: Route, registry: SchemaRegistry) -> list[dict[str, Any]]:
                 marker.deprecated,
             )
         )
+    # Path, query, header, then cookie parameters, as FastAPI lists them.
+    result.sort(key=lambda p: _LOCATION_ORDER.get(p["in"], 4))
     # A path parameter the handler doesn't take still has to be documented.
     for name, converter in route.template.converters.items():
         if name not in declared_path:
@@ -231,109 +234,6 @@ def parameters(route: Route, registry: SchemaRegistry) -> list[dict[str, Any]]:
             schema.setdefault("type", "string")
             result.append(_parameter(name, "path", True, schema, None, None))
     return result
-
-
-def body_fields(route: Route) -> list[Any]:
-    """Return the documented fields of the request body (JSON, form and file fields)."""
-    return [f for f in _fields(route) if f.section == "body" and f.marker.include_in_schema]
-
-
-def _body_model_schema(
-    name: str, specs: list[Any], registry: SchemaRegistry, models: Sequence[Any] = ()
-) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        f"field_{index}": (_file_type(spec), field_info(spec, alias=spec.name))
-        for index, spec in enumerate(specs)
-    }
-    if not models:
-        return registry.schema(create_model(name, **fields))
-    # The models ride along as fields, whose schemas (references) move into `allOf`.
-    hidden = {f"{_ALL_OF}{i}": unwrap_model(m.annotation) for i, m in enumerate(models)}
-    return registry.schema(create_model(name, __base__=_AllOf, **fields, **hidden))
-
-
-_ALL_OF = "trivium_all_of_"
-_BINARY = WithJsonSchema({"type": "string", "contentMediaType": "application/octet-stream"})
-
-
-def _file_type(spec: Any) -> Any:
-    """Document a `bytes` file field as binary content (OpenAPI 3.1), as an upload is."""
-    if spec.source is not ParamSource.FILE:
-        return spec.annotation
-    return _swap_bytes(spec.annotation)
-
-
-def _swap_bytes(annotation: Any) -> Any:
-    if annotation is bytes:
-        return Annotated[bytes, _BINARY]
-    origin, args = get_origin(annotation), get_args(annotation)
-    if origin in (typing.Union, types.UnionType):
-        return typing.Union[tuple(_swap_bytes(a) for a in args)]  # noqa: UP007 - built at runtime
-    if origin in (list, set, tuple, frozenset) and args:
-        return origin[tuple(_swap_bytes(a) for a in args)]
-    return annotation
-
-
-class _AllOf(BaseModel):
-    """A synthetic body schema whose `trivium_all_of_*` fields become `allOf` entries."""
-
-    @classmethod
-    def __get_pydantic_json_schema__(
-        cls, core_schema: Any, handler: GetJsonSchemaHandler
-    ) -> dict[str, Any]:
-        schema = handler(core_schema)
-        target = handler.resolve_ref_schema(schema)
-        properties = target.get("properties", {})
-        hidden = [key for key in properties if key.startswith(_ALL_OF)]
-        target["allOf"] = [properties.pop(key) for key in hidden]
-        required = [key for key in target.get("required", []) if key not in hidden]
-        if required:
-            target["required"] = required
-        else:
-            target.pop("required", None)
-        return schema
-
-
-def request_body(
-    route: Route, operation_id: str, registry: SchemaRegistry
-) -> dict[str, Any] | None:
-    """Return the OpenAPI Request Body object of `route`, or `None` when it takes no body."""
-    specs = body_fields(route)
-    if not specs:
-        return None
-    required = any(f.required for f in specs)
-    form = [f for f in specs if f.source is not ParamSource.BODY]
-    model_name = f"Body_{operation_id}"
-    if form:
-        multipart = any(
-            f.source is ParamSource.FILE or f.marker.media_type == "multipart/form-data"
-            for f in form
-        )
-        media = "multipart/form-data" if multipart else form[0].marker.media_type
-        models = [f for f in form if f.is_model]
-        if len(models) == 1 and len(form) == 1:
-            schema = registry.schema(unwrap_model(models[0].annotation))
-            required = True
-        elif models:
-            # Form models beside other fields: the models' fields join the body's (`allOf`).
-            plain = [f for f in form if not f.is_model]
-            schema = _body_model_schema(model_name, plain, registry, models)
-            required = True
-        else:
-            schema = _body_model_schema(model_name, form, registry)
-    elif len(specs) == 1 and not getattr(specs[0].marker, "embed", False):
-        spec = specs[0]
-        media = spec.marker.media_type
-        marker = spec.marker
-        documented = marker.title or marker.description or marker.examples or marker.constraints
-        schema = registry.schema(field_type(spec) if documented else spec.annotation)
-    else:
-        media = specs[0].marker.media_type
-        schema = _body_model_schema(model_name, specs, registry)
-    body: dict[str, Any] = {"content": {media: {"schema": schema}}}
-    if required:  # OpenAPI's default is optional, and FastAPI leaves `false` out too
-        body["required"] = True
-    return body
 
 
 def _is_json(media_type: str) -> bool:
@@ -352,7 +252,8 @@ def _response_class(route: Route) -> Any:
     from trivium.http import Response
 
     if inspect.isclass(annotation) and issubclass(annotation, Response):
-        return annotation
+        # `-> Response` says nothing of the body: documented as the default (JSON), as FastAPI.
+        return None if annotation is Response else annotation
     return None
 
 
@@ -383,7 +284,22 @@ def _stream_content(
     return {"text/event-stream": {"itemSchema": event}}
 
 
-def _success_content(route: Route, registry: SchemaRegistry) -> dict[str, Any] | None:
+def is_component(annotation: Any) -> bool:
+    """Tell whether `annotation`'s schema is a `$ref` to a component (a model, an enum...)."""
+    import dataclasses
+    import enum
+
+    annotation = unwrap_model(annotation)
+    return inspect.isclass(annotation) and (
+        issubclass(annotation, (BaseModel, enum.Enum))
+        or dataclasses.is_dataclass(annotation)
+        or typing.is_typeddict(annotation)
+    )
+
+
+def _success_content(
+    route: Route, registry: SchemaRegistry, operation_id: str = ""
+) -> dict[str, Any] | None:
     response_class = _response_class(route)
     if is_generator_handler(route.endpoint):
         streamed = _stream_content(route, response_class, registry)
@@ -398,6 +314,10 @@ def _success_content(route: Route, registry: SchemaRegistry) -> dict[str, Any] |
     if not _is_json(media):
         return {media: {"schema": {"type": "string"}}}
     model = route.response_model
+    if model is not None and operation_id and not is_component(model):
+        # As FastAPI: an inline response schema is titled after the operation.
+        title = f"Response_{operation_id}".replace("_", " ").title()
+        model = Annotated[model, Field(title=title)]
     schema = registry.schema(model, "serialization") if model is not None else {}
     return {media: {"schema": schema}}
 
@@ -450,12 +370,13 @@ def dependency_responses(route: Route) -> list[Mapping[Any, Any]]:
     return found
 
 
-def responses(
+def responses(  # noqa: PLR0913 - the switches of FastAPI's and trivium's documents
     route: Route,
     registry: SchemaRegistry,
     has_input: bool,
     body_errors: bool = False,
     dependency_errors: bool = True,
+    operation_id: str = "",
 ) -> dict[str, Any]:
     """Return the OpenAPI Responses object of `route`: success, declared, then errors.
 
@@ -470,7 +391,7 @@ def responses(
         "description": options.get("response_description", "Successful Response")
     }
     if status >= 200 and status not in _NO_BODY_STATUSES:
-        content = _success_content(route, registry)
+        content = _success_content(route, registry, operation_id)
         if content is not None:
             success["content"] = content
     result: dict[str, Any] = {str(status): success}

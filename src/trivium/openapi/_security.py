@@ -341,6 +341,10 @@ class APIKeyCookie(_APIKey):
         return value
 
 
+_PASSWORD = {"format": "password"}
+"""Documents a password field so that Swagger UI masks it."""
+
+
 class OAuth2PasswordRequestForm:
     """The form posted to an OAuth2 password-flow token endpoint (use with `Depends()`).
 
@@ -352,11 +356,11 @@ class OAuth2PasswordRequestForm:
         self,
         *,
         username: Annotated[str, Form()],
-        password: Annotated[str, Secret(), Form()],
+        password: Annotated[str, Secret(), Form(json_schema_extra=_PASSWORD)],
         grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
         scope: Annotated[str, Form()] = "",
         client_id: Annotated[str | None, Form()] = None,
-        client_secret: Annotated[str | None, Secret(), Form()] = None,
+        client_secret: Annotated[str | None, Secret(), Form(json_schema_extra=_PASSWORD)] = None,
     ) -> None:
         self.username = username
         """The user name."""
@@ -380,10 +384,10 @@ class OAuth2PasswordRequestFormStrict(OAuth2PasswordRequestForm):
         *,
         grant_type: Annotated[str, Form(pattern="^password$")],
         username: Annotated[str, Form()],
-        password: Annotated[str, Form()],
+        password: Annotated[str, Secret(), Form(json_schema_extra=_PASSWORD)],
         scope: Annotated[str, Form()] = "",
         client_id: Annotated[str | None, Form()] = None,
-        client_secret: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Secret(), Form(json_schema_extra=_PASSWORD)] = None,
     ) -> None:
         super().__init__(
             username=username,

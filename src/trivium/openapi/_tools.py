@@ -22,10 +22,10 @@ from typing import Any
 from typing import Literal
 
 from trivium.errors import ConfigurationError
+from trivium.openapi._body import body_fields
 from trivium.openapi._document import description_of
 from trivium.openapi._document import operation_id
 from trivium.openapi._operation import CONVERTER_SCHEMAS
-from trivium.openapi._operation import body_fields
 from trivium.openapi._operation import openapi_path
 from trivium.openapi._operation import unwrap_model
 from trivium.openapi._registry import SchemaRegistry
