@@ -1,0 +1,148 @@
+"""Two `trivium run` processes share channels through Redis: fan-out, resumption, presence.
+
+One process serves over RSGI (the default), the other over ASGI; a message posted to
+either reaches websocket and event-stream clients of both, and a process killed with
+SIGKILL loses its members within a few heartbeats.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.channels.conftest import drop_keys
+from tests.channels.conftest import new_prefix
+from tests.channels.conftest import redis_url
+
+pytestmark = pytest.mark.live
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(env: dict[str, str], interface: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trivium.cli", "run", "tests.channels.chatapp:app"]
+        + ["--port", str(port), "--interface", interface],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.TransportError):
+                httpx.get(url + "/plaintext", timeout=1)
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("server did not start within 20 s")
+        yield url, process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+
+@pytest.fixture
+def environment() -> Iterator[dict[str, str]]:
+    url = redis_url()
+    prefix = new_prefix()
+    yield {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+        "CHAT_REDIS_URL": url,
+        "CHAT_PREFIX": prefix,
+        "CHAT_HEARTBEAT": "0.2",
+    }
+    drop_keys(url, prefix)
+
+
+def ws_url(url: str, path: str) -> str:
+    return url.replace("http://", "ws://") + path
+
+
+def test_a_message_posted_to_one_process_reaches_clients_of_both(
+    environment: dict[str, str],
+) -> None:
+    from websockets.sync.client import connect
+
+    with server(environment, "rsgi") as (one, _), server(environment, "asgi") as (two, _):
+        with (
+            connect(ws_url(one, "/rooms/7"), open_timeout=5) as on_one,
+            connect(ws_url(two, "/rooms/7"), open_timeout=5) as on_two,
+            httpx.stream("GET", two + "/rooms/7/events", timeout=10) as stream,
+        ):
+            for ws in (on_one, on_two):
+                assert json.loads(ws.recv(timeout=5)) == {"type": "ready"}
+            lines = stream.iter_lines()
+            assert next(lines) == ": subscribed"
+            posted = httpx.post(one + "/rooms/7", json={"text": "hello"}).json()["id"]
+            on_two.send(json.dumps({"text": "from two"}))
+            for ws in (on_one, on_two):
+                frames = [json.loads(ws.recv(timeout=5)) for _ in range(2)]
+                assert [f["data"] for f in frames] == [{"text": "hello"}, {"text": "from two"}]
+                assert frames[0]["id"] == posted
+            event: list[str] = []
+            for line in lines:
+                if line.startswith(("id:", "data:")):
+                    event.append(line)
+                    if len(event) == 2:
+                        break
+            assert event == [f"id: {posted}", 'data: {"text":"hello"}']
+        # A client reconnecting to the other process resumes after its last event.
+        headers = {"last-event-id": posted}
+        with httpx.stream("GET", one + "/rooms/7/events", headers=headers, timeout=10) as again:
+            data = []
+            for line in again.iter_lines():
+                if line.startswith("data:"):
+                    data.append(line)
+                    break
+        assert data == ['data: {"text":"from two"}']
+
+
+def test_presence_spans_processes_and_a_killed_process_members_vanish(
+    environment: dict[str, str],
+) -> None:
+    from websockets.sync.client import connect
+
+    with server(environment, "asgi") as (one, victim), server(environment, "rsgi") as (two, _):
+        with connect(ws_url(two, "/rooms/3"), open_timeout=5) as watcher:
+            assert json.loads(watcher.recv(timeout=5)) == {"type": "ready"}
+            ada = connect(ws_url(one, "/rooms/3?name=ada"), open_timeout=5)
+            joined = json.loads(watcher.recv(timeout=5))
+            assert (joined["type"], joined["data"]) == ("join", {"name": "ada"})
+            assert httpx.get(two + "/rooms/3/members").json() == [{"name": "ada"}]
+            os.killpg(victim.pid, signal.SIGKILL)
+            killed = time.monotonic()
+            left = json.loads(watcher.recv(timeout=10))
+            assert (left["type"], left["data"]) == ("leave", {"name": "ada"})
+            # Three heartbeats of 0.2 s, plus one sweep, plus slack for a loaded machine.
+            assert time.monotonic() - killed < 3
+            assert httpx.get(two + "/rooms/3/members").json() == []
+            with contextlib.suppress(Exception):
+                ada.close()
