@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,8 @@ from pydantic import SecretStr
 
 from trivium import App
 from trivium import Depends
+from trivium import Request
+from trivium.auth import Auth
 from trivium.cli import main
 from trivium.conf import DEV_SECRET_KEY
 from trivium.conf import REDACTED
@@ -20,6 +23,7 @@ from trivium.conf import get_settings
 from trivium.conf import origins
 from trivium.db import Database
 from trivium.errors import ConfigurationError
+from trivium.stores import RedisStore
 from trivium.testing import TestClient
 
 KEY = "k" * 40
@@ -211,8 +215,6 @@ def test_database_takes_its_url_from_the_settings(project: Path) -> None:
 
 
 def test_auth_takes_its_secret_and_site_from_the_settings(project: Path) -> None:
-    from trivium.auth import Auth
-
     settings = ProjectSettings(
         secret_key=SecretStr(KEY), site_url="https://example.com", mail_from="hi@example.com"
     )
@@ -221,3 +223,27 @@ def test_auth_takes_its_secret_and_site_from_the_settings(project: Path) -> None
     assert auth.site_url == "https://example.com"
     assert auth.mail_from == "hi@example.com"
     assert auth.signup
+
+
+def test_auth_keeps_sessions_in_redis_when_the_settings_name_it(project: Path) -> None:
+    redis_url = os.environ.get("TRIVIUM_TEST_REDIS_URL", "")
+    if not redis_url:
+        pytest.skip("needs TRIVIUM_TEST_REDIS_URL")
+    settings = ProjectSettings(
+        secret_key=SecretStr(KEY), redis_url=redis_url, database_url=f"sqlite:///{project / 'x.db'}"
+    )
+    db = Database.from_settings(settings)
+    auth = Auth.from_settings(db, settings)
+    assert isinstance(auth.session_store, RedisStore)
+    assert auth.throttle_store is auth.session_store
+    app = App(plugins=[settings, db, auth])
+
+    @app.post("/visit")
+    async def visit(request: Request) -> int:
+        request.session["n"] = request.session.get("n", 0) + 1
+        return int(request.session["n"])
+
+    with TestClient(app) as client:
+        token = client.get("/auth/csrf").json()["csrf_token"]
+        assert client.post("/visit", headers={"X-CSRF-Token": token}).json() == 1
+        assert client.post("/visit", headers={"X-CSRF-Token": token}).json() == 2

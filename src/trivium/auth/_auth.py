@@ -164,6 +164,7 @@ class Auth(Plugin):
         """The step compiled into the routes that take the request."""
         self._key = secret_key.encode("utf-8")
         self._prefix: str | None = "/auth"
+        self._owned_stores: list[Any] = []  # made by from_settings: closed at shutdown
         self.login_url = config.login_url or "/accounts/login"
         """Where page guards send anonymous visitors (`pages_router` sets its own page
         unless `AuthConfig.login_url` names one)."""
@@ -187,6 +188,9 @@ class Auth(Plugin):
             store = RedisStore(settings.redis_url)
             options.setdefault("session_store", store)
             options.setdefault("throttle_store", store)
+            auth = cls(db, secret_key=settings.secret_key.get_secret_value(), **options)
+            auth._owned_stores.append(store)
+            return auth
         return cls(db, secret_key=settings.secret_key.get_secret_value(), **options)
 
     def __repr__(self) -> str:
@@ -298,6 +302,19 @@ class Auth(Plugin):
             app.install(CSRF())
         refuse_untrusted_links(app, self.site_url)
         refuse_weak_hasher(app.production)
+
+    def lifespan(self, app: App) -> contextlib.AbstractAsyncContextManager[None] | None:
+        """Close the stores `from_settings` created (their connection pools) at shutdown."""
+        del app
+        return self._closing() if self._owned_stores else None
+
+    @contextlib.asynccontextmanager
+    async def _closing(self) -> AsyncIterator[None]:
+        try:
+            yield None
+        finally:
+            for store in self._owned_stores:
+                await store.close()
 
     def link_base(self, request: Request) -> str | None:
         """Return what email links start with: `site_url`, or the request's checked host.
