@@ -29,6 +29,8 @@ def _generate(parent: Path, *args: str) -> Path:
 
 def _env(database_url: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIVIUM_")}
+    if "TRIVIUM_TEST_INTERFACE" in os.environ:  # the RSGI pass drives these apps over RSGI too
+        env["TRIVIUM_TEST_INTERFACE"] = os.environ["TRIVIUM_TEST_INTERFACE"]
     if database_url is not None:
         env["TRIVIUM_DATABASE_URL"] = database_url
     # A faster start: the generated tests need only anyio's pytest plugin and trivium's.

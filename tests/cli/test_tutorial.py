@@ -29,6 +29,8 @@ def _blocks() -> dict[str, str]:
 
 def _make(project: Path, *args: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIVIUM_")}
+    if "TRIVIUM_TEST_INTERFACE" in os.environ:  # the RSGI pass drives these apps over RSGI too
+        env["TRIVIUM_TEST_INTERFACE"] = os.environ["TRIVIUM_TEST_INTERFACE"]
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # faster: the tests need only anyio's plugin
     env["PYTEST_ADDOPTS"] = "-p anyio"
     done = subprocess.run(

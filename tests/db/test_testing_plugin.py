@@ -27,6 +27,8 @@ BACKENDS = {"postgresql": "TRIVIUM_TEST_POSTGRES_URL", "mysql": "TRIVIUM_TEST_MY
 
 def _run_checks(project: Path, database_url: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIVIUM_")}
+    if "TRIVIUM_TEST_INTERFACE" in os.environ:  # the RSGI pass drives these apps over RSGI too
+        env["TRIVIUM_TEST_INTERFACE"] = os.environ["TRIVIUM_TEST_INTERFACE"]
     env["TRIVIUM_DATABASE_URL"] = database_url
     env["PYTHONPATH"] = str(project)
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # faster start; the plugin needs only anyio's
