@@ -54,6 +54,10 @@ class _Entry:
         self.allow = ", ".join(names)
 
 
+def _covers(mount: Mount, path: str) -> bool:
+    return path == mount.path or path.startswith(mount.path + "/") or not mount.path
+
+
 class Dispatcher:
     """Route connections to handlers; see the module docstring."""
 
@@ -103,6 +107,10 @@ class Dispatcher:
                         scope["path_params"] = dict(zip(route.template.names, values, strict=True))
                     await route.handle(scope, receive, send, self.app)
                     return
+                for mount in self.mounts:
+                    if mount.fallback and _covers(mount, path):
+                        await mount.handle(scope, receive, send, self.app.policy)
+                        return
                 if method == "OPTIONS":
                     response = self.app.policy.finalize(Response(None, 204, {"allow": entry.allow}))
                     await response(scope, receive, send)
@@ -123,7 +131,7 @@ class Dispatcher:
         else:  # pragma: no cover - unknown connection types are refused
             raise RuntimeError(f"unsupported ASGI scope type {scope['type']!r}")
         for mount in self.mounts:
-            if path == mount.path or path.startswith(mount.path + "/") or not mount.path:
+            if _covers(mount, path):
                 await mount.handle(scope, receive, send, self.app.policy)
                 return
         await self._not_found(scope, receive, send, path)

@@ -352,7 +352,7 @@ def _included(route: BaseRoute, prefix: str, defaults: RouteOptions) -> BaseRout
             [*defaults.get("dependencies", ()), *route.dependencies],
         )
     if isinstance(route, Mount):
-        return Mount(path, route.app, route.name)
+        return Mount(path, route.app, route.name, fallback=route.fallback)
     return route
 
 

@@ -160,13 +160,17 @@ def _reason(text: str) -> str:
 class Mount(BaseRoute):
     """An ASGI application (another trivium app, static files, a WSGI bridge) under a prefix."""
 
-    __slots__ = ("app",)
+    __slots__ = ("app", "fallback")
 
-    def __init__(self, path: str, app: ASGIApp, name: str | None = None) -> None:
+    def __init__(
+        self, path: str, app: ASGIApp, name: str | None = None, *, fallback: bool = False
+    ) -> None:
         path = "/" + path.strip("/") if path.strip("/") else ""
         super().__init__(path or "/", name)
         self.path = path
         self.app = app
+        self.fallback = fallback
+        """Also take the methods that routes under the prefix don't answer (instead of 405)."""
 
     async def handle(
         self, scope: Scope, receive: Receive, send: Send, policy: EdgePolicy | None = None
