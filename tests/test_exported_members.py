@@ -28,6 +28,7 @@ PUBLIC_MODULES = [
     "trivium.audit",
     "trivium.channels",
     "trivium.admin",
+    "trivium.interop",
     "trivium.port",
     "trivium.compat.fastapi",
     "trivium.compat.starlette",
