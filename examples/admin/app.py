@@ -37,7 +37,10 @@ class Author(IntPK, Model):
     __app_label__ = "blog"
     name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(200), default="")
-    posts: Mapped[list[Post]] = relationship(back_populates="author", passive_deletes=True)
+    # The class itself, not its name: other apps in one process may have a `Post` too.
+    posts: Mapped[list[Post]] = relationship(
+        lambda: Post, back_populates="author", passive_deletes=True
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -52,7 +55,7 @@ class Post(IntPK, Timestamps, Model):
     author_id: Mapped[int] = mapped_column(
         ForeignKey("example_admin_author.id", ondelete="CASCADE"), index=True
     )
-    author: Mapped[Author] = relationship(back_populates="posts")
+    author: Mapped[Author] = relationship(lambda: Author, back_populates="posts")
 
     def __str__(self) -> str:
         return self.title

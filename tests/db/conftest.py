@@ -22,6 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trivium.db import Database
 from trivium.db import Model
 
+collect_ignore = ["plugin_project"]
+"""A user's project that test_testing_plugin.py copies and runs in its own pytest."""
+
 RUN = uuid.uuid4().hex[:8]
 """Suffix of this run's table names."""
 
