@@ -133,6 +133,9 @@ def test_unknown_and_invalid_values_are_refused(project: Path) -> None:
     (project / ".env").write_text("TRIVIUM_PAGE_SISE=3\nPOSTGRES_PASSWORD=x\n")
     with pytest.raises(ConfigurationError, match=r"TRIVIUM_PAGE_SISE in .*\.env"):
         ProjectSettings()
+    (project / ".env").write_text("TRIVIUM_PORT=9000\n")
+    with pytest.raises(ConfigurationError, match=r"TRIVIUM_PORT in .*process environment only"):
+        ProjectSettings()
     (project / ".env").write_text("TRIVIUM_PAGE_SIZE=many\n")
     with pytest.raises(ConfigurationError, match=r"settings-invalid.*page_size"):
         ProjectSettings()

@@ -239,6 +239,31 @@ def secrets_dir() -> Path | None:
     return _DEFAULT_SECRETS_DIR if _DEFAULT_SECRETS_DIR.is_dir() else None
 
 
+_PROCESS_ONLY = frozenset(
+    f"TRIVIUM_{name}"
+    for name in (
+        "HOST",
+        "PORT",
+        "WORKERS",
+        "SERVER",
+        "INTERFACE",
+        "RELOAD",
+        "LOG_LEVEL",
+        "LOG_FORMAT",
+        "ACCESS_LOG",
+        "ROOT_PATH",
+        "SSL_CERTFILE",
+        "SSL_KEYFILE",
+        "SHUTDOWN_TIMEOUT",
+        "PASSWORD_HASHER",
+        "SUPERUSER_EMAIL",
+        "SUPERUSER_USERNAME",
+        "SUPERUSER_PASSWORD",
+    )
+)
+"""Variables trivium's commands read from the process environment, never from dotenv files."""
+
+
 def _unknown_keys(cls: type[Settings], files: Any) -> list[str]:
     """Return the `TRIVIUM_*` keys of the dotenv `files` that name no field."""
     prefix = str(cls.model_config.get("env_prefix", "")).upper()
@@ -251,7 +276,12 @@ def _unknown_keys(cls: type[Settings], files: Any) -> list[str]:
             name = key.upper()
             if not prefix or not name.startswith(prefix) or name in known:
                 continue
-            if not name.startswith(("TRIVIUM_TEST_", "TRIVIUM_RUN_")):
+            if name in _PROCESS_ONLY:
+                unknown.append(
+                    f"{key} in {path} (trivium's commands read it from the process "
+                    "environment only: export it instead)"
+                )
+            elif not name.startswith(("TRIVIUM_TEST_", "TRIVIUM_RUN_")):
                 unknown.append(f"{key} in {path}")
     return unknown
 
