@@ -116,12 +116,22 @@ class AuditEntryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+    """The entry's id (newer entries have larger ids)."""
     created_at: datetime.datetime
+    """When the write was made (UTC)."""
     action: str
+    """`"create"`, `"update"` or `"delete"`."""
     model: str
+    """The table name of the object's model."""
     object_pk: str
+    """The object's primary key as text."""
     actor_kind: str
+    """Who wrote: `"user"`, `"token"`, `"jwt"`, `"system"` or `"anonymous"`."""
     actor_id: str | None
+    """The user's id (or a system actor's name)."""
     token_id: str | None
+    """The API token's id or the JWT's `jti`."""
     request_id: str | None
+    """The request's id."""
     changes: dict[str, Any]
+    """`{field: [before, after]}`."""
