@@ -38,7 +38,16 @@ class ProjectSettings(Settings):
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run in an empty project folder with no TRIVIUM_* variable of the caller's shell."""
     monkeypatch.chdir(tmp_path)
-    for name in ("ENV", "DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SECRETS_DIR"):
+    for name in (
+        "ENV",
+        "DEBUG",
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECRETS_DIR",
+        "APP",
+        "SETTINGS",
+    ):
         monkeypatch.delenv(f"TRIVIUM_{name}", raising=False)
     return tmp_path
 
@@ -250,3 +259,23 @@ def test_auth_keeps_sessions_in_redis_when_the_settings_name_it(project: Path) -
         token = client.get("/auth/csrf").json()["csrf_token"]
         assert client.post("/visit", headers={"X-CSRF-Token": token}).json() == 1
         assert client.post("/visit", headers={"X-CSRF-Token": token}).json() == 2
+
+
+def test_settings_command_shows_the_settings_installed_on_the_app(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "siteapp.py").write_text(
+        "from trivium import App\nfrom trivium.conf import Settings\n\n"
+        "def create_app():\n    return App(plugins=[Settings(mail_from='app@example.com')])\n"
+    )
+    monkeypatch.setenv("TRIVIUM_APP", "siteapp:create_app()")
+    monkeypatch.delenv("TRIVIUM_SETTINGS", raising=False)
+    result = CliRunner().invoke(main, ["settings", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row for row in json.loads(result.output)}
+    assert rows["mail_from"] == {
+        "name": "mail_from",
+        "value": "app@example.com",
+        "source": "init",
+        "variable": "TRIVIUM_MAIL_FROM",
+    }

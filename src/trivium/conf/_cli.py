@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from trivium.cli import APP_ENV
+from trivium.cli import load_app
 from trivium.conf._origins import origins
 from trivium.conf._settings import Settings
 from trivium.errors import ConfigurationError
@@ -48,13 +50,18 @@ def load_settings_class(target: str) -> type[Settings]:
 def settings(target: str | None, as_json: bool) -> None:
     """Print every setting with where it came from (secrets redacted).
 
-    TARGET is the settings class, `module:Settings` (default: $TRIVIUM_SETTINGS, else
-    trivium.conf:Settings). Sources: init, env, .env file, secrets dir, default.
+    TARGET is the settings class, `module:Settings` (default: $TRIVIUM_SETTINGS; else the
+    settings installed on the app named by $TRIVIUM_APP; else trivium.conf:Settings).
+    Sources: init, env, .env file, secrets dir, default.
     """
-    target = target or os.environ.get(SETTINGS_ENV) or "trivium.conf:Settings"
-    cls = load_settings_class(target)
+    target = target or os.environ.get(SETTINGS_ENV)
     try:
-        instance = cls()
+        instance = _installed() if target is None else None
+        if instance is None:
+            target = target or "trivium.conf:Settings"
+            instance = load_settings_class(target)()
+        else:
+            target = f"{os.environ[APP_ENV]} (its installed settings)"
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
     rows = origins(instance)
@@ -68,6 +75,15 @@ def settings(target: str | None, as_json: bool) -> None:
     click.echo(f"# {target} (env: {instance.env})")
     for row in rows:
         click.echo(f"{row.name:<{width}}  {row.value:<{value_width}}  {row.source}")
+
+
+def _installed() -> Settings | None:
+    """Return the settings installed on the app named by $TRIVIUM_APP, if any."""
+    app_target = os.environ.get(APP_ENV)
+    if not app_target:
+        return None
+    found = load_app(app_target).plugins_of(Settings)
+    return found[0] if found else None
 
 
 def _row(row: Any) -> dict[str, str]:
