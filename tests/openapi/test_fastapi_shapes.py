@@ -7,9 +7,12 @@ from typing import Annotated
 from typing import Any
 
 from trivium import App
+from trivium import Body
 from trivium import Depends
 from trivium import Path
 from trivium.openapi import OAuth2PasswordRequestForm
+
+NAMED = {"normal": {"summary": "A normal item", "value": {"name": "Foo"}}}
 
 
 class Model(enum.Enum):
@@ -56,3 +59,18 @@ def test_password_fields_of_the_oauth2_form_are_masked() -> None:
     (body,) = (s for name, s in schemas.items() if name.startswith("Body_"))
     assert body["properties"]["password"]["format"] == "password"
     assert body["properties"]["client_secret"]["format"] == "password"
+
+
+def test_openapi_examples_are_documented_beside_a_parameter_and_a_body() -> None:
+    app = App()
+
+    @app.put("/items/{item_id}")
+    def update(
+        item_id: Annotated[int, Path(openapi_examples={"one": {"value": 1}})],
+        item: Annotated[dict[str, str], Body(openapi_examples=NAMED)],
+    ) -> None:
+        pass
+
+    op = app.openapi()["paths"]["/items/{item_id}"]["put"]
+    assert op["parameters"][0]["examples"] == {"one": {"value": 1}}
+    assert op["requestBody"]["content"]["application/json"]["examples"] == NAMED

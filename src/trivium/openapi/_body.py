@@ -125,13 +125,20 @@ def request_body(
         media = spec.marker.media_type
         marker = spec.marker
         documented = marker.title or marker.description or marker.examples or marker.constraints
-        # A body that is not a component (`dict[str, float]`) is titled after its parameter.
-        titled = documented or not is_component(spec.annotation)
-        schema = registry.schema(field_type(spec) if titled else spec.annotation)
+        if is_component(spec.annotation) and not marker.title:
+            # A model is referenced; its docs go beside the reference, untitled (as FastAPI).
+            schema = registry.schema(
+                field_type(spec, titled=False) if documented else spec.annotation
+            )
+        else:  # a body that is not a component (`dict[str, float]`) is titled after it
+            schema = registry.schema(field_type(spec))
     else:
         media = specs[0].marker.media_type
         schema = _body_model_schema(model_name, specs, registry)
-    body: dict[str, Any] = {"content": {media: {"schema": schema}}}
+    content: dict[str, Any] = {"schema": schema}
+    if len(specs) == 1 and specs[0].marker.openapi_examples:
+        content["examples"] = specs[0].marker.openapi_examples
+    body: dict[str, Any] = {"content": {media: content}}
     if required:  # OpenAPI's default is optional, and FastAPI leaves `false` out too
         body["required"] = True
     return body

@@ -153,6 +153,7 @@ def _parameter(  # noqa: PLR0913 - the fields of an OpenAPI Parameter object
     schema: dict[str, Any],
     description: str | None,
     deprecated: bool | None,
+    examples: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     param: dict[str, Any] = {"name": name, "in": location, "required": required}
     if description:
@@ -160,6 +161,8 @@ def _parameter(  # noqa: PLR0913 - the fields of an OpenAPI Parameter object
     if deprecated:
         param["deprecated"] = True
     param["schema"] = schema
+    if examples:
+        param["examples"] = examples
     return param
 
 
@@ -223,6 +226,7 @@ def parameters(route: Route, registry: SchemaRegistry) -> list[dict[str, Any]]:
                 schema,
                 marker.description,
                 marker.deprecated,
+                marker.openapi_examples,
             )
         )
     # Path, query, header, then cookie parameters, as FastAPI lists them.

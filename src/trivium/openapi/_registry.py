@@ -83,7 +83,7 @@ def title_for(name: str) -> str:
     return name.replace("_", " ").replace("-", " ").title()
 
 
-def field_info(spec: Any, *, alias: str | None = None) -> FieldInfo:
+def field_info(spec: Any, *, alias: str | None = None, titled: bool = True) -> FieldInfo:
     """Return the pydantic field of `spec` (a route's `FieldSpec`): constraints, docs, default.
 
     `alias` is given for the fields of a synthetic body model, which are keyed by it.
@@ -104,7 +104,7 @@ def field_info(spec: Any, *, alias: str | None = None) -> FieldInfo:
     else:
         title = title_for(alias)
     info: FieldInfo = Field(
-        title=marker.title or title,
+        title=(marker.title or title) if titled else None,
         description=marker.description,
         examples=marker.examples,
         **kwargs,
@@ -112,9 +112,9 @@ def field_info(spec: Any, *, alias: str | None = None) -> FieldInfo:
     return info
 
 
-def field_type(spec: Any) -> Any:
+def field_type(spec: Any, *, titled: bool = True) -> Any:
     """Return `spec`'s annotation with its pydantic field attached (see `field_info`)."""
-    return Annotated[spec.annotation, field_info(spec)]
+    return Annotated[spec.annotation, field_info(spec, titled=titled)]
 
 
 def model_field_type(name: str, info: FieldInfo) -> Any:

@@ -51,7 +51,6 @@ _UNSUPPORTED = {
     "serialization_alias": "a parameter is only read, never dumped; use alias=...",
     "alias_priority": "use alias=...",
     "annotation": "annotate the handler parameter instead",
-    "openapi_examples": "use examples=[...]",
 }
 
 
@@ -95,6 +94,7 @@ class Param:
         "description",
         "examples",
         "include_in_schema",
+        "openapi_examples",
         "title",
     )
 
@@ -111,6 +111,7 @@ class Param:
         examples: list[Any] | None = None,
         deprecated: bool | None = None,
         include_in_schema: bool = True,
+        openapi_examples: dict[str, Any] | None = None,
         **extra: Any,
     ) -> None:
         if default is ...:
@@ -130,6 +131,8 @@ class Param:
         self.examples = examples
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
+        self.openapi_examples = openapi_examples
+        """Named OpenAPI Example objects (`{"name": {"summary", "value"}}`), for the docs only."""
         self.constraints: dict[str, Any] = constraints
 
     @property
@@ -177,7 +180,7 @@ def _refuse(marker: str, extra: dict[str, Any]) -> None:
             "unsupported-option",
         )
     known = [*_CONSTRAINTS, "regex", "example", "default_factory", "alias", "title"]
-    known += ["description", "examples", "deprecated", "include_in_schema"]
+    known += ["description", "examples", "deprecated", "include_in_schema", "openapi_examples"]
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise TypeError(f"{marker}() got an unexpected keyword argument {key!r}{hint}")
