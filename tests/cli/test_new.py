@@ -1,4 +1,4 @@
-"""`trivium new`: the generated project runs its own tests (SQLite, PostgreSQL, MariaDB).
+"""`trivium new`: the generated project runs its own tests (on SQLite, and PostgreSQL when set).
 
 Projects are generated into a temporary folder once per variant; their tests run in a
 subprocess with this interpreter (no new virtualenv), which is the one `make test` uses
