@@ -15,8 +15,7 @@ async def post(room: str, text: str, channels: ChannelsDep) -> None:
 
 @app.websocket("/rooms/{room}")
 async def chat(websocket: WebSocket, room: str, channels: ChannelsDep) -> None:
-    async with channels.connect(websocket) as socket:
-        await socket.subscribe(f"room:{room}")
+    async with channels.connect(websocket, f"room:{room}"):
         async for text in websocket.iter_text():
             await channels.publish(f"room:{room}", {"text": text})
 

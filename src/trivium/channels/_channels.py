@@ -363,11 +363,15 @@ class Channels(Plugin):
 
     # Websockets and event streams ----------------------------------------------------
 
-    def connect(self, websocket: WebSocket) -> ChannelSocket:
-        """Bind channels to a websocket: `async with channels.connect(websocket) as socket:`."""
+    def connect(self, websocket: WebSocket, *channels: str) -> ChannelSocket:
+        """Bind channels to a websocket: `async with channels.connect(websocket, "room:1") as s:`.
+
+        `channels` are authorized before the handshake completes and subscribed at once;
+        `socket.subscribe()` adds more later.
+        """
         from trivium.channels._socket import ChannelSocket
 
-        return ChannelSocket(self, websocket)
+        return ChannelSocket(self, websocket, channels)
 
     async def event_source(
         self,

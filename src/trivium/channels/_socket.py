@@ -35,18 +35,19 @@ class ChannelSocket:
     ```python
     @app.websocket("/rooms/{room}")
     async def chat(websocket: WebSocket, room: str, channels: ChannelsDep) -> None:
-        async with channels.connect(websocket) as socket:
-            await socket.subscribe(f"room:{room}")
+        async with channels.connect(websocket, f"room:{room}") as socket:
             async for text in websocket.iter_text():
                 await channels.publish(f"room:{room}", {"text": text})
     ```
 
-    Entering accepts the websocket if the handler has not.
+    Entering first asks the `authorize` hook about the channels given to `connect`
+    (a refusal, before `accept()`, refuses the handshake: HTTP 403, close code 1008),
+    then accepts the websocket if the handler has not, then subscribes.
     """
 
-    __slots__ = ("_lock", "_stack", "_task", "channels", "subscription", "websocket")
+    __slots__ = ("_initial", "_lock", "_stack", "_task", "channels", "subscription", "websocket")
 
-    def __init__(self, channels: Channels, websocket: WebSocket) -> None:
+    def __init__(self, channels: Channels, websocket: WebSocket, initial: tuple[str, ...]) -> None:
         self.channels = channels
         """The plugin."""
         self.websocket = websocket
@@ -56,11 +57,16 @@ class ChannelSocket:
         self._lock = asyncio.Lock()
         self._stack = contextlib.AsyncExitStack()
         self._task: asyncio.Task[None] | None = None
+        self._initial = initial
 
     async def __aenter__(self) -> Self:
+        for channel in self._initial:
+            await self.channels.authorize(self.websocket, check_channel(channel))
         if self.websocket.application_state is WebSocketState.CONNECTING:
             await self.websocket.accept()
-        self.subscription = await self._stack.enter_async_context(self.channels.subscribe())
+        self.subscription = await self._stack.enter_async_context(
+            self.channels.subscribe(*self._initial)
+        )
         self._task = asyncio.create_task(self._forward(self.subscription))
         return self
 
