@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from trivium.channels import Backend
 from trivium.channels import Channels
 from trivium.channels import Event
+from trivium.channels import MemoryBackend
 from trivium.channels import Subscription
 
 
@@ -113,3 +114,26 @@ async def test_invalid_channel_names_are_refused() -> None:
     for name in ("", "has space", "x" * 201, "tab\t"):
         with pytest.raises(ValueError, match="channel names are 1-200 printable"):
             await channels.publish(name, 1)
+
+
+@pytest.mark.anyio
+async def test_history_older_than_what_is_kept_starts_with_a_resync(
+    make_backend: Callable[[], Backend],
+) -> None:
+    channels = Channels(make_backend(), history={"log": 3})
+    async with channels.running():
+        assert [e.kind for e in await channels.history_after("log", "1-0", 10)] == ["resync"]
+        ids = [await channels.publish("log", n) for n in range(3)]
+        kept = await channels.history_after("log", ids[0], 10)
+        assert [(e.kind, e.data) for e in kept] == [("message", 1), ("message", 2)]
+        older = await channels.history_after("log", "1-0", 10)
+        assert [e.kind for e in older] == ["resync", "message", "message", "message"]
+        if isinstance(channels.backend, MemoryBackend):  # Redis trims approximately
+            await channels.publish("log", 3)
+            trimmed = await channels.history_after("log", ids[0], 10)
+            assert [(e.kind, e.data) for e in trimmed] == [
+                ("resync", {"dropped": None}),
+                ("message", 1),
+                ("message", 2),
+                ("message", 3),
+            ]

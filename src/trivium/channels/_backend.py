@@ -60,7 +60,11 @@ class Backend(Protocol):
         ...
 
     async def history(self, channel: str, after: str, limit: int) -> list[Event]:
-        """Return up to `limit` kept events published after the id `after`, oldest first."""
+        """Return up to `limit` kept events published after the id `after`, oldest first.
+
+        When `after` is no longer kept (trimmed away), events after it may be lost: the
+        list then starts with a `resync` event.
+        """
         ...
 
     async def listen(self) -> None:
@@ -144,6 +148,8 @@ class MemoryBackend:
         start = stream_id_key(after) or (0, 0)
         kept = self._kept.get(channel, ())
         newer = [e for e in kept if e.id is not None and (stream_id_key(e.id) or start) > start]
+        if not kept or (stream_id_key(kept[0].id or "") or start) > start:
+            return [Event.resync(None, channel), *newer[:limit]]
         return newer[:limit]
 
     async def listen(self) -> None:

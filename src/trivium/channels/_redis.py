@@ -36,6 +36,7 @@ from trivium.channels._backend import Member
 from trivium.channels._event import ChannelsUnavailableError
 from trivium.channels._event import Event
 from trivium.channels._event import EventKind
+from trivium.channels._event import stream_id_key
 from trivium.errors import ConfigurationError
 from trivium.errors import MissingDependencyError
 
@@ -99,6 +100,12 @@ end
 return out
 """
 )
+
+
+def _newer(entry_id: bytes, than: str) -> bool:
+    first = stream_id_key(entry_id.decode())
+    last = stream_id_key(than)
+    return first is not None and last is not None and first > last
 
 
 def _positive(value: object, name: str) -> float:
@@ -231,13 +238,16 @@ class RedisBackend:
         Raises:
             ChannelsUnavailableError: Redis is unreachable.
         """
+        key = self._key("s", channel)
         try:
-            entries = await self.client.xrange(
-                self._key("s", channel), min=f"({after}", max="+", count=limit
-            )
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.xrange(key, min="-", max="+", count=1)
+                pipe.xrange(key, min=f"({after}", max="+", count=limit)
+                oldest, entries = await pipe.execute()
         except self._errors as exc:
             raise self._failed(exc) from exc
-        return [
+        gone = not oldest or _newer(oldest[0][0], after)
+        return [Event.resync(None, channel)] * gone + [
             Event(channel, bytes(fields[b"d"]), "message", entry_id.decode())
             for entry_id, fields in entries
         ]

@@ -66,10 +66,10 @@ async def _events(channels: Channels, channel: str, after: str | None) -> AsyncI
         if after is not None:
             missed = await channels.history_after(channel, after, channels.queue_limit)
             for event in missed:
-                yield event.sse()
-            if missed:
-                last = stream_id_key(missed[-1].id or "")
-            if len(missed) == channels.queue_limit:
+                yield event.sse()  # a leading `resync` when the id was trimmed away
+            if missed and missed[-1].id is not None:
+                last = stream_id_key(missed[-1].id)
+            if len([e for e in missed if e.id is not None]) == channels.queue_limit:
                 yield Event.resync(None, channel).sse()  # there may be more than we sent
         async for event in subscription:
             if last is not None and event.id is not None:
