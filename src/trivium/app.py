@@ -194,6 +194,8 @@ class App(PluginHost, Router):
         """Answer malformed JSON with a 422 validation error (FastAPI's choice) instead of 400."""
         self.slash_redirect: tuple[int, bool] = (308, False)
         """The status of trailing-slash redirects and whether their URL is absolute."""
+        self.plain_server_errors = False
+        """Answer unexpected errors `Internal Server Error` in plain text (Starlette's body)."""
         self.websocket_disconnect_escapes = False
         """Let a `WebSocketDisconnect` a handler does not catch leave the app (Starlette's way)."""
         # Unlike a plain router, app-wide dependencies are applied at compile time so
@@ -380,7 +382,12 @@ class App(PluginHost, Router):
         dispatcher = Dispatcher(self)
         self._dispatcher = dispatcher
         # Last, once everything that may register handlers or headers has run.
-        self.policy = EdgePolicy(tuple(self.default_headers), self.exception_handlers, self.debug)
+        self.policy = EdgePolicy(
+            tuple(self.default_headers),
+            self.exception_handlers,
+            self.debug,
+            plain_server_errors=self.plain_server_errors,
+        )
         stack = build_stack(dispatcher, self.user_middleware)
         self._asgi = Edge(stack, self.policy, guard=bool(self.user_middleware))
         direct = not self.user_middleware and not self.root_path

@@ -63,6 +63,7 @@ class EdgePolicy:
             does not set them itself.
         exception_handlers: handlers by exception class or status code.
         debug: answer unexpected errors with a traceback page.
+        plain_server_errors: answer them with a plain-text 500 (Starlette's body).
     """
 
     default_headers: RawHeaders = ()
@@ -70,6 +71,8 @@ class EdgePolicy:
         default_factory=lambda: MappingProxyType({})
     )
     debug: bool = False
+    plain_server_errors: bool = False
+    """Answer unexpected errors with Starlette's plain-text 500 instead of JSON."""
     default_names: frozenset[bytes] = dataclasses.field(init=False)
     """The names of `default_headers`."""
 
@@ -232,6 +235,8 @@ async def error_response(
         return Response(None, 400), False
     if policy.debug:
         return _debug_page(request, exc), True
+    if policy.plain_server_errors:
+        return Response("Internal Server Error", 500, media_type="text/plain"), True
     return _json({"detail": "Internal Server Error"}, 500), True
 
 

@@ -54,6 +54,8 @@ class OpenAPIConfig:
             `__openapi_responses__` (such as the security classes' 401).
         document_body_errors: document the 400, 413 and 415 responses of operations that
             read a request body (malformed, too large, wrong media type).
+        root_path_in_servers: behind a proxy that strips a prefix (a `root_path`), list
+            that prefix as the server when the app names no `servers`.
     """
 
     info: Mapping[str, Any] = dataclasses.field(default_factory=dict)
@@ -64,6 +66,7 @@ class OpenAPIConfig:
     cache_max_age: int = 86400
     document_body_errors: bool = True
     document_dependency_responses: bool = True
+    root_path_in_servers: bool = True
 
 
 class OpenAPI(Plugin):

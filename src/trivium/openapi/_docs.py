@@ -109,7 +109,7 @@ class _Docs:
             document = await anyio.to_thread.run_sync(app.openapi)
             self._body = orjson.dumps(document, default=str)
         root = request.scope.get("root_path", "")
-        if root and not app.servers:
+        if root and not app.servers and self.config.root_path_in_servers:
             # Behind a proxy that strips a prefix, clients must call the API under it.
             document = {**app.openapi(), "servers": [{"url": root}]}
             return Response(orjson.dumps(document, default=str), media_type="application/json")

@@ -93,7 +93,6 @@ class FastAPI(_FastAPIRouting, App):
         refuse_unsupported(
             callbacks=callbacks,
             swagger_ui_oauth2_redirect_url=redirect if redirect not in served else None,
-            root_path_in_servers=not root_path_in_servers,
         )
         super().__init__(
             debug=debug,
@@ -141,9 +140,12 @@ class FastAPI(_FastAPIRouting, App):
         self.slash_redirect = (307, True)
         self.json_errors_as_validation = True
         self.websocket_disconnect_escapes = True
-        self._openapi_extras(swagger_ui_init_oauth, webhooks)
+        self.plain_server_errors = True
+        self._openapi_extras(swagger_ui_init_oauth, webhooks, root_path_in_servers)
 
-    def _openapi_extras(self, init_oauth: Mapping[str, Any] | None, webhooks: Any) -> None:
+    def _openapi_extras(
+        self, init_oauth: Mapping[str, Any] | None, webhooks: Any, root_in_servers: bool
+    ) -> None:
         import trivium.openapi
 
         trivium.openapi.configure(
@@ -152,6 +154,7 @@ class FastAPI(_FastAPIRouting, App):
                 swagger_ui_oauth2_init=dict(init_oauth or {}),
                 document_body_errors=False,
                 document_dependency_responses=False,
+                root_path_in_servers=root_in_servers,
             ),
         )
         if webhooks is not None:

@@ -38,8 +38,6 @@ def refuse_unsupported(**given: Any) -> None:
         "dependency_overrides_provider": "set app.dependency_overrides instead",
         "swagger_ui_oauth2_redirect_url": "the redirect page is served at docs_url + "
         "'/oauth2-redirect'; leave the default",
-        "root_path_in_servers": "root_path is listed as the first server when servers= is "
-        "empty; pass servers=[...] to choose",
     }
     for key, value in given.items():
         if value:
