@@ -1,0 +1,216 @@
+"""Shared login: a user logged in to the mounted legacy app is `request.user` in trivium.
+
+`SharedLogin` is a plugin contributing one request step, compiled into the routes that
+take the request, ordered after trivium's own authentication (`Auth`, order 200). When
+trivium found no user, the step reads the legacy app's login from the request's cookie
+(`DjangoLogin`: Django's session table; `FlaskLogin`: Flask's signed session cookie),
+takes the legacy user's e-mail (or another identity column) and sets `request.user` to
+the *active trivium user* with that value. Nothing is written: the legacy session is
+neither refreshed nor changed, and no trivium user is created (copy users first).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+from typing import Any
+
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import bindparam
+from sqlalchemy import column
+from sqlalchemy import select
+from sqlalchemy import table
+
+from trivium.auth import Auth
+from trivium.auth import AuthInfo
+from trivium.errors import ConfigurationError
+from trivium.plugins import Plugin
+from trivium.plugins import RequestStep
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from contextlib import AbstractAsyncContextManager
+
+    from trivium.app import App
+    from trivium.db import Database
+    from trivium.http import HTTPConnection
+    from trivium.plugins import RouteNeeds
+
+__all__ = ["FlaskLogin", "SharedLogin"]
+
+
+class _LegacyLoginStep(RequestStep):
+    __slots__ = ("plugin",)
+    order = 210
+
+    def __init__(self, plugin: SharedLogin) -> None:
+        self.plugin = plugin
+
+    async def before(self, connection: HTTPConnection) -> None:
+        scope = connection.scope
+        if getattr(scope.get("user"), "is_authenticated", False):
+            return  # trivium's own login wins
+        user = await self.plugin.user_for(connection)
+        if user is not None:
+            scope["user"] = user
+            scope["auth"] = AuthInfo("session")
+
+
+class SharedLogin(Plugin):
+    """Base of the shared-login plugins: map a legacy login to a trivium user.
+
+    Subclasses implement `legacy_identity(connection)`.
+
+    Args:
+        auth: the app's `Auth` (its database holds the trivium users).
+        match: the trivium user column the legacy identity is compared with
+            (`"email"` by default, or `"username"`).
+    """
+
+    unique = False
+
+    def __init__(self, auth: Auth, *, match: str = "email") -> None:
+        if not isinstance(auth, Auth):
+            raise ConfigurationError(
+                f"{type(self).__name__} needs the app's Auth, got {auth!r}", "interop-login"
+            )
+        model = auth.user_model
+        columns = model.__table__.c
+        if match not in columns or match == "password":
+            raise ConfigurationError(
+                f"{type(self).__name__}(match={match!r}): {model.__name__} has no such "
+                "identity column; use 'email' or 'username'",
+                "interop-login",
+            )
+        self.auth = auth
+        """The app's `Auth`."""
+        self.match = match
+        """The trivium user column compared with the legacy identity."""
+        primary = model.__mapper__.primary_key[0]
+        self._by_identity = auth.db.prepare(
+            select(primary).where(columns[match] == bindparam("identity"))
+        )
+        self._step = _LegacyLoginStep(self)
+        self.legacy_db: Database | None = None
+        """The legacy app's database (set by subclasses), closed at shutdown."""
+
+    def setup(self, app: App) -> None:
+        """Check that the `Auth` given is the app's."""
+        if self.auth not in app.plugins:
+            raise ConfigurationError(
+                f"{type(self).__name__}(auth): that Auth is not installed on the app; "
+                "install it first (App(plugins=[db, auth, shared_login]))",
+                "interop-login",
+            )
+
+    def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
+        """The login step, on routes that take the request."""
+        return (self._step,) if route.takes_connection else ()
+
+    async def legacy_identity(self, connection: HTTPConnection) -> str | None:
+        """Return the identity (e-mail, user name) of the legacy login, or `None`."""
+        raise NotImplementedError
+
+    def lifespan(self, app: App) -> AbstractAsyncContextManager[None] | None:
+        """Close the legacy database's connections at shutdown."""
+        return _disposing(self.legacy_db)
+
+    async def user_for(self, connection: HTTPConnection) -> Any:
+        """Return the active trivium user of the request's legacy login, or `None`."""
+        identity = await self.legacy_identity(connection)
+        if not identity:
+            return None
+        row = await self._by_identity.first(identity=identity)
+        if row is None:
+            return None
+        user = await self.auth.users.get(row[0])
+        if user is None or not user.is_active:
+            return None
+        return user
+
+
+class FlaskLogin(SharedLogin):
+    """Share Flask-Login's logins: Flask's session cookie, checked with its secret key.
+
+    Args:
+        auth: the app's `Auth`.
+        secret_key: the Flask app's `SECRET_KEY`.
+        legacy_db: the database of the Flask app's users (read-only).
+        user_table: the table Flask-Login's `user_loader` reads.
+        id_column: its primary key (what Flask-Login stores as `_user_id`).
+        identity_column: its column holding the value compared with `match`.
+        match: the trivium user column (`"email"` or `"username"`).
+        cookie_name: Flask's `SESSION_COOKIE_NAME`.
+        max_age: Flask's `PERMANENT_SESSION_LIFETIME` (seconds): older cookies are refused.
+    """
+
+    def __init__(  # noqa: PLR0913 - the Flask app's own settings, all keyword-only
+        self,
+        auth: Auth,
+        *,
+        secret_key: str,
+        legacy_db: Database,
+        user_table: str = "user",
+        id_column: str = "id",
+        identity_column: str = "email",
+        match: str = "email",
+        cookie_name: str = "session",
+        max_age: int = 31 * 24 * 3600,
+    ) -> None:
+        super().__init__(auth, match=match)
+        if not isinstance(secret_key, str) or not secret_key:
+            raise ConfigurationError(
+                "FlaskLogin(secret_key=...): give the Flask app's SECRET_KEY", "interop-login"
+            )
+        self.cookie_name = cookie_name
+        self.max_age = max_age
+        # Flask's SecureCookieSessionInterface: HMAC-SHA1 with the "cookie-session" salt.
+        self._serializer = URLSafeTimedSerializer(
+            secret_key,
+            salt="cookie-session",
+            signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+        )
+        self.legacy_db = legacy_db
+        users = table(user_table, column(id_column), column(identity_column))
+        self._identity = legacy_db.prepare(
+            select(users.c[identity_column]).where(users.c[id_column] == bindparam("user_id"))
+        )
+
+    async def legacy_identity(self, connection: HTTPConnection) -> str | None:
+        """Read `_user_id` from Flask's session cookie, then the user's identity column."""
+        cookie = connection.cookies.get(self.cookie_name)
+        if not cookie:
+            return None
+        try:
+            data = self._serializer.loads(cookie, max_age=self.max_age)
+        except BadSignature:
+            return None  # forged, expired or another app's cookie: not logged in
+        user_id = data.get("_user_id") if isinstance(data, dict) else None
+        if user_id is None:
+            return None
+        row = await self._identity.first(user_id=_as_key(user_id))
+        return None if row is None or row[0] is None else str(row[0])
+
+
+@asynccontextmanager
+async def _disposing(db: Database | None) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        if db is not None:
+            await db.dispose()
+
+
+def _as_key(value: Any) -> Any:
+    """Flask-Login and Django store ids as strings; integer keys compare as integers."""
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() else text
+
+
+def utc_now() -> datetime.datetime:
+    """Return the current time in UTC (aware)."""
+    return datetime.datetime.now(datetime.UTC)

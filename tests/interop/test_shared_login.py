@@ -1,0 +1,239 @@
+"""A login made in the mounted Django or Flask app is `request.user` in trivium routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+from tests.interop import flask_login_legacy
+
+from trivium import App
+from trivium import Request
+from trivium.auth import Auth
+from trivium.auth import CurrentUser
+from trivium.auth import create_user
+from trivium.db import Database
+from trivium.db import Model
+from trivium.errors import ConfigurationError
+from trivium.interop import DjangoLogin
+from trivium.interop import FlaskLogin
+from trivium.interop import WSGIApp
+from trivium.stores import MemoryStore
+from trivium.testing import TestClient
+
+SECRET = "trivium-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+@pytest.fixture
+def trivium_db(tmp_path):
+    import trivium.auth  # noqa: F401 - the auth tables
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'trivium.sqlite3'}")
+
+    async def prepare() -> None:
+        await db.create_all()
+        async with db.sessionmaker() as session:
+            await create_user(session, email="ann@example.com", password="pw-ann-123-long")
+            await create_user(
+                session, email="off@example.com", password="pw-off-123-long", is_active=False
+            )
+            await session.commit()
+        await db.dispose()
+
+    anyio.run(prepare)
+    return db
+
+
+def build(trivium_db: Database, login_plugin: Any, legacy: Any, prefix: str) -> App:
+    app = App()
+    trivium_db.init_app(app)
+    auth = login_plugin.auth
+    auth.init_app(app)
+    app.install(login_plugin)
+
+    @app.get("/me")
+    async def me(request: Request) -> dict[str, Any]:
+        user = request.user
+        return {"email": user.email if user.is_authenticated else None}
+
+    @app.get("/private")
+    async def private(user: CurrentUser) -> dict[str, Any]:
+        return {"id": user.id}
+
+    app.mount(prefix, WSGIApp(legacy))
+    return app
+
+
+def make_auth(db: Database) -> Auth:
+    return Auth(db, secret_key=SECRET, session_store=MemoryStore())
+
+
+# --- Django ------------------------------------------------------------------
+
+
+@pytest.fixture
+def django_users(django_wsgi):
+    from django.contrib.auth.models import User
+
+    User.objects.filter(username__in=["ann", "off", "bob"]).delete()
+    User.objects.create_user("ann", "ann@example.com", "pw-ann-123")
+    User.objects.create_user("off", "off@example.com", "pw-off-123")
+    User.objects.create_user("bob", "bob@example.com", "pw-bob-123")  # no trivium account
+
+
+@pytest.fixture
+def django_app(django_wsgi, django_users, trivium_db):
+    from tests.interop.django_legacy import SECRET as DJANGO_SECRET
+
+    handler, path = django_wsgi
+    legacy_db = Database(f"sqlite+aiosqlite:///{path}")
+    plugin = DjangoLogin(make_auth(trivium_db), secret_key=DJANGO_SECRET, legacy_db=legacy_db)
+    return build(trivium_db, plugin, handler, "/dj")
+
+
+def django_login(client: TestClient, username: str, password: str) -> None:
+    token = client.get("/dj/form/").json()["csrf"]
+    response = client.post(
+        "/dj/login/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+    )
+    assert response.json() == {"ok": True}
+
+
+def test_django_login_is_the_trivium_user(django_app):
+    with TestClient(django_app) as client:
+        assert client.get("/me").json() == {"email": None}
+        assert client.get("/private").status_code == 401
+        django_login(client, "ann", "pw-ann-123")
+        assert client.get("/dj/whoami/").json() == {"user": "ann"}
+        assert client.get("/me").json() == {"email": "ann@example.com"}
+        assert client.get("/private").status_code == 200
+
+
+def test_django_user_without_trivium_account_stays_anonymous(django_app):
+    with TestClient(django_app) as client:
+        django_login(client, "bob", "pw-bob-123")
+        assert client.get("/me").json() == {"email": None}
+
+
+def test_inactive_trivium_user_stays_anonymous(django_app):
+    with TestClient(django_app) as client:
+        django_login(client, "off", "pw-off-123")
+        assert client.get("/me").json() == {"email": None}
+
+
+def test_django_password_change_ends_the_shared_login(django_app):
+    from django.contrib.auth.models import User
+
+    with TestClient(django_app) as client:
+        django_login(client, "ann", "pw-ann-123")
+        assert client.get("/me").json() == {"email": "ann@example.com"}
+        ann = User.objects.get(username="ann")
+        ann.set_password("a-new-password")
+        ann.save()
+        assert client.get("/me").json() == {"email": None}
+
+
+def test_forged_or_unknown_session_cookie_is_anonymous(django_app):
+    with TestClient(django_app) as client:
+        client.cookies.set("sessionid", "a" * 32)
+        assert client.get("/me").json() == {"email": None}
+        client.cookies.set("sessionid", "../../etc")
+        assert client.get("/me").json() == {"email": None}
+
+
+def test_tampered_session_data_is_refused(django_app, django_wsgi):
+    from django.contrib.sessions.models import Session
+
+    with TestClient(django_app) as client:
+        django_login(client, "ann", "pw-ann-123")
+        key = client.cookies.get("sessionid")
+        row = Session.objects.get(session_key=key)
+        payload, timestamp, signature = row.session_data.rsplit(":", 2)
+        row.session_data = f"{payload}:{timestamp}:{signature[:-2]}xx"
+        row.save()
+        assert client.get("/me").json() == {"email": None}
+
+
+def test_expired_django_session_is_anonymous(django_app):
+    import datetime
+
+    from django.contrib.sessions.models import Session
+
+    with TestClient(django_app) as client:
+        django_login(client, "ann", "pw-ann-123")
+        key = client.cookies.get("sessionid")
+        Session.objects.filter(session_key=key).update(
+            expire_date=datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=1)
+        )
+        assert client.get("/me").json() == {"email": None}
+
+
+# --- Flask-Login --------------------------------------------------------------
+
+
+@pytest.fixture
+def flask_app(tmp_path, trivium_db):
+    path = tmp_path / "flask.sqlite3"
+    flask_login_legacy.create_database(
+        path, {1: "ann@example.com", 2: "bob@example.com", 3: "off@example.com"}
+    )
+    plugin = FlaskLogin(
+        make_auth(trivium_db),
+        secret_key=flask_login_legacy.SECRET,
+        legacy_db=Database(f"sqlite+aiosqlite:///{path}"),
+    )
+    return build(trivium_db, plugin, flask_login_legacy.create_app(path), "/old")
+
+
+def test_flask_login_is_the_trivium_user(flask_app):
+    with TestClient(flask_app) as client:
+        assert client.get("/me").json() == {"email": None}
+        assert client.post("/old/login/1").json() == {"ok": True}
+        assert client.get("/old/me").json() == {"email": "ann@example.com"}
+        assert client.get("/me").json() == {"email": "ann@example.com"}
+        client.post("/old/logout")
+        assert client.get("/me").json() == {"email": None}
+
+
+def test_flask_cookie_signed_with_another_key_is_refused(flask_app):
+    from itsdangerous import URLSafeTimedSerializer
+
+    forged = URLSafeTimedSerializer("not-the-key", salt="cookie-session").dumps({"_user_id": "1"})
+    with TestClient(flask_app) as client:
+        client.cookies.set("session", forged)
+        assert client.get("/me").json() == {"email": None}
+
+
+def test_flask_user_without_trivium_account_stays_anonymous(flask_app):
+    with TestClient(flask_app) as client:
+        client.post("/old/login/2")
+        assert client.get("/old/me").json() == {"email": "bob@example.com"}
+        assert client.get("/me").json() == {"email": None}
+
+
+def test_shared_login_needs_the_apps_auth(trivium_db):
+    plugin = FlaskLogin(
+        make_auth(trivium_db), secret_key="k", legacy_db=Database("sqlite+aiosqlite://")
+    )
+    with pytest.raises(ConfigurationError, match="not installed") as info:
+        App(plugins=[plugin])
+    assert info.value.code == "interop-login"
+
+
+@pytest.mark.parametrize("match", ["nickname", "password"])
+def test_unknown_match_column_is_a_configuration_error(trivium_db, match):
+    with pytest.raises(ConfigurationError, match="identity column") as info:
+        FlaskLogin(
+            make_auth(trivium_db),
+            secret_key="k",
+            legacy_db=Database("sqlite+aiosqlite://"),
+            match=match,
+        )
+    assert info.value.code == "interop-login"
+
+
+def test_models_are_untouched_by_the_legacy_tables():
+    # The legacy tables are read through lightweight table() constructs, never mapped.
+    assert "django_session" not in Model.metadata.tables
