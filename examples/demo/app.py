@@ -3,7 +3,8 @@
 A to-do list on the batteries: a `Todo` model with migrations (`trivium.db`), a JSON
 API written by `crud_router`, server-rendered pages with forms, flash messages and
 CSRF protection (`trivium.templating`, `trivium.forms`, `trivium.csrf`), and session
-login (`trivium.auth`), next to a websocket echo and a server-sent events stream.
+login (`trivium.auth`), a to-do list that updates live in every open window
+(`trivium.channels`), next to a websocket echo and a server-sent events stream.
 
 At start-up the app applies its migrations and creates the demo user
 (`demo@example.com` / `trivium-demo-password`), so a fresh clone runs with no set-up.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import os
 from collections.abc import AsyncIterator
 from typing import Annotated
 from typing import Any
@@ -36,6 +38,7 @@ from trivium import Request
 from trivium import Router
 from trivium import WebSocket
 from trivium.auth import Auth
+from trivium.channels import Channels
 from trivium.db import Database
 from trivium.db import Migrations
 from trivium.responses import EventSourceResponse
@@ -72,6 +75,8 @@ def create_app(database_url: str = DATABASE_URL) -> App:
     Templates(TEMPLATES, packages=["trivium.forms"]).init_app(app, error_pages=True)
     # The admin at /admin (its login pages at /admin/accounts): the demo user is staff.
     admin.site(db, auth).init_app(app)
+    # Live updates of the to-do list between windows (REDIS_URL: across worker processes).
+    app.install(Channels(os.environ.get("REDIS_URL", "memory")))
     app.include_router(todo_api(db), responses=NEEDS_LOGIN)
     app.include_router(pages.router)
     app.include_router(accounts.router)

@@ -187,3 +187,23 @@ def test_the_index_page_echoes_over_the_websocket(page: Page, server: str) -> No
     page.fill("#msg", "hi there")
     page.click("#send")
     expect(page.locator("#out")).to_have_text("echo: hi there")
+
+
+def test_the_list_updates_live_in_another_window(browser: Browser, server: str) -> None:
+    windows = [browser.new_context() for _ in range(2)]
+    try:
+        writer, watcher = (context.new_page() for context in windows)
+        for window in (writer, watcher):
+            window.set_default_timeout(10_000)
+            log_in(window, server)
+        watcher.goto(server + "/todos")
+        # The list page subscribes over server-sent events once loaded.
+        with watcher.expect_response(lambda r: r.url.endswith("/todos/events")):
+            watcher.reload()
+        writer.fill("#id_title", "Water the basil")
+        writer.click("#todo-form button[type=submit]")
+        expect(writer.locator(".flash")).to_have_text("Added “Water the basil”.")
+        expect(watcher.locator("#todos")).to_contain_text("Water the basil")
+    finally:
+        for context in windows:
+            context.close()
