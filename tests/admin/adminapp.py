@@ -7,9 +7,11 @@ import re
 from typing import Any
 
 import httpx
+from sqlalchemy import Column
 from sqlalchemy import Enum
 from sqlalchemy import ForeignKey
 from sqlalchemy import String
+from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -18,6 +20,8 @@ from sqlalchemy.orm import relationship
 from trivium import App
 from trivium.admin import Admin
 from trivium.admin import ModelAdmin
+from trivium.admin import StackedInline
+from trivium.admin import TabularInline
 from trivium.admin import action
 from trivium.auth import Auth
 from trivium.db import Database
@@ -61,9 +65,37 @@ class Article(IntPK, Timestamps, Model):
     )
     writer: Mapped[Writer | None] = relationship(back_populates="articles")
     secret_note: Mapped[str] = mapped_column(String(50), default="")
+    comments: Mapped[list[Comment]] = relationship(passive_deletes=True)
+    tags: Mapped[list[Tag]] = relationship(secondary=lambda: article_tags)
 
     def __str__(self) -> str:
         return self.title
+
+
+article_tags = Table(
+    "admintest_article_tag",
+    Model.metadata,
+    Column("article_id", ForeignKey("admintest_article.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("admintest_tag.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Tag(IntPK, Model):
+    __tablename__ = "admintest_tag"
+    __app_label__ = "blog"
+    name: Mapped[str] = mapped_column(String(50))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Comment(IntPK, Model):
+    __tablename__ = "admintest_comment"
+    __app_label__ = "blog"
+    article_id: Mapped[int] = mapped_column(ForeignKey("admintest_article.id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(String(500), default="")
+    approved: Mapped[bool] = mapped_column(default=False)
 
 
 class Memo(IntPK, Versioned, Model):
@@ -82,6 +114,17 @@ async def publish(model_admin: Any, request: Any, session: Any, objects: list[Ar
     return f"published {len(objects)}"
 
 
+class CommentInline(TabularInline):
+    relation = "comments"
+    fields = ("author", "text", "approved")
+    extra = 2
+
+
+class TagInline(StackedInline):
+    relation = "tags"
+    max_num = 3
+
+
 class ArticleAdmin(ModelAdmin):
     list_display = ("title", "writer__name", "published", "status", "created_at")
     list_filter = ("published", "status", "writer", "created_at")
@@ -93,6 +136,7 @@ class ArticleAdmin(ModelAdmin):
     list_per_page = 5
     autocomplete_fields = ("writer",)
     save_as = True
+    inlines = (CommentInline, TagInline)
 
 
 class WriterAdmin(ModelAdmin):

@@ -27,9 +27,21 @@ Needs the `db`, `auth` and `templates` extras. See docs/admin.md.
 from __future__ import annotations
 
 from trivium.admin._filters import ListFilter
+from trivium.admin._inlines import InlineModelAdmin
+from trivium.admin._inlines import StackedInline
+from trivium.admin._inlines import TabularInline
 from trivium.admin._options import ModelAdmin
 from trivium.admin._options import action
 from trivium.admin._options import display
 from trivium.admin._site import Admin
 
-__all__ = ["Admin", "ListFilter", "ModelAdmin", "action", "display"]
+__all__ = [
+    "Admin",
+    "InlineModelAdmin",
+    "ListFilter",
+    "ModelAdmin",
+    "StackedInline",
+    "TabularInline",
+    "action",
+    "display",
+]

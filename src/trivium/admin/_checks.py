@@ -14,6 +14,7 @@ from typing import Any
 
 from trivium.admin._filters import ListFilter
 from trivium.admin._filters import field_filter
+from trivium.admin._inlines import check_inline
 from trivium.admin._meta import verbose
 from trivium.admin._query import check_search_fields
 from trivium.db import QueryError
@@ -258,6 +259,7 @@ def check_admin(model_admin: ModelAdmin) -> None:
                 f"{name!r} must be an editable column of list_display that is not a link",
             )
     model_admin.action_list = _actions(model_admin)
+    model_admin.inline_sets = [check_inline(model_admin, item) for item in model_admin.inlines]
 
 
 def _check_autocomplete(model_admin: ModelAdmin, name: str) -> None:

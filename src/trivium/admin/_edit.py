@@ -23,6 +23,10 @@ from trivium.admin._forms import apply_form
 from trivium.admin._forms import check_foreign_keys
 from trivium.admin._forms import fieldsets
 from trivium.admin._forms import schema_of
+from trivium.admin._inlines import Posted
+from trivium.admin._inlines import apply_posted
+from trivium.admin._inlines import inline_context
+from trivium.admin._inlines import read_posted
 from trivium.admin._query import search_condition
 from trivium.admin._render import forbidden
 from trivium.admin._render import page
@@ -79,9 +83,15 @@ async def _form_page(  # noqa: PLR0913 - the page's parts, all but four keyword-
     status_code: int = 200,
     read_only: bool = False,
     conflict: str | None = None,
+    posted: list[Posted] | None = None,
 ) -> Response:
     site = model_admin.site
     adding = obj is None
+    by_relation = {p.inline.relation: p for p in posted or []}
+    inlines = [
+        await inline_context(model_admin, i, session, obj, by_relation.get(i.relation))
+        for i in model_admin.inline_sets
+    ]
     can_delete = not adding and await model_admin.permission(request, "delete", obj)
     name = model_admin.name
     context = {
@@ -91,6 +101,7 @@ async def _form_page(  # noqa: PLR0913 - the page's parts, all but four keyword-
         "object_label": None if adding else model_admin.__str_of__(obj),
         "fieldsets": await fieldsets(model_admin, session, form, obj, read_only=read_only),
         "read_only": read_only,
+        "inlines": inlines,
         "adding": adding,
         "etag": None if adding else etag(obj),
         "conflict": conflict,
@@ -126,15 +137,21 @@ async def _save(  # noqa: PLR0913 - what a save needs
     form: BoundForm[Any],
     obj: Any,
     change: bool,
+    posted: list[Posted] | None = None,
 ) -> bool:
-    """Validate keys, write `obj` in a savepoint; add form errors and return False on failure."""
+    """Validate keys, write `obj` (and its inlines) in a savepoint; False with errors on failure."""
     await check_foreign_keys(model_admin, session, form)
+    if any(p.errors for p in posted or []):
+        form.add_error(None, "Please correct the errors in the related rows below.")
     if not form.is_valid:
         return False
     try:
         async with session.begin_nested():
             apply_form(model_admin, obj, form.data)
             await model_admin.save_model(request, session, obj, change)
+            await session.flush()
+            for item in posted or []:
+                await apply_posted(session, obj, item)
             await session.flush()
     except IntegrityError as exc:
         form.add_error(
@@ -188,9 +205,21 @@ async def add_view(model_admin: ModelAdmin, request: Request, session: AsyncSess
     data = await request.form()
     form = bind(schema, data, request=request)
     obj = model_admin.model()
-    if await _save(model_admin, request, session, form, obj, False):
+    posted = await _read_inlines(model_admin, request, session, data, None)
+    if await _save(model_admin, request, session, form, obj, False, posted):
         return _after_save(model_admin, request, obj, data, "added")
-    return await _form_page(model_admin, request, session, form, None, status_code=422)
+    return await _form_page(
+        model_admin, request, session, form, None, status_code=422, posted=posted
+    )
+
+
+async def _read_inlines(
+    model_admin: ModelAdmin, request: Request, session: AsyncSession, data: Any, obj: Any
+) -> list[Posted]:
+    return [
+        await read_posted(model_admin, inline, request, session, data, obj)
+        for inline in model_admin.inline_sets
+    ]
 
 
 async def change_view(
@@ -219,8 +248,9 @@ async def change_view(
     form = bind(schema_of(model_admin, adding=False), data, request=request)
     if data.get("_etag") != etag(obj):
         return await _conflict(model_admin, request, session, obj)
+    posted = await _read_inlines(model_admin, request, session, data, obj)
     try:
-        saved = await _save(model_admin, request, session, form, obj, True)
+        saved = await _save(model_admin, request, session, form, obj, True, posted)
     except StaleDataError:
         await session.rollback()
         return await _conflict(
@@ -228,7 +258,9 @@ async def change_view(
         )
     if saved:
         return _after_save(model_admin, request, obj, data, "changed")
-    return await _form_page(model_admin, request, session, form, obj, status_code=422)
+    return await _form_page(
+        model_admin, request, session, form, obj, status_code=422, posted=posted
+    )
 
 
 async def _conflict(

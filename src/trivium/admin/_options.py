@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
     from trivium.admin._checks import DisplayColumn
     from trivium.admin._filters import ListFilter
+    from trivium.admin._inlines import InlineModelAdmin
+    from trivium.admin._inlines import InlineSet
     from trivium.admin._meta import ModelMeta
     from trivium.admin._site import Admin
     from trivium.http import Request
@@ -125,6 +127,8 @@ class ModelAdmin:
     """A date field for the year → month → day drill-down above the change list."""
     save_as: ClassVar[bool] = False
     """Offer "Save as new" on the change page."""
+    inlines: ClassVar[Sequence[type[InlineModelAdmin]]] = ()
+    """Related rows edited on the page: `TabularInline`/`StackedInline` subclasses."""
     list_editable: ClassVar[Sequence[str]] = ()
     """Columns of `list_display` edited in place on the change list."""
     count_limit: ClassVar[int] = 10_000
@@ -165,6 +169,7 @@ class ModelAdmin:
         self.readonly: list[str] = []
         self.autocomplete: set[str] = set()
         self.action_list: dict[str, Callable[..., Any]] = {}
+        self.inline_sets: list[InlineSet] = []
 
     # Data hooks ----------------------------------------------------------------------
 

@@ -80,6 +80,7 @@ function inlineAddRow(button) {
   button.hidden = false;
   button.addEventListener("click", () => {
     const total = group.querySelector('input[name$="-TOTAL"]');
+    if (!total) return;
     const index = Number(total.value);
     const html = template.innerHTML.replaceAll("__prefix__", String(index));
     group.querySelector("tbody, .rows").insertAdjacentHTML("beforeend", html);
