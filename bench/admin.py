@@ -89,7 +89,7 @@ class BenchEntry(Model):
     published: Mapped[bool] = mapped_column(Boolean, index=True)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True))
     author_id: Mapped[int] = mapped_column(ForeignKey("bench_admin_author.id"), index=True)
-    author: Mapped[BenchAuthor] = relationship()
+    author: Mapped[BenchAuthor] = relationship(lambda: BenchAuthor)
 
     def __str__(self) -> str:
         return self.title

@@ -45,7 +45,10 @@ class Writer(IntPK, Model):
     __app_label__ = "blog"
     name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(200), default="")
-    articles: Mapped[list[Article]] = relationship(back_populates="writer", passive_deletes=True)
+    # Classes, not names: other tests' models in the same registry may share them.
+    articles: Mapped[list[Article]] = relationship(
+        lambda: Article, back_populates="writer", passive_deletes=True
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -63,10 +66,14 @@ class Article(IntPK, Timestamps, Model):
     writer_id: Mapped[int | None] = mapped_column(
         ForeignKey("admintest_writer.id", ondelete="CASCADE")
     )
-    writer: Mapped[Writer | None] = relationship(back_populates="articles")
+    writer: Mapped[Writer | None] = relationship(lambda: Writer, back_populates="articles")
     secret_note: Mapped[str] = mapped_column(String(50), default="")
-    comments: Mapped[list[Comment]] = relationship(passive_deletes=True)
-    tags: Mapped[list[Tag]] = relationship(secondary=lambda: article_tags)
+    comments: Mapped[list[ArticleComment]] = relationship(
+        lambda: ArticleComment, passive_deletes=True
+    )
+    tags: Mapped[list[ArticleTag]] = relationship(
+        lambda: ArticleTag, secondary=lambda: article_tags
+    )
 
     def __str__(self) -> str:
         return self.title
@@ -80,7 +87,7 @@ article_tags = Table(
 )
 
 
-class Tag(IntPK, Model):
+class ArticleTag(IntPK, Model):
     __tablename__ = "admintest_tag"
     __app_label__ = "blog"
     name: Mapped[str] = mapped_column(String(50))
@@ -89,7 +96,7 @@ class Tag(IntPK, Model):
         return self.name
 
 
-class Comment(IntPK, Model):
+class ArticleComment(IntPK, Model):
     __tablename__ = "admintest_comment"
     __app_label__ = "blog"
     article_id: Mapped[int] = mapped_column(ForeignKey("admintest_article.id", ondelete="CASCADE"))

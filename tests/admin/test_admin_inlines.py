@@ -10,8 +10,8 @@ from typing import Any
 import anyio
 from sqlalchemy import select
 from tests.admin.adminapp import Article
-from tests.admin.adminapp import Comment
-from tests.admin.adminapp import Tag
+from tests.admin.adminapp import ArticleComment
+from tests.admin.adminapp import ArticleTag
 from tests.admin.adminapp import article_tags
 from tests.admin.adminapp import grant
 from tests.admin.adminapp import log_in
@@ -25,9 +25,9 @@ from trivium.testing import TestClient
 
 async def _tags(db: Database) -> None:
     async with db.sessionmaker() as session:
-        session.add_all([Tag(name=name) for name in ("red", "green", "blue", "grey")])
+        session.add_all([ArticleTag(name=name) for name in ("red", "green", "blue", "grey")])
         other = (await session.scalars(select(Article).where(Article.id == 2))).one()
-        session.add(Comment(article_id=other.id, author="elsewhere"))
+        session.add(ArticleComment(article_id=other.id, author="elsewhere"))
         await session.commit()
     await db.dispose()
 
@@ -76,12 +76,14 @@ def form_of(page: Any) -> dict[str, Any]:
 
 
 def comments(db: Database) -> list[tuple[str, str, bool]]:
-    query = select(Comment.author, Comment.text, Comment.approved).where(Comment.article_id == 1)
-    return sorted(tuple(row) for row in rows(db, query.order_by(Comment.id)))
+    query = select(ArticleComment.author, ArticleComment.text, ArticleComment.approved).where(
+        ArticleComment.article_id == 1
+    )
+    return sorted(tuple(row) for row in rows(db, query.order_by(ArticleComment.id)))
 
 
 def linked(db: Database) -> list[str]:
-    query = select(Tag.name).join(article_tags).where(article_tags.c.article_id == 1)
+    query = select(ArticleTag.name).join(article_tags).where(article_tags.c.article_id == 1)
     return sorted(row[0] for row in rows(db, query))
 
 
@@ -156,20 +158,24 @@ def test_links_are_checked_and_bounded_by_max_num(db: Database) -> None:
         data.update({"tags-0-id": "999"})
         missing = client.post("/admin/blog/article/1/change", data=data)
         assert missing.status_code == 422
-        assert "no tag has the key 999" in missing.text
+        assert "no article tag has the key 999" in missing.text
         assert linked(db) == []
 
 
 def test_rows_of_another_parent_cannot_be_edited_through_this_one(db: Database) -> None:
     with client_as(db, "root@example.com") as client:
         page = client.get("/admin/blog/article/1/change")
-        other = rows(db, select(Comment.id).where(Comment.author == "elsewhere"))[0][0]
+        other = rows(db, select(ArticleComment.id).where(ArticleComment.author == "elsewhere"))[0][
+            0
+        ]
         data = form_of(page)
         data.update({"comments-0-id": str(other), "comments-0-author": "hijacked"})
         answer = client.post("/admin/blog/article/1/change", data=data)
         assert answer.status_code == 422
         assert "does not belong here" in answer.text
-        assert rows(db, select(Comment.author).where(Comment.id == other)) == [("elsewhere",)]
+        assert rows(db, select(ArticleComment.author).where(ArticleComment.id == other)) == [
+            ("elsewhere",)
+        ]
 
 
 def test_inline_rows_need_the_inline_models_permissions(db: Database) -> None:
