@@ -5,11 +5,12 @@ import pytest
 
 @pytest.fixture(scope="session")
 def django_wsgi(tmp_path_factory):
-    """The test Django project's WSGI handler (Django's settings are per process)."""
-    from tests.interop.django_legacy import setup
+    """The example Django project's WSGI handler and database file.
 
-    database = tmp_path_factory.mktemp("django") / "legacy.sqlite3"
-    handler = setup(database)
-    from django.conf import settings
+    Django's settings are global to a process: the project is configured once, by
+    whichever test (here or in examples/migrate_django) asks first.
+    """
+    from examples.migrate_django.legacy import project
 
-    return handler, settings.DATABASES["default"]["NAME"]
+    handler = project.setup(tmp_path_factory.mktemp("django") / "legacy.sqlite3")
+    return handler, project.database()

@@ -84,7 +84,7 @@ def django_users(django_wsgi):
 
 @pytest.fixture
 def django_app(django_wsgi, django_users, trivium_db):
-    from tests.interop.django_legacy import SECRET as DJANGO_SECRET
+    from examples.migrate_django.legacy.project import SECRET_KEY as DJANGO_SECRET
 
     handler, path = django_wsgi
     legacy_db = Database(f"sqlite+aiosqlite:///{path}")
@@ -93,7 +93,8 @@ def django_app(django_wsgi, django_users, trivium_db):
 
 
 def django_login(client: TestClient, username: str, password: str) -> None:
-    token = client.get("/dj/form/").json()["csrf"]
+    client.get("/dj/notes/new/")
+    token = client.cookies["csrftoken"]
     response = client.post(
         "/dj/login/",
         data={"username": username, "password": password, "csrfmiddlewaretoken": token},
