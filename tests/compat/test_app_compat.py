@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from trivium import App
+from trivium.compat.fastapi import APIRouter
 from trivium.compat.fastapi import FastAPI
 from trivium.compat.fastapi.testclient import TestClient
 
@@ -47,3 +48,27 @@ def test_root_path_in_servers_false_leaves_the_prefix_out_of_the_document() -> N
     prefix = {"root_path": "/api/v1"}
     assert TestClient(kept, **prefix).get("/openapi.json").json()["servers"] == [{"url": "/api/v1"}]
     assert "servers" not in TestClient(left_out, **prefix).get("/openapi.json").json()
+
+
+def test_a_router_max_body_size_applies_to_its_routes() -> None:
+    app = FastAPI(max_body_size=10)
+    big = APIRouter(prefix="/big", max_body_size=100)
+
+    @app.post("/small")
+    def small(item: dict[str, str]) -> int:
+        return len(item)
+
+    @big.post("/")
+    def roomy(item: dict[str, str]) -> int:
+        return len(item)
+
+    @big.post("/tight", max_body_size=5)
+    def tight(item: dict[str, str]) -> int:
+        return len(item)
+
+    app.include_router(big)
+    client = TestClient(app)
+    body = {"name": "a fairly long value"}
+    assert client.post("/small", json=body).status_code == 413
+    assert client.post("/big/", json=body).json() == 1
+    assert client.post("/big/tight", json=body).status_code == 413

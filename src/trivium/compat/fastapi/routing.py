@@ -100,6 +100,7 @@ class APIRouter(_FastAPIRouting, Router):
         deprecated: bool | None = None,
         include_in_schema: bool = True,
         generate_unique_id_function: Callable[[Any], str] | None = None,
+        max_body_size: int | None = None,
     ) -> None:
         refuse_unsupported(
             callbacks=callbacks,
@@ -127,3 +128,12 @@ class APIRouter(_FastAPIRouting, Router):
             routes=routes,
             route_class=route_class,
         )
+        self.max_body_size = max_body_size
+        """The largest request body its routes accept, in bytes (unless a route says)."""
+
+    def route_defaults(self) -> RouteOptions:
+        """Return the options the router gives its routes, `max_body_size` included."""
+        defaults = super().route_defaults()
+        if self.max_body_size is not None:
+            defaults["max_body_size"] = self.max_body_size
+        return defaults
