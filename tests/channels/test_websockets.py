@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import pytest
 from tests.channels.chatapp import make_app
 
+from trivium import App
+from trivium import WebSocket
 from trivium.channels import Backend
 from trivium.channels import Channels
 from trivium.testing import TestClient
@@ -110,3 +112,23 @@ def test_cookie_carrying_handshakes_must_come_from_a_trusted_origin(
 def test_handshakes_without_cookies_are_not_origin_checked(client: TestClient) -> None:
     with client.websocket_connect("/rooms/1", headers={"origin": "https://elsewhere.test"}) as s:
         ready(s)
+
+
+def test_an_idle_socket_gets_ping_frames() -> None:
+    channels = Channels()
+    app = App(plugins=[channels])
+
+    @app.websocket("/quiet")
+    async def quiet(websocket: WebSocket) -> None:
+        async with channels.connect(websocket, "quiet", ping=0.05):
+            async for _ in websocket.iter_text():
+                pass
+
+    with TestClient(app) as client, client.websocket_connect("/quiet") as session:
+        assert session.receive_json() == {"type": "ping"}
+        assert session.receive_json() == {"type": "ping"}
+
+
+def test_an_invalid_ping_is_refused() -> None:
+    with pytest.raises(ValueError, match="ping must be a positive number"):
+        Channels().connect(None, ping=0)  # type: ignore[arg-type]

@@ -363,15 +363,26 @@ class Channels(Plugin):
 
     # Websockets and event streams ----------------------------------------------------
 
-    def connect(self, websocket: WebSocket, *channels: str) -> ChannelSocket:
+    def connect(
+        self, websocket: WebSocket, *channels: str, ping: float | None = 25.0
+    ) -> ChannelSocket:
         """Bind channels to a websocket: `async with channels.connect(websocket, "room:1") as s:`.
 
         `channels` are authorized before the handshake completes and subscribed at once;
-        `socket.subscribe()` adds more later.
+        `socket.subscribe()` adds more later. `ping`: seconds of silence before a
+        `{"type": "ping"}` frame, and the longest a frame may take to reach the client
+        before it is closed with code 1011 (`None`: neither).
+
+        Raises:
+            ValueError: `ping` is not a positive number of seconds or `None`.
         """
         from trivium.channels._socket import ChannelSocket
 
-        return ChannelSocket(self, websocket, channels)
+        if ping is not None and (
+            isinstance(ping, bool) or not isinstance(ping, int | float) or not ping > 0
+        ):
+            raise ValueError(f"ping must be a positive number of seconds or None, not {ping!r}")
+        return ChannelSocket(self, websocket, channels, ping)
 
     async def event_source(
         self,

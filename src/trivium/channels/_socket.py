@@ -4,7 +4,11 @@ The handler keeps its receive loop (`async for message in websocket.iter_json()`
 task forwards the events of the socket's channels to the client meanwhile, as text
 frames `{"type": "message" | "resync" | "join" | "leave", "channel", "id", "data"}`.
 Sends from the handler and from the forwarder go through one lock, so frames never
-interleave. Leaving the `async with` block (the client disconnected, the handler
+interleave. After `ping` seconds without a frame it sends `{"type": "ping"}`, which keeps
+proxies from closing an idle connection (ASGI gives an app no protocol-level pings); a
+client that does not take a frame within `ping` seconds (a dead or stuck peer: the
+send blocks on a full buffer) is closed with code 1011, so it frees its resources.
+Leaving the `async with` block (the client disconnected, the handler
 returned or raised) unsubscribes every channel and leaves every presence at once.
 """
 
@@ -28,6 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ChannelSocket"]
 
+_PING = '{"type":"ping"}'
+
 
 class ChannelSocket:
     """Channels bound to one websocket; made by `Channels.connect(websocket)`.
@@ -45,9 +51,24 @@ class ChannelSocket:
     then accepts the websocket if the handler has not, then subscribes.
     """
 
-    __slots__ = ("_initial", "_lock", "_stack", "_task", "channels", "subscription", "websocket")
+    __slots__ = (
+        "_initial",
+        "_lock",
+        "_stack",
+        "_task",
+        "channels",
+        "ping",
+        "subscription",
+        "websocket",
+    )
 
-    def __init__(self, channels: Channels, websocket: WebSocket, initial: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        channels: Channels,
+        websocket: WebSocket,
+        initial: tuple[str, ...],
+        ping: float | None = 25.0,
+    ) -> None:
         self.channels = channels
         """The plugin."""
         self.websocket = websocket
@@ -58,6 +79,9 @@ class ChannelSocket:
         self._stack = contextlib.AsyncExitStack()
         self._task: asyncio.Task[None] | None = None
         self._initial = initial
+        self.ping = ping
+        """Seconds of silence before a ping frame, and the longest a frame may take to
+        send (`None`: no pings, no limit)."""
 
     async def __aenter__(self) -> Self:
         for channel in self._initial:
@@ -120,10 +144,23 @@ class ChannelSocket:
             await self.websocket.send_text(text)
 
     async def _forward(self, subscription: Subscription) -> None:
-        websocket = self.websocket
         try:
-            async for event in subscription:
-                async with self._lock:
-                    await websocket.send_text(event.frame())
+            while True:
+                try:
+                    event = await asyncio.wait_for(subscription.get(), self.ping)
+                except TimeoutError:
+                    await self._send_within(_PING)
+                    continue
+                except StopAsyncIteration:
+                    return
+                await self._send_within(event.frame())
         except (WebSocketDisconnect, RuntimeError):
             return  # the client left or the socket closed; the handler's loop sees it too
+        except TimeoutError:
+            # The peer took nothing for `ping` seconds: dead or stuck. Free the socket.
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                await self.websocket.close(1011, "client too slow")
+
+    async def _send_within(self, text: str) -> None:
+        async with self._lock:
+            await asyncio.wait_for(self.websocket.send_text(text), self.ping)
