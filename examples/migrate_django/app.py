@@ -30,6 +30,7 @@ class NoteOut(BaseModel):
     body: str
 
 
+# --8<-- [start:orm]
 @contextmanager
 def django_orm() -> Iterator[None]:
     """Use Django's ORM in this thread the way a Django request does.
@@ -46,6 +47,10 @@ def django_orm() -> Iterator[None]:
         close_old_connections()
 
 
+# --8<-- [end:orm]
+
+
+# --8<-- [start:app]
 def make_app(database: Path) -> App:
     from examples.migrate_django.legacy.project import setup
 
@@ -82,3 +87,6 @@ def make_app(database: Path) -> App:
 
     app.include_router(canary)
     return app
+
+
+# --8<-- [end:app]
