@@ -12,6 +12,8 @@ from tests.channels.chatapp import make_app
 
 from trivium.channels import Backend
 from trivium.channels import Channels
+from trivium.channels import Deliver
+from trivium.channels import MemoryBackend
 from trivium.testing import TestClient
 
 
@@ -99,3 +101,51 @@ def test_leaving_the_stream_unsubscribes(client: TestClient) -> None:
     while channels.subscribers("room:3") and time.monotonic() < deadline:
         time.sleep(0.01)
     assert channels.subscribers("room:3") == 0
+
+
+class GappyBackend(MemoryBackend):
+    """A memory backend whose outages the test triggers (`outage()`)."""
+
+    async def start(self, deliver: Deliver, gap: Callable[[], None]) -> None:
+        self.outage = gap
+        await super().start(deliver, gap)
+
+
+def test_after_missed_events_the_stream_ends_and_the_client_resumes_from_history() -> None:
+    backend = GappyBackend()
+    app = make_app(backend)
+
+    @app.post("/outage")
+    async def outage() -> None:
+        backend.outage()
+
+    with TestClient(app) as client:
+        with client.stream("GET", "/rooms/5/events") as response:
+            lines = response.iter_lines()
+            wait_subscribed(lines)
+            seen = client.post("/rooms/5", json={"n": 0}).json()["id"]
+            assert read_events(lines, 1)[0]["id"] == seen
+            client.post("/outage")
+            rest = list(lines)  # the stream ends
+        assert rest == [": missed events: reconnect to resume", "retry: 200", ""]
+        missed = client.post("/rooms/5", json={"n": 1}).json()["id"]
+        headers = {"last-event-id": seen}
+        with client.stream("GET", "/rooms/5/events", headers=headers) as again:
+            lines = again.iter_lines()
+            wait_subscribed(lines)
+            assert read_events(lines, 1)[0]["id"] == missed
+
+
+def test_without_history_subscribers_get_a_resync_event() -> None:
+    backend = GappyBackend()
+    app = make_app(backend, history={})
+
+    @app.post("/outage")
+    async def outage() -> None:
+        backend.outage()
+
+    with TestClient(app) as client, client.stream("GET", "/rooms/6/events") as response:
+        lines = response.iter_lines()
+        wait_subscribed(lines)
+        client.post("/outage")
+        assert read_events(lines, 1) == [{"event": "resync", "data": '{"dropped":null}'}]

@@ -36,6 +36,9 @@ from typing import Annotated
 from typing import Any
 
 from trivium.channels._backend import Backend
+from trivium.channels._backend import Deliver
+from trivium.channels._backend import Entry
+from trivium.channels._backend import Member
 from trivium.channels._backend import MemoryBackend
 from trivium.channels._channels import Authorize
 from trivium.channels._channels import Channels
@@ -60,8 +63,11 @@ __all__ = [
     "Channels",
     "ChannelsDep",
     "ChannelsUnavailableError",
+    "Deliver",
+    "Entry",
     "Event",
     "EventKind",
+    "Member",
     "MemoryBackend",
     "RedisBackend",
     "Subscription",

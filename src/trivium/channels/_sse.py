@@ -2,7 +2,10 @@
 
 The stream subscribes first, then sends what the client missed from the channel's
 history (the events after its `Last-Event-ID`), then the live events, skipping any it
-already sent from the history: nothing is lost or repeated between the two. A
+already sent from the history: nothing is lost or repeated between the two. When the
+subscriber misses events later (it fell behind, or Redis was unreachable) on a channel
+with history, the stream ends instead of sending a `resync` event: the browser
+reconnects at once with its `Last-Event-ID` and gets exactly what it missed. A
 `: subscribed` comment goes out as soon as the subscription holds, which also gets the
 headers past buffering proxies at once.
 """
@@ -62,7 +65,7 @@ async def event_stream(
 async def _events(channels: Channels, channel: str, after: str | None) -> AsyncIterator[object]:
     async with channels.subscribe(channel) as subscription:
         yield ServerSentEvent(comment="subscribed")
-        last = None
+        last = stream_id_key(after) if after is not None else None
         if after is not None:
             missed = await channels.history_after(channel, after, channels.queue_limit)
             for event in missed:
@@ -72,8 +75,15 @@ async def _events(channels: Channels, channel: str, after: str | None) -> AsyncI
             if len([e for e in missed if e.id is not None]) == channels.queue_limit:
                 yield Event.resync(None, channel).sse()  # there may be more than we sent
         async for event in subscription:
-            if last is not None and event.id is not None:
+            if event.kind == "resync" and last is not None:
+                # The channel keeps history and the client has an id: end the stream, and
+                # the browser reconnects with Last-Event-ID and gets exactly what it missed.
+                yield ServerSentEvent(comment="missed events: reconnect to resume", retry=200)
+                return
+            if event.id is not None:
                 key = stream_id_key(event.id)
-                if key is not None and key <= last:
-                    continue
+                if key is not None:
+                    if last is not None and key <= last:
+                        continue
+                    last = key
             yield event.sse()
