@@ -122,24 +122,31 @@ def test_database_url(
         path = tmp_path_factory.mktemp("trivium-db") / "test.db"
         yield url.set(database=str(path)).render_as_string(hide_password=False)
         return
+    if not url.database:
+        raise ConfigurationError(
+            f"the database URL {url.render_as_string()!r} names no database; the test "
+            "database is named after it (test_<name>)",
+            "testing-no-database",
+        )
     name = f"test_{url.database}"
     test_url = url.set(database=name).render_as_string(hide_password=False)
     server = url.render_as_string(hide_password=False)
-    anyio.run(
-        _server_statements, server, [f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"]
-    )
+    anyio.run(_recreate, server, name, True)
     try:
         yield test_url
     finally:
-        anyio.run(_server_statements, server, [f"DROP DATABASE IF EXISTS {name}"])
+        anyio.run(_recreate, server, name, False)
 
 
-async def _server_statements(url: str, statements: list[str]) -> None:
+async def _recreate(url: str, name: str, create: bool) -> None:
+    """Drop the database `name` if it exists and, with `create`, create it afresh."""
     engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    quoted = engine.dialect.identifier_preparer.quote(name)
     try:
         async with engine.connect() as connection:
-            for statement in statements:
-                await connection.execute(text(statement))
+            await connection.execute(text(f"DROP DATABASE IF EXISTS {quoted}"))
+            if create:
+                await connection.execute(text(f"CREATE DATABASE {quoted}"))
     finally:
         await engine.dispose()
 
