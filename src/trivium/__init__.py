@@ -65,4 +65,12 @@ def __getattr__(name: str) -> Any:
         value = getattr(trivium.http, name)
         globals()[name] = value
         return value
+    if name in ("FastAPI", "APIRouter"):
+        replacement = "App" if name == "FastAPI" else "Router"
+        msg = (
+            f"trivium has no {name}; use 'from trivium.compat.fastapi import {name}' to keep "
+            f"FastAPI's defaults, or trivium's own 'from trivium import {replacement}' "
+            "(docs/migrate-from-fastapi.md)"
+        )
+        raise ImportError(msg, name=name)
     raise AttributeError(f"module 'trivium' has no attribute {name!r}")

@@ -192,6 +192,9 @@ class App(PluginHost, Router):
         self.strict_content_type = strict_content_type
         self.json_errors_as_validation = False
         """Answer malformed JSON with a 422 validation error (FastAPI's choice) instead of 400."""
+        self.strict_path_params = True
+        """Refuse at start-up a route whose path parameter no handler parameter takes
+        (FastAPI would read a misnamed one from the query string)."""
         self.slash_redirect: tuple[int, bool] = (308, False)
         """The status of trailing-slash redirects and whether their URL is absolute."""
         self.plain_server_errors = False
@@ -494,7 +497,10 @@ class App(PluginHost, Router):
                 started = True
                 await receive()
         except BaseException as exc:
-            logger.exception("lifespan failed")
+            if isinstance(exc, ConfigurationError):
+                logger.error("lifespan failed: %s", exc.one_line())
+            else:
+                logger.exception("lifespan failed")
             kind = "shutdown" if started else "startup"
             await send(
                 {"type": f"lifespan.{kind}.failed", "message": f"{type(exc).__name__}: {exc}"}

@@ -47,6 +47,15 @@ class ConfigurationError(TriviumError):
         """A stable identifier documented in docs/errors.md."""
         super().__init__(f"[{code}] {message}" if code else message)
 
+    @property
+    def docs_url(self) -> str:
+        """Where the code is explained: the configuration errors table of docs/errors.md."""
+        return "docs/errors.md#configuration-errors"
+
+    def one_line(self) -> str:
+        """Return the message as the command line and start-up logs show it, with the link."""
+        return f"{self} (see {self.docs_url})"
+
 
 class MissingDependencyError(TriviumError, ImportError):
     """An optional dependency is missing; the message names the extra to install."""

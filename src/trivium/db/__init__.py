@@ -37,6 +37,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from typing import Any
 
+from trivium.errors import MissingDependencyError
+
+try:
+    import sqlalchemy  # noqa: F401 - the `db` extra; checked first for a one-line error
+except ModuleNotFoundError:  # pragma: no cover - exercised in a subprocess by the tests
+    raise MissingDependencyError("sqlalchemy", "db") from None
+
 from trivium.db._crud import CRUDOptions
 from trivium.db._crud import CRUDRouter
 from trivium.db._crud import crud_router
@@ -70,6 +77,7 @@ from trivium.db._schemas import CRUDSchemas
 if TYPE_CHECKING:
     from trivium.db._migrations import MigrationError
     from trivium.db._migrations import Migrations
+    from trivium.db._migrations import NotNullColumn
     from trivium.db._migrations import RenameCandidate
     from trivium.db._migrations import Revision
 
@@ -90,6 +98,7 @@ __all__ = [
     "Migrations",
     "Model",
     "NotFound",
+    "NotNullColumn",
     "Page",
     "PreparedQuery",
     "Q",
@@ -110,7 +119,9 @@ __all__ = [
 ]
 
 # Alembic takes a tenth of a second to import and only migration commands need it.
-_MIGRATION_NAMES = frozenset({"MigrationError", "Migrations", "RenameCandidate", "Revision"})
+_MIGRATION_NAMES = frozenset(
+    {"MigrationError", "Migrations", "NotNullColumn", "RenameCandidate", "Revision"}
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -21,10 +21,13 @@ import click
 
 from trivium.cli import APP_ENV
 from trivium.cli import load_app
+from trivium.db._diagnose import connect_error
 from trivium.db._migrations import MigrationError
 from trivium.db._migrations import Migrations
+from trivium.db._migrations import NotNullColumn
 from trivium.db._migrations import RenameCandidate
 from trivium.db._migrations import Revision
+from trivium.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from trivium.db._database import Database
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["db"]
 
 _T = TypeVar("_T")
+_F = TypeVar("_F", bound=Callable[..., object])
 
 
 @dataclasses.dataclass(slots=True)
@@ -40,23 +44,49 @@ class _Target:
     database: str | None
 
 
+def _remember(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Store `--app`/`--database` given after the subcommand on the group's target."""
+    if value is not None:
+        target = ctx.find_object(_Target)
+        if target is not None:
+            setattr(target, "app" if param.name == "app_target" else "database", value)
+    return value
+
+
+def _target_options(*, group: bool) -> Callable[[_F], _F]:
+    """`--app` and `--database`, accepted before the subcommand (`group`) and after it."""
+
+    def decorate(function: _F) -> _F:
+        app = click.option(
+            "--app",
+            "app_target",
+            envvar=APP_ENV if group else None,
+            metavar="MODULE:APP",
+            expose_value=group,
+            callback=None if group else _remember,
+            help=f"The app whose database to migrate.  [default: ${APP_ENV}]",
+        )
+        database = click.option(
+            "--database",
+            "database_name",
+            metavar="NAME",
+            expose_value=group,
+            callback=None if group else _remember,
+            help="Which of the app's databases (its Database(name=...)).  [default: the only one]",
+        )
+        return app(database(function))
+
+    return decorate
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--app",
-    "app_target",
-    envvar=APP_ENV,
-    metavar="MODULE:APP",
-    help=f"The app whose database to migrate.  [default: ${APP_ENV}]",
-)
-@click.option(
-    "--database",
-    "database_name",
-    metavar="NAME",
-    help="Which of the app's databases (its Database(name=...)).  [default: the only one]",
-)
+@_target_options(group=True)
 @click.pass_context
 def db(ctx: click.Context, app_target: str | None, database_name: str | None) -> None:
-    """Manage the database and its migrations."""
+    """Manage the database and its migrations.
+
+    --app and --database may be given before or after the subcommand.
+    """
     ctx.obj = _Target(app_target, database_name)
 
 
@@ -100,6 +130,13 @@ def _run(ctx: click.Context, action: Callable[[Migrations], Awaitable[_T]]) -> _
         return anyio.run(main)
     except MigrationError as exc:
         raise click.ClickException(str(exc)) from None
+    except ConfigurationError as exc:
+        raise click.ClickException(exc.one_line()) from None
+    except Exception as exc:
+        problem = connect_error(database.url, exc)
+        if problem is None:
+            raise
+        raise click.ClickException(problem.one_line()) from None
 
 
 def _line(revision: Revision) -> str:
@@ -127,6 +164,30 @@ def _renames(values: tuple[str, ...]) -> dict[str, str]:
     return renames
 
 
+def _defaults(values: tuple[str, ...]) -> dict[str, str]:
+    defaults = {}
+    for value in values:
+        key, sep, sql = value.partition("=")
+        if not sep or "." not in key or not sql.strip():
+            raise click.BadParameter(
+                f"{value!r}: give TABLE.COLUMN=SQL, e.g. posts.status=\"'draft'\"",
+                param_hint="--default",
+            )
+        defaults[key] = sql.strip()
+    return defaults
+
+
+def _ask_default(column: NotNullColumn) -> str:
+    click.echo(
+        f"Column {column.key} ({column.type}) is NOT NULL without a server default, and "
+        f"the rows {column.table} already has need a value."
+    )
+    value: str = click.prompt(
+        "One-off default for them (an SQL expression: 0, 'draft', CURRENT_TIMESTAMP)"
+    )
+    return value
+
+
 def _ask(candidate: RenameCandidate) -> bool:
     return click.confirm(
         f"Was {candidate.key} renamed to {candidate.new} ({candidate.type})? "
@@ -136,6 +197,7 @@ def _ask(candidate: RenameCandidate) -> bool:
 
 
 @db.command()
+@_target_options(group=False)
 @click.option("-m", "--message", required=True, help="What the migration does; names the file.")
 @click.option(
     "--empty", is_flag=True, help="Write a revision without operations (data migrations)."
@@ -155,9 +217,16 @@ def _ask(candidate: RenameCandidate) -> bool:
     help="This column is really dropped, with its data, not renamed (repeatable).",
 )
 @click.option(
+    "--default",
+    "defaults",
+    multiple=True,
+    metavar="TABLE.COLUMN=SQL",
+    help="One-off default filling the existing rows for a new NOT NULL column (repeatable).",
+)
+@click.option(
     "--no-input",
     is_flag=True,
-    help="Never ask: an undecided possible rename is an error.  [default: ask on a terminal]",
+    help="Never ask: an undecided rename or default is an error.  [default: ask on a terminal]",
 )
 @click.pass_context
 def makemigrations(  # noqa: PLR0913 - one parameter per option
@@ -166,18 +235,30 @@ def makemigrations(  # noqa: PLR0913 - one parameter per option
     empty: bool,
     renames: tuple[str, ...],
     drops: tuple[str, ...],
+    defaults: tuple[str, ...],
     no_input: bool,
 ) -> None:
-    """Write a migration for the changes between the models and the database.
+    """Write a migration for the changes between the models and the migration files.
+
+    No database connection is needed: the revision files are replayed on a scratch
+    SQLite database when the app's database is SQLite, unreachable or behind its files.
 
     A column dropped while another of the same type is added to its table may be a
-    rename: you are asked (on a terminal), or decide with --rename or --drop.
+    rename: you are asked (on a terminal), or decide with --rename or --drop. A NOT NULL
+    column added to an existing table needs a one-off default for the rows it has: you
+    are asked, or give it with --default.
     """
-    ask = None if no_input or not sys.stdin.isatty() else _ask
+    interactive = not no_input and sys.stdin.isatty()
     created = _run(
         ctx,
         lambda migrations: migrations.makemigrations(
-            message, empty=empty, renames=_renames(renames), drops=drops, ask=ask
+            message,
+            empty=empty,
+            renames=_renames(renames),
+            drops=drops,
+            ask=_ask if interactive else None,
+            defaults=_defaults(defaults),
+            ask_default=_ask_default if interactive else None,
         ),
     )
     if created is None:
@@ -187,6 +268,7 @@ def makemigrations(  # noqa: PLR0913 - one parameter per option
 
 
 @db.command()
+@_target_options(group=False)
 @click.argument("revision", default="heads")
 @click.pass_context
 def migrate(ctx: click.Context, revision: str) -> None:
@@ -199,6 +281,7 @@ def migrate(ctx: click.Context, revision: str) -> None:
 
 
 @db.command(context_settings={"ignore_unknown_options": True})  # so "-1" is an argument
+@_target_options(group=False)
 @click.argument("revision")
 @click.pass_context
 def downgrade(ctx: click.Context, revision: str) -> None:
@@ -211,6 +294,7 @@ def downgrade(ctx: click.Context, revision: str) -> None:
 
 
 @db.command()
+@_target_options(group=False)
 @click.pass_context
 def history(ctx: click.Context) -> None:
     """List the migrations, newest first; [X] marks the applied ones."""
@@ -222,6 +306,7 @@ def history(ctx: click.Context) -> None:
 
 
 @db.command()
+@_target_options(group=False)
 @click.pass_context
 def current(ctx: click.Context) -> None:
     """Show the revision(s) the database is at."""
@@ -233,15 +318,36 @@ def current(ctx: click.Context) -> None:
 
 
 @db.command()
+@_target_options(group=False)
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Exit with status 1 when the models and the migrations differ."""
-    differences = _run(ctx, lambda migrations: migrations.check())
-    if not differences:
-        click.echo("No changes detected.")
-        return
-    click.echo("The models and the migrations differ:")
-    for difference in differences:
-        click.echo(f"  - {difference}")
-    click.echo("Write a migration with: trivium db makemigrations -m MESSAGE")
-    ctx.exit(1)
+    """Exit with status 1 when a migration must be written or applied.
+
+    "Write a migration" (the models and the migration files differ) and "apply pending
+    migrations" (the database is behind the files) are reported separately.
+    """
+
+    async def both(migrations: Migrations) -> tuple[list[str], list[str] | None]:
+        changes = await migrations.changes()
+        try:
+            pending: list[str] | None = await migrations.pending()
+        except Exception as exc:
+            problem = connect_error(migrations.db.url, exc)
+            if problem is None:
+                raise
+            click.echo(f"Could not check the applied migrations: {problem}")
+            pending = None
+        return changes, pending
+
+    changes, pending = _run(ctx, both)
+    if changes:
+        click.echo("The models and the migration files differ:")
+        for difference in changes:
+            click.echo(f"  - {difference}")
+        click.echo("Write a migration with: trivium db makemigrations -m MESSAGE")
+    if pending:
+        click.echo(f"The database has not applied: {', '.join(pending)}")
+        click.echo("Apply the pending migrations with: trivium db migrate")
+    if changes or pending or pending is None:
+        ctx.exit(1)
+    click.echo("No changes detected.")

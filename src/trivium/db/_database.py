@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import EllipsisType
@@ -18,7 +19,6 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
+from trivium.db._diagnose import checked_url
+from trivium.db._diagnose import connect_error
 from trivium.db._lookups import register_sqlite_functions
 from trivium.db._model import Model
 from trivium.db._outage import Outage
@@ -51,6 +53,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_POOL_SIZE", "DEFAULT_URL", "Database", "async_url", "atomic"]
 
+logger = logging.getLogger("trivium.db")
+
 DEFAULT_URL = "sqlite+aiosqlite:///./app.db"
 DEFAULT_POOL_SIZE = 16
 """Connections a server database's pool keeps per worker process (`pool_size`)."""
@@ -70,9 +74,7 @@ def async_url(url: str | URL) -> URL:
 
     URLs that already name a driver are returned unchanged.
     """
-    parsed = make_url(url)
-    driver = _ASYNC_DRIVERS.get(parsed.drivername)
-    return parsed.set(drivername=driver) if driver is not None else parsed
+    return checked_url(url, _ASYNC_DRIVERS)
 
 
 def atomic(session: AsyncSession) -> AsyncSessionTransaction:
@@ -312,9 +314,20 @@ class Database(Plugin):
         return None if self.is_sqlite else value
 
     async def connect(self) -> None:
-        """Create the engine and check that the database answers."""
-        async with self.engine.connect():
-            pass
+        """Create the engine and check that the database answers.
+
+        Raises:
+            ConfigurationError: the database does not exist (`db-missing`), refuses the
+                login (`db-login-failed`) or no server answers (`db-unreachable`).
+        """
+        try:
+            async with self.engine.connect():
+                pass
+        except Exception as exc:
+            problem = connect_error(self.url, exc)
+            if problem is None:
+                raise
+            raise problem from exc
 
     async def dispose(self) -> None:
         """Close every pooled connection; the next use creates a new engine."""
@@ -326,13 +339,48 @@ class Database(Plugin):
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: App) -> AsyncIterator[dict[str, Any]]:
-        """Connect at start-up and dispose of the engine at shutdown (the plugin's lifespan)."""
+        """Connect at start-up and dispose of the engine at shutdown (the plugin's lifespan).
+
+        Unapplied migrations are logged as a warning at start-up: the app serves, but
+        requests that use the new tables or columns fail until `trivium db migrate`.
+        """
         del app
         await self.connect()
+        await self._warn_pending()
         try:
             yield {}
         finally:
             await self.dispose()
+
+    async def pending_migrations(self) -> list[str]:
+        """Return the ids of the revisions the database has not applied.
+
+        Empty when the project has no revision files of its own (a database set up with
+        `create_all`). Used at start-up and by `trivium.observability`'s `/readyz`.
+        """
+        folder = self.migrations.expanduser().resolve()
+        if not folder.is_dir() or not any(
+            not path.name.startswith("__") for path in folder.glob("*.py")
+        ):
+            return []
+        from trivium.db._migrations import Migrations
+
+        return await Migrations(self).pending()
+
+    async def _warn_pending(self) -> None:
+        try:
+            pending = await self.pending_migrations()
+        except Exception as exc:  # noqa: BLE001 - a failed check must not stop the app
+            logger.warning("could not check the migrations of database %r: %s", self.name, exc)
+            return
+        if pending:
+            logger.warning(
+                "DATABASE %r HAS %d UNAPPLIED MIGRATION(S) (%s): requests using the new "
+                "tables or columns will fail until you run: trivium db migrate",
+                self.name,
+                len(pending),
+                ", ".join(pending),
+            )
 
     async def create_all(self, metadata: MetaData | None = None) -> None:
         """Create the missing tables of `metadata` (default: the database's `metadata`).

@@ -22,6 +22,7 @@ from typing import TypeVar
 from alembic.autogenerate import RevisionContext
 from alembic.autogenerate import produce_migrations
 from alembic.config import Config
+from alembic.operations import ops
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script.revision import RevisionError
@@ -40,6 +41,13 @@ from trivium.db._migrate_env import environment_options
 from trivium.db._migrate_env import migration_connection
 from trivium.db._migrate_env import project_folder
 from trivium.db._migrate_env import script_directory
+from trivium.db._offline import AskDefault
+from trivium.db._offline import MissingDefaultError
+from trivium.db._offline import NotNullColumn
+from trivium.db._offline import battery_tables
+from trivium.db._offline import database_answers
+from trivium.db._offline import fill_defaults
+from trivium.db._offline import scratch_database
 from trivium.errors import TriviumError
 
 if TYPE_CHECKING:
@@ -50,7 +58,7 @@ if TYPE_CHECKING:
 
     from trivium.db._database import Database
 
-__all__ = ["MigrationError", "Migrations", "RenameCandidate", "Revision"]
+__all__ = ["MigrationError", "Migrations", "NotNullColumn", "RenameCandidate", "Revision"]
 
 _T = TypeVar("_T")
 _RELATIVE = re.compile(r"-\d+")
@@ -97,7 +105,7 @@ class Migrations:
         self.db = db
         """The database migrated."""
 
-    async def makemigrations(
+    async def makemigrations(  # noqa: PLR0913 - keyword-only decisions of one command
         self,
         message: str,
         *,
@@ -105,11 +113,20 @@ class Migrations:
         renames: Mapping[str, str] | None = None,
         drops: Collection[str] = (),
         ask: Decide | None = None,
+        defaults: Mapping[str, str] | None = None,
+        ask_default: AskDefault | None = None,
     ) -> Revision | None:
-        """Write a revision for the changes between the models and the database.
+        """Write a revision for the changes between the models and the migration files.
 
-        The database must be at the latest revision (run `migrate` first). The file is
-        written to the project's migrations folder, created if missing.
+        The models are compared with the schema the revision files build: replayed on a
+        scratch SQLite database when the project's database is SQLite, unreachable or
+        not at its latest revision (so no database connection is needed), otherwise
+        with the database itself. The file is written to the project's migrations
+        folder, created if missing.
+
+        A `NOT NULL` column without a server default added to an existing table needs a
+        one-off default for the rows it has: from `defaults` (`{"table.column": "SQL
+        expression"}`) or `ask_default`, or the call fails.
 
         A column dropped while one of the same type is added to the same table may be a
         rename; applied as drop + add it would lose the column's data. Each such pair
@@ -121,16 +138,47 @@ class Migrations:
             renames: `{"table.old": "new"}`: write these pairs as column renames.
             drops: `["table.old"]`: these columns are really dropped (with their data).
             ask: called with each undecided `RenameCandidate`; `True` means a rename.
+            defaults: one-off defaults of NOT NULL columns added to existing tables.
+            ask_default: called with each `NotNullColumn` missing from `defaults`;
+                returns its one-off default (an SQL expression).
 
         Returns:
             The new revision, or None when there is nothing to migrate.
 
         Raises:
             MigrationError: a possible rename was not decided, `renames` names a pair
-                that does not exist, or the database is not at the latest revision.
+                that does not exist, a NOT NULL column has no one-off default, or the
+                revision files cannot be replayed offline.
         """
-        decisions = _Decisions(dict(renames or {}), frozenset(drops), ask)
-        return await self._run(_make_revision, message, empty, decisions)
+        decisions = _Decisions(
+            dict(renames or {}), frozenset(drops), ask, dict(defaults or {}), ask_default
+        )
+        return await self._compare(_make_revision, message, empty, decisions)
+
+    async def changes(self) -> list[str]:
+        """Return the differences between the models and the migration files.
+
+        Compared as `makemigrations` compares; an empty list means no migration needs
+        writing (whether the database has applied them is `pending()`).
+        """
+        return await self._compare(_changes)
+
+    async def pending(self) -> list[str]:
+        """Return the ids of the revisions the database has not applied (connects to it)."""
+        return await self._run(_pending)
+
+    async def _compare(self, function: Callable[..., _T], *args: Any) -> _T:
+        """Run `function(connection, db, offline, *args)` on the database or a scratch copy."""
+        if not self.db.is_sqlite and await database_answers(self.db):
+            try:
+                return await self._run(function, False, *args)
+            except _BehindError:
+                pass
+        async with scratch_database(self.db) as scratch, migration_connection(scratch) as conn:
+            try:
+                return await conn.run_sync(function, self.db, True, *args)
+            except (CommandError, RevisionError, RenameError, MissingDefaultError) as exc:
+                raise MigrationError(str(exc)) from exc
 
     async def migrate(self, revision: str = "heads") -> list[Revision]:
         """Apply migrations up to `revision` (default: every branch's head); return those applied."""
@@ -164,8 +212,12 @@ class Migrations:
         async with migration_connection(self.db) as connection:
             try:
                 return await connection.run_sync(function, self.db, *args)
-            except (CommandError, RevisionError, RenameError) as exc:
+            except (CommandError, RevisionError, RenameError, MissingDefaultError) as exc:
                 raise MigrationError(str(exc)) from exc
+
+
+class _BehindError(Exception):
+    """The database is not at its latest revision: compare on a scratch copy instead."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -173,6 +225,8 @@ class _Decisions:
     renames: dict[str, str]
     drops: frozenset[str]
     ask: Decide | None
+    defaults: dict[str, str] = dataclasses.field(default_factory=dict)
+    ask_default: AskDefault | None = None
 
 
 def _revision(script: Script, applied: Iterable[str]) -> Revision:
@@ -200,9 +254,28 @@ def _heads(connection: Connection, db: Database) -> tuple[str, ...]:
     return tuple(context.get_current_heads())
 
 
-def _make_revision(
-    connection: Connection, db: Database, message: str, empty: bool, decisions: _Decisions
+def _at_heads(connection: Connection, db: Database, script: ScriptDirectory) -> bool:
+    current = set(_heads(connection, db))
+    latest = {rev.revision for rev in script.get_revisions("heads") if rev is not None}
+    return _applied(script, current) == _applied(script, latest)
+
+
+def _comparing(connection: Connection, db: Database, offline: bool) -> dict[str, Any]:
+    """Environment options overridden when comparing: types only on the database's own dialect."""
+    if not offline and not _at_heads(connection, db, script_directory(db)):
+        raise _BehindError
+    return {"compare_type": connection.dialect.name == db.url.get_backend_name()}
+
+
+def _make_revision(  # noqa: PLR0913 - the connection, then the command's inputs
+    connection: Connection,
+    db: Database,
+    offline: bool,
+    message: str,
+    empty: bool,
+    decisions: _Decisions,
 ) -> Revision | None:
+    overrides = _comparing(connection, db, offline)
     script = script_directory(db, create=True)
     project = project_folder(db)
     ours = [rev for rev in script.walk_revisions() if Path(rev.path).parent == project]
@@ -249,7 +322,7 @@ def _make_revision(
                 ) from exc
         return []
 
-    _run_environment(connection, db, script, generate, context)
+    _run_environment(connection, db, script, generate, context, **overrides)
     created = [rev for rev in context.generate_scripts() if rev is not None]
     return _revision(created[0], ()) if created else None
 
@@ -267,7 +340,9 @@ def _postprocess(db: Database, decisions: _Decisions) -> Callable[..., None]:
         upgrade, downgrade = script.upgrade_ops, script.downgrade_ops
         if upgrade is None or downgrade is None or connection is None:
             return
+        drop_battery_tables(script, db)
         apply_renames(script, connection, decisions.renames, decisions.drops, decisions.ask)
+        fill_defaults(upgrade, decisions.defaults, decisions.ask_default)
         manage_enum_types(upgrade)
         manage_enum_types(downgrade)
         added = added_enum_values(connection, db.metadata)
@@ -295,7 +370,7 @@ def _run_environment(
             "revision_context": revision_context,
         }
     with EnvironmentContext(Config(), script, fn=fn, **extra) as environment:
-        environment.configure(connection=connection, **environment_options(db), **configure)
+        environment.configure(connection=connection, **{**environment_options(db), **configure})
         with environment.begin_transaction():
             environment.run_migrations()
 
@@ -342,6 +417,49 @@ def _current(connection: Connection, db: Database) -> list[Revision]:
             )
         found.append(_revision(rev, heads))
     return found
+
+
+def _pending(connection: Connection, db: Database) -> list[str]:
+    script = script_directory(db)
+    current = _applied(script, _heads(connection, db))
+    latest = _applied(script, [r.revision for r in script.get_revisions("heads") if r is not None])
+    return sorted(latest - current)
+
+
+def _changes(connection: Connection, db: Database, offline: bool) -> list[str]:
+    options = {**environment_options(db), **_comparing(connection, db, offline)}
+    context = MigrationContext.configure(connection, opts=options)
+    script = produce_migrations(context, db.metadata)
+    drop_battery_tables(script, db)
+    operations = script.upgrade_ops
+    if operations is None:
+        return []
+    operations.ops[:0] = added_enum_values(connection, db.metadata)
+    return [describe_diff(diff) for diff in operations.as_diffs()]
+
+
+def drop_battery_tables(script: MigrationScript, db: Database) -> None:
+    """Leave the tables batteries' migrations create out of the project's revision."""
+    project = project_folder(db)
+    folders = [path for path in db.migration_locations.values() if path != project]
+    tables = battery_tables(folders) | battery_tables(_trivium_battery_folders())
+    for container in (script.upgrade_ops, script.downgrade_ops):
+        if container is None:
+            continue
+        container.ops = [op for op in container.ops if _table_of(op) not in tables]
+
+
+def _table_of(op: Any) -> str | None:
+    if isinstance(op, ops.CreateTableOp | ops.DropTableOp | ops.ModifyTableOps):
+        return str(op.table_name)
+    if isinstance(op, ops.CreateIndexOp | ops.DropIndexOp):
+        return str(op.table_name)
+    return None
+
+
+def _trivium_battery_folders() -> list[Path]:
+    root = Path(__file__).resolve().parents[1]
+    return [path for path in root.glob("*/migrations") if path.is_dir()]
 
 
 def _check(connection: Connection, db: Database) -> list[str]:

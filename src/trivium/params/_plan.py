@@ -125,7 +125,7 @@ class Plan:
         self.validator: TypeAdapter[Any] | None = None
         if fields:
             self.params_type = _params_type(fields, self, name)
-            self.validator = TypeAdapter(self.params_type)
+            self.validator = _adapter(self.params_type, fields, name)
         self.validate = _core_validate(self.validator) if self.validator is not None else None
 
     async def extract(self, conn: HTTPConnection) -> dict[str, Any]:
@@ -422,6 +422,34 @@ def _params_type(fields: list[FieldSpec], plan: Plan, name: str) -> Any:
     return TypedDict(  # type: ignore[operator]
         f"{name}_params",
         {k: (Required if k in required_sections else NotRequired)[v] for k, v in sections.items()},
+    )
+
+
+def _adapter(params_type: Any, fields: list[FieldSpec], name: str) -> TypeAdapter[Any]:
+    """Compile the validator; a type pydantic cannot read becomes one line naming the parameter."""
+    from pydantic import PydanticSchemaGenerationError
+
+    try:
+        return TypeAdapter(params_type)
+    except PydanticSchemaGenerationError:
+        for spec in fields:
+            try:
+                TypeAdapter(_field_type(spec))
+            except PydanticSchemaGenerationError:
+                raise _unsupported(spec, name) from None
+        raise
+
+
+def _unsupported(spec: FieldSpec, name: str) -> Exception:
+    from trivium.errors import ConfigurationError
+
+    kind = getattr(spec.annotation, "__qualname__", repr(spec.annotation))
+    return ConfigurationError(
+        f"handler {name} takes {spec.python_name}: {kind}, which trivium cannot read from "
+        f"a request ({spec.source.value} parameter); if something provides it, declare "
+        f"it as a dependency: {spec.python_name}: Annotated[{kind}, Depends(get_it)] "
+        "(for a database session: Annotated[AsyncSession, db.depends()])",
+        "param-unsupported-type",
     )
 
 

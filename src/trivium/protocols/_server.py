@@ -232,11 +232,56 @@ def _check_port_free(config: ServerConfig) -> None:
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:
                 return  # e.g. a privileged port: let the server report it
+            holder = port_holder(config.port)
             raise ConfigurationError(
-                f"port {config.port} on {config.host} is already in use (another server "
-                "is running?); stop it or choose another port with --port.",
+                f"port {config.port} on {config.host} is already in use"
+                f"{f' by {holder}' if holder else ' (another server is running?)'}; stop it "
+                "or choose another port with --port.",
                 code="server.port-in-use",
             ) from None
+
+
+def port_holder(port: int) -> str | None:
+    """Name the process listening on TCP `port` ("process 1234 (python3)"), on Linux.
+
+    Best effort, from /proc: the listening socket's inode in /proc/net/tcp(6), then the
+    process whose file descriptors include it. `None` when it cannot tell (another OS,
+    or a process of another user).
+    """
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and int(local.rpartition(":")[2], 16) == port:  # 0A: LISTEN
+                inodes.add(f"socket:[{inode}]")
+    if not inodes:
+        return None
+    for process in Path("/proc").iterdir():
+        if not process.name.isdigit():
+            continue
+        try:
+            descriptors = list((process / "fd").iterdir())
+        except OSError:
+            continue  # gone, or another user's
+        if any(_link(fd) in inodes for fd in descriptors):
+            try:
+                name = (process / "comm").read_text().strip()
+            except OSError:
+                name = "?"
+            return f"process {process.name} ({name})"
+    return None
+
+
+def _link(path: Path) -> str:
+    try:
+        return str(path.readlink())
+    except OSError:
+        return ""
 
 
 def _parse_import_string(value: str) -> _ImportString:
@@ -323,7 +368,28 @@ def _facts(app: object, label: str) -> _AppFacts:
             "the import string at the app (for example 'main:app').",
             code="server.not-an-app",
         )
+    _build(app, label)
     return facts
+
+
+def _build(app: object, label: str) -> None:
+    """Compile a trivium app before any port is bound, so its mistakes stop the launch.
+
+    Otherwise the server would print that it listens and its workers would then die
+    one after another on the same error.
+    """
+    build = getattr(app, "build", None)
+    if not callable(build) or not hasattr(app, "plugins"):
+        return
+    try:
+        build()
+    except ConfigurationError:
+        raise
+    except Exception as exc:
+        raise ConfigurationError(
+            f"Building {label} raised {_describe_exception(exc)}.",
+            code="server.build-failed",
+        ) from exc
 
 
 def _probe_in_child(spec: _ImportString) -> _AppFacts:

@@ -234,6 +234,8 @@ class Route(BaseRoute):
         )
         self.steps = analysis.steps
         self.analysis = analysis
+        if app.strict_path_params and not analysis.specials & _CONNECTION:
+            _check_path_params(self.path, self.template.names, analysis, name)
         needs = RouteNeeds(
             self.path,
             self.methods,
@@ -497,3 +499,31 @@ def _chain(first: Callable[[], Any], second: Callable[[], Any]) -> Callable[[], 
         await second()
 
     return both
+
+
+def _check_path_params(path: str, names: Sequence[str], analysis: Any, handler: str) -> None:
+    """Refuse a path parameter no parameter takes while a required query parameter exists.
+
+    FastAPI reads `def f(id: int)` on `/items/{item_id}` as a query parameter `id`, so
+    every request answers 422 for a value the URL does carry. Trivium's own `App` says so
+    at start-up; `trivium.compat.fastapi` keeps FastAPI's reading. A path parameter left
+    unused on purpose (a router prefix, say) with only optional query parameters passes.
+    """
+    from trivium.params._markers import ParamSource
+
+    taken = {field.name for field in analysis.fields if field.source is ParamSource.PATH}
+    unused = [name for name in names if name not in taken]
+    queries = [
+        field.python_name
+        for field in analysis.fields
+        if field.source is ParamSource.QUERY and field.required and not field.is_model
+    ]
+    if not unused or not queries:
+        return
+    raise ConfigurationError(
+        f"handler {handler} takes no parameter for {{{unused[0]}}} in {path!r}, and its "
+        f"required {queries[0]!r} would be read from the query string; rename "
+        f"{queries[0]!r} to {unused[0]!r}, or write "
+        f"{queries[0]}: Annotated[..., Path(alias={unused[0]!r})]",
+        "path-param-unused",
+    )

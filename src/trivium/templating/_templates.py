@@ -163,9 +163,23 @@ class Templates(Plugin):
         Raises:
             jinja2.TemplateNotFound: no such template in any directory or package.
         """
-        if isinstance(name, (str, jinja2.Template)):
-            return self.environment.get_template(name)
-        return self.environment.select_template(list(name))
+        try:
+            if isinstance(name, (str, jinja2.Template)):
+                return self.environment.get_template(name)
+            return self.environment.select_template(list(name))
+        except jinja2.TemplateNotFound as exc:
+            if isinstance(name, jinja2.Template) or (isinstance(name, str) and exc.name != name):
+                raise  # a template it extends or includes is missing: Jinja names it
+            names = [name] if isinstance(name, str) else [str(n) for n in name]
+            folders = ", ".join(self.search_path()) or "none"
+            raise jinja2.TemplateNotFound(
+                exc.name or names[0],
+                message=f"template {' or '.join(map(repr, names))} not found; searched: {folders}",
+            ) from None
+
+    def search_path(self) -> list[str]:
+        """Return the folders templates are looked up in, in order (for error messages)."""
+        return _search_path(self.environment.loader)
 
     async def render_string(
         self,
@@ -379,3 +393,13 @@ def _package_loader(name: str) -> jinja2.PackageLoader:
             f"package {name!r} has no 'templates' folder to load templates from ({exc})",
             "templates-package-missing",
         ) from exc
+
+
+def _search_path(loader: jinja2.BaseLoader | None) -> list[str]:
+    if isinstance(loader, jinja2.ChoiceLoader):
+        return [path for inner in loader.loaders for path in _search_path(inner)]
+    if isinstance(loader, jinja2.FileSystemLoader):
+        return [str(Path(path).resolve()) for path in loader.searchpath]
+    if isinstance(loader, jinja2.PackageLoader):
+        return [f"{loader.package_name}:{loader.package_path}"]
+    return [type(loader).__name__] if loader is not None else []

@@ -141,6 +141,7 @@ class FastAPI(_FastAPIRouting, App):
         self.json_errors_as_validation = True
         self.websocket_disconnect_escapes = True
         self.plain_server_errors = True
+        self.strict_path_params = False
         self._openapi_extras(swagger_ui_init_oauth, webhooks, root_path_in_servers)
 
     def _openapi_extras(

@@ -1,0 +1,118 @@
+"""One-line explanations of database mistakes: a misspelt URL scheme, a missing database.
+
+A wrong URL or an unreachable server otherwise surfaces as a driver traceback of a
+hundred lines or more. These helpers turn the common cases into a `ConfigurationError`
+that names the database, the host and what to do; they are used where a person reads
+the message: the `Database` constructor, its start-up connection and `trivium db`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import NoSuchModuleError
+
+from trivium.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+__all__ = ["SUPPORTED_SCHEMES", "checked_url", "connect_error"]
+
+SUPPORTED_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
+"""The URL schemes trivium gives an async driver to (and tests)."""
+
+
+def checked_url(url: str | URL, drivers: dict[str, str] | None = None) -> URL:
+    """Parse `url`, refusing one SQLAlchemy has no dialect for with the supported schemes.
+
+    `drivers` maps plain schemes to the driver given to them before the check.
+
+    Raises:
+        ConfigurationError: `db-url-invalid` (not a URL) or `db-url-scheme` (unknown scheme).
+    """
+    shown = url if isinstance(url, str) else url.render_as_string(hide_password=True)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigurationError(
+            f"database URL {_hide(shown)!r} is not a URL; write it as "
+            "scheme://user:password@host:port/database, e.g. postgresql://app@localhost/app",
+            "db-url-invalid",
+        ) from None
+    driver = (drivers or {}).get(parsed.drivername)
+    if driver is not None:
+        parsed = parsed.set(drivername=driver)
+    try:
+        parsed.get_dialect()
+    except NoSuchModuleError:
+        schemes = ", ".join(f"{scheme}://" for scheme in SUPPORTED_SCHEMES)
+        raise ConfigurationError(
+            f"database URL scheme {parsed.drivername + '://'!r} is not supported; use one "
+            f"of: {schemes} (a driver may follow, as in postgresql+asyncpg://)",
+            "db-url-scheme",
+        ) from None
+    return parsed
+
+
+def _hide(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.partition(":")[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+
+
+_MISSING = ("does not exist", "unknown database")
+_LOGIN = ("password authentication failed", "access denied", "authentication failed")
+_UNREACHABLE = ("connect call failed", "can't connect", "connection refused", "could not connect")
+
+
+def connect_error(url: URL, exc: BaseException) -> ConfigurationError | None:
+    """Explain why connecting to `url` failed in one line, or `None` if it is not a common case.
+
+    The driver's error is found on the exception's cause chain (trivium's
+    `DatabaseUnavailableError` wraps it).
+    """
+    cause: BaseException | None = exc
+    texts: list[str] = []
+    while cause is not None and len(texts) < 5:
+        texts.append(f"{type(cause).__name__}: {cause}".lower())
+        cause = cause.__cause__ or cause.__context__
+    text = " | ".join(texts)
+    database, user = url.database or "", url.username or ""
+    where = f"{url.host or 'localhost'}:{url.port or _default_port(url)}"
+    if url.get_backend_name() == "sqlite":
+        if "unable to open database file" in text:
+            return ConfigurationError(
+                f"cannot open the SQLite database {database!r}: its folder does not exist "
+                "or is not writable; create the folder or fix the path in the URL",
+                "db-unreachable",
+            )
+        return None
+    if ("role" in text and "does not exist" in text) or any(word in text for word in _LOGIN):
+        return ConfigurationError(
+            f"the database server at {where} refused the login of user {user!r}; check "
+            "the user and password in the URL, or create the user (role)",
+            "db-login-failed",
+        )
+    if any(word in text for word in _MISSING):
+        return ConfigurationError(
+            f"database {database!r} does not exist on {where}; create it (PostgreSQL: "
+            f"createdb {database}; MariaDB: CREATE DATABASE {database}) or fix the URL",
+            "db-missing",
+        )
+    if any(word in text for word in _UNREACHABLE) or isinstance(exc, ConnectionError):
+        return ConfigurationError(
+            f"no database server answers at {where} (for database {database!r}); start "
+            "it, or fix the host and port in the URL",
+            "db-unreachable",
+        )
+    return None
+
+
+def _default_port(url: URL) -> int:
+    return 5432 if url.get_backend_name() == "postgresql" else 3306

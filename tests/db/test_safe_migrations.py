@@ -1,0 +1,276 @@
+"""Safe migrations: offline makemigrations, one-off defaults, battery tables, check, --app anywhere."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+from click.testing import CliRunner
+from click.testing import Result
+from sqlalchemy import text
+
+from trivium.cli import main
+from trivium.db import Database
+
+BACKENDS = {"postgresql": "TRIVIUM_TEST_POSTGRES_URL", "mysql": "TRIVIUM_TEST_MYSQL_URL"}
+
+APP = """
+from pathlib import Path
+
+from sqlalchemy import Column, Integer, MetaData, String, Table
+
+from trivium import App
+from trivium.db import NAMING_CONVENTION, Database
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+Table(
+    "posts_{suffix}",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", String(200)),
+    {extra}
+)
+{tables}
+db = Database({url!r}, migrations=Path(__file__).parent / "migrations", metadata=metadata)
+db.version_table = "versions_{suffix}"
+app = App()
+db.init_app(app)
+"""
+
+STATUS = 'Column("status", String(20), nullable=False),'
+
+
+class Project:
+    """An app module in a folder, rewritten under a fresh module name for each model change."""
+
+    def __init__(self, root: Path, url: str) -> None:
+        self.root = root
+        self.url = url
+        self.suffix = uuid.uuid4().hex[:8]
+        self.target = ""
+        self.write()
+
+    def write(self, extra: str = "", tables: str = "", url: str | None = None) -> None:
+        module = f"posts_app_{uuid.uuid4().hex[:8]}"
+        source = APP.format(suffix=self.suffix, url=url or self.url, extra=extra, tables=tables)
+        (self.root / f"{module}.py").write_text(source)
+        self.target = f"{module}:app"
+
+    def run(self, *args: str, input: str | None = None) -> Result:
+        return CliRunner().invoke(main, ["db", *args, "--app", self.target], input=input)
+
+    def revisions(self) -> list[str]:
+        """The revision files' texts, oldest first."""
+        paths = (self.root / "migrations").glob("*.py")
+        return [path.read_text() for path in sorted(paths, key=lambda p: p.stat().st_mtime_ns)]
+
+
+async def _drop(url: str, suffix: str) -> None:
+    db = Database(url)
+    async with db.engine.begin() as connection:
+        for name in ("posts", "versions"):
+            await connection.execute(text(f"DROP TABLE IF EXISTS {name}_{suffix}"))
+    await db.dispose()
+
+
+async def _execute(url: str, *statements: str) -> list[tuple[object, ...]]:
+    db = Database(url)
+    rows: list[tuple[object, ...]] = []
+    async with db.engine.begin() as connection:
+        for statement in statements:
+            result = await connection.execute(text(statement))
+            if result.returns_rows:
+                rows = [tuple(row) for row in result]
+    await db.dispose()
+    return rows
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def project(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Project]:
+    backend: str = request.param
+    url = f"sqlite+aiosqlite:///{tmp_path / 'posts.db'}"
+    if backend != "sqlite":
+        url = os.environ.get(BACKENDS[backend], "")
+        if not url:
+            pytest.skip(f"{backend} tests need {BACKENDS[backend]}")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = Project(tmp_path, url)
+    yield found
+    anyio.run(_drop, url, found.suffix)
+
+
+def test_makemigrations_needs_no_database_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    # Nothing listens on port 1: the revision files are replayed on a scratch database.
+    project = Project(tmp_path, "postgresql://nobody@127.0.0.1:1/nowhere")
+    result = project.run("makemigrations", "-m", "create posts")
+    assert result.exit_code == 0, result.output
+    project.write(extra='Column("body", String(500)),')
+    result = project.run("makemigrations", "-m", "add body")
+    assert result.exit_code == 0, result.output
+    first, second = project.revisions()
+    assert f"create_table('posts_{project.suffix}'" in first
+    assert "op.add_column" in second
+    assert "batch_alter_table" not in second  # written for PostgreSQL, not for the scratch
+    project.write(extra='Column("body", String(500)),')
+    assert project.run("makemigrations", "-m", "again").output == "No changes detected.\n"
+
+
+def test_sqlite_makemigrations_never_touches_the_database_file(project: Project) -> None:
+    if not project.url.startswith("sqlite"):
+        pytest.skip("the SQLite file case")
+    result = project.run("makemigrations", "-m", "create posts")
+    assert result.exit_code == 0, result.output
+    assert not (project.root / "posts.db").exists()
+
+
+def test_not_null_column_without_default_is_caught_at_makemigrations(project: Project) -> None:
+    assert project.run("makemigrations", "-m", "create posts").exit_code == 0
+    assert project.run("migrate").exit_code == 0
+    anyio.run(_execute, project.url, f"INSERT INTO posts_{project.suffix} (title) VALUES ('a')")
+    project.write(extra=STATUS)
+    result = project.run("makemigrations", "-m", "add status", "--no-input")
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert f"--default posts_{project.suffix}.status=VALUE" in result.output
+    assert len(project.revisions()) == 1
+
+    result = project.run(
+        "makemigrations", "-m", "add status", "--default", f"posts_{project.suffix}.status='draft'"
+    )
+    assert result.exit_code == 0, result.output
+    assert project.run("migrate").exit_code == 0, project.run("migrate").output
+    rows = anyio.run(_execute, project.url, f"SELECT title, status FROM posts_{project.suffix}")
+    assert rows == [("a", "draft")]
+    # The one-off default is gone: the column has no server default left.
+    assert project.run("check").output == "No changes detected.\n"
+
+
+def test_not_null_default_is_asked_for(tmp_path: Path) -> None:
+    from sqlalchemy import Column
+    from sqlalchemy import Integer
+    from sqlalchemy import MetaData
+    from sqlalchemy import String
+    from sqlalchemy import Table
+
+    from trivium.db import Migrations
+    from trivium.db import NotNullColumn
+
+    def models(*extra: Column[object]) -> MetaData:
+        metadata = MetaData()
+        Table("posts", metadata, Column("id", Integer, primary_key=True), *extra)
+        return metadata
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    asked: list[str] = []
+
+    def ask(column: NotNullColumn) -> str:
+        asked.append(f"{column.key} {column.type}")
+        return "'new'"
+
+    async def scenario() -> str:
+        db = Database(url, migrations=tmp_path / "migrations", metadata=models())
+        await Migrations(db).makemigrations("create posts")
+        db.metadata = models(Column("status", String(20), nullable=False))
+        revision = await Migrations(db).makemigrations("add status", ask_default=ask)
+        assert revision is not None
+        return revision.path.read_text()
+
+    source = anyio.run(scenario)
+    assert asked == ["posts.status VARCHAR(20)"]
+    assert "server_default=sa.text(\"'new'\")" in source
+    assert "server_default=None" in source
+
+
+def test_unknown_default_is_refused(project: Project) -> None:
+    assert project.run("makemigrations", "-m", "create posts").exit_code == 0
+    project.write(extra='Column("body", String(500)),')
+    result = project.run("makemigrations", "-m", "x", "--default", "posts.nope=1")
+    assert result.exit_code == 1
+    assert "--default posts.nope" in result.output
+
+
+def test_battery_tables_never_enter_the_projects_migrations(project: Project) -> None:
+    store = 'Table("trivium_store", metadata, Column("key", String(255), primary_key=True))'
+    project.write(tables=store)
+    result = project.run("makemigrations", "-m", "create posts")
+    assert result.exit_code == 0, result.output
+    (revision,) = project.revisions()
+    assert f"posts_{project.suffix}" in revision
+    assert "trivium_store" not in revision
+
+
+def test_check_tells_write_from_apply(project: Project) -> None:
+    result = project.run("check")
+    assert result.exit_code == 1
+    assert "Write a migration with: trivium db makemigrations" in result.output
+    assert "trivium db migrate" not in result.output
+
+    assert project.run("makemigrations", "-m", "create posts").exit_code == 0
+    result = project.run("check")
+    assert result.exit_code == 1
+    assert "Apply the pending migrations with: trivium db migrate" in result.output
+    assert "makemigrations" not in result.output
+
+    assert project.run("migrate").exit_code == 0
+    assert project.run("check").output == "No changes detected.\n"
+
+
+def test_app_option_is_accepted_before_and_after_the_subcommand(project: Project) -> None:
+    before = CliRunner().invoke(main, ["db", "--app", project.target, "history"])
+    after = CliRunner().invoke(main, ["db", "history", "--app", project.target])
+    assert before.exit_code == after.exit_code == 0
+    assert before.output == after.output
+
+
+def test_unreachable_database_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    project = Project(tmp_path, "postgresql://app@127.0.0.1:1/blog")
+    result = project.run("migrate")
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert "[db-unreachable] no database server answers at 127.0.0.1:1" in result.output
+    assert "'blog'" in result.output
+
+
+@pytest.mark.skipif(not os.environ.get(BACKENDS["postgresql"]), reason="needs PostgreSQL")
+def test_missing_database_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    url = os.environ[BACKENDS["postgresql"]].rsplit("/", 1)[0] + "/no_such_db_here"
+    result = Project(tmp_path, url).run("migrate")
+    assert result.exit_code == 1
+    assert "[db-missing] database 'no_such_db_here' does not exist" in result.output
+    assert "createdb no_such_db_here" in result.output
+    assert result.output.count("\n") == 1
+
+
+def test_start_up_warns_loudly_about_unapplied_migrations(
+    project: Project, caplog: pytest.LogCaptureFixture
+) -> None:
+    import importlib
+
+    from trivium.testing import TestClient
+
+    assert project.run("makemigrations", "-m", "create posts").exit_code == 0
+    app = importlib.import_module(project.target.partition(":")[0]).app
+    with caplog.at_level("WARNING", logger="trivium.db"), TestClient(app):
+        pass
+    (record,) = [r for r in caplog.records if "UNAPPLIED" in r.getMessage()]
+    assert "trivium db migrate" in record.getMessage()
+    assert project.run("migrate").exit_code == 0
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="trivium.db"), TestClient(app):
+        pass
+    assert not [r for r in caplog.records if "UNAPPLIED" in r.getMessage()]
