@@ -25,6 +25,7 @@ import click
 from trivium.errors import ConfigurationError
 from trivium.errors import MissingDependencyError
 from trivium.protocols import Interface
+from trivium.protocols import LogFormat
 from trivium.protocols import LogLevel
 from trivium.protocols import ServerConfig
 from trivium.protocols import ServerName
@@ -192,57 +193,118 @@ for _name, _lazy in BATTERY_COMMANDS.items():
 _DEFAULTS = ServerConfig()
 
 
-@main.command()
-@click.argument("target")
-@click.option("--host", default=_DEFAULTS.host, show_default=True, help="Address to bind.")
-@click.option("--port", type=click.IntRange(1, 65535), default=_DEFAULTS.port, show_default=True)
+@main.command(context_settings={"show_default": True})
+@click.argument("target", envvar="TRIVIUM_APP")
+@click.option("--host", default=_DEFAULTS.host, envvar=["TRIVIUM_HOST"], help="Address to bind.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=_DEFAULTS.port,
+    envvar=["TRIVIUM_PORT", "PORT"],
+    help="TCP port.  [env: TRIVIUM_PORT, PORT]",
+)
 @click.option(
     "--interface",
     type=click.Choice(get_args(Interface), case_sensitive=False),
     default=None,
+    envvar="TRIVIUM_INTERFACE",
+    show_default=False,
     help="Application interface.  [default: rsgi on granian, asgi on uvicorn]",
 )
 @click.option(
     "--server",
     type=click.Choice(get_args(ServerName), case_sensitive=False),
     default=_DEFAULTS.server,
-    show_default=True,
+    envvar="TRIVIUM_SERVER",
     help="Server to run.",
 )
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=_DEFAULTS.workers,
-    show_default=True,
-    help="Worker processes.",
+    envvar=["TRIVIUM_WORKERS", "WEB_CONCURRENCY"],
+    help="Worker processes.  [env: TRIVIUM_WORKERS, WEB_CONCURRENCY]",
 )
-@click.option("--reload", is_flag=True, help="Restart when source files change (development).")
+@click.option(
+    "--reload",
+    is_flag=True,
+    envvar="TRIVIUM_RELOAD",
+    help="Restart when source files change (development).",
+)
 @click.option(
     "--reload-dir",
     "reload_dirs",
     multiple=True,
     type=click.Path(exists=True, file_okay=False),
+    show_default=False,
     help="Directory to watch with --reload (repeatable).  [default: current directory]",
+)
+@click.option(
+    "--reload-include",
+    multiple=True,
+    metavar="GLOB",
+    show_default=False,
+    help="Also restart for files matching GLOB (repeatable); *.py, templates, *.toml and .env* are watched.",
+)
+@click.option(
+    "--reload-exclude",
+    multiple=True,
+    metavar="GLOB",
+    show_default=False,
+    help="Never restart for files matching GLOB (repeatable).",
 )
 @click.option(
     "--log-level",
     type=click.Choice(get_args(LogLevel), case_sensitive=False),
     default=_DEFAULTS.log_level,
-    show_default=True,
-    help="Server log level.",
+    envvar="TRIVIUM_LOG_LEVEL",
+    help="Log level.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(get_args(LogFormat), case_sensitive=False),
+    default=None,
+    envvar="TRIVIUM_LOG_FORMAT",
+    show_default=False,
+    help="Log lines as text or JSON.  [default: json when TRIVIUM_ENV=production, else text]",
 )
 @click.option(
     "--access-log/--no-access-log",
     default=_DEFAULTS.access_log,
-    show_default=True,
+    envvar="TRIVIUM_ACCESS_LOG",
     help="Log one line per request.",
 )
 @click.option(
     "--respawn/--no-respawn",
     "respawn_workers",
     default=_DEFAULTS.respawn_workers,
-    show_default=True,
     help="Replace a worker that dies; a worker dying again within 5.5 s stops the server.",
+)
+@click.option(
+    "--ssl-certfile",
+    type=click.Path(exists=True, dir_okay=False),
+    envvar="TRIVIUM_SSL_CERTFILE",
+    help="TLS certificate (PEM); serve HTTPS with --ssl-keyfile.",
+)
+@click.option(
+    "--ssl-keyfile",
+    type=click.Path(exists=True, dir_okay=False),
+    envvar="TRIVIUM_SSL_KEYFILE",
+    help="TLS private key (PEM).",
+)
+@click.option(
+    "--root-path",
+    default="",
+    envvar="TRIVIUM_ROOT_PATH",
+    show_default=False,
+    help="Path prefix a proxy serves the app under (e.g. /api).",
+)
+@click.option(
+    "--shutdown-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=_DEFAULTS.shutdown_timeout,
+    envvar="TRIVIUM_SHUTDOWN_TIMEOUT",
+    help="Seconds in-flight requests get to finish when the server stops.",
 )
 def run(target: str, **options: Unpack[ServerOptions]) -> None:
     """Serve an app with Granian or uvicorn.

@@ -17,13 +17,22 @@ from typing import Any
 
 if TYPE_CHECKING:
     from trivium.protocols._server import Interface
+    from trivium.protocols._server import LogFormat
     from trivium.protocols._server import LogLevel
     from trivium.protocols._server import ServerConfig
     from trivium.protocols._server import ServerName
     from trivium.protocols._server import ServerOptions
     from trivium.protocols._server import serve
 
-__all__ = ["Interface", "LogLevel", "ServerConfig", "ServerName", "ServerOptions", "serve"]
+__all__ = [
+    "Interface",
+    "LogFormat",
+    "LogLevel",
+    "ServerConfig",
+    "ServerName",
+    "ServerOptions",
+    "serve",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -21,10 +21,12 @@ import importlib.util
 import json
 import logging
 import multiprocessing
+import os
 import pickle
 import socket
 import subprocess
 import sys
+import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,9 +38,25 @@ from typing import get_args
 
 from trivium.errors import ConfigurationError
 from trivium.errors import MissingDependencyError
+from trivium.protocols._logging import LogFormat
+from trivium.protocols._logging import logging_config
+from trivium.protocols._reload import RELOAD_EXCLUDE
+from trivium.protocols._reload import RELOAD_INCLUDE
+from trivium.protocols._reload import reload_filter
 from trivium.types import ASGIApp
 
-__all__ = ["Interface", "LogLevel", "ServerConfig", "ServerName", "ServerOptions", "serve"]
+__all__ = [
+    "Interface",
+    "LogFormat",
+    "LogLevel",
+    "ServerConfig",
+    "ServerName",
+    "ServerOptions",
+    "serve",
+]
+
+PRODUCTION_ENV = "TRIVIUM_ENV"
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 # Files a development server must not restart for: tool caches, built docs, and the
 # SQLite databases (with their journals) that the app itself writes while it runs.
@@ -73,6 +91,13 @@ class ServerOptions(TypedDict, total=False):
     log_level: LogLevel
     access_log: bool
     respawn_workers: bool
+    ssl_certfile: str | None
+    ssl_keyfile: str | None
+    root_path: str
+    reload_include: Sequence[str]
+    reload_exclude: Sequence[str]
+    shutdown_timeout: float | None
+    log_format: LogFormat | None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -102,10 +127,36 @@ class ServerConfig:
     server. A worker that dies again within 5.5 s of being replaced is a crash loop: the
     server then exits with status 1, for its supervisor (systemd, Kubernetes) to see.
     uvicorn always replaces dead workers, so `False` is refused there."""
+    ssl_certfile: str | None = None
+    """TLS certificate file (PEM); with `ssl_keyfile`, the server speaks HTTPS."""
+    ssl_keyfile: str | None = None
+    """TLS private key file (PEM)."""
+    root_path: str = ""
+    """The path prefix a proxy serves the app under (`/api`), set as every request's
+    `root_path` so that generated URLs carry it."""
+    reload_include: Sequence[str] = ()
+    """File name patterns watched by `reload` besides Python, template and settings files."""
+    reload_exclude: Sequence[str] = ()
+    """File name or path patterns never watched by `reload`."""
+    shutdown_timeout: float | None = 30.0
+    """Seconds a stopping server gives in-flight requests to finish before its workers
+    are killed (`None`: wait for them)."""
+    log_format: LogFormat | None = None
+    """`"text"` or `"json"` log lines; `None` picks JSON when `TRIVIUM_ENV=production`."""
 
     def __post_init__(self) -> None:
-        dirs = self.reload_dirs
-        object.__setattr__(self, "reload_dirs", (dirs,) if isinstance(dirs, str) else tuple(dirs))
+        for name in ("reload_dirs", "reload_include", "reload_exclude"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+        if self.log_format is not None:
+            _check_choice("log_format", self.log_format, get_args(LogFormat))
+        _check_tls_and_prefix(self)
+        if self.shutdown_timeout is not None and self.shutdown_timeout <= 0:
+            raise ConfigurationError(
+                f"shutdown_timeout={self.shutdown_timeout!r} is not a number of seconds; "
+                "use a positive number.",
+                code="server.invalid-option",
+            )
         _check_choice("server", self.server, get_args(ServerName))
         if self.interface is not None:
             _check_choice("interface", self.interface, get_args(Interface))
@@ -133,6 +184,26 @@ class ServerConfig:
             )
 
 
+def _check_tls_and_prefix(config: ServerConfig) -> None:
+    if bool(config.ssl_certfile) != bool(config.ssl_keyfile):
+        raise ConfigurationError(
+            "TLS needs both ssl_certfile (--ssl-certfile) and ssl_keyfile (--ssl-keyfile).",
+            code="server.invalid-option",
+        )
+    for name in ("ssl_certfile", "ssl_keyfile"):
+        path = getattr(config, name)
+        if path and not Path(path).is_file():
+            raise ConfigurationError(
+                f"{name}={path!r} is not a file; give the path of the PEM file.",
+                code="server.invalid-option",
+            )
+    if config.root_path and not config.root_path.startswith("/"):
+        raise ConfigurationError(
+            f"root_path={config.root_path!r} must start with '/', as in '/api'.",
+            code="server.invalid-option",
+        )
+
+
 def serve(
     target: str | ASGIApp,
     config: ServerConfig | None = None,
@@ -154,6 +225,10 @@ def serve(
     """
     config = dataclasses.replace(config or ServerConfig(), **options)
     _check_dependencies(config)
+    if config.workers > 1 and not os.environ.get(METRICS_DIR_ENV):
+        # Before anything imports prometheus-client: its values then live in files the
+        # workers share, so /metrics adds up every worker (trivium.observability).
+        os.environ[METRICS_DIR_ENV] = tempfile.mkdtemp(prefix="trivium-metrics-")
     if isinstance(target, str):
         spec = _parse_import_string(target)
         needs_clean_supervisor = config.reload or config.workers > 1
@@ -439,6 +514,15 @@ def _choose_interface(config: ServerConfig, facts: _AppFacts, label: str) -> Int
                 code="server.unsupported-interface",
             )
         interface: Interface = "asgi"
+    elif config.root_path and facts.asgi and config.interface != "rsgi":
+        # Granian passes the prefix to ASGI apps only (RSGI has no root_path).
+        interface = "asgi"
+    elif config.root_path:
+        raise ConfigurationError(
+            "root_path (--root-path) needs the ASGI interface: RSGI has no root path. "
+            "Drop interface='rsgi' (--interface rsgi).",
+            code="server.unsupported-interface",
+        )
     elif config.interface == "asgi" or facts.rsgi:
         interface = config.interface or "rsgi"
     else:
@@ -502,10 +586,18 @@ def _run_granian(
         reload_paths=[Path(path) for path in config.reload_dirs] or None,
         reload_ignore_dirs=list(RELOAD_IGNORE_DIRS),
         reload_ignore_patterns=list(RELOAD_IGNORE_PATTERNS),
+        reload_filter=(
+            reload_filter(config.reload_include, config.reload_exclude) if config.reload else None
+        ),
         log_level=LogLevels(config.log_level),
+        log_dictconfig=logging_config(_log_format(config), config.log_level),
         log_access=config.access_log,
         factory=factory,
         respawn_failed_workers=config.respawn_workers,
+        ssl_cert=Path(config.ssl_certfile) if config.ssl_certfile else None,
+        ssl_key=Path(config.ssl_keyfile) if config.ssl_keyfile else None,
+        url_path_prefix=config.root_path or None,
+        workers_kill_timeout=_kill_timeout(config.shutdown_timeout),
     )
     if loader is None:
         server.serve()
@@ -528,9 +620,32 @@ def _run_uvicorn(config: ServerConfig, target: _ImportString | ASGIApp) -> None:
         workers=config.workers,
         reload=config.reload,
         reload_dirs=list(config.reload_dirs) or None,
-        reload_excludes=list(RELOAD_IGNORE_GLOBS) if config.reload else None,
+        reload_includes=[*RELOAD_INCLUDE, *config.reload_include] if config.reload else None,
+        reload_excludes=(
+            [*RELOAD_IGNORE_GLOBS, *RELOAD_EXCLUDE, *config.reload_exclude]
+            if config.reload
+            else None
+        ),
         log_level=config.log_level,
+        log_config=logging_config(_log_format(config), config.log_level),
         access_log=config.access_log,
         factory=factory,
         interface="asgi3",
+        ssl_certfile=config.ssl_certfile,
+        ssl_keyfile=config.ssl_keyfile,
+        root_path=config.root_path,
+        timeout_graceful_shutdown=(
+            None if config.shutdown_timeout is None else int(config.shutdown_timeout)
+        ),
     )
+
+
+def _log_format(config: ServerConfig) -> LogFormat:
+    if config.log_format is not None:
+        return config.log_format
+    production = os.environ.get(PRODUCTION_ENV, "").strip() == "production"
+    return "json" if production else "text"
+
+
+def _kill_timeout(seconds: float | None) -> int | None:
+    return None if seconds is None else max(1, round(seconds))

@@ -1,0 +1,259 @@
+"""`Observability`: request IDs, access log, Prometheus metrics, traces and health routes.
+
+Everything is a plugin on the public protocol: one request step compiled into each
+route (no ASGI middleware), routes for `/metrics`, `/livez` and `/readyz`, and a
+lifespan hook that attaches the database-pool gauge. A route costs one `before` and one
+`after`; what they do is fixed at start-up by the options.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import ipaddress
+import logging
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from collections.abc import Sequence
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+from typing import Any
+
+from trivium.errors import ConfigurationError
+from trivium.errors import MissingDependencyError
+from trivium.http import Response
+from trivium.middleware import current_request_id
+from trivium.observability._health import Check
+from trivium.observability._health import readiness_checks
+from trivium.observability._health import run_checks
+from trivium.observability._metrics import Metrics
+from trivium.observability._metrics import RouteMetrics
+from trivium.plugins import Plugin
+from trivium.plugins import RequestStep
+from trivium.plugins import RouteNeeds
+from trivium.protocols.logging import bind_client
+from trivium.protocols.logging import bind_request_id
+from trivium.routing import Router
+
+if TYPE_CHECKING:
+    from trivium.app import App
+    from trivium.http import HTTPConnection
+    from trivium.http import Request
+    from trivium.routing import BaseRoute
+
+__all__ = ["Observability", "ObservabilityStep"]
+
+access_logger = logging.getLogger("trivium.access")
+
+_ID = re.compile(r"[A-Za-z0-9._:+/=-]{1,128}")
+_started: ContextVar[float] = ContextVar("trivium_request_started", default=0.0)
+_span: ContextVar[Any] = ContextVar("trivium_request_span", default=None)
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Observability(Plugin):
+    """Request IDs, structured access logs, metrics, traces and health checks for an app.
+
+    ```python
+    app = App(plugins=[db, Observability(metrics=True, trusted_proxies=["10.0.0.0/8"])])
+    ```
+
+    Args:
+        request_id_header: the header an incoming request ID is read from (when
+            well-formed: 1-128 of `A-Za-z0-9._:+/=-`) and echoed in; else one is made.
+        trusted_proxies: addresses or networks of proxies whose `X-Forwarded-For` is
+            believed; the client address logged is the last one not among them.
+        access_log: log one line per request (logger `trivium.access`).
+        metrics: serve Prometheus metrics at `metrics_path` (extra `trivium[metrics]`).
+        metrics_path: where the metrics are served.
+        tracing: open an OpenTelemetry span per request, named by the route template
+            (extra `trivium[otel]`; the project configures the SDK and exporter).
+        health: serve `/livez` and `/readyz`.
+        checks: extra readiness checks by name: coroutines that raise (or return a
+            string saying what is wrong) when the app should not get traffic.
+        check_timeout: seconds each readiness check may take.
+
+    Raises:
+        ConfigurationError: a trusted proxy is not an address or network
+            (`observability-option`).
+        MissingDependencyError: `metrics` or `tracing` without its extra.
+    """
+
+    install_hint = "app.install(Observability())"
+
+    def __init__(  # noqa: PLR0913 - keyword options of one plugin, documented above
+        self,
+        *,
+        request_id_header: str = "x-request-id",
+        trusted_proxies: Sequence[str] = (),
+        access_log: bool = False,
+        metrics: bool = False,
+        metrics_path: str = "/metrics",
+        tracing: bool = False,
+        health: bool = True,
+        checks: Mapping[str, Check] | None = None,
+        check_timeout: float = 2.0,
+    ) -> None:
+        self.header = request_id_header.lower()
+        """The request ID header, lower-case."""
+        self.trusted = _networks(trusted_proxies)
+        """The proxies whose forwarding headers are believed."""
+        self.access_log = access_log
+        """Whether one line per request is logged."""
+        self.metrics = Metrics() if metrics else None
+        """The Prometheus metrics, or `None`."""
+        self.metrics_path = metrics_path
+        """Where the metrics are served."""
+        self.tracer = _tracer() if tracing else None
+        """The OpenTelemetry tracer, or `None`."""
+        self.health = health
+        """Whether `/livez` and `/readyz` are served."""
+        self.checks = dict(checks or {})
+        """The project's own readiness checks."""
+        self.check_timeout = check_timeout
+        """Seconds each readiness check may take."""
+        self._app: App | None = None
+        self._own: set[Any] = set()
+
+    def setup(self, app: App) -> None:
+        """Remember the app, for the readiness checks of its databases and stores."""
+        self._app = app
+
+    def routes(self, app: App) -> Sequence[Router | BaseRoute]:
+        """`/livez`, `/readyz` and (with `metrics=True`) the metrics route."""
+        router = Router()
+        if self.health:
+            router.add_route("/livez", self._livez, ["GET"], include_in_schema=False)
+            router.add_route("/readyz", self._readyz, ["GET"], include_in_schema=False)
+            self._own.update((self._livez, self._readyz))
+        if self.metrics is not None:
+            router.add_route(self.metrics_path, self._metrics, ["GET"], include_in_schema=False)
+            self._own.add(self._metrics)
+        return [router]
+
+    def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
+        """One step per route and method set (none for the plugin's own routes)."""
+        if route.websocket or route.endpoint in self._own:
+            return ()
+        template = "<unmatched>" if route.fallback else route.path
+        method = "|".join(route.methods) or "ANY"
+        children = self.metrics.route(template, method) if self.metrics is not None else None
+        return (ObservabilityStep(self, template, children),)
+
+    def lifespan(self, app: App) -> Any:
+        """Attach the database-pool gauge when the app starts."""
+        if self.metrics is not None:
+            self.metrics.watch_pools(app)
+        return None
+
+    async def _livez(self) -> dict[str, str]:
+        return {"status": "ok"}
+
+    async def _readyz(self) -> Response:
+        app = self._app
+        checks = readiness_checks(app, self.checks) if app is not None else dict(self.checks)
+        return await run_checks(checks, self.check_timeout)
+
+    async def _metrics(self) -> Response:
+        assert self.metrics is not None  # the route exists only with metrics on
+        body, media_type = self.metrics.exposition()
+        return Response(body, media_type=media_type)
+
+    def client_of(self, connection: HTTPConnection) -> str | None:
+        """Return the client's address: the socket peer, or forwarded by trusted proxies."""
+        client = connection.client
+        host = client.host if client is not None else None
+        if host is None or not self.trusted or not self._is_trusted(host):
+            return host
+        forwarded = connection.headers.get("x-forwarded-for")
+        if not forwarded:
+            return host
+        for hop in reversed([part.strip() for part in forwarded.split(",")]):
+            if not hop or not self._is_trusted(hop):
+                return hop or host
+        return host
+
+    def _is_trusted(self, host: str) -> bool:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in network for network in self.trusted)
+
+
+class ObservabilityStep(RequestStep):
+    """The per-route step: request ID, client address, timing, metrics, span and access log."""
+
+    __slots__ = ("children", "plugin", "template")
+
+    order = 50  # before sessions and authentication, so their log lines carry the ID
+
+    def __init__(self, plugin: Observability, template: str, children: RouteMetrics | None) -> None:
+        self.plugin = plugin
+        self.template = template
+        self.children = children
+
+    async def before(self, connection: HTTPConnection) -> None:
+        """Bind the request ID and client address; start the clock, gauge and span."""
+        plugin = self.plugin
+        incoming = connection.headers.get(plugin.header)
+        request_id = incoming if incoming and _ID.fullmatch(incoming) else uuid.uuid4().hex
+        bind_request_id(request_id)
+        if plugin.trusted or plugin.access_log:
+            bind_client(plugin.client_of(connection))
+        _started.set(time.perf_counter())
+        if self.children is not None:
+            self.children.in_flight.inc()
+        if plugin.tracer is not None:
+            span = plugin.tracer.start_span(f"{connection.scope.get('method', '')} {self.template}")
+            span.set_attribute("http.route", self.template)
+            _span.set(span)
+
+    async def after(self, request: Request, response: Response | None) -> None:
+        """Echo the ID; count, time and log the request; end its span."""
+        request_id = current_request_id()
+        status = response.status_code if response is not None else 101
+        if response is not None and request_id is not None:
+            response.headers[self.plugin.header] = request_id
+        elapsed = time.perf_counter() - _started.get()
+        if self.children is not None:
+            self.children.in_flight.dec()
+            self.children.observe(status, elapsed)
+        span = _span.get()
+        if span is not None:
+            span.set_attribute("http.response.status_code", status)
+            span.end()
+            _span.set(None)
+        if self.plugin.access_log:
+            access_logger.info(
+                "%s %s %d %.1fms",
+                request.method,
+                request.url.path,
+                status,
+                elapsed * 1000,
+                extra={"status": status, "duration_ms": round(elapsed * 1000, 3)},
+            )
+
+
+def _networks(values: Sequence[str]) -> tuple[IPNetwork, ...]:
+    networks = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise ConfigurationError(
+                f"trusted_proxies has {value!r}, which is not an IP address or network; "
+                "write '10.0.0.1' or '10.0.0.0/8'",
+                "observability-option",
+            ) from None
+    return tuple(networks)
+
+
+def _tracer() -> Any:
+    if importlib.util.find_spec("opentelemetry") is None:
+        raise MissingDependencyError("opentelemetry-api", "otel")
+    from opentelemetry import trace
+
+    return trace.get_tracer("trivium")

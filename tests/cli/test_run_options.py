@@ -1,0 +1,232 @@
+"""`trivium run`: environment variables, TLS, root path, log format, metrics across workers,
+graceful shutdown. Live servers on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import ipaddress
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.cli.test_run import ROOT
+from tests.cli.test_run import _env
+from tests.cli.test_run import _free_port
+from tests.cli.test_run import _stop
+
+OPS = "tests.cli.ops_app:app"
+START_TIMEOUT = 20.0
+
+
+@contextlib.contextmanager
+def serving(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, scheme: str = "http"
+) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    """Run `trivium run ARGS` and yield its base URL, process and log file."""
+    environment = {**_env(), **(env or {})}
+    if "--port" in args:
+        port = args[args.index("--port") + 1]
+    else:
+        port = environment.get("PORT") or str(_free_port())
+        if "PORT" not in (env or {}):
+            args = (*args, "--port", port)
+    log = tmp_path / f"server-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - our interpreter and module
+            [sys.executable, "-m", "trivium.cli", "run", *args],
+            cwd=ROOT,
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"{scheme}://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"exited with {process.returncode}:\n{log.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"not ready in {START_TIMEOUT} s:\n{log.read_text()}")
+            with contextlib.suppress(httpx.TransportError):
+                httpx.get(f"{url}/livez", timeout=1, verify=False)
+                break
+            time.sleep(0.05)
+        yield url, process, log
+    finally:
+        _stop(process)
+
+
+@pytest.mark.live
+def test_port_and_web_concurrency_come_from_the_environment(tmp_path: Path) -> None:
+    port = str(_free_port())
+    with serving(tmp_path, OPS, env={"PORT": port, "WEB_CONCURRENCY": "2"}) as (url, _, log):
+        assert url.endswith(f":{port}")
+        pids = set()
+        deadline = time.monotonic() + 10
+        while len(pids) < 2 and time.monotonic() < deadline:
+            pids.add(httpx.get(f"{url}/").json()["pid"])
+        assert len(pids) == 2, log.read_text()
+
+
+@pytest.mark.live
+def test_a_flag_wins_over_the_environment(tmp_path: Path) -> None:
+    port = _free_port()
+    busy = str(_free_port())
+    with serving(tmp_path, OPS, "--port", str(port), env={"PORT": busy}) as (url, _, _log):
+        assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 200
+
+
+@pytest.mark.live
+def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
+    with serving(tmp_path, OPS, "--workers", "2") as (url, _, log):
+        pids = set()
+        for _ in range(30):
+            pids.add(httpx.get(f"{url}/").json()["pid"])  # a new connection each time
+        assert len(pids) == 2, log.read_text()
+        for _ in range(3):  # whichever worker answers the scrape, the sum is the same
+            text = httpx.get(f"{url}/metrics").text
+            line = 'trivium_requests_total{method="GET",route="/",status="200"} 30.0'
+            assert line in text, text
+
+
+@pytest.mark.live
+def test_json_logs_in_production_carry_the_request_id(tmp_path: Path) -> None:
+    env = {"TRIVIUM_ENV": "production"}
+    with serving(tmp_path, OPS, env=env) as (url, _, log):
+        httpx.get(f"{url}/", headers={"X-Request-ID": "from-the-proxy"})
+        deadline = time.monotonic() + 5
+        while "served index" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    (record,) = [line for line in lines if line["message"] == "served index"]
+    assert record["request_id"] == "from-the-proxy"
+    assert record["level"] == "WARNING"
+    assert any(line["logger"] == "_granian" for line in lines)  # the server's own lines too
+
+
+@pytest.mark.live
+def test_text_logs_in_development(tmp_path: Path) -> None:
+    with serving(tmp_path, OPS, "--log-format", "text") as (url, _, log):
+        httpx.get(f"{url}/", headers={"X-Request-ID": "dev-1"})
+        deadline = time.monotonic() + 5
+        while "served index" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    (line,) = [line for line in log.read_text().splitlines() if "served index" in line]
+    assert " WARNING ops_app [dev-1 " in line
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.mark.live
+def test_tls_certificate_and_key(tmp_path: Path) -> None:
+    cert, key = _certificate(tmp_path)
+    args = (OPS, "--ssl-certfile", str(cert), "--ssl-keyfile", str(key))
+    with serving(tmp_path, *args, scheme="https") as (url, _, _log):
+        response = httpx.get(f"{url}/", verify=ssl.create_default_context(cafile=str(cert)))
+        assert response.status_code == 200
+        assert response.url.scheme == "https"
+
+
+@pytest.mark.live
+def test_root_path_is_set_on_requests(tmp_path: Path) -> None:
+    with serving(tmp_path, OPS, "--root-path", "/api") as (url, _, _log):
+        assert httpx.get(f"{url}/api/").json()["root_path"] == "/api"
+
+
+@pytest.mark.live
+def test_graceful_shutdown_finishes_in_flight_requests(tmp_path: Path) -> None:
+    with serving(tmp_path, OPS, "--shutdown-timeout", "10") as (url, process, log):
+        result: dict[str, object] = {}
+
+        def call() -> None:
+            try:
+                result["response"] = httpx.get(f"{url}/slow?seconds=1.5", timeout=10)
+            except httpx.HTTPError as exc:
+                result["error"] = exc
+
+        thread = threading.Thread(target=call)
+        thread.start()
+        time.sleep(0.5)  # the request is in flight
+        os.killpg(process.pid, signal.SIGTERM)
+        thread.join(15)
+        assert "error" not in result, log.read_text()
+        response = result["response"]
+        assert isinstance(response, httpx.Response)
+        assert response.json() == {"slept": 1.5}
+        assert process.wait(10) == 0, log.read_text()
+
+
+@pytest.mark.live
+def test_reload_watches_code_and_templates_only(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "templates").mkdir(parents=True)
+    (project / "live_ops.py").write_text((ROOT / "tests/cli/ops_app.py").read_text())
+    env = {"PYTHONPATH": os.pathsep.join([str(project), _env()["PYTHONPATH"]])}
+    args = ("live_ops:app", "--reload", "--reload-dir", str(project), "--reload-exclude", "*.skip")
+    with serving(tmp_path, *args, env=env) as (url, _, log):
+
+        def pid() -> int:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with contextlib.suppress(httpx.TransportError):
+                    return int(httpx.get(f"{url}/", timeout=2).json()["pid"])
+                time.sleep(0.1)
+            pytest.fail(log.read_text())
+
+        first = pid()
+        for name in ("notes.txt", "data.json", "cache.skip", "app.db-wal"):
+            (project / name).write_text("x")
+        (project / "templates" / "page.html").write_text("<p>hi</p>")
+        deadline = time.monotonic() + 15
+        current = first
+        while current == first and time.monotonic() < deadline:
+            current = pid()
+            time.sleep(0.1)
+        assert current != first, log.read_text()
+        time.sleep(1)
+        assert log.read_text().count("Changes detected") == 1, log.read_text()
