@@ -234,7 +234,7 @@ class Route(BaseRoute):
         )
         self.steps = analysis.steps
         self.analysis = analysis
-        if app.strict_path_params and not analysis.specials & _CONNECTION:
+        if app.strict_path_params and not analysis.specials & CONNECTION_SPECIALS:
             _check_path_params(self.path, self.template.names, analysis, name)
         needs = RouteNeeds(
             self.path,
