@@ -51,6 +51,15 @@ BATTERY_COMMANDS["openapi"] = LazyCommand("trivium.cli._openapi:openapi", "Write
 BATTERY_COMMANDS["db"] = LazyCommand(
     "trivium.db._cli:db", "Manage the database and its migrations."
 )
+BATTERY_COMMANDS["routes"] = LazyCommand(
+    "trivium.cli._ops:routes", "List the app's routes: method, path, name, handler."
+)
+BATTERY_COMMANDS["shell"] = LazyCommand(
+    "trivium.cli._ops:shell", "Open an async Python shell with the app, settings and a DB session."
+)
+BATTERY_COMMANDS["check"] = LazyCommand(
+    "trivium.cli._ops:check", "Check the app; --deploy adds the production checks."
+)
 BATTERY_COMMANDS["port"] = LazyCommand(
     "trivium.port._cli:port", "Port an app from FastAPI: rewrite its imports to trivium.compat."
 )

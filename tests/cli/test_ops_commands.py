@@ -1,0 +1,162 @@
+"""`trivium routes`, `trivium shell`, `trivium check [--deploy]` and a project's own commands."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from trivium.cli import main
+
+APP = """
+from pathlib import Path
+
+import click
+from sqlalchemy import Column, Integer, MetaData, Table
+
+from trivium import App
+from trivium.db import Database
+from trivium.middleware import Middleware, SecurityHeadersMiddleware, TrustedHostMiddleware
+from trivium.conf import Settings
+from trivium.plugins import Plugin
+from trivium.sessions import Sessions
+
+metadata = MetaData()
+Table("posts", metadata, Column("id", Integer, primary_key=True))
+db = Database("sqlite+aiosqlite:///" + str(Path(__file__).parent / "site.db"),
+              migrations=Path(__file__).parent / "migrations", metadata=metadata)
+
+
+class Greeter(Plugin):
+    def cli_commands(self):
+        @click.command()
+        @click.argument("name")
+        def greet(name):
+            \"\"\"Greet someone.\"\"\"
+            click.echo(f"hello {{name}} from {{len(app.routes)}} routes")
+
+        return [greet]
+
+
+SAFE = {safe}
+middleware = [
+    Middleware(TrustedHostMiddleware, allowed_hosts=["example.com"]),
+    Middleware(SecurityHeadersMiddleware),
+] if SAFE else []
+settings = Settings(secret_key={key!r}) if SAFE else Settings()
+sessions = Sessions(secret_key="{good}", secure=True if SAFE else None)
+app = App(debug=not SAFE, plugins=[settings, db, sessions, Greeter()], middleware=middleware)
+
+
+@app.get("/posts/{{post_id}}", name="post")
+async def post(post_id: int) -> dict[str, int]:
+    return {{"id": post_id}}
+"""
+
+GOOD_KEY = "hT3k9-Qz0Lw8_PbX2nVr5sYc7mJd4aFg6eUi1oK"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def write(*, safe: bool) -> str:
+        module = f"site_{uuid.uuid4().hex[:8]}"
+        (tmp_path / f"{module}.py").write_text(APP.format(safe=safe, key=GOOD_KEY, good=GOOD_KEY))
+        return f"{module}:app"
+
+    return write
+
+
+def test_routes_lists_method_path_name_and_handler(project) -> None:  # type: ignore[no-untyped-def]
+    target = project(safe=True)
+    result = CliRunner().invoke(main, ["routes", "--app", target])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["METHOD", "PATH", "NAME", "HANDLER"]
+    assert lines[1].split() == ["GET", "/posts/{post_id}", "post", f"{target.split(':')[0]}.post"]
+    assert any(line.split()[:2] == ["GET", "/openapi.json"] for line in lines)
+
+
+def test_check_without_deploy_builds_the_app(project) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["check", "--app", project(safe=False)])
+    assert (result.exit_code, result.output) == (0, "System check identified no issues.\n")
+
+
+def test_check_deploy_reports_each_problem_with_its_id(project) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["check", "--deploy", "--app", project(safe=False)])
+    assert result.exit_code == 1
+    ids = [line.split()[1].rstrip(":") for line in result.output.splitlines()[:-1]]
+    assert ids == [
+        "deploy.debug",
+        "deploy.env",
+        "deploy.secret-key",
+        "deploy.allowed-hosts",
+        "deploy.cookie-secure",
+        "deploy.hsts",
+    ]
+    assert result.output.splitlines()[-1] == "System check identified 6 issue(s)."
+
+
+def test_check_deploy_passes_a_production_setup(project, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TRIVIUM_ENV", "production")
+    result = CliRunner().invoke(main, ["check", "--deploy", "--app", project(safe=True)])
+    assert (result.exit_code, result.output) == (0, "System check identified no issues.\n")
+
+
+def test_check_deploy_fails_on_unapplied_migrations(
+    project, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TRIVIUM_ENV", "production")
+    target = project(safe=True)
+    made = CliRunner().invoke(main, ["db", "makemigrations", "-m", "posts", "--app", target])
+    assert made.exit_code == 0, made.output
+    result = CliRunner().invoke(main, ["check", "--deploy", "--app", target])
+    assert result.exit_code == 1
+    assert result.output.startswith("ERROR deploy.migrations: database 'default' has 1 unapplied")
+    assert CliRunner().invoke(main, ["db", "migrate", "--app", target]).exit_code == 0
+    result = CliRunner().invoke(main, ["check", "--deploy", "--app", target])
+    assert result.exit_code == 0, result.output
+
+
+def test_warnings_fail_with_fail_level_warning(project) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(
+        main, ["check", "--deploy", "--fail-level", "warning", "--app", project(safe=True)]
+    )
+    assert result.exit_code == 1
+    assert "WARNING deploy.env" in result.output
+
+
+def test_shell_awaits_at_the_prompt_with_app_db_and_session(project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    target = project(safe=True)
+    script = (
+        "from sqlalchemy import text\n"
+        "row = await session.execute(text('SELECT 40 + 2'))\n"
+        "print('answer', row.scalar(), app.title, db.name)\n"
+    )
+    src = Path(__file__).resolve().parents[2] / "src"
+    done = subprocess.run(  # noqa: S603 - our interpreter and module
+        [sys.executable, "-m", "trivium.cli", "shell", "--app", target],
+        input=script,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(src)])},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "answer 42 Trivium default" in done.stdout
+    assert "In scope: app, asyncio, db, session, settings" in done.stderr
+
+
+def test_a_projects_plugin_adds_a_command(project, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TRIVIUM_APP", project(safe=True))
+    result = CliRunner().invoke(main, ["greet", "Ada"])
+    assert (result.exit_code, result.output) == (0, "hello Ada from 1 routes\n")
