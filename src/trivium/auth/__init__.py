@@ -103,6 +103,8 @@ from trivium.auth._perms import ensure_permissions
 from trivium.auth._perms import get_user_permissions
 from trivium.auth._perms import has_perm
 from trivium.auth._perms import model_permissions
+from trivium.auth._smtp import MailError
+from trivium.auth._smtp import SMTPMailer
 from trivium.auth._validators import DEFAULT_VALIDATORS
 from trivium.auth._validators import CommonPassword
 from trivium.auth._validators import MinimumLength
@@ -139,6 +141,7 @@ __all__ = [
     "JWTConfig",
     "LoginRequired",
     "LoginThrottle",
+    "MailError",
     "Mailer",
     "MemoryMailer",
     "MinimumLength",
@@ -150,6 +153,7 @@ __all__ = [
     "PasswordValidator",
     "Permission",
     "RefreshToken",
+    "SMTPMailer",
     "TokenPair",
     "User",
     "UserAttributeSimilarity",

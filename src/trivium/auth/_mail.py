@@ -1,8 +1,8 @@
 """Email senders for the auth views (password reset): a protocol and two implementations.
 
 `Mailer` is anything with `async send(message)`. `ConsoleMailer` prints messages (the
-default, for development); `MemoryMailer` keeps them in `outbox` (for tests). An SMTP
-mailer is not built in yet: write a class with an async `send` (e.g. with `aiosmtplib`).
+default, for development); `MemoryMailer` keeps them in `outbox` (for tests);
+`SMTPMailer` (in `_smtp`) delivers them through an SMTP server.
 
 A message built with `build_message(..., secrets=[token])` remembers which strings in it
 are secrets (reset tokens, verification codes). `ConsoleMailer`, whose output usually
@@ -95,13 +95,14 @@ class ConsoleMailer:
     async def send(self, message: EmailMessage) -> None:
         """Write `message` to the stream, its secrets redacted unless `show_secrets`."""
         stream = self.stream or sys.stdout
-        text = message.as_string()
+        # The decoded text, never the wire form: a non-ASCII body is base64 on the wire,
+        # and a long line quoted-printable, which neither a person nor the redaction reads.
+        body = message.get_body(("plain",))
+        content = body.get_content() if body is not None else ""
+        headers = "".join(f"{k}: {v}\n" for k, v in message.items())
+        text = headers + "\n" + content
         if not self.show_secrets:
-            # Redact the decoded body too: a long line may be quoted-printable encoded.
-            body = message.get_body(("plain",))
-            content = body.get_content() if body is not None else ""
-            headers = "".join(f"{k}: {v}\n" for k, v in message.items())
-            text = redact(headers + "\n" + content, message_secrets(message))
+            text = redact(text, message_secrets(message))
         stream.write(text + "\n")
         stream.flush()
 
