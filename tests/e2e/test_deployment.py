@@ -1,0 +1,186 @@
+"""docs/deployment.md tried for real: two `trivium run` servers behind a reverse proxy.
+
+A small reverse proxy (the part of nginx's job the guide relies on: round-robin over
+upstreams, `X-Forwarded-For`/`-Proto`, retrying the next upstream when one refuses the
+connection) spreads requests over two servers; sessions live in Redis, so a client
+keeps its session whichever server answers, and restarting one server at a time loses
+no request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from http.server import ThreadingHTTPServer
+
+import httpx
+import pytest
+from tests.e2e.live import ROOT
+from tests.e2e.live import _free_port
+
+REDIS = os.environ.get("TRIVIUM_TEST_REDIS_URL", "")
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(not REDIS, reason="needs TRIVIUM_TEST_REDIS_URL"),
+]
+
+
+class Proxy(ThreadingHTTPServer):
+    """Round-robin reverse proxy over `upstreams`, retrying the next on a refused connect."""
+
+    daemon_threads = True
+
+    def __init__(self, upstreams: list[str]) -> None:
+        super().__init__(("127.0.0.1", 0), _Forward)
+        self.upstreams = upstreams
+        self.turn = itertools.cycle(range(len(upstreams)))
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Forward(BaseHTTPRequestHandler):
+    server: Proxy
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        headers["X-Forwarded-For"] = "198.51.100.7"  # as the proxy saw the client
+        headers["X-Forwarded-Proto"] = "http"  # what the client used (https behind TLS)
+        with self.server.lock:
+            start = next(self.server.turn)
+        upstreams = self.server.upstreams
+        for attempt in range(len(upstreams)):
+            upstream = upstreams[(start + attempt) % len(upstreams)]
+            try:
+                # A client per request: a proxy keeps no cookie jar of its own.
+                with httpx.Client(timeout=10) as client:
+                    response = client.get(upstream + self.path, headers=headers)
+            except httpx.ConnectError:
+                continue  # nginx: proxy_next_upstream error
+            self.send_response(response.status_code)
+            for name, value in response.headers.multi_items():
+                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.content)))
+            self.end_headers()
+            self.wfile.write(response.content)
+            return
+        self.send_error(502)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+def _start(port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+        "TRIVIUM_PORT": str(port),
+        "TRIVIUM_SHUTDOWN_TIMEOUT": "5",
+    }
+    process = subprocess.Popen(  # noqa: S603 - our interpreter and module
+        [sys.executable, "-m", "trivium.cli", "run", "tests.e2e.deploy_app:app", "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return process
+        if process.poll() is not None:
+            pytest.fail(f"server on {port} exited with {process.returncode}")
+        time.sleep(0.1)
+    pytest.fail(f"server on {port} not ready within 20 s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[tuple[Proxy, dict[int, subprocess.Popen[bytes]]]]:
+    ports = [_free_port(), _free_port()]
+    servers = {port: _start(port) for port in ports}
+    proxy = Proxy([f"http://127.0.0.1:{port}" for port in ports])
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield proxy, servers
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        for process in servers.values():
+            _stop(process)
+
+
+def test_two_servers_share_sessions_through_redis(
+    cluster: tuple[Proxy, dict[int, subprocess.Popen[bytes]]],
+) -> None:
+    proxy, servers = cluster
+    with httpx.Client(base_url=proxy.url) as client:
+        answers = [client.get("/count").json() for _ in range(6)]
+    assert [answer["n"] for answer in answers] == [1, 2, 3, 4, 5, 6]
+    assert {answer["server"] for answer in answers} == {str(port) for port in servers}
+    # Proxy headers are believed from the proxy only: the client's address and scheme.
+    assert {(answer["client"], answer["scheme"]) for answer in answers} == {
+        ("198.51.100.7", "http")
+    }
+
+
+def test_request_ids_pass_through_the_proxy(
+    cluster: tuple[Proxy, dict[int, subprocess.Popen[bytes]]],
+) -> None:
+    proxy, _ = cluster
+    response = httpx.get(proxy.url + "/count", headers={"X-Request-ID": "edge-42"})
+    assert response.headers["x-request-id"] == "edge-42"
+
+
+def test_restarting_one_server_at_a_time_loses_no_request(
+    cluster: tuple[Proxy, dict[int, subprocess.Popen[bytes]]],
+) -> None:
+    proxy, servers = cluster
+    failures: list[int] = []
+    done = threading.Event()
+    counts: list[int] = []
+
+    def traffic() -> None:
+        with httpx.Client(base_url=proxy.url) as client:
+            while not done.is_set():
+                response = client.get("/count")
+                if response.status_code != 200:
+                    failures.append(response.status_code)
+                else:
+                    counts.append(int(response.json()["n"]))
+
+    thread = threading.Thread(target=traffic)
+    thread.start()
+    try:
+        for port in list(servers):  # a rolling restart, as the guide describes
+            _stop(servers[port])
+            servers[port] = _start(port)
+    finally:
+        done.set()
+        thread.join(20)
+    assert failures == []
+    assert len(counts) > 10
+    assert counts == list(range(1, len(counts) + 1))  # one session throughout
