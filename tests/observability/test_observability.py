@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
 import os
+from collections.abc import AsyncIterator
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -210,12 +213,28 @@ def test_readyz_fails_while_migrations_are_pending(tmp_path: Path) -> None:
         assert client.get("/readyz").json()["checks"] == {"database:default": "ok"}
 
 
+def _closing(store: Any) -> Any:
+    """A lifespan closing `store` at shutdown (its connections belong to the app's loop)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: App) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await store.close()
+
+    return lifespan
+
+
 def test_readyz_fails_when_the_session_store_is_down() -> None:
     from trivium.sessions import Sessions
     from trivium.stores import RedisStore
 
     store = RedisStore("redis://127.0.0.1:1/0", timeout=0.5)
-    app = App(plugins=[Sessions(secret_key="k" * 40, store=store), Observability()])
+    app = App(
+        plugins=[Sessions(secret_key="k" * 40, store=store), Observability()],
+        lifespan=_closing(store),
+    )
     with TestClient(app) as client:
         response = client.get("/readyz")
     assert response.status_code == 503
@@ -228,7 +247,10 @@ def test_readyz_passes_with_redis_up() -> None:
     from trivium.stores import RedisStore
 
     store = RedisStore(os.environ["TRIVIUM_TEST_REDIS_URL"])
-    app = App(plugins=[Sessions(secret_key="k" * 40, store=store), Observability()])
+    app = App(
+        plugins=[Sessions(secret_key="k" * 40, store=store), Observability()],
+        lifespan=_closing(store),
+    )
     with TestClient(app) as client:
         assert client.get("/readyz").json()["checks"] == {"store:RedisStore": "ok"}
 

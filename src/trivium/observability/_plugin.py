@@ -11,9 +11,9 @@ from __future__ import annotations
 import importlib.util
 import ipaddress
 import logging
+import random
 import re
 import time
-import uuid
 from collections.abc import Mapping
 from collections.abc import Sequence
 from contextvars import ContextVar
@@ -98,6 +98,7 @@ class Observability(Plugin):
     ) -> None:
         self.header = request_id_header.lower()
         """The request ID header, lower-case."""
+        self.header_bytes = self.header.encode("latin-1")
         self.trusted = _networks(trusted_proxies)
         """The proxies whose forwarding headers are believed."""
         self.access_log = access_log
@@ -114,6 +115,7 @@ class Observability(Plugin):
         """The project's own readiness checks."""
         self.check_timeout = check_timeout
         """Seconds each readiness check may take."""
+        self.binds_client = bool(self.trusted) or access_log
         self._app: App | None = None
         self._own: set[Any] = set()
 
@@ -186,7 +188,7 @@ class Observability(Plugin):
 class ObservabilityStep(RequestStep):
     """The per-route step: request ID, client address, timing, metrics, span and access log."""
 
-    __slots__ = ("children", "plugin", "template")
+    __slots__ = ("children", "plugin", "template", "timed")
 
     order = 50  # before sessions and authentication, so their log lines carry the ID
 
@@ -194,16 +196,21 @@ class ObservabilityStep(RequestStep):
         self.plugin = plugin
         self.template = template
         self.children = children
+        self.timed = children is not None or plugin.access_log or plugin.tracer is not None
 
     async def before(self, connection: HTTPConnection) -> None:
         """Bind the request ID and client address; start the clock, gauge and span."""
         plugin = self.plugin
-        incoming = connection.headers.get(plugin.header)
-        request_id = incoming if incoming and _ID.fullmatch(incoming) else uuid.uuid4().hex
+        incoming = _incoming(connection.scope, plugin.header, plugin.header_bytes)
+        if incoming and _ID.fullmatch(incoming):
+            request_id = incoming
+        else:  # unique, not secret: Python's generator, reseeded in each forked worker
+            request_id = f"{random.getrandbits(128):032x}"
         bind_request_id(request_id)
-        if plugin.trusted or plugin.access_log:
+        if plugin.binds_client:
             bind_client(plugin.client_of(connection))
-        _started.set(time.perf_counter())
+        if self.timed:
+            _started.set(time.perf_counter())
         if self.children is not None:
             self.children.in_flight.inc()
         if plugin.tracer is not None:
@@ -216,7 +223,12 @@ class ObservabilityStep(RequestStep):
         request_id = current_request_id()
         status = response.status_code if response is not None else 101
         if response is not None and request_id is not None:
-            response.headers[self.plugin.header] = request_id
+            raw = response.raw_headers
+            name = self.plugin.header_bytes
+            if all(key != name for key, _ in raw):
+                raw.append((name, request_id.encode("latin-1")))
+        if not self.timed:
+            return
         elapsed = time.perf_counter() - _started.get()
         if self.children is not None:
             self.children.in_flight.dec()
@@ -235,6 +247,18 @@ class ObservabilityStep(RequestStep):
                 elapsed * 1000,
                 extra={"status": status, "duration_ms": round(elapsed * 1000, 3)},
             )
+
+
+def _incoming(scope: Any, header: str, raw_name: bytes) -> str | None:
+    """Read one request header without building the request's `Headers`."""
+    rsgi = scope.get("rsgi.scope")
+    if rsgi is not None:
+        value: str | None = rsgi.headers.get(header)
+        return value
+    for key, raw in scope["headers"]:
+        if key == raw_name:
+            return str(raw.decode("latin-1"))
+    return None
 
 
 def _networks(values: Sequence[str]) -> tuple[IPNetwork, ...]:
