@@ -34,6 +34,9 @@ def serving(
 ) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
     """Run `trivium run ARGS` and yield its base URL, process and log file."""
     environment = {**_env(), **(env or {})}
+    if "PROMETHEUS_MULTIPROC_DIR" not in (env or {}):
+        # Set by an in-process serve() of another test: each server starts afresh.
+        environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
     if "--port" in args:
         port = args[args.index("--port") + 1]
     else:
