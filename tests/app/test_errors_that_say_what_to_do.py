@@ -118,7 +118,7 @@ def test_missing_template_lists_the_folders_searched(tmp_path: Path) -> None:
 def test_serve_builds_the_app_before_binding(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "broken_app.py").write_text(
+    (tmp_path / "unbuildable_app.py").write_text(
         "from sqlalchemy.ext.asyncio import AsyncSession\n"
         "from trivium import App\n"
         "app = App()\n"
@@ -127,7 +127,7 @@ def test_serve_builds_the_app_before_binding(
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ConfigurationError, match="param-unsupported-type"):
-        serve("broken_app:app", port=_free_port())
+        serve("unbuildable_app:app", port=_free_port())
 
 
 def _free_port() -> int:
