@@ -287,3 +287,47 @@ def test_request_steps_keep_other_plugins_working(captured: io.StringIO) -> None
     with TestClient(app) as client:
         assert [client.get("/count").json() for _ in range(2)] == [1, 2]
     assert all(r.get("request_id") for r in records(captured) if r["message"] == "count")
+
+
+class RecordingSpan:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.attributes: dict[str, object] = {}
+        self.ended = False
+
+    def set_attribute(self, key: str, value: object) -> None:
+        self.attributes[key] = value
+
+    def end(self) -> None:
+        self.ended = True
+
+
+class RecordingTracer:
+    """The part of OpenTelemetry's `Tracer` the plugin uses, recording spans."""
+
+    def __init__(self) -> None:
+        self.spans: list[RecordingSpan] = []
+
+    def start_span(self, name: str) -> RecordingSpan:
+        span = RecordingSpan(name)
+        self.spans.append(span)
+        return span
+
+
+def test_spans_are_named_by_route_template() -> None:
+    tracer = RecordingTracer()
+    with TestClient(make_app(tracing=tracer)) as client:
+        client.get("/items/5")
+        client.get("/items/x")
+    assert [(s.name, s.attributes, s.ended) for s in tracer.spans] == [
+        ("GET /items/{id}", {"http.route": "/items/{id}", "http.response.status_code": 200}, True),
+        ("GET /items/{id}", {"http.route": "/items/{id}", "http.response.status_code": 422}, True),
+    ]
+
+
+def test_tracing_true_uses_the_opentelemetry_api() -> None:
+    from opentelemetry import trace
+
+    plugin = Observability(tracing=True)
+    assert plugin.tracer is not None
+    assert isinstance(plugin.tracer, trace.Tracer)

@@ -69,7 +69,8 @@ class Observability(Plugin):
         metrics: serve Prometheus metrics at `metrics_path` (extra `trivium[metrics]`).
         metrics_path: where the metrics are served.
         tracing: open an OpenTelemetry span per request, named by the route template
-            (extra `trivium[otel]`; the project configures the SDK and exporter).
+            (extra `trivium[otel]`; the project configures the SDK and exporter); or
+            the OpenTelemetry `Tracer` to use instead of `trace.get_tracer("trivium")`.
         health: serve `/livez` and `/readyz`.
         checks: extra readiness checks by name: coroutines that raise (or return a
             string saying what is wrong) when the app should not get traffic.
@@ -91,7 +92,7 @@ class Observability(Plugin):
         access_log: bool = False,
         metrics: bool = False,
         metrics_path: str = "/metrics",
-        tracing: bool = False,
+        tracing: bool | Any = False,
         health: bool = True,
         checks: Mapping[str, Check] | None = None,
         check_timeout: float = 2.0,
@@ -107,7 +108,7 @@ class Observability(Plugin):
         """The Prometheus metrics, or `None`."""
         self.metrics_path = metrics_path
         """Where the metrics are served."""
-        self.tracer = _tracer() if tracing else None
+        self.tracer = (_tracer() if tracing is True else tracing) or None
         """The OpenTelemetry tracer, or `None`."""
         self.health = health
         """Whether `/livez` and `/readyz` are served."""
