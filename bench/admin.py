@@ -144,9 +144,14 @@ async def _seed(db: Database, rows: int, reseed: bool) -> None:
         have = await session.scalar(select(BenchEntry.id).order_by(BenchEntry.id.desc()).limit(1))
         if have == rows and not reseed:
             return
-        await session.execute(BenchEntry.__table__.delete())
-        await session.execute(BenchAuthor.__table__.delete())
-        await session.execute(User.__table__.delete())
+        if db.url.get_backend_name() == "postgresql":  # no dead rows left behind
+            await session.execute(
+                text("TRUNCATE bench_admin_entry, bench_admin_author, auth_user CASCADE")
+            )
+        else:
+            await session.execute(BenchEntry.__table__.delete())
+            await session.execute(BenchAuthor.__table__.delete())
+            await session.execute(User.__table__.delete())
         await create_superuser(session, email="bench@example.com", password=PASSWORD)
         await session.execute(
             BenchAuthor.__table__.insert(),
@@ -177,11 +182,14 @@ async def _seed(db: Database, rows: int, reseed: bool) -> None:
                 ]
                 await session.execute(BenchEntry.__table__.insert(), batch)
         await session.commit()
-    async with db.engine.connect() as connection:
-        if db.url.get_backend_name() == "postgresql":
-            await connection.execute(text("ANALYZE bench_admin_entry"))
-            await connection.execute(text("ANALYZE bench_admin_author"))
-        await connection.commit()
+    if db.url.get_backend_name() == "postgresql":
+        engine = create_async_engine(db.url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("VACUUM ANALYZE bench_admin_entry"))
+                await connection.execute(text("VACUUM ANALYZE bench_admin_author"))
+        finally:
+            await engine.dispose()
 
 
 def keyset_cursor(rows: int) -> str:
@@ -211,6 +219,8 @@ def measure(client: TestClient, db: Database, url: str, requests: int) -> tuple[
         timings.append((time.perf_counter() - start) * 1000)
         if answer.status_code != 200:
             raise SystemExit(f"{url} answered {answer.status_code}: {answer.text[:500]}")
+    if os.environ.get("BENCH_ADMIN_SHOW_SQL"):
+        print("\n".join(" ".join(statement.split())[:120] for statement in counted))
     return timings, len(counted)
 
 
