@@ -23,6 +23,7 @@ from trivium import App
 from trivium import Request
 from trivium.admin import Admin
 from trivium.admin import ModelAdmin
+from trivium.admin import TabularInline
 from trivium.admin import action
 from trivium.auth import Auth
 from trivium.db import Database
@@ -56,9 +57,20 @@ class Post(IntPK, Timestamps, Model):
         ForeignKey("example_admin_author.id", ondelete="CASCADE"), index=True
     )
     author: Mapped[Author] = relationship(lambda: Author, back_populates="posts")
+    replies: Mapped[list[Reply]] = relationship(lambda: Reply, passive_deletes=True)
 
     def __str__(self) -> str:
         return self.title
+
+
+class Reply(IntPK, Model):
+    __tablename__ = "example_admin_reply"
+    __app_label__ = "blog"
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("example_admin_post.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(String(1000), default="")
 
 
 # --8<-- [end:models]
@@ -73,6 +85,11 @@ async def publish(
         post.published = True
 
 
+class ReplyInline(TabularInline):
+    relation = "replies"
+    fields = ("name", "text")
+
+
 class PostAdmin(ModelAdmin):
     list_display = ("title", "author__name", "published", "created_at")
     list_filter = ("published", "author", "created_at")
@@ -82,6 +99,7 @@ class PostAdmin(ModelAdmin):
     autocomplete_fields = ("author",)
     date_hierarchy = "created_at"
     actions = (publish,)
+    inlines = (ReplyInline,)
     list_per_page = 20
 
 

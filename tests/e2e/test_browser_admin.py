@@ -3,7 +3,8 @@
 `examples/admin` runs under `trivium run` (Granian) on a free loopback port with its own
 SQLite file, seeded with a superuser, a staff user who may only view posts, two authors
 and a dozen posts. A person's path through it is replayed: log in, search, filter, sort
-by a column header, edit a post (picking its author with the autocomplete), run a bulk
+by a column header, edit a post (picking its author with the autocomplete, adding
+inline replies with the add-row button), run a bulk
 action, delete a post after its confirmation page, export the list, and, as the
 view-only user, see a read-only page and a bulk delete refused.
 """
@@ -183,6 +184,17 @@ def test_a_superuser_searches_filters_sorts_edits_acts_deletes_and_exports(
     expect(page.locator("#id_author_id_label")).to_have_text("Octavia")
     page.click("button[name=_save]")
     expect(page.locator(".message.success")).to_contain_text("“Post 05 edited” was changed")
+
+    # Inline replies: one empty row is drawn; the script adds a second one.
+    page.click("#changelist-form >> text=Post 05 edited")
+    page.fill("#id_replies-0-name", "Ann")
+    page.click("text=Add another replies row")
+    page.fill("#id_replies-1-name", "Bob")
+    page.fill("#id_replies-1-text", "Me too")
+    page.click("button[name=_continue]")
+    expect(page.locator("#id_replies-1-name")).to_have_value("Bob")
+    expect(page.locator("input[name=replies-TOTAL]")).to_have_value("3")
+    page.goto(server + "/admin/blog/post")
 
     page.fill("#searchbar", "post 0")
     page.click("form.search button")
