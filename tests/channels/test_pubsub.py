@@ -137,3 +137,36 @@ async def test_history_older_than_what_is_kept_starts_with_a_resync(
                 ("message", 2),
                 ("message", 3),
             ]
+
+
+@pytest.mark.anyio
+async def test_a_process_holds_one_redis_subscription_per_channel() -> None:
+    from tests.channels.conftest import drop_keys
+    from tests.channels.conftest import new_prefix
+    from tests.channels.conftest import redis_url
+
+    from trivium.channels import RedisBackend
+
+    url, prefix = redis_url(), new_prefix()
+    one = Channels(RedisBackend(url, prefix=prefix))
+    two = Channels(RedisBackend(url, prefix=prefix))
+    name = f"{prefix}c:hall"
+
+    async def subscribed() -> int:
+        counts = await one.backend.client.pubsub_numsub(name)  # type: ignore[attr-defined]
+        return int(counts[0][1])
+
+    try:
+        async with one.running(), two.running():
+            async with one.subscribe("hall"), one.subscribe("hall"), one.subscribe("hall"):
+                assert one.subscribers("hall") == 3
+                assert await subscribed() == 1
+                async with two.subscribe("hall"):
+                    assert await subscribed() == 2
+                    # One PUBLISH, delivered once per process.
+                    assert await one.backend.client.publish(name, b"m\n1") == 2  # type: ignore[attr-defined]
+            with anyio.fail_after(5):
+                while await subscribed():  # noqa: ASYNC110 - polling Redis, not a flag
+                    await anyio.sleep(0.01)
+    finally:
+        drop_keys(url, prefix)
