@@ -140,7 +140,9 @@ async def test_history_older_than_what_is_kept_starts_with_a_resync(
 
 
 @pytest.mark.anyio
-async def test_a_process_holds_one_redis_subscription_per_channel() -> None:
+async def test_a_process_holds_one_redis_subscription_per_channel(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     from tests.channels.conftest import drop_keys
     from tests.channels.conftest import new_prefix
     from tests.channels.conftest import redis_url
@@ -158,15 +160,21 @@ async def test_a_process_holds_one_redis_subscription_per_channel() -> None:
 
     try:
         async with one.running(), two.running():
-            async with one.subscribe("hall"), one.subscribe("hall"), one.subscribe("hall"):
+            async with one.subscribe("hall") as sub, one.subscribe("hall"), one.subscribe("hall"):
                 assert one.subscribers("hall") == 3
                 assert await subscribed() == 1
                 async with two.subscribe("hall"):
                     assert await subscribed() == 2
                     # One PUBLISH, delivered once per process.
                     assert await one.backend.client.publish(name, b"m\n1") == 2  # type: ignore[attr-defined]
+                    # Something else publishing on the channel is logged and skipped.
+                    await one.backend.client.publish(name, b"not ours")  # type: ignore[attr-defined]
+                    await one.publish("hall", "still flowing")
+                with anyio.fail_after(5):
+                    assert [(await sub.get()).data for _ in range(2)] == [1, "still flowing"]
             with anyio.fail_after(5):
                 while await subscribed():  # noqa: ASYNC110 - polling Redis, not a flag
                     await anyio.sleep(0.01)
     finally:
         drop_keys(url, prefix)
+    assert any("not published by trivium" in r.getMessage() for r in caplog.records)

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
 
+import orjson
+
 from trivium.channels._backend import Backend
 from trivium.channels._backend import MemoryBackend
 from trivium.channels._event import ChannelForbiddenError
@@ -346,8 +348,6 @@ class Channels(Plugin):
 
     async def members(self, channel: str) -> list[Any]:
         """Return the member data of every connection present in `channel`, in any process."""
-        import orjson
-
         return [orjson.loads(raw) for _, raw in await self.backend.members(check_channel(channel))]
 
     async def _beat_forever(self) -> None:
@@ -360,6 +360,8 @@ class Channels(Plugin):
                 await self.backend.sweep()
             except ChannelsUnavailableError:
                 pass  # the listener logs the outage; the next beat tries again
+            except Exception:  # a bug must not stop the heartbeats: log it, beat again
+                logger.exception("channels: a presence heartbeat failed")
 
     # Websockets and event streams ----------------------------------------------------
 

@@ -102,6 +102,20 @@ return out
 )
 
 
+def _parse(channel: bytes, data: bytes) -> Event | None:
+    """Decode a pub/sub message (kind letter, id, newline, JSON); `None` for a foreign one."""
+    newline = data.find(b"\n")
+    kind = _KINDS.get(data[:1])
+    if newline < 0 or kind is None:
+        logger.warning("channels: ignored a message not published by trivium on %r", channel)
+        return None
+    try:
+        return Event(channel.decode(), data[newline + 1 :], kind, data[1:newline].decode() or None)
+    except UnicodeDecodeError:
+        logger.warning("channels: ignored a message with a malformed id on %r", channel)
+        return None
+
+
 def _newer(entry_id: bytes, than: str) -> bool:
     first = stream_id_key(entry_id.decode())
     last = stream_id_key(than)
@@ -345,7 +359,12 @@ class RedisBackend:
         """Receive events until cancelled, reconnecting with backoff after failures."""
         delay = 0.05
         while True:
-            if await self._session():
+            try:
+                connected = await self._session()
+            except Exception:  # a bug must not end the listener: log it and reconnect
+                logger.exception("channels: the Redis listener failed; reconnecting")
+                self._lost, connected = True, False
+            if connected:
                 delay = 0.05
             await anyio.sleep(delay)
             delay = min(delay * 2, self.max_backoff)
@@ -417,11 +436,9 @@ class RedisBackend:
             pinged = False
             kind = message["type"]
             if kind == "message" and self._deliver is not None:
-                data: bytes = message["data"]
-                channel = bytes(message["channel"])[skip:].decode()
-                newline = data.index(b"\n")
-                event_id = data[1:newline].decode() or None
-                self._deliver(Event(channel, data[newline + 1 :], _KINDS[data[:1]], event_id))
+                event = _parse(bytes(message["channel"])[skip:], message["data"])
+                if event is not None:
+                    self._deliver(event)
             elif kind == "subscribe":
                 confirmed = self._confirmed.pop(bytes(message["channel"]), None)
                 if confirmed is not None:
