@@ -469,9 +469,17 @@ class App(PluginHost, Router):
             await self._asgi(asgi_scope, receive, send)  # type: ignore[misc]
 
     def __rsgi_init__(self, loop: Any) -> None:
-        """Run the lifespan start-up when a Granian RSGI worker starts."""
+        """Run the lifespan start-up when a Granian RSGI worker starts.
+
+        A `ConfigurationError` (a database that does not exist, say) is logged as one
+        line and ends the worker with status 3, instead of a traceback of the driver.
+        """
         context = self.lifespan_context()
-        self._lifespan_state = loop.run_until_complete(context.__aenter__())
+        try:
+            self._lifespan_state = loop.run_until_complete(context.__aenter__())
+        except ConfigurationError as exc:
+            logger.error("start-up failed: %s", exc.one_line())
+            raise SystemExit(3) from None
         self._rsgi_lifespan = context
         # Everything built so far (modules, routes, validators, pools) lives as long as the
         # worker: keep it out of the cyclic collector's scans, which shortens GC pauses.

@@ -233,3 +233,29 @@ def test_reload_watches_code_and_templates_only(tmp_path: Path) -> None:
         assert current != first, log.read_text()
         time.sleep(1)
         assert log.read_text().count("Changes detected") == 1, log.read_text()
+
+
+@pytest.mark.live
+def test_a_database_that_does_not_answer_stops_the_server_in_one_line_each(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "down_app.py").write_text(
+        "from trivium import App\n"
+        "from trivium.db import Database\n"
+        "app = App(plugins=[Database('postgresql://app@127.0.0.1:1/blog')])\n"
+    )
+    env = {**_env(), "PYTHONPATH": os.pathsep.join([str(tmp_path), _env()["PYTHONPATH"]])}
+    done = subprocess.run(  # noqa: S603 - our interpreter and module
+        [sys.executable, "-m", "trivium.cli", "run", "down_app:app", "--port", str(_free_port())],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "start-up failed: [db-unreachable] no database server answers at 127.0.0.1:1" in output
+    assert "Traceback" not in output
+    assert "crash loop" in output
