@@ -225,10 +225,6 @@ def serve(
     """
     config = dataclasses.replace(config or ServerConfig(), **options)
     _check_dependencies(config)
-    if config.workers > 1 and not os.environ.get(METRICS_DIR_ENV):
-        # Before anything imports prometheus-client: its values then live in files the
-        # workers share, so /metrics adds up every worker (trivium.observability).
-        os.environ[METRICS_DIR_ENV] = tempfile.mkdtemp(prefix="trivium-metrics-")
     if isinstance(target, str):
         spec = _parse_import_string(target)
         needs_clean_supervisor = config.reload or config.workers > 1
@@ -558,6 +554,11 @@ def _identity(app: ASGIApp) -> ASGIApp:
 
 def _launch(config: ServerConfig, interface: Interface, target: _ImportString | ASGIApp) -> None:
     _check_port_free(config)
+    if config.workers > 1 and not os.environ.get(METRICS_DIR_ENV):
+        # Before a worker imports prometheus-client: its values then live in files the
+        # workers share, so /metrics adds up every worker (trivium.observability). With
+        # several workers the launching process never imported the app (see the probe).
+        os.environ[METRICS_DIR_ENV] = tempfile.mkdtemp(prefix="trivium-metrics-")
     if config.server == "uvicorn":
         _run_uvicorn(config, target)
     else:
