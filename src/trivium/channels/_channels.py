@@ -194,6 +194,12 @@ class Channels(Plugin):
             return (self.origin_step,)
         return ()
 
+    def cli_commands(self) -> Sequence[Any]:
+        """`trivium channels publish` and `trivium channels members`."""
+        from trivium.channels._cli import channels_group
+
+        return [channels_group(self)]
+
     def lifespan(self, app: App) -> contextlib.AbstractAsyncContextManager[None]:
         """Run the backend's listener and the presence heartbeat while the app runs."""
         del app
