@@ -75,3 +75,15 @@ def test_bad_data_and_channel_names_are_usage_errors(target: tuple[str, str, str
     bad_name = run(app, "publish", "has space", "1")
     assert bad_name.exit_code == 2
     assert "channel names are 1-200 printable" in bad_name.output
+
+
+def test_an_unreachable_redis_is_exit_status_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    name = f"channelsdown_{uuid.uuid4().hex[:8]}"
+    source = APP_SOURCE.format(url="redis://127.0.0.1:1/0", prefix="down:")
+    (tmp_path / f"{name}.py").write_text(source)
+    result = run(f"{name}:app", "publish", "news", "1")
+    assert result.exit_code == 1
+    assert "the channels backend (Redis) is unreachable" in result.output
