@@ -172,7 +172,7 @@ async def _confirm_delete(
         hidden.append(("select_across", "1"))
     else:
         hidden += [("_selected", str(v)) for v in data.getlist("_selected")]
-    names = [model_admin.__str_of__(obj) for obj in objects[:100]]
+    names = [model_admin.label_of(obj) for obj in objects[:100]]
     context = {
         "model_admin": model_admin,
         "objects": names,

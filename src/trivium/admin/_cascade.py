@@ -90,7 +90,7 @@ async def deletion_summary(
             if cls is not None:
                 shown = await session.scalars(select(cls).where(condition).limit(SHOWN))
                 related_admin = site.admin_for(cls)
-                names = [related_admin.__str_of__(r) if related_admin else str(r) for r in shown]
+                names = [related_admin.label_of(r) if related_admin else str(r) for r in shown]
             label = verbose(cls.__name__) if cls is not None else f"{other.name} link"
             entry = {
                 "model": label,

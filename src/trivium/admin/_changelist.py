@@ -65,7 +65,7 @@ def display_text(value: Any, admin_of: Any = None) -> str:
     if admin_of is not None and hasattr(value, "__mapper__"):
         model_admin = admin_of(type(value))
         if model_admin is not None:
-            return str(model_admin.__str_of__(value))
+            return str(model_admin.label_of(value))
     return str(value)
 
 

@@ -85,7 +85,7 @@ def _display_column(model_admin: ModelAdmin, entry: Any) -> DisplayColumn:
         )
     if entry == "__str__":
         return DisplayColumn(
-            entry, model_admin.name, model_admin.__str_of__, None, None, False, False
+            entry, model_admin.name, model_admin.label_of, None, None, False, False
         )
     if entry in meta.columns:
         info = meta.columns[entry]

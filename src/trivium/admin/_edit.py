@@ -98,7 +98,7 @@ async def _form_page(  # noqa: PLR0913 - the page's parts, all but four keyword-
         "model_admin": model_admin,
         "form": form,
         "obj": obj,
-        "object_label": None if adding else model_admin.__str_of__(obj),
+        "object_label": None if adding else model_admin.label_of(obj),
         "fieldsets": await fieldsets(model_admin, session, form, obj, read_only=read_only),
         "read_only": read_only,
         "inlines": inlines,
@@ -181,7 +181,7 @@ def _after_save(
     remember_action(request, model_admin, obj, verb)
     flash(
         request,
-        f"The {model_admin.name} “{model_admin.__str_of__(obj)}” was {verb} successfully.",
+        f"The {model_admin.name} “{model_admin.label_of(obj)}” was {verb} successfully.",
         "success",
     )
     if "_continue" in form_data:
@@ -284,7 +284,7 @@ async def delete_view(
         return await forbidden(site, request, f"You may not delete this {model_admin.name}.")
     summary = await deletion_summary(site, session, model_admin, [obj])
     if request.method == "POST" and not summary.protected:
-        label = model_admin.__str_of__(obj)
+        label = model_admin.label_of(obj)
         await model_admin.delete_model(request, session, obj)
         await session.flush()
         remember_action(request, model_admin, obj, "deleted")
@@ -294,7 +294,7 @@ async def delete_view(
         )
     context = {
         "model_admin": model_admin,
-        "objects": [model_admin.__str_of__(obj)],
+        "objects": [model_admin.label_of(obj)],
         "summary": summary,
         "action_url": site.url(model_admin.app_label, model_admin.model_name, raw, "delete"),
         "hidden": [],
@@ -341,7 +341,7 @@ async def autocomplete_view(
     statement = statement.offset((number - 1) * AUTOCOMPLETE_PAGE).limit(AUTOCOMPLETE_PAGE + 1)
     rows = list((await session.scalars(statement)).all())
     results = [
-        {"id": str(getattr(row, pk)), "text": target_admin.__str_of__(row)}
+        {"id": str(getattr(row, pk)), "text": target_admin.label_of(row)}
         for row in rows[:AUTOCOMPLETE_PAGE]
         if await target_admin.permission(request, "view", row)
     ]

@@ -243,7 +243,7 @@ async def _fk_links(
     pk = model_admin.site.meta_of(target).pk.name
     rows = await session.scalars(select(target).order_by(getattr(target, pk)).limit(FK_CHOICES))
     name = info.name
-    label = target_admin.__str_of__ if target_admin is not None else str
+    label = target_admin.label_of if target_admin is not None else str
     return [({f"{name}__exact": str(getattr(row, pk))}, label(row)) for row in rows]
 
 

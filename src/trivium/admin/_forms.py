@@ -91,7 +91,7 @@ async def _fk_widget(
     assert target is not None
     target_admin = site.admin_for(target)
     pk = site.meta_of(target).pk.name
-    label = target_admin.__str_of__ if target_admin is not None else str
+    label = target_admin.label_of if target_admin is not None else str
     current_label = ""
     if value not in (None, ""):
         try:

@@ -97,13 +97,13 @@ async def history_view(
     names = await _actors(site, session, entries)
     context = {
         "model_admin": model_admin,
-        "object_label": model_admin.__str_of__(obj),
+        "object_label": model_admin.label_of(obj),
         "entries": [_entry(e, names) for e in entries],
         "audit_installed": audit is not None,
         "can_revert": await model_admin.permission(request, "change", obj),
         "change_url": site.url(model_admin.app_label, model_admin.model_name, raw, "change"),
         "revert_base": site.url(model_admin.app_label, model_admin.model_name, raw, "history"),
-        "title": f"History: {model_admin.__str_of__(obj)}",
+        "title": f"History: {model_admin.label_of(obj)}",
     }
     return await page(site, request, "history.html", context)
 

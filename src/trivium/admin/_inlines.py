@@ -380,7 +380,7 @@ async def inline_context(
 ) -> dict[str, Any]:
     """What the page draws for one inline: its rows, an empty row template, its totals."""
     target_admin = model_admin.site.admin_for(inline.target)
-    name_of = target_admin.__str_of__ if target_admin is not None else str
+    name_of = target_admin.label_of if target_admin is not None else str
     pk = inline.meta.pk.name
     rows: list[dict[str, Any]] = []
     if posted is not None:

@@ -190,7 +190,7 @@ class ModelAdmin:
         del request
         await session.delete(obj)
 
-    def __str_of__(self, obj: Any) -> str:
+    def label_of(self, obj: Any) -> str:
         """Return how an object is named in pages (its `__str__`, else name and key)."""
         text = str(obj)
         if text.startswith("<") and text.endswith(">"):

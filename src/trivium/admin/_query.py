@@ -38,7 +38,6 @@ from sqlalchemy.orm import selectinload
 from trivium.admin._filters import FilterError
 from trivium.admin._filters import parse_value
 from trivium.db import Q
-from trivium.db import QueryError
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
@@ -50,10 +49,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Count",
+    "Order",
+    "check_search_fields",
     "count_rows",
     "decode_cursor",
     "encode_cursor",
     "keyset_condition",
+    "keyset_ready",
     "loader_options",
     "order_clauses",
     "search_condition",
@@ -259,7 +261,3 @@ def loader_options(meta_of: Any, model: type[Any], paths: Sequence[str]) -> list
     # The longest paths carry their prefixes; keep only the leaves.
     leaves = [k for k in options if not any(o[: len(k)] == k and o != k for o in options)]
     return [options[k] for k in leaves]
-
-
-__all__ += ["Order", "check_search_fields", "keyset_ready"]
-_ = QueryError

@@ -85,7 +85,7 @@ async def forbidden(site: Admin, request: Request, detail: str) -> HTMLResponse:
 
 def remember_action(request: Request, model_admin: ModelAdmin, obj: Any, action: str) -> None:
     """Keep the user's last actions in their session, for the index page."""
-    label = model_admin.__str_of__(obj) if obj is not None else ""
+    label = model_admin.label_of(obj) if obj is not None else ""
     pk = getattr(obj, model_admin.meta.pk.name, None) if obj is not None else None
     entry = [
         action,
