@@ -132,3 +132,21 @@ def test_an_idle_socket_gets_ping_frames() -> None:
 def test_an_invalid_ping_is_refused() -> None:
     with pytest.raises(ValueError, match="ping must be a positive number"):
         Channels().connect(None, ping=0)  # type: ignore[arg-type]
+
+
+def test_an_invalid_channel_name_from_the_client_closes_with_1008(client: TestClient) -> None:
+    with client.websocket_connect("/rooms/1") as session:
+        ready(session)
+        session.send_json({"subscribe": "has space"})
+        message = session.receive()
+        assert (message["type"], message["code"]) == ("websocket.close", 1008)
+
+
+def test_an_invalid_channel_name_in_a_request_is_a_400(client: TestClient) -> None:
+    response = client.post("/rooms/has space", json={"n": 1})
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "channel names are 1-200 printable ASCII characters without spaces, "
+        "not 'room:has space'"
+    }
+    assert client.get("/rooms/has space/events").status_code == 400

@@ -47,6 +47,7 @@ from trivium.channels._event import ChannelForbiddenError
 from trivium.channels._event import ChannelsUnavailableError
 from trivium.channels._event import Event
 from trivium.channels._event import EventKind
+from trivium.channels._event import InvalidChannelError
 from trivium.channels._socket import ChannelSocket
 from trivium.channels._sse import event_stream
 from trivium.channels._subscription import Subscription
@@ -67,6 +68,7 @@ __all__ = [
     "Entry",
     "Event",
     "EventKind",
+    "InvalidChannelError",
     "Member",
     "MemoryBackend",
     "RedisBackend",

@@ -247,7 +247,7 @@ class Channels(Plugin):
             The event's id when the channel keeps history, else `None`.
 
         Raises:
-            ValueError: the channel name is invalid.
+            InvalidChannelError: the channel name is invalid (400; 1008 on a websocket).
             ChannelsUnavailableError: the backend (Redis) is unreachable; nothing was sent.
         """
         check_channel(channel)

@@ -16,6 +16,7 @@ import click
 import orjson
 
 from trivium.channels._event import ChannelsUnavailableError
+from trivium.channels._event import InvalidChannelError
 
 if TYPE_CHECKING:
     from trivium.channels._channels import Channels
@@ -69,7 +70,7 @@ def channels_group(channels: Channels) -> click.Group:
 def _call(function: Any) -> Any:
     try:
         return anyio.run(function)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="CHANNEL") from None
+    except InvalidChannelError as exc:
+        raise click.BadParameter(str(exc.detail), param_hint="CHANNEL") from None
     except ChannelsUnavailableError as exc:
         raise click.ClickException(f"{exc.detail}: {exc.__cause__}") from None

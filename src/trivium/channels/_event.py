@@ -24,6 +24,7 @@ __all__ = [
     "ChannelsUnavailableError",
     "Event",
     "EventKind",
+    "InvalidChannelError",
     "check_channel",
     "encode",
     "stream_id_key",
@@ -59,16 +60,30 @@ class ChannelForbiddenError(HTTPException):
         super().__init__(403, f"Not allowed to subscribe to channel {channel!r}")
 
 
+class InvalidChannelError(HTTPException, ValueError):
+    """400 (and a `ValueError`): a channel name is not 1-200 printable ASCII characters.
+
+    Channel names are often built from request input (`f"room:{room}"`), so a bad one is
+    the client's error: a handler answers 400, a websocket closes with code 1008; code
+    outside requests catches it as the `ValueError` it also is.
+    """
+
+    def __init__(self, name: object) -> None:
+        super().__init__(
+            400,
+            "channel names are 1-200 printable ASCII characters without spaces, "
+            f"not {str(name)[:210]!r}",
+        )
+
+
 def check_channel(name: object) -> str:
     """Return `name` if it is a valid channel name.
 
     Raises:
-        ValueError: not 1-200 printable ASCII characters without spaces.
+        InvalidChannelError: not 1-200 printable ASCII characters without spaces.
     """
     if not isinstance(name, str) or not _CHANNEL.fullmatch(name):
-        raise ValueError(
-            f"channel names are 1-200 printable ASCII characters without spaces, not {name!r}"
-        )
+        raise InvalidChannelError(name)
     return name
 
 

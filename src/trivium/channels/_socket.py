@@ -114,7 +114,7 @@ class ChannelSocket:
 
         Raises:
             ChannelForbiddenError: refused (uncaught, it closes the socket with 1008).
-            ValueError: the channel name is invalid.
+            InvalidChannelError: the channel name is invalid (400; 1008 on a websocket).
         """
         subscription = self._require()
         await self.channels.authorize(self.websocket, check_channel(channel))

@@ -47,7 +47,7 @@ async def event_stream(
     Raises:
         ChannelForbiddenError: the `authorize` hook refused the channel (403).
         HTTPException: 400, the `Last-Event-ID` is not an id of this channel's events.
-        ValueError: the channel name is invalid.
+        InvalidChannelError: the channel name is invalid (400; 1008 on a websocket).
     """
     check_channel(channel)
     await channels.authorize(request, channel)

@@ -120,7 +120,7 @@ class Subscription:
         """Add channels; events published from now on reach this subscription.
 
         Raises:
-            ValueError: a channel name is invalid.
+            InvalidChannelError: a channel name is invalid (400; 1008 on a websocket).
         """
         for channel in map(check_channel, channels):
             if channel not in self.channels:
