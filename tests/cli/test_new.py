@@ -74,7 +74,7 @@ def test_the_project_depends_on_this_trivium(project: Path) -> None:
     pyproject = (project / "pyproject.toml").read_text()
     # The suite runs from a checkout, so the dependency names its folder.
     source = Path(__file__).resolve().parents[2].as_uri()
-    assert f'"trivium[db,auth,templates,forms,redis] @ {source}"' in pyproject
+    assert f'"trivium[db,auth,templates,forms,redis,mail] @ {source}"' in pyproject
 
 
 def test_make_test_passes_on_sqlite(project: Path) -> None:
@@ -88,7 +88,7 @@ def test_make_test_passes_on_sqlite(project: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "12 passed" in done.stdout
+    assert "13 passed" in done.stdout
     assert not (project / "blog.db").exists()  # tests never touch the development database
 
 
@@ -97,7 +97,7 @@ def test_the_tests_pass_on_postgresql(project: Path) -> None:
     url = os.environ.get("TRIVIUM_TEST_POSTGRES_URL", "")
     if not url:
         pytest.skip("needs TRIVIUM_TEST_POSTGRES_URL")
-    assert "12 passed" in _run_tests(project, url)
+    assert "13 passed" in _run_tests(project, url)
 
 
 def test_a_project_without_auth_passes_its_tests(tmp_path: Path) -> None:
@@ -105,7 +105,7 @@ def test_a_project_without_auth_passes_its_tests(tmp_path: Path) -> None:
     assert "Auth" not in (project / "blog" / "app.py").read_text()
     assert "Admin" not in (project / "blog" / "app.py").read_text()
     assert not (project / "blog" / "templates" / "me.html").exists()
-    assert "7 passed" in _run_tests(project)
+    assert "8 passed" in _run_tests(project)
 
 
 def test_the_database_and_admin_options(tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ from trivium import App
 from trivium import Depends
 from trivium import Request
 from trivium.auth import Auth
+from trivium.auth import ConsoleMailer
+from trivium.auth import SMTPMailer
 from trivium.cli import main
 from trivium.conf import DEV_SECRET_KEY
 from trivium.conf import REDACTED
@@ -235,6 +237,18 @@ def test_auth_takes_its_secret_and_site_from_the_settings(project: Path) -> None
     assert auth.site_url == "https://example.com"
     assert auth.mail_from == "hi@example.com"
     assert auth.signup
+    assert isinstance(auth.mail, ConsoleMailer)
+
+
+def test_auth_sends_mail_through_the_smtp_server_the_settings_name(project: Path) -> None:
+    settings = ProjectSettings(
+        secret_key=SecretStr(KEY), mail_url="smtp://app:s3cret@mail.example.com:2525?starttls=1"
+    )
+    auth = Auth.from_settings(Database(f"sqlite:///{project / 'x.db'}"), settings)
+    assert isinstance(auth.mail, SMTPMailer)
+    assert (auth.mail.host, auth.mail.port, auth.mail.username) == ("mail.example.com", 2525, "app")
+    shown = {row.name: row.value for row in origins(settings)}
+    assert shown["mail_url"] == f"smtp://app:{REDACTED}@mail.example.com:2525?starttls=1"
 
 
 def test_auth_keeps_sessions_in_redis_when_the_settings_name_it(project: Path) -> None:

@@ -174,14 +174,19 @@ class Auth(Plugin):
         """Return an `Auth` configured from `settings`; `options` as `AuthConfig`'s fields.
 
         The secret key, `site_url` and `mail_from` come from the settings; with a
+        `mail_url` emails go through that SMTP server (`SMTPMailer.from_url`); with a
         `redis_url` the sessions and login throttle counters live in Redis (shared by
-        every worker), unless `options` name their own stores.
+        every worker), unless `options` name their own mailer or stores.
 
         Raises:
             ConfigurationError: as the constructor.
         """
         options.setdefault("site_url", settings.site_url)
         options.setdefault("mail_from", settings.mail_from)
+        if settings.mail_url and "config" not in options:
+            from trivium.auth._smtp import SMTPMailer
+
+            options.setdefault("mail", SMTPMailer.from_url(settings.mail_url))
         if settings.redis_url and "config" not in options:
             from trivium.stores import RedisStore
 

@@ -26,7 +26,7 @@ import click
 __all__ = ["DATABASES", "make_first_migration", "new", "render", "trivium_requirement"]
 
 TEMPLATE = Path(__file__).parent / "project_template"
-_EXTRAS = "db,auth,templates,forms,redis"
+_EXTRAS = "db,auth,templates,forms,redis,mail"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _RENAMED = {
     "env.tmpl": ".env",

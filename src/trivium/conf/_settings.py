@@ -104,6 +104,9 @@ class Settings(BaseSettings, Plugin):
     """Host names the app answers to (a JSON list in the environment: `["example.com"]`)."""
     mail_from: str = "webmaster@localhost"
     """The sender of the emails the app sends."""
+    mail_url: str | None = None
+    """The SMTP server (`smtp://user:password@host:587?starttls=1`, `smtps://...`) that
+    `Auth.from_settings` sends mail through; `None`: printed to the console (development)."""
 
     secret_fields: ClassVar[frozenset[str]] = frozenset()
     """Extra field names `trivium settings` redacts (`SecretStr` fields always are)."""
