@@ -274,3 +274,50 @@ def test_start_up_warns_loudly_about_unapplied_migrations(
     with caplog.at_level("WARNING", logger="trivium.db"), TestClient(app):
         pass
     assert not [r for r in caplog.records if "UNAPPLIED" in r.getMessage()]
+
+
+AUTH_APP = """
+from pathlib import Path
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from trivium import App
+from trivium.auth import Auth
+from trivium.db import Database, IntPK, Model
+
+db = Database({url!r}, migrations=Path(__file__).parent / "migrations")
+
+
+class Post(IntPK, Model):
+    __tablename__ = "posts_{suffix}"
+    title: Mapped[str] = mapped_column(String(200))
+
+
+app = App(plugins=[db, Auth(db, secret_key="k" * 40)])
+"""
+
+
+def test_first_migration_with_auth_has_only_the_projects_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    suffix = uuid.uuid4().hex[:8]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'blog.db'}"
+    (tmp_path / f"blog_{suffix}.py").write_text(AUTH_APP.format(url=url, suffix=suffix))
+    target = f"blog_{suffix}:app"
+    result = CliRunner().invoke(main, ["db", "makemigrations", "-m", "first", "--app", target])
+    assert result.exit_code == 0, result.output
+    (revision,) = (tmp_path / "migrations").glob("*.py")
+    source = revision.read_text()
+    assert f"create_table('posts_{suffix}'" in source
+    for battery_table in ("trivium_store", "auth_user", "auth_group", "auth_permission"):
+        assert f"'{battery_table}'" not in source
+    imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
+    assert not [line for line in imports if "._" in line], imports
+    # The batteries' migrations (auth, and the session store Auth uses) come first.
+    migrated = CliRunner().invoke(main, ["db", "migrate", "--app", target])
+    assert migrated.exit_code == 0, migrated.output
+    assert "(stores)" in migrated.output
+    assert "(auth)" in migrated.output
