@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
 
@@ -70,13 +68,16 @@ def test_publishing_while_redis_is_down_is_a_503(proxy: FaultProxy) -> None:
 
     from trivium.testing import TestClient
 
-    backend = RedisBackend(proxy.url, prefix=f"t:{uuid.uuid4().hex[:8]}:", timeout=0.5)
-    with TestClient(make_app(backend)) as client:
-        proxy.cut()
-        response = client.post("/rooms/1", json={"n": 1})
-        assert response.status_code == 503
-        assert response.headers["retry-after"] == "5"
-        assert response.json() == {"detail": "the channels backend (Redis) is unreachable"}
-        proxy.restore()
-        assert client.post("/rooms/1", json={"n": 2}).status_code == 200
-    logging.getLogger("trivium.channels").handlers.clear()
+    prefix = new_prefix()
+    backend = RedisBackend(proxy.url, prefix=prefix, timeout=0.5)
+    try:
+        with TestClient(make_app(backend)) as client:
+            proxy.cut()
+            response = client.post("/rooms/1", json={"n": 1})
+            assert response.status_code == 503
+            assert response.headers["retry-after"] == "5"
+            assert response.json() == {"detail": "the channels backend (Redis) is unreachable"}
+            proxy.restore()
+            assert client.post("/rooms/1", json={"n": 2}).status_code == 200
+    finally:
+        drop_keys(redis_url(), prefix)
