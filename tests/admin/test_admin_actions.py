@@ -259,3 +259,19 @@ def test_registering_twice_is_refused(db_url: str) -> None:
     admin.register(Article)
     with pytest.raises(ConfigurationError, match="registered with the admin already"):
         admin.register(Article)
+
+
+def test_an_admin_whose_auth_is_not_installed_stops_the_start_up(db_url: str) -> None:
+    db = Database(db_url)
+    admin = Admin(db, Auth(db, secret_key=SECRET))
+    app = App(plugins=[db, admin])
+    with pytest.raises(ConfigurationError, match="install the Auth on the app") as caught:
+        app.build()
+    assert caught.value.code == "admin-auth"
+
+
+def test_a_bad_prefix_is_refused(db_url: str) -> None:
+    db = Database(db_url)
+    with pytest.raises(ConfigurationError, match="a path starting with '/'") as caught:
+        Admin(db, Auth(db, secret_key=SECRET), prefix="/admin/")
+    assert caught.value.code == "admin-prefix"
