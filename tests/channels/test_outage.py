@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from collections.abc import Iterator
 
@@ -79,5 +80,33 @@ def test_publishing_while_redis_is_down_is_a_503(proxy: FaultProxy) -> None:
             assert response.json() == {"detail": "the channels backend (Redis) is unreachable"}
             proxy.restore()
             assert client.post("/rooms/1", json={"n": 2}).status_code == 200
+    finally:
+        drop_keys(redis_url(), prefix)
+
+
+def test_readyz_fails_while_the_listener_is_down(proxy: FaultProxy) -> None:
+    from trivium import App
+    from trivium.observability import Observability
+    from trivium.testing import TestClient
+
+    prefix = new_prefix()
+    channels = Channels(RedisBackend(proxy.url, prefix=prefix, timeout=0.5, health_interval=0.2))
+    app = App(plugins=[channels, Observability(checks={"channels": channels.check})])
+    try:
+        with TestClient(app) as client:
+            deadline = time.monotonic() + 10
+            while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert client.get("/readyz").json()["checks"]["channels"] == "ok"
+            proxy.cut()
+            while client.get("/readyz").status_code != 503 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            down = client.get("/readyz")
+            assert down.status_code == 503
+            assert "unreachable" in down.json()["checks"]["channels"]
+            proxy.restore()
+            while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert client.get("/readyz").status_code == 200
     finally:
         drop_keys(redis_url(), prefix)
