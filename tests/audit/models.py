@@ -30,7 +30,7 @@ book_tags = Table(
 class Author(IntPK, Model):
     __tablename__ = f"au_au_{SUFFIX}"
     name: Mapped[str] = mapped_column(String(50))
-    books: Mapped[list[Book]] = relationship(back_populates="author")
+    books: Mapped[list[Book]] = relationship(lambda: Book, back_populates="author")
 
 
 class Book(IntPK, Timestamps, Model):
@@ -38,14 +38,16 @@ class Book(IntPK, Timestamps, Model):
     title: Mapped[str] = mapped_column(String(50))
     pages: Mapped[int] = mapped_column(default=1)
     author_id: Mapped[int | None] = mapped_column(ForeignKey(Author.id), default=None)
-    author: Mapped[Author | None] = relationship(back_populates="books")
-    tags: Mapped[list[Tag]] = relationship(secondary=book_tags, back_populates="books")
+    author: Mapped[Author | None] = relationship(lambda: Author, back_populates="books")
+    tags: Mapped[list[Tag]] = relationship(lambda: Tag, secondary=book_tags, back_populates="books")
 
 
 class Tag(IntPK, Model):
     __tablename__ = f"au_tg_{SUFFIX}"
     name: Mapped[str] = mapped_column(String(50))
-    books: Mapped[list[Book]] = relationship(secondary=book_tags, back_populates="tags")
+    books: Mapped[list[Book]] = relationship(
+        lambda: Book, secondary=book_tags, back_populates="tags"
+    )
 
 
 class Account(IntPK, Model):
