@@ -105,6 +105,21 @@ class ArticleComment(IntPK, Model):
     approved: Mapped[bool] = mapped_column(default=False)
 
 
+class WriterNote(IntPK, Model):
+    """Protects its writer (a key without ON DELETE) and loses its article (SET NULL)."""
+
+    __tablename__ = "admintest_writer_note"
+    __app_label__ = "blog"
+    writer_id: Mapped[int] = mapped_column(ForeignKey("admintest_writer.id"))
+    article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("admintest_article.id", ondelete="SET NULL")
+    )
+    text: Mapped[str] = mapped_column(String(100))
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class Memo(IntPK, Versioned, Model):
     __tablename__ = "admintest_memo"
     __app_label__ = "blog"

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from tests.admin.adminapp import Article
 from tests.admin.adminapp import Memo
 from tests.admin.adminapp import Writer
+from tests.admin.adminapp import WriterNote
 from tests.admin.adminapp import csrf_of
 from tests.admin.adminapp import grant
 from tests.admin.adminapp import log_in
@@ -282,3 +283,31 @@ def test_view_only_staff_get_a_read_only_page_and_cannot_post(db: Database) -> N
         assert client.get("/admin/blog/article/1/delete").status_code == 403
         assert client.get("/admin/blog/article/add").status_code == 403
         assert scalar(db, select(Article.title).where(Article.id == 1)) == "Post 00"
+
+
+async def _note(db: Database) -> None:
+    db = twin(db)
+    async with db.sessionmaker() as session:
+        session.add(WriterNote(writer_id=1, article_id=2, text="keep me"))
+        await session.commit()
+    await db.dispose()
+
+
+def test_deletion_lists_unlinked_rows_and_refuses_when_rows_protect_the_object(
+    db: Database,
+) -> None:
+    with client_as(db, "root@example.com") as client:
+        anyio.run(_note, db)
+        article = client.get("/admin/blog/article/2/delete")
+        assert "Unlinked" in article.text
+        assert "writer note: 1 (keep me)" in article.text
+        writer = client.get("/admin/blog/writer/1/delete")
+        assert "which are protected" in writer.text
+        assert "writer note: 1 (keep me)" in writer.text
+        assert "Yes, I’m sure" not in writer.text
+        refused = client.post("/admin/blog/writer/1/delete", data={"csrf_token": csrf_of(article)})
+        assert refused.status_code == 409
+        assert scalar(db, select(func.count()).select_from(Writer)) == 2
+        done = client.post("/admin/blog/article/2/delete", data={"csrf_token": csrf_of(article)})
+        assert done.status_code == 303
+        assert scalar(db, select(WriterNote.article_id)) is None
