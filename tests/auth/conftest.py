@@ -74,7 +74,8 @@ def _private_url(backend: str, created: dict[str, str]) -> str:
     server = os.environ.get(variable, "")
     if not server:
         pytest.skip(f"{backend} tests need {variable} (e.g. {backend}://user@127.0.0.1/test)")
-    name = f"test_auth_{RUN}"
+    # Unique per fixture instance: tests/admin re-uses this fixture in its own conftest.
+    name = f"test_auth_{RUN}_{uuid.uuid4().hex[:6]}"
     anyio.run(_server_statement, server, f"CREATE DATABASE {name}")
     created[backend] = make_url(server).set(database=name).render_as_string(hide_password=False)
     return created[backend]
