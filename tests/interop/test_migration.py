@@ -4,6 +4,7 @@ import pytest
 from tests.interop.flask_legacy import create_app
 
 from trivium import App
+from trivium import Request
 from trivium.errors import ConfigurationError
 from trivium.interop import Legacy
 from trivium.interop import ShadowReport
@@ -132,3 +133,41 @@ def test_bad_switch_options_are_configuration_errors(options):
     with pytest.raises(ConfigurationError, match="percent|header") as info:
         legacy.router(**options)
     assert info.value.code == "interop-switch"
+
+
+def test_an_asgi_legacy_app_is_mounted_as_it_is():
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def old(request):
+        return JSONResponse({"from": "starlette", "root_path": request.scope["root_path"]})
+
+    legacy = Legacy(Starlette(routes=[Route("/old", old)]), path="/s")
+    assert not hasattr(legacy.app, "executor")  # served as it is, no WSGI bridge
+    app = App(plugins=[legacy])
+    with TestClient(app) as client:
+        assert client.get("/s/old").json() == {"from": "starlette", "root_path": "/s"}
+
+
+def test_shadow_mode_replays_the_request_body_to_both_sides():
+    reports: list[ShadowReport] = []
+    legacy = Legacy(create_app())
+    app = App(plugins=[legacy])
+    router = legacy.router(shadow=True, on_difference=reports.append, shadow_body_limit=1000)
+
+    @router.post("/form")
+    async def form(request: Request) -> dict[str, object]:
+        data = await request.form()
+        return {"name": data["name"].upper(), "tags": data.getlist("tag")}
+
+    app.include_router(router)
+    with TestClient(app) as client:
+        response = client.post("/form", data={"name": "ann", "tag": ["a"]})
+        assert response.json() == {"name": "ann", "tags": ["a"]}  # the legacy answer
+        assert len(reports) == 1
+        assert b'"ANN"' in reports[0].trivium_body
+        # A body over the limit is served by the legacy app alone, whole.
+        big = client.post("/form", data={"name": "x" * 5000})
+        assert big.json()["name"] == "x" * 5000
+        assert len(reports) == 1

@@ -99,10 +99,11 @@ class Shadow:
         trivium: Callable[[Scope, Receive, Send, App], Awaitable[None]],
     ) -> None:
         """Answer from the legacy app, then compare with trivium's answer."""
-        body, complete = await _read_upto(receive, self.limit)
-        if not complete:
+        body, ended = await _read_upto(receive, self.limit)
+        if len(body) > self.limit:
             logger.info("not shadowed: request body over %d bytes", self.limit)
-            await self.legacy.handle(scope, _replay(body, receive), send, app.policy)
+            rest = None if ended else receive
+            await self.legacy.handle(scope, _replay(body, rest), send, app.policy)
             return
         legacy = _Recorder(self.limit, send)
         await self.legacy.handle(_copy(scope), _replay(body, None), legacy, app.policy)
@@ -159,7 +160,10 @@ def _copy(scope: Scope) -> dict[str, Any]:
 
 
 async def _read_upto(receive: Receive, limit: int) -> tuple[bytes, bool]:
-    """Read the body while it fits in `limit`; `complete` is False when it did not."""
+    """Read the body while it fits in `limit`; return it and whether the stream ended.
+
+    The body fits when the stream ended and it is at most `limit` bytes long.
+    """
     body = bytearray()
     while True:
         message = await receive()
