@@ -160,12 +160,12 @@ def test_openapi_documents_the_stream_items() -> None:
 
     paths = app.openapi()["paths"]
     jsonl = paths["/items"]["get"]["responses"]["200"]["content"]
-    assert jsonl == {"application/jsonl": {"itemSchema": {"$ref": "#/components/schemas/Item"}}}
+    assert jsonl == {"application/jsonl": {"x-itemSchema": {"$ref": "#/components/schemas/Item"}}}
     sse = paths["/events"]["get"]["responses"]["200"]["content"]["text/event-stream"]
-    assert sse["itemSchema"]["properties"]["data"]["contentSchema"] == {
+    assert sse["x-itemSchema"]["properties"]["data"]["contentSchema"] == {
         "$ref": "#/components/schemas/Item"
     }
-    assert sse["itemSchema"]["required"] == ["data"]
+    assert sse["x-itemSchema"]["required"] == ["data"]
 
 
 def test_response_model_exclude_filters_every_streamed_item() -> None:

@@ -125,6 +125,10 @@ _SSE_ITEM_SCHEMA: dict[str, Any] = {
 }
 """One event of a generator handler's stream (OpenAPI 3.2 `itemSchema`)."""
 
+ITEM_SCHEMA_KEY = "x-itemSchema"
+"""Where a stream's item schema goes: OpenAPI 3.2's `itemSchema` as an extension, so the
+3.1 document stays valid (trivium.compat.fastapi renames it to `itemSchema`, as FastAPI)."""
+
 
 def openapi_path(path: str) -> str:
     """Return a route path with its converters dropped (`/{id:int}` → `/{id}`)."""
@@ -264,7 +268,7 @@ def _response_class(route: Route) -> Any:
 def _stream_content(
     route: Route, response_class: Any, registry: SchemaRegistry
 ) -> dict[str, Any] | None:
-    """Describe a generator handler's items (`itemSchema`), as JSON Lines or events."""
+    """Describe a generator handler's items (`x-itemSchema`), as JSON Lines or events."""
     from trivium.responses import EventSourceResponse
     from trivium.responses import StreamingResponse
 
@@ -276,7 +280,7 @@ def _stream_content(
         item = stream_item_type(route.endpoint)
     item_schema = registry.schema(item, "serialization") if item is not None else {}
     if not sse:
-        return {"application/jsonl": {"itemSchema": item_schema}}
+        return {"application/jsonl": {ITEM_SCHEMA_KEY: item_schema}}
     event = copy.deepcopy(_SSE_ITEM_SCHEMA)
     if item is not None:
         event["properties"]["data"] = {
@@ -285,7 +289,7 @@ def _stream_content(
             "contentSchema": item_schema,
         }
         event["required"] = ["data"]
-    return {"text/event-stream": {"itemSchema": event}}
+    return {"text/event-stream": {ITEM_SCHEMA_KEY: event}}
 
 
 def is_component(annotation: Any) -> bool:

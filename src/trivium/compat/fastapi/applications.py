@@ -185,10 +185,16 @@ class FastAPI(_FastAPIRouting, App):
 
 
 def _drop_null_defaults(node: Any) -> None:
-    """Remove `"default": None` from every schema in `node`, in place."""
+    """Remove `"default": None` from every schema in `node`, in place.
+
+    Also names stream item schemas `itemSchema`, as FastAPI does in its 3.1 documents
+    (trivium's own documents keep the valid extension `x-itemSchema`).
+    """
     if isinstance(node, dict):
         if node.get("default", 0) is None:
             del node["default"]
+        if "x-itemSchema" in node:
+            node["itemSchema"] = node.pop("x-itemSchema")
         for value in node.values():
             _drop_null_defaults(value)
     elif isinstance(node, list):
