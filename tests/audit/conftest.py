@@ -1,58 +1,25 @@
 """Audit fixtures: every test runs on SQLite, and on PostgreSQL and MariaDB when configured.
 
 `TRIVIUM_TEST_POSTGRES_URL` and `TRIVIUM_TEST_MYSQL_URL` name the servers (see
-tests/db/conftest.py); tables are created and dropped around each test.
+tests/db/conftest.py, whose `db` fixture these tests use); tables are created and dropped
+around each test.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from collections.abc import Iterator
-from pathlib import Path
 
-import anyio
 import pytest
 import tests.audit.models  # noqa: F401 - the tables the tests create
 from sqlalchemy.ext.asyncio import AsyncSession
+from tests.db.conftest import anyio_backend
+from tests.db.conftest import db
 
 from trivium.audit import Audit
 from trivium.db import Database
-from trivium.db import Model
 
-BACKENDS = {"postgresql": "TRIVIUM_TEST_POSTGRES_URL", "mysql": "TRIVIUM_TEST_MYSQL_URL"}
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-async def _create(db: Database) -> None:
-    await db.create_all()
-    await db.dispose()
-
-
-async def _drop(db: Database) -> None:
-    await db.drop_all(Model.metadata)
-    await db.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A `Database` on each available backend with the tables created (engine not started)."""
-    backend: str = request.param
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-    else:
-        variable = BACKENDS[backend]
-        url = os.environ.get(variable, "")
-        if not url:
-            pytest.skip(f"{backend} tests need {variable} (e.g. {backend}://user@127.0.0.1/test)")
-    database = Database(url)
-    anyio.run(_create, database)
-    yield database
-    anyio.run(_drop, database)
+__all__ = ["anyio_backend", "db"]
 
 
 @pytest.fixture
