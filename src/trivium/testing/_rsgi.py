@@ -156,9 +156,10 @@ class _HTTPProtocol:
         self._streaming = True
         return _StreamTransport(self._out)
 
-    def finish(self) -> None:
+    async def finish(self) -> None:
+        """End a streamed body; waits for room when the client reads slower than the app sends."""
         if self._streaming:
-            self._out.send_nowait({"type": "http.response.body", "body": b"", "more_body": False})
+            await self._out.send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 @dataclass(slots=True)
@@ -239,7 +240,7 @@ class RSGIBridge:
             tasks.start_soon(forward)
             try:
                 await self.app.__rsgi__(_rsgi_scope(scope), protocol)
-                protocol.finish()
+                await protocol.finish()
             except Exception as exc:  # noqa: BLE001 - re-raised once the response is out
                 error = exc
             finally:
