@@ -20,6 +20,14 @@ __all__ = ["PluginHost"]
 
 P = TypeVar("P", bound=Plugin)
 
+# The batteries that read the route options `RouteOptions` names, for the error that
+# says what to install (names only: the core never imports a battery).
+_BATTERY_OPTIONS = {
+    "cache": "trivium.cache's plugin",
+    "rate_limit": "trivium.ratelimit's plugin",
+    "mcp": "trivium.ai's MCP plugin",
+}
+
 
 class PluginHost:
     """The plugins of an app; see `trivium.plugins.Plugin` and docs/plugins.md."""
@@ -93,10 +101,32 @@ class PluginHost:
         )
 
     def request_steps(self, needs: RouteNeeds) -> list[RequestStep]:
-        """Return the steps the plugins compile into a route with `needs`, in run order."""
+        """Return the steps the plugins compile into a route with `needs`, in run order.
+
+        Raises:
+            ConfigurationError: a route option no installed plugin reads.
+        """
+        if needs.options:
+            self._check_route_options(needs)
         steps = [step for plugin in self._plugins for step in plugin.request_steps(needs)]
         steps.sort(key=lambda step: step.order)
         return steps
+
+    def _check_route_options(self, needs: RouteNeeds) -> None:
+        claimed = {name for plugin in self._plugins for name in plugin.route_options}
+        for name in needs.options:
+            if name in claimed:
+                continue
+            battery = _BATTERY_OPTIONS.get(name)
+            fix = (
+                f"install {battery} (app.install(...))"
+                if battery
+                else "install the plugin that reads it, or remove the option"
+            )
+            raise ConfigurationError(
+                f"route {needs.path!r}: option {name!r} is read by no installed plugin; {fix}",
+                "route-option-unclaimed",
+            )
 
     def effective_overrides(self) -> Mapping[Callable[..., Any], Callable[..., Any]]:
         """The plugins' dependency providers overlaid with `dependency_overrides` (which win)."""

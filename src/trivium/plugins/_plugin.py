@@ -40,7 +40,15 @@ class RouteNeeds:
     Built once per route at start-up and handed to `Plugin.request_steps`.
     """
 
-    __slots__ = ("endpoint", "fallback", "methods", "path", "takes_connection", "websocket")
+    __slots__ = (
+        "endpoint",
+        "fallback",
+        "methods",
+        "options",
+        "path",
+        "takes_connection",
+        "websocket",
+    )
 
     def __init__(  # noqa: PLR0913 - one field per need, all but two keyword-only
         self,
@@ -51,6 +59,7 @@ class RouteNeeds:
         takes_connection: bool,
         websocket: bool = False,
         fallback: bool = False,
+        options: Mapping[str, Any] | None = None,
     ) -> None:
         self.path = path
         """The route's path template (`/items/{id}`)."""
@@ -67,6 +76,10 @@ class RouteNeeds:
         """Whether these are the needs of the app's own error answers to unmatched
         requests (404, 405), whose pages may show the user: steps that prepare the
         request (session, user) apply, checks that refuse it (CSRF) should not."""
+        self.options: Mapping[str, Any] = options or {}
+        """The route's plugin options (`cache=`, `rate_limit=`, `mcp=` and the keys of
+        `plugin_options=`), merged from its routers; each is claimed by an installed
+        plugin's `route_options`."""
 
     def __repr__(self) -> str:
         return f"RouteNeeds({self.path!r}, takes_connection={self.takes_connection})"
@@ -122,6 +135,11 @@ class Plugin:
     """Whether an app holds at most one plugin of this class (`Database` allows several)."""
     install_hint: ClassVar[str] = ""
     """How to install the plugin, quoted by `app.plugin(cls)` when it is missing."""
+    route_options: ClassVar[tuple[str, ...]] = ()
+    """The route options this plugin reads (from `RouteNeeds.options` in `request_steps`).
+
+    A route option no installed plugin claims fails at build with `route-option-unclaimed`.
+    """
 
     def setup(self, app: App) -> None:
         """Check the app and other plugins when installed (raise `ConfigurationError`)."""

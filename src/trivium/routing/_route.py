@@ -107,6 +107,25 @@ class RouteOptions(TypedDict, total=False):
     """Offer the route to LLM agents as a tool (opt-in)."""
     generate_unique_id_function: Callable[[Any], str]
     """Build the OpenAPI operationId from the route (default: name, path and method)."""
+    cache: Any
+    """Response caching rule, read by `trivium.cache` (`CacheRule(...)`)."""
+    rate_limit: Any
+    """Rate limit(s), read by `trivium.ratelimit` (`RateLimit("100/minute")`)."""
+    mcp: Any
+    """Offer the route as an MCP tool, read by `trivium.ai` (`True` or options)."""
+    plugin_options: Mapping[str, Any]
+    """Options for third-party plugins, by the names their `route_options` claim."""
+
+
+PLUGIN_OPTIONS = ("cache", "rate_limit", "mcp")
+"""The `RouteOptions` that installed plugins read, not the core (see `plugin_options_of`)."""
+
+
+def plugin_options_of(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the plugin options among route `options`: the named ones and `plugin_options`."""
+    found = {name: options[name] for name in PLUGIN_OPTIONS if name in options}
+    found.update(options.get("plugin_options") or {})
+    return found
 
 
 _UNSUPPORTED_OPTIONS = {
@@ -203,6 +222,11 @@ class Route(BaseRoute):
         return list(self.options.get("dependencies", ()))
 
     @property
+    def plugin_options(self) -> dict[str, Any]:
+        """The route's options for plugins (`cache`, `rate_limit`, `mcp`, `plugin_options`)."""
+        return plugin_options_of(self.options)
+
+    @property
     def tags(self) -> list[str]:
         """The route's OpenAPI tags (for `generate_unique_id_function`)."""
         return list(self.options.get("tags", ()))
@@ -241,6 +265,7 @@ class Route(BaseRoute):
             self.methods,
             self.endpoint,
             takes_connection=bool(analysis.specials & CONNECTION_SPECIALS),
+            options=self.plugin_options,
         )
         request_steps = app.request_steps(needs)
         self._before = tuple(step.before for step in request_steps if step.runs_before())

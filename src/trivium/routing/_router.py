@@ -14,6 +14,7 @@ import re
 import typing
 from collections.abc import AsyncIterator
 from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 from typing import ClassVar
@@ -84,6 +85,10 @@ class Router:
         on_shutdown: Sequence[Callable[[], Any]] | None = None,
         routes: Sequence[BaseRoute] | None = None,
         route_class: type[Route] = Route,
+        cache: Any = None,
+        rate_limit: Any = None,
+        mcp: Any = None,
+        plugin_options: Mapping[str, Any] | None = None,
     ) -> None:
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(
@@ -100,6 +105,8 @@ class Router:
         self.include_in_schema = include_in_schema
         self.generate_unique_id_function = generate_unique_id_function
         self.route_class = _check_route_class(route_class)
+        self.plugin_options = _plugin_defaults(cache, rate_limit, mcp, plugin_options)
+        """Plugin options every route of this router gets (a route's own win)."""
         self.routes: list[BaseRoute] = list(routes or [])
         self.lifespans: list[Lifespan] = [lifespan] if lifespan is not None else []
         if on_startup or on_shutdown:
@@ -124,6 +131,7 @@ class Router:
             defaults["include_in_schema"] = False
         if self.generate_unique_id_function is not None:
             defaults["generate_unique_id_function"] = self.generate_unique_id_function
+        defaults.update(self.plugin_options)  # type: ignore[typeddict-item]
         return defaults
 
     def _merge(self, options: RouteOptions) -> RouteOptions:
@@ -237,6 +245,10 @@ class Router:
         include_in_schema: bool = True,
         generate_unique_id_function: Callable[[Any], str] | None = None,
         limits: Limits | None = None,
+        cache: Any = None,
+        rate_limit: Any = None,
+        mcp: Any = None,
+        plugin_options: Mapping[str, Any] | None = None,
     ) -> None:
         """Copy `router`'s routes into this one, under `prefix` with extra options.
 
@@ -261,6 +273,10 @@ class Router:
             deprecated=deprecated,
             include_in_schema=include_in_schema,
             generate_unique_id_function=generate_unique_id_function,
+            cache=cache,
+            rate_limit=rate_limit,
+            mcp=mcp,
+            plugin_options=plugin_options,
         )
         defaults = merge_options(self.route_defaults(), given.route_defaults())
         full_prefix = self.prefix + prefix
@@ -326,9 +342,22 @@ def merge_options(outer: RouteOptions, inner: RouteOptions) -> RouteOptions:
             merged["deprecated"] = bool(value or inner.get("deprecated"))
         elif key == "include_in_schema":
             merged["include_in_schema"] = bool(value and inner.get("include_in_schema", True))
+        elif key == "plugin_options":
+            merged["plugin_options"] = {**value, **inner.get("plugin_options", {})}
         elif key not in inner:
             merged[key] = value
     return merged  # type: ignore[return-value]
+
+
+def _plugin_defaults(
+    cache: Any, rate_limit: Any, mcp: Any, plugin_options: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Return a router's plugin options as route options (the ones it was given)."""
+    given = {"cache": cache, "rate_limit": rate_limit, "mcp": mcp}
+    defaults: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
+    if plugin_options:
+        defaults["plugin_options"] = dict(plugin_options)
+    return defaults
 
 
 def _included(route: BaseRoute, prefix: str, defaults: RouteOptions) -> BaseRoute:
