@@ -292,10 +292,12 @@ class Route(BaseRoute):
         if "max_body_size" in options:
             limits = dataclasses.replace(limits, max_body_size=options["max_body_size"])
         self.limits = limits
-        plain = limits.timeout is None and not request_steps
-        self._direct = _direct_call(analysis) if plain else None
-        # Served from the RSGI scope alone: no parameters, or none that need a form body.
-        self._rsgi_direct = self._direct is not None and self.plan.body_mode != "form"
+        # A plain async handler is awaited directly, request steps or not.
+        self._direct = _direct_call(analysis) if limits.timeout is None else None
+        # Served from the RSGI scope alone: no steps, no parameters or none that need a form.
+        self._rsgi_direct = (
+            self._direct is not None and not request_steps and self.plan.body_mode != "form"
+        )
         self._version = app.dependency_overrides.version
 
     async def _run_with_timeout(self, request: Request, ctx: RequestContext, seconds: float) -> Any:
@@ -372,8 +374,12 @@ class Route(BaseRoute):
         if self._version != app.dependency_overrides.version:
             self.compile(app)
         direct = self._direct
-        # A handler without parameters never reads the request: build it only on error.
-        request = None if direct == () else Request(scope, receive, send, limits=self.limits)
+        # A handler without parameters or steps never reads the request: built only on error.
+        request = (
+            None
+            if direct == () and not (self._before or self._after)
+            else Request(scope, receive, send, limits=self.limits)
+        )
         # A plain async handler with only request parameters needs no dependency context.
         ctx = _NO_CONTEXT if direct is not None else RequestContext(request, app.app_scope)
         error: Exception | None = None
