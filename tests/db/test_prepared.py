@@ -43,7 +43,11 @@ PLAIN = select(Member.__table__.c.id, Member.__table__.c.email, Member.__table__
 PROCESSED = select(Member.__table__.c.email, Member.__table__.c.seen_at).where(
     Member.__table__.c.id == bindparam("member_id")
 )
-"""A `TypeDecorator` column: always through SQLAlchemy Core."""
+"""A `TypeDecorator` column: its result processor applies on the direct path too."""
+BY_SEEN = select(Member.__table__.c.email).where(
+    Member.__table__.c.seen_at == bindparam("seen", type_=UTCDateTime())
+)
+"""A `TypeDecorator` parameter: its bind processor applies on the direct path too."""
 
 
 async def _add(db: Database, email: str, seen_at: datetime.datetime | None = None) -> int:
@@ -82,16 +86,28 @@ async def test_each_read_sees_committed_changes(db: Database) -> None:
         await db.dispose()
 
 
-async def test_type_processing_is_kept_by_falling_back_to_core(db: Database) -> None:
+async def test_type_processing_is_applied_as_sqlalchemy_applies_it(db: Database) -> None:
     seen = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
     member_id = await _add(db, "grace@example.com", seen)
+    never_id = await _add(db, "never@example.com")
     query = db.prepare(PROCESSED)
     try:
         row = await query.first(member_id=member_id)
         assert row is not None
         assert row[1] == seen
         assert row[1].tzinfo is not None
-        assert query.direct is False
+        never = await query.first(member_id=never_id)
+        assert never is not None
+        assert never[1] is None
+        # The same instant in another zone finds the row: the parameter was converted.
+        other_zone = seen.astimezone(datetime.timezone(datetime.timedelta(hours=5)))
+        found = await db.prepare(BY_SEEN).first(seen=other_zone)
+        assert found is not None
+        assert found[0] == "grace@example.com"
+        async with db.autocommit_engine.connect() as connection:
+            core = (await connection.execute(PROCESSED, {"member_id": member_id})).first()
+        assert tuple(core) == tuple(row)  # type: ignore[arg-type]
+        assert query.direct is (db.engine.dialect.driver == "asyncpg")
     finally:
         await db.dispose()
 

@@ -7,11 +7,11 @@ transaction. `Database.prepare(statement)` compiles such a `SELECT` once. On Pos
 SQL directly on the driver, which prepares and caches the statement per connection: no
 `BEGIN`/`ROLLBACK` round trips and no SQLAlchemy execution context per call.
 
-The direct path is taken only when it returns exactly what SQLAlchemy would: every bound
-parameter and every selected column must have no Python-side type processing for the
-dialect (plain integers, strings, booleans, timestamps do; a `TypeDecorator` or an enum
-stored as text does not). Otherwise, and on every other driver, the same statement runs
-through SQLAlchemy Core in autocommit mode, still without a session or a transaction.
+The direct path returns exactly what SQLAlchemy would: the dialect's bind processors of
+the parameters and result processors of the selected columns (a `TypeDecorator`, an enum
+stored as text) are looked up once and applied to the driver's values, as SQLAlchemy
+applies them to the same values. On every other driver the same statement runs through
+SQLAlchemy Core in autocommit mode, still without a session or a transaction.
 A driver error on the direct path is replayed once through Core, so it reaches the
 application as the same `sqlalchemy.exc.DBAPIError` (and the same outage handling: a 503
 while the database is down) as any other query.
@@ -36,7 +36,7 @@ __all__ = ["PreparedQuery"]
 class PreparedQuery:
     """A compiled `SELECT` whose `first()` reads one row without an ORM session."""
 
-    __slots__ = ("_db", "_direct", "_names", "_sql", "statement")
+    __slots__ = ("_binds", "_db", "_direct", "_names", "_results", "_sql", "statement")
 
     def __init__(self, db: Database, statement: Select[Any]) -> None:
         if not getattr(statement, "is_select", False):
@@ -51,6 +51,8 @@ class PreparedQuery:
         self._direct: bool | None = None  # decided on first use, when the engine exists
         self._sql = ""
         self._names: tuple[str, ...] = ()
+        self._binds: tuple[Any, ...] = ()  # per parameter: the dialect's processor or None
+        self._results: tuple[Any, ...] | None = None  # per column, None when none has one
 
     @property
     def direct(self) -> bool:
@@ -66,20 +68,25 @@ class PreparedQuery:
         compiled = self.statement.compile(dialect=dialect)
         if compiled.positiontup is None:
             return False
-        for bind in compiled.binds.values():
-            if bind.type._cached_bind_processor(dialect) is not None:
-                return False
-        for column in self.statement.selected_columns:
-            if column.type._cached_result_processor(dialect, None) is not None:
-                return False
-        self._sql = str(compiled)
         self._names = tuple(compiled.positiontup)
+        self._binds = tuple(
+            compiled.binds[name].type._cached_bind_processor(dialect) for name in self._names
+        )
+        results = tuple(
+            column.type._cached_result_processor(dialect, None)
+            for column in self.statement.selected_columns
+        )
+        self._results = results if any(results) else None
+        self._sql = str(compiled)
         return True
 
     async def first(self, **params: Any) -> Sequence[Any] | None:
         """Return the first row (a sequence in the statement's column order) or `None`."""
         if self.direct:
-            arguments = [params[name] for name in self._names]
+            arguments = [
+                params[name] if process is None else process(params[name])
+                for name, process in zip(self._names, self._binds, strict=True)
+            ]
             async with self._db.engine.connect() as connection:
                 raw = await connection.get_raw_connection()
                 driver: Any = raw.driver_connection
@@ -88,7 +95,13 @@ class PreparedQuery:
                 except Exception:  # noqa: BLE001 - replayed below so SQLAlchemy translates it
                     await connection.invalidate()
                 else:
-                    return row
+                    results = self._results
+                    if row is None or results is None:
+                        return row
+                    return tuple(
+                        value if process is None else process(value)
+                        for value, process in zip(row, results, strict=True)
+                    )
         async with self._db.autocommit_engine.connect() as connection:
             result = await connection.execute(self.statement, params)
             first: Sequence[Any] | None = result.first()
