@@ -34,7 +34,20 @@ from trivium.stores import RedisStore
 db = Database({db_url!r})
 app = App()
 db.init_app(app)
-Auth(db, secret_key={secret!r}, session_store=RedisStore({redis_url!r}, prefix={prefix!r})).init_app(app)
+store = RedisStore({redis_url!r}, prefix={prefix!r})
+# A long cache: only the other server's message can explain a change seen at once.
+Auth(db, secret_key={secret!r}, session_store=store, user_cache_seconds=300).init_app(app)
+
+
+@app.post("/deactivate/{{user_id}}")
+async def deactivate(user_id: int) -> str:
+    from trivium.auth import User
+
+    async with db.sessionmaker() as session:
+        user = await session.get(User, user_id)
+        user.is_active = False
+        await session.commit()
+    return "done"
 
 
 @app.get("/ping")
@@ -121,3 +134,25 @@ def test_login_on_one_server_is_seen_by_the_other(db: Database, servers: tuple[s
         assert b.post("/auth/logout", headers={"X-CSRF-Token": token}).status_code == 204
     with httpx.Client(base_url=first, cookies={"session": cookie}) as a:
         assert a.get("/auth/me").status_code == 401
+
+
+def test_a_user_changed_on_one_server_is_forgotten_by_the_others_cache(
+    db: Database, servers: tuple[str, str]
+) -> None:
+    user_id = add_user(db, username="grace")
+    first, second = servers
+    with httpx.Client(base_url=first) as a:
+        login = a.post("/auth/login", json={"identifier": "grace", "password": PASSWORD})
+        assert login.status_code == 200
+        cookie = a.cookies["session"]
+    with httpx.Client(base_url=second, cookies={"session": cookie}) as b:
+        for _ in range(3):  # now in the second server's cache
+            assert b.get("/auth/me").status_code == 200
+        assert httpx.post(f"{first}/deactivate/{user_id}").text == '"done"'
+        # Pub/sub delivery takes milliseconds; the cache would keep the row for 300 s.
+        deadline = time.monotonic() + 10
+        status = 200
+        while status == 200 and time.monotonic() < deadline:
+            status = b.get("/auth/me").status_code
+            time.sleep(0.02)
+        assert status == 401

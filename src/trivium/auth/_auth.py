@@ -51,6 +51,7 @@ from trivium.auth._perms import has_perm
 from trivium.auth._tokens import create_token
 from trivium.auth._tokens import list_tokens
 from trivium.auth._tokens import revoke_token
+from trivium.auth._user_cache import UserCache
 from trivium.db import Database
 from trivium.db import utcnow
 from trivium.errors import ConfigurationError
@@ -140,6 +141,12 @@ class Auth(Plugin):
                 f"Auth(revoke_on_password_change={config.revoke_on_password_change!r}): give "
                 f"a collection of {', '.join(sorted(REVOCABLE))}",
                 "auth-revoke",
+            )
+        seconds = config.user_cache_seconds
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ConfigurationError(
+                f"Auth(user_cache_seconds={seconds!r}): give a number of seconds (0: no cache)",
+                "auth-user-cache",
             )
         self.revoke_on_password_change = revoke
         """What a password change or reset revokes (see `REVOCABLE`)."""
@@ -305,18 +312,42 @@ class Auth(Plugin):
             self.session_store = sessions[0].store
         if not app.plugins_of(CSRF):
             app.install(CSRF())
+        self._set_up_user_cache()
         refuse_untrusted_links(app, self.site_url)
         refuse_weak_hasher(app.production)
 
+    def _set_up_user_cache(self) -> None:
+        """Cache users' rows per process when every process can be told of changes."""
+        from trivium.stores import MemoryStore
+        from trivium.stores import RedisStore
+
+        store = self.session_store
+        self.users.cache = None
+        if not self.config.user_cache_seconds or not isinstance(store, MemoryStore | RedisStore):
+            return
+        table = self.user_model.__table__.name
+        prefix = store.prefix if isinstance(store, RedisStore) else "trivium:"
+        cache = UserCache(self.config.user_cache_seconds, table, f"{prefix}auth:users")
+        if isinstance(store, RedisStore):
+            cache.publish_with(store.client)
+        self.users.cache = cache
+
     def lifespan(self, app: App) -> contextlib.AbstractAsyncContextManager[None] | None:
-        """Close the stores `from_settings` created (their connection pools) at shutdown."""
+        """Listen for other processes' user changes; close the stores `from_settings` made."""
         del app
-        return self._closing() if self._owned_stores else None
+        if self._owned_stores or self.users.cache is not None:
+            return self._serving()
+        return None
 
     @contextlib.asynccontextmanager
-    async def _closing(self) -> AsyncIterator[None]:
+    async def _serving(self) -> AsyncIterator[None]:
         try:
-            yield None
+            if self.users.cache is None:
+                yield None
+            else:
+                self.users.watch()  # writes made before any user was read are seen too
+                async with self.users.cache.listening():
+                    yield None
         finally:
             for store in self._owned_stores:
                 await store.close()

@@ -37,6 +37,7 @@ from trivium.plugins import RequestStep
 
 if TYPE_CHECKING:
     from trivium.auth._auth import Auth
+    from trivium.auth._user_cache import UserCache
     from trivium.db import Database
     from trivium.http import HTTPConnection
     from trivium.types import Scope
@@ -52,11 +53,14 @@ SESSION_HASH_KEY = "_auth_user_hash"
 class UserReader:
     """Read a user by primary key without an ORM unit of work (see the module docstring)."""
 
-    __slots__ = ("columns", "db", "model", "query")
+    __slots__ = ("_engine", "cache", "columns", "db", "model", "query")
 
     def __init__(self, db: Database, model: type[Any]) -> None:
         self.db = db
         self.model = model
+        self.cache: UserCache | None = None
+        """The per-process cache of rows (`Auth` sets it when its session store allows)."""
+        self._engine: Any = None  # the engine the cache watches (a new one after dispose)
         table = model.__table__
         mapper = model.__mapper__
         self.columns = [
@@ -71,9 +75,31 @@ class UserReader:
             )
         )
 
+    def watch(self) -> None:
+        """Have the cache watch the database's current engine for writes to the user table.
+
+        Called at start-up, and again when the database made a new engine (after
+        `dispose()`).
+        """
+        if self.cache is not None and self._engine is not self.db.engine:
+            self._engine = self.db.engine
+            self.cache.clear()
+            self.cache.watch(self._engine)
+
     async def get(self, user_id: Any) -> Any:
         """Return the detached user with this primary key, or `None`."""
-        row = await self.query.first(user_id=user_id)
+        cache = self.cache
+        if cache is None:
+            row = await self.query.first(user_id=user_id)
+        else:
+            if self._engine is not self.db.engine:
+                self.watch()
+            row = cache.get(user_id)
+            if row is None:
+                generation = cache.generation
+                row = await self.query.first(user_id=user_id)
+                if row is not None:
+                    cache.put(user_id, row, generation)
         if row is None:
             return None
         user = self.model.__mapper__.class_manager.new_instance()

@@ -68,6 +68,10 @@ class AuthConfig:
             with. Without it they start with the request's own host, and only when
             `TrustedHostMiddleware` checked it; in production mode (`App.production`)
             one of the two is required.
+        user_cache_seconds: how long each process may serve a logged-in user's row from
+            memory instead of the database (0: never). Any write to the user table through
+            the app's database clears every process's cache at once (see docs/auth.md,
+            "The user cache"); used only with sessions in Redis or in memory.
     """
 
     user_model: type[AbstractUser] | None = None
@@ -87,3 +91,4 @@ class AuthConfig:
     )
     site_url: str | None = None
     login_url: str | None = None
+    user_cache_seconds: float = 5.0
