@@ -1,0 +1,51 @@
+"""Background tasks on taskiq's brokers: `@tasks.task`, retries, delays, an outbox, workers.
+
+```python
+from trivium import App
+from trivium.tasks import Retry, Tasks
+
+tasks = Tasks()  # in memory; Tasks("redis://localhost:6379/0") in production
+app = App(plugins=[tasks])
+
+
+@tasks.task(retry=Retry(max_attempts=3))
+async def send_welcome(user_id: int) -> None: ...
+
+
+@app.post("/users")
+async def create() -> dict[str, str]:
+    run = await send_welcome.enqueue(1)
+    return {"task": run.id}
+```
+
+Needs the `tasks` extra (taskiq, taskiq-redis). See docs/tasks.md.
+"""
+
+from __future__ import annotations
+
+from trivium.errors import MissingDependencyError
+
+try:
+    import taskiq  # noqa: F401 - the `tasks` extra; checked first for a one-line error
+except ModuleNotFoundError:  # pragma: no cover - exercised without the extra
+    raise MissingDependencyError("taskiq", "tasks") from None
+
+from trivium.tasks._errors import TaskFailedError
+from trivium.tasks._retry import Retry
+from trivium.tasks._state import TaskInfo
+from trivium.tasks._state import TaskState
+from trivium.tasks._task import Task
+from trivium.tasks._task import TaskCall
+from trivium.tasks._task import TaskRun
+from trivium.tasks._tasks import Tasks
+
+__all__ = [
+    "Retry",
+    "Task",
+    "TaskCall",
+    "TaskFailedError",
+    "TaskInfo",
+    "TaskRun",
+    "TaskState",
+    "Tasks",
+]

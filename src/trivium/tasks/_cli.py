@@ -1,0 +1,160 @@
+"""`trivium worker` and `trivium tasks ...`, contributed by the `Tasks` plugin.
+
+`trivium worker` runs the app's lifespan (database, app-scoped dependencies) and a
+worker inside it; SIGTERM or SIGINT stops it gracefully: no new tasks are taken and
+running ones get `--grace` seconds to finish.
+"""
+
+from __future__ import annotations
+
+import datetime
+import signal
+from typing import TYPE_CHECKING
+from typing import Any
+
+import anyio
+import click
+
+if TYPE_CHECKING:
+    from trivium.tasks._state import TaskInfo
+    from trivium.tasks._tasks import Tasks
+
+__all__ = ["commands"]
+
+
+def commands(tasks: Tasks) -> list[click.Command]:
+    """Return the commands of `tasks`."""
+    return [_worker(tasks), _group(tasks)]
+
+
+def _worker(tasks: Tasks) -> click.Command:
+    @click.command(name="worker", help="Run the app's background tasks (trivium.tasks).")
+    @click.option(
+        "--concurrency",
+        "-c",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Tasks run at once (default: Tasks(concurrency=...)).",
+    )
+    @click.option(
+        "--queue",
+        "-q",
+        "queues",
+        multiple=True,
+        help="A queue to take tasks from (repeat; default: every queue of the app's tasks).",
+    )
+    @click.option(
+        "--grace",
+        type=click.FloatRange(min=0),
+        default=30.0,
+        show_default=True,
+        help="Seconds running tasks get to finish after SIGTERM.",
+    )
+    def worker(concurrency: int | None, queues: tuple[str, ...], grace: float) -> None:
+        if tasks.memory:
+            raise click.ClickException(
+                "the memory broker runs tasks inside the app's process; give Tasks a "
+                "Redis URL (Tasks('redis://localhost:6379/0')) to run separate workers"
+            )
+        app = tasks.app
+        if app is None:  # pragma: no cover - cli_commands is asked of installed plugins
+            raise click.ClickException("the Tasks plugin is not installed on an app")
+
+        async def main() -> None:
+            tasks.in_app_worker = False
+            stopping = anyio.Event()
+            async with app.lifespan_context(), anyio.create_task_group() as group:
+                group.start_soon(_stop_on_signal, stopping)
+                click.echo(
+                    f"worker: {len(tasks.registry)} task(s), queues "
+                    f"{', '.join(queues or tasks.queues)}, concurrency {concurrency or tasks.concurrency}"
+                )
+                await tasks.work(
+                    stopping, concurrency=concurrency, queues=queues or None, grace=grace
+                )
+                group.cancel_scope.cancel()
+
+        anyio.run(main)
+
+    return worker
+
+
+async def _stop_on_signal(stopping: anyio.Event) -> None:
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for _ in signals:
+            click.echo("worker: stopping (finishing running tasks)")
+            stopping.set()
+            return
+
+
+def _group(tasks: Tasks) -> click.Group:
+    @click.group(name="tasks", help="List, retry and cancel task runs (trivium.tasks).")
+    def group() -> None:
+        if tasks.memory:
+            raise click.ClickException(
+                "the memory broker keeps task state inside the app's process; give Tasks "
+                "a Redis URL to inspect runs from the command line"
+            )
+
+    @group.command(name="list")
+    @click.option(
+        "--state",
+        type=click.Choice(["queued", "running", "retrying", "failed", "done", "cancelled"]),
+        default=None,
+    )
+    @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+    def list_(state: str | None, limit: int) -> None:
+        """Print the most recent runs, newest first."""
+        for info in _call(tasks, tasks.list(state=state, limit=limit)):
+            click.echo(_line(info))
+
+    @group.command(name="show")
+    @click.argument("task_id")
+    def show(task_id: str) -> None:
+        """Print one run, with its arguments and its last error's traceback."""
+        info = _call(tasks, tasks.get(task_id))
+        if info is None:
+            raise click.ClickException(f"no task run {task_id!r}")
+        click.echo(_line(info))
+        click.echo(f"arguments: {info.kwargs}")
+        if info.traceback:
+            click.echo(info.traceback.rstrip())
+
+    @group.command(name="retry")
+    @click.argument("task_id")
+    def retry(task_id: str) -> None:
+        """Enqueue a failed or cancelled run again."""
+        _call(tasks, tasks.retry(task_id))
+        click.echo(f"Task run {task_id} queued again.")
+
+    @group.command(name="cancel")
+    @click.argument("task_id")
+    def cancel(task_id: str) -> None:
+        """Cancel a queued or running run."""
+        if _call(tasks, tasks.cancel(task_id)):
+            click.echo(f"Task run {task_id} cancelled.")
+        else:
+            click.echo(f"Task run {task_id} had already finished.")
+
+    return group
+
+
+def _call(tasks: Tasks, awaitable: Any) -> Any:
+    async def run() -> Any:
+        try:
+            return await awaitable
+        finally:
+            await tasks.stop()
+
+    try:
+        return anyio.run(run)
+    except (LookupError, ValueError) as exc:
+        raise click.ClickException(str(exc).strip("'\"")) from None
+
+
+def _line(info: TaskInfo) -> str:
+    when = datetime.datetime.fromtimestamp(info.enqueued_at, datetime.UTC).strftime(
+        "%Y-%m-%d %H:%M:%S"
+    )
+    error = f"  {info.error}" if info.state in ("failed", "retrying") and info.error else ""
+    return f"{info.id}  {info.state:<9}  {when}  {info.name}  attempts={info.attempts}{error}"

@@ -1,0 +1,61 @@
+"""`Retry`: how often and how soon a failed task runs again."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from trivium.errors import ConfigurationError
+
+__all__ = ["Retry"]
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """A task's retry policy: exponential backoff with jitter, up to `max_attempts` runs.
+
+    Attempt `n` (counting from 1) that fails with one of the `on` exception types is
+    run again after `min(max_delay, delay * 2 ** (n - 1))` seconds; with `jitter` the
+    wait is drawn between half that and all of it, so that tasks failing together
+    (an outage) do not all come back at once.
+    """
+
+    max_attempts: int = 1
+    """How many times the task runs at most (1: never retried)."""
+    delay: float = 1.0
+    """The wait before the second attempt, in seconds; it doubles for each later one."""
+    max_delay: float = 600.0
+    """The longest wait between two attempts, in seconds."""
+    jitter: bool = True
+    """Whether waits are randomised (between half the computed wait and all of it)."""
+    on: tuple[type[BaseException], ...] = (Exception,)
+    """The exception types that are retried; any other fails the task at once."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_attempts, int) or self.max_attempts < 1:
+            raise ConfigurationError(
+                f"Retry(max_attempts={self.max_attempts!r}): give a whole number >= 1",
+                "tasks-retry",
+            )
+        if self.delay < 0 or self.max_delay < 0:
+            raise ConfigurationError(
+                f"Retry(delay={self.delay!r}, max_delay={self.max_delay!r}): waits must be >= 0",
+                "tasks-retry",
+            )
+        if not self.on or not all(
+            isinstance(kind, type) and issubclass(kind, BaseException) for kind in self.on
+        ):
+            raise ConfigurationError(
+                f"Retry(on={self.on!r}): give a tuple of exception classes", "tasks-retry"
+            )
+
+    def retries(self, attempt: int, error: BaseException) -> bool:
+        """Whether attempt number `attempt`, failed with `error`, is run again."""
+        return attempt < self.max_attempts and isinstance(error, self.on)
+
+    def wait(self, attempt: int) -> float:
+        """Return the seconds to wait after failed attempt number `attempt`."""
+        seconds = float(min(self.max_delay, self.delay * 2.0 ** (attempt - 1)))
+        if self.jitter:
+            seconds = seconds / 2 + random.uniform(0, seconds / 2)  # noqa: S311 - not crypto
+        return seconds

@@ -1,0 +1,191 @@
+"""Task state: what happened to each enqueued task, kept in memory or in Redis.
+
+Every enqueued task gets a `TaskInfo` record under its id, updated as it moves through
+its states (`queued`, `running`, `retrying`, `failed`, `done`, `cancelled`). The record
+also holds the call (task name and arguments), so `Tasks.retry(id)` can enqueue a
+failed task again, and the idempotency keys given at enqueue time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Literal
+
+import orjson
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["FINISHED", "MemoryStateStore", "RedisStateStore", "StateStore", "TaskInfo", "TaskState"]
+
+TaskState = Literal["queued", "running", "retrying", "failed", "done", "cancelled"]
+"""Where a task is: waiting (`queued`, also when delayed), `running`, waiting for its next
+attempt after a failure (`retrying`), finished (`done`, `failed` after its last attempt,
+`cancelled`)."""
+
+FINISHED: frozenset[str] = frozenset({"failed", "done", "cancelled"})
+"""The states a task does not leave on its own."""
+
+
+@dataclass(slots=True)
+class TaskInfo:
+    """The state of one enqueued task, as `Tasks.get(id)` and `Tasks.list()` return it."""
+
+    id: str
+    """The task run's id (`TaskRun.id`)."""
+    name: str
+    """The task's name (its function's `module.qualname` unless given)."""
+    state: TaskState
+    """Where the task is (see `TaskState`)."""
+    queue: str = "default"
+    """The queue it was sent to."""
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    """The arguments by parameter name, as JSON values."""
+    attempts: int = 0
+    """How many times it has started running."""
+    max_attempts: int = 1
+    """How many times it may run (its task's `Retry.max_attempts`)."""
+    enqueued_at: float = 0.0
+    """When it was enqueued (Unix time)."""
+    eta: float | None = None
+    """When a delayed task is due (Unix time), `None` when it runs at once."""
+    started_at: float | None = None
+    """When its last attempt started."""
+    finished_at: float | None = None
+    """When it finished (done, failed or cancelled)."""
+    error: str | None = None
+    """The last failure, as `ExceptionType: message`."""
+    traceback: str | None = None
+    """The last failure's traceback."""
+    result: Any = None
+    """What the task returned, if it keeps its result (`keep_result=True`)."""
+    key: str | None = None
+    """The idempotency key it was enqueued with."""
+
+    def to_json(self) -> bytes:
+        """Encode the record."""
+        return orjson.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> TaskInfo:
+        """Decode a record written by `to_json`."""
+        return cls(**orjson.loads(data))
+
+
+class StateStore:
+    """Where task records live: the process (`MemoryStateStore`) or Redis."""
+
+    async def start(self) -> None:
+        """Connect."""
+
+    async def stop(self) -> None:
+        """Disconnect."""
+
+    async def get(self, task_id: str) -> TaskInfo | None:
+        """Return the record of `task_id`, `None` when unknown (or expired)."""
+        raise NotImplementedError
+
+    async def put(self, info: TaskInfo) -> None:
+        """Write (create or replace) a record."""
+        raise NotImplementedError
+
+    async def list(self, limit: int) -> list[TaskInfo]:
+        """Return the `limit` most recently enqueued records, newest first."""
+        raise NotImplementedError
+
+    async def claim_key(self, key: str, task_id: str) -> str:
+        """Reserve idempotency `key` for `task_id`; return the id that holds it."""
+        raise NotImplementedError
+
+
+class MemoryStateStore(StateStore):
+    """Task records in this process (the in-memory broker's companion)."""
+
+    def __init__(self, keep: float) -> None:
+        self.keep = keep
+        self.records: dict[str, TaskInfo] = {}
+        self.keys: dict[str, tuple[str, float]] = {}
+
+    async def get(self, task_id: str) -> TaskInfo | None:
+        """Return the record of `task_id`."""
+        return self.records.get(task_id)
+
+    async def put(self, info: TaskInfo) -> None:
+        """Write a record (a copy, as Redis would)."""
+        self.records.pop(info.id, None)
+        self.records[info.id] = dataclasses.replace(info)
+        self._expire()
+
+    def _expire(self) -> None:
+        cutoff = time.time() - self.keep
+        for task_id, info in list(self.records.items()):
+            if info.state in FINISHED and (info.finished_at or 0) < cutoff:
+                del self.records[task_id]
+        for key, (_, at) in list(self.keys.items()):
+            if at < cutoff:
+                del self.keys[key]
+
+    async def list(self, limit: int) -> list[TaskInfo]:
+        """Return the newest records first."""
+        found = sorted(self.records.values(), key=lambda info: info.enqueued_at, reverse=True)
+        return [dataclasses.replace(info) for info in found[:limit]]
+
+    async def claim_key(self, key: str, task_id: str) -> str:
+        """Reserve `key` unless taken."""
+        holder = self.keys.setdefault(key, (task_id, time.time()))
+        return holder[0]
+
+
+class RedisStateStore(StateStore):
+    """Task records in Redis, shared by every process of the app and its workers.
+
+    A record is one JSON string (`PREFIX:task:ID`) expiring `keep` seconds after the
+    task finished; a sorted set (`PREFIX:index`) orders them by enqueue time.
+    """
+
+    def __init__(self, redis: Redis, prefix: str, keep: float) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.keep = keep
+
+    def _key(self, task_id: str) -> str:
+        return f"{self.prefix}:task:{task_id}"
+
+    async def get(self, task_id: str) -> TaskInfo | None:
+        """Return the record of `task_id`."""
+        data = await self.redis.get(self._key(task_id))
+        return None if data is None else TaskInfo.from_json(data)
+
+    async def put(self, info: TaskInfo) -> None:
+        """Write a record; a finished one expires after `keep` seconds."""
+        ttl = int(self.keep) if info.state in FINISHED else None
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._key(info.id), info.to_json(), ex=ttl)
+            pipe.zadd(f"{self.prefix}:index", {info.id: info.enqueued_at})
+            await pipe.execute()
+
+    async def list(self, limit: int) -> list[TaskInfo]:
+        """Return the newest records first, dropping index entries whose record expired."""
+        index = f"{self.prefix}:index"
+        ids: Sequence[bytes] = await self.redis.zrevrange(index, 0, max(limit - 1, 0))
+        if not ids:
+            return []
+        values = await self.redis.mget([self._key(i.decode()) for i in ids])
+        gone = [i for i, value in zip(ids, values, strict=True) if value is None]
+        if gone:
+            await self.redis.zrem(index, *gone)
+        return [TaskInfo.from_json(value) for value in values if value is not None]
+
+    async def claim_key(self, key: str, task_id: str) -> str:
+        """Reserve `key` for `keep` seconds unless another task holds it."""
+        name = f"{self.prefix}:key:{key}"
+        if await self.redis.set(name, task_id, nx=True, ex=int(self.keep)):
+            return task_id
+        holder = await self.redis.get(name)
+        return task_id if holder is None else holder.decode()

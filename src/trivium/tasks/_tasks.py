@@ -1,0 +1,553 @@
+"""`Tasks`: the plugin that registers tasks, sends their runs and runs a worker.
+
+The broker URL picks the transport: `memory://` (the default) keeps queues in the app's
+process, where the app runs an in-process worker during its lifespan; `redis://...`
+uses Redis Streams, shared by every process, with `trivium worker` processes running
+the tasks. `eager=True` runs each enqueued task inline, before `enqueue` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import ParamSpec
+from typing import TypeVar
+from typing import overload
+
+import anyio
+import orjson
+
+from trivium.errors import ConfigurationError
+from trivium.plugins import Plugin
+from trivium.tasks._retry import Retry
+from trivium.tasks._state import MemoryStateStore
+from trivium.tasks._state import RedisStateStore
+from trivium.tasks._state import StateStore
+from trivium.tasks._state import TaskInfo
+from trivium.tasks._task import Task
+from trivium.tasks._task import TaskRun
+from trivium.tasks._transport import MemoryTransport
+from trivium.tasks._transport import RedisTransport
+from trivium.tasks._transport import Transport
+from trivium.tasks._worker import Worker
+from trivium.tasks._worker import execute
+
+if TYPE_CHECKING:
+    from trivium.app import App
+
+__all__ = ["Tasks"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+logger = logging.getLogger("trivium.tasks")
+
+_OUTBOX_KEY = "trivium.tasks.outbox"
+_SWEEP_EVERY = 5.0
+
+
+class Tasks(Plugin):
+    """Background tasks: `@tasks.task` functions, sent to a broker and run by workers.
+
+    ```python
+    tasks = Tasks()  # in memory; Tasks("redis://localhost:6379/0") in production
+    app = App(plugins=[tasks])
+
+
+    @tasks.task(retry=Retry(max_attempts=5), timeout=30)
+    async def send_welcome(user_id: int, session: Session) -> None: ...
+
+
+    await send_welcome.enqueue(user.id)
+    ```
+
+    Args:
+        broker: `"memory://"` or a Redis URL (`redis://`, `rediss://`).
+        eager: run every enqueued task inline, in `enqueue` (tests).
+        db: the `Database` whose outbox table `options(session=...)` writes to
+            (default: the app's only database).
+        concurrency: tasks the in-app worker (memory broker) runs at once.
+        lease: seconds a worker holds a Redis message without renewing it; a worker
+            killed mid-task loses its tasks to other workers after this long.
+        keep: seconds the state of finished runs (and idempotency keys) is kept.
+        prefix: the prefix of the Redis keys.
+        in_app_worker: run a worker inside the app's process during its lifespan
+            (default: with the memory broker only).
+    """
+
+    install_hint = "app.install(Tasks()) (from trivium.tasks import Tasks)"
+
+    def __init__(  # noqa: PLR0913 - keyword settings of one object, documented above
+        self,
+        broker: str = "memory://",
+        *,
+        eager: bool = False,
+        db: Any = None,
+        concurrency: int = 10,
+        lease: float = 30.0,
+        keep: float = 7 * 86400.0,
+        prefix: str = "trivium:tasks",
+        in_app_worker: bool | None = None,
+    ) -> None:
+        scheme = broker.partition("://")[0]
+        if scheme not in ("memory", "redis", "rediss", "unix"):
+            raise ConfigurationError(
+                f"Tasks(broker={broker!r}): give 'memory://' or a Redis URL (redis://host:6379/0)",
+                "tasks-broker",
+            )
+        if concurrency < 1 or lease <= 0 or keep <= 0:
+            raise ConfigurationError(
+                f"Tasks(concurrency={concurrency!r}, lease={lease!r}, keep={keep!r}): "
+                "give positive numbers",
+                "tasks-options",
+            )
+        self.broker = broker
+        """The broker URL."""
+        self.eager = eager
+        """Whether enqueued tasks run inline."""
+        self.db = db
+        """The database of the outbox (set when the app is built if not given)."""
+        self.concurrency = concurrency
+        self.keep = keep
+        self.prefix = prefix
+        self.memory = scheme == "memory"
+        self.in_app_worker = self.memory if in_app_worker is None else in_app_worker
+        self.transport: Transport = (
+            MemoryTransport() if self.memory else RedisTransport(broker, prefix, lease)
+        )
+        self.store: StateStore = MemoryStateStore(keep) if self.memory else _LazyRedisStore(self)
+        self.registry: dict[str, Task[Any, Any]] = {}
+        """The registered tasks by name."""
+        self.running: dict[str, anyio.CancelScope] = {}
+        self.app: App | None = None
+        self._started = False
+        self._background: set[asyncio.Task[Any]] = set()
+        self._worker: Worker | None = None
+
+    def __repr__(self) -> str:
+        return f"Tasks({self.broker!r})"
+
+    # Registering ------------------------------------------------------------------
+
+    @overload
+    def task(self, func: Callable[P, R], /) -> Task[P, R]: ...
+
+    @overload
+    def task(
+        self,
+        *,
+        name: str | None = None,
+        queue: str = "default",
+        retry: Retry | int | None = None,
+        timeout: float | None = None,
+        keep_result: bool = False,
+    ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
+
+    def task(  # type: ignore[misc]  # noqa: PLR0913 - the task options, keyword-only
+        self,
+        func: Callable[..., Any] | None = None,
+        /,
+        *,
+        name: str | None = None,
+        queue: str = "default",
+        retry: Retry | int | None = None,
+        timeout: float | None = None,
+        keep_result: bool = False,
+    ) -> Any:
+        """Register a function (async, or sync: run in a thread) as a task.
+
+        Args:
+            func: the function (when used as `@tasks.task` without options).
+            name: the name workers know it by (default `module.qualname`).
+            queue: the queue its runs go to (workers take from the queues they are given).
+            retry: a `Retry` policy, or a number of attempts (`Retry(max_attempts=n)`).
+            timeout: seconds an attempt may take; a longer one fails (and may be retried).
+                A sync task's thread cannot be stopped: it runs on, its result ignored.
+            keep_result: keep the return value (JSON) in the run's state.
+        """
+        policy = Retry(max_attempts=retry) if isinstance(retry, int) else retry or Retry()
+        if timeout is not None and timeout <= 0:
+            raise ConfigurationError(f"task timeout={timeout!r}: give seconds > 0", "tasks-options")
+
+        def register(function: Callable[..., Any]) -> Task[Any, Any]:
+            task: Task[Any, Any] = Task(
+                self,
+                function,
+                name=name,
+                queue=queue,
+                retry=policy,
+                timeout=timeout,
+                keep_result=keep_result,
+            )
+            if task.name in self.registry:
+                raise ConfigurationError(
+                    f"two tasks are named {task.name!r}; give one of them name=...",
+                    "tasks-duplicate-name",
+                )
+            self.registry[task.name] = task
+            return task
+
+        return register if func is None else register(func)
+
+    @property
+    def queues(self) -> list[str]:
+        """The queues of the registered tasks."""
+        return sorted({task.queue for task in self.registry.values()} | {"default"})
+
+    # Plugin hooks -----------------------------------------------------------------
+
+    def setup(self, app: App) -> None:
+        """Remember the app whose dependencies tasks are given."""
+        self.app = app
+
+    def on_build(self, app: App) -> None:
+        """Find the outbox's database and watch its commits."""
+        if self.db is None and "trivium.db" in sys.modules:
+            from trivium.db import Database
+
+            databases = app.plugins_of(Database)
+            if len(databases) == 1:
+                self.db = databases[0]
+        if self.db is not None:
+            from sqlalchemy import event
+
+            if not event.contains(self.db.session_class, "after_commit", self._after_commit):
+                event.listen(self.db.session_class, "after_commit", self._after_commit)
+                event.listen(self.db.session_class, "after_rollback", self._after_rollback)
+
+    def migration_folders(self, database: Any) -> Mapping[str, Path]:
+        """The outbox table's migration (branch `tasks`), on the outbox's database."""
+        if self.db is None or database is not self.db:
+            return {}
+        return {"trivium.tasks": Path(__file__).parent / "migrations"}
+
+    def lifespan(self, app: App) -> contextlib.AbstractAsyncContextManager[None]:
+        """Connect; with `in_app_worker`, run a worker; relay leftover outbox rows."""
+        return self._lifespan()
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self) -> AsyncIterator[None]:
+        await self.start()
+        stopping = anyio.Event()
+        try:
+            async with anyio.create_task_group() as group:
+                if self.db is not None:
+                    group.start_soon(self._sweep, stopping)
+                if self.in_app_worker and not self.eager:
+                    self._worker = Worker(self, concurrency=self.concurrency, queues=self.queues)
+                    group.start_soon(self._worker.run, stopping)
+                try:
+                    yield None
+                finally:
+                    stopping.set()
+        finally:
+            self._worker = None
+            await self.stop()
+
+    def cli_commands(self) -> Sequence[Any]:
+        """`trivium worker` and `trivium tasks list/show/retry/cancel`."""
+        from trivium.tasks._cli import commands
+
+        return commands(self)
+
+    # Lifecycle --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect to the broker and the state store (done by the lifespan, or on first use)."""
+        if not self._started:
+            await self.transport.start(self.queues)
+            await self.store.start()
+            self._started = True
+
+    async def stop(self) -> None:
+        """Disconnect (after waiting for outbox relays under way)."""
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        if self._started:
+            self._started = False
+            await self.store.stop()
+            await self.transport.stop()
+
+    async def work(
+        self,
+        stopping: anyio.Event,
+        *,
+        concurrency: int | None = None,
+        queues: Sequence[str] | None = None,
+        grace: float = 30.0,
+    ) -> None:
+        """Run a worker until `stopping` is set (what `trivium worker` does)."""
+        await self.start()
+        worker = Worker(
+            self, concurrency=concurrency or self.concurrency, queues=queues or self.queues
+        )
+        async with anyio.create_task_group() as group:
+            if self.db is not None:
+                group.start_soon(self._sweep, stopping)
+            await worker.run(stopping, grace)
+
+    async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 - a wait bound
+        """Wait until the in-app worker has run every queued task (tests, memory broker).
+
+        Delayed runs that are not due yet are not waited for.
+        """
+        with anyio.fail_after(timeout):
+            while self._background:
+                await asyncio.gather(*self._background, return_exceptions=True)
+            transport = self.transport
+            while True:
+                queued = isinstance(transport, MemoryTransport) and any(transport.queues.values())
+                busy = self._worker is not None and self._worker.active > 0
+                if not queued and not busy:
+                    return
+                await anyio.sleep(0.01)
+
+    # Sending ----------------------------------------------------------------------
+
+    async def send(  # noqa: PLR0913 - the enqueue options, keyword-only
+        self,
+        task: Task[Any, Any],
+        kwargs: dict[str, Any],
+        *,
+        eta: float | None = None,
+        key: str | None = None,
+        session: Any = None,
+        queue: str | None = None,
+    ) -> TaskRun:
+        """Send a run of `task` (what `task.enqueue` and `task.options(...).enqueue` call)."""
+        message: dict[str, Any] = {
+            "id": uuid.uuid4().hex,
+            "task": task.name,
+            "kwargs": kwargs,
+            "attempt": 1,
+            "max_attempts": task.retry.max_attempts,
+            "queue": queue or task.queue,
+            "key": key,
+            "eta": eta,
+            "enqueued_at": time.time(),
+        }
+        if session is not None:
+            self._to_outbox(session, message)
+            return TaskRun(self, str(message["id"]))
+        return TaskRun(self, await self.dispatch(message))
+
+    async def dispatch(self, message: dict[str, Any]) -> str:
+        """Record and send a message (or run it, eager); return the id that holds its key."""
+        if not self._started:
+            await self.start()
+        if message["key"] is not None:
+            holder = await self.store.claim_key(message["key"], message["id"])
+            if holder != message["id"]:
+                return holder
+        info = TaskInfo(
+            id=message["id"],
+            name=message["task"],
+            state="queued",
+            queue=message["queue"],
+            kwargs=message["kwargs"],
+            enqueued_at=message["enqueued_at"],
+            eta=message["eta"],
+            key=message["key"],
+            max_attempts=message["max_attempts"],
+        )
+        await self.store.put(info)
+        if self.eager:
+            await self._run_inline(message)
+        else:
+            await self.transport.send(message["queue"], orjson.dumps(message), message["eta"])
+        return str(message["id"])
+
+    async def _run_inline(self, message: dict[str, Any]) -> None:
+        while await execute(self, message, None) is not None:
+            message = {**message, "attempt": message["attempt"] + 1}
+
+    # The outbox -------------------------------------------------------------------
+
+    def _to_outbox(self, session: Any, message: dict[str, Any]) -> None:
+        if self.db is None:
+            raise ConfigurationError(
+                "task.options(session=...) needs the outbox's database: install a Database "
+                "on the app or give Tasks(db=...)",
+                "tasks-no-database",
+            )
+        from trivium.tasks._outbox import entry
+
+        sync_session = getattr(session, "sync_session", session)
+        if not isinstance(sync_session, self.db.session_class):
+            raise ConfigurationError(
+                f"task.options(session=...) takes a session of the outbox's database ({self.db!r})",
+                "tasks-foreign-session",
+            )
+        session.add(entry(message, orjson.dumps(message)))
+        sync_session.info.setdefault(_OUTBOX_KEY, []).append(message["id"])
+
+    def _after_commit(self, sync_session: Any) -> None:
+        ids = sync_session.info.pop(_OUTBOX_KEY, None)
+        if not ids:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop: the sweep relays them
+        job = loop.create_task(self.relay(ids))
+        self._background.add(job)
+        job.add_done_callback(self._background.discard)
+
+    def _after_rollback(self, sync_session: Any) -> None:
+        sync_session.info.pop(_OUTBOX_KEY, None)
+
+    async def relay(self, ids: Sequence[str] | None = None, older_than: float = 0.0) -> int:
+        """Send committed outbox rows (those of `ids`, or all older than `older_than` s).
+
+        Returns how many were sent. Rows are locked while relayed (`SKIP LOCKED`), so
+        processes sweeping at once share them out.
+        """
+        import datetime
+
+        from sqlalchemy import delete
+        from sqlalchemy import select
+
+        from trivium.tasks._outbox import OutboxEntry
+
+        if self.db is None:
+            return 0
+        query = select(OutboxEntry).order_by(OutboxEntry.created_at).limit(100)
+        if ids is not None:
+            query = query.where(OutboxEntry.id.in_(list(ids)))
+        else:
+            cutoff = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=older_than)
+            query = query.where(OutboxEntry.created_at <= cutoff)
+        query = query.with_for_update(skip_locked=True)
+        try:
+            async with self.db.sessionmaker() as session, session.begin():
+                rows = (await session.scalars(query)).all()
+                for row in rows:
+                    await self.dispatch(orjson.loads(row.message))
+                if rows:
+                    await session.execute(
+                        delete(OutboxEntry).where(OutboxEntry.id.in_([row.id for row in rows]))
+                    )
+        except Exception:
+            logger.exception("relaying the task outbox failed; the sweep will try again")
+            return 0
+        return len(rows)
+
+    async def _sweep(self, stopping: anyio.Event) -> None:
+        while not stopping.is_set():
+            with anyio.move_on_after(_SWEEP_EVERY):
+                await stopping.wait()
+            if not stopping.is_set():
+                await self.relay(older_than=_SWEEP_EVERY)
+
+    # State ------------------------------------------------------------------------
+
+    async def get(self, task_id: str) -> TaskInfo | None:
+        """Return the state of run `task_id` (`None`: unknown, expired or not committed)."""
+        if not self._started:
+            await self.start()
+        return await self.store.get(task_id)
+
+    async def list(self, *, state: str | None = None, limit: int = 50) -> list[TaskInfo]:
+        """Return the most recent runs, newest first, optionally those in one `state`."""
+        if not self._started:
+            await self.start()
+        found = await self.store.list(limit if state is None else max(limit * 20, 1000))
+        if state is not None:
+            found = [info for info in found if info.state == state][:limit]
+        return found
+
+    async def retry(self, task_id: str) -> TaskRun:
+        """Enqueue a failed or cancelled run again, with the same id and arguments.
+
+        Raises:
+            LookupError: no run has this id.
+            ValueError: the run is not finished unsuccessfully.
+        """
+        info = await self.get(task_id)
+        if info is None:
+            raise LookupError(f"no task run {task_id!r}")
+        if info.state not in ("failed", "cancelled"):
+            raise ValueError(
+                f"task run {task_id} is {info.state}; only failed or cancelled runs are retried"
+            )
+        message: dict[str, Any] = {
+            "id": info.id,
+            "task": info.name,
+            "kwargs": info.kwargs,
+            "attempt": 1,
+            "max_attempts": info.max_attempts,
+            "queue": info.queue,
+            "key": None,
+            "eta": None,
+            "enqueued_at": time.time(),
+        }
+        info.state, info.attempts, info.finished_at = "queued", 0, None
+        await self.store.put(info)
+        if self.eager:
+            await self._run_inline(message)
+        else:
+            await self.transport.send(info.queue, orjson.dumps(message))
+        return TaskRun(self, info.id)
+
+    async def cancel(self, task_id: str) -> bool:
+        """Cancel a run: a queued one never runs, a running one is stopped.
+
+        A running task is stopped at its next await (at once in this process, within a
+        third of the lease on another worker). Returns `False` if it had finished.
+
+        Raises:
+            LookupError: no run has this id.
+        """
+        info = await self.get(task_id)
+        if info is None:
+            raise LookupError(f"no task run {task_id!r}")
+        if info.state in ("done", "failed", "cancelled"):
+            return False
+        info.state, info.finished_at, info.error = "cancelled", time.time(), "cancelled"
+        await self.store.put(info)
+        scope = self.running.get(task_id)
+        if scope is not None:
+            scope.cancel()
+        return True
+
+
+class _LazyRedisStore(StateStore):
+    """The Redis state store, on the transport's connection pool once it is started."""
+
+    def __init__(self, tasks: Tasks) -> None:
+        self.tasks = tasks
+        self.inner: RedisStateStore | None = None
+
+    async def start(self) -> None:
+        transport = self.tasks.transport
+        assert isinstance(transport, RedisTransport)
+        await transport.start(self.tasks.queues)
+        self.inner = RedisStateStore(transport.redis, self.tasks.prefix, self.tasks.keep)
+
+    def _store(self) -> RedisStateStore:
+        if self.inner is None:
+            raise RuntimeError("the task state store is not started")
+        return self.inner
+
+    async def get(self, task_id: str) -> TaskInfo | None:
+        return await self._store().get(task_id)
+
+    async def put(self, info: TaskInfo) -> None:
+        await self._store().put(info)
+
+    async def list(self, limit: int) -> list[TaskInfo]:
+        return await self._store().list(limit)
+
+    async def claim_key(self, key: str, task_id: str) -> str:
+        return await self._store().claim_key(key, task_id)

@@ -1,0 +1,207 @@
+"""Running tasks: the worker loop and the execution of one message.
+
+A worker takes at most `concurrency` messages at a time from its queues, runs each
+(dependencies injected, timeout applied), records its state and acknowledges it. A
+failed attempt that its task's `Retry` allows is sent again, delayed by the backoff,
+before the failed message is acknowledged. While a task runs on a transport with
+leases, its lease is renewed every third of the lease; a run that was cancelled
+(`Tasks.cancel`) is stopped at that moment.
+
+Shutdown is graceful: once asked to stop, the worker takes no new messages and gives
+the running ones `grace` seconds to finish; any still running then are abandoned
+unacknowledged, and another worker takes them over when their lease expires.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import Any
+
+import anyio
+import orjson
+
+from trivium.tasks._state import TaskInfo
+
+if TYPE_CHECKING:
+    from trivium.tasks._tasks import Tasks
+    from trivium.tasks._transport import Delivery
+
+__all__ = ["Worker", "execute"]
+
+logger = logging.getLogger("trivium.tasks")
+
+
+async def execute(
+    tasks: Tasks, message: dict[str, Any], scope: anyio.CancelScope | None
+) -> float | None:
+    """Run one attempt of `message`; return the wait before its retry, or `None`.
+
+    The state record is updated before and after; the retry itself is the caller's.
+    """
+    store = tasks.store
+    info = await store.get(message["id"]) or _info(message)
+    if info.state in ("done", "cancelled") or (
+        info.state == "failed" and info.attempts >= message["attempt"]
+    ):
+        return None  # a duplicate delivery of a finished run
+    task = tasks.registry.get(message["task"])
+    info.attempts = message["attempt"]
+    info.started_at = time.time()
+    info.state = "running"
+    info.eta = None
+    if task is None:
+        _finish(info, "failed", error=f"LookupError: no task named {message['task']!r}")
+        await store.put(info)
+        return None
+    await store.put(info)
+    try:
+        with anyio.CancelScope() as cancel:
+            if scope is not None:
+                tasks.running[info.id] = cancel
+            if task.timeout is None:
+                result = await task.invoke(tasks.app, message["kwargs"])
+            else:
+                with anyio.fail_after(task.timeout):
+                    result = await task.invoke(tasks.app, message["kwargs"])
+        if cancel.cancelled_caught:
+            _finish(info, "cancelled", error="cancelled while running")
+            await store.put(info)
+            return None
+    except Exception as exc:  # noqa: BLE001 - recorded; retried or failed
+        info.error = f"{type(exc).__name__}: {exc}"
+        info.traceback = traceback.format_exc()
+        if task.retry.retries(info.attempts, exc):
+            wait = task.retry.wait(info.attempts)
+            info.state = "retrying"
+            info.eta = time.time() + wait
+            await store.put(info)
+            logger.warning(
+                "task %s (%s) failed, retrying in %.1f s: %s", info.name, info.id, wait, info.error
+            )
+            return wait
+        _finish(info, "failed", error=info.error, trace=info.traceback)
+        await store.put(info)
+        logger.error("task %s (%s) failed: %s", info.name, info.id, info.error)
+        return None
+    finally:
+        tasks.running.pop(info.id, None)
+    _finish(info, "done")
+    if task.keep_result:
+        info.result = _jsonable(result)
+    await store.put(info)
+    return None
+
+
+def _jsonable(value: Any) -> Any:
+    return orjson.loads(orjson.dumps(value, default=_default))
+
+
+def _default(value: Any) -> Any:
+    from pydantic_core import to_jsonable_python
+
+    return to_jsonable_python(value)
+
+
+def _finish(
+    info: TaskInfo, state: Any, *, error: str | None = None, trace: str | None = None
+) -> None:
+    info.state = state
+    info.finished_at = time.time()
+    if error is not None:
+        info.error = error
+    if trace is not None:
+        info.traceback = trace
+
+
+def _info(message: dict[str, Any]) -> TaskInfo:
+    return TaskInfo(
+        id=message["id"],
+        name=message["task"],
+        state="queued",
+        queue=message["queue"],
+        kwargs=message["kwargs"],
+        enqueued_at=message.get("enqueued_at", time.time()),
+        key=message.get("key"),
+        max_attempts=message.get("max_attempts", 1),
+    )
+
+
+class Worker:
+    """Takes messages from `queues` and runs up to `concurrency` of them at once."""
+
+    def __init__(self, tasks: Tasks, *, concurrency: int, queues: Sequence[str]) -> None:
+        self.tasks = tasks
+        self.concurrency = concurrency
+        self.queues = list(queues)
+        self.active = 0
+        self._freed = anyio.Event()
+        self.idle = anyio.Event()
+        self.idle.set()
+
+    async def run(self, stopping: anyio.Event, grace: float = 30.0) -> None:
+        """Work until `stopping` is set, then let running tasks finish (up to `grace` s)."""
+        transport = self.tasks.transport
+        async with anyio.create_task_group() as group:
+            while not stopping.is_set():
+                free = self.concurrency - self.active
+                if free <= 0:
+                    self._freed = anyio.Event()
+                    with anyio.move_on_after(1):
+                        await self._freed.wait()
+                    continue
+                try:
+                    deliveries = await transport.receive(self.queues, free, wait=0.5)
+                except Exception:
+                    logger.exception("receiving tasks failed; trying again in 1 s")
+                    await anyio.sleep(1)
+                    continue
+                for delivery in deliveries:
+                    self.active += 1
+                    self.idle = anyio.Event()
+                    group.start_soon(self._handle, delivery)
+            with anyio.move_on_after(grace):
+                await self.idle.wait()
+            group.cancel_scope.cancel()
+
+    async def _handle(self, delivery: Delivery) -> None:
+        tasks = self.tasks
+        transport = tasks.transport
+        try:
+            message = orjson.loads(delivery.data)
+            async with anyio.create_task_group() as group:
+                if transport.lease is not None:
+                    group.start_soon(self._keep_lease, delivery, message["id"])
+                with anyio.CancelScope(shield=False) as scope:
+                    wait = await execute(tasks, message, scope)
+                group.cancel_scope.cancel()
+            if wait is not None:
+                retried = {**message, "attempt": message["attempt"] + 1}
+                await transport.send(message["queue"], orjson.dumps(retried), time.time() + wait)
+            await transport.ack(delivery)
+        except Exception:
+            logger.exception("handling a task message failed; it will be delivered again")
+        finally:
+            self.active -= 1
+            self._freed.set()
+            if self.active == 0:
+                self.idle.set()
+
+    async def _keep_lease(self, delivery: Delivery, task_id: str) -> None:
+        transport = self.tasks.transport
+        lease = transport.lease or 30.0
+        while True:
+            await anyio.sleep(lease / 3)
+            try:
+                await transport.extend(delivery)
+                info = await self.tasks.store.get(task_id)
+            except Exception:
+                logger.warning("renewing the lease of task %s failed", task_id, exc_info=True)
+                continue
+            if info is not None and info.state == "cancelled":
+                scope = self.tasks.running.get(task_id)
+                if scope is not None:
+                    scope.cancel()
