@@ -23,6 +23,9 @@ Needs the `tasks` extra (taskiq, taskiq-redis). See docs/tasks.md.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+from typing import Any
+
 from trivium.errors import MissingDependencyError
 
 try:
@@ -39,7 +42,13 @@ from trivium.tasks._task import TaskCall
 from trivium.tasks._task import TaskRun
 from trivium.tasks._tasks import Tasks
 
+if TYPE_CHECKING:
+    from trivium.tasks._outbox import OUTBOX_TABLE
+    from trivium.tasks._outbox import OutboxEntry
+
 __all__ = [
+    "OUTBOX_TABLE",
+    "OutboxEntry",
     "Retry",
     "Task",
     "TaskCall",
@@ -49,3 +58,12 @@ __all__ = [
     "TaskState",
     "Tasks",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The outbox's model needs SQLAlchemy (the `db` extra): loaded only when asked for.
+    if name in ("OUTBOX_TABLE", "OutboxEntry"):
+        from trivium.tasks import _outbox
+
+        return getattr(_outbox, name)
+    raise AttributeError(f"module 'trivium.tasks' has no attribute {name!r}")

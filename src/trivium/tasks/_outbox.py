@@ -25,16 +25,16 @@ from trivium.db import Model
 from trivium.db import UTCDateTime
 from trivium.db import utcnow
 
-__all__ = ["TABLE", "OutboxEntry"]
+__all__ = ["OUTBOX_TABLE", "OutboxEntry"]
 
-TABLE = "trivium_task_outbox"
+OUTBOX_TABLE = "trivium_task_outbox"
 """The outbox's table name."""
 
 
 class OutboxEntry(Model):
     """A task run enqueued in a transaction, waiting to be relayed once it commits."""
 
-    __tablename__ = TABLE
+    __tablename__ = OUTBOX_TABLE
     __table_args__ = (Index("ix_trivium_task_outbox_created_at", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -213,6 +213,9 @@ class Tasks(Plugin):
 
     def on_build(self, app: App) -> None:
         """Find the outbox's database and watch its commits."""
+        self._bind_database(app)
+
+    def _bind_database(self, app: App) -> None:
         if self.db is None and "trivium.db" in sys.modules:
             from trivium.db import Database
 
@@ -375,6 +378,8 @@ class Tasks(Plugin):
     # The outbox -------------------------------------------------------------------
 
     def _to_outbox(self, session: Any, message: dict[str, Any]) -> None:
+        if self.app is not None:
+            self._bind_database(self.app)
         if self.db is None:
             raise ConfigurationError(
                 "task.options(session=...) needs the outbox's database: install a Database "

@@ -1,0 +1,138 @@
+"""The outbox: a run enqueued in a request's transaction is sent if and only if it commits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import inspect
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from tests.db.conftest import db
+
+from trivium import App
+from trivium import HTTPException
+from trivium.db import Database
+from trivium.db import Migrations
+from trivium.errors import ConfigurationError
+from trivium.tasks import OUTBOX_TABLE
+from trivium.tasks import OutboxEntry
+from trivium.tasks import Tasks
+from trivium.testing import AsyncTestClient
+
+__all__ = ["db"]
+
+pytestmark = pytest.mark.anyio
+
+
+def _app(db: Database) -> tuple[App, Tasks, list[int]]:
+    tasks = Tasks()
+    app = App(plugins=[db, tasks])
+    seen: list[int] = []
+
+    @tasks.task(name="ship")
+    async def ship(order: int) -> None:
+        seen.append(order)
+
+    @app.post("/orders/{order}")
+    async def place(
+        order: int, session: AsyncSession = db.depends(), fail: bool = False
+    ) -> dict[str, str]:
+        run = await ship.options(session=session).enqueue(order)
+        if fail:
+            raise HTTPException(409, "out of stock")
+        return {"id": run.id}
+
+    return app, tasks, seen
+
+
+async def _outbox_rows(db: Database) -> int:
+    async with db.sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(OutboxEntry)) or 0)
+
+
+async def test_committed_request_sends_its_run(db: Database) -> None:
+    app, tasks, seen = _app(db)
+    async with AsyncTestClient(app) as client:
+        response = await client.post("/orders/1")
+        assert response.status_code == 200
+        await tasks.drain()
+        info = await tasks.get(response.json()["id"])
+        assert await _outbox_rows(db) == 0
+    assert seen == [1]
+    assert info is not None
+    assert info.state == "done"
+
+
+async def test_rolled_back_request_sends_nothing(db: Database) -> None:
+    app, tasks, seen = _app(db)
+    async with AsyncTestClient(app) as client:
+        response = await client.post("/orders/2", params={"fail": "true"})
+        assert response.status_code == 409
+        await tasks.drain()
+        assert await tasks.list() == []
+        assert await _outbox_rows(db) == 0
+    assert seen == []
+
+
+async def test_rows_left_by_a_crash_are_relayed_by_the_sweep(db: Database) -> None:
+    app, tasks, seen = _app(db)
+    ship = tasks.registry["ship"]
+    async with db.sessionmaker() as session:
+        await ship.options(session=session).enqueue(3)
+        session.sync_session.info.clear()  # as if the process died right after COMMIT
+        await session.commit()
+    assert await _outbox_rows(db) == 1
+    async with app.lifespan_context():
+        assert await tasks.relay() == 1
+        await tasks.drain()
+    assert seen == [3]
+    assert await _outbox_rows(db) == 0
+    await db.dispose()
+
+
+async def test_session_of_another_database_is_refused(db: Database, tmp_path: Path) -> None:
+    app, tasks, _ = _app(db)
+    other = Database(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}", name="other")
+    async with app.lifespan_context(), other.sessionmaker() as session:
+        with pytest.raises(ConfigurationError, match="tasks-foreign-session"):
+            await tasks.registry["ship"].options(session=session).enqueue(1)
+    await other.dispose()
+
+
+async def test_session_without_a_database_is_refused() -> None:
+    tasks = Tasks()
+    App(plugins=[tasks])
+
+    @tasks.task
+    async def job() -> None: ...
+
+    with pytest.raises(ConfigurationError, match="tasks-no-database"):
+        await job.options(session=object()).enqueue()
+
+
+async def test_migration_creates_the_outbox_table(db: Database, tmp_path: Path) -> None:
+    (tmp_path / "migrations").mkdir()
+    db.migrations = tmp_path / "migrations"
+    db.version_table = f"tasks_version_{tmp_path.name[-8:]}"
+    app, _, _ = _app(db)
+    app.build()
+    async with db.engine.begin() as connection:
+        await connection.run_sync(lambda sync: OutboxEntry.__table__.drop(sync, checkfirst=True))
+    migrations = Migrations(db)
+    try:
+        applied = await migrations.migrate()
+        assert [revision.id for revision in applied] == ["tasks_0001"]
+        async with db.engine.connect() as connection:
+            names: Any = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+        assert OUTBOX_TABLE in names
+    finally:
+        await migrations.downgrade("base") if hasattr(migrations, "downgrade") else None
+        async with db.engine.begin() as connection:
+            await connection.run_sync(
+                lambda sync: OutboxEntry.__table__.create(sync, checkfirst=True)
+            )
+            await connection.exec_driver_sql(f"DROP TABLE IF EXISTS {db.version_table}")
+        await db.dispose()

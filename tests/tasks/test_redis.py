@@ -1,0 +1,205 @@
+"""Tasks on Redis Streams: shared state, delays handed off once, leases, the CLI."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+from click.testing import CliRunner
+
+from trivium import App
+from trivium.tasks import Retry
+from trivium.tasks import TaskFailedError
+from trivium.tasks import Tasks
+
+pytestmark = pytest.mark.anyio
+
+
+async def _clean(url: str, prefix: str) -> None:
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(url)
+    keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
+
+
+def _app(url: str, prefix: str, seen: list[object], **options: object) -> tuple[App, Tasks]:
+    tasks = Tasks(url, prefix=prefix, in_app_worker=True, **options)  # type: ignore[arg-type]
+    app = App(plugins=[tasks])
+
+    @tasks.task(name="record", keep_result=True, retry=Retry(max_attempts=2, delay=0.05))
+    async def record(n: int) -> int:
+        seen.append(n)
+        if n < 0:
+            raise ValueError("negative")
+        return n * 2
+
+    @tasks.task(name="slow")
+    async def slow() -> None:
+        await anyio.sleep(30)
+
+    return app, tasks
+
+
+async def test_runs_and_keeps_state_in_redis(redis_url: str, prefix: str) -> None:
+    seen: list[object] = []
+    app, tasks = _app(redis_url, prefix, seen)
+    try:
+        async with app.lifespan_context():
+            run = await tasks.registry["record"].enqueue(4)
+            assert await run.result(timeout=10) == 8
+        # a second process (another Tasks on the same Redis) sees the state
+        _, other = _app(redis_url, prefix, [])
+        info = await other.get(run.id)
+        assert info is not None
+        assert info.state == "done"
+        assert [i.id for i in await other.list()] == [run.id]
+        await other.stop()
+    finally:
+        await _clean(redis_url, prefix)
+
+
+async def test_failure_is_retried_then_failed_with_traceback(redis_url: str, prefix: str) -> None:
+    seen: list[object] = []
+    app, tasks = _app(redis_url, prefix, seen)
+    try:
+        async with app.lifespan_context():
+            run = await tasks.registry["record"].enqueue(-1)
+            with pytest.raises(TaskFailedError):
+                await run.result(timeout=10)
+            info = await run.info()
+        assert seen == [-1, -1]
+        assert info is not None
+        assert info.attempts == 2
+        assert info.traceback is not None
+        assert "ValueError: negative" in info.traceback
+    finally:
+        await _clean(redis_url, prefix)
+
+
+async def test_delayed_task_runs_once_with_two_workers(redis_url: str, prefix: str) -> None:
+    seen: list[object] = []
+    first, first_tasks = _app(redis_url, prefix, seen)
+    second, _ = _app(redis_url, prefix, seen)
+    try:
+        async with first.lifespan_context(), second.lifespan_context():
+            runs = [
+                await first_tasks.registry["record"].options(countdown=0.3).enqueue(n)
+                for n in range(10)
+            ]
+            for run in runs:
+                await run.result(timeout=10)
+            await anyio.sleep(0.5)
+        assert sorted(seen) == list(range(10))  # type: ignore[type-var]
+    finally:
+        await _clean(redis_url, prefix)
+
+
+async def test_enqueue_before_any_worker_is_not_lost(redis_url: str, prefix: str) -> None:
+    seen: list[object] = []
+    _, producer = _app(redis_url, prefix, [])
+    run = await producer.registry["record"].enqueue(3)
+    await producer.stop()
+    app, worker = _app(redis_url, prefix, seen)
+    try:
+        async with app.lifespan_context():
+            await _wait_done(worker, run.id)
+        assert seen == [3]
+    finally:
+        await _clean(redis_url, prefix)
+
+
+async def _wait_done(tasks: Tasks, task_id: str) -> None:
+    with anyio.fail_after(10):
+        while True:
+            info = await tasks.get(task_id)
+            if info is not None and info.state == "done":
+                return
+            await anyio.sleep(0.05)
+
+
+async def test_cancel_reaches_a_task_running_on_another_worker(redis_url: str, prefix: str) -> None:
+    app, tasks = _app(redis_url, prefix, [], lease=0.3)
+    _, remote = _app(redis_url, prefix, [])
+    try:
+        async with app.lifespan_context():
+            run = await tasks.registry["slow"].enqueue()
+            with anyio.fail_after(10):
+                while (info := await remote.get(run.id)) is None or info.state != "running":  # noqa: ASYNC110 - polls state kept in Redis
+                    await anyio.sleep(0.05)
+            assert await remote.cancel(run.id)
+            with anyio.fail_after(10):
+                while tasks.running:  # noqa: ASYNC110 - polls state kept in Redis
+                    await anyio.sleep(0.05)
+            info = await remote.get(run.id)
+        assert info is not None
+        assert info.state == "cancelled"
+    finally:
+        await remote.stop()
+        await _clean(redis_url, prefix)
+
+
+async def test_idempotency_key_is_shared_across_processes(redis_url: str, prefix: str) -> None:
+    _, one = _app(redis_url, prefix, [])
+    _, two = _app(redis_url, prefix, [])
+    try:
+        first = await one.registry["record"].options(key="k1").enqueue(1)
+        second = await two.registry["record"].options(key="k1").enqueue(1)
+        assert first.id == second.id
+    finally:
+        await one.stop()
+        await two.stop()
+        await _clean(redis_url, prefix)
+
+
+def test_cli_lists_retries_and_cancels(redis_url: str, prefix: str) -> None:
+    seen: list[object] = []
+    app, tasks = _app(redis_url, prefix, seen)
+    group = next(c for c in tasks.cli_commands() if c.name == "tasks")
+    runner = CliRunner()
+
+    async def fail_one() -> str:
+        async with app.lifespan_context():
+            run = await tasks.registry["record"].enqueue(-5)
+            with pytest.raises(TaskFailedError):
+                await run.result(timeout=10)
+            return run.id
+
+    try:
+        failed = anyio.run(fail_one)
+        listed = runner.invoke(group, ["list", "--state", "failed"])
+        assert listed.exit_code == 0, listed.output
+        assert failed in listed.output
+        assert "ValueError: negative" in listed.output
+        shown = runner.invoke(group, ["show", failed])
+        assert "Traceback" in shown.output
+        retried = runner.invoke(group, ["retry", failed])
+        assert retried.exit_code == 0, retried.output
+        assert anyio.run(_state, tasks, failed) == "queued"
+        cancelled = runner.invoke(group, ["cancel", failed])
+        assert "cancelled" in cancelled.output
+        assert anyio.run(_state, tasks, failed) == "cancelled"
+        missing = runner.invoke(group, ["retry", "nope"])
+        assert missing.exit_code == 1
+        assert "no task run" in missing.output
+    finally:
+        anyio.run(_clean, redis_url, prefix)
+
+
+async def _state(tasks: Tasks, task_id: str) -> str | None:
+    try:
+        info = await tasks.get(task_id)
+        return None if info is None else info.state
+    finally:
+        await tasks.stop()
+
+
+def test_cli_refuses_the_memory_broker() -> None:
+    tasks = Tasks()
+    App(plugins=[tasks])
+    runner = CliRunner()
+    for command, args in zip(tasks.cli_commands(), (["--concurrency", "2"], ["list"]), strict=True):
+        result = runner.invoke(command, args)
+        assert result.exit_code == 1
+        assert "Redis" in result.output
