@@ -369,3 +369,46 @@ def test_calling_a_task_calls_the_function() -> None:
         return a + b
 
     assert add(1, 2) == 3
+
+
+async def test_periodic_interval_task_fires_each_slot() -> None:
+    app, tasks, seen = make()
+
+    @tasks.periodic(every=1)
+    async def tick(word: Annotated[str, Depends(greeting)]) -> None:
+        seen.append(word)
+
+    async with app.lifespan_context():
+        with anyio.fail_after(5):
+            while len(seen) < 2:  # noqa: ASYNC110 - waits for the scheduler's firings
+                await anyio.sleep(0.05)
+    assert seen[:2] == ["hello", "hello"]
+
+
+def test_periodic_needs_one_valid_schedule() -> None:
+    tasks = Tasks()
+    for options in ({}, {"every": 5, "cron": "* * * * *"}, {"cron": "every day"}, {"every": 0.1}):
+        with pytest.raises(ConfigurationError, match="tasks-schedule"):
+            tasks.periodic(**options)(lambda: None)  # type: ignore[arg-type]
+
+
+def test_periodic_task_takes_no_arguments() -> None:
+    tasks = Tasks()
+    with pytest.raises(ConfigurationError, match="tasks-periodic-arguments"):
+
+        @tasks.periodic(cron="0 3 * * *")
+        async def nightly(day: int) -> None: ...
+
+    assert tasks.registry == {}
+
+
+def test_cron_slot_matches_by_minute() -> None:
+    tasks = Tasks()
+
+    @tasks.periodic(cron="*/5 * * * *")
+    async def every_five() -> None: ...
+
+    periodic = tasks.periodic_tasks[0]
+    start = datetime.datetime(2026, 1, 1, 0, 5, tzinfo=datetime.UTC).timestamp()
+    assert periodic.slot(start + 30) == int(start // 60)
+    assert periodic.slot(start + 60) is None

@@ -199,7 +199,36 @@ def test_cli_refuses_the_memory_broker() -> None:
     tasks = Tasks()
     App(plugins=[tasks])
     runner = CliRunner()
-    for command, args in zip(tasks.cli_commands(), (["--concurrency", "2"], ["list"]), strict=True):
+    for command, args in zip(tasks.cli_commands(), (["-c", "2"], [], ["list"]), strict=True):
         result = runner.invoke(command, args)
         assert result.exit_code == 1
         assert "Redis" in result.output
+
+
+async def test_two_schedulers_send_each_firing_once(redis_url: str, prefix: str) -> None:
+    from trivium.tasks._schedule import run_scheduler
+
+    schedulers = []
+    for _ in range(2):
+        tasks = Tasks(redis_url, prefix=prefix)
+        App(plugins=[tasks])
+
+        @tasks.periodic(every=1, name="tick")
+        async def tick() -> None: ...
+
+        schedulers.append(tasks)
+    stopping = anyio.Event()
+    try:
+        async with anyio.create_task_group() as group:
+            for tasks in schedulers:
+                group.start_soon(run_scheduler, tasks, stopping)
+            await anyio.sleep(2.6)
+            stopping.set()
+        runs = await schedulers[0].list()
+        keys = [run.key for run in runs]
+        assert len(keys) >= 2
+        assert len(set(keys)) == len(keys)
+    finally:
+        for tasks in schedulers:
+            await tasks.stop()
+        await _clean(redis_url, prefix)

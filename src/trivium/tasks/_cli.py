@@ -24,7 +24,7 @@ __all__ = ["commands"]
 
 def commands(tasks: Tasks) -> list[click.Command]:
     """Return the commands of `tasks`."""
-    return [_worker(tasks), _group(tasks)]
+    return [_worker(tasks), _scheduler(tasks), _group(tasks)]
 
 
 def _worker(tasks: Tasks) -> click.Command:
@@ -79,10 +79,47 @@ def _worker(tasks: Tasks) -> click.Command:
     return worker
 
 
+def _scheduler(tasks: Tasks) -> click.Command:
+    @click.command(
+        name="scheduler", help="Enqueue the app's periodic tasks on time (trivium.tasks)."
+    )
+    def scheduler() -> None:
+        if tasks.memory:
+            raise click.ClickException(
+                "with the memory broker the app schedules its periodic tasks itself; give "
+                "Tasks a Redis URL to run a separate scheduler"
+            )
+        app = tasks.app
+        if app is None:  # pragma: no cover - cli_commands is asked of installed plugins
+            raise click.ClickException("the Tasks plugin is not installed on an app")
+        if not tasks.periodic_tasks:
+            raise click.ClickException("the app has no periodic tasks (@tasks.periodic)")
+
+        async def main() -> None:
+            from trivium.tasks._schedule import run_scheduler
+
+            tasks.in_app_worker = False
+            tasks.in_app_scheduler = False
+            stopping = anyio.Event()
+            async with app.lifespan_context(), anyio.create_task_group() as group:
+                group.start_soon(_stop_on_signal, stopping)
+                for periodic in tasks.periodic_tasks:
+                    when = (
+                        f"every {periodic.every:g} s" if periodic.every else f"cron {periodic.cron}"
+                    )
+                    click.echo(f"scheduler: {periodic.task.name} {when}")
+                await run_scheduler(tasks, stopping)
+                group.cancel_scope.cancel()
+
+        anyio.run(main)
+
+    return scheduler
+
+
 async def _stop_on_signal(stopping: anyio.Event) -> None:
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async for _ in signals:
-            click.echo("worker: stopping (finishing running tasks)")
+            click.echo("stopping")
             stopping.set()
             return
 

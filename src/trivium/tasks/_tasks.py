@@ -45,6 +45,7 @@ from trivium.tasks._worker import execute
 
 if TYPE_CHECKING:
     from trivium.app import App
+    from trivium.tasks._schedule import Periodic
 
 __all__ = ["Tasks"]
 
@@ -130,6 +131,9 @@ class Tasks(Plugin):
         self.registry: dict[str, Task[Any, Any]] = {}
         """The registered tasks by name."""
         self.running: dict[str, anyio.CancelScope] = {}
+        self.periodic_tasks: list[Periodic] = []
+        """The periodic tasks, in registration order."""
+        self.in_app_scheduler = self.memory
         self.app: App | None = None
         self._started = False
         self._background: set[asyncio.Task[Any]] = set()
@@ -200,6 +204,46 @@ class Tasks(Plugin):
 
         return register if func is None else register(func)
 
+    def periodic(  # noqa: PLR0913 - the schedule and the task options, keyword-only
+        self,
+        *,
+        every: float | None = None,
+        cron: str | None = None,
+        name: str | None = None,
+        queue: str = "default",
+        retry: Retry | int | None = None,
+        timeout: float | None = None,
+    ) -> Callable[[Callable[[], R]], Task[[], R]]:
+        """Register a task that a scheduler enqueues every `every` seconds or by `cron`.
+
+        The function takes no arguments besides its dependencies. `every` firings are
+        aligned on the Unix epoch (`every=3600`: on the hour); `cron` is a five-field
+        expression in UTC (`"0 3 * * *"`: at 03:00). Run `trivium scheduler` (Redis), or
+        nothing more with the memory broker: the app schedules while it runs.
+
+        Raises:
+            ConfigurationError: no schedule, both, or an invalid one (`tasks-schedule`),
+                or the function takes arguments (`tasks-periodic-arguments`).
+        """
+        from trivium.tasks._schedule import Periodic
+        from trivium.tasks._schedule import check_schedule
+
+        def register(function: Callable[[], R]) -> Task[[], R]:
+            task_name = name or f"{function.__module__}.{function.__qualname__}"
+            check_schedule(task_name, every, cron)
+            task = self.task(name=name, queue=queue, retry=retry, timeout=timeout)(function)
+            if len(task.signature.parameters):
+                del self.registry[task.name]
+                raise ConfigurationError(
+                    f"periodic task {task.name} takes arguments "
+                    f"({', '.join(task.signature.parameters)}); it can only take dependencies",
+                    "tasks-periodic-arguments",
+                )
+            self.periodic_tasks.append(Periodic(task, every, cron))
+            return task
+
+        return register
+
     @property
     def queues(self) -> list[str]:
         """The queues of the registered tasks."""
@@ -208,8 +252,14 @@ class Tasks(Plugin):
     # Plugin hooks -----------------------------------------------------------------
 
     def setup(self, app: App) -> None:
-        """Remember the app whose dependencies tasks are given."""
+        """Remember the app whose dependencies tasks are given.
+
+        With the `db` battery in use, the outbox's model joins `Model.metadata` here, so
+        `db.create_all()` creates its table as the migrations do.
+        """
         self.app = app
+        if self.db is not None or "trivium.db" in sys.modules:
+            import trivium.tasks._outbox  # noqa: F401 - registers the model
 
     def on_build(self, app: App) -> None:
         """Find the outbox's database and watch its commits."""
@@ -250,6 +300,10 @@ class Tasks(Plugin):
                 if self.in_app_worker and not self.eager:
                     self._worker = Worker(self, concurrency=self.concurrency, queues=self.queues)
                     group.start_soon(self._worker.run, stopping)
+                if self.in_app_scheduler and self.periodic_tasks:
+                    from trivium.tasks._schedule import run_scheduler
+
+                    group.start_soon(run_scheduler, self, stopping)
                 try:
                     yield None
                 finally:
@@ -259,7 +313,7 @@ class Tasks(Plugin):
             await self.stop()
 
     def cli_commands(self) -> Sequence[Any]:
-        """`trivium worker` and `trivium tasks list/show/retry/cancel`."""
+        """`trivium worker`, `trivium scheduler` and `trivium tasks list/show/retry/cancel`."""
         from trivium.tasks._cli import commands
 
         return commands(self)
