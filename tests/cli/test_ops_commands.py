@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -160,3 +161,61 @@ def test_a_projects_plugin_adds_a_command(project, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("TRIVIUM_APP", project(safe=True))
     result = CliRunner().invoke(main, ["greet", "Ada"])
     assert (result.exit_code, result.output) == (0, "hello Ada from 1 routes\n")
+
+
+def _read_until(fd: int, marker: bytes, seen: bytearray, deadline: float) -> bytes:
+    """Read the terminal until `marker` appears after what was `seen` already."""
+    import select
+
+    start = len(seen)
+    while marker not in seen[start:]:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"no {marker!r} on the terminal; got {bytes(seen[start:])!r}")
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the shell closed the terminal
+                chunk = b""
+            if not chunk:
+                raise AssertionError(f"terminal closed before {marker!r}: {bytes(seen)!r}")
+            seen.extend(chunk)
+    return bytes(seen[start:])
+
+
+def test_shell_on_a_terminal_survives_errors_takes_blocks_and_exits_on_ctrl_d(  # type: ignore[no-untyped-def]
+    project, tmp_path: Path
+) -> None:
+    import pty
+
+    target = project(safe=True)
+    src = Path(__file__).resolve().parents[2] / "src"
+    master, slave = pty.openpty()
+    process = subprocess.Popen(  # noqa: S603 - our interpreter and module
+        [sys.executable, "-m", "trivium.cli", "shell", "--app", target],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(src)])},
+        start_new_session=True,
+    )
+    os.close(slave)
+    seen = bytearray()
+    deadline = time.monotonic() + 60
+    try:
+        _read_until(master, b">>> ", seen, deadline)
+        os.write(master, b"1 / 0\n")
+        assert b"ZeroDivisionError" in _read_until(master, b">>> ", seen, deadline)
+        os.write(master, b"async def double(n):\n    return 2 * n\n\n")
+        _read_until(master, b">>> ", seen, deadline)
+        os.write(master, b"print('doubled', await double(21), app.title)\n")
+        assert b"doubled 42 Trivium" in _read_until(master, b">>> ", seen, deadline)
+        os.write(master, b"\x04")  # Ctrl-D on an empty line ends the shell
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+        os.close(master)
