@@ -4,7 +4,8 @@ A to-do list on the batteries: a `Todo` model with migrations (`trivium.db`), a 
 API written by `crud_router`, server-rendered pages with forms, flash messages and
 CSRF protection (`trivium.templating`, `trivium.forms`, `trivium.csrf`), and session
 login (`trivium.auth`), a to-do list that updates live in every open window
-(`trivium.channels`), next to a websocket echo and a server-sent events stream.
+(`trivium.channels`), password-reset mail sent from a background task (`trivium.tasks`),
+next to a websocket echo and a server-sent events stream.
 
 At start-up the app applies its migrations and creates the demo user
 (`demo@example.com` / `trivium-demo-password`), so a fresh clone runs with no set-up.
@@ -32,6 +33,7 @@ from examples.demo.config import MIGRATIONS
 from examples.demo.config import SECRET_KEY
 from examples.demo.config import SITE_URL
 from examples.demo.config import TEMPLATES
+from examples.demo.mail import TaskMailer
 from trivium import App
 from trivium import Query
 from trivium import Request
@@ -44,6 +46,7 @@ from trivium.db import Migrations
 from trivium.responses import EventSourceResponse
 from trivium.responses import HTMLResponse
 from trivium.responses import ServerSentEvent
+from trivium.tasks import Tasks
 from trivium.templating import Templates
 from trivium.templating import render
 
@@ -69,7 +72,17 @@ def create_app(database_url: str = DATABASE_URL) -> App:
     # Sessions (kept in the database), authentication and CSRF checks, and the battery's
     # JSON views at /auth (login, me, API tokens...) next to the demo's own login pages.
     # Its migrations (and those of the sessions table) are applied with the project's.
-    auth = Auth(db, secret_key=SECRET_KEY, site_url=SITE_URL, login_url="/login")
+    # Background tasks (REDIS_URL: on Redis, run by the app's own worker): the password
+    # reset mail is sent from a task, retried while the mail server is down.
+    tasks = Tasks(os.environ.get("REDIS_URL") or "memory://", in_app_worker=True)
+    app.install(tasks)
+    auth = Auth(
+        db,
+        secret_key=SECRET_KEY,
+        site_url=SITE_URL,
+        login_url="/login",
+        mail=TaskMailer(tasks),
+    )
     auth.init_app(app, prefix="/auth")
     # Browsers get HTML error pages, API clients JSON.
     Templates(TEMPLATES, packages=["trivium.forms"]).init_app(app, error_pages=True)

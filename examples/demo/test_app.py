@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -409,3 +410,24 @@ def test_the_demo_user_is_staff_and_sees_the_admin(client: TestClient) -> None:
     assert listing.status_code == 200
     assert "Admin me" in listing.text
     assert DEMO_EMAIL in listing.text
+
+
+def test_the_reset_mail_is_sent_from_a_background_task(
+    client: TestClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trivium.tasks import Tasks
+
+    tasks = client.app.plugin(Tasks)  # type: ignore[attr-defined]
+    response = client.post("/auth/password/reset", json={"email": DEMO_EMAIL})
+    assert response.status_code == 202
+    deadline = time.monotonic() + 10
+    runs = anyio.run(tasks.list)
+    while not any(run.state == "done" for run in runs) and time.monotonic() < deadline:
+        time.sleep(0.02)
+        runs = anyio.run(tasks.list)
+    [run] = runs
+    assert run.state == "done"
+    assert run.name == "demo.send_mail"
+    assert run.kwargs["to"] == DEMO_EMAIL
+    assert run.kwargs["body"] == "[redacted]"  # the reset link stays out of the task's state
+    assert "Subject:" in capsys.readouterr().out

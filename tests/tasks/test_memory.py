@@ -412,3 +412,31 @@ def test_cron_slot_matches_by_minute() -> None:
     start = datetime.datetime(2026, 1, 1, 0, 5, tzinfo=datetime.UTC).timestamp()
     assert periodic.slot(start + 30) == int(start // 60)
     assert periodic.slot(start + 60) is None
+
+
+async def test_redacted_arguments_stay_out_of_the_state() -> None:
+    app, tasks, seen = make()
+
+    @tasks.task(redact=("token",))
+    async def mail(to: str, token: str) -> None:
+        seen.append(token)
+        raise RuntimeError("smtp down")
+
+    async with app.lifespan_context():
+        run = await mail.enqueue("ada@example.com", "s3cret")
+        await tasks.drain()
+        info = await run.info()
+        assert info is not None
+        with pytest.raises(ValueError, match="redacted"):
+            await tasks.retry(run.id)
+    assert seen == ["s3cret"]
+    assert info.kwargs == {"to": "ada@example.com", "token": "[redacted]"}
+    assert "s3cret" not in info.to_json().decode()
+
+
+def test_redact_must_name_arguments() -> None:
+    tasks = Tasks()
+    with pytest.raises(ConfigurationError, match="tasks-redact"):
+
+        @tasks.task(redact=("password",))
+        async def mail(to: str) -> None: ...

@@ -111,6 +111,7 @@ class MemoryStateStore(StateStore):
         self.keep = keep
         self.records: dict[str, TaskInfo] = {}
         self.keys: dict[str, tuple[str, float]] = {}
+        self._expired_at = 0.0
 
     async def get(self, task_id: str) -> TaskInfo | None:
         """Return the record of `task_id`."""
@@ -120,10 +121,13 @@ class MemoryStateStore(StateStore):
         """Write a record (a copy, as Redis would)."""
         self.records.pop(info.id, None)
         self.records[info.id] = dataclasses.replace(info)
-        self._expire()
+        now = time.time()
+        if now - self._expired_at > min(60.0, self.keep):
+            self._expired_at = now
+            self._expire(now)
 
-    def _expire(self) -> None:
-        cutoff = time.time() - self.keep
+    def _expire(self, now: float) -> None:
+        cutoff = now - self.keep
         for task_id, info in list(self.records.items()):
             if info.state in FINISHED and (info.finished_at or 0) < cutoff:
                 del self.records[task_id]

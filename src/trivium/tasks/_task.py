@@ -69,6 +69,7 @@ class Task(Generic[P, R]):
         retry: Retry,
         timeout: float | None,
         keep_result: bool,
+        redact: tuple[str, ...] = (),
     ) -> None:
         self.tasks = tasks
         self.func = func
@@ -85,6 +86,15 @@ class Task(Generic[P, R]):
         self.is_async = inspect.iscoroutinefunction(func)
         functools.update_wrapper(self, func)
         self._analyse(func)
+        unknown = set(redact) - set(self.signature.parameters)
+        if unknown:
+            raise ConfigurationError(
+                f"task {self.name}: redact={sorted(unknown)} names no argument "
+                f"(arguments: {', '.join(self.signature.parameters) or 'none'})",
+                "tasks-redact",
+            )
+        self.redact = frozenset(redact)
+        """Arguments kept out of the run's state (`[redacted]`): secrets, tokens."""
 
     def _analyse(self, func: Callable[..., Any]) -> None:
         try:

@@ -55,6 +55,7 @@ R = TypeVar("R")
 logger = logging.getLogger("trivium.tasks")
 
 _OUTBOX_KEY = "trivium.tasks.outbox"
+REDACTED = "[redacted]"
 _SWEEP_EVERY = 5.0
 
 
@@ -136,6 +137,7 @@ class Tasks(Plugin):
         self.in_app_scheduler = self.memory
         self.app: App | None = None
         self._started = False
+        self._starting: asyncio.Lock | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._worker: Worker | None = None
 
@@ -156,6 +158,7 @@ class Tasks(Plugin):
         retry: Retry | int | None = None,
         timeout: float | None = None,
         keep_result: bool = False,
+        redact: Sequence[str] = (),
     ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
     def task(  # type: ignore[misc]  # noqa: PLR0913 - the task options, keyword-only
@@ -168,6 +171,7 @@ class Tasks(Plugin):
         retry: Retry | int | None = None,
         timeout: float | None = None,
         keep_result: bool = False,
+        redact: Sequence[str] = (),
     ) -> Any:
         """Register a function (async, or sync: run in a thread) as a task.
 
@@ -179,6 +183,9 @@ class Tasks(Plugin):
             timeout: seconds an attempt may take; a longer one fails (and may be retried).
                 A sync task's thread cannot be stopped: it runs on, its result ignored.
             keep_result: keep the return value (JSON) in the run's state.
+            redact: arguments (secrets: tokens, links with tokens) that the run's state
+                shows as `[redacted]`; they travel only in the queued message, and such
+                a run cannot be retried by id once failed.
         """
         policy = Retry(max_attempts=retry) if isinstance(retry, int) else retry or Retry()
         if timeout is not None and timeout <= 0:
@@ -193,6 +200,7 @@ class Tasks(Plugin):
                 retry=policy,
                 timeout=timeout,
                 keep_result=keep_result,
+                redact=tuple(redact),
             )
             if task.name in self.registry:
                 raise ConfigurationError(
@@ -322,10 +330,15 @@ class Tasks(Plugin):
 
     async def start(self) -> None:
         """Connect to the broker and the state store (done by the lifespan, or on first use)."""
-        if not self._started:
-            await self.transport.start(self.queues)
-            await self.store.start()
-            self._started = True
+        if self._started:
+            return
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:
+            if not self._started:
+                await self.transport.start(self.queues)
+                await self.store.start()
+                self._started = True
 
     async def stop(self) -> None:
         """Disconnect (after waiting for outbox relays under way)."""
@@ -333,6 +346,7 @@ class Tasks(Plugin):
             await asyncio.gather(*self._background, return_exceptions=True)
         if self._started:
             self._started = False
+            self._starting = None
             await self.store.stop()
             await self.transport.stop()
 
@@ -407,22 +421,27 @@ class Tasks(Plugin):
             holder = await self.store.claim_key(message["key"], message["id"])
             if holder != message["id"]:
                 return holder
+        task = self.registry.get(message["task"])
+        hidden = task.redact if task is not None else frozenset()
         info = TaskInfo(
             id=message["id"],
             name=message["task"],
             state="queued",
             queue=message["queue"],
-            kwargs=message["kwargs"],
+            kwargs={k: REDACTED if k in hidden else v for k, v in message["kwargs"].items()},
             enqueued_at=message["enqueued_at"],
             eta=message["eta"],
             key=message["key"],
             max_attempts=message["max_attempts"],
         )
-        await self.store.put(info)
         if self.eager:
+            await self.store.put(info)
             await self._run_inline(message)
-        else:
-            await self.transport.send(message["queue"], orjson.dumps(message), message["eta"])
+        else:  # two round trips at once: the record and the message are independent
+            await asyncio.gather(
+                self.store.put(info),
+                self.transport.send(message["queue"], orjson.dumps(message), message["eta"]),
+            )
         return str(message["id"])
 
     async def _run_inline(self, message: dict[str, Any]) -> None:
@@ -536,6 +555,8 @@ class Tasks(Plugin):
         info = await self.get(task_id)
         if info is None:
             raise LookupError(f"no task run {task_id!r}")
+        if REDACTED in info.kwargs.values():
+            raise ValueError(f"task run {task_id} has redacted arguments; enqueue it anew")
         if info.state not in ("failed", "cancelled"):
             raise ValueError(
                 f"task run {task_id} is {info.state}; only failed or cancelled runs are retried"

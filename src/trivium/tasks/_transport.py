@@ -184,6 +184,8 @@ class RedisTransport(Transport):
         self._extend: Any = None
         self._declared: set[str] = set()
         self._last_claim = 0.0
+        self._last_move = 0.0
+        self._starting: asyncio.Lock | None = None
 
     @property
     def lease(self) -> float:
@@ -197,22 +199,31 @@ class RedisTransport(Transport):
     async def start(self, queues: Sequence[str]) -> None:
         """Connect and create the consumer group of each queue (reading from its start)."""
         if self._broker is None:
-            from redis.asyncio import Redis
-            from taskiq_redis import RedisStreamBroker
-
-            self._broker = RedisStreamBroker(
-                self.url,
-                queue_name=self.stream("default"),
-                consumer_group_name=self.GROUP,
-                consumer_name=self.consumer,
-                consumer_id="0",
-                idle_timeout=int(self._lease * 1000),
-            )
-            await self._broker.startup()
-            self.redis = Redis(connection_pool=self._broker.connection_pool)
-            self._move = self.redis.register_script(_MOVE_DUE)
-            self._extend = self.redis.register_script(_EXTEND)
+            if self._starting is None:
+                self._starting = asyncio.Lock()
+            async with self._starting:
+                if self._broker is None:
+                    await self._connect()
         await self._declare(queues)
+
+    async def _connect(self) -> None:
+        from redis.asyncio import Redis
+        from taskiq_redis import RedisStreamBroker
+
+        broker = RedisStreamBroker(
+            self.url,
+            queue_name=self.stream("default"),
+            consumer_group_name=self.GROUP,
+            consumer_name=self.consumer,
+            consumer_id="0",
+            idle_timeout=int(self._lease * 1000),
+        )
+        await broker.startup()
+        self.redis = Redis(connection_pool=broker.connection_pool)
+        self._move = self.redis.register_script(_MOVE_DUE)
+        self._extend = self.redis.register_script(_EXTEND)
+        self._declared.clear()
+        self._broker = broker
 
     async def _declare(self, queues: Sequence[str]) -> None:
         from redis.exceptions import ResponseError
@@ -255,10 +266,12 @@ class RedisTransport(Transport):
         if self._broker is None:
             await self.start(queues)
         now = time.time()
-        for queue in queues:
-            await self._move(
-                keys=[f"{self.prefix}:delayed:{queue}", self.stream(queue)], args=[now]
-            )
+        if now - self._last_move >= 0.2:  # delayed runs are due to the fifth of a second
+            self._last_move = now
+            for queue in queues:
+                await self._move(
+                    keys=[f"{self.prefix}:delayed:{queue}", self.stream(queue)], args=[now]
+                )
         found = await self._claim_expired(queues, count) if now - self._last_claim > 1 else []
         if found:
             return found
@@ -267,7 +280,7 @@ class RedisTransport(Transport):
             self.consumer,
             {self.stream(queue): ">" for queue in queues},
             count=count,
-            block=max(1, int(min(wait, 1.0) * 1000)),
+            block=max(1, int(min(wait, 0.2) * 1000)),
         )
         return [
             Delivery(fields[b"data"], stream.decode(), message_id.decode())

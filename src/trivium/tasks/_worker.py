@@ -14,9 +14,12 @@ unacknowledged, and another worker takes them over when their lease expires.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import traceback
+from collections.abc import Awaitable
+from collections.abc import Callable
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
@@ -36,14 +39,19 @@ logger = logging.getLogger("trivium.tasks")
 
 
 async def execute(
-    tasks: Tasks, message: dict[str, Any], scope: anyio.CancelScope | None
+    tasks: Tasks,
+    message: dict[str, Any],
+    scope: anyio.CancelScope | None,
+    done: Callable[[], Awaitable[None]] | None = None,
 ) -> float | None:
     """Run one attempt of `message`; return the wait before its retry, or `None`.
 
     The state record is updated before and after; the retry itself is the caller's.
+    `done`, if given, is awaited with the final record's write when the run succeeds
+    (the caller's acknowledgement).
     """
     store = tasks.store
-    info = await store.get(message["id"]) or _info(message)
+    info = await store.get(message["id"]) or _info(tasks, message)
     if info.state in ("done", "cancelled") or (
         info.state == "failed" and info.attempts >= message["attempt"]
     ):
@@ -92,7 +100,10 @@ async def execute(
     _finish(info, "done")
     if task.keep_result:
         info.result = _jsonable(result)
-    await store.put(info)
+    if done is None:
+        await store.put(info)
+    else:  # the record and the acknowledgement are independent: one round trip for both
+        await asyncio.gather(store.put(info), done())
     return None
 
 
@@ -117,13 +128,15 @@ def _finish(
         info.traceback = trace
 
 
-def _info(message: dict[str, Any]) -> TaskInfo:
+def _info(tasks: Tasks, message: dict[str, Any]) -> TaskInfo:
+    task = tasks.registry.get(message["task"])
+    hidden = task.redact if task is not None else frozenset()
     return TaskInfo(
         id=message["id"],
         name=message["task"],
         state="queued",
         queue=message["queue"],
-        kwargs=message["kwargs"],
+        kwargs={k: "[redacted]" if k in hidden else v for k, v in message["kwargs"].items()},
         enqueued_at=message.get("enqueued_at", time.time()),
         key=message.get("key"),
         max_attempts=message.get("max_attempts", 1),
@@ -141,11 +154,14 @@ class Worker:
         self._freed = anyio.Event()
         self.idle = anyio.Event()
         self.idle.set()
+        self.leased: dict[str, Delivery] = {}
 
     async def run(self, stopping: anyio.Event, grace: float = 30.0) -> None:
         """Work until `stopping` is set, then let running tasks finish (up to `grace` s)."""
         transport = self.tasks.transport
         async with anyio.create_task_group() as group:
+            if transport.lease is not None:
+                group.start_soon(self._keep_leases)
             while not stopping.is_set():
                 free = self.concurrency - self.active
                 if free <= 0:
@@ -170,38 +186,48 @@ class Worker:
     async def _handle(self, delivery: Delivery) -> None:
         tasks = self.tasks
         transport = tasks.transport
+        acked = False
+        task_id = ""
+
+        async def ack() -> None:
+            nonlocal acked
+            await transport.ack(delivery)
+            acked = True
+
         try:
             message = orjson.loads(delivery.data)
-            async with anyio.create_task_group() as group:
-                if transport.lease is not None:
-                    group.start_soon(self._keep_lease, delivery, message["id"])
-                with anyio.CancelScope(shield=False) as scope:
-                    wait = await execute(tasks, message, scope)
-                group.cancel_scope.cancel()
+            task_id = message["id"]
+            self.leased[task_id] = delivery
+            with anyio.CancelScope() as scope:
+                wait = await execute(tasks, message, scope, ack)
             if wait is not None:
                 retried = {**message, "attempt": message["attempt"] + 1}
                 await transport.send(message["queue"], orjson.dumps(retried), time.time() + wait)
-            await transport.ack(delivery)
+            if not acked:
+                await transport.ack(delivery)
         except Exception:
             logger.exception("handling a task message failed; it will be delivered again")
         finally:
+            self.leased.pop(task_id, None)
             self.active -= 1
             self._freed.set()
             if self.active == 0:
                 self.idle.set()
 
-    async def _keep_lease(self, delivery: Delivery, task_id: str) -> None:
+    async def _keep_leases(self) -> None:
+        """Renew the lease of every running message each third of the lease (one loop)."""
         transport = self.tasks.transport
         lease = transport.lease or 30.0
         while True:
             await anyio.sleep(lease / 3)
-            try:
-                await transport.extend(delivery)
-                info = await self.tasks.store.get(task_id)
-            except Exception:
-                logger.warning("renewing the lease of task %s failed", task_id, exc_info=True)
-                continue
-            if info is not None and info.state == "cancelled":
-                scope = self.tasks.running.get(task_id)
-                if scope is not None:
-                    scope.cancel()
+            for task_id, delivery in list(self.leased.items()):
+                try:
+                    await transport.extend(delivery)
+                    info = await self.tasks.store.get(task_id)
+                except Exception:
+                    logger.warning("renewing the lease of task %s failed", task_id, exc_info=True)
+                    continue
+                if info is not None and info.state == "cancelled":
+                    scope = self.tasks.running.get(task_id)
+                    if scope is not None:
+                        scope.cancel()
