@@ -65,6 +65,15 @@ def make_app(backend: Backend | str = "memory", **options: Any) -> App:
                 else:
                     await channels.publish(f"room:{room}", message)
 
+    @app.websocket("/rooms/{room}/live")
+    async def live(websocket: WebSocket, room: str, channels: ChannelsDep, after: str = "") -> None:
+        # A reconnecting client sends the id of the last event it got: it gets what it
+        # missed, then the live events.
+        resume = {f"room:{room}": after} if after else None
+        async with channels.connect(websocket, f"room:{room}", after=resume):
+            async for message in websocket.iter_json():
+                await channels.publish(f"room:{room}", message)
+
     return app
 
 

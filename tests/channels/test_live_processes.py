@@ -1,7 +1,7 @@
-"""Two `trivium run` processes share channels through Redis: fan-out, resumption, presence.
+"""`trivium run` processes share channels through Redis: fan-out, resumption, presence.
 
-One process serves over RSGI (the default), the other over ASGI; a message posted to
-either reaches websocket and event-stream clients of both, and a process killed with
+Three processes (two over RSGI, the default, one over ASGI): a message posted to one
+reaches websocket and event-stream clients of all three; and a process killed with
 SIGKILL loses its members within a few heartbeats.
 """
 
@@ -86,24 +86,29 @@ def ws_url(url: str, path: str) -> str:
     return url.replace("http://", "ws://") + path
 
 
-def test_a_message_posted_to_one_process_reaches_clients_of_both(
+def test_a_message_posted_to_one_process_reaches_clients_of_all_three(
     environment: dict[str, str],
 ) -> None:
     from websockets.sync.client import connect
 
-    with server(environment, "rsgi") as (one, _), server(environment, "asgi") as (two, _):
+    with (
+        server(environment, "rsgi") as (one, _),
+        server(environment, "asgi") as (two, _),
+        server(environment, "rsgi") as (three, _),
+    ):
         with (
             connect(ws_url(one, "/rooms/7"), open_timeout=5) as on_one,
             connect(ws_url(two, "/rooms/7"), open_timeout=5) as on_two,
+            connect(ws_url(three, "/rooms/7"), open_timeout=5) as on_three,
             httpx.stream("GET", two + "/rooms/7/events", timeout=10) as stream,
         ):
-            for ws in (on_one, on_two):
+            for ws in (on_one, on_two, on_three):
                 assert json.loads(ws.recv(timeout=5)) == {"type": "ready"}
             lines = stream.iter_lines()
             assert next(lines) == ": subscribed"
             posted = httpx.post(one + "/rooms/7", json={"text": "hello"}).json()["id"]
             on_two.send(json.dumps({"text": "from two"}))
-            for ws in (on_one, on_two):
+            for ws in (on_one, on_two, on_three):
                 frames = [json.loads(ws.recv(timeout=5)) for _ in range(2)]
                 assert [f["data"] for f in frames] == [{"text": "hello"}, {"text": "from two"}]
                 assert frames[0]["id"] == posted
@@ -114,9 +119,9 @@ def test_a_message_posted_to_one_process_reaches_clients_of_both(
                     if len(event) == 2:
                         break
             assert event == [f"id: {posted}", 'data: {"text":"hello"}']
-        # A client reconnecting to the other process resumes after its last event.
+        # A client reconnecting to another process resumes after its last event.
         headers = {"last-event-id": posted}
-        with httpx.stream("GET", one + "/rooms/7/events", headers=headers, timeout=10) as again:
+        with httpx.stream("GET", three + "/rooms/7/events", headers=headers, timeout=10) as again:
             data = []
             for line in again.iter_lines():
                 if line.startswith("data:"):

@@ -150,3 +150,39 @@ def test_an_invalid_channel_name_in_a_request_is_a_400(client: TestClient) -> No
         "not 'room:has space'"
     }
     assert client.get("/rooms/has space/events").status_code == 400
+
+
+def test_a_reconnecting_socket_gets_what_it_missed_then_live_events_once(
+    client: TestClient,
+) -> None:
+    ids = [client.post("/rooms/9", json={"n": n}).json()["id"] for n in range(4)]
+    with client.websocket_connect(f"/rooms/9/live?after={ids[1]}") as session:
+        missed = [session.receive_json() for _ in range(2)]
+        assert [(frame["id"], frame["data"]) for frame in missed] == [
+            (ids[2], {"n": 2}),
+            (ids[3], {"n": 3}),
+        ]
+        live = client.post("/rooms/9", json={"n": 4}).json()["id"]
+        session.send_json({"n": 5})  # published by the socket itself
+        frames = [session.receive_json() for _ in range(2)]
+        assert [frame["data"] for frame in frames] == [{"n": 4}, {"n": 5}]
+        assert frames[0]["id"] == live
+
+
+def test_a_socket_that_missed_more_than_its_queue_holds_gets_a_resync(
+    make_backend: Callable[[], Backend],
+) -> None:
+    with TestClient(make_app(make_backend(), queue_limit=2)) as small:
+        first = small.post("/rooms/3", json={"n": 0}).json()["id"]
+        for n in range(1, 6):
+            small.post("/rooms/3", json={"n": n})
+        with small.websocket_connect(f"/rooms/3/live?after={first}") as session:
+            frames = [session.receive_json() for _ in range(3)]
+        assert [frame["data"] for frame in frames[:2]] == [{"n": 1}, {"n": 2}]
+        assert frames[2]["type"] == "resync"  # more were missed: reload the state
+
+
+def test_a_malformed_last_event_id_refuses_the_handshake(client: TestClient) -> None:
+    with pytest.raises(WebSocketRejected) as refused:
+        client.websocket_connect("/rooms/9/live?after=not-an-id").__enter__()
+    assert refused.value.code in (400, 1008)

@@ -382,14 +382,20 @@ class Channels(Plugin):
     # Websockets and event streams ----------------------------------------------------
 
     def connect(
-        self, websocket: WebSocket, *channels: str, ping: float | None = 25.0
+        self,
+        websocket: WebSocket,
+        *channels: str,
+        ping: float | None = 25.0,
+        after: Mapping[str, str] | None = None,
     ) -> ChannelSocket:
         """Bind channels to a websocket: `async with channels.connect(websocket, "room:1") as s:`.
 
         `channels` are authorized before the handshake completes and subscribed at once;
         `socket.subscribe()` adds more later. `ping`: seconds of silence before a
         `{"type": "ping"}` frame, and the longest a frame may take to reach the client
-        before it is closed with code 1011 (`None`: neither).
+        before it is closed with code 1011 (`None`: neither). `after`: by channel, the id
+        of the last event a reconnecting client got; it first gets the events it missed
+        (channels that keep history), then the live ones, each once.
 
         Raises:
             ValueError: `ping` is not a positive number of seconds or `None`.
@@ -400,7 +406,7 @@ class Channels(Plugin):
             isinstance(ping, bool) or not isinstance(ping, int | float) or not ping > 0
         ):
             raise ValueError(f"ping must be a positive number of seconds or None, not {ping!r}")
-        return ChannelSocket(self, websocket, channels, ping)
+        return ChannelSocket(self, websocket, channels, ping, after)
 
     async def event_source(
         self,

@@ -10,18 +10,28 @@ client that does not take a frame within `ping` seconds (a dead or stuck peer: t
 send blocks on a full buffer) is closed with code 1011, so it frees its resources.
 Leaving the `async with` block (the client disconnected, the handler
 returned or raised) unsubscribes every channel and leaves every presence at once.
+
+A client that reconnects with the id of the last event it got on a channel that keeps
+history (`connect(websocket, "room:7", after={"room:7": last_id})`) first gets the events
+it missed, from the history, then the live ones, each once: the subscription starts
+before the history is read, and live events the replay already sent are skipped. When
+more were missed than the history or the queue limit holds, a `resync` frame says so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Self
 
+from trivium.channels._event import Event
 from trivium.channels._event import check_channel
+from trivium.channels._event import stream_id_key
+from trivium.errors import HTTPException
 from trivium.http import WebSocket
 from trivium.http import WebSocketDisconnect
 from trivium.http import WebSocketState
@@ -52,6 +62,7 @@ class ChannelSocket:
     """
 
     __slots__ = (
+        "_after",
         "_initial",
         "_lock",
         "_stack",
@@ -68,6 +79,7 @@ class ChannelSocket:
         websocket: WebSocket,
         initial: tuple[str, ...],
         ping: float | None = 25.0,
+        after: Mapping[str, str] | None = None,
     ) -> None:
         self.channels = channels
         """The plugin."""
@@ -79,6 +91,7 @@ class ChannelSocket:
         self._stack = contextlib.AsyncExitStack()
         self._task: asyncio.Task[None] | None = None
         self._initial = initial
+        self._after = dict(after or {})
         self.ping = ping
         """Seconds of silence before a ping frame, and the longest a frame may take to
         send (`None`: no pings, no limit)."""
@@ -86,6 +99,14 @@ class ChannelSocket:
     async def __aenter__(self) -> Self:
         for channel in self._initial:
             await self.channels.authorize(self.websocket, check_channel(channel))
+        for channel, last_id in self._after.items():
+            if channel not in self._initial:
+                raise ValueError(f"after= names {channel!r}, which is not a channel of connect()")
+            if self.channels.keeps(channel) and stream_id_key(str(last_id)) is None:
+                # Refuses the handshake (HTTP 400, close code 1008 once accepted).
+                raise HTTPException(
+                    400, f"{str(last_id)[:50]!r} is not an event id of channel {channel!r}"
+                )
         if self.websocket.application_state is WebSocketState.CONNECTING:
             await self.websocket.accept()
         self.subscription = await self._stack.enter_async_context(
@@ -143,8 +164,29 @@ class ChannelSocket:
         async with self._lock:
             await self.websocket.send_text(text)
 
+    async def _replay(self) -> dict[str, tuple[int, int]]:
+        """Send what the client missed on the channels of `after`; return the last keys."""
+        last: dict[str, tuple[int, int]] = {}
+        limit = self.channels.queue_limit
+        for channel, last_id in self._after.items():
+            if not self.channels.keeps(channel):
+                continue
+            key = stream_id_key(last_id)
+            assert key is not None  # checked on entry
+            last[channel] = key
+            missed = await self.channels.history_after(channel, last_id, limit)
+            for event in missed:  # a leading `resync` when the id was trimmed away
+                await self._send_within(event.frame())
+                event_key = stream_id_key(event.id) if event.id is not None else None
+                if event_key is not None:
+                    last[channel] = event_key
+            if len([event for event in missed if event.id is not None]) == limit:
+                await self._send_within(Event.resync(None, channel).frame())
+        return last
+
     async def _forward(self, subscription: Subscription) -> None:
         try:
+            last = await self._replay() if self._after else {}
             while True:
                 try:
                     event = await asyncio.wait_for(subscription.get(), self.ping)
@@ -153,6 +195,12 @@ class ChannelSocket:
                     continue
                 except StopAsyncIteration:
                     return
+                if last and event.id is not None and event.channel in last:
+                    key = stream_id_key(event.id)
+                    if key is not None:
+                        if key <= last[event.channel]:
+                            continue  # sent by the replay already
+                        last[event.channel] = key
                 await self._send_within(event.frame())
         except (WebSocketDisconnect, RuntimeError):
             return  # the client left or the socket closed; the handler's loop sees it too
