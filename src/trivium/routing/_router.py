@@ -203,27 +203,42 @@ class Router:
         """Register an OPTIONS handler (otherwise OPTIONS is answered automatically)."""
         return self.route(path, ["OPTIONS"], **options)
 
-    def add_websocket_route(
+    def add_websocket_route(  # noqa: PLR0913 - keyword-only plugin options
         self,
         path: str,
         endpoint: Callable[..., Any],
         name: str | None = None,
         dependencies: Sequence[Depends] | None = None,
+        *,
+        rate_limit: Any = None,
+        plugin_options: Mapping[str, Any] | None = None,
     ) -> WebSocketRoute:
-        """Register a websocket handler for `path`."""
+        """Register a websocket handler for `path` (`rate_limit`, `plugin_options`: for plugins)."""
         route = WebSocketRoute(
-            self.prefix + path, endpoint, name, [*self.dependencies, *(dependencies or [])]
+            self.prefix + path,
+            endpoint,
+            name,
+            [*self.dependencies, *(dependencies or [])],
+            _ws_options(self.route_defaults(), rate_limit, plugin_options),
         )
         self.routes.append(route)
         return route
 
     def websocket(
-        self, path: str, name: str | None = None, dependencies: Sequence[Depends] | None = None
+        self,
+        path: str,
+        name: str | None = None,
+        dependencies: Sequence[Depends] | None = None,
+        *,
+        rate_limit: Any = None,
+        plugin_options: Mapping[str, Any] | None = None,
     ) -> Callable[[F], F]:
         """Register the decorated function as a websocket handler for `path`."""
 
         def decorator(func: F) -> F:
-            self.add_websocket_route(path, func, name, dependencies)
+            self.add_websocket_route(
+                path, func, name, dependencies, rate_limit=rate_limit, plugin_options=plugin_options
+            )
             return func
 
         return decorator
@@ -379,10 +394,31 @@ def _included(route: BaseRoute, prefix: str, defaults: RouteOptions) -> BaseRout
             route.endpoint,
             route.name,
             [*defaults.get("dependencies", ()), *route.dependencies],
+            _ws_options(defaults, None, None, route.plugin_options),
         )
     if isinstance(route, Mount):
         return Mount(path, route.app, route.name, fallback=route.fallback)
     return route
+
+
+def _ws_options(
+    defaults: Mapping[str, Any],
+    rate_limit: Any,
+    plugin_options: Mapping[str, Any] | None,
+    own: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return a websocket route's plugin options, the routers' first, then its own.
+
+    Routers pass on `rate_limit` and `plugin_options`, not `cache` or `mcp` (HTTP answers).
+    """
+    merged: dict[str, Any] = dict(defaults.get("plugin_options") or {})
+    if defaults.get("rate_limit") is not None:
+        merged["rate_limit"] = defaults["rate_limit"]
+    merged.update(own or {})
+    merged.update(plugin_options or {})
+    if rate_limit is not None:
+        merged["rate_limit"] = rate_limit
+    return merged
 
 
 def _check_route_class(route_class: type[Route]) -> type[Route]:

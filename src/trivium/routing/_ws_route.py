@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
@@ -50,6 +51,7 @@ class WebSocketRoute(BaseRoute):
         "dependencies",
         "endpoint",
         "plan",
+        "plugin_options",
         "steps",
     )
 
@@ -59,10 +61,13 @@ class WebSocketRoute(BaseRoute):
         endpoint: Callable[..., Any],
         name: str | None = None,
         dependencies: Sequence[Depends] = (),
+        plugin_options: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(path, name or getattr(endpoint, "__name__", None))
         self.endpoint = endpoint
         self.dependencies = list(dependencies)
+        self.plugin_options: dict[str, Any] = dict(plugin_options or {})
+        """The route's options for plugins (`rate_limit` and `plugin_options` keys)."""
         self.plan: Plan | None = None
         self.steps: list[Any] = []
         self._version = -1
@@ -92,6 +97,7 @@ class WebSocketRoute(BaseRoute):
             self.endpoint,
             takes_connection=bool(analysis.specials & CONNECTION_SPECIALS),
             websocket=True,
+            options=self.plugin_options,
         )
         steps = app.request_steps(needs)
         self._before = tuple(step.before for step in steps if step.runs_before())

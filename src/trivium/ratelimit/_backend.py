@@ -1,0 +1,158 @@
+"""Where limits keep their state: this process's memory, or Redis shared by every worker.
+
+Both run GCRA over several limits at once and atomically: every limit of a request is
+checked, and only when all of them let it through is any of them charged, so a refused
+request spends nothing. In memory that holds because the check never awaits; in Redis
+it is one Lua script (`EVALSHA`, one round trip) that reads the clock with `TIME`, so
+workers on different hosts agree on time without synchronised clocks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Protocol
+
+from trivium.ratelimit._limit import Decision
+from trivium.ratelimit._limit import RateLimit
+from trivium.ratelimit._limit import Usage
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["Backend", "MemoryBackend", "RedisBackend", "decide"]
+
+
+class Backend(Protocol):
+    """Check and charge several limits' keys atomically."""
+
+    async def hit(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> Decision:
+        """Charge every limit for its key if all allow it; say what happened."""
+        ...
+
+    async def reset(self, keys: Sequence[str]) -> None:
+        """Forget the given keys' state."""
+        ...
+
+
+def decide(limits: Sequence[RateLimit], now: int, tats: Sequence[int]) -> Decision:
+    """Return the decision for `limits` whose keys' arrival times are `tats`.
+
+    Times are in microseconds; each arrival time is at least `now`.
+    """
+    allowed = all(
+        tat + limit.interval * limit.cost - now <= limit.capacity
+        for limit, tat in zip(limits, tats, strict=True)
+    )
+    usages = []
+    for limit, tat in zip(limits, tats, strict=True):
+        after = tat + limit.interval * limit.cost if allowed else tat
+        ahead = after - now  # how much of the budget is spent, in microseconds
+        remaining = max(0, (limit.capacity - ahead) // limit.interval)
+        retry = 0 if allowed else max(0, tat + limit.interval * limit.cost - limit.capacity - now)
+        usages.append(Usage(limit, int(remaining), ahead / 1e6, retry / 1e6))
+    return Decision(allowed, tuple(usages))
+
+
+class MemoryBackend:
+    """Limits kept in this process (development, tests, single-process servers)."""
+
+    __slots__ = ("_checks", "_tats")
+
+    def __init__(self) -> None:
+        self._tats: dict[str, int] = {}
+        self._checks = 0
+
+    async def hit(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> Decision:
+        """Charge every limit for its key if all allow it (no await: atomic on the loop)."""
+        now = time.monotonic_ns() // 1000
+        tats = [max(now, self._tats.get(key, now)) for key in keys]
+        decision = decide(limits, now, tats)
+        if decision.allowed:
+            for limit, key, tat in zip(limits, keys, tats, strict=True):
+                self._tats[key] = tat + limit.interval * limit.cost
+        self._checks += 1
+        if self._checks >= 10_000:
+            self._sweep(now)
+        return decision
+
+    def _sweep(self, now: int) -> None:
+        # A key whose arrival time has passed is the same as a missing one.
+        self._checks = 0
+        self._tats = {key: tat for key, tat in self._tats.items() if tat > now}
+
+    async def reset(self, keys: Sequence[str]) -> None:
+        """Forget the given keys."""
+        for key in keys:
+            self._tats.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._tats)
+
+
+# KEYS: one per limit. ARGV: interval, capacity, cost per limit (microseconds).
+# Returns now followed by each key's arrival time (at least now), before this request,
+# and the keys are written only when every limit allows the request.
+_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tats = {}
+local allowed = true
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[3 * i - 2])
+  local capacity = tonumber(ARGV[3 * i - 1])
+  local cost = tonumber(ARGV[3 * i])
+  local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if tat < now then tat = now end
+  tats[i] = tat
+  if tat + interval * cost - now > capacity then allowed = false end
+end
+if allowed then
+  for i = 1, #KEYS do
+    local after = tats[i] + tonumber(ARGV[3 * i - 2]) * tonumber(ARGV[3 * i])
+    local ttl = math.ceil((after - now) / 1000) + 1
+    redis.call('SET', KEYS[i], string.format('%.0f', after), 'PX', ttl)
+  end
+end
+local reply = {now}
+for i = 1, #KEYS do reply[i + 1] = tats[i] end
+return reply
+"""
+
+
+class RedisBackend:
+    """Limits kept in Redis, exact across every worker process on every host."""
+
+    __slots__ = ("_script", "client", "errors", "prefix")
+
+    def __init__(self, client: Redis, prefix: str) -> None:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        self.client = client
+        """The `redis.asyncio.Redis` client."""
+        self.prefix = prefix
+        """Put before every key."""
+        self._script: Any = client.register_script(_SCRIPT)
+        self.errors: tuple[type[BaseException], ...] = (
+            RedisConnectionError,
+            RedisTimeoutError,
+            OSError,
+        )
+        """The exceptions that mean Redis is unreachable."""
+
+    async def hit(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> Decision:
+        """Charge every limit for its key if all allow it: one `EVALSHA` round trip."""
+        args: list[int] = []
+        for limit in limits:
+            args += (limit.interval, limit.capacity, limit.cost)
+        reply = await self._script(keys=[self.prefix + key for key in keys], args=args)
+        now, *tats = (int(value) for value in reply)
+        return decide(limits, now, tats)
+
+    async def reset(self, keys: Sequence[str]) -> None:
+        """Forget the given keys."""
+        if keys:
+            await self.client.delete(*(self.prefix + key for key in keys))

@@ -1,0 +1,293 @@
+"""`RateLimits`: the plugin that enforces `RateLimit`s on routes, routers and the whole app.
+
+A limited route gets one request step. Its `before` checks all the route's limits in one
+backend call (refusing with 429 when one is spent) and its `after` writes the
+`RateLimit-*` headers on whatever response goes out, 401, 403 and 429 included. The
+step runs before authentication (order 150), so refused logins are counted too, unless
+a limit is keyed by user: then after it (order 260), and before CSRF.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from collections.abc import Mapping
+from collections.abc import Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import ClassVar
+
+from trivium.errors import ConfigurationError
+from trivium.errors import HTTPException
+from trivium.errors import WebSocketException
+from trivium.plugins import Plugin
+from trivium.plugins import RequestStep
+from trivium.plugins import RouteNeeds
+from trivium.ratelimit._backend import Backend
+from trivium.ratelimit._backend import MemoryBackend
+from trivium.ratelimit._backend import RedisBackend
+from trivium.ratelimit._limit import Decision
+from trivium.ratelimit._limit import RateLimit
+from trivium.ratelimit._limit import as_limits
+from trivium.stores import MemoryStore
+from trivium.stores import StoreUnavailableError
+
+if TYPE_CHECKING:
+    from trivium.app import App
+    from trivium.http._request import HTTPConnection
+    from trivium.http._request import Request
+    from trivium.http._response import Response
+
+__all__ = ["RateLimits"]
+
+logger = logging.getLogger("trivium.ratelimit")
+
+SCOPE_KEY = "trivium.ratelimit"
+"""Where a request's `Decision` is kept in its scope, for the `after` step."""
+
+
+class RateLimits(Plugin):
+    """Enforce rate limits: `rate_limit=` on routes and routers, and an app-wide default.
+
+    ```python
+    from trivium.ratelimit import RateLimit, RateLimits, by_user
+    from trivium.stores import RedisStore
+
+    limits = RateLimits(RedisStore("redis://localhost:6379/0"), default="100/minute")
+    app = App(plugins=[limits])
+
+
+    @app.post("/login", rate_limit=RateLimit("5/minute"))  # instead of the default
+    async def login() -> None: ...
+    ```
+
+    Args:
+        store: where the counters live: a `RedisStore` (shared by every worker; exact
+            across them), a `MemoryStore` or `None` (this process only).
+        default: the limit(s) of every HTTP route that sets no `rate_limit` of its own
+            (a route exempts itself with `rate_limit=False`).
+        fail_open: when Redis is unreachable, let requests through unlimited and log
+            the outage (the default), or answer 503 with `Retry-After` (`False`).
+        prefix: put before every counter's key (after the store's own prefix).
+
+    Raises:
+        ConfigurationError: an unsupported store (`ratelimit-store`) or a bad default.
+    """
+
+    install_hint: ClassVar[str] = "app.install(RateLimits(store))"
+    route_options: ClassVar[tuple[str, ...]] = ("rate_limit",)
+
+    def __init__(
+        self,
+        store: Any = None,
+        *,
+        default: RateLimit | str | Sequence[RateLimit | str] | None = None,
+        fail_open: bool = True,
+        prefix: str = "ratelimit:",
+    ) -> None:
+        self.store = store
+        """The store the counters live in (`None`: this process's memory)."""
+        self.backend: Backend = _backend(store, prefix)
+        """Checks and charges limits atomically."""
+        self.default = as_limits(default, "RateLimits(default=...)")
+        """The limits of routes that set none."""
+        self.fail_open = fail_open
+        """Let requests through when the store is unreachable."""
+        self._down_since: float | None = None
+
+    def __repr__(self) -> str:
+        return f"RateLimits(store={self.store!r}, default={self.default!r})"
+
+    def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
+        """The limiting step for a route with limits (its own, else the default)."""
+        if route.fallback:
+            return ()
+        where = f"route {route.path!r}"
+        if "rate_limit" in route.options:
+            limits = as_limits(route.options["rate_limit"], where)
+        else:
+            limits = () if route.websocket else self.default
+        if not limits:
+            return ()
+        per_message = tuple(limit for limit in limits if limit.per_message)
+        if per_message and not route.websocket:
+            raise ConfigurationError(
+                f"{where}: {per_message[0]!r} counts websocket messages but the route is "
+                "not a websocket route; drop per_message=True",
+                "ratelimit-option",
+            )
+        needs_user = any(limit.needs_user for limit in limits)
+        if needs_user and not route.takes_connection:
+            raise ConfigurationError(
+                f"{where}: a limit keyed by user needs the user, which this handler does not "
+                "read; take `user: CurrentUser` (or the request), or key the limit by_ip",
+                "ratelimit-by-user",
+            )
+        connection = tuple(limit for limit in limits if not limit.per_message)
+        cls = UserRateLimitStep if needs_user else RateLimitStep
+        return (cls(self, connection, per_message),)
+
+    def lifespan(self, app: App) -> Any:
+        """Close the store at shutdown when it was given as a URL."""
+        del app
+        if not isinstance(self.store, str):
+            return None
+        return self._closing()
+
+    @asynccontextmanager
+    async def _closing(self) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await self.backend.client.aclose()  # type: ignore[attr-defined]
+
+    async def check(
+        self, connection: HTTPConnection, limits: Sequence[RateLimit]
+    ) -> Decision | None:
+        """Check and charge `limits` for `connection` (`None`: nothing was limited).
+
+        Raises:
+            StoreUnavailableError: the store is unreachable and `fail_open` is off.
+        """
+        keyed = []
+        keys = []
+        for limit in limits:
+            key = await limit.key_of(connection)
+            if key is not None:
+                keyed.append(limit)
+                keys.append(key)
+        if not keys:
+            return None
+        try:
+            decision = await self.backend.hit(keyed, keys)
+        except getattr(self.backend, "errors", ()) as exc:
+            return self._outage(exc)
+        if self._down_since is not None:
+            logger.warning(
+                "rate limit store available again after %.1f s",
+                time.monotonic() - self._down_since,
+            )
+            self._down_since = None
+        return decision
+
+    def _outage(self, error: BaseException) -> Decision | None:
+        if self._down_since is None:
+            self._down_since = time.monotonic()
+            logger.error(
+                "rate limit store unreachable, %s until it recovers: %s: %s",
+                "letting requests through unlimited" if self.fail_open else "answering 503",
+                type(error).__name__,
+                error,
+            )
+        if self.fail_open:
+            return None
+        raise StoreUnavailableError("the rate limit store is unreachable", retry_after=5) from error
+
+    async def reset(self, connection: HTTPConnection, limits: Sequence[RateLimit]) -> None:
+        """Give `connection` its whole budget back on `limits` (after a successful login)."""
+        keys = [key for limit in limits if (key := await limit.key_of(connection))]
+        await self.backend.reset(keys)
+
+    @staticmethod
+    def refusal(decision: Decision) -> HTTPException:
+        """The 429 for a refused `decision`, with its headers and what was exceeded."""
+        usage = decision.tightest
+        headers = decision.headers()
+        detail = (
+            f"Too many requests: the limit is {usage.limit.requests} per "
+            f"{_period(usage.limit.period)}; retry in {headers['retry-after']} s"
+        )
+        return HTTPException(429, detail, headers=headers)
+
+
+def _period(seconds: float) -> str:
+    for name, length in (("day", 86400.0), ("hour", 3600.0), ("minute", 60.0)):
+        if seconds == length:
+            return name
+    return "second" if seconds == 1 else f"{seconds:g} seconds"
+
+
+def _backend(store: Any, prefix: str) -> Backend:
+    if store is None or isinstance(store, MemoryStore):
+        return MemoryBackend()
+    if isinstance(store, str):
+        from trivium.stores import RedisStore
+
+        if not store.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigurationError(
+                f"RateLimits store {store!r} is not a redis:// URL; pass a RedisStore, a "
+                "MemoryStore or None",
+                "ratelimit-store",
+            )
+        store = RedisStore(store)
+    from trivium.stores import RedisStore
+
+    if isinstance(store, RedisStore):
+        return RedisBackend(store.client, store.prefix + prefix)
+    raise ConfigurationError(
+        f"RateLimits cannot keep counters in {store!r}: use a RedisStore (shared by every "
+        "worker) or a MemoryStore (one process)",
+        "ratelimit-store",
+    )
+
+
+class RateLimitStep(RequestStep):
+    """Check a route's limits before authentication; write the headers on the way out."""
+
+    __slots__ = ("limits", "per_message", "plugin")
+
+    order: ClassVar[int] = 150
+
+    def __init__(
+        self, plugin: RateLimits, limits: Sequence[RateLimit], per_message: Sequence[RateLimit]
+    ) -> None:
+        self.plugin = plugin
+        """The plugin whose store holds the counters."""
+        self.limits = tuple(limits)
+        """The limits charged once per request (or websocket connection)."""
+        self.per_message = tuple(per_message)
+        """The limits charged for each websocket message."""
+
+    async def before(self, connection: HTTPConnection) -> None:
+        """Charge the limits; 429 (or a closed websocket) when one is spent."""
+        if self.limits:
+            decision = await self.plugin.check(connection, self.limits)
+            if decision is not None:
+                connection.scope[SCOPE_KEY] = decision
+                if not decision.allowed:
+                    raise self.plugin.refusal(decision)
+        if self.per_message:
+            _limit_messages(connection, self.plugin, self.per_message)
+
+    async def after(self, request: Request, response: Response | None) -> None:
+        """Write the `RateLimit-*` headers of the request's check on any response."""
+        decision: Mapping[str, Any] | Decision | None = request.scope.get(SCOPE_KEY)
+        if response is not None and isinstance(decision, Decision):
+            for name, value in decision.headers().items():
+                response.headers[name] = value
+
+
+class UserRateLimitStep(RateLimitStep):
+    """The step of routes with a limit keyed by user: after authentication, before CSRF."""
+
+    __slots__ = ()
+
+    order: ClassVar[int] = 260
+
+
+def _limit_messages(connection: Any, plugin: RateLimits, limits: tuple[RateLimit, ...]) -> None:
+    """Charge `limits` for each message the websocket receives; close it with 1008 when spent."""
+    receive = connection._receive
+
+    async def limited() -> Any:
+        message = await receive()
+        if message["type"] == "websocket.receive":
+            decision = await plugin.check(connection, limits)
+            if decision is not None and not decision.allowed:
+                retry = decision.headers()["retry-after"]
+                raise WebSocketException(1008, f"rate limit exceeded; retry in {retry} s")
+        return message
+
+    connection.receive = limited
