@@ -8,6 +8,10 @@ messages/s, p50/p99/max delivery latency, resync events and drops (deliveries ne
 received nor announced by a resync: must be 0).
 
     .venv/bin/python bench/channels/run.py --subscribers 1000 --rate 100 --seconds 10
+    .venv/bin/python bench/channels/run.py --framework django ...   # Django Channels
+
+`--framework django` serves the same subscriber with Django Channels and channels_redis
+(`bench/channels/django_app.py`, uvicorn) and publishes with the layer's `group_send`.
 
 Wall-clock figures belong here, never in tests. Run it on a quiet machine: the clients
 share the CPU with the servers, so large N measures the client side too.
@@ -42,14 +46,18 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def servers(env: dict[str, str], count: int) -> Iterator[list[str]]:
-    """Start `count` `trivium run` processes of the benchmark app; yield their URLs."""
+def servers(env: dict[str, str], count: int, framework: str) -> Iterator[list[str]]:
+    """Start `count` server processes of the benchmark app; yield their URLs."""
     processes: list[subprocess.Popen[bytes]] = []
     urls = []
     try:
         for _ in range(count):
             port = _free_port()
-            command = [sys.executable, "-m", "trivium.cli", "run", "bench.channels.app:app"]
+            if framework == "django":
+                target = "bench.channels.django_app:application"
+                command = [sys.executable, "-m", "uvicorn", target, "--log-level", "warning"]
+            else:
+                command = [sys.executable, "-m", "trivium.cli", "run", "bench.channels.app:app"]
             processes.append(
                 subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
                     [*command, "--port", str(port)],
@@ -112,20 +120,36 @@ class Client:
                     self.latencies.append(time.time() - frame["data"]["sent"])
 
 
-async def publish(redis_url: str, prefix: str, rate: float, seconds: float, size: int) -> int:
-    from trivium.channels import Channels
-    from trivium.channels import RedisBackend
+async def publish(args: argparse.Namespace, prefix: str) -> int:
+    """Publish `rate * seconds` messages to the group at a steady rate; return the count."""
+    padding = "x" * max(0, args.size - 40)
+    count = int(args.rate * args.seconds)
+    if args.framework == "django":
+        from channels_redis.core import RedisChannelLayer
 
-    channels = Channels(RedisBackend(redis_url, prefix=prefix))
-    padding = "x" * max(0, size - 40)
-    count = int(rate * seconds)
+        layer = RedisChannelLayer(hosts=[args.redis], prefix=prefix)
+
+        async def send(message: dict[str, object]) -> None:
+            text = orjson.dumps(message).decode()
+            await layer.group_send("bench", {"type": "bench.message", "text": text})
+
+    else:
+        from trivium.channels import Channels
+        from trivium.channels import RedisBackend
+
+        channels = Channels(RedisBackend(args.redis, prefix=prefix))
+
+        async def send(message: dict[str, object]) -> None:
+            await channels.publish("bench", message)
+
     started = time.monotonic()
     for n in range(count):
-        delay = started + n / rate - time.monotonic()
+        delay = started + n / args.rate - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        await channels.publish("bench", {"n": n, "sent": time.time(), "pad": padding})
-    await channels.backend.stop()
+        await send({"n": n, "sent": time.time(), "pad": padding})
+    if args.framework != "django":
+        await channels.backend.stop()
     return count
 
 
@@ -150,7 +174,7 @@ async def measure(args: argparse.Namespace, urls: list[str], prefix: str) -> dic
         ):
             await asyncio.sleep(0.05)
     started = time.monotonic()
-    published = await publish(args.redis, prefix, args.rate, args.seconds, args.size)
+    published = await publish(args, prefix)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=10)
     elapsed = time.monotonic() - started
@@ -160,6 +184,7 @@ async def measure(args: argparse.Namespace, urls: list[str], prefix: str) -> dic
     resynced = sum(d or 0 for c in clients for d in c.resyncs)
     expected = published * len(clients)
     return {
+        "framework": args.framework,
         "subscribers": len(clients),
         "servers": len(urls),
         "rate": args.rate,
@@ -184,6 +209,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--size", type=int, default=1024, help="bytes per message")
     parser.add_argument("--servers", type=int, default=2)
+    parser.add_argument("--framework", choices=["trivium", "django"], default="trivium")
     parser.add_argument(
         "--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
     )
@@ -195,7 +221,7 @@ def main() -> None:
         "BENCH_REDIS_URL": args.redis,
         "BENCH_PREFIX": prefix,
     }
-    with servers(env, args.servers) as urls:
+    with servers(env, args.servers, args.framework) as urls:
         result = asyncio.run(measure(args, urls, prefix))
     print(json.dumps(result, indent=2))  # noqa: T201 - the report
 
