@@ -33,10 +33,12 @@ from trivium.admin._inlines import TabularInline
 from trivium.admin._options import ModelAdmin
 from trivium.admin._options import action
 from trivium.admin._options import display
+from trivium.admin._pages import AdminPage
 from trivium.admin._site import Admin
 
 __all__ = [
     "Admin",
+    "AdminPage",
     "InlineModelAdmin",
     "ListFilter",
     "ModelAdmin",

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from trivium.http import Request
     from trivium.responses import HTMLResponse
 
-__all__ = ["forbidden", "navigation", "page", "recent_actions", "remember_action"]
+__all__ = ["forbidden", "navigation", "page", "page_context", "recent_actions", "remember_action"]
 
 _NO_STORE = {"cache-control": "no-store"}
 _RECENT_KEY = "_admin_recent"
@@ -57,19 +57,23 @@ async def page(
     templates = site.templates
     if templates is None:  # pragma: no cover - set when the app is built
         raise HTTPException(500, "the admin has no templates")
-    shared = {
-        "site": site,
-        "user": request.user,
-        "messages": get_flashed_messages(request, with_levels=True),
-        "logout_url": _sibling(site.login_path(), "logout"),
-        "password_url": _sibling(site.login_path(), "password/change"),
-        **context,
-    }
+    shared = {**await page_context(site, request), **context}
     if "model_admin" in context:
         shared["ma"] = context["model_admin"]
     return await templates.render(
         request, f"admin/{name}", shared, status_code=status_code, headers=_NO_STORE
     )
+
+
+async def page_context(site: Admin, request: Request) -> dict[str, Any]:
+    """Return the context every admin page's template gets (`admin/base.html` uses it)."""
+    return {
+        "site": site,
+        "user": request.user,
+        "messages": get_flashed_messages(request, with_levels=True),
+        "logout_url": _sibling(site.login_path(), "logout"),
+        "password_url": _sibling(site.login_path(), "password/change"),
+    }
 
 
 def _sibling(login: str, name: str) -> str:

@@ -17,6 +17,7 @@ from trivium.admin._changelist import display_text
 from trivium.admin._render import forbidden
 from trivium.admin._render import navigation
 from trivium.admin._render import page
+from trivium.admin._render import page_context
 from trivium.admin._render import recent_actions
 from trivium.errors import HTTPException
 from trivium.http import Request
@@ -25,6 +26,7 @@ from trivium.routing import Router
 
 if TYPE_CHECKING:
     from trivium.admin._options import ModelAdmin
+    from trivium.admin._pages import AdminPage
     from trivium.admin._site import Admin
 
 __all__ = ["build_router", "changelist_context", "model_admin_or_404"]
@@ -183,6 +185,11 @@ def build_router(site: Admin) -> Router:
             "sections": await navigation(site, request),
             "recent": await recent_actions(site, request, session),
             "audit_log_url": site.url("audit") if can_log and site.audit is not None else None,
+            "extra_pages": [
+                {"title": extra.title, "url": site.prefix + extra.path}
+                for extra in site.pages
+                if await _may_see(site, request, extra)
+            ],
             "title": "Site administration",
         }
         return await page(site, request, "index.html", context)
@@ -222,7 +229,39 @@ def build_router(site: Admin) -> Router:
             return await forbidden(site, request, f"You may not view {model_admin.name} objects.")
         return await run_action(model_admin, request, session)
 
+    for extra in site.pages:
+        _add_page_route(site, router, extra, session_dep)
     register_edit_routes(site, router, session_dep)
     register_export_routes(site, router, session_dep)
     register_history_routes(site, router, session_dep)
     return router
+
+
+async def _may_see(site: Admin, request: Request, extra: AdminPage) -> bool:
+    user = request.user
+    if extra.permission is None or user.is_superuser:
+        return True
+    return await site.user_has_perm(request, extra.permission)
+
+
+def _add_page_route(site: Admin, router: Router, extra: AdminPage, session_dep: Any) -> None:
+    async def endpoint(request: Request, session: AsyncSession = session_dep) -> Response:
+        denied = await site.gate(request, session)
+        if denied is not None:
+            return denied
+        if not await _may_see(site, request, extra):
+            return await forbidden(site, request, f"You may not view {extra.title}.")
+        result = await extra.view(request)
+        if isinstance(result, Response):
+            return result
+        templates = site.templates
+        if templates is None:  # pragma: no cover - set when the app is built
+            raise HTTPException(500, "the admin has no templates")
+        shared = await page_context(site, request)
+        context = {**shared, "title": extra.title, **result}
+        return await templates.render(
+            request, extra.template, context, headers={"cache-control": "no-store"}
+        )
+
+    name = "admin_page" + extra.path.replace("/", "_")
+    router.add_route(site.prefix + extra.path, endpoint, ["GET", "POST"], name=name)

@@ -26,6 +26,7 @@ from trivium.admin._meta import ModelMeta
 from trivium.admin._meta import model_meta
 from trivium.admin._options import ModelAdmin
 from trivium.admin._options import maybe_await
+from trivium.admin._pages import AdminPage
 from trivium.auth import Auth
 from trivium.auth import get_user_permissions
 from trivium.errors import ConfigurationError
@@ -99,6 +100,8 @@ class Admin(Plugin):
         self._classes: dict[type[Any], type[ModelAdmin]] = {}
         self._admins: dict[type[Any], ModelAdmin] = {}
         self._metas: dict[type[Any], ModelMeta] = {}
+        self.pages: list[AdminPage] = []
+        """Pages added with `add_page`, linked from the index in this order."""
 
     def __repr__(self) -> str:
         return f"Admin(prefix={self.prefix!r}, models={len(self._classes)})"
@@ -130,6 +133,16 @@ class Admin(Plugin):
         model_meta(model)  # fail now for unmapped models or composite keys
         self._classes[model] = admin_class
         return admin_class
+
+    def add_page(self, page: AdminPage) -> None:
+        """Add a page (before the app is built: in a plugin's `on_build` at the latest).
+
+        Raises:
+            ConfigurationError: another page has this path (`admin-page`).
+        """
+        if any(other.path == page.path for other in self.pages):
+            raise ConfigurationError(f"the admin already has a page at {page.path!r}", "admin-page")
+        self.pages.append(page)
 
     def meta_of(self, model: type[Any]) -> ModelMeta:
         """Return the admin's reading of `model`'s mapping (cached)."""

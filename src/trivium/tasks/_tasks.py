@@ -270,8 +270,15 @@ class Tasks(Plugin):
             import trivium.tasks._outbox  # noqa: F401 - registers the model
 
     def on_build(self, app: App) -> None:
-        """Find the outbox's database and watch its commits."""
+        """Find the outbox's database and watch its commits; add the admin's Tasks page."""
         self._bind_database(app)
+        if "trivium.admin" in sys.modules:
+            from trivium.admin import Admin
+            from trivium.tasks._admin import admin_page
+
+            for admin in app.plugins_of(Admin):
+                if not any(page.path == "/tasks" for page in admin.pages):
+                    admin.add_page(admin_page(self))
 
     def _bind_database(self, app: App) -> None:
         if self.db is None and "trivium.db" in sys.modules:
@@ -319,6 +326,10 @@ class Tasks(Plugin):
         finally:
             self._worker = None
             await self.stop()
+
+    def template_directories(self) -> Sequence[Path]:
+        """The admin page's template."""
+        return (Path(__file__).parent / "templates",)
 
     def cli_commands(self) -> Sequence[Any]:
         """`trivium worker`, `trivium scheduler` and `trivium tasks list/show/retry/cancel`."""
