@@ -232,3 +232,23 @@ async def test_two_schedulers_send_each_firing_once(redis_url: str, prefix: str)
         for tasks in schedulers:
             await tasks.stop()
         await _clean(redis_url, prefix)
+
+
+async def test_a_foreign_message_is_dropped_not_redelivered(redis_url: str, prefix: str) -> None:
+    from redis.asyncio import Redis
+
+    seen: list[object] = []
+    app, tasks = _app(redis_url, prefix, seen, lease=0.3)
+    redis = Redis.from_url(redis_url)
+    try:
+        async with app.lifespan_context():
+            await redis.xadd(f"{prefix}:queue:default", {b"data": b"not json"})
+            run = await tasks.registry["record"].enqueue(2)
+            assert await run.result(timeout=10) == 4
+            await anyio.sleep(0.6)  # past the lease: nothing comes back
+            pending = await redis.xpending(f"{prefix}:queue:default", "trivium")
+        assert pending["pending"] == 0
+        assert seen == [2]
+    finally:
+        await redis.aclose()
+        await _clean(redis_url, prefix)

@@ -70,7 +70,7 @@ class TaskInfo:
 
     def to_json(self) -> bytes:
         """Encode the record."""
-        return orjson.dumps(dataclasses.asdict(self))
+        return orjson.dumps(self)  # orjson encodes dataclasses natively
 
     @classmethod
     def from_json(cls, data: bytes | str) -> TaskInfo:
@@ -102,6 +102,39 @@ class StateStore:
     async def claim_key(self, key: str, task_id: str) -> str:
         """Reserve idempotency `key` for `task_id`; return the id that holds it."""
         raise NotImplementedError
+
+    async def begin(self, info: TaskInfo) -> TaskInfo | None:
+        """Record `info` (a run starting attempt `info.attempts`) unless the run finished.
+
+        Returns the finished record instead (a duplicate delivery: done, cancelled, or
+        failed at this attempt or a later one), in which case nothing is written.
+        """
+        current = await self.get(info.id)
+        if current is not None and _finished_for(current, info.attempts):
+            return current
+        await self.put(info)
+        return None
+
+
+def _finished_for(current: TaskInfo, attempt: int) -> bool:
+    return current.state in ("done", "cancelled") or (
+        current.state == "failed" and current.attempts >= attempt
+    )
+
+
+_BEGIN = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  local record = cjson.decode(current)
+  if record.state == 'done' or record.state == 'cancelled'
+     or (record.state == 'failed' and record.attempts >= tonumber(ARGV[2])) then
+    return current
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+return false
+"""
 
 
 class MemoryStateStore(StateStore):
@@ -157,6 +190,7 @@ class RedisStateStore(StateStore):
         self.redis = redis
         self.prefix = prefix
         self.keep = keep
+        self._begin: Any = None
 
     def _key(self, task_id: str) -> str:
         return f"{self.prefix}:task:{task_id}"
@@ -193,3 +227,13 @@ class RedisStateStore(StateStore):
             return task_id
         holder = await self.redis.get(name)
         return task_id if holder is None else holder.decode()
+
+    async def begin(self, info: TaskInfo) -> TaskInfo | None:
+        """Check and record the start of an attempt in one round trip (a script)."""
+        if self._begin is None:
+            self._begin = self.redis.register_script(_BEGIN)
+        current = await self._begin(
+            keys=[self._key(info.id), f"{self.prefix}:index"],
+            args=[info.to_json(), info.attempts, info.enqueued_at, info.id],
+        )
+        return None if not current else TaskInfo.from_json(current)

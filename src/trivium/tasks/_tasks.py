@@ -642,3 +642,6 @@ class _LazyRedisStore(StateStore):
 
     async def claim_key(self, key: str, task_id: str) -> str:
         return await self._store().claim_key(key, task_id)
+
+    async def begin(self, info: TaskInfo) -> TaskInfo | None:
+        return await self._store().begin(info)

@@ -51,21 +51,17 @@ async def execute(
     (the caller's acknowledgement).
     """
     store = tasks.store
-    info = await store.get(message["id"]) or _info(tasks, message)
-    if info.state in ("done", "cancelled") or (
-        info.state == "failed" and info.attempts >= message["attempt"]
-    ):
-        return None  # a duplicate delivery of a finished run
-    task = tasks.registry.get(message["task"])
+    info = _info(tasks, message)
     info.attempts = message["attempt"]
     info.started_at = time.time()
     info.state = "running"
-    info.eta = None
+    task = tasks.registry.get(message["task"])
     if task is None:
         _finish(info, "failed", error=f"LookupError: no task named {message['task']!r}")
         await store.put(info)
         return None
-    await store.put(info)
+    if await store.begin(info) is not None:
+        return None  # a duplicate delivery of a finished run
     try:
         with anyio.CancelScope() as cancel:
             if scope is not None:
@@ -195,8 +191,15 @@ class Worker:
             acked = True
 
         try:
-            message = orjson.loads(delivery.data)
-            task_id = message["id"]
+            try:
+                message = orjson.loads(delivery.data)
+                task_id = message["id"]
+            except (orjson.JSONDecodeError, TypeError, KeyError):
+                logger.error(
+                    "dropping a task message that is not trivium's: %r", delivery.data[:200]
+                )
+                await transport.ack(delivery)  # never deliverable: do not loop on it
+                return
             self.leased[task_id] = delivery
             with anyio.CancelScope() as scope:
                 wait = await execute(tasks, message, scope, ack)
