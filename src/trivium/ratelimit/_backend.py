@@ -9,6 +9,8 @@ workers on different hosts agree on time without synchronised clocks.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -42,6 +44,15 @@ def decide(limits: Sequence[RateLimit], now: int, tats: Sequence[int]) -> Decisi
 
     Times are in microseconds; each arrival time is at least `now`.
     """
+    if len(limits) == 1:  # the usual case, without the generality
+        limit, tat = limits[0], tats[0]
+        after = tat + limit.interval * limit.cost
+        if after - now <= limit.capacity:
+            remaining = (limit.capacity - after + now) // limit.interval
+            return Decision(True, (Usage(limit, remaining, (after - now) / 1e6, 0.0),))
+        retry = (after - limit.capacity - now) / 1e6
+        remaining = max(0, (limit.capacity - tat + now) // limit.interval)
+        return Decision(False, (Usage(limit, remaining, (tat - now) / 1e6, retry),))
     allowed = all(
         tat + limit.interval * limit.cost - now <= limit.capacity
         for limit, tat in zip(limits, tats, strict=True)
@@ -88,6 +99,10 @@ class MemoryBackend:
         for key in keys:
             self._tats.pop(key, None)
 
+    def reset_all(self) -> None:
+        """Forget every key (tests)."""
+        self._tats.clear()
+
     def __len__(self) -> int:
         return len(self._tats)
 
@@ -123,9 +138,14 @@ return reply
 
 
 class RedisBackend:
-    """Limits kept in Redis, exact across every worker process on every host."""
+    """Limits kept in Redis, exact across every worker process on every host.
 
-    __slots__ = ("_script", "client", "errors", "prefix")
+    Checks made while a round trip is under way are sent together as the next one (a
+    pipeline of `EVALSHA`s, each still atomic on its own), so a busy worker pays one
+    round trip for many requests instead of one each, and never waits on the loop.
+    """
+
+    __slots__ = ("_flusher", "_pending", "_sha", "client", "errors", "prefix")
 
     def __init__(self, client: Redis, prefix: str) -> None:
         from redis.exceptions import ConnectionError as RedisConnectionError
@@ -135,7 +155,9 @@ class RedisBackend:
         """The `redis.asyncio.Redis` client."""
         self.prefix = prefix
         """Put before every key."""
-        self._script: Any = client.register_script(_SCRIPT)
+        self._sha = hashlib.sha1(_SCRIPT.encode(), usedforsecurity=False).hexdigest()
+        self._pending: list[tuple[Sequence[RateLimit], list[Any], asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
         self.errors: tuple[type[BaseException], ...] = (
             RedisConnectionError,
             RedisTimeoutError,
@@ -144,13 +166,60 @@ class RedisBackend:
         """The exceptions that mean Redis is unreachable."""
 
     async def hit(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> Decision:
-        """Charge every limit for its key if all allow it: one `EVALSHA` round trip."""
-        args: list[int] = []
+        """Charge every limit for its key if all allow it: one script run in Redis."""
+        args: list[Any] = [self.prefix + key for key in keys]
         for limit in limits:
             args += (limit.interval, limit.capacity, limit.cost)
-        reply = await self._script(keys=[self.prefix + key for key in keys], args=args)
-        now, *tats = (int(value) for value in reply)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((limits, args, future))
+        flusher = self._flusher
+        if flusher is None or flusher.done() or flusher.get_loop() is not loop:
+            self._flusher = loop.create_task(self._flush())
+        now, *tats = (int(value) for value in await future)
         return decide(limits, now, tats)
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                replies = await self._run(batch)
+            except BaseException as exc:
+                for _, _, future in batch:
+                    if future.done():
+                        continue
+                    if isinstance(exc, Exception):
+                        future.set_exception(exc)
+                    else:
+                        future.cancel()
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, _, future), reply in zip(batch, replies, strict=True):
+                if future.done():
+                    continue
+                if isinstance(reply, Exception):
+                    future.set_exception(reply)
+                else:
+                    future.set_result(reply)
+
+    async def _run(self, batch: list[tuple[Sequence[RateLimit], list[Any], Any]]) -> list[Any]:
+        from redis.exceptions import NoScriptError
+
+        replies = await self._pipeline(batch)
+        missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if missing:  # a new or flushed Redis: load the script, run those again (none ran)
+            await self.client.script_load(_SCRIPT)
+            again = await self._pipeline([batch[i] for i in missing])
+            for i, reply in zip(missing, again, strict=True):
+                replies[i] = reply
+        return replies
+
+    async def _pipeline(self, batch: list[tuple[Sequence[RateLimit], list[Any], Any]]) -> list[Any]:
+        async with self.client.pipeline(transaction=False) as pipe:
+            for limits, args, _ in batch:
+                pipe.evalsha(self._sha, len(limits), *args)
+            return list(await pipe.execute(raise_on_error=False))
 
     async def reset(self, keys: Sequence[str]) -> None:
         """Forget the given keys."""

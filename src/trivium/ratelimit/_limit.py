@@ -25,7 +25,10 @@ from trivium.http._response import Response
 if TYPE_CHECKING:
     from trivium.http._request import HTTPConnection
 
-__all__ = ["Decision", "KeyFunc", "RateLimit", "Usage", "by_ip", "by_user"]
+SCOPE_KEY = "trivium.ratelimit"
+"""Where a request's `Decision` is kept in its scope, for the step's `after`."""
+
+__all__ = ["SCOPE_KEY", "Decision", "KeyFunc", "RateLimit", "Usage", "by_ip", "by_user"]
 
 KeyFunc = Callable[["HTTPConnection"], "str | Awaitable[str | None] | None"]
 """Say whose budget a request spends: a string, or `None` to not limit this request."""
@@ -125,13 +128,21 @@ class Decision:
     """Whether every limit let the request through (then each was charged)."""
     usages: tuple[Usage, ...]
     """Each limit's state, in the order given."""
+    combined: bool = False
+    """Whether it reports the checks of several steps or dependencies of one request."""
 
     @property
     def tightest(self) -> Usage:
         """The usage that reports in the headers: a refusing limit, else the fewest left."""
+        if len(self.usages) == 1:
+            return self.usages[0]
         if not self.allowed:
             return max(self.usages, key=lambda usage: usage.retry_after)
         return min(self.usages, key=lambda usage: (usage.remaining, -usage.reset))
+
+    def combine(self, other: Decision) -> Decision:
+        """Return one decision reporting both `self`'s and `other`'s limits."""
+        return Decision(self.allowed and other.allowed, self.usages + other.usages, combined=True)
 
     def headers(self) -> dict[str, str]:
         """The `RateLimit-Limit/Remaining/Reset` headers (and `Retry-After` when refused)."""
@@ -145,6 +156,23 @@ class Decision:
         if not self.allowed:
             headers["retry-after"] = str(max(1, math.ceil(usage.retry_after)))
         return headers
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """`headers()` as the raw pairs a response holds (for an admitted request)."""
+        usage = self.tightest
+        usages = self.usages
+        limit = usage.limit
+        return [
+            (b"ratelimit-limit", limit.requests_bytes),
+            (b"ratelimit-remaining", b"%d" % usage.remaining),
+            (b"ratelimit-reset", b"%d" % math.ceil(usage.reset)),
+            (
+                b"ratelimit-policy",
+                limit.policy.encode()
+                if len(usages) == 1
+                else ", ".join(u.limit.policy for u in usages).encode(),
+            ),
+        ]
 
 
 class RateLimit:
@@ -185,6 +213,7 @@ class RateLimit:
         "policy",
         "rate",
         "requests",
+        "requests_bytes",
         "scope",
     )
 
@@ -233,6 +262,8 @@ class RateLimit:
         """Microseconds one request adds to the key's arrival time."""
         self.capacity = self.interval * self.requests
         """How far ahead of now (microseconds) the arrival time may run."""
+        self.requests_bytes = str(self.requests).encode()
+        """`requests` as a header value."""
         self.policy = f"{self.requests};w={math.ceil(self.period)}"
         """This limit in the `RateLimit-Policy` header's syntax."""
 
@@ -252,10 +283,15 @@ class RateLimit:
 
         plugin = request.app.plugin(RateLimits)
         decision = await plugin.check(request, (self,))
-        if decision is not None:
-            if not decision.allowed:
-                raise plugin.refusal(decision)
-            response.headers.update(decision.headers())
+        if decision is None:
+            return
+        earlier = request.scope.get(SCOPE_KEY)
+        if isinstance(earlier, Decision):  # the route's own limits: report the tightest
+            decision = earlier.combine(decision)
+        request.scope[SCOPE_KEY] = decision
+        if not decision.allowed:
+            raise plugin.refusal(decision)
+        response.headers.update(decision.headers())
 
 
 def as_limits(value: Any, where: str) -> tuple[RateLimit, ...]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
-from collections.abc import Mapping
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -28,6 +27,7 @@ from trivium.plugins import RouteNeeds
 from trivium.ratelimit._backend import Backend
 from trivium.ratelimit._backend import MemoryBackend
 from trivium.ratelimit._backend import RedisBackend
+from trivium.ratelimit._limit import SCOPE_KEY
 from trivium.ratelimit._limit import Decision
 from trivium.ratelimit._limit import RateLimit
 from trivium.ratelimit._limit import as_limits
@@ -43,9 +43,6 @@ if TYPE_CHECKING:
 __all__ = ["RateLimits"]
 
 logger = logging.getLogger("trivium.ratelimit")
-
-SCOPE_KEY = "trivium.ratelimit"
-"""Where a request's `Decision` is kept in its scope, for the `after` step."""
 
 
 class RateLimits(Plugin):
@@ -96,6 +93,7 @@ class RateLimits(Plugin):
         self.fail_open = fail_open
         """Let requests through when the store is unreachable."""
         self._down_since: float | None = None
+        self._errors: tuple[type[BaseException], ...] = getattr(self.backend, "errors", ())
 
     def __repr__(self) -> str:
         return f"RateLimits(store={self.store!r}, default={self.default!r})"
@@ -151,18 +149,20 @@ class RateLimits(Plugin):
         Raises:
             StoreUnavailableError: the store is unreachable and `fail_open` is off.
         """
-        keyed = []
-        keys = []
+        keyed: list[RateLimit] = []
+        keys: list[str] = []
         for limit in limits:
-            key = await limit.key_of(connection)
-            if key is not None:
+            value = limit.key(connection)
+            if not isinstance(value, str | None):
+                value = await value
+            if value is not None:
                 keyed.append(limit)
-                keys.append(key)
+                keys.append(f"{limit.scope}:{value}")
         if not keys:
             return None
         try:
             decision = await self.backend.hit(keyed, keys)
-        except getattr(self.backend, "errors", ()) as exc:
+        except self._errors as exc:
             return self._outage(exc)
         if self._down_since is not None:
             logger.warning(
@@ -263,10 +263,17 @@ class RateLimitStep(RequestStep):
 
     async def after(self, request: Request, response: Response | None) -> None:
         """Write the `RateLimit-*` headers of the request's check on any response."""
-        decision: Mapping[str, Any] | Decision | None = request.scope.get(SCOPE_KEY)
-        if response is not None and isinstance(decision, Decision):
-            for name, value in decision.headers().items():
-                response.headers[name] = value
+        decision = request.scope.get(SCOPE_KEY)
+        if response is None or not isinstance(decision, Decision):
+            return
+        if decision.allowed and not decision.combined:
+            # The common case, kept cheap: no such header can be on the response yet.
+            response.raw_headers += decision.raw_headers()
+            if response._headers is not None:
+                response._headers._lookup = None
+            return
+        for name, value in decision.headers().items():
+            response.headers[name] = value
 
 
 class UserRateLimitStep(RateLimitStep):

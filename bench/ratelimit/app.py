@@ -1,0 +1,60 @@
+"""The rate limit benchmark's app: one JSON route, unlimited and limited in memory / Redis.
+
+Limits are far above what the server can serve, so every request is admitted and the
+cost measured is the check itself (one GCRA update per request, plus the headers).
+"""
+
+from __future__ import annotations
+
+import os
+
+from trivium import App
+from trivium import Request
+from trivium.plugins import Plugin
+from trivium.plugins import RequestStep
+from trivium.plugins import RouteNeeds
+from trivium.ratelimit import RateLimit
+from trivium.ratelimit import RateLimits
+from trivium.responses import Response
+
+STORE = os.environ.get("BENCH_RATELIMIT_STORE") or None  # a redis:// URL, or memory
+HUGE = "100000000/second"
+
+app = App(plugins=[RateLimits(STORE, prefix="bench-ratelimit:")], openapi_url=None)
+
+
+@app.get("/plain")
+async def plain() -> dict[str, str]:
+    return {"hello": "world"}
+
+
+@app.get("/limited", rate_limit=RateLimit(HUGE))
+async def limited() -> dict[str, str]:
+    return {"hello": "world"}
+
+
+@app.get("/limited-by-user", rate_limit=RateLimit(HUGE, key=lambda r: r.headers.get("x-user")))
+async def limited_many_keys() -> dict[str, str]:
+    return {"hello": "world"}
+
+
+class _Noop(RequestStep):
+    """A step that does nothing: what any route with a request step costs, for reference."""
+
+    async def after(self, request: Request, response: Response | None) -> None:
+        return None
+
+
+class _Stepped(Plugin):
+    route_options = ("noop",)
+
+    def request_steps(self, route: RouteNeeds) -> list[RequestStep]:
+        return [_Noop()] if "noop" in route.options else []
+
+
+app.install(_Stepped())
+
+
+@app.get("/stepped", plugin_options={"noop": True})
+async def stepped() -> dict[str, str]:
+    return {"hello": "world"}

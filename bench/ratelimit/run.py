@@ -1,0 +1,129 @@
+"""Rate limit benchmark: a limited route's throughput against the same route unlimited.
+
+One `trivium run` worker (Granian, RSGI) pinned to CPU 0, wrk pinned to CPU 1, rounds
+interleaved so drift hits every variant alike. Variants: `/plain` (no limit), `/limited`
+with counters in memory, and `/limited` with counters in Redis (one EVALSHA per
+request). Reports requests/s (median over rounds), p50/p99 latency, the ratio to
+`/plain`, non-2xx answers (must be 0) and the worker's RSS after the run.
+
+    .venv/bin/python bench/ratelimit/run.py --redis redis://127.0.0.1:6379/6
+    .venv/bin/python bench/ratelimit/run.py --seconds 3 --rounds 1      # a quick look
+
+Wall-clock figures belong here, never in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from harness.load import parse_wrk  # noqa: E402 - bench/ on the path first
+from harness.server import memory  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(store: str | None, cpu: str) -> Iterator[tuple[str, int]]:
+    """Run the benchmark app on one worker; yield its URL and process id."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "BENCH_RATELIMIT_STORE": store or ""}
+    command = [sys.executable, "-m", "trivium.cli", "run", "bench.ratelimit.app:app"]
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        ["taskset", "-c", cpu, *command, "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(url + "/plain", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise SystemExit("the benchmark server did not start")
+            time.sleep(0.1)
+        yield url, process.pid
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def wrk(url: str, seconds: int, cpu: str, connections: int) -> dict[str, float]:
+    """Run wrk once and return its parsed figures."""
+    command = ["taskset", "-c", cpu, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
+    proc = subprocess.run(  # noqa: S603 - fixed arguments
+        [*command, "--latency", url], capture_output=True, text=True, check=True
+    )
+    return parse_wrk(proc.stdout).to_dict()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--redis", help="a redis:// URL (default: skip the Redis variant)")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--server-cpu", default="0")
+    parser.add_argument("--client-cpu", default="1")
+    args = parser.parse_args()
+    variants = [
+        ("plain", None, "/plain"),
+        ("no-op step", None, "/stepped"),
+        ("memory", None, "/limited"),
+    ]
+    if args.redis:
+        variants.append(("redis", args.redis, "/limited"))
+    results: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in variants}
+    rss: dict[str, int] = {}
+    for _ in range(args.rounds):
+        for name, store, path in variants:
+            with server(store, args.server_cpu) as (url, pid):
+                wrk(url + path, args.warmup, args.client_cpu, args.connections)
+                results[name].append(
+                    wrk(url + path, args.seconds, args.client_cpu, args.connections)
+                )
+                rss[name] = memory(pid)[0]
+    base = statistics.median(r["rps"] for r in results["plain"])
+    print("| variant | req/s | vs plain | p50 ms | p99 ms | non-2xx | worker RSS MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, runs in results.items():
+        rps = statistics.median(r["rps"] for r in runs)
+        p50 = statistics.median(r["p50_ms"] for r in runs)
+        p99 = statistics.median(r["p99_ms"] for r in runs)
+        errors = sum(int(r["non_2xx"]) for r in runs)
+        print(
+            f"| {name} | {rps:,.0f} | {rps / base:.2f}x | {p50:.2f} | {p99:.2f} | {errors} "
+            f"| {rss[name] / 1024:.1f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
