@@ -93,6 +93,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--server-cpu", default="0")
     parser.add_argument("--client-cpu", default="1")
+    parser.add_argument("--output", type=Path, help="also write the table here (RESULTS.md)")
     args = parser.parse_args()
     variants = [
         ("plain", None, "/plain"),
@@ -112,17 +113,26 @@ def main() -> None:
                 )
                 rss[name] = memory(pid)[0]
     base = statistics.median(r["rps"] for r in results["plain"])
-    print("| variant | req/s | vs plain | p50 ms | p99 ms | non-2xx | worker RSS MiB |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    lines = [
+        f"{args.rounds} rounds x {args.seconds} s, {args.connections} connections, "
+        f"median req/s ({time.strftime('%Y-%m-%d')}):",
+        "",
+        "| variant | req/s | vs plain | p50 ms | p99 ms | non-2xx | worker RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, runs in results.items():
         rps = statistics.median(r["rps"] for r in runs)
         p50 = statistics.median(r["p50_ms"] for r in runs)
         p99 = statistics.median(r["p99_ms"] for r in runs)
         errors = sum(int(r["non_2xx"]) for r in runs)
-        print(
+        lines.append(
             f"| {name} | {rps:,.0f} | {rps / base:.2f}x | {p50:.2f} | {p99:.2f} | {errors} "
             f"| {rss[name] / 1024:.1f} |"
         )
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.output:
+        args.output.write_text(text)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ API written by `crud_router`, server-rendered pages with forms, flash messages a
 CSRF protection (`trivium.templating`, `trivium.forms`, `trivium.csrf`), and session
 login (`trivium.auth`), a to-do list that updates live in every open window
 (`trivium.channels`), password-reset mail sent from a background task (`trivium.tasks`),
-next to a websocket echo and a server-sent events stream.
+a rate-limited API (`trivium.ratelimit`), next to a websocket echo and a server-sent events stream.
 
 At start-up the app applies its migrations and creates the demo user
 (`demo@example.com` / `trivium-demo-password`), so a fresh clone runs with no set-up.
@@ -43,6 +43,9 @@ from trivium.auth import Auth
 from trivium.channels import Channels
 from trivium.db import Database
 from trivium.db import Migrations
+from trivium.ratelimit import RateLimit
+from trivium.ratelimit import RateLimits
+from trivium.ratelimit import by_user
 from trivium.responses import EventSourceResponse
 from trivium.responses import HTMLResponse
 from trivium.responses import ServerSentEvent
@@ -90,7 +93,12 @@ def create_app(database_url: str = DATABASE_URL) -> App:
     admin.site(db, auth).init_app(app)
     # Live updates of the to-do list between windows (REDIS_URL: across worker processes).
     app.install(Channels(os.environ.get("REDIS_URL", "memory")))
-    app.include_router(todo_api(db), responses=NEEDS_LOGIN)
+    # Rate limits (REDIS_URL: counted exactly across worker processes): the JSON API
+    # allows each user 120 requests a minute (anonymous clients: per address).
+    app.install(RateLimits(os.environ.get("REDIS_URL")))
+    app.include_router(
+        todo_api(db), responses=NEEDS_LOGIN, rate_limit=RateLimit("120/minute", key=by_user)
+    )
     app.include_router(pages.router)
     app.include_router(accounts.router)
     app.include_router(router)

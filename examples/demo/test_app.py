@@ -93,6 +93,9 @@ def test_api_needs_a_login(client: TestClient) -> None:
     ):
         assert response.status_code == 401
         assert response.json() == {"detail": "Log in to see your to-dos"}
+        # Rate limited per user (anonymous: per address), and said so on a 401 too.
+        assert response.headers["ratelimit-limit"] == "120"
+    assert response.headers["ratelimit-remaining"] == "118"
 
 
 def test_api_crud_round_trip_with_a_session_and_the_csrf_header(client: TestClient) -> None:
