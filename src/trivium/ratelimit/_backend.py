@@ -107,33 +107,31 @@ class MemoryBackend:
         return len(self._tats)
 
 
-# KEYS: one per limit. ARGV: interval, capacity, cost per limit (microseconds).
-# Returns now followed by each key's arrival time (at least now), before this request,
-# and the keys are written only when every limit allows the request.
+# KEYS: one per limit. ARGV: "interval capacity cost" per limit (microseconds).
+# Returns how far each key's arrival time (at least now) runs ahead of now, before this
+# request: one integer for one limit, else a list. The keys are written only when every
+# limit allows the request. Few arguments and a short reply keep the client's cost low.
 _SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tats = {}
+local ahead, steps, capacities = {}, {}, {}
 local allowed = true
 for i = 1, #KEYS do
-  local interval = tonumber(ARGV[3 * i - 2])
-  local capacity = tonumber(ARGV[3 * i - 1])
-  local cost = tonumber(ARGV[3 * i])
+  local interval, capacity, cost = string.match(ARGV[i], '(%d+) (%d+) (%d+)')
   local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
   if tat < now then tat = now end
-  tats[i] = tat
-  if tat + interval * cost - now > capacity then allowed = false end
+  ahead[i] = tat - now
+  steps[i] = tonumber(interval) * tonumber(cost)
+  if ahead[i] + steps[i] > tonumber(capacity) then allowed = false end
 end
 if allowed then
   for i = 1, #KEYS do
-    local after = tats[i] + tonumber(ARGV[3 * i - 2]) * tonumber(ARGV[3 * i])
-    local ttl = math.ceil((after - now) / 1000) + 1
-    redis.call('SET', KEYS[i], string.format('%.0f', after), 'PX', ttl)
+    local after = ahead[i] + steps[i]
+    redis.call('SET', KEYS[i], string.format('%.0f', now + after), 'PX', math.ceil(after / 1000) + 1)
   end
 end
-local reply = {now}
-for i = 1, #KEYS do reply[i + 1] = tats[i] end
-return reply
+if #KEYS == 1 then return ahead[1] end
+return ahead
 """
 
 
@@ -168,16 +166,15 @@ class RedisBackend:
     async def hit(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> Decision:
         """Charge every limit for its key if all allow it: one script run in Redis."""
         args: list[Any] = [self.prefix + key for key in keys]
-        for limit in limits:
-            args += (limit.interval, limit.capacity, limit.cost)
+        args += (limit.script_args for limit in limits)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._pending.append((limits, args, future))
         flusher = self._flusher
         if flusher is None or flusher.done() or flusher.get_loop() is not loop:
             self._flusher = loop.create_task(self._flush())
-        now, *tats = (int(value) for value in await future)
-        return decide(limits, now, tats)
+        reply = await future
+        return decide(limits, 0, [reply] if isinstance(reply, int) else reply)
 
     async def _flush(self) -> None:
         while self._pending:

@@ -215,6 +215,7 @@ class RateLimit:
         "requests",
         "requests_bytes",
         "scope",
+        "script_args",
     )
 
     _counter = 0
@@ -262,6 +263,8 @@ class RateLimit:
         """Microseconds one request adds to the key's arrival time."""
         self.capacity = self.interval * self.requests
         """How far ahead of now (microseconds) the arrival time may run."""
+        self.script_args = f"{self.interval} {self.capacity} {self.cost}".encode()
+        """This limit's arguments to the Redis script."""
         self.requests_bytes = str(self.requests).encode()
         """`requests` as a header value."""
         self.policy = f"{self.requests};w={math.ceil(self.period)}"
