@@ -1,0 +1,291 @@
+"""`Cache`: values and whole responses kept in a `Store`, recomputed once per key.
+
+Every entry is an envelope in the store: the value (or the response), when it stops
+being fresh, and the versions of its tags. It is kept `stale` seconds longer than its
+`ttl`, so that while one caller recomputes an expired entry the others get the stale
+copy instead of all recomputing it together (a stampede). A missing entry is computed
+by the one caller that takes the key's lock (`Store.incr` on a lock key, atomic on every
+backend, expiring by itself if its holder dies); the others wait for the value for up to
+`wait` seconds, then compute it themselves.
+
+Tags are counters in the store: `invalidate(tags=[...])` increments them, and an entry
+saved under an older version of one of its tags reads as missing.
+
+A store outage (Redis down) never fails a request or a call: the cache is bypassed and
+the store logs the outage once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import inspect
+import logging
+import time
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
+from typing import Any
+from typing import ParamSpec
+from typing import TypeVar
+
+import orjson
+
+from trivium.errors import ConfigurationError
+from trivium.stores import MemoryStore
+from trivium.stores import Store
+from trivium.stores import StoreUnavailableError
+
+__all__ = ["CacheCore", "cache_key_of"]
+
+logger = logging.getLogger("trivium.cache")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_POLL = 0.02  # seconds between looks for a value another caller is computing
+_TAG_TTL = 366 * 24 * 3600.0  # tag counters outlive every entry
+
+
+def _seconds(name: str, value: Any, *, zero: bool = False) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or value < 0
+        or (value == 0 and not zero)
+    ):
+        kind = "a number of seconds, 0 or more" if zero else "a positive number of seconds"
+        raise ConfigurationError(f"cache option {name}={value!r} must be {kind}", "cache-option")
+    return float(value)
+
+
+def _tags(tags: Iterable[str]) -> tuple[str, ...]:
+    found = tuple(tags)
+    for tag in found:
+        if not isinstance(tag, str) or not tag:
+            raise ConfigurationError(
+                f"cache tags are non-empty strings, not {tag!r}", "cache-option"
+            )
+    return found
+
+
+def cache_key_of(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """Return the default key of a call: the function's name and a hash of its arguments."""
+    data = orjson.dumps(
+        [list(args), sorted(kwargs.items())], default=repr, option=orjson.OPT_NON_STR_KEYS
+    )
+    digest = hashlib.sha256(data).hexdigest()[:32]
+    return f"{func.__module__}.{func.__qualname__}:{digest}"
+
+
+class CacheCore:
+    """The store side of `Cache`: envelopes, locks, tags (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        prefix: str = "cache:",
+        ttl: float = 300,
+        stale: float = 30,
+        wait: float = 5,
+    ) -> None:
+        if store is not None and not isinstance(store, Store):
+            raise ConfigurationError(
+                f"Cache(store=...) takes a trivium.stores store (MemoryStore, RedisStore, "
+                f"DatabaseStore), not {type(store).__name__}",
+                "cache-store",
+            )
+        if not isinstance(prefix, str):
+            raise ConfigurationError(f"Cache(prefix={prefix!r}) must be a string", "cache-option")
+        self.store: Store = store if store is not None else MemoryStore()
+        """Where entries live: shared by every process with Redis or a database."""
+        self.prefix = prefix
+        """Put before every key (after the store's own prefix)."""
+        self.ttl = _seconds("ttl", ttl)
+        """Seconds an entry stays fresh, unless a call says otherwise."""
+        self.stale = _seconds("stale", stale, zero=True)
+        """Seconds an expired entry is still served while one caller recomputes it."""
+        self.wait = _seconds("wait", wait, zero=True)
+        """Longest time a caller waits for a value another caller is computing."""
+
+    # Raw envelopes -------------------------------------------------------------------
+
+    async def read_raw(self, key: str) -> bytes | None:
+        try:
+            return await self.store.get(self.prefix + key)
+        except StoreUnavailableError:
+            return None
+
+    async def write_raw(self, key: str, data: bytes, ttl: float) -> None:
+        try:
+            await self.store.set(self.prefix + key, data, ttl=ttl + self.stale)
+        except StoreUnavailableError:
+            return
+
+    async def tag_versions(self, tags: Sequence[str]) -> dict[str, int]:
+        """Return the current version of each tag (0 for a tag never invalidated)."""
+        versions = {}
+        for tag in tags:
+            raw = await self.store.get(f"{self.prefix}tag:{tag}")
+            versions[tag] = int(raw) if raw else 0
+        return versions
+
+    async def versions_current(self, versions: dict[str, int]) -> bool:
+        if not versions:
+            return True
+        try:
+            return await self.tag_versions(list(versions)) == versions
+        except StoreUnavailableError:
+            return False
+
+    async def lock(self, key: str) -> bool:
+        """Take the key's recomputation lock; `False` when another caller holds it."""
+        ttl = max(self.wait, 1.0) * 2
+        try:
+            return await self.store.incr(f"{self.prefix}lock:{key}", ttl) == 1
+        except StoreUnavailableError:
+            return True  # no store: everyone computes, as without a cache
+
+    async def unlock(self, key: str) -> None:
+        """Release the key's lock."""
+        try:
+            await self.store.delete(f"{self.prefix}lock:{key}")
+        except StoreUnavailableError:
+            return
+
+    # Values ---------------------------------------------------------------------------
+
+    def _pack(self, value: Any, ttl: float, versions: dict[str, int]) -> bytes:
+        return orjson.dumps({"v": value, "f": time.time() + ttl, "t": versions})
+
+    async def _entry(self, key: str) -> tuple[bool, Any] | None:
+        """Return `(fresh, value)` of the key's entry, or `None` when there is none."""
+        raw = await self.read_raw(key)
+        if raw is None:
+            return None
+        envelope = orjson.loads(raw)
+        if not await self.versions_current(envelope["t"]):
+            return None
+        return time.time() < envelope["f"], envelope["v"]
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        """Return the value under `key` (fresh or stale), or `default`."""
+        entry = await self._entry(key)
+        return default if entry is None else entry[1]
+
+    async def set(
+        self, key: str, value: Any, ttl: float | None = None, tags: Iterable[str] = ()
+    ) -> None:
+        """Keep `value` (anything JSON can encode) under `key` for `ttl` seconds.
+
+        Raises:
+            TypeError: JSON cannot encode `value`.
+        """
+        seconds = self.ttl if ttl is None else _seconds("ttl", ttl)
+        tag_list = _tags(tags)
+        try:
+            versions = await self.tag_versions(tag_list)
+        except StoreUnavailableError:
+            return
+        await self.write_raw(key, self._pack(value, seconds, versions), seconds)
+
+    async def delete(self, key: str) -> None:
+        """Forget `key`."""
+        try:
+            await self.store.delete(self.prefix + key)
+        except StoreUnavailableError:
+            return
+
+    async def invalidate(self, tags: Iterable[str]) -> None:
+        """Make every entry saved under one of `tags` read as missing, in every process."""
+        for tag in _tags(tags):
+            await self.store.incr(f"{self.prefix}tag:{tag}", _TAG_TTL)
+
+    async def get_or_set(
+        self,
+        key: str,
+        compute: Callable[[], Awaitable[Any]],
+        ttl: float | None = None,
+        tags: Iterable[str] = (),
+    ) -> Any:
+        """Return the value under `key`, computing and keeping it when missing or expired.
+
+        One caller per key computes at a time, across processes: while an expired value
+        is recomputed the others get it as it was; a missing one they wait for (up to
+        `wait` seconds).
+        """
+        seconds = self.ttl if ttl is None else _seconds("ttl", ttl)
+        tag_list = _tags(tags)
+        entry = await self._entry(key)
+        if entry is not None and entry[0]:
+            return entry[1]
+        if not await self.lock(key):
+            if entry is not None:
+                return entry[1]  # stale while another caller recomputes
+            found = await self._await_value(key)
+            if found is not None:
+                return found[1]
+            return await compute()
+        try:
+            versions = await self.tag_versions(tag_list)
+        except StoreUnavailableError:
+            versions = None
+        try:
+            value = await compute()
+            if versions is not None:
+                await self.write_raw(key, self._pack(value, seconds, versions), seconds)
+            return value
+        finally:
+            await self.unlock(key)
+
+    async def _await_value(self, key: str) -> tuple[bool, Any] | None:
+        deadline = time.monotonic() + self.wait
+        while time.monotonic() < deadline:
+            await asyncio.sleep(_POLL)
+            entry = await self._entry(key)
+            if entry is not None:
+                return entry
+        return None
+
+    def cached(
+        self,
+        ttl: float | None = None,
+        *,
+        key: Callable[..., str] | str | None = None,
+        tags: Iterable[str] = (),
+    ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+        """Cache an async function's results (see `trivium.cache.cached`)."""
+        tag_list = _tags(tags)
+        seconds = None if ttl is None else _seconds("ttl", ttl)
+
+        def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+            if not inspect.iscoroutinefunction(func):
+                raise ConfigurationError(
+                    f"@cached takes an async function; {func.__qualname__} is not one",
+                    "cache-option",
+                )
+            signature = inspect.signature(func)
+
+            @functools.wraps(func)
+            async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+                if key is None:
+                    bound = signature.bind(*args, **kwargs)
+                    bound.apply_defaults()
+                    name = cache_key_of(func, (), dict(bound.arguments))
+                elif isinstance(key, str):
+                    bound = signature.bind(*args, **kwargs)
+                    bound.apply_defaults()
+                    name = key.format(**bound.arguments)
+                else:
+                    name = key(*args, **kwargs)
+                result: R = await self.get_or_set(
+                    name, lambda: func(*args, **kwargs), seconds, tag_list
+                )
+                return result
+
+            return wrapper
+
+        return decorate

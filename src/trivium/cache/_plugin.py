@@ -1,0 +1,177 @@
+"""`Cache`: the plugin that serves `cache=` route options and the app's cache API."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import ClassVar
+from typing import ParamSpec
+from typing import TypeVar
+
+from trivium.cache._cache import CacheCore
+from trivium.cache._responses import CachedResponse
+from trivium.cache._responses import ETagStep
+from trivium.cache._responses import ResponseStep
+from trivium.cache._responses import check_rule
+from trivium.plugins import Plugin
+from trivium.plugins import RequestStep
+from trivium.plugins import RouteNeeds
+
+if TYPE_CHECKING:
+    from trivium.app import App
+    from trivium.http import Request
+    from trivium.http import Response
+    from trivium.stores import Store
+
+__all__ = ["Cache", "cached", "current_cache"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_current: list[Cache] = []  # the caches of the apps serving in this process, newest last
+
+
+class Cache(CacheCore, Plugin):
+    """A cache of values and responses in a store, shared by every worker with Redis.
+
+    ```python
+    from trivium.cache import Cache, CacheRule
+    from trivium.stores import RedisStore
+
+    cache = Cache(RedisStore("redis://localhost:6379/0"), ttl=300)
+    app = App(plugins=[cache])
+
+
+    @app.get("/articles", cache=CacheRule(60, tags=("articles",)))
+    async def articles() -> list[dict[str, str]]: ...
+    ```
+
+    Args:
+        store: where entries live (`MemoryStore()` by default: this process only).
+        prefix: put before every key, after the store's own prefix.
+        ttl: seconds an entry stays fresh by default.
+        stale: seconds an expired entry is still served while one caller recomputes it.
+        wait: longest a caller waits for a value another caller is computing, before
+            computing it itself.
+        etag: give every GET route's plain `200` responses an `ETag` and answer `304`
+            to a matching `If-None-Match`.
+
+    Raises:
+        ConfigurationError: an option out of range (`cache-option`) or a store that is
+            not a `trivium.stores` store (`cache-store`).
+    """
+
+    install_hint: ClassVar[str] = "app.install(Cache(store))"
+    route_options: ClassVar[tuple[str, ...]] = ("cache",)
+
+    def __init__(  # noqa: PLR0913 - the cache's options, all keyword but the store
+        self,
+        store: Store | None = None,
+        *,
+        prefix: str = "cache:",
+        ttl: float = 300,
+        stale: float = 30,
+        wait: float = 5,
+        etag: bool = False,
+    ) -> None:
+        super().__init__(store, prefix=prefix, ttl=ttl, stale=stale, wait=wait)
+        self.etag = bool(etag)
+        """Whether every GET route's plain responses get an `ETag` (and `304`s)."""
+        self._credentials: tuple[str, ...] = ()
+        self._etag_step = ETagStep()
+
+    def setup(self, app: App) -> None:
+        """Answer requests found in the cache (the exception `ResponseStep` raises)."""
+        app.add_exception_handler(CachedResponse, _send_cached)
+
+    def on_build(self, app: App) -> None:
+        """Learn the session cookie's name: requests carrying it hold credentials."""
+        from trivium.sessions import Sessions
+
+        self._credentials = tuple(plugin.cookie_name for plugin in app.plugins_of(Sessions))
+
+    def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
+        """A `ResponseStep` for routes with `cache=`, an `ETagStep` for other GET routes."""
+        if route.websocket or route.fallback:
+            return ()
+        value = route.options.get("cache")
+        if value is not None and value is not False:
+            rule = check_rule(value, route.path)
+            return (ResponseStep(self, rule, route.path, self._credentials),)
+        if self.etag and "GET" in route.methods:
+            return (self._etag_step,)
+        return ()
+
+    def lifespan(self, app: App) -> contextlib.AbstractAsyncContextManager[None]:
+        """Make this the cache `@cached` functions use while the app serves."""
+        del app
+        return self._serving()
+
+    @contextlib.asynccontextmanager
+    async def _serving(self) -> AsyncIterator[None]:
+        _current.append(self)
+        try:
+            yield None
+        finally:
+            _current.remove(self)
+
+
+async def _send_cached(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CachedResponse)
+    return exc.response
+
+
+def current_cache() -> Cache:
+    """Return the `Cache` of the app serving in this process.
+
+    Raises:
+        RuntimeError: no app with a `Cache` is serving (outside its lifespan).
+    """
+    if not _current:
+        raise RuntimeError(
+            "no Cache is serving: install Cache(...) in the app and call @cached functions "
+            "while it runs, or decorate with a cache of your own: @cache.cached(...)"
+        )
+    return _current[-1]
+
+
+def cached(
+    ttl: float | None = None,
+    *,
+    key: Callable[..., str] | str | None = None,
+    tags: Iterable[str] = (),
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Cache an async function's results in the serving app's `Cache`.
+
+    ```python
+    @cached(ttl=60, key="user:{user_id}", tags=("users",))
+    async def profile(user_id: int) -> dict[str, str]: ...
+    ```
+
+    The key is the function's name and a hash of its arguments by default, a format
+    string filled with the arguments, or a function of the arguments. Results must be
+    JSON values (dicts, lists, strings, numbers, booleans, `None`). Concurrent calls
+    with the same key compute once (see `Cache`).
+    """
+    tag_list = tuple(tags)
+
+    def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        bound: dict[int, Callable[P, Awaitable[R]]] = {}
+
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            cache = current_cache()
+            call = bound.get(id(cache))
+            if call is None:
+                call = bound[id(cache)] = cache.cached(ttl, key=key, tags=tag_list)(func)
+            return await call(*args, **kwargs)
+
+        import functools
+
+        return functools.wraps(func)(wrapper)
+
+    return decorate

@@ -1,0 +1,322 @@
+"""Response caching and ETags, as request steps compiled into the routes that use them.
+
+`CacheRule` on a route (`@app.get(path, cache=CacheRule(60))`) gives it a `ResponseStep`:
+
+- `before` looks the request up (GET and HEAD only). A fresh entry answers at once: the
+  handler, its dependencies and its parameters are skipped. A request with credentials
+  (the session cookie, an `Authorization` header) never shares an entry: with
+  `private=True` it gets entries of its own (keyed by a hash of its credentials), else
+  the cache is bypassed. `Cache-Control: no-cache` (or `max-age=0`) recomputes,
+  `no-store` bypasses.
+- `after` keeps a `200` that has no `Set-Cookie`, no `Cache-Control: no-store` (or
+  `private`, unless the rule is private) and a body known up front, with its `ETag`;
+  adds `Cache-Control: max-age` and the rule's `Vary` when the response has none.
+- Either way, a request whose `If-None-Match` matches the `ETag` is answered `304`.
+
+`Cache(etag=True)` adds an `ETag` (and the `304`) to every other GET route's plain
+responses too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from typing import Any
+
+import orjson
+
+from trivium.cache._cache import CacheCore
+from trivium.cache._cache import _seconds
+from trivium.cache._cache import _tags
+from trivium.errors import ConfigurationError
+from trivium.http import Response
+from trivium.plugins import RequestStep
+
+if TYPE_CHECKING:
+    from trivium.http import HTTPConnection
+    from trivium.http import Request
+
+__all__ = ["CacheRule", "CachedResponse", "ETagStep", "ResponseStep"]
+
+HIT_KEY = "trivium.cache.hit"
+"""Scope key: the cache answered this request (its `after` must not keep it again)."""
+MISS_KEY = "trivium.cache.miss"
+"""Scope key: the entry key of a request that missed, and whether this caller holds the lock."""
+
+_SKIPPED_HEADERS = {b"set-cookie", b"date", b"content-length", b"x-request-id"}
+
+
+@dataclass(frozen=True, slots=True)
+class CacheRule:
+    """How a route's responses are cached (`@app.get(path, cache=CacheRule(60))`).
+
+    Args:
+        ttl: seconds a response stays fresh (default: the `Cache`'s `ttl`).
+        vary: request headers whose values select different entries (`"accept-language"`).
+        private: give each credential (session, `Authorization`) entries of its own,
+            instead of bypassing the cache for requests that carry one.
+        tags: tags of the entries, for `cache.invalidate(tags=[...])`.
+    """
+
+    ttl: float | None = None
+    vary: tuple[str, ...] | str = ()
+    private: bool = False
+    tags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.ttl is not None:
+            _seconds("ttl", self.ttl)
+        vary = (self.vary,) if isinstance(self.vary, str) else tuple(self.vary)
+        object.__setattr__(self, "vary", tuple(name.lower() for name in vary))
+        object.__setattr__(self, "tags", _tags(self.tags))
+
+
+class CachedResponse(Exception):  # noqa: N818 - carries a response, not an error
+    """Raised by `ResponseStep.before` to answer from the cache; the app sends `response`."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("answered from the cache")
+        self.response = response
+
+
+def _etag(body: bytes) -> bytes:
+    return b'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
+
+
+def _matches(connection: HTTPConnection, etag: bytes) -> bool:
+    wanted = connection.header_value("if-none-match")  # type: ignore[attr-defined]
+    if not wanted:
+        return False
+    if wanted.strip() == "*":
+        return True
+    tag = etag.decode("latin-1")
+    bare = tag[2:] if tag.startswith("W/") else tag
+    for candidate in wanted.split(","):
+        item = candidate.strip()
+        if item == tag or (item[2:] if item.startswith("W/") else item) == bare:
+            return True
+    return False
+
+
+def not_modified(response: Response, etag: bytes) -> None:
+    """Turn `response` into a `304` carrying `etag` (its other validators and Vary kept)."""
+    response.status_code = 304
+    response.body = b""
+    response.raw_headers[:] = [
+        (name, value)
+        for name, value in response.raw_headers
+        if name not in (b"content-length", b"content-type", b"etag")
+    ]
+    response.raw_headers.append((b"etag", etag))
+
+
+def _cacheable_body(response: Response | None) -> bool:
+    return (
+        response is not None
+        and response.status_code == 200
+        and type(response).__call__ is Response.__call__
+        and response.background is None
+    )
+
+
+class ETagStep(RequestStep):
+    """An `ETag` on plain `200` GET responses, and `304` when `If-None-Match` matches."""
+
+    __slots__ = ()
+    order = 600  # after the batteries' steps: their headers are on the response already
+
+    async def after(self, request: Request, response: Response | None) -> None:
+        """Add the `ETag`; answer `304` when the client has this version."""
+        if (
+            response is None
+            or not _cacheable_body(response)
+            or request.method not in ("GET", "HEAD")
+        ):
+            return
+        etag = next((value for name, value in response.raw_headers if name == b"etag"), None)
+        if etag is None:
+            etag = _etag(response.body)
+            response.raw_headers.append((b"etag", etag))
+        if _matches(request, etag):
+            not_modified(response, etag)
+
+
+class ResponseStep(RequestStep):
+    """Answer a route's GET requests from the cache, and keep its responses."""
+
+    __slots__ = ("core", "credentials", "path", "rule", "ttl")
+    order = 120  # after the session step (100), before authentication (200)
+
+    def __init__(
+        self, core: CacheCore, rule: CacheRule, path: str, credentials: tuple[str, ...]
+    ) -> None:
+        self.core = core
+        self.rule = rule
+        self.path = path
+        self.ttl = core.ttl if rule.ttl is None else float(rule.ttl)
+        self.credentials = credentials  # the session cookie's name(s)
+
+    def _key(self, connection: HTTPConnection) -> str | None:
+        """Return the request's entry key, or `None` when it must not use the cache."""
+        scope = connection.scope
+        if scope.get("method") not in ("GET", "HEAD"):
+            return None
+        control = (connection.header_value("cache-control") or "").lower()  # type: ignore[attr-defined]
+        if "no-store" in control:
+            return None
+        parts: list[Any] = [
+            self.path,
+            scope.get("path"),
+            scope.get("query_string", b"").decode("latin-1"),
+        ]
+        parts.extend(connection.header_value(name) or "" for name in self.rule.vary)  # type: ignore[attr-defined]
+        credential = connection.header_value("authorization") or ""  # type: ignore[attr-defined]
+        cookies = connection.cookies if self.credentials else {}
+        for name in self.credentials:
+            credential += "|" + (cookies.get(name) or "")
+        if credential.strip("|"):
+            if not self.rule.private:
+                return None
+            parts.append(hashlib.sha256(credential.encode()).hexdigest())
+        digest = hashlib.sha256(orjson.dumps(parts)).hexdigest()[:40]
+        return f"response:{digest}"
+
+    async def before(self, connection: HTTPConnection) -> None:
+        """Answer from a fresh entry; or take the key's lock, or wait for who holds it."""
+        key = self._key(connection)
+        if key is None:
+            return
+        control = (connection.header_value("cache-control") or "").lower()  # type: ignore[attr-defined]
+        refresh = "no-cache" in control or "max-age=0" in control
+        entry = None if refresh else await self._entry(key)
+        if entry is not None and entry[0]:
+            self._answer(connection, entry[1])
+        locked = await self.core.lock(key)
+        if not locked and not refresh:
+            if entry is not None:
+                self._answer(connection, entry[1])  # stale while another caller recomputes
+            found = await self._await(key)
+            if found is not None:
+                self._answer(connection, found)
+        connection.scope[MISS_KEY] = (key, locked)
+
+    async def _entry(self, key: str) -> tuple[bool, dict[str, Any]] | None:
+        raw = await self.core.read_raw(key)
+        if raw is None:
+            return None
+        head, _, body = raw.partition(b"\n")
+        envelope = orjson.loads(head)
+        if not await self.core.versions_current(envelope["t"]):
+            return None
+        envelope["b"] = body
+        return time.time() < envelope["f"], envelope
+
+    async def _await(self, key: str) -> dict[str, Any] | None:
+        deadline = time.monotonic() + self.core.wait
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+            entry = await self._entry(key)
+            if entry is not None:
+                return entry[1]
+        return None
+
+    def _answer(self, connection: HTTPConnection, envelope: dict[str, Any]) -> None:
+        connection.scope[HIT_KEY] = True
+        response = Response(envelope["b"], status_code=envelope["s"])
+        response.raw_headers[:] = [
+            (name.encode("latin-1"), value.encode("latin-1")) for name, value in envelope["h"]
+        ]
+        response.raw_headers.append((b"content-length", str(len(envelope["b"])).encode()))
+        etag = envelope["e"].encode("latin-1")
+        if _matches(connection, etag):
+            not_modified(response, etag)
+        raise CachedResponse(response)
+
+    async def after(self, request: Request, response: Response | None) -> None:
+        """Keep a cacheable response; release the lock; answer `304` on a matching ETag."""
+        scope = request.scope
+        if scope.get(HIT_KEY):
+            return
+        miss = scope.get(MISS_KEY)
+        if miss is None:
+            return
+        key, locked = miss
+        try:
+            if response is not None and self._storable(response):
+                etag = next((v for n, v in response.raw_headers if n == b"etag"), None)
+                if etag is None:
+                    etag = _etag(response.body)
+                    response.raw_headers.append((b"etag", etag))
+                self._add_headers(response)
+                await self._store(key, response, etag)
+                if _matches(request, etag):
+                    not_modified(response, etag)
+        finally:
+            if locked:
+                await self.core.unlock(key)
+
+    def _storable(self, response: Response) -> bool:
+        if not _cacheable_body(response):
+            return False
+        for name, value in response.raw_headers:
+            if name == b"set-cookie":
+                return False
+            if name == b"cache-control":
+                control = value.lower()
+                if b"no-store" in control or (b"private" in control and not self.rule.private):
+                    return False
+        return True
+
+    def _add_headers(self, response: Response) -> None:
+        names = {name for name, _ in response.raw_headers}
+        if b"cache-control" not in names:
+            scope = b"private" if self.rule.private else b"public"
+            response.raw_headers.append(
+                (b"cache-control", scope + b", max-age=" + str(int(self.ttl)).encode())
+            )
+        vary = [name.encode("latin-1") for name in self.rule.vary]
+        if self.rule.private:
+            vary += [b"authorization", b"cookie"]
+        if vary and b"vary" not in names:
+            response.raw_headers.append((b"vary", b", ".join(vary)))
+
+    async def _store(self, key: str, response: Response, etag: bytes) -> None:
+        try:
+            versions = await self.core.tag_versions(self.rule.tags)
+        except Exception:  # noqa: BLE001 - a store outage: keep nothing
+            return
+        headers = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in response.raw_headers
+            if name not in _SKIPPED_HEADERS
+        ]
+        head = orjson.dumps(
+            {
+                "s": response.status_code,
+                "h": headers,
+                "e": etag.decode("latin-1"),
+                "t": versions,
+                "f": time.time() + self.ttl,
+            }
+        )
+        await self.core.write_raw(key, head + b"\n" + response.body, self.ttl)
+
+
+def check_rule(value: Any, path: str) -> CacheRule:
+    """Return the route's `cache=` option as a `CacheRule`.
+
+    Raises:
+        ConfigurationError: not a `CacheRule` or a number of seconds (`cache-option`).
+    """
+    if isinstance(value, CacheRule):
+        return value
+    if not isinstance(value, bool) and isinstance(value, int | float):
+        return CacheRule(ttl=value)
+    raise ConfigurationError(
+        f"route {path!r}: cache= takes CacheRule(ttl, vary=..., private=...) or a number of "
+        f"seconds, not {value!r}",
+        "cache-option",
+    )

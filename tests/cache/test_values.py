@@ -1,0 +1,117 @@
+"""`Cache` as a value cache on every store: get/set, expiry, tags, one computation per key."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from trivium.cache import Cache
+from trivium.errors import ConfigurationError
+from trivium.stores import Store
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_values_round_trip_as_json_and_are_deleted(store: Store) -> None:
+    cache = Cache(store)
+    assert await cache.get("missing") is None
+    assert await cache.get("missing", "fallback") == "fallback"
+    await cache.set("user:1", {"name": "Ada", "tags": ["x"], "n": 1.5})
+    assert await cache.get("user:1") == {"name": "Ada", "tags": ["x"], "n": 1.5}
+    await cache.delete("user:1")
+    assert await cache.get("user:1") is None
+    with pytest.raises(TypeError):
+        await cache.set("bad", object())
+
+
+async def test_an_expired_value_is_served_stale_only_while_recomputed(store: Store) -> None:
+    cache = Cache(store, ttl=0.2, stale=30)
+    calls = 0
+
+    async def compute() -> int:
+        nonlocal calls
+        calls += 1
+        return calls
+
+    assert await cache.get_or_set("k", compute) == 1
+    assert await cache.get_or_set("k", compute) == 1  # fresh
+    await asyncio.sleep(0.3)
+    assert await cache.get_or_set("k", compute) == 2  # expired: recomputed by this caller
+    assert await cache.get("k") == 2
+
+
+async def test_concurrent_misses_compute_once(store: Store) -> None:
+    cache = Cache(store, wait=5)
+    calls = 0
+
+    async def slow() -> str:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.3)
+        return "value"
+
+    results = await asyncio.gather(*(cache.get_or_set("cold", slow) for _ in range(50)))
+    assert results == ["value"] * 50
+    assert calls == 1
+
+
+async def test_tags_invalidate_every_entry_saved_under_them(store: Store) -> None:
+    cache = Cache(store)
+    await cache.set("a", 1, tags=["articles"])
+    await cache.set("b", 2, tags=["articles", "users"])
+    await cache.set("c", 3, tags=["users"])
+    await cache.invalidate(tags=["articles"])
+    assert [await cache.get(key) for key in "abc"] == [None, None, 3]
+    await cache.set("a", 4, tags=["articles"])  # saved after: current again
+    assert await cache.get("a") == 4
+
+
+async def test_cached_functions_key_by_arguments(store: Store) -> None:
+    cache = Cache(store)
+    calls: list[Any] = []
+
+    @cache.cached(ttl=60)
+    async def square(n: int, *, offset: int = 0) -> int:
+        calls.append(n)
+        return n * n + offset
+
+    @cache.cached(key="profile:{user_id}", tags=("users",))
+    async def profile(user_id: int) -> dict[str, int]:
+        calls.append(("profile", user_id))
+        return {"id": user_id}
+
+    assert [await square(3), await square(3), await square(4), await square(3, offset=1)] == [
+        9,
+        9,
+        16,
+        10,
+    ]
+    assert calls == [3, 4, 3]
+    assert await profile(7) == {"id": 7}
+    assert await cache.get("profile:7") == {"id": 7}
+    await cache.invalidate(tags=["users"])
+    assert await profile(7) == {"id": 7}
+    assert calls[-2:] == [("profile", 7), ("profile", 7)]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"ttl": 0}, {"ttl": -1}, {"stale": -1}, {"wait": "5"}, {"ttl": True}, {"prefix": 3}],
+)
+def test_bad_options_are_refused(options: dict[str, Any]) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Cache(**options)
+    assert caught.value.code == "cache-option"
+
+
+def test_a_store_that_is_not_one_is_refused() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Cache({})  # type: ignore[arg-type]
+    assert caught.value.code == "cache-store"
+
+
+def test_cached_refuses_a_sync_function() -> None:
+    with pytest.raises(ConfigurationError, match="async function"):
+        Cache().cached()(lambda: 1)  # type: ignore[arg-type]
