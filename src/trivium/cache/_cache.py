@@ -85,13 +85,19 @@ class CacheCore:
 
     def __init__(
         self,
-        store: Store | None = None,
+        store: Store | str | None = None,
         *,
         prefix: str = "cache:",
         ttl: float = 300,
         stale: float = 30,
         wait: float = 5,
     ) -> None:
+        self.owns_store = isinstance(store, str)
+        """Whether the store was made from a URL here (and is closed at shutdown)."""
+        if isinstance(store, str):
+            from trivium.stores import RedisStore
+
+            store = RedisStore(store)
         if store is not None and not isinstance(store, Store):
             raise ConfigurationError(
                 f"Cache(store=...) takes a trivium.stores store (MemoryStore, RedisStore, "
@@ -230,10 +236,14 @@ class CacheCore:
                 return found[1]
             return await compute()
         try:
-            versions = await self.tag_versions(tag_list)
-        except StoreUnavailableError:
-            versions = None
-        try:
+            # Computed by the caller that held the lock just before us? Then it's done.
+            again = await self._entry(key)
+            if again is not None and again[0]:
+                return again[1]
+            try:
+                versions: dict[str, int] | None = await self.tag_versions(tag_list)
+            except StoreUnavailableError:
+                versions = None
             value = await compute()
             if versions is not None:
                 await self.write_raw(key, self._pack(value, seconds, versions), seconds)

@@ -52,7 +52,8 @@ class Cache(CacheCore, Plugin):
     ```
 
     Args:
-        store: where entries live (`MemoryStore()` by default: this process only).
+        store: where entries live: a store, a Redis URL (a `RedisStore` the plugin
+            closes at shutdown), or `None` for a `MemoryStore()` (this process only).
         prefix: put before every key, after the store's own prefix.
         ttl: seconds an entry stays fresh by default.
         stale: seconds an expired entry is still served while one caller recomputes it.
@@ -71,7 +72,7 @@ class Cache(CacheCore, Plugin):
 
     def __init__(  # noqa: PLR0913 - the cache's options, all keyword but the store
         self,
-        store: Store | None = None,
+        store: Store | str | None = None,
         *,
         prefix: str = "cache:",
         ttl: float = 300,
@@ -119,6 +120,8 @@ class Cache(CacheCore, Plugin):
             yield None
         finally:
             _current.remove(self)
+            if self.owns_store:
+                await self.store.close()
 
 
 async def _send_cached(request: Request, exc: Exception) -> Response:

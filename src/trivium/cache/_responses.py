@@ -195,6 +195,12 @@ class ResponseStep(RequestStep):
         if entry is not None and entry[0]:
             self._answer(connection, entry[1])
         locked = await self.core.lock(key)
+        if locked and not refresh:
+            # Answered by the caller that held the lock just before us?
+            again = await self._entry(key)
+            if again is not None and again[0]:
+                await self.core.unlock(key)
+                self._answer(connection, again[1])
         if not locked and not refresh:
             if entry is not None:
                 self._answer(connection, entry[1])  # stale while another caller recomputes
