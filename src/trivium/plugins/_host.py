@@ -23,8 +23,8 @@ P = TypeVar("P", bound=Plugin)
 # The batteries that read the route options `RouteOptions` names, for the error that
 # says what to install (names only: the core never imports a battery).
 _BATTERY_OPTIONS = {
-    "cache": "trivium.cache's plugin",
-    "rate_limit": "trivium.ratelimit's plugin",
+    "cache": "trivium.cache.Cache",
+    "rate_limit": "trivium.ratelimit.RateLimits",
     "mcp": "trivium.ai's MCP plugin",
 }
 
