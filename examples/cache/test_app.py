@@ -9,7 +9,10 @@ def test_pages_and_lookups_are_built_once_and_rebuilt_after_a_change() -> None:
         before = dict(example.computed)
         first = client.get("/catalogue")
         assert client.get("/catalogue").json() == first.json()
-        assert client.get("/catalogue", headers={"if-none-match": first.headers["etag"]}).status_code == 304
+        assert (
+            client.get("/catalogue", headers={"if-none-match": first.headers["etag"]}).status_code
+            == 304
+        )
         assert client.get("/prices/tea").json() == {"item": "tea", "price": 3.5}
         assert client.get("/prices/tea").json()["price"] == 3.5
         assert example.computed["catalogue"] - before["catalogue"] == 1
