@@ -23,15 +23,16 @@ Needs the `tasks` extra (taskiq, taskiq-redis). See docs/tasks.md.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import TYPE_CHECKING
 from typing import Any
 
 from trivium.errors import MissingDependencyError
 
-try:
-    import taskiq  # noqa: F401 - the `tasks` extra; checked first for a one-line error
-except ModuleNotFoundError:  # pragma: no cover - exercised without the extra
-    raise MissingDependencyError("taskiq", "tasks") from None
+# The `tasks` extra, checked first for a one-line error. Importing taskiq takes almost
+# half a second (it loads aiohttp), so only the Redis transport imports it, when it starts.
+if importlib.util.find_spec("taskiq") is None:  # pragma: no cover - without the extra
+    raise MissingDependencyError("taskiq", "tasks")
 
 from trivium.tasks._errors import TaskFailedError
 from trivium.tasks._retry import Retry
