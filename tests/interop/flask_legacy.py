@@ -33,6 +33,15 @@ def create_app(csrf: bool = False) -> Flask:  # noqa: C901 - one view per behavi
             "external": url_for("hello", _external=True),
         }
 
+    @app.get("/peer")
+    def peer() -> dict[str, Any]:
+        return {
+            "remote_addr": request.remote_addr,
+            "scheme": request.scheme,
+            "host": request.host,
+            "external": url_for("peer", _external=True),
+        }
+
     @app.post("/form")
     def form() -> dict[str, Any]:
         return {"name": request.form["name"], "tags": request.form.getlist("tag")}

@@ -122,3 +122,41 @@ def test_flask_csrf_protects_the_legacy_forms():
         assert accepted.status_code == 200
         assert accepted.json()["name"] == "x"
         assert re.fullmatch(r"[\w.-]+", token)
+
+
+def _proxied_app() -> App:
+    from trivium.middleware import ProxyHeadersMiddleware
+
+    app = App()
+    app.add_middleware(ProxyHeadersMiddleware, trusted_proxies=["10.0.0.1"])
+    app.mount("/legacy", WSGIApp(create_app(), workers=2))
+    return app
+
+
+FORWARDED = {
+    "x-forwarded-for": "203.0.113.7",
+    "x-forwarded-proto": "https",
+    "x-forwarded-host": "shop.example.com",
+}
+
+
+def test_proxy_headers_from_a_trusted_proxy_reach_the_legacy_app():
+    with TestClient(_proxied_app(), client=("10.0.0.1", 40000)) as client:
+        seen = client.get("/legacy/peer", headers=FORWARDED).json()
+    assert seen == {
+        "remote_addr": "203.0.113.7",
+        "scheme": "https",
+        "host": "shop.example.com",
+        "external": "https://shop.example.com/legacy/peer",
+    }
+
+
+def test_proxy_headers_from_anyone_else_are_ignored():
+    with TestClient(_proxied_app(), client=("192.0.2.9", 40000)) as client:
+        seen = client.get("/legacy/peer", headers=FORWARDED).json()
+    assert seen == {
+        "remote_addr": "192.0.2.9",
+        "scheme": "http",
+        "host": "testserver",
+        "external": "http://testserver/legacy/peer",
+    }
