@@ -214,3 +214,20 @@ def test_per_message_on_an_http_route_fails_at_start() -> None:
     with pytest.raises(ConfigurationError, match="websocket") as info:
         app.build()
     assert info.value.code == "ratelimit-option"
+
+
+def test_reset_gives_the_client_its_budget_back(make_limits: LimitsFactory) -> None:
+    limits = make_limits()
+    app = App(plugins=[limits])
+    login_limit = RateLimit("2/hour")
+
+    @app.post("/login", rate_limit=login_limit)
+    async def login(request: Request, ok: bool = False) -> None:
+        if not ok:
+            raise HTTPException(401, "wrong password")
+        await request.app.plugin(RateLimits).reset(request, [login_limit])
+
+    with TestClient(app) as client:
+        assert client.post("/login").status_code == 401
+        assert client.post("/login", params={"ok": True}).status_code == 200
+        assert [client.post("/login").status_code for _ in range(3)] == [401, 401, 429]
