@@ -39,6 +39,7 @@ from trivium import Query
 from trivium import Request
 from trivium import Router
 from trivium import WebSocket
+from trivium.audit import Audit
 from trivium.auth import Auth
 from trivium.channels import Channels
 from trivium.db import Database
@@ -89,6 +90,9 @@ def create_app(database_url: str = DATABASE_URL) -> App:
     auth.init_app(app, prefix="/auth")
     # Browsers get HTML error pages, API clients JSON.
     Templates(TEMPLATES, packages=["trivium.forms"]).init_app(app, error_pages=True)
+    # An audit trail of every write (who, when, what changed), shown in the admin's
+    # object history and audit log pages.
+    app.install(Audit(db))
     # The admin at /admin (its login pages at /admin/accounts): the demo user is staff.
     admin.site(db, auth).init_app(app)
     # Live updates of the to-do list between windows (REDIS_URL: across worker processes).

@@ -434,3 +434,19 @@ def test_the_reset_mail_is_sent_from_a_background_task(
     assert run.kwargs["to"] == DEMO_EMAIL
     assert run.kwargs["body"] == "[redacted]"  # the reset link stays out of the task's state
     assert "Subject:" in capsys.readouterr().out
+
+
+def test_api_writes_are_in_the_audit_trail_shown_by_the_admin(client: TestClient) -> None:
+    token = log_in(client)
+    headers = {"x-csrf-token": token}
+    todo = client.post("/api/todos", json={"title": "Audit me"}, headers=headers).json()
+    client.patch(f"/api/todos/{todo['id']}", json={"title": "Audited"}, headers=headers)
+    index = client.get("/admin/")
+    assert index.status_code == 200
+    match = re.search(r'href="(/admin/[^"/]+/todo)/?"', index.text)
+    assert match is not None, "no Todo change list link on the admin index"
+    history = client.get(f"{match.group(1)}/{todo['id']}/history")
+    assert history.status_code == 200
+    assert "Audit me" in history.text
+    assert "Audited" in history.text
+    assert DEMO_EMAIL in history.text  # the actor: the logged-in demo user
