@@ -140,6 +140,7 @@ class Tasks(Plugin):
         self._starting: asyncio.Lock | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._worker: Worker | None = None
+        self._sweeping = False
 
     def __repr__(self) -> str:
         return f"Tasks({self.broker!r})"
@@ -375,9 +376,10 @@ class Tasks(Plugin):
             self, concurrency=concurrency or self.concurrency, queues=queues or self.queues
         )
         async with anyio.create_task_group() as group:
-            if self.db is not None:
+            if self.db is not None and not self._sweeping:  # the lifespan sweeps already
                 group.start_soon(self._sweep, stopping)
             await worker.run(stopping, grace)
+            group.cancel_scope.cancel()
 
     async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 - a wait bound
         """Wait until the in-app worker has run every queued task (tests, memory broker).
@@ -533,6 +535,13 @@ class Tasks(Plugin):
         return len(rows)
 
     async def _sweep(self, stopping: anyio.Event) -> None:
+        self._sweeping = True
+        try:
+            await self._sweep_until(stopping)
+        finally:
+            self._sweeping = False
+
+    async def _sweep_until(self, stopping: anyio.Event) -> None:
         while not stopping.is_set():
             with anyio.move_on_after(_SWEEP_EVERY):
                 await stopping.wait()
