@@ -188,3 +188,43 @@ def test_inline_rows_need_the_inline_models_permissions(db: Database) -> None:
         assert answer.status_code == 422
         assert "You may not add comments." in answer.text
         assert comments(db) == []
+
+
+def test_save_as_new_copies_the_rows_and_links_of_the_inlines(db: Database) -> None:
+    with client_as(db, "root@example.com") as client:
+        page = client.get("/admin/blog/article/1/change")
+        data = form_of(page)
+        data.update({"comments-0-author": "Ann", "comments-1-author": "Bob", "tags-0-id": "1"})
+        assert client.post("/admin/blog/article/1/change", data=data).status_code == 303
+
+        page = client.get("/admin/blog/article/1/change")
+        data = form_of(page)
+        data.update(
+            {
+                "title": "Copy of post",
+                "_saveasnew": "1",
+                "comments-1-DELETE": "on",  # Bob's comment is not copied
+                "tags-1-id": "3",  # and the copy gets one more tag
+            }
+        )
+        answer = client.post("/admin/blog/article/1/change", data=data)
+        assert answer.status_code == 303, answer.text
+        copy_id = rows(db, select(Article.id).where(Article.title == "Copy of post"))[0][0]
+        copied = rows(
+            db,
+            select(ArticleComment.author)
+            .where(ArticleComment.article_id == copy_id)
+            .order_by(ArticleComment.id),
+        )
+        assert [row[0] for row in copied] == ["Ann"]
+        tags = rows(
+            db,
+            select(ArticleTag.name)
+            .join(article_tags)
+            .where(article_tags.c.article_id == copy_id)
+            .order_by(ArticleTag.name),
+        )
+        assert [row[0] for row in tags] == ["blue", "red"]
+        # The original keeps its own rows and links.
+        assert [author for author, _, _ in comments(db)] == ["Ann", "Bob"]
+        assert linked(db) == ["red"]

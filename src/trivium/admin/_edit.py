@@ -213,11 +213,17 @@ async def add_view(model_admin: ModelAdmin, request: Request, session: AsyncSess
     )
 
 
-async def _read_inlines(
-    model_admin: ModelAdmin, request: Request, session: AsyncSession, data: Any, obj: Any
+async def _read_inlines(  # noqa: PLR0913 - the request's parts and whether it copies
+    model_admin: ModelAdmin,
+    request: Request,
+    session: AsyncSession,
+    data: Any,
+    obj: Any,
+    *,
+    as_new: bool = False,
 ) -> list[Posted]:
     return [
-        await read_posted(model_admin, inline, request, session, data, obj)
+        await read_posted(model_admin, inline, request, session, data, obj, as_new=as_new)
         for inline in model_admin.inline_sets
     ]
 
@@ -240,9 +246,13 @@ async def change_view(
             return await forbidden(site, request, f"You may not add {model_admin.name} objects.")
         form = bind(schema_of(model_admin, adding=True), data, request=request)
         new = model_admin.model()
-        if await _save(model_admin, request, session, form, new, False):
+        # The inline rows as posted come along: copies of the rows, the same links.
+        posted = await _read_inlines(model_admin, request, session, data, None, as_new=True)
+        if await _save(model_admin, request, session, form, new, False, posted):
             return _after_save(model_admin, request, new, {"_continue": "1"}, "added")
-        return await _form_page(model_admin, request, session, form, None, status_code=422)
+        return await _form_page(
+            model_admin, request, session, form, None, status_code=422, posted=posted
+        )
     if not can_change:
         return await forbidden(site, request, f"You may not change this {model_admin.name}.")
     form = bind(schema_of(model_admin, adding=False), data, request=request)

@@ -188,8 +188,15 @@ async def read_posted(  # noqa: PLR0913 - the inline, the request and what was p
     session: AsyncSession,
     data: Any,
     obj: Any,
+    *,
+    as_new: bool = False,
 ) -> Posted:
-    """Validate the posted rows of `inline` (no writes)."""
+    """Validate the posted rows of `inline` (no writes).
+
+    With `as_new` ("save as new"), the rows shown for the original object are posted for
+    a copy: one-to-many rows become new rows of the copy, links link the copy too, and
+    rows marked for deletion are left out.
+    """
     name = inline.relation
     total_raw = str(data.get(f"{name}-TOTAL", "0"))
     total = min(int(total_raw), MAX_ROWS) if total_raw.isdigit() else 0
@@ -203,6 +210,10 @@ async def read_posted(  # noqa: PLR0913 - the inline, the request and what was p
         prefix = f"{name}-{index}"
         key = str(data.get(f"{prefix}-id", "")).strip()
         delete = data.get(f"{prefix}-DELETE") in ("on", "1", "true")
+        if as_new and delete:
+            continue  # not copied
+        if as_new and inline.kind != "many-to-many":
+            key = ""  # the original's row: a new row of the copy
         if inline.kind == "many-to-many":
             await _link_row(posted, inline, key_type, current, key, delete, index)
             continue
@@ -267,6 +278,8 @@ async def _link_row(  # noqa: PLR0913 - one row's parts
         if delete:
             posted.changes.append(("unlink", current[key], None))
         return
+    if delete:
+        return  # a new link removed before saving
     try:
         posted.changes.append(("link", key_type.validate_python(key), None))
     except ValidationError:
