@@ -1,10 +1,12 @@
 """Rate limit benchmark: a limited route's throughput against the same route unlimited.
 
 One `trivium run` worker (Granian, RSGI) pinned to CPU 0, wrk pinned to CPU 1, rounds
-interleaved so drift hits every variant alike. Variants: `/plain` (no limit), `/limited`
-with counters in memory, and `/limited` with counters in Redis (one EVALSHA per
-request). Reports requests/s (median over rounds), p50/p99 latency, the ratio to
-`/plain`, non-2xx answers (must be 0) and the worker's RSS after the run.
+interleaved so drift hits every variant alike. Variants: `/plain` (no limit), a route
+with a no-op request step, `/limited` with counters in memory, and with counters in
+Redis: one hot key (every request from one client: concurrent checks share a script
+run) and 100,000 keys (random users: about one script run per request, pipelined).
+Reports requests/s (median over rounds), p50/p99 latency, the ratio to `/plain`,
+non-2xx answers (must be 0) and the worker's RSS after the run.
 
     .venv/bin/python bench/ratelimit/run.py --redis redis://127.0.0.1:6379/6
     .venv/bin/python bench/ratelimit/run.py --seconds 3 --rounds 1      # a quick look
@@ -76,8 +78,10 @@ def server(store: str | None, cpu: str) -> Iterator[tuple[str, int]]:
 
 
 def wrk(url: str, seconds: int, cpu: str, connections: int) -> dict[str, float]:
-    """Run wrk once and return its parsed figures."""
+    """Run wrk once and return its parsed figures (`/limited-by-user`: 100,000 users)."""
     command = ["taskset", "-c", cpu, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
+    if url.endswith("/limited-by-user"):
+        command += ["-s", str(Path(__file__).with_name("many_keys.lua"))]
     proc = subprocess.run(  # noqa: S603 - fixed arguments
         [*command, "--latency", url], capture_output=True, text=True, check=True
     )
@@ -101,7 +105,8 @@ def main() -> None:
         ("memory", None, "/limited"),
     ]
     if args.redis:
-        variants.append(("redis", args.redis, "/limited"))
+        variants.append(("redis, one client", args.redis, "/limited"))
+        variants.append(("redis, 100k clients", args.redis, "/limited-by-user"))
     results: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in variants}
     rss: dict[str, int] = {}
     for _ in range(args.rounds):

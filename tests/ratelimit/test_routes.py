@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from tests.ratelimit.conftest import LimitsFactory
 
@@ -13,6 +15,7 @@ from trivium import Router
 from trivium.errors import ConfigurationError
 from trivium.ratelimit import RateLimit
 from trivium.ratelimit import RateLimits
+from trivium.testing import AsyncTestClient
 from trivium.testing import TestClient
 
 
@@ -231,3 +234,23 @@ def test_reset_gives_the_client_its_budget_back(make_limits: LimitsFactory) -> N
         assert client.post("/login").status_code == 401
         assert client.post("/login", params={"ok": True}).status_code == 200
         assert [client.post("/login").status_code for _ in range(3)] == [401, 401, 429]
+
+
+@pytest.mark.anyio
+async def test_a_concurrent_burst_admits_exactly_the_limit(make_limits: LimitsFactory) -> None:
+    # Concurrent checks of one key are charged together (one script run on Redis):
+    # still exactly N pass, and the headers count down one by one.
+    app = App(plugins=[make_limits()])
+
+    @app.get("/x", rate_limit=RateLimit("10/hour"))
+    async def x() -> None: ...
+
+    async with AsyncTestClient(app) as client:
+        answers = await asyncio.gather(*(client.get("/x") for _ in range(30)))
+    statuses = [answer.status_code for answer in answers]
+    assert statuses.count(200) == 10
+    assert statuses.count(429) == 20
+    remaining = sorted(
+        int(a.headers["ratelimit-remaining"]) for a in answers if a.status_code == 200
+    )
+    assert remaining == list(range(10))

@@ -107,40 +107,57 @@ class MemoryBackend:
         return len(self._tats)
 
 
-# KEYS: one per limit. ARGV: "interval capacity cost" per limit (microseconds).
-# Returns how far each key's arrival time (at least now) runs ahead of now, before this
-# request: one integer for one limit, else a list. The keys are written only when every
-# limit allows the request. Few arguments and a short reply keep the client's cost low.
+# KEYS: one per limit. ARGV: "interval capacity cost" per limit (microseconds), then
+# how many identical requests to charge, one after the other (1 when absent).
+# Returns how many were admitted followed by how far each key's arrival time (at least
+# now) ran ahead of now before them; for a single request on one key, just that
+# distance (few arguments and a short reply keep redis-py's cost low). Keys are written
+# only for admitted requests, and a request is admitted only if every limit allows it.
 _SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local n = tonumber(ARGV[#KEYS + 1] or '1')
 local ahead, steps, capacities = {}, {}, {}
-local allowed = true
 for i = 1, #KEYS do
   local interval, capacity, cost = string.match(ARGV[i], '(%d+) (%d+) (%d+)')
   local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
   if tat < now then tat = now end
   ahead[i] = tat - now
   steps[i] = tonumber(interval) * tonumber(cost)
-  if ahead[i] + steps[i] > tonumber(capacity) then allowed = false end
+  capacities[i] = tonumber(capacity)
 end
-if allowed then
+local admitted = 0
+while admitted < n do
+  local fits = true
   for i = 1, #KEYS do
-    local after = ahead[i] + steps[i]
+    if ahead[i] + (admitted + 1) * steps[i] > capacities[i] then fits = false end
+  end
+  if not fits then break end
+  admitted = admitted + 1
+end
+if admitted > 0 then
+  for i = 1, #KEYS do
+    local after = ahead[i] + admitted * steps[i]
     redis.call('SET', KEYS[i], string.format('%.0f', now + after), 'PX', math.ceil(after / 1000) + 1)
   end
 end
-if #KEYS == 1 then return ahead[1] end
-return ahead
+if n == 1 and #KEYS == 1 then return ahead[1] end
+local reply = {admitted}
+for i = 1, #KEYS do reply[i + 1] = ahead[i] end
+return reply
 """
+
+_Group = tuple["Sequence[RateLimit]", "list[asyncio.Future[Decision]]"]
 
 
 class RedisBackend:
     """Limits kept in Redis, exact across every worker process on every host.
 
     Checks made while a round trip is under way are sent together as the next one (a
-    pipeline of `EVALSHA`s, each still atomic on its own), so a busy worker pays one
-    round trip for many requests instead of one each, and never waits on the loop.
+    pipeline of `EVALSHA`s, each atomic on its own), and identical checks (same limits,
+    same keys: one client hammering a route) become one script run that charges them
+    one after the other, so a busy worker pays one round trip for many requests instead
+    of one each, never waits on the loop, and counts exactly as one call per request.
     """
 
     __slots__ = ("_flusher", "_pending", "_sha", "client", "errors", "prefix")
@@ -154,7 +171,7 @@ class RedisBackend:
         self.prefix = prefix
         """Put before every key."""
         self._sha = hashlib.sha1(_SCRIPT.encode(), usedforsecurity=False).hexdigest()
-        self._pending: list[tuple[Sequence[RateLimit], list[Any], asyncio.Future[Any]]] = []
+        self._pending: dict[tuple[Any, ...], _Group] = {}
         self._flusher: asyncio.Task[None] | None = None
         self.errors: tuple[type[BaseException], ...] = (
             RedisConnectionError,
@@ -165,42 +182,37 @@ class RedisBackend:
 
     async def hit(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> Decision:
         """Charge every limit for its key if all allow it: one script run in Redis."""
-        args: list[Any] = [self.prefix + key for key in keys]
-        args += (limit.script_args for limit in limits)
+        args = (*(self.prefix + key for key in keys), *(limit.script_args for limit in limits))
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._pending.append((limits, args, future))
+        future: asyncio.Future[Decision] = loop.create_future()
+        group = self._pending.get(args)
+        if group is None:
+            self._pending[args] = (limits, [future])
+        else:
+            group[1].append(future)
         flusher = self._flusher
         if flusher is None or flusher.done() or flusher.get_loop() is not loop:
             self._flusher = loop.create_task(self._flush())
-        reply = await future
-        return decide(limits, 0, [reply] if isinstance(reply, int) else reply)
+        return await future
 
     async def _flush(self) -> None:
         while self._pending:
-            batch, self._pending = self._pending, []
+            batch, self._pending = list(self._pending.items()), {}
             try:
                 replies = await self._run(batch)
             except BaseException as exc:
-                for _, _, future in batch:
-                    if future.done():
-                        continue
-                    if isinstance(exc, Exception):
-                        future.set_exception(exc)
-                    else:
-                        future.cancel()
+                for _, (_, futures) in batch:
+                    _fail(futures, exc)
                 if not isinstance(exc, Exception):
                     raise
                 continue
-            for (_, _, future), reply in zip(batch, replies, strict=True):
-                if future.done():
-                    continue
+            for (_, (limits, futures)), reply in zip(batch, replies, strict=True):
                 if isinstance(reply, Exception):
-                    future.set_exception(reply)
+                    _fail(futures, reply)
                 else:
-                    future.set_result(reply)
+                    _settle(limits, futures, reply)
 
-    async def _run(self, batch: list[tuple[Sequence[RateLimit], list[Any], Any]]) -> list[Any]:
+    async def _run(self, batch: list[tuple[tuple[Any, ...], _Group]]) -> list[Any]:
         from redis.exceptions import NoScriptError
 
         replies = await self._pipeline(batch)
@@ -212,13 +224,44 @@ class RedisBackend:
                 replies[i] = reply
         return replies
 
-    async def _pipeline(self, batch: list[tuple[Sequence[RateLimit], list[Any], Any]]) -> list[Any]:
+    async def _pipeline(self, batch: list[tuple[tuple[Any, ...], _Group]]) -> list[Any]:
         async with self.client.pipeline(transaction=False) as pipe:
-            for limits, args, _ in batch:
-                pipe.evalsha(self._sha, len(limits), *args)
+            for args, (limits, futures) in batch:
+                if len(futures) == 1:
+                    pipe.evalsha(self._sha, len(limits), *args)
+                else:
+                    pipe.evalsha(self._sha, len(limits), *args, len(futures))
             return list(await pipe.execute(raise_on_error=False))
 
     async def reset(self, keys: Sequence[str]) -> None:
         """Forget the given keys."""
         if keys:
             await self.client.delete(*(self.prefix + key for key in keys))
+
+
+def _settle(
+    limits: Sequence[RateLimit], futures: list[asyncio.Future[Decision]], reply: Any
+) -> None:
+    """Give each request of a group its decision: the first `admitted` passed, in order."""
+    if isinstance(reply, int):
+        admitted, ahead = -1, [reply]  # one request: decide() says whether it passed
+    else:
+        admitted, *ahead = (int(value) for value in reply)
+    steps = [limit.interval * limit.cost for limit in limits]
+    for index, future in enumerate(futures):
+        if future.done():
+            continue  # its request went away; the charge stands
+        spent = index if admitted < 0 or index < admitted else admitted
+        future.set_result(
+            decide(limits, 0, [a + spent * s for a, s in zip(ahead, steps, strict=True)])
+        )
+
+
+def _fail(futures: list[asyncio.Future[Decision]], error: BaseException) -> None:
+    for future in futures:
+        if future.done():
+            continue
+        if isinstance(error, Exception):
+            future.set_exception(error)
+        else:
+            future.cancel()
