@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 from typing import Any
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from trivium.http._request import HTTPConnection
     from trivium.http._request import Request
     from trivium.http._response import Response
+    from trivium.stores import RedisStore
 
 __all__ = ["RateLimits"]
 
@@ -78,7 +80,7 @@ class RateLimits(Plugin):
 
     def __init__(
         self,
-        store: Any = None,
+        store: RedisStore | MemoryStore | str | None = None,
         *,
         default: RateLimit | str | Sequence[RateLimit | str] | None = None,
         fail_open: bool = True,
@@ -127,7 +129,7 @@ class RateLimits(Plugin):
         cls = UserRateLimitStep if needs_user else RateLimitStep
         return (cls(self, connection, per_message),)
 
-    def lifespan(self, app: App) -> Any:
+    def lifespan(self, app: App) -> AbstractAsyncContextManager[None] | None:
         """Close the store at shutdown when it was given as a URL."""
         del app
         if not isinstance(self.store, str):
