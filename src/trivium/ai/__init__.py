@@ -1,0 +1,44 @@
+"""AI serving: models loaded once per worker, micro-batching, and (extra `mcp`) an MCP server.
+
+Names load on first use, so `import trivium.ai` stays cheap:
+
+- `Model`, `ModelNotLoadedError` (`trivium.ai.serving`): an app-scoped model run in a
+  thread or process pool;
+- `batched`, `Batcher`, `BatchError` (`trivium.ai._batch`): dynamic micro-batching.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+from typing import Any
+
+if TYPE_CHECKING:
+    from trivium.ai._batch import Batcher
+    from trivium.ai._batch import BatchError
+    from trivium.ai._batch import batched
+    from trivium.ai.serving import Model
+    from trivium.ai.serving import ModelNotLoadedError
+
+__all__ = ["BatchError", "Batcher", "Model", "ModelNotLoadedError", "batched"]
+
+_LAZY = {
+    "BatchError": "trivium.ai._batch",
+    "Batcher": "trivium.ai._batch",
+    "batched": "trivium.ai._batch",
+    "Model": "trivium.ai.serving",
+    "ModelNotLoadedError": "trivium.ai.serving",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'trivium.ai' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

@@ -1,0 +1,183 @@
+"""Dynamic micro-batching: concurrent single calls grouped into one call of a batch function.
+
+A model's cost is often mostly per call (Python overhead, a thread or process hop, a
+kernel launch) rather than per row. `@batched` turns a function of a *list* of inputs
+into a function of *one* input: callers await their own result while the calls that
+arrive within `max_wait_ms` of each other (at most `max_size` of them) go to the model
+together.
+
+```python
+@batched(max_size=32, max_wait_ms=5)
+async def classify(rows: list[list[float]]) -> list[int]:
+    return await model.run(predict, rows)
+
+
+label = await classify([5.1, 3.5, 1.4, 0.2])  # one row in, its label out
+```
+
+The batch function returns one result per input, in order. An exception it raises goes
+to every caller of that batch; an exception *instance* in its result list goes to that
+input's caller only. A caller that is cancelled (its client left) is dropped from the
+batch if the batch has not started, and its result discarded otherwise: the other
+callers are not affected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import inspect
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Generic
+from typing import TypeVar
+
+from trivium.errors import ConfigurationError
+
+__all__ = ["BatchError", "Batcher", "batched"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class BatchError(RuntimeError):
+    """The batch function broke its contract (not one result per input)."""
+
+
+class Batcher(Generic[T, R]):
+    """Groups single calls into batch calls of `func` (see the module docstring)."""
+
+    def __init__(
+        self,
+        func: Callable[[list[T]], Awaitable[Sequence[R]]],
+        max_size: int,
+        max_wait_ms: float,
+    ) -> None:
+        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+            raise ConfigurationError(
+                f"@batched(max_size={max_size!r}) must be a whole number, 1 or more",
+                "ai-batch-option",
+            )
+        if (
+            isinstance(max_wait_ms, bool)
+            or not isinstance(max_wait_ms, int | float)
+            or max_wait_ms < 0
+        ):
+            raise ConfigurationError(
+                f"@batched(max_wait_ms={max_wait_ms!r}) must be a number of milliseconds, 0 "
+                "or more",
+                "ai-batch-option",
+            )
+        self.func = func
+        self.max_size = max_size
+        self.max_wait = max_wait_ms / 1000
+        self.batches = 0
+        """How many batch calls were made (for tests and metrics)."""
+        self._loops: dict[asyncio.AbstractEventLoop, _LoopState[T, R]] = {}
+
+    async def __call__(self, item: T) -> R:
+        """Return `item`'s result, computed in a batch with concurrent calls."""
+        loop = asyncio.get_running_loop()
+        state = self._loops.get(loop)
+        if state is None:
+            state = self._loops[loop] = _LoopState(self, loop)
+        future: asyncio.Future[R] = loop.create_future()
+        state.add(item, future)
+        return await future
+
+
+class _LoopState(Generic[T, R]):
+    """The waiting calls of one event loop and the task that sends them in batches."""
+
+    def __init__(self, batcher: Batcher[T, R], loop: asyncio.AbstractEventLoop) -> None:
+        self.batcher = batcher
+        self.loop = loop
+        self.pending: list[tuple[T, asyncio.Future[R]]] = []
+        self.task: asyncio.Task[None] | None = None
+        self.full = asyncio.Event()
+
+    def add(self, item: T, future: asyncio.Future[R]) -> None:
+        self.pending.append((item, future))
+        if len(self.pending) >= self.batcher.max_size:
+            self.full.set()
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self._run())
+
+    async def _run(self) -> None:
+        batcher = self.batcher
+        while self.pending:
+            if len(self.pending) < batcher.max_size and batcher.max_wait > 0:
+                self.full.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.full.wait(), batcher.max_wait)
+            batch = self.pending[: batcher.max_size]
+            del self.pending[: batcher.max_size]
+            if len(self.pending) >= batcher.max_size:
+                self.full.set()
+            live = [(item, future) for item, future in batch if not future.done()]
+            if live:
+                await self._call(live)
+
+    async def _call(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        batcher = self.batcher
+        batcher.batches += 1
+        try:
+            results = list(await batcher.func([item for item, _ in batch]))
+        except Exception as exc:  # noqa: BLE001 - handed to every caller of the batch
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        if len(results) != len(batch):
+            error = BatchError(
+                f"{getattr(batcher.func, '__qualname__', batcher.func)} returned "
+                f"{len(results)} results for {len(batch)} inputs; a batch function returns "
+                "one result per input, in order"
+            )
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if future.done():
+                continue  # its caller was cancelled meanwhile
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+
+def batched(
+    max_size: int = 32, max_wait_ms: float = 5
+) -> Callable[[Callable[[list[T]], Awaitable[Sequence[R]]]], Callable[[T], Awaitable[R]]]:
+    """Group concurrent calls into batches of at most `max_size`, waiting `max_wait_ms`.
+
+    Decorates an async function of a list of inputs returning one result per input;
+    the decorated function takes one input and returns its result.
+
+    Raises:
+        ConfigurationError: `max_size` or `max_wait_ms` out of range, or a sync
+            function (`ai-batch-option`).
+    """
+
+    def decorate(
+        func: Callable[[list[T]], Awaitable[Sequence[R]]],
+    ) -> Callable[[T], Awaitable[R]]:
+        if not inspect.iscoroutinefunction(func):
+            raise ConfigurationError(
+                f"@batched takes an async function; run {func.__qualname__}'s blocking work "
+                "with `await model.run(...)` or `anyio.to_thread.run_sync` inside it",
+                "ai-batch-option",
+            )
+        batcher: Batcher[T, R] = Batcher(func, max_size, max_wait_ms)
+
+        @functools.wraps(func)
+        async def one(item: T) -> R:
+            return await batcher(item)
+
+        one.batcher = batcher  # type: ignore[attr-defined]
+        return one
+
+    return decorate

@@ -1,0 +1,18 @@
+"""Module-level model functions for the process-pool tests (a spawned pool imports them)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def load() -> dict[str, Any]:
+    return {"factor": 3, "pid": os.getpid()}
+
+
+def scale(model: dict[str, Any], values: list[int]) -> list[int]:
+    return [value * model["factor"] for value in values]
+
+
+def where(model: dict[str, Any]) -> int:
+    return int(model["pid"])
