@@ -311,3 +311,17 @@ def test_deletion_lists_unlinked_rows_and_refuses_when_rows_protect_the_object(
         done = client.post("/admin/blog/article/2/delete", data={"csrf_token": csrf_of(article)})
         assert done.status_code == 303
         assert scalar(db, select(WriterNote.article_id)) is None
+
+
+def test_the_change_list_sorts_by_a_related_column(db: Database) -> None:
+    with client_as(db, "root@example.com") as client:
+        page = client.get("/admin/blog/article?o=writer__name")
+        assert page.status_code == 200
+        assert "Ignored" not in page.text
+        # Octavia wrote posts 0, 3, 6 and 9; ties go by key.
+        assert titles(page.text) == ["Post 00", "Post 03", "Post 06", "Post 09", "Post 01"]
+        assert 'href="?o=-writer__name"' in page.text  # the header now sorts descending
+        descending = client.get("/admin/blog/article?o=-writer__name")
+        assert titles(descending.text) == ["Post 11", "Post 10", "Post 08", "Post 07", "Post 05"]
+        second = client.get("/admin/blog/article?o=writer__name&p=2")
+        assert titles(second.text) == ["Post 02", "Post 04", "Post 05", "Post 07", "Post 08"]

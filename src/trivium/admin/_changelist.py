@@ -81,7 +81,7 @@ def parse_ordering(model_admin: ModelAdmin, raw: str | None, messages: list[str]
             name = part.strip().lstrip("-")
             if (
                 name in sortable
-                and name in model_admin.meta.columns
+                and (name in model_admin.meta.columns or "__" in name)
                 and all(n != name for n, _ in order)
             ):
                 order.append((name, part.strip().startswith("-")))
@@ -191,7 +191,8 @@ class ChangeList:
         page = _int(params.get("p"), 1, 10_000_000) or 1
         if "p" in params and str(page) != params["p"]:
             messages.append(f"Ignored the page number {params['p']!r}.")
-        rows = statement.order_by(*order_clauses(meta, order)).limit(per_page + 1)
+        clauses = order_clauses(meta, order, model_admin.site.meta_of)
+        rows = statement.order_by(*clauses).limit(per_page + 1)
         cursor = params.get("after")
         keyset = keyset_ready(meta, order)
         if cursor is not None and keyset:

@@ -135,11 +135,14 @@ def _related_column(model_admin: ModelAdmin, entry: str) -> DisplayColumn:
             )
         current = relation.target
     last = parts[-1]
-    if last not in model_admin.site.meta_of(current).columns and not hasattr(current, last):
+    is_column = last in model_admin.site.meta_of(current).columns
+    if not is_column and not hasattr(current, last):
         raise _fail(model_admin, "list_display", f"{entry!r}: {current.__name__} has no {last!r}")
     header = " ".join(verbose(part) for part in parts)
     path = "__".join(parts[:-1])
-    return DisplayColumn(entry, header, _path_getter(parts), None, path, False, False)
+    # A related column sorts the list (by a correlated subquery: no join multiplies rows).
+    sort = entry if is_column else None
+    return DisplayColumn(entry, header, _path_getter(parts), sort, path, False, False)
 
 
 def _check_columns(

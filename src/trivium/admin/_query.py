@@ -145,12 +145,36 @@ async def count_rows(
     return Count(limit, False, guess)
 
 
-def order_clauses(meta: ModelMeta, order: Order) -> list[Any]:
-    """Return the `ORDER BY` clauses of `order` (names of `meta`'s columns)."""
+def order_clauses(meta: ModelMeta, order: Order, meta_of: Any = None) -> list[Any]:
+    """Return the `ORDER BY` clauses of `order`: `meta`'s columns, or related columns.
+
+    A related column (`writer__name`, along many-to-one relationships) is ordered by a
+    correlated scalar subquery, so no join multiplies or drops rows (rows without a
+    related object sort as NULL).
+    """
     model = meta.model
-    return [
-        getattr(model, name).desc() if desc else getattr(model, name).asc() for name, desc in order
-    ]
+    clauses = []
+    for name, desc in order:
+        expression = getattr(model, name) if "__" not in name else _related(meta, name, meta_of)
+        clauses.append(expression.desc() if desc else expression.asc())
+    return clauses
+
+
+def _related(meta: ModelMeta, path: str, meta_of: Any) -> Any:
+    parts = path.split("__")
+    steps = []
+    current = meta
+    for part in parts[:-1]:
+        relation = current.relations[part]
+        steps.append((current.model, relation))
+        current = meta_of(relation.target)
+    expression: Any = getattr(current.model, parts[-1])
+    for owner, relation in reversed(steps):
+        target = relation.target
+        target_pk = getattr(target, meta_of(target).pk.name)
+        local = getattr(owner, relation.local_columns[0])
+        expression = select(expression).where(target_pk == local).correlate(owner).scalar_subquery()
+    return expression
 
 
 def keyset_ready(meta: ModelMeta, order: Order) -> bool:
