@@ -10,6 +10,7 @@ import anyio
 from sqlalchemy import func
 from sqlalchemy import select
 from tests.admin.adminapp import Article
+from tests.admin.adminapp import ArticleComment
 from tests.admin.adminapp import Memo
 from tests.admin.adminapp import Writer
 from tests.admin.adminapp import WriterNote
@@ -325,3 +326,27 @@ def test_the_change_list_sorts_by_a_related_column(db: Database) -> None:
         assert titles(descending.text) == ["Post 11", "Post 10", "Post 08", "Post 07", "Post 05"]
         second = client.get("/admin/blog/article?o=writer__name&p=2")
         assert titles(second.text) == ["Post 02", "Post 04", "Post 05", "Post 07", "Post 08"]
+
+
+async def _comment_on_post_00(db: Database) -> None:
+    db = twin(db)
+    async with db.sessionmaker() as session:
+        post = (await session.scalars(select(Article).where(Article.title == "Post 00"))).one()
+        session.add(ArticleComment(article_id=post.id, author="Ann", text="cascades twice"))
+        await session.commit()
+    await db.dispose()
+
+
+def test_the_confirmation_follows_cascades_below_the_first_level(db: Database) -> None:
+    with client_as(db, "root@example.com") as client:
+        anyio.run(_comment_on_post_00, db)
+        octavia = scalar(db, select(Writer.id).where(Writer.name == "Octavia"))
+        confirm = client.get(f"/admin/blog/writer/{octavia}/delete")
+        assert "article: 4" in confirm.text
+        # The writer's articles take their comments with them: listed too.
+        assert re.search(r"comment[^<]*\(of the article deleted with it\): 1", confirm.text)
+        done = client.post(
+            f"/admin/blog/writer/{octavia}/delete", data={"csrf_token": csrf_of(confirm)}
+        )
+        assert done.status_code == 303
+        assert scalar(db, select(func.count()).select_from(ArticleComment)) == 0

@@ -66,18 +66,42 @@ def _orm_cascades(model: type[Any]) -> set[Any]:
 async def deletion_summary(
     site: Admin, session: AsyncSession, model_admin: ModelAdmin, objects: list[Any]
 ) -> DeletionSummary:
-    """Return what deleting `objects` (of `model_admin`'s model) would do."""
+    """Return what deleting `objects` (of `model_admin`'s model) would do, level by level.
+
+    Rows deleted along with the objects take their own dependents with them (or are
+    protected by them): each level is looked at in turn, up to `DEPTH` levels, the rows
+    of a level described by a subquery of the one above (no keys are loaded).
+    """
     summary = DeletionSummary()
     model = model_admin.model
-    table = model.__table__
+
+    def keys(column: Any) -> Any:
+        return [getattr(obj, _attribute_of(model, column.key)) for obj in objects]
+
+    await _level(site, session, summary, model, model.__table__, keys, None, {model.__table__})
+    return summary
+
+
+DEPTH = 4
+"""Levels of cascading rows looked at below the deleted objects."""
+
+
+async def _level(  # noqa: PLR0913 - one level of the walk and where it came from
+    site: Admin,
+    session: AsyncSession,
+    summary: DeletionSummary,
+    model: type[Any],
+    table: Any,
+    keys: Any,
+    via: str | None,
+    path: set[Any],
+) -> None:
     cascading = _orm_cascades(model)
     for other in table.metadata.sorted_tables:
         for fk in other.foreign_keys:
             if fk.column.table is not table:
                 continue
-            target_key = fk.column.key
-            keys = [getattr(obj, _attribute_of(model, target_key)) for obj in objects]
-            condition = fk.parent.in_(keys)
+            condition = fk.parent.in_(keys(fk.column))
             cls = _mapped_class(model, other)
             kind = _kind(fk, other, cascading, mapped=cls is not None)
             counted = select(func.count()).select_from(
@@ -93,16 +117,22 @@ async def deletion_summary(
                 names = [related_admin.label_of(r) if related_admin else str(r) for r in shown]
             label = verbose(cls.__name__) if cls is not None else f"{other.name} link"
             entry = {
-                "model": label,
+                "model": label if via is None else f"{label} (of the {via} deleted with it)",
                 "count": total if total <= COUNTED else f"more than {COUNTED}",
                 "names": names,
+                "depth": len(path) - 1,
             }
             {
                 "deleted": summary.deleted,
                 "unlinked": summary.unlinked,
                 "protected": summary.protected,
             }[kind].append(entry)
-    return summary
+            if kind == "deleted" and cls is not None and other not in path and len(path) <= DEPTH:
+
+                def below(column: Any, rows: Any = condition, source: Any = other) -> Any:
+                    return select(source.c[column.key]).where(rows)
+
+                await _level(site, session, summary, cls, other, below, label, {*path, other})
 
 
 def _attribute_of(model: type[Any], column_key: str) -> str:
