@@ -254,3 +254,24 @@ async def test_a_concurrent_burst_admits_exactly_the_limit(make_limits: LimitsFa
         int(a.headers["ratelimit-remaining"]) for a in answers if a.status_code == 200
     )
     assert remaining == list(range(10))
+
+
+def test_limited_routes_document_their_429_in_openapi() -> None:
+    app = App(plugins=[RateLimits(None)])
+
+    @app.get("/limited", rate_limit=RateLimit("5/minute"))
+    async def limited() -> dict[str, bool]:
+        return {"ok": True}
+
+    @app.get("/free")
+    async def free() -> dict[str, bool]:
+        return {"ok": True}
+
+    with TestClient(app) as client:
+        document = client.get("/openapi.json").json()
+    answers = document["paths"]["/limited"]["get"]["responses"]
+    assert "Too Many Requests" in answers["429"]["description"]
+    schema = answers["429"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/RateLimited"}
+    assert document["components"]["schemas"]["RateLimited"]["required"] == ["detail"]
+    assert "429" not in document["paths"]["/free"]["get"]["responses"]

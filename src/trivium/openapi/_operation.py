@@ -364,13 +364,15 @@ def _declare(
 
 
 def dependency_responses(route: Route) -> list[Mapping[Any, Any]]:
-    """Return the `__openapi_responses__` of `route`'s dependencies, in dependency order.
+    """Return the `__openapi_responses__` of `route`'s dependencies and request steps.
 
-    A dependency that can answer for the route (a guard raising 401 or 403) documents
-    those answers with this attribute, a mapping shaped like the `responses=` option.
+    A dependency that can answer for the route (a guard raising 401 or 403), or a
+    plugin's request step (a rate limit's 429), documents those answers with this
+    attribute, a mapping shaped like the `responses=` option.
     """
     found: list[Mapping[Any, Any]] = []
     calls = route.analysis.dependency_calls if route.analysis is not None else []
+    calls = [*calls, *getattr(route, "request_steps", ())]
     for call in calls:
         value = getattr(call, "__openapi_responses__", None)
         if isinstance(value, Mapping) and value:

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import ClassVar
 
+from pydantic import BaseModel
+
 from trivium.errors import ConfigurationError
 from trivium.errors import HTTPException
 from trivium.errors import WebSocketException
@@ -235,12 +237,25 @@ def _backend(store: Any, prefix: str) -> Backend:
     )
 
 
+class RateLimited(BaseModel):
+    """The body of a 429: which limit was spent."""
+
+    detail: str
+
+
 class RateLimitStep(RequestStep):
     """Check a route's limits before authentication; write the headers on the way out."""
 
     __slots__ = ("limits", "per_message", "plugin")
 
     order: ClassVar[int] = 150
+    __openapi_responses__: ClassVar[dict[int, dict[str, Any]]] = {
+        429: {
+            "model": RateLimited,
+            "description": "Too Many Requests: a rate limit of this route is spent; "
+            "`Retry-After` says when to try again",
+        }
+    }
 
     def __init__(
         self, plugin: RateLimits, limits: Sequence[RateLimit], per_message: Sequence[RateLimit]

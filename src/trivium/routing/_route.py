@@ -187,6 +187,7 @@ class Route(BaseRoute):
         "methods",
         "options",
         "plan",
+        "request_steps",
         "response_model",
         "serialize",
         "steps",
@@ -205,6 +206,8 @@ class Route(BaseRoute):
         self.options = options
         self.plan: Plan | None = None
         self.steps: list[Any] = []
+        self.request_steps: tuple[Any, ...] = ()
+        """The plugins' request steps compiled into the route (set by `compile()`)."""
         self._version = -1
         self.limits: Limits = DEFAULT_LIMITS
         self.analysis: Analysis | None = None
@@ -268,6 +271,7 @@ class Route(BaseRoute):
             options=self.plugin_options,
         )
         request_steps = app.request_steps(needs)
+        self.request_steps = tuple(request_steps)
         self._before = tuple(step.before for step in request_steps if step.runs_before())
         self._after = tuple(step.after for step in reversed(request_steps) if step.runs_after())
         options = self.options
