@@ -4,7 +4,9 @@ Names load on first use, so `import trivium.ai` stays cheap:
 
 - `Model`, `ModelNotLoadedError` (`trivium.ai.serving`): an app-scoped model run in a
   thread or process pool;
-- `batched`, `Batcher`, `BatchError` (`trivium.ai._batch`): dynamic micro-batching.
+- `batched`, `Batcher`, `BatchError` (`trivium.ai._batch`): dynamic micro-batching;
+- `MCP`, `McpTool`, `mcp`, `Prompt` (`trivium.ai._mcp*`): an MCP server of curated routes
+  (the `mcp` SDK is imported only when the server starts).
 """
 
 from __future__ import annotations
@@ -17,10 +19,24 @@ if TYPE_CHECKING:
     from trivium.ai._batch import Batcher
     from trivium.ai._batch import BatchError
     from trivium.ai._batch import batched
+    from trivium.ai._mcp import MCP
+    from trivium.ai._mcp import McpTool
+    from trivium.ai._mcp_marks import Prompt
+    from trivium.ai._mcp_marks import mcp
     from trivium.ai.serving import Model
     from trivium.ai.serving import ModelNotLoadedError
 
-__all__ = ["BatchError", "Batcher", "Model", "ModelNotLoadedError", "batched"]
+__all__ = [
+    "MCP",
+    "BatchError",
+    "Batcher",
+    "McpTool",
+    "Model",
+    "ModelNotLoadedError",
+    "Prompt",
+    "batched",
+    "mcp",
+]
 
 _LAZY = {
     "BatchError": "trivium.ai._batch",
@@ -28,6 +44,10 @@ _LAZY = {
     "batched": "trivium.ai._batch",
     "Model": "trivium.ai.serving",
     "ModelNotLoadedError": "trivium.ai.serving",
+    "MCP": "trivium.ai._mcp",
+    "McpTool": "trivium.ai._mcp",
+    "Prompt": "trivium.ai._mcp_marks",
+    "mcp": "trivium.ai._mcp_marks",
 }
 
 

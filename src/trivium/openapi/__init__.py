@@ -75,6 +75,7 @@ __all__ = [
     "get_swagger_ui_html",
     "get_swagger_ui_oauth2_redirect_html",
     "install",
+    "route_tools",
     "security_scheme",
     "security_schemes",
     "tool_schemas",
@@ -105,6 +106,17 @@ def tools(app: Any) -> list[Tool]:
     from trivium.openapi._tools import tools as build_tools
 
     return build_tools(app)
+
+
+def route_tools(app: Any, selected: Any, *, output: bool = False) -> list[Tool]:
+    """Return `Tool`s for chosen routes: `(route, settings, default name)` each (MCP).
+
+    Raises:
+        ConfigurationError: see `tools`.
+    """
+    from trivium.openapi._tools import route_tools as build_route_tools
+
+    return build_route_tools(app, list(selected), output=output)
 
 
 def tool_schemas(app: Any, format: str = "openai") -> list[dict[str, Any]]:

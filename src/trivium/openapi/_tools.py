@@ -35,7 +35,7 @@ from trivium.openapi._registry import title_for
 from trivium.params import ParamSource
 from trivium.routing import Route
 
-__all__ = ["TOOL_FORMATS", "Tool", "ToolArgument", "tool_schemas", "tools"]
+__all__ = ["TOOL_FORMATS", "Tool", "ToolArgument", "route_tools", "tool_schemas", "tools"]
 
 ToolFormat = Literal["openai", "anthropic", "mcp"]
 TOOL_FORMATS: tuple[str, ...] = ("openai", "anthropic", "mcp")
@@ -69,23 +69,34 @@ class Tool:
     """The JSON Schema (an object) of the arguments."""
     arguments: Mapping[str, ToolArgument]
     """Where each argument goes, by argument name."""
+    output_schema: dict[str, Any] | None = None
+    """The JSON Schema of the response model (`route_tools(..., output=True)` only)."""
 
 
 class _Draft:
     """One tool whose schemas wait for the shared registry to resolve."""
 
-    def __init__(self, route: Route, method: str, registry: SchemaRegistry) -> None:
+    def __init__(
+        self,
+        route: Route,
+        method: str,
+        registry: SchemaRegistry,
+        settings: Any = None,
+        default_name: str | None = None,
+    ) -> None:
 
-        settings = route.options.get("tool")
+        if settings is None:
+            settings = route.options.get("tool")
         overrides: Mapping[str, Any] = settings if isinstance(settings, Mapping) else {}
         self.route = route
         self.method = method
         self.registry = registry
-        self.name: str = overrides.get("name") or operation_id(route, method)
+        self.name: str = overrides.get("name") or default_name or operation_id(route, method)
         if not _NAME.match(self.name):
             raise ConfigurationError(
                 f"tool name {self.name!r} of {method} {route.path} must match "
-                "[a-zA-Z0-9_-]{1,64}; set tool={'name': ...} on the route",
+                "[a-zA-Z0-9_-]{1,64}; set a shorter name on the route (tool= or mcp= option "
+                "{'name': ...})",
                 "tool-name",
             )
         summary = route.options.get("summary") or title_for(route.name or "")
@@ -96,6 +107,7 @@ class _Draft:
         self.properties: dict[str, Any] = {}
         self.required: list[str] = []
         self.arguments: dict[str, ToolArgument] = {}
+        self.output: dict[str, Any] | None = None
         self._collect()
 
     def _add(
@@ -180,7 +192,15 @@ class _Draft:
         used = _referenced(self.properties, definitions)
         if used:
             schema["$defs"] = {name: definitions[name] for name in sorted(used)}
-        return Tool(self.name, self.description, self.method, self.path, schema, self.arguments)
+        output = None
+        if self.output is not None:
+            output = dict(self.output)
+            used = _referenced(output, definitions)
+            if used:
+                output["$defs"] = {name: definitions[name] for name in sorted(used)}
+        return Tool(
+            self.name, self.description, self.method, self.path, schema, self.arguments, output
+        )
 
 
 def _referenced(schema: Any, definitions: Mapping[str, Any]) -> set[str]:
@@ -236,6 +256,50 @@ def tools(app: Any) -> list[Tool]:
         seen.add(tool.name)
     if holders:
         holders[0].tools = tuple(result)
+    return result
+
+
+def route_tools(
+    app: Any,
+    selected: list[tuple[Route, Any, str | None]],
+    *,
+    output: bool = False,
+) -> list[Tool]:
+    """Return the tools of `selected` routes: `(route, settings, default name)` each.
+
+    `settings` is `True` or a mapping overriding `name` and `description`; a route with
+    several methods gets one tool per method, the default name suffixed with the method.
+    With `output`, each tool carries the JSON Schema of its response model (references
+    in its own `$defs`, so recursive models stay finite).
+
+    Raises:
+        ConfigurationError: as `tools`.
+    """
+    app.build()
+    registry = SchemaRegistry(ref_template=_DEFS_REF)
+    drafts: list[_Draft] = []
+    for route, settings, default_name in selected:
+        methods = [m for m in route.methods if m not in ("HEAD", "OPTIONS")] or route.methods
+        for method in methods:
+            name = default_name
+            if name is not None and len(methods) > 1:
+                name = f"{name}_{method.lower()}"
+            draft = _Draft(route, method, registry, settings, name)
+            model = route.response_model
+            if output and model is not None:
+                draft.output = registry.schema(model, "serialization")
+            drafts.append(draft)
+    definitions = registry.resolve()
+    result = [draft.finish(definitions) for draft in drafts]
+    seen: set[str] = set()
+    for tool in result:
+        if tool.name in seen:
+            raise ConfigurationError(
+                f"two tools are named {tool.name!r}; give one route another name "
+                "(mcp={'name': ...} or tool={'name': ...})",
+                "tool-name",
+            )
+        seen.add(tool.name)
     return result
 
 

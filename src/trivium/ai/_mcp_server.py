@@ -1,0 +1,287 @@
+"""The SDK's low-level `Server` wired to the MCP plugin's catalogue (imports `mcp`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from typing import Any
+from urllib.parse import urlencode
+
+import mcp_types as types
+from mcp.server.lowlevel.server import Server
+from mcp.shared.exceptions import MCPError
+
+from trivium.ai._mcp import FORBIDDEN
+from trivium.ai._mcp import UNAUTHENTICATED
+from trivium.ai._mcp_dispatch import Outcome
+from trivium.ai._mcp_dispatch import dispatch
+
+if TYPE_CHECKING:
+    from trivium.ai._mcp import MCP
+    from trivium.ai._mcp import McpTool
+    from trivium.app import App
+
+__all__ = ["build_server"]
+
+_CLIENT_ERROR = 400
+_SERVER_ERROR = 500
+
+
+def build_server(plugin: MCP, app: App) -> Server[Any]:  # noqa: C901 - one closure per handler
+    """Return the SDK server answering from `plugin`'s tools, resources and prompts."""
+
+    async def list_tools(
+        ctx: Any, params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        del ctx, params
+        return types.ListToolsResult(tools=[_definition(tool) for tool in plugin.visible()])
+
+    async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        tool = plugin.tools.get(params.name)
+        current = plugin.current()
+        if tool is None:
+            raise MCPError(types.INVALID_PARAMS, f"unknown tool {params.name!r}")
+        if params.name in current.refused:
+            raise MCPError(
+                FORBIDDEN, f"tool {params.name!r} refused: {current.refused[params.name]}"
+            )
+        try:
+            method, path, query, body, content_type = _request(tool, params.arguments or {})
+        except ValueError as exc:
+            return _error(str(exc))
+        sent = 0
+
+        async def progress(chunk: bytes) -> None:
+            nonlocal sent
+            sent += 1
+            await ctx.session.report_progress(float(sent), None, chunk.decode("utf-8", "replace"))
+
+        outcome = await dispatch(
+            app, current.caller, method, path, query, body, content_type, on_chunk=progress
+        )
+        return _result(tool, outcome)
+
+    async def list_resources(
+        ctx: Any, params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        del ctx, params
+        return types.ListResourcesResult(
+            resources=[
+                types.Resource(
+                    uri=r.uri, name=r.name, description=r.description, mime_type=r.mime_type
+                )
+                for r in plugin.resources
+                if not r.template
+            ]
+        )
+
+    async def list_templates(
+        ctx: Any, params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        del ctx, params
+        return types.ListResourceTemplatesResult(
+            resource_templates=[
+                types.ResourceTemplate(
+                    uri_template=r.uri,
+                    name=r.name,
+                    description=r.description,
+                    mime_type=r.mime_type,
+                )
+                for r in plugin.resources
+                if r.template
+            ]
+        )
+
+    async def read_resource(
+        ctx: Any, params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        del ctx
+        uri = str(params.uri)
+        for resource in plugin.resources:
+            found = resource.pattern.match(uri)
+            if found is None:
+                continue
+            path = resource.route.path
+            for key, value in found.groupdict().items():
+                path = _fill(path, key, value)
+            outcome = await dispatch(app, plugin.current().caller, "GET", path)
+            _raise_refusal(outcome, f"resource {uri!r}")
+            if outcome.status >= _CLIENT_ERROR:
+                raise MCPError(types.INVALID_PARAMS, f"resource {uri!r}: {_detail(outcome)}")
+            mime = (outcome.header("content-type") or resource.mime_type or "").split(";")[0]
+            return types.ReadResourceResult(
+                contents=[
+                    types.TextResourceContents(
+                        uri=uri, mime_type=mime or None, text=outcome.body.decode("utf-8")
+                    )
+                ]
+            )
+        raise MCPError(types.INVALID_PARAMS, f"unknown resource {uri!r}")
+
+    async def list_prompts(
+        ctx: Any, params: types.PaginatedRequestParams | None
+    ) -> types.ListPromptsResult:
+        del ctx, params
+        return types.ListPromptsResult(
+            prompts=[
+                types.Prompt(
+                    name=p.name,
+                    description=p.description,
+                    arguments=[
+                        types.PromptArgument(name=name, required=required)
+                        for name, required in p.arguments.items()
+                    ],
+                )
+                for p in plugin.prompts.values()
+            ]
+        )
+
+    async def get_prompt(ctx: Any, params: types.GetPromptRequestParams) -> types.GetPromptResult:
+        del ctx
+        prompt = plugin.prompts.get(params.name)
+        if prompt is None:
+            raise MCPError(types.INVALID_PARAMS, f"unknown prompt {params.name!r}")
+        try:
+            text = await prompt.render(params.arguments or {})
+        except ValueError as exc:
+            raise MCPError(types.INVALID_PARAMS, str(exc)) from None
+        return types.GetPromptResult(
+            description=prompt.description,
+            messages=[
+                types.PromptMessage(role="user", content=types.TextContent(type="text", text=text))
+            ],
+        )
+
+    handlers: dict[str, Any] = {"on_list_tools": list_tools, "on_call_tool": call_tool}
+    if plugin.resources:
+        handlers.update(
+            on_list_resources=list_resources,
+            on_list_resource_templates=list_templates,
+            on_read_resource=read_resource,
+        )
+    if plugin.prompts:
+        handlers.update(on_list_prompts=list_prompts, on_get_prompt=get_prompt)
+    name = plugin.name or str(getattr(app, "title", "") or "trivium")
+    return Server(name, version=plugin.version, instructions=plugin.instructions, **handlers)
+
+
+def _definition(entry: McpTool) -> types.Tool:
+    tool = entry.tool
+    return types.Tool(
+        name=tool.name,
+        title=entry.title,
+        description=tool.description or None,
+        input_schema=tool.input_schema,
+        output_schema=tool.output_schema,
+    )
+
+
+def _fill(path: str, key: str, value: str) -> str:
+    start = path.find("{" + key)
+    end = path.find("}", start)
+    return path[:start] + value + path[end + 1 :]
+
+
+def _request(
+    entry: McpTool, arguments: Mapping[str, Any]
+) -> tuple[str, str, list[tuple[str, str]], bytes | None, str | None]:
+    """Turn tool arguments into the route's request (method, path, query, body).
+
+    Raises:
+        ValueError: an unknown argument or a missing path argument.
+    """
+    tool = entry.tool
+    path = entry.route.path
+    query: list[tuple[str, str]] = []
+    body: Any = None
+    fields: dict[str, Any] = {}
+    form: list[tuple[str, str]] = []
+    unknown = sorted(set(arguments) - set(tool.arguments))
+    if unknown:
+        raise ValueError(
+            f"tool {tool.name!r} takes no argument(s) {', '.join(unknown)}; "
+            f"it takes {', '.join(tool.arguments) or 'none'}"
+        )
+    for name, where in tool.arguments.items():
+        if name not in arguments:
+            if where.location == "path":
+                raise ValueError(f"tool {tool.name!r} needs the argument {name!r}")
+            continue
+        value = arguments[name]
+        if where.location == "path":
+            path = _fill(path, where.name, str(value))
+        elif where.location == "query":
+            values = value if isinstance(value, list) else [value]
+            query.extend((where.name, _scalar(v)) for v in values)
+        elif where.location == "body":
+            body = value
+        elif where.location == "body_field":
+            fields[where.name] = value
+        else:
+            values = value if isinstance(value, list) else [value]
+            form.extend((where.name, _scalar(v)) for v in values)
+    if form:
+        return (
+            tool.method,
+            path,
+            query,
+            urlencode(form).encode(),
+            "application/x-www-form-urlencoded",
+        )
+    if fields:
+        body = fields
+    payload = json.dumps(body).encode() if body is not None else None
+    return tool.method, path, query, payload, "application/json" if payload else None
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _detail(outcome: Outcome) -> str:
+    try:
+        data = json.loads(outcome.body)
+    except ValueError:
+        return outcome.body.decode("utf-8", "replace") or f"HTTP {outcome.status}"
+    detail = data.get("detail", data) if isinstance(data, dict) else data
+    return detail if isinstance(detail, str) else json.dumps(detail)
+
+
+def _raise_refusal(outcome: Outcome, what: str) -> None:
+    if outcome.status == 401:
+        raise MCPError(UNAUTHENTICATED, f"{what} refused: {_detail(outcome)}")
+    if outcome.status == 403:
+        raise MCPError(FORBIDDEN, f"{what} refused: {_detail(outcome)}")
+
+
+def _error(message: str) -> types.CallToolResult:
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=message)], is_error=True
+    )
+
+
+def _result(entry: McpTool, outcome: Outcome) -> types.CallToolResult:
+    _raise_refusal(outcome, f"tool {entry.tool.name!r}")
+    if outcome.status >= _SERVER_ERROR:
+        return _error(f"tool {entry.tool.name!r} failed (HTTP {outcome.status})")
+    if outcome.status >= _CLIENT_ERROR:
+        return _error(f"HTTP {outcome.status}: {_detail(outcome)}")
+    text = outcome.body.decode("utf-8", "replace")
+    structured: Any = None
+    if entry.tool.output_schema is not None and text:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        else:
+            structured = {"result": data} if entry.wrapped_output else data
+            if not isinstance(structured, dict):
+                structured = None
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=text)], structured_content=structured
+    )
