@@ -24,6 +24,7 @@ import anyio
 
 from examples.demo import accounts
 from examples.demo import admin
+from examples.demo import assistant
 from examples.demo import pages
 from examples.demo.api import todo_api
 from examples.demo.config import DATABASE_URL
@@ -39,6 +40,7 @@ from trivium import Query
 from trivium import Request
 from trivium import Router
 from trivium import WebSocket
+from trivium.ai import MCP
 from trivium.audit import Audit
 from trivium.auth import Auth
 from trivium.channels import Channels
@@ -64,6 +66,11 @@ async def prepare(app: App) -> AsyncIterator[dict[str, Any]]:
         await accounts.ensure_demo_user(session)
     yield {}
 
+
+ASSISTANT_INSTRUCTIONS = (
+    "You manage the user's to-do list: list, add and complete to-dos. Ask before "
+    "completing a to-do the user did not name."
+)
 
 NEEDS_LOGIN: dict[int | str, dict[str, Any]] = {401: {"description": "Writing needs a login"}}
 
@@ -103,6 +110,9 @@ def create_app(database_url: str = DATABASE_URL) -> App:
     app.include_router(
         todo_api(db), responses=NEEDS_LOGIN, rate_limit=RateLimit("120/minute", key=by_user)
     )
+    # The to-do assistant: three curated tools for MCP clients at /mcp (API-token auth).
+    app.install(MCP(name="to-do assistant", instructions=ASSISTANT_INSTRUCTIONS))
+    app.include_router(assistant.router)
     app.include_router(pages.router)
     app.include_router(accounts.router)
     app.include_router(router)

@@ -450,3 +450,44 @@ def test_api_writes_are_in_the_audit_trail_shown_by_the_admin(client: TestClient
     assert "Audit me" in history.text
     assert "Audited" in history.text
     assert DEMO_EMAIL in history.text  # the actor: the logged-in demo user
+
+
+# --8<-- [start:assistant]
+def test_the_assistant_offers_three_tools_to_an_mcp_client_with_an_api_token(
+    tmp_path: Path,
+) -> None:
+    import anyio
+    from mcp.shared.exceptions import MCPError
+    from tests.ai.mcpkit import mcp_client
+
+    app = create_app(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
+    with TestClient(app) as client:
+        log_in(client)
+        csrf = {"x-csrf-token": client.get("/auth/csrf").json()["csrf_token"]}
+        key = client.post("/auth/tokens", json={"name": "agent"}, headers=csrf).json()["token"]
+
+    async def go() -> None:
+        async with mcp_client(app, headers={"Authorization": f"Token {key}"}) as mcp:
+            names = sorted(tool.name for tool in (await mcp.list_tools()).tools)
+            assert names == ["add_todo", "complete_todo", "list_todos"]
+            added = await mcp.call_tool("add_todo", {"title": "Buy milk", "priority": "high"})
+            assert added.structured_content is not None
+            todo_id = added.structured_content["id"]
+            done = await mcp.call_tool("complete_todo", {"todo_id": todo_id})
+            assert done.structured_content is not None
+            assert done.structured_content["done"] is True
+            listed = await mcp.call_tool("list_todos", {"done": True})
+            assert listed.structured_content is not None
+            assert [t["title"] for t in listed.structured_content["result"]] == ["Buy milk"]
+            other = await mcp.call_tool("complete_todo", {"todo_id": 999})
+            assert other.is_error
+        async with mcp_client(app) as anonymous:
+            assert (await anonymous.list_tools()).tools == []
+            with pytest.raises(MCPError, match="refused") as refused:
+                await anonymous.call_tool("list_todos", {})
+            assert refused.value.code == -32001  # not authenticated
+
+    anyio.run(go)
+
+
+# --8<-- [end:assistant]

@@ -88,7 +88,8 @@ class _Call:
     """What the current MCP HTTP request's tool calls run with."""
 
     caller: Caller
-    refused: Mapping[str, str]
+    refused: Mapping[str, tuple[int, str]]
+    """Tools the caller's identity may not use: the guard's status (401/403) and why."""
 
 
 _CALL: contextvars.ContextVar[_Call] = contextvars.ContextVar("trivium_mcp_call")
@@ -351,7 +352,8 @@ class MCP(Plugin):
         if self.require_auth and not seen["authenticated"]:
             await self._challenge(scope, send, None, None)
             return
-        token = _CALL.set(_Call(caller, seen["refused"]))
+        refused = {name: (status, why) for name, (status, why) in seen["refused"].items()}
+        token = _CALL.set(_Call(caller, refused))
         try:
             await manager.handle_request(scope, receive, send)
         finally:
@@ -402,13 +404,13 @@ class MCP(Plugin):
         if request.scope.get(_PROBE_KEY) is not self:
             raise HTTPException(404, "Not Found")
         user = request.scope.get("user")
-        refused: dict[str, str] = {}
+        refused: dict[str, list[Any]] = {}
         for name, tool in self.tools.items():
             for guard in tool.guards:
                 try:
                     await guard(request)
                 except HTTPException as exc:
-                    refused[name] = str(exc.detail)
+                    refused[name] = [exc.status_code, str(exc.detail)]
                     break
         return {
             "authenticated": bool(getattr(user, "is_authenticated", False)),

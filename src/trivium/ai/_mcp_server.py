@@ -43,9 +43,9 @@ def build_server(plugin: MCP, app: App) -> Server[Any]:  # noqa: C901 - one clos
         if tool is None:
             raise MCPError(types.INVALID_PARAMS, f"unknown tool {params.name!r}")
         if params.name in current.refused:
-            raise MCPError(
-                FORBIDDEN, f"tool {params.name!r} refused: {current.refused[params.name]}"
-            )
+            status, why = current.refused[params.name]
+            code = UNAUTHENTICATED if status == 401 else FORBIDDEN
+            raise MCPError(code, f"tool {params.name!r} refused: {why}")
         try:
             method, path, query, body, content_type = _request(tool, params.arguments or {})
         except ValueError as exc:
