@@ -12,9 +12,9 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Annotated
 
+from bench.apps.trivium.db import Fortune
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bench.apps.trivium.db import Fortune
 from trivium import App
 from trivium import Request
 from trivium.cache import Cache

@@ -21,10 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -36,45 +33,9 @@ from shutil import which
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def started(command: list[str], ready_path: str, env: dict[str, str]) -> Iterator[tuple[str, int]]:
-    """Run `command` (with `{port}` filled in) until the block ends; yield its URL and pid."""
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 - our interpreter and arguments
-        [part.format(port=port) for part in command],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(url + ready_path, timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"{command[:4]} did not start")
-            time.sleep(0.2)
-        yield url, process.pid
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
+from harness.process import serving  # noqa: E402 - bench/ on the path first
 
 
 def _descendants(pid: int) -> list[int]:
@@ -195,23 +156,19 @@ def main() -> None:
     parser.add_argument("--probes", type=int, default=500)
     parser.add_argument("--seconds", type=int, default=5, help="each wrk window")
     args = parser.parse_args()
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
-        "BENCH_SLOW_SECONDS": "60",
-    }
+    env = {"BENCH_SLOW_SECONDS": "60"}
     trivium = [sys.executable, "-m", "trivium.cli", "run", "bench.interop.app:app"]
     result: dict[str, object] = {}
-    with started([*trivium, "--port", "{port}"], "/livez", env) as (url, pid):
+    with serving([*trivium, "--port", "{port}"], "/livez", env) as (url, pid):
         result["upload"] = upload(url, pid, args.upload_mb)
         result["livez_alone"] = probe(url, args.probes)
         result[f"livez_with_{args.streams}_slow_legacy_streams"] = with_slow_streams(
             url, args.streams, args.probes
         )
-    with started([*trivium, "--port", "{port}"], "/livez", env) as (url, _):
+    with serving([*trivium, "--port", "{port}"], "/livez", env) as (url, _):
         result["mounted_flask_hello_rps"] = wrk(url + "/legacy/hello", args.seconds)
     granian = [sys.executable, "-m", "granian", "--interface", "wsgi", "--port", "{port}"]
-    with started([*granian, "bench.interop.app:legacy"], "/hello", env) as (url, _):
+    with serving([*granian, "bench.interop.app:legacy"], "/hello", env) as (url, _):
         result["flask_alone_granian_wsgi_rps"] = wrk(url + "/hello", args.seconds)
     print(json.dumps(result, indent=2))  # noqa: T201 - the report
 

@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,53 +25,21 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from harness.load import parse_wrk  # noqa: E402 - bench/ on the path first
+from harness.process import serving  # noqa: E402
 from harness.server import memory  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
 def server(store: str | None, cpu: str) -> Iterator[tuple[str, int]]:
     """Run the benchmark app on one worker; yield its URL and process id."""
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "BENCH_RATELIMIT_STORE": store or ""}
     command = [sys.executable, "-m", "trivium.cli", "run", "bench.ratelimit.app:app"]
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        ["taskset", "-c", cpu, *command, "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(url + "/plain", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit("the benchmark server did not start")
-            time.sleep(0.1)
-        yield url, process.pid
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+    env = {"BENCH_RATELIMIT_STORE": store or ""}
+    with serving([*command, "--port", "{port}"], "/plain", env, cpu=cpu) as running:
+        yield running
 
 
 def wrk(url: str, seconds: int, cpu: str, connections: int) -> dict[str, float]:

@@ -1,0 +1,87 @@
+"""One server process for the standalone benchmarks (bench/cache, interop, ratelimit...).
+
+`serving(command, ready)` starts `command` (its `{port}` filled with a free port) in a
+process group of its own, waits until `GET ready` answers 200, yields the URL and the
+process id, and stops the whole group at the end (SIGINT, then SIGKILL), whatever
+happens. `wrk(url, ...)` runs wrk once and returns its parsed `LoadResult`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+from harness.load import LoadResult
+from harness.load import parse_wrk
+from harness.server import free_port
+from harness.server import pin
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def serving(
+    command: Sequence[str],
+    ready: str,
+    env: Mapping[str, str] | None = None,
+    cpu: str | None = None,
+    timeout: float = 30,
+) -> Iterator[tuple[str, int]]:
+    """Run `command` until the block ends; yield its URL and pid once `ready` answers 200."""
+    port = free_port()
+    environment = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}", **(env or {})}
+    process = subprocess.Popen(  # noqa: S603 - our interpreter and arguments
+        pin(cpu, [part.format(port=port) for part in command]),
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(url + ready, timeout=2).status_code == 200:
+                    break
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit(f"{' '.join(command[:5])} did not start")
+            time.sleep(0.1)
+        yield url, process.pid
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+
+def wrk(
+    url: str,
+    seconds: int,
+    *,
+    connections: int = 32,
+    threads: int = 1,
+    script: str | None = None,
+    cpu: str | None = None,
+) -> LoadResult:
+    """Run wrk once against `url` and return what it measured."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script is not None:
+        command += ["-s", script]
+    done = subprocess.run(  # noqa: S603 - wrk with our arguments
+        pin(cpu, [*command, url]), capture_output=True, text=True, timeout=seconds + 30, check=True
+    )
+    return parse_wrk(done.stdout)
