@@ -287,3 +287,22 @@ def test_resource_routes_must_answer_get() -> None:
 
     with pytest.raises(ConfigurationError, match="does not answer GET"):
         app.plugin(MCP).catalogue(app)
+
+
+def test_a_crashing_tool_is_an_error_result_without_internals() -> None:
+    app = App()
+    app.install(MCP())
+
+    @app.get("/boom", mcp=True)
+    async def boom() -> int:
+        """Always fails."""
+        raise RuntimeError("secret internals")
+
+    async def go() -> None:
+        async with mcp_client(app) as client:
+            result = await client.call_tool("boom", {})
+            assert result.is_error
+            text = result.content[0].text  # type: ignore[union-attr]
+            assert text == "tool 'boom' failed (HTTP 500)"
+
+    run(go)

@@ -8,6 +8,7 @@ validation, guards and serialization all run exactly as for a request from the n
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -19,6 +20,8 @@ from urllib.parse import urlencode
 import anyio
 
 __all__ = ["Caller", "Outcome", "dispatch"]
+
+_log = logging.getLogger("trivium.ai.mcp")
 
 # Headers of the MCP request that are not the inner request's: the transport's own
 # (content negotiation, MCP session/version) and cookies (an MCP client authenticates
@@ -148,5 +151,9 @@ async def dispatch(  # noqa: PLR0913 - one request's parts
                 if on_chunk is not None and message.get("more_body", False):
                     await on_chunk(chunk)
 
-    await app(scope, receive, send)
+    try:
+        await app(scope, receive, send)
+    except Exception:  # noqa: BLE001 - the app answered 500, re-raised for the server to log
+        _log.exception("MCP call of %s %s failed", method, path)
+        outcome.status = max(outcome.status, 500)
     return outcome
