@@ -306,3 +306,56 @@ def test_a_crashing_tool_is_an_error_result_without_internals() -> None:
             assert text == "tool 'boom' failed (HTTP 500)"
 
     run(go)
+
+
+def test_resource_templates_and_function_prompts() -> None:
+    app = App()
+
+    async def plan(task: str, minutes: int = 30) -> str:
+        """Plan a task."""
+        return f"Spend {minutes} minutes on {task}."
+
+    app.install(MCP(prompts=[Prompt("plan", plan)]))
+
+    @app.get("/notes/{note_id:int}")
+    @mcp.resource(uri="notes://{note_id}", mime_type="text/plain")
+    async def note(note_id: int) -> str:
+        """One note."""
+        if note_id != 1:
+            raise HTTPException(404, "no such note")
+        return "remember the milk"
+
+    async def go() -> None:
+        async with mcp_client(app) as client:
+            templates = (await client.list_resource_templates()).resource_templates
+            assert [t.uri_template for t in templates] == ["notes://{note_id}"]
+            read = await client.read_resource("notes://1")
+            assert read.contents[0].text == '"remember the milk"'  # type: ignore[union-attr]
+            with pytest.raises(MCPError, match="no such note"):
+                await client.read_resource("notes://2")
+            with pytest.raises(MCPError, match="unknown resource"):
+                await client.read_resource("other://1")
+            prompts = (await client.list_prompts()).prompts
+            assert prompts[0].description == "Plan a task."
+            arguments = prompts[0].arguments or []
+            assert [(a.name, a.required) for a in arguments] == [("task", True), ("minutes", False)]
+            got = await client.get_prompt("plan", {"task": "taxes"})
+            assert got.messages[0].content.text == "Spend 30 minutes on taxes."  # type: ignore[union-attr]
+
+    run(go)
+
+
+def test_a_bad_tool_name_stops_the_app_at_start_up() -> None:
+    app = App()
+    app.install(MCP())
+
+    @app.get("/a", mcp={"name": "has spaces"})
+    async def a() -> int:
+        return 1
+
+    async def go() -> None:
+        with pytest.raises(ConfigurationError, match="must match"):
+            async with mcp_client(app):
+                pass
+
+    run(go)
