@@ -312,25 +312,12 @@ class Auth(Plugin):
             self.session_store = sessions[0].store
         if not app.plugins_of(CSRF):
             app.install(CSRF())
-        self._set_up_user_cache()
+        # Users' rows are cached per process only when every process can be told of changes.
+        self.users.cache = UserCache.for_store(
+            self.session_store, self.config.user_cache_seconds, self.user_model.__table__.name
+        )
         refuse_untrusted_links(app, self.site_url)
         refuse_weak_hasher(app.production)
-
-    def _set_up_user_cache(self) -> None:
-        """Cache users' rows per process when every process can be told of changes."""
-        from trivium.stores import MemoryStore
-        from trivium.stores import RedisStore
-
-        store = self.session_store
-        self.users.cache = None
-        if not self.config.user_cache_seconds or not isinstance(store, MemoryStore | RedisStore):
-            return
-        table = self.user_model.__table__.name
-        prefix = store.prefix if isinstance(store, RedisStore) else "trivium:"
-        cache = UserCache(self.config.user_cache_seconds, table, f"{prefix}auth:users")
-        if isinstance(store, RedisStore):
-            cache.publish_with(store.client)
-        self.users.cache = cache
 
     def lifespan(self, app: App) -> contextlib.AbstractAsyncContextManager[None] | None:
         """Listen for other processes' user changes; close the stores `from_settings` made."""
@@ -342,12 +329,8 @@ class Auth(Plugin):
     @contextlib.asynccontextmanager
     async def _serving(self) -> AsyncIterator[None]:
         try:
-            if self.users.cache is None:
+            async with self.users.serving():
                 yield None
-            else:
-                self.users.watch()  # writes made before any user was read are seen too
-                async with self.users.cache.listening():
-                    yield None
         finally:
             for store in self._owned_stores:
                 await store.close()

@@ -16,7 +16,9 @@ the user model, so handlers may still `session.add(request.user)` to change it.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -85,6 +87,16 @@ class UserReader:
             self._engine = self.db.engine
             self.cache.clear()
             self.cache.watch(self._engine)
+
+    @contextlib.asynccontextmanager
+    async def serving(self) -> AsyncIterator[None]:
+        """While the app serves: watch for writes and listen for other processes' clears."""
+        if self.cache is None:
+            yield
+            return
+        self.watch()  # writes made before any user was read are seen too
+        async with self.cache.listening():
+            yield
 
     async def get(self, user_id: Any) -> Any:
         """Return the detached user with this primary key, or `None`."""

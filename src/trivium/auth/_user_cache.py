@@ -58,6 +58,24 @@ class UserCache:
         self._client: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
+    @classmethod
+    def for_store(cls, store: Any, seconds: float, table: str) -> UserCache | None:
+        """Return a cache for sessions kept in `store`, or `None` when it can't be kept right.
+
+        Memory sessions mean one process; Redis sessions can tell every process of a
+        change. Sessions elsewhere (the database) leave no way to, so no cache.
+        """
+        from trivium.stores import MemoryStore
+        from trivium.stores import RedisStore
+
+        if not seconds or not isinstance(store, MemoryStore | RedisStore):
+            return None
+        prefix = store.prefix if isinstance(store, RedisStore) else "trivium:"
+        cache = cls(seconds, table, f"{prefix}auth:users")
+        if isinstance(store, RedisStore):
+            cache.publish_with(store.client)
+        return cache
+
     def get(self, user_id: Any) -> Any:
         """Return the cached row of `user_id`, or `None`."""
         entry = self.rows.get(user_id)
