@@ -6,15 +6,19 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from trivium import App
 from trivium import Request
 from trivium import Router
+from trivium.background import BackgroundTask
 from trivium.errors import ConfigurationError
 from trivium.http import Response
 from trivium.plugins import Plugin
 from trivium.plugins import RequestStep
 from trivium.plugins import RouteNeeds
+from trivium.responses import JSONResponse
+from trivium.responses import StreamingResponse
 from trivium.testing import TestClient
 
 
@@ -108,3 +112,48 @@ def test_a_misspelt_route_option_is_still_refused_at_once() -> None:
     app = App()
     with pytest.raises(TypeError, match="did you mean 'cache'"):
         app.get("/x", cahce=1)  # type: ignore[call-arg]
+
+
+class Item(BaseModel):
+    name: str
+
+
+def test_routes_with_steps_read_parameters_stream_and_run_background_work() -> None:
+    # Plain handlers with request steps take a shorter path on RSGI: every kind of
+    # answer must still pass through the steps.
+    done: list[str] = []
+    app = App(plugins=[Stamper()])
+
+    @app.post("/items/{item_id}", plugin_options={"stamp": 1}, max_body_size=64)
+    async def create(item_id: int, item: Item, q: str = "") -> dict[str, Any]:
+        return {"id": item_id, "name": item.name, "q": q}
+
+    @app.get("/stream", plugin_options={"stamp": 2})
+    async def stream() -> StreamingResponse:
+        async def chunks() -> Any:
+            yield b"one,"
+            yield b"two"
+
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    @app.get("/later", plugin_options={"stamp": 3})
+    async def later() -> JSONResponse:
+        return JSONResponse({"ok": True}, background=BackgroundTask(done.append, "ran"))
+
+    with TestClient(app) as client:
+        created = client.post("/items/7?q=x", json={"name": "kettle"})
+        invalid = client.post("/items/seven", json={"name": "kettle"})
+        too_big = client.post("/items/7", json={"name": "k" * 100})
+        streamed = client.get("/stream")
+        later_answer = client.get("/later")
+    assert created.json() == {"id": 7, "name": "kettle", "q": "x"}
+    assert created.headers["x-stamp"] == "1"
+    assert invalid.status_code == 422
+    assert invalid.headers["x-stamp"] == "1"
+    assert too_big.status_code == 413
+    assert too_big.headers["x-stamp"] == "1"
+    assert streamed.text == "one,two"
+    assert streamed.headers["x-stamp"] == "2"
+    assert later_answer.json() == {"ok": True}
+    assert later_answer.headers["x-stamp"] == "3"
+    assert done == ["ran"]

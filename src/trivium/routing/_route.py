@@ -298,10 +298,9 @@ class Route(BaseRoute):
         self.limits = limits
         # A plain async handler is awaited directly, request steps or not.
         self._direct = _direct_call(analysis) if limits.timeout is None else None
-        # Served from the RSGI scope alone: no steps, no parameters or none that need a form.
-        self._rsgi_direct = (
-            self._direct is not None and not request_steps and self.plan.body_mode != "form"
-        )
+        # Served on RSGI without `handle`: a plain handler whose parameters need no form
+        # (with request steps, through a `Request`; without, from the RSGI scope alone).
+        self._rsgi_direct = self._direct is not None and self.plan.body_mode != "form"
         self._version = app.dependency_overrides.version
 
     async def _run_with_timeout(self, request: Request, ctx: RequestContext, seconds: float) -> Any:
@@ -328,6 +327,9 @@ class Route(BaseRoute):
         if not self._rsgi_direct or self._version != app.dependency_overrides.version:
             await self._continue_rsgi(rsgi, protocol, app, path_params, None)
             return
+        if self._before or self._after:
+            await self._serve_rsgi_stepped(rsgi, protocol, app, path_params)
+            return
         try:
             if direct:
                 if self.plan.body_mode and not self._body_fits(rsgi):  # type: ignore[union-attr]
@@ -346,6 +348,41 @@ class Route(BaseRoute):
                 send_finalized(protocol, outcome, rsgi.method == "HEAD", app)
                 return
         await self._continue_rsgi(rsgi, protocol, app, path_params, outcome)
+
+    async def _serve_rsgi_stepped(
+        self, rsgi: Any, protocol: Any, app: App, path_params: dict[str, Any] | None
+    ) -> None:
+        """Serve a plain handler with request steps: `handle`'s path, minus what it can't need.
+
+        The steps get a `Request` on a lazily completed scope; anything unusual (an error,
+        a streamed response, background work) continues on `handle` with that request.
+        """
+        scope, receive, send = lazy_connection(rsgi, protocol, app)
+        if path_params:
+            scope["path_params"] = path_params
+        request = Request(scope, receive, send, limits=self.limits)
+        try:
+            for step in self._before:
+                await step(request)
+            direct = self._direct
+            if direct:
+                values = await self.plan.extract(request)  # type: ignore[union-attr]
+                result = await self.endpoint(**_arguments(direct, values))
+            else:
+                result = await self.endpoint()
+            response = self.serialize(result, _NO_CONTEXT)
+        except Exception as exc:  # noqa: BLE001 - answered by `handle`, steps included
+            await self.handle(scope, receive, send, app, exc, request)
+            return
+        if response.background is not None or type(response).__call__ is not Response.__call__:
+            await self.handle(scope, receive, send, app, response, request)
+            return
+        for after in self._after:
+            try:
+                await after(request, response)
+            except Exception as exc:  # noqa: BLE001 - answered like a handler's error
+                response, _ = await app.error_response(request, exc)
+        send_finalized(protocol, response, rsgi.method == "HEAD", app)
 
     def _body_fits(self, rsgi: Any) -> bool:
         declared = rsgi.headers.get("content-length")
@@ -367,23 +404,27 @@ class Route(BaseRoute):
             scope["path_params"] = path_params
         await self.handle(scope, receive, send, app, outcome)
 
-    async def handle(  # noqa: C901 - the hot path, kept in one frame
-        self, scope: Scope, receive: Receive, send: Send, app: App, outcome: Any = None
+    async def handle(  # noqa: C901, PLR0913 - the hot path, kept in one frame
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        app: App,
+        outcome: Any = None,
+        request: Request | None = None,
     ) -> None:
         """Serve one request.
 
         `outcome` is what `serve_rsgi` already got from the handler (a response or
-        the exception it raised); the handler is then not called again.
+        the exception it raised); the handler and the `before` steps are then not run
+        again, and `request` is the one they saw.
         """
         if self._version != app.dependency_overrides.version:
             self.compile(app)
         direct = self._direct
         # A handler without parameters or steps never reads the request: built only on error.
-        request = (
-            None
-            if direct == () and not (self._before or self._after)
-            else Request(scope, receive, send, limits=self.limits)
-        )
+        if request is None and (direct != () or self._before or self._after):
+            request = Request(scope, receive, send, limits=self.limits)
         # A plain async handler with only request parameters needs no dependency context.
         ctx = _NO_CONTEXT if direct is not None else RequestContext(request, app.app_scope)
         error: Exception | None = None
