@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import Protocol
 
+from trivium.ratelimit._channel import channel_for
 from trivium.ratelimit._limit import Decision
 from trivium.ratelimit._limit import RateLimit
 from trivium.ratelimit._limit import Usage
@@ -160,7 +161,7 @@ class RedisBackend:
     of one each, never waits on the loop, and counts exactly as one call per request.
     """
 
-    __slots__ = ("_flusher", "_pending", "_sha", "client", "errors", "prefix")
+    __slots__ = ("_channel", "_flusher", "_pending", "_sha", "client", "errors", "prefix")
 
     def __init__(self, client: Redis, prefix: str) -> None:
         from redis.exceptions import ConnectionError as RedisConnectionError
@@ -172,6 +173,7 @@ class RedisBackend:
         """Put before every key."""
         self._sha = hashlib.sha1(_SCRIPT.encode(), usedforsecurity=False).hexdigest()
         self._pending: dict[tuple[Any, ...], _Group] = {}
+        self._channel = channel_for(client)
         self._flusher: asyncio.Task[None] | None = None
         self.errors: tuple[type[BaseException], ...] = (
             RedisConnectionError,
@@ -225,6 +227,14 @@ class RedisBackend:
         return replies
 
     async def _pipeline(self, batch: list[tuple[tuple[Any, ...], _Group]]) -> list[Any]:
+        if self._channel is not None:
+            commands = [
+                ("EVALSHA", self._sha, len(limits), *args)
+                if len(futures) == 1
+                else ("EVALSHA", self._sha, len(limits), *args, len(futures))
+                for args, (limits, futures) in batch
+            ]
+            return [_reply(reply) for reply in await self._channel.execute(commands)]
         async with self.client.pipeline(transaction=False) as pipe:
             for args, (limits, futures) in batch:
                 if len(futures) == 1:
@@ -233,10 +243,26 @@ class RedisBackend:
                     pipe.evalsha(self._sha, len(limits), *args, len(futures))
             return list(await pipe.execute(raise_on_error=False))
 
+    def close(self) -> None:
+        """Close the channel's connection (the client's pool is its owner's to close)."""
+        if self._channel is not None:
+            self._channel.close()
+
     async def reset(self, keys: Sequence[str]) -> None:
         """Forget the given keys."""
         if keys:
             await self.client.delete(*(self.prefix + key for key in keys))
+
+
+def _reply(reply: Any) -> Any:
+    """A channel's reply as redis-py would give it (errors as its exception classes)."""
+    if not isinstance(reply, Exception):
+        return reply
+    from redis.exceptions import NoScriptError
+    from redis.exceptions import ResponseError
+
+    text = str(reply)
+    return NoScriptError(text) if text.startswith("NOSCRIPT") else ResponseError(text)
 
 
 def _settle(

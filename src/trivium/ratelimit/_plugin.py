@@ -132,9 +132,9 @@ class RateLimits(Plugin):
         return (cls(self, connection, per_message),)
 
     def lifespan(self, app: App) -> AbstractAsyncContextManager[None] | None:
-        """Close the store at shutdown when it was given as a URL."""
+        """Close the store's connections at shutdown (the client too when given as a URL)."""
         del app
-        if not isinstance(self.store, str):
+        if isinstance(self.backend, MemoryBackend):
             return None
         return self._closing()
 
@@ -143,7 +143,9 @@ class RateLimits(Plugin):
         try:
             yield
         finally:
-            await self.backend.client.aclose()  # type: ignore[attr-defined]
+            self.backend.close()  # type: ignore[attr-defined]
+            if isinstance(self.store, str):
+                await self.backend.client.aclose()  # type: ignore[attr-defined]
 
     async def check(
         self, connection: HTTPConnection, limits: Sequence[RateLimit]
