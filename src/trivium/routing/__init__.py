@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from trivium.routing._dispatch import NoMatchFound
+from trivium.routing._options import RouteOptions
 from trivium.routing._route import BaseRoute
 from trivium.routing._route import Route
-from trivium.routing._route import RouteOptions
 from trivium.routing._router import Router
 from trivium.routing._router import merge_options
 from trivium.routing._stream import is_generator_handler

@@ -27,10 +27,10 @@ from trivium.errors import ConfigurationError
 from trivium.http._limits import Limits
 from trivium.http._response import Response
 from trivium.params._markers import Param
+from trivium.routing._options import RouteOptions
+from trivium.routing._options import check_route_options
 from trivium.routing._route import BaseRoute
 from trivium.routing._route import Route
-from trivium.routing._route import RouteOptions
-from trivium.routing._route import check_route_options
 from trivium.routing._ws_route import Mount
 from trivium.routing._ws_route import WebSocketRoute
 from trivium.types import ASGIApp
