@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -35,16 +36,20 @@ def serving(
     env: Mapping[str, str] | None = None,
     cpu: str | None = None,
     timeout: float = 30,
+    output: Any = subprocess.DEVNULL,
 ) -> Iterator[tuple[str, int]]:
-    """Run `command` until the block ends; yield its URL and pid once `ready` answers 200."""
+    """Run `command` until the block ends; yield its URL and pid once `ready` answers 200.
+
+    The server's standard output and error go to `output` (a file, say), else nowhere.
+    """
     port = free_port()
     environment = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}", **(env or {})}
     process = subprocess.Popen(  # noqa: S603 - our interpreter and arguments
         pin(cpu, [part.format(port=port) for part in command]),
         cwd=ROOT,
         env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=output,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"

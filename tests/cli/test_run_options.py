@@ -97,10 +97,15 @@ def test_metrics_add_up_every_worker(tmp_path: Path) -> None:
         for _ in range(30):
             pids.add(httpx.get(f"{url}/").json()["pid"])  # a new connection each time
         assert len(pids) == 2, log.read_text()
-        for _ in range(3):  # whichever worker answers the scrape, the sum is the same
-            text = httpx.get(f"{url}/metrics").text
-            line = 'trivium_requests_total{method="GET",route="/",status="200"} 30.0'
-            assert line in text, text
+        # Each worker hands its counts over once a second: within that, whichever worker
+        # answers the scrape, the sum is every worker's.
+        line = 'trivium_requests_total{method="GET",route="/",status="200"} 30.0'
+        deadline = time.monotonic() + 5
+        while line not in (text := httpx.get(f"{url}/metrics").text):
+            assert time.monotonic() < deadline, text
+            time.sleep(0.2)
+        for _ in range(3):
+            assert line in httpx.get(f"{url}/metrics").text
 
 
 @pytest.mark.live

@@ -153,6 +153,41 @@ def test_metrics_count_and_time_requests_by_route_template_and_status() -> None:
     assert set(_samples(text, "trivium_requests_in_flight").values()) == {0.0}
 
 
+@pytest.mark.anyio
+async def test_metrics_show_requests_in_flight_and_bucket_their_durations() -> None:
+    import anyio
+
+    from trivium.testing import AsyncTestClient
+
+    app = App(plugins=[Observability(metrics=True)])
+    entered, release = anyio.Event(), anyio.Event()
+
+    @app.get("/slow")
+    async def slow() -> str:
+        entered.set()
+        await release.wait()
+        return "done"
+
+    async with AsyncTestClient(app) as client, anyio.create_task_group() as group:
+        group.start_soon(client.get, "/slow")
+        await entered.wait()
+        during = (await client.get("/metrics")).text
+        await anyio.sleep(0.03)  # the request then lasts more than 25 ms
+        release.set()
+    async with AsyncTestClient(app) as client:
+        after = (await client.get("/metrics")).text
+    slow_route = '{method="GET",route="/slow"}'
+    assert _samples(during, "trivium_requests_in_flight")[slow_route] == 1.0
+    assert _samples(after, "trivium_requests_in_flight")[slow_route] == 0.0
+    buckets = _samples(after, "trivium_request_duration_seconds_bucket")
+    labels = 'method="GET",route="/slow",status="200"'
+    took = _samples(after, "trivium_request_duration_seconds_sum")[f"{{{labels}}}"]
+    assert took > 0.025
+    for bound in ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "+Inf"):
+        expected = 1.0 if bound == "+Inf" or took <= float(bound) else 0.0
+        assert buckets[f'{{le="{bound}",{labels}}}'] == expected, bound
+
+
 def test_metrics_route_is_off_unless_asked_for() -> None:
     with TestClient(make_app()) as client:
         assert client.get("/metrics").status_code == 404

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from trivium.app import App
+    from trivium.http import Request
     from trivium.routing import BaseRoute
     from trivium.types import ASGIApp
 
@@ -112,8 +113,15 @@ class MigratedRoute(Route):
         """Serve through `handle`: the decision needs the ASGI connection."""
         await self._continue_rsgi(rsgi, protocol, app, path_params, None)
 
-    async def handle(
-        self, scope: Scope, receive: Receive, send: Send, app: App, outcome: Any = None
+    async def handle(  # noqa: PLR0913 - Route.handle's signature
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        app: App,
+        outcome: Any = None,
+        request: Request | None = None,
+        started: list[Any] | None = None,
     ) -> None:
         """Answer from trivium's handler, the legacy app, or both (shadow)."""
         switch = self.switch
@@ -124,7 +132,7 @@ class MigratedRoute(Route):
             if not switch.to_trivium(scope):
                 await switch.legacy.handle(scope, receive, send, app.policy)
                 return
-        await super().handle(scope, receive, send, app, outcome)
+        await super().handle(scope, receive, send, app, outcome, request, started)
 
     async def _trivium(self, scope: Scope, receive: Receive, send: Send, app: App) -> None:
         await super().handle(scope, receive, send, app)

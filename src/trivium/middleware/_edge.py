@@ -84,15 +84,20 @@ class EdgePolicy:
 
     def finalize(self, response: Response) -> Response:
         """Add the default headers that `response` doesn't set itself."""
+        if self.default_headers:
+            self.with_defaults(response.raw_headers)
+        return response
+
+    def with_defaults(self, raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """Add to `raw` (and return it) the default headers it doesn't have."""
         defaults = self.default_headers
         if defaults:
-            raw = response.raw_headers
             if self.default_names.isdisjoint(map(_first, raw)):
                 raw.extend(defaults)  # the usual case, checked without a Python-level loop
             else:
                 present = {name for name, _ in raw}
                 raw.extend(pair for pair in defaults if pair[0] not in present)
-        return response
+        return raw
 
     def add_defaults(self, message: Message) -> None:
         """Add the missing default headers to an ASGI `http.response.start` message."""

@@ -6,15 +6,23 @@ set (`trivium run` sets it for the workers it starts), prometheus-client keeps e
 value in a memory-mapped file per process, and `/metrics` adds them all up. Without it
 (a single process, tests) the values live in a registry of this app.
 
-Per request the cost is one precomputed child per route and method for the in-flight
-gauge, and one per route, method and status (cached after the first response of that
-status) for the counter and the histogram: no label look-up by string.
+Per request the cost is a few additions to plain numbers of the route's own: a request
+count, a sum of durations and a histogram bucket per status, and the in-flight count.
+They reach prometheus-client's values (locked, and in files when several workers share
+them) in one batch: whenever metrics are read from this process, and once a second
+while serving with several workers, so another worker's scrape sees this one's
+requests at most a second late. Taking prometheus-client's lock and writing its file
+on every request cost more than the request itself (see bench/observability).
 """
 
 from __future__ import annotations
 
+import asyncio
+import bisect
+import contextlib
 import functools
 import os
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -29,21 +37,48 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 """The environment variable naming prometheus-client's folder of per-process files."""
 
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+FLUSH_SECONDS = 1.0
+"""How often a worker of several hands its counts to the shared files."""
 
 
 class RouteMetrics:
-    """The metric children of one route and method, built once at start-up."""
+    """The counts of one route and method, kept in plain numbers between flushes."""
 
-    __slots__ = ("_by_status", "_metrics", "in_flight", "labels")
+    __slots__ = ("_by_status", "_gauge", "_metrics", "_pending", "active", "labels")
 
     def __init__(self, metrics: Metrics, route: str, method: str) -> None:
         self._metrics = metrics
         self.labels = (route, method)
-        self.in_flight: Any = metrics.in_flight.labels(route, method)
+        self.active = 0
+        """Requests of this route being served now."""
+        self._gauge: Any = metrics.in_flight.labels(route, method)
         self._by_status: dict[int, tuple[Any, Any]] = {}
+        # status -> [count, seconds, count per bucket (the last one: above them all)]
+        self._pending: dict[int, list[Any]] = {}
 
     def observe(self, status: int, seconds: float) -> None:
         """Count one finished request of `status` that took `seconds`."""
+        entry = self._pending.get(status)
+        if entry is None:
+            entry = self._pending[status] = [0, 0.0, [0] * (len(_BUCKETS) + 1)]
+        entry[0] += 1
+        entry[1] += seconds
+        entry[2][bisect.bisect_left(_BUCKETS, seconds)] += 1
+
+    def flush(self) -> None:
+        """Add the counts since the last flush to prometheus-client's values."""
+        self._gauge.set(self.active)
+        pending, self._pending = self._pending, {}
+        for status, (count, seconds, buckets) in pending.items():
+            counter, histogram = self._children(status)
+            counter.inc(count)
+            # The histogram's own values: `observe()` one at a time is what we avoid.
+            histogram._sum.inc(seconds)
+            for value, added in zip(histogram._buckets, buckets, strict=True):
+                if added:
+                    value.inc(added)
+
+    def _children(self, status: int) -> tuple[Any, Any]:
         children = self._by_status.get(status)
         if children is None:
             route, method = self.labels
@@ -53,8 +88,21 @@ class RouteMetrics:
                 self._metrics.latency.labels(route, method, code),
             )
             self._by_status[status] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        return children
+
+
+class _Flushing:
+    """A collector that yields nothing: reading the registry flushes the counts first."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def collect(self) -> list[Any]:
+        self.metrics.flush()
+        return []
 
 
 class Metrics:
@@ -70,6 +118,9 @@ class Metrics:
         self.registry = prometheus_client.CollectorRegistry(auto_describe=True)
         """The registry the metrics are created in (per app)."""
         registry = self.registry
+        self._routes: list[RouteMetrics] = []
+        # First, so that whoever reads the registry sees the counts up to now.
+        registry.register(_Flushing(self))
         self.requests = prometheus_client.Counter(
             f"{namespace}_requests",
             "HTTP requests answered, by route template, method and status.",
@@ -101,8 +152,33 @@ class Metrics:
         self._pools: set[int] = set()
 
     def route(self, route: str, method: str) -> RouteMetrics:
-        """Return the children of `route` (its template) and `method`."""
-        return RouteMetrics(self, route, method)
+        """Return the counts of `route` (its template) and `method`."""
+        found = RouteMetrics(self, route, method)
+        self._routes.append(found)
+        return found
+
+    def flush(self) -> None:
+        """Hand every route's counts since the last flush to prometheus-client."""
+        for route in self._routes:
+            route.flush()
+
+    @contextlib.asynccontextmanager
+    async def flushing(self) -> AsyncIterator[None]:
+        """Flush once a second while the block runs (several workers), and at its end."""
+        task = asyncio.create_task(self._flush_often()) if self.multiprocess else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            self.flush()
+
+    async def _flush_often(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            self.flush()
 
     def exposition(self) -> tuple[bytes, str]:
         """Return the text exposition of every metric and its content type."""
@@ -111,6 +187,7 @@ class Metrics:
 
         registry = self.registry
         if self.multiprocess:
+            self.flush()  # this worker's counts, up to now; the others' are a second old at most
             registry = prometheus_client.CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return prometheus_client.generate_latest(registry), prometheus_client.CONTENT_TYPE_LATEST

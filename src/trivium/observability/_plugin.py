@@ -14,6 +14,7 @@ import logging
 import random
 import re
 import time
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from contextvars import ContextVar
@@ -29,6 +30,7 @@ from trivium.observability._health import readiness_checks
 from trivium.observability._health import run_checks
 from trivium.observability._metrics import Metrics
 from trivium.observability._metrics import RouteMetrics
+from trivium.plugins import Observer
 from trivium.plugins import Plugin
 from trivium.plugins import RequestStep
 from trivium.plugins import RouteNeeds
@@ -136,20 +138,39 @@ class Observability(Plugin):
             self._own.add(self._metrics)
         return [router]
 
+    @property
+    def watches_only(self) -> bool:
+        """Whether routes need only an observer: no access log, traces or proxy addresses.
+
+        Those read the request (its path, its client) and so take a request step.
+        """
+        return not (self.access_log or self.tracer is not None or self.trusted)
+
     def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
         """One step per route and method set (none for the plugin's own routes)."""
         if route.websocket or route.endpoint in self._own:
             return ()
+        if self.watches_only and not route.fallback:
+            return ()  # an observer does it, cheaper (`observers`)
         template = "<unmatched>" if route.fallback else route.path
+        return (ObservabilityStep(self, template, self._children(route, template)),)
+
+    def observers(self, route: RouteNeeds) -> Sequence[Observer]:
+        """The request ID and metrics of a route, when that is all there is to do."""
+        if not self.watches_only or route.endpoint in self._own or route.fallback:
+            return ()
+        return (RequestObserver(self, self._children(route, route.path)),)
+
+    def _children(self, route: RouteNeeds, template: str) -> RouteMetrics | None:
         method = "|".join(route.methods) or "ANY"
-        children = self.metrics.route(template, method) if self.metrics is not None else None
-        return (ObservabilityStep(self, template, children),)
+        return self.metrics.route(template, method) if self.metrics is not None else None
 
     def lifespan(self, app: App) -> Any:
-        """Attach the database-pool gauge when the app starts."""
-        if self.metrics is not None:
-            self.metrics.watch_pools(app)
-        return None
+        """Attach the database-pool gauge and hand counts to the metrics while serving."""
+        if self.metrics is None:
+            return None
+        self.metrics.watch_pools(app)
+        return self.metrics.flushing()
 
     async def _livez(self) -> dict[str, str]:
         return {"status": "ok"}
@@ -186,6 +207,46 @@ class Observability(Plugin):
         return any(address in network for network in self.trusted)
 
 
+class RequestObserver(Observer):
+    """The per-route observer: request ID (bound to log records, echoed) and metrics."""
+
+    __slots__ = ("children", "header", "header_bytes")
+
+    def __init__(self, plugin: Observability, children: RouteMetrics | None) -> None:
+        self.header = plugin.header
+        self.header_bytes = plugin.header_bytes
+        self.children = children
+
+    def start(self, header: Callable[[str], str | None]) -> Any:
+        """Bind the request's ID (the incoming one when well-formed) and start the clock."""
+        incoming = header(self.header)
+        if incoming and _ID.fullmatch(incoming):
+            request_id = incoming
+        else:  # unique, not secret: Python's generator, reseeded in each forked worker
+            request_id = f"{random.getrandbits(128):032x}"
+        bind_request_id(request_id)
+        children = self.children
+        if children is None:
+            return request_id, 0.0
+        children.active += 1
+        return request_id, time.perf_counter()
+
+    def finish(self, started: Any, response: Response) -> None:
+        """Echo the ID; count and time the request."""
+        request_id, began = started
+        raw = response.raw_headers
+        name = self.header_bytes
+        for key, _ in raw:
+            if key == name:
+                break
+        else:
+            raw.append((name, request_id.encode("latin-1")))
+        children = self.children
+        if children is not None:
+            children.active -= 1
+            children.observe(response.status_code, time.perf_counter() - began)
+
+
 class ObservabilityStep(RequestStep):
     """The per-route step: request ID, client address, timing, metrics, span and access log."""
 
@@ -213,7 +274,7 @@ class ObservabilityStep(RequestStep):
         if self.timed:
             _started.set(time.perf_counter())
         if self.children is not None:
-            self.children.in_flight.inc()
+            self.children.active += 1
         if plugin.tracer is not None:
             span = plugin.tracer.start_span(f"{connection.scope.get('method', '')} {self.template}")
             span.set_attribute("http.route", self.template)
@@ -226,14 +287,18 @@ class ObservabilityStep(RequestStep):
         if response is not None and request_id is not None:
             raw = response.raw_headers
             name = self.plugin.header_bytes
-            if all(key != name for key, _ in raw):
+            for key, _ in raw:
+                if key == name:
+                    break
+            else:
                 raw.append((name, request_id.encode("latin-1")))
         if not self.timed:
             return
         elapsed = time.perf_counter() - _started.get()
-        if self.children is not None:
-            self.children.in_flight.dec()
-            self.children.observe(status, elapsed)
+        children = self.children
+        if children is not None:
+            children.active -= 1
+            children.observe(status, elapsed)
         span = _span.get()
         if span is not None:
             span.set_attribute("http.response.status_code", status)

@@ -12,6 +12,7 @@ from typing import Any
 from typing import TypeVar
 
 from trivium.errors import ConfigurationError
+from trivium.plugins._plugin import Observer
 from trivium.plugins._plugin import Plugin
 from trivium.plugins._plugin import RequestStep
 from trivium.plugins._plugin import RouteNeeds
@@ -111,6 +112,10 @@ class PluginHost:
         steps = [step for plugin in self._plugins for step in plugin.request_steps(needs)]
         steps.sort(key=lambda step: step.order)
         return steps
+
+    def observers(self, needs: RouteNeeds) -> list[Observer]:
+        """Return the observers the plugins give a route with `needs`, in plugin order."""
+        return [observer for plugin in self._plugins for observer in plugin.observers(needs)]
 
     def _check_route_options(self, needs: RouteNeeds) -> None:
         claimed = {name for plugin in self._plugins for name in plugin.route_options}

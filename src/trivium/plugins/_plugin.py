@@ -119,6 +119,27 @@ class RequestStep:
         return cls.after is not RequestStep.after
 
 
+class Observer:
+    """Watches a route's requests without taking part in them: IDs, timing, counting.
+
+    Cheaper than a `RequestStep`: no `Request` is built for it and nothing is awaited.
+    `start` runs first, with a reader of the request's headers (`header("x-request-id")`
+    gives the value or `None`); `finish` runs last, once the response exists (error
+    responses included) and just before it is sent, and may add headers to
+    `response.raw_headers`. An observer can't refuse a request or read its body: that
+    is what steps are for. Observers run on ASGI and RSGI alike, in plugin order.
+    """
+
+    __slots__ = ()
+
+    def start(self, header: Callable[[str], str | None]) -> Any:
+        """Begin watching a request; return what `finish` needs (a start time, say)."""
+        del header
+
+    def finish(self, started: Any, response: Response) -> None:
+        """See the response off; `started` is what `start` returned."""
+
+
 class Plugin:
     """Base class of plugins: override the hooks you need; the others contribute nothing.
 
@@ -162,6 +183,11 @@ class Plugin:
 
     def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
         """Return the steps `route` needs (called once per route at build time)."""
+        del route
+        return ()
+
+    def observers(self, route: RouteNeeds) -> Sequence[Observer]:
+        """Return the observers of `route`'s requests (once per HTTP route, at build time)."""
         del route
         return ()
 

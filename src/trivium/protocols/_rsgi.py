@@ -200,24 +200,30 @@ def http_scope(rsgi: Any, kind: str, state: dict[str, Any] | None) -> Scope:
 
 def rsgi_receive(protocol: Any) -> Callable[[], Awaitable[Message]]:
     """Return an ASGI `receive` that streams the RSGI request body."""
-    chunks: Any = None
-    done = False
+    return _Receiver(protocol)
 
-    async def receive() -> Message:
-        nonlocal chunks, done
-        if done:
-            await protocol.client_disconnect()
+
+class _Receiver:
+    # An object rather than a closure: made for every request, called by few.
+    __slots__ = ("chunks", "done", "protocol")
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+        self.chunks: Any = None
+        self.done = False
+
+    async def __call__(self) -> Message:
+        if self.done:
+            await self.protocol.client_disconnect()
             return {"type": "http.disconnect"}
-        if chunks is None:
-            chunks = protocol.__aiter__()
+        if self.chunks is None:
+            self.chunks = self.protocol.__aiter__()
         try:
-            chunk = await chunks.__anext__()
+            chunk = await self.chunks.__anext__()
         except StopAsyncIteration:
-            done = True
+            self.done = True
             return {"type": "http.request", "body": b"", "more_body": False}
         return {"type": "http.request", "body": bytes(chunk), "more_body": True}
-
-    return receive
 
 
 # Most header pairs repeat from response to response (content types, small lengths,
@@ -255,40 +261,50 @@ def _bytes_headers(items: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
 
 def rsgi_send(protocol: Any, head_only: bool) -> Callable[[Message], Awaitable[None]]:
     """Return an ASGI `send` that writes through the RSGI protocol."""
-    status = 200
-    headers: list[tuple[str, str]] = []
-    transport: Any = None
-    finished = False
+    return _Sender(protocol, head_only)
 
-    async def send(message: Message) -> None:
-        nonlocal status, headers, transport, finished
+
+class _Sender:
+    __slots__ = ("finished", "head_only", "headers", "protocol", "status", "transport")
+
+    def __init__(self, protocol: Any, head_only: bool) -> None:
+        self.protocol = protocol
+        self.head_only = head_only
+        self.status = 200
+        self.headers: list[tuple[str, str]] = []
+        self.transport: Any = None
+        self.finished = False
+
+    async def __call__(self, message: Message) -> None:
         kind = message["type"]
         if kind == "http.response.start":
-            status = message["status"]
-            headers = _str_headers(message.get("headers", []))
-        elif kind == "http.response.body" and not finished:
-            body = message.get("body", b"")
-            more = message.get("more_body", False)
-            if transport is None:
-                if not more:
-                    finished = True
-                    if head_only or not body:
-                        protocol.response_empty(status, headers)
-                    else:
-                        protocol.response_bytes(status, headers, bytes(body))
-                    return
-                transport = protocol.response_stream(status, headers)
-            if body and not head_only:
-                await transport.send_bytes(bytes(body))
-            if not more:
-                finished = True
-                # Granian ends the stream when the transport is freed: drop our reference.
-                transport = None
-        elif kind == "http.response.pathsend" and not finished:
-            finished = True
-            protocol.response_file(status, headers, message["path"])
+            self.status = message["status"]
+            self.headers = _str_headers(message.get("headers", []))
+        elif kind == "http.response.body" and not self.finished:
+            await self._body(message)
+        elif kind == "http.response.pathsend" and not self.finished:
+            self.finished = True
+            self.protocol.response_file(self.status, self.headers, message["path"])
 
-    return send
+    async def _body(self, message: Message) -> None:
+        body = message.get("body", b"")
+        more = message.get("more_body", False)
+        head_only = self.head_only
+        if self.transport is None:
+            if not more:
+                self.finished = True
+                if head_only or not body:
+                    self.protocol.response_empty(self.status, self.headers)
+                else:
+                    self.protocol.response_bytes(self.status, self.headers, bytes(body))
+                return
+            self.transport = self.protocol.response_stream(self.status, self.headers)
+        if body and not head_only:
+            await self.transport.send_bytes(bytes(body))
+        if not more:
+            self.finished = True
+            # Granian ends the stream when the transport is freed: drop our reference.
+            self.transport = None
 
 
 # Whole header lists repeat too (same handler, same body length): one tuple hash and one
@@ -296,19 +312,33 @@ def rsgi_send(protocol: Any, head_only: bool) -> Callable[[Message], Awaitable[N
 _LISTS_LIMIT = 256  # bounded: lists with per-response values (cookies) never repeat
 
 
-def send_finalized(protocol: Any, response: Any, head_only: bool, app: Any) -> None:
+def send_finalized(
+    protocol: Any, response: Any, head_only: bool, app: Any, fixed: int | None = None
+) -> None:
     """Add the app's default headers to a rendered response and write it in one call.
 
     The final list depends only on the response's own headers, so it is converted once
-    per distinct list (kept per app, as apps differ in their default headers).
+    per distinct list (kept per app, as apps differ in their default headers). `fixed`
+    says how many leading pairs were there before the request steps' `after` ran: the
+    pairs those add (a request ID, rate limit counts) differ from request to request,
+    so they are converted on their own and the cache keeps serving the rest.
     """
     cache: dict[tuple[tuple[bytes, bytes], ...], list[tuple[str, str]]] = app._rsgi_headers
-    key = tuple(response.raw_headers)
+    raw = response.raw_headers
+    policy = app.policy
+    tail = None
+    if fixed is not None and fixed < len(raw):
+        tail = raw[fixed:]
+        if not policy.default_names.isdisjoint([name for name, _ in tail]):
+            tail = None  # a step set a default header itself: the whole list decides
+    key = tuple(raw) if tail is None else tuple(raw[:fixed])
     headers = cache.get(key)
     if headers is None:
-        headers = _str_headers(app.policy.finalize(response).raw_headers)
+        headers = _str_headers(policy.with_defaults(list(key)))
         if len(cache) < _LISTS_LIMIT:
             cache[key] = headers
+    if tail is not None:
+        headers = headers + [(k.decode("latin-1"), v.decode("latin-1")) for k, v in tail]
     if head_only or not response.body:
         protocol.response_empty(response.status_code, headers)
     else:
