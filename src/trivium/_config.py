@@ -101,16 +101,20 @@ class HTTPConfig:
 
     Args:
         root_path: the path prefix a proxy strips before the app sees the request; set
-            on every request's scope and listed as the first OpenAPI server.
+            on every request's scope (`request.scope["root_path"]`) and listed as the
+            first OpenAPI server (a trailing `/` is dropped).
         redirect_slashes: redirect `/path/` to `/path` (and back) when only the other
             form exists.
         slash_redirect_status: the status of those redirects (`308`; FastAPI's `307`).
         slash_redirect_absolute: whether their `Location` is an absolute URL.
         strict_content_type: refuse a JSON body sent without a `Content-Type` header
-            (415); `False` parses it as JSON, as older FastAPI versions did.
+            (415); `False` parses it as JSON, as older FastAPI versions did, and reads
+            a body of another type sent to a form endpoint as an empty form (422 for
+            the missing fields, as FastAPI).
         security_headers: headers added to every response that doesn't set them itself:
-            `True` for `DEFAULT_SECURITY_HEADERS`, a mapping for your own set, `False`
-            for none.
+            `True` for `DEFAULT_SECURITY_HEADERS` (nosniff, frame denial, referrer and
+            opener policies), a mapping for your own set, `False` for none. HSTS and CSP
+            need a decision about your site: see `SecurityHeadersMiddleware`.
         limits: the default request limits (body, uploads, JSON depth, forms, timeout).
         thread_pool_size: how many sync handlers and dependencies may run at once.
         json_errors_as_validation: answer malformed JSON with a 422 validation error
