@@ -158,9 +158,10 @@ def from_keywords(cls: type[C], keywords: Mapping[str, Any]) -> C:
 
 
 def merge(given: C | None, keywords: C) -> C:
-    """Return `given` (or the defaults) with the fields `keywords` changes from the defaults.
+    """Return group `given` with the fields that `keywords` changes from the defaults.
 
-    `keywords` is the group built from `App`'s keyword arguments.
+    `keywords` is the group built from `App`'s keyword arguments; it is the answer when
+    no group was given.
 
     Raises:
         ConfigurationError: a field is set both ways, to two values
