@@ -8,6 +8,7 @@ import trivium
 
 PUBLIC_MODULES = [
     "trivium",
+    "trivium.app",
     "trivium.http",
     "trivium.routing",
     "trivium.params",

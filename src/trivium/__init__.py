@@ -11,6 +11,8 @@ from typing import Any
 
 from trivium import status
 from trivium.app import App
+from trivium.app import DocsConfig
+from trivium.app import HTTPConfig
 from trivium.background import BackgroundTasks
 from trivium.di import Depends
 from trivium.errors import HTTPException
@@ -40,8 +42,10 @@ __all__ = [
     "Body",
     "Cookie",
     "Depends",
+    "DocsConfig",
     "File",
     "Form",
+    "HTTPConfig",
     "HTTPException",
     "Header",
     "Path",

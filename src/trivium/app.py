@@ -9,7 +9,6 @@ per-request path is: match in the trie, then the route's own compiled `handle`.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 import importlib
 import inspect
@@ -26,6 +25,12 @@ from typing import TypeVar
 
 import anyio
 
+from trivium._config import DocsConfig
+from trivium._config import HTTPConfig
+from trivium._config import OptionAttributes
+from trivium._config import from_keywords
+from trivium._config import merge
+from trivium._config import with_body_limit
 from trivium.di._depends import Depends
 from trivium.di._overrides import DependencyOverrides
 from trivium.di._solver import AppScope
@@ -63,7 +68,14 @@ if TYPE_CHECKING:
     from trivium.protocols import ServerOptions
     from trivium.routing._dispatch import Dispatcher
 
-__all__ = ["DEFAULT_SECURITY_HEADERS", "PRODUCTION_ENV", "App", "DependencyOverrides"]
+__all__ = [
+    "DEFAULT_SECURITY_HEADERS",
+    "PRODUCTION_ENV",
+    "App",
+    "DependencyOverrides",
+    "DocsConfig",
+    "HTTPConfig",
+]
 
 PRODUCTION_ENV = "TRIVIUM_ENV"
 """The environment variable that, set to `production`, puts apps in production mode."""
@@ -80,14 +92,26 @@ logger = logging.getLogger("trivium.error")
 E = TypeVar("E", bound=Callable[..., Any])
 
 
-class App(PluginHost, Router):
+class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limits`: a Setting here, an optional default on routers
     """A trivium application: an ASGI 3 callable with routes, middleware and a lifespan.
+
+    The options keep FastAPI's keyword names; each belongs to one frozen group, given
+    whole or filled by its keywords (setting one option both ways, to two values, is
+    refused: `app-docs-config`, `app-http-config`):
+
+    - `docs=DocsConfig(...)`: `title`, `version`, `description`, `summary`, `contact`,
+      `license_info`, `terms_of_service`, `openapi_url`, `docs_url`, `redoc_url`,
+      `servers`, `openapi_tags`, `swagger_ui_parameters`, `separate_input_output_schemas`;
+    - `http=HTTPConfig(...)`: `root_path` (`openapi_prefix` is FastAPI's old name for
+      it), `redirect_slashes`, `strict_content_type`, `security_headers`, `limits`
+      (`max_body_size` is FastAPI's spelling of `Limits.max_body_size`; two values are
+      refused: `app-body-limit`) and `thread_pool_size`.
+
+    Each option is also an attribute (`app.title`, `app.root_path`) that reads its group
+    (`app.docs_config`, `app.http_config`) and, assigned before start-up, replaces it.
 
     Args:
         debug: show tracebacks in 500 responses (never in production).
-        title: the API title (OpenAPI).
-        version: the API version (OpenAPI).
-        description: the API description (OpenAPI).
         lifespan: `lifespan(app)` returning an async context manager, run around serving;
             a mapping it yields becomes the per-request `request.state` seed.
         on_startup: callables run at start-up, before `lifespan`.
@@ -95,43 +119,14 @@ class App(PluginHost, Router):
         dependencies: dependencies run before every handler.
         middleware: `Middleware(cls, **options)` items, first is outermost.
         exception_handlers: handlers by exception class or status code.
-        redirect_slashes: redirect `/path/` to `/path` (and back) with 308 when only the
-            other form exists.
-        max_body_size: the default largest request body, in bytes (10 MiB): the same
-            setting as `Limits.max_body_size`, spelled as FastAPI users expect; giving
-            both with different values is refused (`app-body-limit`).
-        limits: the default request limits (body, uploads, JSON depth, forms, timeout).
-        thread_pool_size: how many sync handlers and dependencies may run at once.
         routes: routes to start with.
-        openapi_url: where the OpenAPI document is served (`None` disables it and the
-            docs pages).
-        docs_url: where Swagger UI is served (`None` disables it).
-        redoc_url: where ReDoc is served (`None` disables it).
-        servers: the OpenAPI `servers` list.
-        openapi_tags: OpenAPI tag descriptions, in display order.
-        security_headers: headers added to every response that doesn't set them itself:
-            `True` for `DEFAULT_SECURITY_HEADERS` (nosniff, frame denial, referrer and
-            opener policies), a mapping for your own set, `False` for none. HSTS and CSP
-            need a decision about your site: see `SecurityHeadersMiddleware`.
-        root_path: the path prefix a proxy strips before the app sees the request; set
-            on every request's scope (`request.scope["root_path"]`) and listed as the
-            first OpenAPI server. `openapi_prefix` is FastAPI's old name for it.
         default_response_class: the response class of routes that don't name one.
         responses: extra OpenAPI responses documented on every route.
         generate_unique_id_function: builds the operationId of routes that don't set
             one (`lambda route: f"{route.tags[0]}-{route.name}"`).
-        summary: the API summary (OpenAPI `info.summary`).
-        contact: the OpenAPI `info.contact` object (`name`, `url`, `email`).
-        license_info: the OpenAPI `info.license` object (`name`, `identifier` or `url`).
-        terms_of_service: the OpenAPI `info.termsOfService` URL.
-        swagger_ui_parameters: options passed to `SwaggerUIBundle(...)` on the docs page.
-        separate_input_output_schemas: document a model whose input and output schemas
-            differ as two schemas (`Item-Input`, `Item-Output`); `False` documents one.
-        strict_content_type: refuse a JSON body sent without a `Content-Type` header
-            (415); `False` parses it as JSON, as older FastAPI versions did, and reads
-            a body of another type sent to a form endpoint as an empty form (422 for
-            the missing fields, as FastAPI).
         plugins: plugins to install (`app.install(plugin)` for each, in order).
+        docs: the documentation options (see `DocsConfig`).
+        http: the request-handling options (see `HTTPConfig`).
     """
 
     is_root = True
@@ -173,34 +168,38 @@ class App(PluginHost, Router):
         separate_input_output_schemas: bool = True,
         strict_content_type: bool = True,
         plugins: Sequence[Plugin] | None = None,
+        docs: DocsConfig | None = None,
+        http: HTTPConfig | None = None,
     ) -> None:
+        keywords = dict(locals())  # the arguments: each option keyword fills its group's field
+        keywords.update(root_path=root_path or openapi_prefix, limits=limits or Limits())
+        self.docs_config = merge(docs, from_keywords(DocsConfig, keywords))
+        """The documentation options (`app.title`, `app.docs_url`... read it)."""
+        http_config = merge(http, from_keywords(HTTPConfig, keywords))
+        self.http_config = with_body_limit(http_config, max_body_size)
+        """The request-handling options (`app.root_path`, `app.limits`... read it)."""
         super().__init__(
             lifespan=lifespan,
             responses=responses,
+            limits=self.http_config.limits,
             default_response_class=default_response_class,
             generate_unique_id_function=generate_unique_id_function,
         )
-        self.root_path = (root_path or openapi_prefix).rstrip("/")
-        """The prefix set as every request's `root_path` (empty: the server's)."""
-        info = {"summary": summary, "contact": contact, "license": license_info}
-        info["termsOfService"] = terms_of_service
-        self.openapi_info: dict[str, Any] = {k: v for k, v in info.items() if v is not None}
-        """Extra fields of the OpenAPI `info` object."""
-        self.swagger_ui_parameters: dict[str, Any] = dict(swagger_ui_parameters or {})
-        """Options passed to `SwaggerUIBundle(...)` on the docs page."""
-        self.separate_input_output_schemas = separate_input_output_schemas
-        self.strict_content_type = strict_content_type
-        self.json_errors_as_validation = False
-        """Answer malformed JSON with a 422 validation error (FastAPI's choice) instead of 400."""
-        self.strict_path_params = True
-        """Refuse at start-up a route whose path parameter no handler parameter takes
-        (FastAPI would read a misnamed one from the query string)."""
-        self.slash_redirect: tuple[int, bool] = (308, False)
-        """The status of trailing-slash redirects and whether their URL is absolute."""
-        self.plain_server_errors = False
-        """Answer unexpected errors `Internal Server Error` in plain text (Starlette's body)."""
-        self.websocket_disconnect_escapes = False
-        """Let a `WebSocketDisconnect` a handler does not catch leave the app (Starlette's way)."""
+        self._init_state(debug, dependencies, middleware, exception_handlers)
+        self.on_startup = list(on_startup or [])
+        self.on_shutdown = list(on_shutdown or [])
+        self.routes.extend(routes or [])
+        self._init_plugins()
+        for plugin in plugins or ():
+            self.install(plugin)
+
+    def _init_state(
+        self,
+        debug: bool,
+        dependencies: Sequence[Depends] | None,
+        middleware: Sequence[Middleware] | None,
+        exception_handlers: Mapping[Any, ExceptionHandler] | None,
+    ) -> None:
         # Unlike a plain router, app-wide dependencies are applied at compile time so
         # that they also cover routes added later and included routers.
         self.dependencies = []
@@ -209,31 +208,10 @@ class App(PluginHost, Router):
         self.environment: str | None = None
         """The deployment environment the app's settings name (`trivium.conf.Settings`
         sets it); `None`: the `TRIVIUM_ENV` environment variable decides."""
-        self.title = title
-        self.version = version
-        self.description = description
-        self.on_startup = list(on_startup or [])
-        self.on_shutdown = list(on_shutdown or [])
         self.user_middleware: list[Middleware] = list(middleware or [])
         self.exception_handlers: dict[Any, ExceptionHandler] = dict(exception_handlers or {})
-        self.redirect_slashes = redirect_slashes
-        limits = limits or Limits()
-        if max_body_size != DEFAULT_MAX_BODY_SIZE:
-            # One setting with two spellings: `max_body_size=` is `Limits.max_body_size`.
-            if limits.max_body_size not in (DEFAULT_MAX_BODY_SIZE, max_body_size):
-                raise ConfigurationError(
-                    f"App got max_body_size={max_body_size!r} and limits=Limits("
-                    f"max_body_size={limits.max_body_size!r}); set the body limit once, "
-                    "in Limits",
-                    "app-body-limit",
-                )
-            limits = dataclasses.replace(limits, max_body_size=max_body_size)
-        self.limits: Limits = limits
-        """The app-wide default request limits."""
-        self.thread_pool_size = thread_pool_size
         self.dependency_overrides = DependencyOverrides()
         self.app_scope = AppScope()
-        self.routes.extend(routes or [])
         from trivium.http._datastructures import State
 
         self.state = State()
@@ -244,27 +222,22 @@ class App(PluginHost, Router):
         self._rsgi_http: Callable[[Any, Any], Awaitable[None]] | None = None
         self._rsgi_headers: dict[Any, list[tuple[str, str]]] = {}  # see send_finalized
         self._rsgi_lifespan: contextlib.AbstractAsyncContextManager[dict[str, Any]] | None = None
-        if security_headers is True:
-            security_headers = DEFAULT_SECURITY_HEADERS
-        self.default_headers: list[tuple[bytes, bytes]] = [
-            (k.lower().encode("latin-1"), v.encode("latin-1"))
-            for k, v in (security_headers or {}).items()
-        ]
-        """Header pairs added to every response that lacks them, built once."""
+        self.default_headers = self._security_headers()
+        """Header pairs added to every response that lacks them (built again at start-up)."""
         self.policy = EdgePolicy()
         """What the edge applies to every response (default headers, error handling).
 
         Built from the app's settings when the app is compiled."""
-        self.openapi_url = openapi_url
-        self.docs_url = docs_url
-        self.redoc_url = redoc_url
-        self.servers = [dict(s) for s in servers or []]
-        self.openapi_tags = [dict(t) for t in openapi_tags or []]
         self.openapi_schema: dict[str, Any] | None = None
         """The generated OpenAPI document, cached by `openapi()`."""
-        self._init_plugins()
-        for plugin in plugins or ():
-            self.install(plugin)
+
+    def _security_headers(self) -> list[tuple[bytes, bytes]]:
+        headers = self.http_config.security_headers
+        if headers is True:
+            headers = DEFAULT_SECURITY_HEADERS
+        return [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()
+        ]
 
     # Registration ---------------------------------------------------------------------
 
@@ -378,8 +351,10 @@ class App(PluginHost, Router):
             return
         from trivium.routing._dispatch import Dispatcher
 
-        if any(getattr(m.cls, "replaces_default_headers", False) for m in self.user_middleware):
-            self.default_headers = []
+        replaced = any(
+            getattr(m.cls, "replaces_default_headers", False) for m in self.user_middleware
+        )
+        self.default_headers = [] if replaced else self._security_headers()
 
         self._build_plugins()
         dispatcher = Dispatcher(self)
@@ -389,11 +364,11 @@ class App(PluginHost, Router):
             tuple(self.default_headers),
             self.exception_handlers,
             self.debug,
-            plain_server_errors=self.plain_server_errors,
+            plain_server_errors=self.http_config.plain_server_errors,
         )
         stack = build_stack(dispatcher, self.user_middleware)
         self._asgi = Edge(stack, self.policy, guard=bool(self.user_middleware))
-        direct = not self.user_middleware and not self.root_path
+        direct = not self.user_middleware and not self.http_config.root_path
         self._rsgi_http = dispatcher.serve_rsgi if direct else None
 
     def openapi(self) -> dict[str, Any]:
@@ -429,8 +404,8 @@ class App(PluginHost, Router):
         scope["app"] = self
         if self._asgi is None:
             self.build()
-        if self.root_path:
-            scope["root_path"] = self.root_path
+        if self.http_config.root_path:
+            scope["root_path"] = self.http_config.root_path
         if scope["type"] == "lifespan":
             await self._lifespan_protocol(scope, receive, send)
             return
@@ -456,15 +431,15 @@ class App(PluginHost, Router):
         if scope.proto == "http":
             asgi_scope = http_scope(scope, "http", self._lifespan_state)
             asgi_scope["app"] = self
-            if self.root_path:
-                asgi_scope["root_path"] = self.root_path
+            if self.http_config.root_path:
+                asgi_scope["root_path"] = self.http_config.root_path
             send = rsgi_send(protocol, scope.method == "HEAD")
             await self._asgi(asgi_scope, rsgi_receive(protocol), send)  # type: ignore[misc]
         elif scope.proto in ("ws", "websocket"):
             asgi_scope = http_scope(scope, "websocket", self._lifespan_state)
             asgi_scope["app"] = self
-            if self.root_path:
-                asgi_scope["root_path"] = self.root_path
+            if self.http_config.root_path:
+                asgi_scope["root_path"] = self.http_config.root_path
             receive, send = websocket_adapters(protocol)
             await self._asgi(asgi_scope, receive, send)  # type: ignore[misc]
 
@@ -520,7 +495,7 @@ class App(PluginHost, Router):
     async def lifespan_context(self) -> AsyncIterator[dict[str, Any]]:
         """Run start-up (handlers, lifespans of the app, its routers and mounted apps) and yield the state."""
         self.build()
-        self.app_scope.start(self.thread_pool_size)
+        self.app_scope.start(self.http_config.thread_pool_size)
         state: dict[str, Any] = {}
         for func in self.on_startup:
             await _maybe_await(func())

@@ -13,10 +13,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from typing import Any
 
+from trivium.errors import ConfigurationError
 from trivium.plugins import Plugin
 from trivium.routing import Router
 
 if TYPE_CHECKING:
+    from trivium._config import DocsConfig
     from trivium.app import App
 
 __all__ = [
@@ -96,10 +98,53 @@ class OpenAPI(Plugin):
         """Whether the document and docs routes were added to the app."""
 
     def on_build(self, app: App) -> None:
-        """Add the document, Swagger UI and ReDoc routes (see `trivium.openapi.install`)."""
+        """Add the document, Swagger UI and ReDoc routes (see `trivium.openapi.install`).
+
+        Raises:
+            ConfigurationError: `OpenAPIConfig` and the app's `DocsConfig` give one
+                setting two values (`app-docs-config`).
+        """
         from trivium.openapi._docs import add_routes
 
+        refuse_overlap(app.docs_config, self.config)
         add_routes(app, self)
+
+
+_INFO_FIELDS = {
+    "summary": "summary",
+    "contact": "contact",
+    "license": "license_info",
+    "termsOfService": "terms_of_service",
+}
+
+
+def refuse_overlap(docs: DocsConfig, config: OpenAPIConfig) -> None:
+    """Refuse an `info` field or Swagger UI option set in both places to two values.
+
+    The app's keywords (`DocsConfig`) and `OpenAPIConfig` both reach the `info` object
+    and Swagger UI's options; an entry may come from either, not two values from both.
+
+    Raises:
+        ConfigurationError: one entry has two values (`app-docs-config`).
+    """
+    pairs = [
+        (f"info[{key!r}]", config.info[key], field, getattr(docs, field))
+        for key, field in _INFO_FIELDS.items()
+        if key in config.info
+    ]
+    pairs += [
+        (f"swagger_ui_parameters[{key!r}]", value, f"swagger_ui_parameters[{key!r}]", mine)
+        for key, value in config.swagger_ui_parameters.items()
+        if (mine := docs.swagger_ui_parameters.get(key)) is not None
+    ]
+    for entry, value, field, mine in pairs:
+        if mine not in (None, value):
+            raise ConfigurationError(
+                f"OpenAPIConfig({entry}={value!r}) and the app's {field}={mine!r} give one "
+                "setting two values; set it once, as an App keyword (DocsConfig) or in "
+                "OpenAPIConfig",
+                "app-docs-config",
+            )
 
 
 def _plugin(app: Any) -> OpenAPI:

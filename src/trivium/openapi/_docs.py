@@ -96,7 +96,7 @@ class _Docs:
         self.app = app
         self.config = config
         self.swagger_dir = swagger_dir
-        self.docs_base = (app.docs_url or "").rstrip("/")
+        self.docs_base = (app.docs_config.docs_url or "").rstrip("/")
         self._body: bytes | None = None
 
     def _cache_headers(self) -> dict[str, str]:
@@ -109,7 +109,7 @@ class _Docs:
             document = await anyio.to_thread.run_sync(app.openapi)
             self._body = orjson.dumps(document, default=str)
         root = request.scope.get("root_path", "")
-        if root and not app.servers and self.config.root_path_in_servers:
+        if root and not app.docs_config.servers and self.config.root_path_in_servers:
             # Behind a proxy that strips a prefix, clients must call the API under it.
             document = {**app.openapi(), "servers": [{"url": root}]}
             return Response(orjson.dumps(document, default=str), media_type="application/json")
@@ -119,8 +119,9 @@ class _Docs:
         """Serve the Swagger UI page."""
         root = request.scope.get("root_path", "")
         static = f"{root}{self.docs_base}/static"
-        options = {**_SWAGGER_DEFAULTS, "url": root + self.app.openapi_url}
-        options.update(getattr(self.app, "swagger_ui_parameters", {}))
+        docs = self.app.docs_config
+        options = {**_SWAGGER_DEFAULTS, "url": root + docs.openapi_url}
+        options.update(docs.swagger_ui_parameters)
         options.update(self.config.swagger_ui_parameters)
         config: dict[str, Any] = {
             "options": options,
@@ -128,7 +129,7 @@ class _Docs:
         }
         if self.config.swagger_ui_oauth2_init:
             config["initOAuth"] = dict(self.config.swagger_ui_oauth2_init)
-        title = _escape(f"{self.app.title} - Swagger UI")
+        title = _escape(f"{docs.title} - Swagger UI")
         page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -177,11 +178,12 @@ class _Docs:
     async def redoc(self, request: Request) -> HTMLResponse:
         """Serve the ReDoc page."""
         root = request.scope.get("root_path", "")
+        docs = self.app.docs_config
         script = self.config.redoc_js_url
         if self.config.redoc_js_file is not None:
-            script = f"{root}{(self.app.redoc_url or '').rstrip('/')}/redoc.standalone.js"
-        title = _escape(f"{self.app.title} - ReDoc")
-        spec_url = _escape(root + self.app.openapi_url)
+            script = f"{root}{(docs.redoc_url or '').rstrip('/')}/redoc.standalone.js"
+        title = _escape(f"{docs.title} - ReDoc")
+        spec_url = _escape(root + docs.openapi_url)
         page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -258,22 +260,23 @@ def add_routes(app: Any, plugin: OpenAPI) -> None:
     if plugin.routes_added:
         return
     plugin.routes_added = True
-    if not app.openapi_url:
+    urls = app.docs_config
+    if not urls.openapi_url:
         return
     config = plugin.config
     _check_redoc_file(config)
-    docs = _Docs(app, config, swagger_ui_dir() if app.docs_url else None)
+    docs = _Docs(app, config, swagger_ui_dir() if urls.docs_url else None)
     adder = _Adder(app)
-    adder.add(app.openapi_url, docs.openapi_json, "openapi")
-    if app.docs_url:
+    adder.add(urls.openapi_url, docs.openapi_json, "openapi")
+    if urls.docs_url:
         base = docs.docs_base
-        adder.add(app.docs_url, docs.swagger_ui, "swagger_ui_html")
+        adder.add(urls.docs_url, docs.swagger_ui, "swagger_ui_html")
         adder.add(base + "/oauth2-redirect", docs.swagger_redirect, "swagger_ui_redirect")
         adder.add(base + "/static/{name}", docs.swagger_static, "swagger_ui_static")
-    if app.redoc_url:
-        adder.add(app.redoc_url, docs.redoc, "redoc_html")
+    if urls.redoc_url:
+        adder.add(urls.redoc_url, docs.redoc, "redoc_html")
         if config.redoc_js_file is not None:
-            script = app.redoc_url.rstrip("/") + "/redoc.standalone.js"
+            script = urls.redoc_url.rstrip("/") + "/redoc.standalone.js"
             adder.add(script, docs.redoc_js, "redoc_js")
 
 

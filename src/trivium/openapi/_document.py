@@ -90,9 +90,7 @@ class _Builder:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.registry = SchemaRegistry(
-            separate_modes=getattr(app, "separate_input_output_schemas", True)
-        )
+        self.registry = SchemaRegistry(separate_modes=app.docs_config.separate_input_output_schemas)
         self.operation_ids: dict[str, Route] = {}
         self.security_schemes: dict[str, dict[str, Any]] = {}
         self.uses_validation = False
@@ -232,14 +230,15 @@ def generate(app: Any) -> dict[str, Any]:
             definitions.setdefault(name, schema)
     if builder.uses_http_error or _HTTP_ERROR_REF in referenced:
         definitions.setdefault("HTTPError", HTTP_ERROR_SCHEMA)
-    info: dict[str, Any] = {"title": app.title, "version": app.version}
-    if app.description:
-        info["description"] = app.description
-    info.update(getattr(app, "openapi_info", {}))
+    docs = app.docs_config
+    info: dict[str, Any] = {"title": docs.title, "version": docs.version}
+    if docs.description:
+        info["description"] = docs.description
+    info.update(docs.info)
     info.update(get_config(app).info)
     document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info}
-    if app.servers:
-        document["servers"] = [dict(s) for s in app.servers]
+    if docs.servers:
+        document["servers"] = [dict(s) for s in docs.servers]
     document["paths"] = paths
     if hooks:
         document["webhooks"] = hooks
@@ -252,6 +251,6 @@ def generate(app: Any) -> dict[str, Any]:
         components["securitySchemes"] = builder.security_schemes
     if components:
         document["components"] = components
-    if app.openapi_tags:
-        document["tags"] = [dict(t) for t in app.openapi_tags]
+    if docs.openapi_tags:
+        document["tags"] = [dict(t) for t in docs.openapi_tags]
     return document

@@ -35,7 +35,7 @@ class PluginHost:
 
     _asgi: Any
     dependency_overrides: Any
-    openapi_url: str | None
+    docs_config: Any
     routes: list[Any]
     include_router: Any
 
@@ -141,7 +141,7 @@ class PluginHost:
         return {**self._providers, **overrides}
 
     def _build_plugins(self) -> None:
-        if self.openapi_url:
+        if self.docs_config.openapi_url:
             # The docs battery is loaded by name only when the app serves docs, so the
             # core stays free of it (see docs/openapi.md).
             openapi = importlib.import_module("trivium.openapi")

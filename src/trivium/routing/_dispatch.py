@@ -161,14 +161,15 @@ class Dispatcher:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1000, "reason": "Not Found"})
             return
-        if self.app.redirect_slashes and path != "/":
+        config = self.app.http_config
+        if config.redirect_slashes and path != "/":
             other = path[:-1] if path.endswith("/") else path + "/"
             if self.http.match(other) is not None:
                 root = scope.get("root_path", "")
                 query = scope.get("query_string", b"").decode("latin-1")
                 target = root + other + ("?" + query if query else "")
-                status, absolute = self.app.slash_redirect
-                if absolute:
+                status = config.slash_redirect_status
+                if config.slash_redirect_absolute:
                     url = Request(scope, receive, send).url
                     target = str(url.replace(path=root + other, fragment=""))
                 await self.app.policy.finalize(RedirectResponse(target, status))(

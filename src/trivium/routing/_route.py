@@ -152,12 +152,12 @@ class Route(BaseRoute):
         self.plan = Plan(
             analysis,
             name.replace(".", "_").replace("<", "").replace(">", ""),
-            strict_content_type=app.strict_content_type,
-            json_errors_as_validation=app.json_errors_as_validation,
+            strict_content_type=app.http_config.strict_content_type,
+            json_errors_as_validation=app.http_config.json_errors_as_validation,
         )
         self.steps = analysis.steps
         self.analysis = analysis
-        if app.strict_path_params and not analysis.specials & CONNECTION_SPECIALS:
+        if app.http_config.strict_path_params and not analysis.specials & CONNECTION_SPECIALS:
             _check_path_params(self.path, self.template.names, analysis, name)
         needs = RouteNeeds(
             self.path,
@@ -189,7 +189,7 @@ class Route(BaseRoute):
             name=name,
             endpoint=self.endpoint,
         )
-        limits = options.get("limits") or app.limits
+        limits = options.get("limits") or app.http_config.limits
         if "max_body_size" in options:
             limits = dataclasses.replace(limits, max_body_size=options["max_body_size"])
         self.limits = limits

@@ -124,7 +124,7 @@ class WebSocketRoute(BaseRoute):
                 # The handler returned without closing: finish the handshake politely.
                 await websocket.close(1000)
         except WebSocketDisconnect:
-            if app.websocket_disconnect_escapes:
+            if app.http_config.websocket_disconnect_escapes:
                 raise  # FastAPI's test client then raises it when the session ends
         except (WebSocketException, HTTPException) as exc:
             code, reason = _close_for(exc)

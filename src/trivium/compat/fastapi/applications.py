@@ -17,6 +17,7 @@ The default security headers stay on: the one visible difference (docs/compat.md
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -36,7 +37,7 @@ from trivium.responses import Response
 __all__ = ["FastAPI"]
 
 
-class FastAPI(_FastAPIRouting, App):
+class FastAPI(_FastAPIRouting, App):  # type: ignore[misc]  # `limits`, as on App
     """FastAPI's application class over trivium (see the module docstring for the defaults)."""
 
     def __init__(  # noqa: PLR0913 - FastAPI's constructor, option for option
@@ -137,11 +138,15 @@ class FastAPI(_FastAPIRouting, App):
         self.root_path_in_servers = root_path_in_servers
         self.deprecated = deprecated
         self.include_in_schema = include_in_schema
-        self.slash_redirect = (307, True)
-        self.json_errors_as_validation = True
-        self.websocket_disconnect_escapes = True
-        self.plain_server_errors = True
-        self.strict_path_params = False
+        self.http_config = dataclasses.replace(
+            self.http_config,
+            slash_redirect_status=307,
+            slash_redirect_absolute=True,
+            json_errors_as_validation=True,
+            websocket_disconnect_escapes=True,
+            plain_server_errors=True,
+            strict_path_params=False,
+        )
         self._openapi_extras(swagger_ui_init_oauth, webhooks, root_path_in_servers)
 
     def _openapi_extras(

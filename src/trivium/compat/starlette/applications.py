@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -39,4 +40,6 @@ class Starlette(App):
             lifespan=lifespan,
             openapi_url=None,
         )
-        self.slash_redirect = (307, True)
+        self.http_config = dataclasses.replace(
+            self.http_config, slash_redirect_status=307, slash_redirect_absolute=True
+        )
