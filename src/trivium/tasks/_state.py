@@ -253,20 +253,19 @@ class RedisStateStore(StateStore):
 
 
 class LazyRedisStore(StateStore):
-    """The Redis state store, on the transport's connection pool once it is started."""
+    """The Redis state store, on the transport's Redis connection once it is started."""
 
     def __init__(self, tasks: Tasks) -> None:
         self.tasks = tasks
         self.inner: RedisStateStore | None = None
 
     async def start(self) -> None:
-        from trivium.tasks._transport import RedisTransport
-
-        transport = self.tasks.transport
-        if not isinstance(transport, RedisTransport):
-            raise TypeError(f"the Redis state store needs a Redis transport, not {transport!r}")
+        transport = self.tasks.transport  # Redis, or RabbitMQ with a Redis for state
         await transport.start(self.tasks.queues)
-        self.inner = RedisStateStore(transport.redis, self.tasks.prefix, self.tasks.keep)
+        redis = getattr(transport, "redis", None)
+        if redis is None:
+            raise TypeError(f"the Redis state store needs a transport with Redis: {transport!r}")
+        self.inner = RedisStateStore(redis, self.tasks.prefix, self.tasks.keep)
 
     def _store(self) -> RedisStateStore:
         if self.inner is None:

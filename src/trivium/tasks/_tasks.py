@@ -3,13 +3,15 @@
 The broker URL picks the transport: `memory://` (the default) keeps queues in the app's
 process, where the app runs an in-process worker during its lifespan; `redis://...`
 uses Redis Streams, shared by every process, with `trivium worker` processes running
-the tasks. `eager=True` runs each enqueued task inline, before `enqueue` returns.
+the tasks; `amqp://...` uses RabbitMQ queues (with `state=` a Redis for the run state
+and delayed runs). `eager=True` runs each enqueued task inline, before `enqueue` returns.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import sys
 import time
@@ -29,6 +31,7 @@ import anyio
 import orjson
 
 from trivium.errors import ConfigurationError
+from trivium.errors import MissingDependencyError
 from trivium.plugins import Plugin
 from trivium.tasks._relay import Outbox
 from trivium.tasks._retry import Retry
@@ -57,6 +60,43 @@ R = TypeVar("R")
 
 logger = logging.getLogger("trivium.tasks")
 
+_REDIS = ("redis", "rediss", "unix")
+_AMQP = ("amqp", "amqps")
+
+
+def _transport(broker: str, prefix: str, lease: float, state: str | None) -> Transport:
+    """Return the transport of broker URL `broker`.
+
+    Raises:
+        ConfigurationError: an unknown broker (`tasks-broker`), or `state=` missing with
+            RabbitMQ or given with another broker (`tasks-state`).
+        MissingDependencyError: RabbitMQ without aio-pika (the `rabbitmq` extra).
+    """
+    scheme = broker.partition("://")[0]
+    if scheme not in ("memory", *_REDIS, *_AMQP):
+        raise ConfigurationError(
+            f"Tasks(broker={broker!r}): give 'memory://', a Redis URL (redis://host:6379/0) "
+            "or a RabbitMQ URL (amqp://user:password@host:5672/)",
+            "tasks-broker",
+        )
+    if (scheme in _AMQP) != (state is not None) or (
+        state is not None and state.partition("://")[0] not in _REDIS
+    ):
+        raise ConfigurationError(
+            f"Tasks({broker!r}, state={state!r}): a RabbitMQ broker needs state='redis://...' "
+            "(the Redis that keeps run state and delayed runs); other brokers take no state=",
+            "tasks-state",
+        )
+    if scheme == "memory":
+        return MemoryTransport()
+    if scheme in _REDIS:
+        return RedisTransport(broker, prefix, lease)
+    if importlib.util.find_spec("aio_pika") is None:
+        raise MissingDependencyError("aio-pika", "rabbitmq")
+    from trivium.tasks._amqp import RabbitMQTransport
+
+    return RabbitMQTransport(broker, prefix, lease, str(state))
+
 
 class Tasks(Plugin):
     """Background tasks: `@tasks.task` functions, sent to a broker and run by workers.
@@ -74,7 +114,8 @@ class Tasks(Plugin):
     ```
 
     Args:
-        broker: `"memory://"` or a Redis URL (`redis://`, `rediss://`).
+        broker: `"memory://"`, a Redis URL (`redis://`, `rediss://`) or a RabbitMQ one
+            (`amqp://`, `amqps://`: give `state=` too).
         eager: run every enqueued task inline, in `enqueue` (tests).
         db: the `Database` whose outbox table `options(session=...)` writes to
             (default: the app's only database).
@@ -85,6 +126,8 @@ class Tasks(Plugin):
         prefix: the prefix of the Redis keys.
         in_app_worker: run a worker inside the app's process during its lifespan
             (default: with the memory broker only).
+        state: with a RabbitMQ broker, the Redis URL that keeps the runs' state and
+            the delayed runs (required there, refused with other brokers).
     """
 
     install_hint = "app.install(Tasks()) (from trivium.tasks import Tasks)"
@@ -100,13 +143,9 @@ class Tasks(Plugin):
         keep: float = 7 * 86400.0,
         prefix: str = "trivium:tasks",
         in_app_worker: bool | None = None,
+        state: str | None = None,
     ) -> None:
         scheme = broker.partition("://")[0]
-        if scheme not in ("memory", "redis", "rediss", "unix"):
-            raise ConfigurationError(
-                f"Tasks(broker={broker!r}): give 'memory://' or a Redis URL (redis://host:6379/0)",
-                "tasks-broker",
-            )
         if concurrency < 1 or lease <= 0 or keep <= 0:
             raise ConfigurationError(
                 f"Tasks(concurrency={concurrency!r}, lease={lease!r}, keep={keep!r}): "
@@ -124,9 +163,7 @@ class Tasks(Plugin):
         self.prefix = prefix
         self.memory = scheme == "memory"
         self.in_app_worker = self.memory if in_app_worker is None else in_app_worker
-        self.transport: Transport = (
-            MemoryTransport() if self.memory else RedisTransport(broker, prefix, lease)
-        )
+        self.transport: Transport = _transport(broker, prefix, lease, state)
         self.store: StateStore = MemoryStateStore(keep) if self.memory else LazyRedisStore(self)
         self.registry: dict[str, Task[Any, Any]] = {}
         """The registered tasks by name."""
