@@ -1,8 +1,8 @@
 """Sign-ups whose welcome e-mail goes through a task, sent only if the sign-up commits.
 
 `TASKS_BROKER` picks the broker (default: in memory, tasks run inside the app); with
-`TASKS_BROKER=redis://localhost:6379/0`, run workers with
-`TRIVIUM_APP=examples.tasks.app:app trivium worker`.
+`TASKS_BROKER=redis://localhost:6379/0` (or `amqp://...` and `TASKS_STATE=redis://...`),
+run workers with `TRIVIUM_APP=examples.tasks.app:app trivium worker`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from trivium.tasks import Retry
 from trivium.tasks import Tasks
 
 db = Database(os.environ.get("TASKS_DATABASE", "sqlite+aiosqlite:///./tasks-example.db"))
-tasks = Tasks(os.environ.get("TASKS_BROKER", "memory://"))
+tasks = Tasks(os.environ.get("TASKS_BROKER", "memory://"), state=os.environ.get("TASKS_STATE"))
 app = App(plugins=[db, tasks])
 Session = Annotated[AsyncSession, db.depends()]
 
