@@ -1,8 +1,8 @@
 """Sign-ups whose welcome e-mail goes through a task, sent only if the sign-up commits.
 
 `TASKS_BROKER` picks the broker (default: in memory, tasks run inside the app); with
-`TASKS_BROKER=redis://localhost:6379/0`, run workers with
-`TRIVIUM_APP=examples.tasks.app:app trivium worker`.
+`TASKS_BROKER=redis://localhost:6379/0` (or `amqp://...` and `TASKS_STATE=redis://...`),
+run workers with `TRIVIUM_APP=examples.tasks.app:app trivium worker`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from trivium.tasks import Retry
 from trivium.tasks import Tasks
 
 db = Database(os.environ.get("TASKS_DATABASE", "sqlite+aiosqlite:///./tasks-example.db"))
-tasks = Tasks(os.environ.get("TASKS_BROKER", "memory://"))
+tasks = Tasks(os.environ.get("TASKS_BROKER", "memory://"), state=os.environ.get("TASKS_STATE"))
 app = App(plugins=[db, tasks])
 Session = Annotated[AsyncSession, db.depends()]
 
@@ -82,9 +82,26 @@ async def sign_up(email: str, session: Session) -> dict[str, object]:
     return {"id": member.id, "task": run.id}
 
 
+@tasks.task(priority=9)  # 0 (the default) to 9: a busy worker takes the highest first
+async def send_login_link(email: str, mailer: MailerDep) -> None:
+    """Someone waits for this mail: it overtakes welcome mails still queued."""
+    await mailer.send(email, "Your login link")
+
+
+@app.post("/login-links", status_code=202)
+async def login_link(email: str) -> dict[str, object]:
+    run = await send_login_link.enqueue(email)
+    return {"task": run.id}
+
+
 @app.get("/tasks/{task_id}")
 async def task_state(task_id: str) -> dict[str, object]:
     info = await tasks.get(task_id)
     if info is None:
         raise HTTPException(404, "no such task run")
-    return {"state": info.state, "attempts": info.attempts, "error": info.error}
+    return {
+        "state": info.state,
+        "attempts": info.attempts,
+        "error": info.error,
+        "priority": info.priority,
+    }

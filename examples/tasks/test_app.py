@@ -31,7 +31,7 @@ async def test_a_sign_up_sends_its_welcome_mail_after_commit(client: AsyncTestCl
     assert response.status_code == 201
     await example.tasks.drain()
     state = await client.get(f"/tasks/{response.json()['task']}")
-    assert state.json() == {"state": "done", "attempts": 1, "error": None}
+    assert state.json() == {"state": "done", "attempts": 1, "error": None, "priority": 0}
     assert "ada@example.com: Welcome!" in mailer.sent
 
 
@@ -52,6 +52,16 @@ async def test_the_hourly_task_welcomes_missed_members_once(client: AsyncTestCli
     await example.resend_missed.enqueue()
     await example.tasks.drain()
     assert [line for line in mailer.sent if line.startswith("cy@")] == ["cy@example.com: Welcome!"]
+
+
+async def test_a_login_link_goes_out_at_the_highest_priority(client: AsyncTestClient) -> None:
+    mailer = await _mailer()
+    response = await client.post("/login-links", params={"email": "di@example.com"})
+    assert response.status_code == 202
+    await example.tasks.drain()
+    state = await client.get(f"/tasks/{response.json()['task']}")
+    assert state.json()["priority"] == 9
+    assert "di@example.com: Your login link" in mailer.sent
 
 
 async def _mailer() -> example.Mailer:

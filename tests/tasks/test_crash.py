@@ -1,9 +1,9 @@
 """Crash recovery with real processes: workers SIGKILLed mid-task lose no task.
 
-100 runs (20 of them delayed) go to Redis; three worker processes run them while the
-test kills a random worker with SIGKILL every half second and starts a new one. Each
-run's effect is an idempotent insert into PostgreSQL, so at-least-once delivery must
-show up as exactly one row per run: none lost, none doubled. Needs
+100 runs (20 of them delayed, 34 at priority 5) go to Redis; three worker processes run
+them while the test kills a random worker with SIGKILL every half second and starts a
+new one. Each run's effect is an idempotent insert into PostgreSQL, so at-least-once
+delivery must show up as exactly one row per run: none lost, none doubled. Needs
 `TRIVIUM_TEST_REDIS_URL` and `TRIVIUM_TEST_POSTGRES_URL`.
 """
 
@@ -70,9 +70,11 @@ async def test_sigkilled_workers_lose_and_double_no_task(env: dict[str, str]) ->
     kills = 0
     try:
         tasks = crash_app.tasks
-        for n in range(100):
-            call = crash_app.effect.options(countdown=1.0) if n % 5 == 0 else crash_app.effect
-            await call.enqueue(n)
+        for n in range(100):  # a fifth delayed, a third at priority 5 (their own streams)
+            countdown = 1.0 if n % 5 == 0 else None
+            await crash_app.effect.options(countdown=countdown, priority=5 * (n % 3 == 0)).enqueue(
+                n
+            )
         deadline = time.monotonic() + 45
         done = 0
         while time.monotonic() < deadline:  # noqa: ASYNC110 - polls state kept in Redis

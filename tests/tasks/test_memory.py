@@ -326,7 +326,7 @@ async def test_eager_runs_inline() -> None:
 
 def test_unknown_broker_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="tasks-broker"):
-        Tasks("amqp://localhost")
+        Tasks("kafka://localhost")
 
 
 def test_duplicate_task_names_are_refused() -> None:

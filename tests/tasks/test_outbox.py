@@ -93,6 +93,23 @@ async def test_rows_left_by_a_crash_are_relayed_by_the_sweep(db: Database) -> No
     await db.dispose()
 
 
+async def test_priority_survives_the_relay(db: Database) -> None:
+    app, tasks, seen = _app(db)
+    ship = tasks.registry["ship"]
+    async with db.sessionmaker() as session:
+        run = await ship.options(session=session, priority=6).enqueue(4)
+        session.sync_session.info.clear()  # relayed by the sweep, from the row alone
+        await session.commit()
+    async with app.lifespan_context():
+        assert await tasks.relay() == 1
+        await tasks.drain()
+        info = await run.info()
+    assert seen == [4]
+    assert info is not None
+    assert info.priority == 6
+    await db.dispose()
+
+
 async def test_session_of_another_database_is_refused(db: Database, tmp_path: Path) -> None:
     app, tasks, _ = _app(db)
     other = Database(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}", name="other")

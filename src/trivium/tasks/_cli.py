@@ -194,4 +194,8 @@ def _line(info: TaskInfo) -> str:
         "%Y-%m-%d %H:%M:%S"
     )
     error = f"  {info.error}" if info.state in ("failed", "retrying") and info.error else ""
-    return f"{info.id}  {info.state:<9}  {when}  {info.name}  attempts={info.attempts}{error}"
+    priority = f"  priority={info.priority}" if info.priority else ""
+    return (
+        f"{info.id}  {info.state:<9}  {when}  {info.name}  attempts={info.attempts}"
+        f"{priority}{error}"
+    )

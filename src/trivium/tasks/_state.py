@@ -22,7 +22,17 @@ import orjson
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["FINISHED", "MemoryStateStore", "RedisStateStore", "StateStore", "TaskInfo", "TaskState"]
+    from trivium.tasks._tasks import Tasks
+
+__all__ = [
+    "FINISHED",
+    "LazyRedisStore",
+    "MemoryStateStore",
+    "RedisStateStore",
+    "StateStore",
+    "TaskInfo",
+    "TaskState",
+]
 
 TaskState = Literal["queued", "running", "retrying", "failed", "done", "cancelled"]
 """Where a task is: waiting (`queued`, also when delayed), `running`, waiting for its next
@@ -67,6 +77,8 @@ class TaskInfo:
     """What the task returned, if it keeps its result (`keep_result=True`)."""
     key: str | None = None
     """The idempotency key it was enqueued with."""
+    priority: int = 0
+    """Its priority, 0 (the default) to 9: a worker takes higher ones first."""
 
     def to_json(self) -> bytes:
         """Encode the record."""
@@ -74,8 +86,9 @@ class TaskInfo:
 
     @classmethod
     def from_json(cls, data: bytes | str) -> TaskInfo:
-        """Decode a record written by `to_json`."""
-        return cls(**orjson.loads(data))
+        """Decode a record written by `to_json` (fields this version does not know are dropped)."""
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in orjson.loads(data).items() if k in known})
 
 
 class StateStore:
@@ -237,3 +250,39 @@ class RedisStateStore(StateStore):
             args=[info.to_json(), info.attempts, info.enqueued_at, info.id],
         )
         return None if not current else TaskInfo.from_json(current)
+
+
+class LazyRedisStore(StateStore):
+    """The Redis state store, on the transport's Redis connection once it is started."""
+
+    def __init__(self, tasks: Tasks) -> None:
+        self.tasks = tasks
+        self.inner: RedisStateStore | None = None
+
+    async def start(self) -> None:
+        transport = self.tasks.transport  # Redis, or RabbitMQ with a Redis for state
+        await transport.start(self.tasks.queues)
+        redis = getattr(transport, "redis", None)
+        if redis is None:
+            raise TypeError(f"the Redis state store needs a transport with Redis: {transport!r}")
+        self.inner = RedisStateStore(redis, self.tasks.prefix, self.tasks.keep)
+
+    def _store(self) -> RedisStateStore:
+        if self.inner is None:
+            raise RuntimeError("the task state store is not started")
+        return self.inner
+
+    async def get(self, task_id: str) -> TaskInfo | None:
+        return await self._store().get(task_id)
+
+    async def put(self, info: TaskInfo) -> None:
+        await self._store().put(info)
+
+    async def list(self, limit: int) -> list[TaskInfo]:
+        return await self._store().list(limit)
+
+    async def claim_key(self, key: str, task_id: str) -> str:
+        return await self._store().claim_key(key, task_id)
+
+    async def begin(self, info: TaskInfo) -> TaskInfo | None:
+        return await self._store().begin(info)

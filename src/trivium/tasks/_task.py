@@ -32,16 +32,35 @@ from pydantic_core import to_jsonable_python
 from trivium.di import Depends
 from trivium.errors import ConfigurationError
 from trivium.tasks._retry import Retry
+from trivium.tasks._transport import MAX_PRIORITY
 
 if TYPE_CHECKING:
     from trivium.app import App
     from trivium.tasks._state import TaskInfo
     from trivium.tasks._tasks import Tasks
 
-__all__ = ["Task", "TaskCall", "TaskRun"]
+__all__ = ["Task", "TaskCall", "TaskRun", "check_priority"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def check_priority(priority: object) -> int:
+    """Return `priority` if it is an integer from 0 to `MAX_PRIORITY` (9).
+
+    Raises:
+        ValueError: it is not.
+    """
+    if (
+        isinstance(priority, bool)
+        or not isinstance(priority, int)
+        or not 0 <= priority <= MAX_PRIORITY
+    ):
+        raise ValueError(
+            f"priority={priority!r}: give an integer from 0 (the default, lowest) "
+            f"to {MAX_PRIORITY} (highest)"
+        )
+    return priority
 
 
 def _is_dependency(param: inspect.Parameter, hint: Any) -> bool:
@@ -70,6 +89,7 @@ class Task(Generic[P, R]):
         timeout: float | None,
         keep_result: bool,
         redact: tuple[str, ...] = (),
+        priority: int = 0,
     ) -> None:
         self.tasks = tasks
         self.func = func
@@ -77,6 +97,12 @@ class Task(Generic[P, R]):
         """The name workers know the task by (stable across deploys: keep it when renaming)."""
         self.queue = queue
         """The queue its runs go to unless `options(queue=...)` says otherwise."""
+        try:
+            check_priority(priority)
+        except ValueError as exc:
+            raise ConfigurationError(f"task {self.name}: {exc}", "tasks-priority") from None
+        self.priority = priority
+        """Its runs' priority (0-9, higher first) unless `options(priority=...)` says otherwise."""
         self.retry = retry
         """Its retry policy."""
         self.timeout = timeout
@@ -174,7 +200,7 @@ class Task(Generic[P, R]):
         """Send a run of the task to its queue now; return its handle."""
         return await self.tasks.send(self, self.encode(args, kwargs))
 
-    def options(
+    def options(  # noqa: PLR0913 - the enqueue options, keyword-only
         self,
         *,
         countdown: float | datetime.timedelta | None = None,
@@ -182,6 +208,7 @@ class Task(Generic[P, R]):
         key: str | None = None,
         session: Any = None,
         queue: str | None = None,
+        priority: int | None = None,
     ) -> TaskCall[P]:
         """Return a call of this task with enqueue options: `.options(countdown=60).enqueue(...)`.
 
@@ -194,7 +221,14 @@ class Task(Generic[P, R]):
                 outbox in that session's transaction and sent once it commits (nothing
                 is sent if it rolls back).
             queue: the queue to send to instead of the task's.
+            priority: the priority, 0 to 9 (higher runs first), instead of the task's.
+
+        Raises:
+            ValueError: `priority` is not an integer from 0 to 9.
+            TypeError: both `countdown` and `at`, or a naive `at`.
         """
+        if priority is not None:
+            check_priority(priority)
         if countdown is not None and at is not None:
             raise TypeError("give countdown= or at=, not both")
         eta: float | None = None
@@ -206,15 +240,15 @@ class Task(Generic[P, R]):
             if at.tzinfo is None:
                 raise TypeError("at= must be an aware datetime (datetime.now(UTC) + ...)")
             eta = at.timestamp()
-        return TaskCall(self, eta=eta, key=key, session=session, queue=queue)
+        return TaskCall(self, eta=eta, key=key, session=session, queue=queue, priority=priority)
 
 
 class TaskCall(Generic[P]):
     """A task with enqueue options, from `Task.options(...)`."""
 
-    __slots__ = ("eta", "key", "queue", "session", "task")
+    __slots__ = ("eta", "key", "priority", "queue", "session", "task")
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the enqueue options, keyword-only
         self,
         task: Task[P, Any],
         *,
@@ -222,12 +256,14 @@ class TaskCall(Generic[P]):
         key: str | None,
         session: Any,
         queue: str | None,
+        priority: int | None = None,
     ) -> None:
         self.task = task
         self.eta = eta
         self.key = key
         self.session = session
         self.queue = queue
+        self.priority = priority
 
     async def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> TaskRun:
         """Send a run of the task with these options; return its handle."""
@@ -239,6 +275,7 @@ class TaskCall(Generic[P]):
             key=self.key,
             session=self.session,
             queue=self.queue,
+            priority=self.priority,
         )
 
 

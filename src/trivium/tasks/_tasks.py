@@ -3,13 +3,15 @@
 The broker URL picks the transport: `memory://` (the default) keeps queues in the app's
 process, where the app runs an in-process worker during its lifespan; `redis://...`
 uses Redis Streams, shared by every process, with `trivium worker` processes running
-the tasks. `eager=True` runs each enqueued task inline, before `enqueue` returns.
+the tasks; `amqp://...` uses RabbitMQ queues (with `state=` a Redis for the run state
+and delayed runs). `eager=True` runs each enqueued task inline, before `enqueue` returns.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import sys
 import time
@@ -29,10 +31,12 @@ import anyio
 import orjson
 
 from trivium.errors import ConfigurationError
+from trivium.errors import MissingDependencyError
 from trivium.plugins import Plugin
+from trivium.tasks._relay import Outbox
 from trivium.tasks._retry import Retry
+from trivium.tasks._state import LazyRedisStore
 from trivium.tasks._state import MemoryStateStore
-from trivium.tasks._state import RedisStateStore
 from trivium.tasks._state import StateStore
 from trivium.tasks._state import TaskInfo
 from trivium.tasks._task import Task
@@ -40,8 +44,10 @@ from trivium.tasks._task import TaskRun
 from trivium.tasks._transport import MemoryTransport
 from trivium.tasks._transport import RedisTransport
 from trivium.tasks._transport import Transport
+from trivium.tasks._worker import REDACTED
 from trivium.tasks._worker import Worker
 from trivium.tasks._worker import execute
+from trivium.tasks._worker import message_info
 
 if TYPE_CHECKING:
     from trivium.app import App
@@ -54,9 +60,42 @@ R = TypeVar("R")
 
 logger = logging.getLogger("trivium.tasks")
 
-_OUTBOX_KEY = "trivium.tasks.outbox"
-REDACTED = "[redacted]"
-_SWEEP_EVERY = 5.0
+_REDIS = ("redis", "rediss", "unix")
+_AMQP = ("amqp", "amqps")
+
+
+def _transport(broker: str, prefix: str, lease: float, state: str | None) -> Transport:
+    """Return the transport of broker URL `broker`.
+
+    Raises:
+        ConfigurationError: an unknown broker (`tasks-broker`), or `state=` missing with
+            RabbitMQ or given with another broker (`tasks-state`).
+        MissingDependencyError: RabbitMQ without aio-pika (the `rabbitmq` extra).
+    """
+    scheme = broker.partition("://")[0]
+    if scheme not in ("memory", *_REDIS, *_AMQP):
+        raise ConfigurationError(
+            f"Tasks(broker={broker!r}): give 'memory://', a Redis URL (redis://host:6379/0) "
+            "or a RabbitMQ URL (amqp://user:password@host:5672/)",
+            "tasks-broker",
+        )
+    if (scheme in _AMQP) != (state is not None) or (
+        state is not None and state.partition("://")[0] not in _REDIS
+    ):
+        raise ConfigurationError(
+            f"Tasks({broker!r}, state={state!r}): a RabbitMQ broker needs state='redis://...' "
+            "(the Redis that keeps run state and delayed runs); other brokers take no state=",
+            "tasks-state",
+        )
+    if scheme == "memory":
+        return MemoryTransport()
+    if scheme in _REDIS:
+        return RedisTransport(broker, prefix, lease)
+    if importlib.util.find_spec("aio_pika") is None:
+        raise MissingDependencyError("aio-pika", "rabbitmq")
+    from trivium.tasks._amqp import RabbitMQTransport
+
+    return RabbitMQTransport(broker, prefix, lease, str(state))
 
 
 class Tasks(Plugin):
@@ -75,7 +114,8 @@ class Tasks(Plugin):
     ```
 
     Args:
-        broker: `"memory://"` or a Redis URL (`redis://`, `rediss://`).
+        broker: `"memory://"`, a Redis URL (`redis://`, `rediss://`) or a RabbitMQ one
+            (`amqp://`, `amqps://`: give `state=` too).
         eager: run every enqueued task inline, in `enqueue` (tests).
         db: the `Database` whose outbox table `options(session=...)` writes to
             (default: the app's only database).
@@ -86,6 +126,8 @@ class Tasks(Plugin):
         prefix: the prefix of the Redis keys.
         in_app_worker: run a worker inside the app's process during its lifespan
             (default: with the memory broker only).
+        state: with a RabbitMQ broker, the Redis URL that keeps the runs' state and
+            the delayed runs (required there, refused with other brokers).
     """
 
     install_hint = "app.install(Tasks()) (from trivium.tasks import Tasks)"
@@ -101,13 +143,9 @@ class Tasks(Plugin):
         keep: float = 7 * 86400.0,
         prefix: str = "trivium:tasks",
         in_app_worker: bool | None = None,
+        state: str | None = None,
     ) -> None:
         scheme = broker.partition("://")[0]
-        if scheme not in ("memory", "redis", "rediss", "unix"):
-            raise ConfigurationError(
-                f"Tasks(broker={broker!r}): give 'memory://' or a Redis URL (redis://host:6379/0)",
-                "tasks-broker",
-            )
         if concurrency < 1 or lease <= 0 or keep <= 0:
             raise ConfigurationError(
                 f"Tasks(concurrency={concurrency!r}, lease={lease!r}, keep={keep!r}): "
@@ -125,10 +163,8 @@ class Tasks(Plugin):
         self.prefix = prefix
         self.memory = scheme == "memory"
         self.in_app_worker = self.memory if in_app_worker is None else in_app_worker
-        self.transport: Transport = (
-            MemoryTransport() if self.memory else RedisTransport(broker, prefix, lease)
-        )
-        self.store: StateStore = MemoryStateStore(keep) if self.memory else _LazyRedisStore(self)
+        self.transport: Transport = _transport(broker, prefix, lease, state)
+        self.store: StateStore = MemoryStateStore(keep) if self.memory else LazyRedisStore(self)
         self.registry: dict[str, Task[Any, Any]] = {}
         """The registered tasks by name."""
         self.running: dict[str, anyio.CancelScope] = {}
@@ -138,9 +174,9 @@ class Tasks(Plugin):
         self.app: App | None = None
         self._started = False
         self._starting: asyncio.Lock | None = None
-        self._background: set[asyncio.Task[Any]] = set()
+        self.outbox = Outbox(self)
+        """The outbox (runs enqueued with `options(session=...)`) and its relay."""
         self._worker: Worker | None = None
-        self._sweeping = False
 
     def __repr__(self) -> str:
         return f"Tasks({self.broker!r})"
@@ -160,6 +196,7 @@ class Tasks(Plugin):
         timeout: float | None = None,
         keep_result: bool = False,
         redact: Sequence[str] = (),
+        priority: int = 0,
     ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
     def task(  # type: ignore[misc]  # noqa: PLR0913 - the task options, keyword-only
@@ -173,6 +210,7 @@ class Tasks(Plugin):
         timeout: float | None = None,
         keep_result: bool = False,
         redact: Sequence[str] = (),
+        priority: int = 0,
     ) -> Any:
         """Register a function (async, or sync: run in a thread) as a task.
 
@@ -187,6 +225,11 @@ class Tasks(Plugin):
             redact: arguments (secrets: tokens, links with tokens) that the run's state
                 shows as `[redacted]`; they travel only in the queued message, and such
                 a run cannot be retried by id once failed.
+            priority: its runs' priority, from 0 (the default, lowest) to 9 (highest): a
+                worker with several runs waiting takes the highest priority first.
+
+        Raises:
+            ConfigurationError: a bad option (`tasks-options`, `tasks-priority`, ...).
         """
         policy = Retry(max_attempts=retry) if isinstance(retry, int) else retry or Retry()
         if timeout is not None and timeout <= 0:
@@ -202,6 +245,7 @@ class Tasks(Plugin):
                 timeout=timeout,
                 keep_result=keep_result,
                 redact=tuple(redact),
+                priority=priority,
             )
             if task.name in self.registry:
                 raise ConfigurationError(
@@ -222,6 +266,7 @@ class Tasks(Plugin):
         queue: str = "default",
         retry: Retry | int | None = None,
         timeout: float | None = None,
+        priority: int = 0,
     ) -> Callable[[Callable[[], R]], Task[[], R]]:
         """Register a task that a scheduler enqueues every `every` seconds or by `cron`.
 
@@ -240,7 +285,9 @@ class Tasks(Plugin):
         def register(function: Callable[[], R]) -> Task[[], R]:
             task_name = name or f"{function.__module__}.{function.__qualname__}"
             check_schedule(task_name, every, cron)
-            task = self.task(name=name, queue=queue, retry=retry, timeout=timeout)(function)
+            task = self.task(
+                name=name, queue=queue, retry=retry, timeout=timeout, priority=priority
+            )(function)
             if len(task.signature.parameters):
                 del self.registry[task.name]
                 raise ConfigurationError(
@@ -272,7 +319,7 @@ class Tasks(Plugin):
 
     def on_build(self, app: App) -> None:
         """Find the outbox's database and watch its commits; add the admin's Tasks page."""
-        self._bind_database(app)
+        self.bind_database(app)
         if "trivium.admin" in sys.modules:
             from trivium.admin import Admin
             from trivium.tasks._admin import admin_page
@@ -281,7 +328,8 @@ class Tasks(Plugin):
                 if not any(page.path == "/tasks" for page in admin.pages):
                     admin.add_page(admin_page(self))
 
-    def _bind_database(self, app: App) -> None:
+    def bind_database(self, app: App) -> None:
+        """Take the app's only database as the outbox's unless given; watch its commits."""
         if self.db is None and "trivium.db" in sys.modules:
             from trivium.db import Database
 
@@ -289,11 +337,7 @@ class Tasks(Plugin):
             if len(databases) == 1:
                 self.db = databases[0]
         if self.db is not None:
-            from sqlalchemy import event
-
-            if not event.contains(self.db.session_class, "after_commit", self._after_commit):
-                event.listen(self.db.session_class, "after_commit", self._after_commit)
-                event.listen(self.db.session_class, "after_rollback", self._after_rollback)
+            self.outbox.listen(self.db)
 
     def migration_folders(self, database: Any) -> Mapping[str, Path]:
         """The outbox table's migration (branch `tasks`), on the outbox's database."""
@@ -312,7 +356,7 @@ class Tasks(Plugin):
         try:
             async with anyio.create_task_group() as group:
                 if self.db is not None:
-                    group.start_soon(self._sweep, stopping)
+                    group.start_soon(self.outbox.sweep, stopping)
                 if self.in_app_worker and not self.eager:
                     self._worker = Worker(self, concurrency=self.concurrency, queues=self.queues)
                     group.start_soon(self._worker.run, stopping)
@@ -354,8 +398,8 @@ class Tasks(Plugin):
 
     async def stop(self) -> None:
         """Disconnect (after waiting for outbox relays under way)."""
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        if self.outbox.background:
+            await asyncio.gather(*self.outbox.background, return_exceptions=True)
         if self._started:
             self._started = False
             self._starting = None
@@ -376,8 +420,8 @@ class Tasks(Plugin):
             self, concurrency=concurrency or self.concurrency, queues=queues or self.queues
         )
         async with anyio.create_task_group() as group:
-            if self.db is not None and not self._sweeping:  # the lifespan sweeps already
-                group.start_soon(self._sweep, stopping)
+            if self.db is not None and not self.outbox.sweeping:  # the lifespan sweeps already
+                group.start_soon(self.outbox.sweep, stopping)
             await worker.run(stopping, grace)
             group.cancel_scope.cancel()
 
@@ -387,8 +431,8 @@ class Tasks(Plugin):
         Delayed runs that are not due yet are not waited for.
         """
         with anyio.fail_after(timeout):
-            while self._background:
-                await asyncio.gather(*self._background, return_exceptions=True)
+            while self.outbox.background:
+                await asyncio.gather(*self.outbox.background, return_exceptions=True)
             transport = self.transport
             while True:
                 queued = isinstance(transport, MemoryTransport) and any(transport.queues.values())
@@ -408,6 +452,7 @@ class Tasks(Plugin):
         key: str | None = None,
         session: Any = None,
         queue: str | None = None,
+        priority: int | None = None,
     ) -> TaskRun:
         """Send a run of `task` (what `task.enqueue` and `task.options(...).enqueue` call)."""
         message: dict[str, Any] = {
@@ -420,9 +465,10 @@ class Tasks(Plugin):
             "key": key,
             "eta": eta,
             "enqueued_at": time.time(),
+            "priority": task.priority if priority is None else priority,
         }
         if session is not None:
-            self._to_outbox(session, message)
+            self.outbox.add(session, message)
             return TaskRun(self, str(message["id"]))
         return TaskRun(self, await self.dispatch(message))
 
@@ -434,26 +480,20 @@ class Tasks(Plugin):
             holder = await self.store.claim_key(message["key"], message["id"])
             if holder != message["id"]:
                 return holder
-        task = self.registry.get(message["task"])
-        hidden = task.redact if task is not None else frozenset()
-        info = TaskInfo(
-            id=message["id"],
-            name=message["task"],
-            state="queued",
-            queue=message["queue"],
-            kwargs={k: REDACTED if k in hidden else v for k, v in message["kwargs"].items()},
-            enqueued_at=message["enqueued_at"],
-            eta=message["eta"],
-            key=message["key"],
-            max_attempts=message["max_attempts"],
-        )
+        info = message_info(self, message)
+        info.eta = message["eta"]
         if self.eager:
             await self.store.put(info)
             await self._run_inline(message)
         else:  # two round trips at once: the record and the message are independent
             await asyncio.gather(
                 self.store.put(info),
-                self.transport.send(message["queue"], orjson.dumps(message), message["eta"]),
+                self.transport.send(
+                    message["queue"],
+                    orjson.dumps(message),
+                    message["eta"],
+                    message.get("priority", 0),  # a message from before priorities: 0
+                ),
             )
         return str(message["id"])
 
@@ -461,92 +501,13 @@ class Tasks(Plugin):
         while await execute(self, message, None) is not None:
             message = {**message, "attempt": message["attempt"] + 1}
 
-    # The outbox -------------------------------------------------------------------
-
-    def _to_outbox(self, session: Any, message: dict[str, Any]) -> None:
-        if self.app is not None:
-            self._bind_database(self.app)
-        if self.db is None:
-            raise ConfigurationError(
-                "task.options(session=...) needs the outbox's database: install a Database "
-                "on the app or give Tasks(db=...)",
-                "tasks-no-database",
-            )
-        from trivium.tasks._outbox import entry
-
-        sync_session = getattr(session, "sync_session", session)
-        if not isinstance(sync_session, self.db.session_class):
-            raise ConfigurationError(
-                f"task.options(session=...) takes a session of the outbox's database ({self.db!r})",
-                "tasks-foreign-session",
-            )
-        session.add(entry(message, orjson.dumps(message)))
-        sync_session.info.setdefault(_OUTBOX_KEY, []).append(message["id"])
-
-    def _after_commit(self, sync_session: Any) -> None:
-        ids = sync_session.info.pop(_OUTBOX_KEY, None)
-        if not ids:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return  # no loop: the sweep relays them
-        job = loop.create_task(self.relay(ids))
-        self._background.add(job)
-        job.add_done_callback(self._background.discard)
-
-    def _after_rollback(self, sync_session: Any) -> None:
-        sync_session.info.pop(_OUTBOX_KEY, None)
-
     async def relay(self, ids: Sequence[str] | None = None, older_than: float = 0.0) -> int:
         """Send committed outbox rows (those of `ids`, or all older than `older_than` s).
 
         Returns how many were sent. Rows are locked while relayed (`SKIP LOCKED`), so
         processes sweeping at once share them out.
         """
-        import datetime
-
-        from sqlalchemy import delete
-        from sqlalchemy import select
-
-        from trivium.tasks._outbox import OutboxEntry
-
-        if self.db is None:
-            return 0
-        query = select(OutboxEntry).order_by(OutboxEntry.created_at).limit(100)
-        if ids is not None:
-            query = query.where(OutboxEntry.id.in_(list(ids)))
-        else:
-            cutoff = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=older_than)
-            query = query.where(OutboxEntry.created_at <= cutoff)
-        query = query.with_for_update(skip_locked=True)
-        try:
-            async with self.db.sessionmaker() as session, session.begin():
-                rows = (await session.scalars(query)).all()
-                for row in rows:
-                    await self.dispatch(orjson.loads(row.message))
-                if rows:
-                    await session.execute(
-                        delete(OutboxEntry).where(OutboxEntry.id.in_([row.id for row in rows]))
-                    )
-        except Exception:
-            logger.exception("relaying the task outbox failed; the sweep will try again")
-            return 0
-        return len(rows)
-
-    async def _sweep(self, stopping: anyio.Event) -> None:
-        self._sweeping = True
-        try:
-            await self._sweep_until(stopping)
-        finally:
-            self._sweeping = False
-
-    async def _sweep_until(self, stopping: anyio.Event) -> None:
-        while not stopping.is_set():
-            with anyio.move_on_after(_SWEEP_EVERY):
-                await stopping.wait()
-            if not stopping.is_set():
-                await self.relay(older_than=_SWEEP_EVERY)
+        return await self.outbox.relay(ids, older_than)
 
     # State ------------------------------------------------------------------------
 
@@ -591,13 +552,14 @@ class Tasks(Plugin):
             "key": None,
             "eta": None,
             "enqueued_at": time.time(),
+            "priority": info.priority,
         }
         info.state, info.attempts, info.finished_at = "queued", 0, None
         await self.store.put(info)
         if self.eager:
             await self._run_inline(message)
         else:
-            await self.transport.send(info.queue, orjson.dumps(message))
+            await self.transport.send(info.queue, orjson.dumps(message), None, info.priority)
         return TaskRun(self, info.id)
 
     async def cancel(self, task_id: str) -> bool:
@@ -620,37 +582,3 @@ class Tasks(Plugin):
         if scope is not None:
             scope.cancel()
         return True
-
-
-class _LazyRedisStore(StateStore):
-    """The Redis state store, on the transport's connection pool once it is started."""
-
-    def __init__(self, tasks: Tasks) -> None:
-        self.tasks = tasks
-        self.inner: RedisStateStore | None = None
-
-    async def start(self) -> None:
-        transport = self.tasks.transport
-        assert isinstance(transport, RedisTransport)
-        await transport.start(self.tasks.queues)
-        self.inner = RedisStateStore(transport.redis, self.tasks.prefix, self.tasks.keep)
-
-    def _store(self) -> RedisStateStore:
-        if self.inner is None:
-            raise RuntimeError("the task state store is not started")
-        return self.inner
-
-    async def get(self, task_id: str) -> TaskInfo | None:
-        return await self._store().get(task_id)
-
-    async def put(self, info: TaskInfo) -> None:
-        await self._store().put(info)
-
-    async def list(self, limit: int) -> list[TaskInfo]:
-        return await self._store().list(limit)
-
-    async def claim_key(self, key: str, task_id: str) -> str:
-        return await self._store().claim_key(key, task_id)
-
-    async def begin(self, info: TaskInfo) -> TaskInfo | None:
-        return await self._store().begin(info)

@@ -3,14 +3,23 @@
 A transport carries opaque messages (bytes) on named queues, holds delayed ones until
 they are due and hands them to workers as `Delivery`s that must be acknowledged.
 
-`RedisTransport` builds on taskiq-redis's `RedisStreamBroker` (a stream per queue, one
-consumer group, messages acknowledged once handled) and adds what crash recovery needs:
+Every message has a priority, 0 to 9 (`MAX_PRIORITY`): a worker takes the highest
+priority waiting on any of its queues first, and messages of one priority in the order
+they were sent.
+
+`RedisTransport` builds on taskiq-redis's `RedisStreamBroker` (a stream per queue and
+priority, one consumer group, messages acknowledged once handled) and adds what crash
+recovery needs:
 a message handed to a worker is *leased* to it for `lease` seconds, renewed while the
 task runs; a message whose lease expired (its worker was killed) is claimed by another
 worker with `XAUTOCLAIM`. No lock guards the claim (`XAUTOCLAIM` is atomic), so a killed
 worker cannot block recovery (taskiq-redis#131). Delayed messages wait in a sorted set
 and are moved to their stream by a server-side script that removes and appends in one
-step, so each is delivered once however many workers poll (kombu#337).
+step, so each is delivered once however many workers poll (kombu#337). A worker reads
+its streams with a server-side script that takes from the highest priority's streams
+first, so it never holds a low-priority message while a higher one waits; when every
+stream is empty it waits on them with a plain `XREAD` (which takes nothing) and reads
+again once one has a message.
 """
 
 from __future__ import annotations
@@ -21,11 +30,13 @@ import heapq
 import itertools
 import time
 import uuid
-from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["Delivery", "MemoryTransport", "RedisTransport", "Transport"]
+__all__ = ["MAX_PRIORITY", "Delivery", "MemoryTransport", "RedisTransport", "Transport"]
+
+MAX_PRIORITY = 9
+"""The highest priority; priorities run from 0 (the default, lowest) to this."""
 
 
 class Delivery:
@@ -48,12 +59,17 @@ class Transport:
     async def stop(self) -> None:
         """Disconnect."""
 
-    async def send(self, queue: str, data: bytes, eta: float | None = None) -> None:
-        """Send a message, held until Unix time `eta` if given."""
+    async def send(
+        self, queue: str, data: bytes, eta: float | None = None, priority: int = 0
+    ) -> None:
+        """Send a message of `priority` (0-9), held until Unix time `eta` if given."""
         raise NotImplementedError
 
     async def receive(self, queues: Sequence[str], count: int, wait: float) -> list[Delivery]:
-        """Return up to `count` messages, waiting up to `wait` seconds for the first."""
+        """Return up to `count` messages, the highest priority first.
+
+        Waits up to `wait` seconds for the first.
+        """
         raise NotImplementedError
 
     async def ack(self, delivery: Delivery) -> None:
@@ -72,12 +88,14 @@ class Transport:
 class MemoryTransport(Transport):
     """Queues in this process's memory: for development, tests and single-process apps.
 
+    Each queue is a heap ordered by priority (highest first), then by sending order.
     Messages do not survive the process and cannot reach other processes.
     """
 
     def __init__(self) -> None:
-        self.queues: dict[str, deque[bytes]] = {}
-        self.delayed: list[tuple[float, int, str, bytes]] = []
+        self.queues: dict[str, list[tuple[int, int, bytes]]] = {}
+        """The waiting messages of each queue: heaps of `(-priority, order, data)`."""
+        self.delayed: list[tuple[float, int, str, int, bytes]] = []
         self._counter = itertools.count()
         self._event: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -99,20 +117,35 @@ class MemoryTransport(Transport):
         elif not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._event.set)
 
-    async def send(self, queue: str, data: bytes, eta: float | None = None) -> None:
+    def _queue(self, queue: str, priority: int, data: bytes) -> None:
+        heapq.heappush(self.queues.setdefault(queue, []), (-priority, next(self._counter), data))
+
+    async def send(
+        self, queue: str, data: bytes, eta: float | None = None, priority: int = 0
+    ) -> None:
         """Queue the message (or hold it until `eta`)."""
         if eta is not None and eta > time.time():
-            heapq.heappush(self.delayed, (eta, next(self._counter), queue, data))
+            heapq.heappush(self.delayed, (eta, next(self._counter), queue, priority, data))
         else:
-            self.queues.setdefault(queue, deque()).append(data)
+            self._queue(queue, priority, data)
         self._wake()
 
     def _move_due(self) -> float | None:
         now = time.time()
         while self.delayed and self.delayed[0][0] <= now:
-            _, _, queue, data = heapq.heappop(self.delayed)
-            self.queues.setdefault(queue, deque()).append(data)
+            _, _, queue, priority, data = heapq.heappop(self.delayed)
+            self._queue(queue, priority, data)
         return self.delayed[0][0] - now if self.delayed else None
+
+    def _take(self, queues: Sequence[str], count: int) -> list[Delivery]:
+        heaps = [heap for queue in queues if (heap := self.queues.get(queue))]
+        found: list[Delivery] = []
+        while heaps and len(found) < count:
+            best = min(heaps, key=lambda heap: heap[0])  # the highest priority, then the oldest
+            found.append(Delivery(heapq.heappop(best)[2]))
+            if not best:
+                heaps.remove(best)
+        return found
 
     async def receive(self, queues: Sequence[str], count: int, wait: float) -> list[Delivery]:
         """Return queued messages, waiting for one (or for a delayed one to be due)."""
@@ -122,11 +155,7 @@ class MemoryTransport(Transport):
         deadline = time.monotonic() + wait
         while True:
             due_in = self._move_due()
-            found: list[Delivery] = []
-            for queue in queues:
-                pending = self.queues.get(queue)
-                while pending and len(found) < count:
-                    found.append(Delivery(pending.popleft()))
+            found = self._take(queues, count)
             if found:
                 return found
             left = deadline - time.monotonic()
@@ -141,14 +170,70 @@ class MemoryTransport(Transport):
         return sum(len(q) for q in self.queues.values()) + len(self.delayed)
 
 
+# KEYS: pairs of (delayed set, stream); ARGV[1]: now. Moves up to 100 due runs per pair.
 _MOVE_DUE = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
-for _, data in ipairs(due) do
-  redis.call('ZREM', KEYS[1], data)
-  redis.call('XADD', KEYS[2], '*', 'data', data)
+local moved = 0
+for i = 1, #KEYS, 2 do
+  local due = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', ARGV[1], 'LIMIT', 0, 100)
+  for _, data in ipairs(due) do
+    redis.call('ZREM', KEYS[i], data)
+    redis.call('XADD', KEYS[i + 1], '*', 'data', data)
+  end
+  moved = moved + #due
 end
-return #due
+return moved
 """
+
+# Shared by the two scripts below: an entry's `data` field ('' in a foreign message).
+_DATA = """
+local function data(fields)
+  for i = 1, #fields, 2 do
+    if fields[i] == 'data' then return fields[i + 1] end
+  end
+  return ''
+end
+"""
+
+# KEYS: streams, highest priority first; ARGV: group, consumer, count.
+# Returns flat (stream, id, data) triples, at most `count`.
+_READ = (
+    _DATA
+    + """
+local found, n, want = {}, 0, tonumber(ARGV[3])
+for _, key in ipairs(KEYS) do
+  local reply = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', want - n,
+                           'STREAMS', key, '>')
+  if reply then
+    for _, entry in ipairs(reply[1][2]) do
+      n = n + 1
+      table.insert(found, key); table.insert(found, entry[1]); table.insert(found, data(entry[2]))
+    end
+  end
+  if n >= want then break end
+end
+return found
+"""
+)
+
+# KEYS: streams, highest priority first; ARGV: group, consumer, min idle ms, count.
+_CLAIM = (
+    _DATA
+    + """
+local found, n, want = {}, 0, tonumber(ARGV[4])
+for _, key in ipairs(KEYS) do
+  local reply = redis.call('XAUTOCLAIM', key, ARGV[1], ARGV[2], ARGV[3], '0-0',
+                           'COUNT', want - n)
+  for _, entry in ipairs(reply[2]) do
+    if type(entry[2]) == 'table' then  -- a deleted entry comes back without fields
+      n = n + 1
+      table.insert(found, key); table.insert(found, entry[1]); table.insert(found, data(entry[2]))
+    end
+  end
+  if n >= want then break end
+end
+return found
+"""
+)
 
 _EXTEND = """
 local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
@@ -160,13 +245,21 @@ return 0
 """
 
 
+def _deliveries(triples: Sequence[bytes]) -> list[Delivery]:
+    return [
+        Delivery(triples[i + 2], triples[i].decode(), triples[i + 1].decode())
+        for i in range(0, len(triples), 3)
+    ]
+
+
 class RedisTransport(Transport):
     """Redis Streams (through taskiq-redis), with leases and exactly-once delayed hand-off.
 
     Args:
         url: the Redis URL.
-        prefix: the prefix of every key (`PREFIX:queue:NAME` streams,
-            `PREFIX:delayed:NAME` sorted sets).
+        prefix: the prefix of every key: the streams `PREFIX:queue:NAME` (priority 0)
+            and `PREFIX:queue.pN:NAME` (priority N), the sorted sets of delayed runs
+            `PREFIX:delayed:NAME` and `PREFIX:delayed.pN:NAME`.
         lease: seconds a worker holds a message without renewing its lease; after
             that another worker takes it over.
     """
@@ -180,8 +273,7 @@ class RedisTransport(Transport):
         self.consumer = uuid.uuid4().hex
         self._broker: Any = None
         self.redis: Any = None
-        self._move: Any = None
-        self._extend: Any = None
+        self._scripts: dict[str, Any] = {}
         self._declared: set[str] = set()
         self._last_claim = 0.0
         self._last_move = 0.0
@@ -192,9 +284,16 @@ class RedisTransport(Transport):
         """Seconds a message stays leased without renewal."""
         return self._lease
 
-    def stream(self, queue: str) -> str:
-        """The stream key of `queue`."""
-        return f"{self.prefix}:queue:{queue}"
+    def stream(self, queue: str, priority: int = 0) -> str:
+        """The stream key of `queue`'s messages of `priority`."""
+        return f"{self.prefix}:queue{f'.p{priority}' if priority else ''}:{queue}"
+
+    def _delayed(self, queue: str, priority: int = 0) -> str:
+        return f"{self.prefix}:delayed{f'.p{priority}' if priority else ''}:{queue}"
+
+    def _streams(self, queues: Sequence[str]) -> list[str]:
+        """The streams of `queues`, the highest priority first."""
+        return [self.stream(q, p) for p in range(MAX_PRIORITY, -1, -1) for q in queues]
 
     async def start(self, queues: Sequence[str]) -> None:
         """Connect and create the consumer group of each queue (reading from its start)."""
@@ -220,25 +319,33 @@ class RedisTransport(Transport):
         )
         await broker.startup()
         self.redis = Redis(connection_pool=broker.connection_pool)
-        self._move = self.redis.register_script(_MOVE_DUE)
-        self._extend = self.redis.register_script(_EXTEND)
+        self._scripts = {
+            name: self.redis.register_script(script)
+            for name, script in (
+                ("move", _MOVE_DUE),
+                ("read", _READ),
+                ("claim", _CLAIM),
+                ("extend", _EXTEND),
+            )
+        }
         self._declared.clear()
         self._broker = broker
 
     async def _declare(self, queues: Sequence[str]) -> None:
+        """Create the consumer group of every priority's stream of `queues` (once each)."""
         from redis.exceptions import ResponseError
 
-        for queue in queues:
-            if queue in self._declared:
-                continue
-            try:
-                await self.redis.xgroup_create(
-                    self.stream(queue), self.GROUP, id="0", mkstream=True
-                )
-            except ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
-            self._declared.add(queue)
+        new = [queue for queue in queues if queue not in self._declared]
+        if not new:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for stream in self._streams(new):
+                pipe.xgroup_create(stream, self.GROUP, id="0", mkstream=True)
+            results = await pipe.execute(raise_on_error=False)
+        for result in results:
+            if isinstance(result, ResponseError) and "BUSYGROUP" not in str(result):
+                raise result
+        self._declared.update(new)
 
     async def stop(self) -> None:
         """Close the connection pool."""
@@ -247,66 +354,62 @@ class RedisTransport(Transport):
             await self.redis.aclose()
             await broker.shutdown()
 
-    async def send(self, queue: str, data: bytes, eta: float | None = None) -> None:
-        """Append the message to the queue's stream, or hold it in the delayed set."""
+    async def send(
+        self, queue: str, data: bytes, eta: float | None = None, priority: int = 0
+    ) -> None:
+        """Append the message to its stream, or hold it in the delayed set."""
         if self._broker is None:
             await self.start([queue])
         if eta is not None and eta > time.time():
-            await self.redis.zadd(f"{self.prefix}:delayed:{queue}", {data: eta})
+            await self.redis.zadd(self._delayed(queue, priority), {data: eta})
             return
         from taskiq.message import BrokerMessage
 
         message = BrokerMessage(
-            task_id="", task_name="", message=data, labels={"queue_name": self.stream(queue)}
+            task_id="",
+            task_name="",
+            message=data,
+            labels={"queue_name": self.stream(queue, priority)},
         )
         await self._broker.kick(message)
 
     async def receive(self, queues: Sequence[str], count: int, wait: float) -> list[Delivery]:
         """Move due delayed messages, take over expired leases, then read new messages."""
-        if self._broker is None:
+        if self._broker is None or any(queue not in self._declared for queue in queues):
             await self.start(queues)
         now = time.time()
         if now - self._last_move >= 0.2:  # delayed runs are due to the fifth of a second
             self._last_move = now
-            for queue in queues:
-                await self._move(
-                    keys=[f"{self.prefix}:delayed:{queue}", self.stream(queue)], args=[now]
-                )
-        found = await self._claim_expired(queues, count) if now - self._last_claim > 1 else []
+            keys = [
+                key
+                for p in range(MAX_PRIORITY + 1)
+                for q in queues
+                for key in (self._delayed(q, p), self.stream(q, p))
+            ]
+            await self._scripts["move"](keys=keys, args=[now])
+        streams = self._streams(queues)
+        if now - self._last_claim > 1:
+            self._last_claim = now
+            claimed = await self._scripts["claim"](
+                keys=streams,
+                args=[self.GROUP, self.consumer, int(self._lease * 1000), count],
+            )
+            if claimed:
+                return _deliveries(claimed)
+        found = await self._read(streams, count)
         if found:
             return found
-        fetched = await self.redis.xreadgroup(
-            self.GROUP,
-            self.consumer,
-            {self.stream(queue): ">" for queue in queues},
-            count=count,
-            block=max(1, int(min(wait, 0.2) * 1000)),
+        # Nothing waits: sleep until a stream gets a message (XREAD takes none), then read.
+        # A message sent between the read and this wait is seen at the next call (0.2 s).
+        woken = await self.redis.xread(
+            dict.fromkeys(streams, "$"), count=1, block=max(1, int(min(wait, 0.2) * 1000))
         )
-        return [
-            Delivery(fields[b"data"], stream.decode(), message_id.decode())
-            for stream, messages in fetched or ()
-            for message_id, fields in messages
-        ]
+        return await self._read(streams, count) if woken else []
 
-    async def _claim_expired(self, queues: Sequence[str], count: int) -> list[Delivery]:
-        self._last_claim = time.time()
-        found: list[Delivery] = []
-        for queue in queues:
-            _, messages, *_ = await self.redis.xautoclaim(
-                self.stream(queue),
-                self.GROUP,
-                self.consumer,
-                min_idle_time=int(self._lease * 1000),
-                count=count - len(found),
-            )
-            found.extend(
-                Delivery(fields[b"data"], self.stream(queue), message_id.decode())
-                for message_id, fields in messages
-                if fields  # a deleted entry comes back empty
-            )
-            if len(found) >= count:
-                break
-        return found
+    async def _read(self, streams: list[str], count: int) -> list[Delivery]:
+        return _deliveries(
+            await self._scripts["read"](keys=streams, args=[self.GROUP, self.consumer, count])
+        )
 
     async def ack(self, delivery: Delivery) -> None:
         """Acknowledge and delete the message."""
@@ -317,7 +420,7 @@ class RedisTransport(Transport):
 
     async def extend(self, delivery: Delivery) -> bool:
         """Reset the message's idle time if this worker still holds it."""
-        held = await self._extend(
+        held = await self._scripts["extend"](
             keys=[delivery.stream], args=[self.GROUP, self.consumer, delivery.message_id]
         )
         return bool(held)

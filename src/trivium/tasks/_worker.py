@@ -33,9 +33,11 @@ if TYPE_CHECKING:
     from trivium.tasks._tasks import Tasks
     from trivium.tasks._transport import Delivery
 
-__all__ = ["Worker", "execute"]
+__all__ = ["Worker", "execute", "message_info"]
 
 logger = logging.getLogger("trivium.tasks")
+
+REDACTED = "[redacted]"
 
 
 async def execute(
@@ -51,7 +53,7 @@ async def execute(
     (the caller's acknowledgement).
     """
     store = tasks.store
-    info = _info(tasks, message)
+    info = message_info(tasks, message)
     info.attempts = message["attempt"]
     info.started_at = time.time()
     info.state = "running"
@@ -124,7 +126,8 @@ def _finish(
         info.traceback = trace
 
 
-def _info(tasks: Tasks, message: dict[str, Any]) -> TaskInfo:
+def message_info(tasks: Tasks, message: dict[str, Any]) -> TaskInfo:
+    """Return the `queued` record of a message (its redacted arguments hidden)."""
     task = tasks.registry.get(message["task"])
     hidden = task.redact if task is not None else frozenset()
     return TaskInfo(
@@ -132,10 +135,11 @@ def _info(tasks: Tasks, message: dict[str, Any]) -> TaskInfo:
         name=message["task"],
         state="queued",
         queue=message["queue"],
-        kwargs={k: "[redacted]" if k in hidden else v for k, v in message["kwargs"].items()},
+        kwargs={k: REDACTED if k in hidden else v for k, v in message["kwargs"].items()},
         enqueued_at=message.get("enqueued_at", time.time()),
         key=message.get("key"),
         max_attempts=message.get("max_attempts", 1),
+        priority=message.get("priority", 0),
     )
 
 
@@ -205,7 +209,12 @@ class Worker:
                 wait = await execute(tasks, message, scope, ack)
             if wait is not None:
                 retried = {**message, "attempt": message["attempt"] + 1}
-                await transport.send(message["queue"], orjson.dumps(retried), time.time() + wait)
+                await transport.send(
+                    message["queue"],
+                    orjson.dumps(retried),
+                    time.time() + wait,
+                    message.get("priority", 0),
+                )
             if not acked:
                 await transport.ack(delivery)
         except Exception:

@@ -1,0 +1,139 @@
+"""The relay of the transactional outbox: what moves committed outbox rows to the broker.
+
+`Outbox.add` writes a run to the session's transaction (the model is in `_outbox.py`,
+imported only with the `db` extra). The session class's `after_commit` event starts
+the relay of that transaction's rows; `after_rollback` forgets them. `Outbox.sweep`,
+run by every app process and worker, relays rows whose relay was interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import Any
+
+import anyio
+import orjson
+
+from trivium.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from trivium.tasks._tasks import Tasks
+
+__all__ = ["SWEEP_EVERY", "Outbox"]
+
+logger = logging.getLogger("trivium.tasks")
+
+_OUTBOX_KEY = "trivium.tasks.outbox"
+
+SWEEP_EVERY = 5.0
+"""Seconds between sweeps; a sweep relays rows older than this."""
+
+
+class Outbox:
+    """The outbox of a `Tasks`: rows written in transactions, relayed after commit."""
+
+    def __init__(self, tasks: Tasks) -> None:
+        self.tasks = tasks
+        self.background: set[asyncio.Task[Any]] = set()
+        """Relays started after commits and not finished yet."""
+        self.sweeping = False
+        """Whether a sweep runs in this process."""
+
+    def listen(self, db: Any) -> None:
+        """Watch the commits and rollbacks of `db`'s sessions (once)."""
+        from sqlalchemy import event
+
+        if not event.contains(db.session_class, "after_commit", self.after_commit):
+            event.listen(db.session_class, "after_commit", self.after_commit)
+            event.listen(db.session_class, "after_rollback", self.after_rollback)
+
+    def add(self, session: Any, message: dict[str, Any]) -> None:
+        """Write `message` to the outbox in `session`'s transaction.
+
+        Raises:
+            ConfigurationError: no outbox database (`tasks-no-database`) or a session
+                of another database (`tasks-foreign-session`).
+        """
+        tasks = self.tasks
+        if tasks.app is not None:
+            tasks.bind_database(tasks.app)
+        if tasks.db is None:
+            raise ConfigurationError(
+                "task.options(session=...) needs the outbox's database: install a Database "
+                "on the app or give Tasks(db=...)",
+                "tasks-no-database",
+            )
+        from trivium.tasks._outbox import entry
+
+        sync_session = getattr(session, "sync_session", session)
+        if not isinstance(sync_session, tasks.db.session_class):
+            raise ConfigurationError(
+                f"task.options(session=...) takes a session of the outbox's database ({tasks.db!r})",
+                "tasks-foreign-session",
+            )
+        session.add(entry(message, orjson.dumps(message)))
+        sync_session.info.setdefault(_OUTBOX_KEY, []).append(message["id"])
+
+    def after_commit(self, sync_session: Any) -> None:
+        """Start relaying the rows the committed transaction wrote."""
+        ids = sync_session.info.pop(_OUTBOX_KEY, None)
+        if not ids:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop: the sweep relays them
+        job = loop.create_task(self.relay(ids))
+        self.background.add(job)
+        job.add_done_callback(self.background.discard)
+
+    def after_rollback(self, sync_session: Any) -> None:
+        """Forget the rows of the rolled-back transaction (they never existed)."""
+        sync_session.info.pop(_OUTBOX_KEY, None)
+
+    async def relay(self, ids: Sequence[str] | None = None, older_than: float = 0.0) -> int:
+        """Send committed rows (those of `ids`, or all older than `older_than` s)."""
+        from sqlalchemy import delete
+        from sqlalchemy import select
+
+        from trivium.tasks._outbox import OutboxEntry
+
+        db = self.tasks.db
+        if db is None:
+            return 0
+        query = select(OutboxEntry).order_by(OutboxEntry.created_at).limit(100)
+        if ids is not None:
+            query = query.where(OutboxEntry.id.in_(list(ids)))
+        else:
+            cutoff = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=older_than)
+            query = query.where(OutboxEntry.created_at <= cutoff)
+        query = query.with_for_update(skip_locked=True)
+        try:
+            async with db.sessionmaker() as session, session.begin():
+                rows = (await session.scalars(query)).all()
+                for row in rows:
+                    await self.tasks.dispatch(orjson.loads(row.message))
+                if rows:
+                    await session.execute(
+                        delete(OutboxEntry).where(OutboxEntry.id.in_([row.id for row in rows]))
+                    )
+        except Exception:
+            logger.exception("relaying the task outbox failed; the sweep will try again")
+            return 0
+        return len(rows)
+
+    async def sweep(self, stopping: anyio.Event) -> None:
+        """Relay rows older than `SWEEP_EVERY` every `SWEEP_EVERY` s until `stopping`."""
+        self.sweeping = True
+        try:
+            while not stopping.is_set():
+                with anyio.move_on_after(SWEEP_EVERY):
+                    await stopping.wait()
+                if not stopping.is_set():
+                    await self.relay(older_than=SWEEP_EVERY)
+        finally:
+            self.sweeping = False
