@@ -76,6 +76,30 @@ def test_a_missing_or_malformed_request_id_is_replaced() -> None:
     assert len(replaced.headers["x-request-id"]) == 32
 
 
+def test_generated_request_ids_are_unique_here_and_in_a_forked_worker() -> None:
+    with TestClient(make_app()) as client:
+        ids = [client.get("/items/1").headers["x-request-id"] for _ in range(50)]
+    assert len(set(ids)) == 50
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    # A worker forked from this process makes IDs of its own, not this process's next ones.
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read)
+        with TestClient(make_app()) as child:
+            os.write(write, child.get("/items/1").headers["x-request-id"].encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child_id = os.read(read, 64).decode()
+    os.close(read)
+    with TestClient(make_app()) as client:
+        next_here = client.get("/items/1").headers["x-request-id"]
+    assert len(child_id) == 32
+    assert child_id[:16] != next_here[:16]
+    assert child_id != next_here
+
+
 def test_error_responses_carry_the_request_id() -> None:
     with TestClient(make_app(), raise_server_exceptions=False) as client:
         response = client.get("/boom", headers={"X-Request-ID": "r1"})

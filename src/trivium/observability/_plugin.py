@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import importlib.util
 import ipaddress
+import itertools
 import logging
+import os
 import random
 import re
 import time
@@ -220,10 +222,7 @@ class RequestObserver(Observer):
     def start(self, header: Callable[[str], str | None]) -> Any:
         """Bind the request's ID (the incoming one when well-formed) and start the clock."""
         incoming = header(self.header)
-        if incoming and _ID.fullmatch(incoming):
-            request_id = incoming
-        else:  # unique, not secret: Python's generator, reseeded in each forked worker
-            request_id = f"{random.getrandbits(128):032x}"
+        request_id = incoming if incoming and _ID.fullmatch(incoming) else _new_id()
         bind_request_id(request_id)
         children = self.children
         if children is None:
@@ -264,10 +263,7 @@ class ObservabilityStep(RequestStep):
         """Bind the request ID and client address; start the clock, gauge and span."""
         plugin = self.plugin
         incoming = _incoming(connection.scope, plugin.header, plugin.header_bytes)
-        if incoming and _ID.fullmatch(incoming):
-            request_id = incoming
-        else:  # unique, not secret: Python's generator, reseeded in each forked worker
-            request_id = f"{random.getrandbits(128):032x}"
+        request_id = incoming if incoming and _ID.fullmatch(incoming) else _new_id()
         bind_request_id(request_id)
         if plugin.binds_client:
             bind_client(plugin.client_of(connection))
@@ -313,6 +309,25 @@ class ObservabilityStep(RequestStep):
                 elapsed * 1000,
                 extra={"status": status, "duration_ms": round(elapsed * 1000, 3)},
             )
+
+
+class _IDs:
+    """Request IDs: this process's random half, then a count (unique, not secret)."""
+
+    def __init__(self) -> None:
+        self.reseed()
+
+    def reseed(self) -> None:
+        self.prefix = f"{random.getrandbits(64):016x}"
+        self.count = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"{self.prefix}{next(self.count):016x}"
+
+
+_new_id = _IDs()
+# A worker forked from a process that made IDs must not repeat them.
+os.register_at_fork(after_in_child=_new_id.reseed)
 
 
 def _incoming(scope: Any, header: str, raw_name: bytes) -> str | None:

@@ -323,22 +323,50 @@ def send_finalized(
     pairs those add (a request ID, rate limit counts) differ from request to request,
     so they are converted on their own and the cache keeps serving the rest.
     """
-    cache: dict[tuple[tuple[bytes, bytes], ...], list[tuple[str, str]]] = app._rsgi_headers
     raw = response.raw_headers
-    policy = app.policy
-    tail = None
     if fixed is not None and fixed < len(raw):
-        tail = raw[fixed:]
-        if not policy.default_names.isdisjoint([name for name, _ in tail]):
-            tail = None  # a step set a default header itself: the whole list decides
-    key = tuple(raw) if tail is None else tuple(raw[:fixed])
+        names = app.policy.default_names
+        if fixed == len(raw) - 1:  # one pair added (a request ID): the usual case
+            name, value = raw[fixed]
+            if name not in names:
+                headers = _finalized(app, tuple(raw[:fixed]))
+                # Granian reads the list during the call and keeps nothing: lend it the
+                # cached list with the pair added instead of copying it.
+                headers.append((name.decode("latin-1"), value.decode("latin-1")))
+                try:
+                    _write(protocol, response, head_only, headers)
+                finally:
+                    headers.pop()
+                return
+        elif names.isdisjoint([name for name, _ in raw[fixed:]]):
+            headers = _finalized(app, tuple(raw[:fixed]))
+            headers = headers + [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw[fixed:]]
+            _write(protocol, response, head_only, headers)
+            return
+        # Otherwise a step set a default header itself: the whole list decides.
+    # The bare route's path, inline: one tuple, one look-up.
+    cache: dict[tuple[tuple[bytes, bytes], ...], list[tuple[str, str]]] = app._rsgi_headers
+    key = tuple(raw)
+    found = cache.get(key)
+    headers = _finalized(app, key) if found is None else found
+    if head_only or not response.body:
+        protocol.response_empty(response.status_code, headers)
+    else:
+        protocol.response_bytes(response.status_code, headers, response.body)
+
+
+def _finalized(app: Any, key: tuple[tuple[bytes, bytes], ...]) -> list[tuple[str, str]]:
+    """The RSGI header list of raw pairs `key` with the app's default headers, cached."""
+    cache: dict[tuple[tuple[bytes, bytes], ...], list[tuple[str, str]]] = app._rsgi_headers
     headers = cache.get(key)
     if headers is None:
-        headers = _str_headers(policy.with_defaults(list(key)))
+        headers = _str_headers(app.policy.with_defaults(list(key)))
         if len(cache) < _LISTS_LIMIT:
             cache[key] = headers
-    if tail is not None:
-        headers = headers + [(k.decode("latin-1"), v.decode("latin-1")) for k, v in tail]
+    return headers
+
+
+def _write(protocol: Any, response: Any, head_only: bool, headers: list[tuple[str, str]]) -> None:
     if head_only or not response.body:
         protocol.response_empty(response.status_code, headers)
     else:

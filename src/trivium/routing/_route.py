@@ -225,7 +225,7 @@ class Route(BaseRoute):
             await self._continue_rsgi(rsgi, protocol, app, path_params, None)
             return
         observers = self._observers
-        started = [o.start(rsgi.headers.get) for o in observers] if observers else None
+        started = _start(observers, rsgi.headers.get) if observers else None
         if self._before or self._after:
             await self._serve_rsgi_stepped(rsgi, protocol, app, path_params, started)
             return
@@ -335,8 +335,7 @@ class Route(BaseRoute):
             self.compile(app)
         observers = self._observers
         if observers and started is None:
-            header = _header_reader(scope)
-            started = [observer.start(header) for observer in observers]
+            started = _start(observers, _header_reader(scope))
         direct = self._direct
         # A handler without parameters or steps never reads the request: built only on error.
         if request is None and (direct != () or self._before or self._after):
@@ -493,9 +492,19 @@ def _arguments(direct: tuple[tuple[str, str, str], ...], values: dict[str, Any])
     }
 
 
+def _start(observers: tuple[Any, ...], header: Callable[[str], str | None]) -> list[Any]:
+    """Let the observers see a request come in; return what each `start` returned."""
+    if len(observers) == 1:  # the usual case, without a loop
+        return [observers[0].start(header)]
+    return [observer.start(header) for observer in observers]
+
+
 def _finish(observers: tuple[Any, ...], started: list[Any], response: Response) -> int:
     """Let the observers see `response` off; return how many header pairs it had before."""
     fixed = len(response.raw_headers)
+    if len(observers) == 1:
+        observers[0].finish(started[0], response)
+        return fixed
     for observer, state in zip(observers, started, strict=True):
         observer.finish(state, response)
     return fixed
