@@ -355,10 +355,10 @@ class Auth(Plugin):
         """The auth tables (and a `DatabaseStore` throttle store's table) on `self.db`."""
         if database is not self.db:
             return {}
-        from trivium.db._database import _package_migrations
+        from trivium.db._engine import package_migrations
         from trivium.sessions._plugin import store_migrations
 
-        locations = {"trivium.auth": _package_migrations("trivium.auth")}
+        locations = {"trivium.auth": package_migrations("trivium.auth")}
         locations.update(store_migrations(self.throttle_store, database))
         return locations
 

@@ -10,7 +10,6 @@ commit becomes an error response instead of a silently lost write.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +17,6 @@ from types import EllipsisType
 from typing import TYPE_CHECKING
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +28,9 @@ from sqlalchemy.pool import QueuePool
 
 from trivium.db._diagnose import checked_url
 from trivium.db._diagnose import connect_error
-from trivium.db._lookups import register_sqlite_functions
+from trivium.db._engine import configure_sqlite
+from trivium.db._engine import package_migrations
+from trivium.db._engine import seconds as seconds_option
 from trivium.db._model import Model
 from trivium.db._outage import Outage
 from trivium.db._outage import SessionGuard
@@ -157,11 +157,11 @@ class Database(Plugin):
         """The table that records the applied migrations; set it before migrating to rename it."""
         self._included: dict[str, Path] = {}
         self._apps: list[App] = []
-        self.timeout = _seconds("timeout", timeout)
+        self.timeout = seconds_option("timeout", timeout)
         """Deadline of a request's database work, in seconds (`None`: none)."""
-        self.statement_timeout = _seconds("statement_timeout", statement_timeout)
+        self.statement_timeout = seconds_option("statement_timeout", statement_timeout)
         """Server-side limit on one statement, in seconds (`None`: none)."""
-        self.ping_after = _seconds("ping_after", ping_after)
+        self.ping_after = seconds_option("ping_after", ping_after)
         """Idle seconds after which a pooled connection is pinged before use."""
         self.outage = Outage(name)
         """Logs this database's outages, once when one starts and once when it ends."""
@@ -270,7 +270,7 @@ class Database(Plugin):
             self._bound_options(options)
         engine = create_async_engine(self.url, echo=self.echo, **options)
         if self.is_sqlite:
-            _configure_sqlite(engine)
+            configure_sqlite(engine)
         install_hooks(
             engine,
             self.outage,
@@ -407,7 +407,7 @@ class Database(Plugin):
             ConfigurationError: the package cannot be found or has no `migrations/` folder.
         """
         for package in packages:
-            self._included[package] = _package_migrations(package)
+            self._included[package] = package_migrations(package)
 
     def init_app(self, app: App) -> None:
         """Install the database on `app` (`app.install(db)`); a second call is a no-op.
@@ -477,7 +477,7 @@ class Database(Plugin):
         if timeout is ...:
             call: Any = self.session if transaction else self.autocommit_session
             return Depends(call, scope="function")
-        seconds = _seconds("timeout", timeout)
+        seconds = seconds_option("timeout", timeout)
         key = (transaction, seconds)
         call = self._session_calls.get(key)
         if call is None:
@@ -553,63 +553,3 @@ class Database(Plugin):
                 self._autocommit_engine, self._sessionmaker, self._autocommit_sessionmaker = saved
                 if transaction.is_active:
                     await transaction.rollback()
-
-
-def _seconds(name: str, value: object) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
-        raise ConfigurationError(
-            f"{name}={value!r} is not a number of seconds; use a positive number, or None "
-            "for no limit",
-            "db-timeout",
-        )
-    return float(value)
-
-
-def _package_migrations(package: str) -> Path:
-    """Return the `migrations/` folder inside `package`, without importing the package."""
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigurationError(
-            f"include_migrations({package!r}): no package named {package!r} can be imported; "
-            "check the spelling and that it is installed",
-            "db-migrations-package",
-        )
-    for location in spec.submodule_search_locations:
-        folder = Path(location) / "migrations"
-        if folder.is_dir():
-            return folder.resolve()
-    raise ConfigurationError(
-        f"include_migrations({package!r}): the package has no 'migrations' folder; "
-        "a package ships its revision files in <package>/migrations/",
-        "db-migrations-package",
-    )
-
-
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    """Make SQLite transactions real: explicit `BEGIN IMMEDIATE`, savepoints, foreign keys.
-
-    Python's sqlite3 driver issues `BEGIN` itself, lazily and not before every statement,
-    which breaks `SAVEPOINT`; SQLAlchemy's documented recipe takes over instead. `IMMEDIATE`
-    takes the write lock at the start, so concurrent read-modify-write transactions queue
-    up (SQLite has one writer anyway) rather than fail with "database is locked".
-    """
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
-        del connection_record
-        dbapi_connection.isolation_level = None
-        # Unicode-aware lower() for the case-insensitive lookups (see _lookups.py).
-        register_sqlite_functions(dbapi_connection)
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")

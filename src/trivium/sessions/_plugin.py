@@ -86,6 +86,6 @@ def store_migrations(store: Any, database: Any) -> dict[str, Path]:
     """Return `trivium.stores`' migrations when `store` is a `DatabaseStore` on `database`."""
     if getattr(store, "db", None) is not database:
         return {}
-    from trivium.db._database import _package_migrations
+    from trivium.db._engine import package_migrations
 
-    return {"trivium.stores": _package_migrations("trivium.stores")}
+    return {"trivium.stores": package_migrations("trivium.stores")}
