@@ -73,7 +73,7 @@ class Route(BaseRoute):
         "_after",
         "_before",
         "_direct",
-        "_observers",
+        "_observer",
         "_rsgi_direct",
         "_version",
         "analysis",
@@ -111,7 +111,7 @@ class Route(BaseRoute):
         self._rsgi_direct = False
         self._before: tuple[Callable[[Any], Awaitable[None]], ...] = ()
         self._after: tuple[Callable[[Request, Response], Awaitable[None]], ...] = ()
-        self._observers: tuple[Any, ...] = ()
+        self._observer: Any = None
         self.response_model: Any = None
         """The type that filters the output (option or return annotation), after `compile()`."""
 
@@ -170,7 +170,7 @@ class Route(BaseRoute):
         self.request_steps = tuple(request_steps)
         self._before = tuple(step.before for step in request_steps if step.runs_before())
         self._after = tuple(step.after for step in reversed(request_steps) if step.runs_after())
-        self._observers = tuple(app.observers(needs))
+        self._observer = _one(app.observers(needs))
         options = self.options
         model = options.get("response_model", UNSET)
         if model is UNSET:
@@ -224,14 +224,18 @@ class Route(BaseRoute):
         if not self._rsgi_direct or self._version != app.dependency_overrides.version:
             await self._continue_rsgi(rsgi, protocol, app, path_params, None)
             return
-        observers = self._observers
-        started = _start(observers, rsgi.headers.get) if observers else None
+        observer = self._observer
+        # `started` holds what the observer's `start` returned, in a list only when
+        # the request leaves this path (so `None` means "not started yet").
+        state = observer.start(rsgi.headers.get) if observer is not None else None
         if self._before or self._after:
+            started = None if observer is None else [state]
             await self._serve_rsgi_stepped(rsgi, protocol, app, path_params, started)
             return
         try:
             if direct:
                 if self.plan.body_mode and not self._body_fits(rsgi):  # type: ignore[union-attr]
+                    started = None if observer is None else [state]
                     await self._continue_rsgi(rsgi, protocol, app, path_params, None, started)
                     return
                 view = RSGIParams(rsgi, path_params, protocol, self.limits)
@@ -244,9 +248,13 @@ class Route(BaseRoute):
             outcome = exc
         else:
             if outcome.background is None and type(outcome).__call__ is Response.__call__:
-                fixed = _finish(observers, started, outcome) if started else None
+                fixed = None
+                if observer is not None:
+                    fixed = len(outcome.raw_headers)
+                    observer.finish(state, outcome)
                 send_finalized(protocol, outcome, rsgi.method == "HEAD", app, fixed)
                 return
+        started = None if observer is None else [state]
         await self._continue_rsgi(rsgi, protocol, app, path_params, outcome, started)
 
     async def _serve_rsgi_stepped(
@@ -290,7 +298,7 @@ class Route(BaseRoute):
                 response, _ = await app.error_response(request, exc)
                 fixed = None
         if started:
-            _finish(self._observers, started, response)
+            self._observer.finish(started[0], response)
         send_finalized(protocol, response, rsgi.method == "HEAD", app, fixed)
 
     def _body_fits(self, rsgi: Any) -> bool:
@@ -333,9 +341,9 @@ class Route(BaseRoute):
         """
         if self._version != app.dependency_overrides.version:
             self.compile(app)
-        observers = self._observers
-        if observers and started is None:
-            started = _start(observers, _header_reader(scope))
+        observer = self._observer
+        if observer is not None and started is None:
+            started = [observer.start(_header_reader(scope))]
         direct = self._direct
         # A handler without parameters or steps never reads the request: built only on error.
         if request is None and (direct != () or self._before or self._after):
@@ -389,7 +397,8 @@ class Route(BaseRoute):
             if response is not before_steps:
                 fixed = None
         if started:
-            seen = _finish(observers, started, response)
+            seen = len(response.raw_headers)
+            observer.finish(started[0], response)
             fixed = seen if fixed is None else fixed
         background = ctx.background
         if background is not None and background.tasks:
@@ -492,22 +501,29 @@ def _arguments(direct: tuple[tuple[str, str, str], ...], values: dict[str, Any])
     }
 
 
-def _start(observers: tuple[Any, ...], header: Callable[[str], str | None]) -> list[Any]:
-    """Let the observers see a request come in; return what each `start` returned."""
-    if len(observers) == 1:  # the usual case, without a loop
-        return [observers[0].start(header)]
-    return [observer.start(header) for observer in observers]
-
-
-def _finish(observers: tuple[Any, ...], started: list[Any], response: Response) -> int:
-    """Let the observers see `response` off; return how many header pairs it had before."""
-    fixed = len(response.raw_headers)
+def _one(observers: Sequence[Any]) -> Any:
+    """Return the route's observer: `None`, the only one, or one that runs them all."""
+    if not observers:
+        return None
     if len(observers) == 1:
-        observers[0].finish(started[0], response)
-        return fixed
-    for observer, state in zip(observers, started, strict=True):
-        observer.finish(state, response)
-    return fixed
+        return observers[0]
+    return _Together(tuple(observers))
+
+
+class _Together:
+    """Several observers as one: started in order, finished in order."""
+
+    __slots__ = ("observers",)
+
+    def __init__(self, observers: tuple[Any, ...]) -> None:
+        self.observers = observers
+
+    def start(self, header: Callable[[str], str | None]) -> list[Any]:
+        return [observer.start(header) for observer in self.observers]
+
+    def finish(self, started: list[Any], response: Response) -> None:
+        for observer, state in zip(self.observers, started, strict=True):
+            observer.finish(state, response)
 
 
 def _header_reader(scope: Scope) -> Callable[[str], str | None]:
