@@ -44,7 +44,7 @@ def _app(db: Database) -> tuple[App, Tasks]:
 
     @app.post("/work")
     async def work() -> dict[str, str]:
-        return {"id": (await flaky.enqueue()).id}
+        return {"id": (await flaky.options(priority=7).enqueue()).id}
 
     return app, tasks
 
@@ -76,6 +76,7 @@ def test_superuser_sees_failed_run_and_retries_it(seeded: Database) -> None:
         assert listing.status_code == 200
         assert task_id in listing.text
         assert "RuntimeError: first attempt fails" in listing.text
+        assert '<td class="priority">7</td>' in listing.text
         answer = client.post(
             "/admin/tasks",
             data={"id": task_id, "action": "retry", "csrf_token": csrf_of(listing)},

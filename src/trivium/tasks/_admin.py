@@ -51,6 +51,7 @@ def admin_page(tasks: Tasks) -> Any:
                 "name": info.name,
                 "state": info.state,
                 "attempts": info.attempts,
+                "priority": info.priority,
                 "max_attempts": info.max_attempts,
                 "error": info.error if info.state != "done" else None,
                 "traceback": info.traceback if info.state in ("failed", "retrying") else None,
