@@ -17,6 +17,7 @@ from trivium.plugins import Plugin
 from trivium.plugins import RequestStep
 from trivium.plugins import RouteNeeds
 from trivium.ratelimit import RateLimit
+from trivium.ratelimit import RateLimits
 from trivium.ratelimit import by_ip
 from trivium.ratelimit import by_user
 from trivium.testing import TestClient
@@ -188,3 +189,21 @@ def test_websocket_connections_are_limited(make_limits: LimitsFactory) -> None:
             pass
         with pytest.raises(WebSocketRejected), client.websocket_connect("/ws"):
             pass
+
+
+def test_each_client_address_has_its_own_budget_on_every_interface() -> None:
+    # On RSGI's direct path the scope is built lazily; the client address must still be
+    # read (a lookup that missed it once keyed every client as one).
+    app = App(plugins=[RateLimits()])
+
+    @app.get("/limited", rate_limit=RateLimit("1/hour"))
+    async def limited() -> str:
+        return "ok"
+
+    with (
+        TestClient(app, client=("10.0.0.1", 1000)) as first,
+        TestClient(app, client=("10.0.0.2", 1000)) as second,
+    ):
+        assert first.get("/limited").status_code == 200
+        assert second.get("/limited").status_code == 200
+        assert first.get("/limited").status_code == 429

@@ -61,6 +61,9 @@ def _server_address(value: str) -> tuple[str, int] | None:
         return _address(value)
 
 
+_LAZY_KEYS = frozenset({"headers", "client", "server", "raw_path"})
+
+
 class LazyScope(dict[str, Any]):
     """An ASGI scope whose costlier keys are built only when first read with `scope[key]`.
 
@@ -86,9 +89,21 @@ class LazyScope(dict[str, Any]):
         self[key] = value
         return value
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """`scope.get(key)`, lazy keys included (dict's own `get` would not build them)."""
+        if key in _LAZY_KEYS:
+            try:
+                return self[key]
+            except KeyError:  # pragma: no cover - every lazy key can be built
+                return default
+        return dict.get(self, key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in _LAZY_KEYS or dict.__contains__(self, key)
+
     def materialize(self) -> dict[str, Any]:
         """Return a plain dict with every key present."""
-        for key in ("headers", "client", "server", "raw_path"):
+        for key in _LAZY_KEYS:
             self[key]
         return dict(self)
 

@@ -80,11 +80,19 @@ class MemoryBackend:
     async def hit(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> Decision:
         """Charge every limit for its key if all allow it (no await: atomic on the loop)."""
         now = time.monotonic_ns() // 1000
-        tats = [max(now, self._tats.get(key, now)) for key in keys]
-        decision = decide(limits, now, tats)
-        if decision.allowed:
-            for limit, key, tat in zip(limits, keys, tats, strict=True):
+        if len(keys) == 1:  # the usual case, without the generality
+            key, limit = keys[0], limits[0]
+            tat = self._tats.get(key, now)
+            tat = max(tat, now)
+            decision = decide(limits, now, (tat,))
+            if decision.allowed:
                 self._tats[key] = tat + limit.interval * limit.cost
+        else:
+            tats = [max(now, self._tats.get(key, now)) for key in keys]
+            decision = decide(limits, now, tats)
+            if decision.allowed:
+                for limit, key, tat in zip(limits, keys, tats, strict=True):
+                    self._tats[key] = tat + limit.interval * limit.cost
         self._checks += 1
         if self._checks >= 10_000:
             self._sweep(now)

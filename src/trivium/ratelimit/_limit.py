@@ -14,9 +14,9 @@ import math
 import re
 from collections.abc import Awaitable
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import NamedTuple
 
 from trivium.errors import ConfigurationError
 from trivium.http._request import Request
@@ -24,6 +24,8 @@ from trivium.http._response import Response
 
 if TYPE_CHECKING:
     from trivium.http._request import HTTPConnection
+
+_STR_OR_NONE = (str, type(None))  # built once: `str | None` makes a union per call
 
 SCOPE_KEY = "trivium.ratelimit"
 """Where a request's `Decision` is kept in its scope, for the step's `after`."""
@@ -106,9 +108,12 @@ def by_user(connection: HTTPConnection) -> str:
 by_user.needs_user = True  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """One limit's state after a check, as the `RateLimit-*` headers report it."""
+class Usage(NamedTuple):
+    """One limit's state after a check, as the `RateLimit-*` headers report it.
+
+    A named tuple, as `Decision`: one is made for every request, and a frozen
+    dataclass's `__init__` took longer than the check's arithmetic.
+    """
 
     limit: RateLimit
     """The limit."""
@@ -120,8 +125,7 @@ class Usage:
     """Seconds until the next request can pass (0 when one can pass now)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """The outcome of checking a request against all its limits at once."""
 
     allowed: bool
@@ -168,7 +172,7 @@ class Decision:
             (b"ratelimit-reset", b"%d" % math.ceil(usage.reset)),
             (
                 b"ratelimit-policy",
-                limit.policy.encode()
+                limit.policy_bytes
                 if len(usages) == 1
                 else ", ".join(u.limit.policy for u in usages).encode(),
             ),
@@ -211,6 +215,7 @@ class RateLimit:
         "per_message",
         "period",
         "policy",
+        "policy_bytes",
         "rate",
         "requests",
         "requests_bytes",
@@ -269,6 +274,8 @@ class RateLimit:
         """`requests` as a header value."""
         self.policy = f"{self.requests};w={math.ceil(self.period)}"
         """This limit in the `RateLimit-Policy` header's syntax."""
+        self.policy_bytes = self.policy.encode()
+        """`policy` as a header value."""
 
     def __repr__(self) -> str:
         return f"RateLimit({self.rate!r}, scope={self.scope!r})"
@@ -276,7 +283,7 @@ class RateLimit:
     async def key_of(self, connection: HTTPConnection) -> str | None:
         """Return the budget key of `connection` (`None`: not limited)."""
         value = self.key(connection)
-        if not isinstance(value, str | None):
+        if not isinstance(value, _STR_OR_NONE):
             value = await value
         return None if value is None else f"{self.scope}:{value}"
 

@@ -30,6 +30,7 @@ from trivium.plugins import RouteNeeds
 from trivium.ratelimit._backend import Backend
 from trivium.ratelimit._backend import MemoryBackend
 from trivium.ratelimit._backend import RedisBackend
+from trivium.ratelimit._limit import _STR_OR_NONE
 from trivium.ratelimit._limit import SCOPE_KEY
 from trivium.ratelimit._limit import Decision
 from trivium.ratelimit._limit import RateLimit
@@ -159,7 +160,7 @@ class RateLimits(Plugin):
         keys: list[str] = []
         for limit in limits:
             value = limit.key(connection)
-            if not isinstance(value, str | None):
+            if not isinstance(value, _STR_OR_NONE):
                 value = await value
             if value is not None:
                 keyed.append(limit)
