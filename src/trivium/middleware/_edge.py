@@ -84,8 +84,7 @@ class EdgePolicy:
 
     def finalize(self, response: Response) -> Response:
         """Add the default headers that `response` doesn't set itself."""
-        if self.default_headers:
-            self.with_defaults(response.raw_headers)
+        self.with_defaults(response.raw_headers)
         return response
 
     def with_defaults(self, raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

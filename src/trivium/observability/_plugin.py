@@ -221,9 +221,7 @@ class RequestObserver(Observer):
 
     def start(self, header: Callable[[str], str | None]) -> Any:
         """Bind the request's ID (the incoming one when well-formed) and start the clock."""
-        incoming = header(self.header)
-        request_id = incoming if incoming and _ID.fullmatch(incoming) else _new_id()
-        bind_request_id(request_id)
+        request_id = _bind_id(header(self.header))
         children = self.children
         if children is None:
             return request_id, 0.0
@@ -233,13 +231,7 @@ class RequestObserver(Observer):
     def finish(self, started: Any, response: Response) -> None:
         """Echo the ID; count and time the request."""
         request_id, began = started
-        raw = response.raw_headers
-        name = self.header_bytes
-        for key, _ in raw:
-            if key == name:
-                break
-        else:
-            raw.append((name, request_id.encode("latin-1")))
+        _echo(response.raw_headers, self.header_bytes, request_id)
         children = self.children
         if children is not None:
             children.active -= 1
@@ -262,9 +254,7 @@ class ObservabilityStep(RequestStep):
     async def before(self, connection: HTTPConnection) -> None:
         """Bind the request ID and client address; start the clock, gauge and span."""
         plugin = self.plugin
-        incoming = _incoming(connection.scope, plugin.header, plugin.header_bytes)
-        request_id = incoming if incoming and _ID.fullmatch(incoming) else _new_id()
-        bind_request_id(request_id)
+        _bind_id(_incoming(connection.scope, plugin.header, plugin.header_bytes))
         if plugin.binds_client:
             bind_client(plugin.client_of(connection))
         if self.timed:
@@ -281,13 +271,7 @@ class ObservabilityStep(RequestStep):
         request_id = current_request_id()
         status = response.status_code if response is not None else 101
         if response is not None and request_id is not None:
-            raw = response.raw_headers
-            name = self.plugin.header_bytes
-            for key, _ in raw:
-                if key == name:
-                    break
-            else:
-                raw.append((name, request_id.encode("latin-1")))
+            _echo(response.raw_headers, self.plugin.header_bytes, request_id)
         if not self.timed:
             return
         elapsed = time.perf_counter() - _started.get()
@@ -328,6 +312,21 @@ class _IDs:
 _new_id = _IDs()
 # A worker forked from a process that made IDs must not repeat them.
 os.register_at_fork(after_in_child=_new_id.reseed)
+
+
+def _bind_id(incoming: str | None) -> str:
+    """Bind the request's ID to its log records: the incoming one when well-formed, else new."""
+    request_id = incoming if incoming and _ID.fullmatch(incoming) else _new_id()
+    bind_request_id(request_id)
+    return request_id
+
+
+def _echo(raw: list[tuple[bytes, bytes]], name: bytes, request_id: str) -> None:
+    """Echo the request ID in the response unless the response names one itself."""
+    for key, _ in raw:
+        if key == name:
+            return
+    raw.append((name, request_id.encode("latin-1")))
 
 
 def _incoming(scope: Any, header: str, raw_name: bytes) -> str | None:
