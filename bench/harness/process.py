@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import statistics
 import subprocess
 import time
 from collections.abc import Iterator
@@ -90,3 +91,21 @@ def wrk(
         pin(cpu, [*command, url]), capture_output=True, text=True, timeout=seconds + 30, check=True
     )
     return parse_wrk(done.stdout)
+
+
+def medians(runs: Sequence[Mapping[str, float]]) -> tuple[float, float, float, int]:
+    """Return the median req/s, p50 and p99 (ms) of a variant's `runs`, and all their non-2xx."""
+    return (
+        statistics.median(r["rps"] for r in runs),
+        statistics.median(r["p50_ms"] for r in runs),
+        statistics.median(r["p99_ms"] for r in runs),
+        sum(int(r["non_2xx"]) for r in runs),
+    )
+
+
+def table_intro(rounds: int, seconds: int, connections: int) -> str:
+    """The line that opens a results table: how it was measured, and when."""
+    return (
+        f"{rounds} rounds x {seconds} s, {connections} connections, "
+        f"median req/s ({time.strftime('%Y-%m-%d')}):"
+    )

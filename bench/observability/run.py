@@ -21,13 +21,14 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from harness.process import serving  # noqa: E402 - bench/ on the path first
+from harness.process import medians  # noqa: E402 - bench/ on the path first
+from harness.process import serving  # noqa: E402
+from harness.process import table_intro  # noqa: E402
 from harness.process import wrk  # noqa: E402
 
 VARIANTS = ("none", "ids", "metrics", "access-log")
@@ -76,17 +77,13 @@ def main() -> None:
         lines_logged = sum(1 for _ in (Path(folder) / "access-log.log").open("rb"))
     base = statistics.median(r["rps"] for r in results["none"])
     lines = [
-        f"{args.rounds} rounds x {args.seconds} s, {args.connections} connections, "
-        f"median req/s ({time.strftime('%Y-%m-%d')}):",
+        table_intro(args.rounds, args.seconds, args.connections),
         "",
         "| variant | req/s | vs bare | p50 ms | p99 ms | non-2xx |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for mode, runs in results.items():
-        rps = statistics.median(r["rps"] for r in runs)
-        p50 = statistics.median(r["p50_ms"] for r in runs)
-        p99 = statistics.median(r["p99_ms"] for r in runs)
-        errors = sum(int(r["non_2xx"]) for r in runs)
+        rps, p50, p99, errors = medians(runs)
         lines.append(
             f"| {LABELS[mode]} | {rps:,.0f} | {rps / base:.2f}x | {p50:.2f} | {p99:.2f} "
             f"| {errors} |"

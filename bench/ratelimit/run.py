@@ -21,7 +21,6 @@ import contextlib
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from harness.load import parse_wrk  # noqa: E402 - bench/ on the path first
+from harness.process import medians  # noqa: E402
 from harness.process import serving  # noqa: E402
+from harness.process import table_intro  # noqa: E402
 from harness.server import memory  # noqa: E402
 
 
@@ -84,17 +85,13 @@ def main() -> None:
                 rss[name] = memory(pid)[0]
     base = statistics.median(r["rps"] for r in results["plain"])
     lines = [
-        f"{args.rounds} rounds x {args.seconds} s, {args.connections} connections, "
-        f"median req/s ({time.strftime('%Y-%m-%d')}):",
+        table_intro(args.rounds, args.seconds, args.connections),
         "",
         "| variant | req/s | vs plain | p50 ms | p99 ms | non-2xx | worker RSS MiB |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, runs in results.items():
-        rps = statistics.median(r["rps"] for r in runs)
-        p50 = statistics.median(r["p50_ms"] for r in runs)
-        p99 = statistics.median(r["p99_ms"] for r in runs)
-        errors = sum(int(r["non_2xx"]) for r in runs)
+        rps, p50, p99, errors = medians(runs)
         lines.append(
             f"| {name} | {rps:,.0f} | {rps / base:.2f}x | {p50:.2f} | {p99:.2f} | {errors} "
             f"| {rss[name] / 1024:.1f} |"
