@@ -33,13 +33,20 @@ async def main() -> None:
     await db.dispose()
 
 anyio.run(main)
+from trivium.testing import TestClient
+
+with TestClient(app) as client:
+    saved = client.post("/articles/drafts", params={{"title": "draft"}})
+    assert (saved.status_code, saved.json()) == (201, {{"status": "saved"}}), saved.text
+    listed = client.get("/articles").json()
+    assert "draft" in [article["title"] for article in listed["items"]], listed
 print("docs ok")
 """
 
 
 def test_database_page_examples_run(tmp_path: Path) -> None:
     blocks = re.findall(r"```python\n(.*?)```", PAGE.read_text(), flags=re.DOTALL)
-    assert len(blocks) == 7
+    assert len(blocks) == 8
     *app_blocks, testing = blocks
     (tmp_path / "doc_app.py").write_text("\n".join(app_blocks))
     (tmp_path / "driver.py").write_text(DRIVER.format(testing=testing))

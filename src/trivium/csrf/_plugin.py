@@ -38,7 +38,9 @@ class CSRFStep(RequestStep):
     async def before(self, connection: HTTPConnection) -> None:
         """Refuse a forged request; a form body read for its token is replayed."""
         try:
-            connection.receive = await self.policy.check(connection.scope, connection.receive)
+            form = getattr(connection, "form", None)  # a Request: the form is parsed once
+            receive = await self.policy.check(connection.scope, connection.receive, form)
+            connection.receive = receive
         except Disconnected:
             raise HTTPException(400, "The client disconnected while sending the form") from None
 

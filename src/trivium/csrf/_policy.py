@@ -21,7 +21,10 @@ request carried the session cookie, whatever its name), never a guess by cookie 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from collections.abc import Callable
 from collections.abc import Sequence
+from typing import Any
 
 from trivium.csrf._form import BodyTooLarge
 from trivium.csrf._form import scan_form
@@ -40,7 +43,8 @@ __all__ = ["SAFE_METHODS", "CSRFPolicy", "Disconnected"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 """Methods that pass without checks."""
-_FORMS = (b"application/x-www-form-urlencoded", b"multipart/form-data")
+_URLENCODED = b"application/x-www-form-urlencoded"
+_FORMS = (_URLENCODED, b"multipart/form-data")
 # Bodies a cross-site page can POST without a CORS preflight ("simple requests").
 _NO_PREFLIGHT = (*_FORMS, b"text/plain", b"")
 # `request.auth.method` values of credentials sent in the Authorization header.
@@ -95,8 +99,14 @@ class CSRFPolicy:
         self.max_body_size = max_body_size
         """Most bytes of a form body read to find the token."""
 
-    async def check(self, scope: Scope, receive: Receive) -> Receive:
+    async def check(
+        self, scope: Scope, receive: Receive, form: Callable[[], Awaitable[Any]] | None = None
+    ) -> Receive:
         """Check one HTTP request; return the `receive` the app must read the body from.
+
+        `form` (a request step passes `request.form`) parses a urlencoded body once for
+        both the token and the handler, under the route's form limits; without it the
+        body is scanned and replayed.
 
         Raises:
             HTTPException: 403 (origin or token refused) or 413 (form body too large).
@@ -124,21 +134,32 @@ class CSRFPolicy:
             return receive
         token = headers[self.header][0] if self.header in headers else None
         if token is None and media in _FORMS:
-            try:
-                scan = await scan_form(receive, content_type, self.field_name, self.max_body_size)
-            except BodyTooLarge:
-                raise HTTPException(
-                    413, f"Form body larger than {self.max_body_size} bytes"
-                ) from None
-            if scan.disconnected:
-                raise Disconnected
-            receive = scan.replay()
-            token = scan.token.encode("latin-1") if scan.token is not None else None
+            token, receive = await self._form_token(receive, content_type, media, form)
         if not token:
             raise HTTPException(403, "CSRF token missing")
         if not verify_token(session, token.decode("latin-1")):
             raise HTTPException(403, "CSRF token incorrect")
         return receive
+
+    async def _form_token(
+        self,
+        receive: Receive,
+        content_type: bytes,
+        media: bytes,
+        form: Callable[[], Awaitable[Any]] | None,
+    ) -> tuple[bytes | None, Receive]:
+        """Return the form's token and the `receive` the app reads the body from."""
+        if form is not None and media == _URLENCODED:
+            value = (await form()).get(self.field_name)
+            return (value.encode() if isinstance(value, str) else None), receive
+        try:
+            scan = await scan_form(receive, content_type, self.field_name, self.max_body_size)
+        except BodyTooLarge:
+            raise HTTPException(413, f"Form body larger than {self.max_body_size} bytes") from None
+        if scan.disconnected:
+            raise Disconnected
+        token = scan.token.encode("latin-1") if scan.token is not None else None
+        return token, scan.replay()
 
     def _origin_refusal(self, scope: Scope, headers: dict[bytes, list[bytes]]) -> str | None:
         raw = headers.get(b"origin")

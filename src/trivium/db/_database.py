@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
+from trivium.db._commit import commit
 from trivium.db._diagnose import checked_url
 from trivium.db._diagnose import connect_error
 from trivium.db._engine import configure_sqlite
@@ -493,6 +494,17 @@ class Database(Plugin):
         session.__qualname__ = f"Database.session(timeout={timeout!r})"
         return session
 
+    @property
+    def _lone_autocommit(self) -> bool:
+        # A lone new row skips BEGIN/COMMIT (db/_commit.py) on PostgreSQL, where setting
+        # autocommit costs no round trip, unless the app chose an isolation level or a
+        # test transaction holds every session on one connection.
+        return (
+            self.url.get_driver_name() == "asyncpg"
+            and "isolation_level" not in self.engine_options
+            and not self._pinned
+        )
+
     @contextlib.asynccontextmanager
     async def _open(
         self, *, transaction: bool, deadline: float | None
@@ -504,7 +516,7 @@ class Database(Plugin):
             try:
                 yield session
                 if transaction:
-                    await session.commit()
+                    await commit(session, lone_autocommit=self._lone_autocommit)
                 elif session.new or session.dirty or session.deleted:
                     await session.flush()
             except BaseException as exc:  # noqa: BLE001 - cleaned up and re-raised

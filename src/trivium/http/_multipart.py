@@ -1,9 +1,10 @@
 """Form parsing: `application/x-www-form-urlencoded` and `multipart/form-data`.
 
-Both bodies are parsed as they stream in, by python-multipart's push parsers, so a limit
-is enforced as soon as it is crossed rather than after the whole body has been read. The
-overall body size is bounded by the request (`Limits.max_upload_size`); `FormLimits` bounds
-what is inside it.
+A multipart body is parsed as it streams in, by python-multipart's push parser, so a limit
+is enforced as soon as it is crossed rather than after the whole body has been read; its
+size is bounded by the request (`Limits.max_upload_size`). A urlencoded body is bounded
+by `Limits.max_body_size` (10 MiB by default), read whole and then split into fields.
+`FormLimits` bounds what is inside either.
 
 Errors are `HTTPException`s whose `detail` names the limit and its value. The rule:
 
@@ -28,7 +29,6 @@ from urllib.parse import unquote_to_bytes
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser
-from python_multipart.multipart import QuerystringParser
 from python_multipart.multipart import parse_options_header
 
 from trivium.errors import HTTPException
@@ -39,7 +39,6 @@ from trivium.http._upload import UploadFile
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
-    from python_multipart.multipart import QuerystringCallbacks
 
     from trivium.http._request import Request
 
@@ -133,60 +132,40 @@ def _too_many_fields(limit: int) -> HTTPException:
 
 
 async def _parse_urlencoded(request: Request, limits: FormLimits, charset: str) -> FormData:
+    # The body is bounded by the request's max_body_size; split whole, it parses as
+    # python-multipart's querystring parser does (fields split on "&", empty ones
+    # skipped, a field without "=" has an empty value) at a fraction of the cost.
+    chunks = [chunk async for chunk in request.stream()]
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     collector = _UrlencodedCollector(limits, charset)
-    parser = QuerystringParser(collector.callbacks())
-    try:
-        async for chunk in request.stream():
-            parser.write(chunk)
-        parser.finalize()
-    except FormParserError as exc:  # pragma: no cover - only strict mode raises today
-        raise HTTPException(400, f"Malformed form body: {exc}") from None
+    for part in body.split(b"&"):
+        if part:
+            name, _, value = part.partition(b"=")
+            collector.add(name, value)
     return FormData(collector.items)
 
 
 class _UrlencodedCollector:
-    """Callbacks for python-multipart's querystring parser, enforcing the limits."""
+    """The fields of a urlencoded body, decoded within the limits."""
 
-    __slots__ = ("_charset", "_limits", "_name", "_raw_limit", "_value", "items")
+    __slots__ = ("_charset", "_limits", "_raw_limit", "items")
 
     def __init__(self, limits: FormLimits, charset: str) -> None:
         self._limits = limits
         self._charset = charset
         # A percent-escape is 3 bytes for 1, so a raw part over 3x the limit is over it.
         self._raw_limit = 3 * limits.max_field_size
-        self._name = bytearray()
-        self._value = bytearray()
         self.items: list[tuple[str, str]] = []
 
-    def callbacks(self) -> QuerystringCallbacks:
-        return {
-            "on_field_start": self._start,
-            "on_field_name": self._on_name,
-            "on_field_data": self._on_value,
-            "on_field_end": self._end,
-        }
-
-    def _start(self) -> None:
+    def add(self, name: bytes, value: bytes) -> None:
         if len(self.items) >= self._limits.max_fields:
             raise _too_many_fields(self._limits.max_fields)
-        self._name.clear()
-        self._value.clear()
-
-    def _on_name(self, data: bytes, start: int, end: int) -> None:
-        self._name += data[start:end]
-        if len(self._name) > self._raw_limit:
+        if len(name) > self._raw_limit or len(value) > self._raw_limit:
             raise _field_too_large(self._limits.max_field_size)
+        self.items.append((self._unquote(name, "name"), self._unquote(value, "value")))
 
-    def _on_value(self, data: bytes, start: int, end: int) -> None:
-        self._value += data[start:end]
-        if len(self._value) > self._raw_limit:
-            raise _field_too_large(self._limits.max_field_size)
-
-    def _end(self) -> None:
-        self.items.append((self._unquote(self._name, "name"), self._unquote(self._value, "value")))
-
-    def _unquote(self, raw: bytearray, what: str) -> str:
-        data = unquote_to_bytes(bytes(raw).replace(b"+", b" "))
+    def _unquote(self, raw: bytes, what: str) -> str:
+        data = unquote_to_bytes(raw.replace(b"+", b" ")) if b"%" in raw or b"+" in raw else raw
         if len(data) > self._limits.max_field_size:
             raise _field_too_large(self._limits.max_field_size)
         return _decode(data, self._charset, f"field {what}")
