@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 from typing import Literal
@@ -34,14 +35,11 @@ _client: ContextVar[str | None] = ContextVar("trivium_client_address", default=N
 _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
-def bind_client(address: str | None) -> None:
-    """Set the client address that records logged while serving this request carry."""
-    _client.set(address)
-
-
-def bind_request_id(request_id: str | None) -> None:
-    """Set the request ID that `current_request_id()` and log records of this request carry."""
-    _request_id.set(request_id)
+# Called on every request: the context variables' own `set`, not a function around it.
+bind_client: Callable[[str | None], object] = _client.set
+"""Set the client address that records logged while serving this request carry."""
+bind_request_id: Callable[[str | None], object] = _request_id.set
+"""Set the request ID that `current_request_id()` and log records of this request carry."""
 
 
 def _context(record: logging.LogRecord) -> tuple[str | None, str | None]:

@@ -344,12 +344,16 @@ def send_finalized(
         if fixed == len(raw) - 1:  # one pair added (a request ID): the usual case
             name, value = raw[fixed]
             if name not in names:
-                headers = _finalized(app, tuple(raw[:fixed]))
+                key = tuple(raw[:fixed])
+                headers = app._rsgi_headers.get(key) or _finalized(app, key)
                 # Granian reads the list during the call and keeps nothing: lend it the
                 # cached list with the pair added instead of copying it.
                 headers.append((name.decode("latin-1"), value.decode("latin-1")))
                 try:
-                    _write(protocol, response, head_only, headers)
+                    if head_only or not response.body:
+                        protocol.response_empty(response.status_code, headers)
+                    else:
+                        protocol.response_bytes(response.status_code, headers, response.body)
                 finally:
                     headers.pop()
                 return
