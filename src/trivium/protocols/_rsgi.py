@@ -341,26 +341,25 @@ def send_finalized(
     raw = response.raw_headers
     if fixed is not None and fixed < len(raw):
         names = app.policy.default_names
-        if fixed == len(raw) - 1:  # one pair added (a request ID): the usual case
-            name, value = raw[fixed]
-            if name not in names:
-                key = tuple(raw[:fixed])
-                headers = app._rsgi_headers.get(key) or _finalized(app, key)
-                # Granian reads the list during the call and keeps nothing: lend it the
-                # cached list with the pair added instead of copying it.
-                headers.append((name.decode("latin-1"), value.decode("latin-1")))
-                try:
-                    if head_only or not response.body:
-                        protocol.response_empty(response.status_code, headers)
-                    else:
-                        protocol.response_bytes(response.status_code, headers, response.body)
-                finally:
-                    headers.pop()
-                return
-        elif names.isdisjoint([name for name, _ in raw[fixed:]]):
-            headers = _finalized(app, tuple(raw[:fixed]))
-            headers = headers + [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw[fixed:]]
-            _write(protocol, response, head_only, headers)
+        tail = []
+        for name, value in raw[fixed:]:
+            if name in names:
+                break
+            tail.append((name.decode("latin-1"), value.decode("latin-1")))
+        else:
+            key = tuple(raw[:fixed])
+            headers = app._rsgi_headers.get(key) or _finalized(app, key)
+            # Granian reads the list during the call and keeps nothing: lend it the
+            # cached list with the pairs added instead of copying it.
+            size = len(headers)
+            headers += tail
+            try:
+                if head_only or not response.body:
+                    protocol.response_empty(response.status_code, headers)
+                else:
+                    protocol.response_bytes(response.status_code, headers, response.body)
+            finally:
+                del headers[size:]
             return
         # Otherwise a step set a default header itself: the whole list decides.
     # The bare route's path, inline: one tuple, one look-up.
@@ -383,13 +382,6 @@ def _finalized(app: Any, key: tuple[tuple[bytes, bytes], ...]) -> list[tuple[str
         if len(cache) < _LISTS_LIMIT:
             cache[key] = headers
     return headers
-
-
-def _write(protocol: Any, response: Any, head_only: bool, headers: list[tuple[str, str]]) -> None:
-    if head_only or not response.body:
-        protocol.response_empty(response.status_code, headers)
-    else:
-        protocol.response_bytes(response.status_code, headers, response.body)
 
 
 def send_response(protocol: Any, response: Any, head_only: bool) -> None:

@@ -79,6 +79,10 @@ class MemoryBackend:
 
     async def hit(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> Decision:
         """Charge every limit for its key if all allow it (no await: atomic on the loop)."""
+        return self.hit_now(limits, keys)
+
+    def hit_now(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> Decision:
+        """`hit`, without a coroutine: the memory check never waits."""
         now = time.monotonic_ns() // 1000
         if len(keys) == 1:  # the usual case, without the generality
             key, limit = keys[0], limits[0]

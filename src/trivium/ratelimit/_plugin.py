@@ -99,6 +99,8 @@ class RateLimits(Plugin):
         """Let requests through when the store is unreachable."""
         self._down_since: float | None = None
         self._errors: tuple[type[BaseException], ...] = getattr(self.backend, "errors", ())
+        # The memory backend answers without waiting: called directly, no coroutine.
+        self._hit_now = self.backend.hit_now if isinstance(self.backend, MemoryBackend) else None
 
     def __repr__(self) -> str:
         return f"RateLimits(store={self.store!r}, default={self.default!r})"
@@ -156,17 +158,28 @@ class RateLimits(Plugin):
         Raises:
             StoreUnavailableError: the store is unreachable and `fail_open` is off.
         """
-        keyed: list[RateLimit] = []
-        keys: list[str] = []
-        for limit in limits:
-            value = limit.key(connection)
+        keyed: Sequence[RateLimit]
+        keys: Sequence[str]
+        if len(limits) == 1:  # the usual case, without the lists
+            value = limits[0].key(connection)
             if not isinstance(value, _STR_OR_NONE):
                 value = await value
-            if value is not None:
-                keyed.append(limit)
-                keys.append(f"{limit.scope}:{value}")
-        if not keys:
-            return None
+            if value is None:
+                return None
+            keyed, keys = limits, (f"{limits[0].scope}:{value}",)
+        else:
+            keyed, keys = [], []
+            for limit in limits:
+                value = limit.key(connection)
+                if not isinstance(value, _STR_OR_NONE):
+                    value = await value
+                if value is not None:
+                    keyed.append(limit)
+                    keys.append(f"{limit.scope}:{value}")
+            if not keys:
+                return None
+        if self._hit_now is not None:
+            return self._hit_now(keyed, keys)
         try:
             decision = await self.backend.hit(keyed, keys)
         except self._errors as exc:
