@@ -61,6 +61,20 @@ def _server_address(value: str) -> tuple[str, int] | None:
         return _address(value)
 
 
+_CLIENTS: dict[str, tuple[str, int] | None] = {}
+
+
+def _client_address(value: str) -> tuple[str, int] | None:
+    # A kept-alive connection sends many requests from one address: parse it once.
+    try:
+        return _CLIENTS[value]
+    except KeyError:
+        if len(_CLIENTS) >= 4096:
+            _CLIENTS.clear()
+        address = _CLIENTS[value] = _address(value)
+        return address
+
+
 _LAZY_KEYS = frozenset({"headers", "client", "server", "raw_path"})
 
 
@@ -79,7 +93,7 @@ class LazyScope(dict[str, Any]):
         if key == "headers":
             value: Any = _bytes_headers(rsgi.headers.items())
         elif key == "client":
-            value = _address(rsgi.client)
+            value = _client_address(rsgi.client)
         elif key == "server":
             value = _server_address(rsgi.server)
         elif key == "raw_path":

@@ -167,15 +167,12 @@ class Decision(NamedTuple):
         usages = self.usages
         limit = usage.limit
         return [
-            (b"ratelimit-limit", limit.requests_bytes),
+            limit.limit_pair,
             (b"ratelimit-remaining", b"%d" % usage.remaining),
             (b"ratelimit-reset", b"%d" % math.ceil(usage.reset)),
-            (
-                b"ratelimit-policy",
-                limit.policy_bytes
-                if len(usages) == 1
-                else ", ".join(u.limit.policy for u in usages).encode(),
-            ),
+            limit.policy_pair
+            if len(usages) == 1
+            else (b"ratelimit-policy", ", ".join(u.limit.policy for u in usages).encode()),
         ]
 
 
@@ -211,11 +208,13 @@ class RateLimit:
         "cost",
         "interval",
         "key",
+        "limit_pair",
         "needs_user",
         "per_message",
         "period",
         "policy",
         "policy_bytes",
+        "policy_pair",
         "rate",
         "requests",
         "requests_bytes",
@@ -271,10 +270,12 @@ class RateLimit:
         self.script_args = f"{self.interval} {self.capacity} {self.cost}".encode()
         """This limit's arguments to the Redis script."""
         self.requests_bytes = str(self.requests).encode()
+        self.limit_pair = (b"ratelimit-limit", self.requests_bytes)
         """`requests` as a header value."""
         self.policy = f"{self.requests};w={math.ceil(self.period)}"
         """This limit in the `RateLimit-Policy` header's syntax."""
         self.policy_bytes = self.policy.encode()
+        self.policy_pair = (b"ratelimit-policy", self.policy_bytes)
         """`policy` as a header value."""
 
     def __repr__(self) -> str:

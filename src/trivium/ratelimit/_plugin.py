@@ -296,7 +296,8 @@ class RateLimitStep(RequestStep):
 
     async def after(self, request: Request, response: Response | None) -> None:
         """Write the `RateLimit-*` headers of the request's check on any response."""
-        decision = request.scope.get(SCOPE_KEY)
+        # A plain dict read: the key is never one of a lazy RSGI scope's.
+        decision = dict.get(request.scope, SCOPE_KEY)  # type: ignore[call-overload]
         if response is None or not isinstance(decision, Decision):
             return
         if decision.allowed and not decision.combined:
