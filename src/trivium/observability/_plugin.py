@@ -232,7 +232,7 @@ class RequestObserver(Observer):
         """Bind the request's ID: the incoming one when well-formed, else a new one."""
         request_id = header(self.header)
         if request_id is None or _valid_id(request_id) is None:
-            request_id = f"{_ids.prefix}{_ids.next():016x}"
+            request_id = _ids.next_id()
         bind_request_id(request_id)
         return request_id
 
@@ -259,7 +259,7 @@ class MeasuredObserver(RequestObserver):
         """Bind the request's ID and start the clock."""
         request_id = header(self.header)
         if request_id is None or _valid_id(request_id) is None:
-            request_id = f"{_ids.prefix}{_ids.next():016x}"
+            request_id = _ids.next_id()
         bind_request_id(request_id)
         self.children.active += 1
         return request_id, perf_counter()
@@ -344,19 +344,22 @@ class ObservabilityStep(RequestStep):
 
 
 class _IDs:
-    """Request IDs: this process's random half, then a count (unique, not secret)."""
+    """Request IDs: this process's random half, then a count (unique, not secret).
 
-    __slots__ = ("next", "prefix")
+    `next_id()` is a `map` over a counter: formatting an ID runs no Python frame.
+    """
+
+    __slots__ = ("next_id",)
 
     def __init__(self) -> None:
         self.reseed()
 
     def reseed(self) -> None:
-        self.prefix = f"{random.getrandbits(64):016x}"
-        self.next = itertools.count(1).__next__
+        prefix = f"{random.getrandbits(64):016x}"
+        self.next_id = map((prefix + "%016x").__mod__, itertools.count(1)).__next__
 
     def __call__(self) -> str:
-        return f"{self.prefix}{self.next():016x}"
+        return self.next_id()
 
 
 _ids = _IDs()
