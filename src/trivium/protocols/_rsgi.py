@@ -355,20 +355,6 @@ def send_finalized(
     raw = response.raw_headers
     if fixed is not None and fixed < len(raw):
         names = app.policy.default_names
-        if fixed == len(raw) - 1:  # one pair added (a request ID): the usual case
-            name, value = raw[fixed]
-            if name not in names:
-                key = tuple(raw[:fixed])
-                headers = app._rsgi_headers.get(key) or _finalized(app, key)
-                headers.append((name.decode("latin-1"), value.decode("latin-1")))
-                try:
-                    if head_only or not response.body:
-                        protocol.response_empty(response.status_code, headers)
-                    else:
-                        protocol.response_bytes(response.status_code, headers, response.body)
-                finally:
-                    headers.pop()
-                return
         tail = []
         for name, value in raw[fixed:]:
             if name in names:
