@@ -84,18 +84,12 @@ class MemoryBackend:
     def hit_now(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> Decision:
         """`hit`, without a coroutine: the memory check never waits."""
         now = time.monotonic_ns() // 1000
-        if len(keys) == 1:  # the usual case: `decide` for one limit, inline
+        if len(keys) == 1:  # the usual case, without the generality
             key, limit = keys[0], limits[0]
-            tat = self._tats.get(key, now)
-            if tat < now:
-                tat = now
-            after = tat + limit.interval * limit.cost
-            if after - now <= limit.capacity:
-                self._tats[key] = after
-                remaining = (limit.capacity - after + now) // limit.interval
-                decision = Decision(True, (Usage(limit, remaining, (after - now) / 1e6, 0.0),))
-            else:
-                decision = decide(limits, now, (tat,))
+            tat = max(self._tats.get(key, now), now)
+            decision = decide(limits, now, (tat,))
+            if decision.allowed:
+                self._tats[key] = tat + limit.interval * limit.cost
         else:
             tats = [max(now, self._tats.get(key, now)) for key in keys]
             decision = decide(limits, now, tats)
