@@ -2,63 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import anyio
-import httpx
 import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-
-import trivium
-
-ROOT = Path(__file__).resolve().parents[2]
-SRC = Path(trivium.__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests import live
 
 
 @pytest.mark.live
 def test_two_workers_answer_mcp_calls_without_sessions(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(SRC), str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    log = tmp_path / "server.log"
-    command = [sys.executable, "-m", "trivium.cli", "run", "examples.mcp.app:app"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [*command, "--workers", "2", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"server exited:\n{log.read_text()}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/stats", timeout=5).status_code == 200:
-                    break
-            time.sleep(0.05)
+    with live.trivium_run(
+        "examples.mcp.app:app",
+        "--workers",
+        "2",
+        ready_path="/stats",
+        ready=lambda response: response.status_code == 200,
+        log_dir=tmp_path,
+    ) as server:
+        base = server.url
 
         async def session(mode: str) -> list[str]:
             # `connection: close`: each request may land on either worker.
@@ -79,11 +43,3 @@ def test_two_workers_answer_mcp_calls_without_sessions(tmp_path: Path) -> None:
             seen = anyio.run(session, mode)
             assert seen[1::2] == ["Dune"] * 3
             assert set(seen[0::2]) == {"add_book,categories,export,get_book,shelf_size"}
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=5)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)

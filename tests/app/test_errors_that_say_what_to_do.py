@@ -11,6 +11,7 @@ from typing import Annotated
 import jinja2
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
+from tests import live
 
 from trivium import App
 from trivium import Path as PathParam
@@ -127,14 +128,7 @@ def test_serve_builds_the_app_before_binding(
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ConfigurationError, match="param-unsupported-type"):
-        serve("unbuildable_app:app", port=_free_port())
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+        serve("unbuildable_app:app", port=live.free_port())
 
 
 def test_busy_port_names_the_process_holding_it() -> None:

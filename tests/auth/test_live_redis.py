@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests import live
 from tests.auth.authapp import PASSWORD
 from tests.auth.authapp import SECRET
 from tests.auth.authapp import add_user
@@ -22,7 +19,6 @@ from trivium.db import Database
 
 pytestmark = pytest.mark.live
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TRIVIUM_TEST_REDIS_URL", "")
 
 APP = """
@@ -56,47 +52,6 @@ async def ping() -> str:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start(module_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": f"{module_dir}{os.pathsep}{ROOT / 'src'}"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "trivium.cli", "run", "liveauth:app", "--port", str(port)],
-        cwd=module_dir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    return process, f"http://127.0.0.1:{port}"
-
-
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/ping", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"{url} did not start within 30 s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(5)
-
-
 @pytest.fixture
 def servers(db: Database, db_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
     if not REDIS_URL:
@@ -107,14 +62,17 @@ def servers(db: Database, db_url: str, tmp_path: Path) -> Iterator[tuple[str, st
     (tmp_path / "liveauth.py").write_text(
         APP.format(db_url=db_url, secret=SECRET, redis_url=REDIS_URL, prefix=prefix)
     )
-    started = [_start(tmp_path) for _ in range(2)]
+    env = live.environment(tmp_path)
+    started: list[live.Server] = []
     try:
-        for _, url in started:
-            _wait(url)
-        yield started[0][1], started[1][1]
+        for _ in range(2):  # both start at once
+            started.append(live.launch("liveauth:app", log_dir=tmp_path, env=env, cwd=tmp_path))
+        for server in started:
+            live.wait_until_ready(server, "/ping", ready=lambda answer: answer.status_code == 200)
+        yield started[0].url, started[1].url
     finally:
-        for process, _ in started:
-            _stop(process)
+        for server in started:
+            live.stop(server.process)
 
 
 def test_login_on_one_server_is_seen_by_the_other(db: Database, servers: tuple[str, str]) -> None:

@@ -11,74 +11,38 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
+from tests import live
 from tests.channels.conftest import drop_keys
 from tests.channels.conftest import new_prefix
 from tests.channels.conftest import redis_url
 
 pytestmark = pytest.mark.live
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 @contextlib.contextmanager
 def server(env: dict[str, str], interface: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "trivium.cli", "run", "tests.channels.chatapp:app"]
-        + ["--port", str(port), "--interface", interface],
-        cwd=ROOT,
+    with live.trivium_run(
+        "tests.channels.chatapp:app",
+        "--interface",
+        interface,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.TransportError):
-                httpx.get(url + "/plaintext", timeout=1)
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("server did not start within 20 s")
-        yield url, process
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
+        ready_path="/plaintext",
+        timeout=20,
+    ) as running:
+        yield running.url, running.process
 
 
 @pytest.fixture
 def environment() -> Iterator[dict[str, str]]:
     url = redis_url()
     prefix = new_prefix()
-    yield {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
-        "CHAT_REDIS_URL": url,
-        "CHAT_PREFIX": prefix,
-        "CHAT_HEARTBEAT": "0.2",
-    }
+    yield live.environment(CHAT_REDIS_URL=url, CHAT_PREFIX=prefix, CHAT_HEARTBEAT="0.2")
     drop_keys(url, prefix)
 
 

@@ -5,27 +5,23 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from click.testing import CliRunner
+from tests import live
 
-import trivium.cli
 from trivium.cli import main
 from trivium.errors import ConfigurationError
 from trivium.protocols import ServerConfig
 from trivium.protocols import serve
 
 ROOT = Path(__file__).resolve().parents[2]
-SRC = Path(trivium.cli.__file__).resolve().parents[2]
 SAMPLE = "tests.cli.sample_app"
 START_TIMEOUT = 15.0
 
@@ -40,107 +36,48 @@ def project(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- live servers --------------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    url: str
-    log: Path
-
-    def get(self) -> dict[str, Any]:
-        response = httpx.get(self.url, timeout=5)
-        assert response.status_code == 200
-        body: dict[str, Any] = response.json()
-        return body
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _env() -> dict[str, str]:
-    paths = [str(SRC), os.environ.get("PYTHONPATH", "")]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
-
-
-def _command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "trivium.cli", "run", *args]
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop the server gracefully, then kill whatever is left of its process group."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=5)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=5)
+def _get(server: live.Server) -> dict[str, Any]:
+    response = httpx.get(server.url, timeout=5)
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
 
 
 @contextlib.contextmanager
-def running(tmp_path: Path, *args: str, cwd: Path = ROOT) -> Iterator[Server]:
-    port = _free_port()
-    log = tmp_path / f"server-{port}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            _command(*args, "--port", str(port)),
-            cwd=cwd,
-            env=_env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Server(f"http://127.0.0.1:{port}/", log)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"server exited with {process.returncode}:\n{server.output()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"server not ready in {START_TIMEOUT} s:\n{server.output()}")
-            with contextlib.suppress(httpx.TransportError):
-                httpx.get(server.url, timeout=1)
-                break
-            time.sleep(0.05)
+def running(tmp_path: Path, *args: str, cwd: Path = ROOT) -> Iterator[live.Server]:
+    with live.trivium_run(*args, cwd=cwd, log_dir=tmp_path, timeout=START_TIMEOUT) as server:
         yield server
-    finally:
-        _stop(process)
 
 
 @pytest.mark.live
 def test_run_serves_over_rsgi_on_granian_by_default(tmp_path: Path) -> None:
     with running(tmp_path, f"{SAMPLE}:app") as server:
-        assert server.get()["interface"] == "rsgi"
+        assert _get(server)["interface"] == "rsgi"
 
 
 @pytest.mark.live
 def test_run_serves_over_asgi_when_asked(tmp_path: Path) -> None:
     with running(tmp_path, f"{SAMPLE}:app", "--interface", "asgi") as server:
-        assert server.get()["interface"] == "asgi"
+        assert _get(server)["interface"] == "asgi"
 
 
 @pytest.mark.live
 def test_run_falls_back_to_asgi_with_a_warning_when_app_has_no_rsgi(tmp_path: Path) -> None:
     with running(tmp_path, f"{SAMPLE}:asgi_app") as server:
-        assert server.get()["interface"] == "asgi"
+        assert _get(server)["interface"] == "asgi"
         assert "has no __rsgi__ entry point; serving it over ASGI" in server.output()
 
 
 @pytest.mark.live
 def test_run_calls_a_factory_import_string(tmp_path: Path) -> None:
     with running(tmp_path, f"{SAMPLE}:create_app()") as server:
-        assert server.get()["interface"] == "rsgi"
+        assert _get(server)["interface"] == "rsgi"
 
 
 @pytest.mark.live
 def test_run_serves_with_uvicorn(tmp_path: Path) -> None:
     with running(tmp_path, f"{SAMPLE}:app", "--server", "uvicorn") as server:
-        assert server.get()["interface"] == "asgi"
+        assert _get(server)["interface"] == "asgi"
         assert "Uvicorn running" in server.output()
 
 
@@ -150,7 +87,7 @@ def test_run_spreads_requests_over_two_workers(tmp_path: Path) -> None:
         pids: set[int] = set()
         deadline = time.monotonic() + 10
         while len(pids) < 2 and time.monotonic() < deadline:
-            pids.add(server.get()["pid"])  # a new connection each time
+            pids.add(_get(server)["pid"])  # a new connection each time
         assert len(pids) == 2, server.output()
 
 
@@ -161,13 +98,13 @@ def test_run_reload_serves_the_edited_code(tmp_path: Path) -> None:
     module = app_dir / "reload_app.py"
     module.write_text((ROOT / "tests/cli/sample_app.py").read_text())
     with running(tmp_path, "reload_app:app", "--reload", cwd=app_dir) as server:
-        assert server.get()["message"] == "v1"
+        assert _get(server)["message"] == "v1"
         module.write_text(module.read_text().replace('MESSAGE = "v1"', 'MESSAGE = "v2"'))
         deadline = time.monotonic() + 15
         message = "v1"
         while message != "v2" and time.monotonic() < deadline:
             with contextlib.suppress(httpx.TransportError):
-                message = server.get()["message"]
+                message = _get(server)["message"]
             time.sleep(0.1)
         assert message == "v2", server.output()
 
@@ -178,7 +115,7 @@ def test_run_reload_ignores_database_files_and_tool_caches(tmp_path: Path) -> No
     app_dir.mkdir()
     (app_dir / "reload_app.py").write_text((ROOT / "tests/cli/sample_app.py").read_text())
     with running(tmp_path, "reload_app:app", "--reload", cwd=app_dir) as server:
-        pid = server.get()["pid"]
+        pid = _get(server)["pid"]
         (app_dir / "app.db").write_bytes(b"SQLite format 3\x00")
         (app_dir / "app.db-journal").write_bytes(b"x")
         (app_dir / ".ruff_cache").mkdir()
@@ -188,7 +125,7 @@ def test_run_reload_ignores_database_files_and_tool_caches(tmp_path: Path) -> No
         current = pid
         while current == pid and time.monotonic() < deadline:
             with contextlib.suppress(httpx.TransportError):
-                current = server.get()["pid"]
+                current = _get(server)["pid"]
             time.sleep(0.1)
         assert current != pid, server.output()  # the .py change was seen...
         restarts = server.output().count("Changes detected")
@@ -199,9 +136,9 @@ def test_run_reload_ignores_database_files_and_tool_caches(tmp_path: Path) -> No
 @pytest.mark.live
 def test_run_with_a_bad_import_string_exits_2_without_traceback() -> None:
     done = subprocess.run(
-        _command("tests.cli.no_such_module:app"),
+        live.trivium_command("run", "tests.cli.no_such_module:app"),
         cwd=ROOT,
-        env=_env(),
+        env=live.environment(),
         capture_output=True,
         text=True,
         timeout=30,
@@ -338,7 +275,7 @@ def test_a_killed_worker_is_replaced_while_the_server_keeps_answering(tmp_path: 
         pids: set[int] = set()
         deadline = time.monotonic() + 10
         while len(pids) < 2 and time.monotonic() < deadline:
-            pids.add(server.get()["pid"])
+            pids.add(_get(server)["pid"])
         assert len(pids) == 2, server.output()
         victim = min(pids)
         os.kill(victim, signal.SIGKILL)
@@ -347,7 +284,7 @@ def test_a_killed_worker_is_replaced_while_the_server_keeps_answering(tmp_path: 
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and not (seen - pids and answered >= 50):
             try:
-                seen.add(server.get()["pid"])
+                seen.add(_get(server)["pid"])
                 answered += 1
             except httpx.TransportError:
                 failed += 1  # a connection the dying worker had accepted
@@ -361,11 +298,13 @@ def test_a_killed_worker_is_replaced_while_the_server_keeps_answering(tmp_path: 
 
 @pytest.mark.live
 def test_a_worker_that_keeps_dying_stops_the_server(tmp_path: Path) -> None:
-    port = _free_port()
+    port = live.free_port()
     process = subprocess.Popen(
-        _command(f"{SAMPLE}:crashing_app", "--workers", "2", "--port", str(port)),
+        live.trivium_command(
+            "run", f"{SAMPLE}:crashing_app", "--workers", "2", "--port", str(port)
+        ),
         cwd=ROOT,
-        env=_env(),
+        env=live.environment(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -373,7 +312,7 @@ def test_a_worker_that_keeps_dying_stops_the_server(tmp_path: Path) -> None:
     try:
         output, _ = process.communicate(timeout=30)
     finally:
-        _stop(process)
+        live.stop(process)
     assert process.returncode == 1
     assert b"crash loop" in output
 
@@ -383,9 +322,9 @@ def test_run_refuses_a_port_another_server_listens_on(tmp_path: Path) -> None:
     with running(tmp_path, f"{SAMPLE}:app") as server:
         port = server.url.rsplit(":", 1)[1].strip("/")
         result = subprocess.run(
-            _command(f"{SAMPLE}:app", "--port", port),
+            live.trivium_command("run", f"{SAMPLE}:app", "--port", port),
             cwd=ROOT,
-            env=_env(),
+            env=live.environment(),
             capture_output=True,
             text=True,
             timeout=30,
@@ -394,7 +333,7 @@ def test_run_refuses_a_port_another_server_listens_on(tmp_path: Path) -> None:
         assert result.returncode == 2
         assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
         assert "Traceback" not in result.stderr
-        assert server.get()["interface"] == "rsgi"
+        assert _get(server)["interface"] == "rsgi"
 
 
 def test_no_respawn_is_a_granian_option() -> None:

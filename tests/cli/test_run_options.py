@@ -11,7 +11,6 @@ import os
 import signal
 import ssl
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,10 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.cli.test_run import ROOT
-from tests.cli.test_run import _env
-from tests.cli.test_run import _free_port
-from tests.cli.test_run import _stop
+from tests import live
+from tests.live import ROOT
 
 OPS = "tests.cli.ops_app:app"
 START_TIMEOUT = 20.0
@@ -33,46 +30,31 @@ def serving(
     tmp_path: Path, *args: str, env: dict[str, str] | None = None, scheme: str = "http"
 ) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
     """Run `trivium run ARGS` and yield its base URL, process and log file."""
-    environment = {**_env(), **(env or {})}
-    if "PROMETHEUS_MULTIPROC_DIR" not in (env or {}):
+    values = env or {}
+    environment = live.environment(**values)
+    if "PROMETHEUS_MULTIPROC_DIR" not in values:
         # Set by an in-process serve() of another test: each server starts afresh.
         environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    port = None  # a free one, unless the command line or the environment names it
     if "--port" in args:
-        port = args[args.index("--port") + 1]
-    else:
-        port = environment.get("PORT") or str(_free_port())
-        if "PORT" not in (env or {}):
-            args = (*args, "--port", port)
-    log = tmp_path / f"server-{port}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our interpreter and module
-            [sys.executable, "-m", "trivium.cli", "run", *args],
-            cwd=ROOT,
-            env=environment,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"{scheme}://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"exited with {process.returncode}:\n{log.read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"not ready in {START_TIMEOUT} s:\n{log.read_text()}")
-            with contextlib.suppress(httpx.TransportError):
-                httpx.get(f"{url}/livez", timeout=1, verify=False)
-                break
-            time.sleep(0.05)
-        yield url, process, log
-    finally:
-        _stop(process)
+        port = int(args[args.index("--port") + 1])
+    elif "PORT" in values:
+        port = int(values["PORT"])
+    with live.trivium_run(
+        *args,
+        env=environment,
+        port=port,
+        scheme=scheme,
+        ready_path="/livez",
+        timeout=START_TIMEOUT,
+        log_dir=tmp_path,
+    ) as server:
+        yield server.url, server.process, server.log
 
 
 @pytest.mark.live
 def test_port_and_web_concurrency_come_from_the_environment(tmp_path: Path) -> None:
-    port = str(_free_port())
+    port = str(live.free_port())
     with serving(tmp_path, OPS, env={"PORT": port, "WEB_CONCURRENCY": "2"}) as (url, _, log):
         assert url.endswith(f":{port}")
         pids = set()
@@ -84,8 +66,8 @@ def test_port_and_web_concurrency_come_from_the_environment(tmp_path: Path) -> N
 
 @pytest.mark.live
 def test_a_flag_wins_over_the_environment(tmp_path: Path) -> None:
-    port = _free_port()
-    busy = str(_free_port())
+    port = live.free_port()
+    busy = str(live.free_port())
     with serving(tmp_path, OPS, "--port", str(port), env={"PORT": busy}) as (url, _, _log):
         assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 200
 
@@ -214,7 +196,7 @@ def test_reload_watches_code_and_templates_only(tmp_path: Path) -> None:
     project = tmp_path / "project"
     (project / "templates").mkdir(parents=True)
     (project / "live_ops.py").write_text((ROOT / "tests/cli/ops_app.py").read_text())
-    env = {"PYTHONPATH": os.pathsep.join([str(project), _env()["PYTHONPATH"]])}
+    env = {"PYTHONPATH": live.environment(project)["PYTHONPATH"]}
     args = ("live_ops:app", "--reload", "--reload-dir", str(project), "--reload-exclude", "*.skip")
     with serving(tmp_path, *args, env=env) as (url, _, log):
 
@@ -249,9 +231,9 @@ def test_a_database_that_does_not_answer_stops_the_server_in_one_line_each(
         "from trivium.db import Database\n"
         "app = App(plugins=[Database('postgresql://app@127.0.0.1:1/blog')])\n"
     )
-    env = {**_env(), "PYTHONPATH": os.pathsep.join([str(tmp_path), _env()["PYTHONPATH"]])}
+    env = live.environment(tmp_path)
     done = subprocess.run(  # noqa: S603 - our interpreter and module
-        [sys.executable, "-m", "trivium.cli", "run", "down_app:app", "--port", str(_free_port())],
+        live.trivium_command("run", "down_app:app", "--port", str(live.free_port())),
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -12,25 +12,19 @@ view-only user, see a read-only page and a bulk delete refused.
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
-import httpx
 import pytest
 from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 from playwright.sync_api import sync_playwright
+from tests import live
 
 pytestmark = pytest.mark.live
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("TRIVIUM_TEST_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "a long and private passphrase"
 
@@ -62,56 +56,26 @@ async def _seed(url: str) -> None:
     await db.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Serve the admin example on a fresh, seeded database; yield its base URL."""
-    database = tmp_path_factory.mktemp("admin") / "admin.db"
-    url = f"sqlite+aiosqlite:///{database}"
+    folder = tmp_path_factory.mktemp("admin")
+    url = f"sqlite+aiosqlite:///{folder / 'admin.db'}"
     anyio.run(_seed, url)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
-        "ADMIN_EXAMPLE_DATABASE_URL": url,
-        "SECRET_KEY": "browser-test-secret-key-0123456789-abcdefghijkl",
-    }
-    command = [sys.executable, "-m", "trivium.cli", "run", "examples.admin.app:app"]
-    process = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    env = live.environment(
+        ADMIN_EXAMPLE_DATABASE_URL=url,
+        SECRET_KEY="browser-test-secret-key-0123456789-abcdefghijkl",
     )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the admin example exited with status {process.returncode}")
-            try:
-                if httpx.get(base + "/admin", timeout=1).status_code == 303:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the admin example did not answer within 30 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
+    with live.trivium_run(
+        "examples.admin.app:app",
+        "--host",
+        "127.0.0.1",
+        env=env,
+        ready_path="/admin",
+        ready=lambda response: response.status_code == 303,
+        log_dir=folder,
+    ) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

@@ -10,79 +10,38 @@ Playwright's bundled browsers are never installed: `TRIVIUM_TEST_CHROMIUM` (defa
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 from playwright.sync_api import sync_playwright
+from tests import live
 
 pytestmark = pytest.mark.live
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("TRIVIUM_TEST_CHROMIUM", "/usr/bin/chromium")
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "trivium-demo-password"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the demo server exited with status {process.returncode}")
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail("the demo server did not answer /health within 30 s")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Serve the demo on a fresh database; yield its base URL."""
-    database = tmp_path_factory.mktemp("demo") / "demo.db"
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
-        "TRIVIUM_DEMO_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-    }
-    command = [sys.executable, "-m", "trivium.cli", "run", "examples.demo.app:app"]
-    process = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
+    folder = tmp_path_factory.mktemp("demo")
+    env = live.environment(TRIVIUM_DEMO_DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'demo.db'}")
+    with live.trivium_run(
+        "examples.demo.app:app",
+        "--host",
+        "127.0.0.1",
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, process)
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
+        ready_path="/health",
+        ready=lambda response: response.status_code == 200,
+        log_dir=folder,
+    ) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

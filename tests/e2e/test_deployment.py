@@ -9,22 +9,19 @@ no request.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import signal
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
-from tests.e2e.live import ROOT
-from tests.e2e.live import _free_port
+from tests import live
 
 REDIS = os.environ.get("TRIVIUM_TEST_REDIS_URL", "")
 pytestmark = [
@@ -81,46 +78,28 @@ class _Forward(BaseHTTPRequestHandler):
         pass
 
 
-def _start(port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
-        "TRIVIUM_PORT": str(port),
-        "TRIVIUM_SHUTDOWN_TIMEOUT": "5",
-    }
-    process = subprocess.Popen(  # noqa: S603 - our interpreter and module
-        [sys.executable, "-m", "trivium.cli", "run", "tests.e2e.deploy_app:app", "--workers", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+def _start(port: int, logs: Path) -> subprocess.Popen[bytes]:
+    env = live.environment(TRIVIUM_PORT=str(port), TRIVIUM_SHUTDOWN_TIMEOUT="5")
+    command = live.trivium_command("run", "tests.e2e.deploy_app:app", "--workers", "2")
+    log = logs / f"server-{port}.log"
+    server = live.Server(f"http://127.0.0.1:{port}", live.start(command, log=log, env=env), log)
+    live.wait_until_ready(
+        server, "/readyz", ready=lambda response: response.status_code == 200, timeout=20
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return process
-        if process.poll() is not None:
-            pytest.fail(f"server on {port} exited with {process.returncode}")
-        time.sleep(0.1)
-    pytest.fail(f"server on {port} not ready within 20 s")
+    return server.process
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(5)
+    live.stop(process, signal.SIGTERM, grace=15)
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[tuple[Proxy, dict[int, subprocess.Popen[bytes]]]]:
-    ports = [_free_port(), _free_port()]
-    servers = {port: _start(port) for port in ports}
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Proxy, dict[int, subprocess.Popen[bytes]]]]:
+    ports = [live.free_port(), live.free_port()]
+    logs = tmp_path_factory.mktemp("servers")
+    servers = {port: _start(port, logs) for port in ports}
     proxy = Proxy([f"http://127.0.0.1:{port}" for port in ports])
     thread = threading.Thread(target=proxy.serve_forever, daemon=True)
     thread.start()
@@ -156,7 +135,7 @@ def test_request_ids_pass_through_the_proxy(
 
 
 def test_restarting_one_server_at_a_time_loses_no_request(
-    cluster: tuple[Proxy, dict[int, subprocess.Popen[bytes]]],
+    cluster: tuple[Proxy, dict[int, subprocess.Popen[bytes]]], tmp_path: Path
 ) -> None:
     proxy, servers = cluster
     failures: list[int] = []
@@ -177,7 +156,7 @@ def test_restarting_one_server_at_a_time_loses_no_request(
     try:
         for port in list(servers):  # a rolling restart, as the guide describes
             _stop(servers[port])
-            servers[port] = _start(port)
+            servers[port] = _start(port, tmp_path)
     finally:
         done.set()
         thread.join(20)
