@@ -209,6 +209,7 @@ class MCP(Plugin):
         """
         if self._catalogued:
             return self.tools
+        from trivium.openapi import description_of
         from trivium.openapi import route_tools
 
         app.build()
@@ -229,14 +230,13 @@ class MCP(Plugin):
             titles[id(route)] = settings.pop("title", None)
             settings.pop("mime_type", None)
             if not settings.get("description"):
-                from trivium.openapi._document import description_of
-
                 summary = route.options.get("summary")
                 settings["description"] = description_of(route) or summary or ""
             default = getattr(route.endpoint, "__name__", None) or route.name
             selected.append((route, settings or True, default))
         for tool in route_tools(app, selected, output=True):
-            route = next(r for r, _, _ in selected if openapi_match(r, tool))
+            route = tool.route
+            assert route is not None  # route_tools names the route of each tool
             output, wrapped = _object_schema(tool.output_schema)
             tool = dataclasses.replace(tool, output_schema=output)
             self.tools[tool.name] = McpTool(
@@ -267,7 +267,7 @@ class MCP(Plugin):
             + "$"
         )
         name = settings.get("name") or getattr(route.endpoint, "__name__", None) or path
-        from trivium.openapi._document import description_of
+        from trivium.openapi import description_of
 
         return _Resource(
             uri,
@@ -429,13 +429,6 @@ class MCP(Plugin):
         """The current MCP request's caller."""
         current = _CALL.get(None)
         return current if current is not None else _Call(Caller(()), {})
-
-
-def openapi_match(route: Route, tool: Tool) -> bool:
-    """Whether `tool` was built from `route`."""
-    from trivium.openapi._operation import openapi_path
-
-    return openapi_path(route.path) == tool.path and tool.method in route.methods
 
 
 def _guards(route: Route) -> tuple[Any, ...]:

@@ -355,11 +355,10 @@ class Auth(Plugin):
         """The auth tables (and a `DatabaseStore` throttle store's table) on `self.db`."""
         if database is not self.db:
             return {}
-        from trivium.db._engine import package_migrations
-        from trivium.sessions._plugin import store_migrations
-
-        locations = {"trivium.auth": package_migrations("trivium.auth")}
-        locations.update(store_migrations(self.throttle_store, database))
+        locations = {"trivium.auth": Path(__file__).parent / "migrations"}
+        folders = getattr(self.throttle_store, "migration_folders", None)
+        if folders is not None:  # a `DatabaseStore`: its table, when it is in `database`
+            locations.update(folders(database))
         return locations
 
     def template_directories(self) -> Sequence[Path]:

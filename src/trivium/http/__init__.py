@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from typing import Any
 
+from trivium.http._cookies import SameSite
+from trivium.http._cookies import format_set_cookie
+from trivium.http._cookies import parse_cookie_header
 from trivium.http._datastructures import URL
 from trivium.http._datastructures import Address
 from trivium.http._datastructures import FormData
@@ -55,6 +58,7 @@ __all__ = [
     "RedirectResponse",
     "Request",
     "Response",
+    "SameSite",
     "ServerSentEvent",
     "State",
     "StreamingResponse",
@@ -62,7 +66,9 @@ __all__ = [
     "WebSocket",
     "WebSocketDisconnect",
     "WebSocketState",
+    "format_set_cookie",
     "parse_authority",
+    "parse_cookie_header",
 ]
 
 _LAZY = {

@@ -45,6 +45,7 @@ from trivium.openapi._security import security_scheme
 if TYPE_CHECKING:
     from trivium.openapi._tools import Tool
     from trivium.openapi._tools import ToolArgument
+    from trivium.routing import Route
 
 __all__ = [
     "REDOC_JS_URL",
@@ -69,6 +70,7 @@ __all__ = [
     "Tool",
     "ToolArgument",
     "configure",
+    "description_of",
     "generate",
     "get_openapi",
     "get_redoc_html",
@@ -106,6 +108,17 @@ def tools(app: Any) -> list[Tool]:
     from trivium.openapi._tools import tools as build_tools
 
     return build_tools(app)
+
+
+def description_of(route: Route) -> str | None:
+    r"""Return the description the document gives `route`.
+
+    The route's `description` option, else its handler's docstring up to a form feed
+    (a `\f` in the docstring), as in FastAPI; `None` when it has neither.
+    """
+    from trivium.openapi._document import description_of as describe
+
+    return describe(route)
 
 
 def route_tools(app: Any, selected: Any, *, output: bool = False) -> list[Tool]:

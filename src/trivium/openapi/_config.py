@@ -18,8 +18,8 @@ from trivium.plugins import Plugin
 from trivium.routing import Router
 
 if TYPE_CHECKING:
-    from trivium._config import DocsConfig
     from trivium.app import App
+    from trivium.app import DocsConfig
 
 __all__ = [
     "REDOC_JS_URL",

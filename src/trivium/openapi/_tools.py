@@ -71,6 +71,8 @@ class Tool:
     """Where each argument goes, by argument name."""
     output_schema: dict[str, Any] | None = None
     """The JSON Schema of the response model (`route_tools(..., output=True)` only)."""
+    route: Route | None = dataclasses.field(default=None, compare=False, repr=False)
+    """The route the tool calls."""
 
 
 class _Draft:
@@ -199,7 +201,14 @@ class _Draft:
             if used:
                 output["$defs"] = {name: definitions[name] for name in sorted(used)}
         return Tool(
-            self.name, self.description, self.method, self.path, schema, self.arguments, output
+            self.name,
+            self.description,
+            self.method,
+            self.path,
+            schema,
+            self.arguments,
+            output,
+            self.route,
         )
 
 

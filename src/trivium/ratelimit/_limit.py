@@ -19,11 +19,11 @@ from typing import Any
 from typing import NamedTuple
 
 from trivium.errors import ConfigurationError
-from trivium.http._request import Request
-from trivium.http._response import Response
+from trivium.http import Request
+from trivium.http import Response
 
 if TYPE_CHECKING:
-    from trivium.http._request import HTTPConnection
+    from trivium.http import HTTPConnection
 
 _STR_OR_NONE = (str, type(None))  # built once: `str | None` makes a union per call
 

@@ -40,9 +40,9 @@ from trivium.stores import StoreUnavailableError
 
 if TYPE_CHECKING:
     from trivium.app import App
-    from trivium.http._request import HTTPConnection
-    from trivium.http._request import Request
-    from trivium.http._response import Response
+    from trivium.http import HTTPConnection
+    from trivium.http import Request
+    from trivium.http import Response
     from trivium.stores import RedisStore
 
 __all__ = ["RateLimits"]

@@ -26,8 +26,8 @@ import orjson
 
 from trivium.errors import ConfigurationError
 from trivium.errors import MissingDependencyError
-from trivium.http._cookies import SameSite
-from trivium.http._cookies import format_set_cookie
+from trivium.http import SameSite
+from trivium.http import format_set_cookie
 from trivium.sessions._session import Session
 from trivium.stores import MemoryStore
 from trivium.stores import Store

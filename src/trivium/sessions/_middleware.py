@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trivium.http._cookies import parse_cookie_header
+from trivium.http import parse_cookie_header
 from trivium.sessions._manager import SessionManager
 from trivium.types import ASGIApp
 from trivium.types import Message

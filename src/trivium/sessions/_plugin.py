@@ -79,13 +79,5 @@ class Sessions(SessionManager, Plugin):
 
     def migration_folders(self, database: Any) -> dict[str, Path]:
         """The store's table, when sessions live in `database` (a `DatabaseStore`)."""
-        return store_migrations(self.store, database)
-
-
-def store_migrations(store: Any, database: Any) -> dict[str, Path]:
-    """Return `trivium.stores`' migrations when `store` is a `DatabaseStore` on `database`."""
-    if getattr(store, "db", None) is not database:
-        return {}
-    from trivium.db._engine import package_migrations
-
-    return {"trivium.stores": package_migrations("trivium.stores")}
+        folders = getattr(self.store, "migration_folders", None)
+        return dict(folders(database)) if folders is not None else {}

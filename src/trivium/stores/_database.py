@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -172,6 +173,17 @@ class DatabaseStore:
 
     def __repr__(self) -> str:
         return f"DatabaseStore({self.db!r}, table={self.table.name!r})"
+
+    def migration_folders(self, database: object) -> dict[str, Path]:
+        """The revision creating the store's table, when the store lives in `database`.
+
+        The same hook a plugin has (`Plugin.migration_folders`): a battery keeping its
+        data in a `DatabaseStore` (sessions, auth's throttling) hands it on, so the
+        table is migrated with the database it is in.
+        """
+        if database is not self.db:
+            return {}
+        return {"trivium.stores": Path(__file__).parent / "migrations"}
 
     def _check_key(self, key: str) -> None:
         if len(key) > MAX_KEY_LENGTH:
