@@ -31,7 +31,7 @@ pytestmark = [
 
 
 class Proxy(ThreadingHTTPServer):
-    """Round-robin reverse proxy over `upstreams`, retrying the next on a refused connect."""
+    """Round-robin reverse proxy over `upstreams`, retrying the next on a connection error."""
 
     daemon_threads = True
 
@@ -62,8 +62,11 @@ class _Forward(BaseHTTPRequestHandler):
                 # A client per request: a proxy keeps no cookie jar of its own.
                 with httpx.Client(timeout=10) as client:
                     response = client.get(upstream + self.path, headers=headers)
-            except httpx.ConnectError:
-                continue  # nginx: proxy_next_upstream error
+            except (httpx.ConnectError, httpx.RemoteProtocolError):
+                # nginx's `proxy_next_upstream error`: refused, or closed before the
+                # response header (a server stopping as the connection came in); a GET
+                # is retried on the next upstream.
+                continue
             self.send_response(response.status_code)
             for name, value in response.headers.multi_items():
                 if name.lower() not in ("content-length", "transfer-encoding", "connection"):

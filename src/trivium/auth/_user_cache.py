@@ -114,11 +114,15 @@ class UserCache:
         event.listen(sync_engine, "commit", self._on_commit)
 
     def _on_execute(self, connection: Any, *args: Any) -> None:
+        # Reads the statement only (no cursor, no context): `trivium.db` may tell it of a
+        # row it wrote on the driver directly (see docs/database.md).
         statement: str = args[1]
         if self.table not in statement or statement.lstrip()[:6].upper() == "SELECT":
             return
         connection.info[_WRITTEN] = True
         self._cleared()
+
+    _on_execute.statement_only = True  # type: ignore[attr-defined]
 
     def _on_commit(self, connection: Any) -> None:
         if connection.info.pop(_WRITTEN, False):

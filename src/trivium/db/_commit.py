@@ -21,7 +21,9 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-__all__ = ["commit", "lone_insert"]
+from trivium.db._direct import insert_directly
+
+__all__ = ["close", "commit", "lone_insert"]
 
 _AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 
@@ -67,9 +69,29 @@ def _commit_alone(session: Session) -> None:
     session.commit()
 
 
+async def close(session: AsyncSession) -> None:
+    """Close `session`, as `async with` would; without a round trip when it holds no connection.
+
+    A session that never used a connection (no query, or a row written on the driver by
+    `insert_directly`) has nothing to roll back or return to the pool, so it is closed
+    in place instead of in a task and a greenlet of its own.
+    """
+    sync = session.sync_session
+    transaction = sync.get_transaction()
+    if transaction is None or (transaction.parent is None and _connections(transaction) == {}):
+        sync.close()
+    else:
+        await session.__aexit__(None, None, None)
+
+
 async def commit(session: AsyncSession, *, lone_autocommit: bool) -> None:
-    """Commit `session`; with `lone_autocommit`, a lone new row goes in autocommit."""
+    """Commit `session`; with `lone_autocommit`, a lone new row goes in autocommit.
+
+    Such a row is written on the driver itself when `db/_direct.py` can do what the
+    unit of work would, else flushed by the ORM on a connection in autocommit mode.
+    """
     if lone_autocommit and lone_insert(session.sync_session):
-        await session.run_sync(_commit_alone)
+        if not await insert_directly(session):
+            await session.run_sync(_commit_alone)
     else:
         await session.commit()

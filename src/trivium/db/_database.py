@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
+from trivium.db._commit import close
 from trivium.db._commit import commit
 from trivium.db._diagnose import checked_url
 from trivium.db._diagnose import connect_error
@@ -511,7 +512,8 @@ class Database(Plugin):
     ) -> AsyncIterator[AsyncSession]:
         """Yield a request session bounded by `deadline` (see `session`, `autocommit_session`)."""
         maker = self.sessionmaker if transaction else self.autocommit_sessionmaker
-        async with maker() as session:
+        session = maker()
+        try:
             guard = SessionGuard(session, deadline, self.outage, self.pool_timeout)
             try:
                 yield session
@@ -523,6 +525,8 @@ class Database(Plugin):
                 raise await guard.fail(exc, rollback=transaction)  # noqa: B904 - chained in fail
             finally:
                 guard.close()
+        finally:
+            await close(session)
 
     def atomic(self, session: AsyncSession) -> AsyncSessionTransaction:
         """Open a savepoint in `session` (see `trivium.db.atomic`)."""

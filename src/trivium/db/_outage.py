@@ -59,7 +59,10 @@ __all__ = [
     "TrackedSession",
     "install_hooks",
     "mariadb_statement_timeout",
+    "terminate",
+    "track_connection",
     "translate",
+    "translate_driver_error",
     "unbounded_statements",
 ]
 
@@ -304,7 +307,33 @@ class TrackedSession(Session):
 @event.listens_for(TrackedSession, "after_begin")
 def _remember(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
     del transaction
+    track_connection(session, connection)
+
+
+def track_connection(session: Session, connection: Connection) -> None:
+    """Let `session`'s deadline close `connection` (one it uses outside its transaction)."""
     session.info.setdefault(_CONNECTIONS, []).append(connection)
+
+
+def terminate(driver: Any) -> None:
+    """Close a driver connection's socket now, without talking to the server."""
+    _terminate(driver)
+
+
+def translate_driver_error(error: Exception) -> Exception | None:
+    """Return the 503/504 an error raised by asyncpg itself stands for.
+
+    `None` when the server refused the statement (a constraint, a bad value: an error
+    with a SQLSTATE other than a lost connection's or a timeout's), which means the
+    statement changed nothing.
+    """
+    state = getattr(error, "sqlstate", None)
+    if isinstance(state, str):
+        if state == _PG_CANCELED:
+            return _timed_out("the database did not answer in time (statement timeout)")
+        if not state.startswith(("08", "57P")):  # connection exception, shutdown
+            return None
+    return _unavailable("the database connection was lost")
 
 
 @dataclasses.dataclass(slots=True)
