@@ -30,10 +30,7 @@ _AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 
 def lone_insert(session: Session) -> bool:
     """Return whether flushing `session` is one `INSERT` and nothing else."""
-    transaction = session.get_transaction()  # begun by `add`, but holding no connection
-    if transaction is not None and (
-        transaction.nested or transaction.parent is not None or _connections(transaction) != {}
-    ):
+    if not _unconnected(session):  # `add` begins a transaction, but takes no connection
         return False
     if session.deleted or session.dirty:
         return False
@@ -52,6 +49,14 @@ def lone_insert(session: Session) -> bool:
         return False
     values = state.dict
     return all(_unset(values.get(key)) for key in mapper.relationships.keys())  # noqa: SIM118
+
+
+def _unconnected(session: Session) -> bool:
+    """Whether `session` has no transaction, or a root one that holds no connection."""
+    transaction = session.get_transaction()
+    return transaction is None or (
+        not transaction.nested and transaction.parent is None and _connections(transaction) == {}
+    )
 
 
 def _connections(transaction: Any) -> object:
@@ -77,8 +82,7 @@ async def close(session: AsyncSession) -> None:
     in place instead of in a task and a greenlet of its own.
     """
     sync = session.sync_session
-    transaction = sync.get_transaction()
-    if transaction is None or (transaction.parent is None and _connections(transaction) == {}):
+    if _unconnected(sync):
         sync.close()
     else:
         await session.__aexit__(None, None, None)

@@ -279,16 +279,16 @@ def _ping(dbapi_connection: Any, timeout: float) -> bool:
     try:
         await_only(asyncio.wait_for(probe, timeout))
     except (OSError, TimeoutError, Exception):  # noqa: BLE001 - any failure means "dead"
-        _terminate(driver)
+        terminate(driver)
         return False
     return True
 
 
-def _terminate(driver: Any) -> None:
+def terminate(driver: Any) -> None:
     """Close a driver connection's socket now, without talking to the server."""
-    terminate = getattr(driver, "terminate", None)  # asyncpg
-    if callable(terminate):
-        terminate()
+    kill = getattr(driver, "terminate", None)  # asyncpg
+    if callable(kill):
+        kill()
         return
     writer = getattr(driver, "_writer", None)  # aiomysql
     if writer is not None:
@@ -313,11 +313,6 @@ def _remember(session: Session, transaction: SessionTransaction, connection: Con
 def track_connection(session: Session, connection: Connection) -> None:
     """Let `session`'s deadline close `connection` (one it uses outside its transaction)."""
     session.info.setdefault(_CONNECTIONS, []).append(connection)
-
-
-def terminate(driver: Any) -> None:
-    """Close a driver connection's socket now, without talking to the server."""
-    _terminate(driver)
 
 
 def translate_driver_error(error: Exception) -> Exception | None:
@@ -363,7 +358,7 @@ class Deadline:
             if connection.invalidated or connection.closed:
                 continue
             driver = connection.connection.driver_connection
-            _terminate(driver)
+            terminate(driver)
         # A connection may still be on its way (pool wait, connect): check again shortly.
         self._handle = asyncio.get_running_loop().call_later(0.05, self._expire)
 
