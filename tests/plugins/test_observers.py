@@ -188,3 +188,37 @@ def test_per_request_headers_never_leak_between_responses(value: str) -> None:
         second = client.get("/")
     assert first.headers.get_list("x-echo") == [value]
     assert second.headers.get_list("x-echo") == ["none"]
+
+
+@pytest.mark.parametrize(
+    "added",
+    [
+        [(b"x-frame-options", b"SAMEORIGIN")],
+        [(b"x-one", b"1"), (b"x-frame-options", b"SAMEORIGIN")],
+        [(b"x-frame-options", b"SAMEORIGIN"), (b"x-two", b"2")],
+    ],
+)
+def test_a_default_header_an_observer_sets_replaces_the_apps(
+    added: list[tuple[bytes, bytes]],
+) -> None:
+    class Framing(Observer):
+        def finish(self, started: Any, response: Response) -> None:
+            response.raw_headers.extend(added)
+
+    class FramingPlugin(Plugin):
+        def observers(self, route: RouteNeeds) -> Sequence[Observer]:
+            return [Framing()]
+
+    app = App(plugins=[FramingPlugin()])
+
+    @app.get("/")
+    async def index() -> str:
+        return "hi"
+
+    with TestClient(app) as client:
+        for _ in range(2):  # the second answer comes from the cached header lists
+            answer = client.get("/")
+            assert answer.headers.get_list("x-frame-options") == ["SAMEORIGIN"]
+            assert answer.headers["x-content-type-options"] == "nosniff"
+            for name, value in added:
+                assert answer.headers.get_list(name.decode()) == [value.decode()]

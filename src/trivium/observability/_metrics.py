@@ -31,12 +31,12 @@ from trivium.errors import MissingDependencyError
 if TYPE_CHECKING:
     from trivium.app import App
 
-__all__ = ["MULTIPROC_ENV", "Metrics", "RouteMetrics"]
+__all__ = ["BUCKETS", "MULTIPROC_ENV", "Metrics", "RouteMetrics"]
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 """The environment variable naming prometheus-client's folder of per-process files."""
 
-_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 FLUSH_SECONDS = 1.0
 """How often a worker of several hands its counts to the shared files."""
 
@@ -44,7 +44,7 @@ FLUSH_SECONDS = 1.0
 class RouteMetrics:
     """The counts of one route and method, kept in plain numbers between flushes."""
 
-    __slots__ = ("_by_status", "_gauge", "_metrics", "_pending", "active", "labels")
+    __slots__ = ("_by_status", "_gauge", "_metrics", "active", "labels", "pending")
 
     def __init__(self, metrics: Metrics, route: str, method: str) -> None:
         self._metrics = metrics
@@ -53,22 +53,30 @@ class RouteMetrics:
         """Requests of this route being served now."""
         self._gauge: Any = metrics.in_flight.labels(route, method)
         self._by_status: dict[int, tuple[Any, Any]] = {}
-        # status -> [count, seconds, count per bucket (the last one: above them all)]
-        self._pending: dict[int, list[Any]] = {}
+        self.pending: dict[int, list[Any]] = {}
+        """Since the last flush, by status: `[count, seconds, count per bucket of BUCKETS]`.
+
+        The bucket list has one more entry than `BUCKETS`: requests slower than them all.
+        """
 
     def observe(self, status: int, seconds: float) -> None:
         """Count one finished request of `status` that took `seconds`."""
-        entry = self._pending.get(status)
-        if entry is None:
-            entry = self._pending[status] = [0, 0.0, [0] * (len(_BUCKETS) + 1)]
+        entry = self.pending.get(status) or self.entry(status)
         entry[0] += 1
         entry[1] += seconds
-        entry[2][bisect.bisect_left(_BUCKETS, seconds)] += 1
+        entry[2][bisect.bisect_left(BUCKETS, seconds)] += 1
+
+    def entry(self, status: int) -> list[Any]:
+        """Return the pending counts of `status`, made empty on the first request since a flush."""
+        entry = self.pending.get(status)
+        if entry is None:
+            entry = self.pending[status] = [0, 0.0, [0] * (len(BUCKETS) + 1)]
+        return entry
 
     def flush(self) -> None:
         """Add the counts since the last flush to prometheus-client's values."""
         self._gauge.set(self.active)
-        pending, self._pending = self._pending, {}
+        pending, self.pending = self.pending, {}
         for status, (count, seconds, buckets) in pending.items():
             counter, histogram = self._children(status)
             counter.inc(count)
@@ -131,7 +139,7 @@ class Metrics:
             f"{namespace}_request_duration_seconds",
             "Time from the request's arrival at the app to its response, in seconds.",
             ["route", "method", "status"],
-            buckets=_BUCKETS,
+            buckets=BUCKETS,
             registry=registry,
         )
         self.in_flight = prometheus_client.Gauge(

@@ -355,12 +355,18 @@ def send_finalized(
     raw = response.raw_headers
     if fixed is not None and fixed < len(raw):
         names = app.policy.default_names
-        tail = []
-        for name, value in raw[fixed:]:
-            if name in names:
-                break
-            tail.append((name.decode("latin-1"), value.decode("latin-1")))
+        tail: list[tuple[str, str]] | None
+        if fixed + 1 == len(raw):  # one pair added (a request ID): no loop, no slice
+            name, value = raw[fixed]
+            tail = None if name in names else [(name.decode("latin-1"), value.decode("latin-1"))]
         else:
+            tail = []
+            for name, value in raw[fixed:]:
+                if name in names:
+                    tail = None
+                    break
+                tail.append((name.decode("latin-1"), value.decode("latin-1")))
+        if tail is not None:
             key = tuple(raw[:fixed])
             headers = app._rsgi_headers.get(key) or _finalized(app, key)
             # Granian reads the list during the call and keeps nothing: lend it the
