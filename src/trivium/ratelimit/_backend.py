@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import Protocol
 
-from trivium.ratelimit._channel import channel_for
 from trivium.ratelimit._limit import Decision
 from trivium.ratelimit._limit import RateLimit
 from trivium.ratelimit._limit import Usage
+from trivium.stores import pipelined_channel
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -184,7 +184,7 @@ class RedisBackend:
         """Put before every key."""
         self._sha = hashlib.sha1(_SCRIPT.encode(), usedforsecurity=False).hexdigest()
         self._pending: dict[tuple[Any, ...], _Group] = {}
-        self._channel = channel_for(client)
+        self._channel = pipelined_channel(client)
         self._flusher: asyncio.Task[None] | None = None
         self.errors: tuple[type[BaseException], ...] = (
             RedisConnectionError,

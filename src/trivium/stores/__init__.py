@@ -13,7 +13,9 @@ async def attempt(username: str) -> bool:
 ```
 
 `MemoryStore` keeps data in this process only; `RedisStore` (the `redis` extra) and
-`DatabaseStore` (the `db` extra) are shared by every worker. The backends are imported on
+`DatabaseStore` (the `db` extra) are shared by every worker. `pipelined_channel(client)`
+gives a battery that sends one short Redis command per request (a session read, a rate
+limit check) a pipelined connection with a redis-py client's settings. The backends are imported on
 first use, so `import trivium.stores` loads neither redis nor SQLAlchemy.
 """
 
@@ -30,20 +32,29 @@ from trivium.stores._throttle import Throttle
 from trivium.stores._throttle import ThrottleResult
 
 if TYPE_CHECKING:
+    from trivium.stores._channel import RedisChannel
+    from trivium.stores._channel import pipelined_channel
     from trivium.stores._database import DatabaseStore
     from trivium.stores._redis import RedisStore
 
 __all__ = [
     "DatabaseStore",
     "MemoryStore",
+    "RedisChannel",
     "RedisStore",
     "Store",
     "StoreUnavailableError",
     "Throttle",
     "ThrottleResult",
+    "pipelined_channel",
 ]
 
-_LAZY = {"DatabaseStore": "_database", "RedisStore": "_redis"}
+_LAZY = {
+    "DatabaseStore": "_database",
+    "RedisChannel": "_channel",
+    "RedisStore": "_redis",
+    "pipelined_channel": "_channel",
+}
 
 
 def __getattr__(name: str) -> Any:
