@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import logging
 import uuid
 
 import pytest
+from sqlalchemy import Float
 from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import bindparam
 from sqlalchemy import column
+from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import table
@@ -121,6 +125,28 @@ async def test_a_driver_error_reaches_the_app_as_sqlalchemy_error(db: Database) 
         # The pool still serves reads afterwards.
         member_id = await _add(db, "after@example.com")
         assert await db.prepare(PLAIN).first(member_id=member_id) is not None
+    finally:
+        await db.dispose()
+
+
+async def test_a_read_cancelled_mid_statement_never_pools_a_busy_connection(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    if db.engine.dialect.driver != "asyncpg":
+        pytest.skip("the direct driver path is asyncpg's")
+    slow = db.prepare(select(func.pg_sleep(bindparam("seconds", type_=Float()))))
+    try:
+        member_id = await _add(db, "cancelled@example.com")
+        for _ in range(3):  # more than once: each cancelled read lost its connection
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.1):
+                    await slow.first(seconds=5)
+            assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+            row = await db.prepare(PLAIN).first(member_id=member_id)
+            assert row is not None
+            assert row[1] == "cancelled@example.com"
+        # Nothing went back to the pool mid-statement, so no reset failed on one.
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     finally:
         await db.dispose()
 
