@@ -233,12 +233,9 @@ class RedisChannel:
             redis.exceptions.ConnectionError: Redis is unreachable or the connection broke.
             redis.exceptions.TimeoutError: the replies took longer than `timeout`.
         """
-        link = self._link
-        if link is None or link.lost is not None or link.loop is not asyncio.get_running_loop():
-            link = await self._connected()
         pack = self._hiredis.pack_command
         payload = b"".join(pack(tuple(command)) for command in commands)
-        return await link.send(payload, len(commands))
+        return await self._send(payload, len(commands))
 
     async def call(self, *command: Any) -> Any:
         """Send one command and return its reply (an error reply as `hiredis.ReplyError`).
@@ -247,11 +244,15 @@ class RedisChannel:
             redis.exceptions.ConnectionError: Redis is unreachable or the connection broke.
             redis.exceptions.TimeoutError: the reply took longer than `timeout`.
         """
+        replies = await self._send(self._hiredis.pack_command(command), 1)
+        return replies[0]
+
+    async def _send(self, payload: bytes, count: int) -> list[Any]:
+        """Write `payload` on this loop's connection (opened if need be); return the replies."""
         link = self._link
         if link is None or link.lost is not None or link.loop is not asyncio.get_running_loop():
             link = await self._connected()
-        replies = await link.send(self._hiredis.pack_command(command), 1)
-        return replies[0]
+        return await link.send(payload, count)
 
     async def _connected(self) -> _Link:
         loop = asyncio.get_running_loop()

@@ -70,7 +70,7 @@ class RedisStore:
             not a positive number (`store-timeout`).
     """
 
-    __slots__ = ("_channel", "_errors", "_owned", "_reply_error", "client", "outage", "prefix")
+    __slots__ = ("_channel", "_errors", "_owned", "client", "outage", "prefix")
 
     def __init__(
         self, url_or_client: str | Redis, prefix: str = "trivium:", timeout: float | None = 2.0
@@ -107,9 +107,6 @@ class RedisStore:
             OSError,
         )
         self._channel = pipelined_channel(self.client)
-        self._reply_error: type[Exception] = (
-            self._channel.reply_error if self._channel is not None else Exception
-        )
 
     def __repr__(self) -> str:
         return f"RedisStore(prefix={self.prefix!r})"
@@ -126,7 +123,7 @@ class RedisStore:
                 except self._errors[0]:
                     # Once, as the client would: a connection Redis closed since its last use.
                     value = await channel.call("GET", self.prefix + key)
-                if isinstance(value, self._reply_error):
+                if isinstance(value, channel.reply_error):
                     from redis.exceptions import ResponseError
 
                     raise ResponseError(str(value))
