@@ -42,6 +42,8 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.util import greenlet_spawn
 
+from trivium.db._compiled import DriverStatement
+from trivium.db._compiled import for_driver
 from trivium.db._outage import terminate
 from trivium.db._outage import track_connection
 from trivium.db._outage import translate_driver_error
@@ -83,23 +85,20 @@ class _Plan:
         (self.key,) = [key for key, column, _ in self.columns if column.primary_key]
         self.returning = table.primary_key.columns[0]
         self.key_result = self.returning.type._cached_result_processor(dialect, None)
-        # per set of columns given: (SQL, bind processors in order, column keys in order)
-        self.statements: dict[frozenset[str], tuple[str, list[Any], list[str]]] = {}
+        # per set of columns given: the INSERT as the driver runs it
+        self.statements: dict[frozenset[str], DriverStatement] = {}
 
-    def statement(self, names: frozenset[str]) -> tuple[str, list[Any], list[str]]:
+    def statement(self, names: frozenset[str]) -> DriverStatement:
         found = self.statements.get(names)
         if found is None:
             table = self.table
             values: dict[Any, Any] = {table.c[name]: bindparam(name) for name in names}
             statement = insert(table).values(values).returning(self.returning)
-            compiled: Any = statement.compile(dialect=self.dialect)
-            order = list(compiled.positiontup or ())
-            if set(order) != names:  # the dialect added a parameter of its own: keep the ORM
-                raise LookupError(order)
-            processors = [
-                compiled.binds[name].type._cached_bind_processor(self.dialect) for name in order
-            ]
-            found = self.statements[names] = (str(compiled), processors, order)
+            compiled = for_driver(statement, self.dialect)
+            if compiled is None or set(compiled.names) != names:
+                # The dialect added a parameter of its own: keep the ORM.
+                raise LookupError(names)
+            found = self.statements[names] = compiled
         return found
 
 
@@ -196,7 +195,7 @@ async def insert_directly(session: AsyncSession) -> bool:
         return False
     params, filled = _values(plan, state.dict)
     try:
-        sql, processors, order = plan.statement(frozenset(params))
+        sql, order, processors = plan.statement(frozenset(params))
     except LookupError:
         return False
     arguments = [

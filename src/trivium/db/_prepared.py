@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
 
+from trivium.db._compiled import for_driver
 from trivium.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -65,19 +66,15 @@ class PreparedQuery:
         dialect = self._db.engine.dialect
         if dialect.driver != "asyncpg":
             return False
-        compiled = self.statement.compile(dialect=dialect)
-        if compiled.positiontup is None:
+        compiled = for_driver(self.statement, dialect)
+        if compiled is None:
             return False
-        self._names = tuple(compiled.positiontup)
-        self._binds = tuple(
-            compiled.binds[name].type._cached_bind_processor(dialect) for name in self._names
-        )
+        self._sql, self._names, self._binds = compiled
         results = tuple(
             column.type._cached_result_processor(dialect, None)
             for column in self.statement.selected_columns
         )
         self._results = results if any(results) else None
-        self._sql = str(compiled)
         return True
 
     async def first(self, **params: Any) -> Sequence[Any] | None:
