@@ -195,7 +195,10 @@ class RedisBackend:
 
     async def hit(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> Decision:
         """Charge every limit for its key if all allow it: one script run in Redis."""
-        args = (*(self.prefix + key for key in keys), *(limit.script_args for limit in limits))
+        if len(keys) == 1:  # the usual case, without building generators
+            args: tuple[Any, ...] = (self.prefix + keys[0], limits[0].script_args)
+        else:
+            args = (*[self.prefix + key for key in keys], *[limit.script_args for limit in limits])
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Decision] = loop.create_future()
         group = self._pending.get(args)
