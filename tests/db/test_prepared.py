@@ -15,10 +15,12 @@ from sqlalchemy import bindparam
 from sqlalchemy import column
 from sqlalchemy import func
 from sqlalchemy import insert
+from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy import table
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
@@ -112,6 +114,43 @@ async def test_type_processing_is_applied_as_sqlalchemy_applies_it(db: Database)
             core = (await connection.execute(PROCESSED, {"member_id": member_id})).first()
         assert tuple(core) == tuple(row)  # type: ignore[arg-type]
         assert query.direct is (db.engine.dialect.driver == "asyncpg")
+    finally:
+        await db.dispose()
+
+
+async def test_values_written_in_the_statement_are_sent_with_it(db: Database) -> None:
+    # `Member.active == True` and `literal(...)` are parameters with values of their own:
+    # read without them given, and overridden when they are (as Core does both).
+    active = await _add(db, "on@example.com")
+    inactive = await _add(db, "off@example.com")
+    async with db.autocommit_engine.connect() as connection:
+        await connection.execute(update(Member).where(Member.id == inactive).values(active=False))
+        await connection.commit()
+    query = db.prepare(
+        select(Member.__table__.c.email, literal(7).label("seven")).where(
+            Member.__table__.c.id == bindparam("member_id"),
+            Member.__table__.c.active == True,  # noqa: E712 - SQL, not Python
+        )
+    )
+    try:
+        assert tuple(await query.first(member_id=active) or ()) == ("on@example.com", 7)
+        assert await query.first(member_id=inactive) is None
+        by_value = db.prepare(
+            select(Member.__table__.c.email).where(Member.id == bindparam("n", active))
+        )
+        assert tuple(await by_value.first() or ()) == ("on@example.com",)
+        assert tuple(await by_value.first(n=inactive) or ()) == ("off@example.com",)
+    finally:
+        await db.dispose()
+
+
+async def test_a_missing_parameter_is_sqlalchemys_error(db: Database) -> None:
+    query = db.prepare(PLAIN)
+    try:
+        with pytest.raises(StatementError, match="member_id"):
+            await query.first()
+        with pytest.raises(StatementError, match="member_id"):
+            await query.first(other=1)
     finally:
         await db.dispose()
 

@@ -195,7 +195,7 @@ async def insert_directly(session: AsyncSession) -> bool:
         return False
     params, filled = _values(plan, state.dict)
     try:
-        sql, order, processors = plan.statement(frozenset(params))
+        sql, order, processors, _ = plan.statement(frozenset(params))
     except LookupError:
         return False
     arguments = [

@@ -37,7 +37,7 @@ __all__ = ["PreparedQuery"]
 class PreparedQuery:
     """A compiled `SELECT` whose `first()` reads one row without an ORM session."""
 
-    __slots__ = ("_binds", "_db", "_direct", "_names", "_results", "_sql", "statement")
+    __slots__ = ("_binds", "_db", "_direct", "_names", "_own", "_results", "_sql", "statement")
 
     def __init__(self, db: Database, statement: Select[Any]) -> None:
         if not getattr(statement, "is_select", False):
@@ -53,6 +53,7 @@ class PreparedQuery:
         self._sql = ""
         self._names: tuple[str, ...] = ()
         self._binds: tuple[Any, ...] = ()  # per parameter: the dialect's processor or None
+        self._own: tuple[Any, ...] | None = None  # per parameter: its own value's bind or None
         self._results: tuple[Any, ...] | None = None  # per column, None when none has one
 
     @property
@@ -69,7 +70,8 @@ class PreparedQuery:
         compiled = for_driver(self.statement, dialect)
         if compiled is None:
             return False
-        self._sql, self._names, self._binds = compiled
+        self._sql, self._names, self._binds, own = compiled
+        self._own = own if any(param is not None for param in own) else None
         results = tuple(
             column.type._cached_result_processor(dialect, None)
             for column in self.statement.selected_columns
@@ -79,11 +81,8 @@ class PreparedQuery:
 
     async def first(self, **params: Any) -> Sequence[Any] | None:
         """Return the first row (a sequence in the statement's column order) or `None`."""
-        if self.direct:
-            arguments = [
-                params[name] if process is None else process(params[name])
-                for name, process in zip(self._names, self._binds, strict=True)
-            ]
+        arguments = self._arguments(params) if self.direct else None
+        if arguments is not None:
             async with self._db.engine.connect() as connection:
                 raw = await connection.get_raw_connection()
                 driver: Any = raw.driver_connection
@@ -103,3 +102,29 @@ class PreparedQuery:
             result = await connection.execute(self.statement, params)
             first: Sequence[Any] | None = result.first()
             return first
+
+    def _arguments(self, params: dict[str, Any]) -> list[Any] | None:
+        """The driver's arguments in placeholder order; `None` when one is missing.
+
+        A missing parameter without a value of its own goes through Core, which raises
+        SQLAlchemy's own error for it.
+        """
+        own = self._own
+        if own is None:
+            try:
+                return [
+                    params[name] if process is None else process(params[name])
+                    for name, process in zip(self._names, self._binds, strict=True)
+                ]
+            except KeyError:
+                return None
+        arguments = []
+        for name, process, param in zip(self._names, self._binds, own, strict=True):
+            if name in params:
+                value = params[name]
+            elif param is not None:
+                value = param.effective_value
+            else:
+                return None
+            arguments.append(value if process is None else process(value))
+        return arguments
