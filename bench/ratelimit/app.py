@@ -2,6 +2,8 @@
 
 Limits are far above what the server can serve, so every request is admitted and the
 cost measured is the check itself (one GCRA update per request, plus the headers).
+With `BENCH_RATELIMIT_DATABASE` (a `postgresql+asyncpg://` URL) it also serves a route
+that does what an API route usually does, one PostgreSQL read, unlimited and limited.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from trivium.ratelimit import RateLimits
 from trivium.responses import Response
 
 STORE = os.environ.get("BENCH_RATELIMIT_STORE") or None  # a redis:// URL, or memory
+DATABASE = os.environ.get("BENCH_RATELIMIT_DATABASE") or None
 HUGE = "100000000/second"
 
 app = App(plugins=[RateLimits(STORE, prefix="bench-ratelimit:")], openapi_url=None)
@@ -58,3 +61,24 @@ app.install(_Stepped())
 @app.get("/stepped", plugin_options={"noop": True})
 async def stepped() -> dict[str, str]:
     return {"hello": "world"}
+
+
+if DATABASE:
+    from sqlalchemy import literal
+    from sqlalchemy import select
+
+    from trivium.db import Database
+
+    db = Database(DATABASE, pool_size=16, max_overflow=0)
+    db.init_app(app)
+    one_row = db.prepare(select(literal(1).label("one")))
+
+    @app.get("/db")
+    async def read_row() -> dict[str, int]:
+        row = await one_row.first()
+        return {"one": row[0] if row else 0}
+
+    @app.get("/db-limited", rate_limit=RateLimit(HUGE))
+    async def read_row_limited() -> dict[str, int]:
+        row = await one_row.first()
+        return {"one": row[0] if row else 0}
