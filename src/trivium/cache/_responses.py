@@ -87,7 +87,7 @@ def _etag(body: bytes) -> bytes:
 
 
 def _matches(connection: HTTPConnection, etag: bytes) -> bool:
-    wanted = connection.header_value("if-none-match")  # type: ignore[attr-defined]
+    wanted = connection.header_value("if-none-match")
     if not wanted:
         return False
     if wanted.strip() == "*":
@@ -164,7 +164,7 @@ class ResponseStep(RequestStep):
         scope = connection.scope
         if scope.get("method") not in ("GET", "HEAD"):
             return None
-        control = (connection.header_value("cache-control") or "").lower()  # type: ignore[attr-defined]
+        control = (connection.header_value("cache-control") or "").lower()
         if "no-store" in control:
             return None
         parts: list[Any] = [
@@ -172,8 +172,8 @@ class ResponseStep(RequestStep):
             scope.get("path"),
             scope.get("query_string", b"").decode("latin-1"),
         ]
-        parts.extend(connection.header_value(name) or "" for name in self.rule.vary)  # type: ignore[attr-defined]
-        credential = connection.header_value("authorization") or ""  # type: ignore[attr-defined]
+        parts.extend(connection.header_value(name) or "" for name in self.rule.vary)
+        credential = connection.header_value("authorization") or ""
         cookies = connection.cookies if self.credentials else {}
         for name in self.credentials:
             credential += "|" + (cookies.get(name) or "")
@@ -189,7 +189,7 @@ class ResponseStep(RequestStep):
         key = self._key(connection)
         if key is None:
             return
-        control = (connection.header_value("cache-control") or "").lower()  # type: ignore[attr-defined]
+        control = (connection.header_value("cache-control") or "").lower()
         refresh = "no-cache" in control or "max-age=0" in control
         entry = None if refresh else await self._entry(key)
         if entry is not None and entry[0]:

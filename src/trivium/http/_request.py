@@ -39,6 +39,24 @@ DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024
 DEFAULT_LIMITS = Limits()
 
 
+def scope_header(scope: Scope, name: str) -> str | None:
+    """Return the first value of request header `name` in `scope`, or `None`.
+
+    The one place that knows where each protocol keeps a request's headers: an RSGI
+    request whose scope was never completed has them in the server's own map, read as
+    is; otherwise they are the ASGI scope's `headers` list.
+    """
+    rsgi = scope.get("rsgi.scope")
+    if rsgi is not None and "headers" not in scope:
+        value: str | None = rsgi.headers.get(name.lower())
+        return value
+    key = name.lower().encode("latin-1")
+    for raw_name, raw_value in scope["headers"]:
+        if raw_name == key:
+            return raw_value.decode("latin-1")  # type: ignore[no-any-return]
+    return None
+
+
 class ClientDisconnect(Exception):  # noqa: N818 - an event, not an error of ours
     """The client went away while its request body was being read."""
 
@@ -72,6 +90,14 @@ class HTTPConnection:
         if self._headers is None:
             self._headers = Headers(raw=self.scope["headers"])
         return self._headers
+
+    def header_value(self, name: str) -> str | None:
+        """Return the first value of header `name`, or `None`.
+
+        Cheaper than `headers.get(name)` when only one header is needed: on the RSGI
+        path it reads the server's header map without converting the whole list.
+        """
+        return scope_header(self.scope, name)
 
     @property
     def query_params(self) -> QueryParams:
@@ -240,23 +266,6 @@ class Request(HTTPConnection):
                     return
             elif message["type"] == "http.disconnect":
                 raise ClientDisconnect
-
-    def header_value(self, name: str) -> str | None:
-        """Return the first value of header `name` (lower case), or `None`.
-
-        Cheaper than `headers.get(name)` when only one header is needed: on the RSGI
-        path it reads the server's header map without converting the whole list.
-        """
-        scope = self.scope
-        rsgi = scope.get("rsgi.scope")
-        if rsgi is not None and "headers" not in scope:
-            value: str | None = rsgi.headers.get(name)
-            return value
-        key = name.lower().encode("latin-1")
-        for raw_name, raw_value in scope["headers"]:
-            if raw_name == key:
-                return raw_value.decode("latin-1")  # type: ignore[no-any-return]
-        return None
 
     def _declared_length(self) -> int | None:
         value = self.header_value("content-length")

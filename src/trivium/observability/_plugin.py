@@ -290,7 +290,7 @@ class ObservabilityStep(RequestStep):
     async def before(self, connection: HTTPConnection) -> None:
         """Bind the request ID and client address; start the clock, gauge and span."""
         plugin = self.plugin
-        _bind_id(_incoming(connection.scope, plugin.header, plugin.header_bytes))
+        _bind_id(connection.header_value(plugin.header))
         if plugin.binds_client:
             bind_client(plugin.client_of(connection))
         if self.timed:
@@ -365,18 +365,6 @@ def _echo(raw: list[tuple[bytes, bytes]], name: bytes, request_id: str) -> None:
         if key == name:
             return
     raw.append((name, request_id.encode("latin-1")))
-
-
-def _incoming(scope: Any, header: str, raw_name: bytes) -> str | None:
-    """Read one request header without building the request's `Headers`."""
-    rsgi = scope.get("rsgi.scope")
-    if rsgi is not None:
-        value: str | None = rsgi.headers.get(header)
-        return value
-    for key, raw in scope["headers"]:
-        if key == raw_name:
-            return str(raw.decode("latin-1"))
-    return None
 
 
 def _networks(values: Sequence[str]) -> tuple[IPNetwork, ...]:

@@ -8,6 +8,7 @@ path: extract and validate, call, serialize, send, then background tasks and tea
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from trivium.errors import HTTPException
 from trivium.http._limits import Limits
 from trivium.http._request import DEFAULT_LIMITS
 from trivium.http._request import Request
+from trivium.http._request import scope_header
 from trivium.http._response import Response
 from trivium.params._analysis import ARG_VALUE
 from trivium.params._analysis import CALL_ASYNC
@@ -528,19 +530,7 @@ class _Together:
 
 def _header_reader(scope: Scope) -> Callable[[str], str | None]:
     """Return a reader of one request header by lower-case name, for observers."""
-    rsgi = scope.get("rsgi.scope")
-    if rsgi is not None:
-        return rsgi.headers.get  # type: ignore[no-any-return]
-    headers = scope["headers"]
-
-    def header(name: str) -> str | None:
-        raw = name.encode("latin-1")
-        for key, value in headers:
-            if key == raw:
-                return str(value.decode("latin-1"))
-        return None
-
-    return header
+    return functools.partial(scope_header, scope)
 
 
 def _chain(first: Callable[[], Any], second: Callable[[], Any]) -> Callable[[], Any]:
