@@ -279,18 +279,18 @@ class Request(HTTPConnection):
     async def body(self) -> bytes:
         """Return the whole body (read once, then cached)."""
         if self._body is None and not self._stream_consumed:
-            protocol = self.scope.get("rsgi")
-            declared = self._declared_length()
-            limit = self.max_body_size
-            if (
-                protocol is not None
-                and declared is not None
-                and (limit is None or declared <= limit)
-            ):
-                # RSGI reads a body of known, acceptable length in one call.
-                self._stream_consumed = True
-                self._body = bytes(await protocol())
-                return self._body
+            # A receive channel that can read the whole body in one call (RSGI's) does
+            # so when its length is declared and acceptable; a wrapped one is streamed.
+            read_all = getattr(self.receive, "read_all", None)
+            if read_all is not None:
+                declared = self._declared_length()
+                limit = self.max_body_size
+                if declared is not None and (limit is None or declared <= limit):
+                    body: bytes | None = await read_all()
+                    if body is not None:
+                        self._stream_consumed = True
+                        self._body = body
+                        return body
         if self._body is None:
             chunks = [chunk async for chunk in self.stream()]
             self._body = b"".join(chunks)

@@ -241,6 +241,17 @@ class _Receiver:
         self.chunks: Any = None
         self.done = False
 
+    async def read_all(self) -> bytes | None:
+        """Read the whole body in one call to the server (`None` once streaming began).
+
+        `Request.body()` uses it for a body of declared length; the channel then
+        behaves as one whose body was read to the end.
+        """
+        if self.chunks is not None or self.done:
+            return None
+        self.done = True
+        return bytes(await self.protocol())
+
     async def __call__(self) -> Message:
         if self.done:
             await self.protocol.client_disconnect()
