@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Annotated
+from typing import Any
 
 from trivium import App
 from trivium import Depends
@@ -12,6 +14,7 @@ from trivium import HTTPException
 from trivium import Request
 from trivium import Router
 from trivium.responses import PlainTextResponse
+from trivium.routing import Route
 from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
@@ -125,3 +128,38 @@ def links(request: Request) -> dict[str, str]:
 
 
 # --8<-- [end:url-for]
+
+
+# --8<-- [start:route-class]
+class TimedRoute(Route):
+    """A route that says how long its handler took, on every request and protocol."""
+
+    __slots__ = ()
+
+    async def handle(
+        self, scope: Scope, receive: Receive, send: Send, app: Any, *rest: Any
+    ) -> None:
+        started = time.perf_counter()
+
+        async def timed_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                spent = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (b"server-timing", spent.encode()),
+                ]
+            await send(message)
+
+        await super().handle(scope, receive, timed_send, app, *rest)
+
+
+timed = Router(prefix="/timed", route_class=TimedRoute)
+
+
+@timed.get("/report")
+async def report() -> dict[str, str]:
+    return {"report": "ready"}
+
+
+app.include_router(timed)
+# --8<-- [end:route-class]

@@ -95,3 +95,14 @@ def test_unknown_path_parameter_is_found_at_start_up() -> None:
 
     with pytest.raises(ConfigurationError, match=r"\[path-param-missing\]"):
         bad.build()
+
+
+def test_a_route_class_overriding_handle_serves_every_request() -> None:
+    response = client.get("/timed/report")
+    assert response.json() == {"report": "ready"}
+    assert response.headers["server-timing"].startswith("app;dur=")
+    # The compiled endpoint says the route is never served around its `handle`.
+    route = next(r for r in app.routes if getattr(r, "path", "") == "/timed/report")
+    assert route.compiled is not None
+    assert route.compiled.shortcut is False
+    assert client.get("/timed/nothing").status_code == 404

@@ -55,6 +55,7 @@ from trivium.protocols._rsgi import rsgi_receive
 from trivium.protocols._rsgi import rsgi_send
 from trivium.protocols._rsgi import send_response
 from trivium.protocols._rsgi import websocket_adapters
+from trivium.protocols._rsgi_http import http_server as rsgi_http_server
 from trivium.routing._router import Lifespan
 from trivium.routing._router import Router
 from trivium.routing._ws_route import Mount
@@ -369,7 +370,7 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
         stack = build_stack(dispatcher, self.user_middleware)
         self._asgi = Edge(stack, self.policy, guard=bool(self.user_middleware))
         direct = not self.user_middleware and not self.http_config.root_path
-        self._rsgi_http = dispatcher.serve_rsgi if direct else None
+        self._rsgi_http = rsgi_http_server(dispatcher, self) if direct else None
 
     def openapi(self) -> dict[str, Any]:
         """Return the OpenAPI 3.1 document of the app (built once, then cached)."""

@@ -107,12 +107,6 @@ class MigratedRoute(Route):
     __slots__ = ()
     switch: ClassVar[Switch]
 
-    async def serve_rsgi(
-        self, rsgi: Any, protocol: Any, app: App, path_params: dict[str, Any] | None
-    ) -> None:
-        """Serve through `handle`: the decision needs the ASGI connection."""
-        await self._continue_rsgi(rsgi, protocol, app, path_params, None)
-
     async def handle(  # noqa: PLR0913 - Route.handle's signature
         self,
         scope: Scope,

@@ -34,7 +34,7 @@ __all__ = ["Shadow", "ShadowReport"]
 
 logger = logging.getLogger("trivium.interop.shadow")
 
-_RSGI_KEYS = ("rsgi", "rsgi.scope")
+_RSGI_KEYS = ("rsgi.scope",)
 
 
 @dataclass(frozen=True, slots=True)

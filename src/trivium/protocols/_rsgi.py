@@ -1,9 +1,11 @@
 """RSGI, Granian's native interface, over the same compiled app as ASGI.
 
 An RSGI call is turned into an ASGI-shaped scope (so routes, dependencies and
-middleware are shared), with two shortcuts when the app has no user middleware: the
-scope carries the RSGI protocol under `"rsgi"`, and a fully rendered `Response` is
-written with one `response_bytes` call instead of two ASGI messages. Everything else
+middleware are shared), with two shortcuts: when the app has no user middleware the
+scope is completed lazily from the RSGI scope (`LazyScope`, kept under `"rsgi.scope"`),
+and the `send` channel can write a fully rendered `Response` in one `response_bytes`
+call (`respond`) instead of two ASGI messages; the receive channel likewise reads a
+body of declared length in one call (`read_all`). Everything else
 (streaming, files, server-sent events, websockets, middleware) goes through small
 ASGI-to-RSGI adapters, so behaviour is the same on both interfaces.
 """
@@ -22,7 +24,6 @@ from trivium.types import Message
 from trivium.types import Scope
 
 __all__ = [
-    "RSGI_KEY",
     "LazyScope",
     "RSGIParams",
     "http_scope",
@@ -34,7 +35,6 @@ __all__ = [
     "websocket_adapters",
 ]
 
-RSGI_KEY = "rsgi"
 _ASGI = {"version": "3.0", "spec_version": "2.4"}
 
 
@@ -186,7 +186,6 @@ def lazy_connection(
         query_string=rsgi.query_string.encode("latin-1"),
     )
     scope["rsgi.scope"] = rsgi
-    scope[RSGI_KEY] = protocol
     scope["app"] = app
     state = app._lifespan_state
     if state:
@@ -314,6 +313,15 @@ class _Sender:
         self.headers: list[tuple[str, str]] = []
         self.transport: Any = None
         self.finished = False
+
+    def respond(self, response: Any, app: Any, fixed: int | None = None) -> None:
+        """Write a rendered `response` in one call, the app's default headers added.
+
+        The capability a route looks for on its `send` channel (see `send_finalized`
+        for `fixed`); ASGI channels don't have it and get the response as messages.
+        """
+        self.finished = True
+        send_finalized(self.protocol, response, self.head_only, app, fixed)
 
     async def __call__(self, message: Message) -> None:
         kind = message["type"]

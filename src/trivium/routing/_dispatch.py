@@ -17,7 +17,6 @@ from trivium.http._request import Request
 from trivium.http._response import RedirectResponse
 from trivium.http._response import Response
 from trivium.plugins._plugin import RouteNeeds
-from trivium.protocols._rsgi import lazy_connection
 from trivium.routing._route import BaseRoute
 from trivium.routing._route import Route
 from trivium.routing._trie import Trie
@@ -135,27 +134,6 @@ class Dispatcher:
                 await mount.handle(scope, receive, send, self.app.policy)
                 return
         await self._not_found(scope, receive, send, path)
-
-    async def serve_rsgi(self, rsgi: Any, protocol: Any) -> None:
-        """Serve an RSGI HTTP request when the app has no user middleware.
-
-        The route is matched on the RSGI scope itself and serves the request (see
-        `Route.serve_rsgi`).
-        Everything unusual (404, 405, OPTIONS, mounts, redirects) takes `__call__`.
-        """
-        app = self.app
-        method = rsgi.method
-        found = self.http.match(rsgi.path)
-        if found is not None:
-            entry, values = found
-            route = entry.methods.get(method)
-            if route is None and method == "HEAD":
-                route = entry.methods.get("GET")
-            if route is not None:
-                params = dict(zip(route.template.names, values, strict=True)) if values else None
-                await route.serve_rsgi(rsgi, protocol, app, params)
-                return
-        await self(*lazy_connection(rsgi, protocol, app))
 
     async def _not_found(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         if scope["type"] == "websocket":

@@ -15,27 +15,20 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
 
-import anyio
-
 from trivium.di._depends import Depends
-from trivium.di._solver import AppScope
 from trivium.di._solver import RequestContext
-from trivium.di._solver import run_steps
 from trivium.di._solver import teardown
 from trivium.errors import ConfigurationError
-from trivium.errors import HTTPException
 from trivium.http._limits import Limits
 from trivium.http._request import DEFAULT_LIMITS
 from trivium.http._request import Request
 from trivium.http._request import scope_header
 from trivium.http._response import Response
-from trivium.params._analysis import ARG_VALUE
-from trivium.params._analysis import CALL_ASYNC
 from trivium.params._analysis import Special
 from trivium.plugins._plugin import RouteNeeds
-from trivium.protocols._rsgi import RSGIParams
-from trivium.protocols._rsgi import lazy_connection
-from trivium.protocols._rsgi import send_finalized
+from trivium.routing._endpoint import NO_CONTEXT
+from trivium.routing._endpoint import Endpoint
+from trivium.routing._endpoint import choose_call
 from trivium.routing._options import RouteOptions
 from trivium.routing._options import plugin_options_of
 from trivium.routing._trie import PathTemplate
@@ -71,24 +64,7 @@ class BaseRoute:
 class Route(BaseRoute):
     """An HTTP route: a path, methods and a handler."""
 
-    __slots__ = (
-        "_after",
-        "_before",
-        "_direct",
-        "_observer",
-        "_rsgi_direct",
-        "_version",
-        "analysis",
-        "endpoint",
-        "limits",
-        "methods",
-        "options",
-        "plan",
-        "request_steps",
-        "response_model",
-        "serialize",
-        "steps",
-    )
+    __slots__ = ("_endpoint", "endpoint", "methods", "options")
 
     def __init__(
         self,
@@ -99,23 +75,45 @@ class Route(BaseRoute):
     ) -> None:
         super().__init__(path, options.get("name") or getattr(endpoint, "__name__", None))
         self.endpoint = endpoint
+        """The handler (FastAPI's name for it)."""
         self.methods = tuple(dict.fromkeys(m.upper() for m in methods))
         self.options = options
-        self.plan: Plan | None = None
-        self.steps: list[Any] = []
-        self.request_steps: tuple[Any, ...] = ()
-        """The plugins' request steps compiled into the route (set by `compile()`)."""
-        self._version = -1
-        self.limits: Limits = DEFAULT_LIMITS
-        self.analysis: Analysis | None = None
-        """The compiled parameter analysis (fields and steps), set by `compile()`."""
-        self._direct: tuple[tuple[str, str, str], ...] | None = None
-        self._rsgi_direct = False
-        self._before: tuple[Callable[[Any], Awaitable[None]], ...] = ()
-        self._after: tuple[Callable[[Request, Response], Awaitable[None]], ...] = ()
-        self._observer: Any = None
-        self.response_model: Any = None
-        """The type that filters the output (option or return annotation), after `compile()`."""
+        self._endpoint: Endpoint | None = None
+
+    @property
+    def compiled(self) -> Endpoint | None:
+        """What `compile()` made of the route (`None` before the app is built)."""
+        return self._endpoint
+
+    @property
+    def plan(self) -> Plan | None:
+        """The compiled extraction plan."""
+        return None if self._endpoint is None else self._endpoint.plan
+
+    @property
+    def steps(self) -> list[Any]:
+        """The compiled dependency graph's call steps."""
+        return [] if self._endpoint is None else self._endpoint.steps
+
+    @property
+    def analysis(self) -> Analysis | None:
+        """The compiled parameter analysis (fields and steps)."""
+        return None if self._endpoint is None else self._endpoint.analysis
+
+    @property
+    def request_steps(self) -> tuple[Any, ...]:
+        """The plugins' request steps compiled into the route."""
+        return () if self._endpoint is None else self._endpoint.request_steps
+
+    @property
+    def limits(self) -> Limits:
+        """The route's limits (the app's, unless the route sets its own)."""
+        return DEFAULT_LIMITS if self._endpoint is None else self._endpoint.limits
+
+    @property
+    def response_model(self) -> Any:
+        """The type that filters the output (option or return annotation), once compiled."""
+        return None if self._endpoint is None else self._endpoint.response_model
 
     @property
     def dependencies(self) -> list[Depends]:
@@ -137,194 +135,89 @@ class Route(BaseRoute):
         """The path template, as FastAPI's `APIRoute.path_format` names it."""
         return self.path
 
-    def compile(self, app: App) -> None:
-        """Build the plan, steps and serializer (start-up only)."""
+    def compile(self, app: App) -> Endpoint:
+        """Build the route's `Endpoint` for `app` and serve with it from now on (start-up)."""
         from trivium.params._analysis import analyse
         from trivium.params._plan import Plan
         from trivium.routing._serialize import make_serializer
         from trivium.routing._serialize import model_from_annotation
 
-        name = getattr(self.endpoint, "__qualname__", self.path)
+        handler = self.endpoint
+        name = getattr(handler, "__qualname__", self.path)
         analysis = analyse(
-            self.endpoint,
+            handler,
             path_names=set(self.template.names),
             dependencies=(*app.app_dependencies, *self.dependencies),
             overrides=app.effective_overrides(),
         )
-        self.plan = Plan(
+        plan = Plan(
             analysis,
             name.replace(".", "_").replace("<", "").replace(">", ""),
             strict_content_type=app.http_config.strict_content_type,
             json_errors_as_validation=app.http_config.json_errors_as_validation,
         )
-        self.steps = analysis.steps
-        self.analysis = analysis
-        if app.http_config.strict_path_params and not analysis.specials & CONNECTION_SPECIALS:
+        takes_connection = bool(analysis.specials & CONNECTION_SPECIALS)
+        if app.http_config.strict_path_params and not takes_connection:
             _check_path_params(self.path, self.template.names, analysis, name)
         needs = RouteNeeds(
             self.path,
             self.methods,
-            self.endpoint,
-            takes_connection=bool(analysis.specials & CONNECTION_SPECIALS),
+            handler,
+            takes_connection=takes_connection,
             options=self.plugin_options,
         )
-        request_steps = app.request_steps(needs)
-        self.request_steps = tuple(request_steps)
-        self._before = tuple(step.before for step in request_steps if step.runs_before())
-        self._after = tuple(step.after for step in reversed(request_steps) if step.runs_after())
-        self._observer = _one(app.observers(needs))
+        request_steps = tuple(app.request_steps(needs))
+        before = tuple(step.before for step in request_steps if step.runs_before())
+        after = tuple(step.after for step in reversed(request_steps) if step.runs_after())
         options = self.options
         model = options.get("response_model", UNSET)
         if model is UNSET:
-            model = model_from_annotation(self.endpoint)
-        self.response_model = model
-        self.serialize = make_serializer(
-            response_model=model,
-            status_code=options.get("status_code"),
-            response_class=options.get("response_class"),
-            exclude_unset=options.get("response_model_exclude_unset", False),
-            exclude_none=options.get("response_model_exclude_none", False),
-            by_alias=options.get("response_model_by_alias", True),
-            exclude_defaults=options.get("response_model_exclude_defaults", False),
-            include=options.get("response_model_include"),
-            exclude=options.get("response_model_exclude"),
-            name=name,
-            endpoint=self.endpoint,
-        )
+            model = model_from_annotation(handler)
         limits = options.get("limits") or app.http_config.limits
         if "max_body_size" in options:
             limits = dataclasses.replace(limits, max_body_size=options["max_body_size"])
-        self.limits = limits
-        # A plain async handler is awaited directly, request steps or not.
-        self._direct = _direct_call(analysis) if limits.timeout is None else None
-        # Served on RSGI without `handle`: a plain handler whose parameters need no form
-        # (with request steps, through a `Request`; without, from the RSGI scope alone).
-        self._rsgi_direct = self._direct is not None and self.plan.body_mode != "form"
-        self._version = app.dependency_overrides.version
+        call, plain = choose_call(handler, analysis, plan, limits.timeout)
+        self._endpoint = endpoint = Endpoint(
+            after=after,
+            analysis=analysis,
+            before=before,
+            call=call,
+            handler=handler,
+            limits=limits,
+            needs_request=bool(analysis.fields or analysis.specials or before or after)
+            or not plain,
+            observer=_one(app.observers(needs)),
+            plain=plain,
+            plan=plan,
+            request_steps=request_steps,
+            response_model=model,
+            serialize=make_serializer(
+                response_model=model,
+                status_code=options.get("status_code"),
+                response_class=options.get("response_class"),
+                exclude_unset=options.get("response_model_exclude_unset", False),
+                exclude_none=options.get("response_model_exclude_none", False),
+                by_alias=options.get("response_model_by_alias", True),
+                exclude_defaults=options.get("response_model_exclude_defaults", False),
+                include=options.get("response_model_include"),
+                exclude=options.get("response_model_exclude"),
+                name=name,
+                endpoint=handler,
+            ),
+            shortcut=plain and plan.body_mode != "form" and type(self).handle is Route.handle,
+            steps=analysis.steps,
+            version=app.dependency_overrides.version,
+        )
+        return endpoint
 
-    async def _run_with_timeout(self, request: Request, ctx: RequestContext, seconds: float) -> Any:
-        async def run() -> Any:
-            values = await self.plan.extract(request)  # type: ignore[union-attr]
-            return await run_steps(self.steps, values, ctx)
+    def current(self, app: App) -> Endpoint:
+        """The endpoint to serve `app`'s request with (compiled again after an override change)."""
+        endpoint = self._endpoint
+        if endpoint is None or endpoint.version != app.dependency_overrides.version:
+            return self.compile(app)
+        return endpoint
 
-        return await _timed(run(), seconds)
-
-    async def serve_rsgi(
-        self, rsgi: Any, protocol: Any, app: App, path_params: dict[str, Any] | None
-    ) -> None:
-        """Serve an RSGI request (app without user middleware), directly when possible.
-
-        A plain async handler is served without building an ASGI scope: its parameters
-        come from the path, query, headers, cookies and a JSON body of declared length
-        within the limit, all read straight from the RSGI scope, and the usual answer
-        (a fully rendered response, no background work) goes to `response_bytes`.
-        Errors (422 included) and streamed responses continue on `handle` with a real
-        scope, without calling the handler again. Other handlers, and bodies without a
-        usable `Content-Length`, take `handle` from the start.
-        """
-        direct = self._direct
-        if not self._rsgi_direct or self._version != app.dependency_overrides.version:
-            await self._continue_rsgi(rsgi, protocol, app, path_params, None)
-            return
-        observer = self._observer
-        # `started` holds what the observer's `start` returned, in a list only when
-        # the request leaves this path (so `None` means "not started yet").
-        state = observer.start(rsgi.headers.get) if observer is not None else None
-        if self._before or self._after:
-            started = None if observer is None else [state]
-            await self._serve_rsgi_stepped(rsgi, protocol, app, path_params, started)
-            return
-        try:
-            if direct:
-                if self.plan.body_mode and not self._body_fits(rsgi):  # type: ignore[union-attr]
-                    started = None if observer is None else [state]
-                    await self._continue_rsgi(rsgi, protocol, app, path_params, None, started)
-                    return
-                view = RSGIParams(rsgi, path_params, protocol, self.limits)
-                values = await self.plan.extract(view)  # type: ignore[union-attr,arg-type]
-                result = await self.endpoint(**_arguments(direct, values))
-            else:
-                result = await self.endpoint()
-            outcome: Any = self.serialize(result, _NO_CONTEXT)
-        except Exception as exc:  # noqa: BLE001 - answered by `handle` below
-            outcome = exc
-        else:
-            if outcome.background is None and type(outcome).__call__ is Response.__call__:
-                fixed = None
-                if observer is not None:
-                    fixed = len(outcome.raw_headers)
-                    observer.finish(state, outcome)
-                send_finalized(protocol, outcome, rsgi.method == "HEAD", app, fixed)
-                return
-        started = None if observer is None else [state]
-        await self._continue_rsgi(rsgi, protocol, app, path_params, outcome, started)
-
-    async def _serve_rsgi_stepped(
-        self,
-        rsgi: Any,
-        protocol: Any,
-        app: App,
-        path_params: dict[str, Any] | None,
-        started: list[Any] | None,
-    ) -> None:
-        """Serve a plain handler with request steps: `handle`'s path, minus what it can't need.
-
-        The steps get a `Request` on a lazily completed scope; anything unusual (an error,
-        a streamed response, background work) continues on `handle` with that request.
-        """
-        scope, receive, send = lazy_connection(rsgi, protocol, app)
-        if path_params:
-            scope["path_params"] = path_params
-        request = Request(scope, receive, send, limits=self.limits)
-        try:
-            for step in self._before:
-                await step(request)
-            direct = self._direct
-            if direct:
-                values = await self.plan.extract(request)  # type: ignore[union-attr]
-                result = await self.endpoint(**_arguments(direct, values))
-            else:
-                result = await self.endpoint()
-            response = self.serialize(result, _NO_CONTEXT)
-        except Exception as exc:  # noqa: BLE001 - answered by `handle`, steps included
-            await self.handle(scope, receive, send, app, exc, request, started)
-            return
-        if response.background is not None or type(response).__call__ is not Response.__call__:
-            await self.handle(scope, receive, send, app, response, request, started)
-            return
-        fixed: int | None = len(response.raw_headers)
-        for after in self._after:
-            try:
-                await after(request, response)
-            except Exception as exc:  # noqa: BLE001 - answered like a handler's error
-                response, _ = await app.error_response(request, exc)
-                fixed = None
-        if started:
-            self._observer.finish(started[0], response)
-        send_finalized(protocol, response, rsgi.method == "HEAD", app, fixed)
-
-    def _body_fits(self, rsgi: Any) -> bool:
-        declared = rsgi.headers.get("content-length")
-        if declared is None or not (declared.isascii() and declared.isdigit()):
-            return False
-        limit = self.limits.max_body_size
-        return limit is None or int(declared) <= limit
-
-    async def _continue_rsgi(  # noqa: PLR0913 - the connection and what it has seen
-        self,
-        rsgi: Any,
-        protocol: Any,
-        app: App,
-        path_params: dict[str, Any] | None,
-        outcome: Any,
-        started: list[Any] | None = None,
-    ) -> None:
-        scope, receive, send = lazy_connection(rsgi, protocol, app)
-        if path_params:
-            scope["path_params"] = path_params
-        await self.handle(scope, receive, send, app, outcome, None, started)
-
-    async def handle(  # noqa: C901, PLR0913 - the hot path, kept in one frame
+    async def handle(  # noqa: PLR0913 - the connection and what a protocol's fast path saw
         self,
         scope: Scope,
         receive: Receive,
@@ -334,96 +227,39 @@ class Route(BaseRoute):
         request: Request | None = None,
         started: list[Any] | None = None,
     ) -> None:
-        """Serve one request.
+        """Serve one request: steps, handler, serializer, then the answer.
 
-        `outcome` is what `serve_rsgi` already got from the handler (a response or
-        the exception it raised); the handler and the `before` steps are then not run
-        again, and `request` is the one they saw. `started` is what the observers'
-        `start` returned, when they already saw the request.
+        `outcome` is what a protocol's fast path already got from the handler (a
+        response or the exception it raised); the handler and the `before` steps are
+        then not run again, and `request` is the one they saw. `started` is what the
+        observers' `start` returned, when they already saw the request.
         """
-        if self._version != app.dependency_overrides.version:
-            self.compile(app)
-        observer = self._observer
+        endpoint = self.current(app)
+        observer = endpoint.observer
         if observer is not None and started is None:
             started = [observer.start(_header_reader(scope))]
-        direct = self._direct
         # A handler without parameters or steps never reads the request: built only on error.
-        if request is None and (direct != () or self._before or self._after):
-            request = Request(scope, receive, send, limits=self.limits)
-        # A plain async handler with only request parameters needs no dependency context.
-        ctx = _NO_CONTEXT if direct is not None else RequestContext(request, app.app_scope)
+        if request is None and endpoint.needs_request:
+            request = Request(scope, receive, send, limits=endpoint.limits)
+        ctx = NO_CONTEXT if endpoint.plain else RequestContext(request, app.app_scope)
         error: Exception | None = None
         reraise = False
         try:
-            if self._before and outcome is None:
-                for step in self._before:
-                    await step(request)
-            if outcome is not None:
-                if isinstance(outcome, Exception):
-                    raise outcome
-                result = outcome
-            elif direct == ():
-                result = await self.endpoint()
-            elif direct is not None:
-                values = await self.plan.extract(request)  # type: ignore[union-attr,arg-type]
-                result = await self.endpoint(**_arguments(direct, values))
-            elif self.limits.timeout is None:
-                values = await self.plan.extract(request)  # type: ignore[union-attr,arg-type]
-                result = await run_steps(self.steps, values, ctx)
-            else:
-                result = await self._run_with_timeout(
-                    request,  # type: ignore[arg-type]
-                    ctx,
-                    self.limits.timeout,
-                )
-            if ctx.function_stack:
-                leftover = await teardown(ctx.function_stack, None, ctx.limiter)
-                if leftover is not None:
-                    raise leftover
-            response = self.serialize(result, ctx)
+            response = await _run(endpoint, request, ctx, outcome)
         except Exception as exc:  # noqa: BLE001 - every error becomes a response
-            error = exc
-            if ctx.function_stack:
-                # A function-scoped teardown may translate the error (e.g. into an HTTPException).
-                replaced = await teardown(ctx.function_stack, exc, ctx.limiter)
-                if isinstance(replaced, Exception):
-                    error = replaced
+            error = await _translated(exc, ctx)
             if request is None:
-                request = Request(scope, receive, send, limits=self.limits)
+                request = Request(scope, receive, send, limits=endpoint.limits)
             response, reraise = await app.error_response(request, error)
         fixed: int | None = None
-        if self._after:
-            before_steps = response
-            fixed = len(response.raw_headers)
-            response = await _run_after(self._after, request, response, app)  # type: ignore[arg-type]
-            if response is not before_steps:
-                fixed = None
-        if started:
-            seen = len(response.raw_headers)
-            observer.finish(started[0], response)
-            fixed = seen if fixed is None else fixed
-        background = ctx.background
-        if background is not None and background.tasks:
-            if response.background is None:
-                response.background = background
-            else:
-                response.background = _chain(response.background, background)
+        if endpoint.after or started:
+            response, fixed = await _finishing(endpoint, response, request, started, app)
+        if ctx.background is not None:
+            _attach_background(response, ctx.background)
         try:
-            protocol = scope.get("rsgi")
-            if type(response).__call__ is not Response.__call__:
-                if request is None:
-                    request = Request(scope, receive, send, limits=self.limits)
-                app.policy.finalize(response)
-                failure = await _send_streamed(response, scope, receive, send, request, app)
-                if failure is not None:
-                    error, reraise = failure
-            elif protocol is not None:
-                # Adds the app's default headers itself (cached per header list).
-                send_finalized(protocol, response, scope["method"] == "HEAD", app, fixed)
-                if response.background is not None:
-                    await response.background()
-            else:
-                await app.policy.finalize(response)(scope, receive, send)
+            failure = await _send(response, scope, receive, send, request, app, fixed)
+            if failure is not None:
+                error, reraise = failure
         finally:
             if ctx.request_stack:
                 leftover = await teardown(ctx.request_stack, error, ctx.limiter)
@@ -433,6 +269,93 @@ class Route(BaseRoute):
                 await request.close()
         if reraise and error is not None:
             raise error
+
+
+async def _run(
+    endpoint: Endpoint, request: Request | None, ctx: RequestContext, outcome: Any
+) -> Response:
+    """Run the `before` steps and the handler (unless `outcome` says how that went); serialize."""
+    if outcome is None:
+        for step in endpoint.before:
+            await step(request)
+        result = await endpoint.call(request, ctx)
+    elif isinstance(outcome, Exception):
+        raise outcome
+    else:
+        result = outcome
+    if ctx.function_stack:
+        leftover = await teardown(ctx.function_stack, None, ctx.limiter)
+        if leftover is not None:
+            raise leftover
+    response: Response = endpoint.serialize(result, ctx)
+    return response
+
+
+async def _translated(error: Exception, ctx: RequestContext) -> Exception:
+    """The handler's error, as a function-scoped teardown may have translated it."""
+    if ctx.function_stack:
+        # A function-scoped teardown may turn the error into another (an HTTPException).
+        replaced = await teardown(ctx.function_stack, error, ctx.limiter)
+        if isinstance(replaced, Exception):
+            return replaced
+    return error
+
+
+async def _finishing(
+    endpoint: Endpoint,
+    response: Response,
+    request: Request | None,
+    started: list[Any] | None,
+    app: App,
+) -> tuple[Response, int | None]:
+    """Run the `after` steps and finish the observers; say how many header pairs are fixed.
+
+    The pairs present before the steps ran are the same from request to request (a
+    protocol may cache their encoding); what the steps add is not.
+    """
+    fixed: int | None = None
+    if endpoint.after:
+        fixed = len(response.raw_headers)
+        finished = await _run_after(endpoint.after, request, response, app)  # type: ignore[arg-type]
+        if finished is not response:
+            fixed = None
+        response = finished
+    if started:
+        seen = len(response.raw_headers)
+        endpoint.observer.finish(started[0], response)
+        fixed = seen if fixed is None else fixed
+    return response, fixed
+
+
+async def _send(  # noqa: PLR0913 - the connection plus what the error path needs
+    response: Response,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    request: Request | None,
+    app: App,
+    fixed: int | None,
+) -> tuple[Exception, bool] | None:
+    """Send `response` the best way the connection offers; then its background work.
+
+    A rendered response goes out in one call when the send channel can write one
+    (`respond`, which adds the app's default headers itself); otherwise as ASGI
+    messages. Streaming and file responses always stream (an error before their first
+    byte becomes the error response: returned, as `error_response` said it).
+    """
+    if type(response).__call__ is not Response.__call__:
+        if request is None:
+            request = Request(scope, receive, send)
+        app.policy.finalize(response)
+        return await _send_streamed(response, scope, receive, send, request, app)
+    respond = getattr(send, "respond", None)
+    if respond is not None:
+        respond(response, app, fixed)
+        if response.background is not None:
+            await response.background()
+    else:
+        await app.policy.finalize(response)(scope, receive, send)
+    return None
 
 
 async def _run_after(
@@ -472,35 +395,8 @@ async def _send_streamed(  # noqa: PLR0913 - the connection plus what its error 
     return None
 
 
-async def _timed(coroutine: Any, seconds: float) -> Any:
-    try:
-        with anyio.fail_after(seconds):
-            return await coroutine
-    except TimeoutError:
-        raise HTTPException(503, f"The request took longer than {seconds:g} seconds") from None
-
-
-_NO_CONTEXT = RequestContext(None, AppScope())
 CONNECTION_SPECIALS = frozenset({Special.REQUEST, Special.WEBSOCKET})
 """Handler specials that take the connection itself (`Request`, `WebSocket`)."""
-
-
-def _direct_call(analysis: Analysis) -> tuple[tuple[str, str, str], ...] | None:
-    """Return the handler's arguments when it can be awaited directly, else `None`."""
-    if len(analysis.steps) != 1 or analysis.specials:
-        return None
-    step = analysis.steps[0]
-    if step.kind != CALL_ASYNC or any(source != ARG_VALUE for _, source, _ in step.args):
-        return None
-    return tuple((name, key[0], key[1]) for name, _, key in step.args)
-
-
-def _arguments(direct: tuple[tuple[str, str, str], ...], values: dict[str, Any]) -> dict[str, Any]:
-    """The keyword arguments of a directly called handler, from its validated values."""
-    return {
-        name: values[section][field] if field else values[section]
-        for name, section, field in direct
-    }
 
 
 def _one(observers: Sequence[Any]) -> Any:
@@ -531,6 +427,16 @@ class _Together:
 def _header_reader(scope: Scope) -> Callable[[str], str | None]:
     """Return a reader of one request header by lower-case name, for observers."""
     return functools.partial(scope_header, scope)
+
+
+def _attach_background(response: Response, background: Any) -> None:
+    """Give the response the background tasks the dependencies added (after its own)."""
+    if not background.tasks:
+        return
+    if response.background is None:
+        response.background = background
+    else:
+        response.background = _chain(response.background, background)
 
 
 def _chain(first: Callable[[], Any], second: Callable[[], Any]) -> Callable[[], Any]:

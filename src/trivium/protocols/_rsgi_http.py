@@ -1,0 +1,169 @@
+"""The RSGI fast path: serve a matched route straight from Granian's scope.
+
+Used when the app has no user middleware. The route is matched on the RSGI scope
+itself; a route whose compiled `Endpoint` allows the shortcut (a plain handler, no
+dependency context, no form) is then served without building an ASGI scope when it has no request steps, and
+through a `Request` on a lazily completed scope when it has some. Its answer, when it
+is the usual one (a rendered response, no background work), goes out in one
+`response_bytes` call. Everything else (errors, 422s included, streamed responses,
+background tasks, dependency graphs) continues on `Route.handle` with the outcome so
+far, so the handler never runs twice and behaviour is the same as over ASGI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from typing import Any
+
+from trivium.http._request import Request
+from trivium.http._response import Response
+from trivium.protocols._rsgi import RSGIParams
+from trivium.protocols._rsgi import lazy_connection
+from trivium.protocols._rsgi import send_finalized
+from trivium.routing._endpoint import NO_CONTEXT
+
+if TYPE_CHECKING:
+    from trivium.app import App
+    from trivium.routing._dispatch import Dispatcher
+    from trivium.routing._endpoint import Endpoint
+    from trivium.routing._route import Route
+
+__all__ = ["http_server"]
+
+
+def http_server(dispatcher: Dispatcher, app: App) -> Callable[[Any, Any], Awaitable[None]]:
+    """Return the RSGI HTTP handler of an app without user middleware."""
+    match = dispatcher.http.match
+    overrides = app.dependency_overrides
+
+    async def serve(rsgi: Any, protocol: Any) -> None:
+        method = rsgi.method
+        found = match(rsgi.path)
+        if found is not None:
+            entry, values = found
+            route = entry.methods.get(method)
+            if route is None and method == "HEAD":
+                route = entry.methods.get("GET")
+            if route is not None:
+                params = dict(zip(route.template.names, values, strict=True)) if values else None
+                endpoint = route._endpoint
+                if (
+                    endpoint is None
+                    or not endpoint.shortcut
+                    or endpoint.version != overrides.version
+                ):
+                    await _continue(route, rsgi, protocol, app, params, None, None)
+                elif endpoint.before or endpoint.after:
+                    await _serve_stepped(route, endpoint, rsgi, protocol, app, params)
+                else:
+                    await _serve_plain(route, endpoint, rsgi, protocol, app, params)
+                return
+        # 404, 405, OPTIONS, mounts and slash redirects: the dispatcher's own path.
+        await dispatcher(*lazy_connection(rsgi, protocol, app))
+
+    return serve
+
+
+async def _serve_plain(  # noqa: PLR0913 - the connection and the matched route
+    route: Route,
+    endpoint: Endpoint,
+    rsgi: Any,
+    protocol: Any,
+    app: App,
+    params: dict[str, Any] | None,
+) -> None:
+    """Serve a plain handler without request steps, from the RSGI scope alone."""
+    observer = endpoint.observer
+    state = observer.start(rsgi.headers.get) if observer is not None else None
+    try:
+        if endpoint.needs_request:
+            if endpoint.plan.body_mode and not _body_fits(rsgi, endpoint):
+                started = None if observer is None else [state]
+                await _continue(route, rsgi, protocol, app, params, None, started)
+                return
+            view = RSGIParams(rsgi, params, protocol, endpoint.limits)
+            result = await endpoint.call(view, NO_CONTEXT)
+        else:
+            result = await endpoint.call(None, NO_CONTEXT)
+        outcome: Any = endpoint.serialize(result, NO_CONTEXT)
+    except Exception as exc:  # noqa: BLE001 - answered by `handle`
+        outcome = exc
+    else:
+        if outcome.background is None and type(outcome).__call__ is Response.__call__:
+            fixed = None
+            if observer is not None:
+                fixed = len(outcome.raw_headers)
+                observer.finish(state, outcome)
+            send_finalized(protocol, outcome, rsgi.method == "HEAD", app, fixed)
+            return
+    started = None if observer is None else [state]
+    await _continue(route, rsgi, protocol, app, params, outcome, started)
+
+
+async def _serve_stepped(  # noqa: PLR0913 - the connection and the matched route
+    route: Route,
+    endpoint: Endpoint,
+    rsgi: Any,
+    protocol: Any,
+    app: App,
+    params: dict[str, Any] | None,
+) -> None:
+    """Serve a plain handler with request steps: they get a `Request` on a lazy scope.
+
+    Anything unusual (an error, a streamed response, background work) continues on
+    `handle` with that request.
+    """
+    observer = endpoint.observer
+    started = None if observer is None else [observer.start(rsgi.headers.get)]
+    scope, receive, send = lazy_connection(rsgi, protocol, app)
+    if params:
+        scope["path_params"] = params
+    request = Request(scope, receive, send, limits=endpoint.limits)
+    try:
+        for step in endpoint.before:
+            await step(request)
+        result = await endpoint.call(request, NO_CONTEXT)
+        response = endpoint.serialize(result, NO_CONTEXT)
+    except Exception as exc:  # noqa: BLE001 - answered by `handle`, steps included
+        await route.handle(scope, receive, send, app, exc, request, started)
+        return
+    if response.background is not None or type(response).__call__ is not Response.__call__:
+        await route.handle(scope, receive, send, app, response, request, started)
+        return
+    fixed: int | None = len(response.raw_headers)
+    for after in endpoint.after:
+        try:
+            await after(request, response)
+        except Exception as exc:  # noqa: BLE001 - answered like a handler's error
+            response, _ = await app.error_response(request, exc)
+            fixed = None
+    if started:
+        observer.finish(started[0], response)
+    send_finalized(protocol, response, rsgi.method == "HEAD", app, fixed)
+
+
+def _body_fits(rsgi: Any, endpoint: Endpoint) -> bool:
+    """Whether the body's declared length is there and within the route's limit."""
+    declared = rsgi.headers.get("content-length")
+    if declared is None or not (declared.isascii() and declared.isdigit()):
+        return False
+    limit = endpoint.limits.max_body_size
+    return limit is None or int(declared) <= limit
+
+
+async def _continue(  # noqa: PLR0913 - the connection and what it has seen
+    route: Route,
+    rsgi: Any,
+    protocol: Any,
+    app: App,
+    params: dict[str, Any] | None,
+    outcome: Any,
+    started: list[Any] | None,
+) -> None:
+    """Serve the rest on `Route.handle`, over a lazily completed scope."""
+    scope, receive, send = lazy_connection(rsgi, protocol, app)
+    if params:
+        scope["path_params"] = params
+    await route.handle(scope, receive, send, app, outcome, None, started)

@@ -1,0 +1,191 @@
+"""`Endpoint`: what `Route.compile` makes of a route, fixed for as long as it serves.
+
+An endpoint holds everything serving a request needs (the extraction plan, the request
+steps, the serializer, the limits) and `call`, the way to run the handler, chosen once
+from the handler's shape:
+
+- a handler without parameters is called as it is;
+- a plain `async def` whose parameters are all request values (path, query, headers,
+  cookies, body) gets them as keyword arguments, without a dependency context;
+- anything else (dependencies, sync handlers, the request itself) runs its dependency
+  graph in a `RequestContext`;
+- with a `timeout` limit, the same under a deadline (503 when it passes).
+
+Endpoints are immutable: a route that must change (dependency overrides were edited)
+compiles a new one and swaps it in whole, so a request never sees half of each.
+Nothing here knows which protocol carries the request: `source` is whatever the plan
+reads parameters from (a `Request`, or a protocol's own view of the request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from typing import Any
+
+import anyio
+
+from trivium.di._solver import AppScope
+from trivium.di._solver import RequestContext
+from trivium.di._solver import run_steps
+from trivium.errors import HTTPException
+from trivium.params._analysis import ARG_VALUE
+from trivium.params._analysis import CALL_ASYNC
+
+if TYPE_CHECKING:
+    from trivium.http._limits import Limits
+    from trivium.params._analysis import Analysis
+    from trivium.params._plan import Plan
+
+__all__ = ["NO_CONTEXT", "Call", "Endpoint", "choose_call"]
+
+Call = Callable[[Any, RequestContext], Awaitable[Any]]
+"""How an endpoint runs its handler: `await call(source, ctx)` returns the handler's result."""
+
+NO_CONTEXT = RequestContext(None, AppScope())
+"""The context of handlers that need none (plain ones): never written to."""
+
+
+class Endpoint:
+    """A compiled route: read-only, built once per route (and per dependency-override change)."""
+
+    __slots__ = (
+        "after",
+        "analysis",
+        "before",
+        "call",
+        "handler",
+        "limits",
+        "needs_request",
+        "observer",
+        "plain",
+        "plan",
+        "request_steps",
+        "response_model",
+        "serialize",
+        "shortcut",
+        "steps",
+        "version",
+    )
+
+    after: tuple[Callable[[Any, Any], Awaitable[None]], ...]
+    """The request steps' `after` hooks, innermost first."""
+    analysis: Analysis
+    """The handler's parameters and dependency graph."""
+    before: tuple[Callable[[Any], Awaitable[None]], ...]
+    """The request steps' `before` hooks, outermost first."""
+    call: Call
+    """Runs the handler (see the module's docstring for the strategies)."""
+    handler: Callable[..., Any]
+    """The user's function."""
+    limits: Limits
+    """The body, form and time limits of this route."""
+    needs_request: bool
+    """Whether serving builds a `Request` even when all goes well (parameters or steps)."""
+    observer: Any
+    """The route's observer (`start`/`finish`), or `None`."""
+    plain: bool
+    """Whether `call` needs no `RequestContext` (no dependencies, no teardown, no timeout)."""
+    plan: Plan
+    """Extracts and validates the request's parameters."""
+    request_steps: tuple[Any, ...]
+    """The plugins' request steps compiled into the route."""
+    response_model: Any
+    """The type that filters the output (option or return annotation)."""
+    serialize: Callable[[Any, RequestContext], Any]
+    """Turns the handler's result into a `Response`."""
+    shortcut: bool
+    """Whether a protocol may serve it without `Route.handle`: the handler is plain, no
+    parameter reads a form (which needs a `Request`) and the route's class does not
+    override `handle`. Anything unusual still continues on `handle`."""
+    steps: list[Any]
+    """The dependency graph's call steps."""
+    version: int
+    """The dependency overrides' version this endpoint was compiled against."""
+
+    def __init__(self, **fields: Any) -> None:
+        missing = set(self.__slots__) - set(fields)
+        if missing or len(fields) != len(self.__slots__):
+            unknown = set(fields) - set(self.__slots__)
+            raise TypeError(f"Endpoint fields missing {sorted(missing)}, unknown {sorted(unknown)}")
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"an Endpoint is immutable; compile the route again to change {name}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"an Endpoint is immutable; cannot delete {name}")
+
+    def __repr__(self) -> str:
+        name = getattr(self.handler, "__qualname__", repr(self.handler))
+        return f"<Endpoint {name} plain={self.plain} steps={len(self.request_steps)}>"
+
+
+def choose_call(
+    handler: Callable[..., Any], analysis: Analysis, plan: Plan, timeout: float | None
+) -> tuple[Call, bool]:
+    """Return the handler's call strategy and whether it is plain (needs no context)."""
+    direct = None if timeout is not None else _direct_arguments(analysis)
+    if direct == ():
+        return _no_arguments(handler), True
+    extract = plan.extract
+    if direct is not None:
+        return _with_arguments(handler, extract, direct), True
+    steps = analysis.steps
+
+    async def with_dependencies(source: Any, ctx: RequestContext) -> Any:
+        values = await extract(source)
+        return await run_steps(steps, values, ctx)
+
+    if timeout is None:
+        return with_dependencies, False
+
+    async def with_deadline(source: Any, ctx: RequestContext) -> Any:
+        try:
+            with anyio.fail_after(timeout):
+                return await with_dependencies(source, ctx)
+        except TimeoutError:
+            raise HTTPException(503, f"The request took longer than {timeout:g} seconds") from None
+
+    return with_deadline, False
+
+
+def _no_arguments(handler: Callable[..., Any]) -> Call:
+    def call(source: Any, ctx: RequestContext) -> Awaitable[Any]:
+        # No coroutine of its own: the handler's is awaited by the caller.
+        return handler()  # type: ignore[no-any-return]
+
+    return call
+
+
+def _with_arguments(
+    handler: Callable[..., Any],
+    extract: Callable[[Any], Awaitable[dict[str, Any]]],
+    direct: tuple[tuple[str, str, str], ...],
+) -> Call:
+    async def call(source: Any, ctx: RequestContext) -> Any:
+        values = await extract(source)
+        return await handler(
+            **{
+                name: values[section][field] if field else values[section]
+                for name, section, field in direct
+            }
+        )
+
+    return call
+
+
+def _direct_arguments(analysis: Analysis) -> tuple[tuple[str, str, str], ...] | None:
+    """The handler's (argument, section, field) triples when it can be awaited directly.
+
+    That is a plain `async def` whose every parameter is a request value; `None` for
+    any other handler.
+    """
+    if len(analysis.steps) != 1 or analysis.specials:
+        return None
+    step = analysis.steps[0]
+    if step.kind != CALL_ASYNC or any(source != ARG_VALUE for _, source, _ in step.args):
+        return None
+    return tuple((name, key[0], key[1]) for name, _, key in step.args)
