@@ -158,6 +158,9 @@ class Database(Plugin):
         self.version_table = "alembic_version"
         """The table that records the applied migrations; set it before migrating to rename it."""
         self._included: dict[str, Path] = {}
+        # Facts of the engine that every request session reads, fixed when it is created.
+        self._pool_wait: float | None = None
+        self._asyncpg_lone = False
         self._apps: list[App] = []
         self.timeout = seconds_option("timeout", timeout)
         """Deadline of a request's database work, in seconds (`None`: none)."""
@@ -273,6 +276,10 @@ class Database(Plugin):
         engine = create_async_engine(self.url, echo=self.echo, **options)
         if self.is_sqlite:
             configure_sqlite(engine)
+        self._pool_wait = self.pool_timeout
+        self._asyncpg_lone = (
+            self.url.get_driver_name() == "asyncpg" and "isolation_level" not in self.engine_options
+        )
         install_hooks(
             engine,
             self.outage,
@@ -500,11 +507,7 @@ class Database(Plugin):
         # A lone new row skips BEGIN/COMMIT (db/_commit.py) on PostgreSQL, where setting
         # autocommit costs no round trip, unless the app chose an isolation level or a
         # test transaction holds every session on one connection.
-        return (
-            self.url.get_driver_name() == "asyncpg"
-            and "isolation_level" not in self.engine_options
-            and not self._pinned
-        )
+        return self._asyncpg_lone and not self._pinned
 
     @contextlib.asynccontextmanager
     async def _open(
@@ -514,7 +517,7 @@ class Database(Plugin):
         maker = self.sessionmaker if transaction else self.autocommit_sessionmaker
         session = maker()
         try:
-            guard = SessionGuard(session, deadline, self.outage, self.pool_timeout)
+            guard = SessionGuard(session, deadline, self.outage, self._pool_wait)
             try:
                 yield session
                 if transaction:

@@ -40,6 +40,9 @@ class Backend(Protocol):
         ...
 
 
+_tuple = tuple.__new__
+
+
 def decide(limits: Sequence[RateLimit], now: int, tats: Sequence[int]) -> Decision:
     """Return the decision for `limits` whose keys' arrival times are `tats`.
 
@@ -50,7 +53,9 @@ def decide(limits: Sequence[RateLimit], now: int, tats: Sequence[int]) -> Decisi
         after = tat + limit.interval * limit.cost
         if after - now <= limit.capacity:
             remaining = (limit.capacity - after + now) // limit.interval
-            return Decision(True, (Usage(limit, remaining, (after - now) / 1e6, 0.0),))
+            # The named tuples built as plain tuples: half the cost of their `__new__`.
+            usage = _tuple(Usage, (limit, remaining, (after - now) / 1e6, 0.0))
+            return _tuple(Decision, (True, (usage,), False))
         retry = (after - limit.capacity - now) / 1e6
         remaining = max(0, (limit.capacity - tat + now) // limit.interval)
         return Decision(False, (Usage(limit, remaining, (tat - now) / 1e6, retry),))
