@@ -19,10 +19,13 @@ from pydantic import BaseModel
 from trivium import App
 from trivium import Depends
 from trivium import Request
+from trivium import WebSocket
 from trivium.http import Limits
 from trivium.routing import Route
 from trivium.routing import Router
+from trivium.routing import WebSocketRoute
 from trivium.routing._endpoint import Endpoint
+from trivium.routing._endpoint import WebSocketEndpoint
 from trivium.testing import TestClient
 from trivium.testing._client import INTERFACE_ENV
 
@@ -178,3 +181,33 @@ def test_a_route_class_that_overrides_handle_is_always_served_through_it(
         assert client.get("/hello").json() == {"hello": "world"}
     assert seen == ["/hello", "/hello"]
     assert endpoint_of(app, "/hello").shortcut is False
+
+
+@pytest.mark.parametrize("interface", ["asgi", "rsgi"])
+def test_a_websocket_route_compiles_an_immutable_endpoint_too(
+    interface: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(INTERFACE_ENV, interface)
+    app = App()
+
+    @app.websocket("/echo")
+    async def echo(websocket: WebSocket, n: Annotated[int, Depends(one)]) -> None:
+        await websocket.accept()
+        text = await websocket.receive_text()
+        await websocket.send_text(f"{text}:{n}")
+
+    with TestClient(app) as client:
+        with client.websocket_connect("/echo") as ws:
+            ws.send_text("hi")
+            assert ws.receive_text() == "hi:1"
+        route = next(r for r in app.routes if isinstance(r, WebSocketRoute))
+        first = route.compiled
+        assert isinstance(first, WebSocketEndpoint)
+        assert route.plan is first.plan
+        with pytest.raises(AttributeError, match="immutable"):
+            first.before = ()
+        app.dependency_overrides[one] = lambda: 7
+        with client.websocket_connect("/echo") as ws:
+            ws.send_text("hi")
+            assert ws.receive_text() == "hi:7"
+        assert route.compiled is not first

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from trivium.params._analysis import Analysis
     from trivium.params._plan import Plan
 
-__all__ = ["NO_CONTEXT", "Call", "Endpoint", "choose_call"]
+__all__ = ["NO_CONTEXT", "Call", "Endpoint", "WebSocketEndpoint", "choose_call"]
 
 Call = Callable[[Any, RequestContext], Awaitable[Any]]
 """How an endpoint runs its handler: `await call(source, ctx)` returns the handler's result."""
@@ -47,7 +47,31 @@ NO_CONTEXT = RequestContext(None, AppScope())
 """The context of handlers that need none (plain ones): never written to."""
 
 
-class Endpoint:
+class _Frozen:
+    """Slots set once, by keyword, in `__init__`; never again."""
+
+    __slots__ = ()
+
+    def __init__(self, **fields: Any) -> None:
+        slots: tuple[str, ...] = type(self).__slots__
+        missing = set(slots) - set(fields)
+        unknown = set(fields) - set(slots)
+        if missing or unknown:
+            name = type(self).__name__
+            raise TypeError(f"{name} fields missing {sorted(missing)}, unknown {sorted(unknown)}")
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(
+            f"a {type(self).__name__} is immutable; compile the route again to change {name}"
+        )
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a {type(self).__name__} is immutable; cannot delete {name}")
+
+
+class Endpoint(_Frozen):
     """A compiled route: read-only, built once per route (and per dependency-override change)."""
 
     __slots__ = (
@@ -104,23 +128,34 @@ class Endpoint:
     version: int
     """The dependency overrides' version this endpoint was compiled against."""
 
-    def __init__(self, **fields: Any) -> None:
-        missing = set(self.__slots__) - set(fields)
-        if missing or len(fields) != len(self.__slots__):
-            unknown = set(fields) - set(self.__slots__)
-            raise TypeError(f"Endpoint fields missing {sorted(missing)}, unknown {sorted(unknown)}")
-        for name, value in fields.items():
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"an Endpoint is immutable; compile the route again to change {name}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"an Endpoint is immutable; cannot delete {name}")
-
     def __repr__(self) -> str:
         name = getattr(self.handler, "__qualname__", repr(self.handler))
         return f"<Endpoint {name} plain={self.plain} steps={len(self.request_steps)}>"
+
+
+class WebSocketEndpoint(_Frozen):
+    """A compiled websocket route: read-only, like `Endpoint`.
+
+    A websocket handler always runs its dependency graph (it takes the `WebSocket`), so
+    there is no strategy to choose.
+    """
+
+    __slots__ = ("after", "analysis", "before", "plan", "request_steps", "steps", "version")
+
+    after: tuple[Callable[[Any, None], Awaitable[None]], ...]
+    """The request steps' `after` hooks, innermost first."""
+    analysis: Analysis
+    """The handler's parameters and dependency graph."""
+    before: tuple[Callable[[Any], Awaitable[None]], ...]
+    """The request steps' `before` hooks, outermost first."""
+    plan: Plan
+    """Extracts and validates the connection's parameters."""
+    request_steps: tuple[Any, ...]
+    """The plugins' request steps compiled into the route."""
+    steps: list[Any]
+    """The dependency graph's call steps."""
+    version: int
+    """The dependency overrides' version this endpoint was compiled against."""
 
 
 def choose_call(

@@ -7,7 +7,6 @@ path under its prefix to another ASGI app with `root_path` and `path` adjusted.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from trivium.errors import WebSocketException
 from trivium.middleware._edge import EdgePolicy
 from trivium.middleware._edge import guarded
 from trivium.plugins._plugin import RouteNeeds
+from trivium.routing._endpoint import WebSocketEndpoint
 from trivium.routing._route import CONNECTION_SPECIALS
 from trivium.routing._route import BaseRoute
 from trivium.types import ASGIApp
@@ -43,17 +43,7 @@ __all__ = ["Mount", "WebSocketRoute"]
 class WebSocketRoute(BaseRoute):
     """A websocket route."""
 
-    __slots__ = (
-        "_after",
-        "_before",
-        "_version",
-        "analysis",
-        "dependencies",
-        "endpoint",
-        "plan",
-        "plugin_options",
-        "steps",
-    )
+    __slots__ = ("_endpoint", "dependencies", "endpoint", "plugin_options")
 
     def __init__(
         self,
@@ -68,15 +58,30 @@ class WebSocketRoute(BaseRoute):
         self.dependencies = list(dependencies)
         self.plugin_options: dict[str, Any] = dict(plugin_options or {})
         """The route's options for plugins (`rate_limit` and `plugin_options` keys)."""
-        self.plan: Plan | None = None
-        self.steps: list[Any] = []
-        self._version = -1
-        self.analysis: Analysis | None = None
-        self._before: tuple[Callable[[Any], Awaitable[None]], ...] = ()
-        self._after: tuple[Callable[[Any, None], Awaitable[None]], ...] = ()
+        self._endpoint: WebSocketEndpoint | None = None
 
-    def compile(self, app: App) -> None:
-        """Build the plan and steps (start-up only)."""
+    @property
+    def compiled(self) -> WebSocketEndpoint | None:
+        """What `compile()` made of the route (`None` before the app is built)."""
+        return self._endpoint
+
+    @property
+    def plan(self) -> Plan | None:
+        """The compiled extraction plan."""
+        return None if self._endpoint is None else self._endpoint.plan
+
+    @property
+    def steps(self) -> list[Any]:
+        """The compiled dependency graph's call steps."""
+        return [] if self._endpoint is None else self._endpoint.steps
+
+    @property
+    def analysis(self) -> Analysis | None:
+        """The compiled parameter analysis (fields and steps)."""
+        return None if self._endpoint is None else self._endpoint.analysis
+
+    def compile(self, app: App) -> WebSocketEndpoint:
+        """Build the route's `WebSocketEndpoint` for `app` and serve with it (start-up)."""
         from trivium.params._analysis import analyse
         from trivium.params._plan import Plan
 
@@ -88,9 +93,6 @@ class WebSocketRoute(BaseRoute):
             websocket=True,
         )
         name = getattr(self.endpoint, "__qualname__", self.path)
-        self.plan = Plan(analysis, name.replace(".", "_").replace("<", "").replace(">", ""))
-        self.steps = analysis.steps
-        self.analysis = analysis
         needs = RouteNeeds(
             self.path,
             (),
@@ -99,10 +101,17 @@ class WebSocketRoute(BaseRoute):
             websocket=True,
             options=self.plugin_options,
         )
-        steps = app.request_steps(needs)
-        self._before = tuple(step.before for step in steps if step.runs_before())
-        self._after = tuple(step.after for step in reversed(steps) if step.runs_after())
-        self._version = app.dependency_overrides.version
+        steps = tuple(app.request_steps(needs))
+        self._endpoint = endpoint = WebSocketEndpoint(
+            after=tuple(step.after for step in reversed(steps) if step.runs_after()),
+            analysis=analysis,
+            before=tuple(step.before for step in steps if step.runs_before()),
+            plan=Plan(analysis, name.replace(".", "_").replace("<", "").replace(">", "")),
+            request_steps=steps,
+            steps=analysis.steps,
+            version=app.dependency_overrides.version,
+        )
+        return endpoint
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, app: App) -> None:
         """Serve one websocket connection."""
@@ -110,16 +119,17 @@ class WebSocketRoute(BaseRoute):
         from trivium.http._websocket import WebSocketDisconnect
         from trivium.http._websocket import WebSocketState
 
-        if self._version != app.dependency_overrides.version:
-            self.compile(app)
+        endpoint = self._endpoint
+        if endpoint is None or endpoint.version != app.dependency_overrides.version:
+            endpoint = self.compile(app)
         websocket = WebSocket(scope, receive, send)
         ctx = RequestContext(websocket, app.app_scope)
         error: Exception | None = None
         try:
-            for step in self._before:
+            for step in endpoint.before:
                 await step(websocket)
-            values = await self.plan.extract(websocket)  # type: ignore[union-attr]
-            await run_steps(self.steps, values, ctx)
+            values = await endpoint.plan.extract(websocket)
+            await run_steps(endpoint.steps, values, ctx)
             if websocket.application_state is WebSocketState.CONNECTED:
                 # The handler returned without closing: finish the handshake politely.
                 await websocket.close(1000)
@@ -139,7 +149,7 @@ class WebSocketRoute(BaseRoute):
             stack = ctx.function_stack + ctx.request_stack
             if stack:
                 await teardown(stack, error, ctx.limiter)
-        for after in self._after:
+        for after in endpoint.after:
             await after(websocket, None)
 
 
