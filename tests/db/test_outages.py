@@ -201,3 +201,36 @@ def test_timeouts_are_checked_at_start_up() -> None:
         Database("sqlite+aiosqlite://", timeout=0)
     with pytest.raises(ConfigurationError, match=r"timeout='5' is not"):
         Database("sqlite+aiosqlite://").depends(timeout="5")  # type: ignore[arg-type]
+
+
+def test_deadlines_of_finished_requests_leave_nothing_running(tmp_path: Path) -> None:
+    from trivium.db._outage import _Watch
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'done.db'}", timeout=30)
+    with TestClient(make_app(db)) as client:
+        for _ in range(50):
+            assert client.get("/one").json() == 1
+        watches = [watch for watch in _Watch._by_loop.values() if watch.deadlines]
+        assert watches == []  # each request's deadline was dropped when its session closed
+
+
+def test_a_short_route_deadline_fires_on_time_after_a_longer_one_set_the_timer(
+    proxy: FaultProxy,
+) -> None:
+    db = Database(proxy.url)  # 10 s by default, for the requests already running
+    app = make_app(db)
+    Quick = Annotated[AsyncSession, db.depends(timeout=0.5)]  # noqa: N806
+
+    @app.get("/quick")
+    async def quick(session: Quick) -> int:
+        return int((await session.execute(text("SELECT 2"))).scalar_one())
+
+    with TestClient(app) as client:
+        assert client.get("/one").json() == 1
+        assert client.get("/quick").json() == 2
+        proxy.stall()
+        started = time.monotonic()
+        assert client.get("/quick").status_code == 504
+        assert time.monotonic() - started < 2
+        proxy.restore()
+        assert client.get("/quick").json() == 2

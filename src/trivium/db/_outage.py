@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import time
+import weakref
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import ClassVar
 
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
@@ -331,27 +332,37 @@ def translate_driver_error(error: Exception) -> Exception | None:
     return _unavailable("the database connection was lost")
 
 
-@dataclasses.dataclass(slots=True)
 class Deadline:
-    """Close a session's connections once `seconds` have passed (see the module docstring)."""
+    """Close a session's connections once `seconds` have passed (see the module docstring).
 
-    session: AsyncSession
-    seconds: float
-    expired: bool = False
-    """Whether the deadline ran out."""
-    _handle: asyncio.TimerHandle | None = None
+    Every running deadline of an event loop is watched by one timer (`_Watch`) rather
+    than one timer each: starting and stopping a deadline is then a dict write and a
+    delete, where a timer per request cost a heap entry, its cancellation and the
+    loop's clean-up of cancelled timers.
+    """
+
+    __slots__ = ("expired", "seconds", "session", "watch")
+
+    def __init__(self, session: AsyncSession, seconds: float) -> None:
+        self.session = session
+        self.seconds = seconds
+        self.expired = False
+        """Whether the deadline ran out."""
+        self.watch: _Watch | None = None
 
     def start(self) -> None:
         """Start counting."""
-        self._handle = asyncio.get_running_loop().call_later(self.seconds, self._expire)
+        self.watch = _Watch.of(asyncio.get_running_loop())
+        self.watch.add(self, self.seconds)
 
     def cancel(self) -> None:
         """Stop counting (the session is done)."""
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
+        if self.watch is not None:
+            self.watch.deadlines.pop(self, None)
+            self.watch = None
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
+        """Close the session's connections (called by the watch once the time is up)."""
         self.expired = True
         connections: list[Connection] = self.session.info.get(_CONNECTIONS, [])
         for connection in connections:
@@ -359,12 +370,68 @@ class Deadline:
                 continue
             driver = connection.connection.driver_connection
             terminate(driver)
-        # A connection may still be on its way (pool wait, connect): check again shortly.
-        self._handle = asyncio.get_running_loop().call_later(0.05, self._expire)
 
     def error(self) -> DatabaseTimeoutError:
         """Return the 504 to answer with."""
         return _timed_out(f"the database work took longer than {self.seconds:g} s")
+
+
+_RECHECK = 0.05
+"""After a deadline ran out, how often its session is checked again for connections
+still on their way (a pool wait, a connect)."""
+
+
+class _Watch:
+    """One event loop's running deadlines, behind one timer set for the earliest."""
+
+    __slots__ = ("deadlines", "due", "handle", "loop")
+
+    _by_loop: ClassVar[weakref.WeakKeyDictionary[Any, _Watch]] = weakref.WeakKeyDictionary()
+    _last: ClassVar[tuple[Any, _Watch | None]] = (None, None)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        # Held weakly: the watch is the loop's value in `_by_loop`, keyed weakly by it.
+        self.loop = weakref.proxy(loop)
+        self.deadlines: dict[Deadline, float] = {}
+        """Each running deadline and when (loop time) it runs out."""
+        self.handle: asyncio.TimerHandle | None = None
+        self.due = 0.0
+        """When the timer fires, if set."""
+
+    @classmethod
+    def of(cls, loop: asyncio.AbstractEventLoop) -> _Watch:
+        """The watch of `loop` (a worker runs one loop: the last one is kept at hand)."""
+        last, watch = cls._last
+        if last is loop and watch is not None:
+            return watch
+        watch = cls._by_loop.get(loop)
+        if watch is None:
+            watch = cls._by_loop[loop] = cls(loop)
+        cls._last = (loop, watch)
+        return watch
+
+    def add(self, deadline: Deadline, seconds: float) -> None:
+        at = self.loop.time() + seconds
+        self.deadlines[deadline] = at
+        if self.handle is None or at < self.due:
+            self._arm(at)
+
+    def _arm(self, at: float) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+        self.due = at
+        self.handle = self.loop.call_at(at, self._fire)
+
+    def _fire(self) -> None:
+        self.handle = None
+        now = self.loop.time()
+        due = [deadline for deadline, at in self.deadlines.items() if at <= now]
+        for deadline in due:
+            # Checked again shortly until the request lets go of the session.
+            self.deadlines[deadline] = now + _RECHECK
+            deadline.expire()
+        if self.deadlines:
+            self._arm(min(self.deadlines.values()))
 
 
 class SessionGuard:
