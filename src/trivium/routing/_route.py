@@ -28,6 +28,7 @@ from trivium.params._analysis import Special
 from trivium.plugins._plugin import RouteNeeds
 from trivium.routing._endpoint import NO_CONTEXT
 from trivium.routing._endpoint import Endpoint
+from trivium.routing._endpoint import WebSocketEndpoint
 from trivium.routing._endpoint import choose_call
 from trivium.routing._options import RouteOptions
 from trivium.routing._options import plugin_options_of
@@ -61,10 +62,34 @@ class BaseRoute:
         return self.template.format(params)
 
 
-class Route(BaseRoute):
+class CompiledRoute(BaseRoute):
+    """A route served through what `compile()` made of it (`_endpoint`, `None` before)."""
+
+    __slots__ = ("_endpoint",)
+
+    _endpoint: Endpoint | WebSocketEndpoint | None
+
+    @property
+    def plan(self) -> Plan | None:
+        """The compiled extraction plan."""
+        return None if self._endpoint is None else self._endpoint.plan
+
+    @property
+    def steps(self) -> list[Any]:
+        """The compiled dependency graph's call steps."""
+        return [] if self._endpoint is None else self._endpoint.steps
+
+    @property
+    def analysis(self) -> Analysis | None:
+        """The compiled parameter analysis (fields and steps)."""
+        return None if self._endpoint is None else self._endpoint.analysis
+
+
+class Route(CompiledRoute):
     """An HTTP route: a path, methods and a handler."""
 
-    __slots__ = ("_endpoint", "endpoint", "methods", "options")
+    __slots__ = ("endpoint", "methods", "options")
+    _endpoint: Endpoint | None
 
     def __init__(
         self,
@@ -84,21 +109,6 @@ class Route(BaseRoute):
     def compiled(self) -> Endpoint | None:
         """What `compile()` made of the route (`None` before the app is built)."""
         return self._endpoint
-
-    @property
-    def plan(self) -> Plan | None:
-        """The compiled extraction plan."""
-        return None if self._endpoint is None else self._endpoint.plan
-
-    @property
-    def steps(self) -> list[Any]:
-        """The compiled dependency graph's call steps."""
-        return [] if self._endpoint is None else self._endpoint.steps
-
-    @property
-    def analysis(self) -> Analysis | None:
-        """The compiled parameter analysis (fields and steps)."""
-        return None if self._endpoint is None else self._endpoint.analysis
 
     @property
     def request_steps(self) -> tuple[Any, ...]:

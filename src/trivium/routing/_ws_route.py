@@ -26,6 +26,7 @@ from trivium.plugins._plugin import RouteNeeds
 from trivium.routing._endpoint import WebSocketEndpoint
 from trivium.routing._route import CONNECTION_SPECIALS
 from trivium.routing._route import BaseRoute
+from trivium.routing._route import CompiledRoute
 from trivium.types import ASGIApp
 from trivium.types import Receive
 from trivium.types import Scope
@@ -33,17 +34,16 @@ from trivium.types import Send
 
 if TYPE_CHECKING:
     from trivium.app import App
-    from trivium.params._analysis import Analysis
-    from trivium.params._plan import Plan
 
 
 __all__ = ["Mount", "WebSocketRoute"]
 
 
-class WebSocketRoute(BaseRoute):
+class WebSocketRoute(CompiledRoute):
     """A websocket route."""
 
-    __slots__ = ("_endpoint", "dependencies", "endpoint", "plugin_options")
+    __slots__ = ("dependencies", "endpoint", "plugin_options")
+    _endpoint: WebSocketEndpoint | None
 
     def __init__(
         self,
@@ -64,21 +64,6 @@ class WebSocketRoute(BaseRoute):
     def compiled(self) -> WebSocketEndpoint | None:
         """What `compile()` made of the route (`None` before the app is built)."""
         return self._endpoint
-
-    @property
-    def plan(self) -> Plan | None:
-        """The compiled extraction plan."""
-        return None if self._endpoint is None else self._endpoint.plan
-
-    @property
-    def steps(self) -> list[Any]:
-        """The compiled dependency graph's call steps."""
-        return [] if self._endpoint is None else self._endpoint.steps
-
-    @property
-    def analysis(self) -> Analysis | None:
-        """The compiled parameter analysis (fields and steps)."""
-        return None if self._endpoint is None else self._endpoint.analysis
 
     def compile(self, app: App) -> WebSocketEndpoint:
         """Build the route's `WebSocketEndpoint` for `app` and serve with it (start-up)."""
