@@ -353,7 +353,7 @@ class Deadline:
     def start(self) -> None:
         """Start counting."""
         self.watch = _Watch.of(asyncio.get_running_loop())
-        self.watch.add(self, self.seconds)
+        self.watch.add(self)
 
     def cancel(self) -> None:
         """Stop counting (the session is done)."""
@@ -384,7 +384,7 @@ still on their way (a pool wait, a connect)."""
 class _Watch:
     """One event loop's running deadlines, behind one timer set for the earliest."""
 
-    __slots__ = ("deadlines", "due", "handle", "loop")
+    __slots__ = ("deadlines", "handle", "loop")
 
     _by_loop: ClassVar[weakref.WeakKeyDictionary[Any, _Watch]] = weakref.WeakKeyDictionary()
     _last: ClassVar[tuple[Any, _Watch | None]] = (None, None)
@@ -395,8 +395,7 @@ class _Watch:
         self.deadlines: dict[Deadline, float] = {}
         """Each running deadline and when (loop time) it runs out."""
         self.handle: asyncio.TimerHandle | None = None
-        self.due = 0.0
-        """When the timer fires, if set."""
+        """The timer, set for the earliest running deadline (`when()`)."""
 
     @classmethod
     def of(cls, loop: asyncio.AbstractEventLoop) -> _Watch:
@@ -410,16 +409,15 @@ class _Watch:
         cls._last = (loop, watch)
         return watch
 
-    def add(self, deadline: Deadline, seconds: float) -> None:
-        at = self.loop.time() + seconds
+    def add(self, deadline: Deadline) -> None:
+        at = self.loop.time() + deadline.seconds
         self.deadlines[deadline] = at
-        if self.handle is None or at < self.due:
+        if self.handle is None or at < self.handle.when():
             self._arm(at)
 
     def _arm(self, at: float) -> None:
         if self.handle is not None:
             self.handle.cancel()
-        self.due = at
         self.handle = self.loop.call_at(at, self._fire)
 
     def _fire(self) -> None:

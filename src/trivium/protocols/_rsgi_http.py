@@ -2,8 +2,9 @@
 
 Used when the app has no user middleware. The route is matched on the RSGI scope
 itself; a route whose compiled `Endpoint` allows the shortcut (a plain handler, no
-dependency context, no form) is then served without building an ASGI scope when it has no request steps, and
-through a `Request` on a lazily completed scope when it has some. Its answer, when it
+dependency context, no form) is then served without building an ASGI scope when it
+has no request steps, and through a `Request` on a lazily completed scope when it has
+some. Its answer, when it
 is the usual one (a rendered response, no background work), goes out in one
 `response_bytes` call. Everything else (errors, 422s included, streamed responses,
 background tasks, dependency graphs) continues on `Route.handle` with the outcome so
@@ -132,6 +133,8 @@ async def _serve_stepped(  # noqa: PLR0913 - the connection and the matched rout
     if response.background is not None or type(response).__call__ is not Response.__call__:
         await route.handle(scope, receive, send, app, response, request, started)
         return
+    # `_finishing` (routing/_route.py) inline: its own coroutine costs ~0.2 us on every
+    # request of a route with steps, and this is their hot path.
     fixed: int | None = len(response.raw_headers)
     for after in endpoint.after:
         try:

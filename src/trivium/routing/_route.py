@@ -14,6 +14,8 @@ from collections.abc import Callable
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import Generic
+from typing import TypeVar
 
 from trivium.di._depends import Depends
 from trivium.di._solver import RequestContext
@@ -62,12 +64,31 @@ class BaseRoute:
         return self.template.format(params)
 
 
-class CompiledRoute(BaseRoute):
+AnyEndpoint = TypeVar("AnyEndpoint", Endpoint, WebSocketEndpoint)
+
+
+class CompiledRoute(BaseRoute, Generic[AnyEndpoint]):
     """A route served through what `compile()` made of it (`_endpoint`, `None` before)."""
 
     __slots__ = ("_endpoint",)
 
-    _endpoint: Endpoint | WebSocketEndpoint | None
+    _endpoint: AnyEndpoint | None
+
+    def compile(self, app: App) -> AnyEndpoint:
+        """Build the route's endpoint for `app` and serve with it from now on (start-up)."""
+        raise NotImplementedError
+
+    @property
+    def compiled(self) -> AnyEndpoint | None:
+        """What `compile()` made of the route (`None` before the app is built)."""
+        return self._endpoint
+
+    def current(self, app: App) -> AnyEndpoint:
+        """The endpoint to serve `app`'s request with (compiled again after an override change)."""
+        endpoint = self._endpoint
+        if endpoint is None or endpoint.version != app.dependency_overrides.version:
+            return self.compile(app)
+        return endpoint
 
     @property
     def plan(self) -> Plan | None:
@@ -85,11 +106,10 @@ class CompiledRoute(BaseRoute):
         return None if self._endpoint is None else self._endpoint.analysis
 
 
-class Route(CompiledRoute):
+class Route(CompiledRoute[Endpoint]):
     """An HTTP route: a path, methods and a handler."""
 
     __slots__ = ("endpoint", "methods", "options")
-    _endpoint: Endpoint | None
 
     def __init__(
         self,
@@ -104,11 +124,6 @@ class Route(CompiledRoute):
         self.methods = tuple(dict.fromkeys(m.upper() for m in methods))
         self.options = options
         self._endpoint: Endpoint | None = None
-
-    @property
-    def compiled(self) -> Endpoint | None:
-        """What `compile()` made of the route (`None` before the app is built)."""
-        return self._endpoint
 
     @property
     def request_steps(self) -> tuple[Any, ...]:
@@ -194,8 +209,7 @@ class Route(CompiledRoute):
             call=call,
             handler=handler,
             limits=limits,
-            needs_request=bool(analysis.fields or analysis.specials or before or after)
-            or not plain,
+            needs_request=not plain or bool(analysis.fields or before or after),
             observer=_one(app.observers(needs)),
             plain=plain,
             plan=plan,
@@ -218,13 +232,6 @@ class Route(CompiledRoute):
             steps=analysis.steps,
             version=app.dependency_overrides.version,
         )
-        return endpoint
-
-    def current(self, app: App) -> Endpoint:
-        """The endpoint to serve `app`'s request with (compiled again after an override change)."""
-        endpoint = self._endpoint
-        if endpoint is None or endpoint.version != app.dependency_overrides.version:
-            return self.compile(app)
         return endpoint
 
     async def handle(  # noqa: PLR0913 - the connection and what a protocol's fast path saw
@@ -267,7 +274,7 @@ class Route(CompiledRoute):
         if ctx.background is not None:
             _attach_background(response, ctx.background)
         try:
-            failure = await _send(response, scope, receive, send, request, app, fixed)
+            failure = await _send(response, scope, receive, send, request, app, fixed, endpoint)
             if failure is not None:
                 error, reraise = failure
         finally:
@@ -345,6 +352,7 @@ async def _send(  # noqa: PLR0913 - the connection plus what the error path need
     request: Request | None,
     app: App,
     fixed: int | None,
+    endpoint: Endpoint,
 ) -> tuple[Exception, bool] | None:
     """Send `response` the best way the connection offers; then its background work.
 
@@ -355,7 +363,7 @@ async def _send(  # noqa: PLR0913 - the connection plus what the error path need
     """
     if type(response).__call__ is not Response.__call__:
         if request is None:
-            request = Request(scope, receive, send)
+            request = Request(scope, receive, send, limits=endpoint.limits)
         app.policy.finalize(response)
         return await _send_streamed(response, scope, receive, send, request, app)
     respond = getattr(send, "respond", None)

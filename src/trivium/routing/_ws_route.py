@@ -39,11 +39,10 @@ if TYPE_CHECKING:
 __all__ = ["Mount", "WebSocketRoute"]
 
 
-class WebSocketRoute(CompiledRoute):
+class WebSocketRoute(CompiledRoute[WebSocketEndpoint]):
     """A websocket route."""
 
     __slots__ = ("dependencies", "endpoint", "plugin_options")
-    _endpoint: WebSocketEndpoint | None
 
     def __init__(
         self,
@@ -59,11 +58,6 @@ class WebSocketRoute(CompiledRoute):
         self.plugin_options: dict[str, Any] = dict(plugin_options or {})
         """The route's options for plugins (`rate_limit` and `plugin_options` keys)."""
         self._endpoint: WebSocketEndpoint | None = None
-
-    @property
-    def compiled(self) -> WebSocketEndpoint | None:
-        """What `compile()` made of the route (`None` before the app is built)."""
-        return self._endpoint
 
     def compile(self, app: App) -> WebSocketEndpoint:
         """Build the route's `WebSocketEndpoint` for `app` and serve with it (start-up)."""
@@ -104,9 +98,7 @@ class WebSocketRoute(CompiledRoute):
         from trivium.http._websocket import WebSocketDisconnect
         from trivium.http._websocket import WebSocketState
 
-        endpoint = self._endpoint
-        if endpoint is None or endpoint.version != app.dependency_overrides.version:
-            endpoint = self.compile(app)
+        endpoint = self.current(app)
         websocket = WebSocket(scope, receive, send)
         ctx = RequestContext(websocket, app.app_scope)
         error: Exception | None = None
