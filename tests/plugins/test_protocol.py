@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from collections.abc import Awaitable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 from typing import Any
 
+import anyio.lowlevel
 import pytest
 
 from trivium import App
@@ -298,6 +300,81 @@ def test_a_plugin_adds_openapi_components() -> None:
     app = App(plugins=[Documented()])
     components = app.openapi()["components"]
     assert components["schemas"]["Money"] == {"type": "string", "pattern": "^[0-9]+$"}
+
+
+class Counting(RequestStep):
+    """A step whose hooks are plain functions; `before` hands back an awaitable on demand."""
+
+    __slots__ = ("seen",)
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def before(self, connection: HTTPConnection) -> Awaitable[None] | None:
+        if connection.headers.get("x-refuse"):
+            raise HTTPException(418, "refused at once")
+        if connection.headers.get("x-wait"):
+            return self._later(connection)
+        self.seen.append("now " + connection.scope["path"])
+        return None
+
+    async def _later(self, connection: HTTPConnection) -> None:
+        await anyio.lowlevel.checkpoint()
+        self.seen.append("later " + connection.scope["path"])
+        if connection.headers.get("x-wait") == "refuse":
+            raise HTTPException(429, "refused after waiting")
+
+    def after(self, request: Request, response: Response | None) -> None:
+        if response is not None:
+            response.headers["x-counted"] = str(len(self.seen))
+
+
+class CountingPlugin(Plugin):
+    def __init__(self) -> None:
+        self.step = Counting()
+
+    def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
+        return (self.step,)
+
+
+def test_step_hooks_may_be_plain_functions_returning_an_awaitable_when_they_wait() -> None:
+    counting = CountingPlugin()
+    app = App(plugins=[counting])
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int) -> dict[str, int]:
+        return {"item_id": item_id}
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("hi")
+        await websocket.close()
+
+    with TestClient(app) as client:
+        now = client.get("/items/1")
+        later = client.get("/items/2", headers={"x-wait": "1"})
+        refused = client.get("/items/3", headers={"x-refuse": "1"})
+        refused_later = client.get("/items/4", headers={"x-wait": "refuse"})
+        missing = client.get("/nowhere")
+        with client.websocket_connect("/ws") as session:
+            assert session.receive_text() == "hi"
+    assert (now.status_code, now.json(), now.headers["x-counted"]) == (200, {"item_id": 1}, "1")
+    assert (later.status_code, later.headers["x-counted"]) == (200, "2")
+    assert (refused.status_code, refused.json()) == (418, {"detail": "refused at once"})
+    assert refused.headers["x-counted"] == "2"  # `after` runs on the refusal too
+    assert (refused_later.status_code, refused_later.json()["detail"]) == (
+        429,
+        "refused after waiting",
+    )
+    assert (missing.status_code, missing.headers["x-counted"]) == (404, "4")
+    assert counting.step.seen == [
+        "now /items/1",
+        "later /items/2",
+        "later /items/4",
+        "now /nowhere",
+        "now /ws",
+    ]
 
 
 def test_websocket_routes_get_the_steps_of_connections() -> None:

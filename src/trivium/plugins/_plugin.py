@@ -14,6 +14,7 @@ keys or by editing each other's state.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -94,6 +95,12 @@ class RequestStep:
     route it runs after the handler with `response=None`) or both. A hook left
     as the base's is not called at all. Steps run in plugin order (the first installed
     plugin's `before` runs first and its `after` runs last) on ASGI and RSGI alike.
+
+    A hook that usually has nothing to wait for may be a plain function (`def`): it
+    returns `None` when its work is done, or an awaitable the route then awaits to
+    finish it. That spares the coroutine a request would otherwise make for it (the
+    in-memory rate limit's hooks are written so). Code that calls a step's hooks
+    itself must follow the same rule.
     """
 
     __slots__ = ()
@@ -102,11 +109,15 @@ class RequestStep:
     """Where the step runs among a route's steps: lower runs earlier (`before`) and
     later (`after`). Sessions use 100, authentication 200, CSRF 300."""
 
-    async def before(self, connection: HTTPConnection) -> None:
+    def before(self, connection: HTTPConnection) -> Awaitable[None] | None:
         """Prepare or refuse the request (a `Request`, or a `WebSocket` on websocket routes)."""
+        del connection
+        return None
 
-    async def after(self, request: Request, response: Response | None) -> None:
+    def after(self, request: Request, response: Response | None) -> Awaitable[None] | None:
         """Adjust the response before it is sent (`None` after a websocket handler)."""
+        del request, response
+        return None
 
     @classmethod
     def runs_before(cls) -> bool:

@@ -124,7 +124,9 @@ async def _serve_stepped(  # noqa: PLR0913 - the connection and the matched rout
     request = Request(scope, receive, send, limits=endpoint.limits)
     try:
         for step in endpoint.before:
-            await step(request)
+            waiting = step(request)  # a plain-function hook answers None when done
+            if waiting is not None:
+                await waiting
         result = await endpoint.call(request, NO_CONTEXT)
         response = endpoint.serialize(result, NO_CONTEXT)
     except Exception as exc:  # noqa: BLE001 - answered by `handle`, steps included
@@ -138,7 +140,9 @@ async def _serve_stepped(  # noqa: PLR0913 - the connection and the matched rout
     fixed: int | None = len(response.raw_headers)
     for after in endpoint.after:
         try:
-            await after(request, response)
+            waiting = after(request, response)
+            if waiting is not None:
+                await waiting
         except Exception as exc:  # noqa: BLE001 - answered like a handler's error
             response, _ = await app.error_response(request, exc)
             fixed = None

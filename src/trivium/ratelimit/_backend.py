@@ -41,6 +41,7 @@ class Backend(Protocol):
 
 
 _tuple = tuple.__new__
+_monotonic_ns = time.monotonic_ns
 
 
 def decide(limits: Sequence[RateLimit], now: int, tats: Sequence[int]) -> Decision:
@@ -50,7 +51,7 @@ def decide(limits: Sequence[RateLimit], now: int, tats: Sequence[int]) -> Decisi
     """
     if len(limits) == 1:  # the usual case, without the generality
         limit, tat = limits[0], tats[0]
-        after = tat + limit.interval * limit.cost
+        after = tat + limit.step
         if after - now <= limit.capacity:
             remaining = (limit.capacity - after + now) // limit.interval
             # The named tuples built as plain tuples: half the cost of their `__new__`.
@@ -60,15 +61,14 @@ def decide(limits: Sequence[RateLimit], now: int, tats: Sequence[int]) -> Decisi
         remaining = max(0, (limit.capacity - tat + now) // limit.interval)
         return Decision(False, (Usage(limit, remaining, (tat - now) / 1e6, retry),))
     allowed = all(
-        tat + limit.interval * limit.cost - now <= limit.capacity
-        for limit, tat in zip(limits, tats, strict=True)
+        tat + limit.step - now <= limit.capacity for limit, tat in zip(limits, tats, strict=True)
     )
     usages = []
     for limit, tat in zip(limits, tats, strict=True):
-        after = tat + limit.interval * limit.cost if allowed else tat
+        after = tat + limit.step if allowed else tat
         ahead = after - now  # how much of the budget is spent, in microseconds
         remaining = max(0, (limit.capacity - ahead) // limit.interval)
-        retry = 0 if allowed else max(0, tat + limit.interval * limit.cost - limit.capacity - now)
+        retry = 0 if allowed else max(0, tat + limit.step - limit.capacity - now)
         usages.append(Usage(limit, int(remaining), ahead / 1e6, retry / 1e6))
     return Decision(allowed, tuple(usages))
 
@@ -88,19 +88,27 @@ class MemoryBackend:
 
     def hit_now(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> Decision:
         """`hit`, without a coroutine: the memory check never waits."""
-        now = time.monotonic_ns() // 1000
-        if len(keys) == 1:  # the usual case, without the generality
+        now = _monotonic_ns() // 1000
+        if len(keys) == 1:  # the usual case, `decide` inlined while it admits
             key, limit = keys[0], limits[0]
-            tat = max(self._tats.get(key, now), now)
-            decision = decide(limits, now, (tat,))
-            if decision.allowed:
-                self._tats[key] = tat + limit.interval * limit.cost
+            known = self._tats
+            tat = known.get(key, now)
+            if tat < now:
+                tat = now
+            after = tat + limit.step
+            if after - now <= limit.capacity:
+                known[key] = after
+                remaining = (limit.capacity - after + now) // limit.interval
+                usage = _tuple(Usage, (limit, remaining, (after - now) / 1e6, 0.0))
+                decision = _tuple(Decision, (True, (usage,), False))
+            else:
+                decision = decide(limits, now, (tat,))
         else:
             tats = [max(now, self._tats.get(key, now)) for key in keys]
             decision = decide(limits, now, tats)
             if decision.allowed:
                 for limit, key, tat in zip(limits, keys, tats, strict=True):
-                    self._tats[key] = tat + limit.interval * limit.cost
+                    self._tats[key] = tat + limit.step
         self._checks += 1
         if self._checks >= 10_000:
             self._sweep(now)
@@ -292,7 +300,7 @@ def _settle(
         admitted, ahead = -1, [reply]  # one request: decide() says whether it passed
     else:
         admitted, *ahead = (int(value) for value in reply)
-    steps = [limit.interval * limit.cost for limit in limits]
+    steps = [limit.step for limit in limits]
     for index, future in enumerate(futures):
         if future.done():
             continue  # its request went away; the charge stands

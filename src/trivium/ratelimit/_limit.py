@@ -75,7 +75,10 @@ def parse_rate(rate: str) -> tuple[int, float]:
 
 
 def _peer(connection: HTTPConnection) -> str:
-    client = connection.scope.get("client")
+    try:  # not `get`: a lazy scope builds its keys in `__missing__`, reached faster so
+        client = connection.scope["client"]
+    except KeyError:
+        return "unknown"
     return client[0] if client else "unknown"
 
 
@@ -220,6 +223,7 @@ class RateLimit:
         "requests_bytes",
         "scope",
         "script_args",
+        "step",
     )
 
     _counter = 0
@@ -265,6 +269,8 @@ class RateLimit:
         # exactly `requests` fit in a burst.
         self.interval = max(1, round(self.period * 1_000_000 / self.requests))
         """Microseconds one request adds to the key's arrival time."""
+        self.step = self.interval * cost
+        """Microseconds one request (of `cost` requests) adds to the arrival time."""
         self.capacity = self.interval * self.requests
         """How far ahead of now (microseconds) the arrival time may run."""
         self.script_args = f"{self.interval} {self.capacity} {self.cost}".encode()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
+from collections.abc import Awaitable
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from contextlib import asynccontextmanager
@@ -283,8 +284,38 @@ class RateLimitStep(RequestStep):
         self.per_message = tuple(per_message)
         """The limits charged for each websocket message."""
 
-    async def before(self, connection: HTTPConnection) -> None:
-        """Charge the limits; 429 (or a closed websocket) when one is spent."""
+    def before(self, connection: HTTPConnection) -> Awaitable[None] | None:
+        """Charge the limits; 429 (or a closed websocket) when one is spent.
+
+        A plain function (see `RequestStep`): one limit counted in memory, keyed by a
+        function that answers at once, is checked without a coroutine; anything that
+        may wait (Redis, an async key, several limits) returns one to await.
+        """
+        hit_now = self.plugin._hit_now
+        if hit_now is None or self.per_message or len(self.limits) != 1:
+            return self._before(connection)
+        limit = self.limits[0]
+        value = limit.key(connection)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            return self._keyed(connection, value)
+        decision = hit_now(self.limits, (f"{limit.scope}:{value}",))
+        connection.scope[SCOPE_KEY] = decision
+        if not decision.allowed:
+            raise self.plugin.refusal(decision)
+        return None
+
+    async def _keyed(self, connection: HTTPConnection, value: Awaitable[str | None]) -> None:
+        """`before` for a key function that answered with an awaitable."""
+        key = await value
+        if key is not None:
+            decision = self.plugin._hit_now(self.limits, (f"{self.limits[0].scope}:{key}",))  # type: ignore[misc]
+            connection.scope[SCOPE_KEY] = decision
+            if not decision.allowed:
+                raise self.plugin.refusal(decision)
+
+    async def _before(self, connection: HTTPConnection) -> None:
         if self.limits:
             decision = await self.plugin.check(connection, self.limits)
             if decision is not None:
@@ -294,8 +325,11 @@ class RateLimitStep(RequestStep):
         if self.per_message:
             _limit_messages(connection, self.plugin, self.per_message)
 
-    async def after(self, request: Request, response: Response | None) -> None:
-        """Write the `RateLimit-*` headers of the request's check on any response."""
+    def after(self, request: Request, response: Response | None) -> None:
+        """Write the `RateLimit-*` headers of the request's check on any response.
+
+        A plain function (see `RequestStep`): it never waits.
+        """
         # A plain dict read: the key is never one of a lazy RSGI scope's.
         decision = dict.get(request.scope, SCOPE_KEY)  # type: ignore[call-overload]
         if response is None or not isinstance(decision, Decision):

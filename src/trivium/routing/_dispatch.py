@@ -17,6 +17,7 @@ from trivium.http._request import Request
 from trivium.http._response import RedirectResponse
 from trivium.http._response import Response
 from trivium.plugins._plugin import RouteNeeds
+from trivium.routing._endpoint import settled
 from trivium.routing._route import BaseRoute
 from trivium.routing._route import Route
 from trivium.routing._trie import Trie
@@ -161,12 +162,12 @@ class Dispatcher:
         error: Exception = exc
         try:
             for step in self.before:
-                await step(request)
+                await settled(step(request))
         except Exception as failure:  # noqa: BLE001 - a step's error (an outage) wins
             error = failure
         response, _ = await self.app.error_response(request, error)
         for after in self.after:
-            await after(request, response)
+            await settled(after(request, response))
         await self.app.policy.finalize(response)(scope, receive, send)
 
     def url_path_for(self, name: str, params: dict[str, Any]) -> str:

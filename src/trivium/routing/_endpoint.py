@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from trivium.params._analysis import Analysis
     from trivium.params._plan import Plan
 
-__all__ = ["NO_CONTEXT", "Call", "Endpoint", "WebSocketEndpoint", "choose_call"]
+__all__ = ["NO_CONTEXT", "Call", "Endpoint", "WebSocketEndpoint", "choose_call", "settled"]
 
 Call = Callable[[Any, RequestContext], Awaitable[Any]]
 """How an endpoint runs its handler: `await call(source, ctx)` returns the handler's result."""
@@ -93,11 +93,11 @@ class Endpoint(_Frozen):
         "version",
     )
 
-    after: tuple[Callable[[Any, Any], Awaitable[None]], ...]
+    after: tuple[Callable[[Any, Any], Awaitable[None] | None], ...]
     """The request steps' `after` hooks, innermost first."""
     analysis: Analysis
     """The handler's parameters and dependency graph."""
-    before: tuple[Callable[[Any], Awaitable[None]], ...]
+    before: tuple[Callable[[Any], Awaitable[None] | None], ...]
     """The request steps' `before` hooks, outermost first."""
     call: Call
     """Runs the handler (see the module's docstring for the strategies)."""
@@ -142,11 +142,11 @@ class WebSocketEndpoint(_Frozen):
 
     __slots__ = ("after", "analysis", "before", "plan", "request_steps", "steps", "version")
 
-    after: tuple[Callable[[Any, None], Awaitable[None]], ...]
+    after: tuple[Callable[[Any, None], Awaitable[None] | None], ...]
     """The request steps' `after` hooks, innermost first."""
     analysis: Analysis
     """The handler's parameters and dependency graph."""
-    before: tuple[Callable[[Any], Awaitable[None]], ...]
+    before: tuple[Callable[[Any], Awaitable[None] | None], ...]
     """The request steps' `before` hooks, outermost first."""
     plan: Plan
     """Extracts and validates the connection's parameters."""
@@ -224,3 +224,12 @@ def _direct_arguments(analysis: Analysis) -> tuple[tuple[str, str, str], ...] | 
     if step.kind != CALL_ASYNC or any(source != ARG_VALUE for _, source, _ in step.args):
         return None
     return tuple((name, key[0], key[1]) for name, _, key in step.args)
+
+
+async def settled(outcome: Awaitable[None] | None) -> None:
+    """Finish a request step's hook: await what it returned unless it was done (`None`).
+
+    Hooks may be plain functions (see `RequestStep`); the hot paths inline this.
+    """
+    if outcome is not None:
+        await outcome

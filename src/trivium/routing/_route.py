@@ -294,7 +294,9 @@ async def _run(
     """Run the `before` steps and the handler (unless `outcome` says how that went); serialize."""
     if outcome is None:
         for step in endpoint.before:
-            await step(request)
+            waiting = step(request)  # a plain-function hook answers None when done
+            if waiting is not None:
+                await waiting
         result = await endpoint.call(request, ctx)
     elif isinstance(outcome, Exception):
         raise outcome
@@ -377,7 +379,7 @@ async def _send(  # noqa: PLR0913 - the connection plus what the error path need
 
 
 async def _run_after(
-    steps: tuple[Callable[[Request, Response], Awaitable[None]], ...],
+    steps: tuple[Callable[[Request, Response], Awaitable[None] | None], ...],
     request: Request,
     response: Response,
     app: App,
@@ -385,7 +387,9 @@ async def _run_after(
     """Run the `after` steps; an error in one becomes the response (and the rest still run)."""
     for step in steps:
         try:
-            await step(request, response)
+            waiting = step(request, response)
+            if waiting is not None:
+                await waiting
         except Exception as exc:  # noqa: BLE001 - answered like a handler's error
             response, _ = await app.error_response(request, exc)
     return response

@@ -24,6 +24,7 @@ from trivium.middleware._edge import EdgePolicy
 from trivium.middleware._edge import guarded
 from trivium.plugins._plugin import RouteNeeds
 from trivium.routing._endpoint import WebSocketEndpoint
+from trivium.routing._endpoint import settled
 from trivium.routing._route import CONNECTION_SPECIALS
 from trivium.routing._route import BaseRoute
 from trivium.routing._route import CompiledRoute
@@ -104,7 +105,7 @@ class WebSocketRoute(CompiledRoute[WebSocketEndpoint]):
         error: Exception | None = None
         try:
             for step in endpoint.before:
-                await step(websocket)
+                await settled(step(websocket))
             values = await endpoint.plan.extract(websocket)
             await run_steps(endpoint.steps, values, ctx)
             if websocket.application_state is WebSocketState.CONNECTED:
@@ -127,7 +128,7 @@ class WebSocketRoute(CompiledRoute[WebSocketEndpoint]):
             if stack:
                 await teardown(stack, error, ctx.limiter)
         for after in endpoint.after:
-            await after(websocket, None)
+            await settled(after(websocket, None))
 
 
 def _close_for(exc: Exception) -> tuple[int, str]:
