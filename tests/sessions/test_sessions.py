@@ -107,6 +107,31 @@ def test_untouched_session_sets_no_cookie_and_reads_no_store() -> None:
     assert store.reads == 0
 
 
+def test_a_new_session_draws_its_random_id_only_when_it_is_saved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import trivium.sessions._session as module
+
+    drawn: list[str] = []
+    original = module.new_session_id
+
+    def counting() -> str:
+        drawn.append(original())
+        return drawn[-1]
+
+    monkeypatch.setattr(module, "new_session_id", counting)
+    client = TestClient(make_app())
+    assert client.get("/info").json() == {"is_new": True, "modified": False}
+    assert drawn == []  # an untouched anonymous session never needs an id
+    saved = client.post("/set", params={"key": "a", "value": "1"})
+    assert len(drawn) == 1
+    assert set_cookie(saved).startswith(f"session={drawn[0]}.")  # the id the cookie signs
+    assert client.get("/get").json() == {"a": "1"}
+    session = Session()
+    assert session.id == session.id  # drawn once, then kept
+    assert Session().id != session.id
+
+
 def test_a_cookie_costs_one_store_read_and_no_write_when_unchanged() -> None:
     store = CountingStore()
     client = TestClient(make_app(store))

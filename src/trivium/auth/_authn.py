@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 from collections.abc import AsyncIterator
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -130,11 +131,25 @@ class AuthenticationStep(RequestStep):
     def __init__(self, auth: Auth) -> None:
         self.auth = auth
 
-    async def before(self, connection: HTTPConnection) -> None:
-        """Resolve the connection's user from its credential or session."""
+    def before(self, connection: HTTPConnection) -> Awaitable[None] | None:
+        """Resolve the connection's user from its credential or session.
+
+        A plain function (see `RequestStep`): a request with neither credentials nor a
+        logged-in session is anonymous at once; otherwise the look-up is returned to await.
+        """
         scope = connection.scope
+        if read_authorization(scope) is None:
+            session = scope.get("session")
+            if session is None or session.get(SESSION_USER_KEY) is None:
+                scope["user"] = ANONYMOUS
+                scope["auth"] = None
+                return None
+            return self._resolved(scope, _from_session(self.auth, session))
+        return self._resolved(scope, resolve(self.auth, scope))
+
+    async def _resolved(self, scope: Scope, lookup: Awaitable[tuple[Any, AuthInfo | None]]) -> None:
         try:
-            user, info = await resolve(self.auth, scope)
+            user, info = await lookup
         except CredentialError as exc:
             raise HTTPException(
                 401, exc.detail, headers={"WWW-Authenticate": exc.challenge}
@@ -159,6 +174,10 @@ async def resolve(auth: Auth, scope: Scope) -> tuple[Any, AuthInfo | None]:
     session = scope.get("session")
     if session is None:
         return ANONYMOUS, None
+    return await _from_session(auth, session)
+
+
+async def _from_session(auth: Auth, session: Any) -> tuple[Any, AuthInfo | None]:
     user_id = session.get(SESSION_USER_KEY)
     if user_id is None:
         return ANONYMOUS, None

@@ -7,6 +7,7 @@ session and authentication steps, so it reads how the request was authenticated.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
@@ -35,11 +36,20 @@ class CSRFStep(RequestStep):
     def __init__(self, policy: CSRFPolicy) -> None:
         self.policy = policy
 
-    async def before(self, connection: HTTPConnection) -> None:
-        """Refuse a forged request; a form body read for its token is replayed."""
+    def before(self, connection: HTTPConnection) -> Awaitable[None] | None:
+        """Refuse a forged request; a form body read for its token is replayed.
+
+        A plain function (see `RequestStep`): safe methods, exempt paths and header
+        credentials pass without a coroutine; other requests return the check to await.
+        """
+        if self.policy.passes_at_once(connection.scope):
+            return None
+        return self._check(connection)
+
+    async def _check(self, connection: HTTPConnection) -> None:
         try:
             form = getattr(connection, "form", None)  # a Request: the form is parsed once
-            receive = await self.policy.check(connection.scope, connection.receive, form)
+            receive = await self.policy.check_unsafe(connection.scope, connection.receive, form)
             connection.receive = receive
         except Disconnected:
             raise HTTPException(400, "The client disconnected while sending the form") from None

@@ -113,14 +113,32 @@ class CSRFPolicy:
             Disconnected: the client left while the form body was read.
             ConfigurationError: no session layer runs in front (`csrf-no-session`).
         """
+        if self.passes_at_once(scope):
+            return receive
+        return await self.check_unsafe(scope, receive, form)
+
+    def passes_at_once(self, scope: Scope) -> bool:
+        """Whether a request needs no origin or token check (exempt, safe, header credentials).
+
+        Also records the form field's name in the scope, for `csrf_input()` and forms.
+
+        Raises:
+            ConfigurationError: no session layer runs in front (`csrf-no-session`).
+        """
         scope[FIELD_NAME_KEY] = self.field_name  # for csrf_input() and forms
         if self.exempt and scope["path"].startswith(self.exempt):
-            return receive
+            return True
+        session_of(scope)
+        return (
+            scope["method"] in SAFE_METHODS
+            or getattr(scope.get("auth"), "method", None) in _HEADER_AUTH
+        )
+
+    async def check_unsafe(
+        self, scope: Scope, receive: Receive, form: Callable[[], Awaitable[Any]] | None = None
+    ) -> Receive:
+        """`check` for a request `passes_at_once` did not let through: origin and token."""
         session = session_of(scope)
-        if scope["method"] in SAFE_METHODS:
-            return receive
-        if getattr(scope.get("auth"), "method", None) in _HEADER_AUTH:
-            return receive
         headers = _headers(scope, (b"origin", b"referer", b"content-type", self.header))
         # Foreign session objects that don't say count as cookie-authenticated (safe side).
         cookie_auth = bool(getattr(session, "from_cookie", True))

@@ -9,6 +9,7 @@ response is ready, error responses included.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,26 +32,55 @@ __all__ = ["SessionStep", "Sessions"]
 class SessionStep(RequestStep):
     """Load the session before the handler, save it after (see `Sessions`)."""
 
-    __slots__ = ("manager",)
+    __slots__ = ("manager", "plain_commit", "plain_load")
     order = 100
 
     def __init__(self, manager: SessionManager) -> None:
         self.manager = manager
+        # Shortcuts that skip `load`/`commit` when they would not touch the store hold
+        # only for the manager's own methods, not for a subclass's overrides.
+        cls = type(manager)
+        self.plain_load = cls.load is SessionManager.load
+        self.plain_commit = cls.commit is SessionManager.commit
 
-    async def before(self, connection: HTTPConnection) -> None:
-        """Put the request's session in `request.session` (no cookie: no store access)."""
+    def before(self, connection: HTTPConnection) -> Awaitable[None] | None:
+        """Put the request's session in `request.session` (no cookie: no store access).
+
+        A plain function (see `RequestStep`): without a cookie the new session is made
+        at once; with one, the store read is returned to await.
+        """
         manager = self.manager
-        connection.scope["session"] = await manager.load(manager.cookie_of(connection.cookies))
+        cookie = manager.cookie_of(connection.cookies)
+        if cookie is None and self.plain_load:
+            connection.scope["session"] = Session()
+            return None
+        return self._load(connection, cookie)
 
-    async def after(self, request: Request, response: Response | None) -> None:
-        """Save the session if it changed and set or expire the cookie on `response`."""
+    async def _load(self, connection: HTTPConnection, cookie: str | None) -> None:
+        connection.scope["session"] = await self.manager.load(cookie)
+
+    def after(self, request: Request, response: Response | None) -> Awaitable[None] | None:
+        """Save the session if it changed and set or expire the cookie on `response`.
+
+        A plain function (see `RequestStep`): a session with nothing to save or expire
+        (anonymous and untouched, or unchanged) is finished at once.
+        """
         session = request.scope.get("session")
         if not isinstance(session, Session):
-            return  # the `before` step failed (a store outage answered by the app)
+            return None  # the `before` step failed (a store outage answered by the app)
         manager = self.manager
         if response is None:  # a websocket: no cookie can be set
-            await manager.save_after_websocket(session)
-            return
+            return manager.save_after_websocket(session)
+        if self.plain_commit and not session.modified and not session.previous_ids:
+            if session:  # unchanged: nothing to save, no cookie to set
+                manager.add_headers(response.raw_headers, session, None)
+                return None
+            if session.is_new and not session.from_cookie:  # anonymous, untouched
+                return None
+        return self._commit(request, response, session)
+
+    async def _commit(self, request: Request, response: Response, session: Session) -> None:
+        manager = self.manager
         cookie = await manager.commit(session, secure=manager.secure_for(request.scope))
         manager.add_headers(response.raw_headers, session, cookie)
 

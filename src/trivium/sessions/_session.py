@@ -28,7 +28,7 @@ class Session(MutableMapping[str, Any]):
     `session.modified = True`.
     """
 
-    __slots__ = ("_data", "expiry", "from_cookie", "id", "is_new", "modified", "previous_ids")
+    __slots__ = ("_data", "_id", "expiry", "from_cookie", "is_new", "modified", "previous_ids")
 
     def __init__(
         self,
@@ -44,14 +44,27 @@ class Session(MutableMapping[str, Any]):
         then cookie-authenticated, and unsafe methods need a CSRF token."""
         self.is_new = id is None
         """Whether the session was created by this request (no stored session was found)."""
-        self.id = new_session_id() if id is None else id
-        """The session id the cookie carries (signed)."""
+        # A new session's id is drawn when first needed (to save it): most anonymous
+        # requests never save theirs, and 32 bytes from the OS cost more than the rest
+        # of the session's work.
+        self._id = id
         self.modified = False
         """Whether the data changed and must be saved."""
         self.expiry = expiry
         """Seconds this session lives (`None`: the middleware's `max_age`; 0: browser session)."""
         self.previous_ids: list[str] = []
         """Ids this session had earlier in this request; deleted from the store on save."""
+
+    @property
+    def id(self) -> str:
+        """The session id the cookie carries (signed); a new session's is drawn on first use."""
+        if self._id is None:
+            self._id = new_session_id()
+        return self._id
+
+    @id.setter
+    def id(self, value: str) -> None:
+        self._id = value
 
     def __getitem__(self, key: str) -> Any:
         return self._data[key]
