@@ -21,6 +21,7 @@ from trivium import Depends
 from trivium import Request
 from trivium import WebSocket
 from trivium.http import Limits
+from trivium.http import Response
 from trivium.routing import Route
 from trivium.routing import Router
 from trivium.routing import WebSocketRoute
@@ -66,6 +67,15 @@ def make_app() -> App:
         data = await request.form()
         return {"name": str(data["name"])}
 
+    @app.get("/mine/{item_id}")
+    async def mine(item_id: int, request: Request, q: str = "") -> dict[str, Any]:
+        return {"id": item_id, "q": q, "path": request.url.path, "raw": request.query_params["q"]}
+
+    @app.get("/tagged")
+    async def tagged(request: Request, response: Response) -> dict[str, str]:
+        response.headers["x-tag"] = "yes"
+        return {"path": request.url.path}
+
     @app.get("/slow", limits=Limits(timeout=0.05))
     async def slow() -> dict[str, str]:
         await asyncio.sleep(1)
@@ -95,11 +105,19 @@ def test_each_handler_shape_is_served_by_its_strategy(
         assert client.get("/graph").json() == {"n": 1}
         assert client.get("/sync?q=z").json() == {"q": "z"}
         assert client.post("/form", data={"name": "f"}).json() == {"name": "f"}
+        # The request itself, with and without request values beside it.
+        mine = client.get("/mine/7?q=b")
+        assert mine.json() == {"id": 7, "q": "b", "path": "/mine/7", "raw": "b"}
+        tagged = client.get("/tagged")
+        assert (tagged.json(), tagged.headers["x-tag"]) == ({"path": "/tagged"}, "yes")
         # The failure cases of each strategy.
         wrong = client.get("/items/five")
         assert wrong.status_code == 422
         assert wrong.json()["detail"][0]["loc"] == ["path", "item_id"]
         assert client.post("/items", json={"nom": "x"}).status_code == 422
+        mistaken = client.get("/mine/seven")
+        assert mistaken.status_code == 422
+        assert mistaken.json()["detail"][0]["loc"] == ["path", "item_id"]
         late = client.get("/slow")
         assert late.status_code == 503
         assert "longer than 0.05 seconds" in late.json()["detail"]
@@ -120,7 +138,16 @@ def test_what_the_endpoint_records_for_each_shape() -> None:
     assert not graph.shortcut
     assert not endpoint_of(app, "/sync").plain
     form = endpoint_of(app, "/form", "POST")
-    assert not form.shortcut  # a Request (and a form) needs `handle`
+    # Taking the request is direct too: the protocol builds the `Request` for the call.
+    assert form.plain
+    assert form.shortcut
+    assert form.needs_connection
+    assert not item.needs_connection
+    mine = endpoint_of(app, "/mine/{item_id}")
+    assert mine.plain
+    assert mine.needs_connection
+    tagged = endpoint_of(app, "/tagged")
+    assert not tagged.plain  # the response to edit lives in a request context
     slow = endpoint_of(app, "/slow")
     assert not slow.plain  # a deadline runs the graph under a timer
     assert slow.limits.timeout == 0.05

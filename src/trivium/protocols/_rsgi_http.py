@@ -2,9 +2,9 @@
 
 Used when the app has no user middleware. The route is matched on the RSGI scope
 itself; a route whose compiled `Endpoint` allows the shortcut (a plain handler, no
-dependency context, no form) is then served without building an ASGI scope when it
-has no request steps, and through a `Request` on a lazily completed scope when it has
-some. Its answer, when it
+dependency context, no form) is then served without building an ASGI scope when
+neither it nor a request step takes the `Request`, and through a `Request` on a
+lazily completed scope when one does. Its answer, when it
 is the usual one (a rendered response, no background work), goes out in one
 `response_bytes` call. Everything else (errors, 422s included, streamed responses,
 background tasks, dependency graphs) continues on `Route.handle` with the outcome so
@@ -56,7 +56,7 @@ def http_server(dispatcher: Dispatcher, app: App) -> Callable[[Any, Any], Awaita
                     or endpoint.version != overrides.version
                 ):
                     await _continue(route, rsgi, protocol, app, params, None, None)
-                elif endpoint.before or endpoint.after:
+                elif endpoint.needs_connection:
                     await _serve_stepped(route, endpoint, rsgi, protocol, app, params)
                 else:
                     await _serve_plain(route, endpoint, rsgi, protocol, app, params)
@@ -111,9 +111,9 @@ async def _serve_stepped(  # noqa: PLR0913 - the connection and the matched rout
     app: App,
     params: dict[str, Any] | None,
 ) -> None:
-    """Serve a plain handler with request steps: they get a `Request` on a lazy scope.
+    """Serve a plain handler with request steps or taking the request, on a lazy scope.
 
-    Anything unusual (an error, a streamed response, background work) continues on
+    The steps and the handler get one `Request` on a lazily completed scope. Anything unusual (an error, a streamed response, background work) continues on
     `handle` with that request.
     """
     observer = endpoint.observer

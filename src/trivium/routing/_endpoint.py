@@ -6,9 +6,10 @@ from the handler's shape:
 
 - a handler without parameters is called as it is;
 - a plain `async def` whose parameters are all request values (path, query, headers,
-  cookies, body) gets them as keyword arguments, without a dependency context;
-- anything else (dependencies, sync handlers, the request itself) runs its dependency
-  graph in a `RequestContext`;
+  cookies, body), and maybe the `Request` itself, gets them as keyword arguments,
+  without a dependency context (a protocol then builds the `Request` for it);
+- anything else (dependencies, sync handlers, the response or background tasks) runs
+  its dependency graph in a `RequestContext`;
 - with a `timeout` limit, the same under a deadline (503 when it passes).
 
 Endpoints are immutable: a route that must change (dependency overrides were edited)
@@ -30,8 +31,10 @@ from trivium.di._solver import AppScope
 from trivium.di._solver import RequestContext
 from trivium.di._solver import run_steps
 from trivium.errors import HTTPException
+from trivium.params._analysis import ARG_SPECIAL
 from trivium.params._analysis import ARG_VALUE
 from trivium.params._analysis import CALL_ASYNC
+from trivium.params._analysis import Special
 
 if TYPE_CHECKING:
     from trivium.http._limits import Limits
@@ -81,6 +84,7 @@ class Endpoint(_Frozen):
         "call",
         "handler",
         "limits",
+        "needs_connection",
         "needs_request",
         "observer",
         "plain",
@@ -105,6 +109,9 @@ class Endpoint(_Frozen):
     """The user's function."""
     limits: Limits
     """The body, form and time limits of this route."""
+    needs_connection: bool
+    """Whether `call` and the steps are given the `Request` itself (the route has request
+    steps, or the handler takes the request): a protocol must build one for them."""
     needs_request: bool
     """Whether serving builds a `Request` even when all goes well (parameters or steps)."""
     observer: Any
@@ -163,11 +170,16 @@ def choose_call(
 ) -> tuple[Call, bool]:
     """Return the handler's call strategy and whether it is plain (needs no context)."""
     direct = None if timeout is not None else _direct_arguments(analysis)
-    if direct == ():
-        return _no_arguments(handler), True
     extract = plan.extract
     if direct is not None:
-        return _with_arguments(handler, extract, direct), True
+        values, request_name = direct
+        if request_name is not None:
+            if not values and not analysis.fields:
+                return _request_only(handler, request_name), True
+            return _with_request(handler, extract, values, request_name), True
+        if values == ():
+            return _no_arguments(handler), True
+        return _with_arguments(handler, extract, values), True
     steps = analysis.steps
 
     async def with_dependencies(source: Any, ctx: RequestContext) -> Any:
@@ -212,18 +224,56 @@ def _with_arguments(
     return call
 
 
-def _direct_arguments(analysis: Analysis) -> tuple[tuple[str, str, str], ...] | None:
-    """The handler's (argument, section, field) triples when it can be awaited directly.
+def _direct_arguments(
+    analysis: Analysis,
+) -> tuple[tuple[tuple[str, str, str], ...], str | None] | None:
+    """The handler's request values and its `Request` argument, when it can be awaited directly.
 
-    That is a plain `async def` whose every parameter is a request value; `None` for
-    any other handler.
+    The values are (argument, section, field) triples; the request's argument name is
+    `None` when it takes none. That is a plain `async def` whose every parameter is a request value or the
+    request itself; `None` for any other handler.
     """
-    if len(analysis.steps) != 1 or analysis.specials:
+    if len(analysis.steps) != 1 or not analysis.specials <= {Special.REQUEST}:
         return None
     step = analysis.steps[0]
-    if step.kind != CALL_ASYNC or any(source != ARG_VALUE for _, source, _ in step.args):
+    if step.kind != CALL_ASYNC:
         return None
-    return tuple((name, key[0], key[1]) for name, _, key in step.args)
+    values: list[tuple[str, str, str]] = []
+    request_name = None
+    for name, source, key in step.args:
+        if source == ARG_VALUE:
+            values.append((name, key[0], key[1]))
+        elif source == ARG_SPECIAL and key == Special.REQUEST and request_name is None:
+            request_name = name
+        else:
+            return None
+    return tuple(values), request_name
+
+
+def _request_only(handler: Callable[..., Any], request_name: str) -> Call:
+    def call(source: Any, ctx: RequestContext) -> Awaitable[Any]:
+        # `source` is the `Request` (the endpoint needs the connection).
+        return handler(**{request_name: source})  # type: ignore[no-any-return]
+
+    return call
+
+
+def _with_request(
+    handler: Callable[..., Any],
+    extract: Callable[[Any], Awaitable[dict[str, Any]]],
+    direct: tuple[tuple[str, str, str], ...],
+    request_name: str,
+) -> Call:
+    async def call(source: Any, ctx: RequestContext) -> Any:
+        values = await extract(source)
+        arguments = {
+            name: values[section][field] if field else values[section]
+            for name, section, field in direct
+        }
+        arguments[request_name] = source  # the `Request` (the endpoint needs the connection)
+        return await handler(**arguments)
+
+    return call
 
 
 async def settled(outcome: Awaitable[None] | None) -> None:

@@ -209,7 +209,9 @@ class Route(CompiledRoute[Endpoint]):
             call=call,
             handler=handler,
             limits=limits,
-            needs_request=not plain or bool(analysis.fields or before or after),
+            needs_connection=bool(before or after) or Special.REQUEST in analysis.specials,
+            needs_request=not plain
+            or bool(analysis.fields or before or after or analysis.specials),
             observer=_one(app.observers(needs)),
             plain=plain,
             plan=plan,
