@@ -113,8 +113,9 @@ async def _serve_stepped(  # noqa: PLR0913 - the connection and the matched rout
 ) -> None:
     """Serve a plain handler with request steps or taking the request, on a lazy scope.
 
-    The steps and the handler get one `Request` on a lazily completed scope. Anything unusual (an error, a streamed response, background work) continues on
-    `handle` with that request.
+    The steps and the handler get one `Request` on a lazily completed scope. Anything
+    unusual (an error, a streamed response, background work) continues on `handle`
+    with that request.
     """
     observer = endpoint.observer
     started = None if observer is None else [observer.start(rsgi.headers.get)]

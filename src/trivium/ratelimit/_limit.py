@@ -75,7 +75,7 @@ def parse_rate(rate: str) -> tuple[int, float]:
 
 
 def _peer(connection: HTTPConnection) -> str:
-    try:  # not `get`: a lazy scope builds its keys in `__missing__`, reached faster so
+    try:  # `scope[...]` rather than `get`: on a lazy scope it goes straight to `__missing__`
         client = connection.scope["client"]
     except KeyError:
         return "unknown"

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
+from collections.abc import Callable
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from contextlib import asynccontextmanager
@@ -300,20 +301,23 @@ class RateLimitStep(RequestStep):
             return None
         if not isinstance(value, str):
             return self._keyed(connection, value)
-        decision = hit_now(self.limits, (f"{limit.scope}:{value}",))
-        connection.scope[SCOPE_KEY] = decision
-        if not decision.allowed:
-            raise self.plugin.refusal(decision)
+        self._charge(connection, hit_now, value)
         return None
 
     async def _keyed(self, connection: HTTPConnection, value: Awaitable[str | None]) -> None:
         """`before` for a key function that answered with an awaitable."""
         key = await value
         if key is not None:
-            decision = self.plugin._hit_now(self.limits, (f"{self.limits[0].scope}:{key}",))  # type: ignore[misc]
-            connection.scope[SCOPE_KEY] = decision
-            if not decision.allowed:
-                raise self.plugin.refusal(decision)
+            self._charge(connection, self.plugin._hit_now, key)  # type: ignore[arg-type]
+
+    def _charge(
+        self, connection: HTTPConnection, hit_now: Callable[..., Decision], key: str
+    ) -> None:
+        """Charge the one limit in memory for `key`; 429 when it is spent."""
+        decision = hit_now(self.limits, (f"{self.limits[0].scope}:{key}",))
+        connection.scope[SCOPE_KEY] = decision
+        if not decision.allowed:
+            raise self.plugin.refusal(decision)
 
     async def _before(self, connection: HTTPConnection) -> None:
         if self.limits:

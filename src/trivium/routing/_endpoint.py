@@ -229,9 +229,9 @@ def _direct_arguments(
 ) -> tuple[tuple[tuple[str, str, str], ...], str | None] | None:
     """The handler's request values and its `Request` argument, when it can be awaited directly.
 
-    The values are (argument, section, field) triples; the request's argument name is
-    `None` when it takes none. That is a plain `async def` whose every parameter is a request value or the
-    request itself; `None` for any other handler.
+    That is a plain `async def` whose every parameter is a request value or the request
+    itself; `None` for any other handler. The values are (argument, section, field)
+    triples; the request's argument name is `None` when the handler does not take it.
     """
     if len(analysis.steps) != 1 or not analysis.specials <= {Special.REQUEST}:
         return None
