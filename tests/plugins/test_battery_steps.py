@@ -98,6 +98,39 @@ def test_a_request_without_the_cookie_costs_no_store_access() -> None:
     assert store.calls == []
 
 
+def test_a_sessions_subclass_overriding_load_and_commit_is_always_called() -> None:
+    # The step answers a cookie-less request and an unchanged session without calling
+    # `load`/`commit`; that shortcut must not skip a subclass's own versions.
+    from trivium.sessions import Session
+
+    calls: list[str] = []
+
+    class Welcoming(Sessions):
+        async def load(self, cookie: str | None) -> Session:
+            calls.append("load")
+            session = await super().load(cookie)
+            if cookie is None:
+                session["greeting"] = "welcome"
+            return session
+
+        async def commit(self, session: Session, *, secure: bool) -> str | None:
+            calls.append("commit")
+            return await super().commit(session, secure=secure)
+
+    app = App(plugins=[Welcoming(secret_key=KEY, store=CountingStore())])
+
+    @app.get("/greeting")
+    async def greeting(request: Request) -> str:
+        return str(request.session.get("greeting"))
+
+    with TestClient(app) as client:
+        first = client.get("/greeting")
+        again = client.get("/greeting")
+    assert first.json() == again.json() == "welcome"
+    assert "set-cookie" in first.headers  # the greeting made the session worth saving
+    assert calls == ["load", "commit", "load", "commit"]
+
+
 @pytest.mark.parametrize("cookie_name", ["session", "sid"])
 def test_csrf_checks_cookie_authenticated_posts_whatever_the_cookie_is_called(
     cookie_name: str,
