@@ -377,6 +377,40 @@ def test_step_hooks_may_be_plain_functions_returning_an_awaitable_when_they_wait
     ]
 
 
+class Inheriting(Tagging):
+    """A step that extends another, calling the parent's hooks the usual way."""
+
+    __slots__ = ()
+
+    async def before(self, connection: HTTPConnection) -> None:
+        await super().before(connection)
+        await RequestStep.before(self, connection)  # the base's no-op is awaitable too
+        self.seen.append("inherited")
+
+    async def after(self, request: Request, response: Response | None) -> None:
+        await super().after(request, response)
+        await RequestStep.after(self, request, response)
+
+
+def test_a_step_subclass_awaits_its_parents_hooks() -> None:
+    step = Inheriting()
+
+    class Uses(Plugin):
+        def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
+            return (step,)
+
+    app = App(plugins=[Uses()])
+
+    @app.get("/page")
+    async def page(request: Request) -> str:
+        return "page"
+
+    with TestClient(app) as client:
+        response = client.get("/page")
+    assert (response.json(), response.headers["x-tagged"]) == ("page", "yes")
+    assert step.seen == ["/page", "inherited"]
+
+
 def test_websocket_routes_get_the_steps_of_connections() -> None:
     app, tagger = tagged_app()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Generator
 from collections.abc import Mapping
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
@@ -86,6 +87,23 @@ class RouteNeeds:
         return f"RouteNeeds({self.path!r}, takes_connection={self.takes_connection})"
 
 
+class _Done:
+    """An awaitable that has nothing left to do.
+
+    The base hooks return it, so a subclass's `await super().before(connection)` works
+    whether the subclass's own hooks are coroutines or plain functions.
+    """
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # a generator that ends at once
+
+
+DONE: Awaitable[None] = _Done()
+
+
 class RequestStep:
     """Work done around a route's handler, compiled into the route's plan.
 
@@ -112,12 +130,12 @@ class RequestStep:
     def before(self, connection: HTTPConnection) -> Awaitable[None] | None:
         """Prepare or refuse the request (a `Request`, or a `WebSocket` on websocket routes)."""
         del connection
-        return None
+        return DONE
 
     def after(self, request: Request, response: Response | None) -> Awaitable[None] | None:
         """Adjust the response before it is sent (`None` after a websocket handler)."""
         del request, response
-        return None
+        return DONE
 
     @classmethod
     def runs_before(cls) -> bool:
