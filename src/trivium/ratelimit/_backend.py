@@ -89,20 +89,12 @@ class MemoryBackend:
     def hit_now(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> Decision:
         """`hit`, without a coroutine: the memory check never waits."""
         now = _monotonic_ns() // 1000
-        if len(keys) == 1:  # the usual case, `decide` inlined while it admits
-            key, limit = keys[0], limits[0]
-            known = self._tats
-            tat = known.get(key, now)
-            if tat < now:
-                tat = now
-            after = tat + limit.step
-            if after - now <= limit.capacity:
-                known[key] = after
-                remaining = (limit.capacity - after + now) // limit.interval
-                usage = _tuple(Usage, (limit, remaining, (after - now) / 1e6, 0.0))
-                decision = _tuple(Decision, (True, (usage,), False))
-            else:
-                decision = decide(limits, now, (tat,))
+        if len(keys) == 1:  # the usual case, without the generality
+            key = keys[0]
+            tat = max(self._tats.get(key, now), now)
+            decision = decide(limits, now, (tat,))
+            if decision.allowed:
+                self._tats[key] = tat + limits[0].step
         else:
             tats = [max(now, self._tats.get(key, now)) for key in keys]
             decision = decide(limits, now, tats)

@@ -264,7 +264,7 @@ class RateLimited(BaseModel):
 class RateLimitStep(RequestStep):
     """Check a route's limits before authentication; write the headers on the way out."""
 
-    __slots__ = ("limits", "per_message", "plugin")
+    __slots__ = ("hit_now", "limits", "per_message", "plugin")
 
     order: ClassVar[int] = 150
     __openapi_responses__: ClassVar[dict[int, dict[str, Any]]] = {
@@ -284,6 +284,8 @@ class RateLimitStep(RequestStep):
         """The limits charged once per request (or websocket connection)."""
         self.per_message = tuple(per_message)
         """The limits charged for each websocket message."""
+        self.hit_now = plugin._hit_now if len(self.limits) == 1 and not self.per_message else None
+        """Charges the route's one limit at once (counted in memory); `None` otherwise."""
 
     def before(self, connection: HTTPConnection) -> Awaitable[None] | None:
         """Charge the limits; 429 (or a closed websocket) when one is spent.
@@ -292,29 +294,36 @@ class RateLimitStep(RequestStep):
         function that answers at once, is checked without a coroutine; anything that
         may wait (Redis, an async key, several limits) returns one to await.
         """
-        hit_now = self.plugin._hit_now
-        if hit_now is None or self.per_message or len(self.limits) != 1:
+        hit_now = self.hit_now
+        if hit_now is None:
             return self._before(connection)
-        limit = self.limits[0]
-        value = limit.key(connection)
+        value = self.limits[0].key(connection)
         if value is None:
             return None
         if not isinstance(value, str):
-            return self._keyed(connection, value)
+            return self._keyed(connection, hit_now, value)
         self._charge(connection, hit_now, value)
         return None
 
-    async def _keyed(self, connection: HTTPConnection, value: Awaitable[str | None]) -> None:
+    async def _keyed(
+        self,
+        connection: HTTPConnection,
+        hit_now: Callable[..., Decision],
+        value: Awaitable[str | None],
+    ) -> None:
         """`before` for a key function that answered with an awaitable."""
         key = await value
         if key is not None:
-            self._charge(connection, self.plugin._hit_now, key)  # type: ignore[arg-type]
+            self._charge(connection, hit_now, key)
 
     def _charge(
         self, connection: HTTPConnection, hit_now: Callable[..., Decision], key: str
     ) -> None:
-        """Charge the one limit in memory for `key`; 429 when it is spent."""
-        decision = hit_now(self.limits, (f"{self.limits[0].scope}:{key}",))
+        """Charge the one limit in memory for `key`."""
+        self._record(connection, hit_now(self.limits, (f"{self.limits[0].scope}:{key}",)))
+
+    def _record(self, connection: HTTPConnection, decision: Decision) -> None:
+        """Keep `decision` for `after`; 429 when it refused the request."""
         connection.scope[SCOPE_KEY] = decision
         if not decision.allowed:
             raise self.plugin.refusal(decision)
@@ -323,9 +332,7 @@ class RateLimitStep(RequestStep):
         if self.limits:
             decision = await self.plugin.check(connection, self.limits)
             if decision is not None:
-                connection.scope[SCOPE_KEY] = decision
-                if not decision.allowed:
-                    raise self.plugin.refusal(decision)
+                self._record(connection, decision)
         if self.per_message:
             _limit_messages(connection, self.plugin, self.per_message)
 
