@@ -209,8 +209,23 @@ class SessionManager:
         except (BadSignature, UnicodeDecodeError):
             return None
 
+    @staticmethod
+    def nothing_to_commit(session: Session) -> bool:
+        """Whether `commit` has nothing to do for `session`: no store access, no cookie.
+
+        That is an unchanged session, or a new, empty one the request came without a
+        cookie for (the usual anonymous request).
+        """
+        return (
+            not session.modified
+            and not session.previous_ids
+            and (bool(session) or (session.is_new and not session.from_cookie))
+        )
+
     async def commit(self, session: Session, *, secure: bool) -> str | None:
         """Save, re-key or delete `session` in the store; return the `Set-Cookie` value to send."""
+        if self.nothing_to_commit(session):
+            return None
         had_cookie = session.from_cookie
         if not session.is_new and session.previous_ids:
             # The id the client came with is no longer valid: no fixation, no replay.

@@ -71,12 +71,9 @@ class SessionStep(RequestStep):
         manager = self.manager
         if response is None:  # a websocket: no cookie can be set
             return manager.save_after_websocket(session)
-        if self.plain_commit and not session.modified and not session.previous_ids:
-            if session:  # unchanged: nothing to save, no cookie to set
-                manager.add_headers(response.raw_headers, session, None)
-                return None
-            if session.is_new and not session.from_cookie:  # anonymous, untouched
-                return None
+        if self.plain_commit and manager.nothing_to_commit(session):  # `commit` would do nothing
+            manager.add_headers(response.raw_headers, session, None)
+            return None
         return self._commit(request, response, session)
 
     async def _commit(self, request: Request, response: Response, session: Session) -> None:
