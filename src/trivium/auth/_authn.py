@@ -138,14 +138,15 @@ class AuthenticationStep(RequestStep):
         logged-in session is anonymous at once; otherwise the look-up is returned to await.
         """
         scope = connection.scope
-        if read_authorization(scope) is None:
+        lookup = _from_credential(self.auth, scope)
+        if lookup is None:
             session = scope.get("session")
             if session is None or session.get(SESSION_USER_KEY) is None:
                 scope["user"] = ANONYMOUS
                 scope["auth"] = None
                 return None
-            return self._resolved(scope, _from_session(self.auth, session))
-        return self._resolved(scope, resolve(self.auth, scope))
+            lookup = _from_session(self.auth, session)
+        return self._resolved(scope, lookup)
 
     async def _resolved(self, scope: Scope, lookup: Awaitable[tuple[Any, AuthInfo | None]]) -> None:
         try:
@@ -164,17 +165,25 @@ async def resolve(auth: Auth, scope: Scope) -> tuple[Any, AuthInfo | None]:
     Raises:
         CredentialError: a bearer/token credential is present but invalid.
     """
-    header = read_authorization(scope)
-    if header is not None:
-        kind, credential = header
-        if kind == "token" or (kind == "bearer" and looks_like_api_token(credential)):
-            return await _from_api_token(auth, credential, kind)
-        if kind == "bearer":
-            return await _from_jwt(auth, credential)
+    lookup = _from_credential(auth, scope)
+    if lookup is not None:
+        return await lookup
     session = scope.get("session")
     if session is None:
         return ANONYMOUS, None
     return await _from_session(auth, session)
+
+
+def _from_credential(auth: Auth, scope: Scope) -> Awaitable[tuple[Any, AuthInfo | None]] | None:
+    """The look-up of the API token or JWT in `Authorization`; `None` without either."""
+    header = read_authorization(scope)
+    if header is not None:
+        kind, credential = header
+        if kind == "token" or (kind == "bearer" and looks_like_api_token(credential)):
+            return _from_api_token(auth, credential, kind)
+        if kind == "bearer":
+            return _from_jwt(auth, credential)
+    return None
 
 
 async def _from_session(auth: Auth, session: Any) -> tuple[Any, AuthInfo | None]:
