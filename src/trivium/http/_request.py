@@ -201,7 +201,16 @@ class Request(HTTPConnection):
         *,
         limits: Limits | None = None,
     ) -> None:
-        super().__init__(scope, receive, send)
+        # `HTTPConnection.__init__` inline: a `Request` is made for every request of a
+        # route with request steps, and the call through `super()` was a quarter of it.
+        self.scope = scope
+        self.receive = receive
+        self.send = send
+        self._headers = None
+        self._query = None
+        self._cookies = None
+        self._url = None
+        self._state = None
         self._body: bytes | None = None
         self._json: Any = _UNSET
         self._form: FormData | None = None

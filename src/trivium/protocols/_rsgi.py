@@ -176,17 +176,19 @@ def lazy_connection(
     For apps without user middleware: only trivium's own code sees the scope.
     """
     scope = LazyScope(
-        type="http",
-        asgi=_ASGI,
-        http_version=rsgi.http_version,
-        scheme=rsgi.scheme,
-        method=rsgi.method,
-        path=rsgi.path,
-        root_path="",
-        query_string=rsgi.query_string.encode("latin-1"),
+        {
+            "type": "http",
+            "asgi": _ASGI,
+            "http_version": rsgi.http_version,
+            "scheme": rsgi.scheme,
+            "method": rsgi.method,
+            "path": rsgi.path,
+            "root_path": "",
+            "query_string": rsgi.query_string.encode("latin-1"),
+            "rsgi.scope": rsgi,
+            "app": app,
+        }
     )
-    scope["rsgi.scope"] = rsgi
-    scope["app"] = app
     state = app._lifespan_state
     if state:
         scope["state"] = dict(state)
@@ -378,13 +380,18 @@ def send_finalized(
         if fixed + 1 == len(raw):  # one pair added (a request ID): no loop, no slice
             name, value = raw[fixed]
             tail = None if name in names else [(name.decode("latin-1"), value.decode("latin-1"))]
-        else:
+        else:  # several (rate limit counts): their pairs mostly repeat, so use the cache
             tail = []
-            for name, value in raw[fixed:]:
-                if name in names:
+            for pair in raw[fixed:]:
+                if pair[0] in names:
                     tail = None
                     break
-                tail.append((name.decode("latin-1"), value.decode("latin-1")))
+                converted = _TO_STR.get(pair)
+                if converted is None:
+                    converted = (pair[0].decode("latin-1"), pair[1].decode("latin-1"))
+                    if len(_TO_STR) < _CACHE_LIMIT:
+                        _TO_STR[pair] = converted
+                tail.append(converted)
         if tail is not None:
             key = tuple(raw[:fixed])
             headers = app._rsgi_headers.get(key) or _finalized(app, key)

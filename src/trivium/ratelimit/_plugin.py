@@ -264,7 +264,7 @@ class RateLimited(BaseModel):
 class RateLimitStep(RequestStep):
     """Check a route's limits before authentication; write the headers on the way out."""
 
-    __slots__ = ("hit_now", "limits", "per_message", "plugin")
+    __slots__ = ("hit_now", "key", "limits", "per_message", "plugin", "prefix")
 
     order: ClassVar[int] = 150
     __openapi_responses__: ClassVar[dict[int, dict[str, Any]]] = {
@@ -286,6 +286,11 @@ class RateLimitStep(RequestStep):
         """The limits charged for each websocket message."""
         self.hit_now = plugin._hit_now if len(self.limits) == 1 and not self.per_message else None
         """Charges the route's one limit at once (counted in memory); `None` otherwise."""
+        first = self.limits[0] if self.limits else None
+        self.key = None if first is None else first.key
+        """The key function of the route's first limit (used with `hit_now`)."""
+        self.prefix = "" if first is None else first.scope + ":"
+        """What the budget key of the route's first limit starts with."""
 
     def before(self, connection: HTTPConnection) -> Awaitable[None] | None:
         """Charge the limits; 429 (or a closed websocket) when one is spent.
@@ -297,12 +302,12 @@ class RateLimitStep(RequestStep):
         hit_now = self.hit_now
         if hit_now is None:
             return self._before(connection)
-        value = self.limits[0].key(connection)
+        value = self.key(connection)  # type: ignore[misc]
         if value is None:
             return None
         if not isinstance(value, str):
             return self._keyed(connection, hit_now, value)
-        self._charge(connection, hit_now, value)
+        self._record(connection, hit_now(self.limits, (self.prefix + value,)))
         return None
 
     async def _keyed(
@@ -314,13 +319,7 @@ class RateLimitStep(RequestStep):
         """`before` for a key function that answered with an awaitable."""
         key = await value
         if key is not None:
-            self._charge(connection, hit_now, key)
-
-    def _charge(
-        self, connection: HTTPConnection, hit_now: Callable[..., Decision], key: str
-    ) -> None:
-        """Charge the one limit in memory for `key`."""
-        self._record(connection, hit_now(self.limits, (f"{self.limits[0].scope}:{key}",)))
+            self._record(connection, hit_now(self.limits, (self.prefix + key,)))
 
     def _record(self, connection: HTTPConnection, decision: Decision) -> None:
         """Keep `decision` for `after`; 429 when it refused the request."""
