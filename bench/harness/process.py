@@ -24,6 +24,7 @@ import httpx
 
 from harness.load import LoadResult
 from harness.load import parse_wrk
+from harness.machine import cpu_model
 from harness.server import free_port
 from harness.server import pin
 
@@ -104,8 +105,8 @@ def medians(runs: Sequence[Mapping[str, float]]) -> tuple[float, float, float, i
 
 
 def table_intro(rounds: int, seconds: int, connections: int) -> str:
-    """The line that opens a results table: how it was measured, and when."""
+    """The line that opens a results table: how it was measured, on what, and when."""
     return (
         f"{rounds} rounds x {seconds} s, {connections} connections, "
-        f"median req/s ({time.strftime('%Y-%m-%d')}):"
+        f"median req/s ({cpu_model()}, {time.strftime('%Y-%m-%d')}):"
     )
