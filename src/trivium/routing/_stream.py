@@ -29,7 +29,6 @@ from typing import get_args
 from typing import get_origin
 
 import orjson
-from pydantic import TypeAdapter
 
 from trivium.di._solver import RequestContext
 from trivium.errors import ConfigurationError
@@ -141,6 +140,8 @@ def make_stream_serializer(
 def _item_dumper(item_type: Any, dump: dict[str, Any], name: str) -> Callable[[Any], bytes]:
     if item_type is None:
         return lambda item: orjson.dumps(item, default=json_default)
+    from pydantic import TypeAdapter  # at route compilation: `import trivium` stays light
+
     try:
         adapter: TypeAdapter[Any] = TypeAdapter(item_type)
     except Exception as exc:
