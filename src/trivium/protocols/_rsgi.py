@@ -381,17 +381,13 @@ def send_finalized(
             name, value = raw[fixed]
             tail = None if name in names else [(name.decode("latin-1"), value.decode("latin-1"))]
         else:  # several (rate limit counts): their pairs mostly repeat, so use the cache
-            tail = []
-            for pair in raw[fixed:]:
-                if pair[0] in names:
+            added = raw[fixed:]
+            for name, _ in added:
+                if name in names:
                     tail = None
                     break
-                converted = _TO_STR.get(pair)
-                if converted is None:
-                    converted = (pair[0].decode("latin-1"), pair[1].decode("latin-1"))
-                    if len(_TO_STR) < _CACHE_LIMIT:
-                        _TO_STR[pair] = converted
-                tail.append(converted)
+            else:
+                tail = _str_headers(added)
         if tail is not None:
             key = tuple(raw[:fixed])
             headers = app._rsgi_headers.get(key) or _finalized(app, key)
