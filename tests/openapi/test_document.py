@@ -30,6 +30,7 @@ from trivium.openapi import configure
 from trivium.openapi import webhooks
 from trivium.responses import EventSourceResponse
 from trivium.responses import HTMLResponse
+from trivium.testing import TestClient
 
 
 class Item(BaseModel):
@@ -598,6 +599,22 @@ def test_webhooks_are_documented_under_their_names() -> None:
     assert op["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Item"
     }
+
+
+def test_a_webhook_name_may_leave_out_the_leading_slash() -> None:
+    # FastAPI's `@app.webhooks.post("new-subscription")` spelling; the webhook is only
+    # documented, never served.
+    app = App()
+
+    @webhooks(app).post("new-subscription")
+    def new_subscription(item: Item) -> None: ...
+
+    @webhooks(app).post("/order-shipped")
+    def order_shipped(item: Item) -> None: ...
+
+    assert sorted(document(app)["webhooks"]) == ["new-subscription", "order-shipped"]
+    with TestClient(app) as client:
+        assert client.post("/new-subscription", json={"name": "x"}).status_code == 404
 
 
 def test_app_without_openapi_url_still_generates_a_document() -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -20,6 +22,7 @@ from trivium.routing import Router
 if TYPE_CHECKING:
     from trivium.app import App
     from trivium.app import DocsConfig
+    from trivium.routing import Route
 
 __all__ = [
     "REDOC_JS_URL",
@@ -71,6 +74,26 @@ class OpenAPIConfig:
     root_path_in_servers: bool = True
 
 
+class WebhookRouter(Router):
+    """The router of the webhooks an app sends: a route's path is the webhook's name.
+
+    The name may be written without the leading `/` (`@webhooks(app).post("new-order")`,
+    as FastAPI's `app.webhooks` takes it); the document lists it without one either way.
+    """
+
+    def add_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        methods: Sequence[str] | None = None,
+        **options: Any,
+    ) -> Route:
+        """Describe the webhook `path` names (see `Router.add_route`)."""
+        if path and not path.startswith("/"):
+            path = "/" + path
+        return super().add_route(path, endpoint, methods, **options)
+
+
 class OpenAPI(Plugin):
     """The OpenAPI battery as a plugin: the document, the docs pages and their settings.
 
@@ -88,7 +111,7 @@ class OpenAPI(Plugin):
     def __init__(self, config: OpenAPIConfig | None = None) -> None:
         self.config = config or OpenAPIConfig()
         """The settings read when the document and the docs pages are built."""
-        self.webhooks = Router()
+        self.webhooks: Router = WebhookRouter()
         """Routes documenting the webhooks the app sends (never served)."""
         self.security_schemes: dict[str, Mapping[str, Any]] = {}
         """Schemes by name that win over the dependencies' own."""
