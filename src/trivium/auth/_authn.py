@@ -138,14 +138,11 @@ class AuthenticationStep(RequestStep):
         logged-in session is anonymous at once; otherwise the look-up is returned to await.
         """
         scope = connection.scope
-        lookup = _from_credential(self.auth, scope)
+        lookup = _lookup(self.auth, scope)
         if lookup is None:
-            session = scope.get("session")
-            if session is None or session.get(SESSION_USER_KEY) is None:
-                scope["user"] = ANONYMOUS
-                scope["auth"] = None
-                return None
-            lookup = _from_session(self.auth, session)
+            scope["user"] = ANONYMOUS
+            scope["auth"] = None
+            return None
         return self._resolved(scope, lookup)
 
     async def _resolved(self, scope: Scope, lookup: Awaitable[tuple[Any, AuthInfo | None]]) -> None:
@@ -165,13 +162,21 @@ async def resolve(auth: Auth, scope: Scope) -> tuple[Any, AuthInfo | None]:
     Raises:
         CredentialError: a bearer/token credential is present but invalid.
     """
+    lookup = _lookup(auth, scope)
+    return (ANONYMOUS, None) if lookup is None else await lookup
+
+
+def _lookup(auth: Auth, scope: Scope) -> Awaitable[tuple[Any, AuthInfo | None]] | None:
+    """The look-up of the connection's user; `None` for an anonymous one (nothing to read).
+
+    A credential in `Authorization` wins; otherwise the session's logged-in user.
+    """
     lookup = _from_credential(auth, scope)
     if lookup is not None:
-        return await lookup
+        return lookup
     session = scope.get("session")
-    if session is None:
-        return ANONYMOUS, None
-    return await _from_session(auth, session)
+    user_id = None if session is None else session.get(SESSION_USER_KEY)
+    return None if user_id is None else _from_session(auth, session, user_id)
 
 
 def _from_credential(auth: Auth, scope: Scope) -> Awaitable[tuple[Any, AuthInfo | None]] | None:
@@ -186,10 +191,8 @@ def _from_credential(auth: Auth, scope: Scope) -> Awaitable[tuple[Any, AuthInfo 
     return None
 
 
-async def _from_session(auth: Auth, session: Any) -> tuple[Any, AuthInfo | None]:
-    user_id = session.get(SESSION_USER_KEY)
-    if user_id is None:
-        return ANONYMOUS, None
+async def _from_session(auth: Auth, session: Any, user_id: Any) -> tuple[Any, AuthInfo | None]:
+    """The session's user (`user_id`, read from it), or anonymous if it no longer holds."""
     user = await auth.users.get(user_id)
     stored = session.get(SESSION_HASH_KEY)
     if (
