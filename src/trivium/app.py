@@ -9,6 +9,7 @@ per-request path is: match in the trie, then the route's own compiled `handle`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import importlib
 import inspect
@@ -40,6 +41,7 @@ from trivium.errors import ConfigurationError
 from trivium.http._host import KNOWN_HOSTS
 from trivium.http._host import host_problem_rsgi
 from trivium.http._limits import Limits
+from trivium.http._limits import with_form_limits
 from trivium.http._request import DEFAULT_MAX_BODY_SIZE
 from trivium.http._request import Request
 from trivium.http._response import Response
@@ -106,7 +108,8 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
     - `http=HTTPConfig(...)`: `root_path` (`openapi_prefix` is FastAPI's old name for
       it), `redirect_slashes`, `strict_content_type`, `security_headers`, `limits`
       (`max_body_size` is FastAPI's spelling of `Limits.max_body_size`; two values are
-      refused: `app-body-limit`) and `thread_pool_size`.
+      refused: `app-body-limit`; `form_limits={"max_fields": ..., "max_files": ...,
+      "max_part_size": ...}` is FastAPI's spelling of `Limits.form`) and `thread_pool_size`.
 
     Each option is also an attribute (`app.title`, `app.root_path`) that reads its group
     (`app.docs_config`, `app.http_config`) and, assigned before start-up, replaces it.
@@ -147,6 +150,7 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
         exception_handlers: Mapping[Any, ExceptionHandler] | None = None,
         redirect_slashes: bool = True,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        form_limits: Mapping[str, int] | None = None,
         limits: Limits | None = None,
         thread_pool_size: int = 40,
         routes: Sequence[Any] | None = None,
@@ -177,7 +181,11 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
         self.docs_config = merge(docs, from_keywords(DocsConfig, keywords))
         """The documentation options (`app.title`, `app.docs_url`... read it)."""
         http_config = merge(http, from_keywords(HTTPConfig, keywords))
-        self.http_config = with_body_limit(http_config, max_body_size)
+        http_config = with_body_limit(http_config, max_body_size)
+        if form_limits:
+            limits = with_form_limits(http_config.limits, form_limits)
+            http_config = dataclasses.replace(http_config, limits=limits)
+        self.http_config = http_config
         """The request-handling options (`app.root_path`, `app.limits`... read it)."""
         super().__init__(
             lifespan=lifespan,

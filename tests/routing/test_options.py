@@ -21,6 +21,7 @@ from trivium import Query
 from trivium import Request
 from trivium import Router
 from trivium.errors import ConfigurationError
+from trivium.http import FormLimits
 from trivium.http import Limits
 from trivium.responses import PlainTextResponse
 from trivium.routing import Route
@@ -175,6 +176,25 @@ def test_include_router_limits_option() -> None:
     app = App()
     app.include_router(router, prefix="/small", limits=Limits(max_body_size=4))
     assert TestClient(app).post("/small/upload", content=b"12345").status_code == 413
+
+
+def test_form_limits_spelling_applies_over_the_limits_key_by_key() -> None:
+    app = App(limits=Limits(form=FormLimits(max_files=1)), form_limits={"max_fields": 2})
+
+    @app.post("/form")
+    async def form(a: Annotated[str, Form()], b: Annotated[str, Form()] = "") -> str:
+        return a + b
+
+    @app.post("/roomy", form_limits={"max_fields": 3, "max_part_size": 4})
+    async def roomy(a: Annotated[str, Form()]) -> str:
+        return a
+
+    assert app.limits.form == FormLimits(max_files=1, max_fields=2)
+    client = TestClient(app)
+    assert client.post("/form", data={"a": "1", "b": "2"}).json() == "12"
+    assert client.post("/form", data={"a": "1", "b": "2", "c": "3"}).status_code == 400
+    assert client.post("/roomy", data={"a": "1", "b": "2", "c": "3"}).json() == "1"
+    assert client.post("/roomy", data={"a": "12345"}).status_code == 413
 
 
 def test_include_router_options_follow_fastapi() -> None:

@@ -7,13 +7,15 @@ wins. They are resolved once per route at start-up.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 
 from trivium.errors import ConfigurationError
 from trivium.errors import HTTPException
 
-__all__ = ["FormLimits", "Limits", "check_json_depth"]
+__all__ = ["FormLimits", "Limits", "check_json_depth", "with_form_limits"]
 
 MiB = 1024 * 1024
 
@@ -44,6 +46,36 @@ class FormLimits:
         if self.max_file_size is not None:
             _check_limit("max_file_size", self.max_file_size, minimum=0)
         _check_limit("max_part_header_size", self.max_part_header_size, minimum=1)
+
+
+_FASTAPI_FORM_LIMITS = {
+    "max_fields": "max_fields",
+    "max_files": "max_files",
+    "max_part_size": "max_field_size",
+}
+
+
+def with_form_limits(limits: Limits, given: Mapping[str, int] | None) -> Limits:
+    """Return `limits` with FastAPI's `form_limits={...}` applied to its `FormLimits`.
+
+    FastAPI's keys are `max_fields`, `max_files` and `max_part_size` (trivium's
+    `max_field_size`); a key left out keeps the value `limits` already has.
+
+    Raises:
+        TypeError: a key FastAPI's `form_limits` does not have (a typo is never ignored).
+        ConfigurationError: a value that is not an integer >= 0 (`limits-invalid`).
+    """
+    if not given:
+        return limits
+    changes = {}
+    for key, value in given.items():
+        name = _FASTAPI_FORM_LIMITS.get(key)
+        if name is None:
+            known = ", ".join(_FASTAPI_FORM_LIMITS)
+            raise TypeError(f"form_limits got an unexpected key {key!r}; the keys are {known}")
+        _check_limit(key, value, minimum=0, owner="form_limits")
+        changes[name] = value
+    return replace(limits, form=replace(limits.form, **changes))
 
 
 def _check_limit(name: str, value: object, *, minimum: int, owner: str = "FormLimits") -> None:

@@ -65,6 +65,8 @@ class RouteOptions(TypedDict, total=False):
     """Merged into the operation object of the OpenAPI document."""
     max_body_size: int | None
     """The largest request body accepted, in bytes (shortcut for `limits`)."""
+    form_limits: Mapping[str, int]
+    """FastAPI's spelling of `limits`' form fields: `max_fields`, `max_files`, `max_part_size`."""
     limits: Limits
     """Request limits for this route (default: the router's, else the app's)."""
     tool: bool | dict[str, Any]

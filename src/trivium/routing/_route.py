@@ -22,6 +22,7 @@ from trivium.di._solver import RequestContext
 from trivium.di._solver import teardown
 from trivium.errors import ConfigurationError
 from trivium.http._limits import Limits
+from trivium.http._limits import with_form_limits
 from trivium.http._request import DEFAULT_LIMITS
 from trivium.http._request import Request
 from trivium.http._request import scope_header
@@ -201,6 +202,7 @@ class Route(CompiledRoute[Endpoint]):
         limits = options.get("limits") or app.http_config.limits
         if "max_body_size" in options:
             limits = dataclasses.replace(limits, max_body_size=options["max_body_size"])
+        limits = with_form_limits(limits, options.get("form_limits"))
         call, plain = choose_call(handler, analysis, plan, limits.timeout)
         self._endpoint = endpoint = Endpoint(
             after=after,

@@ -25,6 +25,7 @@ from typing_extensions import Unpack
 from trivium.di._depends import Depends
 from trivium.errors import ConfigurationError
 from trivium.http._limits import Limits
+from trivium.http._limits import with_form_limits
 from trivium.http._response import Response
 from trivium.params._markers import Param
 from trivium.routing._options import RouteOptions
@@ -264,12 +265,15 @@ class Router:
         rate_limit: Any = None,
         mcp: Any = None,
         plugin_options: Mapping[str, Any] | None = None,
+        max_body_size: int | None = None,
+        form_limits: Mapping[str, int] | None = None,
     ) -> None:
         """Copy `router`'s routes into this one, under `prefix` with extra options.
 
         Each option is combined with the route's own by `merge_options` (tags and
         dependencies add up, outer first; the route's own choices win). Routes added to
-        `router` after this call are not included.
+        `router` after this call are not included. `max_body_size` and `form_limits` are
+        FastAPI's spellings of parts of `limits` (see `RouteOptions`).
 
         Raises:
             ConfigurationError: a bad prefix, or a route whose path stays empty.
@@ -293,7 +297,13 @@ class Router:
             mcp=mcp,
             plugin_options=plugin_options,
         )
-        defaults = merge_options(self.route_defaults(), given.route_defaults())
+        included = given.route_defaults()
+        if max_body_size is not None:
+            included["max_body_size"] = max_body_size
+        if form_limits:
+            with_form_limits(Limits(), form_limits)  # a bad key or value fails here, not later
+            included["form_limits"] = dict(form_limits)
+        defaults = merge_options(self.route_defaults(), included)
         full_prefix = self.prefix + prefix
         for route in router.routes:
             self.routes.append(_included(route, full_prefix, defaults))
@@ -342,7 +352,8 @@ def merge_options(outer: RouteOptions, inner: RouteOptions) -> RouteOptions:
     The one rule for routers, used when a route is added and when a router is included:
     tags, dependencies and responses add up (outer first, the inner response wins on
     the same status); `deprecated=True` and `include_in_schema=False` win from either
-    side; any other option is the inner one when set, else the outer one.
+    side; `plugin_options` and `form_limits` merge key by key (the inner key wins); any
+    other option is the inner one when set, else the outer one.
     """
     merged: dict[str, Any] = dict(inner)
     given: dict[str, Any] = dict(outer)
@@ -357,8 +368,8 @@ def merge_options(outer: RouteOptions, inner: RouteOptions) -> RouteOptions:
             merged["deprecated"] = bool(value or inner.get("deprecated"))
         elif key == "include_in_schema":
             merged["include_in_schema"] = bool(value and inner.get("include_in_schema", True))
-        elif key == "plugin_options":
-            merged["plugin_options"] = {**value, **inner.get("plugin_options", {})}
+        elif key in ("plugin_options", "form_limits"):
+            merged[key] = {**value, **merged.get(key, {})}
         elif key not in inner:
             merged[key] = value
     return merged  # type: ignore[return-value]

@@ -80,6 +80,7 @@ class FastAPI(_FastAPIRouting, App):  # type: ignore[misc]  # `limits`, as on Ap
         separate_input_output_schemas: bool = True,
         strict_content_type: bool = True,
         max_body_size: int | None = None,
+        form_limits: Mapping[str, int] | None = None,
     ) -> None:
         docs_base = (docs_url or "/docs").rstrip("/")
         redirect = swagger_ui_oauth2_redirect_url
@@ -130,6 +131,7 @@ class FastAPI(_FastAPIRouting, App):  # type: ignore[misc]  # `limits`, as on Ap
             separate_input_output_schemas=separate_input_output_schemas,
             strict_content_type=strict_content_type,
             max_body_size=DEFAULT_MAX_BODY_SIZE if max_body_size is None else max_body_size,
+            form_limits=form_limits,
         )
         self.swagger_ui_oauth2_redirect_url = swagger_ui_oauth2_redirect_url
         """Where Swagger UI's OAuth2 redirect page is served (FastAPI's attribute)."""

@@ -8,6 +8,7 @@ with what to do instead.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,8 @@ from typing_extensions import Unpack
 
 from trivium.di import Depends
 from trivium.errors import ConfigurationError
+from trivium.http._limits import Limits
+from trivium.http._limits import with_form_limits
 from trivium.responses import Response
 from trivium.routing import Mount
 from trivium.routing import Route
@@ -101,6 +104,7 @@ class APIRouter(_FastAPIRouting, Router):
         include_in_schema: bool = True,
         generate_unique_id_function: Callable[[Any], str] | None = None,
         max_body_size: int | None = None,
+        form_limits: Mapping[str, int] | None = None,
     ) -> None:
         refuse_unsupported(
             callbacks=callbacks,
@@ -130,10 +134,15 @@ class APIRouter(_FastAPIRouting, Router):
         )
         self.max_body_size = max_body_size
         """The largest request body its routes accept, in bytes (unless a route says)."""
+        with_form_limits(Limits(), form_limits)  # a bad key or value fails here
+        self.form_limits = dict(form_limits or {})
+        """Its routes' form limits, FastAPI's keys (a route's own keys win)."""
 
     def route_defaults(self) -> RouteOptions:
-        """Return the options the router gives its routes, `max_body_size` included."""
+        """Return the options the router gives its routes, `max_body_size` and `form_limits` too."""
         defaults = super().route_defaults()
         if self.max_body_size is not None:
             defaults["max_body_size"] = self.max_body_size
+        if self.form_limits:
+            defaults["form_limits"] = dict(self.form_limits)
         return defaults
