@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from collections.abc import AsyncIterator
 
@@ -194,3 +195,28 @@ def test_error_raised_in_dispatch_is_a_500() -> None:
 def test_only_http_middleware_kind() -> None:
     with pytest.raises(ConfigurationError, match="only 'http'"):
         App().middleware("websocket")
+
+
+def test_request_state_set_in_dispatch_reaches_the_handler_and_not_the_next_request() -> None:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: App) -> AsyncIterator[dict[str, str]]:
+        yield {"shared": "from lifespan"}
+
+    app = App(lifespan=lifespan)
+
+    @app.middleware("http")
+    async def stamp(request: Request, call_next: CallNext) -> Response:
+        assert not hasattr(request.state, "request_id")  # nothing left by the last request
+        request.state.request_id = request.headers["x-id"]
+        return await call_next(request)
+
+    @app.get("/state")
+    async def state(request: Request) -> dict[str, str]:
+        return {"id": request.state.request_id, "shared": request.state.shared}
+
+    with TestClient(app) as client:
+        for ident in ("a", "b"):
+            assert client.get("/state", headers={"x-id": ident}).json() == {
+                "id": ident,
+                "shared": "from lifespan",
+            }

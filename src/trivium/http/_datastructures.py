@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
+from collections.abc import MutableMapping
 from collections.abc import Sequence
 from typing import Any
 from typing import Generic
@@ -359,10 +360,15 @@ class URL:
 
 
 class State:
-    """An attribute bag for app-wide or per-request state (`app.state.db = ...`)."""
+    """An attribute bag for app-wide or per-request state (`app.state.db = ...`).
 
-    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
-        super().__setattr__("_values", dict(values or {}))
+    It reads and writes the dict it is given, not a copy: a request's state is its
+    scope's `"state"` dict, so what a middleware sets on `request.state` reaches the
+    handler's `request.state` (as in Starlette).
+    """
+
+    def __init__(self, values: MutableMapping[str, Any] | None = None) -> None:
+        super().__setattr__("_values", {} if values is None else values)
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._values[name] = value
