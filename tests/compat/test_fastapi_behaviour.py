@@ -10,6 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from trivium.compat.fastapi import APIRouter
+from trivium.compat.fastapi import BackgroundTasks
 from trivium.compat.fastapi import Depends
 from trivium.compat.fastapi import FastAPI
 from trivium.compat.fastapi import Form
@@ -17,6 +18,8 @@ from trivium.compat.fastapi import Request
 from trivium.compat.fastapi import Security
 from trivium.compat.fastapi.encoders import jsonable_encoder
 from trivium.compat.fastapi.middleware.cors import CORSMiddleware
+from trivium.compat.fastapi.responses import JSONResponse
+from trivium.compat.fastapi.responses import ORJSONResponse
 from trivium.compat.fastapi.security import APIKeyHeader
 from trivium.compat.fastapi.security import OAuth2PasswordBearer
 from trivium.compat.fastapi.security import SecurityScopes
@@ -488,3 +491,36 @@ def test_include_router_max_body_size() -> None:
     assert client.post("/echo", content=b"1234").json() == 4
     assert client.post("/echo", content=b"12345").status_code == 413
     assert client.post("/own", content=b"12345").json() == 5  # the route's own limit wins
+
+
+def test_background_tasks_given_to_the_response_run_once() -> None:
+    sent: list[str] = []
+    app = FastAPI()
+
+    @app.post("/signup")
+    def signup(tasks: BackgroundTasks) -> JSONResponse:
+        tasks.add_task(sent.append, "welcome")
+        return JSONResponse({"ok": True}, background=tasks)
+
+    assert TestClient(app).post("/signup").json() == {"ok": True}
+    assert sent == ["welcome"]
+
+
+@pytest.mark.parametrize("where", ["route", "app"])
+def test_a_204_has_no_body_whatever_the_response_class(where: str) -> None:
+    app = FastAPI(default_response_class=ORJSONResponse) if where == "app" else FastAPI()
+    options = {"response_class": ORJSONResponse} if where == "route" else {}
+
+    @app.delete("/items/{item_id}", status_code=204, **options)
+    def delete(item_id: int) -> None:
+        return None
+
+    @app.get("/explicit")
+    def explicit() -> JSONResponse:
+        return JSONResponse(None, status_code=204)
+
+    client = TestClient(app)
+    for response in (client.delete("/items/1"), client.get("/explicit")):
+        assert response.status_code == 204
+        assert response.content == b""
+        assert "content-length" not in response.headers

@@ -105,6 +105,8 @@ class Response:
             ]
             """Header pairs as bytes, in the order they are sent."""
             return
+        if not self._has_body():
+            self.body = b""  # a 1xx, 204 or 304 never has content (`JSONResponse(None)` is "null")
         self.raw_headers = self._initial_headers(headers, media_type or self.media_type)
 
     _type_pair: ClassVar[tuple[bytes, bytes] | None] = None

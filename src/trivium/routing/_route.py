@@ -457,8 +457,8 @@ def _header_reader(scope: Scope) -> Callable[[str], str | None]:
 
 def _attach_background(response: Response, background: Any) -> None:
     """Give the response the background tasks the dependencies added (after its own)."""
-    if not background.tasks:
-        return
+    if not background.tasks or response.background is background:
+        return  # nothing added, or the handler gave the response the same object
     if response.background is None:
         response.background = background
     else:
