@@ -557,3 +557,26 @@ def test_accept_takes_raw_header_pairs() -> None:
 
     with TestClient(ws_app(handler)).websocket_connect("/ws") as ws:
         assert ws.extra_headers == [(b"x-raw", b"1")]
+
+
+async def report(websocket: WebSocket) -> None:
+    await websocket.accept()
+    cookies, query = websocket.cookies, websocket.query_params
+    await websocket.send_json({"token": cookies.get("token"), "q": query.get("q")})
+    await websocket.close()
+
+
+def test_handshake_cookies_and_params_on_top_of_the_clients() -> None:
+    client = TestClient(ws_app(report))
+    with client.websocket_connect("/ws", cookies={"token": "abc"}, params={"q": "1"}) as ws:
+        assert ws.receive_json() == {"token": "abc", "q": "1"}
+    client.cookies.set("token", "kept")
+    with client.websocket_connect("/ws?q=2") as ws:
+        assert ws.receive_json() == {"token": "kept", "q": "2"}
+
+
+@pytest.mark.anyio
+async def test_async_handshake_cookies_and_params() -> None:
+    client = AsyncTestClient(ws_app(report))
+    async with client.websocket_connect("/ws", cookies={"token": "a"}, params={"q": "3"}) as ws:
+        assert await ws.receive_json() == {"token": "a", "q": "3"}

@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping
 from collections.abc import Sequence
 from types import TracebackType
+from typing import Any
 from typing import Self
 
 import anyio
@@ -101,13 +102,25 @@ class TestClient(httpx.Client):
         url: str,
         subprotocols: Sequence[str] | None = None,
         headers: Mapping[str, str] | None = None,
+        *,
+        params: Any = None,
+        cookies: Any = None,
     ) -> WebSocketTestSession:
         """Open a websocket to `url`; use the session in a `with` block.
+
+        `params` and `cookies` are httpx's (query parameters; cookies for this handshake
+        only, on top of the client's).
 
         Raises:
             WebSocketRejected: (on entering) the app closed or denied the handshake.
         """
-        request = self.build_request("GET", url, headers=_handshake_headers(subprotocols, headers))
+        request = self.build_request(
+            "GET",
+            url,
+            params=params,
+            headers=_handshake_headers(subprotocols, headers),
+            cookies=cookies,
+        )
         return WebSocketTestSession(
             _websocket_scope(request, self._config, subprotocols), self._asgi
         )
@@ -199,13 +212,24 @@ class AsyncTestClient(httpx.AsyncClient):
         url: str,
         subprotocols: Sequence[str] | None = None,
         headers: Mapping[str, str] | None = None,
+        *,
+        params: Any = None,
+        cookies: Any = None,
     ) -> AsyncWebSocketTestSession:
         """Open a websocket to `url`; use the session in an `async with` block.
+
+        `params` and `cookies` as for `TestClient.websocket_connect`.
 
         Raises:
             WebSocketRejected: (on entering) the app closed or denied the handshake.
         """
-        request = self.build_request("GET", url, headers=_handshake_headers(subprotocols, headers))
+        request = self.build_request(
+            "GET",
+            url,
+            params=params,
+            headers=_handshake_headers(subprotocols, headers),
+            cookies=cookies,
+        )
         scope = _websocket_scope(request, self._config, subprotocols)
         return AsyncWebSocketTestSession(scope, self._config)
 
