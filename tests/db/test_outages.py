@@ -138,6 +138,36 @@ def test_a_statement_past_statement_timeout_answers_504(backend: str) -> None:
         assert time.monotonic() - started < 2.5
 
 
+def test_psycopg_gets_the_timeouts_as_libpq_parameters_keeping_the_urls_options() -> None:
+    url = os.environ.get(SERVERS["postgresql"], "")
+    if not url:
+        pytest.skip(f"needs {SERVERS['postgresql']}")
+    pytest.importorskip("psycopg")
+    base = url.split("://", 1)[1]
+    db = Database(
+        f"postgresql+psycopg://{base}?options=-c%20search_path%3Dpg_catalog",
+        statement_timeout=0.5,
+        timeout=3,
+    )
+    app = App()
+    db.init_app(app)
+
+    @app.get("/settings")
+    async def settings(session: Annotated[AsyncSession, db.depends()]) -> list[str]:
+        timeout = (await session.execute(text("SHOW statement_timeout"))).scalar_one()
+        path = (await session.execute(text("SHOW search_path"))).scalar_one()
+        return [timeout, path]
+
+    @app.get("/slow")
+    async def slow(session: Annotated[AsyncSession, db.depends()]) -> str:
+        await session.execute(text(SLEEP["postgresql"]))
+        return "finished"
+
+    with TestClient(app) as client:
+        assert client.get("/settings").json() == ["500ms", "pg_catalog"]
+        assert client.get("/slow").status_code == 504
+
+
 def test_an_exhausted_pool_answers_503(proxy: FaultProxy) -> None:
     db = Database(proxy.url, pool_size=1, max_overflow=0, pool_timeout=0.3)
     app = make_app(db)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import EllipsisType
@@ -300,13 +301,18 @@ class Database(Plugin):
             options.setdefault("pool_timeout", self.timeout)
         connect_args = dict(options.get("connect_args", {}))
         backend = self.url.get_backend_name()
-        if backend == "postgresql":
+        if backend == "postgresql" and self.url.get_driver_name() == "asyncpg":
             if self.timeout is not None:
                 connect_args.setdefault("timeout", self.timeout)
             if self.statement_timeout is not None:
                 settings = dict(connect_args.get("server_settings", {}))
                 settings.setdefault("statement_timeout", str(int(self.statement_timeout * 1000)))
                 connect_args["server_settings"] = settings
+        elif backend == "postgresql":  # psycopg: libpq's parameters
+            if self.timeout is not None:
+                connect_args.setdefault("connect_timeout", max(1, math.ceil(self.timeout)))
+            if self.statement_timeout is not None:
+                _libpq_statement_timeout(connect_args, self.url, self.statement_timeout)
         elif backend in ("mysql", "mariadb"):
             if self.timeout is not None:
                 connect_args.setdefault("connect_timeout", max(1, round(self.timeout)))
@@ -572,3 +578,12 @@ class Database(Plugin):
                 self._autocommit_engine, self._sessionmaker, self._autocommit_sessionmaker = saved
                 if transaction.is_active:
                     await transaction.rollback()
+
+
+def _libpq_statement_timeout(connect_args: dict[str, Any], url: URL, seconds: float) -> None:
+    """Add `-c statement_timeout=...` to libpq's `options`, keeping the URL's own options."""
+    given = connect_args.get("options", url.query.get("options", ""))
+    current = given if isinstance(given, str) else " ".join(given)
+    if "statement_timeout" not in current:
+        setting = f"-c statement_timeout={int(seconds * 1000)}"
+        connect_args["options"] = f"{current} {setting}".strip()
