@@ -216,6 +216,46 @@ def test_a_step_refuses_a_request_with_an_http_error() -> None:
     assert response.headers["x-frame-options"] == "DENY"
 
 
+class Broken(RequestStep):
+    """A step whose `after` fails unexpectedly (a session store without its table, say)."""
+
+    def __init__(self, before: bool) -> None:
+        self.fails_before = before
+
+    async def before(self, connection: HTTPConnection) -> None:
+        if self.fails_before:
+            raise RuntimeError("the store has no table")
+
+    async def after(self, request: Request, response: Response | None) -> None:
+        raise RuntimeError("the store has no table")
+
+
+class Breaker(Plugin):
+    def request_steps(self, route: RouteNeeds) -> list[RequestStep]:
+        return [Broken(before=route.fallback)]
+
+
+@pytest.mark.parametrize("path", ["/plain", "/with-request", "/missing"])
+def test_an_unexpected_error_in_a_step_is_a_500_that_reaches_the_server(path: str) -> None:
+    app = App(plugins=[Breaker()])
+
+    @app.get("/plain")
+    async def plain() -> str:
+        return "ok"
+
+    @app.get("/with-request")
+    async def with_request(request: Request) -> str:
+        return request.url.path
+
+    with TestClient(app) as client, pytest.raises(RuntimeError, match="has no table"):
+        client.get(path)  # raised to the server (which logs it), as a handler's error is
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get(path)
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Internal Server Error"}
+    assert response.headers["x-frame-options"] == "DENY"
+
+
 class Warehouse(Plugin):
     def __init__(self) -> None:
         self.events: list[str] = []

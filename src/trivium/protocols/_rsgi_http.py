@@ -139,17 +139,22 @@ async def _serve_stepped(  # noqa: PLR0913 - the connection and the matched rout
     # `_finishing` (routing/_route.py) inline: its own coroutine costs ~0.2 us on every
     # request of a route with steps, and this is their hot path.
     fixed: int | None = len(response.raw_headers)
+    late = None
     for after in endpoint.after:
         try:
             waiting = after(request, response)
             if waiting is not None:
                 await waiting
         except Exception as exc:  # noqa: BLE001 - answered like a handler's error
-            response, _ = await app.error_response(request, exc)
+            response, reraise = await app.error_response(request, exc)
             fixed = None
+            if reraise:
+                late = exc
     if started:
         observer.finish(started[0], response)
     send_finalized(protocol, response, rsgi.method == "HEAD", app, fixed)
+    if late is not None:
+        raise late  # answered with a 500 already; raised so that the server logs it
 
 
 def _body_fits(rsgi: Any, endpoint: Endpoint) -> bool:

@@ -165,10 +165,17 @@ class Dispatcher:
                 await settled(step(request))
         except Exception as failure:  # noqa: BLE001 - a step's error (an outage) wins
             error = failure
-        response, _ = await self.app.error_response(request, error)
+        response, reraise = await self.app.error_response(request, error)
         for after in self.after:
-            await settled(after(request, response))
+            try:
+                await settled(after(request, response))
+            except Exception as failure:  # noqa: BLE001 - answered like a handler's error
+                response, unexpected = await self.app.error_response(request, failure)
+                if unexpected:
+                    error, reraise = failure, True
         await self.app.policy.finalize(response)(scope, receive, send)
+        if reraise:
+            raise error  # a step's unexpected error: answered, then raised for the server's log
 
     def url_path_for(self, name: str, params: dict[str, Any]) -> str:
         """Build the path of route `name` (`"mount:child"` reaches into mounted apps)."""

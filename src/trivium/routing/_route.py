@@ -273,8 +273,9 @@ class Route(CompiledRoute[Endpoint]):
                 request = Request(scope, receive, send, limits=endpoint.limits)
             response, reraise = await app.error_response(request, error)
         fixed: int | None = None
+        late: Exception | None = None  # an unexpected error of an `after` step
         if endpoint.after or started:
-            response, fixed = await _finishing(endpoint, response, request, started, app)
+            response, fixed, late = await _finishing(endpoint, response, request, started, app)
         if ctx.background is not None:
             _attach_background(response, ctx.background)
         try:
@@ -290,6 +291,8 @@ class Route(CompiledRoute[Endpoint]):
                 await request.close()
         if reraise and error is not None:
             raise error
+        if late is not None:
+            raise late  # answered with a 500 already; raised so that the server logs it
 
 
 async def _run(
@@ -330,16 +333,19 @@ async def _finishing(
     request: Request | None,
     started: list[Any] | None,
     app: App,
-) -> tuple[Response, int | None]:
+) -> tuple[Response, int | None, Exception | None]:
     """Run the `after` steps and finish the observers; say how many header pairs are fixed.
 
     The pairs present before the steps ran are the same from request to request (a
-    protocol may cache their encoding); what the steps add is not.
+    protocol may cache their encoding); what the steps add is not. The third value is an
+    unexpected error of a step, answered with a 500, for the caller to re-raise once the
+    response is sent.
     """
     fixed: int | None = None
+    late = None
     if endpoint.after:
         fixed = len(response.raw_headers)
-        finished = await _run_after(endpoint.after, request, response, app)  # type: ignore[arg-type]
+        finished, late = await _run_after(endpoint.after, request, response, app)  # type: ignore[arg-type]
         if finished is not response:
             fixed = None
         response = finished
@@ -347,7 +353,7 @@ async def _finishing(
         seen = len(response.raw_headers)
         endpoint.observer.finish(started[0], response)
         fixed = seen if fixed is None else fixed
-    return response, fixed
+    return response, fixed, late
 
 
 async def _send(  # noqa: PLR0913 - the connection plus what the error path needs
@@ -387,16 +393,23 @@ async def _run_after(
     request: Request,
     response: Response,
     app: App,
-) -> Response:
-    """Run the `after` steps; an error in one becomes the response (and the rest still run)."""
+) -> tuple[Response, Exception | None]:
+    """Run the `after` steps; an error in one becomes the response (and the rest still run).
+
+    Also returns the last unexpected error (a 500), which the caller re-raises after
+    sending so that the server logs it, as for a handler's error.
+    """
+    late = None
     for step in steps:
         try:
             waiting = step(request, response)
             if waiting is not None:
                 await waiting
         except Exception as exc:  # noqa: BLE001 - answered like a handler's error
-            response, _ = await app.error_response(request, exc)
-    return response
+            response, reraise = await app.error_response(request, exc)
+            if reraise:
+                late = exc
+    return response, late
 
 
 async def _send_streamed(  # noqa: PLR0913 - the connection plus what its error path needs
