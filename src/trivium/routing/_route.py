@@ -289,10 +289,10 @@ class Route(CompiledRoute[Endpoint]):
                     app.log_teardown_error(leftover)
             if request is not None and request._form is not None:
                 await request.close()
-        if reraise and error is not None:
-            raise error
-        if late is not None:
-            raise late  # answered with a 500 already; raised so that the server logs it
+        # An unexpected error, answered with a 500 already, is raised for the server's log.
+        escaping = error if reraise else late
+        if escaping is not None:
+            raise escaping
 
 
 async def _run(
