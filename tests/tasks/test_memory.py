@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import threading
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -195,6 +196,107 @@ async def test_timeout_fails_the_attempt() -> None:
         run = await slow.enqueue()
         with pytest.raises(TaskFailedError, match="TimeoutError"):
             await run.result(timeout=5)
+
+
+async def test_timeout_error_says_the_attempt_exceeded_the_timeout() -> None:
+    app, tasks, _ = make()
+
+    @tasks.task(timeout=0.05)
+    async def slow() -> None:
+        await anyio.sleep(10)
+
+    async with app.lifespan_context():
+        run = await slow.enqueue()
+        await tasks.drain()
+        info = await run.info()
+    assert info is not None
+    assert info.error == "TimeoutError: attempt exceeded the task's timeout of 0.05 s"
+
+
+async def test_sync_task_timeout_fails_on_time_and_ignores_the_late_result() -> None:
+    app, tasks, seen = make()
+    release = threading.Event()
+
+    @tasks.task(timeout=0.1, keep_result=True)
+    def stuck() -> str:
+        release.wait(5)
+        seen.append("returned")
+        return "late"
+
+    async with app.lifespan_context():
+        run = await stuck.enqueue()
+        with anyio.fail_after(2), pytest.raises(TaskFailedError, match="timeout of 0.1 s"):
+            await run.result(timeout=10)
+        release.set()
+        with anyio.fail_after(5):
+            while not seen:  # noqa: ASYNC110 - waits for the abandoned thread to return
+                await anyio.sleep(0.01)
+        await anyio.sleep(0.05)
+        info = await run.info()
+    assert info is not None
+    assert (info.state, info.result, info.attempts) == ("failed", None, 1)
+
+
+async def test_result_that_cannot_be_kept_fails_the_run_once() -> None:
+    app, tasks, seen = make()
+
+    @tasks.task(keep_result=True, retry=3)
+    async def opaque() -> object:
+        seen.append(1)
+        return {"handle": object()}
+
+    async with app.lifespan_context():
+        run = await opaque.enqueue()
+        with anyio.fail_after(5), pytest.raises(TaskFailedError) as failed:
+            await run.result()
+    info = failed.value.info
+    assert (info.state, info.attempts, info.result) == ("failed", 1, None)
+    assert info.error is not None
+    assert info.error.startswith(f"TypeError: task {opaque.name} returned a value of type 'dict'")
+    assert "<class 'object'>" in info.error
+    assert seen == [1]
+
+
+async def test_eager_result_that_cannot_be_kept_fails_the_run() -> None:
+    tasks = Tasks(eager=True)
+    App(plugins=[tasks])
+
+    @tasks.task(keep_result=True)
+    async def opaque() -> object:
+        return object()
+
+    run = await opaque.enqueue()
+    info = await run.info()
+    assert info is not None
+    assert info.state == "failed"
+    assert "keep_result=True cannot store as JSON" in (info.error or "")
+
+
+async def test_run_sent_to_a_queue_no_task_declares_runs_in_memory() -> None:
+    app, tasks, seen = make()
+
+    @tasks.task
+    async def resize(photo: int) -> None:
+        seen.append(photo)
+
+    async with app.lifespan_context():
+        run = await resize.options(queue="images").enqueue(7)
+        delayed = await resize.options(queue="thumbnails", countdown=0.05).enqueue(8)
+        await tasks.drain(timeout=3)
+        with anyio.fail_after(3):
+            while len(seen) < 2:  # noqa: ASYNC110 - waits for the delayed run
+                await anyio.sleep(0.01)
+        info = await run.info()
+        late = await delayed.info()
+    assert seen == [7, 8]
+    assert info is not None
+    assert late is not None
+    assert (info.state, info.queue, late.state, late.queue) == (
+        "done",
+        "images",
+        "done",
+        "thumbnails",
+    )
 
 
 async def test_countdown_delays_the_run() -> None:

@@ -110,6 +110,61 @@ async def test_priority_survives_the_relay(db: Database) -> None:
     await db.dispose()
 
 
+async def test_eager_runs_an_outbox_run_once_the_request_commits(db: Database) -> None:
+    tasks = Tasks(eager=True)
+    app = App(plugins=[db, tasks])
+    seen: list[tuple[str, int]] = []
+
+    @tasks.task(name="notify")
+    async def notify(order: int) -> None:
+        seen.append(("notify", order))
+
+    @tasks.task(name="ship")
+    async def ship(order: int, session: AsyncSession = db.depends()) -> None:
+        seen.append(("ship", order))
+        await notify.options(session=session).enqueue(order)  # a write in the task's own
+
+    @app.post("/orders/{order}")
+    async def place(
+        order: int, session: AsyncSession = db.depends(), fail: bool = False
+    ) -> dict[str, object]:
+        run = await ship.options(session=session).enqueue(order)
+        ran = list(seen)  # nothing runs before the commit
+        if fail:
+            raise HTTPException(409, "out of stock")
+        return {"id": run.id, "ran": ran}
+
+    async with AsyncTestClient(app) as client:
+        response = await client.post("/orders/1")
+        assert seen == [("ship", 1), ("notify", 1)]  # when the response arrives
+        assert response.json()["ran"] == []
+        info = await tasks.get(response.json()["id"])
+        rolled_back = await client.post("/orders/2", params={"fail": "true"})
+        assert rolled_back.status_code == 409
+        assert seen == [("ship", 1), ("notify", 1)]
+        assert await _outbox_rows(db) == 0
+    assert info is not None
+    assert info.state == "done"
+
+
+async def test_duplicate_key_with_a_session_names_the_first_run(db: Database) -> None:
+    app, tasks, seen = _app(db)
+    ship = tasks.registry["ship"]
+    async with app.lifespan_context():
+        first = await ship.options(key="order-7").enqueue(7)
+        await tasks.drain()
+        async with db.sessionmaker() as session, session.begin():
+            second = await ship.options(key="order-7", session=session).enqueue(7)
+        await tasks.drain()
+        info = await second.info()
+        assert await _outbox_rows(db) == 0
+    await db.dispose()
+    assert second.id == first.id
+    assert info is not None
+    assert info.state == "done"
+    assert seen == [7]
+
+
 async def test_session_of_another_database_is_refused(db: Database, tmp_path: Path) -> None:
     app, tasks, _ = _app(db)
     other = Database(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}", name="other")

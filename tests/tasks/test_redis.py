@@ -187,6 +187,37 @@ def test_cli_lists_retries_and_cancels(redis_url: str, prefix: str) -> None:
         anyio.run(_clean, redis_url, prefix)
 
 
+@pytest.mark.parametrize("command", ["show", "retry", "cancel"])
+def test_cli_names_an_unknown_run_in_full(redis_url: str, prefix: str, command: str) -> None:
+    _, tasks = _app(redis_url, prefix, [])
+    group = next(c for c in tasks.cli_commands() if c.name == "tasks")
+    missing = CliRunner().invoke(group, [command, "nope"])
+    assert missing.exit_code == 1
+    assert "Error: no task run 'nope'\n" in missing.output
+
+
+async def test_result_that_cannot_be_kept_fails_once_not_redelivered(
+    redis_url: str, prefix: str
+) -> None:
+    seen: list[object] = []
+    app, tasks = _app(redis_url, prefix, seen, lease=0.5)
+
+    @tasks.task(name="opaque", keep_result=True)
+    async def opaque() -> object:
+        seen.append("ran")
+        return object()
+
+    try:
+        async with app.lifespan_context():
+            run = await opaque.enqueue()
+            with pytest.raises(TaskFailedError, match="cannot store as JSON"):
+                await run.result(timeout=10)
+            await anyio.sleep(1.5)  # past the lease: an unacknowledged message comes back
+        assert seen == ["ran"]
+    finally:
+        await _clean(redis_url, prefix)
+
+
 async def _state(tasks: Tasks, task_id: str) -> str | None:
     try:
         info = await tasks.get(task_id)

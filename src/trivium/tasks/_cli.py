@@ -186,7 +186,8 @@ def _call(tasks: Tasks, awaitable: Any) -> Any:
     try:
         return anyio.run(run)
     except (LookupError, ValueError) as exc:
-        raise click.ClickException(str(exc).strip("'\"")) from None
+        # The message itself: str() of a KeyError would add quotes around it.
+        raise click.ClickException(str(exc.args[0] if exc.args else exc)) from None
 
 
 def _line(info: TaskInfo) -> str:

@@ -55,6 +55,18 @@ class Outbox:
         """Write `message` to the outbox in `session`'s transaction.
 
         Raises:
+            ConfigurationError: see `check`.
+        """
+        from trivium.tasks._outbox import entry
+
+        sync_session = self.check(session)
+        session.add(entry(message, orjson.dumps(message)))
+        sync_session.info.setdefault(_OUTBOX_KEY, []).append(message["id"])
+
+    def check(self, session: Any) -> Any:
+        """Return the sync session of `session` if the outbox can write in it.
+
+        Raises:
             ConfigurationError: no outbox database (`tasks-no-database`) or a session
                 of another database (`tasks-foreign-session`).
         """
@@ -67,22 +79,33 @@ class Outbox:
                 "on the app or give Tasks(db=...)",
                 "tasks-no-database",
             )
-        from trivium.tasks._outbox import entry
-
         sync_session = getattr(session, "sync_session", session)
         if not isinstance(sync_session, tasks.db.session_class):
             raise ConfigurationError(
                 f"task.options(session=...) takes a session of the outbox's database ({tasks.db!r})",
                 "tasks-foreign-session",
             )
-        session.add(entry(message, orjson.dumps(message)))
-        sync_session.info.setdefault(_OUTBOX_KEY, []).append(message["id"])
+        return sync_session
 
     def after_commit(self, sync_session: Any) -> None:
-        """Start relaying the rows the committed transaction wrote."""
+        """Start relaying the rows the committed transaction wrote.
+
+        With `Tasks(eager=True)` the rows are relayed and their runs run before the
+        commit returns (the event fires inside SQLAlchemy's greenlet, which can await).
+        """
         ids = sync_session.info.pop(_OUTBOX_KEY, None)
         if not ids:
             return
+        if self.tasks.eager:
+            from sqlalchemy.exc import MissingGreenlet
+            from sqlalchemy.util import await_only
+
+            try:
+                await_only(self.run_inline(ids))
+            except MissingGreenlet:
+                pass  # a commit outside SQLAlchemy's asyncio: relayed in the background
+            else:
+                return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -125,6 +148,31 @@ class Outbox:
             logger.exception("relaying the task outbox failed; the sweep will try again")
             return 0
         return len(rows)
+
+    async def run_inline(self, ids: Sequence[str]) -> None:
+        """Take committed rows `ids` out of the outbox, then run them (eager mode).
+
+        The rows are deleted in a transaction of their own, closed before the runs
+        start: a run writing to the database (SQLite above all) must not wait for it.
+        """
+        from sqlalchemy import delete
+        from sqlalchemy import select
+
+        from trivium.tasks._outbox import OutboxEntry
+
+        db = self.tasks.db
+        if db is None:  # pragma: no cover - rows are only written with a database
+            return
+        async with db.sessionmaker() as session, session.begin():
+            rows = (
+                await session.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(list(ids))))
+            ).all()
+            messages = [orjson.loads(row.message) for row in rows]
+            if rows:
+                await session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(list(ids))))
+        messages.sort(key=lambda message: list(ids).index(message["id"]))
+        for message in messages:
+            await self.tasks.dispatch(message)
 
     async def sweep(self, stopping: anyio.Event) -> None:
         """Relay rows older than `SWEEP_EVERY` every `SWEEP_EVERY` s until `stopping`."""

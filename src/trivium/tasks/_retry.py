@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from trivium.errors import ConfigurationError
 
-__all__ = ["Retry"]
+__all__ = ["Retry", "retry_policy"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,26 +28,38 @@ class Retry:
     """The longest wait between two attempts, in seconds."""
     jitter: bool = True
     """Whether waits are randomised (between half the computed wait and all of it)."""
-    on: tuple[type[BaseException], ...] = (Exception,)
-    """The exception types that are retried; any other fails the task at once."""
+    on: tuple[type[BaseException], ...] | type[BaseException] = (Exception,)
+    """The exception types that are retried; any other fails the task at once.
+
+    One class (`on=ConnectionError`) is kept as a tuple of one.
+    """
 
     def __post_init__(self) -> None:
-        if not isinstance(self.max_attempts, int) or self.max_attempts < 1:
+        if not _whole(self.max_attempts) or self.max_attempts < 1:
             raise ConfigurationError(
                 f"Retry(max_attempts={self.max_attempts!r}): give a whole number >= 1",
                 "tasks-retry",
             )
-        if self.delay < 0 or self.max_delay < 0:
-            raise ConfigurationError(
-                f"Retry(delay={self.delay!r}, max_delay={self.max_delay!r}): waits must be >= 0",
-                "tasks-retry",
-            )
-        if not self.on or not all(
-            isinstance(kind, type) and issubclass(kind, BaseException) for kind in self.on
+        if (
+            not (_number(self.delay) and _number(self.max_delay))
+            or min(self.delay, self.max_delay) < 0
         ):
             raise ConfigurationError(
-                f"Retry(on={self.on!r}): give a tuple of exception classes", "tasks-retry"
+                f"Retry(delay={self.delay!r}, max_delay={self.max_delay!r}): "
+                "give waits in seconds, >= 0",
+                "tasks-retry",
             )
+        on = self.on
+        kinds = (on,) if isinstance(on, type) else on
+        if (
+            not isinstance(kinds, (tuple, list, set, frozenset))
+            or not kinds
+            or not all(isinstance(kind, type) and issubclass(kind, BaseException) for kind in kinds)
+        ):
+            raise ConfigurationError(
+                f"Retry(on={on!r}): give an exception class or a tuple of them", "tasks-retry"
+            )
+        object.__setattr__(self, "on", tuple(kinds))  # frozen: set once, normalised
 
     def retries(self, attempt: int, error: BaseException) -> bool:
         """Whether attempt number `attempt`, failed with `error`, is run again."""
@@ -59,3 +71,29 @@ class Retry:
         if self.jitter:
             seconds = seconds / 2 + random.uniform(0, seconds / 2)  # noqa: S311 - not crypto
         return seconds
+
+
+def retry_policy(retry: object) -> Retry:
+    """Return the `Retry` of a task's `retry=` (a policy, a number of attempts or `None`).
+
+    Raises:
+        ConfigurationError: anything else (`tasks-retry`).
+    """
+    if retry is None:
+        return Retry()
+    if isinstance(retry, Retry):
+        return retry
+    if isinstance(retry, int) and not isinstance(retry, bool):
+        return Retry(max_attempts=retry)
+    raise ConfigurationError(
+        f"task retry={retry!r}: give a Retry(...) or a whole number of attempts (retry=3)",
+        "tasks-retry",
+    )
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -12,6 +12,7 @@ are matched minute by minute with `pycron`, which taskiq depends on.
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import logging
 import re
@@ -32,7 +33,18 @@ __all__ = ["Periodic", "check_schedule", "run_scheduler"]
 
 logger = logging.getLogger("trivium.tasks")
 
-_CRON_FIELD = re.compile(r"^[\d*/,\-]+$|^[a-zA-Z]{3}([,\-][a-zA-Z]{3})*$")
+# The five fields: name, lowest and highest value. pycron matches numbers, `*`, ranges
+# `a-b`, steps `*/n` and `a-b/n`, and lists of them; day names only in the day of week.
+_CRON_FIELDS = (
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day-of-month", 1, 31),
+    ("month", 1, 12),
+    ("day-of-week", 0, 6),
+)
+_CRON_ITEM = re.compile(r"^(?:(?P<star>\*)|(?P<start>\w+)(?:-(?P<end>\w+))?)(?:/(?P<step>\w+))?$")
+_DAYS = [day.lower() for day in (*calendar.day_name[6:], *calendar.day_name[:6])]
+_DAY_ABBRS = [day.lower() for day in (*calendar.day_abbr[6:], *calendar.day_abbr[:6])]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,25 +69,87 @@ class Periodic:
         return minute if pycron.is_now(self.cron, moment) else None
 
 
-def check_schedule(name: str, every: float | None, cron: str | None) -> None:
-    """Raise `ConfigurationError` unless exactly one valid schedule is given."""
+def check_schedule(name: str, every: float | None, cron: str | None) -> str | None:
+    """Return the cron expression normalised, after checking the schedule.
+
+    Raises:
+        ConfigurationError: not exactly one schedule, or an invalid one (`tasks-schedule`).
+    """
     if (every is None) == (cron is None):
         raise ConfigurationError(
             f"periodic task {name}: give every=SECONDS or cron='* * * * *', one of them",
             "tasks-schedule",
         )
-    if every is not None and every < 1:
+    if every is not None and (
+        isinstance(every, bool) or not isinstance(every, (int, float)) or every < 1
+    ):
         raise ConfigurationError(
-            f"periodic task {name}: every={every!r} must be at least 1 second", "tasks-schedule"
+            f"periodic task {name}: every={every!r} must be a number of seconds, at least 1",
+            "tasks-schedule",
         )
-    if cron is not None:
-        fields = cron.split()
-        if len(fields) != 5 or not all(_CRON_FIELD.match(field) for field in fields):
+    if cron is None:
+        return None
+    fields = cron.split() if isinstance(cron, str) else []
+    if len(fields) != 5:
+        raise ConfigurationError(
+            f"periodic task {name}: cron={cron!r} is not a five-field cron expression "
+            "(minute hour day-of-month month day-of-week, e.g. '0 3 * * *')",
+            "tasks-schedule",
+        )
+    for text, (field, low, high) in zip(fields, _CRON_FIELDS, strict=True):
+        problem = _field_problem(text, low, high, names=field == "day-of-week")
+        if problem is not None:
+            allowed = f"{low}-{high}" + (
+                " (0 is Sunday) or sun-sat" if field == "day-of-week" else ""
+            )
+            where = f"the {field} field" + (f" {text!r}" if "," in text else "")
             raise ConfigurationError(
-                f"periodic task {name}: cron={cron!r} is not a five-field cron expression "
-                "(minute hour day-of-month month day-of-week, e.g. '0 3 * * *')",
+                f"periodic task {name}: cron={cron!r}: {where}: {problem}; it takes "
+                f"{allowed}, '*', ranges a-b, steps */n or a-b/n, and lists of them",
                 "tasks-schedule",
             )
+    return " ".join(fields)  # pycron splits on single spaces
+
+
+def _field_problem(text: str, low: int, high: int, *, names: bool) -> str | None:
+    """Return what is wrong with one cron field, `None` if it is valid."""
+    for item in text.split(","):
+        match = _CRON_ITEM.match(item)
+        if match is None:
+            return f"{item!r} is not a value, a range or a step"
+        step = match["step"]
+        if step is not None and (not step.isdigit() or int(step) < 1):
+            return f"the step of {item!r} must be a whole number, 1 or more"
+        if match["star"]:
+            continue
+        if step is not None and match["end"] is None:
+            return f"{item!r} has a step without '*' or a range before it (*/{step})"
+        bounds = []
+        for value in (match["start"], match["end"]):
+            if value is None:
+                continue
+            number = _cron_value(value, names=names and step is None)
+            if number is None:
+                return f"{value!r} is not a number" + (
+                    " or a day name" if names and step is None else ""
+                )
+            if not low <= number <= high:
+                return f"{value!r} is out of range"
+            bounds.append(number)
+        if len(bounds) == 2 and bounds[0] > bounds[1]:
+            return f"the range {item!r} runs backwards"
+    return None
+
+
+def _cron_value(value: str, *, names: bool) -> int | None:
+    if value.isdigit():
+        return int(value)
+    lowered = value.lower()
+    if names and lowered in _DAYS:
+        return _DAYS.index(lowered)
+    if names and lowered in _DAY_ABBRS:
+        return _DAY_ABBRS.index(lowered)
+    return None
 
 
 async def run_scheduler(tasks: Tasks, stopping: anyio.Event) -> None:

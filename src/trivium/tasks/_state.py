@@ -116,6 +116,10 @@ class StateStore:
         """Reserve idempotency `key` for `task_id`; return the id that holds it."""
         raise NotImplementedError
 
+    async def key_holder(self, key: str) -> str | None:
+        """Return the id that holds idempotency `key`, `None` if it is free."""
+        raise NotImplementedError
+
     async def begin(self, info: TaskInfo) -> TaskInfo | None:
         """Record `info` (a run starting attempt `info.attempts`) unless the run finished.
 
@@ -191,6 +195,13 @@ class MemoryStateStore(StateStore):
         holder = self.keys.setdefault(key, (task_id, time.time()))
         return holder[0]
 
+    async def key_holder(self, key: str) -> str | None:
+        """Return the id holding `key` (kept `keep` seconds), `None` if free."""
+        holder = self.keys.get(key)
+        if holder is None or holder[1] < time.time() - self.keep:
+            return None
+        return holder[0]
+
 
 class RedisStateStore(StateStore):
     """Task records in Redis, shared by every process of the app and its workers.
@@ -241,6 +252,11 @@ class RedisStateStore(StateStore):
         holder = await self.redis.get(name)
         return task_id if holder is None else holder.decode()
 
+    async def key_holder(self, key: str) -> str | None:
+        """Return the id holding `key`, `None` if free."""
+        holder = await self.redis.get(f"{self.prefix}:key:{key}")
+        return None if holder is None else holder.decode()
+
     async def begin(self, info: TaskInfo) -> TaskInfo | None:
         """Check and record the start of an attempt in one round trip (a script)."""
         if self._begin is None:
@@ -283,6 +299,9 @@ class LazyRedisStore(StateStore):
 
     async def claim_key(self, key: str, task_id: str) -> str:
         return await self._store().claim_key(key, task_id)
+
+    async def key_holder(self, key: str) -> str | None:
+        return await self._store().key_holder(key)
 
     async def begin(self, info: TaskInfo) -> TaskInfo | None:
         return await self._store().begin(info)

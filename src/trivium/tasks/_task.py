@@ -15,6 +15,7 @@ import functools
 import inspect
 import typing
 from collections.abc import Callable
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from typing import Annotated
 from typing import Any
@@ -167,13 +168,29 @@ class Task(Generic[P, R]):
         """Bind a call's arguments to the signature and turn them into JSON values.
 
         Raises:
-            TypeError: the arguments do not fit the task's parameters.
+            TypeError: the arguments do not fit the task's parameters, or one of them
+                cannot be sent as JSON.
         """
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as exc:
             raise TypeError(f"task {self.name}: {exc}") from None
-        return {name: to_jsonable_python(value) for name, value in bound.arguments.items()}
+        return {name: self._jsonable(name, value) for name, value in bound.arguments.items()}
+
+    def _jsonable(self, name: str, value: Any) -> Any:
+        reason = None
+        if isinstance(value, Iterator):  # pydantic would drain a file or a generator
+            reason = "an iterator (a file, a generator) would be consumed, not sent"
+        else:
+            try:
+                return to_jsonable_python(value)
+            except (TypeError, ValueError) as exc:  # unknown types, bytes that are not UTF-8
+                reason = str(exc)
+        raise TypeError(
+            f"task {self.name}: argument {name!r} of type {type(value).__qualname__!r} cannot "
+            f"be sent as JSON ({reason}); pass JSON values (str, numbers, lists, dicts), "
+            "datetimes, UUIDs, dataclasses or pydantic models"
+        )
 
     async def invoke(self, app: App | None, arguments: dict[str, Any]) -> Any:
         """Validate `arguments`, inject the dependencies and run the function once."""
@@ -194,10 +211,18 @@ class Task(Generic[P, R]):
         func: Any = self.func
         if self.is_async:
             return await func(**values)
-        return await anyio.to_thread.run_sync(functools.partial(func, **values))
+        # Abandoned on cancellation (a timeout, `Tasks.cancel`): a thread cannot be
+        # interrupted, so it runs on and whatever it returns is dropped.
+        return await anyio.to_thread.run_sync(
+            functools.partial(func, **values), abandon_on_cancel=True
+        )
 
     async def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> TaskRun:
-        """Send a run of the task to its queue now; return its handle."""
+        """Send a run of the task to its queue now; return its handle.
+
+        Raises:
+            TypeError: the arguments do not fit the signature or cannot be sent as JSON.
+        """
         return await self.tasks.send(self, self.encode(args, kwargs))
 
     def options(  # noqa: PLR0913 - the enqueue options, keyword-only
@@ -216,7 +241,8 @@ class Task(Generic[P, R]):
             countdown: run no sooner than this many seconds (or this `timedelta`) from now.
             at: run no sooner than this time (an aware `datetime`).
             key: an idempotency key: a second run enqueued with a key already used
-                (within the state's `keep` time) is not sent; its handle names the first.
+                (within the state's `keep` time) is not sent; its handle names the first
+                (with `session`, a key already taken writes no outbox row).
             session: an `AsyncSession` of the app's database: the run is written to the
                 outbox in that session's transaction and sent once it commits (nothing
                 is sent if it rolls back).

@@ -35,6 +35,7 @@ from trivium.errors import MissingDependencyError
 from trivium.plugins import Plugin
 from trivium.tasks._relay import Outbox
 from trivium.tasks._retry import Retry
+from trivium.tasks._retry import retry_policy
 from trivium.tasks._state import LazyRedisStore
 from trivium.tasks._state import MemoryStateStore
 from trivium.tasks._state import StateStore
@@ -116,7 +117,8 @@ class Tasks(Plugin):
     Args:
         broker: `"memory://"`, a Redis URL (`redis://`, `rediss://`) or a RabbitMQ one
             (`amqp://`, `amqps://`: give `state=` too).
-        eager: run every enqueued task inline, in `enqueue` (tests).
+        eager: run every enqueued task inline, in `enqueue` (tests); a run enqueued
+            with `options(session=...)` runs inside the commit of that session.
         db: the `Database` whose outbox table `options(session=...)` writes to
             (default: the app's only database).
         concurrency: tasks the in-app worker (memory broker) runs at once.
@@ -231,8 +233,10 @@ class Tasks(Plugin):
         Raises:
             ConfigurationError: a bad option (`tasks-options`, `tasks-priority`, ...).
         """
-        policy = Retry(max_attempts=retry) if isinstance(retry, int) else retry or Retry()
-        if timeout is not None and timeout <= 0:
+        policy = retry_policy(retry)
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
+        ):
             raise ConfigurationError(f"task timeout={timeout!r}: give seconds > 0", "tasks-options")
 
         def register(function: Callable[..., Any]) -> Task[Any, Any]:
@@ -284,7 +288,7 @@ class Tasks(Plugin):
 
         def register(function: Callable[[], R]) -> Task[[], R]:
             task_name = name or f"{function.__module__}.{function.__qualname__}"
-            check_schedule(task_name, every, cron)
+            expression = check_schedule(task_name, every, cron)
             task = self.task(
                 name=name, queue=queue, retry=retry, timeout=timeout, priority=priority
             )(function)
@@ -295,7 +299,7 @@ class Tasks(Plugin):
                     f"({', '.join(task.signature.parameters)}); it can only take dependencies",
                     "tasks-periodic-arguments",
                 )
-            self.periodic_tasks.append(Periodic(task, every, cron))
+            self.periodic_tasks.append(Periodic(task, every, expression))
             return task
 
         return register
@@ -358,7 +362,9 @@ class Tasks(Plugin):
                 if self.db is not None:
                     group.start_soon(self.outbox.sweep, stopping)
                 if self.in_app_worker and not self.eager:
-                    self._worker = Worker(self, concurrency=self.concurrency, queues=self.queues)
+                    self._worker = Worker(
+                        self, concurrency=self.concurrency, queues=self.queues, every_queue=True
+                    )
                     group.start_soon(self._worker.run, stopping)
                 if self.in_app_scheduler and self.periodic_tasks:
                     from trivium.tasks._schedule import run_scheduler
@@ -468,6 +474,15 @@ class Tasks(Plugin):
             "priority": task.priority if priority is None else priority,
         }
         if session is not None:
+            self.outbox.check(session)
+            if key is not None:
+                # A key already taken names its run now: no row, the first run's handle.
+                # A key taken between this look and the relay drops the relayed run there.
+                if not self._started:
+                    await self.start()
+                holder = await self.store.key_holder(key)
+                if holder is not None:
+                    return TaskRun(self, holder)
             self.outbox.add(session, message)
             return TaskRun(self, str(message["id"]))
         return TaskRun(self, await self.dispatch(message))

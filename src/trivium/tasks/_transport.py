@@ -137,8 +137,9 @@ class MemoryTransport(Transport):
             self._queue(queue, priority, data)
         return self.delayed[0][0] - now if self.delayed else None
 
-    def _take(self, queues: Sequence[str], count: int) -> list[Delivery]:
-        heaps = [heap for queue in queues if (heap := self.queues.get(queue))]
+    def _take(self, queues: Sequence[str] | None, count: int) -> list[Delivery]:
+        names = self.queues if queues is None else queues
+        heaps = [heap for queue in names if (heap := self.queues.get(queue))]
         found: list[Delivery] = []
         while heaps and len(found) < count:
             best = min(heaps, key=lambda heap: heap[0])  # the highest priority, then the oldest
@@ -149,8 +150,21 @@ class MemoryTransport(Transport):
 
     async def receive(self, queues: Sequence[str], count: int, wait: float) -> list[Delivery]:
         """Return queued messages, waiting for one (or for a delayed one to be due)."""
+        return await self._receive(queues, count, wait)
+
+    async def receive_any(self, count: int, wait: float) -> list[Delivery]:
+        """Return queued messages of every queue, as `receive` does for some.
+
+        The in-app worker's way: nothing else can run this process's messages, so it
+        takes those sent to a queue no task declares (`options(queue=...)`) too.
+        """
+        return await self._receive(None, count, wait)
+
+    async def _receive(
+        self, queues: Sequence[str] | None, count: int, wait: float
+    ) -> list[Delivery]:
         if self._event is None:
-            await self.start(queues)
+            await self.start(queues or ())
         assert self._event is not None
         deadline = time.monotonic() + wait
         while True:

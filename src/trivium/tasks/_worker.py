@@ -28,8 +28,10 @@ import anyio
 import orjson
 
 from trivium.tasks._state import TaskInfo
+from trivium.tasks._transport import MemoryTransport
 
 if TYPE_CHECKING:
+    from trivium.tasks._task import Task
     from trivium.tasks._tasks import Tasks
     from trivium.tasks._transport import Delivery
 
@@ -68,15 +70,18 @@ async def execute(
         with anyio.CancelScope() as cancel:
             if scope is not None:
                 tasks.running[info.id] = cancel
-            if task.timeout is None:
-                result = await task.invoke(tasks.app, message["kwargs"])
-            else:
-                with anyio.fail_after(task.timeout):
-                    result = await task.invoke(tasks.app, message["kwargs"])
+            result = await _attempt(tasks, task, message)
         if cancel.cancelled_caught:
             _finish(info, "cancelled", error="cancelled while running")
             await store.put(info)
             return None
+        if task.keep_result:
+            info.result = _kept(task, result)
+    except _UnstorableResultError as exc:  # the same every attempt: failed, not retried
+        _finish(info, "failed", error=f"TypeError: {exc}", trace=traceback.format_exc())
+        await store.put(info)
+        logger.error("task %s (%s) failed: %s", info.name, info.id, info.error)
+        return None
     except Exception as exc:  # noqa: BLE001 - recorded; retried or failed
         info.error = f"{type(exc).__name__}: {exc}"
         info.traceback = traceback.format_exc()
@@ -96,8 +101,6 @@ async def execute(
     finally:
         tasks.running.pop(info.id, None)
     _finish(info, "done")
-    if task.keep_result:
-        info.result = _jsonable(result)
     if done is None:
         await store.put(info)
     else:  # the record and the acknowledgement are independent: one round trip for both
@@ -105,8 +108,35 @@ async def execute(
     return None
 
 
-def _jsonable(value: Any) -> Any:
-    return orjson.loads(orjson.dumps(value, default=_default))
+class _UnstorableResultError(TypeError):
+    """A `keep_result` task returned a value that cannot be kept as JSON."""
+
+
+async def _attempt(tasks: Tasks, task: Task[Any, Any], message: dict[str, Any]) -> Any:
+    """Run the task once, within its timeout; a late attempt raises a `TimeoutError`."""
+    if task.timeout is None:
+        return await task.invoke(tasks.app, message["kwargs"])
+    with anyio.move_on_after(task.timeout):
+        return await task.invoke(tasks.app, message["kwargs"])
+    # Only the deadline's own cancellation ends the block without a return or a raise.
+    raise TimeoutError(f"attempt exceeded the task's timeout of {task.timeout:g} s")
+
+
+def _kept(task: Task[Any, Any], value: Any) -> Any:
+    """Return `value` as JSON values, for the run's record.
+
+    Raises:
+        _UnstorableResultError: it (or something in it) cannot be turned into JSON.
+    """
+    try:
+        return orjson.loads(orjson.dumps(value, default=_default))
+    except (TypeError, ValueError) as exc:
+        cause = exc.__cause__ or exc
+        raise _UnstorableResultError(
+            f"task {task.name} returned a value of type {type(value).__qualname__!r}, which "
+            f"keep_result=True cannot store as JSON ({cause}); return JSON values (dict, "
+            "list, str, numbers, ...), dataclasses or pydantic models"
+        ) from exc
 
 
 def _default(value: Any) -> Any:
@@ -144,12 +174,24 @@ def message_info(tasks: Tasks, message: dict[str, Any]) -> TaskInfo:
 
 
 class Worker:
-    """Takes messages from `queues` and runs up to `concurrency` of them at once."""
+    """Takes messages from `queues` and runs up to `concurrency` of them at once.
 
-    def __init__(self, tasks: Tasks, *, concurrency: int, queues: Sequence[str]) -> None:
+    With `every_queue` (the in-app worker of the memory broker, the only one that can
+    run its messages) it takes them from every queue a run was sent to.
+    """
+
+    def __init__(
+        self,
+        tasks: Tasks,
+        *,
+        concurrency: int,
+        queues: Sequence[str],
+        every_queue: bool = False,
+    ) -> None:
         self.tasks = tasks
         self.concurrency = concurrency
         self.queues = list(queues)
+        self.every_queue = every_queue
         self.active = 0
         self._freed = anyio.Event()
         self.idle = anyio.Event()
@@ -170,7 +212,10 @@ class Worker:
                         await self._freed.wait()
                     continue
                 try:
-                    deliveries = await transport.receive(self.queues, free, wait=0.5)
+                    if self.every_queue and isinstance(transport, MemoryTransport):
+                        deliveries = await transport.receive_any(free, wait=0.5)
+                    else:
+                        deliveries = await transport.receive(self.queues, free, wait=0.5)
                 except Exception:
                     logger.exception("receiving tasks failed; trying again in 1 s")
                     await anyio.sleep(1)
