@@ -160,7 +160,8 @@ def test_an_unclaimed_rate_limit_fails_at_start_without_the_plugin() -> None:
 
 
 @pytest.mark.parametrize(
-    "rate", ["100", "ten/minute", "5/fortnight", "0/minute", "5 per 0 seconds", ""]
+    "rate",
+    ["100", "ten/minute", "5/fortnight", "0/minute", "5 per 0 seconds", "", "5/ms", "5/hs", "5/ss"],
 )
 def test_bad_rates_are_refused_with_the_syntax(rate: str) -> None:
     with pytest.raises(ConfigurationError, match="100/minute") as info:
@@ -175,6 +176,8 @@ def test_bad_rates_are_refused_with_the_syntax(rate: str) -> None:
         ("5 per 10 seconds", 5, 10),
         ("10/s", 10, 1),
         ("1000/day", 1000, 86400),
+        ("5/mins", 5, 60),
+        ("2 per 3 hours", 2, 10800),
     ],
 )
 def test_rates_are_parsed(rate: str, requests: int, period: float) -> None:

@@ -47,7 +47,19 @@ _PERIODS = {
     "day": 86400.0,
     "d": 86400.0,
 }
-_RATE = re.compile(r"\s*(\d+)\s*(?:/|per)\s*(\d+(?:\.\d+)?)?\s*([a-z]+?)s?\s*")
+_RATE = re.compile(r"\s*(\d+)\s*(?:/|per)\s*(\d+(?:\.\d+)?)?\s*([a-z]+)\s*")
+
+
+def _period(word: str) -> float | None:
+    """Seconds in a unit word: `second(s)`, `sec(s)`, `s`, and so on; `None` otherwise.
+
+    Only a word's full name takes a plural `s`: `"ms"` is not minutes (nor milliseconds).
+    """
+    if word in _PERIODS:
+        return _PERIODS[word]
+    if word.endswith("s") and len(word) > 2:
+        return _PERIODS.get(word[:-1])
+    return None
 
 
 def parse_rate(rate: str) -> tuple[int, float]:
@@ -57,7 +69,7 @@ def parse_rate(rate: str) -> tuple[int, float]:
         ConfigurationError: `rate` is not such a string (`ratelimit-rate`).
     """
     match = _RATE.fullmatch(rate.lower()) if isinstance(rate, str) else None
-    unit = match and (_PERIODS.get(match.group(3)) or _PERIODS.get(match.group(3) + "s"))
+    unit = _period(match.group(3)) if match else None
     if match is None or unit is None:
         raise ConfigurationError(
             f"rate limit {rate!r} is not a rate; write it like '100/minute', '5/second', "
@@ -332,6 +344,6 @@ def as_limits(value: Any, where: str) -> tuple[RateLimit, ...]:
         return tuple(limits)
     raise ConfigurationError(
         f"{where}: rate_limit={value!r} is not a limit; use RateLimit('100/minute'), a "
-        "list of them, or None to exempt the route",
+        "list of them, or False to exempt the route",
         "ratelimit-option",
     )
