@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -150,3 +153,38 @@ async def test_auth_0002_normalises_stored_identities_and_compares_them_exactly(
             await connection.run_sync(_downgrade)
             await connection.run_sync(lambda sync: Model.metadata.drop_all(sync))
         await db.dispose()
+
+
+def test_create_all_makes_the_default_session_stores_table_in_a_fresh_process(
+    tmp_path: Path,
+) -> None:
+    # A fresh interpreter: in this one another test has imported DatabaseStore already.
+    script = f"""
+import asyncio
+from trivium import App
+from trivium.auth import Auth, create_user
+from trivium.db import Database
+from trivium.testing import TestClient
+
+db = Database("sqlite+aiosqlite:///{tmp_path / "app.db"}")
+app = App()
+Auth(db, secret_key="k" * 40).init_app(app)
+
+
+async def setup():
+    await db.create_all()
+    async with db.sessionmaker() as session:
+        await create_user(session, email="ada@example.com", password="a long passphrase 1")
+        await session.commit()
+    await db.dispose()
+
+
+asyncio.run(setup())
+with TestClient(app) as client:
+    login = {{"identifier": "ada@example.com", "password": "a long passphrase 1"}}
+    print(client.post("/auth/login", json=login).status_code)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stdout.strip() == "200", done.stderr[-2000:]

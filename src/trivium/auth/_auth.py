@@ -59,6 +59,10 @@ from trivium.errors import HTTPException
 from trivium.plugins import Plugin
 from trivium.plugins import RequestStep
 from trivium.plugins import RouteNeeds
+
+# Imported here, not when the default session store is made: its table then belongs to
+# `Model.metadata` before anyone calls `db.create_all()`.
+from trivium.stores import DatabaseStore
 from trivium.types import Scope
 
 if TYPE_CHECKING:
@@ -304,8 +308,6 @@ class Auth(Plugin):
         sessions = app.plugins_of(Sessions)
         if not sessions:
             if self.session_store is None:
-                from trivium.stores import DatabaseStore
-
                 self.session_store = DatabaseStore(self.db)
             app.install(Sessions(secret_key=self.secret_key, store=self.session_store))
         else:
