@@ -114,15 +114,9 @@ class TestClient(httpx.Client):
         Raises:
             WebSocketRejected: (on entering) the app closed or denied the handshake.
         """
-        request = self.build_request(
-            "GET",
-            url,
-            params=params,
-            headers=_handshake_headers(subprotocols, headers),
-            cookies=cookies,
-        )
+        handshake = (subprotocols, headers, params, cookies)
         return WebSocketTestSession(
-            _websocket_scope(request, self._config, subprotocols), self._asgi
+            _handshake_scope(self, self._config, url, *handshake), self._asgi
         )
 
     def __enter__(self) -> Self:
@@ -223,14 +217,8 @@ class AsyncTestClient(httpx.AsyncClient):
         Raises:
             WebSocketRejected: (on entering) the app closed or denied the handshake.
         """
-        request = self.build_request(
-            "GET",
-            url,
-            params=params,
-            headers=_handshake_headers(subprotocols, headers),
-            cookies=cookies,
-        )
-        scope = _websocket_scope(request, self._config, subprotocols)
+        handshake = (subprotocols, headers, params, cookies)
+        scope = _handshake_scope(self, self._config, url, *handshake)
         return AsyncWebSocketTestSession(scope, self._config)
 
     async def __aenter__(self) -> Self:
@@ -286,6 +274,26 @@ def _default_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     return merged
 
 
+def _handshake_scope(  # noqa: PLR0913 - websocket_connect's arguments
+    client: httpx.Client | httpx.AsyncClient,
+    config: TestConfig,
+    url: str,
+    subprotocols: Sequence[str] | None,
+    headers: Mapping[str, str] | None,
+    params: Any,
+    cookies: Any,
+) -> Scope:
+    """The scope of a websocket handshake to `url`, built as `client` builds a request."""
+    request = client.build_request(
+        "GET",
+        url,
+        params=params,
+        headers=_handshake_headers(subprotocols, headers),
+        cookies=cookies,
+    )
+    return connection_scope(request, config, "websocket", list(subprotocols or ()))
+
+
 def _handshake_headers(
     subprotocols: Sequence[str] | None, headers: Mapping[str, str] | None
 ) -> dict[str, str]:
@@ -299,9 +307,3 @@ def _handshake_headers(
         handshake["sec-websocket-protocol"] = ", ".join(subprotocols)
     handshake.update(headers or {})
     return handshake
-
-
-def _websocket_scope(
-    request: httpx.Request, config: TestConfig, subprotocols: Sequence[str] | None
-) -> Scope:
-    return connection_scope(request, config, "websocket", list(subprotocols or ()))
