@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
+import anyio
 import pytest
 
 from trivium.cache import Cache
+from trivium.cache import CacheRule
+from trivium.cache import cached
 from trivium.errors import ConfigurationError
 from trivium.stores import Store
 
@@ -115,3 +119,71 @@ def test_a_store_that_is_not_one_is_refused() -> None:
 def test_cached_refuses_a_sync_function() -> None:
     with pytest.raises(ConfigurationError, match="async function"):
         Cache().cached()(lambda: 1)  # type: ignore[arg-type]
+
+
+async def test_get_returns_the_default_once_the_ttl_passed(store: Store) -> None:
+    cache = Cache(store, stale=30)
+    await cache.set("k", "v", ttl=0.2)
+    assert await cache.get("k", "gone") == "v"
+    await asyncio.sleep(0.3)
+    assert await cache.get("k", "gone") == "gone"
+
+
+async def test_waiters_compute_themselves_when_the_computation_fails(store: Store) -> None:
+    cache = Cache(store, wait=30)
+    calls = 0
+
+    async def failing() -> str:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.2)
+        raise ValueError("database down")
+
+    with anyio.fail_after(10):  # far below `wait`: nobody sleeps it out
+        results = await asyncio.gather(
+            *(cache.get_or_set("cold", failing) for _ in range(5)), return_exceptions=True
+        )
+    assert all(isinstance(result, ValueError) for result in results)
+    assert calls == 5
+
+
+async def test_one_string_is_one_tag(store: Store) -> None:
+    cache = Cache(store)
+    await cache.set("a", 1, tags="articles")
+
+    @cache.cached(key="b", tags="articles")
+    async def b() -> int:
+        return 2
+
+    assert await b() == 2
+    await cache.invalidate(tags=["articles"])
+    assert (await cache.get("a"), await cache.get("b")) == (None, None)
+    await cache.set("c", 3, tags="articles")
+    await cache.invalidate(tags="articles")
+    assert await cache.get("c") is None
+
+
+@pytest.mark.parametrize(
+    ("make", "option"),
+    [
+        (lambda: CacheRule(vary=5), "vary"),  # type: ignore[arg-type]
+        (lambda: CacheRule(vary=["accept", 5]), "vary"),  # type: ignore[list-item]
+        (lambda: CacheRule(private="yes"), "private"),  # type: ignore[arg-type]
+        (lambda: CacheRule(tags=5), "tags"),  # type: ignore[arg-type]
+        (lambda: Cache().cached(tags=[""]), "tags"),
+        (lambda: cached(tags=7), "tags"),  # type: ignore[arg-type]
+        (lambda: cached()(lambda: 1), "async function"),  # type: ignore[arg-type]
+    ],
+)
+def test_bad_rule_and_decorator_options_are_refused_naming_them(
+    make: Callable[[], object], option: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=option) as caught:
+        make()
+    assert caught.value.code == "cache-option"
+
+
+def test_a_url_that_is_not_redis_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="memcached://x") as caught:
+        Cache("memcached://x")
+    assert caught.value.code == "cache-store"

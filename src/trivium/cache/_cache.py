@@ -6,13 +6,15 @@ being fresh, and the versions of its tags. It is kept `stale` seconds longer tha
 copy instead of all recomputing it together (a stampede). A missing entry is computed
 by the one caller that takes the key's lock (`Store.incr` on a lock key, atomic on every
 backend, expiring by itself if its holder dies); the others wait for the value for up to
-`wait` seconds, then compute it themselves.
+`wait` seconds, or until the lock is released without one (the computation failed or
+its result was not kept), then compute it themselves.
 
 Tags are counters in the store: `invalidate(tags=[...])` increments them, and an entry
 saved under an older version of one of its tags reads as missing.
 
-A store outage (Redis down) never fails a request or a call: the cache is bypassed and
-the store logs the outage once.
+A store outage (Redis down) never fails a read or a write: the cache is bypassed and the
+store logs the outage once. Removals (`delete`, `invalidate`) raise instead: dropped
+silently, they would leave a stale entry to be served once the store is back.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import time
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 from typing import ParamSpec
@@ -38,7 +41,7 @@ from trivium.stores import MemoryStore
 from trivium.stores import Store
 from trivium.stores import StoreUnavailableError
 
-__all__ = ["CacheCore", "cache_key_of"]
+__all__ = ["CacheCore", "cache_key_of", "check_async"]
 
 logger = logging.getLogger("trivium.cache")
 
@@ -46,6 +49,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _POLL = 0.02  # seconds between looks for a value another caller is computing
+T = TypeVar("T")
 _TAG_TTL = 366 * 24 * 3600.0  # tag counters outlive every entry
 
 
@@ -61,8 +65,17 @@ def _seconds(name: str, value: Any, *, zero: bool = False) -> float:
     return float(value)
 
 
-def _tags(tags: Iterable[str]) -> tuple[str, ...]:
-    found = tuple(tags)
+def _tags(tags: Iterable[str] | str) -> tuple[str, ...]:
+    """Return `tags` as a tuple: one string is one tag (as `vary=` takes one header)."""
+    if isinstance(tags, str):
+        found: tuple[Any, ...] = (tags,)
+    elif isinstance(tags, Iterable) and not isinstance(tags, bytes | bytearray | Mapping):
+        found = tuple(tags)
+    else:
+        raise ConfigurationError(
+            f"cache option tags={tags!r} must be a tag (a string) or a list of tags",
+            "cache-option",
+        )
     for tag in found:
         if not isinstance(tag, str) or not tag:
             raise ConfigurationError(
@@ -80,6 +93,27 @@ def cache_key_of(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[s
     return f"{func.__module__}.{func.__qualname__}:{digest}"
 
 
+def _redis_store(url: str) -> Store:
+    from trivium.stores import RedisStore
+
+    try:
+        return RedisStore(url)
+    except ValueError as exc:  # redis-py's word on a URL it can't use
+        raise ConfigurationError(
+            f"Cache(store={url!r}) is not a Redis URL (redis://, rediss:// or unix://): {exc}",
+            "cache-store",
+        ) from None
+
+
+def check_async(func: Callable[..., Any]) -> None:
+    """Refuse a function `@cached` can't await (`cache-option`)."""
+    if not inspect.iscoroutinefunction(func):
+        name = getattr(func, "__qualname__", repr(func))
+        raise ConfigurationError(
+            f"@cached takes an async function; {name} is not one", "cache-option"
+        )
+
+
 class CacheCore:
     """The store side of `Cache`: envelopes, locks, tags (see the module docstring)."""
 
@@ -95,9 +129,7 @@ class CacheCore:
         self.owns_store = isinstance(store, str)
         """Whether the store was made from a URL here (and is closed at shutdown)."""
         if isinstance(store, str):
-            from trivium.stores import RedisStore
-
-            store = RedisStore(store)
+            store = _redis_store(store)
         if store is not None and not isinstance(store, Store):
             raise ConfigurationError(
                 f"Cache(store=...) takes a trivium.stores store (MemoryStore, RedisStore, "
@@ -155,6 +187,31 @@ class CacheCore:
         except StoreUnavailableError:
             return True  # no store: everyone computes, as without a cache
 
+    async def lock_held(self, key: str) -> bool:
+        """Return whether a caller holds the key's lock (`False` when the store is down)."""
+        try:
+            return await self.store.get(f"{self.prefix}lock:{key}") is not None
+        except StoreUnavailableError:
+            return False
+
+    async def await_entry(self, key: str, read: Callable[[str], Awaitable[T | None]]) -> T | None:
+        """Wait for the entry another caller is computing; `None` if none comes.
+
+        Gives up after `wait` seconds, or as soon as the lock is released without an
+        entry (the computation failed, or its result was not kept): the caller then
+        computes the value itself instead of sleeping for nothing.
+        """
+        deadline = time.monotonic() + self.wait
+        while time.monotonic() < deadline:
+            await asyncio.sleep(_POLL)
+            entry = await read(key)
+            if entry is not None:
+                return entry
+            if not await self.lock_held(key):
+                # An entry is written before its lock is released: look once more.
+                return await read(key)
+        return None
+
     async def unlock(self, key: str) -> None:
         """Release the key's lock."""
         try:
@@ -178,12 +235,16 @@ class CacheCore:
         return time.time() < envelope["f"], envelope["v"]
 
     async def get(self, key: str, default: Any = None) -> Any:
-        """Return the value under `key` (fresh or stale), or `default`."""
+        """Return the value under `key`, or `default` when missing or past its `ttl`.
+
+        An expired entry kept for its `stale` seconds is only for `get_or_set`, which
+        serves it while one caller recomputes it.
+        """
         entry = await self._entry(key)
-        return default if entry is None else entry[1]
+        return entry[1] if entry is not None and entry[0] else default
 
     async def set(
-        self, key: str, value: Any, ttl: float | None = None, tags: Iterable[str] = ()
+        self, key: str, value: Any, ttl: float | None = None, tags: Iterable[str] | str = ()
     ) -> None:
         """Keep `value` (anything JSON can encode) under `key` for `ttl` seconds.
 
@@ -199,14 +260,21 @@ class CacheCore:
         await self.write_raw(key, self._pack(value, seconds, versions), seconds)
 
     async def delete(self, key: str) -> None:
-        """Forget `key`."""
-        try:
-            await self.store.delete(self.prefix + key)
-        except StoreUnavailableError:
-            return
+        """Forget `key`.
 
-    async def invalidate(self, tags: Iterable[str]) -> None:
-        """Make every entry saved under one of `tags` read as missing, in every process."""
+        Raises:
+            StoreUnavailableError: the store is down (a 503 in a request): the entry may
+                still be there when it is back, so the caller must know.
+        """
+        await self.store.delete(self.prefix + key)
+
+    async def invalidate(self, tags: Iterable[str] | str) -> None:
+        """Make every entry saved under one of `tags` read as missing, in every process.
+
+        Raises:
+            StoreUnavailableError: the store is down (a 503 in a request): the entries
+                may still read as current when it is back, so the caller must know.
+        """
         for tag in _tags(tags):
             await self.store.incr(f"{self.prefix}tag:{tag}", _TAG_TTL)
 
@@ -215,13 +283,13 @@ class CacheCore:
         key: str,
         compute: Callable[[], Awaitable[Any]],
         ttl: float | None = None,
-        tags: Iterable[str] = (),
+        tags: Iterable[str] | str = (),
     ) -> Any:
         """Return the value under `key`, computing and keeping it when missing or expired.
 
         One caller per key computes at a time, across processes: while an expired value
         is recomputed the others get it as it was; a missing one they wait for (up to
-        `wait` seconds).
+        `wait` seconds, or until the lock is released without one).
         """
         seconds = self.ttl if ttl is None else _seconds("ttl", ttl)
         tag_list = _tags(tags)
@@ -231,7 +299,7 @@ class CacheCore:
         if not await self.lock(key):
             if entry is not None:
                 return entry[1]  # stale while another caller recomputes
-            found = await self._await_value(key)
+            found = await self.await_entry(key, self._entry)
             if found is not None:
                 return found[1]
             return await compute()
@@ -251,32 +319,19 @@ class CacheCore:
         finally:
             await self.unlock(key)
 
-    async def _await_value(self, key: str) -> tuple[bool, Any] | None:
-        deadline = time.monotonic() + self.wait
-        while time.monotonic() < deadline:
-            await asyncio.sleep(_POLL)
-            entry = await self._entry(key)
-            if entry is not None:
-                return entry
-        return None
-
     def cached(
         self,
         ttl: float | None = None,
         *,
         key: Callable[..., str] | str | None = None,
-        tags: Iterable[str] = (),
+        tags: Iterable[str] | str = (),
     ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
         """Cache an async function's results (see `trivium.cache.cached`)."""
         tag_list = _tags(tags)
         seconds = None if ttl is None else _seconds("ttl", ttl)
 
         def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-            if not inspect.iscoroutinefunction(func):
-                raise ConfigurationError(
-                    f"@cached takes an async function; {func.__qualname__} is not one",
-                    "cache-option",
-                )
+            check_async(func)
             signature = inspect.signature(func)
 
             @functools.wraps(func)

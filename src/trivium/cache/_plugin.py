@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import sys
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -14,10 +16,14 @@ from typing import ParamSpec
 from typing import TypeVar
 
 from trivium.cache._cache import CacheCore
+from trivium.cache._cache import _seconds
+from trivium.cache._cache import _tags
+from trivium.cache._cache import check_async
 from trivium.cache._responses import CachedResponse
 from trivium.cache._responses import ETagStep
 from trivium.cache._responses import ResponseStep
 from trivium.cache._responses import check_rule
+from trivium.errors import ConfigurationError
 from trivium.plugins import Plugin
 from trivium.plugins import RequestStep
 from trivium.plugins import RouteNeeds
@@ -58,13 +64,14 @@ class Cache(CacheCore, Plugin):
         ttl: seconds an entry stays fresh by default.
         stale: seconds an expired entry is still served while one caller recomputes it.
         wait: longest a caller waits for a value another caller is computing, before
-            computing it itself.
+            computing it itself (it stops waiting at once if the other caller keeps
+            nothing: an error, a response not to keep).
         etag: give every GET route's plain `200` responses an `ETag` and answer `304`
             to a matching `If-None-Match`.
 
     Raises:
         ConfigurationError: an option out of range (`cache-option`) or a store that is
-            not a `trivium.stores` store (`cache-store`).
+            not a `trivium.stores` store or a Redis URL (`cache-store`).
     """
 
     install_hint: ClassVar[str] = "app.install(Cache(store))"
@@ -84,6 +91,7 @@ class Cache(CacheCore, Plugin):
         self.etag = bool(etag)
         """Whether every GET route's plain responses get an `ETag` (and `304`s)."""
         self._credentials: tuple[str, ...] = ()
+        self._users = False  # whether `trivium.auth` authenticates the app's requests
         self._etag_step = ETagStep()
 
     def setup(self, app: App) -> None:
@@ -91,10 +99,17 @@ class Cache(CacheCore, Plugin):
         app.add_exception_handler(CachedResponse, _send_cached)
 
     def on_build(self, app: App) -> None:
-        """Learn the session cookie's name: requests carrying it hold credentials."""
+        """Learn the session cookie's name and whether `trivium.auth` authenticates requests.
+
+        Requests carrying the cookie hold credentials; private entries are keyed by
+        the user `Auth` finds.
+        """
         from trivium.sessions import Sessions
 
         self._credentials = tuple(plugin.cookie_name for plugin in app.plugins_of(Sessions))
+        # An `Auth` can only be installed once its module is imported: no import here.
+        auth = sys.modules.get("trivium.auth")
+        self._users = auth is not None and bool(app.plugins_of(auth.Auth))
 
     def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
         """A `ResponseStep` for routes with `cache=`, an `ETagStep` for other GET routes."""
@@ -103,10 +118,29 @@ class Cache(CacheCore, Plugin):
         value = route.options.get("cache")
         if value is not None and value is not False:
             rule = check_rule(value, route.path)
+            if rule.private:
+                self._check_private(route)
             return (ResponseStep(self, rule, route.path, self._credentials),)
         if self.etag and "GET" in route.methods:
             return (self._etag_step,)
         return ()
+
+    def _check_private(self, route: RouteNeeds) -> None:
+        """Refuse `private=True` where no authenticated user is known before the cache."""
+        problem = None
+        if not self._users:
+            problem = "install trivium.auth's Auth, which authenticates the request"
+        elif not route.takes_connection:
+            problem = (
+                "this handler never reads the user, so it is not authenticated: take "
+                "`user: CurrentUser` (or the request)"
+            )
+        if problem is not None:
+            raise ConfigurationError(
+                f"route {route.path!r}: CacheRule(private=True) keeps entries per "
+                f"authenticated user; {problem}, or drop private=True",
+                "cache-option",
+            )
 
     def lifespan(self, app: App) -> contextlib.AbstractAsyncContextManager[None]:
         """Make this the cache `@cached` functions use while the app serves."""
@@ -147,7 +181,7 @@ def cached(
     ttl: float | None = None,
     *,
     key: Callable[..., str] | str | None = None,
-    tags: Iterable[str] = (),
+    tags: Iterable[str] | str = (),
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Cache an async function's results in the serving app's `Cache`.
 
@@ -160,21 +194,26 @@ def cached(
     string filled with the arguments, or a function of the arguments. Results must be
     JSON values (dicts, lists, strings, numbers, booleans, `None`). Concurrent calls
     with the same key compute once (see `Cache`).
+
+    Raises:
+        ConfigurationError: a sync function, a bad `ttl` or tag (`cache-option`), when
+            decorating.
     """
-    tag_list = tuple(tags)
+    tag_list = _tags(tags)
+    seconds = None if ttl is None else _seconds("ttl", ttl)
 
     def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        check_async(func)
         bound: dict[int, Callable[P, Awaitable[R]]] = {}
 
+        @functools.wraps(func)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             cache = current_cache()
             call = bound.get(id(cache))
             if call is None:
-                call = bound[id(cache)] = cache.cached(ttl, key=key, tags=tag_list)(func)
+                call = bound[id(cache)] = cache.cached(seconds, key=key, tags=tag_list)(func)
             return await call(*args, **kwargs)
 
-        import functools
-
-        return functools.wraps(func)(wrapper)
+        return wrapper
 
     return decorate

@@ -2,15 +2,22 @@
 
 `CacheRule` on a route (`@app.get(path, cache=CacheRule(60))`) gives it a `ResponseStep`:
 
-- `before` looks the request up (GET and HEAD only). A fresh entry answers at once: the
-  handler, its dependencies and its parameters are skipped. A request with credentials
-  (the session cookie, an `Authorization` header) never shares an entry: with
-  `private=True` it gets entries of its own (keyed by a hash of its credentials), else
-  the cache is bypassed. `Cache-Control: no-cache` (or `max-age=0`) recomputes,
-  `no-store` bypasses.
+- It is the last of the route's steps: rate limits, authentication and every other
+  check run first, on hits too, and their `after` hooks write this request's headers
+  (`RateLimit-*`, `Set-Cookie`) on the answer after the cache kept or replayed it, so
+  no such header is ever stored.
+- `before` looks the request up (GET and HEAD only) by route, scheme, host, path, query
+  and the rule's `vary` headers. A fresh entry answers at once: the handler, its
+  dependencies and its parameters are skipped. A request with credentials (the session
+  cookie, an `Authorization` header) never shares an entry: with `private=True` an
+  authenticated user gets entries of their own (keyed by the user `trivium.auth`
+  found), else the cache is bypassed. `Cache-Control: no-cache` (or `max-age=0`)
+  recomputes, `no-store` bypasses. On a miss it reads the tags' versions, before the
+  handler runs.
 - `after` keeps a `200` that has no `Set-Cookie`, no `Cache-Control: no-store` (or
-  `private`, unless the rule is private) and a body known up front, with its `ETag`;
-  adds `Cache-Control: max-age` and the rule's `Vary` when the response has none.
+  `private`, unless the rule is private) and a body known up front, with its `ETag`,
+  under those versions; adds `Cache-Control: max-age` when the response has none and
+  merges the rule's `Vary` into the response's.
 - Either way, a request whose `If-None-Match` matches the `ETag` is answered `304`.
 
 `Cache(etag=True)` adds an `ETag` (and the `304`) to every other GET route's plain
@@ -19,7 +26,6 @@ responses too.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
 from dataclasses import dataclass
@@ -34,6 +40,7 @@ from trivium.cache._cache import _tags
 from trivium.errors import ConfigurationError
 from trivium.http import Response
 from trivium.plugins import RequestStep
+from trivium.stores import StoreUnavailableError
 
 if TYPE_CHECKING:
     from trivium.http import HTTPConnection
@@ -56,22 +63,47 @@ class CacheRule:
     Args:
         ttl: seconds a response stays fresh (default: the `Cache`'s `ttl`).
         vary: request headers whose values select different entries (`"accept-language"`).
-        private: give each credential (session, `Authorization`) entries of its own,
-            instead of bypassing the cache for requests that carry one.
-        tags: tags of the entries, for `cache.invalidate(tags=[...])`.
+        private: keep entries per authenticated user (`trivium.auth`), instead of
+            bypassing the cache for requests that carry credentials.
+        tags: tags of the entries, for `cache.invalidate(tags=[...])` (one string is
+            one tag).
+
+    Raises:
+        ConfigurationError: an option of the wrong kind (`cache-option`).
     """
 
     ttl: float | None = None
     vary: tuple[str, ...] | str = ()
     private: bool = False
-    tags: tuple[str, ...] = ()
+    tags: tuple[str, ...] | str = ()
 
     def __post_init__(self) -> None:
         if self.ttl is not None:
             _seconds("ttl", self.ttl)
-        vary = (self.vary,) if isinstance(self.vary, str) else tuple(self.vary)
-        object.__setattr__(self, "vary", tuple(name.lower() for name in vary))
+        object.__setattr__(self, "vary", _vary(self.vary))
+        if not isinstance(self.private, bool):
+            raise ConfigurationError(
+                f"CacheRule(private={self.private!r}) must be True or False", "cache-option"
+            )
         object.__setattr__(self, "tags", _tags(self.tags))
+
+
+def _vary(vary: Any) -> tuple[str, ...]:
+    """Return the rule's `vary` as lowercase header names (one string is one header)."""
+    if isinstance(vary, str):
+        names: tuple[Any, ...] = (vary,)
+    elif isinstance(vary, list | tuple | set | frozenset):
+        names = tuple(vary)
+    else:
+        names = (vary,)
+    for name in names:
+        if not isinstance(name, str) or not name.strip() or "," in name:
+            raise ConfigurationError(
+                f"CacheRule(vary={vary!r}) takes a request header's name or a list of "
+                f"them, not {name!r}",
+                "cache-option",
+            )
+    return tuple(name.strip().lower() for name in names)
 
 
 class CachedResponse(Exception):  # noqa: N818 - carries a response, not an error
@@ -147,8 +179,11 @@ class ETagStep(RequestStep):
 class ResponseStep(RequestStep):
     """Answer a route's GET requests from the cache, and keep its responses."""
 
-    __slots__ = ("core", "credentials", "path", "rule", "ttl")
-    order = 120  # after the session step (100), before authentication (200)
+    __slots__ = ("cache_control", "core", "credentials", "path", "rule", "ttl", "vary")
+    # Last of a route's steps: every other step's `before` (rate limits, authentication,
+    # CSRF, a plugin's checks) runs before a cached answer, and `after` sees the
+    # handler's response before any other step adds its per-request headers.
+    order = 900
 
     def __init__(
         self, core: CacheCore, rule: CacheRule, path: str, credentials: tuple[str, ...]
@@ -158,31 +193,48 @@ class ResponseStep(RequestStep):
         self.path = path
         self.ttl = core.ttl if rule.ttl is None else float(rule.ttl)
         self.credentials = credentials  # the session cookie's name(s)
+        kind = b"private" if rule.private else b"public"
+        self.cache_control = kind + b", max-age=" + str(int(self.ttl)).encode()
+        """The `Cache-Control` given to kept responses that have none."""
+        vary = [name.encode("latin-1") for name in rule.vary]
+        if rule.private:
+            vary += [name for name in (b"authorization", b"cookie") if name not in vary]
+        self.vary = tuple(vary)
+        """The header names the response's `Vary` must hold."""
 
     def _key(self, connection: HTTPConnection) -> str | None:
         """Return the request's entry key, or `None` when it must not use the cache."""
         scope = connection.scope
         if scope.get("method") not in ("GET", "HEAD"):
             return None
-        control = (connection.header_value("cache-control") or "").lower()
-        if "no-store" in control:
+        control = connection.header_value("cache-control")
+        if control is not None and "no-store" in control.lower():
             return None
-        parts: list[Any] = [
-            self.path,
-            scope.get("path"),
-            scope.get("query_string", b"").decode("latin-1"),
-        ]
+        parts = [self.path, scope.get("scheme", "http"), _host(connection), scope.get("path")]
+        parts.append(scope.get("query_string", b"").decode("latin-1"))
         parts.extend(connection.header_value(name) or "" for name in self.rule.vary)
-        credential = connection.header_value("authorization") or ""
-        cookies = connection.cookies if self.credentials else {}
-        for name in self.credentials:
-            credential += "|" + (cookies.get(name) or "")
-        if credential.strip("|"):
+        user = scope.get("user")
+        if getattr(user, "is_authenticated", False):
             if not self.rule.private:
                 return None
-            parts.append(hashlib.sha256(credential.encode()).hexdigest())
+            identity = _identity(user, scope.get("auth"))
+            if identity is None:
+                return None
+            parts.append(identity)
+        elif self._credentialed(connection):
+            # Credentials but no user (logged out, no authentication on the route): the
+            # page may still depend on them, and must not be another request's.
+            return None
         digest = hashlib.sha256(orjson.dumps(parts)).hexdigest()[:40]
         return f"response:{digest}"
+
+    def _credentialed(self, connection: HTTPConnection) -> bool:
+        if connection.header_value("authorization"):
+            return True
+        if not self.credentials:
+            return False
+        cookies = connection.cookies
+        return any(cookies.get(name) for name in self.credentials)
 
     async def before(self, connection: HTTPConnection) -> None:
         """Answer from a fresh entry; or take the key's lock, or wait for who holds it."""
@@ -204,10 +256,20 @@ class ResponseStep(RequestStep):
         if not locked and not refresh:
             if entry is not None:
                 self._answer(connection, entry[1])  # stale while another caller recomputes
-            found = await self._await(key)
+            found = await self.core.await_entry(key, self._entry)
             if found is not None:
-                self._answer(connection, found)
-        connection.scope[MISS_KEY] = (key, locked)
+                self._answer(connection, found[1])
+        # The tags' versions as they are before the handler reads anything: a response
+        # invalidated while it is computed is kept under the old ones, and reads as missing.
+        connection.scope[MISS_KEY] = (key, locked, await self._versions())
+
+    async def _versions(self) -> dict[str, int] | None:
+        if not self.rule.tags:
+            return {}
+        try:
+            return await self.core.tag_versions(self.rule.tags)
+        except StoreUnavailableError:
+            return None  # keep nothing
 
     async def _entry(self, key: str) -> tuple[bool, dict[str, Any]] | None:
         raw = await self.core.read_raw(key)
@@ -219,15 +281,6 @@ class ResponseStep(RequestStep):
             return None
         envelope["b"] = body
         return time.time() < envelope["f"], envelope
-
-    async def _await(self, key: str) -> dict[str, Any] | None:
-        deadline = time.monotonic() + self.core.wait
-        while time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-            entry = await self._entry(key)
-            if entry is not None:
-                return entry[1]
-        return None
 
     def _answer(self, connection: HTTPConnection, envelope: dict[str, Any]) -> None:
         connection.scope[HIT_KEY] = True
@@ -249,7 +302,7 @@ class ResponseStep(RequestStep):
         miss = scope.get(MISS_KEY)
         if miss is None:
             return
-        key, locked = miss
+        key, locked, versions = miss
         try:
             if response is not None and self._storable(response):
                 etag = next((v for n, v in response.raw_headers if n == b"etag"), None)
@@ -257,7 +310,8 @@ class ResponseStep(RequestStep):
                     etag = _etag(response.body)
                     response.raw_headers.append((b"etag", etag))
                 self._add_headers(response)
-                await self._store(key, response, etag)
+                if versions is not None:
+                    await self._store(key, response, etag, versions)
                 if _matches(request, etag):
                     not_modified(response, etag)
         finally:
@@ -277,23 +331,33 @@ class ResponseStep(RequestStep):
         return True
 
     def _add_headers(self, response: Response) -> None:
-        names = {name for name, _ in response.raw_headers}
+        raw = response.raw_headers
+        names = {name for name, _ in raw}
         if b"cache-control" not in names:
-            scope = b"private" if self.rule.private else b"public"
-            response.raw_headers.append(
-                (b"cache-control", scope + b", max-age=" + str(int(self.ttl)).encode())
-            )
-        vary = [name.encode("latin-1") for name in self.rule.vary]
-        if self.rule.private:
-            vary += [b"authorization", b"cookie"]
-        if vary and b"vary" not in names:
-            response.raw_headers.append((b"vary", b", ".join(vary)))
-
-    async def _store(self, key: str, response: Response, etag: bytes) -> None:
-        try:
-            versions = await self.core.tag_versions(self.rule.tags)
-        except Exception:  # noqa: BLE001 - a store outage: keep nothing
+            raw.append((b"cache-control", self.cache_control))
+        if not self.vary:
             return
+        if b"vary" not in names:
+            raw.append((b"vary", b", ".join(self.vary)))
+            return
+        # The handler's own `Vary` too: one header holding both, each name once.
+        merged: list[bytes] = []
+        seen: set[bytes] = set()
+        for name, value in raw:
+            if name == b"vary":
+                for item in value.split(b","):
+                    field = item.strip()
+                    if field and field.lower() not in seen:
+                        seen.add(field.lower())
+                        merged.append(field)
+        if b"*" in seen:
+            return  # varies on everything already
+        merged += [name for name in self.vary if name not in seen]
+        response.headers["vary"] = b", ".join(merged).decode("latin-1")
+
+    async def _store(
+        self, key: str, response: Response, etag: bytes, versions: dict[str, int]
+    ) -> None:
         headers = [
             (name.decode("latin-1"), value.decode("latin-1"))
             for name, value in response.raw_headers
@@ -309,6 +373,27 @@ class ResponseStep(RequestStep):
             }
         )
         await self.core.write_raw(key, head + b"\n" + response.body, self.ttl)
+
+
+def _host(connection: HTTPConnection) -> str:
+    """The host the request was sent to, as its URL (and `url_for`) sees it."""
+    host = connection.header_value("host")
+    if host is not None:
+        return host.lower()
+    server = connection.scope.get("server")
+    return f"{server[0]}:{server[1]}" if server else ""
+
+
+def _identity(user: Any, auth: Any) -> str | None:
+    """Who an authenticated request is, for its private entries: the user and its scopes."""
+    ident = getattr(user, "id", None)
+    if ident is None:
+        ident = getattr(user, "pk", None) or getattr(user, "username", None)
+        if ident is None:
+            return None  # no way to tell this user from another: no entry
+    scopes = getattr(auth, "scopes", None)
+    granted = "*" if scopes is None else " ".join(sorted(scopes))
+    return f"{type(user).__qualname__}:{ident}|{granted}"
 
 
 def check_rule(value: Any, path: str) -> CacheRule:
