@@ -439,40 +439,78 @@ def websocket_adapters(
     protocol: Any,
 ) -> tuple[Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]]:
     """Return ASGI `receive` and `send` for an RSGI websocket."""
-    transport: Any = None
-    connected = False
-    closed = False
+    channels = _WebSocketChannels(protocol)
+    return channels.receive, channels.send
 
-    async def receive() -> Message:
-        nonlocal connected, closed
-        if not connected:
-            connected = True
+
+class _WebSocketChannels:
+    """The ASGI channels of one RSGI websocket.
+
+    The transport `accept()` returns is dropped as soon as the connection ends (the
+    client's close frame received, or `websocket.close` sent): it holds the stream's
+    receiving half, and Granian shuts the TCP connection only once both halves are freed,
+    so while the transport lives the socket stays open, a close frame sent or not. The
+    channels may well outlive the connection: a reference cycle through the `WebSocket`
+    (the per-message rate limit's wrapped `receive` makes one) keeps them until the
+    cyclic collector runs, which in an idle worker can be never.
+    """
+
+    __slots__ = ("closed", "connected", "protocol", "transport")
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+        self.transport: Any = None
+        self.connected = False
+        self.closed = False
+
+    async def receive(self) -> Message:
+        if not self.connected:
+            self.connected = True
             return {"type": "websocket.connect"}
-        if transport is None or closed:
+        if self.transport is None or self.closed:
             return {"type": "websocket.disconnect", "code": 1006}
-        message = await transport.receive()
+        try:
+            # No local reference: a `close` sent meanwhile must be able to free it.
+            message = await self.transport.receive()
+        except RuntimeError as exc:
+            from granian._granian import RSGIProtocolClosed
+
+            if not isinstance(exc, RSGIProtocolClosed):
+                raise
+            # The connection dropped without a close frame: what ASGI servers report.
+            self._end()
+            return {"type": "websocket.disconnect", "code": 1006}
         kind = int(message.kind)
         if kind == 0:
-            closed = True
+            self._end()
             return {"type": "websocket.disconnect", "code": 1000}
         if kind == 1:
             return {"type": "websocket.receive", "bytes": bytes(message.data)}
         return {"type": "websocket.receive", "text": str(message.data)}
 
-    async def send(message: Message) -> None:
-        nonlocal transport, closed
+    async def send(self, message: Message) -> None:
         kind = message["type"]
         if kind == "websocket.accept":
-            transport = await protocol.accept()
+            self.transport = await self.protocol.accept()
         elif kind == "websocket.send":
+            transport = self.transport
             if transport is None:
+                if self.closed:
+                    # What ASGI servers raise when sending to a client that left: the
+                    # `WebSocket` turns it into `WebSocketDisconnect(1006)`.
+                    raise ConnectionResetError("the websocket is closed")
                 raise RuntimeError("websocket.send before websocket.accept")
             if message.get("text") is not None:
                 await transport.send_str(message["text"])
             else:
                 await transport.send_bytes(bytes(message.get("bytes") or b""))
-        elif kind == "websocket.close" and not closed:
-            closed = True
-            protocol.close(message.get("code", 1000))
+        elif kind == "websocket.close" and not self.closed:
+            # After `accept()`, Granian sends a close frame without a code (the client
+            # sees 1005, see docs/websockets.md) and shuts the socket once the transport
+            # is freed: drop it now.
+            self._end()
+            self.protocol.close(message.get("code", 1000))
 
-    return receive, send
+    def _end(self) -> None:
+        self.closed = True
+        self.transport = None
