@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.refusals import refused_with
 
 from trivium import App
 from trivium.compat.fastapi import FastAPI
@@ -59,4 +60,4 @@ def test_a_refused_handshake_is_a_websocket_disconnect() -> None:
     client = TestClient(echo_app(FastAPI()))
     with pytest.raises(WebSocketDisconnect) as info, client.websocket_connect("/items/x"):
         pytest.fail("the handshake was refused")
-    assert info.value.code == 1008
+    assert refused_with(info.value, 1008)

@@ -54,6 +54,11 @@ async def raises(websocket: WebSocket) -> None:
     raise WebSocketException(1008, "policy")
 
 
+@app.websocket("/refused")
+async def refused(websocket: WebSocket) -> None:
+    raise WebSocketException(1008, "not for you")  # before accept: the handshake is refused
+
+
 @pytest.fixture(scope="module", params=["rsgi", "asgi"])
 def server(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     interface: str = request.param
@@ -117,3 +122,21 @@ def test_the_clients_close_completes(server: tuple[str, str]) -> None:
         ws.close()
         assert time.monotonic() - started < 1
         assert ws.close_code == 1000
+
+
+def test_refused_handshakes_are_answered_403_and_the_worker_lives_on(
+    server: tuple[str, str],
+) -> None:
+    # Over RSGI the close code was handed to Granian as the refusal's HTTP status: the
+    # worker died on it, and a few refusals made Granian stop the server.
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    url, _ = server
+    for _ in range(4):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(f"{url}/refused", open_timeout=5)
+        assert refused.value.response.status_code == 403
+    with connect(f"{url}/limited?name={uuid.uuid4().hex}", open_timeout=5) as ws:
+        ws.send("still serving")
+        assert ws.recv(timeout=5) == "still serving"

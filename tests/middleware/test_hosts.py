@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.refusals import refused_with
 
 from trivium import App
 from trivium import WebSocket
@@ -85,7 +86,7 @@ def test_websocket_to_other_host_is_closed() -> None:
     with pytest.raises(WebSocketRejected) as info:
         with client.websocket_connect("/ws"):
             pass
-    assert info.value.code == 1008
+    assert refused_with(info.value, 1008)
     with make_client().websocket_connect("/ws"):
         pass
 

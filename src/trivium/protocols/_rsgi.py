@@ -505,11 +505,14 @@ class _WebSocketChannels:
             else:
                 await transport.send_bytes(bytes(message.get("bytes") or b""))
         elif kind == "websocket.close" and not self.closed:
-            # After `accept()`, Granian sends a close frame without a code (the client
-            # sees 1005, see docs/websockets.md) and shuts the socket once the transport
-            # is freed: drop it now.
+            # Before `accept()` Granian answers the handshake with `close`'s status as an
+            # HTTP status (a close code there ends the worker): 403, as ASGI servers do.
+            # After it, Granian sends a close frame without a code (the client sees 1005,
+            # see docs/websockets.md) and shuts the socket once the transport is freed:
+            # drop it now.
+            refused = self.transport is None
             self._end()
-            self.protocol.close(message.get("code", 1000))
+            self.protocol.close(403 if refused else message.get("code", 1000))
 
     def _end(self) -> None:
         self.closed = True

@@ -193,17 +193,29 @@ class _WSProtocol:
         self._receive = receive
         self._send = send
         self._tasks = tasks
+        self._accepted = False
 
     async def accept(self) -> _WSTransport:
+        self._accepted = True
         await self._send({"type": "websocket.accept"})
         return _WSTransport(self._receive, self._send)
 
     def close(self, status: int | None) -> tuple[int, bool]:
         code = status or 1000
-        message: Message = {"type": "websocket.close", "code": code}
+        messages: list[Message] = [{"type": "websocket.close", "code": code}]
+        if not self._accepted:
+            # Granian answers a refused handshake with `status` as its HTTP status (and
+            # its worker dies on one that is not): the client sees that response.
+            if not 100 <= code <= 599:
+                raise RuntimeError(f"RSGI websocket refused with {code}, not an HTTP status")
+            messages = [
+                {"type": "websocket.http.response.start", "status": code, "headers": []},
+                {"type": "websocket.http.response.body", "body": b""},
+            ]
 
         async def send_close() -> None:
-            await self._send(message)
+            for message in messages:
+                await self._send(message)
 
         self._tasks.start_soon(send_close)
         return code, True
