@@ -219,7 +219,7 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
         sets it); `None`: the `TRIVIUM_ENV` environment variable decides."""
         self.user_middleware: list[Middleware] = list(middleware or [])
         self.exception_handlers: dict[Any, ExceptionHandler] = dict(exception_handlers or {})
-        self.dependency_overrides = DependencyOverrides()
+        self._dependency_overrides = DependencyOverrides()
         self.app_scope = AppScope()
         from trivium.http._datastructures import State
 
@@ -572,6 +572,22 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
         return self.policy.finalize(response)
 
     # Errors ---------------------------------------------------------------------------
+
+    @property
+    def dependency_overrides(self) -> DependencyOverrides:
+        """Replacements for dependencies, `{declared: replacement}` (tests, local setups)."""
+        return self._dependency_overrides
+
+    @dependency_overrides.setter
+    def dependency_overrides(
+        self, overrides: Mapping[Callable[..., Any], Callable[..., Any]]
+    ) -> None:
+        # `app.dependency_overrides = {}`, FastAPI tests' teardown: the app keeps its one
+        # mapping (the routes watch it for changes) and takes the new contents.
+        current = self._dependency_overrides
+        if overrides is not current:
+            current.clear()
+            current.update(overrides)
 
     async def error_response(self, request: Request, exc: Exception) -> tuple[Response, bool]:
         """Turn `exc` into a response, default headers included.

@@ -335,6 +335,22 @@ def test_dependency_overrides_in_place_union_applies() -> None:
     assert client.get("/").json() == "other"
 
 
+def test_dependency_overrides_replaced_by_assignment_apply() -> None:
+    app = App()
+
+    @app.get("/")
+    async def index(value: Annotated[str, Depends(real)]) -> str:
+        return value
+
+    app.dependency_overrides = {real: lambda: "fake"}  # FastAPI tests' idiom
+    with TestClient(app) as client:
+        assert client.get("/").json() == "fake"
+        app.dependency_overrides = {}  # their teardown
+        assert client.get("/").json() == "real"
+        app.dependency_overrides = {real: lambda: "again"}
+        assert client.get("/").json() == "again"
+
+
 # Parameter markers ----------------------------------------------------------------------
 
 
