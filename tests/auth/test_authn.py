@@ -64,6 +64,7 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(db: Database) -> No
         assert client.get("/auth/me").status_code == 401
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json() == {"detail": "Invalid credentials"}
+    assert wrong.headers["www-authenticate"] == unknown.headers["www-authenticate"] == "Bearer"
 
 
 def test_inactive_user_cannot_log_in(db: Database) -> None:

@@ -116,6 +116,15 @@ async def test_create_superuser_sets_every_flag(session: AsyncSession) -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("flag", ["is_active", "is_staff", "is_superuser"])
+async def test_create_superuser_refuses_a_flag_it_cannot_honour(
+    session: AsyncSession, flag: str
+) -> None:
+    with pytest.raises(ValueError, match=f"{flag}=False is not one"):
+        await create_superuser(session, username="root", hasher=FAST, **{flag: False})
+
+
+@pytest.mark.anyio
 async def test_check_password_upgrades_an_outdated_hash(session: AsyncSession) -> None:
     user = await create_user(session, username="ada", password="pw-for-ada", hasher=FAST)
     await session.commit()

@@ -215,8 +215,9 @@ def test_wildcard_does_not_match_other_schemes_or_hosts() -> None:
 
 def test_https_cross_site_referer_is_refused_without_origin() -> None:
     client = TestClient(make_app(), base_url="https://testserver")
-    response = client.post("/submit", headers={"referer": "https://evil.example/page"})
+    response = client.post("/submit", headers={"referer": "https://evil.example/page?q=1"})
     assert response.status_code == 403
+    assert response.json() == {"detail": "Origin 'https://evil.example' is not trusted"}
     same = client.post("/submit", headers={"referer": "https://testserver/page"})
     assert same.status_code == 200
 

@@ -83,6 +83,15 @@ def test_only_plugins_can_be_installed() -> None:
     with pytest.raises(ConfigurationError, match="subclass trivium.plugins.Plugin") as info:
         App().install(object())  # type: ignore[arg-type]
     assert info.value.code == "plugin-invalid"
+    with pytest.raises(
+        ConfigurationError, match=r"plugin class: install an instance, Recorder\("
+    ) as info:
+        App().install(Recorder)  # type: ignore[arg-type]
+    assert info.value.code == "plugin-invalid"
+    app = App(plugins=[Recorder()])
+    for wrong in ("Recorder", Recorder(), int):
+        with pytest.raises(TypeError, match=r"takes a plugin class \(app.plugin\(Auth\)\)"):
+            app.plugin(wrong)  # type: ignore[arg-type]
 
 
 def test_a_plugin_class_allows_one_per_app_unless_it_says_otherwise() -> None:

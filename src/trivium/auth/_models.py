@@ -334,7 +334,22 @@ async def create_superuser(  # noqa: PLR0913 - as create_user
     hasher: PasswordHasher | None = None,
     **fields: object,
 ) -> U:
-    """Add an active staff superuser (see `create_user` for the arguments)."""
+    """Add an active staff superuser (see `create_user` for the arguments).
+
+    Raises:
+        ValueError: `is_staff`, `is_superuser` or `is_active` given as false (a
+            superuser is all three; use `create_user` for anything else).
+    """
+    refused = [
+        flag
+        for flag in ("is_staff", "is_superuser", "is_active")
+        if fields.get(flag, True) is not True
+    ]
+    if refused:
+        raise ValueError(
+            f"create_superuser makes active staff superusers; {refused[0]}="
+            f"{fields[refused[0]]!r} is not one (use create_user)"
+        )
     fields = {**fields, "is_staff": True, "is_superuser": True, "is_active": True}
     return await create_user(
         session,

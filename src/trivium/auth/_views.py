@@ -185,7 +185,10 @@ def _session_routes(router: Router, auth: Auth) -> None:
         async with auth.transaction() as session:
             user = await auth.authenticate(session, body.identifier, body.password)
             if user is None:
-                raise HTTPException(401, "Invalid credentials")
+                # Every 401 carries a challenge (RFC 9110); this one, the guards' scheme.
+                raise HTTPException(
+                    401, "Invalid credentials", headers={"WWW-Authenticate": "Bearer"}
+                )
             await auth.login(request, user, session)
         await auth.reset_login_throttle(body.identifier)
         return user_data(user)

@@ -189,7 +189,8 @@ class CSRFPolicy:
         origin = normalize_origin(text)
         if origin is not None and self.origins.trusts(origin, scope):
             return None
-        return f"Origin {text[:100]!r} is not trusted"
+        # A Referer names a whole URL: quote only its origin (no path or query).
+        return f"Origin {(origin or text)[:100]!r} is not trusted"
 
 
 def _headers(scope: Scope, names: tuple[bytes, ...]) -> dict[bytes, list[bytes]]:

@@ -53,9 +53,11 @@ class PluginHost:
                 (`plugin-duplicate`).
         """
         if not isinstance(plugin, Plugin):
-            raise ConfigurationError(
-                f"{plugin!r} is not a plugin: subclass trivium.plugins.Plugin", "plugin-invalid"
-            )
+            if isinstance(plugin, type) and issubclass(plugin, Plugin):
+                problem = f"{plugin.__name__} is a plugin class: install an instance, {plugin.__name__}(...)"
+            else:
+                problem = f"{plugin!r} is not a plugin: subclass trivium.plugins.Plugin"
+            raise ConfigurationError(problem, "plugin-invalid")
         if self._asgi is not None:
             raise ConfigurationError(
                 f"{type(plugin).__name__} cannot be installed after the app has started; "
@@ -86,7 +88,10 @@ class PluginHost:
         Raises:
             ConfigurationError: none is installed (`plugin-not-installed`, saying how to
                 install one), or several are (`plugin-ambiguous`: use `plugins_of`).
+            TypeError: `cls` is not a plugin class (a name, an instance).
         """
+        if not (isinstance(cls, type) and issubclass(cls, Plugin)):
+            raise TypeError(f"app.plugin() takes a plugin class (app.plugin(Auth)), not {cls!r}")
         found = self.plugins_of(cls)
         if len(found) == 1:
             return found[0]
