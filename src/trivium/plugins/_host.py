@@ -52,11 +52,13 @@ class PluginHost:
                 for plugins that allow one per app) is installed already
                 (`plugin-duplicate`).
         """
-        if not isinstance(plugin, Plugin):
-            if isinstance(plugin, type) and issubclass(plugin, Plugin):
-                problem = f"{plugin.__name__} is a plugin class: install an instance, {plugin.__name__}(...)"
+        given: object = plugin  # typed as a Plugin; checked here all the same
+        if not isinstance(given, Plugin):
+            if isinstance(given, type) and issubclass(given, Plugin):
+                name = given.__name__
+                problem = f"{name} is a plugin class: install an instance, {name}(...)"
             else:
-                problem = f"{plugin!r} is not a plugin: subclass trivium.plugins.Plugin"
+                problem = f"{given!r} is not a plugin: subclass trivium.plugins.Plugin"
             raise ConfigurationError(problem, "plugin-invalid")
         if self._asgi is not None:
             raise ConfigurationError(
