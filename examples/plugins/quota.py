@@ -1,7 +1,8 @@
 """A request step whose `before` is a plain function: it waits only when it must.
 
-Clients known to be far under their quota are let through without a coroutine; the
-others are counted in a `Store` (an awaitable handed back to the route).
+Every admitted request is counted in a `Store` (an awaitable handed back to the route).
+A client the store has just found over its quota is refused at once for a second,
+without a coroutine or a store round trip: a flood costs the store nothing.
 """
 
 from __future__ import annotations
@@ -22,25 +23,28 @@ from trivium.stores import Store
 
 
 class QuotaStep(RequestStep):
-    """Refuse a client's request over `per_minute`; ask the store only when unsure."""
+    """Refuse a client's requests over `per_minute` (a fixed one-minute window)."""
 
     def __init__(self, store: Store, per_minute: int) -> None:
         self.store = store
         self.per_minute = per_minute
-        self.cheap: dict[str, float] = {}  # client -> until when it is surely under quota
+        self.refused: dict[str, float] = {}  # client -> until when it is surely over quota
 
     def before(self, connection: HTTPConnection) -> Awaitable[None] | None:
         client = connection.client.host if connection.client else "unknown"
-        if self.cheap.get(client, 0.0) > time.monotonic():
-            return None  # done: no coroutine made, nothing awaited
+        if self.refused.get(client, 0.0) > time.monotonic():
+            raise self.over()  # refused at once: no coroutine, no store round trip
         return self._count(client)  # the route awaits it
 
     async def _count(self, client: str) -> None:
         count = await self.store.incr(f"quota:{client}", ttl=60)
         if count > self.per_minute:
-            raise HTTPException(429, f"over the quota of {self.per_minute} requests a minute")
-        if count < self.per_minute // 2:  # far under it: skip the store for a second
-            self.cheap[client] = time.monotonic() + 1.0
+            # Over it for the rest of the window: refuse the next second's requests here.
+            self.refused[client] = time.monotonic() + 1.0
+            raise self.over()
+
+    def over(self) -> HTTPException:
+        return HTTPException(429, f"over the quota of {self.per_minute} requests a minute")
 
 
 class Quota(Plugin):

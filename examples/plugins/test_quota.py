@@ -1,4 +1,4 @@
-"""The quota step answers at once while a client is far under quota, else asks the store."""
+"""The quota step counts every admitted request; a client found over quota is refused at once."""
 
 from __future__ import annotations
 
@@ -10,14 +10,27 @@ from trivium.stores import MemoryStore
 from trivium.testing import TestClient
 
 
-def test_the_quota_counts_in_the_store_only_when_unsure_and_refuses_past_it() -> None:
-    with TestClient(app) as client:
+def test_every_request_counts_and_past_the_quota_refusals_skip_the_store() -> None:
+    counted: list[str] = []
+
+    class CountingStore(MemoryStore):
+        async def incr(self, key: str, ttl: float) -> int:
+            counted.append(key)
+            return await super().incr(key, ttl)
+
+    strict = App(plugins=[Quota(CountingStore(), per_minute=4)])
+
+    @strict.get("/search")
+    async def search(request: Request, q: str = "") -> dict[str, str]:
+        return {"q": q, "path": request.url.path}
+
+    with TestClient(strict) as client:
         first = client.get("/search", params={"q": "a"})
-        # Far under the quota (4) after one request: for a second no request is counted,
-        # so ten more all pass; counted each, the fifth would be refused.
-        answers = [client.get("/search").status_code for _ in range(10)]
+        codes = [client.get("/search").status_code for _ in range(9)]
     assert first.json() == {"q": "a", "path": "/search"}
-    assert answers == [200] * 10
+    assert codes == [200, 200, 200, 429, 429, 429, 429, 429, 429]
+    # Four admitted and the first refusal asked the store; the later refusals did not.
+    assert len(counted) == 5
 
 
 def test_past_the_quota_the_step_refuses_with_429() -> None:
@@ -32,3 +45,9 @@ def test_past_the_quota_the_step_refuses_with_429() -> None:
         refused = client.get("/x")
     assert codes == [200, 200, 429, 429]
     assert refused.json() == {"detail": "over the quota of 2 requests a minute"}
+
+
+def test_the_example_app_allows_four_a_minute() -> None:
+    with TestClient(app) as client:
+        codes = [client.get("/search", params={"q": "x"}).status_code for _ in range(5)]
+    assert codes == [200, 200, 200, 200, 429]
