@@ -580,14 +580,14 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
 
     @dependency_overrides.setter
     def dependency_overrides(
-        self, overrides: Mapping[Callable[..., Any], Callable[..., Any]]
+        self, overrides: Mapping[Callable[..., Any], Callable[..., Any]] | None
     ) -> None:
-        # `app.dependency_overrides = {}`, FastAPI tests' teardown: the app keeps its one
-        # mapping (the routes watch it for changes) and takes the new contents.
+        # `app.dependency_overrides = {}` (or `None`), FastAPI tests' teardown: the app
+        # keeps its one mapping (the routes watch it for changes) and takes the contents.
         current = self._dependency_overrides
         if overrides is not current:
             current.clear()
-            current.update(overrides)
+            current.update(overrides or {})
 
     async def error_response(self, request: Request, exc: Exception) -> tuple[Response, bool]:
         """Turn `exc` into a response, default headers included.
