@@ -261,11 +261,13 @@ async def test_pings_are_sent_while_idle() -> None:
 
     peer = Peer(hang_up_after=100)
     await peer.run(EventSourceResponse(slow(), ping=0.02))
+    # On a loaded machine one more ping may slip in before the stream ends: harmless.
+    events = [chunk for chunk in peer.chunks if chunk != b": ping\n\n"]
+    assert events == [b"data: first\n\n", b"data: second\n\n"]
     assert peer.chunks[0] == b"data: first\n\n"
-    assert peer.chunks[-1] == b"data: second\n\n"
-    pings = peer.chunks[1:-1]
-    assert len(pings) >= 3
-    assert set(pings) == {b": ping\n\n"}
+    between = peer.chunks[1 : peer.chunks.index(b"data: second\n\n")]
+    assert len(between) >= 3
+    assert set(between) == {b": ping\n\n"}
 
 
 @pytest.mark.anyio
