@@ -237,8 +237,17 @@ def test_etag_option_gives_plain_get_routes_etags_and_304s() -> None:
         assert "etag" not in client.get("/plain").headers
 
 
-def test_an_unreachable_store_serves_uncached_answers() -> None:
-    app, _, calls = make_app("redis://127.0.0.1:1/0")
+def _database_store_down() -> Store:
+    from trivium.db import Database
+    from trivium.stores import DatabaseStore
+
+    return DatabaseStore(Database("postgresql://postgres@127.0.0.1:1/down", timeout=2))
+
+
+@pytest.mark.parametrize("down", ["redis", "database"])
+def test_an_unreachable_store_serves_uncached_answers(down: str) -> None:
+    store = "redis://127.0.0.1:1/0" if down == "redis" else _database_store_down()
+    app, _, calls = make_app(store)
     with TestClient(app) as client:
         for _ in range(3):
             assert client.get("/articles").status_code == 200

@@ -37,11 +37,17 @@ from typing import TypeVar
 import orjson
 
 from trivium.errors import ConfigurationError
+from trivium.errors import GatewayTimeout
+from trivium.errors import ServiceUnavailable
 from trivium.stores import MemoryStore
 from trivium.stores import Store
-from trivium.stores import StoreUnavailableError
 
-__all__ = ["CacheCore", "cache_key_of", "check_async"]
+STORE_DOWN: tuple[type[Exception], ...] = (ServiceUnavailable, GatewayTimeout)
+"""What a store that is down raises: Redis' `StoreUnavailableError` (a 503), and the
+database's `DatabaseUnavailableError` (503) or `DatabaseTimeoutError` (504) for a
+`DatabaseStore`. Reads and fills catch these and go on without the cache."""
+
+__all__ = ["STORE_DOWN", "CacheCore", "cache_key_of", "check_async"]
 
 logger = logging.getLogger("trivium.cache")
 
@@ -154,13 +160,13 @@ class CacheCore:
     async def read_raw(self, key: str) -> bytes | None:
         try:
             return await self.store.get(self.prefix + key)
-        except StoreUnavailableError:
+        except STORE_DOWN:
             return None
 
     async def write_raw(self, key: str, data: bytes, ttl: float) -> None:
         try:
             await self.store.set(self.prefix + key, data, ttl=ttl + self.stale)
-        except StoreUnavailableError:
+        except STORE_DOWN:
             return
 
     async def tag_versions(self, tags: Sequence[str]) -> dict[str, int]:
@@ -176,7 +182,7 @@ class CacheCore:
             return True
         try:
             return await self.tag_versions(list(versions)) == versions
-        except StoreUnavailableError:
+        except STORE_DOWN:
             return False
 
     async def lock(self, key: str) -> bool:
@@ -184,14 +190,14 @@ class CacheCore:
         ttl = max(self.wait, 1.0) * 2
         try:
             return await self.store.incr(f"{self.prefix}lock:{key}", ttl) == 1
-        except StoreUnavailableError:
+        except STORE_DOWN:
             return True  # no store: everyone computes, as without a cache
 
     async def lock_held(self, key: str) -> bool:
         """Return whether a caller holds the key's lock (`False` when the store is down)."""
         try:
             return await self.store.get(f"{self.prefix}lock:{key}") is not None
-        except StoreUnavailableError:
+        except STORE_DOWN:
             return False
 
     async def await_entry(self, key: str, read: Callable[[str], Awaitable[T | None]]) -> T | None:
@@ -216,7 +222,7 @@ class CacheCore:
         """Release the key's lock."""
         try:
             await self.store.delete(f"{self.prefix}lock:{key}")
-        except StoreUnavailableError:
+        except STORE_DOWN:
             return
 
     # Values ---------------------------------------------------------------------------
@@ -255,7 +261,7 @@ class CacheCore:
         tag_list = _tags(tags)
         try:
             versions = await self.tag_versions(tag_list)
-        except StoreUnavailableError:
+        except STORE_DOWN:
             return
         await self.write_raw(key, self._pack(value, seconds, versions), seconds)
 
@@ -263,7 +269,7 @@ class CacheCore:
         """Forget `key`.
 
         Raises:
-            StoreUnavailableError: the store is down (a 503 in a request): the entry may
+            ServiceUnavailable: the store is down (a 503 in a request): the entry may
                 still be there when it is back, so the caller must know.
         """
         await self.store.delete(self.prefix + key)
@@ -272,7 +278,7 @@ class CacheCore:
         """Make every entry saved under one of `tags` read as missing, in every process.
 
         Raises:
-            StoreUnavailableError: the store is down (a 503 in a request): the entries
+            ServiceUnavailable: the store is down (a 503 in a request): the entries
                 may still read as current when it is back, so the caller must know.
         """
         for tag in _tags(tags):
@@ -310,7 +316,7 @@ class CacheCore:
                 return again[1]
             try:
                 versions: dict[str, int] | None = await self.tag_versions(tag_list)
-            except StoreUnavailableError:
+            except STORE_DOWN:
                 versions = None
             value = await compute()
             if versions is not None:

@@ -34,13 +34,13 @@ from typing import Any
 
 import orjson
 
+from trivium.cache._cache import STORE_DOWN
 from trivium.cache._cache import CacheCore
 from trivium.cache._cache import _seconds
 from trivium.cache._cache import _tags
 from trivium.errors import ConfigurationError
 from trivium.http import Response
 from trivium.plugins import RequestStep
-from trivium.stores import StoreUnavailableError
 
 if TYPE_CHECKING:
     from trivium.http import HTTPConnection
@@ -268,7 +268,7 @@ class ResponseStep(RequestStep):
             return {}
         try:
             return await self.core.tag_versions(self.rule.tags)
-        except StoreUnavailableError:
+        except STORE_DOWN:
             return None  # keep nothing
 
     async def _entry(self, key: str) -> tuple[bool, dict[str, Any]] | None:
