@@ -200,6 +200,47 @@ def test_a_foreign_key_naming_no_row_is_a_field_error(db: Database) -> None:
         assert "No writer has the key 999999." in answer.text
 
 
+def test_an_invalid_form_with_a_foreign_key_is_redrawn_not_a_500(db: Database) -> None:
+    with client_as(db, "root@example.com") as client:
+        page = client.get("/admin/blog/article/add")
+        writer = client.post(
+            "/admin/blog/writer/add",
+            data={"name": "Ada", "csrf_token": csrf_of(client.get("/admin/blog/writer/add"))},
+        )
+        assert writer.status_code == 303, writer.text
+        writer_id = str(scalar(db, select(Writer.id).where(Writer.name == "Ada")))
+        for title, key in (("", writer_id), ("x" * 500, writer_id), ("", "<script>")):
+            answer = client.post(
+                "/admin/blog/article/add",
+                data={
+                    "title": title,
+                    "status": "draft",
+                    "writer_id": key,
+                    "csrf_token": csrf_of(page),
+                },
+            )
+            assert answer.status_code == 422, (title[:5], key, answer.text[:200])
+            assert "Please correct the errors below." in answer.text
+
+
+def test_keys_and_filters_out_of_a_columns_range_never_fail_the_page(db: Database) -> None:
+    huge = "99999999999999999999999"
+    with client_as(db, "root@example.com") as client:
+        for path in ("change", "delete", "history"):
+            assert client.get(f"/admin/blog/article/{huge}/{path}").status_code == 404
+        listing = client.get(f"/admin/blog/article?writer_id__exact={huge}")
+        assert listing.status_code == 200
+        assert client.get("/admin/blog/article?q=a%00b").status_code == 200
+        assert client.get(f"/admin/audit?before={huge}").status_code in (200, 403, 404)
+        page = client.get("/admin/blog/article/add")
+        answer = client.post(
+            "/admin/blog/article/add",
+            data={"title": "x", "status": "draft", "writer_id": huge, "csrf_token": csrf_of(page)},
+        )
+        assert answer.status_code == 422
+        assert f"No writer has the key {huge}." in answer.text
+
+
 def test_forms_need_the_csrf_token(db: Database) -> None:
     with client_as(db, "root@example.com") as client:
         answer = client.post("/admin/blog/article/add", data={"title": "x", "status": "draft"})

@@ -84,7 +84,7 @@ async def _selection(
         params = _Query(str(data.get("_changelist_query", ""))).query_params
         statement, _ = await filtered_statement(model_admin, request, params, messages)
         return statement
-    adapter = TypeAdapter(model_admin.meta.pk.python_type)
+    adapter = TypeAdapter(model_admin.meta.pk.value_type)
     keys = []
     for raw in data.getlist("_selected")[:10_000]:
         try:

@@ -63,7 +63,7 @@ async def load_object(
     """Return the object with primary key `raw` among `get_queryset`'s rows, or raise 404."""
     meta = model_admin.meta
     try:
-        key = TypeAdapter(meta.pk.python_type).validate_python(raw)
+        key = TypeAdapter(meta.pk.value_type).validate_python(raw)
     except ValidationError:
         raise HTTPException(404, f"No {model_admin.name} with that key") from None
     statement = model_admin.get_queryset(request).where(getattr(meta.model, meta.pk.name) == key)
@@ -140,7 +140,8 @@ async def _save(  # noqa: PLR0913 - what a save needs
     posted: list[Posted] | None = None,
 ) -> bool:
     """Validate keys, write `obj` (and its inlines) in a savepoint; False with errors on failure."""
-    await check_foreign_keys(model_admin, session, form)
+    if form.is_valid:  # the keys of a valid form only: an invalid one has no data to read
+        await check_foreign_keys(model_admin, session, form)
     if any(p.errors for p in posted or []):
         form.add_error(None, "Please correct the errors in the related rows below.")
     if not form.is_valid:

@@ -42,7 +42,7 @@ async def save_editable(
         f"{model_admin.model.__name__}ListForm",
         **{name: (base.model_fields[name].annotation, base.model_fields[name]) for name in fields},
     )
-    adapter = TypeAdapter(model_admin.meta.pk.python_type)
+    adapter = TypeAdapter(model_admin.meta.pk.value_type)
     pk = getattr(model_admin.model, model_admin.meta.pk.name)
     saved = 0
     for raw in data.getlist("_pk")[: model_admin.list_per_page]:

@@ -60,7 +60,9 @@ def parse_value(info: ColumnInfo, raw: str) -> Any:
             if raw in (member.name, str(member.value)):
                 return member
         raise FilterError(f"{raw!r} is not one of the choices of {info.name}")
-    python_type = info.python_type
+    if "\x00" in raw:  # no stored value holds one, and PostgreSQL refuses it in a query
+        raise FilterError(f"{raw!r} is not a valid value for {info.name}")
+    python_type = info.value_type
     if info.is_date and python_type is not datetime.date:
         python_type = datetime.date if len(raw) <= 10 else datetime.datetime
     try:

@@ -73,6 +73,10 @@ async def check_foreign_keys(
             continue
         target_pk = model_admin.site.meta_of(info.target).pk
         key = getattr(form.data, name)
+        bounds = target_pk.bounds
+        if bounds is not None and isinstance(key, int) and not bounds[0] <= key <= bounds[1]:
+            form.add_error(name, f"No {verbose(info.target.__name__)} has the key {key}.")
+            continue  # out of the key column's range: no such row, and no query for it
         found = await session.scalar(
             select(getattr(info.target, target_pk.name)).where(
                 getattr(info.target, target_pk.name) == key
@@ -95,7 +99,7 @@ async def _fk_widget(
     current_label = ""
     if value not in (None, ""):
         try:
-            key = TypeAdapter(site.meta_of(target).pk.python_type).validate_python(str(value))
+            key = TypeAdapter(site.meta_of(target).pk.value_type).validate_python(str(value))
         except ValidationError:
             key = None
         current = await session.get(target, key) if key is not None else None

@@ -147,6 +147,8 @@ async def log_view(site: Admin, request: Request, session: AsyncSession) -> Resp
     params = request.query_params
     before_raw = params.get("before")
     before = int(before_raw) if before_raw and before_raw.isdigit() else None
+    if before is not None and before >= 2**63:  # past any key: the driver would refuse it
+        before = None
     if before_raw and before is None:
         messages.append(f"Ignored the page cursor {before_raw!r}.")
     viewable: dict[str, ModelAdmin] = {}

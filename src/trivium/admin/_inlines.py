@@ -200,7 +200,7 @@ async def read_posted(  # noqa: PLR0913 - the inline, the request and what was p
     name = inline.relation
     total_raw = str(data.get(f"{name}-TOTAL", "0"))
     total = min(int(total_raw), MAX_ROWS) if total_raw.isdigit() else 0
-    key_type = TypeAdapter(inline.meta.pk.python_type)
+    key_type = TypeAdapter(inline.meta.pk.value_type)
     current = {
         str(getattr(o, inline.meta.pk.name)): o
         for o in await existing_rows(session, obj, model_admin, inline)

@@ -65,6 +65,18 @@ class ColumnInfo:
     """The many-to-one relationship that uses this column, if any."""
 
     @property
+    def value_type(self) -> Any:
+        """The type a key or filter value is parsed to: an integer column's within its range.
+
+        A value out of the column's range is refused there, as a malformed one is, instead
+        of reaching the driver (an `OverflowError`, PostgreSQL's "out of range").
+        """
+        if self.bounds is None or self.python_type is not int:
+            return self.python_type
+        low, high = self.bounds
+        return Annotated[int, Field(ge=low, le=high)]
+
+    @property
     def is_bool(self) -> bool:
         """Whether the column holds booleans."""
         return isinstance(self.column.type, Boolean)

@@ -242,7 +242,9 @@ def search_condition(
     Raises:
         QueryError: a search field names no field of `model`.
     """
-    words = terms.split()[:10]
+    # No stored text holds NUL (the admin's forms refuse it; PostgreSQL cannot), and
+    # PostgreSQL refuses a query holding one: leave it out of the words.
+    words = terms.replace("\x00", "").split()[:10]
     if not words or not fields:
         return None
     parts = []
