@@ -49,6 +49,7 @@ async def test_create_update_delete_are_recorded_with_before_and_after(
     assert deleted.before["title"] == "Dune Messiah"
     assert deleted.after == {}
     assert [e.actor_kind for e in (created, updated, deleted)] == ["system"] * 3
+    assert [e.actor_id for e in (created, updated, deleted)] == ["system"] * 3  # as documented
     history = await audit.history(session, Book, book.id)
     assert [e.id for e in history] == [deleted.id, updated.id, created.id]
 

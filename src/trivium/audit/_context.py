@@ -115,7 +115,7 @@ def current_actor() -> Actor:
     if current is None:
         from trivium.middleware import current_request_id
 
-        return Actor("system", request_id=current_request_id())
+        return Actor("system", "system", request_id=current_request_id())
     if isinstance(current, Actor):
         return current
     return current.actor()
