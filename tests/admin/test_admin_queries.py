@@ -135,3 +135,15 @@ async def _analyze(db: Database) -> None:
         )
         await connection.commit()
     await db.dispose()
+
+
+def test_a_page_number_past_the_end_shows_the_last_page_and_says_so(db: Database) -> None:
+    anyio.run(seed, db, 7)  # two pages of five
+    with TestClient(make(db), follow_redirects=False) as client:
+        log_in(client, "root@example.com")
+        last = client.get("/admin/blog/article?p=2&o=title")
+        past = client.get("/admin/blog/article?p=999&o=title")
+    assert past.status_code == 200
+    assert "Page 999 is past the last page; showing page 2." in past.text
+    rows = re.compile(r'href="/admin/blog/article/\d+/change"')
+    assert rows.findall(past.text) == rows.findall(last.text) != []

@@ -191,6 +191,10 @@ class ChangeList:
         page = _int(params.get("p"), 1, 10_000_000) or 1
         if "p" in params and str(page) != params["p"]:
             messages.append(f"Ignored the page number {params['p']!r}.")
+        last = max(1, -(-count.value // per_page)) if count.exact else None
+        if last is not None and page > last and "after" not in params:
+            messages.append(f"Page {page} is past the last page; showing page {last}.")
+            page = last
         clauses = order_clauses(meta, order, model_admin.site.meta_of)
         rows = statement.order_by(*clauses).limit(per_page + 1)
         cursor = params.get("after")
