@@ -240,3 +240,16 @@ def test_commands_use_the_auth_extension_database_and_rules(db: Database, tmp_pa
     user = _user(db, "ada")
     assert user is not None
     assert _password_ok(user, "1234")
+
+
+def test_createsuperuser_on_a_database_without_tables_says_to_migrate(tmp_path: Path) -> None:
+    empty = Database(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    app = _app_module(tmp_path, empty)
+    result = CliRunner().invoke(
+        main,
+        ["createsuperuser", "--app", app, "--email", "a@example.com"],
+        input=f"{GOOD}\n{GOOD}\n",
+    )
+    assert result.exit_code == 1
+    assert "no auth_user table yet: run `trivium db migrate`" in result.output
+    assert "Traceback" not in result.output

@@ -99,7 +99,19 @@ class _AuthSetup:
             finally:
                 await self.db.dispose()
 
-        return anyio.run(main)
+        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import ProgrammingError
+
+        try:
+            return anyio.run(main)
+        except (OperationalError, ProgrammingError) as exc:
+            if "auth_user" not in str(exc):
+                raise
+            # The users' table is missing: a new project, the migrations not applied yet.
+            raise click.ClickException(
+                "the database has no auth_user table yet: run `trivium db migrate` (or start "
+                "an app that creates its tables) first"
+            ) from None
 
 
 def _check(password: str, user: UserLike, validators: Sequence[PasswordValidator]) -> bool:
