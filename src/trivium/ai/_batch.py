@@ -110,8 +110,10 @@ class _LoopState(Generic[T, R]):
         while self.pending:
             if len(self.pending) < batcher.max_size and batcher.max_wait > 0:
                 self.full.clear()
+                # `asyncio.timeout`: `wait_for` can lose a cancellation on Python 3.11.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.full.wait(), batcher.max_wait)
+                    async with asyncio.timeout(batcher.max_wait):
+                        await self.full.wait()
             batch = self.pending[: batcher.max_size]
             del self.pending[: batcher.max_size]
             if len(self.pending) >= batcher.max_size:

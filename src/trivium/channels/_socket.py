@@ -188,8 +188,13 @@ class ChannelSocket:
         try:
             last = await self._replay() if self._after else {}
             while True:
+                # `asyncio.timeout`, not `wait_for`: on Python 3.11, `wait_for` returns an
+                # event that arrives as the task is cancelled (the block ending as the client
+                # leaves, while its own leave event is published) and loses the cancellation,
+                # so the task ran on and the handler waited for it forever.
                 try:
-                    event = await asyncio.wait_for(subscription.get(), self.ping)
+                    async with asyncio.timeout(self.ping):
+                        event = await subscription.get()
                 except TimeoutError:
                     await self._send_within(_PING)
                     continue
@@ -211,4 +216,5 @@ class ChannelSocket:
 
     async def _send_within(self, text: str) -> None:
         async with self._lock:
-            await asyncio.wait_for(self.websocket.send_text(text), self.ping)
+            async with asyncio.timeout(self.ping):
+                await self.websocket.send_text(text)

@@ -177,8 +177,10 @@ class RabbitMQTransport(Transport):
             if left <= 0:
                 return []
             self._arrived.clear()
+            # `asyncio.timeout`: `wait_for` can lose a cancellation on Python 3.11.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._arrived.wait(), min(left, 0.2))
+                async with asyncio.timeout(min(left, 0.2)):
+                    await self._arrived.wait()
         found: list[Delivery] = []
         while self._ready and len(found) < count:
             _, order, message, queue = heapq.heappop(self._ready)

@@ -176,8 +176,10 @@ class MemoryTransport(Transport):
             if left <= 0:
                 return []
             self._event.clear()
+            # `asyncio.timeout`: `wait_for` can lose a cancellation on Python 3.11.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event.wait(), min(left, due_in or left))
+                async with asyncio.timeout(min(left, due_in or left)):
+                    await self._event.wait()
 
     def pending(self) -> int:
         """Return how many messages wait (delayed ones included)."""
