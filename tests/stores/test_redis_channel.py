@@ -29,7 +29,10 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 async def store() -> AsyncIterator[RedisStore]:
-    made = RedisStore(URL, prefix=f"channel-{uuid.uuid4().hex[:8]}:")
+    # A name of its own: CLIENT LIST is server-wide, and other tests (the other pass of
+    # `make test`, run side by side) read through channels of their own.
+    name = f"channel-test-{uuid.uuid4().hex[:8]}"
+    made = RedisStore(f"{URL}{'&' if '?' in URL else '?'}client_name={name}", prefix=f"{name}:")
     yield made
     keys = [key async for key in made.client.scan_iter(made.prefix + "*")]
     if keys:
@@ -59,9 +62,15 @@ def redis_sockets() -> int:
 
 
 async def channel_client_ids(client: redis.asyncio.Redis) -> list[int]:
-    """The ids of connections that last ran GET: the channel's (redis-py's ran other commands)."""
+    """The ids of this client's connections that last ran GET: the channel's (redis-py's ran
+    other commands); the channel has the client's name."""
+    name = client.connection_pool.connection_kwargs.get("client_name")
     listing = await client.client_list()
-    return [int(entry["id"]) for entry in listing if entry.get("cmd") == "get"]
+    return [
+        int(entry["id"])
+        for entry in listing
+        if entry.get("cmd") == "get" and entry.get("name") == name
+    ]
 
 
 def test_a_store_built_from_a_url_reads_over_the_channel() -> None:

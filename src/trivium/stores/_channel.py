@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RedisChannel", "pipelined_channel"]
 
-_FOLLOWED = {"host", "port", "path", "db", "username", "password"}
+_FOLLOWED = {"host", "port", "path", "db", "username", "password", "client_name"}
 _HARMLESS = {
     "socket_timeout",
     "socket_connect_timeout",
@@ -44,7 +44,6 @@ _HARMLESS = {
     "encoding",
     "encoding_errors",
     "decode_responses",
-    "client_name",
 }
 _READ_SIZE = 65536
 
@@ -283,6 +282,8 @@ class RedisChannel:
                     setup.append(("AUTH", *auth))
                 if kwargs.get("db"):
                     setup.append(("SELECT", kwargs["db"]))
+                if kwargs.get("client_name"):  # as redis-py names its connections
+                    setup.append(("CLIENT", "SETNAME", kwargs["client_name"]))
                 if setup:
                     payload = b"".join(self._hiredis.pack_command(c) for c in setup)
                     for reply in await link.send(payload, len(setup)):
