@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import importlib
 import inspect
 import logging
@@ -58,6 +57,7 @@ from trivium.protocols._rsgi import rsgi_send
 from trivium.protocols._rsgi import send_response
 from trivium.protocols._rsgi import websocket_adapters
 from trivium.protocols._rsgi_http import http_server as rsgi_http_server
+from trivium.protocols._worker import settle_collector
 from trivium.routing._router import Lifespan
 from trivium.routing._router import Router
 from trivium.routing._ws_route import Mount
@@ -465,10 +465,7 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
             logger.error("start-up failed: %s", exc.one_line())
             raise SystemExit(3) from None
         self._rsgi_lifespan = context
-        # Everything built so far (modules, routes, validators, pools) lives as long as the
-        # worker: keep it out of the cyclic collector's scans, which shortens GC pauses.
-        gc.collect()
-        gc.freeze()
+        settle_collector()  # freeze what start-up built; fewer young collections
 
     def __rsgi_del__(self, loop: Any) -> None:
         """Run the lifespan shutdown when a Granian RSGI worker stops."""
