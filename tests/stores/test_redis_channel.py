@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -87,6 +88,43 @@ async def test_many_concurrent_reads_each_get_their_own_value(store: RedisStore)
     values = await asyncio.gather(*(store.get(key) for key in keys))
     expected = [f"value {i % 60}".encode() if i % 60 < 50 else None for i in range(300)]
     assert values == expected
+
+
+class _CountingSocket:
+    """The channel's socket, counting the system calls that write to it."""
+
+    def __init__(self, sock: Any) -> None:
+        self.sock = sock
+        self.writes = 0
+
+    def send(self, data: bytes) -> int:
+        self.writes += 1
+        return int(self.sock.send(data))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sock, name)
+
+
+@pytest.mark.anyio
+async def test_the_commands_of_one_turn_of_the_loop_go_out_in_one_write() -> None:
+    channel = pipelined_channel(redis.asyncio.from_url(URL))
+    assert channel is not None
+    try:
+        assert await channel.call("PING") == b"PONG"  # connected
+        link = channel._link  # the open connection (internal: what is measured)
+        assert link is not None
+        counting = link.sock = _CountingSocket(link.sock)
+        replies = await asyncio.gather(*(channel.call("ECHO", str(n)) for n in range(40)))
+        assert replies == [str(n).encode() for n in range(40)]
+        assert counting.writes == 1
+        # A payload larger than the socket's buffer is written in parts, in order.
+        big = b"x" * (8 << 20)
+        key = f"channel-test-{uuid.uuid4().hex}"
+        replies = await channel.execute([("SET", key, big), ("STRLEN", key), ("DEL", key)])
+        assert replies == [b"OK", len(big), 1]
+        assert counting.writes > 2
+    finally:
+        channel.close()
 
 
 @pytest.mark.anyio

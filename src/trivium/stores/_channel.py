@@ -5,7 +5,8 @@ own cost decides how much they slow a route down. redis-py takes a pooled connec
 per command, runs it through its retry and callback machinery and arms a timeout for
 each reply read; measured on the benchmarks, that was more than the handler itself.
 A channel keeps one connection per worker (opened on first use, again after a
-failure), writes commands packed by hiredis as they come, without waiting for earlier
+failure), writes the commands packed by hiredis in one system call per turn of the
+event loop (all the requests served in that turn), without waiting for earlier
 replies, and lets hiredis' reader split the replies, which Redis sends back in the
 order the commands arrived.
 
@@ -116,20 +117,27 @@ class _Link:
         self.waiting.append(([], count, future, deadline))
         if deadline and self.timer is None:
             self.timer = loop.call_at(deadline, self._expire)
-        if self.out:
-            self.out += payload
-            return future
+        out = self.out
+        if not out:
+            # Written once the loop has run what is ready now: the commands of every
+            # request served in this turn of the loop go out in one system call.
+            loop.call_soon(self._flush)
+        out += payload
+        return future
+
+    def _flush(self) -> None:
+        if self.lost is not None:
+            return
         try:
-            sent = self.sock.send(payload)
+            sent = self.sock.send(self.out)
         except (BlockingIOError, InterruptedError):
             sent = 0
         except OSError as exc:
             self.fail(exc)
-            return future
-        if sent < len(payload):
-            self.out += payload[sent:]
-            loop.add_writer(self.fd, self._writable)
-        return future
+            return
+        del self.out[:sent]
+        if self.out:  # the socket's buffer is full: the rest when it drains
+            self.loop.add_writer(self.fd, self._writable)
 
     def _writable(self) -> None:
         try:
