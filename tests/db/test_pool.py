@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.pool import NullPool
 from tests.db.conftest import BACKENDS
@@ -81,6 +83,61 @@ async def test_timeouts_still_apply() -> None:
         await asyncio.wait_for(queue.get(), 0.01)
     queue.put_nowait("later")
     assert queue.get_nowait() == "later"
+
+
+async def test_timed_waits_end_in_order_and_a_late_item_goes_to_a_waiter_still_in_line() -> None:
+    queue: HandOffQueue[str] = HandOffQueue()
+    first = asyncio.ensure_future(queue.get_within(0.05))
+    await asyncio.sleep(0.03)
+    second = asyncio.ensure_future(queue.get_within(0.05))
+    await asyncio.sleep(0.03)  # the first wait is over, the second one is not
+    with pytest.raises(TimeoutError):
+        await first
+    assert not second.done()
+    queue.put_nowait("connection")
+    assert await second == "connection"
+    with pytest.raises(TimeoutError):
+        await queue.get_within(0.01)  # the timer is set again for a later wait
+    assert queue._getters == collections.deque()  # type: ignore[attr-defined]
+
+
+async def test_a_timed_wait_served_in_time_leaves_no_timeout_behind() -> None:
+    queue: HandOffQueue[int] = HandOffQueue()
+    waits = [asyncio.ensure_future(queue.get_within(0.05)) for _ in range(3)]
+    await asyncio.sleep(0)
+    for item in range(3):
+        queue.put_nowait(item)
+    assert await asyncio.gather(*waits) == [0, 1, 2]
+    await asyncio.sleep(0.08)  # past the deadlines: nothing may fire into a later wait
+    later = asyncio.ensure_future(queue.get_within(1.0))
+    await asyncio.sleep(0)
+    queue.put_nowait(7)
+    assert await later == 7
+    shorter = asyncio.ensure_future(queue.get_within(5.0))
+    await asyncio.sleep(0)
+    with pytest.raises(TimeoutError):  # a shorter timeout than a wait in line still holds
+        await queue.get_within(0.01)
+    shorter.cancel()
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mysql"])
+async def test_a_checkout_that_waits_past_pool_timeout_is_the_pools_timeout(backend: str) -> None:
+    url = os.environ.get(BACKENDS[backend], "")
+    if not url:
+        pytest.skip(f"{backend} tests need {BACKENDS[backend]}")
+    db = Database(url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    try:
+        async with db.engine.connect() as held:
+            await held.execute(text("SELECT 1"))
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(SQLAlchemyTimeoutError):
+                async with db.engine.connect():
+                    pass
+            assert asyncio.get_running_loop().time() - started >= 0.2
+        async with db.engine.connect() as again:  # the connection given back is usable
+            assert (await again.execute(text("SELECT 1"))).scalar() == 1
+    finally:
+        await db.dispose()
 
 
 def test_server_databases_get_the_fair_pool_and_sqlite_keeps_its_own() -> None:
