@@ -62,7 +62,7 @@ class HandOffQueue(asyncio.Queue[T]):
         self._getters.append(getter)  # type: ignore[attr-defined]
         return await self._wait(getter)
 
-    async def get_within(self, timeout: float) -> T:
+    async def get_within(self, timeout: float) -> T:  # noqa: ASYNC109 - the point of it
         """`get`, raising `TimeoutError` once `timeout` seconds have passed without an item.
 
         The pool waits with one timeout, so the waits end in the order they began: one
