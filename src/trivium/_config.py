@@ -19,6 +19,7 @@ from typing import overload
 
 from trivium.errors import ConfigurationError
 from trivium.http._limits import Limits
+from trivium.http._limits import with_form_limits
 
 __all__ = [
     "DocsConfig",
@@ -27,7 +28,7 @@ __all__ = [
     "Setting",
     "from_keywords",
     "merge",
-    "with_body_limit",
+    "with_limit_spellings",
 ]
 
 T = TypeVar("T")
@@ -221,23 +222,30 @@ class Setting(Generic[T]):
         setattr(obj, self.group, dataclasses.replace(config, **{self.name: value}))
 
 
-def with_body_limit(config: HTTPConfig, max_body_size: int | None) -> HTTPConfig:
-    """Return `config` with `App(max_body_size=...)`, FastAPI's spelling of the body limit.
+def with_limit_spellings(
+    config: HTTPConfig, max_body_size: int | None, form_limits: Mapping[str, int] | None
+) -> HTTPConfig:
+    """Return `config` with FastAPI's spellings of the limits applied to its `Limits`.
+
+    `App(max_body_size=...)` is the body limit; `form_limits={...}` the form limits
+    (`http._limits.with_form_limits`).
 
     Raises:
-        ConfigurationError: the limits already name another body limit (`app-body-limit`).
+        ConfigurationError: the limits already name another body limit (`app-body-limit`),
+            or a form limit is not an integer >= 0 (`limits-invalid`).
+        TypeError: `form_limits` has a key FastAPI's does not.
     """
     limits = config.limits
-    if max_body_size in (_DEFAULT_BODY, limits.max_body_size):
-        return config
-    if limits.max_body_size != _DEFAULT_BODY:
-        raise ConfigurationError(
-            f"App got max_body_size={max_body_size!r} and limits=Limits("
-            f"max_body_size={limits.max_body_size!r}); set the body limit once, in Limits",
-            "app-body-limit",
-        )
-    limits = dataclasses.replace(limits, max_body_size=max_body_size)
-    return dataclasses.replace(config, limits=limits)
+    if max_body_size not in (_DEFAULT_BODY, limits.max_body_size):
+        if limits.max_body_size != _DEFAULT_BODY:
+            raise ConfigurationError(
+                f"App got max_body_size={max_body_size!r} and limits=Limits("
+                f"max_body_size={limits.max_body_size!r}); set the body limit once, in Limits",
+                "app-body-limit",
+            )
+        limits = dataclasses.replace(limits, max_body_size=max_body_size)
+    limits = with_form_limits(limits, form_limits)
+    return config if limits is config.limits else dataclasses.replace(config, limits=limits)
 
 
 class OptionAttributes:

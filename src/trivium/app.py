@@ -9,9 +9,7 @@ per-request path is: match in the trie, then the route's own compiled `handle`.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import importlib
-import inspect
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -30,7 +28,7 @@ from trivium._config import HTTPConfig
 from trivium._config import OptionAttributes
 from trivium._config import from_keywords
 from trivium._config import merge
-from trivium._config import with_body_limit
+from trivium._config import with_limit_spellings
 from trivium.di._depends import Depends
 from trivium.di._overrides import DependencyOverrides
 from trivium.di._solver import AppScope
@@ -40,7 +38,6 @@ from trivium.errors import ConfigurationError
 from trivium.http._host import KNOWN_HOSTS
 from trivium.http._host import host_problem_rsgi
 from trivium.http._limits import Limits
-from trivium.http._limits import with_form_limits
 from trivium.http._request import DEFAULT_MAX_BODY_SIZE
 from trivium.http._request import Request
 from trivium.http._response import Response
@@ -60,6 +57,8 @@ from trivium.protocols._rsgi_http import http_server as rsgi_http_server
 from trivium.protocols._worker import settle_collector
 from trivium.routing._router import Lifespan
 from trivium.routing._router import Router
+from trivium.routing._router import lifespan_as_context
+from trivium.routing._router import maybe_await
 from trivium.routing._ws_route import Mount
 from trivium.types import Receive
 from trivium.types import Scope
@@ -181,11 +180,7 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
         self.docs_config = merge(docs, from_keywords(DocsConfig, keywords))
         """The documentation options (`app.title`, `app.docs_url`... read it)."""
         http_config = merge(http, from_keywords(HTTPConfig, keywords))
-        http_config = with_body_limit(http_config, max_body_size)
-        if form_limits:
-            limits = with_form_limits(http_config.limits, form_limits)
-            http_config = dataclasses.replace(http_config, limits=limits)
-        self.http_config = http_config
+        self.http_config = with_limit_spellings(http_config, max_body_size, form_limits)
         """The request-handling options (`app.root_path`, `app.limits`... read it)."""
         super().__init__(
             lifespan=lifespan,
@@ -504,7 +499,7 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
         self.app_scope.start(self.http_config.thread_pool_size)
         state: dict[str, Any] = {}
         for func in self.on_startup:
-            await _maybe_await(func())
+            await maybe_await(func())
         try:
             async with contextlib.AsyncExitStack() as stack:
                 stack.push_async_callback(self.app_scope.close)
@@ -515,7 +510,7 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
                         if isinstance(value, Mapping):
                             state.update(value)
                 for lifespan in self.lifespans:
-                    value = await stack.enter_async_context(_as_context(lifespan, self))
+                    value = await stack.enter_async_context(lifespan_as_context(lifespan, self))
                     if isinstance(value, Mapping):
                         state.update(value)
                 for route in self.routes:
@@ -524,7 +519,7 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
                 yield state
         finally:
             for func in self.on_shutdown:
-                await _maybe_await(func())
+                await maybe_await(func())
 
     @contextlib.asynccontextmanager
     async def resolve(self, dependency: Callable[..., Any]) -> AsyncIterator[Any]:
@@ -568,8 +563,6 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
         self.build()
         return self.policy.finalize(response)
 
-    # Errors ---------------------------------------------------------------------------
-
     @property
     def dependency_overrides(self) -> DependencyOverrides:
         """Replacements for dependencies, `{declared: replacement}` (tests, local setups)."""
@@ -598,15 +591,3 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
     def log_teardown_error(self, exc: BaseException) -> None:
         """Log an error raised by a dependency's teardown after the response was sent."""
         logger.error("dependency teardown failed", exc_info=exc)
-
-
-async def _maybe_await(value: Any) -> Any:
-    if inspect.isawaitable(value):
-        return await value
-    return value
-
-
-def _as_context(lifespan: Lifespan, app: App) -> contextlib.AbstractAsyncContextManager[Any]:
-    if inspect.isasyncgenfunction(lifespan):
-        return contextlib.asynccontextmanager(lifespan)(app)
-    return lifespan(app)  # type: ignore[no-any-return]

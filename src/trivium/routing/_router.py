@@ -36,11 +36,29 @@ from trivium.routing._ws_route import Mount
 from trivium.routing._ws_route import WebSocketRoute
 from trivium.types import ASGIApp
 
-__all__ = ["Lifespan", "Router", "merge_options"]
+__all__ = ["Lifespan", "Router", "lifespan_as_context", "maybe_await", "merge_options"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 C = TypeVar("C", bound=type)
 Lifespan = Callable[[Any], Any]
+
+
+def lifespan_as_context(
+    lifespan: Lifespan, app: Any
+) -> contextlib.AbstractAsyncContextManager[Any]:
+    """The context manager a lifespan (an async generator function or a factory) gives `app`."""
+    if inspect.isasyncgenfunction(lifespan):
+        return contextlib.asynccontextmanager(lifespan)(app)
+    return lifespan(app)  # type: ignore[no-any-return]
+
+
+async def maybe_await(value: Any) -> Any:
+    """`value`, awaited first when it is awaitable (a start-up or shutdown handler's result)."""
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
 """A callable taking the app and returning an async context manager (or an async generator)."""
 
 _VIEW_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
