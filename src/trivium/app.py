@@ -54,6 +54,7 @@ from trivium.protocols._rsgi import rsgi_send
 from trivium.protocols._rsgi import send_response
 from trivium.protocols._rsgi import websocket_adapters
 from trivium.protocols._rsgi_http import http_server as rsgi_http_server
+from trivium.protocols._worker import WorkerLifespan
 from trivium.protocols._worker import settle_collector
 from trivium.routing._router import Lifespan
 from trivium.routing._router import Router
@@ -225,7 +226,7 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
         self._lifespan_state: dict[str, Any] | None = None
         self._rsgi_http: Callable[[Any, Any], Awaitable[None]] | None = None
         self._rsgi_headers: dict[Any, list[tuple[str, str]]] = {}  # see send_finalized
-        self._rsgi_lifespan: contextlib.AbstractAsyncContextManager[dict[str, Any]] | None = None
+        self._rsgi_lifespan: WorkerLifespan | None = None
         self.default_headers = self._security_headers()
         """Header pairs added to every response that lacks them (built again at start-up)."""
         self.policy = EdgePolicy()
@@ -453,20 +454,20 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
         A `ConfigurationError` (a database that does not exist, say) is logged as one
         line and ends the worker with status 3, instead of a traceback of the driver.
         """
-        context = self.lifespan_context()
+        lifespan = WorkerLifespan()
         try:
-            self._lifespan_state = loop.run_until_complete(context.__aenter__())
+            self._lifespan_state = lifespan.start(loop, self.lifespan_context())
         except ConfigurationError as exc:
             logger.error("start-up failed: %s", exc.one_line())
             raise SystemExit(3) from None
-        self._rsgi_lifespan = context
+        self._rsgi_lifespan = lifespan
         settle_collector()  # freeze what start-up built; fewer young collections
 
     def __rsgi_del__(self, loop: Any) -> None:
         """Run the lifespan shutdown when a Granian RSGI worker stops."""
-        context, self._rsgi_lifespan = self._rsgi_lifespan, None
-        if context is not None:
-            loop.run_until_complete(context.__aexit__(None, None, None))
+        lifespan, self._rsgi_lifespan = self._rsgi_lifespan, None
+        if lifespan is not None:
+            lifespan.stop(loop)
 
     async def _lifespan_protocol(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = await receive()

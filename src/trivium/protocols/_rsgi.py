@@ -329,12 +329,24 @@ class _Sender:
         kind = message["type"]
         if kind == "http.response.start":
             self.status = message["status"]
-            self.headers = _str_headers(message.get("headers", []))
+            raw = message.get("headers", [])
+            self.headers = _str_headers(raw)
+            if not any(name.lower() == b"content-length" for name, _ in raw):
+                # A stream (server-sent events, say) whose first chunk may be long in
+                # coming: its headers go out once the app waits, as ASGI servers send
+                # them at the start. A body sent at once still makes one response.
+                import asyncio  # loaded by then (the server runs on it); not at import
+
+                asyncio.get_running_loop().call_soon(self._open_stream)
         elif kind == "http.response.body" and not self.finished:
             await self._body(message)
         elif kind == "http.response.pathsend" and not self.finished:
             self.finished = True
             self.protocol.response_file(self.status, self.headers, message["path"])
+
+    def _open_stream(self) -> None:
+        if self.transport is None and not self.finished:
+            self.transport = self.protocol.response_stream(self.status, self.headers)
 
     async def _body(self, message: Message) -> None:
         body = message.get("body", b"")
