@@ -439,14 +439,18 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
             if self.http_config.root_path:
                 asgi_scope["root_path"] = self.http_config.root_path
             send = rsgi_send(protocol, scope.method == "HEAD")
-            await self._asgi(asgi_scope, rsgi_receive(protocol), send)  # type: ignore[misc]
+            try:
+                await self._asgi(asgi_scope, rsgi_receive(protocol), send)  # type: ignore[misc]
+            except BaseException:
+                send.abandon()
+                raise
         elif scope.proto in ("ws", "websocket"):
             asgi_scope = http_scope(scope, "websocket", self._lifespan_state)
             asgi_scope["app"] = self
             if self.http_config.root_path:
                 asgi_scope["root_path"] = self.http_config.root_path
-            receive, send = websocket_adapters(protocol)
-            await self._asgi(asgi_scope, receive, send)  # type: ignore[misc]
+            ws_receive, ws_send = websocket_adapters(protocol)
+            await self._asgi(asgi_scope, ws_receive, ws_send)  # type: ignore[misc]
 
     def __rsgi_init__(self, loop: Any) -> None:
         """Run the lifespan start-up when a Granian RSGI worker starts.

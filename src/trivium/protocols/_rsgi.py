@@ -26,6 +26,7 @@ from trivium.types import Scope
 __all__ = [
     "LazyScope",
     "RSGIParams",
+    "RSGISender",
     "http_scope",
     "lazy_connection",
     "rsgi_receive",
@@ -170,7 +171,7 @@ class RSGIParams:
 
 def lazy_connection(
     rsgi: Any, protocol: Any, app: Any
-) -> tuple[LazyScope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]]:
+) -> tuple[LazyScope, Callable[[], Awaitable[Message]], RSGISender]:
     """Return the ASGI scope (lazily completed), `receive` and `send` of an RSGI request.
 
     For apps without user middleware: only trivium's own code sees the scope.
@@ -300,12 +301,17 @@ def _bytes_headers(items: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     return out
 
 
-def rsgi_send(protocol: Any, head_only: bool) -> Callable[[Message], Awaitable[None]]:
+def rsgi_send(protocol: Any, head_only: bool) -> RSGISender:
     """Return an ASGI `send` that writes through the RSGI protocol."""
-    return _Sender(protocol, head_only)
+    return RSGISender(protocol, head_only)
 
 
-class _Sender:
+class RSGISender:
+    """An ASGI `send` writing through Granian's RSGI protocol (`rsgi_send`).
+
+    The caller runs the app with it and calls `abandon()` when the app fails.
+    """
+
     __slots__ = ("finished", "head_only", "headers", "protocol", "status", "transport")
 
     def __init__(self, protocol: Any, head_only: bool) -> None:
@@ -343,6 +349,17 @@ class _Sender:
         elif kind == "http.response.pathsend" and not self.finished:
             self.finished = True
             self.protocol.response_file(self.status, self.headers, message["path"])
+
+    def abandon(self) -> None:
+        """The app failed: end the stream it opened, and never open one now.
+
+        Granian ends a stream when its transport is freed. The exception's traceback
+        (frames referring to it) could keep ours until the cyclic collector ran, and the
+        client waited for the rest of the body meanwhile; a stream not open yet leaves
+        the failure to Granian, which answers 500.
+        """
+        self.finished = True
+        self.transport = None
 
     def _open_stream(self) -> None:
         if self.transport is None and not self.finished:

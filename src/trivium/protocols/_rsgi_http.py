@@ -27,9 +27,12 @@ from trivium.routing._endpoint import NO_CONTEXT
 
 if TYPE_CHECKING:
     from trivium.app import App
+    from trivium.protocols._rsgi import LazyScope
+    from trivium.protocols._rsgi import RSGISender
     from trivium.routing._dispatch import Dispatcher
     from trivium.routing._endpoint import Endpoint
     from trivium.routing._route import Route
+    from trivium.types import Receive
 
 __all__ = ["http_server"]
 
@@ -62,7 +65,12 @@ def http_server(dispatcher: Dispatcher, app: App) -> Callable[[Any, Any], Awaita
                     await _serve_plain(route, endpoint, rsgi, protocol, app, params)
                 return
         # 404, 405, OPTIONS, mounts and slash redirects: the dispatcher's own path.
-        await dispatcher(*lazy_connection(rsgi, protocol, app))
+        scope, receive, send = lazy_connection(rsgi, protocol, app)
+        try:
+            await dispatcher(scope, receive, send)
+        except BaseException:
+            send.abandon()
+            raise
 
     return serve
 
@@ -131,10 +139,10 @@ async def _serve_stepped(  # noqa: PLR0913 - the connection and the matched rout
         result = await endpoint.call(request, NO_CONTEXT)
         response = endpoint.serialize(result, NO_CONTEXT)
     except Exception as exc:  # noqa: BLE001 - answered by `handle`, steps included
-        await route.handle(scope, receive, send, app, exc, request, started)
+        await _handled(route, scope, receive, send, app, exc, request, started)
         return
     if response.background is not None or type(response).__call__ is not Response.__call__:
-        await route.handle(scope, receive, send, app, response, request, started)
+        await _handled(route, scope, receive, send, app, response, request, started)
         return
     # `_finishing` (routing/_route.py) inline: its own coroutine costs ~0.2 us on every
     # request of a route with steps, and this is their hot path.
@@ -179,4 +187,22 @@ async def _continue(  # noqa: PLR0913 - the connection and what it has seen
     scope, receive, send = lazy_connection(rsgi, protocol, app)
     if params:
         scope["path_params"] = params
-    await route.handle(scope, receive, send, app, outcome, None, started)
+    await _handled(route, scope, receive, send, app, outcome, None, started)
+
+
+async def _handled(  # noqa: PLR0913 - what `Route.handle` takes
+    route: Route,
+    scope: LazyScope,
+    receive: Receive,
+    send: RSGISender,
+    app: App,
+    outcome: Any,
+    request: Request | None,
+    started: list[Any] | None,
+) -> None:
+    """`route.handle(...)`, ending the response's stream at once if the app fails."""
+    try:
+        await route.handle(scope, receive, send, app, outcome, request, started)
+    except BaseException:
+        send.abandon()
+        raise
