@@ -260,6 +260,31 @@ def test_mount_asgi_app_keeps_root_path() -> None:
     assert client.get("/legacyx").status_code == 404
 
 
+def test_a_mount_behind_the_apps_root_path_gets_the_full_path() -> None:
+    # `App(root_path=...)` (`trivium run --root-path`): the server's path leaves the
+    # prefix out, and the mounted app (a WSGI bridge, another app) strips its
+    # root_path from the path, as the ASGI spec has `path` include `root_path`.
+    async def raw(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        body = f"{scope['root_path']}|{scope['path']}".encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    child = App()
+
+    @child.get("/hello")
+    async def hello() -> str:
+        return "hi"
+
+    app = App(root_path="/api")
+    app.mount("/legacy", raw)
+    app.mount("/child", child)
+    client = TestClient(app)
+    assert client.get("/legacy/a/b").text == "/api/legacy|/api/legacy/a/b"
+    assert client.get("/child/hello").json() == "hi"
+    # A server that already puts the prefix in the path (uvicorn --root-path) as well.
+    assert client.get("/api/legacy/a").text == "/api/legacy|/api/legacy/a"
+
+
 def test_mounted_trivium_app_routes_and_url_for() -> None:
     child = App()
 

@@ -141,3 +141,13 @@ def test_hash_is_cached_while_the_file_is_unchanged(root: Path) -> None:
     file.write_bytes(CSS.replace(b"red", b"tan"))
     os.utime(file, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert static.url_for("css/app.css").endswith(VERSION)
+
+
+def test_files_are_served_behind_the_apps_root_path(root: Path) -> None:
+    # `App(root_path=...)` (`trivium run --root-path`): the path the server gives leaves
+    # the prefix out; the files must still be found (they answered 404).
+    app = App(openapi_url=None, root_path="/prefix")
+    app.mount("/static", StaticFiles(directory=root), name="static")
+    client = TestClient(app)
+    assert client.get("/static/css/app.css").content == CSS
+    assert client.get("/static/css/missing.css").status_code == 404

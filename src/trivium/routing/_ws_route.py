@@ -177,7 +177,13 @@ class Mount(BaseRoute):
         """
         materialize = getattr(scope, "materialize", None)
         child = materialize() if materialize is not None else dict(scope)
-        child["root_path"] = scope.get("root_path", "") + self.path
+        root = scope.get("root_path", "")
+        child["root_path"] = root + self.path
+        if root and not child["path"].startswith(root):
+            # The app's own root_path (`--root-path` on Granian): the server's path leaves
+            # it out, but a mounted app strips its root_path from a path that includes it,
+            # as the ASGI spec has it (a2wsgi, another app, Starlette's).
+            child["path"] = root + child["path"]
         child.pop("app", None)
         if policy is not None and child["type"] == "http":
             await guarded(self.app, child, receive, send, policy, scope)
