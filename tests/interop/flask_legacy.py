@@ -86,9 +86,17 @@ def create_app(csrf: bool = False) -> Flask:  # noqa: C901 - one view per behavi
     def whoami() -> dict[str, Any]:
         return {"user": session.get("user")}
 
+    @app.get("/cookies")
+    def cookies() -> dict[str, Any]:
+        return {"cookies": request.cookies.to_dict(), "header": request.headers.get("cookie")}
+
     @app.get("/csrf-token")
     def csrf_token() -> dict[str, str]:
         return {"token": generate_csrf()}
+
+    @app.get("/docs")
+    def docs() -> dict[str, str]:  # a path trivium also serves (its API docs)
+        return {"docs": "flask"}
 
     @app.get("/boom")
     def boom() -> str:

@@ -32,6 +32,21 @@ def test_unmatched_paths_fall_through_to_the_legacy_app():
         assert client.get("/hello").json()["self"] == "/hello"
 
 
+def test_triviums_own_docs_routes_win_over_the_legacy_app():
+    app, _ = make_app()
+    with TestClient(app) as client:
+        response = client.get("/docs")
+        assert response.headers["content-type"].startswith("text/html")  # Swagger UI
+        assert client.get("/openapi.json").json()["openapi"].startswith("3.")
+
+
+def test_with_triviums_docs_turned_off_their_paths_reach_the_legacy_app():
+    app = App(plugins=[Legacy(create_app(), workers=2)], openapi_url=None)
+    with TestClient(app) as client:
+        assert client.get("/docs").json() == {"docs": "flask"}
+        assert client.get("/openapi.json").status_code == 404  # Flask's own 404
+
+
 def test_a_migrated_route_answers_from_trivium():
     app, _ = make_app()
     with TestClient(app) as client:

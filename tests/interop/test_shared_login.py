@@ -19,6 +19,7 @@ from trivium.errors import ConfigurationError
 from trivium.interop import DjangoLogin
 from trivium.interop import FlaskLogin
 from trivium.interop import WSGIApp
+from trivium.sessions import Sessions
 from trivium.stores import MemoryStore
 from trivium.testing import TestClient
 
@@ -45,9 +46,17 @@ def trivium_db(tmp_path):
     return db
 
 
-def build(trivium_db: Database, login_plugin: Any, legacy: Any, prefix: str) -> App:
+def build(
+    trivium_db: Database,
+    login_plugin: Any,
+    legacy: Any,
+    prefix: str,
+    sessions: Sessions | None = None,
+) -> App:
     app = App()
     trivium_db.init_app(app)
+    if sessions is not None:
+        app.install(sessions)
     auth = login_plugin.auth
     auth.init_app(app)
     app.install(login_plugin)
@@ -61,12 +70,22 @@ def build(trivium_db: Database, login_plugin: Any, legacy: Any, prefix: str) -> 
     async def private(user: CurrentUser) -> dict[str, Any]:
         return {"id": user.id}
 
+    @app.post("/visit")
+    async def visit(request: Request) -> dict[str, int]:  # writes trivium's session
+        request.session["visits"] = request.session.get("visits", 0) + 1
+        return {"visits": request.session["visits"]}
+
     app.mount(prefix, WSGIApp(legacy))
     return app
 
 
 def make_auth(db: Database) -> Auth:
     return Auth(db, secret_key=SECRET, session_store=MemoryStore())
+
+
+def renamed_sessions() -> Sessions:
+    """Trivium's sessions under a cookie name of their own (Flask's is `session`)."""
+    return Sessions(secret_key=SECRET, store=MemoryStore(), cookie_name="trivium_session")
 
 
 # --- Django ------------------------------------------------------------------
@@ -136,6 +155,23 @@ def test_django_password_change_ends_the_shared_login(django_app):
         assert client.get("/me").json() == {"email": None}
 
 
+def test_django_email_in_another_case_is_the_trivium_user(django_app):
+    from django.contrib.auth.models import User
+
+    User.objects.filter(username="ann").update(email="Ann@Example.COM")  # as typed at sign-up
+    with TestClient(django_app) as client:
+        django_login(client, "ann", "pw-ann-123")
+        assert client.get("/me").json() == {"email": "ann@example.com"}
+
+
+def test_django_login_survives_a_trivium_session_write(django_app):
+    with TestClient(django_app) as client:
+        django_login(client, "ann", "pw-ann-123")
+        assert client.post("/visit", headers={"origin": "http://testserver"}).status_code == 200
+        assert client.get("/dj/whoami/").json() == {"user": "ann"}
+        assert client.get("/me").json() == {"email": "ann@example.com"}
+
+
 def test_forged_or_unknown_session_cookie_is_anonymous(django_app):
     with TestClient(django_app) as client:
         client.cookies.set("sessionid", "a" * 32)
@@ -185,7 +221,8 @@ def flask_app(tmp_path, trivium_db):
         secret_key=flask_login_legacy.SECRET,
         legacy_db=Database(f"sqlite+aiosqlite:///{path}"),
     )
-    return build(trivium_db, plugin, flask_login_legacy.create_app(path), "/old")
+    legacy = flask_login_legacy.create_app(path)
+    return build(trivium_db, plugin, legacy, "/old", renamed_sessions())
 
 
 def test_flask_login_is_the_trivium_user(flask_app):
@@ -196,6 +233,37 @@ def test_flask_login_is_the_trivium_user(flask_app):
         assert client.get("/me").json() == {"email": "ann@example.com"}
         client.post("/old/logout")
         assert client.get("/me").json() == {"email": None}
+
+
+def test_flask_email_in_another_case_is_the_trivium_user(tmp_path, flask_app):
+    flask_login_legacy.create_database(tmp_path / "flask.sqlite3", {1: "ANN@example.com"})
+    with TestClient(flask_app) as client:
+        client.post("/old/login/1")
+        assert client.get("/old/me").json() == {"email": "ANN@example.com"}
+        assert client.get("/me").json() == {"email": "ann@example.com"}
+
+
+def test_flask_login_survives_a_trivium_session_write(flask_app):
+    with TestClient(flask_app) as client:
+        client.post("/old/login/1")
+        assert client.post("/visit", headers={"origin": "http://testserver"}).json() == {
+            "visits": 1
+        }
+        assert client.get("/old/me").json() == {"email": "ann@example.com"}
+        assert client.get("/me").json() == {"email": "ann@example.com"}
+        assert {"session", "trivium_session"} <= {cookie.name for cookie in client.cookies.jar}
+
+
+def test_flask_login_reading_triviums_session_cookie_is_refused(tmp_path, trivium_db):
+    plugin = FlaskLogin(  # cookie_name="session": Flask's default, and trivium's
+        make_auth(trivium_db),
+        secret_key=flask_login_legacy.SECRET,
+        legacy_db=Database(f"sqlite+aiosqlite:///{tmp_path / 'flask.sqlite3'}"),
+    )
+    app = build(trivium_db, plugin, flask_login_legacy.create_app(tmp_path), "/old")
+    with pytest.raises(ConfigurationError, match="cookie_name='trivium_session'") as info:
+        app.build()
+    assert info.value.code == "interop-cookie-clash"
 
 
 def test_flask_cookie_signed_with_another_key_is_refused(flask_app):

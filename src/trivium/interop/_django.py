@@ -80,7 +80,8 @@ class DjangoLogin(SharedLogin):
             )
         self.legacy_db = legacy_db
         self.keys = (secret_key, *fallback_keys)
-        self.cookie_name = cookie_name
+        self.cookie_name: str = cookie_name
+        """Django's session cookie name (`SESSION_COOKIE_NAME`)."""
         sessions = table(
             session_table, column("session_key"), column("session_data"), column("expire_date")
         )

@@ -21,6 +21,8 @@ from typing import Any
 from typing import ClassVar
 
 from trivium.errors import ConfigurationError
+from trivium.interop._cookies import check_session_cookies
+from trivium.interop._cookies import legacy_session_cookie
 from trivium.interop._shadow import Shadow
 from trivium.interop._shadow import ShadowReport
 from trivium.interop._wsgi import WSGIApp
@@ -163,7 +165,16 @@ class Legacy(Plugin):
         """The fallback mount this plugin adds to the app."""
 
     def routes(self, app: App) -> Sequence[Router | BaseRoute]:
-        """Contribute the fallback mount."""
+        """Contribute the fallback mount, once its session cookie is known not to clash.
+
+        Checked here rather than in `setup`: `Auth` installs its `Sessions` when the app
+        is built, and every plugin is set up by the time routes are collected.
+
+        Raises:
+            ConfigurationError: the legacy app's session cookie (a Flask app's or a
+                Django project's) has the name of trivium's (`interop-cookie-clash`).
+        """
+        check_session_cookies(app, [legacy_session_cookie(self.app)])
         return [self.mount]
 
     def lifespan(self, app: App) -> AbstractAsyncContextManager[None] | None:

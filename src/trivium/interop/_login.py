@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import AsyncIterator
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 from typing import Any
@@ -27,9 +28,15 @@ from sqlalchemy import table
 
 from trivium.auth import Auth
 from trivium.auth import AuthInfo
+from trivium.auth import normalize_email
+from trivium.auth import normalize_username
 from trivium.errors import ConfigurationError
+from trivium.interop._cookies import LegacyCookie
+from trivium.interop._cookies import check_session_cookies
+from trivium.interop._cookies import legacy_session_cookie
 from trivium.plugins import Plugin
 from trivium.plugins import RequestStep
+from trivium.routing import Mount
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -39,8 +46,15 @@ if TYPE_CHECKING:
     from trivium.db import Database
     from trivium.http import HTTPConnection
     from trivium.plugins import RouteNeeds
+    from trivium.routing import BaseRoute
+    from trivium.routing import Router
 
 __all__ = ["FlaskLogin", "SharedLogin"]
+
+_NORMALIZERS: dict[str, Callable[[str], str]] = {
+    "email": normalize_email,
+    "username": normalize_username,
+}
 
 
 class _LegacyLoginStep(RequestStep):
@@ -72,6 +86,8 @@ class SharedLogin(Plugin):
     """
 
     unique = False
+    cookie_name: str | None = None
+    """The legacy session cookie's name (checked against trivium's at start-up)."""
 
     def __init__(self, auth: Auth, *, match: str = "email") -> None:
         if not isinstance(auth, Auth):
@@ -95,6 +111,9 @@ class SharedLogin(Plugin):
             select(primary).where(columns[match] == bindparam("identity"))
         )
         self._step = _LegacyLoginStep(self)
+        # Trivium stores e-mails and user names in one canonical form (NFKC, case-folded):
+        # the legacy value, stored as typed (`Ann@Example.com`), is looked up in that form.
+        self._normalize: Callable[[str], str] | None = _NORMALIZERS.get(match)
         self.legacy_db: Database | None = None
         """The legacy app's database (set by subclasses), closed at shutdown."""
 
@@ -106,6 +125,26 @@ class SharedLogin(Plugin):
                 "install it first (App(plugins=[db, auth, shared_login]))",
                 "interop-login",
             )
+
+    def routes(self, app: App) -> Sequence[Router | BaseRoute]:
+        """Add no route; check that the legacy session cookie's name is not trivium's.
+
+        Checked once every plugin is set up (`Auth` installs its `Sessions` when the app
+        is built): the shared cookie, and those of the Flask or Django apps mounted on
+        the app with `app.mount(...)`.
+
+        Raises:
+            ConfigurationError: a legacy session cookie has the name of trivium's
+                (`interop-cookie-clash`).
+        """
+        legacy: list[LegacyCookie | None] = [
+            legacy_session_cookie(route.app) for route in app.routes if isinstance(route, Mount)
+        ]
+        if self.cookie_name is not None:
+            where = f"the cookie {type(self).__name__} reads (cookie_name=)"
+            legacy.insert(0, (self.cookie_name, where))
+        check_session_cookies(app, legacy)
+        return ()
 
     def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
         """The login step, on routes that take the request."""
@@ -124,6 +163,8 @@ class SharedLogin(Plugin):
         identity = await self.legacy_identity(connection)
         if not identity:
             return None
+        if self._normalize is not None:
+            identity = self._normalize(identity)  # trivium stores these case-folded
         row = await self._by_identity.first(identity=identity)
         if row is None:
             return None
@@ -166,7 +207,8 @@ class FlaskLogin(SharedLogin):
             raise ConfigurationError(
                 "FlaskLogin(secret_key=...): give the Flask app's SECRET_KEY", "interop-login"
             )
-        self.cookie_name = cookie_name
+        self.cookie_name: str = cookie_name
+        """The Flask session cookie's name (`SESSION_COOKIE_NAME`)."""
         self.max_age = max_age
         # Flask's SecureCookieSessionInterface: HMAC-SHA1 with the "cookie-session" salt.
         self._serializer = URLSafeTimedSerializer(

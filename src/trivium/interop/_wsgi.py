@@ -1,9 +1,10 @@
 """A WSGI application (Flask, Django, any PEP 3333 app) served as an ASGI app.
 
 The environ is built by a2wsgi (`SCRIPT_NAME` from the mount's `root_path`, `PATH_INFO`
-the rest of the path, headers as `HTTP_*`), and the request body is a2wsgi's lazy
-reader: the legacy app's thread pulls one ASGI message at a time, so an upload is
-never held whole in memory. The responder is trivium's own, for three reasons:
+the rest of the path, headers as `HTTP_*`), corrected where it differs from what
+gunicorn builds (`wsgi_environ`), and the request body is a2wsgi's lazy reader: the
+legacy app's thread pulls one ASGI message at a time, so an upload is never held whole
+in memory. The responder is trivium's own, for four reasons:
 
 - its thread pool is the app's own and bounded (`workers`), so slow legacy views queue
   behind each other and never occupy the threads trivium's sync handlers run on;
@@ -11,13 +12,17 @@ never held whole in memory. The responder is trivium's own, for three reasons:
   producer and a slow client hold at most that many chunks in memory;
 - a client that leaves, or a legacy app that raises, ends the legacy iterable at once
   (its `close()` is called and the thread is freed) instead of blocking the thread on a
-  queue nobody drains; an exception before the response started is answered 500 and
-  logged, never re-raised into the server.
+  queue nobody drains;
+- the response's start waits for the first body chunk (PEP 3333), so an exception before
+  any body is answered 500 and logged, never re-raised into the server; one after the
+  body began is logged and ends the exchange with `ResponseAbortedError`, the ASGI way
+  of telling the server to cut the connection rather than end the body as complete.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import logging
@@ -36,7 +41,7 @@ from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
 
-__all__ = ["WSGIApp"]
+__all__ = ["ResponseAbortedError", "WSGIApp", "wsgi_environ"]
 
 logger = logging.getLogger("trivium.interop")
 
@@ -47,6 +52,14 @@ _ERROR_BODY = b"Internal Server Error"
 
 class _ClientGone(Exception):  # noqa: N818 - internal signal, never leaves this module
     """The ASGI side stopped taking messages (the client left or the send failed)."""
+
+
+class ResponseAbortedError(Exception):
+    """The WSGI app failed after its response started: the server must cut the connection.
+
+    Raised to the server (after the failure was logged on `trivium.interop`), the way
+    an ASGI app says that the body sent so far is not the whole of it.
+    """
 
 
 class WSGIApp:
@@ -107,9 +120,26 @@ class WSGIApp:
 
 
 class _Exchange:
-    """One request: the legacy thread produces messages, the loop sends them."""
+    """One request: the legacy thread produces messages, the loop sends them.
 
-    __slots__ = ("gone", "loop", "outer", "queue", "receive", "scope", "send", "started")
+    The response's start waits for the first non-empty body chunk (or the end of an
+    empty body), as PEP 3333 asks: until then `start_response` may be called again with
+    `exc_info` to replace the status and headers, and a failure is still answered 500.
+    """
+
+    __slots__ = (
+        "failed",
+        "gone",
+        "headers",
+        "loop",
+        "outer",
+        "queue",
+        "receive",
+        "scope",
+        "send",
+        "started",
+        "status",
+    )
 
     def __init__(self, outer: WSGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         self.outer = outer
@@ -118,15 +148,14 @@ class _Exchange:
         self.send = send
         self.loop = asyncio.get_running_loop()
         self.queue: asyncio.Queue[Message | None] = asyncio.Queue(outer.send_queue_size)
-        self.started = False
+        self.status: int | None = None  # set by start_response
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.started = False  # the start message is queued: the status can't change
+        self.failed = False  # the legacy app failed after its response started
         self.gone = False
 
     async def run(self) -> None:
-        body = Body(self.loop, cast("Any", self.receive))
-        environ: dict[str, Any] = dict(build_environ(cast("Any", dict(self.scope)), body))
-        # The body reader ends where the ASGI body ends, so a chunked upload (no
-        # Content-Length) is readable too (Werkzeug reads nothing without this flag).
-        environ["wsgi.input_terminated"] = True
+        environ = wsgi_environ(self.scope, Body(self.loop, cast("Any", self._receive)))
         sender = self.loop.create_task(self._sender())
         context = contextvars.copy_context()
         try:
@@ -139,6 +168,17 @@ class _Exchange:
             self.gone = True
             raise
         await sender
+        if self.failed and not self.gone:
+            # What an ASGI server reads as "abort the connection": the client sees a
+            # cut-off body, never one that looks complete. Logged already.
+            raise ResponseAbortedError(
+                f"the WSGI app failed after its response started ({_path(environ)})"
+            )
+
+    async def _receive(self) -> Message:
+        # a2wsgi's body reader hands `receive()` to `run_coroutine_threadsafe`, which takes
+        # coroutines only; Granian's ASGI `receive` returns another kind of awaitable.
+        return await self.receive()
 
     async def _sender(self) -> None:
         while True:
@@ -160,18 +200,27 @@ class _Exchange:
     def _start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
     ) -> Callable[[bytes], None]:
-        if exc_info is not None and self.started:
-            raise exc_info[1].with_traceback(exc_info[2])
-        self.started = True
-        code = int(status.split(" ", 1)[0])
-        raw = [
+        if exc_info is not None:
+            if self.started:  # too late to change the status: fail as PEP 3333 says
+                raise exc_info[1].with_traceback(exc_info[2])
+        elif self.status is not None:
+            raise RuntimeError("start_response was called a second time without exc_info")
+        self.status = int(status.split(" ", 1)[0])
+        self.headers = [
             (k.strip().lower().encode("latin-1"), v.strip().encode("latin-1")) for k, v in headers
         ]
-        self._put({"type": "http.response.start", "status": code, "headers": raw})
         return self._write
+
+    def _start(self) -> None:
+        if self.status is None:
+            raise RuntimeError("the WSGI app sent its body before calling start_response")
+        self.started = True
+        self._put({"type": "http.response.start", "status": self.status, "headers": self.headers})
 
     def _write(self, chunk: bytes) -> None:
         if chunk:
+            if not self.started:
+                self._start()
             self._put({"type": "http.response.body", "body": chunk, "more_body": True})
 
     def _serve(self, environ: dict[str, Any]) -> None:
@@ -181,6 +230,8 @@ class _Exchange:
             iterable = self.outer.app(environ, self._start_response)
             for chunk in iterable:
                 self._write(chunk)
+            if not self.started:
+                self._start()  # an empty body
             self._put({"type": "http.response.body", "body": b"", "more_body": False})
         except _ClientGone:
             logger.info("client left during %s %s", environ["REQUEST_METHOD"], _path(environ))
@@ -200,16 +251,59 @@ class _Exchange:
         if self.gone:
             return
         if self.started:
-            # Headers are out: all that is left is to end the body early.
-            self.gone = True
+            # Headers are out: the body sent so far goes out, then `run` aborts.
+            self.failed = True
             return
         self.started = True
         headers = [
             (b"content-type", b"text/plain; charset=utf-8"),
             (b"content-length", str(len(_ERROR_BODY)).encode()),
         ]
-        self._put({"type": "http.response.start", "status": 500, "headers": headers})
-        self._put({"type": "http.response.body", "body": _ERROR_BODY, "more_body": False})
+        with contextlib.suppress(_ClientGone):  # the client left meanwhile
+            self._put({"type": "http.response.start", "status": 500, "headers": headers})
+            self._put({"type": "http.response.body", "body": _ERROR_BODY, "more_body": False})
+
+
+def wsgi_environ(scope: Scope, body: Body) -> dict[str, Any]:
+    """Return the WSGI environ of an ASGI HTTP scope, as a WSGI server would build it.
+
+    a2wsgi's, with three corrections that make it what gunicorn gives the same request:
+    `QUERY_STRING` is the raw query as latin-1 (PEP 3333's bytes-as-text; a2wsgi decodes
+    it as ASCII and fails on a raw UTF-8 byte); several `Cookie` headers (HTTP/2 sends
+    one per cookie) are joined with "; " as RFC 7540 8.1.2.5 asks, not with ","; and
+    a request without `Host` (HTTP/2 on some servers) gets `HTTP_HOST` from the
+    address the server listens on, as trivium's own `request.url` does.
+    """
+    copy = dict(scope)
+    query = bytes(copy.get("query_string", b""))
+    copy["query_string"] = b""
+    environ: dict[str, Any] = dict(build_environ(cast("Any", copy), body))
+    copy["query_string"] = query  # environ["asgi.scope"]
+    environ["QUERY_STRING"] = query.decode("latin-1")
+    # The body reader ends where the ASGI body ends, so a chunked upload (no
+    # Content-Length) is readable too (Werkzeug reads nothing without this flag).
+    environ["wsgi.input_terminated"] = True
+    cookies = [value for name, value in copy.get("headers", ()) if name == b"cookie"]
+    if len(cookies) > 1:
+        environ["HTTP_COOKIE"] = "; ".join(bytes(value).decode("latin-1") for value in cookies)
+    if not environ.get("HTTP_HOST"):
+        host = _server_host(copy)
+        if host is not None:
+            environ["HTTP_HOST"] = host
+    return environ
+
+
+def _server_host(scope: Scope) -> str | None:
+    server = scope.get("server")
+    if not server:
+        return None
+    host, port = server
+    try:
+        port = int(port)  # Granian's ASGI scope gives it as text
+    except (TypeError, ValueError):
+        return str(host)
+    default = 443 if scope.get("scheme") == "https" else 80
+    return str(host) if port == default else f"{host}:{port}"
 
 
 def _path(environ: dict[str, Any]) -> str:
