@@ -104,7 +104,9 @@ class QueryParams(MultiDict[str]):
         query: str | bytes | Mapping[str, str] | Iterable[tuple[str, str]] = "",
     ) -> None:
         if isinstance(query, bytes):
-            query = query.decode("latin-1")
+            # A query sent as raw UTF-8 (curl, bots) is text as the client meant it;
+            # percent-escapes are UTF-8 too (`parse_query`).
+            query = query.decode(errors="replace")
         if isinstance(query, str):
             super().__init__(parse_query(query))
         elif isinstance(query, Mapping):

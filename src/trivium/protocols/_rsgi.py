@@ -185,7 +185,7 @@ def lazy_connection(
             "method": rsgi.method,
             "path": rsgi.path,
             "root_path": "",
-            "query_string": rsgi.query_string.encode("latin-1"),
+            "query_string": rsgi.query_string.encode(),
             "rsgi.scope": rsgi,
             "app": app,
         }
@@ -209,7 +209,7 @@ def http_scope(rsgi: Any, kind: str, state: dict[str, Any] | None) -> Scope:
         "path": path,
         "raw_path": path.encode("utf-8"),
         "root_path": "",
-        "query_string": rsgi.query_string.encode("latin-1"),
+        "query_string": rsgi.query_string.encode(),
         "headers": headers,
         "client": _address(rsgi.client),
         "server": _server_address(rsgi.server),

@@ -87,7 +87,7 @@ def _rsgi_scope(scope: Scope) -> _Scope:
         scheme=scheme,
         method=scope.get("method", "GET"),
         path=scope["path"],
-        query_string=scope.get("query_string", b"").decode("latin-1"),
+        query_string=scope.get("query_string", b"").decode(errors="replace"),  # Granian: UTF-8
         authority=None,
         headers=_Headers(scope.get("headers", [])),
     )
