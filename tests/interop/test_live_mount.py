@@ -28,10 +28,6 @@ pytestmark = pytest.mark.live
 
 # Known limits of what a server can carry, kept as strict expected failures: each one
 # turns into an error the day its cause is fixed, so the mark gets removed.
-RSGI_QUERY = (
-    "trivium's RSGI scope encodes Granian's (UTF-8 decoded) query string as latin-1 "
-    "(src/trivium/protocols/_rsgi.py): 'été' arrives as other bytes, '日本' fails with a 500"
-)
 RSGI_ABORT = (
     "Granian's RSGI has no way to abort a started stream: when the app raises, Granian "
     "ends the stream as complete (chunked: the terminating chunk is sent)"
@@ -148,8 +144,6 @@ def test_a_raw_utf8_query_string_reaches_flask_decoded(
     name, running = server
     if name == "uvicorn":
         pytest.skip("uvicorn refuses a request line with raw non-ASCII bytes (400)")
-    if name == "granian-rsgi":
-        request.applymarker(pytest.mark.xfail(reason=RSGI_QUERY))
     head = f"GET /legacy/hello?name={value} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     answer = raw_request(running.url, head.encode())
     status, _, body = answer.partition(b"\r\n\r\n")
@@ -163,8 +157,6 @@ def test_a_raw_utf8_query_string_is_latin1_in_the_environ_as_pep_3333_says(
     name, running = server
     if name == "uvicorn":
         pytest.skip("uvicorn refuses a request line with raw non-ASCII bytes (400)")
-    if name == "granian-rsgi":
-        request.applymarker(pytest.mark.xfail(reason=RSGI_QUERY))
     head = "GET /echo/?x=été HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     body = raw_request(running.url, head.encode()).partition(b"\r\n\r\n")[2]
     assert json.loads(body)["QUERY_STRING"] == "x=été".encode().decode("latin-1")
