@@ -1,6 +1,6 @@
 """An MCP server from curated routes: `trivium run examples.mcp.app:app`, then connect an
-MCP client to http://127.0.0.1:8000/mcp (`trivium mcp list --app examples.mcp.app:app`
-prints the tools and what their definitions cost a model).
+MCP client to http://127.0.0.1:8000/mcp (`TRIVIUM_APP=examples.mcp.app:app trivium mcp
+list` prints the tools and what their definitions cost a model).
 """
 
 from __future__ import annotations

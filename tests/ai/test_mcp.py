@@ -359,3 +359,46 @@ def test_a_bad_tool_name_stops_the_app_at_start_up() -> None:
                 pass
 
     run(go)
+
+
+def test_a_resource_uri_must_name_the_routes_path_parameters() -> None:
+    app = App()
+    app.install(MCP())
+
+    @app.get("/books/{book_id}", mcp={"resource": True, "uri": "lib://books/{id}"})
+    async def book(book_id: int) -> dict[str, int]:
+        return {"id": book_id}
+
+    with pytest.raises(ConfigurationError, match=r"book_id.*not id") as info:
+        app.plugin(MCP).catalogue(app)
+    assert info.value.code == "mcp-resource-uri"
+
+    static = App()
+    static.install(MCP())
+
+    @static.get("/shelves/{shelf}", mcp={"resource": True, "uri": "lib://shelves"})
+    async def shelf(shelf: str) -> dict[str, str]:
+        return {"shelf": shelf}
+
+    with pytest.raises(ConfigurationError, match="mcp-resource-uri"):
+        static.plugin(MCP).catalogue(static)
+
+
+def test_resource_template_values_are_percent_decoded() -> None:
+    app = App()
+    app.install(MCP())
+
+    @app.get("/notes/{title}")
+    @mcp.resource(uri="notes://{title}")
+    async def note(title: str) -> dict[str, str]:
+        """One note by title."""
+        return {"title": title}
+
+    async def go() -> None:
+        async with mcp_client(app) as client:
+            read = await client.read_resource("notes://a%20b%3F%23")
+            assert read.contents[0].text == '{"title":"a b?#"}'  # type: ignore[union-attr]
+            with pytest.raises(MCPError, match="cannot contain '/'"):
+                await client.read_resource("notes://a%2Fb")
+
+    run(go)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import uuid
 from pathlib import Path
 from typing import Annotated
 from typing import Any
@@ -26,7 +28,7 @@ from trivium.errors import ConfigurationError
 from trivium.stores import MemoryStore
 
 SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
-AUDIENCE = "http://testserver/mcp"
+AUDIENCE = "http://localhost/mcp"
 
 
 @pytest.fixture
@@ -45,11 +47,12 @@ def jwt_config(audience: str | None = AUDIENCE) -> JWTConfig:
     return JWTConfig(keys={"k1": "k" * 40}, issuer="https://issuer.test", audience=audience)
 
 
-def make_app(db: Database, jwt: JWTConfig | None = None) -> App:
+def make_app(db: Database, jwt: JWTConfig | None = None, **options: Any) -> App:
     app = App()
     db.init_app(app)
     Auth(db, secret_key=SECRET, session_store=MemoryStore(), jwt=jwt or jwt_config()).init_app(app)
-    app.install(MCP(authorization_servers=["https://issuer.test"]))
+    options.setdefault("authorization_servers", ["https://issuer.test"])
+    app.install(MCP(**options))
 
     @app.get("/me", mcp=True)
     async def whoami(user: CurrentUser) -> dict[str, Any]:
@@ -84,7 +87,7 @@ def test_anonymous_requests_get_a_401_linking_the_resource_metadata(db: Database
             )
             assert response.status_code == 401
             challenge = response.headers["www-authenticate"]
-            url = "http://testserver/.well-known/oauth-protected-resource/mcp"
+            url = "http://localhost/.well-known/oauth-protected-resource/mcp"
             assert challenge.startswith(f'Bearer resource_metadata="{url}"')
             metadata = (await http.get(url)).json()
             assert metadata["resource"] == AUDIENCE
@@ -149,3 +152,91 @@ def test_jwt_without_an_audience_is_a_configuration_error(db: Database) -> None:
     with pytest.raises(ConfigurationError) as info:
         app.plugin(MCP).catalogue(app)
     assert info.value.code == "mcp-audience"
+
+
+def test_a_resource_without_a_jwt_audience_is_a_configuration_error(db: Database) -> None:
+    app = make_app(db, jwt=jwt_config(audience=None), resource="http://localhost/mcp")
+    with pytest.raises(ConfigurationError, match=r"JWTConfig\(audience=") as info:
+        app.plugin(MCP).catalogue(app)
+    assert info.value.code == "mcp-audience"
+
+
+def token_for(user_id: int, audience: str | list[str]) -> str:
+    claims = {"sub": str(user_id), "type": "access", "jti": uuid.uuid4().hex, "aud": audience}
+    return jwt_config(audience=None).encode(claims, datetime.timedelta(minutes=5))
+
+
+def test_tokens_must_name_the_resource_when_it_is_not_the_jwt_audience(db: Database) -> None:
+    user_id = add_user(db, username="ada")
+    resource = "https://mcp.example.com/mcp"
+    listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    accept = {"accept": "application/json, text/event-stream"}
+
+    async def go() -> None:
+        async with running(make_app(db, resource=resource)) as http:
+            for audience in (AUDIENCE, [AUDIENCE, "https://other.example"]):
+                token = token_for(user_id, audience)
+                headers = {**accept, "authorization": f"Bearer {token}"}
+                refused = await http.post("/mcp", json=listing, headers=headers)
+                assert refused.status_code == 401
+                assert resource in refused.json()["detail"]
+                challenge = refused.headers["www-authenticate"]
+                assert challenge.startswith('Bearer resource_metadata="')
+                assert 'error="invalid_token"' in challenge
+            token = token_for(user_id, [AUDIENCE, resource])
+            headers = {**accept, "authorization": f"Bearer {token}"}
+            accepted = await http.post("/mcp", json=listing, headers=headers)
+            assert accepted.status_code == 200
+            metadata = (await http.get("/.well-known/oauth-protected-resource/mcp")).json()
+            assert metadata["resource"] == resource
+
+    anyio.run(go)
+
+
+def test_api_token_auth_gets_a_challenge_without_metadata_it_does_not_serve(db: Database) -> None:
+    app = App()
+    db.init_app(app)
+    Auth(db, secret_key=SECRET, session_store=MemoryStore()).init_app(app)
+    app.install(MCP(require_auth=True))
+
+    @app.get("/me", mcp=True)
+    async def whoami(user: CurrentUser) -> dict[str, Any]:
+        """Who the caller is."""
+        return {"id": user.id}
+
+    listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+
+    async def go() -> None:
+        async with running(app) as http:
+            anonymous = await http.post("/mcp", json=listing)
+            assert anonymous.status_code == 401
+            assert anonymous.headers["www-authenticate"] == "Bearer"
+            bad = await http.post("/mcp", json=listing, headers={"authorization": "Token trv_x"})
+            assert bad.status_code == 401
+            assert "resource_metadata" not in bad.headers["www-authenticate"]
+            assert (await http.get("/.well-known/oauth-protected-resource/mcp")).status_code == 404
+
+    anyio.run(go)
+
+
+def test_the_metadata_url_and_default_resource_keep_the_root_path(db: Database) -> None:
+    app = App(root_path="/api")
+    db.init_app(app)
+    Auth(db, secret_key=SECRET, session_store=MemoryStore(), jwt=jwt_config()).init_app(app)
+    app.install(MCP())
+    plain = App(root_path="/api")
+    plain.install(MCP(authorization_servers=["https://issuer.test"]))
+    listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    url = "http://localhost/api/.well-known/oauth-protected-resource/mcp"
+
+    async def go() -> None:
+        async with running(app) as http:
+            response = await http.post("/api/mcp", json=listing)
+            assert response.status_code == 401
+            assert response.headers["www-authenticate"] == f'Bearer resource_metadata="{url}"'
+            assert (await http.get(url)).json()["resource"] == AUDIENCE
+        async with running(plain) as http:
+            metadata = (await http.get(url)).json()
+            assert metadata["resource"] == "http://localhost/api/mcp"
+
+    anyio.run(go)

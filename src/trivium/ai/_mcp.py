@@ -4,6 +4,10 @@ The `mcp` SDK's low-level `Server` and its Streamable HTTP session manager (stat
 no per-process session state, so any worker answers any request) handle the protocol;
 this module decides which routes are tools, who may see and call them, and runs each
 call in-process through the app's own pipeline (`_mcp_dispatch`).
+
+The endpoint is a route (not a mount), so a static `/mcp` wins over catch-all routes
+such as an SPA's `/{full_path:path}`. Its handler hands the connection to the SDK's
+transport after checking the host and origin (`_mcp_origin`) and the caller's identity.
 """
 
 from __future__ import annotations
@@ -12,30 +16,41 @@ import contextlib
 import contextvars
 import dataclasses
 import json
-import re
 from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
 
+from trivium.ai._mcp_catalogue import McpTool
+from trivium.ai._mcp_catalogue import Resource
+from trivium.ai._mcp_catalogue import Target
+from trivium.ai._mcp_catalogue import collect
+from trivium.ai._mcp_catalogue import selection
+from trivium.ai._mcp_catalogue import targets
 from trivium.ai._mcp_dispatch import Caller
 from trivium.ai._mcp_dispatch import Outcome
 from trivium.ai._mcp_dispatch import dispatch
-from trivium.ai._mcp_marks import MARK
 from trivium.ai._mcp_marks import Prompt
 from trivium.ai._mcp_marks import option_settings
+from trivium.ai._mcp_origin import OriginPolicy
+from trivium.ai._mcp_paths import TargetGuard
+from trivium.ai._mcp_paths import may_overlap
+from trivium.ai._mcp_paths import segments
 from trivium.errors import ConfigurationError
 from trivium.errors import HTTPException
 from trivium.http import Request
+from trivium.http import Response
 from trivium.plugins import Plugin
+from trivium.plugins import RequestStep
 from trivium.plugins import RouteNeeds
 from trivium.routing import Route
 from trivium.routing import Router
 
 if TYPE_CHECKING:
     from trivium.app import App
-    from trivium.openapi import Tool
 
 __all__ = ["FORBIDDEN", "MCP", "UNAUTHENTICATED", "McpTool"]
 
@@ -47,40 +62,7 @@ FORBIDDEN = -32003
 _PROBE_PATH = "/_trivium/mcp-probe"
 _PROBE_KEY = "trivium.mcp.probe"
 _METADATA_PATH = "/.well-known/oauth-protected-resource"
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class McpTool:
-    """One route offered as an MCP tool."""
-
-    tool: Tool
-    """The tool's name, description, schemas and argument locations."""
-    route: Route
-    """The route a call runs."""
-    guards: tuple[Any, ...]
-    """The `trivium.auth` guards among the route's dependencies (for `tools/list`)."""
-    title: str | None = None
-    wrapped_output: bool = False
-    """The response is not a JSON object: structured content is `{"result": ...}`."""
-
-    @property
-    def scopes(self) -> frozenset[str]:
-        """The token scopes the route's guards require."""
-        found: set[str] = set()
-        for guard in self.guards:
-            found.update(getattr(guard, "scopes", ()))
-        return frozenset(found)
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Resource:
-    uri: str
-    name: str
-    description: str | None
-    mime_type: str | None
-    route: Route
-    pattern: re.Pattern[str]
-    template: bool
+_METHODS = ("GET", "POST", "DELETE")  # what the Streamable HTTP transport answers
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -108,12 +90,17 @@ class MCP(Plugin):
             when `trivium.auth` with JWT is installed).
         authorization_servers: issuer URLs of the OAuth 2.1 authorization servers listed
             in the protected-resource metadata (default: this app's origin).
-        resource: the resource identifier (the audience tokens must carry; default:
-            `JWTConfig.audience`).
+        resource: the resource identifier: the audience (`aud`) tokens must carry on
+            the MCP endpoint (default: `JWTConfig.audience`, else the endpoint's URL).
         json_response: answer with JSON instead of an SSE stream (no progress).
+        allowed_hosts: host names (`"mcp.example.com"`, `"*.example.com"`, `"*"` for
+            any) the endpoint answers besides loopback ones, when the app has no
+            `TrustedHostMiddleware` listing its names (DNS rebinding protection).
+        allowed_origins: browser origins (`"https://app.example.com"`) allowed besides
+            the endpoint's own.
 
     Raises:
-        ConfigurationError: a bad path or prompt list.
+        ConfigurationError: a bad path, prompt list, host or origin.
     """
 
     route_options = ("mcp",)
@@ -130,6 +117,8 @@ class MCP(Plugin):
         authorization_servers: Sequence[str] = (),
         resource: str | None = None,
         json_response: bool = False,
+        allowed_hosts: Sequence[str] = (),
+        allowed_origins: Sequence[str] = (),
     ) -> None:
         if not path.startswith("/") or path.endswith("/") or len(path) < 2:
             raise ConfigurationError(
@@ -149,13 +138,20 @@ class MCP(Plugin):
         self.authorization_servers = tuple(authorization_servers)
         self.resource = resource
         self.json_response = json_response
+        self.origins = OriginPolicy(allowed_hosts, allowed_origins)
+        """The hosts and browser origins the endpoint answers."""
         self.tools: dict[str, McpTool] = {}
         """The tools by name (filled at start-up, or by `catalogue()`)."""
-        self.resources: list[_Resource] = []
+        self.resources: list[Resource] = []
+        """The resources and resource templates (filled with the tools)."""
         self._app: App | None = None
         self._manager: Any = None
         self._catalogued = False
-        self._jwt = False
+        self._jwt: Any = None
+        self._metadata_served = False
+        self._extra_audience: str | None = None
+        self._selected: list[tuple[Route, dict[str, Any]]] | None = None
+        self._targets: list[Target] | None = None
 
     # -- plugin hooks -----------------------------------------------------------------
 
@@ -163,21 +159,34 @@ class MCP(Plugin):
         """Remember the app (tool calls run through it)."""
         self._app = app
 
-    def request_steps(self, route: RouteNeeds) -> Sequence[Any]:
-        """Check the route's `mcp=` option (no step: the option only marks the route)."""
+    def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
+        """Check the route's `mcp=` option; guard the routes a tool's path may reach.
+
+        A route that may match a path of a tool's (or resource's) route, and answers one
+        of its methods, gets a `TargetGuard`: a tool call's request that the router
+        gives it instead of the tool's route is refused. Other routes get no step.
+        """
         if "mcp" in route.options:
             option_settings(route.options["mcp"], f"route {route.path!r}")
+        if route.websocket or route.fallback or self._app is None:
+            return ()
+        shape = segments(route.path)
+        methods = set(route.methods)
+        for target, target_shape, target_methods in self._overlaps(self._app):
+            if target.path == route.path and target.endpoint is route.endpoint:
+                continue
+            if not methods.isdisjoint(target_methods) and may_overlap(target_shape, shape):
+                return (TargetGuard(route.path, route.endpoint),)
         return ()
 
     def routes(self, app: App) -> Sequence[Any]:
         """Return the endpoint, the identity probe and the protected-resource metadata."""
-        from trivium.routing import Mount
-
         router = Router()
         router.add_route(
             _PROBE_PATH, self._probe, ["GET"], name="mcp_probe", include_in_schema=False
         )
-        if self._auth_jwt(app) or self.authorization_servers:
+        self._metadata_served = bool(self._auth_jwt(app) or self.authorization_servers)
+        if self._metadata_served:
             for metadata_path in (_METADATA_PATH, _METADATA_PATH + self.path):
                 router.add_route(
                     metadata_path,
@@ -185,7 +194,10 @@ class MCP(Plugin):
                     ["GET"],
                     include_in_schema=False,
                 )
-        return [router, Mount(self.path, self._endpoint, name="mcp")]
+        router.add_route(
+            self.path, self._exchange, list(_METHODS), name="mcp", include_in_schema=False
+        )
+        return [router]
 
     def lifespan(self, app: App) -> contextlib.AbstractAsyncContextManager[None]:
         """Check the tools and start the SDK's session manager."""
@@ -204,80 +216,28 @@ class MCP(Plugin):
 
         Raises:
             ConfigurationError: a bad `mcp=` option, a tool name that is invalid (over
-                64 characters) or taken twice, a resource route that is not GET, or a
-                JWT without an audience while MCP requires authentication.
+                64 characters) or taken twice, a tool route taking file uploads, a
+                resource route that is not GET or whose URI template does not name its
+                path parameters, or a JWT without an audience while MCP requires
+                authentication.
         """
         if self._catalogued:
             return self.tools
-        from trivium.openapi import description_of
-        from trivium.openapi import route_tools
-
         app.build()
-        selected: list[tuple[Route, Any, str | None]] = []
-        titles: dict[int, str | None] = {}
-        for route in app.routes:
-            if not isinstance(route, Route):
-                continue
-            value = route.options.get("mcp")
-            if value is None:
-                value = getattr(route.endpoint, MARK, None)
-            settings = option_settings(value, f"route {route.path!r}")
-            if settings is None:
-                continue
-            if settings.pop("resource", False) or "uri" in settings:
-                self.resources.append(self._resource(route, settings))
-                continue
-            titles[id(route)] = settings.pop("title", None)
-            settings.pop("mime_type", None)
-            if not settings.get("description"):
-                summary = route.options.get("summary")
-                settings["description"] = description_of(route) or summary or ""
-            default = getattr(route.endpoint, "__name__", None) or route.name
-            selected.append((route, settings or True, default))
-        for tool in route_tools(app, selected, output=True):
-            route = tool.route
-            assert route is not None  # route_tools names the route of each tool
-            output, wrapped = _object_schema(tool.output_schema)
-            tool = dataclasses.replace(tool, output_schema=output)
-            self.tools[tool.name] = McpTool(
-                tool, route, _guards(route), titles.get(id(route)), wrapped
-            )
+        self.tools, self.resources = collect(app, self._selection(app))
         self._check_auth(app)
         self._catalogued = True
         return self.tools
 
-    def _resource(self, route: Route, settings: Mapping[str, Any]) -> _Resource:
-        if "GET" not in route.methods:
-            raise ConfigurationError(
-                f"route {route.path!r} is an MCP resource but does not answer GET; "
-                "offer it as a tool (mcp=True) instead",
-                "mcp-resource-method",
-            )
-        path = route.path
-        uri = settings.get("uri") or f"trivium://app{path}"
-        params = re.findall(r"{([a-zA-Z_][a-zA-Z0-9_]*)(?::[^}]*)?}", uri)
-        uri = re.sub(r"{([a-zA-Z_][a-zA-Z0-9_]*):[^}]*}", r"{\1}", uri)
-        pattern = (
-            "^"
-            + "".join(
-                f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re.escape(part)
-                for part in re.split(r"({[a-zA-Z_][a-zA-Z0-9_]*})", uri)
-                if part
-            )
-            + "$"
-        )
-        name = settings.get("name") or getattr(route.endpoint, "__name__", None) or path
-        from trivium.openapi import description_of
+    def _selection(self, app: App) -> list[tuple[Route, dict[str, Any]]]:
+        if self._selected is None:
+            self._selected = selection(app)
+        return self._selected
 
-        return _Resource(
-            uri,
-            name,
-            settings.get("description") or description_of(route) or None,
-            settings.get("mime_type", "application/json"),
-            route,
-            re.compile(pattern),
-            bool(params),
-        )
+    def _overlaps(self, app: App) -> list[Target]:
+        if self._targets is None:
+            self._targets = targets(self._selection(app))
+        return self._targets
 
     @staticmethod
     def _auth_plugin(app: App) -> Any:
@@ -295,22 +255,26 @@ class MCP(Plugin):
     def _check_auth(self, app: App) -> None:
         auth = self._auth_plugin(app)
         jwt = getattr(auth.config, "jwt", None) if auth is not None else None
-        self._jwt = jwt is not None
+        self._jwt = jwt
         if self.require_auth is None:
-            self.require_auth = self._jwt
+            self.require_auth = jwt is not None
         if self.require_auth and auth is None:
             raise ConfigurationError(
                 "MCP(require_auth=True) needs trivium.auth: install Auth(...) first",
                 "mcp-auth",
             )
-        if jwt is not None and self.require_auth and not (jwt.audience or self.resource):
+        if jwt is not None and not jwt.audience and (self.require_auth or self.resource):
             raise ConfigurationError(
                 "MCP with JWT authentication needs audience-bound tokens: set "
-                "JWTConfig(audience=...) to this server's resource URL",
+                "JWTConfig(audience=...) to this server's resource URL (MCP(resource=...) "
+                "alone cannot bind them: without an audience, trivium.auth refuses every "
+                "token that names one)",
                 "mcp-audience",
             )
         if self.resource is None and jwt is not None:
             self.resource = jwt.audience
+        if jwt is not None and self.resource and self.resource != jwt.audience:
+            self._extra_audience = self.resource
 
     # -- serving ----------------------------------------------------------------------
 
@@ -332,25 +296,32 @@ class MCP(Plugin):
             finally:
                 self._manager = None
 
+    async def _exchange(self) -> Response:
+        """The MCP endpoint (a route): the SDK's transport answers the connection."""
+        return _Exchange(self._endpoint, self._app)
+
     async def _endpoint(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
+        """Serve one MCP HTTP request (ASGI): host, origin and caller checks, then the SDK."""
         manager = self._manager
         app = self._app
         if manager is None or app is None:
             await _answer(send, 503, {"detail": "the MCP server is not started (lifespan)"})
             return
+        refusal = self.origins.refusal(scope)
+        if refusal is not None:
+            await _answer(send, 403, {"detail": refusal})
+            return
         caller = Caller.from_scope(scope)
         probe = await dispatch(app, caller, "GET", _PROBE_PATH, extra_scope={_PROBE_KEY: self})
         if probe.status == 401:
-            await self._challenge(scope, send, probe, "invalid_token")
+            await self._challenge(scope, send, probe)
             return
         if probe.status != 200:
             await _answer(send, probe.status, _json(probe) or {"detail": "refused"})
             return
         seen = json.loads(probe.body)
         if self.require_auth and not seen["authenticated"]:
-            await self._challenge(scope, send, None, None)
+            await self._challenge(scope, send, None)
             return
         refused = {name: (status, why) for name, (status, why) in seen["refused"].items()}
         token = _CALL.set(_Call(caller, refused))
@@ -359,12 +330,21 @@ class MCP(Plugin):
         finally:
             _CALL.reset(token)
 
-    async def _challenge(
-        self, scope: Any, send: Any, probe: Outcome | None, error: str | None
-    ) -> None:
-        challenge = f'Bearer resource_metadata="{self._metadata_url(scope)}"'
-        if error:
-            challenge += f', error="{error}"'
+    async def _challenge(self, scope: Any, send: Any, probe: Outcome | None) -> None:
+        """Answer 401 with the challenge of the credential's scheme (`Bearer` by default).
+
+        A `Bearer` challenge links the protected-resource metadata when it is served
+        (JWT enabled, or `authorization_servers` given).
+        """
+        challenge = (probe.header("www-authenticate") if probe is not None else None) or "Bearer"
+        scheme, _, params = challenge.partition(" ")
+        if scheme.lower() == "bearer":
+            parts = [params.strip()] if params.strip() else []
+            if probe is not None and "error=" not in params:
+                parts.append('error="invalid_token"')  # the probe refused the credential
+            if self._metadata_served:
+                parts.insert(0, f'resource_metadata="{self._metadata_url(scope)}"')
+            challenge = " ".join(["Bearer", ", ".join(parts)]).strip()
         body = (_json(probe) if probe is not None else None) or {
             "detail": "Not authenticated: send an access token (Authorization: Bearer ...)"
         }
@@ -380,18 +360,23 @@ class MCP(Plugin):
             host = f"{server[0]}:{server[1]}"
         return f"{scope.get('scheme', 'http')}://{host}"
 
+    def _base(self, scope: Mapping[str, Any]) -> str:
+        """The app's own URL: origin and `root_path` (a proxy's prefix)."""
+        return self._origin(scope) + str(scope.get("root_path", "")).rstrip("/")
+
     def _metadata_url(self, scope: Mapping[str, Any]) -> str:
-        return self._origin(scope) + _METADATA_PATH + self.path
+        return self._base(scope) + _METADATA_PATH + self.path
 
     async def _metadata(self, request: Request) -> dict[str, Any]:
         """RFC 9728 protected-resource metadata of the MCP endpoint."""
-        origin = self._origin(request.scope)
         scopes: set[str] = set()
         for tool in self.tools.values():
             scopes.update(tool.scopes)
         document: dict[str, Any] = {
-            "resource": self.resource or origin + self.path,
-            "authorization_servers": list(self.authorization_servers or (origin,)),
+            "resource": self.resource or self._base(request.scope) + self.path,
+            "authorization_servers": list(
+                self.authorization_servers or (self._origin(request.scope),)
+            ),
             "bearer_methods_supported": ["header"],
             "scopes_supported": sorted(scopes),
         }
@@ -404,6 +389,9 @@ class MCP(Plugin):
         if request.scope.get(_PROBE_KEY) is not self:
             raise HTTPException(404, "Not Found")
         user = request.scope.get("user")
+        info = request.scope.get("auth")
+        if self._extra_audience is not None and getattr(info, "method", None) == "jwt":
+            self._check_audience(request, self._extra_audience)
         refused: dict[str, list[Any]] = {}
         for name, tool in self.tools.items():
             for guard in tool.guards:
@@ -416,6 +404,25 @@ class MCP(Plugin):
             "authenticated": bool(getattr(user, "is_authenticated", False)),
             "refused": refused,
         }
+
+    def _check_audience(self, request: Request, resource: str) -> None:
+        """Refuse (401) a JWT whose audience does not include `resource`."""
+        from trivium.auth import InvalidTokenError
+
+        kind, _, token = (request.headers.get("authorization") or "").strip().partition(" ")
+        try:
+            claims = self._jwt.decode(token.strip()) if kind.lower() == "bearer" else {}
+        except InvalidTokenError:
+            claims = {}
+        audience = claims.get("aud")
+        audiences = [audience] if isinstance(audience, str) else list(audience or ())
+        if resource not in audiences:
+            raise HTTPException(
+                401,
+                f"the token is not for this MCP server: its audience (aud) must include "
+                f"{resource!r}",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
 
     # -- calls (used by the SDK server's handlers) -----------------------------------
 
@@ -431,39 +438,29 @@ class MCP(Plugin):
         return current if current is not None else _Call(Caller(()), {})
 
 
-def _guards(route: Route) -> tuple[Any, ...]:
-    try:
-        from trivium.auth import Guard
-    except ImportError:  # pragma: no cover - the auth extra is missing
-        return ()
-    calls = route.analysis.dependency_calls if route.analysis is not None else []
-    return tuple(call for call in calls if isinstance(call, Guard))
+class _Exchange(Response):
+    """The MCP route's answer: the plugin's endpoint serves the connection itself."""
 
+    __slots__ = ("app", "serve")
 
-def _object_schema(schema: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
-    """Return an output schema whose root is an object, and whether it wraps the value."""
-    if schema is None:
-        return None, False
-    root = schema
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        root = schema.get("$defs", {}).get(ref[len("#/$defs/") :], {})
-    if root.get("type") == "object":
-        if root is schema:
-            return schema, False
-        merged = {k: v for k, v in schema.items() if k != "$ref"}
-        merged.update({k: v for k, v in root.items() if k != "$defs"})
-        return merged, False
-    defs = schema.get("$defs")
-    inner = {k: v for k, v in schema.items() if k != "$defs"}
-    wrapped: dict[str, Any] = {
-        "type": "object",
-        "properties": {"result": inner},
-        "required": ["result"],
-    }
-    if defs:
-        wrapped["$defs"] = defs
-    return wrapped, True
+    def __init__(self, serve: Callable[[Any, Any, Any], Awaitable[None]], app: App | None) -> None:
+        super().__init__()
+        self.serve = serve
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Serve the MCP request, with the app's default headers on the answer."""
+        materialize = getattr(scope, "materialize", None)  # a protocol's lazy scope
+        if materialize is not None:
+            scope = materialize()
+        app = self.app
+
+        async def with_defaults(message: Any) -> None:
+            if message["type"] == "http.response.start" and app is not None:
+                app.policy.add_defaults(message)
+            await send(message)
+
+        await self.serve(scope, receive, with_defaults)
 
 
 def _json(outcome: Outcome | None) -> Any:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
+from urllib.parse import unquote
 from urllib.parse import urlencode
 
 import anyio
@@ -49,6 +50,8 @@ class Caller:
     server: tuple[str, int] | None = None
     client: tuple[str, int] | None = None
     state: Mapping[str, Any] | None = None
+    root_path: str = ""
+    """The prefix the app is served under (a proxy's), which the inner request keeps."""
 
     @classmethod
     def from_scope(cls, scope: Mapping[str, Any]) -> Caller:
@@ -64,6 +67,7 @@ class Caller:
             scope.get("server"),
             scope.get("client"),
             scope.get("state"),
+            scope.get("root_path", ""),
         )
 
 
@@ -102,22 +106,26 @@ async def dispatch(  # noqa: PLR0913 - one request's parts
 ) -> Outcome:
     """Run `method path` through `app` in memory and return its response.
 
-    `on_chunk` sees each body chunk of a streamed response as it is sent.
+    `path` is the request target's path, percent-encoded (as a client sends it): the
+    inner request's `path` is its decoded form, as a server hands it over, and both are
+    prefixed with the caller's `root_path`. `on_chunk` sees each body chunk of a
+    streamed response as it is sent.
     """
     headers = [*caller.headers, (b"accept", b"application/json")]
     if body is not None:
         headers.append((b"content-type", (content_type or "application/json").encode()))
         headers.append((b"content-length", str(len(body)).encode()))
-    raw_path = quote(path, safe="/%:@!$&'()*+,;=-._~")
+    root = caller.root_path
+    raw_path = quote(root, safe="/:@!$&'()*+,;=") + path
     scope: dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
         "http_version": "1.1",
         "method": method,
         "scheme": caller.scheme,
-        "path": path,
+        "path": root + unquote(path),
         "raw_path": raw_path.encode("ascii"),
-        "root_path": "",
+        "root_path": root,
         "query_string": urlencode(list(query)).encode("ascii"),
         "headers": headers,
         "server": caller.server,

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from trivium.errors import ConfigurationError
 
-__all__ = ["MARK", "OPTION_KEYS", "Prompt", "mcp", "option_settings"]
+__all__ = ["MARK", "OPTION_KEYS", "Prompt", "mcp", "option_settings", "route_settings"]
 
 MARK = "__trivium_mcp__"
 """The handler attribute holding its MCP settings."""
@@ -49,6 +49,32 @@ def option_settings(value: Any, where: str) -> dict[str, Any] | None:
         f"not {value!r}",
         "mcp-option",
     )
+
+
+def route_settings(option: Any, mark: Any, where: str) -> dict[str, Any] | None:
+    """Return a route's MCP settings: its `mcp=` option combined with its handler's mark.
+
+    The option may come from the route or from its router (`Router(mcp=True)`); the
+    handler's own `@mcp.tool(...)`/`@mcp.resource(...)` settings add to it. `mcp=False`
+    keeps the route out whatever the handler says.
+
+    Raises:
+        ConfigurationError: a bad option or mark, or both setting one key to two values.
+    """
+    if option is False:
+        return None
+    own = option_settings(option, where)
+    marked = option_settings(mark, f"{where} (the handler's @mcp mark)")
+    if own is None or marked is None:
+        return marked if own is None else own
+    clashes = sorted(key for key in own.keys() & marked.keys() if own[key] != marked[key])
+    if clashes:
+        raise ConfigurationError(
+            f"{where}: the mcp= option and the handler's @mcp mark both set "
+            f"{', '.join(map(repr, clashes))}, to different values; set each in one place",
+            "mcp-option",
+        )
+    return {**own, **marked}
 
 
 class _Marks:

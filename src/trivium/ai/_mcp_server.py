@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from typing import Any
+from urllib.parse import unquote
 from urllib.parse import urlencode
 
 import mcp_types as types
@@ -16,6 +17,8 @@ from trivium.ai._mcp import FORBIDDEN
 from trivium.ai._mcp import UNAUTHENTICATED
 from trivium.ai._mcp_dispatch import Outcome
 from trivium.ai._mcp_dispatch import dispatch
+from trivium.ai._mcp_paths import TARGET_KEY
+from trivium.ai._mcp_paths import request_path
 
 if TYPE_CHECKING:
     from trivium.ai._mcp import MCP
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["build_server"]
 
+_REDIRECT = 300
 _CLIENT_ERROR = 400
 _SERVER_ERROR = 500
 
@@ -58,7 +62,15 @@ def build_server(plugin: MCP, app: App) -> Server[Any]:  # noqa: C901 - one clos
             await ctx.session.report_progress(float(sent), None, chunk.decode("utf-8", "replace"))
 
         outcome = await dispatch(
-            app, current.caller, method, path, query, body, content_type, on_chunk=progress
+            app,
+            current.caller,
+            method,
+            path,
+            query,
+            body,
+            content_type,
+            on_chunk=progress,
+            extra_scope={TARGET_KEY: tool.route},
         )
         return _result(tool, outcome)
 
@@ -102,13 +114,23 @@ def build_server(plugin: MCP, app: App) -> Server[Any]:  # noqa: C901 - one clos
             found = resource.pattern.match(uri)
             if found is None:
                 continue
-            path = resource.route.path
-            for key, value in found.groupdict().items():
-                path = _fill(path, key, value)
-            outcome = await dispatch(app, plugin.current().caller, "GET", path)
+            values = {key: unquote(value) for key, value in found.groupdict().items()}
+            try:
+                path = request_path(resource.route.path, values)
+            except ValueError as exc:
+                raise MCPError(types.INVALID_PARAMS, f"resource {uri!r}: {exc}") from None
+            target = {TARGET_KEY: resource.route}
+            outcome = await dispatch(app, plugin.current().caller, "GET", path, extra_scope=target)
             _raise_refusal(outcome, f"resource {uri!r}")
             if outcome.status >= _CLIENT_ERROR:
                 raise MCPError(types.INVALID_PARAMS, f"resource {uri!r}: {_detail(outcome)}")
+            if outcome.status >= _REDIRECT:
+                where = outcome.header("location") or "elsewhere"
+                raise MCPError(
+                    types.INVALID_PARAMS,
+                    f"resource {uri!r}: the route answered a redirect (HTTP {outcome.status}) "
+                    f"to {where}, which a read does not follow",
+                )
             mime = (outcome.header("content-type") or resource.mime_type or "").split(";")[0]
             return types.ReadResourceResult(
                 contents=[
@@ -177,26 +199,24 @@ def _definition(entry: McpTool) -> types.Tool:
     )
 
 
-def _fill(path: str, key: str, value: str) -> str:
-    start = path.find("{" + key)
-    end = path.find("}", start)
-    return path[:start] + value + path[end + 1 :]
-
-
 def _request(
     entry: McpTool, arguments: Mapping[str, Any]
 ) -> tuple[str, str, list[tuple[str, str]], bytes | None, str | None]:
-    """Turn tool arguments into the route's request (method, path, query, body).
+    """Turn tool arguments into the route's request (method, encoded path, query, body).
+
+    A `null` argument is left out of the request (the parameter's default applies),
+    except for a JSON body field whose schema accepts `null`.
 
     Raises:
-        ValueError: an unknown argument or a missing path argument.
+        ValueError: an unknown argument, a missing path argument or a path value the
+            route's parameter cannot take.
     """
     tool = entry.tool
-    path = entry.route.path
     query: list[tuple[str, str]] = []
     body: Any = None
     fields: dict[str, Any] = {}
     form: list[tuple[str, str]] = []
+    values: dict[str, str] = {}
     unknown = sorted(set(arguments) - set(tool.arguments))
     if unknown:
         raise ValueError(
@@ -204,23 +224,26 @@ def _request(
             f"it takes {', '.join(tool.arguments) or 'none'}"
         )
     for name, where in tool.arguments.items():
-        if name not in arguments:
-            if where.location == "path":
-                raise ValueError(f"tool {tool.name!r} needs the argument {name!r}")
-            continue
-        value = arguments[name]
+        value = arguments.get(name)
         if where.location == "path":
-            path = _fill(path, where.name, str(value))
-        elif where.location == "query":
-            values = value if isinstance(value, list) else [value]
-            query.extend((where.name, _scalar(v)) for v in values)
+            if value is None:
+                raise ValueError(f"tool {tool.name!r} needs the argument {name!r}")
+            values[where.name] = _scalar(value)
+        elif name not in arguments:
+            continue
         elif where.location == "body":
             body = value
         elif where.location == "body_field":
-            fields[where.name] = value
+            if value is not None or _nullable(tool.input_schema["properties"][name]):
+                fields[where.name] = value
         else:
-            values = value if isinstance(value, list) else [value]
-            form.extend((where.name, _scalar(v)) for v in values)
+            items = value if isinstance(value, list) else [value]
+            pairs = [(where.name, _scalar(v)) for v in items if v is not None]
+            (query if where.location == "query" else form).extend(pairs)
+    try:
+        path = request_path(entry.route.path, values)
+    except ValueError as exc:
+        raise ValueError(f"tool {tool.name!r}: {exc}") from None
     if form:
         return (
             tool.method,
@@ -233,6 +256,14 @@ def _request(
         body = fields
     payload = json.dumps(body).encode() if body is not None else None
     return tool.method, path, query, payload, "application/json" if payload else None
+
+
+def _nullable(schema: Mapping[str, Any]) -> bool:
+    kind = schema.get("type")
+    if kind == "null" or (isinstance(kind, list) and "null" in kind):
+        return True
+    options = [*schema.get("anyOf", ()), *schema.get("oneOf", ())]
+    return any(isinstance(option, Mapping) and _nullable(option) for option in options)
 
 
 def _scalar(value: Any) -> str:
@@ -266,11 +297,24 @@ def _error(message: str) -> types.CallToolResult:
 
 
 def _result(entry: McpTool, outcome: Outcome) -> types.CallToolResult:
-    _raise_refusal(outcome, f"tool {entry.tool.name!r}")
-    if outcome.status >= _SERVER_ERROR:
-        return _error(f"tool {entry.tool.name!r} failed (HTTP {outcome.status})")
-    if outcome.status >= _CLIENT_ERROR:
-        return _error(f"HTTP {outcome.status}: {_detail(outcome)}")
+    """Return the tool result of the route's answer.
+
+    A 401/403 of the route itself is an error result: the guards' refusals are answered
+    before the call, as JSON-RPC errors. A redirect is not followed: an error result
+    says where it points.
+    """
+    status = outcome.status
+    if status >= _SERVER_ERROR:
+        return _error(f"tool {entry.tool.name!r} failed (HTTP {status})")
+    if status >= _CLIENT_ERROR:
+        return _error(f"HTTP {status}: {_detail(outcome)}")
+    if status >= _REDIRECT:
+        location = outcome.header("location")
+        where = f" to {location}" if location else ""
+        return _error(
+            f"tool {entry.tool.name!r}: the route answered a redirect (HTTP {status}){where}, "
+            "which a tool call does not follow"
+        )
     text = outcome.body.decode("utf-8", "replace")
     structured: Any = None
     if entry.tool.output_schema is not None and text:
