@@ -244,7 +244,7 @@ def test_commands_use_the_auth_extension_database_and_rules(db: Database, tmp_pa
 
 def test_createsuperuser_on_a_database_without_tables_says_to_migrate(tmp_path: Path) -> None:
     empty = Database(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
-    app = _app_module(tmp_path, empty)
+    app = _app_module(tmp_path, empty, AUTH_APP_SOURCE)  # an app with trivium.auth
     result = CliRunner().invoke(
         main,
         ["createsuperuser", "--app", app, "--email", "a@example.com"],

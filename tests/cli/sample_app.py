@@ -70,3 +70,8 @@ class CrashingApp(SampleApp):
 
 
 crashing_app = CrashingApp()
+
+
+async def asgi_function(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+    """A plain function that is an ASGI app."""
+    await asgi_app(scope, receive, send)

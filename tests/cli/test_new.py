@@ -7,6 +7,7 @@ when given `PYTHON=...`.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from trivium.cli import main
+from trivium.cli._new import trivium_source
 
 
 def _generate(parent: Path, *args: str) -> Path:
@@ -70,11 +72,34 @@ def test_the_project_has_its_files_and_first_migration(project: Path) -> None:
     assert re.search(r"TRIVIUM_SECRET_KEY=\S{48,}", (project / ".env").read_text())
 
 
-def test_the_project_depends_on_this_trivium(project: Path) -> None:
+def test_the_project_depends_on_the_released_trivium_and_make_installs_the_checkout(
+    project: Path,
+) -> None:
+    # The suite runs from a checkout: pyproject.toml (what `pip install .` in the Docker
+    # image reads) names a released version, never a file:// path of this machine...
+    version = importlib.metadata.version("trivium")
     pyproject = (project / "pyproject.toml").read_text()
-    # The suite runs from a checkout, so the dependency names its folder.
-    source = Path(__file__).resolve().parents[2].as_uri()
-    assert f'"trivium[db,auth,templates,forms,redis,mail] @ {source}"' in pyproject
+    assert f'"trivium[db,auth,templates,forms,redis,mail]>={version}"' in pyproject
+    assert "file://" not in pyproject
+    assert "file://" not in (project / "Dockerfile").read_text()
+    # ...and the Makefile installs the checkout into .venv before the project.
+    done = subprocess.run(
+        ["make", "-n", ".venv/bin/python"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    checkout = Path(__file__).resolve().parents[2]
+    source = trivium_source()
+    assert source is not None
+    assert source.endswith(f"'{checkout}[db,auth,templates,forms,redis,mail]'")
+    assert done.stdout.splitlines() == [
+        "python3 -m venv .venv",
+        f".venv/bin/pip install {source}",
+        ".venv/bin/pip install -e '.[dev]'",
+    ]
 
 
 def test_make_test_passes_on_sqlite(project: Path) -> None:

@@ -24,6 +24,26 @@ from trivium.protocols import serve
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = "tests.cli.sample_app"
 START_TIMEOUT = 15.0
+MIGRATED_APP = """
+from pathlib import Path
+
+from sqlalchemy import Column, Integer, MetaData, Table
+
+from trivium import App
+from trivium.db import Database
+
+metadata = MetaData()
+Table("posts", metadata, Column("id", Integer, primary_key=True))
+db = Database("sqlite+aiosqlite:///" + str(Path(__file__).parent / "site.db"),
+              migrations=Path(__file__).parent / "migrations", metadata=metadata)
+app = App()
+db.init_app(app)
+
+
+@app.get("/posts")
+async def posts() -> list[int]:
+    return []
+"""
 
 
 @pytest.fixture
@@ -66,6 +86,35 @@ def test_run_falls_back_to_asgi_with_a_warning_when_app_has_no_rsgi(tmp_path: Pa
     with running(tmp_path, f"{SAMPLE}:asgi_app") as server:
         assert _get(server)["interface"] == "asgi"
         assert "has no __rsgi__ entry point; serving it over ASGI" in server.output()
+
+
+@pytest.mark.live
+def test_run_serves_a_function_that_is_an_asgi_app(tmp_path: Path) -> None:
+    with running(tmp_path, f"{SAMPLE}:asgi_function") as server:
+        assert _get(server)["interface"] == "asgi"
+
+
+@pytest.mark.live
+def test_run_leaves_alembic_info_lines_to_debug(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "migrated_app.py").write_text(MIGRATED_APP)
+    env = {**live.environment(project), "TRIVIUM_APP": "migrated_app:app"}
+    made = subprocess.run(
+        live.trivium_command("db", "makemigrations", "-m", "create posts"),
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    # Start-up checks the migrations (one is not applied): Alembic runs, and stays quiet.
+    with running(tmp_path, "migrated_app:app", cwd=project) as server:
+        assert httpx.get(server.url + "/posts", timeout=5).status_code == 200
+        assert "UNAPPLIED MIGRATION" in server.output()
+        assert "alembic" not in server.output()
 
 
 @pytest.mark.live
@@ -175,6 +224,12 @@ def test_run_rejects_bad_options_with_exit_2(args: list[str], message: str) -> N
         (SAMPLE, "is not an import string; write 'module:attribute'"),
         (f"{SAMPLE}:missing", f"Module '{SAMPLE}' has no attribute 'missing'"),
         (f"{SAMPLE}:not_an_app", "is of type int, not an ASGI or RSGI app"),
+        (
+            f"{SAMPLE}:create_app",
+            f"[server.not-an-app] '{SAMPLE}:create_app' is a function, not an app: did you "
+            f"mean '{SAMPLE}:create_app()'?",
+        ),
+        (f"{SAMPLE}:SampleApp", f"is a class, not an app: did you mean '{SAMPLE}:SampleApp()'?"),
         ("no_such_module:app", "Could not import module 'no_such_module'"),
     ],
 )
@@ -183,6 +238,13 @@ def test_run_reports_a_bad_target_with_exit_2(target: str, message: str) -> None
     assert result.exit_code == 2
     assert message in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.usefixtures("project")
+def test_a_factory_without_parentheses_is_refused_in_the_reload_check() -> None:
+    with pytest.raises(ConfigurationError, match=r"did you mean '.*:create_app\(\)'") as caught:
+        serve(f"{SAMPLE}:create_app", reload=True)
+    assert caught.value.code == "server.not-an-app"
 
 
 @pytest.mark.usefixtures("project")

@@ -11,10 +11,13 @@ To add `trivium db`: write a click command or group `db` in `trivium/db/_cli.py`
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import importlib.metadata
+import logging
 import sys
+from collections.abc import Iterator
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Unpack
@@ -64,15 +67,20 @@ BATTERY_COMMANDS["port"] = LazyCommand(
     "trivium.port._cli:port", "Port an app from FastAPI: rewrite its imports to trivium.compat."
 )
 BATTERY_COMMANDS["createsuperuser"] = LazyCommand(
-    "trivium.auth._cli:createsuperuser", "Create a user with every permission."
+    "trivium.cli._users:createsuperuser", "Create a user with every permission."
 )
 BATTERY_COMMANDS["settings"] = LazyCommand(
     "trivium.conf._cli:settings", "Print every setting and where it came from."
 )
 BATTERY_COMMANDS["new"] = LazyCommand("trivium.cli._new:new", "Create a new project.")
 BATTERY_COMMANDS["changepassword"] = LazyCommand(
-    "trivium.auth._cli:changepassword", "Set a user's password."
+    "trivium.cli._users:changepassword", "Set a user's password."
 )
+
+_ONE_SHOT = frozenset(
+    {"check", "changepassword", "createsuperuser", "db", "openapi", "routes", "settings"}
+)
+"""Commands that do one thing and report a failure themselves, in one line."""
 
 
 class LazyGroup(click.Group):
@@ -106,6 +114,13 @@ class LazyGroup(click.Group):
             command = _plugin_command(cmd_name)
         return command
 
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; a `ConfigurationError` it raises becomes a one-line error."""
+        try:
+            return super().invoke(ctx)
+        except ConfigurationError as exc:
+            raise click.ClickException(exc.one_line()) from None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List the commands with their short help, without importing lazy ones."""
         limit = (
@@ -125,6 +140,7 @@ class LazyGroup(click.Group):
 
     @staticmethod
     def _import(name: str, lazy: LazyCommand) -> click.Command:
+        """Import the command `lazy` names; a missing optional dependency is a one-line error."""
         module_name, _, attribute = lazy.import_path.partition(":")
         try:
             module = importlib.import_module(module_name)
@@ -185,7 +201,8 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     callback=_print_version,
     help="Show the version and exit.",
 )
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Trivium's command line: serve an app, and the commands of its batteries.
 
     Import strings are resolved from the current directory, which is put first on
@@ -194,6 +211,25 @@ def main() -> None:
     cwd = str(Path.cwd())
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
+    if ctx.invoked_subcommand in _ONE_SHOT:
+        ctx.with_resource(_quiet_outage_log())
+
+
+@contextlib.contextmanager
+def _quiet_outage_log() -> Iterator[None]:
+    """Silence `trivium.db`'s outage log while a one-shot command runs.
+
+    A server logs "database 'default' unavailable, answering 503/504 until it recovers"
+    when its database goes away; a command that cannot reach the database says so
+    itself, in one line, and that log line would come first.
+    """
+    logger = logging.getLogger("trivium.db")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 for _name, _lazy in BATTERY_COMMANDS.items():

@@ -1,4 +1,4 @@
-"""`trivium openapi module:app`: write an app's OpenAPI document as JSON or YAML.
+"""`trivium openapi --app module:app`: write an app's OpenAPI document as JSON or YAML.
 
 Registered lazily in `BATTERY_COMMANDS`, so `trivium --help` never imports it; the app
 module and the OpenAPI battery load only when the command runs.
@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
+from trivium.cli._loader import APP_ENV
 from trivium.cli._loader import load_app
 from trivium.errors import ConfigurationError
 
@@ -34,7 +36,14 @@ def _render(document: dict[str, Any], fmt: str) -> str:
 
 
 @click.command("openapi")
-@click.argument("target")
+@click.argument("target", required=False)
+@click.option(
+    "--app",
+    "app_target",
+    envvar=APP_ENV,
+    metavar="MODULE:APP",
+    help=f"The app (or give it as TARGET).  [default: ${APP_ENV}]",
+)
 @click.option(
     "-o",
     "--output",
@@ -48,12 +57,25 @@ def _render(document: dict[str, Any], fmt: str) -> str:
     default=None,
     help="Output format.  [default: yaml for a .yaml/.yml output file, else json]",
 )
-def openapi(target: str, output: Path | None, fmt: str | None) -> None:
+@click.pass_context
+def openapi(
+    ctx: click.Context,
+    target: str | None,
+    app_target: str | None,
+    output: Path | None,
+    fmt: str | None,
+) -> None:
     """Write the OpenAPI document of an app.
 
-    TARGET is an import string: 'main:app', or 'main:create_app()' for a function that
-    returns the app.
+    The app is an import string, 'main:app' or 'main:create_app()' for a function that
+    returns it, given with --app (default: $TRIVIUM_APP) or as TARGET.
     """
+    explicit = ctx.get_parameter_source("app_target") is ParameterSource.COMMANDLINE
+    if target and app_target and explicit:
+        raise click.UsageError("name the app once: with --app or as TARGET, not both")
+    target = target or app_target
+    if not target:
+        raise click.UsageError(f"name the app with --app module:app (or set {APP_ENV})")
     cwd = str(Path.cwd())
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
@@ -63,7 +85,7 @@ def openapi(target: str, output: Path | None, fmt: str | None) -> None:
     try:
         document = app.openapi()
     except ConfigurationError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(exc.one_line()) from None
     text = _render(document, fmt.lower())
     if output is None:
         click.echo(text, nl=False)

@@ -275,7 +275,11 @@ def _make_revision(  # noqa: PLR0913 - the connection, then the command's inputs
     empty: bool,
     decisions: _Decisions,
 ) -> Revision | None:
-    overrides = _comparing(connection, db, offline)
+    # Batch blocks on every database: on PostgreSQL and MariaDB `op.batch_alter_table`
+    # alters in place, and a revision written so replays on the scratch SQLite database
+    # that `makemigrations` and `check` compare with when the database is behind or
+    # unreachable (SQLite has no ALTER COLUMN and no ALTER of constraints).
+    overrides = {**_comparing(connection, db, offline), "render_as_batch": True}
     script = script_directory(db, create=True)
     project = project_folder(db)
     ours = [rev for rev in script.walk_revisions() if Path(rev.path).parent == project]

@@ -17,6 +17,7 @@ import dataclasses
 import functools
 import importlib
 import importlib.util
+import inspect
 import json
 import logging
 import multiprocessing
@@ -28,6 +29,7 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from typing import Literal
 from typing import NamedTuple
 from typing import TypedDict
@@ -355,7 +357,11 @@ def _describe_object(target: object) -> str:
 
 
 def _facts(app: object, label: str) -> _AppFacts:
-    facts = _AppFacts(rsgi=hasattr(app, "__rsgi__"), asgi=callable(app))
+    # A class may define `__rsgi__`, but only its instances are apps.
+    rsgi = hasattr(app, "__rsgi__") and not inspect.isclass(app)
+    if not rsgi and (inspect.isroutine(app) or inspect.isclass(app)) and not _takes_asgi(app):
+        raise _a_factory(app, label)
+    facts = _AppFacts(rsgi=rsgi, asgi=callable(app) and _takes_asgi(app))
     if not (facts.rsgi or facts.asgi):
         raise ConfigurationError(
             f"{label!r} is of type {type(app).__qualname__}, not an ASGI or RSGI app; point "
@@ -364,6 +370,43 @@ def _facts(app: object, label: str) -> _AppFacts:
         )
     _build(app, label)
     return facts
+
+
+def _a_factory(app: object, label: str) -> ConfigurationError:
+    kind = "class" if inspect.isclass(app) else "function"
+    if label.endswith("()"):
+        problem = f"{label!r} returns a {kind}, not an app; return the app itself."
+    elif ":" in label:
+        problem = (
+            f"{label!r} is a {kind}, not an app: did you mean '{label}()'? An import "
+            "string ending in '()' calls a function that returns the app."
+        )
+    else:
+        name = f"{getattr(app, '__module__', '?')}.{getattr(app, '__qualname__', '?')}"
+        problem = f"{name} is a {kind}, not an app: did you mean to pass its result, {name}()?"
+    return ConfigurationError(problem, code="server.not-an-app")
+
+
+def _takes_asgi(app: object) -> bool:
+    """Return whether `app` can be called as `app(scope, receive, send)`.
+
+    A function (or class) whose parameters cannot take three positional arguments, or
+    that needs none (`def create_app(settings=None)`), is a factory or a mistake: served,
+    every request would fail with a TypeError. A callable whose signature cannot be read
+    (a builtin, an extension type) is taken at its word.
+    """
+    try:
+        signature = inspect.signature(app)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return True
+    parameters = list(signature.parameters.values())
+    if any(parameter.kind is parameter.VAR_POSITIONAL for parameter in parameters):
+        return True
+    try:
+        signature.bind(None, None, None)
+    except TypeError:
+        return False
+    return any(parameter.default is parameter.empty for parameter in parameters)
 
 
 def _build(app: object, label: str) -> None:
@@ -514,7 +557,7 @@ def _run_granian(
             reload_filter(config.reload_include, config.reload_exclude) if config.reload else None
         ),
         log_level=LogLevels(config.log_level),
-        log_dictconfig=logging_config(_log_format(config), config.log_level),
+        log_dictconfig=_logging_config(config),
         log_access=config.access_log,
         factory=factory,
         respawn_failed_workers=config.respawn_workers,
@@ -551,7 +594,7 @@ def _run_uvicorn(config: ServerConfig, target: _ImportString | ASGIApp) -> None:
             else None
         ),
         log_level=config.log_level,
-        log_config=logging_config(_log_format(config), config.log_level),
+        log_config=_logging_config(config),
         access_log=config.access_log,
         factory=factory,
         interface="asgi3",
@@ -562,6 +605,19 @@ def _run_uvicorn(config: ServerConfig, target: _ImportString | ASGIApp) -> None:
             None if config.shutdown_timeout is None else int(config.shutdown_timeout)
         ),
     )
+
+
+def _logging_config(config: ServerConfig) -> dict[str, Any]:
+    """Return the server's logging set-up, with Alembic's INFO lines left to `debug`.
+
+    Alembic logs each plugin it sets up and each migration context it opens (the
+    migrations check at start-up, `/readyz`) at INFO: ten lines of noise per start.
+    """
+    settings = logging_config(_log_format(config), config.log_level)
+    if config.log_level != "debug":
+        level = "WARNING" if config.log_level == "info" else config.log_level.upper()
+        settings["loggers"]["alembic"] = {"level": level}
+    return settings
 
 
 def _log_format(config: ServerConfig) -> LogFormat:
