@@ -28,7 +28,14 @@ def _generate(parent: Path, *args: str) -> Path:
 
 
 def _env(database_url: str | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIVIUM_")}
+    # `make test` runs this suite: the outer make's MAKEFLAGS/MAKELEVEL would make the
+    # project's own make print "Entering directory" lines and inherit its flags.
+    outer_make = {"MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("TRIVIUM_") and k not in outer_make
+    }
     if "TRIVIUM_TEST_INTERFACE" in os.environ:  # the RSGI pass drives these apps over RSGI too
         env["TRIVIUM_TEST_INTERFACE"] = os.environ["TRIVIUM_TEST_INTERFACE"]
     if database_url is not None:
@@ -84,8 +91,9 @@ def test_the_project_depends_on_the_released_trivium_and_make_installs_the_check
     assert "file://" not in (project / "Dockerfile").read_text()
     # ...and the Makefile installs the checkout into .venv before the project.
     done = subprocess.run(
-        ["make", "-n", ".venv/bin/python"],
+        ["make", "--no-print-directory", "-n", ".venv/bin/python"],
         cwd=project,
+        env=_env(),
         capture_output=True,
         text=True,
         timeout=30,
