@@ -32,9 +32,7 @@ def _env(database_url: str | None = None) -> dict[str, str]:
     # project's own make print "Entering directory" lines and inherit its flags.
     outer_make = {"MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES"}
     env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("TRIVIUM_") and k not in outer_make
+        k: v for k, v in os.environ.items() if not k.startswith("TRIVIUM_") and k not in outer_make
     }
     if "TRIVIUM_TEST_INTERFACE" in os.environ:  # the RSGI pass drives these apps over RSGI too
         env["TRIVIUM_TEST_INTERFACE"] = os.environ["TRIVIUM_TEST_INTERFACE"]

@@ -23,7 +23,7 @@ from trivium import App
 from trivium.auth import Auth
 from trivium.db import Database
 
-db = Database("sqlite+aiosqlite:///" + str(Path(__file__).parent / "site.db"))
+db = Database({url!r} or "sqlite+aiosqlite:///" + str(Path(__file__).parent / "site.db"))
 app = App()
 db.init_app(app)
 if {auth}:
@@ -40,9 +40,10 @@ def write_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., 
     for name in ("TRIVIUM_APP", "TRIVIUM_SUPERUSER_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
 
-    def write(*, auth: bool = False, include: bool = False) -> str:
+    def write(*, auth: bool = False, include: bool = False, url: str = "") -> str:
         module = f"users_app_{uuid.uuid4().hex[:8]}"
-        (tmp_path / f"{module}.py").write_text(APP.format(auth=auth, include=include))
+        text = APP.format(auth=auth, include=include, url=url)
+        (tmp_path / f"{module}.py").write_text(text)
         return f"{module}:app"
 
     return write
@@ -80,3 +81,23 @@ def test_an_app_whose_migrations_create_the_table_is_told_to_migrate(
     assert result.exit_code == 1
     assert "no auth_user table yet: run `trivium db migrate`" in result.output
     assert "does not install trivium.auth" not in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["createsuperuser", "--email", "ada@example.com", "--no-input"], ["changepassword", "ada"]],
+    ids=["createsuperuser", "changepassword"],
+)
+def test_an_unreachable_database_is_one_line(
+    write_app: Callable[..., str], command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRIVIUM_SUPERUSER_PASSWORD", "a-long-enough-password-42")
+    # Port 1 on the loopback: nothing listens there, the connection is refused at once.
+    target = write_app(auth=True, url="postgresql://postgres@127.0.0.1:1/site")
+    result = CliRunner().invoke(main, [*command, "--app", target])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: [db-unreachable] no database server answers at 127.0.0.1:1 (for database "
+        "'site'); start it, or fix the host and port in the URL (see "
+        "docs/errors.md#configuration-errors)\n"
+    )

@@ -44,6 +44,7 @@ PASSWORD_ENV = "TRIVIUM_SUPERUSER_PASSWORD"  # noqa: S105 - the variable's name,
 T = TypeVar("T")
 
 MAX_ATTEMPTS = 3
+_AUTH_PACKAGE = "trivium.auth"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 _app_option = click.option(
@@ -61,6 +62,7 @@ class _AuthSetup:
     def __init__(self, target: str | None) -> None:
         if not target:
             raise click.UsageError(f"give the app with --app module:app (or set {APP_ENV})")
+        self.target = target
         app = load_app(target)
         from trivium.auth._auth import Auth
 
@@ -102,16 +104,33 @@ class _AuthSetup:
         from sqlalchemy.exc import OperationalError
         from sqlalchemy.exc import ProgrammingError
 
+        from trivium.db._diagnose import connect_error
+
         try:
             return anyio.run(main)
-        except (OperationalError, ProgrammingError) as exc:
-            if "auth_user" not in str(exc):
+        except Exception as exc:
+            missing = isinstance(exc, OperationalError | ProgrammingError)
+            if missing and "auth_user" in str(exc):
+                raise click.ClickException(self._no_users_table()) from None
+            problem = connect_error(self.db.url, exc)  # a server down, a refused login...
+            if problem is None:
                 raise
-            # The users' table is missing: a new project, the migrations not applied yet.
-            raise click.ClickException(
+            raise click.ClickException(problem.one_line()) from None
+
+    def _no_users_table(self) -> str:
+        """Say how to create the missing `auth_user` table, for this app."""
+        if self.auth is not None or _AUTH_PACKAGE in self.db.migration_locations:
+            # A new project: the migrations that create the table are not applied yet.
+            return (
                 "the database has no auth_user table yet: run `trivium db migrate` (or start "
                 "an app that creates its tables) first"
-            ) from None
+            )
+        # Migrating never creates the table in an app without trivium.auth.
+        return (
+            f"{self.target} does not install trivium.auth, so no migration creates its "
+            "auth_user table: add it to the app (app.install(Auth(db, secret_key=...)), "
+            "see docs/auth.md), then run `trivium db migrate`"
+        )
 
 
 def _check(password: str, user: UserLike, validators: Sequence[PasswordValidator]) -> bool:

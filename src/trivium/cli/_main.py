@@ -67,14 +67,14 @@ BATTERY_COMMANDS["port"] = LazyCommand(
     "trivium.port._cli:port", "Port an app from FastAPI: rewrite its imports to trivium.compat."
 )
 BATTERY_COMMANDS["createsuperuser"] = LazyCommand(
-    "trivium.cli._users:createsuperuser", "Create a user with every permission."
+    "trivium.auth._cli:createsuperuser", "Create a user with every permission."
 )
 BATTERY_COMMANDS["settings"] = LazyCommand(
     "trivium.conf._cli:settings", "Print every setting and where it came from."
 )
 BATTERY_COMMANDS["new"] = LazyCommand("trivium.cli._new:new", "Create a new project.")
 BATTERY_COMMANDS["changepassword"] = LazyCommand(
-    "trivium.cli._users:changepassword", "Set a user's password."
+    "trivium.auth._cli:changepassword", "Set a user's password."
 )
 
 _ONE_SHOT = frozenset(
