@@ -53,6 +53,7 @@ from trivium.protocols._rsgi import rsgi_receive
 from trivium.protocols._rsgi import rsgi_send
 from trivium.protocols._rsgi import send_response
 from trivium.protocols._rsgi import websocket_adapters
+from trivium.protocols._rsgi import with_authority
 from trivium.protocols._rsgi_http import http_server as rsgi_http_server
 from trivium.protocols._worker import WorkerLifespan
 from trivium.protocols._worker import settle_collector
@@ -426,6 +427,9 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
             # The edge's `Host` check, inline: one look-up when the value was seen before.
             hosts = scope.headers.get_all("host")
             if len(hosts) != 1 or hosts[0] not in KNOWN_HOSTS:
+                if not hosts:  # HTTP/2: the host is the `:authority`
+                    scope = with_authority(scope)
+                    hosts = scope.headers.get_all("host")
                 problem = host_problem_rsgi(hosts, scope.http_version)
                 if problem is not None:
                     refusal = self._asgi.refusal(problem)  # type: ignore[union-attr]
