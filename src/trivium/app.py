@@ -247,6 +247,14 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
 
     # Registration ---------------------------------------------------------------------
 
+    def _check_open(self, path: str) -> None:
+        if self._asgi is not None:
+            raise ConfigurationError(
+                f"route {path!r} was added after the app started, so it would never be "
+                "served: add every route before the first request",
+                "route-after-start",
+            )
+
     def add_middleware(self, cls: Any, *args: Any, **options: Any) -> None:
         """Add a pure ASGI middleware; the last added is the outermost."""
         if self._asgi is not None:

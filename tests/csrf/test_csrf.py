@@ -235,7 +235,22 @@ def test_missing_session_middleware_is_a_configuration_error() -> None:
     assert info.value.code == "csrf-no-session"
 
 
-@pytest.mark.parametrize("origin", ["example.com", "https://example.com/path", "ftp://x.org"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "example.com",
+        "https://example.com/path",
+        "ftp://x.org",
+        # Entries that could never match an Origin header: refused, not trusted silently.
+        "https://example.com?x=1",
+        "https://example.com#top",
+        "https://user:pw@example.com",
+        "https://*",
+        "https://a.*.example.com",
+        "https://*example.com",
+        "https://exa mple.com",
+    ],
+)
 def test_invalid_trusted_origins_are_refused(origin: str) -> None:
     with pytest.raises(ConfigurationError) as info:
         CSRFMiddleware(make_app(), trusted_origins=[origin])

@@ -349,6 +349,11 @@ def test_a_plugin_adds_openapi_components() -> None:
     app = App(plugins=[Documented()])
     components = app.openapi()["components"]
     assert components["schemas"]["Money"] == {"type": "string", "pattern": "^[0-9]+$"}
+    # A scheme no dependency declares is documented all the same: a route's
+    # `openapi_extra` security names it, and a document must define what it names.
+    assert components["securitySchemes"] == {
+        "Key": {"type": "apiKey", "in": "header", "name": "X-Key"}
+    }
 
 
 class Counting(RequestStep):

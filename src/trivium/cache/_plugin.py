@@ -98,7 +98,7 @@ class Cache(CacheCore, Plugin):
         """Answer requests found in the cache (the exception `ResponseStep` raises)."""
         app.add_exception_handler(CachedResponse, _send_cached)
 
-    def on_build(self, app: App) -> None:
+    def after_build(self, app: App) -> None:
         """Learn the session cookie's name and whether `trivium.auth` authenticates requests.
 
         Requests carrying the cookie hold credentials; private entries are keyed by

@@ -114,6 +114,25 @@ class LazyGroup(click.Group):
             command = _plugin_command(cmd_name)
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """Find the command; an unknown name says where plugins' commands come from."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            import os
+
+            from trivium.cli._loader import APP_ENV
+
+            if ctx.parent is not None or not args or os.environ.get(APP_ENV):
+                raise
+            # `trivium tasks list` run without the app: its plugin's commands are unknown.
+            ctx.fail(
+                f"No such command {args[0]!r}. The commands of an app's plugins "
+                f"(trivium tasks, trivium audit, ...) need the app: set {APP_ENV}=module:app"
+            )
+
     def invoke(self, ctx: click.Context) -> object:
         """Run the command; a `ConfigurationError` it raises becomes a one-line error."""
         try:
@@ -168,6 +187,9 @@ def _plugin_command(name: str) -> click.Command | None:
     if not target:
         return None
     app = load_app(target)
+    build = getattr(app, "build", None)
+    if callable(build):  # plugins installed by another plugin's `on_build` included
+        build()
     for plugin in getattr(app, "plugins", ()):
         for command in plugin.cli_commands():
             if isinstance(command, click.Command) and command.name == name:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from trivium.errors import ConfigurationError
+from trivium.http._host import parse_authority
 from trivium.types import Scope
 
 __all__ = ["OriginPolicy", "normalize_origin"]
@@ -37,6 +38,22 @@ def normalize_origin(value: str) -> str | None:
     return f"{scheme}://{host}"
 
 
+def _well_formed(entry: str) -> bool:
+    """Whether a configured origin is only a scheme and a valid host (and port).
+
+    `normalize_origin` reads what browsers send and drops anything else; a setting with
+    a query, a fragment, user info, a path or a `*` left in the host could never match
+    an origin, so it is refused rather than quietly trusting nothing.
+    """
+    try:
+        parts = urlsplit(entry.strip())
+    except ValueError:
+        return False
+    if parts.query or parts.fragment or "?" in entry or "#" in entry or "@" in parts.netloc:
+        return False
+    return parts.path in ("", "/") and parse_authority(parts.netloc) is not None
+
+
 class OriginPolicy:
     """The origins an unsafe request may come from: its own, plus `trusted_origins`.
 
@@ -58,8 +75,9 @@ class OriginPolicy:
         wildcards: list[tuple[str, str]] = []
         for entry in trusted_origins:
             wildcard = isinstance(entry, str) and "://*." in entry
-            origin = normalize_origin(entry.replace("://*.", "://", 1) if wildcard else entry)
-            if origin is None or urlsplit(entry).path not in ("", "/"):
+            plain = entry.replace("://*.", "://", 1) if wildcard else entry
+            origin = normalize_origin(plain) if _well_formed(plain) else None
+            if origin is None:
                 raise ConfigurationError(
                     f"trusted origin {entry!r} must look like 'https://app.example.com' or "
                     "'https://*.example.com' (scheme and host, optional port, no path)",

@@ -72,7 +72,7 @@ class CSRF(CSRFPolicy, Plugin):
         self.step = CSRFStep(self)
         """The step compiled into the routes that take the request."""
 
-    def on_build(self, app: App) -> None:
+    def after_build(self, app: App) -> None:
         """Check that sessions are installed: the token's secret lives in the session.
 
         Raises:

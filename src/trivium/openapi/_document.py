@@ -212,6 +212,24 @@ def _refs(node: Any) -> Iterator[str]:
             yield from _refs(item)
 
 
+def _components(
+    app: Any, builder: _Builder, definitions: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    components: dict[str, dict[str, Any]] = {}
+    if definitions:
+        components["schemas"] = dict(sorted(definitions.items()))
+    for section, entries in extra_components(app).items():
+        components.setdefault(section, {}).update(entries)
+    # Every scheme a plugin or `security_schemes(app)` declares is documented, used by a
+    # dependency or not: a route's `openapi_extra` security may name it.
+    schemes = dict(builder.security_schemes)
+    for name, scheme in builder.scheme_overrides.items():
+        schemes.setdefault(name, dict(scheme))
+    if schemes:
+        components["securitySchemes"] = schemes
+    return components
+
+
 def generate(app: Any) -> dict[str, Any]:
     """Build the OpenAPI 3.1 document of `app` (use `app.openapi()`, which caches it).
 
@@ -242,13 +260,7 @@ def generate(app: Any) -> dict[str, Any]:
     document["paths"] = paths
     if hooks:
         document["webhooks"] = hooks
-    components: dict[str, Any] = {}
-    if definitions:
-        components["schemas"] = dict(sorted(definitions.items()))
-    for section, entries in extra_components(app).items():
-        components.setdefault(section, {}).update(entries)
-    if builder.security_schemes:
-        components["securitySchemes"] = builder.security_schemes
+    components = _components(app, builder, definitions)
     if components:
         document["components"] = components
     if docs.openapi_tags:

@@ -41,6 +41,7 @@ class PluginHost:
 
     def _init_plugins(self) -> None:
         self._plugins: list[Plugin] = []
+        self._plugins_built = False  # every `on_build` ran: `after_build` hooks run, no installs
         self._providers: dict[Callable[..., Any], Callable[..., Any]] = {}
 
     def install(self, plugin: Plugin) -> None:
@@ -64,6 +65,12 @@ class PluginHost:
             raise ConfigurationError(
                 f"{type(plugin).__name__} cannot be installed after the app has started; "
                 "install it before the first request (or pass plugins=[...] to App)",
+                "plugin-after-start",
+            )
+        if self._plugins_built:
+            raise ConfigurationError(
+                f"{type(plugin).__name__} was installed from an after_build() hook, after the "
+                "plugins were built: install it in on_build() or setup() instead",
                 "plugin-after-start",
             )
         for installed in self._plugins:
@@ -158,6 +165,10 @@ class PluginHost:
         while index < len(self._plugins):  # `on_build` may install further plugins
             self._plugins[index].on_build(self)  # type: ignore[arg-type]
             index += 1
+        # Every plugin is installed and built now: what reads the others runs here.
+        self._plugins_built = True
+        for plugin in self._plugins:
+            plugin.after_build(self)  # type: ignore[arg-type]
         from trivium.routing._route import BaseRoute
 
         for plugin in self._plugins:

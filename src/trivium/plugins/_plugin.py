@@ -196,7 +196,19 @@ class Plugin:
         """Check the app and other plugins when installed (raise `ConfigurationError`)."""
 
     def on_build(self, app: App) -> None:
-        """Run once when the app is built, after every plugin is installed."""
+        """Run once when the app is built, in installation order.
+
+        Install here what the plugin stands on (plugins installed here are built after
+        it). Another plugin may still be installed by a later `on_build`: read the
+        other plugins in `after_build`.
+        """
+
+    def after_build(self, app: App) -> None:
+        """Run once every plugin's `on_build` has run (those it installed included).
+
+        The set of plugins is final: check or read the others here (raise
+        `ConfigurationError`). Installing a plugin here is refused.
+        """
 
     def routes(self, app: App) -> Sequence[Router | BaseRoute]:
         """Return routers and routes to add to the app (at build time)."""

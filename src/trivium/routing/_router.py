@@ -156,6 +156,10 @@ class Router:
     def _merge(self, options: RouteOptions) -> RouteOptions:
         return merge_options(self.route_defaults(), options)
 
+    def _check_open(self, path: str) -> None:
+        """Refuse a route added where it would never be served (`App`: after the start)."""
+        del path
+
     def add_route(
         self,
         path: str,
@@ -169,6 +173,7 @@ class Router:
             TypeError: an option `RouteOptions` doesn't know (a typo is never ignored).
         """
         check_route_options(options, f"route {path!r}")
+        self._check_open(path)
         full = self.prefix + path
         if not full and self.is_root:
             raise ConfigurationError(
@@ -233,6 +238,7 @@ class Router:
         plugin_options: Mapping[str, Any] | None = None,
     ) -> WebSocketRoute:
         """Register a websocket handler for `path` (`rate_limit`, `plugin_options`: for plugins)."""
+        self._check_open(path)
         route = WebSocketRoute(
             self.prefix + path,
             endpoint,
@@ -264,6 +270,7 @@ class Router:
 
     def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
         """Serve the ASGI `app` (or another trivium app) under `path`."""
+        self._check_open(path)
         self.routes.append(Mount(self.prefix + path, app, name))
 
     def include_router(  # noqa: PLR0913 - the options FastAPI's include_router takes
@@ -296,6 +303,7 @@ class Router:
         Raises:
             ConfigurationError: a bad prefix, or a route whose path stays empty.
         """
+        self._check_open(prefix or "/")
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(
                 f"include prefix {prefix!r} must start with '/' and not end with '/'",

@@ -137,7 +137,7 @@ class Templates(Plugin):
         if self._auto_reload is None:
             self.environment.auto_reload = app.debug
 
-    def on_build(self, app: App) -> None:
+    def after_build(self, app: App) -> None:
         """Search the template directories the app's plugins contribute, after our own."""
         directories = [
             str(directory) for plugin in app.plugins for directory in plugin.template_directories()
