@@ -71,6 +71,7 @@ if TYPE_CHECKING:
 
     from trivium.protocols import ServerOptions
     from trivium.routing._dispatch import Dispatcher
+    from trivium.routing._route import BaseRoute
 
 __all__ = [
     "DEFAULT_SECURITY_HEADERS",
@@ -247,13 +248,12 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
 
     # Registration ---------------------------------------------------------------------
 
-    def _check_open(self, path: str) -> None:
-        if self._asgi is not None:
-            raise ConfigurationError(
-                f"route {path!r} was added after the app started, so it would never be "
-                "served: add every route before the first request",
-                "route-after-start",
-            )
+    def _added(self, route: BaseRoute) -> None:
+        # A route added once the app is built (a test adding one to a started app, as
+        # FastAPI allows) is compiled and served from now on; the document is redone.
+        if self._dispatcher is not None:
+            self._dispatcher.add(route)
+            self.openapi_schema = None
 
     def add_middleware(self, cls: Any, *args: Any, **options: Any) -> None:
         """Add a pure ASGI middleware; the last added is the outermost."""

@@ -70,23 +70,32 @@ class Dispatcher:
         self.mounts: list[Mount] = []
         self.names: dict[str, list[BaseRoute]] = {}
         for route in app.routes:
-            if route.name:
-                self.names.setdefault(route.name, []).append(route)
-            if isinstance(route, Route):
-                route.compile(app)
-                entry = self.http.insert(route.template, _Entry)
-                for method in route.methods:
-                    entry.add(method, route)
-            elif isinstance(route, WebSocketRoute):
-                route.compile(app)
-                self.websocket.insert(route.template, _Entry).add("WEBSOCKET", route)
-            elif isinstance(route, Mount):
-                self.mounts.append(route)
+            self._insert(route)
         self.mounts.sort(key=lambda m: len(m.path), reverse=True)
         # The steps of 404/405 answers (their error pages may show the session's user).
         steps = app.request_steps(RouteNeeds("", (), None, takes_connection=True, fallback=True))
         self.before = tuple(step.before for step in steps if step.runs_before())
         self.after = tuple(step.after for step in reversed(steps) if step.runs_after())
+
+    def _insert(self, route: BaseRoute) -> None:
+        if route.name:
+            self.names.setdefault(route.name, []).append(route)
+        if isinstance(route, Route):
+            route.compile(self.app)
+            entry = self.http.insert(route.template, _Entry)
+            for method in route.methods:
+                entry.add(method, route)
+        elif isinstance(route, WebSocketRoute):
+            route.compile(self.app)
+            self.websocket.insert(route.template, _Entry).add("WEBSOCKET", route)
+        elif isinstance(route, Mount):
+            self.mounts.append(route)
+
+    def add(self, route: BaseRoute) -> None:
+        """Serve `route`, added to the app after it was built (compiled at once)."""
+        self._insert(route)
+        if isinstance(route, Mount):
+            self.mounts.sort(key=lambda m: len(m.path), reverse=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901 - the hot path, kept in one frame
         """Dispatch one HTTP or websocket connection."""

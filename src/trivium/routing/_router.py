@@ -156,9 +156,9 @@ class Router:
     def _merge(self, options: RouteOptions) -> RouteOptions:
         return merge_options(self.route_defaults(), options)
 
-    def _check_open(self, path: str) -> None:
-        """Refuse a route added where it would never be served (`App`: after the start)."""
-        del path
+    def _added(self, route: BaseRoute) -> None:
+        """Called after `route` is added (an `App` serves a route added after its start)."""
+        del route
 
     def add_route(
         self,
@@ -173,7 +173,6 @@ class Router:
             TypeError: an option `RouteOptions` doesn't know (a typo is never ignored).
         """
         check_route_options(options, f"route {path!r}")
-        self._check_open(path)
         full = self.prefix + path
         if not full and self.is_root:
             raise ConfigurationError(
@@ -183,6 +182,7 @@ class Router:
         route = self.route_class(full or "/", endpoint, methods or ["GET"], self._merge(options))
         route.path = full
         self.routes.append(route)
+        self._added(route)
         return route
 
     def route(
@@ -238,7 +238,6 @@ class Router:
         plugin_options: Mapping[str, Any] | None = None,
     ) -> WebSocketRoute:
         """Register a websocket handler for `path` (`rate_limit`, `plugin_options`: for plugins)."""
-        self._check_open(path)
         route = WebSocketRoute(
             self.prefix + path,
             endpoint,
@@ -247,6 +246,7 @@ class Router:
             _ws_options(self.route_defaults(), rate_limit, plugin_options),
         )
         self.routes.append(route)
+        self._added(route)
         return route
 
     def websocket(
@@ -270,8 +270,9 @@ class Router:
 
     def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
         """Serve the ASGI `app` (or another trivium app) under `path`."""
-        self._check_open(path)
-        self.routes.append(Mount(self.prefix + path, app, name))
+        mount = Mount(self.prefix + path, app, name)
+        self.routes.append(mount)
+        self._added(mount)
 
     def include_router(  # noqa: PLR0913 - the options FastAPI's include_router takes
         self,
@@ -303,7 +304,6 @@ class Router:
         Raises:
             ConfigurationError: a bad prefix, or a route whose path stays empty.
         """
-        self._check_open(prefix or "/")
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(
                 f"include prefix {prefix!r} must start with '/' and not end with '/'",
@@ -332,7 +332,9 @@ class Router:
         defaults = merge_options(self.route_defaults(), included)
         full_prefix = self.prefix + prefix
         for route in router.routes:
-            self.routes.append(_included(route, full_prefix, defaults))
+            copy = _included(route, full_prefix, defaults)
+            self.routes.append(copy)
+            self._added(copy)
         self.lifespans.extend(router.lifespans)
 
     def view(self, path: str, **options: Unpack[RouteOptions]) -> Callable[[C], C]:
