@@ -155,19 +155,26 @@ def test_vary_headers_select_entries(store: Store | str) -> None:
         assert french.json() == {"lang": "fr", "n": 1}
         assert english.json() == {"lang": "en", "n": 2}
         assert client.get("/greeting", headers={"accept-language": "fr"}).json()["n"] == 1
-        assert french.headers["vary"] == "accept-language"
+        # The app has sessions: a cache in front must key the shared page on credentials.
+        assert french.headers["vary"] == "accept-language, authorization, cookie"
 
 
 def test_requests_with_credentials_never_get_another_users_page(store: Store | str) -> None:
     app, _, calls = make_app(store)
     with TestClient(app) as client:
-        client.get("/articles")
-        # Shared entries are bypassed by requests with credentials, both ways.
+        shared = client.get("/articles")
+        assert shared.headers["cache-control"] == "public, max-age=60"
+        assert "cookie" in shared.headers["vary"]
+        # Shared entries are bypassed by requests with credentials, both ways...
         bearer = client.get("/articles", headers={"authorization": "Bearer ada"})
         assert bearer.json()["computed"] == 2
         client.cookies.set("session", "some-session-id")
-        assert client.get("/articles").json()["computed"] == 3
+        with_cookie = client.get("/articles")
+        assert with_cookie.json()["computed"] == 3
         assert calls["articles"] == 3
+        # ...and their pages say so to any cache in front (a CDN).
+        assert bearer.headers["cache-control"] == "private"
+        assert with_cookie.headers["cache-control"] == "private"
 
 
 def test_responses_that_set_cookies_or_say_no_store_are_not_kept(store: Store | str) -> None:

@@ -52,6 +52,8 @@ HIT_KEY = "trivium.cache.hit"
 """Scope key: the cache answered this request (its `after` must not keep it again)."""
 MISS_KEY = "trivium.cache.miss"
 """Scope key: the entry key of a request that missed, and whether this caller holds the lock."""
+PERSONAL_KEY = "trivium.cache.personal"
+"""Scope key: the request bypassed the cache for its credentials or its user."""
 
 _SKIPPED_HEADERS = {b"set-cookie", b"date", b"content-length", b"x-request-id"}
 
@@ -197,8 +199,10 @@ class ResponseStep(RequestStep):
         self.cache_control = kind + b", max-age=" + str(int(self.ttl)).encode()
         """The `Cache-Control` given to kept responses that have none."""
         vary = [name.encode("latin-1") for name in rule.vary]
-        if rule.private:
-            vary += [name for name in (b"authorization", b"cookie") if name not in vary]
+        # A shared entry is the page of requests without credentials: an HTTP cache in
+        # front (a CDN) must not give it to a request with some, nor theirs to others.
+        carriers = (b"authorization", b"cookie") if rule.private or credentials else ()
+        vary += [name for name in carriers if name not in vary]
         self.vary = tuple(vary)
         """The header names the response's `Vary` must hold."""
 
@@ -215,15 +219,15 @@ class ResponseStep(RequestStep):
         parts.extend(connection.header_value(name) or "" for name in self.rule.vary)
         user = scope.get("user")
         if getattr(user, "is_authenticated", False):
-            if not self.rule.private:
-                return None
-            identity = _identity(user, scope.get("auth"))
+            identity = _identity(user, scope.get("auth")) if self.rule.private else None
             if identity is None:
+                scope[PERSONAL_KEY] = True
                 return None
             parts.append(identity)
         elif self._credentialed(connection):
             # Credentials but no user (logged out, no authentication on the route): the
             # page may still depend on them, and must not be another request's.
+            scope[PERSONAL_KEY] = True
             return None
         digest = hashlib.sha256(orjson.dumps(parts)).hexdigest()[:40]
         return f"response:{digest}"
@@ -301,6 +305,8 @@ class ResponseStep(RequestStep):
             return
         miss = scope.get(MISS_KEY)
         if miss is None:
+            if response is not None and scope.get(PERSONAL_KEY):
+                _mark_private(response)  # not kept here, nor by a shared cache in front
             return
         key, locked, versions = miss
         try:
@@ -373,6 +379,11 @@ class ResponseStep(RequestStep):
             }
         )
         await self.core.write_raw(key, head + b"\n" + response.body, self.ttl)
+
+
+def _mark_private(response: Response) -> None:
+    if not any(name == b"cache-control" for name, _ in response.raw_headers):
+        response.raw_headers.append((b"cache-control", b"private"))
 
 
 def _host(connection: HTTPConnection) -> str:
