@@ -232,3 +232,33 @@ def test_openapi_documents_the_password_flow(db: Database) -> None:
 def test_bad_jwt_config_is_refused(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         JWTConfig(**options)
+
+
+def test_a_stale_access_token_does_not_stop_getting_a_new_one(db: Database) -> None:
+    # SPA and mobile clients attach their access token to every call, the refresh too;
+    # once it has expired (here: a forged one, refused the same way) they must still be
+    # able to trade their refresh token or password for a new pair.
+    add_user(db, username="ada")
+    app, _ = make_app(db, jwt=_config())
+    with TestClient(app) as client:
+        pair = _pair(client)
+        stale = {"Authorization": "Bearer " + pair["access_token"][:-4] + "AAAA"}
+        assert client.get("/auth/me", headers=stale).status_code == 401  # still refused there
+        refreshed = client.post(
+            "/auth/refresh", json={"refresh_token": pair["refresh_token"]}, headers=stale
+        )
+        assert refreshed.status_code == 200, refreshed.text
+        assert _me(client, refreshed.json()["access_token"]) == 200
+        token = client.post(
+            "/auth/token", data={"username": "ada", "password": PASSWORD}, headers=stale
+        )
+        assert token.status_code == 200, token.text
+        # The view still judges what it was given: a wrong password stays wrong.
+        wrong = client.post(
+            "/auth/token", data={"username": "ada", "password": "nope"}, headers=stale
+        )
+        assert wrong.status_code == 400
+        login = client.post(
+            "/auth/login", json={"identifier": "ada", "password": PASSWORD}, headers=stale
+        )
+        assert login.status_code == 200, login.text

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import inspect
 from collections.abc import AsyncIterator
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from pathlib import Path
@@ -172,6 +173,9 @@ class Auth(Plugin):
         self.users = UserReader(db, self.user_model)
         """Reads users by id without an ORM unit of work (the per-request lookup)."""
         self.step = AuthenticationStep(self)
+        self.lenient_step = AuthenticationStep(self, lenient=True)
+        self.exchanges: set[Callable[..., Any]] = set()
+        """The views that trade credentials for new ones (they take `lenient_step`)."""
         """The step compiled into the routes that take the request."""
         self._key = secret_key.encode("utf-8")
         self._prefix: str | None = "/auth"
@@ -351,7 +355,9 @@ class Auth(Plugin):
 
     def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
         """The authentication step, for routes whose handler or dependencies take the request."""
-        return (self.step,) if route.takes_connection else ()
+        if not route.takes_connection:
+            return ()
+        return (self.lenient_step if route.endpoint in self.exchanges else self.step,)
 
     def migration_folders(self, database: Any) -> Mapping[str, Path]:
         """The auth tables (and a `DatabaseStore` throttle store's table) on `self.db`."""

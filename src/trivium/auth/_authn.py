@@ -123,13 +123,19 @@ class UserReader:
 
 
 class AuthenticationStep(RequestStep):
-    """Set `request.user` and `request.auth` (401 for an invalid credential)."""
+    """Set `request.user` and `request.auth` (401 for an invalid credential).
 
-    __slots__ = ("auth",)
+    A `lenient` step, on the views that exchange credentials for new ones (log in, get
+    or refresh a token, sign up, reset a password), reads an invalid credential as none:
+    a client still sending its expired access token must be able to get a new one.
+    """
+
+    __slots__ = ("auth", "lenient")
     order = 200
 
-    def __init__(self, auth: Auth) -> None:
+    def __init__(self, auth: Auth, *, lenient: bool = False) -> None:
         self.auth = auth
+        self.lenient = lenient
 
     def before(self, connection: HTTPConnection) -> Awaitable[None] | None:
         """Resolve the connection's user from its credential or session.
@@ -149,6 +155,10 @@ class AuthenticationStep(RequestStep):
         try:
             user, info = await lookup
         except CredentialError as exc:
+            if self.lenient:
+                scope["user"] = ANONYMOUS
+                scope["auth"] = None
+                return
             raise HTTPException(
                 401, exc.detail, headers={"WWW-Authenticate": exc.challenge}
             ) from None

@@ -212,6 +212,8 @@ def _session_routes(router: Router, auth: Auth) -> None:
         await auth.logout(request, refresh_token)
         return Response(status_code=204)
 
+    auth.exchanges.update((login, logout))
+
     @router.get("/csrf", response_model=CSRFTokenOut)
     async def csrf(request: Request) -> dict[str, str]:
         """Return a CSRF token to send as `X-CSRF-Token` with cookie-authenticated writes."""
@@ -256,6 +258,8 @@ def _session_routes(router: Router, auth: Auth) -> None:
                 )
                 await auth.login(request, user, session)
             return user_data(user)
+
+        auth.exchanges.add(signup)
 
 
 async def _reload(session: AsyncSession, auth: Auth, user: Any) -> Any:
@@ -328,6 +332,8 @@ def _password_routes(router: Router, auth: Auth) -> None:
             check_new_password(auth, body.new_password, user)
             await auth.set_password(session, user, body.new_password)
         return {"detail": "Password changed"}
+
+    auth.exchanges.update((reset_password, confirm_reset))
 
 
 def _token_routes(router: Router, auth: Auth) -> None:
@@ -438,3 +444,5 @@ def _jwt_routes(router: Router, auth: Auth) -> None:
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
         return pair.to_dict()
+
+    auth.exchanges.update((token, refresh))
