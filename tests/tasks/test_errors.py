@@ -123,3 +123,31 @@ async def test_open_file_argument_is_refused_not_read(tmp_path: Path) -> None:
         with pytest.raises(TypeError, match="argument 'item' of type 'TextIOWrapper'"):
             await keep.enqueue(file)
         assert file.readline() == "first\n"  # nothing was consumed
+
+
+@pytest.mark.parametrize("every", [float("nan"), float("inf")])
+def test_every_must_be_finite(every: float) -> None:
+    tasks = Tasks()
+    with pytest.raises(ConfigurationError, match=r"tasks-schedule.*at least 1 and finite"):
+        tasks.periodic(every=every)(lambda: None)
+    assert tasks.periodic_tasks == []
+
+
+@pytest.mark.parametrize(
+    ("cron", "says"),
+    [
+        ("0 \u00b2 * * *", "the hour field: '\u00b2' is not a number"),
+        ("*/\u00b2 * * * *", "the step of '*/\u00b2' must be a whole number"),
+        ("\u0663 * * * *", "the minute field: '\u0663' is not a number"),
+    ],
+)
+def test_cron_digits_must_be_ascii(cron: str, says: str) -> None:
+    tasks = Tasks()
+    with pytest.raises(ConfigurationError, match="tasks-schedule") as refused:
+        tasks.periodic(cron=cron)(lambda: None)
+    assert says in str(refused.value)
+
+
+def test_retry_delay_must_be_a_number() -> None:
+    with pytest.raises(ConfigurationError, match="tasks-retry"):
+        Retry(max_attempts=2, delay=float("nan"))

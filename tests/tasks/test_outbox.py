@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from sqlalchemy import func
 from sqlalchemy import inspect
@@ -208,3 +210,77 @@ async def test_migration_creates_the_outbox_table(db: Database, tmp_path: Path) 
             )
             await connection.exec_driver_sql(f"DROP TABLE IF EXISTS {db.version_table}")
         await db.dispose()
+
+
+def _savepoint_app(db: Database, *, eager: bool = False) -> tuple[App, Tasks, list[str]]:
+    tasks = Tasks(eager=eager)
+    app = App(plugins=[db, tasks])
+    seen: list[str] = []
+
+    @tasks.task(name="job")
+    async def job(tag: str) -> None:
+        seen.append(tag)
+
+    @app.post("/released")
+    async def released(session: AsyncSession = db.depends()) -> dict[str, object]:
+        async with session.begin_nested():
+            run = await job.options(session=session).enqueue("released")
+        await anyio.sleep(0.3)  # the outer transaction goes on: nothing is committed yet
+        return {"id": run.id, "early": list(seen)}
+
+    @app.post("/rolled-back")
+    async def rolled_back(session: AsyncSession = db.depends()) -> dict[str, object]:
+        run = await job.options(session=session).enqueue("outer")
+        with contextlib.suppress(ValueError):
+            async with session.begin_nested():
+                await job.options(session=session).enqueue("undone")
+                async with session.begin_nested():
+                    await job.options(session=session).enqueue("undone-inner")
+                raise ValueError("a step that failed and was undone")
+        await anyio.sleep(0.3)  # the outer transaction goes on
+        return {"id": run.id, "early": list(seen)}
+
+    return app, tasks, seen
+
+
+async def test_released_savepoint_relays_only_once_the_transaction_commits(db: Database) -> None:
+    app, tasks, seen = _savepoint_app(db)
+    async with AsyncTestClient(app) as client:
+        response = await client.post("/released")
+        with anyio.fail_after(2):  # well before the sweep (5 s)
+            await tasks.drain()
+        info = await tasks.get(response.json()["id"])
+    await db.dispose()
+    assert response.json()["early"] == []
+    assert seen == ["released"]
+    assert info is not None
+    assert info.state == "done"
+
+
+async def test_rolled_back_savepoint_drops_only_its_own_runs(db: Database) -> None:
+    app, tasks, seen = _savepoint_app(db)
+    async with AsyncTestClient(app) as client:
+        response = await client.post("/rolled-back")
+        with anyio.fail_after(2):
+            await tasks.drain()
+        info = await tasks.get(response.json()["id"])
+        rows = await _outbox_rows(db)
+    await db.dispose()
+    assert seen == ["outer"]
+    assert info is not None
+    assert info.state == "done"
+    assert rows == 0
+
+
+async def test_eager_runs_savepoint_runs_at_the_outer_commit(db: Database) -> None:
+    app, tasks, seen = _savepoint_app(db, eager=True)
+    async with AsyncTestClient(app) as client:
+        released = await client.post("/released")
+        assert seen == ["released"]  # when the response arrives
+        rolled_back = await client.post("/rolled-back")
+        assert seen == ["released", "outer"]
+        rows = await _outbox_rows(db)
+    await db.dispose()
+    assert released.json()["early"] == []
+    assert rolled_back.json()["early"] == ["released"]
+    assert rows == 0

@@ -283,3 +283,49 @@ async def test_a_foreign_message_is_dropped_not_redelivered(redis_url: str, pref
     finally:
         await redis.aclose()
         await _clean(redis_url, prefix)
+
+
+async def test_keep_below_a_second_still_keeps_state(redis_url: str, prefix: str) -> None:
+    seen: list[object] = []
+    app, tasks = _app(redis_url, prefix, seen, keep=0.5)
+    try:
+        async with app.lifespan_context():
+            run = await tasks.registry["record"].options(key="once").enqueue(3)
+            assert await run.result(timeout=10) == 6
+            again = await tasks.registry["record"].options(key="once").enqueue(3)
+            assert again.id == run.id  # the key is held for keep
+            await anyio.sleep(0.8)
+            assert await run.info() is None  # the finished run's state expired
+    finally:
+        await _clean(redis_url, prefix)
+
+
+_DOWN = "redis://127.0.0.1:9149/0"  # nothing listens there
+
+
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [
+        ("tasks", ["list"]),
+        ("tasks", ["show", "abc"]),
+        ("tasks", ["retry", "abc"]),
+        ("tasks", ["cancel", "abc"]),
+        ("worker", []),
+        ("scheduler", []),
+    ],
+)
+def test_cli_reports_an_unreachable_redis_in_one_line(command: str, args: list[str]) -> None:
+    tasks = Tasks(_DOWN)
+    App(plugins=[tasks])
+
+    @tasks.periodic(every=60)
+    async def tick() -> None: ...
+
+    found = next(c for c in tasks.cli_commands() if c.name == command)
+    result = CliRunner().invoke(found, args)
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "Error: [tasks-unreachable] no Redis server answers at 127.0.0.1:9149 "
+        "(for the task broker); start it"
+    )
+    assert result.output.count("\n") == 1

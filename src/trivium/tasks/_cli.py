@@ -3,17 +3,26 @@
 `trivium worker` runs the app's lifespan (database, app-scoped dependencies) and a
 worker inside it; SIGTERM or SIGINT stops it gracefully: no new tasks are taken and
 running ones get `--grace` seconds to finish.
+
+A broker or Redis that does not answer is reported in one line (`tasks-unreachable`)
+naming its address, as `trivium db` reports a database that does not, instead of the
+client library's traceback.
 """
 
 from __future__ import annotations
 
 import datetime
 import signal
+import urllib.parse
+from collections.abc import Awaitable
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from typing import Any
 
 import anyio
 import click
+
+from trivium.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from trivium.tasks._state import TaskInfo
@@ -74,7 +83,7 @@ def _worker(tasks: Tasks) -> click.Command:
                 )
                 group.cancel_scope.cancel()
 
-        anyio.run(main)
+        _run(tasks, main)
 
     return worker
 
@@ -111,7 +120,7 @@ def _scheduler(tasks: Tasks) -> click.Command:
                 await run_scheduler(tasks, stopping)
                 group.cancel_scope.cancel()
 
-        anyio.run(main)
+        _run(tasks, main)
 
     return scheduler
 
@@ -184,10 +193,84 @@ def _call(tasks: Tasks, awaitable: Any) -> Any:
             await tasks.stop()
 
     try:
-        return anyio.run(run)
+        return _run(tasks, run)
     except (LookupError, ValueError) as exc:
         # The message itself: str() of a KeyError would add quotes around it.
         raise click.ClickException(str(exc.args[0] if exc.args else exc)) from None
+
+
+def _run(tasks: Tasks, main: Callable[[], Awaitable[Any]]) -> Any:
+    """Run `main`; a broker or Redis that does not answer becomes a one-line error."""
+    try:
+        return anyio.run(main)
+    except Exception as exc:
+        problem = unreachable(tasks, exc)
+        if problem is None:
+            raise
+        raise click.ClickException(problem.one_line()) from None
+
+
+_PORTS = {"redis": 6379, "rediss": 6379, "amqp": 5672, "amqps": 5671}
+
+
+def unreachable(tasks: Tasks, exc: BaseException) -> ConfigurationError | None:
+    """Explain in one line that the broker or the state's Redis did not answer, or `None`.
+
+    The client's error is looked for on the exception's cause chain and in exception
+    groups (a task group's), as `trivium db` does for databases.
+    """
+    from redis.exceptions import AuthenticationError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    found = _causes(exc)
+    redis_url = getattr(tasks.transport, "redis_url", tasks.broker)  # RabbitMQ: state=
+    role = "the task state, Tasks(state=...)" if redis_url != tasks.broker else "the task broker"
+    if any(isinstance(error, AuthenticationError) for error in found):
+        return ConfigurationError(
+            f"the Redis server at {_where(redis_url)} (for {role}) refused the login; check "
+            "the user and password in the URL",
+            "tasks-unreachable",
+        )
+    if any(isinstance(error, (RedisConnectionError, RedisTimeoutError)) for error in found):
+        return ConfigurationError(
+            f"no Redis server answers at {_where(redis_url)} (for {role}); start it, or fix "
+            "the host and port in the URL",
+            "tasks-unreachable",
+        )
+    if tasks.broker.startswith("amqp") and any(
+        isinstance(error, OSError) or type(error).__name__ == "AMQPConnectionError"
+        for error in found
+    ):
+        return ConfigurationError(
+            f"no RabbitMQ server answers at {_where(tasks.broker)} (for the task broker); "
+            "start it, or fix the host, port, user and password in the URL",
+            "tasks-unreachable",
+        )
+    return None
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """Return `exc`, its causes and contexts, and those of grouped exceptions."""
+    found: list[BaseException] = []
+    waiting = [exc]
+    while waiting and len(found) < 50:
+        error = waiting.pop()
+        if any(error is seen for seen in found):
+            continue
+        found.append(error)
+        if isinstance(error, BaseExceptionGroup):
+            waiting.extend(error.exceptions)
+        waiting.extend(cause for cause in (error.__cause__, error.__context__) if cause)
+    return found
+
+
+def _where(url: str) -> str:
+    """Return the host and port of `url` (a socket's path for `unix://`), never its password."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "unix":
+        return parts.path
+    return f"{parts.hostname or 'localhost'}:{parts.port or _PORTS.get(parts.scheme, 0)}"
 
 
 def _line(info: TaskInfo) -> str:

@@ -4,6 +4,11 @@
 imported only with the `db` extra). The session class's `after_commit` event starts
 the relay of that transaction's rows; `after_rollback` forgets them. `Outbox.sweep`,
 run by every app process and worker, relays rows whose relay was interrupted.
+
+SQLAlchemy fires both events for savepoints (`session.begin_nested()`) too, so each id
+is remembered with the savepoint it was written in: releasing a savepoint hands its ids
+to the enclosing one (nothing is committed yet), rolling one back forgets only its own,
+and only the outermost transaction's commit relays.
 """
 
 from __future__ import annotations
@@ -61,7 +66,9 @@ class Outbox:
 
         sync_session = self.check(session)
         session.add(entry(message, orjson.dumps(message)))
-        sync_session.info.setdefault(_OUTBOX_KEY, []).append(message["id"])
+        # With the savepoint it belongs to (`None`: the outermost transaction).
+        written = (message["id"], sync_session.get_nested_transaction())
+        sync_session.info.setdefault(_OUTBOX_KEY, []).append(written)
 
     def check(self, session: Any) -> Any:
         """Return the sync session of `session` if the outbox can write in it.
@@ -92,10 +99,19 @@ class Outbox:
 
         With `Tasks(eager=True)` the rows are relayed and their runs run before the
         commit returns (the event fires inside SQLAlchemy's greenlet, which can await).
+        A savepoint's release commits nothing: its rows pass to the enclosing transaction.
         """
-        ids = sync_session.info.pop(_OUTBOX_KEY, None)
-        if not ids:
+        written = sync_session.info.get(_OUTBOX_KEY)
+        if not written:
+            return  # most commits: nothing enqueued, no more work
+        savepoint = sync_session.get_nested_transaction()  # the one released, if any
+        if savepoint is not None:
+            enclosing = _enclosing(savepoint)
+            sync_session.info[_OUTBOX_KEY] = [
+                (task_id, enclosing if owner is savepoint else owner) for task_id, owner in written
+            ]
             return
+        ids = [task_id for task_id, _ in sync_session.info.pop(_OUTBOX_KEY)]
         if self.tasks.eager:
             from sqlalchemy.exc import MissingGreenlet
             from sqlalchemy.util import await_only
@@ -115,8 +131,17 @@ class Outbox:
         job.add_done_callback(self.background.discard)
 
     def after_rollback(self, sync_session: Any) -> None:
-        """Forget the rows of the rolled-back transaction (they never existed)."""
-        sync_session.info.pop(_OUTBOX_KEY, None)
+        """Forget the rows of the rolled-back transaction or savepoint (they never existed)."""
+        written = sync_session.info.get(_OUTBOX_KEY)
+        if not written:
+            return
+        savepoint = sync_session.get_nested_transaction()  # the one rolled back, if any
+        if savepoint is None:
+            del sync_session.info[_OUTBOX_KEY]
+            return
+        sync_session.info[_OUTBOX_KEY] = [
+            (task_id, owner) for task_id, owner in written if not _within(owner, savepoint)
+        ]
 
     async def relay(self, ids: Sequence[str] | None = None, older_than: float = 0.0) -> int:
         """Send committed rows (those of `ids`, or all older than `older_than` s)."""
@@ -185,3 +210,23 @@ class Outbox:
                     await self.relay(older_than=SWEEP_EVERY)
         finally:
             self.sweeping = False
+
+
+def _enclosing(transaction: Any) -> Any:
+    """Return the savepoint enclosing `transaction`, `None` for the outermost transaction."""
+    parent = transaction.parent
+    while parent is not None and not parent.nested:
+        parent = parent.parent  # a subtransaction (a flush's): not a savepoint
+    return parent
+
+
+def _within(owner: Any, savepoint: Any) -> bool:
+    """Whether savepoint `owner` (`None`: the outermost transaction) is or is in `savepoint`.
+
+    Savepoints inside a rolled-back one are closed without an event of their own.
+    """
+    while owner is not None:
+        if owner is savepoint:
+            return True
+        owner = owner.parent
+    return False

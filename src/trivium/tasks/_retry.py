@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
@@ -42,6 +43,8 @@ class Retry:
             )
         if (
             not (_number(self.delay) and _number(self.max_delay))
+            or math.isnan(self.delay)
+            or math.isnan(self.max_delay)
             or min(self.delay, self.max_delay) < 0
         ):
             raise ConfigurationError(
@@ -67,7 +70,10 @@ class Retry:
 
     def wait(self, attempt: int) -> float:
         """Return the seconds to wait after failed attempt number `attempt`."""
-        seconds = float(min(self.max_delay, self.delay * 2.0 ** (attempt - 1)))
+        # 2.0 ** 1024 overflows (OverflowError) where a policy of thousands of attempts
+        # reaches it; any delay > 0 has met a finite max_delay long before 2 ** 1023.
+        doubled = min(max(attempt - 1, 0), 1023)
+        seconds = float(min(self.max_delay, self.delay * 2.0**doubled))
         if self.jitter:
             seconds = seconds / 2 + random.uniform(0, seconds / 2)  # noqa: S311 - not crypto
         return seconds

@@ -15,6 +15,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import logging
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -81,10 +82,14 @@ def check_schedule(name: str, every: float | None, cron: str | None) -> str | No
             "tasks-schedule",
         )
     if every is not None and (
-        isinstance(every, bool) or not isinstance(every, (int, float)) or every < 1
+        isinstance(every, bool)
+        or not isinstance(every, (int, float))
+        or not math.isfinite(every)  # nan and inf pass `< 1`, then break the scheduler
+        or every < 1
     ):
         raise ConfigurationError(
-            f"periodic task {name}: every={every!r} must be a number of seconds, at least 1",
+            f"periodic task {name}: every={every!r} must be a number of seconds, at least 1 "
+            "and finite",
             "tasks-schedule",
         )
     if cron is None:
@@ -118,7 +123,7 @@ def _field_problem(text: str, low: int, high: int, *, names: bool) -> str | None
         if match is None:
             return f"{item!r} is not a value, a range or a step"
         step = match["step"]
-        if step is not None and (not step.isdigit() or int(step) < 1):
+        if step is not None and (not _digits(step) or int(step) < 1):
             return f"the step of {item!r} must be a whole number, 1 or more"
         if match["star"]:
             continue
@@ -141,8 +146,13 @@ def _field_problem(text: str, low: int, high: int, *, names: bool) -> str | None
     return None
 
 
+def _digits(value: str) -> bool:
+    # str.isdigit() also holds for '²' or '٣', which int() refuses or pycron misreads.
+    return value.isascii() and value.isdigit()
+
+
 def _cron_value(value: str, *, names: bool) -> int | None:
-    if value.isdigit():
+    if _digits(value):
         return int(value)
     lowered = value.lower()
     if names and lowered in _DAYS:

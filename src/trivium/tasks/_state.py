@@ -9,6 +9,7 @@ failed task again, and the idempotency keys given at enqueue time.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,7 +69,11 @@ class TaskInfo:
     started_at: float | None = None
     """When its last attempt started."""
     finished_at: float | None = None
-    """When it finished (done, failed or cancelled)."""
+    """When it finished (done, failed or cancelled).
+
+    `None` for a run cancelled while running until its attempt has stopped: such a run
+    cannot be retried yet.
+    """
     error: str | None = None
     """The last failure, as `ExceptionType: message`."""
     traceback: str | None = None
@@ -79,6 +84,12 @@ class TaskInfo:
     """The idempotency key it was enqueued with."""
     priority: int = 0
     """Its priority, 0 (the default) to 9: a worker takes higher ones first."""
+    generation: int = 0
+    """How many times `Tasks.retry` has sent the run again.
+
+    A worker drops a message of an earlier generation (one still queued when its run
+    was cancelled and retried), so a retried run runs once.
+    """
 
     def to_json(self) -> bytes:
         """Encode the record."""
@@ -124,18 +135,21 @@ class StateStore:
         """Record `info` (a run starting attempt `info.attempts`) unless the run finished.
 
         Returns the finished record instead (a duplicate delivery: done, cancelled, or
-        failed at this attempt or a later one), in which case nothing is written.
+        failed at this attempt or a later one; or a stale one: a message of an earlier
+        generation than the record's), in which case nothing is written.
         """
         current = await self.get(info.id)
-        if current is not None and _finished_for(current, info.attempts):
+        if current is not None and _finished_for(current, info):
             return current
         await self.put(info)
         return None
 
 
-def _finished_for(current: TaskInfo, attempt: int) -> bool:
-    return current.state in ("done", "cancelled") or (
-        current.state == "failed" and current.attempts >= attempt
+def _finished_for(current: TaskInfo, info: TaskInfo) -> bool:
+    return (
+        current.state in ("done", "cancelled")
+        or (current.state == "failed" and current.attempts >= info.attempts)
+        or current.generation > info.generation
     )
 
 
@@ -144,7 +158,8 @@ local current = redis.call('GET', KEYS[1])
 if current then
   local record = cjson.decode(current)
   if record.state == 'done' or record.state == 'cancelled'
-     or (record.state == 'failed' and record.attempts >= tonumber(ARGV[2])) then
+     or (record.state == 'failed' and record.attempts >= tonumber(ARGV[2]))
+     or (record.generation or 0) > tonumber(ARGV[5]) then
     return current
   end
 end
@@ -179,7 +194,12 @@ class MemoryStateStore(StateStore):
     def _expire(self, now: float) -> None:
         cutoff = now - self.keep
         for task_id, info in list(self.records.items()):
-            if info.state in FINISHED and (info.finished_at or 0) < cutoff:
+            # `finished_at` is None while a cancelled run's attempt stops: kept till then.
+            if (
+                info.state in FINISHED
+                and info.finished_at is not None
+                and info.finished_at < cutoff
+            ):
                 del self.records[task_id]
         for key, (_, at) in list(self.keys.items()):
             if at < cutoff:
@@ -219,6 +239,11 @@ class RedisStateStore(StateStore):
     def _key(self, task_id: str) -> str:
         return f"{self.prefix}:task:{task_id}"
 
+    def _ttl(self) -> int:
+        # Milliseconds, at least 1: in whole seconds `keep=0.5` would be 0, which Redis
+        # refuses ("invalid expire time"), failing every write of a finished run.
+        return max(1, math.ceil(self.keep * 1000))
+
     async def get(self, task_id: str) -> TaskInfo | None:
         """Return the record of `task_id`."""
         data = await self.redis.get(self._key(task_id))
@@ -226,9 +251,9 @@ class RedisStateStore(StateStore):
 
     async def put(self, info: TaskInfo) -> None:
         """Write a record; a finished one expires after `keep` seconds."""
-        ttl = int(self.keep) if info.state in FINISHED else None
+        ttl = self._ttl() if info.state in FINISHED else None
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.set(self._key(info.id), info.to_json(), ex=ttl)
+            pipe.set(self._key(info.id), info.to_json(), px=ttl)
             pipe.zadd(f"{self.prefix}:index", {info.id: info.enqueued_at})
             await pipe.execute()
 
@@ -247,7 +272,7 @@ class RedisStateStore(StateStore):
     async def claim_key(self, key: str, task_id: str) -> str:
         """Reserve `key` for `keep` seconds unless another task holds it."""
         name = f"{self.prefix}:key:{key}"
-        if await self.redis.set(name, task_id, nx=True, ex=int(self.keep)):
+        if await self.redis.set(name, task_id, nx=True, px=self._ttl()):
             return task_id
         holder = await self.redis.get(name)
         return task_id if holder is None else holder.decode()
@@ -263,7 +288,7 @@ class RedisStateStore(StateStore):
             self._begin = self.redis.register_script(_BEGIN)
         current = await self._begin(
             keys=[self._key(info.id), f"{self.prefix}:index"],
-            args=[info.to_json(), info.attempts, info.enqueued_at, info.id],
+            args=[info.to_json(), info.attempts, info.enqueued_at, info.id, info.generation],
         )
         return None if not current else TaskInfo.from_json(current)
 

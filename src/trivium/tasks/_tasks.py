@@ -321,8 +321,11 @@ class Tasks(Plugin):
         if self.db is not None or "trivium.db" in sys.modules:
             import trivium.tasks._outbox  # noqa: F401 - registers the model
 
-    def on_build(self, app: App) -> None:
-        """Find the outbox's database and watch its commits; add the admin's Tasks page."""
+    def after_build(self, app: App) -> None:
+        """Find the outbox's database and watch its commits; add the admin's Tasks page.
+
+        After every `on_build`: an `Auth` or `Audit` installs the database there.
+        """
         self.bind_database(app)
         if "trivium.admin" in sys.modules:
             from trivium.admin import Admin
@@ -544,9 +547,13 @@ class Tasks(Plugin):
     async def retry(self, task_id: str) -> TaskRun:
         """Enqueue a failed or cancelled run again, with the same id and arguments.
 
+        The run is sent as a new generation: a message of the cancelled one still
+        queued is dropped when a worker takes it, so the retried run runs once.
+
         Raises:
             LookupError: no run has this id.
-            ValueError: the run is not finished unsuccessfully.
+            ValueError: the run is not finished unsuccessfully, or it was cancelled
+                while running and its attempt has not stopped yet.
         """
         info = await self.get(task_id)
         if info is None:
@@ -557,6 +564,15 @@ class Tasks(Plugin):
             raise ValueError(
                 f"task run {task_id} is {info.state}; only failed or cancelled runs are retried"
             )
+        if info.state == "cancelled" and info.finished_at is None:
+            # Sending it now would run it twice at once: the attempt still runs until
+            # its worker sees the cancellation.
+            raise ValueError(
+                f"task run {task_id} was cancelled while running and its attempt has not "
+                "stopped yet (a worker stops it at its next await, or within a third of "
+                "the lease); retry it once it has"
+            )
+        info.generation += 1
         message: dict[str, Any] = {
             "id": info.id,
             "task": info.name,
@@ -568,6 +584,7 @@ class Tasks(Plugin):
             "eta": None,
             "enqueued_at": time.time(),
             "priority": info.priority,
+            "generation": info.generation,
         }
         info.state, info.attempts, info.finished_at = "queued", 0, None
         await self.store.put(info)
@@ -591,9 +608,13 @@ class Tasks(Plugin):
             raise LookupError(f"no task run {task_id!r}")
         if info.state in ("done", "failed", "cancelled"):
             return False
-        info.state, info.finished_at, info.error = "cancelled", time.time(), "cancelled"
-        await self.store.put(info)
         scope = self.running.get(task_id)
+        # A running attempt is finished once its worker has stopped it (which sets
+        # `finished_at`); until then the run cannot be retried.
+        stopping = info.state == "running" or scope is not None
+        info.state, info.error = "cancelled", "cancelled"
+        info.finished_at = None if stopping else time.time()
+        await self.store.put(info)
         if scope is not None:
             scope.cancel()
         return True

@@ -5,7 +5,8 @@ A worker takes at most `concurrency` messages at a time from its queues, runs ea
 failed attempt that its task's `Retry` allows is sent again, delayed by the backoff,
 before the failed message is acknowledged. While a task runs on a transport with
 leases, its lease is renewed every third of the lease; a run that was cancelled
-(`Tasks.cancel`) is stopped at that moment.
+(`Tasks.cancel`), or retried since as a newer generation, is stopped at that moment.
+A message of an older generation than its run's record is dropped unrun.
 
 Shutdown is graceful: once asked to stop, the worker takes no new messages and gives
 the running ones `grace` seconds to finish; any still running then are abandoned
@@ -64,17 +65,28 @@ async def execute(
         _finish(info, "failed", error=f"LookupError: no task named {message['task']!r}")
         await store.put(info)
         return None
-    if await store.begin(info) is not None:
-        return None  # a duplicate delivery of a finished run
+    current = await store.begin(info)
+    if current is not None:  # a duplicate or stale delivery: not run
+        if (
+            current.state == "cancelled"
+            and current.finished_at is None
+            and current.generation == info.generation
+        ):
+            # Cancelled while an attempt ran, whose worker died: none runs now.
+            current.finished_at = time.time()
+            await store.put(current)
+        return None
     try:
         with anyio.CancelScope() as cancel:
             if scope is not None:
                 tasks.running[info.id] = cancel
             result = await _attempt(tasks, task, message)
         if cancel.cancelled_caught:
-            _finish(info, "cancelled", error="cancelled while running")
-            await store.put(info)
-            return None
+            current = await store.get(info.id)
+            if current is None or current.generation <= info.generation:
+                _finish(info, "cancelled", error="cancelled while running")
+                await store.put(info)
+            return None  # else a retry took the run over: its record stays
         if task.keep_result:
             info.result = _kept(task, result)
     except _UnstorableResultError as exc:  # the same every attempt: failed, not retried
@@ -83,28 +95,40 @@ async def execute(
         logger.error("task %s (%s) failed: %s", info.name, info.id, info.error)
         return None
     except Exception as exc:  # noqa: BLE001 - recorded; retried or failed
-        info.error = f"{type(exc).__name__}: {exc}"
-        info.traceback = traceback.format_exc()
-        if task.retry.retries(info.attempts, exc):
-            wait = task.retry.wait(info.attempts)
-            info.state = "retrying"
-            info.eta = time.time() + wait
-            await store.put(info)
-            logger.warning(
-                "task %s (%s) failed, retrying in %.1f s: %s", info.name, info.id, wait, info.error
-            )
-            return wait
-        _finish(info, "failed", error=info.error, trace=info.traceback)
-        await store.put(info)
-        logger.error("task %s (%s) failed: %s", info.name, info.id, info.error)
-        return None
+        return await _failed(tasks, task, info, exc)
     finally:
-        tasks.running.pop(info.id, None)
+        if tasks.running.get(info.id) is cancel:  # not another delivery's of this id
+            del tasks.running[info.id]
     _finish(info, "done")
     if done is None:
         await store.put(info)
     else:  # the record and the acknowledgement are independent: one round trip for both
         await asyncio.gather(store.put(info), done())
+    return None
+
+
+async def _failed(
+    tasks: Tasks, task: Task[Any, Any], info: TaskInfo, exc: Exception
+) -> float | None:
+    """Record failed attempt `info` as retrying (returning the wait) or failed."""
+    info.error = f"{type(exc).__name__}: {exc}"
+    info.traceback = traceback.format_exc()
+    try:
+        wait = task.retry.wait(info.attempts) if task.retry.retries(info.attempts, exc) else None
+    except Exception:  # a broken policy must not leave the run `running` for ever
+        logger.exception("task %s (%s): its retry policy raised; the run fails", info.name, info.id)
+        wait = None
+    if wait is not None:
+        info.state = "retrying"
+        info.eta = time.time() + wait
+        await tasks.store.put(info)
+        logger.warning(
+            "task %s (%s) failed, retrying in %.1f s: %s", info.name, info.id, wait, info.error
+        )
+        return wait
+    _finish(info, "failed", error=info.error, trace=info.traceback)
+    await tasks.store.put(info)
+    logger.error("task %s (%s) failed: %s", info.name, info.id, info.error)
     return None
 
 
@@ -170,6 +194,7 @@ def message_info(tasks: Tasks, message: dict[str, Any]) -> TaskInfo:
         key=message.get("key"),
         max_attempts=message.get("max_attempts", 1),
         priority=message.get("priority", 0),
+        generation=message.get("generation", 0),
     )
 
 
@@ -196,7 +221,12 @@ class Worker:
         self._freed = anyio.Event()
         self.idle = anyio.Event()
         self.idle.set()
-        self.leased: dict[str, Delivery] = {}
+        self.leased: dict[Delivery, tuple[str, int]] = {}
+        """The running deliveries with their run's id and generation.
+
+        Keyed by delivery: two deliveries of one run (a stale one among them) each
+        keep their lease.
+        """
 
     async def run(self, stopping: anyio.Event, grace: float = 30.0) -> None:
         """Work until `stopping` is set, then let running tasks finish (up to `grace` s)."""
@@ -249,7 +279,7 @@ class Worker:
                 )
                 await transport.ack(delivery)  # never deliverable: do not loop on it
                 return
-            self.leased[task_id] = delivery
+            self.leased[delivery] = (task_id, message.get("generation", 0))
             with anyio.CancelScope() as scope:
                 wait = await execute(tasks, message, scope, ack)
             if wait is not None:
@@ -265,7 +295,7 @@ class Worker:
         except Exception:
             logger.exception("handling a task message failed; it will be delivered again")
         finally:
-            self.leased.pop(task_id, None)
+            self.leased.pop(delivery, None)
             self.active -= 1
             self._freed.set()
             if self.active == 0:
@@ -277,14 +307,14 @@ class Worker:
         lease = transport.lease or 30.0
         while True:
             await anyio.sleep(lease / 3)
-            for task_id, delivery in list(self.leased.items()):
+            for delivery, (task_id, generation) in list(self.leased.items()):
                 try:
                     await transport.extend(delivery)
                     info = await self.tasks.store.get(task_id)
                 except Exception:
                     logger.warning("renewing the lease of task %s failed", task_id, exc_info=True)
                     continue
-                if info is not None and info.state == "cancelled":
+                if info is not None and (info.state == "cancelled" or info.generation > generation):
                     scope = self.tasks.running.get(task_id)
                     if scope is not None:
                         scope.cancel()
