@@ -43,6 +43,15 @@ def _app(db: Database, **options: Any) -> tuple[Any, Auth]:
             statement = text("UPDATE auth_user SET is_active = :no WHERE id = :id")
             await connection.execute(statement, {"no": False, "id": user_id})
 
+    @app.post("/staff/text/{user_id}")
+    async def staff_text(user_id: int) -> None:
+        # SQL names are case-insensitive: this writes the users' table all the same
+        # (MySQL on Linux excepted: its table names follow the file system's case).
+        table = "auth_user" if db.url.get_backend_name() == "mysql" else "AUTH_USER"
+        async with db.engine.begin() as connection:
+            statement = text(f"UPDATE {table} SET IS_STAFF = :yes WHERE ID = :id")  # noqa: S608
+            await connection.execute(statement, {"yes": True, "id": user_id})
+
     return app, auth
 
 
@@ -70,6 +79,9 @@ def test_writes_through_the_app_are_seen_by_the_next_request(db: Database) -> No
         assert _email(client) == "grace@example.com"
         assert client.post(f"/rename/core/{user_id}?name=joan@example.com").status_code == 200
         assert _email(client) == "joan@example.com"
+        assert client.get("/auth/me").json()["is_staff"] is False
+        assert client.post(f"/staff/text/{user_id}").status_code == 200
+        assert client.get("/auth/me").json()["is_staff"] is True
         assert client.post(f"/deactivate/text/{user_id}").status_code == 200
         assert client.get("/auth/me").status_code == 401
 

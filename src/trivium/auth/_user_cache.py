@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -41,13 +42,25 @@ _RETRY_SECONDS = 1.0
 class UserCache:
     """Rows of users by id, kept `seconds` at most, cleared on any write to `table`."""
 
-    __slots__ = ("_client", "_tasks", "channel", "generation", "live", "rows", "seconds", "table")
+    __slots__ = (
+        "_client",
+        "_names",
+        "_tasks",
+        "channel",
+        "generation",
+        "live",
+        "rows",
+        "seconds",
+        "table",
+    )
 
     def __init__(self, seconds: float, table: str, channel: str) -> None:
         self.seconds = seconds
         """How long a row may be served from memory."""
         self.table = table
         """The user table's name (statements naming it and not reading are writes)."""
+        # SQL names are case-insensitive: `UPDATE AUTH_USER ...` writes the table too.
+        self._names = re.compile(re.escape(table), re.IGNORECASE).search
         self.channel = channel
         """The Redis channel clears are published on."""
         self.rows: dict[Any, tuple[Any, float]] = {}
@@ -117,7 +130,7 @@ class UserCache:
         # Reads the statement only (no cursor, no context): `trivium.db` may tell it of a
         # row it wrote on the driver directly (see docs/database.md).
         statement: str = args[1]
-        if self.table not in statement or statement.lstrip()[:6].upper() == "SELECT":
+        if statement.lstrip()[:6].upper() == "SELECT" or self._names(statement) is None:
             return
         connection.info[_WRITTEN] = True
         self._cleared()
