@@ -151,3 +151,22 @@ def test_cron_digits_must_be_ascii(cron: str, says: str) -> None:
 def test_retry_delay_must_be_a_number() -> None:
     with pytest.raises(ConfigurationError, match="tasks-retry"):
         Retry(max_attempts=2, delay=float("nan"))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"concurrency": 2.5},
+        {"concurrency": True},
+        {"concurrency": 0},
+        {"lease": 0.0001},
+        {"lease": float("nan")},
+        {"keep": float("nan")},
+        {"keep": float("inf")},
+        {"keep": 0},
+    ],
+)
+def test_tasks_options_out_of_range_are_refused(options: dict[str, float]) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Tasks(**options)  # type: ignore[arg-type]
+    assert caught.value.code == "tasks-options"

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import importlib.util
 import logging
+import math
 import sys
 import time
 import uuid
@@ -63,6 +64,17 @@ logger = logging.getLogger("trivium.tasks")
 
 _REDIS = ("redis", "rediss", "unix")
 _AMQP = ("amqp", "amqps")
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _seconds(value: object, least: float) -> bool:
+    """Whether `value` is a finite number of seconds, at least `least` (above it for 0)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and (value > 0 if least == 0 else value >= least)
 
 
 def _transport(broker: str, prefix: str, lease: float, state: str | None) -> Transport:
@@ -123,7 +135,7 @@ class Tasks(Plugin):
             (default: the app's only database).
         concurrency: tasks the in-app worker (memory broker) runs at once.
         lease: seconds a worker holds a Redis message without renewing it; a worker
-            killed mid-task loses its tasks to other workers after this long.
+            killed mid-task loses its tasks to other workers after this long (at least 0.1).
         keep: seconds the state of finished runs (and idempotency keys) is kept.
         prefix: the prefix of the Redis keys.
         in_app_worker: run a worker inside the app's process during its lifespan
@@ -148,10 +160,13 @@ class Tasks(Plugin):
         state: str | None = None,
     ) -> None:
         scheme = broker.partition("://")[0]
-        if concurrency < 1 or lease <= 0 or keep <= 0:
+        if not _whole(concurrency) or not _seconds(lease, 0.1) or not _seconds(keep, 0):
+            # A lease of a few milliseconds lets Redis hand a running task to another
+            # worker before its first renewal: the task would run twice.
             raise ConfigurationError(
                 f"Tasks(concurrency={concurrency!r}, lease={lease!r}, keep={keep!r}): "
-                "give positive numbers",
+                "concurrency is a whole number >= 1, lease a number of seconds >= 0.1, keep "
+                "a number of seconds > 0",
                 "tasks-options",
             )
         self.broker = broker
