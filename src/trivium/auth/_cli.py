@@ -104,15 +104,13 @@ class _AuthSetup:
         from sqlalchemy.exc import OperationalError
         from sqlalchemy.exc import ProgrammingError
 
-        from trivium.db._diagnose import connect_error
-
         try:
             return anyio.run(main)
         except Exception as exc:
             missing = isinstance(exc, OperationalError | ProgrammingError)
             if missing and "auth_user" in str(exc):
                 raise click.ClickException(self._no_users_table()) from None
-            problem = connect_error(self.db.url, exc)  # a server down, a refused login...
+            problem = self.db.connect_problem(exc)  # a server down, a refused login...
             if problem is None:
                 raise
             raise click.ClickException(problem.one_line()) from None

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from trivium.errors import ConfigurationError
-from trivium.http._host import parse_authority
+from trivium.http import parse_authority
 from trivium.types import Scope
 
 __all__ = ["OriginPolicy", "normalize_origin"]

@@ -344,6 +344,15 @@ class Database(Plugin):
                 raise
             raise problem from exc
 
+    def connect_problem(self, exc: BaseException) -> ConfigurationError | None:
+        """Say in one line why connecting failed, or `None` if `exc` is not a common case.
+
+        The common cases: the server refused the login (`db-login-failed`), the database
+        does not exist (`db-missing`), no server answers (`db-unreachable`). Commands use
+        it to print one line instead of the driver's traceback.
+        """
+        return connect_error(self.url, exc)
+
     async def dispose(self) -> None:
         """Close every pooled connection; the next use creates a new engine."""
         engine, self._engine, self._sessionmaker = self._engine, None, None
