@@ -12,8 +12,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)  ## serve examples/demo on http://127.0.0.1:8000 with reload
-	$(VENV)/bin/trivium run examples.demo.app:app --host 127.0.0.1 --port 8000 --reload
+PORT ?= 8000
+
+run: $(STAMP)  ## serve examples/demo on http://127.0.0.1:8000 (PORT=...) with reload
+	TRIVIUM_DEMO_SITE_URL=$${TRIVIUM_DEMO_SITE_URL:-http://127.0.0.1:$(PORT)} \
+	$(VENV)/bin/trivium run examples.demo.app:app --host 127.0.0.1 --port $(PORT) --reload
 
 test: $(STAMP)  ## the whole suite over ASGI and, side by side, with apps driven through RSGI
 	$(PY) tests/passes.py

@@ -16,6 +16,7 @@ from examples.demo.config import DEMO_EMAIL
 from examples.demo.config import DEMO_PASSWORD
 from examples.demo.config import Session
 from examples.demo.forms import LoginForm
+from trivium import HTTPException
 from trivium import Query
 from trivium import Request
 from trivium import Router
@@ -62,11 +63,23 @@ async def log_in(
     if not form.is_valid:
         return await _page(request, form, target, 422)
     auth = get_auth(request)
+    try:
+        # Counted before the password is checked: five wrong ones lock the account for a
+        # while, as on trivium.auth's own login views (docs/auth.md, login throttling).
+        await auth.throttle_login(request, form.data.email)
+    except HTTPException as refused:
+        form.add_error(None, "Too many login attempts; try again in a few minutes.")
+        page = await _page(request, form, target, refused.status_code)
+        page.headers.update(refused.headers or {})
+        return page
     user = await auth.authenticate(session, form.data.email, form.data.password)
     if user is None:
         form.add_error(None, "That e-mail address and password do not match.")
         return await _page(request, form, target, 422)
     await auth.login(request, user, session)
+    # Committed first: on SQLite the counters' store waits for the login's write.
+    await session.commit()
+    await auth.reset_login_throttle(form.data.email)
     flash(request, f"Welcome, {user.identifier}.", "success")
     return RedirectResponse(target, 303)
 

@@ -23,7 +23,9 @@ class TaskMailer:
     """A `Mailer` that sends each message from a task, through `mailer`."""
 
     def __init__(self, tasks: Tasks, mailer: Mailer | None = None) -> None:
-        self.mailer = mailer or ConsoleMailer()
+        # On a laptop the mail is printed in the server's console, reset link included
+        # (it must be readable to be followed); in production pass an `SMTPMailer`.
+        self.mailer = mailer or ConsoleMailer(show_secrets=True)
 
         @tasks.task(
             name="demo.send_mail",

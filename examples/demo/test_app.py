@@ -92,7 +92,8 @@ def test_api_needs_a_login(client: TestClient) -> None:
         client.get("/api/todos"),
     ):
         assert response.status_code == 401
-        assert response.json() == {"detail": "Log in to see your to-dos"}
+        assert response.json() == {"detail": "Not authenticated"}
+        assert response.headers["www-authenticate"] == "Bearer"
         # Rate limited per user (anonymous: per address), and said so on a 401 too.
         assert response.headers["ratelimit-limit"] == "120"
     assert response.headers["ratelimit-remaining"] == "118"
@@ -169,6 +170,14 @@ def test_api_docs_list_the_auth_views_and_their_errors(client: TestClient) -> No
     assert {"/auth/login", "/auth/me", "/auth/tokens"} <= set(document["paths"])
     assert set(document["paths"]["/auth/me"]["get"]["responses"]) == {"200", "401"}
     assert "204" in document["paths"]["/auth/logout"]["post"]["responses"]
+
+
+def test_api_docs_let_swagger_authorize_the_todo_api(client: TestClient) -> None:
+    # The guard documents its scheme, so "Authorize" in /docs applies to the API.
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/todos", "/api/todos/{id}"):
+        for method, operation in paths[path].items():
+            assert operation.get("security") == [{"TriviumAuth": []}], (method, path)
 
 
 def test_api_validates_bodies(client: TestClient) -> None:
@@ -433,7 +442,45 @@ def test_the_reset_mail_is_sent_from_a_background_task(
     assert run.name == "demo.send_mail"
     assert run.kwargs["to"] == DEMO_EMAIL
     assert run.kwargs["body"] == "[redacted]"  # the reset link stays out of the task's state
-    assert "Subject:" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "Subject:" in printed
+    # The console shows the link (the laptop's mail box): it sets a new password.
+    found = re.search(r"^(?:\S*token=)?([\w-]+\.[\w-]+\.[\w-]+)$", printed, re.MULTILINE)
+    assert found is not None, printed
+    new_password = "a-brand-new-demo-password"
+    confirm = {"token": found.group(1), "new_password": new_password}
+    assert client.post("/auth/password/reset/confirm", json=confirm).status_code == 200
+    client.cookies.clear()
+    assert "Welcome" in client.get(log_in_redirect(client, new_password)).text
+
+
+def log_in_redirect(client: TestClient, password: str) -> str:
+    token = csrf_token(client.get("/login").text)
+    data = {"email": DEMO_EMAIL, "password": password, "csrf_token": token}
+    response = client.post("/login", data=data, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return str(response.headers["location"])
+
+
+def test_the_login_page_is_throttled_like_the_login_views(client: TestClient) -> None:
+    token = csrf_token(client.get("/login").text)
+    wrong = {"email": DEMO_EMAIL, "password": "wrong", "csrf_token": token}
+    assert [client.post("/login", data=wrong).status_code for _ in range(5)] == [422] * 5
+    refused = client.post("/login", data=wrong)
+    assert refused.status_code == 429
+    assert "Too many login attempts" in refused.text
+    assert int(refused.headers["retry-after"]) > 0
+    assert client.post("/login", data={**wrong, "password": DEMO_PASSWORD}).status_code == 429
+    # The account is locked for the JSON login too, even with the right password.
+    client.cookies.clear()  # a JSON client without the page's session (no CSRF token)
+    right = {"identifier": DEMO_EMAIL, "password": DEMO_PASSWORD}
+    assert client.post("/auth/login", json=right).status_code == 429
+
+
+def test_the_login_page_links_to_the_password_reset(client: TestClient) -> None:
+    page = client.get("/login").text
+    assert 'href="/admin/accounts/password/reset"' in page
+    assert client.get("/admin/accounts/password/reset").status_code == 200
 
 
 def test_api_writes_are_in_the_audit_trail_shown_by_the_admin(client: TestClient) -> None:

@@ -518,6 +518,20 @@ class Auth(Plugin):
         store[SESSION_USER_KEY] = user.id
         store[SESSION_HASH_KEY] = self.session_hash(user)
 
+    async def throttle_login(self, request: Request, identifier: str) -> None:
+        """Count one login attempt for `identifier` and the client's address.
+
+        Call it before `authenticate` in a login view of your own, as the built-in ones
+        do (see docs/auth.md, login throttling); a successful login then calls
+        `reset_login_throttle(identifier)`.
+
+        Raises:
+            HTTPException: 429 with `Retry-After` when over `login_throttle`'s limits.
+        """
+        from trivium.auth._throttling import throttle_login
+
+        await throttle_login(self, request, identifier)
+
     async def reset_login_throttle(self, identifier: str) -> None:
         """Forget the failed login attempts of `identifier` (an admin unlocking an account)."""
         from trivium.auth._throttling import reset_login_throttle
