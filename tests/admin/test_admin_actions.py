@@ -162,6 +162,26 @@ def test_list_editable_saves_rows_in_place(db: Database) -> None:
         assert "Row 2 was not saved" in text
         assert scalar(db, select(Writer.email).where(Writer.id == 1)) == "new@example.org"
         assert scalar(db, select(Writer.name).where(Writer.id == 1)) == "Ursula"
+        assert "1 writer object was changed successfully." in text
+
+
+def test_list_editable_counts_only_the_rows_that_changed(db: Database) -> None:
+    with client_as(db, "root@example.com") as client:
+        page = client.get("/admin/blog/writer")
+        second = re.search(r'name="form-2-email"[^>]*value="([^"]*)"', page.text)
+        assert second is not None, page.text
+        answer = client.post(
+            "/admin/blog/writer",
+            data={
+                "_save": "1",
+                "_pk": ["1", "2"],
+                "form-1-email": "changed@example.org",
+                "form-2-email": second.group(1),  # posted back as it was
+                "csrf_token": csrf_of(page),
+            },
+        )
+        text = client.get(answer.headers["location"]).text
+        assert "1 writer object was changed successfully." in text
 
 
 def test_save_as_new_copies_the_object(db: Database) -> None:

@@ -60,9 +60,15 @@ async def save_editable(
             problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
             flash(request, f"Row {raw} was not saved: {problems}", "error")
             continue
+        before = [getattr(obj, name, None) for name in fields]
         apply_form(model_admin, obj, form.data, fields)
+        if [getattr(obj, name, None) for name in fields] == before:
+            continue  # the row was posted as it was: nothing to save, nothing to count
         await model_admin.save_model(request, session, obj, True)
         saved += 1
     await session.flush()
-    flash(request, f"{saved} {model_admin.name} objects were changed successfully.", "success")
+    if saved == 1:
+        flash(request, f"1 {model_admin.name} object was changed successfully.", "success")
+    else:
+        flash(request, f"{saved} {model_admin.name} objects were changed successfully.", "success")
     return RedirectResponse(back, status_code=303)
