@@ -6,6 +6,7 @@ import datetime
 import threading
 from collections.abc import AsyncIterator
 from typing import Annotated
+from typing import Any
 
 import anyio
 import pytest
@@ -272,6 +273,11 @@ async def test_eager_result_that_cannot_be_kept_fails_the_run() -> None:
     assert "keep_result=True cannot store as JSON" in (info.error or "")
 
 
+async def _done(run: Any) -> bool:
+    info = await run.info()
+    return info is not None and info.state == "done"
+
+
 async def test_run_sent_to_a_queue_no_task_declares_runs_in_memory() -> None:
     app, tasks, seen = make()
 
@@ -284,7 +290,9 @@ async def test_run_sent_to_a_queue_no_task_declares_runs_in_memory() -> None:
         delayed = await resize.options(queue="thumbnails", countdown=0.05).enqueue(8)
         await tasks.drain(timeout=3)
         with anyio.fail_after(3):
-            while len(seen) < 2:  # noqa: ASYNC110 - waits for the delayed run
+            # A run is done once its state says so (the task body returns a moment
+            # before the worker records it).
+            while not (await _done(run) and await _done(delayed)):  # noqa: ASYNC110 - polls state
                 await anyio.sleep(0.01)
         info = await run.info()
         late = await delayed.info()
