@@ -48,12 +48,12 @@ from trivium.middleware._stack import Middleware
 from trivium.middleware._stack import build_stack
 from trivium.plugins._host import PluginHost
 from trivium.plugins._plugin import Plugin
+from trivium.protocols._authority import with_authority
 from trivium.protocols._rsgi import http_scope
 from trivium.protocols._rsgi import rsgi_receive
 from trivium.protocols._rsgi import rsgi_send
 from trivium.protocols._rsgi import send_response
 from trivium.protocols._rsgi import websocket_adapters
-from trivium.protocols._rsgi import with_authority
 from trivium.protocols._rsgi_http import http_server as rsgi_http_server
 from trivium.protocols._worker import WorkerLifespan
 from trivium.protocols._worker import settle_collector

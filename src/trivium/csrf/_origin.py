@@ -49,7 +49,7 @@ def _well_formed(entry: str) -> bool:
         parts = urlsplit(entry.strip())
     except ValueError:
         return False
-    if parts.query or parts.fragment or "?" in entry or "#" in entry or "@" in parts.netloc:
+    if "?" in entry or "#" in entry or "@" in parts.netloc:  # a query, fragment, user info
         return False
     return parts.path in ("", "/") and parse_authority(parts.netloc) is not None
 

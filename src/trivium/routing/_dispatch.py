@@ -70,14 +70,14 @@ class Dispatcher:
         self.mounts: list[Mount] = []
         self.names: dict[str, list[BaseRoute]] = {}
         for route in app.routes:
-            self._insert(route)
-        self.mounts.sort(key=lambda m: len(m.path), reverse=True)
+            self.add(route)
         # The steps of 404/405 answers (their error pages may show the session's user).
         steps = app.request_steps(RouteNeeds("", (), None, takes_connection=True, fallback=True))
         self.before = tuple(step.before for step in steps if step.runs_before())
         self.after = tuple(step.after for step in reversed(steps) if step.runs_after())
 
-    def _insert(self, route: BaseRoute) -> None:
+    def add(self, route: BaseRoute) -> None:
+        """Compile and serve `route` (at build, or when added to the started app)."""
         if route.name:
             self.names.setdefault(route.name, []).append(route)
         if isinstance(route, Route):
@@ -90,12 +90,7 @@ class Dispatcher:
             self.websocket.insert(route.template, _Entry).add("WEBSOCKET", route)
         elif isinstance(route, Mount):
             self.mounts.append(route)
-
-    def add(self, route: BaseRoute) -> None:
-        """Serve `route`, added to the app after it was built (compiled at once)."""
-        self._insert(route)
-        if isinstance(route, Mount):
-            self.mounts.sort(key=lambda m: len(m.path), reverse=True)
+            self.mounts.sort(key=lambda m: len(m.path), reverse=True)  # longest first
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901 - the hot path, kept in one frame
         """Dispatch one HTTP or websocket connection."""
