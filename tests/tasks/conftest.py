@@ -8,7 +8,7 @@ import uuid
 import pytest
 from tests.db.conftest import anyio_backend
 
-__all__ = ["anyio_backend", "redis_url"]
+__all__ = ["anyio_backend", "clean_redis", "redis_url"]
 
 
 @pytest.fixture
@@ -24,3 +24,14 @@ def redis_url() -> str:
 def prefix() -> str:
     """A key prefix of this test's own, so runs against one Redis do not collide."""
     return f"test-tasks:{uuid.uuid4().hex[:8]}"
+
+
+async def clean_redis(url: str, prefix: str) -> None:
+    """Delete the keys a test left under `prefix` in the Redis at `url`."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(url)
+    keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()

@@ -8,6 +8,7 @@ from typing import Any
 import anyio
 import pytest
 from click.testing import CliRunner
+from tests.tasks.conftest import clean_redis
 
 from trivium import App
 from trivium.errors import ConfigurationError
@@ -16,16 +17,6 @@ from trivium.tasks import Task
 from trivium.tasks import Tasks
 
 pytestmark = pytest.mark.anyio
-
-
-async def _clean(url: str, prefix: str) -> None:
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(url)
-    keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
-    if keys:
-        await redis.delete(*keys)
-    await redis.aclose()
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -38,7 +29,7 @@ async def tasks(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator[Ta
     try:
         yield Tasks(url, prefix=prefix, concurrency=1, in_app_worker=True)
     finally:
-        await _clean(url, prefix)
+        await clean_redis(url, prefix)
 
 
 class Line:
@@ -178,4 +169,4 @@ def test_cli_list_shows_the_priority(redis_url: str, prefix: str) -> None:
         assert f"{run_id}  queued" in listed.output
         assert "priority=4" in listed.output
     finally:
-        anyio.run(_clean, redis_url, prefix)
+        anyio.run(clean_redis, redis_url, prefix)

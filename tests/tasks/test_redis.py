@@ -5,6 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 from click.testing import CliRunner
+from tests.tasks.conftest import clean_redis
 
 from trivium import App
 from trivium.tasks import Retry
@@ -12,16 +13,6 @@ from trivium.tasks import TaskFailedError
 from trivium.tasks import Tasks
 
 pytestmark = pytest.mark.anyio
-
-
-async def _clean(url: str, prefix: str) -> None:
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(url)
-    keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
-    if keys:
-        await redis.delete(*keys)
-    await redis.aclose()
 
 
 def _app(url: str, prefix: str, seen: list[object], **options: object) -> tuple[App, Tasks]:
@@ -57,7 +48,7 @@ async def test_runs_and_keeps_state_in_redis(redis_url: str, prefix: str) -> Non
         assert [i.id for i in await other.list()] == [run.id]
         await other.stop()
     finally:
-        await _clean(redis_url, prefix)
+        await clean_redis(redis_url, prefix)
 
 
 async def test_failure_is_retried_then_failed_with_traceback(redis_url: str, prefix: str) -> None:
@@ -75,7 +66,7 @@ async def test_failure_is_retried_then_failed_with_traceback(redis_url: str, pre
         assert info.traceback is not None
         assert "ValueError: negative" in info.traceback
     finally:
-        await _clean(redis_url, prefix)
+        await clean_redis(redis_url, prefix)
 
 
 async def test_delayed_task_runs_once_with_two_workers(redis_url: str, prefix: str) -> None:
@@ -93,7 +84,7 @@ async def test_delayed_task_runs_once_with_two_workers(redis_url: str, prefix: s
             await anyio.sleep(0.5)
         assert sorted(seen) == list(range(10))  # type: ignore[type-var]
     finally:
-        await _clean(redis_url, prefix)
+        await clean_redis(redis_url, prefix)
 
 
 async def test_enqueue_before_any_worker_is_not_lost(redis_url: str, prefix: str) -> None:
@@ -107,7 +98,7 @@ async def test_enqueue_before_any_worker_is_not_lost(redis_url: str, prefix: str
             await _wait_done(worker, run.id)
         assert seen == [3]
     finally:
-        await _clean(redis_url, prefix)
+        await clean_redis(redis_url, prefix)
 
 
 async def _wait_done(tasks: Tasks, task_id: str) -> None:
@@ -137,7 +128,7 @@ async def test_cancel_reaches_a_task_running_on_another_worker(redis_url: str, p
         assert info.state == "cancelled"
     finally:
         await remote.stop()
-        await _clean(redis_url, prefix)
+        await clean_redis(redis_url, prefix)
 
 
 async def test_idempotency_key_is_shared_across_processes(redis_url: str, prefix: str) -> None:
@@ -150,7 +141,7 @@ async def test_idempotency_key_is_shared_across_processes(redis_url: str, prefix
     finally:
         await one.stop()
         await two.stop()
-        await _clean(redis_url, prefix)
+        await clean_redis(redis_url, prefix)
 
 
 def test_cli_lists_retries_and_cancels(redis_url: str, prefix: str) -> None:
@@ -184,7 +175,7 @@ def test_cli_lists_retries_and_cancels(redis_url: str, prefix: str) -> None:
         assert missing.exit_code == 1
         assert "no task run" in missing.output
     finally:
-        anyio.run(_clean, redis_url, prefix)
+        anyio.run(clean_redis, redis_url, prefix)
 
 
 @pytest.mark.parametrize("command", ["show", "retry", "cancel"])
@@ -215,7 +206,7 @@ async def test_result_that_cannot_be_kept_fails_once_not_redelivered(
             await anyio.sleep(1.5)  # past the lease: an unacknowledged message comes back
         assert seen == ["ran"]
     finally:
-        await _clean(redis_url, prefix)
+        await clean_redis(redis_url, prefix)
 
 
 async def _state(tasks: Tasks, task_id: str) -> str | None:
@@ -262,7 +253,7 @@ async def test_two_schedulers_send_each_firing_once(redis_url: str, prefix: str)
     finally:
         for tasks in schedulers:
             await tasks.stop()
-        await _clean(redis_url, prefix)
+        await clean_redis(redis_url, prefix)
 
 
 async def test_a_foreign_message_is_dropped_not_redelivered(redis_url: str, prefix: str) -> None:
@@ -282,7 +273,7 @@ async def test_a_foreign_message_is_dropped_not_redelivered(redis_url: str, pref
         assert seen == [2]
     finally:
         await redis.aclose()
-        await _clean(redis_url, prefix)
+        await clean_redis(redis_url, prefix)
 
 
 async def test_keep_below_a_second_still_keeps_state(redis_url: str, prefix: str) -> None:
@@ -297,7 +288,7 @@ async def test_keep_below_a_second_still_keeps_state(redis_url: str, prefix: str
             await anyio.sleep(0.8)
             assert await run.info() is None  # the finished run's state expired
     finally:
-        await _clean(redis_url, prefix)
+        await clean_redis(redis_url, prefix)
 
 
 _DOWN = "redis://127.0.0.1:9149/0"  # nothing listens there

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from tests.tasks.conftest import clean_redis
 
 from trivium import App
 from trivium.tasks import Retry
@@ -11,16 +12,6 @@ from trivium.tasks import TaskFailedError
 from trivium.tasks import Tasks
 
 pytestmark = pytest.mark.anyio
-
-
-async def _clean(url: str, prefix: str) -> None:
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(url)
-    keys = [key async for key in redis.scan_iter(match=f"{prefix}:*")]
-    if keys:
-        await redis.delete(*keys)
-    await redis.aclose()
 
 
 def test_retry_wait_is_capped_at_any_attempt() -> None:
@@ -136,4 +127,4 @@ async def test_cancelled_running_run_on_a_worker_retried_runs_once(
         assert ends == [1]
     finally:
         await client.stop()
-        await _clean(redis_url, prefix)
+        await clean_redis(redis_url, prefix)
