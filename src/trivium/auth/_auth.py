@@ -5,7 +5,7 @@ it installs `Sessions` and `CSRF` unless the app has them, compiles its authenti
 step into the routes that take the `Request`, adds the JSON views and documents its
 security scheme. Everything else (login, tokens, object permissions) is a method that
 handlers and the views call; request authentication lives in `_authn.py`, permissions
-in `_perms.py`, API tokens in `_tokens.py`.
+in `_perms.py`, API tokens in `_tokens.py`, login and logout in `_login.py`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import contextlib
 import datetime
 import hashlib
 import hmac
-import inspect
 from collections.abc import AsyncIterator
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -23,10 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trivium.auth._anonymous import ANONYMOUS
 from trivium.auth._anonymous import AuthInfo
 from trivium.auth._authn import SESSION_HASH_KEY
 from trivium.auth._authn import SESSION_USER_KEY
@@ -39,22 +36,23 @@ from trivium.auth._config import ObjectPermission
 from trivium.auth._links import check_site_url
 from trivium.auth._links import link_base
 from trivium.auth._links import refuse_untrusted_links
+from trivium.auth._login import authenticate
+from trivium.auth._login import login
+from trivium.auth._login import logout
+from trivium.auth._login import maybe_await
+from trivium.auth._login import update_session_hash
 from trivium.auth._mail import ConsoleMailer
 from trivium.auth._mail import Mailer
 from trivium.auth._models import PASSWORD_CHANGE_REVOKES
 from trivium.auth._models import APIToken
 from trivium.auth._models import User
-from trivium.auth._models import get_user_by_identifier
-from trivium.auth._passwords import dummy_verify
 from trivium.auth._passwords import refuse_weak_hasher
-from trivium.auth._passwords import verify_password
 from trivium.auth._perms import has_perm
 from trivium.auth._tokens import create_token
 from trivium.auth._tokens import list_tokens
 from trivium.auth._tokens import revoke_token
 from trivium.auth._user_cache import UserCache
 from trivium.db import Database
-from trivium.db import utcnow
 from trivium.errors import ConfigurationError
 from trivium.errors import HTTPException
 from trivium.plugins import Plugin
@@ -432,16 +430,7 @@ class Auth(Plugin):
 
         Unknown users cost the same time as known ones (a dummy hash check).
         """
-        user = await get_user_by_identifier(session, identifier, model=self.user_model)
-        if user is None:
-            await dummy_verify()
-            return None
-        matches, new_hash = await verify_password(password, user.password)
-        if not matches or not user.is_active:
-            return None
-        if new_hash is not None:
-            user.password = new_hash
-        return user
+        return await authenticate(self, session, identifier, password)
 
     async def login(self, request: Request, user: Any, session: AsyncSession | None = None) -> None:
         """Log `user` in on this request's session under a new session id.
@@ -454,29 +443,7 @@ class Auth(Plugin):
         updated (in `session` when given, else in a session of its own) and
         `request.user` becomes `user`.
         """
-        store = request.session
-        previous = store.get(SESSION_USER_KEY)
-        if previous is not None and (
-            previous != user.id
-            or not hmac.compare_digest(str(store.get(SESSION_HASH_KEY)), self.session_hash(user))
-        ):
-            store.clear()
-        await _maybe_await(store.rotate())  # type: ignore[attr-defined]
-        from trivium.csrf import rotate_csrf_secret
-
-        rotate_csrf_secret(store)
-        store[SESSION_USER_KEY] = user.id
-        store[SESSION_HASH_KEY] = self.session_hash(user)
-        now = utcnow()
-        statement = update(self.user_model).where(self.user_model.id == user.id)
-        if session is not None:
-            await session.execute(statement.values(last_login=now))
-        else:
-            async with self.db.sessionmaker() as own, own.begin():
-                await own.execute(statement.values(last_login=now))
-        user.last_login = now
-        request.scope["user"] = user
-        request.scope["auth"] = AuthInfo("session")
+        await login(self, request, user, session)
 
     async def logout(self, request: Request, refresh_token: str | None = None) -> None:
         """Log the request's user out: empty the session and drop its id.
@@ -485,13 +452,7 @@ class Auth(Plugin):
         rotated from it stop working; an invalid or expired one is ignored, since it
         works nowhere already. Access tokens stay valid until they expire (minutes).
         """
-        if "session" in request.scope:
-            await _maybe_await(request.session.flush())  # type: ignore[attr-defined]
-        if refresh_token is not None and self.jwt is not None:
-            async with self.transaction() as session:
-                await self.jwt.revoke(session, refresh_token)
-        request.scope["user"] = ANONYMOUS
-        request.scope["auth"] = None
+        await logout(self, request, refresh_token)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -513,10 +474,7 @@ class Auth(Plugin):
 
     async def update_session_hash(self, request: Request, user: Any) -> None:
         """Keep this session logged in after `user`'s password changed (others log out)."""
-        store = request.session
-        await _maybe_await(store.rotate())  # type: ignore[attr-defined]
-        store[SESSION_USER_KEY] = user.id
-        store[SESSION_HASH_KEY] = self.session_hash(user)
+        await update_session_hash(self, request, user)
 
     async def throttle_login(self, request: Request, identifier: str) -> None:
         """Count one login attempt for `identifier` and the client's address.
@@ -586,7 +544,7 @@ class Auth(Plugin):
         if user.is_superuser:
             return True
         if self.object_permission is not None:
-            return bool(await _maybe_await(self.object_permission(user, codename, obj)))
+            return bool(await maybe_await(self.object_permission(user, codename, obj)))
         return await self.has_perm(user, codename, session)
 
     async def check_object_permission(
@@ -606,9 +564,3 @@ class Auth(Plugin):
 def not_authenticated() -> HTTPException:
     """Return the 401 raised when a route needs a user and the request has none."""
     return HTTPException(401, "Not authenticated", headers={"WWW-Authenticate": "Bearer"})
-
-
-async def _maybe_await(value: Any) -> Any:
-    if inspect.isawaitable(value):
-        return await value
-    return value
