@@ -34,6 +34,8 @@ import orjson
 from trivium.errors import ConfigurationError
 from trivium.errors import MissingDependencyError
 from trivium.plugins import Plugin
+from trivium.tasks._control import cancel
+from trivium.tasks._control import retry
 from trivium.tasks._relay import Outbox
 from trivium.tasks._retry import Retry
 from trivium.tasks._retry import retry_policy
@@ -46,7 +48,6 @@ from trivium.tasks._task import TaskRun
 from trivium.tasks._transport import MemoryTransport
 from trivium.tasks._transport import RedisTransport
 from trivium.tasks._transport import Transport
-from trivium.tasks._worker import REDACTED
 from trivium.tasks._worker import Worker
 from trivium.tasks._worker import execute
 from trivium.tasks._worker import message_info
@@ -517,7 +518,7 @@ class Tasks(Plugin):
         info.eta = message["eta"]
         if self.eager:
             await self.store.put(info)
-            await self._run_inline(message)
+            await self.run_inline(message)
         else:  # two round trips at once: the record and the message are independent
             await asyncio.gather(
                 self.store.put(info),
@@ -530,7 +531,8 @@ class Tasks(Plugin):
             )
         return str(message["id"])
 
-    async def _run_inline(self, message: dict[str, Any]) -> None:
+    async def run_inline(self, message: dict[str, Any]) -> None:
+        """Run `message` in this coroutine, attempt after attempt (eager mode)."""
         while await execute(self, message, None) is not None:
             message = {**message, "attempt": message["attempt"] + 1}
 
@@ -570,44 +572,7 @@ class Tasks(Plugin):
             ValueError: the run is not finished unsuccessfully, or it was cancelled
                 while running and its attempt has not stopped yet.
         """
-        info = await self.get(task_id)
-        if info is None:
-            raise LookupError(f"no task run {task_id!r}")
-        if REDACTED in info.kwargs.values():
-            raise ValueError(f"task run {task_id} has redacted arguments; enqueue it anew")
-        if info.state not in ("failed", "cancelled"):
-            raise ValueError(
-                f"task run {task_id} is {info.state}; only failed or cancelled runs are retried"
-            )
-        if info.state == "cancelled" and info.finished_at is None:
-            # Sending it now would run it twice at once: the attempt still runs until
-            # its worker sees the cancellation.
-            raise ValueError(
-                f"task run {task_id} was cancelled while running and its attempt has not "
-                "stopped yet (a worker stops it at its next await, or within a third of "
-                "the lease); retry it once it has"
-            )
-        info.generation += 1
-        message: dict[str, Any] = {
-            "id": info.id,
-            "task": info.name,
-            "kwargs": info.kwargs,
-            "attempt": 1,
-            "max_attempts": info.max_attempts,
-            "queue": info.queue,
-            "key": None,
-            "eta": None,
-            "enqueued_at": time.time(),
-            "priority": info.priority,
-            "generation": info.generation,
-        }
-        info.state, info.attempts, info.finished_at = "queued", 0, None
-        await self.store.put(info)
-        if self.eager:
-            await self._run_inline(message)
-        else:
-            await self.transport.send(info.queue, orjson.dumps(message), None, info.priority)
-        return TaskRun(self, info.id)
+        return await retry(self, task_id)
 
     async def cancel(self, task_id: str) -> bool:
         """Cancel a run: a queued one never runs, a running one is stopped.
@@ -618,18 +583,4 @@ class Tasks(Plugin):
         Raises:
             LookupError: no run has this id.
         """
-        info = await self.get(task_id)
-        if info is None:
-            raise LookupError(f"no task run {task_id!r}")
-        if info.state in ("done", "failed", "cancelled"):
-            return False
-        scope = self.running.get(task_id)
-        # A running attempt is finished once its worker has stopped it (which sets
-        # `finished_at`); until then the run cannot be retried.
-        stopping = info.state == "running" or scope is not None
-        info.state, info.error = "cancelled", "cancelled"
-        info.finished_at = None if stopping else time.time()
-        await self.store.put(info)
-        if scope is not None:
-            scope.cancel()
-        return True
+        return await cancel(self, task_id)
