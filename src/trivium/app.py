@@ -29,6 +29,8 @@ from trivium._config import OptionAttributes
 from trivium._config import from_keywords
 from trivium._config import merge
 from trivium._config import with_limit_spellings
+from trivium._lifespan import app_lifespan
+from trivium._lifespan import asgi_lifespan
 from trivium.di._depends import Depends
 from trivium.di._overrides import DependencyOverrides
 from trivium.di._solver import AppScope
@@ -59,9 +61,6 @@ from trivium.protocols._worker import WorkerLifespan
 from trivium.protocols._worker import settle_collector
 from trivium.routing._router import Lifespan
 from trivium.routing._router import Router
-from trivium.routing._router import lifespan_as_context
-from trivium.routing._router import maybe_await
-from trivium.routing._ws_route import Mount
 from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
@@ -421,7 +420,7 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
         if self.http_config.root_path:
             scope["root_path"] = self.http_config.root_path
         if scope["type"] == "lifespan":
-            await self._lifespan_protocol(scope, receive, send)
+            await asgi_lifespan(self, scope, receive, send)
             return
         await self._asgi(scope, receive, send)  # type: ignore[misc]
 
@@ -485,58 +484,11 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
         if lifespan is not None:
             lifespan.stop(loop)
 
-    async def _lifespan_protocol(self, scope: Scope, receive: Receive, send: Send) -> None:
-        message = await receive()
-        if message["type"] != "lifespan.startup":  # pragma: no cover - protocol violation
-            return
-        started = False
-        try:
-            async with self.lifespan_context() as state:
-                if state and "state" in scope:
-                    scope["state"].update(state)
-                await send({"type": "lifespan.startup.complete"})
-                started = True
-                await receive()
-        except BaseException as exc:
-            if isinstance(exc, ConfigurationError):
-                logger.error("lifespan failed: %s", exc.one_line())
-            else:
-                logger.exception("lifespan failed")
-            kind = "shutdown" if started else "startup"
-            await send(
-                {"type": f"lifespan.{kind}.failed", "message": f"{type(exc).__name__}: {exc}"}
-            )
-            raise
-        await send({"type": "lifespan.shutdown.complete"})
-
     @contextlib.asynccontextmanager
     async def lifespan_context(self) -> AsyncIterator[dict[str, Any]]:
-        """Run start-up (handlers, lifespans of the app, its routers and mounted apps) and yield the state."""
-        self.build()
-        self.app_scope.start(self.http_config.thread_pool_size)
-        state: dict[str, Any] = {}
-        for func in self.on_startup:
-            await maybe_await(func())
-        try:
-            async with contextlib.AsyncExitStack() as stack:
-                stack.push_async_callback(self.app_scope.close)
-                for plugin in self._plugins:
-                    context = plugin.lifespan(self)
-                    if context is not None:
-                        value = await stack.enter_async_context(context)
-                        if isinstance(value, Mapping):
-                            state.update(value)
-                for lifespan in self.lifespans:
-                    value = await stack.enter_async_context(lifespan_as_context(lifespan, self))
-                    if isinstance(value, Mapping):
-                        state.update(value)
-                for route in self.routes:
-                    if isinstance(route, Mount) and isinstance(route.app, App):
-                        state.update(await stack.enter_async_context(route.app.lifespan_context()))
-                yield state
-        finally:
-            for func in self.on_shutdown:
-                await maybe_await(func())
+        """Run start-up (handlers, lifespan of the plugins, the app, its routers and mounted apps) and yield the state."""
+        async with app_lifespan(self) as state:
+            yield state
 
     @contextlib.asynccontextmanager
     async def resolve(self, dependency: Callable[..., Any]) -> AsyncIterator[Any]:
