@@ -159,6 +159,30 @@ def test_run_reload_serves_the_edited_code(tmp_path: Path) -> None:
 
 
 @pytest.mark.live
+def test_run_reload_survives_a_syntax_error_until_the_next_edit(tmp_path: Path) -> None:
+    app_dir = tmp_path / "project"
+    app_dir.mkdir()
+    module = app_dir / "reload_app.py"
+    source = (ROOT / "tests/cli/sample_app.py").read_text()
+    module.write_text(source)
+    with running(tmp_path, "reload_app:app", "--reload", cwd=app_dir) as server:
+        assert _get(server)["message"] == "v1"
+        module.write_text(source + "\n  this is not python\n")
+        deadline = time.monotonic() + 15
+        while "Unexpected exit" not in server.output() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "SyntaxError" in server.output() or "IndentationError" in server.output()
+        module.write_text(source.replace('MESSAGE = "v1"', 'MESSAGE = "v2"'))
+        deadline = time.monotonic() + 15
+        message = "v1"
+        while message != "v2" and time.monotonic() < deadline:
+            with contextlib.suppress(httpx.TransportError):
+                message = _get(server)["message"]
+            time.sleep(0.1)
+        assert message == "v2", server.output()
+
+
+@pytest.mark.live
 def test_run_reload_ignores_database_files_and_tool_caches(tmp_path: Path) -> None:
     app_dir = tmp_path / "project"
     app_dir.mkdir()

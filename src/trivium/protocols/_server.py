@@ -349,6 +349,9 @@ def _run_granian(
         reload_filter=(
             reload_filter(config.reload_include, config.reload_exclude) if config.reload else None
         ),
+        # A worker that dies on an edit (a syntax error) is started again by the next
+        # edit, instead of ending the development server.
+        reload_ignore_worker_failure=config.reload,
         log_level=LogLevels(config.log_level),
         log_dictconfig=_logging_config(config),
         log_access=config.access_log,
