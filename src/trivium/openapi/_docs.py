@@ -232,7 +232,10 @@ class _Adder:
         twin = path[:-1] if path.endswith("/") and path != "/" else path + "/"
         if path in self.taken or twin in self.taken:
             return
-        self.app.add_route(path, endpoint, ["GET"], name=name, include_in_schema=False)
+        # As in FastAPI, the app-wide dependencies (an API key check) don't guard the docs.
+        self.app.add_route(
+            path, endpoint, ["GET"], name=name, include_in_schema=False, app_dependencies=False
+        )
 
 
 def install(app: Any) -> None:

@@ -61,6 +61,8 @@ class Plan:
         "body_required",
         "cookie",
         "defaults",
+        "field_adapters",
+        "fields",
         "form_fields",
         "header",
         "json_errors_as_validation",
@@ -88,6 +90,10 @@ class Plan:
         self.models = [ModelParam(f) for f in analysis.fields if f.is_model]
         """Parameter models, each validated on its own against its whole source."""
         fields = [f for f in analysis.fields if not f.is_model]
+        self.fields = fields
+        """The parameters validated together (all but the parameter models)."""
+        self.field_adapters: dict[int, TypeAdapter[Any]] = {}
+        """One validator per parameter, made on the first failed request that needs it."""
         self.path = _simple(fields, ParamSource.PATH)
         self.query = _collector(fields, ParamSource.QUERY)
         self.header = _collector(fields, ParamSource.HEADER)
@@ -171,6 +177,76 @@ class Plan:
             values["body"] = {self.body_field.name: values["body"]} if "body" in values else {}
         self._fill_defaults(values)
         return values
+
+    def valid_values(
+        self, conn: HTTPConnection, error: RequestValidationError
+    ) -> tuple[dict[str, Any], set[tuple[str, str | None]]]:
+        """Return the values of the parameters `error` does not name, and the keys it does.
+
+        For the failure path only: the dependencies that need none of the invalid
+        parameters still run before the 422 is answered, as in FastAPI, so that their
+        own answer (an authentication dependency's 401) comes first. A key `(section,
+        None)` means the whole section is unusable.
+        """
+        raw = self._raw(conn)
+        if error.body is not None and not isinstance(error.body, bytes | bytearray):
+            raw["body"] = error.body
+        invalid: set[tuple[str, str | None]] = set()
+        for item in error.errors():
+            loc = item["loc"]
+            whole = len(loc) < 2 or (loc[0] == "body" and self.body_field is not None)
+            invalid.add((loc[0], None if whole else str(loc[1])))
+        values: dict[str, Any] = {}
+        context = {"request": conn} if self.body_mode == "form" else None
+        for spec in self.fields:
+            key = (spec.section, spec.name)
+            source = raw.get(spec.section)
+            if key in invalid or (spec.section, None) in invalid:
+                continue
+            if spec is self.body_field:
+                value = source
+            elif isinstance(source, dict) and spec.name in source:
+                value = source[spec.name]
+            else:
+                continue  # not sent: its default, filled below
+            adapter = self.field_adapters.get(id(spec))
+            if adapter is None:
+                adapter = self.field_adapters[id(spec)] = TypeAdapter(_field_type(spec))
+            try:
+                values.setdefault(spec.section, {})[spec.name] = adapter.validate_python(
+                    value, context=context
+                )
+            except ValidationError:
+                invalid.add(key)
+        self._valid_models(conn, values, invalid)
+        self._fill_defaults(values)
+        for section, name in invalid:
+            if name is not None:
+                values.get(section, {}).pop(name, None)
+        return values, invalid
+
+    def _valid_models(
+        self, conn: HTTPConnection, values: dict[str, Any], invalid: set[tuple[str, str | None]]
+    ) -> None:
+        """`valid_values` for the parameter models: each validated on its own."""
+        for model in self.models:
+            errors: list[Any] = []
+            if model.section == "body":  # a form model: the form was not kept
+                invalid.add((model.section, model.key))
+                continue
+            section = model.section
+            source: Any = (
+                conn.query_params
+                if section == "query"
+                else conn.headers
+                if section == "header"
+                else conn.cookies
+            )
+            value = model.validate(source, errors, None)
+            if errors:
+                invalid.add((model.section, model.key))
+            else:
+                values.setdefault(model.section, {})[model.key] = value
 
     def _raw(self, conn: HTTPConnection) -> dict[str, Any]:
         """Gather the declared parameters' raw values (the body is read separately)."""

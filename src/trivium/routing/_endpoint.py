@@ -30,7 +30,9 @@ import anyio
 from trivium.di._solver import AppScope
 from trivium.di._solver import RequestContext
 from trivium.di._solver import run_steps
+from trivium.di._solver import run_valid_steps
 from trivium.errors import HTTPException
+from trivium.errors import RequestValidationError
 from trivium.params._analysis import ARG_SPECIAL
 from trivium.params._analysis import ARG_VALUE
 from trivium.params._analysis import CALL_ASYNC
@@ -183,7 +185,12 @@ def choose_call(
     steps = analysis.steps
 
     async def with_dependencies(source: Any, ctx: RequestContext) -> Any:
-        values = await extract(source)
+        try:
+            values = await extract(source)
+        except RequestValidationError as error:
+            if len(steps) > 1:  # the valid dependencies answer first (FastAPI's order)
+                await run_valid_steps(steps, *plan.valid_values(source, error), ctx)
+            raise
         return await run_steps(steps, values, ctx)
 
     if timeout is None:

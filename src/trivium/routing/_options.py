@@ -45,6 +45,8 @@ class RouteOptions(TypedDict, total=False):
     """These fields are never returned (a set of names, or pydantic's nested exclude mapping)."""
     dependencies: Sequence[Depends]
     """Dependencies run for their effect before the handler."""
+    app_dependencies: bool
+    """Run the app-wide `App(dependencies=...)` too (default True; the docs pages don't)."""
     tags: list[str]
     """OpenAPI tags."""
     summary: str

@@ -173,7 +173,10 @@ class Route(CompiledRoute[Endpoint]):
         analysis = analyse(
             handler,
             path_names=set(self.template.names),
-            dependencies=(*app.app_dependencies, *self.dependencies),
+            dependencies=(
+                *(app.app_dependencies if self.options.get("app_dependencies", True) else ()),
+                *self.dependencies,
+            ),
             overrides=app.effective_overrides(),
         )
         plan = Plan(
