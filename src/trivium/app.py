@@ -378,6 +378,7 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
             self.exception_handlers,
             self.debug,
             plain_server_errors=self.http_config.plain_server_errors,
+            errors_reach_middleware=bool(self.user_middleware),
         )
         stack = build_stack(dispatcher, self.user_middleware)
         self._asgi = Edge(stack, self.policy, guard=bool(self.user_middleware))

@@ -181,6 +181,36 @@ def test_unhandled_error_in_the_handler_is_a_500() -> None:
     assert response.json() == {"detail": "Internal Server Error"}
 
 
+def test_call_next_raises_the_handlers_unexpected_error_for_dispatch_to_answer() -> None:
+    app = App()
+    seen: list[str] = []
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise ValueError("boom")
+
+    @app.get("/missing")
+    async def missing() -> None:
+        raise HTTPException(404, "nope")
+
+    @app.middleware("http")
+    async def catch_errors(request: Request, call_next: CallNext) -> Response:
+        try:
+            return await call_next(request)
+        except Exception as exc:  # noqa: BLE001 - what an error-reporting middleware does
+            seen.append(repr(exc))
+            return JSONResponse({"error": type(exc).__name__}, status_code=500)
+
+    client = TestClient(app)
+    response = client.get("/boom")
+    assert (response.status_code, response.json()) == (500, {"error": "ValueError"})
+    assert response.headers["x-content-type-options"] == "nosniff"  # the edge's defaults
+    assert seen == ["ValueError('boom')"]
+    # An HTTP error is an answer, not a failure: call_next returns it.
+    assert client.get("/missing").json() == {"detail": "nope"}
+    assert seen == ["ValueError('boom')"]
+
+
 def test_error_raised_in_dispatch_is_a_500() -> None:
     app = make_app()
 

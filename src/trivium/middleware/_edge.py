@@ -64,6 +64,7 @@ class EdgePolicy:
         exception_handlers: handlers by exception class or status code.
         debug: answer unexpected errors with a traceback page.
         plain_server_errors: answer them with a plain-text 500 (Starlette's body).
+        errors_reach_middleware: let unexpected errors reach the user's middleware.
     """
 
     default_headers: RawHeaders = ()
@@ -73,6 +74,9 @@ class EdgePolicy:
     debug: bool = False
     plain_server_errors: bool = False
     """Answer unexpected errors with Starlette's plain-text 500 instead of JSON."""
+    errors_reach_middleware: bool = False
+    """Routes raise unexpected errors to the user's middleware instead of answering them
+    (the app has some); the edge answers what escapes it."""
     default_names: frozenset[bytes] = dataclasses.field(init=False)
     """The names of `default_headers`."""
 

@@ -282,20 +282,31 @@ class Route(CompiledRoute[Endpoint]):
         if ctx.background is not None:
             _attach_background(response, ctx.background)
         try:
+            if reraise and app.policy.errors_reach_middleware:
+                # As in Starlette: the user's middleware sees the unexpected error
+                # (`call_next` raises it) and the edge answers it if none does.
+                raise error  # type: ignore[misc]
             failure = await _send(response, scope, receive, send, request, app, fixed, endpoint)
             if failure is not None:
                 error, reraise = failure
         finally:
-            if ctx.request_stack:
-                leftover = await teardown(ctx.request_stack, error, ctx.limiter)
-                if leftover is not None and leftover is not error:
-                    app.log_teardown_error(leftover)
-            if request is not None and request._form is not None:
-                await request.close()
+            await _close(ctx, request, error, app)
         # An unexpected error, answered with a 500 already, is raised for the server's log.
         escaping = error if reraise else late
         if escaping is not None:
             raise escaping
+
+
+async def _close(
+    ctx: RequestContext, request: Request | None, error: Exception | None, app: App
+) -> None:
+    """Finish the request-scoped dependencies (after the answer) and the form's files."""
+    if ctx.request_stack:
+        leftover = await teardown(ctx.request_stack, error, ctx.limiter)
+        if leftover is not None and leftover is not error:
+            app.log_teardown_error(leftover)
+    if request is not None and request._form is not None:
+        await request.close()
 
 
 async def _run(
@@ -321,12 +332,17 @@ async def _run(
 
 
 async def _translated(error: Exception, ctx: RequestContext) -> Exception:
-    """The handler's error, as a function-scoped teardown may have translated it."""
-    if ctx.function_stack:
-        # A function-scoped teardown may turn the error into another (an HTTPException).
-        replaced = await teardown(ctx.function_stack, error, ctx.limiter)
-        if isinstance(replaced, Exception):
-            return replaced
+    """The handler's error, as the dependencies' teardown may have translated it.
+
+    On an error every generator dependency is finished before the answer, whatever its
+    scope, as in FastAPI: the error is thrown in at its `yield` and what comes out (an
+    `HTTPException` made of a `KeyError`, say) is what the client gets.
+    """
+    for stack in (ctx.function_stack, ctx.request_stack):
+        if stack:
+            replaced = await teardown(stack, error, ctx.limiter)
+            if isinstance(replaced, Exception):
+                error = replaced
     return error
 
 

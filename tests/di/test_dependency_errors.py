@@ -149,3 +149,30 @@ def test_app_dependencies_guard_the_routes_not_the_docs_nor_exempted_routes() ->
     document = client.get("/openapi.json")
     assert document.status_code == 200
     assert "/health" in document.json()["paths"]
+
+
+class OwnerError(Exception):
+    pass
+
+
+def owner() -> Iterator[str]:
+    try:
+        yield "Rick"
+    except OwnerError as exc:
+        raise HTTPException(400, f"Owner error: {exc}") from exc
+
+
+def test_a_generator_dependency_turns_the_handlers_error_into_the_answer() -> None:
+    app = App()
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: str, username: Annotated[str, Depends(owner)]) -> str:
+        if item_id == "portal-gun":
+            raise OwnerError(username)
+        return item_id
+
+    client = TestClient(app)
+    assert client.get("/items/plumbus").json() == "plumbus"
+    response = client.get("/items/portal-gun")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Owner error: Rick"}
