@@ -268,3 +268,19 @@ def test_security_headers_can_be_replaced_or_turned_off() -> None:
     assert TestClient(custom).get("/").headers["x-frame-options"] == "SAMEORIGIN"
     assert "x-content-type-options" not in TestClient(custom).get("/").headers
     assert "x-frame-options" not in TestClient(bare).get("/").headers
+
+
+def test_dict_keys_that_are_not_strings_are_written_as_strings() -> None:
+    app = App()
+
+    @app.post("/weights")
+    async def weights(weights: dict[int, float]):  # type: ignore[no-untyped-def]
+        return weights
+
+    @app.get("/plain")
+    async def plain() -> JSONResponse:
+        return JSONResponse({1: "a", 2.5: "b"})
+
+    client = TestClient(app)
+    assert client.post("/weights", json={"1": 2.5}).json() == {"1": 2.5}
+    assert client.get("/plain").json() == {"1": "a", "2.5": "b"}

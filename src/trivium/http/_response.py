@@ -29,6 +29,7 @@ __all__ = [
     "PlainTextResponse",
     "RedirectResponse",
     "Response",
+    "dump_json",
     "json_default",
 ]
 
@@ -54,6 +55,19 @@ def json_default(value: Any) -> Any:
     if isinstance(value, timedelta):
         return value.total_seconds()  # as pydantic and FastAPI: seconds, as a float
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def dump_json(content: Any, option: int = 0) -> bytes:
+    """Serialize `content` with orjson and `json_default`; dict keys need not be strings.
+
+    Keys that are not strings (`{1: 2.5}`) are written as strings, as FastAPI's encoder
+    does; orjson refuses them by default, so only a dict holding such keys pays the
+    second attempt.
+    """
+    try:
+        return orjson.dumps(content, default=json_default, option=option)
+    except TypeError:
+        return orjson.dumps(content, default=json_default, option=option | orjson.OPT_NON_STR_KEYS)
 
 
 class Response:
@@ -279,7 +293,7 @@ class JSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         """Serialize `content` to JSON bytes."""
-        return orjson.dumps(content, default=json_default, option=orjson.OPT_SERIALIZE_NUMPY)
+        return dump_json(content, orjson.OPT_SERIALIZE_NUMPY)
 
 
 class RedirectResponse(Response):

@@ -16,7 +16,6 @@ from typing import Any
 from typing import get_args
 from typing import get_origin
 
-import orjson
 from pydantic import BaseModel
 from pydantic import TypeAdapter
 
@@ -24,7 +23,7 @@ from trivium.di._solver import RequestContext
 from trivium.errors import ConfigurationError
 from trivium.errors import ResponseValidationError
 from trivium.http._response import Response
-from trivium.http._response import json_default
+from trivium.http._response import dump_json
 from trivium.routing._stream import is_generator_handler
 from trivium.routing._stream import make_stream_serializer
 from trivium.routing._stream import stream_item_type
@@ -159,7 +158,7 @@ def make_serializer(  # noqa: PLR0913, C901 - one closure per output strategy, c
             return to_json(_validated(validate, result, name), **dump)
         if isinstance(result, BaseModel):
             return result.__pydantic_serializer__.to_json(result, **dump)
-        return orjson.dumps(result, default=json_default)
+        return dump_json(result)
 
     def serialize(result: Any, ctx: RequestContext) -> Response:
         temporal = ctx.response
