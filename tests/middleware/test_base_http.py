@@ -250,3 +250,31 @@ def test_request_state_set_in_dispatch_reaches_the_handler_and_not_the_next_requ
                 "id": ident,
                 "shared": "from lifespan",
             }
+
+
+def test_the_matched_route_and_endpoint_are_in_the_scope() -> None:
+    app = App()
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int, request: Request) -> dict[str, str]:
+        return {
+            "route": request.scope["route"].path,
+            "endpoint": request.scope["endpoint"].__name__,
+        }
+
+    @app.middleware("http")
+    async def label(request: Request, call_next: CallNext) -> Response:
+        response = await call_next(request)
+        response.headers["x-route"] = request.scope["route"].path
+        return response
+
+    response = TestClient(app).get("/items/3")
+    assert response.json() == {"route": "/items/{item_id}", "endpoint": "item"}
+    assert response.headers["x-route"] == "/items/{item_id}"
+    # Without middleware (the RSGI direct path when driven over RSGI) too.
+    bare = App()
+    bare.add_route("/items/{item_id}", item)
+    assert TestClient(bare).get("/items/3").json() == {
+        "route": "/items/{item_id}",
+        "endpoint": "item",
+    }

@@ -128,6 +128,7 @@ async def _serve_stepped(  # noqa: PLR0913 - the connection and the matched rout
     observer = endpoint.observer
     started = None if observer is None else [observer.start(rsgi.headers.get)]
     scope, receive, send = lazy_connection(rsgi, protocol, app)
+    scope["route"], scope["endpoint"] = route, route.endpoint
     if params:
         scope["path_params"] = params
     request = Request(scope, receive, send, limits=endpoint.limits)
@@ -185,6 +186,7 @@ async def _continue(  # noqa: PLR0913 - the connection and what it has seen
 ) -> None:
     """Serve the rest on `Route.handle`, over a lazily completed scope."""
     scope, receive, send = lazy_connection(rsgi, protocol, app)
+    scope["route"], scope["endpoint"] = route, route.endpoint
     if params:
         scope["path_params"] = params
     await _handled(route, scope, receive, send, app, outcome, None, started)

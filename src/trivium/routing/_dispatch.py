@@ -109,6 +109,9 @@ class Dispatcher:
                 if route is not None:
                     if values:
                         scope["path_params"] = dict(zip(route.template.names, values, strict=True))
+                    # What Starlette and FastAPI leave there (metrics middleware reads it).
+                    scope["route"] = route
+                    scope["endpoint"] = route.endpoint
                     await route.handle(scope, receive, send, self.app)
                     return
                 for mount in self.mounts:
@@ -130,6 +133,8 @@ class Dispatcher:
                 route = entry.methods["WEBSOCKET"]
                 if values:
                     scope["path_params"] = dict(zip(route.template.names, values, strict=True))
+                scope["route"] = route
+                scope["endpoint"] = route.endpoint
                 await route.handle(scope, receive, send, self.app)
                 return
         else:  # pragma: no cover - unknown connection types are refused
