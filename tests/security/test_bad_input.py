@@ -18,6 +18,7 @@ from trivium import Response
 from trivium import UploadFile
 from trivium.http import FormLimits
 from trivium.http import Limits
+from trivium.responses import JSONResponse
 from trivium.responses import RedirectResponse
 from trivium.testing import TestClient
 
@@ -239,3 +240,27 @@ def test_invalid_cookies_do_not_break_requests(client: TestClient, cookie: str) 
 
 def test_server_keeps_serving_after_everything(client: TestClient) -> None:
     assert client.get("/health").json() == "ok"
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "a\x01b", "a\x0bb", "a\x7fb", "a\rb"])
+def test_a_control_character_in_a_response_header_is_a_json_500_on_every_interface(
+    value: str,
+) -> None:
+    app = App()
+
+    @app.get("/echo")
+    async def echo(v: str) -> JSONResponse:
+        return JSONResponse({"ok": 1}, headers={"x-echo": v})
+
+    @app.get("/later")
+    async def later(v: str, response: Response) -> dict[str, int]:
+        response.headers["x-echo"] = v
+        return {"ok": 1}
+
+    client = TestClient(app, raise_server_exceptions=False)
+    for path in ("/echo", "/later"):
+        answer = client.get(path, params={"v": value})
+        assert answer.status_code == 500
+        assert answer.json() == {"detail": "Internal Server Error"}
+        assert "x-echo" not in answer.headers
+    assert client.get("/echo", params={"v": "tab\tis fine"}).headers["x-echo"] == "tab\tis fine"

@@ -6,6 +6,7 @@ are built only when a handler first asks for them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -32,6 +33,7 @@ __all__ = [
     "MutableHeaders",
     "QueryParams",
     "State",
+    "check_header_value",
 ]
 
 V = TypeVar("V")
@@ -210,7 +212,7 @@ class MutableHeaders(Headers):
     __slots__ = ()
 
     def __setitem__(self, key: str, value: str) -> None:
-        _check_header_value(value)
+        check_header_value(value)
         name = key.lower().encode("latin-1")
         self.raw[:] = [(k, v) for k, v in self.raw if k != name]
         self.raw.append((name, value.encode("latin-1")))
@@ -226,7 +228,7 @@ class MutableHeaders(Headers):
 
     def append(self, key: str, value: str) -> None:
         """Add a header, keeping existing values of the same name (e.g. `set-cookie`)."""
-        _check_header_value(value)
+        check_header_value(value)
         self.raw.append((key.lower().encode("latin-1"), value.encode("latin-1")))
         self._lookup = None
 
@@ -243,10 +245,22 @@ class MutableHeaders(Headers):
             self[key] = value
 
 
-def _check_header_value(value: str) -> None:
-    # A CR or LF in a value would let the caller inject headers or split the response.
-    if "\r" in value or "\n" in value or "\0" in value:
-        raise ValueError("header values must not contain CR, LF or NUL characters")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def check_header_value(value: str) -> None:
+    """Refuse a header value with a control character (only the tab is allowed, RFC 9110).
+
+    A CR or LF would let the caller inject headers or split the response; servers
+    refuse the others in their own ways (one drops the header, another fails).
+
+    Raises:
+        ValueError: `value` holds such a character.
+    """
+    if _CONTROL.search(value) is not None:
+        raise ValueError(
+            f"header value {value!r} holds a control character (only the tab is allowed)"
+        )
 
 
 class URL:

@@ -19,6 +19,7 @@ import orjson
 from trivium.http._cookies import format_set_cookie
 from trivium.http._datastructures import URL
 from trivium.http._datastructures import MutableHeaders
+from trivium.http._datastructures import check_header_value
 from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
@@ -162,8 +163,7 @@ class Response:
                 name = key.lower()
                 has_type = has_type or name == "content-type"
                 has_length = has_length or name == "content-length"
-                if "\r" in value or "\n" in value:
-                    raise ValueError("header values must not contain CR or LF")
+                check_header_value(value)
                 raw.append((name.encode("latin-1"), value.encode("latin-1")))
         if not has_length and self.body is not None and self._has_body():
             raw.append((b"content-length", str(len(self.body)).encode()))
