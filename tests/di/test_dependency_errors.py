@@ -176,3 +176,22 @@ def test_a_generator_dependency_turns_the_handlers_error_into_the_answer() -> No
     response = client.get("/items/portal-gun")
     assert response.status_code == 400
     assert response.json() == {"detail": "Owner error: Rick"}
+
+
+async def paging(skip: int = 0, limit: int = 10) -> tuple[int, int]:
+    return skip, limit
+
+
+async def token_header(x_token: Annotated[str, Header()]) -> None:
+    return None
+
+
+def test_documented_parameters_put_the_handlers_own_before_its_dependencies() -> None:
+    app = App(dependencies=[Depends(token_header)])
+
+    @app.get("/items")
+    async def items(page: Annotated[tuple[int, int], Depends(paging)], q: str) -> list[int]:
+        return []
+
+    parameters = TestClient(app).get("/openapi.json").json()["paths"]["/items"]["get"]["parameters"]
+    assert [p["name"] for p in parameters] == ["q", "skip", "limit", "x-token"]

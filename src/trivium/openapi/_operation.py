@@ -136,7 +136,7 @@ def openapi_path(path: str) -> str:
 
 
 def _fields(route: Route) -> list[Any]:
-    return route.analysis.fields if route.analysis is not None else []
+    return route.analysis.documented_fields() if route.analysis is not None else []
 
 
 def unwrap_model(annotation: Any) -> Any:

@@ -111,6 +111,37 @@ class Analysis:
     call_scopes: dict[Any, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     """The OAuth2 scopes `Security(...)` requires of each security dependency."""
 
+    def documented_fields(self) -> list[FieldSpec]:
+        """Return `fields` in the order FastAPI documents them.
+
+        That is the handler's own, then its dependencies' (the route's and app's first),
+        each dependency's own before those of its own dependencies.
+        """
+        steps = self.steps
+        if len(steps) < 2:
+            return self.fields
+        by_key = {(spec.section, spec.name): spec for spec in self.fields}
+        referenced = {key for step in steps for _, source, key in step.args if source == ARG_STEP}
+        # Steps nothing takes as an argument ran for their effect: `dependencies=[...]`.
+        effects = [index for index in range(len(steps) - 1) if index not in referenced]
+        ordered: dict[tuple[str, str], FieldSpec] = {}
+        seen: set[int] = set()
+
+        def visit(index: int, first: list[int]) -> None:
+            if index in seen:
+                return
+            seen.add(index)
+            args = steps[index].args
+            for _, source, key in args:
+                if source == ARG_VALUE and key in by_key:
+                    ordered.setdefault(key, by_key[key])
+            for sub in [*first, *(key for _, source, key in args if source == ARG_STEP)]:
+                visit(sub, [])
+
+        visit(len(steps) - 1, effects)
+        ordered.update({key: spec for key, spec in by_key.items() if key not in ordered})
+        return list(ordered.values())
+
 
 class _Analyser:
     def __init__(
