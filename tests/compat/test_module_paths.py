@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import json
+import pkgutil
+import subprocess
+import sys
 
 import pytest
+
+import trivium.compat
 
 MODULES = {
     "trivium.compat.fastapi": [
@@ -155,3 +161,49 @@ def test_import_trivium_does_not_load_the_compat_layer() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )  # noqa: S603
     assert result.stdout.strip() == "False"
+
+
+# Run in a fresh interpreter: once any test imports a submodule, the import system binds
+# it on its package, which would hide a package that cannot reach it by itself.
+REACH = """
+import json, sys, types
+from trivium.compat import fastapi, starlette
+
+packages = {"fastapi": fastapi, "starlette": starlette}
+lazy = "trivium.compat.fastapi.testclient" not in sys.modules
+unreachable = []
+for path in json.loads(sys.argv[1]):
+    top, *rest = path.split(".")
+    target = packages[top]
+    for part in rest:
+        target = getattr(target, part, None)
+    if not isinstance(target, types.ModuleType):
+        unreachable.append(path)
+print(json.dumps({"lazy": lazy, "unreachable": unreachable}))
+"""
+
+
+def test_every_mirrored_submodule_is_an_attribute_of_the_package_as_in_fastapi() -> None:
+    paths = sorted(
+        info.name.removeprefix("trivium.compat.")
+        for info in pkgutil.walk_packages(trivium.compat.__path__, "trivium.compat.")
+        if "._" not in info.name and info.name.count(".") > 2
+    )
+    assert "fastapi.responses" in paths
+    assert "starlette.middleware.base" in paths
+    result = subprocess.run(  # noqa: S603 - the test's own interpreter and code
+        [sys.executable, "-c", REACH, json.dumps(paths)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert json.loads(result.stdout) == {"lazy": True, "unreachable": []}
+
+
+def test_a_name_that_is_not_a_submodule_is_an_attribute_error() -> None:
+    from trivium.compat import fastapi
+
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_module'"):
+        _ = fastapi.no_such_module
+    assert not hasattr(fastapi, "_private")

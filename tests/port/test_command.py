@@ -85,6 +85,15 @@ def test_strict_fails_on_unconvertible_imports(project: Path) -> None:
     assert "fastapi_users" in err
 
 
+def test_strict_check_passes_on_an_already_ported_project(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("from fastapi import FastAPI\n")
+    assert _run("--write", str(tmp_path))[0] == 0
+    code, out, err = _run("--check", "--strict", str(tmp_path))
+    assert code == 0
+    assert out == ""
+    assert "Left unconverted" not in err
+
+
 def test_write_and_check_together_are_a_usage_error(project: Path) -> None:
     result = CliRunner().invoke(main, ["port", "fastapi", "--write", "--check", str(project)])
     assert result.exit_code == 2

@@ -128,6 +128,25 @@ def test_porting_twice_changes_nothing_more() -> None:
     assert twice.converted == 0
 
 
+def test_ported_imports_are_neither_changed_nor_reported() -> None:
+    source = textwrap.dedent(
+        """\
+        import fastapi
+        import fastapi as fa
+        import fastapi.security
+        import starlette
+        import starlette.status as status
+        from fastapi import FastAPI
+        from starlette.responses import JSONResponse
+        """
+    )
+    once = port_source(source, "app.py")
+    twice = port_source(once.source, "app.py")
+    assert once.problems == ()
+    assert not twice.changed
+    assert twice.problems == ()
+
+
 def test_other_code_and_windows_line_endings_are_untouched() -> None:
     source = (
         "import json\r\nfrom fastapi import Depends\r\n\r\nx = 'from fastapi import Depends'\r\n"

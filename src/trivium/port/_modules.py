@@ -33,15 +33,13 @@ SOURCES = frozenset({"fastapi", "starlette"})
 
 _INTERNAL = {
     "fastapi.dependencies": "FastAPI's dependency-resolution internals",
-    "fastapi.utils": "FastAPI's internal helpers",
     "fastapi.openapi.constants": "FastAPI's internal OpenAPI constants",
     "fastapi.types": "FastAPI's internal type aliases",
     "fastapi.cli": "FastAPI's command line (use `trivium run`)",
-    "starlette.routing": "Starlette's router internals (use APIRouter / app.mount)",
-    "starlette.types": "Starlette's ASGI type aliases (use trivium.types)",
     "starlette.config": "Starlette's config reader (use trivium settings)",
     "starlette.convertors": "Starlette's path convertors",
 }
+_TRIVIUM = COMPAT_PREFIX.partition(".")[0]
 _PLUGIN_NAME = re.compile(r"(^|[._])(fastapi|starlette)([._]|$)")
 
 
@@ -79,10 +77,11 @@ def plugin_reason(module: str, local: frozenset[str] = frozenset()) -> str | Non
     A plugin is recognised by its name (`fastapi_users`, `strawberry.fastapi`,
     `starlette_exporter`) or, when installed, by a distribution that requires FastAPI or
     Starlette (`slowapi`, `sqladmin`). Top-level names in `local` (the project's own
-    packages) are never plugins.
+    packages) are never plugins, nor is trivium itself: its `trivium.compat.fastapi` is
+    what a ported import already points at, so porting twice reports nothing new.
     """
     top = module.partition(".")[0]
-    if top in SOURCES or top in local:
+    if top in SOURCES or top in local or top == _TRIVIUM:
         return None
     if _PLUGIN_NAME.search(module):
         return (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from trivium import BackgroundTasks
 from trivium import Body
 from trivium import Cookie
@@ -16,6 +18,7 @@ from trivium import Request
 from trivium import Response
 from trivium import WebSocketException
 from trivium import status
+from trivium.compat._lazy import submodule
 from trivium.compat.fastapi.applications import FastAPI
 from trivium.compat.fastapi.routing import APIRouter
 from trivium.di import Security
@@ -48,3 +51,8 @@ __all__ = [
     "WebSocketException",
     "status",
 ]
+
+
+def __getattr__(name: str) -> ModuleType:
+    """Import a submodule (`fastapi.responses`) on first access."""
+    return submodule(__name__, name)

@@ -1,8 +1,8 @@
-"""`fastapi.staticfiles`: serve a directory of files."""
+"""`fastapi.staticfiles`: serve a directory of files (Starlette's directory redirect)."""
 
 from __future__ import annotations
 
-from trivium.staticfiles import StaticFiles
+from trivium.compat.starlette.staticfiles import StaticFiles
 
 __all__ = [
     "StaticFiles",

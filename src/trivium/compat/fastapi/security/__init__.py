@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
+from trivium.compat._lazy import submodule
 from trivium.di import SecurityScopes
 from trivium.openapi import APIKeyCookie
 from trivium.openapi import APIKeyHeader
@@ -46,3 +49,8 @@ __all__ = [
     "OpenIdConnect",
     "SecurityScopes",
 ]
+
+
+def __getattr__(name: str) -> ModuleType:
+    """Import a submodule (`fastapi.security.utils`) on first access."""
+    return submodule(__name__, name)
