@@ -11,6 +11,7 @@ from tests.auth.authapp import login
 from tests.auth.authapp import make_app
 from tests.auth.authapp import use_session
 
+from trivium.auth import JWTConfig
 from trivium.auth import MemoryMailer
 from trivium.db import Database
 from trivium.testing import TestClient
@@ -141,3 +142,38 @@ def test_an_html_form_can_post_to_the_login_view_with_its_csrf_field(db: Databas
         assert client.get("/auth/me").json()["username"] == "ada"
         forged = {**form, "csrf_token": "forged"}
         assert client.post("/auth/login", data=forged).status_code == 403
+
+
+# Validation errors name their source ---------------------------------------------------
+
+
+def test_login_422_locates_its_errors_in_the_body(db: Database) -> None:
+    app, _ = make_app(db)
+    body = {"identifier": "", "password": "p" * 5000, "is_staff": "1"}
+    expected = [["body", "identifier"], ["body", "is_staff"], ["body", "password"]]
+    with TestClient(app) as client:
+        for response in (
+            client.post("/auth/login", json=body),
+            client.post("/auth/login", data=body),
+        ):
+            assert response.status_code == 422
+            assert sorted(error["loc"] for error in response.json()["detail"]) == expected
+
+
+def test_refresh_and_logout_422_locate_their_errors_in_the_body(db: Database) -> None:
+    jwt = JWTConfig(issuer="https://trivium.test", audience="api", keys={"k1": "a" * 40})
+    app, _ = make_app(db, jwt=jwt)
+    with TestClient(app) as client:
+        refresh = client.post("/auth/refresh", json={})
+        logout = client.post("/auth/logout", json={"refresh_token": "t" * 5000})
+    assert refresh.status_code == logout.status_code == 422
+    assert [e["loc"] for e in refresh.json()["detail"]] == [["body", "refresh_token"]]
+    assert [e["loc"] for e in logout.json()["detail"]] == [["body", "refresh_token"]]
+
+
+def test_signup_weak_password_is_reported_at_the_password_field(db: Database) -> None:
+    app, _ = make_app(db, signup=True)
+    with TestClient(app) as client:
+        weak = client.post("/auth/signup", json={"email": "eve@example.com", "password": "123"})
+    assert weak.status_code == 422
+    assert {tuple(error["loc"]) for error in weak.json()["detail"]} == {("body", "password")}

@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING
 from typing import Annotated
 from typing import Any
 
+from pydantic import AfterValidator
 from pydantic import Field
 from pydantic import field_validator
 
 from trivium.auth._identity import check_email
+from trivium.auth._identity import has_nul
 from trivium.auth._passwords import verify_password
 from trivium.auth._validators import DEFAULT_VALIDATORS
 from trivium.auth._validators import PasswordValidationError
@@ -47,6 +49,17 @@ __all__ = [
 
 _MAX_PASSWORD = 4096
 
+
+def _refuse_nul(value: str | None) -> str | None:
+    """Refuse text holding a NUL, which PostgreSQL cannot take in a query (as Django does)."""
+    if value is not None and has_nul(value):
+        raise ValueError("Null characters are not allowed.")
+    return value
+
+
+_NoNul = AfterValidator(_refuse_nul)
+"""On the fields that reach a query (passwords are hashed, so they may hold a NUL)."""
+
 _Current = Annotated[
     str,
     PasswordInput({"autocomplete": "current-password"}),
@@ -70,6 +83,7 @@ _Email = Annotated[
     str,
     EmailInput({"autocomplete": "email"}),
     Field(title="Email", max_length=254),
+    _NoNul,
 ]
 
 
@@ -80,6 +94,7 @@ class LoginForm(Form):
         str,
         TextInput({"autocomplete": "username", "autofocus": True}),
         Field(title="Email or user name", max_length=254),
+        _NoNul,
     ]
     password: Annotated[_Current, Field(title="Password")]
 
@@ -113,6 +128,7 @@ class SignupForm(Form):
         str | None,
         TextInput({"autocomplete": "username"}),
         Field(title="User name", description="Optional.", min_length=1, max_length=150),
+        _NoNul,
     ] = None
     new_password1: Annotated[_New, Field(title="Password")]
     new_password2: Annotated[_Again, Field(title="Password (again)")]

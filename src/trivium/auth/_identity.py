@@ -16,7 +16,25 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["check_email", "normalize_email", "normalize_identifier", "normalize_username"]
+__all__ = [
+    "NO_NUL",
+    "check_email",
+    "has_nul",
+    "normalize_email",
+    "normalize_identifier",
+    "normalize_username",
+]
+
+NO_NUL = r"^[^\x00]*$"
+"""The pattern of client text that may reach a query: no NUL, which PostgreSQL refuses.
+
+The same constraint as the CRUD API's text fields (`string_pattern_mismatch` in a 422).
+"""
+
+
+def has_nul(value: str) -> bool:
+    """Return whether `value` holds a NUL character, which no stored text can hold."""
+    return "\x00" in value
 
 
 def normalize_identifier(value: str) -> str:

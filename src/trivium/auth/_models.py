@@ -34,6 +34,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 from sqlalchemy.orm import validates
 
+from trivium.auth._identity import has_nul
 from trivium.auth._identity import normalize_email
 from trivium.auth._identity import normalize_username
 from trivium.auth._passwords import UNUSABLE_PREFIX
@@ -447,10 +448,11 @@ async def get_user_by_identifier(
     """Return the user whose username or e-mail is `identifier`, once normalised, if any.
 
     An identifier with an `@` is looked up as an e-mail first, then as a user name.
-    The match is exact on the normalised form, whatever the database's collation.
+    The match is exact on the normalised form, whatever the database's collation. One
+    holding a NUL matches nobody without a query (PostgreSQL refuses NUL in text).
     """
     value = normalize_username(identifier)
-    if not value:
+    if not value or has_nul(value):
         return None
     names = ("email", "username") if "@" in value else ("username",)
     for name in names:

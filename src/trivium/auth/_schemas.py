@@ -19,6 +19,7 @@ from pydantic import Field
 from pydantic import field_validator
 
 from trivium.auth._deps import error_response
+from trivium.auth._identity import NO_NUL
 from trivium.auth._identity import check_email
 from trivium.params import Secret
 
@@ -48,6 +49,8 @@ __all__ = [
 _STRICT = ConfigDict(extra="forbid", str_max_length=4096)
 _Password = Annotated[str, Secret()]
 """A password (or reset token): a 422 about it never echoes the value."""
+_Text = Annotated[str, Field(pattern=NO_NUL)]
+"""Text that may reach a query: without NUL, which PostgreSQL refuses (422 instead of 500)."""
 _BODY_MEDIA_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -55,7 +58,7 @@ class LoginIn(BaseModel):
     """Credentials for `POST /login`."""
 
     model_config = _STRICT
-    identifier: str = Field(min_length=1, max_length=254)
+    identifier: _Text = Field(min_length=1, max_length=254)
     password: _Password = Field(min_length=1, max_length=4096)
 
 
@@ -70,7 +73,7 @@ class MeUpdate(BaseModel):
     """The fields a user may change on themselves (anything else is refused)."""
 
     model_config = _STRICT
-    username: str | None = Field(default=None, min_length=1, max_length=150)
+    username: _Text | None = Field(default=None, min_length=1, max_length=150)
 
 
 class PasswordChange(BaseModel):
@@ -85,7 +88,7 @@ class ResetRequest(BaseModel):
     """Body of `POST /password/reset`."""
 
     model_config = _STRICT
-    email: str = Field(max_length=254)
+    email: _Text = Field(max_length=254)
 
 
 class ResetConfirm(BaseModel):
@@ -100,8 +103,8 @@ class SignupIn(BaseModel):
     """Body of `POST /signup`: no flags, so nobody signs up as staff."""
 
     model_config = _STRICT
-    email: str = Field(max_length=254, json_schema_extra={"format": "email"})
-    username: str | None = Field(default=None, min_length=1, max_length=150)
+    email: _Text = Field(max_length=254, json_schema_extra={"format": "email"})
+    username: _Text | None = Field(default=None, min_length=1, max_length=150)
     password: _Password
 
     @field_validator("email")
@@ -115,8 +118,8 @@ class TokenIn(BaseModel):
     """Body of `POST /tokens`."""
 
     model_config = _STRICT
-    name: str = Field(min_length=1, max_length=100)
-    scopes: list[str] = Field(default_factory=list, max_length=50)
+    name: _Text = Field(min_length=1, max_length=100)
+    scopes: list[_Text] = Field(default_factory=list, max_length=50)
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
 
 

@@ -35,6 +35,7 @@ __all__ = [
 TOKEN_PREFIX = "trv_"  # noqa: S105 - a marker, not a secret
 """What every API token starts with (lets secret scanners and the middleware spot them)."""
 _PREFIX_BYTES = 6
+_HEX_DIGITS = "0123456789abcdef"
 
 
 def hash_secret(secret: str) -> str:
@@ -52,6 +53,9 @@ def _split(credential: str) -> tuple[str, str] | None:
         return None
     prefix, sep, secret = credential[len(TOKEN_PREFIX) :].partition("_")
     if not sep or len(prefix) != _PREFIX_BYTES * 2 or not secret or len(secret) > 128:
+        return None
+    # The prefix is queried: only what `create_token` makes (never a NUL, which PostgreSQL refuses).
+    if prefix.strip(_HEX_DIGITS):
         return None
     return prefix, secret
 

@@ -127,17 +127,23 @@ async def read_body(request: Request) -> dict[str, Any]:
 
 
 def parse(model: type[M], data: dict[str, Any]) -> M:
-    """Validate `data` with `model`, raising the usual 422 on failure."""
+    """Validate the body `data` with `model`, raising the usual 422 on failure.
+
+    Error locations start with their source, `body`, as the core's do (`["body", "email"]`).
+    """
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         errors = [dict(e) for e in exc.errors(include_url=False, include_context=False)]
         # Passwords and tokens are never echoed back (`Secret` fields).
-        raise RequestValidationError(redact_secret_inputs(errors, model)) from None
+        redacted = redact_secret_inputs(errors, model)
+        for error in redacted:
+            error["loc"] = ["body", *error["loc"]]
+        raise RequestValidationError(redacted) from None
 
 
-def check_new_password(auth: Auth, password: str, user: Any) -> None:
-    """Raise 422 with the validators' messages unless `password` is acceptable."""
+def check_new_password(auth: Auth, password: str, user: Any, field: str = "new_password") -> None:
+    """Raise 422 with the validators' messages, at the body's `field`, unless `password` passes."""
     from trivium.auth._validators import DEFAULT_VALIDATORS
     from trivium.auth._validators import validate_password
 
@@ -145,7 +151,7 @@ def check_new_password(auth: Auth, password: str, user: Any) -> None:
         validate_password(password, user, auth.password_validators or DEFAULT_VALIDATORS)
     except PasswordValidationError as exc:
         errors = [
-            {"type": "password", "loc": ["body", "new_password"], "msg": m, "input": None}
+            {"type": "password", "loc": ["body", field], "msg": m, "input": None}
             for m in exc.messages
         ]
         raise RequestValidationError(errors) from None
@@ -243,9 +249,8 @@ def _session_routes(router: Router, auth: Auth) -> None:
             """Create an account (never staff) and log it in."""
             from trivium.auth._models import create_user
 
-            check_new_password(
-                auth, body.password, {"email": body.email, "username": body.username}
-            )
+            attributes = {"email": body.email, "username": body.username}
+            check_new_password(auth, body.password, attributes, "password")
             async with auth.transaction() as session:
                 user = await _unique(
                     create_user(
