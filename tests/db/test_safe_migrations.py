@@ -145,7 +145,9 @@ def test_generated_alterations_replay_while_the_server_database_is_unreachable(
     module = tmp_path / f"{project.target.partition(':')[0]}.py"
     required = 'Column("title", String(200), nullable=False)'
     module.write_text(module.read_text().replace('Column("title", String(200))', required))
-    result = project.run("makemigrations", "-m", "title required")
+    result = project.run(
+        "makemigrations", "-m", "title required", "--default", f"posts_{project.suffix}.title=''"
+    )
     assert result.exit_code == 0, result.output
     assert "nullable=False" in project.revisions()[-1]
 

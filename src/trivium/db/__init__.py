@@ -76,6 +76,7 @@ from trivium.db._schemas import CRUDSchemas
 
 if TYPE_CHECKING:
     from trivium.db._migrations import MigrationError
+    from trivium.db._migrations import MigrationFailedError
     from trivium.db._migrations import Migrations
     from trivium.db._migrations import NotNullColumn
     from trivium.db._migrations import RenameCandidate
@@ -95,6 +96,7 @@ __all__ = [
     "DatabaseUnavailableError",
     "IntPK",
     "MigrationError",
+    "MigrationFailedError",
     "Migrations",
     "Model",
     "NotFound",
@@ -120,7 +122,14 @@ __all__ = [
 
 # Alembic takes a tenth of a second to import and only migration commands need it.
 _MIGRATION_NAMES = frozenset(
-    {"MigrationError", "Migrations", "NotNullColumn", "RenameCandidate", "Revision"}
+    {
+        "MigrationError",
+        "MigrationFailedError",
+        "Migrations",
+        "NotNullColumn",
+        "RenameCandidate",
+        "Revision",
+    }
 )
 
 

@@ -23,6 +23,7 @@ from trivium.cli import APP_ENV
 from trivium.cli import load_app
 from trivium.db._diagnose import connect_error
 from trivium.db._migrations import MigrationError
+from trivium.db._migrations import MigrationFailedError
 from trivium.db._migrations import Migrations
 from trivium.db._migrations import NotNullColumn
 from trivium.db._migrations import RenameCandidate
@@ -128,6 +129,11 @@ def _run(ctx: click.Context, action: Callable[[Migrations], Awaitable[_T]]) -> _
 
     try:
         return anyio.run(main)
+    except MigrationFailedError as exc:
+        verb = "Reverted" if ctx.info_name == "downgrade" else "Applied"
+        for step in exc.done:
+            click.echo(f"{verb} {_line(step)}")
+        raise click.ClickException(str(exc)) from None
     except MigrationError as exc:
         raise click.ClickException(str(exc)) from None
     except ConfigurationError as exc:
@@ -177,11 +183,25 @@ def _defaults(values: tuple[str, ...]) -> dict[str, str]:
     return defaults
 
 
+def _message(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse an empty or blank `-m`: the message names the revision file."""
+    del ctx
+    if value is not None and not value.strip():
+        raise click.BadParameter("give a message, which names the revision file", param=param)
+    return value.strip() if value is not None else None
+
+
 def _ask_default(column: NotNullColumn) -> str:
-    click.echo(
-        f"Column {column.key} ({column.type}) is NOT NULL without a server default, and "
-        f"the rows {column.table} already has need a value."
-    )
+    if column.existing:
+        click.echo(
+            f"Column {column.key} ({column.type}) becomes NOT NULL, and the rows of "
+            f"{column.table} where it is NULL need a value."
+        )
+    else:
+        click.echo(
+            f"Column {column.key} ({column.type}) is NOT NULL without a server default, and "
+            f"the rows {column.table} already has need a value."
+        )
     value: str = click.prompt(
         "One-off default for them (an SQL expression: 0, 'draft', CURRENT_TIMESTAMP)"
     )
@@ -198,7 +218,13 @@ def _ask(candidate: RenameCandidate) -> bool:
 
 @db.command()
 @_target_options(group=False)
-@click.option("-m", "--message", required=True, help="What the migration does; names the file.")
+@click.option(
+    "-m",
+    "--message",
+    required=True,
+    callback=_message,
+    help="What the migration does; names the file.",
+)
 @click.option(
     "--empty", is_flag=True, help="Write a revision without operations (data migrations)."
 )
@@ -221,7 +247,7 @@ def _ask(candidate: RenameCandidate) -> bool:
     "defaults",
     multiple=True,
     metavar="TABLE.COLUMN=SQL",
-    help="One-off default filling the existing rows for a new NOT NULL column (repeatable).",
+    help="One-off value filling the existing rows of a column that becomes NOT NULL (repeatable).",
 )
 @click.option(
     "--no-input",
@@ -245,8 +271,8 @@ def makemigrations(  # noqa: PLR0913 - one parameter per option
 
     A column dropped while another of the same type is added to its table may be a
     rename: you are asked (on a terminal), or decide with --rename or --drop. A NOT NULL
-    column added to an existing table needs a one-off default for the rows it has: you
-    are asked, or give it with --default.
+    column added to an existing table, or a column made NOT NULL, needs a one-off value
+    for the rows it has: you are asked, or give it with --default.
     """
     interactive = not no_input and sys.stdin.isatty()
     created = _run(
@@ -269,6 +295,27 @@ def makemigrations(  # noqa: PLR0913 - one parameter per option
 
 @db.command()
 @_target_options(group=False)
+@click.option(
+    "-m",
+    "--message",
+    default="merge heads",
+    show_default=True,
+    callback=_message,
+    help="What the merge revision says; names the file.",
+)
+@click.pass_context
+def merge(ctx: click.Context, message: str) -> None:
+    """Write a revision merging the heads of the project's migrations into one.
+
+    Two branches of migrations (two developers each adding a revision) leave two heads;
+    makemigrations and check refuse to go on until they are merged.
+    """
+    created = _run(ctx, lambda migrations: migrations.merge(message))
+    click.echo(f"Created {_shown(created.path)}")
+
+
+@db.command()
+@_target_options(group=False)
 @click.argument("revision", default="heads")
 @click.pass_context
 def migrate(ctx: click.Context, revision: str) -> None:
@@ -285,7 +332,10 @@ def migrate(ctx: click.Context, revision: str) -> None:
 @click.argument("revision")
 @click.pass_context
 def downgrade(ctx: click.Context, revision: str) -> None:
-    """Revert migrations down to REVISION: an id, -1 (the latest), or base (all)."""
+    """Revert migrations down to REVISION: an id, -1 (the latest), or base (all).
+
+    With several heads applied, -1 is ambiguous: name the revision instead.
+    """
     reverted = _run(ctx, lambda migrations: migrations.downgrade(revision))
     for step in reverted:
         click.echo(f"Reverted {_line(step)}")

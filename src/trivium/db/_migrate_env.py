@@ -37,7 +37,9 @@ __all__ = [
     "environment_options",
     "migration_connection",
     "project_folder",
+    "project_heads",
     "script_directory",
+    "several_heads",
 ]
 
 PROJECT_BRANCH = "app"
@@ -68,6 +70,26 @@ def script_directory(db: Database, *, create: bool = False) -> ScriptDirectory:
         truncate_slug_length=40,
         version_locations=[str(path) for path in locations],
         messaging_opts={"quiet": True},
+    )
+
+
+def project_heads(db: Database, script: ScriptDirectory) -> list[str]:
+    """Return the ids of the heads among the project's own revisions."""
+    project = project_folder(db)
+    heads = script.get_revisions("heads")
+    return [rev.revision for rev in heads if rev is not None and Path(rev.path).parent == project]
+
+
+def several_heads(db: Database) -> str | None:
+    """Say that the project's migrations have several heads, or return None."""
+    if not project_folder(db).is_dir():
+        return None
+    heads = project_heads(db, script_directory(db))
+    if len(heads) < 2:
+        return None
+    return (
+        f"the project's migrations have {len(heads)} heads ({', '.join(heads)}); "
+        "merge them into one with: trivium db merge"
     )
 
 

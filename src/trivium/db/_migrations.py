@@ -27,6 +27,7 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
+from alembic.util import rev_id
 
 from trivium.db._autogen import AddEnumValuesOp
 from trivium.db._autogen import Decide
@@ -35,12 +36,16 @@ from trivium.db._autogen import RenameError
 from trivium.db._autogen import added_enum_values
 from trivium.db._autogen import apply_renames
 from trivium.db._autogen import manage_enum_types
+from trivium.db._failure import StepWatch
+from trivium.db._failure import failure_message
 from trivium.db._migrate_env import PROJECT_BRANCH
 from trivium.db._migrate_env import describe_diff
 from trivium.db._migrate_env import environment_options
 from trivium.db._migrate_env import migration_connection
 from trivium.db._migrate_env import project_folder
+from trivium.db._migrate_env import project_heads
 from trivium.db._migrate_env import script_directory
+from trivium.db._migrate_env import several_heads
 from trivium.db._offline import AskDefault
 from trivium.db._offline import MissingDefaultError
 from trivium.db._offline import NotNullColumn
@@ -58,7 +63,14 @@ if TYPE_CHECKING:
 
     from trivium.db._database import Database
 
-__all__ = ["MigrationError", "Migrations", "NotNullColumn", "RenameCandidate", "Revision"]
+__all__ = [
+    "MigrationError",
+    "MigrationFailedError",
+    "Migrations",
+    "NotNullColumn",
+    "RenameCandidate",
+    "Revision",
+]
 
 _T = TypeVar("_T")
 _RELATIVE = re.compile(r"-\d+")
@@ -66,6 +78,17 @@ _RELATIVE = re.compile(r"-\d+")
 
 class MigrationError(TriviumError):
     """A migration command cannot run: unknown revision, database not up to date, ..."""
+
+
+class MigrationFailedError(MigrationError):
+    """A revision failed while `migrate` or `downgrade` ran it; the message says what is left."""
+
+    def __init__(self, message: str, revision: str, done: list[Revision]) -> None:
+        super().__init__(message)
+        self.revision = revision
+        """The id of the revision that failed."""
+        self.done = done
+        """The revisions the command applied (or reverted) before it, which stay so."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -153,14 +176,44 @@ class Migrations:
         decisions = _Decisions(
             dict(renames or {}), frozenset(drops), ask, dict(defaults or {}), ask_default
         )
-        return await self._compare(_make_revision, message, empty, decisions)
+        return await self._compare(_make_revision, _message(message), empty, decisions)
+
+    async def merge(self, message: str = "merge heads") -> Revision:
+        """Write a revision merging the heads of the project's migrations into one.
+
+        Two branches of the project's migrations (from two developers, say) each end in
+        a head; `makemigrations` refuses to add to them until they are merged.
+
+        Raises:
+            MigrationError: the project's migrations have fewer than two heads.
+        """
+        message = _message(message)
+        script = script_directory(self.db)
+        heads = project_heads(self.db, script)
+        if len(heads) < 2:
+            raise MigrationError(
+                "the project's migrations have "
+                f"{'one head' if heads else 'no revision'}: there is nothing to merge"
+            )
+        created = script.generate_revision(
+            rev_id(), message, head=heads, version_path=str(project_folder(self.db))
+        )
+        if created is None:  # pragma: no cover - alembic returns None only without a file
+            raise MigrationError("alembic wrote no merge revision")
+        return _revision(created, ())
 
     async def changes(self) -> list[str]:
         """Return the differences between the models and the migration files.
 
         Compared as `makemigrations` compares; an empty list means no migration needs
         writing (whether the database has applied them is `pending()`).
+
+        Raises:
+            MigrationError: the project's migrations have several heads (merge them).
         """
+        several = several_heads(self.db)
+        if several:
+            raise MigrationError(several)
         return await self._compare(_changes)
 
     async def pending(self) -> list[str]:
@@ -181,16 +234,33 @@ class Migrations:
                 raise MigrationError(str(exc)) from exc
 
     async def migrate(self, revision: str = "heads") -> list[Revision]:
-        """Apply migrations up to `revision` (default: every branch's head); return those applied."""
-        return await self._run(_run_steps, revision, True)
+        """Apply migrations up to `revision` (default: every branch's head); return those applied.
+
+        Raises:
+            MigrationFailedError: a revision failed; its message says what is left.
+        """
+        return await self._steps(revision, True)
 
     async def downgrade(self, revision: str) -> list[Revision]:
         """Revert migrations down to `revision`; return those reverted.
 
         `revision` is an id, `"base"` (revert all) or relative: `"-1"` reverts the latest
-        project revision (`"app@-1"`); `"auth@-1"` names a battery's branch.
+        project revision (`"app@-1"`; after a merge revision, the merge alone);
+        `"auth@-1"` names a battery's branch.
+
+        Raises:
+            MigrationError: `-1` while the database is at several project heads.
+            MigrationFailedError: a revision failed; its message says what is left.
         """
-        return await self._run(_run_steps, revision, False)
+        return await self._steps(revision, False)
+
+    async def _steps(self, target: str, upgrade: bool) -> list[Revision]:
+        try:
+            return await self._run(_run_steps, target, upgrade)
+        except _StepFailedError as failure:
+            # Rolled back by now: read what the database kept.
+            kept = await self._run(_applied_now)
+            raise failure.error(kept) from None
 
     async def history(self) -> list[Revision]:
         """Return every revision, newest first, with whether it is applied."""
@@ -218,6 +288,42 @@ class Migrations:
 
 class _BehindError(Exception):
     """The database is not at its latest revision: compare on a scratch copy instead."""
+
+
+class _StepFailedError(Exception):
+    """A revision failed during `migrate`/`downgrade`; raised out of the transaction."""
+
+    def __init__(
+        self, revision: Script, watch: StepWatch, upgrade: bool, exc: BaseException, done: list[Any]
+    ) -> None:
+        super().__init__(str(exc))
+        self.revision = revision
+        self.statements = watch.lasting()
+        self.dialect = watch.connection.dialect.name
+        self.upgrade = upgrade
+        self.exc = exc
+        self.done: list[Script] = done
+
+    def error(self, kept: set[str]) -> MigrationFailedError:
+        """Return the error to raise, knowing the revisions the database `kept` applied."""
+        stays = [rev for rev in self.done if (rev.revision in kept) == self.upgrade]
+        message = failure_message(
+            self.revision,
+            self.upgrade,
+            self.dialect,
+            self.exc,
+            self.statements,
+            len(self.done) - len(stays),
+        )
+        done = [_revision(rev, [rev.revision] if self.upgrade else ()) for rev in stays]
+        return MigrationFailedError(message, self.revision.revision, done)
+
+
+def _message(message: str) -> str:
+    """Return `message` stripped, refusing a blank one (it names the revision file)."""
+    if not message.strip():
+        raise MigrationError("give the revision a message, which names its file: -m MESSAGE")
+    return message.strip()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -284,12 +390,10 @@ def _make_revision(  # noqa: PLR0913 - the connection, then the command's inputs
     project = project_folder(db)
     ours = [rev for rev in script.walk_revisions() if Path(rev.path).parent == project]
     heads = script.get_revisions("heads")
-    our_heads = [rev.revision for rev in heads if Path(rev.path).parent == project]
-    if len(our_heads) > 1:
-        raise MigrationError(
-            f"the project's migrations have {len(our_heads)} heads ({', '.join(our_heads)}); "
-            "merge them into one before adding a revision"
-        )
+    our_heads = project_heads(db, script)
+    several = several_heads(db)
+    if several:
+        raise MigrationError(several)
     base = our_heads[0] if our_heads else "base"
     known = _applied(script, our_heads)
     depends_on = [
@@ -381,26 +485,73 @@ def _run_environment(
 
 def _run_steps(connection: Connection, db: Database, target: str, upgrade: bool) -> list[Revision]:
     script = script_directory(db)
-    relative = not upgrade and _RELATIVE.fullmatch(target) is not None
-    if relative and any(PROJECT_BRANCH in rev.branch_labels for rev in script.walk_revisions()):
-        target = f"{PROJECT_BRANCH}@{target}"
+    given = target
+    if not upgrade and _RELATIVE.fullmatch(target) is not None:
+        target = _relative_target(connection, db, script, target)
     done: list[tuple[Script, bool]] = []
+    watch = StepWatch(connection)
 
     def steps(rev: Any, context: MigrationContext) -> list[Any]:
         del context
         if upgrade:
-            return script._upgrade_revs(target, rev)
-        return script._downgrade_revs(target, rev)
+            return watch.plan(script._upgrade_revs(target, rev))
+        try:
+            return watch.plan(script._downgrade_revs(target, rev))
+        except (CommandError, RevisionError) as exc:
+            if "Ambiguous walk" not in str(exc):
+                raise
+            raise MigrationError(
+                f"{given} walks back through a merge revision, which has several parents: "
+                "name the revision to go back to: trivium db downgrade REVISION"
+            ) from exc
 
     def on_apply(*, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
         del ctx, heads, run_args
+        watch.step_done()
         for revision_id in step.up_revision_ids:
             found = script.get_revision(revision_id)
             if found is not None:
                 done.append((found, bool(step.is_upgrade)))
 
-    _run_environment(connection, db, script, steps, on_version_apply=on_apply)
+    try:
+        with watch:
+            _run_environment(connection, db, script, steps, on_version_apply=on_apply)
+    except Exception as exc:
+        running = watch.running()
+        if running is None:
+            raise
+        raise _StepFailedError(running, watch, upgrade, exc, [rev for rev, _ in done]) from exc
     return [_revision(rev, [rev.revision] if applied else ()) for rev, applied in done]
+
+
+def _relative_target(
+    connection: Connection, db: Database, script: ScriptDirectory, target: str
+) -> str:
+    """Resolve a relative downgrade (`-1`) on the project's branch, refusing ambiguous ones."""
+    if not any(PROJECT_BRANCH in rev.branch_labels for rev in script.walk_revisions()):
+        return target
+    project = project_folder(db)
+    current = [script.get_revision(head) for head in _heads(connection, db)]
+    ours = [rev for rev in current if rev is not None and Path(rev.path).parent == project]
+    if len(ours) > 1:
+        raise MigrationError(
+            f"the database is at {len(ours)} heads of the project's migrations "
+            f"({', '.join(rev.revision for rev in ours)}), so {target} is ambiguous: name "
+            "the revision to go back to: trivium db downgrade REVISION"
+        )
+    parents = ours[0]._versioned_down_revisions if ours else ()
+    if len(parents) > 1:
+        if target == "-1":  # down to one of the merged heads reverts the merge alone
+            return parents[0]
+        raise MigrationError(
+            f"revision {ours[0].revision} merges {', '.join(parents)}, so {target} is "
+            "ambiguous: name the revision to go back to: trivium db downgrade REVISION"
+        )
+    return f"{PROJECT_BRANCH}@{target}"
+
+
+def _applied_now(connection: Connection, db: Database) -> set[str]:
+    return _applied(script_directory(db), _heads(connection, db))
 
 
 def _history(connection: Connection, db: Database) -> list[Revision]:
@@ -467,6 +618,9 @@ def _trivium_battery_folders() -> list[Path]:
 
 
 def _check(connection: Connection, db: Database) -> list[str]:
+    several = several_heads(db)
+    if several:
+        return [several]
     script = script_directory(db)
     context = MigrationContext.configure(connection, opts=environment_options(db))
     current = set(context.get_current_heads())

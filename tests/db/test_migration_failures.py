@@ -1,0 +1,240 @@
+"""Columns made NOT NULL, failing revisions, branches merged, blank messages: `trivium db` in use."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+from click.testing import CliRunner
+from click.testing import Result
+from sqlalchemy import text
+
+from trivium.cli import main
+from trivium.db import Database
+
+BACKENDS = {"postgresql": "TRIVIUM_TEST_POSTGRES_URL", "mysql": "TRIVIUM_TEST_MYSQL_URL"}
+
+APP = """
+from pathlib import Path
+
+from sqlalchemy import Column, Integer, MetaData, String, Table
+
+from trivium import App
+from trivium.db import NAMING_CONVENTION, Database
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+Table(
+    "people_{suffix}",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(50)),
+    Column("nick", String(30), nullable={nullable}),
+)
+db = Database({url!r}, migrations=Path(__file__).parent / "migrations", metadata=metadata)
+db.version_table = "versions_{suffix}"
+app = App()
+db.init_app(app)
+"""
+
+
+class Project:
+    """An app module in a folder, rewritten under a fresh module name for each model change."""
+
+    def __init__(self, root: Path, url: str) -> None:
+        self.root = root
+        self.url = url
+        self.suffix = uuid.uuid4().hex[:8]
+        self.people = f"people_{self.suffix}"
+        self.target = ""
+        self.write()
+
+    def write(self, *, nullable: bool = True) -> None:
+        module = f"people_app_{uuid.uuid4().hex[:8]}"
+        source = APP.format(suffix=self.suffix, url=self.url, nullable=nullable)
+        (self.root / f"{module}.py").write_text(source)
+        self.target = f"{module}:app"
+
+    def run(self, *args: str) -> Result:
+        return CliRunner().invoke(main, ["db", *args, "--app", self.target])
+
+    def created(self, result: Result) -> Path:
+        assert result.exit_code == 0, result.output
+        return self.root / result.output.removeprefix("Created ").strip()
+
+    def hand_written(self, message: str, upgrade: str) -> str:
+        """Write an empty revision whose upgrade() runs `upgrade`; return its id."""
+        path = self.created(self.run("makemigrations", "--empty", "-m", message))
+        source = path.read_text()
+        body = '    """Apply this revision."""\n'
+        path.write_text(source.replace(body, body + upgrade, 1))
+        return path.name.split("_")[1]
+
+
+async def _execute(url: str, *statements: str) -> list[tuple[object, ...]]:
+    db = Database(url)
+    rows: list[tuple[object, ...]] = []
+    async with db.engine.begin() as connection:
+        for statement in statements:
+            result = await connection.execute(text(statement))
+            if result.returns_rows:
+                rows = [tuple(row) for row in result]
+    await db.dispose()
+    return rows
+
+
+def _tables(url: str, suffix: str) -> None:
+    drops = [f"DROP TABLE IF EXISTS {name}_{suffix}" for name in ("extra", "people", "versions")]
+    anyio.run(_execute, url, *drops)
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def project(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Project]:
+    backend: str = request.param
+    url = f"sqlite+aiosqlite:///{tmp_path / 'people.db'}"
+    if backend != "sqlite":
+        url = os.environ.get(BACKENDS[backend], "")
+        if not url:
+            pytest.skip(f"{backend} tests need {BACKENDS[backend]}")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = Project(tmp_path, url)
+    yield found
+    _tables(url, found.suffix)
+
+
+def _created_and_migrated(project: Project) -> None:
+    assert project.run("makemigrations", "-m", "create people").exit_code == 0
+    assert project.run("migrate").exit_code == 0
+    insert = f"INSERT INTO {project.people} (name) VALUES ('ada')"  # nick is NULL
+    anyio.run(_execute, project.url, insert)
+
+
+def test_column_made_not_null_fills_its_null_rows(project: Project) -> None:
+    _created_and_migrated(project)
+    project.write(nullable=False)
+    result = project.run("makemigrations", "-m", "nick required", "--no-input")
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert f"column {project.people}.nick (VARCHAR(30)) becomes NOT NULL" in result.output
+    assert f"--default {project.people}.nick=VALUE" in result.output
+
+    fill = f"{project.people}.nick='anon'"
+    path = project.created(project.run("makemigrations", "-m", "nick required", "--default", fill))
+    source = path.read_text()
+    assert source.index(".is_(None)).values({'nick': sa.text(\"'anon'\")})") < source.index(
+        "nullable=False"
+    )
+    result = project.run("migrate")
+    assert result.exit_code == 0, result.output
+    rows = anyio.run(_execute, project.url, f"SELECT name, nick FROM {project.people}")
+    assert rows == [("ada", "anon")]
+    assert project.run("check").output == "No changes detected.\n"
+
+
+def test_failing_migration_is_one_line_naming_the_revision(project: Project) -> None:
+    _created_and_migrated(project)
+    extra = f"extra_{project.suffix}"
+    upgrade = (
+        f'    op.create_table("{extra}", sa.Column("id", sa.Integer, primary_key=True))\n'
+        f'    op.execute("UPDATE {project.people} SET nosuchcol = 1")\n'
+    )
+    failing = project.hand_written("add extra", upgrade)
+
+    result = project.run("migrate")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.output.count("\n") == 1
+    assert result.output.startswith(f"Error: migration {failing} (add extra) failed: ")
+    assert "nosuchcol" in result.output
+    assert "db-missing" not in result.output  # "does not exist" is not about the database
+    tables = anyio.run(_execute, project.url, f"SELECT count(*) FROM {project.people}")
+    assert tables == [(1,)]
+    if project.url.startswith("mysql"):
+        assert "MariaDB/MySQL cannot roll back schema changes" in result.output
+        assert f"the statement before the failing one stay applied (CREATE TABLE {extra}" in (
+            result.output
+        )
+        assert "the revision is not recorded" in result.output
+    else:
+        assert result.output.strip().endswith("; nothing of it was applied")
+    assert failing not in project.run("current").output
+
+
+def test_revisions_before_the_failing_one_are_reported(project: Project) -> None:
+    _created_and_migrated(project)
+    fine = project.hand_written("fine", "    pass\n")
+    failing = project.hand_written("broken", f'    op.execute("DROP TABLE no_{project.suffix}")\n')
+    result = project.run("migrate")
+    assert result.exit_code == 1
+    *before, error = result.output.splitlines()
+    assert error.startswith(f"Error: migration {failing} (broken) failed: ")
+    if project.url.startswith("postgresql"):  # one transaction: rolled back together
+        assert before == []
+        assert error.endswith("nor of the 1 revision(s) this command ran before it")
+    else:
+        assert before == [f"Applied {fine} (app) fine"]
+        assert error.endswith("nothing of it was applied")
+
+
+def _two_heads(project: Project) -> tuple[str, str]:
+    """Two developers' revisions on top of the same parent."""
+    assert project.run("makemigrations", "-m", "create people").exit_code == 0
+    first = project.hand_written("branch one", "    pass\n")
+    path = next((project.root / "migrations").glob(f"*_{first}_*.py"))
+    second = uuid.uuid4().hex[:12]
+    source = path.read_text().replace(first, second).replace("branch one", "branch two")
+    (path.parent / f"{path.name.split('_')[0]}_{second}_branch_two.py").write_text(source)
+    return first, second
+
+
+def test_two_heads_are_merged_with_the_merge_command(project: Project) -> None:
+    first, second = _two_heads(project)
+    result = project.run("makemigrations", "-m", "more")
+    assert result.exit_code == 1
+    assert "merge them into one with: trivium db merge" in result.output
+    result = project.run("check")
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert result.output.startswith("Error: the project's migrations have 2 heads")
+
+    assert project.run("migrate").exit_code == 0
+    result = project.run("downgrade", "-1")
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert "name the revision to go back to: trivium db downgrade REVISION" in result.output
+
+    merge = project.created(project.run("merge", "-m", "join branches"))
+    assert first in merge.read_text()
+    assert second in merge.read_text()
+    assert project.run("migrate").output.endswith("[head] join branches\n")
+    assert project.run("check").output == "No changes detected.\n"
+    assert project.run("makemigrations", "--empty", "-m", "after").exit_code == 0
+
+    assert project.run("migrate").exit_code == 0
+    assert project.run("downgrade", "-1").output.endswith("after\n")
+    result = project.run("downgrade", "-1")  # the merge alone: both branches stay
+    assert result.output.endswith("join branches\n"), result.output
+    assert sorted(project.run("current").output.split()) == sorted(
+        [first, second, "(app)", "(app)", "branch", "branch", "one", "two"]
+    )
+
+
+def test_merge_with_one_head_is_refused(project: Project) -> None:
+    assert project.run("makemigrations", "-m", "create people").exit_code == 0
+    result = project.run("merge")
+    assert result.exit_code == 1
+    assert "nothing to merge" in result.output
+
+
+@pytest.mark.parametrize("message", ["", "   "])
+def test_blank_message_is_refused(project: Project, message: str) -> None:
+    result = project.run("makemigrations", "-m", message)
+    assert result.exit_code == 2
+    assert "give a message" in result.output
+    assert not (project.root / "migrations").exists()
