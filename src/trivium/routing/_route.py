@@ -290,7 +290,8 @@ class Route(CompiledRoute[Endpoint]):
             if failure is not None:
                 error, reraise = failure
         finally:
-            await _close(ctx, request, error, app)
+            if ctx.request_stack or (request is not None and request._form is not None):
+                await _close(ctx, request, error, app)
         # An unexpected error, answered with a 500 already, is raised for the server's log.
         escaping = error if reraise else late
         if escaping is not None:
