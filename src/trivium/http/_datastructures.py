@@ -259,7 +259,8 @@ def check_header_value(value: str) -> None:
     """
     if _CONTROL.search(value) is not None:
         raise ValueError(
-            f"header value {value!r} holds a control character (only the tab is allowed)"
+            f"header value {value!r} holds a control character (CR, LF, NUL or another; "
+            "only the tab is allowed)"
         )
 
 
