@@ -402,3 +402,39 @@ def test_resource_template_values_are_percent_decoded() -> None:
                 await client.read_resource("notes://a%2Fb")
 
     run(go)
+
+
+class Shelf(BaseModel):
+    label: str
+    todos: list[Todo]
+
+
+def test_output_schemas_keep_only_the_defs_something_references() -> None:
+    app = App()
+    app.install(MCP())
+
+    @app.get("/todo", mcp=True)
+    async def one() -> Todo:
+        return Todo(id=1, title="milk")
+
+    @app.get("/tree", mcp=True)
+    async def tree() -> Node:
+        return Node(name="leaf")
+
+    @app.get("/shelf", mcp=True)
+    async def shelf() -> Shelf:
+        return Shelf(label="home", todos=[])
+
+    async def go() -> None:
+        async with mcp_client(app) as client:
+            tools = {tool.name: tool.output_schema for tool in (await client.list_tools()).tools}
+            assert tools["one"] is not None
+            assert "$defs" not in tools["one"]  # the model is inlined, not repeated
+            assert tools["one"]["properties"]["title"] == {"title": "Title", "type": "string"}
+            assert tools["tree"] is not None
+            assert list(tools["tree"]["$defs"]) == ["Node"]  # it references itself
+            assert tools["shelf"] is not None
+            assert list(tools["shelf"]["$defs"]) == ["Todo"]
+            assert tools["shelf"]["properties"]["todos"]["items"] == {"$ref": "#/$defs/Todo"}
+
+    run(go)

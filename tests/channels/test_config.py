@@ -96,3 +96,38 @@ async def test_an_outage_while_behind_makes_the_count_unknown() -> None:
     subscription.close()
     with pytest.raises(StopAsyncIteration):
         await subscription.get()
+
+
+WORKER_SIGNS = ("TRIVIUM_WORKERS", "WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("TRIVIUM_WORKERS", "2"), ("WEB_CONCURRENCY", "4"), ("PROMETHEUS_MULTIPROC_DIR", "/tmp/m")],
+)
+def test_the_memory_backend_warns_at_start_up_when_the_app_runs_in_several_workers(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, name: str, value: str
+) -> None:
+    for sign in WORKER_SIGNS:
+        monkeypatch.delenv(sign, raising=False)
+    monkeypatch.setenv(name, value)
+    with TestClient(App(plugins=[Channels()])):
+        pass
+    warnings = [r for r in caplog.records if r.name == "trivium.channels"]
+    assert len(warnings) == 1
+    assert warnings[0].levelname == "WARNING"
+    message = warnings[0].getMessage()
+    assert "the memory backend serves one process only" in message
+    assert name in message
+    assert "Set a Redis URL" in message
+
+
+def test_the_memory_backend_does_not_warn_with_one_worker(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    for sign in WORKER_SIGNS:
+        monkeypatch.delenv(sign, raising=False)
+    monkeypatch.setenv("TRIVIUM_WORKERS", "1")
+    with TestClient(App(plugins=[Channels()])):
+        pass
+    assert not [r for r in caplog.records if r.name == "trivium.channels"]

@@ -76,6 +76,34 @@ def test_a_reconnecting_client_gets_what_it_missed_then_live_events(client: Test
     assert live[0]["id"] == live_id
 
 
+def test_a_last_event_id_ahead_of_the_stream_gets_a_resync_then_live_events(
+    client: TestClient,
+) -> None:
+    # An id from another Redis, a Redis restored from an older dump, a skewed clock.
+    client.post("/rooms/4", json={"n": 0})
+    headers = {"last-event-id": "99999999999999-0"}
+    with client.stream("GET", "/rooms/4/events", headers=headers) as response:
+        lines = response.iter_lines()
+        wait_subscribed(lines)
+        assert read_events(lines, 1) == [{"event": "resync", "data": '{"dropped":null}'}]
+        live_id = client.post("/rooms/4", json={"n": 1}).json()["id"]
+        live = read_events(lines, 1)
+    assert live[0]["id"] == live_id
+    assert orjson.loads(live[0]["data"]) == {"n": 1}
+
+
+def test_a_last_event_id_on_a_channel_without_events_gets_a_resync_then_live_events(
+    client: TestClient,
+) -> None:
+    headers = {"last-event-id": "99999999999999-0"}
+    with client.stream("GET", "/rooms/8/events", headers=headers) as response:
+        lines = response.iter_lines()
+        wait_subscribed(lines)
+        assert read_events(lines, 1) == [{"event": "resync", "data": '{"dropped":null}'}]
+        live_id = client.post("/rooms/8", json={"n": 1}).json()["id"]
+        assert read_events(lines, 1)[0]["id"] == live_id
+
+
 def test_a_malformed_last_event_id_is_a_400(client: TestClient) -> None:
     response = client.get("/rooms/1/events", headers={"last-event-id": "yesterday"})
     assert response.status_code == 400

@@ -7,12 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 from tests.channels.chatapp import make_app
+from tests.refusals import OVER_RSGI
 from tests.refusals import refused_with
 
 from trivium import App
 from trivium import WebSocket
 from trivium.channels import Backend
 from trivium.channels import Channels
+from trivium.middleware import ProxyHeadersMiddleware
 from trivium.testing import TestClient
 from trivium.testing import WebSocketRejected
 from trivium.testing import WebSocketTestSession
@@ -108,6 +110,33 @@ def test_cookie_carrying_handshakes_must_come_from_a_trusted_origin(
             with pytest.raises(WebSocketRejected) as refused:
                 client.websocket_connect("/rooms/1", headers=headers).__enter__()
             assert refused_with(refused.value, 1008)
+            if not OVER_RSGI:  # RSGI carries no close reason
+                assert refused.value.reason.startswith(
+                    "Origin is neither this app's own nor one of trusted_origins"
+                )
+
+
+def test_behind_a_tls_proxy_the_origin_refusal_says_to_install_proxy_headers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The browser is on https://testserver; the proxy talks plain HTTP to the app.
+    headers = {"cookie": "session=abc", "origin": "https://testserver"}
+    with TestClient(make_app()) as client, pytest.raises(WebSocketRejected) as refused:
+        client.websocket_connect("/rooms/1", headers=headers).__enter__()
+    assert refused.value.status_code == 403
+    if not OVER_RSGI:  # RSGI carries no close reason
+        assert refused.value.reason.startswith(
+            "Origin is https but the app sees http: behind a TLS proxy add ProxyHeadersMiddleware"
+        )
+    assert "Middleware(ProxyHeadersMiddleware, trusted_proxies=[...])" in caplog.text
+    proxied = make_app()
+    proxied.add_middleware(ProxyHeadersMiddleware, trusted_proxies=["10.0.0.1"])
+    forwarded = {**headers, "x-forwarded-proto": "https"}
+    with (
+        TestClient(proxied, client=("10.0.0.1", 40000)) as client,
+        client.websocket_connect("/rooms/1", headers=forwarded) as session,
+    ):
+        ready(session)
 
 
 def test_handshakes_without_cookies_are_not_origin_checked(client: TestClient) -> None:
@@ -183,7 +212,25 @@ def test_a_socket_that_missed_more_than_its_queue_holds_gets_a_resync(
         assert frames[2]["type"] == "resync"  # more were missed: reload the state
 
 
+def test_an_after_id_ahead_of_the_stream_gets_a_resync_then_live_events(
+    client: TestClient,
+) -> None:
+    # An id from another Redis, a Redis restored from an older dump, a skewed clock.
+    client.post("/rooms/5", json={"n": 0})
+    with client.websocket_connect("/rooms/5/live?after=99999999999999-0") as session:
+        resync = session.receive_json()
+        assert (resync["type"], resync["channel"], resync["data"]) == (
+            "resync",
+            "room:5",
+            {"dropped": None},
+        )
+        live = client.post("/rooms/5", json={"n": 1}).json()["id"]
+        frame = session.receive_json()
+        assert (frame["id"], frame["data"]) == (live, {"n": 1})
+
+
 def test_a_malformed_last_event_id_refuses_the_handshake(client: TestClient) -> None:
     with pytest.raises(WebSocketRejected) as refused:
         client.websocket_connect("/rooms/9/live?after=not-an-id").__enter__()
-    assert refused_with(refused.value, 400, 1008)
+    assert refused.value.status_code == 403  # as every refused handshake, not 400
+    assert refused_with(refused.value, 1008)

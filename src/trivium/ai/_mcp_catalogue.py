@@ -41,6 +41,7 @@ _PLAIN_OUTPUT: dict[Any, dict[str, Any]] = {
     list: {"type": "array"},
     dict: {"type": "object"},
 }
+_DEFS = "#/$defs/"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -253,14 +254,14 @@ def _object_schema(schema: dict[str, Any] | None) -> tuple[dict[str, Any] | None
         return None, False
     root = schema
     ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        root = schema.get("$defs", {}).get(ref[len("#/$defs/") :], {})
+    if isinstance(ref, str) and ref.startswith(_DEFS):
+        root = schema.get("$defs", {}).get(ref[len(_DEFS) :], {})
     if root.get("type") == "object":
         if root is schema:
-            return schema, False
+            return _used_defs(schema), False
         merged = {k: v for k, v in schema.items() if k != "$ref"}
         merged.update({k: v for k, v in root.items() if k != "$defs"})
-        return merged, False
+        return _used_defs(merged), False
     defs = schema.get("$defs")
     inner = {k: v for k, v in schema.items() if k != "$defs"}
     wrapped: dict[str, Any] = {
@@ -270,4 +271,37 @@ def _object_schema(schema: dict[str, Any] | None) -> tuple[dict[str, Any] | None
     }
     if defs:
         wrapped["$defs"] = defs
-    return wrapped, True
+    return _used_defs(wrapped), True
+
+
+def _used_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Drop the `$defs` entries that nothing in `schema` references, even indirectly.
+
+    A model inlined as the root stays in `$defs` only when it references itself.
+    """
+    defs = schema.get("$defs")
+    if not isinstance(defs, dict):
+        return schema
+    body = {k: v for k, v in schema.items() if k != "$defs"}
+    used: set[str] = set()
+    todo = _refs(body)
+    while todo:
+        name = todo.pop()
+        if name not in used and name in defs:
+            used.add(name)
+            todo += _refs(defs[name])
+    kept = {name: definition for name, definition in defs.items() if name in used}
+    return {k: kept if k == "$defs" else v for k, v in schema.items() if k != "$defs" or kept}
+
+
+def _refs(node: object) -> list[str]:
+    """Return the names of the `#/$defs/...` entries that `node` references."""
+    if isinstance(node, list):
+        return [name for item in node for name in _refs(item)]
+    if not isinstance(node, dict):
+        return []
+    ref = node.get("$ref")
+    found = (
+        [ref[len(_DEFS) :].split("/")[0]] if isinstance(ref, str) and ref.startswith(_DEFS) else []
+    )
+    return found + [name for value in node.values() for name in _refs(value)]

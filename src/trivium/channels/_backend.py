@@ -62,8 +62,10 @@ class Backend(Protocol):
     async def history(self, channel: str, after: str, limit: int) -> list[Event]:
         """Return up to `limit` kept events published after the id `after`, oldest first.
 
-        When `after` is no longer kept (trimmed away), events after it may be lost: the
-        list then starts with a `resync` event.
+        When `after` is not known to the history, events after it may be lost: the list
+        then starts with a `resync` event. That is so when it is no longer kept (trimmed
+        away), when nothing is kept, and when it is ahead of the newest kept event (an id
+        from another Redis, a Redis restored from an older dump, a skewed clock).
         """
         ...
 
@@ -144,11 +146,11 @@ class MemoryBackend:
         return event_id
 
     async def history(self, channel: str, after: str, limit: int) -> list[Event]:
-        """Return kept events after the id `after`."""
+        """Return kept events after the id `after` (a leading `resync` if it is unknown)."""
         start = stream_id_key(after) or (0, 0)
         kept = self._kept.get(channel, ())
         newer = [e for e in kept if e.id is not None and (stream_id_key(e.id) or start) > start]
-        if not kept or (stream_id_key(kept[0].id or "") or start) > start:
+        if not kept or not _within(kept[0], kept[-1], start):
             return [Event.resync(None, channel), *newer[:limit]]
         return newer[:limit]
 
@@ -180,3 +182,10 @@ class MemoryBackend:
     async def members(self, channel: str) -> Sequence[Member]:
         """Return the channel's present members."""
         return [(key, member) for key, (member, _) in self._present.get(channel, {}).items()]
+
+
+def _within(oldest: Event, newest: Event, key: tuple[int, int]) -> bool:
+    """Whether the stream key `key` lies between the oldest and the newest kept event."""
+    first = stream_id_key(oldest.id or "")
+    last = stream_id_key(newest.id or "")
+    return first is not None and last is not None and first <= key <= last

@@ -15,6 +15,7 @@ import contextlib
 import fnmatch
 import inspect
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
@@ -55,6 +56,38 @@ logger = logging.getLogger("trivium.channels")
 
 Authorize = Callable[["HTTPConnection", str], bool | Awaitable[bool]]
 """`authorize(connection, channel)`: may this request or websocket subscribe to `channel`?"""
+
+
+# What says that the app runs in several processes: `trivium run` (and uvicorn, gunicorn)
+# read the worker count from the first two; `trivium run --workers N` sets the third for
+# N > 1 (docs/observability.md), the one sign left when the count is given as a flag.
+_WORKER_COUNTS = ("TRIVIUM_WORKERS", "WEB_CONCURRENCY")
+_MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _several_workers() -> str | None:
+    """Return what says that the app runs in several worker processes, or `None`."""
+    for name in _WORKER_COUNTS:
+        value = os.environ.get(name, "").strip()
+        if value.isdigit() and int(value) > 1:
+            return f"{name}={value}"
+    if os.environ.get(_MULTIPROCESS):
+        return f"{_MULTIPROCESS} is set, as trivium run --workers N sets it"
+    return None
+
+
+def _warn_if_several_workers() -> None:
+    """Warn that the memory backend splits rooms between worker processes."""
+    sign = _several_workers()
+    if sign is not None:
+        logger.warning(
+            "channels: the memory backend serves one process only, but this app runs in "
+            "several worker processes (%s): each worker has its own subscribers, presence "
+            "and history, and events published in one worker never reach the others. Set a "
+            "Redis URL: Channels('redis://host:6379/0'), or TRIVIUM_REDIS_URL with "
+            "Channels.from_settings(settings)",
+            sign,
+        )
 
 
 def _count(value: object, name: str) -> int:
@@ -222,6 +255,8 @@ class Channels(Plugin):
         The app's lifespan enters this; enter it yourself to receive events outside an
         app (a task worker that subscribes). Publishing needs no running listener.
         """
+        if isinstance(self.backend, MemoryBackend):
+            _warn_if_several_workers()
         await self.backend.start(self._deliver, self._gap)
         self._tasks = [
             asyncio.create_task(self.backend.listen(), name="trivium.channels listener"),

@@ -116,10 +116,18 @@ def _parse(channel: bytes, data: bytes) -> Event | None:
         return None
 
 
-def _newer(entry_id: bytes, than: str) -> bool:
-    first = stream_id_key(entry_id.decode())
-    last = stream_id_key(than)
-    return first is not None and last is not None and first > last
+def _unknown(after: str, oldest: list[Any], newest: list[Any]) -> bool:
+    """Whether `after` lies outside the stream: trimmed away, or ahead of its newest entry.
+
+    An id ahead of the stream comes from elsewhere: another Redis, a Redis restored from
+    an older dump, a skewed clock.
+    """
+    key = stream_id_key(after)
+    if not oldest or not newest or key is None:
+        return True
+    first = stream_id_key(oldest[0][0].decode())
+    last = stream_id_key(newest[0][0].decode())
+    return first is None or last is None or not first <= key <= last
 
 
 def _positive(value: object, name: str) -> float:
@@ -249,6 +257,8 @@ class RedisBackend:
     async def history(self, channel: str, after: str, limit: int) -> list[Event]:
         """Return up to `limit` events of the channel's stream after the id `after`.
 
+        The list starts with a `resync` when `after` is not in the stream's range.
+
         Raises:
             ChannelsUnavailableError: Redis is unreachable.
         """
@@ -256,11 +266,12 @@ class RedisBackend:
         try:
             async with self.client.pipeline(transaction=False) as pipe:
                 pipe.xrange(key, min="-", max="+", count=1)
+                pipe.xrevrange(key, max="+", min="-", count=1)
                 pipe.xrange(key, min=f"({after}", max="+", count=limit)
-                oldest, entries = await pipe.execute()
+                oldest, newest, entries = await pipe.execute()
         except self._errors as exc:
             raise self._failed(exc) from exc
-        gone = not oldest or _newer(oldest[0][0], after)
+        gone = _unknown(after, oldest, newest)
         return [Event.resync(None, channel)] * gone + [
             Event(channel, bytes(fields[b"d"]), "message", entry_id.decode())
             for entry_id, fields in entries

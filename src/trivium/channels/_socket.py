@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import Self
 
-from trivium.channels._event import Event
 from trivium.channels._event import check_channel
 from trivium.channels._event import stream_id_key
+from trivium.channels._replay import StreamKey
+from trivium.channels._replay import missed_events
 from trivium.errors import HTTPException
 from trivium.http import WebSocket
 from trivium.http import WebSocketDisconnect
@@ -103,7 +104,8 @@ class ChannelSocket:
             if channel not in self._initial:
                 raise ValueError(f"after= names {channel!r}, which is not a channel of connect()")
             if self.channels.keeps(channel) and stream_id_key(str(last_id)) is None:
-                # Refuses the handshake (HTTP 400, close code 1008 once accepted).
+                # Before `accept()` the route refuses the handshake with close code 1008,
+                # which servers answer with HTTP 403; after it, the socket closes with 1008.
                 raise HTTPException(
                     400, f"{str(last_id)[:50]!r} is not an event id of channel {channel!r}"
                 )
@@ -164,24 +166,17 @@ class ChannelSocket:
         async with self._lock:
             await self.websocket.send_text(text)
 
-    async def _replay(self) -> dict[str, tuple[int, int]]:
+    async def _replay(self) -> dict[str, StreamKey]:
         """Send what the client missed on the channels of `after`; return the last keys."""
-        last: dict[str, tuple[int, int]] = {}
-        limit = self.channels.queue_limit
+        last: dict[str, StreamKey] = {}
         for channel, last_id in self._after.items():
             if not self.channels.keeps(channel):
                 continue
-            key = stream_id_key(last_id)
-            assert key is not None  # checked on entry
-            last[channel] = key
-            missed = await self.channels.history_after(channel, last_id, limit)
-            for event in missed:  # a leading `resync` when the id was trimmed away
+            missed, key = await missed_events(self.channels, channel, last_id)
+            for event in missed:  # a leading `resync` when the id is unknown to the history
                 await self._send_within(event.frame())
-                event_key = stream_id_key(event.id) if event.id is not None else None
-                if event_key is not None:
-                    last[channel] = event_key
-            if len([event for event in missed if event.id is not None]) == limit:
-                await self._send_within(Event.resync(None, channel).frame())
+            if key is not None:
+                last[channel] = key
         return last
 
     async def _forward(self, subscription: Subscription) -> None:

@@ -2,7 +2,9 @@
 
 The stream subscribes first, then sends what the client missed from the channel's
 history (the events after its `Last-Event-ID`), then the live events, skipping any it
-already sent from the history: nothing is lost or repeated between the two. When the
+already sent from the history: nothing is lost or repeated between the two. An id the
+history does not know (trimmed away, or ahead of the stream) gets a `resync` first and
+then every live event (see `_replay`). When the
 subscriber misses events later (it fell behind, or Redis was unreachable) on a channel
 with history, the stream ends instead of sending a `resync` event: the browser
 reconnects at once with its `Last-Event-ID` and gets exactly what it missed. A
@@ -16,9 +18,9 @@ from collections.abc import AsyncIterator
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from trivium.channels._event import Event
 from trivium.channels._event import check_channel
 from trivium.channels._event import stream_id_key
+from trivium.channels._replay import missed_events
 from trivium.errors import HTTPException
 from trivium.responses import EventSourceResponse
 from trivium.responses import ServerSentEvent
@@ -65,15 +67,11 @@ async def event_stream(
 async def _events(channels: Channels, channel: str, after: str | None) -> AsyncIterator[object]:
     async with channels.subscribe(channel) as subscription:
         yield ServerSentEvent(comment="subscribed")
-        last = stream_id_key(after) if after is not None else None
+        last = None
         if after is not None:
-            missed = await channels.history_after(channel, after, channels.queue_limit)
-            for event in missed:
-                yield event.sse()  # a leading `resync` when the id was trimmed away
-            if missed and missed[-1].id is not None:
-                last = stream_id_key(missed[-1].id)
-            if len([e for e in missed if e.id is not None]) == channels.queue_limit:
-                yield Event.resync(None, channel).sse()  # there may be more than we sent
+            missed, last = await missed_events(channels, channel, after)
+            for event in missed:  # a leading `resync` when the id is unknown to the history
+                yield event.sse()
         async for event in subscription:
             if event.kind == "resync" and last is not None:
                 # The channel keeps history and the client has an id: end the stream, and
