@@ -34,6 +34,7 @@ Needs the `db` extra (SQLAlchemy 2 with asyncio and a driver: aiosqlite, asyncpg
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -75,12 +76,12 @@ from trivium.db._query import QuerySet
 from trivium.db._schemas import CRUDSchemas
 
 if TYPE_CHECKING:
-    from trivium.db._migrations import MigrationError
-    from trivium.db._migrations import MigrationFailedError
     from trivium.db._migrations import Migrations
     from trivium.db._migrations import NotNullColumn
     from trivium.db._migrations import RenameCandidate
-    from trivium.db._migrations import Revision
+    from trivium.db._revisions import MigrationError
+    from trivium.db._revisions import MigrationFailedError
+    from trivium.db._revisions import Revision
 
 __all__ = [
     "DEFAULT_POOL_SIZE",
@@ -120,22 +121,20 @@ __all__ = [
     "utcnow",
 ]
 
-# Alembic takes a tenth of a second to import and only migration commands need it.
-_MIGRATION_NAMES = frozenset(
-    {
-        "MigrationError",
-        "MigrationFailedError",
-        "Migrations",
-        "NotNullColumn",
-        "RenameCandidate",
-        "Revision",
-    }
-)
+# Alembic takes a tenth of a second to import and only migration commands need it:
+# these names are imported from their module on first use.
+_MIGRATION_NAMES = {
+    "MigrationError": "trivium.db._revisions",
+    "MigrationFailedError": "trivium.db._revisions",
+    "Migrations": "trivium.db._migrations",
+    "NotNullColumn": "trivium.db._migrations",
+    "RenameCandidate": "trivium.db._migrations",
+    "Revision": "trivium.db._revisions",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _MIGRATION_NAMES:
-        from trivium.db import _migrations
-
-        return getattr(_migrations, name)
+    module = _MIGRATION_NAMES.get(name)
+    if module is not None:
+        return getattr(importlib.import_module(module), name)
     raise AttributeError(f"module 'trivium.db' has no attribute {name!r}")

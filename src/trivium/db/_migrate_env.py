@@ -2,9 +2,10 @@
 
 Alembic normally reads `alembic.ini` and runs the project's `env.py`; trivium builds the
 `ScriptDirectory` from the `Database` instead (the project's migrations folder plus the
-folders of included batteries) and passes the environment options itself. Autogenerate
-looks only at tables of the database's metadata, so tables of other apps sharing the
-database are neither dropped nor reported.
+folders of included batteries) and passes the environment options itself, and
+`run_environment` does what an `env.py` does when run. Autogenerate looks only at
+tables of the database's metadata, so tables of other apps sharing the database are
+neither dropped nor reported.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import AsyncIterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column
 from sqlalchemy import Index
@@ -25,7 +29,9 @@ from sqlalchemy.types import TypeEngine
 from trivium.db._outage import unbounded_statements
 
 if TYPE_CHECKING:
+    from alembic.autogenerate import RevisionContext
     from alembic.autogenerate.api import AutogenContext
+    from alembic.runtime.migration import MigrationContext
     from sqlalchemy.engine import Connection
     from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -38,6 +44,7 @@ __all__ = [
     "migration_connection",
     "project_folder",
     "project_heads",
+    "run_environment",
     "script_directory",
     "several_heads",
 ]
@@ -111,6 +118,27 @@ def environment_options(db: Database) -> dict[str, Any]:
         "render_item": _render_item,
         "version_table": db.version_table,
     }
+
+
+def run_environment(
+    connection: Connection,
+    db: Database,
+    script: ScriptDirectory,
+    fn: Callable[[Any, MigrationContext], list[Any]],
+    revision_context: RevisionContext | None = None,
+    **configure: Any,
+) -> None:
+    """Do what an `env.py` does: configure the context on `connection` and run `fn`."""
+    extra: dict[str, Any] = {}
+    if revision_context is not None:
+        extra = {
+            "template_args": revision_context.template_args,
+            "revision_context": revision_context,
+        }
+    with EnvironmentContext(Config(), script, fn=fn, **extra) as environment:
+        environment.configure(connection=connection, **{**environment_options(db), **configure})
+        with environment.begin_transaction():
+            environment.run_migrations()
 
 
 def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:

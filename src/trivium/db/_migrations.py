@@ -4,15 +4,16 @@ The project keeps only its revision files, in `Database(migrations=...)`. Batter
 theirs in `<package>/migrations/` and an app adds them with `db.include_migrations(...)`.
 Every project revision lives on the `"app"` branch and depends on the batteries' heads of
 its time, so a battery's tables are created before the project's tables that refer to them.
+
+Writing and comparing revisions is here; running them is in `_applying`, and the types
+both report with (`Revision`, `MigrationError`) are in `_revisions`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
 from collections.abc import Collection
-from collections.abc import Iterable
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,12 +24,13 @@ from alembic.autogenerate import RevisionContext
 from alembic.autogenerate import produce_migrations
 from alembic.config import Config
 from alembic.operations import ops
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from alembic.util import rev_id
 
+from trivium.db._applying import StepFailedError
+from trivium.db._applying import run_steps
 from trivium.db._autogen import AddEnumValuesOp
 from trivium.db._autogen import Decide
 from trivium.db._autogen import RenameCandidate
@@ -36,14 +38,13 @@ from trivium.db._autogen import RenameError
 from trivium.db._autogen import added_enum_values
 from trivium.db._autogen import apply_renames
 from trivium.db._autogen import manage_enum_types
-from trivium.db._failure import StepWatch
-from trivium.db._failure import failure_message
 from trivium.db._migrate_env import PROJECT_BRANCH
 from trivium.db._migrate_env import describe_diff
 from trivium.db._migrate_env import environment_options
 from trivium.db._migrate_env import migration_connection
 from trivium.db._migrate_env import project_folder
 from trivium.db._migrate_env import project_heads
+from trivium.db._migrate_env import run_environment
 from trivium.db._migrate_env import script_directory
 from trivium.db._migrate_env import several_heads
 from trivium.db._offline import AskDefault
@@ -53,11 +54,15 @@ from trivium.db._offline import battery_tables
 from trivium.db._offline import database_answers
 from trivium.db._offline import fill_defaults
 from trivium.db._offline import scratch_database
-from trivium.errors import TriviumError
+from trivium.db._revisions import MigrationError
+from trivium.db._revisions import MigrationFailedError
+from trivium.db._revisions import Revision
+from trivium.db._revisions import applied_ids
+from trivium.db._revisions import database_heads
+from trivium.db._revisions import revision_of
 
 if TYPE_CHECKING:
     from alembic.operations.ops import MigrationScript
-    from alembic.script import Script
     from alembic.script import ScriptDirectory
     from sqlalchemy.engine import Connection
 
@@ -73,42 +78,6 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-_RELATIVE = re.compile(r"-\d+")
-
-
-class MigrationError(TriviumError):
-    """A migration command cannot run: unknown revision, database not up to date, ..."""
-
-
-class MigrationFailedError(MigrationError):
-    """A revision failed while `migrate` or `downgrade` ran it; the message says what is left."""
-
-    def __init__(self, message: str, revision: str, done: list[Revision]) -> None:
-        super().__init__(message)
-        self.revision = revision
-        """The id of the revision that failed."""
-        self.done = done
-        """The revisions the command applied (or reverted) before it, which stay so."""
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Revision:
-    """One revision file, as `history`, `current`, `migrate` and friends report it."""
-
-    id: str
-    """The revision identifier."""
-    message: str
-    """The message given to `makemigrations`."""
-    down_revisions: tuple[str, ...]
-    """The revisions this one follows (none for the first of a branch)."""
-    branch_labels: tuple[str, ...]
-    """The branches it belongs to: `"app"` for the project, a battery's own label."""
-    path: Path
-    """The revision file."""
-    is_head: bool
-    """Whether it is the latest revision of its branch."""
-    applied: bool
-    """Whether it is applied to the database (after the command, for migrate/downgrade)."""
 
 
 class Migrations:
@@ -200,7 +169,7 @@ class Migrations:
         )
         if created is None:  # pragma: no cover - alembic returns None only without a file
             raise MigrationError("alembic wrote no merge revision")
-        return _revision(created, ())
+        return revision_of(created, ())
 
     async def changes(self) -> list[str]:
         """Return the differences between the models and the migration files.
@@ -256,8 +225,8 @@ class Migrations:
 
     async def _steps(self, target: str, upgrade: bool) -> list[Revision]:
         try:
-            return await self._run(_run_steps, target, upgrade)
-        except _StepFailedError as failure:
+            return await self._run(run_steps, target, upgrade)
+        except StepFailedError as failure:
             # Rolled back by now: read what the database kept.
             kept = await self._run(_applied_now)
             raise failure.error(kept) from None
@@ -290,35 +259,6 @@ class _BehindError(Exception):
     """The database is not at its latest revision: compare on a scratch copy instead."""
 
 
-class _StepFailedError(Exception):
-    """A revision failed during `migrate`/`downgrade`; raised out of the transaction."""
-
-    def __init__(
-        self, revision: Script, watch: StepWatch, upgrade: bool, exc: BaseException, done: list[Any]
-    ) -> None:
-        super().__init__(str(exc))
-        self.revision = revision
-        self.statements = watch.lasting()
-        self.dialect = watch.connection.dialect.name
-        self.upgrade = upgrade
-        self.exc = exc
-        self.done: list[Script] = done
-
-    def error(self, kept: set[str]) -> MigrationFailedError:
-        """Return the error to raise, knowing the revisions the database `kept` applied."""
-        stays = [rev for rev in self.done if (rev.revision in kept) == self.upgrade]
-        message = failure_message(
-            self.revision,
-            self.upgrade,
-            self.dialect,
-            self.exc,
-            self.statements,
-            len(self.done) - len(stays),
-        )
-        done = [_revision(rev, [rev.revision] if self.upgrade else ()) for rev in stays]
-        return MigrationFailedError(message, self.revision.revision, done)
-
-
 def _message(message: str) -> str:
     """Return `message` stripped, refusing a blank one (it names the revision file)."""
     if not message.strip():
@@ -335,35 +275,10 @@ class _Decisions:
     ask_default: AskDefault | None = None
 
 
-def _revision(script: Script, applied: Iterable[str]) -> Revision:
-    return Revision(
-        id=script.revision,
-        message=(script.doc or "").strip(),
-        down_revisions=tuple(script._versioned_down_revisions),
-        branch_labels=tuple(sorted(script.branch_labels)),
-        path=Path(script.path),
-        is_head=script.is_head,
-        applied=script.revision in set(applied),
-    )
-
-
-def _applied(script: ScriptDirectory, heads: Iterable[str]) -> set[str]:
-    """Return the ids of `heads` and everything they stand on (parents and dependencies)."""
-    heads = tuple(heads)
-    if not heads:
-        return set()
-    return {rev.revision for rev in script.iterate_revisions(heads, "base")}
-
-
-def _heads(connection: Connection, db: Database) -> tuple[str, ...]:
-    context = MigrationContext.configure(connection, opts={"version_table": db.version_table})
-    return tuple(context.get_current_heads())
-
-
 def _at_heads(connection: Connection, db: Database, script: ScriptDirectory) -> bool:
-    current = set(_heads(connection, db))
+    current = set(database_heads(connection, db))
     latest = {rev.revision for rev in script.get_revisions("heads") if rev is not None}
-    return _applied(script, current) == _applied(script, latest)
+    return applied_ids(script, current) == applied_ids(script, latest)
 
 
 def _comparing(connection: Connection, db: Database, offline: bool) -> dict[str, Any]:
@@ -395,7 +310,7 @@ def _make_revision(  # noqa: PLR0913 - the connection, then the command's inputs
     if several:
         raise MigrationError(several)
     base = our_heads[0] if our_heads else "base"
-    known = _applied(script, our_heads)
+    known = applied_ids(script, our_heads)
     depends_on = [
         rev.revision
         for rev in heads
@@ -430,9 +345,9 @@ def _make_revision(  # noqa: PLR0913 - the connection, then the command's inputs
                 ) from exc
         return []
 
-    _run_environment(connection, db, script, generate, context, **overrides)
+    run_environment(connection, db, script, generate, context, **overrides)
     created = [rev for rev in context.generate_scripts() if rev is not None]
-    return _revision(created[0], ()) if created else None
+    return revision_of(created[0], ()) if created else None
 
 
 def _postprocess(db: Database, decisions: _Decisions) -> Callable[..., None]:
@@ -462,107 +377,19 @@ def _postprocess(db: Database, decisions: _Decisions) -> Callable[..., None]:
     return process
 
 
-def _run_environment(
-    connection: Connection,
-    db: Database,
-    script: ScriptDirectory,
-    fn: Callable[[Any, MigrationContext], list[Any]],
-    revision_context: RevisionContext | None = None,
-    **configure: Any,
-) -> None:
-    """Do what an `env.py` does: configure the context on `connection` and run `fn`."""
-    extra: dict[str, Any] = {}
-    if revision_context is not None:
-        extra = {
-            "template_args": revision_context.template_args,
-            "revision_context": revision_context,
-        }
-    with EnvironmentContext(Config(), script, fn=fn, **extra) as environment:
-        environment.configure(connection=connection, **{**environment_options(db), **configure})
-        with environment.begin_transaction():
-            environment.run_migrations()
-
-
-def _run_steps(connection: Connection, db: Database, target: str, upgrade: bool) -> list[Revision]:
-    script = script_directory(db)
-    given = target
-    if not upgrade and _RELATIVE.fullmatch(target) is not None:
-        target = _relative_target(connection, db, script, target)
-    done: list[tuple[Script, bool]] = []
-    watch = StepWatch(connection)
-
-    def steps(rev: Any, context: MigrationContext) -> list[Any]:
-        del context
-        if upgrade:
-            return watch.plan(script._upgrade_revs(target, rev))
-        try:
-            return watch.plan(script._downgrade_revs(target, rev))
-        except (CommandError, RevisionError) as exc:
-            if "Ambiguous walk" not in str(exc):
-                raise
-            raise MigrationError(
-                f"{given} walks back through a merge revision, which has several parents: "
-                "name the revision to go back to: trivium db downgrade REVISION"
-            ) from exc
-
-    def on_apply(*, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
-        del ctx, heads, run_args
-        watch.step_done()
-        for revision_id in step.up_revision_ids:
-            found = script.get_revision(revision_id)
-            if found is not None:
-                done.append((found, bool(step.is_upgrade)))
-
-    try:
-        with watch:
-            _run_environment(connection, db, script, steps, on_version_apply=on_apply)
-    except Exception as exc:
-        running = watch.running()
-        if running is None:
-            raise
-        raise _StepFailedError(running, watch, upgrade, exc, [rev for rev, _ in done]) from exc
-    return [_revision(rev, [rev.revision] if applied else ()) for rev, applied in done]
-
-
-def _relative_target(
-    connection: Connection, db: Database, script: ScriptDirectory, target: str
-) -> str:
-    """Resolve a relative downgrade (`-1`) on the project's branch, refusing ambiguous ones."""
-    if not any(PROJECT_BRANCH in rev.branch_labels for rev in script.walk_revisions()):
-        return target
-    project = project_folder(db)
-    current = [script.get_revision(head) for head in _heads(connection, db)]
-    ours = [rev for rev in current if rev is not None and Path(rev.path).parent == project]
-    if len(ours) > 1:
-        raise MigrationError(
-            f"the database is at {len(ours)} heads of the project's migrations "
-            f"({', '.join(rev.revision for rev in ours)}), so {target} is ambiguous: name "
-            "the revision to go back to: trivium db downgrade REVISION"
-        )
-    parents = ours[0]._versioned_down_revisions if ours else ()
-    if len(parents) > 1:
-        if target == "-1":  # down to one of the merged heads reverts the merge alone
-            return parents[0]
-        raise MigrationError(
-            f"revision {ours[0].revision} merges {', '.join(parents)}, so {target} is "
-            "ambiguous: name the revision to go back to: trivium db downgrade REVISION"
-        )
-    return f"{PROJECT_BRANCH}@{target}"
-
-
 def _applied_now(connection: Connection, db: Database) -> set[str]:
-    return _applied(script_directory(db), _heads(connection, db))
+    return applied_ids(script_directory(db), database_heads(connection, db))
 
 
 def _history(connection: Connection, db: Database) -> list[Revision]:
     script = script_directory(db)
-    applied = _applied(script, _heads(connection, db))
-    return [_revision(rev, applied) for rev in script.walk_revisions()]
+    applied = applied_ids(script, database_heads(connection, db))
+    return [revision_of(rev, applied) for rev in script.walk_revisions()]
 
 
 def _current(connection: Connection, db: Database) -> list[Revision]:
     script = script_directory(db)
-    heads = _heads(connection, db)
+    heads = database_heads(connection, db)
     found: list[Revision] = []
     for head in heads:
         rev = script.get_revision(head)
@@ -570,14 +397,16 @@ def _current(connection: Connection, db: Database) -> list[Revision]:
             raise MigrationError(
                 f"the database is at revision {head!r}, which no migrations folder holds"
             )
-        found.append(_revision(rev, heads))
+        found.append(revision_of(rev, heads))
     return found
 
 
 def _pending(connection: Connection, db: Database) -> list[str]:
     script = script_directory(db)
-    current = _applied(script, _heads(connection, db))
-    latest = _applied(script, [r.revision for r in script.get_revisions("heads") if r is not None])
+    current = applied_ids(script, database_heads(connection, db))
+    latest = applied_ids(
+        script, [r.revision for r in script.get_revisions("heads") if r is not None]
+    )
     return sorted(latest - current)
 
 
@@ -625,8 +454,8 @@ def _check(connection: Connection, db: Database) -> list[str]:
     context = MigrationContext.configure(connection, opts=environment_options(db))
     current = set(context.get_current_heads())
     latest = {rev.revision for rev in script.get_revisions("heads") if rev is not None}
-    if _applied(script, current) != _applied(script, latest):
-        missing = sorted(_applied(script, latest) - _applied(script, current))
+    if applied_ids(script, current) != applied_ids(script, latest):
+        missing = sorted(applied_ids(script, latest) - applied_ids(script, current))
         return [f"the database is not at the latest revision; unapplied: {', '.join(missing)}"]
     operations = produce_migrations(context, db.metadata).upgrade_ops
     if operations is None:
