@@ -84,6 +84,10 @@ def test_generated_schemas_are_exposed_on_the_router(db: Database) -> None:
         ({"read_only": {"title"}}, "crud-hidden-required"),
         ({"page_size": 50, "max_page_size": 10}, "crud-page-size"),
         ({"actions": ["list", "upsert"]}, "crud-unknown-action"),
+        ({"actions": "list"}, "crud-option-type"),
+        ({"exclude": "secret"}, "crud-option-type"),
+        ({"filters": "title"}, "crud-option-type"),
+        ({"search": "title"}, "crud-option-type"),
     ],
 )
 def test_misconfiguration_is_found_at_start_up(

@@ -94,6 +94,11 @@ async def test_filter_with_several_lookups_combines_them(session: AsyncSession) 
         ({"subtitle__isnull": False}, ["The Farthest Shore"]),
         ({"subtitle": None, "published": False}, ["100% Pure_Fiction"]),
         ({"author__isnull": True}, ["The Farthest Shore", "100% Pure_Fiction"]),
+        # Text lookups on a number match its text, as in Django.
+        ({"pages__icontains": "8"}, ["A Wizard of Earthsea"]),
+        ({"pages__startswith": "1"}, ["A Wizard of Earthsea", "The Tombs of Atuan"]),
+        ({"pages__endswith": "0"}, ["100% Pure_Fiction"]),
+        ({"pages__iexact": "50"}, ["100% Pure_Fiction"]),
     ],
 )
 async def test_lookup(

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 from typing import Literal
+from typing import Optional
 
 import pytest
 from pydantic import BaseModel
@@ -212,6 +213,33 @@ def test_a_list_without_choices_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="without choices") as info:
         empty(Tags)
     assert info.value.code == "form-field-unsupported"
+
+
+class Structured(BaseModel):
+    a: int
+
+
+@pytest.mark.parametrize("annotation", [dict[str, int], dict, Structured, Structured | None])
+def test_a_mapping_or_model_field_is_a_configuration_error_at_class_definition(
+    annotation: object,
+) -> None:
+    with pytest.raises(ConfigurationError, match="one HTML input cannot carry") as info:
+        type("Nested", (Form,), {"__annotations__": {"x": annotation}})
+    assert info.value.code == "form-field-unsupported"
+
+
+class OptionalOutside(Form):
+    age: Annotated[int, Field(ge=0, le=150)] | None = None
+    code: Optional[Annotated[str, Field(max_length=5)]] = None  # noqa: UP045 - the spelling tested
+
+
+def test_constraints_inside_an_optional_annotated_become_html_attributes() -> None:
+    html = str(OptionalOutside.empty())
+    assert (
+        tag(html, "age")
+        == '<input type="number" name="age" id="id_age" step="1" min="0" max="150">'
+    )
+    assert tag(html, "code") == '<input type="text" name="code" id="id_code" maxlength="5">'
 
 
 def test_custom_widget_with_its_own_template(tmp_path: Path) -> None:

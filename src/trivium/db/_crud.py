@@ -32,6 +32,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from typing_extensions import Unpack
 
+from trivium.db._crud_checks import check_options
+from trivium.db._crud_checks import check_schema
+from trivium.db._crud_checks import filled_by_row_filter
+from trivium.db._crud_checks import model_attributes
+from trivium.db._crud_checks import primary_key
 from trivium.db._errors import FOREIGN_KEY
 from trivium.db._errors import Violation
 from trivium.db._errors import classify
@@ -40,12 +45,12 @@ from trivium.db._etag import check_if_match
 from trivium.db._etag import etag
 from trivium.db._etag import etag_matches
 from trivium.db._listing import ListPlan
+from trivium.db._lookups import QueryError
 from trivium.db._schemas import CRUDSchemas
 from trivium.db._schemas import build_schemas
-from trivium.db._schemas import model_columns
+from trivium.db._schemas import hidden_required_error
 from trivium.db._schemas import noun
 from trivium.db._schemas import reset_values
-from trivium.errors import ConfigurationError
 from trivium.errors import HTTPException
 from trivium.http import Request
 from trivium.http import Response
@@ -94,7 +99,7 @@ class CRUDOptions(TypedDict, total=False):
     default_ordering: Sequence[str]
     """The list order when the client gives none (default: primary key ascending)."""
     search: Sequence[str]
-    """Text columns searched, case-insensitively, by `?search=`."""
+    """Columns searched, case-insensitively, by `?search=` (others than text in their text form)."""
     page_size: int
     """Default page size of the list (20)."""
     max_page_size: int
@@ -112,7 +117,9 @@ class CRUDOptions(TypedDict, total=False):
 
     Rows that do not match are invisible (404, left out of lists) and new rows get the
     values: `row_filter=lambda user: {"owner_id": user.id}` with a `CurrentUser`
-    parameter serves each user their own rows only. See docs/crud.md.
+    parameter serves each user their own rows only. It may fill in required read-only or
+    excluded columns: that is checked on each create, once its keys are known. See
+    docs/crud.md.
     """
 
 
@@ -148,6 +155,8 @@ class _Resource:
     reset: dict[str, Any]
     require_if_match: bool = False
     row_filter: Callable[..., Any] | None = None
+    filled: tuple[str, ...] = ()
+    """Hidden columns an insert needs, which the `row_filter` must return."""
 
     @property
     def name(self) -> str:
@@ -167,11 +176,32 @@ class _Resource:
 
         return [_param("_where", Annotated[dict[str, Any], Depends(self.row_filter)])]
 
+    def scope(self, where: Where) -> dict[str, Any]:
+        """Return the `row_filter`'s values, after checking they name attributes of the model.
+
+        Raises:
+            QueryError: a key is not a column or relationship (a typo would otherwise
+                create rows outside every scope).
+        """
+        if not where:
+            return {}
+        values = dict(where)
+        attributes = model_attributes(self.model)
+        unknown = sorted(set(values).difference(attributes))
+        if unknown:
+            raise QueryError(
+                f"crud_router({self.name}): row_filter {_callable_name(self.row_filter)} "
+                f"returned {unknown}, which are not fields of {self.name}; "
+                f"fields: {', '.join(attributes)}"
+            )
+        return values
+
     async def get(
         self, session: AsyncSession, key: Any, *, lock: bool = False, where: Where = None
     ) -> Any:
+        where = self.scope(where)
         row = await session.get(self.model, key, with_for_update=lock or None)
-        if row is None or any(getattr(row, k) != v for k, v in (where or {}).items()):
+        if row is None or any(getattr(row, k) != v for k, v in where.items()):
             raise HTTPException(404, f"{self.name} {key} not found")
         return row
 
@@ -236,7 +266,8 @@ class _Resource:
     async def list(
         self, _session: AsyncSession, _where: Where = None, **params: Any
     ) -> dict[str, Any]:
-        query = self.listing.apply(self.model.objects(_session).filter(**(_where or {})), params)
+        query = self.model.objects(_session).filter(**self.scope(_where))
+        query = self.listing.apply(query, params)
         page = await query.paginate(params["page"], params["size"])
         read = self.schemas.read
         return {
@@ -271,7 +302,12 @@ class _Resource:
         body: BaseModel,
         _where: Where = None,
     ) -> BaseModel:
-        values = {**body.model_dump(exclude_unset=True), **(_where or {})}
+        where = self.scope(_where)
+        missing = [name for name in self.filled if name not in where]
+        if missing:
+            # Only knowable now: the row_filter's keys are known once it has run.
+            raise hidden_required_error(self.model, missing[0])
+        values = {**body.model_dump(exclude_unset=True), **where}
         row = self.model()
         await self.write(_session, row, values)
         key = getattr(row, self.pk)
@@ -333,6 +369,10 @@ class _Resource:
             violation = classify(exc, table=sa_inspect(self.model).local_table)
             message = conflict_message(violation, deleting=f"{self.name} {key}")
             raise HTTPException(409, message) from None
+
+
+def _callable_name(call: Any) -> str:
+    return f"{getattr(call, '__qualname__', repr(call))}()"
 
 
 def _weak_listed(header: str, tag: str) -> bool:
@@ -444,32 +484,6 @@ def _add_routes(router: CRUDRouter, res: _Resource, actions: Collection[Action])
         router.add_route(path, endpoint, methods, name=name, summary=summaries[action], **options)
 
 
-def _primary_key(model: type[Any]) -> tuple[str, Any]:
-    mapper = sa_inspect(model)
-    if len(mapper.primary_key) != 1:
-        raise ConfigurationError(
-            f"crud_router({model.__name__}): the model has a composite primary key; "
-            "CRUD routers serve models with a single-column primary key",
-            "crud-composite-pk",
-        )
-    key = mapper.get_property_by_column(mapper.primary_key[0]).key
-    # An out-of-range key is a 422 rather than a driver error on PostgreSQL and MySQL.
-    return key, model_columns(model)[key].bounded()
-
-
-def _check_schema(model: type[Any], schema: type[BaseModel] | None, option: str) -> None:
-    if schema is None:
-        return
-    attributes = set(sa_inspect(model).attrs.keys())
-    unknown = sorted(set(schema.model_fields) - attributes)
-    if unknown:
-        raise ConfigurationError(
-            f"crud_router({model.__name__}): {option} {schema.__name__} has fields "
-            f"{unknown} that are not attributes of {model.__name__}",
-            "crud-schema-field",
-        )
-
-
 def crud_router(model: type[Any], db: Database, **options: Unpack[CRUDOptions]) -> CRUDRouter:
     """Return a router serving `model` as a REST resource: list, create, read, replace, update, delete.
 
@@ -479,24 +493,16 @@ def crud_router(model: type[Any], db: Database, **options: Unpack[CRUDOptions]) 
 
     Raises:
         ConfigurationError: an option names a column the model does not have, the model
-            has a composite primary key, or an option is out of range.
+            has a composite primary key, an option is out of range, or a list option
+            is a string.
         TypeError: an option is unknown (a misspelt one would otherwise be ignored).
     """
-    given = sorted(set(options) - CRUDOptions.__optional_keys__ - CRUDOptions.__required_keys__)
-    if given:
-        raise TypeError(
-            f"crud_router() got unknown options {given}; "
-            f"it takes: {', '.join(sorted(CRUDOptions.__optional_keys__))}"
-        )
+    known = CRUDOptions.__optional_keys__ | CRUDOptions.__required_keys__
+    check_options(model, options, known, ACTIONS)
     actions = options.get("actions", ACTIONS)
-    unknown = sorted(set(actions) - set(ACTIONS))
-    if unknown:
-        raise ConfigurationError(
-            f"crud_router({model.__name__}): unknown actions {unknown}; use {list(ACTIONS)}",
-            "crud-unknown-action",
-        )
     for option in ("create_schema", "update_schema"):
-        _check_schema(model, options.get(option), option)  # type: ignore[arg-type]
+        check_schema(model, options.get(option), option)  # type: ignore[arg-type]
+    row_filter = options.get("row_filter")
     schemas = build_schemas(
         model,
         options.get("exclude", ()),
@@ -506,9 +512,10 @@ def crud_router(model: type[Any], db: Database, **options: Unpack[CRUDOptions]) 
             "update": options.get("update_schema"),
             "read": options.get("read_schema"),
         },
-        creates="create" in actions,
+        # A row_filter may fill hidden columns in: checked on create, once its keys are known.
+        creates="create" in actions and row_filter is None,
     )
-    pk, pk_type = _primary_key(model)
+    pk, pk_type = primary_key(model)
     listing = ListPlan.build(model, options, pk)
     resource = _Resource(
         model,
@@ -519,7 +526,8 @@ def crud_router(model: type[Any], db: Database, **options: Unpack[CRUDOptions]) 
         listing,
         reset_values(schemas.replace, model),
         bool(options.get("require_if_match", False)),
-        options.get("row_filter"),
+        row_filter,
+        filled_by_row_filter(model, options, actions),
     )
     router = CRUDRouter(
         model,

@@ -30,6 +30,7 @@ from sqlalchemy import Enum
 from sqlalchemy import Integer
 from sqlalchemy import String
 from sqlalchemy import bindparam
+from sqlalchemy import cast
 from sqlalchemy import extract
 from sqlalchemy import literal
 from sqlalchemy import true
@@ -43,6 +44,7 @@ __all__ = [
     "LOOKUPS",
     "TRANSFORMS",
     "QueryError",
+    "as_text",
     "fold",
     "is_text",
     "register_sqlite_functions",
@@ -56,14 +58,15 @@ class QueryError(TriviumError, ValueError):
     """A query names a field or lookup the model does not have, or misuses one."""
 
 
-def sqlite_lower(value: str | None) -> str | None:
+def sqlite_lower(value: Any) -> Any:
     """Lower `value` with Unicode's simple case mapping (what PostgreSQL and MariaDB do).
 
     Python's `str.lower()` applies the full mapping, which turns `İ` (U+0130) into two
     code points; the simple mapping gives `i`, as the databases do.
     """
-    if value is None:
-        return None
+    if not isinstance(value, str):
+        # SQLite lets any column hold a number or bytes: those have no case to fold.
+        return value
     return value.replace("\u0130", "i").lower()
 
 
@@ -256,6 +259,15 @@ def is_text(column: Any) -> bool:
     return isinstance(sql_type, String) and not isinstance(sql_type, Enum)
 
 
+def as_text(column: Any) -> Any:
+    """Return `column` as text: itself if it holds text, else cast (`pages__icontains="2"`).
+
+    As in Django, the text lookups on a number, date or enum column match its text form
+    (the form differs between databases for floats and booleans).
+    """
+    return column if is_text(column) else cast(column, String())
+
+
 def _text_value(lookup: str, value: Any) -> str:
     if not isinstance(value, str):
         raise QueryError(f"the {lookup!r} lookup takes a string, not {value!r}")
@@ -277,6 +289,7 @@ def _matcher(kind: str, *, ignore_case: bool) -> Builder:
 
     def build(column: Any, value: Any) -> ColumnElement[bool]:
         text = _text_value(name, value)
+        column = as_text(column)
         if ignore_case:
             pattern = literal(_like(text, kind), String())
             return fold(column).like(fold(pattern), escape="/")
@@ -302,7 +315,7 @@ def exact_param(column: Any, name: str) -> ColumnElement[bool]:
 def _iexact(column: Any, value: Any) -> ColumnElement[bool]:
     if value is None:  # as in Django: IS NULL
         return column == None  # type: ignore[no-any-return]  # noqa: E711
-    return fold(column) == fold(literal(_text_value("iexact", value), String()))
+    return fold(as_text(column)) == fold(literal(_text_value("iexact", value), String()))
 
 
 def _compare(operator: str) -> Builder:

@@ -2,8 +2,8 @@
 
 Each column becomes a field typed from its SQL type (`String(200)` → `str` with
 `max_length=200`); nullable columns accept `None`; columns with a default are optional on
-create. Primary keys the database fills in, timestamp columns and the fields named
-`read_only` are only ever read; `exclude`d fields are neither read nor written. Input
+create. Primary keys the database fills in, timestamp columns, the version of a
+`Versioned` model and the fields named `read_only` are only ever read; `exclude`d fields are neither read nor written. Input
 schemas forbid unknown fields, so sending a read-only field is a 422, not a silent no-op.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Collection
+from decimal import Decimal
 from typing import Annotated
 from typing import Any
 from typing import Optional
@@ -38,6 +39,8 @@ __all__ = [
     "ColumnField",
     "build_schemas",
     "check_fields",
+    "hidden_required",
+    "hidden_required_error",
     "model_columns",
     "noun",
     "reset_values",
@@ -68,7 +71,7 @@ class ColumnField:
     """The smallest and largest value an integer column stores on every backend."""
     primary_key: bool
     generated: bool
-    """Read-only by nature: a generated key, a timestamp, a column set on update."""
+    """Read-only by nature: a generated key, a timestamp, a column set on update, the version."""
 
     def annotation(self) -> Any:
         """Return the field's Python type, optional when the column is nullable."""
@@ -83,6 +86,10 @@ class ColumnField:
             result["max_length"] = self.max_length
         if self.bounds is not None:
             result["ge"], result["le"] = self.bounds
+        if self.python_type in (float, Decimal):
+            # No column of any backend but PostgreSQL's stores NaN or infinity, and JSON
+            # cannot carry them back: refuse them with a 422.
+            result["allow_inf_nan"] = False
         return result
 
     def bounded(self) -> Any:
@@ -150,6 +157,9 @@ def _column_field(model: type[Any], key: str, column: Any) -> ColumnField:
     )
     timestamp = issubclass(model, Timestamps) and key in ("created_at", "updated_at")
     on_update = column.onupdate is not None or column.server_onupdate is not None
+    # SQLAlchemy counts the version: a client writing it could roll it back and make a
+    # stale `If-Match` pass again.
+    version = column is sa_inspect(model).version_id_col
     default = UNSET
     if column.default is not None and column.default.is_scalar:
         default = column.default.arg
@@ -165,7 +175,7 @@ def _column_field(model: type[Any], key: str, column: Any) -> ColumnField:
         max_length=length,
         bounds=_bounds(column.type),
         primary_key=bool(column.primary_key),
-        generated=bool(generated_key or timestamp or on_update),
+        generated=bool(generated_key or timestamp or on_update or version),
     )
 
 
@@ -214,17 +224,30 @@ def check_fields(model: type[Any], names: Collection[str], option: str) -> None:
         )
 
 
-def _check_hidden(model: type[Any], columns: dict[str, ColumnField], hidden: set[str]) -> None:
-    for name in sorted(hidden):
-        column = columns[name]
-        if not column.nullable and not column.has_default and not column.generated:
-            raise ConfigurationError(
-                f"crud_router({model.__name__}): {name!r} is excluded or read-only but "
-                "required on insert (not nullable, no default), so no row could be created; "
-                "give the column a default, make it nullable, leave out the 'create' action "
-                "or pass your own create_schema",
-                "crud-hidden-required",
-            )
+def hidden_required(
+    model: type[Any], exclude: Collection[str], read_only: Collection[str]
+) -> list[str]:
+    """Return the excluded or read-only columns an insert needs (not nullable, no default)."""
+    columns = model_columns(model)
+    return [
+        name
+        for name in sorted(set(exclude) | set(read_only))
+        if name in columns
+        and not columns[name].nullable
+        and not columns[name].has_default
+        and not columns[name].generated
+    ]
+
+
+def hidden_required_error(model: type[Any], name: str) -> ConfigurationError:
+    """Return the error of a hidden column `name` that no create could fill in."""
+    return ConfigurationError(
+        f"crud_router({model.__name__}): {name!r} is excluded or read-only but "
+        "required on insert (not nullable, no default), so no row could be created; "
+        "give the column a default, make it nullable, return it from a row_filter, "
+        "leave out the 'create' action or pass your own create_schema",
+        "crud-hidden-required",
+    )
 
 
 def writable(
@@ -245,8 +268,8 @@ def build_schemas(
 ) -> CRUDSchemas:
     """Generate the schemas of `model` (or take the `custom` ones given).
 
-    `creates` tells whether rows are created through the API: then no column the client
-    cannot write may be required on insert.
+    `creates` tells whether rows are created through the API from the body alone: then
+    no column the client cannot write may be required on insert.
     """
     check_fields(model, exclude, "exclude")
     check_fields(model, read_only, "read_only")
@@ -254,7 +277,9 @@ def build_schemas(
     name = model.__name__
     inputs = writable(model, exclude, read_only)
     if custom.get("create") is None and creates:
-        _check_hidden(model, columns, set(exclude) | set(read_only))
+        missing = hidden_required(model, exclude, read_only)
+        if missing:
+            raise hidden_required_error(model, missing[0])
     create = custom.get("create") or create_model(  # type: ignore[call-overload]
         f"{name}Create",
         __config__=_INPUT,

@@ -25,6 +25,7 @@ from typing import get_args
 from typing import get_origin
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from pydantic_core import core_schema
 
@@ -47,7 +48,6 @@ from trivium.http import UploadFile
 
 if typing.TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler
-    from pydantic.fields import FieldInfo
 
 __all__ = ["Choices", "FieldSpec", "form_fields"]
 
@@ -137,7 +137,7 @@ def _spec(model: type[BaseModel], name: str, info: FieldInfo) -> FieldSpec:
     members = _union_members(annotation)
     nullable = len(members) != len(_flat_union(annotation))
     base, nested = _unwrap(members[0]) if len(members) == 1 else (str, ())
-    metadata = [*info.metadata, *nested]
+    metadata = [*info.metadata, *_expand(nested)]
     multiple = (get_origin(base) or base) in _SEQUENCES
     item = _unwrap(get_args(base)[0])[0] if multiple and get_args(base) else base
     if multiple and not get_args(base):
@@ -148,6 +148,13 @@ def _spec(model: type[BaseModel], name: str, info: FieldInfo) -> FieldSpec:
         raise ConfigurationError(
             f"form field {model.__name__}.{name} is a list of {item!r} without choices; "
             "use a list of an Enum or Literal, or add Choices(...)",
+            "form-field-unsupported",
+        )
+    if _structured(item):
+        raise ConfigurationError(
+            f"form field {model.__name__}.{name} is a {item!r}, which one HTML input cannot "
+            "carry (a text box would never validate); give it its own fields, or a str "
+            "field you parse yourself",
             "form-field-unsupported",
         )
     widget = _explicit_widget(info, metadata) or _default_widget(item, multiple, choices)
@@ -185,6 +192,26 @@ def _unwrap(annotation: Any) -> tuple[Any, tuple[Any, ...]]:
         annotation, *extra = get_args(annotation)
         metadata += tuple(extra)
     return annotation, metadata
+
+
+def _expand(metadata: tuple[Any, ...]) -> list[Any]:
+    # `Annotated[int, Field(ge=0)] | None`: pydantic keeps the inner `Field(...)` whole,
+    # its constraints (`Ge(0)`) inside; a field's own metadata has them flat.
+    result: list[Any] = []
+    for meta in metadata:
+        if isinstance(meta, FieldInfo):
+            result.extend(meta.metadata)
+        else:
+            result.append(meta)
+    return result
+
+
+def _structured(item: Any) -> bool:
+    """Whether `item` is a mapping or a model: a value of several parts, not one input."""
+    origin = get_origin(item) or item
+    if not inspect.isclass(origin):
+        return False
+    return issubclass(origin, Mapping | BaseModel) or dataclasses.is_dataclass(origin)
 
 
 def _choices(item: Any, metadata: list[Any]) -> tuple[tuple[Any, str], ...]:
