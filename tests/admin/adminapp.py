@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import enum
 import re
 from typing import Any
@@ -10,6 +11,7 @@ import httpx
 from sqlalchemy import Column
 from sqlalchemy import Enum
 from sqlalchemy import ForeignKey
+from sqlalchemy import Numeric
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
@@ -127,6 +129,18 @@ class Memo(IntPK, Versioned, Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class Coupon(IntPK, Model):
+    """A unique code and a `Numeric(8, 2)` amount."""
+
+    __tablename__ = "admintest_coupon"
+    __app_label__ = "shop"
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    amount: Mapped[decimal.Decimal] = mapped_column(Numeric(8, 2), default=decimal.Decimal(0))
+
+    def __str__(self) -> str:
+        return self.code
 
 
 @action(description="Publish selected articles")

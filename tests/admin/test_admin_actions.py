@@ -26,6 +26,7 @@ from tests.admin.adminapp import twin
 from trivium import App
 from trivium.admin import Admin
 from trivium.admin import ModelAdmin
+from trivium.admin import TabularInline
 from trivium.auth import Auth
 from trivium.db import Database
 from trivium.errors import ConfigurationError
@@ -234,6 +235,12 @@ def test_autocomplete_is_paginated_and_permission_checked(db: Database) -> None:
         assert found.json() == {"results": [{"id": "2", "text": "Octavia"}], "more": False}
 
 
+def test_autocomplete_answers_to_the_option_name_as_the_docs_say(db: Database) -> None:
+    with client_as(db, "root@example.com") as client:
+        found = client.get("/admin/blog/article/autocomplete/writer?q=oct")
+        assert found.json() == {"results": [{"id": "2", "text": "Octavia"}], "more": False}
+
+
 async def _reset(db: Database) -> None:
     await db.drop_all()
     await db.create_all()
@@ -252,9 +259,35 @@ class BadAutocomplete(ModelAdmin):
     autocomplete_fields = ("writer",)
 
 
+class MisspelledOption(ModelAdmin):
+    list_dispaly = ("title",)
+
+
+class StringList(ModelAdmin):
+    list_display = "title"
+
+
+class MisspelledInlineOption(TabularInline):
+    relation = "comments"
+    extras = 3
+
+
+class WithMisspelledInline(ModelAdmin):
+    inlines = (MisspelledInlineOption,)
+
+
+class MisspelledHook(ModelAdmin):
+    def has_change_permision(self, request: object, obj: object = None) -> bool:
+        return False
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
+        (MisspelledOption, r"list_dispaly is not an admin option; did you mean 'list_display'"),
+        (StringList, r"give a tuple of names, not a string, e.g. list_display = \('title',\)"),
+        (WithMisspelledInline, r"extras is not an admin option; did you mean 'extra'"),
+        (MisspelledHook, r"did you mean 'has_change_permission'"),
         (BadList, "'nope' is not a field"),
         (BadFilter, "'title' is not a boolean, choices, enum, date or foreign key field"),
         (BadAutocomplete, "must be registered with the admin with search_fields"),
@@ -271,6 +304,22 @@ def test_bad_options_stop_the_start_up(
     with pytest.raises(ConfigurationError, match=message) as caught:
         app.build()
     assert caught.value.code == "admin-option"
+
+
+class OwnHelpers(ModelAdmin):
+    list_display = ("title", "shout")
+    page_note = "helpers of the admin's own are not options"
+
+    def shout(self, obj: Article) -> str:
+        return obj.title.upper()
+
+
+def test_attributes_that_are_not_near_an_option_are_allowed(db_url: str) -> None:
+    db = Database(db_url)
+    auth = Auth(db, secret_key=SECRET)
+    admin = Admin(db, auth)
+    admin.register(Article, OwnHelpers)
+    App(plugins=[db, auth, admin]).build()
 
 
 def test_registering_twice_is_refused(db_url: str) -> None:

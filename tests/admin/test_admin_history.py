@@ -12,6 +12,7 @@ from sqlalchemy import select
 from tests.admin.adminapp import SECRET
 from tests.admin.adminapp import Article
 from tests.admin.adminapp import ArticleAdmin
+from tests.admin.adminapp import Coupon
 from tests.admin.adminapp import Writer
 from tests.admin.adminapp import WriterAdmin
 from tests.admin.adminapp import csrf_of
@@ -34,9 +35,10 @@ def build(db: Database, *, audited: bool = True) -> App:
     admin = Admin(db, auth)
     admin.register(Article, ArticleAdmin)
     admin.register(Writer, WriterAdmin)
+    admin.register(Coupon)
     plugins: list[Any] = [db, auth, admin]
     if audited:
-        plugins.append(Audit(db, models=[Article, Writer]))
+        plugins.append(Audit(db, models=[Article, Writer, Coupon]))
     return App(plugins=plugins)
 
 
@@ -126,3 +128,39 @@ def test_history_without_the_audit_plugin_says_how_to_get_it(db: Database) -> No
         page = client.get("/admin/blog/article/1/history")
         assert page.status_code == 200
         assert "install <code>trivium.audit.Audit(db)</code>" in page.text
+
+
+def _add_coupon(client: TestClient, code: str) -> None:
+    page = client.get("/admin/shop/coupon/add")
+    answer = client.post(
+        "/admin/shop/coupon/add",
+        data={"code": code, "amount": "1", "csrf_token": csrf_of(page)},
+    )
+    assert answer.status_code == 303, answer.text
+
+
+def test_a_revert_the_database_refuses_is_a_message_on_the_history_page(db: Database) -> None:
+    with client_as(db, "root@example.com") as client:
+        _add_coupon(client, "SPRING")
+        page = client.get("/admin/shop/coupon/1/change")
+        tag = re.search(r'name="_etag" value="([^"]+)"', page.text)
+        assert tag is not None
+        changed = client.post(
+            "/admin/shop/coupon/1/change",
+            data={
+                "code": "SUMMER",
+                "amount": "1",
+                "_etag": tag.group(1).replace("&#34;", '"'),
+                "csrf_token": csrf_of(page),
+            },
+        )
+        assert changed.status_code == 303, changed.text
+        _add_coupon(client, "SPRING")  # another coupon takes the old code
+        history = client.get("/admin/shop/coupon/1/history")
+        forms = re.findall(r'action="(/admin/shop/coupon/1/history/\d+/revert)"', history.text)
+        refused = client.post(forms[-1], data={"csrf_token": csrf_of(history)})
+        assert refused.status_code == 303
+        assert refused.headers["location"] == "/admin/shop/coupon/1/history"
+        shown = client.get("/admin/shop/coupon/1/history")
+        assert "could not be put back" in shown.text
+        assert "a value that must be unique is taken" in shown.text

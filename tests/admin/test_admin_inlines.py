@@ -182,12 +182,55 @@ def test_inline_rows_need_the_inline_models_permissions(db: Database) -> None:
     perms = ("blog.view_article", "blog.change_article")
     with client_as(db, "staff@example.com", *perms) as client:
         page = client.get("/admin/blog/article/1/change")
+        assert 'name="comments-0-author"' not in page.text  # no empty rows without add
         data = form_of(page)
-        data.update({"comments-0-author": "Sneaky"})
+        data.update({"comments-TOTAL": "1", "comments-0-author": "Sneaky"})
         answer = client.post("/admin/blog/article/1/change", data=data)
         assert answer.status_code == 422
         assert "You may not add comments." in answer.text
         assert comments(db) == []
+
+
+async def _comment_on_first(db: Database) -> None:
+    db = twin(db)
+    async with db.sessionmaker() as session:
+        session.add(ArticleComment(article_id=1, author="Ann", text="kept"))
+        await session.commit()
+    await db.dispose()
+
+
+PARENT_ONLY = ("blog.view_article", "blog.change_article", "blog.view_articlecomment")
+
+
+def test_rows_the_user_may_not_change_are_read_only_and_the_parent_saves(db: Database) -> None:
+    with client_as(db, "staff@example.com", *PARENT_ONLY) as client:
+        anyio.run(_comment_on_first, db)
+        page = client.get("/admin/blog/article/1/change")
+        assert 'name="comments-0-author"' not in page.text
+        assert "kept" in page.text
+        assert "-DELETE" not in page.text  # no delete permission: no box
+        data = form_of(page)
+        data["title"] = "Renamed"
+        saved = client.post("/admin/blog/article/1/change", data=data)
+        assert saved.status_code == 303, saved.text
+    assert rows(db, select(Article.title).where(Article.id == 1)) == [("Renamed",)]
+    assert comments(db) == [("Ann", "kept", False)]
+
+
+def test_rows_posted_back_unchanged_are_not_changes(db: Database) -> None:
+    with client_as(db, "staff@example.com", *PARENT_ONLY) as client:
+        anyio.run(_comment_on_first, db)
+        page = client.get("/admin/blog/article/1/change")
+        data = form_of(page)
+        data.update({"comments-0-author": "Ann", "comments-0-text": "kept", "title": "Again"})
+        saved = client.post("/admin/blog/article/1/change", data=data)
+        assert saved.status_code == 303, saved.text
+        data = form_of(client.get("/admin/blog/article/1/change"))
+        data.update({"comments-0-author": "Ann", "comments-0-text": "edited"})
+        refused = client.post("/admin/blog/article/1/change", data=data)
+        assert refused.status_code == 422
+        assert "You may not change comments." in refused.text
+    assert comments(db) == [("Ann", "kept", False)]
 
 
 def test_save_as_new_copies_the_rows_and_links_of_the_inlines(db: Database) -> None:

@@ -16,15 +16,33 @@ from trivium.admin._filters import ListFilter
 from trivium.admin._filters import field_filter
 from trivium.admin._inlines import check_inline
 from trivium.admin._meta import verbose
+from trivium.admin._options import ModelAdmin
 from trivium.admin._query import check_search_fields
+from trivium.admin._spelling import check_option_names
 from trivium.db import QueryError
 from trivium.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from trivium.admin._meta import ModelMeta
-    from trivium.admin._options import ModelAdmin
 
-__all__ = ["DisplayColumn", "check_admin"]
+__all__ = ["SEQUENCE_OPTIONS", "DisplayColumn", "check_admin"]
+
+SEQUENCE_OPTIONS = (
+    "actions",
+    "autocomplete_fields",
+    "exclude",
+    "fields",
+    "inlines",
+    "list_display",
+    "list_display_links",
+    "list_editable",
+    "list_filter",
+    "ordering",
+    "password_fields",
+    "readonly_fields",
+    "search_fields",
+)
+"""The `ModelAdmin` options that hold a sequence of names (never a bare string)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -221,6 +239,9 @@ def check_admin(model_admin: ModelAdmin) -> None:
         ConfigurationError: an option names something the model lacks (`admin-option`).
     """
     meta = model_admin.meta
+    check_option_names(
+        type(model_admin), ModelAdmin, SEQUENCE_OPTIONS, f"admin.register({meta.model.__name__})"
+    )
     if not isinstance(model_admin.list_per_page, int) or not 1 <= model_admin.list_per_page <= 1000:
         raise _fail(model_admin, "list_per_page", "must be an int from 1 to 1000")
     columns = [_display_column(model_admin, entry) for entry in model_admin.list_display]
@@ -239,6 +260,7 @@ def check_admin(model_admin: ModelAdmin) -> None:
         if name.lstrip("-") not in meta.columns:
             raise _fail(model_admin, "ordering", f"{name!r} is not a column")
     model_admin.editable_fields, model_admin.readonly = _form_fields(model_admin)
+    _check_columns(model_admin, "password_fields", model_admin.passwords)
     model_admin.autocomplete = set(
         _check_columns(model_admin, "autocomplete_fields", model_admin.autocomplete_fields)
     )

@@ -20,12 +20,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from trivium.admin._cascade import deletion_summary
 from trivium.admin._forms import apply_form
+from trivium.admin._forms import apply_passwords
 from trivium.admin._forms import check_foreign_keys
 from trivium.admin._forms import fieldsets
 from trivium.admin._forms import schema_of
 from trivium.admin._inlines import Posted
 from trivium.admin._inlines import apply_posted
 from trivium.admin._inlines import inline_context
+from trivium.admin._inlines import inline_permissions
 from trivium.admin._inlines import read_posted
 from trivium.admin._query import search_condition
 from trivium.admin._render import forbidden
@@ -48,7 +50,7 @@ if TYPE_CHECKING:
     from trivium.forms import BoundForm
     from trivium.routing import Router
 
-__all__ = ["load_object", "register_edit_routes"]
+__all__ = ["load_object", "refusal_reason", "register_edit_routes"]
 
 CONFLICT = (
     "Someone else changed this {name} after you opened it, so your changes were not saved. "
@@ -89,7 +91,14 @@ async def _form_page(  # noqa: PLR0913 - the page's parts, all but four keyword-
     adding = obj is None
     by_relation = {p.inline.relation: p for p in posted or []}
     inlines = [
-        await inline_context(model_admin, i, session, obj, by_relation.get(i.relation))
+        await inline_context(
+            model_admin,
+            i,
+            session,
+            obj,
+            by_relation.get(i.relation),
+            await inline_permissions(model_admin, i, request),
+        )
         for i in model_admin.inline_sets
     ]
     can_delete = not adding and await model_admin.permission(request, "delete", obj)
@@ -149,6 +158,7 @@ async def _save(  # noqa: PLR0913 - what a save needs
     try:
         async with session.begin_nested():
             apply_form(model_admin, obj, form.data)
+            await apply_passwords(model_admin, session, obj, form.data)
             await model_admin.save_model(request, session, obj, change)
             await session.flush()
             for item in posted or []:
@@ -157,13 +167,14 @@ async def _save(  # noqa: PLR0913 - what a save needs
     except IntegrityError as exc:
         form.add_error(
             None,
-            f"The {model_admin.name} could not be saved: the database refused it ({_reason(exc)}).",
+            f"The {model_admin.name} could not be saved: the database refused it ({refusal_reason(exc)}).",
         )
         return False
     return True
 
 
-def _reason(exc: IntegrityError) -> str:
+def refusal_reason(exc: IntegrityError) -> str:
+    """Say in a few words which constraint the database refused."""
     text = str(exc.orig).lower()
     if "unique" in text or "duplicate" in text:
         return "a value that must be unique is taken"
@@ -323,7 +334,13 @@ async def delete_view(
 async def autocomplete_view(
     model_admin: ModelAdmin, request: Request, session: AsyncSession, field: str
 ) -> Response:
-    """`GET .../autocomplete/<field>?q=...&page=N`: JSON `{"results": [{"id", "text"}], "more"}`."""
+    """`GET .../autocomplete/<field>?q=...&page=N`: JSON `{"results": [{"id", "text"}], "more"}`.
+
+    `field` is the option's name (`author`) or its key column (`author_id`).
+    """
+    relation = model_admin.meta.relations.get(field)
+    if relation is not None and len(relation.local_columns) == 1:
+        field = relation.local_columns[0]
     if field not in model_admin.autocomplete:
         raise HTTPException(404, f"{field!r} is not an autocomplete field of this model")
     can_edit = await model_admin.permission(request, "add") or await model_admin.permission(

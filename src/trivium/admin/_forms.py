@@ -21,6 +21,10 @@ from sqlalchemy import select
 from trivium.admin._changelist import display_text
 from trivium.admin._meta import form_schema
 from trivium.admin._meta import verbose
+from trivium.auth import UNUSABLE_PASSWORD_PREFIX
+from trivium.auth import AbstractUser
+from trivium.auth import hash_password
+from trivium.auth import set_password
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +32,14 @@ if TYPE_CHECKING:
     from trivium.admin._options import ModelAdmin
     from trivium.forms import BoundForm
 
-__all__ = ["FK_SELECT_LIMIT", "apply_form", "check_foreign_keys", "fieldsets", "schema_of"]
+__all__ = [
+    "FK_SELECT_LIMIT",
+    "apply_form",
+    "apply_passwords",
+    "check_foreign_keys",
+    "fieldsets",
+    "schema_of",
+]
 
 FK_SELECT_LIMIT = 100
 """Foreign keys with at most this many targets are drawn as a `<select>`."""
@@ -42,7 +53,10 @@ def schema_of(model_admin: ModelAdmin, *, adding: bool) -> type[BaseModel]:
     schema = _SCHEMAS.get(key)
     if schema is None:
         schema = _SCHEMAS[key] = form_schema(
-            model_admin.meta, model_admin.editable_fields, adding=adding
+            model_admin.meta,
+            model_admin.editable_fields,
+            adding=adding,
+            passwords=model_admin.passwords,
         )
     return schema
 
@@ -50,8 +64,13 @@ def schema_of(model_admin: ModelAdmin, *, adding: bool) -> type[BaseModel]:
 def apply_form(
     model_admin: ModelAdmin, obj: Any, data: BaseModel, names: list[str] | None = None
 ) -> None:
-    """Copy the validated values onto `obj` (only the form's own fields, or `names`)."""
+    """Copy the validated values onto `obj` (only the form's own fields, or `names`).
+
+    Password fields are left to `apply_passwords`, which hashes them.
+    """
     for name in model_admin.editable_fields if names is None else names:
+        if name in model_admin.passwords:
+            continue
         value = getattr(data, name)
         if value is None and not model_admin.meta.columns[name].nullable:
             continue  # left empty: the column's default (on add) or current value stays
@@ -60,6 +79,24 @@ def apply_form(
             if info.python_type is not datetime.datetime:
                 value = value.replace(tzinfo=datetime.UTC)
         setattr(obj, name, value)
+
+
+async def apply_passwords(
+    model_admin: ModelAdmin, session: AsyncSession, obj: Any, data: BaseModel
+) -> None:
+    """Store the hash of each password typed in the form (an empty one changes nothing).
+
+    A trivium.auth user's password goes through `set_password`, which also revokes what
+    the old password gave access to (other sessions, API tokens).
+    """
+    for name in model_admin.passwords:
+        raw = getattr(data, name, None)
+        if name not in model_admin.editable_fields or not raw:
+            continue
+        if name == "password" and isinstance(obj, AbstractUser):
+            await set_password(session, obj, raw)
+        else:
+            setattr(obj, name, await hash_password(raw))
 
 
 async def check_foreign_keys(
@@ -123,6 +160,9 @@ async def _fk_widget(
 def _readonly_text(model_admin: ModelAdmin, obj: Any, name: str) -> str:
     if obj is None:
         return "—"
+    if name in model_admin.passwords:  # the hash is never shown
+        stored = getattr(obj, name, None) or UNUSABLE_PASSWORD_PREFIX
+        return "no usable password" if stored.startswith(UNUSABLE_PASSWORD_PREFIX) else "set"
     method = getattr(model_admin, name, None)
     if callable(method) and name not in model_admin.meta.columns:
         return display_text(method(obj), model_admin.site.admin_for)

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trivium.admin._changelist import display_text
 from trivium.admin._edit import load_object
+from trivium.admin._edit import refusal_reason
 from trivium.admin._render import forbidden
 from trivium.admin._render import page
 from trivium.admin._routes import model_admin_or_404
@@ -124,13 +126,24 @@ async def revert_view(
     entry = next((e for e in entries if e.id == entry_id), None)
     if entry is None:
         raise HTTPException(404, "No such entry in this object's history")
-    await audit.revert(session, entry, to="after", actor=request.user)
-    await session.flush()
-    flash(
-        request,
-        f"The {model_admin.name} was put back as it was on {entry.created_at:%Y-%m-%d %H:%M:%S}.",
-        "success",
-    )
+    when = f"{entry.created_at:%Y-%m-%d %H:%M:%S}"
+    try:
+        async with session.begin_nested():
+            await audit.revert(session, entry, to="after", actor=request.user)
+            await session.flush()
+    except IntegrityError as exc:
+        # The old values clash with today's rows: say so on the history page, never a 500.
+        flash(
+            request,
+            f"The {model_admin.name} could not be put back as it was on {when}: the database "
+            f"refused it ({refusal_reason(exc)}).",
+            "error",
+        )
+        return RedirectResponse(
+            site.url(model_admin.app_label, model_admin.model_name, raw, "history"),
+            status_code=303,
+        )
+    flash(request, f"The {model_admin.name} was put back as it was on {when}.", "success")
     return RedirectResponse(
         site.url(model_admin.app_label, model_admin.model_name, raw, "change"), status_code=303
     )

@@ -32,6 +32,7 @@ from sqlalchemy.orm import with_parent
 from trivium.admin._meta import form_schema
 from trivium.admin._meta import model_meta
 from trivium.admin._meta import verbose
+from trivium.admin._spelling import check_option_names
 from trivium.auth import model_permissions
 from trivium.errors import ConfigurationError
 from trivium.forms import bind
@@ -113,6 +114,7 @@ def check_inline(model_admin: ModelAdmin, options: Any) -> InlineSet:
     name = f"{type(model_admin).__name__}.inlines ({model_admin.model.__name__})"
     if not (isinstance(options, type) and issubclass(options, InlineModelAdmin)):
         raise ConfigurationError(f"{name}: {options!r} is not an InlineModelAdmin", "admin-option")
+    check_option_names(options, InlineModelAdmin, ("fields",), name)
     relation = model_admin.meta.relations.get(options.relation)
     if relation is None or relation.kind == "many-to-one":
         raise ConfigurationError(
@@ -206,6 +208,7 @@ async def read_posted(  # noqa: PLR0913 - the inline, the request and what was p
         for o in await existing_rows(session, obj, model_admin, inline)
     }
     posted = Posted(inline, [], [], [])
+    may_change = await allowed(model_admin, inline, request, "change")
     for index in range(total):
         prefix = f"{name}-{index}"
         key = str(data.get(f"{prefix}-id", "")).strip()
@@ -217,36 +220,63 @@ async def read_posted(  # noqa: PLR0913 - the inline, the request and what was p
         if inline.kind == "many-to-many":
             await _link_row(posted, inline, key_type, current, key, delete, index)
             continue
-        values = _row_data(data, prefix, inline.fields)
         row: dict[str, Any] = {
             "index": index,
             "key": key,
-            "values": values,
+            "values": _row_data(data, prefix, inline.fields),
             "errors": {},
             "delete": delete,
         }
         posted.rows.append(row)
-        if key and key not in current:
-            posted.errors.append(
-                f"Row {index + 1} of {inline.title}: that object does not belong here."
-            )
-            continue
-        if delete:
-            if key:
-                posted.changes.append(("delete", current[key], None))
-            continue
-        if not key and not any(v.strip() for v in values.values()):
-            continue  # an empty extra row
-        form = bind(inline.schema(), values)
-        if not form.is_valid:
-            row["errors"] = {f: list(m) for f, m in form.errors.items()}
-            posted.errors.append(f"Row {index + 1} of {inline.title} has errors.")
-            continue
-        posted.changes.append(("change" if key else "add", current.get(key), form.data))
+        _one_to_many_row(posted, inline, current, row, may_change=may_change)
     if inline.kind == "many-to-many":
         await _check_links(session, inline, posted)
     await _check_permissions(model_admin, inline, request, posted, len(current))
     return posted
+
+
+def _one_to_many_row(
+    posted: Posted,
+    inline: InlineSet,
+    current: dict[str, Any],
+    row: dict[str, Any],
+    *,
+    may_change: bool,
+) -> None:
+    """Validate one posted row of a one-to-many inline and note the change it makes."""
+    key, values, index = row["key"], row["values"], row["index"]
+    if key and key not in current:
+        posted.errors.append(
+            f"Row {index + 1} of {inline.title}: that object does not belong here."
+        )
+        return
+    if row["delete"]:
+        if key:
+            posted.changes.append(("delete", current[key], None))
+        return
+    if not key and not any(v.strip() for v in values.values()):
+        return  # an empty extra row
+    if key and not values and not may_change:
+        return  # a row drawn read-only: nothing of it is posted, nothing changes
+    form = bind(inline.schema(), values)
+    if not form.is_valid:
+        row["errors"] = {f: list(m) for f, m in form.errors.items()}
+        posted.errors.append(f"Row {index + 1} of {inline.title} has errors.")
+        return
+    if key and _unchanged(inline, current[key], form.data):
+        return  # posted back as stored: not a change (no change permission needed)
+    posted.changes.append(("change" if key else "add", current.get(key), form.data))
+
+
+def _unchanged(inline: InlineSet, child: Any, data: Any) -> bool:
+    """Whether the validated row holds the values `child` has (what a save would keep)."""
+    for field in inline.fields:
+        value = getattr(data, field)
+        if value is None and not inline.meta.columns[field].nullable:
+            continue  # left empty: the stored value stays
+        if value != getattr(child, field):
+            return False
+    return True
 
 
 async def _check_links(session: AsyncSession, inline: InlineSet, posted: Posted) -> None:
@@ -378,48 +408,66 @@ def _row(  # noqa: PLR0913 - one row's parts
     values: dict[str, Any],
     errors: dict[str, list[str]],
     label: str,
+    *,
+    readonly: bool = False,
 ) -> dict[str, Any]:
     prefix = f"{inline.relation}-{index}"
     cells = [_cell(inline, prefix, f, values.get(f), errors.get(f, [])) for f in inline.fields]
-    return {"prefix": prefix, "key": key, "label": label, "cells": cells}
+    return {"prefix": prefix, "key": key, "label": label, "cells": cells, "readonly": readonly}
 
 
-async def inline_context(
+async def inline_permissions(
+    model_admin: ModelAdmin, inline: InlineSet, request: Request
+) -> frozenset[str]:
+    """The kinds (`add`, `change`, `delete`) of rows of `inline` the user may write."""
+    kinds = ("add", "change", "delete")
+    return frozenset([k for k in kinds if await allowed(model_admin, inline, request, k)])
+
+
+async def inline_context(  # noqa: PLR0913 - the inline, the page's parts and permissions
     model_admin: ModelAdmin,
     inline: InlineSet,
     session: AsyncSession,
     obj: Any,
     posted: Posted | None,
+    permissions: frozenset[str] = frozenset(("add", "change", "delete")),
 ) -> dict[str, Any]:
-    """What the page draws for one inline: its rows, an empty row template, its totals."""
+    """What the page draws for one inline: its rows, an empty row template, its totals.
+
+    Rows the user may not change are drawn read-only (nothing of them is posted), the
+    "Delete" boxes need the delete permission and the empty rows the add permission.
+    """
     target_admin = model_admin.site.admin_for(inline.target)
     name_of = target_admin.label_of if target_admin is not None else str
     pk = inline.meta.pk.name
+    existing = {
+        str(getattr(o, pk)): o for o in await existing_rows(session, obj, model_admin, inline)
+    }
+    locked = "change" not in permissions and inline.kind != "many-to-many"
     rows: list[dict[str, Any]] = []
     if posted is not None:
-        labels = {
-            str(getattr(o, pk)): name_of(o)
-            for o in await existing_rows(session, obj, model_admin, inline)
-        }
-        rows.extend(
-            _row(
-                inline,
-                row["index"],
-                row["key"],
-                row["values"],
-                row["errors"],
-                labels.get(row["key"], ""),
+        for row in posted.rows:
+            child = existing.get(row["key"])
+            readonly = locked and child is not None
+            values = {f: getattr(child, f) for f in inline.fields} if readonly else row["values"]
+            label = name_of(child) if child is not None else ""
+            rows.append(
+                _row(
+                    inline,
+                    row["index"],
+                    row["key"],
+                    values,
+                    row["errors"],
+                    label,
+                    readonly=readonly,
+                )
             )
-            for row in posted.rows
-        )
     else:
-        for index, child in enumerate(await existing_rows(session, obj, model_admin, inline)):
+        for index, (key, child) in enumerate(existing.items()):
             values = {f: getattr(child, f) for f in inline.fields}
-            rows.append(_row(inline, index, str(getattr(child, pk)), values, {}, name_of(child)))
-        start = len(rows)
-        rows += [
-            _row(inline, start + n, "", {}, {}, "") for n in range(max(inline.options.extra, 0))
-        ]
+            rows.append(_row(inline, index, key, values, {}, name_of(child), readonly=locked))
+        extra = max(inline.options.extra, 0) if "add" in permissions else 0
+        rows += [_row(inline, len(rows) + n, "", {}, {}, "") for n in range(extra)]
     return {
         "inline": inline,
         "style": inline.options.style,
@@ -428,6 +476,7 @@ async def inline_context(
         "rows": rows,
         "empty": _row(inline, "__prefix__", "", {}, {}, ""),
         "fields": [verbose(f) for f in inline.fields],
-        "can_delete": inline.options.can_delete,
+        "can_delete": inline.options.can_delete and "delete" in permissions,
+        "can_add": "add" in permissions,
         "errors": posted.errors if posted is not None else [],
     }

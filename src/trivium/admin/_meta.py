@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import decimal
 import enum
 import re
+from collections.abc import Callable
+from collections.abc import Collection
 from typing import Annotated
 from typing import Any
 from typing import Optional
 
+from pydantic import AfterValidator
 from pydantic import AwareDatetime
 from pydantic import BaseModel
 from pydantic import Field
@@ -24,13 +28,16 @@ from pydantic import create_model
 from sqlalchemy import BigInteger
 from sqlalchemy import Boolean
 from sqlalchemy import Enum
+from sqlalchemy import Float
 from sqlalchemy import Integer
+from sqlalchemy import Numeric
 from sqlalchemy import SmallInteger
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import inspect as sa_inspect
 
 from trivium.errors import ConfigurationError
+from trivium.forms import PasswordInput
 from trivium.forms import Textarea
 
 __all__ = ["ColumnInfo", "ModelMeta", "RelationInfo", "form_schema", "model_meta", "verbose"]
@@ -241,6 +248,49 @@ def model_meta(model: type[Any]) -> ModelMeta:
     return ModelMeta(model, columns[pk_key], columns, relations, versioned)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Step:
+    """The `step` of a number input (the form reads `multiple_of`; pydantic ignores it)."""
+
+    multiple_of: decimal.Decimal
+
+
+def _decimal_check(precision: int, scale: int) -> Callable[[decimal.Decimal], decimal.Decimal]:
+    """Refuse decimals the column cannot hold (Django's messages), instead of a 500."""
+
+    def check(value: decimal.Decimal) -> decimal.Decimal:
+        exponent = value.normalize().as_tuple().exponent
+        digits = len(value.normalize().as_tuple().digits) if value else 1
+        if not isinstance(exponent, int):
+            raise ValueError("Enter a number.")
+        decimals = max(-exponent, 0)
+        total = max(digits + max(exponent, 0), decimals)
+        if total > precision:
+            raise ValueError(f"Ensure that there are no more than {precision} digits in total.")
+        if decimals > scale:
+            raise ValueError(f"Ensure that there are no more than {scale} decimal places.")
+        if total - decimals > precision - scale:
+            raise ValueError(
+                f"Ensure that there are no more than {precision - scale} digits before the "
+                "decimal point."
+            )
+        return value
+
+    return check
+
+
+def _decimal_metadata(info: ColumnInfo) -> list[Any]:
+    sql_type = info.column.type
+    precision = getattr(sql_type, "precision", None)
+    if info.python_type is not decimal.Decimal or not isinstance(sql_type, Numeric):
+        return []
+    if isinstance(sql_type, Float) or precision is None:
+        return []
+    scale = sql_type.scale or 0
+    step = decimal.Decimal(1).scaleb(-scale)
+    return [AfterValidator(_decimal_check(precision, scale)), _Step(step)]
+
+
 def _field(info: ColumnInfo, required: bool) -> tuple[Any, Any]:
     python_type = info.python_type
     if python_type is AwareDatetime:
@@ -255,6 +305,7 @@ def _field(info: ColumnInfo, required: bool) -> tuple[Any, Any]:
             metadata.append(Textarea(rows=4))
     if info.bounds is not None and info.target is None:
         constraints["ge"], constraints["le"] = info.bounds
+    metadata += _decimal_metadata(info)
     if info.enum_class is not None:
         python_type = info.enum_class
     annotation: Any = Annotated[python_type, *metadata] if metadata else python_type
@@ -270,11 +321,31 @@ def _field(info: ColumnInfo, required: bool) -> tuple[Any, Any]:
     return annotation, Field(default, title=title, description=description, **constraints)
 
 
-def form_schema(meta: ModelMeta, names: list[str], *, adding: bool) -> type[BaseModel]:
-    """Return the pydantic model of the form editing `names` (editable columns)."""
+def _password_field(info: ColumnInfo, *, adding: bool) -> tuple[Any, Any]:
+    # The stored hash is never shown: an empty password input, required on the add page,
+    # and left empty on the change page to keep the current password.
+    title = verbose(info.name)
+    annotation: Any = Annotated[str, PasswordInput()]
+    if adding:
+        return annotation, Field(title=title, min_length=1, pattern=_NO_NUL)
+    description = "Leave empty to keep the current password."
+    field = Field(None, title=title, description=description, pattern=_NO_NUL)
+    return Optional[annotation], field  # noqa: UP045 - a runtime type
+
+
+def form_schema(
+    meta: ModelMeta, names: list[str], *, adding: bool, passwords: Collection[str] = ()
+) -> type[BaseModel]:
+    """Return the pydantic model of the form editing `names` (editable columns).
+
+    The columns in `passwords` are password inputs that never show the stored value.
+    """
     fields: dict[str, Any] = {}
     for name in names:
         info = meta.columns[name]
+        if name in passwords:
+            fields[name] = _password_field(info, adding=adding)
+            continue
         required = not info.nullable and info.python_type is not bool and not info.has_default
         fields[name] = _field(info, required)
     suffix = "Add" if adding else "Change"

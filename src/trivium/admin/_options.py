@@ -19,6 +19,7 @@ from typing import ClassVar
 
 from sqlalchemy import select
 
+from trivium.auth import AbstractUser
 from trivium.auth import app_label
 from trivium.auth import model_permissions
 
@@ -138,6 +139,9 @@ class ModelAdmin:
     """The index section (default: the model's app label)."""
     verbose_name: ClassVar[str | None] = None
     """The model's readable name (default: from the class name)."""
+    password_fields: ClassVar[Sequence[str] | None] = None
+    """Columns holding password hashes: drawn as empty password inputs, hashed on save
+    (default: `("password",)` for a trivium.auth user model, else none)."""
 
     def __init__(self, model: type[Any], site: Admin, meta: ModelMeta) -> None:
         self.model = model
@@ -162,6 +166,8 @@ class ModelAdmin:
             for codename, _ in model_permissions(model)
         }
         """`{"view": "shop.view_product", ...}`."""
+        self.passwords: tuple[str, ...] = _password_columns(self, model, meta)
+        """The columns holding password hashes (never shown, hashed on save)."""
         # Derived from the options by `check_admin` when the app is built.
         self.columns: list[DisplayColumn] = []
         self.filters: list[ListFilter] = []
@@ -191,11 +197,14 @@ class ModelAdmin:
         await session.delete(obj)
 
     def label_of(self, obj: Any) -> str:
-        """Return how an object is named in pages (its `__str__`, else name and key)."""
-        text = str(obj)
-        if text.startswith("<") and text.endswith(">"):
+        """Return how an object is named in pages (its `__str__`, else name and key).
+
+        A model without a `__str__` of its own (only `object`'s, which shows the
+        `__repr__`) is named `"<model name> <key>"`, whatever its `__str__` would print.
+        """
+        if not any("__str__" in vars(k) for k in type(obj).__mro__ if k is not object):
             return f"{self.name} {getattr(obj, self.meta.pk.name)}"
-        return text
+        return str(obj)
 
     # Permission hooks ----------------------------------------------------------------
 
@@ -231,6 +240,16 @@ class ModelAdmin:
             return bool(await maybe_await(self.has_add_permission(request)))
         hook = getattr(self, f"has_{kind}_permission")
         return bool(await maybe_await(hook(request, obj)))
+
+
+def _password_columns(
+    model_admin: ModelAdmin, model: type[Any], meta: ModelMeta
+) -> tuple[str, ...]:
+    if model_admin.password_fields is not None:
+        return tuple(model_admin.password_fields)
+    if isinstance(model, type) and issubclass(model, AbstractUser) and "password" in meta.columns:
+        return ("password",)
+    return ()
 
 
 def _words(name: str) -> str:

@@ -6,6 +6,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from typing import Any
 
+from pydantic import TypeAdapter
+from pydantic import ValidationError
+from sqlalchemy import select
+
 from trivium.errors import HTTPException
 from trivium.templating import get_flashed_messages
 
@@ -126,23 +130,47 @@ async def _audited_actions(
 ) -> list[dict[str, Any]]:
     entries = await site.audit.log(session, actor_id=request.user.id, limit=10)
     admins = {a.model.__table__.name: a for a in site.model_admins}
+    shown = [e for e in entries if e.model in admins]
+    labels = await _current_labels(
+        session, [(admins[e.model], e.object_pk) for e in shown if e.action != "delete"]
+    )
     result = []
-    for entry in entries:
-        model_admin = admins.get(entry.model)
-        if model_admin is None:
-            continue
+    for entry in shown:
+        model_admin = admins[entry.model]
         verb = {"create": "added", "update": "changed", "delete": "deleted"}.get(
             entry.action, entry.action
         )
         url = None
         if entry.action != "delete":
             url = site.url(model_admin.app_label, model_admin.model_name, entry.object_pk, "change")
+        text = labels.get((entry.model, str(entry.object_pk)))
         result.append(
             {
                 "action": verb,
                 "model": model_admin.name,
-                "text": f"{model_admin.name} {entry.object_pk}",
+                "text": text or f"{model_admin.name} {entry.object_pk}",
                 "url": url,
             }
         )
     return result
+
+
+async def _current_labels(
+    session: AsyncSession, wanted: list[tuple[ModelAdmin, Any]]
+) -> dict[tuple[str, str], str]:
+    """Name the objects that still exist, as Django's "Recent actions" does (a query a model)."""
+    keys: dict[ModelAdmin, set[Any]] = {}
+    for model_admin, raw in wanted:
+        try:
+            key = TypeAdapter(model_admin.meta.pk.value_type).validate_python(str(raw))
+        except ValidationError:
+            continue
+        keys.setdefault(model_admin, set()).add(key)
+    labels: dict[tuple[str, str], str] = {}
+    for model_admin, found in keys.items():
+        pk = model_admin.meta.pk.name
+        column = getattr(model_admin.model, pk)
+        for obj in await session.scalars(select(model_admin.model).where(column.in_(found))):
+            name = model_admin.model.__table__.name
+            labels[(name, str(getattr(obj, pk)))] = model_admin.label_of(obj)
+    return labels
