@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import decimal
 import uuid
 
 from sqlalchemy import Column
 from sqlalchemy import ForeignKey
+from sqlalchemy import Numeric
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy.orm import Mapped
@@ -72,3 +74,10 @@ class Ticket(UUIDPK, Model):
 
     __tablename__ = f"au_tk_{SUFFIX}"
     subject: Mapped[str] = mapped_column(String(50))
+
+
+class Price(IntPK, Model):
+    """An exact decimal the database rounds to two places."""
+
+    __tablename__ = f"au_pr_{SUFFIX}"
+    amount: Mapped[decimal.Decimal] = mapped_column(Numeric(8, 2))

@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import BindParameter
 from trivium.audit._capture import Model
 from trivium.audit._capture import Pending
 from trivium.audit._capture import Tracker
+from trivium.audit._capture import stored_value
 from trivium.audit._models import encode_pk
 
 if TYPE_CHECKING:
@@ -100,7 +101,9 @@ def _inserted(model: Model, state: ORMExecuteState) -> Result[Any] | None:
     pending = Pending()
     for values, keys in zip(rows, frozen.data, strict=True):
         given = {by_column.get(str(name), str(name)): value for name, value in values.items()}
-        changes = {k: [None, model.value(k, v)] for k, v in given.items() if k in model.columns}
+        changes = {
+            k: [None, model.value(k, v, dialect)] for k, v in given.items() if k in model.columns
+        }
         identity = dict(zip(model.pk_keys, keys, strict=True))
         changes.update({k: [None, model.value(k, v)] for k, v in identity.items()})
         pending.add("create", model, model.pk(identity), changes)
@@ -156,6 +159,7 @@ def _read_updated(model: Model, statement: Any, connection: Connection, pending:
         before = dict(zip((k for k, _ in sets), row[pk_count : pk_count + set_count], strict=True))
         after = dict(constant)
         after.update(zip((k for k, _ in computed), row[pk_count + set_count :], strict=True))
+        after = {k: stored_value(model.columns[k], v, connection.dialect) for k, v in after.items()}
         changes = {
             k: [model.value(k, before[k]), model.value(k, after[k])]
             for k, _ in sets
@@ -190,7 +194,11 @@ def _by_primary_key(model: Model, state: ORMExecuteState, connection: Connection
             for row in connection.execute(_lock(query, connection)):
                 key = tuple(row[: len(pk_cols)])
                 before = dict(zip(set_keys, row[len(pk_cols) :], strict=True))
-                new = wanted[key]
+                new = {
+                    k: stored_value(model.columns[k], v, connection.dialect)
+                    for k, v in wanted[key].items()
+                    if k in set_keys
+                }
                 changes = {
                     k: [model.value(k, before[k]), model.value(k, new[k])]
                     for k in set_keys

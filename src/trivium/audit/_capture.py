@@ -22,6 +22,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from pydantic import ValidationError
+from sqlalchemy import Float
+from sqlalchemy import Numeric
 from sqlalchemy import insert
 from sqlalchemy import inspect
 
@@ -33,6 +35,7 @@ from trivium.db import utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy import Column
+    from sqlalchemy.engine import Dialect
     from sqlalchemy.orm import Mapper
     from sqlalchemy.orm import RelationshipProperty
     from sqlalchemy.orm import Session
@@ -45,6 +48,7 @@ __all__ = [
     "Tracker",
     "jsonable",
     "python_value",
+    "stored_value",
 ]
 
 DEFAULT_SECRETS = frozenset(
@@ -94,6 +98,48 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _scale(kind: Numeric[Any], dialect: Dialect) -> int | None:
+    """Return the digits after the point a server keeps for `kind` (`None`: as given)."""
+    if kind.scale is not None:
+        return kind.scale
+    if kind.precision is not None or dialect.name in ("mysql", "mariadb"):
+        return 0  # NUMERIC(p) is NUMERIC(p, 0); MySQL's bare DECIMAL is DECIMAL(10, 0)
+    return None
+
+
+def stored_value(column: Column[Any], value: Any, dialect: Dialect) -> Any:
+    """Return `value` as `column` holds it once written, as a read returns it.
+
+    Only exact decimals (`Numeric`) are converted: a server with a decimal type
+    (PostgreSQL, MySQL, MariaDB) rounds to the column's scale, half away from zero;
+    SQLite has none, so SQLAlchemy binds a float and reads it back formatted to the
+    scale, and the value goes through the column type's own bind and result processors.
+    """
+    kind = column.type
+    if (
+        not isinstance(kind, Numeric)
+        or isinstance(kind, Float)
+        or not kind.asdecimal
+        or isinstance(value, bool)
+        or not isinstance(value, int | float | decimal.Decimal)
+    ):
+        return value
+    try:
+        if dialect.name == "sqlite":
+            impl = kind.dialect_impl(dialect)
+            bind = impl.bind_processor(dialect)
+            read = impl.result_processor(dialect, None)
+            sent = bind(value) if bind is not None else value
+            return read(sent) if read is not None else sent
+        scale = _scale(kind, dialect)
+        if scale is None:
+            return value
+        number = value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
+        return number.quantize(decimal.Decimal(1).scaleb(-scale), rounding=decimal.ROUND_HALF_UP)
+    except (ArithmeticError, TypeError, ValueError):
+        return value  # not finite, or beyond the column: the write itself fails
+
+
 _ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
 
 
@@ -140,10 +186,17 @@ class Model:
         """Return the text primary key of an object from its values by key."""
         return encode_pk(tuple(values.get(key) for key in self.pk_keys))
 
-    def value(self, key: str, value: Any) -> Any:
-        """Return a field's value as recorded: JSON data, or `REDACTED` for a secret."""
+    def value(self, key: str, value: Any, dialect: Dialect | None = None) -> Any:
+        """Return a field's value as recorded: JSON data, or `REDACTED` for a secret.
+
+        With the `dialect` written to, the value is first made what the database stores
+        (`stored_value`), not the value sent.
+        """
         if key in self.secret and value is not None:
             return REDACTED
+        column = self.columns.get(key)
+        if dialect is not None and column is not None and value is not None:
+            value = stored_value(column, value, dialect)
         return jsonable(value)
 
 

@@ -32,10 +32,12 @@ from trivium.audit._capture import Model
 from trivium.audit._capture import Pending
 from trivium.audit._capture import Tracker
 from trivium.audit._capture import jsonable
+from trivium.audit._capture import stored_value
 from trivium.audit._models import encode_pk
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
+    from sqlalchemy.engine import Dialect
     from sqlalchemy.orm import InstanceState
     from sqlalchemy.orm import RelationshipProperty
     from sqlalchemy.orm import Session
@@ -56,14 +58,16 @@ def _pk_values(model: Model, state: InstanceState[Any]) -> dict[str, Any]:
     return {key: state.dict.get(key) for key in model.pk_keys}
 
 
-def _created(model: Model, state: InstanceState[Any]) -> dict[str, list[Any]]:
+def _created(model: Model, state: InstanceState[Any], dialect: Dialect) -> dict[str, list[Any]]:
     return {
-        key: [None, model.value(key, state.dict[key])] for key in model.columns if key in state.dict
+        key: [None, model.value(key, state.dict[key], dialect)]
+        for key in model.columns
+        if key in state.dict
     }
 
 
 def _updated(
-    model: Model, state: InstanceState[Any], known: dict[str, Any]
+    model: Model, state: InstanceState[Any], known: dict[str, Any], dialect: Dialect
 ) -> dict[str, list[Any]]:
     changes: dict[str, list[Any]] = {}
     for key in model.columns:
@@ -72,16 +76,18 @@ def _updated(
         history = state.attrs[key].history
         if not history.added and not history.deleted:
             continue
+        column = model.columns[key]
         before = known.get(key, history.deleted[0] if history.deleted else None)
-        after = history.added[0] if history.added else None
+        before = stored_value(column, before, dialect)
+        after = stored_value(column, history.added[0] if history.added else None, dialect)
         if before == after:
-            continue
+            continue  # unchanged, or changed only below what the column keeps
         changes[key] = [model.value(key, before), model.value(key, after)]
     return changes
 
 
 def _deleted(
-    model: Model, state: InstanceState[Any], known: dict[str, Any]
+    model: Model, state: InstanceState[Any], known: dict[str, Any], dialect: Dialect
 ) -> dict[str, list[Any]]:
     values: dict[str, Any] = {}
     for key in model.columns:
@@ -92,7 +98,7 @@ def _deleted(
             values[key] = original
         elif key in state.dict:
             values[key] = state.dict[key]
-    return {key: [model.value(key, value), None] for key, value in values.items()}
+    return {key: [model.value(key, value, dialect), None] for key, value in values.items()}
 
 
 def _unknown(state: InstanceState[Any], key: str, deleting: bool) -> bool:
@@ -143,6 +149,7 @@ def record_flush(tracker: Tracker, session: Session) -> None:
     """Write the entries of the flush `session` just made (the `after_flush` handler)."""
     entries: dict[tuple[str, str], tuple[str, Model, dict[str, list[Any]]]] = {}
     loaded: dict[tuple[str, str], dict[str, Any]] = session.info.pop(_KNOWN, {})
+    dialects: dict[Model, Dialect] = {}
     groups = (("create", session.new), ("update", session.dirty), ("delete", session.deleted))
     for action, objects in groups:
         for obj in objects:
@@ -152,12 +159,15 @@ def record_flush(tracker: Tracker, session: Session) -> None:
             state: InstanceState[Any] = inspect(obj)
             pk = model.pk(_pk_values(model, state))
             known = loaded.get((model.table, pk), {})
+            dialect = dialects.get(model) or dialects.setdefault(
+                model, session.get_bind(mapper=model.mapper).dialect
+            )
             if action == "create":
-                changes = _created(model, state)
+                changes = _created(model, state, dialect)
             elif action == "update":
-                changes = _updated(model, state, known)
+                changes = _updated(model, state, known, dialect)
             else:
-                changes = _deleted(model, state, known)
+                changes = _deleted(model, state, known, dialect)
             entries[(model.table, pk)] = (action, model, changes)
     _record_links(tracker, session, entries)
     pending = Pending()
