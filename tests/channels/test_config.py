@@ -131,3 +131,16 @@ def test_the_memory_backend_does_not_warn_with_one_worker(
     with TestClient(App(plugins=[Channels()])):
         pass
     assert not [r for r in caplog.records if r.name == "trivium.channels"]
+
+
+def test_the_worker_count_trivium_run_declares_wins_over_the_platforms(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    for sign in WORKER_SIGNS:
+        monkeypatch.delenv(sign, raising=False)
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")  # a platform's hint, overridden by --workers 1
+    monkeypatch.setenv("TRIVIUM_WORKERS", "1")
+    with TestClient(App(plugins=[Channels()])):
+        pass
+    assert not [r for r in caplog.records if r.name == "trivium.channels"]
+

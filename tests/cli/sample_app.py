@@ -16,7 +16,14 @@ MESSAGE = "v1"
 
 
 def _body(interface: str) -> str:
-    return json.dumps({"interface": interface, "pid": os.getpid(), "message": MESSAGE})
+    return json.dumps(
+        {
+            "interface": interface,
+            "pid": os.getpid(),
+            "message": MESSAGE,
+            "workers": os.environ.get("TRIVIUM_WORKERS"),
+        }
+    )
 
 
 class AsgiOnlyApp:

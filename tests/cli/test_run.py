@@ -138,6 +138,8 @@ def test_run_spreads_requests_over_two_workers(tmp_path: Path) -> None:
         while len(pids) < 2 and time.monotonic() < deadline:
             pids.add(_get(server)["pid"])  # a new connection each time
         assert len(pids) == 2, server.output()
+        # Each worker knows it is one of two (batteries warn about per-process state).
+        assert _get(server)["workers"] == "2"
 
 
 @pytest.mark.live

@@ -67,6 +67,9 @@ _MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"
 
 def _several_workers() -> str | None:
     """Return what says that the app runs in several worker processes, or `None`."""
+    declared = os.environ.get("TRIVIUM_WORKERS", "").strip()
+    if declared.isdigit():  # `trivium run` sets it to its --workers for the workers
+        return f"TRIVIUM_WORKERS={declared}" if int(declared) > 1 else None
     for name in _WORKER_COUNTS:
         value = os.environ.get(name, "").strip()
         if value.isdigit() and int(value) > 1:

@@ -59,6 +59,7 @@ __all__ = [
 
 PRODUCTION_ENV = "TRIVIUM_ENV"
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+WORKERS_ENV = "TRIVIUM_WORKERS"
 
 # Files a development server must not restart for: tool caches, built docs, and the
 # SQLite databases (with their journals) that the app itself writes while it runs.
@@ -313,6 +314,8 @@ def _identity(app: ASGIApp) -> ASGIApp:
 
 def _launch(config: ServerConfig, interface: Interface, target: ImportString | ASGIApp) -> None:
     check_port_free(config.host, config.port)
+    # The workers inherit it: what they read to know they are one of several.
+    os.environ[WORKERS_ENV] = str(config.workers)
     if config.workers > 1 and not os.environ.get(METRICS_DIR_ENV):
         # Before a worker imports prometheus-client: its values then live in files the
         # workers share, so /metrics adds up every worker (trivium.observability). With
