@@ -694,3 +694,18 @@ def test_webhooks_cannot_be_added_once_the_app_started() -> None:
     with pytest.raises(ConfigurationError, match="after the app has started") as info:
         webhooks(app)
     assert info.value.code == "plugin-after-start"
+
+
+def test_a_deprecated_parameter_says_so_in_its_schema_and_the_summary_keeps_dashes() -> None:
+    app = App()
+
+    @app.get("/items", name="item-url")
+    async def items(old: Annotated[int | None, Query(deprecated=True, ge=1)] = None) -> None:
+        return None
+
+    operation = app.openapi()["paths"]["/items"]["get"]
+    assert operation["summary"] == "Item-Url"  # FastAPI's "item-url".title()
+    (parameter,) = operation["parameters"]
+    assert parameter["deprecated"] is True
+    assert parameter["schema"]["deprecated"] is True
+    assert parameter["schema"]["anyOf"][0] == {"type": "integer", "minimum": 1}

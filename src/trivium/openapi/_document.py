@@ -35,7 +35,6 @@ from trivium.openapi._operation import parameters
 from trivium.openapi._operation import responses
 from trivium.openapi._operation import security_requirements
 from trivium.openapi._registry import SchemaRegistry
-from trivium.openapi._registry import title_for
 from trivium.routing import Route
 
 __all__ = ["OPENAPI_VERSION", "description_of", "generate", "operation_id", "schema_routes"]
@@ -144,7 +143,8 @@ class _Builder:
         if options.get("tags"):
             op["tags"] = list(options["tags"])
         name: str = route.name or getattr(route.endpoint, "__name__", None) or ""
-        op["summary"] = options.get("summary") or title_for(name)
+        # As FastAPI: "read_item" → "Read Item", a dash kept ("item-url" → "Item-Url").
+        op["summary"] = options.get("summary") or name.replace("_", " ").title()
         description = description_of(route)
         if description:
             op["description"] = description

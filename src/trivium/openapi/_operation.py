@@ -222,6 +222,8 @@ def parameters(route: Route, registry: SchemaRegistry) -> list[dict[str, Any]]:
         # A component (an enum) is referenced as it is, without the parameter's title.
         plain = is_component(spec.annotation) and not documented and spec.required
         schema = registry.schema(spec.annotation if plain else field_type(spec))
+        if marker.deprecated:
+            schema["deprecated"] = True  # in the schema too, as FastAPI (filled in later)
         result.append(
             _parameter(
                 spec.name,
