@@ -143,4 +143,3 @@ def test_the_worker_count_trivium_run_declares_wins_over_the_platforms(
     with TestClient(App(plugins=[Channels()])):
         pass
     assert not [r for r in caplog.records if r.name == "trivium.channels"]
-
