@@ -24,6 +24,8 @@ import functools
 import hashlib
 import inspect
 import logging
+import math
+import string
 import time
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -47,7 +49,7 @@ STORE_DOWN: tuple[type[Exception], ...] = (ServiceUnavailable, GatewayTimeout)
 database's `DatabaseUnavailableError` (503) or `DatabaseTimeoutError` (504) for a
 `DatabaseStore`. Reads and fills catch these and go on without the cache."""
 
-__all__ = ["STORE_DOWN", "CacheCore", "cache_key_of", "check_async"]
+__all__ = ["STORE_DOWN", "CacheCore", "cache_key_of", "check_async", "check_key", "encode"]
 
 logger = logging.getLogger("trivium.cache")
 
@@ -90,13 +92,74 @@ def _tags(tags: Iterable[str] | str) -> tuple[str, ...]:
     return found
 
 
+def encode(value: Any, option: int = 0) -> bytes:
+    """Return `value` as JSON, refusing what would not read back as itself.
+
+    Raises:
+        TypeError: JSON cannot encode `value` (a set, bytes, an object).
+        ValueError: it holds NaN or Infinity, which JSON writes as `null`.
+    """
+    data = orjson.dumps(value, option=option)
+    # orjson writes a non-finite float as `null`: look for one only when there is a null.
+    if b"null" in data and not _finite(value):
+        raise ValueError(
+            f"the cache keeps JSON values; NaN and Infinity are not ones (in {value!r})"
+        )
+    return data
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return all(_finite(item) for item in value)
+    return True
+
+
 def cache_key_of(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    """Return the default key of a call: the function's name and a hash of its arguments."""
-    data = orjson.dumps(
-        [list(args), sorted(kwargs.items())], default=repr, option=orjson.OPT_NON_STR_KEYS
-    )
+    """Return the default key of a call: the function's name and a hash of its arguments.
+
+    Raises:
+        TypeError: an argument is not a JSON value, so equal calls can't be told apart
+            from others (give `@cached` a `key=`).
+    """
+    try:
+        data = encode([list(args), sorted(kwargs.items())], orjson.OPT_NON_STR_KEYS)
+    except (TypeError, ValueError) as exc:
+        name = getattr(func, "__qualname__", repr(func))
+        raise TypeError(
+            f"@cached {name}: the default key hashes the arguments as JSON, and {exc}; "
+            f'pass key= (a template such as key="item:{{item.id}}" or a function of the '
+            f"arguments) to say which of their values select the entry"
+        ) from None
     digest = hashlib.sha256(data).hexdigest()[:32]
     return f"{func.__module__}.{func.__qualname__}:{digest}"
+
+
+def check_key(func: Callable[..., Any], key: Any) -> None:
+    """Refuse a `key=` template naming something other than the function's parameters."""
+    if not isinstance(key, str):
+        return
+    name = getattr(func, "__qualname__", repr(func))
+    parameters = inspect.signature(func).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(key) if field is not None]
+    except ValueError as exc:
+        problem = f"is not a format string ({exc})"
+    else:
+        roots = [field.split(".", 1)[0].split("[", 1)[0] for field in fields]
+        unknown = [root for root in roots if root not in parameters and not takes_any]
+        unknown += [root for root in roots if not root.isidentifier()]
+        problem = f"names {unknown[0]!r}, which is not a parameter" if unknown else ""
+    if problem:
+        raise ConfigurationError(
+            f"@cached(key={key!r}) on {name}: the template {problem}; name the "
+            f"function's parameters in braces ({', '.join(parameters) or 'it has none'})",
+            "cache-option",
+        )
 
 
 def _redis_store(url: str) -> Store:
@@ -227,8 +290,10 @@ class CacheCore:
 
     # Values ---------------------------------------------------------------------------
 
-    def _pack(self, value: Any, ttl: float, versions: dict[str, int]) -> bytes:
-        return orjson.dumps({"v": value, "f": time.time() + ttl, "t": versions})
+    def _pack(self, value: bytes, ttl: float, versions: dict[str, int]) -> bytes:
+        """Return the envelope of an `encode`d value."""
+        rest = orjson.dumps({"f": time.time() + ttl, "t": versions})
+        return b'{"v":' + value + b"," + rest[1:]
 
     async def _entry(self, key: str) -> tuple[bool, Any] | None:
         """Return `(fresh, value)` of the key's entry, or `None` when there is none."""
@@ -256,14 +321,16 @@ class CacheCore:
 
         Raises:
             TypeError: JSON cannot encode `value`.
+            ValueError: `value` holds NaN or Infinity (JSON has no such numbers).
         """
         seconds = self.ttl if ttl is None else _seconds("ttl", ttl)
         tag_list = _tags(tags)
+        data = encode(value)
         try:
             versions = await self.tag_versions(tag_list)
         except STORE_DOWN:
             return
-        await self.write_raw(key, self._pack(value, seconds, versions), seconds)
+        await self.write_raw(key, self._pack(data, seconds, versions), seconds)
 
     async def delete(self, key: str) -> None:
         """Forget `key`.
@@ -296,6 +363,10 @@ class CacheCore:
         One caller per key computes at a time, across processes: while an expired value
         is recomputed the others get it as it was; a missing one they wait for (up to
         `wait` seconds, or until the lock is released without one).
+
+        Raises:
+            TypeError: JSON cannot encode the computed value.
+            ValueError: it holds NaN or Infinity.
         """
         seconds = self.ttl if ttl is None else _seconds("ttl", ttl)
         tag_list = _tags(tags)
@@ -319,8 +390,9 @@ class CacheCore:
             except STORE_DOWN:
                 versions = None
             value = await compute()
+            data = encode(value)
             if versions is not None:
-                await self.write_raw(key, self._pack(value, seconds, versions), seconds)
+                await self.write_raw(key, self._pack(data, seconds, versions), seconds)
             return value
         finally:
             await self.unlock(key)
@@ -338,6 +410,7 @@ class CacheCore:
 
         def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
             check_async(func)
+            check_key(func, key)
             signature = inspect.signature(func)
 
             @functools.wraps(func)

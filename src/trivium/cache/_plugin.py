@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import ClassVar
@@ -19,6 +20,7 @@ from trivium.cache._cache import CacheCore
 from trivium.cache._cache import _seconds
 from trivium.cache._cache import _tags
 from trivium.cache._cache import check_async
+from trivium.cache._cache import check_key
 from trivium.cache._responses import CachedResponse
 from trivium.cache._responses import ETagStep
 from trivium.cache._responses import ResponseStep
@@ -92,6 +94,8 @@ class Cache(CacheCore, Plugin):
         """Whether every GET route's plain responses get an `ETag` (and `304`s)."""
         self._credentials: tuple[str, ...] = ()
         self._users = False  # whether `trivium.auth` authenticates the app's requests
+        self._guarded: frozenset[tuple[str, tuple[str, ...]]] = frozenset()
+        """The (path, methods) of routes with effect-only dependencies (`dependencies=`)."""
         self._etag_step = ETagStep()
 
     def setup(self, app: App) -> None:
@@ -110,6 +114,7 @@ class Cache(CacheCore, Plugin):
         # An `Auth` can only be installed once its module is imported: no import here.
         auth = sys.modules.get("trivium.auth")
         self._users = auth is not None and bool(app.plugins_of(auth.Auth))
+        self._guarded = frozenset(_with_dependencies(app))
 
     def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
         """A `ResponseStep` for routes with `cache=`, an `ETagStep` for other GET routes."""
@@ -120,6 +125,16 @@ class Cache(CacheCore, Plugin):
             rule = check_rule(value, route.path)
             if rule.private:
                 self._check_private(route)
+            if not rule.skip_dependencies and (route.path, route.methods) in self._guarded:
+                raise ConfigurationError(
+                    f"route {route.path!r} is cached and has dependencies=[...] (its own, "
+                    f"its router's or the app's), which a cache hit skips: a guard among "
+                    f"them would let anyone read the cached page. Guard it with "
+                    f"trivium.auth (Auth, CurrentUser, scopes), which runs before the cache "
+                    f"and keeps private=True entries per user; or, if no dependency is a "
+                    f"guard, say so with cache=CacheRule(..., skip_dependencies=True)",
+                    "cache-dependencies",
+                )
             return (ResponseStep(self, rule, route.path, self._credentials),)
         if self.etag and "GET" in route.methods:
             return (self._etag_step,)
@@ -156,6 +171,18 @@ class Cache(CacheCore, Plugin):
             _current.remove(self)
             if self.owns_store:
                 await self.store.close()
+
+
+def _with_dependencies(app: App) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Yield the (path, methods) of the app's routes that run `dependencies=[...]`."""
+    from trivium.routing import Route
+
+    for route in app.routes:
+        if not isinstance(route, Route):
+            continue
+        app_wide = app.app_dependencies and route.options.get("app_dependencies", True)
+        if route.dependencies or app_wide:
+            yield route.path, route.methods
 
 
 async def _send_cached(request: Request, exc: Exception) -> Response:
@@ -204,6 +231,7 @@ def cached(
 
     def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         check_async(func)
+        check_key(func, key)
         bound: dict[int, Callable[P, Awaitable[R]]] = {}
 
         @functools.wraps(func)

@@ -7,7 +7,9 @@
   (`RateLimit-*`, `Set-Cookie`) on the answer after the cache kept or replayed it, so
   no such header is ever stored.
 - `before` looks the request up (GET and HEAD only) by route, scheme, host, path, query
-  and the rule's `vary` headers. A fresh entry answers at once: the handler, its
+  and the rule's `vary` headers; when the route's responses had a `Vary` of their own,
+  the entry there names those headers, and the request's values of them select the
+  entry (`_varied`). A fresh entry answers at once: the handler, its
   dependencies and its parameters are skipped. A request with credentials (the session
   cookie, an `Authorization` header) never shares an entry: with `private=True` an
   authenticated user gets entries of their own (keyed by the user `trivium.auth`
@@ -15,7 +17,7 @@
   recomputes, `no-store` bypasses. On a miss it reads the tags' versions, before the
   handler runs.
 - `after` keeps a `200` that has no `Set-Cookie`, no `Cache-Control: no-store` (or
-  `private`, unless the rule is private) and a body known up front, with its `ETag`,
+  `private`, unless the rule is private), no `Vary: *` and a body known up front, with its `ETag`,
   under those versions; adds `Cache-Control: max-age` when the response has none and
   merges the rule's `Vary` into the response's.
 - Either way, a request whose `If-None-Match` matches the `ETag` is answered `304`.
@@ -26,6 +28,7 @@ responses too.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from dataclasses import dataclass
@@ -54,6 +57,8 @@ MISS_KEY = "trivium.cache.miss"
 """Scope key: the entry key of a request that missed, and whether this caller holds the lock."""
 PERSONAL_KEY = "trivium.cache.personal"
 """Scope key: the request bypassed the cache for its credentials or its user."""
+VARY_KEY = "trivium.cache.vary"
+"""Scope key: the header names the route's kept responses vary on, found at lookup."""
 
 _SKIPPED_HEADERS = {b"set-cookie", b"date", b"content-length", b"x-request-id"}
 
@@ -69,6 +74,10 @@ class CacheRule:
             bypassing the cache for requests that carry credentials.
         tags: tags of the entries, for `cache.invalidate(tags=[...])` (one string is
             one tag).
+        skip_dependencies: allow the route (or its routers, or the app) to have
+            `dependencies=[...]`, which a hit skips: say so only when none of them is a
+            guard (an API-key check, a permission), since a hit serves the page without
+            them. Guard cached routes with `trivium.auth`, which runs before the cache.
 
     Raises:
         ConfigurationError: an option of the wrong kind (`cache-option`).
@@ -78,15 +87,18 @@ class CacheRule:
     vary: tuple[str, ...] | str = ()
     private: bool = False
     tags: tuple[str, ...] | str = ()
+    skip_dependencies: bool = False
 
     def __post_init__(self) -> None:
         if self.ttl is not None:
             _seconds("ttl", self.ttl)
         object.__setattr__(self, "vary", _vary(self.vary))
-        if not isinstance(self.private, bool):
-            raise ConfigurationError(
-                f"CacheRule(private={self.private!r}) must be True or False", "cache-option"
-            )
+        for name in ("private", "skip_dependencies"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigurationError(
+                    f"CacheRule({name}={getattr(self, name)!r}) must be True or False",
+                    "cache-option",
+                )
         object.__setattr__(self, "tags", _tags(self.tags))
 
 
@@ -247,20 +259,22 @@ class ResponseStep(RequestStep):
             return
         control = (connection.header_value("cache-control") or "").lower()
         refresh = "no-cache" in control or "max-age=0" in control
-        entry = None if refresh else await self._entry(key)
+        entry = None if refresh else await self._entry(key, connection)
         if entry is not None and entry[0]:
             self._answer(connection, entry[1])
         locked = await self.core.lock(key)
         if locked and not refresh:
             # Answered by the caller that held the lock just before us?
-            again = await self._entry(key)
+            again = await self._entry(key, connection)
             if again is not None and again[0]:
                 await self.core.unlock(key)
                 self._answer(connection, again[1])
         if not locked and not refresh:
             if entry is not None:
                 self._answer(connection, entry[1])  # stale while another caller recomputes
-            found = await self.core.await_entry(key, self._entry)
+            found = await self.core.await_entry(
+                key, functools.partial(self._entry, connection=connection)
+            )
             if found is not None:
                 self._answer(connection, found[1])
         # The tags' versions as they are before the handler reads anything: a response
@@ -275,16 +289,32 @@ class ResponseStep(RequestStep):
         except STORE_DOWN:
             return None  # keep nothing
 
-    async def _entry(self, key: str) -> tuple[bool, dict[str, Any]] | None:
+    async def _entry(
+        self, key: str, connection: HTTPConnection
+    ) -> tuple[bool, dict[str, Any]] | None:
+        """Return `(fresh, envelope)` of the request's entry, or `None` when it has none.
+
+        Under `key` is the entry, or, when the handler's responses name headers in their
+        `Vary`, those names: the entry is then under the key with the request's values
+        of these headers (`_varied`), as Django's `learn_cache_key` does.
+        """
+        envelope = await self._read(key)
+        if envelope is not None and "v" in envelope:
+            names = envelope["v"]
+            connection.scope[VARY_KEY] = names
+            envelope = await self._read(_varied(key, names, connection))
+        if envelope is None or not await self.core.versions_current(envelope["t"]):
+            return None
+        return time.time() < envelope["f"], envelope
+
+    async def _read(self, key: str) -> dict[str, Any] | None:
         raw = await self.core.read_raw(key)
         if raw is None:
             return None
         head, _, body = raw.partition(b"\n")
-        envelope = orjson.loads(head)
-        if not await self.core.versions_current(envelope["t"]):
-            return None
+        envelope: dict[str, Any] = orjson.loads(head)
         envelope["b"] = body
-        return time.time() < envelope["f"], envelope
+        return envelope
 
     def _answer(self, connection: HTTPConnection, envelope: dict[str, Any]) -> None:
         connection.scope[HIT_KEY] = True
@@ -315,9 +345,10 @@ class ResponseStep(RequestStep):
                 if etag is None:
                     etag = _etag(response.body)
                     response.raw_headers.append((b"etag", etag))
+                names = self._varies_on(response, scope.get(VARY_KEY))
                 self._add_headers(response)
                 if versions is not None:
-                    await self._store(key, response, etag, versions)
+                    await self._store(key, response, etag, versions, names, request)
                 if _matches(request, etag):
                     not_modified(response, etag)
         finally:
@@ -334,7 +365,24 @@ class ResponseStep(RequestStep):
                 control = value.lower()
                 if b"no-store" in control or (b"private" in control and not self.rule.private):
                     return False
+            # `Vary: *`: the response differs by more than headers; no key tells which.
+            elif name == b"vary" and any(item.strip() == b"*" for item in value.split(b",")):
+                return False
         return True
+
+    def _varies_on(self, response: Response, learned: list[str] | None) -> list[str]:
+        """Return the headers the kept response varies on beyond the rule's `vary`.
+
+        The handler's `Vary`, and those earlier responses of the route varied on: once
+        a page differs per a header, it is never kept for every value of it.
+        """
+        names = set(learned or ())
+        for name, value in response.raw_headers:
+            if name == b"vary":
+                names.update(item.strip().decode("latin-1").lower() for item in value.split(b","))
+        names.difference_update(self.rule.vary)
+        names.discard("")
+        return sorted(names)
 
     def _add_headers(self, response: Response) -> None:
         raw = response.raw_headers
@@ -361,8 +409,14 @@ class ResponseStep(RequestStep):
         merged += [name for name in self.vary if name not in seen]
         response.headers["vary"] = b", ".join(merged).decode("latin-1")
 
-    async def _store(
-        self, key: str, response: Response, etag: bytes, versions: dict[str, int]
+    async def _store(  # noqa: PLR0913 - the entry, and where it goes
+        self,
+        key: str,
+        response: Response,
+        etag: bytes,
+        versions: dict[str, int],
+        names: list[str],
+        connection: HTTPConnection,
     ) -> None:
         headers = [
             (name.decode("latin-1"), value.decode("latin-1"))
@@ -378,7 +432,21 @@ class ResponseStep(RequestStep):
                 "f": time.time() + self.ttl,
             }
         )
-        await self.core.write_raw(key, head + b"\n" + response.body, self.ttl)
+        if not names:
+            await self.core.write_raw(key, head + b"\n" + response.body, self.ttl)
+            return
+        # The entry first: a request that finds the names finds its entry too.
+        varied = _varied(key, names, connection)
+        await self.core.write_raw(varied, head + b"\n" + response.body, self.ttl)
+        await self.core.write_raw(key, orjson.dumps({"v": names}), self.ttl)
+
+
+def _varied(key: str, names: list[str], connection: HTTPConnection) -> str:
+    """Return the key of the entry for the request's values of the headers `names`."""
+    parts = [key, *names]
+    parts.extend(connection.header_value(name) or "" for name in names)
+    digest = hashlib.sha256(orjson.dumps(parts)).hexdigest()[:40]
+    return f"response:{digest}"
 
 
 def _mark_private(response: Response) -> None:
