@@ -119,7 +119,7 @@ def test_make_test_passes_on_sqlite(project: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "13 passed" in done.stdout
+    assert "16 passed" in done.stdout
     assert not (project / "blog.db").exists()  # tests never touch the development database
 
 
@@ -128,7 +128,28 @@ def test_the_tests_pass_on_postgresql(project: Path) -> None:
     url = os.environ.get("TRIVIUM_TEST_POSTGRES_URL", "")
     if not url:
         pytest.skip("needs TRIVIUM_TEST_POSTGRES_URL")
-    assert "13 passed" in _run_tests(project, url)
+    assert "16 passed" in _run_tests(project, url)
+
+
+def test_password_resets_work_in_development_out_of_the_box(project: Path) -> None:
+    # The link's address is set and printed in full (tests/test_mail.py of the project
+    # sends a reset through the HTML page: the `make test` runs above include it).
+    assert "TRIVIUM_SITE_URL=http://localhost:8000\n" in (project / ".env").read_text()
+    assert "TRIVIUM_DEBUG=true\n" in (project / ".env").read_text()
+    assert "ConsoleMailer(show_secrets=True)" in (project / "blog" / "app.py").read_text()
+    assert (project / "tests" / "test_mail.py").is_file()
+    readme = (project / "README.md").read_text()
+    assert "TRIVIUM_SITE_URL" in readme
+    assert "TRIVIUM_MAIL_URL" in readme
+    assert "Sign-up is off" in readme
+    assert "TRIVIUM_SIGNUP=true" in readme
+
+
+def test_the_project_has_a_favicon(project: Path) -> None:
+    icon = (project / "blog" / "static" / "favicon.ico").read_bytes()
+    assert icon.startswith(b"\x00\x00\x01\x00")  # an ICO file, copied byte for byte
+    base = (project / "blog" / "templates" / "base.html").read_text()
+    assert """<link rel="icon" href="{{ static_url('favicon.ico') }}">""" in base
 
 
 def test_a_project_without_auth_passes_its_tests(tmp_path: Path) -> None:
@@ -136,7 +157,9 @@ def test_a_project_without_auth_passes_its_tests(tmp_path: Path) -> None:
     assert "Auth" not in (project / "blog" / "app.py").read_text()
     assert "Admin" not in (project / "blog" / "app.py").read_text()
     assert not (project / "blog" / "templates" / "me.html").exists()
-    assert "8 passed" in _run_tests(project)
+    assert not (project / "tests" / "test_mail.py").exists()
+    assert "Sign-up" not in (project / "README.md").read_text()
+    assert "9 passed" in _run_tests(project)
 
 
 def test_the_database_and_admin_options(tmp_path: Path) -> None:

@@ -6,6 +6,12 @@ in a JSON data block that a small script of ours reads, so the docs keep working
 a strict Content-Security-Policy. ReDoc has no dependency-free offline package on PyPI,
 so its page loads the script from `OpenAPIConfig.redoc_js_url` (a CDN by default) unless
 `OpenAPIConfig.redoc_js_file` names a local copy, which is then served next to the page.
+
+With CSRF protection installed, "Try it out" must send the token on the unsafe requests a
+session cookie authenticates. The token lives in the session, out of JavaScript's reach,
+so the docs serve it at `{docs_url}/csrf` and the init script's request interceptor
+fetches it before each same-origin POST, PUT, PATCH or DELETE that has no `Authorization`
+header, and sends it in the CSRF header (`CSRF(header_name=...)`, `X-CSRF-Token`).
 """
 
 from __future__ import annotations
@@ -51,11 +57,41 @@ _INIT_JS = """\
   if (!options.oauth2RedirectUrl) {
     options.oauth2RedirectUrl = window.location.origin + config.oauth2RedirectPath;
   }
+  if (config.csrf) {
+    options.requestInterceptor = csrfInterceptor(config.csrf);
+  }
   var ui = SwaggerUIBundle(options);
   if (config.initOAuth) {
     ui.initOAuth(config.initOAuth);
   }
   window.ui = ui;
+
+  // Add the CSRF token to the same-origin unsafe requests a session cookie authenticates.
+  function csrfInterceptor(csrf) {
+    var unsafe = /^(POST|PUT|PATCH|DELETE)$/i;
+    return function (request) {
+      var headers = request.headers || (request.headers = {});
+      var url = new URL(request.url, window.location.href);
+      if (!unsafe.test(request.method || "GET") || url.origin !== window.location.origin) {
+        return request;
+      }
+      for (var name in headers) {
+        var lower = name.toLowerCase();
+        if (lower === "authorization" || lower === csrf.header) {
+          return request;
+        }
+      }
+      return fetch(csrf.tokenUrl, {credentials: "same-origin", headers: {accept: "application/json"}})
+        .then(function (answer) { return answer.ok ? answer.json() : {}; })
+        .then(function (data) {
+          if (data.csrf_token) {
+            headers[csrf.header] = data.csrf_token;
+          }
+          return request;
+        })
+        .catch(function () { return request; });
+    };
+  }
 })();
 """
 _SWAGGER_DEFAULTS: dict[str, Any] = {
@@ -97,6 +133,8 @@ class _Docs:
         self.config = config
         self.swagger_dir = swagger_dir
         self.docs_base = (app.docs_config.docs_url or "").rstrip("/")
+        self.csrf_header = _csrf_header(app)
+        """The CSRF header "Try it out" sends the token in (`None`: the app has no CSRF)."""
         self._body: bytes | None = None
 
     def _cache_headers(self) -> dict[str, str]:
@@ -127,6 +165,9 @@ class _Docs:
             "options": options,
             "oauth2RedirectPath": f"{root}{self.docs_base}/oauth2-redirect",
         }
+        if self.csrf_header is not None:
+            token_url = f"{root}{self.docs_base}/csrf"
+            config["csrf"] = {"header": self.csrf_header, "tokenUrl": token_url}
         if self.config.swagger_ui_oauth2_init:
             config["initOAuth"] = dict(self.config.swagger_ui_oauth2_init)
         title = _escape(f"{docs.title} - Swagger UI")
@@ -148,6 +189,13 @@ class _Docs:
 </html>
 """
         return HTMLResponse(page)
+
+    async def csrf_token(self, request: Request) -> Response:
+        """Serve a CSRF token for the session, for "Try it out" (`{"csrf_token": ...}`)."""
+        from trivium.csrf import get_csrf_token
+
+        body = orjson.dumps({"csrf_token": get_csrf_token(request)})
+        return Response(body, media_type="application/json", headers={"cache-control": "no-store"})
 
     async def swagger_redirect(self, request: Request) -> HTMLResponse:
         """Serve the page an OAuth2 provider redirects back to after authorizing."""
@@ -207,6 +255,14 @@ class _Docs:
         if path is None:  # pragma: no cover - the route is only added with a file
             raise HTTPException(404)
         return FileResponse(path, media_type="text/javascript", headers=self._cache_headers())
+
+
+def _csrf_header(app: Any) -> str | None:
+    """Return the lowercased header the app's CSRF check reads the token from, if it has one."""
+    from trivium.csrf import CSRF
+
+    found = app.plugins_of(CSRF)
+    return found[0].header.decode("latin-1") if found else None
 
 
 def _check_redoc_file(config: OpenAPIConfig) -> None:
@@ -276,6 +332,8 @@ def add_routes(app: Any, plugin: OpenAPI) -> None:
         adder.add(urls.docs_url, docs.swagger_ui, "swagger_ui_html")
         adder.add(base + "/oauth2-redirect", docs.swagger_redirect, "swagger_ui_redirect")
         adder.add(base + "/static/{name}", docs.swagger_static, "swagger_ui_static")
+        if docs.csrf_header is not None:
+            adder.add(base + "/csrf", docs.csrf_token, "swagger_ui_csrf")
     if urls.redoc_url:
         adder.add(urls.redoc_url, docs.redoc, "redoc_html")
         if config.redoc_js_file is not None:
