@@ -27,7 +27,9 @@ from trivium.tasks import Tasks
 
 db = Database(os.environ.get("TASKS_DATABASE", "sqlite+aiosqlite:///./tasks-example.db"))
 tasks = Tasks(os.environ.get("TASKS_BROKER", "memory://"), state=os.environ.get("TASKS_STATE"))
-app = App(plugins=[db, tasks])
+# First steps create the tables (the outbox's too) at start-up; a project runs
+# `trivium db migrate` instead.
+app = App(plugins=[db, tasks], on_startup=[db.create_all])
 Session = Annotated[AsyncSession, db.depends()]
 
 

@@ -64,6 +64,20 @@ async def test_a_login_link_goes_out_at_the_highest_priority(client: AsyncTestCl
     assert "di@example.com: Your login link" in mailer.sent
 
 
+async def test_the_app_creates_its_tables_at_start_up(tmp_path: Path) -> None:
+    # What `trivium run examples.tasks.app:app` does: no create_all() beforehand.
+    example.db.url = example.db.url.set(database=str(tmp_path / "fresh.db"))
+    try:
+        async with AsyncTestClient(example.app) as client:
+            response = await client.post("/signups", params={"email": "ed@example.com"})
+            assert response.status_code == 201
+            await example.tasks.drain()
+            state = await client.get(f"/tasks/{response.json()['task']}")
+            assert state.json()["state"] == "done"
+    finally:
+        await example.db.dispose()
+
+
 async def _mailer() -> example.Mailer:
     async with example.app.resolve(_get) as mailer:
         return mailer

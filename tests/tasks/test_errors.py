@@ -170,3 +170,15 @@ def test_tasks_options_out_of_range_are_refused(options: dict[str, float]) -> No
     with pytest.raises(ConfigurationError) as caught:
         Tasks(**options)  # type: ignore[arg-type]
     assert caught.value.code == "tasks-options"
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), 0, -1, True, "5"])
+def test_task_timeout_must_be_finite_seconds(timeout: object) -> None:
+    tasks = Tasks()
+    with pytest.raises(ConfigurationError) as caught:
+
+        @tasks.task(timeout=timeout)  # type: ignore[arg-type]
+        async def job() -> None: ...
+
+    assert caught.value.code == "tasks-options"
+    assert tasks.registry == {}

@@ -434,6 +434,26 @@ async def test_eager_runs_inline() -> None:
     assert response.json() == {"seen": [1, 1], "state": "done"}
 
 
+async def test_eager_retry_is_logged_as_at_once(caplog: pytest.LogCaptureFixture) -> None:
+    tasks = Tasks(eager=True)
+    App(plugins=[tasks])
+    seen: list[int] = []
+
+    @tasks.task(retry=Retry(max_attempts=2, delay=4.0))
+    async def job() -> None:
+        seen.append(1)
+        if len(seen) == 1:
+            raise RuntimeError("once")
+
+    with caplog.at_level("WARNING", logger="trivium.tasks"), anyio.fail_after(2):
+        run = await job.enqueue()  # the second attempt runs now, not 4 s later
+    info = await run.info()
+    assert info is not None
+    assert (info.state, info.attempts) == ("done", 2)
+    assert "failed, retrying at once (eager mode): RuntimeError: once" in caplog.text
+    assert "retrying in" not in caplog.text
+
+
 def test_unknown_broker_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="tasks-broker"):
         Tasks("kafka://localhost")

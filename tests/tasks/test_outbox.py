@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import orjson
 import pytest
 from sqlalchemy import func
 from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.db.conftest import db
+from tests.tasks.conftest import clean_redis
 
 from trivium import App
 from trivium import HTTPException
@@ -22,6 +24,7 @@ from trivium.errors import ConfigurationError
 from trivium.tasks import OUTBOX_TABLE
 from trivium.tasks import OutboxEntry
 from trivium.tasks import Tasks
+from trivium.tasks._worker import message_info
 from trivium.testing import AsyncTestClient
 
 __all__ = ["db"]
@@ -110,6 +113,94 @@ async def test_priority_survives_the_relay(db: Database) -> None:
     assert info is not None
     assert info.priority == 6
     await db.dispose()
+
+
+async def _row_copy(session: AsyncSession) -> dict[str, Any]:
+    """The outbox row of `session`'s transaction, to write it again as a crash leaves it."""
+    row = (await session.scalars(select(OutboxEntry))).one()
+    return {"id": row.id, "queue": row.queue, "message": row.message, "eta": row.eta}
+
+
+async def _relay_again(db: Database, tasks: Tasks, copy: dict[str, Any]) -> int:
+    """Write the relayed row back (its delete lost to a crash) and relay it again."""
+    async with db.sessionmaker() as session, session.begin():
+        session.add(OutboxEntry(**copy))
+    relayed = await tasks.relay()
+    await tasks.drain()
+    return relayed
+
+
+@pytest.mark.parametrize("eager", [False, True])
+async def test_row_relayed_again_after_its_run_finished_does_not_run_it_again(
+    db: Database, eager: bool
+) -> None:
+    app, tasks, seen = _app(db)
+    tasks.eager = eager
+    ship = tasks.registry["ship"]
+    async with app.lifespan_context():
+        async with db.sessionmaker() as session, session.begin():
+            run = await ship.options(session=session).enqueue(5)
+            copy = await _row_copy(session)
+        await tasks.drain()
+        assert seen == [5]
+        assert await _relay_again(db, tasks, copy) == 1  # the row is gone again...
+        info = await run.info()
+        assert await _outbox_rows(db) == 0
+    await db.dispose()
+    assert seen == [5]  # ...but the finished run did not run a second time
+    assert info is not None
+    assert info.state == "done"
+    assert info.attempts == 1
+
+
+async def test_row_relayed_again_while_its_run_is_queued_is_sent(db: Database) -> None:
+    # The first relay recorded the run but its send failed: the row stays, is sent again.
+    app, tasks, seen = _app(db)
+    ship = tasks.registry["ship"]
+    async with db.sessionmaker() as session:
+        run = await ship.options(session=session).enqueue(6)
+        message = orjson.loads((await _row_copy(session))["message"])
+        session.sync_session.info.clear()  # relayed by the sweep only
+        await session.commit()
+    async with app.lifespan_context():
+        await tasks.store.put(message_info(tasks, message))  # a `queued` record, no message
+        assert await tasks.relay() == 1
+        await tasks.drain()
+        info = await run.info()
+    await db.dispose()
+    assert seen == [6]
+    assert info is not None
+    assert info.state == "done"
+
+
+async def test_row_relayed_again_on_redis_does_not_run_a_finished_run(
+    redis_url: str, prefix: str, tmp_path: Path
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}")
+    tasks = Tasks(redis_url, prefix=prefix, in_app_worker=True)
+    app = App(plugins=[db, tasks])
+    seen: list[int] = []
+
+    @tasks.task(name="ship")
+    async def ship(order: int) -> None:
+        seen.append(order)
+
+    try:
+        async with app.lifespan_context():
+            await db.create_all()
+            async with db.sessionmaker() as session, session.begin():
+                run = await ship.options(session=session).enqueue(8)
+                copy = await _row_copy(session)
+            await run.result(timeout=10)
+            assert await _relay_again(db, tasks, copy) == 1
+            await anyio.sleep(1)  # the worker would have taken a message sent again
+            info = await run.info()
+    finally:
+        await clean_redis(redis_url, prefix)
+        await db.dispose()
+    assert seen == [8]
+    assert info is not None
+    assert info.state == "done"
 
 
 async def test_eager_runs_an_outbox_run_once_the_request_commits(db: Database) -> None:

@@ -8,9 +8,11 @@ from click.testing import CliRunner
 from tests.tasks.conftest import clean_redis
 
 from trivium import App
+from trivium.errors import ConfigurationError
 from trivium.tasks import Retry
 from trivium.tasks import TaskFailedError
 from trivium.tasks import Tasks
+from trivium.testing import AsyncTestClient
 
 pytestmark = pytest.mark.anyio
 
@@ -320,3 +322,34 @@ def test_cli_reports_an_unreachable_redis_in_one_line(command: str, args: list[s
         "(for the task broker); start it"
     )
     assert result.output.count("\n") == 1
+
+
+async def test_enqueue_with_redis_down_answers_503_with_retry_after() -> None:
+    tasks = Tasks(_DOWN)
+    app = App(plugins=[tasks])
+
+    @tasks.task
+    async def ping() -> None: ...
+
+    @app.post("/go")
+    async def go() -> dict[str, str]:
+        return {"id": (await ping.enqueue()).id}
+
+    client = AsyncTestClient(app)  # no lifespan: the first enqueue connects, as after a drop
+    response = await client.post("/go")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert "the task broker is unreachable" in response.text
+    assert "9149" not in response.text  # the broker's address stays in the log
+
+
+async def test_app_started_with_redis_down_fails_in_one_line() -> None:
+    tasks = Tasks(_DOWN)
+    app = App(plugins=[tasks])
+    with pytest.raises(ConfigurationError) as caught:
+        async with app.lifespan_context():
+            pass  # pragma: no cover - the start-up fails
+    assert caught.value.code == "tasks-unreachable"
+    assert caught.value.one_line().startswith(
+        "[tasks-unreachable] no Redis server answers at 127.0.0.1:9149 (for the task broker)"
+    )

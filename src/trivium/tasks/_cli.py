@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime
 import signal
-import urllib.parse
 from collections.abc import Awaitable
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -22,7 +21,7 @@ from typing import Any
 import anyio
 import click
 
-from trivium.errors import ConfigurationError
+from trivium.tasks._errors import unreachable
 
 if TYPE_CHECKING:
     from trivium.tasks._state import TaskInfo
@@ -208,69 +207,6 @@ def _run(tasks: Tasks, main: Callable[[], Awaitable[Any]]) -> Any:
         if problem is None:
             raise
         raise click.ClickException(problem.one_line()) from None
-
-
-_PORTS = {"redis": 6379, "rediss": 6379, "amqp": 5672, "amqps": 5671}
-
-
-def unreachable(tasks: Tasks, exc: BaseException) -> ConfigurationError | None:
-    """Explain in one line that the broker or the state's Redis did not answer, or `None`.
-
-    The client's error is looked for on the exception's cause chain and in exception
-    groups (a task group's), as `trivium db` does for databases.
-    """
-    from redis.exceptions import AuthenticationError
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-
-    found = _causes(exc)
-    redis_url = getattr(tasks.transport, "redis_url", tasks.broker)  # RabbitMQ: state=
-    role = "the task state, Tasks(state=...)" if redis_url != tasks.broker else "the task broker"
-    if any(isinstance(error, AuthenticationError) for error in found):
-        return ConfigurationError(
-            f"the Redis server at {_where(redis_url)} (for {role}) refused the login; check "
-            "the user and password in the URL",
-            "tasks-unreachable",
-        )
-    if any(isinstance(error, (RedisConnectionError, RedisTimeoutError)) for error in found):
-        return ConfigurationError(
-            f"no Redis server answers at {_where(redis_url)} (for {role}); start it, or fix "
-            "the host and port in the URL",
-            "tasks-unreachable",
-        )
-    if tasks.broker.startswith("amqp") and any(
-        isinstance(error, OSError) or type(error).__name__ == "AMQPConnectionError"
-        for error in found
-    ):
-        return ConfigurationError(
-            f"no RabbitMQ server answers at {_where(tasks.broker)} (for the task broker); "
-            "start it, or fix the host, port, user and password in the URL",
-            "tasks-unreachable",
-        )
-    return None
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    """Return `exc`, its causes and contexts, and those of grouped exceptions."""
-    found: list[BaseException] = []
-    waiting = [exc]
-    while waiting and len(found) < 50:
-        error = waiting.pop()
-        if any(error is seen for seen in found):
-            continue
-        found.append(error)
-        if isinstance(error, BaseExceptionGroup):
-            waiting.extend(error.exceptions)
-        waiting.extend(cause for cause in (error.__cause__, error.__context__) if cause)
-    return found
-
-
-def _where(url: str) -> str:
-    """Return the host and port of `url` (a socket's path for `unix://`), never its password."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme == "unix":
-        return parts.path
-    return f"{parts.hostname or 'localhost'}:{parts.port or _PORTS.get(parts.scheme, 0)}"
 
 
 def _line(info: TaskInfo) -> str:

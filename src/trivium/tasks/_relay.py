@@ -26,9 +26,11 @@ import orjson
 from trivium.errors import ConfigurationError
 
 if TYPE_CHECKING:
+    from trivium.tasks._state import StateStore
+    from trivium.tasks._state import TaskInfo
     from trivium.tasks._tasks import Tasks
 
-__all__ = ["SWEEP_EVERY", "Outbox"]
+__all__ = ["SWEEP_EVERY", "Outbox", "relay_due"]
 
 logger = logging.getLogger("trivium.tasks")
 
@@ -164,7 +166,7 @@ class Outbox:
             async with db.sessionmaker() as session, session.begin():
                 rows = (await session.scalars(query)).all()
                 for row in rows:
-                    await self.tasks.dispatch(orjson.loads(row.message))
+                    await self.tasks.dispatch(orjson.loads(row.message), relayed=True)
                 if rows:
                     await session.execute(
                         delete(OutboxEntry).where(OutboxEntry.id.in_([row.id for row in rows]))
@@ -197,7 +199,7 @@ class Outbox:
                 await session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(list(ids))))
         messages.sort(key=lambda message: list(ids).index(message["id"]))
         for message in messages:
-            await self.tasks.dispatch(message)
+            await self.tasks.dispatch(message, relayed=True)
 
     async def sweep(self, stopping: anyio.Event) -> None:
         """Relay rows older than `SWEEP_EVERY` every `SWEEP_EVERY` s until `stopping`."""
@@ -210,6 +212,26 @@ class Outbox:
                     await self.relay(older_than=SWEEP_EVERY)
         finally:
             self.sweeping = False
+
+
+async def relay_due(store: StateStore, info: TaskInfo) -> bool:
+    """Record relayed run `info` unless recorded; whether its message is to be sent.
+
+    A row is relayed again when its relay sent it but could not delete it (a crash, the
+    database or the broker failing in between). A run still `queued` is sent again (the
+    first send may have failed; a worker drops the second delivery of a finished run);
+    one that started (running, retrying or finished) is not: it would run again.
+    """
+    current = await store.create(info)  # one round trip: only writes a missing record
+    if current is None or current.state == "queued":
+        return True
+    logger.info(
+        "outbox row of task %s (%s) relayed again, its run is %s: not sent again",
+        info.name,
+        info.id,
+        current.state,
+    )
+    return False
 
 
 def _enclosing(transaction: Any) -> Any:

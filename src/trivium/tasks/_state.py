@@ -131,6 +131,17 @@ class StateStore:
         """Return the id that holds idempotency `key`, `None` if it is free."""
         raise NotImplementedError
 
+    async def create(self, info: TaskInfo) -> TaskInfo | None:
+        """Write `info` unless its run has a record; return that record instead.
+
+        What a relayed outbox row records: a row relayed twice (a crash between the
+        send and the row's delete) finds its run's record, and must not reset it.
+        """
+        current = await self.get(info.id)
+        if current is None:
+            await self.put(info)
+        return current
+
     async def begin(self, info: TaskInfo) -> TaskInfo | None:
         """Record `info` (a run starting attempt `info.attempts`) unless the run finished.
 
@@ -165,6 +176,16 @@ if current then
 end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+return false
+"""
+
+_CREATE = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  return current
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return false
 """
 
@@ -235,6 +256,7 @@ class RedisStateStore(StateStore):
         self.prefix = prefix
         self.keep = keep
         self._begin: Any = None
+        self._create: Any = None
 
     def _key(self, task_id: str) -> str:
         return f"{self.prefix}:task:{task_id}"
@@ -256,6 +278,19 @@ class RedisStateStore(StateStore):
             pipe.set(self._key(info.id), info.to_json(), px=ttl)
             pipe.zadd(f"{self.prefix}:index", {info.id: info.enqueued_at})
             await pipe.execute()
+
+    async def create(self, info: TaskInfo) -> TaskInfo | None:
+        """Write `info` unless its run has a record, in one round trip (a script).
+
+        A script rather than `SET NX GET`, which needs Redis 7.
+        """
+        if self._create is None:
+            self._create = self.redis.register_script(_CREATE)
+        current = await self._create(
+            keys=[self._key(info.id), f"{self.prefix}:index"],
+            args=[info.to_json(), info.enqueued_at, info.id],
+        )
+        return None if not current else TaskInfo.from_json(current)
 
     async def list(self, limit: int) -> list[TaskInfo]:
         """Return the newest records first, dropping index entries whose record expired."""
@@ -318,6 +353,9 @@ class LazyRedisStore(StateStore):
 
     async def put(self, info: TaskInfo) -> None:
         await self._store().put(info)
+
+    async def create(self, info: TaskInfo) -> TaskInfo | None:
+        return await self._store().create(info)
 
     async def list(self, limit: int) -> list[TaskInfo]:
         return await self._store().list(limit)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import logging
 import math
 import sys
@@ -32,11 +31,13 @@ import anyio
 import orjson
 
 from trivium.errors import ConfigurationError
-from trivium.errors import MissingDependencyError
 from trivium.plugins import Plugin
 from trivium.tasks._control import cancel
 from trivium.tasks._control import retry
+from trivium.tasks._errors import broker_down
+from trivium.tasks._errors import unreachable_at_start
 from trivium.tasks._relay import Outbox
+from trivium.tasks._relay import relay_due
 from trivium.tasks._retry import Retry
 from trivium.tasks._retry import retry_policy
 from trivium.tasks._state import LazyRedisStore
@@ -46,8 +47,8 @@ from trivium.tasks._state import TaskInfo
 from trivium.tasks._task import Task
 from trivium.tasks._task import TaskRun
 from trivium.tasks._transport import MemoryTransport
-from trivium.tasks._transport import RedisTransport
 from trivium.tasks._transport import Transport
+from trivium.tasks._transport import transport_for
 from trivium.tasks._worker import Worker
 from trivium.tasks._worker import execute
 from trivium.tasks._worker import message_info
@@ -63,9 +64,6 @@ R = TypeVar("R")
 
 logger = logging.getLogger("trivium.tasks")
 
-_REDIS = ("redis", "rediss", "unix")
-_AMQP = ("amqp", "amqps")
-
 
 def _whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
@@ -76,40 +74,6 @@ def _seconds(value: object, least: float) -> bool:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return math.isfinite(value) and (value > 0 if least == 0 else value >= least)
-
-
-def _transport(broker: str, prefix: str, lease: float, state: str | None) -> Transport:
-    """Return the transport of broker URL `broker`.
-
-    Raises:
-        ConfigurationError: an unknown broker (`tasks-broker`), or `state=` missing with
-            RabbitMQ or given with another broker (`tasks-state`).
-        MissingDependencyError: RabbitMQ without aio-pika (the `rabbitmq` extra).
-    """
-    scheme = broker.partition("://")[0]
-    if scheme not in ("memory", *_REDIS, *_AMQP):
-        raise ConfigurationError(
-            f"Tasks(broker={broker!r}): give 'memory://', a Redis URL (redis://host:6379/0) "
-            "or a RabbitMQ URL (amqp://user:password@host:5672/)",
-            "tasks-broker",
-        )
-    if (scheme in _AMQP) != (state is not None) or (
-        state is not None and state.partition("://")[0] not in _REDIS
-    ):
-        raise ConfigurationError(
-            f"Tasks({broker!r}, state={state!r}): a RabbitMQ broker needs state='redis://...' "
-            "(the Redis that keeps run state and delayed runs); other brokers take no state=",
-            "tasks-state",
-        )
-    if scheme == "memory":
-        return MemoryTransport()
-    if scheme in _REDIS:
-        return RedisTransport(broker, prefix, lease)
-    if importlib.util.find_spec("aio_pika") is None:
-        raise MissingDependencyError("aio-pika", "rabbitmq")
-    from trivium.tasks._amqp import RabbitMQTransport
-
-    return RabbitMQTransport(broker, prefix, lease, str(state))
 
 
 class Tasks(Plugin):
@@ -181,7 +145,7 @@ class Tasks(Plugin):
         self.prefix = prefix
         self.memory = scheme == "memory"
         self.in_app_worker = self.memory if in_app_worker is None else in_app_worker
-        self.transport: Transport = _transport(broker, prefix, lease, state)
+        self.transport: Transport = transport_for(broker, prefix, lease, state)
         self.store: StateStore = MemoryStateStore(keep) if self.memory else LazyRedisStore(self)
         self.registry: dict[str, Task[Any, Any]] = {}
         """The registered tasks by name."""
@@ -250,10 +214,10 @@ class Tasks(Plugin):
             ConfigurationError: a bad option (`tasks-options`, `tasks-priority`, ...).
         """
         policy = retry_policy(retry)
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
-        ):
-            raise ConfigurationError(f"task timeout={timeout!r}: give seconds > 0", "tasks-options")
+        if timeout is not None and not _seconds(timeout, 0):  # NaN and infinity too
+            raise ConfigurationError(
+                f"task timeout={timeout!r}: give a finite number of seconds > 0", "tasks-options"
+            )
 
         def register(function: Callable[..., Any]) -> Task[Any, Any]:
             task: Task[Any, Any] = Task(
@@ -374,7 +338,8 @@ class Tasks(Plugin):
 
     @contextlib.asynccontextmanager
     async def _lifespan(self) -> AsyncIterator[None]:
-        await self.start()
+        with unreachable_at_start(self):  # one line naming the broker, not a traceback
+            await self.start()
         stopping = anyio.Event()
         try:
             async with anyio.create_task_group() as group:
@@ -504,10 +469,15 @@ class Tasks(Plugin):
                     return TaskRun(self, holder)
             self.outbox.add(session, message)
             return TaskRun(self, str(message["id"]))
-        return TaskRun(self, await self.dispatch(message))
+        with broker_down(self):  # a 503 with Retry-After in a request
+            return TaskRun(self, await self.dispatch(message))
 
-    async def dispatch(self, message: dict[str, Any]) -> str:
-        """Record and send a message (or run it, eager); return the id that holds its key."""
+    async def dispatch(self, message: dict[str, Any], *, relayed: bool = False) -> str:
+        """Record and send a message (or run it, eager); return the id that holds its key.
+
+        A `relayed` outbox row is sent only if its run has no record or a `queued` one: a
+        row relayed again once its run started (a crash before the row's delete) is not.
+        """
         if not self._started:
             await self.start()
         if message["key"] is not None:
@@ -516,12 +486,15 @@ class Tasks(Plugin):
                 return holder
         info = message_info(self, message)
         info.eta = message["eta"]
+        if relayed and not await relay_due(self.store, info):
+            return str(message["id"])
+        record = [] if relayed else [self.store.put(info)]  # relayed: recorded just now
         if self.eager:
-            await self.store.put(info)
+            await asyncio.gather(*record)
             await self.run_inline(message)
         else:  # two round trips at once: the record and the message are independent
             await asyncio.gather(
-                self.store.put(info),
+                *record,
                 self.transport.send(
                     message["queue"],
                     orjson.dumps(message),

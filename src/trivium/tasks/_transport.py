@@ -27,13 +27,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+import importlib.util
 import itertools
 import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["MAX_PRIORITY", "Delivery", "MemoryTransport", "RedisTransport", "Transport"]
+from trivium.errors import ConfigurationError
+from trivium.errors import MissingDependencyError
+
+__all__ = [
+    "MAX_PRIORITY",
+    "Delivery",
+    "MemoryTransport",
+    "RedisTransport",
+    "Transport",
+    "transport_for",
+]
 
 MAX_PRIORITY = 9
 """The highest priority; priorities run from 0 (the default, lowest) to this."""
@@ -440,3 +451,41 @@ class RedisTransport(Transport):
             keys=[delivery.stream], args=[self.GROUP, self.consumer, delivery.message_id]
         )
         return bool(held)
+
+
+_REDIS = ("redis", "rediss", "unix")
+_AMQP = ("amqp", "amqps")
+
+
+def transport_for(broker: str, prefix: str, lease: float, state: str | None) -> Transport:
+    """Return the transport of broker URL `broker`.
+
+    Raises:
+        ConfigurationError: an unknown broker (`tasks-broker`), or `state=` missing with
+            RabbitMQ or given with another broker (`tasks-state`).
+        MissingDependencyError: RabbitMQ without aio-pika (the `rabbitmq` extra).
+    """
+    scheme = broker.partition("://")[0]
+    if scheme not in ("memory", *_REDIS, *_AMQP):
+        raise ConfigurationError(
+            f"Tasks(broker={broker!r}): give 'memory://', a Redis URL (redis://host:6379/0) "
+            "or a RabbitMQ URL (amqp://user:password@host:5672/)",
+            "tasks-broker",
+        )
+    if (scheme in _AMQP) != (state is not None) or (
+        state is not None and state.partition("://")[0] not in _REDIS
+    ):
+        raise ConfigurationError(
+            f"Tasks({broker!r}, state={state!r}): a RabbitMQ broker needs state='redis://...' "
+            "(the Redis that keeps run state and delayed runs); other brokers take no state=",
+            "tasks-state",
+        )
+    if scheme == "memory":
+        return MemoryTransport()
+    if scheme in _REDIS:
+        return RedisTransport(broker, prefix, lease)
+    if importlib.util.find_spec("aio_pika") is None:
+        raise MissingDependencyError("aio-pika", "rabbitmq")
+    from trivium.tasks._amqp import RabbitMQTransport
+
+    return RabbitMQTransport(broker, prefix, lease, str(state))

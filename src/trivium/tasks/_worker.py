@@ -120,11 +120,11 @@ async def _failed(
         wait = None
     if wait is not None:
         info.state = "retrying"
-        info.eta = time.time() + wait
+        # Eager mode (`Tasks.run_inline`) runs the next attempt at once, without the wait.
+        info.eta = None if tasks.eager else time.time() + wait
         await tasks.store.put(info)
-        logger.warning(
-            "task %s (%s) failed, retrying in %.1f s: %s", info.name, info.id, wait, info.error
-        )
+        when = "at once (eager mode)" if tasks.eager else f"in {wait:.1f} s"
+        logger.warning("task %s (%s) failed, retrying %s: %s", info.name, info.id, when, info.error)
         return wait
     _finish(info, "failed", error=info.error, trace=info.traceback)
     await tasks.store.put(info)
