@@ -161,7 +161,19 @@ def test_an_unclaimed_rate_limit_fails_at_start_without_the_plugin() -> None:
 
 @pytest.mark.parametrize(
     "rate",
-    ["100", "ten/minute", "5/fortnight", "0/minute", "5 per 0 seconds", "", "5/ms", "5/hs", "5/ss"],
+    [
+        "100",
+        "ten/minute",
+        "5/fortnight",
+        "0/minute",
+        "5 per 0 seconds",
+        "",
+        "5/ms",
+        "5/hs",
+        "5/ss",
+        "５/second",
+        "5/\u00b5s",
+    ],
 )
 def test_bad_rates_are_refused_with_the_syntax(rate: str) -> None:
     with pytest.raises(ConfigurationError, match="100/minute") as info:

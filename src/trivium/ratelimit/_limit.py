@@ -47,13 +47,13 @@ _PERIODS = {
     "day": 86400.0,
     "d": 86400.0,
 }
-_RATE = re.compile(r"\s*(\d+)\s*(?:/|per)\s*(\d+(?:\.\d+)?)?\s*([a-z]+)\s*")
+_RATE = re.compile(r"\s*(\d+)\s*(?:/|per)\s*(\d+(?:\.\d+)?)?\s*([a-z]+)\s*", re.ASCII)
 
 
 def _period(word: str) -> float | None:
     """Seconds in a unit word: `second(s)`, `sec(s)`, `s`, and so on; `None` otherwise.
 
-    Only a word's full name takes a plural `s`: `"ms"` is not minutes (nor milliseconds).
+    A one-letter unit takes no plural `s`: `"ms"` is not minutes (nor milliseconds).
     """
     if word in _PERIODS:
         return _PERIODS[word]
