@@ -106,3 +106,18 @@ def test_battery_commands_point_at_click_commands() -> None:
         command = getattr(importlib.import_module(module), attribute)
         assert isinstance(command, click.Command), name
         assert name in main.list_commands(click.Context(main))
+
+
+def test_help_lists_the_commands_of_the_plugins_of_the_app_named_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRIVIUM_APP", "examples.tasks.app:app")
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    assert "Commands of examples.tasks.app:app's plugins" in result.output
+    assert re.search(r"worker +Run the app's background tasks", result.output)
+    monkeypatch.setenv("TRIVIUM_APP", "tests.cli.no_such_module:app")
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0  # the built-in commands are still listed
+    assert "could not load the app" in result.output
+    assert re.search(r"run +Serve an app", result.output)

@@ -156,6 +156,8 @@ class LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+        if ctx.parent is None:
+            _format_plugin_commands(formatter, limit)
 
     @staticmethod
     def _import(name: str, lazy: LazyCommand) -> click.Command:
@@ -172,12 +174,8 @@ class LazyGroup(click.Group):
         return command
 
 
-def _plugin_command(name: str) -> click.Command | None:
-    """Return the command `name` contributed by a plugin of the app in `TRIVIUM_APP`.
-
-    Only looked at for names trivium itself does not know, so `trivium --help` and the
-    built-in commands never import the app.
-    """
+def _plugin_commands() -> list[click.Command]:
+    """Return the commands the plugins of the app in `TRIVIUM_APP` add (none without it)."""
     import os
 
     from trivium.cli._loader import APP_ENV
@@ -185,15 +183,54 @@ def _plugin_command(name: str) -> click.Command | None:
 
     target = os.environ.get(APP_ENV)
     if not target:
-        return None
+        return []
     app = load_app(target)
     build = getattr(app, "build", None)
     if callable(build):  # plugins installed by another plugin's `on_build` included
         build()
-    for plugin in getattr(app, "plugins", ()):
-        for command in plugin.cli_commands():
-            if isinstance(command, click.Command) and command.name == name:
-                return command
+    return [
+        command
+        for plugin in getattr(app, "plugins", ())
+        for command in plugin.cli_commands()
+        if isinstance(command, click.Command)
+    ]
+
+
+def _format_plugin_commands(formatter: click.HelpFormatter, limit: int) -> None:
+    """List, in `trivium --help`, the commands of the plugins of the app in `TRIVIUM_APP`."""
+    import os
+
+    from trivium.cli._loader import APP_ENV
+
+    target = os.environ.get(APP_ENV)
+    if not target:
+        return
+    try:
+        commands = _plugin_commands()
+    except Exception as exc:  # noqa: BLE001 - the help must show whatever the app does
+        note = (
+            exc.one_line()
+            if isinstance(exc, ConfigurationError)
+            else f"{type(exc).__name__}: {exc}"
+        )
+        with formatter.section(f"Commands of {target}'s plugins"):
+            formatter.write_text(f"(could not load the app: {note})")
+        return
+    rows = [(c.name or "", c.get_short_help_str(limit)) for c in commands if not c.hidden]
+    if rows:
+        with formatter.section(f"Commands of {target}'s plugins"):
+            formatter.write_dl(sorted(rows))
+
+
+def _plugin_command(name: str) -> click.Command | None:
+    """Return the command `name` contributed by a plugin of the app in `TRIVIUM_APP`.
+
+    Only looked at for names trivium itself does not know, so `trivium --help` and the
+    built-in commands never import the app.
+    """
+    for command in _plugin_commands():
+        if command.name == name:
+            return command
     return None
 
 
