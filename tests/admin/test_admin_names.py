@@ -73,3 +73,11 @@ def test_recent_actions_name_the_objects_that_still_exist(db: Database) -> None:
         client.get(added.headers["location"])  # shows (and uses up) the flash message
         index = client.get("/admin")
         assert 'added: <a href="/admin/blog/writer/3/change">Fresh Writer</a>' in index.text
+        # Once deleted, neither its "added" nor its "deleted" line links to a change page.
+        page = client.get("/admin/blog/writer/3/delete")
+        gone = client.post("/admin/blog/writer/3/delete", data={"csrf_token": csrf_of(page)})
+        assert gone.status_code == 303, gone.text
+        client.get(gone.headers["location"])
+        index = client.get("/admin")
+        assert "/admin/blog/writer/3/change" not in index.text
+        assert "added: writer 3" in index.text or "added: Fresh Writer" in index.text

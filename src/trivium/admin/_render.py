@@ -140,10 +140,10 @@ async def _audited_actions(
         verb = {"create": "added", "update": "changed", "delete": "deleted"}.get(
             entry.action, entry.action
         )
-        url = None
-        if entry.action != "delete":
-            url = site.url(model_admin.app_label, model_admin.model_name, entry.object_pk, "change")
         text = labels.get((entry.model, str(entry.object_pk)))
+        url = None
+        if text is not None:  # the object still exists (a deleted one has no change page)
+            url = site.url(model_admin.app_label, model_admin.model_name, entry.object_pk, "change")
         result.append(
             {
                 "action": verb,
