@@ -59,9 +59,8 @@ from trivium.templating import render
 
 @contextlib.asynccontextmanager
 async def prepare(app: App) -> AsyncIterator[dict[str, Any]]:
-    """Bring the database up to date and make sure the demo user exists."""
+    """Make sure the demo user exists (the migrations ran at start-up, before this)."""
     db = app.plugin(Database)
-    await Migrations(db).migrate()
     async with db.sessionmaker() as session, session.begin():
         await accounts.ensure_demo_user(session)
     yield {}
@@ -77,8 +76,10 @@ NEEDS_LOGIN: dict[int | str, dict[str, Any]] = {401: {"description": "Writing ne
 
 def create_app(database_url: str = DATABASE_URL) -> App:
     """Build the demo on the database at `database_url`."""
-    app = App(title="Trivium demo", lifespan=prepare)
     db = Database(database_url, migrations=MIGRATIONS)
+    # On start-up handlers run before the plugins start: the database battery, which
+    # warns about unapplied migrations, then finds none.
+    app = App(title="Trivium demo", lifespan=prepare, on_startup=[Migrations(db).migrate])
     db.init_app(app)
     # Sessions (kept in the database), authentication and CSRF checks, and the battery's
     # JSON views at /auth (login, me, API tokens...) next to the demo's own login pages.
