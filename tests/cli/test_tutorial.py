@@ -80,7 +80,7 @@ def test_the_tutorial_works_as_written(tmp_path: Path) -> None:
     assert "blog_comment" in next(p for p in migrations if "add_comments" in p.name).read_text()
     # Step 4: the page's tests, with the project's own.
     (project / "tests" / "test_comments.py").write_text(blocks["tests/test_comments.py"])
-    assert "16 passed" in _make(project, "test")
+    assert "19 passed" in _make(project, "test")  # the project's 16 and the page's 3
 
 
 def _split(arguments: str) -> list[str]:
