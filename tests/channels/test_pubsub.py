@@ -76,6 +76,27 @@ async def test_processes_sharing_a_backend_reach_each_other(
 
 
 @pytest.mark.anyio
+async def test_a_subscription_made_while_the_listener_connects_misses_nothing(
+    make_backend: Callable[[], Backend],
+) -> None:
+    backend = make_backend()
+    if not hasattr(backend, "prefix"):
+        pytest.skip("in memory, there is no listener to wait for")
+    connect = backend._connect  # type: ignore[attr-defined]
+
+    async def slow_connect(pubsub: object) -> None:
+        await anyio.sleep(0.3)  # a loaded machine: the first connection takes a while
+        await connect(pubsub)
+
+    backend._connect = slow_connect  # type: ignore[attr-defined]
+    one, two = Channels(backend), Channels(make_backend())
+    async with two.running(), one.running(), one.subscribe("news") as here:
+        await two.publish("news", "first")
+        with anyio.fail_after(5):
+            assert (await next_event(here)).data == "first"
+
+
+@pytest.mark.anyio
 async def test_a_slow_subscriber_gets_a_resync_with_the_count_dropped(
     make_backend: Callable[[], Backend],
 ) -> None:

@@ -198,6 +198,8 @@ class RedisBackend:
         self._scripts: dict[str, Any] = {}
         self._channels: set[str] = set()
         self._confirmed: dict[bytes, anyio.Event] = {}
+        self._first_connect: anyio.Event | None = None
+        """Set once the listener first connected (a subscriber made before waits for it)."""
         self._pubsub: PubSub | None = None
         self._deliver: Deliver | None = None
         self._gap: Callable[[], None] | None = None
@@ -346,6 +348,11 @@ class RedisBackend:
     async def subscribe(self, channel: str) -> None:
         """Subscribe the process to `channel` and wait for Redis to confirm it."""
         self._channels.add(channel)
+        if (self._pubsub is None or not self.ready) and self._down_since is None:
+            # The listener is still making its first connection: wait for it, or an
+            # event published meanwhile would be missed without a resync.
+            with anyio.move_on_after(self.timeout):
+                await self._first_connected().wait()
         pubsub = self._pubsub
         if pubsub is None or not self.ready:
             return  # the listener subscribes to every channel when it (re)connects
@@ -357,6 +364,11 @@ class RedisBackend:
             return  # the listener notices the outage, then subscribes again
         with anyio.move_on_after(self.timeout):
             await confirmed.wait()
+
+    def _first_connected(self) -> anyio.Event:
+        if self._first_connect is None:
+            self._first_connect = anyio.Event()
+        return self._first_connect
 
     async def unsubscribe(self, channel: str) -> None:
         """Unsubscribe the process from `channel`."""
@@ -410,6 +422,7 @@ class RedisBackend:
         await pubsub.subscribe(f"{self.prefix}control", *(self._key("c", c) for c in subscribed))
         self._pubsub = pubsub
         self.ready = True
+        self._first_connected().set()
         missing = self._channels - subscribed
         if missing:
             await pubsub.subscribe(*(self._key("c", c) for c in missing))
