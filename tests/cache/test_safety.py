@@ -3,12 +3,11 @@ keep a value it can't give back, or key calls on arguments it can't tell apart."
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.cache.test_responses import store as response_store
 
 from trivium import App
 from trivium import Depends
@@ -20,22 +19,11 @@ from trivium.cache import CacheRule
 from trivium.cache import cached
 from trivium.errors import ConfigurationError
 from trivium.routing import Router
-from trivium.stores import MemoryStore
 from trivium.stores import Store
 from trivium.testing import TestClient
 
-REDIS = os.environ.get("TRIVIUM_TEST_REDIS_URL", "")
-
-
-@pytest.fixture(params=["memory", "redis"])
-def store(request: pytest.FixtureRequest) -> Iterator[Store | str]:
-    """A memory store, or a Redis URL (the plugin's own store, closed at shutdown)."""
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    if not REDIS:
-        pytest.skip("needs TRIVIUM_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
-    yield REDIS
+# The response tests' store: memory, or the plugin's own Redis (a URL).
+store = response_store
 
 
 def vary_app(store: Store | str, vary: str) -> tuple[App, dict[str, int]]:
