@@ -142,6 +142,17 @@ def test_run_spreads_requests_over_two_workers(tmp_path: Path) -> None:
         assert _get(server)["workers"] == "2"
 
 
+def _served_message(server: live.Server, expected: str) -> str:
+    """Ask the reloading server until it serves `expected` (15 s at most); return the last."""
+    deadline = time.monotonic() + 15
+    message = ""
+    while message != expected and time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            message = _get(server)["message"]
+        time.sleep(0.1)
+    return message
+
+
 @pytest.mark.live
 def test_run_reload_serves_the_edited_code(tmp_path: Path) -> None:
     app_dir = tmp_path / "project"  # the server log stays outside the watched directory
@@ -151,13 +162,7 @@ def test_run_reload_serves_the_edited_code(tmp_path: Path) -> None:
     with running(tmp_path, "reload_app:app", "--reload", cwd=app_dir) as server:
         assert _get(server)["message"] == "v1"
         module.write_text(module.read_text().replace('MESSAGE = "v1"', 'MESSAGE = "v2"'))
-        deadline = time.monotonic() + 15
-        message = "v1"
-        while message != "v2" and time.monotonic() < deadline:
-            with contextlib.suppress(httpx.TransportError):
-                message = _get(server)["message"]
-            time.sleep(0.1)
-        assert message == "v2", server.output()
+        assert _served_message(server, "v2") == "v2", server.output()
 
 
 @pytest.mark.live
@@ -175,13 +180,7 @@ def test_run_reload_survives_a_syntax_error_until_the_next_edit(tmp_path: Path) 
             time.sleep(0.1)
         assert "SyntaxError" in server.output() or "IndentationError" in server.output()
         module.write_text(source.replace('MESSAGE = "v1"', 'MESSAGE = "v2"'))
-        deadline = time.monotonic() + 15
-        message = "v1"
-        while message != "v2" and time.monotonic() < deadline:
-            with contextlib.suppress(httpx.TransportError):
-                message = _get(server)["message"]
-            time.sleep(0.1)
-        assert message == "v2", server.output()
+        assert _served_message(server, "v2") == "v2", server.output()
 
 
 @pytest.mark.live
