@@ -14,10 +14,13 @@ import pytest
 from tests.cache.test_responses import store
 
 from trivium import App
+from trivium import Depends
 from trivium import Request
 from trivium import Response
 from trivium.auth import Auth
+from trivium.auth import CurrentUser
 from trivium.auth import create_user
+from trivium.auth import require_staff
 from trivium.cache import Cache
 from trivium.cache import CacheRule
 from trivium.db import Database
@@ -180,6 +183,30 @@ def test_private_entries_are_kept_per_user(auth_app: tuple[App, list[str]]) -> N
         assert first.headers["cache-control"] == "private, max-age=60"
         assert first.headers["vary"] == "authorization, cookie"
     assert computed == ["ada@example.com", "bob@example.com", "anonymous"]
+
+
+def test_auth_guards_are_not_refused_and_still_guard(store: Store | str, tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'users.db'}")
+    anyio.run(_add_users, db)
+    auth = Auth(db, secret_key="k" * 40, session_store=MemoryStore())
+    app = App(plugins=[db, auth, make_cache(store)])
+
+    @app.get("/mine", cache=CacheRule(60, private=True))
+    async def mine(user: CurrentUser) -> dict[str, Any]:
+        return {"user": user.email}
+
+    @app.get("/staff", cache=60, dependencies=[Depends(require_staff)])
+    async def staff() -> list[str]:
+        return ["roster"]
+
+    with TestClient(app) as client:
+        assert client.get("/mine").status_code == 401
+        _login(client, "ada")
+        assert client.get("/mine").json() == {"user": "ada@example.com"}
+        assert client.get("/staff").status_code == 403  # Ada is not staff
+        client.cookies.clear()
+        assert client.get("/mine").status_code == 401
+        assert client.get("/staff").status_code == 401
 
 
 def test_a_private_entry_is_not_served_after_logout(auth_app: tuple[App, list[str]]) -> None:

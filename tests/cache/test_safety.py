@@ -4,9 +4,13 @@ keep a value it can't give back, or key calls on arguments it can't tell apart."
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 from tests.cache.test_responses import store as response_store
 
 from trivium import App
@@ -17,7 +21,9 @@ from trivium import Response
 from trivium.cache import Cache
 from trivium.cache import CacheRule
 from trivium.cache import cached
+from trivium.db import Database
 from trivium.errors import ConfigurationError
+from trivium.plugins import Plugin
 from trivium.routing import Router
 from trivium.stores import Store
 from trivium.testing import TestClient
@@ -107,6 +113,64 @@ def test_dependencies_of_a_router_or_the_app_are_refused_too() -> None:
     with pytest.raises(ConfigurationError) as caught:
         guarded.build()
     assert caught.value.code == "cache-dependencies"
+
+
+def test_a_guard_taken_as_a_handler_parameter_is_refused_too() -> None:
+    """A hit skips the parameters' dependencies: one admin's page went to anyone."""
+
+    def require_admin(request: Request) -> str:
+        if request.headers.get("x-token") != "admin":
+            raise HTTPException(403, "admins only")
+        return "admin"
+
+    app = App(plugins=[Cache()])
+
+    @app.get("/secret", cache=60)
+    async def secret(who: str = Depends(require_admin)) -> dict[str, int]:
+        return {"secret": 42}
+
+    with pytest.raises(ConfigurationError, match="require_admin") as caught:
+        app.build()
+    assert caught.value.code == "cache-dependencies"
+
+
+def test_a_guard_nested_in_a_dependency_of_a_plugin_route_is_refused() -> None:
+    def require_key(request: Request) -> None:
+        if request.headers.get("x-api-key") != "secret":
+            raise HTTPException(401, "send a valid X-Api-Key header")
+
+    def account(_: None = Depends(require_key)) -> str:
+        return "acme"
+
+    async def report(name: str = Depends(account)) -> dict[str, str]:
+        return {"account": name}
+
+    class Reports(Plugin):
+        def routes(self, app: App) -> Sequence[Router]:
+            router = Router()
+            router.get("/report", cache=60)(report)
+            return [router]
+
+    app = App(plugins=[Cache(), Reports()])
+    with pytest.raises(ConfigurationError, match="'/report'") as caught:
+        app.build()
+    assert caught.value.code == "cache-dependencies"
+
+
+def test_a_plugins_provider_is_not_a_guard(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'rows.db'}")
+    app = App(plugins=[db, Cache()])
+    computed: list[int] = []
+
+    @app.get("/count", cache=60)
+    async def count(session: AsyncSession = db.depends()) -> dict[str, int]:
+        computed.append(1)
+        return {"one": (await session.execute(text("SELECT 1"))).scalar_one()}
+
+    with TestClient(app) as client:
+        assert client.get("/count").json() == {"one": 1}
+        assert client.get("/count").json() == {"one": 1}
+    assert computed == [1]
 
 
 def test_skip_dependencies_opts_in_to_hits_that_skip_them() -> None:

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Iterable
-from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import ClassVar
@@ -94,8 +93,8 @@ class Cache(CacheCore, Plugin):
         """Whether every GET route's plain responses get an `ETag` (and `304`s)."""
         self._credentials: tuple[str, ...] = ()
         self._users = False  # whether `trivium.auth` authenticates the app's requests
-        self._guarded: frozenset[tuple[str, tuple[str, ...]]] = frozenset()
-        """The (path, methods) of routes with effect-only dependencies (`dependencies=`)."""
+        self._plugins: tuple[object, ...] = ()  # the app's plugins (their providers)
+        self._guards: tuple[type, ...] = ()  # trivium.auth's guards, when it is installed
         self._etag_step = ETagStep()
 
     def setup(self, app: App) -> None:
@@ -114,7 +113,8 @@ class Cache(CacheCore, Plugin):
         # An `Auth` can only be installed once its module is imported: no import here.
         auth = sys.modules.get("trivium.auth")
         self._users = auth is not None and bool(app.plugins_of(auth.Auth))
-        self._guarded = frozenset(_with_dependencies(app))
+        self._guards = (auth.Guard,) if auth is not None and self._users else ()
+        self._plugins = app.plugins
 
     def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
         """A `ResponseStep` for routes with `cache=`, an `ETagStep` for other GET routes."""
@@ -125,20 +125,39 @@ class Cache(CacheCore, Plugin):
             rule = check_rule(value, route.path)
             if rule.private:
                 self._check_private(route)
-            if not rule.skip_dependencies and (route.path, route.methods) in self._guarded:
-                raise ConfigurationError(
-                    f"route {route.path!r} is cached and has dependencies=[...] (its own, "
-                    f"its router's or the app's), which a cache hit skips: a guard among "
-                    f"them would let anyone read the cached page. Guard it with "
-                    f"trivium.auth (Auth, CurrentUser, scopes), which runs before the cache "
-                    f"and keeps private=True entries per user; or, if no dependency is a "
-                    f"guard, say so with cache=CacheRule(..., skip_dependencies=True)",
-                    "cache-dependencies",
-                )
+            if not rule.skip_dependencies:
+                self._check_dependencies(route)
             return (ResponseStep(self, rule, route.path, self._credentials),)
         if self.etag and "GET" in route.methods:
             return (self._etag_step,)
         return ()
+
+    def _check_dependencies(self, route: RouteNeeds) -> None:
+        """Refuse a cached route running a dependency that a hit would skip.
+
+        Any dependency may be a guard (an API key check raising 403). Exempt: what an
+        installed plugin provides (a database session, settings) and `trivium.auth`'s
+        guards, which see the user authenticated before the cache, whose shared entries
+        are never kept for a request carrying credentials and whose private ones are
+        kept per user.
+        """
+        skipped = [
+            dependency
+            for dependency in route.dependencies
+            if getattr(dependency, "__self__", None) not in self._plugins
+            and not isinstance(dependency, self._guards)
+        ]
+        if skipped:
+            name = getattr(skipped[0], "__qualname__", None) or repr(skipped[0])
+            raise ConfigurationError(
+                f"route {route.path!r} is cached and runs the dependency {name} (from "
+                f"dependencies=[...] or a parameter), which a cache hit skips: a guard "
+                f"would let anyone read the cached page. Guard it with trivium.auth (Auth, "
+                f"CurrentUser, require_*), which runs before the cache and keeps "
+                f"private=True entries per user; or, if no dependency is a guard, say so "
+                f"with cache=CacheRule(..., skip_dependencies=True)",
+                "cache-dependencies",
+            )
 
     def _check_private(self, route: RouteNeeds) -> None:
         """Refuse `private=True` where no authenticated user is known before the cache."""
@@ -171,18 +190,6 @@ class Cache(CacheCore, Plugin):
             _current.remove(self)
             if self.owns_store:
                 await self.store.close()
-
-
-def _with_dependencies(app: App) -> Iterator[tuple[str, tuple[str, ...]]]:
-    """Yield the (path, methods) of the app's routes that run `dependencies=[...]`."""
-    from trivium.routing import Route
-
-    for route in app.routes:
-        if not isinstance(route, Route):
-            continue
-        app_wide = app.app_dependencies and route.options.get("app_dependencies", True)
-        if route.dependencies or app_wide:
-            yield route.path, route.methods
 
 
 async def _send_cached(request: Request, exc: Exception) -> Response:

@@ -43,6 +43,7 @@ class RouteNeeds:
     """
 
     __slots__ = (
+        "dependencies",
         "endpoint",
         "fallback",
         "methods",
@@ -62,6 +63,7 @@ class RouteNeeds:
         websocket: bool = False,
         fallback: bool = False,
         options: Mapping[str, Any] | None = None,
+        dependencies: Sequence[Callable[..., Any]] = (),
     ) -> None:
         self.path = path
         """The route's path template (`/items/{id}`)."""
@@ -82,6 +84,11 @@ class RouteNeeds:
         """The route's plugin options (`cache=`, `rate_limit=`, `mcp=` and the keys of
         `plugin_options=`), merged from its routers; each is claimed by an installed
         plugin's `route_options`."""
+        self.dependencies = tuple(dependencies)
+        """Every dependency the route runs, once each and after overrides: the app's,
+        its routers' and its own `dependencies=[...]`, those of the handler's
+        parameters and theirs (a plugin that skips the handler, as a cache hit does,
+        must know which checks it would skip)."""
 
     def __repr__(self) -> str:
         return f"RouteNeeds({self.path!r}, takes_connection={self.takes_connection})"

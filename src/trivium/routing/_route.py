@@ -194,6 +194,7 @@ class Route(CompiledRoute[Endpoint]):
             handler,
             takes_connection=takes_connection,
             options=self.plugin_options,
+            dependencies=analysis.dependency_calls,
         )
         request_steps = tuple(app.request_steps(needs))
         before = tuple(step.before for step in request_steps if step.runs_before())

@@ -80,6 +80,7 @@ class WebSocketRoute(CompiledRoute[WebSocketEndpoint]):
             takes_connection=bool(analysis.specials & CONNECTION_SPECIALS),
             websocket=True,
             options=self.plugin_options,
+            dependencies=analysis.dependency_calls,
         )
         steps = tuple(app.request_steps(needs))
         self._endpoint = endpoint = WebSocketEndpoint(
