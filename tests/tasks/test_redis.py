@@ -343,6 +343,45 @@ async def test_enqueue_with_redis_down_answers_503_with_retry_after() -> None:
     assert "9149" not in response.text  # the broker's address stays in the log
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/runs/abc"),
+        ("GET", "/runs"),
+        ("POST", "/runs/abc/retry"),
+        ("POST", "/runs/abc/cancel"),
+    ],
+)
+async def test_reading_or_controlling_runs_with_redis_down_answers_503(
+    method: str, path: str
+) -> None:
+    tasks = Tasks(_DOWN)
+    app = App(plugins=[tasks])
+
+    @app.get("/runs/{run_id}")
+    async def show(run_id: str) -> dict[str, str | None]:
+        info = await tasks.get(run_id)
+        return {"state": None if info is None else info.state}
+
+    @app.get("/runs")
+    async def runs() -> list[str]:
+        return [info.id for info in await tasks.list()]
+
+    @app.post("/runs/{run_id}/retry")
+    async def again(run_id: str) -> dict[str, str]:
+        return {"id": (await tasks.retry(run_id)).id}
+
+    @app.post("/runs/{run_id}/cancel")
+    async def stop(run_id: str) -> dict[str, bool]:
+        return {"cancelled": await tasks.cancel(run_id)}
+
+    client = AsyncTestClient(app)  # no lifespan: the state's Redis is dropped
+    response = await client.request(method, path)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert "9149" not in response.text
+
+
 async def test_app_started_with_redis_down_fails_in_one_line() -> None:
     tasks = Tasks(_DOWN)
     app = App(plugins=[tasks])

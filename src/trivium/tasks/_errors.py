@@ -39,8 +39,10 @@ class TaskFailedError(TriviumError):
 
 
 @contextlib.contextmanager
-def broker_down(tasks: Tasks) -> Iterator[None]:
+def broker_down(tasks: Tasks, action: str = "enqueueing a task") -> Iterator[None]:
     """Turn a broker or state Redis that does not answer into a 503 with `Retry-After`.
+
+    `action` says what failed in the log line (`enqueueing a task`, `reading a task's state`).
 
     Raises:
         ServiceUnavailable: the client's error (kept in `__cause__`) says it is unreachable.
@@ -53,7 +55,7 @@ def broker_down(tasks: Tasks) -> Iterator[None]:
         problem = unreachable(tasks, exc)
         if problem is None:
             raise
-        logger.error("enqueueing a task failed: %s", problem.message)  # the host: not for clients
+        logger.error("%s failed: %s", action, problem.message)  # the host: not for clients
         raise ServiceUnavailable("the task broker is unreachable", retry_after=RETRY_AFTER) from exc
 
 

@@ -520,16 +520,26 @@ class Tasks(Plugin):
     # State ------------------------------------------------------------------------
 
     async def get(self, task_id: str) -> TaskInfo | None:
-        """Return the state of run `task_id` (`None`: unknown, expired or not committed)."""
-        if not self._started:
-            await self.start()
-        return await self.store.get(task_id)
+        """Return the state of run `task_id` (`None`: unknown, expired or not committed).
+
+        Raises:
+            ServiceUnavailable: the state's store does not answer (a 503 in a request).
+        """
+        with broker_down(self, "reading a task's state"):
+            if not self._started:
+                await self.start()
+            return await self.store.get(task_id)
 
     async def list(self, *, state: str | None = None, limit: int = 50) -> list[TaskInfo]:
-        """Return the most recent runs, newest first, optionally those in one `state`."""
-        if not self._started:
-            await self.start()
-        found = await self.store.list(limit if state is None else max(limit * 20, 1000))
+        """Return the most recent runs, newest first, optionally those in one `state`.
+
+        Raises:
+            ServiceUnavailable: the state's store does not answer (a 503 in a request).
+        """
+        with broker_down(self, "listing tasks"):
+            if not self._started:
+                await self.start()
+            found = await self.store.list(limit if state is None else max(limit * 20, 1000))
         if state is not None:
             found = [info for info in found if info.state == state][:limit]
         return found
@@ -544,8 +554,10 @@ class Tasks(Plugin):
             LookupError: no run has this id.
             ValueError: the run is not finished unsuccessfully, or it was cancelled
                 while running and its attempt has not stopped yet.
+            ServiceUnavailable: the broker or the state's store does not answer.
         """
-        return await retry(self, task_id)
+        with broker_down(self, "retrying a task"):
+            return await retry(self, task_id)
 
     async def cancel(self, task_id: str) -> bool:
         """Cancel a run: a queued one never runs, a running one is stopped.
@@ -555,5 +567,7 @@ class Tasks(Plugin):
 
         Raises:
             LookupError: no run has this id.
+            ServiceUnavailable: the broker or the state's store does not answer.
         """
-        return await cancel(self, task_id)
+        with broker_down(self, "cancelling a task"):
+            return await cancel(self, task_id)
