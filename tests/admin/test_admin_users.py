@@ -110,3 +110,40 @@ def test_empty_password_on_the_change_page_keeps_the_current_one(db: Database) -
         )
         assert answer.status_code == 303, answer.text
     assert anyio.run(_user, db, "staff@example.com").password == before
+
+
+def test_a_password_breaking_the_rules_is_refused_with_their_messages(db: Database) -> None:
+    """The admin applies the app's password rules, as sign-up and password change do."""
+    with users_admin(db) as client:
+        page = client.get("/admin/trivium/user/add")
+        answer = client.post(
+            "/admin/trivium/user/add",
+            data={
+                "csrf_token": csrf_of(page),
+                "email": "weak@example.com",
+                "password": "password",
+                "is_active": "true",
+            },
+        )
+        assert answer.status_code == 422
+        assert "too common" in answer.text
+        similar = client.post(
+            "/admin/trivium/user/add",
+            data={
+                "csrf_token": csrf_of(page),
+                "email": "weakling-person@example.com",
+                "password": "weakling-person",
+                "is_active": "true",
+            },
+        )
+        assert similar.status_code == 422
+        assert "too similar" in similar.text
+    assert anyio.run(_count_like, db, "weak%") == 0
+
+
+async def _count_like(db: Database, pattern: str) -> int:
+    db = twin(db)
+    async with db.sessionmaker() as session:
+        found = (await session.scalars(select(User).where(User.email.like(pattern)))).all()
+    await db.dispose()
+    return len(found)

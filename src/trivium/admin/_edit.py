@@ -22,6 +22,7 @@ from trivium.admin._cascade import deletion_summary
 from trivium.admin._forms import apply_form
 from trivium.admin._forms import apply_passwords
 from trivium.admin._forms import check_foreign_keys
+from trivium.admin._forms import check_passwords
 from trivium.admin._forms import fieldsets
 from trivium.admin._forms import schema_of
 from trivium.admin._inlines import Posted
@@ -151,6 +152,7 @@ async def _save(  # noqa: PLR0913 - what a save needs
     """Validate keys, write `obj` (and its inlines) in a savepoint; False with errors on failure."""
     if form.is_valid:  # the keys of a valid form only: an invalid one has no data to read
         await check_foreign_keys(model_admin, session, form)
+        check_passwords(model_admin, request.app, obj, form)
     if any(p.errors for p in posted or []):
         form.add_error(None, "Please correct the errors in the related rows below.")
     if not form.is_valid:

@@ -21,10 +21,14 @@ from sqlalchemy import select
 from trivium.admin._changelist import display_text
 from trivium.admin._meta import form_schema
 from trivium.admin._meta import verbose
+from trivium.auth import DEFAULT_VALIDATORS
 from trivium.auth import UNUSABLE_PASSWORD_PREFIX
 from trivium.auth import AbstractUser
+from trivium.auth import Auth
+from trivium.auth import PasswordValidationError
 from trivium.auth import hash_password
 from trivium.auth import set_password
+from trivium.auth import validate_password
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +41,7 @@ __all__ = [
     "apply_form",
     "apply_passwords",
     "check_foreign_keys",
+    "check_passwords",
     "fieldsets",
     "schema_of",
 ]
@@ -79,6 +84,30 @@ def apply_form(
             if info.python_type is not datetime.datetime:
                 value = value.replace(tzinfo=datetime.UTC)
         setattr(obj, name, value)
+
+
+def check_passwords(model_admin: ModelAdmin, app: Any, obj: Any, form: BoundForm[Any]) -> None:
+    """Add the password rules' errors to a user's new password, as the sign-up form does.
+
+    The rules are the app's `Auth(password_validators=...)`, else the defaults; the
+    similarity rule compares with the user's values as the form would save them.
+    """
+    if not isinstance(obj, AbstractUser) or "password" not in model_admin.passwords:
+        return
+    raw = getattr(form.data, "password", None)
+    if "password" not in model_admin.editable_fields or not raw:
+        return
+    installed = app.plugins_of(Auth)
+    validators = (installed[0].password_validators if installed else None) or DEFAULT_VALIDATORS
+    attributes = {
+        name: getattr(form.data, name, None) or getattr(obj, name, None)
+        for name in ("username", "email", "first_name", "last_name")
+    }
+    try:
+        validate_password(raw, attributes, validators)
+    except PasswordValidationError as exc:
+        for message in exc.messages:
+            form.add_error("password", message)
 
 
 async def apply_passwords(
