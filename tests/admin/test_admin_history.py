@@ -106,6 +106,23 @@ def test_the_audit_log_lists_entries_newest_first_with_links(db: Database) -> No
         assert "Ignored the page cursor" in bad.text
 
 
+def test_the_audit_log_links_only_to_objects_that_still_exist(db: Database) -> None:
+    with client_as(db, "root@example.com") as client:
+        edit(client, 3, "Soon gone")
+        page = client.get("/admin/blog/article/3/delete")
+        deleted = client.post("/admin/blog/article/3/delete", data={"csrf_token": csrf_of(page)})
+        assert deleted.status_code == 303
+        edit(client, 2, "Still here")
+        log = client.get("/admin/audit")
+        assert "delete" in log.text
+        assert 'href="/admin/blog/article/3/history"' not in log.text  # it would 404
+        assert 'href="/admin/blog/article/2/history"' in log.text
+        links = set(re.findall(r'href="(/admin/blog/article/\d+/history)"', log.text))
+        assert links
+        for link in links:
+            assert client.get(link).status_code == 200
+
+
 def test_the_audit_log_needs_its_permission(db: Database) -> None:
     with client_as(db, "staff@example.com", "blog.view_article") as client:
         assert client.get("/admin/audit").status_code == 403

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from typing import Any
 
+from pydantic import TypeAdapter
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -149,6 +151,32 @@ async def revert_view(
     )
 
 
+async def _present(
+    viewable: dict[str, ModelAdmin], request: Request, session: AsyncSession, entries: list[Any]
+) -> set[tuple[str, str]]:
+    """Return the (table, key) of the entries' objects that still exist: one query per model."""
+    wanted: dict[str, dict[Any, str]] = {}
+    for entry in entries:
+        model_admin = viewable.get(entry.model)
+        if model_admin is None:
+            continue
+        try:
+            key = TypeAdapter(model_admin.meta.pk.value_type).validate_python(entry.object_pk)
+        except ValidationError:
+            continue
+        wanted.setdefault(entry.model, {})[key] = entry.object_pk
+    present: set[tuple[str, str]] = set()
+    for table, keys in wanted.items():
+        meta = viewable[table].meta
+        column = getattr(meta.model, meta.pk.name)
+        statement = viewable[table].get_queryset(request).where(column.in_(list(keys)))
+        for obj in await session.scalars(statement):
+            raw = keys.get(getattr(obj, meta.pk.name))
+            if raw is not None:
+                present.add((table, raw))
+    return present
+
+
 async def log_view(site: Admin, request: Request, session: AsyncSession) -> Response:
     """The global audit log: newest first, `?before=<id>` for the next page, `?model=<table>`."""
     user = request.user
@@ -175,6 +203,7 @@ async def log_view(site: Admin, request: Request, session: AsyncSession) -> Resp
     if audit is not None:
         entries = await audit.log(session, model=table, limit=LOG_PAGE, before=before)
     names = await _actors(site, session, entries)
+    present = await _present(viewable, request, session, entries)
     rows = []
     for entry in entries:
         row = _entry(entry, names)
@@ -184,8 +213,8 @@ async def log_view(site: Admin, request: Request, session: AsyncSession) -> Resp
         row["model_name"] = model_admin.name if model_admin else entry.model
         row["url"] = (
             site.url(model_admin.app_label, model_admin.model_name, entry.object_pk, "history")
-            if model_admin
-            else None
+            if model_admin and (entry.model, entry.object_pk) in present
+            else None  # a deleted object has no page to link to
         )
         rows.append(row)
     context = {
