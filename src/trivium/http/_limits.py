@@ -112,6 +112,23 @@ class Limits:
             )
 
 
+def check_content_encoding(encoding: str | None) -> None:
+    """Raise a 415 when the body is compressed (`Content-Encoding` other than `identity`).
+
+    Called where a body fails to parse, and before a form is parsed: a compressed body
+    is refused by name rather than reported as malformed JSON or read as garbage fields.
+    """
+    if encoding is None:
+        return
+    codings = [part.strip().lower() for part in encoding.split(",") if part.strip()]
+    if any(coding != "identity" for coding in codings):
+        raise HTTPException(
+            415,
+            f"Unsupported Content-Encoding {encoding!r}: send the request body uncompressed",
+            headers={"accept-encoding": "identity"},
+        )
+
+
 def check_json_depth(body: bytes, limit: int) -> None:
     """Raise a 400 when `body` nests JSON arrays/objects deeper than `limit`.
 

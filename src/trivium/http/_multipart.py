@@ -35,6 +35,7 @@ from trivium.errors import HTTPException
 from trivium.http._datastructures import FormData
 from trivium.http._datastructures import Headers
 from trivium.http._limits import FormLimits
+from trivium.http._limits import check_content_encoding
 from trivium.http._upload import UploadFile
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ async def parse_form(request: Request, limits: FormLimits | None = None) -> Form
     """
     if limits is None:
         limits = getattr(request, "form_limits", None) or FormLimits()
+    check_content_encoding(request.headers.get("content-encoding"))
     media_type, params = parse_options_header(request.headers.get("content-type"))
     if media_type == _URLENCODED:
         return await _parse_urlencoded(request, limits, _charset(params.get(b"charset")))

@@ -25,6 +25,7 @@ from trivium.http._datastructures import QueryParams
 from trivium.http._datastructures import State
 from trivium.http._limits import FormLimits
 from trivium.http._limits import Limits
+from trivium.http._limits import check_content_encoding
 from trivium.http._limits import check_json_depth
 from trivium.types import Receive
 from trivium.types import Scope
@@ -319,6 +320,7 @@ class Request(HTTPConnection):
             try:
                 self._json = orjson.loads(body)
             except orjson.JSONDecodeError as exc:
+                check_content_encoding(self.headers.get("content-encoding"))
                 raise HTTPException(400, f"Malformed JSON body: {exc}") from None
         return self._json
 

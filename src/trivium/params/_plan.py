@@ -26,6 +26,7 @@ from typing_extensions import TypedDict
 from trivium.errors import HTTPException
 from trivium.errors import RequestValidationError
 from trivium.http._limits import Limits
+from trivium.http._limits import check_content_encoding
 from trivium.http._limits import check_json_depth
 from trivium.http._request import HTTPConnection
 from trivium.http._request import Request
@@ -366,6 +367,7 @@ class Plan:
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
+            check_content_encoding(request.header_value("content-encoding"))
             if self.json_errors_as_validation:
                 raise _json_error(exc, body) from None
             raise HTTPException(400, f"Malformed JSON body: {exc}") from None
