@@ -364,3 +364,50 @@ def test_response_class_option() -> None:
     response = TestClient(app).get("/text")
     assert response.text == "plain"
     assert response.headers["content-type"] == "text/plain; charset=utf-8"
+
+
+def test_url_path_for_encodes_values_so_the_link_comes_back_to_the_route() -> None:
+    """A slug from a user can't steer a link: `?`, `#`, `%` and spaces are encoded."""
+    app = App()
+
+    @app.get("/files/{name}", name="file")
+    async def file(name: str) -> dict[str, str]:
+        return {"name": name}
+
+    @app.get("/tree/{rest:path}", name="tree")
+    async def tree(rest: str) -> dict[str, str]:
+        return {"rest": rest}
+
+    values = ["..?confirm=1", "x#y", "a b", "ünï", "100%", "a:b@c"]
+    assert app.url_path_for("file", name="..?confirm=1") == "/files/..%3Fconfirm=1"
+    assert app.url_path_for("tree", rest="a/b c/d?e") == "/tree/a/b%20c/d%3Fe"
+    with TestClient(app) as client:
+        for value in values:
+            answer = client.get(app.url_path_for("file", name=value))
+            assert answer.json() == {"name": value}
+        assert client.get(app.url_path_for("tree", rest="a/b c/d?e")).json() == {
+            "rest": "a/b c/d?e"
+        }
+
+
+@pytest.mark.parametrize("value", ["", ".", "..", "../admin", "a/b"])
+def test_url_path_for_refuses_a_value_no_url_brings_back(value: str) -> None:
+    app = App()
+
+    @app.get("/files/{name}", name="file")
+    async def file(name: str) -> dict[str, str]:
+        return {"name": name}
+
+    with pytest.raises(NoMatchFound, match="can't be a segment"):
+        app.url_path_for("file", name=value)
+
+
+def test_a_path_parameter_refuses_dot_segments() -> None:
+    app = App()
+
+    @app.get("/tree/{rest:path}", name="tree")
+    async def tree(rest: str) -> dict[str, str]:
+        return {"rest": rest}
+
+    with pytest.raises(NoMatchFound):
+        app.url_path_for("tree", rest="a/../../admin")

@@ -14,7 +14,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Generic
+from typing import NoReturn
 from typing import TypeVar
+from urllib.parse import quote
 
 from trivium.errors import ConfigurationError
 
@@ -156,17 +158,43 @@ class PathTemplate:
         return not self.names
 
     def format(self, params: dict[str, Any]) -> str:
-        """Build the path with `params` filled in.
+        """Build the path with `params` filled in, each value percent-encoded.
+
+        A value comes back to the same route as the same value: `?`, `#`, `%`, spaces
+        and non-ASCII letters are encoded.
 
         Raises:
             KeyError: a parameter is missing.
+            NoMatchFound: a value the route can't take back: empty, `.`, `..`, or with a
+                `/` outside a `path` parameter (servers decode `%2F` before routing).
         """
 
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
-            return self.converters[name].to_string(params[name])
+            converter = self.converters[name]
+            text = converter.to_string(params[name])
+            if converter.name == "path":
+                segments = text.split("/")
+                if any(segment in (".", "..") for segment in segments):
+                    _unfit(self.path, name, text)
+                return "/".join(quote(segment, safe=_PCHAR) for segment in segments)
+            if text in ("", ".", "..") or "/" in text:
+                _unfit(self.path, name, text)
+            return quote(text, safe=_PCHAR)
 
         return _PARAM.sub(replace, self.path)
+
+
+_PCHAR = "!$&'()*+,;=:@"
+"""What RFC 3986 allows in a path segment besides letters, digits and `-._~`."""
+
+
+def _unfit(path: str, name: str, text: str) -> NoReturn:
+    from trivium.routing._dispatch import NoMatchFound
+
+    raise NoMatchFound(
+        f"{name}={text!r} can't be a segment of {path!r}: a URL would not bring it back"
+    )
 
 
 class _Node(Generic[T]):
