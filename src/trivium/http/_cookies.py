@@ -2,20 +2,28 @@
 
 Request cookies (`request.cookies`, the RSGI fast path), the session battery and
 `Response.set_cookie` all go through these two functions, so a cookie reads and writes
-the same way everywhere.
+the same way everywhere: a value with characters a cookie can't hold (spaces, quotes,
+commas, semicolons, backslashes, `%`, anything beyond ASCII) is percent-encoded as
+UTF-8 when written and decoded when read, so any string comes back as it was set.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import UTC
 from datetime import datetime
 from typing import Literal
 from urllib.parse import quote
+from urllib.parse import unquote
 
 __all__ = ["SameSite", "format_set_cookie", "parse_cookie_header"]
 
 SameSite = Literal["lax", "strict", "none"]
-_VALUE_SAFE = "!#$%&'()*+-./:<=>?@[]^_`{|}~"
+_VALUE_SAFE = "!#$&'()*+-./:<=>?@[]^_`{|}~"
+"""RFC 6265's cookie-octets besides ASCII letters and digits, less `%` (the escape)."""
+_PLAIN = frozenset(
+    _VALUE_SAFE + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
 _NAME_SAFE = frozenset(
     "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
@@ -32,14 +40,16 @@ def parse_cookie_header(header: str) -> dict[str, str]:
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
+        if "%" in value:
+            value = unquote(value)
         if name:
             cookies[name] = value
     return cookies
 
 
 def _quoted(value: str) -> str:
-    # Quote values with characters a cookie-octet can't hold, the way browsers expect.
-    if all(c.isalnum() or c in _VALUE_SAFE for c in value):
+    # Percent-encode what a cookie-octet can't hold; `parse_cookie_header` decodes it.
+    if _PLAIN.issuperset(value):
         return value
     if any(ord(c) < 0x20 or c == "\x7f" for c in value):
         raise ValueError("cookie values must not contain control characters")
@@ -51,7 +61,7 @@ def _expires(value: datetime | int) -> str:
 
     if isinstance(value, datetime):
         return format_datetime(value.astimezone(UTC), usegmt=True)
-    moment = datetime.fromtimestamp(value, UTC)
+    moment = datetime.fromtimestamp(time.time() + value, UTC)
     return format_datetime(moment, usegmt=True)
 
 
@@ -70,7 +80,8 @@ def format_set_cookie(  # noqa: PLR0913 - mirrors the cookie attributes one to o
 ) -> str:
     """Return the value of a `Set-Cookie` header (`name=value; Path=/; HttpOnly; ...`).
 
-    `expires` is a datetime or seconds since the epoch (0 expires the cookie at once).
+    `expires` is a datetime or a number of seconds from now, as in Starlette (0 expires
+    the cookie at once).
 
     Raises:
         ValueError: the name is not a valid cookie name, the value holds control
