@@ -55,7 +55,19 @@ def json_default(value: Any) -> Any:
 
     if isinstance(value, timedelta):
         return value.total_seconds()  # as pydantic and FastAPI: seconds, as a float
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    from pathlib import PurePath
+
+    if isinstance(value, PurePath):
+        return str(value)
+    # What pydantic knows how to write: URLs, IP addresses, secrets (masked), patterns,
+    # generators... as FastAPI's `jsonable_encoder` does.
+    from pydantic_core import PydanticSerializationError
+    from pydantic_core import to_jsonable_python
+
+    try:
+        return to_jsonable_python(value)
+    except PydanticSerializationError:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable") from None
 
 
 def dump_json(content: Any, option: int = 0) -> bytes:
@@ -63,12 +75,58 @@ def dump_json(content: Any, option: int = 0) -> bytes:
 
     Keys that are not strings (`{1: 2.5}`) are written as strings, as FastAPI's encoder
     does; orjson refuses them by default, so only a dict holding such keys pays the
-    second attempt.
+    second attempt. Integers beyond 64 bits, which orjson refuses, are written by the
+    standard library's encoder (a third attempt, for such content only).
     """
     try:
         return orjson.dumps(content, default=json_default, option=option)
     except TypeError:
-        return orjson.dumps(content, default=json_default, option=option | orjson.OPT_NON_STR_KEYS)
+        try:
+            return orjson.dumps(
+                content, default=json_default, option=option | orjson.OPT_NON_STR_KEYS
+            )
+        except TypeError as exc:
+            if "64-bit" not in str(exc):
+                raise
+            return _dump_big_ints(content, option)
+
+
+def _dump_big_ints(content: Any, option: int) -> bytes:
+    """`dump_json` for content holding integers orjson can't write (beyond 64 bits)."""
+    import json
+
+    def default(value: Any) -> Any:
+        # What orjson writes natively, the standard library's encoder doesn't know.
+        if hasattr(value, "isoformat"):
+            return _orjson_text(value)
+        if isinstance(value, str):  # a str subclass (an Enum's value)
+            return str(value)
+        return json_default(value)
+
+    def keys(value: Any) -> Any:
+        # The standard library writes str, int, float, bool and None keys; orjson's
+        # others (dates, UUIDs, enums) as orjson writes them.
+        if isinstance(value, dict):
+            return {
+                k if k is None or isinstance(k, (str, int, float)) else _orjson_text(k): keys(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, (list, tuple)):
+            return [keys(item) for item in value]
+        return value
+
+    text = json.dumps(
+        keys(content),
+        default=default,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        indent=2 if option & orjson.OPT_INDENT_2 else None,
+    )
+    return text.encode()
+
+
+def _orjson_text(value: Any) -> Any:
+    return orjson.loads(orjson.dumps(value, default=json_default))
 
 
 class Response:

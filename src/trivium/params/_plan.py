@@ -10,6 +10,7 @@ section (`path`, `query`, `header`, `cookie`, `body`). A failure of any field ra
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Annotated
 from typing import Any
@@ -168,6 +169,8 @@ class Plan:
                     values = self.validate(raw)
             except ValidationError as exc:
                 errors = self._errors(exc)
+                if body is not None and _big_int_errors(errors):
+                    values, errors = await self._with_big_ints(conn, raw, errors)
         if self.models:
             self._validate_models(conn, form, values, errors)
         if errors:
@@ -330,6 +333,24 @@ class Plan:
         values: dict[str, Any] = {}
         self._fill_defaults(values)
         return values
+
+    async def _with_big_ints(
+        self, conn: Any, raw: dict[str, Any], errors: list[dict[str, Any]]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Validate again with integers beyond 64 bits read exactly (orjson reads floats).
+
+        Only a request whose validation failed on an integer's size pays for it.
+        """
+        text = await conn.body()
+        if not _BIG_INT.search(text):
+            return {}, errors
+        import json
+
+        raw["body"] = json.loads(text)
+        try:
+            return self.validate(raw), []  # type: ignore[misc]
+        except ValidationError as exc:
+            return {}, self._errors(exc)
 
     def _fill_defaults(self, values: dict[str, Any]) -> None:
         """Give every optional parameter the client left out its default (copied if mutable)."""
@@ -557,6 +578,17 @@ def _config_error(name: str, problem: str) -> Exception:
     from trivium.errors import ConfigurationError
 
     return ConfigurationError(f"handler {name} {problem}", "body-mix")
+
+
+_BIG_INT = re.compile(rb"[0-9]{19}")
+"""A run of digits orjson may have read as a float (an integer beyond 64 bits)."""
+
+
+def _big_int_errors(errors: list[dict[str, Any]]) -> bool:
+    return any(
+        error["type"] in ("int_parsing_size", "int_from_float") and error["loc"][0] == "body"
+        for error in errors
+    )
 
 
 def _json_error(exc: orjson.JSONDecodeError, body: bytes) -> RequestValidationError:

@@ -132,7 +132,7 @@ class RSGIParams:
     scope or a `Request`.
     """
 
-    __slots__ = ("_headers", "limits", "path_params", "protocol", "rsgi")
+    __slots__ = ("_body", "_headers", "limits", "path_params", "protocol", "rsgi")
 
     def __init__(
         self, rsgi: Any, path_params: dict[str, Any] | None, protocol: Any, limits: Limits
@@ -142,6 +142,7 @@ class RSGIParams:
         self.protocol = protocol
         self.limits = limits
         self._headers: Headers | None = None
+        self._body: bytes | None = None
 
     def header_value(self, name: str) -> str | None:
         value: str | None = self.rsgi.headers.get(name)
@@ -149,7 +150,10 @@ class RSGIParams:
 
     async def body(self) -> bytes:
         # Only used once the caller checked Content-Length against the body limit.
-        return bytes(await self.protocol())
+        body = self._body
+        if body is None:
+            body = self._body = bytes(await self.protocol())
+        return body
 
     @property
     def query_params(self) -> QueryParams:
