@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Annotated
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -350,3 +351,26 @@ def test_deprecated_and_include_in_schema_are_accepted() -> None:
         return [old, hidden]
 
     assert TestClient(app).get("/?old=a&hidden=b").json() == ["a", "b"]
+
+
+def test_an_empty_form_input_is_a_missing_value() -> None:
+    """As FastAPI and Django: a blank required input is 422 `missing`, a blank optional
+    one takes its default (an HTML form posts every input, filled or not)."""
+    app = App()
+
+    @app.post("/signup")
+    async def signup(
+        username: Annotated[str, Form()],
+        email: Annotated[str, Form()],
+        age: Annotated[int | None, Form()] = None,
+    ) -> dict[str, Any]:
+        return {"username": username, "email": email, "age": age}
+
+    with TestClient(app) as client:
+        blank = client.post("/signup", data={"username": "bob", "email": ""})
+        optional = client.post("/signup", data={"username": "bob", "email": "b@x.io", "age": ""})
+    assert blank.status_code == 422
+    assert blank.json()["detail"] == [
+        {"type": "missing", "loc": ["body", "email"], "msg": "Field required", "input": None}
+    ]
+    assert optional.json() == {"username": "bob", "email": "b@x.io", "age": None}

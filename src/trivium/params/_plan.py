@@ -422,7 +422,7 @@ class Plan:
                     data[spec.name] = [await _file_value(spec, v) for v in items]
                 continue
             value = form.get(spec.name)
-            if value is None or (value == "" and not spec.required):
+            if value is None or value == "":  # an empty input is a missing value, as FastAPI
                 continue
             data[spec.name] = await _file_value(spec, value)
         raw["body"] = data
