@@ -526,6 +526,8 @@ class _WebSocketChannels:
     async def send(self, message: Message) -> None:
         kind = message["type"]
         if kind == "websocket.accept":
+            if message.get("subprotocol") or message.get("headers"):
+                _warn_accept_options()
             self.transport = await self.protocol.accept()
         elif kind == "websocket.send":
             transport = self.transport
@@ -535,10 +537,19 @@ class _WebSocketChannels:
                     # `WebSocket` turns it into `WebSocketDisconnect(1006)`.
                     raise ConnectionResetError("the websocket is closed")
                 raise RuntimeError("websocket.send before websocket.accept")
-            if message.get("text") is not None:
-                await transport.send_str(message["text"])
-            else:
-                await transport.send_bytes(bytes(message.get("bytes") or b""))
+            try:
+                if message.get("text") is not None:
+                    await transport.send_str(message["text"])
+                else:
+                    await transport.send_bytes(bytes(message.get("bytes") or b""))
+            except RuntimeError as exc:
+                from granian._granian import RSGIProtocolClosed
+
+                if not isinstance(exc, RSGIProtocolClosed):
+                    raise
+                # The client left: as above, a `WebSocketDisconnect(1006)` for the handler.
+                self._end()
+                raise ConnectionResetError("the websocket is closed") from None
         elif kind == "websocket.close" and not self.closed:
             # Before `accept()` Granian answers the handshake with `close`'s status as an
             # HTTP status (a close code there ends the worker): 403, as ASGI servers do.
@@ -552,3 +563,20 @@ class _WebSocketChannels:
     def _end(self) -> None:
         self.closed = True
         self.transport = None
+
+
+_warned: list[bool] = []
+
+
+def _warn_accept_options() -> None:
+    """Say once per process that RSGI can't send a subprotocol or handshake headers."""
+    if _warned:
+        return
+    _warned.append(True)
+    import logging
+
+    logging.getLogger("trivium.websockets").warning(
+        "websocket accept(subprotocol=..., headers=...) can't be honoured over RSGI: the "
+        "handshake goes out without them (a browser that asked for a subprotocol then "
+        "drops the connection); serve with --interface asgi (TRIVIUM_INTERFACE=asgi)"
+    )
