@@ -14,9 +14,11 @@ import anyio
 import httpx
 import pytest
 
+from trivium import App
 from trivium.http._response import Response
 from trivium.http._streaming import EventSourceResponse
 from trivium.http._streaming import ServerSentEvent
+from trivium.testing import TestClient
 from trivium.types import ASGIApp
 from trivium.types import Message
 from trivium.types import Receive
@@ -203,9 +205,24 @@ async def test_dict_items_use_event_fields() -> None:
 
 
 @pytest.mark.anyio
-async def test_dict_with_unknown_keys_fails_with_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="unknown keys \\['count'\\]"):
-        await events_body({"count": 3})
+async def test_dict_with_other_keys_is_sent_as_json_data() -> None:
+    assert await events_body({"count": 3}) == b'data: {"count":3}\n\n'
+
+
+@pytest.mark.anyio
+async def test_dict_mixing_event_fields_and_other_keys_is_sent_as_json_data() -> None:
+    body = await events_body({"data": "x", "event": "tick", "n": 1})
+    assert body == b'data: {"data":"x","event":"tick","n":1}\n\n'
+
+
+@pytest.mark.anyio
+async def test_empty_dict_is_sent_as_json_data() -> None:
+    assert await events_body({}) == b"data: {}\n\n"
+
+
+@pytest.mark.anyio
+async def test_none_is_sent_as_json_null() -> None:
+    assert await events_body(None) == b"data: null\n\n"
 
 
 @pytest.mark.anyio
@@ -247,6 +264,92 @@ async def test_head_sends_no_events() -> None:
         response = await c.head("/")
     assert response.headers["content-type"].startswith("text/event-stream")
     assert response.content == b""
+
+
+# In an app: a returned EventSourceResponse and a generator handler
+
+
+def sse_app() -> App:
+    app = App(openapi_url=None)
+
+    @app.get("/returned")
+    async def returned(kind: str) -> EventSourceResponse:
+        async def events() -> AsyncIterator[object]:
+            for item in ITEMS[kind]:
+                yield item
+
+        return EventSourceResponse(events(), ping=None)
+
+    @app.get("/yielded", response_class=EventSourceResponse)
+    async def yielded(kind: str) -> AsyncIterator[object]:
+        for item in ITEMS[kind]:
+            yield item
+
+    @app.get("/broken", response_class=EventSourceResponse)
+    async def broken() -> AsyncIterator[object]:
+        yield {"n": 1}
+        raise LookupError("no more events")
+
+    @app.get("/broken-returned")
+    async def broken_returned() -> EventSourceResponse:
+        async def events() -> AsyncIterator[object]:
+            yield {"n": 1}
+            raise LookupError("no more events")
+
+        return EventSourceResponse(events(), ping=None)
+
+    return app
+
+
+ITEMS: dict[str, list[object]] = {
+    "payload": [{"n": 1}, [1, 2], 7, None],
+    "event": [ServerSentEvent(data={"n": 1}, event="tick", id="1")],
+    "fields": [{"data": "x", "event": "tick"}],
+    "text": ["hello"],
+}
+
+
+@pytest.mark.parametrize("kind", ["payload", "event"])
+def test_returned_and_yielded_items_are_framed_alike(kind: str) -> None:
+    client = TestClient(sse_app())
+    returned = client.get("/returned", params={"kind": kind})
+    yielded = client.get("/yielded", params={"kind": kind})
+    assert returned.status_code == yielded.status_code == 200
+    assert returned.text == yielded.text
+    assert returned.text != ""
+
+
+def test_a_payload_dict_is_json_data_on_both_paths() -> None:
+    client = TestClient(sse_app())
+    for path in ("/returned", "/yielded"):
+        response = client.get(path, params={"kind": "payload"})
+        assert response.text == 'data: {"n":1}\n\ndata: [1,2]\n\ndata: 7\n\ndata: null\n\n'
+
+
+def test_a_server_sent_event_sets_the_fields_on_both_paths() -> None:
+    client = TestClient(sse_app())
+    for path in ("/returned", "/yielded"):
+        response = client.get(path, params={"kind": "event"})
+        assert response.text == 'event: tick\nid: 1\ndata: {"n":1}\n\n'
+
+
+def test_event_field_dicts_and_text_differ_as_documented() -> None:
+    # A returned EventSourceResponse reads a dict of event fields as an event and sends
+    # text as it is (sse-starlette); a generator handler's items are JSON data (FastAPI).
+    client = TestClient(sse_app())
+    assert client.get("/returned", params={"kind": "fields"}).text == "event: tick\ndata: x\n\n"
+    fields = client.get("/yielded", params={"kind": "fields"}).text
+    assert fields == 'data: {"data":"x","event":"tick"}\n\n'
+    assert client.get("/returned", params={"kind": "text"}).text == "data: hello\n\n"
+    assert client.get("/yielded", params={"kind": "text"}).text == 'data: "hello"\n\n'
+
+
+@pytest.mark.parametrize("path", ["/broken", "/broken-returned"])
+def test_an_error_in_the_generator_ends_the_stream_after_the_sent_events(path: str) -> None:
+    with pytest.raises(LookupError, match="no more events"):
+        TestClient(sse_app()).get(path)
+    response = TestClient(sse_app(), raise_server_exceptions=False).get(path)
+    assert response.text == 'data: {"n":1}\n\n'
 
 
 # Pings and disconnects (driven through raw ASGI)

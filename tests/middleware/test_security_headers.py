@@ -122,6 +122,45 @@ def test_csp_nonce_is_fresh_per_request_and_in_request_state() -> None:
     )
 
 
+def test_style_src_is_derived_from_default_src_when_the_policy_uses_a_nonce() -> None:
+    client = make_client(csp={"default-src": ["self", "https://cdn.test"], "script-src": "self"})
+    response = client.get("/")
+    nonce = response.json()["nonce"]
+    assert response.headers["content-security-policy"] == (
+        f"default-src 'self' https://cdn.test; script-src 'self' 'nonce-{nonce}'; "
+        f"style-src 'self' https://cdn.test 'nonce-{nonce}'; frame-ancestors 'none'"
+    )
+
+
+def test_script_src_is_never_derived() -> None:
+    response = make_client(csp={"default-src": "self", "style-src": "self"}).get("/")
+    nonce = response.json()["nonce"]
+    assert response.headers["content-security-policy"] == (
+        f"default-src 'self'; style-src 'self' 'nonce-{nonce}'; frame-ancestors 'none'"
+    )
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        ContentSecurityPolicy({"default-src": "none", "script-src": "self"}),
+        ContentSecurityPolicy({"default-src": True, "script-src": "self"}),
+        ContentSecurityPolicy({"default-src": ["self", "unsafe-inline"], "script-src": "self"}),
+        ContentSecurityPolicy({"script-src": "self"}),
+        ContentSecurityPolicy(
+            {"default-src": "self", "script-src": "self"}, nonce_directives=("script-src",)
+        ),
+        ContentSecurityPolicy({"default-src": "self", "script-src": ["'nonce-{nonce}'"]}),
+    ],
+)
+def test_style_src_is_not_derived_where_it_would_change_the_policy(
+    policy: ContentSecurityPolicy,
+) -> None:
+    response = make_client(csp=policy).get("/")
+    assert response.json()["nonce"] is not None
+    assert "style-src" not in response.headers["content-security-policy"]
+
+
 def test_explicit_nonce_placeholder_is_substituted() -> None:
     policy = ContentSecurityPolicy(
         {"script-src": ["'nonce-{nonce}'", "strict-dynamic"], "frame-ancestors": "none"},

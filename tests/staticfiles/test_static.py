@@ -115,6 +115,32 @@ def test_html_mode_redirects_directories_to_trailing_slash(site: Path) -> None:
     assert client.get("/static").headers["location"] == "/static/"
 
 
+@pytest.mark.parametrize(
+    ("name", "request_path", "location"),
+    [
+        ("q?x", "/static/q%3Fx", "/static/q%3Fx/"),
+        ("h#x", "/static/h%23x", "/static/h%23x/"),
+        ("pct%41", "/static/pct%2541", "/static/pct%2541/"),
+        ("a b", "/static/a%20b", "/static/a%20b/"),
+        ("é", "/static/%C3%A9", "/static/%C3%A9/"),
+    ],
+)
+def test_html_mode_redirect_quotes_the_directory_name(
+    site: Path, name: str, request_path: str, location: str
+) -> None:
+    (site / name).mkdir()
+    (site / name / "index.html").write_text(f"<h1>{name}</h1>")
+    (site / "pctA").mkdir()  # where an unquoted `pct%41/` would lead
+    (site / "pctA" / "index.html").write_text("<h1>wrong directory</h1>")
+    client = serve(directory=site, html=True)
+    response = client.get(request_path)
+    assert response.status_code == 308
+    assert response.headers["location"] == location
+    followed = client.get(location)
+    assert followed.status_code == 200
+    assert followed.text == f"<h1>{name}</h1>"
+
+
 def test_html_mode_serves_404_page(site: Path) -> None:
     client = serve(directory=site, html=True)
     for path in ("/static/nope", "/static/empty-dir/"):

@@ -68,6 +68,21 @@ def test_static_url_quotes_the_path(root: Path) -> None:
     assert TestClient(app).get(url).text == "spaces"
 
 
+@pytest.mark.parametrize(
+    ("name", "quoted"),
+    [("q?x.txt", "q%3Fx.txt"), ("h#x.txt", "h%23x.txt"), ("pct%41.txt", "pct%2541.txt")],
+)
+def test_static_url_quotes_query_fragment_and_percent_signs(
+    root: Path, name: str, quoted: str
+) -> None:
+    (root / name).write_text(name)
+    app, static = make_app(root)
+    url = static_url(app, name)
+    assert url.startswith(f"/static/{quoted}?v=")
+    assert static.url_for(name).startswith(f"/{quoted}?v=")
+    assert TestClient(app).get(url).text == name
+
+
 def test_static_url_for_a_missing_file_has_no_version(root: Path) -> None:
     app, _ = make_app(root)
     assert static_url(app, "nope.js") == "/static/nope.js"

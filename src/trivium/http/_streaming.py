@@ -394,15 +394,12 @@ def _data_text(data: object) -> str:
 def _as_event(item: object) -> ServerSentEvent:
     if isinstance(item, ServerSentEvent):
         return item
-    if isinstance(item, Mapping):
-        unknown = set(item) - _EVENT_FIELDS
-        if unknown:
-            raise ValueError(
-                f"server-sent event dicts take the keys {sorted(_EVENT_FIELDS)}, "
-                f"got unknown keys {sorted(map(str, unknown))}"
-            )
+    if isinstance(item, Mapping) and item and _EVENT_FIELDS.issuperset(item):
+        # sse-starlette's shorthand: a dict made only of event fields is an event.
         return ServerSentEvent(**item)
-    return ServerSentEvent(data=item)
+    # Any other value is a payload, as in a generator handler: another dict is JSON (raising
+    # would only cut a stream whose headers are out), and `None` is `null`, not no data.
+    return ServerSentEvent(data=_data_text(item))
 
 
 class _KeepAlive:
@@ -434,8 +431,10 @@ class _KeepAlive:
 class EventSourceResponse(StreamingResponse):
     r"""Stream server-sent events (`text/event-stream`) from a sync or async iterator.
 
-    Items may be `ServerSentEvent` objects, dicts with its field names as keys, or any
-    other value, which becomes the event's `data` (`str` as is, other values as JSON).
+    Items may be `ServerSentEvent` objects, dicts whose keys are all among its field
+    names (`data`, `event`, `id`, `retry`, `comment`), or any other value, which becomes
+    the event's `data` (`str` as is, other values as JSON): a dict with any other key is
+    such a value, so `{"n": 1}` is sent as `data: {"n":1}`.
     A `: ping` comment goes out whenever nothing was sent for `ping` seconds, so proxies
     keep the connection open. The stream stops, and the generator is closed, when the
     client disconnects.

@@ -104,8 +104,13 @@ class ContentSecurityPolicy:
     an empty list gives a directive without value (`upgrade-insecure-requests`).
 
     A per-request nonce is used when the policy contains the placeholder `{nonce}`
-    (write `"'nonce-{nonce}'"` where it belongs), or else added as `'nonce-…'` to each of
-    `nonce_directives` present in the policy.
+    (write `"'nonce-{nonce}'"` where it belongs), or else when it has one of
+    `nonce_directives`: then `'nonce-…'` is added to each of them. When `style-src` is
+    among them but the policy leaves it out, it is written as `default-src`'s sources
+    plus the nonce, so a nonced `<style>` (trivium's error pages have one) is not blocked
+    by the fallback to `default-src`; this is skipped when `default-src` is `'none'` or
+    allows `'unsafe-inline'` (a nonce would switch that off). `script-src` is never
+    derived: a script nonce goes only where the policy names `script-src`.
     """
 
     directives: Directives
@@ -121,23 +126,45 @@ class ContentSecurityPolicy:
         Raises:
             ConfigurationError: a directive name or value is malformed (`csp-directive`).
         """
-        parts: list[str] = []
-        explicit = any("{nonce}" in str(v) for v in self.directives.values())
-        names = set()
+        rendered: list[tuple[str, list[str]]] = []
         for name, value in self.directives.items():
             if value is False:
                 continue
             key = name.strip().lower()
             if not _DIRECTIVE.match(key):
                 raise ConfigurationError(f"invalid CSP directive name {name!r}", "csp-directive")
-            names.add(key)
-            sources = _sources(key, value)
-            if not explicit and key in self.nonce_directives:
-                sources.append("'nonce-{nonce}'")
-            parts.append(" ".join([key, *sources]))
-        if frame_ancestors is not None and "frame-ancestors" not in names:
+            rendered.append((key, _sources(key, value)))
+        if not any("{nonce}" in str(v) for v in self.directives.values()):
+            _add_nonce(rendered, self.nonce_directives)
+        parts = [" ".join([key, *sources]) for key, sources in rendered]
+        if frame_ancestors is not None and all(key != "frame-ancestors" for key, _ in rendered):
             parts.append(f"frame-ancestors {frame_ancestors}")
         return "; ".join(parts)
+
+
+_NONCE = "'nonce-{nonce}'"
+# Written from `default-src` when left out, because trivium's own pages inline their
+# styles. `script-src` never is: scripts are what a policy mostly holds back, so a script
+# nonce goes only where the application names `script-src`.
+_DERIVED = "style-src"
+
+
+def _add_nonce(rendered: list[tuple[str, list[str]]], directives: Sequence[str]) -> None:
+    """Add the nonce to `directives`; a left-out `style-src` is derived from `default-src`."""
+    wanted = {directives} if isinstance(directives, str) else set(directives)
+    present = {key for key, _ in rendered}
+    if present.isdisjoint(wanted):
+        return  # the policy does not use a nonce
+    fallback = next((list(sources) for key, sources in rendered if key == "default-src"), None)
+    for key, sources in rendered:
+        if key in wanted:
+            sources.append(_NONCE)
+    if not fallback or {s.lower() for s in fallback} & {"'none'", "'unsafe-inline'"}:
+        # Nothing to derive from, or nothing to gain: `'none'` (or no source) is meant as
+        # it is, and a nonce would make browsers ignore the `'unsafe-inline'` relied on.
+        return
+    if _DERIVED in wanted and _DERIVED not in present:
+        rendered.append((_DERIVED, [*fallback, _NONCE]))
 
 
 def _sources(directive: str, value: str | Sequence[str] | bool) -> list[str]:

@@ -241,7 +241,9 @@ class StaticFiles:
         found = self._lookup(path)
         if found is not None and stat.S_ISDIR(found[1].st_mode) and self.html:
             if not path.endswith("/"):
-                return RedirectResponse(root_path + path + "/", 308)
+                # `path` is decoded: quote it again, or a directory named `q?x`, `h#x` or
+                # `%41` would be sent to a query, a fragment or another name.
+                return RedirectResponse(quote(root_path + path + "/"), 308)
             found = self._lookup(path + "/index.html")
             if found is not None and not stat.S_ISREG(found[1].st_mode):
                 found = None
