@@ -411,3 +411,22 @@ def test_a_path_parameter_refuses_dot_segments() -> None:
 
     with pytest.raises(NoMatchFound):
         app.url_path_for("tree", rest="a/../../admin")
+
+
+def test_the_slash_redirect_keeps_encoded_characters_encoded() -> None:
+    app = App()
+
+    @app.get("/q?x/")
+    async def odd() -> dict[str, str]:
+        return {"route": "q?x"}
+
+    @app.get("/p%41/")
+    async def percent() -> dict[str, str]:
+        return {"route": "p%41"}
+
+    with TestClient(app, follow_redirects=False) as client:
+        question = client.get("/q%3Fx")
+        percent_sign = client.get("/p%2541?page=2")
+        assert question.headers["location"] == "/q%3Fx/"
+        assert percent_sign.headers["location"] == "/p%2541/?page=2"
+        assert client.get(question.headers["location"]).json() == {"route": "q?x"}

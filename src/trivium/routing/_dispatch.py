@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 from typing import Any
+from urllib.parse import quote
 
 from trivium.errors import HTTPException
 from trivium.errors import TriviumError
@@ -20,6 +21,7 @@ from trivium.plugins._plugin import RouteNeeds
 from trivium.routing._endpoint import settled
 from trivium.routing._route import BaseRoute
 from trivium.routing._route import Route
+from trivium.routing._trie import _PCHAR
 from trivium.routing._trie import Trie
 from trivium.routing._ws_route import Mount
 from trivium.routing._ws_route import WebSocketRoute
@@ -153,13 +155,14 @@ class Dispatcher:
         if config.redirect_slashes and path != "/":
             other = path[:-1] if path.endswith("/") else path + "/"
             if self.http.match(other) is not None:
-                root = scope.get("root_path", "")
+                # The path is decoded: encoded again, `q%3Fx` can't turn into a query.
+                location = quote(scope.get("root_path", "") + other, safe="/" + _PCHAR)
                 query = scope.get("query_string", b"").decode("latin-1")
-                target = root + other + ("?" + query if query else "")
+                target = location + ("?" + query if query else "")
                 status = config.slash_redirect_status
                 if config.slash_redirect_absolute:
                     url = Request(scope, receive, send).url
-                    target = str(url.replace(path=root + other, fragment=""))
+                    target = str(url.replace(path=location, fragment=""))
                 await self.app.policy.finalize(RedirectResponse(target, status))(
                     scope, receive, send
                 )
