@@ -148,3 +148,25 @@ def test_bad_model_options_are_refused(options: dict[str, Any]) -> None:
     with pytest.raises(ConfigurationError) as caught:
         Model(batch_models.load, **options)
     assert caught.value.code == "ai-model-option"
+
+
+async def test_a_pool_process_dying_fails_its_call_with_503_and_the_pool_recovers() -> None:
+    model = Model(batch_models.load, executor="process", workers=2)
+    app = App(plugins=[model])
+
+    @app.post("/scale")
+    async def scale(values: list[int]) -> list[int]:
+        return await model.run(batch_models.scale, values)
+
+    @app.post("/die")
+    async def die() -> None:
+        await model.run(batch_models.die)
+
+    async with AsyncTestClient(app) as client:
+        assert (await client.post("/scale", json=[1])).json() == [3]
+        crashed = await client.post("/die")
+        assert crashed.status_code == 503
+        assert "a pool process died" in crashed.json()["detail"]
+        assert crashed.headers["retry-after"] == "1"
+        for _ in range(3):  # the next calls run on a new pool (it answered 500 for ever)
+            assert (await client.post("/scale", json=[2])).json() == [6]

@@ -2,7 +2,7 @@
 
 Names load on first use, so `import trivium.ai` stays cheap:
 
-- `Model`, `ModelNotLoadedError` (`trivium.ai.serving`): an app-scoped model run in a
+- `Model`, `ModelNotLoadedError`, `ModelCrashedError` (`trivium.ai.serving`): an app-scoped model run in a
   thread or process pool;
 - `batched`, `Batcher`, `BatchError` (`trivium.ai._batch`): dynamic micro-batching;
 - `MCP`, `McpTool`, `mcp`, `Prompt` (`trivium.ai._mcp*`): an MCP server of curated routes
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from trivium.ai._mcp_marks import Prompt
     from trivium.ai._mcp_marks import mcp
     from trivium.ai.serving import Model
+    from trivium.ai.serving import ModelCrashedError
     from trivium.ai.serving import ModelNotLoadedError
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Batcher",
     "McpTool",
     "Model",
+    "ModelCrashedError",
     "ModelNotLoadedError",
     "Prompt",
     "batched",
@@ -43,6 +45,7 @@ _LAZY = {
     "Batcher": "trivium.ai._batch",
     "batched": "trivium.ai._batch",
     "Model": "trivium.ai.serving",
+    "ModelCrashedError": "trivium.ai.serving",
     "ModelNotLoadedError": "trivium.ai.serving",
     "MCP": "trivium.ai._mcp",
     "McpTool": "trivium.ai._mcp",

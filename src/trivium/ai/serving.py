@@ -33,13 +33,16 @@ loop) and closed at shutdown. Inference runs where `executor` says:
 
 With `"process"`, `load` and the functions given to `run` must be importable
 module-level functions (they are sent to the pool by name) and arguments and results
-are pickled.
+are pickled. A pool process that dies during a call (the OOM killer, a crash in native
+code) fails that call with `ModelCrashedError` (a 503 in a handler) and the pool is
+started again for the next ones: one bad input never takes the model down for good.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import concurrent.futures.process
 import contextlib
 import functools
 import multiprocessing
@@ -52,17 +55,22 @@ from typing import Literal
 from typing import TypeVar
 
 from trivium.errors import ConfigurationError
+from trivium.errors import ServiceUnavailable
 from trivium.plugins import Plugin
 
 if TYPE_CHECKING:
     from trivium.app import App
 
-__all__ = ["Model", "ModelNotLoadedError"]
+__all__ = ["Model", "ModelCrashedError", "ModelNotLoadedError"]
 
 R = TypeVar("R")
 
 _EXECUTORS = ("thread", "process", "loop")
 _PROCESS_MODEL: Any = None  # the model of a pool process (loaded by its initializer)
+
+
+class ModelCrashedError(ServiceUnavailable):
+    """503: a pool process died during this call; the pool was started again."""
 
 
 class ModelNotLoadedError(RuntimeError):
@@ -154,12 +162,36 @@ class Model(Plugin):
         if self.executor == "loop":
             return func(self._model, *args)
         loop = asyncio.get_running_loop()
-        if self.executor == "process":
-            call = functools.partial(_run_in_process, func, args)
-        else:
-            call = functools.partial(func, self._model, *args)
-        assert self._pool is not None
-        return await loop.run_in_executor(self._pool, call)
+        pool = self._pool
+        assert pool is not None
+        if self.executor != "process":
+            return await loop.run_in_executor(pool, functools.partial(func, self._model, *args))
+        try:
+            return await loop.run_in_executor(pool, functools.partial(_run_in_process, func, args))
+        except concurrent.futures.process.BrokenProcessPool as exc:
+            self._restart(pool)
+            raise ModelCrashedError(
+                f"model {self.name!r}: a pool process died during this call (killed, out "
+                "of memory or crashed); the pool was started again",
+                retry_after=1,
+            ) from exc
+
+    def _restart(self, broken: concurrent.futures.Executor) -> None:
+        """Replace a broken process pool (once, whichever failed call comes first)."""
+        if self._pool is not broken:
+            return  # another call restarted it already, or the app stopped
+        self._pool = self._process_pool()
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    def _process_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        # Spawned, not forked: a fork of a process running an event loop and threads
+        # (the server's) is not safe. Each process loads the model as it starts.
+        return concurrent.futures.ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_load_in_process,
+            initargs=(self.load,),
+        )
 
     def lifespan(self, app: App) -> contextlib.AbstractAsyncContextManager[None]:
         """Load the model at start-up; shut its pool down at shutdown."""
@@ -170,14 +202,7 @@ class Model(Plugin):
     async def _serving(self) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
         if self.executor == "process":
-            # Spawned, not forked: a fork of a process running an event loop and threads
-            # (the server's) is not safe.
-            self._pool = concurrent.futures.ProcessPoolExecutor(
-                self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_load_in_process,
-                initargs=(self.load,),
-            )
+            self._pool = self._process_pool()
             # Start every process (each loads the model) before serving.
             await asyncio.gather(
                 *(loop.run_in_executor(self._pool, _noop) for _ in range(self.workers))
