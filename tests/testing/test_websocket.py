@@ -288,6 +288,30 @@ def test_app_exception_is_raised_in_the_test() -> None:
         converse(handler, "x")
 
 
+def test_a_routes_error_is_raised_where_the_test_reads_as_in_starlette() -> None:
+    """The route closes with 1011 and re-raises: the test sees the error, not the close."""
+    from trivium import App
+
+    app = App()
+
+    @app.websocket("/ws")
+    async def crashing(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("hi")
+        raise RuntimeError("boom")
+
+    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+        assert ws.receive_text() == "hi"
+        with pytest.raises(RuntimeError, match="boom"):
+            ws.receive_text()
+    with TestClient(app, raise_server_exceptions=False) as client:
+        with client.websocket_connect("/ws") as ws:
+            assert ws.receive_text() == "hi"
+            with pytest.raises(WebSocketDisconnect) as caught:
+                ws.receive_text()
+    assert caught.value.code == 1011
+
+
 def test_app_exception_closes_with_1011_when_not_raised() -> None:
     async def handler(websocket: WebSocket) -> None:
         await websocket.accept()

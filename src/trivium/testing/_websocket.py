@@ -180,6 +180,11 @@ class WebSocketExchange(AppTask):
             message = {"type": "websocket.close", "code": code, "reason": ""}
         if message["type"] == "websocket.close":
             self._app_close = message
+            if message.get("code") == 1011:
+                # The app's error closed it: the test sees that error, as with Starlette's
+                # client (the route closes, then raises it for the server's log).
+                await self.wait(CLOSE_GRACE)
+                self.raise_error()
         return message
 
     async def send(self, message: Message) -> None:
