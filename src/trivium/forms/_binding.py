@@ -3,22 +3,25 @@
 HTML forms differ from JSON in ways the binding smooths over: an unticked checkbox is
 not sent at all (read as `False`), an empty text box is sent as `""` (read as "not
 given", so a required field says "This field is required."), a multiple select sends one
-key per selected value, and an empty file input sends a part with no file name.
+key per selected value, and an empty file input sends a part with no file name. A
+choice's text is read back as the choice, and a date-time's as the value it showed
+(see `trivium.forms._text`).
 """
 
 from __future__ import annotations
 
-import datetime
-import enum
 from collections.abc import Mapping
 from typing import Any
+from typing import NamedTuple
 
 from pydantic import ValidationError
 
 from trivium.forms._fields import FieldSpec
+from trivium.forms._text import read_clock
+from trivium.forms._text import value_text
 from trivium.http import UploadFile
 
-__all__ = ["collect", "display_value", "error_message", "split_errors"]
+__all__ = ["Collected", "collect", "display_value", "error_message", "split_errors"]
 
 _MESSAGES = {
     "missing": "This field is required.",
@@ -63,18 +66,28 @@ def _is_empty_upload(value: Any) -> bool:
     return isinstance(value, UploadFile) and not value.filename and value.size == 0
 
 
-def collect(
-    specs: tuple[FieldSpec, ...], data: Mapping[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Return the model input read from `data`, and the values to show on redisplay."""
-    inputs: dict[str, Any] = {}
-    kept: dict[str, Any] = {}
+class Collected(NamedTuple):
+    """What `collect` reads from submitted data."""
+
+    inputs: dict[str, Any]
+    """The model input, by input name."""
+    kept: dict[str, Any]
+    """The values to show on redisplay, by field name."""
+    initials: dict[str, str]
+    """The exact initial values sent along with date-time inputs, by field name."""
+
+
+def collect(specs: tuple[FieldSpec, ...], data: Mapping[str, Any]) -> Collected:
+    """Return the model input read from `data`, and what to show on redisplay."""
+    found = Collected({}, {}, {})
+    inputs, kept = found.inputs, found.kept
     for spec in specs:
         key = spec.html_name
         if spec.multiple:
             items = [v for v in _getlist(data, key) if not _is_empty_upload(v) and v != ""]
             if items:
-                inputs[key] = items
+                lookup = spec.choice_lookup
+                inputs[key] = [_choice(lookup, v) for v in items] if lookup else items
             if spec.widget.keep_value:
                 kept[spec.name] = [str(v) for v in items]
             continue
@@ -83,6 +96,9 @@ def collect(
             inputs[key] = False if value is None or value == "" else value
             kept[spec.name] = value is not None and value != "" and _truthy(value)
             continue
+        initial = _initial(spec, data)
+        if initial is not None and spec.widget.keep_value:
+            found.initials[spec.name] = initial
         if value is None or _is_empty_upload(value):
             continue
         if isinstance(value, str):
@@ -93,9 +109,28 @@ def collect(
                 if not spec.required and spec.nullable:
                     inputs[key] = None
                 continue
-            value = text
+            value = _read_text(spec, text, initial)
         inputs[key] = value
-    return inputs, kept
+    return found
+
+
+def _initial(spec: FieldSpec, data: Mapping[str, Any]) -> str | None:
+    if spec.initial_name is None:
+        return None
+    initial = _get(data, spec.initial_name)
+    return initial if isinstance(initial, str) and initial else None
+
+
+def _choice(lookup: Mapping[str, Any], value: Any) -> Any:
+    return lookup.get(value, value) if isinstance(value, str) else value
+
+
+def _read_text(spec: FieldSpec, text: str, initial: str | None) -> Any:
+    if spec.choice_lookup:
+        return spec.choice_lookup.get(text, text)
+    if spec.clock is not None:
+        return read_clock(spec.clock, spec.aware, text, initial)
+    return text
 
 
 def _truthy(value: Any) -> bool:
@@ -138,22 +173,7 @@ def display_value(spec: FieldSpec, value: Any) -> Any:
     if spec.is_bool:
         return bool(value)
     if spec.multiple:
-        return [_text(v) for v in value or ()]
+        return [value_text(v) for v in value or ()]
     if value is None or spec.is_file or not spec.widget.keep_value:
         return None
-    return _text(value)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, enum.Enum):
-        value = value.value
-    if isinstance(value, datetime.datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%S" if value.second else "%Y-%m-%dT%H:%M")
-    if isinstance(value, datetime.time):
-        return value.isoformat(timespec="seconds" if value.second else "minutes")
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    get_secret = getattr(value, "get_secret_value", None)
-    if get_secret is not None:
-        return ""
-    return str(value)
+    return value_text(value)

@@ -21,6 +21,8 @@ from trivium.forms._fields import FieldSpec
 from trivium.forms._fields import form_fields
 from trivium.forms._render import FormRenderer
 from trivium.forms._render import default_renderer
+from trivium.forms._render import html_attrs
+from trivium.forms._text import initial_text
 
 if TYPE_CHECKING:
     from markupsafe import Markup
@@ -112,7 +114,26 @@ class BoundField:
         """The `(value, label, selected)` triples of a choice field."""
         selected = self.value if isinstance(self.value, list) else [self.value]
         chosen = {str(v) for v in selected if v is not None}
-        return [(str(v), label, str(v) in chosen) for v, label in self.spec.choices]
+        return [(text, label, text in chosen) for text, label in self.spec.options]
+
+    @property
+    def initial(self) -> str | None:
+        """The exact initial value of a date-time its input cannot show whole, as ISO text.
+
+        An aware value (shown in UTC) or one with sub-millisecond digits; `None` otherwise.
+        """
+        return self.form.initials.get(self.spec.name)
+
+    @property
+    def hidden_initial(self) -> Markup:
+        """The hidden input carrying `initial` (empty without one); part of `widget`."""
+        from markupsafe import Markup
+
+        initial = self.initial
+        if initial is None or self.spec.initial_name is None:
+            return Markup("")
+        attrs = {"type": "hidden", "name": self.spec.initial_name, "value": initial}
+        return Markup("<input{}>").format(html_attrs(attrs))
 
     @property
     def label(self) -> Markup:
@@ -123,7 +144,9 @@ class BoundField:
     def widget(self) -> Markup:
         """The input element(s) alone."""
         widget = self.spec.widget
-        return self.form.renderer.render(widget.template_name, widget.get_context(self))
+        html = self.form.renderer.render(widget.template_name, widget.get_context(self))
+        hidden = self.hidden_initial
+        return html + "\n" + hidden if hidden else html
 
     def __html__(self) -> str:
         return self.form.renderer.render("forms/field.html", {"field": self})
@@ -151,6 +174,7 @@ class BoundForm(Generic[M]):
         model: type[M],
         *,
         values: dict[str, Any],
+        initials: dict[str, str] | None = None,
         errors: dict[str, list[str]] | None = None,
         non_field_errors: list[str] | None = None,
         instance: M | None = None,
@@ -162,6 +186,12 @@ class BoundForm(Generic[M]):
         """The model (form) class."""
         self.values = values
         """The values shown in the widgets, by field name."""
+        self.initials: dict[str, str] = initials or {}
+        """The exact initial values of the date-times their inputs cannot show whole.
+
+        By field name, as ISO text; each is drawn as a hidden input next to its field, so
+        that the text sent back unchanged binds that exact value.
+        """
         self.is_bound = bound
         """Whether the form holds submitted data (rather than initial values)."""
         self.request = request
@@ -316,9 +346,13 @@ class BoundForm(Generic[M]):
         return super().__class_getitem__(item)  # type: ignore[misc]
 
 
-def initial_values(model: type[BaseModel], initial: Any) -> dict[str, Any]:
-    """Return the values an unbound form shows: `initial` (a mapping or object) over defaults."""
+def initial_values(model: type[BaseModel], initial: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """Return the values an unbound form shows: `initial` (a mapping or object) over defaults.
+
+    Also return the exact text of the date-times their inputs cannot show whole.
+    """
     values: dict[str, Any] = {}
+    initials: dict[str, str] = {}
     for spec in form_fields(model):
         if initial is None:
             value = spec.initial()
@@ -327,4 +361,8 @@ def initial_values(model: type[BaseModel], initial: Any) -> dict[str, Any]:
         else:
             value = getattr(initial, spec.name, spec.initial())
         values[spec.name] = display_value(spec, value)
-    return values
+        if spec.initial_name is not None and spec.widget.keep_value:
+            text = initial_text(value)
+            if text is not None:
+                initials[spec.name] = text
+    return values, initials

@@ -3,7 +3,9 @@
 Done once per model class (cached): the type of each field picks its widget (`bool` is a
 checkbox, `date` a date picker, an `Enum` or `Literal` a select, `list[...]` of those a
 multiple select, `UploadFile` a file input...) and its constraints become the HTML
-attributes a browser checks before sending (`maxlength`, `min`, `max`, `step`).
+attributes a browser checks before sending (`maxlength`, `min`, `max`, `step`). What the
+binding needs is decided here too: the choice each submitted text stands for, and
+whether a date-time field must be aware (see `trivium.forms._text`).
 """
 
 from __future__ import annotations
@@ -24,12 +26,23 @@ from typing import Literal
 from typing import get_args
 from typing import get_origin
 
+import annotated_types
+from pydantic import AwareDatetime
 from pydantic import BaseModel
+from pydantic import FutureDate
+from pydantic import FutureDatetime
+from pydantic import NaiveDatetime
+from pydantic import PastDate
+from pydantic import PastDatetime
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 from pydantic_core import core_schema
 
 from trivium.errors import ConfigurationError
+from trivium.forms._text import INITIAL_PREFIX
+from trivium.forms._text import Clock
+from trivium.forms._text import choice_lookup
+from trivium.forms._text import value_text
 from trivium.forms._widgets import WIDGETS
 from trivium.forms._widgets import CheckboxInput
 from trivium.forms._widgets import DateInput
@@ -52,6 +65,8 @@ if typing.TYPE_CHECKING:
 __all__ = ["Choices", "FieldSpec", "form_fields"]
 
 _SEQUENCES = (list, set, frozenset, tuple)
+_DATETIMES = (datetime.datetime, AwareDatetime, NaiveDatetime, PastDatetime, FutureDatetime)
+_DATES = (datetime.date, PastDate, FutureDate)
 
 
 class Choices:
@@ -85,8 +100,9 @@ class Choices:
         def check(value: Any) -> Any:
             items = value if isinstance(value, _SEQUENCES) else (value,)
             for item in items:
-                if item not in allowed:
-                    raise ValueError("Select a valid choice")
+                if item in allowed or (isinstance(item, enum.Enum) and item.value in allowed):
+                    continue
+                raise ValueError("Select a valid choice")
             return value
 
         return core_schema.no_info_after_validator_function(check, handler(source))
@@ -111,6 +127,16 @@ class FieldSpec:
     nullable: bool
     constraints: dict[str, Any]
     info: FieldInfo
+    options: tuple[tuple[str, str], ...] = ()
+    """The choices as drawn: `(text of the value, label)` pairs."""
+    choice_lookup: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The `Enum` member or `Literal` value each submitted text stands for."""
+    clock: Clock | None = None
+    """`datetime` or `time` for a field drawn as a date-time or time input."""
+    aware: bool = False
+    """Whether the field's type requires an aware date-time (`AwareDatetime`)."""
+    initial_name: str | None = None
+    """The hidden input carrying a date-time's exact initial value (see `_text`)."""
 
     def initial(self) -> Any:
         """Return the field's default, as an unbound form shows it (`None` when required)."""
@@ -159,9 +185,11 @@ def _spec(model: type[BaseModel], name: str, info: FieldInfo) -> FieldSpec:
         )
     widget = _explicit_widget(info, metadata) or _default_widget(item, multiple, choices)
     is_bool = item is bool and not multiple
+    clock = None if multiple else _clock(item)
+    html_name = info.alias or name
     return FieldSpec(
         name=name,
-        html_name=info.alias or name,
+        html_name=html_name,
         label=info.title or name.replace("_", " ").capitalize(),
         help_text=info.description,
         required=info.is_required(),
@@ -173,7 +201,29 @@ def _spec(model: type[BaseModel], name: str, info: FieldInfo) -> FieldSpec:
         nullable=nullable,
         constraints={} if multiple else _constraints(item, metadata),
         info=info,
+        options=tuple((value_text(value), label) for value, label in choices),
+        choice_lookup=choice_lookup(item),
+        clock=clock,
+        aware=clock is not None and _aware(item, metadata),
+        initial_name=None if clock is None else INITIAL_PREFIX + html_name,
     )
+
+
+def _clock(item: Any) -> Clock | None:
+    if not inspect.isclass(item):
+        return None
+    if issubclass(item, _DATETIMES):
+        return datetime.datetime
+    if issubclass(item, datetime.time):
+        return datetime.time
+    return None
+
+
+def _aware(item: Any, metadata: list[Any]) -> bool:
+    """Whether `item` (with `metadata`) is an aware date-time type, as `AwareDatetime`."""
+    if item is AwareDatetime or AwareDatetime in metadata:
+        return True
+    return any(isinstance(m, annotated_types.Timezone) and m.tz is not None for m in metadata)
 
 
 def _flat_union(annotation: Any) -> tuple[Any, ...]:
@@ -267,8 +317,8 @@ def _default_widget(item: Any, multiple: bool, choices: tuple[Any, ...]) -> Widg
         (SecretStr, PasswordInput),
         (AnyUrl, URLInput),
         ((int, float, decimal.Decimal), NumberInput),
-        (datetime.datetime, DateTimeInput),
-        (datetime.date, DateInput),
+        (_DATETIMES, DateTimeInput),
+        (_DATES, DateInput),
         (datetime.time, TimeInput),
     ]
     for types_, widget_class in checks:

@@ -54,20 +54,28 @@ def bind(
         renderer: Draw with this renderer rather than the model's or the default one.
     """
     specs = form_fields(model)
-    inputs, kept = collect(specs, data)
+    found = collect(specs, data)
     try:
-        instance = model.model_validate(inputs)
+        instance = model.model_validate(found.inputs)
     except ValidationError as exc:
         errors, general = split_errors(specs, exc)
         return BoundForm(
             model,
-            values=kept,
+            values=found.kept,
+            initials=found.initials,
             errors=errors,
             non_field_errors=general,
             request=request,
             renderer=renderer,
         )
-    return BoundForm(model, values=kept, instance=instance, request=request, renderer=renderer)
+    return BoundForm(
+        model,
+        values=found.kept,
+        initials=found.initials,
+        instance=instance,
+        request=request,
+        renderer=renderer,
+    )
 
 
 def empty(
@@ -86,8 +94,15 @@ def empty(
         request: The request, so the form draws the session's CSRF token.
         renderer: Draw with this renderer rather than the model's or the default one.
     """
-    values = initial_values(model, initial)
-    return BoundForm(model, values=values, bound=False, request=request, renderer=renderer)
+    values, initials = initial_values(model, initial)
+    return BoundForm(
+        model,
+        values=values,
+        initials=initials,
+        bound=False,
+        request=request,
+        renderer=renderer,
+    )
 
 
 async def from_request(model: type[M], request: Request, *, initial: Any = None) -> BoundForm[M]:

@@ -151,16 +151,41 @@ class DateInput(Widget):
     input_type = "date"
 
 
-class DateTimeInput(Widget):
-    """A local date and time picker (`datetime` fields)."""
+class _ClockInput(Widget):
+    """A date-time or time input whose `step` follows the value shown.
+
+    The browser's default step is a minute; a value with seconds gets `step="1"` and one
+    with milliseconds `step="0.001"`, so the browser keeps (and accepts) them.
+    """
+
+    def build_attrs(self, field: BoundField) -> dict[str, Any]:
+        """Return the attributes, with a `step` fine enough for the value shown."""
+        attrs = super().build_attrs(field)
+        step = _clock_step(field.value)
+        if step is not None:
+            attrs.setdefault("step", step)
+        return attrs
+
+
+class DateTimeInput(_ClockInput):
+    """A local date and time picker (`datetime` fields); aware values are shown in UTC."""
 
     input_type = "datetime-local"
 
 
-class TimeInput(Widget):
+class TimeInput(_ClockInput):
     """A time picker (`time` fields)."""
 
     input_type = "time"
+
+
+def _clock_step(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    clock = value.rpartition("T")[2]
+    if "." in clock:
+        return "0.001"
+    return "1" if clock.count(":") > 1 else None
 
 
 class HiddenInput(Widget):
