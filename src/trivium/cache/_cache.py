@@ -49,7 +49,10 @@ STORE_DOWN: tuple[type[Exception], ...] = (ServiceUnavailable, GatewayTimeout)
 database's `DatabaseUnavailableError` (503) or `DatabaseTimeoutError` (504) for a
 `DatabaseStore`. Reads and fills catch these and go on without the cache."""
 
-__all__ = ["STORE_DOWN", "CacheCore", "cache_key_of", "check_async", "check_key", "encode"]
+PROBE_EVERY = 1.0
+"""Seconds between the calls that try a store known to be down (the others skip it)."""
+
+__all__ = ["PROBE_EVERY", "STORE_DOWN", "CacheCore", "cache_key_of", "check_async", "check_key", "encode"]
 
 logger = logging.getLogger("trivium.cache")
 
@@ -217,23 +220,52 @@ class CacheCore:
         """Seconds an expired entry is still served while one caller recomputes it."""
         self.wait = _seconds("wait", wait, zero=True)
         """Longest time a caller waits for a value another caller is computing."""
+        self._probe_at = 0.0  # during an outage, when the next call may try the store
+
+    # Outages ------------------------------------------------------------------------
+
+    def bypassed(self) -> bool:
+        """Whether to skip the store: it is known to be down, and another call probes it.
+
+        During an outage one call per `PROBE_EVERY` seconds tries the store; the others
+        go without it at once, so a stalled Redis costs a request nothing but the probe's
+        own wait (a `get_or_set` makes several store calls: only its first may wait).
+        """
+        outage = getattr(self.store, "outage", None)
+        if outage is None or outage.down_since is None:
+            return False
+        now = time.monotonic()
+        if now >= self._probe_at:
+            self._probe_at = now + PROBE_EVERY
+            return False
+        return True
 
     # Raw envelopes -------------------------------------------------------------------
 
     async def read_raw(self, key: str) -> bytes | None:
+        if self.bypassed():
+            return None
         try:
             return await self.store.get(self.prefix + key)
         except STORE_DOWN:
             return None
 
     async def write_raw(self, key: str, data: bytes, ttl: float) -> None:
+        if self.bypassed():
+            return
         try:
             await self.store.set(self.prefix + key, data, ttl=ttl + self.stale)
         except STORE_DOWN:
             return
 
     async def tag_versions(self, tags: Sequence[str]) -> dict[str, int]:
-        """Return the current version of each tag (0 for a tag never invalidated)."""
+        """Return the current version of each tag (0 for a tag never invalidated).
+
+        Raises:
+            ServiceUnavailable: the store is down (or skipped while it is).
+        """
+        if tags and self.bypassed():
+            raise ServiceUnavailable("the cache store is down", retry_after=None)
         versions = {}
         for tag in tags:
             raw = await self.store.get(f"{self.prefix}tag:{tag}")
@@ -251,6 +283,8 @@ class CacheCore:
     async def lock(self, key: str) -> bool:
         """Take the key's recomputation lock; `False` when another caller holds it."""
         ttl = max(self.wait, 1.0) * 2
+        if self.bypassed():
+            return True  # no store: everyone computes, as without a cache
         try:
             return await self.store.incr(f"{self.prefix}lock:{key}", ttl) == 1
         except STORE_DOWN:
@@ -258,6 +292,8 @@ class CacheCore:
 
     async def lock_held(self, key: str) -> bool:
         """Return whether a caller holds the key's lock (`False` when the store is down)."""
+        if self.bypassed():
+            return False
         try:
             return await self.store.get(f"{self.prefix}lock:{key}") is not None
         except STORE_DOWN:
@@ -283,6 +319,8 @@ class CacheCore:
 
     async def unlock(self, key: str) -> None:
         """Release the key's lock."""
+        if self.bypassed():
+            return  # it expires on its own
         try:
             await self.store.delete(f"{self.prefix}lock:{key}")
         except STORE_DOWN:

@@ -32,15 +32,19 @@ def _milliseconds(ttl: float) -> int:
 
 
 def _client(from_url: Any, url: str, timeout: float | None) -> Redis:
-    """Build a client that gives up after `timeout` and retries a lost connection once."""
+    """Build a client that gives up after `timeout` and retries a lost connection once.
+
+    A timeout is not retried: a stalled Redis would double every wait past `timeout`.
+    """
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
 
     client: Redis = from_url(
         url,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
-        retry=Retry(NoBackoff(), 1),
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
     )
     return client
 
