@@ -152,6 +152,41 @@ def test_unknown_and_invalid_values_are_refused(project: Path) -> None:
         ProjectSettings()
 
 
+class TaggedSettings(Settings):
+    tags: list[str] = []
+
+
+def test_a_list_setting_that_is_not_json_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRIVIUM_TAGS", "a,b")
+    with pytest.raises(ConfigurationError, match="TRIVIUM_TAGS in the environment") as info:
+        TaggedSettings()
+    assert info.value.code == "settings-invalid"
+    assert 'must be written as JSON, e.g. TRIVIUM_TAGS=\'["a", "b"]\'' in str(info.value)
+
+
+def test_a_list_setting_that_is_not_json_in_dotenv_names_the_file(project: Path) -> None:
+    (project / ".env").write_text("TRIVIUM_TAGS=a,b\n")
+    with pytest.raises(ConfigurationError, match=r"TRIVIUM_TAGS in .*\.env is not valid JSON"):
+        TaggedSettings()
+    (project / ".env").write_text('TRIVIUM_TAGS=["a", "b"]\n')
+    assert TaggedSettings().tags == ["a", "b"]
+
+
+def test_settings_command_reports_a_setting_that_is_not_json(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "tagged.py").write_text(
+        "from trivium.conf import Settings\n\nclass S(Settings):\n    tags: list[str] = []\n"
+    )
+    monkeypatch.setenv("TRIVIUM_TAGS", "a,b")
+    result = CliRunner().invoke(main, ["settings", "tagged:S"])
+    assert result.exit_code == 1
+    assert "settings-invalid" in result.output
+    assert "TRIVIUM_TAGS in the environment is not valid JSON" in result.output
+
+
 def test_origins_redact_secrets_and_url_passwords() -> None:
     settings = ProjectSettings(
         secret_key=SecretStr(KEY), database_url="postgresql://app:s3cret@db/app"
@@ -161,6 +196,26 @@ def test_origins_redact_secrets_and_url_passwords() -> None:
     assert shown["api_password"] == REDACTED
     assert shown["database_url"] == f"postgresql://app:{REDACTED}@db/app"
     assert KEY not in json.dumps(shown)
+
+
+def test_origins_redact_secret_query_parameters_of_urls() -> None:
+    url = "postgresql://app@db/app?sslmode=require&password=qs3cret&application_name=web"
+    settings = ProjectSettings(database_url=url, redis_url="redis://cache/0?token=t0k3n")
+    shown = {row.name: row.value for row in origins(settings)}
+    assert shown["database_url"] == (
+        f"postgresql://app@db/app?sslmode=require&password={REDACTED}&application_name=web"
+    )
+    assert shown["redis_url"] == f"redis://cache/0?token={REDACTED}"
+
+
+def test_settings_command_redacts_a_password_given_as_a_query_parameter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRIVIUM_DATABASE_URL", "postgresql://app@db/app?password=qs3cret")
+    result = CliRunner().invoke(main, ["settings"])
+    assert result.exit_code == 0, result.output
+    assert "qs3cret" not in result.output
+    assert f"postgresql://app@db/app?password={REDACTED}" in result.output
 
 
 def test_settings_command_prints_values_and_sources(

@@ -12,10 +12,12 @@ from trivium import File
 from trivium import Form
 from trivium import Request
 from trivium import UploadFile
+from trivium.csrf import CSRF
 from trivium.csrf import CSRFMiddleware
 from trivium.csrf import get_csrf_token
 from trivium.errors import ConfigurationError
 from trivium.sessions import SessionMiddleware
+from trivium.sessions import Sessions
 from trivium.testing import TestClient
 
 KEY = "k" * 40
@@ -226,6 +228,28 @@ def test_exempt_paths_skip_every_check() -> None:
     client, _ = logged_in(make_app(exempt_paths=["/hooks/"]))
     response = client.post("/hooks/stripe", headers={"origin": "https://stripe.example"})
     assert response.status_code == 200
+
+
+@pytest.mark.asgi_only("RSGI has no root_path")
+def test_exempt_paths_are_paths_within_the_app_under_a_root_path() -> None:
+    client, _ = logged_in(make_app(exempt_paths=["/hooks/"]), root_path="/api")
+    response = client.post("/hooks/stripe", headers={"origin": "https://stripe.example"})
+    assert response.status_code == 200
+    assert client.post("/submit").json() == {"detail": "CSRF token missing"}
+
+
+@pytest.mark.asgi_only("RSGI has no root_path")
+def test_the_plugin_exempts_paths_within_the_app_under_a_root_path() -> None:
+    app = App(openapi_url=None, plugins=[Sessions(secret_key=KEY), CSRF(exempt_paths=["/sso/"])])
+
+    @app.post("/sso/acs")
+    async def acs(request: Request) -> dict[str, bool]:
+        return {"ok": True}
+
+    client = TestClient(app, root_path="/api")
+    foreign = {"origin": "https://idp.example.net"}
+    response = client.post("/sso/acs", data={"SAMLResponse": "..."}, headers=foreign)
+    assert response.json() == {"ok": True}
 
 
 def test_missing_session_middleware_is_a_configuration_error() -> None:

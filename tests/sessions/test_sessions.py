@@ -16,6 +16,7 @@ from trivium.errors import ConfigurationError
 from trivium.responses import Response
 from trivium.sessions import Session
 from trivium.sessions import SessionMiddleware
+from trivium.sessions import Sessions
 from trivium.stores import MemoryStore
 from trivium.stores import Store
 from trivium.testing import TestClient
@@ -271,6 +272,7 @@ def test_weak_secret_keys_are_refused(key: Any) -> None:
     "options",
     [
         {"same_site": "sometimes"},
+        {"same_site": None},
         {"same_site": "none", "secure": False},
         {"cookie_name": "bad name"},
         {"max_age": 0},
@@ -281,6 +283,19 @@ def test_invalid_cookie_options_are_refused(options: dict[str, Any]) -> None:
     with pytest.raises(ConfigurationError) as info:
         SessionMiddleware(make_app(), secret_key=KEY, **options)
     assert info.value.code == "session-cookie"
+
+
+def test_python_none_is_not_taken_for_same_site_none() -> None:
+    with pytest.raises(ConfigurationError, match=r"\(a string\), not None") as info:
+        Sessions(secret_key=KEY, same_site=None)
+    assert info.value.code == "session-cookie"
+
+
+def test_same_site_none_sends_a_secure_cookie() -> None:
+    app = make_app(same_site="None")
+    cookie = set_cookie(TestClient(app).post("/set", params={"key": "a", "value": "1"}))
+    assert "SameSite=None" in cookie
+    assert "; Secure" in cookie
 
 
 def test_redis_store_shares_sessions_between_workers() -> None:

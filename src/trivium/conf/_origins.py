@@ -3,7 +3,9 @@
 Every source pydantic-settings reads is asked again, on its own, which fields it holds;
 the first in priority order that has one is its origin. Secret values are redacted:
 `SecretStr` fields, fields listed in `Settings.secret_fields`, fields whose name says
-secret (`password`, `token`, `secret`, `key`), and the passwords inside URLs.
+secret (`password`, `token`, `secret`, `key`), and the passwords inside URLs: the
+`user:password@` part, and query parameters named like a secret (`?password=`, which
+asyncpg and other drivers accept, `?token=`, `?secret=`...).
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ REDACTED = "********"
 """What a secret value is shown as."""
 _SECRET_NAME = re.compile(r"(password|passwd|secret|token|(^|_)key$|api_key|private)", re.I)
 _URL_PASSWORD = re.compile(r"^(?P<head>[a-zA-Z][\w+.-]*://[^:/@]*:)(?P<pw>[^@]*)(?P<tail>@.*)$")
+# `name=value` in a query string: the value ends at the next parameter, a fragment, or
+# the end of the URL (a quote or space, when the URL is inside a rendered list).
+_QUERY_PARAMETER = re.compile(r"(?P<name>(?<=[?&;])[^=&;#?\s\"']+)=(?P<value>[^&;#\s\"']*)")
+_SECRET_PARAMETER = re.compile(
+    r"(pass(word|wd|phrase)|pwd|secret|token|(^|[_.-])key$|api_?key|private|credential)", re.I
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -65,11 +73,24 @@ def origins(settings: Settings) -> list[Origin]:
 
 
 def redact(text: str) -> str:
-    """Return `text` with the password of a URL in it replaced by `REDACTED`."""
+    """Return `text` with the passwords of a URL in it replaced by `REDACTED`.
+
+    That is the password of `user:password@host`, and the value of every query
+    parameter named like a secret (`?password=`, `?token=`, `?secret=`, `?api_key=`).
+    """
     match = _URL_PASSWORD.match(text)
-    if match is None or not match.group("pw"):
-        return text
-    return f"{match.group('head')}{REDACTED}{match.group('tail')}"
+    if match is not None and match.group("pw"):
+        text = f"{match.group('head')}{REDACTED}{match.group('tail')}"
+    if "://" in text and "=" in text:
+        text = _QUERY_PARAMETER.sub(_redact_parameter, text)
+    return text
+
+
+def _redact_parameter(match: re.Match[str]) -> str:
+    name = match.group("name")
+    if not match.group("value") or not _SECRET_PARAMETER.search(name):
+        return match.group(0)
+    return f"{name}={REDACTED}"
 
 
 def _is_secret(cls: type[Settings], name: str, value: Any) -> bool:

@@ -16,6 +16,8 @@ once by the app factory (`create_app(settings)`), and tests make their own.
 from __future__ import annotations
 
 import os
+import re
+import typing
 from collections.abc import Callable
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +32,7 @@ from pydantic import ValidationError
 from pydantic import model_validator
 from pydantic_settings import BaseSettings
 from pydantic_settings import SettingsConfigDict
+from pydantic_settings import SettingsError
 
 from trivium.errors import ConfigurationError
 from trivium.plugins import Plugin
@@ -142,6 +145,11 @@ class Settings(BaseSettings, Plugin):
             super().__init__(_env_file=tuple(files), _secrets_dir=secrets, **values)
         except ValidationError as exc:
             raise ConfigurationError(_describe(type(self), exc), "settings-invalid") from None
+        except SettingsError as exc:
+            # pydantic-settings reads list and model fields as JSON and fails on anything
+            # else before validation, with a message naming neither variable nor remedy.
+            problem = _unparsable(type(self), exc, files, secrets)
+            raise ConfigurationError(problem, "settings-invalid") from None
         self._files = tuple(Path(f) for f in files)
         self._secrets = Path(secrets) if secrets is not None else None
         self._given = frozenset(values)
@@ -295,3 +303,46 @@ def _describe(cls: type[Settings], exc: ValidationError) -> str:
         field = ".".join(str(part) for part in error["loc"]) or "(settings)"
         problems.append(f"{field}: {error['msg']}")
     return f"invalid {cls.__name__}: " + "; ".join(problems)
+
+
+_PARSE_FAILURE = re.compile(r'field "(?P<field>[^"]+)" from source "(?P<source>\w+)"')
+
+
+def _unparsable(cls: type[Settings], exc: SettingsError, files: Any, secrets: Any) -> str:
+    """Say which variable holds a value that is not the JSON its field needs, and how to fix it."""
+    match = _PARSE_FAILURE.search(str(exc))
+    field = cls.model_fields.get(match["field"]) if match is not None else None
+    if match is None or field is None:
+        return f"invalid {cls.__name__}: {exc}"
+    name, source = match["field"], match["source"]
+    variable = f"{cls.model_config.get('env_prefix', '')}{name}".upper()
+    if source == "DotEnvSettingsSource":
+        where = f"{variable} in {_dotenv_holding(variable, files)}"
+    elif source == "SecretsSettingsSource":
+        where = f"the file {variable} in the secrets directory {secrets}"
+    else:
+        where = f"{variable} in the environment"
+    annotation = field.annotation
+    shown = annotation.__name__ if isinstance(annotation, type) else str(annotation)
+    return (
+        f"invalid {cls.__name__}: {where} is not valid JSON; {name} is a "
+        f"{shown.replace('typing.', '')} field, so its value must be written as JSON"
+        f"{_json_example(variable, annotation)}"
+    )
+
+
+def _dotenv_holding(variable: str, files: Any) -> str:
+    """Return the dotenv file (of highest priority) that sets `variable`."""
+    for path in reversed(tuple(files)):
+        if Path(path).is_file() and variable in {k.upper() for k in dotenv_values(path)}:
+            return str(path)
+    return "a dotenv file"
+
+
+def _json_example(variable: str, annotation: Any) -> str:
+    kind = typing.get_origin(annotation) or annotation
+    if kind in (list, tuple, set, frozenset):
+        return f', e.g. {variable}=\'["a", "b"]\''
+    if kind is dict:
+        return f', e.g. {variable}=\'{{"key": "value"}}\''
+    return ""

@@ -64,7 +64,8 @@ class CSRFPolicy:
         header_name: the request header carrying the token.
         field_name: the form field carrying the token.
         exempt_paths: path prefixes that skip every check (webhooks with their own
-            signatures, say).
+            signatures, say), within the app: without the `root_path`, as routes are
+            written.
         max_body_size: most bytes of a form body read to find the field; more gives 413.
 
     Raises:
@@ -126,7 +127,7 @@ class CSRFPolicy:
             ConfigurationError: no session layer runs in front (`csrf-no-session`).
         """
         scope[FIELD_NAME_KEY] = self.field_name  # for csrf_input() and forms
-        if self.exempt and scope["path"].startswith(self.exempt):
+        if self.exempt and _app_path(scope).startswith(self.exempt):
             return True
         session_of(scope)
         return (
@@ -191,6 +192,19 @@ class CSRFPolicy:
             return None
         # A Referer names a whole URL: quote only its origin (no path or query).
         return f"Origin {(origin or text)[:100]!r} is not trusted"
+
+
+def _app_path(scope: Scope) -> str:
+    """Return the request's path within the app: without the `root_path` a proxy mounts it at.
+
+    ASGI servers put the `root_path` in `path` too (Granian's `--root-path` leaves it
+    out); the router matches what follows it, and so do `exempt_paths`.
+    """
+    path: str = scope["path"]
+    root = scope.get("root_path")
+    if root and path.startswith(root):
+        return path[len(root) :] or "/"
+    return path
 
 
 def _headers(scope: Scope, names: tuple[bytes, ...]) -> dict[bytes, list[bytes]]:

@@ -35,6 +35,7 @@ from trivium.observability._health import run_checks
 from trivium.observability._metrics import BUCKETS
 from trivium.observability._metrics import Metrics
 from trivium.observability._metrics import RouteMetrics
+from trivium.observability._tracing import RequestSpans
 from trivium.plugins import Observer
 from trivium.plugins import Plugin
 from trivium.plugins import RequestStep
@@ -117,6 +118,8 @@ class Observability(Plugin):
         """Where the metrics are served."""
         self.tracer = (_tracer() if tracing is True else tracing) or None
         """The OpenTelemetry tracer, or `None`."""
+        self.spans = RequestSpans(self.tracer) if self.tracer is not None else None
+        """Starts each request's span in the incoming trace and makes it current."""
         self.health = health
         """Whether `/livez` and `/readyz` are served."""
         self.checks = dict(checks or {})
@@ -297,10 +300,9 @@ class ObservabilityStep(RequestStep):
             _started.set(time.perf_counter())
         if self.children is not None:
             self.children.active += 1
-        if plugin.tracer is not None:
-            span = plugin.tracer.start_span(f"{connection.scope.get('method', '')} {self.template}")
-            span.set_attribute("http.route", self.template)
-            _span.set(span)
+        if plugin.spans is not None:
+            name = f"{connection.scope.get('method', '')} {self.template}"
+            _span.set(plugin.spans.start(connection, name, self.template))
 
     async def after(self, request: Request, response: Response | None) -> None:
         """Echo the ID; count, time and log the request; end its span."""
@@ -315,10 +317,9 @@ class ObservabilityStep(RequestStep):
         if children is not None:
             children.active -= 1
             children.observe(status, elapsed)
-        span = _span.get()
-        if span is not None:
-            span.set_attribute("http.response.status_code", status)
-            span.end()
+        started = _span.get()
+        if started is not None and self.plugin.spans is not None:
+            self.plugin.spans.end(started, status)
             _span.set(None)
         if self.plugin.access_log:
             access_logger.info(

@@ -8,6 +8,9 @@ data is JSON in a `Store` under `session:<id>`, living `max_age` seconds.
 Per request: no cookie means no store access at all; a cookie means one `get` before the
 handler runs. When the response is ready, the session is saved only if it changed; a
 rotated or flushed session's old id is deleted; an emptied session expires the cookie.
+A session that existed when it was loaded is only overwritten, never created again: if
+another request deleted, rotated or flushed it meanwhile (a logout during a slow
+request), the late change is dropped and no cookie is sent (`_writes`).
 
 The manager holds that logic once; the `Sessions` plugin (a request step compiled into
 the routes that can read the session) and the plain ASGI `SessionMiddleware` both use it.
@@ -16,6 +19,7 @@ the routes that can read the session) and the plain ASGI `SessionMiddleware` bot
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -29,6 +33,8 @@ from trivium.errors import MissingDependencyError
 from trivium.http import SameSite
 from trivium.http import format_set_cookie
 from trivium.sessions._session import Session
+from trivium.sessions._writes import ExistingWrites
+from trivium.sessions._writes import existing_writes
 from trivium.stores import MemoryStore
 from trivium.stores import Store
 from trivium.types import Scope
@@ -37,6 +43,8 @@ if TYPE_CHECKING:
     from itsdangerous import Signer
 
 __all__ = ["MIN_SECRET_KEY_LENGTH", "SessionManager", "vary_on_cookie"]
+
+logger = logging.getLogger("trivium.sessions")
 
 MIN_SECRET_KEY_LENGTH = 32
 """Shortest secret key accepted, in characters."""
@@ -75,7 +83,8 @@ class SessionManager:
             `RedisStore` or `DatabaseStore` when several workers serve the app).
         cookie_name: the cookie's name.
         max_age: seconds a session lives after its last change (cookie and store).
-        same_site: the cookie's `SameSite`: `"lax"`, `"strict"` or `"none"`.
+        same_site: the cookie's `SameSite`: `"lax"`, `"strict"` or `"none"` (a string;
+            Python's `None` is refused, not taken for `SameSite=None`).
         secure: send the cookie over HTTPS only; `None` decides per request (Secure
             when the request came over https).
         http_only: hide the cookie from JavaScript.
@@ -91,6 +100,7 @@ class SessionManager:
     """
 
     __slots__ = (
+        "_writes",
         "attributes",
         "cookie_name",
         "key_prefix",
@@ -117,9 +127,12 @@ class SessionManager:
         key_prefix: str = "session:",
     ) -> None:
         self.signer = _signer(secret_key, fallback_secret_keys)
-        site = _SAME_SITE.get(str(same_site).lower())
+        # Only strings: Python's `None` is not the cookie attribute `SameSite=None`.
+        site = _SAME_SITE.get(same_site.lower()) if isinstance(same_site, str) else None
         if site is None:
-            raise _cookie_error(f"same_site must be 'lax', 'strict' or 'none', not {same_site!r}")
+            raise _cookie_error(
+                f"same_site must be 'lax', 'strict' or 'none' (a string), not {same_site!r}"
+            )
         if site == "None" and secure is False:
             raise _cookie_error("same_site='none' needs a Secure cookie: drop secure=False")
         if not isinstance(cookie_name, str) or not _COOKIE_NAME.match(cookie_name):
@@ -140,6 +153,7 @@ class SessionManager:
         """Cookie `Secure` flag (`None`: per request, from the scheme)."""
         self.key_prefix = key_prefix
         """Put before the session id to form the store key."""
+        self._writes: ExistingWrites | None = None
         self.attributes: tuple[str, str | None, bool, SameSite] = (
             path,
             domain or None,
@@ -197,8 +211,9 @@ class SessionManager:
         No cookie can be set over a websocket: a new or re-keyed session cannot reach
         the client and is dropped.
         """
-        if session.modified and not session.is_new and not session.previous_ids:
-            await self._save(session)
+        existing = session.modified and not session.is_new and not session.previous_ids
+        if existing and not await self._save(session, existing=True):
+            _interrupted(session)
 
     def unsign(self, cookie: str) -> str | None:
         """Return the session id of a signed cookie value, or `None` if the signature is bad."""
@@ -223,22 +238,33 @@ class SessionManager:
         )
 
     async def commit(self, session: Session, *, secure: bool) -> str | None:
-        """Save, re-key or delete `session` in the store; return the `Set-Cookie` value to send."""
+        """Save, re-key or delete `session` in the store; return the `Set-Cookie` value to send.
+
+        A session that was loaded from the store and has been deleted there since (by
+        a logout, a rotation or a flush in another request) is not saved again, and no
+        cookie is sent: `None`.
+        """
         if self.nothing_to_commit(session):
             return None
         had_cookie = session.from_cookie
-        if not session.is_new and session.previous_ids:
+        loaded = not session.is_new
+        still_stored = True
+        if loaded and session.previous_ids:
             # The id the client came with is no longer valid: no fixation, no replay.
-            await self.store.delete(self.key_prefix + session.previous_ids[0])
+            old_key = self.key_prefix + session.previous_ids[0]
+            still_stored = await self._existing_writes().take(old_key)
         if not session:
-            if not session.is_new and not session.previous_ids:
+            if loaded and not session.previous_ids:
                 await self.store.delete(self.key_prefix + session.id)
             if had_cookie:
                 return self._cookie("", secure, max_age=0, expires=0)
             return None
         if not session.modified:
             return None
-        await self._save(session)
+        existing = loaded and not session.previous_ids
+        if not (still_stored and await self._save(session, existing=existing)):
+            _interrupted(session)
+            return None
         value = self.signer.sign(session.id).decode("ascii")
         max_age = None if session.expiry == 0 else session.expiry or self.max_age
         return self._cookie(value, secure, max_age=max_age)
@@ -259,7 +285,15 @@ class SessionManager:
             samesite=same_site,
         )
 
-    async def _save(self, session: Session) -> None:
+    def _existing_writes(self) -> ExistingWrites:
+        """The store's writes that only overwrite or delete keys still there."""
+        writes = self._writes
+        if writes is None or writes.store is not self.store:
+            writes = self._writes = existing_writes(self.store)
+        return writes
+
+    async def _save(self, session: Session, *, existing: bool) -> bool:
+        """Write `session`; an `existing` one only if still stored. Return whether written."""
         payload: dict[str, Any] = {"data": session.to_dict()}
         if session.expiry is not None:
             payload["expiry"] = session.expiry
@@ -267,7 +301,19 @@ class SessionManager:
             raw = orjson.dumps(payload)
         except TypeError as exc:
             raise TypeError(f"session values must be JSON-serializable: {exc}") from None
-        await self.store.set(self.key_prefix + session.id, raw, session.expiry or self.max_age)
+        key, ttl = self.key_prefix + session.id, session.expiry or self.max_age
+        if existing:
+            return await self._existing_writes().replace(key, raw, ttl)
+        await self.store.set(key, raw, ttl)
+        return True
+
+
+def _interrupted(session: Session) -> None:
+    logger.info(
+        "session %s… was deleted or re-keyed by another request while this one ran "
+        "(a logout, say): its changes are not saved and no cookie is sent",
+        session.id[:6],
+    )
 
 
 def _cookie_error(message: str) -> ConfigurationError:

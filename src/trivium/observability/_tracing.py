@@ -1,0 +1,76 @@
+"""`RequestSpans`: one OpenTelemetry server span per request, in the caller's trace.
+
+The span continues the trace the request came with: its parent is the context the
+global propagator (W3C `traceparent` and `baggage` unless the project set another)
+extracts from the request's headers, so a request a traced service sent shows up as a
+child of that service's span. A missing or malformed `traceparent` starts a new trace.
+The span is started with kind `SERVER` and made the current span for the handler and
+its dependencies (`trace.get_current_span()`), so the spans they start are its children.
+
+A tracer passed in while the `opentelemetry` package is not importable (a test double)
+gets the bare `start_span(name)` call and is never made current: there is no context
+to make it current in.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import TYPE_CHECKING
+from typing import Any
+
+if TYPE_CHECKING:
+    from trivium.http import HTTPConnection
+
+__all__ = ["RequestSpans"]
+
+
+class RequestSpans:
+    """Start, make current and end the span of each request (see the module docstring).
+
+    Args:
+        tracer: the OpenTelemetry `Tracer` spans are started with.
+    """
+
+    __slots__ = ("attach", "detach", "extract", "in_context", "server", "tracer")
+
+    def __init__(self, tracer: Any) -> None:
+        self.tracer = tracer
+        """The tracer spans are started with."""
+        if importlib.util.find_spec("opentelemetry") is None:
+            self.extract: Any = None
+            return
+        from opentelemetry import context
+        from opentelemetry import propagate
+        from opentelemetry import trace
+
+        self.extract = propagate.extract
+        self.in_context = trace.set_span_in_context
+        self.attach = context.attach
+        self.detach = context.detach
+        self.server = trace.SpanKind.SERVER
+
+    def start(self, connection: HTTPConnection, name: str, route: str) -> tuple[Any, Any]:
+        """Start the request's span and make it current; return what `end` needs."""
+        if self.extract is None:
+            span = self.tracer.start_span(name)
+            span.set_attribute("http.route", route)
+            return span, None
+        parent = self.extract(connection.headers)
+        span = self.tracer.start_span(
+            name,
+            context=parent,
+            kind=self.server,
+            attributes={
+                "http.route": route,
+                "http.request.method": connection.scope.get("method", ""),
+            },
+        )
+        return span, self.attach(self.in_context(span, parent))
+
+    def end(self, started: tuple[Any, Any], status: int) -> None:
+        """Record the status, restore the context the request started in, end the span."""
+        span, token = started
+        span.set_attribute("http.response.status_code", status)
+        if token is not None:
+            self.detach(token)
+        span.end()
