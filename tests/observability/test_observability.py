@@ -108,6 +108,16 @@ def test_error_responses_carry_the_request_id() -> None:
     assert (not_found.status_code, not_found.headers["x-request-id"]) == (404, "r2")
 
 
+def test_automatic_options_answers_carry_the_request_id_and_are_counted() -> None:
+    with TestClient(make_app(metrics=True)) as client:
+        answer = client.options("/items/1", headers={"X-Request-ID": "r3"})
+        exposition = client.get("/metrics").text
+    assert answer.status_code == 204
+    assert answer.headers["allow"] == "GET, HEAD, OPTIONS"
+    assert answer.headers["x-request-id"] == "r3"
+    assert 'route="<unmatched>",status="204"} 1.0' in exposition
+
+
 def test_log_records_carry_time_level_logger_and_request_id(captured: io.StringIO) -> None:
     with TestClient(make_app()) as client:
         client.get("/items/7", headers={"X-Request-ID": "trace-7"})

@@ -121,8 +121,8 @@ class Dispatcher:
                         await mount.handle(scope, receive, send, self.app.policy)
                         return
                 if method == "OPTIONS":
-                    response = self.app.policy.finalize(Response(None, 204, {"allow": entry.allow}))
-                    await response(scope, receive, send)
+                    answer = Response(None, 204, {"allow": entry.allow})
+                    await self._error(scope, receive, send, None, answer)
                     return
                 await self._error(
                     scope, receive, send, HTTPException(405, headers={"Allow": entry.allow})
@@ -169,15 +169,28 @@ class Dispatcher:
                 return
         await self._error(scope, receive, send, HTTPException(404))
 
-    async def _error(self, scope: Scope, receive: Receive, send: Send, exc: HTTPException) -> None:
+    async def _error(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        exc: HTTPException | None,
+        answer: Response | None = None,
+    ) -> None:
+        """Answer `exc` (404, 405), or the ready `answer` (an automatic OPTIONS), through
+        the fallback's request steps: request ID, metrics, the session's user."""
         request = Request(scope, receive, send)
-        error: Exception = exc
+        error: Exception | None = exc
         try:
             for step in self.before:
                 await settled(step(request))
         except Exception as failure:  # noqa: BLE001 - a step's error (an outage) wins
             error = failure
-        response, reraise = await self.app.error_response(request, error)
+        if error is None and answer is not None:
+            response, reraise = answer, False
+        else:
+            assert error is not None
+            response, reraise = await self.app.error_response(request, error)
         for after in self.after:
             try:
                 await settled(after(request, response))
@@ -186,7 +199,7 @@ class Dispatcher:
                 if unexpected:
                     error, reraise = failure, True
         await self.app.policy.finalize(response)(scope, receive, send)
-        if reraise:
+        if reraise and error is not None:
             raise error  # a step's unexpected error: answered, then raised for the server's log
 
     def url_path_for(self, name: str, params: dict[str, Any]) -> str:
