@@ -189,6 +189,8 @@ def test_createsuperuser_without_input_reads_the_environment(db: Database, tmp_p
         (["--no-input"], "give the superuser an --email or a --username"),
         (["--email", "not-an-email", "--no-input"], "'not-an-email' is not an e-mail address"),
         (["--username", "x" * 151, "--no-input"], "at most 150 characters"),
+        # 100 ligatures are 200 characters once normalised (NFKC), as they are stored.
+        (["--username", "\ufb00" * 100, "--no-input"], "at most 150 characters once normalised"),
     ],
 )
 def test_createsuperuser_refuses_bad_identifiers(

@@ -98,7 +98,8 @@ def test_tampered_tokens_get_401(db: Database) -> None:
 def test_expired_wrong_audience_and_wrong_issuer_tokens_get_401(db: Database) -> None:
     user_id = add_user(db, username="ada")
     app, _ = make_app(db, jwt=_config())
-    expired = _config(access_ttl=datetime.timedelta(seconds=-5)).access_token(user_id)
+    claims = {"sub": str(user_id), "type": "access"}
+    expired = _config().encode(claims, datetime.timedelta(seconds=-5))
     other_aud = JWTConfig(keys={"k1": KEY_A}, issuer="https://trivium.test", audience="other")
     other_iss = JWTConfig(keys={"k1": KEY_A}, issuer="https://evil.test", audience="api")
     no_aud = JWTConfig(keys={"k1": KEY_A}, issuer="https://trivium.test")

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from tests.auth.authapp import add_user
 from tests.auth.authapp import csrf
 from tests.auth.authapp import login
 from tests.auth.authapp import make_app
+from tests.auth.authapp import use_session
 
 from trivium import App
 from trivium import Request
+from trivium.auth import User
 from trivium.db import Database
 from trivium.testing import TestClient
 
 
 def _app(db: Database) -> App:
-    app, _ = make_app(db)
+    app, auth = make_app(db)
 
     @app.post("/note")
     async def write_note(request: Request) -> None:
@@ -25,6 +28,21 @@ def _app(db: Database) -> App:
     @app.get("/note")
     async def read_note(request: Request) -> Any:
         return request.session.get("note")
+
+    # Changes made "elsewhere" (another device, an admin): no session, no user.
+    @app.post("/elsewhere/{user_id}/password")
+    async def change_password(user_id: int) -> None:
+        async with auth.transaction() as session:
+            user = await session.get(User, user_id)
+            assert user is not None
+            await auth.set_password(session, user, "another long passphrase")
+
+    @app.post("/elsewhere/{user_id}/deactivate")
+    async def deactivate(user_id: int) -> None:
+        async with auth.transaction() as session:
+            user = await session.get(User, user_id)
+            assert user is not None
+            user.is_active = False
 
     return app
 
@@ -73,3 +91,34 @@ def test_the_csrf_secret_changes_at_login(db: Database) -> None:
         refused = client.post("/write", headers=old)
         assert refused.status_code == 403
         assert client.post("/write", headers=csrf(client)).status_code == 200
+
+
+@pytest.mark.parametrize("change", ["password", "deactivate"])
+def test_a_stale_session_hands_no_data_to_the_next_user_logging_in(
+    db: Database, change: str
+) -> None:
+    ada = add_user(db, username="ada")
+    bob = add_user(db, username="bob")
+    with TestClient(_app(db)) as client:
+        assert login(client, "ada").status_code == 200
+        _write_note(client)
+        browser = client.cookies["session"]
+        use_session(client, None)
+        assert client.post(f"/elsewhere/{ada}/{change}").status_code == 200
+        use_session(client, browser)  # back at the shared browser, bob logs in
+        assert login(client, "bob").status_code == 200
+        assert client.get("/whoami").json()["id"] == bob
+        assert client.get("/note").json() is None
+
+
+def test_a_stale_session_is_emptied_before_anyone_reads_it(db: Database) -> None:
+    ada = add_user(db, username="ada")
+    with TestClient(_app(db)) as client:
+        login(client, "ada")
+        _write_note(client)
+        browser = client.cookies["session"]
+        use_session(client, None)
+        client.post(f"/elsewhere/{ada}/password")
+        use_session(client, browser)
+        assert client.get("/note").json() is None  # an anonymous visitor reads nothing
+        assert client.get("/whoami").json()["authenticated"] is False

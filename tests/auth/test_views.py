@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from tests.auth.authapp import PASSWORD
 from tests.auth.authapp import add_user
@@ -65,10 +66,11 @@ def test_password_reset_answers_202_for_unknown_addresses_without_mail(db: Datab
 def test_forged_and_expired_reset_tokens_are_refused(db: Database) -> None:
     add_user(db, username="ada", email="ada@example.com")
     mailer = MemoryMailer()
-    app, _ = make_app(db, mail=mailer, reset_url="x?token={token}", reset_max_age=-1)
+    app, _ = make_app(db, mail=mailer, reset_url="x?token={token}", reset_max_age=1)
     with TestClient(app) as client:
         client.post("/auth/password/reset", json={"email": "ada@example.com"})
         expired = _token_from(mailer)
+        time.sleep(2)  # timestamps are whole seconds: 2 s make the token older than 1 s
         for token in (expired, "forged", expired[:-3] + "abc"):
             response = client.post(
                 "/auth/password/reset/confirm", json={"token": token, "new_password": NEW}

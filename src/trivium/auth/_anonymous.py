@@ -67,7 +67,8 @@ class AuthInfo:
     token_id: int | str | None = None
     """The API token's id or the JWT's `jti`."""
     expires_at: datetime.datetime | None = None
-    """When the API token expires (UTC); `None` for tokens that never do, sessions and JWTs."""
+    """When the credential expires (UTC): the API token's expiry or the JWT's `exp`; `None`
+    for API tokens that never expire and for sessions."""
 
     def has_scopes(self, required: frozenset[str]) -> bool:
         """Return whether the credential grants every scope in `required`."""

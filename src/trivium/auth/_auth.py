@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import hashlib
-import hmac
 from collections.abc import AsyncIterator
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -33,13 +31,16 @@ from trivium.auth._authn import resolve
 from trivium.auth._config import AuthConfig
 from trivium.auth._config import LoginThrottle
 from trivium.auth._config import ObjectPermission
+from trivium.auth._config import check_config
 from trivium.auth._links import check_site_url
 from trivium.auth._links import link_base
 from trivium.auth._links import refuse_untrusted_links
 from trivium.auth._login import authenticate
 from trivium.auth._login import login
 from trivium.auth._login import logout
+from trivium.auth._login import matching_session_hash
 from trivium.auth._login import maybe_await
+from trivium.auth._login import session_hash
 from trivium.auth._login import update_session_hash
 from trivium.auth._mail import ConsoleMailer
 from trivium.auth._mail import Mailer
@@ -100,13 +101,17 @@ class Auth(Plugin):
         db: the database holding the auth tables.
         secret_key: at least 32 characters; signs sessions, session hashes and password
             reset links.
+        fallback_secret_keys: older secret keys still accepted while you rotate the key:
+            sessions, session hashes and reset links made with one keep working (and
+            are signed anew with `secret_key`).
         config: every other option (`AuthConfig`).
         **options: the fields of `AuthConfig` as keywords, instead of `config=`
             (`Auth(db, secret_key=..., signup=True)`); not both.
 
     Raises:
-        ConfigurationError: the secret key is too short (`auth-secret-key`), or both
-            `config=` and keyword options were given (`auth-config`).
+        ConfigurationError: a secret key is too short (`auth-secret-key`), both
+            `config=` and keyword options were given (`auth-config`), or an option is
+            invalid (its code: `auth-revoke`, `auth-login-throttle`, ...).
         TypeError: an unknown keyword option.
     """
 
@@ -117,15 +122,23 @@ class Auth(Plugin):
         db: Database,
         *,
         secret_key: str,
+        fallback_secret_keys: Sequence[str] = (),
         config: AuthConfig | None = None,
         **options: Any,
     ) -> None:
-        if not isinstance(secret_key, str) or len(secret_key) < _MIN_SECRET:
+        if isinstance(fallback_secret_keys, str | bytes):
             raise ConfigurationError(
-                f"Auth(secret_key=...) needs at least {_MIN_SECRET} characters; generate one "
-                "with python -c 'import secrets; print(secrets.token_urlsafe(48))'",
+                "Auth(fallback_secret_keys=...) takes a list of keys, not one string",
                 "auth-secret-key",
             )
+        for key in (secret_key, *fallback_secret_keys):
+            if not isinstance(key, str) or len(key) < _MIN_SECRET:
+                what = "secret_key" if key is secret_key else "fallback_secret_keys"
+                raise ConfigurationError(
+                    f"Auth({what}=...) needs keys of at least {_MIN_SECRET} characters; "
+                    "generate one with python -c 'import secrets; print(secrets.token_urlsafe(48))'",
+                    "auth-secret-key",
+                )
         if config is not None and options:
             raise ConfigurationError(
                 f"Auth got config= and the options {sorted(options)}; put them in the AuthConfig",
@@ -138,26 +151,15 @@ class Auth(Plugin):
                 raise TypeError(f"Auth() got an unknown option: {exc}") from None
         self.config = config
         """The options (`AuthConfig`)."""
-        revoke = frozenset(config.revoke_on_password_change)
-        if isinstance(config.revoke_on_password_change, str) or not revoke <= REVOCABLE:
-            raise ConfigurationError(
-                f"Auth(revoke_on_password_change={config.revoke_on_password_change!r}): give "
-                f"a collection of {', '.join(sorted(REVOCABLE))}",
-                "auth-revoke",
-            )
-        seconds = config.user_cache_seconds
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise ConfigurationError(
-                f"Auth(user_cache_seconds={seconds!r}): give a number of seconds (0: no cache)",
-                "auth-user-cache",
-            )
-        self.revoke_on_password_change = revoke
+        self.revoke_on_password_change = check_config(config)
         """What a password change or reset revokes (see `REVOCABLE`)."""
         self.site_url = check_site_url(config.site_url)
         """The site's address, which email links start with (no final slash)."""
         self.db = db
         """The database holding the auth tables."""
         self.secret_key = secret_key
+        self.fallback_secret_keys = tuple(fallback_secret_keys)
+        """Older secret keys still accepted (key rotation); `secret_key` signs."""
         self.user_model: type[Any] = config.user_model or User
         """The user class."""
         self.session_store = config.session_store
@@ -176,6 +178,9 @@ class Auth(Plugin):
         """The views that trade credentials for new ones (they take `lenient_step`)."""
         """The step compiled into the routes that take the request."""
         self._key = secret_key.encode("utf-8")
+        # Keys whose session hashes are accepted (and re-made with `_key`): the fallback
+        # keys, and at build time those the app's own `Sessions` plugin still accepts.
+        self._old_keys = [key.encode("utf-8") for key in fallback_secret_keys]
         self._prefix: str | None = "/auth"
         self._owned_stores: list[Any] = []  # made by from_settings: closed at shutdown
         self.login_url = config.login_url or "/accounts/login"
@@ -311,9 +316,18 @@ class Auth(Plugin):
         if not sessions:
             if self.session_store is None:
                 self.session_store = DatabaseStore(self.db)
-            app.install(Sessions(secret_key=self.secret_key, store=self.session_store))
+            app.install(
+                Sessions(
+                    secret_key=self.secret_key,
+                    fallback_secret_keys=self.fallback_secret_keys,
+                    store=self.session_store,
+                )
+            )
         else:
             self.session_store = sessions[0].store
+            # Rotating with `Sessions(fallback_secret_keys=...)` alone keeps users logged in.
+            signer_keys = getattr(sessions[0].signer, "secret_keys", ())
+            self._old_keys += [k for k in signer_keys if k != self._key and k not in self._old_keys]
         if not app.plugins_of(CSRF):
             app.install(CSRF())
         # Users' rows are cached per process only when every process can be told of changes.
@@ -419,9 +433,16 @@ class Auth(Plugin):
         Changing the password changes it, which logs out every other session (whatever
         the session store), unless `"sessions"` is left out of `revoke_on_password_change`.
         """
-        password = user.password if "sessions" in self.revoke_on_password_change else ""
-        data = f"trivium.auth.session:{user.id}:{password}".encode()
-        return hmac.new(self._key, data, hashlib.sha256).hexdigest()
+        return session_hash(self._key, user, "sessions" in self.revoke_on_password_change)
+
+    def check_session_hash(self, user: Any, stored: object) -> str | None:
+        """Return `user`'s session hash if `stored` is one of theirs, else `None`.
+
+        A hash made with a fallback secret key (see `fallback_secret_keys`) is accepted:
+        the caller stores the returned one, made with `secret_key`, in its place.
+        """
+        with_password = "sessions" in self.revoke_on_password_change
+        return matching_session_hash([self._key, *self._old_keys], user, stored, with_password)
 
     # Login and logout -----------------------------------------------------------------
 

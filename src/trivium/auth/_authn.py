@@ -17,7 +17,8 @@ the user model, so handlers may still `session.add(request.user)` to change it.
 from __future__ import annotations
 
 import contextlib
-import hmac
+import datetime
+import inspect
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
@@ -202,19 +203,24 @@ def _from_credential(auth: Auth, scope: Scope) -> Awaitable[tuple[Any, AuthInfo 
 
 
 async def _from_session(auth: Auth, session: Any, user_id: Any) -> tuple[Any, AuthInfo | None]:
-    """The session's user (`user_id`, read from it), or anonymous if it no longer holds."""
+    """The session's user (`user_id`, read from it), or anonymous if it no longer holds.
+
+    A session that no longer holds (a deleted or deactivated user, a password changed
+    elsewhere) is flushed, as at logout: its data belonged to that user, and nobody
+    using the browser next (anonymous, or logging in) may read it.
+    """
     user = await auth.users.get(user_id)
     stored = session.get(SESSION_HASH_KEY)
-    if (
-        user is None
-        or not user.is_active
-        or not isinstance(stored, str)
-        or not hmac.compare_digest(stored, auth.session_hash(user))
-    ):
-        # A deleted or deactivated user, or a password changed elsewhere: log out.
-        session.pop(SESSION_USER_KEY, None)
-        session.pop(SESSION_HASH_KEY, None)
+    current = None if user is None or not user.is_active else auth.check_session_hash(user, stored)
+    if current is None:
+        flush = getattr(session, "flush", None)
+        if flush is None:
+            session.clear()
+        elif inspect.isawaitable(result := flush()):
+            await result
         return ANONYMOUS, None
+    if current != stored:  # made with a fallback secret key: sign it with the new one
+        session[SESSION_HASH_KEY] = current
     return user, AuthInfo("session")
 
 
@@ -242,4 +248,5 @@ async def _from_jwt(auth: Auth, credential: str) -> tuple[Any, AuthInfo]:
     if user is None or not user.is_active:
         raise CredentialError("Invalid or expired token", challenge)
     scopes = frozenset(str(claims.get("scope", "")).split())
-    return user, AuthInfo("jwt", scopes, claims["jti"])
+    expires_at = datetime.datetime.fromtimestamp(claims["exp"], datetime.UTC)
+    return user, AuthInfo("jwt", scopes, claims["jti"], expires_at)

@@ -21,11 +21,14 @@ import anyio
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trivium.auth._identity import EMAIL_MAX
+from trivium.auth._identity import USERNAME_MAX
 from trivium.auth._models import AbstractUser
 from trivium.auth._models import User
 from trivium.auth._models import create_superuser as create_superuser_row
 from trivium.auth._models import get_user_by_identifier
 from trivium.auth._models import normalize_email
+from trivium.auth._models import normalize_username
 from trivium.auth._models import set_password
 from trivium.auth._validators import DEFAULT_VALIDATORS
 from trivium.auth._validators import PasswordValidationError
@@ -162,15 +165,25 @@ def _identifiers(
     if not no_input and not email and not username:
         email = click.prompt("Email address", default="", show_default=False) or None
         username = click.prompt("Username (optional)", default="", show_default=False) or None
-    email = normalize_email(email) if email and email.strip() else None
-    username = username.strip() if username and username.strip() else None
+    # Normalised first (as they are stored): NFKC can make text longer than its column.
+    email = (normalize_email(email) or None) if email else None
+    username = (normalize_username(username) or None) if username else None
     if email is None and username is None:
         raise click.UsageError("give the superuser an --email or a --username (or both)")
-    if email is not None and (len(email) > 254 or not _EMAIL.match(email)):
+    if email is not None and not _EMAIL.match(email):
         raise click.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
-    if username is not None and len(username) > 150:
-        raise click.BadParameter("at most 150 characters", param_hint="--username")
+    if email is not None and len(email) > EMAIL_MAX:
+        raise click.BadParameter(_too_long(email, EMAIL_MAX), param_hint="--email")
+    if username is not None and len(username) > USERNAME_MAX:
+        raise click.BadParameter(_too_long(username, USERNAME_MAX), param_hint="--username")
     return email, username
+
+
+def _too_long(value: str, limit: int) -> str:
+    return (
+        f"at most {limit} characters once normalised (Unicode NFKC and case folding); "
+        f"this one has {len(value)}"
+    )
 
 
 async def _taken(

@@ -9,6 +9,7 @@ as keyword arguments of `Auth` for short setups.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Collection
@@ -16,13 +17,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
 
+from trivium.errors import ConfigurationError
+
 if TYPE_CHECKING:
     from trivium.auth._jwt import JWTConfig
     from trivium.auth._mail import Mailer
     from trivium.auth._models import AbstractUser
     from trivium.stores import Store
 
-__all__ = ["AuthConfig", "LoginThrottle", "ObjectPermission"]
+__all__ = ["AuthConfig", "LoginThrottle", "ObjectPermission", "check_config"]
 
 ObjectPermission = Callable[[Any, str, Any], bool | Awaitable[bool]]
 """`(user, codename, obj) -> bool` (or an awaitable of it): may `user` do `codename` on `obj`?"""
@@ -30,12 +33,42 @@ ObjectPermission = Callable[[Any, str, Any], bool | Awaitable[bool]]
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class LoginThrottle:
-    """Limits on login attempts: `(attempts, window in seconds)` per identifier and per IP."""
+    """Limits on login attempts: `(attempts, window in seconds)` per identifier and per IP.
+
+    Raises:
+        ConfigurationError: a limit is not a pair of a positive whole number of attempts
+            and a positive number of seconds (`auth-login-throttle`).
+    """
 
     per_identifier: tuple[int, float] = (5, 300.0)
     """Failed or not, at most this many attempts per user name or email per window."""
     per_ip: tuple[int, float] = (20, 300.0)
     """At most this many attempts per client address per window."""
+
+    def __post_init__(self) -> None:
+        # Checked here, not when the first login counts an attempt (a 500 per request).
+        for name in ("per_identifier", "per_ip"):
+            object.__setattr__(self, name, _limit(name, getattr(self, name)))
+
+
+def _limit(name: str, value: object) -> tuple[int, float]:
+    """Return `value` as `(attempts, seconds)`, or raise `auth-login-throttle`."""
+    if isinstance(value, tuple | list) and len(value) == 2:
+        attempts, window = value
+        if (
+            not isinstance(attempts, bool)
+            and isinstance(attempts, int)
+            and attempts >= 1
+            and not isinstance(window, bool)
+            and isinstance(window, int | float)
+            and 0 < window < math.inf
+        ):
+            return attempts, window
+    raise ConfigurationError(
+        f"LoginThrottle({name}={value!r}): give (attempts, seconds), a whole number of "
+        "attempts of at least 1 and a positive number of seconds, e.g. (5, 300)",
+        "auth-login-throttle",
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,3 +125,47 @@ class AuthConfig:
     site_url: str | None = None
     login_url: str | None = None
     user_cache_seconds: float = 5.0
+
+
+def check_config(config: AuthConfig) -> frozenset[str]:
+    """Refuse options that would fail at the first request; return what a password change revokes.
+
+    Raises:
+        ConfigurationError: with the option's code (`auth-revoke`, `auth-user-cache`,
+            `auth-reset-max-age`, `auth-login-throttle`, `auth-jwt-config`).
+    """
+    from trivium.auth._jwt import JWTConfig
+    from trivium.auth._models import PASSWORD_CHANGE_REVOKES
+
+    revoke = config.revoke_on_password_change
+    if isinstance(revoke, str) or not frozenset(revoke) <= PASSWORD_CHANGE_REVOKES:
+        raise ConfigurationError(
+            f"Auth(revoke_on_password_change={revoke!r}): give "
+            f"a collection of {', '.join(sorted(PASSWORD_CHANGE_REVOKES))}",
+            "auth-revoke",
+        )
+    seconds = config.user_cache_seconds
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
+        raise ConfigurationError(
+            f"Auth(user_cache_seconds={seconds!r}): give a number of seconds (0: no cache)",
+            "auth-user-cache",
+        )
+    age = config.reset_max_age
+    if isinstance(age, bool) or not isinstance(age, int) or age < 1:
+        raise ConfigurationError(
+            f"Auth(reset_max_age={age!r}): give the seconds a reset link stays valid, a "
+            "whole number of at least 1 (default 3600)",
+            "auth-reset-max-age",
+        )
+    if config.login_throttle is not None and not isinstance(config.login_throttle, LoginThrottle):
+        raise ConfigurationError(
+            f"Auth(login_throttle={config.login_throttle!r}): give a "
+            "LoginThrottle(per_identifier=(5, 300), per_ip=(20, 300)), or None for no limit",
+            "auth-login-throttle",
+        )
+    if config.jwt is not None and not isinstance(config.jwt, JWTConfig):
+        raise ConfigurationError(
+            f"Auth(jwt={config.jwt!r}): give a trivium.auth.JWTConfig(keys=...)",
+            "auth-jwt-config",
+        )
+    return frozenset(revoke)

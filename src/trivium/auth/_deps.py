@@ -31,15 +31,18 @@ from trivium.openapi import SecurityRequirement
 __all__ = [
     "HTTP_ERROR_REF",
     "SCHEME_NAME",
+    "AccountUser",
     "CurrentUser",
     "Guard",
     "LoginRequired",
     "ObjectPermissionGuard",
     "OptionalUser",
     "PageForbidden",
+    "account_user",
     "api_token_scheme",
     "current_user",
     "error_response",
+    "full_rights",
     "get_auth",
     "login_required",
     "oauth2_scheme",
@@ -51,6 +54,7 @@ __all__ = [
     "require_staff",
     "require_superuser",
     "require_user",
+    "scoped_token_refused",
     "security_requirement",
 ]
 
@@ -305,6 +309,47 @@ login_required = current_user.for_pages()
 """The logged-in user, for HTML pages: anonymous visitors are sent to the login page (303)
 with `?next=` set to where they were going (a local path only)."""
 
+
+def full_rights(info: AuthInfo | None) -> bool:
+    """Whether the credential acts with the user's full rights: a session, or a token without scopes.
+
+    A token (API token or JWT) with scopes grants only them.
+    """
+    return info is None or not info.scopes
+
+
+def scoped_token_refused() -> HTTPException:
+    """Return the 403 of an account view called with a token limited to scopes."""
+    return HTTPException(
+        403,
+        "A token with scopes cannot manage the account; use a session or a token without scopes",
+        headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'},
+    )
+
+
+class _AccountGuard(Guard):
+    """The user acting with full rights (`full_rights`): 401 anonymous, 403 a scoped token."""
+
+    __slots__ = ()
+
+    @property
+    def __openapi_responses__(self) -> dict[int, dict[str, Any]]:
+        """401 for anonymous requests, 403 for a token limited to scopes."""
+        return {401: NOT_AUTHENTICATED, 403: FORBIDDEN}
+
+    async def __call__(self, request: Request) -> Any:
+        """Return the user, or raise 401 (no user) or 403 (a token with scopes)."""
+        user = await super().__call__(request)
+        if not full_rights(request.auth):
+            raise scoped_token_refused()
+        return user
+
+
+account_user = _AccountGuard("account_user")
+"""The user managing their account: a session or a token without scopes (403 otherwise)."""
+
+AccountUser = Annotated[Any, Depends(account_user)]
+"""`user: AccountUser` on the views that manage the account (see `account_user`)."""
 CurrentUser = Annotated[Any, Depends(current_user)]
 """`user: CurrentUser` in a handler: the authenticated user (401 otherwise)."""
 OptionalUser = Annotated[Any, Depends(optional_user)]

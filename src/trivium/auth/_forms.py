@@ -21,6 +21,7 @@ from pydantic import Field
 from pydantic import field_validator
 
 from trivium.auth._identity import check_email
+from trivium.auth._identity import check_username
 from trivium.auth._identity import has_nul
 from trivium.auth._passwords import verify_password
 from trivium.auth._validators import DEFAULT_VALIDATORS
@@ -138,6 +139,12 @@ class SignupForm(Form):
     def check_email(cls, value: str) -> str:
         """Refuse text that is not an email address (as the JSON sign-up does)."""
         return check_email(value)
+
+    @field_validator("username")
+    @classmethod
+    def check_username(cls, value: str | None) -> str | None:
+        """Refuse a user name too long (or blank) once normalised (as the JSON sign-up does)."""
+        return None if value is None else check_username(value)
 
 
 def add_new_password_errors(

@@ -17,14 +17,21 @@ from __future__ import annotations
 import unicodedata
 
 __all__ = [
+    "EMAIL_MAX",
     "NO_NUL",
+    "USERNAME_MAX",
     "check_email",
+    "check_username",
     "has_nul",
     "normalize_email",
     "normalize_identifier",
     "normalize_username",
 ]
 
+EMAIL_MAX = 254
+"""The longest email address, in characters once normalised (the column's length)."""
+USERNAME_MAX = 150
+"""The longest user name, in characters once normalised (the column's length)."""
 NO_NUL = r"^[^\x00]*$"
 """The pattern of client text that may reach a query: no NUL, which PostgreSQL refuses.
 
@@ -68,4 +75,28 @@ def check_email(value: str) -> str:
         checked = validate_email(value.strip(), check_deliverability=False, test_environment=True)
     except EmailNotValidError:
         raise ValueError("Enter a valid email address.") from None
-    return normalize_email(checked.normalized)
+    return _fits(normalize_email(checked.normalized), EMAIL_MAX, "An email address")
+
+
+def check_username(value: str) -> str:
+    """Return the user name `value` normalised, if it fits its column once normalised.
+
+    NFKC can make text longer (`"\ufb00"`, one ligature, becomes `"ff"`), so the length
+    is checked on the normalised form, the one stored.
+
+    Raises:
+        ValueError: it is blank, or longer than `USERNAME_MAX` once normalised.
+    """
+    normalized = normalize_username(value)
+    if not normalized:
+        raise ValueError("A user name cannot be blank.")
+    return _fits(normalized, USERNAME_MAX, "A user name")
+
+
+def _fits(normalized: str, limit: int, what: str) -> str:
+    if len(normalized) > limit:
+        raise ValueError(
+            f"{what} can have at most {limit} characters once normalised "
+            f"(Unicode NFKC and case folding); this one has {len(normalized)}."
+        )
+    return normalized

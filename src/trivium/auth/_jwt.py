@@ -71,15 +71,17 @@ class JWTConfig:
             retired key). Remove a kid to stop accepting tokens signed with it.
         active_kid: the kid new tokens are signed with (default: the only key).
         algorithm: the one algorithm accepted (HS256, RS256, ES256, EdDSA, ...).
-        access_ttl: lifetime of access tokens.
-        refresh_ttl: lifetime of refresh tokens.
+        access_ttl: lifetime of access tokens, a positive `datetime.timedelta`.
+        refresh_ttl: lifetime of refresh tokens, a positive `datetime.timedelta`.
         issuer: set as `iss` and required when decoding.
         audience: set as `aud` and required when decoding.
         leeway: clock skew tolerated on `exp`/`iat`, in seconds.
 
     Raises:
         ConfigurationError: no keys, an unknown active kid or algorithm, a short HMAC
-            secret, or a key that does not load (`auth-jwt-config`).
+            secret, a key that does not load, a lifetime that is not a positive
+            `timedelta` (a bare `900` could mean seconds or minutes) or a negative
+            leeway (`auth-jwt-config`).
     """
 
     keys: Mapping[str, str | bytes]
@@ -94,7 +96,13 @@ class JWTConfig:
     _verifying: dict[str, Any] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.keys:
+        for name in ("access_ttl", "refresh_ttl"):
+            _check_ttl(name, getattr(self, name))
+        leeway: object = self.leeway
+        seconds = leeway.total_seconds() if isinstance(leeway, datetime.timedelta) else leeway
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
+            raise _config_error(f"JWTConfig(leeway={leeway!r}): give seconds >= 0 (default 0)")
+        if not isinstance(self.keys, Mapping) or not self.keys:
             raise _config_error("JWTConfig(keys=...) needs at least one {kid: key}")
         if self.active_kid is None:
             if len(self.keys) != 1:
@@ -257,6 +265,22 @@ class JWTConfig:
 
 def _config_error(message: str) -> ConfigurationError:
     return ConfigurationError(message, "auth-jwt-config")
+
+
+def _check_ttl(name: str, value: object) -> None:
+    """Refuse a lifetime that would make every token request fail (or tokens born expired)."""
+    if not isinstance(value, datetime.timedelta):
+        example = (
+            f"datetime.timedelta(seconds={value!r})"
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else "datetime.timedelta(minutes=15)"
+        )
+        raise _config_error(
+            f"JWTConfig({name}={value!r}): give a datetime.timedelta, e.g. {example} "
+            "(a bare number could mean seconds or minutes)"
+        )
+    if value <= datetime.timedelta(0):
+        raise _config_error(f"JWTConfig({name}={value!r}): a lifetime must be positive")
 
 
 def _load_key(algorithm: str, kid: str, key: str | bytes) -> tuple[Any, Any]:

@@ -7,8 +7,10 @@ so a password change ends the user's other sessions whatever the session store.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import inspect
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -29,7 +31,36 @@ if TYPE_CHECKING:
     from trivium.auth._auth import Auth
     from trivium.http import Request
 
-__all__ = ["authenticate", "login", "logout", "maybe_await", "update_session_hash"]
+__all__ = [
+    "authenticate",
+    "login",
+    "logout",
+    "matching_session_hash",
+    "maybe_await",
+    "session_hash",
+    "update_session_hash",
+]
+
+
+def session_hash(key: bytes, user: Any, with_password: bool) -> str:
+    """Return the HMAC (with `key`) binding a session to `user` (and their password hash)."""
+    password = user.password if with_password else ""
+    data = f"trivium.auth.session:{user.id}:{password}".encode()
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def matching_session_hash(
+    keys: Sequence[bytes], user: Any, stored: object, with_password: bool
+) -> str | None:
+    """Return `user`'s hash under `keys[0]` if `stored` is theirs under any of `keys`."""
+    if not isinstance(stored, str):
+        return None
+    current = session_hash(keys[0], user, with_password)
+    for key in keys:
+        candidate = current if key is keys[0] else session_hash(key, user, with_password)
+        if hmac.compare_digest(stored.encode(), candidate.encode()):
+            return current
+    return None
 
 
 async def authenticate(auth: Auth, session: AsyncSession, identifier: str, password: str) -> Any:
@@ -51,8 +82,7 @@ async def login(auth: Auth, request: Request, user: Any, session: AsyncSession |
     store = request.session
     previous = store.get(SESSION_USER_KEY)
     if previous is not None and (
-        previous != user.id
-        or not hmac.compare_digest(str(store.get(SESSION_HASH_KEY)), auth.session_hash(user))
+        previous != user.id or auth.check_session_hash(user, store.get(SESSION_HASH_KEY)) is None
     ):
         store.clear()
     await maybe_await(store.rotate())  # type: ignore[attr-defined]

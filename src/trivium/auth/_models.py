@@ -200,10 +200,23 @@ class AbstractUser:
 
     @validates("email", "username")
     def _normalize(self, key: str, value: str | None) -> str | None:
-        """Store emails and user names in their canonical form, however they are set."""
+        """Store emails and user names in their canonical form, however they are set.
+
+        Raises:
+            ValueError: the normalised value is longer than its column (NFKC can make
+                text longer), which the database would refuse at the flush.
+        """
         if value is None:
             return None
         normalized = normalize_email(value) if key == "email" else normalize_username(value)
+        mapper = getattr(type(self), "__mapper__", None)
+        column = mapper.columns.get(key) if mapper is not None else None
+        length = getattr(column.type, "length", None) if column is not None else None
+        if isinstance(length, int) and len(normalized) > length:
+            raise ValueError(
+                f"{key} can have at most {length} characters once normalised (Unicode NFKC "
+                f"and case folding); {normalized[:20]!r}... has {len(normalized)}"
+            )
         return normalized or None
 
     @property
@@ -306,7 +319,8 @@ async def create_user(  # noqa: PLR0913 - keyword-only, like the columns they fi
         **fields: other column values (`is_staff=True`, ...).
 
     Raises:
-        ValueError: neither `email` nor `username` was given.
+        ValueError: neither `email` nor `username` was given, or one is longer than its
+            column once normalised.
         sqlalchemy.exc.IntegrityError: the e-mail or user name is taken.
     """
     email = normalize_email(email) if email else None

@@ -27,7 +27,9 @@ _SALT = "trivium.auth.password-reset"
 
 
 def _serializer(auth: Auth) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(auth.secret_key, salt=_SALT)
+    # Oldest to newest: links mailed before a key rotation keep working; new ones use the new key.
+    keys = [*auth.fallback_secret_keys, auth.secret_key]
+    return URLSafeTimedSerializer(keys, salt=_SALT)
 
 
 def _state(user: Any) -> str:

@@ -21,6 +21,7 @@ from pydantic import field_validator
 from trivium.auth._deps import error_response
 from trivium.auth._identity import NO_NUL
 from trivium.auth._identity import check_email
+from trivium.auth._identity import check_username
 from trivium.params import Secret
 
 __all__ = [
@@ -75,6 +76,12 @@ class MeUpdate(BaseModel):
     model_config = _STRICT
     username: _Text | None = Field(default=None, min_length=1, max_length=150)
 
+    @field_validator("username")
+    @classmethod
+    def _valid_username(cls, value: str | None) -> str | None:
+        """Refuse a user name too long (or blank) once normalised, which NFKC can make it."""
+        return None if value is None else check_username(value)
+
 
 class PasswordChange(BaseModel):
     """Body of `POST /password/change`."""
@@ -112,6 +119,12 @@ class SignupIn(BaseModel):
     def _valid_email(cls, value: str) -> str:
         """Refuse anything but an email address (no DNS lookup), normalised."""
         return check_email(value)
+
+    @field_validator("username")
+    @classmethod
+    def _valid_username(cls, value: str | None) -> str | None:
+        """Refuse a user name too long (or blank) once normalised, which NFKC can make it."""
+        return None if value is None else check_username(value)
 
 
 class TokenIn(BaseModel):

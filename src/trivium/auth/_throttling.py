@@ -5,11 +5,14 @@ flood of guesses costs the server a store increment each, not an Argon2 computat
 
 The counter belongs to the account, not to the spelling: the user name and the email of
 one user (in any case or Unicode form) share it. An identifier that matches no account
-is counted under its normalised form, so unknown names are limited the same way.
+is counted under a digest of its normalised form, so unknown names are limited the same
+way and every key has the same short length, whatever a client sends (a store keeps
+keys of at most 255 characters, and PostgreSQL refuses a NUL in one).
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from trivium.auth._identity import normalize_identifier
@@ -32,7 +35,8 @@ async def account_key(auth: Auth, identifier: str) -> str:
         user = await get_user_by_identifier(session, identifier, model=auth.user_model)
     if user is not None:
         return f"user:{user.id}"
-    return f"id:{normalize_identifier(identifier)[:254]}"
+    normalized = normalize_identifier(identifier).encode("utf-8", "surrogatepass")
+    return f"id:{hashlib.sha256(normalized).hexdigest()}"
 
 
 async def reset_login_throttle(auth: Auth, identifier: str) -> None:

@@ -22,8 +22,12 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trivium.auth._auth import Auth
+from trivium.auth._deps import AccountUser
 from trivium.auth._deps import CurrentUser
 from trivium.auth._deps import error_response
+from trivium.auth._deps import full_rights
+from trivium.auth._deps import scoped_token_refused
+from trivium.auth._identity import has_nul
 from trivium.auth._jwt import InvalidTokenError
 from trivium.auth._passwords import verify_password
 from trivium.auth._resets import check_reset_token
@@ -233,8 +237,11 @@ def _session_routes(router: Router, auth: Auth) -> None:
         return user_data(user)
 
     @router.patch("/me", response_model=UserOut, responses={409: CONFLICT})
-    async def update_me(user: CurrentUser, changes: MeUpdate) -> dict[str, Any]:
-        """Change the user's own profile (user name only: flags cannot be set here)."""
+    async def update_me(user: AccountUser, changes: MeUpdate) -> dict[str, Any]:
+        """Change the user's own profile (user name only: flags cannot be set here).
+
+        A session or a token without scopes only: a token with scopes gets 403.
+        """
         async with auth.transaction() as session:
             row = await _reload(session, auth, user)
             if changes.username is not None:
@@ -295,9 +302,12 @@ def _password_routes(router: Router, auth: Auth) -> None:
         responses={400: error_response("The old password is wrong")},
     )
     async def change_password(
-        request: Request, user: CurrentUser, body: PasswordChange
+        request: Request, user: AccountUser, body: PasswordChange
     ) -> dict[str, str]:
-        """Change the password; other sessions and refresh tokens stop working."""
+        """Change the password; other sessions and refresh tokens stop working.
+
+        A session or a token without scopes only: a token with scopes gets 403.
+        """
         async with auth.transaction() as session:
             row = await _reload(session, auth, user)
             matches, _ = await verify_password(body.old_password, row.password)
@@ -343,8 +353,11 @@ def _password_routes(router: Router, auth: Auth) -> None:
 
 def _token_routes(router: Router, auth: Auth) -> None:
     @router.get("/tokens", response_model=list[APITokenOut])
-    async def tokens(user: CurrentUser) -> list[dict[str, Any]]:
-        """List the user's live API tokens (never their secrets)."""
+    async def tokens(user: AccountUser) -> list[dict[str, Any]]:
+        """List the user's live API tokens (never their secrets).
+
+        A session or a token without scopes only: a token with scopes gets 403.
+        """
         async with auth.transaction() as session:
             return [_token_data(t) for t in await list_tokens(session, user.id)]
 
@@ -359,8 +372,9 @@ def _token_routes(router: Router, auth: Auth) -> None:
     async def new_token(request: Request, user: CurrentUser, body: TokenIn) -> dict[str, Any]:
         """Create an API token; the key is in the answer and never shown again.
 
-        A request authenticated by a token may only ask for a subset of that token's
-        scopes, and an API token may not create one that outlives it.
+        A request authenticated by a token with scopes may only ask for some of those
+        scopes (not for none, which is every right), and a token (API token or JWT) that
+        expires may not create one that outlives it.
         """
         expires = datetime.timedelta(days=body.expires_in_days) if body.expires_in_days else None
         _check_minting(request.auth, frozenset(body.scopes), expires)
@@ -374,10 +388,17 @@ def _token_routes(router: Router, auth: Auth) -> None:
         "/tokens/{token_id}",
         status_code=204,
         response_description="Revoked",
-        responses={404: error_response("The user has no such live token")},
+        responses={
+            403: error_response("A token with scopes may only revoke itself"),
+            404: error_response("The user has no such live token"),
+        },
     )
-    async def delete_token(token_id: int, user: CurrentUser) -> Response:
-        """Revoke one of the user's API tokens."""
+    async def delete_token(request: Request, token_id: int, user: CurrentUser) -> Response:
+        """Revoke one of the user's API tokens (a token with scopes: only itself)."""
+        info = request.auth
+        itself = info is not None and info.method == "token" and info.token_id == token_id
+        if not full_rights(info) and not itself:
+            raise scoped_token_refused()
         async with auth.transaction() as session:
             if not await revoke_token(session, user.id, token_id):
                 raise HTTPException(404, "No such token")
@@ -387,12 +408,16 @@ def _token_routes(router: Router, auth: Auth) -> None:
 def _check_minting(
     info: AuthInfo | None, scopes: frozenset[str], expires: datetime.timedelta | None
 ) -> None:
-    """Raise 403 unless the credential of the request may create a token like this."""
+    """Raise 403 unless the credential of the request may create a token like this.
+
+    A token with scopes creates tokens with some of them (no scopes would be every
+    right); a token that expires (an API token, a JWT) creates none that outlives it.
+    """
     if info is None:
         return
-    if not info.has_scopes(scopes):
+    if not info.has_scopes(scopes) or (not scopes and not full_rights(info)):
         raise HTTPException(403, "A token cannot create a token with more scopes than its own")
-    if info.method == "token" and info.expires_at is not None:
+    if info.expires_at is not None:
         if expires is None:
             raise HTTPException(
                 403, "A token that expires cannot create a token that never expires"
@@ -412,6 +437,8 @@ def _jwt_routes(router: Router, auth: Auth) -> None:
     )
     async def token(request: Request, form: PasswordForm) -> dict[str, Any]:
         """OAuth2 password flow: exchange a user name and password for a token pair."""
+        if has_nul(form.username):  # names nobody: wrong credentials, before any store
+            raise HTTPException(400, "Incorrect username or password")
         await throttle_login(auth, request, form.username)
         async with auth.transaction() as session:
             user = await auth.authenticate(session, form.username, form.password)
