@@ -25,7 +25,9 @@ from trivium.openapi import security_scheme
 from trivium.testing import TestClient
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/token", scopes={"read": "Read things"})
-optional_oauth2 = OAuth2PasswordBearer(tokenUrl="/token", auto_error=False)
+optional_oauth2 = OAuth2PasswordBearer(
+    tokenUrl="/token", scopes={"read": "Read things"}, auto_error=False
+)
 bearer = HTTPBearer(bearerFormat="JWT", description="A JWT")
 basic = HTTPBasic(realm="shop")
 header_key = APIKeyHeader(name="x-api-key")

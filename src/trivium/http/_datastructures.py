@@ -16,6 +16,7 @@ from typing import Any
 from typing import Generic
 from typing import NamedTuple
 from typing import TypeVar
+from urllib.parse import SplitResult
 from urllib.parse import unquote_plus
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
@@ -265,13 +266,25 @@ def check_header_value(value: str) -> None:
 
 
 class URL:
-    """A parsed URL with convenient accessors and copy helpers."""
+    """A URL with Starlette's accessors and copy helpers, parsed on first use.
+
+    Built from a string, from an ASGI scope (`URL(scope=scope)`, the URL the client
+    requested) or from components (`URL(scheme="https", netloc="example.com", path="/")`).
+    """
 
     __slots__ = ("_parts", "_url")
 
-    def __init__(self, url: str = "") -> None:
+    def __init__(self, url: str = "", scope: Scope | None = None, **components: str) -> None:
+        if scope is not None:
+            if url or components:
+                raise TypeError("URL() takes a url, a scope or components, not several")
+            url = _scope_url(scope)
+        elif components:
+            if url:
+                raise TypeError("URL() takes a url, a scope or components, not several")
+            url = SplitResult("", "", "", "", "")._replace(**components).geturl()
         self._url = url
-        self._parts = urlsplit(url)
+        self._parts: SplitResult | None = None
 
     @classmethod
     def from_scope(cls, scope: Scope) -> URL:
@@ -284,96 +297,170 @@ class URL:
             HTTPException: 400 when the `Host` header is not a valid `host[:port]`
                 or appears twice: a URL is never built from a forged authority.
         """
-        scheme = scope.get("scheme", "http")
-        # ASGI servers put the mount prefix in both `root_path` and `path`.
-        path = scope["path"]
-        query = scope.get("query_string", b"")
-        host = None
-        problem = host_problem({"headers": scope["headers"]})
-        if problem is not None:
-            raise HTTPException(400, f"Invalid Host header: {problem}")
-        for key, value in scope["headers"]:
-            if key == b"host":
-                host = value.decode("latin-1") or None
-                break
-        if host is None:
-            try:
-                server = scope["server"]
-            except KeyError:
-                server = None
-            if server is None:
-                host = "localhost"
-            else:
-                host, port = server
-                default = {"http": 80, "https": 443, "ws": 80, "wss": 443}.get(scheme)
-                if port != default:
-                    host = f"{host}:{port}"
-        url = f"{scheme}://{host}{path}"
-        if query:
-            url += "?" + query.decode("latin-1")
-        return cls(url)
+        return cls(_scope_url(scope))
+
+    @property
+    def components(self) -> SplitResult:
+        """The parsed parts (`urllib.parse.SplitResult`), as Starlette's `URL.components`."""
+        parts = self._parts
+        if parts is None:
+            parts = self._parts = urlsplit(self._url)
+        return parts
 
     @property
     def scheme(self) -> str:
         """The scheme, e.g. `https`."""
-        return self._parts.scheme
+        return self.components.scheme
 
     @property
     def netloc(self) -> str:
-        """Host and port as written."""
-        return self._parts.netloc
+        """Host and port as written (with the user name and password, if any)."""
+        return self.components.netloc
+
+    @property
+    def username(self) -> str | None:
+        """The user name before `@` in the authority, if any (as written, not decoded)."""
+        return self.components.username
+
+    @property
+    def password(self) -> str | None:
+        """The password after the user name, if any (as written, not decoded)."""
+        return self.components.password
 
     @property
     def hostname(self) -> str | None:
         """The host name alone."""
-        return self._parts.hostname
+        return self.components.hostname
 
     @property
     def port(self) -> int | None:
         """The explicit port, if any."""
-        return self._parts.port
+        return self.components.port
 
     @property
     def path(self) -> str:
         """The path."""
-        return self._parts.path
+        return self.components.path
 
     @property
     def query(self) -> str:
         """The raw query string."""
-        return self._parts.query
+        return self.components.query
 
     @property
     def fragment(self) -> str:
         """The fragment after `#`."""
-        return self._parts.fragment
+        return self.components.fragment
 
     @property
     def is_secure(self) -> bool:
         """Whether the scheme is `https` or `wss`."""
         return self.scheme in ("https", "wss")
 
-    def replace(self, **parts: str) -> URL:
-        """Return a copy with some of `scheme`, `netloc`, `path`, `query`, `fragment` replaced."""
-        return URL(self._parts._replace(**parts).geturl())
+    def replace(self, **parts: str | int | None) -> URL:
+        """Return a copy with some parts replaced.
+
+        The parts are `scheme`, `netloc`, `path`, `query` and `fragment`, and those of the
+        authority: `username`, `password`, `hostname` and `port` (`None` removes the port,
+        the user name or the password), as in Starlette.
+        """
+        if parts.keys() & {"username", "password", "hostname", "port"}:
+            parts["netloc"] = self._netloc(
+                parts.pop("hostname", None),
+                parts.pop("port", self.port),
+                parts.pop("username", self.username),
+                parts.pop("password", self.password),
+            )
+        fields = {key: "" if value is None else str(value) for key, value in parts.items()}
+        return URL(self.components._replace(**fields).geturl())
+
+    def _netloc(
+        self,
+        hostname: str | int | None,
+        port: str | int | None,
+        username: str | int | None,
+        password: str | int | None,
+    ) -> str:
+        if hostname is None:
+            host = self.netloc.rpartition("@")[2]
+            if not host.endswith("]"):  # an IPv6 address keeps its colons
+                host = host.rsplit(":", 1)[0]
+            hostname = host
+        netloc = str(hostname)
+        if port is not None:
+            netloc += f":{port}"
+        if username is not None:
+            userinfo = str(username) if password is None else f"{username}:{password}"
+            netloc = f"{userinfo}@{netloc}"
+        return netloc
 
     def include_query_params(self, **params: Any) -> URL:
-        """Return a copy with `params` added to (or replacing) the query string."""
-        query = dict(QueryParams(self.query).multi_items())
-        query.update({k: str(v) for k, v in params.items()})
-        return self.replace(query=urlencode(query))
+        """Return a copy with `params` set in the query string.
+
+        Every value of a parameter not named is kept, in order; a named parameter
+        replaces all of its values and comes last (`?tag=a&tag=b&page=1` with `page=2`
+        gives `?tag=a&tag=b&page=2`).
+        """
+        pairs = [(key, value) for key, value in parse_query(self.query) if key not in params]
+        pairs.extend((str(key), str(value)) for key, value in params.items())
+        return self.replace(query=urlencode(pairs))
+
+    def replace_query_params(self, **params: Any) -> URL:
+        """Return a copy whose query string is `params` alone."""
+        return self.replace(query=urlencode([(str(k), str(v)) for k, v in params.items()]))
+
+    def remove_query_params(self, keys: str | Sequence[str]) -> URL:
+        """Return a copy without any value of the parameter(s) `keys`."""
+        removed = {keys} if isinstance(keys, str) else set(keys)
+        pairs = [(key, value) for key, value in parse_query(self.query) if key not in removed]
+        return self.replace(query=urlencode(pairs))
 
     def __str__(self) -> str:
         return self._url
 
     def __repr__(self) -> str:
-        return f"URL({self._url!r})"
+        url = self._url
+        if self.password:
+            url = str(self.replace(password="********"))  # noqa: S106 - a mask, not a password
+        return f"URL({url!r})"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, (str, URL)) and str(self) == str(other)
 
     def __hash__(self) -> int:
         return hash(self._url)
+
+
+def _scope_url(scope: Scope) -> str:
+    """Return the URL the client requested, from an ASGI scope (see `URL.from_scope`)."""
+    scheme = scope.get("scheme", "http")
+    # ASGI servers put the mount prefix in both `root_path` and `path`.
+    path = scope["path"]
+    query = scope.get("query_string", b"")
+    host = None
+    problem = host_problem({"headers": scope["headers"]})
+    if problem is not None:
+        raise HTTPException(400, f"Invalid Host header: {problem}")
+    for key, value in scope["headers"]:
+        if key == b"host":
+            host = value.decode("latin-1") or None
+            break
+    if host is None:
+        try:
+            server = scope["server"]
+        except KeyError:
+            server = None
+        if server is None:
+            host = "localhost"
+        else:
+            host, port = server
+            default = {"http": 80, "https": 443, "ws": 80, "wss": 443}.get(scheme)
+            if port != default:
+                host = f"{host}:{port}"
+    url = f"{scheme}://{host}{path}"
+    if query:
+        url += "?" + query.decode("latin-1")
+    return url
 
 
 class State:

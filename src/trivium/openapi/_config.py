@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import Literal
 
 from trivium.errors import ConfigurationError
 from trivium.plugins import Plugin
@@ -22,6 +23,9 @@ from trivium.routing import Router
 if TYPE_CHECKING:
     from trivium.app import App
     from trivium.app import DocsConfig
+    from trivium.openapi._schemes import SchemeCheck
+    from trivium.plugins import RequestStep
+    from trivium.plugins import RouteNeeds
     from trivium.routing import Route
 
 __all__ = [
@@ -61,6 +65,12 @@ class OpenAPIConfig:
             read a request body (malformed, too large, wrong media type).
         root_path_in_servers: behind a proxy that strips a prefix (a `root_path`), list
             that prefix as the server when the app names no `servers`.
+        root_path_before_servers: with `root_path_in_servers`, list the prefix first
+            even when the document names servers, unless one of them is the prefix
+            (FastAPI's rule; trivium's own apps keep the servers they declare as they are).
+        security_scheme_conflicts: `"error"` refuses two different security schemes
+            with one name (at start-up and in the document); `"last"` documents the
+            last one found, as FastAPI does.
     """
 
     info: Mapping[str, Any] = dataclasses.field(default_factory=dict)
@@ -72,6 +82,8 @@ class OpenAPIConfig:
     document_body_errors: bool = True
     document_dependency_responses: bool = True
     root_path_in_servers: bool = True
+    root_path_before_servers: bool = False
+    security_scheme_conflicts: Literal["error", "last"] = "error"
 
 
 class WebhookRouter(Router):
@@ -119,6 +131,7 @@ class OpenAPI(Plugin):
         """The app's LLM tools, once computed."""
         self.routes_added = False
         """Whether the document and docs routes were added to the app."""
+        self._schemes: SchemeCheck | None = None
 
     def on_build(self, app: App) -> None:
         """Add the document, Swagger UI and ReDoc routes (see `trivium.openapi.install`).
@@ -131,6 +144,24 @@ class OpenAPI(Plugin):
 
         refuse_overlap(app.docs_config, self.config)
         add_routes(app, self)
+
+    def after_build(self, app: App) -> None:
+        """Get ready to refuse conflicting security schemes as the routes are compiled."""
+        if self.config.security_scheme_conflicts == "error":
+            from trivium.openapi._schemes import SchemeCheck
+
+            self._schemes = SchemeCheck(app)
+
+    def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
+        """Add no step; check the route's security schemes against the others' (start-up).
+
+        Raises:
+            ConfigurationError: two documented routes use different security schemes
+                under one name (`openapi-security-scheme-conflict`).
+        """
+        if self._schemes is not None:
+            self._schemes.check(route)
+        return ()
 
 
 _INFO_FIELDS = {

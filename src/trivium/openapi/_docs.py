@@ -147,11 +147,23 @@ class _Docs:
             document = await anyio.to_thread.run_sync(app.openapi)
             self._body = orjson.dumps(document, default=str)
         root = request.scope.get("root_path", "")
-        if root and not app.docs_config.servers and self.config.root_path_in_servers:
+        if root and self.config.root_path_in_servers:
             # Behind a proxy that strips a prefix, clients must call the API under it.
-            document = {**app.openapi(), "servers": [{"url": root}]}
-            return Response(orjson.dumps(document, default=str), media_type="application/json")
+            document = self._with_root_server(app.openapi(), root)
+            if document is not None:
+                body = orjson.dumps(document, default=str)
+                return Response(body, media_type="application/json")
         return Response(self._body, media_type="application/json")
+
+    def _with_root_server(self, document: dict[str, Any], root: str) -> dict[str, Any] | None:
+        """Return `document` listing `root` as a server, or `None` to serve it as it is."""
+        servers = document.get("servers") or []
+        if not self.config.root_path_before_servers:
+            return None if servers else {**document, "servers": [{"url": root}]}
+        root = root.rstrip("/")
+        if not root or any(server.get("url") == root for server in servers):
+            return None
+        return {**document, "servers": [{"url": root}, *servers]}
 
     async def swagger_ui(self, request: Request) -> HTMLResponse:
         """Serve the Swagger UI page."""
@@ -285,13 +297,21 @@ class _Adder:
         self.taken = {r.path for r in app.routes if isinstance(r, Route) and "GET" in r.methods}
 
     def add(self, path: str, endpoint: Any, name: str) -> None:
+        from trivium.routing import Route
+
         twin = path[:-1] if path.endswith("/") and path != "/" else path + "/"
         if path in self.taken or twin in self.taken:
             return
-        # As in FastAPI, the app-wide dependencies (an API key check) don't guard the docs.
-        self.app.add_route(
-            path, endpoint, ["GET"], name=name, include_in_schema=False, app_dependencies=False
-        )
+        # Plain routes whatever the app's `route_class`: it is meant for the app's own
+        # handlers (FastAPI's docs routes are not `APIRoute`s either).
+        route_class, self.app.route_class = self.app.route_class, Route
+        try:
+            # As in FastAPI, the app-wide dependencies (an API key check) don't guard the docs.
+            self.app.add_route(
+                path, endpoint, ["GET"], name=name, include_in_schema=False, app_dependencies=False
+            )
+        finally:
+            self.app.route_class = route_class
 
 
 def install(app: Any) -> None:

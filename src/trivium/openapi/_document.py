@@ -97,6 +97,7 @@ class _Builder:
         self.body_errors = get_config(app).document_body_errors
         self.dependency_errors = get_config(app).document_dependency_responses
         self.scheme_overrides = scheme_overrides(app)
+        self.last_scheme_wins = get_config(app).security_scheme_conflicts == "last"
 
     def _claim_id(self, route: Route, method: str) -> str:
         op_id = operation_id(route, method)
@@ -119,6 +120,8 @@ class _Builder:
         for requirement in requirements:
             override = self.scheme_overrides.get(requirement.name)
             scheme = copy.deepcopy(dict(override if override is not None else requirement.scheme))
+            if self.last_scheme_wins:  # FastAPI's rule (the compat layer's)
+                self.security_schemes[requirement.name] = scheme
             known = self.security_schemes.setdefault(requirement.name, scheme)
             if known != scheme:
                 raise ConfigurationError(

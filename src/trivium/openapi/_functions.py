@@ -47,8 +47,6 @@ def get_openapi(  # noqa: PLR0913 - FastAPI's signature
     The routes are copied, never recompiled in place, so the serving app is untouched.
     """
     from trivium.app import App
-    from trivium.openapi._config import webhooks as webhook_router
-    from trivium.routing import Route
 
     app = App(
         title=title,
@@ -63,12 +61,25 @@ def get_openapi(  # noqa: PLR0913 - FastAPI's signature
         openapi_tags=tags,
         separate_input_output_schemas=separate_input_output_schemas,
     )
+    return routes_document(app, routes, webhooks, openapi_version)
+
+
+def routes_document(
+    app: Any, routes: Sequence[Any], webhooks: Sequence[Any] | None, openapi_version: str
+) -> dict[str, Any]:
+    """Return the document `app` (made for it, serving nothing) gives copies of `routes`.
+
+    What `get_openapi` does once it has an app with the document's `info`; the compat
+    layer's `get_openapi` calls it with a compat `FastAPI`, whose document follows
+    FastAPI's conventions.
+    """
+    from trivium.openapi._config import webhooks as webhook_router
+    from trivium.routing import Route
+
     app.routes.extend(_copy(route) for route in routes if isinstance(route, Route))
     if webhooks:
         webhook_router(app).routes.extend(_copy(r) for r in webhooks if isinstance(r, Route))
-    from trivium.openapi._document import generate
-
-    document = generate(app)
+    document: dict[str, Any] = app.openapi()
     document["openapi"] = openapi_version
     return document
 

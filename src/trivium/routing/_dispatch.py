@@ -177,8 +177,10 @@ class Dispatcher:
         exc: HTTPException | None,
         answer: Response | None = None,
     ) -> None:
-        """Answer `exc` (404, 405), or the ready `answer` (an automatic OPTIONS), through
-        the fallback's request steps: request ID, metrics, the session's user."""
+        """Answer `exc` (404, 405), or the ready `answer` (an automatic OPTIONS).
+
+        Through the fallback's request steps: request ID, metrics, the session's user.
+        """
         request = Request(scope, receive, send)
         error: Exception | None = exc
         try:

@@ -10,7 +10,10 @@ Where trivium's defaults are stricter, `FastAPI` takes FastAPI's (Starlette's):
 - `CORSMiddleware` from the compat modules accepts a wildcard with credentials;
 - schemas carry no `"default": null` (FastAPI leaves them out);
 - operations document only the responses FastAPI documents (no 400/413/415 entries,
-  no 401 of the security dependencies; the server still answers them).
+  no 401 of the security dependencies; the server still answers them);
+- behind a proxy prefix (`root_path`), the document lists it as the first server even
+  when `servers=` names others;
+- two different security schemes with one name are no error: the last one is documented.
 
 The default security headers stay on: the one visible difference (docs/compat.md).
 """
@@ -25,6 +28,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from trivium.app import App
+from trivium.compat._apiroute import APIRoute
+from trivium.compat._mount import adopt_mounted_routes
 from trivium.compat.fastapi.exceptions import FastAPIDeprecationWarning
 from trivium.compat.fastapi.routing import _FastAPIRouting
 from trivium.compat.fastapi.routing import refuse_unsupported
@@ -33,6 +38,7 @@ from trivium.di import Depends
 from trivium.http._request import DEFAULT_MAX_BODY_SIZE
 from trivium.middleware import Middleware
 from trivium.responses import Response
+from trivium.routing import Router
 
 __all__ = ["FastAPI"]
 
@@ -133,6 +139,9 @@ class FastAPI(_FastAPIRouting, App):  # type: ignore[misc]  # `limits`, as on Ap
             max_body_size=DEFAULT_MAX_BODY_SIZE if max_body_size is None else max_body_size,
             form_limits=form_limits,
         )
+        self.route_class = APIRoute
+        self.openapi_version = "3.1.0"
+        """The `openapi` field of the document (FastAPI's attribute)."""
         self.swagger_ui_oauth2_redirect_url = swagger_ui_oauth2_redirect_url
         """Where Swagger UI's OAuth2 redirect page is served (FastAPI's attribute)."""
         self.swagger_ui_init_oauth = swagger_ui_init_oauth
@@ -163,15 +172,26 @@ class FastAPI(_FastAPIRouting, App):  # type: ignore[misc]  # `limits`, as on Ap
                 document_body_errors=False,
                 document_dependency_responses=False,
                 root_path_in_servers=root_in_servers,
+                root_path_before_servers=True,
+                security_scheme_conflicts="last",
             ),
         )
+        hooks = trivium.openapi.webhooks(self)
+        hooks.route_class = APIRoute
         if webhooks is not None:
-            trivium.openapi.webhooks(self).routes.extend(webhooks.routes)
+            hooks.routes.extend(webhooks.routes)
+
+    def build(self) -> None:
+        """Compile the app, its `Mount(path, routes=[...])` groups serving as part of it."""
+        adopt_mounted_routes(self)
+        super().build()
 
     def openapi(self) -> dict[str, Any]:
         """Return the OpenAPI document, without `"default": null` entries (as FastAPI's)."""
         if self.openapi_schema is None:
-            _drop_null_defaults(super().openapi())
+            document = super().openapi()
+            _drop_null_defaults(document)
+            document["openapi"] = self.openapi_version
         return super().openapi()
 
     def on_event(self, event: str) -> Callable[[Any], Any]:
@@ -184,7 +204,7 @@ class FastAPI(_FastAPIRouting, App):  # type: ignore[misc]  # `limits`, as on Ap
         return super().on_event(event)
 
     @property
-    def webhooks(self) -> Any:
+    def webhooks(self) -> Router:
         """The router whose routes document the webhooks the app sends (`@app.webhooks.post`)."""
         import trivium.openapi
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from typing_extensions import Unpack
 
+from trivium.compat._apiroute import APIRoute
 from trivium.di import Depends
 from trivium.errors import ConfigurationError
 from trivium.http._limits import Limits
@@ -27,8 +28,6 @@ from trivium.routing import WebSocketRoute
 
 __all__ = ["APIRoute", "APIRouter", "APIWebSocketRoute", "Mount", "Route", "WebSocketRoute"]
 
-APIRoute = Route
-"""FastAPI's name for an HTTP route."""
 APIWebSocketRoute = WebSocketRoute
 """FastAPI's name for a websocket route."""
 
@@ -96,7 +95,7 @@ class APIRouter(_FastAPIRouting, Router):
         redirect_slashes: bool = True,
         default: Any = None,
         dependency_overrides_provider: Any = None,
-        route_class: type[Route] = Route,
+        route_class: type[Route] = APIRoute,
         on_startup: Sequence[Callable[[], Any]] | None = None,
         on_shutdown: Sequence[Callable[[], Any]] | None = None,
         lifespan: Callable[[Any], Any] | None = None,

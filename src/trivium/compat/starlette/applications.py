@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from trivium.app import App
+from trivium.compat._mount import adopt_mounted_routes
 from trivium.middleware import Middleware
 
 __all__ = ["Starlette"]
@@ -43,3 +44,8 @@ class Starlette(App):
         self.http_config = dataclasses.replace(
             self.http_config, slash_redirect_status=307, slash_redirect_absolute=True
         )
+
+    def build(self) -> None:
+        """Compile the app, its `Mount(path, routes=[...])` groups serving as part of it."""
+        adopt_mounted_routes(self)
+        super().build()
