@@ -52,7 +52,15 @@ database's `DatabaseUnavailableError` (503) or `DatabaseTimeoutError` (504) for 
 PROBE_EVERY = 1.0
 """Seconds between the calls that try a store known to be down (the others skip it)."""
 
-__all__ = ["PROBE_EVERY", "STORE_DOWN", "CacheCore", "cache_key_of", "check_async", "check_key", "encode"]
+__all__ = [
+    "PROBE_EVERY",
+    "STORE_DOWN",
+    "CacheCore",
+    "cache_key_of",
+    "check_async",
+    "check_key",
+    "encode",
+]
 
 logger = logging.getLogger("trivium.cache")
 

@@ -21,9 +21,7 @@ __all__ = ["SameSite", "format_set_cookie", "parse_cookie_header"]
 SameSite = Literal["lax", "strict", "none"]
 _VALUE_SAFE = "!#$&'()*+-./:<=>?@[]^_`{|}~"
 """RFC 6265's cookie-octets besides ASCII letters and digits, less `%` (the escape)."""
-_PLAIN = frozenset(
-    _VALUE_SAFE + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-)
+_PLAIN = frozenset(_VALUE_SAFE + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _NAME_SAFE = frozenset(
     "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
