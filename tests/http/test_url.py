@@ -118,3 +118,19 @@ def test_a_url_is_built_from_components() -> None:
 def test_a_url_takes_one_source() -> None:
     with pytest.raises(TypeError, match="not several"):
         URL("https://example.com/", path="/a")
+
+
+def test_headers_mutablecopy_and_add_vary_header_as_in_starlette() -> None:
+    from trivium.http import Headers
+
+    headers = Headers({"accept": "text/html", "vary": "Origin"})
+    copy = headers.mutablecopy()
+    copy["x-extra"] = "1"
+    copy.add_vary_header("Accept-Encoding")
+    copy.add_vary_header("origin")  # already there: not repeated
+    assert "x-extra" not in headers
+    assert headers["vary"] == "Origin"
+    assert copy["vary"] == "Origin, Accept-Encoding"
+    fresh = Headers().mutablecopy()
+    fresh.add_vary_header("Cookie")
+    assert fresh["vary"] == "Cookie"

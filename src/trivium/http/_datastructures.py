@@ -206,6 +206,10 @@ class Headers(Mapping[str, str]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({dict(self._table())!r})"
 
+    def mutablecopy(self) -> MutableHeaders:
+        """Return a `MutableHeaders` holding a copy of these headers (as Starlette's)."""
+        return MutableHeaders(raw=list(self.raw))
+
 
 class MutableHeaders(Headers):
     """Response headers that can be set, appended and deleted."""
@@ -244,6 +248,16 @@ class MutableHeaders(Headers):
         """Set every header of `other`."""
         for key, value in other.items():
             self[key] = value
+
+    def add_vary_header(self, vary: str) -> None:
+        """Add `vary` to the `Vary` header, keeping the names already there (as Starlette's)."""
+        existing = self.get("vary")
+        if existing is not None:
+            names = [name.strip() for name in existing.split(",") if name.strip()]
+            if vary.strip().lower() in (name.lower() for name in names):
+                return
+            vary = ", ".join([*names, vary])
+        self["vary"] = vary
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
