@@ -145,6 +145,44 @@ def test_cookie_model_refuses_unknown_cookies_with_extra_forbid() -> None:
     assert refused.json()["detail"][0]["loc"] == ["cookie", "tracker"]
 
 
+class Theme(BaseModel):
+    theme: str
+
+
+class ClientInfo(BaseModel):
+    x_client_version: str
+
+
+def test_a_422_of_a_cookie_or_header_model_echoes_no_other_cookie_or_header() -> None:
+    """The session cookie (HttpOnly) and `Authorization` never come back in a 422."""
+    app = App()
+
+    @app.get("/theme")
+    async def theme(prefs: Annotated[Theme, Cookie()]) -> Theme:
+        return prefs
+
+    @app.get("/strict")
+    async def strict(prefs: Annotated[Prefs, Cookie()]) -> Prefs:
+        return prefs
+
+    @app.get("/client")
+    async def client_info(info: Annotated[ClientInfo, Header()]) -> ClientInfo:
+        return info
+
+    client = TestClient(app)
+    client.cookies.set("session", "HTTPONLY-SESSION-ID")
+    missing = client.get("/theme")
+    extra = client.get("/strict")
+    header = client.get("/client", headers={"authorization": "Bearer SECRET"})
+    for answer in (missing, extra, header):
+        assert answer.status_code == 422
+        assert "HTTPONLY-SESSION-ID" not in answer.text
+        assert "SECRET" not in answer.text
+    assert missing.json()["detail"][0]["input"] == {}
+    assert extra.json()["detail"][0]["loc"] == ["cookie", "session"]
+    assert extra.json()["detail"][0]["input"] is None
+
+
 class Profile(BaseModel):
     name: str
 

@@ -164,6 +164,8 @@ class ModelParam:
             from trivium.params._plan import validation_errors
 
             found = redact_secret_inputs(validation_errors(exc), self.annotation)
+            if self.section in ("cookie", "header"):
+                _keep_to_the_model(found, {key.key for key in self.keys})
             for error in found:
                 loc = tuple(error["loc"])
                 if loc and loc[0] in self.header_names:
@@ -171,6 +173,20 @@ class ModelParam:
                 error["loc"] = (self.section, *loc)
                 errors.append(error)
             return UNSET
+
+
+def _keep_to_the_model(errors: list[dict[str, Any]], declared: set[str]) -> None:
+    """Echo no cookie or header the model does not declare (a session, `Authorization`).
+
+    A model's missing field reports the model's whole input, which holds every cookie or
+    header of the request; a refused extra one reports its value.
+    """
+    for error in errors:
+        given = error.get("input")
+        if isinstance(given, Mapping):
+            error["input"] = {k: v for k, v in given.items() if k in declared}
+        elif error.get("type") == "extra_forbidden":
+            error["input"] = None
 
 
 def _allows_none(annotation: Any) -> bool:
