@@ -238,3 +238,34 @@ def test_a_websocket_route_compiles_an_immutable_endpoint_too(
             ws.send_text("hi")
             assert ws.receive_text() == "hi:7"
         assert route.compiled is not first
+
+
+def test_a_sync_handler_past_the_deadline_is_answered_503_without_waiting_for_it() -> None:
+    import threading
+    import time
+
+    release = threading.Event()
+    app = App(limits=Limits(timeout=0.2))
+
+    @app.get("/sync")
+    def slow() -> str:
+        release.wait(5)  # a thread can't be stopped: it is left to finish
+        return "finished"
+
+    with TestClient(app) as client:
+        started = time.monotonic()
+        answer = client.get("/sync")
+        elapsed = time.monotonic() - started
+        release.set()
+    assert answer.status_code == 503
+    assert answer.json() == {"detail": "The request took longer than 0.2 seconds"}
+    assert elapsed < 2
+
+
+@pytest.mark.parametrize("value", ["5", float("nan"), float("inf"), True, 0, -1])
+def test_a_timeout_that_is_no_positive_number_of_seconds_is_refused(value: object) -> None:
+    from trivium.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError) as caught:
+        Limits(timeout=value)  # type: ignore[arg-type]
+    assert caught.value.code == "limits-invalid"

@@ -15,6 +15,7 @@ from collections.abc import AsyncGenerator
 from collections.abc import Callable
 from collections.abc import Generator
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -37,7 +38,18 @@ if TYPE_CHECKING:
     from trivium.http._request import HTTPConnection
     from trivium.http._response import Response
 
-__all__ = ["AppScope", "RequestContext", "run_steps", "run_valid_steps", "teardown"]
+__all__ = [
+    "ABANDON_THREADS",
+    "AppScope",
+    "RequestContext",
+    "run_steps",
+    "run_valid_steps",
+    "teardown",
+]
+
+ABANDON_THREADS: ContextVar[bool] = ContextVar("trivium_abandon_threads", default=False)
+"""Set under a request deadline: a sync call still running when it passes is left to finish
+in its thread while the request answers (a thread can't be stopped)."""
 
 logger = logging.getLogger("trivium.error")
 
@@ -228,7 +240,9 @@ async def _call(
         return await step.call(**kwargs)
     if kind == CALL_SYNC:
         return await anyio.to_thread.run_sync(
-            functools.partial(step.call, **kwargs), limiter=ctx.limiter
+            functools.partial(step.call, **kwargs),
+            limiter=ctx.limiter,
+            abandon_on_cancel=ABANDON_THREADS.get(),
         )
     if kind == CALL_ASYNC_GEN:
         agen: AsyncGenerator[Any, None] = step.call(**kwargs)

@@ -105,7 +105,12 @@ class Limits:
             value = getattr(self, name)
             if value is not None:
                 _check_limit(name, value, minimum=1, owner="Limits")
-        if self.timeout is not None and not self.timeout > 0:
+        timeout = self.timeout
+        if timeout is not None and (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not 0 < timeout < float("inf")
+        ):
             raise ConfigurationError(
                 f"Limits.timeout must be a positive number of seconds, not {self.timeout!r}",
                 "limits-invalid",

@@ -27,6 +27,7 @@ from typing import Any
 
 import anyio
 
+from trivium.di._solver import ABANDON_THREADS
 from trivium.di._solver import AppScope
 from trivium.di._solver import RequestContext
 from trivium.di._solver import run_steps
@@ -197,11 +198,14 @@ def choose_call(
         return with_dependencies, False
 
     async def with_deadline(source: Any, ctx: RequestContext) -> Any:
+        abandon = ABANDON_THREADS.set(True)  # a `def` handler is not waited for past it
         try:
             with anyio.fail_after(timeout):
                 return await with_dependencies(source, ctx)
         except TimeoutError:
             raise HTTPException(503, f"The request took longer than {timeout:g} seconds") from None
+        finally:
+            ABANDON_THREADS.reset(abandon)
 
     return with_deadline, False
 
