@@ -234,3 +234,23 @@ def test_install_without_openapi_url_adds_nothing() -> None:
     app = make_app(openapi_url=None)
     install(app)
     assert len(app.routes) == 1
+
+
+def test_the_served_document_follows_a_reset_schema_and_late_routes() -> None:
+    app = App(title="A")
+
+    @app.get("/z")
+    async def z() -> int:
+        return 1
+
+    with TestClient(app) as client:
+        assert client.get("/openapi.json").json()["info"]["title"] == "A"
+
+        @app.get("/late")
+        async def late() -> int:
+            return 2
+
+        assert sorted(client.get("/openapi.json").json()["paths"]) == ["/late", "/z"]
+        app.title = "B"
+        app.openapi_schema = None  # as routing.md says, after changing a document option
+        assert client.get("/openapi.json").json()["info"]["title"] == "B"

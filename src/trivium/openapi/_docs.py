@@ -136,6 +136,7 @@ class _Docs:
         self.csrf_header = _csrf_header(app)
         """The CSRF header "Try it out" sends the token in (`None`: the app has no CSRF)."""
         self._body: bytes | None = None
+        self._source: Any = None  # the document `_body` was made from
 
     def _cache_headers(self) -> dict[str, str]:
         return {"cache-control": f"public, max-age={self.config.cache_max_age}"}
@@ -143,9 +144,11 @@ class _Docs:
     async def openapi_json(self, request: Request) -> Response:
         """Serve the OpenAPI document as JSON."""
         app = self.app
-        if self._body is None:
+        if self._body is None or app.openapi_schema is not self._source:
+            # Built once; again after `app.openapi_schema = None` or a route added late.
             document = await anyio.to_thread.run_sync(app.openapi)
             self._body = orjson.dumps(document, default=str)
+            self._source = document
         root = request.scope.get("root_path", "")
         if root and self.config.root_path_in_servers:
             # Behind a proxy that strips a prefix, clients must call the API under it.
