@@ -254,3 +254,30 @@ def test_the_served_document_follows_a_reset_schema_and_late_routes() -> None:
         app.title = "B"
         app.openapi_schema = None  # as routing.md says, after changing a document option
         assert client.get("/openapi.json").json()["info"]["title"] == "B"
+
+
+def test_the_document_describes_the_route_that_serves_a_path_taken_twice() -> None:
+    """The app's route wins over a plugin's on one path and method, in the document too."""
+    from trivium.plugins import Plugin
+    from trivium.routing import Router
+
+    async def health() -> dict[str, str]:
+        return {"from": "plugin"}
+
+    class Health(Plugin):
+        def routes(self, app: App) -> list[Router]:
+            router = Router()
+            router.get("/health", summary="plugin's health")(health)
+            return [router]
+
+    app = App(plugins=[Health()])
+
+    @app.get("/health", summary="app's health")
+    async def health_of_the_app() -> dict[str, str]:
+        return {"from": "app"}
+
+    with TestClient(app) as client:
+        assert client.get("/health").json() == {"from": "app"}
+        document = client.get("/openapi.json")
+    assert document.status_code == 200
+    assert document.json()["paths"]["/health"]["get"]["summary"] == "app's health"

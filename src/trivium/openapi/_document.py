@@ -189,6 +189,8 @@ class _Builder:
             key = route.path.lstrip("/") if webhook else openapi_path(route.path)
             item = items.setdefault(key, {})
             for method in route.methods:
+                if method.lower() in item:
+                    continue  # the route registered first serves it (the dispatcher's rule)
                 item[method.lower()] = self.operation(route, method, webhook=webhook)
         return items
 
