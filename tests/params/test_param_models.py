@@ -5,17 +5,21 @@ from __future__ import annotations
 from typing import Annotated
 from typing import Literal
 
+import pytest
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
 
 from trivium import App
+from trivium import Body
 from trivium import Cookie
 from trivium import File
 from trivium import Form
 from trivium import Header
 from trivium import Query
 from trivium import UploadFile
+from trivium import WebSocket
+from trivium.errors import ConfigurationError
 from trivium.testing import TestClient
 
 
@@ -278,3 +282,26 @@ def test_openapi_documents_models_beside_form_fields_with_all_of() -> None:
     assert body["required"] == ["token"]
     params = document["paths"]["/items"]["get"]["parameters"]
     assert [(p["name"], p["required"]) for p in params] == [("start", False), ("end", False)]
+
+
+class Greeting(BaseModel):
+    text: str
+
+
+@pytest.mark.parametrize("marked", [False, True])
+def test_a_model_parameter_on_a_websocket_is_refused_at_start_up(marked: bool) -> None:
+    """A model is a body, which a websocket has not (it was read from the query string)."""
+    app = App()
+    if marked:
+
+        @app.websocket("/ws")
+        async def marked_ws(websocket: WebSocket, body: Annotated[Greeting, Body()]) -> None: ...
+
+    else:
+
+        @app.websocket("/ws")
+        async def plain_ws(websocket: WebSocket, body: Greeting) -> None: ...
+
+    with pytest.raises(ConfigurationError) as caught:
+        app.build()
+    assert caught.value.code == "websocket-body-param"

@@ -265,6 +265,8 @@ class _Analyser:
             return File()
         if not self.websocket and not _is_scalar(annotation):
             return Body()
+        if self.websocket and _is_model(annotation):
+            return Body()  # a model is a body, which a websocket has not: refused below
         return Query()
 
     def _add_field(
