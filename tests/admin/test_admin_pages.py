@@ -21,6 +21,7 @@ from tests.admin.adminapp import make_app
 from tests.admin.adminapp import seed
 from tests.admin.adminapp import twin
 
+from trivium import Depends
 from trivium.db import Database
 from trivium.testing import TestClient
 
@@ -391,3 +392,28 @@ def test_the_confirmation_follows_cascades_below_the_first_level(db: Database) -
         )
         assert done.status_code == 303
         assert scalar(db, select(func.count()).select_from(ArticleComment)) == 0
+
+
+def test_the_apps_own_login_page_stays_where_page_guards_send_visitors(db: Database) -> None:
+    """Installing the admin (its login pages under its prefix) moves no site redirect."""
+    from trivium import App
+    from trivium.admin import Admin
+    from trivium.auth import Auth
+    from trivium.auth import login_required
+    from trivium.stores import MemoryStore
+    from trivium.templating import Templates
+
+    auth = Auth(db, secret_key="s" * 40, session_store=MemoryStore())
+    templates = Templates(directory=None, packages=["trivium.auth"])
+    app = App(plugins=[db, auth, templates, Admin(db, auth, prefix="/backoffice")])
+    app.include_router(auth.pages_router(templates=templates, prefix="/accounts"))
+
+    @app.get("/dashboard", dependencies=[Depends(login_required)])
+    async def dashboard() -> dict[str, str]:
+        return {}
+
+    with TestClient(app, follow_redirects=False) as client:
+        site = client.get("/dashboard")
+        back_office = client.get("/backoffice")
+    assert site.headers["location"] == "/accounts/login?next=/dashboard"
+    assert back_office.headers["location"].startswith("/backoffice/accounts/login")

@@ -184,8 +184,10 @@ class Auth(Plugin):
         self._prefix: str | None = "/auth"
         self._owned_stores: list[Any] = []  # made by from_settings: closed at shutdown
         self.login_url = config.login_url or "/accounts/login"
-        """Where page guards send anonymous visitors (`pages_router` sets its own page
-        unless `AuthConfig.login_url` names one)."""
+        """Where page guards send anonymous visitors: `AuthConfig.login_url`, else the
+        login page of the first `pages_router` made (the app's own before the admin's)."""
+        self.login_url_chosen = config.login_url is not None
+        """Whether `login_url` is settled (`AuthConfig.login_url`, or a `pages_router`)."""
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings, **options: Any) -> Auth:

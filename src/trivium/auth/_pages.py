@@ -213,8 +213,10 @@ def pages_router(  # noqa: PLR0913 - keyword-only options of the pages
         base_url=base_url.rstrip("/") if base_url else None,
         password_help=tuple(password_help_texts(validators)),
     )
-    if auth.config.login_url is None:
+    if not auth.login_url_chosen:
+        # The first pages made: the app's own, not the admin's made later at build.
         auth.login_url = f"{pages.prefix}/login"
+        auth.login_url_chosen = True
     router = Router(prefix=pages.prefix)
     _login_routes(router, pages)
     _password_change_routes(router, pages)
