@@ -93,7 +93,8 @@ def test_router_and_include_options_reach_routes_and_the_routes_own_win() -> Non
     [
         ({"rate_limit": "10/minute"}, "trivium.ratelimit"),
         ({"mcp": True}, "trivium.ai"),
-        ({"plugin_options": {"stmap": 1}}, "install the plugin that reads it"),
+        ({"plugin_options": {"stmap": 1}}, "did you mean 'stamp'?"),
+        ({"plugin_options": {"acme_log": 1}}, "install the plugin that reads it"),
     ],
 )
 def test_an_option_no_installed_plugin_reads_fails_at_start_up(

@@ -5,6 +5,7 @@ Kept apart from `app.py` so the app module stays about serving; `App` inherits i
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -137,11 +138,13 @@ class PluginHost:
             if name in claimed:
                 continue
             battery = _BATTERY_OPTIONS.get(name)
-            fix = (
-                f"install {battery} (app.install(...))"
-                if battery
-                else "install the plugin that reads it, or remove the option"
-            )
+            close = difflib.get_close_matches(name, sorted(claimed), n=1)
+            if battery:
+                fix = f"install {battery} (app.install(...))"
+            elif close:
+                fix = f"did you mean {close[0]!r}? (an installed plugin reads that one)"
+            else:
+                fix = "install the plugin that reads it, or remove the option"
             raise ConfigurationError(
                 f"route {needs.path!r}: option {name!r} is read by no installed plugin; {fix}",
                 "route-option-unclaimed",
