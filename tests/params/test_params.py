@@ -336,8 +336,13 @@ def test_json_and_form_body_cannot_mix() -> None:
     async def index(item: Item, name: Annotated[str, Form()]) -> str:
         return name
 
-    with pytest.raises(ConfigurationError, match="mixes JSON body"):
+    with pytest.raises(ConfigurationError) as caught:
         app.build()
+    assert caught.value.code == "body-mix"
+    message = str(caught.value)
+    assert "test_json_and_form_body_cannot_mix.<locals>.index takes JSON body" in message
+    assert "(item)" in message and "(name)" in message
+    assert "mark them all Form()/File()" in message
 
 
 def test_deprecated_and_include_in_schema_are_accepted() -> None:

@@ -84,7 +84,9 @@ class Plan:
         *,
         strict_content_type: bool = True,
         json_errors_as_validation: bool = False,
+        label: str | None = None,
     ) -> None:
+        label = label or name  # the handler as errors name it (`name` is an identifier)
         self.strict_content_type = strict_content_type
         """Refuse (415) a JSON body sent without `Content-Type`; else parse it (FastAPI)."""
         self.json_errors_as_validation = json_errors_as_validation
@@ -105,7 +107,14 @@ class Plan:
         json_fields = [f for f in body if f.source is ParamSource.BODY]
         form_models = any(m.section == "body" for m in self.models)
         if (self.form_fields or form_models) and json_fields:
-            raise _config_error(name, "mixes JSON body parameters with form or file parameters")
+            form_names = [f.name for f in self.form_fields] or ["a form model"]
+            raise _config_error(
+                label,
+                f"takes JSON body parameters ({', '.join(f.name for f in json_fields)}) and "
+                f"form or file parameters ({', '.join(form_names)}), but a request has one "
+                "body: mark them all Form()/File() (a JSON part can be a Form() string you "
+                "parse), or split the route in two",
+            )
         self.body_field: FieldSpec | None = None
         self.body_mode = ""
         if self.form_fields or form_models:

@@ -184,6 +184,7 @@ class Route(CompiledRoute[Endpoint]):
             name.replace(".", "_").replace("<", "").replace(">", ""),
             strict_content_type=app.http_config.strict_content_type,
             json_errors_as_validation=app.http_config.json_errors_as_validation,
+            label=name,
         )
         takes_connection = bool(analysis.specials & CONNECTION_SPECIALS)
         if app.http_config.strict_path_params and not takes_connection:
