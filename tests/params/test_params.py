@@ -341,7 +341,8 @@ def test_json_and_form_body_cannot_mix() -> None:
     assert caught.value.code == "body-mix"
     message = str(caught.value)
     assert "test_json_and_form_body_cannot_mix.<locals>.index takes JSON body" in message
-    assert "(item)" in message and "(name)" in message
+    assert "(item)" in message
+    assert "(name)" in message
     assert "mark them all Form()/File()" in message
 
 
