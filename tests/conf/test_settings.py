@@ -174,6 +174,24 @@ def test_a_list_setting_that_is_not_json_in_dotenv_names_the_file(project: Path)
     assert TaggedSettings().tags == ["a", "b"]
 
 
+class SizedSettings(Settings):
+    page_size: int = 10
+
+
+def test_an_invalid_value_names_its_variable_and_where_it_was_set(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / ".env").write_text("TRIVIUM_PAGE_SIZE=abc\n")
+    with pytest.raises(ConfigurationError, match=r"page_size \(TRIVIUM_PAGE_SIZE in .*\.env\)"):
+        SizedSettings()
+    monkeypatch.setenv("TRIVIUM_PAGE_SIZE", "zz")
+    with pytest.raises(ConfigurationError, match=r"TRIVIUM_PAGE_SIZE in the environment\)"):
+        SizedSettings()
+    with pytest.raises(ConfigurationError) as caught:
+        SizedSettings(page_size="x")  # given in code: no variable to name
+    assert "page_size: Input should be a valid integer" in str(caught.value)
+
+
 def test_settings_command_reports_a_setting_that_is_not_json(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

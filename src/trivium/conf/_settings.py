@@ -144,7 +144,8 @@ class Settings(BaseSettings, Plugin):
         try:
             super().__init__(_env_file=tuple(files), _secrets_dir=secrets, **values)
         except ValidationError as exc:
-            raise ConfigurationError(_describe(type(self), exc), "settings-invalid") from None
+            problem = _describe(type(self), exc, set(values), files, secrets)
+            raise ConfigurationError(problem, "settings-invalid") from None
         except SettingsError as exc:
             # pydantic-settings reads list and model fields as JSON and fails on anything
             # else before validation, with a message naming neither variable nor remedy.
@@ -297,12 +298,31 @@ def _unknown_keys(cls: type[Settings], files: Any) -> list[str]:
     return unknown
 
 
-def _describe(cls: type[Settings], exc: ValidationError) -> str:
+def _describe(
+    cls: type[Settings], exc: ValidationError, given: set[str], files: Any, secrets: Any
+) -> str:
+    """Name each invalid field, and where its value came from unless passed in code."""
     problems = []
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"]) or "(settings)"
-        problems.append(f"{field}: {error['msg']}")
+        where = _source_of(cls, str(error["loc"][0]), given, files, secrets) if error["loc"] else ""
+        problems.append(f"{field}{where}: {error['msg']}")
     return f"invalid {cls.__name__}: " + "; ".join(problems)
+
+
+def _source_of(cls: type[Settings], name: str, given: set[str], files: Any, secrets: Any) -> str:
+    """Return ` (VARIABLE in the environment)`, or the dotenv file or secret holding it."""
+    if name in given or name not in cls.model_fields:
+        return ""
+    variable = f"{cls.model_config.get('env_prefix', '')}{name}".upper()
+    if any(key.upper() == variable for key in os.environ):
+        return f" ({variable} in the environment)"
+    for path in reversed(tuple(files)):
+        if Path(path).is_file() and variable in {k.upper() for k in dotenv_values(path)}:
+            return f" ({variable} in {path})"
+    if secrets is not None and (Path(secrets) / variable).is_file():
+        return f" (the file {variable} in the secrets directory {secrets})"
+    return ""
 
 
 _PARSE_FAILURE = re.compile(r'field "(?P<field>[^"]+)" from source "(?P<source>\w+)"')
