@@ -88,7 +88,10 @@ def test_a_factory_raising_a_configuration_error_is_its_one_line(
     result = CliRunner().invoke(main, command, env=env)
     assert result.exit_code == 1, result.output
     assert isinstance(result.exception, SystemExit)
-    assert result.output.startswith("Error: [settings-invalid] invalid Settings: page_size: ")
+    assert result.output.startswith(
+        "Error: [settings-invalid] invalid Settings: page_size (TRIVIUM_PAGE_SIZE in the "
+        "environment): "
+    )
     assert result.output.endswith("(see docs/errors.md#configuration-errors)\n")
     assert result.output.count("\n") == 1
 
@@ -125,7 +128,10 @@ def test_invalid_settings_stop_db_migrate_with_one_line_and_no_traceback(
     done = _subprocess(tmp_path, "db", "--app", f"{module}:create_app()", "migrate")
     assert done.returncode == 1
     assert done.stdout == ""
-    assert done.stderr.startswith("Error: [settings-invalid] invalid Settings: page_size: ")
+    assert done.stderr.startswith(
+        "Error: [settings-invalid] invalid Settings: page_size (TRIVIUM_PAGE_SIZE in "
+    )
+    assert ".env): Input should be a valid integer" in done.stderr
     assert done.stderr.count("\n") == 1
 
 
