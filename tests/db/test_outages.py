@@ -200,7 +200,9 @@ def test_database_unreachable_at_first_use_answers_503() -> None:
     assert response.json() == {"detail": "the database is unreachable"}
 
 
-def test_a_locked_sqlite_database_answers_503(tmp_path: Path) -> None:
+def test_a_locked_sqlite_database_answers_503(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "app.db"
     db = Database(f"sqlite+aiosqlite:///{path}", connect_args={"timeout": 0.2})
     app = App()
@@ -220,8 +222,10 @@ def test_a_locked_sqlite_database_answers_503(tmp_path: Path) -> None:
         assert response.headers["retry-after"] == "5"
         assert "database is locked" in response.json()["detail"]
         holder.execute("COMMIT")
+        time.sleep(1.05)  # an outage ends at the first success a second after the last failure
         assert client.post("/rows").json() == 1
     holder.close()
+    assert any("available again" in r.getMessage() for r in caplog.records)
 
 
 def test_timeouts_are_checked_at_start_up() -> None:

@@ -9,9 +9,9 @@ commit becomes an error response instead of a silently lost write.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-import math
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import EllipsisType
@@ -31,6 +31,7 @@ from trivium.db._commit import close
 from trivium.db._commit import commit
 from trivium.db._diagnose import checked_url
 from trivium.db._diagnose import connect_error
+from trivium.db._engine import bounded_options
 from trivium.db._engine import configure_sqlite
 from trivium.db._engine import package_migrations
 from trivium.db._engine import seconds as seconds_option
@@ -39,8 +40,10 @@ from trivium.db._outage import Outage
 from trivium.db._outage import SessionGuard
 from trivium.db._outage import TrackedSession
 from trivium.db._outage import install_hooks
-from trivium.db._outage import mariadb_statement_timeout
+from trivium.db._pool import CLOSE_GRACE
+from trivium.db._pool import Closing
 from trivium.db._pool import FairAsyncQueuePool
+from trivium.db._pool import install_pool_hooks
 from trivium.db._prepared import PreparedQuery
 from trivium.di import Depends
 from trivium.errors import ConfigurationError
@@ -61,6 +64,8 @@ logger = logging.getLogger("trivium.db")
 DEFAULT_URL = "sqlite+aiosqlite:///./app.db"
 DEFAULT_POOL_SIZE = 16
 """Connections a server database's pool keeps per worker process (`pool_size`)."""
+_CONNECT_TIMEOUT = 60.0
+"""Seconds connecting at start-up may take when `timeout=None` (asyncpg's default)."""
 
 # Plain URLs (as a PaaS or docker-compose hands them out) get the async driver trivium tests.
 _ASYNC_DRIVERS = {
@@ -118,9 +123,11 @@ class Database(Plugin):
             `Path(__file__).parent / "migrations"`.
         metadata: the models the migrations follow (default: every `Model`).
         timeout: seconds a request's database work may take, from its session's start to
-            its commit, pool wait included; past it the request gets `504` and its
+            its commit, pool wait, ping and connecting included; past it the server is
+            asked to cancel the running statement, the request gets `504` and its
             connection is closed (docs/reliability.md). `None`: no deadline.
-            `db.depends(timeout=...)` changes it for one route.
+            `db.depends(timeout=...)` changes it for one route. Connecting at start-up
+            gives up after it too. The pool wait (`pool_timeout`) defaults to half of it.
         statement_timeout: seconds the server lets one statement run (PostgreSQL
             `statement_timeout`, MariaDB `max_statement_time`); longer ones are cancelled
             and answered `504`. Migrations are not bound by it. `None`: no limit.
@@ -162,6 +169,7 @@ class Database(Plugin):
         # Facts of the engine that every request session reads, fixed when it is created.
         self._pool_wait: float | None = None
         self._asyncpg_lone = False
+        self._closing: Closing | None = None
         self._apps: list[App] = []
         self.timeout = seconds_option("timeout", timeout)
         """Deadline of a request's database work, in seconds (`None`: none)."""
@@ -273,7 +281,10 @@ class Database(Plugin):
             if options["poolclass"] is FairAsyncQueuePool:
                 options.setdefault("pool_size", DEFAULT_POOL_SIZE)
                 options.setdefault("max_overflow", 0)
-            self._bound_options(options)
+            poolclass = options["poolclass"]
+            if isinstance(poolclass, type) and issubclass(poolclass, QueuePool):
+                options.setdefault("pool_timeout", self.pool_timeout)
+            bounded_options(self.url, options, self.timeout, self.statement_timeout)
         engine = create_async_engine(self.url, echo=self.echo, **options)
         if self.is_sqlite:
             configure_sqlite(engine)
@@ -281,7 +292,8 @@ class Database(Plugin):
         self._asyncpg_lone = (
             self.url.get_driver_name() == "asyncpg" and "isolation_level" not in self.engine_options
         )
-        install_hooks(
+        install_hooks(engine, self.outage, is_sqlite=self.is_sqlite)
+        self._closing = install_pool_hooks(
             engine,
             self.outage,
             is_sqlite=self.is_sqlite,
@@ -290,59 +302,40 @@ class Database(Plugin):
         )
         return engine
 
-    def _bound_options(self, options: dict[str, Any]) -> None:
-        """Bound the pool wait, the connect and each statement (docs/reliability.md)."""
-        poolclass = options.get("poolclass")
-        if (
-            self.timeout is not None
-            and isinstance(poolclass, type)
-            and issubclass(poolclass, QueuePool)
-        ):
-            options.setdefault("pool_timeout", self.timeout)
-        connect_args = dict(options.get("connect_args", {}))
-        backend = self.url.get_backend_name()
-        if backend == "postgresql" and self.url.get_driver_name() == "asyncpg":
-            if self.timeout is not None:
-                connect_args.setdefault("timeout", self.timeout)
-            if self.statement_timeout is not None:
-                settings = dict(connect_args.get("server_settings", {}))
-                settings.setdefault("statement_timeout", str(int(self.statement_timeout * 1000)))
-                connect_args["server_settings"] = settings
-        elif backend == "postgresql":  # psycopg: libpq's parameters
-            if self.timeout is not None:
-                connect_args.setdefault("connect_timeout", max(1, math.ceil(self.timeout)))
-            if self.statement_timeout is not None:
-                _libpq_statement_timeout(connect_args, self.url, self.statement_timeout)
-        elif backend in ("mysql", "mariadb"):
-            if self.timeout is not None:
-                connect_args.setdefault("connect_timeout", max(1, round(self.timeout)))
-            if self.statement_timeout is not None:
-                connect_args.setdefault(
-                    "init_command", mariadb_statement_timeout(self.statement_timeout)
-                )
-        options["connect_args"] = connect_args
-
     @property
     def pool_timeout(self) -> float | None:
-        """Seconds a request waits for a pooled connection before a 503."""
-        value = self.engine_options.get("pool_timeout", self.timeout)
-        return None if self.is_sqlite else value
+        """Seconds a request waits for a pooled connection before a 503 (busy).
+
+        Half the `timeout` unless given, so a request that waited still has time for its
+        work, and an exhausted pool answers its 503 before the deadline's 504.
+        """
+        if self.is_sqlite:
+            return None
+        default = 30.0 if self.timeout is None else self.timeout / 2
+        value: float | None = self.engine_options.get("pool_timeout", default)
+        return value
 
     async def connect(self) -> None:
-        """Create the engine and check that the database answers.
+        """Create the engine and check that the database answers, within `timeout` seconds.
 
         Raises:
             ConfigurationError: the database does not exist (`db-missing`), refuses the
-                login (`db-login-failed`) or no server answers (`db-unreachable`).
+                login (`db-login-failed`) or cannot be reached (`db-unreachable`: refused,
+                a host name that does not resolve, no answer in time, a TLS failure).
         """
+        # One line says why connecting failed: no outage line of the pool before it, and
+        # a server that accepts and never answers fails like one that refuses.
+        self.outage.quiet = True
         try:
-            async with self.engine.connect():
+            async with asyncio.timeout(self.timeout or _CONNECT_TIMEOUT), self.engine.connect():
                 pass
         except Exception as exc:
-            problem = connect_error(self.url, exc)
+            problem = self.connect_problem(exc)
             if problem is None:
                 raise
             raise problem from exc
+        finally:
+            self.outage.quiet = False
 
     def connect_problem(self, exc: BaseException) -> ConfigurationError | None:
         """Say in one line why connecting failed, or `None` if `exc` is not a common case.
@@ -351,14 +344,20 @@ class Database(Plugin):
         does not exist (`db-missing`), no server answers (`db-unreachable`). Commands use
         it to print one line instead of the driver's traceback.
         """
-        return connect_error(self.url, exc)
+        return connect_error(self.url, exc, timeout=self.timeout or _CONNECT_TIMEOUT)
 
     async def dispose(self) -> None:
-        """Close every pooled connection; the next use creates a new engine."""
+        """Close every pooled connection; the next use creates a new engine.
+
+        It takes at most `CLOSE_GRACE` (2) seconds: connections not closed politely by
+        then, or all of them during an outage, are closed without a word to the server.
+        """
         engine, self._engine, self._sessionmaker = self._engine, None, None
         self._autocommit_sessionmaker = None
         self._autocommit_engine = None
         if engine is not None:
+            if self._closing is not None:
+                self._closing.start(CLOSE_GRACE if self.outage.down_since is None else 0.0)
             await engine.dispose()
 
     @contextlib.asynccontextmanager
@@ -587,12 +586,3 @@ class Database(Plugin):
                 self._autocommit_engine, self._sessionmaker, self._autocommit_sessionmaker = saved
                 if transaction.is_active:
                     await transaction.rollback()
-
-
-def _libpq_statement_timeout(connect_args: dict[str, Any], url: URL, seconds: float) -> None:
-    """Add `-c statement_timeout=...` to libpq's `options`, keeping the URL's own options."""
-    given = connect_args.get("options", url.query.get("options", ""))
-    current = given if isinstance(given, str) else " ".join(given)
-    if "statement_timeout" not in current:
-        setting = f"-c statement_timeout={int(seconds * 1000)}"
-        connect_args["options"] = f"{current} {setting}".strip()

@@ -8,6 +8,8 @@ the message: the `Database` constructor, its start-up connection and `trivium db
 
 from __future__ import annotations
 
+import socket
+import ssl
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
@@ -68,21 +70,43 @@ def _hide(url: str) -> str:
 
 _MISSING = ("does not exist", "unknown database")
 _LOGIN = ("password authentication failed", "access denied", "authentication failed")
+_DNS = (
+    "name or service not known",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "could not translate host name",
+    "no address associated with hostname",
+    "getaddrinfo failed",
+)
+_TLS = (
+    "ssl upgrade",
+    "does not support ssl",
+    "ssl was required",
+    "ssl connection has been closed",
+    "certificate verify failed",
+    "ssl handshake",
+    "wrong version number",
+)
+_TIMEOUT = ("timeout expired", "timed out")
 _UNREACHABLE = ("connect call failed", "can't connect", "connection refused", "could not connect")
 
 
-def connect_error(url: URL, exc: BaseException) -> ConfigurationError | None:
+def connect_error(
+    url: URL, exc: BaseException, *, timeout: float | None = None
+) -> ConfigurationError | None:
     """Explain why connecting to `url` failed in one line, or `None` if it is not a common case.
 
     The driver's error is found on the exception's cause chain (trivium's
-    `DatabaseUnavailableError` wraps it).
+    `DatabaseUnavailableError` wraps it). Every way of not reaching the server is
+    `db-unreachable`: refused, a host name that does not resolve, no answer within
+    `timeout` seconds (the connect timeout, quoted), a failed TLS set-up.
     """
+    chain: list[BaseException] = []
     cause: BaseException | None = exc
-    texts: list[str] = []
-    while cause is not None and len(texts) < 5:
-        texts.append(f"{type(cause).__name__}: {cause}".lower())
+    while cause is not None and len(chain) < 8:
+        chain.append(cause)
         cause = cause.__cause__ or cause.__context__
-    text = " | ".join(texts)
+    text = " | ".join(f"{type(cause).__name__}: {cause}".lower() for cause in chain)
     database, user = url.database or "", url.username or ""
     where = f"{url.host or 'localhost'}:{url.port or _default_port(url)}"
     if url.get_backend_name() == "sqlite":
@@ -105,13 +129,46 @@ def connect_error(url: URL, exc: BaseException) -> ConfigurationError | None:
             f"createdb {database}; MariaDB: CREATE DATABASE {database}) or fix the URL",
             "db-missing",
         )
-    if any(word in text for word in _UNREACHABLE) or isinstance(exc, ConnectionError):
-        return ConfigurationError(
+    message = _unreachable(chain, text, where, database, timeout)
+    return None if message is None else ConfigurationError(message, "db-unreachable")
+
+
+def _unreachable(
+    chain: list[BaseException], text: str, where: str, database: str, timeout: float | None
+) -> str | None:
+    """Say why no server could be reached, or `None` if that is not what the chain says."""
+    host = where.rpartition(":")[0]
+    dns = next((c for c in chain if isinstance(c, socket.gaierror | socket.herror)), None)
+    if dns is not None or any(word in text for word in _DNS):
+        reason = dns.strerror if isinstance(dns, OSError) and dns.strerror else "unknown host"
+        return (
+            f"the database host {host!r} cannot be resolved ({reason}); fix the host in "
+            "the URL, or check the DNS"
+        )
+    tls = next((c for c in chain if isinstance(c, ssl.SSLError)), None)
+    if tls is not None or any(word in text for word in _TLS):
+        reason = _first_line(tls if tls is not None else chain[-1])
+        return (
+            f"the TLS connection to the database server at {where} failed ({reason}); "
+            "check the server's TLS set-up and the ssl/sslmode parameter of the URL"
+        )
+    if any(isinstance(c, TimeoutError) for c in chain) or any(w in text for w in _TIMEOUT):
+        within = f"within {timeout:g} s" if timeout is not None else "in time"
+        return (
+            f"the database server at {where} (for database {database!r}) did not answer "
+            f"{within}; check that it is running and that no firewall drops the connection"
+        )
+    if any(word in text for word in _UNREACHABLE) or any(isinstance(c, OSError) for c in chain):
+        return (
             f"no database server answers at {where} (for database {database!r}); start "
-            "it, or fix the host and port in the URL",
-            "db-unreachable",
+            "it, or fix the host and port in the URL"
         )
     return None
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _default_port(url: URL) -> int:

@@ -8,21 +8,23 @@ The engine is given a few event hooks when it is created:
   full database file) raises `DatabaseUnavailableError`; a statement the server cancelled
   for running past `statement_timeout` raises `DatabaseTimeoutError`, a 504. Other errors
   (integrity, syntax, deadlocks) are left as they are.
-- `checkout`: a pooled connection whose socket the server or a proxy has closed, or that
-  sat idle for longer than `ping_after` and does not answer a ping, is replaced before
-  the request sees it, so the first request after the database comes back succeeds.
-- `checkin`: a healthy connection coming back ends an outage in the log.
+- the pool's `checkout`, `checkin` and `close` (db/_pool.py): a dead pooled connection
+  is replaced before use, a healthy one coming back ends an outage in the log.
 
 Each outage is logged once when it starts and once when it ends, never a traceback per
-request. `Deadline` bounds a request's database work: when it runs out, the session's
-connections are closed under it (no round trip to a database that may be stalled), the
-request gets a 504 and the pool slot is free again.
+request. `Deadline` bounds a request's database work: when it runs out, the server is
+asked to cancel the running statement (so the work stops there too, not only in the
+app), the session's connections are closed under it (no round trip to a database that
+may be stalled), the request gets a 504 and the pool slot is free again. While it runs,
+it is the task's `running_deadline()`: the pool wait, the ping of an idle connection and
+connecting stop when it runs out, so the deadline holds however the time is spent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 import weakref
@@ -32,16 +34,20 @@ from typing import ClassVar
 
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
+from sqlalchemy.util import greenlet_spawn
 
+from trivium.db._engine import cancel_statement
+from trivium.db._engine import mariadb_statement_timeout
+from trivium.db._engine import terminate
 from trivium.errors import GatewayTimeout
 from trivium.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+    from collections.abc import Callable
 
     from sqlalchemy.engine import Connection
     from sqlalchemy.engine import Dialect
@@ -60,6 +66,7 @@ __all__ = [
     "TrackedSession",
     "install_hooks",
     "mariadb_statement_timeout",
+    "running_deadline",
     "terminate",
     "track_connection",
     "translate",
@@ -101,7 +108,7 @@ class DatabaseTimeoutError(GatewayTimeout):
 class Outage:
     """Log an outage of one database once when it starts and once when it ends."""
 
-    __slots__ = ("down_since", "failures", "last_failure", "name")
+    __slots__ = ("down_since", "failures", "last_failure", "name", "quiet")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -112,19 +119,24 @@ class Outage:
         """Requests answered 503/504 during the current outage."""
         self.last_failure = 0.0
         """When the latest failure happened."""
+        self.quiet = False
+        """Set while connecting at start-up, whose failure is said in one line of its own."""
 
     def failed(self, error: Exception) -> None:
-        """Note a failure caused by `error`; the first one of an outage is logged."""
+        """Note a failure caused by `error`; the first one of an outage is logged.
+
+        The line names the driver's error behind a 503, and the timeout behind a 504.
+        """
+        if self.quiet:
+            return
         self.failures += 1
         self.last_failure = time.monotonic()
         if self.down_since is None:
             self.down_since = self.last_failure
-            cause = error.__cause__ or error
             logger.error(
-                "database %r unavailable, answering 503/504 until it recovers: %s: %s",
+                "database %r unavailable, answering 503/504 until it recovers: %s",
                 self.name,
-                type(cause).__name__,
-                str(cause).splitlines()[0] if str(cause) else "",
+                _reason(error),
             )
 
     def recovered(self) -> None:
@@ -142,6 +154,16 @@ class Outage:
             self.failures,
         )
         self.down_since, self.failures = None, 0
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, DatabaseTimeoutError):
+        return str(error.detail)
+    cause = error.__cause__ or error
+    text = str(cause).strip().splitlines()
+    if not text and isinstance(cause, TimeoutError):
+        text = ["timed out"]
+    return f"{type(cause).__name__}: {text[0] if text else ''}"
 
 
 def _unavailable(detail: str) -> DatabaseUnavailableError:
@@ -189,14 +211,33 @@ def translate(error: BaseException, timeout: float | None = None) -> Exception |
 def _on_connect(outage: Outage) -> Any:
     def connect(dialect: Dialect, record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
         del record
+        deadline = running_deadline()
         try:
-            return dialect.connect(*cargs, **cparams)
+            if deadline is None:
+                return dialect.connect(*cargs, **cparams)
+            return _within(deadline.left(), dialect.connect, *cargs, **cparams)
         except (OSError, dialect.loaded_dbapi.Error) as exc:  # TimeoutError is an OSError
-            error = _unavailable("the database is unreachable")
-            outage.failed(_chained(error, exc))
+            error: Exception
+            if deadline is not None and deadline.passed():
+                error = deadline.error()
+                outage.failed(error)
+            else:
+                error = _unavailable("the database is unreachable")
+                outage.failed(_chained(error, exc))
             raise error from exc
 
     return connect
+
+
+def _within(seconds: float, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call `function` (which awaits through SQLAlchemy's greenlet), `TimeoutError` past `seconds`.
+
+    Called in SQLAlchemy's greenlet: `function` runs in a greenlet of its own, which
+    the timeout cancels like any task.
+    """
+    if seconds <= 0:
+        raise TimeoutError
+    return await_only(asyncio.wait_for(greenlet_spawn(function, *args, **kwargs), seconds))
 
 
 def _chained(error: Exception, cause: BaseException) -> Exception:
@@ -208,6 +249,16 @@ def _on_error(outage: Outage, is_sqlite: bool) -> Any:
     def handle_error(context: ExceptionContext) -> Exception | None:
         orig = context.original_exception
         error: Exception | None = None
+        deadline = running_deadline()
+        if (
+            deadline is not None
+            and deadline.expired
+            and (context.is_disconnect or _is_statement_timeout(orig))
+        ):
+            # The deadline closed the connection, or had the statement cancelled.
+            error = deadline.error()
+            outage.failed(error)
+            return error
         if _is_statement_timeout(orig):
             error = _timed_out("the database did not answer in time (statement timeout)")
         elif context.is_disconnect:
@@ -221,84 +272,11 @@ def _on_error(outage: Outage, is_sqlite: bool) -> Any:
     return handle_error
 
 
-def install_hooks(
-    engine: AsyncEngine,
-    outage: Outage,
-    *,
-    is_sqlite: bool,
-    ping_after: float | None,
-    ping_timeout: float,
-) -> None:
-    """Attach the outage hooks (module docstring) to `engine`."""
+def install_hooks(engine: AsyncEngine, outage: Outage, *, is_sqlite: bool) -> None:
+    """Attach the outage hooks of connecting and executing (module docstring) to `engine`."""
     sync_engine = engine.sync_engine
     event.listen(sync_engine, "do_connect", _on_connect(outage))
     event.listen(sync_engine, "handle_error", _on_error(outage, is_sqlite))
-
-    def checkin(dbapi_connection: Any, record: Any) -> None:
-        if dbapi_connection is not None:
-            record.info["trivium.checkin"] = time.monotonic()
-            if outage.down_since is not None:
-                outage.recovered()
-
-    event.listen(sync_engine.pool, "checkin", checkin)
-    if is_sqlite:
-        return
-
-    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
-        del proxy
-        if _socket_closed(dbapi_connection):
-            raise DisconnectionError("the server closed this pooled connection")
-        if ping_after is None:
-            return
-        idle = time.monotonic() - record.info.get("trivium.checkin", time.monotonic())
-        if idle > ping_after and not _ping(dbapi_connection, ping_timeout):
-            raise DisconnectionError("this pooled connection no longer answers")
-
-    event.listen(sync_engine.pool, "checkout", checkout)
-
-
-def _socket_closed(dbapi_connection: Any) -> bool:
-    """Return whether the connection's socket is known to be closed (no round trip)."""
-    driver = getattr(dbapi_connection, "driver_connection", None)
-    is_closed = getattr(driver, "is_closed", None)  # asyncpg
-    if callable(is_closed):
-        return bool(is_closed())
-    reader = getattr(driver, "_reader", None)  # aiomysql keeps its asyncio StreamReader
-    if reader is not None and hasattr(reader, "at_eof"):
-        return bool(reader.at_eof())
-    return False
-
-
-def _ping(dbapi_connection: Any, timeout: float) -> bool:
-    driver: Any = getattr(dbapi_connection, "driver_connection", None)
-    if hasattr(driver, "fetchval"):  # asyncpg
-        probe = driver.fetchval("SELECT 1")
-    elif hasattr(driver, "ping"):  # aiomysql
-        probe = driver.ping(reconnect=False)
-    else:  # pragma: no cover - the drivers trivium supports are handled above
-        return True
-    try:
-        await_only(asyncio.wait_for(probe, timeout))
-    except (OSError, TimeoutError, Exception):  # noqa: BLE001 - any failure means "dead"
-        terminate(driver)
-        return False
-    return True
-
-
-def terminate(driver: Any) -> None:
-    """Close a driver connection's socket now, without talking to the server."""
-    kill = getattr(driver, "terminate", None)  # asyncpg
-    if callable(kill):
-        kill()
-        return
-    writer = getattr(driver, "_writer", None)  # aiomysql
-    if writer is not None:
-        writer.transport.abort()
-        return
-    inner = getattr(driver, "_conn", None)  # aiosqlite: stop the running statement
-    interrupt = getattr(inner, "interrupt", None)
-    if callable(interrupt):
-        interrupt()
 
 
 class TrackedSession(Session):
@@ -341,7 +319,7 @@ class Deadline:
     loop's clean-up of cancelled timers.
     """
 
-    __slots__ = ("expired", "seconds", "session", "watch")
+    __slots__ = ("ends", "expired", "seconds", "session", "stopped", "token", "watch")
 
     def __init__(self, session: AsyncSession, seconds: float) -> None:
         self.session = session
@@ -349,31 +327,83 @@ class Deadline:
         self.expired = False
         """Whether the deadline ran out."""
         self.watch: _Watch | None = None
+        self.ends = 0.0
+        """When (loop time) it runs out."""
+        self.token: contextvars.Token[Deadline | None] | None = None
+        self.stopped: list[Any] | None = None  # driver connections already cancelled
 
     def start(self) -> None:
-        """Start counting."""
-        self.watch = _Watch.of(asyncio.get_running_loop())
-        self.watch.add(self)
+        """Start counting; until `cancel`, this is the task's `running_deadline()`."""
+        watch = self.watch = _Watch.of(asyncio.get_running_loop())
+        self.ends = watch.add(self)
+        self.token = _running.set(self)
 
     def cancel(self) -> None:
         """Stop counting (the session is done)."""
         if self.watch is not None:
             self.watch.deadlines.pop(self, None)
             self.watch = None
+        token, self.token = self.token, None
+        if token is not None:
+            try:  # noqa: SIM105 - per request: no context manager object
+                _running.reset(token)
+            except ValueError:  # left in another context: the value stays, stopped
+                pass
+
+    def left(self) -> float:
+        """Seconds until it runs out (0 once it has, or once its session is done)."""
+        watch = self.watch
+        if self.expired or watch is None:
+            return 0.0
+        now: float = watch.loop.time()
+        return self.ends - now
+
+    def passed(self) -> bool:
+        """Whether it ran out, its timer having fired yet or not."""
+        return self.left() <= _EARLY
 
     def expire(self) -> None:
-        """Close the session's connections (called by the watch once the time is up)."""
+        """Stop the session's statements and close its connections (the watch calls it).
+
+        Called again while the request still holds the session, for connections that
+        arrive late; each one is stopped once.
+        """
         self.expired = True
+        stopped = self.stopped
+        if stopped is None:
+            stopped = self.stopped = []
         connections: list[Connection] = self.session.info.get(_CONNECTIONS, [])
         for connection in connections:
             if connection.invalidated or connection.closed:
                 continue
             driver = connection.connection.driver_connection
+            if driver in stopped:
+                continue
+            stopped.append(driver)
+            cancel_statement(driver)
             terminate(driver)
 
     def error(self) -> DatabaseTimeoutError:
         """Return the 504 to answer with."""
         return _timed_out(f"the database work took longer than {self.seconds:g} s")
+
+
+_running: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar(
+    "trivium.db.deadline", default=None
+)
+_EARLY = 0.001
+"""A timeout set for the deadline may fire this much before the deadline's own timer."""
+
+
+def running_deadline() -> Deadline | None:
+    """Return the deadline of the request session the current task runs, if any.
+
+    The pool (db/_pool.py) and the connect hook bound their waits by it.
+    """
+    deadline = _running.get()
+    if deadline is None or deadline.watch is None:  # done (its session closed)
+        return None
+    return deadline
 
 
 _RECHECK = 0.05
@@ -409,11 +439,12 @@ class _Watch:
         cls._last = (loop, watch)
         return watch
 
-    def add(self, deadline: Deadline) -> None:
-        at = self.loop.time() + deadline.seconds
+    def add(self, deadline: Deadline) -> float:
+        at: float = self.loop.time() + deadline.seconds
         self.deadlines[deadline] = at
         if self.handle is None or at < self.handle.when():
             self._arm(at)
+        return at
 
     def _arm(self, at: float) -> None:
         if self.handle is not None:
@@ -458,8 +489,16 @@ class SessionGuard:
             self.deadline.cancel()
 
     def _error(self, exc: BaseException) -> Exception | None:
-        if self.deadline is not None and self.deadline.expired:
-            return self.deadline.error()
+        deadline = self.deadline
+        if isinstance(exc, PoolTimeoutError):
+            # The time went into waiting for a connection: the pool is busy (503), even
+            # when the deadline cut that wait short.
+            wait = self.pool_timeout
+            if deadline is not None and (wait is None or wait > deadline.seconds):
+                wait = deadline.seconds
+            return translate(exc, wait)
+        if deadline is not None and deadline.passed():
+            return deadline.error()
         if not isinstance(exc, Exception):
             return None
         return translate(exc, self.pool_timeout)
@@ -488,12 +527,6 @@ class SessionGuard:
             error.__cause__ = exc
             self.outage.failed(error)
         return error
-
-
-def mariadb_statement_timeout(seconds: float) -> str:
-    """Return the statement setting MariaDB's `max_statement_time`, ignored by MySQL."""
-    # `/*M! ... */` is run by MariaDB only; MySQL has no max_statement_time.
-    return f"SET @trivium = 1 /*M!, max_statement_time = {seconds:g} */"
 
 
 @contextlib.asynccontextmanager

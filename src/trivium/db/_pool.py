@@ -10,7 +10,13 @@ contention-free pool gives.
 
 `FairAsyncQueuePool` hands a returned connection straight to the oldest waiter, so
 requests get connections first come, first served. `Database` uses it for every
-server database (SQLite keeps SQLAlchemy's defaults).
+server database (SQLite keeps SQLAlchemy's defaults). A request waits no longer than
+its deadline has left (db/_outage.py).
+
+`install_pool_hooks` gives any pool (this one or the app's own `poolclass=`) what a
+flaky network needs: a pooled connection found dead is replaced before a request gets
+it, within the request's deadline, and disposing of the pool at shutdown takes at most
+`CLOSE_GRACE` seconds even when the server no longer answers.
 """
 
 from __future__ import annotations
@@ -18,16 +24,33 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import inspect
+import time
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
 
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import await_only
 from sqlalchemy.util import memoized_property
+from sqlalchemy.util.concurrency import in_greenlet
 from sqlalchemy.util.queue import AsyncAdaptedQueue
 from sqlalchemy.util.queue import Empty
 
-__all__ = ["FairAsyncQueuePool", "HandOffQueue"]
+from trivium.db._engine import terminate
+from trivium.db._outage import running_deadline
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from trivium.db._outage import Outage
+
+__all__ = ["CLOSE_GRACE", "Closing", "FairAsyncQueuePool", "HandOffQueue", "install_pool_hooks"]
+
+CLOSE_GRACE = 2.0
+"""Seconds disposing of a pool may spend closing its connections politely, in all."""
 
 T = TypeVar("T")
 
@@ -135,6 +158,11 @@ class _FairQueue(AsyncAdaptedQueue[Any]):
             return queue.get_nowait()  # an idle connection is taken without waiting
         except asyncio.QueueEmpty:
             pass
+        deadline = running_deadline()
+        if deadline is not None:  # the request's deadline ends the wait too
+            timeout = min(timeout, deadline.left())
+            if timeout <= 0:
+                raise Empty
         try:
             return await_only(queue.get_within(timeout))
         except TimeoutError as exc:
@@ -145,3 +173,130 @@ class FairAsyncQueuePool(AsyncAdaptedQueuePool):
     """SQLAlchemy's async queue pool, serving waiting checkouts first come, first served."""
 
     _queue_class = _FairQueue
+    # Logged where SQLAlchemy's own pools log ("sqlalchemy.pool"): quiet unless asked for
+    # (`echo_pool=True` or that logger's level), not once per connection at INFO.
+    _sqla_logger_namespace = "sqlalchemy.pool.impl.FairAsyncQueuePool"
+
+
+class Closing:
+    """Until when a pool being disposed of may close its connections politely."""
+
+    __slots__ = ("until",)
+
+    def __init__(self) -> None:
+        self.until: float | None = None
+        """`time.monotonic()` past which connections are closed without a word; `None`:
+        the pool is not being disposed of, SQLAlchemy closes them as it does."""
+
+    def start(self, grace: float) -> None:
+        """Give the closes of the pool's connections `grace` seconds in all, from now."""
+        self.until = time.monotonic() + grace
+
+
+def install_pool_hooks(
+    engine: AsyncEngine,
+    outage: Outage,
+    *,
+    is_sqlite: bool,
+    ping_after: float | None,
+    ping_timeout: float,
+) -> Closing:
+    """Replace dead pooled connections before use, and bound the closes of a dispose.
+
+    - `checkin`: a healthy connection coming back ends an outage in the log.
+    - `checkout` (server databases): a connection whose socket the server or a proxy has
+      closed, or that sat idle for longer than `ping_after` and does not answer a ping
+      within `ping_timeout` (or what the request's deadline has left), is replaced, so
+      the first request after the database comes back succeeds.
+    - `close` (server databases): once the returned `Closing` is started, connections
+      are closed politely until its time is up, then terminated.
+    """
+    pool = engine.sync_engine.pool
+    closing = Closing()
+
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:
+            record.info["trivium.checkin"] = time.monotonic()
+            if outage.down_since is not None:
+                outage.recovered()
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        del proxy
+        if _socket_closed(dbapi_connection):
+            raise DisconnectionError("the server closed this pooled connection")
+        if ping_after is None:
+            return
+        idle = time.monotonic() - record.info.get("trivium.checkin", time.monotonic())
+        if idle > ping_after and not _ping(dbapi_connection, ping_timeout):
+            raise DisconnectionError("this pooled connection no longer answers")
+
+    def close(dbapi_connection: Any, record: Any) -> None:
+        del record
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if closing.until is None or driver is None:
+            return
+        left = closing.until - time.monotonic()
+        if left <= 0 or not in_greenlet() or not _closed_within(driver, left):
+            _force_close(driver)
+
+    event.listen(pool, "checkin", checkin)
+    if not is_sqlite:
+        event.listen(pool, "checkout", checkout)
+        event.listen(pool, "close", close)
+    return closing
+
+
+def _socket_closed(dbapi_connection: Any) -> bool:
+    """Return whether the connection's socket is known to be closed (no round trip)."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    is_closed = getattr(driver, "is_closed", None)  # asyncpg
+    if callable(is_closed):
+        return bool(is_closed())
+    reader = getattr(driver, "_reader", None)  # aiomysql keeps its asyncio StreamReader
+    if reader is not None and hasattr(reader, "at_eof"):
+        return bool(reader.at_eof())
+    return False
+
+
+def _ping(dbapi_connection: Any, timeout: float) -> bool:
+    driver: Any = getattr(dbapi_connection, "driver_connection", None)
+    if hasattr(driver, "fetchval"):  # asyncpg
+        probe = driver.fetchval
+        args: tuple[Any, ...] = ("SELECT 1",)
+    elif hasattr(driver, "ping"):  # aiomysql
+        probe = driver.ping
+        args = (False,)  # no reconnect
+    else:  # pragma: no cover - the drivers trivium supports are handled above
+        return True
+    deadline = running_deadline()
+    if deadline is not None:
+        timeout = min(timeout, deadline.left())
+    try:
+        if timeout <= 0:
+            raise TimeoutError
+        await_only(asyncio.wait_for(probe(*args), timeout))
+    except Exception:  # noqa: BLE001 - any failure means "dead"
+        terminate(driver)
+        return False
+    return True
+
+
+def _closed_within(driver: Any, seconds: float) -> bool:
+    """Close `driver` politely (a goodbye to the server); `False` if not done in `seconds`."""
+    polite = getattr(driver, "ensure_closed", None) or driver.close  # aiomysql: COM_QUIT
+    try:
+        await_only(asyncio.wait_for(_awaited(polite()), seconds))
+    except Exception:  # noqa: BLE001 - terminated instead
+        return False
+    return True
+
+
+async def _awaited(result: Any) -> None:
+    if inspect.isawaitable(result):
+        await result
+
+
+def _force_close(driver: Any) -> None:
+    terminate(driver)
+    if getattr(driver, "_writer", None) is not None:  # aiomysql: also let it know
+        driver.close()
