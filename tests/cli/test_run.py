@@ -337,13 +337,19 @@ def test_serve_reports_a_factory_that_raises(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "factory_app.py").write_text(
+        "from trivium import App\n\n"
         "def create_app():\n    raise ValueError('no settings')\n\nnot_callable = 1\n"
+        "app = App()\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ConfigurationError, match="raised ValueError: no settings"):
         serve("factory_app:create_app()")
     with pytest.raises(ConfigurationError, match="is not a function; drop the"):
         serve("factory_app:not_callable()")
+    # An app is callable (ASGI) but no factory: the fix, not a TypeError from inside trivium.
+    with pytest.raises(ConfigurationError, match="is an app, not a factory; drop the") as caught:
+        serve("factory_app:app()")
+    assert caught.value.code == "server.not-an-app"
 
 
 def test_serve_reports_a_syntax_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

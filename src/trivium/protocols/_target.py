@@ -93,9 +93,10 @@ def load(spec: ImportString) -> object:
         found = getattr(found, name)
     if not spec.factory:
         return found
-    if not callable(found):
+    if not callable(found) or hasattr(found, "__rsgi__") or _is_asgi_instance(found):
         raise ConfigurationError(
-            f"{str(spec)!r} calls {spec.attribute!r}, which is not a function; drop the '()'.",
+            f"{str(spec)!r} calls {spec.attribute!r}, which is "
+            f"{'an app, not a factory' if callable(found) else 'not a function'}; drop the '()'.",
             code="server.not-an-app",
         )
     try:
@@ -105,6 +106,19 @@ def load(spec: ImportString) -> object:
             f"The factory {str(spec)!r} raised {describe_exception(exc)}.",
             code="server.import-failed",
         ) from exc
+
+
+def _is_asgi_instance(found: object) -> bool:
+    """An object (no function, no class) whose `__call__` takes `(scope, receive, send)`."""
+    import inspect
+
+    if inspect.isroutine(found) or inspect.isclass(found):
+        return False
+    try:
+        parameters = inspect.signature(found).parameters  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return len(parameters) == 3
 
 
 def _import_failed(spec: ImportString, exc: BaseException) -> ConfigurationError:
