@@ -79,6 +79,7 @@ if TYPE_CHECKING:
     from trivium.db._migrations import Migrations
     from trivium.db._migrations import NotNullColumn
     from trivium.db._migrations import RenameCandidate
+    from trivium.db._revisions import DatabaseAheadError
     from trivium.db._revisions import MigrationError
     from trivium.db._revisions import MigrationFailedError
     from trivium.db._revisions import Revision
@@ -93,6 +94,7 @@ __all__ = [
     "CRUDRouter",
     "CRUDSchemas",
     "Database",
+    "DatabaseAheadError",
     "DatabaseTimeoutError",
     "DatabaseUnavailableError",
     "IntPK",
@@ -124,6 +126,7 @@ __all__ = [
 # Alembic takes a tenth of a second to import and only migration commands need it:
 # these names are imported from their module on first use.
 _MIGRATION_NAMES = {
+    "DatabaseAheadError": "trivium.db._revisions",
     "MigrationError": "trivium.db._revisions",
     "MigrationFailedError": "trivium.db._revisions",
     "Migrations": "trivium.db._migrations",

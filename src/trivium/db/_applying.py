@@ -26,7 +26,8 @@ from trivium.db._migrate_env import script_directory
 from trivium.db._revisions import MigrationError
 from trivium.db._revisions import MigrationFailedError
 from trivium.db._revisions import Revision
-from trivium.db._revisions import database_heads
+from trivium.db._revisions import check_known
+from trivium.db._revisions import known_heads
 from trivium.db._revisions import revision_of
 
 if TYPE_CHECKING:
@@ -75,17 +76,22 @@ def run_steps(connection: Connection, db: Database, target: str, upgrade: bool) 
     """Apply (or revert) the revisions up (down) to `target`; return them in order.
 
     Raises:
+        DatabaseAheadError: the database is at a revision this code does not have.
         StepFailedError: a revision failed; the caller reads what the database kept.
     """
     script = script_directory(db)
     given = target
     if not upgrade and _RELATIVE.fullmatch(target) is not None:
-        target = _relative_target(connection, db, script, target)
+        target = _relative_target(db, script, known_heads(connection, db, script), target)
     done: list[tuple[Script, bool]] = []
     watch = StepWatch(connection)
 
     def steps(rev: Any, context: MigrationContext) -> list[Any]:
+        # The heads as Alembic read them, inside its run: reading them before would open
+        # a transaction of our own, and Alembic would no longer commit each revision on
+        # the databases without transactional DDL (SQLite, MariaDB/MySQL).
         del context
+        check_known(script, tuple(rev))
         if upgrade:
             return watch.plan(script._upgrade_revs(target, rev))
         try:
@@ -118,13 +124,13 @@ def run_steps(connection: Connection, db: Database, target: str, upgrade: bool) 
 
 
 def _relative_target(
-    connection: Connection, db: Database, script: ScriptDirectory, target: str
+    db: Database, script: ScriptDirectory, heads: tuple[str, ...], target: str
 ) -> str:
     """Resolve a relative downgrade (`-1`) on the project's branch, refusing ambiguous ones."""
     if not any(PROJECT_BRANCH in rev.branch_labels for rev in script.walk_revisions()):
         return target
     project = project_folder(db)
-    current = [script.get_revision(head) for head in database_heads(connection, db)]
+    current = [script.get_revision(head) for head in heads]
     ours = [rev for rev in current if rev is not None and Path(rev.path).parent == project]
     if len(ours) > 1:
         raise MigrationError(

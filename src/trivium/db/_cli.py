@@ -21,7 +21,6 @@ import click
 
 from trivium.cli import APP_ENV
 from trivium.cli import load_app
-from trivium.db._diagnose import connect_error
 from trivium.db._migrations import MigrationError
 from trivium.db._migrations import MigrationFailedError
 from trivium.db._migrations import Migrations
@@ -122,8 +121,10 @@ def _run(ctx: click.Context, action: Callable[[Migrations], Awaitable[_T]]) -> _
     database = _database(ctx.find_object(_Target) or _Target(None, None))
 
     async def main() -> _T:
+        migrations = Migrations(database)
+        migrations.on_lock_wait = _waiting
         try:
-            return await action(Migrations(database))
+            return await action(migrations)
         finally:
             await database.dispose()
 
@@ -139,10 +140,14 @@ def _run(ctx: click.Context, action: Callable[[Migrations], Awaitable[_T]]) -> _
     except ConfigurationError as exc:
         raise click.ClickException(exc.one_line()) from None
     except Exception as exc:
-        problem = connect_error(database.url, exc)
+        problem = database.connect_problem(exc)
         if problem is None:
             raise
         raise click.ClickException(problem.one_line()) from None
+
+
+def _waiting() -> None:
+    click.echo("Another migration of this database is running; waiting for it to finish...")
 
 
 def _line(revision: Revision) -> str:
@@ -380,9 +385,9 @@ def check(ctx: click.Context) -> None:
     async def both(migrations: Migrations) -> tuple[list[str], list[str] | None]:
         changes = await migrations.changes()
         try:
-            pending: list[str] | None = await migrations.pending()
+            pending: list[str] | None = await migrations.pending(strict=True)
         except Exception as exc:
-            problem = connect_error(migrations.db.url, exc)
+            problem = migrations.db.connect_problem(exc)
             if problem is None:
                 raise
             click.echo(f"Could not check the applied migrations: {problem}")

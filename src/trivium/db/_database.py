@@ -36,10 +36,13 @@ from trivium.db._engine import configure_sqlite
 from trivium.db._engine import package_migrations
 from trivium.db._engine import seconds as seconds_option
 from trivium.db._model import Model
+from trivium.db._outage import DatabaseUnavailableError
 from trivium.db._outage import Outage
 from trivium.db._outage import SessionGuard
 from trivium.db._outage import TrackedSession
 from trivium.db._outage import install_hooks
+from trivium.db._outage import outage_cause
+from trivium.db._outage import respawned_in_outage
 from trivium.db._pool import CLOSE_GRACE
 from trivium.db._pool import Closing
 from trivium.db._pool import FairAsyncQueuePool
@@ -368,8 +371,15 @@ class Database(Plugin):
         requests that use the new tables or columns fail until `trivium db migrate`.
         """
         del app
-        await self.connect()
-        await self._warn_pending()
+        try:
+            await self.connect()
+        except (ConfigurationError, DatabaseUnavailableError) as exc:
+            # A worker replacing a dead one serves through an outage (reliability.md).
+            if not respawned_in_outage(exc):
+                raise
+            self.outage.failed(outage_cause(exc))  # the one line; "available again" later
+        else:
+            await self._warn_pending()
         try:
             yield {}
         finally:

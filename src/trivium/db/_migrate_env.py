@@ -10,7 +10,9 @@ neither dropped nor reported.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import hashlib
 import sys
 from collections.abc import AsyncIterator
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Column
 from sqlalchemy import Index
 from sqlalchemy import Table
+from sqlalchemy import text
 from sqlalchemy.types import TypeEngine
 
 from trivium.db._outage import unbounded_statements
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
     from trivium.db._database import Database
 
 __all__ = [
+    "CONNECT_TIMEOUT",
     "PROJECT_BRANCH",
     "describe_diff",
     "environment_options",
@@ -51,6 +55,9 @@ __all__ = [
 
 PROJECT_BRANCH = "app"
 """The branch label of the project's own revisions (batteries label theirs by name)."""
+CONNECT_TIMEOUT = 60.0
+"""Seconds a migration command waits to connect when the `Database` has no `timeout`
+(as long as the app's start-up waits)."""
 
 _TEMPLATE_DIR = Path(__file__).parent / "_migration_template"
 _FILE_TEMPLATE = "%(year)d%(month).2d%(day).2d_%(rev)s_%(slug)s"
@@ -171,30 +178,109 @@ def _public_module(cls: type) -> str:
 
 
 @contextlib.asynccontextmanager
-async def migration_connection(db: Database) -> AsyncIterator[AsyncConnection]:
+async def migration_connection(
+    db: Database, *, lock: bool = False, on_wait: Callable[[], None] | None = None
+) -> AsyncIterator[AsyncConnection]:
     """Yield a connection for running migrations; commit if the block succeeds.
+
+    Connecting is bounded by the database's `timeout` (`CONNECT_TIMEOUT` without one),
+    so a stalled server fails the command instead of hanging it. With `lock`, the
+    database's migration lock is held until the block is committed (see
+    `_migration_lock`); `on_wait` is called when another migration holds it.
 
     On SQLite, foreign keys are switched off meanwhile: batch mode copies and drops whole
     tables, and with foreign keys on, dropping a parent table would delete or refuse
     its children's rows. They are switched back on before the connection is pooled again.
     The server-side `statement_timeout` of requests does not apply to migrations.
     """
-    async with (
-        db.engine.connect() as connection,
-        unbounded_statements(connection, db.statement_timeout),
-    ):
-        if db.is_sqlite:
-            await connection.run_sync(_sqlite_foreign_keys, False)
-        try:
-            yield connection
-        except BaseException:
-            await connection.rollback()
-            raise
-        else:
-            await connection.commit()
-        finally:
+    async with contextlib.AsyncExitStack() as stack:
+        connection = await _connect(db, stack)
+        if lock:
+            await stack.enter_async_context(_migration_lock(connection, db, on_wait))
+        async with unbounded_statements(connection, db.statement_timeout):
             if db.is_sqlite:
-                await connection.run_sync(_sqlite_foreign_keys, True)
+                await connection.run_sync(_sqlite_foreign_keys, False)
+            try:
+                yield connection
+            except BaseException:
+                await connection.rollback()
+                raise
+            else:
+                await connection.commit()
+            finally:
+                if db.is_sqlite:
+                    await connection.run_sync(_sqlite_foreign_keys, True)
+
+
+async def _connect(db: Database, stack: contextlib.AsyncExitStack) -> AsyncConnection:
+    """Connect to `db` (closed with `stack`), giving up after its `timeout`.
+
+    The driver's own connect timeout does not cover every stall: aiomysql waits for the
+    server's greeting without one.
+    """
+    seconds = db.timeout if db.timeout is not None else CONNECT_TIMEOUT
+    try:
+        async with asyncio.timeout(seconds):
+            connection: AsyncConnection = await stack.enter_async_context(db.engine.connect())
+    except TimeoutError:
+        raise TimeoutError(f"connecting timed out after {seconds:g} s") from None
+    return connection
+
+
+_LOCK_NAMESPACE = "trivium-migrations"
+
+
+@contextlib.asynccontextmanager
+async def _migration_lock(
+    connection: AsyncConnection, db: Database, on_wait: Callable[[], None] | None
+) -> AsyncIterator[None]:
+    """Hold the database's migration lock on `connection` for the block.
+
+    Two `migrate` commands at once (an init container per pod) would both create the
+    version table or apply the same revision. PostgreSQL's `pg_advisory_lock` and
+    MariaDB/MySQL's `GET_LOCK` are held by the session: taken and committed before the
+    migration's transaction starts (so it reads the version table as the previous holder
+    left it) and released after it commits. A session that dies releases them. SQLite
+    needs none: migrations take its write lock (`BEGIN IMMEDIATE`) at their start.
+    """
+    backend = connection.dialect.name
+    params: dict[str, object]
+    if backend == "postgresql":
+        key = int.from_bytes(_lock_digest(db)[:8], "big", signed=True)
+        attempt = "SELECT pg_try_advisory_lock(:key)"
+        wait = "SELECT true FROM pg_advisory_lock(:key)"  # blocks until it is free
+        release, params = "SELECT pg_advisory_unlock(:key)", {"key": key}
+    elif backend in ("mysql", "mariadb"):
+        # Lock names are server-wide (not per database) and at most 64 characters.
+        name = f"{_LOCK_NAMESPACE}:{_lock_digest(db).hex()[:40]}"
+        # MariaDB has no infinite GET_LOCK timeout (-1 is NULL there): wait a minute at a time.
+        attempt, wait = "SELECT GET_LOCK(:name, 0)", "SELECT GET_LOCK(:name, 60)"
+        release, params = "SELECT RELEASE_LOCK(:name)", {"name": name}
+    else:
+        yield
+        return
+    async with unbounded_statements(connection, db.statement_timeout):
+        held = await connection.scalar(text(attempt), params)
+        if not held and on_wait is not None:
+            on_wait()
+        while not held:
+            held = await connection.scalar(text(wait), params)
+    await connection.commit()
+    try:
+        yield
+    finally:
+        try:
+            await connection.execute(text(release), params)
+            await connection.commit()
+        except Exception:  # noqa: BLE001 - closing the session releases the lock
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
+
+
+def _lock_digest(db: Database) -> bytes:
+    """Name the lock after the database and its version table: one lock per migrated schema."""
+    where = f"{_LOCK_NAMESPACE}:{db.url.database or ''}:{db.version_table}"
+    return hashlib.sha256(where.encode()).digest()
 
 
 def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:

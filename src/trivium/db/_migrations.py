@@ -54,12 +54,14 @@ from trivium.db._offline import battery_tables
 from trivium.db._offline import database_answers
 from trivium.db._offline import fill_defaults
 from trivium.db._offline import scratch_database
+from trivium.db._revisions import DatabaseAheadError
 from trivium.db._revisions import MigrationError
 from trivium.db._revisions import MigrationFailedError
 from trivium.db._revisions import Revision
 from trivium.db._revisions import applied_ids
-from trivium.db._revisions import database_heads
+from trivium.db._revisions import known_heads
 from trivium.db._revisions import revision_of
+from trivium.db._revisions import warn_ahead
 
 if TYPE_CHECKING:
     from alembic.operations.ops import MigrationScript
@@ -69,6 +71,7 @@ if TYPE_CHECKING:
     from trivium.db._database import Database
 
 __all__ = [
+    "DatabaseAheadError",
     "MigrationError",
     "MigrationFailedError",
     "Migrations",
@@ -96,6 +99,9 @@ class Migrations:
     def __init__(self, db: Database) -> None:
         self.db = db
         """The database migrated."""
+        self.on_lock_wait: Callable[[], None] | None = None
+        """Called when `migrate` or `downgrade` finds another migration of the database
+        running, before waiting for it to finish (`trivium db migrate` prints a line)."""
 
     async def makemigrations(  # noqa: PLR0913 - keyword-only decisions of one command
         self,
@@ -185,9 +191,16 @@ class Migrations:
             raise MigrationError(several)
         return await self._compare(_changes)
 
-    async def pending(self) -> list[str]:
-        """Return the ids of the revisions the database has not applied (connects to it)."""
-        return await self._run(_pending)
+    async def pending(self, *, strict: bool = False) -> list[str]:
+        """Return the ids of the revisions the database has not applied (connects to it).
+
+        A database at a revision this code does not have was migrated by newer code (a
+        rolling deploy, a rollback): nothing is pending, and a warning says so once.
+
+        Raises:
+            DatabaseAheadError: `strict`, and the database is at such a revision.
+        """
+        return await self._run(_pending, strict)
 
     async def _compare(self, function: Callable[..., _T], *args: Any) -> _T:
         """Run `function(connection, db, offline, *args)` on the database or a scratch copy."""
@@ -205,7 +218,12 @@ class Migrations:
     async def migrate(self, revision: str = "heads") -> list[Revision]:
         """Apply migrations up to `revision` (default: every branch's head); return those applied.
 
+        On PostgreSQL and MariaDB/MySQL the database's migration lock is held meanwhile:
+        a second `migrate` (another pod's init container) waits for this one, then finds
+        nothing left to apply.
+
         Raises:
+            DatabaseAheadError: the database is at a revision this code does not have.
             MigrationFailedError: a revision failed; its message says what is left.
         """
         return await self._steps(revision, True)
@@ -217,15 +235,18 @@ class Migrations:
         project revision (`"app@-1"`; after a merge revision, the merge alone);
         `"auth@-1"` names a battery's branch.
 
+        The migration lock is held as for `migrate`.
+
         Raises:
-            MigrationError: `-1` while the database is at several project heads.
+            MigrationError: `-1` while the database is at several project heads, or the
+                database is at a revision this code does not have (`DatabaseAheadError`).
             MigrationFailedError: a revision failed; its message says what is left.
         """
         return await self._steps(revision, False)
 
     async def _steps(self, target: str, upgrade: bool) -> list[Revision]:
         try:
-            return await self._run(run_steps, target, upgrade)
+            return await self._run(run_steps, target, upgrade, lock=True)
         except StepFailedError as failure:
             # Rolled back by now: read what the database kept.
             kept = await self._run(_applied_now)
@@ -244,11 +265,16 @@ class Migrations:
 
         An empty list means the migrations are complete. A database that is not at the
         latest revision is reported as one difference.
+
+        Raises:
+            DatabaseAheadError: the database is at a revision this code does not have.
         """
         return await self._run(_check)
 
-    async def _run(self, function: Callable[..., _T], *args: Any) -> _T:
-        async with migration_connection(self.db) as connection:
+    async def _run(self, function: Callable[..., _T], *args: Any, lock: bool = False) -> _T:
+        async with migration_connection(
+            self.db, lock=lock, on_wait=self.on_lock_wait
+        ) as connection:
             try:
                 return await connection.run_sync(function, self.db, *args)
             except (CommandError, RevisionError, RenameError, MissingDefaultError) as exc:
@@ -276,7 +302,7 @@ class _Decisions:
 
 
 def _at_heads(connection: Connection, db: Database, script: ScriptDirectory) -> bool:
-    current = set(database_heads(connection, db))
+    current = set(known_heads(connection, db, script))
     latest = {rev.revision for rev in script.get_revisions("heads") if rev is not None}
     return applied_ids(script, current) == applied_ids(script, latest)
 
@@ -378,32 +404,35 @@ def _postprocess(db: Database, decisions: _Decisions) -> Callable[..., None]:
 
 
 def _applied_now(connection: Connection, db: Database) -> set[str]:
-    return applied_ids(script_directory(db), database_heads(connection, db))
+    script = script_directory(db)
+    return applied_ids(script, known_heads(connection, db, script))
 
 
 def _history(connection: Connection, db: Database) -> list[Revision]:
     script = script_directory(db)
-    applied = applied_ids(script, database_heads(connection, db))
+    applied = applied_ids(script, known_heads(connection, db, script))
     return [revision_of(rev, applied) for rev in script.walk_revisions()]
 
 
 def _current(connection: Connection, db: Database) -> list[Revision]:
     script = script_directory(db)
-    heads = database_heads(connection, db)
-    found: list[Revision] = []
-    for head in heads:
-        rev = script.get_revision(head)
-        if rev is None:
-            raise MigrationError(
-                f"the database is at revision {head!r}, which no migrations folder holds"
-            )
-        found.append(revision_of(rev, heads))
-    return found
+    heads = known_heads(connection, db, script)
+    found = [script.get_revision(head) for head in heads]
+    return [revision_of(rev, heads) for rev in found if rev is not None]
 
 
-def _pending(connection: Connection, db: Database) -> list[str]:
+def _pending(connection: Connection, db: Database, strict: bool) -> list[str]:
     script = script_directory(db)
-    current = applied_ids(script, database_heads(connection, db))
+    try:
+        heads = known_heads(connection, db, script)
+    except DatabaseAheadError as ahead:
+        if strict:
+            raise
+        # Newer code migrated it (a rolling deploy, a rollback): not unapplied migrations,
+        # so /readyz stays ready while the old servers finish.
+        warn_ahead(db, ahead)
+        return []
+    current = applied_ids(script, heads)
     latest = applied_ids(
         script, [r.revision for r in script.get_revisions("heads") if r is not None]
     )
@@ -452,7 +481,7 @@ def _check(connection: Connection, db: Database) -> list[str]:
         return [several]
     script = script_directory(db)
     context = MigrationContext.configure(connection, opts=environment_options(db))
-    current = set(context.get_current_heads())
+    current = set(known_heads(connection, db, script))
     latest = {rev.revision for rev in script.get_revisions("heads") if rev is not None}
     if applied_ids(script, current) != applied_ids(script, latest):
         missing = sorted(applied_ids(script, latest) - applied_ids(script, current))

@@ -21,6 +21,7 @@ Two checks complete Alembic's autogenerate:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import tempfile
@@ -37,6 +38,7 @@ from alembic.operations import ops
 from sqlalchemy import DefaultClause
 from sqlalchemy import text
 
+from trivium.db._migrate_env import CONNECT_TIMEOUT
 from trivium.errors import TriviumError
 
 if TYPE_CHECKING:
@@ -272,9 +274,15 @@ async def database_answers(db: Database) -> bool:
     from sqlalchemy.pool import NullPool
 
     engine = create_async_engine(db.url, poolclass=NullPool)
-    try:
+
+    async def select_one() -> None:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+
+    # Bounded: a stalled server (a black hole) would otherwise hang the command.
+    seconds = db.timeout if db.timeout is not None else CONNECT_TIMEOUT
+    try:
+        await asyncio.wait_for(select_one(), seconds)
     except Exception:  # noqa: BLE001 - any failure means: work offline
         return False
     finally:

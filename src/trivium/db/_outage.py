@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import os
 import time
 import weakref
 from typing import TYPE_CHECKING
@@ -549,3 +550,24 @@ async def unbounded_statements(
     finally:
         with contextlib.suppress(Exception):
             await connection.exec_driver_sql(mariadb_statement_timeout(statement_timeout))
+
+
+def respawned_in_outage(exc: Exception) -> bool:
+    """Whether a worker replacing a dead one meets an outage at start-up.
+
+    `trivium run` sets `TRIVIUM_WORKER_RESPAWNED=1` in a worker started after the server
+    has served: failing its start-up would make the server stop every worker (a crash
+    loop), so it serves through the outage instead, answering 503 until it ends. The
+    first start still fails fast with one line.
+    """
+    from trivium.errors import ConfigurationError
+
+    if isinstance(exc, ConfigurationError) and exc.code != "db-unreachable":
+        return False
+    return os.environ.get("TRIVIUM_WORKER_RESPAWNED") == "1"
+
+
+def outage_cause(exc: Exception) -> Exception:
+    """The driver's error behind a start-up failure, for the outage's log line."""
+    cause = exc.__cause__
+    return cause if isinstance(cause, Exception) else exc

@@ -9,10 +9,18 @@ server will reload or fork several workers: then the check runs in a short-lived
 interpreter, so that the supervising process never holds the app's modules. Granian forks
 its workers from that process, and a forked worker that inherited the modules would keep
 serving the old code after a reload instead of importing the edited files.
+
+Outside reload, Granian's workers load the app through `_WorkerLoader`, which tells a
+worker whether it replaces one that died after the server had served: the first worker
+whose start-up succeeds creates a file in a folder of the launch, and a worker started
+once that file exists gets `RESPAWNED_ENV` set. Its start-up may then meet an outage
+(the database is down) without failing: failing would make Granian see a crash loop and
+stop every worker, the healthy ones included.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import importlib
@@ -21,7 +29,11 @@ import logging
 import multiprocessing
 import os
 import pickle
+import shutil
+import sys
 import tempfile
+from collections.abc import Awaitable
+from collections.abc import Callable
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -60,6 +72,9 @@ __all__ = [
 PRODUCTION_ENV = "TRIVIUM_ENV"
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 WORKERS_ENV = "TRIVIUM_WORKERS"
+RESPAWNED_ENV = "TRIVIUM_WORKER_RESPAWNED"
+"""`"1"` in a Granian worker started after one of the server's workers had started (it
+replaces one that died): an outage met at start-up is served through, not fatal."""
 
 # Files a development server must not restart for: tool caches, built docs, and the
 # SQLite databases (with their journals) that the app itself writes while it runs.
@@ -312,6 +327,87 @@ def _identity(app: ASGIApp) -> ASGIApp:
     return app
 
 
+def _nothing(loop: Any) -> None:
+    del loop
+
+
+def _mark_served(served: Path) -> None:
+    with contextlib.suppress(OSError):  # the launch is over: nothing left to tell
+        served.touch()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _WorkerLoader:
+    """Load the app in a Granian worker, telling it whether the server had served before.
+
+    Called in the worker process. `served` is created once a worker's start-up
+    succeeded: a worker loaded after that replaces one that died, and gets
+    `RESPAWNED_ENV` (see the module docstring).
+    """
+
+    target: ImportString | ASGIApp
+    interface: Interface
+    served: Path
+
+    def __call__(self) -> Any:
+        if self.served.exists():
+            os.environ[RESPAWNED_ENV] = "1"
+        else:
+            os.environ.pop(RESPAWNED_ENV, None)
+        if isinstance(self.target, ImportString):
+            if "" not in sys.path:  # as Granian's own loader: the working directory first
+                sys.path.insert(0, "")
+            app: Any = load(self.target)
+        else:
+            app = self.target
+        if self.interface == "rsgi":
+            return _RSGIStarted(app, self.served)
+        return _ASGIStarted(app, self.served)
+
+
+class _RSGIStarted:
+    """An RSGI app as Granian sees it: its own callbacks, and `served` marked once started.
+
+    Granian reads `__rsgi__` once, so requests go straight to the app's own method.
+    """
+
+    __slots__ = ("__rsgi__", "__rsgi_del__", "_init", "_served")
+
+    def __init__(self, app: Any, served: Path) -> None:
+        self.__rsgi__ = app.__rsgi__
+        self.__rsgi_del__ = getattr(app, "__rsgi_del__", _nothing)
+        self._init = getattr(app, "__rsgi_init__", _nothing)
+        self._served = served
+
+    def __rsgi_init__(self, loop: Any) -> None:
+        self._init(loop)  # the app's start-up: raises (and ends the worker) if it fails
+        _mark_served(self._served)
+
+
+class _ASGIStarted:
+    """An ASGI app that marks `served` when its lifespan start-up completes."""
+
+    __slots__ = ("_app", "_served")
+
+    def __init__(self, app: ASGIApp, served: Path) -> None:
+        self._app = app
+        self._served = served
+
+    def __call__(self, scope: Any, receive: Any, send: Any) -> Awaitable[None]:
+        # Not a coroutine itself: requests cost one call, not one more frame per await.
+        if scope["type"] != "lifespan":
+            return self._app(scope, receive, send)
+        return self._app(scope, receive, self._watching(send))
+
+    def _watching(self, send: Callable[[Any], Awaitable[None]]) -> Any:
+        async def watched(message: Any) -> None:
+            await send(message)
+            if message["type"] == "lifespan.startup.complete":
+                _mark_served(self._served)
+
+        return watched
+
+
 def _launch(config: ServerConfig, interface: Interface, target: ImportString | ASGIApp) -> None:
     check_port_free(config.host, config.port)
     # The workers inherit it: what they read to know they are one of several.
@@ -323,22 +419,34 @@ def _launch(config: ServerConfig, interface: Interface, target: ImportString | A
         os.environ[METRICS_DIR_ENV] = tempfile.mkdtemp(prefix="trivium-metrics-")
     if config.server == "uvicorn":
         _run_uvicorn(config, target)
-    else:
-        _run_granian(config, interface, target)
+        return
+    # A folder of this launch: where workers tell each other the server has served.
+    launch = None if config.reload else Path(tempfile.mkdtemp(prefix="trivium-run-"))
+    try:
+        _run_granian(config, interface, target, launch)
+    finally:
+        if launch is not None:
+            shutil.rmtree(launch, ignore_errors=True)
 
 
 def _run_granian(
-    config: ServerConfig, interface: Interface, target: ImportString | ASGIApp
+    config: ServerConfig,
+    interface: Interface,
+    target: ImportString | ASGIApp,
+    launch: Path | None,
 ) -> None:
     from granian import Granian
     from granian.constants import Interfaces
     from granian.log import LogLevels
 
+    loader: Callable[[], Any] | None
     if isinstance(target, ImportString):
         name, factory, loader = f"{target.module}:{target.attribute}", target.factory, None
     else:
         name, factory = describe_object(target), False
         loader = functools.partial(_identity, target)
+    if launch is not None:
+        loader = _WorkerLoader(target, interface, launch / "served")
     server = Granian(
         name,
         address=config.host,
