@@ -146,6 +146,38 @@ def test_cli_commands_of_plugins_installed_at_build_are_found(
     assert (result.exit_code, result.output) == (0, "inner ran\n")
 
 
+CLASHING = """
+import click
+
+from trivium import App
+from trivium.plugins import Plugin
+
+
+class Noisy(Plugin):
+    def cli_commands(self):
+        @click.command("routes")
+        def command():
+            click.echo("the plugin's routes")
+
+        return [command]
+
+
+app = App(plugins=[Noisy()])
+"""
+
+
+def test_a_plugin_command_named_like_trivium_s_own_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`trivium routes` would run trivium's command and never the plugin's."""
+    (tmp_path / "noisy_cli_app.py").write_text(CLASHING)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("TRIVIUM_APP", "noisy_cli_app:app")
+    helped = " ".join(CliRunner().invoke(main, ["--help"]).output.split())  # unwrapped
+    assert "Noisy.cli_commands() adds 'routes', the name of trivium's own command" in helped
+    assert "[plugin-cli-clash]" in helped
+
+
 def test_an_unknown_command_without_the_app_says_how_plugins_commands_are_found(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -188,12 +188,23 @@ def _plugin_commands() -> list[click.Command]:
     build = getattr(app, "build", None)
     if callable(build):  # plugins installed by another plugin's `on_build` included
         build()
-    return [
-        command
-        for plugin in getattr(app, "plugins", ())
-        for command in plugin.cli_commands()
-        if isinstance(command, click.Command)
-    ]
+    builtin = {*main.commands, *main.lazy_commands}
+    found: dict[str, click.Command] = {}
+    for plugin in getattr(app, "plugins", ()):
+        for command in plugin.cli_commands():
+            if not isinstance(command, click.Command):
+                continue
+            name = command.name or ""
+            if name in builtin or name in found:
+                clash = "trivium's own command" if name in builtin else "another plugin's"
+                raise ConfigurationError(
+                    f"{type(plugin).__name__}.cli_commands() adds {name!r}, the name of "
+                    f"{clash}; give the plugin's command another name (or a group: "
+                    f"'trivium {type(plugin).__name__.lower()} {name}')",
+                    "plugin-cli-clash",
+                )
+            found[name] = command
+    return list(found.values())
 
 
 def _format_plugin_commands(formatter: click.HelpFormatter, limit: int) -> None:
