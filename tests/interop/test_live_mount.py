@@ -180,6 +180,16 @@ def test_an_http2_request_gives_the_legacy_app_a_host_and_one_cookie_header(
     assert environ["HTTP_COOKIE"] == "a=1; b=2"
 
 
+def test_a_header_name_with_an_underscore_never_reaches_the_legacy_app(
+    server: tuple[str, live.Server],
+) -> None:
+    _, running = server
+    headers = [("X-Remote-User", "alice"), ("X-Remote_User", "admin"), ("X-Forwarded_For", "1")]
+    environ = httpx.get(running.url + "/echo/", headers=headers, timeout=10).json()
+    assert environ["HTTP_X_REMOTE_USER"] == "alice"
+    assert "HTTP_X_FORWARDED_FOR" not in environ
+
+
 def test_a_body_failing_before_its_first_chunk_is_answered_500(
     server: tuple[str, live.Server],
 ) -> None:

@@ -186,3 +186,32 @@ def test_shadow_mode_replays_the_request_body_to_both_sides():
         big = client.post("/form", data={"name": "x" * 5000})
         assert big.json()["name"] == "x" * 5000
         assert len(reports) == 1
+
+
+def path_echo(environ, start_response):
+    start_response("200 OK", [("content-type", "text/plain")])
+    return [b"legacy " + environ["PATH_INFO"].encode()]
+
+
+def test_a_converter_lets_the_paths_it_refuses_fall_through_to_the_legacy_app():
+    """What docs/migrate-from-*.md recommend for Flask's and Django's `<int:id>`."""
+    app = App(plugins=[Legacy(path_echo, workers=1)])
+
+    @app.get("/notes/{note_id:int}")
+    async def note(note_id: int) -> dict[str, int]:
+        return {"id": note_id}
+
+    with TestClient(app) as client:
+        assert client.get("/notes/3").json() == {"id": 3}
+        assert client.get("/notes/new").text == "legacy /notes/new"
+
+
+def test_an_annotation_alone_keeps_the_paths_it_refuses_from_the_legacy_app():
+    app = App(plugins=[Legacy(path_echo, workers=1)])
+
+    @app.get("/notes/{note_id}")
+    async def note(note_id: int) -> dict[str, int]:
+        return {"id": note_id}
+
+    with TestClient(app) as client:
+        assert client.get("/notes/new").status_code == 422  # trivium's, not the legacy page

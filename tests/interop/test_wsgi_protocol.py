@@ -2,12 +2,14 @@
 
 The status and headers wait for the first non-empty body chunk: until then a failure
 is answered with trivium's 500 and `start_response(..., exc_info)` replaces them.
-The environ holds what the request held: cookies sent in several headers (HTTP/2) are
-one `HTTP_COOKIE` joined with "; ".
+The environ holds what the request held, as gunicorn builds it: cookies sent in several
+headers (HTTP/2) are one `HTTP_COOKIE` joined with "; ", and a header whose name holds
+an underscore (which would share its `HTTP_*` key with the dashed name) is dropped.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -125,3 +127,23 @@ def test_cookie_headers_sent_separately_reach_flask_as_one_cookie_header():
     with serve(create_app()) as client:
         response = client.get("/old/cookies", headers=[("cookie", "a=1"), ("cookie", "b=2")])
     assert response.json() == {"cookies": {"a": "1", "b": "2"}, "header": "a=1; b=2"}
+
+
+def environ_headers(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("content-type", "application/json")])
+    seen = {k: v for k, v in environ.items() if k.startswith("HTTP_X")}
+    return [json.dumps(seen).encode()]
+
+
+def test_a_header_name_with_an_underscore_cannot_join_the_dashed_one():
+    with serve(environ_headers) as client:
+        response = client.get(
+            "/old/", headers=[("X-Remote-User", "alice"), ("X-Remote_User", "admin")]
+        )
+    assert response.json() == {"HTTP_X_REMOTE_USER": "alice"}
+
+
+def test_a_header_name_with_an_underscore_is_dropped_as_gunicorn_does():
+    with serve(environ_headers) as client:
+        response = client.get("/old/", headers={"X-Remote_User": "admin", "X-Other": "kept"})
+    assert response.json() == {"HTTP_X_OTHER": "kept"}

@@ -27,8 +27,8 @@ from sqlalchemy import select
 from sqlalchemy import table
 
 from trivium.errors import ConfigurationError
+from trivium.interop._key import LegacyKey
 from trivium.interop._login import SharedLogin
-from trivium.interop._login import _as_key
 from trivium.interop._login import utc_now
 
 if TYPE_CHECKING:
@@ -90,6 +90,7 @@ class DjangoLogin(SharedLogin):
                 sessions.c.session_key == bindparam("key")
             )
         )
+        self._key = LegacyKey(legacy_db, user_table, "id")
         users = table(user_table, column("id"), column("password"), column("is_active"))
         users.append_column(column(identity_column))
         self._user = legacy_db.prepare(
@@ -109,7 +110,10 @@ class DjangoLogin(SharedLogin):
         data = decode_django_session(row[0], self.keys)
         if data is None or "_auth_user_id" not in data:
             return None
-        user = await self._user.first(user_id=_as_key(data["_auth_user_id"]))
+        user_id = await self._key.value(data["_auth_user_id"])
+        if user_id is None:
+            return None  # not a value of the key column: no such user
+        user = await self._user.first(user_id=user_id)
         if user is None or not user[1]:
             return None
         stored = data.get("_auth_user_hash")

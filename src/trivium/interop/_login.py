@@ -5,14 +5,30 @@ take the request, ordered after trivium's own authentication (`Auth`, order 200)
 trivium found no user, the step reads the legacy app's login from the request's cookie
 (`DjangoLogin`: Django's session table; `FlaskLogin`: Flask's signed session cookie),
 takes the legacy user's e-mail (or another identity column) and sets `request.user` to
-the *active trivium user* with that value. Nothing is written: the legacy session is
-neither refreshed nor changed, and no trivium user is created (copy users first).
+the *active trivium user* holding exactly that value. Nothing is written to the legacy
+side: its session is neither refreshed nor changed, and no trivium user is created
+(copy users first).
+
+Exactly, because the two sides don't agree on when two spellings are one account:
+trivium folds case and Unicode compatibility forms (`normalize_email`), while Django and
+most Flask apps keep `ANN@EXAMPLE.COM`, `ann@example.com` and the same address in
+full-width letters as three accounts, which anyone may register. Folding the legacy
+value would log those accounts in as trivium's `ann`. Only an e-mail's ASCII domain is
+compared without case, as Django stores it lower-cased anyway.
+
+The trivium session is bound to the legacy login it was used with (the identity is
+kept in it): when another legacy user (or none) shows up on the same browser, the
+session is flushed and its CSRF secret renewed, as trivium's own login does when the
+user changes, so nothing written for the previous user (and none of their CSRF tokens)
+reaches the next.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import inspect
+import logging
 from collections.abc import AsyncIterator
 from collections.abc import Callable
 from contextlib import asynccontextmanager
@@ -28,12 +44,12 @@ from sqlalchemy import table
 
 from trivium.auth import Auth
 from trivium.auth import AuthInfo
-from trivium.auth import normalize_email
-from trivium.auth import normalize_username
+from trivium.csrf import rotate_csrf_secret
 from trivium.errors import ConfigurationError
 from trivium.interop._cookies import LegacyCookie
 from trivium.interop._cookies import check_session_cookies
 from trivium.interop._cookies import legacy_session_cookie
+from trivium.interop._key import LegacyKey
 from trivium.plugins import Plugin
 from trivium.plugins import RequestStep
 from trivium.routing import Mount
@@ -51,15 +67,14 @@ if TYPE_CHECKING:
 
 __all__ = ["FlaskLogin", "SharedLogin"]
 
-_NORMALIZERS: dict[str, Callable[[str], str]] = {
-    "email": normalize_email,
-    "username": normalize_username,
-}
+logger = logging.getLogger("trivium.interop")
+
+_WARNED_LIMIT = 10_000  # identities warned about once each; a bound on the memory kept
 
 
 class _LegacyLoginStep(RequestStep):
     __slots__ = ("plugin",)
-    order = 210
+    order = 210  # after trivium's authentication (200), before the CSRF check (300)
 
     def __init__(self, plugin: SharedLogin) -> None:
         self.plugin = plugin
@@ -68,7 +83,12 @@ class _LegacyLoginStep(RequestStep):
         scope = connection.scope
         if getattr(scope.get("user"), "is_authenticated", False):
             return  # trivium's own login wins
-        user = await self.plugin.user_for(connection)
+        plugin = self.plugin
+        identity = await plugin.legacy_identity(connection) or None
+        session = scope.get("session")
+        if session is not None:
+            await plugin.bind(session, identity)
+        user = None if identity is None else await plugin.trivium_user(identity)
         if user is not None:
             scope["user"] = user
             scope["auth"] = AuthInfo("session")
@@ -111,9 +131,8 @@ class SharedLogin(Plugin):
             select(primary).where(columns[match] == bindparam("identity"))
         )
         self._step = _LegacyLoginStep(self)
-        # Trivium stores e-mails and user names in one canonical form (NFKC, case-folded):
-        # the legacy value, stored as typed (`Ann@Example.com`), is looked up in that form.
-        self._normalize: Callable[[str], str] | None = _NORMALIZERS.get(match)
+        self._exact: Callable[[str], str] = _exact_email if match == "email" else str
+        self._warned: set[str] = set()
         self.legacy_db: Database | None = None
         """The legacy app's database (set by subclasses), closed at shutdown."""
 
@@ -158,20 +177,70 @@ class SharedLogin(Plugin):
         """Close the legacy database's connections at shutdown."""
         return _disposing(self.legacy_db)
 
+    @property
+    def session_key(self) -> str:
+        """The trivium session key holding the legacy identity the session is bound to."""
+        return f"_interop_login:{self.cookie_name or type(self).__name__}"
+
     async def user_for(self, connection: HTTPConnection) -> Any:
         """Return the active trivium user of the request's legacy login, or `None`."""
         identity = await self.legacy_identity(connection)
-        if not identity:
-            return None
-        if self._normalize is not None:
-            identity = self._normalize(identity)  # trivium stores these case-folded
-        row = await self._by_identity.first(identity=identity)
+        return await self.trivium_user(identity) if identity else None
+
+    async def trivium_user(self, identity: str) -> Any:
+        """Return the active trivium user whose `match` column is exactly `identity`.
+
+        Exactly: trivium's stored value must equal the legacy one (an e-mail's ASCII
+        domain aside, compared without case), never a case-folded or NFKC-folded form
+        of it, which would let `ANN@EXAMPLE.COM` (or `ann` in full-width letters), an
+        account of its own on the legacy side, log in as trivium's `ann@example.com`.
+        An identity matching nobody is anonymous here, and logged once at WARNING.
+        """
+        row = await self._by_identity.first(identity=self._exact(identity))
         if row is None:
+            if identity not in self._warned and len(self._warned) < _WARNED_LIMIT:
+                self._warned.add(identity)
+                logger.warning(
+                    "%s: the legacy login %r matches no trivium user's %s exactly, so it is "
+                    "anonymous in trivium routes (identities are compared exactly, not "
+                    "case-folded: see docs/interop.md#shared-login)",
+                    type(self).__name__,
+                    identity,
+                    self.match,
+                )
             return None
         user = await self.auth.users.get(row[0])
         if user is None or not user.is_active:
             return None
         return user
+
+    async def bind(self, session: Any, identity: str | None) -> None:
+        """Bind the trivium `session` to the legacy `identity` (`None`: logged out).
+
+        On a change of legacy user the session is flushed and gets a new CSRF secret,
+        as at a trivium login by another user, and on a legacy logout it is flushed, as
+        at a trivium logout: what was written for the previous user, and their CSRF
+        tokens, don't reach whoever uses the browser next. A first login keeps the data
+        (a cart filled while anonymous) under a new session id and CSRF secret, like
+        trivium's own login. An anonymous request with no binding writes nothing.
+        """
+        key = self.session_key
+        bound = session.get(key)
+        if bound == identity:
+            return
+        if bound is not None:
+            flush = getattr(session, "flush", None)
+            if flush is None:
+                session.clear()
+            elif inspect.isawaitable(result := flush()):
+                await result
+        else:
+            rotate = getattr(session, "rotate", None)
+            if rotate is not None and inspect.isawaitable(result := rotate()):
+                await result
+        if identity is not None:
+            rotate_csrf_secret(session)
+            session[key] = identity
 
 
 class FlaskLogin(SharedLogin):
@@ -217,6 +286,7 @@ class FlaskLogin(SharedLogin):
             signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
         )
         self.legacy_db = legacy_db
+        self._key = LegacyKey(legacy_db, user_table, id_column)
         users = table(user_table, column(id_column), column(identity_column))
         self._identity = legacy_db.prepare(
             select(users.c[identity_column]).where(users.c[id_column] == bindparam("user_id"))
@@ -234,7 +304,10 @@ class FlaskLogin(SharedLogin):
         user_id = data.get("_user_id") if isinstance(data, dict) else None
         if user_id is None:
             return None
-        row = await self._identity.first(user_id=_as_key(user_id))
+        key = await self._key.value(user_id)
+        if key is None:
+            return None  # not a value of the key column: no such user
+        row = await self._identity.first(user_id=key)
         return None if row is None or row[0] is None else str(row[0])
 
 
@@ -247,10 +320,10 @@ async def _disposing(db: Database | None) -> AsyncIterator[None]:
             await db.dispose()
 
 
-def _as_key(value: Any) -> Any:
-    """Flask-Login and Django store ids as strings; integer keys compare as integers."""
-    text = str(value)
-    return int(text) if text.isascii() and text.isdigit() else text
+def _exact_email(email: str) -> str:
+    """Return `email` with its domain lower-cased if ASCII (as Django stores it), as is else."""
+    local, at, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}" if at and domain.isascii() else email
 
 
 def utc_now() -> datetime.datetime:

@@ -103,10 +103,12 @@ class Shadow:
         if len(body) > self.limit:
             logger.info("not shadowed: request body over %d bytes", self.limit)
             rest = None if ended else receive
-            await self.legacy.handle(scope, _replay(body, rest), send, app.policy)
+            await self.legacy.handle(scope, _replay(body, rest, receive), send, app.policy)
             return
         legacy = _Recorder(self.limit, send)
-        await self.legacy.handle(_copy(scope), _replay(body, None), legacy, app.policy)
+        # After the body, the legacy app's `receive` is the server's: it reports the
+        # client leaving (the WSGI bridge watches it while a response streams).
+        await self.legacy.handle(_copy(scope), _replay(body, None, receive), legacy, app.policy)
         ours = _Recorder(self.limit)
         try:
             await trivium(_copy(scope), _replay(body, None), ours, app)
@@ -176,8 +178,12 @@ async def _read_upto(receive: Receive, limit: int) -> tuple[bytes, bool]:
             return bytes(body), False
 
 
-def _replay(body: bytes, rest: Receive | None) -> Receive:
-    """A `receive` giving `body` first, then the rest of the stream (or the end)."""
+def _replay(body: bytes, rest: Receive | None, after: Receive | None = None) -> Receive:
+    """A `receive` giving `body` first, then the rest of the stream (or the end).
+
+    Once the body ended, `after` (the server's `receive`, which reports the client
+    leaving) answers; without it, a disconnect at once.
+    """
     sent = False
 
     async def receive() -> Message:
@@ -187,6 +193,8 @@ def _replay(body: bytes, rest: Receive | None) -> Receive:
             return {"type": "http.request", "body": body, "more_body": rest is not None}
         if rest is not None:
             return await rest()
+        if after is not None:
+            return await after()
         return {"type": "http.disconnect"}
 
     return receive

@@ -9,10 +9,15 @@ in memory. The responder is trivium's own, for four reasons:
 - its thread pool is the app's own and bounded (`workers`), so slow legacy views queue
   behind each other and never occupy the threads trivium's sync handlers run on;
 - response chunks go through a bounded queue (`send_queue_size` chunks), so a fast
-  producer and a slow client hold at most that many chunks in memory;
-- a client that leaves, or a legacy app that raises, ends the legacy iterable at once
-  (its `close()` is called and the thread is freed) instead of blocking the thread on a
-  queue nobody drains;
+  producer and a slow client hold at most that many chunks in memory (on the ASGI
+  interfaces: Granian's RSGI stream transport takes every chunk at once into an
+  unbounded queue of its own, which nothing here can see or bound);
+- a client that leaves, or a legacy app that raises, ends the legacy iterable at its
+  next chunk (its `close()` is called and the thread is freed) instead of blocking the
+  thread on a queue nobody drains. A client leaving is noticed either way a server
+  tells it: a `send` that raises (RSGI), or `http.disconnect` from `receive()` (uvicorn
+  and Granian's ASGI interface drop the sends silently), watched while a response
+  streams;
 - the response's start waits for the first body chunk (PEP 3333), so an exception before
   any body is answered 500 and logged, never re-raised into the server; one after the
   body began is logged and ends the exchange with `ResponseAbortedError`, the ASGI way
@@ -26,6 +31,7 @@ import contextlib
 import contextvars
 import functools
 import logging
+from collections import deque
 from collections.abc import Callable
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -48,6 +54,7 @@ logger = logging.getLogger("trivium.interop")
 WSGICallable = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 _ERROR_BODY = b"Internal Server Error"
+_WATCH_AFTER = 2  # body chunks sent before a response counts as a stream to watch
 
 
 class _ClientGone(Exception):  # noqa: N818 - internal signal, never leaves this module
@@ -72,7 +79,8 @@ class WSGIApp:
         workers: size of this app's own thread pool: at most that many legacy requests
             run at once; the others wait for a thread (trivium's handlers never do).
         send_queue_size: response chunks buffered between the legacy thread and the
-            client; the legacy thread waits when the client reads slower.
+            client; the legacy thread waits when the client reads slower (on the ASGI
+            interfaces; Granian's RSGI takes every chunk at once, see docs/interop.md).
     """
 
     def __init__(self, app: WSGICallable, *, workers: int = 10, send_queue_size: int = 8) -> None:
@@ -119,6 +127,61 @@ class WSGIApp:
             await send({"type": "lifespan.shutdown.complete"})
 
 
+class _Requests:
+    """The request's messages, shared by the legacy app's body reader and a disconnect watch.
+
+    An ASGI app calls `receive()` once at a time: both go through one lock. A body
+    message the watch receives is held for the reader (one at a time, so an upload the
+    app reads slowly is not buffered here); once the body is complete the watch waits
+    for `http.disconnect`, which the servers that drop sends to a gone client
+    silently (uvicorn, Granian's ASGI interface) report only there.
+    """
+
+    __slots__ = ("disconnected", "held", "lock", "receive", "taken")
+
+    def __init__(self, receive: Receive) -> None:
+        self.receive = receive
+        self.lock = asyncio.Lock()
+        self.held: deque[Message] = deque()
+        self.taken = asyncio.Event()
+        self.disconnected = False
+
+    async def next(self) -> Message:
+        """Return the next message for the legacy app's body reader (`wsgi.input`)."""
+        # A coroutine function: a2wsgi hands it to `run_coroutine_threadsafe`, which
+        # takes coroutines only (Granian's ASGI `receive` returns another awaitable).
+        while True:
+            if self.held:
+                self.taken.set()
+                return self.held.popleft()
+            if self.disconnected:
+                return {"type": "http.disconnect"}
+            async with self.lock:
+                if not self.held and not self.disconnected:
+                    return await self._pull()
+
+    async def wait_for_disconnect(self) -> None:
+        """Return once the client left; body messages received meanwhile wait for the reader."""
+        while True:
+            # More body to come: wait until the reader took this piece (an app that never
+            # reads an unfinished body leaves the disconnect to its next failed send).
+            while self.held and self.held[-1].get("more_body", False):
+                self.taken.clear()
+                await self.taken.wait()
+            async with self.lock:
+                if self.disconnected:  # seen here, or by the reader
+                    return
+                message = await self._pull()
+            if message["type"] == "http.request":
+                self.held.append(message)
+
+    async def _pull(self) -> Message:
+        message = await self.receive()
+        if message["type"] == "http.disconnect":
+            self.disconnected = True
+        return message
+
+
 class _Exchange:
     """One request: the legacy thread produces messages, the loop sends them.
 
@@ -134,28 +197,32 @@ class _Exchange:
         "loop",
         "outer",
         "queue",
-        "receive",
+        "requests",
         "scope",
         "send",
         "started",
         "status",
+        "streamed",
+        "watch",
     )
 
     def __init__(self, outer: WSGIApp, scope: Scope, receive: Receive, send: Send) -> None:
         self.outer = outer
         self.scope = scope
-        self.receive = receive
+        self.requests = _Requests(receive)
         self.send = send
         self.loop = asyncio.get_running_loop()
         self.queue: asyncio.Queue[Message | None] = asyncio.Queue(outer.send_queue_size)
         self.status: int | None = None  # set by start_response
         self.headers: list[tuple[bytes, bytes]] = []
         self.started = False  # the start message is queued: the status can't change
+        self.streamed = 0  # body chunks sent with more to come (-1 once the body ended)
         self.failed = False  # the legacy app failed after its response started
         self.gone = False
+        self.watch: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
-        environ = wsgi_environ(self.scope, Body(self.loop, cast("Any", self._receive)))
+        environ = wsgi_environ(self.scope, Body(self.loop, cast("Any", self.requests.next)))
         sender = self.loop.create_task(self._sender())
         context = contextvars.copy_context()
         try:
@@ -175,15 +242,23 @@ class _Exchange:
                 f"the WSGI app failed after its response started ({_path(environ)})"
             )
 
-    async def _receive(self) -> Message:
-        # a2wsgi's body reader hands `receive()` to `run_coroutine_threadsafe`, which takes
-        # coroutines only; Granian's ASGI `receive` returns another kind of awaitable.
-        return await self.receive()
-
     async def _sender(self) -> None:
         while True:
+            if (
+                self.streamed >= _WATCH_AFTER
+                and self.watch is None
+                and not self.gone
+                and self.queue.empty()
+            ):
+                # A streaming response whose next chunk is not there yet: from now on,
+                # watch for the client leaving (uvicorn and Granian's ASGI interface
+                # drop sends to a gone client without a word). Not for a response of
+                # one chunk, the common case, which would pay a task for nothing.
+                self.watch = self.loop.create_task(self._watch())
             message = await self.queue.get()
-            if message is None:
+            if message is None:  # the legacy thread is done
+                if self.watch is not None:
+                    self.watch.cancel()
                 return
             if self.gone:
                 continue  # drain so that the legacy thread never blocks on a full queue
@@ -191,6 +266,15 @@ class _Exchange:
                 await self.send(message)
             except Exception:  # noqa: BLE001 - a failed send is a client that left
                 self.gone = True
+            else:
+                if message["type"] == "http.response.body":
+                    more = message.get("more_body", False)
+                    self.streamed = self.streamed + 1 if more else -1  # -1: it ended
+
+    async def _watch(self) -> None:
+        with contextlib.suppress(Exception):  # a failed receive is a client that left too
+            await self.requests.wait_for_disconnect()
+        self.gone = True  # the legacy thread stops at its next chunk
 
     def _put(self, message: Message) -> None:
         if self.gone:
@@ -267,16 +351,23 @@ class _Exchange:
 def wsgi_environ(scope: Scope, body: Body) -> dict[str, Any]:
     """Return the WSGI environ of an ASGI HTTP scope, as a WSGI server would build it.
 
-    a2wsgi's, with three corrections that make it what gunicorn gives the same request:
-    `QUERY_STRING` is the raw query as latin-1 (PEP 3333's bytes-as-text; a2wsgi decodes
-    it as ASCII and fails on a raw UTF-8 byte); several `Cookie` headers (HTTP/2 sends
-    one per cookie) are joined with "; " as RFC 7540 8.1.2.5 asks, not with ","; and
-    a request without `Host` (HTTP/2 on some servers) gets `HTTP_HOST` from the
-    address the server listens on, as trivium's own `request.url` does.
+    a2wsgi's, with four corrections that make it what gunicorn gives the same request:
+    a header whose name holds an underscore is dropped (gunicorn's `header_map="drop"`,
+    nginx's and Django's default): `X-Remote_User` and `X-Remote-User` would both be
+    `HTTP_X_REMOTE_USER`, so a client could forge a header a proxy sets, or have its
+    value joined to the proxy's; `QUERY_STRING` is the raw query as latin-1 (PEP
+    3333's bytes-as-text; a2wsgi decodes it as ASCII and fails on a raw UTF-8 byte);
+    several `Cookie` headers (HTTP/2 sends one per cookie) are joined with "; " as RFC
+    7540 8.1.2.5 asks, not with ","; and a request without `Host` (HTTP/2 on some
+    servers) gets `HTTP_HOST` from the address the server listens on, as trivium's
+    own `request.url` does.
     """
     copy = dict(scope)
     query = bytes(copy.get("query_string", b""))
     copy["query_string"] = b""
+    headers = copy.get("headers", ())
+    if any(b"_" in name for name, _ in headers):
+        copy["headers"] = [(name, value) for name, value in headers if b"_" not in name]
     environ: dict[str, Any] = dict(build_environ(cast("Any", copy), body))
     copy["query_string"] = query  # environ["asgi.scope"]
     environ["QUERY_STRING"] = query.decode("latin-1")
