@@ -305,3 +305,17 @@ def test_a_model_parameter_on_a_websocket_is_refused_at_start_up(marked: bool) -
     with pytest.raises(ConfigurationError) as caught:
         app.build()
     assert caught.value.code == "websocket-body-param"
+
+
+def test_a_compat_fastapi_app_echoes_a_header_models_input_as_fastapi_does() -> None:
+    from trivium.compat.fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/client")
+    async def client_info(info: Annotated[ClientInfo, Header()]) -> ClientInfo:
+        return info
+
+    answer = TestClient(app).get("/client", headers={"x-other": "value"})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["input"]["x-other"] == "value"

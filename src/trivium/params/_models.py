@@ -89,12 +89,16 @@ class ModelParam:
         "keys",
         "optional",
         "own",
+        "private",
         "section",
         "takes_extras",
     )
 
-    def __init__(self, spec: FieldSpec) -> None:
+    def __init__(self, spec: FieldSpec, *, echo_inputs: bool = False) -> None:
         members = model_members(spec.annotation)
+        self.private = spec.section in ("cookie", "header") and not echo_inputs
+        """Whether a 422 keeps other cookies and headers out of `input` (not under
+        `trivium.compat`'s FastAPI semantics, which echo them as FastAPI does)."""
         self.section = spec.section
         self.key = spec.name
         self.form = spec.source is ParamSource.FORM
@@ -164,7 +168,7 @@ class ModelParam:
             from trivium.params._plan import validation_errors
 
             found = redact_secret_inputs(validation_errors(exc), self.annotation)
-            if self.section in ("cookie", "header"):
+            if self.private:
                 _keep_to_the_model(found, {key.key for key in self.keys})
             for error in found:
                 loc = tuple(error["loc"])

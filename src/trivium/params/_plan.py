@@ -91,7 +91,11 @@ class Plan:
         """Refuse (415) a JSON body sent without `Content-Type`; else parse it (FastAPI)."""
         self.json_errors_as_validation = json_errors_as_validation
         """Answer malformed JSON with a 422 validation error (FastAPI) instead of a 400."""
-        self.models = [ModelParam(f) for f in analysis.fields if f.is_model]
+        self.models = [
+            ModelParam(f, echo_inputs=json_errors_as_validation)
+            for f in analysis.fields
+            if f.is_model
+        ]
         """Parameter models, each validated on its own against its whole source."""
         fields = [f for f in analysis.fields if not f.is_model]
         self.fields = fields
