@@ -10,7 +10,6 @@ section (`path`, `query`, `header`, `cookie`, `body`). A failure of any field ra
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable
 from typing import Annotated
 from typing import Any
@@ -33,6 +32,8 @@ from trivium.http._request import HTTPConnection
 from trivium.http._request import Request
 from trivium.params._analysis import Analysis
 from trivium.params._analysis import FieldSpec
+from trivium.params._json_body import exact_body
+from trivium.params._json_body import json_error
 from trivium.params._markers import ParamSource
 from trivium.params._models import ModelParam
 from trivium.params._secret import redact_secret_inputs
@@ -182,8 +183,8 @@ class Plan:
                     values = self.validate(raw)
             except ValidationError as exc:
                 errors = self._errors(exc)
-                if body is not None and _big_int_errors(errors):
-                    values, errors = await self._with_big_ints(conn, raw, errors)
+                if body is not None and (exact := await exact_body(conn, errors)) is not None:
+                    values, errors = self._again(raw, exact)
         if self.models:
             self._validate_models(conn, form, values, errors)
         if errors:
@@ -347,19 +348,11 @@ class Plan:
         self._fill_defaults(values)
         return values
 
-    async def _with_big_ints(
-        self, conn: Any, raw: dict[str, Any], errors: list[dict[str, Any]]
+    def _again(
+        self, raw: dict[str, Any], exact: Any
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Validate again with integers beyond 64 bits read exactly (orjson reads floats).
-
-        Only a request whose validation failed on an integer's size pays for it.
-        """
-        text = await conn.body()
-        if not _BIG_INT.search(text):
-            return {}, errors
-        import json
-
-        raw["body"] = json.loads(text)
+        """Validate again with the body read exactly (integers beyond 64 bits)."""
+        raw["body"] = exact
         try:
             return self.validate(raw), []  # type: ignore[misc]
         except ValidationError as exc:
@@ -403,7 +396,7 @@ class Plan:
         except orjson.JSONDecodeError as exc:
             check_content_encoding(request.header_value("content-encoding"))
             if self.json_errors_as_validation:
-                raise _json_error(exc, body) from None
+                raise json_error(exc, body) from None
             raise HTTPException(400, f"Malformed JSON body: {exc}") from None
         raw["body"] = data
         return data
@@ -591,38 +584,3 @@ def _config_error(name: str, problem: str) -> Exception:
     from trivium.errors import ConfigurationError
 
     return ConfigurationError(f"handler {name} {problem}", "body-mix")
-
-
-_BIG_INT = re.compile(rb"[0-9]{19}")
-"""A run of digits orjson may have read as a float (an integer beyond 64 bits)."""
-
-
-def _big_int_errors(errors: list[dict[str, Any]]) -> bool:
-    return any(
-        error["type"] in ("int_parsing_size", "int_from_float") and error["loc"][0] == "body"
-        for error in errors
-    )
-
-
-def _json_error(exc: orjson.JSONDecodeError, body: bytes) -> RequestValidationError:
-    """Describe malformed JSON as FastAPI does: a 422 `json_invalid` error at its position.
-
-    The position and message are the standard library's (FastAPI parses with `json`),
-    found again only on this error path.
-    """
-    import json
-
-    position, message = exc.pos, exc.msg
-    try:
-        json.loads(body)
-    except ValueError as stdlib:
-        position = getattr(stdlib, "pos", position)
-        message = getattr(stdlib, "msg", message)
-    error = {
-        "type": "json_invalid",
-        "loc": ("body", position),
-        "msg": "JSON decode error",
-        "input": {},
-        "ctx": {"error": message},
-    }
-    return RequestValidationError([error], body)
