@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import anyio
 import pytest
 from click.testing import CliRunner
 from click.testing import Result
-from sqlalchemy import text
+from tests.db.servers import PARAMS
+from tests.db.servers import backend_url
+from tests.db.servers import drop_tables
+from tests.db.servers import in_project
 
 from trivium.cli import main
-from trivium.db import Database
-
-BACKENDS = {"postgresql": "TRIVIUM_TEST_POSTGRES_URL", "mysql": "TRIVIUM_TEST_MYSQL_URL"}
 
 APP = """
 from pathlib import Path
@@ -61,29 +59,15 @@ class Project:
         return CliRunner().invoke(main, ["db", "--app", self.target, *args])
 
 
-async def _drop(url: str, suffix: str) -> None:
-    db = Database(url)
-    async with db.engine.begin() as connection:
-        for name in ("notes", "versions"):
-            await connection.execute(text(f"DROP TABLE IF EXISTS {name}_{suffix}"))
-    await db.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+@pytest.fixture(params=PARAMS)
 def project(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Project]:
-    backend: str = request.param
-    url = f"sqlite+aiosqlite:///{tmp_path / 'notes.db'}"
-    if backend != "sqlite":
-        url = os.environ.get(BACKENDS[backend], "")
-        if not url:
-            pytest.skip(f"{backend} tests need {BACKENDS[backend]}")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(tmp_path))
+    url = backend_url(request.param, tmp_path, "notes.db")
+    in_project(tmp_path, monkeypatch)
     found = Project(tmp_path, url)
     yield found
-    anyio.run(_drop, url, found.suffix)
+    drop_tables(url, f"notes_{found.suffix}", f"versions_{found.suffix}")
 
 
 def test_makemigrations_migrate_check_downgrade_round_trip(project: Project) -> None:

@@ -10,7 +10,6 @@ servers stay ready, and the old code's commands say what happened instead of Ale
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,10 @@ import anyio
 import pytest
 from click.testing import CliRunner
 from click.testing import Result
-from sqlalchemy import text
+from tests.db.servers import PARAMS
+from tests.db.servers import backend_url
+from tests.db.servers import drop_tables
+from tests.db.servers import in_project
 
 from trivium import App
 from trivium.cli import main
@@ -28,8 +30,6 @@ from trivium.db import MigrationError
 from trivium.db import Migrations
 from trivium.observability import Observability
 from trivium.testing import TestClient
-
-BACKENDS = {"postgresql": "TRIVIUM_TEST_POSTGRES_URL", "mysql": "TRIVIUM_TEST_MYSQL_URL"}
 
 APP = """
 from pathlib import Path
@@ -107,29 +107,15 @@ class Releases:
         return CliRunner().invoke(main, ["db", *args, "--app", target])
 
 
-async def _drop(url: str, tables: list[str]) -> None:
-    db = Database(url)
-    async with db.engine.begin() as connection:
-        for table in tables:
-            await connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
-    await db.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+@pytest.fixture(params=PARAMS)
 def releases(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Releases]:
-    backend: str = request.param
-    url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
-    if backend != "sqlite":
-        url = os.environ.get(BACKENDS[backend], "")
-        if not url:
-            pytest.skip(f"{backend} tests need {BACKENDS[backend]}")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(tmp_path))
+    url = backend_url(request.param, tmp_path)
+    in_project(tmp_path, monkeypatch)
     found = Releases(tmp_path, url)
     yield found
-    anyio.run(_drop, url, [*reversed(found.tables), found.versions])
+    drop_tables(url, *reversed(found.tables), found.versions)
 
 
 def _migrated_by_the_new_release(releases: Releases) -> None:

@@ -7,7 +7,6 @@ own write lock does the same. Real processes against real databases.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -15,14 +14,14 @@ from pathlib import Path
 
 import anyio
 import pytest
-from sqlalchemy import text
 from tests import live
+from tests.db.servers import PARAMS
+from tests.db.servers import backend_url
+from tests.db.servers import drop_tables
 
 from trivium.db import Database
 from trivium.db import MigrationFailedError
 from trivium.db import Migrations
-
-BACKENDS = {"postgresql": "TRIVIUM_TEST_POSTGRES_URL", "mysql": "TRIVIUM_TEST_MYSQL_URL"}
 
 APP = """
 from pathlib import Path
@@ -105,28 +104,11 @@ class Project:
         return db
 
 
-async def _drop(url: str, tables: list[str]) -> None:
-    db = Database(url)
-    async with db.engine.begin() as connection:
-        for table in tables:
-            await connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
-    await db.dispose()
-
-
-def _url(backend: str, tmp_path: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
-    url = os.environ.get(BACKENDS[backend], "")
-    if not url:
-        pytest.skip(f"{backend} tests need {BACKENDS[backend]}")
-    return url
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+@pytest.fixture(params=PARAMS)
 def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Project]:
-    found = Project(tmp_path, _url(request.param, tmp_path))
+    found = Project(tmp_path, backend_url(request.param, tmp_path))
     yield found
-    anyio.run(_drop, found.url, [*reversed(found.tables), found.versions])
+    drop_tables(found.url, *reversed(found.tables), found.versions)
 
 
 def _migrate(project: Project) -> subprocess.Popen[str]:
@@ -158,7 +140,7 @@ def test_two_migrate_commands_at_once_apply_each_revision_once(project: Project)
 
 @pytest.mark.parametrize("backend", ["postgresql", "mysql"])
 def test_a_failed_migration_releases_the_lock(backend: str, tmp_path: Path) -> None:
-    project = Project(tmp_path, _url(backend, tmp_path))
+    project = Project(tmp_path, backend_url(backend, tmp_path))
     project.revision(0, extra="op.execute('SELECT no_such_column FROM no_such_table')")
     db = project.database()
     waits: list[str] = []
@@ -177,7 +159,7 @@ def test_a_failed_migration_releases_the_lock(backend: str, tmp_path: Path) -> N
     try:
         anyio.run(twice)
     finally:
-        anyio.run(_drop, project.url, [*reversed(project.tables), project.versions])
+        drop_tables(project.url, *reversed(project.tables), project.versions)
     assert waits == []
 
 

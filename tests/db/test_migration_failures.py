@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import anyio
 import pytest
 from click.testing import CliRunner
 from click.testing import Result
-from sqlalchemy import text
+from tests.db.servers import PARAMS
+from tests.db.servers import backend_url
+from tests.db.servers import drop_tables
+from tests.db.servers import execute
+from tests.db.servers import in_project
 
 from trivium.cli import main
-from trivium.db import Database
-
-BACKENDS = {"postgresql": "TRIVIUM_TEST_POSTGRES_URL", "mysql": "TRIVIUM_TEST_MYSQL_URL"}
 
 APP = """
 from pathlib import Path
@@ -74,45 +73,22 @@ class Project:
         return path.name.split("_")[1]
 
 
-async def _execute(url: str, *statements: str) -> list[tuple[object, ...]]:
-    db = Database(url)
-    rows: list[tuple[object, ...]] = []
-    async with db.engine.begin() as connection:
-        for statement in statements:
-            result = await connection.execute(text(statement))
-            if result.returns_rows:
-                rows = [tuple(row) for row in result]
-    await db.dispose()
-    return rows
-
-
-def _tables(url: str, suffix: str) -> None:
-    drops = [f"DROP TABLE IF EXISTS {name}_{suffix}" for name in ("extra", "people", "versions")]
-    anyio.run(_execute, url, *drops)
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+@pytest.fixture(params=PARAMS)
 def project(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Project]:
-    backend: str = request.param
-    url = f"sqlite+aiosqlite:///{tmp_path / 'people.db'}"
-    if backend != "sqlite":
-        url = os.environ.get(BACKENDS[backend], "")
-        if not url:
-            pytest.skip(f"{backend} tests need {BACKENDS[backend]}")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(tmp_path))
+    url = backend_url(request.param, tmp_path, "people.db")
+    in_project(tmp_path, monkeypatch)
     found = Project(tmp_path, url)
     yield found
-    _tables(url, found.suffix)
+    drop_tables(url, *(f"{name}_{found.suffix}" for name in ("extra", "people", "versions")))
 
 
 def _created_and_migrated(project: Project) -> None:
     assert project.run("makemigrations", "-m", "create people").exit_code == 0
     assert project.run("migrate").exit_code == 0
     insert = f"INSERT INTO {project.people} (name) VALUES ('ada')"  # nick is NULL
-    anyio.run(_execute, project.url, insert)
+    execute(project.url, insert)
 
 
 def test_column_made_not_null_fills_its_null_rows(project: Project) -> None:
@@ -132,7 +108,7 @@ def test_column_made_not_null_fills_its_null_rows(project: Project) -> None:
     )
     result = project.run("migrate")
     assert result.exit_code == 0, result.output
-    rows = anyio.run(_execute, project.url, f"SELECT name, nick FROM {project.people}")
+    rows = execute(project.url, f"SELECT name, nick FROM {project.people}")
     assert rows == [("ada", "anon")]
     assert project.run("check").output == "No changes detected.\n"
 
@@ -153,7 +129,7 @@ def test_failing_migration_is_one_line_naming_the_revision(project: Project) -> 
     assert result.output.startswith(f"Error: migration {failing} (add extra) failed: ")
     assert "nosuchcol" in result.output
     assert "db-missing" not in result.output  # "does not exist" is not about the database
-    tables = anyio.run(_execute, project.url, f"SELECT count(*) FROM {project.people}")
+    tables = execute(project.url, f"SELECT count(*) FROM {project.people}")
     assert tables == [(1,)]
     if project.url.startswith("mysql"):
         assert "MariaDB/MySQL cannot roll back schema changes" in result.output

@@ -11,12 +11,15 @@ import anyio
 import pytest
 from click.testing import CliRunner
 from click.testing import Result
-from sqlalchemy import text
+from tests.db.servers import BACKENDS
+from tests.db.servers import PARAMS
+from tests.db.servers import backend_url
+from tests.db.servers import drop_tables
+from tests.db.servers import execute
+from tests.db.servers import in_project
 
 from trivium.cli import main
 from trivium.db import Database
-
-BACKENDS = {"postgresql": "TRIVIUM_TEST_POSTGRES_URL", "mysql": "TRIVIUM_TEST_MYSQL_URL"}
 
 APP = """
 from pathlib import Path
@@ -69,41 +72,15 @@ class Project:
         return [path.read_text() for path in sorted(paths, key=lambda p: p.stat().st_mtime_ns)]
 
 
-async def _drop(url: str, suffix: str) -> None:
-    db = Database(url)
-    async with db.engine.begin() as connection:
-        for name in ("posts", "versions"):
-            await connection.execute(text(f"DROP TABLE IF EXISTS {name}_{suffix}"))
-    await db.dispose()
-
-
-async def _execute(url: str, *statements: str) -> list[tuple[object, ...]]:
-    db = Database(url)
-    rows: list[tuple[object, ...]] = []
-    async with db.engine.begin() as connection:
-        for statement in statements:
-            result = await connection.execute(text(statement))
-            if result.returns_rows:
-                rows = [tuple(row) for row in result]
-    await db.dispose()
-    return rows
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+@pytest.fixture(params=PARAMS)
 def project(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Project]:
-    backend: str = request.param
-    url = f"sqlite+aiosqlite:///{tmp_path / 'posts.db'}"
-    if backend != "sqlite":
-        url = os.environ.get(BACKENDS[backend], "")
-        if not url:
-            pytest.skip(f"{backend} tests need {BACKENDS[backend]}")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.syspath_prepend(str(tmp_path))
+    url = backend_url(request.param, tmp_path, "posts.db")
+    in_project(tmp_path, monkeypatch)
     found = Project(tmp_path, url)
     yield found
-    anyio.run(_drop, url, found.suffix)
+    drop_tables(url, f"posts_{found.suffix}", f"versions_{found.suffix}")
 
 
 def test_makemigrations_needs_no_database_connection(
@@ -169,7 +146,7 @@ def test_sqlite_makemigrations_never_touches_the_database_file(project: Project)
 def test_not_null_column_without_default_is_caught_at_makemigrations(project: Project) -> None:
     assert project.run("makemigrations", "-m", "create posts").exit_code == 0
     assert project.run("migrate").exit_code == 0
-    anyio.run(_execute, project.url, f"INSERT INTO posts_{project.suffix} (title) VALUES ('a')")
+    execute(project.url, f"INSERT INTO posts_{project.suffix} (title) VALUES ('a')")
     project.write(extra=STATUS)
     result = project.run("makemigrations", "-m", "add status", "--no-input")
     assert result.exit_code == 1
@@ -182,7 +159,7 @@ def test_not_null_column_without_default_is_caught_at_makemigrations(project: Pr
     )
     assert result.exit_code == 0, result.output
     assert project.run("migrate").exit_code == 0, project.run("migrate").output
-    rows = anyio.run(_execute, project.url, f"SELECT title, status FROM posts_{project.suffix}")
+    rows = execute(project.url, f"SELECT title, status FROM posts_{project.suffix}")
     assert rows == [("a", "draft")]
     # The one-off default is gone: the column has no server default left.
     assert project.run("check").output == "No changes detected.\n"
