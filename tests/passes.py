@@ -19,6 +19,7 @@ order when both are done. The exit status is the first failing pass's, else 0.
 from __future__ import annotations
 
 import asyncio
+import compileall
 import os
 import subprocess
 import sys
@@ -104,6 +105,11 @@ def main(argv: list[str]) -> int:
         ),
     ]
     LOGS.mkdir(parents=True, exist_ok=True)
+    # Every server and CLI the tests start imports trivium: compiled once here, it is not
+    # compiled again in each process when PYTHONDONTWRITEBYTECODE is set (as in CI).
+    # Nothing else is written: a test rewriting a module within one second must never
+    # load a stale .pyc of it.
+    compileall.compile_dir(REPO / "src" / "trivium", quiet=1)
     running: list[tuple[str, subprocess.Popen[bytes], Path]] = []
     statuses: list[int] = []
     for name, command, env in passes:

@@ -64,9 +64,20 @@ def _get(server: live.Server) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def running(tmp_path: Path, *args: str, cwd: Path = ROOT) -> Iterator[live.Server]:
-    with live.trivium_run(*args, cwd=cwd, log_dir=tmp_path, timeout=START_TIMEOUT) as server:
+def running(
+    tmp_path: Path, *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> Iterator[live.Server]:
+    with live.trivium_run(
+        *args, cwd=cwd, log_dir=tmp_path, timeout=START_TIMEOUT, env=env
+    ) as server:
         yield server
+
+
+def _writing_bytecode() -> dict[str, str]:
+    """A developer's environment: Python writes `.pyc` files (CI's forbids it)."""
+    env = live.environment()
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 @pytest.mark.live
@@ -159,8 +170,10 @@ def test_run_reload_serves_the_edited_code(tmp_path: Path) -> None:
     app_dir.mkdir()
     module = app_dir / "reload_app.py"
     module.write_text((ROOT / "tests/cli/sample_app.py").read_text())
-    with running(tmp_path, "reload_app:app", "--reload", cwd=app_dir) as server:
+    env = _writing_bytecode()
+    with running(tmp_path, "reload_app:app", "--reload", cwd=app_dir, env=env) as server:
         assert _get(server)["message"] == "v1"
+        # Same size, most likely the same second: a .pyc of v1 would pass for v2's.
         module.write_text(module.read_text().replace('MESSAGE = "v1"', 'MESSAGE = "v2"'))
         assert _served_message(server, "v2") == "v2", server.output()
 
@@ -172,7 +185,8 @@ def test_run_reload_survives_a_syntax_error_until_the_next_edit(tmp_path: Path) 
     module = app_dir / "reload_app.py"
     source = (ROOT / "tests/cli/sample_app.py").read_text()
     module.write_text(source)
-    with running(tmp_path, "reload_app:app", "--reload", cwd=app_dir) as server:
+    env = _writing_bytecode()
+    with running(tmp_path, "reload_app:app", "--reload", cwd=app_dir, env=env) as server:
         assert _get(server)["message"] == "v1"
         module.write_text(source + "\n  this is not python\n")
         deadline = time.monotonic() + 15

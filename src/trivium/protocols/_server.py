@@ -239,7 +239,11 @@ def serve(
     if isinstance(target, str):
         spec = parse_import_string(target)
         needs_clean_supervisor = config.reload or config.workers > 1
-        facts = probe_in_child(spec) if needs_clean_supervisor else app_facts(load(spec), target)
+        facts = (
+            probe_in_child(spec, bytecode=not config.reload)
+            if needs_clean_supervisor
+            else app_facts(load(spec), target)
+        )
         interface = _choose_interface(config, facts, target)
         _launch(config, interface, spec)
     else:
@@ -420,6 +424,12 @@ def _launch(config: ServerConfig, interface: Interface, target: ImportString | A
     if config.server == "uvicorn":
         _run_uvicorn(config, target)
         return
+    if config.reload:
+        # No .pyc of the project while reloading (nor in the probe): one is trusted when
+        # the source's size and mtime (whole seconds) match, so an edit of the same length
+        # within a second of the last would reload the old code.
+        os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+        sys.dont_write_bytecode = True
     # A folder of this launch: where workers tell each other the server has served.
     launch = None if config.reload else Path(tempfile.mkdtemp(prefix="trivium-run-"))
     try:

@@ -217,8 +217,9 @@ def _build(app: object, label: str) -> None:
         ) from exc
 
 
-def probe_in_child(spec: ImportString) -> AppFacts:
-    argv = [sys.executable, "-c", _PROBE_CODE, json.dumps(sys.path), str(spec)]
+def probe_in_child(spec: ImportString, *, bytecode: bool = True) -> AppFacts:
+    flags = [] if bytecode else ["-B"]  # -B: writes no .pyc (see the reload in _server.py)
+    argv = [sys.executable, *flags, "-c", _PROBE_CODE, json.dumps(sys.path), str(spec)]
     try:
         done = subprocess.run(  # noqa: S603 - our own interpreter and code, no shell
             argv, capture_output=True, text=True, timeout=_PROBE_TIMEOUT, check=False
