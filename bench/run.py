@@ -11,6 +11,7 @@ See bench/README.md for the methodology.
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime
 import json
 import shlex
@@ -253,6 +254,9 @@ def full(targets: list[Target], scenarios, args: argparse.Namespace) -> int:
     wrk = load.wrk_version()  # fails early, with the install hint, if wrk is missing
     baseline = load_baseline(args.baseline or args.json)
     started_at, started = datetime.datetime.now(datetime.UTC), time.monotonic()
+    # The peers are installed with their bytecode; trivium runs from the source tree, so it
+    # is compiled here: with PYTHONDONTWRITEBYTECODE set, each worker would compile it again.
+    compileall.compile_dir(server.REPO_DIR / "src" / "trivium", quiet=1)
     skipped, failures = prepare(targets)
     records = {
         target.key: {
