@@ -5,6 +5,7 @@ from __future__ import annotations
 import anyio
 import pytest
 from click.testing import CliRunner
+from redis.asyncio import Redis
 from tests.tasks.conftest import clean_redis
 
 from trivium import App
@@ -392,3 +393,44 @@ async def test_app_started_with_redis_down_fails_in_one_line() -> None:
     assert caught.value.one_line().startswith(
         "[tasks-unreachable] no Redis server answers at 127.0.0.1:9149 (for the task broker)"
     )
+
+
+async def test_a_run_sent_twice_runs_once_while_two_workers_take_both(
+    redis_url: str, prefix: str
+) -> None:
+    """An outbox row relayed twice (a crash between the send and the delete) sends one run
+    twice: the second message waits out the first worker's hold, then is dropped."""
+    seen: list[object] = []
+
+    def worker() -> tuple[App, Tasks]:
+        tasks = Tasks(redis_url, prefix=prefix, in_app_worker=True, lease=0.6)
+        app = App(plugins=[tasks])
+
+        @tasks.task(name="slow_count")
+        async def slow_count(n: int) -> None:
+            seen.append(n)
+            await anyio.sleep(1.0)  # longer than the lease: the hold is renewed meanwhile
+
+        return app, tasks
+
+    _, producer = worker()
+    run = await producer.registry["slow_count"].enqueue(7)
+    stream = producer.transport.stream("default")  # type: ignore[attr-defined]
+    await producer.stop()
+    redis = Redis.from_url(redis_url)
+    ((_, fields),) = await redis.xrange(stream)
+    await redis.xadd(stream, fields)  # the same run, sent a second time
+    first, first_tasks = worker()
+    second, _ = worker()
+    try:
+        async with first.lifespan_context(), second.lifespan_context():
+            await _wait_done(first_tasks, run.id)
+            # the duplicate comes back after its lease, finds the run done, and is acked
+            with anyio.fail_after(10):
+                while (await redis.xpending(stream, "trivium"))["pending"]:  # noqa: ASYNC110
+                    await anyio.sleep(0.1)
+            await anyio.sleep(0.5)
+        assert seen == [7]
+    finally:
+        await redis.aclose()
+        await clean_redis(redis_url, prefix)

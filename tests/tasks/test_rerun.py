@@ -84,7 +84,9 @@ async def test_retry_is_refused_until_a_cancelled_attempt_has_stopped() -> None:
         assert await tasks.cancel(run.id)
         with pytest.raises(ValueError, match="has not stopped yet"):
             await tasks.retry(run.id)
-        await anyio.sleep(0.05)  # the attempt stops at its next await
+        with anyio.fail_after(5):  # the attempt stops at its next await
+            while (info := await tasks.get(run.id)) is None or info.finished_at is None:  # noqa: ASYNC110
+                await anyio.sleep(0.01)
         await tasks.retry(run.id)
         await run.result(timeout=5)
     assert started == [1, 1]

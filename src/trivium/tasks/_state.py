@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FINISHED",
+    "HeldElsewhereError",
     "LazyRedisStore",
     "MemoryStateStore",
     "RedisStateStore",
@@ -142,12 +143,15 @@ class StateStore:
             await self.put(info)
         return current
 
-    async def begin(self, info: TaskInfo) -> TaskInfo | None:
+    async def begin(self, info: TaskInfo, hold: float | None = None) -> TaskInfo | None:
         """Record `info` (a run starting attempt `info.attempts`) unless the run finished.
 
         Returns the finished record instead (a duplicate delivery: done, cancelled, or
-        failed at this attempt or a later one; or a stale one: a message of an earlier
-        generation than the record's), in which case nothing is written.
+        failed at this attempt or a later one; a stale one: a message of an earlier
+        generation than the record's, or of an attempt that a later one followed), in
+        which case nothing is written. `hold` (seconds) is for transports that deliver
+        an unacknowledged message again after its lease; stores that keep no holds
+        ignore it.
         """
         current = await self.get(info.id)
         if current is not None and _finished_for(current, info):
@@ -155,28 +159,60 @@ class StateStore:
         await self.put(info)
         return None
 
+    async def hold(self, info: TaskInfo, hold: float) -> None:
+        """Keep `info`'s attempt held by this worker for `hold` more seconds."""
+
+
+class HeldElsewhereError(Exception):
+    """`begin`: another worker is running this very attempt now (a duplicate message).
+
+    The duplicate is left unacknowledged: the transport delivers it again after its
+    lease, when the run has finished (it is then dropped) or its worker died (it runs).
+    """
+
 
 def _finished_for(current: TaskInfo, info: TaskInfo) -> bool:
     return (
         current.state in ("done", "cancelled")
         or (current.state == "failed" and current.attempts >= info.attempts)
+        or (current.state == "retrying" and current.attempts >= info.attempts)
+        or (current.state == "running" and current.attempts > info.attempts)
         or current.generation > info.generation
     )
 
 
+def _hold_token(info: TaskInfo) -> str:
+    return f"{info.generation}:{info.attempts}"
+
+
 _BEGIN = """
 local current = redis.call('GET', KEYS[1])
+local attempt = tonumber(ARGV[2])
 if current then
   local record = cjson.decode(current)
   if record.state == 'done' or record.state == 'cancelled'
-     or (record.state == 'failed' and record.attempts >= tonumber(ARGV[2]))
+     or ((record.state == 'failed' or record.state == 'retrying') and record.attempts >= attempt)
+     or (record.state == 'running' and record.attempts > attempt)
      or (record.generation or 0) > tonumber(ARGV[5]) then
     return current
   end
 end
+if tonumber(ARGV[7]) > 0 then
+  if redis.call('GET', KEYS[3]) == ARGV[6] then
+    return 'held'
+  end
+  redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
+end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 return false
+"""
+
+_HOLD = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
 """
 
 _CREATE = """
@@ -256,6 +292,7 @@ class RedisStateStore(StateStore):
         self.prefix = prefix
         self.keep = keep
         self._begin: Any = None
+        self._hold: Any = None
         self._create: Any = None
 
     def _key(self, task_id: str) -> str:
@@ -317,15 +354,39 @@ class RedisStateStore(StateStore):
         holder = await self.redis.get(f"{self.prefix}:key:{key}")
         return None if holder is None else holder.decode()
 
-    async def begin(self, info: TaskInfo) -> TaskInfo | None:
-        """Check and record the start of an attempt in one round trip (a script)."""
+    async def begin(self, info: TaskInfo, hold: float | None = None) -> TaskInfo | None:
+        """Check and record the start of an attempt in one round trip (a script).
+
+        With `hold`, the attempt is also held (`PREFIX:held:ID`, expiring after `hold`
+        seconds unless `hold` renews it): a second message of the same attempt met while
+        the hold lasts raises `HeldElsewhereError` instead of running it a second time.
+        """
         if self._begin is None:
             self._begin = self.redis.register_script(_BEGIN)
         current = await self._begin(
-            keys=[self._key(info.id), f"{self.prefix}:index"],
-            args=[info.to_json(), info.attempts, info.enqueued_at, info.id, info.generation],
+            keys=[self._key(info.id), f"{self.prefix}:index", self._held(info.id)],
+            args=[
+                info.to_json(),
+                info.attempts,
+                info.enqueued_at,
+                info.id,
+                info.generation,
+                _hold_token(info),
+                _milliseconds(hold),
+            ],
         )
+        if current == b"held":
+            raise HeldElsewhereError(info.id)
         return None if not current else TaskInfo.from_json(current)
+
+    async def hold(self, info: TaskInfo, hold: float) -> None:
+        """Renew this worker's hold on `info`'s attempt (if it still has it)."""
+        if self._hold is None:
+            self._hold = self.redis.register_script(_HOLD)
+        await self._hold(keys=[self._held(info.id)], args=[_hold_token(info), _milliseconds(hold)])
+
+    def _held(self, task_id: str) -> str:
+        return f"{self.prefix}:held:{task_id}"
 
 
 class LazyRedisStore(StateStore):
@@ -366,5 +427,12 @@ class LazyRedisStore(StateStore):
     async def key_holder(self, key: str) -> str | None:
         return await self._store().key_holder(key)
 
-    async def begin(self, info: TaskInfo) -> TaskInfo | None:
-        return await self._store().begin(info)
+    async def begin(self, info: TaskInfo, hold: float | None = None) -> TaskInfo | None:
+        return await self._store().begin(info, hold)
+
+    async def hold(self, info: TaskInfo, hold: float) -> None:
+        await self._store().hold(info, hold)
+
+
+def _milliseconds(seconds: float | None) -> int:
+    return 0 if not seconds else max(1, math.ceil(seconds * 1000))

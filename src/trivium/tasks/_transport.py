@@ -95,6 +95,11 @@ class Transport:
         """Seconds a received message stays leased without renewal (`None`: forever)."""
         return None
 
+    reclaims = False
+    """Whether an unacknowledged message is delivered again once its lease expired, even
+    while its worker lives (Redis Streams); elsewhere it comes back only if the worker's
+    connection is lost."""
+
 
 class MemoryTransport(Transport):
     """Queues in this process's memory: for development, tests and single-process apps.
@@ -292,6 +297,7 @@ class RedisTransport(Transport):
     """
 
     GROUP = "trivium"
+    reclaims = True
 
     def __init__(self, url: str, prefix: str, lease: float) -> None:
         self.url = url

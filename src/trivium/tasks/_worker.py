@@ -28,6 +28,7 @@ from typing import Any
 import anyio
 import orjson
 
+from trivium.tasks._state import HeldElsewhereError
 from trivium.tasks._state import TaskInfo
 from trivium.tasks._transport import MemoryTransport
 
@@ -48,12 +49,14 @@ async def execute(
     message: dict[str, Any],
     scope: anyio.CancelScope | None,
     done: Callable[[], Awaitable[None]] | None = None,
+    hold: float | None = None,
 ) -> float | None:
     """Run one attempt of `message`; return the wait before its retry, or `None`.
 
     The state record is updated before and after; the retry itself is the caller's.
     `done`, if given, is awaited with the final record's write when the run succeeds
-    (the caller's acknowledgement).
+    (the caller's acknowledgement). With `hold`, the attempt is held in the state store
+    while it runs, and a second message of it raises `HeldElsewhereError` (see `begin`).
     """
     store = tasks.store
     info = message_info(tasks, message)
@@ -65,7 +68,7 @@ async def execute(
         _finish(info, "failed", error=f"LookupError: no task named {message['task']!r}")
         await store.put(info)
         return None
-    current = await store.begin(info)
+    current = await store.begin(info, hold)
     if current is not None:  # a duplicate or stale delivery: not run
         if (
             current.state == "cancelled"
@@ -221,8 +224,8 @@ class Worker:
         self._freed = anyio.Event()
         self.idle = anyio.Event()
         self.idle.set()
-        self.leased: dict[Delivery, tuple[str, int]] = {}
-        """The running deliveries with their run's id and generation.
+        self.leased: dict[Delivery, TaskInfo] = {}
+        """The running deliveries with their run (its id, generation and attempt).
 
         Keyed by delivery: two deliveries of one run (a stale one among them) each
         keep their lease.
@@ -279,9 +282,19 @@ class Worker:
                 )
                 await transport.ack(delivery)  # never deliverable: do not loop on it
                 return
-            self.leased[delivery] = (task_id, message.get("generation", 0))
+            held = message_info(tasks, message)
+            held.attempts = message["attempt"]
+            self.leased[delivery] = held
+            # Where an unacknowledged message comes back after its lease (Redis), a second
+            # message of one attempt (an outbox row relayed twice) waits for it instead of
+            # running beside it: left unacknowledged, it is dropped once the run is over.
+            hold = transport.lease if transport.reclaims else None
             with anyio.CancelScope() as scope:
-                wait = await execute(tasks, message, scope, ack)
+                try:
+                    wait = await execute(tasks, message, scope, ack, hold)
+                except HeldElsewhereError:
+                    logger.info("task %s: this attempt runs on another worker", task_id)
+                    return
             if wait is not None:
                 retried = {**message, "attempt": message["attempt"] + 1}
                 await transport.send(
@@ -307,14 +320,19 @@ class Worker:
         lease = transport.lease or 30.0
         while True:
             await anyio.sleep(lease / 3)
-            for delivery, (task_id, generation) in list(self.leased.items()):
+            for delivery, held in list(self.leased.items()):
+                task_id = held.id
                 try:
+                    if transport.reclaims:  # the hold first: it must never outlive the lease
+                        await self.tasks.store.hold(held, lease)
                     await transport.extend(delivery)
                     info = await self.tasks.store.get(task_id)
                 except Exception:
                     logger.warning("renewing the lease of task %s failed", task_id, exc_info=True)
                     continue
-                if info is not None and (info.state == "cancelled" or info.generation > generation):
+                if info is not None and (
+                    info.state == "cancelled" or info.generation > held.generation
+                ):
                     scope = self.tasks.running.get(task_id)
                     if scope is not None:
                         scope.cancel()
