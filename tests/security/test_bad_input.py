@@ -61,6 +61,10 @@ def make_app() -> App:
     async def form(name: Annotated[str, Form()], upload: UploadFile | None = None) -> str:
         return name
 
+    @app.post("/raw-bytes")
+    async def raw_bytes(request: Request) -> int:
+        return len(await request.body())
+
     @app.get("/go")
     async def go(to: str) -> RedirectResponse:
         return RedirectResponse(to)
@@ -213,6 +217,18 @@ def test_truncated_multipart(client: TestClient) -> None:
 def test_upload_over_total_limit(client: TestClient) -> None:
     response = client.post("/form", data={"name": "x"}, files={"upload": ("a", b"x" * 9000)})
     _assert_clean_4xx(response, 413)
+
+
+@pytest.mark.parametrize("path", ["/raw", "/raw-bytes"])
+def test_claiming_multipart_never_lifts_the_body_limit_of_a_raw_read(
+    client: TestClient, path: str
+) -> None:
+    # The upload limit (8192) holds for a multipart form being parsed, never for a body
+    # read whole (`json()`, `body()`) because the client said "multipart".
+    body = b'{"blob": "' + b"x" * 6000 + b'"}'
+    for content_type in ("application/json", "multipart/form-data; boundary=x"):
+        response = client.post(path, content=body, headers={"content-type": content_type})
+        _assert_clean_4xx(response, 413)
 
 
 def test_header_injection_through_redirect_is_not_possible(client: TestClient) -> None:

@@ -227,12 +227,11 @@ class Request(HTTPConnection):
 
     @property
     def max_body_size(self) -> int | None:
-        """The largest body accepted for this request's content type, in bytes."""
-        for key, value in self.scope["headers"]:
-            if key == b"content-type":
-                if value[:19].lower() == b"multipart/form-data":
-                    return self.limits.max_upload_size
-                break
+        """The largest body `body()`, `json()` and `stream()` accept, in bytes.
+
+        A multipart form read by `form()` is held to `Limits.max_upload_size` instead:
+        that limit follows what is parsed, never the `Content-Type` a client claims.
+        """
         return self.limits.max_body_size
 
     @property
@@ -245,20 +244,25 @@ class Request(HTTPConnection):
         """The request method, upper case."""
         return self.scope["method"]  # type: ignore[no-any-return]
 
-    async def stream(self) -> AsyncIterator[bytes]:
+    def stream(self) -> AsyncIterator[bytes]:
         """Yield the body in chunks as they arrive, enforcing `max_body_size`.
 
         Raises:
             HTTPException: 413 when the body is larger than allowed.
             ClientDisconnect: the client disconnected mid-body.
         """
+        return self.chunks(self.limits.max_body_size)
+
+    async def chunks(self, limit: int | None) -> AsyncIterator[bytes]:
+        """`stream()` held to `limit` bytes (`None`: no limit); a multipart form's reader."""
         if self._body is not None:
+            if limit is not None and len(self._body) > limit:
+                raise _too_large(limit)
             yield self._body
             return
         if self._stream_consumed:
             raise RuntimeError("the request body stream was already consumed")
         self._stream_consumed = True
-        limit = self.max_body_size
         declared = self._declared_length()
         if limit is not None and declared is not None and declared > limit:
             raise _too_large(limit)
