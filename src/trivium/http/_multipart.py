@@ -181,7 +181,7 @@ async def _parse_multipart(request: Request, limits: FormLimits, boundary: bytes
         boundary, collector.callbacks(), max_header_size=limits.max_part_header_size
     )
     try:
-        async for chunk in request.chunks(request.limits.max_upload_size):
+        async for chunk in request._chunks(request.limits.max_upload_size):
             try:
                 parser.write(chunk)
             except FormParserError as exc:

@@ -251,9 +251,9 @@ class Request(HTTPConnection):
             HTTPException: 413 when the body is larger than allowed.
             ClientDisconnect: the client disconnected mid-body.
         """
-        return self.chunks(self.limits.max_body_size)
+        return self._chunks(self.limits.max_body_size)
 
-    async def chunks(self, limit: int | None) -> AsyncIterator[bytes]:
+    async def _chunks(self, limit: int | None) -> AsyncIterator[bytes]:
         """`stream()` held to `limit` bytes (`None`: no limit); a multipart form's reader."""
         if self._body is not None:
             if limit is not None and len(self._body) > limit:
