@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 from pydantic import TypeAdapter
 from pydantic import ValidationError
 
+from trivium.admin._cascade import DeletionSummary
 from trivium.admin._cascade import deletion_summary
 from trivium.admin._changelist import filtered_statement
 from trivium.admin._options import action
@@ -118,6 +119,12 @@ async def run_action(model_admin: ModelAdmin, request: Request, session: AsyncSe
         return RedirectResponse(back, status_code=303)
     if function is delete_selected and data.get("post") != "yes":
         return await _confirm_delete(model_admin, request, session, statement, data)
+    if function is delete_selected:
+        blocked = await _blocked_deletion(model_admin, request, session, statement)
+        if blocked is not None:
+            return await _confirm_delete(
+                model_admin, request, session, statement, data, blocked=blocked
+            )
     done, skipped, notes = await _apply(model_admin, request, session, function, statement)
     for message in messages + notes:
         flash(request, message, "info")
@@ -157,15 +164,40 @@ async def _apply(
     return done, skipped, notes
 
 
-async def _confirm_delete(
+async def _blocked_deletion(
+    model_admin: ModelAdmin, request: Request, session: AsyncSession, statement: Select[Any]
+) -> tuple[list[Any], DeletionSummary] | None:
+    """Return a batch whose deletion is refused, and why (as the single delete page).
+
+    Every batch is looked at before anything is deleted: protected rows, or rows of a
+    model the user may not delete going along, refuse the whole action.
+    """
+    async for rows in batches(model_admin, session, statement):
+        allowed = [obj for obj in rows if await model_admin.permission(request, "delete", obj)]
+        if not allowed:
+            continue
+        summary = await deletion_summary(model_admin.site, session, model_admin, allowed, request)
+        if summary.refused:
+            return allowed, summary
+    return None
+
+
+async def _confirm_delete(  # noqa: PLR0913 - the request's parts, and a refusal
     model_admin: ModelAdmin,
     request: Request,
     session: AsyncSession,
     statement: Select[Any],
     data: Any,
+    *,
+    blocked: tuple[list[Any], DeletionSummary] | None = None,
 ) -> Response:
-    objects = list((await session.scalars(statement.limit(101))).all())
-    summary = await deletion_summary(model_admin.site, session, model_admin, objects[:100])
+    if blocked is None:
+        objects = list((await session.scalars(statement.limit(101))).all())
+        summary = await deletion_summary(
+            model_admin.site, session, model_admin, objects[:100], request
+        )
+    else:
+        objects, summary = blocked
     hidden: list[tuple[str, str]] = [("action", "delete_selected"), ("post", "yes")]
     hidden += [("_changelist_query", str(data.get("_changelist_query", "")))]
     if data.get("select_across") == "1":
@@ -182,4 +214,7 @@ async def _confirm_delete(
         "hidden": hidden,
         "title": "Are you sure?",
     }
-    return await page(model_admin.site, request, "delete_confirmation.html", context)
+    status = 200 if blocked is None else 409 if summary.protected else 403
+    return await page(
+        model_admin.site, request, "delete_confirmation.html", context, status_code=status
+    )

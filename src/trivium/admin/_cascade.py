@@ -3,7 +3,9 @@
 Every foreign key in the metadata that points at the model's table is looked at: rows
 behind `ON DELETE CASCADE` (or an ORM relationship with the `delete` cascade) are
 deleted too, rows behind `SET NULL` lose their link, many-to-many link rows go away,
-and rows behind any other key protect the object: the page says so and refuses. Each
+and rows behind any other key protect the object: the page says so and refuses. So
+does it when rows of a registered model would be deleted along with the object while the
+user may not delete that model's objects (as Django's admin). Each
 kind of related row is counted up to a bound and a few are named, so a popular object
 never makes the page load a whole table.
 """
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 
     from trivium.admin._options import ModelAdmin
     from trivium.admin._site import Admin
+    from trivium.http import Request
 
 __all__ = ["DeletionSummary", "deletion_summary"]
 
@@ -39,8 +42,17 @@ class DeletionSummary:
     """The consequences of a deletion, by kind."""
 
     deleted: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    request: Request | None = dataclasses.field(default=None, repr=False)
+    """The user's request, whose permissions are checked (none: no check)."""
     unlinked: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     protected: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    forbidden: list[str] = dataclasses.field(default_factory=list)
+    """The kinds of objects deleted along with the objects that the user may not delete."""
+
+    @property
+    def refused(self) -> bool:
+        """Whether the deletion must not happen (protected rows, or forbidden ones)."""
+        return bool(self.protected or self.forbidden)
 
 
 def _mapped_class(model: type[Any], table: Any) -> type[Any] | None:
@@ -64,15 +76,21 @@ def _orm_cascades(model: type[Any]) -> set[Any]:
 
 
 async def deletion_summary(
-    site: Admin, session: AsyncSession, model_admin: ModelAdmin, objects: list[Any]
+    site: Admin,
+    session: AsyncSession,
+    model_admin: ModelAdmin,
+    objects: list[Any],
+    request: Request | None = None,
 ) -> DeletionSummary:
     """Return what deleting `objects` (of `model_admin`'s model) would do, level by level.
 
     Rows deleted along with the objects take their own dependents with them (or are
     protected by them): each level is looked at in turn, up to `DEPTH` levels, the rows
-    of a level described by a subquery of the one above (no keys are loaded).
+    of a level described by a subquery of the one above (no keys are loaded). With
+    `request`, the user's delete permission on each registered model whose rows go too
+    is checked; the ones missing are listed in `forbidden`.
     """
-    summary = DeletionSummary()
+    summary = DeletionSummary(request=request)
     model = model_admin.model
 
     def keys(column: Any) -> Any:
@@ -127,12 +145,25 @@ async def _level(  # noqa: PLR0913 - one level of the walk and where it came fro
                 "unlinked": summary.unlinked,
                 "protected": summary.protected,
             }[kind].append(entry)
+            if kind == "deleted" and cls is not None:
+                await _check_permission(site, summary, cls)
             if kind == "deleted" and cls is not None and other not in path and len(path) <= DEPTH:
 
                 def below(column: Any, rows: Any = condition, source: Any = other) -> Any:
                     return select(source.c[column.key]).where(rows)
 
                 await _level(site, session, summary, cls, other, below, label, {*path, other})
+
+
+async def _check_permission(site: Admin, summary: DeletionSummary, cls: type[Any]) -> None:
+    related_admin = site.admin_for(cls)
+    if summary.request is None or related_admin is None:
+        return  # as Django: a model without an admin is not checked
+    name = related_admin.name
+    if name not in summary.forbidden and not await related_admin.permission(
+        summary.request, "delete"
+    ):
+        summary.forbidden.append(name)
 
 
 def _attribute_of(model: type[Any], column_key: str) -> str:

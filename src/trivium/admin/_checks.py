@@ -15,6 +15,7 @@ from typing import Any
 from trivium.admin._filters import ListFilter
 from trivium.admin._filters import field_filter
 from trivium.admin._inlines import check_inline
+from trivium.admin._meta import form_ready
 from trivium.admin._meta import verbose
 from trivium.admin._options import ModelAdmin
 from trivium.admin._query import check_search_fields
@@ -227,6 +228,7 @@ def _form_fields(model_admin: ModelAdmin) -> tuple[list[str], list[str]]:
         and n not in readonly
         and n not in exclude
         and not meta.columns[n].generated
+        and form_ready(meta.columns[n])
     ]
     shown_readonly = [n for n in shown if n not in editable and n not in exclude]
     return editable, shown_readonly
@@ -282,6 +284,14 @@ def check_admin(model_admin: ModelAdmin) -> None:
                 model_admin,
                 "list_editable",
                 f"{name!r} must be an editable column of list_display that is not a link",
+            )
+        info = meta.columns[name]
+        if info.is_json or (info.is_bool and info.nullable):
+            raise _fail(
+                model_admin,
+                "list_editable",
+                f"{name!r} is a JSON or nullable boolean column, which one list cell cannot "
+                "edit; edit it on the change page (leave it out of list_editable)",
             )
     model_admin.action_list = _actions(model_admin)
     model_admin.inline_sets = [check_inline(model_admin, item) for item in model_admin.inlines]

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from pydantic import ValidationError
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,19 +24,23 @@ from trivium.admin._cascade import deletion_summary
 from trivium.admin._forms import apply_form
 from trivium.admin._forms import apply_passwords
 from trivium.admin._forms import check_foreign_keys
+from trivium.admin._forms import check_identity
 from trivium.admin._forms import check_passwords
 from trivium.admin._forms import fieldsets
+from trivium.admin._forms import form_initial
 from trivium.admin._forms import schema_of
 from trivium.admin._inlines import Posted
 from trivium.admin._inlines import apply_posted
 from trivium.admin._inlines import inline_context
 from trivium.admin._inlines import inline_permissions
 from trivium.admin._inlines import read_posted
+from trivium.admin._meta import verbose
 from trivium.admin._query import search_condition
 from trivium.admin._render import forbidden
 from trivium.admin._render import page
 from trivium.admin._render import remember_action
 from trivium.admin._routes import model_admin_or_404
+from trivium.admin._site import unquote_key
 from trivium.db import etag
 from trivium.errors import HTTPException
 from trivium.forms import bind
@@ -46,6 +52,7 @@ from trivium.responses import Response
 from trivium.templating import flash
 
 if TYPE_CHECKING:
+    from trivium.admin._cascade import DeletionSummary
     from trivium.admin._options import ModelAdmin
     from trivium.admin._site import Admin
     from trivium.forms import BoundForm
@@ -152,27 +159,75 @@ async def _save(  # noqa: PLR0913 - what a save needs
     """Validate keys, write `obj` (and its inlines) in a savepoint; False with errors on failure."""
     if form.is_valid:  # the keys of a valid form only: an invalid one has no data to read
         await check_foreign_keys(model_admin, session, form)
-        check_passwords(model_admin, request.app, obj, form)
+        check_identity(model_admin, obj, form)  # each check reads a form still valid
+        if form.is_valid:
+            check_passwords(model_admin, request.app, obj, form)
     if any(p.errors for p in posted or []):
         form.add_error(None, "Please correct the errors in the related rows below.")
     if not form.is_valid:
         return False
+    key = getattr(obj, model_admin.meta.pk.name) if change else None
+    written: dict[str, Any] = {}
     try:
         async with session.begin_nested():
             apply_form(model_admin, obj, form.data)
-            await apply_passwords(model_admin, session, obj, form.data)
+            written.update({n: obj.__dict__.get(n) for n in model_admin.editable_fields})
+            await apply_passwords(model_admin, session, obj, form.data, request)
             await model_admin.save_model(request, session, obj, change)
             await session.flush()
             for item in posted or []:
                 await apply_posted(session, obj, item)
             await session.flush()
     except IntegrityError as exc:
-        form.add_error(
-            None,
-            f"The {model_admin.name} could not be saved: the database refused it ({refusal_reason(exc)}).",
-        )
+        if not await _mark_taken(model_admin, session, form, written, key):
+            form.add_error(
+                None,
+                f"The {model_admin.name} could not be saved: the database refused it "
+                f"({refusal_reason(exc)}).",
+            )
         return False
     return True
+
+
+def _unique_sets(model: type[Any]) -> list[tuple[Any, ...]]:
+    """The column sets of the table's unique columns, constraints and indexes."""
+    table = model.__table__
+    sets: list[tuple[Any, ...]] = [(c,) for c in table.columns if c.unique]
+    sets += [tuple(c.columns) for c in table.constraints if isinstance(c, UniqueConstraint)]
+    sets += [tuple(i.columns) for i in table.indexes if i.unique]
+    return [s for s in sets if s and not any(c.primary_key for c in s)]
+
+
+async def _mark_taken(
+    model_admin: ModelAdmin,
+    session: AsyncSession,
+    form: BoundForm[Any],
+    written: dict[str, Any],
+    key: Any,
+) -> bool:
+    """Put "already exists" beside the fields whose unique values another row holds.
+
+    Run after the database refused a save: one query per unique set of the form's fields
+    (the values as they were written). Returns whether any field was marked.
+    """
+    model = model_admin.model
+    mapper = model.__mapper__
+    pk = getattr(model, model_admin.meta.pk.name)
+    marked = False
+    for columns in _unique_sets(model):
+        names = [mapper.get_property_by_column(c).key for c in columns]
+        if not all(n in written and written[n] is not None for n in names):
+            continue  # a column the form does not write, or NULL (never a clash)
+        statement = select(pk).where(*(getattr(model, n) == written[n] for n in names))
+        if key is not None:
+            statement = statement.where(pk != key)
+        if await session.scalar(statement.limit(1)) is None:
+            continue
+        labels = " and ".join(verbose(n) for n in names)
+        for name in names:
+            form.add_error(name, f"A {model_admin.name} with this {labels} already exists.")
+        marked = True
+    return marked
 
 
 def refusal_reason(exc: IntegrityError) -> str:
@@ -252,7 +307,8 @@ async def change_view(
         return await forbidden(site, request, f"You may not view this {model_admin.name}.")
     can_change = await model_admin.permission(request, "change", obj)
     if request.method == "GET":
-        form = empty(schema_of(model_admin, adding=False), obj, request=request)
+        schema = schema_of(model_admin, adding=False)
+        form = empty(schema, form_initial(model_admin, obj), request=request)
         return await _form_page(model_admin, request, session, form, obj, read_only=not can_change)
     data = await request.form()
     if "_saveasnew" in data and model_admin.save_as:
@@ -291,7 +347,9 @@ async def _conflict(
     model_admin: ModelAdmin, request: Request, session: AsyncSession, obj: Any
 ) -> Response:
     await session.refresh(obj)
-    form = empty(schema_of(model_admin, adding=False), obj, request=request)
+    form = empty(
+        schema_of(model_admin, adding=False), form_initial(model_admin, obj), request=request
+    )
     message = CONFLICT.format(name=model_admin.name)
     return await _form_page(
         model_admin, request, session, form, obj, status_code=409, conflict=message
@@ -306,8 +364,8 @@ async def delete_view(
     obj = await load_object(model_admin, request, session, raw)
     if not await model_admin.permission(request, "delete", obj):
         return await forbidden(site, request, f"You may not delete this {model_admin.name}.")
-    summary = await deletion_summary(site, session, model_admin, [obj])
-    if request.method == "POST" and not summary.protected:
+    summary = await deletion_summary(site, session, model_admin, [obj], request)
+    if request.method == "POST" and not summary.refused:
         label = model_admin.label_of(obj)
         await model_admin.delete_model(request, session, obj)
         await session.flush()
@@ -329,8 +387,15 @@ async def delete_view(
         request,
         "delete_confirmation.html",
         context,
-        status_code=409 if summary.protected and request.method == "POST" else 200,
+        status_code=_refusal_status(summary) if request.method == "POST" else 200,
     )
+
+
+def _refusal_status(summary: DeletionSummary) -> int:
+    """409 when related rows protect the object, 403 when the user may not delete some."""
+    if summary.protected:
+        return 409
+    return 403 if summary.forbidden else 200
 
 
 async def autocomplete_view(
@@ -405,6 +470,7 @@ def register_edit_routes(site: Admin, router: Router, session_dep: Any) -> None:
         session: AsyncSession = session_dep,
     ) -> Response:
         found = await prepare(request, session, app_label, model_name)
+        pk = unquote_key(pk)  # the segment `Admin.url` quoted
         return (
             found if isinstance(found, Response) else await change_view(found, request, session, pk)
         )
@@ -418,6 +484,7 @@ def register_edit_routes(site: Admin, router: Router, session_dep: Any) -> None:
         session: AsyncSession = session_dep,
     ) -> Response:
         found = await prepare(request, session, app_label, model_name)
+        pk = unquote_key(pk)  # the segment `Admin.url` quoted
         return (
             found if isinstance(found, Response) else await delete_view(found, request, session, pk)
         )

@@ -3,7 +3,8 @@
 Each row posts `form-<pk>-<field>` inputs; only the fields named in `list_editable`
 are read, each row is validated with the change form's schema restricted to them, the
 change permission is checked per object, and one invalid row stops nothing but itself
-(its errors are flashed).
+(its errors are flashed; each row is written in its own savepoint, so a value the
+database refuses, a taken unique one, say, is flashed too).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 from pydantic import TypeAdapter
 from pydantic import ValidationError
 from pydantic import create_model
+from sqlalchemy.exc import IntegrityError
 
+from trivium.admin._edit import refusal_reason
 from trivium.admin._forms import apply_form
 from trivium.admin._forms import schema_of
 from trivium.responses import RedirectResponse
@@ -61,12 +64,22 @@ async def save_editable(
             flash(request, f"Row {raw} was not saved: {problems}", "error")
             continue
         before = [getattr(obj, name, None) for name in fields]
-        apply_form(model_admin, obj, form.data, fields)
-        if [getattr(obj, name, None) for name in fields] == before:
-            continue  # the row was posted as it was: nothing to save, nothing to count
-        await model_admin.save_model(request, session, obj, True)
+        try:
+            # One savepoint per row: a value the database refuses stops that row only.
+            async with session.begin_nested():
+                apply_form(model_admin, obj, form.data, fields)
+                if [getattr(obj, name, None) for name in fields] == before:
+                    continue  # the row was posted as it was: nothing to save, nothing to count
+                await model_admin.save_model(request, session, obj, True)
+                await session.flush()
+        except IntegrityError as exc:
+            flash(
+                request,
+                f"Row {raw} was not saved: the database refused it ({refusal_reason(exc)}).",
+                "error",
+            )
+            continue
         saved += 1
-    await session.flush()
     if saved == 1:
         flash(request, f"1 {model_admin.name} object was changed successfully.", "success")
     else:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from trivium.admin._changelist import display_text
 from trivium.admin._meta import form_schema
+from trivium.admin._meta import json_text
 from trivium.admin._meta import verbose
 from trivium.auth import DEFAULT_VALIDATORS
 from trivium.auth import UNUSABLE_PASSWORD_PREFIX
@@ -27,6 +28,8 @@ from trivium.auth import AbstractUser
 from trivium.auth import Auth
 from trivium.auth import PasswordValidationError
 from trivium.auth import hash_password
+from trivium.auth import normalize_email
+from trivium.auth import normalize_username
 from trivium.auth import set_password
 from trivium.auth import validate_password
 
@@ -35,14 +38,17 @@ if TYPE_CHECKING:
 
     from trivium.admin._options import ModelAdmin
     from trivium.forms import BoundForm
+    from trivium.http import Request
 
 __all__ = [
     "FK_SELECT_LIMIT",
     "apply_form",
     "apply_passwords",
     "check_foreign_keys",
+    "check_identity",
     "check_passwords",
     "fieldsets",
+    "form_initial",
     "schema_of",
 ]
 
@@ -64,6 +70,15 @@ def schema_of(model_admin: ModelAdmin, *, adding: bool) -> type[BaseModel]:
             passwords=model_admin.passwords,
         )
     return schema
+
+
+def form_initial(model_admin: ModelAdmin, obj: Any) -> dict[str, Any]:
+    """Return the values a change page shows for `obj` (a JSON column as JSON text)."""
+    initial: dict[str, Any] = {}
+    for name in model_admin.editable_fields:
+        value = getattr(obj, name, None)
+        initial[name] = json_text(value) if model_admin.meta.columns[name].is_json else value
+    return initial
 
 
 def apply_form(
@@ -110,35 +125,108 @@ def check_passwords(model_admin: ModelAdmin, app: Any, obj: Any, form: BoundForm
             form.add_error("password", message)
 
 
+def _identity_error(name: str, text: str, limit: int | None) -> str | None:
+    """What is wrong with a typed email or user name (the auth battery's rules), if anything."""
+    normalized = normalize_email(text) if name == "email" else normalize_username(text)
+    what = "An email address" if name == "email" else "A user name"
+    if not normalized:
+        return f"{what} cannot be blank."
+    if limit is not None and len(normalized) > limit:
+        return (
+            f"{what} can have at most {limit} characters once normalised "
+            f"(Unicode NFKC and case folding); this one has {len(normalized)}."
+        )
+    if name == "email":
+        from email_validator import EmailNotValidError
+        from email_validator import validate_email
+
+        try:
+            validate_email(text.strip(), check_deliverability=False, test_environment=True)
+        except EmailNotValidError:
+            return "Enter a valid email address."
+    return None
+
+
+def check_identity(model_admin: ModelAdmin, obj: Any, form: BoundForm[Any]) -> None:
+    """Add errors to a user's email and user name as the auth pages would (docs/auth-models.md).
+
+    Each is checked once normalised (not blank, within its column, an email well formed),
+    and at least one of the two must be set.
+    """
+    if not isinstance(obj, AbstractUser):
+        return
+    names = [n for n in ("email", "username") if n in model_admin.editable_fields]
+    if not names or not form.is_valid:
+        return
+    data = form.data  # read before the first error makes the form invalid
+    kept: dict[str, Any] = {}
+    for name in names:
+        text = form.values.get(name)
+        kept[name] = getattr(data, name)
+        if not isinstance(text, str) or not text:
+            continue
+        limit = model_admin.meta.columns[name].max_length
+        error = _identity_error(name, text, limit)
+        if error is not None:
+            form.add_error(name, error)
+        kept[name] = None if error is not None else kept[name]
+    if not any(kept.get(n, getattr(obj, n, None)) for n in ("email", "username")):
+        message = "A user needs an email address or a user name."
+        for name in names:
+            if not form.errors.get(name):
+                form.add_error(name, message)
+
+
 async def apply_passwords(
-    model_admin: ModelAdmin, session: AsyncSession, obj: Any, data: BaseModel
+    model_admin: ModelAdmin,
+    session: AsyncSession,
+    obj: Any,
+    data: BaseModel,
+    request: Request | None = None,
 ) -> None:
     """Store the hash of each password typed in the form (an empty one changes nothing).
 
-    A trivium.auth user's password goes through `set_password`, which also revokes what
-    the old password gave access to (other sessions, API tokens).
+    A trivium.auth user's password goes through the app's `Auth.set_password`, which also
+    revokes what the old password gave access to (the user's other sessions, API tokens);
+    an admin changing their own password stays logged in, as on the auth battery's
+    password-change page.
     """
     for name in model_admin.passwords:
         raw = getattr(data, name, None)
         if name not in model_admin.editable_fields or not raw:
             continue
         if name == "password" and isinstance(obj, AbstractUser):
-            await set_password(session, obj, raw)
+            auth = model_admin.site.auth
+            if isinstance(obj, auth.user_model):
+                await auth.set_password(session, obj, raw)
+            else:
+                await set_password(session, obj, raw)
+            if request is not None and _is_current_user(request, obj, auth):
+                await auth.update_session_hash(request, obj)
         else:
             setattr(obj, name, await hash_password(raw))
+
+
+def _is_current_user(request: Request, obj: Any, auth: Auth) -> bool:
+    """Whether `obj` is the account of the request's user (the one logged in)."""
+    user = request.user
+    if not getattr(user, "is_authenticated", False) or obj.id is None:
+        return False
+    return isinstance(obj, auth.user_model) and getattr(user, "id", None) == obj.id
 
 
 async def check_foreign_keys(
     model_admin: ModelAdmin, session: AsyncSession, form: BoundForm[Any]
 ) -> None:
     """Add an error to each foreign key naming no row (one query per key given)."""
+    data = form.data  # read before the first error makes the form invalid
     for name in model_admin.editable_fields:
         info = model_admin.meta.columns[name]
         value = form.values.get(name)
         if info.target is None or value in (None, ""):
             continue
         target_pk = model_admin.site.meta_of(info.target).pk
-        key = getattr(form.data, name)
+        key = getattr(data, name)
         bounds = target_pk.bounds
         if bounds is not None and isinstance(key, int) and not bounds[0] <= key <= bounds[1]:
             form.add_error(name, f"No {verbose(info.target.__name__)} has the key {key}.")
@@ -201,6 +289,10 @@ def _readonly_text(model_admin: ModelAdmin, obj: Any, name: str) -> str:
         if related is not None:
             return display_text(related, model_admin.site.admin_for)
     value = getattr(obj, name, None)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"{len(value)} bytes"  # binary is shown, never edited (see form_ready)
+    if info is not None and info.is_json and value is not None:
+        return json_text(value) or ""
     return display_text(value() if callable(value) else value, model_admin.site.admin_for)
 
 

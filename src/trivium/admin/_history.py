@@ -24,6 +24,7 @@ from trivium.admin._edit import refusal_reason
 from trivium.admin._render import forbidden
 from trivium.admin._render import page
 from trivium.admin._routes import model_admin_or_404
+from trivium.admin._site import unquote_key
 from trivium.errors import HTTPException
 from trivium.http import Request
 from trivium.responses import RedirectResponse
@@ -54,13 +55,35 @@ async def _actors(site: Admin, session: AsyncSession, entries: list[Any]) -> dic
     return {str(user.id): str(user.identifier) for user in users}
 
 
-def _entry(entry: Any, names: dict[str, str]) -> dict[str, Any]:
+def shown_fields(model_admin: ModelAdmin) -> frozenset[str]:
+    """The fields whose values the change page shows (and so the history may).
+
+    Its form's fields and read-only fields (a relationship's key columns with it), the
+    inlines' many-to-many links and the primary key; an excluded field, or one that
+    `fields` / `fieldsets` leave out, is never shown.
+    """
+    meta = model_admin.meta
+    names = {meta.pk.name, *model_admin.editable_fields, *model_admin.readonly}
+    keys = {
+        column
+        for name in names
+        if name in meta.relations
+        for column in meta.relations[name].local_columns
+    }
+    links = {inline.relation for inline in model_admin.inline_sets}
+    return frozenset(names | keys | links)
+
+
+def _entry(
+    entry: Any, names: dict[str, str], shown: frozenset[str] | None = None
+) -> dict[str, Any]:
     who = names.get(str(entry.actor_id)) or entry.actor_id or entry.actor_kind
     if entry.actor_kind not in ("user", "system"):
         who = f"{who} ({entry.actor_kind})"
     changes = [
         {"field": field, "before": display_text(pair[0]), "after": display_text(pair[1])}
         for field, pair in sorted(entry.changes.items())
+        if shown is None or field in shown
     ]
     return {
         "id": entry.id,
@@ -99,10 +122,11 @@ async def history_view(
         except LookupError:
             entries = []
     names = await _actors(site, session, entries)
+    shown = shown_fields(model_admin)
     context = {
         "model_admin": model_admin,
         "object_label": model_admin.label_of(obj),
-        "entries": [_entry(e, names) for e in entries],
+        "entries": [_entry(e, names, shown) for e in entries],
         "audit_installed": audit is not None,
         "can_revert": await model_admin.permission(request, "change", obj),
         "change_url": site.url(model_admin.app_label, model_admin.model_name, raw, "change"),
@@ -206,10 +230,10 @@ async def log_view(site: Admin, request: Request, session: AsyncSession) -> Resp
     present = await _present(viewable, request, session, entries)
     rows = []
     for entry in entries:
-        row = _entry(entry, names)
         model_admin: ModelAdmin | None = viewable.get(entry.model)
         if model_admin is None and not user.is_superuser:
             continue
+        row = _entry(entry, names, shown_fields(model_admin) if model_admin else None)
         row["model_name"] = model_admin.name if model_admin else entry.model
         row["url"] = (
             site.url(model_admin.app_label, model_admin.model_name, entry.object_pk, "history")
@@ -252,8 +276,9 @@ def register_history_routes(site: Admin, router: Router, session_dep: Any) -> No
     ) -> Response:
         model_admin = model_admin_or_404(site, app_label, model_name)
         denied = await site.gate(request, session)
+        key = unquote_key(pk)
         return (
-            denied if denied is not None else await history_view(model_admin, request, session, pk)
+            denied if denied is not None else await history_view(model_admin, request, session, key)
         )
 
     @router.post(prefix + "/{entry_id}/revert", name="admin_revert")
@@ -267,8 +292,9 @@ def register_history_routes(site: Admin, router: Router, session_dep: Any) -> No
     ) -> Response:
         model_admin = model_admin_or_404(site, app_label, model_name)
         denied = await site.gate(request, session)
+        key = unquote_key(pk)
         return (
             denied
             if denied is not None
-            else await revert_view(model_admin, request, session, pk, entry_id)
+            else await revert_view(model_admin, request, session, key, entry_id)
         )

@@ -29,7 +29,9 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import with_parent
 
+from trivium.admin._meta import form_ready
 from trivium.admin._meta import form_schema
+from trivium.admin._meta import json_text
 from trivium.admin._meta import model_meta
 from trivium.admin._meta import verbose
 from trivium.admin._spelling import check_option_names
@@ -129,11 +131,13 @@ def check_inline(model_admin: ModelAdmin, options: Any) -> InlineSet:
         prop = getattr(model_admin.model, relation.name).property
         fk = next(meta.model.__mapper__.get_property_by_column(c).key for c in prop.remote_side)
         wanted = options.fields or [
-            c.name for c in meta.columns.values() if not c.generated and c.name != fk
+            c.name
+            for c in meta.columns.values()
+            if not c.generated and c.name != fk and form_ready(c)
         ]
         for field in wanted:
             info = meta.columns.get(field)
-            if info is None or info.generated or field == fk:
+            if info is None or info.generated or field == fk or not form_ready(info):
                 raise ConfigurationError(
                     f"{name}: {options.__name__}.fields names {field!r}, not an editable column "
                     f"of {meta.model.__name__}",
@@ -212,7 +216,8 @@ async def read_posted(  # noqa: PLR0913 - the inline, the request and what was p
     for index in range(total):
         prefix = f"{name}-{index}"
         key = str(data.get(f"{prefix}-id", "")).strip()
-        delete = data.get(f"{prefix}-DELETE") in ("on", "1", "true")
+        # `can_delete = False` draws no box; a box posted anyway is ignored.
+        delete = inline.options.can_delete and data.get(f"{prefix}-DELETE") in ("on", "1", "true")
         if as_new and delete:
             continue  # not copied
         if as_new and inline.kind != "many-to-many":
@@ -379,12 +384,23 @@ def model_admin_pk(obj: Any) -> str:
     return model_meta(type(obj)).pk.name
 
 
+def _stored(inline: InlineSet, child: Any) -> dict[str, Any]:
+    """Return the values a row shows for `child` (a JSON column as JSON text)."""
+    return {
+        f: json_text(getattr(child, f)) if inline.meta.columns[f].is_json else getattr(child, f)
+        for f in inline.fields
+    }
+
+
 def _cell(
     inline: InlineSet, prefix: str, field: str, value: Any, errors: list[str]
 ) -> dict[str, Any]:
     info = inline.meta.columns[field]
-    kind = "checkbox" if info.is_bool else "select" if info.choices else "text"
+    three_way = info.is_bool and info.nullable  # unknown, yes, no: as the change form
+    kind = "checkbox" if info.is_bool and not three_way else "select" if info.choices else "text"
     choices = [(str(getattr(v, "value", v)), label) for v, label in info.choices]
+    if three_way:
+        kind, choices = "select", [("True", "Yes"), ("False", "No")]
     shown = getattr(value, "value", value)
     text = "" if shown is None else str(shown)
     if kind == "checkbox":
@@ -449,7 +465,7 @@ async def inline_context(  # noqa: PLR0913 - the inline, the page's parts and pe
         for row in posted.rows:
             child = existing.get(row["key"])
             readonly = locked and child is not None
-            values = {f: getattr(child, f) for f in inline.fields} if readonly else row["values"]
+            values = _stored(inline, child) if readonly else row["values"]
             label = name_of(child) if child is not None else ""
             rows.append(
                 _row(
@@ -464,7 +480,7 @@ async def inline_context(  # noqa: PLR0913 - the inline, the page's parts and pe
             )
     else:
         for index, (key, child) in enumerate(existing.items()):
-            values = {f: getattr(child, f) for f in inline.fields}
+            values = _stored(inline, child)
             rows.append(_row(inline, index, key, values, {}, name_of(child), readonly=locked))
         extra = max(inline.options.extra, 0) if "add" in permissions else 0
         rows += [_row(inline, len(rows) + n, "", {}, {}, "") for n in range(extra)]

@@ -13,23 +13,29 @@ import dataclasses
 import datetime
 import decimal
 import enum
+import json
+import math
 import re
 from collections.abc import Callable
 from collections.abc import Collection
 from typing import Annotated
 from typing import Any
+from typing import Literal
 from typing import Optional
 
 from pydantic import AfterValidator
 from pydantic import AwareDatetime
 from pydantic import BaseModel
+from pydantic import BeforeValidator
 from pydantic import Field
 from pydantic import create_model
+from sqlalchemy import JSON
 from sqlalchemy import BigInteger
 from sqlalchemy import Boolean
 from sqlalchemy import Enum
 from sqlalchemy import Float
 from sqlalchemy import Integer
+from sqlalchemy import LargeBinary
 from sqlalchemy import Numeric
 from sqlalchemy import SmallInteger
 from sqlalchemy import String
@@ -37,10 +43,21 @@ from sqlalchemy import Text
 from sqlalchemy import inspect as sa_inspect
 
 from trivium.errors import ConfigurationError
+from trivium.forms import Choices
 from trivium.forms import PasswordInput
 from trivium.forms import Textarea
+from trivium.forms import empty
 
-__all__ = ["ColumnInfo", "ModelMeta", "RelationInfo", "form_schema", "model_meta", "verbose"]
+__all__ = [
+    "ColumnInfo",
+    "ModelMeta",
+    "RelationInfo",
+    "form_ready",
+    "form_schema",
+    "json_text",
+    "model_meta",
+    "verbose",
+]
 
 _NO_NUL = r"^[^\x00]*$"
 
@@ -78,6 +95,9 @@ class ColumnInfo:
         A value out of the column's range is refused there, as a malformed one is, instead
         of reaching the driver (an `OverflowError`, PostgreSQL's "out of range").
         """
+        if self.python_type is decimal.Decimal and isinstance(self.column.type, Numeric):
+            # Checked as the form checks it: a finite number the column can hold.
+            return Annotated[decimal.Decimal, Field(allow_inf_nan=False), *_decimal_bounds(self)]
         if self.bounds is None or self.python_type is not int:
             return self.python_type
         low, high = self.bounds
@@ -87,6 +107,11 @@ class ColumnInfo:
     def is_bool(self) -> bool:
         """Whether the column holds booleans."""
         return isinstance(self.column.type, Boolean)
+
+    @property
+    def is_json(self) -> bool:
+        """Whether the column holds JSON (edited as JSON text)."""
+        return isinstance(self.column.type, JSON)
 
     @property
     def enum_class(self) -> type[enum.Enum] | None:
@@ -279,6 +304,22 @@ def _decimal_check(precision: int, scale: int) -> Callable[[decimal.Decimal], de
     return check
 
 
+_DECIMAL_EXPONENT = 1000
+"""The largest power of ten of a decimal compared with a column of unbounded `Numeric`."""
+
+
+def _magnitude_check(value: decimal.Decimal) -> decimal.Decimal:
+    if value and abs(value.adjusted()) > _DECIMAL_EXPONENT:
+        raise ValueError("Enter a number of a sensible size.")
+    return value
+
+
+def _decimal_bounds(info: ColumnInfo) -> list[Any]:
+    """The checks of a value compared with a `Numeric` column (a filter, a page cursor)."""
+    checks = _decimal_metadata(info)
+    return checks[:1] if checks else [AfterValidator(_magnitude_check)]
+
+
 def _decimal_metadata(info: ColumnInfo) -> list[Any]:
     sql_type = info.column.type
     precision = getattr(sql_type, "precision", None)
@@ -291,7 +332,73 @@ def _decimal_metadata(info: ColumnInfo) -> list[Any]:
     return [AfterValidator(_decimal_check(precision, scale)), _Step(step)]
 
 
+def json_text(value: Any) -> str | None:
+    """Return a JSON column's value as the text its textarea shows (`None` for NULL)."""
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"Enter valid JSON ({name} is not a JSON number).")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"Enter valid JSON ({text[:20]} is too large a number).")
+    return number
+
+
+def _no_nul(value: Any) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("Enter valid JSON (it may not contain the character U+0000).")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(key)
+            _no_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_nul(item)
+
+
+def _parse_json(value: Any) -> Any:
+    """Read the JSON text of a textarea (other values, as a default, pass unchanged)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = json.loads(value, parse_constant=_refuse_constant, parse_float=_finite)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"Enter valid JSON ({exc.msg} at line {exc.lineno}).") from None
+    except RecursionError:
+        raise ValueError("Enter valid JSON (it is nested too deeply).") from None
+    _no_nul(parsed)
+    return parsed
+
+
+_NULL_BOOLEAN = Choices({True: "Yes", False: "No"})
+
+
+def form_ready(info: ColumnInfo) -> bool:
+    """Whether one form input can edit the column (else the admin shows it read-only).
+
+    Binary columns and those of several values (a PostgreSQL `ARRAY`) cannot be typed
+    into one input and back without changing them.
+    """
+    if isinstance(info.column.type, LargeBinary) or info.python_type in (bytes, bytearray):
+        return False
+    probe = create_model("Probe", value=_field(info, required=False))
+    try:
+        empty(probe)
+    except ConfigurationError:
+        return False
+    return True
+
+
 def _field(info: ColumnInfo, required: bool) -> tuple[Any, Any]:
+    if info.is_json:
+        return _json_field(info, required)
     python_type = info.python_type
     if python_type is AwareDatetime:
         python_type = datetime.datetime  # a datetime-local input sends no offset: UTC
@@ -308,6 +415,10 @@ def _field(info: ColumnInfo, required: bool) -> tuple[Any, Any]:
     metadata += _decimal_metadata(info)
     if info.enum_class is not None:
         python_type = info.enum_class
+    if python_type is bool and info.nullable:
+        # Three states, as Django's NullBooleanField: unknown (NULL), yes, no.
+        python_type = Literal[True, False]
+        metadata.append(_NULL_BOOLEAN)
     annotation: Any = Annotated[python_type, *metadata] if metadata else python_type
     if info.nullable:
         annotation = Optional[annotation]  # noqa: UP045 - a runtime type
@@ -319,6 +430,20 @@ def _field(info: ColumnInfo, required: bool) -> tuple[Any, Any]:
     if default is None and not info.nullable and python_type is bool:
         default = False
     return annotation, Field(default, title=title, description=description, **constraints)
+
+
+def _json_field(info: ColumnInfo, required: bool) -> tuple[Any, Any]:
+    annotation: Any = Annotated[Any, BeforeValidator(_parse_json), Textarea(rows=6)]
+    if info.nullable:
+        annotation = Optional[annotation]  # noqa: UP045 - a runtime type
+    title = verbose(info.name)
+    description = info.column.doc or info.column.comment or "JSON text."
+    if required:
+        return annotation, Field(title=title, description=description)
+    default = info.default if info.default is not None and not callable(info.default) else None
+    return annotation, Field(
+        json_text(default), title=title, description=description, validate_default=True
+    )
 
 
 def _password_field(info: ColumnInfo, *, adding: bool) -> tuple[Any, Any]:

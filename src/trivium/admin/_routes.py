@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from trivium.admin._options import ModelAdmin
     from trivium.admin._pages import AdminPage
     from trivium.admin._site import Admin
+    from trivium.http import Limits
 
 __all__ = ["build_router", "changelist_context", "model_admin_or_404"]
 
@@ -98,7 +99,9 @@ async def changelist_context(
     actions = [
         (name, getattr(fn, "short_description", name.replace("_", " ")))
         for name, fn in model_admin.action_list.items()
+        if await _may_run(model_admin, request, fn)
     ]
+    may_change = await model_admin.permission(request, "change")
     return {
         "model_admin": model_admin,
         "cl": listing,
@@ -109,9 +112,19 @@ async def changelist_context(
         "search": listing.params.get("q", ""),
         "drill": _drill_links(model_admin, listing),
         "can_add": await model_admin.permission(request, "add"),
-        "editable": list(model_admin.list_editable),
+        # A user who may not change the model sees the values, not inputs (as Django).
+        "editable": list(model_admin.list_editable) if may_change else [],
         "title": f"Select {model_admin.name} to change",
     }
+
+
+async def _may_run(model_admin: ModelAdmin, request: Request, function: Any) -> bool:
+    """Whether the user holds every permission the action asks for (as Django's admin)."""
+    kinds = getattr(function, "allowed_permissions", ("change",))
+    for kind in kinds:
+        if not await model_admin.permission(request, kind):
+            return False
+    return True
 
 
 def _headers(model_admin: ModelAdmin, listing: ChangeList) -> list[dict[str, Any]]:
@@ -162,15 +175,15 @@ def _drill_links(model_admin: ModelAdmin, listing: ChangeList) -> list[dict[str,
     return links
 
 
-def build_router(site: Admin) -> Router:
-    """Return the router of every admin page."""
+def build_router(site: Admin, limits: Limits | None = None) -> Router:
+    """Return the router of every admin page (with `limits` on its requests)."""
     from trivium.admin._actions import run_action
     from trivium.admin._edit import register_edit_routes
     from trivium.admin._export import register_export_routes
     from trivium.admin._history import AUDIT_LOG_PERMISSION
     from trivium.admin._history import register_history_routes
 
-    router = Router(include_in_schema=False)
+    router = Router(include_in_schema=False, limits=limits)
     session_dep: Any = site.db.depends()
     prefix = site.prefix
 
@@ -186,7 +199,7 @@ def build_router(site: Admin) -> Router:
             "recent": await recent_actions(site, request, session),
             "audit_log_url": site.url("audit") if can_log and site.audit is not None else None,
             "extra_pages": [
-                {"title": extra.title, "url": site.prefix + extra.path}
+                {"title": extra.title, "url": site.url() + extra.path}
                 for extra in site.pages
                 if await _may_see(site, request, extra)
             ],

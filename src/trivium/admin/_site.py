@@ -10,16 +10,26 @@ pages, the autocomplete and export endpoints, its own CSS and JS, and, unless
 
 Every page and endpoint goes through `gate()`: anonymous users are sent to the login
 page, authenticated users who are not active staff get a 403, and the user's
-permission codenames are read once per request (superusers need no query).
+permission codenames are read once per request (superusers need no query). The admin
+is session-only, as Django's: a request authenticated by an API token or a JWT (whose
+scopes the admin could not honour, and which skips the CSRF check) counts as anonymous.
+
+`gate()` also notes the request's `root_path` (a proxy's prefix) in a context variable,
+so `url()` and `login_path()`, called from every page's code without the request, put
+it in front of the paths they build.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable
 from collections.abc import Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
+from urllib.parse import quote
 from urllib.parse import urlencode
 
 from trivium.admin._meta import ModelMeta
@@ -44,10 +54,37 @@ if TYPE_CHECKING:
     from trivium.routing import BaseRoute
     from trivium.routing import Router
 
-__all__ = ["Admin"]
+__all__ = ["Admin", "quote_part", "unquote_key"]
 
 _HERE = Path(__file__).parent
 _PERMS_KEY = "trivium_admin_permissions"
+_ROOT: ContextVar[str] = ContextVar("trivium_admin_root_path", default="")
+"""The `root_path` of the request being answered (set by `Admin.gate`)."""
+# What a path segment cannot carry as it is (the ASGI server decodes `%2F` to `/` before
+# routing; clients resolve `.` and `..`; browsers read `\` as `/`) becomes `~XX`, as
+# Django's admin writes `_XX`: `~`, unlike `_`, is in no app label, model or field name,
+# so every part of an admin URL can be quoted alike. The rest is percent-encoded.
+_ESCAPED = frozenset("~/\\?#%")
+_QUOTED = re.compile("~([0-9A-F]{2})")
+_FORM_FIELD_SLACK = 50
+"""Form fields besides the rows: CSRF token, entity tag, buttons, row totals."""
+
+
+def quote_part(part: object) -> str:
+    """Return `part` (a primary key) as one path segment that the router gives back whole."""
+    text = str(part)
+    if text in (".", ".."):  # a dot segment: clients resolve it away
+        escaped = "".join(f"~{ord(char):02X}" for char in text)
+    else:
+        escaped = "".join(f"~{ord(char):02X}" if char in _ESCAPED else char for char in text)
+    return quote(escaped, safe="~")
+
+
+def unquote_key(raw: str) -> str:
+    """Return the primary key that `quote_part` turned into the path segment `raw`."""
+    if "~" not in raw:
+        return raw
+    return _QUOTED.sub(lambda found: chr(int(found.group(1), 16)), raw)
 
 
 class Admin(Plugin):
@@ -197,10 +234,14 @@ class Admin(Plugin):
 
     def routes(self, app: App) -> Sequence[Router | BaseRoute]:
         """The admin pages (and the login pages unless `login_url` is given)."""
-        del app
         from trivium.admin._routes import build_router
 
-        routers = [build_router(self)]
+        limits = app.http_config.limits
+        fields = max(limits.form.max_fields, self._form_fields())
+        limits = dataclasses.replace(
+            limits, form=dataclasses.replace(limits.form, max_fields=fields)
+        )
+        routers = [build_router(self, limits)]
         if self.login_url is None and self.templates is not None:
             routers.append(
                 self.auth.pages_router(
@@ -211,6 +252,25 @@ class Admin(Plugin):
             )
         return routers
 
+    def _form_fields(self) -> int:
+        """The most form fields an admin page posts: its routes accept that many.
+
+        A change list page sends a selection box, a key and the `list_editable` inputs
+        per row; a change page its fields and, per inline, up to `MAX_ROWS` rows (plus the
+        empty ones) of the inline's fields, a key and a "Delete" box.
+        """
+        from trivium.admin._inlines import MAX_ROWS
+
+        most = 0
+        for model_admin in self._admins.values():
+            listed = model_admin.list_per_page * (2 + len(model_admin.list_editable))
+            form = len(model_admin.editable_fields) + sum(
+                (MAX_ROWS + max(inline.options.extra, 0)) * (len(inline.fields) + 2) + 1
+                for inline in model_admin.inline_sets
+            )
+            most = max(most, listed, form)
+        return most + _FORM_FIELD_SLACK
+
     def template_directories(self) -> Sequence[Path]:
         """The admin's templates (`admin/*.html`), after the app's own."""
         return [_HERE / "templates"]
@@ -218,22 +278,28 @@ class Admin(Plugin):
     # Access ----------------------------------------------------------------------------
 
     def url(self, *parts: object, **query: Any) -> str:
-        """Return the path of an admin page: `url("shop", "product", 3, "change")`."""
-        path = "/".join([self.prefix, *(str(part) for part in parts)])
+        """Return the path of an admin page: `url("shop", "product", 3, "change")`.
+
+        The request's `root_path` comes first; each part is quoted as one path segment
+        (`quote_part`), so a key such as `"EU/DE"` or `"what?"` survives the trip.
+        """
+        path = "/".join([_ROOT.get() + self.prefix, *(quote_part(part) for part in parts)])
         return f"{path}?{urlencode(query)}" if query else path
 
     def login_path(self) -> str:
-        """The login page's path."""
-        return self.login_url or f"{self.prefix}/accounts/login"
+        """The login page's path (after the request's `root_path`)."""
+        return _ROOT.get() + (self.login_url or f"{self.prefix}/accounts/login")
 
     async def gate(self, request: Request, session: AsyncSession) -> Response | None:
         """Refuse requests from anyone but active staff; load the user's permissions.
 
         Returns a response to send instead of the page (a redirect to the login page, or
-        a 403), or `None` to go on.
+        a 403), or `None` to go on. A user authenticated by an API token or a JWT rather
+        than the session is sent to the login page as an anonymous one.
         """
+        _ROOT.set(str(request.scope.get("root_path", "")))
         user = request.user
-        if not getattr(user, "is_authenticated", False):
+        if not _by_session(request):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             login = f"{self.login_path()}?{urlencode({'next': target})}"
             return RedirectResponse(login, status_code=303)
@@ -251,7 +317,7 @@ class Admin(Plugin):
     async def user_has_perm(self, request: Request, codename: str) -> bool:
         """Whether the request's user has `codename` (read once per request by `gate`)."""
         user = request.user
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
+        if not _by_session(request) or not user.is_active:
             return False
         if user.is_superuser:
             return True
@@ -265,6 +331,16 @@ class Admin(Plugin):
         if hook is None or user.is_superuser:
             return True
         return bool(await maybe_await(hook(user, codename, obj)))
+
+
+def _by_session(request: Request) -> bool:
+    """Whether the request's user logged in with the session (not a token or a JWT)."""
+    info = request.auth
+    return (
+        getattr(request.user, "is_authenticated", False)
+        and info is not None
+        and info.method == "session"
+    )
 
 
 def _find_audit(app: App) -> Any:

@@ -28,7 +28,8 @@ def parse_age(text: str) -> datetime.timedelta:
     """Return the age `text` gives: a number and a unit (`90d`, `12h`, `2w`, `30m`, `45s`).
 
     Raises:
-        ValueError: `text` is not such an age, or is zero.
+        ValueError: `text` is not such an age, is zero, or is so large that the cutoff
+            (now minus the age) falls before the year 1.
     """
     match = _AGE.match(text)
     if match is None:
@@ -38,7 +39,14 @@ def parse_age(text: str) -> datetime.timedelta:
     amount = int(match.group(1))
     if amount == 0:
         raise ValueError(f"{text!r}: the age must be above zero")
-    return datetime.timedelta(**{_UNITS[match.group(2)]: amount})
+    try:
+        age = datetime.timedelta(**{_UNITS[match.group(2)]: amount})
+        datetime.datetime.now(datetime.UTC) - age  # the cutoff must exist too
+    except OverflowError:
+        raise ValueError(
+            f"{text!r}: the age is too large (the cutoff would fall before the year 1)"
+        ) from None
+    return age
 
 
 class _Age(click.ParamType):  # type: ignore[type-arg]

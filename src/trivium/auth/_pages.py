@@ -163,6 +163,13 @@ class _Pages:
         """Return a 303 to `url` (after a successful POST)."""
         return RedirectResponse(url, 303)
 
+    def home(self, request: Request) -> str:
+        """Return `redirect_to`, after the app's root path when it is a path."""
+        if self.redirect_to.startswith("/") and not self.redirect_to.startswith("//"):
+            root: str = request.scope.get("root_path", "")
+            return root + self.redirect_to
+        return self.redirect_to
+
     def to_login(self, request: Request) -> RedirectResponse:
         """Send an anonymous visitor to the login page, back here afterwards."""
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -307,7 +314,7 @@ async def _log_in(pages: _Pages, request: Request) -> HTMLResponse | RedirectRes
         return await _login_page(pages, request, form, 422)
     await auth.reset_login_throttle(identifier)
     flash(request, "You are logged in.", "success")
-    return pages.redirect(safe_next(request.query_params.get("next")) or pages.redirect_to)
+    return pages.redirect(safe_next(request.query_params.get("next")) or pages.home(request))
 
 
 # Password change ---------------------------------------------------------------------
@@ -330,7 +337,7 @@ def _password_change_routes(router: Router, pages: _Pages) -> None:
         form = await pages.bind(PasswordChangeForm, request)
         if form.is_valid and await change_password(pages.auth, request, form):
             flash(request, "Your password was changed.", "success")
-            return pages.redirect(pages.redirect_to)
+            return pages.redirect(pages.home(request))
         return await pages.page(request, "password_change", {"form": form}, 422)
 
 
@@ -450,5 +457,5 @@ def _signup_routes(router: Router, pages: _Pages) -> None:
         form = await pages.bind(SignupForm, request)
         if form.is_valid and await create_account(pages.auth, request, form):
             flash(request, "Welcome! Your account is ready.", "success")
-            return pages.redirect(pages.redirect_to)
+            return pages.redirect(pages.home(request))
         return await pages.page(request, "signup", {"form": form}, 422)
