@@ -116,7 +116,8 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
     (`app.docs_config`, `app.http_config`) and, assigned before start-up, replaces it.
 
     Args:
-        debug: show tracebacks in 500 responses (never in production).
+        debug: show tracebacks in 500 responses (refused in production mode:
+            `app-production-debug`).
         lifespan: `lifespan(app)` returning an async context manager, run around serving;
             a mapping it yields becomes the per-request `request.state` seed.
         on_startup: callables run at start-up, before `lifespan`.
@@ -335,9 +336,10 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
 
     @property
     def production(self) -> bool:
-        """Whether the app runs in production mode: `TRIVIUM_ENV=production` and not `debug`.
+        """Whether the app runs in production mode: `TRIVIUM_ENV=production`.
 
         An app given settings (`trivium.conf.Settings` as a plugin) follows their `env`.
+        A production app with `debug` on refuses to start (`app-production-debug`).
 
         Batteries read it at start-up to refuse settings that are only safe on a
         developer's machine (`trivium.auth` without a site URL, say).
@@ -345,7 +347,7 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
         env = self.environment
         if env is None:
             env = os.environ.get(PRODUCTION_ENV, "").strip()
-        return not self.debug and env == "production"
+        return env == "production"
 
     @property
     def limiter(self) -> anyio.CapacityLimiter | None:
@@ -362,6 +364,14 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
         """
         if self._asgi is not None:
             return
+        if self.debug and self.production:
+            # Debug pages show tracebacks, SQL and its parameters: never to visitors.
+            raise ConfigurationError(
+                "production mode (TRIVIUM_ENV=production) refuses App(debug=True), which "
+                "shows tracebacks to visitors; pass debug=False (from settings: set "
+                "TRIVIUM_DEBUG=false or remove it from .env)",
+                "app-production-debug",
+            )
         from trivium.routing._dispatch import Dispatcher
 
         replaced = any(
@@ -452,7 +462,7 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
                 asgi_scope["root_path"] = self.http_config.root_path
             send = rsgi_send(protocol, scope.method == "HEAD")
             try:
-                await self._asgi(asgi_scope, rsgi_receive(protocol), send)  # type: ignore[misc]
+                await self._asgi(asgi_scope, rsgi_receive(protocol, scope), send)  # type: ignore[misc]
             except BaseException:
                 send.abandon()
                 raise

@@ -105,8 +105,8 @@ def test_json_reset_sends_no_relative_link_from_an_unchecked_host(db: Database) 
 MEMORY = "sqlite+aiosqlite:///:memory:"  # start-up checks need no tables
 
 
-def _production_app(*, debug: bool = False, **options: Any) -> App:
-    app = App(debug=debug)
+def _production_app(**options: Any) -> App:
+    app = App()
     Auth(Database(MEMORY), secret_key=SECRET, **options).init_app(app)
     return app
 
@@ -125,7 +125,7 @@ def test_production_mode_refuses_to_start_without_a_site_url_or_trusted_hosts(
     assert caught.value.code == "auth-site-url-missing"
 
 
-@pytest.mark.parametrize("fix", ["site_url", "trusted_hosts", "debug", "not_production"])
+@pytest.mark.parametrize("fix", ["site_url", "trusted_hosts", "not_production"])
 def test_production_mode_starts_with_a_site_url_or_trusted_hosts(
     monkeypatch: pytest.MonkeyPatch, fix: str
 ) -> None:
@@ -135,7 +135,7 @@ def test_production_mode_starts_with_a_site_url_or_trusted_hosts(
     if fix == "site_url":
         app = _production_app(site_url="https://example.com")
     else:
-        app = _production_app(debug=fix == "debug")
+        app = _production_app()
     if fix == "trusted_hosts":
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=["example.com"])
     app.build()

@@ -64,35 +64,40 @@ def _environment(app: Any) -> list[Finding]:
 
 
 def _secret_values(app: Any) -> list[tuple[str, str]]:
+    """Return (owner, key) for each plugin's secret key and each `SessionMiddleware`'s."""
+    keys = [(type(plugin).__name__, getattr(plugin, "secret_key", None)) for plugin in app.plugins]
+    if "trivium.sessions" in sys.modules:
+        from trivium.sessions import SessionMiddleware
+
+        entries = app.middleware_of(SessionMiddleware)
+        keys += [("SessionMiddleware", entry.kwargs.get("secret_key")) for entry in entries]
     values = []
-    for plugin in app.plugins:
-        key = getattr(plugin, "secret_key", None)
+    for owner, key in keys:
         if key is None:
             continue
         getter = getattr(key, "get_secret_value", None)
-        values.append((type(plugin).__name__, getter() if callable(getter) else str(key)))
+        values.append((owner, getter() if callable(getter) else str(key)))
     return values
 
 
 def _secrets(app: Any) -> list[Finding]:
-    found = []
-    default = None
-    if "trivium.conf" in sys.modules:
-        from trivium.conf import DEV_SECRET_KEY
+    from trivium.conf import DEV_SECRET_KEY
 
-        default = DEV_SECRET_KEY
+    # One finding per weak key, naming every holder (Auth hands its key to its Sessions).
+    weak: dict[str, list[str]] = {}
     for owner, value in _secret_values(app):
-        if value == default or len(value) < _MIN_SECRET or len(set(value)) < 8:
-            found.append(
-                Finding(
-                    "deploy.secret-key",
-                    "error",
-                    f"{owner}'s secret key is the development "
-                    f"default, shorter than {_MIN_SECRET} characters or too repetitive; "
-                    "generate one: python -c 'import secrets; print(secrets.token_urlsafe(48))'",
-                )
-            )
-    return found
+        if value == DEV_SECRET_KEY or len(value) < _MIN_SECRET or len(set(value)) < 8:
+            weak.setdefault(value, []).append(owner)
+    return [
+        Finding(
+            "deploy.secret-key",
+            "error",
+            f"the secret key of {', '.join(owners)} is the development "
+            f"default, shorter than {_MIN_SECRET} characters or too repetitive; "
+            "generate one: python -c 'import secrets; print(secrets.token_urlsafe(48))'",
+        )
+        for owners in weak.values()
+    ]
 
 
 def _hosts(app: Any) -> list[Finding]:

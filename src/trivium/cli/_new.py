@@ -12,12 +12,14 @@ folder the project's Makefile then installs into its virtualenv).
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.metadata
 import json
 import keyword
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -109,6 +111,24 @@ def trivium_source() -> str | None:
     folder = urllib.parse.unquote(urllib.parse.urlsplit(url).path)
     editable = bool(info.get("dir_info", {}).get("editable"))
     return f"{'-e ' if editable else ''}'{folder}[{_EXTRAS}]'"
+
+
+def shadowed_module(name: str) -> str | None:
+    """Say which module a project package called `name` would hide, if any.
+
+    The project's folder comes first on `sys.path` when it runs, so a package named
+    like a standard-library or installed module (`json`, `email`, `sqlalchemy`) breaks
+    the imports of trivium and of the project itself. The current directory is not
+    searched: the project's own folder may already be there.
+    """
+    if name in sys.stdlib_module_names or name in sys.builtin_module_names:
+        return f"{name}, a module of Python's standard library"
+    here = {"", ".", str(Path.cwd())}
+    path = [entry for entry in sys.path if entry not in here]
+    spec = importlib.machinery.PathFinder.find_spec(name, path)
+    if spec is None or spec.loader is None:  # not found, or a namespace portion only
+        return None
+    return f"the installed module {name} ({spec.origin})"
 
 
 def render(text: str, values: dict[str, str], flags: frozenset[str]) -> str:
@@ -262,6 +282,12 @@ def new(name: str, database: str, auth: bool, admin: bool | None, directory: Pat
             "underscores, starting with a letter (not 'trivium', 'test' or 'tests')",
             param_hint="NAME",
         )
+    shadowed = shadowed_module(name)
+    if shadowed is not None:
+        raise click.BadParameter(
+            f"a project package {name!r} would hide {shadowed}; choose another name",
+            param_hint="NAME",
+        )
     if admin and not auth:
         raise click.UsageError("--admin needs --auth: the admin's users are trivium.auth's")
     flags = frozenset({"auth"} if auth else set()) | (
@@ -272,8 +298,16 @@ def new(name: str, database: str, auth: bool, admin: bool | None, directory: Pat
     target = directory if directory is not None else Path.cwd() / name
     if target.exists() and any(target.iterdir()):
         raise click.ClickException(f"{target} exists and is not empty; choose another place")
+    existed = target.exists()
     target.mkdir(parents=True, exist_ok=True)
-    _write_files(target, name, _values(name, database, flags), flags)
-    _first_migration(target, name)
+    try:
+        _write_files(target, name, _values(name, database, flags), flags)
+        _first_migration(target, name)
+    except BaseException:
+        # Leave nothing half-made behind, so that running the command again works.
+        shutil.rmtree(target, ignore_errors=True)
+        if existed:
+            target.mkdir()
+        raise
     click.echo(f"Created {target}")
     click.echo(f"  cd {target}\n  make test   # the tests\n  make run    # http://127.0.0.1:8000")

@@ -90,5 +90,14 @@ def openapi(
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:  # a missing folder is made, as for other generated files (`build/openapi.json`)
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            if isinstance(exc, FileExistsError | NotADirectoryError):
+                why = "a file is in the way of its folder"
+            raise click.ClickException(
+                f"cannot write {output}: {why}; choose another --output file"
+            ) from None
         click.echo(f"Wrote {output}", err=True)

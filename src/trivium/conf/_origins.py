@@ -27,7 +27,15 @@ __all__ = ["REDACTED", "Origin", "origins", "redact"]
 REDACTED = "********"
 """What a secret value is shown as."""
 _SECRET_NAME = re.compile(r"(password|passwd|secret|token|(^|_)key$|api_key|private)", re.I)
-_URL_PASSWORD = re.compile(r"^(?P<head>[a-zA-Z][\w+.-]*://[^:/@]*:)(?P<pw>[^@]*)(?P<tail>@.*)$")
+# The password runs to the last `@` before the host, as URL parsers (redis-py, smtplib's
+# callers, SQLAlchemy) split it, so a password holding `@` is hidden whole; the second
+# pattern hides one holding an unencoded `/` too, which parsers would misread anyway.
+_URL_PASSWORD = re.compile(
+    r"^(?P<head>[a-zA-Z][\w+.-]*://[^:/@?#]*:)(?P<pw>[^/?#]*)(?P<tail>@[^@/?#]*([/?#].*)?)$"
+)
+_URL_PASSWORD_LOOSE = re.compile(
+    r"^(?P<head>[a-zA-Z][\w+.-]*://[^:/@]*:)(?P<pw>[^@]*)(?P<tail>@.*)$"
+)
 # `name=value` in a query string: the value ends at the next parameter, a fragment, or
 # the end of the URL (a quote or space, when the URL is inside a rendered list).
 _QUERY_PARAMETER = re.compile(r"(?P<name>(?<=[?&;])[^=&;#?\s\"']+)=(?P<value>[^&;#\s\"']*)")
@@ -78,7 +86,7 @@ def redact(text: str) -> str:
     That is the password of `user:password@host`, and the value of every query
     parameter named like a secret (`?password=`, `?token=`, `?secret=`, `?api_key=`).
     """
-    match = _URL_PASSWORD.match(text)
+    match = _URL_PASSWORD.match(text) or _URL_PASSWORD_LOOSE.match(text)
     if match is not None and match.group("pw"):
         text = f"{match.group('head')}{REDACTED}{match.group('tail')}"
     if "://" in text and "=" in text:

@@ -81,7 +81,8 @@ class Settings(BaseSettings, Plugin):
     Raises:
         ConfigurationError: a value is invalid (`settings-invalid`); in production
             (`env="production"`), the secret key is the default or shorter than 32
-            characters (`settings-secret-key`).
+            characters (`settings-secret-key`), or `debug` is on
+            (`settings-production-debug`).
     """
 
     model_config = SettingsConfigDict(
@@ -94,7 +95,7 @@ class Settings(BaseSettings, Plugin):
     env: str = "development"
     """The deployment environment; `production` turns on the production checks."""
     debug: bool = False
-    """Tracebacks in error pages (`App(debug=settings.debug)`); never in production."""
+    """Tracebacks in error pages (`App(debug=settings.debug)`); refused in production."""
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     """Signs sessions, CSRF tokens and reset links; at least 32 characters in production."""
     database_url: str = "sqlite+aiosqlite:///./app.db"
@@ -154,6 +155,14 @@ class Settings(BaseSettings, Plugin):
         self._files = tuple(Path(f) for f in files)
         self._secrets = Path(secrets) if secrets is not None else None
         self._given = frozenset(values)
+        if self.debug and self.production:
+            where = _source_of(type(self), "debug", set(values), files, secrets)
+            raise ConfigurationError(
+                f"production mode (TRIVIUM_ENV=production) refuses debug=true{where}, which "
+                "shows tracebacks to visitors; set TRIVIUM_DEBUG=false (in the environment "
+                "or .env.production) or remove it from .env",
+                "settings-production-debug",
+            )
 
     @model_validator(mode="after")
     def _production_checks(self) -> Settings:

@@ -161,6 +161,11 @@ class SessionManager:
             site.lower(),  # type: ignore[assignment]
         )
 
+    @property
+    def secret_key(self) -> str:
+        """The key new cookies are signed with (`trivium check --deploy` checks it)."""
+        return self.signer.secret_keys[-1].decode("utf-8")
+
     def secure_for(self, scope: Scope) -> bool:
         """Whether the cookie gets `Secure` for this request (the option, else the scheme)."""
         return self.secure if self.secure is not None else scope.get("scheme") == "https"
