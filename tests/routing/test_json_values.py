@@ -17,6 +17,7 @@ from pydantic import HttpUrl
 from pydantic import SecretStr
 
 from trivium import App
+from trivium import Request
 from trivium.testing import TestClient
 
 
@@ -70,6 +71,10 @@ def make_app() -> App:
     async def transfer(body: Transfer) -> Transfer:
         return body
 
+    @app.post("/raw")
+    async def raw(request: Request) -> Any:
+        return await request.json()
+
     return app
 
 
@@ -98,3 +103,30 @@ def test_an_integer_beyond_64_bits_in_a_body_validates_exactly() -> None:
     assert exact.json() == {"amount_wei": 50000000000000000001, "fee": 1.5}
     assert fraction.status_code == 422
     assert fraction.json()["detail"][0]["type"] == "int_from_float"
+
+
+@pytest.mark.parametrize("path", ["/transfers", "/raw"])
+def test_an_integer_too_long_for_a_double_is_read_exactly(path: str) -> None:
+    # orjson refuses a number of 309 digits or more outright ("infinity"); it is valid JSON.
+    amount = int("9" * 400)
+    body = b'{"amount_wei": ' + str(amount).encode() + b', "fee": 1.5}'
+    with TestClient(make_app()) as client:
+        answer = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"amount_wei": amount, "fee": 1.5}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"amount_wei": ' + b"9" * 400 + b', "fee": 1e400}',  # a float beyond a double
+        b'{"amount_wei": ' + b"9" * 400 + b', "fee": NaN}',
+        b'{"amount_wei": ' + b"9" * 400 + b",",  # truncated
+    ],
+)
+@pytest.mark.parametrize("path", ["/transfers", "/raw"])
+def test_a_long_integer_does_not_let_other_malformed_json_in(path: str, body: bytes) -> None:
+    with TestClient(make_app()) as client:
+        answer = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 400
+    assert answer.json()["detail"].startswith("Malformed JSON body")

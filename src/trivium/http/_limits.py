@@ -7,15 +7,26 @@ wins. They are resolved once per route at start-up.
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
+from typing import Any
+from typing import NoReturn
 
 from trivium.errors import ConfigurationError
 from trivium.errors import HTTPException
 
-__all__ = ["FormLimits", "Limits", "check_json_depth", "with_form_limits"]
+__all__ = [
+    "FormLimits",
+    "Limits",
+    "check_json_depth",
+    "loads_long_integers",
+    "with_form_limits",
+]
 
 MiB = 1024 * 1024
 
@@ -160,3 +171,33 @@ def check_json_depth(body: bytes, limit: int) -> None:
                 raise HTTPException(400, f"JSON body nests deeper than the limit of {limit}")
         elif byte in (0x5D, 0x7D):
             depth -= 1
+
+
+_LONG_NUMBER = re.compile(rb"[0-9]{300}")
+"""A run of digits past what a double holds: orjson refuses such an integer outright."""
+
+
+def loads_long_integers(body: bytes) -> Any:
+    """Parse a JSON body orjson refused, when it holds an integer too long for a double.
+
+    Valid JSON, and Python's `json` (which FastAPI uses) reads such integers exactly, up
+    to `sys.get_int_max_str_digits()` digits. Only the failure path calls this. A float
+    that overflows, `NaN` and `Infinity` stay refused, as orjson refuses them.
+
+    Raises:
+        ValueError: the body is not JSON, or not only because of a long integer.
+    """
+    if not _LONG_NUMBER.search(body):
+        raise ValueError("no long integer")
+    return json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is beyond the range of a float")
+    return value

@@ -27,6 +27,7 @@ from trivium.http._limits import FormLimits
 from trivium.http._limits import Limits
 from trivium.http._limits import check_content_encoding
 from trivium.http._limits import check_json_depth
+from trivium.http._limits import loads_long_integers
 from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
@@ -324,8 +325,11 @@ class Request(HTTPConnection):
             try:
                 self._json = orjson.loads(body)
             except orjson.JSONDecodeError as exc:
-                check_content_encoding(self.headers.get("content-encoding"))
-                raise HTTPException(400, f"Malformed JSON body: {exc}") from None
+                try:
+                    self._json = loads_long_integers(body)
+                except ValueError:
+                    check_content_encoding(self.headers.get("content-encoding"))
+                    raise HTTPException(400, f"Malformed JSON body: {exc}") from None
         return self._json
 
     async def form(self) -> FormData:

@@ -28,6 +28,7 @@ from trivium.errors import RequestValidationError
 from trivium.http._limits import Limits
 from trivium.http._limits import check_content_encoding
 from trivium.http._limits import check_json_depth
+from trivium.http._limits import loads_long_integers
 from trivium.http._request import HTTPConnection
 from trivium.http._request import Request
 from trivium.params._analysis import Analysis
@@ -394,10 +395,13 @@ class Plan:
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            check_content_encoding(request.header_value("content-encoding"))
-            if self.json_errors_as_validation:
-                raise json_error(exc, body) from None
-            raise HTTPException(400, f"Malformed JSON body: {exc}") from None
+            try:
+                data = loads_long_integers(body)
+            except ValueError:
+                check_content_encoding(request.header_value("content-encoding"))
+                if self.json_errors_as_validation:
+                    raise json_error(exc, body) from None
+                raise HTTPException(400, f"Malformed JSON body: {exc}") from None
         raw["body"] = data
         return data
 
