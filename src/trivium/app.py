@@ -382,6 +382,11 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
         self._build_plugins()
         dispatcher = Dispatcher(self)
         self._dispatcher = dispatcher
+        stack = build_stack(dispatcher, self.user_middleware)
+        if replaced:
+            # The middleware's own fixed headers, added by the edge to what never passes
+            # through it: an outer middleware's answer (TrustedHost's 400), the edge's 500.
+            self.default_headers = _replacement_headers(stack)
         # Last, once everything that may register handlers or headers has run.
         self.policy = EdgePolicy(
             tuple(self.default_headers),
@@ -390,7 +395,6 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
             plain_server_errors=self.http_config.plain_server_errors,
             errors_reach_middleware=bool(self.user_middleware),
         )
-        stack = build_stack(dispatcher, self.user_middleware)
         self._asgi = Edge(stack, self.policy, guard=bool(self.user_middleware))
         direct = not self.user_middleware and not self.http_config.root_path
         self._rsgi_http = rsgi_http_server(dispatcher, self) if direct else None
@@ -571,3 +575,13 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
     def log_teardown_error(self, exc: BaseException) -> None:
         """Log an error raised by a dependency's teardown after the response was sent."""
         logger.error("dependency teardown failed", exc_info=exc)
+
+
+def _replacement_headers(stack: Any) -> list[tuple[bytes, bytes]]:
+    """The fixed headers of the middleware in `stack` that replaces the default ones."""
+    layer = stack
+    while layer is not None:
+        if getattr(type(layer), "replaces_default_headers", False):
+            return list(getattr(layer, "fixed_headers", ()))
+        layer = getattr(layer, "app", None)
+    return []

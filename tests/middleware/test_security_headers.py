@@ -264,3 +264,47 @@ def test_websocket_over_ws_is_redirected_to_wss() -> None:
     assert (b"location", b"wss://app.test/ws?x=1") in info.value.headers
     with redirect_client("https://app.test").websocket_connect("/ws"):
         pass
+
+
+def test_responses_made_outside_the_middleware_still_get_its_headers() -> None:
+    # Middleware outside it (TrustedHost's 400, the HTTPS redirect) and the edge's own
+    # 500 never pass through SecurityHeadersMiddleware: the edge adds its fixed headers.
+    from trivium.middleware import TrustedHostMiddleware
+
+    app = App(
+        middleware=[
+            Middleware(TrustedHostMiddleware, allowed_hosts=["example.com"]),
+            Middleware(HTTPSRedirectMiddleware),
+            Middleware(
+                SecurityHeadersMiddleware, csp={"default-src": "self"}, frame_options="SAMEORIGIN"
+            ),
+        ]
+    )
+
+    @app.get("/")
+    async def root() -> str:
+        return "ok"
+
+    @app.get("/boom")
+    async def boom() -> str:
+        raise RuntimeError("bug")
+
+    def get(base: str, path: str) -> Any:
+        client = TestClient(
+            app, raise_server_exceptions=False, base_url=base, follow_redirects=False
+        )
+        return client.get(path)
+
+    answers = {
+        400: get("https://evil.example", "/"),
+        308: get("http://example.com", "/"),
+        500: get("https://example.com", "/boom"),
+        200: get("https://example.com", "/"),
+    }
+    for status, response in answers.items():
+        assert response.status_code == status
+        assert response.headers["x-content-type-options"] == "nosniff", status
+        assert response.headers["x-frame-options"] == "SAMEORIGIN", status  # the middleware's
+        assert response.headers["content-security-policy"].startswith("default-src 'self'")
+        assert response.headers.get_list("x-frame-options") == ["SAMEORIGIN"]
+    assert "strict-transport-security" in answers[200].headers  # HTTPS, through it

@@ -238,7 +238,11 @@ class SecurityHeadersMiddleware:
     __slots__ = ("app", "csp_name", "csp_template", "headers", "hsts")
 
     replaces_default_headers = True
-    """An app using this middleware leaves its own default security headers to it."""
+    """An app using this middleware leaves its own default security headers to it.
+
+    The app's edge still adds `fixed_headers` to the responses that never pass through
+    it (an outer middleware's own answer, the edge's 500), when they lack them.
+    """
 
     def __init__(  # noqa: PLR0913 - one option per header, each independent
         self,
@@ -284,6 +288,12 @@ class SecurityHeadersMiddleware:
                 self.csp_template = template
             else:
                 self.headers.append((self.csp_name, template.encode("latin-1")))
+
+    @property
+    def fixed_headers(self) -> RawHeaders:
+        """The headers that are the same on every response: not HSTS (HTTPS only) nor a
+        policy with a nonce (new for each request)."""
+        return self.headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the request, adding the security headers to its response."""
