@@ -291,8 +291,10 @@ class SecurityHeadersMiddleware:
 
     @property
     def fixed_headers(self) -> RawHeaders:
-        """The headers that are the same on every response: not HSTS (HTTPS only) nor a
-        policy with a nonce (new for each request)."""
+        """The headers that are the same on every response.
+
+        Not HSTS (HTTPS only), nor a policy with a nonce (new for each request).
+        """
         return self.headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
