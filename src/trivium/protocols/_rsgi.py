@@ -5,7 +5,7 @@ middleware are shared), with two shortcuts: when the app has no user middleware 
 scope is completed lazily from the RSGI scope (`LazyScope`, kept under `"rsgi.scope"`),
 and the `send` channel can write a fully rendered `Response` in one `response_bytes`
 call (`respond`) instead of two ASGI messages; the receive channel likewise reads a
-body of declared length in one call (`read_all`). Everything else
+body of declared length in one call (`read_all`, in `_rsgi_body`). Everything else
 (streaming, files, server-sent events, websockets, middleware) goes through small
 ASGI-to-RSGI adapters, so behaviour is the same on both interfaces.
 """
@@ -21,6 +21,8 @@ from trivium.http._datastructures import Headers
 from trivium.http._datastructures import QueryParams
 from trivium.http._limits import Limits
 from trivium.protocols._authority import with_authority
+from trivium.protocols._rsgi_body import body_error
+from trivium.protocols._rsgi_body import rsgi_receive
 from trivium.types import Message
 from trivium.types import Scope
 
@@ -77,6 +79,24 @@ def _client_address(value: str) -> tuple[str, int] | None:
         return address
 
 
+# Granian hands the path over percent-decoded, and keeps no copy of the bytes sent. Quoted
+# again, all but RFC 3986's `pchar`s and "/" (which clients send as they are), it gives
+# back those bytes, except for a character of the set a client sent encoded (`%2F`).
+_PATH_SAFE = "/!$&'()*+,;=:@"
+_PATH_BYTES = (
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~" + _PATH_SAFE.encode()
+)
+
+
+def _raw_path(path: str) -> bytes:
+    raw = path.encode("utf-8")
+    if raw.rstrip(_PATH_BYTES):  # something to quote: a "%", "?", space, non-ASCII...
+        from urllib.parse import quote_from_bytes
+
+        raw = quote_from_bytes(raw, _PATH_SAFE).encode("ascii")
+    return raw
+
+
 _LAZY_KEYS = frozenset({"headers", "client", "server", "raw_path"})
 
 
@@ -99,7 +119,7 @@ class LazyScope(dict[str, Any]):
         elif key == "server":
             value = _server_address(rsgi.server)
         elif key == "raw_path":
-            value = rsgi.path.encode("utf-8")
+            value = _raw_path(rsgi.path)
         else:
             raise KeyError(key)
         self[key] = value
@@ -152,7 +172,10 @@ class RSGIParams:
         # Only used once the caller checked Content-Length against the body limit.
         body = self._body
         if body is None:
-            body = self._body = bytes(await self.protocol())
+            try:
+                body = self._body = bytes(await self.protocol())
+            except RuntimeError as exc:  # a client gone mid-body, a malformed chunk
+                raise body_error(exc) from None
         return body
 
     @property
@@ -198,7 +221,7 @@ def lazy_connection(
     state = app._lifespan_state
     if state:
         scope["state"] = dict(state)
-    return scope, rsgi_receive(protocol), rsgi_send(protocol, rsgi.method == "HEAD")
+    return scope, rsgi_receive(protocol, rsgi), rsgi_send(protocol, rsgi.method == "HEAD")
 
 
 def http_scope(rsgi: Any, kind: str, state: dict[str, Any] | None) -> Scope:
@@ -213,7 +236,7 @@ def http_scope(rsgi: Any, kind: str, state: dict[str, Any] | None) -> Scope:
         "http_version": rsgi.http_version,
         "scheme": rsgi.scheme if kind == "http" else ("wss" if rsgi.scheme == "https" else "ws"),
         "path": path,
-        "raw_path": path.encode("utf-8"),
+        "raw_path": _raw_path(path),
         "root_path": "",
         "query_string": rsgi.query_string.encode(),
         "headers": headers,
@@ -233,45 +256,6 @@ def http_scope(rsgi: Any, kind: str, state: dict[str, Any] | None) -> Scope:
     if state is not None:
         scope["state"] = dict(state)
     return scope
-
-
-def rsgi_receive(protocol: Any) -> Callable[[], Awaitable[Message]]:
-    """Return an ASGI `receive` that streams the RSGI request body."""
-    return _Receiver(protocol)
-
-
-class _Receiver:
-    # An object rather than a closure: made for every request, called by few.
-    __slots__ = ("chunks", "done", "protocol")
-
-    def __init__(self, protocol: Any) -> None:
-        self.protocol = protocol
-        self.chunks: Any = None
-        self.done = False
-
-    async def read_all(self) -> bytes | None:
-        """Read the whole body in one call to the server (`None` once streaming began).
-
-        `Request.body()` uses it for a body of declared length; the channel then
-        behaves as one whose body was read to the end.
-        """
-        if self.chunks is not None or self.done:
-            return None
-        self.done = True
-        return bytes(await self.protocol())
-
-    async def __call__(self) -> Message:
-        if self.done:
-            await self.protocol.client_disconnect()
-            return {"type": "http.disconnect"}
-        if self.chunks is None:
-            self.chunks = self.protocol.__aiter__()
-        try:
-            chunk = await self.chunks.__anext__()
-        except StopAsyncIteration:
-            self.done = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        return {"type": "http.request", "body": bytes(chunk), "more_body": True}
 
 
 # Most header pairs repeat from response to response (content types, small lengths,
