@@ -233,3 +233,42 @@ def test_router_limits_apply_to_its_routes() -> None:
     client = TestClient(app)
     assert client.post("/up", content=b"123456").status_code == 413
     assert client.post("/other", content=b"123456").json() == 6
+
+
+class _HandlerBugError(Exception):
+    pass
+
+
+@pytest.mark.parametrize("middleware", [False, True])
+def test_an_answer_that_cannot_be_made_is_the_apps_500(
+    middleware: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An exception handler that raises, or an HTTPException whose header holds CR/LF:
+    # the edge's JSON 500 with the default headers (not the server's bare one), logged.
+    app = App()
+    if middleware:
+
+        @app.middleware("http")
+        async def passing(request: Request, call_next):  # type: ignore[no-untyped-def]
+            return await call_next(request)
+
+    @app.exception_handler(_HandlerBugError)
+    async def broken(request: Request, exc: _HandlerBugError) -> JSONResponse:
+        raise RuntimeError("the handler itself has a bug")
+
+    @app.get("/handler")
+    async def handler() -> None:
+        raise _HandlerBugError
+
+    @app.get("/header")
+    async def header() -> None:
+        raise HTTPException(401, "login", headers={"www-authenticate": "Bearer\r\nx-injected: 1"})
+
+    client = TestClient(app, raise_server_exceptions=False)
+    for path in ("/handler", "/header"):
+        answer = client.get(path)
+        assert answer.status_code == 500, path
+        assert answer.json() == {"detail": "Internal Server Error"}
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert "x-injected" not in answer.headers
+    assert "the handler itself has a bug" in caplog.text

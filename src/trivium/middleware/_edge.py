@@ -46,7 +46,7 @@ from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
 
-__all__ = ["Edge", "EdgePolicy", "error_response", "guarded"]
+__all__ = ["Edge", "EdgePolicy", "error_response", "guarded", "server_error"]
 
 logger = logging.getLogger("trivium.error")
 _first = operator.itemgetter(0)
@@ -113,8 +113,17 @@ class EdgePolicy:
             message["headers"] = headers + missing
 
     async def error_response(self, request: Request, exc: Exception) -> tuple[Response, bool]:
-        """Turn `exc` into a response (see `error_response`), default headers included."""
-        response, reraise = await error_response(self, request, exc)
+        """Turn `exc` into a response (see `error_response`), default headers included.
+
+        If making that answer fails too (an exception handler that raises, an
+        `HTTPException` whose headers can't be sent), the failure is logged and the
+        answer is the app's plain 500; `exc` is then re-raised as an unexpected error.
+        """
+        try:
+            response, reraise = await error_response(self, request, exc)
+        except Exception as failure:  # logged; the client still gets a 500
+            logger.error("answering %s failed", type(exc).__name__, exc_info=failure)
+            response, reraise = server_error(self, request, failure), True
         return self.finalize(response), reraise
 
 
@@ -241,11 +250,16 @@ async def error_response(
         return _json({"detail": exc.detail}, exc.status_code, exc.headers), False
     if isinstance(exc, ClientDisconnect):
         return Response(None, 400), False
+    return server_error(policy, request, exc), True
+
+
+def server_error(policy: EdgePolicy, request: Request, exc: Exception) -> Response:
+    """The 500 of an unexpected error: a traceback page in debug mode, else no details."""
     if policy.debug:
-        return _debug_page(request, exc), True
+        return _debug_page(request, exc)
     if policy.plain_server_errors:
-        return Response("Internal Server Error", 500, media_type="text/plain"), True
-    return _json({"detail": "Internal Server Error"}, 500), True
+        return Response("Internal Server Error", 500, media_type="text/plain")
+    return _json({"detail": "Internal Server Error"}, 500)
 
 
 def _json(content: Any, status: int, headers: dict[str, str] | None = None) -> Response:
