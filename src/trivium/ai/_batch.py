@@ -17,9 +17,10 @@ label = await classify([5.1, 3.5, 1.4, 0.2])  # one row in, its label out
 
 The batch function returns one result per input, in order. An exception it raises goes
 to every caller of that batch; an exception *instance* in its result list goes to that
-input's caller only. A caller that is cancelled (its client left) is dropped from the
-batch if the batch has not started, and its result discarded otherwise: the other
-callers are not affected.
+input's caller only. What a caller cannot receive as such (a `CancelledError` escaping
+the function, a `StopIteration`) reaches it as a `BatchError` caused by it. A caller
+that is cancelled (its client left) is dropped from the batch if the batch has not
+started, and its result discarded otherwise: the other callers are not affected.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import inspect
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Sequence
+from typing import Any
 from typing import Generic
 from typing import TypeVar
 
@@ -43,7 +45,11 @@ R = TypeVar("R")
 
 
 class BatchError(RuntimeError):
-    """The batch function broke its contract (not one result per input)."""
+    """The batch function broke its contract.
+
+    It returned not one result per input, or raised (or returned) what a caller cannot
+    receive as such: a `CancelledError` escaping it, a `StopIteration`.
+    """
 
 
 class Batcher(Generic[T, R]):
@@ -106,6 +112,17 @@ class _LoopState(Generic[T, R]):
             self.task = self.loop.create_task(self._run())
 
     async def _run(self) -> None:
+        try:
+            await self._batches()
+        except BaseException:
+            # The task is cancelled (the loop shuts down) or dies: its waiting callers
+            # are told rather than left awaiting forever.
+            pending, self.pending = self.pending, []
+            for _, future in pending:
+                future.cancel()
+            raise
+
+    async def _batches(self) -> None:
         batcher = self.batcher
         while self.pending:
             if len(self.pending) < batcher.max_size and batcher.max_wait > 0:
@@ -128,27 +145,57 @@ class _LoopState(Generic[T, R]):
         try:
             results = list(await batcher.func([item for item, _ in batch]))
         except Exception as exc:  # noqa: BLE001 - handed to every caller of the batch
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+            _fail(batch, _deliverable(exc, f"{_name(batcher.func)} raised"))
             return
+        except BaseException as exc:
+            task = asyncio.current_task()
+            if isinstance(exc, asyncio.CancelledError) and task and task.cancelling():
+                for _, future in batch:  # this task is cancelled: so are its calls
+                    future.cancel()
+                raise
+            _fail(batch, _deliverable(exc, f"{_name(batcher.func)} raised"))
+            if not isinstance(exc, asyncio.CancelledError):
+                raise  # KeyboardInterrupt, SystemExit: the callers know, the loop too
+            return  # a cancellation escaping the batch function is its error
         if len(results) != len(batch):
             error = BatchError(
-                f"{getattr(batcher.func, '__qualname__', batcher.func)} returned "
-                f"{len(results)} results for {len(batch)} inputs; a batch function returns "
-                "one result per input, in order"
+                f"{_name(batcher.func)} returned {len(results)} results for {len(batch)} "
+                "inputs; a batch function returns one result per input, in order"
             )
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
+            _fail(batch, error)
             return
         for (_, future), result in zip(batch, results, strict=True):
             if future.done():
                 continue  # its caller was cancelled meanwhile
             if isinstance(result, BaseException):
-                future.set_exception(result)
+                future.set_exception(_deliverable(result, f"{_name(batcher.func)} returned"))
             else:
                 future.set_result(result)
+
+
+def _name(func: object) -> str:
+    return str(getattr(func, "__qualname__", func))
+
+
+def _fail(batch: Sequence[tuple[object, asyncio.Future[Any]]], error: BaseException) -> None:
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(error)
+
+
+def _deliverable(error: BaseException, what: str) -> BaseException:
+    """Return `error` as its callers can receive it.
+
+    A future refuses a `StopIteration`, and a `CancelledError` (or another exception
+    that is not an `Exception`) would look like the caller's own cancellation or exit:
+    those reach the callers as a `BatchError` whose cause is the original.
+    """
+    if isinstance(error, Exception) and not isinstance(error, StopIteration):
+        return error
+    detail = f": {error}" if str(error) else ""
+    wrapped = BatchError(f"{what} {type(error).__name__}{detail}, which a caller cannot receive")
+    wrapped.__cause__ = error
+    return wrapped
 
 
 def batched(

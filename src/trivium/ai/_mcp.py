@@ -33,6 +33,9 @@ from trivium.ai._mcp_catalogue import targets
 from trivium.ai._mcp_dispatch import Caller
 from trivium.ai._mcp_dispatch import Outcome
 from trivium.ai._mcp_dispatch import dispatch
+from trivium.ai._mcp_jsonrpc import buffered
+from trivium.ai._mcp_jsonrpc import invalid_request
+from trivium.ai._mcp_jsonrpc import problem
 from trivium.ai._mcp_marks import Prompt
 from trivium.ai._mcp_marks import option_settings
 from trivium.ai._mcp_origin import OriginPolicy
@@ -181,10 +184,13 @@ class MCP(Plugin):
 
     def routes(self, app: App) -> Sequence[Any]:
         """Return the endpoint, the identity probe and the protected-resource metadata."""
-        router = Router()
-        router.add_route(
+        # The probe runs with every MCP request: it spends none of the caller's budget.
+        limited = any("rate_limit" in plugin.route_options for plugin in app.plugins_of(Plugin))
+        probe = Router(rate_limit=False) if limited else Router()
+        probe.add_route(
             _PROBE_PATH, self._probe, ["GET"], name="mcp_probe", include_in_schema=False
         )
+        router = Router()
         self._metadata_served = bool(self._auth_jwt(app) or self.authorization_servers)
         if self._metadata_served:
             for metadata_path in (_METADATA_PATH, _METADATA_PATH + self.path):
@@ -197,7 +203,7 @@ class MCP(Plugin):
         router.add_route(
             self.path, self._exchange, list(_METHODS), name="mcp", include_in_schema=False
         )
-        return [router]
+        return [probe, router]
 
     def lifespan(self, app: App) -> contextlib.AbstractAsyncContextManager[None]:
         """Check the tools and start the SDK's session manager."""
@@ -323,6 +329,12 @@ class MCP(Plugin):
         if self.require_auth and not seen["authenticated"]:
             await self._challenge(scope, send, None)
             return
+        if scope.get("method") == "POST":
+            body, receive = await buffered(receive)
+            reason = problem(body)
+            if reason is not None:
+                await _answer(send, 400, invalid_request(reason))
+                return
         refused = {name: (status, why) for name, (status, why) in seen["refused"].items()}
         token = _CALL.set(_Call(caller, refused))
         try:

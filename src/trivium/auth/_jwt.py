@@ -9,6 +9,9 @@ Decoding is strict: the algorithm list is the configured one only (so `alg=none`
 HS256-signed-with-the-public-key forgeries fail), `exp`, `iat` and `sub` are required,
 `iss`/`aud` are checked when configured, and the key is picked by the `kid` header among
 the configured keys (old keys keep verifying until removed, new tokens use `active_kid`).
+trivium's tokens carry a `type` claim (`access`, `refresh`) that must match what is
+expected; an access token of an external authorization server has none, and is taken as
+one when an `issuer` is configured (a resource-server setup).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ __all__ = ["InvalidTokenError", "JWTConfig", "TokenPair"]
 _HMAC = ("HS256", "HS384", "HS512")
 _ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA")
 _MIN_HMAC_BYTES = 32
+# The `typ` headers an access token may have (besides none): the generic one, RFC 9068's.
+_ACCESS_TYPS = frozenset({"jwt", "at+jwt", "application/at+jwt"})
 
 
 class InvalidTokenError(Exception):
@@ -73,7 +78,8 @@ class JWTConfig:
         algorithm: the one algorithm accepted (HS256, RS256, ES256, EdDSA, ...).
         access_ttl: lifetime of access tokens, a positive `datetime.timedelta`.
         refresh_ttl: lifetime of refresh tokens, a positive `datetime.timedelta`.
-        issuer: set as `iss` and required when decoding.
+        issuer: set as `iss` and required when decoding; with it, a token without
+            trivium's `type` claim (an authorization server's) is an access token.
         audience: set as `aud` and required when decoding.
         leeway: clock skew tolerated on `exp`/`iat`, in seconds.
 
@@ -174,7 +180,7 @@ class JWTConfig:
             raise InvalidTokenError(str(exc)) from exc
         if self.audience is None and "aud" in claims:
             raise InvalidTokenError("unexpected audience")
-        if claims.get("type") != expected_type:
+        if not _of_type(header, claims, expected_type, external=self.issuer is not None):
             raise InvalidTokenError(f"not an {expected_type} token")
         return claims
 
@@ -261,6 +267,23 @@ class JWTConfig:
             .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
+
+
+def _of_type(
+    header: Mapping[str, Any], claims: Mapping[str, Any], expected: str, *, external: bool
+) -> bool:
+    """Say whether a verified token is of the `expected` type ("access" or "refresh").
+
+    trivium's own tokens say so in a `type` claim, which must match: a refresh token is
+    never an access token. An authorization server's access token has no such claim
+    (RFC 9068): with an `issuer` configured (tokens from a named issuer) it is taken as
+    an access token, unless its `typ` header names another kind of JWT.
+    """
+    kind = claims.get("type")
+    if kind is not None or expected != "access" or not external:
+        return kind == expected
+    typ = header.get("typ")
+    return typ is None or (isinstance(typ, str) and typ.lower() in _ACCESS_TYPS)
 
 
 def _config_error(message: str) -> ConfigurationError:

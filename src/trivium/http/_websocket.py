@@ -143,6 +143,11 @@ class WebSocket(HTTPConnection):
             raise RuntimeError("the websocket is already accepted; `accept()` runs once")
         elif kind not in ("websocket.send", "websocket.close"):
             raise RuntimeError(f"cannot send {kind!r} on an open websocket")
+        elif kind == "websocket.send" and self.client_state is WebSocketState.DISCONNECTED:
+            # A receive (another task's, often) saw the client leave. Some servers
+            # (Granian over ASGI) drop such frames silently: say so here, as others do.
+            self.application_state = WebSocketState.DISCONNECTED
+            raise WebSocketDisconnect(1006)
         if kind == "websocket.close":
             self.application_state = WebSocketState.DISCONNECTED
             if self.client_state is WebSocketState.DISCONNECTED:
