@@ -188,9 +188,7 @@ def test_a_superuser_searches_filters_sorts_edits_acts_deletes_and_exports(
     assert any(line.startswith("Post 05 edited,Octavia,") for line in lines)
 
 
-def test_a_view_only_user_gets_a_read_only_page_and_a_refused_bulk_delete(
-    page: Page, server: str
-) -> None:
+def test_a_view_only_user_gets_read_only_pages_without_actions(page: Page, server: str) -> None:
     log_in(page, server, "viewer@example.com")
     page.click("text=Post 03")
     expect(page.locator("#id_title")).to_have_count(0)
@@ -198,11 +196,10 @@ def test_a_view_only_user_gets_a_read_only_page_and_a_refused_bulk_delete(
     expect(page.locator("button[name=_save]")).to_have_count(0)
 
     page.go_back()
-    page.check("input[name=_selected][aria-label='Select Post 03']")
-    page.select_option("#action", "delete_selected")
-    page.click("#changelist-form .actions button")
-    page.click("button.danger")
-    expect(page.locator(".message.warning")).to_contain_text("1 objects were skipped")
+    # No action the user may not run is offered, so neither are the selection boxes
+    # (a crafted post is refused: tests/admin/test_admin_review_a.py).
     expect(page.locator("#changelist-form")).to_contain_text("Post 03")
+    expect(page.locator("#action")).to_have_count(0)
+    expect(page.locator("input[name=_selected]")).to_have_count(0)
     response = page.request.get(server + "/admin/blog/post/add")
     assert response.status == 403

@@ -280,3 +280,35 @@ def test_a_control_character_in_a_response_header_is_a_json_500_on_every_interfa
         assert answer.json() == {"detail": "Internal Server Error"}
         assert "x-echo" not in answer.headers
     assert client.get("/echo", params={"v": "tab\tis fine"}).headers["x-echo"] == "tab\tis fine"
+
+
+@pytest.mark.parametrize("bad", ["x-a\r\nset-cookie: injected=1", "x a", "x:a", "", "x\x00"])
+def test_a_header_name_or_media_type_that_could_inject_is_a_json_500(bad: str) -> None:
+    app = App()
+
+    @app.get("/name")
+    async def name(n: str, response: Response) -> dict[str, int]:
+        response.headers[n] = "v"
+        return {"ok": 1}
+
+    @app.get("/given")
+    async def given(n: str) -> JSONResponse:
+        return JSONResponse({"ok": 1}, headers={n: "v"})
+
+    @app.get("/media")
+    async def media(v: str) -> Response:
+        return Response(b"x", media_type=v)
+
+    client = TestClient(app, raise_server_exceptions=False)
+    paths = [("/name", {"n": bad}), ("/given", {"n": bad})]
+    if "\r" in bad or "\x00" in bad:
+        paths.append(("/media", {"v": "text/html" + bad}))
+    for path, params in paths:
+        answer = client.get(path, params=params)
+        assert answer.status_code == 500, path
+        assert answer.json() == {"detail": "Internal Server Error"}
+        assert "set-cookie" not in answer.headers
+    assert client.get("/given", params={"n": "X-Custom_Header.1"}).status_code == 200
+    assert client.get("/media", params={"v": "text/csv"}).headers["content-type"] == (
+        "text/csv; charset=utf-8"
+    )

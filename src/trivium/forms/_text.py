@@ -7,7 +7,8 @@ value's), so the text a select sends back is mapped to the choice it was drawn f
 A `datetime-local` or `time` input has no room for an offset and keeps at most
 milliseconds. An aware value is shown converted to UTC, and a naive text read back for a
 field whose type requires an aware value (`AwareDatetime`), or which showed an aware one,
-is read as UTC. A value the input cannot show whole (one with an offset, or with
+is read as UTC (a value whose UTC time falls outside years 1 to 9999 is shown at its
+own offset instead). A value the input cannot show whole (one with an offset, or with
 sub-millisecond digits) also travels as ISO text in a hidden input,
 `_initial_<name>`: when the input sends back the text it showed, the field gets that
 exact value, so saving an edit page untouched changes nothing (not even the offset).
@@ -15,6 +16,7 @@ exact value, so saving an edit page untouched changes nothing (not even the offs
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import enum
 import inspect
@@ -79,7 +81,10 @@ def shown(value: datetime.datetime | datetime.time) -> datetime.datetime | datet
     offset = value.utcoffset()
     if offset is not None:
         if isinstance(value, datetime.datetime):
-            value = value.astimezone(datetime.UTC)
+            # A UTC time before year 1 or after 9999 cannot be: such a value is shown at
+            # its own offset (the hidden input still carries it whole).
+            with contextlib.suppress(OverflowError):
+                value = value.astimezone(datetime.UTC)
         else:
             moment = datetime.datetime.combine(_ANY_DAY, value.replace(tzinfo=None))
             value = (moment - offset).time()

@@ -17,6 +17,8 @@ from typing import Generic
 from typing import NamedTuple
 from typing import TypeVar
 from urllib.parse import SplitResult
+from urllib.parse import quote
+from urllib.parse import unquote
 from urllib.parse import unquote_plus
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
@@ -34,7 +36,9 @@ __all__ = [
     "MutableHeaders",
     "QueryParams",
     "State",
+    "check_header_name",
     "check_header_value",
+    "scope_path",
 ]
 
 V = TypeVar("V")
@@ -217,6 +221,7 @@ class MutableHeaders(Headers):
     __slots__ = ()
 
     def __setitem__(self, key: str, value: str) -> None:
+        check_header_name(key)
         check_header_value(value)
         name = key.lower().encode("latin-1")
         self.raw[:] = [(k, v) for k, v in self.raw if k != name]
@@ -233,6 +238,7 @@ class MutableHeaders(Headers):
 
     def append(self, key: str, value: str) -> None:
         """Add a header, keeping existing values of the same name (e.g. `set-cookie`)."""
+        check_header_name(key)
         check_header_value(value)
         self.raw.append((key.lower().encode("latin-1"), value.encode("latin-1")))
         self._lookup = None
@@ -261,6 +267,22 @@ class MutableHeaders(Headers):
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def check_header_name(name: str) -> None:
+    """Refuse a header name that is not an HTTP token (RFC 9110: no space, colon or CR/LF).
+
+    Raises:
+        ValueError: `name` is empty or holds a character a header name can't have.
+    """
+    if _TOKEN.fullmatch(name) is None:
+        raise ValueError(
+            f"header name {name!r} is not a valid HTTP header name (letters, digits and "
+            "!#$%&'*+-.^_`|~ only)"
+        )
 
 
 def check_header_value(value: str) -> None:
@@ -445,11 +467,46 @@ class URL:
         return hash(self._url)
 
 
+_PATH_SAFE = "/!$&'()*+,;=:@"
+"""What `quote` keeps of a decoded path: `/` and the characters RFC 3986 allows in a segment."""
+_ENCODED_PATH = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*")
+"""A path as it travels in a URL: only segment characters and percent-escapes."""
+
+
+def scope_path(scope: Scope) -> str:
+    """Return the path the client asked for, percent-encoded, with the `root_path` prefix.
+
+    `scope["path"]` is decoded (`/files/a%3Fb` is `/files/a?b`), so it is never pasted
+    into a URL as is: the server's `raw_path` is used when it is a well-formed path that
+    decodes to the same one, else the decoded path is quoted. The ASGI spec has `path`
+    include `root_path` (uvicorn, the test client, mounts); Granian leaves it out, and
+    so does a server that knows nothing of the prefix an `App(root_path=...)` names: the
+    prefix is added then.
+    """
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "").rstrip("/")
+    inner = path
+    if root:
+        if path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+            inner = path[len(root) :]
+        else:
+            path = root + path
+    raw: bytes | None = scope.get("raw_path")
+    if raw:
+        text = raw.decode("latin-1")
+        if _ENCODED_PATH.fullmatch(text):
+            decoded = unquote(text)
+            if decoded == path:
+                return text
+            if root and decoded == inner:  # the server's raw path leaves the prefix out
+                return quote(root, safe=_PATH_SAFE, errors="replace") + text
+    return quote(path, safe=_PATH_SAFE, errors="replace")
+
+
 def _scope_url(scope: Scope) -> str:
     """Return the URL the client requested, from an ASGI scope (see `URL.from_scope`)."""
     scheme = scope.get("scheme", "http")
-    # ASGI servers put the mount prefix in both `root_path` and `path`.
-    path = scope["path"]
+    path = scope_path(scope)
     query = scope.get("query_string", b"")
     host = None
     problem = host_problem({"headers": scope["headers"]})

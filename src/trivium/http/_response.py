@@ -19,6 +19,7 @@ import orjson
 from trivium.http._cookies import format_set_cookie
 from trivium.http._datastructures import URL
 from trivium.http._datastructures import MutableHeaders
+from trivium.http._datastructures import check_header_name
 from trivium.http._datastructures import check_header_value
 from trivium.types import Receive
 from trivium.types import Scope
@@ -221,14 +222,13 @@ class Response:
                 name = key.lower()
                 has_type = has_type or name == "content-type"
                 has_length = has_length or name == "content-length"
+                check_header_name(key)
                 check_header_value(value)
                 raw.append((name.encode("latin-1"), value.encode("latin-1")))
         if not has_length and self.body is not None and self._has_body():
             raw.append((b"content-length", str(len(self.body)).encode()))
         if media_type is not None and not has_type:
-            if media_type.startswith("text/") and "charset=" not in media_type:
-                media_type += f"; charset={self.charset}"
-            raw.append((b"content-type", media_type.encode("latin-1")))
+            raw.append((b"content-type", _content_type(media_type, self.charset)))
         return raw
 
     def _has_body(self) -> bool:
@@ -323,6 +323,7 @@ def _content_type(media_type: str, charset: str) -> bytes:
         value = media_type
         if media_type.startswith("text/") and "charset=" not in media_type:
             value += f"; charset={charset}"
+        check_header_value(value)  # once per type: only checked values are kept
         encoded = value.encode("latin-1")
         if len(_CONTENT_TYPES) < 256:
             _CONTENT_TYPES[media_type, charset] = encoded

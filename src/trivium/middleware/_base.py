@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
 
+from trivium.http._datastructures import FormData
 from trivium.http._request import Request
 from trivium.http._response import Response
 from trivium.types import ASGIApp
@@ -32,6 +33,9 @@ CallNext = Callable[[Request], Awaitable[Response]]
 """`call_next(request)`: run the rest of the app and return its response."""
 DispatchFunction = Callable[[Request, CallNext], Awaitable[Response]]
 """`async def dispatch(request, call_next) -> Response`."""
+
+_CHUNK_SIZE = 64 * 1024
+"""Bytes of an uploaded file sent again per message (see `_multipart`)."""
 
 
 class _Channel:
@@ -136,7 +140,9 @@ class BaseHTTPMiddleware:
     Subclass it and override `dispatch`, or pass `dispatch=`. `call_next(request)` runs
     the rest of the app and returns its response (status and headers set, body sent as
     it is produced); `dispatch` may change its headers or return another response.
-    A body the dispatch function read (`await request.body()`) is replayed to the app.
+    A body the dispatch function read (`await request.body()`, `json()` or `form()`) is
+    replayed to the app; one it consumed with `stream()` reaches the app empty. The
+    files of a form it read are closed once the response is sent.
 
     ```python
     class Timing(BaseHTTPMiddleware):
@@ -180,6 +186,8 @@ class BaseHTTPMiddleware:
         finally:
             for channel in channels:  # responses not used, or not fully sent
                 await channel.stop()
+            if request._form is not None:  # the uploads of a form `dispatch` read
+                await request.close()
 
 
 async def _run(app: ASGIApp, request: Request, receive: Receive, channel: _Channel) -> None:
@@ -194,15 +202,63 @@ async def _run(app: ASGIApp, request: Request, receive: Receive, channel: _Chann
 
 
 def _replaying(request: Request, receive: Receive) -> Receive:
-    """Give the app the body `dispatch` already read, then the real channel."""
-    replayed = False
+    """Return the app's receive channel: the real one, unless `dispatch` read the body.
+
+    Decided when `call_next` runs, so a request whose body `dispatch` left alone costs
+    nothing. A body read whole (`body()`, `json()`, an urlencoded `form()`) is given
+    again as one message, a multipart `form()` is sent again from its fields and files,
+    and a body taken by `stream()`, which nothing kept, arrives empty: the app never
+    waits for data that will not come.
+    """
+    if request._body is None and not request._stream_consumed:
+        return receive
+    messages = _resent(request)
 
     async def replay() -> Message:
-        nonlocal replayed
-        body = request._body
-        if body is not None and not replayed:
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
+        message = await anext(messages, None)
+        return message if message is not None else await receive()
 
     return replay
+
+
+async def _resent(request: Request) -> AsyncIterator[Message]:
+    body = request._body
+    form = request._form
+    if body is None and form is not None:
+        from python_multipart.multipart import parse_options_header
+
+        boundary = parse_options_header(request.headers.get("content-type"))[1].get(b"boundary")
+        if boundary:
+            async for chunk in _multipart(form, b"--" + boundary):
+                yield {"type": "http.request", "body": chunk, "more_body": True}
+    yield {"type": "http.request", "body": body or b"", "more_body": False}
+
+
+async def _multipart(form: FormData, delimiter: bytes) -> AsyncIterator[bytes]:
+    """Encode a parsed multipart form again; each file is read from its start, then rewound.
+
+    File parts keep the headers they came with; text parts are UTF-8, as the parser
+    reads a part without a charset.
+    """
+    from trivium.http._upload import UploadFile
+
+    for name, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            head = b"".join(key + b": " + text + b"\r\n" for key, text in value.headers.raw)
+            yield delimiter + b"\r\n" + head + b"\r\n"
+            await value.seek(0)
+            while chunk := await value.read(_CHUNK_SIZE):
+                yield chunk
+            await value.seek(0)
+            yield b"\r\n"
+        else:
+            quoted = name.replace("\\", "\\\\").replace('"', '\\"').encode()
+            yield (
+                delimiter
+                + b'\r\ncontent-disposition: form-data; name="'
+                + quoted
+                + b'"\r\n\r\n'
+                + str(value).encode()
+                + b"\r\n"
+            )
+    yield delimiter + b"--\r\n"

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 
 from trivium.errors import ConfigurationError
+from trivium.http._datastructures import scope_path
 from trivium.http._host import invalid_host
 from trivium.http._host import parse_authority
 from trivium.http._response import JSONResponse
@@ -49,11 +50,8 @@ def host_name(host: str) -> str:
 
 
 def request_target(scope: Scope) -> str:
-    """Return the path (with `root_path`) and query string the client asked for."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and not path.startswith(root):
-        path = root + path
+    """Return the path (with `root_path`, percent-encoded) and query string the client asked for."""
+    path = scope_path(scope)
     query = scope.get("query_string", b"")
     return f"{path}?{query.decode('latin-1')}" if query else path
 

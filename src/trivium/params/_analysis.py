@@ -26,6 +26,7 @@ from trivium.di._depends import DependencyScope
 from trivium.di._depends import Depends
 from trivium.di._depends import SecurityScopes
 from trivium.errors import ConfigurationError
+from trivium.params._constraints import check_constraints
 from trivium.params._markers import UNSET
 from trivium.params._markers import Body
 from trivium.params._markers import File
@@ -307,6 +308,8 @@ class _Analyser:
         if is_model:
             # Not a wire name: the model reads many; a key no client name can clash with.
             name = "\0" + param.name
+        if marker.constraints and not is_model:
+            check_constraints(marker, _union_members(annotation), param.name, _name(owner))
         spec = FieldSpec(
             source=source,
             name=name,

@@ -27,6 +27,7 @@ __all__ = [
     "ParamSource",
     "Path",
     "Query",
+    "takes_raw_body",
 ]
 
 _CONSTRAINTS = (
@@ -165,6 +166,26 @@ class Param:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({'' if self.required else repr(self.default)})"
+
+
+def takes_raw_body(marker: Param, content_type: str) -> bool:
+    """Return whether a body of `content_type` goes to `marker`'s parameter as it is.
+
+    True when the marker is a `Body(media_type=...)` naming that media type (`type/*`
+    and `*/*` match by wildcard): the body is validated as raw bytes, so a `bytes`
+    parameter gets it whole, a `str` one as text, as in FastAPI. The default media type,
+    JSON, never matches here: a JSON body is parsed.
+    """
+    declared = getattr(marker, "media_type", None)
+    if declared is None or not isinstance(marker, Body) or isinstance(marker, Form):
+        return False
+    declared = declared.partition(";")[0].strip().lower()
+    sent = content_type.partition(";")[0].strip().lower()
+    if declared in ("application/json", "") or not sent:
+        return False
+    if declared == "*/*" or declared == sent:
+        return True
+    return declared.endswith("/*") and sent.startswith(declared[:-1])
 
 
 def _refuse(marker: str, extra: dict[str, Any]) -> None:

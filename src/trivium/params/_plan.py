@@ -36,6 +36,7 @@ from trivium.params._analysis import FieldSpec
 from trivium.params._json_body import exact_body
 from trivium.params._json_body import json_error
 from trivium.params._markers import ParamSource
+from trivium.params._markers import takes_raw_body
 from trivium.params._models import ModelParam
 from trivium.params._secret import redact_secret_inputs
 
@@ -379,6 +380,10 @@ class Plan:
         content_type = request.header_value("content-type")
         lenient = content_type is None and not self.strict_content_type
         if not lenient and (content_type is None or not _is_json(content_type)):
+            field = self.body_field
+            if field is not None and content_type and takes_raw_body(field.marker, content_type):
+                raw["body"] = body  # Body(media_type=...) names this type: the raw bytes
+                return body
             if self.json_errors_as_validation:
                 # FastAPI validates a body it does not read as JSON as the raw text,
                 # which fails as "not an object" (422) rather than 415.
