@@ -70,7 +70,8 @@ def test_the_project_has_its_files_and_first_migration(project: Path) -> None:
     assert len(migrations) == 1
     text = migrations[0].read_text()
     assert "op.create_table('blog_note'" in text
-    assert "auth_0002" in text  # after the auth tables it uses
+    # Note has no foreign key to a battery's tables: it depends on none (Redis or not).
+    assert "depends_on: str | tuple[str, ...] | None = None" in text
     compose = (project / "compose.yaml").read_text()
     assert "postgres:17" in compose
     assert "redis:7" in compose

@@ -322,6 +322,14 @@ async def test_a_revision_on_two_batteries_lists_them_in_a_tuple(
     ]
     for package, _ in batteries:
         db.include_migrations(package)
+    # A project revision depends on the batteries whose tables its foreign keys point at.
+    metadata = models(suffix)
+    for table in ("things", "gadgets"):
+        Table(f"{table}_{suffix}", metadata, Column("id", Integer, primary_key=True))
+        metadata.tables[f"posts_{suffix}"].append_column(
+            Column(f"{table}_id", ForeignKey(f"{table}_{suffix}.id"))
+        )
+    db.metadata = metadata
     migrations = Migrations(db)
     await migrations.migrate()
 

@@ -72,11 +72,17 @@ class StepFailedError(Exception):
         return MigrationFailedError(message, self.revision.revision, done)
 
 
-def run_steps(connection: Connection, db: Database, target: str, upgrade: bool) -> list[Revision]:
+def run_steps(
+    connection: Connection, db: Database, target: str, upgrade: bool, cascade: bool = True
+) -> list[Revision]:
     """Apply (or revert) the revisions up (down) to `target`; return them in order.
+
+    Without `cascade`, a downgrade of a battery's branch that would revert project
+    revisions too (they depend on it) is refused before anything runs.
 
     Raises:
         DatabaseAheadError: the database is at a revision this code does not have.
+        MigrationError: the downgrade would revert project revisions, without `cascade`.
         StepFailedError: a revision failed; the caller reads what the database kept.
     """
     script = script_directory(db)
@@ -95,7 +101,7 @@ def run_steps(connection: Connection, db: Database, target: str, upgrade: bool) 
         if upgrade:
             return watch.plan(script._upgrade_revs(target, rev))
         try:
-            return watch.plan(script._downgrade_revs(target, rev))
+            planned = script._downgrade_revs(target, rev)
         except (CommandError, RevisionError) as exc:
             if "Ambiguous walk" not in str(exc):
                 raise
@@ -103,6 +109,9 @@ def run_steps(connection: Connection, db: Database, target: str, upgrade: bool) 
                 f"{given} walks back through a merge revision, which has several parents: "
                 "name the revision to go back to: trivium db downgrade REVISION"
             ) from exc
+        if not cascade:
+            _refuse_project_reverts(db, script, target, given, planned)
+        return watch.plan(planned)
 
     def on_apply(*, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
         del ctx, heads, run_args
@@ -147,3 +156,32 @@ def _relative_target(
             "ambiguous: name the revision to go back to: trivium db downgrade REVISION"
         )
     return f"{PROJECT_BRANCH}@{target}"
+
+
+def _refuse_project_reverts(
+    db: Database, script: ScriptDirectory, target: str, given: str, planned: list[Any]
+) -> None:
+    """Refuse reverting project revisions when `target` names a battery's revision or branch."""
+    project = project_folder(db)
+    branch, at, _ = target.partition("@")
+    if at:
+        battery = branch != PROJECT_BRANCH and not any(
+            Path(rev.path).parent == project
+            for rev in script.walk_revisions()
+            if branch == rev.revision or branch in rev.branch_labels
+        )
+    else:
+        try:
+            named = script.get_revision(target)
+        except (CommandError, RevisionError):
+            return
+        battery = named is not None and Path(named.path).parent != project
+    ours = [
+        step.revision.revision for step in planned if Path(step.revision.path).parent == project
+    ]
+    if battery and ours:
+        raise MigrationError(
+            f"downgrading {given} would also revert the project's revisions "
+            f"{', '.join(ours)} (they depend on it), dropping their tables and rows; to "
+            f"revert them too: trivium db downgrade {given} --cascade"
+        )

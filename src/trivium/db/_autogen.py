@@ -142,6 +142,9 @@ def _render_add_values(autogen_context: AutogenContext, op: AddEnumValuesOp) -> 
         f"    op.execute({f'ALTER TYPE {op.name} ADD VALUE IF NOT EXISTS {_quote(v)}'!r})"
         for v in op.values
     ]
+    # PostgreSQL lets no statement use a new value in the transaction that added it: commit
+    # it, so that the later revisions of the same `migrate` can.
+    lines.append("    op.get_bind().commit()  # new enum values are usable once committed")
     return "\n".join(lines)
 
 

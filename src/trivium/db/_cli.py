@@ -335,13 +335,19 @@ def migrate(ctx: click.Context, revision: str) -> None:
 @db.command(context_settings={"ignore_unknown_options": True})  # so "-1" is an argument
 @_target_options(group=False)
 @click.argument("revision")
+@click.option(
+    "--cascade",
+    is_flag=True,
+    help="Also revert the project revisions that depend on a battery revision reverted.",
+)
 @click.pass_context
-def downgrade(ctx: click.Context, revision: str) -> None:
+def downgrade(ctx: click.Context, revision: str, cascade: bool) -> None:
     """Revert migrations down to REVISION: an id, -1 (the latest), or base (all).
 
-    With several heads applied, -1 is ambiguous: name the revision instead.
+    With several heads applied, -1 is ambiguous: name the revision instead. A battery's
+    revision (auth@-1) that project revisions depend on needs --cascade.
     """
-    reverted = _run(ctx, lambda migrations: migrations.downgrade(revision))
+    reverted = _run(ctx, lambda migrations: migrations.downgrade(revision, cascade=cascade))
     for step in reverted:
         click.echo(f"Reverted {_line(step)}")
     if not reverted:

@@ -35,6 +35,7 @@ from trivium.db._engine import bounded_options
 from trivium.db._engine import configure_sqlite
 from trivium.db._engine import package_migrations
 from trivium.db._engine import seconds as seconds_option
+from trivium.db._libpq import libpq_translated
 from trivium.db._model import Model
 from trivium.db._outage import DatabaseUnavailableError
 from trivium.db._outage import Outage
@@ -154,8 +155,8 @@ class Database(Plugin):
         ping_after: float | None = 30.0,
         **engine_options: Any,
     ) -> None:
-        self.url = async_url(url)
-        """The database URL, with its async driver."""
+        self.url, engine_options = libpq_translated(async_url(url), engine_options)
+        """The database URL, with its async driver (libpq's parameters in `connect_args`)."""
         self.name = name
         """The name the database is registered under."""
         self.echo = echo
@@ -433,8 +434,8 @@ class Database(Plugin):
     def include_migrations(self, *packages: str) -> None:
         """Apply the migrations a package ships in its `migrations/` folder, e.g. `"trivium.auth"`.
 
-        They run with the project's own migrations (`trivium db migrate`); new project
-        migrations depend on them, so a battery's tables exist first.
+        They run with the project's own migrations (`trivium db migrate`); project revisions
+        with foreign keys to a battery's tables depend on it, so those tables exist first.
 
         Raises:
             ConfigurationError: the package cannot be found or has no `migrations/` folder.

@@ -8,9 +8,11 @@ the message: the `Database` constructor, its start-up connection and `trivium db
 
 from __future__ import annotations
 
+import importlib.util
 import socket
 import ssl
 from typing import TYPE_CHECKING
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -48,7 +50,7 @@ def checked_url(url: str | URL, drivers: dict[str, str] | None = None) -> URL:
     if driver is not None:
         parsed = parsed.set(drivername=driver)
     try:
-        parsed.get_dialect()
+        dialect = parsed.get_dialect()
     except NoSuchModuleError:
         schemes = ", ".join(f"{scheme}://" for scheme in SUPPORTED_SCHEMES)
         raise ConfigurationError(
@@ -56,7 +58,32 @@ def checked_url(url: str | URL, drivers: dict[str, str] | None = None) -> URL:
             f"of: {schemes} (a driver may follow, as in postgresql+asyncpg://)",
             "db-url-scheme",
         ) from None
+    _check_driver(parsed, dialect)
     return parsed
+
+
+def _check_driver(url: URL, dialect: Any) -> None:
+    """Refuse a URL whose driver package is not installed, naming the package."""
+    if importlib.util.find_spec(url.get_driver_name()) is not None:
+        return  # installed, and not imported before the app connects
+    try:
+        dialect.import_dbapi()
+    except ModuleNotFoundError as exc:
+        module = (exc.name or url.get_driver_name()).split(".")[0]
+        package = _PACKAGES.get(module, module)
+        raise ConfigurationError(
+            f"database URL scheme {url.drivername + '://'!r} needs the {module!r} module, "
+            f"which is not installed; install it (pip install {package}), or leave the "
+            f"driver out ({url.get_backend_name()}://) to use the one trivium[db] installs",
+            "db-driver-missing",
+        ) from None
+
+
+_PACKAGES = {
+    "MySQLdb": "mysqlclient",
+    "psycopg2": "psycopg2-binary",
+    "psycopg": "'psycopg[binary]'",
+}
 
 
 def _hide(url: str) -> str:

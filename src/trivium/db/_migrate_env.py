@@ -29,6 +29,7 @@ from sqlalchemy import Table
 from sqlalchemy import text
 from sqlalchemy.types import TypeEngine
 
+from trivium.db._depends import LenientScriptDirectory
 from trivium.db._outage import unbounded_statements
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def script_directory(db: Database, *, create: bool = False) -> ScriptDirectory:
         project.mkdir(parents=True, exist_ok=True)
     locations = [project] if project.is_dir() else []
     locations += [path for path in db.migration_locations.values() if path != project]
-    return ScriptDirectory(
+    return LenientScriptDirectory(
         str(_TEMPLATE_DIR),
         file_template=_FILE_TEMPLATE,
         truncate_slug_length=40,

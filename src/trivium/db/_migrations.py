@@ -2,8 +2,8 @@
 
 The project keeps only its revision files, in `Database(migrations=...)`. Batteries ship
 theirs in `<package>/migrations/` and an app adds them with `db.include_migrations(...)`.
-Every project revision lives on the `"app"` branch and depends on the batteries' heads of
-its time, so a battery's tables are created before the project's tables that refer to them.
+Every project revision lives on the `"app"` branch and depends on the heads of the batteries
+whose tables its foreign keys refer to, so those tables are created first (`_depends`).
 
 Writing and comparing revisions is here; running them is in `_applying`, and the types
 both report with (`Revision`, `MigrationError`) are in `_revisions`.
@@ -38,6 +38,9 @@ from trivium.db._autogen import RenameError
 from trivium.db._autogen import added_enum_values
 from trivium.db._autogen import apply_renames
 from trivium.db._autogen import manage_enum_types
+from trivium.db._depends import heads_for
+from trivium.db._depends import referenced_tables
+from trivium.db._depends import trivium_battery_folders
 from trivium.db._migrate_env import PROJECT_BRANCH
 from trivium.db._migrate_env import describe_diff
 from trivium.db._migrate_env import environment_options
@@ -228,25 +231,27 @@ class Migrations:
         """
         return await self._steps(revision, True)
 
-    async def downgrade(self, revision: str) -> list[Revision]:
+    async def downgrade(self, revision: str, *, cascade: bool = False) -> list[Revision]:
         """Revert migrations down to `revision`; return those reverted.
 
         `revision` is an id, `"base"` (revert all) or relative: `"-1"` reverts the latest
         project revision (`"app@-1"`; after a merge revision, the merge alone);
-        `"auth@-1"` names a battery's branch.
+        `"auth@-1"` names a battery's branch. A battery's revision that project revisions
+        depend on is reverted only with `cascade`, which reverts them first.
 
         The migration lock is held as for `migrate`.
 
         Raises:
-            MigrationError: `-1` while the database is at several project heads, or the
-                database is at a revision this code does not have (`DatabaseAheadError`).
+            MigrationError: `-1` while the database is at several project heads, the
+                database is at a revision this code does not have (`DatabaseAheadError`),
+                or project revisions depend on the battery revisions, without `cascade`.
             MigrationFailedError: a revision failed; its message says what is left.
         """
-        return await self._steps(revision, False)
+        return await self._steps(revision, False, cascade)
 
-    async def _steps(self, target: str, upgrade: bool) -> list[Revision]:
+    async def _steps(self, target: str, upgrade: bool, cascade: bool = True) -> list[Revision]:
         try:
-            return await self._run(run_steps, target, upgrade, lock=True)
+            return await self._run(run_steps, target, upgrade, cascade, lock=True)
         except StepFailedError as failure:
             # Rolled back by now: read what the database kept.
             kept = await self._run(_applied_now)
@@ -286,10 +291,14 @@ class _BehindError(Exception):
 
 
 def _message(message: str) -> str:
-    """Return `message` stripped, refusing a blank one (it names the revision file)."""
+    """Return `message` stripped and escaped for the revision's docstring.
+
+    Refuse a blank one (it names the revision file). Backslashes and quotes are escaped,
+    so the docstring (and `Revision.message`, read back from it) is the message as given.
+    """
     if not message.strip():
         raise MigrationError("give the revision a message, which names its file: -m MESSAGE")
-    return message.strip()
+    return message.strip().replace("\\", "\\\\").replace('"', '\\"')
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -330,18 +339,18 @@ def _make_revision(  # noqa: PLR0913 - the connection, then the command's inputs
     script = script_directory(db, create=True)
     project = project_folder(db)
     ours = [rev for rev in script.walk_revisions() if Path(rev.path).parent == project]
-    heads = script.get_revisions("heads")
     our_heads = project_heads(db, script)
     several = several_heads(db)
     if several:
         raise MigrationError(several)
     base = our_heads[0] if our_heads else "base"
     known = applied_ids(script, our_heads)
-    depends_on = [
-        rev.revision
-        for rev in heads
-        if Path(rev.path).parent != project and rev.revision not in known
-    ]
+    folders = [path for path in db.migration_locations.values() if path != project]
+    owners = {
+        table: head
+        for table, head in _battery_table_heads(script, folders).items()
+        if head not in known
+    }
     context = RevisionContext(
         Config(),
         script,
@@ -354,9 +363,9 @@ def _make_revision(  # noqa: PLR0913 - the connection, then the command's inputs
             "branch_label": None if ours else PROJECT_BRANCH,
             "version_path": str(project),
             "rev_id": None,
-            "depends_on": depends_on or None,
+            "depends_on": None,
         },
-        process_revision_directives=None if empty else _postprocess(db, decisions),
+        process_revision_directives=None if empty else _postprocess(db, decisions, owners),
     )
 
     def generate(rev: Any, migration_context: MigrationContext) -> list[Any]:
@@ -376,8 +385,14 @@ def _make_revision(  # noqa: PLR0913 - the connection, then the command's inputs
     return revision_of(created[0], ()) if created else None
 
 
-def _postprocess(db: Database, decisions: _Decisions) -> Callable[..., None]:
-    """Return the hook completing Alembic's autogenerated script (see `_autogen`)."""
+def _postprocess(
+    db: Database, decisions: _Decisions, owners: Mapping[str, str]
+) -> Callable[..., None]:
+    """Return the hook completing Alembic's autogenerated script (see `_autogen`).
+
+    `owners` maps battery tables to their branch's head: the revision depends on the
+    heads whose tables its foreign keys point at, and on no other battery.
+    """
 
     def process(
         context: MigrationContext, revision: Any, directives: list[MigrationScript]
@@ -399,6 +414,8 @@ def _postprocess(db: Database, decisions: _Decisions) -> Callable[..., None]:
         downgrade.ops += [AddEnumValuesOp(op.name, op.values, downgrade=True) for op in added]
         if upgrade.is_empty():
             directives.clear()
+            return
+        script.depends_on = heads_for(referenced_tables(upgrade.ops), owners)
 
     return process
 
@@ -455,11 +472,23 @@ def drop_battery_tables(script: MigrationScript, db: Database) -> None:
     """Leave the tables batteries' migrations create out of the project's revision."""
     project = project_folder(db)
     folders = [path for path in db.migration_locations.values() if path != project]
-    tables = battery_tables(folders) | battery_tables(_trivium_battery_folders())
+    tables = battery_tables(folders) | battery_tables(trivium_battery_folders())
     for container in (script.upgrade_ops, script.downgrade_ops):
         if container is None:
             continue
         container.ops = [op for op in container.ops if _table_of(op) not in tables]
+
+
+def _battery_table_heads(script: ScriptDirectory, folders: list[Path]) -> dict[str, str]:
+    """Return, for each table a battery folder's revisions create, that branch's head."""
+    heads = [rev for rev in script.get_revisions("heads") if rev is not None]
+    found: dict[str, str] = {}
+    for folder in folders:
+        resolved = folder.resolve()
+        ours = [rev.revision for rev in heads if Path(rev.path).parent == resolved]
+        if len(ours) == 1:
+            found.update(dict.fromkeys(battery_tables([folder]), ours[0]))
+    return found
 
 
 def _table_of(op: Any) -> str | None:
@@ -468,11 +497,6 @@ def _table_of(op: Any) -> str | None:
     if isinstance(op, ops.CreateIndexOp | ops.DropIndexOp):
         return str(op.table_name)
     return None
-
-
-def _trivium_battery_folders() -> list[Path]:
-    root = Path(__file__).resolve().parents[1]
-    return [path for path in root.glob("*/migrations") if path.is_dir()]
 
 
 def _check(connection: Connection, db: Database) -> list[str]:

@@ -273,7 +273,8 @@ async def database_answers(db: Database) -> bool:
     from sqlalchemy.ext.asyncio import create_async_engine
     from sqlalchemy.pool import NullPool
 
-    engine = create_async_engine(db.url, poolclass=NullPool)
+    connect_args = db.engine_options.get("connect_args", {})
+    engine = create_async_engine(db.url, poolclass=NullPool, connect_args=connect_args)
 
     async def select_one() -> None:
         async with engine.connect() as connection:

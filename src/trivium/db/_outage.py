@@ -540,9 +540,15 @@ async def unbounded_statements(
         yield
         return
     if backend == "postgresql":
-        # Reverted with the migration transaction, whatever its outcome.
+        # Reverted with the migration transaction, whatever its outcome; set again in each
+        # transaction begun after a revision commits (one adding enum values does).
         await connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
-        yield
+        sync = connection.sync_connection
+        event.listen(sync, "begin", _unbounded_again)
+        try:
+            yield
+        finally:
+            event.remove(sync, "begin", _unbounded_again)
         return
     await connection.exec_driver_sql(mariadb_statement_timeout(0))
     try:
@@ -550,6 +556,10 @@ async def unbounded_statements(
     finally:
         with contextlib.suppress(Exception):
             await connection.exec_driver_sql(mariadb_statement_timeout(statement_timeout))
+
+
+def _unbounded_again(connection: Connection) -> None:
+    connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
 
 
 def respawned_in_outage(exc: Exception) -> bool:

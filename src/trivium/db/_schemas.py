@@ -21,10 +21,14 @@ from pydantic import AwareDatetime
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
+from pydantic import NaiveDatetime
 from pydantic import create_model
 from sqlalchemy import BigInteger
+from sqlalchemy import DateTime
 from sqlalchemy import Enum
+from sqlalchemy import Float
 from sqlalchemy import Integer
+from sqlalchemy import Numeric
 from sqlalchemy import SmallInteger
 from sqlalchemy import String
 from sqlalchemy import inspect as sa_inspect
@@ -69,6 +73,8 @@ class ColumnField:
     """The longest string the column stores (`String(200)`); `None` for other types."""
     bounds: tuple[int, int] | None
     """The smallest and largest value an integer column stores on every backend."""
+    digits: tuple[int, int] | None
+    """The precision and scale of a `Numeric(p, s)` column; `None` for other types."""
     primary_key: bool
     generated: bool
     """Read-only by nature: a generated key, a timestamp, a column set on update, the version."""
@@ -90,6 +96,15 @@ class ColumnField:
             # No column of any backend but PostgreSQL's stores NaN or infinity, and JSON
             # cannot carry them back: refuse them with a 422.
             result["allow_inf_nan"] = False
+        if self.digits is not None:
+            # A value too large for `Numeric(p, s)` is a driver error (a 500), and more
+            # decimals than `s` would be rounded without a word: a 422 for both.
+            precision, scale = self.digits
+            if self.python_type is Decimal:
+                result["max_digits"], result["decimal_places"] = precision, scale
+            else:
+                limit = 10 ** (precision - scale)
+                result["gt"], result["lt"] = -limit, limit
         return result
 
     def bounded(self) -> Any:
@@ -131,6 +146,10 @@ def _python_type(column: Any) -> Any:
     if isinstance(column.type, UTCDateTime):
         # A naive value would be refused on write: a 422 rather than a 500.
         return AwareDatetime
+    if isinstance(column.type, DateTime) and not column.type.timezone:
+        # PostgreSQL's driver refuses an offset for a column without time zone (a 500),
+        # and converting it would guess what the naive values mean: a 422.
+        return NaiveDatetime
     try:
         return column.type.python_type
     except NotImplementedError:
@@ -146,6 +165,15 @@ def _bounds(sql_type: Any) -> tuple[int, int] | None:
         64 if isinstance(sql_type, BigInteger) else 16 if isinstance(sql_type, SmallInteger) else 32
     )
     return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+
+def _digits(sql_type: Any) -> tuple[int, int] | None:
+    # `Float` is a `Numeric` whose precision counts bits: no decimal digits to check.
+    if not isinstance(sql_type, Numeric) or isinstance(sql_type, Float):
+        return None
+    if sql_type.precision is None:
+        return None
+    return sql_type.precision, sql_type.scale or 0
 
 
 def _column_field(model: type[Any], key: str, column: Any) -> ColumnField:
@@ -174,6 +202,7 @@ def _column_field(model: type[Any], key: str, column: Any) -> ColumnField:
         default=default,
         max_length=length,
         bounds=_bounds(column.type),
+        digits=_digits(column.type),
         primary_key=bool(column.primary_key),
         generated=bool(generated_key or timestamp or on_update or version),
     )

@@ -30,6 +30,7 @@ from collections.abc import AsyncIterator
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
 import anyio
@@ -42,9 +43,14 @@ from trivium.app import App
 from trivium.conf import Settings
 from trivium.db._database import Database
 from trivium.db._database import async_url
+from trivium.db._diagnose import connect_error
+from trivium.db._libpq import libpq_translated
 from trivium.db._migrations import Migrations
 from trivium.errors import ConfigurationError
 from trivium.testing import AsyncTestClient
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 __all__ = [
     "TEST_PASSWORD",
@@ -139,16 +145,33 @@ def test_database_url(
 
 
 async def _recreate(url: str, name: str, create: bool) -> None:
-    """Drop the database `name` if it exists and, with `create`, create it afresh."""
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    """Drop the database `name` if it exists and, with `create`, create it afresh.
+
+    A server that cannot be reached or refuses the login fails the session in one line,
+    as `trivium db` says it (`db-login-failed`, `db-unreachable`, `db-missing`).
+    """
+    server, options = libpq_translated(async_url(url), {})
+    engine = create_async_engine(server, isolation_level="AUTOCOMMIT", **options)
     quoted = engine.dialect.identifier_preparer.quote(name)
+    problem = None
     try:
         async with engine.connect() as connection:
             await connection.execute(text(f"DROP DATABASE IF EXISTS {quoted}"))
             if create:
                 await connection.execute(text(f"CREATE DATABASE {quoted}"))
+    except Exception as exc:
+        problem = connect_error(server, exc)
+        if problem is None:
+            raise
     finally:
         await engine.dispose()
+    if problem is not None:  # failed outside `except`: no driver traceback chained to it
+        pytest.fail(f"the test database {name!r}: {problem.one_line()}", pytrace=False)
+
+
+def _wanted(url: str) -> URL:
+    """Return `url` as a `Database` made from it holds it."""
+    return libpq_translated(async_url(url), {})[0]
 
 
 def _factory(pytestconfig: pytest.Config) -> Callable[[Settings], App]:
@@ -177,7 +200,7 @@ def test_settings(
 
 async def _migrate(app: App, url: str) -> None:
     app.build()
-    wanted = async_url(url)
+    wanted = _wanted(url)
     for database in app.plugins_of(Database):
         if database.url != wanted:
             continue  # another database of the app: not the test one, never touched
@@ -196,7 +219,7 @@ def app(test_settings: Settings, pytestconfig: pytest.Config) -> App:
 
 
 def _database(app: App, settings: Settings) -> Database:
-    wanted = async_url(settings.database_url)
+    wanted = _wanted(settings.database_url)
     for database in app.plugins_of(Database):
         if database.url == wanted:
             return database
