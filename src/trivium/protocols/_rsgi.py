@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from collections.abc import Callable
+from types import CoroutineType
 from typing import Any
 
 from trivium.http._cookies import parse_cookie_header
@@ -472,13 +473,19 @@ class _WebSocketChannels:
     channels may well outlive the connection: a reference cycle through the `WebSocket`
     (the per-message rate limit's wrapped `receive` makes one) keeps them until the
     cyclic collector runs, which in an idle worker can be never.
+
+    A receive still waiting when the socket closes (the app's `websocket.close`, the
+    1011 of a peer that stopped reading) is cancelled: Granian would never end it (the
+    stuck peer sends nothing), and its future holds the receiving half too. The handler
+    gets `websocket.disconnect` (1006, a closing handshake never completed) and finishes.
     """
 
-    __slots__ = ("closed", "connected", "protocol", "transport")
+    __slots__ = ("closed", "connected", "pending", "protocol", "transport")
 
     def __init__(self, protocol: Any) -> None:
         self.protocol = protocol
         self.transport: Any = None
+        self.pending: Any = None
         self.connected = False
         self.closed = False
 
@@ -488,9 +495,15 @@ class _WebSocketChannels:
             return {"type": "websocket.connect"}
         if self.transport is None or self.closed:
             return {"type": "websocket.disconnect", "code": 1006}
+        # No reference to the transport: a `close` sent meanwhile must be able to free it.
+        pending = self.transport.receive()
+        if type(pending) is CoroutineType:  # an `async def` double (trivium.testing's)
+            import asyncio
+
+            pending = asyncio.ensure_future(pending)  # cancellable, like Granian's future
+        self.pending = pending
         try:
-            # No local reference: a `close` sent meanwhile must be able to free it.
-            message = await self.transport.receive()
+            message = await pending
         except RuntimeError as exc:
             from granian._granian import RSGIProtocolClosed
 
@@ -499,6 +512,12 @@ class _WebSocketChannels:
             # The connection dropped without a close frame: what ASGI servers report.
             self._end()
             return {"type": "websocket.disconnect", "code": 1006}
+        except BaseException as exc:
+            if exc.args != (_CLOSED,):  # a cancellation of the task's own, say
+                raise
+            return {"type": "websocket.disconnect", "code": 1006}  # `_end()` cancelled it
+        finally:
+            self.pending = None
         kind = int(message.kind)
         if kind == 0:
             self._end()
@@ -547,6 +566,15 @@ class _WebSocketChannels:
     def _end(self) -> None:
         self.closed = True
         self.transport = None
+        pending = self.pending
+        if pending is not None:
+            # Cancelling Granian's future drops the receive it runs (and the receiving
+            # half it holds); the message tells the waiting `receive` who cancelled it.
+            self.pending = None
+            pending.cancel(_CLOSED)
+
+
+_CLOSED = "the websocket closed"
 
 
 _warned: list[bool] = []
