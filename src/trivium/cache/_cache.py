@@ -50,7 +50,12 @@ database's `DatabaseUnavailableError` (503) or `DatabaseTimeoutError` (504) for 
 `DatabaseStore`. Reads and fills catch these and go on without the cache."""
 
 PROBE_EVERY = 1.0
-"""Seconds between the calls that try a store known to be down (the others skip it)."""
+"""Seconds between the calls that try a store known to be down (the others skip it).
+
+Counted from the end of the last failed call: a probe waiting out a stalled Redis's
+timeout holds the others off until it is over."""
+
+_PROBE_LIMIT = 30.0  # how long a probe that never reports back holds the others off
 
 __all__ = [
     "PROBE_EVERY",
@@ -149,6 +154,23 @@ def cache_key_of(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[s
     return f"{func.__module__}.{func.__qualname__}:{digest}"
 
 
+def _called_key(key: Callable[..., Any], func: Callable[..., Any], args: Any, kwargs: Any) -> str:
+    """Return the string `key(*args, **kwargs)` names a call of `func` by.
+
+    Raises:
+        TypeError: the key function returned something other than a string.
+    """
+    name = key(*args, **kwargs)
+    if not isinstance(name, str):
+        raise TypeError(
+            f"@cached(key={getattr(key, '__qualname__', key)!r}) on "
+            f"{getattr(func, '__qualname__', func)}: the key function returned "
+            f"{type(name).__qualname__} {name!r}; make it return a string "
+            '(for example f"item:{item_id}")'
+        )
+    return name
+
+
 def check_key(func: Callable[..., Any], key: Any) -> None:
     """Refuse a `key=` template naming something other than the function's parameters."""
     if not isinstance(key, str):
@@ -244,9 +266,15 @@ class CacheCore:
             return False
         now = time.monotonic()
         if now >= self._probe_at:
-            self._probe_at = now + PROBE_EVERY
+            # No other call probes while this one waits: the next probe time is set when
+            # it fails (`_failed`), a bound only in case it ends without a word.
+            self._probe_at = now + PROBE_EVERY + _PROBE_LIMIT
             return False
         return True
+
+    def _failed(self) -> None:
+        """Note a store call that failed: the next probe waits `PROBE_EVERY` from now."""
+        self._probe_at = time.monotonic() + PROBE_EVERY
 
     # Raw envelopes -------------------------------------------------------------------
 
@@ -256,6 +284,7 @@ class CacheCore:
         try:
             return await self.store.get(self.prefix + key)
         except STORE_DOWN:
+            self._failed()
             return None
 
     async def write_raw(self, key: str, data: bytes, ttl: float) -> None:
@@ -264,6 +293,7 @@ class CacheCore:
         try:
             await self.store.set(self.prefix + key, data, ttl=ttl + self.stale)
         except STORE_DOWN:
+            self._failed()
             return
 
     async def tag_versions(self, tags: Sequence[str]) -> dict[str, int]:
@@ -275,9 +305,13 @@ class CacheCore:
         if tags and self.bypassed():
             raise ServiceUnavailable("the cache store is down", retry_after=None)
         versions = {}
-        for tag in tags:
-            raw = await self.store.get(f"{self.prefix}tag:{tag}")
-            versions[tag] = int(raw) if raw else 0
+        try:
+            for tag in tags:
+                raw = await self.store.get(f"{self.prefix}tag:{tag}")
+                versions[tag] = int(raw) if raw else 0
+        except STORE_DOWN:
+            self._failed()
+            raise
         return versions
 
     async def versions_current(self, versions: dict[str, int]) -> bool:
@@ -296,6 +330,7 @@ class CacheCore:
         try:
             return await self.store.incr(f"{self.prefix}lock:{key}", ttl) == 1
         except STORE_DOWN:
+            self._failed()
             return True  # no store: everyone computes, as without a cache
 
     async def lock_held(self, key: str) -> bool:
@@ -305,6 +340,7 @@ class CacheCore:
         try:
             return await self.store.get(f"{self.prefix}lock:{key}") is not None
         except STORE_DOWN:
+            self._failed()
             return False
 
     async def await_entry(self, key: str, read: Callable[[str], Awaitable[T | None]]) -> T | None:
@@ -332,6 +368,7 @@ class CacheCore:
         try:
             await self.store.delete(f"{self.prefix}lock:{key}")
         except STORE_DOWN:
+            self._failed()
             return
 
     # Values ---------------------------------------------------------------------------
@@ -470,7 +507,7 @@ class CacheCore:
                     bound.apply_defaults()
                     name = key.format(**bound.arguments)
                 else:
-                    name = key(*args, **kwargs)
+                    name = _called_key(key, func, args, kwargs)
                 result: R = await self.get_or_set(
                     name, lambda: func(*args, **kwargs), seconds, tag_list
                 )

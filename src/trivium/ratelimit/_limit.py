@@ -47,6 +47,10 @@ _PERIODS = {
     "day": 86400.0,
     "d": 86400.0,
 }
+MAX_PERIOD = 366 * 86400.0
+"""The longest period of a rate, in seconds: Redis counts in microseconds, within the
+integers a double holds exactly (2**53 µs is 285 years)."""
+
 _RATE = re.compile(r"\s*(\d+)\s*(?:/|per)\s*(\d+(?:\.\d+)?)?\s*([a-z]+)\s*", re.ASCII)
 
 
@@ -83,7 +87,20 @@ def parse_rate(rate: str) -> tuple[int, float]:
             f"rate limit {rate!r} must allow at least one request per positive period (like '100/minute')",
             "ratelimit-rate",
         )
-    return count, multiple * unit
+    seconds = multiple * unit
+    if seconds > MAX_PERIOD:
+        raise ConfigurationError(
+            f"rate limit {rate!r} has a period of more than 366 days, which the Redis "
+            "counter cannot hold; give a period of at most '366 days'",
+            "ratelimit-rate",
+        )
+    if count > seconds * 1_000_000:
+        raise ConfigurationError(
+            f"rate limit {rate!r} allows more than one request per microsecond, the "
+            "finest step a limit counts; lower the count or lengthen the period",
+            "ratelimit-rate",
+        )
+    return count, seconds
 
 
 def _peer(connection: HTTPConnection) -> str:

@@ -31,6 +31,7 @@ from typing import Any
 from trivium.tasks._transport import MAX_PRIORITY
 from trivium.tasks._transport import Delivery
 from trivium.tasks._transport import Transport
+from trivium.tasks._transport import redis_options
 
 __all__ = ["RabbitMQTransport"]
 
@@ -111,7 +112,7 @@ class RabbitMQTransport(Transport):
         import aio_pika
         from redis.asyncio import Redis
 
-        self.redis = Redis.from_url(self.redis_url)
+        self.redis = Redis.from_url(self.redis_url, **redis_options())
         self._take_due = self.redis.register_script(_TAKE_DUE)
         self._arrived = asyncio.Event()  # of this loop (a stopped transport may move on)
         connection = await aio_pika.connect_robust(self.url)
@@ -193,17 +194,24 @@ class RabbitMQTransport(Transport):
         channel = await self._connection.channel()
         # Shared by the channel's consumers: never more unacknowledged messages (running
         # or about to) than the worker has slots. The first `receive` asks for them all.
-        await channel.set_qos(prefetch_count=concurrency, global_=True)
+        try:
+            await channel.set_qos(prefetch_count=concurrency, global_=True)
+            for queue in queues:
+                declared = await self._declare(channel, queue)
+
+                async def arrived(message: Any, queue: str = queue) -> None:
+                    priority = message.priority or 0
+                    heapq.heappush(self._ready, (-priority, next(self._order), message, queue))
+                    self._arrived.set()
+
+                await declared.consume(arrived, no_ack=False)
+        except BaseException:
+            # Consuming only once every queue is: a connection lost halfway (a consumer
+            # never registered) is consumed again on a new channel at the next receive.
+            with contextlib.suppress(Exception):
+                await channel.close()
+            raise
         self._consuming = channel
-        for queue in queues:
-            declared = await self._declare(channel, queue)
-
-            async def arrived(message: Any, queue: str = queue) -> None:
-                priority = message.priority or 0
-                heapq.heappush(self._ready, (-priority, next(self._order), message, queue))
-                self._arrived.set()
-
-            await declared.consume(arrived, no_ack=False)
 
     async def _move_due(self, queues: Sequence[str], now: float) -> None:
         pairs = [(q, p) for p in range(MAX_PRIORITY + 1) for q in queues]

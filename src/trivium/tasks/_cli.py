@@ -12,7 +12,10 @@ client library's traceback.
 from __future__ import annotations
 
 import datetime
+import logging
+import os
 import signal
+import sys
 from collections.abc import Awaitable
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -83,8 +86,28 @@ def _worker(tasks: Tasks) -> click.Command:
                 group.cancel_scope.cancel()
 
         _run(tasks, main)
+        _leave_threads()
 
     return worker
+
+
+def _leave_threads() -> None:
+    """Exit now if sync tasks still run in threads past the grace period.
+
+    A thread cannot be stopped, and Python waits for it at exit: the worker would
+    outlive `--grace` by the task's whole run. Their runs are left unacknowledged, and
+    another worker takes them over once their lease expires, as for async tasks.
+    """
+    from trivium.tasks._task import threads_running
+
+    left = threads_running()
+    if not left:
+        return
+    click.echo(f"worker: leaving {left} sync task(s) still running in threads; exiting")
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _scheduler(tasks: Tasks) -> click.Command:

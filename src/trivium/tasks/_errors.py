@@ -103,16 +103,33 @@ def unreachable(tasks: Tasks, exc: BaseException) -> ConfigurationError | None:
             "the host and port in the URL",
             "tasks-unreachable",
         )
-    if tasks.broker.startswith("amqp") and any(
-        isinstance(error, OSError) or type(error).__name__ == "AMQPConnectionError"
-        for error in found
-    ):
+    if tasks.broker.startswith("amqp") and any(_amqp_down(error) for error in found):
         return ConfigurationError(
             f"no RabbitMQ server answers at {_where(tasks.broker)} (for the task broker); "
             "start it, or fix the host, port, user and password in the URL",
             "tasks-unreachable",
         )
     return None
+
+
+def _amqp_down(error: BaseException) -> bool:
+    """Return whether `error` is aio-pika's (or aiormq's) word for a lost RabbitMQ.
+
+    A connection that drops while the app runs surfaces as a closed channel, or as a
+    bare `RuntimeError` raised inside aio-pika's reconnecting connection.
+    """
+    from aiormq.exceptions import AMQPConnectionError
+    from aiormq.exceptions import ChannelInvalidStateError
+
+    if isinstance(error, (OSError, TimeoutError, AMQPConnectionError, ChannelInvalidStateError)):
+        return True
+    if type(error) is not RuntimeError or error.__traceback__ is None:
+        return False
+    frame = error.__traceback__
+    while frame.tb_next is not None:  # where it was raised: the innermost frame
+        frame = frame.tb_next
+    module: str = frame.tb_frame.f_globals.get("__name__", "")
+    return module.startswith("aio_pika.")
 
 
 def _causes(exc: BaseException) -> list[BaseException]:

@@ -25,10 +25,17 @@ from trivium.db import Model
 from trivium.db import UTCDateTime
 from trivium.db import utcnow
 
-__all__ = ["OUTBOX_TABLE", "OutboxEntry"]
+__all__ = ["MISSING_TABLE", "OUTBOX_TABLE", "OutboxEntry", "has_table"]
 
 OUTBOX_TABLE = "trivium_task_outbox"
 """The outbox's table name."""
+
+MISSING_TABLE = (
+    f"the task outbox's table {OUTBOX_TABLE} does not exist in the database; create it "
+    "with `trivium db migrate` (its migrations come with trivium.tasks), or "
+    "`await db.create_all()` in tests"
+)
+"""What to say when the outbox's table is missing."""
 
 
 class OutboxEntry(Model):
@@ -54,3 +61,14 @@ def entry(message: dict[str, Any], data: bytes) -> OutboxEntry:
     return OutboxEntry(
         id=message["id"], queue=message["queue"], message=data.decode(), eta=message.get("eta")
     )
+
+
+async def has_table(connection: Any) -> bool:
+    """Return whether the database of `connection` (an `AsyncConnection`) has the outbox's table."""
+    from sqlalchemy import inspect
+
+    table: Any = OutboxEntry.__table__
+    found: bool = await connection.run_sync(
+        lambda sync: inspect(sync).has_table(table.name, schema=table.schema)
+    )
+    return found

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
@@ -39,6 +40,8 @@ _OUTBOX_KEY = "trivium.tasks.outbox"
 SWEEP_EVERY = 5.0
 """Seconds between sweeps; a sweep relays rows older than this."""
 
+_SAY_MISSING_EVERY = 600.0  # seconds between the sweep's lines about a missing table
+
 
 class Outbox:
     """The outbox of a `Tasks`: rows written in transactions, relayed after commit."""
@@ -49,6 +52,9 @@ class Outbox:
         """Relays started after commits and not finished yet."""
         self.sweeping = False
         """Whether a sweep runs in this process."""
+        self.table_found = False
+        """Whether the outbox's table was seen (it is looked for until then)."""
+        self._missing_said_at: float | None = None
 
     def listen(self, db: Any) -> None:
         """Watch the commits and rollbacks of `db`'s sessions (once)."""
@@ -71,6 +77,24 @@ class Outbox:
         # With the savepoint it belongs to (`None`: the outermost transaction).
         written = (message["id"], sync_session.get_nested_transaction())
         sync_session.info.setdefault(_OUTBOX_KEY, []).append(written)
+
+    async def ready(self, session: Any) -> None:
+        """Check that the outbox can write in `session` and that its table exists.
+
+        The table is looked for until it is found once.
+
+        Raises:
+            ConfigurationError: see `check`; or the table is missing (`tasks-no-database`).
+        """
+        from trivium.tasks._outbox import MISSING_TABLE
+        from trivium.tasks._outbox import has_table
+
+        self.check(session)
+        if not self.table_found:
+            # On the session's connection: a pool of one has no other to lend.
+            if not await has_table(await session.connection()):
+                raise ConfigurationError(MISSING_TABLE, "tasks-no-database")
+            self.table_found = True
 
     def check(self, session: Any) -> Any:
         """Return the sync session of `session` if the outbox can write in it.
@@ -172,9 +196,31 @@ class Outbox:
                         delete(OutboxEntry).where(OutboxEntry.id.in_([row.id for row in rows]))
                     )
         except Exception:
-            logger.exception("relaying the task outbox failed; the sweep will try again")
+            if not await self._say_missing_table():
+                logger.exception("relaying the task outbox failed; the sweep will try again")
             return 0
         return len(rows)
+
+    async def _say_missing_table(self) -> bool:
+        """Return whether the outbox's table is missing, said in one line every 10 minutes.
+
+        An app that never uses the outbox still sweeps it: a traceback every sweep
+        would bury its logs.
+        """
+        from trivium.tasks._outbox import MISSING_TABLE
+        from trivium.tasks._outbox import has_table
+
+        try:
+            async with self.tasks.db.engine.connect() as connection:
+                if await has_table(connection):
+                    return False
+        except Exception:  # noqa: BLE001 - the database is down: the relay's error says so
+            return False
+        now = time.monotonic()
+        if self._missing_said_at is None or now - self._missing_said_at >= _SAY_MISSING_EVERY:
+            self._missing_said_at = now
+            logger.warning("the task outbox is not relayed: %s", MISSING_TABLE)
+        return True
 
     async def run_inline(self, ids: Sequence[str]) -> None:
         """Take committed rows `ids` out of the outbox, then run them (eager mode).

@@ -8,9 +8,12 @@ failed task again, and the idempotency keys given at enqueue time.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import logging
 import math
 import time
+from collections.abc import Awaitable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import Literal
 
+import anyio
 import orjson
 
 if TYPE_CHECKING:
@@ -34,7 +38,10 @@ __all__ = [
     "StateStore",
     "TaskInfo",
     "TaskState",
+    "send_recorded",
 ]
+
+logger = logging.getLogger("trivium.tasks")
 
 TaskState = Literal["queued", "running", "retrying", "failed", "done", "cancelled"]
 """Where a task is: waiting (`queued`, also when delayed), `running`, waiting for its next
@@ -132,6 +139,14 @@ class StateStore:
         """Return the id that holds idempotency `key`, `None` if it is free."""
         raise NotImplementedError
 
+    async def unsend(self, task_id: str, key: str | None) -> None:
+        """Forget run `task_id`, whose message was not sent, and free its `key` (if any).
+
+        The key is freed only while it names this run, and the record dropped only while
+        it is `queued` (a worker that got the message after all has made it `running`).
+        """
+        raise NotImplementedError
+
     async def create(self, info: TaskInfo) -> TaskInfo | None:
         """Write `info` unless its run has a record; return that record instead.
 
@@ -215,6 +230,18 @@ end
 return 0
 """
 
+_UNSEND = """
+if ARGV[2] == '1' and redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+end
+local current = redis.call('GET', KEYS[2])
+if current and cjson.decode(current).state == 'queued' then
+  redis.call('DEL', KEYS[2])
+  redis.call('ZREM', KEYS[3], ARGV[1])
+end
+return 0
+"""
+
 _CREATE = """
 local current = redis.call('GET', KEYS[1])
 if current then
@@ -272,6 +299,14 @@ class MemoryStateStore(StateStore):
         holder = self.keys.setdefault(key, (task_id, time.time()))
         return holder[0]
 
+    async def unsend(self, task_id: str, key: str | None) -> None:
+        """Free `key` if it names `task_id`; drop the run's record if `queued`."""
+        if key is not None and self.keys.get(key, ("",))[0] == task_id:
+            del self.keys[key]
+        info = self.records.get(task_id)
+        if info is not None and info.state == "queued":
+            del self.records[task_id]
+
     async def key_holder(self, key: str) -> str | None:
         """Return the id holding `key` (kept `keep` seconds), `None` if free."""
         holder = self.keys.get(key)
@@ -294,6 +329,7 @@ class RedisStateStore(StateStore):
         self._begin: Any = None
         self._hold: Any = None
         self._create: Any = None
+        self._unsend: Any = None
 
     def _key(self, task_id: str) -> str:
         return f"{self.prefix}:task:{task_id}"
@@ -353,6 +389,15 @@ class RedisStateStore(StateStore):
         """Return the id holding `key`, `None` if free."""
         holder = await self.redis.get(f"{self.prefix}:key:{key}")
         return None if holder is None else holder.decode()
+
+    async def unsend(self, task_id: str, key: str | None) -> None:
+        """Free `key` and drop the `queued` record of `task_id` in one round trip."""
+        if self._unsend is None:
+            self._unsend = self.redis.register_script(_UNSEND)
+        await self._unsend(
+            keys=[f"{self.prefix}:key:{key or ''}", self._key(task_id), f"{self.prefix}:index"],
+            args=[task_id, "0" if key is None else "1"],
+        )
 
     async def begin(self, info: TaskInfo, hold: float | None = None) -> TaskInfo | None:
         """Check and record the start of an attempt in one round trip (a script).
@@ -427,6 +472,9 @@ class LazyRedisStore(StateStore):
     async def key_holder(self, key: str) -> str | None:
         return await self._store().key_holder(key)
 
+    async def unsend(self, task_id: str, key: str | None) -> None:
+        await self._store().unsend(task_id, key)
+
     async def begin(self, info: TaskInfo, hold: float | None = None) -> TaskInfo | None:
         return await self._store().begin(info, hold)
 
@@ -436,3 +484,35 @@ class LazyRedisStore(StateStore):
 
 def _milliseconds(seconds: float | None) -> int:
     return 0 if not seconds else max(1, math.ceil(seconds * 1000))
+
+
+async def send_recorded(
+    store: StateStore,
+    message: dict[str, Any],
+    record: Sequence[Awaitable[None]],
+    sent: Awaitable[None],
+    *,
+    undo: bool,
+) -> None:
+    """Await the run's `record` and its message's send at once (two round trips in one).
+
+    With `undo`, a send that fails drops the `queued` record and frees the key claim: a
+    caller told to retry (a 503) does so with the same key, and a kept key would name a
+    run that was never sent, so nothing would ever run. A send that succeeded keeps
+    them, even if the record failed: that run is on its way.
+    """
+    *written, outcome = await asyncio.gather(*record, sent, return_exceptions=True)
+    if isinstance(outcome, Exception) and undo:
+        try:  # briefly: a stalled Redis must not double the wait for the 503
+            with anyio.fail_after(0.5):
+                await store.unsend(message["id"], message["key"])
+        except Exception:  # the state's Redis is down too: the key expires with `keep`
+            logger.warning(
+                "task %s (%s) was not sent, and its record could not be dropped",
+                message["task"],
+                message["id"],
+                exc_info=True,
+            )
+    for result in (outcome, *written):
+        if isinstance(result, BaseException):
+            raise result

@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime
 import functools
 import inspect
+import math
+import threading
 import typing
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
     from trivium.tasks._state import TaskInfo
     from trivium.tasks._tasks import Tasks
 
-__all__ = ["Task", "TaskCall", "TaskRun", "check_priority"]
+__all__ = ["Task", "TaskCall", "TaskRun", "check_priority", "non_finite", "threads_running"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -62,6 +64,34 @@ def check_priority(priority: object) -> int:
             f"to {MAX_PRIORITY} (highest)"
         )
     return priority
+
+
+_threads = [0]  # sync task calls whose thread has not returned, abandoned ones too
+_threads_lock = threading.Lock()
+
+
+def _in_thread(func: Callable[..., Any], values: dict[str, Any]) -> Any:
+    try:
+        return func(**values)
+    finally:
+        with _threads_lock:
+            _threads[0] -= 1
+
+
+def threads_running() -> int:
+    """Return how many sync task calls still run in threads (abandoned ones included)."""
+    return _threads[0]
+
+
+def non_finite(value: Any) -> bool:
+    """Return whether JSON-like `value` holds a NaN or an infinity (JSON writes `null`)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(non_finite(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(non_finite(item) for item in value)
+    return False
 
 
 def _is_dependency(param: inspect.Parameter, hint: Any) -> bool:
@@ -183,9 +213,13 @@ class Task(Generic[P, R]):
             reason = "an iterator (a file, a generator) would be consumed, not sent"
         else:
             try:
-                return to_jsonable_python(value)
+                jsonable = to_jsonable_python(value)
             except (TypeError, ValueError) as exc:  # unknown types, bytes that are not UTF-8
                 reason = str(exc)
+            else:
+                if not non_finite(jsonable):
+                    return jsonable
+                reason = "NaN and infinity have no JSON form: they would arrive as None"
         raise TypeError(
             f"task {self.name}: argument {name!r} of type {type(value).__qualname__!r} cannot "
             f"be sent as JSON ({reason}); pass JSON values (str, numbers, lists, dicts), "
@@ -213,8 +247,10 @@ class Task(Generic[P, R]):
             return await func(**values)
         # Abandoned on cancellation (a timeout, `Tasks.cancel`): a thread cannot be
         # interrupted, so it runs on and whatever it returns is dropped.
+        with _threads_lock:
+            _threads[0] += 1
         return await anyio.to_thread.run_sync(
-            functools.partial(func, **values), abandon_on_cancel=True
+            functools.partial(_in_thread, func, values), abandon_on_cancel=True
         )
 
     async def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> TaskRun:

@@ -44,6 +44,7 @@ from trivium.tasks._state import LazyRedisStore
 from trivium.tasks._state import MemoryStateStore
 from trivium.tasks._state import StateStore
 from trivium.tasks._state import TaskInfo
+from trivium.tasks._state import send_recorded
 from trivium.tasks._task import Task
 from trivium.tasks._task import TaskRun
 from trivium.tasks._transport import MemoryTransport
@@ -458,7 +459,7 @@ class Tasks(Plugin):
             "priority": task.priority if priority is None else priority,
         }
         if session is not None:
-            self.outbox.check(session)
+            await self.outbox.ready(session)
             if key is not None:
                 # A key already taken names its run now: no row, the first run's handle.
                 # A key taken between this look and the relay drops the relayed run there.
@@ -493,15 +494,13 @@ class Tasks(Plugin):
             await asyncio.gather(*record)
             await self.run_inline(message)
         else:  # two round trips at once: the record and the message are independent
-            await asyncio.gather(
-                *record,
-                self.transport.send(
-                    message["queue"],
-                    orjson.dumps(message),
-                    message["eta"],
-                    message.get("priority", 0),  # a message from before priorities: 0
-                ),
+            sent = self.transport.send(
+                message["queue"],
+                orjson.dumps(message),
+                message["eta"],
+                message.get("priority", 0),  # a message from before priorities: 0
             )
+            await send_recorded(self.store, message, record, sent, undo=not relayed)
         return str(message["id"])
 
     async def run_inline(self, message: dict[str, Any]) -> None:

@@ -49,6 +49,31 @@ __all__ = [
 MAX_PRIORITY = 9
 """The highest priority; priorities run from 0 (the default, lowest) to this."""
 
+REDIS_TIMEOUT = 2.0
+"""Seconds the tasks' Redis clients wait to connect and for each reply, as the cache's.
+
+A Redis that accepts connections but never answers (frozen, behind a dead proxy) then
+fails an enqueue with a 503 and start-up with `tasks-unreachable` instead of hanging.
+Every command must answer within it: the worker's `XREAD` blocks for 0.2 s at most.
+"""
+
+
+def redis_options() -> dict[str, Any]:
+    """Return the keyword settings of the tasks' Redis clients (timeouts, one retry).
+
+    A lost connection is retried once at once; a timeout is not retried, which would
+    double every wait past `REDIS_TIMEOUT`.
+    """
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    return {
+        "socket_timeout": REDIS_TIMEOUT,
+        "socket_connect_timeout": REDIS_TIMEOUT,
+        "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+    }
+
 
 class Delivery:
     """One received message; `ack` once it is handled, `extend` to keep the lease."""
@@ -349,6 +374,7 @@ class RedisTransport(Transport):
             consumer_name=self.consumer,
             consumer_id="0",
             idle_timeout=int(self._lease * 1000),
+            **redis_options(),
         )
         await broker.startup()
         self.redis = Redis(connection_pool=broker.connection_pool)

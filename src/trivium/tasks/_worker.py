@@ -30,6 +30,7 @@ import orjson
 
 from trivium.tasks._state import HeldElsewhereError
 from trivium.tasks._state import TaskInfo
+from trivium.tasks._task import non_finite
 from trivium.tasks._transport import MemoryTransport
 
 if TYPE_CHECKING:
@@ -70,14 +71,7 @@ async def execute(
         return None
     current = await store.begin(info, hold)
     if current is not None:  # a duplicate or stale delivery: not run
-        if (
-            current.state == "cancelled"
-            and current.finished_at is None
-            and current.generation == info.generation
-        ):
-            # Cancelled while an attempt ran, whose worker died: none runs now.
-            current.finished_at = time.time()
-            await store.put(current)
+        await _not_run(tasks, info, current)
         return None
     try:
         with anyio.CancelScope() as cancel:
@@ -90,14 +84,20 @@ async def execute(
                 _finish(info, "cancelled", error="cancelled while running")
                 await store.put(info)
             return None  # else a retry took the run over: its record stays
-        if task.keep_result:
-            info.result = _kept(task, result)
+        info.result = _kept(task, result) if task.keep_result else None
     except _UnstorableResultError as exc:  # the same every attempt: failed, not retried
         _finish(info, "failed", error=f"TypeError: {exc}", trace=traceback.format_exc())
         await store.put(info)
         logger.error("task %s (%s) failed: %s", info.name, info.id, info.error)
         return None
     except Exception as exc:  # noqa: BLE001 - recorded; retried or failed
+        return await _failed(tasks, task, info, exc)
+    except BaseException as exc:
+        # `sys.exit()` or a `KeyboardInterrupt` raised by the task body fails this run
+        # only (as in Celery): let it stop the worker and its message would kill the
+        # next one. Cancellation (a timeout, a cancel, the worker's shutdown) goes on.
+        if _is_cancellation(exc):
+            raise
         return await _failed(tasks, task, info, exc)
     finally:
         if tasks.running.get(info.id) is cancel:  # not another delivery's of this id
@@ -110,11 +110,22 @@ async def execute(
     return None
 
 
+async def _not_run(tasks: Tasks, info: TaskInfo, current: TaskInfo) -> None:
+    """Close the record of a run cancelled while an attempt ran, whose worker died."""
+    if (
+        current.state == "cancelled"
+        and current.finished_at is None
+        and current.generation == info.generation
+    ):
+        current.finished_at = time.time()  # none runs now
+        await tasks.store.put(current)
+
+
 async def _failed(
-    tasks: Tasks, task: Task[Any, Any], info: TaskInfo, exc: Exception
+    tasks: Tasks, task: Task[Any, Any], info: TaskInfo, exc: BaseException
 ) -> float | None:
     """Record failed attempt `info` as retrying (returning the wait) or failed."""
-    info.error = f"{type(exc).__name__}: {exc}"
+    info.error = f"{type(exc).__name__}: {_text(exc)}"
     info.traceback = traceback.format_exc()
     try:
         wait = task.retry.wait(info.attempts) if task.retry.retries(info.attempts, exc) else None
@@ -133,6 +144,22 @@ async def _failed(
     await tasks.store.put(info)
     logger.error("task %s (%s) failed: %s", info.name, info.id, info.error)
     return None
+
+
+def _is_cancellation(exc: BaseException) -> bool:
+    """Return whether `exc` is (or a group of it holds) the event loop's cancellation."""
+    cancelled = anyio.get_cancelled_exc_class()
+    if isinstance(exc, BaseExceptionGroup):
+        return exc.subgroup(lambda error: isinstance(error, cancelled)) is not None
+    return isinstance(exc, (cancelled, GeneratorExit))
+
+
+def _text(exc: BaseException) -> str:
+    """Return `str(exc)`, or a placeholder when its `__str__` raises."""
+    try:
+        return str(exc)
+    except Exception:  # noqa: BLE001 - a broken __str__ must not leave the run `running`
+        return f"<{type(exc).__qualname__}.__str__ raised>"
 
 
 class _UnstorableResultError(TypeError):
@@ -156,6 +183,8 @@ def _kept(task: Task[Any, Any], value: Any) -> Any:
         _UnstorableResultError: it (or something in it) cannot be turned into JSON.
     """
     try:
+        if non_finite(_default(value)):
+            raise ValueError("NaN and infinity have no JSON form")  # orjson writes null
         return orjson.loads(orjson.dumps(value, default=_default))
     except (TypeError, ValueError) as exc:
         cause = exc.__cause__ or exc
