@@ -45,6 +45,12 @@ async def base(request: Request) -> str:
     return str(request.base_url)
 
 
+@app.get("/client")
+async def client(request: Request) -> dict[str, object]:
+    assert request.client is not None
+    return {"host": request.client.host, "port": request.client.port}
+
+
 guarded = App(
     middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "*.example.com"])]
 )

@@ -144,7 +144,11 @@ class HTTPConnection:
             client = self.scope["client"]
         except KeyError:
             return None
-        return Address(*client) if client else None
+        if not client:
+            return None
+        host, port = client
+        # Granian's ASGI interface gives the port as a string (the spec says an int).
+        return Address(host, port if type(port) is int else int(port))
 
     @property
     def state(self) -> State:
