@@ -145,6 +145,10 @@ def test_a_json_body_is_still_read_as_json_and_another_type_refused() -> None:
     assert client.post("/blobs", json="abc").json() == {"size": 3, "hex": b"abc".hex()}
     response = client.post("/blobs", content=b"abc", headers={"content-type": "text/plain"})
     assert response.status_code == 415
+    assert response.json()["detail"] == (
+        "Unsupported media type 'text/plain': this endpoint expects 'application/json' "
+        "or 'application/octet-stream'"
+    )
 
 
 def test_a_ported_fastapi_app_gets_the_raw_bytes_too() -> None:

@@ -389,10 +389,12 @@ class Plan:
                 # which fails as "not an object" (422) rather than 415.
                 raw["body"] = body.decode("utf-8", "replace")
                 return body
+            declared = getattr(field.marker, "media_type", None) if field is not None else None
+            also = f" or {declared!r}" if declared and "json" not in declared else ""
             raise HTTPException(
                 415,
                 f"Unsupported media type {content_type or '(none)'!r}: "
-                "this endpoint expects 'application/json'",
+                f"this endpoint expects 'application/json'{also}",
             )
         depth = request.limits.max_json_depth
         if depth is not None:
