@@ -467,8 +467,18 @@ class URL:
         return hash(self._url)
 
 
-_PATH_SAFE = "/!$&'()*+,;=:@"
-"""What `quote` keeps of a decoded path: `/` and the characters RFC 3986 allows in a segment."""
+PCHAR = "!$&'()*+,;=:@"
+"""What RFC 3986 allows in a path segment besides letters, digits and `-._~` (which
+`quote` never escapes)."""
+PATH_SAFE = "/" + PCHAR
+"""What `quote_path` keeps of a decoded path: segment characters and `/`."""
+
+
+def quote_path(path: str) -> str:
+    """Percent-encode a decoded path as clients send it: all but `pchar`s and `/`."""
+    return quote(path, safe=PATH_SAFE, errors="replace")
+
+
 _ENCODED_PATH = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*")
 """A path as it travels in a URL: only segment characters and percent-escapes."""
 
@@ -499,8 +509,8 @@ def scope_path(scope: Scope) -> str:
             if decoded == path:
                 return text
             if root and decoded == inner:  # the server's raw path leaves the prefix out
-                return quote(root, safe=_PATH_SAFE, errors="replace") + text
-    return quote(path, safe=_PATH_SAFE, errors="replace")
+                return quote_path(root) + text
+    return quote_path(path)
 
 
 def _scope_url(scope: Scope) -> str:

@@ -18,8 +18,10 @@ from types import CoroutineType
 from typing import Any
 
 from trivium.http._cookies import parse_cookie_header
+from trivium.http._datastructures import PATH_SAFE
 from trivium.http._datastructures import Headers
 from trivium.http._datastructures import QueryParams
+from trivium.http._datastructures import quote_path
 from trivium.http._limits import Limits
 from trivium.protocols._authority import with_authority
 from trivium.protocols._rsgi_body import body_error
@@ -83,18 +85,15 @@ def _client_address(value: str) -> tuple[str, int] | None:
 # Granian hands the path over percent-decoded, and keeps no copy of the bytes sent. Quoted
 # again, all but RFC 3986's `pchar`s and "/" (which clients send as they are), it gives
 # back those bytes, except for a character of the set a client sent encoded (`%2F`).
-_PATH_SAFE = "/!$&'()*+,;=:@"
 _PATH_BYTES = (
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~" + _PATH_SAFE.encode()
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~" + PATH_SAFE.encode()
 )
 
 
 def _raw_path(path: str) -> bytes:
     raw = path.encode("utf-8")
     if raw.rstrip(_PATH_BYTES):  # something to quote: a "%", "?", space, non-ASCII...
-        from urllib.parse import quote_from_bytes
-
-        raw = quote_from_bytes(raw, _PATH_SAFE).encode("ascii")
+        raw = quote_path(path).encode("ascii")
     return raw
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 from typing import Any
-from urllib.parse import quote
 
 from trivium.errors import HTTPException
 from trivium.errors import TriviumError
+from trivium.http._datastructures import quote_path
 from trivium.http._request import Request
 from trivium.http._response import RedirectResponse
 from trivium.http._response import Response
@@ -21,7 +21,6 @@ from trivium.plugins._plugin import RouteNeeds
 from trivium.routing._endpoint import settled
 from trivium.routing._route import BaseRoute
 from trivium.routing._route import Route
-from trivium.routing._trie import _PCHAR
 from trivium.routing._trie import Trie
 from trivium.routing._ws_route import Mount
 from trivium.routing._ws_route import WebSocketRoute
@@ -156,7 +155,7 @@ class Dispatcher:
             other = path[:-1] if path.endswith("/") else path + "/"
             if self.http.match(other) is not None:
                 # The path is decoded: encoded again, `q%3Fx` can't turn into a query.
-                location = quote(scope.get("root_path", "") + other, safe="/" + _PCHAR)
+                location = quote_path(scope.get("root_path", "") + other)
                 query = scope.get("query_string", b"").decode("latin-1")
                 target = location + ("?" + query if query else "")
                 status = config.slash_redirect_status

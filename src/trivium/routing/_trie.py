@@ -19,6 +19,7 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from trivium.errors import ConfigurationError
+from trivium.http._datastructures import PCHAR
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -177,16 +178,12 @@ class PathTemplate:
                 segments = text.split("/")
                 if any(segment in (".", "..") for segment in segments):
                     _unfit(self.path, name, text)
-                return "/".join(quote(segment, safe=_PCHAR) for segment in segments)
+                return "/".join(quote(segment, safe=PCHAR) for segment in segments)
             if text in ("", ".", "..") or "/" in text:
                 _unfit(self.path, name, text)
-            return quote(text, safe=_PCHAR)
+            return quote(text, safe=PCHAR)
 
         return _PARAM.sub(replace, self.path)
-
-
-_PCHAR = "!$&'()*+,;=:@"
-"""What RFC 3986 allows in a path segment besides letters, digits and `-._~`."""
 
 
 def _unfit(path: str, name: str, text: str) -> NoReturn:
