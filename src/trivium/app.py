@@ -430,13 +430,13 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection (HTTP, websocket or lifespan)."""
         scope["app"] = self
+        if scope["type"] == "lifespan":  # builds the app: a misuse fails the start-up
+            await asgi_lifespan(self, scope, receive, send)
+            return
         if self._asgi is None:
             self.build()
         if self.http_config.root_path:
             scope["root_path"] = self.http_config.root_path
-        if scope["type"] == "lifespan":
-            await asgi_lifespan(self, scope, receive, send)
-            return
         await self._asgi(scope, receive, send)  # type: ignore[misc]
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:

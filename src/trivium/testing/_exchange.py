@@ -21,6 +21,7 @@ from urllib.parse import unquote
 import anyio
 import httpx
 
+from trivium.errors import ConfigurationError
 from trivium.types import ASGIApp
 from trivium.types import Message
 from trivium.types import Receive
@@ -264,8 +265,12 @@ def failed_response(
 
     Raises:
         Exception: the app's exception, when `raise_server_exceptions` is on.
+        ConfigurationError: the app could not be built (whatever the setting: a server
+            would not start).
         RuntimeError: the app returned without responding and exceptions are raised.
     """
+    if isinstance(error, ConfigurationError):
+        raise error
     if config.raise_server_exceptions:
         if error is not None:
             raise error
