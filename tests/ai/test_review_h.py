@@ -4,16 +4,14 @@ invalid JSON-RPC requests on the MCP endpoint."""
 from __future__ import annotations
 
 import asyncio
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import anyio
-import jwt
 import pytest
 from tests.ai.mcpkit import running
 from tests.auth.authapp import add_user
+from tests.auth.authapp import external_token
 
 from trivium import App
 from trivium.ai import MCP
@@ -208,22 +206,6 @@ def db(tmp_path: Path) -> Database:
     return database
 
 
-def external_token(user_id: int, **claims: Any) -> str:
-    now = int(time.time())
-    payload = {
-        "iss": ISSUER,
-        "sub": str(user_id),
-        "aud": AUDIENCE,
-        "iat": now,
-        "exp": now + 600,
-        "jti": uuid.uuid4().hex,
-        "scope": "",
-        "client_id": "agent",
-        **claims,
-    }
-    return jwt.encode(payload, KEY, algorithm="HS256", headers={"kid": "k1", "typ": "at+jwt"})
-
-
 def test_an_external_authorization_servers_token_is_accepted_by_mcp(db: Database) -> None:
     user_id = add_user(db, username="ada")
     config = JWTConfig(keys={"k1": KEY}, issuer=ISSUER, audience=AUDIENCE)
@@ -242,5 +224,26 @@ def test_an_external_authorization_servers_token_is_accepted_by_mcp(db: Database
             headers = {**HEADERS, "authorization": f"Bearer {token}"}
             return (await http.post("/mcp", json=LIST, headers=headers)).status_code
 
-    assert anyio.run(go, external_token(user_id)) == 200
-    assert anyio.run(go, external_token(user_id, type="refresh")) == 401
+    assert (
+        anyio.run(
+            go,
+            external_token(
+                user_id, key=KEY, issuer=ISSUER, audience=AUDIENCE, header={"typ": "at+jwt"}
+            ),
+        )
+        == 200
+    )
+    assert (
+        anyio.run(
+            go,
+            external_token(
+                user_id,
+                key=KEY,
+                issuer=ISSUER,
+                audience=AUDIENCE,
+                header={"typ": "at+jwt"},
+                type="refresh",
+            ),
+        )
+        == 401
+    )

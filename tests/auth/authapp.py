@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from typing import Annotated
 from typing import Any
 
 import anyio
 import httpx
+import jwt
 
 from trivium import App
 from trivium import Depends
@@ -120,3 +123,29 @@ def login_as(client: httpx.Client, identifier: str, password: str = PASSWORD) ->
     use_session(client, None)
     assert login(client, identifier, password).status_code == 200
     return client.cookies["session"]
+
+
+def external_token(
+    user_id: int,
+    *,
+    key: str,
+    issuer: str,
+    audience: str,
+    header: dict[str, Any] | None = None,
+    **claims: Any,
+) -> str:
+    """An RFC 9068 access token as Auth0, Keycloak or Okta issue it (no `type` claim),
+    signed with `key` (HS256, key id `k1`); `claims` and `header` add or replace fields."""
+    now = int(time.time())
+    payload = {
+        "iss": issuer,
+        "sub": str(user_id),
+        "aud": audience,
+        "iat": now,
+        "exp": now + 600,
+        "jti": uuid.uuid4().hex,
+        "scope": "",
+        "client_id": "agent",
+        **claims,
+    }
+    return jwt.encode(payload, key, algorithm="HS256", headers={"kid": "k1", **(header or {})})

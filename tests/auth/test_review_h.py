@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from typing import Any
 
-import jwt
 import pytest
 from tests.auth.authapp import PASSWORD
 from tests.auth.authapp import add_user
+from tests.auth.authapp import external_token
 from tests.auth.authapp import make_app
 
 from trivium.auth import JWTConfig
@@ -22,20 +20,10 @@ AUDIENCE = "https://api.example.com"
 
 
 def _external(user_id: int, header: dict[str, Any] | None = None, **claims: Any) -> str:
-    """An RFC 9068 access token as Auth0, Keycloak or Okta issue it: no `type` claim."""
-    now = int(time.time())
-    payload = {
-        "iss": ISSUER,
-        "sub": str(user_id),
-        "aud": AUDIENCE,
-        "iat": now,
-        "exp": now + 600,
-        "jti": uuid.uuid4().hex,
-        "scope": "notes:read",
-        "client_id": "agent",
-        **claims,
-    }
-    return jwt.encode(payload, KEY, algorithm="HS256", headers={"kid": "k1", **(header or {})})
+    claims.setdefault("scope", "notes:read")
+    return external_token(
+        user_id, key=KEY, issuer=ISSUER, audience=AUDIENCE, header=header, **claims
+    )
 
 
 def _whoami(client: TestClient, token: str) -> Any:
