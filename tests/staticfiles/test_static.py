@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import importlib
 import os
 from pathlib import Path
@@ -100,6 +101,26 @@ def test_missing_files_and_directories_give_404_json(site: Path, path: str) -> N
     assert response.json() == {"detail": "Not Found"}
 
 
+@pytest.mark.parametrize(
+    ("name", "media_type"),
+    [
+        ("app.css.gz", "application/gzip"),
+        ("bundle.tar.gz", "application/gzip"),
+        ("app.js.br", "application/x-brotli"),
+        ("dump.sql.bz2", "application/x-bzip2"),
+        ("logs.xz", "application/x-xz"),
+    ],
+)
+def test_a_compressed_file_is_sent_as_what_it_is(site: Path, name: str, media_type: str) -> None:
+    packed = gzip.compress(CSS.encode())
+    (site / name).write_bytes(packed)
+    response = serve(directory=site).get(f"/static/{name}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == media_type
+    assert "content-encoding" not in response.headers
+    assert response.content == packed
+
+
 def test_html_mode_serves_index_files(site: Path) -> None:
     client = serve(directory=site, html=True)
     assert client.get("/static/").text == "<h1>home</h1>"
@@ -113,6 +134,9 @@ def test_html_mode_redirects_directories_to_trailing_slash(site: Path) -> None:
     assert response.status_code == 308
     assert response.headers["location"] == "/static/docs/"
     assert client.get("/static").headers["location"] == "/static/"
+    with_query = client.get("/static/docs?lang=fr&x=%26")
+    assert with_query.status_code == 308
+    assert with_query.headers["location"] == "/static/docs/?lang=fr&x=%26"
 
 
 @pytest.mark.parametrize(
@@ -123,6 +147,7 @@ def test_html_mode_redirects_directories_to_trailing_slash(site: Path) -> None:
         ("pct%41", "/static/pct%2541", "/static/pct%2541/"),
         ("a b", "/static/a%20b", "/static/a%20b/"),
         ("é", "/static/%C3%A9", "/static/%C3%A9/"),
+        ("a:b@c", "/static/a:b@c", "/static/a:b@c/"),
     ],
 )
 def test_html_mode_redirect_quotes_the_directory_name(

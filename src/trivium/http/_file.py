@@ -47,6 +47,16 @@ Segment = bytes | tuple[int, int]
 _ETAG = re.compile(r'(?:W/)?"[^"]*"')
 
 
+_COMPRESSED = {
+    "gzip": "application/gzip",
+    "bzip2": "application/x-bzip2",
+    "xz": "application/x-xz",
+    "br": "application/x-brotli",
+    "compress": "application/x-compress",
+}
+"""The type of a file `mimetypes` names by its compression (`.gz`, `.bz2`, `.xz`, `.br`)."""
+
+
 class FileResponse(StreamedResponse):
     """Send a file, answering conditional and range requests.
 
@@ -103,7 +113,9 @@ class FileResponse(StreamedResponse):
         self._file: anyio.AsyncFile[bytes] | None = None
         self._segments: list[Segment] = []
         if media_type is None:
-            guessed, _ = mimetypes.guess_type(filename or os.fspath(path))
+            guessed, encoding = mimetypes.guess_type(filename or os.fspath(path))
+            if encoding is not None:  # `app.css.gz` is gzip, not CSS a browser could read
+                guessed = _COMPRESSED.get(encoding, "application/octet-stream")
             media_type = guessed or "application/octet-stream"
         merged = {key.lower(): value for key, value in (headers or {}).items()}
         if filename is not None:

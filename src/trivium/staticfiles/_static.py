@@ -31,6 +31,7 @@ import anyio.to_thread
 
 from trivium.errors import ConfigurationError
 from trivium.http._datastructures import parse_query
+from trivium.http._datastructures import quote_path
 from trivium.http._file import FileResponse
 from trivium.http._request import HTTPConnection
 from trivium.http._response import JSONResponse
@@ -230,20 +231,24 @@ class StaticFiles:
         root_path: str = scope.get("root_path", "")
         if root_path and path.startswith(root_path):
             path = path[len(root_path) :]
-        version = _query_version(scope.get("query_string", b""))
+        query: bytes = scope.get("query_string", b"")
+        version = _query_version(query)
         try:
-            return await anyio.to_thread.run_sync(self._respond, path, version, root_path)
+            return await anyio.to_thread.run_sync(self._respond, path, version, root_path, query)
         except _BadPath as bad:
             detail = "Invalid path" if bad.status == 400 else "Not Found"
             return _error(bad.status, detail)
 
-    def _respond(self, path: str, version: str | None, root_path: str) -> Response:
+    def _respond(self, path: str, version: str | None, root_path: str, query: bytes) -> Response:
         found = self._lookup(path)
         if found is not None and stat.S_ISDIR(found[1].st_mode) and self.html:
             if not path.endswith("/"):
                 # `path` is decoded: quote it again, or a directory named `q?x`, `h#x` or
                 # `%41` would be sent to a query, a fragment or another name.
-                return RedirectResponse(quote(root_path + path + "/"), 308)
+                location = quote_path(root_path + path + "/")
+                if query:
+                    location += "?" + query.decode("latin-1")
+                return RedirectResponse(location, 308)
             found = self._lookup(path + "/index.html")
             if found is not None and not stat.S_ISREG(found[1].st_mode):
                 found = None
