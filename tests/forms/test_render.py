@@ -288,3 +288,21 @@ def test_renderer_shares_an_async_app_environment(tmp_path: Path) -> None:
     form = bind(Person, {}, renderer=FormRenderer(environment=app_env))
     assert "THIS FIELD IS REQUIRED." in str(form)
     assert "html_attrs" not in app_env.filters
+
+
+def test_a_choice_field_carries_no_number_or_length_attributes() -> None:
+    class Order(Form):
+        size: Annotated[int, Choices({1: "One", 2: "Two"}), Field(ge=1, le=2)]
+        code: Annotated[str, Choices(["ab", "cd"]), Field(max_length=2), RadioSelect()] = "ab"
+        count: Annotated[int, Field(ge=1)] = 1
+
+    html = str(Order.empty())
+    select = re.search(r"<select[^>]*>", html)
+    assert select is not None
+    assert select.group(0) == '<select name="size" id="id_size" required>'
+    radios = re.findall(r'<input type="radio"[^>]*>', html)
+    assert len(radios) == 2
+    assert not any("maxlength" in radio for radio in radios)
+    assert re.search(r'<input type="number" name="count"[^>]*step="1"[^>]*min="1"', html)
+    bound = Order.bind({"size": "3", "code": "ab", "count": "1"})
+    assert not bound.is_valid

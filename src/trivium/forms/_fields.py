@@ -199,7 +199,9 @@ def _spec(model: type[BaseModel], name: str, info: FieldInfo) -> FieldSpec:
         is_bool=is_bool,
         is_file=is_file,
         nullable=nullable,
-        constraints={} if multiple else _constraints(item, metadata),
+        # A list of choices is its own constraint: `step`, `min` or `maxlength` on a
+        # `<select>` or radio buttons is not HTML.
+        constraints={} if multiple or choices else _constraints(item, metadata),
         info=info,
         options=tuple((value_text(value), label) for value, label in choices),
         choice_lookup=choice_lookup(item),
