@@ -170,7 +170,7 @@ def test_exception_handler_for_exception_leaves_http_errors_alone() -> None:
     async def number(n: int) -> int:
         return n
 
-    client = TestClient(app)
+    client = TestClient(app, raise_server_exceptions=False)
     assert client.get("/boom").text == "oops"
     assert client.get("/missing").json() == {"detail": "Not Found"}
     assert client.get("/int?n=x").status_code == 422

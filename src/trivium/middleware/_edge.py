@@ -21,6 +21,7 @@ an app without user middleware pays only for the `Host` check.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import logging
@@ -206,25 +207,41 @@ async def guarded(  # noqa: PLR0913 - the connection, what serves it and the err
             raise
 
 
-def _handler_for(policy: EdgePolicy, exc: Exception) -> Any:
+_ANSWER = "__trivium_answer__"
+"""The attribute that keeps, on an exception, the response its catch-all handler gave."""
+
+
+def _handler_for(policy: EdgePolicy, exc: Exception) -> tuple[Any, bool]:
+    """Return the handler for `exc` (or None), and whether it is the catch-all one.
+
+    The catch-all handler is the one registered for `Exception` or `500`: it answers an
+    error nothing else expected, which is then re-raised, as with Starlette.
+    """
     handlers = policy.exception_handlers
     if not handlers:
-        return None
+        return None, False
+    if isinstance(exc, RequestValidationError):
+        # As in FastAPI, where it is no `HTTPException`: only its own handler answers it,
+        # not one for `HTTPException` or for the status 422.
+        for cls in type(exc).__mro__:
+            if cls in handlers and issubclass(cls, RequestValidationError):
+                return handlers[cls], False
+        return None, False
     if isinstance(exc, HTTPException):
         if exc.status_code in handlers:
-            return handlers[exc.status_code]
+            return handlers[exc.status_code], False
         # HTTP errors are answers, not failures: a handler registered for `Exception`
         # (meant for unexpected errors) must not swallow every 404 and 422.
         for cls in type(exc).__mro__:
             if cls in handlers and issubclass(cls, HTTPException):
-                return handlers[cls]
-        return None
+                return handlers[cls], False
+        return None, False
     for cls in type(exc).__mro__:
         if cls in handlers:
-            return handlers[cls]
-    if not isinstance(exc, HTTPException) and 500 in handlers:
-        return handlers[500]
-    return None
+            return handlers[cls], cls is Exception
+    if 500 in handlers:
+        return handlers[500], True
+    return None, False
 
 
 async def error_response(
@@ -234,14 +251,25 @@ async def error_response(
 
     Registered handlers win; otherwise HTTP errors become `{"detail": ...}`, validation
     errors a 422 listing every error, and anything else a 500 that hides internals
-    (a traceback page in debug mode) and is re-raised so the server logs it.
+    (a traceback page in debug mode) and is re-raised so the server logs it (and the
+    test client raises it). An error answered by the handler of `Exception` or `500` is
+    re-raised too: it is as unexpected as one nothing answers.
     """
-    handler = _handler_for(policy, exc)
+    answered: Response | None = getattr(exc, _ANSWER, None)
+    if answered is not None:
+        # The catch-all handler answered it in the route, and a middleware's `call_next`
+        # raised it again: the same answer, without running the handler twice.
+        answered.background = None
+        return answered, True
+    handler, catch_all = _handler_for(policy, exc)
     if handler is not None:
         result = handler(request, exc)
         if inspect.isawaitable(result):
             result = await result
-        return result, False
+        if catch_all:
+            with contextlib.suppress(AttributeError):  # an exception class with __slots__
+                setattr(exc, _ANSWER, result)
+        return result, catch_all
     if isinstance(exc, RequestValidationError):
         return _json({"detail": exc.errors()}, 422), False
     if isinstance(exc, HTTPException):

@@ -6,9 +6,9 @@
 other clients get the usual `{"detail": ...}`. The headers of an `HTTPException`
 (`Allow`, `WWW-Authenticate`...) are kept either way.
 
-A 500 page never shows the exception: the error is logged instead (the handler takes
-the place of the core's re-raise). An app in debug mode keeps the core's traceback page,
-so the 500 handler is not installed there.
+A 500 page never shows the exception; the error is re-raised after the page is sent, as
+with any handler of `500`, so the server logs it and the test client raises it. An app in
+debug mode keeps the core's traceback page, so the 500 handler is not installed there.
 """
 
 from __future__ import annotations
@@ -125,7 +125,6 @@ class _ErrorPages:
         if isinstance(exc, HTTPException):
             status, detail, headers = exc.status_code, exc.detail, exc.headers
         else:
-            logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
             status, detail, headers = 500, "Internal Server Error", None
         if not prefers_html(request):
             return JSONResponse({"detail": detail}, status, headers)
