@@ -43,7 +43,7 @@ def json_default(value: Any) -> Any:
     """Convert what orjson cannot serialize natively (models, sets, decimals, timedeltas)."""
     dump = getattr(value, "model_dump", None)
     if dump is not None:
-        return dump(mode="json")
+        return dump(mode="json", by_alias=True)
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     from decimal import Decimal

@@ -298,7 +298,7 @@ def _json(content: Any, status: int, headers: dict[str, str] | None = None) -> R
 def _lenient(value: Any) -> Any:
     dump = getattr(value, "model_dump", None)
     if dump is not None:
-        return dump(mode="json")
+        return dump(mode="json", by_alias=True)
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     if isinstance(value, bytes):
