@@ -93,13 +93,19 @@ def _merge(response: Response, temporal: Response | None, default_status: int | 
                     for k, v in response.raw_headers
                     if k not in (b"content-length", b"content-type")
                 ]
-        if temporal.raw_headers:
-            present = {k for k, _ in response.raw_headers if k != b"set-cookie"}
-            response.raw_headers.extend(
-                (k, v) for k, v in temporal.raw_headers if k == b"set-cookie" or k not in present
-            )
+        _add_headers(response, temporal)
     elif default_status is not None and response.status_code == 200:
         response.status_code = default_status
+    return response
+
+
+def _add_headers(response: Response, temporal: Response) -> Response:
+    """Add the cookies and the headers `response` lacks from the `Response` parameter."""
+    if temporal.raw_headers:
+        present = {k for k, _ in response.raw_headers if k != b"set-cookie"}
+        response.raw_headers.extend(
+            (k, v) for k, v in temporal.raw_headers if k == b"set-cookie" or k not in present
+        )
     return response
 
 
@@ -163,7 +169,9 @@ def make_serializer(  # noqa: PLR0913, C901 - one closure per output strategy, c
     def serialize(result: Any, ctx: RequestContext) -> Response:
         temporal = ctx.response
         if isinstance(result, Response):
-            return result if temporal is None else _merge(result, temporal, None)
+            # A response the handler made keeps its own status (and body): only the
+            # headers and cookies set on the parameter are added to it.
+            return result if temporal is None else _add_headers(result, temporal)
         if plain_json:
             response = json_response(to_bytes(result), status)
         else:

@@ -1,4 +1,4 @@
-"""Pydantic models inside returned containers are dumped by alias, as FastAPI does."""
+"""Returned values: models inside containers dumped by alias, returned responses kept."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pydantic import ConfigDict
 from pydantic.alias_generators import to_camel
 
 from trivium import App
+from trivium import Response
 from trivium import WebSocket
 from trivium.responses import JSONResponse
 from trivium.testing import TestClient
@@ -58,3 +59,27 @@ def test_models_in_containers_use_their_aliases() -> None:
     assert client.get("/by-name").json() == {"first_name": "Ed"}
     with client.websocket_connect("/ws") as websocket:
         assert websocket.receive_json() == {"person": {"firstName": "Flo"}}
+
+
+def test_a_returned_response_keeps_its_status_and_gets_the_parameters_cookies() -> None:
+    app = App()
+
+    @app.get("/own")
+    async def own(response: Response) -> JSONResponse:
+        response.status_code = 201
+        response.headers["x-a"] = "1"
+        response.set_cookie("seen", "yes")
+        return JSONResponse({"err": True}, status_code=404, headers={"x-a": "mine"})
+
+    @app.get("/built")
+    async def built(response: Response) -> dict[str, bool]:
+        response.status_code = 201
+        return {"ok": True}
+
+    client = TestClient(app)
+    own_response = client.get("/own")
+    assert own_response.status_code == 404
+    assert own_response.json() == {"err": True}
+    assert own_response.headers["x-a"] == "mine"
+    assert own_response.cookies["seen"] == "yes"
+    assert client.get("/built").status_code == 201
