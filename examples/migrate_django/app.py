@@ -77,7 +77,7 @@ def make_app(database: Path) -> App:
     # The note page, migrated: trivium answers when the canary header asks for it.
     canary = legacy.router(percent=0, header="x-trivium")
 
-    @canary.get("/notes/{note_id}/")
+    @canary.get("/notes/{note_id:int}/")  # digits only: /notes/new/ stays Django's
     def note_detail(note_id: int) -> NoteOut:
         with django_orm():
             note = Note.objects.filter(id=note_id).first()

@@ -64,3 +64,12 @@ def test_canary_header_sends_the_note_page_to_trivium(client):
     assert client.get("/notes/999999/", headers={"x-trivium": "1"}).json() == {
         "detail": "No such note"
     }
+
+
+def test_the_canary_route_leaves_djangos_new_note_page_to_django(client):
+    # `{note_id:int}` matches digits only: `/notes/new/` is Django's even with the canary
+    # header (a plain `{note_id}` would take it and answer 422).
+    response = client.get("/notes/new/", headers={"x-trivium": "1"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "csrftoken" in client.cookies

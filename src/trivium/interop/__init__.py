@@ -17,6 +17,7 @@ from trivium.interop._legacy import Legacy
 from trivium.interop._legacy import MigratedRoute
 from trivium.interop._legacy import Switch
 from trivium.interop._shadow import ShadowReport
+from trivium.interop._wsgi import ClientDisconnectedError
 from trivium.interop._wsgi import WSGIApp
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from trivium.interop._login import SharedLogin
 
 __all__ = [
+    "ClientDisconnectedError",
     "DjangoLogin",
     "FlaskLogin",
     "Legacy",

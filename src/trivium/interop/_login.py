@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from trivium.plugins import RouteNeeds
     from trivium.routing import BaseRoute
     from trivium.routing import Router
+    from trivium.types import Scope
 
 __all__ = ["FlaskLogin", "SharedLogin"]
 
@@ -256,6 +257,13 @@ class FlaskLogin(SharedLogin):
         match: the trivium user column (`"email"` or `"username"`).
         cookie_name: Flask's `SESSION_COOKIE_NAME`.
         max_age: Flask's `PERMANENT_SESSION_LIFETIME` (seconds): older cookies are refused.
+        fallback_keys: Flask's `SECRET_KEY_FALLBACKS` (Flask 3.1): older keys a cookie
+            may still be signed with.
+        session_protection: Flask-Login's `session_protection` (or the app's
+            `SESSION_PROTECTION`): with `"strong"`, a session whose `_id` is not the
+            request's (another client address or User-Agent) is anonymous, as in
+            Flask-Login, unless the session is permanent; `"basic"` (Flask-Login's
+            default) and `None` don't refuse a session.
     """
 
     def __init__(  # noqa: PLR0913 - the Flask app's own settings, all keyword-only
@@ -270,18 +278,32 @@ class FlaskLogin(SharedLogin):
         match: str = "email",
         cookie_name: str = "session",
         max_age: int = 31 * 24 * 3600,
+        fallback_keys: Sequence[str] = (),
+        session_protection: str | None = "basic",
     ) -> None:
         super().__init__(auth, match=match)
-        if not isinstance(secret_key, str) or not secret_key:
+        keys = (secret_key, *fallback_keys)
+        if any(not isinstance(key, str) or not key for key in keys):
             raise ConfigurationError(
-                "FlaskLogin(secret_key=...): give the Flask app's SECRET_KEY", "interop-login"
+                "FlaskLogin(secret_key=..., fallback_keys=...): give the Flask app's "
+                "SECRET_KEY and SECRET_KEY_FALLBACKS, each a non-empty string",
+                "interop-login",
+            )
+        if session_protection not in ("basic", "strong", None):
+            raise ConfigurationError(
+                f"FlaskLogin(session_protection={session_protection!r}): give the Flask "
+                "app's own value, 'basic' (Flask-Login's default), 'strong' or None",
+                "interop-login",
             )
         self.cookie_name: str = cookie_name
         """The Flask session cookie's name (`SESSION_COOKIE_NAME`)."""
         self.max_age = max_age
-        # Flask's SecureCookieSessionInterface: HMAC-SHA1 with the "cookie-session" salt.
+        self.session_protection = session_protection
+        """Flask-Login's `session_protection`: `"strong"` refuses a session of another client."""
+        # Flask's SecureCookieSessionInterface: HMAC-SHA1 with the "cookie-session" salt,
+        # the fallbacks first and the current key last (itsdangerous signs with the last).
         self._serializer = URLSafeTimedSerializer(
-            secret_key,
+            [*fallback_keys, secret_key],
             salt="cookie-session",
             signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
         )
@@ -304,11 +326,40 @@ class FlaskLogin(SharedLogin):
         user_id = data.get("_user_id") if isinstance(data, dict) else None
         if user_id is None:
             return None
+        if (
+            self.session_protection == "strong"
+            and not data.get("_permanent")  # Flask-Login treats those as "basic"
+            and data.get("_id") != flask_login_identifier(connection.scope)
+        ):
+            return None  # Flask-Login logs this session out: another client's cookie
         key = await self._key.value(user_id)
         if key is None:
             return None  # not a value of the key column: no such user
         row = await self._identity.first(user_id=key)
         return None if row is None or row[0] is None else str(row[0])
+
+
+def flask_login_identifier(scope: Scope) -> str:
+    """Return the `_id` Flask-Login keeps in the session of a login made with this request.
+
+    Flask-Login's `_create_identifier`, on the environ the mount builds from `scope`:
+    the SHA-512 of `"{address}|{user_agent}"`, each the repr of its UTF-8 bytes (or
+    `None`), the address being the first of `X-Forwarded-For` if sent, else the peer's.
+    """
+    forwarded = _header(scope, b"x-forwarded-for")
+    if forwarded is None:
+        client = scope.get("client")
+        forwarded = str(client[0]) if client else None
+    address = None if forwarded is None else forwarded.encode().split(b",")[0].strip()
+    agent = _header(scope, b"user-agent")
+    user_agent = None if agent is None else agent.encode()
+    return hashlib.sha512(f"{address!r}|{user_agent!r}".encode()).hexdigest()
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    """Return the header as the mounted app reads it: repeated values joined with ","."""
+    values = [bytes(value).decode("latin-1") for key, value in scope["headers"] if key == name]
+    return ",".join(values) if values else None
 
 
 @asynccontextmanager

@@ -100,8 +100,11 @@ class Shadow:
     ) -> None:
         """Answer from the legacy app, then compare with trivium's answer."""
         body, ended = await _read_upto(receive, self.limit)
-        if len(body) > self.limit:
-            logger.info("not shadowed: request body over %d bytes", self.limit)
+        if len(body) > self.limit or not ended:
+            if ended:
+                logger.info("not shadowed: request body over %d bytes", self.limit)
+            # A body cut short by the client goes on from the server's `receive`,
+            # which reports the client leaving, so the legacy app's read fails.
             rest = None if ended else receive
             await self.legacy.handle(scope, _replay(body, rest, receive), send, app.policy)
             return
@@ -162,15 +165,16 @@ def _copy(scope: Scope) -> dict[str, Any]:
 
 
 async def _read_upto(receive: Receive, limit: int) -> tuple[bytes, bool]:
-    """Read the body while it fits in `limit`; return it and whether the stream ended.
+    """Read the body while it fits in `limit`; return it and whether the body ended.
 
-    The body fits when the stream ended and it is at most `limit` bytes long.
+    The body fits when it ended and it is at most `limit` bytes long. A client that
+    left before the end of its body (`http.disconnect`) leaves it unended.
     """
     body = bytearray()
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            return bytes(body), True
+            return bytes(body), False
         body += message.get("body", b"")
         if not message.get("more_body", False):
             return bytes(body), True

@@ -4,7 +4,12 @@ The environ is built by a2wsgi (`SCRIPT_NAME` from the mount's `root_path`, `PAT
 the rest of the path, headers as `HTTP_*`), corrected where it differs from what
 gunicorn builds (`wsgi_environ`), and the request body is a2wsgi's lazy reader: the
 legacy app's thread pulls one ASGI message at a time, so an upload is never held whole
-in memory. The responder is trivium's own, for four reasons:
+in memory. A client that leaves before its body ended makes that reader raise
+`ClientDisconnectedError` (an `OSError`, as gunicorn's reader raises one): a2wsgi would
+take the `http.disconnect` for the body's end, and with `wsgi.input_terminated` set
+Werkzeug would not compare the length read with `Content-Length`, so the view would
+get a shorter body as if it were complete. The responder is trivium's own, for four
+reasons:
 
 - its thread pool is the app's own and bounded (`workers`), so slow legacy views queue
   behind each other and never occupy the threads trivium's sync handlers run on;
@@ -22,6 +27,9 @@ in memory. The responder is trivium's own, for four reasons:
   any body is answered 500 and logged, never re-raised into the server; one after the
   body began is logged and ends the exchange with `ResponseAbortedError`, the ASGI way
   of telling the server to cut the connection rather than end the body as complete.
+
+A response body longer than its own `Content-Length` is cut to that length (logged once
+per mount), as gunicorn does: the servers disagree on what to do with the excess.
 """
 
 from __future__ import annotations
@@ -47,7 +55,7 @@ from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
 
-__all__ = ["ResponseAbortedError", "WSGIApp", "wsgi_environ"]
+__all__ = ["ClientDisconnectedError", "ResponseAbortedError", "WSGIApp", "wsgi_environ"]
 
 logger = logging.getLogger("trivium.interop")
 
@@ -55,10 +63,20 @@ WSGICallable = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 _ERROR_BODY = b"Internal Server Error"
 _WATCH_AFTER = 2  # body chunks sent before a response counts as a stream to watch
+# ASGI's `http_version` as a WSGI `SERVER_PROTOCOL` names it: Granian says "1" for 1.0.
+_PROTOCOLS = {"1": "HTTP/1.0", "1.0": "HTTP/1.0", "1.1": "HTTP/1.1", "2": "HTTP/2", "2.0": "HTTP/2"}
 
 
 class _ClientGone(Exception):  # noqa: N818 - internal signal, never leaves this module
     """The ASGI side stopped taking messages (the client left or the send failed)."""
+
+
+class ClientDisconnectedError(OSError):
+    """Raised by `wsgi.input` when the client left before its request body ended.
+
+    The legacy view fails instead of taking the part received for the whole body
+    (Django turns it into its `UnreadablePostError`, an `OSError` too).
+    """
 
 
 class ResponseAbortedError(Exception):
@@ -100,6 +118,7 @@ class WSGIApp:
         """The size of the legacy thread pool."""
         self.send_queue_size = send_queue_size
         self._executor: ThreadPoolExecutor | None = None
+        self._warned_length = False  # a body longer than its Content-Length was logged
 
     @property
     def executor(self) -> ThreadPoolExecutor:
@@ -147,18 +166,28 @@ class _Requests:
         self.disconnected = False
 
     async def next(self) -> Message:
-        """Return the next message for the legacy app's body reader (`wsgi.input`)."""
+        """Return the next body message for the legacy app's body reader (`wsgi.input`).
+
+        The reader asks only while the body has more to come, so a disconnect here is a
+        body cut short.
+
+        Raises:
+            ClientDisconnectedError: the client left before the body ended.
+        """
         # A coroutine function: a2wsgi hands it to `run_coroutine_threadsafe`, which
         # takes coroutines only (Granian's ASGI `receive` returns another awaitable).
         while True:
             if self.held:
                 self.taken.set()
                 return self.held.popleft()
-            if self.disconnected:
-                return {"type": "http.disconnect"}
-            async with self.lock:
-                if not self.held and not self.disconnected:
-                    return await self._pull()
+            if not self.disconnected:
+                async with self.lock:
+                    if self.held or self.disconnected:
+                        continue
+                    message = await self._pull()
+                if message["type"] == "http.request":
+                    return message
+            raise ClientDisconnectedError("the client left before the request body ended")
 
     async def wait_for_disconnect(self) -> None:
         """Return once the client left; body messages received meanwhile wait for the reader."""
@@ -197,6 +226,7 @@ class _Exchange:
         "loop",
         "outer",
         "queue",
+        "remaining",
         "requests",
         "scope",
         "send",
@@ -217,6 +247,7 @@ class _Exchange:
         self.headers: list[tuple[bytes, bytes]] = []
         self.started = False  # the start message is queued: the status can't change
         self.streamed = 0  # body chunks sent with more to come (-1 once the body ended)
+        self.remaining: int | None = None  # body bytes the Content-Length leaves room for
         self.failed = False  # the legacy app failed after its response started
         self.gone = False
         self.watch: asyncio.Task[None] | None = None
@@ -299,13 +330,33 @@ class _Exchange:
         if self.status is None:
             raise RuntimeError("the WSGI app sent its body before calling start_response")
         self.started = True
+        self.remaining = _content_length(self.headers)
         self._put({"type": "http.response.start", "status": self.status, "headers": self.headers})
 
     def _write(self, chunk: bytes) -> None:
-        if chunk:
-            if not self.started:
-                self._start()
-            self._put({"type": "http.response.body", "body": chunk, "more_body": True})
+        if not chunk:
+            return
+        if not self.started:
+            self._start()
+        remaining = self.remaining
+        if remaining is not None:
+            if len(chunk) > remaining:
+                chunk = chunk[:remaining]
+                self._warn_length()
+                if not chunk:
+                    return
+            self.remaining = remaining - len(chunk)
+        self._put({"type": "http.response.body", "body": chunk, "more_body": True})
+
+    def _warn_length(self) -> None:
+        if not self.outer._warned_length:
+            self.outer._warned_length = True
+            logger.warning(
+                "the WSGI app's response to %s %s is longer than its Content-Length: the "
+                "body was cut to that length (logged once per mount)",
+                self.scope.get("method", ""),
+                self.scope.get("path", ""),
+            )
 
     def _serve(self, environ: dict[str, Any]) -> None:
         """Run the legacy app in a pool thread, ending its iterable in every case."""
@@ -319,10 +370,17 @@ class _Exchange:
             self._put({"type": "http.response.body", "body": b"", "more_body": False})
         except _ClientGone:
             logger.info("client left during %s %s", environ["REQUEST_METHOD"], _path(environ))
-        except Exception:
-            logger.exception(
-                "the WSGI app failed on %s %s", environ["REQUEST_METHOD"], _path(environ)
-            )
+        except Exception as exc:
+            if _cut_short(exc):  # no traceback: nothing went wrong on this side
+                logger.info(
+                    "client left during the request body of %s %s",
+                    environ["REQUEST_METHOD"],
+                    _path(environ),
+                )
+            else:
+                logger.exception(
+                    "the WSGI app failed on %s %s", environ["REQUEST_METHOD"], _path(environ)
+                )
             self._fail()
         finally:
             close = getattr(iterable, "close", None)
@@ -351,8 +409,8 @@ class _Exchange:
 def wsgi_environ(scope: Scope, body: Body) -> dict[str, Any]:
     """Return the WSGI environ of an ASGI HTTP scope, as a WSGI server would build it.
 
-    a2wsgi's, with four corrections that make it what gunicorn gives the same request:
-    a header whose name holds an underscore is dropped (gunicorn's `header_map="drop"`,
+    a2wsgi's, with five corrections that make it what gunicorn gives the same request:
+    `SERVER_PROTOCOL` is `HTTP/1.0` for Granian's `http_version` "1"; a header whose name holds an underscore is dropped (gunicorn's `header_map="drop"`,
     nginx's and Django's default): `X-Remote_User` and `X-Remote-User` would both be
     `HTTP_X_REMOTE_USER`, so a client could forge a header a proxy sets, or have its
     value joined to the proxy's; `QUERY_STRING` is the raw query as latin-1 (PEP
@@ -363,6 +421,7 @@ def wsgi_environ(scope: Scope, body: Body) -> dict[str, Any]:
     own `request.url` does.
     """
     copy = dict(scope)
+    version = str(copy.setdefault("http_version", "1.1"))
     query = bytes(copy.get("query_string", b""))
     copy["query_string"] = b""
     headers = copy.get("headers", ())
@@ -371,6 +430,7 @@ def wsgi_environ(scope: Scope, body: Body) -> dict[str, Any]:
     environ: dict[str, Any] = dict(build_environ(cast("Any", copy), body))
     copy["query_string"] = query  # environ["asgi.scope"]
     environ["QUERY_STRING"] = query.decode("latin-1")
+    environ["SERVER_PROTOCOL"] = _PROTOCOLS.get(version, f"HTTP/{version}")
     # The body reader ends where the ASGI body ends, so a chunked upload (no
     # Content-Length) is readable too (Werkzeug reads nothing without this flag).
     environ["wsgi.input_terminated"] = True
@@ -395,6 +455,25 @@ def _server_host(scope: Scope) -> str | None:
         return str(host)
     default = 443 if scope.get("scheme") == "https" else 80
     return str(host) if port == default else f"{host}:{port}"
+
+
+def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    for name, value in headers:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+def _cut_short(exc: BaseException) -> bool:
+    """Whether `exc` is (or was raised from) a request body cut short by the client."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # Django wraps it in UnreadablePostError; a bound on odd chains
+        if seen is None:
+            return False
+        if isinstance(seen, ClientDisconnectedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _path(environ: dict[str, Any]) -> str:
