@@ -36,6 +36,7 @@ from trivium.csrf._token import session_of
 from trivium.csrf._token import verify_token
 from trivium.errors import ConfigurationError
 from trivium.errors import HTTPException
+from trivium.http._datastructures import under_root
 from trivium.types import Receive
 from trivium.types import Scope
 
@@ -202,8 +203,10 @@ def _app_path(scope: Scope) -> str:
     """
     path: str = scope["path"]
     root = scope.get("root_path")
-    if root and path.startswith(root):
-        return path[len(root) :] or "/"
+    if root:
+        rest = under_root(path, root)
+        if rest is not None:
+            return rest
     return path
 
 

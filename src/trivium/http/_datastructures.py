@@ -483,6 +483,22 @@ _ENCODED_PATH = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*
 """A path as it travels in a URL: only segment characters and percent-escapes."""
 
 
+def under_root(path: str, root: str) -> str | None:
+    """Return what follows `root` in `path`, when `path` starts with it as whole segments.
+
+    `/a/about` is under `/a` (giving `/about`), `/about` is not: servers differ on whether
+    the ASGI `path` includes the `root_path`, so a plain prefix test would cut `/about`
+    to `bout`.
+    """
+    root = root.rstrip("/")
+    if not path.startswith(root):
+        return None
+    rest = path[len(root) :]
+    if not rest:
+        return "/"
+    return rest if rest[0] == "/" else None
+
+
 def scope_path(scope: Scope) -> str:
     """Return the path the client asked for, percent-encoded, with the `root_path` prefix.
 

@@ -98,7 +98,11 @@ class Dispatcher:
         path = scope["path"]
         root = scope.get("root_path")
         if root and path.startswith(root):
-            path = path[len(root) :] or "/"
+            rest = path[len(root) :]
+            if not rest:
+                path = "/"
+            elif rest[0] == "/":  # whole segments: under `/a`, `/about` is not `bout`
+                path = rest
         if scope["type"] == "http":
             found = self.http.match(path)
             if found is not None:

@@ -20,6 +20,7 @@ from trivium.di._solver import teardown
 from trivium.errors import HTTPException
 from trivium.errors import RequestValidationError
 from trivium.errors import WebSocketException
+from trivium.http._datastructures import under_root
 from trivium.middleware._edge import EdgePolicy
 from trivium.middleware._edge import guarded
 from trivium.plugins._plugin import RouteNeeds
@@ -180,7 +181,7 @@ class Mount(BaseRoute):
         child = materialize() if materialize is not None else dict(scope)
         root = scope.get("root_path", "")
         child["root_path"] = root + self.path
-        if root and not child["path"].startswith(root):
+        if root and under_root(child["path"], root) is None:
             # The app's own root_path (`--root-path` on Granian): the server's path leaves
             # it out, but a mounted app strips its root_path from a path that includes it,
             # as the ASGI spec has it (a2wsgi, another app, Starlette's).

@@ -32,6 +32,7 @@ import anyio.to_thread
 from trivium.errors import ConfigurationError
 from trivium.http._datastructures import parse_query
 from trivium.http._datastructures import quote_path
+from trivium.http._datastructures import under_root
 from trivium.http._file import FileResponse
 from trivium.http._request import HTTPConnection
 from trivium.http._response import JSONResponse
@@ -229,8 +230,10 @@ class StaticFiles:
             return _error(405, "Method Not Allowed", {"allow": "GET, HEAD"})
         path: str = scope["path"]
         root_path: str = scope.get("root_path", "")
-        if root_path and path.startswith(root_path):
-            path = path[len(root_path) :]
+        if root_path:
+            rest = under_root(path, root_path)
+            if rest is not None:
+                path = "" if path == root_path else rest  # `/static`: redirected to `/static/`
         query: bytes = scope.get("query_string", b"")
         version = _query_version(query)
         try:
