@@ -393,7 +393,8 @@ _DEFAULTS = ServerConfig()
     "--respawn/--no-respawn",
     "respawn_workers",
     default=_DEFAULTS.respawn_workers,
-    help="Replace a worker that dies; a worker dying again within 5.5 s stops the server.",
+    help="Replace a worker that dies after the first start; a worker dying again within "
+    "5.5 s stops the server.",
 )
 @click.option(
     "--ssl-certfile",

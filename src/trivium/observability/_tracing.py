@@ -7,6 +7,11 @@ child of that service's span. A missing or malformed `traceparent` starts a new 
 The span is started with kind `SERVER` and made the current span for the handler and
 its dependencies (`trace.get_current_span()`), so the spans they start are its children.
 
+As OpenTelemetry's HTTP conventions say, a request no route matched (a 404, an
+automatic 405 or `OPTIONS` answer) gets a span named by its method alone and no
+`http.route`; a 5xx answer sets the span's status to `ERROR` and `error.type` to the
+status code, a 4xx answer leaves the status unset (the client erred, not the server).
+
 A tracer passed in while the `opentelemetry` package is not importable (a test double)
 gets the bare `start_span(name)` call and is never made current: there is no context
 to make it current in.
@@ -23,6 +28,9 @@ if TYPE_CHECKING:
 
 __all__ = ["RequestSpans"]
 
+UNMATCHED = "<unmatched>"
+"""The template `Observability` gives requests no route matched (its metrics' label)."""
+
 
 class RequestSpans:
     """Start, make current and end the span of each request (see the module docstring).
@@ -31,7 +39,7 @@ class RequestSpans:
         tracer: the OpenTelemetry `Tracer` spans are started with.
     """
 
-    __slots__ = ("attach", "detach", "extract", "in_context", "server", "tracer")
+    __slots__ = ("attach", "detach", "error", "extract", "in_context", "server", "tracer")
 
     def __init__(self, tracer: Any) -> None:
         self.tracer = tracer
@@ -48,29 +56,33 @@ class RequestSpans:
         self.attach = context.attach
         self.detach = context.detach
         self.server = trace.SpanKind.SERVER
+        self.error = trace.Status(trace.StatusCode.ERROR)
 
     def start(self, connection: HTTPConnection, name: str, route: str) -> tuple[Any, Any]:
         """Start the request's span and make it current; return what `end` needs."""
+        method = connection.scope.get("method", "")
+        matched = route != UNMATCHED
+        if not matched:
+            name = method or name
         if self.extract is None:
             span = self.tracer.start_span(name)
-            span.set_attribute("http.route", route)
+            if matched:
+                span.set_attribute("http.route", route)
             return span, None
         parent = self.extract(connection.headers)
-        span = self.tracer.start_span(
-            name,
-            context=parent,
-            kind=self.server,
-            attributes={
-                "http.route": route,
-                "http.request.method": connection.scope.get("method", ""),
-            },
-        )
+        attributes = {"http.request.method": method}
+        if matched:
+            attributes["http.route"] = route
+        span = self.tracer.start_span(name, context=parent, kind=self.server, attributes=attributes)
         return span, self.attach(self.in_context(span, parent))
 
     def end(self, started: tuple[Any, Any], status: int) -> None:
         """Record the status, restore the context the request started in, end the span."""
         span, token = started
         span.set_attribute("http.response.status_code", status)
+        if status >= 500 and self.extract is not None:
+            span.set_attribute("error.type", str(status))
+            span.set_status(self.error)
         if token is not None:
             self.detach(token)
         span.end()

@@ -15,7 +15,10 @@ worker whether it replaces one that died after the server had served: the first 
 whose start-up succeeds creates a file in a folder of the launch, and a worker started
 once that file exists gets `RESPAWNED_ENV` set. Its start-up may then meet an outage
 (the database is down) without failing: failing would make Granian see a crash loop and
-stop every worker, the healthy ones included.
+stop every worker, the healthy ones included. Until that file exists, a worker that
+dies is not replaced at all (`_RespawnOnceServed`): a first start that fails (the
+database is unreachable, a setting is missing) stops the server after the worker's one
+line, instead of failing again in a respawned worker until Granian sees a crash loop.
 """
 
 from __future__ import annotations
@@ -135,9 +138,11 @@ class ServerConfig:
     """Log one line per request."""
     respawn_workers: bool = True
     """Replace a worker that dies (killed, out of memory, crashed) instead of stopping the
-    server. A worker that dies again within 5.5 s of being replaced is a crash loop: the
-    server then exits with status 1, for its supervisor (systemd, Kubernetes) to see.
-    uvicorn always replaces dead workers, so `False` is refused there."""
+    server, once a worker has finished its start-up: on Granian without `reload`, one
+    that dies during the first start stops the server (status 1). A worker that dies
+    again within 5.5 s of being replaced is a crash loop: the server then exits with
+    status 1, for its supervisor (systemd, Kubernetes) to see. uvicorn always replaces
+    dead workers, so `False` is refused there."""
     ssl_certfile: str | None = None
     """TLS certificate file (PEM); with `ssl_keyfile`, the server speaks HTTPS."""
     ssl_keyfile: str | None = None
@@ -412,6 +417,20 @@ class _ASGIStarted:
         return watched
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _RespawnOnceServed:
+    """Granian's `respawn_failed_workers`: true once a worker of this launch has started.
+
+    Granian tests it when a worker dies, so a worker that fails the server's first start
+    is not replaced: the server stops (status 1) instead.
+    """
+
+    served: Path
+
+    def __bool__(self) -> bool:
+        return self.served.exists()
+
+
 def _launch(config: ServerConfig, interface: Interface, target: ImportString | ASGIApp) -> None:
     check_port_free(config.host, config.port)
     # The workers inherit it: what they read to know they are one of several.
@@ -455,8 +474,10 @@ def _run_granian(
     else:
         name, factory = describe_object(target), False
         loader = functools.partial(_identity, target)
+    respawn: bool | _RespawnOnceServed = config.respawn_workers
     if launch is not None:
         loader = _WorkerLoader(target, interface, launch / "served")
+        respawn = _RespawnOnceServed(launch / "served") if respawn else False
     server = Granian(
         name,
         address=config.host,
@@ -477,7 +498,8 @@ def _run_granian(
         log_dictconfig=_logging_config(config),
         log_access=config.access_log,
         factory=factory,
-        respawn_failed_workers=config.respawn_workers,
+        # Any object: Granian tests its truth each time a worker dies.
+        respawn_failed_workers=respawn,  # type: ignore[arg-type]
         ssl_cert=Path(config.ssl_certfile) if config.ssl_certfile else None,
         ssl_key=Path(config.ssl_keyfile) if config.ssl_keyfile else None,
         url_path_prefix=config.root_path or None,
@@ -515,6 +537,10 @@ def _run_uvicorn(config: ServerConfig, target: ImportString | ASGIApp) -> None:
         access_log=config.access_log,
         factory=factory,
         interface="asgi3",
+        # Forwarded headers are believed through trivium's ProxyHeadersMiddleware only, as
+        # on Granian; uvicorn's own (on by default, for 127.0.0.1) would rewrite the client
+        # and scheme before that middleware can check the peer.
+        proxy_headers=False,
         ssl_certfile=config.ssl_certfile,
         ssl_keyfile=config.ssl_keyfile,
         root_path=config.root_path,
