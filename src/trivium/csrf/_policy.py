@@ -36,7 +36,6 @@ from trivium.csrf._token import session_of
 from trivium.csrf._token import verify_token
 from trivium.errors import ConfigurationError
 from trivium.errors import HTTPException
-from trivium.http._datastructures import under_root
 from trivium.types import Receive
 from trivium.types import Scope
 
@@ -203,10 +202,10 @@ def _app_path(scope: Scope) -> str:
     """
     path: str = scope["path"]
     root = scope.get("root_path")
-    if root:
-        rest = under_root(path, root)
-        if rest is not None:
-            return rest
+    if root and path.startswith(root):
+        rest = path[len(root) :]
+        if not rest or rest[0] == "/":  # whole segments: under `/h`, `/hooks` stays itself
+            return rest or "/"
     return path
 
 
