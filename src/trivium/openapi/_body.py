@@ -21,7 +21,8 @@ from pydantic import WithJsonSchema
 from pydantic import create_model
 
 from trivium.openapi._operation import _fields
-from trivium.openapi._operation import is_component
+from trivium.openapi._operation import is_reference
+from trivium.openapi._operation import single_example
 from trivium.openapi._operation import unwrap_model
 from trivium.openapi._registry import SchemaRegistry
 from trivium.openapi._registry import field_info
@@ -103,6 +104,7 @@ def request_body(
     required = any(f.required for f in specs)
     form = [f for f in specs if f.source is not ParamSource.BODY]
     model_name = f"Body_{operation_id}"
+    whole = None  # the parameter that is the whole body, whose `example` FastAPI documents
     if form:
         multipart = any(
             f.source is ParamSource.FILE or f.marker.media_type == "multipart/form-data"
@@ -111,8 +113,9 @@ def request_body(
         media = "multipart/form-data" if multipart else form[0].marker.media_type
         models = [f for f in form if f.is_model]
         if len(models) == 1 and len(form) == 1:
-            schema = registry.schema(unwrap_model(models[0].annotation))
-            required = True
+            whole = models[0]
+            schema = registry.schema(unwrap_model(whole.annotation))
+            required = whole.required  # `= None` makes the form optional, as the server has it
         elif models:
             # Form models beside other fields: the models' fields join the body's (`allOf`).
             plain = [f for f in form if not f.is_model]
@@ -121,16 +124,16 @@ def request_body(
         else:
             schema = _body_model_schema(model_name, form, registry)
     elif len(specs) == 1 and not getattr(specs[0].marker, "embed", False):
-        spec = specs[0]
+        spec = whole = specs[0]
         media = spec.marker.media_type
         marker = spec.marker
         documented = marker.title or marker.description or marker.examples or marker.constraints
-        if is_component(spec.annotation) and not marker.title:
+        if is_reference(spec.annotation) and not marker.title:
             # A model is referenced; its docs go beside the reference, untitled (as FastAPI).
             schema = registry.schema(
                 field_type(spec, titled=False) if documented else spec.annotation
             )
-        else:  # a body that is not a component (`dict[str, float]`) is titled after it
+        else:  # a body that is not a reference (`dict[str, float]`, `Item | None`) is titled
             schema = registry.schema(field_type(spec))
     else:
         media = specs[0].marker.media_type
@@ -138,6 +141,8 @@ def request_body(
     content: dict[str, Any] = {"schema": schema}
     if len(specs) == 1 and specs[0].marker.openapi_examples:
         content["examples"] = specs[0].marker.openapi_examples
+    elif whole is not None and single_example(whole.marker):
+        content["example"] = single_example(whole.marker)[0]  # FastAPI's deprecated option
     body: dict[str, Any] = {"content": {media: content}}
     if required:  # OpenAPI's default is optional, and FastAPI leaves `false` out too
         body["required"] = True

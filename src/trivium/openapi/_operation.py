@@ -42,11 +42,13 @@ __all__ = [
     "deep_merge",
     "dependency_responses",
     "is_component",
+    "is_reference",
     "model_parameters",
     "openapi_path",
     "parameters",
     "responses",
     "security_requirements",
+    "single_example",
     "unwrap_model",
 ]
 
@@ -158,6 +160,7 @@ def _parameter(  # noqa: PLR0913 - the fields of an OpenAPI Parameter object
     description: str | None,
     deprecated: bool | None,
     examples: dict[str, Any] | None = None,
+    example: tuple[Any, ...] = (),
 ) -> dict[str, Any]:
     param: dict[str, Any] = {"name": name, "in": location, "required": required}
     if description:
@@ -167,7 +170,21 @@ def _parameter(  # noqa: PLR0913 - the fields of an OpenAPI Parameter object
     param["schema"] = schema
     if examples:
         param["examples"] = examples
+    elif example:
+        param["example"] = example[0]
     return param
+
+
+def single_example(marker: object) -> tuple[Any, ...]:
+    """Return `(value,)` for a marker given FastAPI's deprecated `example=value`, else `()`.
+
+    As FastAPI, the value is documented beside the schema (the Parameter or Media Type
+    object's `example`, which Swagger UI pre-fills), not in it. A marker keeps it in an
+    `example` slot assigned only when the option is given.
+    """
+    missing = object()
+    value = getattr(marker, "example", missing)
+    return () if value is missing else (value,)
 
 
 _LOCATION_ORDER = {"path": 0, "query": 1, "header": 2, "cookie": 3}
@@ -219,9 +236,12 @@ def parameters(route: Route, registry: SchemaRegistry) -> list[dict[str, Any]]:
         required = spec.source is ParamSource.PATH or spec.required
         marker = spec.marker
         documented = marker.title or marker.description or marker.examples or marker.constraints
-        # A component (an enum) is referenced as it is, without the parameter's title.
-        plain = is_component(spec.annotation) and not documented and spec.required
-        schema = registry.schema(spec.annotation if plain else field_type(spec))
+        # A component (an enum) is referenced as it is, without the parameter's title
+        # unless one is given (`Color | None` is an `anyOf`, titled as FastAPI's).
+        reference = is_reference(spec.annotation)
+        plain = reference and not documented and spec.required
+        titled = not reference or bool(marker.title)
+        schema = registry.schema(spec.annotation if plain else field_type(spec, titled=titled))
         if marker.deprecated:
             schema["deprecated"] = True  # in the schema too, as FastAPI (filled in later)
         result.append(
@@ -233,6 +253,7 @@ def parameters(route: Route, registry: SchemaRegistry) -> list[dict[str, Any]]:
                 marker.description,
                 marker.deprecated,
                 marker.openapi_examples,
+                single_example(marker),
             )
         )
     # Path, query, header, then cookie parameters, as FastAPI lists them.
@@ -294,6 +315,17 @@ def _stream_content(
     return {"text/event-stream": {ITEM_SCHEMA_KEY: event}}
 
 
+def is_reference(annotation: Any) -> bool:
+    """Tell whether `annotation` is a component itself, documented as a bare `$ref`.
+
+    `Item | None` is a component (see `is_component`) but not a reference: its schema is
+    an `anyOf`, which FastAPI titles.
+    """
+    while get_origin(annotation) is typing.Annotated:
+        annotation = get_args(annotation)[0]
+    return inspect.isclass(annotation) and is_component(annotation)
+
+
 def is_component(annotation: Any) -> bool:
     """Tell whether `annotation`'s schema is a `$ref` to a component (a model, an enum...)."""
     import dataclasses
@@ -324,7 +356,7 @@ def _success_content(
     if not _is_json(media):
         return {media: {"schema": {"type": "string"}}}
     model = route.response_model
-    if model is not None and operation_id and not is_component(model):
+    if model is not None and operation_id and not is_reference(model):
         # As FastAPI: an inline response schema is titled after the operation.
         title = f"Response_{operation_id}".replace("_", " ").title()
         model = Annotated[model, Field(title=title)]
@@ -342,27 +374,60 @@ def deep_merge(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
             target[key] = copy.deepcopy(value)
 
 
-def _phrase(code: str) -> str:
+_RANGE_PHRASES = {
+    "1XX": "Information",
+    "2XX": "Success",
+    "3XX": "Redirection",
+    "4XX": "Client Error",
+    "5XX": "Server Error",
+    "default": "Default Response",
+}
+"""The descriptions of range and default responses left undescribed, FastAPI's words."""
+
+
+def _response_key(code: object) -> str:
+    """Return the Responses-object key of `code`: `404`, `4XX` (upper case) or `default`."""
+    key = str(code).upper()
+    return "default" if key == "DEFAULT" else key
+
+
+def _phrase(key: str) -> str:
+    if key in _RANGE_PHRASES:
+        return _RANGE_PHRASES[key]
     try:
-        return http.HTTPStatus(int(code)).phrase
+        return http.HTTPStatus(int(key)).phrase
     except ValueError:
         return "Additional Response"
 
 
+def _route_media_type(route: Route) -> str:
+    """Return the media type of `route`'s declared response class, JSON when it names none.
+
+    FastAPI documents a declared response's `model` under it.
+    """
+    response_class = route.options.get("response_class")
+    return getattr(response_class, "media_type", None) or "application/json"
+
+
 def _declare(
-    result: dict[str, Any], declared_responses: Mapping[Any, Any], registry: SchemaRegistry
+    result: dict[str, Any],
+    declared_responses: Mapping[Any, Any],
+    registry: SchemaRegistry,
+    media_type: str = "application/json",
 ) -> None:
-    """Merge declared responses (`{404: {"model": M, "description": ...}}`) into `result`."""
+    """Merge declared responses (`{404: {"model": M, "description": ...}}`) into `result`.
+
+    A `model` is documented under `media_type`.
+    """
     for code, declared in declared_responses.items():
-        target = result.setdefault(str(code), {})
+        key = _response_key(code)
+        target = result.setdefault(key, {})
         model = declared.get("model")
         if model is not None:
             content = target.setdefault("content", {})
-            content.setdefault("application/json", {})["schema"] = registry.schema(
-                model, "serialization"
-            )
+            content.setdefault(media_type, {})["schema"] = registry.schema(model, "serialization")
         deep_merge(target, {k: v for k, v in declared.items() if k != "model"})
-        target.setdefault("description", _phrase(str(code)))
+        target.setdefault("description", _phrase(key))
 
 
 def dependency_responses(route: Route) -> list[Mapping[Any, Any]]:
@@ -410,7 +475,7 @@ def responses(  # noqa: PLR0913 - the switches of FastAPI's and trivium's docume
     if dependency_errors:
         for extra in dependency_responses(route):
             _declare(result, {c: d for c, d in extra.items() if str(c) != str(status)}, registry)
-    _declare(result, options.get("responses", {}), registry)
+    _declare(result, options.get("responses", {}), registry, _route_media_type(route))
     if has_input and "422" not in result:
         result["422"] = {
             "description": "Validation Error",

@@ -101,10 +101,13 @@ def field_info(spec: Any, *, alias: str | None = None, titled: bool = True) -> F
     if alias is None:
         # A parameter is titled after the name the client sends ("User-Agent"), as FastAPI.
         title = (spec.name or spec.python_name).replace("_", " ").title()
+        titled_as = (marker.title or title) if titled else None
     else:
-        title = title_for(alias)
+        # A body model's field: pydantic titles it after its alias, except where the
+        # schema is a reference to a component (`"item": {"$ref": ...}`), as FastAPI's.
+        titled_as = marker.title
     info: FieldInfo = Field(
-        title=(marker.title or title) if titled else None,
+        title=titled_as,
         description=marker.description,
         examples=marker.examples,
         **kwargs,

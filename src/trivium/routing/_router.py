@@ -286,6 +286,7 @@ class Router:
         deprecated: bool | None = None,
         include_in_schema: bool = True,
         generate_unique_id_function: Callable[[Any], str] | None = None,
+        callbacks: Sequence[Any] | None = None,
         limits: Limits | None = None,
         cache: Any = None,
         rate_limit: Any = None,
@@ -302,8 +303,12 @@ class Router:
         FastAPI's spellings of parts of `limits` (see `RouteOptions`).
 
         Raises:
-            ConfigurationError: a bad prefix, or a route whose path stays empty.
+            ConfigurationError: a bad prefix, a route whose path stays empty, or
+                FastAPI's `callbacks` (`unsupported-option`; an empty list documents
+                nothing and is accepted, as by `APIRouter(callbacks=[])`).
         """
+        if callbacks:
+            check_route_options({"callbacks": callbacks}, "include_router")
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ConfigurationError(
                 f"include prefix {prefix!r} must start with '/' and not end with '/'",
