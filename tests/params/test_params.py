@@ -316,13 +316,13 @@ def test_several_files_in_one_field(client: TestClient) -> None:
 def test_conflicting_declarations_fail_at_start_up() -> None:
     from trivium import Depends
 
-    def dep(q: int) -> int:
+    def dep(q: Annotated[list[int], Query()]) -> list[int]:  # a list reads `q` differently
         return q
 
     app = App()
 
     @app.get("/")
-    async def index(q: str, d: int = Depends(dep)) -> str:
+    async def index(q: str, d: list[int] = Depends(dep)) -> str:
         return q
 
     with pytest.raises(ConfigurationError, match="declared twice"):

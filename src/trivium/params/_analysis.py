@@ -27,6 +27,7 @@ from trivium.di._depends import Depends
 from trivium.di._depends import SecurityScopes
 from trivium.errors import ConfigurationError
 from trivium.params._constraints import check_constraints
+from trivium.params._duplicates import place_duplicate
 from trivium.params._markers import UNSET
 from trivium.params._markers import Body
 from trivium.params._markers import File
@@ -76,6 +77,12 @@ class FieldSpec:
     is_model: bool
     """The parameter is a model gathering every field of its source (a param model)."""
     python_name: str
+    key: str = ""
+    """The key of the validated value: `name`, or a private one for a differing
+    declaration of a parameter declared before (see `_duplicates`)."""
+
+    def __post_init__(self) -> None:
+        self.key = self.key or self.name
 
     @property
     def section(self) -> str:
@@ -111,6 +118,9 @@ class Analysis:
     dependency_calls: list[Callable[..., Any]]
     call_scopes: dict[Any, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     """The OAuth2 scopes `Security(...)` requires of each security dependency."""
+    shadows: list[FieldSpec] = dataclasses.field(default_factory=list)
+    """Later declarations of a parameter in `fields` that differ from it (own default,
+    constraints or type): validated too, never documented (FastAPI documents the first)."""
 
     def documented_fields(self) -> list[FieldSpec]:
         """Return `fields` in the order FastAPI documents them.
@@ -155,6 +165,7 @@ class _Analyser:
         self.overrides = overrides
         self.websocket = websocket
         self.fields: dict[tuple[str, str], FieldSpec] = {}
+        self.shadows: list[FieldSpec] = []
         self.steps: list[Step] = []
         self.specials: set[str] = set()
         self.cache: dict[Any, int] = {}
@@ -321,14 +332,11 @@ class _Analyser:
             python_name=param.name,
         )
         key = (spec.section, name)
-        existing = self.fields.get(key)
-        if existing is not None and existing.annotation != annotation:
-            raise ConfigurationError(
-                f"{source.value} parameter {name!r} is declared twice with different types "
-                f"({existing.annotation!r} and {annotation!r})",
-                "param-conflict",
-            )
-        self.fields.setdefault(key, spec)
+        first = self.fields.get(key)
+        if first is not None:  # declared again: validated on its own unless identical
+            key = place_duplicate(first, spec, self.shadows, _name(owner))
+        else:
+            self.fields[key] = spec
         return (param.name, ARG_VALUE, key)
 
 
@@ -362,6 +370,7 @@ def analyse(  # noqa: PLR0913 - keyword-only switches of one analysis
         steps=analyser.steps,
         specials=analyser.specials,
         call_scopes=analyser.call_scopes,
+        shadows=analyser.shadows,
         dependency_calls=analyser.calls[:-1],
     )
 

@@ -100,7 +100,7 @@ class ModelParam:
         """Whether a 422 keeps other cookies and headers out of `input` (not under
         `trivium.compat`'s FastAPI semantics, which echo them as FastAPI does)."""
         self.section = spec.section
-        self.key = spec.name
+        self.key = spec.key
         self.form = spec.source is ParamSource.FORM
         self.annotation = spec.annotation
         header = spec.source is ParamSource.HEADER

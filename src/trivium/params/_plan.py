@@ -11,17 +11,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Annotated
 from typing import Any
-from typing import NotRequired
 from typing import Protocol
-from typing import Required
 
 import orjson
-from pydantic import Field
 from pydantic import TypeAdapter
 from pydantic import ValidationError
-from typing_extensions import TypedDict
 
 from trivium.errors import HTTPException
 from trivium.errors import RequestValidationError
@@ -33,12 +28,18 @@ from trivium.http._request import HTTPConnection
 from trivium.http._request import Request
 from trivium.params._analysis import Analysis
 from trivium.params._analysis import FieldSpec
+from trivium.params._duplicates import secret_wire_names
+from trivium.params._duplicates import strip_secret_inputs
 from trivium.params._json_body import exact_body
 from trivium.params._json_body import json_error
 from trivium.params._markers import ParamSource
 from trivium.params._markers import takes_raw_body
 from trivium.params._models import ModelParam
 from trivium.params._secret import redact_secret_inputs
+from trivium.params._validator import compile_adapter
+from trivium.params._validator import core_validate
+from trivium.params._validator import field_type
+from trivium.params._validator import params_type
 
 __all__ = ["Plan", "validation_errors"]
 
@@ -64,6 +65,7 @@ class Plan:
         "body_mode",
         "body_names",
         "body_required",
+        "body_shadows",
         "cookie",
         "defaults",
         "field_adapters",
@@ -75,6 +77,7 @@ class Plan:
         "params_type",
         "path",
         "query",
+        "secret_names",
         "strict_content_type",
         "validate",
         "validator",
@@ -94,13 +97,12 @@ class Plan:
         """Refuse (415) a JSON body sent without `Content-Type`; else parse it (FastAPI)."""
         self.json_errors_as_validation = json_errors_as_validation
         """Answer malformed JSON with a 422 validation error (FastAPI) instead of a 400."""
+        every = [*analysis.fields, *analysis.shadows]
         self.models = [
-            ModelParam(f, echo_inputs=json_errors_as_validation)
-            for f in analysis.fields
-            if f.is_model
+            ModelParam(f, echo_inputs=json_errors_as_validation) for f in every if f.is_model
         ]
         """Parameter models, each validated on its own against its whole source."""
-        fields = [f for f in analysis.fields if not f.is_model]
+        fields = [f for f in every if not f.is_model]
         self.fields = fields
         """The parameters validated together (all but the parameter models)."""
         self.field_adapters: dict[int, TypeAdapter[Any]] = {}
@@ -110,7 +112,8 @@ class Plan:
         self.header = _collector(fields, ParamSource.HEADER)
         self.cookie = _collector(fields, ParamSource.COOKIE)
         body = [f for f in fields if f.section == "body"]
-        self.form_fields = [f for f in body if f.source is not ParamSource.BODY]
+        # A shadow (see `_duplicates`) reads the value its first declaration reads.
+        self.form_fields = [f for f in body if f.source is not ParamSource.BODY and f.key == f.name]
         json_fields = [f for f in body if f.source is ParamSource.BODY]
         form_models = any(m.section == "body" for m in self.models)
         if (self.form_fields or form_models) and json_fields:
@@ -126,17 +129,28 @@ class Plan:
         self.body_mode = ""
         if self.form_fields or form_models:
             self.body_mode = "form"
-        elif len(json_fields) == 1 and not getattr(json_fields[0].marker, "embed", False):
+        elif (
+            json_fields
+            and not getattr(json_fields[0].marker, "embed", False)
+            and all(f.key != f.name for f in json_fields[1:])
+        ):  # one body name (declared once, or again differently: see `_duplicates`)
             self.body_mode = "json"
             self.body_field = json_fields[0]
         elif json_fields:
             self.body_mode = "json-embed"
         self.body_required = any(f.required for f in body) or form_models
-        self.body_names = [(f.name, f.required) for f in body]
+        self.body_shadows = tuple(
+            (f"\0{f.key}", f.key) for f in json_fields[1:] if self.body_field is not None
+        )
+        """Other declarations of the one body: (their key in the validated data, in "body")."""
+        names: dict[str, bool] = {}
+        for f in body:  # a name declared twice is required if either declaration is
+            names[f.name] = names.get(f.name, False) or f.required
+        self.body_names = list(names.items())
         self.defaults = [
             (
                 f.section,
-                f.name,
+                f.key,
                 f.default,
                 f.marker.default_factory,
                 isinstance(f.default, _MUTABLE),
@@ -148,9 +162,16 @@ class Plan:
         """The TypedDict validated (its keys are the sections: path, query, body...)."""
         self.validator: TypeAdapter[Any] | None = None
         if fields:
-            self.params_type = _params_type(fields, self, name)
-            self.validator = _adapter(self.params_type, fields, name)
-        self.validate = _core_validate(self.validator) if self.validator is not None else None
+            self.params_type = params_type(
+                fields,
+                name,
+                single_body=self.body_field is not None,
+                body_required=self.body_required,
+            )
+            self.validator = compile_adapter(self.params_type, fields, name)
+        self.validate = core_validate(self.validator) if self.validator is not None else None
+        self.secret_names = secret_wire_names(fields) if analysis.shadows else frozenset()
+        """Parameters declared twice that a 422 must not echo (see `_duplicates`)."""
 
     async def extract(self, conn: HTTPConnection) -> dict[str, Any]:
         """Read, validate and complete the parameters of one request.
@@ -184,9 +205,7 @@ class Plan:
                 else:
                     values = self.validate(raw)
             except ValidationError as exc:
-                errors = self._errors(exc)
-                if body is not None and (exact := await exact_body(conn, errors)) is not None:
-                    values, errors = self._again(raw, exact)
+                values, errors = await self._failed(exc, conn, raw, body)
         if self.models:
             self._validate_models(conn, form, values, errors)
         if errors:
@@ -194,9 +213,26 @@ class Plan:
             raise RequestValidationError(errors, body)
         if self.body_field is not None:
             # Handlers see the single body under its parameter name, like embedded ones.
-            values["body"] = {self.body_field.name: values["body"]} if "body" in values else {}
+            values["body"] = {self.body_field.key: values["body"]} if "body" in values else {}
+            if self.body_shadows:
+                self._move_body_shadows(values)
         self._fill_defaults(values)
         return values
+
+    async def _failed(
+        self, exc: ValidationError, conn: HTTPConnection, raw: dict[str, Any], body: Any
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Return the errors of `exc`, unless the body read exactly (big integers) is valid."""
+        errors = self._errors(exc)
+        if body is not None and (exact := await exact_body(conn, errors)) is not None:
+            return self._again(raw, exact)
+        return {}, errors
+
+    def _move_body_shadows(self, values: dict[str, Any]) -> None:
+        """Put the other declarations of the one body beside it (see `_duplicates`)."""
+        for top, key in self.body_shadows:
+            if top in values:
+                values["body"][key] = values.pop(top)
 
     def valid_values(
         self, conn: HTTPConnection, error: RequestValidationError
@@ -222,8 +258,9 @@ class Plan:
             key = (spec.section, spec.name)
             source = raw.get(spec.section)
             if key in invalid or (spec.section, None) in invalid:
+                invalid.add((spec.section, spec.key))  # a shadow (see `_duplicates`)
                 continue
-            if spec is self.body_field:
+            if spec is self.body_field or (self.body_field and spec.section == "body"):
                 value = source
             elif isinstance(source, dict) and spec.name in source:
                 value = source[spec.name]
@@ -231,13 +268,13 @@ class Plan:
                 continue  # not sent: its default, filled below
             adapter = self.field_adapters.get(id(spec))
             if adapter is None:
-                adapter = self.field_adapters[id(spec)] = TypeAdapter(_field_type(spec))
+                adapter = self.field_adapters[id(spec)] = TypeAdapter(field_type(spec))
             try:
-                values.setdefault(spec.section, {})[spec.name] = adapter.validate_python(
+                values.setdefault(spec.section, {})[spec.key] = adapter.validate_python(
                     value, context=context
                 )
             except ValidationError:
-                invalid.add(key)
+                invalid.update((key, (spec.section, spec.key)))
         self._valid_models(conn, values, invalid)
         self._fill_defaults(values)
         for section, name in invalid:
@@ -295,6 +332,8 @@ class Plan:
             ):
                 error["input"] = None
         # A secret field (a password) is never echoed back.
+        if self.secret_names:
+            strip_secret_inputs(errors, self.secret_names)
         return redact_secret_inputs(errors, self.params_type)
 
     def _body_errors(self, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -345,7 +384,19 @@ class Plan:
                 values.setdefault(section, {})[model.key] = value
 
     def defaults_only(self) -> dict[str, Any]:
-        """Return the values of a request that sent nothing (every parameter at its default)."""
+        """Return the values of a request that sent nothing (every parameter at its default).
+
+        Raises:
+            ConfigurationError: a parameter has no default (`resolve-needs-request`).
+        """
+        from trivium.errors import ConfigurationError
+
+        required = [f.name for f in self.fields if f.required]  # a shadow's, say
+        if required:
+            raise ConfigurationError(
+                f"{', '.join(required)} needs a request; it cannot be resolved outside one",
+                "resolve-needs-request",
+            )
         values: dict[str, Any] = {}
         self._fill_defaults(values)
         return values
@@ -464,7 +515,7 @@ def _is_json(content_type: str) -> bool:
 
 
 def _simple(fields: list[FieldSpec], source: ParamSource) -> list[str]:
-    return [f.name for f in fields if f.source is source]
+    return list(dict.fromkeys(f.name for f in fields if f.source is source))
 
 
 Collector = Callable[[Any], dict[str, Any]]
@@ -474,8 +525,8 @@ def _collector(fields: list[FieldSpec], source: ParamSource) -> Collector | None
     specs = [f for f in fields if f.source is source]
     if not specs:
         return None
-    scalars = tuple(f.name for f in specs if not f.is_sequence)
-    lists = tuple(f.name for f in specs if f.is_sequence)
+    scalars = tuple(dict.fromkeys(f.name for f in specs if not f.is_sequence))
+    lists = tuple(dict.fromkeys(f.name for f in specs if f.is_sequence))
     if not lists:
 
         def collect_scalars(mapping: Any) -> dict[str, Any]:
@@ -505,76 +556,6 @@ def _is_form(content_type: str) -> bool:
 
 
 _SECTION_ORDER = {"path": 0, "query": 1, "header": 2, "cookie": 3, "body": 4}
-
-
-def _field_type(spec: FieldSpec) -> Any:
-    marker = spec.marker
-    info = Field(
-        title=marker.title,
-        description=marker.description,
-        deprecated=marker.deprecated,
-        **marker.constraints,
-    )
-    return Annotated[spec.annotation, info]
-
-
-def _params_type(fields: list[FieldSpec], plan: Plan, name: str) -> Any:
-    sections: dict[str, Any] = {}
-    required_sections: set[str] = set()
-    by_section: dict[str, list[FieldSpec]] = {}
-    for spec in fields:
-        by_section.setdefault(spec.section, []).append(spec)
-    for section, specs in by_section.items():
-        if plan.body_field is not None and section == "body":
-            spec = specs[0]
-            sections[section] = _field_type(spec)
-            if spec.required:
-                required_sections.add(section)
-            continue
-        keys = {s.name: (Required if s.required else NotRequired)[_field_type(s)] for s in specs}
-        sections[section] = TypedDict(f"{name}_{section}", keys)  # type: ignore[operator]
-        if section != "body" or plan.body_required:
-            required_sections.add(section)
-    return TypedDict(  # type: ignore[operator]
-        f"{name}_params",
-        {k: (Required if k in required_sections else NotRequired)[v] for k, v in sections.items()},
-    )
-
-
-def _adapter(params_type: Any, fields: list[FieldSpec], name: str) -> TypeAdapter[Any]:
-    """Compile the validator; a type pydantic cannot read becomes one line naming the parameter."""
-    from pydantic import PydanticSchemaGenerationError
-
-    try:
-        return TypeAdapter(params_type)
-    except PydanticSchemaGenerationError:
-        for spec in fields:
-            try:
-                TypeAdapter(_field_type(spec))
-            except PydanticSchemaGenerationError:
-                raise _unsupported(spec, name) from None
-        raise
-
-
-def _unsupported(spec: FieldSpec, name: str) -> Exception:
-    from trivium.errors import ConfigurationError
-
-    kind = getattr(spec.annotation, "__qualname__", repr(spec.annotation))
-    return ConfigurationError(
-        f"handler {name} takes {spec.python_name}: {kind}, which trivium cannot read from "
-        f"a request ({spec.source.value} parameter); if something provides it, declare "
-        f"it as a dependency: {spec.python_name}: Annotated[{kind}, Depends(get_it)] "
-        "(for a database session: Annotated[AsyncSession, db.depends()])",
-        "param-unsupported-type",
-    )
-
-
-def _core_validate(adapter: TypeAdapter[Any]) -> Callable[[Any], Any]:
-    """Return pydantic-core's validate method, skipping TypeAdapter's Python-level wrapper."""
-    try:
-        return adapter.validator.validate_python
-    except Exception:  # noqa: BLE001 - a deferred adapter (forward refs) keeps the wrapper
-        return adapter.validate_python
 
 
 def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
