@@ -68,6 +68,7 @@ from trivium.types import Scope
 if TYPE_CHECKING:
     from trivium.app import App
     from trivium.auth._jwt import JWTConfig
+    from trivium.auth._ws_origin import TrustedOrigins
     from trivium.conf import Settings
     from trivium.http import Request
     from trivium.routing import BaseRoute
@@ -176,6 +177,8 @@ class Auth(Plugin):
         self.lenient_step = AuthenticationStep(self, lenient=True)
         self.exchanges: set[Callable[..., Any]] = set()
         """The views that trade credentials for new ones (they take `lenient_step`)."""
+        self.trusted_origins: TrustedOrigins | None = None
+        """Besides its own, the origins whose websocket handshakes a session authenticates."""
         """The step compiled into the routes that take the request."""
         self._key = secret_key.encode("utf-8")
         # Keys whose session hashes are accepted (and re-made with `_key`): the fallback
@@ -332,6 +335,7 @@ class Auth(Plugin):
             self._old_keys += [k for k in signer_keys if k != self._key and k not in self._old_keys]
         if not app.plugins_of(CSRF):
             app.install(CSRF())
+        self.trusted_origins = app.plugins_of(CSRF)[0].origins  # for websockets too
         # Users' rows are cached per process only when every process can be told of changes.
         self.users.cache = UserCache.for_store(
             self.session_store, self.config.user_cache_seconds, self.user_model.__table__.name

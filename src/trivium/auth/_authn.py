@@ -3,8 +3,8 @@
 `AuthenticationStep` is compiled into the routes that take the `Request` (or `WebSocket`)
 and runs after the session step. Credentials are looked at in order: an `Authorization`
 header (`Bearer <jwt>`, `Token <api token>`, or `Bearer trv_...` for an API token), else
-the session's user id. A request with neither is anonymous and costs no database query.
-A credential that is present but wrong (bad signature, expired, revoked) is answered 401
+the session's user id (not for a websocket handshake from another origin). A request
+with neither is anonymous and costs no database query. A credential that is present but wrong (bad signature, expired, revoked) is answered 401
 with a `WWW-Authenticate` challenge, so handlers never see a half-authenticated user.
 
 The logged-in user of a session is read with `UserReader`: one `SELECT` by primary key,
@@ -36,6 +36,7 @@ from trivium.auth._middleware import CredentialError
 from trivium.auth._middleware import read_authorization
 from trivium.auth._tokens import find_token
 from trivium.auth._tokens import looks_like_api_token
+from trivium.auth._ws_origin import cross_origin_handshake
 from trivium.errors import HTTPException
 from trivium.plugins import RequestStep
 
@@ -180,14 +181,17 @@ async def resolve(auth: Auth, scope: Scope) -> tuple[Any, AuthInfo | None]:
 def _lookup(auth: Auth, scope: Scope) -> Awaitable[tuple[Any, AuthInfo | None]] | None:
     """The look-up of the connection's user; `None` for an anonymous one (nothing to read).
 
-    A credential in `Authorization` wins; otherwise the session's logged-in user.
+    A credential in `Authorization` wins; otherwise the session's logged-in user, but
+    not on a websocket handshake from another origin (see `_ws_origin`).
     """
     lookup = _from_credential(auth, scope)
     if lookup is not None:
         return lookup
     session = scope.get("session")
     user_id = None if session is None else session.get(SESSION_USER_KEY)
-    return None if user_id is None else _from_session(auth, session, user_id)
+    if user_id is None or cross_origin_handshake(scope, auth.trusted_origins):
+        return None
+    return _from_session(auth, session, user_id)
 
 
 def _from_credential(auth: Auth, scope: Scope) -> Awaitable[tuple[Any, AuthInfo | None]] | None:

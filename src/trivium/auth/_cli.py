@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trivium.auth._identity import EMAIL_MAX
 from trivium.auth._identity import USERNAME_MAX
+from trivium.auth._identity import username_text_error
 from trivium.auth._models import AbstractUser
 from trivium.auth._models import User
 from trivium.auth._models import create_superuser as create_superuser_row
@@ -167,9 +168,13 @@ def _identifiers(
         username = click.prompt("Username (optional)", default="", show_default=False) or None
     # Normalised first (as they are stored): NFKC can make text longer than its column.
     email = (normalize_email(email) or None) if email else None
+    typed = username
     username = (normalize_username(username) or None) if username else None
     if email is None and username is None:
         raise click.UsageError("give the superuser an --email or a --username (or both)")
+    problem = username_text_error(typed) if typed and username else None
+    if problem is not None:
+        raise click.BadParameter(problem, param_hint="--username")
     if email is not None and not _EMAIL.match(email):
         raise click.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
     if email is not None and len(email) > EMAIL_MAX:

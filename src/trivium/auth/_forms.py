@@ -202,23 +202,29 @@ async def create_account(auth: Auth, request: Request, form: BoundForm[SignupFor
     from sqlalchemy.exc import IntegrityError
 
     from trivium.auth._models import create_user
+    from trivium.auth._models import identifier_taken
 
     data = form.data
     attributes = {"email": data.email, "username": data.username}
     password = add_new_password_errors(form, attributes, auth.password_validators)
     if password is None:
         return False
+    values = [data.email, data.username]
     try:
         async with auth.transaction() as session:
-            user = await create_user(
-                session,
-                email=data.email,
-                username=data.username,
-                password=password,
-                model=auth.user_model,
-            )
-            await auth.login(request, user, session)
+            taken = await identifier_taken(session, values, model=auth.user_model)
+            if not taken:
+                user = await create_user(
+                    session,
+                    email=data.email,
+                    username=data.username,
+                    password=password,
+                    model=auth.user_model,
+                )
+                await auth.login(request, user, session)
     except IntegrityError:
+        taken = True
+    if taken:
         form.add_error(None, "An account with this email or user name already exists.")
         return False
     return True

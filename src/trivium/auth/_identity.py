@@ -26,6 +26,7 @@ __all__ = [
     "normalize_email",
     "normalize_identifier",
     "normalize_username",
+    "username_text_error",
 ]
 
 EMAIL_MAX = 254
@@ -78,18 +79,45 @@ def check_email(value: str) -> str:
     return _fits(normalize_email(checked.normalized), EMAIL_MAX, "An email address")
 
 
+def username_text_error(value: str) -> str | None:
+    """Say why the user name `value`, as typed, cannot be one (its length aside), if it cannot.
+
+    It may not start or end with white space, nor hold a control character (Unicode category Cc), invisible format characters such as
+    zero-width joiners and the bidirectional overrides that display `ab` as `ba` (Cf),
+    and line and paragraph separators (Zl, Zp): they would let two names look alike,
+    or garble the pages and logs that show them.
+    """
+    for char in value:
+        if unicodedata.category(char) in _REFUSED_CATEGORIES:
+            return (
+                "A user name cannot contain control, invisible formatting or line "
+                f"separator characters (U+{ord(char):04X})."
+            )
+    if value != value.strip():
+        return "A user name cannot start or end with white space."
+    return None
+
+
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
 def check_username(value: str) -> str:
-    """Return the user name `value` normalised, if it fits its column once normalised.
+    """Return the user name `value` normalised, if it is one a new account may take.
 
     NFKC can make text longer (`"\ufb00"`, one ligature, becomes `"ff"`), so the length
     is checked on the normalised form, the one stored.
 
     Raises:
-        ValueError: it is blank, or longer than `USERNAME_MAX` once normalised.
+        ValueError: it is blank, is refused by `username_text_error` (white space
+            around it, a control or format character), or is longer than
+            `USERNAME_MAX` once normalised.
     """
     normalized = normalize_username(value)
     if not normalized:
         raise ValueError("A user name cannot be blank.")
+    error = username_text_error(value)
+    if error is not None:
+        raise ValueError(error)
     return _fits(normalized, USERNAME_MAX, "A user name")
 
 

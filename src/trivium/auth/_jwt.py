@@ -194,7 +194,16 @@ class JWTConfig:
         family: str | None = None,
     ) -> TokenPair:
         """Return a new access + refresh pair, recording the refresh token in `session`."""
-        jti = uuid.uuid4().hex
+        return await self._issue(session, user_id, scopes, family, uuid.uuid4().hex)
+
+    async def _issue(
+        self,
+        session: AsyncSession,
+        user_id: int,
+        scopes: Sequence[str],
+        family: str | None,
+        jti: str,
+    ) -> TokenPair:
         family = family or uuid.uuid4().hex
         claims: dict[str, Any] = {"sub": str(user_id), "type": "refresh", "jti": jti}
         claims["fam"] = family
@@ -218,7 +227,9 @@ class JWTConfig:
     async def rotate(self, session: AsyncSession, token: str) -> tuple[int, TokenPair]:
         """Exchange a refresh token for a new pair; return the user id and the pair.
 
-        A token that was already exchanged or revoked revokes its whole family.
+        A token that was already exchanged or revoked revokes its whole family. The
+        exchange is one conditional `UPDATE` (the token must still be live), so of
+        concurrent requests with one token exactly one wins: the others are reuse too.
 
         Raises:
             InvalidTokenError: the token is invalid, expired, unknown, reused or revoked.
@@ -227,15 +238,24 @@ class JWTConfig:
         record = await session.scalar(select(RefreshToken).where(RefreshToken.jti == claims["jti"]))
         if record is None or str(record.user_id) != claims["sub"]:
             raise InvalidTokenError("unknown refresh token")
-        if record.revoked_at is not None or record.replaced_by is not None:
-            await self.revoke_family(session, record.family)
+        user_id, family = record.user_id, record.family
+        child = uuid.uuid4().hex
+        claimed = await session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.jti == record.jti,
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.replaced_by.is_(None),
+            )
+            .values(revoked_at=utcnow(), replaced_by=child)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]  # used or revoked just now
+            await self.revoke_family(session, family)
             raise InvalidTokenError("refresh token reuse: its family is revoked")
         scopes = str(claims.get("scope", "")).split()
-        pair = await self.issue(session, record.user_id, scopes, record.family)
-        record.replaced_by = self.decode(pair.refresh_token, "refresh")["jti"]
-        record.revoked_at = utcnow()
-        await session.flush()
-        return record.user_id, pair
+        pair = await self._issue(session, user_id, scopes, family, child)
+        return user_id, pair
 
     async def revoke_family(self, session: AsyncSession, family: str) -> None:
         """Revoke every live refresh token of `family`."""

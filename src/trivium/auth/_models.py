@@ -70,6 +70,7 @@ __all__ = [
     "create_user",
     "get_user_by_identifier",
     "group_permissions",
+    "identifier_taken",
     "normalize_email",
     "normalize_username",
     "set_password",
@@ -475,3 +476,24 @@ async def get_user_by_identifier(
             if getattr(found, name) == value:  # a custom table may compare loosely
                 return found
     return None
+
+
+async def identifier_taken(
+    session: AsyncSession,
+    values: Collection[str | None],
+    *,
+    model: type[AbstractUser] = User,
+    exclude: object = None,
+) -> bool:
+    """Return whether one of `values` (an email, a user name) names a user other than `exclude`.
+
+    Values are looked up as at login (`get_user_by_identifier`), so a user name that is
+    another user's email address is taken too: logging in with it would reach that user.
+    """
+    for value in values:
+        if value is None:
+            continue
+        found = await get_user_by_identifier(session, value, model=model)
+        if found is not None and getattr(found, "id", None) != exclude:
+            return True
+    return False

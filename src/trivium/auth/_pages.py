@@ -387,17 +387,19 @@ def _reset_routes(router: Router, pages: _Pages) -> None:
         return await _confirm_reset(pages, request)
 
 
-async def _reset_user(pages: _Pages, request: Request, session: AsyncSession) -> Any:
+async def _reset_user(
+    pages: _Pages, request: Request, session: AsyncSession, *, claim: bool = False
+) -> Any:
     token = request.session.get(RESET_SESSION_KEY)
     if not isinstance(token, str):
         return None
-    return await check_reset_token(pages.auth, session, token)
+    return await check_reset_token(pages.auth, session, token, claim=claim)
 
 
 async def _confirm_reset(pages: _Pages, request: Request) -> HTMLResponse | RedirectResponse:
     form = await pages.bind(SetPasswordForm, request)
     async with pages.transaction() as session:
-        user = await _reset_user(pages, request, session)
+        user = await _reset_user(pages, request, session, claim=form.is_valid)
         if user is None:
             return await pages.page(request, "password_reset_confirm", {"form": None}, 400)
         if form.is_valid:

@@ -2,7 +2,9 @@
 
 The token is an itsdangerous timed signature over the user id and a digest of the
 user's password hash and last login. Setting a new password (or logging in) changes
-that digest, so a used token no longer verifies: single use without a table.
+that digest, so a used token no longer verifies: single use without a table. Of
+concurrent requests with one token, the one whose conditional `UPDATE` of the user's row
+comes first wins; the others find the password changed and are refused.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from itsdangerous import BadData
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trivium.auth._mail import build_message
@@ -42,8 +45,14 @@ def make_reset_token(auth: Auth, user: Any) -> str:
     return _serializer(auth).dumps({"u": user.id, "s": _state(user)})
 
 
-async def check_reset_token(auth: Auth, session: AsyncSession, token: str) -> Any:
-    """Return the active user `token` was made for, or `None` if it is bad, old or used."""
+async def check_reset_token(
+    auth: Auth, session: AsyncSession, token: str, *, claim: bool = False
+) -> Any:
+    """Return the active user `token` was made for, or `None` if it is bad, old or used.
+
+    With `claim` (before setting the password), the user's row is also locked until
+    `session` commits, and a token another request used meanwhile is refused.
+    """
     try:
         data = _serializer(auth).loads(token, max_age=auth.reset_max_age)
     except BadData:
@@ -53,7 +62,24 @@ async def check_reset_token(auth: Auth, session: AsyncSession, token: str) -> An
     user = await session.get(auth.user_model, data["u"])
     if user is None or not user.is_active or data.get("s") != _state(user):
         return None
+    if claim and not await _claim(session, auth.user_model, user):
+        return None
     return user
+
+
+async def _claim(session: AsyncSession, model: Any, user: Any) -> bool:
+    """Lock `user`'s row if its password is still the one read; say whether it is.
+
+    A write of the unchanged value: it waits for a concurrent reset's commit, and then
+    (the hash changed) matches no row, on every database.
+    """
+    result = await session.execute(
+        update(model)
+        .where(model.id == user.id, model.password == user.password)
+        .values(password=user.password)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def reset_link(auth: Auth, base: str | None) -> str | None:

@@ -77,6 +77,7 @@ __all__ = ["build_router", "user_data"]
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 PasswordForm = Annotated[OAuth2PasswordRequestForm, Depends()]
+_TAKEN = "A user with that email or user name already exists"
 
 
 def user_data(user: Any) -> dict[str, Any]:
@@ -245,6 +246,7 @@ def _session_routes(router: Router, auth: Auth) -> None:
         async with auth.transaction() as session:
             row = await _reload(session, auth, user)
             if changes.username is not None:
+                await _check_free(session, auth, [changes.username], row.id)
                 row.username = changes.username
             await _flush_unique(session)
         return user_data(row)
@@ -259,6 +261,7 @@ def _session_routes(router: Router, auth: Auth) -> None:
             attributes = {"email": body.email, "username": body.username}
             check_new_password(auth, body.password, attributes, "password")
             async with auth.transaction() as session:
+                await _check_free(session, auth, [body.email, body.username])
                 user = await _unique(
                     create_user(
                         session,
@@ -281,6 +284,16 @@ async def _reload(session: AsyncSession, auth: Auth, user: Any) -> Any:
     return row
 
 
+async def _check_free(
+    session: AsyncSession, auth: Auth, values: list[str | None], user_id: object = None
+) -> None:
+    """Raise 409 if a value is another user's email or user name (see `identifier_taken`)."""
+    from trivium.auth._models import identifier_taken
+
+    if await identifier_taken(session, values, model=auth.user_model, exclude=user_id):
+        raise HTTPException(409, _TAKEN)
+
+
 async def _flush_unique(session: AsyncSession) -> None:
     await _unique(session.flush())
 
@@ -292,7 +305,7 @@ async def _unique(operation: Awaitable[T]) -> T:
     try:
         return await operation
     except IntegrityError:
-        raise HTTPException(409, "A user with that email or user name already exists") from None
+        raise HTTPException(409, _TAKEN) from None
 
 
 def _password_routes(router: Router, auth: Auth) -> None:
@@ -340,7 +353,7 @@ def _password_routes(router: Router, auth: Auth) -> None:
     async def confirm_reset(body: ResetConfirm) -> dict[str, str]:
         """Set a new password with a reset token (each token works once)."""
         async with auth.transaction() as session:
-            user = await check_reset_token(auth, session, body.token)
+            user = await check_reset_token(auth, session, body.token, claim=True)
             if user is None:
                 # 403, as for a wrong CSRF token: a capability that does not verify.
                 raise HTTPException(403, "The reset link is invalid or has expired")
@@ -445,6 +458,7 @@ def _jwt_routes(router: Router, auth: Auth) -> None:
             if user is None:
                 raise HTTPException(400, "Incorrect username or password")
             pair = await jwt.issue(session, user.id, form.scopes)
+        await auth.reset_login_throttle(form.username)
         return pair.to_dict()
 
     @router.post(
