@@ -185,10 +185,6 @@ def test_a_marker_example_is_documented_beside_the_schema() -> None:
     assert media == {"schema": {"$ref": "#/components/schemas/Item"}, "example": {"name": "x"}}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Param (src/trivium/params/_markers.py) folds `example` into `examples`",
-)
 def test_fastapi_single_example_is_a_parameter_and_media_type_example() -> None:
     app = FastAPI()
 

@@ -375,7 +375,7 @@ def test_marker_example_and_json_schema_extra_are_documented() -> None:
         return q
 
     (parameter,) = app.openapi()["paths"]["/search"]["get"]["parameters"]
-    assert parameter["schema"]["examples"] == ["shoes"]
+    assert parameter["example"] == "shoes"  # as FastAPI writes its single `example`
     assert parameter["schema"]["x-kind"] == "term"
     assert TestClient(app).get("/search?q=hat").json() == "hat"
 

@@ -93,6 +93,7 @@ class Param:
         "default_factory",
         "deprecated",
         "description",
+        "example",
         "examples",
         "include_in_schema",
         "openapi_examples",
@@ -120,8 +121,8 @@ class Param:
         constraints = {k: extra.pop(k) for k in _CONSTRAINTS if k in extra}
         if "regex" in extra:
             constraints["pattern"] = extra.pop("regex")
-        if "example" in extra:  # FastAPI's older single example
-            examples = [*(examples or []), extra.pop("example")]
+        if "example" in extra:  # FastAPI's older single example: documented beside the schema
+            self.example = extra.pop("example")
         if extra:
             _refuse(type(self).__name__, extra)
         self.default = default
