@@ -305,6 +305,7 @@ async def _add_comment(session: Any) -> None:
         ({}, "email", "an email address or a user name"),
         ({"username": "   "}, "username", "an email address or a user name"),
         ({"email": "not-an-email"}, "email", "Enter a valid email address."),
+        ({"username": "ada\u202ebob"}, "username", "invisible formatting"),
     ],
 )
 def test_a_user_identity_breaking_the_rules_is_refused_beside_its_field(

@@ -30,6 +30,7 @@ from trivium.auth import PasswordValidationError
 from trivium.auth import hash_password
 from trivium.auth import normalize_email
 from trivium.auth import normalize_username
+from trivium.auth import username_text_error
 from trivium.auth import set_password
 from trivium.auth import validate_password
 
@@ -131,6 +132,10 @@ def _identity_error(name: str, text: str, limit: int | None) -> str | None:
     what = "An email address" if name == "email" else "A user name"
     if not normalized:
         return f"{what} cannot be blank."
+    if name == "username":
+        refused = username_text_error(text)
+        if refused is not None:
+            return refused
     if limit is not None and len(normalized) > limit:
         return (
             f"{what} can have at most {limit} characters once normalised "

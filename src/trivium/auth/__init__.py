@@ -69,6 +69,7 @@ from trivium.auth._deps import require_scopes
 from trivium.auth._deps import require_staff
 from trivium.auth._deps import require_superuser
 from trivium.auth._deps import require_user
+from trivium.auth._identity import username_text_error
 from trivium.auth._jwt import InvalidTokenError
 from trivium.auth._jwt import JWTConfig
 from trivium.auth._jwt import TokenPair
@@ -186,6 +187,7 @@ __all__ = [
     "require_user",
     "set_password",
     "set_unusable_password",
+    "username_text_error",
     "validate_password",
     "verify_password",
 ]
