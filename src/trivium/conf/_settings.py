@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import types
 import typing
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -26,9 +27,11 @@ from typing import Any
 from typing import ClassVar
 
 from dotenv import dotenv_values
+from pydantic import BaseModel
 from pydantic import PrivateAttr
 from pydantic import SecretStr
 from pydantic import ValidationError
+from pydantic import field_validator
 from pydantic import model_validator
 from pydantic_settings import BaseSettings
 from pydantic_settings import SettingsConfigDict
@@ -60,6 +63,8 @@ DEV_SECRET_KEY = "insecure-development-key-change-me-in-production"  # noqa: S10
 MIN_SECRET_KEY = 32
 """The shortest secret key accepted in production."""
 _DEFAULT_SECRETS_DIR = Path("/run/secrets")
+_DEFAULT_ENV_FILES: Any = object()
+"""`_env_file` not given: read `.env` and `.env.<env>` (`None` reads no dotenv file)."""
 
 
 class Settings(BaseSettings, Plugin):
@@ -76,7 +81,8 @@ class Settings(BaseSettings, Plugin):
     in `.env.<env>` and `.env` in the working directory, and from the file
     `TRIVIUM_NAME` in the secrets directory. Unknown `TRIVIUM_*` keys in a dotenv file
     (other keys are left to other tools), unknown constructor arguments and values of
-    the wrong type raise `ConfigurationError` (`settings-invalid`).
+    the wrong type raise `ConfigurationError` (`settings-invalid`). `_env_file` names
+    other dotenv files, as in pydantic-settings; `_env_file=None` reads none.
 
     Raises:
         ConfigurationError: a value is invalid (`settings-invalid`); in production
@@ -93,7 +99,8 @@ class Settings(BaseSettings, Plugin):
     )
 
     env: str = "development"
-    """The deployment environment; `production` turns on the production checks."""
+    """The deployment environment, in lower case (`Production` is read as `production`);
+    `production` turns on the production checks."""
     debug: bool = False
     """Tracebacks in error pages (`App(debug=settings.debug)`); refused in production."""
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
@@ -126,10 +133,13 @@ class Settings(BaseSettings, Plugin):
     _given: frozenset[str] = PrivateAttr(default=frozenset())
 
     def __init__(self, **values: Any) -> None:
-        files = values.pop("_env_file", None)
+        files = values.pop("_env_file", _DEFAULT_ENV_FILES)
         secrets = values.pop("_secrets_dir", None)
-        if files is None:
-            files = env_files(values.get("env"))
+        if files is _DEFAULT_ENV_FILES:
+            env = values.get("env")
+            files = env_files(None if env is None else str(env))
+        elif files is None:
+            files = ()
         elif isinstance(files, str | Path):
             files = (Path(files),)
         if secrets is None:
@@ -156,7 +166,7 @@ class Settings(BaseSettings, Plugin):
         self._secrets = Path(secrets) if secrets is not None else None
         self._given = frozenset(values)
         if self.debug and self.production:
-            where = _source_of(type(self), "debug", set(values), files, secrets)
+            where = _source_of(type(self), ("debug",), set(values), files, secrets)
             raise ConfigurationError(
                 f"production mode (TRIVIUM_ENV=production) refuses debug=true{where}, which "
                 "shows tracebacks to visitors; set TRIVIUM_DEBUG=false (in the environment "
@@ -164,9 +174,15 @@ class Settings(BaseSettings, Plugin):
                 "settings-production-debug",
             )
 
+    @field_validator("env")
+    @classmethod
+    def _normalise_env(cls, value: str) -> str:
+        # `Production` must not slip past every production check.
+        return value.strip().lower()
+
     @model_validator(mode="after")
     def _production_checks(self) -> Settings:
-        if self.env.strip() != "production":
+        if self.env != "production":
             return self
         key = self.secret_key.get_secret_value()
         if key == DEV_SECRET_KEY or len(key) < MIN_SECRET_KEY:
@@ -182,7 +198,7 @@ class Settings(BaseSettings, Plugin):
     @property
     def production(self) -> bool:
         """Whether these are production settings (`env == "production"`)."""
-        return self.env.strip() == "production"
+        return self.env == "production"
 
     @property
     def env_files(self) -> tuple[Path, ...]:
@@ -203,7 +219,7 @@ class Settings(BaseSettings, Plugin):
 
     def setup(self, app: App) -> None:
         """Give the app its environment, so `app.production` follows `env`."""
-        app.environment = self.env.strip()
+        app.environment = self.env
 
     def providers(self, app: App) -> Mapping[Callable[..., Any], Callable[..., Any]]:
         """Provide `get_settings`: these settings."""
@@ -229,7 +245,8 @@ def get_settings() -> Settings:
 def env_files(env: str | None = None, directory: Path | None = None) -> tuple[Path, ...]:
     """Return the dotenv files for `env`: `.env` then `.env.<env>` (which wins).
 
-    `env` defaults to `TRIVIUM_ENV` from the process environment, else from `.env`.
+    `env` defaults to `TRIVIUM_ENV` from the process environment, else from `.env`; it is
+    put in lower case, as `Settings.env` is (`Staging` reads `.env.staging`).
     """
     directory = Path.cwd() if directory is None else directory
     base = directory / ".env"
@@ -238,7 +255,7 @@ def env_files(env: str | None = None, directory: Path | None = None) -> tuple[Pa
     if env is None and base.is_file():
         values = {k.upper(): v for k, v in dotenv_values(base).items()}
         env = values.get(ENV_VARIABLE)
-    env = (env or "development").strip()
+    env = (env or "development").strip().lower()
     return (base, directory / f".env.{env}")
 
 
@@ -297,6 +314,8 @@ def _unknown_keys(cls: type[Settings], files: Any) -> list[str]:
             name = key.upper()
             if not prefix or not name.startswith(prefix) or name in known:
                 continue
+            if _nested_field(cls, name[len(prefix) :]):
+                continue
             if name in _PROCESS_ONLY:
                 unknown.append(
                     f"{key} in {path} (trivium's commands read it from the process "
@@ -307,6 +326,44 @@ def _unknown_keys(cls: type[Settings], files: Any) -> list[str]:
     return unknown
 
 
+def _nested_field(cls: type[Settings], name: str) -> bool:
+    """Whether `name` (prefix removed, upper case) is `FIELD<delimiter>SUBFIELD...`.
+
+    With `env_nested_delimiter="__"`, `TRIVIUM_DB__HOST` sets `db.host`; each part must
+    name a field of the model it goes into (a dict, or any other type, takes any key).
+    """
+    delimiter = str(cls.model_config.get("env_nested_delimiter") or "").upper()
+    return bool(delimiter) and _names_a_path(cls, name, delimiter)
+
+
+def _names_a_path(model: type[BaseModel], name: str, delimiter: str) -> bool:
+    """Whether `name` is a field of `model`, or `FIELD<delimiter>...` down to one."""
+    for field_name, field in model.model_fields.items():
+        for key in {field_name.upper(), str(field.alias or field_name).upper()}:
+            if name == key:
+                return True
+            rest = name.removeprefix(key + delimiter)
+            if rest in (name, ""):
+                continue
+            models = _models_of(field.annotation)
+            if models is None or any(_names_a_path(sub, rest, delimiter) for sub in models):
+                return True
+    return False
+
+
+def _models_of(annotation: Any) -> list[type[BaseModel]] | None:
+    """Return the models `annotation` allows, or `None` if it allows anything else."""
+    options = typing.get_args(annotation) if _is_union(annotation) else (annotation,)
+    options = tuple(option for option in options if option is not type(None))
+    if all(isinstance(option, type) and issubclass(option, BaseModel) for option in options):
+        return list(options)
+    return None
+
+
+def _is_union(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
+
+
 def _describe(
     cls: type[Settings], exc: ValidationError, given: set[str], files: Any, secrets: Any
 ) -> str:
@@ -314,24 +371,50 @@ def _describe(
     problems = []
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"]) or "(settings)"
-        where = _source_of(cls, str(error["loc"][0]), given, files, secrets) if error["loc"] else ""
+        where = _source_of(cls, tuple(error["loc"]), given, files, secrets)
         problems.append(f"{field}{where}: {error['msg']}")
     return f"invalid {cls.__name__}: " + "; ".join(problems)
 
 
-def _source_of(cls: type[Settings], name: str, given: set[str], files: Any, secrets: Any) -> str:
-    """Return ` (VARIABLE in the environment)`, or the dotenv file or secret holding it."""
+def _source_of(
+    cls: type[Settings], loc: tuple[int | str, ...], given: set[str], files: Any, secrets: Any
+) -> str:
+    """Return ` (VARIABLE in the environment)`, or the dotenv file or secret holding it.
+
+    `loc` is the field and the path inside it (`("db", "port")`), which a nested
+    variable (`TRIVIUM_DB__PORT`) may set when the settings have `env_nested_delimiter`.
+    """
+    if not loc:
+        return ""
+    name, inner = str(loc[0]), loc[1:]
     if name in given or name not in cls.model_fields:
         return ""
-    variable = f"{cls.model_config.get('env_prefix', '')}{name}".upper()
-    if any(key.upper() == variable for key in os.environ):
-        return f" ({variable} in the environment)"
+    variables = _variables(cls, name, inner)
+    environment = {key.upper() for key in os.environ}
+    for variable in variables:
+        if variable in environment:
+            return f" ({variable} in the environment)"
     for path in reversed(tuple(files)):
-        if Path(path).is_file() and variable in {k.upper() for k in dotenv_values(path)}:
-            return f" ({variable} in {path})"
+        if Path(path).is_file():
+            keys = {k.upper() for k in dotenv_values(path)}
+            found = next((variable for variable in variables if variable in keys), None)
+            if found is not None:
+                return f" ({found} in {path})"
+    variable = variables[-1]
     if secrets is not None and (Path(secrets) / variable).is_file():
         return f" (the file {variable} in the secrets directory {secrets})"
     return ""
+
+
+def _variables(cls: type[Settings], name: str, inner: tuple[int | str, ...]) -> list[str]:
+    """Return the variables that may set `name` (and `inner` in it), most specific first."""
+    variable = f"{cls.model_config.get('env_prefix', '')}{name}".upper()
+    delimiter = str(cls.model_config.get("env_nested_delimiter") or "")
+    parts = [str(part).upper() for part in inner]
+    if not delimiter:
+        return [variable]
+    nested = [delimiter.upper().join([variable, *parts[:n]]) for n in range(len(parts), 0, -1)]
+    return [*nested, variable]
 
 
 _PARSE_FAILURE = re.compile(r'field "(?P<field>[^"]+)" from source "(?P<source>\w+)"')
