@@ -346,7 +346,7 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
         """
         env = self.environment
         if env is None:
-            env = os.environ.get(PRODUCTION_ENV, "").strip()
+            env = os.environ.get(PRODUCTION_ENV, "").strip().lower()
         return env == "production"
 
     @property

@@ -12,8 +12,11 @@ from trivium.testing import TestClient
 KEY = "0123456789abcdefghijklmnopqrstuvwxyzABCDEF"
 
 
-def test_a_debug_app_refuses_to_start_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TRIVIUM_ENV", "production")
+@pytest.mark.parametrize("env", ["production", "Production", " PRODUCTION "])
+def test_a_debug_app_refuses_to_start_in_production(
+    monkeypatch: pytest.MonkeyPatch, env: str
+) -> None:
+    monkeypatch.setenv("TRIVIUM_ENV", env)
     app = App(debug=True)
     assert app.production
     with pytest.raises(ConfigurationError, match="TRIVIUM_DEBUG=false") as caught:

@@ -51,7 +51,7 @@ def _environment(app: Any) -> list[Finding]:
                 "visitors; set App(debug=False) (TRIVIUM_DEBUG=false)",
             )
         )
-    if os.environ.get("TRIVIUM_ENV", "").strip() != "production":
+    if os.environ.get("TRIVIUM_ENV", "").strip().lower() != "production":
         found.append(
             Finding(
                 "deploy.env",

@@ -566,7 +566,7 @@ def _logging_config(config: ServerConfig) -> dict[str, Any]:
 def _log_format(config: ServerConfig) -> LogFormat:
     if config.log_format is not None:
         return config.log_format
-    production = os.environ.get(PRODUCTION_ENV, "").strip() == "production"
+    production = os.environ.get(PRODUCTION_ENV, "").strip().lower() == "production"
     return "json" if production else "text"
 
 
