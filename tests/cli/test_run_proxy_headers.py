@@ -19,7 +19,11 @@ from trivium import App, Request
 from trivium.middleware import Middleware, ProxyHeadersMiddleware
 
 bare = App()
-behind_proxy = App(middleware=[Middleware(ProxyHeadersMiddleware, trusted_proxies=["127.0.0.1"])])
+behind_proxy = App(
+    middleware=[
+        Middleware(ProxyHeadersMiddleware, trusted_proxies=["127.0.0.1"], forwarded_host=True)
+    ]
+)
 
 
 @bare.get("/seen")

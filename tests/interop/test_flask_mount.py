@@ -128,7 +128,7 @@ def _proxied_app() -> App:
     from trivium.middleware import ProxyHeadersMiddleware
 
     app = App()
-    app.add_middleware(ProxyHeadersMiddleware, trusted_proxies=["10.0.0.1"])
+    app.add_middleware(ProxyHeadersMiddleware, trusted_proxies=["10.0.0.1"], forwarded_host=True)
     app.mount("/legacy", WSGIApp(create_app(), workers=2))
     return app
 

@@ -48,7 +48,7 @@ def who(client: TestClient, **headers: str) -> dict[str, Any]:
 
 def test_trusted_proxy_headers_rewrite_client_scheme_and_host() -> None:
     seen = who(
-        make_client(),
+        make_client(forwarded_host=True),
         x_forwarded_for="203.0.113.7",
         x_forwarded_proto="https",
         x_forwarded_host="shop.example",
@@ -121,7 +121,7 @@ def test_malformed_or_unusual_values(headers: dict[str, str], expected: dict[str
 
 
 def test_forwarded_header_mode() -> None:
-    client = make_client(headers="forwarded")
+    client = make_client(headers="forwarded", forwarded_host=True)
     seen = who(
         client,
         forwarded='for=6.6.6.6, for="[2001:db8:cafe::17]:4711";proto=https;host=shop.example',

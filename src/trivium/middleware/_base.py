@@ -19,6 +19,7 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 
 from trivium.http._datastructures import FormData
+from trivium.http._limits import Limits
 from trivium.http._request import Request
 from trivium.http._response import Response
 from trivium.types import ASGIApp
@@ -142,7 +143,9 @@ class BaseHTTPMiddleware:
     it is produced); `dispatch` may change its headers or return another response.
     A body the dispatch function read (`await request.body()`, `json()` or `form()`) is
     replayed to the app; one it consumed with `stream()` reaches the app empty. The
-    files of a form it read are closed once the response is sent.
+    files of a form it read are closed once the response is sent. No route is matched
+    yet, so the request is held to the app's limits (`App(limits=...)`,
+    `max_body_size=`), not to a route's own.
 
     ```python
     class Timing(BaseHTTPMiddleware):
@@ -166,7 +169,7 @@ class BaseHTTPMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = Request(scope, receive, send)
+        request = Request(scope, receive, send, limits=_app_limits(scope))
         channels: list[_Channel] = []
 
         async def call_next(request: Request) -> Response:
@@ -188,6 +191,13 @@ class BaseHTTPMiddleware:
                 await channel.stop()
             if request._form is not None:  # the uploads of a form `dispatch` read
                 await request.close()
+
+
+def _app_limits(scope: Scope) -> Limits | None:
+    """Return the limits of the app serving `scope` (no route is matched yet), if any."""
+    config = getattr(scope.get("app"), "http_config", None)
+    limits = getattr(config, "limits", None)
+    return limits if isinstance(limits, Limits) else None
 
 
 async def _run(app: ASGIApp, request: Request, receive: Receive, channel: _Channel) -> None:

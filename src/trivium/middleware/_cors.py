@@ -29,6 +29,8 @@ SAFELISTED_HEADERS = frozenset({"accept", "accept-language", "content-language",
 """Request headers a browser sends without asking in a preflight."""
 _ORIGIN = re.compile(r"^[a-z][a-z0-9+.-]*://[^/?#\s]+$")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_PROBE_ORIGINS = ("https://a9.unrelated-origin.test", "http://a9.unrelated-origin.test:8080")
+"""Origins no pattern written for a site's own domains matches (see `_matches_any_origin`)."""
 
 
 def merge_vary(headers: list[tuple[bytes, bytes]], token: bytes) -> None:
@@ -40,6 +42,14 @@ def merge_vary(headers: list[tuple[bytes, bytes]], token: bytes) -> None:
                 headers[index] = (name, value + b", " + token)
             return
     headers.append((b"vary", token))
+
+
+def _matches_any_origin(regex: re.Pattern[str] | None) -> bool:
+    """Return whether `regex` allows arbitrary web origins (`.*`, `https?://.+`).
+
+    Tried on unrelated origins: a pattern that accepts one of them accepts any site.
+    """
+    return regex is not None and any(regex.fullmatch(origin) for origin in _PROBE_ORIGINS)
 
 
 def _tokens(values: Sequence[str], what: str, *, upper: bool) -> frozenset[str]:
@@ -92,8 +102,8 @@ class CORSMiddleware:
 
     Raises:
         ConfigurationError: an option is invalid (`cors-origin`, `cors-option`,
-            `cors-origin-regex`) or `allow_origins=["*"]` is combined with credentials
-            (`cors-wildcard-credentials`).
+            `cors-origin-regex`), or `allow_origins=["*"]` or a regex that matches any
+            origin is combined with credentials (`cors-wildcard-credentials`).
     """
 
     __slots__ = (
@@ -139,6 +149,14 @@ class CORSMiddleware:
                 f"expression: {exc}",
                 "cors-origin-regex",
             ) from None
+        if allow_credentials and _matches_any_origin(self.origin_regex):
+            raise ConfigurationError(
+                f"allow_origin_regex={allow_origin_regex!r} matches any origin, which with "
+                "allow_credentials=True lets every site read credentialed responses (as "
+                'allow_origins=["*"] would); write a pattern for your own domains, such as '
+                r"r'https://[a-z0-9-]+\.example\.com'",
+                "cors-wildcard-credentials",
+            )
         methods = _tokens(allow_methods, "allow_methods", upper=True)
         self.allow_all_methods = "*" in methods
         self.allow_methods = methods

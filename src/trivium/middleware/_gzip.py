@@ -8,7 +8,9 @@ message is compressed only from `minimum_size` bytes up. A streamed body (severa
 messages) is compressed chunk by chunk, each flushed with `Z_SYNC_FLUSH` so the client
 can decode what has arrived without waiting for the end; its `content-length` is dropped.
 Compressed responses get `Vary: Accept-Encoding` and a weak `ETag` (the bytes differ from
-the uncompressed representation).
+the uncompressed representation). A `304` carries the `ETag` and `Vary` its `200` would
+have had (RFC 9110 §15.4.5): it is judged from the headers it has, as though its body were
+large enough to compress, unless it states a `Content-Length` below `minimum_size`.
 """
 
 from __future__ import annotations
@@ -150,6 +152,10 @@ class _Responder:
         kind = message["type"]
         if kind == "http.response.start":
             headers = list(message.get("headers", ()))
+            if message["status"] == 304:
+                await self.send(self._not_modified(message, headers))
+                self.accepted = False
+                return
             if not self.gzip.compressible(message["status"], headers):
                 await self.send(message)
                 self.accepted = False
@@ -173,6 +179,21 @@ class _Responder:
             await self.send(self.start)
             self.start = None
         await self.send(message)
+
+    def _not_modified(self, message: Message, headers: list[tuple[bytes, bytes]]) -> Message:
+        """Give a `304` the `Vary` and weak `ETag` the `200` it stands for would carry."""
+        if not self.gzip.compressible(200, headers):
+            return message
+        merge_vary(headers, b"Accept-Encoding")
+        declared = _content_length(headers)
+        if self.accepted and (declared is None or declared >= self.gzip.minimum_size):
+            headers = [
+                (name, b"W/" + value)
+                if name.lower() == b"etag" and not value.startswith(b"W/")
+                else (name, value)
+                for name, value in headers
+            ]
+        return {**message, "headers": headers}
 
     async def _first_body(self, start: Message, message: Message) -> None:
         body: bytes = message.get("body", b"")

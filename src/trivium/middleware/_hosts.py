@@ -24,13 +24,27 @@ from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
 
-__all__ = ["TRUSTED_HOST_KEY", "TrustedHostMiddleware", "host_name", "request_target"]
+__all__ = [
+    "HOST_CHECK_KEY",
+    "TRUSTED_HOST_KEY",
+    "TrustedHostMiddleware",
+    "host_name",
+    "refuse_host",
+    "request_target",
+]
 
 TRUSTED_HOST_KEY = "trivium.trusted_host"
 """Scope key set to `True` by `TrustedHostMiddleware` once the `Host` header passed its check.
 
 Code that builds absolute URLs from the request (password-reset links) trusts
 `request.base_url` only when it is set. It is not set with `allowed_hosts=["*"]`.
+`ProxyHeadersMiddleware` removes it when it replaces the `Host` header with one that
+was not checked.
+"""
+HOST_CHECK_KEY = "trivium.host_check"
+"""Scope key holding the `is_allowed` of the `TrustedHostMiddleware` that set `TRUSTED_HOST_KEY`.
+
+`ProxyHeadersMiddleware`, when inside it, checks a forwarded host with it.
 """
 
 _NAME = re.compile(
@@ -123,7 +137,7 @@ class TrustedHostMiddleware:
         for key, value in scope["headers"]:
             if key == b"host":
                 if raw is not None:
-                    await self._refuse(
+                    await refuse_host(
                         scope, receive, send, "the request has more than one Host header"
                     )
                     return
@@ -131,11 +145,12 @@ class TrustedHostMiddleware:
         text = (raw or b"").decode("latin-1")
         authority = parse_authority(text)
         if authority is None:
-            await self._refuse(scope, receive, send, _invalid(text))
+            await refuse_host(scope, receive, send, _invalid(text))
             return
         if self.is_allowed(authority.host):
             if not self.allow_any:  # "*" vouches for no host
                 scope[TRUSTED_HOST_KEY] = True
+                scope[HOST_CHECK_KEY] = self.is_allowed
             await self.app(scope, receive, send)
             return
         host = authority.host
@@ -144,14 +159,16 @@ class TrustedHostMiddleware:
             target = f"{scope.get('scheme', 'http')}://www.{host}{port}{request_target(scope)}"
             await RedirectResponse(target, 308)(scope, receive, send)
             return
-        await self._refuse(scope, receive, send, f"{text[:100]!r} is not served here")
+        await refuse_host(scope, receive, send, f"{text[:100]!r} is not served here")
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, reason: str) -> None:
-        if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008, "reason": "Invalid host"})
-            return
-        response = JSONResponse({"detail": f"Invalid Host header: {reason}"}, 400)
-        await response(scope, receive, send)
+
+async def refuse_host(scope: Scope, receive: Receive, send: Send, reason: str) -> None:
+    """Answer 400 with `Invalid Host header: reason`; close a websocket with 1008."""
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008, "reason": "Invalid host"})
+        return
+    response = JSONResponse({"detail": f"Invalid Host header: {reason}"}, 400)
+    await response(scope, receive, send)
 
 
 def _invalid(text: str) -> str:

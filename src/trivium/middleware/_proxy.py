@@ -10,6 +10,13 @@ append to those headers too, else from the single value the edge proxy set.
 
 Which header family is read is configured, never guessed: a proxy that only sets
 `X-Forwarded-For` passes a client-forged `Forwarded` header through untouched.
+
+The forwarded host is read only when asked for (`forwarded_host=True`), as Werkzeug's
+`ProxyFix` and uvicorn do: nginx passes a client's `X-Forwarded-Host` on unless told
+otherwise, and a host taken from it builds every absolute URL (password-reset links).
+A host that replaces the `Host` header is checked again: the scope's trusted-host mark
+is dropped, and when a `TrustedHostMiddleware` outside this one already checked the
+original, the new host is checked against that middleware's names and refused like it.
 """
 
 from __future__ import annotations
@@ -21,6 +28,9 @@ from typing import Literal
 
 from trivium.errors import ConfigurationError
 from trivium.http._host import parse_authority
+from trivium.middleware._hosts import HOST_CHECK_KEY
+from trivium.middleware._hosts import TRUSTED_HOST_KEY
+from trivium.middleware._hosts import refuse_host
 from trivium.types import ASGIApp
 from trivium.types import Receive
 from trivium.types import Scope
@@ -77,21 +87,24 @@ class ProxyHeadersMiddleware:
         trusted_proxies: addresses and networks of your proxies (`"127.0.0.1"`,
             `"10.0.0.0/8"`, `"::1"`), or `"*"` to trust every peer (only when nothing
             but your proxy can reach the app).
-        headers: `"x-forwarded"` reads `X-Forwarded-For`, `-Proto` and `-Host`;
+        headers: `"x-forwarded"` reads `X-Forwarded-For`, `-Proto` (and `-Host`);
             `"forwarded"` reads the RFC 7239 `Forwarded` header.
+        forwarded_host: also take the `Host` from `X-Forwarded-Host` (or `host=`); only
+            when the proxy sets or clears that header itself.
 
     Raises:
-        ConfigurationError: an entry is not an IP address or network, or `headers` is
-            unknown (`proxy-option`).
+        ConfigurationError: an entry is not an IP address or network, `headers` is
+            unknown or `forwarded_host` is not a bool (`proxy-option`).
     """
 
-    __slots__ = ("app", "mode", "networks", "trust_all")
+    __slots__ = ("app", "forwarded_host", "mode", "networks", "trust_all")
 
     def __init__(
         self,
         app: ASGIApp,
         trusted_proxies: Sequence[str] = ("127.0.0.1", "::1"),
         headers: Literal["x-forwarded", "forwarded"] = "x-forwarded",
+        forwarded_host: bool = False,
     ) -> None:
         if isinstance(trusted_proxies, str):
             raise ConfigurationError(
@@ -101,6 +114,10 @@ class ProxyHeadersMiddleware:
         if headers not in ("x-forwarded", "forwarded"):
             raise ConfigurationError(
                 f"headers must be 'x-forwarded' or 'forwarded', not {headers!r}", "proxy-option"
+            )
+        if not isinstance(forwarded_host, bool):
+            raise ConfigurationError(
+                f"forwarded_host must be True or False, not {forwarded_host!r}", "proxy-option"
             )
         networks: list[Network] = []
         for entry in trusted_proxies:
@@ -118,6 +135,7 @@ class ProxyHeadersMiddleware:
         self.trust_all = "*" in trusted_proxies
         self.networks = tuple(networks)
         self.mode = headers
+        self.forwarded_host = forwarded_host
 
     def is_trusted(self, address: IPAddress | str | None) -> bool:
         """Return whether a peer at `address` is one of the trusted proxies."""
@@ -137,7 +155,11 @@ class ProxyHeadersMiddleware:
         if scope["type"] in ("http", "websocket"):
             client = scope.get("client")
             if self.is_trusted(client[0] if client else None):
-                self._apply(scope)
+                host = self._apply(scope)
+                if host is not None and not _recheck(scope, host):
+                    reason = f"{host[:100]!r} (from the proxy) is not served here"
+                    await refuse_host(scope, receive, send, reason)
+                    return
         await self.app(scope, receive, send)
 
     def _hops(self, scope: Scope) -> tuple[list[str], list[str], list[str]]:
@@ -151,19 +173,18 @@ class ProxyHeadersMiddleware:
                         fors.append(hop.get("for", ""))
                         protos.append(hop.get("proto", ""))
                         hosts.append(hop.get("host", ""))
-            return fors, protos, hosts
-        targets = {
-            b"x-forwarded-for": fors,
-            b"x-forwarded-proto": protos,
-            b"x-forwarded-host": hosts,
-        }
+            return fors, protos, (hosts if self.forwarded_host else [])
+        targets = {b"x-forwarded-for": fors, b"x-forwarded-proto": protos}
+        if self.forwarded_host:
+            targets[b"x-forwarded-host"] = hosts
         for key, value in scope["headers"]:
             found = targets.get(key)
             if found is not None:
                 found.extend(part.strip() for part in value.decode("latin-1").split(","))
         return fors, protos, hosts
 
-    def _apply(self, scope: Scope) -> None:
+    def _apply(self, scope: Scope) -> str | None:
+        """Rewrite the scope; return the host that replaced the `Host` header, if any."""
         fors, protos, hosts = self._hops(scope)
         index = len(fors) - 1
         while index > 0 and self.is_trusted(fors[index]):
@@ -178,10 +199,31 @@ class ProxyHeadersMiddleware:
                 proto = "wss" if proto == "https" else "ws"
             scope["scheme"] = proto
         host = _pick(hosts, index, len(fors))
-        if host and parse_authority(host) is not None:
-            headers = [(k, v) for k, v in scope["headers"] if k != b"host"]
-            headers.append((b"host", host.encode("latin-1")))
-            scope["headers"] = headers
+        if not host or parse_authority(host) is None:
+            return None
+        headers = [(k, v) for k, v in scope["headers"] if k != b"host"]
+        headers.append((b"host", host.encode("latin-1")))
+        scope["headers"] = headers
+        return host
+
+
+def _recheck(scope: Scope, host: str) -> bool:
+    """Check a forwarded host again; return whether it may be served.
+
+    The mark a `TrustedHostMiddleware` outside this one left vouched for the old host, so
+    it is dropped; it comes back when that middleware's names allow the new host too. An
+    inner `TrustedHostMiddleware` checks the new host itself.
+    """
+    trusted = scope.pop(TRUSTED_HOST_KEY, None)
+    check = scope.get(HOST_CHECK_KEY)
+    if check is None:
+        return True
+    authority = parse_authority(host)
+    if authority is None or not check(authority.host):
+        return False
+    if trusted is True:
+        scope[TRUSTED_HOST_KEY] = True
+    return True
 
 
 def _pick(values: list[str], index: int, hops: int) -> str:
