@@ -89,7 +89,7 @@ def test_openapi_types_timestamps_as_date_time(db: Database) -> None:
     params = {p["name"]: p["schema"] for p in document["paths"]["/events"]["get"]["parameters"]}
     assert {"type": "string", "format": "date-time"} in params["created_at__gte"]["anyOf"]
     assert {"type": "string", "format": "date"} in params["starts__date"]["anyOf"]
-    assert {"type": "integer"} in params["starts__year"]["anyOf"]
+    assert {"type": "integer", "minimum": 1, "maximum": 9999} in params["starts__year"]["anyOf"]
     schemas = document["components"]["schemas"]
     assert schemas["EventRead"]["properties"]["created_at"] == {
         "type": "string",

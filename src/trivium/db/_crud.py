@@ -37,10 +37,13 @@ from trivium.db._crud_checks import check_schema
 from trivium.db._crud_checks import filled_by_row_filter
 from trivium.db._crud_checks import model_attributes
 from trivium.db._crud_checks import primary_key
+from trivium.db._crud_writes import check_datetimes
+from trivium.db._crud_writes import delete_row
 from trivium.db._errors import FOREIGN_KEY
 from trivium.db._errors import Violation
 from trivium.db._errors import classify
 from trivium.db._errors import conflict_message
+from trivium.db._etag import Versioned
 from trivium.db._etag import check_if_match
 from trivium.db._etag import etag
 from trivium.db._etag import etag_matches
@@ -214,9 +217,12 @@ class _Resource:
         """Return the row to change, after checking the request's `If-Match` against it.
 
         With `If-Match`, the row is locked until the transaction ends, so no other
-        write can slip in between the check and this one.
+        write can slip in between the check and this one. A `Versioned` row is always
+        locked: read unlocked, a concurrent write would make its version check fail (a
+        412 to a request that set no precondition).
         """
-        row = await self.get(session, key, lock="if-match" in request.headers, where=where)
+        lock = "if-match" in request.headers or issubclass(self.model, Versioned)
+        row = await self.get(session, key, lock=lock, where=where)
         check_if_match(request, self.etag(row), required=self.require_if_match)
         return row
 
@@ -227,6 +233,7 @@ class _Resource:
 
     async def write(self, session: AsyncSession, row: Any, values: dict[str, Any]) -> None:
         """Set `values` on `row` and flush it in a savepoint; a violation becomes a 409."""
+        check_datetimes(values)
         try:
             # Changes made before `begin_nested()` would be flushed outside the savepoint.
             async with session.begin_nested():
@@ -361,8 +368,7 @@ class _Resource:
         row = await self.checked(_session, _request, key, _where)
         try:
             async with _session.begin_nested():
-                await _session.delete(row)
-                await _session.flush()
+                await delete_row(_session, self.model, row, key)
         except StaleDataError:
             raise self.stale() from None
         except IntegrityError as exc:

@@ -24,6 +24,8 @@ from sqlalchemy import or_
 
 from trivium.db._lookups import TRANSFORM_LOOKUPS
 from trivium.db._lookups import TRANSFORMS
+from trivium.db._model import UTCDateTime
+from trivium.db._model import in_utc_range
 from trivium.db._query import LOOKUPS
 from trivium.db._query import QuerySet
 from trivium.db._schemas import NO_NUL
@@ -46,6 +48,23 @@ _TEXT_LOOKUPS = frozenset(
 
 _TEXT: Any = Annotated[str, Field(pattern=NO_NUL)]
 """A text filter or search value (without NUL, which PostgreSQL refuses)."""
+
+_PART_BOUNDS = {
+    "year": (1, 9999),
+    "month": (1, 12),
+    "day": (1, 31),
+    "hour": (0, 23),
+    "minute": (0, 59),
+}
+"""The values each integer transform takes: beyond them PostgreSQL's int4 overflows (a 500)."""
+
+
+def _transform_type(transform: str) -> Any:
+    if transform == "date":
+        return datetime.date
+    # A transform without bounds here still gets the range of PostgreSQL's int4.
+    low, high = _PART_BOUNDS.get(transform, (-(2**31), 2**31 - 1))
+    return Annotated[int, Field(ge=low, le=high)]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -85,11 +104,14 @@ def _filter(model: type[Any], spec: str, excluded: set[str]) -> Filter:
     # The value type carries the column's range, so the document promises no value the
     # database would refuse.
     value_type = model_columns(model)[field].bounded()
+    sql_type = getattr(model, field).type
     if transform is not None:
-        sql_type = getattr(model, field).type
         if not isinstance(getattr(sql_type, "impl_instance", sql_type), Date | DateTime):
             raise _filter_error(model, spec, f"{transform!r} needs a date or time column")
-        value_type = datetime.date if transform == "date" else int
+        value_type = _transform_type(transform)
+    elif isinstance(sql_type, UTCDateTime):
+        # An offset can carry a valid datetime out of years 1-9999 in UTC (an overflow).
+        value_type = Annotated[value_type, AfterValidator(in_utc_range)]
     annotation: Any = value_type
     if lookup in _TEXT_LOOKUPS:
         annotation = _TEXT

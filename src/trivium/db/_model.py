@@ -31,7 +31,16 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.types import TypeEngine
 
-__all__ = ["NAMING_CONVENTION", "UUIDPK", "IntPK", "Model", "Timestamps", "UTCDateTime", "utcnow"]
+__all__ = [
+    "NAMING_CONVENTION",
+    "UUIDPK",
+    "IntPK",
+    "Model",
+    "Timestamps",
+    "UTCDateTime",
+    "in_utc_range",
+    "utcnow",
+]
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -46,6 +55,23 @@ NAMING_CONVENTION: dict[str, str] = {
 def utcnow() -> datetime.datetime:
     """Return the current time in UTC, timezone-aware."""
     return datetime.datetime.now(datetime.UTC)
+
+
+def in_utc_range(value: datetime.datetime) -> datetime.datetime:
+    """Return `value` if it has a UTC equivalent (years 1 to 9999), as `UTCDateTime` stores it.
+
+    `9999-12-31T23:00:00-14:00` is a valid datetime, but in UTC it falls in year 10000,
+    which Python's `datetime` cannot hold.
+
+    Raises:
+        ValueError: the value in UTC falls outside years 1 to 9999.
+    """
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(datetime.UTC)
+        except OverflowError:
+            raise ValueError(f"{value.isoformat()} is outside years 1 to 9999 in UTC") from None
+    return value
 
 
 class UTCDateTime(TypeDecorator[datetime.datetime]):
@@ -77,7 +103,7 @@ class UTCDateTime(TypeDecorator[datetime.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: give it a timezone (e.g. UTC)")
-        value = value.astimezone(datetime.UTC)
+        value = in_utc_range(value).astimezone(datetime.UTC)
         return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
     def process_result_value(
