@@ -40,6 +40,12 @@ def create_app():
 
 def broken_app():
     raise ValueError("no settings")
+
+
+def environ_app():
+    import os
+
+    return os.environ["TRIVIUM_TEST_SURELY_UNSET"]
 """
 
 COMMANDS = [
@@ -94,6 +100,15 @@ def test_a_factory_raising_a_configuration_error_is_its_one_line(
     )
     assert result.output.endswith("(see docs/errors.md#configuration-errors)\n")
     assert result.output.count("\n") == 1
+
+
+def test_an_error_raised_in_the_standard_library_names_the_users_line(module: str) -> None:
+    env = {"TRIVIUM_APP": f"{module}:environ_app()"}
+    result = CliRunner().invoke(main, ["routes"], env=env)
+    assert result.exit_code == 1, result.output
+    assert "KeyError: 'TRIVIUM_TEST_SURELY_UNSET'" in result.output
+    assert f"{module}.py, line 26)" in result.output  # not `<frozen os>`
+    assert "<frozen" not in result.output
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda command: " ".join(command[:2]))

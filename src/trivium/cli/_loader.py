@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -96,9 +95,7 @@ def _failed(message: str) -> click.ClickException:
 
 
 def _describe(exc: BaseException) -> str:
-    """Name the exception and, but for a SyntaxError (it has its own), where it was raised."""
-    text = f"{type(exc).__name__}: {exc}"
-    frames = traceback.extract_tb(exc.__traceback__)
-    if frames and not isinstance(exc, SyntaxError):
-        text += f" (at {frames[-1].filename}, line {frames[-1].lineno})"
-    return text
+    """Name the exception and where the user's code raised it (see `describe_exception`)."""
+    from trivium.protocols._target import describe_exception
+
+    return describe_exception(exc)

@@ -503,7 +503,13 @@ def _run_granian(
         ssl_cert=Path(config.ssl_certfile) if config.ssl_certfile else None,
         ssl_key=Path(config.ssl_keyfile) if config.ssl_keyfile else None,
         url_path_prefix=config.root_path or None,
-        workers_kill_timeout=_kill_timeout(config.shutdown_timeout),
+        workers_kill_timeout=_kill_timeout(
+            # A worker asked to stop while it still starts ignores it (Granian): with
+            # reload, a second save during a start would keep the old code for 30 s.
+            min(config.shutdown_timeout or _RELOAD_KILL, _RELOAD_KILL)
+            if config.reload
+            else config.shutdown_timeout
+        ),
     )
     if loader is None:
         server.serve()
@@ -568,6 +574,10 @@ def _log_format(config: ServerConfig) -> LogFormat:
         return config.log_format
     production = os.environ.get(PRODUCTION_ENV, "").strip().lower() == "production"
     return "json" if production else "text"
+
+
+_RELOAD_KILL = 3.0
+"""Seconds a reloading development server gives a worker to stop before killing it."""
 
 
 def _kill_timeout(seconds: float | None) -> int | None:
