@@ -116,7 +116,8 @@ def _hosts(app: Any) -> list[Finding]:
                 "no TrustedHostMiddleware with explicit "
                 "hosts: requests with any Host header are served (cache poisoning, "
                 "password-reset links to other hosts); add "
-                "app.add_middleware(TrustedHostMiddleware, allowed_hosts=['example.com'])",
+                "app.add_middleware(TrustedHostMiddleware, allowed_hosts=['example.com']) "
+                "(a project made by `trivium new`: set TRIVIUM_ALLOWED_HOSTS)",
             )
         ]
     return []
@@ -151,7 +152,7 @@ def _hsts(app: Any) -> list[Finding]:
             "warning",
             "no Strict-Transport-Security header: browsers may "
             "reach the site over plain HTTP; add SecurityHeadersMiddleware (HSTS on by "
-            "default) or send HSTS from the proxy, and silence this with --fail-level error",
+            "default), or send HSTS from the proxy (then ignore this warning)",
         )
     ]
 
