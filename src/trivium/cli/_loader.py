@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from trivium.errors import ConfigurationError
+from trivium.errors import describe_exception
 
 __all__ = ["APP_ENV", "load_app"]
 
@@ -96,6 +97,4 @@ def _failed(message: str) -> click.ClickException:
 
 def _describe(exc: BaseException) -> str:
     """Name the exception and where the user's code raised it (see `describe_exception`)."""
-    from trivium.protocols._target import describe_exception
-
     return describe_exception(exc)

@@ -7,10 +7,12 @@ without touching the logic:
   `raw_headers` for the request and says whether a body follows; `stream_body(write)`
   pushes the body chunks through any `write(bytes)` coroutine; `release()` frees what the
   body held (open files, unfinished generators).
-* *how to send it* — `__call__` speaks ASGI. `run_stream(stream, write, wait_disconnect)`
-  is the protocol-neutral core: it runs the body until it ends or until `wait_disconnect()`
-  returns, and in the latter case cancels the body so a generator's `finally` runs. An
-  RSGI sender passes `transport.send_bytes` and `protocol.client_disconnect`.
+* *how to send it* — `__call__` speaks ASGI (over RSGI too, through the RSGI adapter's
+  `send`), holding the status and headers back until the first chunk or until the body
+  waits for it (`_Channel`), so that a body failing before either still becomes an
+  error response. `run_stream(stream, write, wait_disconnect)` is the protocol-neutral
+  core: it runs the body until it ends or until `wait_disconnect()` returns, and in the
+  latter case cancels the body so a generator's `finally` runs.
 
 The body is pushed through `write` rather than pulled as an async iterator because
 server-sent events interleave keep-alive pings with the content, which needs a second
@@ -34,6 +36,7 @@ from typing import Any
 from typing import cast
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 import orjson
 
@@ -42,6 +45,7 @@ from trivium.http._datastructures import MutableHeaders
 from trivium.http._response import RawHeaders
 from trivium.http._response import Response
 from trivium.http._response import json_default
+from trivium.types import Message
 from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
@@ -95,14 +99,19 @@ async def race(main: Callable[[], Awaitable[None]], side: Callable[[], Awaitable
 
     Returns:
         `True` if `main` finished, `False` if `side` finished first and `main` was
-        cancelled. An exception from `main` propagates as itself, not in a group.
+        cancelled. An exception from either propagates as itself, not in a group.
     """
     error: Exception | None = None
     completed = False
     async with anyio.create_task_group() as group:
 
         async def run_side() -> None:
-            await side()
+            nonlocal error
+            try:
+                await side()
+            except Exception as exc:  # noqa: BLE001 - re-raised below, outside the task group
+                if error is None:
+                    error = exc
             group.cancel_scope.cancel()
 
         group.start_soon(run_side)
@@ -110,7 +119,8 @@ async def race(main: Callable[[], Awaitable[None]], side: Callable[[], Awaitable
             await main()
             completed = True
         except Exception as exc:  # noqa: BLE001 - re-raised below, outside the task group
-            error = exc
+            if error is None:
+                error = exc
         finally:
             group.cancel_scope.cancel()
     if error is not None:
@@ -137,6 +147,97 @@ def _asgi_disconnect(receive: Receive) -> Callable[[], Awaitable[None]]:
             pass
 
     return wait_disconnect
+
+
+_YIELD_EVERY = 8
+"""Chunks a streamed body sends between two turns of the event loop it gives up."""
+
+
+class _ClientGoneError(Exception):
+    """The client closed the connection while a body chunk was being sent to it."""
+
+
+class _Channel:
+    """The ASGI `send` of one streamed response: headers held until they are due.
+
+    The status and headers go out with the first chunk, or as soon as the body waits
+    for it (`watch` runs once the body first suspends; it also runs when the body ended
+    without suspending, hence `settled`), so a body that fails before either can still
+    be answered with an error response instead. Every few chunks the body yields to
+    the loop once: a server whose `send` returns without suspending (uvicorn writing to
+    a client that left) would otherwise never let the disconnect watcher (or any other
+    request) run while a producer that never awaits keeps yielding. Not after every
+    chunk: a loop turn costs about as much as sending a small chunk.
+    """
+
+    __slots__ = ("opened", "ready", "send", "sent", "settled", "start")
+
+    def __init__(self, send: Send, status: int, headers: RawHeaders) -> None:
+        self.send = send
+        self.start: Message = {"type": "http.response.start", "status": status, "headers": headers}
+        self.opened: anyio.Event | None = None
+        self.ready = False  # the headers went out (`opened` is set)
+        self.settled = False
+        self.sent = 0
+
+    async def open(self) -> None:
+        """Send the status and headers unless that was done (or is being done)."""
+        opened = self.opened
+        if opened is None:
+            opened = self.opened = anyio.Event()
+            try:
+                await self.send(self.start)
+            finally:
+                self.ready = True
+                opened.set()
+        elif not opened.is_set():  # `watch` is sending them: the body must come after
+            await opened.wait()
+
+    async def write(self, chunk: bytes) -> None:
+        """Send one body chunk (the headers first); raise `_ClientGoneError` if the client left."""
+        if not chunk:
+            return
+        if not self.ready:
+            await self.open()
+        try:
+            await self.send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except OSError:  # what an ASGI server raises for a connection that is gone
+            raise _ClientGoneError from None
+        self.sent += 1
+        if not self.sent % _YIELD_EVERY:
+            await anyio.lowlevel.checkpoint()
+
+    def run(self, body: Callable[[Write], Awaitable[None]]) -> Callable[[Write], Awaitable[None]]:
+        """Return `body`, noting when it ended (sent, failed or cancelled)."""
+
+        async def running(write: Write) -> None:
+            try:
+                await body(write)
+            finally:
+                self.settled = True
+
+        return running
+
+    def watch(
+        self, wait_disconnect: Callable[[], Awaitable[None]] | None
+    ) -> Callable[[], Awaitable[None]]:
+        """Return the task that runs alongside the body: open once it waits, then watch."""
+
+        async def watching() -> None:
+            if self.settled:  # started only as the task group closed: nothing waited
+                return
+            await self.open()
+            await (anyio.sleep_forever() if wait_disconnect is None else wait_disconnect())
+
+        return watching
+
+    async def end(self) -> None:
+        """End the body (sending the headers if no chunk did)."""
+        await self.open()
+        try:
+            await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:
+            raise _ClientGoneError from None
 
 
 class StreamedResponse(Response):
@@ -179,27 +280,16 @@ class StreamedResponse(Response):
         send: Send,
         wait_disconnect: Callable[[], Awaitable[None]] | None,
     ) -> None:
-        async def write(chunk: bytes) -> None:
-            if chunk:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-
         try:
             has_body = await self.prepare(method, request_headers)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": self.status_code,
-                    "headers": self.raw_headers,
-                }
-            )
-            completed = True
+            channel = _Channel(send, self.status_code, self.raw_headers)
             if has_body:
-                if wait_disconnect is None:
-                    await self.stream_body(write)
-                else:
-                    completed = await run_stream(self.stream_body, write, wait_disconnect)
-            if completed:
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                body, watch = channel.run(self.stream_body), channel.watch(wait_disconnect)
+                if not await run_stream(body, channel.write, watch):
+                    return  # the client left
+            await channel.end()
+        except _ClientGoneError:
+            pass  # the client left while a chunk was being sent
         finally:
             await self.release()
 

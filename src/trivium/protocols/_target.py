@@ -14,11 +14,11 @@ import inspect
 import json
 import subprocess
 import sys
-import traceback
 from pathlib import Path
 from typing import NamedTuple
 
 from trivium.errors import ConfigurationError
+from trivium.errors import describe_exception
 
 __all__ = [
     "AppFacts",
@@ -127,35 +127,6 @@ def _import_failed(spec: ImportString, exc: BaseException) -> ConfigurationError
         "in that module.",
         code="server.import-failed",
     )
-
-
-def describe_exception(exc: BaseException) -> str:
-    """Name the exception and, but for a SyntaxError, the user's line that raised it.
-
-    That is the last frame outside the standard library, installed packages and trivium:
-    `os.environ["REDIS"]` fails in `<frozen os>`, which helps nobody. A SyntaxError's own
-    message names its file and line.
-    """
-    text = f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, SyntaxError):
-        return text  # its message already names the file and line
-    frames = traceback.extract_tb(exc.__traceback__)
-    if frames:
-        frame = next((f for f in reversed(frames) if _is_users(f.filename)), frames[-1])
-        text += f" (at {frame.filename}, line {frame.lineno})"
-    return text
-
-
-def _is_users(filename: str) -> bool:
-    import sysconfig
-
-    if filename.startswith("<"):
-        return False
-    paths = sysconfig.get_paths()
-    library = {paths["stdlib"], paths["platstdlib"], paths["purelib"], paths["platlib"]}
-    library.add(str(Path(__file__).resolve().parents[1]))  # trivium itself
-    resolved = str(Path(filename).resolve())
-    return not any(resolved.startswith(folder.rstrip("/") + "/") for folder in library)
 
 
 def describe_object(target: object) -> str:
