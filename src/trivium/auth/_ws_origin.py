@@ -17,14 +17,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 from typing import Protocol
-from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from trivium.types import Scope
 
 __all__ = ["TrustedOrigins", "cross_origin_handshake"]
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class TrustedOrigins(Protocol):
@@ -47,29 +44,13 @@ def cross_origin_handshake(scope: Scope, trusted: TrustedOrigins | None) -> bool
             host = value.decode("latin-1")
     if origin is None:
         return False
-    normal = _normalize(origin)
+    from trivium.csrf import normalize_origin
+
+    normal = normalize_origin(origin)
     if normal is None:
         return True
     scheme = "https" if scope.get("scheme") in ("wss", "https") else "http"
-    own = None if host is None else _normalize(f"{scheme}://{host}")
+    own = None if host is None else normalize_origin(f"{scheme}://{host}")
     if own is not None and own in (normal, normal.replace("https://", "http://", 1)):
         return False
     return trusted is None or not trusted.trusts(normal, scope)
-
-
-def _normalize(value: str) -> str | None:
-    """Return `scheme://host[:port]` in lower case without a default port (as CSRF does)."""
-    try:
-        parts = urlsplit(value.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").rstrip(".")
-    if scheme not in _DEFAULT_PORTS or not host:
-        return None
-    if ":" in host:
-        host = f"[{host}]"
-    if port is not None and port != _DEFAULT_PORTS[scheme]:
-        return f"{scheme}://{host}:{port}"
-    return f"{scheme}://{host}"

@@ -24,6 +24,7 @@ See `docs/csrf.md` for the rules.
 from __future__ import annotations
 
 from trivium.csrf._middleware import CSRFMiddleware
+from trivium.csrf._origin import normalize_origin
 from trivium.csrf._plugin import CSRF
 from trivium.csrf._plugin import CSRFStep
 from trivium.csrf._policy import SAFE_METHODS
@@ -42,5 +43,6 @@ __all__ = [
     "CSRFStep",
     "csrf_field_name",
     "get_csrf_token",
+    "normalize_origin",
     "rotate_csrf_secret",
 ]
