@@ -2,8 +2,9 @@
 
 `App.lifespan_context()` runs, in order: the app's thread pool, the `on_startup`
 handlers, each plugin's `lifespan`, the app's and its routers' lifespans, then those of
-mounted trivium apps; shutdown undoes them in reverse and runs `on_shutdown` last. A
-mapping yielded along the way becomes the seed of every request's `request.state`.
+mounted trivium apps; shutdown first tears down the app-scoped dependencies (while what
+the lifespans set up still exists), then undoes the rest in reverse and runs
+`on_shutdown` last. A mapping yielded along the way becomes the seed of every request's `request.state`.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ async def app_lifespan(app: App) -> AsyncIterator[dict[str, Any]]:
         await maybe_await(func())
     try:
         async with contextlib.AsyncExitStack() as stack:
-            stack.push_async_callback(app.app_scope.close)
+            # Closed first at shutdown (below), while what the lifespans set up still
+            # exists; this one closes what a failed start-up or a lifespan's exit created.
+            stack.push_async_callback(_close_app_scope, app)
             for plugin in app.plugins:
                 context = plugin.lifespan(app)
                 if context is not None:
@@ -57,10 +60,21 @@ async def app_lifespan(app: App) -> AsyncIterator[dict[str, Any]]:
             for route in app.routes:
                 if isinstance(route, Mount) and isinstance(route.app, App):
                     state.update(await stack.enter_async_context(route.app.lifespan_context()))
+            stack.push_async_callback(_close_app_scope, app)
             yield state
     finally:
         for func in app.on_shutdown:
             await maybe_await(func())
+
+
+async def _close_app_scope(app: App) -> None:
+    """Tear down the app-scoped dependencies; log a teardown's error, as for a request's."""
+    error = await app.app_scope.close()
+    if error is None:
+        return
+    if not isinstance(error, Exception):
+        raise error  # a cancellation, say: not a dependency's failure
+    app.log_teardown_error(error)
 
 
 async def asgi_lifespan(app: App, scope: Scope, receive: Receive, send: Send) -> None:

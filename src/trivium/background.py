@@ -24,11 +24,11 @@ class BackgroundTask:
         self.func = func
         self.args = args
         self.kwargs = kwargs
-        target = (
-            func
-            if inspect.isfunction(func) or inspect.ismethod(func)
-            else getattr(func, "__call__", func)  # noqa: B004 - callable instances
-        )
+        target: Any = func
+        while isinstance(target, functools.partial):  # what the partial calls decides
+            target = target.func
+        if not (inspect.isfunction(target) or inspect.ismethod(target)):
+            target = getattr(target, "__call__", target)  # noqa: B004 - callable instances
         self.is_async = inspect.iscoroutinefunction(target)
 
     async def __call__(self) -> None:

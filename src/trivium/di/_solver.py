@@ -97,11 +97,11 @@ class AppScope:
                 self.values[step.cache_key] = await _call(step, kwargs, ctx, self.stack)
         return self.values[step.cache_key]
 
-    async def close(self) -> None:
-        """Tear down every app-scoped value, newest first."""
+    async def close(self) -> BaseException | None:
+        """Tear down every app-scoped value, newest first; return a teardown's error, if any."""
         stack, self.stack = self.stack, []
         self.values.clear()
-        await teardown(stack, None, self.limiter)
+        return await teardown(stack, None, self.limiter)
 
 
 class RequestContext:

@@ -8,6 +8,7 @@ pydantic validator), and every callable is one `Step` in the order it must run.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import types
 import typing
@@ -180,7 +181,15 @@ class _Analyser:
         scope: DependencyScope = "request",
         use_cache: bool = True,
         extra_deps: tuple[Depends, ...] = (),
+        chosen: bool = True,
     ) -> int:
+        """Add `call` and what it depends on; return its step's index.
+
+        `chosen` says the scope was declared (`Depends(scope=...)`, `__trivium_scope__`):
+        a `yield` dependency left to the default request scope that takes a
+        function-scoped one becomes function-scoped itself, and one declared request-scoped
+        is refused (`dependency-scope`).
+        """
         call = self.overrides.get(call, call)
         key: Any = (call, scope)
         if self.security_scopes:  # the scopes `Security(...)` requires on the way here
@@ -193,6 +202,7 @@ class _Analyser:
         if call in self.active:
             chain = " -> ".join(_name(c) for c in [*self.active, call])
             raise ConfigurationError(f"dependency cycle: {chain}", "dependency-cycle")
+        root = not self.active  # the handler, not a dependency
         self.active.append(call)
         try:
             for dep in extra_deps:
@@ -200,9 +210,15 @@ class _Analyser:
             args = tuple(self._argument(p, h, call) for p, h in _parameters(call))
         finally:
             self.active.pop()
+        kind = _call_kind(call)
         if scope == "app":
             self._check_app_scope(call, args)
-        self.steps.append(Step(call, _call_kind(call), args, scope, key))
+        elif scope == "request" and not root and kind in (CALL_ASYNC_GEN, CALL_SYNC_GEN):
+            if not chosen and self._takes_function_scoped(args):
+                scope = "function"  # torn down with what it holds, before the response
+            else:
+                self._check_request_scope(call, args)
+        self.steps.append(Step(call, kind, args, scope, key))
         self.calls.append(call)
         index = len(self.steps) - 1
         if use_cache:
@@ -221,6 +237,26 @@ class _Analyser:
                 "app-scope-request-param",
             )
 
+    def _takes_function_scoped(self, args: tuple[tuple[str, int, Any], ...]) -> bool:
+        return any(
+            source == ARG_STEP and self.steps[key].scope == "function" for _, source, key in args
+        )
+
+    def _check_request_scope(
+        self, call: Callable[..., Any], args: tuple[tuple[str, int, Any], ...]
+    ) -> None:
+        # A function-scoped value is torn down before the response, so before the
+        # teardown of a request-scoped generator that holds it (FastAPI refuses it too).
+        for name, source, key in args:
+            if source == ARG_STEP and self.steps[key].scope == "function":
+                sub = _name(self.steps[key].call)
+                raise ConfigurationError(
+                    f"request-scoped dependency {_name(call)} takes {name!r} from {sub}, a "
+                    f"function-scoped dependency torn down before {_name(call)}'s teardown; "
+                    f"give {sub} scope 'request', or {_name(call)} scope 'function'",
+                    "dependency-scope",
+                )
+
     def _add_depends(self, dep: Depends, annotation: Any) -> int:
         target = dep.dependency if dep.dependency is not None else annotation
         if not callable(target) or target is Any:
@@ -228,7 +264,8 @@ class _Analyser:
                 f"Depends() needs a callable or a class annotation, got {target!r}",
                 "depends-not-callable",
             )
-        scope = dep.scope or getattr(target, "__trivium_scope__", None) or "request"
+        declared = dep.scope or getattr(target, "__trivium_scope__", None)
+        scope = declared or "request"
         if scope not in ("function", "request", "app"):
             raise ConfigurationError(
                 f"{_name(target)}.__trivium_scope__ must be 'function', 'request' or 'app'",
@@ -236,11 +273,11 @@ class _Analyser:
             )
         added = getattr(dep, "scopes", ())
         if not added:
-            return self.add_callable(target, scope, dep.use_cache)
+            return self.add_callable(target, scope, dep.use_cache, chosen=bool(declared))
         outer = self.security_scopes
         self.security_scopes = (*outer, *(s for s in added if s not in outer))
         try:
-            return self.add_callable(target, scope, dep.use_cache)
+            return self.add_callable(target, scope, dep.use_cache, chosen=bool(declared))
         finally:
             self.security_scopes = outer
 
@@ -529,8 +566,10 @@ def _is_scalar(annotation: Any) -> bool:
 
 def _call_kind(call: Callable[..., Any]) -> int:
     target = call
-    if not (inspect.isfunction(call) or inspect.ismethod(call) or inspect.isclass(call)):
-        target = getattr(call, "__call__", call)  # noqa: B004 - callable instances
+    while isinstance(target, functools.partial):  # what the partial calls decides
+        target = target.func
+    if not (inspect.isfunction(target) or inspect.ismethod(target) or inspect.isclass(target)):
+        target = getattr(target, "__call__", target)  # noqa: B004 - callable instances
     if inspect.isasyncgenfunction(target):
         return CALL_ASYNC_GEN
     if inspect.isgeneratorfunction(target):

@@ -281,7 +281,8 @@ class Route(CompiledRoute[Endpoint]):
         late: Exception | None = None  # an unexpected error of an `after` step
         if endpoint.after or started:
             response, fixed, late = await _finishing(endpoint, response, request, started, app)
-        if ctx.background is not None:
+        if ctx.background is not None and error is None and late is None:
+            # As in FastAPI: the tasks are the handler's effects, dropped with its answer.
             _attach_background(response, ctx.background)
         try:
             if reraise and app.policy.errors_reach_middleware:

@@ -113,10 +113,12 @@ class WebSocketRoute(CompiledRoute[WebSocketEndpoint]):
             if websocket.application_state is WebSocketState.CONNECTED:
                 # The handler returned without closing: finish the handshake politely.
                 await websocket.close(1000)
-        except WebSocketDisconnect:
+        except WebSocketDisconnect as exc:
+            error = exc
             if app.http_config.websocket_disconnect_escapes:
                 raise  # FastAPI's test client then raises it when the session ends
         except (WebSocketException, HTTPException) as exc:
+            error = exc
             code, reason = _close_for(exc)
             if websocket.application_state is not WebSocketState.DISCONNECTED:
                 await websocket.close(code, reason)
@@ -126,11 +128,29 @@ class WebSocketRoute(CompiledRoute[WebSocketEndpoint]):
                 await websocket.close(1011, "Internal error")
             raise
         finally:
-            stack = ctx.function_stack + ctx.request_stack
-            if stack:
-                await teardown(stack, error, ctx.limiter)
+            if ctx.function_stack or ctx.request_stack:
+                await _close(ctx, error, app)
         for after in endpoint.after:
             await settled(after(websocket, None))
+
+
+async def _close(ctx: RequestContext, error: Exception | None, app: App) -> None:
+    """Tear the dependencies down, function scope first, throwing the handler's error in.
+
+    As in FastAPI, a generator dependency sees the error the connection ended with (a
+    disconnect too) at its `yield`; a new error raised by a teardown is logged.
+    """
+    thrown: BaseException | None = error
+    leftover: BaseException | None = None
+    for stack in (ctx.function_stack, ctx.request_stack):
+        if stack:
+            leftover = await teardown(stack, thrown, ctx.limiter)
+            if leftover is not None:
+                thrown = leftover  # the request scope sees what the function scope raised
+    if leftover is not None and leftover is not error:
+        if not isinstance(leftover, Exception):
+            raise leftover  # a cancellation, say: not a dependency's failure
+        app.log_teardown_error(leftover)
 
 
 def _close_for(exc: Exception) -> tuple[int, str]:
