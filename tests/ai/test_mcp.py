@@ -330,7 +330,8 @@ def test_resource_templates_and_function_prompts() -> None:
             templates = (await client.list_resource_templates()).resource_templates
             assert [t.uri_template for t in templates] == ["notes://{note_id}"]
             read = await client.read_resource("notes://1")
-            assert read.contents[0].text == '"remember the milk"'  # type: ignore[union-attr]
+            assert read.contents[0].mime_type == "text/plain"
+            assert read.contents[0].text == "remember the milk"  # type: ignore[union-attr]
             with pytest.raises(MCPError, match="no such note"):
                 await client.read_resource("notes://2")
             with pytest.raises(MCPError, match="unknown resource"):

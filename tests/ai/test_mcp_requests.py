@@ -157,7 +157,7 @@ def test_null_arguments_are_left_out_and_booleans_are_sent_as_the_router_reads_t
         async with mcp_client(app) as client:
             found = await client.call_tool("search", {"exact": True, "q": None, "limit": None})
             assert found.structured_content == {"exact": True, "q": "everything", "limit": None}
-            found = await client.call_tool("search", {"exact": False, "limit": [None, 3]})
+            found = await client.call_tool("search", {"exact": False, "limit": 3})
             assert found.structured_content == {"exact": False, "q": "everything", "limit": 3}
             missing = await client.call_tool("search", {"exact": None})
             assert missing.is_error

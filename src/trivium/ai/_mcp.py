@@ -65,7 +65,14 @@ FORBIDDEN = -32003
 _PROBE_PATH = "/_trivium/mcp-probe"
 _PROBE_KEY = "trivium.mcp.probe"
 _METADATA_PATH = "/.well-known/oauth-protected-resource"
-_METHODS = ("GET", "POST", "DELETE")  # what the Streamable HTTP transport answers
+# The methods of Streamable HTTP. Only POST is served (stateless: no stream of server
+# messages to GET, no session to DELETE); the others are answered 405 by the endpoint
+# rather than by the router, so a catch-all GET route never takes them.
+_METHODS = ("GET", "POST", "DELETE")
+_NOT_ALLOWED = {
+    "detail": "the MCP endpoint is stateless: it has no stream of server messages to GET "
+    "and no session to DELETE; send JSON-RPC requests with POST"
+}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -224,7 +231,7 @@ class MCP(Plugin):
             ConfigurationError: a bad `mcp=` option, a tool name that is invalid (over
                 64 characters) or taken twice, a tool route taking file uploads, a
                 resource route that is not GET or whose URI template does not name its
-                path parameters, or a JWT without an audience while MCP requires
+                path parameters, two resources of one URI, or a JWT without an audience while MCP requires
                 authentication.
         """
         if self._catalogued:
@@ -316,6 +323,10 @@ class MCP(Plugin):
         refusal = self.origins.refusal(scope)
         if refusal is not None:
             await _answer(send, 403, {"detail": refusal})
+            return
+        if scope.get("method") != "POST":
+            # The SDK would hold a GET open with pings alone, delaying server shutdown.
+            await _answer(send, 405, _NOT_ALLOWED, [(b"allow", b"POST")])
             return
         caller = Caller.from_scope(scope)
         probe = await dispatch(app, caller, "GET", _PROBE_PATH, extra_scope={_PROBE_KEY: self})
@@ -457,19 +468,27 @@ class _Exchange(Response):
 
     def __init__(self, serve: Callable[[Any, Any, Any], Awaitable[None]], app: App | None) -> None:
         super().__init__()
+        self.raw_headers = []  # only what the route's steps add (`RateLimit-*`...)
         self.serve = serve
         self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        """Serve the MCP request, with the app's default headers on the answer."""
+        """Serve the MCP request, with the steps' and the app's default headers on it."""
         materialize = getattr(scope, "materialize", None)  # a protocol's lazy scope
         if materialize is not None:
             scope = materialize()
         app = self.app
+        added = self.raw_headers
 
         async def with_defaults(message: Any) -> None:
-            if message["type"] == "http.response.start" and app is not None:
-                app.policy.add_defaults(message)
+            if message["type"] == "http.response.start":
+                if added:
+                    headers = list(message.get("headers", ()))
+                    present = {bytes(name).lower() for name, _ in headers}
+                    headers += [pair for pair in added if pair[0].lower() not in present]
+                    message = {**message, "headers": headers}
+                if app is not None:
+                    app.policy.add_defaults(message)
             await send(message)
 
         await self.serve(scope, receive, with_defaults)

@@ -42,6 +42,8 @@ _PLAIN_OUTPUT: dict[Any, dict[str, Any]] = {
     dict: {"type": "object"},
 }
 _DEFS = "#/$defs/"
+_PARAM = re.compile(r"{[a-zA-Z_][a-zA-Z0-9_]*}")
+_MEDIA_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -74,7 +76,8 @@ class Resource:
     uri: str
     name: str
     description: str | None
-    mime_type: str | None
+    mime_type: str
+    """The declared media type (`mime_type=`, else the response class's, else JSON)."""
     route: Route
     pattern: re.Pattern[str]
     """Matches the URIs of the resource; a template's parameters are named groups."""
@@ -152,7 +155,57 @@ def collect(
         tool = dataclasses.replace(tool, output_schema=output)
         title = titles.get(id(target))
         tools[tool.name] = McpTool(tool, target, _guards(target), title, wrapped)
-    return tools, resources
+    return tools, _read_order(resources)
+
+
+def _read_order(resources: list[Resource]) -> list[Resource]:
+    """Return `resources` in the order a read tries them; refuse two of one shape.
+
+    Fixed URIs come first, then templates, the one with the most fixed text first (the
+    first registered on a tie), so `notes://all` is not read by `notes://{name}`.
+
+    Raises:
+        ConfigurationError: two resources with one URI, or two templates that differ
+            only in their parameters' names (a read could reach only one of them).
+    """
+    seen: dict[str, Resource] = {}
+    for resource in resources:
+        shape = _PARAM.sub("{}", resource.uri)
+        other = seen.setdefault(shape, resource)
+        if other is resource:
+            continue
+        if resource.template:
+            what = f"are MCP resource templates of one shape ({other.uri!r}, {resource.uri!r})"
+        else:
+            what = f"are both the MCP resource {resource.uri!r}"
+        raise ConfigurationError(
+            f"routes {other.route.path!r} and {resource.route.path!r} {what}: a read can "
+            "reach only one of them; give each its own uri=",
+            "mcp-resource-uri",
+        )
+    fixed = [r for r in resources if not r.template]
+    templates = [r for r in resources if r.template]
+    templates.sort(key=lambda r: -len(_PARAM.sub("", r.uri)))
+    return fixed + templates
+
+
+def _mime_type(route: Route, settings: Mapping[str, Any]) -> str:
+    """The resource's declared media type: `mime_type=`, else the response class's, else JSON.
+
+    Raises:
+        ConfigurationError: a `mime_type` that is not a `type/subtype` string.
+    """
+    declared = settings.get("mime_type")
+    if declared is None:
+        response_class = route.options.get("response_class")
+        return getattr(response_class, "media_type", None) or "application/json"
+    if not isinstance(declared, str) or not _MEDIA_TYPE.match(declared.split(";")[0].strip()):
+        raise ConfigurationError(
+            f"route {route.path!r}: the MCP resource mime_type {declared!r} is not a media "
+            "type; give type/subtype, such as 'text/markdown' or 'image/png'",
+            "mcp-option",
+        )
+    return declared
 
 
 def _resource(route: Route, settings: Mapping[str, Any]) -> Resource:
@@ -189,7 +242,7 @@ def _resource(route: Route, settings: Mapping[str, Any]) -> Resource:
         uri,
         name,
         settings.get("description") or description_of(route) or None,
-        settings.get("mime_type", "application/json"),
+        _mime_type(route, settings),
         route,
         re.compile(pattern),
         bool(params),

@@ -169,11 +169,11 @@ class Prompt:
                 f"prompt {name!r}: template must be a str or a function", "mcp-prompt"
             )
 
-    async def render(self, arguments: Mapping[str, str]) -> str:
-        """Return the prompt text for `arguments`.
+    def check(self, arguments: Mapping[str, str]) -> None:
+        """Refuse `arguments` that lack a required argument or name an unknown one.
 
         Raises:
-            ValueError: a required argument is missing or an unknown one is given.
+            ValueError: says which arguments are missing or unknown.
         """
         missing = [
             name for name, required in self.arguments.items() if required and name not in arguments
@@ -183,6 +183,15 @@ class Prompt:
         unknown = [name for name in arguments if name not in self.arguments]
         if unknown:
             raise ValueError(f"prompt {self.name!r} takes no argument(s) {', '.join(unknown)}")
+
+    async def render(self, arguments: Mapping[str, str]) -> str:
+        """Return the prompt text for `arguments`.
+
+        Raises:
+            ValueError: a required argument is missing or an unknown one is given (see
+                `check`); the template function's own errors propagate.
+        """
+        self.check(arguments)
         if isinstance(self.template, str):
             return self.template.format(**arguments)
         result = self.template(**arguments)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
-from collections.abc import Mapping
+import logging
 from typing import TYPE_CHECKING
 from typing import Any
 from urllib.parse import unquote
-from urllib.parse import urlencode
 
 import mcp_types as types
 from mcp.server.lowlevel.server import Server
@@ -15,6 +15,7 @@ from mcp.shared.exceptions import MCPError
 
 from trivium.ai._mcp import FORBIDDEN
 from trivium.ai._mcp import UNAUTHENTICATED
+from trivium.ai._mcp_arguments import tool_request
 from trivium.ai._mcp_dispatch import Outcome
 from trivium.ai._mcp_dispatch import dispatch
 from trivium.ai._mcp_paths import TARGET_KEY
@@ -23,6 +24,7 @@ from trivium.ai._mcp_paths import request_path
 if TYPE_CHECKING:
     from trivium.ai._mcp import MCP
     from trivium.ai._mcp import McpTool
+    from trivium.ai._mcp_catalogue import Resource
     from trivium.app import App
 
 __all__ = ["build_server"]
@@ -30,6 +32,21 @@ __all__ = ["build_server"]
 _REDIRECT = 300
 _CLIENT_ERROR = 400
 _SERVER_ERROR = 500
+_TEXT_TYPES = frozenset(
+    {
+        "application/json",
+        "application/xml",
+        "application/javascript",
+        "application/ecmascript",
+        "application/x-www-form-urlencoded",
+        "application/yaml",
+        "application/x-yaml",
+        "application/toml",
+        "application/graphql",
+        "application/sql",
+    }
+)
+_log = logging.getLogger("trivium.ai.mcp")
 
 
 def build_server(plugin: MCP, app: App) -> Server[Any]:  # noqa: C901 - one closure per handler
@@ -51,7 +68,7 @@ def build_server(plugin: MCP, app: App) -> Server[Any]:  # noqa: C901 - one clos
             code = UNAUTHENTICATED if status == 401 else FORBIDDEN
             raise MCPError(code, f"tool {params.name!r} refused: {why}")
         try:
-            method, path, query, body, content_type = _request(tool, params.arguments or {})
+            method, path, query, body, content_type = tool_request(tool, params.arguments or {})
         except ValueError as exc:
             return _error(str(exc))
         sent = 0
@@ -131,14 +148,7 @@ def build_server(plugin: MCP, app: App) -> Server[Any]:  # noqa: C901 - one clos
                     f"resource {uri!r}: the route answered a redirect (HTTP {outcome.status}) "
                     f"to {where}, which a read does not follow",
                 )
-            mime = (outcome.header("content-type") or resource.mime_type or "").split(";")[0]
-            return types.ReadResourceResult(
-                contents=[
-                    types.TextResourceContents(
-                        uri=uri, mime_type=mime or None, text=outcome.body.decode("utf-8")
-                    )
-                ]
-            )
+            return types.ReadResourceResult(contents=[_contents(uri, resource, outcome)])
         raise MCPError(types.INVALID_PARAMS, f"unknown resource {uri!r}")
 
     async def list_prompts(
@@ -164,10 +174,16 @@ def build_server(plugin: MCP, app: App) -> Server[Any]:  # noqa: C901 - one clos
         prompt = plugin.prompts.get(params.name)
         if prompt is None:
             raise MCPError(types.INVALID_PARAMS, f"unknown prompt {params.name!r}")
+        arguments = params.arguments or {}
         try:
-            text = await prompt.render(params.arguments or {})
+            prompt.check(arguments)
         except ValueError as exc:
             raise MCPError(types.INVALID_PARAMS, str(exc)) from None
+        try:
+            text = await prompt.render(arguments)
+        except Exception:  # noqa: BLE001 - the function's own failure: logged, not shown
+            _log.exception("MCP prompt %r failed", prompt.name)
+            raise MCPError(types.INTERNAL_ERROR, f"prompt {prompt.name!r} failed") from None
         return types.GetPromptResult(
             description=prompt.description,
             messages=[
@@ -199,79 +215,46 @@ def _definition(entry: McpTool) -> types.Tool:
     )
 
 
-def _request(
-    entry: McpTool, arguments: Mapping[str, Any]
-) -> tuple[str, str, list[tuple[str, str]], bytes | None, str | None]:
-    """Turn tool arguments into the route's request (method, encoded path, query, body).
+def _contents(
+    uri: str, resource: Resource, outcome: Outcome
+) -> types.TextResourceContents | types.BlobResourceContents:
+    """Return the read's contents: text for a textual media type, else base64 bytes.
 
-    A `null` argument is left out of the request (the parameter's default applies),
-    except for a JSON body field whose schema accepts `null`.
-
-    Raises:
-        ValueError: an unknown argument, a missing path argument or a path value the
-            route's parameter cannot take.
+    The media type is the route's `Content-Type`, except that a JSON string answered
+    for a resource declared with a non-JSON text type (`-> str` with
+    `mime_type="text/plain"`) is that text, with the declared type.
     """
-    tool = entry.tool
-    query: list[tuple[str, str]] = []
-    body: Any = None
-    fields: dict[str, Any] = {}
-    form: list[tuple[str, str]] = []
-    values: dict[str, str] = {}
-    unknown = sorted(set(arguments) - set(tool.arguments))
-    if unknown:
-        raise ValueError(
-            f"tool {tool.name!r} takes no argument(s) {', '.join(unknown)}; "
-            f"it takes {', '.join(tool.arguments) or 'none'}"
-        )
-    for name, where in tool.arguments.items():
-        value = arguments.get(name)
-        if where.location == "path":
-            if value is None:
-                raise ValueError(f"tool {tool.name!r} needs the argument {name!r}")
-            values[where.name] = _scalar(value)
-        elif name not in arguments:
-            continue
-        elif where.location == "body":
-            body = value
-        elif where.location == "body_field":
-            if value is not None or _nullable(tool.input_schema["properties"][name]):
-                fields[where.name] = value
+    actual, _, params = (outcome.header("content-type") or "").partition(";")
+    actual = actual.strip().lower()
+    declared = resource.mime_type.split(";")[0].strip().lower()
+    if _is_json(actual) and _is_text(declared) and not _is_json(declared):
+        try:
+            value = json.loads(outcome.body)
+        except ValueError:
+            value = None
+        if isinstance(value, str):
+            return types.TextResourceContents(uri=uri, mime_type=resource.mime_type, text=value)
+    mime = actual or declared
+    if _is_text(mime):
+        charset = params.partition("charset=")[2].split(";")[0].strip().strip('"') or "utf-8"
+        try:
+            text = outcome.body.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass  # not the text it claims to be: sent as bytes
         else:
-            items = value if isinstance(value, list) else [value]
-            pairs = [(where.name, _scalar(v)) for v in items if v is not None]
-            (query if where.location == "query" else form).extend(pairs)
-    try:
-        path = request_path(entry.route.path, values)
-    except ValueError as exc:
-        raise ValueError(f"tool {tool.name!r}: {exc}") from None
-    if form:
-        return (
-            tool.method,
-            path,
-            query,
-            urlencode(form).encode(),
-            "application/x-www-form-urlencoded",
-        )
-    if fields:
-        body = fields
-    payload = json.dumps(body).encode() if body is not None else None
-    return tool.method, path, query, payload, "application/json" if payload else None
+            return types.TextResourceContents(uri=uri, mime_type=mime, text=text)
+    blob = base64.b64encode(outcome.body).decode("ascii")
+    return types.BlobResourceContents(uri=uri, mime_type=mime, blob=blob)
 
 
-def _nullable(schema: Mapping[str, Any]) -> bool:
-    kind = schema.get("type")
-    if kind == "null" or (isinstance(kind, list) and "null" in kind):
-        return True
-    options = [*schema.get("anyOf", ()), *schema.get("oneOf", ())]
-    return any(isinstance(option, Mapping) and _nullable(option) for option in options)
+def _is_json(mime: str) -> bool:
+    return mime == "application/json" or mime.endswith("+json")
 
 
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
+def _is_text(mime: str) -> bool:
+    return (
+        mime.startswith("text/") or mime in _TEXT_TYPES or mime.endswith(("+json", "+xml", "+yaml"))
+    )
 
 
 def _detail(outcome: Outcome) -> str:

@@ -95,12 +95,7 @@ class _Draft:
         self.registry = registry
         self.name: str = overrides.get("name") or default_name or operation_id(route, method)
         if not _NAME.match(self.name):
-            raise ConfigurationError(
-                f"tool name {self.name!r} of {method} {route.path} must match "
-                "[a-zA-Z0-9_-]{1,64}; set a shorter name on the route (tool= or mcp= option "
-                "{'name': ...})",
-                "tool-name",
-            )
+            raise ConfigurationError(_name_problem(self.name, method, route.path), "tool-name")
         summary = route.options.get("summary") or title_for(route.name or "")
         self.description: str = overrides.get("description") or "\n\n".join(
             part for part in (summary, description_of(route)) if part
@@ -210,6 +205,22 @@ class _Draft:
             output,
             self.route,
         )
+
+
+def _name_problem(name: str, method: str, path: str) -> str:
+    """Say which rule of `[a-zA-Z0-9_-]{1,64}` the tool name `name` breaks, and the fix."""
+    where = f"tool name {name!r} of {method} {path} must match [a-zA-Z0-9_-]{{1,64}}"
+    fix = "on the route (tool= or mcp= option {'name': ...})"
+    bad = sorted({char for char in name if not _NAME.match(char)})
+    if bad:
+        shown = ", ".join(repr(char) for char in bad)
+        return (
+            f"{where}: it has a character other than letters, digits, _ and - ({shown}); "
+            f"set a name without it {fix}"
+        )
+    if not name:
+        return f"{where}: it is empty; set a name {fix}"
+    return f"{where}: it is {len(name)} characters long, over 64; set a shorter name {fix}"
 
 
 def _referenced(schema: Any, definitions: Mapping[str, Any]) -> set[str]:
