@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
 import inspect
 import logging
-import math
 import string
 import time
 from collections.abc import Awaitable
@@ -38,6 +36,9 @@ from typing import TypeVar
 
 import orjson
 
+from trivium.cache._values import cache_key_of
+from trivium.cache._values import default_name
+from trivium.cache._values import encode
 from trivium.errors import ConfigurationError
 from trivium.errors import GatewayTimeout
 from trivium.errors import ServiceUnavailable
@@ -64,6 +65,7 @@ __all__ = [
     "cache_key_of",
     "check_async",
     "check_key",
+    "default_name",
     "encode",
 ]
 
@@ -106,52 +108,6 @@ def _tags(tags: Iterable[str] | str) -> tuple[str, ...]:
                 f"cache tags are non-empty strings, not {tag!r}", "cache-option"
             )
     return found
-
-
-def encode(value: Any, option: int = 0) -> bytes:
-    """Return `value` as JSON, refusing what would not read back as itself.
-
-    Raises:
-        TypeError: JSON cannot encode `value` (a set, bytes, an object).
-        ValueError: it holds NaN or Infinity, which JSON writes as `null`.
-    """
-    data = orjson.dumps(value, option=option)
-    # orjson writes a non-finite float as `null`: look for one only when there is a null.
-    if b"null" in data and not _finite(value):
-        raise ValueError(
-            f"the cache keeps JSON values; NaN and Infinity are not ones (in {value!r})"
-        )
-    return data
-
-
-def _finite(value: Any) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(_finite(item) for item in value.values())
-    if isinstance(value, list | tuple):
-        return all(_finite(item) for item in value)
-    return True
-
-
-def cache_key_of(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    """Return the default key of a call: the function's name and a hash of its arguments.
-
-    Raises:
-        TypeError: an argument is not a JSON value, so equal calls can't be told apart
-            from others (give `@cached` a `key=`).
-    """
-    try:
-        data = encode([list(args), sorted(kwargs.items())], orjson.OPT_NON_STR_KEYS)
-    except (TypeError, ValueError) as exc:
-        name = getattr(func, "__qualname__", repr(func))
-        raise TypeError(
-            f"@cached {name}: the default key hashes the arguments as JSON, and {exc}; "
-            f'pass key= (a template such as key="item:{{item.id}}" or a function of the '
-            f"arguments) to say which of their values select the entry"
-        ) from None
-    digest = hashlib.sha256(data).hexdigest()[:32]
-    return f"{func.__module__}.{func.__qualname__}:{digest}"
 
 
 def _called_key(key: Callable[..., Any], func: Callable[..., Any], args: Any, kwargs: Any) -> str:
@@ -494,6 +450,8 @@ class CacheCore:
         def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
             check_async(func)
             check_key(func, key)
+            if key is None:
+                default_name(func)  # numbered now, in the order of the definitions
             signature = inspect.signature(func)
 
             @functools.wraps(func)

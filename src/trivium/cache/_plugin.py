@@ -20,6 +20,8 @@ from trivium.cache._cache import _seconds
 from trivium.cache._cache import _tags
 from trivium.cache._cache import check_async
 from trivium.cache._cache import check_key
+from trivium.cache._cache import default_name
+from trivium.cache._keep import KeepStep
 from trivium.cache._responses import CachedResponse
 from trivium.cache._responses import ETagStep
 from trivium.cache._responses import ResponseStep
@@ -96,6 +98,7 @@ class Cache(CacheCore, Plugin):
         self._plugins: tuple[object, ...] = ()  # the app's plugins (their providers)
         self._guards: tuple[type, ...] = ()  # trivium.auth's guards, when it is installed
         self._etag_step = ETagStep()
+        self._keep_step = KeepStep()  # writes the entries of every route's `ResponseStep`
 
     def setup(self, app: App) -> None:
         """Answer requests found in the cache (the exception `ResponseStep` raises)."""
@@ -117,7 +120,10 @@ class Cache(CacheCore, Plugin):
         self._plugins = app.plugins
 
     def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
-        """A `ResponseStep` for routes with `cache=`, an `ETagStep` for other GET routes."""
+        """Return the cache's steps for a route: `ResponseStep` and `KeepStep` on `cache=`.
+
+        Other GET routes get an `ETagStep` when the cache gives every route ETags.
+        """
         if route.websocket or route.fallback:
             return ()
         value = route.options.get("cache")
@@ -127,7 +133,8 @@ class Cache(CacheCore, Plugin):
                 self._check_private(route)
             if not rule.skip_dependencies:
                 self._check_dependencies(route)
-            return (ResponseStep(self, rule, route.path, self._credentials),)
+            step = ResponseStep(self, rule, route.path, self._credentials)
+            return (step, self._keep_step)
         if self.etag and "GET" in route.methods:
             return (self._etag_step,)
         return ()
@@ -239,6 +246,8 @@ def cached(
     def decorate(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         check_async(func)
         check_key(func, key)
+        if key is None:
+            default_name(func)  # numbered now, in the order of the definitions
         bound: dict[int, Callable[P, Awaitable[R]]] = {}
 
         @functools.wraps(func)

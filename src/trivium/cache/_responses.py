@@ -4,8 +4,8 @@
 
 - It is the last of the route's steps: rate limits, authentication and every other
   check run first, on hits too, and their `after` hooks write this request's headers
-  (`RateLimit-*`, `Set-Cookie`) on the answer after the cache kept or replayed it, so
-  no such header is ever stored.
+  (`RateLimit-*`, `Set-Cookie`) on the answer after the cache made or replayed its
+  entry, so no such header is ever stored.
 - `before` looks the request up (GET and HEAD only) by route, scheme, host, path, query
   and the rule's `vary` headers; when the route's responses had a `Vary` of their own,
   the entry there names those headers, and the request's values of them select the
@@ -16,10 +16,13 @@
   found), else the cache is bypassed. `Cache-Control: no-cache` (or `max-age=0`)
   recomputes, `no-store` bypasses. On a miss it reads the tags' versions, before the
   handler runs.
-- `after` keeps a `200` that has no `Set-Cookie`, no `Cache-Control: no-store` (or
-  `private`, unless the rule is private), no `Vary: *` and a body known up front, with its `ETag`,
-  under those versions; adds `Cache-Control: max-age` when the response has none and
-  merges the rule's `Vary` into the response's.
+- `after` prepares the entry of a `200` that has no `Set-Cookie`, no `Cache-Control:
+  no-store`, `no-cache` or lifetime of 0 (nor `private`, unless the rule is private), no
+  `Vary: *` and a body known up front, with its `ETag`, under those versions, for the
+  rule's `ttl` or the response's shorter `s-maxage`/`max-age`; adds `Cache-Control:
+  max-age` when the response has none and merges the rule's `Vary` into the
+  response's. `KeepStep` writes it once every step has run, unless the answer then sets
+  a cookie or the session was written (`_keep`). A hit carries the entry's `Age`.
 - Either way, a request whose `If-None-Match` matches the `ETag` is answered `304`.
 
 `Cache(etag=True)` adds an `ETag` (and the `304`) to every other GET route's plain
@@ -41,6 +44,9 @@ from trivium.cache._cache import STORE_DOWN
 from trivium.cache._cache import CacheCore
 from trivium.cache._cache import _seconds
 from trivium.cache._cache import _tags
+from trivium.cache._keep import PENDING_KEY
+from trivium.cache._keep import Pending
+from trivium.cache._keep import lifetime
 from trivium.errors import ConfigurationError
 from trivium.http import Response
 from trivium.plugins import RequestStep
@@ -60,7 +66,7 @@ PERSONAL_KEY = "trivium.cache.personal"
 VARY_KEY = "trivium.cache.vary"
 """Scope key: the header names the route's kept responses vary on, found at lookup."""
 
-_SKIPPED_HEADERS = {b"set-cookie", b"date", b"content-length", b"x-request-id"}
+_SKIPPED_HEADERS = {b"set-cookie", b"date", b"content-length", b"x-request-id", b"age"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,13 +329,16 @@ class ResponseStep(RequestStep):
             (name.encode("latin-1"), value.encode("latin-1")) for name, value in envelope["h"]
         ]
         response.raw_headers.append((b"content-length", str(len(envelope["b"])).encode()))
+        if "d" in envelope:  # how long it has been kept (RFC 9111's `Age`)
+            age = max(0, int(time.time() - envelope["d"]))
+            response.raw_headers.append((b"age", str(age).encode()))
         etag = envelope["e"].encode("latin-1")
         if _matches(connection, etag):
             not_modified(response, etag)
         raise CachedResponse(response)
 
     async def after(self, request: Request, response: Response | None) -> None:
-        """Keep a cacheable response; release the lock; answer `304` on a matching ETag."""
+        """Prepare the entry of a cacheable response (`KeepStep` writes it); answer `304`."""
         scope = request.scope
         if scope.get(HIT_KEY):
             return
@@ -339,36 +348,39 @@ class ResponseStep(RequestStep):
                 _mark_private(response)  # not kept here, nor by a shared cache in front
             return
         key, locked, versions = miss
+        handed = False  # whether `KeepStep` releases the lock, once it wrote the entry
         try:
-            if response is not None and self._storable(response):
-                etag = next((v for n, v in response.raw_headers if n == b"etag"), None)
-                if etag is None:
-                    etag = _etag(response.body)
-                    response.raw_headers.append((b"etag", etag))
-                names = self._varies_on(response, scope.get(VARY_KEY))
-                self._add_headers(response)
-                if versions is not None:
-                    await self._store(key, response, etag, versions, names, request)
-                if _matches(request, etag):
-                    not_modified(response, etag)
+            if response is None or (ttl := self._storable(response)) is None:
+                return
+            etag = next((v for n, v in response.raw_headers if n == b"etag"), None)
+            if etag is None:
+                etag = _etag(response.body)
+                response.raw_headers.append((b"etag", etag))
+            names = self._varies_on(response, scope.get(VARY_KEY))
+            added = self._add_headers(response)
+            data = None if versions is None else self._entry_data(response, etag, versions, ttl)
+            scope[PENDING_KEY] = Pending(self, key, locked, response, data, names, ttl, added)
+            handed = True
+            if _matches(request, etag):
+                not_modified(response, etag)
         finally:
-            if locked:
+            if locked and not handed:
                 await self.core.unlock(key)
 
-    def _storable(self, response: Response) -> bool:
+    def _storable(self, response: Response) -> float | None:
+        """Return how long to keep `response`, or `None` when it is not to be kept."""
         if not _cacheable_body(response):
-            return False
+            return None
         for name, value in response.raw_headers:
             if name == b"set-cookie":
-                return False
+                return None
             if name == b"cache-control":
-                control = value.lower()
-                if b"no-store" in control or (b"private" in control and not self.rule.private):
-                    return False
+                if b"private" in value.lower() and not self.rule.private:
+                    return None
             # `Vary: *`: the response differs by more than headers; no key tells which.
             elif name == b"vary" and any(item.strip() == b"*" for item in value.split(b",")):
-                return False
-        return True
+                return None
+        return lifetime(response, self.ttl)
 
     def _varies_on(self, response: Response, learned: list[str] | None) -> list[str]:
         """Return the headers the kept response varies on beyond the rule's `vary`.
@@ -384,16 +396,18 @@ class ResponseStep(RequestStep):
         names.discard("")
         return sorted(names)
 
-    def _add_headers(self, response: Response) -> None:
+    def _add_headers(self, response: Response) -> bool:
+        """Add `Cache-Control` (when it has none: say whether) and `Vary` to `response`."""
         raw = response.raw_headers
         names = {name for name, _ in raw}
-        if b"cache-control" not in names:
+        added = b"cache-control" not in names
+        if added:
             raw.append((b"cache-control", self.cache_control))
         if not self.vary:
-            return
+            return added
         if b"vary" not in names:
             raw.append((b"vary", b", ".join(self.vary)))
-            return
+            return added
         # The handler's own `Vary` too: one header holding both, each name once.
         merged: list[bytes] = []
         seen: set[bytes] = set()
@@ -405,40 +419,44 @@ class ResponseStep(RequestStep):
                         seen.add(field.lower())
                         merged.append(field)
         if b"*" in seen:
-            return  # varies on everything already
+            return added  # varies on everything already
         merged += [name for name in self.vary if name not in seen]
         response.headers["vary"] = b", ".join(merged).decode("latin-1")
+        return added
 
-    async def _store(  # noqa: PLR0913 - the entry, and where it goes
-        self,
-        key: str,
-        response: Response,
-        etag: bytes,
-        versions: dict[str, int],
-        names: list[str],
-        connection: HTTPConnection,
-    ) -> None:
+    def _entry_data(
+        self, response: Response, etag: bytes, versions: dict[str, int], ttl: float
+    ) -> bytes:
+        """Return the entry of `response`: a JSON head (status, headers, ...) and the body."""
         headers = [
             (name.decode("latin-1"), value.decode("latin-1"))
             for name, value in response.raw_headers
             if name not in _SKIPPED_HEADERS
         ]
+        now = time.time()
         head = orjson.dumps(
             {
                 "s": response.status_code,
                 "h": headers,
                 "e": etag.decode("latin-1"),
                 "t": versions,
-                "f": time.time() + self.ttl,
+                "f": now + ttl,
+                "d": now,
             }
         )
+        return head + b"\n" + response.body
+
+    async def write(
+        self, key: str, data: bytes, names: list[str], ttl: float, connection: HTTPConnection
+    ) -> None:
+        """Write an entry made by `_entry_data` under the request's key (see `_entry`)."""
         if not names:
-            await self.core.write_raw(key, head + b"\n" + response.body, self.ttl)
+            await self.core.write_raw(key, data, ttl)
             return
         # The entry first: a request that finds the names finds its entry too.
         varied = _varied(key, names, connection)
-        await self.core.write_raw(varied, head + b"\n" + response.body, self.ttl)
-        await self.core.write_raw(key, orjson.dumps({"v": names}), self.ttl)
+        await self.core.write_raw(varied, data, ttl)
+        await self.core.write_raw(key, orjson.dumps({"v": names}), ttl)
 
 
 def _varied(key: str, names: list[str], connection: HTTPConnection) -> str:

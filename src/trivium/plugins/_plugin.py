@@ -133,7 +133,8 @@ class RequestStep:
     order: ClassVar[int] = 500
     """Where the step runs among a route's steps: lower runs earlier (`before`) and
     later (`after`). Sessions use 100, rate limits 150 (by user: 260), authentication
-    200, the audit trail's actor 250, CSRF 300, the response cache 900 (last)."""
+    200, the audit trail's actor 250, CSRF 300, the response cache 900 (last; its keeping
+    step is -1000, so that its `after` runs last)."""
 
     def before(self, connection: HTTPConnection) -> Awaitable[None] | None:
         """Prepare or refuse the request (a `Request`, or a `WebSocket` on websocket routes)."""

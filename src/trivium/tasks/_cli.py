@@ -202,7 +202,9 @@ def _group(tasks: Tasks) -> click.Group:
         if _call(tasks, tasks.cancel(task_id)):
             click.echo(f"Task run {task_id} cancelled.")
         else:
-            click.echo(f"Task run {task_id} had already finished.")
+            click.echo(
+                f"Task run {task_id} was neither queued nor running (done, failed or cancelled)."
+            )
 
     return group
 

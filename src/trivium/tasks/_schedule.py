@@ -6,8 +6,10 @@ idempotency key made of the task's name and its due time, so several schedulers
 running at once (one per host, for availability) send each firing once.
 
 Intervals are aligned on the Unix epoch (`every=3600` fires on the hour), so a restarted
-scheduler neither skips nor repeats a firing; cron expressions (five fields, in UTC)
-are matched minute by minute with `pycron`, which taskiq depends on.
+scheduler neither skips nor repeats a firing: it sends the current one if it began less
+than `START_GRACE` seconds ago (the key drops it if it was sent), not older ones; cron
+expressions (five fields, in UTC) are matched minute by minute with `pycron`, which
+taskiq depends on.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from trivium.tasks._task import Task
     from trivium.tasks._tasks import Tasks
 
-__all__ = ["Periodic", "check_schedule", "run_scheduler"]
+__all__ = ["START_GRACE", "Periodic", "check_schedule", "run_scheduler"]
 
 logger = logging.getLogger("trivium.tasks")
 
@@ -162,14 +164,27 @@ def _cron_value(value: str, *, names: bool) -> int | None:
     return None
 
 
+START_GRACE = 60.0
+"""Seconds after its start a firing is still sent by a scheduler that just started."""
+
+
 async def run_scheduler(tasks: Tasks, stopping: anyio.Event) -> None:
-    """Enqueue periodic tasks as they fall due, until `stopping` is set."""
+    """Enqueue periodic tasks as they fall due, until `stopping` is set.
+
+    At start-up the current firing is sent too when it began less than `START_GRACE`
+    seconds ago (a scheduler restarted at 03:00:10 still sends the 03:00 run; if the
+    one before it sent it, the idempotency key drops this one); older ones are missed.
+    """
     last: dict[str, int] = {}
     now = time.time()
     for periodic in tasks.periodic_tasks:
         slot = periodic.slot(now)
-        if slot is not None:
-            last[periodic.task.name] = slot  # the current slot may have fired before start
+        if slot is None:
+            continue
+        # A cron slot is a minute: it began less than `START_GRACE` ago.
+        began = slot * (periodic.every if periodic.every is not None else 60.0)
+        if now - began >= START_GRACE:
+            last[periodic.task.name] = slot  # long begun: it fired before, or is missed
     while not stopping.is_set():
         with anyio.move_on_after(1.0 - time.time() % 1.0 + 0.01):
             await stopping.wait()

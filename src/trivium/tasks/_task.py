@@ -14,6 +14,7 @@ import datetime
 import functools
 import inspect
 import math
+import numbers
 import threading
 import typing
 from collections.abc import Callable
@@ -92,6 +93,43 @@ def non_finite(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(non_finite(item) for item in value)
     return False
+
+
+def _eta(countdown: object, at: object) -> float | None:
+    """Return the Unix time `countdown=` or `at=` name (`None`: now), after checking them.
+
+    Raises:
+        TypeError: both, or one of the wrong kind.
+        ValueError: a NaN or infinite countdown (it would run at once, or never).
+    """
+    if countdown is not None and at is not None:
+        raise TypeError("give countdown= or at=, not both")
+    if countdown is not None:
+        if isinstance(countdown, datetime.timedelta):
+            seconds = countdown.total_seconds()
+        elif not isinstance(countdown, bool) and isinstance(countdown, numbers.Real):
+            try:
+                seconds = float(countdown)
+            except OverflowError:
+                seconds = math.inf
+        else:
+            raise TypeError(
+                f"countdown={countdown!r}: give a number of seconds or a timedelta, not "
+                f"{type(countdown).__name__}"
+            )
+        if not math.isfinite(seconds):
+            raise ValueError(f"countdown={countdown!r}: give a finite number of seconds")
+        return datetime.datetime.now(datetime.UTC).timestamp() + seconds
+    if at is None:
+        return None
+    if not isinstance(at, datetime.datetime):
+        raise TypeError(
+            f"at={at!r}: give an aware datetime (datetime(2027, 1, 1, tzinfo=UTC)), not "
+            f"{type(at).__name__}"
+        )
+    if at.utcoffset() is None:
+        raise TypeError("at= must be an aware datetime (datetime.now(UTC) + ...)")
+    return at.timestamp()
 
 
 def _is_dependency(param: inspect.Parameter, hint: Any) -> bool:
@@ -286,22 +324,14 @@ class Task(Generic[P, R]):
             priority: the priority, 0 to 9 (higher runs first), instead of the task's.
 
         Raises:
-            ValueError: `priority` is not an integer from 0 to 9.
-            TypeError: both `countdown` and `at`, or a naive `at`.
+            ValueError: `priority` is not an integer from 0 to 9, or `countdown` is NaN
+                or infinite.
+            TypeError: both `countdown` and `at`, a `countdown` that is neither a number
+                nor a `timedelta`, or an `at` that is not an aware `datetime`.
         """
         if priority is not None:
             check_priority(priority)
-        if countdown is not None and at is not None:
-            raise TypeError("give countdown= or at=, not both")
-        eta: float | None = None
-        if isinstance(countdown, datetime.timedelta):
-            countdown = countdown.total_seconds()
-        if countdown is not None:
-            eta = datetime.datetime.now(datetime.UTC).timestamp() + float(countdown)
-        if at is not None:
-            if at.tzinfo is None:
-                raise TypeError("at= must be an aware datetime (datetime.now(UTC) + ...)")
-            eta = at.timestamp()
+        eta = _eta(countdown, at)
         return TaskCall(self, eta=eta, key=key, session=session, queue=queue, priority=priority)
 
 
