@@ -30,8 +30,8 @@ from trivium.auth import PasswordValidationError
 from trivium.auth import hash_password
 from trivium.auth import normalize_email
 from trivium.auth import normalize_username
-from trivium.auth import username_text_error
 from trivium.auth import set_password
+from trivium.auth import username_text_error
 from trivium.auth import validate_password
 
 if TYPE_CHECKING:
