@@ -292,6 +292,11 @@ class Route(CompiledRoute[Endpoint]):
             failure = await _send(response, scope, receive, send, request, app, fixed, endpoint)
             if failure is not None:
                 error, reraise = failure
+        except Exception as exc:
+            # A background task (or the send) failed after the answer: the request-scoped
+            # dependencies see it, as in FastAPI (a `get_db` rolls back), then the server.
+            error = exc
+            raise
         finally:
             if ctx.request_stack or (request is not None and request._form is not None):
                 await _close(ctx, request, error, app)
