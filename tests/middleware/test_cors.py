@@ -92,7 +92,16 @@ def test_credentials_and_exposed_headers_on_simple_request() -> None:
     response = client.get("/items", headers={"origin": SITE})
     assert response.headers["access-control-allow-origin"] == SITE
     assert response.headers["access-control-allow-credentials"] == "true"
-    assert response.headers["access-control-expose-headers"] == "x-page, x-total"
+    assert response.headers["access-control-expose-headers"] == "X-Total, X-Page"  # as written
+
+
+def test_a_preflight_204_carries_no_content_length() -> None:
+    client = make_app(allow_origins=[SITE], allow_methods=["DELETE"])
+    response = client.options(
+        "/items", headers={"origin": SITE, "access-control-request-method": "DELETE"}
+    )
+    assert response.status_code == 204
+    assert "content-length" not in response.headers
 
 
 def test_existing_cors_and_vary_headers_are_kept() -> None:

@@ -10,6 +10,7 @@ import anyio.lowlevel
 import httpx
 import pytest
 
+from trivium import App as TriviumApp
 from trivium.http._request import Request
 from trivium.http._response import JSONResponse
 from trivium.http._response import PlainTextResponse
@@ -556,3 +557,24 @@ async def test_async_client_shutdown_failure_does_not_hide_the_tests_error() -> 
     with pytest.raises(LifespanError, match="could not flush"):
         async with AsyncTestClient(LifespanApp(fail_shutdown=True)):
             pass
+
+
+def test_the_portal_runs_coroutines_on_the_apps_loop() -> None:
+    import asyncio
+
+    loops: list[object] = []
+    app = TriviumApp()
+
+    @app.on_event("startup")
+    async def remember() -> None:
+        loops.append(asyncio.get_running_loop())
+
+    async def current() -> object:
+        return asyncio.get_running_loop()
+
+    client = TestClient(app)
+    assert client.portal is None
+    with client:
+        assert client.portal is not None
+        assert client.portal.call(current) is loops[0]
+    assert client.portal is None

@@ -167,8 +167,9 @@ class CORSMiddleware:
             raise ConfigurationError(f"CORS max_age must be >= 0, not {max_age}", "cors-option")
         self.max_age = str(max_age).encode()
         self.allow_credentials = allow_credentials
-        expose = _tokens(expose_headers, "expose_headers", upper=False)
-        self.expose = ", ".join(sorted(expose)).encode() if expose else None
+        _tokens(expose_headers, "expose_headers", upper=False)  # checked; sent as written
+        expose = list(dict.fromkeys(expose_headers))
+        self.expose = ", ".join(expose).encode() if expose else None
         # With a plain wildcard and no credentials the answer never depends on the origin.
         self.vary_always = not (self.allow_all_origins and self.origin_regex is None)
 
@@ -245,8 +246,7 @@ class CORSMiddleware:
             # by browsers on credentialed requests.
             headers.append((b"access-control-allow-headers", ", ".join(names).encode("latin-1")))
         headers.append((b"access-control-max-age", self.max_age))
-        headers.append((b"vary", b"Origin"))
-        headers.append((b"content-length", b"0"))
+        headers.append((b"vary", b"Origin"))  # no Content-Length: never on a 204 (RFC 9110)
         await send({"type": "http.response.start", "status": 204, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
 

@@ -19,6 +19,7 @@ from typing import Self
 
 import anyio
 import httpx
+from anyio.from_thread import BlockingPortal
 from anyio.from_thread import start_blocking_portal
 
 from trivium.testing._exchange import TestConfig
@@ -118,6 +119,15 @@ class TestClient(httpx.Client):
         return WebSocketTestSession(
             _handshake_scope(self, self._config, url, *handshake), self._asgi
         )
+
+    @property
+    def portal(self) -> BlockingPortal | None:
+        """The anyio portal of the app's event loop inside `with TestClient(app)`.
+
+        As on Starlette's client: `client.portal.call(reset_db)` runs a coroutine on the
+        loop the lifespan's engines and pools belong to. `None` outside the block.
+        """
+        return self._asgi.portal
 
     def __enter__(self) -> Self:
         """Start the app's lifespan; requests in the block share its event loop and state.
