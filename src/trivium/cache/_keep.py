@@ -7,9 +7,9 @@ response may be kept at all is known only once every step has run: the session s
 CSRF token), and a page holding that visitor's session data or token must never be
 another visitor's. So `ResponseStep.after` prepares the entry (`Pending`) and
 `KeepStep`, whose `after` runs last of all, writes it, unless the final response sets
-a cookie or the request's session was written (or came with its cookie); then it
-answers `Cache-Control: private` instead of `public`, as Django's cache middleware
-refuses such responses.
+a cookie, the request's session was written (or came with its cookie), or the page
+holds the request's CSP nonce; then it answers `Cache-Control: private` instead of
+`public`, as Django's cache middleware refuses such responses.
 """
 
 from __future__ import annotations
@@ -85,7 +85,11 @@ class KeepStep(RequestStep):
         try:
             if response is not pending.response:
                 return  # a later step failed: its error response went out instead
-            if _sets_cookie(response) or _session_used(request.scope, step.rule.private):
+            if (
+                _sets_cookie(response)
+                or _session_used(request.scope, step.rule.private)
+                or _holds_nonce(request.scope, response)
+            ):
                 if pending.added:
                     _make_private(response, step.cache_control)
                 return
@@ -115,6 +119,20 @@ def _session_used(scope: Any, private: bool) -> bool:
         or getattr(session, "previous_ids", None)
         or (not private and getattr(session, "from_cookie", False))
     )
+
+
+def _holds_nonce(scope: Any, response: Response) -> bool:
+    """Whether the page holds this request's CSP nonce (`SecurityHeadersMiddleware`).
+
+    A kept copy would carry it to every later visitor, whose header names a new nonce:
+    their browsers would block the page's inline scripts and styles.
+    """
+    state = scope.get("state")
+    nonce = state.get("csp_nonce") if isinstance(state, dict) else None
+    body = getattr(response, "body", None)
+    if not isinstance(nonce, str) or not nonce or not isinstance(body, bytes):
+        return False
+    return nonce.encode() in body
 
 
 def _make_private(response: Response, added: bytes) -> None:
