@@ -58,7 +58,13 @@ if TYPE_CHECKING:
     from trivium.forms import BoundForm
     from trivium.routing import Router
 
-__all__ = ["load_object", "refusal_reason", "register_edit_routes"]
+__all__ = [
+    "MissingObject",
+    "load_object",
+    "missing_answer",
+    "refusal_reason",
+    "register_edit_routes",
+]
 
 CONFLICT = (
     "Someone else changed this {name} after you opened it, so your changes were not saved. "
@@ -67,19 +73,46 @@ CONFLICT = (
 AUTOCOMPLETE_PAGE = 20
 
 
+class MissingObject(HTTPException):
+    """No object of the model has the key in the path (or the key is malformed): 404."""
+
+    def __init__(self, model_admin: ModelAdmin, raw: str) -> None:
+        super().__init__(404, f"No {model_admin.name} with that key")
+        self.model_admin = model_admin
+        self.raw = raw
+
+
+def missing_answer(exc: MissingObject, request: Request) -> Response:
+    """Send a browser back to the change list with a warning; re-raise the 404 for others."""
+    if "text/html" not in (request.headers.get("accept") or ""):
+        raise exc
+    model_admin = exc.model_admin
+    flash(
+        request,
+        f"{model_admin.name} with ID “{exc.raw}” doesn't exist. Perhaps it was deleted?",
+        "warning",
+    )
+    target = model_admin.site.url(model_admin.app_label, model_admin.model_name)
+    return RedirectResponse(target, status_code=303)
+
+
 async def load_object(
     model_admin: ModelAdmin, request: Request, session: AsyncSession, raw: str
 ) -> Any:
-    """Return the object with primary key `raw` among `get_queryset`'s rows, or raise 404."""
+    """Return the object with primary key `raw` among `get_queryset`'s rows.
+
+    Raises:
+        MissingObject: no such row, or `raw` is not a key of the model.
+    """
     meta = model_admin.meta
     try:
         key = TypeAdapter(meta.pk.value_type).validate_python(raw)
     except ValidationError:
-        raise HTTPException(404, f"No {model_admin.name} with that key") from None
+        raise MissingObject(model_admin, raw) from None
     statement = model_admin.get_queryset(request).where(getattr(meta.model, meta.pk.name) == key)
     obj = (await session.scalars(statement)).first()
     if obj is None:
-        raise HTTPException(404, f"No {model_admin.name} with that key")
+        raise MissingObject(model_admin, raw)
     return obj
 
 
@@ -195,7 +228,15 @@ def _unique_sets(model: type[Any]) -> list[tuple[Any, ...]]:
     sets: list[tuple[Any, ...]] = [(c,) for c in table.columns if c.unique]
     sets += [tuple(c.columns) for c in table.constraints if isinstance(c, UniqueConstraint)]
     sets += [tuple(i.columns) for i in table.indexes if i.unique]
-    return [s for s in sets if s and not any(c.primary_key for c in s)]
+    # SQLAlchemy also lists a `unique=True` column as a constraint: one query, one error.
+    seen: set[tuple[str, ...]] = set()
+    result = []
+    for columns in sets:
+        names = tuple(c.key for c in columns)
+        if columns and names not in seen and not any(c.primary_key for c in columns):
+            seen.add(names)
+            result.append(columns)
+    return result
 
 
 async def _mark_taken(
@@ -471,9 +512,12 @@ def register_edit_routes(site: Admin, router: Router, session_dep: Any) -> None:
     ) -> Response:
         found = await prepare(request, session, app_label, model_name)
         pk = unquote_key(pk)  # the segment `Admin.url` quoted
-        return (
-            found if isinstance(found, Response) else await change_view(found, request, session, pk)
-        )
+        if isinstance(found, Response):
+            return found
+        try:
+            return await change_view(found, request, session, pk)
+        except MissingObject as exc:
+            return missing_answer(exc, request)
 
     @router.route(prefix + "/{pk}/delete", methods=["GET", "POST"], name="admin_delete")
     async def delete(
@@ -485,9 +529,12 @@ def register_edit_routes(site: Admin, router: Router, session_dep: Any) -> None:
     ) -> Response:
         found = await prepare(request, session, app_label, model_name)
         pk = unquote_key(pk)  # the segment `Admin.url` quoted
-        return (
-            found if isinstance(found, Response) else await delete_view(found, request, session, pk)
-        )
+        if isinstance(found, Response):
+            return found
+        try:
+            return await delete_view(found, request, session, pk)
+        except MissingObject as exc:
+            return missing_answer(exc, request)
 
     @router.get(prefix + "/autocomplete/{field}", name="admin_autocomplete")
     async def autocomplete(

@@ -19,7 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trivium.admin._changelist import display_text
+from trivium.admin._edit import MissingObject
 from trivium.admin._edit import load_object
+from trivium.admin._edit import missing_answer
 from trivium.admin._edit import refusal_reason
 from trivium.admin._render import forbidden
 from trivium.admin._render import page
@@ -277,9 +279,12 @@ def register_history_routes(site: Admin, router: Router, session_dep: Any) -> No
         model_admin = model_admin_or_404(site, app_label, model_name)
         denied = await site.gate(request, session)
         key = unquote_key(pk)
-        return (
-            denied if denied is not None else await history_view(model_admin, request, session, key)
-        )
+        if denied is not None:
+            return denied
+        try:
+            return await history_view(model_admin, request, session, key)
+        except MissingObject as exc:
+            return missing_answer(exc, request)
 
     @router.post(prefix + "/{entry_id}/revert", name="admin_revert")
     async def revert(  # noqa: PLR0913 - the path's parts, the request and the session
@@ -293,8 +298,9 @@ def register_history_routes(site: Admin, router: Router, session_dep: Any) -> No
         model_admin = model_admin_or_404(site, app_label, model_name)
         denied = await site.gate(request, session)
         key = unquote_key(pk)
-        return (
-            denied
-            if denied is not None
-            else await revert_view(model_admin, request, session, key, entry_id)
-        )
+        if denied is not None:
+            return denied
+        try:
+            return await revert_view(model_admin, request, session, key, entry_id)
+        except MissingObject as exc:
+            return missing_answer(exc, request)

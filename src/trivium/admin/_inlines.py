@@ -144,6 +144,7 @@ def check_inline(model_admin: ModelAdmin, options: Any) -> InlineSet:
                     "admin-option",
                 )
             fields.append(field)
+        _check_hidden_required(name, options, meta, fields, fk)
     codenames = {
         codename.split(".", 1)[1].split("_", 1)[0]: codename
         for codename, _ in model_permissions(relation.target)
@@ -151,6 +152,21 @@ def check_inline(model_admin: ModelAdmin, options: Any) -> InlineSet:
     return InlineSet(
         options, relation.name, relation.kind, relation.target, meta, fields, fk, codenames
     )
+
+
+def _check_hidden_required(
+    name: str, options: type[InlineModelAdmin], meta: ModelMeta, fields: list[str], fk: str
+) -> None:
+    """Refuse `fields` that leave out a column a new row needs (not nullable, no default)."""
+    for info in meta.columns.values():
+        hidden = info.name not in fields and info.name != fk
+        if hidden and not (info.generated or info.nullable or info.has_default):
+            raise ConfigurationError(
+                f"{name}: {options.__name__}.fields leaves out {info.name!r}, which "
+                f"{meta.model.__name__} requires (not nullable, no default), so no row could "
+                f"be added; add it to fields or give the column a default",
+                "admin-option",
+            )
 
 
 async def allowed(model_admin: ModelAdmin, inline: InlineSet, request: Request, kind: str) -> bool:
@@ -259,8 +275,8 @@ def _one_to_many_row(
         if key:
             posted.changes.append(("delete", current[key], None))
         return
-    if not key and not any(v.strip() for v in values.values()):
-        return  # an empty extra row
+    if not key and _untouched(inline, values):
+        return  # an empty extra row (blank, or the defaults it was drawn with)
     if key and not values and not may_change:
         return  # a row drawn read-only: nothing of it is posted, nothing changes
     form = bind(inline.schema(), values)
@@ -417,6 +433,22 @@ def _cell(
     }
 
 
+def _defaults(inline: InlineSet) -> dict[str, Any]:
+    """The values an empty row shows: the columns' plain defaults, as the add form does."""
+    values = {}
+    for field in inline.fields:
+        default = inline.meta.columns[field].default
+        if default is not None and not callable(default):
+            values[field] = json_text(default) if inline.meta.columns[field].is_json else default
+    return values
+
+
+def _untouched(inline: InlineSet, values: dict[str, str]) -> bool:
+    """Whether a new row was posted blank or as drawn (each value empty or its default)."""
+    drawn = {f: _cell(inline, "", f, v, [])["value"] for f, v in _defaults(inline).items()}
+    return all(v.strip() in ("", drawn.get(f, "")) for f, v in values.items())
+
+
 def _row(  # noqa: PLR0913 - one row's parts
     inline: InlineSet,
     index: int | str,
@@ -483,14 +515,15 @@ async def inline_context(  # noqa: PLR0913 - the inline, the page's parts and pe
             values = _stored(inline, child)
             rows.append(_row(inline, index, key, values, {}, name_of(child), readonly=locked))
         extra = max(inline.options.extra, 0) if "add" in permissions else 0
-        rows += [_row(inline, len(rows) + n, "", {}, {}, "") for n in range(extra)]
+        blank = _defaults(inline)
+        rows += [_row(inline, len(rows) + n, "", blank, {}, "") for n in range(extra)]
     return {
         "inline": inline,
         "style": inline.options.style,
         "title": inline.title,
         "link": inline.kind == "many-to-many",
         "rows": rows,
-        "empty": _row(inline, "__prefix__", "", {}, {}, ""),
+        "empty": _row(inline, "__prefix__", "", _defaults(inline), {}, ""),
         "fields": [verbose(f) for f in inline.fields],
         "can_delete": inline.options.can_delete and "delete" in permissions,
         "can_add": "add" in permissions,
