@@ -182,6 +182,7 @@ class UserCache:
             self.live = False
 
     async def _listen(self) -> None:
+        off = False  # an outage was logged: its end is logged once Redis answers again
         while True:
             pubsub = self._client.pubsub()
             try:
@@ -194,12 +195,21 @@ class UserCache:
                     if message["type"] == "subscribe":
                         self.clear()
                         self.live = True
+                        if off:
+                            off = False
+                            logger.warning("user cache on again: Redis answers")
                     elif message["type"] == "message":
                         self.clear()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.warning("user cache off until Redis answers again", exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - any failure turns the cache off
+                if not off:  # one line per outage, as the stores log theirs
+                    off = True
+                    logger.warning(
+                        "user cache off until Redis answers again (%s: %s)",
+                        type(exc).__name__,
+                        exc,
+                    )
             finally:
                 self.live = False
                 self.clear()
