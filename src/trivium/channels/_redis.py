@@ -216,11 +216,13 @@ class RedisBackend:
         """The client publishers use (made on first use; `stop()` closes it)."""
         if self._client is None:
             retry, no_backoff = self._retry
+            # One retry, for a connection found closed (a failover, a reset): that fails
+            # at once. None after a timeout, so a stall costs a publisher `timeout`, not twice.
             self._client = self._from_url(
                 self._url,
                 socket_timeout=self.timeout,
                 socket_connect_timeout=self.timeout,
-                retry=retry(no_backoff(), 1),
+                retry=retry(no_backoff(), 1, supported_errors=(self._errors[0],)),
             )
         return self._client
 
@@ -401,7 +403,10 @@ class RedisBackend:
         pubsub: PubSub = listener.pubsub()
         connected = False
         try:
-            await self._connect(pubsub)
+            # The TCP handshake may succeed while Redis (or the path to it) hangs: bound
+            # connecting and subscribing, or the attempt would wait for good.
+            with anyio.fail_after(self.timeout):
+                await self._connect(pubsub)
             connected = True
             await self._read(pubsub)
         except self._errors as exc:
