@@ -51,6 +51,10 @@ __all__ = ["RateLimits"]
 
 logger = logging.getLogger("trivium.ratelimit")
 
+PROBE_EVERY = 1.0
+"""During a store outage, seconds between the checks that try the store again."""
+_PROBE_LIMIT = 30.0  # how long a probe that never reports back holds the others off
+
 
 class RateLimits(Plugin):
     """Enforce rate limits: `rate_limit=` on routes and routers, and an app-wide default.
@@ -100,6 +104,7 @@ class RateLimits(Plugin):
         self.fail_open = fail_open
         """Let requests through when the store is unreachable."""
         self._down_since: float | None = None
+        self._probe_at = 0.0  # during an outage, when the next check may try the store
         self._errors: tuple[type[BaseException], ...] = getattr(self.backend, "errors", ())
         # The memory backend answers without waiting: called directly, no coroutine.
         self._hit_now = self.backend.hit_now if isinstance(self.backend, MemoryBackend) else None
@@ -182,9 +187,12 @@ class RateLimits(Plugin):
                 return None
         if self._hit_now is not None:
             return self._hit_now(keyed, keys)
+        if self._down_since is not None and self._bypassed():
+            return self._outage(None)
         try:
             decision = await self.backend.hit(keyed, keys)
         except self._errors as exc:
+            self._probe_at = time.monotonic() + PROBE_EVERY
             return self._outage(exc)
         if self._down_since is not None:
             logger.warning(
@@ -194,7 +202,22 @@ class RateLimits(Plugin):
             self._down_since = None
         return decision
 
-    def _outage(self, error: BaseException) -> Decision | None:
+    def _bypassed(self) -> bool:
+        """Whether to answer without the store: it is down, and another check probes it.
+
+        During an outage one check per `PROBE_EVERY` seconds tries the store; the others
+        fail open (or closed) at once, so a stalled Redis costs a request nothing but the
+        probe's own wait.
+        """
+        now = time.monotonic()
+        if now >= self._probe_at:
+            # No other check probes while this one waits: the next probe time is set when
+            # it fails, a bound only in case it ends without a word.
+            self._probe_at = now + PROBE_EVERY + _PROBE_LIMIT
+            return False
+        return True
+
+    def _outage(self, error: BaseException | None) -> Decision | None:
         if self._down_since is None:
             self._down_since = time.monotonic()
             logger.error(

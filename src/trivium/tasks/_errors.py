@@ -8,7 +8,6 @@ and a `ServiceUnavailable` (503 with `Retry-After`) when a request enqueues a ru
 from __future__ import annotations
 
 import contextlib
-import logging
 import urllib.parse
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -22,8 +21,6 @@ if TYPE_CHECKING:
     from trivium.tasks._tasks import Tasks
 
 __all__ = ["RETRY_AFTER", "TaskFailedError", "broker_down", "unreachable", "unreachable_at_start"]
-
-logger = logging.getLogger("trivium.tasks")
 
 RETRY_AFTER = 5
 """Seconds a client is asked to wait (`Retry-After`) when the broker does not answer."""
@@ -43,10 +40,12 @@ def broker_down(tasks: Tasks, action: str = "enqueueing a task") -> Iterator[Non
     """Turn a broker or state Redis that does not answer into a 503 with `Retry-After`.
 
     `action` says what failed in the log line (`enqueueing a task`, `reading a task's state`).
+    The line is written once per outage, without a traceback, and its end once too.
 
     Raises:
         ServiceUnavailable: the client's error (kept in `__cause__`) says it is unreachable.
     """
+    outage = tasks._broker_outage
     try:
         yield
     except ServiceUnavailable:
@@ -55,8 +54,11 @@ def broker_down(tasks: Tasks, action: str = "enqueueing a task") -> Iterator[Non
         problem = unreachable(tasks, exc)
         if problem is None:
             raise
-        logger.error("%s failed: %s", action, problem.message)  # the host: not for clients
+        # One line per outage, naming the host (not for clients); the end is logged too.
+        outage.failed("%s failed, answering 503 until it works again: %s", action, problem.message)
         raise ServiceUnavailable("the task broker is unreachable", retry_after=RETRY_AFTER) from exc
+    if outage.down_since is not None:
+        outage.recovered()
 
 
 @contextlib.contextmanager

@@ -25,6 +25,8 @@ import anyio
 import orjson
 
 from trivium.errors import ConfigurationError
+from trivium.tasks._outage import Outage
+from trivium.tasks._outage import is_outage
 
 if TYPE_CHECKING:
     from trivium.tasks._state import StateStore
@@ -55,6 +57,7 @@ class Outbox:
         self.table_found = False
         """Whether the outbox's table was seen (it is looked for until then)."""
         self._missing_said_at: float | None = None
+        self._relaying = Outage("relaying the task outbox")
 
     def listen(self, db: Any) -> None:
         """Watch the commits and rollbacks of `db`'s sessions (once)."""
@@ -195,10 +198,18 @@ class Outbox:
                     await session.execute(
                         delete(OutboxEntry).where(OutboxEntry.id.in_([row.id for row in rows]))
                     )
-        except Exception:
-            if not await self._say_missing_table():
+        except Exception as exc:
+            if is_outage(exc):  # the database or the broker: one line until it ends
+                self._relaying.failed(
+                    "relaying the task outbox failed, the sweep will try again: %s: %s",
+                    type(exc).__name__,
+                    exc,
+                )
+            elif not await self._say_missing_table():
                 logger.exception("relaying the task outbox failed; the sweep will try again")
             return 0
+        if self._relaying.down_since is not None:
+            self._relaying.recovered()
         return len(rows)
 
     async def _say_missing_table(self) -> bool:

@@ -506,12 +506,16 @@ async def send_recorded(
         try:  # briefly: a stalled Redis must not double the wait for the 503
             with anyio.fail_after(0.5):
                 await store.unsend(message["id"], message["key"])
-        except Exception:  # the state's Redis is down too: the key expires with `keep`
-            logger.warning(
+        except Exception as exc:  # the state's Redis is down too: the key expires with `keep`
+            from trivium.tasks._outage import is_outage
+
+            # An outage is logged once by the caller's 503; anything else is a bug.
+            logger.log(
+                logging.DEBUG if is_outage(exc) else logging.WARNING,
                 "task %s (%s) was not sent, and its record could not be dropped",
                 message["task"],
                 message["id"],
-                exc_info=True,
+                exc_info=not is_outage(exc),
             )
     for result in (outcome, *written):
         if isinstance(result, BaseException):

@@ -36,6 +36,7 @@ from trivium.tasks._control import cancel
 from trivium.tasks._control import retry
 from trivium.tasks._errors import broker_down
 from trivium.tasks._errors import unreachable_at_start
+from trivium.tasks._outage import Outage
 from trivium.tasks._relay import Outbox
 from trivium.tasks._relay import relay_due
 from trivium.tasks._retry import Retry
@@ -159,6 +160,7 @@ class Tasks(Plugin):
         self._starting: asyncio.Lock | None = None
         self.outbox = Outbox(self)
         """The outbox (runs enqueued with `options(session=...)`) and its relay."""
+        self._broker_outage = Outage("the task broker")  # met by requests: logged once
         self._worker: Worker | None = None
 
     def __repr__(self) -> str:

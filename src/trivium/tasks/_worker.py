@@ -28,6 +28,8 @@ from typing import Any
 import anyio
 import orjson
 
+from trivium.tasks._outage import Outage
+from trivium.tasks._outage import is_outage
 from trivium.tasks._state import HeldElsewhereError
 from trivium.tasks._state import TaskInfo
 from trivium.tasks._task import non_finite
@@ -253,6 +255,7 @@ class Worker:
         self._freed = anyio.Event()
         self.idle = anyio.Event()
         self.idle.set()
+        self._receiving = Outage("receiving tasks")
         self.leased: dict[Delivery, TaskInfo] = {}
         """The running deliveries with their run (its id, generation and attempt).
 
@@ -278,10 +281,12 @@ class Worker:
                         deliveries = await transport.receive_any(free, wait=0.5)
                     else:
                         deliveries = await transport.receive(self.queues, free, wait=0.5)
-                except Exception:
-                    logger.exception("receiving tasks failed; trying again in 1 s")
+                except Exception as exc:  # noqa: BLE001 - logged: a traceback if unexpected
+                    self._receive_failed(exc)
                     await anyio.sleep(1)
                     continue
+                if self._receiving.down_since is not None:
+                    self._receiving.recovered()
                 for delivery in deliveries:
                     self.active += 1
                     self.idle = anyio.Event()
@@ -289,6 +294,17 @@ class Worker:
             with anyio.move_on_after(grace):
                 await self.idle.wait()
             group.cancel_scope.cancel()
+
+    def _receive_failed(self, error: Exception) -> None:
+        """Log a failed poll: an outage once until it ends, any other error each time."""
+        if not is_outage(error):
+            logger.error("receiving tasks failed; trying again in 1 s", exc_info=error)
+            return
+        self._receiving.failed(
+            "receiving tasks failed, trying again every second: %s: %s",
+            type(error).__name__,
+            error,
+        )
 
     async def _handle(self, delivery: Delivery) -> None:
         tasks = self.tasks
@@ -334,8 +350,15 @@ class Worker:
                 )
             if not acked:
                 await transport.ack(delivery)
-        except Exception:
-            logger.exception("handling a task message failed; it will be delivered again")
+        except Exception as exc:
+            if not is_outage(exc):
+                logger.exception("handling a task message failed; it will be delivered again")
+            else:  # the outage has its own line: this one needs no traceback
+                logger.warning(
+                    "handling a task message failed; it will be delivered again: %s: %s",
+                    type(exc).__name__,
+                    exc,
+                )
         finally:
             self.leased.pop(delivery, None)
             self.active -= 1
