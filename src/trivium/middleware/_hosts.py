@@ -14,9 +14,9 @@ import re
 from collections.abc import Sequence
 
 from trivium.errors import ConfigurationError
-from trivium.http._datastructures import scope_path
 from trivium.http._host import invalid_host
 from trivium.http._host import parse_authority
+from trivium.http._paths import scope_path
 from trivium.http._response import JSONResponse
 from trivium.http._response import RedirectResponse
 from trivium.types import ASGIApp

@@ -17,11 +17,11 @@ from collections.abc import Callable
 from typing import Any
 
 from trivium.http._cookies import parse_cookie_header
-from trivium.http._datastructures import PATH_SAFE
 from trivium.http._datastructures import Headers
 from trivium.http._datastructures import QueryParams
-from trivium.http._datastructures import quote_path
 from trivium.http._limits import Limits
+from trivium.http._paths import PATH_SAFE
+from trivium.http._paths import quote_path
 from trivium.protocols._authority import with_authority
 from trivium.protocols._rsgi_body import body_error
 from trivium.protocols._rsgi_body import rsgi_receive

@@ -13,7 +13,7 @@ from typing import Any
 
 from trivium.errors import HTTPException
 from trivium.errors import TriviumError
-from trivium.http._datastructures import quote_path
+from trivium.http._paths import quote_path
 from trivium.http._request import Request
 from trivium.http._response import RedirectResponse
 from trivium.http._response import Response

@@ -19,7 +19,7 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from trivium.errors import ConfigurationError
-from trivium.http._datastructures import PCHAR
+from trivium.http._paths import PCHAR
 
 if TYPE_CHECKING:
     from uuid import UUID

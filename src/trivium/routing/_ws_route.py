@@ -20,7 +20,7 @@ from trivium.di._solver import teardown
 from trivium.errors import HTTPException
 from trivium.errors import RequestValidationError
 from trivium.errors import WebSocketException
-from trivium.http._datastructures import under_root
+from trivium.http._paths import under_root
 from trivium.middleware._edge import EdgePolicy
 from trivium.middleware._edge import guarded
 from trivium.plugins._plugin import RouteNeeds

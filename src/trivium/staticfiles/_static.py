@@ -31,9 +31,9 @@ import anyio.to_thread
 
 from trivium.errors import ConfigurationError
 from trivium.http._datastructures import parse_query
-from trivium.http._datastructures import quote_path
-from trivium.http._datastructures import under_root
 from trivium.http._file import FileResponse
+from trivium.http._paths import quote_path
+from trivium.http._paths import under_root
 from trivium.http._request import HTTPConnection
 from trivium.http._response import JSONResponse
 from trivium.http._response import RedirectResponse
