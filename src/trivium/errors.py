@@ -11,11 +11,16 @@ HTTPException                   an HTTP error response, raised from handlers
 WebSocketException              close a websocket with a code and reason
 ResponseValidationError         a handler returned data that doesn't fit its response model (500)
 ```
+
+`OutageLog` is how a backend's outage is told in the log: one line when it starts, one
+when it ends, whatever the number of requests that meet it in between.
 """
 
 from __future__ import annotations
 
 import http
+import logging
+import time
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
@@ -25,12 +30,17 @@ __all__ = [
     "GatewayTimeout",
     "HTTPException",
     "MissingDependencyError",
+    "OutageLog",
     "RequestValidationError",
     "ResponseValidationError",
     "ServiceUnavailable",
     "TriviumError",
     "WebSocketException",
+    "unhandled_error",
 ]
+
+UNHANDLED_KEY = "trivium.unhandled_error"
+"""The scope key under which the app keeps the unexpected error a 500 answered."""
 
 
 class TriviumError(Exception):
@@ -185,6 +195,109 @@ class ResponseValidationError(ValueError):
     def errors(self) -> list[Mapping[str, Any]]:
         """Return the list of validation errors."""
         return self._errors
+
+
+class OutageLog:
+    """Tell a backend's outage in two log lines: an error when it starts, a warning at its end.
+
+    During an outage every request, poll or sweep meets the same failure; a line (and a
+    traceback) for each would bury the log. Call `failed` on each failure and `recovered`
+    on each success; only the first failure and the first success after it are logged.
+
+    ```python
+    outage = OutageLog(logging.getLogger("myapp"), "the search index")
+    try:
+        hits = await index.search(text)
+    except OSError as exc:
+        outage.failed("%s unreachable, answering 503: %s", outage.what, exc)
+        raise ServiceUnavailable("search is unavailable") from exc
+    outage.recovered()  # "the search index is available again after 3.2 s (41 failures)"
+    ```
+
+    `settle` keeps a success within that many seconds of the latest failure from ending
+    the outage, so a backend failing on and off is one outage in the log, not many.
+    """
+
+    __slots__ = (
+        "back",
+        "counted",
+        "down_since",
+        "failures",
+        "last_failure",
+        "logger",
+        "settle",
+        "what",
+    )
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        what: str,
+        *,
+        back: str = "is available again",
+        counted: str = "failures",
+        settle: float = 0.0,
+    ) -> None:
+        self.logger = logger
+        """Where the two lines go."""
+        self.what = what
+        """The backend, as the closing line names it (`"Redis store"`)."""
+        self.back = back
+        """What the closing line says of it after its name."""
+        self.counted = counted
+        """What the closing line calls the failures it counts."""
+        self.settle = settle
+        """Seconds after the latest failure during which a success does not end the outage."""
+        self.down_since: float | None = None
+        """When the outage began (`time.monotonic()`), or `None` while all is well."""
+        self.failures = 0
+        """Failures during the current outage."""
+        self.last_failure = 0.0
+        """When the latest failure happened (`time.monotonic()`)."""
+
+    @property
+    def down(self) -> bool:
+        """Whether an outage is under way."""
+        return self.down_since is not None
+
+    def failed(self, message: str, *args: object) -> bool:
+        """Count a failure; the first of an outage logs `message % args` as an error.
+
+        Returns whether this failure began the outage (and was logged).
+        """
+        self.failures += 1
+        self.last_failure = time.monotonic()
+        if self.down_since is not None:
+            return False
+        self.down_since = self.last_failure
+        self.logger.error(message, *args)
+        return True
+
+    def recovered(self) -> bool:
+        """Note a success; the first after an outage logs its end. Returns whether it did."""
+        since = self.down_since
+        if since is None:
+            return False
+        now = time.monotonic()
+        if self.settle and now - self.last_failure < self.settle:
+            return False
+        seconds, failures = now - since, self.failures
+        self.logger.warning(
+            "%s %s after %.1f s (%d %s)", self.what, self.back, seconds, failures, self.counted
+        )
+        self.down_since, self.failures = None, 0
+        return True
+
+
+def unhandled_error(scope: Mapping[str, Any]) -> Exception | None:
+    """Return the unexpected error the request's 500 answered, or `None`.
+
+    For tracing and error reporting in a request step's `after` (or a middleware): an
+    `HTTPException`, a validation error or anything an exception handler answered as
+    expected is not one. The error is re-raised to the server after the response.
+    """
+    error = scope.get(UNHANDLED_KEY)
+    return error if isinstance(error, Exception) else None
 
 
 def describe_exception(exc: BaseException) -> str:

@@ -30,6 +30,8 @@ from typing import Any
 
 from sqlalchemy import event
 
+from trivium.errors import OutageLog
+
 __all__ = ["UserCache"]
 
 logger = logging.getLogger("trivium.auth")
@@ -182,7 +184,7 @@ class UserCache:
             self.live = False
 
     async def _listen(self) -> None:
-        off = False  # an outage was logged: its end is logged once Redis answers again
+        outage = OutageLog(logger, "user cache", back="on again: Redis answers", counted="failures")
         while True:
             pubsub = self._client.pubsub()
             try:
@@ -195,21 +197,15 @@ class UserCache:
                     if message["type"] == "subscribe":
                         self.clear()
                         self.live = True
-                        if off:
-                            off = False
-                            logger.warning("user cache on again: Redis answers")
+                        outage.recovered()
                     elif message["type"] == "message":
                         self.clear()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure turns the cache off
-                if not off:  # one line per outage, as the stores log theirs
-                    off = True
-                    logger.warning(
-                        "user cache off until Redis answers again (%s: %s)",
-                        type(exc).__name__,
-                        exc,
-                    )
+                outage.failed(
+                    "user cache off until Redis answers again (%s: %s)", type(exc).__name__, exc
+                )
             finally:
                 self.live = False
                 self.clear()

@@ -39,6 +39,7 @@ from trivium.channels._event import EventKind
 from trivium.channels._event import stream_id_key
 from trivium.errors import ConfigurationError
 from trivium.errors import MissingDependencyError
+from trivium.errors import OutageLog
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -203,7 +204,9 @@ class RedisBackend:
         self._pubsub: PubSub | None = None
         self._deliver: Deliver | None = None
         self._gap: Callable[[], None] | None = None
-        self._down_since: float | None = None
+        self._outage = OutageLog(
+            logger, "channels: Redis", back="is reachable again", counted="failed connections"
+        )
         self._lost = False
 
     def __repr__(self) -> str:
@@ -350,7 +353,7 @@ class RedisBackend:
     async def subscribe(self, channel: str) -> None:
         """Subscribe the process to `channel` and wait for Redis to confirm it."""
         self._channels.add(channel)
-        if (self._pubsub is None or not self.ready) and self._down_since is None:
+        if (self._pubsub is None or not self.ready) and self._outage.down_since is None:
             # The listener is still making its first connection: wait for it, or an
             # event published meanwhile would be missed without a resync.
             with anyio.move_on_after(self.timeout):
@@ -431,25 +434,19 @@ class RedisBackend:
         missing = self._channels - subscribed
         if missing:
             await pubsub.subscribe(*(self._key("c", c) for c in missing))
-        if self._down_since is not None:
-            logger.warning(
-                "channels: Redis is reachable again after %.1f s; subscribers get a resync event",
-                anyio.current_time() - self._down_since,
-            )
-            self._down_since = None
+        self._outage.recovered()  # the subscribers get a resync event (below)
         if self._lost and self._gap is not None:
             self._gap()
         self._lost = False
 
     def _down(self, exc: BaseException) -> None:
         self._lost = True
-        if self._down_since is None:
-            self._down_since = anyio.current_time()
-            logger.error(
-                "channels: lost Redis (%s: %s); reconnecting with backoff",
-                type(exc).__name__,
-                exc,
-            )
+        self._outage.failed(
+            "channels: lost Redis (%s: %s); reconnecting with backoff, subscribers get a "
+            "resync event once it answers",
+            type(exc).__name__,
+            exc,
+        )
 
     async def _read(self, pubsub: PubSub) -> None:
         skip = len(self.prefix) + 2

@@ -378,7 +378,7 @@ class Database(Plugin):
             # A worker replacing a dead one serves through an outage (reliability.md).
             if not respawned_in_outage(exc):
                 raise
-            self.outage.failed(outage_cause(exc))  # the one line; "available again" later
+            self.outage.failed_with(outage_cause(exc))  # the one line; "available again" later
         else:
             await self._warn_pending()
         try:

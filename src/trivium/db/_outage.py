@@ -27,7 +27,6 @@ import contextlib
 import contextvars
 import logging
 import os
-import time
 import weakref
 from typing import TYPE_CHECKING
 from typing import Any
@@ -44,6 +43,7 @@ from trivium.db._engine import cancel_statement
 from trivium.db._engine import mariadb_statement_timeout
 from trivium.db._engine import terminate
 from trivium.errors import GatewayTimeout
+from trivium.errors import OutageLog
 from trivium.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -106,55 +106,33 @@ class DatabaseTimeoutError(GatewayTimeout):
     """504: the database did not finish the request's work within its deadline."""
 
 
-class Outage:
-    """Log an outage of one database once when it starts and once when it ends."""
+class Outage(OutageLog):
+    """Log an outage of one database once when it starts and once when it ends.
 
-    __slots__ = ("down_since", "failures", "last_failure", "name", "quiet")
+    A success within a second of the latest failure does not end the outage, so a pool
+    that is exhausted on and off is one outage in the log, not one per request.
+    """
+
+    __slots__ = ("name", "quiet")
 
     def __init__(self, name: str) -> None:
+        super().__init__(logger, f"database {name!r}", counted="failed requests", settle=_QUIET)
         self.name = name
         """The database's name, used in the log lines."""
-        self.down_since: float | None = None
-        """When the outage began (`time.monotonic()`), or `None` while all is well."""
-        self.failures = 0
-        """Requests answered 503/504 during the current outage."""
-        self.last_failure = 0.0
-        """When the latest failure happened."""
         self.quiet = False
         """Set while connecting at start-up, whose failure is said in one line of its own."""
 
-    def failed(self, error: Exception) -> None:
-        """Note a failure caused by `error`; the first one of an outage is logged.
+    def failed_with(self, error: Exception) -> None:
+        """Note a request failed by `error` (a 503 or 504); the first of an outage is logged.
 
         The line names the driver's error behind a 503, and the timeout behind a 504.
         """
-        if self.quiet:
-            return
-        self.failures += 1
-        self.last_failure = time.monotonic()
-        if self.down_since is None:
-            self.down_since = self.last_failure
-            logger.error(
+        if not self.quiet:
+            self.failed(
                 "database %r unavailable, answering 503/504 until it recovers: %s",
                 self.name,
                 _reason(error),
             )
-
-    def recovered(self) -> None:
-        """Note that the database answered again; logs the end of an outage.
-
-        A success within a second of the latest failure does not end the outage, so a
-        pool that is exhausted on and off is one outage in the log, not one per request.
-        """
-        if self.down_since is None or time.monotonic() - self.last_failure < _QUIET:
-            return
-        logger.warning(
-            "database %r is available again after %.1f s (%d failed requests)",
-            self.name,
-            time.monotonic() - self.down_since,
-            self.failures,
-        )
-        self.down_since, self.failures = None, 0
 
 
 def _reason(error: Exception) -> str:
@@ -221,10 +199,10 @@ def _on_connect(outage: Outage) -> Any:
             error: Exception
             if deadline is not None and deadline.passed():
                 error = deadline.error()
-                outage.failed(error)
+                outage.failed_with(error)
             else:
                 error = _unavailable("the database is unreachable")
-                outage.failed(_chained(error, exc))
+                outage.failed_with(_chained(error, exc))
             raise error from exc
 
     return connect
@@ -258,7 +236,7 @@ def _on_error(outage: Outage, is_sqlite: bool) -> Any:
         ):
             # The deadline closed the connection, or had the statement cancelled.
             error = deadline.error()
-            outage.failed(error)
+            outage.failed_with(error)
             return error
         if _is_statement_timeout(orig):
             error = _timed_out("the database did not answer in time (statement timeout)")
@@ -267,7 +245,7 @@ def _on_error(outage: Outage, is_sqlite: bool) -> Any:
         elif is_sqlite and _sqlite_outage(orig):
             error = _unavailable(f"the database cannot be written: {orig}")
         if error is not None:
-            outage.failed(_chained(error, orig))
+            outage.failed_with(_chained(error, orig))
         return error
 
     return handle_error
@@ -526,7 +504,7 @@ class SessionGuard:
             return exc
         if error is not exc:
             error.__cause__ = exc
-            self.outage.failed(error)
+            self.outage.failed_with(error)
         return error
 
 

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from trivium.errors import ConfigurationError
 from trivium.errors import HTTPException
+from trivium.errors import OutageLog
 from trivium.errors import WebSocketException
 from trivium.plugins import Plugin
 from trivium.plugins import RequestStep
@@ -103,7 +104,7 @@ class RateLimits(Plugin):
         """The limits of routes that set none."""
         self.fail_open = fail_open
         """Let requests through when the store is unreachable."""
-        self._down_since: float | None = None
+        self._outage_log = OutageLog(logger, "rate limit store", counted="checks without it")
         self._probe_at = 0.0  # during an outage, when the next check may try the store
         self._errors: tuple[type[BaseException], ...] = getattr(self.backend, "errors", ())
         # The memory backend answers without waiting: called directly, no coroutine.
@@ -187,19 +188,16 @@ class RateLimits(Plugin):
                 return None
         if self._hit_now is not None:
             return self._hit_now(keyed, keys)
-        if self._down_since is not None and self._bypassed():
+        outage = self._outage_log
+        if outage.down_since is not None and self._bypassed():
             return self._outage(None)
         try:
             decision = await self.backend.hit(keyed, keys)
         except self._errors as exc:
             self._probe_at = time.monotonic() + PROBE_EVERY
             return self._outage(exc)
-        if self._down_since is not None:
-            logger.warning(
-                "rate limit store available again after %.1f s",
-                time.monotonic() - self._down_since,
-            )
-            self._down_since = None
+        if outage.down_since is not None:
+            outage.recovered()
         return decision
 
     def _bypassed(self) -> bool:
@@ -218,14 +216,12 @@ class RateLimits(Plugin):
         return True
 
     def _outage(self, error: BaseException | None) -> Decision | None:
-        if self._down_since is None:
-            self._down_since = time.monotonic()
-            logger.error(
-                "rate limit store unreachable, %s until it recovers: %s: %s",
-                "letting requests through unlimited" if self.fail_open else "answering 503",
-                type(error).__name__,
-                error,
-            )
+        self._outage_log.failed(
+            "rate limit store unreachable, %s until it recovers: %s: %s",
+            "letting requests through unlimited" if self.fail_open else "answering 503",
+            type(error).__name__,
+            error,
+        )
         if self.fail_open:
             return None
         raise StoreUnavailableError("the rate limit store is unreachable", retry_after=5) from error

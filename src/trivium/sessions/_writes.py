@@ -86,7 +86,7 @@ class _RedisWrites(ExistingWrites):
         try:
             result = await command
         except self.errors as exc:
-            raise outage.failed(exc) from exc
+            raise outage.unavailable(exc) from exc
         if outage.down_since is not None:
             outage.recovered()
         return result

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from typing import Protocol
 from typing import runtime_checkable
 
 from trivium.errors import ConfigurationError
+from trivium.errors import OutageLog
 from trivium.errors import ServiceUnavailable
 
 __all__ = ["Store", "StoreOutage", "StoreUnavailableError", "check_ttl", "check_value"]
@@ -33,47 +33,27 @@ class StoreUnavailableError(ServiceUnavailable):
     """
 
 
-class StoreOutage:
+class StoreOutage(OutageLog):
     """Log a store's outage once when it starts and once when it ends."""
 
-    __slots__ = ("down_since", "failures", "name")
+    __slots__ = ()
 
     def __init__(self, name: str) -> None:
-        self.name = name
-        """How the store is called in the log."""
-        self.down_since: float | None = None
-        """When the outage began (`time.monotonic()`), or `None` while all is well."""
-        self.failures = 0
-        """Failed calls during the current outage."""
+        super().__init__(logger, name, counted="failed calls")
 
-    def failed(self, error: BaseException) -> StoreUnavailableError:
-        """Note a failed call and return the 503 to raise; the first failure is logged."""
-        self.failures += 1
-        if self.down_since is None:
-            self.down_since = time.monotonic()
-            logger.error(
-                "%s unavailable, answering 503 until it recovers: %s: %s",
-                self.name,
-                type(error).__name__,
-                error,
-            )
+    def unavailable(self, error: BaseException) -> StoreUnavailableError:
+        """Count a failed call and return the 503 to raise; the first failure is logged."""
+        self.failed(
+            "%s unavailable, answering 503 until it recovers: %s: %s",
+            self.what,
+            type(error).__name__,
+            error,
+        )
         unavailable = StoreUnavailableError(
-            f"the {self.name} is unreachable", retry_after=RETRY_AFTER
+            f"the {self.what} is unreachable", retry_after=RETRY_AFTER
         )
         unavailable.__cause__ = error
         return unavailable
-
-    def recovered(self) -> None:
-        """Note a successful call; logs the end of an outage."""
-        if self.down_since is None:
-            return
-        logger.warning(
-            "%s is available again after %.1f s (%d failed calls)",
-            self.name,
-            time.monotonic() - self.down_since,
-            self.failures,
-        )
-        self.down_since, self.failures = None, 0
 
 
 @runtime_checkable

@@ -132,7 +132,7 @@ class RedisStore:
 
                     raise ResponseError(str(value))
         except self._errors as exc:
-            raise self.outage.failed(exc) from exc
+            raise self.outage.unavailable(exc) from exc
         if self.outage.down_since is not None:
             self.outage.recovered()
         if value is None:
@@ -147,7 +147,7 @@ class RedisStore:
         try:
             await self.client.set(self.prefix + key, bytes(value), px=px)
         except self._errors as exc:
-            raise self.outage.failed(exc) from exc
+            raise self.outage.unavailable(exc) from exc
         if self.outage.down_since is not None:
             self.outage.recovered()
 
@@ -156,7 +156,7 @@ class RedisStore:
         try:
             await self.client.delete(self.prefix + key)
         except self._errors as exc:
-            raise self.outage.failed(exc) from exc
+            raise self.outage.unavailable(exc) from exc
         if self.outage.down_since is not None:
             self.outage.recovered()
 
@@ -170,7 +170,7 @@ class RedisStore:
                 pipe.incr(name)
                 results = await pipe.execute()
         except self._errors as exc:
-            raise self.outage.failed(exc) from exc
+            raise self.outage.unavailable(exc) from exc
         if self.outage.down_since is not None:
             self.outage.recovered()
         return int(results[1])

@@ -9,44 +9,22 @@ bug and keeps it.
 from __future__ import annotations
 
 import logging
-import time
+
+from trivium.errors import OutageLog
 
 __all__ = ["Outage", "is_outage"]
 
 logger = logging.getLogger("trivium.tasks")
 
 
-class Outage:
+class Outage(OutageLog):
     """Log an outage once when it starts (error) and once when it ends (warning)."""
 
-    __slots__ = ("down_since", "failures", "what")
+    __slots__ = ()
 
     def __init__(self, what: str) -> None:
-        self.what = what
-        """What stops working, as the log says it (`receiving tasks`)."""
-        self.down_since: float | None = None
-        """When the outage began (`time.monotonic()`), or `None` while all is well."""
-        self.failures = 0
-        """Failed attempts during the current outage."""
-
-    def failed(self, message: str, *args: object) -> None:
-        """Note a failed attempt; the first of an outage logs `message % args`."""
-        self.failures += 1
-        if self.down_since is None:
-            self.down_since = time.monotonic()
-            logger.error(message, *args)
-
-    def recovered(self) -> None:
-        """Note an attempt that worked; logs the end of an outage."""
-        if self.down_since is None:
-            return
-        logger.warning(
-            "%s works again after %.1f s (%d failed attempts)",
-            self.what,
-            time.monotonic() - self.down_since,
-            self.failures,
-        )
-        self.down_since, self.failures = None, 0
+        # `what` says what stops working, as the log says it (`receiving tasks`).
+        super().__init__(logger, what, back="works again", counted="failed attempts")
 
 
 def is_outage(exc: BaseException) -> bool:
