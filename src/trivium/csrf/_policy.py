@@ -36,6 +36,7 @@ from trivium.csrf._token import session_of
 from trivium.csrf._token import verify_token
 from trivium.errors import ConfigurationError
 from trivium.errors import HTTPException
+from trivium.http import app_path
 from trivium.types import Receive
 from trivium.types import Scope
 
@@ -127,7 +128,7 @@ class CSRFPolicy:
             ConfigurationError: no session layer runs in front (`csrf-no-session`).
         """
         scope[FIELD_NAME_KEY] = self.field_name  # for csrf_input() and forms
-        if self.exempt and _app_path(scope).startswith(self.exempt):
+        if self.exempt and app_path(scope).startswith(self.exempt):
             return True
         session_of(scope)
         return (
@@ -192,21 +193,6 @@ class CSRFPolicy:
             return None
         # A Referer names a whole URL: quote only its origin (no path or query).
         return f"Origin {(origin or text)[:100]!r} is not trusted"
-
-
-def _app_path(scope: Scope) -> str:
-    """Return the request's path within the app: without the `root_path` a proxy mounts it at.
-
-    ASGI servers put the `root_path` in `path` too (Granian's `--root-path` leaves it
-    out); the router matches what follows it, and so do `exempt_paths`.
-    """
-    path: str = scope["path"]
-    root = scope.get("root_path")
-    if root and path.startswith(root):
-        rest = path[len(root) :]
-        if not rest or rest[0] == "/":  # whole segments: under `/h`, `/hooks` stays itself
-            return rest or "/"
-    return path
 
 
 def _headers(scope: Scope, names: tuple[bytes, ...]) -> dict[bytes, list[bytes]]:

@@ -19,6 +19,7 @@ from trivium.http._host import Authority
 from trivium.http._host import parse_authority
 from trivium.http._limits import FormLimits
 from trivium.http._limits import Limits
+from trivium.http._paths import app_path
 from trivium.http._request import ClientDisconnect
 from trivium.http._request import HTTPConnection
 from trivium.http._request import Request
@@ -66,6 +67,7 @@ __all__ = [
     "WebSocket",
     "WebSocketDisconnect",
     "WebSocketState",
+    "app_path",
     "format_set_cookie",
     "parse_authority",
     "parse_cookie_header",

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 from trivium.types import Scope
 
-__all__ = ["PATH_SAFE", "PCHAR", "quote_path", "scope_path", "under_root"]
+__all__ = ["PATH_SAFE", "PCHAR", "app_path", "quote_path", "scope_path", "under_root"]
 
 PCHAR = "!$&'()*+,;=:@"
 """What RFC 3986 allows in a path segment besides letters, digits and `-._~` (which
@@ -45,6 +45,21 @@ def under_root(path: str, root: str) -> str | None:
     if not rest:
         return "/"
     return rest if rest[0] == "/" else None
+
+
+def app_path(scope: Scope) -> str:
+    """Return the request's path within the app: without the `root_path` a proxy mounts it at.
+
+    ASGI servers put the `root_path` in `path` too (Granian's `--root-path` leaves it
+    out); the router matches what follows it, as whole segments, and so should any rule
+    written on app paths (`/hooks` under the root `/h` stays `/hooks`).
+    """
+    path: str = scope["path"]
+    root = scope.get("root_path")
+    if not root:
+        return path
+    inner = under_root(path, root)
+    return path if inner is None else inner
 
 
 def scope_path(scope: Scope) -> str:
