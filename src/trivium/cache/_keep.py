@@ -18,6 +18,7 @@ import math
 from typing import TYPE_CHECKING
 from typing import Any
 
+from trivium.middleware import csp_nonce
 from trivium.plugins import RequestStep
 
 if TYPE_CHECKING:
@@ -127,10 +128,9 @@ def _holds_nonce(scope: Any, response: Response) -> bool:
     A kept copy would carry it to every later visitor, whose header names a new nonce:
     their browsers would block the page's inline scripts and styles.
     """
-    state = scope.get("state")
-    nonce = state.get("csp_nonce") if isinstance(state, dict) else None
+    nonce = csp_nonce(scope)
     body = getattr(response, "body", None)
-    if not isinstance(nonce, str) or not nonce or not isinstance(body, bytes):
+    if not nonce or not isinstance(body, bytes):
         return False
     return nonce.encode() in body
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from trivium.middleware._security import ContentSecurityPolicy
     from trivium.middleware._security import HTTPSRedirectMiddleware
     from trivium.middleware._security import SecurityHeadersMiddleware
+    from trivium.middleware._security import csp_nonce
 
 __all__ = [
     "HSTS",
@@ -43,6 +44,7 @@ __all__ = [
     "RequestIDMiddleware",
     "SecurityHeadersMiddleware",
     "TrustedHostMiddleware",
+    "csp_nonce",
     "current_request_id",
 ]
 
@@ -60,6 +62,7 @@ _LAZY = {
     "RequestIDMiddleware": "_request_id",
     "SecurityHeadersMiddleware": "_security",
     "TrustedHostMiddleware": "_hosts",
+    "csp_nonce": "_security",
     "current_request_id": "_request_id",
 }
 

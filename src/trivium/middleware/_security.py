@@ -28,7 +28,13 @@ from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
 
-__all__ = ["HSTS", "ContentSecurityPolicy", "HTTPSRedirectMiddleware", "SecurityHeadersMiddleware"]
+__all__ = [
+    "HSTS",
+    "ContentSecurityPolicy",
+    "HTTPSRedirectMiddleware",
+    "SecurityHeadersMiddleware",
+    "csp_nonce",
+]
 
 RawHeaders = list[tuple[bytes, bytes]]
 Directives = Mapping[str, str | Sequence[str] | bool]
@@ -63,6 +69,17 @@ _COOP = frozenset(
     {"same-origin", "same-origin-allow-popups", "noopener-allow-popups", "unsafe-none"}
 )
 _FRAME_ANCESTORS = {"DENY": "'none'", "SAMEORIGIN": "'self'"}
+
+
+def csp_nonce(scope: Scope) -> str:
+    """Return the request's CSP nonce, or `""` when its policy uses none.
+
+    `SecurityHeadersMiddleware` makes one per request when the policy names `{nonce}`;
+    an inline `<script nonce="...">` must carry it. Templates get it as `csp_nonce`.
+    """
+    state = scope.get("state")
+    nonce = state.get("csp_nonce") if isinstance(state, Mapping) else None
+    return nonce if isinstance(nonce, str) else ""
 
 
 @dataclass(frozen=True, slots=True)

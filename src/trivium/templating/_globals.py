@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Collection
-from collections.abc import Mapping
 from typing import Any
 
 import jinja2
@@ -19,6 +18,7 @@ from markupsafe import Markup
 from markupsafe import escape
 
 from trivium.http import HTTPConnection
+from trivium.middleware import csp_nonce
 from trivium.templating import _flash
 
 __all__ = ["TEMPLATE_GLOBALS", "csp_nonce_of"]
@@ -26,9 +26,7 @@ __all__ = ["TEMPLATE_GLOBALS", "csp_nonce_of"]
 
 def csp_nonce_of(request: HTTPConnection) -> str:
     """Return the request's CSP nonce (set by `SecurityHeadersMiddleware`), or `""`."""
-    state = request.scope.get("state")
-    nonce = state.get("csp_nonce") if isinstance(state, Mapping) else None
-    return nonce if isinstance(nonce, str) else ""
+    return csp_nonce(request.scope)
 
 
 def _request(context: jinja2.runtime.Context, function: str) -> HTTPConnection:
