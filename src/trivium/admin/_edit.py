@@ -52,6 +52,8 @@ from trivium.responses import Response
 from trivium.templating import flash
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
     from trivium.admin._cascade import DeletionSummary
     from trivium.admin._options import ModelAdmin
     from trivium.admin._site import Admin
@@ -64,6 +66,7 @@ __all__ = [
     "missing_answer",
     "refusal_reason",
     "register_edit_routes",
+    "unless_missing",
 ]
 
 CONFLICT = (
@@ -94,6 +97,14 @@ def missing_answer(exc: MissingObject, request: Request) -> Response:
     )
     target = model_admin.site.url(model_admin.app_label, model_admin.model_name)
     return RedirectResponse(target, status_code=303)
+
+
+async def unless_missing(view: Awaitable[Response], request: Request) -> Response:
+    """Await the page `view` of one object; a missing object gets `missing_answer`."""
+    try:
+        return await view
+    except MissingObject as exc:
+        return missing_answer(exc, request)
 
 
 async def load_object(
@@ -514,10 +525,7 @@ def register_edit_routes(site: Admin, router: Router, session_dep: Any) -> None:
         pk = unquote_key(pk)  # the segment `Admin.url` quoted
         if isinstance(found, Response):
             return found
-        try:
-            return await change_view(found, request, session, pk)
-        except MissingObject as exc:
-            return missing_answer(exc, request)
+        return await unless_missing(change_view(found, request, session, pk), request)
 
     @router.route(prefix + "/{pk}/delete", methods=["GET", "POST"], name="admin_delete")
     async def delete(
@@ -531,10 +539,7 @@ def register_edit_routes(site: Admin, router: Router, session_dep: Any) -> None:
         pk = unquote_key(pk)  # the segment `Admin.url` quoted
         if isinstance(found, Response):
             return found
-        try:
-            return await delete_view(found, request, session, pk)
-        except MissingObject as exc:
-            return missing_answer(exc, request)
+        return await unless_missing(delete_view(found, request, session, pk), request)
 
     @router.get(prefix + "/autocomplete/{field}", name="admin_autocomplete")
     async def autocomplete(

@@ -19,10 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trivium.admin._changelist import display_text
-from trivium.admin._edit import MissingObject
 from trivium.admin._edit import load_object
-from trivium.admin._edit import missing_answer
 from trivium.admin._edit import refusal_reason
+from trivium.admin._edit import unless_missing
 from trivium.admin._render import forbidden
 from trivium.admin._render import page
 from trivium.admin._routes import model_admin_or_404
@@ -281,10 +280,7 @@ def register_history_routes(site: Admin, router: Router, session_dep: Any) -> No
         key = unquote_key(pk)
         if denied is not None:
             return denied
-        try:
-            return await history_view(model_admin, request, session, key)
-        except MissingObject as exc:
-            return missing_answer(exc, request)
+        return await unless_missing(history_view(model_admin, request, session, key), request)
 
     @router.post(prefix + "/{entry_id}/revert", name="admin_revert")
     async def revert(  # noqa: PLR0913 - the path's parts, the request and the session
@@ -300,7 +296,6 @@ def register_history_routes(site: Admin, router: Router, session_dep: Any) -> No
         key = unquote_key(pk)
         if denied is not None:
             return denied
-        try:
-            return await revert_view(model_admin, request, session, key, entry_id)
-        except MissingObject as exc:
-            return missing_answer(exc, request)
+        return await unless_missing(
+            revert_view(model_admin, request, session, key, entry_id), request
+        )
