@@ -25,6 +25,10 @@ class StatusSpan(trace.NonRecordingSpan):
         self.name = name
         self.attributes = dict(attributes)
         self.status = trace.Status(trace.StatusCode.UNSET)
+        self.exceptions: list[BaseException] = []
+
+    def record_exception(self, exception: BaseException, *args: Any, **kwargs: Any) -> None:
+        self.exceptions.append(exception)
 
     def set_attribute(self, key: str, value: Any) -> None:
         self.attributes[key] = value
@@ -85,12 +89,27 @@ def _span(path: str, method: str = "GET") -> StatusSpan:
     return span
 
 
-@pytest.mark.parametrize(("path", "status"), [("/boom", 500), ("/unavailable", 503)])
-def test_a_5xx_answer_marks_the_span_as_an_error(path: str, status: int) -> None:
-    span = _span(path)
+def test_a_5xx_answer_marks_the_span_as_an_error() -> None:
+    span = _span("/unavailable")
     assert span.status.status_code is trace.StatusCode.ERROR
-    assert span.attributes["http.response.status_code"] == status
-    assert span.attributes["error.type"] == str(status)
+    assert span.attributes["http.response.status_code"] == 503
+    assert span.attributes["error.type"] == "503"
+    assert span.exceptions == []  # the handler answered 503 itself: no exception
+
+
+def test_the_exception_behind_a_500_is_recorded_on_the_span() -> None:
+    span = _span("/boom")
+    assert span.status.status_code is trace.StatusCode.ERROR
+    assert span.status.description == "RuntimeError: the handler broke"
+    assert span.attributes["http.response.status_code"] == 500
+    assert span.attributes["error.type"] == "RuntimeError"
+    (error,) = span.exceptions
+    assert isinstance(error, RuntimeError)
+    assert str(error) == "the handler broke"
+
+
+def test_an_answered_http_error_records_no_exception() -> None:
+    assert _span("/missing").exceptions == []
 
 
 @pytest.mark.parametrize(

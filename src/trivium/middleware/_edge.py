@@ -34,6 +34,7 @@ from typing import Any
 
 import orjson
 
+from trivium.errors import UNHANDLED_KEY
 from trivium.errors import HTTPException
 from trivium.errors import RequestValidationError
 from trivium.http._host import host_problem
@@ -125,6 +126,8 @@ class EdgePolicy:
         except Exception as failure:  # logged; the client still gets a 500
             logger.error("answering %s failed", type(exc).__name__, exc_info=failure)
             response, reraise = server_error(self, request, failure), True
+        if reraise:  # for the request steps' `after` (tracing): `unhandled_error(scope)`
+            request.scope[UNHANDLED_KEY] = exc
         return self.finalize(response), reraise
 
 

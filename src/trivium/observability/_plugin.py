@@ -27,6 +27,7 @@ from typing import Any
 
 from trivium.errors import ConfigurationError
 from trivium.errors import MissingDependencyError
+from trivium.errors import unhandled_error
 from trivium.http import Response
 from trivium.middleware import current_request_id
 from trivium.observability._health import Check
@@ -319,7 +320,7 @@ class ObservabilityStep(RequestStep):
             children.observe(status, elapsed)
         started = _span.get()
         if started is not None and self.plugin.spans is not None:
-            self.plugin.spans.end(started, status)
+            self.plugin.spans.end(started, status, unhandled_error(request.scope))
             _span.set(None)
         if self.plugin.access_log:
             access_logger.info(

@@ -11,6 +11,9 @@ As OpenTelemetry's HTTP conventions say, a request no route matched (a 404, an
 automatic 405 or `OPTIONS` answer) gets a span named by its method alone and no
 `http.route`; a 5xx answer sets the span's status to `ERROR` and `error.type` to the
 status code, a 4xx answer leaves the status unset (the client erred, not the server).
+When an unexpected exception caused the 5xx, it is recorded on the span (an `exception`
+event with its traceback), `error.type` is its class name and the status description
+says what it was.
 
 A tracer passed in while the `opentelemetry` package is not importable (a test double)
 gets the bare `start_span(name)` call and is never made current: there is no context
@@ -19,6 +22,7 @@ to make it current in.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from typing import TYPE_CHECKING
 from typing import Any
@@ -39,7 +43,16 @@ class RequestSpans:
         tracer: the OpenTelemetry `Tracer` spans are started with.
     """
 
-    __slots__ = ("attach", "detach", "error", "extract", "in_context", "server", "tracer")
+    __slots__ = (
+        "attach",
+        "detach",
+        "error",
+        "error_status",
+        "extract",
+        "in_context",
+        "server",
+        "tracer",
+    )
 
     def __init__(self, tracer: Any) -> None:
         self.tracer = tracer
@@ -57,6 +70,7 @@ class RequestSpans:
         self.detach = context.detach
         self.server = trace.SpanKind.SERVER
         self.error = trace.Status(trace.StatusCode.ERROR)
+        self.error_status = functools.partial(trace.Status, trace.StatusCode.ERROR)
 
     def start(self, connection: HTTPConnection, name: str, route: str) -> tuple[Any, Any]:
         """Start the request's span and make it current; return what `end` needs."""
@@ -76,13 +90,21 @@ class RequestSpans:
         span = self.tracer.start_span(name, context=parent, kind=self.server, attributes=attributes)
         return span, self.attach(self.in_context(span, parent))
 
-    def end(self, started: tuple[Any, Any], status: int) -> None:
-        """Record the status, restore the context the request started in, end the span."""
+    def end(self, started: tuple[Any, Any], status: int, error: Exception | None = None) -> None:
+        """Record the status, restore the context the request started in, end the span.
+
+        `error` is the unexpected exception a 500 answered (`unhandled_error`), if any.
+        """
         span, token = started
         span.set_attribute("http.response.status_code", status)
         if status >= 500 and self.extract is not None:
-            span.set_attribute("error.type", str(status))
-            span.set_status(self.error)
+            if error is None:
+                span.set_attribute("error.type", str(status))
+                span.set_status(self.error)
+            else:
+                span.record_exception(error)
+                span.set_attribute("error.type", type(error).__qualname__)
+                span.set_status(self.error_status(f"{type(error).__name__}: {error}"))
         if token is not None:
             self.detach(token)
         span.end()
