@@ -203,7 +203,7 @@ async def _save(  # noqa: PLR0913 - what a save needs
     """Validate keys, write `obj` (and its inlines) in a savepoint; False with errors on failure."""
     if form.is_valid:  # the keys of a valid form only: an invalid one has no data to read
         await check_foreign_keys(model_admin, session, form)
-        check_identity(model_admin, obj, form)  # each check reads a form still valid
+        await check_identity(model_admin, session, obj, form)  # reads a form still valid
         if form.is_valid:
             check_passwords(model_admin, request.app, obj, form)
     if any(p.errors for p in posted or []):

@@ -28,6 +28,7 @@ from trivium.auth import AbstractUser
 from trivium.auth import Auth
 from trivium.auth import PasswordValidationError
 from trivium.auth import hash_password
+from trivium.auth import identifier_taken
 from trivium.auth import normalize_email
 from trivium.auth import normalize_username
 from trivium.auth import set_password
@@ -152,17 +153,43 @@ def _identity_error(name: str, text: str, limit: int | None) -> str | None:
     return None
 
 
-def check_identity(model_admin: ModelAdmin, obj: Any, form: BoundForm[Any]) -> None:
+async def check_identity(
+    model_admin: ModelAdmin, session: AsyncSession, obj: Any, form: BoundForm[Any]
+) -> None:
     """Add errors to a user's email and user name as the auth pages would (docs/auth-models.md).
 
     Each is checked once normalised (not blank, within its column, an email well formed),
-    and at least one of the two must be set.
+    and at least one of the two must be set. Neither may be another user's email or user
+    name (`trivium.auth.identifier_taken`, the sign-up and `PATCH /auth/me` rule): logging
+    in with it would reach that user, and lists would show two accounts under one name.
     """
     if not isinstance(obj, AbstractUser):
         return
-    names = [n for n in ("email", "username") if n in model_admin.editable_fields]
+    names: list[str] = [n for n in ("email", "username") if n in model_admin.editable_fields]
     if not names or not form.is_valid:
         return
+    _check_identity_text(model_admin, obj, form, names)
+    for name in names:
+        text = form.values.get(name)
+        if form.errors.get(name) or not isinstance(text, str) or not text.strip():
+            continue
+        value = normalize_email(text) if name == "email" else normalize_username(text)
+        if "\x00" in value:  # PostgreSQL refuses NUL in text (the text check said so)
+            continue
+        model = type(obj)
+        if await identifier_taken(session, [value], model=model, exclude=getattr(obj, "id", None)):
+            what = "email address" if name == "email" else "user name"
+            form.add_error(
+                name,
+                f"This {what} is already another user's email address or user name; "
+                "choose another one.",
+            )
+
+
+def _check_identity_text(
+    model_admin: ModelAdmin, obj: Any, form: BoundForm[Any], names: list[str]
+) -> None:
+    """The text checks of `check_identity` (on a form still valid)."""
     data = form.data  # read before the first error makes the form invalid
     kept: dict[str, Any] = {}
     for name in names:

@@ -90,6 +90,7 @@ from trivium.auth._models import check_password
 from trivium.auth._models import create_superuser
 from trivium.auth._models import create_user
 from trivium.auth._models import get_user_by_identifier
+from trivium.auth._models import identifier_taken
 from trivium.auth._models import normalize_email
 from trivium.auth._models import normalize_username
 from trivium.auth._models import set_password
@@ -172,6 +173,7 @@ __all__ = [
     "get_user_permissions",
     "has_perm",
     "hash_password",
+    "identifier_taken",
     "login_required",
     "model_permissions",
     "normalize_email",
