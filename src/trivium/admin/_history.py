@@ -4,7 +4,8 @@ The admin does not keep a log of its own: with `Audit(db)` installed on the app,
 write (the admin's, `crud_router`'s, scripts', bulk updates) is in the trail, and these
 pages show it. Without it they say how to install it. The global log is for superusers
 and for staff holding the `admin.view_auditlog` permission; entries of models the user
-may not view are left out.
+may not view are left out (by the query: every page holds up to 50 entries the user
+may see).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from trivium.admin._changelist import display_text
 from trivium.admin._edit import load_object
 from trivium.admin._edit import refusal_reason
 from trivium.admin._edit import unless_missing
+from trivium.admin._meta import verbose
 from trivium.admin._render import forbidden
 from trivium.admin._render import page
 from trivium.admin._routes import model_admin_or_404
@@ -75,12 +77,26 @@ def shown_fields(model_admin: ModelAdmin) -> frozenset[str]:
     return frozenset(names | keys | links)
 
 
+def actor_text(entry: Any, names: dict[str, str]) -> str:
+    """Who wrote `entry`: a user's name now with their id, which renaming cannot change.
+
+    `"ann@example.com (#2)"`, `"ann@example.com (#2, token)"` for an API token; a user
+    since deleted is `"#2"` (`"#2, token"`); a named actor (`actor(name=...)`) or the
+    system as recorded.
+    """
+    kind = entry.actor_kind
+    if kind in ("user", "token", "jwt") and entry.actor_id:
+        how = "" if kind == "user" else f", {kind}"
+        name = names.get(str(entry.actor_id))
+        return f"{name} (#{entry.actor_id}{how})" if name else f"#{entry.actor_id}{how}"
+    who = entry.actor_id or kind
+    return who if kind in ("user", "system") else f"{who} ({kind})"
+
+
 def _entry(
     entry: Any, names: dict[str, str], shown: frozenset[str] | None = None
 ) -> dict[str, Any]:
-    who = names.get(str(entry.actor_id)) or entry.actor_id or entry.actor_kind
-    if entry.actor_kind not in ("user", "system"):
-        who = f"{who} ({entry.actor_kind})"
+    who = actor_text(entry, names)
     changes = [
         {"field": field, "before": display_text(pair[0]), "after": display_text(pair[1])}
         for field, pair in sorted(entry.changes.items())
@@ -137,10 +153,40 @@ async def history_view(
     return await page(site, request, "history.html", context)
 
 
+def revertable_fields(model_admin: ModelAdmin) -> frozenset[str]:
+    """The fields a revert from the admin may write: those its change form accepts.
+
+    The form's editable fields (never a read-only, excluded or generated one, nor one
+    `fields` / `fieldsets` leave out) and the many-to-many links of its inlines.
+    """
+    links = {i.relation for i in model_admin.inline_sets if i.kind == "many-to-many"}
+    return frozenset({*model_admin.editable_fields, *links})
+
+
+def _left_text(model_admin: ModelAdmin, left: list[str]) -> str:
+    """Name the fields a revert left as they are (those the page shows; count the others)."""
+    shown = shown_fields(model_admin)
+    columns = model_admin.meta.columns
+    named = [
+        verbose(columns[n].relation or n) if n in columns else verbose(n)
+        for n in left
+        if n in shown
+    ]
+    hidden = len(left) - len(named)
+    if hidden:
+        named.append(f"{hidden} field{'s' if hidden > 1 else ''} not on this form")
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    return f" Left as they are (you cannot edit them here): {listed}."
+
+
 async def revert_view(
     model_admin: ModelAdmin, request: Request, session: AsyncSession, raw: str, entry_id: int
 ) -> Response:
-    """Put the object back as it was after one of its entries (itself audited)."""
+    """Put the object back as it was after one of its entries (itself audited).
+
+    Only the fields the change form lets the user edit are written; the page says which
+    others it left as they are.
+    """
     site = model_admin.site
     audit = _audit(site)
     if audit is None:
@@ -149,14 +195,23 @@ async def revert_view(
     if not await model_admin.permission(request, "change", obj):
         return await forbidden(site, request, f"You may not change this {model_admin.name}.")
     key = getattr(obj, model_admin.meta.pk.name)
-    entries = await audit.history(session, model_admin.model, key, limit=HISTORY_LIMIT)
+    try:
+        entries = await audit.history(session, model_admin.model, key, limit=HISTORY_LIMIT)
+    except LookupError:
+        entries = []  # the model is not audited: it has no entries to revert to
     entry = next((e for e in entries if e.id == entry_id), None)
     if entry is None:
         raise HTTPException(404, "No such entry in this object's history")
+    changes = await audit.revert_changes(session, entry, to="after")
+    if changes is None and not await model_admin.permission(request, "delete", obj):
+        # After a "delete" entry the object is gone: the revert would delete it.
+        return await forbidden(site, request, f"You may not delete this {model_admin.name}.")
+    allowed = revertable_fields(model_admin)
+    left = sorted(set(changes or ()) - allowed)
     when = f"{entry.created_at:%Y-%m-%d %H:%M:%S}"
     try:
         async with session.begin_nested():
-            await audit.revert(session, entry, to="after", actor=request.user)
+            await audit.revert(session, entry, to="after", actor=request.user, fields=allowed)
             await session.flush()
     except IntegrityError as exc:
         # The old values clash with today's rows: say so on the history page, never a 500.
@@ -170,7 +225,12 @@ async def revert_view(
             site.url(model_admin.app_label, model_admin.model_name, raw, "history"),
             status_code=303,
         )
-    flash(request, f"The {model_admin.name} was put back as it was on {when}.", "success")
+    message = f"The {model_admin.name} was put back as it was on {when}."
+    flash(request, message + (_left_text(model_admin, left) if left else ""), "success")
+    if changes is None:  # deleted: back to the list
+        return RedirectResponse(
+            site.url(model_admin.app_label, model_admin.model_name), status_code=303
+        )
     return RedirectResponse(
         site.url(model_admin.app_label, model_admin.model_name, raw, "change"), status_code=303
     )
@@ -225,15 +285,21 @@ async def log_view(site: Admin, request: Request, session: AsyncSession) -> Resp
     if table is not None and table not in viewable:
         messages.append(f"Ignored the unknown model {table!r}.")
         table = None
+    more = False
     if audit is not None:
-        entries = await audit.log(session, model=table, limit=LOG_PAGE, before=before)
+        # Only the models the user may view, in the query: each page holds up to
+        # LOG_PAGE of them (a superuser also sees the models the admin does not show).
+        models: str | list[str] | None = table
+        if table is None and not user.is_superuser:
+            models = list(viewable)
+        entries = await audit.log(session, model=models, limit=LOG_PAGE + 1, before=before)
+        more = len(entries) > LOG_PAGE
+        entries = entries[:LOG_PAGE]
     names = await _actors(site, session, entries)
     present = await _present(viewable, request, session, entries)
     rows = []
     for entry in entries:
         model_admin: ModelAdmin | None = viewable.get(entry.model)
-        if model_admin is None and not user.is_superuser:
-            continue
         row = _entry(entry, names, shown_fields(model_admin) if model_admin else None)
         row["model_name"] = model_admin.name if model_admin else entry.model
         row["url"] = (
@@ -251,7 +317,7 @@ async def log_view(site: Admin, request: Request, session: AsyncSession) -> Resp
         "next_url": site.url(
             "audit", before=str(entries[-1].id), **({"model": table} if table else {})
         )
-        if len(entries) == LOG_PAGE
+        if more
         else None,
         "title": "Audit log",
     }

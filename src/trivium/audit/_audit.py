@@ -35,6 +35,8 @@ from trivium.audit._flush import load_unknown
 from trivium.audit._flush import record_flush
 from trivium.audit._models import AuditEntry
 from trivium.audit._models import encode_pk
+from trivium.audit._revert import changes_sync
+from trivium.audit._revert import check_fields
 from trivium.audit._revert import revert_sync
 from trivium.db import Database
 from trivium.db import Model as BaseModel
@@ -263,7 +265,7 @@ class Audit(Plugin):
         self,
         session: AsyncSession,
         *,
-        model: type[Any] | str | None = None,
+        model: type[Any] | str | Collection[type[Any] | str] | None = None,
         action: str | None = None,
         actor_id: Any = None,
         request_id: str | None = None,
@@ -278,7 +280,8 @@ class Audit(Plugin):
 
         Args:
             session: a session on the audited database.
-            model: only this mapped class's (or table's) entries.
+            model: only this mapped class's (or table's) entries; or a collection of
+                them: only their entries (an empty one: no entries).
             action: only `"create"`, `"update"` or `"delete"` entries.
             actor_id: only the entries of this user (or `actor(name=...)`).
             request_id: only the entries of this request.
@@ -295,11 +298,19 @@ class Audit(Plugin):
         if action is not None and action not in ("create", "update", "delete"):
             raise ValueError(f"action must be 'create', 'update' or 'delete', not {action!r}")
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-        if model is not None:
-            table = model if isinstance(model, str) else self._tracked(model).table
-            query = query.where(AuditEntry.model == table)
+        if isinstance(model, str | type):
+            query = query.where(AuditEntry.model == self._table(model))
+        elif model is not None:
+            tables = sorted({self._table(m) for m in model})
+            if not tables:
+                return []
+            query = query.where(AuditEntry.model.in_(tables))
         query = query.where(*_filters(action, actor_id, request_id, since, until, before))
         return list((await session.scalars(query)).all())
+
+    def _table(self, model: type[Any] | str) -> str:
+        """Return the table of an audited class, or `model` when it is a table name."""
+        return model if isinstance(model, str) else self._tracked(model).table
 
     # Writing --------------------------------------------------------------------------
 
@@ -310,6 +321,7 @@ class Audit(Plugin):
         *,
         to: Literal["after", "before"] = "after",
         actor: Any = None,
+        fields: Collection[str] | None = None,
     ) -> Any:
         """Restore the object of `entry` to its state after (or before) that entry.
 
@@ -318,20 +330,57 @@ class Audit(Plugin):
         created again, a created one deleted. Secret fields are not restored. Returns
         the object, or `None` when the restored state is "not there".
 
+        Args:
+            session: a session on the audited database.
+            entry: the entry whose object is restored.
+            to: the state `"after"` the entry, or `"before"` it.
+            actor: who the revert's own entries name (default: the current actor).
+            fields: restore only these fields (column or many-to-many attribute
+                names) of an existing object; the others keep their value now (see
+                `revert_changes` for what they would have become). An object created
+                again gets all its recorded fields. Default: every field.
+
+        Raises:
+            LookupError: the entry's model is not an audited class of this app.
+            ValueError: `to` is not `"after"` or `"before"`, or `fields` is a string or
+                names something the model lacks.
+        """
+        tracked = self._for_entry(entry, to)
+        only = check_fields(tracked, fields)
+        if actor is None:
+            return await session.run_sync(revert_sync, tracked, entry, to, only)
+        with acting(actor):
+            return await session.run_sync(revert_sync, tracked, entry, to, only)
+
+    async def revert_changes(
+        self,
+        session: AsyncSession,
+        entry: AuditEntry,
+        *,
+        to: Literal["after", "before"] = "after",
+    ) -> dict[str, Any] | None:
+        """Return what `revert(session, entry, to=to)` would write, writing nothing.
+
+        `{field: value}` (values as the trail records them: JSON data, a many-to-many
+        field as the list of related keys) for each field whose value would change
+        (every recorded field when the object would be created again), or `None`
+        when the revert would delete the object.
+
         Raises:
             LookupError: the entry's model is not an audited class of this app.
             ValueError: `to` is not `"after"` or `"before"`.
         """
+        tracked = self._for_entry(entry, to)
+        return await session.run_sync(changes_sync, tracked, entry, to)
+
+    def _for_entry(self, entry: AuditEntry, to: str) -> Model:
+        """Return how the model of `entry` is audited, after checking `to`."""
         if to not in ("after", "before"):
             raise ValueError(f"to must be 'after' or 'before', not {to!r}")
         cls = self.model_for(entry.model)
         if cls is None:
             raise LookupError(f"no audited model has the table {entry.model!r}")
-        tracked = self._tracked(cls)
-        if actor is None:
-            return await session.run_sync(revert_sync, tracked, entry, to)
-        with acting(actor):
-            return await session.run_sync(revert_sync, tracked, entry, to)
+        return self._tracked(cls)
 
     async def purge(self, older_than: datetime.timedelta | None = None) -> int:
         """Delete the entries older than `older_than` (default: the retention); return how many.
