@@ -82,7 +82,7 @@ def collect(specs: tuple[FieldSpec, ...], data: Mapping[str, Any]) -> Collected:
     found = Collected({}, {}, {})
     inputs, kept = found.inputs, found.kept
     for spec in specs:
-        key = spec.html_name
+        key = _sent_name(spec, data)
         if spec.multiple:
             items = [v for v in _getlist(data, key) if not _is_empty_upload(v) and v != ""]
             if items:
@@ -112,6 +112,16 @@ def collect(specs: tuple[FieldSpec, ...], data: Mapping[str, Any]) -> Collected:
             value = _read_text(spec, text, initial)
         inputs[key] = value
     return found
+
+
+def _sent_name(spec: FieldSpec, data: Mapping[str, Any]) -> str:
+    """The name the field was sent under: the first of its names in `data`, or the drawn one."""
+    names = spec.input_names
+    if len(names) > 1:
+        for name in names:
+            if name in data:
+                return name
+    return spec.html_name
 
 
 def _initial(spec: FieldSpec, data: Mapping[str, Any]) -> str | None:
@@ -155,7 +165,7 @@ def split_errors(
     specs: tuple[FieldSpec, ...], exc: ValidationError
 ) -> tuple[dict[str, list[str]], list[str]]:
     """Sort the errors of `exc` into per-field messages and form-wide ones."""
-    by_key = {spec.html_name: spec.name for spec in specs} | {s.name: s.name for s in specs}
+    by_key = {key: spec.name for spec in specs for key in (*spec.input_names, spec.name)}
     fields: dict[str, list[str]] = {}
     general: list[str] = []
     for error in exc.errors(include_url=False):

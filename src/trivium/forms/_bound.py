@@ -33,6 +33,9 @@ __all__ = ["BoundField", "BoundForm", "ErrorList"]
 
 M = TypeVar("M", bound=BaseModel)
 
+_NO_BODY_METHODS = frozenset({"get", "dialog"})
+"""Form methods sending no request body: no CSRF input (`dialog` sends nothing at all)."""
+
 
 class ErrorList(list[str]):
     """The error messages of a field (or of the whole form); renders as a `<ul>`."""
@@ -165,8 +168,11 @@ class BoundForm(Generic[M]):
     instance. Otherwise `errors` maps field names to messages and `values` keeps what was
     typed, so the page can be drawn again (passwords and files are not kept).
 
-    In a handler, `form: BoundForm[ArticleForm]` reads and binds the submitted form (the
-    annotation stands for `Annotated[..., Form()]` and never answers 422 by itself).
+    In a handler, `form: BoundForm[ArticleForm]` reads and binds the submitted form (a
+    `Form()` parameter of the model, read through a dependency taking the request: the
+    route gets the session and CSRF steps) and never answers 422 by itself.
+
+    A field named like an attribute (`data`, `errors`, `model`...) is `form["data"]`.
     """
 
     def __init__(  # noqa: PLR0913 - the parts of a bound form, passed by keyword
@@ -298,18 +304,23 @@ class BoundForm(Generic[M]):
         submit: str | None = "Submit",
         attrs: dict[str, Any] | None = None,
     ) -> Markup:
-        """Return the whole `<form>` element: fields, CSRF input and a submit button."""
+        """Return the whole `<form>` element: fields, CSRF input and a submit button.
+
+        A `method="get"` form has no CSRF input: it would put the token in the URL (and
+        give every visitor of a search page a session).
+        """
         context = {
             "form": self,
             "action": action,
             "method": method,
             "submit": submit,
             "attrs": attrs or {},
+            "csrf": method.lower() not in _NO_BODY_METHODS,
         }
         return self.renderer.render("forms/form.html", context)
 
     def __html__(self) -> str:
-        return self.renderer.render("forms/fields.html", {"form": self})
+        return self.renderer.render("forms/fields.html", {"form": self, "csrf": True})
 
     def __str__(self) -> str:
         return self.__html__()
@@ -335,8 +346,9 @@ class BoundForm(Generic[M]):
 
     @classmethod
     def __class_getitem__(cls, item: Any) -> Any:
-        # `BoundForm[ArticleForm]` in a handler signature is `Annotated[..., Form()]` for a
-        # subclass whose pydantic schema binds instead of failing with a 422.
+        # `BoundForm[ArticleForm]` in a handler signature is a dependency taking the
+        # request and `Annotated[..., Form()]` for a subclass whose pydantic schema binds
+        # instead of failing with a 422 (see `trivium.forms._param`).
         from pydantic import BaseModel
 
         if isinstance(item, type) and issubclass(item, BaseModel):

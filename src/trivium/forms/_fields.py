@@ -27,6 +27,8 @@ from typing import get_args
 from typing import get_origin
 
 import annotated_types
+from pydantic import AliasChoices
+from pydantic import AliasPath
 from pydantic import AwareDatetime
 from pydantic import BaseModel
 from pydantic import FutureDate
@@ -115,7 +117,7 @@ class FieldSpec:
     name: str
     """The model attribute."""
     html_name: str
-    """The name of the input (the field's alias when it has one)."""
+    """The name of the input: the field's validation alias (or alias) when it has one."""
     label: str
     help_text: str | None
     required: bool
@@ -137,6 +139,9 @@ class FieldSpec:
     """Whether the field's type requires an aware date-time (`AwareDatetime`)."""
     initial_name: str | None = None
     """The hidden input carrying a date-time's exact initial value (see `_text`)."""
+    input_names: tuple[str, ...] = ()
+    """Every name the field is read under, `html_name` first: each of an `AliasChoices`,
+    and the field's own name when the model validates by name too."""
 
     def initial(self) -> Any:
         """Return the field's default, as an unbound form shows it (`None` when required)."""
@@ -186,7 +191,8 @@ def _spec(model: type[BaseModel], name: str, info: FieldInfo) -> FieldSpec:
     widget = _explicit_widget(info, metadata) or _default_widget(item, multiple, choices)
     is_bool = item is bool and not multiple
     clock = None if multiple else _clock(item)
-    html_name = info.alias or name
+    input_names = _input_names(model, name, info)
+    html_name = input_names[0]
     return FieldSpec(
         name=name,
         html_name=html_name,
@@ -208,7 +214,44 @@ def _spec(model: type[BaseModel], name: str, info: FieldInfo) -> FieldSpec:
         clock=clock,
         aware=clock is not None and _aware(item, metadata),
         initial_name=None if clock is None else INITIAL_PREFIX + html_name,
+        input_names=input_names,
     )
+
+
+def _input_names(model: type[BaseModel], name: str, info: FieldInfo) -> tuple[str, ...]:
+    """Return the names pydantic validates the field under, the one to draw first.
+
+    The validation alias (set by `alias=` too) or each name of an `AliasChoices`; the
+    field's name when the model validates by name (`populate_by_name`), or only it when
+    the model does not validate by alias.
+
+    Raises:
+        ConfigurationError: the validation alias is a path into nested data.
+    """
+    config = model.model_config
+    if config.get("validate_by_alias") is False:
+        return (name,)
+    alias = info.validation_alias
+    choices = alias.choices if isinstance(alias, AliasChoices) else [alias or info.alias or name]
+    names = [found for choice in choices if (found := _alias_name(choice)) is not None]
+    if not names:
+        raise ConfigurationError(
+            f"form field {model.__name__}.{name} has validation_alias {alias!r}, a path into "
+            "nested data that no input name reaches; give it a plain alias "
+            "(Field(validation_alias='name') or AliasChoices of names)",
+            "form-field-unsupported",
+        )
+    if config.get("validate_by_name", config.get("populate_by_name", False)):
+        names.append(name)
+    return tuple(dict.fromkeys(names))
+
+
+def _alias_name(choice: str | AliasPath) -> str | None:
+    """The input name of one alias: itself, or the key of a one-step `AliasPath`."""
+    if isinstance(choice, str):
+        return choice
+    path = choice.path
+    return path[0] if len(path) == 1 and isinstance(path[0], str) else None
 
 
 def _clock(item: Any) -> Clock | None:
@@ -330,31 +373,58 @@ def _default_widget(item: Any, multiple: bool, choices: tuple[Any, ...]) -> Widg
 
 
 def _constraints(item: Any, metadata: list[Any]) -> dict[str, Any]:
-    attrs: dict[str, Any] = {}
     numeric = (
         inspect.isclass(item)
         and issubclass(item, (int, float, decimal.Decimal))
         and not issubclass(item, bool)
     )
-    integer = numeric and issubclass(item, int)
-    if integer:
-        attrs["step"] = 1
-    elif numeric:
-        attrs["step"] = "any"
+    if numeric:
+        return _number_constraints(issubclass(item, int), metadata)
+    attrs: dict[str, Any] = {}
     for meta in metadata:
-        for key, attr, shift in _BOUNDS:
-            bound = getattr(meta, key, None)
-            if bound is not None and numeric:
-                attrs[attr] = bound + shift if integer else bound
-        if not numeric:
-            for key in ("max_length", "min_length"):
-                length = getattr(meta, key, None)
-                if length is not None:
-                    attrs[key.replace("_", "")] = length
-        step = getattr(meta, "multiple_of", None)
-        if step is not None and numeric:
-            attrs["step"] = step
+        for key in ("max_length", "min_length"):
+            length = getattr(meta, key, None)
+            if length is not None:
+                attrs[key.replace("_", "")] = length
     return attrs
 
 
-_BOUNDS = (("ge", "min", 0), ("gt", "min", 1), ("le", "max", 0), ("lt", "max", -1))
+def _number_constraints(integer: bool, metadata: list[Any]) -> dict[str, Any]:
+    attrs: dict[str, Any] = {"step": 1 if integer else "any"}
+    bounds: dict[str, Any] = {}
+    multiple_of = None
+    for meta in metadata:
+        for key in _BOUNDS:
+            bound = getattr(meta, key, None)
+            if bound is not None:
+                bounds[key] = bound
+        step = getattr(meta, "multiple_of", None)
+        if step is not None:
+            attrs["step"] = multiple_of = step
+    for key, bound in bounds.items():
+        attr, up = _BOUNDS[key]
+        if multiple_of is not None:
+            bound = _snap(bound, multiple_of, up=up, strict=key in ("gt", "lt"))
+        elif integer and key in ("gt", "lt"):
+            bound += 1 if up else -1
+        attrs[attr] = bound
+    return attrs
+
+
+_BOUNDS = {"ge": ("min", True), "gt": ("min", True), "le": ("max", False), "lt": ("max", False)}
+"""The HTML attribute of each bound, and whether it is a lower one (`min`)."""
+
+
+def _snap(bound: Any, step: Any, *, up: bool, strict: bool) -> int | float:
+    """Return the multiple of `step` nearest `bound` inside the range (`multiple_of`).
+
+    A browser counts steps from `min`: `min="1" step="5"` would accept 6 and refuse 5,
+    so `gt=0, multiple_of=5` draws `min="5"` (and `le=12`, `max="10"`).
+    """
+    exact_bound, exact_step = decimal.Decimal(str(bound)), decimal.Decimal(str(step))
+    ratio = exact_bound / exact_step
+    count = ratio.to_integral_value(decimal.ROUND_CEILING if up else decimal.ROUND_FLOOR)
+    if strict and count == ratio:
+        count += 1 if up else -1
+    result = count * exact_step
+    return int(result) if result == result.to_integral_value() else float(result)

@@ -5,8 +5,12 @@ string. A handler may take several such models, and plain parameters beside them
 the same source; each model is validated on its own, against everything the request
 sent in its source:
 
-- a field is read under its alias (headers: with `_` turned into `-` unless the marker
-  says `convert_underscores=False`); a list field takes every repeated value;
+- a field is read under its validation alias (or alias, or name; headers: a name with
+  `_` turned into `-` unless the marker says `convert_underscores=False`), under the
+  first sent of an `AliasChoices`, and under its name too when the model validates by
+  name, as FastAPI reads them; a list field takes every repeated value;
+- an empty form value is left out, so the field's default applies (as FastAPI does),
+  except for a `trivium.forms.BoundForm` parameter, whose form reads empty boxes itself;
 - the values nobody declared are handed over too, so `extra="forbid"` refuses them and
   `extra="allow"` keeps them;
 - an optional model (`Filters | None`) is `None` when the request sent none of its
@@ -31,6 +35,8 @@ from typing import Any
 from typing import get_args
 from typing import get_origin
 
+from pydantic import AliasChoices
+from pydantic import AliasPath
 from pydantic import BaseModel
 from pydantic import Field
 from pydantic import TypeAdapter
@@ -68,10 +74,13 @@ def model_members(annotation: Any) -> tuple[type[BaseModel], ...]:
 
 @dataclasses.dataclass(slots=True)
 class _Key:
-    key: str
-    """The key the model validates (the field's alias or name)."""
-    wire: str
-    """The name read from the request (a header's `-` form)."""
+    names: tuple[tuple[str, str], ...]
+    """`(key the model validates, name read from the request)` pairs, preferred first.
+
+    The field's validation alias (or alias, or name), or each name of its
+    `AliasChoices`; then its name when the model validates by name. The name read is a
+    header's `-` form of a field's own name.
+    """
     sequence: bool
 
 
@@ -85,6 +94,7 @@ class ModelParam:
         "factory",
         "form",
         "header_names",
+        "keep_empty",
         "key",
         "keys",
         "optional",
@@ -108,12 +118,16 @@ class ModelParam:
         self.keys: list[_Key] = []
         for member in members:
             for name, info in member.model_fields.items():
-                alias = info.alias or name
-                wire = alias.replace("_", "-") if header and convert and alias == name else alias
-                if all(k.key != alias for k in self.keys):
-                    self.keys.append(_Key(alias, wire.lower() if header else wire, _seq(info)))
-        self.own = frozenset(k.wire for k in self.keys)
-        self.header_names = {k.key: k.wire for k in self.keys if k.key != k.wire}
+                pairs = _names(member, name, info, header=header and convert)
+                if header:
+                    pairs = tuple((key, wire.lower()) for key, wire in pairs)
+                if all(k.names[0][0] != pairs[0][0] for k in self.keys):
+                    self.keys.append(_Key(pairs, _seq(info)))
+        self.own = frozenset(wire for k in self.keys for _, wire in k.names)
+        self.header_names = {key: wire for k in self.keys for key, wire in k.names if key != wire}
+        # `BoundForm[Model]` (`trivium.forms._param.BINDS_FORM`): the form reads empty
+        # boxes itself (an `X | None` field reads `None`).
+        self.keep_empty = any(getattr(m, "__trivium_binds_form__", False) for m in members)
         self.takes_extras = any(m.model_config.get("extra") in ("allow", "forbid") for m in members)
         # `Model | None`: `None` (or the default) when the request sent nothing of it.
         self.optional = _allows_none(spec.annotation)
@@ -132,13 +146,18 @@ class ModelParam:
         getlist = getattr(mapping, "getlist", None)
         sent = False
         used = set()
-        for key in self.keys:
-            used.add(key.wire)
-            if key.wire in mapping:
+        drop_empty = self.form and not self.keep_empty
+        for field in self.keys:
+            names = field.names
+            key, wire = names[0]
+            if len(names) > 1:  # the first name sent; unused ones may be extras
+                key, wire = next((pair for pair in names if pair[1] in mapping), names[0])
+            used.add(wire)
+            if wire in mapping:
                 sent = True
-            value = _value(mapping, getlist, key.wire, key.sequence, self.form)
+            value = _value(mapping, getlist, wire, field.sequence, drop_empty)
             if value is not None:
-                data[key.key] = value
+                data[key] = value
         for wire in mapping:
             if wire in used:
                 continue
@@ -169,7 +188,7 @@ class ModelParam:
 
             found = redact_secret_inputs(validation_errors(exc), self.annotation)
             if self.private:
-                _keep_to_the_model(found, {key.key for key in self.keys})
+                _keep_to_the_model(found, {key for k in self.keys for key, _ in k.names})
             for error in found:
                 loc = tuple(error["loc"])
                 if loc and loc[0] in self.header_names:
@@ -199,6 +218,32 @@ def _allows_none(annotation: Any) -> bool:
     return get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in get_args(
         annotation
     )
+
+
+def _names(
+    model: type[BaseModel], name: str, info: Any, *, header: bool
+) -> tuple[tuple[str, str], ...]:
+    """Return a field's `(validated key, name read)` pairs, as FastAPI reads them.
+
+    `header`: a field's own name is read with `_` turned into `-`.
+    """
+    config = model.model_config
+    wire_name = name.replace("_", "-") if header else name
+    if config.get("validate_by_alias") is False:
+        return ((name, wire_name),)
+    alias = info.validation_alias
+    key = alias if isinstance(alias, str) else info.alias or name
+    pairs = [(key, wire_name if key == name else key)]
+    if isinstance(alias, AliasPath) or (
+        isinstance(alias, AliasChoices) and not all(isinstance(c, str) for c in alias.choices)
+    ):
+        return tuple(pairs)
+    if isinstance(alias, AliasChoices):
+        pairs = [(choice, choice) for choice in alias.choices if isinstance(choice, str)]
+    by_name = config.get("validate_by_name", config.get("populate_by_name", False))
+    if by_name and all(k != name for k, _ in pairs):
+        pairs.append((name, wire_name))
+    return tuple(pairs)
 
 
 def _seq(info: Any) -> bool:
