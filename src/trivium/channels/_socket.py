@@ -16,18 +16,23 @@ history (`connect(websocket, "room:7", after={"room:7": last_id})`) first gets t
 it missed, from the history, then the live ones, each once: the subscription starts
 before the history is read, and live events the replay already sent are skipped. When
 more were missed than the history or the queue limit holds, a `resync` frame says so.
+When the history cannot be read (Redis is down), the socket waits like every
+subscriber and gets the `resync` of the outage once Redis is back, then live events.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Self
 
+from trivium.channels._event import ChannelsUnavailableError
+from trivium.channels._event import Event
 from trivium.channels._event import check_channel
 from trivium.channels._event import stream_id_key
 from trivium.channels._replay import StreamKey
@@ -44,6 +49,8 @@ if TYPE_CHECKING:
 __all__ = ["ChannelSocket"]
 
 _PING = '{"type":"ping"}'
+
+logger = logging.getLogger("trivium.channels")
 
 
 class ChannelSocket:
@@ -122,7 +129,11 @@ class ChannelSocket:
     ) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
+            # Cancel until it ends: redis-py swallows a cancellation that arrives as a read
+            # fails (an outage), and the task would run on, holding the block open.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait((task,), timeout=0.1)
             await asyncio.gather(task, return_exceptions=True)
         await self._stack.aclose()
         self.subscription = None
@@ -166,48 +177,83 @@ class ChannelSocket:
         async with self._lock:
             await self.websocket.send_text(text)
 
-    async def _replay(self) -> dict[str, StreamKey]:
-        """Send what the client missed on the channels of `after`; return the last keys."""
+    async def _replay(self) -> tuple[dict[str, StreamKey], set[str]]:
+        """Send what the client missed on the channels of `after`.
+
+        Returns the last keys sent, by channel, and the channels whose history could not
+        be read for an outage (they get a `resync` instead, see `_forward_events`).
+        """
         last: dict[str, StreamKey] = {}
+        unread: set[str] = set()
         for channel, last_id in self._after.items():
             if not self.channels.keeps(channel):
                 continue
-            missed, key = await missed_events(self.channels, channel, last_id)
+            try:
+                missed, key = await missed_events(self.channels, channel, last_id)
+            except ChannelsUnavailableError:
+                unread.add(channel)
+                continue
             for event in missed:  # a leading `resync` when the id is unknown to the history
                 await self._send_within(event.frame())
             if key is not None:
                 last[channel] = key
-        return last
+        if unread and self.channels.ready:
+            # The listener has seen no outage (a stall it has not noticed yet, a glitch on
+            # the publishers' connection), so it may send no resync: send one now.
+            for channel in sorted(unread):
+                await self._send_within(Event.resync(None, channel).frame())
+            unread.clear()
+        return last, unread
 
     async def _forward(self, subscription: Subscription) -> None:
         try:
-            last = await self._replay() if self._after else {}
-            while True:
-                # `asyncio.timeout`, not `wait_for`: on Python 3.11, `wait_for` returns an
-                # event that arrives as the task is cancelled (the block ending as the client
-                # leaves, while its own leave event is published) and loses the cancellation,
-                # so the task ran on and the handler waited for it forever.
-                try:
-                    async with asyncio.timeout(self.ping):
-                        event = await subscription.get()
-                except TimeoutError:
-                    await self._send_within(_PING)
-                    continue
-                except StopAsyncIteration:
-                    return
-                if last and event.id is not None and event.channel in last:
-                    key = stream_id_key(event.id)
-                    if key is not None:
-                        if key <= last[event.channel]:
-                            continue  # sent by the replay already
-                        last[event.channel] = key
-                await self._send_within(event.frame())
+            await self._forward_events(subscription)
         except (WebSocketDisconnect, RuntimeError):
             return  # the client left or the socket closed; the handler's loop sees it too
         except TimeoutError:
             # The peer took nothing for `ping` seconds: dead or stuck. Free the socket.
             with contextlib.suppress(WebSocketDisconnect, RuntimeError):
                 await self.websocket.close(1011, "client too slow")
+        except Exception:
+            # A bug: the task would end unseen (the block's exit drops its result), and
+            # the client would wait for events for good. Say so, and close the socket.
+            logger.exception("channels: forwarding events to a websocket failed; closing it")
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                await self.websocket.close(1011, "Internal error")
+
+    async def _forward_events(self, subscription: Subscription) -> None:
+        # `unread`: the channels whose replay failed for an outage. Like every subscriber
+        # the socket waits, and gets the listener's `resync` once Redis is back (their
+        # live events are not filtered); should an event of theirs come first, Redis
+        # answers again and no resync may follow: a `resync` goes out before the event.
+        last, unread = await self._replay() if self._after else ({}, set())
+        while True:
+            # `asyncio.timeout`, not `wait_for`: on Python 3.11, `wait_for` returns an
+            # event that arrives as the task is cancelled (the block ending as the client
+            # leaves, while its own leave event is published) and loses the cancellation,
+            # so the task ran on and the handler waited for it forever.
+            try:
+                async with asyncio.timeout(self.ping):
+                    event = await subscription.get()
+            except TimeoutError:
+                await self._send_within(_PING)
+                continue
+            except StopAsyncIteration:
+                return
+            if unread:
+                if event.kind == "resync" and event.channel is None:
+                    unread.clear()  # the listener's resync, after an outage: for every channel
+                elif event.channel in unread:
+                    unread.discard(event.channel)
+                    if event.kind != "resync":
+                        await self._send_within(Event.resync(None, event.channel).frame())
+            if last and event.id is not None and event.channel in last:
+                key = stream_id_key(event.id)
+                if key is not None:
+                    if key <= last[event.channel]:
+                        continue  # sent by the replay already
+                    last[event.channel] = key
+            await self._send_within(event.frame())
 
     async def _send_within(self, text: str) -> None:
         async with self._lock:

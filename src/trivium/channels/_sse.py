@@ -7,17 +7,21 @@ history does not know (trimmed away, or ahead of the stream) gets a `resync` fir
 then every live event (see `_replay`). When the
 subscriber misses events later (it fell behind, or Redis was unreachable) on a channel
 with history, the stream ends instead of sending a `resync` event: the browser
-reconnects at once with its `Last-Event-ID` and gets exactly what it missed. A
-`: subscribed` comment goes out as soon as the subscription holds, which also gets the
-headers past buffering proxies at once.
+reconnects at once with its `Last-Event-ID` and gets exactly what it missed. So it does
+when the history cannot be read as the stream starts (Redis is down): the stream waits
+for Redis, then ends, and the reconnection replays; a 503 instead would close the
+browser's `EventSource` for good. A `: subscribed` comment goes out as soon as the
+subscription holds, which also gets the headers past buffering proxies at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from trivium.channels._event import ChannelsUnavailableError
 from trivium.channels._event import check_channel
 from trivium.channels._event import stream_id_key
 from trivium.channels._replay import missed_events
@@ -30,6 +34,9 @@ if TYPE_CHECKING:
     from trivium.http import Request
 
 __all__ = ["event_stream"]
+
+_RETRY = 200
+"""Milliseconds before the browser reconnects to a stream that ended to resume."""
 
 
 async def event_stream(
@@ -69,14 +76,32 @@ async def _events(channels: Channels, channel: str, after: str | None) -> AsyncI
         yield ServerSentEvent(comment="subscribed")
         last = None
         if after is not None:
-            missed, last = await missed_events(channels, channel, after)
+            try:
+                missed, last = await missed_events(channels, channel, after)
+            except ChannelsUnavailableError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError from None  # redis-py swallowed the client leaving
+                # Redis is unreachable. A 503 would close an EventSource for good (browsers
+                # reconnect after a dropped stream, not after an error status), so wait
+                # like every subscriber, then end the stream: the browser reconnects with
+                # the same Last-Event-ID and gets exactly what it missed.
+                if not channels.ready:
+                    # The listener's resync once Redis is back (any event: Redis answers).
+                    await subscription.get()
+                # Else the listener has seen no outage and may send no resync (a stall it
+                # has not noticed yet, a glitch of the publishers' connection): retry soon.
+                yield ServerSentEvent(
+                    comment="history unreachable: reconnect to resume", retry=_RETRY
+                )
+                return
             for event in missed:  # a leading `resync` when the id is unknown to the history
                 yield event.sse()
         async for event in subscription:
             if event.kind == "resync" and last is not None:
                 # The channel keeps history and the client has an id: end the stream, and
                 # the browser reconnects with Last-Event-ID and gets exactly what it missed.
-                yield ServerSentEvent(comment="missed events: reconnect to resume", retry=200)
+                yield ServerSentEvent(comment="missed events: reconnect to resume", retry=_RETRY)
                 return
             if event.id is not None:
                 key = stream_id_key(event.id)

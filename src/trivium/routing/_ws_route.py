@@ -162,7 +162,14 @@ def _close_for(exc: Exception) -> tuple[int, str]:
             + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         )
     assert isinstance(exc, HTTPException)
-    return 1008, _reason(str(exc.detail))
+    status = exc.status_code
+    if status in (503, 504):
+        # A service the handler needs is down or slow (a `ChannelsUnavailableError`, a
+        # database timeout): 1013 Try Again Later, so the client reconnects with backoff.
+        return 1013, _reason(str(exc.detail))
+    if status >= 500:
+        return 1011, _reason(str(exc.detail))
+    return 1008, _reason(str(exc.detail))  # the client's fault: a policy violation
 
 
 def _reason(text: str) -> str:
