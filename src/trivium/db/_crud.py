@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.elements import ClauseElement
 from typing_extensions import Unpack
 
 from trivium.db._crud_checks import check_options
@@ -37,6 +38,9 @@ from trivium.db._crud_checks import check_schema
 from trivium.db._crud_checks import filled_by_row_filter
 from trivium.db._crud_checks import model_attributes
 from trivium.db._crud_checks import primary_key
+from trivium.db._crud_values import json_columns
+from trivium.db._crud_values import location
+from trivium.db._crud_values import sql_nulls
 from trivium.db._crud_writes import check_datetimes
 from trivium.db._crud_writes import delete_row
 from trivium.db._errors import FOREIGN_KEY
@@ -160,6 +164,8 @@ class _Resource:
     row_filter: Callable[..., Any] | None = None
     filled: tuple[str, ...] = ()
     """Hidden columns an insert needs, which the `row_filter` must return."""
+    json: frozenset[str] = frozenset()
+    """The JSON columns, whose `None` is stored as SQL `NULL` (not JSON's `null`)."""
 
     @property
     def name(self) -> str:
@@ -234,6 +240,7 @@ class _Resource:
     async def write(self, session: AsyncSession, row: Any, values: dict[str, Any]) -> None:
         """Set `values` on `row` and flush it in a savepoint; a violation becomes a 409."""
         check_datetimes(values)
+        values = sql_nulls(values, self.json)
         try:
             # Changes made before `begin_nested()` would be flushed outside the savepoint.
             async with session.begin_nested():
@@ -263,7 +270,7 @@ class _Resource:
             element = fk.elements[0]
             key = mapper.get_property_by_column(element.parent).key
             value = values.get(key)
-            if value is None:
+            if value is None or isinstance(value, ClauseElement):
                 continue
             query = select(element.column).where(element.column == value).limit(1)
             if (await session.execute(query)).first() is None:
@@ -318,7 +325,7 @@ class _Resource:
         row = self.model()
         await self.write(_session, row, values)
         key = getattr(row, self.pk)
-        _response.headers["location"] = f"{_request.url.path.rstrip('/')}/{key}"
+        _response.headers["location"] = location(_request.url.path, key)
         _response.headers["etag"] = self.etag(row)
         return self.schemas.read.model_validate(row)
 
@@ -534,6 +541,7 @@ def crud_router(model: type[Any], db: Database, **options: Unpack[CRUDOptions]) 
         bool(options.get("require_if_match", False)),
         row_filter,
         filled_by_row_filter(model, options, actions),
+        json_columns(model),
     )
     router = CRUDRouter(
         model,

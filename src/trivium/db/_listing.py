@@ -20,6 +20,8 @@ from pydantic import Field
 from pydantic import WithJsonSchema
 from sqlalchemy import Date
 from sqlalchemy import DateTime
+from sqlalchemy import Numeric
+from sqlalchemy import literal
 from sqlalchemy import or_
 
 from trivium.db._lookups import TRANSFORM_LOOKUPS
@@ -45,6 +47,11 @@ RESERVED = frozenset({"page", "size", "ordering", "search"})
 _TEXT_LOOKUPS = frozenset(
     {"iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith"}
 )
+
+_COMPARISONS = frozenset({"gt", "gte", "lt", "lte", "range"})
+
+_JSON_LOOKUPS = _TEXT_LOOKUPS | {"isnull"}
+"""The lookups a JSON column takes: its text form, and whether it is SQL `NULL`."""
 
 _TEXT: Any = Annotated[str, Field(pattern=NO_NUL)]
 """A text filter or search value (without NUL, which PostgreSQL refuses)."""
@@ -77,6 +84,17 @@ class Filter:
     """The parameter's type (from the column, or `str`/`bool`/`list` by lookup)."""
     query: Any = None
     """The `Query(...)` marker with the parameter's constraints (`range` takes two values)."""
+    unbounded: bool = False
+    """Compare as a `Numeric` of any size: bound as the column's `Numeric(p, s)`, PostgreSQL
+    would round the value, or overflow (a 500)."""
+
+    def value(self, value: Any) -> Any:
+        """Return the query parameter's value as the lookup takes it."""
+        if not self.unbounded:
+            return value
+        if isinstance(value, list):
+            return [literal(item, Numeric()) for item in value]
+        return literal(value, Numeric())
 
 
 def _filter_error(model: type[Any], spec: str, reason: str) -> ConfigurationError:
@@ -101,9 +119,18 @@ def _filter(model: type[Any], spec: str, excluded: set[str]) -> Filter:
         raise _filter_error(
             model, spec, f"unknown lookup {lookup!r}; use one of {', '.join(allowed)}{transforms}"
         )
+    column = model_columns(model)[field]
+    if column.json and lookup not in _JSON_LOOKUPS:
+        # PostgreSQL has no `=` or ordering for `json` (a 500 on the first request).
+        raise _filter_error(
+            model,
+            spec,
+            f"{field!r} is a JSON column, which only takes {', '.join(sorted(_JSON_LOOKUPS))}",
+        )
     # The value type carries the column's range, so the document promises no value the
-    # database would refuse.
-    value_type = model_columns(model)[field].bounded()
+    # database would refuse (a comparison value needn't be storable: more decimals).
+    unbounded = lookup in _COMPARISONS and column.digits is not None and transform is None
+    value_type = column.bounded(comparison=unbounded)
     sql_type = getattr(model, field).type
     if transform is not None:
         if not isinstance(getattr(sql_type, "impl_instance", sql_type), Date | DateTime):
@@ -121,8 +148,8 @@ def _filter(model: type[Any], spec: str, excluded: set[str]) -> Filter:
         annotation = list[value_type]  # type: ignore[valid-type]
     elif lookup == "range":
         annotation = list[value_type]  # type: ignore[valid-type]
-        return Filter(spec, annotation, Query(min_length=2, max_length=2))
-    return Filter(spec, annotation)
+        return Filter(spec, annotation, Query(min_length=2, max_length=2), unbounded)
+    return Filter(spec, annotation, unbounded=unbounded)
 
 
 def ordering_pattern(allowed: tuple[str, ...]) -> str:
@@ -196,6 +223,18 @@ class ListPlan:
                     f"{sorted(excluded & set(names))}",
                     "crud-bad-filter",
                 )
+        columns = model_columns(model)
+        unordered = sorted(
+            name
+            for name in {*ordering, *(n.removeprefix("-") for n in default)}
+            if columns[name].json
+        )
+        if unordered:
+            raise ConfigurationError(
+                f"crud_router({model.__name__}): cannot order by {unordered}: JSON columns "
+                "have no order on every database; order by other columns",
+                "crud-bad-filter",
+            )
         page_size = options.get("page_size", 20)
         max_page_size = options.get("max_page_size", 100)
         if not 1 <= page_size <= max_page_size:
@@ -247,7 +286,9 @@ class ListPlan:
 
     def apply(self, query: QuerySet[Any], params: Mapping[str, Any]) -> QuerySet[Any]:
         """Filter, search and order `query` by the validated query parameters."""
-        lookups = {f.param: params[f.param] for f in self.filters if params[f.param] is not None}
+        lookups = {
+            f.param: f.value(params[f.param]) for f in self.filters if params[f.param] is not None
+        }
         if lookups:
             query = query.filter(**lookups)
         text = params.get("search")

@@ -15,6 +15,7 @@ from collections.abc import Collection
 from decimal import Decimal
 from typing import Annotated
 from typing import Any
+from typing import Literal
 from typing import Optional
 
 from pydantic import AwareDatetime
@@ -23,6 +24,7 @@ from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import NaiveDatetime
 from pydantic import create_model
+from sqlalchemy import JSON
 from sqlalchemy import BigInteger
 from sqlalchemy import DateTime
 from sqlalchemy import Enum
@@ -31,8 +33,14 @@ from sqlalchemy import Integer
 from sqlalchemy import Numeric
 from sqlalchemy import SmallInteger
 from sqlalchemy import String
+from sqlalchemy import Time
 from sqlalchemy import inspect as sa_inspect
 
+from trivium.db._crud_values import KEY_SEGMENT
+from trivium.db._crud_values import NAIVE_TIME
+from trivium.db._crud_values import UTC_DATETIME
+from trivium.db._crud_values import UTC_READ
+from trivium.db._crud_values import server_default
 from trivium.db._model import Timestamps
 from trivium.db._model import UTCDateTime
 from trivium.errors import ConfigurationError
@@ -78,6 +86,10 @@ class ColumnField:
     primary_key: bool
     generated: bool
     """Read-only by nature: a generated key, a timestamp, a column set on update, the version."""
+    server_default: Any = None
+    """The SQL of the column's plain server default (what `PUT` sets a left-out field to)."""
+    json: bool = False
+    """A JSON column: no ordering, no equality or range filters (not on every backend)."""
 
     def annotation(self) -> Any:
         """Return the field's Python type, optional when the column is nullable."""
@@ -87,7 +99,8 @@ class ColumnField:
         """Return the pydantic constraints the column's SQL type implies (length, range)."""
         result: dict[str, Any] = {}
         if self.python_type is str:
-            result["pattern"] = NO_NUL
+            # A key the client gives is a path segment of its URL (Location, GET).
+            result["pattern"] = KEY_SEGMENT if self.primary_key and not self.generated else NO_NUL
         if self.max_length is not None:
             result["max_length"] = self.max_length
         if self.bounds is not None:
@@ -102,14 +115,21 @@ class ColumnField:
             precision, scale = self.digits
             if self.python_type is Decimal:
                 result["max_digits"], result["decimal_places"] = precision, scale
-            else:
-                limit = 10 ** (precision - scale)
-                result["gt"], result["lt"] = -limit, limit
+            # Documented as `exclusiveMinimum` and `exclusiveMaximum`.
+            limit = 10 ** (precision - scale)
+            result["gt"], result["lt"] = -limit, limit
         return result
 
-    def bounded(self) -> Any:
-        """Return the column's Python type carrying its constraints (for query and path values)."""
+    def bounded(self, *, comparison: bool = False) -> Any:
+        """Return the column's Python type carrying its constraints (for query and path values).
+
+        A `comparison` value (`__gte`...) needn't be storable: it may have more digits than
+        a `Numeric(p, s)` column.
+        """
         constraints = self.constraints()
+        if comparison and self.digits is not None:
+            for name in ("max_digits", "decimal_places", "gt", "lt"):
+                constraints.pop(name, None)
         if not constraints:
             return self.python_type
         return Annotated[self.python_type, Field(**constraints)]
@@ -143,13 +163,22 @@ def noun(model: type[Any]) -> str:
 
 
 def _python_type(column: Any) -> Any:
-    if isinstance(column.type, UTCDateTime):
+    sql_type = column.type
+    if isinstance(sql_type, UTCDateTime):
         # A naive value would be refused on write: a 422 rather than a 500.
         return AwareDatetime
-    if isinstance(column.type, DateTime) and not column.type.timezone:
+    if isinstance(sql_type, DateTime):
         # PostgreSQL's driver refuses an offset for a column without time zone (a 500),
-        # and converting it would guess what the naive values mean: a 422.
-        return NaiveDatetime
+        # and converting it would guess what the naive values mean: a 422. A column with
+        # time zone takes aware values only, in UTC: SQLite and MariaDB drop the offset.
+        return UTC_DATETIME if sql_type.timezone else NaiveDatetime
+    if isinstance(sql_type, Time) and not sql_type.timezone:
+        # The offset would be dropped without a word.
+        return NAIVE_TIME
+    if isinstance(sql_type, Enum) and sql_type.enum_class is None:
+        # `Mapped[Literal["a", "b"]]` or `Enum("a", "b")`: only these values are stored
+        # (any other is a driver error, a 500).
+        return Literal[tuple(sql_type.enums)]
     try:
         return column.type.python_type
     except NotImplementedError:
@@ -205,6 +234,9 @@ def _column_field(model: type[Any], key: str, column: Any) -> ColumnField:
         digits=_digits(column.type),
         primary_key=bool(column.primary_key),
         generated=bool(generated_key or timestamp or on_update or version),
+        # A Python default wins on insert: then `PUT` treats the column by that one.
+        server_default=server_default(column) if column.default is None else None,
+        json=isinstance(column.type, JSON),
     )
 
 
@@ -219,8 +251,9 @@ def model_columns(model: type[Any]) -> dict[str, ColumnField]:
 
 
 def _hide_default(schema: dict[str, Any]) -> None:
-    # A non-nullable field left out keeps its value (or gets the database default): its
-    # Python default `None` is not a value the schema allows, so it is not documented.
+    # A field left out keeps its value or gets the database default: its Python default
+    # `None` is not a value the schema allows, or not what the row gets, so it is not
+    # documented.
     schema.pop("default", None)
 
 
@@ -229,7 +262,7 @@ def _input_field(column: ColumnField, *, partial: bool) -> tuple[Any, Any]:
     required = not partial and not column.nullable and not column.has_default
     if required:
         return column.annotation(), Field(**constraints)
-    if column.nullable:
+    if column.nullable and (partial or column.server_default is None):
         default = None if partial or column.default is UNSET else column.default
         return column.annotation(), Field(default, **constraints)
     if column.default is not UNSET and not partial:
@@ -238,6 +271,8 @@ def _input_field(column: ColumnField, *, partial: bool) -> tuple[Any, Any]:
 
 
 def _read_field(column: ColumnField) -> tuple[Any, Any]:
+    if column.python_type is UTC_DATETIME:
+        return Optional[UTC_READ] if column.nullable else UTC_READ, Field(...)  # noqa: UP045 - a runtime type
     return column.annotation(), Field(...)
 
 
@@ -350,8 +385,9 @@ def build_schemas(
 def reset_values(schema: type[BaseModel], model: type[Any]) -> dict[str, Any]:
     """Return what `PUT` sets for each field of `schema` the client leaves out.
 
-    A nullable field becomes `None` (or its plain default); a field with a plain default
-    gets it back; a field with a computed default keeps its current value.
+    A field with a plain default gets it back; one with a server default gets that
+    again (the database evaluates it, as on insert); else a nullable field becomes
+    `None`, and a field with a computed default keeps its current value.
     """
     columns = model_columns(model)
     result: dict[str, Any] = {}
@@ -361,6 +397,8 @@ def reset_values(schema: type[BaseModel], model: type[Any]) -> dict[str, Any]:
             continue
         if column.default is not UNSET:
             result[name] = column.default
+        elif column.server_default is not None:
+            result[name] = column.server_default
         elif column.nullable:
             result[name] = None
     return result
