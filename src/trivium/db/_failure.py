@@ -4,9 +4,12 @@ A revision that fails (a `NOT NULL` column meeting a `NULL` row, a hand-written
 statement the database refuses) otherwise ends the command with the driver's traceback.
 `StepWatch` follows the run: the revisions done, and the statements the running one has
 executed, since MariaDB and MySQL commit each schema change on its own and cannot roll
-them back. `failure_message` then names the revision, the database's message and what
-is left of the revision: nothing on PostgreSQL and SQLite, which roll it back, or the
-statements that stay applied on MariaDB and MySQL.
+them back, and a revision may commit part of itself (`op.get_bind().commit()`, as a
+generated revision adding enum values does). `failure_message` then names the revision,
+the database's message and what is left of the revision: nothing on PostgreSQL and
+SQLite, which roll it back, unless it committed part of itself: then the statements
+before its commit stay applied (what followed the commit is rolled back, see
+`_migrate_env`); on MariaDB and MySQL, the schema changes too.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["StepWatch", "database_message", "failure_message"]
 
-_READS = ("select", "show", "pragma", "describe", "explain")
+_READS = ("select", "show", "pragma", "describe", "explain", "set ", "begin")
 _SCHEMA = ("create", "alter", "drop", "rename", "truncate")
 _SPACES = re.compile(r"\s+")
 _DRIVER_CLASS = re.compile(r"^<class '[\w.]+'>:\s*")
@@ -43,26 +46,32 @@ class StepWatch:
         """The writes the running step has executed."""
         self.attempted = ""
         """The last statement sent (the failing one, after a failure)."""
+        self.committed = 0
+        """How many of `statements` the running step committed itself."""
 
     def __enter__(self) -> StepWatch:
         event.listen(self.connection, "before_cursor_execute", self._sent)
         event.listen(self.connection, "after_cursor_execute", self._executed)
+        event.listen(self.connection, "commit", self._committed)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         event.remove(self.connection, "before_cursor_execute", self._sent)
         event.remove(self.connection, "after_cursor_execute", self._executed)
+        event.remove(self.connection, "commit", self._committed)
 
     def plan(self, steps: list[Any]) -> list[Any]:
         """Remember the steps alembic is about to run; return them."""
         self.planned = list(steps)
         self.statements.clear()
+        self.committed = 0
         return steps
 
     def step_done(self) -> None:
         """Count a step done: the statements that follow belong to the next one."""
         self.finished += 1
         self.statements.clear()
+        self.committed = 0
 
     def running(self) -> Script | None:
         """Return the revision of the step that was running, if any."""
@@ -72,19 +81,28 @@ class StepWatch:
         return revision
 
     def lasting(self) -> list[str]:
-        """Return the statements of the running step that MariaDB/MySQL keep after a failure.
+        """Return the statements of the running step the database keeps after a failure.
 
-        A schema change commits what came before it and itself; the writes after the
-        last one are rolled back, unless the failing statement is a schema change too.
+        Those before the step's own commit, if it committed. On MariaDB/MySQL, a schema
+        change commits what came before it and itself too; the writes after the last one
+        are rolled back, unless the failing statement is a schema change too.
         """
-        if _is_schema_change(self.attempted):
-            return list(self.statements)
-        changes = [i for i, statement in enumerate(self.statements) if _is_schema_change(statement)]
-        return self.statements[: changes[-1] + 1] if changes else []
+        kept = self.committed
+        if self.connection.dialect.name in ("mysql", "mariadb"):
+            if _is_schema_change(self.attempted):
+                kept = len(self.statements)
+            for i, statement in enumerate(self.statements):
+                if _is_schema_change(statement):
+                    kept = max(kept, i + 1)
+        return self.statements[:kept]
 
     def _sent(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         del conn, cursor, args
         self.attempted = statement
+
+    def _committed(self, conn: Any) -> None:
+        del conn
+        self.committed = len(self.statements)
 
     def _executed(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         del conn, cursor, args
@@ -122,13 +140,21 @@ def failure_message(  # noqa: PLR0913 - the parts of one sentence
     name = f"{revision.revision} ({(revision.doc or '').strip()})"
     what = f"migration {name}" if upgrade else f"downgrade of migration {name}"
     line = f"{what} failed: {database_message(exc)}"
+    count = "the statement" if len(statements) == 1 else f"the {len(statements)} statements"
     if dialect in ("mysql", "mariadb") and statements:
-        count = "the statement" if len(statements) == 1 else f"the {len(statements)} statements"
         line += (
             f"; MariaDB/MySQL cannot roll back schema changes, so {count} before the "
             f"failing one stay applied ({'; '.join(statements)}) and the revision is not "
             "recorded: repair the database by hand (undo them) before running the "
             "command again"
+        )
+    elif statements:
+        stay = "stays" if len(statements) == 1 else "stay"
+        line += (
+            f"; the revision committed part of itself, so {count} before its commit "
+            f"{stay} applied ({'; '.join(statements)}) and the rest of it is rolled back; "
+            "it is not recorded, so the command runs it again from the start: undo them "
+            "by hand first, unless they can run twice (ADD VALUE IF NOT EXISTS can)"
         )
     else:
         line += "; nothing of it was applied" if upgrade else "; nothing of it was reverted"

@@ -6,6 +6,11 @@ folders of included batteries) and passes the environment options itself, and
 `run_environment` does what an `env.py` does when run. Autogenerate looks only at
 tables of the database's metadata, so tables of other apps sharing the database are
 neither dropped nor reported.
+
+A revision may commit part of itself (`op.get_bind().commit()`: a generated revision
+adding enum values does, so that later revisions can use them). The rest of it then goes
+on in a new transaction, committed with the revision's record, so that a failure rolls
+back what followed the commit instead of leaving each statement committed on its own.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import hashlib
 import sys
 from collections.abc import AsyncIterator
 from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
@@ -143,10 +149,60 @@ def run_environment(
             "template_args": revision_context.template_args,
             "revision_context": revision_context,
         }
-    with EnvironmentContext(Config(), script, fn=fn, **extra) as environment:
-        environment.configure(connection=connection, **{**environment_options(db), **configure})
+    given = configure.pop("on_version_apply", ())
+    callbacks = [given] if callable(given) else list(given)
+    with (
+        EnvironmentContext(Config(), script, fn=fn, **extra) as environment,
+        _begin_after_commit(connection, environment) as revision_done,
+    ):
+        # A collection of callables, as documented (the annotation says one).
+        callbacks.append(revision_done)
+        options = {**environment_options(db), **configure, "on_version_apply": callbacks}
+        environment.configure(connection=connection, **options)
         with environment.begin_transaction():
             environment.run_migrations()
+
+
+@contextlib.contextmanager
+def _begin_after_commit(
+    connection: Connection, environment: EnvironmentContext
+) -> Iterator[Callable[..., None]]:
+    """Begin a new transaction as soon as a revision commits `connection` (for the block).
+
+    Without one, the statements after the commit would each be committed on its own:
+    SQLAlchemy begins a transaction lazily, and Alembic's `batch_alter_table` wraps its
+    statements in a transaction of their own (committed at the end of the block) when the
+    connection is in none. Alembic's transaction of the revision, where it has one (SQLite,
+    MariaDB/MySQL: one per revision), becomes the new one, which it commits or rolls back.
+    Where the run has one transaction (PostgreSQL), the callback yielded (called by
+    Alembic once a revision is recorded) commits a revision that committed part of
+    itself: it is then applied and recorded whole, whatever the later revisions do.
+    """
+    commit = connection.commit
+    committed = False
+
+    def commit_and_begin() -> None:
+        nonlocal committed
+        commit()
+        committed = True
+        transaction = connection.begin()
+        context = environment.get_context()
+        if context._transaction is not None:  # Alembic's, of this revision
+            context._transaction = transaction
+
+    def revision_done(**kwargs: Any) -> None:
+        nonlocal committed
+        del kwargs
+        if committed and environment.get_context()._transaction is None:
+            commit()
+            connection.begin()
+        committed = False
+
+    connection.commit = commit_and_begin  # type: ignore[method-assign]
+    try:
+        yield revision_done
+    finally:
+        del connection.commit
 
 
 def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
