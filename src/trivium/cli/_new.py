@@ -12,6 +12,8 @@ folder the project's Makefile then installs into its virtualenv).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib.machinery
 import importlib.metadata
 import json
@@ -41,6 +43,7 @@ TEMPLATE = Path(__file__).parent / "project_template"
 _EXTRAS = "db,auth,templates,forms,redis,mail"
 _AUTH_ONLY = frozenset({"me.html.tmpl", "test_mail.py.tmpl"})
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_UNWRITABLE = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT})
 _RENAMED = {
     "env.tmpl": ".env",
     "gitignore.tmpl": ".gitignore",
@@ -80,6 +83,31 @@ _MARIADB = """    image: mariadb:11
     healthcheck:
       test: ["CMD", "healthcheck.sh", "--connect"]
       interval: 2s"""
+
+
+_SERVER_README = {
+    "postgresql": """
+### The database
+
+`.env` points at `%%database_url%%`, a role and a database that
+do not exist yet: create them before `make test` or `make run` (the tests create and drop
+`test_%%project%%` next to it, so the role needs `CREATEDB`). In a container:
+
+```console
+$ docker run -d --name %%project%%-db -p 127.0.0.1:5432:5432 -e POSTGRES_USER=%%project%% -e POSTGRES_PASSWORD=%%project%% -e POSTGRES_DB=%%project%% postgres:17
+```
+
+or on a PostgreSQL server of your own:
+
+```console
+$ sudo -u postgres psql -c "CREATE ROLE %%project%% LOGIN CREATEDB PASSWORD '%%project%%'" -c "CREATE DATABASE %%project%% OWNER %%project%%"
+```
+""",
+}
+"""What the README says to do first for a server database (`--db`): create it."""
+
+_SERVER_FIRST = {"postgresql": "create the database first: see README.md, The database"}
+"""What `trivium new` prints before `make test` for a server database."""
 
 
 def trivium_requirement() -> str:
@@ -164,6 +192,9 @@ def _values(name: str, database: str, flags: frozenset[str]) -> dict[str, str]:
         "compose_db": compose_db,
         "compose_url": f"{server}://%%project%%:%%project%%@db/%%project%%",
         "secret_key": secrets.token_urlsafe(48),
+        "database_readme": _SERVER_README.get(database, "").replace(
+            "%%database_url%%", choice["url"]
+        ),
         "auth_readme": (
             "\nAuthentication is wired in: log in at `/accounts/login` (create a user with "
             "`python -m trivium.cli createsuperuser --app '%%project%%.app:create_app()'`), "
@@ -296,18 +327,72 @@ def new(name: str, database: str, auth: bool, admin: bool | None, directory: Pat
     if trivium_source() is not None:
         flags |= {"checkout"}
     target = directory if directory is not None else Path.cwd() / name
-    if target.exists() and any(target.iterdir()):
-        raise click.ClickException(f"{target} exists and is not empty; choose another place")
-    existed = target.exists()
-    target.mkdir(parents=True, exist_ok=True)
+    made = _make_folder(target)
     try:
         _write_files(target, name, _values(name, database, flags), flags)
         _first_migration(target, name)
-    except BaseException:
-        # Leave nothing half-made behind, so that running the command again works.
-        shutil.rmtree(target, ignore_errors=True)
-        if existed:
-            target.mkdir()
+    except BaseException as exc:
+        _undo(target, made)
+        if isinstance(exc, OSError) and exc.errno in _UNWRITABLE and exc.filename is not None:
+            raise click.ClickException(
+                f"cannot write {exc.filename}: {_reason(exc)}; choose a folder you can "
+                "write to (--directory PATH)"
+            ) from exc
         raise
     click.echo(f"Created {target}")
+    if database in _SERVER_FIRST:
+        click.echo(f"  {_SERVER_FIRST[database]}")
     click.echo(f"  cd {target}\n  make test   # the tests\n  make run    # http://127.0.0.1:8000")
+
+
+def _make_folder(target: Path) -> Path | None:
+    """Create the empty folder `target`; return the topmost folder created (None: it existed).
+
+    Raises `ClickException` naming the path when `target` is not empty, or cannot be made
+    (a file in its way, no permission): the folders made before the failure are removed.
+    """
+    try:
+        if target.is_dir() and any(target.iterdir()):
+            raise click.ClickException(f"{target} exists and is not empty; choose another place")
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot use {target}: {_reason(exc)}; choose another place (--directory PATH)"
+        ) from exc
+    if target.is_dir():
+        return None
+    top = target
+    while not top.parent.exists() and top.parent != top:
+        top = top.parent
+    try:
+        target.mkdir(parents=True)
+    except OSError as exc:
+        if top.is_dir():
+            shutil.rmtree(top, ignore_errors=True)
+        blocking = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+        if target.exists() and not target.is_dir():
+            blocking = target
+        reason = f"{blocking} is a file, not a folder" if blocking is not None else _reason(exc)
+        raise click.ClickException(
+            f"cannot create the folder {target}: {reason}; choose a place where you can "
+            "create folders (--directory PATH)"
+        ) from exc
+    return top
+
+
+def _undo(target: Path, made: Path | None) -> None:
+    """Leave nothing half-made behind, so that running the command again works.
+
+    Removes the folders this command made (`made`, the topmost), or else what it wrote in
+    the empty folder `target` it was given, which stays.
+    """
+    with contextlib.suppress(OSError):
+        for path in [made] if made is not None else list(target.iterdir()):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def _reason(exc: OSError) -> str:
+    """Say what an `OSError` means in a few words ("permission denied")."""
+    return (exc.strerror or type(exc).__name__).lower()
