@@ -97,7 +97,13 @@ def create_app(database_url: str = DATABASE_URL) -> App:
     )
     auth.init_app(app, prefix="/auth")
     # Browsers get HTML error pages, API clients JSON.
-    Templates(TEMPLATES, packages=["trivium.forms"]).init_app(app, error_pages=True)
+    templates = Templates(TEMPLATES, packages=["trivium.forms"])
+    templates.init_app(app, error_pages=True)
+    # The password reset (and change) pages at /accounts, for the login page's "Forgot
+    # your password?" link: the admin has its own copies under /admin/accounts, for staff.
+    app.include_router(
+        auth.pages_router(templates=templates, prefix="/accounts", redirect_to="/todos")
+    )
     # An audit trail of every write (who, when, what changed), shown in the admin's
     # object history and audit log pages.
     app.install(Audit(db))

@@ -18,6 +18,7 @@ from examples.demo.config import Session
 from examples.demo.models import Priority
 from examples.demo.models import Todo
 from trivium import HTTPException
+from trivium import Path
 from trivium import Router
 from trivium.auth import CurrentUser
 
@@ -40,6 +41,8 @@ def _out(todo: Todo) -> TodoOut:
 
 # --8<-- [start:tools]
 router = Router(prefix="/assistant", tags=["assistant"], mcp=True)
+# An id the column cannot hold answers 422, not a 500 from the driver (INTEGER: 32 bits).
+TodoId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/todos")
@@ -69,7 +72,7 @@ async def add_todo(
 
 
 @router.post("/todos/{todo_id}/done")
-async def complete_todo(session: Session, user: CurrentUser, todo_id: int) -> TodoOut:
+async def complete_todo(session: Session, user: CurrentUser, todo_id: TodoId) -> TodoOut:
     """Mark one of my to-dos as done."""
     todo = await session.get(Todo, todo_id)
     if todo is None or todo.owner_id != user.id:

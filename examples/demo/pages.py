@@ -37,7 +37,8 @@ from trivium.templating import flash
 from trivium.templating import render
 
 router = Router(prefix="/todos")
-TodoId = Annotated[int, Path(ge=1)]
+# An id the column cannot hold answers 422, not a 500 from the driver (INTEGER: 32 bits).
+TodoId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Show = Annotated[Literal["all", "open", "done"], Query()]
 
 
