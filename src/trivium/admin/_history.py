@@ -121,7 +121,11 @@ def _audit(site: Admin) -> Any:
 async def history_view(
     model_admin: ModelAdmin, request: Request, session: AsyncSession, raw: str
 ) -> Response:
-    """The history page of one object."""
+    """The history page of one object: the entries of the object that has its key now.
+
+    A key used again after a delete (SQLite reuses the highest deleted id) does not
+    bring the deleted object's entries along (`audit.history`).
+    """
     site = model_admin.site
     obj = await load_object(model_admin, request, session, raw)
     if not await model_admin.permission(request, "view", obj):
@@ -196,13 +200,28 @@ async def revert_view(
         return await forbidden(site, request, f"You may not change this {model_admin.name}.")
     key = getattr(obj, model_admin.meta.pk.name)
     try:
-        entries = await audit.history(session, model_admin.model, key, limit=HISTORY_LIMIT)
+        entries = await audit.history(
+            session, model_admin.model, key, limit=HISTORY_LIMIT, all_lives=True
+        )
     except LookupError:
         entries = []  # the model is not audited: it has no entries to revert to
     entry = next((e for e in entries if e.id == entry_id), None)
     if entry is None:
         raise HTTPException(404, "No such entry in this object's history")
-    changes = await audit.revert_changes(session, entry, to="after")
+    try:
+        changes = await audit.revert_changes(session, entry, to="after")
+    except ValueError:
+        # An entry of an earlier object that had this key (deleted, its key used again).
+        flash(
+            request,
+            f"That entry is of an earlier {model_admin.name} that had the same key and was "
+            f"deleted: it cannot be put back over this {model_admin.name}. Nothing changed.",
+            "error",
+        )
+        return RedirectResponse(
+            site.url(model_admin.app_label, model_admin.model_name, raw, "history"),
+            status_code=303,
+        )
     if changes is None and not await model_admin.permission(request, "delete", obj):
         # After a "delete" entry the object is gone: the revert would delete it.
         return await forbidden(site, request, f"You may not delete this {model_admin.name}.")

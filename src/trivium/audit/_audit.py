@@ -37,6 +37,7 @@ from trivium.audit._models import AuditEntry
 from trivium.audit._models import encode_pk
 from trivium.audit._revert import changes_sync
 from trivium.audit._revert import check_fields
+from trivium.audit._revert import life_bounds
 from trivium.audit._revert import revert_sync
 from trivium.db import Database
 from trivium.db import Model as BaseModel
@@ -240,23 +241,43 @@ class Audit(Plugin):
         return None
 
     async def history(
-        self, session: AsyncSession, model: type[Any], pk: Any, *, limit: int | None = None
+        self,
+        session: AsyncSession,
+        model: type[Any],
+        pk: Any,
+        *,
+        limit: int | None = None,
+        all_lives: bool = False,
     ) -> list[AuditEntry]:
         """Return the entries of one object, newest first.
+
+        A key can hold several objects in turn (a deleted row's id used again): only the
+        entries of the object that has the key now are returned (those after the key's
+        last `delete` entry), or, when none has it, those of the last one, its `delete`
+        included. A `create` that puts back what a `delete` recorded (reverting it)
+        continues that object. These are the entries `revert` accepts.
 
         Args:
             session: a session on the audited database.
             model: the object's mapped class.
             pk: its primary key (a tuple for a composite key).
             limit: at most this many entries.
+            all_lives: return the entries of every object that had the key.
         """
         tracked = self._tracked(model)
         values = tuple(pk) if isinstance(pk, tuple) else (pk,)
+        text = encode_pk(values)
         query = (
             select(AuditEntry)
-            .where(AuditEntry.model == tracked.table, AuditEntry.object_pk == encode_pk(values))
+            .where(AuditEntry.model == tracked.table, AuditEntry.object_pk == text)
             .order_by(AuditEntry.id.desc())
         )
+        if not all_lives:
+            low, high = await session.run_sync(life_bounds, tracked, text)
+            if low is not None:
+                query = query.where(AuditEntry.id > low)
+            if high is not None:
+                query = query.where(AuditEntry.id <= high)
         if limit is not None:
             query = query.limit(limit)
         return list((await session.scalars(query)).all())
@@ -343,7 +364,9 @@ class Audit(Plugin):
         Raises:
             LookupError: the entry's model is not an audited class of this app.
             ValueError: `to` is not `"after"` or `"before"`, or `fields` is a string or
-                names something the model lacks.
+                names something the model lacks, or `entry` is not one `history`
+                returns: it is of an earlier object that had the same key (deleted
+                since, its key used again), so reverting it would overwrite another.
         """
         tracked = self._for_entry(entry, to)
         only = check_fields(tracked, fields)
@@ -368,7 +391,8 @@ class Audit(Plugin):
 
         Raises:
             LookupError: the entry's model is not an audited class of this app.
-            ValueError: `to` is not `"after"` or `"before"`.
+            ValueError: `to` is not `"after"` or `"before"`, or `entry` is of an
+                earlier object that had the same key (as `revert`).
         """
         tracked = self._for_entry(entry, to)
         return await session.run_sync(changes_sync, tracked, entry, to)

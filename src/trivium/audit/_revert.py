@@ -7,6 +7,13 @@ the entry undoes that entry too. The result is then written through the ORM (set
 changed fields, re-create a deleted object, or delete a created one), so the revert is
 audited like any other write.
 
+A key can hold several objects in turn (SQLite reuses the highest deleted integer id,
+natural keys come back): a `delete` entry ends one *life* of the key and what follows
+belongs to another object, unless it is the `create` of reverting that delete. `life_bounds` finds the life that `Audit.history` shows and
+a revert may use: the current one while an object holds the key, else the last one (up
+to its delete, so the delete can be undone). Entries of earlier lives are never undone
+into the state of a later one, and reverting them is refused.
+
 Secret fields (recorded as `REDACTED`) cannot be restored and keep their current value;
 columns maintained by an `onupdate` default (`updated_at`) are left to it. With `fields`,
 only those fields of an existing object are written (the others keep their value); an
@@ -33,7 +40,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import RelationshipProperty
     from sqlalchemy.orm import Session
 
-__all__ = ["changes_sync", "check_fields", "decode_pk", "revert_sync"]
+__all__ = ["changes_sync", "check_fields", "decode_pk", "life_bounds", "revert_sync"]
 
 State = dict[str, Any] | None
 
@@ -151,12 +158,94 @@ def check_fields(model: Model, fields: Collection[str] | None) -> frozenset[str]
     return names
 
 
+def _restores(model: Model, deleted: AuditEntry, created: AuditEntry) -> bool:
+    """Whether `created` puts back the values `deleted` recorded (a revert of the delete).
+
+    Secret values and `onupdate` columns (a revert cannot restore them) are not compared.
+    """
+    if created.action != "create":
+        return False
+    after = created.after
+    for key, value in deleted.before.items():
+        column = model.columns.get(key)
+        if column is None or column.onupdate is not None or value == REDACTED:
+            continue
+        if after.get(key) != value:
+            return False
+    return True
+
+
+def life_bounds(
+    session: Session, model: Model, object_pk: str, exists: bool | None = None
+) -> tuple[int | None, int | None]:
+    """Return `(low, high)`: the entries `low < id <= high` of the key's shown life.
+
+    `None` is no bound. A `delete` entry ends a life, unless the entry after it is a
+    `create` that puts back the values it recorded (the delete was reverted). While an
+    object holds the key (`exists`; `None`: look it up) its life is the entries after
+    the last such `delete`; when none does, the last life: up to and including that
+    delete (or after it, when entries follow it).
+    """
+    key = (AuditEntry.model == model.table, AuditEntry.object_pk == object_pk)
+    deletes = session.scalars(
+        select(AuditEntry).where(*key, AuditEntry.action == "delete").order_by(AuditEntry.id.desc())
+    ).all()
+    ends: list[int] = []
+    followed = False  # whether entries follow the last end
+    for deleted in deletes:
+        following = session.scalars(
+            select(AuditEntry).where(*key, AuditEntry.id > deleted.id).order_by(AuditEntry.id)
+        ).first()
+        if following is not None and _restores(model, deleted, following):
+            continue
+        followed = followed or (not ends and following is not None)
+        ends.append(deleted.id)
+        if len(ends) == 2:
+            break
+    if not ends:
+        return None, None  # one life: no need to look the object up
+    if exists is None:
+        exists = session.get(model.mapper.class_, decode_pk(model, object_pk)) is not None
+    if exists or followed:
+        return ends[0], None
+    return (ends[1] if len(ends) > 1 else None), ends[0]
+
+
+def _check_life(model: Model, entry: AuditEntry, obj: Any, session: Session) -> None:
+    """Refuse `entry` when it is not of the life of its key that a revert may use.
+
+    Raises:
+        ValueError: `entry` is of an earlier object that had the key.
+    """
+    low, high = life_bounds(session, model, entry.object_pk, obj is not None)
+    if (low is None or entry.id > low) and (high is None or entry.id <= high):
+        return
+    name = model.mapper.class_.__name__
+    now = (
+        f"the {name} that has this key now is another object: reverting the entry would "
+        "overwrite it"
+        if obj is not None
+        else "the key was used again since"
+    )
+    raise ValueError(
+        f"audit entry {entry.id} is of an earlier {name} with the key {entry.object_pk}, "
+        f"deleted since (the key's last delete is entry {high or low}); {now}. Revert "
+        "only the entries history() returns"
+    )
+
+
 def _target(
     session: Session, model: Model, entry: AuditEntry, to: Literal["after", "before"]
 ) -> tuple[tuple[Any, ...], Any, State]:
-    """Return the object's key, the object now (or `None`) and its state to restore."""
+    """Return the object's key, the object now (or `None`) and its state to restore.
+
+    Raises:
+        ValueError: `entry` is of an earlier life of its key, or the object is gone
+            with no recorded delete to rebuild it from.
+    """
     pk = decode_pk(model, entry.object_pk)
     obj = session.get(model.mapper.class_, pk)
+    _check_life(model, entry, obj, session)
     later = session.scalars(
         select(AuditEntry)
         .where(
@@ -167,10 +256,14 @@ def _target(
         .order_by(AuditEntry.id.desc())
     ).all()
     state = _state_now(session, model, obj)
-    for undone in later:
+    for undone in (*later, entry) if to == "before" else later:
+        if state is None and undone.action == "update":
+            raise ValueError(
+                f"the {model.mapper.class_.__name__} with the key {entry.object_pk} is gone "
+                "but its deletion was not recorded (deleted outside the audited sessions): "
+                "its state cannot be rebuilt from the trail"
+            )
         state = _undo(state, undone)
-    if to == "before":
-        state = _undo(state, entry)
     return pk, obj, state
 
 
