@@ -148,6 +148,7 @@ def load_unknown(tracker: Tracker, session: Session) -> None:
 def record_flush(tracker: Tracker, session: Session) -> None:
     """Write the entries of the flush `session` just made (the `after_flush` handler)."""
     entries: dict[tuple[str, str], tuple[str, Model, dict[str, list[Any]]]] = {}
+    replaced: dict[tuple[str, str], tuple[str, Model, dict[str, list[Any]]]] = {}
     loaded: dict[tuple[str, str], dict[str, Any]] = session.info.pop(_KNOWN, {})
     dialects: dict[Model, Dialect] = {}
     groups = (("create", session.new), ("update", session.dirty), ("delete", session.deleted))
@@ -168,12 +169,22 @@ def record_flush(tracker: Tracker, session: Session) -> None:
                 changes = _updated(model, state, known, dialect)
             else:
                 changes = _deleted(model, state, known, dialect)
-            entries[(model.table, pk)] = (action, model, changes)
+            key = (model.table, pk)
+            if action == "delete" and entries.get(key, ("",))[0] == "create":
+                # One object deleted and another added with its key in the same flush
+                # (SQLAlchemy writes it as an UPDATE of the row): both are recorded, the
+                # delete first, so the new object's history starts at its create.
+                replaced[key] = (action, model, changes)
+                continue
+            entries[key] = (action, model, changes)
     _record_links(tracker, session, entries)
     pending = Pending()
-    for (_, pk), (action, model, changes) in entries.items():
+    for key, (action, model, changes) in entries.items():
+        if key in replaced:
+            gone, gone_model, gone_changes = replaced[key]
+            pending.add(gone, gone_model, key[1], gone_changes)
         if changes or action != "update":
-            pending.add(action, model, pk, changes)
+            pending.add(action, model, key[1], changes)
     pending.write(session)
 
 
