@@ -317,57 +317,120 @@ async def render(  # noqa: PLR0913 - the options of `Templates.render`
 
 
 async def _render_block(template: jinja2.Template, block: str, variables: dict[str, Any]) -> str:
-    try:
-        function = template.blocks[block]
-    except KeyError:
-        known = ", ".join(sorted(template.blocks)) or "none"
-        raise LookupError(
-            f"template {template.name!r} has no block {block!r} (its blocks: {known})"
-        ) from None
     context = template.new_context(variables)
     environment = template.environment
-    _add_parent_blocks(template, context)
+    chain = _inheritance_chain(template)
+    for parent in chain[1:]:
+        # Rendering the whole template registers the parents' blocks as `{% extends %}`
+        # runs: a block rendered alone needs them for `super()` and inherited blocks.
+        for name, function in parent.blocks.items():
+            context.blocks.setdefault(name, []).append(function)
+    functions = context.blocks.get(block)
+    if not functions:
+        known = ", ".join(sorted(context.blocks)) or "none"
+        raise LookupError(
+            f"template {template.name!r} has no block {block!r} (its blocks: {known})"
+        )
     try:
+        # The top-level `{% set %}`, `{% import %}`, `{% from %}` and `{% macro %}` of the
+        # template and its layouts run first (child first, as in a full render), so the
+        # block sees the names they define.
+        for item in chain:
+            setup = _top_level_of(item)[1]
+            if setup is None:
+                continue
+            if environment.is_async:
+                async for _ in setup.root_render_func(context):  # type: ignore[attr-defined]
+                    pass
+            else:
+                for _ in setup.root_render_func(context):
+                    pass
         if environment.is_async:
-            parts = [part async for part in function(context)]  # type: ignore[attr-defined]
+            parts = [part async for part in functions[0](context)]  # type: ignore[attr-defined]
         else:
-            parts = list(function(context))
+            parts = list(functions[0](context))
         return environment.concat(parts)
     except Exception:  # noqa: BLE001 - Jinja rewrites the traceback to point at the template
         return environment.handle_exception()
 
 
-_PARENTS: weakref.WeakKeyDictionary[jinja2.Template, str | None] = weakref.WeakKeyDictionary()
+_TopLevel = tuple[str | None, jinja2.Template | None]
+_TOP_LEVEL: weakref.WeakKeyDictionary[jinja2.Template, _TopLevel] = weakref.WeakKeyDictionary()
+
+# Statements that print (or render a block) are left out of a template's top-level code;
+# these hold statements whose own bodies run at the top level and are searched in turn.
+_NESTED_BODIES = (
+    jinja2.nodes.If,
+    jinja2.nodes.For,
+    jinja2.nodes.With,
+    jinja2.nodes.Scope,
+    jinja2.nodes.ScopedEvalContextModifier,
+)
+_PRINTING = (
+    jinja2.nodes.Output,
+    jinja2.nodes.Block,
+    jinja2.nodes.Extends,
+    jinja2.nodes.Include,
+    jinja2.nodes.CallBlock,
+    jinja2.nodes.FilterBlock,
+)
 
 
-def _parent_name(template: jinja2.Template) -> str | None:
-    """Return the name a template `{% extends %}` (when it is a constant), parsed once."""
+def _top_level_of(template: jinja2.Template) -> _TopLevel:
+    """Return the name `template` extends (when constant) and its top-level code alone.
+
+    The code is the template's top-level statements without output (sets, imports,
+    macros...), compiled once into a template that prints nothing; `None` if it has none
+    or its source cannot be read (a template made from a string).
+    """
     try:
-        return _PARENTS[template]
+        return _TOP_LEVEL[template]
     except KeyError:
         pass
     environment = template.environment
-    parent = None
+    found: _TopLevel = (None, None)
     if template.name is not None and environment.loader is not None:
         source = environment.loader.get_source(environment, template.name)[0]
-        extends = environment.parse(source).find(jinja2.nodes.Extends)
+        tree = environment.parse(source, template.name, template.filename)
+        extends = tree.find(jinja2.nodes.Extends)
+        parent = None
         if extends is not None and isinstance(extends.template, jinja2.nodes.Const):
             parent = str(extends.template.value)
-    _PARENTS[template] = parent
-    return parent
+        setup = None
+        tree.body = _without_output(tree.body)
+        if tree.body:
+            code = environment.compile(tree, template.name, template.filename)
+            setup = environment.template_class.from_code(environment, code, template.globals)
+        found = (parent, setup)
+    _TOP_LEVEL[template] = found
+    return found
 
 
-def _add_parent_blocks(template: jinja2.Template, context: jinja2.runtime.Context) -> None:
-    # Rendering the whole template would register the parents' blocks as `{% extends %}`
-    # runs; a block rendered alone needs them registered by hand for `super()` to work.
+def _without_output(body: list[jinja2.nodes.Node]) -> list[jinja2.nodes.Node]:
+    kept: list[jinja2.nodes.Node] = []
+    for node in body:
+        if isinstance(node, _PRINTING):
+            continue
+        if isinstance(node, _NESTED_BODIES):
+            for field in ("body", "else_", "elif_"):
+                value = getattr(node, field, None)
+                if isinstance(value, list):
+                    setattr(node, field, _without_output(value))
+        kept.append(node)
+    return kept
+
+
+def _inheritance_chain(template: jinja2.Template) -> list[jinja2.Template]:
+    """Return `template` and the layouts it `{% extends %}`, most derived first."""
+    chain = [template]
     seen = {template.name}
-    name = _parent_name(template)
+    name = _top_level_of(template)[0]
     while name is not None and name not in seen:
         seen.add(name)
-        parent = template.environment.get_template(name, template.name)
-        for block, function in parent.blocks.items():
-            context.blocks.setdefault(block, []).append(function)
-        name = _parent_name(parent)
+        parent = template.environment.get_template(name, chain[-1].name)
+        chain.append(parent)
+        name = _top_level_of(parent)[0]
+    return chain
 
 
 def _directories(directory: StrPath | Sequence[StrPath] | None) -> list[Path]:
