@@ -174,6 +174,11 @@ class Edge:
         return self.policy.finalize(_json({"detail": f"Invalid Host header: {problem}"}, 400))
 
 
+ANSWERED_BY_PARENT = "trivium.errors_answered_for"
+"""The scope key a `Mount` sets to the app it serves through `guarded`: that app may
+raise an `HTTPException` before answering, and the parent app's handlers answer it."""
+
+
 async def guarded(  # noqa: PLR0913 - the connection, what serves it and the error context
     app: ASGIApp,
     scope: Scope,

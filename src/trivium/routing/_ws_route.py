@@ -21,6 +21,7 @@ from trivium.errors import HTTPException
 from trivium.errors import RequestValidationError
 from trivium.errors import WebSocketException
 from trivium.http._paths import under_root
+from trivium.middleware._edge import ANSWERED_BY_PARENT
 from trivium.middleware._edge import EdgePolicy
 from trivium.middleware._edge import guarded
 from trivium.plugins._plugin import RouteNeeds
@@ -215,6 +216,7 @@ class Mount(BaseRoute):
             child["path"] = root + child["path"]
         child.pop("app", None)
         if policy is not None and child["type"] == "http":
+            child[ANSWERED_BY_PARENT] = self.app
             await guarded(self.app, child, receive, send, policy, scope)
             return
         await self.app(child, receive, send)

@@ -30,6 +30,7 @@ from urllib.parse import quote
 import anyio.to_thread
 
 from trivium.errors import ConfigurationError
+from trivium.errors import HTTPException
 from trivium.http._datastructures import parse_query
 from trivium.http._file import FileResponse
 from trivium.http._paths import quote_path
@@ -38,6 +39,7 @@ from trivium.http._request import HTTPConnection
 from trivium.http._response import JSONResponse
 from trivium.http._response import RedirectResponse
 from trivium.http._response import Response
+from trivium.middleware._edge import ANSWERED_BY_PARENT
 from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
@@ -221,13 +223,24 @@ class StaticFiles:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1000})
             return
-        response = await self.get_response(scope)
+        try:
+            response = await self.get_response(scope)
+        except HTTPException as exc:
+            if scope.get(ANSWERED_BY_PARENT) is self:
+                raise  # mounted in an app: its exception handlers and error pages answer
+            response = _error(exc)
         await response(scope, receive, send)
 
     async def get_response(self, scope: Scope) -> Response:
-        """Return the response for the request described by `scope`."""
+        """Return the response for the request described by `scope`.
+
+        Raises:
+            HTTPException: 404 for a missing file (unless `html=True` and there is a
+                `404.html`), 405 (with `Allow`) for a method other than GET and HEAD,
+                400 for a path holding a NUL byte.
+        """
         if scope["method"] not in ("GET", "HEAD"):
-            return _error(405, "Method Not Allowed", {"allow": "GET, HEAD"})
+            raise HTTPException(405, "Method Not Allowed", {"allow": "GET, HEAD"})
         path: str = scope["path"]
         root_path: str = scope.get("root_path", "")
         if root_path:
@@ -240,7 +253,7 @@ class StaticFiles:
             return await anyio.to_thread.run_sync(self._respond, path, version, root_path, query)
         except _BadPath as bad:
             detail = "Invalid path" if bad.status == 400 else "Not Found"
-            return _error(bad.status, detail)
+            raise HTTPException(bad.status, detail) from None
 
     def _respond(self, path: str, version: str | None, root_path: str, query: bytes) -> Response:
         found = self._lookup(path)
@@ -273,7 +286,7 @@ class StaticFiles:
                     headers={"cache-control": "no-cache"},
                     stat_result=found[1],
                 )
-        return _error(404, "Not Found")
+        raise HTTPException(404, "Not Found")
 
 
 def _query_version(query: bytes) -> str | None:
@@ -285,8 +298,13 @@ def _query_version(query: bytes) -> str | None:
     return None
 
 
-def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse({"detail": detail}, status, headers)
+def _error(exc: HTTPException) -> Response:
+    """The answer to `exc` when no app's handlers will (on its own, in another framework).
+
+    A mounted app's error is answered by the app's exception handlers and HTML error
+    pages, as Starlette's are (`ANSWERED_BY_PARENT`).
+    """
+    return JSONResponse({"detail": exc.detail}, exc.status_code, exc.headers)
 
 
 def _find_static(routes: Sequence[Any], name: str) -> StaticFiles | None:
