@@ -50,6 +50,7 @@ __all__ = [
     "SECRETS_DIR_VARIABLE",
     "Settings",
     "env_files",
+    "environment_value",
     "get_settings",
     "secrets_dir",
 ]
@@ -245,18 +246,45 @@ def get_settings() -> Settings:
 def env_files(env: str | None = None, directory: Path | None = None) -> tuple[Path, ...]:
     """Return the dotenv files for `env`: `.env` then `.env.<env>` (which wins).
 
-    `env` defaults to `TRIVIUM_ENV` from the process environment, else from `.env`; it is
-    put in lower case, as `Settings.env` is (`Staging` reads `.env.staging`).
+    `env` defaults to `TRIVIUM_ENV` from the process environment (in any case, as
+    `Settings` reads it: `trivium_env=production` reads `.env.production`), else from
+    `.env`; it is put in lower case, as `Settings.env` is (`Staging` reads `.env.staging`).
+
+    Raises:
+        ConfigurationError: the environment sets the variable in two spellings with
+            different values (`settings-invalid`).
     """
     directory = Path.cwd() if directory is None else directory
     base = directory / ".env"
     if env is None:
-        env = os.environ.get(ENV_VARIABLE)
+        env = environment_value(ENV_VARIABLE)
     if env is None and base.is_file():
         values = {k.upper(): v for k, v in dotenv_values(base).items()}
         env = values.get(ENV_VARIABLE)
     env = (env or "development").strip().lower()
     return (base, directory / f".env.{env}")
+
+
+def environment_value(name: str) -> str | None:
+    """Return the process environment's variable `name` in any case, as `Settings` reads it.
+
+    On POSIX the environment may hold `TRIVIUM_ENV` and `trivium_env` both; `Settings`
+    reads either (it is not case-sensitive), so this does too.
+
+    Raises:
+        ConfigurationError: two spellings of `name` have different values
+            (`settings-invalid`): which one `Settings` would take is not defined.
+    """
+    wanted = name.upper()
+    found = {key: value for key, value in os.environ.items() if key.upper() == wanted}
+    if len(set(found.values())) > 1:
+        spellings = " and ".join(f"{key}={value!r}" for key, value in sorted(found.items()))
+        raise ConfigurationError(
+            f"the environment sets {spellings}: names are read in any case, so these are "
+            f"one variable with two values; unset all but one (export {wanted} only)",
+            "settings-invalid",
+        )
+    return next(iter(found.values()), None)
 
 
 def secrets_dir() -> Path | None:
