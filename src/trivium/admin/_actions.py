@@ -23,6 +23,7 @@ from trivium.admin._changelist import filtered_statement
 from trivium.admin._options import action
 from trivium.admin._options import maybe_await
 from trivium.admin._render import page
+from trivium.admin._routes import may_run
 from trivium.responses import RedirectResponse
 from trivium.templating import flash
 
@@ -112,6 +113,11 @@ async def run_action(model_admin: ModelAdmin, request: Request, session: AsyncSe
     if function is None:
         flash(request, "No action was chosen, or it does not exist.", "warning")
         return RedirectResponse(back, status_code=303)
+    label = getattr(function, "short_description", name)
+    if not await may_run(model_admin, request, function):
+        # Refused before anything else (the confirmation page of "delete selected" too).
+        flash(request, f"You may not run the action “{label}”.", "warning")
+        return RedirectResponse(back, status_code=303)
     messages: list[str] = []
     statement = await _selection(model_admin, request, data, messages)
     if statement is None:
@@ -132,7 +138,7 @@ async def run_action(model_admin: ModelAdmin, request: Request, session: AsyncSe
         flash(request, f"{skipped} objects were skipped: you may not do that to them.", "warning")
     flash(
         request,
-        f"{getattr(function, 'short_description', name)}: {done} {model_admin.name} objects.",
+        f"{label}: {done} {model_admin.name} objects.",
         "success",
     )
     return RedirectResponse(back, status_code=303)

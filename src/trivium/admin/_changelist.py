@@ -11,6 +11,7 @@ IN` per shown relationship, one per foreign-key filter and one for the date dril
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import datetime
 import enum
@@ -19,7 +20,6 @@ from typing import TYPE_CHECKING
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import func
 from sqlalchemy import select
 
 from trivium.admin._filters import FilterError
@@ -35,6 +35,7 @@ from trivium.admin._query import keyset_ready
 from trivium.admin._query import loader_options
 from trivium.admin._query import order_clauses
 from trivium.admin._query import search_condition
+from trivium.db import TRANSFORMS
 from trivium.db import Q
 from trivium.db import QueryError
 
@@ -44,10 +45,12 @@ if TYPE_CHECKING:
 
     from trivium.http import Request
 
-__all__ = ["ChangeList", "display_text", "filtered_statement", "parse_ordering"]
+__all__ = ["ChangeList", "display_text", "filtered_statement", "month_days", "parse_ordering"]
 
 RESERVED = frozenset({"q", "o", "p", "after", "_popup"})
 _DRILL = ("year", "month", "day")
+YEARS = 50
+"""The most years the date drill-down lists (the newest ones holding rows)."""
 
 
 def display_text(value: Any, admin_of: Any = None) -> str:
@@ -94,6 +97,11 @@ def parse_ordering(model_admin: ModelAdmin, raw: str | None, messages: list[str]
     return order
 
 
+def month_days(year: int, month: int) -> int:
+    """The number of days of `month` in `year`."""
+    return calendar.monthrange(year, month)[1]
+
+
 def _int(raw: str | None, low: int, high: int) -> int | None:
     if raw is None or not raw.isdigit():
         return None
@@ -114,6 +122,9 @@ def _drill(
         if raw is None:
             break
         value = _int(raw, *limits[part])
+        if value is not None and part == "day":
+            # Only the month's real days: 2023-02-30 matches nothing, it is a malformed date.
+            value = value if value <= month_days(chosen["year"], chosen["month"]) else None
         if value is None:
             messages.append(f"Ignored the date filter {field}__{part}={raw!r}.")
             break
@@ -253,20 +264,18 @@ class ChangeList:
 async def _years(
     model_admin: ModelAdmin, session: AsyncSession, statement: Select[Any]
 ) -> list[int]:
-    """The years between the first and last date of the drill-down field (one statement)."""
+    """The years holding a date of the drill-down field, the newest `YEARS` (one statement)."""
     field = model_admin.date_hierarchy
     if field is None:
         return []
     column = getattr(model_admin.model, field)
     inner = statement.with_only_columns(column).order_by(None).subquery()
-    low, high = (await session.execute(select(func.min(inner.c[0]), func.max(inner.c[0])))).one()
-    if low is None or high is None:
-        return []
-    first, last = _year_of(low), _year_of(high)
-    return list(range(first, min(last, first + 50) + 1))
-
-
-def _year_of(value: Any) -> int:
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return value.year
-    return int(str(value)[:4])
+    year = TRANSFORMS["year"](inner.c[0])  # in UTC, as the drill-down's filter reads it
+    found = await session.scalars(
+        select(year)
+        .where(inner.c[0].is_not(None))
+        .group_by(year)
+        .order_by(year.desc())
+        .limit(YEARS)
+    )
+    return sorted(int(value) for value in found)

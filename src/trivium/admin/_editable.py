@@ -48,7 +48,10 @@ async def save_editable(
     adapter = TypeAdapter(model_admin.meta.pk.value_type)
     pk = getattr(model_admin.model, model_admin.meta.pk.name)
     saved = 0
-    for raw in data.getlist("_pk")[: model_admin.list_per_page]:
+    # One key a row, in order: a page may post a row's key more than once (older pages
+    # drew one in each editable cell), and the cap is on rows, not on posted keys.
+    keys = list(dict.fromkeys(str(raw) for raw in data.getlist("_pk")))
+    for raw in keys[: model_admin.list_per_page]:
         try:
             key = adapter.validate_python(raw)
         except ValidationError:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trivium.admin._changelist import ChangeList
 from trivium.admin._changelist import display_text
+from trivium.admin._changelist import month_days
 from trivium.admin._render import forbidden
 from trivium.admin._render import navigation
 from trivium.admin._render import page
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from trivium.admin._site import Admin
     from trivium.http import Limits
 
-__all__ = ["build_router", "changelist_context", "model_admin_or_404"]
+__all__ = ["build_router", "changelist_context", "may_run", "model_admin_or_404"]
 
 _STATIC = Path(__file__).parent / "static"
 _STATIC_TYPES = {
@@ -99,7 +100,7 @@ async def changelist_context(
     actions = [
         (name, getattr(fn, "short_description", name.replace("_", " ")))
         for name, fn in model_admin.action_list.items()
-        if await _may_run(model_admin, request, fn)
+        if await may_run(model_admin, request, fn)
     ]
     may_change = await model_admin.permission(request, "change")
     return {
@@ -118,7 +119,7 @@ async def changelist_context(
     }
 
 
-async def _may_run(model_admin: ModelAdmin, request: Request, function: Any) -> bool:
+async def may_run(model_admin: ModelAdmin, request: Request, function: Any) -> bool:
     """Whether the user holds every permission the action asks for (as Django's admin)."""
     kinds = getattr(function, "allowed_permissions", ("change",))
     for kind in kinds:
@@ -170,7 +171,7 @@ def _drill_links(model_admin: ModelAdmin, listing: ChangeList) -> list[dict[str,
                 "label": f"{drill['year']}-{drill['month']:02d}-{d:02d}",
                 "url": listing.query({keys["day"]: str(d)}),
             }
-            for d in range(1, 32)
+            for d in range(1, month_days(drill["year"], drill["month"]) + 1)
         ]
     return links
 

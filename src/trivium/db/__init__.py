@@ -57,6 +57,7 @@ from trivium.db._errors import integrity_error_handler
 from trivium.db._etag import Versioned
 from trivium.db._etag import check_if_match
 from trivium.db._etag import etag
+from trivium.db._lookups import TRANSFORMS
 from trivium.db._model import NAMING_CONVENTION
 from trivium.db._model import UUIDPK
 from trivium.db._model import IntPK
@@ -89,6 +90,7 @@ __all__ = [
     "DEFAULT_URL",
     "LOOKUPS",
     "NAMING_CONVENTION",
+    "TRANSFORMS",
     "UUIDPK",
     "CRUDOptions",
     "CRUDRouter",

@@ -9,6 +9,25 @@ function selectAllRows() {
   master.addEventListener("change", () => boxes().forEach((box) => { box.checked = master.checked; }));
 }
 
+// Running an action posts no edited cell: ask first when some were changed (as Django).
+const UNSAVED_EDITS = "You have unsaved changes on individual editable fields. " +
+  "If you run an action, your unsaved changes will be lost.";
+
+function guardUnsavedEdits() {
+  const form = document.getElementById("changelist-form");
+  if (!form) return;
+  let changed = false;
+  form.addEventListener("change", (event) => {
+    if (event.target.name && event.target.name.startsWith("form-")) changed = true;
+  });
+  form.addEventListener("submit", (event) => {
+    const button = event.submitter;
+    if (changed && button && button.name === "index" && !window.confirm(UNSAVED_EDITS)) {
+      event.preventDefault();
+    }
+  });
+}
+
 function autocomplete(input) {
   const url = input.dataset.autocomplete;
   const list = document.createElement("ul");
@@ -90,6 +109,7 @@ function inlineAddRow(button) {
 
 document.addEventListener("DOMContentLoaded", () => {
   selectAllRows();
+  guardUnsavedEdits();
   document.querySelectorAll("input[data-autocomplete]").forEach(autocomplete);
   document.querySelectorAll("button[data-template]").forEach(inlineAddRow);
 });
