@@ -46,6 +46,9 @@ import concurrent.futures.process
 import contextlib
 import functools
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import AsyncIterator
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -77,9 +80,26 @@ class ModelNotLoadedError(RuntimeError):
     """`Model.run` or `Model.instance` before the app started (or after it stopped)."""
 
 
-def _load_in_process(load: Callable[[], Any]) -> None:
+_PARENT_POLL_SECONDS = 1.0
+
+
+def _load_in_process(load: Callable[[], Any], parent: int) -> None:
     global _PROCESS_MODEL
+    threading.Thread(
+        target=_exit_with_parent, args=(parent,), name="model-parent-watch", daemon=True
+    ).start()
     _PROCESS_MODEL = load()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this pool process once the server worker that started it is gone.
+
+    A worker killed outright (`kill -9`, out of memory) cannot shut its pool down; its
+    processes would live on, each holding a copy of the model.
+    """
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_SECONDS)
+    os._exit(0)
 
 
 def _run_in_process(func: Callable[..., R], args: tuple[Any, ...]) -> R:
@@ -190,7 +210,7 @@ class Model(Plugin):
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_load_in_process,
-            initargs=(self.load,),
+            initargs=(self.load, os.getpid()),
         )
 
     def lifespan(self, app: App) -> contextlib.AbstractAsyncContextManager[None]:

@@ -9,6 +9,7 @@ failing check named, so a load balancer keeps traffic away until it passes.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sys
 from collections.abc import Awaitable
@@ -24,12 +25,37 @@ from trivium.http import JSONResponse
 if TYPE_CHECKING:
     from trivium.app import App
 
-__all__ = ["Check", "readiness_checks", "run_checks"]
+__all__ = ["Check", "check_problems", "readiness_checks", "run_checks"]
 
 logger = logging.getLogger("trivium.observability")
 
 Check = Callable[[], Awaitable[object]]
-"""A readiness check: raises (or returns a string saying what is wrong) when not ready."""
+"""A readiness check: an `async def` without arguments.
+
+It passes when it returns `None` or `True`; it fails when it raises, returns `False`
+(reported as "returned False") or returns a string (the string is the problem).
+"""
+
+
+def check_problems(checks: Mapping[str, Check]) -> list[str]:
+    """Return the names of `checks` that are not coroutine functions (they cannot be awaited)."""
+    return [
+        name
+        for name, check in checks.items()
+        if not (
+            inspect.iscoroutinefunction(check) or inspect.iscoroutinefunction(type(check).__call__)
+        )
+    ]
+
+
+def _problem(result: object) -> str | None:
+    if result is None or result is True:
+        return None
+    if result is False:
+        return "returned False"
+    if isinstance(result, str):
+        return result or "returned an empty string"
+    return None
 
 
 def readiness_checks(app: App, extra: Mapping[str, Check]) -> dict[str, Check]:
@@ -76,16 +102,17 @@ def _store_check(store: Any) -> Check:
 async def run_checks(checks: Mapping[str, Check], seconds: float) -> JSONResponse:
     """Run every check (each within `seconds`) and answer 200 or 503."""
     results: dict[str, str] = {}
+    problem: str | None
     for name, check in checks.items():
         try:
             with anyio.fail_after(seconds):
-                problem = await check()
+                problem = _problem(await check())
         except TimeoutError:
             problem = f"no answer within {seconds:g} s"
         except Exception as exc:  # noqa: BLE001 - any failure makes the app not ready
             logger.warning("readiness check %s failed: %s: %s", name, type(exc).__name__, exc)
             problem = f"failed ({type(exc).__name__}; details in the server log)"
-        results[name] = str(problem) if problem else "ok"
+        results[name] = problem or "ok"
     ready = all(value == "ok" for value in results.values())
     body = {"status": "ok" if ready else "unavailable", "checks": results}
     return JSONResponse(body, status_code=200 if ready else 503)

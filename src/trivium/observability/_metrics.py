@@ -23,6 +23,7 @@ import contextlib
 import functools
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -196,6 +197,7 @@ class Metrics:
         registry = self.registry
         if self.multiprocess:
             self.flush()  # this worker's counts, up to now; the others' are a second old at most
+            drop_dead_workers(os.environ[MULTIPROC_ENV])
             registry = prometheus_client.CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return prometheus_client.generate_latest(registry), prometheus_client.CONTENT_TYPE_LATEST
@@ -216,9 +218,44 @@ class Metrics:
             if id(pool) in self._pools:
                 continue
             self._pools.add(id(pool))
-            event.listen(pool, "checkout", functools.partial(_count, gauge, 1))
-            event.listen(pool, "checkin", functools.partial(_count, gauge, -1))
+            event.listen(pool, "checkout", functools.partial(_checked_out, gauge))
+            event.listen(pool, "checkin", functools.partial(_checked_in, gauge))
 
 
-def _count(gauge: Any, step: int, *_event: object) -> None:
-    gauge.inc(step)
+def drop_dead_workers(folder: str) -> None:
+    """Forget the live gauges of worker processes that died without cleaning up.
+
+    A worker killed mid-request leaves its in-flight and pool counts in its `livesum`
+    files; prometheus-client would add them up forever.
+    """
+    from prometheus_client import multiprocess
+
+    for path in Path(folder).glob("gauge_live*_*.db"):
+        pid = path.stem.rpartition("_")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            multiprocess.mark_process_dead(int(pid), folder)  # type: ignore[no-untyped-call]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_COUNTED = "trivium.metrics.counted"
+"""Marks a pool record the gauge counted: SQLAlchemy also checks in records whose
+checkout failed (a connection lost while being handed out), which were never counted."""
+
+
+def _checked_out(gauge: Any, _connection: object, record: Any, _proxy: object) -> None:
+    record.record_info[_COUNTED] = True
+    gauge.inc()
+
+
+def _checked_in(gauge: Any, _connection: object, record: Any) -> None:
+    if record.record_info.pop(_COUNTED, False):
+        gauge.dec()

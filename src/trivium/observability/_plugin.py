@@ -18,6 +18,7 @@ import re
 import time
 from bisect import bisect_left
 from collections.abc import Callable
+from collections.abc import Collection
 from collections.abc import Mapping
 from collections.abc import Sequence
 from contextvars import ContextVar
@@ -31,6 +32,7 @@ from trivium.errors import unhandled_error
 from trivium.http import Response
 from trivium.middleware import current_request_id
 from trivium.observability._health import Check
+from trivium.observability._health import check_problems
 from trivium.observability._health import readiness_checks
 from trivium.observability._health import run_checks
 from trivium.observability._metrics import BUCKETS
@@ -81,13 +83,14 @@ class Observability(Plugin):
             (extra `trivium[otel]`; the project configures the SDK and exporter); or
             the OpenTelemetry `Tracer` to use instead of `trace.get_tracer("trivium")`.
         health: serve `/livez` and `/readyz`.
-        checks: extra readiness checks by name: coroutines that raise (or return a
-            string saying what is wrong) when the app should not get traffic.
+        checks: extra readiness checks by name: `async def` functions without
+            arguments. A check passes when it returns `None` or `True`; it fails when it
+            raises, returns `False`, or returns a string saying what is wrong.
         check_timeout: seconds each readiness check may take.
 
     Raises:
-        ConfigurationError: a trusted proxy is not an address or network
-            (`observability-option`).
+        ConfigurationError: a trusted proxy is not an address or network, or a check
+            is not an `async def` function (`observability-option`).
         MissingDependencyError: `metrics` or `tracing` without its extra.
     """
 
@@ -124,6 +127,14 @@ class Observability(Plugin):
         self.health = health
         """Whether `/livez` and `/readyz` are served."""
         self.checks = dict(checks or {})
+        not_async = check_problems(self.checks)
+        if not_async:
+            raise ConfigurationError(
+                f"readiness check {', '.join(map(repr, not_async))} is not an async function; "
+                "write it as `async def check() -> None` (run blocking work in it with "
+                "`await anyio.to_thread.run_sync(...)`)",
+                "observability-option",
+            )
         """The project's own readiness checks."""
         self.check_timeout = check_timeout
         """Seconds each readiness check may take."""
@@ -159,23 +170,29 @@ class Observability(Plugin):
         """One step per route and method set (none for the plugin's own routes)."""
         if route.websocket or route.endpoint in self._own:
             return ()
-        if self.watches_only and not route.fallback:
+        if self._observed(route):
             return ()  # an observer does it, cheaper (`observers`)
         template = "<unmatched>" if route.fallback else route.path
-        return (ObservabilityStep(self, template, self._children(route, template)),)
+        return (ObservabilityStep(self, template, route.methods),)
 
     def observers(self, route: RouteNeeds) -> Sequence[Observer]:
         """The request ID and metrics of a route, when that is all there is to do."""
-        if not self.watches_only or route.endpoint in self._own or route.fallback:
+        if route.endpoint in self._own or not self._observed(route):
             return ()
-        children = self._children(route, route.path)
-        if children is None:
+        if self.metrics is None:
             return (RequestObserver(self),)
-        return (MeasuredObserver(self, children),)
+        (method,) = route.methods
+        return (MeasuredObserver(self, self.metrics.route(route.path, method_label(method))),)
 
-    def _children(self, route: RouteNeeds, template: str) -> RouteMetrics | None:
-        method = "|".join(route.methods) or "ANY"
-        return self.metrics.route(template, method) if self.metrics is not None else None
+    def _observed(self, route: RouteNeeds) -> bool:
+        """Whether an observer serves `route`, rather than the request step.
+
+        An observer can't read the request's method: with metrics on, a route of several
+        methods takes the step, which counts each request under its own method.
+        """
+        if not self.watches_only or route.fallback:
+            return False
+        return self.metrics is None or len(route.methods) == 1
 
     def lifespan(self, app: App) -> Any:
         """Attach the database-pool gauge and hand counts to the metrics while serving."""
@@ -281,15 +298,34 @@ class MeasuredObserver(RequestObserver):
 class ObservabilityStep(RequestStep):
     """The per-route step: request ID, client address, timing, metrics, span and access log."""
 
-    __slots__ = ("children", "plugin", "template", "timed")
+    __slots__ = ("by_method", "methods", "plugin", "template", "timed")
 
     order = 50  # before sessions and authentication, so their log lines carry the ID
 
-    def __init__(self, plugin: Observability, template: str, children: RouteMetrics | None) -> None:
+    def __init__(self, plugin: Observability, template: str, methods: Collection[str] = ()) -> None:
         self.plugin = plugin
         self.template = template
-        self.children = children
-        self.timed = children is not None or plugin.access_log or plugin.tracer is not None
+        self.methods = frozenset(methods)
+        """The route's methods (none for the fallback)."""
+        self.by_method: dict[str, RouteMetrics] = {}
+        """The route's metrics by request method, made on the method's first request."""
+        self.timed = plugin.metrics is not None or plugin.access_log or plugin.tracer is not None
+
+    def children(self, method: str) -> RouteMetrics | None:
+        """Return the route's metrics for requests of `method`, or `None` without metrics."""
+        found = self.by_method.get(method)
+        if found is None:
+            metrics = self.plugin.metrics
+            if metrics is None:
+                return None
+            label = method_label(method)
+            if label == "HEAD" and self.methods and "HEAD" not in self.methods:
+                label = "GET"  # answered by the GET handler, as on routes an observer serves
+            found = next(
+                (known for known in self.by_method.values() if known.labels[1] == label), None
+            ) or metrics.route(self.template, label)
+            self.by_method[method] = found
+        return found
 
     async def before(self, connection: HTTPConnection) -> None:
         """Bind the request ID and client address; start the clock, gauge and span."""
@@ -299,8 +335,9 @@ class ObservabilityStep(RequestStep):
             bind_client(plugin.client_of(connection))
         if self.timed:
             _started.set(time.perf_counter())
-        if self.children is not None:
-            self.children.active += 1
+        children = self.children(connection.scope.get("method", "GET"))
+        if children is not None:
+            children.active += 1
         if plugin.spans is not None:
             name = f"{connection.scope.get('method', '')} {self.template}"
             _span.set(plugin.spans.start(connection, name, self.template))
@@ -314,7 +351,7 @@ class ObservabilityStep(RequestStep):
         if not self.timed:
             return
         elapsed = time.perf_counter() - _started.get()
-        children = self.children
+        children = self.children(request.scope.get("method", "GET"))
         if children is not None:
             children.active -= 1
             children.observe(status, elapsed)
@@ -352,6 +389,17 @@ class _IDs:
 _ids = _IDs()
 # A worker forked from a process that made IDs must not repeat them.
 os.register_at_fork(after_in_child=_ids.reseed)
+
+
+STANDARD_METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT")
+)
+"""The methods a metrics label names; any other counts as "OTHER" (the labels stay few)."""
+
+
+def method_label(method: str) -> str:
+    """Return the `method` label of a request of `method`."""
+    return method if method in STANDARD_METHODS else "OTHER"
 
 
 def _bind_id(incoming: str | None) -> str:
