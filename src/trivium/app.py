@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-import os
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -36,6 +35,8 @@ from trivium.di._overrides import DependencyOverrides
 from trivium.di._solver import AppScope
 from trivium.di._solver import RequestContext
 from trivium.di._solver import resolving
+from trivium.environment import ENV_VARIABLE
+from trivium.environment import production
 from trivium.errors import ConfigurationError
 from trivium.http._host import KNOWN_HOSTS
 from trivium.http._host import host_problem_rsgi
@@ -81,7 +82,7 @@ __all__ = [
     "HTTPConfig",
 ]
 
-PRODUCTION_ENV = "TRIVIUM_ENV"
+PRODUCTION_ENV = ENV_VARIABLE
 """The environment variable that, set to `production`, puts apps in production mode."""
 
 DEFAULT_SECURITY_HEADERS: Mapping[str, str] = {
@@ -346,7 +347,7 @@ class App(OptionAttributes, PluginHost, Router):  # type: ignore[misc]  # `limit
         """
         env = self.environment
         if env is None:
-            env = os.environ.get(PRODUCTION_ENV, "").strip().lower()
+            return production()
         return env == "production"
 
     @property

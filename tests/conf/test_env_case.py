@@ -6,9 +6,14 @@ import os
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from trivium import App
+from trivium.cli import main
 from trivium.conf import Settings
 from trivium.conf import env_files
+from trivium.environment import environment_value
+from trivium.environment import production
 from trivium.errors import ConfigurationError
 
 pytestmark = pytest.mark.skipif(
@@ -64,3 +69,37 @@ def test_two_spellings_with_different_values_are_refused(monkeypatch: pytest.Mon
 def test_without_the_variable_it_is_development(project: Path) -> None:
     assert env_files() == (project / ".env", project / ".env.development")
     assert ProjectSettings().page_size == 20
+
+
+@pytest.mark.parametrize("name", ["TRIVIUM_ENV", "trivium_env"])
+def test_the_app_and_the_server_read_any_spelling(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    assert not App().production
+    monkeypatch.setenv(name, "Production")
+    assert App().production
+    assert production()
+    assert environment_value("TRIVIUM_ENV") == "Production"
+
+
+def test_the_app_refuses_two_spellings_with_different_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRIVIUM_ENV", "development")
+    monkeypatch.setenv("trivium_env", "production")
+    with pytest.raises(ConfigurationError, match="unset all but one") as caught:
+        App().production  # noqa: B018 - the property reads the environment
+    assert caught.value.code == "settings-invalid"
+
+
+def test_the_deploy_check_reads_any_spelling(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "lower_env_app.py").write_text("from trivium import App\napp = App()\n")
+    monkeypatch.syspath_prepend(str(project))
+    monkeypatch.setenv("trivium_env", "production")
+    result = CliRunner().invoke(main, ["check", "--deploy", "--app", "lower_env_app:app"])
+    assert "deploy.env" not in result.output
+    monkeypatch.delenv("trivium_env")
+    result = CliRunner().invoke(main, ["check", "--deploy", "--app", "lower_env_app:app"])
+    assert "WARNING deploy.env" in result.output

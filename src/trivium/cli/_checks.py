@@ -8,7 +8,6 @@ through public names only: its plugins, middleware and default headers.
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 from typing import Any
 from typing import Literal
@@ -51,7 +50,7 @@ def _environment(app: Any) -> list[Finding]:
                 "visitors; set App(debug=False) (TRIVIUM_DEBUG=false)",
             )
         )
-    if os.environ.get("TRIVIUM_ENV", "").strip().lower() != "production":
+    if not app.production:
         found.append(
             Finding(
                 "deploy.env",

@@ -37,6 +37,8 @@ from pydantic_settings import BaseSettings
 from pydantic_settings import SettingsConfigDict
 from pydantic_settings import SettingsError
 
+from trivium.environment import ENV_VARIABLE
+from trivium.environment import environment_value
 from trivium.errors import ConfigurationError
 from trivium.plugins import Plugin
 
@@ -55,8 +57,6 @@ __all__ = [
     "secrets_dir",
 ]
 
-ENV_VARIABLE = "TRIVIUM_ENV"
-"""The environment variable naming the deployment environment (`production`, `staging`...)."""
 SECRETS_DIR_VARIABLE = "TRIVIUM_SECRETS_DIR"
 """The environment variable naming the secrets directory (default `/run/secrets` if it exists)."""
 DEV_SECRET_KEY = "insecure-development-key-change-me-in-production"  # noqa: S105 - refused in production
@@ -263,28 +263,6 @@ def env_files(env: str | None = None, directory: Path | None = None) -> tuple[Pa
         env = values.get(ENV_VARIABLE)
     env = (env or "development").strip().lower()
     return (base, directory / f".env.{env}")
-
-
-def environment_value(name: str) -> str | None:
-    """Return the process environment's variable `name` in any case, as `Settings` reads it.
-
-    On POSIX the environment may hold `TRIVIUM_ENV` and `trivium_env` both; `Settings`
-    reads either (it is not case-sensitive), so this does too.
-
-    Raises:
-        ConfigurationError: two spellings of `name` have different values
-            (`settings-invalid`): which one `Settings` would take is not defined.
-    """
-    wanted = name.upper()
-    found = {key: value for key, value in os.environ.items() if key.upper() == wanted}
-    if len(set(found.values())) > 1:
-        spellings = " and ".join(f"{key}={value!r}" for key, value in sorted(found.items()))
-        raise ConfigurationError(
-            f"the environment sets {spellings}: names are read in any case, so these are "
-            f"one variable with two values; unset all but one (export {wanted} only)",
-            "settings-invalid",
-        )
-    return next(iter(found.values()), None)
 
 
 def secrets_dir() -> Path | None:
