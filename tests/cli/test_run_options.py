@@ -208,3 +208,14 @@ def test_a_database_that_does_not_answer_stops_the_server_in_one_line_each(
     assert "start-up failed: [db-unreachable] no database server answers at 127.0.0.1:1" in output
     assert "Traceback" not in output
     assert "Respawning" not in output  # a worker that never started is not replaced
+
+
+@pytest.mark.live
+def test_the_metrics_folder_goes_with_the_server(tmp_path: Path) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with serving(tmp_path, OPS, "--workers", "2", env={"TMPDIR": str(scratch)}) as (url, _, _log):
+        assert httpx.get(f"{url}/").status_code == 200
+        (folder,) = scratch.glob("trivium-metrics-*")
+        assert any(folder.iterdir())  # the workers' values live there while serving
+    assert not folder.exists()

@@ -45,6 +45,7 @@ from typing import TypedDict
 from typing import Unpack
 from typing import get_args
 
+from trivium.environment import production
 from trivium.errors import ConfigurationError
 from trivium.errors import MissingDependencyError
 from trivium.protocols._logging import LogFormat
@@ -72,7 +73,6 @@ __all__ = [
     "serve",
 ]
 
-PRODUCTION_ENV = "TRIVIUM_ENV"
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 WORKERS_ENV = "TRIVIUM_WORKERS"
 RESPAWNED_ENV = "TRIVIUM_WORKER_RESPAWNED"
@@ -435,11 +435,25 @@ def _launch(config: ServerConfig, interface: Interface, target: ImportString | A
     check_port_free(config.host, config.port)
     # The workers inherit it: what they read to know they are one of several.
     os.environ[WORKERS_ENV] = str(config.workers)
+    metrics = None
     if config.workers > 1 and not os.environ.get(METRICS_DIR_ENV):
         # Before a worker imports prometheus-client: its values then live in files the
         # workers share, so /metrics adds up every worker (trivium.observability). With
         # several workers the launching process never imported the app (see the probe).
-        os.environ[METRICS_DIR_ENV] = tempfile.mkdtemp(prefix="trivium-metrics-")
+        # The folder is this launch's: removed when the server stops.
+        metrics = tempfile.mkdtemp(prefix="trivium-metrics-")
+        os.environ[METRICS_DIR_ENV] = metrics
+    try:
+        _launch_server(config, interface, target)
+    finally:
+        if metrics is not None:
+            os.environ.pop(METRICS_DIR_ENV, None)
+            shutil.rmtree(metrics, ignore_errors=True)
+
+
+def _launch_server(
+    config: ServerConfig, interface: Interface, target: ImportString | ASGIApp
+) -> None:
     if config.server == "uvicorn":
         _run_uvicorn(config, target)
         return
@@ -572,8 +586,7 @@ def _logging_config(config: ServerConfig) -> dict[str, Any]:
 def _log_format(config: ServerConfig) -> LogFormat:
     if config.log_format is not None:
         return config.log_format
-    production = os.environ.get(PRODUCTION_ENV, "").strip().lower() == "production"
-    return "json" if production else "text"
+    return "json" if production() else "text"
 
 
 _RELOAD_KILL = 3.0
