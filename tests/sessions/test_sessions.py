@@ -330,3 +330,14 @@ def test_answers_that_may_depend_on_the_session_vary_on_cookie() -> None:
     assert client.get("/get").headers["vary"] == "Cookie"
     # Merged into the handler's own Vary, never repeated.
     assert client.get("/varied").headers["vary"] == "Accept-Encoding, Cookie"
+
+
+def test_a_missing_secret_key_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="secret_key is missing: it must be") as info:
+        Sessions()
+    assert info.value.code == "session-secret-key"
+    app = App()
+    app.add_middleware(SessionMiddleware)
+    with pytest.raises(ConfigurationError, match="secret_key is missing") as info:
+        TestClient(app).get("/")
+    assert info.value.code == "session-secret-key"

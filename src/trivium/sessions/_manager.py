@@ -53,18 +53,20 @@ _COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
 
 def _check_key(key: object, what: str) -> str:
-    if not isinstance(key, str) or len(key) < MIN_SECRET_KEY_LENGTH:
-        shown = "an empty key" if not key else f"a key of {len(str(key))} characters"
-        raise ConfigurationError(
-            f"{what} must be a random string of at least {MIN_SECRET_KEY_LENGTH} characters, "
-            f"not {shown}; generate one with: python -c "
-            '"import secrets; print(secrets.token_urlsafe(48))"',
-            "session-secret-key",
-        )
-    return key
+    if isinstance(key, str) and len(key) >= MIN_SECRET_KEY_LENGTH:
+        return key
+    if key is None:
+        problem = f"{what} is missing"
+    else:
+        problem = f"{what} is " + ("empty" if not key else f"{len(str(key))} characters long")
+    raise ConfigurationError(
+        f"{problem}: it must be a random string of at least {MIN_SECRET_KEY_LENGTH} "
+        'characters; generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"',
+        "session-secret-key",
+    )
 
 
-def _signer(secret_key: str, fallbacks: Sequence[str]) -> Signer:
+def _signer(secret_key: str | None, fallbacks: Sequence[str]) -> Signer:
     try:
         from itsdangerous import Signer
     except ImportError:  # pragma: no cover - installed in the test environment
@@ -114,7 +116,7 @@ class SessionManager:
     def __init__(  # noqa: PLR0913 - one option per cookie attribute, as Starlette's has
         self,
         *,
-        secret_key: str,
+        secret_key: str | None = None,
         store: Store | None = None,
         cookie_name: str = "session",
         max_age: int = 14 * 24 * 3600,
