@@ -21,3 +21,8 @@ def where(model: dict[str, Any]) -> int:
 def die(model: dict[str, Any]) -> None:
     """What the OOM killer does to a pool process mid-call."""
     os._exit(1)
+
+
+def broken_load() -> None:
+    """A model whose file is missing."""
+    raise FileNotFoundError("model.joblib")

@@ -12,6 +12,7 @@ from tests.ai import batch_models
 from trivium import App
 from trivium.ai import BatchError
 from trivium.ai import Model
+from trivium.ai import ModelLoadError
 from trivium.ai import ModelNotLoadedError
 from trivium.ai import batched
 from trivium.errors import ConfigurationError
@@ -170,3 +171,19 @@ async def test_a_pool_process_dying_fails_its_call_with_503_and_the_pool_recover
         assert crashed.headers["retry-after"] == "1"
         for _ in range(3):  # the next calls run on a new pool (it answered 500 for ever)
             assert (await client.post("/scale", json=[2])).json() == [6]
+
+
+@pytest.mark.parametrize("executor", ["thread", "loop", "process"])
+async def test_a_failing_load_stops_the_start_up_naming_the_model(executor: str) -> None:
+    model = Model(batch_models.broken_load, executor=executor)  # type: ignore[arg-type]
+    app = App(plugins=[model])
+    with pytest.raises(ModelLoadError, match="model 'broken_load' failed to load") as caught:
+        async with AsyncTestClient(app):
+            pass
+    if executor == "process":
+        assert "traceback is in that process's output" in str(caught.value)
+    else:
+        assert "FileNotFoundError: model.joblib" in str(caught.value)
+        assert isinstance(caught.value.__cause__, FileNotFoundError)
+    with pytest.raises(ModelNotLoadedError):
+        await model.run(batch_models.scale, [1])

@@ -2,7 +2,7 @@
 
 Names load on first use, so `import trivium.ai` stays cheap:
 
-- `Model`, `ModelNotLoadedError`, `ModelCrashedError` (`trivium.ai.serving`): an app-scoped model run in a
+- `Model`, `ModelLoadError`, `ModelNotLoadedError`, `ModelCrashedError` (`trivium.ai.serving`): an app-scoped model run in a
   thread or process pool;
 - `batched`, `Batcher`, `BatchError` (`trivium.ai._batch`): dynamic micro-batching;
 - `MCP`, `McpTool`, `mcp`, `Prompt` (`trivium.ai._mcp*`): an MCP server of curated routes
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from trivium.ai._mcp_marks import mcp
     from trivium.ai.serving import Model
     from trivium.ai.serving import ModelCrashedError
+    from trivium.ai.serving import ModelLoadError
     from trivium.ai.serving import ModelNotLoadedError
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "McpTool",
     "Model",
     "ModelCrashedError",
+    "ModelLoadError",
     "ModelNotLoadedError",
     "Prompt",
     "batched",
@@ -46,6 +48,7 @@ _LAZY = {
     "batched": "trivium.ai._batch",
     "Model": "trivium.ai.serving",
     "ModelCrashedError": "trivium.ai.serving",
+    "ModelLoadError": "trivium.ai.serving",
     "ModelNotLoadedError": "trivium.ai.serving",
     "MCP": "trivium.ai._mcp",
     "McpTool": "trivium.ai._mcp",

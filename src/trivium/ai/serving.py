@@ -59,12 +59,13 @@ from typing import TypeVar
 
 from trivium.errors import ConfigurationError
 from trivium.errors import ServiceUnavailable
+from trivium.errors import TriviumError
 from trivium.plugins import Plugin
 
 if TYPE_CHECKING:
     from trivium.app import App
 
-__all__ = ["Model", "ModelCrashedError", "ModelNotLoadedError"]
+__all__ = ["Model", "ModelCrashedError", "ModelLoadError", "ModelNotLoadedError"]
 
 R = TypeVar("R")
 
@@ -74,6 +75,14 @@ _PROCESS_MODEL: Any = None  # the model of a pool process (loaded by its initial
 
 class ModelCrashedError(ServiceUnavailable):
     """503: a pool process died during this call; the pool was started again."""
+
+
+class ModelLoadError(TriviumError):
+    """The model's `load` failed at start-up; the app does not start.
+
+    Its cause (`__cause__`) is `load`'s own exception, whose traceback the start-up log
+    shows; with the process executor that traceback is in the pool process's output.
+    """
 
 
 class ModelNotLoadedError(RuntimeError):
@@ -221,19 +230,13 @@ class Model(Plugin):
     @contextlib.asynccontextmanager
     async def _serving(self) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
-        if self.executor == "process":
-            self._pool = self._process_pool()
-            # Start every process (each loads the model) before serving.
-            await asyncio.gather(
-                *(loop.run_in_executor(self._pool, _noop) for _ in range(self.workers))
-            )
-        else:
-            if self.executor == "thread":
-                self._pool = concurrent.futures.ThreadPoolExecutor(
-                    self.workers, thread_name_prefix=f"model-{self.name}"
-                )
-            self._model = await loop.run_in_executor(self._pool, self.load)
-            self._loaded = True
+        try:
+            await self._load(loop)
+        except Exception as exc:
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise self._load_error(exc) from exc
         try:
             yield None
         finally:
@@ -241,6 +244,32 @@ class Model(Plugin):
             self._model, self._loaded = None, False
             if pool is not None:
                 await loop.run_in_executor(None, functools.partial(pool.shutdown, wait=True))
+
+    async def _load(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self.executor == "process":
+            self._pool = self._process_pool()
+            # Start every process (each loads the model) before serving.
+            await asyncio.gather(
+                *(loop.run_in_executor(self._pool, _noop) for _ in range(self.workers))
+            )
+            return
+        if self.executor == "thread":
+            self._pool = concurrent.futures.ThreadPoolExecutor(
+                self.workers, thread_name_prefix=f"model-{self.name}"
+            )
+        self._model = await loop.run_in_executor(self._pool, self.load)
+        self._loaded = True
+
+    def _load_error(self, exc: Exception) -> ModelLoadError:
+        if isinstance(exc, concurrent.futures.process.BrokenProcessPool):
+            return ModelLoadError(
+                f"model {self.name!r} failed to load in a pool process (its traceback is in "
+                "that process's output above); the app does not start"
+            )
+        return ModelLoadError(
+            f"model {self.name!r} failed to load ({type(exc).__name__}: {exc}); "
+            "the app does not start"
+        )
 
 
 def _noop() -> None:
