@@ -9,12 +9,16 @@ them afterwards with `drop_tables`.
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import anyio
 import pytest
+from click.testing import CliRunner
+from click.testing import Result
 from sqlalchemy import text
 
+from trivium.cli import main
 from trivium.db import Database
 
 BACKENDS = {"postgresql": "TRIVIUM_TEST_POSTGRES_URL", "mysql": "TRIVIUM_TEST_MYSQL_URL"}
@@ -62,3 +66,65 @@ def execute(url: str, *statements: str) -> list[tuple[object, ...]]:
 def drop_tables(url: str, *tables: str) -> None:
     """Drop `tables` where they exist, in the order given (dependents first)."""
     execute(url, *(f"DROP TABLE IF EXISTS {table}" for table in tables))
+
+
+class Project:
+    """An app module in a folder, rewritten under a fresh module name for each model change.
+
+    `source` is the module's text, a `str.format` template given `suffix` (the tables'
+    per-test suffix), `url` and the fields `write` takes (which may give another `url`);
+    a field `write` leaves out takes the value given to the constructor.
+    """
+
+    def __init__(self, root: Path, url: str, source: str, **fields: object) -> None:
+        self.root = root
+        self.url = url
+        self.source = source
+        self.defaults = fields
+        """The fields a `write` does not give (those given here)."""
+        self.suffix = uuid.uuid4().hex[:8]
+        self.target = ""
+        self.write()
+
+    def table(self, name: str) -> str:
+        """The test's name of table `name` (`name_<suffix>`)."""
+        return f"{name}_{self.suffix}"
+
+    def write(self, **fields: object) -> None:
+        module = f"project_app_{uuid.uuid4().hex[:8]}"
+        values = {"suffix": self.suffix, "url": self.url, **self.defaults, **fields}
+        text = self.source.format(**values)
+        (self.root / f"{module}.py").write_text(text)
+        self.target = f"{module}:app"
+
+    def run(self, *args: str, input: str | None = None) -> Result:  # noqa: A002 - click's name
+        """Run `trivium db ARGS --app <this project's app>`, typing `input` if given."""
+        return CliRunner().invoke(main, ["db", *args, "--app", self.target], input=input)
+
+    def created(self, result: Result) -> Path:
+        """The revision file a successful `makemigrations` wrote."""
+        assert result.exit_code == 0, result.output
+        return self.root / result.output.removeprefix("Created ").strip()
+
+    def hand_written(self, message: str, upgrade: str) -> tuple[str, Path]:
+        """Write an empty revision whose upgrade() runs `upgrade`; return its id and file."""
+        path = self.created(self.run("makemigrations", "--empty", "-m", message))
+        body = '    """Apply this revision."""\n'
+        path.write_text(path.read_text().replace(body, body + upgrade, 1))
+        return path.name.split("_")[1], path
+
+    def columns(self, table: str) -> set[str]:
+        """The column names of `table` as the database has them."""
+        if self.url.startswith("sqlite"):
+            rows = execute(self.url, f"SELECT name FROM pragma_table_info('{table}')")
+        else:
+            rows = execute(
+                self.url,
+                "SELECT column_name FROM information_schema.columns "  # noqa: S608 - test names
+                f"WHERE table_name = '{table}'",
+            )
+        return {str(row[0]) for row in rows}
+
+    def drop(self, *names: str) -> None:
+        """Drop the tables `names` (dependents first), then the version table."""
+        drop_tables(self.url, *(self.table(name) for name in (*names, "versions")))

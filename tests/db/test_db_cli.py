@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from click.testing import Result
 from tests.db.servers import PARAMS
+from tests.db.servers import Project
 from tests.db.servers import backend_url
-from tests.db.servers import drop_tables
 from tests.db.servers import in_project
 
 from trivium.cli import main
@@ -39,35 +38,15 @@ db.init_app(app)
 """
 
 
-class Project:
-    """An app module in a folder, rewritten under a fresh module name for each model change."""
-
-    def __init__(self, root: Path, url: str) -> None:
-        self.root = root
-        self.url = url
-        self.suffix = uuid.uuid4().hex[:8]
-        self.target = ""
-        self.write()
-
-    def write(self, extra: str = "") -> None:
-        module = f"notes_app_{uuid.uuid4().hex[:8]}"
-        source = APP.format(suffix=self.suffix, url=self.url, extra=extra)
-        (self.root / f"{module}.py").write_text(source)
-        self.target = f"{module}:app"
-
-    def run(self, *args: str) -> Result:
-        return CliRunner().invoke(main, ["db", "--app", self.target, *args])
-
-
 @pytest.fixture(params=PARAMS)
 def project(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Project]:
     url = backend_url(request.param, tmp_path, "notes.db")
     in_project(tmp_path, monkeypatch)
-    found = Project(tmp_path, url)
+    found = Project(tmp_path, url, APP, extra="")
     yield found
-    drop_tables(url, f"notes_{found.suffix}", f"versions_{found.suffix}")
+    found.drop("notes")
 
 
 def test_makemigrations_migrate_check_downgrade_round_trip(project: Project) -> None:
@@ -166,7 +145,7 @@ def test_unknown_database_name_lists_the_known_ones(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
-    project = Project(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'n.db'}")
+    project = Project(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'n.db'}", APP, extra="")
     result = project.run("--database", "other", "current")
     assert result.exit_code == 2
     assert "no database named 'other' (it has default)" in result.output

@@ -7,15 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from click.testing import Result
 from tests.db.servers import PARAMS
+from tests.db.servers import Project
 from tests.db.servers import backend_url
-from tests.db.servers import drop_tables
 from tests.db.servers import execute
 from tests.db.servers import in_project
-
-from trivium.cli import main
 
 APP = """
 from pathlib import Path
@@ -40,58 +36,31 @@ db.init_app(app)
 """
 
 
-class Project:
-    """An app module in a folder, rewritten under a fresh module name for each model change."""
-
-    def __init__(self, root: Path, url: str) -> None:
-        self.root = root
-        self.url = url
-        self.suffix = uuid.uuid4().hex[:8]
-        self.people = f"people_{self.suffix}"
-        self.target = ""
-        self.write()
-
-    def write(self, *, nullable: bool = True) -> None:
-        module = f"people_app_{uuid.uuid4().hex[:8]}"
-        source = APP.format(suffix=self.suffix, url=self.url, nullable=nullable)
-        (self.root / f"{module}.py").write_text(source)
-        self.target = f"{module}:app"
-
-    def run(self, *args: str) -> Result:
-        return CliRunner().invoke(main, ["db", *args, "--app", self.target])
-
-    def created(self, result: Result) -> Path:
-        assert result.exit_code == 0, result.output
-        return self.root / result.output.removeprefix("Created ").strip()
-
-    def hand_written(self, message: str, upgrade: str) -> str:
-        """Write an empty revision whose upgrade() runs `upgrade`; return its id."""
-        path = self.created(self.run("makemigrations", "--empty", "-m", message))
-        source = path.read_text()
-        body = '    """Apply this revision."""\n'
-        path.write_text(source.replace(body, body + upgrade, 1))
-        return path.name.split("_")[1]
+class People(Project):
+    @property
+    def people(self) -> str:
+        return self.table("people")
 
 
 @pytest.fixture(params=PARAMS)
 def project(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Project]:
+) -> Iterator[People]:
     url = backend_url(request.param, tmp_path, "people.db")
     in_project(tmp_path, monkeypatch)
-    found = Project(tmp_path, url)
+    found = People(tmp_path, url, APP, nullable=True)
     yield found
-    drop_tables(url, *(f"{name}_{found.suffix}" for name in ("extra", "people", "versions")))
+    found.drop("extra", "people")
 
 
-def _created_and_migrated(project: Project) -> None:
+def _created_and_migrated(project: People) -> None:
     assert project.run("makemigrations", "-m", "create people").exit_code == 0
     assert project.run("migrate").exit_code == 0
     insert = f"INSERT INTO {project.people} (name) VALUES ('ada')"  # nick is NULL
     execute(project.url, insert)
 
 
-def test_column_made_not_null_fills_its_null_rows(project: Project) -> None:
+def test_column_made_not_null_fills_its_null_rows(project: People) -> None:
     _created_and_migrated(project)
     project.write(nullable=False)
     result = project.run("makemigrations", "-m", "nick required", "--no-input")
@@ -113,14 +82,14 @@ def test_column_made_not_null_fills_its_null_rows(project: Project) -> None:
     assert project.run("check").output == "No changes detected.\n"
 
 
-def test_failing_migration_is_one_line_naming_the_revision(project: Project) -> None:
+def test_failing_migration_is_one_line_naming_the_revision(project: People) -> None:
     _created_and_migrated(project)
     extra = f"extra_{project.suffix}"
     upgrade = (
         f'    op.create_table("{extra}", sa.Column("id", sa.Integer, primary_key=True))\n'
         f'    op.execute("UPDATE {project.people} SET nosuchcol = 1")\n'
     )
-    failing = project.hand_written("add extra", upgrade)
+    failing, _ = project.hand_written("add extra", upgrade)
 
     result = project.run("migrate")
     assert result.exit_code == 1
@@ -142,10 +111,12 @@ def test_failing_migration_is_one_line_naming_the_revision(project: Project) -> 
     assert failing not in project.run("current").output
 
 
-def test_revisions_before_the_failing_one_are_reported(project: Project) -> None:
+def test_revisions_before_the_failing_one_are_reported(project: People) -> None:
     _created_and_migrated(project)
-    fine = project.hand_written("fine", "    pass\n")
-    failing = project.hand_written("broken", f'    op.execute("DROP TABLE no_{project.suffix}")\n')
+    fine, _ = project.hand_written("fine", "    pass\n")
+    failing, _ = project.hand_written(
+        "broken", f'    op.execute("DROP TABLE no_{project.suffix}")\n'
+    )
     result = project.run("migrate")
     assert result.exit_code == 1
     *before, error = result.output.splitlines()
@@ -158,18 +129,17 @@ def test_revisions_before_the_failing_one_are_reported(project: Project) -> None
         assert error.endswith("nothing of it was applied")
 
 
-def _two_heads(project: Project) -> tuple[str, str]:
+def _two_heads(project: People) -> tuple[str, str]:
     """Two developers' revisions on top of the same parent."""
     assert project.run("makemigrations", "-m", "create people").exit_code == 0
-    first = project.hand_written("branch one", "    pass\n")
-    path = next((project.root / "migrations").glob(f"*_{first}_*.py"))
+    first, path = project.hand_written("branch one", "    pass\n")
     second = uuid.uuid4().hex[:12]
     source = path.read_text().replace(first, second).replace("branch one", "branch two")
     (path.parent / f"{path.name.split('_')[0]}_{second}_branch_two.py").write_text(source)
     return first, second
 
 
-def test_two_heads_are_merged_with_the_merge_command(project: Project) -> None:
+def test_two_heads_are_merged_with_the_merge_command(project: People) -> None:
     first, second = _two_heads(project)
     result = project.run("makemigrations", "-m", "more")
     assert result.exit_code == 1
@@ -201,7 +171,7 @@ def test_two_heads_are_merged_with_the_merge_command(project: Project) -> None:
     )
 
 
-def test_merge_with_one_head_is_refused(project: Project) -> None:
+def test_merge_with_one_head_is_refused(project: People) -> None:
     assert project.run("makemigrations", "-m", "create people").exit_code == 0
     result = project.run("merge")
     assert result.exit_code == 1
@@ -209,7 +179,7 @@ def test_merge_with_one_head_is_refused(project: Project) -> None:
 
 
 @pytest.mark.parametrize("message", ["", "   "])
-def test_blank_message_is_refused(project: Project, message: str) -> None:
+def test_blank_message_is_refused(project: People, message: str) -> None:
     result = project.run("makemigrations", "-m", message)
     assert result.exit_code == 2
     assert "give a message" in result.output

@@ -6,19 +6,14 @@ revision runs after such a commit must not be committed statement by statement.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from click.testing import Result
+from tests.db.servers import Project
 from tests.db.servers import backend_url
-from tests.db.servers import drop_tables
 from tests.db.servers import execute
 from tests.db.servers import in_project
-
-from trivium.cli import main
 
 APP = """
 from pathlib import Path
@@ -37,70 +32,50 @@ db.init_app(app)
 """
 
 
-class Project:
-    def __init__(self, root: Path, url: str) -> None:
-        self.root = root
-        self.url = url
-        self.suffix = uuid.uuid4().hex[:8]
-        self.notes = f"notes_{self.suffix}"
-        self.marks = f"marks_{self.suffix}"
-        module = f"notes_app_{self.suffix}"
-        (root / f"{module}.py").write_text(APP.format(suffix=self.suffix, url=url))
-        self.target = f"{module}:app"
+class Notes(Project):
+    @property
+    def notes(self) -> str:
+        return self.table("notes")
 
-    def run(self, *args: str) -> Result:
-        return CliRunner().invoke(main, ["db", *args, "--app", self.target])
-
-    def hand_written(self, message: str, upgrade: str) -> tuple[str, Path]:
-        result = self.run("makemigrations", "--empty", "-m", message)
-        assert result.exit_code == 0, result.output
-        path = self.root / result.output.removeprefix("Created ").strip()
-        body = '    """Apply this revision."""\n'
-        path.write_text(path.read_text().replace(body, body + upgrade, 1))
-        return path.name.split("_")[1], path
-
-    def columns(self) -> set[str]:
-        if self.url.startswith("sqlite"):
-            rows = execute(self.url, f"SELECT name FROM pragma_table_info('{self.notes}')")
-        else:
-            rows = execute(
-                self.url,
-                "SELECT column_name FROM information_schema.columns "  # noqa: S608 - test names
-                f"WHERE table_name = '{self.notes}'",
-            )
-        return {str(row[0]) for row in rows}
+    @property
+    def marks(self) -> str:
+        return self.table("marks")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def project(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Project]:
+) -> Iterator[Notes]:
     url = backend_url(request.param, tmp_path, "notes.db")
     in_project(tmp_path, monkeypatch)
-    found = Project(tmp_path, url)
+    found = Notes(tmp_path, url, APP)
     yield found
-    drop_tables(url, found.marks, found.notes, f"versions_{found.suffix}")
+    found.drop("marks", "notes")
 
 
-def _migrated(project: Project) -> None:
+def _migrated(project: Notes) -> None:
     result = project.run("makemigrations", "-m", "create notes")
     assert result.exit_code == 0, result.output
     assert project.run("migrate").exit_code == 0
 
 
-def _committing(project: Project, *, fails: bool) -> str:
+def _committing(project: Notes, *, fails: bool) -> str:
     """Create a table, commit, add a column in a batch block, then fail (or not)."""
     return (
-        f'    op.execute("CREATE TABLE IF NOT EXISTS {project.marks} (id INTEGER PRIMARY KEY)")\n'
+        f'    op.execute("CREATE TABLE IF NOT EXISTS {project.table("marks")} (id INTEGER PRIMARY KEY)")\n'
         "    op.get_bind().commit()\n"
-        f'    with op.batch_alter_table("{project.notes}") as batch_op:\n'
+        f'    with op.batch_alter_table("{project.table("notes")}") as batch_op:\n'
         '        batch_op.add_column(sa.Column("extra", sa.Integer()))\n'
         f"    op.execute(\"INSERT INTO {project.notes} (body) VALUES ('tail')\")\n"
-        + (f'    op.execute("UPDATE {project.notes} SET nosuchcol = 1")\n' if fails else "")
+        + (
+            f'    op.execute("UPDATE {project.table("notes")} SET nosuchcol = 1")\n'
+            if fails
+            else ""
+        )
     )
 
 
-def test_what_follows_a_revisions_commit_is_rolled_back_and_said(project: Project) -> None:
+def test_what_follows_a_revisions_commit_is_rolled_back_and_said(project: Notes) -> None:
     _migrated(project)
     failing, path = project.hand_written("partial", _committing(project, fails=True))
 
@@ -118,7 +93,7 @@ def test_what_follows_a_revisions_commit_is_rolled_back_and_said(project: Projec
     assert "undo them by hand first, unless they can run twice" in result.output
     # The part before the commit stays; the batch block and the insert after it do not.
     assert execute(project.url, f"SELECT count(*) FROM {project.marks}") == [(0,)]
-    assert "extra" not in project.columns()
+    assert "extra" not in project.columns(project.table("notes"))
     assert execute(project.url, f"SELECT count(*) FROM {project.notes}") == [(0,)]
     assert failing not in project.run("current").output
 
@@ -127,16 +102,16 @@ def test_what_follows_a_revisions_commit_is_rolled_back_and_said(project: Projec
     path.write_text(path.read_text().replace(_committing(project, fails=True), fixed))
     result = project.run("migrate")
     assert result.exit_code == 0, result.output
-    assert "extra" in project.columns()
+    assert "extra" in project.columns(project.table("notes"))
     assert execute(project.url, f"SELECT count(*) FROM {project.notes}") == [(1,)]
     assert failing in project.run("current").output
 
 
-def test_a_revision_that_committed_stays_whole_when_a_later_one_fails(project: Project) -> None:
+def test_a_revision_that_committed_stays_whole_when_a_later_one_fails(project: Notes) -> None:
     _migrated(project)
     committing, _ = project.hand_written("committing", _committing(project, fails=False))
     failing, _ = project.hand_written(
-        "broken", f'    op.execute("UPDATE {project.notes} SET nosuchcol = 1")\n'
+        "broken", f'    op.execute("UPDATE {project.table("notes")} SET nosuchcol = 1")\n'
     )
 
     result = project.run("migrate")
@@ -145,18 +120,18 @@ def test_a_revision_that_committed_stays_whole_when_a_later_one_fails(project: P
     assert before == [f"Applied {committing} (app) committing"]
     assert error.startswith(f"Error: migration {failing} (broken) failed: ")
     assert error.endswith("; nothing of it was applied")
-    assert "extra" in project.columns()
+    assert "extra" in project.columns(project.table("notes"))
     assert execute(project.url, f"SELECT count(*) FROM {project.notes}") == [(1,)]
     current = project.run("current").output
     assert committing in current
     assert failing not in current
 
 
-def test_a_failure_before_the_commit_applies_nothing(project: Project) -> None:
+def test_a_failure_before_the_commit_applies_nothing(project: Notes) -> None:
     _migrated(project)
     upgrade = (
-        f'    op.execute("CREATE TABLE {project.marks} (id INTEGER PRIMARY KEY)")\n'
-        f'    op.execute("UPDATE {project.notes} SET nosuchcol = 1")\n'
+        f'    op.execute("CREATE TABLE {project.table("marks")} (id INTEGER PRIMARY KEY)")\n'
+        f'    op.execute("UPDATE {project.table("notes")} SET nosuchcol = 1")\n'
         "    op.get_bind().commit()\n"
     )
     failing, _ = project.hand_written("early", upgrade)

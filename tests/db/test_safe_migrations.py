@@ -10,11 +10,10 @@ from pathlib import Path
 import anyio
 import pytest
 from click.testing import CliRunner
-from click.testing import Result
 from tests.db.servers import BACKENDS
 from tests.db.servers import PARAMS
+from tests.db.servers import Project
 from tests.db.servers import backend_url
-from tests.db.servers import drop_tables
 from tests.db.servers import execute
 from tests.db.servers import in_project
 
@@ -47,24 +46,9 @@ db.init_app(app)
 STATUS = 'Column("status", String(20), nullable=False),'
 
 
-class Project:
-    """An app module in a folder, rewritten under a fresh module name for each model change."""
-
+class Posts(Project):
     def __init__(self, root: Path, url: str) -> None:
-        self.root = root
-        self.url = url
-        self.suffix = uuid.uuid4().hex[:8]
-        self.target = ""
-        self.write()
-
-    def write(self, extra: str = "", tables: str = "", url: str | None = None) -> None:
-        module = f"posts_app_{uuid.uuid4().hex[:8]}"
-        source = APP.format(suffix=self.suffix, url=url or self.url, extra=extra, tables=tables)
-        (self.root / f"{module}.py").write_text(source)
-        self.target = f"{module}:app"
-
-    def run(self, *args: str, input: str | None = None) -> Result:
-        return CliRunner().invoke(main, ["db", *args, "--app", self.target], input=input)
+        super().__init__(root, url, APP, extra="", tables="")
 
     def revisions(self) -> list[str]:
         """The revision files' texts, oldest first."""
@@ -75,12 +59,12 @@ class Project:
 @pytest.fixture(params=PARAMS)
 def project(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Project]:
+) -> Iterator[Posts]:
     url = backend_url(request.param, tmp_path, "posts.db")
     in_project(tmp_path, monkeypatch)
-    found = Project(tmp_path, url)
+    found = Posts(tmp_path, url)
     yield found
-    drop_tables(url, f"posts_{found.suffix}", f"versions_{found.suffix}")
+    found.drop("posts")
 
 
 def test_makemigrations_needs_no_database_connection(
@@ -89,7 +73,7 @@ def test_makemigrations_needs_no_database_connection(
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     # Nothing listens on port 1: the revision files are replayed on a scratch database.
-    project = Project(tmp_path, "postgresql://nobody@127.0.0.1:1/nowhere")
+    project = Posts(tmp_path, "postgresql://nobody@127.0.0.1:1/nowhere")
     result = project.run("makemigrations", "-m", "create posts")
     assert result.exit_code == 0, result.output
     project.write(extra='Column("body", String(500)),')
@@ -109,7 +93,7 @@ def test_generated_alterations_replay_while_the_server_database_is_unreachable(
     monkeypatch.syspath_prepend(str(tmp_path))
     # Nothing listens on port 1 (CI, a teammate without the database): every comparison
     # replays the PostgreSQL project's revisions on a scratch SQLite database.
-    project = Project(tmp_path, "postgresql://nobody@127.0.0.1:1/nowhere")
+    project = Posts(tmp_path, "postgresql://nobody@127.0.0.1:1/nowhere")
     assert project.run("makemigrations", "-m", "create posts").exit_code == 0
     project.write(extra=STATUS)
     result = project.run(
@@ -135,7 +119,7 @@ def test_generated_alterations_replay_while_the_server_database_is_unreachable(
     assert project.run("makemigrations", "-m", "again").output == "No changes detected.\n"
 
 
-def test_sqlite_makemigrations_never_touches_the_database_file(project: Project) -> None:
+def test_sqlite_makemigrations_never_touches_the_database_file(project: Posts) -> None:
     if not project.url.startswith("sqlite"):
         pytest.skip("the SQLite file case")
     result = project.run("makemigrations", "-m", "create posts")
@@ -143,7 +127,7 @@ def test_sqlite_makemigrations_never_touches_the_database_file(project: Project)
     assert not (project.root / "posts.db").exists()
 
 
-def test_not_null_column_without_default_is_caught_at_makemigrations(project: Project) -> None:
+def test_not_null_column_without_default_is_caught_at_makemigrations(project: Posts) -> None:
     assert project.run("makemigrations", "-m", "create posts").exit_code == 0
     assert project.run("migrate").exit_code == 0
     execute(project.url, f"INSERT INTO posts_{project.suffix} (title) VALUES ('a')")
@@ -201,7 +185,7 @@ def test_not_null_default_is_asked_for(tmp_path: Path) -> None:
     assert "server_default=None" in source
 
 
-def test_unknown_default_is_refused(project: Project) -> None:
+def test_unknown_default_is_refused(project: Posts) -> None:
     assert project.run("makemigrations", "-m", "create posts").exit_code == 0
     project.write(extra='Column("body", String(500)),')
     result = project.run("makemigrations", "-m", "x", "--default", "posts.nope=1")
@@ -209,7 +193,7 @@ def test_unknown_default_is_refused(project: Project) -> None:
     assert "--default posts.nope" in result.output
 
 
-def test_battery_tables_never_enter_the_projects_migrations(project: Project) -> None:
+def test_battery_tables_never_enter_the_projects_migrations(project: Posts) -> None:
     store = 'Table("trivium_store", metadata, Column("key", String(255), primary_key=True))'
     project.write(tables=store)
     result = project.run("makemigrations", "-m", "create posts")
@@ -219,7 +203,7 @@ def test_battery_tables_never_enter_the_projects_migrations(project: Project) ->
     assert "trivium_store" not in revision
 
 
-def test_check_tells_write_from_apply(project: Project) -> None:
+def test_check_tells_write_from_apply(project: Posts) -> None:
     result = project.run("check")
     assert result.exit_code == 1
     assert "Write a migration with: trivium db makemigrations" in result.output
@@ -235,7 +219,7 @@ def test_check_tells_write_from_apply(project: Project) -> None:
     assert project.run("check").output == "No changes detected.\n"
 
 
-def test_app_option_is_accepted_before_and_after_the_subcommand(project: Project) -> None:
+def test_app_option_is_accepted_before_and_after_the_subcommand(project: Posts) -> None:
     before = CliRunner().invoke(main, ["db", "--app", project.target, "history"])
     after = CliRunner().invoke(main, ["db", "history", "--app", project.target])
     assert before.exit_code == after.exit_code == 0
@@ -245,7 +229,7 @@ def test_app_option_is_accepted_before_and_after_the_subcommand(project: Project
 def test_unreachable_database_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
-    project = Project(tmp_path, "postgresql://app@127.0.0.1:1/blog")
+    project = Posts(tmp_path, "postgresql://app@127.0.0.1:1/blog")
     result = project.run("migrate")
     assert result.exit_code == 1
     assert result.output.count("\n") == 1
@@ -258,7 +242,7 @@ def test_missing_database_is_one_line(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     url = os.environ[BACKENDS["postgresql"]].rsplit("/", 1)[0] + "/no_such_db_here"
-    result = Project(tmp_path, url).run("migrate")
+    result = Posts(tmp_path, url).run("migrate")
     assert result.exit_code == 1
     assert "[db-missing] database 'no_such_db_here' does not exist" in result.output
     assert "createdb no_such_db_here" in result.output
@@ -266,7 +250,7 @@ def test_missing_database_is_one_line(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_start_up_warns_loudly_about_unapplied_migrations(
-    project: Project, caplog: pytest.LogCaptureFixture
+    project: Posts, caplog: pytest.LogCaptureFixture
 ) -> None:
     import importlib
 

@@ -212,15 +212,13 @@ async def revert_view(
         changes = await audit.revert_changes(session, entry, to="after")
     except ValueError:
         # An entry of an earlier object that had this key (deleted, its key used again).
-        flash(
+        return _refused(
+            site,
             request,
+            model_admin,
+            raw,
             f"That entry is of an earlier {model_admin.name} that had the same key and was "
             f"deleted: it cannot be put back over this {model_admin.name}. Nothing changed.",
-            "error",
-        )
-        return RedirectResponse(
-            site.url(model_admin.app_label, model_admin.model_name, raw, "history"),
-            status_code=303,
         )
     if changes is None and not await model_admin.permission(request, "delete", obj):
         # After a "delete" entry the object is gone: the revert would delete it.
@@ -234,15 +232,13 @@ async def revert_view(
             await session.flush()
     except IntegrityError as exc:
         # The old values clash with today's rows: say so on the history page, never a 500.
-        flash(
+        return _refused(
+            site,
             request,
+            model_admin,
+            raw,
             f"The {model_admin.name} could not be put back as it was on {when}: the database "
             f"refused it ({refusal_reason(exc)}).",
-            "error",
-        )
-        return RedirectResponse(
-            site.url(model_admin.app_label, model_admin.model_name, raw, "history"),
-            status_code=303,
         )
     message = f"The {model_admin.name} was put back as it was on {when}."
     flash(request, message + (_left_text(model_admin, left) if left else ""), "success")
@@ -252,6 +248,16 @@ async def revert_view(
         )
     return RedirectResponse(
         site.url(model_admin.app_label, model_admin.model_name, raw, "change"), status_code=303
+    )
+
+
+def _refused(
+    site: Admin, request: Request, model_admin: ModelAdmin, raw: str, message: str
+) -> RedirectResponse:
+    """Say why a revert was refused, on the object's history page."""
+    flash(request, message, "error")
+    return RedirectResponse(
+        site.url(model_admin.app_label, model_admin.model_name, raw, "history"), status_code=303
     )
 
 
