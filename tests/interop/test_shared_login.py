@@ -15,6 +15,7 @@ from tests.interop import flask_login_legacy
 
 from trivium import App
 from trivium import Request
+from trivium import WebSocket
 from trivium.auth import Auth
 from trivium.auth import CurrentUser
 from trivium.auth import create_user
@@ -91,8 +92,22 @@ def build(
     async def read_note(request: Request) -> dict[str, Any]:
         return {"note": request.session.get("private_note")}
 
+    @app.websocket("/ws/me")
+    async def ws_me(websocket: WebSocket) -> None:
+        await websocket.accept()
+        user = websocket.user
+        await websocket.send_json({"email": user.email if user.is_authenticated else None})
+        await websocket.close()
+
     app.mount(prefix, WSGIApp(legacy))
     return app
+
+
+def socket_user(client: TestClient, origin: str | None) -> Any:
+    """The user a websocket handshake from `origin` (None: no Origin header) is given."""
+    headers = {} if origin is None else {"origin": origin}
+    with client.websocket_connect("/ws/me", headers=headers) as websocket:
+        return websocket.receive_json()["email"]
 
 
 def make_auth(db: Database) -> Auth:
@@ -302,6 +317,16 @@ def test_expired_django_session_is_anonymous(django_app):
         assert client.get("/me").json() == {"email": None}
 
 
+def test_a_django_login_never_opens_a_websocket_from_another_site(django_app):
+    with TestClient(django_app) as client:
+        django_login(client, "ann", "pw-ann-123")
+        assert socket_user(client, "http://testserver") == "ann@example.com"
+        assert socket_user(client, None) == "ann@example.com"  # not from a browser
+        # Another site's page opening a socket: the browser sends the legacy cookie,
+        # which must not log it in (cross-site websocket hijacking).
+        assert socket_user(client, "http://evil.example") is None
+
+
 # --- Flask-Login --------------------------------------------------------------
 
 
@@ -329,6 +354,13 @@ def test_flask_login_is_the_trivium_user(flask_app):
         assert client.get("/me").json() == {"email": "ann@example.com"}
         client.post("/old/logout")
         assert client.get("/me").json() == {"email": None}
+
+
+def test_a_flask_login_never_opens_a_websocket_from_another_site(flask_app):
+    with TestClient(flask_app) as client:
+        client.post("/old/login/1")
+        assert socket_user(client, "http://testserver") == "ann@example.com"
+        assert socket_user(client, "http://evil.example") is None
 
 
 def test_flask_email_in_another_case_is_not_the_trivium_user(tmp_path, flask_app):

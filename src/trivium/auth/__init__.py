@@ -116,6 +116,7 @@ from trivium.auth._validators import PasswordValidator
 from trivium.auth._validators import UserAttributeSimilarity
 from trivium.auth._validators import password_help_texts
 from trivium.auth._validators import validate_password
+from trivium.auth._ws_origin import cross_origin_handshake
 
 if TYPE_CHECKING:
     from trivium.auth._pages import pages_router
@@ -165,6 +166,7 @@ __all__ = [
     "check_password",
     "create_superuser",
     "create_user",
+    "cross_origin_handshake",
     "current_user",
     "dummy_verify",
     "ensure_permissions",

@@ -44,6 +44,7 @@ from sqlalchemy import table
 
 from trivium.auth import Auth
 from trivium.auth import AuthInfo
+from trivium.auth import cross_origin_handshake
 from trivium.csrf import rotate_csrf_secret
 from trivium.errors import ConfigurationError
 from trivium.interop._cookies import LegacyCookie
@@ -85,6 +86,10 @@ class _LegacyLoginStep(RequestStep):
         if getattr(scope.get("user"), "is_authenticated", False):
             return  # trivium's own login wins
         plugin = self.plugin
+        if cross_origin_handshake(scope, plugin.auth.trusted_origins):
+            # As for trivium's own session: a legacy cookie never logs in a websocket
+            # handshake that another site's page opened (cross-site websocket hijacking).
+            return
         identity = await plugin.legacy_identity(connection) or None
         session = scope.get("session")
         if session is not None:
