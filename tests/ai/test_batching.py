@@ -91,12 +91,61 @@ async def test_a_cancelled_caller_leaves_the_batch_and_the_others_go_on() -> Non
         await gone
 
 
+async def test_one_batch_runs_at_a_time_unless_more_are_allowed() -> None:
+    for allowed in (1, 3):
+        running = peak = 0
+
+        @batched(max_size=2, max_wait_ms=1, max_concurrent_batches=allowed)
+        async def slow(values: list[int]) -> list[int]:
+            nonlocal running, peak
+            running += 1
+            peak = max(peak, running)
+            await asyncio.sleep(0.05)
+            running -= 1
+            return values
+
+        assert await asyncio.gather(*(slow(n) for n in range(6))) == list(range(6))
+        assert (allowed, slow.batcher.batches, peak) == (allowed, 3, allowed)  # type: ignore[attr-defined]
+
+
+async def test_a_cancelled_collector_cancels_the_batches_under_way() -> None:
+    started = asyncio.Event()
+
+    @batched(max_size=1, max_wait_ms=0, max_concurrent_batches=2)
+    async def stuck(values: list[int]) -> list[int]:
+        started.set()
+        await asyncio.sleep(60)
+        return values
+
+    # Two batches run, the third waits for a slot; the collecting task (cancelled as
+    # when the loop shuts down) takes every caller with it.
+    callers = [asyncio.ensure_future(stuck(n)) for n in range(3)]
+    await started.wait()
+    await asyncio.sleep(0.01)
+    (state,) = stuck.batcher._loops.values()  # type: ignore[attr-defined]
+    assert len(state.running) == 2
+    state.task.cancel()
+    outcomes = await asyncio.gather(*callers, return_exceptions=True)
+    assert all(isinstance(outcome, asyncio.CancelledError) for outcome in outcomes)
+
+
+def test_closed_event_loops_are_forgotten() -> None:
+    @batched(max_size=4, max_wait_ms=0)
+    async def same(values: list[int]) -> list[int]:
+        return values
+
+    for n in range(20):  # asyncio.run per call: a new loop each time
+        assert asyncio.run(same(n)) == n
+    assert len(same.batcher._loops) == 1  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("options", "fragment"),
     [
         ({"max_size": 0}, "max_size"),
         ({"max_wait_ms": -1}, "max_wait_ms"),
         ({"max_size": True}, "max_size"),
+        ({"max_concurrent_batches": 0}, "max_concurrent_batches"),
     ],
 )
 def test_bad_batch_options_are_refused(options: dict[str, Any], fragment: str) -> None:

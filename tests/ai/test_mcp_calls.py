@@ -96,6 +96,19 @@ def test_arguments_of_the_right_json_type_still_reach_the_route() -> None:
     anyio.run(go)
 
 
+def test_a_whole_number_written_as_a_float_is_an_integer() -> None:
+    # JSON Schema counts 3.0 as an integer, and clients (models) often send one.
+    async def go() -> None:
+        async with mcp_client(echo_app()) as client:
+            result = await client.call_tool("echo", {"n": 3.0})
+            assert result.structured_content == {"q": None, "n": 3}
+            refused = await client.call_tool("echo", {"n": 3.5})
+            assert refused.is_error
+            assert text_of(refused) == "tool 'echo': argument 'n' takes an integer, not a number"
+
+    anyio.run(go)
+
+
 @pytest.mark.parametrize("error", [RuntimeError, ValueError])
 def test_a_failing_prompt_is_an_internal_error_without_internals(
     error: type[Exception], caplog: pytest.LogCaptureFixture

@@ -60,6 +60,7 @@ class Batcher(Generic[T, R]):
         func: Callable[[list[T]], Awaitable[Sequence[R]]],
         max_size: int,
         max_wait_ms: float,
+        max_concurrent_batches: int = 1,
     ) -> None:
         if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
             raise ConfigurationError(
@@ -76,8 +77,20 @@ class Batcher(Generic[T, R]):
                 "or more",
                 "ai-batch-option",
             )
+        if (
+            isinstance(max_concurrent_batches, bool)
+            or not isinstance(max_concurrent_batches, int)
+            or max_concurrent_batches < 1
+        ):
+            raise ConfigurationError(
+                f"@batched(max_concurrent_batches={max_concurrent_batches!r}) must be a whole "
+                "number, 1 or more",
+                "ai-batch-option",
+            )
         self.func = func
         self.max_size = max_size
+        self.max_concurrent = max_concurrent_batches
+        """How many batch calls may run at once on one event loop."""
         self.max_wait = max_wait_ms / 1000
         self.batches = 0
         """How many batch calls were made (for tests and metrics)."""
@@ -88,6 +101,10 @@ class Batcher(Generic[T, R]):
         loop = asyncio.get_running_loop()
         state = self._loops.get(loop)
         if state is None:
+            # A loop seen for the first time: forget those that were closed since
+            # (`asyncio.run` per call, a test suite), whose states would pile up.
+            for seen in [seen for seen in self._loops if seen.is_closed()]:
+                del self._loops[seen]
             state = self._loops[loop] = _LoopState(self, loop)
         future: asyncio.Future[R] = loop.create_future()
         state.add(item, future)
@@ -103,6 +120,9 @@ class _LoopState(Generic[T, R]):
         self.pending: list[tuple[T, asyncio.Future[R]]] = []
         self.task: asyncio.Task[None] | None = None
         self.full = asyncio.Event()
+        self.running: set[asyncio.Task[None]] = set()
+        """Batch calls under way beside the collecting task (`max_concurrent_batches` > 1)."""
+        self.slots = asyncio.Semaphore(batcher.max_concurrent)
 
     def add(self, item: T, future: asyncio.Future[R]) -> None:
         self.pending.append((item, future))
@@ -116,10 +136,13 @@ class _LoopState(Generic[T, R]):
             await self._batches()
         except BaseException:
             # The task is cancelled (the loop shuts down) or dies: its waiting callers
-            # are told rather than left awaiting forever.
+            # are told rather than left awaiting forever, and so are those of the batch
+            # calls still under way.
             pending, self.pending = self.pending, []
             for _, future in pending:
                 future.cancel()
+            for task in list(self.running):
+                task.cancel()
             raise
 
     async def _batches(self) -> None:
@@ -136,8 +159,28 @@ class _LoopState(Generic[T, R]):
             if len(self.pending) >= batcher.max_size:
                 self.full.set()
             live = [(item, future) for item, future in batch if not future.done()]
-            if live:
+            if not live:
+                continue
+            if batcher.max_concurrent == 1:
                 await self._call(live)
+                continue
+            # Several batches at once: wait for a free slot (calls go on gathering
+            # meanwhile), then run this one beside the collecting task.
+            try:
+                await self.slots.acquire()
+            except BaseException:
+                for _, future in live:  # taken from `pending`, not yet running: told here
+                    future.cancel()
+                raise
+            task = self.loop.create_task(self._call_in_slot(live))
+            self.running.add(task)
+            task.add_done_callback(self.running.discard)
+
+    async def _call_in_slot(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+        try:
+            await self._call(batch)
+        finally:
+            self.slots.release()
 
     async def _call(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         batcher = self.batcher
@@ -199,16 +242,18 @@ def _deliverable(error: BaseException, what: str) -> BaseException:
 
 
 def batched(
-    max_size: int = 32, max_wait_ms: float = 5
+    max_size: int = 32, max_wait_ms: float = 5, *, max_concurrent_batches: int = 1
 ) -> Callable[[Callable[[list[T]], Awaitable[Sequence[R]]]], Callable[[T], Awaitable[R]]]:
     """Group concurrent calls into batches of at most `max_size`, waiting `max_wait_ms`.
 
     Decorates an async function of a list of inputs returning one result per input;
-    the decorated function takes one input and returns its result.
+    the decorated function takes one input and returns its result. One batch runs at a
+    time per event loop; `max_concurrent_batches=N` lets N run at once (a `Model` with
+    `workers=N`), the next batch gathering while they run.
 
     Raises:
-        ConfigurationError: `max_size` or `max_wait_ms` out of range, or a sync
-            function (`ai-batch-option`).
+        ConfigurationError: `max_size`, `max_wait_ms` or `max_concurrent_batches` out of
+            range, or a sync function (`ai-batch-option`).
     """
 
     def decorate(
@@ -220,7 +265,7 @@ def batched(
                 "with `await model.run(...)` or `anyio.to_thread.run_sync` inside it",
                 "ai-batch-option",
             )
-        batcher: Batcher[T, R] = Batcher(func, max_size, max_wait_ms)
+        batcher: Batcher[T, R] = Batcher(func, max_size, max_wait_ms, max_concurrent_batches)
 
         @functools.wraps(func)
         async def one(item: T) -> R:
