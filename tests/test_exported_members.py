@@ -18,6 +18,7 @@ PUBLIC_MODULES = [
     "trivium.testing",
     "trivium.db",
     "trivium.errors",
+    "trivium.environment",
     "trivium.openapi",
     "trivium.staticfiles",
     "trivium.templating",
