@@ -219,3 +219,30 @@ def test_the_metrics_folder_goes_with_the_server(tmp_path: Path) -> None:
         (folder,) = scratch.glob("trivium-metrics-*")
         assert any(folder.iterdir())  # the workers' values live there while serving
     assert not folder.exists()
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("interface", ["rsgi", "asgi"])
+def test_an_endless_event_stream_does_not_hold_the_shutdown(tmp_path: Path, interface: str) -> None:
+    args = (OPS, "--interface", interface, "--shutdown-timeout", "20")
+    with serving(tmp_path, *args) as (url, process, log):
+        lines: list[str] = []
+
+        def listen() -> None:
+            with httpx.stream("GET", f"{url}/events", timeout=30) as response:
+                lines.extend(response.iter_lines())  # returns once the server ends it
+
+        thread = threading.Thread(target=listen)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not any(line.startswith("data:") for line in lines):
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        started = time.monotonic()
+        os.killpg(process.pid, signal.SIGTERM)
+        assert process.wait(15) == 0, log.read_text()
+        thread.join(5)
+        # Ended by the server at once (cleanly: the browser reconnects elsewhere), not
+        # after the 20 s shutdown timeout.
+        assert time.monotonic() - started < 10
+        assert not thread.is_alive()

@@ -12,6 +12,16 @@ built once per model as a `Database.prepare` query: on PostgreSQL a driver-prepa
 statement on a pooled connection (no `BEGIN`/`ROLLBACK` round trips, no ORM session or
 identity map). The row becomes a *detached* instance of
 the user model, so handlers may still `session.add(request.user)` to change it.
+
+These reads run before the handler's request session, yet a stalled database
+(connections open, no answer) must not hold the request: they are bounded by the
+database's deadline (`Database(timeout=)`) and answered 504 with `Retry-After` past it,
+as the database battery answers its own deadlines, where a database that refuses
+connections keeps its 503 (`DatabaseUnavailableError`). On asyncpg's direct path a
+plain timeout does it (asyncpg gives up a cancelled fetch cleanly); elsewhere the read
+runs in the database's own bounded session (`db.session`),
+whose deadline closes the connection under the statement instead of cancelling the
+driver mid-read, which aiomysql does not survive.
 """
 
 from __future__ import annotations
@@ -21,9 +31,11 @@ import datetime
 import inspect
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
 
+import anyio
 from sqlalchemy import bindparam
 from sqlalchemy import select
 from sqlalchemy.orm import make_transient_to_detached
@@ -37,6 +49,7 @@ from trivium.auth._middleware import read_authorization
 from trivium.auth._tokens import find_token
 from trivium.auth._tokens import looks_like_api_token
 from trivium.auth._ws_origin import cross_origin_handshake
+from trivium.db import DatabaseTimeoutError
 from trivium.errors import HTTPException
 from trivium.plugins import RequestStep
 
@@ -44,6 +57,7 @@ if TYPE_CHECKING:
     from trivium.auth._auth import Auth
     from trivium.auth._user_cache import UserCache
     from trivium.db import Database
+    from trivium.db import PreparedQuery
     from trivium.http import HTTPConnection
     from trivium.types import Scope
 
@@ -53,6 +67,29 @@ SESSION_USER_KEY = "_auth_user_id"
 """The session key holding the logged-in user's id."""
 SESSION_HASH_KEY = "_auth_user_hash"
 """The session key holding an HMAC of the user's password hash (see `Auth.session_hash`)."""
+
+Row = Sequence[Any]
+_RETRY_AFTER = 5
+"""Seconds a client is asked to wait after the 504 (as for the database battery's own)."""
+
+
+async def _first_within(db: Database, query: PreparedQuery, user_id: Any) -> Row | None:
+    """Return `query.first(user_id=...)`, or raise a 504 once `db.timeout` seconds passed.
+
+    Raises:
+        DatabaseTimeoutError: the database did not answer in time (stalled, not down).
+    """
+    seconds = db.timeout
+    if seconds is None:
+        return await query.first(user_id=user_id)
+    with anyio.move_on_after(seconds):
+        return await query.first(user_id=user_id)
+    error = DatabaseTimeoutError(
+        f"the database work took longer than {seconds:g} s",  # as the database says it
+        retry_after=_RETRY_AFTER,
+    )
+    db.outage.failed_with(error)  # one log line per outage, as for the database's own 504s
+    raise error
 
 
 class UserReader:
@@ -105,14 +142,14 @@ class UserReader:
         """Return the detached user with this primary key, or `None`."""
         cache = self.cache
         if cache is None:
-            row = await self.query.first(user_id=user_id)
+            row = await self._read(user_id)
         else:
             if self._engine is not self.db.engine:
                 self.watch()
             row = cache.get(user_id)
             if row is None:
                 generation = cache.generation
-                row = await self.query.first(user_id=user_id)
+                row = await self._read(user_id)
                 if row is not None:
                     cache.put(user_id, row, generation)
         if row is None:
@@ -122,6 +159,20 @@ class UserReader:
             set_committed_value(user, key, value)
         make_transient_to_detached(user)
         return user
+
+    async def _read(self, user_id: Any) -> Row | None:
+        """Read the user's row within the database's deadline (see the module docstring)."""
+        query, db = self.query, self.db
+        if db.is_sqlite:  # a file: locked or unwritable is a 503 already, it never stalls
+            return await query.first(user_id=user_id)
+        if query.direct:
+            return await _first_within(db, query, user_id)
+        # `db.session`, not `db.autocommit_session`: the latter's deadline does not reach
+        # its connection on aiomysql (a stalled read then waits for the server, unbounded).
+        async with contextlib.asynccontextmanager(db.session)() as session:
+            result = await session.execute(query.statement, {"user_id": user_id})
+            row: Row | None = result.first()
+            return row
 
 
 class AuthenticationStep(RequestStep):
@@ -230,7 +281,8 @@ async def _from_session(auth: Auth, session: Any, user_id: Any) -> tuple[Any, Au
 
 async def _from_api_token(auth: Auth, credential: str, kind: str) -> tuple[Any, AuthInfo]:
     challenge = "Token" if kind == "token" else "Bearer"
-    async with auth.db.sessionmaker() as db_session:
+    # The database's bounded session: a stalled database answers 504, not never.
+    async with contextlib.asynccontextmanager(auth.db.session)() as db_session:
         token = await find_token(db_session, credential)
         user = await db_session.get(auth.user_model, token.user_id) if token else None
         if token is None or user is None or not user.is_active:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from trivium.http._streaming import EventSourceResponse
     from trivium.http._streaming import ServerSentEvent
     from trivium.http._streaming import StreamingResponse
+    from trivium.http._streaming import stop_streams
     from trivium.http._upload import UploadFile
     from trivium.http._websocket import WebSocket
     from trivium.http._websocket import WebSocketDisconnect
@@ -71,6 +72,7 @@ __all__ = [
     "format_set_cookie",
     "parse_authority",
     "parse_cookie_header",
+    "stop_streams",
 ]
 
 _LAZY = {
@@ -78,6 +80,7 @@ _LAZY = {
     "EventSourceResponse": "trivium.http._streaming",
     "ServerSentEvent": "trivium.http._streaming",
     "StreamingResponse": "trivium.http._streaming",
+    "stop_streams": "trivium.http._streaming",
     "UploadFile": "trivium.http._upload",
     "WebSocket": "trivium.http._websocket",
     "WebSocketDisconnect": "trivium.http._websocket",

@@ -10,9 +10,16 @@ without touching the logic:
 * *how to send it* — `__call__` speaks ASGI (over RSGI too, through the RSGI adapter's
   `send`), holding the status and headers back until the first chunk or until the body
   waits for it (`_Channel`), so that a body failing before either still becomes an
-  error response. `run_stream(stream, write, wait_disconnect)` is the protocol-neutral
-  core: it runs the body until it ends or until `wait_disconnect()` returns, and in the
-  latter case cancels the body so a generator's `finally` runs.
+  error response. A sync iterator's first step runs in a worker thread, which is not
+  the body waiting: the headers wait for that step (`_headers_due`).
+  `run_stream(stream, write, wait_disconnect)` is the protocol-neutral core: it runs
+  the body until it ends or until `wait_disconnect()` returns, and in the latter case
+  cancels the body so a generator's `finally` runs.
+
+A server that is stopping waits for the responses in flight, so an endless stream would
+hold it until it kills its workers: `stop_streams()`, for the server glue to call when
+the server is told to stop, ends every `StreamingResponse` being served (an event
+stream cleanly, so its browser reconnects elsewhere; other streams are cut).
 
 The body is pushed through `write` rather than pulled as an async iterator because
 server-sent events interleave keep-alive pings with the content, which needs a second
@@ -22,7 +29,6 @@ async generator.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterable
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
@@ -30,21 +36,19 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
-from dataclasses import dataclass
-from dataclasses import fields
 from typing import Any
 from typing import cast
 
 import anyio
 import anyio.lowlevel
 import anyio.to_thread
-import orjson
 
 from trivium.http._datastructures import Headers
 from trivium.http._datastructures import MutableHeaders
+from trivium.http._events import ServerSentEvent
+from trivium.http._events import as_event
 from trivium.http._response import RawHeaders
 from trivium.http._response import Response
-from trivium.http._response import json_default
 from trivium.types import Message
 from trivium.types import Receive
 from trivium.types import Scope
@@ -63,6 +67,7 @@ __all__ = [
     "build_headers",
     "race",
     "run_stream",
+    "stop_streams",
 ]
 
 Write = Callable[[bytes], Awaitable[None]]
@@ -149,6 +154,21 @@ def _asgi_disconnect(receive: Receive) -> Callable[[], Awaitable[None]]:
     return wait_disconnect
 
 
+_streams: set[anyio.Event] = set()
+"""The stop events of the streams being served (see `stop_streams`)."""
+
+
+def stop_streams() -> None:
+    """End every `StreamingResponse` this process serves: the server is stopping.
+
+    Call it on the serving event loop (a signal handler added with
+    `loop.add_signal_handler`, or through `loop.call_soon_threadsafe`). An event stream
+    ends cleanly; another stream is cut as when its producer fails.
+    """
+    for stop in list(_streams):
+        stop.set()
+
+
 _YIELD_EVERY = 8
 """Chunks a streamed body sends between two turns of the event loop it gives up."""
 
@@ -219,15 +239,28 @@ class _Channel:
         return running
 
     def watch(
-        self, wait_disconnect: Callable[[], Awaitable[None]] | None
+        self,
+        wait_disconnect: Callable[[], Awaitable[None]] | None,
+        due: Callable[[], Awaitable[None]],
+        stop: anyio.Event | None,
     ) -> Callable[[], Awaitable[None]]:
-        """Return the task that runs alongside the body: open once it waits, then watch."""
+        """Return the task that runs alongside the body: open once it waits, then watch.
+
+        `due` returns once the body's wait is a real one (not a sync iterator's first step);
+        the watch ends when the client leaves or `stop` is set (the server is stopping).
+        """
 
         async def watching() -> None:
+            await due()
             if self.settled:  # started only as the task group closed: nothing waited
                 return
             await self.open()
-            await (anyio.sleep_forever() if wait_disconnect is None else wait_disconnect())
+            if stop is None:
+                await (anyio.sleep_forever() if wait_disconnect is None else wait_disconnect())
+            elif wait_disconnect is None:
+                await stop.wait()
+            else:
+                await race(wait_disconnect, stop.wait)
 
         return watching
 
@@ -248,6 +281,11 @@ class StreamedResponse(Response):
     """
 
     __slots__ = ()
+
+    stops_with_server = False
+    """Whether `stop_streams()` ends this response (endless streams, not files)."""
+    ends_cleanly_at_stop = False
+    """Whether a response ended by `stop_streams()` gets its normal end (else it is cut)."""
 
     def _init_streamed(
         self, status_code: int, background: Background, raw_headers: RawHeaders
@@ -273,6 +311,9 @@ class StreamedResponse(Response):
     async def release(self) -> None:
         """Free what the body holds; called once the response is over, sent or not."""
 
+    async def _headers_due(self) -> None:
+        """Return once a body that is waiting should have its headers sent (at once here)."""
+
     async def _serve_asgi(
         self,
         method: str,
@@ -284,9 +325,19 @@ class StreamedResponse(Response):
             has_body = await self.prepare(method, request_headers)
             channel = _Channel(send, self.status_code, self.raw_headers)
             if has_body:
-                body, watch = channel.run(self.stream_body), channel.watch(wait_disconnect)
-                if not await run_stream(body, channel.write, watch):
-                    return  # the client left
+                stop = anyio.Event() if self.stops_with_server else None
+                body = channel.run(self.stream_body)
+                watch = channel.watch(wait_disconnect, self._headers_due, stop)
+                if stop is not None:
+                    _streams.add(stop)
+                try:
+                    sent = await run_stream(body, channel.write, watch)
+                finally:
+                    if stop is not None:
+                        _streams.discard(stop)
+                stopped = stop is not None and stop.is_set()
+                if not sent and not (stopped and self.ends_cleanly_at_stop):
+                    return  # the client left, or the server stops: cut
             await channel.end()
         except _ClientGoneError:
             pass  # the client left while a chunk was being sent
@@ -320,15 +371,24 @@ def _next_or_done(iterator: Iterator[object]) -> object:
 
 
 async def _consume(
-    iterator: Iterator[Any] | AsyncIterator[Any], handle: Callable[[Any], Awaitable[None]]
+    iterator: Iterator[Any] | AsyncIterator[Any],
+    handle: Callable[[Any], Awaitable[None]],
+    first: anyio.Event | None = None,
 ) -> None:
     # Sync iterators advance in a worker thread; cancelling waits for the current step.
+    # `first` is set once the first step is over (an item, the end or an error).
     if isinstance(iterator, AsyncIterator):
         async for item in iterator:
             await handle(item)
         return
-    while (item := await anyio.to_thread.run_sync(_next_or_done, iterator)) is not _DONE:
+    try:
+        item = await anyio.to_thread.run_sync(_next_or_done, iterator)
+    finally:
+        if first is not None:
+            first.set()
+    while item is not _DONE:
         await handle(item)
+        item = await anyio.to_thread.run_sync(_next_or_done, iterator)
 
 
 async def _close(iterator: object) -> None:
@@ -347,9 +407,13 @@ class StreamingResponse(StreamedResponse):
     """Stream a body from a sync or async iterator of `str`/`bytes` chunks.
 
     No `content-length` is sent. Sync iterators are advanced in a worker thread so a
-    blocking generator never stalls the event loop. When the client disconnects the
-    iteration stops and the generator is closed, so its `finally` block runs. A HEAD
-    request gets the headers only; the iterator is closed without being consumed.
+    blocking generator never stalls the event loop. The status and headers go out with
+    the first chunk, or as soon as an async iterator waits (a sync one: once its first
+    step is over, or with an `EventSourceResponse` ping), so an iterator that raises
+    before its first chunk is answered like a handler's error (a 500, or the status of
+    an `HTTPException`). When the client disconnects the iteration stops and the
+    generator is closed, so its `finally` block runs. A HEAD request gets the headers
+    only; the iterator is closed without being consumed.
 
     Args:
         content: the chunks; `str` chunks are encoded with `charset`.
@@ -362,7 +426,9 @@ class StreamingResponse(StreamedResponse):
         TypeError: `content` is not iterable.
     """
 
-    __slots__ = ("_iterator",)
+    __slots__ = ("_first", "_iterator")
+
+    stops_with_server = True
 
     def __init__(
         self,
@@ -374,6 +440,7 @@ class StreamingResponse(StreamedResponse):
     ) -> None:
         raw = build_headers(headers, media_type or self.media_type, self.charset)
         self._init_streamed(status_code, background, raw)
+        self._first: anyio.Event | None = None  # set once a sync iterator's first step is over
         self._iterator: Iterator[Any] | AsyncIterator[Any]
         if isinstance(content, AsyncIterable):
             self._iterator = aiter(content)
@@ -397,99 +464,29 @@ class StreamingResponse(StreamedResponse):
             return bytes(chunk)
         raise TypeError(f"streamed chunks must be str or bytes, not {type(chunk).__name__}")
 
+    async def prepare(self, method: str, request_headers: Headers) -> bool:
+        """Settle the response; a sync body's headers will wait for its first step."""
+        has_body = await super().prepare(method, request_headers)
+        if has_body and not isinstance(self._iterator, AsyncIterator):
+            self._first = anyio.Event()
+        return has_body
+
     async def stream_body(self, write: Write) -> None:
         """Send every item of the content through `write`."""
 
         async def handle(item: object) -> None:
             await write(self.encode(item))
 
-        await _consume(self._iterator, handle)
+        await _consume(self._iterator, handle, self._first)
+
+    async def _headers_due(self) -> None:
+        # A worker thread computing the first chunk is not the body waiting for data.
+        if self._first is not None:
+            await self._first.wait()
 
     async def release(self) -> None:
         """Close the content iterator so an unfinished generator's `finally` runs."""
         await _close(self._iterator)
-
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-@dataclass(frozen=True, slots=True)
-class ServerSentEvent:
-    """One server-sent event; every field is optional.
-
-    Raises:
-        ValueError: `event` or `id` holds a line break (or `id` a NUL), or `retry` is not
-            a non-negative integer.
-    """
-
-    data: object = None
-    """The payload: `str` as is, bytes decoded as UTF-8, anything else JSON-encoded."""
-    event: str | None = None
-    """The event type (`message` in the browser when omitted)."""
-    id: str | None = None
-    """The event id the browser echoes in `Last-Event-ID` when it reconnects."""
-    retry: int | None = None
-    """The reconnection delay to use, in milliseconds."""
-    comment: str | None = None
-    """A comment line, ignored by browsers (useful to keep a connection alive)."""
-
-    def __post_init__(self) -> None:
-        for name in ("event", "id", "comment"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, str):
-                raise ValueError(f"server-sent event {name} must be a str, not {value!r}")
-        for name in ("event", "id"):
-            value = getattr(self, name)
-            if value is not None and _LINE_BREAK.search(value):
-                raise ValueError(
-                    f"server-sent event {name} must not contain line breaks: {value!r}"
-                )
-        if self.id is not None and "\0" in self.id:
-            raise ValueError(f"server-sent event id must not contain NUL: {self.id!r}")
-        if self.retry is not None and (
-            isinstance(self.retry, bool) or not isinstance(self.retry, int) or self.retry < 0
-        ):
-            raise ValueError(
-                f"server-sent event retry must be an int >= 0 (ms), not {self.retry!r}"
-            )
-
-    def encode(self, sep: str = "\n") -> bytes:
-        """Frame the event as UTF-8 bytes, ending with a blank line."""
-        lines: list[str] = []
-        if self.comment is not None:
-            lines.extend(f": {line}" if line else ":" for line in _LINE_BREAK.split(self.comment))
-        if self.event is not None:
-            lines.append(f"event: {self.event}")
-        if self.id is not None:
-            lines.append(f"id: {self.id}")
-        if self.retry is not None:
-            lines.append(f"retry: {self.retry}")
-        if self.data is not None:
-            text = _data_text(self.data)
-            lines.extend(f"data: {line}" if line else "data:" for line in _LINE_BREAK.split(text))
-        return "".join(line + sep for line in lines).encode() + sep.encode()
-
-
-_EVENT_FIELDS = frozenset(field.name for field in fields(ServerSentEvent))
-
-
-def _data_text(data: object) -> str:
-    if isinstance(data, str):
-        return data
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        return bytes(data).decode()
-    return orjson.dumps(data, default=json_default).decode()
-
-
-def _as_event(item: object) -> ServerSentEvent:
-    if isinstance(item, ServerSentEvent):
-        return item
-    if isinstance(item, Mapping) and item and _EVENT_FIELDS.issuperset(item):
-        # sse-starlette's shorthand: a dict made only of event fields is an event.
-        return ServerSentEvent(**item)
-    # Any other value is a payload, as in a generator handler: another dict is JSON (raising
-    # would only cut a stream whose headers are out), and `None` is `null`, not no data.
-    return ServerSentEvent(data=_data_text(item))
 
 
 class _KeepAlive:
@@ -544,6 +541,7 @@ class EventSourceResponse(StreamingResponse):
     __slots__ = ("ping", "sep")
 
     media_type = "text/event-stream"
+    ends_cleanly_at_stop = True
 
     def __init__(  # noqa: PLR0913 - the usual response parameters plus ping and sep
         self,
@@ -569,7 +567,7 @@ class EventSourceResponse(StreamingResponse):
 
     def encode(self, chunk: object) -> bytes:
         """Frame one content item as an event."""
-        return _as_event(chunk).encode(self.sep)
+        return as_event(chunk).encode(self.sep)
 
     async def stream_body(self, write: Write) -> None:
         """Send every event through `write`, with keep-alive pings while idle."""

@@ -23,6 +23,7 @@ line, instead of failing again in a respawned worker until Granian sees a crash 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import functools
@@ -54,6 +55,9 @@ from trivium.protocols._port import check_port_free
 from trivium.protocols._reload import RELOAD_EXCLUDE
 from trivium.protocols._reload import RELOAD_INCLUDE
 from trivium.protocols._reload import reload_filter
+from trivium.protocols._stopping import RELOAD_KILL
+from trivium.protocols._stopping import end_streams_on_stop
+from trivium.protocols._stopping import kill_timeout
 from trivium.protocols._target import AppFacts
 from trivium.protocols._target import ImportString
 from trivium.protocols._target import app_facts
@@ -390,6 +394,7 @@ class _RSGIStarted:
 
     def __rsgi_init__(self, loop: Any) -> None:
         self._init(loop)  # the app's start-up: raises (and ends the worker) if it fails
+        end_streams_on_stop(loop)
         _mark_served(self._served)
 
 
@@ -412,6 +417,7 @@ class _ASGIStarted:
         async def watched(message: Any) -> None:
             await send(message)
             if message["type"] == "lifespan.startup.complete":
+                end_streams_on_stop(asyncio.get_running_loop())
                 _mark_served(self._served)
 
         return watched
@@ -517,10 +523,10 @@ def _run_granian(
         ssl_cert=Path(config.ssl_certfile) if config.ssl_certfile else None,
         ssl_key=Path(config.ssl_keyfile) if config.ssl_keyfile else None,
         url_path_prefix=config.root_path or None,
-        workers_kill_timeout=_kill_timeout(
+        workers_kill_timeout=kill_timeout(
             # A worker asked to stop while it still starts ignores it (Granian): with
             # reload, a second save during a start would keep the old code for 30 s.
-            min(config.shutdown_timeout or _RELOAD_KILL, _RELOAD_KILL)
+            min(config.shutdown_timeout or RELOAD_KILL, RELOAD_KILL)
             if config.reload
             else config.shutdown_timeout
         ),
@@ -587,11 +593,3 @@ def _log_format(config: ServerConfig) -> LogFormat:
     if config.log_format is not None:
         return config.log_format
     return "json" if production() else "text"
-
-
-_RELOAD_KILL = 3.0
-"""Seconds a reloading development server gives a worker to stop before killing it."""
-
-
-def _kill_timeout(seconds: float | None) -> int | None:
-    return None if seconds is None else max(1, round(seconds))
