@@ -286,7 +286,9 @@ def regions_client(db: Database) -> Iterator[TestClient]:
 
 def _change_links(client: TestClient) -> dict[str, str]:
     listing = client.get("/admin/geo/reviewregion?o=code").text
-    found = re.findall(r'<a href="(/admin/geo/reviewregion/[^"]+/change)">([^<]*)</a>', listing)
+    found = re.findall(
+        r'<a href="(/admin/geo/reviewregion/[^"?]+/change)(?:\?[^"]*)?">([^<]*)</a>', listing
+    )
     return {html.unescape(label): html.unescape(href) for href, label in found}
 
 

@@ -22,6 +22,8 @@ from trivium.admin._cascade import deletion_summary
 from trivium.admin._changelist import filtered_statement
 from trivium.admin._options import action
 from trivium.admin._options import maybe_await
+from trivium.admin._preserve import changelist_url
+from trivium.admin._preserve import clean_query
 from trivium.admin._render import page
 from trivium.admin._routes import may_run
 from trivium.responses import RedirectResponse
@@ -100,10 +102,8 @@ async def _selection(
 
 async def run_action(model_admin: ModelAdmin, request: Request, session: AsyncSession) -> Response:
     """Run the posted action (or save `list_editable` rows), then go back to the list."""
-    site = model_admin.site
     data = await request.form()
-    query = str(data.get("_changelist_query", ""))[:4000]
-    back = site.url(model_admin.app_label, model_admin.model_name) + (f"?{query}" if query else "")
+    back = changelist_url(model_admin, clean_query(str(data.get("_changelist_query", ""))))
     if "_save" in data and model_admin.list_editable:
         from trivium.admin._editable import save_editable
 
@@ -217,6 +217,9 @@ async def _confirm_delete(  # noqa: PLR0913 - the request's parts, and a refusal
         "more": len(objects) > 100,
         "summary": summary,
         "action_url": model_admin.site.url(model_admin.app_label, model_admin.model_name),
+        "changelist_url": changelist_url(
+            model_admin, clean_query(str(data.get("_changelist_query", "")))
+        ),
         "hidden": hidden,
         "title": "Are you sure?",
     }

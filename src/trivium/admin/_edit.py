@@ -35,13 +35,16 @@ from trivium.admin._inlines import inline_context
 from trivium.admin._inlines import inline_permissions
 from trivium.admin._inlines import read_posted
 from trivium.admin._meta import verbose
+from trivium.admin._preserve import carry
+from trivium.admin._preserve import changelist_filters
+from trivium.admin._preserve import changelist_url
 from trivium.admin._query import search_condition
 from trivium.admin._render import forbidden
 from trivium.admin._render import page
 from trivium.admin._render import remember_action
 from trivium.admin._routes import model_admin_or_404
 from trivium.admin._site import unquote_key
-from trivium.db import etag
+from trivium.admin._tag import page_tag
 from trivium.errors import HTTPException
 from trivium.forms import bind
 from trivium.forms import empty
@@ -63,6 +66,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MissingObject",
     "load_object",
+    "mark_taken",
     "missing_answer",
     "refusal_reason",
     "register_edit_routes",
@@ -95,7 +99,7 @@ def missing_answer(exc: MissingObject, request: Request) -> Response:
         f"{model_admin.name} with ID “{exc.raw}” doesn't exist. Perhaps it was deleted?",
         "warning",
     )
-    target = model_admin.site.url(model_admin.app_label, model_admin.model_name)
+    target = changelist_url(model_admin, changelist_filters(request))
     return RedirectResponse(target, status_code=303)
 
 
@@ -155,6 +159,8 @@ async def _form_page(  # noqa: PLR0913 - the page's parts, all but four keyword-
     ]
     can_delete = not adding and await model_admin.permission(request, "delete", obj)
     name = model_admin.name
+    filters = changelist_filters(request)
+    key = None if adding else getattr(obj, model_admin.meta.pk.name)
     context = {
         "model_admin": model_admin,
         "form": form,
@@ -164,27 +170,21 @@ async def _form_page(  # noqa: PLR0913 - the page's parts, all but four keyword-
         "read_only": read_only,
         "inlines": inlines,
         "adding": adding,
-        "etag": None if adding else etag(obj),
+        "etag": None if adding else await page_tag(model_admin, session, obj),
         "conflict": conflict,
         "save_as": model_admin.save_as
         and not adding
         and await model_admin.permission(request, "add"),
-        "delete_url": site.url(
-            model_admin.app_label,
-            model_admin.model_name,
-            getattr(obj, model_admin.meta.pk.name),
-            "delete",
+        "delete_url": carry(
+            site.url(model_admin.app_label, model_admin.model_name, key, "delete"), filters
         )
         if can_delete
         else None,
-        "changelist_url": site.url(model_admin.app_label, model_admin.model_name),
+        "changelist_url": changelist_url(model_admin, filters),
         "history_url": None
         if adding
-        else site.url(
-            model_admin.app_label,
-            model_admin.model_name,
-            getattr(obj, model_admin.meta.pk.name),
-            "history",
+        else carry(
+            site.url(model_admin.app_label, model_admin.model_name, key, "history"), filters
         ),
         "title": f"Add {name}" if adding else (f"View {name}" if read_only else f"Change {name}"),
     }
@@ -223,7 +223,7 @@ async def _save(  # noqa: PLR0913 - what a save needs
                 await apply_posted(session, obj, item)
             await session.flush()
     except IntegrityError as exc:
-        if not await _mark_taken(model_admin, session, form, written, key):
+        if not await mark_taken(model_admin, session, form, written, key):
             form.add_error(
                 None,
                 f"The {model_admin.name} could not be saved: the database refused it "
@@ -250,7 +250,7 @@ def _unique_sets(model: type[Any]) -> list[tuple[Any, ...]]:
     return result
 
 
-async def _mark_taken(
+async def mark_taken(
     model_admin: ModelAdmin,
     session: AsyncSession,
     form: BoundForm[Any],
@@ -305,12 +305,15 @@ def _after_save(
         f"The {model_admin.name} “{model_admin.label_of(obj)}” was {verb} successfully.",
         "success",
     )
+    filters = changelist_filters(request)  # the list as the user left it, carried on
     if "_continue" in form_data:
-        target = site.url(model_admin.app_label, model_admin.model_name, pk, "change")
+        target = carry(
+            site.url(model_admin.app_label, model_admin.model_name, pk, "change"), filters
+        )
     elif "_addanother" in form_data:
-        target = site.url(model_admin.app_label, model_admin.model_name, "add")
+        target = carry(site.url(model_admin.app_label, model_admin.model_name, "add"), filters)
     else:
-        target = site.url(model_admin.app_label, model_admin.model_name)
+        target = changelist_url(model_admin, filters)
     return RedirectResponse(target, status_code=303)
 
 
@@ -378,7 +381,7 @@ async def change_view(
     if not can_change:
         return await forbidden(site, request, f"You may not change this {model_admin.name}.")
     form = bind(schema_of(model_admin, adding=False), data, request=request)
-    if data.get("_etag") != etag(obj):
+    if data.get("_etag") != await page_tag(model_admin, session, obj):
         return await _conflict(model_admin, request, session, obj)
     posted = await _read_inlines(model_admin, request, session, data, obj)
     try:
@@ -417,20 +420,22 @@ async def delete_view(
     if not await model_admin.permission(request, "delete", obj):
         return await forbidden(site, request, f"You may not delete this {model_admin.name}.")
     summary = await deletion_summary(site, session, model_admin, [obj], request)
+    filters = changelist_filters(request)
     if request.method == "POST" and not summary.refused:
         label = model_admin.label_of(obj)
         await model_admin.delete_model(request, session, obj)
         await session.flush()
         remember_action(request, model_admin, obj, "deleted")
         flash(request, f"The {model_admin.name} “{label}” was deleted successfully.", "success")
-        return RedirectResponse(
-            site.url(model_admin.app_label, model_admin.model_name), status_code=303
-        )
+        return RedirectResponse(changelist_url(model_admin, filters), status_code=303)
     context = {
         "model_admin": model_admin,
         "objects": [model_admin.label_of(obj)],
         "summary": summary,
-        "action_url": site.url(model_admin.app_label, model_admin.model_name, raw, "delete"),
+        "action_url": carry(
+            site.url(model_admin.app_label, model_admin.model_name, raw, "delete"), filters
+        ),
+        "changelist_url": changelist_url(model_admin, filters),
         "hidden": [],
         "title": "Are you sure?",
     }

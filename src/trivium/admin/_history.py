@@ -24,6 +24,10 @@ from trivium.admin._edit import load_object
 from trivium.admin._edit import refusal_reason
 from trivium.admin._edit import unless_missing
 from trivium.admin._meta import verbose
+from trivium.admin._preserve import carried_query
+from trivium.admin._preserve import carry
+from trivium.admin._preserve import changelist_filters
+from trivium.admin._preserve import changelist_url
 from trivium.admin._render import forbidden
 from trivium.admin._render import page
 from trivium.admin._routes import model_admin_or_404
@@ -144,13 +148,18 @@ async def history_view(
             entries = []
     names = await _actors(site, session, entries)
     shown = shown_fields(model_admin)
+    filters = changelist_filters(request)
     context = {
         "model_admin": model_admin,
         "object_label": model_admin.label_of(obj),
         "entries": [_entry(e, names, shown) for e in entries],
         "audit_installed": audit is not None,
         "can_revert": await model_admin.permission(request, "change", obj),
-        "change_url": site.url(model_admin.app_label, model_admin.model_name, raw, "change"),
+        "change_url": carry(
+            site.url(model_admin.app_label, model_admin.model_name, raw, "change"), filters
+        ),
+        "changelist_url": changelist_url(model_admin, filters),
+        "carried": carried_query(filters),
         "revert_base": site.url(model_admin.app_label, model_admin.model_name, raw, "history"),
         "title": f"History: {model_admin.label_of(obj)}",
     }
@@ -242,13 +251,11 @@ async def revert_view(
         )
     message = f"The {model_admin.name} was put back as it was on {when}."
     flash(request, message + (_left_text(model_admin, left) if left else ""), "success")
+    filters = changelist_filters(request)
     if changes is None:  # deleted: back to the list
-        return RedirectResponse(
-            site.url(model_admin.app_label, model_admin.model_name), status_code=303
-        )
-    return RedirectResponse(
-        site.url(model_admin.app_label, model_admin.model_name, raw, "change"), status_code=303
-    )
+        return RedirectResponse(changelist_url(model_admin, filters), status_code=303)
+    change = site.url(model_admin.app_label, model_admin.model_name, raw, "change")
+    return RedirectResponse(carry(change, filters), status_code=303)
 
 
 def _refused(
@@ -256,9 +263,8 @@ def _refused(
 ) -> RedirectResponse:
     """Say why a revert was refused, on the object's history page."""
     flash(request, message, "error")
-    return RedirectResponse(
-        site.url(model_admin.app_label, model_admin.model_name, raw, "history"), status_code=303
-    )
+    history = site.url(model_admin.app_label, model_admin.model_name, raw, "history")
+    return RedirectResponse(carry(history, changelist_filters(request)), status_code=303)
 
 
 async def _present(

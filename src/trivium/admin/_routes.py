@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from trivium.admin._changelist import ChangeList
 from trivium.admin._changelist import display_text
 from trivium.admin._changelist import month_days
+from trivium.admin._preserve import carry
 from trivium.admin._render import forbidden
 from trivium.admin._render import navigation
 from trivium.admin._render import page
@@ -52,31 +53,49 @@ async def changelist_context(
     model_admin: ModelAdmin, request: Request, session: AsyncSession
 ) -> dict[str, Any]:
     """Return the change list page's context."""
+    from trivium.admin._editable import refused_rows  # it imports the edit pages, which import us
+
     site = model_admin.site
     listing = await ChangeList.load(model_admin, request, session)
     pk = model_admin.meta.pk.name
+    # The list's state rides along on its links to the object pages (`_preserve.py`),
+    # with the page shown (a number past the end shows, and so keeps, the last page).
+    shown = {"p": str(listing.page)} if "p" in listing.params and listing.page > 0 else None
+    state = listing.query(shown, keep_page=True)[1:]
+    may_change = await model_admin.permission(request, "change")
+    editable = list(model_admin.list_editable) if may_change else []
+    # Rows the last save refused, redrawn as the user typed them, each error beside its cell.
+    refused = refused_rows(model_admin, request) if editable else {}
     rows = []
     for obj in listing.objects:
         if not await model_admin.permission(request, "view", obj):
             continue
         key = getattr(obj, pk)
+        posted = refused.get(str(key), {})
         cells = []
         for column in model_admin.columns:
             value = column.getter(obj)
-            cells.append(
-                {
-                    "key": column.key,
-                    "text": display_text(value, site.admin_for),
-                    "boolean": column.boolean,
-                    "value": value,
-                    "link": column.link,
-                }
-            )
+            cell: dict[str, Any] = {
+                "key": column.key,
+                "text": display_text(value, site.admin_for),
+                "boolean": column.boolean,
+                "value": value,
+                "link": column.link,
+                "errors": [],
+            }
+            if column.key in editable and posted:
+                typed = posted.get("values", {}).get(column.key, "")
+                cell["value"] = typed in ("true", "on", "1") if column.boolean else typed
+                cell["errors"] = posted.get("errors", {}).get(column.key, [])
+            cells.append(cell)
         rows.append(
             {
                 "pk": str(key),
                 "obj": obj,
-                "url": site.url(model_admin.app_label, model_admin.model_name, key, "change"),
+                "url": carry(
+                    site.url(model_admin.app_label, model_admin.model_name, key, "change"),
+                    state,
+                ),
                 "cells": cells,
             }
         )
@@ -102,7 +121,6 @@ async def changelist_context(
         for name, fn in model_admin.action_list.items()
         if await may_run(model_admin, request, fn)
     ]
-    may_change = await model_admin.permission(request, "change")
     return {
         "model_admin": model_admin,
         "cl": listing,
@@ -113,8 +131,9 @@ async def changelist_context(
         "search": listing.params.get("q", ""),
         "drill": _drill_links(model_admin, listing),
         "can_add": await model_admin.permission(request, "add"),
+        "add_url": carry(site.url(model_admin.app_label, model_admin.model_name, "add"), state),
         # A user who may not change the model sees the values, not inputs (as Django).
-        "editable": list(model_admin.list_editable) if may_change else [],
+        "editable": editable,
         "title": f"Select {model_admin.name} to change",
     }
 
