@@ -12,6 +12,10 @@ its result was not kept), then compute it themselves.
 Tags are counters in the store: `invalidate(tags=[...])` increments them, and an entry
 saved under an older version of one of its tags reads as missing.
 
+Each kind of key has a namespace of its own after the prefix, so no user key can name
+a tag counter, a lock or a response: `k:KEY` (values), `r:DIGEST` (responses),
+`t:TAG` (tag counters) and `l:` followed by the key of the entry locked (`l:k:KEY`).
+
 A store outage (Redis down) never fails a read or a write: the cache is bypassed and the
 store logs the outage once. Removals (`delete`, `invalidate`) raise instead: dropped
 silently, they would leave a stale entry to be served once the store is back.
@@ -60,7 +64,9 @@ _PROBE_LIMIT = 30.0  # how long a probe that never reports back holds the others
 
 __all__ = [
     "PROBE_EVERY",
+    "RESPONSE",
     "STORE_DOWN",
+    "VALUE",
     "CacheCore",
     "cache_key_of",
     "check_async",
@@ -77,6 +83,13 @@ R = TypeVar("R")
 _POLL = 0.02  # seconds between looks for a value another caller is computing
 T = TypeVar("T")
 _TAG_TTL = 366 * 24 * 3600.0  # tag counters outlive every entry
+
+VALUE = "k:"
+"""The namespace of values' entries (`cache.set(key, ...)`), after the prefix."""
+RESPONSE = "r:"
+"""The namespace of cached responses' entries."""
+_TAG = "t:"
+_LOCK = "l:"
 
 
 def _seconds(name: str, value: Any, *, zero: bool = False) -> float:
@@ -233,6 +246,7 @@ class CacheCore:
         self._probe_at = time.monotonic() + PROBE_EVERY
 
     # Raw envelopes -------------------------------------------------------------------
+    # `key` is an entry's key in its namespace (`VALUE` or `RESPONSE` and the name).
 
     async def read_raw(self, key: str) -> bytes | None:
         if self.bypassed():
@@ -263,7 +277,7 @@ class CacheCore:
         versions = {}
         try:
             for tag in tags:
-                raw = await self.store.get(f"{self.prefix}tag:{tag}")
+                raw = await self.store.get(f"{self.prefix}{_TAG}{tag}")
                 versions[tag] = int(raw) if raw else 0
         except STORE_DOWN:
             self._failed()
@@ -284,7 +298,7 @@ class CacheCore:
         if self.bypassed():
             return True  # no store: everyone computes, as without a cache
         try:
-            return await self.store.incr(f"{self.prefix}lock:{key}", ttl) == 1
+            return await self.store.incr(f"{self.prefix}{_LOCK}{key}", ttl) == 1
         except STORE_DOWN:
             self._failed()
             return True  # no store: everyone computes, as without a cache
@@ -294,7 +308,7 @@ class CacheCore:
         if self.bypassed():
             return False
         try:
-            return await self.store.get(f"{self.prefix}lock:{key}") is not None
+            return await self.store.get(f"{self.prefix}{_LOCK}{key}") is not None
         except STORE_DOWN:
             self._failed()
             return False
@@ -322,7 +336,7 @@ class CacheCore:
         if self.bypassed():
             return  # it expires on its own
         try:
-            await self.store.delete(f"{self.prefix}lock:{key}")
+            await self.store.delete(f"{self.prefix}{_LOCK}{key}")
         except STORE_DOWN:
             self._failed()
             return
@@ -350,7 +364,7 @@ class CacheCore:
         An expired entry kept for its `stale` seconds is only for `get_or_set`, which
         serves it while one caller recomputes it.
         """
-        entry = await self._entry(key)
+        entry = await self._entry(VALUE + key)
         return entry[1] if entry is not None and entry[0] else default
 
     async def set(
@@ -369,7 +383,7 @@ class CacheCore:
             versions = await self.tag_versions(tag_list)
         except STORE_DOWN:
             return
-        await self.write_raw(key, self._pack(data, seconds, versions), seconds)
+        await self.write_raw(VALUE + key, self._pack(data, seconds, versions), seconds)
 
     async def delete(self, key: str) -> None:
         """Forget `key`.
@@ -378,7 +392,7 @@ class CacheCore:
             ServiceUnavailable: the store is down (a 503 in a request): the entry may
                 still be there when it is back, so the caller must know.
         """
-        await self.store.delete(self.prefix + key)
+        await self.store.delete(self.prefix + VALUE + key)
 
     async def invalidate(self, tags: Iterable[str] | str) -> None:
         """Make every entry saved under one of `tags` read as missing, in every process.
@@ -388,7 +402,7 @@ class CacheCore:
                 may still read as current when it is back, so the caller must know.
         """
         for tag in _tags(tags):
-            await self.store.incr(f"{self.prefix}tag:{tag}", _TAG_TTL)
+            await self.store.incr(f"{self.prefix}{_TAG}{tag}", _TAG_TTL)
 
     async def get_or_set(
         self,
@@ -409,6 +423,7 @@ class CacheCore:
         """
         seconds = self.ttl if ttl is None else _seconds("ttl", ttl)
         tag_list = _tags(tags)
+        key = VALUE + key
         entry = await self._entry(key)
         if entry is not None and entry[0]:
             return entry[1]

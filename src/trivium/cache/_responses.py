@@ -40,6 +40,7 @@ from typing import Any
 
 import orjson
 
+from trivium.cache._cache import RESPONSE
 from trivium.cache._cache import STORE_DOWN
 from trivium.cache._cache import CacheCore
 from trivium.cache._cache import _seconds
@@ -248,7 +249,7 @@ class ResponseStep(RequestStep):
             scope[PERSONAL_KEY] = True
             return None
         digest = hashlib.sha256(orjson.dumps(parts)).hexdigest()[:40]
-        return f"response:{digest}"
+        return RESPONSE + digest
 
     def _credentialed(self, connection: HTTPConnection) -> bool:
         if connection.header_value("authorization"):
@@ -464,7 +465,7 @@ def _varied(key: str, names: list[str], connection: HTTPConnection) -> str:
     parts = [key, *names]
     parts.extend(connection.header_value(name) or "" for name in names)
     digest = hashlib.sha256(orjson.dumps(parts)).hexdigest()[:40]
-    return f"response:{digest}"
+    return RESPONSE + digest
 
 
 def _mark_private(response: Response) -> None:

@@ -3,6 +3,10 @@
 Each trivium queue is a durable classic RabbitMQ queue `PREFIX.NAME` declared with
 `x-max-priority` 9, so RabbitMQ hands out its messages highest priority first. Messages
 are persistent and published with confirms: `send` returns once RabbitMQ has them.
+They are published as mandatory, so one that reaches no queue (the queue was deleted
+while this process had it declared: by an operator, a policy, a node reset) comes back
+as an error instead of being confirmed and dropped: the queue is declared again and the
+message published once more.
 
 A worker consumes with manual acknowledgement and a channel-wide prefetch equal to its
 concurrency, so it never holds more messages than it can run: a message is delivered
@@ -116,7 +120,8 @@ class RabbitMQTransport(Transport):
         self._take_due = self.redis.register_script(_TAKE_DUE)
         self._arrived = asyncio.Event()  # of this loop (a stopped transport may move on)
         connection = await aio_pika.connect_robust(self.url)
-        self._channel = await connection.channel(publisher_confirms=True)
+        # `on_return_raises`: a mandatory message that reached no queue fails its publish.
+        self._channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
         self._declared = {}
         self._connection = connection
 
@@ -155,12 +160,20 @@ class RabbitMQTransport(Transport):
 
     async def _publish(self, queue: str, data: bytes, priority: int) -> None:
         import aio_pika
+        from aiormq.exceptions import PublishError
 
-        await self._declare(self._channel, queue)
+        channel = self._channel
+        await self._declare(channel, queue)
         message = aio_pika.Message(
             data, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, priority=priority
         )
-        await self._channel.default_exchange.publish(message, routing_key=self.queue_name(queue))
+        name = self.queue_name(queue)
+        try:
+            await channel.default_exchange.publish(message, routing_key=name, mandatory=True)
+        except PublishError:  # returned unroutable: the queue is gone, declare it again
+            self._declared.pop(f"{id(channel)}:{queue}", None)
+            await self._declare(channel, queue)
+            await channel.default_exchange.publish(message, routing_key=name, mandatory=True)
 
     async def receive(self, queues: Sequence[str], count: int, wait: float) -> list[Delivery]:
         """Publish due delayed messages, then return up to `count` delivered ones."""

@@ -30,6 +30,7 @@ from typing import get_origin
 
 import anyio
 import anyio.to_thread
+import orjson
 from pydantic import TypeAdapter
 from pydantic_core import to_jsonable_python
 
@@ -252,6 +253,9 @@ class Task(Generic[P, R]):
         else:
             try:
                 jsonable = to_jsonable_python(value)
+                # What the message's encoder refuses too (integers over 64 bits, nesting
+                # deeper than 254): refused here, before any idempotency key is claimed.
+                orjson.dumps(jsonable)
             except (TypeError, ValueError) as exc:  # unknown types, bytes that are not UTF-8
                 reason = str(exc)
             else:

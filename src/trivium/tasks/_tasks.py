@@ -483,6 +483,8 @@ class Tasks(Plugin):
         """
         if not self._started:
             await self.start()
+        # Encoded first: a message that cannot be sent must not claim its key.
+        data = orjson.dumps(message)
         if message["key"] is not None:
             holder = await self.store.claim_key(message["key"], message["id"])
             if holder != message["id"]:
@@ -498,7 +500,7 @@ class Tasks(Plugin):
         else:  # two round trips at once: the record and the message are independent
             sent = self.transport.send(
                 message["queue"],
-                orjson.dumps(message),
+                data,
                 message["eta"],
                 message.get("priority", 0),  # a message from before priorities: 0
             )

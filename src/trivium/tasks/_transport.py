@@ -433,9 +433,27 @@ class RedisTransport(Transport):
         await self._broker.kick(message)
 
     async def receive(self, queues: Sequence[str], count: int, wait: float) -> list[Delivery]:
-        """Move due delayed messages, take over expired leases, then read new messages."""
+        """Move due delayed messages, take over expired leases, then read new messages.
+
+        A Redis that lost its data (restarted without persistence, flushed, failed over
+        to an empty replica, the stream evicted) has lost the consumer groups too: on
+        `NOGROUP` the queues are declared again and read from the start of their streams,
+        so the messages sent since are not lost.
+        """
+        from redis.exceptions import ResponseError
+
         if self._broker is None or any(queue not in self._declared for queue in queues):
             await self.start(queues)
+        try:
+            return await self._receive(queues, count, wait)
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):  # Redis < 7 wraps a script's error in its own
+                raise
+        self._declared.difference_update(queues)
+        await self._declare(queues)
+        return await self._receive(queues, count, wait)
+
+    async def _receive(self, queues: Sequence[str], count: int, wait: float) -> list[Delivery]:
         now = time.time()
         if now - self._last_move >= 0.2:  # delayed runs are due to the fifth of a second
             self._last_move = now
@@ -479,9 +497,16 @@ class RedisTransport(Transport):
 
     async def extend(self, delivery: Delivery) -> bool:
         """Reset the message's idle time if this worker still holds it."""
-        held = await self._scripts["extend"](
-            keys=[delivery.stream], args=[self.GROUP, self.consumer, delivery.message_id]
-        )
+        from redis.exceptions import ResponseError
+
+        try:
+            held = await self._scripts["extend"](
+                keys=[delivery.stream], args=[self.GROUP, self.consumer, delivery.message_id]
+            )
+        except ResponseError as exc:
+            if "NOGROUP" in str(exc):  # Redis lost its data: the message is gone
+                return False
+            raise
         return bool(held)
 
 
