@@ -103,10 +103,31 @@ or on a PostgreSQL server of your own:
 $ sudo -u postgres psql -c "CREATE ROLE %%project%% LOGIN CREATEDB PASSWORD '%%project%%'" -c "CREATE DATABASE %%project%% OWNER %%project%%"
 ```
 """,
+    "mysql": """
+### The database
+
+`.env` points at `%%database_url%%`, a user and a database that
+do not exist yet: create them before `make test` or `make run` (the tests create and drop
+`test_%%project%%` next to it, so the user needs the rights on that one too). In a
+container (the second command waits until the server has started):
+
+```console
+$ docker run -d --name %%project%%-db -p 127.0.0.1:3306:3306 -e MARIADB_USER=%%project%% -e MARIADB_PASSWORD=%%project%% -e MARIADB_DATABASE=%%project%% -e MARIADB_ROOT_PASSWORD=%%project%% mariadb:11
+$ until docker exec %%project%%-db mariadb -uroot -p%%project%% -e "GRANT ALL PRIVILEGES ON test_%%project%%.* TO '%%project%%'@'%'"; do sleep 2; done
+```
+
+or on a MariaDB server of your own (`sudo mysql` on MySQL):
+
+```console
+$ sudo mariadb -e "CREATE USER IF NOT EXISTS '%%project%%'@'127.0.0.1' IDENTIFIED BY '%%project%%'; CREATE DATABASE IF NOT EXISTS %%project%%; GRANT ALL PRIVILEGES ON %%project%%.* TO '%%project%%'@'127.0.0.1'; GRANT ALL PRIVILEGES ON test_%%project%%.* TO '%%project%%'@'127.0.0.1'"
+```
+""",
 }
 """What the README says to do first for a server database (`--db`): create it."""
 
-_SERVER_FIRST = {"postgresql": "create the database first: see README.md, The database"}
+_SERVER_FIRST = dict.fromkeys(
+    _SERVER_README, "create the database first: see README.md, The database"
+)
 """What `trivium new` prints before `make test` for a server database."""
 
 

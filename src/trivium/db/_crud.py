@@ -43,6 +43,7 @@ from trivium.db._crud_values import location
 from trivium.db._crud_values import sql_nulls
 from trivium.db._crud_writes import check_datetimes
 from trivium.db._crud_writes import delete_row
+from trivium.db._crud_writes import whole_second_columns
 from trivium.db._errors import FOREIGN_KEY
 from trivium.db._errors import Violation
 from trivium.db._errors import classify
@@ -166,6 +167,8 @@ class _Resource:
     """Hidden columns an insert needs, which the `row_filter` must return."""
     json: frozenset[str] = frozenset()
     """The JSON columns, whose `None` is stored as SQL `NULL` (not JSON's `null`)."""
+    whole_seconds: frozenset[str] = frozenset()
+    """The `Interval` columns the database stores in whole seconds (MariaDB, MySQL)."""
 
     @property
     def name(self) -> str:
@@ -239,7 +242,7 @@ class _Resource:
 
     async def write(self, session: AsyncSession, row: Any, values: dict[str, Any]) -> None:
         """Set `values` on `row` and flush it in a savepoint; a violation becomes a 409."""
-        check_datetimes(values)
+        check_datetimes(values, self.whole_seconds)
         values = sql_nulls(values, self.json)
         try:
             # Changes made before `begin_nested()` would be flushed outside the savepoint.
@@ -542,6 +545,7 @@ def crud_router(model: type[Any], db: Database, **options: Unpack[CRUDOptions]) 
         row_filter,
         filled_by_row_filter(model, options, actions),
         json_columns(model),
+        whole_second_columns(model, db.url.get_backend_name()),
     )
     router = CRUDRouter(
         model,

@@ -1,13 +1,15 @@
 """Values of the CRUD router that the column types alone do not describe.
 
-Aware datetimes for `DateTime(timezone=True)` (SQLite and MariaDB drop the offset, so the
-value is stored in UTC), times without an offset for `Time`, keys that fit in one path
-segment, JSON `null` stored as SQL `NULL`, and the server default a `PUT` goes back to.
+Aware datetimes for `DateTime(timezone=True)` and aware times for `Time(timezone=True)`
+(SQLite and MariaDB drop the offset, so the value is stored in UTC), times without an
+offset for `Time`, ISO 8601 durations for `Interval`, keys that fit in one path segment,
+JSON `null` stored as SQL `NULL`, and the server default a `PUT` goes back to.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 import urllib.parse
 from collections.abc import Collection
 from collections.abc import Mapping
@@ -26,10 +28,13 @@ from sqlalchemy.sql.schema import DefaultClause
 from trivium.db._model import in_utc_range
 
 __all__ = [
+    "DURATION",
     "KEY_SEGMENT",
     "NAIVE_TIME",
     "UTC_DATETIME",
     "UTC_READ",
+    "UTC_TIME",
+    "UTC_TIME_READ",
     "json_columns",
     "location",
     "server_default",
@@ -70,6 +75,67 @@ UTC_READ: Any = Annotated[AwareDatetime, BeforeValidator(_assume_utc), AfterVali
 
 NAIVE_TIME: Any = Annotated[datetime.time, AfterValidator(_naive_time)]
 """The input type of a `Time` column without time zone: an offset is a 422."""
+
+
+def _time_in_utc(value: datetime.time) -> datetime.time:
+    offset = value.utcoffset()
+    if offset is None:
+        raise ValueError(
+            "the column stores times with an offset: give one (10:30:00+02:00 or 10:30:00Z)"
+        )
+    # A time of day has no date: 01:00+02:00 is 23:00 in UTC.
+    moment = datetime.datetime.combine(datetime.date(2000, 1, 2), value.replace(tzinfo=None))
+    return (moment - offset).time().replace(tzinfo=datetime.UTC)
+
+
+def _assume_utc_time(value: Any) -> Any:
+    # SQLite and MariaDB give back the stored UTC time without its offset.
+    if isinstance(value, datetime.time) and value.tzinfo is None:
+        return value.replace(tzinfo=datetime.UTC)
+    return value
+
+
+UTC_TIME: Any = Annotated[datetime.time, AfterValidator(_time_in_utc)]
+"""The input type of a `Time(timezone=True)` column: with an offset only, converted to UTC."""
+
+UTC_TIME_READ: Any = Annotated[
+    datetime.time, BeforeValidator(_assume_utc_time), AfterValidator(_time_in_utc)
+]
+"""Its output type: the stored time in UTC (a naive one read from SQLite or MariaDB is UTC)."""
+
+_ISO_DURATION = re.compile(
+    r"[-+]?P(?!$)(?:\d+(?:\.\d+)?W)?(?:\d+(?:\.\d+)?D)?"
+    r"(?:T(?=\d)(?:\d+(?:\.\d+)?H)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?S)?)?"
+)
+
+_INTERVAL_LIMIT = datetime.timedelta(days=354285)
+"""The longest duration every backend stores: SQLite and MariaDB keep an `Interval` as the
+datetime 1970-01-01 plus the duration, and MariaDB's `DATETIME` starts in year 1000."""
+
+
+def _iso_duration(value: Any) -> Any:
+    if isinstance(value, datetime.timedelta):
+        return value  # a stored value, being read
+    if not isinstance(value, str) or _ISO_DURATION.fullmatch(value) is None:
+        # Numbers of seconds and `HH:MM:SS` are not what the document promises, and a
+        # year or a month has no fixed length (pydantic would count 365 and 30 days).
+        raise ValueError(
+            "give the duration in ISO 8601 weeks, days, hours, minutes and seconds "
+            "(P1DT2H30M, PT90S, -PT1H); years and months have no fixed length"
+        )
+    return value
+
+
+def _storable(value: datetime.timedelta) -> datetime.timedelta:
+    if abs(value) > _INTERVAL_LIMIT:
+        raise ValueError(f"the duration must lie within ±{_INTERVAL_LIMIT.days} days")
+    return value
+
+
+DURATION: Any = Annotated[
+    datetime.timedelta, BeforeValidator(_iso_duration), AfterValidator(_storable)
+]
+"""The type of an `Interval` column: an ISO 8601 duration string, as the document says."""
 
 
 def location(path: str, key: Any) -> str:

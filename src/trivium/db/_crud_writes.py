@@ -8,10 +8,12 @@ them, or a NOT NULL error instead of the 409 "still referenced".
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from typing import Any
 
+from sqlalchemy import Interval
 from sqlalchemy import delete
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,35 +24,53 @@ from trivium.errors import RequestValidationError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["check_datetimes", "delete_row"]
+__all__ = ["check_datetimes", "delete_row", "whole_second_columns"]
 
 
-def check_datetimes(values: Mapping[str, Any]) -> None:
+def _error(name: str, message: str, value: Any) -> dict[str, Any]:
+    return {
+        "type": "value_error",
+        "loc": ["body", name],
+        "msg": f"Value error, {message}",
+        "input": value,
+    }
+
+
+def check_datetimes(values: Mapping[str, Any], whole_seconds: Collection[str] = ()) -> None:
     """Refuse, with a 422, aware datetimes that have no UTC equivalent (years 1 to 9999).
 
     The value itself is valid, so the schemas let it through, but stored in UTC it would
-    overflow (a 500).
+    overflow (a 500). So are durations with a fraction of a second for the `Interval`
+    columns named in `whole_seconds`: MariaDB and MySQL keep them in a `DATETIME`, which
+    would drop it.
 
     Raises:
         RequestValidationError: one error per such field, at `["body", field]`.
     """
     errors = []
     for name, value in values.items():
+        if isinstance(value, datetime.timedelta) and name in whole_seconds and value.microseconds:
+            message = "this database stores durations in whole seconds: give one without a fraction"
+            errors.append(_error(name, message, str(value)))
         if not isinstance(value, datetime.datetime):
             continue
         try:
             in_utc_range(value)
         except ValueError as exc:
-            errors.append(
-                {
-                    "type": "value_error",
-                    "loc": ["body", name],
-                    "msg": f"Value error, {exc}",
-                    "input": value.isoformat(),
-                }
-            )
+            errors.append(_error(name, str(exc), value.isoformat()))
     if errors:
         raise RequestValidationError(errors)
+
+
+def whole_second_columns(model: type[Any], backend: str) -> frozenset[str]:
+    """Return the `Interval` columns of `model` that `backend` stores in whole seconds."""
+    if backend not in ("mysql", "mariadb"):
+        return frozenset()
+    return frozenset(
+        attr.key
+        for attr in sa_inspect(model).column_attrs
+        if len(attr.columns) == 1 and isinstance(attr.columns[0].type, Interval)
+    )
 
 
 async def delete_row(session: AsyncSession, model: type[Any], row: Any, key: Any) -> None:

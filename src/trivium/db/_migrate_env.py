@@ -153,12 +153,13 @@ def run_environment(
     callbacks = [given] if callable(given) else list(given)
     with (
         EnvironmentContext(Config(), script, fn=fn, **extra) as environment,
-        _begin_after_commit(connection, environment) as revision_done,
+        _begin_after_commit(connection, environment) as (revision_done, autocommit_in_run),
     ):
         # A collection of callables, as documented (the annotation says one).
         callbacks.append(revision_done)
         options = {**environment_options(db), **configure, "on_version_apply": callbacks}
         environment.configure(connection=connection, **options)
+        autocommit_in_run(environment.get_context())
         with environment.begin_transaction():
             environment.run_migrations()
 
@@ -166,7 +167,7 @@ def run_environment(
 @contextlib.contextmanager
 def _begin_after_commit(
     connection: Connection, environment: EnvironmentContext
-) -> Iterator[Callable[..., None]]:
+) -> Iterator[tuple[Callable[..., None], Callable[[MigrationContext], None]]]:
     """Begin a new transaction as soon as a revision commits `connection` (for the block).
 
     Without one, the statements after the commit would each be committed on its own:
@@ -177,6 +178,10 @@ def _begin_after_commit(
     Where the run has one transaction (PostgreSQL), the callback yielded (called by
     Alembic once a revision is recorded) commits a revision that committed part of
     itself: it is then applied and recorded whole, whatever the later revisions do.
+
+    `op.get_context().autocommit_block()` commits too: the second callable yielded lets
+    it commit the run's transaction where Alembic has none of its own (it would fail on
+    an assertion), and counts it as the revision's commit.
     """
     commit = connection.commit
     committed = False
@@ -198,9 +203,31 @@ def _begin_after_commit(
             connection.begin()
         committed = False
 
+    def autocommit_in_run(context: MigrationContext) -> None:
+        block = context.autocommit_block
+
+        @contextlib.contextmanager
+        def autocommit_block() -> Iterator[None]:
+            nonlocal committed
+            # Alembic commits its own transaction before the block and begins another
+            # after it; the run's transaction (PostgreSQL's, or ours after the migration
+            # lock) is the connection's, which Alembic does not hold.
+            external = context._transaction is None and connection.in_transaction()
+            if external:
+                context._transaction = connection.get_transaction()
+            committed = True
+            try:
+                with block():
+                    yield
+            finally:
+                if external:
+                    context._transaction = None  # the run's again, as before the block
+
+        context.autocommit_block = autocommit_block  # type: ignore[method-assign]
+
     connection.commit = commit_and_begin  # type: ignore[method-assign]
     try:
-        yield revision_done
+        yield revision_done, autocommit_in_run
     finally:
         del connection.commit
 

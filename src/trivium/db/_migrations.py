@@ -122,8 +122,8 @@ class Migrations:
         The models are compared with the schema the revision files build: replayed on a
         scratch SQLite database when the project's database is SQLite, unreachable or
         not at its latest revision (so no database connection is needed), otherwise
-        with the database itself. The file is written to the project's migrations
-        folder, created if missing.
+        with the database itself; an `empty` revision compares nothing. The file is
+        written to the project's migrations folder, created if missing.
 
         A `NOT NULL` column without a server default added to an existing table needs a
         one-off default for the rows it has: from `defaults` (`{"table.column": "SQL
@@ -154,6 +154,15 @@ class Migrations:
         decisions = _Decisions(
             dict(renames or {}), frozenset(drops), ask, dict(defaults or {}), ask_default
         )
+        if empty:
+            # Nothing to compare, so nothing to replay: the revisions not applied yet
+            # may be written for the database alone (`CREATE INDEX CONCURRENTLY`).
+            async with (
+                scratch_database(self.db, replay=False) as scratch,
+                migration_connection(scratch) as conn,
+            ):
+                args = (self.db, True, _message(message), True, decisions)
+                return await conn.run_sync(_make_revision, *args)
         return await self._compare(_make_revision, _message(message), empty, decisions)
 
     async def merge(self, message: str = "merge heads") -> Revision:

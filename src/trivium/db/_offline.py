@@ -230,8 +230,10 @@ def battery_tables(locations: Iterable[Path]) -> set[str]:
 
 
 @contextlib.asynccontextmanager
-async def scratch_database(db: Database) -> AsyncIterator[Database]:
+async def scratch_database(db: Database, *, replay: bool = True) -> AsyncIterator[Database]:
     """Yield a SQLite database in a temporary folder, migrated to every head of `db`'s files.
+
+    Without `replay`, it is left empty (for a revision that compares nothing).
 
     Raises:
         MigrationError: a revision cannot be replayed on SQLite (one written for another
@@ -252,7 +254,8 @@ async def scratch_database(db: Database) -> AsyncIterator[Database]:
         scratch._included.update(db.migration_locations)
         try:
             try:
-                await Migrations(scratch).migrate()
+                if replay:
+                    await Migrations(scratch).migrate()
             except Exception as exc:
                 raise MigrationError(
                     "cannot replay the migrations on a scratch SQLite database to compare "

@@ -30,16 +30,20 @@ from sqlalchemy import DateTime
 from sqlalchemy import Enum
 from sqlalchemy import Float
 from sqlalchemy import Integer
+from sqlalchemy import Interval
 from sqlalchemy import Numeric
 from sqlalchemy import SmallInteger
 from sqlalchemy import String
 from sqlalchemy import Time
 from sqlalchemy import inspect as sa_inspect
 
+from trivium.db._crud_values import DURATION
 from trivium.db._crud_values import KEY_SEGMENT
 from trivium.db._crud_values import NAIVE_TIME
 from trivium.db._crud_values import UTC_DATETIME
 from trivium.db._crud_values import UTC_READ
+from trivium.db._crud_values import UTC_TIME
+from trivium.db._crud_values import UTC_TIME_READ
 from trivium.db._crud_values import server_default
 from trivium.db._model import Timestamps
 from trivium.db._model import UTCDateTime
@@ -172,9 +176,13 @@ def _python_type(column: Any) -> Any:
         # and converting it would guess what the naive values mean: a 422. A column with
         # time zone takes aware values only, in UTC: SQLite and MariaDB drop the offset.
         return UTC_DATETIME if sql_type.timezone else NaiveDatetime
-    if isinstance(sql_type, Time) and not sql_type.timezone:
-        # The offset would be dropped without a word.
-        return NAIVE_TIME
+    if isinstance(sql_type, Time):
+        # Without time zone, the offset would be dropped without a word; with it, SQLite
+        # and MariaDB drop it too, so the time is stored in UTC, as `DateTime` values are.
+        return UTC_TIME if sql_type.timezone else NAIVE_TIME
+    if isinstance(sql_type, Interval):
+        # The document says `format: duration`: ISO 8601, not seconds.
+        return DURATION
     if isinstance(sql_type, Enum) and sql_type.enum_class is None:
         # `Mapped[Literal["a", "b"]]` or `Enum("a", "b")`: only these values are stored
         # (any other is a driver error, a 500).
@@ -270,9 +278,14 @@ def _input_field(column: ColumnField, *, partial: bool) -> tuple[Any, Any]:
     return column.annotation(), Field(None, json_schema_extra=_hide_default, **constraints)
 
 
+_READ_TYPES = {id(UTC_DATETIME): UTC_READ, id(UTC_TIME): UTC_TIME_READ}
+"""The output type of an input type that SQLite and MariaDB read back without its offset."""
+
+
 def _read_field(column: ColumnField) -> tuple[Any, Any]:
-    if column.python_type is UTC_DATETIME:
-        return Optional[UTC_READ] if column.nullable else UTC_READ, Field(...)  # noqa: UP045 - a runtime type
+    read = _READ_TYPES.get(id(column.python_type))
+    if read is not None:
+        return Optional[read] if column.nullable else read, Field(...)  # noqa: UP045 - a runtime type
     return column.annotation(), Field(...)
 
 

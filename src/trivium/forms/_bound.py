@@ -214,6 +214,8 @@ class BoundForm(Generic[M]):
         """The messages about the form as a whole (model validators)."""
         self._instance = instance
         self._fields = {spec.name: spec for spec in form_fields(model)}
+        self._csrf = True
+        """Whether `{{ form }}` draws the CSRF field: not inside a GET form's `render()`."""
 
     @property
     def is_valid(self) -> bool:
@@ -309,18 +311,25 @@ class BoundForm(Generic[M]):
         A `method="get"` form has no CSRF input: it would put the token in the URL (and
         give every visitor of a search page a session).
         """
+        csrf = method.lower() not in _NO_BODY_METHODS
         context = {
             "form": self,
             "action": action,
             "method": method,
             "submit": submit,
             "attrs": attrs or {},
-            "csrf": method.lower() not in _NO_BODY_METHODS,
+            "csrf": csrf,
         }
-        return self.renderer.render("forms/form.html", context)
+        # An app's own `forms/form.html` may draw the fields with `{{ form }}`, which
+        # then follows this method too (rendering is synchronous).
+        outer, self._csrf = self._csrf, csrf
+        try:
+            return self.renderer.render("forms/form.html", context)
+        finally:
+            self._csrf = outer
 
     def __html__(self) -> str:
-        return self.renderer.render("forms/fields.html", {"form": self, "csrf": True})
+        return self.renderer.render("forms/fields.html", {"form": self, "csrf": self._csrf})
 
     def __str__(self) -> str:
         return self.__html__()
