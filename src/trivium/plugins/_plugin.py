@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from trivium.routing._route import BaseRoute
     from trivium.routing._router import Router
 
-__all__ = ["Plugin", "RequestStep", "RouteNeeds"]
+__all__ = ["Gate", "Plugin", "RequestStep", "RouteNeeds"]
 
 
 class RouteNeeds:
@@ -155,6 +155,24 @@ class RequestStep:
     def runs_after(cls) -> bool:
         """Whether the class overrides `after`."""
         return cls.after is not RequestStep.after
+
+
+class Gate(RequestStep):
+    """A request step that decides from the connection alone: cheaper than a plain step.
+
+    A gate promises three things: `before(connection)` reads only what arrived with
+    the request (headers, client address, URL, path parameters: never the body); its
+    `after(connection, response)` never waits (a plain function returning `None`) and
+    only adjusts the response (adding headers, say); both may be handed an
+    `HTTPConnection` rather than a `Request`. In return,
+    an HTTP route whose request steps are all gates, and whose handler does not take
+    the request, is served on RSGI as a bare route is: no `Request`, no receive or send
+    channel, no coroutine unless `before` returns one. Everywhere else (ASGI, websocket
+    routes, routes with other steps) a gate runs as the `RequestStep` it is, in `order`.
+    The rate limit keyed by address is a gate.
+    """
+
+    __slots__ = ()
 
 
 class Observer:

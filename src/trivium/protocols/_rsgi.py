@@ -35,6 +35,7 @@ __all__ = [
     "RSGISender",
     "http_scope",
     "lazy_connection",
+    "lazy_scope",
     "rsgi_receive",
     "rsgi_send",
     "send_finalized",
@@ -204,6 +205,15 @@ def lazy_connection(
 
     For apps without user middleware: only trivium's own code sees the scope.
     """
+    return (
+        lazy_scope(rsgi, app),
+        rsgi_receive(protocol, rsgi),
+        rsgi_send(protocol, rsgi.method == "HEAD"),
+    )
+
+
+def lazy_scope(rsgi: Any, app: Any) -> LazyScope:
+    """Return the lazily completed ASGI scope of an RSGI request (see `lazy_connection`)."""
     scope = LazyScope(
         {
             "type": "http",
@@ -221,7 +231,7 @@ def lazy_connection(
     state = app._lifespan_state
     if state:
         scope["state"] = dict(state)
-    return scope, rsgi_receive(protocol, rsgi), rsgi_send(protocol, rsgi.method == "HEAD")
+    return scope
 
 
 def http_scope(rsgi: Any, kind: str, state: dict[str, Any] | None) -> Scope:

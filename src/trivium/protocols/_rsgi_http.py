@@ -18,11 +18,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from typing import Any
 
+from trivium.http._request import HTTPConnection
 from trivium.http._request import Request
 from trivium.http._response import Response
 from trivium.protocols._rsgi import RSGIParams
 from trivium.protocols._rsgi import lazy_connection
+from trivium.protocols._rsgi import lazy_scope
+from trivium.protocols._rsgi import rsgi_send
 from trivium.protocols._rsgi import send_finalized
+from trivium.protocols._rsgi_body import rsgi_receive
 from trivium.routing._endpoint import NO_CONTEXT
 
 if TYPE_CHECKING:
@@ -111,7 +115,7 @@ async def _serve_plain(  # noqa: PLR0913 - the connection and the matched route
     await _continue(route, rsgi, protocol, app, params, outcome, started)
 
 
-async def _serve_stepped(  # noqa: PLR0913 - the connection and the matched route
+async def _serve_stepped(  # noqa: C901, PLR0913 - the hot path of routes with steps, inline
     route: Route,
     endpoint: Endpoint,
     rsgi: Any,
@@ -121,49 +125,87 @@ async def _serve_stepped(  # noqa: PLR0913 - the connection and the matched rout
 ) -> None:
     """Serve a plain handler with request steps or taking the request, on a lazy scope.
 
-    The steps and the handler get one `Request` on a lazily completed scope. Anything
-    unusual (an error, a streamed response, background work) continues on `handle`
-    with that request.
+    The steps and the handler get one `Request` on a lazily completed scope; when the
+    steps are all gates and the handler takes no connection (`endpoint.gated`), the
+    steps get an `HTTPConnection` and the handler its parameters alone, and a `Request`
+    is made only if something goes wrong. Anything unusual (an error, a streamed
+    response, background work) continues on `handle` with that request.
     """
     observer = endpoint.observer
     started = None if observer is None else [observer.start(rsgi.headers.get)]
-    scope, receive, send = lazy_connection(rsgi, protocol, app)
+    gated = endpoint.gated
+    if gated and endpoint.plan.body_mode and not _body_fits(rsgi, endpoint):
+        await _continue(route, rsgi, protocol, app, params, None, started)
+        return
+    scope = lazy_scope(rsgi, app)
     scope["route"], scope["endpoint"] = route, route.endpoint
     if params:
         scope["path_params"] = params
-    request = Request(scope, receive, send, limits=endpoint.limits)
+    request: Request | None = None
+    if gated:
+        connection = HTTPConnection(scope, _no_receive)
+    else:
+        connection = request = Request(
+            scope,
+            rsgi_receive(protocol, rsgi),
+            rsgi_send(protocol, rsgi.method == "HEAD"),
+            limits=endpoint.limits,
+        )
     try:
         for step in endpoint.before:
-            waiting = step(request)  # a plain-function hook answers None when done
+            waiting = step(connection)  # a plain-function hook answers None when done
             if waiting is not None:
                 await waiting
-        result = await endpoint.call(request, NO_CONTEXT)
+        if not gated:
+            result = await endpoint.call(request, NO_CONTEXT)
+        elif endpoint.analysis.fields:
+            view = RSGIParams(rsgi, params, protocol, endpoint.limits)
+            result = await endpoint.call(view, NO_CONTEXT)
+        else:
+            result = await endpoint.call(None, NO_CONTEXT)
         response = endpoint.serialize(result, NO_CONTEXT)
     except Exception as exc:  # noqa: BLE001 - answered by `handle`, steps included
-        await _handled(route, scope, receive, send, app, exc, request, started)
-        return
-    if response.background is not None or type(response).__call__ is not Response.__call__:
-        await _handled(route, scope, receive, send, app, response, request, started)
-        return
-    # `_finishing` (routing/_route.py) inline: its own coroutine costs ~0.2 us on every
-    # request of a route with steps, and this is their hot path.
-    fixed: int | None = len(response.raw_headers)
-    late = None
-    for after in endpoint.after:
-        try:
-            waiting = after(request, response)
-            if waiting is not None:
-                await waiting
-        except Exception as exc:  # noqa: BLE001 - answered like a handler's error
-            response, reraise = await app.error_response(request, exc)
-            fixed = None
-            if reraise:
-                late = exc
-    if started:
-        observer.finish(started[0], response)
-    send_finalized(protocol, response, rsgi.method == "HEAD", app, fixed)
-    if late is not None:
-        raise late  # answered with a 500 already; raised so that the server logs it
+        response = exc
+    else:
+        if response.background is None and type(response).__call__ is Response.__call__:
+            # `_finishing` (routing/_route.py) inline: its own coroutine costs ~0.2 us on
+            # every request of a route with steps, and this is their hot path.
+            fixed: int | None = len(response.raw_headers)
+            late = None
+            for after in endpoint.after:
+                try:
+                    waiting = after(connection, response)
+                    if waiting is not None:
+                        await waiting
+                except Exception as exc:  # noqa: BLE001 - answered like a handler's error
+                    if request is None:
+                        request = _request(scope, rsgi, protocol, endpoint)
+                    response, reraise = await app.error_response(request, exc)
+                    fixed = None
+                    if reraise:
+                        late = exc
+            if started:
+                observer.finish(started[0], response)
+            send_finalized(protocol, response, rsgi.method == "HEAD", app, fixed)
+            if late is not None:
+                raise late  # answered with a 500 already; raised so the server logs it
+            return
+    if request is None:
+        request = _request(scope, rsgi, protocol, endpoint)
+    send = request.send
+    await _handled(route, scope, request.receive, send, app, response, request, started)  # type: ignore[arg-type]
+
+
+async def _no_receive() -> Any:
+    """The receive channel of a gate's connection: a gate never reads the body."""
+    raise RuntimeError("a Gate read the request body; gates read only what arrived with it")
+
+
+def _request(scope: LazyScope, rsgi: Any, protocol: Any, endpoint: Endpoint) -> Request:
+    """The `Request` of a gated route's scope, when one turns out to be needed."""
+    receive = rsgi_receive(protocol, rsgi)
+    send = rsgi_send(protocol, rsgi.method == "HEAD")
+    return Request(scope, receive, send, limits=endpoint.limits)
 
 
 def _body_fits(rsgi: Any, endpoint: Endpoint) -> bool:

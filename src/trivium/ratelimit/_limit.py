@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 _STR_OR_NONE = (str, type(None))  # built once: `str | None` makes a union per call
 
+_ceil = math.ceil
+
 SCOPE_KEY = "trivium.ratelimit"
 """Where a request's `Decision` is kept in its scope, for the step's `after`."""
 
@@ -195,16 +197,22 @@ class Decision(NamedTuple):
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
         """`headers()` as the raw pairs a response holds (for an admitted request)."""
-        usage = self.tightest
         usages = self.usages
-        limit = usage.limit
+        if len(usages) == 1:  # the usual case, without `tightest`
+            usage = usages[0]
+            limit = usage.limit
+            return [
+                limit.limit_pair,
+                (b"ratelimit-remaining", b"%d" % usage.remaining),
+                (b"ratelimit-reset", b"%d" % _ceil(usage.reset)),
+                limit.policy_pair,
+            ]
+        usage = self.tightest
         return [
-            limit.limit_pair,
+            usage.limit.limit_pair,
             (b"ratelimit-remaining", b"%d" % usage.remaining),
-            (b"ratelimit-reset", b"%d" % math.ceil(usage.reset)),
-            limit.policy_pair
-            if len(usages) == 1
-            else (b"ratelimit-policy", ", ".join(u.limit.policy for u in usages).encode()),
+            (b"ratelimit-reset", b"%d" % _ceil(usage.reset)),
+            (b"ratelimit-policy", ", ".join(u.limit.policy for u in usages).encode()),
         ]
 
 

@@ -27,6 +27,7 @@ from trivium.errors import ConfigurationError
 from trivium.errors import HTTPException
 from trivium.errors import OutageLog
 from trivium.errors import WebSocketException
+from trivium.plugins import Gate
 from trivium.plugins import Plugin
 from trivium.plugins import RequestStep
 from trivium.plugins import RouteNeeds
@@ -108,7 +109,9 @@ class RateLimits(Plugin):
         self._probe_at = 0.0  # during an outage, when the next check may try the store
         self._errors: tuple[type[BaseException], ...] = getattr(self.backend, "errors", ())
         # The memory backend answers without waiting: called directly, no coroutine.
-        self._hit_now = self.backend.hit_now if isinstance(self.backend, MemoryBackend) else None
+        backend = self.backend
+        self._hit_now = backend.hit_now if isinstance(backend, MemoryBackend) else None
+        self._hit_one = backend.hit_one if isinstance(backend, MemoryBackend) else None
 
     def __repr__(self) -> str:
         return f"RateLimits(store={self.store!r}, default={self.default!r})"
@@ -139,8 +142,11 @@ class RateLimits(Plugin):
                 "ratelimit-by-user",
             )
         connection = tuple(limit for limit in limits if not limit.per_message)
-        cls = UserRateLimitStep if needs_user else RateLimitStep
-        return (cls(self, connection, per_message),)
+        if needs_user:
+            return (UserRateLimitStep(self, connection, per_message),)
+        if route.websocket:
+            return (RateLimitStep(self, connection, per_message),)
+        return (RateLimitGate(self, connection, per_message),)
 
     def lifespan(self, app: App) -> AbstractAsyncContextManager[None] | None:
         """Close the store's connections at shutdown (the client too when given as a URL)."""
@@ -283,7 +289,7 @@ class RateLimited(BaseModel):
 class RateLimitStep(RequestStep):
     """Check a route's limits before authentication; write the headers on the way out."""
 
-    __slots__ = ("hit_now", "key", "limits", "per_message", "plugin", "prefix")
+    __slots__ = ("hit_now", "key", "limit", "limits", "per_message", "plugin", "prefix")
 
     order: ClassVar[int] = 150
     __openapi_responses__: ClassVar[dict[int, dict[str, Any]]] = {
@@ -303,9 +309,12 @@ class RateLimitStep(RequestStep):
         """The limits charged once per request (or websocket connection)."""
         self.per_message = tuple(per_message)
         """The limits charged for each websocket message."""
-        self.hit_now = plugin._hit_now if len(self.limits) == 1 and not self.per_message else None
+        one = len(self.limits) == 1 and not self.per_message
+        self.hit_now = plugin._hit_one if one else None
         """Charges the route's one limit at once (counted in memory); `None` otherwise."""
         first = self.limits[0] if self.limits else None
+        self.limit = first
+        """The route's first limit (the one `hit_now` charges)."""
         self.key = None if first is None else first.key
         """The key function of the route's first limit (used with `hit_now`)."""
         self.prefix = "" if first is None else first.scope + ":"
@@ -326,7 +335,10 @@ class RateLimitStep(RequestStep):
             return None
         if not isinstance(value, str):
             return self._keyed(connection, hit_now, value)
-        self._record(connection, hit_now(self.limits, (self.prefix + value,)))
+        decision = hit_now(self.limit, self.prefix + value)  # type: ignore[arg-type]
+        connection.scope[SCOPE_KEY] = decision
+        if not decision.allowed:
+            raise self.plugin.refusal(decision)
         return None
 
     async def _keyed(
@@ -338,7 +350,7 @@ class RateLimitStep(RequestStep):
         """`before` for a key function that answered with an awaitable."""
         key = await value
         if key is not None:
-            self._record(connection, hit_now(self.limits, (self.prefix + key,)))
+            self._record(connection, hit_now(self.limit, self.prefix + key))
 
     def _record(self, connection: HTTPConnection, decision: Decision) -> None:
         """Keep `decision` for `after`; 429 when it refused the request."""
@@ -371,6 +383,16 @@ class RateLimitStep(RequestStep):
             return
         for name, value in decision.headers().items():
             response.headers[name] = value
+
+
+class RateLimitGate(RateLimitStep, Gate):
+    """The step of HTTP routes whose limits need no user: a `Gate`.
+
+    It reads the address and headers only, so a route limited this way and otherwise
+    bare is served on RSGI without a `Request`.
+    """
+
+    __slots__ = ()
 
 
 class UserRateLimitStep(RateLimitStep):

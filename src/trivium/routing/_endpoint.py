@@ -85,6 +85,7 @@ class Endpoint(_Frozen):
         "analysis",
         "before",
         "call",
+        "gated",
         "handler",
         "limits",
         "needs_connection",
@@ -108,6 +109,10 @@ class Endpoint(_Frozen):
     """The request steps' `before` hooks, outermost first."""
     call: Call
     """Runs the handler (see the module's docstring for the strategies)."""
+    gated: bool
+    """Whether every request step is a `Gate` and the handler takes no connection: a
+    protocol may then give the steps an `HTTPConnection` and the handler only its
+    parameters, without a `Request`."""
     handler: Callable[..., Any]
     """The user's function."""
     limits: Limits

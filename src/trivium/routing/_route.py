@@ -28,6 +28,7 @@ from trivium.http._request import Request
 from trivium.http._request import scope_header
 from trivium.http._response import Response
 from trivium.params._analysis import Special
+from trivium.plugins._plugin import Gate
 from trivium.plugins._plugin import RouteNeeds
 from trivium.routing._endpoint import NO_CONTEXT
 from trivium.routing._endpoint import Endpoint
@@ -214,6 +215,9 @@ class Route(CompiledRoute[Endpoint]):
             analysis=analysis,
             before=before,
             call=call,
+            gated=bool(request_steps)
+            and not analysis.specials
+            and all(isinstance(step, Gate) for step in request_steps),
             handler=handler,
             limits=limits,
             needs_connection=bool(before or after) or Special.REQUEST in analysis.specials,
