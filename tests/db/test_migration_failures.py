@@ -102,7 +102,7 @@ def test_failing_migration_is_one_line_naming_the_revision(project: People) -> N
     assert tables == [(1,)]
     if project.url.startswith("mysql"):
         assert "MariaDB/MySQL cannot roll back schema changes" in result.output
-        assert f"the statement before the failing one stay applied (CREATE TABLE {extra}" in (
+        assert f"the statement before the failing one stays applied (CREATE TABLE {extra}" in (
             result.output
         )
         assert "the revision is not recorded" in result.output

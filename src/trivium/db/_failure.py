@@ -142,9 +142,10 @@ def failure_message(  # noqa: PLR0913 - the parts of one sentence
     line = f"{what} failed: {database_message(exc)}"
     count = "the statement" if len(statements) == 1 else f"the {len(statements)} statements"
     if dialect in ("mysql", "mariadb") and statements:
+        stay = "stays" if len(statements) == 1 else "stay"
         line += (
             f"; MariaDB/MySQL cannot roll back schema changes, so {count} before the "
-            f"failing one stay applied ({'; '.join(statements)}) and the revision is not "
+            f"failing one {stay} applied ({'; '.join(statements)}) and the revision is not "
             "recorded: repair the database by hand (undo them) before running the "
             "command again"
         )
