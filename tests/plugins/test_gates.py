@@ -157,6 +157,10 @@ def test_a_gate_admits_refuses_and_stamps_every_answer() -> None:
         assert refused.headers["x-a"] == "-"  # `after` sees refusals too
         assert log == ["a before /hello None", "a after 403"]  # the handler never ran
 
+        head = client.head("/hello", headers={"x-ticket": "t2"})
+        assert (head.status_code, head.content, head.headers["x-a"]) == (200, b"", "t2")
+        assert head.headers["content-length"] == "17"
+
         log.clear()
         waited = client.get("/hello", headers={"x-ticket": "wait"})
         assert waited.status_code == 200
