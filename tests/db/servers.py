@@ -3,12 +3,14 @@
 Migration tests write an app module to `tmp_path` and drive `trivium db` on it, once per
 backend: a SQLite file in `tmp_path`, and PostgreSQL and MariaDB when their variables are
 set (a test is skipped otherwise). Table names carry a per-test suffix; the test drops
-them afterwards with `drop_tables`.
+them afterwards with `drop_tables`. Outage tests take a server's URL from `server_url`
+and check with `running_statements` that a statement cut off was stopped on the server.
 """
 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -36,6 +38,41 @@ def backend_url(backend: str, tmp_path: Path, filename: str = "app.db") -> str:
     if not url:
         pytest.skip(f"{backend} tests need {BACKENDS[backend]}")
     return url
+
+
+def server_url(backend: str) -> str:
+    """Return the URL of server `backend` ("postgresql", "mysql"), or skip the test."""
+    url = os.environ.get(BACKENDS[backend], "")
+    if not url:
+        pytest.skip(f"needs {BACKENDS[backend]}")
+    return url
+
+
+_ACTIVITY = {
+    "postgresql": "SELECT count(*) FROM pg_stat_activity "
+    "WHERE query LIKE :marker AND pid <> pg_backend_pid()",
+    "mysql": "SELECT count(*) FROM information_schema.processlist "
+    "WHERE info LIKE :marker AND id <> connection_id()",
+}
+
+
+async def _running(backend: str, marker: str) -> int:
+    db = Database(server_url(backend))
+    try:
+        async with db.engine.connect() as connection:
+            found = await connection.execute(text(_ACTIVITY[backend]), {"marker": f"%{marker}%"})
+            return int(found.scalar_one())
+    finally:
+        await db.dispose()
+
+
+def running_statements(backend: str, marker: str, within: float) -> int:
+    """How many statements containing `marker` run on `backend`, once none do or `within`
+    seconds have passed (a cancel request takes a moment to land)."""
+    stop = time.monotonic() + within
+    while (count := anyio.run(_running, backend, marker)) and time.monotonic() < stop:
+        time.sleep(0.1)
+    return count
 
 
 def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,8 @@ server and leaves no broken connection in the pool. PostgreSQL (the direct async
 and MariaDB (through SQLAlchemy Core) sit behind `FaultProxy` (tests/faults.py).
 """
 
-import os
+import contextlib
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,9 @@ from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+from tests.db.servers import BACKENDS
+from tests.db.servers import running_statements
+from tests.db.servers import server_url
 from tests.faults import FaultProxy
 from tests.faults import fault_proxy
 
@@ -25,20 +29,13 @@ from trivium import App
 from trivium.db import Database
 from trivium.testing import TestClient
 
-SERVERS = {"postgresql": "TRIVIUM_TEST_POSTGRES_URL", "mysql": "TRIVIUM_TEST_MYSQL_URL"}
+SERVERS = sorted(BACKENDS)
 SLEEPING = {"postgresql": "pg_sleep", "mysql": "SLEEP"}
 
 
-def server_url(variable: str) -> str:
-    url = os.environ.get(variable, "")
-    if not url:
-        pytest.skip(f"needs {variable}")
-    return url
-
-
-@pytest.fixture(params=sorted(SERVERS))
+@pytest.fixture(params=SERVERS)
 def proxy(request: pytest.FixtureRequest) -> Iterator[FaultProxy]:
-    with fault_proxy(server_url(SERVERS[request.param])) as running:
+    with fault_proxy(server_url(request.param)) as running:
         yield running
 
 
@@ -87,7 +84,7 @@ def test_a_read_gets_only_what_is_left_of_the_request_deadline(proxy: FaultProxy
         assert client.get("/after-work").json() == 1
         assert client.get("/one").json() == 1
         started = time.monotonic()
-        with proxy_stalled_after(proxy, 0.3):
+        with stalled_after(proxy, 0.3):
             response = client.get("/after-work")
         elapsed = time.monotonic() - started
         assert response.status_code == 504
@@ -96,28 +93,22 @@ def test_a_read_gets_only_what_is_left_of_the_request_deadline(proxy: FaultProxy
         assert client.get("/one").json() == 1
 
 
-class proxy_stalled_after:  # noqa: N801 - used as a context manager
+@contextlib.contextmanager
+def stalled_after(proxy: FaultProxy, delay: float) -> Iterator[None]:
     """Stall `proxy` `delay` seconds from now (once the session's own query is done)."""
-
-    def __init__(self, proxy: FaultProxy, delay: float) -> None:
-        self.proxy = proxy
-        self.delay = delay
-
-    def __enter__(self) -> None:
-        import threading
-
-        self.timer = threading.Timer(self.delay, self.proxy.stall)
-        self.timer.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.timer.cancel()
-        self.proxy.restore()
+    timer = threading.Timer(delay, proxy.stall)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        proxy.restore()
 
 
-@pytest.mark.parametrize("backend", sorted(SERVERS))
+@pytest.mark.parametrize("backend", SERVERS)
 def test_a_read_cut_off_stops_its_statement_on_the_server(backend: str) -> None:
     marker = f"prepared-{uuid.uuid4().hex}"
-    db = Database(server_url(SERVERS[backend]), timeout=1)
+    db = Database(server_url(backend), timeout=1)
     app = App()
     db.init_app(app)
     slow = db.prepare(select(text(f"{SLEEPING[backend]}(20) /* {marker} */")))
@@ -130,25 +121,4 @@ def test_a_read_cut_off_stops_its_statement_on_the_server(backend: str) -> None:
     with TestClient(app) as client:
         response = client.get("/slow")
     assert response.status_code == 504
-    stop = time.monotonic() + 3
-    while anyio.run(_running, backend, marker) and time.monotonic() < stop:
-        time.sleep(0.1)
-    assert anyio.run(_running, backend, marker) == 0
-
-
-ACTIVITY = {
-    "postgresql": "SELECT count(*) FROM pg_stat_activity "
-    "WHERE query LIKE :marker AND pid <> pg_backend_pid()",
-    "mysql": "SELECT count(*) FROM information_schema.processlist "
-    "WHERE info LIKE :marker AND id <> connection_id()",
-}
-
-
-async def _running(backend: str, marker: str) -> int:
-    db = Database(server_url(SERVERS[backend]))
-    try:
-        async with db.engine.connect() as connection:
-            found = await connection.execute(text(ACTIVITY[backend]), {"marker": f"%{marker}%"})
-            return int(found.scalar_one())
-    finally:
-        await db.dispose()
+    assert running_statements(backend, marker, within=3) == 0

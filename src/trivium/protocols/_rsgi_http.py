@@ -145,12 +145,7 @@ async def _serve_stepped(  # noqa: C901, PLR0913 - the hot path of routes with s
     if gated:
         connection = HTTPConnection(scope, _no_receive)
     else:
-        connection = request = Request(
-            scope,
-            rsgi_receive(protocol, rsgi),
-            rsgi_send(protocol, rsgi.method == "HEAD"),
-            limits=endpoint.limits,
-        )
+        connection = request = _request(scope, rsgi, protocol, endpoint)
     try:
         for step in endpoint.before:
             waiting = step(connection)  # a plain-function hook answers None when done
@@ -202,7 +197,7 @@ async def _no_receive() -> Any:
 
 
 def _request(scope: LazyScope, rsgi: Any, protocol: Any, endpoint: Endpoint) -> Request:
-    """The `Request` of a gated route's scope, when one turns out to be needed."""
+    """The `Request` over `scope` (a gated route makes one only when it turns out needed)."""
     receive = rsgi_receive(protocol, rsgi)
     send = rsgi_send(protocol, rsgi.method == "HEAD")
     return Request(scope, receive, send, limits=endpoint.limits)

@@ -88,19 +88,14 @@ class MemoryBackend:
 
     def hit_now(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> Decision:
         """`hit`, without a coroutine: the memory check never waits."""
-        now = _monotonic_ns() // 1000
         if len(keys) == 1:  # the usual case, without the generality
-            key = keys[0]
-            tat = max(self._tats.get(key, now), now)
-            decision = decide(limits, now, (tat,))
-            if decision.allowed:
-                self._tats[key] = tat + limits[0].step
-        else:
-            tats = [max(now, self._tats.get(key, now)) for key in keys]
-            decision = decide(limits, now, tats)
-            if decision.allowed:
-                for limit, key, tat in zip(limits, keys, tats, strict=True):
-                    self._tats[key] = tat + limit.step
+            return self.hit_one(limits[0], keys[0])
+        now = _monotonic_ns() // 1000
+        tats = [max(now, self._tats.get(key, now)) for key in keys]
+        decision = decide(limits, now, tats)
+        if decision.allowed:
+            for limit, key, tat in zip(limits, keys, tats, strict=True):
+                self._tats[key] = tat + limit.step
         self._checks += 1
         if self._checks >= 10_000:
             self._sweep(now)
