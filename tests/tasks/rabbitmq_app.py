@@ -2,6 +2,8 @@
 
 `RMQ_BROKER_URL`, `RMQ_STATE_URL` and `RMQ_PREFIX` name the broker, the Redis of the
 run state and the prefix. Each run sleeps a little, during which the test kills workers.
+The lease is short (2 s): a killed worker's hand-off of delayed runs expires quickly, so
+the test waits seconds, not the default 30, for another worker to publish them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ tasks = Tasks(
     state=os.environ.get("RMQ_STATE_URL") or None,
     prefix=os.environ.get("RMQ_PREFIX", "rmq"),
     concurrency=3,
+    lease=2.0,
 )
 app = App(plugins=[tasks])
 
