@@ -28,16 +28,21 @@ import asyncio
 import contextlib
 import heapq
 import itertools
+import logging
 import time
 from collections.abc import Sequence
 from typing import Any
 
+from trivium.errors import ServiceUnavailable
+from trivium.tasks._errors import RETRY_AFTER
 from trivium.tasks._transport import MAX_PRIORITY
 from trivium.tasks._transport import Delivery
 from trivium.tasks._transport import Transport
 from trivium.tasks._transport import redis_options
 
 __all__ = ["RabbitMQTransport"]
+
+logger = logging.getLogger("trivium.tasks")
 
 # KEYS[1]: the hand-off set; KEYS[2..]: delayed sets. ARGV[1]: now; ARGV[2]: hand-off
 # expiry; ARGV[3..]: the tag (`PRIORITY|QUEUE`) of each delayed set. Returns the members
@@ -160,6 +165,7 @@ class RabbitMQTransport(Transport):
 
     async def _publish(self, queue: str, data: bytes, priority: int) -> None:
         import aio_pika
+        from aiormq.exceptions import DeliveryError
         from aiormq.exceptions import PublishError
 
         channel = self._channel
@@ -169,11 +175,20 @@ class RabbitMQTransport(Transport):
         )
         name = self.queue_name(queue)
         try:
-            await channel.default_exchange.publish(message, routing_key=name, mandatory=True)
-        except PublishError:  # returned unroutable: the queue is gone, declare it again
-            self._declared.pop(f"{id(channel)}:{queue}", None)
-            await self._declare(channel, queue)
-            await channel.default_exchange.publish(message, routing_key=name, mandatory=True)
+            try:
+                await channel.default_exchange.publish(message, routing_key=name, mandatory=True)
+            except PublishError:  # returned unroutable: the queue is gone, declare it again
+                self._declared.pop(f"{id(channel)}:{queue}", None)
+                await self._declare(channel, queue)
+                await channel.default_exchange.publish(message, routing_key=name, mandatory=True)
+        except DeliveryError as exc:  # refused (a full queue, a policy) or returned again
+            # The broker answers but takes no task: like an outage for the caller, who
+            # may try again later; the operator gets the broker's reason.
+            logger.warning("RabbitMQ did not accept a task for queue %s: %r", name, exc)
+            raise ServiceUnavailable(
+                f"the task broker did not accept the task for queue {queue!r}",
+                retry_after=RETRY_AFTER,
+            ) from exc
 
     async def receive(self, queues: Sequence[str], count: int, wait: float) -> list[Delivery]:
         """Publish due delayed messages, then return up to `count` delivered ones."""

@@ -39,6 +39,7 @@ __all__ = [
     "TaskInfo",
     "TaskState",
     "send_recorded",
+    "unsend",
 ]
 
 logger = logging.getLogger("trivium.tasks")
@@ -503,20 +504,29 @@ async def send_recorded(
     """
     *written, outcome = await asyncio.gather(*record, sent, return_exceptions=True)
     if isinstance(outcome, Exception) and undo:
-        try:  # briefly: a stalled Redis must not double the wait for the 503
-            with anyio.fail_after(0.5):
-                await store.unsend(message["id"], message["key"])
-        except Exception as exc:  # the state's Redis is down too: the key expires with `keep`
-            from trivium.tasks._outage import is_outage
-
-            # An outage is logged once by the caller's 503; anything else is a bug.
-            logger.log(
-                logging.DEBUG if is_outage(exc) else logging.WARNING,
-                "task %s (%s) was not sent, and its record could not be dropped",
-                message["task"],
-                message["id"],
-                exc_info=not is_outage(exc),
-            )
+        await unsend(store, message)
     for result in (outcome, *written):
         if isinstance(result, BaseException):
             raise result
+
+
+async def unsend(store: StateStore, message: dict[str, Any]) -> None:
+    """Drop the record of a run that was not sent and free its key claim, if the store can.
+
+    Briefly: a stalled Redis must not double the wait for the caller's 503. When the
+    store does not answer either, the key expires with `keep`.
+    """
+    try:
+        with anyio.fail_after(0.5):
+            await store.unsend(message["id"], message["key"])
+    except Exception as exc:  # logged; the caller raises the send's error
+        from trivium.tasks._outage import is_outage
+
+        # An outage is logged once by the caller's 503; anything else is a bug.
+        logger.log(
+            logging.DEBUG if is_outage(exc) else logging.WARNING,
+            "task %s (%s) was not sent, and its record could not be dropped",
+            message["task"],
+            message["id"],
+            exc_info=not is_outage(exc),
+        )

@@ -46,6 +46,7 @@ from trivium.tasks._state import MemoryStateStore
 from trivium.tasks._state import StateStore
 from trivium.tasks._state import TaskInfo
 from trivium.tasks._state import send_recorded
+from trivium.tasks._state import unsend
 from trivium.tasks._task import Task
 from trivium.tasks._task import TaskRun
 from trivium.tasks._transport import MemoryTransport
@@ -495,7 +496,13 @@ class Tasks(Plugin):
             return str(message["id"])
         record = [] if relayed else [self.store.put(info)]  # relayed: recorded just now
         if self.eager:
-            await asyncio.gather(*record)
+            try:
+                await asyncio.gather(*record)
+            except Exception:
+                # Nothing ran: free the key, or a retry with it would name a run that never
+                # existed and nothing would ever run.
+                await unsend(self.store, message)
+                raise
             await self.run_inline(message)
         else:  # two round trips at once: the record and the message are independent
             sent = self.transport.send(
