@@ -34,10 +34,10 @@ class KeyGate(Gate):
         owner = self.owners.get(hashlib.sha256(key.encode()).hexdigest()) if key else None
         if owner is None:
             raise HTTPException(401, "a valid X-API-Key header is required")
-        connection.scope["api_key_owner"] = owner
+        connection.set_scope_value("api_key_owner", owner)  # for `after` (and the handler)
 
     def after(self, connection: HTTPConnection, response: Response | None) -> None:
-        owner = connection.scope.get("api_key_owner")
+        owner = connection.scope_value("api_key_owner")
         if response is not None and owner is not None:
             response.raw_headers.append((b"x-api-key-owner", owner.encode()))
 

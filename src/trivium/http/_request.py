@@ -150,6 +150,18 @@ class HTTPConnection:
         # Granian's ASGI interface gives the port as a string (the spec says an int).
         return Address(host, port if type(port) is int else int(port))
 
+    def scope_value(self, key: str, default: Any = None) -> Any:
+        """Return the scope's entry `key` (`default` when absent).
+
+        For request steps passing values from `before` to `after`, or to each other: on
+        the RSGI path, a gate's connection answers it without building the ASGI scope.
+        """
+        return self.scope.get(key, default)
+
+    def set_scope_value(self, key: str, value: Any) -> None:
+        """Set the scope's entry `key` (see `scope_value`)."""
+        self.scope[key] = value
+
     @property
     def state(self) -> State:
         """Per-connection state, shared by middleware, dependencies and the handler."""

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from trivium.http._cookies import parse_cookie_header
+from trivium.http._datastructures import Address
 from trivium.http._datastructures import Headers
 from trivium.http._datastructures import QueryParams
 from trivium.http._limits import Limits
@@ -33,6 +34,7 @@ __all__ = [
     "LazyScope",
     "RSGIParams",
     "RSGISender",
+    "client_address",
     "http_scope",
     "lazy_connection",
     "lazy_scope",
@@ -46,20 +48,20 @@ __all__ = [
 _ASGI = {"version": "3.0", "spec_version": "2.4"}
 
 
-_SERVERS: dict[str, tuple[str, int] | None] = {}
+_SERVERS: dict[str, Address | None] = {}
 
 
-def _address(value: str) -> tuple[str, int] | None:
+def _address(value: str) -> Address | None:
     host, sep, port = value.rpartition(":")
     if not sep:
         return None
     try:
-        return host.strip("[]"), int(port)
+        return Address(host.strip("[]"), int(port))
     except ValueError:
         return None
 
 
-def _server_address(value: str) -> tuple[str, int] | None:
+def _server_address(value: str) -> Address | None:
     # A worker listens on a handful of addresses: parse each once.
     try:
         return _SERVERS[value]
@@ -69,10 +71,11 @@ def _server_address(value: str) -> tuple[str, int] | None:
         return _address(value)
 
 
-_CLIENTS: dict[str, tuple[str, int] | None] = {}
+_CLIENTS: dict[str, Address | None] = {}
 
 
-def _client_address(value: str) -> tuple[str, int] | None:
+def client_address(value: str) -> Address | None:
+    """The address of an RSGI scope's `client` (`"host:port"`), parsed once per address."""
     # A kept-alive connection sends many requests from one address: parse it once.
     try:
         return _CLIENTS[value]
@@ -116,7 +119,7 @@ class LazyScope(dict[str, Any]):
         if key == "headers":
             value: Any = _bytes_headers(rsgi.headers.items())
         elif key == "client":
-            value = _client_address(rsgi.client)
+            value = client_address(rsgi.client)
         elif key == "server":
             value = _server_address(rsgi.server)
         elif key == "raw_path":

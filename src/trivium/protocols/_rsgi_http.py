@@ -27,6 +27,7 @@ from trivium.protocols._rsgi import lazy_scope
 from trivium.protocols._rsgi import rsgi_send
 from trivium.protocols._rsgi import send_finalized
 from trivium.protocols._rsgi_body import rsgi_receive
+from trivium.protocols._rsgi_gate import GateConnection
 from trivium.routing._endpoint import NO_CONTEXT
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from trivium.routing._endpoint import Endpoint
     from trivium.routing._route import Route
     from trivium.types import Receive
+    from trivium.types import Scope
 
 __all__ = ["http_server"]
 
@@ -137,14 +139,15 @@ async def _serve_stepped(  # noqa: C901, PLR0913 - the hot path of routes with s
     if gated and endpoint.plan.body_mode and not _body_fits(rsgi, endpoint):
         await _continue(route, rsgi, protocol, app, params, None, started)
         return
-    scope = lazy_scope(rsgi, app)
-    scope["route"], scope["endpoint"] = route, route.endpoint
-    if params:
-        scope["path_params"] = params
     request: Request | None = None
+    connection: HTTPConnection
     if gated:
-        connection = HTTPConnection(scope, _no_receive)
+        connection = GateConnection(rsgi, app, route, params)
     else:
+        scope = lazy_scope(rsgi, app)
+        scope["route"], scope["endpoint"] = route, route.endpoint
+        if params:
+            scope["path_params"] = params
         connection = request = _request(scope, rsgi, protocol, endpoint)
     try:
         for step in endpoint.before:
@@ -174,7 +177,7 @@ async def _serve_stepped(  # noqa: C901, PLR0913 - the hot path of routes with s
                         await waiting
                 except Exception as exc:  # noqa: BLE001 - answered like a handler's error
                     if request is None:
-                        request = _request(scope, rsgi, protocol, endpoint)
+                        request = _request(connection.scope, rsgi, protocol, endpoint)
                     response, reraise = await app.error_response(request, exc)
                     fixed = None
                     if reraise:
@@ -186,17 +189,12 @@ async def _serve_stepped(  # noqa: C901, PLR0913 - the hot path of routes with s
                 raise late  # answered with a 500 already; raised so the server logs it
             return
     if request is None:
-        request = _request(scope, rsgi, protocol, endpoint)
+        request = _request(connection.scope, rsgi, protocol, endpoint)
     send = request.send
-    await _handled(route, scope, request.receive, send, app, response, request, started)  # type: ignore[arg-type]
+    await _handled(route, request.scope, request.receive, send, app, response, request, started)  # type: ignore[arg-type]
 
 
-async def _no_receive() -> Any:
-    """The receive channel of a gate's connection: a gate never reads the body."""
-    raise RuntimeError("a Gate read the request body; gates read only what arrived with it")
-
-
-def _request(scope: LazyScope, rsgi: Any, protocol: Any, endpoint: Endpoint) -> Request:
+def _request(scope: Scope, rsgi: Any, protocol: Any, endpoint: Endpoint) -> Request:
     """The `Request` over `scope` (a gated route makes one only when it turns out needed)."""
     receive = rsgi_receive(protocol, rsgi)
     send = rsgi_send(protocol, rsgi.method == "HEAD")

@@ -106,11 +106,8 @@ def parse_rate(rate: str) -> tuple[int, float]:
 
 
 def _peer(connection: HTTPConnection) -> str:
-    try:  # `scope[...]` rather than `get`: on a lazy scope it goes straight to `__missing__`
-        client = connection.scope["client"]
-    except KeyError:
-        return "unknown"
-    return client[0] if client else "unknown"
+    client = connection.client
+    return "unknown" if client is None else client.host
 
 
 def by_ip(connection: HTTPConnection) -> str:

@@ -336,7 +336,7 @@ class RateLimitStep(RequestStep):
         if not isinstance(value, str):
             return self._keyed(connection, hit_now, value)
         decision = hit_now(self.limit, self.prefix + value)  # type: ignore[arg-type]
-        connection.scope[SCOPE_KEY] = decision
+        connection.set_scope_value(SCOPE_KEY, decision)
         if not decision.allowed:
             raise self.plugin.refusal(decision)
         return None
@@ -354,7 +354,7 @@ class RateLimitStep(RequestStep):
 
     def _record(self, connection: HTTPConnection, decision: Decision) -> None:
         """Keep `decision` for `after`; 429 when it refused the request."""
-        connection.scope[SCOPE_KEY] = decision
+        connection.set_scope_value(SCOPE_KEY, decision)
         if not decision.allowed:
             raise self.plugin.refusal(decision)
 
@@ -371,8 +371,7 @@ class RateLimitStep(RequestStep):
 
         A plain function (see `RequestStep`): it never waits.
         """
-        # A plain dict read: the key is never one of a lazy RSGI scope's.
-        decision = dict.get(request.scope, SCOPE_KEY)  # type: ignore[call-overload]
+        decision = request.scope_value(SCOPE_KEY)
         if response is None or not isinstance(decision, Decision):
             return
         if decision.allowed and not decision.combined:
