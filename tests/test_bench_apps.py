@@ -30,7 +30,7 @@ with TestClient(module.app) as client:
 @pytest.mark.parametrize(
     ("module", "paths"),
     [
-        ("bench.ratelimit.app", ["/plain", "/stepped", "/limited", "/limited-by-user"]),
+        ("bench.ratelimit.app", ["/plain", "/stepped", "/gated", "/limited", "/limited-by-user"]),
         ("bench.cache.app", []),
         ("bench.interop.app", []),
         ("bench.observability.app", []),

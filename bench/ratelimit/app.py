@@ -12,6 +12,8 @@ import os
 
 from trivium import App
 from trivium import Request
+from trivium.http import HTTPConnection
+from trivium.plugins import Gate
 from trivium.plugins import Plugin
 from trivium.plugins import RequestStep
 from trivium.plugins import RouteNeeds
@@ -48,10 +50,22 @@ class _Noop(RequestStep):
         return None
 
 
+class _NoopGate(Gate):
+    """A gate that does nothing: what the rate limit's gate costs before its check."""
+
+    def before(self, connection: HTTPConnection) -> None:
+        return None
+
+    def after(self, connection: HTTPConnection, response: Response | None) -> None:
+        return None
+
+
 class _Stepped(Plugin):
-    route_options = ("noop",)
+    route_options = ("noop", "noop_gate")
 
     def request_steps(self, route: RouteNeeds) -> list[RequestStep]:
+        if "noop_gate" in route.options:
+            return [_NoopGate()]
         return [_Noop()] if "noop" in route.options else []
 
 
@@ -60,6 +74,11 @@ app.install(_Stepped())
 
 @app.get("/stepped", plugin_options={"noop": True})
 async def stepped() -> dict[str, str]:
+    return {"hello": "world"}
+
+
+@app.get("/gated", plugin_options={"noop_gate": True})
+async def gated() -> dict[str, str]:
     return {"hello": "world"}
 
 

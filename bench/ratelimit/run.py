@@ -2,7 +2,8 @@
 
 One `trivium run` worker (Granian, RSGI) pinned to CPU 0, wrk pinned to CPU 1, rounds
 interleaved so drift hits every variant alike. Variants: `/plain` (no limit), a route
-with a no-op request step, `/limited` with counters in memory, and with counters in
+with a no-op request step, one with a no-op gate (what the limit's gate costs before
+it checks anything), `/limited` with counters in memory, and with counters in
 Redis: one hot key (every request from one client: concurrent checks share a script
 run) and 100,000 keys (random users: about one script run per request, pipelined).
 Reports requests/s (median over rounds), p50/p99 latency, the ratio to `/plain`,
@@ -77,6 +78,7 @@ def main() -> None:
     variants = [
         ("plain", None, "/plain"),
         ("no-op step", None, "/stepped"),
+        ("no-op gate", None, "/gated"),
         ("memory", None, "/limited"),
     ]
     if args.redis:
