@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from collections.abc import Awaitable
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
@@ -31,8 +32,8 @@ __all__ = ["Backend", "MemoryBackend", "RedisBackend", "decide"]
 class Backend(Protocol):
     """Check and charge several limits' keys atomically."""
 
-    async def hit(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> Decision:
-        """Charge every limit for its key if all allow it; say what happened."""
+    def hit(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> Awaitable[Decision]:
+        """Charge every limit for its key if all allow it; say what happened (awaited)."""
         ...
 
     async def reset(self, keys: Sequence[str]) -> None:
@@ -212,8 +213,11 @@ class RedisBackend:
         )
         """The exceptions that mean Redis is unreachable."""
 
-    async def hit(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> Decision:
-        """Charge every limit for its key if all allow it: one script run in Redis."""
+    def hit(self, limits: Sequence[RateLimit], keys: Sequence[str]) -> asyncio.Future[Decision]:
+        """Charge every limit for its key if all allow it: one script run in Redis.
+
+        Returns the future of the decision (no coroutine of its own: it runs per request).
+        """
         if len(keys) == 1:  # the usual case, without building generators
             args: tuple[Any, ...] = (self.prefix + keys[0], limits[0].script_args)
         else:
@@ -228,7 +232,7 @@ class RedisBackend:
         flusher = self._flusher
         if flusher is None or flusher.done() or flusher.get_loop() is not loop:
             self._flusher = loop.create_task(self._flush())
-        return await future
+        return future
 
     async def _flush(self) -> None:
         while self._pending:
@@ -306,6 +310,13 @@ def _settle(
         admitted, ahead = -1, [reply]  # one request: decide() says whether it passed
     else:
         admitted, *ahead = (int(value) for value in reply)
+    if len(limits) == 1:  # the usual case, without the lists
+        first, step = ahead[0], limits[0].step
+        for index, future in enumerate(futures):
+            if not future.done():  # else its request went away; the charge stands
+                spent = index if admitted < 0 or index < admitted else admitted
+                future.set_result(decide(limits, 0, (first + spent * step,)))
+        return
     steps = [limit.step for limit in limits]
     for index, future in enumerate(futures):
         if future.done():
