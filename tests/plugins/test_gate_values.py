@@ -107,3 +107,47 @@ def test_values_reach_after_on_every_path() -> None:
             assert answer.headers["x-stamp"] == f"{peer} App no {path} None", path
         waited = client.get("/ok", headers={"x-wait": "1"})
         assert waited.headers["x-stamp"] == f"{peer} App yes /ok None"
+
+
+class Echo(Gate):
+    """Reads what a gate may read, then echoes it in a header (the scope gets built)."""
+
+    def before(self, connection: HTTPConnection) -> None:
+        connection.state.seen = "yes"
+        parts = [
+            connection.url.path,
+            repr(connection.path_params),
+            connection.query_params.get("q", "-"),
+            connection.cookies.get("c", "-"),
+            connection.headers.get("x-h", "-"),
+            str(connection.header_value("x-h")),
+        ]
+        connection.set_scope_value("echo", " | ".join(parts))
+
+    def after(self, connection: HTTPConnection, response: Response | None) -> None:
+        if response is not None:
+            response.headers["x-echo"] = (
+                f"{connection.scope_value('echo')} | {connection.state.seen}"
+            )
+
+
+class Echoes(Plugin):
+    route_options = ("echo",)
+
+    def request_steps(self, route: RouteNeeds) -> Sequence[RequestStep]:
+        return [Echo()] if "echo" in route.options else []
+
+
+def test_a_gate_reads_the_url_parameters_cookies_headers_and_state() -> None:
+    app = App(plugins=[Echoes()])
+
+    @app.get("/things/{thing_id}", plugin_options={"echo": True})
+    async def thing(thing_id: int, q: str = "") -> dict[str, Any]:
+        return {"id": thing_id, "q": q}
+
+    with TestClient(app) as client:
+        answer = client.get("/things/5?q=x", headers={"x-h": "v", "cookie": "c=k"})
+        assert answer.json() == {"id": 5, "q": "x"}
+        assert answer.headers["x-echo"] == "/things/5 | {'thing_id': '5'} | x | k | v | v | yes"
+        bare = client.get("/things/6")
+        assert bare.headers["x-echo"] == "/things/6 | {'thing_id': '6'} | - | - | - | None | yes"
