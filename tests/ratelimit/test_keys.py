@@ -207,3 +207,23 @@ def test_each_client_address_has_its_own_budget_on_every_interface() -> None:
         assert first.get("/limited").status_code == 200
         assert second.get("/limited").status_code == 200
         assert first.get("/limited").status_code == 429
+
+
+@pytest.mark.asgi_only("RSGI hands the address over as one string, parsed by trivium")
+def test_a_peer_whose_port_the_server_gave_oddly_is_keyed_by_its_host() -> None:
+    app = App(plugins=[RateLimits()])
+
+    @app.get("/limited", rate_limit=RateLimit("1/hour"))
+    async def limited() -> str:
+        return "ok"
+
+    odd: Any = ("10.0.0.7", "not-a-port")  # an ASGI server that broke the spec
+    with (
+        TestClient(app, client=odd) as first,
+        TestClient(app, client=("10.0.0.8", 1000)) as second,
+    ):
+        assert first.get("/limited").status_code == 200
+        assert second.get("/limited").status_code == 200
+        refused = first.get("/limited")
+        assert refused.status_code == 429
+        assert refused.headers["ratelimit-remaining"] == "0"

@@ -106,7 +106,10 @@ def parse_rate(rate: str) -> tuple[int, float]:
 
 
 def _peer(connection: HTTPConnection) -> str:
-    client = connection.client
+    try:
+        client = connection.client
+    except (TypeError, ValueError):  # a server that gave an odd port: the host still counts
+        return str(connection.scope["client"][0])
     return "unknown" if client is None else client.host
 
 
