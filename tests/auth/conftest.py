@@ -9,7 +9,8 @@ Set `TRIVIUM_TEST_POSTGRES_URL` / `TRIVIUM_TEST_MYSQL_URL` as for `tests/db` (th
 must be allowed to `CREATE DATABASE`).
 
 Fixtures:
-    `db`: a `trivium.db.Database` (engine not started) with every `Model` table created.
+    `db`: a `trivium.db.Database` (engine not started) with the tables the test's module
+        uses created (see `tests/tables.py`).
     `session`: an `AsyncSession` on `db` in the test's event loop.
     `db_url`: the plain URL of `db` (for CLI tests and apps built in a tmp module).
 """
@@ -28,10 +29,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.asyncio import create_async_engine
+from tests.tables import create_used_tables
+from tests.tables import drop_existing_tables
 
 import trivium.auth  # noqa: F401 - registers the auth tables on Model.metadata
 from trivium.db import Database
-from trivium.db import Model
 from trivium.db import async_url
 
 RUN = uuid.uuid4().hex[:8]
@@ -81,16 +83,6 @@ def _private_url(backend: str, created: dict[str, str]) -> str:
     return created[backend]
 
 
-async def _create(db: Database) -> None:
-    await db.create_all()
-    await db.dispose()
-
-
-async def _drop(db: Database) -> None:
-    await db.drop_all(Model.metadata)
-    await db.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql", "mysql"])
 def db_url(
     request: pytest.FixtureRequest, tmp_path: Path, _server_databases: dict[str, str]
@@ -103,12 +95,16 @@ def db_url(
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    """A `Database` on each available backend with every model's table created."""
+def db(request: pytest.FixtureRequest, db_url: str) -> Iterator[Database]:
+    """A `Database` on each available backend with the tables the test's module uses.
+
+    See `tests/tables.py`: the auth tables, the test module's own models' and those of
+    its package's `conftest.py`, not every model of the run.
+    """
     database = Database(db_url)
-    anyio.run(_create, database)
+    anyio.run(create_used_tables, database, request.module)
     yield database
-    anyio.run(_drop, database)
+    anyio.run(drop_existing_tables, database)
 
 
 @pytest.fixture
