@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import ssl
 import subprocess
@@ -246,3 +247,58 @@ def test_an_endless_event_stream_does_not_hold_the_shutdown(tmp_path: Path, inte
         # after the 20 s shutdown timeout.
         assert time.monotonic() - started < 10
         assert not thread.is_alive()
+
+
+def _launch_slow(tmp_path: Path, interface: str, *args: str, **slow: str) -> live.Server:
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    env = live.environment(SLOW_START_MARKS=str(marks), **slow)
+    args = ("--interface", interface, "--shutdown-timeout", "30", *args)
+    return live.launch("tests.cli.slow_start_app:app", *args, log_dir=tmp_path, env=env)
+
+
+def _wait_for_mark(tmp_path: Path, stage: str, server: live.Server, worker: int = 1) -> None:
+    """Wait until worker number `worker` has reached `stage` of its start."""
+    deadline = time.monotonic() + START_TIMEOUT
+    spawned = re.compile(rf"Spawning worker-{worker} with PID: (\d+)")
+    while True:
+        assert server.process.poll() is None, server.log.read_text()
+        assert time.monotonic() < deadline, server.log.read_text()
+        found = spawned.search(server.log.read_text())
+        if found and (tmp_path / "marks" / f"{stage}-{found[1]}").exists():
+            return
+        time.sleep(0.02)
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("interface", ["rsgi", "asgi"])
+def test_ctrl_c_during_the_start_up_stops_the_server_once_started(
+    tmp_path: Path, interface: str
+) -> None:
+    # Ctrl-C reaches the whole process group: the starting worker gets SIGINT, then
+    # SIGTERM from the server. Granian's handler blocked the worker's loop on the second.
+    server = _launch_slow(tmp_path, interface, SLOW_STARTUP="2")
+    try:
+        _wait_for_mark(tmp_path, "starting", server)
+        started = time.monotonic()
+        os.killpg(server.process.pid, signal.SIGINT)
+        assert server.process.wait(15) == 0, server.log.read_text()
+        assert time.monotonic() - started < 10  # the 2 s start-up, not the 30 s timeout
+    finally:
+        live.stop(server.process)
+
+
+@pytest.mark.live
+def test_a_worker_asked_to_stop_while_it_imports_the_app_stops(tmp_path: Path) -> None:
+    # SIGTERM to the server alone (as `systemctl stop` with KillMode=mixed, or a
+    # container's PID 1). With two workers, each imports the app itself; one still
+    # importing ran the server's inherited handler, which dropped the request to stop.
+    server = _launch_slow(tmp_path, "rsgi", "--workers", "2", SLOW_IMPORT="2")
+    try:
+        _wait_for_mark(tmp_path, "importing", server, worker=2)
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(15) == 0, server.log.read_text()
+        assert time.monotonic() - started < 10
+    finally:
+        live.stop(server.process)

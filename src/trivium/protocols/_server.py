@@ -58,6 +58,8 @@ from trivium.protocols._reload import reload_filter
 from trivium.protocols._stopping import RELOAD_KILL
 from trivium.protocols._stopping import end_streams_on_stop
 from trivium.protocols._stopping import kill_timeout
+from trivium.protocols._stopping import pass_one_stop_signal
+from trivium.protocols._stopping import stop_workers_reliably
 from trivium.protocols._target import AppFacts
 from trivium.protocols._target import ImportString
 from trivium.protocols._target import app_facts
@@ -363,6 +365,7 @@ class _WorkerLoader:
     served: Path
 
     def __call__(self) -> Any:
+        pass_one_stop_signal()  # a spawned worker (a forked one has it already)
         if self.served.exists():
             os.environ[RESPAWNED_ENV] = "1"
         else:
@@ -531,6 +534,7 @@ def _run_granian(
             else config.shutdown_timeout
         ),
     )
+    stop_workers_reliably(server)
     if loader is None:
         server.serve()
     else:
