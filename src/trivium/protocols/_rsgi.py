@@ -237,6 +237,15 @@ def lazy_scope(rsgi: Any, app: Any) -> LazyScope:
     return scope
 
 
+def route_scope(rsgi: Any, app: Any, route: Any, params: dict[str, Any] | None) -> LazyScope:
+    """Return `lazy_scope` for a request `route` matched, with its path parameters."""
+    scope = lazy_scope(rsgi, app)
+    scope["route"], scope["endpoint"] = route, route.endpoint
+    if params:
+        scope["path_params"] = params
+    return scope
+
+
 def http_scope(rsgi: Any, kind: str, state: dict[str, Any] | None) -> Scope:
     """Build the ASGI scope of an RSGI connection."""
     rsgi = with_authority(rsgi)

@@ -14,7 +14,7 @@ from typing import Any
 
 from trivium.http._request import HTTPConnection
 from trivium.protocols._rsgi import client_address
-from trivium.protocols._rsgi import lazy_scope
+from trivium.protocols._rsgi import route_scope
 
 if TYPE_CHECKING:
     from trivium.app import App
@@ -72,11 +72,7 @@ class GateConnection(HTTPConnection):
         """The ASGI scope, built on first use (see `lazy_scope`)."""
         scope = self._built
         if scope is None:
-            scope = self._built = lazy_scope(self._rsgi, self._app)
-            route = self._route
-            scope["route"], scope["endpoint"] = route, route.endpoint
-            if self._params:
-                scope["path_params"] = self._params
+            scope = self._built = route_scope(self._rsgi, self._app, self._route, self._params)
             if self._pending:
                 scope.update(self._pending)
             self._pending = None

@@ -310,21 +310,17 @@ def _settle(
         admitted, ahead = -1, [reply]  # one request: decide() says whether it passed
     else:
         admitted, *ahead = (int(value) for value in reply)
-    if len(limits) == 1:  # the usual case, without the lists
-        first, step = ahead[0], limits[0].step
-        for index, future in enumerate(futures):
-            if not future.done():  # else its request went away; the charge stands
-                spent = index if admitted < 0 or index < admitted else admitted
-                future.set_result(decide(limits, 0, (first + spent * step,)))
-        return
     steps = [limit.step for limit in limits]
+    single = len(steps) == 1  # the usual case: no list per request
     for index, future in enumerate(futures):
         if future.done():
             continue  # its request went away; the charge stands
         spent = index if admitted < 0 or index < admitted else admitted
-        future.set_result(
-            decide(limits, 0, [a + spent * s for a, s in zip(ahead, steps, strict=True)])
-        )
+        if single:
+            counts: Sequence[int] = (ahead[0] + spent * steps[0],)
+        else:
+            counts = [a + spent * s for a, s in zip(ahead, steps, strict=True)]
+        future.set_result(decide(limits, 0, counts))
 
 
 def _fail(futures: list[asyncio.Future[Decision]], error: BaseException) -> None:
