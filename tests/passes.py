@@ -1,7 +1,8 @@
 """Run the test suite's two passes, ASGI and RSGI, side by side: what `make test` calls.
 
 The whole suite runs over ASGI, then again with every app driven through RSGI
-(`TRIVIUM_TEST_INTERFACE=rsgi`, live-server tests excluded). Each pass is one pytest
+(`TRIVIUM_TEST_INTERFACE=rsgi`; live-server tests and modules marked `drives_no_app`, see
+conftest.py, left out). Each pass is one pytest
 process, mostly busy on one core, so the two run at the same time and the suite takes
 about as long as its longer pass.
 
@@ -102,7 +103,7 @@ def main(argv: list[str]) -> int:
         ("asgi", pytest, dict(os.environ)),
         (
             "rsgi",
-            [*pytest, "-p", "no:cacheprovider", "-m", "not live"],
+            [*pytest, "-p", "no:cacheprovider", "-m", "not live and not drives_no_app"],
             rsgi_environment(dict(os.environ)),
         ),
     ]
