@@ -1,10 +1,10 @@
 """Run the test suite's two passes, ASGI and RSGI, side by side: what `make test` calls.
 
 The whole suite runs over ASGI, then again with every app driven through RSGI
-(`TRIVIUM_TEST_INTERFACE=rsgi`; live-server tests and modules marked `drives_no_app`, see
-conftest.py, left out). Each pass is one pytest
-process, mostly busy on one core, so the two run at the same time and the suite takes
-about as long as its longer pass.
+(`TRIVIUM_TEST_INTERFACE=rsgi`), without the live-server tests and the modules marked
+`drives_no_app` (see conftest.py). Each pass is one pytest process, mostly busy on one
+core, so the two run at the same time and the suite takes about as long as its longer
+pass.
 
 Passes must not share server-side state: the RSGI pass gets its own PostgreSQL and
 MariaDB databases (the configured name with `_rsgi` appended, created when missing) and
