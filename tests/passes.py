@@ -1,36 +1,47 @@
-"""Run the test suite's two passes, ASGI and RSGI, side by side: what `make test` calls.
+"""Run the test suite's two passes, ASGI and RSGI, in shards side by side: `make test`.
 
 The whole suite runs over ASGI, then again with every app driven through RSGI
 (`TRIVIUM_TEST_INTERFACE=rsgi`), without the live-server tests and the modules marked
-`drives_no_app` (see conftest.py). Each pass is one pytest process, mostly busy on one
-core, so the two run at the same time and the suite takes about as long as its longer
-pass.
+`drives_no_app` (see conftest.py). Each pass is split in `SLOTS` shards of test modules
+of about the same length (`TRIVIUM_TEST_SHARD=k/n`, planned in conftest.py from the
+modules' seconds in tests/module_seconds.json), and the shards run `SLOTS` at a time,
+the ASGI ones first. A test process waits on databases, servers and sleeps more than
+half of the time, so three of them keep two cores busy (`TRIVIUM_TEST_SLOTS` changes it).
 
-Passes must not share server-side state: the RSGI pass gets its own PostgreSQL and
-MariaDB databases (the configured name with `_rsgi` appended, created when missing) and
-the next Redis database number. Without those variables both passes use SQLite files
-and in-memory backends in their own temporary directories, as usual.
+Processes running at once must not share server-side state: slot k (from 2) gets its own
+PostgreSQL and MariaDB databases (the configured name with `_k` appended, created when
+missing) and the Redis database k - 1 numbers after the configured one. Without those
+variables every process uses SQLite files and in-memory backends in its own temporary
+directories, as usual.
 
-    python tests/passes.py [--sequential] [pytest arguments...]
+    python tests/passes.py [--sequential] [--seconds] [pytest arguments...]
 
-Each pass writes its output to `.cache/passes/<name>.log`; the logs are printed in
-order when both are done. The exit status is the first failing pass's, else 0.
+`--sequential` runs each pass whole, one after the other, in one process at a time. Each
+shard writes its output to `.cache/passes/<pass>-<k>.log`; the logs are printed in order
+once all are done. The exit status is the first failing shard's, else 0. `--seconds`
+also writes tests/module_seconds.json afresh from what each module took (the reports of
+`TRIVIUM_TEST_APPS_REPORT`): run it after adding slow tests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import compileall
+import json
 import os
 import subprocess
 import sys
+import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
 REPO = Path(__file__).resolve().parents[1]
 LOGS = REPO / ".cache" / "passes"
-SUFFIX = "_rsgi"
+SLOTS = int(os.environ.get("TRIVIUM_TEST_SLOTS", "3"))
+SECONDS = REPO / "tests" / "module_seconds.json"
 
 
 def _with_database(url: str, suffix: str) -> tuple[str, str]:
@@ -40,10 +51,10 @@ def _with_database(url: str, suffix: str) -> tuple[str, str]:
     return urlunsplit(parts._replace(path=f"/{name}")), name
 
 
-def _next_redis_db(url: str) -> str:
+def _redis_db(url: str, offset: int) -> str:
     parts = urlsplit(url)
     current = parts.path.lstrip("/") or "0"
-    return urlunsplit(parts._replace(path=f"/{int(current) + 1}"))
+    return urlunsplit(parts._replace(path=f"/{int(current) + offset}"))
 
 
 async def _create_postgres(url: str, name: str) -> None:
@@ -75,62 +86,129 @@ async def _create_mysql(url: str, name: str) -> None:
         connection.close()
 
 
-def rsgi_environment(base: dict[str, str]) -> dict[str, str]:
-    """Return the RSGI pass's environment: its own databases and Redis number."""
-    env = dict(base, TRIVIUM_TEST_INTERFACE="rsgi")
+def slot_environment(base: dict[str, str], slot: int) -> dict[str, str]:
+    """Return slot number `slot`'s environment (from 0): its own databases and Redis number."""
+    if slot == 0:
+        return dict(base)
+    env = dict(base)
+    suffix = f"_{slot + 1}"
     postgres = base.get("TRIVIUM_TEST_POSTGRES_URL")
     if postgres:
-        env["TRIVIUM_TEST_POSTGRES_URL"], name = _with_database(postgres, SUFFIX)
+        env["TRIVIUM_TEST_POSTGRES_URL"], name = _with_database(postgres, suffix)
         asyncio.run(_create_postgres(postgres, name))
     mysql = base.get("TRIVIUM_TEST_MYSQL_URL")
     if mysql:
-        env["TRIVIUM_TEST_MYSQL_URL"], name = _with_database(mysql, SUFFIX)
+        env["TRIVIUM_TEST_MYSQL_URL"], name = _with_database(mysql, suffix)
         asyncio.run(_create_mysql(mysql, name))
     redis = base.get("TRIVIUM_TEST_REDIS_URL")
     if redis:
-        env["TRIVIUM_TEST_REDIS_URL"] = _next_redis_db(redis)
+        env["TRIVIUM_TEST_REDIS_URL"] = _redis_db(redis, slot)
     return env
 
 
-def main(argv: list[str]) -> int:
-    """Run both passes (side by side unless `--sequential`); return the exit status."""
-    sequential = "--sequential" in argv
-    extra = [a for a in argv if a != "--sequential"]
+@dataclass
+class Job:
+    """One pytest process: a shard of a pass."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log(self) -> Path:
+        return LOGS / f"{self.name}.log"
+
+    def start(self, slot: dict[str, str]) -> None:
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(  # noqa: S603
+                self.command, cwd=REPO, env={**slot, **self.env}, stdout=out, stderr=out
+            )
+        print(
+            f"[{self.name}] {' '.join(self.command[1:])} > {self.log.relative_to(REPO)}", flush=True
+        )  # noqa: T201
+
+
+def jobs(extra: list[str], shards: int, reports: Path | None = None) -> list[Job]:
+    """The shards of both passes, ASGI first."""
     # The slowest tests are listed at the end of each log: the suite must stay well under
     # 15 minutes, and those are where time goes first.
-    pytest = [sys.executable, "-m", "pytest", "-q", "--durations=30", *extra]
+    pytest = [sys.executable, "-m", "pytest", "-q", "--durations=30", "-p", "no:cacheprovider"]
     passes = [
-        ("asgi", pytest, dict(os.environ)),
+        ("asgi", [*pytest, *extra], {"TRIVIUM_TEST_INTERFACE": "asgi"}),
         (
             "rsgi",
-            [*pytest, "-p", "no:cacheprovider", "-m", "not live and not drives_no_app"],
-            rsgi_environment(dict(os.environ)),
+            [*pytest, "-m", "not live and not drives_no_app", *extra],
+            {"TRIVIUM_TEST_INTERFACE": "rsgi"},
         ),
     ]
+    found = []
+    for name, command, env in passes:
+        for shard in range(1, shards + 1):
+            job_env = dict(env, TRIVIUM_TEST_SHARD=f"{shard}/{shards}")
+            if reports is not None:
+                job_env["TRIVIUM_TEST_APPS_REPORT"] = str(reports / f"{name}-{shard}.json")
+            found.append(Job(f"{name}-{shard}", command, job_env))
+    return found
+
+
+def run(pending: list[Job], slots: list[dict[str, str]]) -> int:
+    """Run `pending` in `slots` (each an environment), print the logs; the exit status."""
     LOGS.mkdir(parents=True, exist_ok=True)
+    for old in LOGS.glob("*.log"):
+        old.unlink()
     # Every server and CLI the tests start imports trivium: compiled once here, it is not
     # compiled again in each process when PYTHONDONTWRITEBYTECODE is set (as in CI).
     # Nothing else is written: a test rewriting a module within one second must never
     # load a stale .pyc of it.
     compileall.compile_dir(REPO / "src" / "trivium", quiet=1)
-    running: list[tuple[str, subprocess.Popen[bytes], Path]] = []
-    statuses: list[int] = []
-    for name, command, env in passes:
-        log = LOGS / f"{name}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=out)  # noqa: S603
-        print(f"[{name}] {' '.join(command[1:])} > {log.relative_to(REPO)}", flush=True)  # noqa: T201
-        running.append((name, process, log))
-        if sequential:
-            statuses.append(process.wait())
-    for name, process, log in running:
-        status = process.wait()
-        if not sequential:
-            statuses.append(status)
-        print(f"\n===== {name} pass: exit status {status} =====", flush=True)  # noqa: T201
-        sys.stdout.write(log.read_text(errors="replace"))
+    done: list[Job] = []
+    queue = list(pending)
+    busy: dict[int, Job] = {}
+    while queue or busy:
+        for index, slot in enumerate(slots):
+            if index not in busy and queue:
+                busy[index] = job = queue.pop(0)
+                job.start(slot)
+        time.sleep(0.2)
+        for index, job in list(busy.items()):
+            if job.process is not None and job.process.poll() is not None:
+                done.append(busy.pop(index))
+    statuses = []
+    for job in pending:
+        assert job.process is not None
+        statuses.append(job.process.returncode)
+        print(f"\n===== {job.name}: exit status {job.process.returncode} =====", flush=True)  # noqa: T201
+        sys.stdout.write(job.log.read_text(errors="replace"))
         sys.stdout.flush()
     return next((status for status in statuses if status != 0), 0)
+
+
+def write_seconds(reports: Path) -> None:
+    """Write SECONDS from the passes' reports in `reports`: each module's seconds per pass."""
+    seconds: dict[str, dict[str, float]] = {"asgi": {}, "rsgi": {}}
+    for report in sorted(reports.glob("*.json")):
+        kind = report.name.split("-", 1)[0]
+        for module, entry in json.loads(report.read_text()).items():
+            seconds[kind][module] = round(seconds[kind].get(module, 0.0) + entry["seconds"], 1)
+    SECONDS.write_text(json.dumps(seconds, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {SECONDS.relative_to(REPO)}", flush=True)  # noqa: T201
+
+
+def main(argv: list[str]) -> int:
+    """Run both passes' shards (in one slot if `--sequential`); return the exit status."""
+    extra = [a for a in argv if a not in ("--sequential", "--seconds")]
+    base = dict(os.environ)
+    if "--sequential" in argv:
+        return run(jobs(extra, 1), [base])
+    slots = [slot_environment(base, slot) for slot in range(SLOTS)]
+    if "--seconds" not in argv:
+        return run(jobs(extra, SLOTS), slots)
+    with tempfile.TemporaryDirectory() as folder:
+        status = run(jobs(extra, SLOTS, Path(folder)), slots)
+        if status == 0:
+            write_seconds(Path(folder))
+        return status
 
 
 if __name__ == "__main__":

@@ -14,6 +14,10 @@ import ast
 import tomllib
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.drives_no_app
+
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "trivium"
 CONTRACT = "Core never imports a battery"
 

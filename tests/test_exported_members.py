@@ -6,6 +6,8 @@ import pytest
 
 import trivium
 
+pytestmark = pytest.mark.drives_no_app
+
 PUBLIC_MODULES = [
     "trivium",
     "trivium.app",

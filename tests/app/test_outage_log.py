@@ -8,6 +8,8 @@ import pytest
 
 from trivium.errors import OutageLog
 
+pytestmark = pytest.mark.drives_no_app
+
 LOGGER = "tests.outage"
 
 

@@ -11,6 +11,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.drives_no_app
+
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 WORKER = """

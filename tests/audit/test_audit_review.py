@@ -11,6 +11,8 @@ from tests.audit.test_cli import run
 from trivium.audit import parse_age
 from trivium.db import Database
 
+pytestmark = pytest.mark.drives_no_app
+
 
 @pytest.fixture(autouse=True)
 def _importable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

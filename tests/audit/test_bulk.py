@@ -21,7 +21,7 @@ from trivium.audit import Audit
 from trivium.audit import AuditEntry
 from trivium.db import Database
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 @contextmanager

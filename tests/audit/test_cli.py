@@ -20,6 +20,8 @@ from trivium.cli import main
 from trivium.db import Database
 from trivium.db import utcnow
 
+pytestmark = pytest.mark.drives_no_app
+
 APP_SOURCE = """
 import datetime
 from trivium import App

@@ -12,7 +12,7 @@ from tests.audit.models import Ticket
 from trivium.audit import Audit
 from trivium.audit import encode_pk
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 async def test_a_composite_key_is_a_json_array(session: AsyncSession, audit: Audit) -> None:

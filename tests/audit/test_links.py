@@ -11,7 +11,7 @@ from tests.audit.models import Tag
 from trivium.audit import Audit
 from trivium.audit import AuditEntry
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 async def last_of(session: AsyncSession, model: type, pk: int) -> AuditEntry:

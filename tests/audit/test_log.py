@@ -13,7 +13,7 @@ from trivium.audit import Audit
 from trivium.audit import actor
 from trivium.db import utcnow
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 async def test_log_filters_by_model_action_actor_request_and_time(

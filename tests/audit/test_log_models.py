@@ -10,7 +10,7 @@ from tests.audit.models import Tag
 
 from trivium.audit import Audit
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 async def test_log_takes_a_collection_of_models_or_tables(

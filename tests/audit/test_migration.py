@@ -21,7 +21,7 @@ from trivium.db import Database
 from trivium.db import Migrations
 from trivium.db import Model
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 def _diff(connection: Connection) -> list[Any]:

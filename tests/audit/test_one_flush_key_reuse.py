@@ -9,7 +9,7 @@ from tests.audit.models import Book
 from trivium.audit import Audit
 from trivium.db import Database
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 async def test_a_delete_and_a_create_of_one_key_in_one_flush(

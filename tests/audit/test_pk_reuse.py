@@ -19,7 +19,7 @@ from trivium.audit import Audit
 from trivium.audit import AuditEntry
 from trivium.db import Database
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 def _same_id(db: Database, old_id: int) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from tests.audit.models import Tag
 
 from trivium.audit import Audit
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 async def test_revert_to_after_an_update_undoes_the_later_ones(

@@ -9,7 +9,7 @@ from tests.audit.models import Tag
 
 from trivium.audit import Audit
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 async def test_fields_restricts_what_a_revert_writes(session: AsyncSession, audit: Audit) -> None:

@@ -13,7 +13,7 @@ from tests.audit.models import Price
 from trivium.audit import Audit
 from trivium.audit import AuditEntry
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 async def stored(session: AsyncSession, price: Price) -> str:

@@ -17,7 +17,7 @@ from trivium.audit import AuditEntry
 from trivium.audit import actor
 from trivium.db import Database
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 async def entries(session: AsyncSession) -> list[AuditEntry]:

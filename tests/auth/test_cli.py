@@ -18,6 +18,8 @@ from trivium.auth import get_user_by_identifier
 from trivium.cli import main
 from trivium.db import Database
 
+pytestmark = pytest.mark.drives_no_app
+
 GOOD = "glacier-teapot-71-vortex"
 APP_SOURCE = """
 from trivium import App

@@ -13,6 +13,8 @@ from trivium.auth import LoginThrottle
 from trivium.db import Database
 from trivium.errors import ConfigurationError
 
+pytestmark = pytest.mark.drives_no_app
+
 KEYS = {"k1": "j" * 40}
 SECRET = "s" * 48
 

@@ -17,6 +17,8 @@ from trivium.auth import hash_password
 from trivium.auth import verify_password
 from trivium.errors import ConfigurationError
 
+pytestmark = pytest.mark.drives_no_app
+
 FAST = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
 STRONG = PasswordHasher()
 """The default's parameters (the suite runs with `TRIVIUM_PASSWORD_HASHER=fast-for-tests`)."""

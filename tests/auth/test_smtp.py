@@ -23,6 +23,8 @@ from trivium.auth import SMTPMailer
 from trivium.auth import build_message
 from trivium.errors import ConfigurationError
 
+pytestmark = pytest.mark.drives_no_app
+
 PASSWORD = "s3cret-Pa55"  # noqa: S105 - the test server's
 
 

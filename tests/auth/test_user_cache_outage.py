@@ -12,6 +12,8 @@ from tests.faults import fault_proxy
 
 from trivium.auth._user_cache import UserCache
 
+pytestmark = pytest.mark.drives_no_app
+
 REDIS = os.environ.get("TRIVIUM_TEST_REDIS_URL")
 
 

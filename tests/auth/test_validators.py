@@ -14,6 +14,8 @@ from trivium.auth import UserAttributeSimilarity
 from trivium.auth import password_help_texts
 from trivium.auth import validate_password
 
+pytestmark = pytest.mark.drives_no_app
+
 
 def test_a_good_password_passes_every_default_rule() -> None:
     validate_password("Tr0mbone-under-the-lighthouse", {"username": "ada"})

@@ -15,7 +15,7 @@ from trivium.cache import cached
 from trivium.errors import ConfigurationError
 from trivium.stores import Store
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 async def test_values_round_trip_as_json_and_are_deleted(store: Store) -> None:

@@ -18,6 +18,8 @@ from trivium.channels import Channels
 from trivium.channels import RedisBackend
 from trivium.cli import main
 
+pytestmark = pytest.mark.drives_no_app
+
 APP_SOURCE = """
 from trivium import App
 from trivium.channels import Channels, RedisBackend

@@ -17,6 +17,8 @@ from trivium.channels import Channels
 from trivium.channels._event import Event
 from trivium.channels._socket import ChannelSocket
 
+pytestmark = pytest.mark.drives_no_app
+
 
 class _Peer:
     """Stands for the websocket: takes every frame sent."""

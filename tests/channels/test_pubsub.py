@@ -14,6 +14,8 @@ from trivium.channels import Event
 from trivium.channels import MemoryBackend
 from trivium.channels import Subscription
 
+pytestmark = pytest.mark.drives_no_app
+
 
 class Todo(BaseModel):
     title: str

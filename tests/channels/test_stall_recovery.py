@@ -20,6 +20,8 @@ from trivium.channels import Channels
 from trivium.channels import ChannelsUnavailableError
 from trivium.channels import RedisBackend
 
+pytestmark = pytest.mark.drives_no_app
+
 
 class BlackHoleProxy(FaultProxy):
     """A `FaultProxy` whose connections accepted during a stall never pass a byte.

@@ -18,6 +18,8 @@ from click.testing import CliRunner
 
 from trivium.cli import main
 
+pytestmark = pytest.mark.drives_no_app
+
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 APP = """

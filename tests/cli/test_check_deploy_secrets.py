@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from trivium.cli import main
 from trivium.conf import DEV_SECRET_KEY
 
+pytestmark = pytest.mark.drives_no_app
+
 APP = """
 from trivium import App
 from trivium.middleware import Middleware

@@ -17,6 +17,8 @@ from trivium.cli import BATTERY_COMMANDS
 from trivium.cli import LazyGroup
 from trivium.cli import main
 
+pytestmark = pytest.mark.drives_no_app
+
 SRC = Path(trivium.cli.__file__).resolve().parents[2]
 BATTERIES = [
     *("openapi", "templating", "forms", "static", "db", "auth", "admin", "realtime"),

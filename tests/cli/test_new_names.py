@@ -9,6 +9,8 @@ from click.testing import CliRunner
 
 from trivium.cli import main
 
+pytestmark = pytest.mark.drives_no_app
+
 
 @pytest.mark.parametrize("name", ["json", "email", "site", "sqlalchemy", "pytest"])
 def test_a_name_that_hides_a_module_is_refused_and_nothing_is_written(

@@ -13,6 +13,8 @@ from click.testing import CliRunner
 
 from trivium.cli import main
 
+pytestmark = pytest.mark.drives_no_app
+
 FAKE_PYTHON = '#!/bin/sh\necho "site=${TRIVIUM_SITE_URL:-unset} args=$*"\n'
 
 

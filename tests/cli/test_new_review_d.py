@@ -18,6 +18,8 @@ from tests.db.servers import execute
 
 from trivium.cli import main
 
+pytestmark = pytest.mark.drives_no_app
+
 
 def _generate(parent: Path, name: str) -> tuple[Path, str]:
     folder = parent / name

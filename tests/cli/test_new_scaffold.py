@@ -14,6 +14,8 @@ from packaging.requirements import Requirement
 
 from trivium.cli import main
 
+pytestmark = pytest.mark.drives_no_app
+
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:

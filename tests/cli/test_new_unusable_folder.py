@@ -10,6 +10,8 @@ from click.testing import CliRunner
 import trivium.cli._new
 from trivium.cli import main
 
+pytestmark = pytest.mark.drives_no_app
+
 
 def _new(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, ["new", "blog", *args])

@@ -10,6 +10,8 @@ from click.testing import CliRunner
 
 from trivium.cli import main
 
+pytestmark = pytest.mark.drives_no_app
+
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = "tests.openapi.sample_app:app"
 

@@ -10,6 +10,8 @@ from click.testing import CliRunner
 
 from trivium.cli import main
 
+pytestmark = pytest.mark.drives_no_app
+
 
 @pytest.fixture(autouse=True)
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -21,6 +21,8 @@ from trivium.errors import ConfigurationError
 from trivium.protocols import ServerConfig
 from trivium.protocols import serve
 
+pytestmark = pytest.mark.drives_no_app
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = "tests.cli.sample_app"
 START_TIMEOUT = 15.0

@@ -16,6 +16,8 @@ from click.testing import CliRunner
 
 from trivium.cli import main
 
+pytestmark = pytest.mark.drives_no_app
+
 APP = """
 from pathlib import Path
 

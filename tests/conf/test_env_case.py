@@ -16,9 +16,12 @@ from trivium.environment import environment_value
 from trivium.environment import production
 from trivium.errors import ConfigurationError
 
-pytestmark = pytest.mark.skipif(
-    os.name != "posix", reason="only POSIX environments tell names apart by case"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        os.name != "posix", reason="only POSIX environments tell names apart by case"
+    ),
+    pytest.mark.drives_no_app,
+]
 
 KEY = "k" * 40
 

@@ -11,6 +11,8 @@ from trivium.cli import main
 from trivium.conf import Settings
 from trivium.errors import ConfigurationError
 
+pytestmark = pytest.mark.drives_no_app
+
 KEY = "0123456789abcdefghijklmnopqrstuvwxyzABCDEF"
 
 

@@ -16,6 +16,8 @@ from trivium.conf import Settings
 from trivium.conf import origins
 from trivium.conf import redact
 
+pytestmark = pytest.mark.drives_no_app
+
 
 @pytest.fixture(autouse=True)
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -11,6 +11,8 @@ from trivium.cli import main
 from trivium.conf import REDACTED
 from trivium.conf import redact
 
+pytestmark = pytest.mark.drives_no_app
+
 
 @pytest.fixture(autouse=True)
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -13,6 +13,8 @@ from trivium.conf import Settings
 from trivium.conf import env_files
 from trivium.errors import ConfigurationError
 
+pytestmark = pytest.mark.drives_no_app
+
 KEY = "0123456789abcdefghijklmnopqrstuvwxyzABCDEF"
 
 

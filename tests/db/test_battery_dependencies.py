@@ -18,6 +18,8 @@ from tests.db.servers import in_project
 
 from trivium.cli import main
 
+pytestmark = pytest.mark.drives_no_app
+
 APP = """
 from pathlib import Path
 

@@ -24,7 +24,7 @@ from trivium.db import NAMING_CONVENTION
 from trivium.db import Database
 from trivium.db import Migrations
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 BACKENDS = {"postgresql": "TRIVIUM_TEST_POSTGRES_URL"}
 

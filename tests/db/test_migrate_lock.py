@@ -23,6 +23,8 @@ from trivium.db import Database
 from trivium.db import MigrationFailedError
 from trivium.db import Migrations
 
+pytestmark = pytest.mark.drives_no_app
+
 APP = """
 from pathlib import Path
 

@@ -22,6 +22,8 @@ from tests.faults import fault_proxy
 
 from trivium.cli import main
 
+pytestmark = pytest.mark.drives_no_app
+
 BACKENDS = {"postgresql": "TRIVIUM_TEST_POSTGRES_URL", "mysql": "TRIVIUM_TEST_MYSQL_URL"}
 
 APP = """

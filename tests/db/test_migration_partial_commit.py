@@ -15,6 +15,8 @@ from tests.db.servers import backend_url
 from tests.db.servers import execute
 from tests.db.servers import in_project
 
+pytestmark = pytest.mark.drives_no_app
+
 APP = """
 from pathlib import Path
 

@@ -32,6 +32,8 @@ from trivium.db import Migrations
 from trivium.db import UTCDateTime
 from trivium.errors import ConfigurationError
 
+pytestmark = pytest.mark.drives_no_app
+
 BACKENDS = {"postgresql": "TRIVIUM_TEST_POSTGRES_URL", "mysql": "TRIVIUM_TEST_MYSQL_URL"}
 
 

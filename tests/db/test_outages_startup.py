@@ -26,6 +26,8 @@ from tests.faults import fault_proxy
 from trivium.db import Database
 from trivium.errors import ConfigurationError
 
+pytestmark = pytest.mark.drives_no_app
+
 SERVERS = {"postgresql": "TRIVIUM_TEST_POSTGRES_URL", "mysql": "TRIVIUM_TEST_MYSQL_URL"}
 APP = """
 import os

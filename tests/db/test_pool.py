@@ -17,7 +17,7 @@ from trivium.db import Database
 from trivium.db._pool import FairAsyncQueuePool
 from trivium.db._pool import HandOffQueue
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 async def test_a_returned_item_goes_to_the_oldest_waiter_not_to_a_newcomer() -> None:

@@ -32,7 +32,7 @@ from trivium.errors import ConfigurationError
 
 SUFFIX = uuid.uuid4().hex[:8]
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 class Member(IntPK, Model):

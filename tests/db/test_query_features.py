@@ -26,7 +26,7 @@ from trivium.db import UTCDateTime
 SUFFIX = uuid.uuid4().hex[:8]
 UTC = datetime.UTC
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 class FCountry(IntPK, Model):

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+pytestmark = pytest.mark.drives_no_app
+
 PROJECT = Path(__file__).parent / "plugin_project"
 
 

@@ -20,6 +20,8 @@ from trivium.cli import main
 from trivium.db import Database
 from trivium.errors import ConfigurationError
 
+pytestmark = pytest.mark.drives_no_app
+
 APP = """
 from trivium import App
 from trivium.db import Database

@@ -17,6 +17,8 @@ from trivium.forms import PasswordInput
 from trivium.forms import bind
 from trivium.http import FormData
 
+pytestmark = pytest.mark.drives_no_app
+
 
 class Colour(enum.Enum):
     RED = "red"

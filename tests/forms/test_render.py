@@ -26,6 +26,8 @@ from trivium.forms import Widget
 from trivium.forms import empty
 from trivium.http import UploadFile
 
+pytestmark = pytest.mark.drives_no_app
+
 
 class Colour(enum.Enum):
     RED = "red"

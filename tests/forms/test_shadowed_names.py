@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from trivium.forms import Form
 from trivium.forms import FormRenderer
+
+pytestmark = pytest.mark.drives_no_app
 
 
 class Shadowing(Form):

@@ -10,6 +10,8 @@ from pydantic import Field
 
 from trivium.forms import Form
 
+pytestmark = pytest.mark.drives_no_app
+
 
 class Order(Form):
     packs: Annotated[int, Field(gt=0, multiple_of=5)] = 5

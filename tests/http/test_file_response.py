@@ -21,6 +21,8 @@ from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
 
+pytestmark = pytest.mark.drives_no_app
+
 CONTENT = bytes(range(256)) * 4  # 1024 bytes
 MTIME = 1_700_000_000
 

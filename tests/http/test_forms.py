@@ -23,6 +23,8 @@ from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
 
+pytestmark = pytest.mark.drives_no_app
+
 BOUNDARY = "b0undary"
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
 FD_DIR = Path("/proc/self/fd")

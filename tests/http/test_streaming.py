@@ -22,6 +22,8 @@ from trivium.types import Receive
 from trivium.types import Scope
 from trivium.types import Send
 
+pytestmark = pytest.mark.drives_no_app
+
 
 @pytest.fixture
 def anyio_backend() -> str:

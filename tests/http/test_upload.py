@@ -11,6 +11,8 @@ from trivium.http._datastructures import Headers
 from trivium.http._upload import DEFAULT_SPOOL_MAX_SIZE
 from trivium.http._upload import UploadFile
 
+pytestmark = pytest.mark.drives_no_app
+
 
 @pytest.fixture
 def anyio_backend() -> str:

@@ -12,6 +12,8 @@ from tests.openapi.sample_app import app
 
 from trivium.cli import main
 
+pytestmark = pytest.mark.drives_no_app
+
 TARGET = "tests.openapi.sample_app:app"
 
 

@@ -18,6 +18,8 @@ os.environ["TRIVIUM_DEMO_DATABASE_URL"] = f"sqlite+aiosqlite:///{_DB}"
 
 from examples.demo.app import app  # noqa: E402 - the database URL must be set first
 
+pytestmark = pytest.mark.drives_no_app
+
 schemathesis = pytest.importorskip("schemathesis")
 hypothesis = pytest.importorskip("hypothesis")
 

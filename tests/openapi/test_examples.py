@@ -10,6 +10,8 @@ from openapi_spec_validator import validate
 
 from trivium import App
 
+pytestmark = pytest.mark.drives_no_app
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NAMES = sorted(p.parent.name for p in EXAMPLES.glob("*/app.py"))
 

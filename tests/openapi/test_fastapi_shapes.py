@@ -6,11 +6,15 @@ import enum
 from typing import Annotated
 from typing import Any
 
+import pytest
+
 from trivium import App
 from trivium import Body
 from trivium import Depends
 from trivium import Path
 from trivium.openapi import OAuth2PasswordRequestForm
+
+pytestmark = pytest.mark.drives_no_app
 
 NAMED = {"normal": {"summary": "A normal item", "value": {"name": "Foo"}}}
 

@@ -23,6 +23,8 @@ from trivium import HTTPException
 from trivium import Path
 from trivium import Query
 
+pytestmark = pytest.mark.drives_no_app
+
 schemathesis = pytest.importorskip("schemathesis")
 hypothesis = pytest.importorskip("hypothesis")
 

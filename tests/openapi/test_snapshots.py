@@ -36,6 +36,8 @@ from trivium.openapi import OAuth2PasswordBearer
 from trivium.openapi import OAuth2PasswordRequestForm
 from trivium.openapi import webhooks
 
+pytestmark = pytest.mark.drives_no_app
+
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 

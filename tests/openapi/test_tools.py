@@ -21,6 +21,8 @@ from trivium.openapi import ToolArgument
 from trivium.openapi import tool_schemas
 from trivium.openapi import tools
 
+pytestmark = pytest.mark.drives_no_app
+
 
 class Tag(BaseModel):
     label: str

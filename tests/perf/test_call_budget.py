@@ -13,9 +13,12 @@ import pstats
 from typing import Annotated
 
 import anyio
+import pytest
 
 from trivium import App
 from trivium import Query
+
+pytestmark = pytest.mark.drives_no_app
 
 BUDGET_PLAIN_GET = 40
 BUDGET_VALIDATED_GET = 110

@@ -16,7 +16,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 import trivium
+
+pytestmark = pytest.mark.drives_no_app
 
 SRC = str(Path(trivium.__file__).resolve().parents[1])
 

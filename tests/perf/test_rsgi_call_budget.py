@@ -15,11 +15,14 @@ from typing import Annotated
 from typing import Any
 
 import anyio
+import pytest
 from pydantic import BaseModel
 
 from trivium import App
 from trivium import Query
 from trivium.responses import PlainTextResponse
+
+pytestmark = pytest.mark.drives_no_app
 
 BUDGET_PLAINTEXT = 24
 BUDGET_JSON = 26

@@ -11,6 +11,8 @@ from click.testing import CliRunner
 
 from trivium.cli import main
 
+pytestmark = pytest.mark.drives_no_app
+
 MAIN = """\
 from fastapi import Depends, FastAPI  # framework
 from fastapi_users import FastAPIUsers

@@ -8,6 +8,8 @@ import pytest
 
 from trivium.port import port_source
 
+pytestmark = pytest.mark.drives_no_app
+
 
 def _port(source: str) -> str:
     return port_source(textwrap.dedent(source), "app.py").source

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
+import pytest
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
@@ -16,6 +17,8 @@ from trivium.http import QueryParams
 from trivium.routing._trie import PathTemplate
 from trivium.routing._trie import Trie
 from trivium.testing import TestClient
+
+pytestmark = pytest.mark.drives_no_app
 
 app = App()
 

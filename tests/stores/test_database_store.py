@@ -21,7 +21,7 @@ from trivium.errors import ConfigurationError
 from trivium.stores import DatabaseStore
 from trivium.stores._database import store_table
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 MIGRATIONS = Path(trivium.stores.__file__).parent / "migrations"
 

@@ -20,7 +20,10 @@ from trivium.stores import RedisStore
 from trivium.stores import pipelined_channel
 
 URL = os.environ.get("TRIVIUM_TEST_REDIS_URL", "")
-pytestmark = pytest.mark.skipif(not URL, reason="needs TRIVIUM_TEST_REDIS_URL")
+pytestmark = [
+    pytest.mark.skipif(not URL, reason="needs TRIVIUM_TEST_REDIS_URL"),
+    pytest.mark.drives_no_app,
+]
 
 
 @pytest.fixture

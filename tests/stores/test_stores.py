@@ -9,7 +9,7 @@ from trivium.errors import ConfigurationError
 from trivium.stores import MemoryStore
 from trivium.stores import Store
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 async def test_stores_implement_the_protocol(store: Store) -> None:

@@ -10,7 +10,7 @@ from trivium.stores import MemoryStore
 from trivium.stores import Store
 from trivium.stores import Throttle
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 async def test_hits_within_the_limit_are_allowed_then_refused(store: Store) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy import text
 
 from trivium.db import Database
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ from trivium.errors import ConfigurationError
 from trivium.tasks import Retry
 from trivium.tasks import Tasks
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from trivium.tasks import Retry
 from trivium.tasks import Task
 from trivium.tasks import Tasks
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 @pytest.fixture(params=["memory", "redis"])

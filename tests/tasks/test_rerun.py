@@ -11,7 +11,7 @@ from trivium.tasks import Retry
 from trivium.tasks import TaskFailedError
 from trivium.tasks import Tasks
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 def test_retry_wait_is_capped_at_any_attempt() -> None:

@@ -16,7 +16,7 @@ import pytest
 from trivium import App
 from trivium.tasks import Tasks
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.drives_no_app]
 
 
 def make() -> tuple[App, Tasks]:
