@@ -15,10 +15,6 @@ migrations, the CLI's parsing) proves nothing more the second time: it says so w
 checks itself: a marked test that builds a test client over an app fails, naming the
 mark to remove. `TRIVIUM_TEST_APPS_REPORT=<file>` writes, per test module, whether it
 drove an app and its tests' seconds (JSON), to find the modules to mark.
-
-`TRIVIUM_TEST_SHARD=k/n` keeps the k-th of n shards of the selected tests' modules, of
-about the same length by the modules' seconds in tests/module_seconds.json (a module
-missing there counts a tenth of a second per test): how tests/passes.py splits a pass.
 """
 
 from __future__ import annotations
@@ -38,8 +34,7 @@ from trivium.testing import _client  # noqa: E402 - after the hasher is chosen
 
 DRIVES_NO_APP = "drives_no_app"
 # Taken out of the environment: a pytest run a test starts in a folder of this checkout
-# (FastAPI's tutorial tests) must neither keep one shard nor overwrite the report.
-_SHARD = os.environ.pop("TRIVIUM_TEST_SHARD", "")
+# (FastAPI's tutorial tests) must not overwrite the report.
 _REPORT = os.environ.pop("TRIVIUM_TEST_APPS_REPORT", "")
 _running: pytest.Item | None = None
 _modules: dict[str, dict[str, Any]] = {}  # for TRIVIUM_TEST_APPS_REPORT
@@ -93,43 +88,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         Path(_REPORT).write_text(json.dumps(_modules, indent=1, sort_keys=True))
 
 
-SECONDS = Path(__file__).parent / "tests" / "module_seconds.json"
-
-
-@pytest.hookimpl(trylast=True)  # after `-m` and `-k` have deselected theirs
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """In the RSGI pass, skip the tests marked `asgi_only`; keep the shard asked for."""
-    if RSGI:
-        for item in items:
-            marker = item.get_closest_marker("asgi_only")
-            if marker is not None:
-                reason = marker.args[0] if marker.args else "needs the ASGI interface"
-                item.add_marker(pytest.mark.skip(reason=f"RSGI run: {reason}"))
-    _keep_shard(config, items)
-
-
-def _keep_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the shard `TRIVIUM_TEST_SHARD` names of the selected tests, if set."""
-    spec = _SHARD
-    if not spec:
+    """In the RSGI pass, skip the tests marked `asgi_only`."""
+    if not RSGI:
         return
-    index, count = (int(part) for part in spec.split("/"))
-    if not 1 <= index <= count:
-        raise pytest.UsageError(f"TRIVIUM_TEST_SHARD={spec!r}: expected k/n with 1 <= k <= n")
-    modules: dict[str, list[pytest.Item]] = {}
     for item in items:
-        modules.setdefault(_module_path(item), []).append(item)
-    known = json.loads(SECONDS.read_text()) if SECONDS.exists() else {}
-    seconds = known.get("rsgi" if RSGI else "asgi", {})
-    load = [0.0] * count
-    kept: set[str] = set()
-    by_length = sorted(
-        modules, key=lambda path: (-seconds.get(path, 0.1 * len(modules[path])), path)
-    )
-    for path in by_length:  # longest first, each to the shortest shard so far
-        shard = min(range(count), key=load.__getitem__)
-        load[shard] += seconds.get(path, 0.1 * len(modules[path]))
-        if shard == index - 1:
-            kept.add(path)
-    config.hook.pytest_deselected(items=[i for i in items if _module_path(i) not in kept])
-    items[:] = [item for item in items if _module_path(item) in kept]
+        marker = item.get_closest_marker("asgi_only")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else "needs the ASGI interface"
+            item.add_marker(pytest.mark.skip(reason=f"RSGI run: {reason}"))

@@ -3,10 +3,9 @@
 The whole suite runs over ASGI, then again with every app driven through RSGI
 (`TRIVIUM_TEST_INTERFACE=rsgi`), without the live-server tests and the modules marked
 `drives_no_app` (see conftest.py). Each pass is split in `SLOTS` shards of test modules
-of about the same length (`TRIVIUM_TEST_SHARD=k/n`, planned in conftest.py from the
-modules' seconds in tests/module_seconds.json), and the shards run `SLOTS` at a time,
-the ASGI ones first. A test process waits on databases, servers and sleeps more than
-half of the time, so three of them keep two cores busy (`TRIVIUM_TEST_SLOTS` changes it).
+of about the same length (by the modules' seconds in tests/module_seconds.json; a shard
+is a pytest process given its modules, so it imports no others), and the shards run
+`SLOTS` at a time, the ASGI ones first (`TRIVIUM_TEST_SLOTS` changes how many).
 
 Processes running at once must not share server-side state: slot k (from 2) gets its own
 PostgreSQL and MariaDB databases (the configured name with `_k` appended, created when
@@ -16,7 +15,8 @@ directories, as usual.
 
     python tests/passes.py [--sequential] [--seconds] [pytest arguments...]
 
-`--sequential` runs each pass whole, one after the other, in one process at a time. Each
+`--sequential` runs each pass whole, one after the other, in one process at a time;
+so does naming test paths (`python tests/passes.py tests/db`). Each
 shard writes its output to `.cache/passes/<pass>-<k>.log`; the logs are printed in order
 once all are done. The exit status is the first failing shard's, else 0. `--seconds`
 also writes tests/module_seconds.json afresh from what each module took (the reports of
@@ -25,6 +25,7 @@ also writes tests/module_seconds.json afresh from what each module took (the rep
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import compileall
 import json
@@ -40,8 +41,9 @@ from urllib.parse import urlunsplit
 
 REPO = Path(__file__).resolve().parents[1]
 LOGS = REPO / ".cache" / "passes"
-SLOTS = int(os.environ.get("TRIVIUM_TEST_SLOTS", "3"))
+SLOTS = int(os.environ.get("TRIVIUM_TEST_SLOTS", "2"))
 SECONDS = REPO / "tests" / "module_seconds.json"
+TESTPATHS = ("tests", "examples")  # as pyproject.toml's
 
 
 def _with_database(url: str, suffix: str) -> tuple[str, str]:
@@ -124,31 +126,81 @@ class Job:
             self.process = subprocess.Popen(  # noqa: S603
                 self.command, cwd=REPO, env={**slot, **self.env}, stdout=out, stderr=out
             )
-        print(
-            f"[{self.name}] {' '.join(self.command[1:])} > {self.log.relative_to(REPO)}", flush=True
-        )  # noqa: T201
+        shown = " ".join(arg for arg in self.command[1:] if not arg.endswith(".py"))
+        print(f"[{self.name}] {shown} > {self.log.relative_to(REPO)}", flush=True)  # noqa: T201
 
 
-def jobs(extra: list[str], shards: int, reports: Path | None = None) -> list[Job]:
-    """The shards of both passes, ASGI first."""
+def test_modules() -> list[str]:
+    """Every test module pytest collects (`testpaths`, minus conftest `collect_ignore`s)."""
+    ignored = set()
+    for conftest in REPO.glob("tests/**/conftest.py"):
+        for node in ast.parse(conftest.read_text()).body:
+            if isinstance(node, ast.Assign) and any(
+                isinstance(target, ast.Name) and target.id == "collect_ignore"
+                for target in node.targets
+            ):
+                ignored |= {conftest.parent / name for name in ast.literal_eval(node.value)}
+    return sorted(
+        path.relative_to(REPO).as_posix()
+        for top in TESTPATHS
+        for path in (REPO / top).rglob("test_*.py")
+        if not any(folder in path.parents or folder == path for folder in ignored)
+    )
+
+
+def module_marks(path: str) -> set[str]:
+    """The names of the `pytest.mark.*` in the module-level `pytestmark` of `path`."""
+    for node in ast.parse((REPO / path).read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "pytestmark" for target in node.targets
+        ):
+            return {
+                child.attr
+                for child in ast.walk(node.value)
+                if isinstance(child, ast.Attribute)
+                and isinstance(child.value, ast.Attribute)
+                and child.value.attr == "mark"
+            }
+    return set()
+
+
+def shards(paths: list[str], seconds: dict[str, float], count: int) -> list[list[str]]:
+    """Split `paths` in `count` shards of about the same seconds (longest first, greedily)."""
+
+    def length(path: str) -> float:
+        return seconds.get(path, 0.1 * (REPO / path).read_text().count("def test_"))
+
+    split: list[list[str]] = [[] for _ in range(count)]
+    load = [0.0] * count
+    for path in sorted(paths, key=lambda path: (-length(path), path)):
+        shortest = load.index(min(load))
+        split[shortest].append(path)
+        load[shortest] += length(path)
+    return [sorted(shard) for shard in split if shard]
+
+
+def jobs(extra: list[str], count: int, reports: Path | None = None) -> list[Job]:
+    """The shards of both passes, ASGI first; one job per pass if `extra` names paths."""
     # The slowest tests are listed at the end of each log: the suite must stay well under
     # 15 minutes, and those are where time goes first.
     pytest = [sys.executable, "-m", "pytest", "-q", "--durations=30", "-p", "no:cacheprovider"]
+    chosen = any((REPO / arg.split("::")[0]).exists() for arg in extra if arg[:1] != "-")
+    modules = test_modules()
+    known = json.loads(SECONDS.read_text()) if SECONDS.exists() else {}
+    over_rsgi = [path for path in modules if not module_marks(path) & {"live", "drives_no_app"}]
     passes = [
-        ("asgi", [*pytest, *extra], {"TRIVIUM_TEST_INTERFACE": "asgi"}),
-        (
-            "rsgi",
-            [*pytest, "-m", "not live and not drives_no_app", *extra],
-            {"TRIVIUM_TEST_INTERFACE": "rsgi"},
-        ),
+        ("asgi", [*pytest, *extra], modules),
+        ("rsgi", [*pytest, "-m", "not live and not drives_no_app", *extra], over_rsgi),
     ]
     found = []
-    for name, command, env in passes:
-        for shard in range(1, shards + 1):
-            job_env = dict(env, TRIVIUM_TEST_SHARD=f"{shard}/{shards}")
+    for name, command, paths in passes:
+        env = {"TRIVIUM_TEST_INTERFACE": name}
+        split = [[]] if chosen else shards(paths, known.get(name, {}), count)
+        for number, shard in enumerate(split, start=1):
+            job_env = dict(env)
             if reports is not None:
-                job_env["TRIVIUM_TEST_APPS_REPORT"] = str(reports / f"{name}-{shard}.json")
-            found.append(Job(f"{name}-{shard}", command, job_env))
+                job_env["TRIVIUM_TEST_APPS_REPORT"] = str(reports / f"{name}-{number}.json")
+            found.append(Job(f"{name}-{number}", [*command, *shard], job_env))
     return found
 
 
