@@ -10,8 +10,6 @@ from trivium import App
 from trivium.http import app_path
 from trivium.testing import TestClient
 
-pytestmark = pytest.mark.drives_no_app
-
 
 @pytest.mark.parametrize(
     ("path", "root", "expected"),

@@ -17,7 +17,7 @@ from trivium.staticfiles import StaticFiles
 from trivium.stores import MemoryStore
 from trivium.testing import TestClient
 
-pytestmark = [pytest.mark.asgi_only("RSGI has no root_path"), pytest.mark.drives_no_app]
+pytestmark = pytest.mark.asgi_only("RSGI has no root_path")
 
 
 def test_routes_whose_path_starts_with_the_prefixs_letters_are_found() -> None:

@@ -16,6 +16,9 @@ ever, without one); `stop_workers_reliably` mends both:
 - A worker still starting up (importing the app) runs the supervisor's handler, which it
   inherited and which does nothing there: the signal is lost. The supervisor now asks
   the workers still alive again, every half second, while it waits for them.
+
+Also, a worker that got the signal itself and stopped before the supervisor asked it to
+no longer counts as crashed (which made the server exit with status 1).
 """
 
 from __future__ import annotations
@@ -47,14 +50,23 @@ ASK_AGAIN_EVERY = 0.5
 
 
 def stop_workers_reliably(server: Any) -> None:
-    """Have Granian's `server` repeat its workers' stop request until each has stopped.
+    """Have Granian's `server` stop its workers reliably (see the module docstring).
 
     Its workers (forked from this process) pass on one stop signal only, so asking
     again is harmless to a worker already stopping; the kill timeout still bounds the
     wait.
     """
     pass_one_stop_signal()
+    interrupt = server.signal_handler_interrupt
     stop_workers = server._stop_workers
+
+    def interrupted(*args: Any) -> None:
+        # A signal sent to the process group (Ctrl-C, `systemctl stop`) reaches the
+        # workers too: one that stopped before this process asked it to would count as
+        # crashed, and the server would exit with status 1.
+        for worker in list(server.wrks):
+            worker.interrupt_by_parent = True
+        interrupt(*args)
 
     def stop_and_ask_again() -> None:
         stopped = threading.Event()
@@ -73,6 +85,7 @@ def stop_workers_reliably(server: Any) -> None:
             stopped.set()
             thread.join()
 
+    server.signal_handler_interrupt = interrupted
     server._stop_workers = stop_and_ask_again
 
 
