@@ -214,7 +214,6 @@ def run(pending: list[Job], slots: list[dict[str, str]]) -> int:
     # Nothing else is written: a test rewriting a module within one second must never
     # load a stale .pyc of it.
     compileall.compile_dir(REPO / "src" / "trivium", quiet=1)
-    done: list[Job] = []
     queue = list(pending)
     busy: dict[int, Job] = {}
     while queue or busy:
@@ -225,7 +224,7 @@ def run(pending: list[Job], slots: list[dict[str, str]]) -> int:
         time.sleep(0.2)
         for index, job in list(busy.items()):
             if job.process is not None and job.process.poll() is not None:
-                done.append(busy.pop(index))
+                del busy[index]
     statuses = []
     for job in pending:
         assert job.process is not None

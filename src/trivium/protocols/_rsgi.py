@@ -237,9 +237,8 @@ def lazy_scope(rsgi: Any, app: Any) -> LazyScope:
     return scope
 
 
-def route_scope(rsgi: Any, app: Any, route: Any, params: dict[str, Any] | None) -> LazyScope:
-    """Return `lazy_scope` for a request `route` matched, with its path parameters."""
-    scope = lazy_scope(rsgi, app)
+def with_route(scope: LazyScope, route: Any, params: dict[str, Any] | None) -> LazyScope:
+    """Return `scope` (from `lazy_scope`) with the `route` matched and its path parameters."""
     scope["route"], scope["endpoint"] = route, route.endpoint
     if params:
         scope["path_params"] = params

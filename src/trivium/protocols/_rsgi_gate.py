@@ -14,7 +14,8 @@ from typing import Any
 
 from trivium.http._request import HTTPConnection
 from trivium.protocols._rsgi import client_address
-from trivium.protocols._rsgi import route_scope
+from trivium.protocols._rsgi import lazy_scope
+from trivium.protocols._rsgi import with_route
 
 if TYPE_CHECKING:
     from trivium.app import App
@@ -72,7 +73,8 @@ class GateConnection(HTTPConnection):
         """The ASGI scope, built on first use (see `lazy_scope`)."""
         scope = self._built
         if scope is None:
-            scope = self._built = route_scope(self._rsgi, self._app, self._route, self._params)
+            scope = lazy_scope(self._rsgi, self._app)
+            scope = self._built = with_route(scope, self._route, self._params)
             if self._pending:
                 scope.update(self._pending)
             self._pending = None

@@ -23,9 +23,10 @@ from trivium.http._request import Request
 from trivium.http._response import Response
 from trivium.protocols._rsgi import RSGIParams
 from trivium.protocols._rsgi import lazy_connection
-from trivium.protocols._rsgi import route_scope
+from trivium.protocols._rsgi import lazy_scope
 from trivium.protocols._rsgi import rsgi_send
 from trivium.protocols._rsgi import send_finalized
+from trivium.protocols._rsgi import with_route
 from trivium.protocols._rsgi_body import rsgi_receive
 from trivium.protocols._rsgi_gate import GateConnection
 from trivium.routing._endpoint import NO_CONTEXT
@@ -144,7 +145,7 @@ async def _serve_stepped(  # noqa: C901, PLR0913 - the hot path of routes with s
     if gated:
         connection = GateConnection(rsgi, app, route, params)
     else:
-        scope = route_scope(rsgi, app, route, params)
+        scope = with_route(lazy_scope(rsgi, app), route, params)
         connection = request = _request(scope, rsgi, protocol, endpoint)
     try:
         for step in endpoint.before:
@@ -217,9 +218,10 @@ async def _continue(  # noqa: PLR0913 - the connection and what it has seen
     started: list[Any] | None,
 ) -> None:
     """Serve the rest on `Route.handle`, over a lazily completed scope."""
-    scope = route_scope(rsgi, app, route, params)
-    receive, send = rsgi_receive(protocol, rsgi), rsgi_send(protocol, rsgi.method == "HEAD")
-    await _handled(route, scope, receive, send, app, outcome, None, started)
+    scope, receive, send = lazy_connection(rsgi, protocol, app)
+    await _handled(
+        route, with_route(scope, route, params), receive, send, app, outcome, None, started
+    )
 
 
 async def _handled(  # noqa: PLR0913 - what `Route.handle` takes
